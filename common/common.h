@@ -1,0 +1,80 @@
+/* common/common.h: internal helpers shared by every stage (not installed).
+ *
+ *   nr_fail()        fill an nlprnn_error and return its code, printf-style
+ *   nr_rng           explicit, seeded random-number state (xoshiro256**); never global
+ *   nr_atomic_*      write a file so that a crash never leaves a broken file in place of a good one
+ *   nr_malloc/...    allocation with overflow-checked sizes
+ */
+#ifndef NR_COMMON_H
+#define NR_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nlprnn/base.h"
+
+#if defined(__GNUC__)
+#define NR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NR_PRINTF(a, b)
+#endif
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+/* Record (code, line, offset, message) in err (may be NULL) and return code.
+ * line/offset: -1 when they do not apply. The message should start with the file name when
+ * there is one, e.g. nr_fail(err, NLPRNN_E_UTF8, 3, 17, "%s:3: invalid UTF-8 at byte 17", path). */
+int nr_fail(nlprnn_error *err, int code, long long line, long long offset, const char *fmt, ...)
+    NR_PRINTF(5, 6);
+int nr_vfail(nlprnn_error *err, int code, long long line, long long offset, const char *fmt,
+             va_list ap);
+
+/* ---- memory ------------------------------------------------------------------------------- */
+
+/* malloc/calloc of n*size bytes with overflow check; NULL on failure or overflow. */
+void *nr_malloc_array(size_t n, size_t size);
+void *nr_calloc_array(size_t n, size_t size);
+/* realloc of n*size bytes with overflow check. */
+void *nr_realloc_array(void *p, size_t n, size_t size);
+/* strdup that returns NULL for NULL. */
+char *nr_strdup(const char *s);
+
+/* ---- random numbers ----------------------------------------------------------------------- */
+
+/* xoshiro256** seeded through splitmix64. Same seed -> same stream on every platform. */
+typedef struct nr_rng { uint64_t s[4]; } nr_rng;
+
+void nr_rng_seed(nr_rng *r, uint64_t seed);
+uint64_t nr_rng_u64(nr_rng *r);
+/* uniform in [0, 1) with 24 random bits */
+float nr_rng_uniform(nr_rng *r);
+/* uniform integer in [0, n), n > 0, without modulo bias */
+uint64_t nr_rng_below(nr_rng *r, uint64_t n);
+/* standard normal (Box-Muller) */
+float nr_rng_normal(nr_rng *r);
+/* Fisher-Yates shuffle of n elements of `size` bytes */
+void nr_rng_shuffle(nr_rng *r, void *base, size_t n, size_t size);
+
+/* ---- atomic file writing ------------------------------------------------------------------ */
+
+/* Write path atomically: data goes to a temporary file in the same folder, which is flushed,
+ * fsync'ed and renamed over path (and the folder fsync'ed). Until nr_atomic_commit() succeeds,
+ * the old file at path (if any) is untouched; nr_atomic_abort() removes the temporary. */
+typedef struct nr_atomic_file {
+    FILE *fp;          /* write through this */
+    char *path;        /* final path */
+    char *tmp_path;    /* temporary path */
+} nr_atomic_file;
+
+int nr_atomic_open(nr_atomic_file *af, const char *path, nlprnn_error *err);
+int nr_atomic_commit(nr_atomic_file *af, nlprnn_error *err);
+void nr_atomic_abort(nr_atomic_file *af);
+/* Convenience: write one buffer atomically. */
+int nr_atomic_write_file(const char *path, const void *data, size_t n, nlprnn_error *err);
+
+/* Read a whole (small) file into a malloc'ed buffer (NUL-terminated, *n excludes the NUL). */
+int nr_read_file(const char *path, char **data, size_t *n, size_t max_bytes, nlprnn_error *err);
+
+#endif

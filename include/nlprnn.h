@@ -1,0 +1,15 @@
+/* nlprnn.h: the one public header of libnlprnn.
+ *
+ *   text -> tokenizer -> ids -> embedding -> SimpleRNN/LSTM/GRU encoder -> head -> prediction
+ *
+ * Applications include this file only. The API is split into parts along the pipeline; each part
+ * is documented in its own header under nlprnn/. See nlprnn/base.h for the conventions shared by
+ * all of them: the nlprnn_ prefix, status codes, the nlprnn_error record and the thread rule.
+ */
+#ifndef NLPRNN_H
+#define NLPRNN_H
+
+#include "nlprnn/base.h"
+/* NLPRNN_PARTS: one line per part of the API (keep in pipeline order). */
+
+#endif

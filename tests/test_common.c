@@ -1,0 +1,95 @@
+/* tests/test_common.c: status names, error records, RNG determinism, atomic writes. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "nlprnn.h"
+#include "testutil.h"
+
+static void test_status(void) {
+    CHECK_STR_EQ(nlprnn_status_name(NLPRNN_OK), "NLPRNN_OK");
+    CHECK_STR_EQ(nlprnn_status_name(NLPRNN_E_UTF8), "NLPRNN_E_UTF8");
+    CHECK_STR_EQ(nlprnn_status_name(12345), "NLPRNN_E_UNKNOWN");
+    CHECK_INT_EQ(NLPRNN_E_CHECKSUM, -7); /* codes are fixed forever */
+    CHECK_INT_EQ(NLPRNN_E_STATE, -17);
+    CHECK_STR_EQ(nlprnn_version_string(), NLPRNN_VERSION_STRING);
+    CHECK_INT_EQ(nlprnn_version_number(), NLPRNN_VERSION_NUMBER);
+    nlprnn_error e;
+    nlprnn_error_clear(&e);
+    CHECK_INT_EQ(e.code, 0);
+    int rc = nr_fail(&e, NLPRNN_E_UTF8, 3, 17, "%s:%d: invalid UTF-8 at byte %d", "x.txt", 3, 17);
+    CHECK_INT_EQ(rc, NLPRNN_E_UTF8);
+    CHECK_INT_EQ(e.line, 3);
+    CHECK_INT_EQ(e.offset, 17);
+    CHECK_STR_EQ(e.message, "x.txt:3: invalid UTF-8 at byte 17");
+    CHECK_INT_EQ(nr_fail(NULL, NLPRNN_E_IO, -1, -1, "ignored"), NLPRNN_E_IO);
+}
+
+static void test_rng(void) {
+    nr_rng a, b;
+    nr_rng_seed(&a, 42);
+    nr_rng_seed(&b, 42);
+    for (int i = 0; i < 1000; i++) CHECK(nr_rng_u64(&a) == nr_rng_u64(&b));
+    nr_rng_seed(&b, 43);
+    CHECK(nr_rng_u64(&a) != nr_rng_u64(&b));
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 100000; i++) {
+        float u = nr_rng_uniform(&a);
+        CHECK(u >= 0.0f && u < 1.0f);
+        float z = nr_rng_normal(&a);
+        sum += z;
+        sq += (double)z * z;
+    }
+    CHECK_NEAR(sum / 100000, 0.0, 0.02);
+    CHECK_NEAR(sq / 100000, 1.0, 0.03);
+    int counts[7] = {0};
+    for (int i = 0; i < 70000; i++) counts[nr_rng_below(&a, 7)]++;
+    for (int i = 0; i < 7; i++) CHECK(counts[i] > 9400 && counts[i] < 10600);
+    int v[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, seen = 0;
+    nr_rng_shuffle(&a, v, 10, sizeof v[0]);
+    for (int i = 0; i < 10; i++) seen |= 1 << v[i];
+    CHECK_INT_EQ(seen, 1023);
+}
+
+static void test_atomic(void) {
+    char dir[] = "/tmp/nlprnn_test_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/file.bin", dir);
+    nlprnn_error e;
+    CHECK_INT_EQ(nr_atomic_write_file(path, "hello", 5, &e), 0);
+    char *data;
+    size_t n;
+    CHECK_INT_EQ(nr_read_file(path, &data, &n, 1 << 20, &e), 0);
+    CHECK_INT_EQ(n, 5);
+    CHECK(memcmp(data, "hello", 5) == 0);
+    free(data);
+    /* an aborted write leaves the old content and no temporary behind */
+    nr_atomic_file af;
+    CHECK_INT_EQ(nr_atomic_open(&af, path, &e), 0);
+    fputs("partial", af.fp);
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s", af.tmp_path);
+    nr_atomic_abort(&af);
+    CHECK(access(tmp, F_OK) != 0);
+    CHECK_INT_EQ(nr_read_file(path, &data, &n, 1 << 20, &e), 0);
+    CHECK(n == 5 && memcmp(data, "hello", 5) == 0);
+    free(data);
+    /* size limit and missing files are errors with codes */
+    CHECK_INT_EQ(nr_read_file(path, &data, &n, 2, &e), NLPRNN_E_LIMIT);
+    CHECK_INT_EQ(nr_read_file("/nonexistent/x", &data, &n, 10, &e), NLPRNN_E_IO);
+    CHECK(strstr(e.message, "/nonexistent/x") != NULL);
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/nodir/file", dir);
+    CHECK_INT_EQ(nr_atomic_write_file(bad, "x", 1, &e), NLPRNN_E_IO);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void) {
+    test_status();
+    test_rng();
+    test_atomic();
+    return nr_test_done("test_common");
+}

@@ -1,0 +1,41 @@
+/* tests/testutil.c */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+int nr_test_failures = 0;
+int nr_test_checks = 0;
+
+const char *nr_test_shared_path(const char *rel) {
+    static char buf[8][4096];
+    static int slot = 0;
+    const char *base = getenv("NLPRNN_SHARED");
+    if (!base || !*base) base = "../../shared";
+    char *p = buf[slot++ % 8];
+    snprintf(p, 4096, "%s/%s", base, rel);
+    if (access(p, R_OK) != 0) {
+        printf("SKIP: %s is missing (the shared corpora are not on this machine)\n", p);
+        exit(77);
+    }
+    return p;
+}
+
+const char *nr_test_data_path(const char *rel) {
+    static char buf[8][4096];
+    static int slot = 0;
+    const char *base = getenv("NLPRNN_TESTDATA");
+    if (!base || !*base) base = "data";
+    char *p = buf[slot++ % 8];
+    snprintf(p, 4096, "%s/%s", base, rel);
+    return p;
+}
+
+int nr_test_done(const char *name) {
+    if (nr_test_failures) {
+        fprintf(stderr, "%s: %d of %d checks FAILED\n", name, nr_test_failures, nr_test_checks);
+        return 1;
+    }
+    printf("%s: all %d checks passed\n", name, nr_test_checks);
+    return 0;
+}

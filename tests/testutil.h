@@ -1,0 +1,61 @@
+/* tests/testutil.h: a tiny test harness. Every failed CHECK prints file:line and the test exits
+ * non-zero at the end (nr_test_done). Tests needing ../shared call nr_test_shared_path(), which
+ * exits 77 (CTest "skipped") with a message naming the missing path. */
+#ifndef NR_TESTUTIL_H
+#define NR_TESTUTIL_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+extern int nr_test_failures;
+extern int nr_test_checks;
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        nr_test_checks++;                                                             \
+        if (!(cond)) {                                                                \
+            nr_test_failures++;                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                          \
+    do {                                                                              \
+        nr_test_checks++;                                                             \
+        if (!(cond)) {                                                                \
+            nr_test_failures++;                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);  \
+            fprintf(stderr, __VA_ARGS__);                                             \
+            fputc('\n', stderr);                                                      \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_INT_EQ(a, b)                                                             \
+    do {                                                                               \
+        long long a_ = (long long)(a), b_ = (long long)(b);                            \
+        CHECK_MSG(a_ == b_, "%s = %lld, expected %s = %lld", #a, a_, #b, b_);          \
+    } while (0)
+
+#define CHECK_STR_EQ(a, b)                                                             \
+    do {                                                                               \
+        const char *a_ = (a), *b_ = (b);                                               \
+        CHECK_MSG(a_ && b_ && strcmp(a_, b_) == 0, "got \"%s\", expected \"%s\"",      \
+                  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                             \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                          \
+    do {                                                                               \
+        double a_ = (double)(a), b_ = (double)(b);                                     \
+        CHECK_MSG(fabs(a_ - b_) <= (tol), "%s = %.9g, expected %.9g (tol %g)", #a, a_, \
+                  b_, (double)(tol));                                                  \
+    } while (0)
+
+/* Path of ../shared/<rel> (from $NLPRNN_SHARED); exits 77 with a message if it is missing. */
+const char *nr_test_shared_path(const char *rel);
+/* Path of tests/data/<rel> (from $NLPRNN_TESTDATA, or "data/<rel>"). */
+const char *nr_test_data_path(const char *rel);
+/* Print a summary and return the process exit code (0 only when no check failed). */
+int nr_test_done(const char *name);
+
+#endif
