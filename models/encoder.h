@@ -1,0 +1,145 @@
+/* models/encoder.h: SimpleRNN / LSTM / GRU cells and the encoder stack (internal, not installed).
+ *
+ * ---- Equations and gate order ------------------------------------------------------------------
+ * Gate blocks are stored in PyTorch's order, so PyTorch weights load by plain copy (docs/math.md
+ * has the mapping to Keras, whose LSTM order is i,f,c,o = ours with g named c, and whose GRU
+ * order is z,r,h — a permutation of our r,z,n).  x = layer input, h = previous state, σ = sigmoid.
+ *
+ *   SimpleRNN (G=1):   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+ *
+ *   LSTM (G=4, blocks i,f,g,o):
+ *     i = σ(W_ii x + b_ii + W_hi h + b_hi)      input gate
+ *     f = σ(W_if x + b_if + W_hf h + b_hf)      forget gate (b_if = 1 at init, b_hf = 0)
+ *     g = tanh(W_ig x + b_ig + W_hg h + b_hg)   cell candidate
+ *     o = σ(W_io x + b_io + W_ho h + b_ho)      output gate
+ *     c' = f * c + i * g ;  h' = o * tanh(c')
+ *
+ *   GRU (G=3, blocks r,z,n):
+ *     r = σ(W_ir x + b_ir + W_hr h + b_hr)      reset gate
+ *     z = σ(W_iz x + b_iz + W_hz h + b_hz)      update gate
+ *     reset after  (gru_reset_after=1, PyTorch/cuDNN, Keras reset_after=True, the default):
+ *       n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+ *     reset before (gru_reset_after=0, Keras reset_after=False / original Cho et al.):
+ *       n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
+ *     h' = (1 - z) * n + z * h
+ *
+ * ---- Parameter layout (one flat float block, PyTorch order) -------------------------------------
+ * For layer l = 0..L-1, for direction d = 0 (forward), 1 (reverse, if bidirectional):
+ *     W_ih (G*H, I_l)   W_hh (G*H, H)   b_ih (G*H)   b_hh (G*H)
+ * with I_0 = input size and I_l = out size of layer l-1 (2H for concat, H for sum/unidirectional).
+ * nr_encoder_param_count() gives the total; the gradient block has the same layout.
+ * Init (nr_encoder_init): W_ih Glorot uniform, W_hh orthogonal (columns orthonormal, as Keras),
+ * biases 0, except the LSTM forget gate: b_if = 1 (Jozefowicz et al. 2015: remember by default, so
+ * gradients flow through c early in training; Keras unit_forget_bias=True).
+ *
+ * ---- Shapes at the call --------------------------------------------------------------------------
+ * Time-major: x (T,B,I), out (T,B,O) with O = H, or 2H for bidirectional concat. States h0/c0/hn/cn
+ * are (L*dirs,B,H), index l*dirs + d (PyTorch's h_n order). lengths (B), 1 <= len[b] <= T, or NULL
+ * for all T. Masking: for t >= len[b] the output row is 0 and the state does not change; hn/cn is
+ * the state after each sequence's last real step; the reverse direction starts at t = len[b]-1.
+ * So a sequence gives identical outputs and gradients alone or padded in a batch (tested).
+ * Streaming/stateful use: pass the hn/cn of one call as h0/c0 of the next.
+ *
+ * ---- Threads --------------------------------------------------------------------------------------
+ * An nr_encoder (config + bound weights) is read-only in forward/backward and may be shared by any
+ * number of threads. A workspace belongs to one caller thread at a time. A workspace made with
+ * nthreads > 1 splits each call across nthreads pthreads (fork-join per phase):
+ *   input projection and dx: rows of (T*B) split in contiguous blocks;
+ *   the recurrence: the batch split in contiguous blocks (sequences are independent);
+ *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
+ * Every output element is computed by exactly one thread with a summation order fixed by the
+ * shapes and nthreads, so the same seed, data and nthreads give bit-identical results. OpenBLAS
+ * should be single-threaded (OPENBLAS_NUM_THREADS=1) when nthreads > 1. Data-parallel training
+ * with one workspace and one gradient block per thread also works (reduce blocks in a fixed order).
+ *
+ * ---- Gradients -------------------------------------------------------------------------------------
+ * Every backward output accumulates (+=): the parameter gradient, dx, dh0, dc0. Zero them first.
+ */
+#ifndef NR_MODELS_ENCODER_H
+#define NR_MODELS_ENCODER_H
+
+#include <stddef.h>
+
+#include "common/common.h"
+
+typedef enum nr_cell { NR_CELL_RNN = 0, NR_CELL_LSTM = 1, NR_CELL_GRU = 2 } nr_cell;
+typedef enum nr_merge { NR_MERGE_CONCAT = 0, NR_MERGE_SUM = 1 } nr_merge;
+
+#define NR_ENCODER_MAX_LAYERS 16
+
+typedef struct nr_encoder_cfg {
+    int cell;            /* nr_cell */
+    int input_size;      /* I >= 1 */
+    int hidden;          /* H >= 1 */
+    int layers;          /* L, 1..NR_ENCODER_MAX_LAYERS */
+    int bidirectional;   /* 0 or 1 */
+    int merge;           /* nr_merge: how the two directions combine (each layer's output) */
+    int gru_reset_after; /* GRU only: 1 = PyTorch/cuDNN (default), 0 = Keras reset-before */
+    float dropout;       /* in [0,1): inverted dropout on each layer's input for layers 1..L-1,
+                            training only (a forward with a non-NULL rng) */
+} nr_encoder_cfg;
+
+/* Fill a config with the defaults: LSTM, 1 layer, unidirectional, concat, reset-after, no dropout. */
+void nr_encoder_cfg_default(nr_encoder_cfg *cfg, int input_size, int hidden);
+
+/* Where one (layer, direction) lives in the flat block: element offsets, so the same slot
+ * addresses parameters and gradients. */
+typedef struct nr_rnn_slot {
+    size_t w_ih, w_hh, b_ih, b_hh; /* offsets of W_ih (G*H,in), W_hh (G*H,H), b_ih, b_hh (G*H) */
+    int in;                        /* input size of this layer */
+} nr_rnn_slot;
+
+typedef struct nr_encoder {
+    nr_encoder_cfg cfg;
+    int dirs;        /* 1 or 2 */
+    int gates;       /* G: 1 (RNN), 4 (LSTM), 3 (GRU) */
+    int out_size;    /* O: H * (bidirectional && concat ? 2 : 1) */
+    size_t n_params; /* = nr_encoder_param_count(cfg) */
+    float *params;   /* bound block, not owned */
+    nr_rnn_slot slot[NR_ENCODER_MAX_LAYERS][2];
+} nr_encoder;
+
+/* Number of floats the parameters of cfg take (0 if cfg is invalid). */
+size_t nr_encoder_param_count(const nr_encoder_cfg *cfg);
+/* Check cfg (clear message on error) and bind enc to params (nr_encoder_param_count floats,
+ * caller-owned). Does not initialise values. */
+int nr_encoder_bind(nr_encoder *enc, const nr_encoder_cfg *cfg, float *params, nlprnn_error *err);
+/* Seeded initialisation of the bound parameters (see the layout comment above). */
+int nr_encoder_init(const nr_encoder *enc, nr_rng *rng, nlprnn_error *err);
+
+/* Per-thread workspace for calls with T <= max_T and B <= max_B. training = 1 keeps what backward
+ * needs (gates, states, dropout masks); 0 is smaller and faster (inference only). nthreads >= 1:
+ * see "Threads" above. Made once, reused for every call: forward/backward never allocate. */
+typedef struct nr_encoder_ws nr_encoder_ws;
+nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B, int training,
+                                    int nthreads, nlprnn_error *err);
+void nr_encoder_ws_free(nr_encoder_ws *ws); /* NULL is allowed */
+
+/* Forward.
+ *   out (T,B,O)            outputs of the last layer (0 at padded steps)
+ *   hn, cn (L*dirs,B,H)    optional (NULL): final states (cn: LSTM only, else ignored)
+ *   x (T,B,I)              input; with a training workspace it must stay unchanged until backward
+ *   lengths (B)            optional (NULL = all T)
+ *   h0, c0 (L*dirs,B,H)    optional (NULL = zeros)
+ *   dropout_rng            NULL = no dropout (inference); else draws the inter-layer dropout masks
+ * Returns 0, or NLPRNN_E_INVALID_ARG (T/B out of the workspace's range, bad length) with a message. */
+int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, float *hn, float *cn,
+                       const float *x, const int *lengths, const float *h0, const float *c0, int T,
+                       int B, nr_rng *dropout_rng, nlprnn_error *err);
+
+/* Backward of the last forward on this (training) workspace.
+ *   grad (n_params)        += dL/dparams (same layout as the parameters)
+ *   dx (T,B,I)             optional: += dL/dx
+ *   dh0, dc0 (L*dirs,B,H)  optional: += dL/dh0, dL/dc0
+ *   dout (T,B,O)           dL/dout (rows at padded steps are ignored); NULL = zeros
+ *   dhn, dcn (L*dirs,B,H)  optional: dL/dhn, dL/dcn
+ * Returns NLPRNN_E_STATE if the workspace is not a training one or saw no forward. */
+int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, float *dx,
+                        float *dh0, float *dc0, const float *dout, const float *dhn,
+                        const float *dcn, nlprnn_error *err);
+
+/* Name of a cell kind ("rnn", "lstm", "gru"), or NULL; and back (-1 if unknown). */
+const char *nr_cell_name(int cell);
+int nr_cell_from_name(const char *name);
+
+#endif
