@@ -1,0 +1,226 @@
+/* models/modelfile.h: the nlprnn model-file container (internal, not installed).
+ *
+ * One self-contained, versioned, checksummed file for every model kind: classifiers, language
+ * models, forecasters, training checkpoints. docs/formats.md describes it byte by byte; in short
+ * (all integers little-endian):
+ *
+ *   file header (40 bytes)   magic "\x89NLPRNN\n", kind ("CLSF", "LANG", "FCST", "CKPT", ...),
+ *                            format version, section count, flags, total file length, CRC32
+ *   section x count          header (32 bytes): tag ("CONF", "TOKN", "LABL", "WGHT", "OPTM"...),
+ *                            flags (encoding: stored/zlib; content type), stored length, raw
+ *                            length, CRC32 of the raw bytes, CRC32 of the header;
+ *                            then the stored bytes, zero-padded to a multiple of 8
+ *   trailer (16 bytes)       "NLPRNEND", total file length again
+ *
+ * Writing: build sections in memory with an nr_mf_writer, then nr_mf_writer_save() writes the
+ * file atomically (temporary file, fsync, rename): a crash never leaves a broken file in place
+ * of a good one.
+ *
+ * Reading: nr_mf_open_file() / nr_mf_open_mem() validate everything before anything is used:
+ * every length against the buffer, every CRC, every reserved field, the structure of config,
+ * tensor and string sections. Nothing is ever read past the buffer. The codes:
+ *   NLPRNN_E_MAGIC       the bytes are not an nlprnn model file ("not an nlprnn model file")
+ *   NLPRNN_E_UNSUPPORTED a model file of another kind than requested (both kinds named), or a
+ *                        section encoding this build does not know
+ *   NLPRNN_E_VERSION     written by a newer format version (both versions named)
+ *   NLPRNN_E_CHECKSUM    a CRC32 does not match (the header or the section is named)
+ *   NLPRNN_E_TRUNCATED   the file ends early (the section it ends in and the offset are named)
+ *   NLPRNN_E_FORMAT      anything else malformed (bad lengths, padding, trailer, section content)
+ * Section data are decompressed and checked at open; a loaded reader is immutable afterwards and
+ * may be shared by threads.
+ *
+ * Section contents with helpers here:
+ *   NR_MF_CONFIG   "key=value\n" text; typed getters fail clearly on a missing or ill-typed key
+ *   NR_MF_TENSORS  named float tensors with shapes, stored as float32, float16 (IEEE half,
+ *                  round-to-nearest-even) or int8 (symmetric, one float32 scale per row);
+ *                  always read back as float32; a shape mismatch is an error
+ *   NR_MF_STRINGS  a list of UTF-8 strings (label names, vocabularies)
+ *   NR_MF_RAW      anything else (its owner parses and validates it)
+ */
+#ifndef NR_MODELS_MODELFILE_H
+#define NR_MODELS_MODELFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nlprnn/base.h"
+
+/* ---- constants ---------------------------------------------------------------------------- */
+
+#define NR_MF_MAGIC "\x89NLPRNN\n"     /* 8 bytes */
+#define NR_MF_END_MAGIC "NLPRNEND"     /* 8 bytes */
+#define NR_MF_VERSION 1u               /* the format version this build writes and reads */
+#define NR_MF_HEADER_SIZE 40
+#define NR_MF_SECTION_HEADER_SIZE 32
+#define NR_MF_TRAILER_SIZE 16
+#define NR_MF_MAX_SECTIONS 4096
+#define NR_MF_DEFAULT_MAX_BYTES ((size_t)2 << 30) /* files larger than 2 GiB are refused */
+
+/* Model kinds (4 ASCII characters). */
+#define NR_KIND_CLASSIFIER "CLSF"
+#define NR_KIND_LANGMODEL "LANG"
+#define NR_KIND_FORECASTER "FCST"
+#define NR_KIND_CHECKPOINT "CKPT"
+#define NR_KIND_TOKENIZER "TOKZ"
+
+/* Section encodings (flags bits 0-7). */
+enum nr_mf_encoding { NR_MF_STORED = 0, NR_MF_ZLIB = 1 };
+
+/* Section content types (flags bits 8-15). */
+enum nr_mf_content {
+    NR_MF_RAW = 0,      /* opaque bytes */
+    NR_MF_CONFIG = 1,   /* key=value text */
+    NR_MF_TENSORS = 2,  /* named tensors */
+    NR_MF_STRINGS = 3   /* list of strings */
+};
+
+/* Tensor storage types. */
+enum nr_dtype { NR_DTYPE_F32 = 0, NR_DTYPE_F16 = 1, NR_DTYPE_I8 = 2 };
+#define NR_TENSOR_MAX_DIMS 8
+#define NR_TENSOR_MAX_NAME 255
+
+/* ---- a growable byte buffer (section payloads are built in one) ---------------------------- */
+
+typedef struct nr_mf_buf {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+} nr_mf_buf;
+
+void nr_mf_buf_init(nr_mf_buf *b);
+void nr_mf_buf_free(nr_mf_buf *b);
+/* Append n bytes; NLPRNN_E_NOMEM on failure (b unchanged). */
+int nr_mf_buf_put(nr_mf_buf *b, const void *data, size_t n, nlprnn_error *err);
+/* Append printf-style text (no NUL stored). */
+int nr_mf_buf_printf(nr_mf_buf *b, nlprnn_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+typedef struct nr_mf_writer nr_mf_writer;
+
+/* kind: 4 ASCII letters/digits (e.g. NR_KIND_CLASSIFIER). */
+int nr_mf_writer_new(nr_mf_writer **out, const char *kind, nlprnn_error *err);
+void nr_mf_writer_free(nr_mf_writer *w);
+/* Add a section: tag is 4 characters from [A-Z0-9_]; content is an enum nr_mf_content; the
+ * bytes are copied (and compressed with zlib when compress is 1; kept stored when compression
+ * would not make them smaller). A tag used twice is NLPRNN_E_INVALID_ARG. */
+int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, size_t n,
+              int compress, nlprnn_error *err);
+/* Write the file atomically (nr_atomic_open/commit). The writer can be saved again. */
+int nr_mf_writer_save(const nr_mf_writer *w, const char *path, nlprnn_error *err);
+/* Serialize to a malloc'ed buffer (free with free()). */
+int nr_mf_writer_to_mem(const nr_mf_writer *w, unsigned char **data, size_t *n,
+                        nlprnn_error *err);
+
+/* Config sections: append "key=value\n". Keys are 1..128 characters from [A-Za-z0-9_.-];
+ * values are escaped (\\ \n \t \r). Floats are written with 17 significant digits (exact). */
+int nr_conf_put_int(nr_mf_buf *b, const char *key, long long v, nlprnn_error *err);
+int nr_conf_put_float(nr_mf_buf *b, const char *key, double v, nlprnn_error *err);
+int nr_conf_put_str(nr_mf_buf *b, const char *key, const char *v, nlprnn_error *err);
+
+/* Tensor sections: append one named tensor. data holds prod(shape) floats, row-major; ndim in
+ * 0..NR_TENSOR_MAX_DIMS (0 = a scalar). For NR_DTYPE_I8 a "row" is the last dimension: each row
+ * gets the scale max|x|/127 and values round(x/scale) in -127..127. Non-finite values cannot be
+ * stored as int8 or float16 (NLPRNN_E_NUMERIC naming the tensor); float32 keeps them. */
+int nr_tensor_put(nr_mf_buf *b, const char *name, const float *data, int ndim,
+                  const size_t *shape, int dtype, nlprnn_error *err);
+
+/* String-list sections: serialize n strings (each NUL-terminated, valid UTF-8). */
+int nr_strings_put(nr_mf_buf *b, const char *const *strs, size_t n, nlprnn_error *err);
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+typedef struct nr_mf_reader nr_mf_reader;
+
+/* One section, as validated at open. */
+typedef struct nr_mf_section {
+    char tag[5];                /* NUL-terminated */
+    int encoding;               /* enum nr_mf_encoding */
+    int content;                /* enum nr_mf_content */
+    uint64_t offset;            /* file offset of the section header */
+    uint64_t stored_len;        /* bytes in the file */
+    uint64_t raw_len;           /* bytes after decompression */
+    uint32_t crc;               /* CRC32 of the raw bytes */
+    const unsigned char *data;  /* (raw_len) the raw bytes, valid while the reader lives */
+} nr_mf_section;
+
+/* Open and validate a file. kind: the kind the caller needs (NULL accepts any kind). */
+int nr_mf_open_file(nr_mf_reader **out, const char *path, const char *kind, nlprnn_error *err);
+/* The same over memory; the n bytes are not copied and must outlive the reader. name is used in
+ * messages (e.g. the path it came from). */
+int nr_mf_open_mem(nr_mf_reader **out, const void *data, size_t n, const char *name,
+                   const char *kind, nlprnn_error *err);
+void nr_mf_close(nr_mf_reader *r);
+
+const char *nr_mf_name(const nr_mf_reader *r);
+const char *nr_mf_kind(const nr_mf_reader *r);   /* 4 characters, NUL-terminated */
+uint32_t nr_mf_version(const nr_mf_reader *r);
+uint64_t nr_mf_file_size(const nr_mf_reader *r);
+size_t nr_mf_section_count(const nr_mf_reader *r);
+const nr_mf_section *nr_mf_section_at(const nr_mf_reader *r, size_t i);
+/* The section with this tag, or NULL. */
+const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag);
+/* The section with this tag; a missing section is NLPRNN_E_FORMAT naming the file and tag. */
+int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **sec,
+                  nlprnn_error *err);
+
+/* Config sections. An nr_conf owns a parsed copy of the section. */
+typedef struct nr_conf {
+    size_t n;
+    char **keys;   /* (n) */
+    char **vals;   /* (n) unescaped values */
+    char *where;   /* "model.nrm: section CONF", for messages */
+} nr_conf;
+
+/* Parse a config section (content NR_MF_CONFIG) of r; c is initialized here. */
+int nr_mf_get_conf(const nr_mf_reader *r, const char *tag, nr_conf *c, nlprnn_error *err);
+/* Parse config text from memory; where names it in messages. */
+int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlprnn_error *err);
+void nr_conf_free(nr_conf *c);
+int nr_conf_has(const nr_conf *c, const char *key);
+/* Typed getters: a missing key or a value of the wrong type is NLPRNN_E_FORMAT naming the
+ * section, the key and the value. get_float accepts integers; get_str points into c. */
+int nr_conf_get_int(const nr_conf *c, const char *key, long long *out, nlprnn_error *err);
+int nr_conf_get_float(const nr_conf *c, const char *key, double *out, nlprnn_error *err);
+int nr_conf_get_str(const nr_conf *c, const char *key, const char **out, nlprnn_error *err);
+
+/* Tensors. */
+typedef struct nr_tensor_info {
+    const char *name;                 /* NUL-terminated, valid while the reader lives */
+    int dtype;                        /* enum nr_dtype: how it is stored */
+    int ndim;
+    size_t shape[NR_TENSOR_MAX_DIMS];
+    size_t count;                     /* prod(shape) */
+    size_t stored_bytes;              /* payload bytes in the section */
+} nr_tensor_info;
+
+/* Number of tensors in a tensor section (0 when the tag is missing or not a tensor section). */
+size_t nr_mf_tensor_count(const nr_mf_reader *r, const char *tag);
+/* Describe tensor i of section tag (NLPRNN_E_INVALID_ARG when out of range). */
+int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_info *info,
+                    nlprnn_error *err);
+/* Describe the tensor `name` of section tag; missing is NLPRNN_E_FORMAT naming it. */
+int nr_mf_tensor_info(const nr_mf_reader *r, const char *tag, const char *name,
+                      nr_tensor_info *info, nlprnn_error *err);
+/* Read tensor `name` as float32 into out (prod(shape) floats), checking that its shape equals
+ * the expected (ndim, shape): a mismatch is NLPRNN_E_FORMAT naming both shapes. */
+int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
+                      int ndim, const size_t *shape, nlprnn_error *err);
+
+/* String-list sections: *strs receives a malloc'ed array of n pointers into the reader's
+ * memory (free the array with free(), not the strings). */
+int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs, size_t *n,
+                      nlprnn_error *err);
+
+/* ---- info --------------------------------------------------------------------------------- */
+
+/* Append a human-readable description to out: kind, version, size, and per section its tag,
+ * content, encoding, stored/raw sizes and CRC; config keys and values; every tensor's name,
+ * shape and storage type; string counts. (`nlprnn info` prints this.) */
+int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err);
+
+#endif
