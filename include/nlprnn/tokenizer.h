@@ -1,0 +1,244 @@
+/* nlprnn/tokenizer.h: UTF-8 text -> subword pieces -> ids, and back.
+ *
+ * Pipeline (one source file per stage under tokenizer/):
+ *   1. decode + validate UTF-8 (invalid bytes: error naming the byte offset, or U+FFFD)
+ *   2. normalize (NFKC by default; NFC, NFKC+casefold or none), control characters removed,
+ *      whitespace runs collapsed to one space, leading/trailing whitespace dropped, optional
+ *      Hangul syllable -> conjoining jamo decomposition. Every normalized byte keeps the byte
+ *      range of the ORIGINAL text it came from, so offsets always point into the caller's text.
+ *   3. pre-tokenize with a PCRE2 (JIT) pattern into segments (Hangul runs, other letter runs,
+ *      single digits, emoji, punctuation runs); a blank marker ("___", any run of two or more
+ *      underscores, or "[MASK]") is cut out first and always becomes the single id
+ *      NLPRNN_ID_MASK.
+ *   4. subword model (BPE or word level) turns each segment into pieces. Like SentencePiece, a
+ *      segment that follows whitespace (or starts the text) begins with U+2581 "▁", so decoding
+ *      is exact: decode(encode(x)) == nlprnn_tokenizer_normalize(x) for text without blank
+ *      markers. Characters outside the trained alphabet fall back to byte pieces "<0xNN>".
+ *
+ * Thread rule: an nlprnn_tokenizer is immutable after load or training and may be shared by any
+ * number of threads. An nlprnn_encoding (result + scratch + cache) belongs to one thread at a
+ * time; give each thread its own and reuse it across calls (it allocates only while growing).
+ *
+ * Tokenizer files are versioned and self-describing: magic "NLPRNTOK", format version, a
+ * "key=value" text header with every setting (model, normalization, pattern ...), then the
+ * pieces and merges, then a CRC32. See docs/tokenizer.md.
+ */
+#ifndef NLPRNN_TOKENIZER_H
+#define NLPRNN_TOKENIZER_H
+
+#include "nlprnn/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- special ids: the same in every tokenizer ---------------------------------------------- */
+
+#define NLPRNN_ID_PAD 0  /**< "<pad>": padding in batches; decodes to nothing */
+#define NLPRNN_ID_UNK 1  /**< "<unk>": unknown (only without byte fallback); decodes to U+FFFD */
+#define NLPRNN_ID_BOS 2  /**< "<bos>": begin of sequence; decodes to nothing */
+#define NLPRNN_ID_EOS 3  /**< "<eos>": end of sequence; decodes to nothing */
+#define NLPRNN_ID_MASK 4 /**< "<mask>": a blank marker ("___", "__", "[MASK]"); decodes to "___" */
+#define NLPRNN_NUM_SPECIAL_IDS 5
+
+/** The word-start marker U+2581 "▁" (UTF-8) that begins pieces following whitespace. */
+#define NLPRNN_WORD_START "\xe2\x96\x81"
+
+/* ---- the tokenizer ------------------------------------------------------------------------- */
+
+/** An immutable, thread-shareable tokenizer (settings + vocabulary + model). */
+typedef struct nlprnn_tokenizer nlprnn_tokenizer;
+
+/** Load a tokenizer file. On success *out owns a new tokenizer (free with
+ *  nlprnn_tokenizer_free). Errors: NLPRNN_E_IO, _MAGIC, _VERSION, _FORMAT, _TRUNCATED,
+ *  _CHECKSUM, _REGEX (stored pattern does not compile), each message naming the file. */
+NLPRNN_API int nlprnn_tokenizer_load(const char *path, nlprnn_tokenizer **out, nlprnn_error *err);
+
+/** Same as nlprnn_tokenizer_load, from a buffer holding the bytes of a tokenizer file (for
+ *  example a section of a model file). The buffer is not retained. */
+NLPRNN_API int nlprnn_tokenizer_load_memory(const void *buf, size_t n, nlprnn_tokenizer **out,
+                                            nlprnn_error *err);
+
+/** Save atomically (temporary file, fsync, rename): a crash never leaves a broken file. */
+NLPRNN_API int nlprnn_tokenizer_save(const nlprnn_tokenizer *tok, const char *path,
+                                     nlprnn_error *err);
+
+/** Serialize to a new buffer (*buf, *n bytes; free *buf with nlprnn_free). The bytes are exactly
+ *  those nlprnn_tokenizer_save writes, so nlprnn_tokenizer_load_memory reads them back. */
+NLPRNN_API int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t *n,
+                                            nlprnn_error *err);
+
+/** Free a tokenizer. NULL is allowed. */
+NLPRNN_API void nlprnn_tokenizer_free(nlprnn_tokenizer *tok);
+
+/** Number of ids (special ids, byte pieces, characters and merged pieces). */
+NLPRNN_API int32_t nlprnn_tokenizer_vocab_size(const nlprnn_tokenizer *tok);
+
+/** The piece text of an id ("<pad>", "<0x41>", "▁극장", "에" ...), or NULL when out of range.
+ *  The string lives as long as the tokenizer. */
+NLPRNN_API const char *nlprnn_tokenizer_piece(const nlprnn_tokenizer *tok, int32_t id);
+
+/** The id of a piece given by its text, or -1 when the vocabulary does not hold it. */
+NLPRNN_API int32_t nlprnn_tokenizer_piece_id(const nlprnn_tokenizer *tok, const char *piece);
+
+/** 1 when the piece begins a word (its text starts with "▁"), else 0 (also for special ids,
+ *  byte pieces and out-of-range ids). Words are assembled as a word-start piece followed by
+ *  every non-word-start piece up to the next word start, mask or special id. */
+NLPRNN_API int nlprnn_tokenizer_piece_is_word_start(const nlprnn_tokenizer *tok, int32_t id);
+
+/** 1 for the special ids 0..4 (<pad> <unk> <bos> <eos> <mask>), else 0. */
+NLPRNN_API int nlprnn_tokenizer_piece_is_special(const nlprnn_tokenizer *tok, int32_t id);
+
+/** 1 for a byte-fallback piece "<0xNN>", else 0. */
+NLPRNN_API int nlprnn_tokenizer_piece_is_byte(const nlprnn_tokenizer *tok, int32_t id);
+
+/** The model kind of a tokenizer: "bpe" or "word". */
+NLPRNN_API const char *nlprnn_tokenizer_model_name(const nlprnn_tokenizer *tok);
+
+/** A one-line description of the settings, e.g.
+ *  "model=bpe vocab=8000 normalization=nfkc jamo=0 invalid_utf8=error". Lives as long as tok. */
+NLPRNN_API const char *nlprnn_tokenizer_describe(const nlprnn_tokenizer *tok);
+
+/** Normalize text exactly as encoding does (stages 1-2, without the internal jamo
+ *  decomposition): the form that decode reproduces. *out is NUL-terminated, *out_len excludes
+ *  the NUL; free *out with nlprnn_free. Errors: NLPRNN_E_UTF8 with err->offset = byte offset
+ *  of the first invalid byte in text and err->line = its 1-based line. */
+NLPRNN_API int nlprnn_tokenizer_normalize(const nlprnn_tokenizer *tok, const char *text,
+                                          size_t len, char **out, size_t *out_len,
+                                          nlprnn_error *err);
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+/** A per-thread encoding result plus reusable scratch (buffers, PCRE2 match data, a
+ *  segment -> ids cache). Create one per thread and reuse it; it can be used with several
+ *  tokenizers (the cache notices the switch). */
+typedef struct nlprnn_encoding nlprnn_encoding;
+
+/** A new empty encoding, or NULL when out of memory. */
+NLPRNN_API nlprnn_encoding *nlprnn_encoding_create(void);
+/** Free an encoding. NULL is allowed. */
+NLPRNN_API void nlprnn_encoding_free(nlprnn_encoding *enc);
+
+/** Flags for nlprnn_tokenizer_encode_flags. */
+#define NLPRNN_ENCODE_BOS 1u /**< put NLPRNN_ID_BOS first (offsets 0,0) */
+#define NLPRNN_ENCODE_EOS 2u /**< put NLPRNN_ID_EOS last (offsets len,len) */
+
+/** Encode text[0..len) (UTF-8, need not be NUL-terminated) into enc, replacing its previous
+ *  content. Empty or whitespace-only text gives 0 ids. Errors: NLPRNN_E_UTF8 (invalid UTF-8 or
+ *  a NUL byte, under the default policy) with err->offset = byte offset in text and
+ *  err->line = 1-based line; NLPRNN_E_NOMEM; NLPRNN_E_LIMIT (len > 2^31 bytes). On error enc
+ *  holds 0 ids. */
+NLPRNN_API int nlprnn_tokenizer_encode(const nlprnn_tokenizer *tok, const char *text, size_t len,
+                                       nlprnn_encoding *enc, nlprnn_error *err);
+
+/** nlprnn_tokenizer_encode with NLPRNN_ENCODE_* flags. */
+NLPRNN_API int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text,
+                                             size_t len, unsigned flags, nlprnn_encoding *enc,
+                                             nlprnn_error *err);
+
+/** Number of ids in the last encoding. */
+NLPRNN_API size_t nlprnn_encoding_size(const nlprnn_encoding *enc);
+/** The ids (nlprnn_encoding_size of them); valid until the next encode with enc. */
+NLPRNN_API const int32_t *nlprnn_encoding_ids(const nlprnn_encoding *enc);
+/** Byte offsets into the ORIGINAL text: 2*size values, begin then end of piece i at [2i],
+ *  [2i+1]. A word-start piece begins at its first character (the whitespace before it is not
+ *  included). Byte pieces of one character all carry that character's range. */
+NLPRNN_API const size_t *nlprnn_encoding_offsets(const nlprnn_encoding *enc);
+
+/* ---- decoding ------------------------------------------------------------------------------ */
+
+/** Decode ids into buf (capacity cap bytes, NUL-terminated when it fits). *needed receives the
+ *  length of the decoded text without the NUL; when cap <= *needed nothing useful is in buf and
+ *  NLPRNN_E_LIMIT is returned, so call again with cap = *needed + 1 (buf may be NULL when cap
+ *  is 0). "▁" becomes a space (none at the very start), byte pieces are joined back into UTF-8
+ *  (an invalid byte run becomes U+FFFD), <mask> becomes "___", <unk> becomes U+FFFD, <pad>
+ *  <bos> <eos> vanish, and jamo are recomposed into syllables when the tokenizer decomposes
+ *  them. An id out of range is NLPRNN_E_INVALID_ARG naming its position. */
+NLPRNN_API int nlprnn_tokenizer_decode(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n,
+                                       char *buf, size_t cap, size_t *needed, nlprnn_error *err);
+
+/** Allocating shortcut: *out (NUL-terminated, free with nlprnn_free), *out_len (may be NULL). */
+NLPRNN_API int nlprnn_tokenizer_decode_alloc(const nlprnn_tokenizer *tok, const int32_t *ids,
+                                             size_t n, char **out, size_t *out_len,
+                                             nlprnn_error *err);
+
+/* ---- training ------------------------------------------------------------------------------ */
+
+/** Training options, set by enum so new options never change the ABI (zstd style). */
+typedef struct nlprnn_tokenizer_options nlprnn_tokenizer_options;
+
+typedef enum nlprnn_tokopt {
+    NLPRNN_TOKOPT_MODEL = 1,          /**< str "bpe" (default) | "word"; int NLPRNN_TOKMODEL_* */
+    NLPRNN_TOKOPT_VOCAB_SIZE = 2,     /**< int, total ids incl. specials/bytes; default 8000,
+                                           range 5..1000000 */
+    NLPRNN_TOKOPT_MIN_COUNT = 3,      /**< int >= 1: a merge (bpe) or word (word model) needs at
+                                           least this many occurrences; default 2 */
+    NLPRNN_TOKOPT_NORMALIZATION = 4,  /**< str "nfkc" (default) | "nfc" | "nfkc_cf" | "none";
+                                           int NLPRNN_NORM_* */
+    NLPRNN_TOKOPT_CONTROL_CHARS = 5,  /**< str "remove" (default) | "space" | "keep": what to do
+                                           with control characters other than whitespace
+                                           (tab/newline/CR/VT/FF always act as a space) */
+    NLPRNN_TOKOPT_HANGUL_JAMO = 6,    /**< int 0 (default) | 1: decompose Hangul syllables into
+                                           conjoining jamo before the subword model */
+    NLPRNN_TOKOPT_INVALID_UTF8 = 7,   /**< str "error" (default) | "replace" (each invalid byte
+                                           -> U+FFFD, NUL -> U+FFFD) */
+    NLPRNN_TOKOPT_PATTERN = 8,        /**< str: PCRE2 pre-tokenization pattern (UTF mode);
+                                           NULL or "" = the default pattern (docs/tokenizer.md).
+                                           Text a pattern does not match still forms segments. */
+    NLPRNN_TOKOPT_SEED = 9,           /**< int >= 0: seed for sampling (sample_lines); default 0 */
+    NLPRNN_TOKOPT_THREADS = 10,       /**< int >= 1: threads for normalization + counting;
+                                           default 1 */
+    NLPRNN_TOKOPT_BYTE_FALLBACK = 11, /**< int 1 (default) | 0: rare characters become byte
+                                           pieces (exact round trip) instead of <unk> */
+    NLPRNN_TOKOPT_CHAR_COVERAGE_PPM = 12, /**< int, parts per million of character occurrences
+                                           the alphabet must cover; default 999500 (99.95%) */
+    NLPRNN_TOKOPT_MAX_PIECE_CHARS = 13,   /**< int >= 1: longest piece in characters; default 16 */
+    NLPRNN_TOKOPT_SAMPLE_LINES = 14,      /**< int >= 0: train on this many lines chosen at random
+                                           (seeded); 0 (default) = all lines */
+    NLPRNN_TOKOPT_WHITESPACE = 15         /**< str "collapse" (default): runs of whitespace -> one
+                                           space, trimmed | "keep": every whitespace char kept
+                                           as a space */
+} nlprnn_tokopt;
+
+/** Integer values for NLPRNN_TOKOPT_MODEL. */
+#define NLPRNN_TOKMODEL_BPE 0
+#define NLPRNN_TOKMODEL_WORD 1
+/** Integer values for NLPRNN_TOKOPT_NORMALIZATION. */
+#define NLPRNN_NORM_NFKC 0
+#define NLPRNN_NORM_NFC 1
+#define NLPRNN_NORM_NFKC_CF 2
+#define NLPRNN_NORM_NONE 3
+
+/** New options with every default, or NULL when out of memory. */
+NLPRNN_API nlprnn_tokenizer_options *nlprnn_tokenizer_options_create(void);
+/** Free options. NULL is allowed. */
+NLPRNN_API void nlprnn_tokenizer_options_free(nlprnn_tokenizer_options *opts);
+/** Set an integer option. NLPRNN_E_INVALID_ARG (naming the option) for an unknown option, an
+ *  option that takes a string only, or a value out of range. */
+NLPRNN_API int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
+                                                long long value, nlprnn_error *err);
+/** Set an option from a string (every option accepts one; integers in decimal). The pattern is
+ *  compiled here, so a bad pattern fails now with NLPRNN_E_REGEX and PCRE2's message/offset. */
+NLPRNN_API int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
+                                                const char *value, nlprnn_error *err);
+
+/** Train a tokenizer on n texts (texts[i] has lens[i] bytes; lens may be NULL for
+ *  NUL-terminated texts). Deterministic: same texts, options and seed give the same tokenizer
+ *  byte for byte, whatever the thread count. Errors: NLPRNN_E_UTF8 ("text 12: byte 40: ..."),
+ *  NLPRNN_E_EMPTY (no text at all), NLPRNN_E_NOMEM. opts may be NULL for the defaults. */
+NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts,
+                                            const char *const *texts, const size_t *lens,
+                                            size_t n, nlprnn_tokenizer **out, nlprnn_error *err);
+
+/** Train on files, one text per line ("\n" or "\r\n"), read through zlib's gzopen (so both
+ *  ".gz" and plain files work). Errors name the file, line and byte:
+ *  "reviews.txt.gz:12: byte 40: invalid UTF-8" (err->line = 12, err->offset = 40 = byte offset
+ *  within the decompressed file). */
+NLPRNN_API int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_options *opts,
+                                            const char *const *paths, size_t n,
+                                            nlprnn_tokenizer **out, nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
