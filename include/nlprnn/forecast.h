@@ -1,0 +1,165 @@
+/* nlprnn/forecast.h: numeric sequences — series from CSV, windowing, and a recurrent forecaster.
+ *
+ *   CSV column(s) -> series (n rows, F features) -> windows of `window` steps -> SimpleRNN/LSTM/GRU
+ *   -> dense head -> the target column `horizon` steps after the window's last step.
+ *
+ * Windowing (the chapter's example): the series [16, 8, 32, 9, 23, 11, 19] with window 3 and
+ * horizon 1 gives the samples [16,8,32]->9, [8,32,9]->23, [32,9,23]->11, [9,23,11]->19. Sample i
+ * takes rows i .. i+window-1 as input and row i+window-1+horizon of the target column as target.
+ *
+ * Splits are chronological: the first `train` fraction of the rows is the training part, the next
+ * `valid` fraction the validation part, the rest the test part. A sample belongs to the part that
+ * holds its target row (its inputs may reach back into the previous part, as in any forecast).
+ * The scaler (min-max or standard, per feature) is fitted on the training rows only and is stored
+ * in the model file, so predictions take and return values in the series' own units.
+ *
+ * Thread rule: a trained or loaded nlprnn_forecaster is immutable; nlprnn_forecaster_eval() and
+ * nlprnn_forecaster_predict() may be called on it from several threads at once (each call uses
+ * its own scratch memory). Series and parameter objects belong to one thread at a time.
+ */
+#ifndef NLPRNN_FORECAST_H
+#define NLPRNN_FORECAST_H
+
+#include "nlprnn/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- series ------------------------------------------------------------------------------- */
+
+/** A numeric series: n rows of F features (double precision, row-major), with column names and,
+ *  when read from a file, the file name and the line of every row (for error messages). */
+typedef struct nlprnn_series nlprnn_series;
+
+/** Read columns of a CSV file (RFC 4180 quoting, LF or CRLF, optional final newline). The first
+ *  line is the header; `columns` names `ncolumns` columns to read, in that order (the first one is
+ *  the default target). An empty file, a header without rows, an unknown column, a row with too
+ *  few fields, a missing value (empty cell, NA, NaN, null, ?) and a non-numeric cell are errors
+ *  whose message names the file, the line and the byte offset ("temps.csv:12: byte 340: column
+ *  'Temp': missing value"). */
+NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
+                                      const char *const *columns, int ncolumns,
+                                      nlprnn_error *err);
+/** Make a series from memory: `values` is (n, nfeatures) row-major; `names` may be NULL
+ *  (columns are then called x0, x1, ...). */
+NLPRNN_API int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n,
+                                         int nfeatures, const char *const *names,
+                                         nlprnn_error *err);
+NLPRNN_API void nlprnn_series_free(nlprnn_series *s);
+NLPRNN_API size_t nlprnn_series_length(const nlprnn_series *s);
+NLPRNN_API int nlprnn_series_features(const nlprnn_series *s);
+/** The values, (length, features) row-major; valid until the series is freed. */
+NLPRNN_API const double *nlprnn_series_values(const nlprnn_series *s);
+/** The name of column j (0 <= j < features), or NULL. */
+NLPRNN_API const char *nlprnn_series_column(const nlprnn_series *s, int j);
+
+/** Number of samples a series of n rows gives: n - window - horizon + 1. Fails with
+ *  NLPRNN_E_DATA when that is less than 1, and with NLPRNN_E_INVALID_ARG when window or horizon
+ *  is less than 1. */
+NLPRNN_API int nlprnn_window_count(size_t n, int window, int horizon, size_t *count,
+                                   nlprnn_error *err);
+/** Cut samples first .. first+count-1 out of a series (values (n, nfeatures)):
+ *  x (count, window, nfeatures) gets the inputs and y (count) the target column `target`. Both
+ *  are in the series' units (no scaling). Errors as nlprnn_window_count, and NLPRNN_E_INVALID_ARG
+ *  when the range is beyond the last sample. When `s` came from a file, the message of a series
+ *  shorter than window + horizon names the file and its last line. */
+NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int window, int horizon,
+                                     size_t first, size_t count, double *x, double *y,
+                                     nlprnn_error *err);
+
+/* ---- training parameters ------------------------------------------------------------------ */
+
+/** Training parameters, set by name so that new ones never break the ABI. Names and defaults:
+ *    cell     lstm     rnn | lstm | gru
+ *    hidden   32       units per layer          layers  1
+ *    window   30       input steps              horizon 1      steps ahead of the window's end
+ *    target   0        target column (index into the series' columns)
+ *    scaler   minmax   minmax | standard | none (fitted on the training rows only)
+ *    train    0.7      fraction of rows         valid   0.15   (test: the rest)
+ *    epochs   30       batch   32               lr      0.005  (Adam)
+ *    clip     1.0      clip gradients by global norm (0: off)
+ *    ma       0        moving-average baseline length (0: same as window)
+ *    patience 0        stop after this many epochs without a better validation loss (0: never)
+ *    seed     1
+ *  The weights of the epoch with the lowest validation loss are kept (the last epoch's when
+ *  there is no validation part). */
+typedef struct nlprnn_forecast_params nlprnn_forecast_params;
+
+NLPRNN_API nlprnn_forecast_params *nlprnn_forecast_params_new(void);
+NLPRNN_API void nlprnn_forecast_params_free(nlprnn_forecast_params *p);
+/** Set one parameter from text ("hidden", "64"). Unknown names and out-of-range values fail with
+ *  NLPRNN_E_INVALID_ARG and a message naming them. */
+NLPRNN_API int nlprnn_forecast_params_set(nlprnn_forecast_params *p, const char *name,
+                                          const char *value, nlprnn_error *err);
+/** The current value of a parameter as text (into buf of size cap), or NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_forecast_params_get(const nlprnn_forecast_params *p, const char *name,
+                                          char *buf, size_t cap, nlprnn_error *err);
+
+/* ---- the forecaster ----------------------------------------------------------------------- */
+
+typedef struct nlprnn_forecaster nlprnn_forecaster;
+
+/** Called after every epoch with the mean training loss and the validation loss (MSE in scaled
+ *  units; NaN when there is no validation part). Return non-zero to stop training (the call then
+ *  fails with NLPRNN_E_INTERRUPTED and no model). */
+typedef int (*nlprnn_forecast_progress_fn)(void *user, int epoch, double train_loss,
+                                           double valid_loss);
+
+/** Train a forecaster on a series. Fails with NLPRNN_E_NUMERIC when the loss becomes NaN or
+ *  infinite. */
+NLPRNN_API int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
+                                       const nlprnn_forecast_params *p,
+                                       nlprnn_forecast_progress_fn progress, void *user,
+                                       nlprnn_error *err);
+/** Save as an nlprnn model file of kind "FCST" (configuration, scaler, column names, loss
+ *  history, weights), written atomically. */
+NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path,
+                                      nlprnn_error *err);
+NLPRNN_API int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path,
+                                      nlprnn_error *err);
+NLPRNN_API void nlprnn_forecaster_free(nlprnn_forecaster *f);
+
+/** A forecaster's settings as text (same names as the parameters, plus "features" and
+ *  "columns" (comma-separated), "scaler_a" and "scaler_b" (per-feature offsets and divisors:
+ *  scaled = (x - a) / b)). */
+NLPRNN_API int nlprnn_forecaster_get(const nlprnn_forecaster *f, const char *name, char *buf,
+                                     size_t cap, nlprnn_error *err);
+/** The loss history: *epochs entries in train[] and valid[] (owned by f; valid is NaN where
+ *  there was no validation part). */
+NLPRNN_API void nlprnn_forecaster_history(const nlprnn_forecaster *f, int *epochs,
+                                          const double **train, const double **valid);
+
+/** Which part of a series to evaluate. */
+enum { NLPRNN_PART_TRAIN = 0, NLPRNN_PART_VALID = 1, NLPRNN_PART_TEST = 2, NLPRNN_PART_ALL = 3 };
+/** Rows of the metrics table filled by nlprnn_forecaster_eval(). */
+enum {
+    NLPRNN_FORECAST_MODEL = 0,          /**< the recurrent forecaster */
+    NLPRNN_FORECAST_PERSISTENCE = 1,    /**< the target's last value in the window */
+    NLPRNN_FORECAST_MOVING_AVERAGE = 2, /**< mean of the target's last `ma` values */
+    NLPRNN_FORECAST_METHODS = 3
+};
+/** Columns of the metrics table. MAPE is in percent and skips targets equal to 0. */
+enum { NLPRNN_METRIC_RMSE = 0, NLPRNN_METRIC_MAE = 1, NLPRNN_METRIC_MAPE = 2, NLPRNN_METRICS = 3 };
+
+/** Evaluate on one part of a series with the same columns as the training series (the split
+ *  fractions and the scaler are the forecaster's own). metrics[method * NLPRNN_METRICS + metric]
+ *  gets RMSE, MAE and MAPE (series units) of the model and of both baselines. When pred is not
+ *  NULL, *pred, *truth (arrays of *count values, free with nlprnn_free) get the model's
+ *  predictions and the targets and *first_row the row index of the first target. */
+NLPRNN_API int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s,
+                                      int part, double *metrics, double **pred, double **truth,
+                                      size_t *count, size_t *first_row, nlprnn_error *err);
+
+/** Predict `steps` values of the target after the end of `history` ((n, features) row-major,
+ *  series units, n >= window; only its last `window` rows are used). Step 1 is the model's
+ *  forecast `horizon` steps after the last row; with steps > 1 every prediction is appended to
+ *  the window and fed back, which needs a single-feature model with horizon 1
+ *  (NLPRNN_E_UNSUPPORTED otherwise). */
+NLPRNN_API int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const double *history,
+                                         size_t n, int steps, double *out, nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
