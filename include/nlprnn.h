@@ -12,6 +12,7 @@
 #include "nlprnn/base.h"
 /* NLPRNN_PARTS: one line per part of the API (keep in pipeline order). */
 #include "nlprnn/tokenizer.h"
+#include "nlprnn/classifier.h"
 #include "nlprnn/forecast.h"
 
 #endif

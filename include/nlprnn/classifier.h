@@ -1,0 +1,189 @@
+/* nlprnn/classifier.h: many-to-one text classification (sentiment and the like).
+ *
+ *   text -> tokenizer -> ids (at most max_tokens, the rest is cut off) -> embedding (V,E)
+ *        -> encoder: SimpleRNN | LSTM | GRU, L layers, optionally bidirectional
+ *        -> pooling over time: last | mean | max  -> dropout (training) -> dense (C) -> softmax
+ *
+ * A model file (kind "CLSF", see docs/classify.md and docs/formats.md) holds everything: the
+ * configuration, the tokenizer (normalization settings included), the label names and the
+ * weights (float32, float16 or int8). Shipped models are found by name ("ko", "en").
+ *
+ * Thread rule: an nlprnn_model is immutable after loading and may be shared by any number of
+ * threads. An nlprnn_context holds one thread's scratch (tokenizer encoding, activations); give
+ * each thread its own. Training parameters belong to one thread at a time.
+ */
+#ifndef NLPRNN_CLASSIFIER_H
+#define NLPRNN_CLASSIFIER_H
+
+#include "nlprnn/base.h"
+#include "nlprnn/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Documents longer than this many tokens are cut to their first NLPRNN_CLASSIFY_MAX_TOKENS
+ *  tokens by default (a model may store a smaller limit: nlprnn_model_max_tokens). */
+#define NLPRNN_CLASSIFY_MAX_TOKENS 512
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+/** A loaded classifier: immutable, shareable between threads. */
+typedef struct nlprnn_model nlprnn_model;
+
+/** Find a shipped model by name: "ko" -> "<dir>/ko.nrm", searching, in order, the folder in the
+ *  environment variable NLPRNN_MODEL_DIR, the source tree's pretrained/ folder (build tree use)
+ *  and the installed share/nlprnn/models folder. Writes the path into buf (cap bytes).
+ *  NLPRNN_E_IO names every folder searched when none holds it; NLPRNN_E_LIMIT when cap is too
+ *  small. Names are [A-Za-z0-9_-]+ (anything else is NLPRNN_E_INVALID_ARG). */
+NLPRNN_API int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err);
+
+/** Load a classifier from a path, or, when `path_or_name` is a bare name without '/' or '.'
+ *  (like "ko" or "en"), from the shipped model of that name (nlprnn_model_find). A file that is
+ *  not an nlprnn model, of another kind, another format version, truncated or corrupt is refused
+ *  (NLPRNN_E_MAGIC, _UNSUPPORTED, _VERSION, _TRUNCATED, _CHECKSUM, _FORMAT) with a message naming
+ *  the file and what is wrong. */
+NLPRNN_API int nlprnn_model_load(const char *path_or_name, nlprnn_model **out,
+                                 nlprnn_error *err);
+/** Free a model. NULL is allowed. */
+NLPRNN_API void nlprnn_model_free(nlprnn_model *m);
+
+/** Number of classes C. */
+NLPRNN_API int nlprnn_model_num_classes(const nlprnn_model *m);
+/** Name of class i ("0", "1", "pos" ...), or NULL when out of range. Lives as long as m. */
+NLPRNN_API const char *nlprnn_model_label(const nlprnn_model *m, int i);
+/** Documents are cut to this many tokens. */
+NLPRNN_API int nlprnn_model_max_tokens(const nlprnn_model *m);
+/** The model's tokenizer (owned by the model). */
+NLPRNN_API const nlprnn_tokenizer *nlprnn_model_tokenizer(const nlprnn_model *m);
+/** The path the model was loaded from. */
+NLPRNN_API const char *nlprnn_model_path(const nlprnn_model *m);
+/** One line describing the architecture, e.g.
+ *  "cell=lstm layers=1 bidirectional=1 embed=128 hidden=128 pool=max classes=2 vocab=16000
+ *   params=2410370 storage=f16". Lives as long as m. */
+NLPRNN_API const char *nlprnn_model_summary(const nlprnn_model *m);
+
+/** A readable description of any nlprnn model file (classifier, language model, checkpoint ...):
+ *  kind, format version, sections with sizes and CRCs, configuration, tensors, label names.
+ *  *text is NUL-terminated; free it with nlprnn_free. Errors as nlprnn_model_load. */
+NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
+                                          nlprnn_error *err);
+
+/* ---- classifying ---------------------------------------------------------------------------- */
+
+/** Per-thread scratch for classifying with one model. */
+typedef struct nlprnn_context nlprnn_context;
+
+/** A context for m; `threads` >= 1 splits each batch's recurrence across that many threads.
+ *  The model must outlive the context. NULL when out of memory or threads is out of range. */
+NLPRNN_API nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads);
+/** Free a context. NULL is allowed. */
+NLPRNN_API void nlprnn_context_free(nlprnn_context *ctx);
+
+/** Classify one document text[0..len) (UTF-8). probs receives C class probabilities (summing
+ *  to 1). *n_tokens (optional) receives the token count before cutting; a count above
+ *  nlprnn_model_max_tokens means the document was cut. Errors: NLPRNN_E_UTF8 (err->offset is
+ *  the byte offset of the first bad byte, err->line its line), NLPRNN_E_EMPTY (no token: empty
+ *  or whitespace-only text). */
+NLPRNN_API int nlprnn_classify(nlprnn_context *ctx, const char *text, size_t len, float *probs,
+                               size_t *n_tokens, nlprnn_error *err);
+
+/** Classify n documents at once (faster: they are batched by length). probs (n,C) row-major.
+ *  status (n) receives each document's own status (0, NLPRNN_E_UTF8, NLPRNN_E_EMPTY); a failed
+ *  document's row of probs is all zeros. lens may be NULL for NUL-terminated texts. The return
+ *  value is 0 unless the whole call failed (out of memory, bad argument). */
+NLPRNN_API int nlprnn_classify_batch(nlprnn_context *ctx, const char *const *texts,
+                                     const size_t *lens, size_t n, float *probs, int *status,
+                                     nlprnn_error *err);
+
+/* ---- evaluating ------------------------------------------------------------------------------ */
+
+/** Evaluation of a labelled corpus (TSV/CSV with a header, or fastText lines; ".gz" is fine).
+ *  confusion (C*C, row = true class, column = predicted class) and the counts are filled; free
+ *  confusion with nlprnn_free. *log_loss = mean -log p(true class) (probabilities clamped at
+ *  1e-7). *skipped = documents that could not be classified (empty, invalid UTF-8, skipped rows).
+ *  A label that the model does not know is NLPRNN_E_DATA naming file:line. `threads` as for
+ *  nlprnn_context_create; text_column / label_column may be NULL for the defaults ("document"
+ *  (or "text", "sentence", "review") and "label"). */
+NLPRNN_API int nlprnn_model_evaluate(const nlprnn_model *m, const char *path,
+                                     const char *text_column, const char *label_column,
+                                     int threads, long long **confusion, long long *n_docs,
+                                     long long *skipped, double *log_loss, nlprnn_error *err);
+
+/* ---- training -------------------------------------------------------------------------------- */
+
+/** Training parameters (opaque), set by name (so new ones never break the ABI). Names and defaults:
+ *    tokenizer     ""        a tokenizer file to reuse; "" trains a BPE tokenizer on the texts
+ *    vocab         16000     vocabulary size of a tokenizer trained here
+ *    embed         128       embedding size E          vectors  ""  pretrained .vec file
+ *    init-from     ""        a classifier (CLSF) whose tokenizer, embedding and encoder to start
+ *                            from (same tokenizer and sizes required)
+ *    cell          lstm      rnn | lstm | gru           layers   1
+ *    bidirectional 1         0 | 1                      hidden   128
+ *    pool          max       last | mean | max          dropout  0.2 (pooled features, between
+ *                                                                     layers)
+ *    optimizer     adam      sgd | adam | adamw         lr       0.002
+ *    lr-schedule   linear    constant | linear | cosine (linear/cosine decay to lr/20)
+ *    clip          5         clip gradients by global norm (0: off)
+ *    weight-decay  0         epochs   5      batch   64      seed     1
+ *    threads       2         threads in the recurrence (results depend on seed and threads)
+ *    valid         0.05      fraction of the training file held out when no validation file
+ *    patience      2         stop after this many epochs without a better validation accuracy
+ *                            (0: never); the best epoch's weights are kept
+ *    max-tokens    256       documents are cut to this many tokens in training and the model
+ *    max-examples  0         read at most this many training examples (0: all)
+ *    storage       f16       f32 | f16 | int8: how the saved weights are stored
+ *    text-column   ""        label-column ""   (defaults: "document"/"text"..., "label")
+ *    checkpoint    ""        checkpoint file; "" = "<out>.ckpt"
+ *    checkpoint-every 0      also save a checkpoint every N batches (0: each epoch only)
+ */
+typedef struct nlprnn_train_params nlprnn_train_params;
+
+/** New training parameters with every default, or NULL when out of memory. */
+NLPRNN_API nlprnn_train_params *nlprnn_train_params_new(void);
+/** Free training parameters. NULL is allowed. */
+NLPRNN_API void nlprnn_train_params_free(nlprnn_train_params *p);
+/** Set one parameter from text ("hidden", "64"). Unknown names and bad values fail with
+ *  NLPRNN_E_INVALID_ARG naming them. */
+NLPRNN_API int nlprnn_train_params_set(nlprnn_train_params *p, const char *name,
+                                       const char *value, nlprnn_error *err);
+/** The current value as text (into buf, cap bytes), or NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_train_params_get(const nlprnn_train_params *p, const char *name, char *buf,
+                                       size_t cap, nlprnn_error *err);
+
+/** What the progress callback sees. Fields may be added at the end (check `size`). */
+typedef struct nlprnn_train_progress {
+    size_t size;             /**< sizeof(nlprnn_train_progress) of the library */
+    int phase;               /**< 0 = preparing (message set), 1 = training step, 2 = epoch done */
+    const char *message;     /**< phase 0: what is being done ("training the tokenizer") */
+    int epoch, epochs;       /**< 1-based epoch, total epochs */
+    long long batch, batches;/**< 1-based batch in the epoch, batches per epoch */
+    double loss, accuracy;   /**< running training loss and accuracy of the epoch so far */
+    double tokens_per_sec;   /**< training speed of the epoch so far */
+    double elapsed, eta;     /**< seconds since the (re)start; estimated seconds left (epoch) */
+    double valid_loss, valid_accuracy; /**< phase 2: validation figures (NaN without one) */
+    int best_epoch;          /**< epoch of the best validation accuracy so far */
+    int improved;            /**< phase 2: 1 when this epoch is the best so far */
+} nlprnn_train_progress;
+
+/** Called during training; return non-zero to stop (like the stop flag). */
+typedef int (*nlprnn_train_progress_fn)(void *user, const nlprnn_train_progress *p);
+
+/** Train a classifier on a labelled corpus file and save it to out_path (atomically).
+ *  valid_path: a labelled validation file, or NULL to hold out the "valid" fraction.
+ *  A checkpoint (kind "CKPT": weights, optimizer state, position, best weights) is written
+ *  atomically after every epoch and when stopping. resume = 1 continues from the checkpoint:
+ *  with the same data, parameters and threads the result is bit-identical to an uninterrupted
+ *  run. stop: when *stop becomes non-zero (a signal handler of the caller sets it), training
+ *  saves a checkpoint after the current batch and returns NLPRNN_E_INTERRUPTED. The library
+ *  installs no signal handler. */
+NLPRNN_API int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,
+                                       const char *valid_path, const char *out_path, int resume,
+                                       const volatile int *stop,
+                                       nlprnn_train_progress_fn progress, void *user,
+                                       nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
