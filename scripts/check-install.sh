@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# scripts/check-install.sh [BUILD_DIR]
+#
+# Install check: `cmake --install BUILD_DIR` (default build/) into a temporary prefix, check the
+# installed tree (shared library with its soname, static library, headers, CLI, models, man page,
+# pkg-config file, CMake package), then build examples/ against that tree twice — through
+# pkg-config (examples/Makefile) and through find_package(nlprnn) (examples/CMakeLists.txt) —
+# and run every example from both builds on fixed input, checking the output. Nothing from the
+# source or build tree is on the include or library path of the examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+build=${1:-build}
+[ -f "$build/CMakeCache.txt" ] || { echo "check-install: $build is not a configured build folder" >&2; exit 2; }
+cmake --build "$build" -j2 >/dev/null
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlprnn-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
+fail=0
+bad() { echo "check-install: $*" >&2; fail=1; }
+
+# ---- the installed tree ----
+version=$(sed -n 's/^#define NLPRNN_VERSION_STRING "\(.*\)"/\1/p' include/nlprnn/base.h)
+soversion=$(sed -n 's/^set(NLPRNN_SOVERSION \([0-9]*\)).*/\1/p' CMakeLists.txt)
+libdir=$(dirname "$(find "$prefix" -name "libnlprnn.so.$version" | head -1)")
+[ -f "$libdir/libnlprnn.so.$version" ] || bad "libnlprnn.so.$version not installed"
+[ "$(readlink "$libdir/libnlprnn.so.$soversion")" = "libnlprnn.so.$version" ] || bad "soname link libnlprnn.so.$soversion missing"
+[ "$(readlink "$libdir/libnlprnn.so")" = "libnlprnn.so.$soversion" ] || bad "development link libnlprnn.so missing"
+[ -f "$libdir/libnlprnn.a" ] || bad "libnlprnn.a not installed"
+for h in include/nlprnn.h include/nlprnn/*.h; do
+  [ -f "$prefix/$h" ] || bad "header $h not installed"
+done
+[ -x "$prefix/bin/nlprnn" ] || bad "bin/nlprnn not installed"
+[ -f "$prefix/share/man/man1/nlprnn.1" ] || bad "man page not installed"
+for m in pretrained/*.nrm; do
+  [ -e "$m" ] || continue
+  [ -f "$prefix/share/nlprnn/models/$(basename "$m")" ] || bad "model $m not installed"
+done
+[ -f "$libdir/pkgconfig/nlprnn.pc" ] || bad "nlprnn.pc not installed"
+[ -f "$libdir/cmake/nlprnn/nlprnnConfig.cmake" ] || bad "CMake package not installed"
+out=$("$prefix/bin/nlprnn" --version) || bad "installed nlprnn --version failed"
+[ "$out" = "nlprnn $version" ] || bad "installed nlprnn --version says '$out', expected 'nlprnn $version'"
+
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+[ "$(pkg-config --modversion nlprnn)" = "$version" ] || bad "pkg-config --modversion is not $version"
+[ "$(pkg-config --variable=libdir nlprnn)" -ef "$libdir" ] || bad "pkg-config libdir does not point into the prefix"
+
+# The public header compiles alone, as C11 with pedantic warnings, and as C++ (extern "C").
+printf '#include <nlprnn.h>\nint main(void) { return nlprnn_version_number() == NLPRNN_VERSION_NUMBER ? 0 : 1; }\n' >"$tmp/hdr.c"
+cc -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags nlprnn) "$tmp/hdr.c" -o "$tmp/hdr" \
+  $(pkg-config --libs nlprnn) -Wl,-rpath,"$libdir" && "$tmp/hdr" || bad "header-only program (C11, shared) failed"
+cc -std=c11 $(pkg-config --cflags nlprnn) "$tmp/hdr.c" -o "$tmp/hdr-static" "$libdir/libnlprnn.a" \
+  $(pkg-config --libs --static nlprnn | sed 's/-lnlprnn//') && "$tmp/hdr-static" || bad "static link through pkg-config --static failed"
+if command -v c++ >/dev/null; then
+  cp "$tmp/hdr.c" "$tmp/hdr.cpp"
+  c++ -Wall -Wextra -Werror $(pkg-config --cflags nlprnn) "$tmp/hdr.cpp" -o "$tmp/hdrpp" \
+    $(pkg-config --libs nlprnn) -Wl,-rpath,"$libdir" && "$tmp/hdrpp" || bad "header does not build as C++"
+fi
+
+# ---- the examples, both ways ----
+shopt -s nullglob
+examples=(examples/*.c)
+if [ ${#examples[@]} -gt 0 ]; then
+  mkdir -p "$tmp/pc"
+  make -s -C examples OUT="$tmp/pc" CFLAGS="-O2 -Werror" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log" >&2; bad "examples do not build through pkg-config"; }
+  cmake -S examples -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS=-Werror >"$tmp/cmake.log" 2>&1 &&
+    cmake --build "$tmp/cm" -j2 >>"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log" >&2; bad "examples do not build through find_package(nlprnn)"; }
+  for way in pc cm; do
+    for e in "${examples[@]}"; do
+      name=$(basename "$e" .c)
+      exe=$tmp/$way/$name
+      [ -x "$exe" ] || { bad "$way: $name not built"; continue; }
+      resolved=$(ldd "$exe" | awk '/libnlprnn\.so/ {print $3}')
+      [ "$resolved" -ef "$libdir/libnlprnn.so.$soversion" ] || bad "$way/$name loads libnlprnn from '$resolved', not the install"
+      if ! NLPRNN_EXAMPLE_DIR=$src/examples NLPRNN_PREFIX=$prefix NLPRNN_CLI=$prefix/bin/nlprnn \
+           OPENBLAS_NUM_THREADS=1 bash examples/run-example.sh "$name" "$exe" >"$tmp/$way-$name.out" 2>&1; then
+        bad "$way/$name: wrong result:"; sed 's/^/    /' "$tmp/$way-$name.out" >&2
+      else
+        echo "check-install: $way/$name ok: $(tail -1 "$tmp/$way-$name.out")"
+      fi
+    done
+  done
+fi
+[ "$fail" = 0 ] && echo "check-install: ok (prefix layout, pkg-config, CMake package, ${#examples[@]} examples x 2 builds)"
+exit $fail
