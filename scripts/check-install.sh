@@ -73,7 +73,7 @@ if [ ${#examples[@]} -gt 0 ]; then
       [ -x "$exe" ] || { bad "$way: $name not built"; continue; }
       resolved=$(ldd "$exe" | awk '/libnlprnn\.so/ {print $3}')
       [ "$resolved" -ef "$libdir/libnlprnn.so.$soversion" ] || bad "$way/$name loads libnlprnn from '$resolved', not the install"
-      if ! NLPRNN_EXAMPLE_DIR=$src/examples NLPRNN_PREFIX=$prefix NLPRNN_CLI=$prefix/bin/nlprnn \
+      if ! NLPRNN_MODEL_DIR=$prefix/share/nlprnn/models NLPRNN_PREFIX=$prefix NLPRNN_CLI=$prefix/bin/nlprnn \
            OPENBLAS_NUM_THREADS=1 bash examples/run-example.sh "$name" "$exe" >"$tmp/$way-$name.out" 2>&1; then
         bad "$way/$name: wrong result:"; sed 's/^/    /' "$tmp/$way-$name.out" >&2
       else
