@@ -13,8 +13,8 @@
  * Line numbers are 1-based; byte offsets are 0-based and count bytes of the *uncompressed*
  * stream, so "reviews.tsv.gz:12: byte 40" points into `zcat reviews.tsv.gz`.
  *
- * Lines end at "\n"; a "\r" right before the "\n" (or before the end of the file) is stripped
- * too. The last line needs no "\n". A line longer than max_line bytes (without its ending) is
+ * Lines end at "\n"; a "\r" right before the "\n" is stripped too (a lone "\r" elsewhere is
+ * kept as text). The last line needs no "\n". A line longer than max_line bytes (without its ending) is
  * NLPRNN_E_LIMIT naming file:line; it is never buffered whole, so no input can exhaust memory.
  *
  * Every line is checked for UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above

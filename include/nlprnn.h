@@ -14,5 +14,6 @@
 #include "nlprnn/tokenizer.h"
 #include "nlprnn/classifier.h"
 #include "nlprnn/forecast.h"
+#include "nlprnn/modelfile.h"
 
 #endif

@@ -1,0 +1,1271 @@
+/* models/modelfile.c: the model-file container: writer, validating reader, config, tensor and
+ * string sections, description for `nlprnn info`. Layout in modelfile.h and docs/formats.md. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "common/common.h"
+#include "corpora/reader.h" /* nr_utf8_check */
+#include "models/modelfile.h"
+#include "models/quant.h"
+#include "nlprnn/modelfile.h"
+
+/* ---- little-endian helpers ---------------------------------------------------------------- */
+
+static void put_u16(unsigned char *p, uint16_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint16_t get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t get_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t get_u64(const unsigned char *p) {
+    return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32);
+}
+
+/* CRC32 (zlib) of any length. */
+static uint32_t crc32_of(const void *data, size_t n) {
+    const unsigned char *p = data;
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n) {
+        uInt k = n > 0x40000000u ? 0x40000000u : (uInt)n;
+        c = crc32(c, p, k);
+        p += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+static size_t pad8(uint64_t n) { return (size_t)((8 - (n & 7)) & 7); }
+
+static int valid_tag(const char *t) {
+    for (int i = 0; i < 4; i++) {
+        char c = t[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+    }
+    return 1;
+}
+
+static int valid_kind(const char *k) { return valid_tag(k); }
+
+/* Printable copy of 4 bytes for messages ("CLSF", or "\x00..." escaped). */
+static void tag_text(char out[17], const unsigned char *t) {
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        if (t[i] >= 0x20 && t[i] < 0x7F && t[i] != '\\') out[o++] = (char)t[i];
+        else o += (size_t)snprintf(out + o, 5, "\\x%02X", t[i]);
+    }
+    out[o] = '\0';
+}
+
+/* ---- byte buffer -------------------------------------------------------------------------- */
+
+void nr_mf_buf_init(nr_mf_buf *b) { memset(b, 0, sizeof *b); }
+
+void nr_mf_buf_free(nr_mf_buf *b) {
+    if (!b) return;
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static int buf_reserve(nr_mf_buf *b, size_t extra) {
+    if (extra > SIZE_MAX - b->len) return -1;
+    size_t need = b->len + extra;
+    if (need <= b->cap) return 0;
+    size_t nc = b->cap ? b->cap : 256;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    unsigned char *nd = realloc(b->data, nc);
+    if (!nd) return -1;
+    b->data = nd;
+    b->cap = nc;
+    return 0;
+}
+
+int nr_mf_buf_put(nr_mf_buf *b, const void *data, size_t n, nlprnn_error *err) {
+    if (!n) return NLPRNN_OK;
+    if (buf_reserve(b, n)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    return NLPRNN_OK;
+}
+
+int nr_mf_buf_printf(nr_mf_buf *b, nlprnn_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad format");
+    if (buf_reserve(b, (size_t)n + 1)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return NLPRNN_OK;
+}
+
+/* ---- writer ------------------------------------------------------------------------------- */
+
+typedef struct {
+    char tag[4];
+    uint32_t flags;
+    unsigned char *stored; /* (stored_len) */
+    uint64_t stored_len, raw_len;
+    uint32_t crc;
+} wsection;
+
+struct nr_mf_writer {
+    char kind[4];
+    wsection *s;
+    size_t n, cap;
+};
+
+int nr_mf_writer_new(nr_mf_writer **out, const char *kind, nlprnn_error *err) {
+    *out = NULL;
+    if (!kind || strlen(kind) != 4 || !valid_kind(kind))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "model kind must be 4 characters from A-Z, 0-9, _");
+    nr_mf_writer *w = calloc(1, sizeof *w);
+    if (!w) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    memcpy(w->kind, kind, 4);
+    *out = w;
+    return NLPRNN_OK;
+}
+
+void nr_mf_writer_free(nr_mf_writer *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->n; i++) free(w->s[i].stored);
+    free(w->s);
+    free(w);
+}
+
+int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, size_t n,
+              int compress, nlprnn_error *err) {
+    if (!tag || strlen(tag) != 4 || !valid_tag(tag))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "section tag must be 4 characters from A-Z, 0-9, _");
+    if (content < NR_MF_RAW || content > NR_MF_STRINGS)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "section %s: unknown content type %d",
+                       tag, content);
+    if (!data && n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "section %s: no data", tag);
+    for (size_t i = 0; i < w->n; i++)
+        if (!memcmp(w->s[i].tag, tag, 4))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "section %s added twice", tag);
+    if (w->n >= NR_MF_MAX_SECTIONS)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "more than %d sections", NR_MF_MAX_SECTIONS);
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 8;
+        wsection *ns = nr_realloc_array(w->s, nc, sizeof *ns);
+        if (!ns) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        w->s = ns;
+        w->cap = nc;
+    }
+    wsection *s = &w->s[w->n];
+    memset(s, 0, sizeof *s);
+    memcpy(s->tag, tag, 4);
+    s->raw_len = n;
+    s->crc = crc32_of(data, n);
+    int enc = NR_MF_STORED;
+    if (compress && n > 0 && n <= 0xFFFFFFFFu) {
+        uLongf bound = compressBound((uLong)n);
+        unsigned char *z = malloc(bound ? bound : 1);
+        if (!z) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        uLongf zn = bound;
+        if (compress2(z, &zn, data, (uLong)n, Z_DEFAULT_COMPRESSION) == Z_OK && zn < n) {
+            s->stored = z;
+            s->stored_len = zn;
+            enc = NR_MF_ZLIB;
+        } else {
+            free(z);
+        }
+    }
+    if (enc == NR_MF_STORED) {
+        s->stored = malloc(n ? n : 1);
+        if (!s->stored) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (n) memcpy(s->stored, data, n);
+        s->stored_len = n;
+    }
+    s->flags = (uint32_t)enc | ((uint32_t)content << 8);
+    w->n++;
+    return NLPRNN_OK;
+}
+
+static uint64_t writer_total(const nr_mf_writer *w) {
+    uint64_t t = NR_MF_HEADER_SIZE + NR_MF_TRAILER_SIZE;
+    for (size_t i = 0; i < w->n; i++)
+        t += NR_MF_SECTION_HEADER_SIZE + w->s[i].stored_len + pad8(w->s[i].stored_len);
+    return t;
+}
+
+static void file_header(const nr_mf_writer *w, unsigned char h[NR_MF_HEADER_SIZE]) {
+    memset(h, 0, NR_MF_HEADER_SIZE);
+    memcpy(h, NR_MF_MAGIC, 8);
+    memcpy(h + 8, w->kind, 4);
+    put_u32(h + 12, NR_MF_VERSION);
+    put_u32(h + 16, (uint32_t)w->n);
+    put_u32(h + 20, 0); /* flags */
+    put_u64(h + 24, writer_total(w));
+    put_u32(h + 32, 0); /* reserved */
+    put_u32(h + 36, crc32_of(h, 36));
+}
+
+static void section_header(const wsection *s, unsigned char h[NR_MF_SECTION_HEADER_SIZE]) {
+    memcpy(h, s->tag, 4);
+    put_u32(h + 4, s->flags);
+    put_u64(h + 8, s->stored_len);
+    put_u64(h + 16, s->raw_len);
+    put_u32(h + 24, s->crc);
+    put_u32(h + 28, crc32_of(h, 28));
+}
+
+static void trailer(const nr_mf_writer *w, unsigned char t[NR_MF_TRAILER_SIZE]) {
+    memcpy(t, NR_MF_END_MAGIC, 8);
+    put_u64(t + 8, writer_total(w));
+}
+
+int nr_mf_writer_to_mem(const nr_mf_writer *w, unsigned char **data, size_t *n,
+                        nlprnn_error *err) {
+    *data = NULL;
+    *n = 0;
+    uint64_t total = writer_total(w);
+    if (total > SIZE_MAX) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "model too large");
+    unsigned char *p = malloc((size_t)total), *o = p;
+    if (!p) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    file_header(w, o);
+    o += NR_MF_HEADER_SIZE;
+    for (size_t i = 0; i < w->n; i++) {
+        section_header(&w->s[i], o);
+        o += NR_MF_SECTION_HEADER_SIZE;
+        if (w->s[i].stored_len) memcpy(o, w->s[i].stored, (size_t)w->s[i].stored_len);
+        o += w->s[i].stored_len;
+        size_t pad = pad8(w->s[i].stored_len);
+        memset(o, 0, pad);
+        o += pad;
+    }
+    trailer(w, o);
+    *data = p;
+    *n = (size_t)total;
+    return NLPRNN_OK;
+}
+
+int nr_mf_writer_save(const nr_mf_writer *w, const char *path, nlprnn_error *err) {
+    nr_atomic_file af;
+    int rc = nr_atomic_open(&af, path, err);
+    if (rc) return rc;
+    unsigned char h[NR_MF_HEADER_SIZE], zeros[8] = {0};
+    file_header(w, h);
+    int ok = fwrite(h, 1, sizeof h, af.fp) == sizeof h;
+    for (size_t i = 0; ok && i < w->n; i++) {
+        unsigned char sh[NR_MF_SECTION_HEADER_SIZE];
+        section_header(&w->s[i], sh);
+        size_t sl = (size_t)w->s[i].stored_len, pad = pad8(w->s[i].stored_len);
+        ok = fwrite(sh, 1, sizeof sh, af.fp) == sizeof sh &&
+             (!sl || fwrite(w->s[i].stored, 1, sl, af.fp) == sl) &&
+             (!pad || fwrite(zeros, 1, pad, af.fp) == pad);
+    }
+    unsigned char t[NR_MF_TRAILER_SIZE];
+    trailer(w, t);
+    if (ok) ok = fwrite(t, 1, sizeof t, af.fp) == sizeof t;
+    if (!ok) {
+        rc = nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: write failed: %s", path, strerror(errno));
+        nr_atomic_abort(&af);
+        return rc;
+    }
+    return nr_atomic_commit(&af, err);
+}
+
+/* ---- config sections (writing) ------------------------------------------------------------ */
+
+static int valid_key(const char *k) {
+    size_t n = strlen(k);
+    if (n == 0 || n > 128) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int conf_line(nr_mf_buf *b, const char *key, const char *val, int escape,
+                     nlprnn_error *err) {
+    if (!key || !valid_key(key))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "config key \"%s\" must be 1-128 characters from A-Z a-z 0-9 _ . -",
+                       key ? key : "(null)");
+    size_t before = b->len;
+    int rc = nr_mf_buf_put(b, key, strlen(key), err);
+    if (!rc) rc = nr_mf_buf_put(b, "=", 1, err);
+    for (const char *p = val; !rc && *p; p++) {
+        const char *e = NULL;
+        if (escape) {
+            if (*p == '\\') e = "\\\\";
+            else if (*p == '\n') e = "\\n";
+            else if (*p == '\t') e = "\\t";
+            else if (*p == '\r') e = "\\r";
+        }
+        rc = e ? nr_mf_buf_put(b, e, 2, err) : nr_mf_buf_put(b, p, 1, err);
+    }
+    if (!rc) rc = nr_mf_buf_put(b, "\n", 1, err);
+    if (rc) b->len = before;
+    return rc;
+}
+
+int nr_conf_put_int(nr_mf_buf *b, const char *key, long long v, nlprnn_error *err) {
+    char s[32];
+    snprintf(s, sizeof s, "%lld", v);
+    return conf_line(b, key, s, 0, err);
+}
+
+int nr_conf_put_float(nr_mf_buf *b, const char *key, double v, nlprnn_error *err) {
+    char s[48];
+    if (isnan(v)) snprintf(s, sizeof s, "nan");
+    else if (isinf(v)) snprintf(s, sizeof s, v > 0 ? "inf" : "-inf");
+    else snprintf(s, sizeof s, "%.17g", v);
+    return conf_line(b, key, s, 0, err);
+}
+
+int nr_conf_put_str(nr_mf_buf *b, const char *key, const char *v, nlprnn_error *err) {
+    if (!v) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "config key %s: NULL value", key);
+    if (nr_utf8_check(v, strlen(v)) != strlen(v))
+        return nr_fail(err, NLPRNN_E_UTF8, -1, -1, "config key %s: value is not valid UTF-8",
+                       key);
+    return conf_line(b, key, v, 1, err);
+}
+
+/* ---- tensor and string sections (writing) ------------------------------------------------- */
+
+/* count = prod(shape) with overflow check; the limit keeps byte sizes far from SIZE_MAX. */
+#define NR_TENSOR_MAX_COUNT ((uint64_t)1 << 36)
+
+static int shape_count(int ndim, const uint64_t *shape, uint64_t *count) {
+    uint64_t c = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] > 0xFFFFFFFFu) return -1;
+        if (shape[i] && c > NR_TENSOR_MAX_COUNT / shape[i]) return -1;
+        c *= shape[i];
+    }
+    *count = c;
+    return 0;
+}
+
+/* rows of an int8 tensor: the last dimension is a row */
+static uint64_t i8_rows(int ndim, const uint64_t *shape, uint64_t count) {
+    uint64_t cols = ndim ? shape[ndim - 1] : 1;
+    return cols ? count / cols : 0;
+}
+
+static uint64_t payload_bytes(int dtype, int ndim, const uint64_t *shape, uint64_t count) {
+    switch (dtype) {
+    case NR_DTYPE_F32: return 4 * count;
+    case NR_DTYPE_F16: return 2 * count;
+    default: return 4 * i8_rows(ndim, shape, count) + count;
+    }
+}
+
+static const char *dtype_name(int dtype) {
+    return dtype == NR_DTYPE_F32 ? "f32" : dtype == NR_DTYPE_F16 ? "f16" : "int8";
+}
+
+int nr_tensor_put(nr_mf_buf *b, const char *name, const float *data, int ndim,
+                  const size_t *shape, int dtype, nlprnn_error *err) {
+    size_t nlen = name ? strlen(name) : 0;
+    if (nlen == 0 || nlen > NR_TENSOR_MAX_NAME || nr_utf8_check(name, nlen) != nlen)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tensor name must be 1-%d bytes of UTF-8", NR_TENSOR_MAX_NAME);
+    if (ndim < 0 || ndim > NR_TENSOR_MAX_DIMS || (ndim && !shape))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tensor %s: %d dimensions", name, ndim);
+    if (dtype < NR_DTYPE_F32 || dtype > NR_DTYPE_I8)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tensor %s: unknown storage type %d",
+                       name, dtype);
+    uint64_t sh[NR_TENSOR_MAX_DIMS], count;
+    for (int i = 0; i < ndim; i++) sh[i] = shape[i];
+    if (shape_count(ndim, sh, &count))
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "tensor %s: too many elements", name);
+    if (count && !data)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tensor %s: no data", name);
+    if (dtype != NR_DTYPE_F32)
+        for (uint64_t i = 0; i < count; i++)
+            if (!isfinite(data[i]))
+                return nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                               "tensor %s: element %" PRIu64 " is not finite; store it as f32",
+                               name, i);
+    uint64_t pb = payload_bytes(dtype, ndim, sh, count);
+    size_t head = 2 + nlen + 2 + 4 * (size_t)ndim;
+    if (pb > SIZE_MAX - head || buf_reserve(b, head + (size_t)pb))
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tensor %s: out of memory", name);
+    unsigned char *o = b->data + b->len;
+    put_u16(o, (uint16_t)nlen);
+    memcpy(o + 2, name, nlen);
+    o += 2 + nlen;
+    o[0] = (unsigned char)dtype;
+    o[1] = (unsigned char)ndim;
+    o += 2;
+    for (int i = 0; i < ndim; i++, o += 4) put_u32(o, (uint32_t)sh[i]);
+    if (dtype == NR_DTYPE_F32) {
+        for (uint64_t i = 0; i < count; i++, o += 4) {
+            uint32_t u;
+            memcpy(&u, &data[i], 4);
+            put_u32(o, u);
+        }
+    } else if (dtype == NR_DTYPE_F16) {
+        for (uint64_t i = 0; i < count; i++, o += 2) put_u16(o, nr_f32_to_f16(data[i]));
+    } else {
+        uint64_t rows = i8_rows(ndim, sh, count), cols = rows ? count / rows : 0;
+        unsigned char *q = o + 4 * rows;
+        for (uint64_t r = 0; r < rows; r++) {
+            float scale;
+            nr_quant_i8_row((int8_t *)(q + r * cols), &scale, data + r * cols, (size_t)cols);
+            uint32_t u;
+            memcpy(&u, &scale, 4);
+            put_u32(o + 4 * r, u);
+        }
+    }
+    b->len += head + (size_t)pb;
+    return NLPRNN_OK;
+}
+
+int nr_strings_put(nr_mf_buf *b, const char *const *strs, size_t n, nlprnn_error *err) {
+    if (n > 0xFFFFFFFFu) return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "too many strings");
+    size_t before = b->len;
+    unsigned char u[4];
+    put_u32(u, (uint32_t)n);
+    int rc = nr_mf_buf_put(b, u, 4, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t len = strlen(strs[i]);
+        if (len > 0xFFFFFFFFu || nr_utf8_check(strs[i], len) != len) {
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "string %zu is not valid UTF-8", i);
+            break;
+        }
+        put_u32(u, (uint32_t)len);
+        rc = nr_mf_buf_put(b, u, 4, err);
+        if (!rc) rc = nr_mf_buf_put(b, strs[i], len, err);
+    }
+    if (rc) b->len = before;
+    return rc;
+}
+
+/* ---- reader ------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *name;
+    int dtype, ndim;
+    uint64_t shape[NR_TENSOR_MAX_DIMS];
+    uint64_t count;
+    const unsigned char *payload;
+    uint64_t payload_len;
+} tensor_entry;
+
+typedef struct {
+    nr_mf_section pub;
+    unsigned char *owned;  /* decompressed bytes */
+    tensor_entry *t;
+    size_t nt;
+    char **strs;           /* string sections: pointers into strbuf */
+    char *strbuf;
+    size_t nstr;
+} rsection;
+
+struct nr_mf_reader {
+    char *name;
+    unsigned char *file;   /* owned bytes (opened from a path) */
+    const unsigned char *data;
+    size_t n;
+    char kind[5];
+    uint32_t version;
+    rsection *s;
+    size_t ns;
+};
+
+const char *nr_mf_name(const nr_mf_reader *r) { return r->name; }
+const char *nr_mf_kind(const nr_mf_reader *r) { return r->kind; }
+uint32_t nr_mf_version(const nr_mf_reader *r) { return r->version; }
+uint64_t nr_mf_file_size(const nr_mf_reader *r) { return r->n; }
+size_t nr_mf_section_count(const nr_mf_reader *r) { return r->ns; }
+const nr_mf_section *nr_mf_section_at(const nr_mf_reader *r, size_t i) {
+    return i < r->ns ? &r->s[i].pub : NULL;
+}
+
+static const rsection *find_rs(const nr_mf_reader *r, const char *tag) {
+    if (!tag || strlen(tag) != 4) return NULL;
+    for (size_t i = 0; i < r->ns; i++)
+        if (!memcmp(r->s[i].pub.tag, tag, 4)) return &r->s[i];
+    return NULL;
+}
+
+const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag) {
+    const rsection *s = find_rs(r, tag);
+    return s ? &s->pub : NULL;
+}
+
+int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **sec,
+                  nlprnn_error *err) {
+    *sec = nr_mf_find(r, tag);
+    if (!*sec)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
+                       r->name, tag ? tag : "(null)", r->kind);
+    return NLPRNN_OK;
+}
+
+void nr_mf_close(nr_mf_reader *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->ns; i++) {
+        rsection *s = &r->s[i];
+        free(s->owned);
+        for (size_t j = 0; j < s->nt; j++) free(s->t[j].name);
+        free(s->t);
+        free(s->strs);
+        free(s->strbuf);
+    }
+    free(r->s);
+    free(r->file);
+    free(r->name);
+    free(r);
+}
+
+static int cmp_tensor_name(const void *a, const void *b) {
+    const tensor_entry *x = *(const tensor_entry *const *)a, *y = *(const tensor_entry *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* Index and validate a tensor section. */
+static int parse_tensors(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
+    const unsigned char *p = s->pub.data;
+    uint64_t n = s->pub.raw_len, pos = 0;
+    size_t cap = 0;
+    const char *tag = s->pub.tag;
+#define TBAD(...) nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos, __VA_ARGS__)
+    while (pos < n) {
+        if (n - pos < 2) return TBAD("%s: section %s: tensor entry cut at byte %" PRIu64, r->name, tag, pos);
+        size_t nlen = get_u16(p + pos);
+        if (nlen == 0 || nlen > NR_TENSOR_MAX_NAME || n - pos - 2 < nlen + 2)
+            return TBAD("%s: section %s: bad tensor entry at byte %" PRIu64, r->name, tag, pos);
+        const char *nm = (const char *)p + pos + 2;
+        if (nr_utf8_check(nm, nlen) != nlen || memchr(nm, '\0', nlen))
+            return TBAD("%s: section %s: tensor name at byte %" PRIu64 " is not valid UTF-8",
+                        r->name, tag, pos);
+        uint64_t q = pos + 2 + nlen;
+        int dtype = p[q], ndim = p[q + 1];
+        q += 2;
+        if (dtype > NR_DTYPE_I8 || ndim > NR_TENSOR_MAX_DIMS || n - q < 4 * (uint64_t)ndim)
+            return TBAD("%s: section %s: tensor \"%.*s\": bad storage type or shape", r->name,
+                        tag, (int)nlen, nm);
+        tensor_entry t;
+        memset(&t, 0, sizeof t);
+        t.dtype = dtype;
+        t.ndim = ndim;
+        for (int i = 0; i < ndim; i++, q += 4) t.shape[i] = get_u32(p + q);
+        if (shape_count(ndim, t.shape, &t.count))
+            return TBAD("%s: section %s: tensor \"%.*s\": too many elements", r->name, tag,
+                        (int)nlen, nm);
+        t.payload_len = payload_bytes(dtype, ndim, t.shape, t.count);
+        if (n - q < t.payload_len)
+            return TBAD("%s: section %s: tensor \"%.*s\": data cut short", r->name, tag,
+                        (int)nlen, nm);
+        t.payload = p + q;
+        if (dtype == NR_DTYPE_I8) {
+            uint64_t rows = i8_rows(ndim, t.shape, t.count);
+            for (uint64_t i = 0; i < rows; i++) {
+                uint32_t u = get_u32(t.payload + 4 * i);
+                float sc;
+                memcpy(&sc, &u, 4);
+                if (!isfinite(sc) || sc < 0.0f)
+                    return TBAD("%s: section %s: tensor \"%.*s\": bad scale in row %" PRIu64,
+                                r->name, tag, (int)nlen, nm, i);
+            }
+        }
+        if (s->nt == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            tensor_entry *nt = nr_realloc_array(s->t, nc, sizeof *nt);
+            if (!nt) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
+            s->t = nt;
+            cap = nc;
+        }
+        t.name = malloc(nlen + 1);
+        if (!t.name) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
+        memcpy(t.name, nm, nlen);
+        t.name[nlen] = '\0';
+        s->t[s->nt++] = t;
+        pos = q + t.payload_len;
+    }
+    if (s->nt > 1) { /* names must be unique */
+        const tensor_entry **sorted = nr_malloc_array(s->nt, sizeof *sorted);
+        if (!sorted) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
+        for (size_t i = 0; i < s->nt; i++) sorted[i] = &s->t[i];
+        qsort(sorted, s->nt, sizeof *sorted, cmp_tensor_name);
+        for (size_t i = 1; i < s->nt; i++)
+            if (!strcmp(sorted[i - 1]->name, sorted[i]->name)) {
+                int rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                                 "%s: section %s: tensor \"%s\" appears twice", r->name, tag,
+                                 sorted[i]->name);
+                free(sorted);
+                return rc;
+            }
+        free(sorted);
+    }
+#undef TBAD
+    return NLPRNN_OK;
+}
+
+static int parse_strings(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
+    const unsigned char *p = s->pub.data;
+    uint64_t n = s->pub.raw_len;
+    const char *tag = s->pub.tag;
+    if (n < 4)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: no string count", r->name,
+                       tag);
+    uint64_t count = get_u32(p), pos = 4;
+    if (count > (n - 4) / 4)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: section %s: %" PRIu64 " strings cannot fit in %" PRIu64 " bytes",
+                       r->name, tag, count, n);
+    s->strs = nr_malloc_array(count ? (size_t)count : 1, sizeof *s->strs);
+    s->strbuf = malloc((size_t)n + (size_t)count + 1);
+    if (!s->strs || !s->strbuf)
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
+    size_t o = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        if (n - pos < 4)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                           "%s: section %s: string %" PRIu64 " cut short", r->name, tag, i);
+        uint64_t len = get_u32(p + pos);
+        pos += 4;
+        if (n - pos < len)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                           "%s: section %s: string %" PRIu64 " cut short", r->name, tag, i);
+        const char *str = (const char *)p + pos;
+        if (nr_utf8_check(str, (size_t)len) != len || memchr(str, '\0', (size_t)len))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                           "%s: section %s: string %" PRIu64 " is not valid UTF-8", r->name,
+                           tag, i);
+        memcpy(s->strbuf + o, str, (size_t)len);
+        s->strs[i] = s->strbuf + o;
+        o += (size_t)len;
+        s->strbuf[o++] = '\0';
+        pos += len;
+    }
+    s->nstr = (size_t)count;
+    if (pos != n)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                       "%s: section %s: %" PRIu64 " bytes after the last string", r->name, tag,
+                       n - pos);
+    return NLPRNN_OK;
+}
+
+static const char *kind_name(const char *k) {
+    if (!strcmp(k, NR_KIND_CLASSIFIER)) return "classifier";
+    if (!strcmp(k, NR_KIND_LANGMODEL)) return "language model";
+    if (!strcmp(k, NR_KIND_FORECASTER)) return "forecaster";
+    if (!strcmp(k, NR_KIND_CHECKPOINT)) return "training checkpoint";
+    if (!strcmp(k, NR_KIND_TOKENIZER)) return "tokenizer";
+    return "model";
+}
+
+/* The file is shorter than its header says: name where it ends. */
+static int truncated(const nr_mf_reader *r, uint32_t nsec, uint64_t total, nlprnn_error *err) {
+    const unsigned char *p = r->data;
+    uint64_t n = r->n, pos = NR_MF_HEADER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        if (n < pos + NR_MF_SECTION_HEADER_SIZE)
+            return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)n,
+                           "%s: truncated: the file ends at byte %" PRIu64
+                           " in the header of section %u of %u (expected %" PRIu64 " bytes)",
+                           r->name, n, i + 1, nsec, total);
+        char tag[17];
+        tag_text(tag, p + pos);
+        uint64_t sl = get_u64(p + pos + 8);
+        uint64_t end = sl > total ? total : pos + NR_MF_SECTION_HEADER_SIZE + sl + pad8(sl);
+        if (n < end)
+            return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)n,
+                           "%s: truncated: the file ends at byte %" PRIu64
+                           " inside section %s (%u of %u), which ends at byte %" PRIu64,
+                           r->name, n, tag, i + 1, nsec, end);
+        pos = end;
+    }
+    return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)n,
+                   "%s: truncated: the file ends at byte %" PRIu64
+                   " in the trailer (expected %" PRIu64 " bytes)",
+                   r->name, n, total);
+}
+
+static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
+    const unsigned char *p = r->data;
+    uint64_t n = r->n;
+    const char *name = r->name;
+    size_t m = n < 8 ? (size_t)n : 8;
+    if (memcmp(p, NR_MF_MAGIC, m) != 0)
+        return nr_fail(err, NLPRNN_E_MAGIC, -1, 0, "%s: not an nlprnn model file", name);
+    if (n < NR_MF_HEADER_SIZE)
+        return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)n,
+                       "%s: truncated: the file ends at byte %" PRIu64
+                       " in the file header (%d bytes)",
+                       name, n, NR_MF_HEADER_SIZE);
+    if (get_u32(p + 36) != crc32_of(p, 36))
+        return nr_fail(err, NLPRNN_E_CHECKSUM, -1, 36,
+                       "%s: the file header fails its CRC32 check (corrupt file)", name);
+    r->version = get_u32(p + 12);
+    if (r->version > NR_MF_VERSION)
+        return nr_fail(err, NLPRNN_E_VERSION, -1, 12,
+                       "%s: format version %u is newer than this build reads (%u); upgrade "
+                       "nlprnn",
+                       name, r->version, NR_MF_VERSION);
+    if (r->version == 0)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, 12, "%s: format version 0 is invalid", name);
+    char kt[17];
+    tag_text(kt, p + 8);
+    if (!valid_kind((const char *)p + 8))
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, 8, "%s: invalid model kind \"%s\"", name, kt);
+    memcpy(r->kind, p + 8, 4);
+    r->kind[4] = '\0';
+    if (want_kind && strncmp(want_kind, r->kind, 4) != 0)
+        return nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, 8,
+                       "%s: this is a %s file (%s), not a %s (%.4s)", name, kind_name(r->kind),
+                       r->kind, kind_name(want_kind), want_kind);
+    uint32_t nsec = get_u32(p + 16), flags = get_u32(p + 20), reserved = get_u32(p + 32);
+    uint64_t total = get_u64(p + 24);
+    if (flags || reserved)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, 20, "%s: unknown header flags 0x%08X/0x%08X",
+                       name, flags, reserved);
+    if (nsec > NR_MF_MAX_SECTIONS ||
+        total < (uint64_t)NR_MF_HEADER_SIZE + NR_MF_TRAILER_SIZE +
+                    (uint64_t)nsec * NR_MF_SECTION_HEADER_SIZE)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, 16,
+                       "%s: %u sections cannot fit in %" PRIu64 " bytes", name, nsec, total);
+    if (n < total) return truncated(r, nsec, total, err);
+    if (n > total)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)total,
+                       "%s: %" PRIu64 " unexpected bytes after the end of the model at byte %" PRIu64,
+                       name, n - total, total);
+    r->s = nr_calloc_array(nsec ? nsec : 1, sizeof *r->s);
+    if (!r->s) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", name);
+    uint64_t pos = NR_MF_HEADER_SIZE, end_sections = total - NR_MF_TRAILER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        if (end_sections - pos < NR_MF_SECTION_HEADER_SIZE)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                           "%s: section %u of %u starts past the end of the sections", name,
+                           i + 1, nsec);
+        const unsigned char *h = p + pos;
+        char tag[17];
+        tag_text(tag, h);
+        if (get_u32(h + 28) != crc32_of(h, 28))
+            return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)pos,
+                           "%s: the header of section %u (%s) at byte %" PRIu64
+                           " fails its CRC32 check (corrupt file)",
+                           name, i + 1, tag, pos);
+        if (!valid_tag((const char *)h))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                           "%s: section %u has an invalid tag \"%s\"", name, i + 1, tag);
+        rsection *s = &r->s[i];
+        r->ns = i + 1;
+        memcpy(s->pub.tag, h, 4);
+        s->pub.tag[4] = '\0';
+        for (uint32_t j = 0; j < i; j++)
+            if (!memcmp(r->s[j].pub.tag, h, 4))
+                return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                               "%s: section %s appears twice", name, s->pub.tag);
+        uint32_t fl = get_u32(h + 4);
+        s->pub.offset = pos;
+        s->pub.encoding = (int)(fl & 0xFF);
+        s->pub.content = (int)((fl >> 8) & 0xFF);
+        s->pub.stored_len = get_u64(h + 8);
+        s->pub.raw_len = get_u64(h + 16);
+        s->pub.crc = get_u32(h + 24);
+        if (fl >> 16)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 4,
+                           "%s: section %s: unknown flags 0x%08X", name, s->pub.tag, fl);
+        if (s->pub.encoding > NR_MF_ZLIB)
+            return nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, (long long)pos + 4,
+                           "%s: section %s: unknown encoding %d (written by a newer nlprnn?)",
+                           name, s->pub.tag, s->pub.encoding);
+        uint64_t data_at = pos + NR_MF_SECTION_HEADER_SIZE, sl = s->pub.stored_len;
+        if (sl > end_sections - data_at || pad8(sl) > end_sections - data_at - sl)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 8,
+                           "%s: section %s: %" PRIu64 " bytes do not fit in the file", name,
+                           s->pub.tag, sl);
+        for (size_t k = 0; k < pad8(sl); k++)
+            if (p[data_at + sl + k])
+                return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)(data_at + sl + k),
+                               "%s: section %s: nonzero padding at byte %" PRIu64, name,
+                               s->pub.tag, data_at + sl + k);
+        const unsigned char *stored = p + data_at;
+        if (s->pub.encoding == NR_MF_STORED) {
+            if (s->pub.raw_len != sl)
+                return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 16,
+                               "%s: section %s: raw length %" PRIu64 " differs from stored "
+                               "length %" PRIu64,
+                               name, s->pub.tag, s->pub.raw_len, sl);
+            s->pub.data = stored;
+        } else {
+            uint64_t raw = s->pub.raw_len;
+            /* zlib cannot expand more than about 1032:1 */
+            if (raw > 0xFFFFFFFFu || sl > 0xFFFFFFFFu || raw > sl * 1032 + 64 || raw > SIZE_MAX)
+                return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 16,
+                               "%s: section %s: implausible raw length %" PRIu64, name,
+                               s->pub.tag, raw);
+            s->owned = malloc(raw ? (size_t)raw : 1);
+            if (!s->owned)
+                return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: section %s: out of memory",
+                               name, s->pub.tag);
+            uLongf dn = (uLongf)raw;
+            uLong sn = (uLong)sl;
+            int zr = uncompress2(s->owned, &dn, stored, &sn);
+            if (zr != Z_OK || dn != raw || sn != sl) {
+                if (zr == Z_MEM_ERROR)
+                    return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: section %s: out of memory",
+                                   name, s->pub.tag);
+                return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)data_at,
+                               "%s: section %s: compressed data at byte %" PRIu64
+                               " are corrupt",
+                               name, s->pub.tag, data_at);
+            }
+            s->pub.data = s->owned;
+        }
+        if (crc32_of(s->pub.data, (size_t)s->pub.raw_len) != s->pub.crc)
+            return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)data_at,
+                           "%s: section %s fails its CRC32 check (corrupt file)", name,
+                           s->pub.tag);
+        int rc = NLPRNN_OK;
+        if (s->pub.content == NR_MF_TENSORS) {
+            rc = parse_tensors(r, s, err);
+        } else if (s->pub.content == NR_MF_STRINGS) {
+            rc = parse_strings(r, s, err);
+        } else if (s->pub.content == NR_MF_CONFIG) {
+            nr_conf c;
+            char where[64];
+            snprintf(where, sizeof where, "section %s", s->pub.tag);
+            rc = nr_conf_parse(&c, s->pub.data, (size_t)s->pub.raw_len, where, err);
+            if (!rc) nr_conf_free(&c);
+            else if (err) { /* prefix the file name */
+                char msg[sizeof err->message];
+                snprintf(msg, sizeof msg, "%.200s: %.280s", name, err->message);
+                memcpy(err->message, msg, sizeof msg);
+            }
+        }
+        if (rc) return rc;
+        pos = data_at + sl + pad8(sl);
+    }
+    if (pos != end_sections)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                       "%s: %" PRIu64 " unexpected bytes after the last section", name,
+                       end_sections - pos);
+    if (memcmp(p + pos, NR_MF_END_MAGIC, 8) != 0 || get_u64(p + pos + 8) != total)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos,
+                       "%s: bad trailer at byte %" PRIu64, name, pos);
+    return NLPRNN_OK;
+}
+
+int nr_mf_open_mem(nr_mf_reader **out, const void *data, size_t n, const char *name,
+                   const char *kind, nlprnn_error *err) {
+    *out = NULL;
+    if (!name) name = "<memory>";
+    if (!data && n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: no data", name);
+    if (kind && (strlen(kind) != 4 || !valid_kind(kind)))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "invalid model kind requested");
+    nr_mf_reader *r = calloc(1, sizeof *r);
+    if (r) r->name = nr_strdup(name);
+    if (!r || !r->name) {
+        free(r);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", name);
+    }
+    r->data = data ? data : (const unsigned char *)"";
+    r->n = n;
+    int rc = validate(r, kind, err);
+    if (rc) {
+        nr_mf_close(r);
+        return rc;
+    }
+    *out = r;
+    return NLPRNN_OK;
+}
+
+int nr_mf_open_file(nr_mf_reader **out, const char *path, const char *kind, nlprnn_error *err) {
+    *out = NULL;
+    char *buf;
+    size_t n;
+    int rc = nr_read_file(path, &buf, &n, NR_MF_DEFAULT_MAX_BYTES, err);
+    if (rc) return rc;
+    rc = nr_mf_open_mem(out, buf, n, path, kind, err);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    (*out)->file = (unsigned char *)buf;
+    return NLPRNN_OK;
+}
+
+/* ---- config sections (reading) ------------------------------------------------------------ */
+
+void nr_conf_free(nr_conf *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->keys[i]);
+        free(c->vals[i]);
+    }
+    free(c->keys);
+    free(c->vals);
+    free(c->where);
+    memset(c, 0, sizeof *c);
+}
+
+int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlprnn_error *err) {
+    memset(c, 0, sizeof *c);
+    c->where = nr_strdup(where ? where : "config");
+    if (!c->where) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    const char *s = data;
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) lines += s[i] == '\n';
+    c->keys = nr_calloc_array(lines ? lines : 1, sizeof *c->keys);
+    c->vals = nr_calloc_array(lines ? lines : 1, sizeof *c->vals);
+    if (!c->keys || !c->vals) {
+        nr_conf_free(c);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    size_t pos = 0;
+    long long lineno = 0;
+    int rc = NLPRNN_OK;
+    while (pos < n) {
+        lineno++;
+        const char *nl = memchr(s + pos, '\n', n - pos);
+        if (!nl) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
+                         "%s: line %lld does not end with a newline", c->where, lineno);
+            break;
+        }
+        size_t e = (size_t)(nl - s);
+        const char *eq = memchr(s + pos, '=', e - pos);
+        if (!eq) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
+                         "%s: line %lld has no '='", c->where, lineno);
+            break;
+        }
+        size_t klen = (size_t)(eq - (s + pos));
+        char *key = malloc(klen + 1), *val = malloc(e - (size_t)(eq - s)); /* >= value + NUL */
+        if (!key || !val) {
+            free(key);
+            free(val);
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            break;
+        }
+        memcpy(key, s + pos, klen);
+        key[klen] = '\0';
+        c->keys[c->n] = key;
+        c->vals[c->n] = val;
+        c->n++;
+        if (!valid_key(key) || memchr(s + pos, '\0', klen)) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
+                         "%s: line %lld: invalid key", c->where, lineno);
+            break;
+        }
+        size_t o = 0;
+        for (const char *v = eq + 1; v < nl; v++) {
+            if (*v != '\\') {
+                val[o++] = *v;
+                continue;
+            }
+            char x = v + 1 < nl ? v[1] : '\0';
+            if (x == '\\') val[o++] = '\\';
+            else if (x == 'n') val[o++] = '\n';
+            else if (x == 't') val[o++] = '\t';
+            else if (x == 'r') val[o++] = '\r';
+            else {
+                rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)(v - s),
+                             "%s: key %s: bad escape in the value", c->where, key);
+                break;
+            }
+            v++;
+        }
+        if (rc) break;
+        val[o] = '\0';
+        if (nr_utf8_check(val, o) != o || memchr(val, '\0', o)) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
+                         "%s: key %s: value is not valid UTF-8", c->where, key);
+            break;
+        }
+        for (size_t j = 0; j + 1 < c->n; j++)
+            if (!strcmp(c->keys[j], key)) {
+                rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
+                             "%s: key %s appears twice", c->where, key);
+                break;
+            }
+        if (rc) break;
+        pos = e + 1;
+    }
+    if (rc) nr_conf_free(c);
+    return rc;
+}
+
+int nr_mf_get_conf(const nr_mf_reader *r, const char *tag, nr_conf *c, nlprnn_error *err) {
+    memset(c, 0, sizeof *c);
+    const nr_mf_section *s;
+    int rc = nr_mf_require(r, tag, &s, err);
+    if (rc) return rc;
+    if (s->content != NR_MF_CONFIG)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a config section",
+                       r->name, s->tag);
+    char where[512];
+    snprintf(where, sizeof where, "%s: section %s", r->name, s->tag);
+    return nr_conf_parse(c, s->data, (size_t)s->raw_len, where, err);
+}
+
+static const char *conf_find(const nr_conf *c, const char *key) {
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->keys[i], key)) return c->vals[i];
+    return NULL;
+}
+
+int nr_conf_has(const nr_conf *c, const char *key) { return conf_find(c, key) != NULL; }
+
+int nr_conf_get_str(const nr_conf *c, const char *key, const char **out, nlprnn_error *err) {
+    *out = conf_find(c, key);
+    if (!*out)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: missing key \"%s\"", c->where, key);
+    return NLPRNN_OK;
+}
+
+int nr_conf_get_int(const nr_conf *c, const char *key, long long *out, nlprnn_error *err) {
+    const char *v;
+    int rc = nr_conf_get_str(c, key, &v, err);
+    if (rc) return rc;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || *v == ' ' || *v == '+')
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: key \"%s\" = \"%.100s\" is not an integer", c->where, key, v);
+    *out = x;
+    return NLPRNN_OK;
+}
+
+int nr_conf_get_float(const nr_conf *c, const char *key, double *out, nlprnn_error *err) {
+    const char *v;
+    int rc = nr_conf_get_str(c, key, &v, err);
+    if (rc) return rc;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || *v == ' ' || (errno == ERANGE && isinf(x)))
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: key \"%s\" = \"%.100s\" is not a number", c->where, key, v);
+    *out = x;
+    return NLPRNN_OK;
+}
+
+/* ---- tensors and strings (reading) -------------------------------------------------------- */
+
+static void fill_info(const tensor_entry *t, nr_tensor_info *info) {
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->dtype = t->dtype;
+    info->ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++) info->shape[i] = (size_t)t->shape[i];
+    info->count = (size_t)t->count;
+    info->stored_bytes = (size_t)t->payload_len;
+}
+
+size_t nr_mf_tensor_count(const nr_mf_reader *r, const char *tag) {
+    const rsection *s = find_rs(r, tag);
+    return s && s->pub.content == NR_MF_TENSORS ? s->nt : 0;
+}
+
+static int tensor_section(const nr_mf_reader *r, const char *tag, const rsection **out,
+                          nlprnn_error *err) {
+    const rsection *s = find_rs(r, tag);
+    if (!s)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
+                       r->name, tag ? tag : "(null)", r->kind);
+    if (s->pub.content != NR_MF_TENSORS)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a tensor section",
+                       r->name, s->pub.tag);
+    *out = s;
+    return NLPRNN_OK;
+}
+
+int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_info *info,
+                    nlprnn_error *err) {
+    const rsection *s;
+    int rc = tensor_section(r, tag, &s, err);
+    if (rc) return rc;
+    if (i >= s->nt)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: section %s has %zu tensors",
+                       r->name, tag, s->nt);
+    fill_info(&s->t[i], info);
+    return NLPRNN_OK;
+}
+
+static int find_tensor(const nr_mf_reader *r, const char *tag, const char *name,
+                       const tensor_entry **out, nlprnn_error *err) {
+    const rsection *s;
+    int rc = tensor_section(r, tag, &s, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < s->nt; i++)
+        if (!strcmp(s->t[i].name, name)) {
+            *out = &s->t[i];
+            return NLPRNN_OK;
+        }
+    return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s has no tensor \"%s\"", r->name,
+                   tag, name);
+}
+
+int nr_mf_tensor_info(const nr_mf_reader *r, const char *tag, const char *name,
+                      nr_tensor_info *info, nlprnn_error *err) {
+    const tensor_entry *t;
+    int rc = find_tensor(r, tag, name, &t, err);
+    if (rc) return rc;
+    fill_info(t, info);
+    return NLPRNN_OK;
+}
+
+static void shape_text(char *out, size_t cap, int ndim, const uint64_t *shape) {
+    size_t o = 0;
+    o += (size_t)snprintf(out, cap, "[");
+    for (int i = 0; i < ndim && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%" PRIu64, i ? ", " : "", shape[i]);
+    if (o < cap) snprintf(out + o, cap - o, "]");
+}
+
+int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
+                      int ndim, const size_t *shape, nlprnn_error *err) {
+    const tensor_entry *t;
+    int rc = find_tensor(r, tag, name, &t, err);
+    if (rc) return rc;
+    int same = ndim == t->ndim;
+    for (int i = 0; same && i < ndim; i++) same = shape[i] == t->shape[i];
+    if (!same) {
+        char want[200], have[200];
+        uint64_t w[NR_TENSOR_MAX_DIMS] = {0};
+        int wn = ndim < 0 ? 0 : ndim > NR_TENSOR_MAX_DIMS ? NR_TENSOR_MAX_DIMS : ndim;
+        for (int i = 0; i < wn; i++) w[i] = shape[i];
+        shape_text(want, sizeof want, wn, w);
+        shape_text(have, sizeof have, t->ndim, t->shape);
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: section %s: tensor \"%s\" has shape %s, expected %s", r->name, tag,
+                       name, have, want);
+    }
+    const unsigned char *p = t->payload;
+    if (t->dtype == NR_DTYPE_F32) {
+        for (uint64_t i = 0; i < t->count; i++) {
+            uint32_t u = get_u32(p + 4 * i);
+            memcpy(&out[i], &u, 4);
+        }
+    } else if (t->dtype == NR_DTYPE_F16) {
+        for (uint64_t i = 0; i < t->count; i++) out[i] = nr_f16_to_f32(get_u16(p + 2 * i));
+    } else {
+        uint64_t rows = i8_rows(t->ndim, t->shape, t->count), cols = rows ? t->count / rows : 0;
+        const int8_t *q = (const int8_t *)(p + 4 * rows);
+        for (uint64_t rr = 0; rr < rows; rr++) {
+            uint32_t u = get_u32(p + 4 * rr);
+            float sc;
+            memcpy(&sc, &u, 4);
+            nr_dequant_i8_row(out + rr * cols, q + rr * cols, sc, (size_t)cols);
+        }
+    }
+    return NLPRNN_OK;
+}
+
+int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs, size_t *n,
+                      nlprnn_error *err) {
+    *strs = NULL;
+    *n = 0;
+    const rsection *s = find_rs(r, tag);
+    if (!s)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
+                       r->name, tag ? tag : "(null)", r->kind);
+    if (s->pub.content != NR_MF_STRINGS)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a string list",
+                       r->name, s->pub.tag);
+    const char **a = nr_malloc_array(s->nstr ? s->nstr : 1, sizeof *a);
+    if (!a) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
+    for (size_t i = 0; i < s->nstr; i++) a[i] = s->strs[i];
+    *strs = a;
+    *n = s->nstr;
+    return NLPRNN_OK;
+}
+
+/* ---- info --------------------------------------------------------------------------------- */
+
+static const char *content_name(int c) {
+    switch (c) {
+    case NR_MF_RAW: return "raw";
+    case NR_MF_CONFIG: return "config";
+    case NR_MF_TENSORS: return "tensors";
+    case NR_MF_STRINGS: return "strings";
+    default: return "unknown";
+    }
+}
+
+int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
+    int rc = nr_mf_buf_printf(out, err,
+                              "file:     %s\nkind:     %s (%s)\nformat:   version %u\n"
+                              "size:     %zu bytes\nsections: %zu\n",
+                              r->name, r->kind, kind_name(r->kind), r->version, r->n, r->ns);
+    for (size_t i = 0; !rc && i < r->ns; i++) {
+        const rsection *s = &r->s[i];
+        rc = nr_mf_buf_printf(out, err,
+                              "\nsection %s  %s, %s, %" PRIu64 " bytes stored, %" PRIu64
+                              " raw, crc32 %08x\n",
+                              s->pub.tag, content_name(s->pub.content),
+                              s->pub.encoding == NR_MF_ZLIB ? "zlib" : "stored",
+                              s->pub.stored_len, s->pub.raw_len, s->pub.crc);
+        if (rc) break;
+        if (s->pub.content == NR_MF_CONFIG) {
+            nr_conf c;
+            rc = nr_conf_parse(&c, s->pub.data, (size_t)s->pub.raw_len, s->pub.tag, err);
+            for (size_t j = 0; !rc && j < c.n; j++) {
+                const char *v = c.vals[j];
+                size_t vl = strlen(v);
+                int nl = strchr(v, '\n') != NULL;
+                rc = nr_mf_buf_printf(out, err, "  %s = %.*s%s\n", c.keys[j],
+                                      (int)(vl > 100 || nl ? (nl ? (int)(strchr(v, '\n') - v) : 100) : (int)vl),
+                                      v, vl > 100 || nl ? " ..." : "");
+            }
+            if (!rc) nr_conf_free(&c);
+        } else if (s->pub.content == NR_MF_TENSORS) {
+            uint64_t total = 0;
+            for (size_t j = 0; j < s->nt; j++) total += s->t[j].count;
+            rc = nr_mf_buf_printf(out, err, "  %zu tensors, %" PRIu64 " values\n", s->nt, total);
+            for (size_t j = 0; !rc && j < s->nt; j++) {
+                char sh[200];
+                shape_text(sh, sizeof sh, s->t[j].ndim, s->t[j].shape);
+                rc = nr_mf_buf_printf(out, err, "  %-32s %-5s %-20s %" PRIu64 " bytes\n",
+                                      s->t[j].name, dtype_name(s->t[j].dtype), sh,
+                                      s->t[j].payload_len);
+            }
+        } else if (s->pub.content == NR_MF_STRINGS) {
+            rc = nr_mf_buf_printf(out, err, "  %zu strings:", s->nstr);
+            for (size_t j = 0; !rc && j < s->nstr && j < 10; j++)
+                rc = nr_mf_buf_printf(out, err, " \"%.40s\"", s->strs[j]);
+            if (!rc) rc = nr_mf_buf_printf(out, err, "%s\n", s->nstr > 10 ? " ..." : "");
+        }
+    }
+    return rc;
+}
+
+/* Public: the text `nlprnn info MODEL` prints. */
+int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err) {
+    *text = NULL;
+    nr_mf_reader *r;
+    int rc = nr_mf_open_file(&r, path, NULL, err);
+    if (rc) return rc;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    rc = nr_mf_describe(r, &b, err);
+    if (!rc) rc = nr_mf_buf_put(&b, "", 1, err); /* NUL */
+    nr_mf_close(r);
+    if (rc) {
+        nr_mf_buf_free(&b);
+        return rc;
+    }
+    *text = (char *)b.data;
+    return NLPRNN_OK;
+}
