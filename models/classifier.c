@@ -1,0 +1,866 @@
+/* models/classifier.c: the text classifier — network, model files, inference, evaluation.
+ * Training lives in models/classifier_train.c.
+ *
+ *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,O) -> dense (B,C) -> softmax
+ */
+#include "models/classifier.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corpora/dataset.h"
+#include "models/modelfile.h"
+
+/* ---- names ------------------------------------------------------------------------------------ */
+
+static const char *const pool_names[] = {"last", "mean", "max"};
+
+const char *nr_pool_name(int pool) {
+    return pool >= 0 && pool < 3 ? pool_names[pool] : NULL;
+}
+
+int nr_pool_from_name(const char *name) {
+    for (int i = 0; i < 3; i++)
+        if (name && !strcmp(name, pool_names[i])) return i;
+    return -1;
+}
+
+/* ---- the network -------------------------------------------------------------------------------- */
+
+int nr_clf_net_bind(nr_clf_net *net, const nr_clf_cfg *cfg, float *params, nlprnn_error *err) {
+    memset(net, 0, sizeof *net);
+    net->cfg = *cfg;
+    if (cfg->vocab < NLPRNN_NUM_SPECIAL_IDS + 1 || cfg->embed < 1 || cfg->embed > 65536 ||
+        cfg->hidden < 1 || cfg->hidden > 65536 || cfg->layers < 1 ||
+        cfg->layers > NR_ENCODER_MAX_LAYERS || (cfg->bidirectional != 0 && cfg->bidirectional != 1) ||
+        cfg->classes < 2 || cfg->classes > NR_MAX_LABELS || cfg->max_tokens < 1 ||
+        cfg->max_tokens > 1 << 20 || nr_pool_name(cfg->pool) == NULL || !nr_cell_name(cfg->cell) ||
+        !(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "classifier: invalid configuration (vocab %d, embed %d, hidden %d, layers %d, "
+                       "bidirectional %d, classes %d, max_tokens %d, pool %d, cell %d, dropout %g)",
+                       cfg->vocab, cfg->embed, cfg->hidden, cfg->layers, cfg->bidirectional,
+                       cfg->classes, cfg->max_tokens, cfg->pool, cfg->cell, (double)cfg->dropout);
+    nr_encoder_cfg ecfg;
+    nr_encoder_cfg_default(&ecfg, cfg->embed, cfg->hidden);
+    ecfg.cell = cfg->cell;
+    ecfg.layers = cfg->layers;
+    ecfg.bidirectional = cfg->bidirectional;
+    ecfg.merge = NR_MERGE_CONCAT;
+    ecfg.dropout = cfg->layers > 1 ? cfg->dropout : 0.0f;
+    net->n_emb = nr_embedding_param_count(cfg->vocab, cfg->embed);
+    net->n_enc = nr_encoder_param_count(&ecfg);
+    if (!net->n_enc)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier: invalid encoder configuration");
+    int O = cfg->hidden * (cfg->bidirectional ? 2 : 1);
+    net->n_head = nr_dense_param_count(O, cfg->classes);
+    net->n_params = net->n_emb + net->n_enc + net->n_head;
+    net->params = params;
+    if (!params) {
+        net->enc.out_size = O;
+        return NLPRNN_OK;
+    }
+    int rc = nr_embedding_bind(&net->emb, cfg->vocab, cfg->embed, NLPRNN_ID_PAD, params, err);
+    if (rc) return rc;
+    rc = nr_encoder_bind(&net->enc, &ecfg, params + net->n_emb, err);
+    if (rc) return rc;
+    nr_dense_bind(&net->head, net->enc.out_size, cfg->classes, params + net->n_emb + net->n_enc);
+    return NLPRNN_OK;
+}
+
+/* Scratch for forward (and backward) passes of up to max_T x max_B. */
+int nr_clf_scratch_reserve(nr_clf_scratch *s, const nr_clf_net *net, int T, int B, int training,
+                           int threads, nlprnn_error *err) {
+    if (s->ws && T <= s->max_T && B <= s->max_B) return NLPRNN_OK;
+    int nT = T > s->max_T ? T : s->max_T, nB = B > s->max_B ? B : s->max_B;
+    /* round T up to a power of two (at most max_tokens) so a few growths cover every length */
+    int p2 = 8;
+    while (p2 < nT) p2 *= 2;
+    if (p2 > net->cfg.max_tokens && nT <= net->cfg.max_tokens) p2 = net->cfg.max_tokens;
+    nT = p2 > nT ? p2 : nT;
+    nr_clf_scratch_free(s);
+    int E = net->cfg.embed, O = net->enc.out_size, C = net->cfg.classes;
+    size_t TB = (size_t)nT * nB;
+    s->ws = nr_encoder_ws_create(&net->enc, nT, nB, training, threads, err);
+    if (!s->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+    s->ids = nr_malloc_array(TB, sizeof(int));
+    s->lengths = nr_malloc_array((size_t)nB, sizeof(int));
+    s->x = nr_malloc_array(TB * E, sizeof(float));
+    s->out = nr_malloc_array(TB * O, sizeof(float));
+    s->pooled = nr_malloc_array((size_t)nB * O, sizeof(float));
+    s->logits = nr_malloc_array((size_t)nB * C, sizeof(float));
+    s->argmax = nr_malloc_array((size_t)nB * O, sizeof(int));
+    if (training) {
+        s->dx = nr_malloc_array(TB * E, sizeof(float));
+        s->dout = nr_malloc_array(TB * O, sizeof(float));
+        s->dpooled = nr_malloc_array((size_t)nB * O, sizeof(float));
+        s->dlogits = nr_malloc_array((size_t)nB * C, sizeof(float));
+        s->mask = nr_malloc_array((size_t)nB * O, sizeof(float));
+        s->dropped = nr_malloc_array((size_t)nB * O, sizeof(float));
+        s->targets = nr_malloc_array((size_t)nB, sizeof(int));
+    }
+    if (!s->ids || !s->lengths || !s->x || !s->out || !s->pooled || !s->logits || !s->argmax ||
+        (training && (!s->dx || !s->dout || !s->dpooled || !s->dlogits || !s->mask ||
+                      !s->dropped || !s->targets))) {
+        nr_clf_scratch_free(s);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier: out of memory for %d x %d", nT, nB);
+    }
+    s->max_T = nT;
+    s->max_B = nB;
+    s->training = training;
+    return NLPRNN_OK;
+}
+
+void nr_clf_scratch_free(nr_clf_scratch *s) {
+    nr_encoder_ws_free(s->ws);
+    free(s->ids);
+    free(s->lengths);
+    free(s->x);
+    free(s->out);
+    free(s->pooled);
+    free(s->logits);
+    free(s->argmax);
+    free(s->dx);
+    free(s->dout);
+    free(s->dpooled);
+    free(s->dlogits);
+    free(s->mask);
+    free(s->dropped);
+    free(s->targets);
+    int training = s->training;
+    memset(s, 0, sizeof *s);
+    s->training = training;
+}
+
+/* pooled (B,O) from out (T,B,O) over t < len[b]; argmax (B,O) records the max step. */
+static void pool_forward(const nr_clf_net *net, float *pooled, int *argmax, const float *out,
+                         const int *len, int T, int B) {
+    int O = net->enc.out_size, H = net->cfg.hidden;
+    (void)T;
+    for (int b = 0; b < B; b++) {
+        float *p = pooled + (size_t)b * O;
+        int L = len[b];
+        switch (net->cfg.pool) {
+        case NR_POOL_LAST:
+            memcpy(p, out + ((size_t)(L - 1) * B + b) * O, (size_t)H * sizeof(float));
+            if (net->cfg.bidirectional)
+                memcpy(p + H, out + (size_t)b * O + H, (size_t)H * sizeof(float));
+            break;
+        case NR_POOL_MEAN: {
+            memset(p, 0, (size_t)O * sizeof(float));
+            for (int t = 0; t < L; t++) nr_axpy(p, 1.0f, out + ((size_t)t * B + b) * O, (size_t)O);
+            float inv = 1.0f / (float)L;
+            for (int o = 0; o < O; o++) p[o] *= inv;
+            break;
+        }
+        default: { /* max */
+            int *am = argmax + (size_t)b * O;
+            memcpy(p, out + (size_t)b * O, (size_t)O * sizeof(float));
+            for (int o = 0; o < O; o++) am[o] = 0;
+            for (int t = 1; t < L; t++) {
+                const float *r = out + ((size_t)t * B + b) * O;
+                for (int o = 0; o < O; o++)
+                    if (r[o] > p[o]) {
+                        p[o] = r[o];
+                        am[o] = t;
+                    }
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* dout (T,B,O) += the gradient of pooling given dpooled (B,O). */
+static void pool_backward(const nr_clf_net *net, float *dout, const float *dpooled,
+                          const int *argmax, const int *len, int T, int B) {
+    int O = net->enc.out_size, H = net->cfg.hidden;
+    (void)T;
+    for (int b = 0; b < B; b++) {
+        const float *dp = dpooled + (size_t)b * O;
+        int L = len[b];
+        switch (net->cfg.pool) {
+        case NR_POOL_LAST:
+            nr_axpy(dout + ((size_t)(L - 1) * B + b) * O, 1.0f, dp, (size_t)H);
+            if (net->cfg.bidirectional) nr_axpy(dout + (size_t)b * O + H, 1.0f, dp + H, (size_t)H);
+            break;
+        case NR_POOL_MEAN:
+            for (int t = 0; t < L; t++)
+                nr_axpy(dout + ((size_t)t * B + b) * O, 1.0f / (float)L, dp, (size_t)O);
+            break;
+        default: {
+            const int *am = argmax + (size_t)b * O;
+            for (int o = 0; o < O; o++) dout[((size_t)am[o] * B + b) * O + o] += dp[o];
+            break;
+        }
+        }
+    }
+}
+
+int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
+                   nlprnn_error *err) {
+    int O = net->enc.out_size;
+    int rc = nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
+    if (rc) return rc;
+    rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->lengths, NULL, NULL, T, B,
+                            dropout_rng, err);
+    if (rc) return rc;
+    pool_forward(net, s->pooled, s->argmax, s->out, s->lengths, T, B);
+    const float *feat = s->pooled;
+    if (dropout_rng && net->cfg.dropout > 0.0f) {
+        /* inverted dropout on the pooled features: kept values are scaled by 1/(1-p) */
+        float keep = 1.0f - net->cfg.dropout, scale = 1.0f / keep;
+        for (size_t i = 0; i < (size_t)B * O; i++) {
+            s->mask[i] = nr_rng_uniform(dropout_rng) < keep ? scale : 0.0f;
+            s->dropped[i] = s->pooled[i] * s->mask[i];
+        }
+        feat = s->dropped;
+    } else if (s->training) {
+        for (size_t i = 0; i < (size_t)B * O; i++) s->mask[i] = 1.0f;
+        memcpy(s->dropped, s->pooled, (size_t)B * O * sizeof(float));
+        feat = s->dropped;
+    }
+    nr_dense_forward(&net->head, s->logits, feat, B);
+    return NLPRNN_OK;
+}
+
+int nr_clf_backward(const nr_clf_net *net, nr_clf_scratch *s, float *grad, int T, int B,
+                    nlprnn_error *err) {
+    int O = net->enc.out_size, E = net->cfg.embed;
+    size_t TB = (size_t)T * B;
+    memset(s->dpooled, 0, (size_t)B * O * sizeof(float));
+    nr_dense_backward(&net->head, grad + net->n_emb + net->n_enc, s->dpooled, s->dlogits, s->dropped,
+                      B);
+    for (size_t i = 0; i < (size_t)B * O; i++) s->dpooled[i] *= s->mask[i];
+    memset(s->dout, 0, TB * O * sizeof(float));
+    pool_backward(net, s->dout, s->dpooled, s->argmax, s->lengths, T, B);
+    memset(s->dx, 0, TB * E * sizeof(float));
+    int rc = nr_encoder_backward(&net->enc, s->ws, grad + net->n_emb, s->dx, NULL, NULL, s->dout,
+                                 NULL, NULL, err);
+    if (rc) return rc;
+    nr_embedding_backward(&net->emb, grad, s->dx, s->ids, TB);
+    return NLPRNN_OK;
+}
+
+/* Fill s->ids (T,B) time-major and s->lengths from B documents (ids, lengths), padding with
+ * NLPRNN_ID_PAD. Returns T. */
+int nr_clf_fill_batch(nr_clf_scratch *s, const int32_t *const *docs, const int *lens, int B) {
+    int T = 1;
+    for (int b = 0; b < B; b++)
+        if (lens[b] > T) T = lens[b];
+    for (int b = 0; b < B; b++) {
+        s->lengths[b] = lens[b];
+        for (int t = 0; t < T; t++) s->ids[(size_t)t * B + b] = t < lens[b] ? docs[b][t] : NLPRNN_ID_PAD;
+    }
+    return T;
+}
+
+int nr_clf_batch_max_T(const int *lens, int B) {
+    int T = 1;
+    for (int b = 0; b < B; b++)
+        if (lens[b] > T) T = lens[b];
+    return T;
+}
+
+/* ---- model files -------------------------------------------------------------------------------- */
+
+/* Tensor names and shapes of the flat block, in order. Returns the count (<= cap). */
+int nr_clf_tensors(const nr_clf_net *net, nr_clf_tensor *t, int cap) {
+    int n = 0, G = net->enc.gates, H = net->cfg.hidden;
+#define ADD(nm, off, d0, d1, nd)                                                     \
+    do {                                                                             \
+        if (n < cap) {                                                               \
+            snprintf(t[n].name, sizeof t[n].name, "%s", nm);                         \
+            t[n].offset = (off);                                                     \
+            t[n].ndim = (nd);                                                        \
+            t[n].shape[0] = (size_t)(d0);                                            \
+            t[n].shape[1] = (size_t)(d1);                                            \
+        }                                                                            \
+        n++;                                                                         \
+    } while (0)
+    ADD("embedding", 0, net->cfg.vocab, net->cfg.embed, 2);
+    for (int l = 0; l < net->cfg.layers; l++)
+        for (int d = 0; d < net->enc.dirs; d++) {
+            const nr_rnn_slot *sl = &net->enc.slot[l][d];
+            char nm[64];
+            size_t base = net->n_emb;
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.w_ih", l, d);
+            ADD(nm, base + sl->w_ih, G * H, sl->in, 2);
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.w_hh", l, d);
+            ADD(nm, base + sl->w_hh, G * H, H, 2);
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.b_ih", l, d);
+            ADD(nm, base + sl->b_ih, G * H, 0, 1);
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.b_hh", l, d);
+            ADD(nm, base + sl->b_hh, G * H, 0, 1);
+        }
+    size_t hb = net->n_emb + net->n_enc;
+    ADD("head.w", hb, net->cfg.classes, net->enc.out_size, 2);
+    ADD("head.b", hb + (size_t)net->cfg.classes * net->enc.out_size, net->cfg.classes, 0, 1);
+#undef ADD
+    return n;
+}
+
+int nr_clf_put_cfg(nr_mf_buf *b, const nr_clf_cfg *c, nlprnn_error *err) {
+    int rc = 0;
+    if (!rc) rc = nr_conf_put_int(b, "classifier.format", 1, err);
+    if (!rc) rc = nr_conf_put_int(b, "vocab", c->vocab, err);
+    if (!rc) rc = nr_conf_put_int(b, "embed", c->embed, err);
+    if (!rc) rc = nr_conf_put_str(b, "cell", nr_cell_name(c->cell), err);
+    if (!rc) rc = nr_conf_put_int(b, "layers", c->layers, err);
+    if (!rc) rc = nr_conf_put_int(b, "bidirectional", c->bidirectional, err);
+    if (!rc) rc = nr_conf_put_int(b, "hidden", c->hidden, err);
+    if (!rc) rc = nr_conf_put_str(b, "pool", nr_pool_name(c->pool), err);
+    if (!rc) rc = nr_conf_put_int(b, "classes", c->classes, err);
+    if (!rc) rc = nr_conf_put_int(b, "max_tokens", c->max_tokens, err);
+    if (!rc) rc = nr_conf_put_float(b, "dropout", c->dropout, err);
+    return rc;
+}
+
+int nr_clf_get_cfg(const nr_conf *cf, nr_clf_cfg *c, nlprnn_error *err) {
+    long long v[8];
+    const char *cell, *pool;
+    double dropout;
+    static const char *const keys[] = {"classifier.format", "vocab", "embed", "layers",
+                                       "bidirectional", "hidden", "classes", "max_tokens"};
+    for (int i = 0; i < 8; i++) {
+        int rc = nr_conf_get_int(cf, keys[i], &v[i], err);
+        if (rc) return rc;
+        if (v[i] < 0 || v[i] > (1LL << 30))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s = %lld is out of range", cf->where,
+                           keys[i], v[i]);
+    }
+    if (v[0] != 1)
+        return nr_fail(err, NLPRNN_E_VERSION, -1, -1,
+                       "%s: classifier format %lld, this build reads format 1", cf->where, v[0]);
+    int rc = nr_conf_get_str(cf, "cell", &cell, err);
+    if (!rc) rc = nr_conf_get_str(cf, "pool", &pool, err);
+    if (!rc) rc = nr_conf_get_float(cf, "dropout", &dropout, err);
+    if (rc) return rc;
+    memset(c, 0, sizeof *c);
+    c->vocab = (int)v[1];
+    c->embed = (int)v[2];
+    c->layers = (int)v[3];
+    c->bidirectional = (int)v[4];
+    c->hidden = (int)v[5];
+    c->classes = (int)v[6];
+    c->max_tokens = (int)v[7];
+    c->cell = nr_cell_from_name(cell);
+    c->pool = nr_pool_from_name(pool);
+    c->dropout = (float)dropout;
+    if (c->cell < 0 || c->pool < 0)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: unknown cell '%s' or pool '%s'", cf->where,
+                       cell, pool);
+    nr_clf_net probe;
+    rc = nr_clf_net_bind(&probe, c, NULL, err);
+    if (rc) return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", cf->where, err ? err->message : "");
+    return NLPRNN_OK;
+}
+
+int nr_clf_put_weights(nr_mf_writer *w, const char *tag, const nr_clf_net *net, const float *params,
+                       int dtype, nlprnn_error *err) {
+    nr_clf_tensor t[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
+    int nt = nr_clf_tensors(net, t, (int)(sizeof t / sizeof t[0]));
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    int rc = 0;
+    for (int i = 0; i < nt && !rc; i++)
+        rc = nr_tensor_put(&b, t[i].name, params + t[i].offset, t[i].ndim, t[i].shape,
+                           t[i].ndim == 1 ? NR_DTYPE_F32 : dtype, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, dtype == NR_DTYPE_F32, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+int nr_clf_get_weights(const nr_mf_reader *r, const char *tag, const nr_clf_net *net, float *params,
+                       nlprnn_error *err) {
+    nr_clf_tensor t[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
+    int nt = nr_clf_tensors(net, t, (int)(sizeof t / sizeof t[0]));
+    for (int i = 0; i < nt; i++) {
+        int rc = nr_mf_tensor_read(r, tag, t[i].name, params + t[i].offset, t[i].ndim, t[i].shape, err);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < net->n_params; i++)
+        if (!isfinite(params[i]))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: weight %zu is not finite",
+                           nr_mf_name(r), tag, i);
+    return NLPRNN_OK;
+}
+
+int nr_clf_get_tokenizer(const nr_mf_reader *r, nlprnn_tokenizer **tok, nlprnn_error *err) {
+    const nr_mf_section *sec;
+    int rc = nr_mf_require(r, "TOKN", &sec, err);
+    if (rc) return rc;
+    rc = nlprnn_tokenizer_load_memory(sec->data, (size_t)sec->raw_len, tok, err);
+    if (rc && err) {
+        char msg[sizeof err->message];
+        snprintf(msg, sizeof msg, "%.200s: section TOKN: %.260s", nr_mf_name(r), err->message);
+        memcpy(err->message, msg, sizeof msg);
+    }
+    return rc;
+}
+
+int nr_clf_put_tokenizer(nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_error *err) {
+    void *buf = NULL;
+    size_t n = 0;
+    int rc = nlprnn_tokenizer_save_memory(tok, &buf, &n, err);
+    if (!rc) rc = nr_mf_add(w, "TOKN", NR_MF_RAW, buf, n, 1, err);
+    nlprnn_free(buf);
+    return rc;
+}
+
+/* ---- loading ------------------------------------------------------------------------------------ */
+
+struct nlprnn_model {
+    nr_clf_net net;
+    float *params;
+    nlprnn_tokenizer *tok;
+    nr_label_map labels;
+    char *path;
+    char summary[320];
+};
+
+const nr_clf_net *nr_model_net(const nlprnn_model *m) {
+    return &m->net;
+}
+
+static int is_bare_name(const char *s) {
+    if (!*s) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err) {
+    if (!name || !is_bare_name(name) || strlen(name) > 200)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "model name '%s' is not a bare name ([A-Za-z0-9_-]+)", name ? name : "(null)");
+    const char *env = getenv("NLPRNN_MODEL_DIR");
+    const char *dirs[3] = {env && *env ? env : NULL, NLPRNN_MODEL_DIR_BUILD, NLPRNN_MODEL_DIR_INSTALL};
+    char tried[400] = "";
+    for (int i = 0; i < 3; i++) {
+        if (!dirs[i]) continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s.nrm", dirs[i], name);
+        FILE *fp = fopen(p, "rb");
+        if (fp) {
+            fclose(fp);
+            if (strlen(p) + 1 > cap)
+                return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "model path %s is too long", p);
+            memcpy(buf, p, strlen(p) + 1);
+            return NLPRNN_OK;
+        }
+        size_t tl = strlen(tried);
+        snprintf(tried + tl, sizeof tried - tl, "%s%s", tl ? ", " : "", dirs[i]);
+    }
+    return nr_fail(err, NLPRNN_E_IO, -1, -1,
+                   "no shipped model named '%s' (looked for %s.nrm in $NLPRNN_MODEL_DIR and: %s)", name,
+                   name, tried);
+}
+
+static int resolve(const char *path_or_name, char *buf, size_t cap, nlprnn_error *err) {
+    if (!path_or_name || !*path_or_name)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no model path or name given");
+    if (is_bare_name(path_or_name)) {
+        FILE *fp = fopen(path_or_name, "rb"); /* a file of that name in the current folder wins */
+        if (fp) {
+            fclose(fp);
+        } else {
+            return nlprnn_model_find(path_or_name, buf, cap, err);
+        }
+    }
+    if (strlen(path_or_name) + 1 > cap)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "model path is too long");
+    memcpy(buf, path_or_name, strlen(path_or_name) + 1);
+    return NLPRNN_OK;
+}
+
+int nr_clf_load_parts(const nr_mf_reader *r, nr_clf_cfg *cfg, nlprnn_tokenizer **tok,
+                      nr_label_map *labels, nlprnn_error *err) {
+    nr_conf cf;
+    int rc = nr_mf_get_conf(r, "CONF", &cf, err);
+    if (rc) return rc;
+    rc = nr_clf_get_cfg(&cf, cfg, err);
+    nr_conf_free(&cf);
+    if (rc) return rc;
+    rc = nr_clf_get_tokenizer(r, tok, err);
+    if (rc) return rc;
+    if (nlprnn_tokenizer_vocab_size(*tok) != cfg->vocab) {
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                     "%s: the tokenizer has %d ids but the embedding has %d rows", nr_mf_name(r),
+                     (int)nlprnn_tokenizer_vocab_size(*tok), cfg->vocab);
+        goto fail;
+    }
+    rc = nr_label_map_load(labels, r, "LABL", err);
+    if (rc) goto fail;
+    if (labels->n != cfg->classes) {
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %d label names for %d classes", nr_mf_name(r),
+                     labels->n, cfg->classes);
+        nr_label_map_free(labels);
+        goto fail;
+    }
+    return NLPRNN_OK;
+fail:
+    nlprnn_tokenizer_free(*tok);
+    *tok = NULL;
+    return rc;
+}
+
+int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error *err) {
+    *out = NULL;
+    char path[4096];
+    int rc = resolve(path_or_name, path, sizeof path, err);
+    if (rc) return rc;
+    nr_mf_reader *r = NULL;
+    rc = nr_mf_open_file(&r, path, NR_KIND_CLASSIFIER, err);
+    if (rc) return rc;
+    nlprnn_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        nr_mf_close(r);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+    }
+    nr_label_map_init(&m->labels);
+    nr_clf_cfg cfg;
+    rc = nr_clf_load_parts(r, &cfg, &m->tok, &m->labels, err);
+    if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, NULL, err);
+    if (!rc) {
+        m->params = nr_malloc_array(m->net.n_params, sizeof(float));
+        if (!m->params) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+    }
+    if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, m->params, err);
+    if (!rc) rc = nr_clf_get_weights(r, "WGHT", &m->net, m->params, err);
+    const char *storage = "f32";
+    if (!rc) {
+        nr_tensor_info ti;
+        if (nr_mf_tensor_info(r, "WGHT", "embedding", &ti, NULL) == 0)
+            storage = ti.dtype == NR_DTYPE_F16 ? "f16" : ti.dtype == NR_DTYPE_I8 ? "int8" : "f32";
+    }
+    nr_mf_close(r);
+    if (!rc) {
+        m->path = nr_strdup(path);
+        if (!m->path) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+    }
+    if (rc) {
+        nlprnn_model_free(m);
+        return rc;
+    }
+    snprintf(m->summary, sizeof m->summary,
+             "cell=%s layers=%d bidirectional=%d embed=%d hidden=%d pool=%s classes=%d vocab=%d "
+             "max_tokens=%d params=%zu storage=%s",
+             nr_cell_name(cfg.cell), cfg.layers, cfg.bidirectional, cfg.embed, cfg.hidden,
+             nr_pool_name(cfg.pool), cfg.classes, cfg.vocab, cfg.max_tokens, m->net.n_params, storage);
+    *out = m;
+    return NLPRNN_OK;
+}
+
+void nlprnn_model_free(nlprnn_model *m) {
+    if (!m) return;
+    free(m->params);
+    nlprnn_tokenizer_free(m->tok);
+    nr_label_map_free(&m->labels);
+    free(m->path);
+    free(m);
+}
+
+int nlprnn_model_num_classes(const nlprnn_model *m) {
+    return m->net.cfg.classes;
+}
+const char *nlprnn_model_label(const nlprnn_model *m, int i) {
+    return nr_label_map_name(&m->labels, i);
+}
+int nlprnn_model_max_tokens(const nlprnn_model *m) {
+    return m->net.cfg.max_tokens;
+}
+const nlprnn_tokenizer *nlprnn_model_tokenizer(const nlprnn_model *m) {
+    return m->tok;
+}
+const char *nlprnn_model_path(const nlprnn_model *m) {
+    return m->path;
+}
+const char *nlprnn_model_summary(const nlprnn_model *m) {
+    return m->summary;
+}
+const nr_label_map *nr_model_labels(const nlprnn_model *m) {
+    return &m->labels;
+}
+
+int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_error *err) {
+    *text = NULL;
+    char path[4096];
+    int rc = resolve(path_or_name, path, sizeof path, err);
+    if (rc) return rc;
+    nr_mf_reader *r = NULL;
+    rc = nr_mf_open_file(&r, path, NULL, err);
+    if (rc) return rc;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    rc = nr_mf_buf_printf(&b, err, "file: %s\n", path);
+    if (!rc) rc = nr_mf_describe(r, &b, err);
+    /* a classifier also gets its tokenizer and labels checked and summarised */
+    if (!rc && !strcmp(nr_mf_kind(r), NR_KIND_CLASSIFIER)) {
+        nr_clf_cfg cfg;
+        nlprnn_tokenizer *tok = NULL;
+        nr_label_map lm;
+        nr_label_map_init(&lm);
+        rc = nr_clf_load_parts(r, &cfg, &tok, &lm, err);
+        if (!rc) {
+            rc = nr_mf_buf_printf(&b, err, "tokenizer: %s\nlabels:", nlprnn_tokenizer_describe(tok));
+            for (int i = 0; !rc && i < lm.n; i++) rc = nr_mf_buf_printf(&b, err, " %s", lm.names[i]);
+            if (!rc) rc = nr_mf_buf_printf(&b, err, "\n");
+        }
+        nlprnn_tokenizer_free(tok);
+        nr_label_map_free(&lm);
+    }
+    if (!rc) rc = nr_mf_buf_put(&b, "", 1, err);
+    nr_mf_close(r);
+    if (rc) {
+        nr_mf_buf_free(&b);
+        return rc;
+    }
+    *text = (char *)b.data;
+    return NLPRNN_OK;
+}
+
+/* ---- classifying -------------------------------------------------------------------------------- */
+
+struct nlprnn_context {
+    const nlprnn_model *m;
+    int threads;
+    nlprnn_encoding *enc;
+    nr_clf_scratch s;
+    int32_t *tok;      /* token ids of the documents of a batch call (concatenated) */
+    size_t tok_cap;
+    size_t *tok_off;   /* (n) */
+    int *tok_len;      /* (n) */
+    size_t *order;     /* (n) */
+    size_t doc_cap;
+};
+
+nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads) {
+    if (!m || threads < 1 || threads > NR_MAX_THREADS) return NULL;
+    nlprnn_context *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->m = m;
+    c->threads = threads;
+    c->enc = nlprnn_encoding_create();
+    if (!c->enc) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void nlprnn_context_free(nlprnn_context *c) {
+    if (!c) return;
+    nlprnn_encoding_free(c->enc);
+    nr_clf_scratch_free(&c->s);
+    free(c->tok);
+    free(c->tok_off);
+    free(c->tok_len);
+    free(c->order);
+    free(c);
+}
+
+/* Tokenize document i into the context's id store. */
+static int tokenize_doc(nlprnn_context *c, size_t i, const char *text, size_t len, size_t *n_tokens,
+                        nlprnn_error *err) {
+    int rc = nlprnn_tokenizer_encode(c->m->tok, text, len, c->enc, err);
+    if (rc) return rc;
+    size_t n = nlprnn_encoding_size(c->enc);
+    if (n_tokens) *n_tokens = n;
+    if (n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "empty document (no token)");
+    size_t keep = n < (size_t)c->m->net.cfg.max_tokens ? n : (size_t)c->m->net.cfg.max_tokens;
+    size_t at = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
+    if (at + keep > c->tok_cap) {
+        size_t nc = (at + keep) * 2;
+        int32_t *t = nr_realloc_array(c->tok, nc, sizeof(int32_t));
+        if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        c->tok = t;
+        c->tok_cap = nc;
+    }
+    memcpy(c->tok + at, nlprnn_encoding_ids(c->enc), keep * sizeof(int32_t));
+    c->tok_off[i] = at;
+    c->tok_len[i] = (int)keep;
+    return NLPRNN_OK;
+}
+
+static int reserve_docs(nlprnn_context *c, size_t n, nlprnn_error *err) {
+    if (n <= c->doc_cap) return NLPRNN_OK;
+    size_t *off = nr_realloc_array(c->tok_off, n, sizeof(size_t));
+    if (off) c->tok_off = off;
+    int *len = nr_realloc_array(c->tok_len, n, sizeof(int));
+    if (len) c->tok_len = len;
+    size_t *ord = nr_realloc_array(c->order, n, sizeof(size_t));
+    if (ord) c->order = ord;
+    if (!off || !len || !ord) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    c->doc_cap = n;
+    return NLPRNN_OK;
+}
+
+/* Forward B documents (indices idx into the id store) and write softmax rows to probs rows. */
+static int run_batch(nlprnn_context *c, const size_t *idx, int B, float *probs, nlprnn_error *err) {
+    const nr_clf_net *net = &c->m->net;
+    int lens[NR_CLF_INFER_BATCH];
+    const int32_t *docs[NR_CLF_INFER_BATCH];
+    for (int b = 0; b < B; b++) {
+        lens[b] = c->tok_len[idx[b]];
+        docs[b] = c->tok + c->tok_off[idx[b]];
+    }
+    int T = nr_clf_batch_max_T(lens, B);
+    int rc = nr_clf_scratch_reserve(&c->s, net, T, B, 0, c->threads, err);
+    if (rc) return rc;
+    nr_clf_fill_batch(&c->s, docs, lens, B);
+    rc = nr_clf_forward(net, &c->s, T, B, NULL, err);
+    if (rc) return rc;
+    int C = net->cfg.classes;
+    nr_softmax_rows(c->s.logits, B, C);
+    for (int b = 0; b < B; b++)
+        memcpy(probs + idx[b] * (size_t)C, c->s.logits + (size_t)b * C, (size_t)C * sizeof(float));
+    return NLPRNN_OK;
+}
+
+int nlprnn_classify(nlprnn_context *c, const char *text, size_t len, float *probs, size_t *n_tokens,
+                    nlprnn_error *err) {
+    if (!c || !text || !probs)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify: NULL argument");
+    int rc = reserve_docs(c, 1, err);
+    if (!rc) rc = tokenize_doc(c, 0, text, len, n_tokens, err);
+    if (rc) return rc;
+    size_t idx = 0;
+    float tmp[256];
+    int C = c->m->net.cfg.classes;
+    float *dst = C <= 256 ? tmp : probs;
+    rc = run_batch(c, &idx, 1, dst, err);
+    if (!rc && dst != probs) memcpy(probs, dst, (size_t)C * sizeof(float));
+    return rc;
+}
+
+int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const size_t *lens, size_t n,
+                          float *probs, int *status, nlprnn_error *err) {
+    if (!c || (n && (!texts || !probs || !status)))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify_batch: NULL argument");
+    int C = c->m->net.cfg.classes;
+    int rc = reserve_docs(c, n, err);
+    if (rc) return rc;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(probs + i * C, 0, (size_t)C * sizeof(float));
+        nlprnn_error e1;
+        size_t L = lens ? lens[i] : strlen(texts[i]);
+        status[i] = tokenize_doc(c, i, texts[i], L, NULL, &e1);
+        if (status[i] == NLPRNN_E_NOMEM) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (status[i]) {
+            /* keep the store contiguous: a failed document holds 0 ids */
+            c->tok_off[i] = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
+            c->tok_len[i] = 0;
+            continue;
+        }
+        c->order[ok++] = i;
+    }
+    /* order by length (counting sort: lengths are <= max_tokens) */
+    int maxT = c->m->net.cfg.max_tokens;
+    size_t *cnt = calloc((size_t)maxT + 2, sizeof(size_t));
+    size_t *tmp = nr_malloc_array(ok ? ok : 1, sizeof(size_t));
+    if (!cnt || !tmp) {
+        free(cnt);
+        free(tmp);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    for (size_t k = 0; k < ok; k++) cnt[c->tok_len[c->order[k]] + 1]++;
+    for (int L = 1; L <= maxT + 1; L++) cnt[L] += cnt[L - 1];
+    for (size_t k = 0; k < ok; k++) tmp[cnt[c->tok_len[c->order[k]]]++] = c->order[k];
+    memcpy(c->order, tmp, ok * sizeof(size_t));
+    free(cnt);
+    free(tmp);
+    for (size_t k = 0; k < ok && !rc; k += NR_CLF_INFER_BATCH) {
+        int B = (int)(ok - k < NR_CLF_INFER_BATCH ? ok - k : NR_CLF_INFER_BATCH);
+        rc = run_batch(c, c->order + k, B, probs, err);
+    }
+    return rc;
+}
+
+/* ---- evaluating --------------------------------------------------------------------------------- */
+
+int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
+                        int threads, long long *confusion, double *loss_sum, long long *counted,
+                        nlprnn_error *err);
+
+int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *text_column,
+                          const char *label_column, int threads, long long **confusion,
+                          long long *n_docs, long long *skipped, double *log_loss,
+                          nlprnn_error *err) {
+    *confusion = NULL;
+    int C = m->net.cfg.classes;
+    nr_dataset ds;
+    nr_dataset_load_opts o;
+    memset(&o, 0, sizeof o);
+    nr_record_opts_default(&o.rec);
+    o.rec.text_column = text_column && *text_column ? text_column : NULL;
+    o.rec.label_column = label_column && *label_column ? label_column : NULL;
+    o.rec.require_label = 1;
+    o.fixed_labels = &m->labels;
+    nr_record_stats st;
+    int rc = nr_dataset_load(&ds, path, &o, &st, err);
+    if (rc) return rc;
+    long long *cm = calloc((size_t)C * C, sizeof(long long));
+    if (!cm) {
+        nr_dataset_free(&ds);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    double loss = 0;
+    long long counted = 0;
+    rc = nr_clf_eval_dataset(&m->net, m->tok, &ds, threads, cm, &loss, &counted, err);
+    if (!rc) {
+        *n_docs = counted;
+        *skipped = (long long)ds.n - counted + st.skipped_bad + st.skipped_empty;
+        *log_loss = counted ? loss / (double)counted : NAN;
+        *confusion = cm;
+    } else {
+        free(cm);
+    }
+    nr_dataset_free(&ds);
+    return rc;
+}
+
+/* Classify every example of ds with the network (inference), adding to the confusion matrix
+ * (C,C) and the summed log loss. Documents that do not tokenize (empty) are not counted. */
+int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
+                        int threads, long long *confusion, double *loss_sum, long long *counted,
+                        nlprnn_error *err) {
+    /* a throw-away model view around the net so the context code can be reused */
+    nlprnn_model view;
+    memset(&view, 0, sizeof view);
+    view.net = *net;
+    view.tok = (nlprnn_tokenizer *)tok;
+    nlprnn_context *c = nlprnn_context_create(&view, threads < 1 ? 1 : threads);
+    if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    int C = net->cfg.classes;
+    size_t chunk = 4096;
+    float *probs = nr_malloc_array(chunk * (size_t)C, sizeof(float));
+    int *status = nr_malloc_array(chunk, sizeof(int));
+    int rc = probs && status ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    for (size_t s = 0; s < ds->n && !rc; s += chunk) {
+        size_t n = ds->n - s < chunk ? ds->n - s : chunk;
+        rc = nlprnn_classify_batch(c, (const char *const *)ds->text + s, ds->len + s, n, probs,
+                                   status, err);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (status[i]) continue;
+            int y = ds->label[s + i];
+            if (y < 0 || y >= C) continue;
+            const float *p = probs + i * C;
+            int best = 0;
+            for (int k = 1; k < C; k++)
+                if (p[k] > p[best]) best = k;
+            confusion[(size_t)y * C + best]++;
+            double py = p[y] > 1e-7f ? p[y] : 1e-7;
+            *loss_sum += -log(py);
+            (*counted)++;
+        }
+    }
+    free(probs);
+    free(status);
+    nlprnn_context_free(c);
+    return rc;
+}

@@ -1,0 +1,882 @@
+/* models/classifier_train.c: training parameters and the training loop of the classifier.
+ *
+ * The loop, per epoch e (0-based) of the training set:
+ *   batches = nr_batches_make(lengths, batch, chunk 50, rng seeded by (seed, e))   length buckets
+ *   for batch k: dropout rng seeded by (seed, e, k); forward; softmax cross-entropy; backward;
+ *                clip by global norm; Adam/SGD step (embedding rows: lazy, only rows seen)
+ *   validation accuracy/loss; keep the best weights; early stopping after `patience` bad epochs
+ * Every random draw is a function of (seed, epoch, batch), so a checkpoint only needs the
+ * weights, the optimizer state, the position (epoch, batch) and the best-so-far record: a
+ * resumed run repeats exactly what the uninterrupted run would have done.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corpora/dataset.h"
+#include "models/classifier.h"
+#include "models/modelfile.h"
+
+/* ---- parameters --------------------------------------------------------------------------------- */
+
+struct nlprnn_train_params {
+    char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
+        checkpoint[1024];
+    int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
+        threads, patience, max_tokens, storage, skip_bad, checkpoint_every;
+    long long seed, max_examples;
+    double dropout, lr, clip, weight_decay, valid;
+};
+
+enum { P_STR, P_INT, P_LL, P_DBL, P_ENUM };
+typedef struct pdesc {
+    const char *name;
+    int type;
+    size_t off;
+    double lo, hi;
+    const char *choices; /* P_ENUM: space-separated names, value = index */
+} pdesc;
+
+#define OFF(f) offsetof(struct nlprnn_train_params, f)
+static const pdesc pdescs[] = {
+    {"tokenizer", P_STR, OFF(tokenizer), 0, 0, NULL},
+    {"vectors", P_STR, OFF(vectors), 0, 0, NULL},
+    {"init-from", P_STR, OFF(init_from), 0, 0, NULL},
+    {"text-column", P_STR, OFF(text_column), 0, 0, NULL},
+    {"label-column", P_STR, OFF(label_column), 0, 0, NULL},
+    {"checkpoint", P_STR, OFF(checkpoint), 0, 0, NULL},
+    {"vocab", P_INT, OFF(vocab), 64, 1000000, NULL},
+    {"embed", P_INT, OFF(embed), 1, 4096, NULL},
+    {"cell", P_ENUM, OFF(cell), 0, 0, "rnn lstm gru"},
+    {"layers", P_INT, OFF(layers), 1, NR_ENCODER_MAX_LAYERS, NULL},
+    {"bidirectional", P_INT, OFF(bidirectional), 0, 1, NULL},
+    {"hidden", P_INT, OFF(hidden), 1, 4096, NULL},
+    {"pool", P_ENUM, OFF(pool), 0, 0, "last mean max"},
+    {"dropout", P_DBL, OFF(dropout), 0, 0.95, NULL},
+    {"optimizer", P_ENUM, OFF(optimizer), 0, 0, "sgd adam adamw"},
+    {"lr", P_DBL, OFF(lr), 1e-7, 10, NULL},
+    {"lr-schedule", P_ENUM, OFF(schedule), 0, 0, "constant linear cosine"},
+    {"clip", P_DBL, OFF(clip), 0, 1e6, NULL},
+    {"weight-decay", P_DBL, OFF(weight_decay), 0, 1, NULL},
+    {"epochs", P_INT, OFF(epochs), 1, 10000, NULL},
+    {"batch", P_INT, OFF(batch), 1, 4096, NULL},
+    {"seed", P_LL, OFF(seed), 0, 9.0e15, NULL},
+    {"threads", P_INT, OFF(threads), 1, NR_MAX_THREADS, NULL},
+    {"valid", P_DBL, OFF(valid), 0, 0.9, NULL},
+    {"patience", P_INT, OFF(patience), 0, 10000, NULL},
+    {"max-tokens", P_INT, OFF(max_tokens), 1, 65536, NULL},
+    {"max-examples", P_LL, OFF(max_examples), 0, 9.0e15, NULL},
+    {"storage", P_ENUM, OFF(storage), 0, 0, "f32 f16 int8"},
+    {"skip-bad", P_INT, OFF(skip_bad), 0, 1, NULL},
+    {"checkpoint-every", P_INT, OFF(checkpoint_every), 0, 1000000000, NULL},
+};
+#define N_PDESC (sizeof pdescs / sizeof pdescs[0])
+
+nlprnn_train_params *nlprnn_train_params_new(void) {
+    nlprnn_train_params *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->vocab = 16000;
+    p->embed = 128;
+    p->cell = NR_CELL_LSTM;
+    p->layers = 1;
+    p->bidirectional = 1;
+    p->hidden = 128;
+    p->pool = NR_POOL_MAX;
+    p->dropout = 0.2;
+    p->optimizer = NR_OPT_ADAM;
+    p->lr = 0.002;
+    p->schedule = NR_LR_LINEAR;
+    p->clip = 5;
+    p->epochs = 5;
+    p->batch = 64;
+    p->seed = 1;
+    p->threads = 2;
+    p->valid = 0.05;
+    p->patience = 2;
+    p->max_tokens = 256;
+    p->storage = NR_DTYPE_F16;
+    return p;
+}
+
+void nlprnn_train_params_free(nlprnn_train_params *p) {
+    free(p);
+}
+
+static const pdesc *find_pdesc(const char *name) {
+    for (size_t i = 0; i < N_PDESC; i++)
+        if (name && !strcmp(pdescs[i].name, name)) return &pdescs[i];
+    return NULL;
+}
+
+static int choice_index(const char *choices, const char *v) {
+    int idx = 0;
+    size_t n = strlen(v);
+    for (const char *s = choices; *s; idx++) {
+        const char *e = strchr(s, ' ');
+        size_t l = e ? (size_t)(e - s) : strlen(s);
+        if (l == n && !strncmp(s, v, n)) return idx;
+        if (!e) break;
+        s = e + 1;
+    }
+    return -1;
+}
+
+int nlprnn_train_params_set(nlprnn_train_params *p, const char *name, const char *value,
+                            nlprnn_error *err) {
+    const pdesc *d = find_pdesc(name);
+    if (!d)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'",
+                       name ? name : "(null)");
+    if (!value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: missing value", name);
+    char *base = (char *)p + d->off;
+    char *end = NULL;
+    switch (d->type) {
+    case P_STR:
+        if (strlen(value) >= (d->off == OFF(text_column) || d->off == OFF(label_column) ? 128 : 1024))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: value too long", name);
+        strcpy(base, value);
+        return NLPRNN_OK;
+    case P_ENUM: {
+        int i = choice_index(d->choices, value);
+        if (i < 0)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: '%s' is not one of: %s", name, value,
+                           d->choices);
+        *(int *)base = i;
+        return NLPRNN_OK;
+    }
+    case P_DBL: {
+        double v = strtod(value, &end);
+        if (!*value || *end || !(v >= d->lo && v <= d->hi))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: '%s' is not a number in [%g, %g]",
+                           name, value, d->lo, d->hi);
+        *(double *)base = v;
+        return NLPRNN_OK;
+    }
+    default: {
+        long long v = strtoll(value, &end, 10);
+        if (!*value || *end || (double)v < d->lo || (double)v > d->hi)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "%s: '%s' is not an integer in [%.0f, %.0f]", name, value, d->lo, d->hi);
+        if (d->type == P_INT)
+            *(int *)base = (int)v;
+        else
+            *(long long *)base = v;
+        return NLPRNN_OK;
+    }
+    }
+}
+
+int nlprnn_train_params_get(const nlprnn_train_params *p, const char *name, char *buf, size_t cap,
+                            nlprnn_error *err) {
+    const pdesc *d = find_pdesc(name);
+    if (!d) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'", name);
+    const char *base = (const char *)p + d->off;
+    int n;
+    switch (d->type) {
+    case P_STR: n = snprintf(buf, cap, "%s", base); break;
+    case P_ENUM: {
+        int idx = *(const int *)base, i = 0;
+        const char *s = d->choices;
+        while (i < idx && (s = strchr(s, ' ')) != NULL) s++, i++;
+        const char *e = s ? strchr(s, ' ') : NULL;
+        n = snprintf(buf, cap, "%.*s", e ? (int)(e - s) : (int)strlen(s ? s : ""), s ? s : "");
+        break;
+    }
+    case P_DBL: n = snprintf(buf, cap, "%.17g", *(const double *)base); break;
+    case P_INT: n = snprintf(buf, cap, "%d", *(const int *)base); break;
+    default: n = snprintf(buf, cap, "%lld", *(const long long *)base); break;
+    }
+    if (n < 0 || (size_t)n >= cap)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "%s: buffer too small", name);
+    return NLPRNN_OK;
+}
+
+/* ---- tokenized data ----------------------------------------------------------------------------- */
+
+typedef struct tokset {
+    size_t n;
+    int32_t *ids;    /* concatenated */
+    size_t *off;     /* (n) */
+    int *len;        /* (n) tokens kept (<= max_tokens) */
+    size_t *lenz;    /* (n) the same as size_t for nr_batches_make */
+    int *label;      /* (n) */
+    long long tokens;
+} tokset;
+
+static void tokset_free(tokset *t) {
+    free(t->ids);
+    free(t->off);
+    free(t->len);
+    free(t->lenz);
+    free(t->label);
+    memset(t, 0, sizeof *t);
+}
+
+/* Tokenize the labelled examples of ds; documents with no token are dropped (counted). */
+static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *tok, int max_tokens,
+                       const char *name, long long *dropped, nlprnn_error *err) {
+    memset(t, 0, sizeof *t);
+    nlprnn_encoding *enc = nlprnn_encoding_create();
+    size_t cap = ds->n * 16 + 16;
+    t->ids = nr_malloc_array(cap, sizeof(int32_t));
+    t->off = nr_malloc_array(ds->n + 1, sizeof(size_t));
+    t->len = nr_malloc_array(ds->n + 1, sizeof(int));
+    t->lenz = nr_malloc_array(ds->n + 1, sizeof(size_t));
+    t->label = nr_malloc_array(ds->n + 1, sizeof(int));
+    if (!enc || !t->ids || !t->off || !t->len || !t->lenz || !t->label) {
+        nlprnn_encoding_free(enc);
+        tokset_free(t);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        int rc = nlprnn_tokenizer_encode(tok, ds->text[i], ds->len[i], enc, err);
+        if (rc) {
+            char msg[sizeof err->message];
+            snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+            nr_fail(err, rc, ds->lineno[i], err ? err->offset : -1, "%.200s:%lld: %.260s", name,
+                    ds->lineno[i], msg);
+            nlprnn_encoding_free(enc);
+            tokset_free(t);
+            return rc;
+        }
+        size_t n = nlprnn_encoding_size(enc);
+        if (n == 0 || ds->label[i] < 0) {
+            (*dropped)++;
+            continue;
+        }
+        if (n > (size_t)max_tokens) n = (size_t)max_tokens;
+        if (at + n > cap) {
+            cap = (at + n) * 2;
+            int32_t *ni = nr_realloc_array(t->ids, cap, sizeof(int32_t));
+            if (!ni) {
+                nlprnn_encoding_free(enc);
+                tokset_free(t);
+                return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            }
+            t->ids = ni;
+        }
+        memcpy(t->ids + at, nlprnn_encoding_ids(enc), n * sizeof(int32_t));
+        t->off[t->n] = at;
+        t->len[t->n] = (int)n;
+        t->lenz[t->n] = n;
+        t->label[t->n] = ds->label[i];
+        t->n++;
+        at += n;
+        t->tokens += (long long)n;
+    }
+    nlprnn_encoding_free(enc);
+    return NLPRNN_OK;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------------------- */
+
+typedef struct train_state {
+    int epoch;               /* current epoch (0-based) */
+    long long batch;         /* next batch of that epoch */
+    double best_acc, best_loss;
+    int best_epoch;          /* 1-based, 0 = none yet */
+    int bad_epochs;
+    double ep_loss;          /* running sums of the current epoch */
+    long long ep_correct, ep_count, ep_tokens;
+    int stopped_early;
+} train_state;
+
+static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn_tokenizer *tok,
+                           const nr_label_map *labels, const nr_optim *opt, const float *best,
+                           const train_state *st, const tokset *tr, const tokset *va,
+                           const nlprnn_train_params *p, nlprnn_error *err) {
+    nr_mf_writer *w = NULL;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    int rc = nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, err);
+    if (!rc) rc = nr_clf_put_cfg(&b, &net->cfg, err);
+    if (!rc) rc = nr_conf_put_str(&b, "checkpoint.of", "classifier", err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.epoch", st->epoch, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.batch", st->batch, err);
+    if (!rc) rc = nr_conf_put_float(&b, "state.best_acc", st->best_acc, err);
+    if (!rc) rc = nr_conf_put_float(&b, "state.best_loss", st->best_loss, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.best_epoch", st->best_epoch, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.bad_epochs", st->bad_epochs, err);
+    if (!rc) rc = nr_conf_put_float(&b, "state.ep_loss", st->ep_loss, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.ep_correct", st->ep_correct, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.ep_count", st->ep_count, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.ep_tokens", st->ep_tokens, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.optim_step", opt->step, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.train_docs", (long long)tr->n, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.train_tokens", tr->tokens, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.valid_docs", (long long)va->n, err);
+    /* the parameters the run was started with (a resume must use the same) */
+    for (size_t i = 0; i < N_PDESC && !rc; i++) {
+        char key[160], val[1100];
+        if (!strcmp(pdescs[i].name, "checkpoint") || !strcmp(pdescs[i].name, "epochs") ||
+            !strcmp(pdescs[i].name, "patience"))
+            continue; /* may change on resume */
+        snprintf(key, sizeof key, "param.%s", pdescs[i].name);
+        nlprnn_train_params_get(p, pdescs[i].name, val, sizeof val, NULL);
+        rc = nr_conf_put_str(&b, key, val, err);
+    }
+    if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
+    if (!rc) rc = nr_clf_put_tokenizer(w, tok, err);
+    if (!rc) rc = nr_label_map_save(labels, w, "LABL", err);
+    if (!rc) rc = nr_clf_put_weights(w, "WGHT", net, net->params, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_clf_put_weights(w, "BEST", net, best, NR_DTYPE_F32, err);
+    if (!rc && nr_optim_state_size(opt)) {
+        nr_mf_buf ob;
+        nr_mf_buf_init(&ob);
+        size_t shape[1] = {opt->n};
+        if (opt->m) rc = nr_tensor_put(&ob, "m", opt->m, 1, shape, NR_DTYPE_F32, err);
+        if (!rc && opt->v) rc = nr_tensor_put(&ob, "v", opt->v, 1, shape, NR_DTYPE_F32, err);
+        if (!rc) rc = nr_mf_add(w, "OPTM", NR_MF_TENSORS, ob.data, ob.len, 0, err);
+        nr_mf_buf_free(&ob);
+    }
+    if (!rc) rc = nr_mf_writer_save(w, path, err);
+    nr_mf_buf_free(&b);
+    nr_mf_writer_free(w);
+    return rc;
+}
+
+static int check_param(const nr_conf *cf, const nlprnn_train_params *p, const char *name,
+                       nlprnn_error *err) {
+    char key[160], val[1100];
+    const char *saved;
+    snprintf(key, sizeof key, "param.%s", name);
+    int rc = nr_conf_get_str(cf, key, &saved, err);
+    if (rc) return rc;
+    nlprnn_train_params_get(p, name, val, sizeof val, NULL);
+    if (strcmp(saved, val))
+        return nr_fail(err, NLPRNN_E_STATE, -1, -1,
+                       "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
+                       "same parameters)",
+                       cf->where, name, saved, name, val);
+    return NLPRNN_OK;
+}
+
+/* ---- the training loop -------------------------------------------------------------------------- */
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
+    return a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^
+           (c + 1) * 0x165667B19E3779F9ull;
+}
+
+typedef struct token_lookup_ctx {
+    const nlprnn_tokenizer *tok;
+} token_lookup_ctx;
+
+static int lookup_token(void *vctx, const char *token, size_t len) {
+    token_lookup_ctx *c = vctx;
+    char buf[512];
+    if (len + 4 > sizeof buf) return -1;
+    memcpy(buf, NLPRNN_WORD_START, 3);
+    memcpy(buf + 3, token, len);
+    buf[len + 3] = 0;
+    int32_t id = nlprnn_tokenizer_piece_id(c->tok, buf);
+    if (id < 0) id = nlprnn_tokenizer_piece_id(c->tok, buf + 3);
+    return id >= NLPRNN_NUM_SPECIAL_IDS ? id : -1;
+}
+
+typedef struct trainer {
+    const nlprnn_train_params *p;
+    nr_clf_net net;
+    float *params, *grad, *best;
+    nr_optim opt;
+    nr_clf_scratch s;
+    int *rows;
+    unsigned char *seen;
+    nlprnn_tokenizer *tok;
+    nr_label_map labels;
+    tokset tr, va;
+    nr_dataset dtr, dva;
+} trainer;
+
+static void trainer_free(trainer *t) {
+    free(t->params);
+    free(t->grad);
+    free(t->best);
+    nr_optim_free(&t->opt);
+    nr_clf_scratch_free(&t->s);
+    free(t->rows);
+    free(t->seen);
+    nlprnn_tokenizer_free(t->tok);
+    nr_label_map_free(&t->labels);
+    tokset_free(&t->tr);
+    tokset_free(&t->va);
+    nr_dataset_free(&t->dtr);
+    nr_dataset_free(&t->dva);
+}
+
+static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress *pr, int phase,
+                  const char *msg) {
+    if (!cb) return 0;
+    pr->phase = phase;
+    pr->message = msg;
+    return cb(user, pr);
+}
+
+/* Validation: accuracy and mean loss of the current weights on t->va. */
+static int validate(trainer *t, double *acc, double *loss, nlprnn_error *err) {
+    int C = t->net.cfg.classes;
+    long long *cm = calloc((size_t)C * C, sizeof(long long));
+    if (!cm) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    double ls = 0;
+    long long n = 0;
+    int rc = nr_clf_eval_dataset(&t->net, t->tok, &t->dva, t->p->threads, cm, &ls, &n, err);
+    long long ok = 0;
+    for (int k = 0; k < C; k++) ok += cm[(size_t)k * C + k];
+    free(cm);
+    *acc = n ? (double)ok / (double)n : NAN;
+    *loss = n ? ls / (double)n : NAN;
+    return rc;
+}
+
+static int save_model(trainer *t, const float *weights, const char *out_path, const train_state *st,
+                      const char *train_path, double train_sec, nlprnn_error *err) {
+    nr_mf_writer *w = NULL;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    int rc = nr_mf_writer_new(&w, NR_KIND_CLASSIFIER, err);
+    if (!rc) rc = nr_clf_put_cfg(&b, &t->net.cfg, err);
+    if (!rc) rc = nr_conf_put_str(&b, "storage", t->p->storage == NR_DTYPE_F32 ? "f32"
+                                                 : t->p->storage == NR_DTYPE_F16 ? "f16" : "int8", err);
+    if (!rc) {
+        const char *bn = strrchr(train_path, '/');
+        rc = nr_conf_put_str(&b, "train.file", bn ? bn + 1 : train_path, err);
+    }
+    if (!rc) rc = nr_conf_put_int(&b, "train.docs", (long long)t->tr.n, err);
+    if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", st->best_epoch, err);
+    if (!rc && st->best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", st->best_acc, err);
+    if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
+    static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "epochs", "batch", "seed",
+                                       "threads", "dropout", "clip", "valid"};
+    for (size_t i = 0; i < sizeof echo / sizeof echo[0] && !rc; i++) {
+        char key[64], val[64];
+        snprintf(key, sizeof key, "train.%s", echo[i]);
+        nlprnn_train_params_get(t->p, echo[i], val, sizeof val, NULL);
+        rc = nr_conf_put_str(&b, key, val, err);
+    }
+    if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
+    if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
+    if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
+    if (!rc) rc = nr_clf_put_weights(w, "WGHT", &t->net, weights, t->p->storage, err);
+    if (!rc) rc = nr_mf_writer_save(w, out_path, err);
+    nr_mf_buf_free(&b);
+    nr_mf_writer_free(w);
+    return rc;
+}
+
+/* Copy matching tensors (embedding, encoder.*) from another model file into params. */
+static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
+    nr_mf_reader *r = NULL;
+    int rc = nr_mf_open_file(&r, path, NULL, err);
+    if (rc) return rc;
+    nr_clf_tensor tt[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
+    int nt = nr_clf_tensors(&t->net, tt, (int)(sizeof tt / sizeof tt[0]));
+    int matched = 0;
+    for (int i = 0; i < nt && !rc; i++) {
+        if (!strncmp(tt[i].name, "head.", 5)) continue;
+        nr_tensor_info ti;
+        if (nr_mf_tensor_info(r, "WGHT", tt[i].name, &ti, NULL) != 0) continue;
+        rc = nr_mf_tensor_read(r, "WGHT", tt[i].name, t->params + tt[i].offset, tt[i].ndim, tt[i].shape,
+                               err);
+        if (!rc) matched++;
+    }
+    if (!rc && matched == 0)
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                     "%s: no tensor named like this model's embedding or encoder (with the same "
+                     "shapes) in section WGHT",
+                     path);
+    nr_mf_close(r);
+    return rc;
+}
+
+static int load_data(trainer *t, const char *train_path, const char *valid_path, nlprnn_error *err) {
+    const nlprnn_train_params *p = t->p;
+    nr_dataset_load_opts o;
+    memset(&o, 0, sizeof o);
+    nr_record_opts_default(&o.rec);
+    o.rec.text_column = p->text_column[0] ? p->text_column : NULL;
+    o.rec.label_column = p->label_column[0] ? p->label_column : NULL;
+    o.rec.require_label = 1;
+    o.rec.skip_bad = p->skip_bad;
+    o.max_examples = (size_t)p->max_examples;
+    int rc = nr_dataset_load(&t->dtr, train_path, &o, NULL, err);
+    if (rc) return rc;
+    if (t->dtr.labels.n < 2)
+        return nr_fail(err, NLPRNN_E_DATA, -1, -1, "%s: needs at least 2 classes, found %d", train_path,
+                       t->dtr.labels.n);
+    if (valid_path) {
+        o.fixed_labels = &t->dtr.labels;
+        o.max_examples = 0;
+        rc = nr_dataset_load(&t->dva, valid_path, &o, NULL, err);
+    } else if (p->valid > 0) {
+        nr_rng r;
+        nr_rng_seed(&r, mix((uint64_t)p->seed, 0x5EED, 1));
+        rc = nr_dataset_split(&t->dtr, p->valid, &r, &t->dva, err);
+    } else {
+        nr_dataset_init(&t->dva);
+    }
+    return rc;
+}
+
+int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,
+                            const char *valid_path, const char *out_path, int resume,
+                            const volatile int *stop, nlprnn_train_progress_fn progress, void *user,
+                            nlprnn_error *err) {
+    if (!p || !train_path || !out_path)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.p = p;
+    nr_label_map_init(&t.labels);
+    nr_dataset_init(&t.dtr);
+    nr_dataset_init(&t.dva);
+    char ckpt[1100];
+    snprintf(ckpt, sizeof ckpt, "%s", p->checkpoint[0] ? p->checkpoint : "");
+    if (!ckpt[0]) snprintf(ckpt, sizeof ckpt, "%s.ckpt", out_path);
+    nlprnn_train_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.size = sizeof pr;
+    pr.epochs = p->epochs;
+    pr.valid_loss = pr.valid_accuracy = NAN;
+    double t0 = now_sec();
+    train_state st;
+    memset(&st, 0, sizeof st);
+    st.best_acc = -1;
+    st.best_loss = INFINITY;
+    nr_mf_reader *cr = NULL;
+    nr_conf ccf;
+    memset(&ccf, 0, sizeof ccf);
+    int rc = 0;
+
+    report(progress, user, &pr, 0, "reading the corpus");
+    rc = load_data(&t, train_path, valid_path, err);
+    if (rc) goto done;
+
+    /* tokenizer: from the checkpoint (resume), the init-from file, a file, or trained here */
+    if (resume) {
+        rc = nr_mf_open_file(&cr, ckpt, NR_KIND_CHECKPOINT, err);
+        if (rc) goto done;
+        nr_clf_cfg ccfg;
+        nr_label_map cl;
+        nr_label_map_init(&cl);
+        rc = nr_clf_load_parts(cr, &ccfg, &t.tok, &cl, err);
+        nr_label_map_free(&cl);
+        if (!rc) rc = nr_mf_get_conf(cr, "CONF", &ccf, err);
+        for (size_t i = 0; i < N_PDESC && !rc; i++)
+            if (strcmp(pdescs[i].name, "checkpoint") && strcmp(pdescs[i].name, "epochs") &&
+                strcmp(pdescs[i].name, "patience"))
+                rc = check_param(&ccf, p, pdescs[i].name, err);
+        if (rc) goto done;
+    } else if (p->init_from[0]) {
+        nr_mf_reader *r = NULL;
+        rc = nr_mf_open_file(&r, p->init_from, NULL, err);
+        if (!rc) rc = nr_clf_get_tokenizer(r, &t.tok, err);
+        nr_mf_close(r);
+        if (rc) goto done;
+    } else if (p->tokenizer[0]) {
+        report(progress, user, &pr, 0, "loading the tokenizer");
+        rc = nlprnn_tokenizer_load(p->tokenizer, &t.tok, err);
+        if (rc) goto done;
+    } else {
+        report(progress, user, &pr, 0, "training the tokenizer");
+        nlprnn_tokenizer_options *to = nlprnn_tokenizer_options_create();
+        if (!to) {
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            goto done;
+        }
+        rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_VOCAB_SIZE, p->vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_THREADS, p->threads, err);
+        if (!rc)
+            rc = nlprnn_tokenizer_train_texts(to, (const char *const *)t.dtr.text, t.dtr.len, t.dtr.n,
+                                              &t.tok, err);
+        nlprnn_tokenizer_options_free(to);
+        if (rc) goto done;
+    }
+    rc = nr_label_map_copy(&t.labels, &t.dtr.labels, err);
+    if (rc) goto done;
+
+    report(progress, user, &pr, 0, "tokenizing");
+    long long dropped = 0;
+    rc = tokset_make(&t.tr, &t.dtr, t.tok, p->max_tokens, train_path, &dropped, err);
+    if (!rc) rc = tokset_make(&t.va, &t.dva, t.tok, p->max_tokens, valid_path ? valid_path : train_path,
+                              &dropped, err);
+    if (rc) goto done;
+    if (t.tr.n == 0) {
+        rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no training example with a token", train_path);
+        goto done;
+    }
+
+    /* the network */
+    nr_clf_cfg cfg = {.vocab = nlprnn_tokenizer_vocab_size(t.tok),
+                      .embed = p->embed,
+                      .cell = p->cell,
+                      .layers = p->layers,
+                      .bidirectional = p->bidirectional,
+                      .hidden = p->hidden,
+                      .pool = p->pool,
+                      .classes = t.labels.n,
+                      .max_tokens = p->max_tokens,
+                      .dropout = (float)p->dropout};
+    rc = nr_clf_net_bind(&t.net, &cfg, NULL, err);
+    if (rc) goto done;
+    size_t np = t.net.n_params;
+    t.params = nr_calloc_array(np, sizeof(float));
+    t.grad = nr_calloc_array(np, sizeof(float));
+    t.best = nr_calloc_array(np, sizeof(float));
+    t.seen = calloc((size_t)cfg.vocab, 1);
+    t.rows = nr_malloc_array((size_t)p->batch * p->max_tokens + 1, sizeof(int));
+    if (!t.params || !t.grad || !t.best || !t.seen || !t.rows) {
+        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
+        goto done;
+    }
+    rc = nr_clf_net_bind(&t.net, &cfg, t.params, err);
+    if (rc) goto done;
+    nr_optim_cfg ocfg;
+    nr_optim_cfg_default(&ocfg, p->optimizer);
+    ocfg.lr = (float)p->lr;
+    ocfg.weight_decay = (float)p->weight_decay;
+    rc = nr_optim_init(&t.opt, &ocfg, np, err);
+    if (rc) goto done;
+
+    if (resume) {
+        long long v[8];
+        static const char *const keys[] = {"state.epoch", "state.batch", "state.best_epoch",
+                                           "state.bad_epochs", "state.ep_correct", "state.ep_count",
+                                           "state.ep_tokens", "state.optim_step"};
+        for (int i = 0; i < 8 && !rc; i++) rc = nr_conf_get_int(&ccf, keys[i], &v[i], err);
+        long long dn = 0, dv = 0, dt = 0;
+        if (!rc) rc = nr_conf_get_int(&ccf, "data.train_docs", &dn, err);
+        if (!rc) rc = nr_conf_get_int(&ccf, "data.valid_docs", &dv, err);
+        if (!rc) rc = nr_conf_get_int(&ccf, "data.train_tokens", &dt, err);
+        if (!rc) rc = nr_conf_get_float(&ccf, "state.best_acc", &st.best_acc, err);
+        if (!rc) rc = nr_conf_get_float(&ccf, "state.best_loss", &st.best_loss, err);
+        if (!rc) rc = nr_conf_get_float(&ccf, "state.ep_loss", &st.ep_loss, err);
+        if (rc) goto done;
+        if (dn != (long long)t.tr.n || dv != (long long)t.va.n || dt != t.tr.tokens) {
+            rc = nr_fail(err, NLPRNN_E_STATE, -1, -1,
+                         "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%zu "
+                         "validation docs)",
+                         ckpt, dn, (long long)t.tr.n, dv, t.va.n);
+            goto done;
+        }
+        st.epoch = (int)v[0];
+        st.batch = v[1];
+        st.best_epoch = (int)v[2];
+        st.bad_epochs = (int)v[3];
+        st.ep_correct = v[4];
+        st.ep_count = v[5];
+        st.ep_tokens = v[6];
+        t.opt.step = v[7];
+        rc = nr_clf_get_weights(cr, "WGHT", &t.net, t.params, err);
+        if (!rc) rc = nr_clf_get_weights(cr, "BEST", &t.net, t.best, err);
+        size_t shape[1] = {np};
+        if (!rc && t.opt.m) rc = nr_mf_tensor_read(cr, "OPTM", "m", t.opt.m, 1, shape, err);
+        if (!rc && t.opt.v) rc = nr_mf_tensor_read(cr, "OPTM", "v", t.opt.v, 1, shape, err);
+        if (rc) goto done;
+    } else {
+        nr_rng r;
+        nr_rng_seed(&r, mix((uint64_t)p->seed, 0x1417, 2));
+        nr_embedding_init(&t.net.emb, 0.05f, &r);
+        rc = nr_encoder_init(&t.net.enc, &r, err);
+        if (rc) goto done;
+        nr_dense_init(&t.net.head, &r);
+        if (p->init_from[0]) {
+            report(progress, user, &pr, 0, "copying weights from the init-from file");
+            rc = init_from_file(&t, p->init_from, err);
+            if (rc) goto done;
+        }
+        if (p->vectors[0]) {
+            report(progress, user, &pr, 0, "loading pretrained vectors");
+            token_lookup_ctx lc = {t.tok};
+            size_t matched = 0;
+            rc = nr_embedding_load_vec(&t.net.emb, p->vectors, lookup_token, &lc, &matched, err);
+            if (rc) goto done;
+        }
+        memcpy(t.best, t.params, np * sizeof(float));
+    }
+    nr_mf_close(cr);
+    cr = NULL;
+    nr_conf_free(&ccf);
+    memset(&ccf, 0, sizeof ccf);
+
+    rc = nr_clf_scratch_reserve(&t.s, &t.net, p->max_tokens, p->batch, 1, p->threads, err);
+    if (rc) goto done;
+
+    size_t nb = (t.tr.n + (size_t)p->batch - 1) / (size_t)p->batch;
+    nr_lr_schedule sched = {.kind = p->schedule,
+                            .base_lr = (float)p->lr,
+                            .min_lr = (float)p->lr / 20.0f,
+                            .warmup = 0,
+                            .total = (long long)nb * p->epochs};
+    pr.batches = (long long)nb;
+    int C = cfg.classes;
+    const int32_t *docs[4096];
+    int lens[4096];
+    for (; st.epoch < p->epochs && !st.stopped_early; st.epoch++, st.batch = 0) {
+        nr_batches bt;
+        nr_rng br;
+        nr_rng_seed(&br, mix((uint64_t)p->seed, 0xBA7C, (uint64_t)st.epoch));
+        rc = nr_batches_make(&bt, t.tr.lenz, t.tr.n, (size_t)p->batch, 50, &br, err);
+        if (rc) goto done;
+        if (st.batch == 0) {
+            st.ep_loss = 0;
+            st.ep_correct = st.ep_count = st.ep_tokens = 0;
+        }
+        double te = now_sec();
+        long long tokens_run = 0;
+        for (; st.batch < (long long)bt.n_batches; st.batch++) {
+            if (stop && *stop) {
+                rc = NLPRNN_E_INTERRUPTED;
+                break;
+            }
+            size_t b0 = bt.start[st.batch], b1 = bt.start[st.batch + 1];
+            int B = (int)(b1 - b0);
+            for (int b = 0; b < B; b++) {
+                size_t ex = bt.idx[b0 + b];
+                docs[b] = t.tr.ids + t.tr.off[ex];
+                lens[b] = t.tr.len[ex];
+                t.s.targets[b] = t.tr.label[ex];
+            }
+            int T = nr_clf_fill_batch(&t.s, docs, lens, B);
+            nr_rng dr;
+            nr_rng_seed(&dr, mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch));
+            rc = nr_clf_forward(&t.net, &t.s, T, B, &dr, err);
+            if (rc) break;
+            int pred[4096];
+            nr_argmax_rows(pred, t.s.logits, B, C);
+            double loss = nr_softmax_xent(t.s.dlogits, t.s.logits, t.s.targets, B, C, NULL);
+            if (!isfinite(loss)) {
+                rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                             "training diverged at epoch %d batch %lld (loss %g); try a lower lr",
+                             st.epoch + 1, st.batch + 1, loss);
+                break;
+            }
+            for (int b = 0; b < B; b++) st.ep_correct += pred[b] == t.s.targets[b];
+            st.ep_loss += loss * B;
+            st.ep_count += B;
+            long long ntok = 0;
+            for (int b = 0; b < B; b++) ntok += lens[b];
+            st.ep_tokens += ntok;
+            tokens_run += ntok;
+            rc = nr_clf_backward(&t.net, &t.s, t.grad, T, B, err);
+            if (rc) break;
+            /* clip by the global norm over the rows seen and the dense part */
+            size_t TB = (size_t)T * B;
+            size_t nrows = nr_embedding_touched_rows(t.rows, t.s.ids, TB, &t.net.emb, t.seen);
+            int E = cfg.embed;
+            double ss = nr_sumsq(t.grad + t.net.n_emb, np - t.net.n_emb);
+            for (size_t i = 0; i < nrows; i++) ss += nr_sumsq(t.grad + (size_t)t.rows[i] * E, (size_t)E);
+            double norm = sqrt(ss);
+            if (p->clip > 0 && norm > p->clip) {
+                float sc = (float)(p->clip / (norm + 1e-6));
+                for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] *= sc;
+                for (size_t i = 0; i < nrows; i++)
+                    for (int k = 0; k < E; k++) t.grad[(size_t)t.rows[i] * E + k] *= sc;
+            }
+            float lr = nr_lr_at(&sched, t.opt.step);
+            nr_optim_step_rows(&t.opt, t.params, t.grad, 0, E, t.rows, nrows, lr);
+            nr_optim_step_range(&t.opt, t.params, t.grad, t.net.n_emb, np, lr);
+            nr_optim_tick(&t.opt);
+            memset(t.grad + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
+            for (size_t i = 0; i < nrows; i++) memset(t.grad + (size_t)t.rows[i] * E, 0, (size_t)E * sizeof(float));
+
+            /* progress */
+            double el = now_sec() - te;
+            pr.epoch = st.epoch + 1;
+            pr.batch = st.batch + 1;
+            pr.loss = st.ep_loss / (double)st.ep_count;
+            pr.accuracy = (double)st.ep_correct / (double)st.ep_count;
+            pr.tokens_per_sec = el > 0 ? (double)tokens_run / el : 0;
+            pr.elapsed = now_sec() - t0;
+            double per_batch = el / (double)(st.batch + 1 - (bt.n_batches ? 0 : 0));
+            long long done_here = st.batch + 1;
+            (void)per_batch;
+            pr.eta = el / (double)done_here * (double)((long long)bt.n_batches - st.batch - 1);
+            if (report(progress, user, &pr, 1, NULL)) {
+                st.batch++;
+                rc = NLPRNN_E_INTERRUPTED;
+                break;
+            }
+            if (p->checkpoint_every > 0 && (st.batch + 1) % p->checkpoint_every == 0 &&
+                st.batch + 1 < (long long)bt.n_batches) {
+                train_state cs = st;
+                cs.batch = st.batch + 1;
+                rc = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &cs, &t.tr, &t.va,
+                                     p, err);
+                if (rc) break;
+            }
+        }
+        nr_batches_free(&bt);
+        if (rc == NLPRNN_E_INTERRUPTED) {
+            int rc2 = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &st, &t.tr, &t.va,
+                                      p, err);
+            if (rc2) rc = rc2;
+            else nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
+                         "interrupted at epoch %d batch %lld; checkpoint saved to %s (continue with "
+                         "--resume)",
+                         st.epoch + 1, st.batch, ckpt);
+            goto done;
+        }
+        if (rc) goto done;
+
+        /* end of epoch: validate, keep the best, early stopping */
+        double vacc = NAN, vloss = NAN;
+        if (t.va.n) {
+            report(progress, user, &pr, 0, "validating");
+            rc = validate(&t, &vacc, &vloss, err);
+            if (rc) goto done;
+        }
+        int improved = !t.va.n || vacc > st.best_acc || (vacc == st.best_acc && vloss < st.best_loss);
+        if (improved) {
+            st.best_acc = t.va.n ? vacc : st.best_acc;
+            st.best_loss = t.va.n ? vloss : st.best_loss;
+            st.best_epoch = st.epoch + 1;
+            st.bad_epochs = 0;
+            memcpy(t.best, t.params, np * sizeof(float));
+        } else {
+            st.bad_epochs++;
+            if (p->patience > 0 && st.bad_epochs >= p->patience) st.stopped_early = 1;
+        }
+        pr.epoch = st.epoch + 1;
+        pr.valid_accuracy = vacc;
+        pr.valid_loss = vloss;
+        pr.best_epoch = st.best_epoch;
+        pr.improved = improved;
+        pr.elapsed = now_sec() - t0;
+        pr.eta = 0;
+        int stop_now = report(progress, user, &pr, 2, NULL);
+        /* checkpoint at the start of the next epoch */
+        train_state cs = st;
+        cs.epoch = st.epoch + 1;
+        cs.batch = 0;
+        cs.ep_loss = 0;
+        cs.ep_correct = cs.ep_count = cs.ep_tokens = 0;
+        if (st.stopped_early) cs.epoch = p->epochs; /* nothing left to do on resume */
+        rc = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &cs, &t.tr, &t.va, p, err);
+        if (rc) goto done;
+        if ((stop && *stop) || stop_now) {
+            rc = nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
+                         "interrupted after epoch %d; checkpoint saved to %s (continue with --resume)",
+                         st.epoch + 1, ckpt);
+            goto done;
+        }
+    }
+
+    report(progress, user, &pr, 0, "saving the model");
+    rc = save_model(&t, t.best, out_path, &st, train_path, now_sec() - t0, err);
+    if (!rc) unlink(ckpt); /* the run is complete: the model replaces the checkpoint */
+
+done:
+    nr_mf_close(cr);
+    nr_conf_free(&ccf);
+    trainer_free(&t);
+    return rc;
+}
