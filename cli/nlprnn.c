@@ -5,6 +5,8 @@
 #include "cli.h"
 
 /* COMMANDS: declarations, one line per command (keep alphabetical with the table below). */
+int cmd_forecast(int argc, char **argv);
+int cmd_gradflow(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -12,6 +14,8 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* COMMAND TABLE: { "name", cmd_name, "one-line summary" }, */
+    {"forecast", cmd_forecast, "forecast a numeric series (CSV) with an RNN/LSTM/GRU: train, eval, predict"},
+    {"gradflow", cmd_gradflow, "vanishing/exploding gradients through time, with and without clipping"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *fp) {

@@ -20,6 +20,8 @@
 #ifndef NLPRNN_FORECAST_H
 #define NLPRNN_FORECAST_H
 
+#include <stdint.h>
+
 #include "nlprnn/base.h"
 
 #ifdef __cplusplus
@@ -158,6 +160,28 @@ NLPRNN_API int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_s
  *  (NLPRNN_E_UNSUPPORTED otherwise). */
 NLPRNN_API int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const double *history,
                                          size_t n, int steps, double *out, nlprnn_error *err);
+
+/* ---- vanishing and exploding gradients (the experiments behind `nlprnn gradflow`) ---------- */
+
+/** The norm of the gradient of the loss at the last step with respect to the hidden state t steps
+ *  back: norms[t] = mean over `batch` sequences of ||dL/dh_{T-t}||, t = 0 .. length-1, where
+ *  L = squared error of a dense head on h_T of a one-layer `cell` ("rnn", "lstm", "gru") of
+ *  `hidden` units, freshly initialised from `seed` (Glorot inputs, orthogonal recurrent weights
+ *  multiplied by `gain`), on standard-normal inputs that are the same for every cell. For the LSTM
+ *  the cell state is held fixed (the gradient through h only). */
+NLPRNN_API int nlprnn_gradflow_norms(const char *cell, int hidden, int length, int batch,
+                                     double gain, uint64_t seed, double *norms,
+                                     nlprnn_error *err);
+/** Train a one-layer `cell` with plain SGD (rate lr) for `steps` batches of noisy sines of
+ *  `length` steps (target: the next value), recurrent weights multiplied by `gain` at init, with
+ *  clipping by global norm when clip > 0. loss[s] gets the batch MSE and grad_norm[s] the
+ *  gradient norm before clipping. A run that diverges (non-finite loss, gradient or weights) is a
+ *  result, not an error: *diverged_at (may be NULL) gets its step and the remaining entries are
+ *  NaN; otherwise *diverged_at = -1. */
+NLPRNN_API int nlprnn_gradflow_train(const char *cell, int hidden, int length, int batch,
+                                     double gain, double lr, double clip, int steps,
+                                     uint64_t seed, double *loss, double *grad_norm,
+                                     int *diverged_at, nlprnn_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,547 @@
+/* cli/cmd_forecast.c: `nlprnn forecast sine|train|eval|predict` — numeric series forecasting. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plot.h"
+
+static const char *const FC = "forecast";
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+        "usage: nlprnn forecast sine -o FILE.csv [--length N] [--period P] [--noise S] [--seed N]\n"
+        "       nlprnn forecast train --csv FILE --column NAME[,NAME...] -o MODEL.nrm [OPTIONS]\n"
+        "       nlprnn forecast eval MODEL.nrm --csv FILE [--part test|valid|train|all]\n"
+        "                                      [--plot FILE.svg] [--out PRED.csv]\n"
+        "       nlprnn forecast predict MODEL.nrm --csv FILE [--from ROW] [--steps N] [--plot FILE.svg]\n\n"
+        "A many-to-one recurrent regressor: a window of `window` rows of the columns (the first\n"
+        "column, or --target NAME, is predicted `horizon` rows after the window). Splits are\n"
+        "chronological (train | valid | test); the scaler is fitted on the training rows only.\n"
+        "Metrics (RMSE, MAE, MAPE) are printed beside persistence (the last value) and a moving\n"
+        "average of the last `ma` values.\n\n"
+        "train options (defaults):\n"
+        "  --cell lstm|gru|rnn (lstm)  --hidden N (32)  --layers N (1)  --window N (30)\n"
+        "  --horizon N (1)  --target NAME (first column)  --scaler minmax|standard|none (minmax)\n"
+        "  --train F (0.7)  --valid F (0.15)  --epochs N (30)  --batch N (32)  --lr F (0.005)\n"
+        "  --clip F (1, global norm; 0 = off)  --ma N (= window)  --patience N (0 = off)\n"
+        "  --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
+        "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  --quiet\n"
+        "predict: uses rows [0, ROW) as history (default: all rows) and feeds predictions back for\n"
+        "  --steps N > 1 (single-column models with horizon 1); where rows ROW.. exist they are\n"
+        "  printed (and plotted) as the truth.\n");
+}
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+/* Split "a,b,c" into at most max names (pointers into a copy kept in *store). */
+static int split_names(const char *s, char **store, const char **names, int max) {
+    *store = strdup(s);
+    if (!*store) return -1;
+    int n = 0;
+    for (char *tok = strtok(*store, ","); tok && n < max; tok = strtok(NULL, ",")) names[n++] = tok;
+    return n;
+}
+
+static void print_metrics(const char *label, const double *m, const char *cell, int ma) {
+    static const char *const rows[] = {"model", "persistence", "moving average"};
+    printf("%-28s %12s %12s %10s\n", label, "RMSE", "MAE", "MAPE%");
+    for (int r = 0; r < NLPRNN_FORECAST_METHODS; r++) {
+        char name[64];
+        if (r == NLPRNN_FORECAST_MODEL) snprintf(name, sizeof name, "model (%s)", cell);
+        else if (r == NLPRNN_FORECAST_MOVING_AVERAGE) snprintf(name, sizeof name, "moving average (%d)", ma);
+        else snprintf(name, sizeof name, "%s", rows[r]);
+        const double *v = m + r * NLPRNN_METRICS;
+        printf("  %-26s %12.4f %12.4f %10.3f\n", name, v[NLPRNN_METRIC_RMSE], v[NLPRNN_METRIC_MAE],
+               v[NLPRNN_METRIC_MAPE]);
+    }
+    const double *mo = m, *pe = m + NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS;
+    printf("  model vs persistence: RMSE %+.1f%%, MAE %+.1f%% (%s)\n",
+           100.0 * (mo[0] / pe[0] - 1), 100.0 * (mo[1] / pe[1] - 1),
+           mo[0] < pe[0] ? "the model beats persistence on RMSE"
+                         : "the model does NOT beat persistence on RMSE");
+}
+
+static int get_setting(const nlprnn_forecaster *f, const char *name, char *buf, size_t cap) {
+    nlprnn_error e;
+    return nlprnn_forecaster_get(f, name, buf, cap, &e);
+}
+
+static int plot_or_warn(const plot_spec *s) {
+    char msg[512];
+    if (plot_draw(s, msg, sizeof msg)) {
+        fprintf(stderr, "nlprnn forecast: %s\n", msg);
+        return CLI_EXIT_IO;
+    }
+    fprintf(stderr, "wrote %s\n", s->path);
+    return 0;
+}
+
+/* Test-part (or any part) figure: truth, model and persistence against the row index. */
+static int plot_part(const char *path, const char *title, const char *ylabel, const double *pred,
+                     const double *truth, size_t n, size_t first_row, int horizon) {
+    double *x = malloc(n * sizeof *x), *pers = malloc(n * sizeof *pers);
+    if (!x || !pers) {
+        free(x);
+        free(pers);
+        return CLI_EXIT_LIMIT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (double)(first_row + i);
+        /* persistence for the target at row r is the value at row r - horizon */
+        pers[i] = i >= (size_t)horizon ? truth[i - (size_t)horizon] : NAN;
+    }
+    plot_curve c[3] = {{x, truth, n, "truth", 1, PLOT_LINE},
+                       {x, pred, n, "model", 4, PLOT_LINE},
+                       {x, pers, n, "persistence", 3, PLOT_DASHED}};
+    plot_spec s = {path, title, "row (time step)", ylabel, 0, c, 3};
+    int rc = plot_or_warn(&s);
+    free(x);
+    free(pers);
+    return rc;
+}
+
+/* ---- sine --------------------------------------------------------------------------------- */
+
+static int cmd_sine(int argc, char **argv) {
+    const char *out = NULL;
+    long length = 1000;
+    double period = 50, noise = 0.1;
+    unsigned long long seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
+        else if (!strcmp(a, "--length")) { length = strtol(v, &end, 10); if (*end || length < 2 || length > 100000000) return cli_usage_error(FC, "--length %s: expected 2..1e8", v); }
+        else if (!strcmp(a, "--period")) { period = strtod(v, &end); if (*end || !(period > 0)) return cli_usage_error(FC, "--period %s: expected > 0", v); }
+        else if (!strcmp(a, "--noise")) { noise = strtod(v, &end); if (*end || !(noise >= 0)) return cli_usage_error(FC, "--noise %s: expected >= 0", v); }
+        else if (!strcmp(a, "--seed")) { seed = strtoull(v, &end, 10); if (*end) return cli_usage_error(FC, "--seed %s: expected an integer", v); }
+        else return cli_usage_error(FC, "unknown option '%s' for sine", a);
+    }
+    if (!out) return cli_usage_error(FC, "sine needs -o FILE.csv");
+    FILE *fp = fopen(out, "w");
+    if (!fp) {
+        fprintf(stderr, "nlprnn forecast: %s: cannot write\n", out);
+        return CLI_EXIT_IO;
+    }
+    /* noise: Box-Muller on a 64-bit LCG (Knuth's MMIX constants), reproducible from --seed */
+    unsigned long long st = seed * 6364136223846793005ull + 1442695040888963407ull;
+    fprintf(fp, "t,value\n");
+    for (long t = 0; t < length; t++) {
+        double u[2];
+        for (int k = 0; k < 2; k++) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            u[k] = ((double)(st >> 11) + 0.5) / 9007199254740992.0;
+        }
+        double g = sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
+        fprintf(fp, "%ld,%.6f\n", t, sin(6.283185307179586 * (double)t / period) + noise * g);
+    }
+    if (fclose(fp) != 0) {
+        fprintf(stderr, "nlprnn forecast: %s: write failed\n", out);
+        return CLI_EXIT_IO;
+    }
+    fprintf(stderr, "wrote %s (%ld rows, period %g, noise %g)\n", out, length, period, noise);
+    return CLI_OK;
+}
+
+/* ---- train -------------------------------------------------------------------------------- */
+
+typedef struct progress_ctx { int quiet; } progress_ctx;
+
+static int on_epoch(void *user, int epoch, double tl, double vl) {
+    progress_ctx *p = user;
+    if (!p->quiet) fprintf(stderr, "epoch %3d  train loss %.6f  valid loss %.6f\n", epoch, tl, vl);
+    return 0;
+}
+
+static int read_series(nlprnn_series **s, const char *csv, const char *columns) {
+    char *store = NULL;
+    const char *names[256];
+    int n = split_names(columns, &store, names, 256);
+    if (n < 1) {
+        free(store);
+        return cli_usage_error(FC, "--column needs at least one name");
+    }
+    nlprnn_error e;
+    int rc = nlprnn_series_read_csv(s, csv, names, n, &e);
+    free(store);
+    if (rc) return cli_report(FC, rc, &e);
+    return 0;
+}
+
+static int train_plots(const char *prefix, const char *ext, const nlprnn_series *s,
+                       const nlprnn_forecaster *f) {
+    char path[1024], title[256], buf[64];
+    int window, horizon, target;
+    double trf, vaf;
+    get_setting(f, "window", buf, sizeof buf), window = atoi(buf);
+    get_setting(f, "horizon", buf, sizeof buf), horizon = atoi(buf);
+    get_setting(f, "target", buf, sizeof buf), target = atoi(buf);
+    get_setting(f, "train", buf, sizeof buf), trf = atof(buf);
+    get_setting(f, "valid", buf, sizeof buf), vaf = atof(buf);
+    size_t n = nlprnn_series_length(s), F = (size_t)nlprnn_series_features(s);
+    const double *v = nlprnn_series_values(s);
+    const char *col = nlprnn_series_column(s, target);
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    if (!x || !y) {
+        free(x), free(y);
+        return CLI_EXIT_LIMIT;
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (double)i, y[i] = v[i * F + (size_t)target];
+    size_t ntr = (size_t)floor(trf * (double)n), nva = (size_t)floor(vaf * (double)n);
+    if (ntr > n) ntr = n;
+    if (nva > n - ntr) nva = n - ntr;
+    int rc = 0;
+
+    /* 1. the series, coloured by part */
+    plot_curve c[3] = {{x, y, ntr, "train", 1, PLOT_LINE},
+                       {x + ntr, y + ntr, nva, "valid", 2, PLOT_LINE},
+                       {x + ntr + nva, y + ntr + nva, n - ntr - nva, "test", 3, PLOT_LINE}};
+    snprintf(path, sizeof path, "%s-series.%s", prefix, ext);
+    snprintf(title, sizeof title, "%s: %zu rows (train %zu | valid %zu | test %zu)", col, n, ntr,
+             nva, n - ntr - nva);
+    plot_spec sp = {path, title, "row (time step)", col, 0, c, 3};
+    rc = plot_or_warn(&sp);
+
+    /* 2. the first windows: inputs as lines, each target as a point `horizon` after the window;
+     *    window k is drawn on the series' own values shifted down by k * spread */
+    size_t show = 4, avail;
+    if (!rc && nlprnn_window_count(n, window, horizon, &avail, NULL) == 0) {
+        if (avail < show) show = avail;
+        double lo = y[0], hi = y[0];
+        for (size_t i = 0; i < (size_t)(window + horizon) + show && i < n; i++)
+            lo = y[i] < lo ? y[i] : lo, hi = y[i] > hi ? y[i] : hi;
+        double spread = (hi - lo) * 1.3 + 1e-9;
+        size_t W = (size_t)window;
+        double *wx = malloc(show * (W + 1) * sizeof *wx), *wy = malloc(show * (W + 1) * sizeof *wy);
+        plot_curve wc[9];
+        int nc = 0;
+        char labels[4][64];
+        size_t span = W + (size_t)horizon + show;
+        if (span > n) span = n;
+        double *sy = malloc(span * sizeof *sy);
+        if (wx && wy && sy) {
+            for (size_t i = 0; i < span; i++) sy[i] = y[i];
+            wc[nc++] = (plot_curve){x, sy, span, "series", 8, PLOT_LINE_POINTS};
+            for (size_t k = 0; k < show; k++) {
+                double *px = wx + k * (W + 1), *py = wy + k * (W + 1);
+                for (size_t t = 0; t < W; t++) px[t] = (double)(k + t), py[t] = y[k + t] - (double)(k + 1) * spread;
+                px[W] = (double)(k + W - 1 + (size_t)horizon);
+                py[W] = y[k + W - 1 + (size_t)horizon] - (double)(k + 1) * spread;
+                snprintf(labels[k], sizeof labels[k], "window %zu", k + 1);
+                wc[nc++] = (plot_curve){px, py, W, labels[k], (int)k + 1, PLOT_LINE_POINTS};
+                wc[nc++] = (plot_curve){px + W, py + W, 1, NULL, (int)k + 1, PLOT_POINTS};
+            }
+            snprintf(path, sizeof path, "%s-windows.%s", prefix, ext);
+            snprintf(title, sizeof title, "windows of %d steps -> target %d step%s after (shifted down)",
+                     window, horizon, horizon == 1 ? "" : "s");
+            plot_spec ws = {path, title, "row (time step)", col, 0, wc, nc};
+            rc = plot_or_warn(&ws);
+        }
+        free(wx), free(wy), free(sy);
+    }
+
+    /* 3. loss curves */
+    int ep;
+    const double *tl, *vl;
+    nlprnn_forecaster_history(f, &ep, &tl, &vl);
+    if (!rc && ep > 0) {
+        double *ex = malloc((size_t)ep * sizeof *ex);
+        if (ex) {
+            for (int i = 0; i < ep; i++) ex[i] = i + 1;
+            plot_curve lc[2] = {{ex, tl, (size_t)ep, "train", 1, PLOT_LINE_POINTS},
+                                {ex, vl, (size_t)ep, "valid", 2, PLOT_LINE_POINTS}};
+            snprintf(path, sizeof path, "%s-loss.%s", prefix, ext);
+            plot_spec ls = {path, "training and validation loss (MSE, scaled units)", "epoch",
+                            "loss (log scale)", 1, lc, 2};
+            rc = plot_or_warn(&ls);
+            free(ex);
+        }
+    }
+
+    /* 4. predictions against the truth on the test part */
+    if (!rc) {
+        double m[9], *pred = NULL, *truth = NULL;
+        size_t cnt = 0, first = 0;
+        nlprnn_error e;
+        int lrc = nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, &pred, &truth, &cnt, &first, &e);
+        if (lrc) {
+            rc = cli_report(FC, lrc, &e);
+        } else {
+            snprintf(path, sizeof path, "%s-test.%s", prefix, ext);
+            snprintf(title, sizeof title, "test part: RMSE model %.4g, persistence %.4g", m[0],
+                     m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS]);
+            rc = plot_part(path, title, col, pred, truth, cnt, first, horizon);
+        }
+        nlprnn_free(pred);
+        nlprnn_free(truth);
+    }
+    free(x), free(y);
+    return rc;
+}
+
+static int cmd_train(int argc, char **argv) {
+    const char *csv = NULL, *columns = NULL, *out = NULL, *plots = NULL, *target = NULL;
+    const char *ext = "svg";
+    int quiet = 0;
+    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    if (!p) return CLI_EXIT_LIMIT;
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--png")) { ext = "png"; continue; }
+        if (i + 1 >= argc) { rc = cli_usage_error(FC, "option '%s' needs a value", a); break; }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--csv")) csv = v;
+        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
+        else if (!strcmp(a, "--plots")) plots = v;
+        else if (!strcmp(a, "--target")) target = v;
+        else if (!strncmp(a, "--", 2)) {
+            nlprnn_error e;
+            int prc = nlprnn_forecast_params_set(p, a + 2, v, &e);
+            if (prc) rc = cli_usage_error(FC, "%s", e.message);
+        } else {
+            rc = cli_usage_error(FC, "unexpected argument '%s'", a);
+        }
+    }
+    if (!rc && (!csv || !columns || !out))
+        rc = cli_usage_error(FC, "train needs --csv FILE, --column NAME[,NAME...] and -o MODEL");
+    nlprnn_series *s = NULL;
+    nlprnn_forecaster *f = NULL;
+    if (!rc) rc = read_series(&s, csv, columns);
+    if (!rc && target) {
+        int t = -1;
+        for (int j = 0; j < nlprnn_series_features(s); j++)
+            if (!strcmp(nlprnn_series_column(s, j), target)) t = j;
+        if (t < 0) rc = cli_usage_error(FC, "--target %s is not one of --column %s", target, columns);
+        else {
+            char tb[16];
+            snprintf(tb, sizeof tb, "%d", t);
+            nlprnn_forecast_params_set(p, "target", tb, NULL);
+        }
+    }
+    nlprnn_error e;
+    if (!rc) {
+        progress_ctx pc = {quiet};
+        int lrc = nlprnn_forecaster_train(&f, s, p, on_epoch, &pc, &e);
+        if (lrc) rc = cli_report(FC, lrc, &e);
+    }
+    if (!rc) {
+        int lrc = nlprnn_forecaster_save(f, out, &e);
+        if (lrc) rc = cli_report(FC, lrc, &e);
+        else fprintf(stderr, "wrote %s\n", out);
+    }
+    if (!rc) {
+        double m[9];
+        size_t cnt, first;
+        char cell[16], ma[16], best[16];
+        get_setting(f, "cell", cell, sizeof cell);
+        get_setting(f, "ma", ma, sizeof ma);
+        get_setting(f, "best_epoch", best, sizeof best);
+        printf("kept the weights of epoch %s (lowest validation loss)\n", best);
+        int lrc = nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, &cnt, &first, &e);
+        if (lrc) {
+            rc = cli_report(FC, lrc, &e);
+        } else {
+            char label[64];
+            snprintf(label, sizeof label, "test: %zu samples", cnt);
+            print_metrics(label, m, cell, atoi(ma));
+        }
+    }
+    if (!rc && plots) rc = train_plots(plots, ext, s, f);
+    nlprnn_forecaster_free(f);
+    nlprnn_series_free(s);
+    nlprnn_forecast_params_free(p);
+    return rc;
+}
+
+/* ---- eval / predict ----------------------------------------------------------------------- */
+
+static int load_model_and_series(const char *model, const char *csv, const char *columns,
+                                 nlprnn_forecaster **f, nlprnn_series **s) {
+    nlprnn_error e;
+    int lrc = nlprnn_forecaster_load(f, model, &e);
+    if (lrc) return cli_report(FC, lrc, &e);
+    char cols[4096];
+    if (!columns) {
+        if (get_setting(*f, "columns", cols, sizeof cols)) return cli_usage_error(FC, "name the columns with --column");
+        columns = cols;
+    }
+    return read_series(s, csv, columns);
+}
+
+static int cmd_eval(int argc, char **argv) {
+    const char *model = NULL, *csv = NULL, *columns = NULL, *plotp = NULL, *outp = NULL;
+    int part = NLPRNN_PART_TEST;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (model) return cli_usage_error(FC, "unexpected argument '%s'", a);
+            model = a;
+            continue;
+        }
+        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--csv")) csv = v;
+        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
+        else if (!strcmp(a, "--plot")) plotp = v;
+        else if (!strcmp(a, "--out")) outp = v;
+        else if (!strcmp(a, "--part")) {
+            if (!strcmp(v, "train")) part = NLPRNN_PART_TRAIN;
+            else if (!strcmp(v, "valid")) part = NLPRNN_PART_VALID;
+            else if (!strcmp(v, "test")) part = NLPRNN_PART_TEST;
+            else if (!strcmp(v, "all")) part = NLPRNN_PART_ALL;
+            else return cli_usage_error(FC, "--part %s: expected train, valid, test or all", v);
+        } else return cli_usage_error(FC, "unknown option '%s' for eval", a);
+    }
+    if (!model || !csv) return cli_usage_error(FC, "eval needs MODEL and --csv FILE");
+    nlprnn_forecaster *f = NULL;
+    nlprnn_series *s = NULL;
+    int rc = load_model_and_series(model, csv, columns, &f, &s);
+    double m[9], *pred = NULL, *truth = NULL;
+    size_t cnt = 0, first = 0;
+    if (!rc) {
+        nlprnn_error e;
+        int lrc = nlprnn_forecaster_eval(f, s, part, m, &pred, &truth, &cnt, &first, &e);
+        if (lrc) rc = cli_report(FC, lrc, &e);
+    }
+    if (!rc) {
+        static const char *const pn[] = {"train", "valid", "test", "all"};
+        char cell[16], ma[16], tb[16], hb[16], label[96];
+        get_setting(f, "cell", cell, sizeof cell);
+        get_setting(f, "ma", ma, sizeof ma);
+        get_setting(f, "target", tb, sizeof tb);
+        get_setting(f, "horizon", hb, sizeof hb);
+        snprintf(label, sizeof label, "%s: %zu samples (rows %zu..%zu)", pn[part], cnt, first, first + cnt - 1);
+        print_metrics(label, m, cell, atoi(ma));
+        const char *col = nlprnn_series_column(s, atoi(tb));
+        if (outp) {
+            FILE *fp = fopen(outp, "w");
+            if (!fp) {
+                fprintf(stderr, "nlprnn forecast: %s: cannot write\n", outp);
+                rc = CLI_EXIT_IO;
+            } else {
+                fprintf(fp, "row,truth,model\n");
+                for (size_t i = 0; i < cnt; i++) fprintf(fp, "%zu,%.9g,%.9g\n", first + i, truth[i], pred[i]);
+                if (fclose(fp)) rc = CLI_EXIT_IO;
+            }
+        }
+        if (!rc && plotp) {
+            char title[160];
+            snprintf(title, sizeof title, "%s part: RMSE model %.4g, persistence %.4g", pn[part],
+                     m[0], m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS]);
+            rc = plot_part(plotp, title, col, pred, truth, cnt, first, atoi(hb));
+        }
+    }
+    nlprnn_free(pred);
+    nlprnn_free(truth);
+    nlprnn_series_free(s);
+    nlprnn_forecaster_free(f);
+    return rc;
+}
+
+static int cmd_predict(int argc, char **argv) {
+    const char *model = NULL, *csv = NULL, *columns = NULL, *plotp = NULL;
+    long from = -1, steps = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (model) return cli_usage_error(FC, "unexpected argument '%s'", a);
+            model = a;
+            continue;
+        }
+        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(a, "--csv")) csv = v;
+        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
+        else if (!strcmp(a, "--plot")) plotp = v;
+        else if (!strcmp(a, "--from")) { from = strtol(v, &end, 10); if (*end || from < 1) return cli_usage_error(FC, "--from %s: expected a row >= 1", v); }
+        else if (!strcmp(a, "--steps")) { steps = strtol(v, &end, 10); if (*end || steps < 1 || steps > 1000000) return cli_usage_error(FC, "--steps %s: expected 1..1000000", v); }
+        else return cli_usage_error(FC, "unknown option '%s' for predict", a);
+    }
+    if (!model || !csv) return cli_usage_error(FC, "predict needs MODEL and --csv FILE");
+    nlprnn_forecaster *f = NULL;
+    nlprnn_series *s = NULL;
+    int rc = load_model_and_series(model, csv, columns, &f, &s);
+    double *out = NULL;
+    if (!rc) {
+        size_t n = nlprnn_series_length(s), F = (size_t)nlprnn_series_features(s);
+        if (from < 0 || (size_t)from > n) from = (long)n;
+        out = malloc((size_t)steps * sizeof *out);
+        nlprnn_error e;
+        int lrc = out ? nlprnn_forecaster_predict(f, nlprnn_series_values(s), (size_t)from, (int)steps, out, &e)
+                      : NLPRNN_E_NOMEM;
+        if (lrc) rc = cli_report(FC, lrc, &e);
+        if (!rc) {
+            char tb[16], hb[16];
+            get_setting(f, "target", tb, sizeof tb);
+            get_setting(f, "horizon", hb, sizeof hb);
+            size_t tgt = (size_t)atoi(tb), h = (size_t)atoi(hb);
+            const double *v = nlprnn_series_values(s);
+            double se = 0;
+            size_t nt = 0;
+            printf("row,prediction,truth\n");
+            for (long k = 0; k < steps; k++) {
+                size_t row = (size_t)from - 1 + h + (size_t)k;
+                if (row < n) {
+                    double t = v[row * F + tgt];
+                    printf("%zu,%.6g,%.6g\n", row, out[k], t);
+                    se += (out[k] - t) * (out[k] - t), nt++;
+                } else {
+                    printf("%zu,%.6g,\n", row, out[k]);
+                }
+            }
+            if (nt) fprintf(stderr, "RMSE over the %zu steps with a known truth: %.4f\n", nt, sqrt(se / (double)nt));
+            if (plotp) {
+                /* history tail (3 windows' worth), the predictions, and the truth where known */
+                char wb[16];
+                get_setting(f, "window", wb, sizeof wb);
+                size_t tail = 3 * (size_t)atoi(wb);
+                if (tail > (size_t)from) tail = (size_t)from;
+                size_t h0 = (size_t)from - tail, nv = (size_t)steps;
+                double *hx = malloc((tail + nv) * sizeof *hx), *hy = malloc((tail + nv) * sizeof *hy);
+                double *px = malloc(nv * sizeof *px), *ty = malloc(nv * sizeof *ty);
+                if (hx && hy && px && ty) {
+                    for (size_t i = 0; i < tail; i++) hx[i] = (double)(h0 + i), hy[i] = v[(h0 + i) * F + tgt];
+                    for (size_t k = 0; k < nv; k++) {
+                        size_t row = (size_t)from - 1 + h + k;
+                        px[k] = (double)row;
+                        ty[k] = row < n ? v[row * F + tgt] : NAN;
+                    }
+                    plot_curve c[3] = {{hx, hy, tail, "history", 1, PLOT_LINE},
+                                       {px, ty, nv, "truth", 8, PLOT_LINE},
+                                       {px, out, nv, "prediction (fed back)", 4, PLOT_LINE}};
+                    char title[160];
+                    if (nt) snprintf(title, sizeof title, "%ld steps from row %ld, RMSE %.4g", steps, from, sqrt(se / (double)nt));
+                    else snprintf(title, sizeof title, "%ld steps from row %ld", steps, from);
+                    plot_spec sp = {plotp, title, "row (time step)", nlprnn_series_column(s, (int)tgt), 0, c, 3};
+                    rc = plot_or_warn(&sp);
+                }
+                free(hx), free(hy), free(px), free(ty);
+            }
+        }
+    }
+    free(out);
+    nlprnn_series_free(s);
+    nlprnn_forecaster_free(f);
+    return rc;
+}
+
+int cmd_forecast(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_OK;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "sine")) return cmd_sine(argc - 1, argv + 1);
+    if (!strcmp(sub, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(sub, "predict")) return cmd_predict(argc - 1, argv + 1);
+    return cli_usage_error(FC, "unknown subcommand '%s' (sine, train, eval, predict)", sub);
+}

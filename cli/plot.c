@@ -1,0 +1,186 @@
+/* cli/plot.c: line plots through PLplot. SVG uses PLplot's own "svg" driver (libplplot17),
+ * PNG the "pngcairo" driver (Debian package plplot-driver-cairo). */
+#include "plot.h"
+
+#include <stdio.h>
+
+#ifndef NLPRNN_HAVE_PLPLOT
+/* Built without PLplot (pkg-config found no "plplot"): plots are refused with a clear message. */
+int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {
+    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
+             "rebuild)", spec && spec->path ? spec->path : "plot");
+    return -1;
+}
+int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
+               size_t cap) {
+    (void)top, (void)bottom;
+    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
+             "rebuild)", path ? path : "plot");
+    return -1;
+}
+#else
+#include <math.h>
+#include <plplot.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Palette (colour map 0): 0 background, 1 axes and text, 2.. curves. */
+static const int palette[][3] = {
+    {255, 255, 255}, {0, 0, 0},     {31, 119, 180}, {255, 127, 14}, {44, 160, 44},
+    {214, 39, 40},   {148, 103, 189}, {140, 86, 75}, {127, 127, 127}, {23, 190, 207}};
+#define NPAL ((int)(sizeof palette / sizeof *palette))
+
+static const char *device_for(const char *path) {
+    const char *dot = strrchr(path, '.');
+    if (!dot) return NULL;
+    if (!strcmp(dot, ".svg")) return "svg";
+    if (!strcmp(dot, ".png")) return "pngcairo";
+    return NULL;
+}
+
+static int usable(double y, int logy) { return isfinite(y) && (!logy || y > 0); }
+
+/* Data range of all curves; 0 if there is no usable point. */
+static int ranges(const plot_spec *s, double *x0, double *x1, double *y0, double *y1) {
+    int any = 0;
+    for (int c = 0; c < s->ncurves; c++) {
+        const plot_curve *cv = &s->curves[c];
+        for (size_t i = 0; i < cv->n; i++) {
+            double x = cv->x ? cv->x[i] : (double)i, y = cv->y[i];
+            if (!usable(y, s->logy) || !isfinite(x)) continue;
+            if (s->logy) y = log10(y);
+            if (!any) *x0 = *x1 = x, *y0 = *y1 = y, any = 1;
+            if (x < *x0) *x0 = x;
+            if (x > *x1) *x1 = x;
+            if (y < *y0) *y0 = y;
+            if (y > *y1) *y1 = y;
+        }
+    }
+    return any;
+}
+
+static void draw_curve(const plot_curve *cv, int logy, PLFLT *bx, PLFLT *by) {
+    int col = 2 + (cv->color - 1 + 8) % 8;
+    plcol0(col);
+    plwidth(cv->style == PLOT_POINTS ? 1.0 : 1.6);
+    pllsty(cv->style == PLOT_DASHED ? 2 : 1);
+    size_t run = 0;
+    for (size_t i = 0; i <= cv->n; i++) {
+        int ok = i < cv->n && usable(cv->y[i], logy);
+        if (ok) {
+            bx[run] = cv->x ? cv->x[i] : (double)i;
+            by[run] = logy ? log10(cv->y[i]) : cv->y[i];
+            run++;
+        }
+        if ((!ok || i == cv->n) && run > 0) {
+            if (cv->style != PLOT_POINTS) {
+                if (run > 1) plline((PLINT)run, bx, by);
+            }
+            if (cv->style == PLOT_POINTS || cv->style == PLOT_LINE_POINTS || run == 1)
+                plpoin((PLINT)run, bx, by, 17);
+            run = 0;
+        }
+    }
+    pllsty(1);
+}
+
+static void draw_legend(const plot_spec *s) {
+    int n = 0;
+    for (int c = 0; c < s->ncurves; c++) n += s->curves[c].label != NULL;
+    if (!n) return;
+    PLINT opt[16], tcol[16], lcol[16], lsty[16], scol[16], snum[16];
+    PLFLT lw[16], sscale[16];
+    const char *text[16], *sym[16];
+    int k = 0;
+    for (int c = 0; c < s->ncurves && k < 16; c++) {
+        const plot_curve *cv = &s->curves[c];
+        if (!cv->label) continue;
+        int col = 2 + (cv->color - 1 + 8) % 8;
+        opt[k] = cv->style == PLOT_POINTS ? PL_LEGEND_SYMBOL
+                 : cv->style == PLOT_LINE_POINTS ? (PL_LEGEND_LINE | PL_LEGEND_SYMBOL)
+                                                 : PL_LEGEND_LINE;
+        tcol[k] = 1, lcol[k] = col, scol[k] = col;
+        lsty[k] = cv->style == PLOT_DASHED ? 2 : 1;
+        lw[k] = 1.6, sscale[k] = 1.0, snum[k] = 3;
+        text[k] = cv->label, sym[k] = "#(728)";
+        k++;
+    }
+    PLFLT w, h;
+    plscol0a(15, 255, 255, 255, 0.85);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
+             0.01, 0.01, 0.08, 15, 1, 1, 0, 0, k, opt, 0.8, 0.7, 2.0, 0.0, tcol, text, NULL, NULL,
+             NULL, NULL, lcol, lsty, lw, scol, sscale, snum, sym);
+}
+
+static int panel(const plot_spec *s, char *errbuf, size_t cap) {
+    double x0, x1, y0, y1;
+    if (!ranges(s, &x0, &x1, &y0, &y1)) {
+        snprintf(errbuf, cap, "%s: nothing to draw in '%s'", s->path, s->title ? s->title : "");
+        return -1;
+    }
+    if (x1 <= x0) x1 = x0 + 1;
+    if (y1 <= y0) y1 = y0 + (fabs(y0) > 0 ? fabs(y0) * 0.1 : 1);
+    double pad = 0.05 * (y1 - y0);
+    pladv(0);
+    plvpor(0.1, 0.96, 0.13, 0.9);
+    plwind(x0, x1, y0 - pad, y1 + 2 * pad);
+    plcol0(1);
+    plwidth(1.0);
+    plschr(0, 0.9);
+    plbox("bcnst", 0, 0, s->logy ? "bcnstvl" : "bcnstv", 0, 0);
+    pllab(s->xlabel ? s->xlabel : "", s->ylabel ? s->ylabel : "", s->title ? s->title : "");
+    size_t maxn = 1;
+    for (int c = 0; c < s->ncurves; c++)
+        if (s->curves[c].n > maxn) maxn = s->curves[c].n;
+    PLFLT *bx = malloc(maxn * sizeof *bx), *by = malloc(maxn * sizeof *by);
+    if (!bx || !by) {
+        free(bx);
+        free(by);
+        snprintf(errbuf, cap, "%s: out of memory", s->path);
+        return -1;
+    }
+    for (int c = 0; c < s->ncurves; c++) draw_curve(&s->curves[c], s->logy, bx, by);
+    free(bx);
+    free(by);
+    draw_legend(s);
+    return 0;
+}
+
+static int draw(const char *path, const plot_spec *const *panels, int npanels, char *errbuf,
+                size_t cap) {
+    const char *dev = path ? device_for(path) : NULL;
+    if (!dev) {
+        snprintf(errbuf, cap, "%s: plot files must end in .svg or .png", path ? path : "(null)");
+        return -1;
+    }
+    remove(path);
+    plsdev(dev);
+    plsfnam(path);
+    plspage(0, 0, 960, npanels == 1 ? 540 : 900, 0, 0);
+    for (int i = 0; i < NPAL; i++) plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
+    plssub(1, npanels);
+    plinit();
+    int rc = 0;
+    for (int i = 0; i < npanels && !rc; i++) rc = panel(panels[i], errbuf, cap);
+    plend();
+    if (rc) return rc;
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0) {
+        snprintf(errbuf, cap, "%s: PLplot (%s driver) wrote no output", path, dev);
+        return -1;
+    }
+    return 0;
+}
+
+int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {
+    const plot_spec *p[1] = {spec};
+    return draw(spec->path, p, 1, errbuf, cap);
+}
+
+int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
+               size_t cap) {
+    const plot_spec *p[2] = {top, bottom};
+    return draw(path, p, 2, errbuf, cap);
+}
+#endif

@@ -1,0 +1,38 @@
+/* cli/plot.h: line plots written through PLplot (SVG by its native driver, PNG by pngcairo).
+ * Only the nlprnn program uses this; the library does not depend on PLplot. */
+#ifndef NLPRNN_CLI_PLOT_H
+#define NLPRNN_CLI_PLOT_H
+
+#include <stddef.h>
+
+enum { PLOT_LINE = 0, PLOT_POINTS = 1, PLOT_LINE_POINTS = 2, PLOT_DASHED = 3 };
+
+/* One curve: n points (x[i], y[i]); x NULL means 0, 1, 2, ...; non-finite y values break the
+ * line (and are skipped on a log axis, as are y <= 0). */
+typedef struct plot_curve {
+    const double *x;
+    const double *y;
+    size_t n;
+    const char *label; /* legend text, or NULL for no legend entry */
+    int color;         /* 1..8 from the palette in plot.c */
+    int style;         /* PLOT_* */
+} plot_curve;
+
+typedef struct plot_spec {
+    const char *path;   /* *.svg or *.png */
+    const char *title;
+    const char *xlabel, *ylabel;
+    int logy;           /* 1: log10 y axis */
+    const plot_curve *curves;
+    int ncurves;
+} plot_spec;
+
+/* Draw one panel. Returns 0, or -1 with a message in errbuf (unknown extension, nothing to
+ * draw, the file was not written or is empty). */
+int plot_draw(const plot_spec *spec, char *errbuf, size_t cap);
+
+/* Two panels stacked vertically in one file (a[0] on top, a[1] below), same path rules. */
+int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
+               size_t cap);
+
+#endif
