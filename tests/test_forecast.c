@@ -1,0 +1,244 @@
+/* tests/test_forecast.c: the forecaster learns a clean sine wave to a small error quickly; the
+ * baselines and metrics are exact on a series with a known answer; the scaler, the settings and
+ * the predictions survive save/load; bad requests fail clearly. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "models/forecast.h"
+#include "nlprnn.h"
+#include "testutil.h"
+
+static char tmpdir[256];
+
+static nlprnn_forecast_params *params(const char *const *kv) {
+    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    for (; kv && kv[0]; kv += 2) {
+        nlprnn_error e;
+        int rc = nlprnn_forecast_params_set(p, kv[0], kv[1], &e);
+        CHECK_MSG(rc == 0, "%s=%s: %s", kv[0], kv[1], e.message);
+    }
+    return p;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A clean sine of period 25, 800 rows: a small LSTM must get the test RMSE far below the
+ * persistence forecast's and below 0.05 (the amplitude is 1). */
+static void test_sine(void) {
+    enum { N = 800 };
+    double v[N];
+    for (int i = 0; i < N; i++) v[i] = sin(2 * 3.14159265358979323846 * i / 25.0);
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, (const char *const[]){"value"}, NULL), 0);
+    const char *kv[] = {"cell", "lstm", "hidden", "16", "window", "20", "epochs", "12", "batch", "16",
+                        "lr", "0.01", "seed", "3", NULL};
+    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster *f = NULL;
+    nlprnn_error e;
+    double t0 = now();
+    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    double secs = now() - t0;
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) goto out;
+    double m[9];
+    size_t cnt, first;
+    CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, &cnt, &first, &e), 0);
+    printf("sine: trained in %.2f s; test RMSE model %.4f, persistence %.4f, moving average %.4f\n",
+           secs, m[0], m[3], m[6]);
+    CHECK_INT_EQ(cnt, N - (size_t)(0.85 * N));
+    CHECK_INT_EQ(first, (size_t)(0.85 * N));
+    CHECK_MSG(m[NLPRNN_METRIC_RMSE] < 0.05, "test RMSE %g", m[0]);
+    CHECK_MSG(m[0] < 0.5 * m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS], "model %g vs persistence %g",
+              m[0], m[3]);
+    /* the loss went down */
+    int ep;
+    const double *tl, *vl;
+    nlprnn_forecaster_history(f, &ep, &tl, &vl);
+    CHECK_INT_EQ(ep, 12);
+    CHECK(tl[ep - 1] < tl[0] / 10);
+    CHECK(isfinite(vl[0]));
+
+    /* multi-step: 25 steps fed back from the end of the training part stay close to the sine */
+    double out[25];
+    CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, 560, 25, out, &e), 0);
+    double se = 0;
+    for (int k = 0; k < 25; k++) se += (out[k] - v[560 + k]) * (out[k] - v[560 + k]);
+    printf("sine: 25 steps fed back, RMSE %.4f\n", sqrt(se / 25));
+    CHECK_MSG(sqrt(se / 25) < 0.2, "fed-back RMSE %g", sqrt(se / 25));
+
+    /* save and load: settings, scaler (exact), history and predictions identical */
+    char path[512];
+    snprintf(path, sizeof path, "%s/sine.nrm", tmpdir);
+    CHECK_INT_EQ(nlprnn_forecaster_save(f, path, &e), 0);
+    nlprnn_forecaster *g = NULL;
+    rc = nlprnn_forecaster_load(&g, path, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        CHECK_INT_EQ(g->sc.kind, f->sc.kind);
+        CHECK(g->sc.a[0] == f->sc.a[0] && g->sc.b[0] == f->sc.b[0]);
+        const char *names[] = {"cell", "hidden", "window", "horizon", "scaler", "scaler_a",
+                               "scaler_b", "columns", "train", "valid", "lr", "seed", "best_epoch"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char a[256], b[256];
+            CHECK_INT_EQ(nlprnn_forecaster_get(f, names[i], a, sizeof a, NULL), 0);
+            CHECK_INT_EQ(nlprnn_forecaster_get(g, names[i], b, sizeof b, NULL), 0);
+            CHECK_STR_EQ(b, a);
+        }
+        double m2[9], out2[25];
+        CHECK_INT_EQ(nlprnn_forecaster_eval(g, s, NLPRNN_PART_TEST, m2, NULL, NULL, NULL, NULL, &e), 0);
+        for (int i = 0; i < 9; i++) CHECK(m2[i] == m[i]);
+        CHECK_INT_EQ(nlprnn_forecaster_predict(g, v, 560, 25, out2, &e), 0);
+        for (int k = 0; k < 25; k++) CHECK(out2[k] == out[k]);
+        int ep2;
+        const double *tl2, *vl2;
+        nlprnn_forecaster_history(g, &ep2, &tl2, &vl2);
+        CHECK_INT_EQ(ep2, ep);
+        CHECK_NEAR(tl2[ep - 1], tl[ep - 1], 1e-6 * tl[ep - 1]);
+    }
+    nlprnn_forecaster_free(g);
+
+    /* a model file of another kind, and a file that is no model at all */
+    FILE *fp = fopen(path, "r+b");
+    if (fp) {
+        fseek(fp, 8, SEEK_SET);
+        fwrite("CLSF", 1, 4, fp);
+        fclose(fp);
+    }
+    g = NULL;
+    rc = nlprnn_forecaster_load(&g, path, &e);
+    CHECK_MSG(rc != 0 && g == NULL, "a damaged file loaded");
+    snprintf(path, sizeof path, "%s/not-a-model.nrm", tmpdir);
+    fp = fopen(path, "wb");
+    if (fp) {
+        fputs("Date,Temp\n1981-01-01,20.7\n", fp);
+        fclose(fp);
+    }
+    CHECK_INT_EQ(nlprnn_forecaster_load(&g, path, &e), NLPRNN_E_MAGIC);
+
+    /* history shorter than the window */
+    CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, 5, 1, out, &e), NLPRNN_E_DATA);
+out:
+    nlprnn_forecaster_free(f);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
+/* Baselines on a series with known answers: rows 0, 2, 4, ... (n = 40), window 4, horizon 1,
+ * minmax scaling. Persistence is always 2 short; the moving average of 4 is 5 short. MAPE of
+ * persistence over targets 2k: mean of 2/(2k). */
+static void test_baselines_and_features(void) {
+    enum { N = 40 };
+    double v[N * 2];
+    for (int i = 0; i < N; i++) v[2 * i] = 2.0 * i, v[2 * i + 1] = (i % 3) - 1.0;
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 2, NULL, NULL), 0);
+    const char *kv[] = {"cell", "gru", "hidden", "4", "window", "4", "epochs", "2", "batch", "8",
+                        "ma", "4", "train", "0.5", "valid", "0.25", NULL};
+    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster *f = NULL;
+    nlprnn_error e;
+    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        double m[9], *pred = NULL, *truth = NULL;
+        size_t cnt = 0, first = 0;
+        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, &pred, &truth, &cnt, &first, &e), 0);
+        CHECK_INT_EQ(cnt, 10);
+        CHECK_INT_EQ(first, 30);
+        for (size_t i = 0; i < cnt && truth; i++) CHECK(truth[i] == 2.0 * (double)(first + i));
+        const double *pe = m + NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS;
+        const double *ma = m + NLPRNN_FORECAST_MOVING_AVERAGE * NLPRNN_METRICS;
+        CHECK_NEAR(pe[NLPRNN_METRIC_RMSE], 2, 1e-12);
+        CHECK_NEAR(pe[NLPRNN_METRIC_MAE], 2, 1e-12);
+        double mape = 0;
+        for (int k = 30; k < 40; k++) mape += 2.0 / (2.0 * k);
+        CHECK_NEAR(pe[NLPRNN_METRIC_MAPE], 100 * mape / 10, 1e-9);
+        CHECK_NEAR(ma[NLPRNN_METRIC_RMSE], 5, 1e-12);
+        CHECK_NEAR(ma[NLPRNN_METRIC_MAE], 5, 1e-12);
+        /* model metrics are consistent with the returned predictions */
+        double se = 0;
+        for (size_t i = 0; i < cnt; i++) se += (pred[i] - truth[i]) * (pred[i] - truth[i]);
+        CHECK_NEAR(m[NLPRNN_METRIC_RMSE], sqrt(se / (double)cnt), 1e-9);
+        nlprnn_free(pred);
+        nlprnn_free(truth);
+        /* two features: feeding predictions back is refused, one step is fine */
+        double out[3];
+        CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, N, 3, out, &e), NLPRNN_E_UNSUPPORTED);
+        CHECK_MSG(strstr(e.message, "single-feature"), "%s", e.message);
+        CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, N, 1, out, &e), 0);
+        CHECK(isfinite(out[0]));
+        /* a series with other columns */
+        nlprnn_series *one = NULL;
+        CHECK_INT_EQ(nlprnn_series_from_values(&one, v, N, 1, NULL, NULL), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_eval(f, one, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_MSG(strstr(e.message, "trained on 2"), "%s", e.message);
+        nlprnn_series_free(one);
+        char buf[128];
+        CHECK_INT_EQ(nlprnn_forecaster_get(f, "columns", buf, sizeof buf, NULL), 0);
+        CHECK_STR_EQ(buf, "x0,x1");
+        /* minmax on the training rows only (rows 0..19): a = 0, b = 38 for feature 0 */
+        CHECK_INT_EQ(nlprnn_forecaster_get(f, "scaler_a", buf, sizeof buf, NULL), 0);
+        CHECK_STR_EQ(buf, "0,-1");
+        CHECK_INT_EQ(nlprnn_forecaster_get(f, "scaler_b", buf, sizeof buf, NULL), 0);
+        CHECK_STR_EQ(buf, "38,2");
+    }
+    nlprnn_forecaster_free(f);
+
+    /* a training part shorter than window + horizon */
+    nlprnn_forecast_params_set(p, "train", "0.1", NULL);
+    f = (nlprnn_forecaster *)1;
+    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), NLPRNN_E_DATA);
+    CHECK(f == NULL);
+    CHECK_MSG(strstr(e.message, "training part"), "%s", e.message);
+    /* a series shorter than the window */
+    nlprnn_forecast_params_set(p, "train", "0.7", NULL);
+    nlprnn_forecast_params_set(p, "window", "45", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(e.message, "window 45 + horizon 1 needs at least 46"), "%s", e.message);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
+static void test_params(void) {
+    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    nlprnn_error e;
+    char buf[64];
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "cell", "lstm2", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "rnn, lstm or gru"), "%s", e.message);
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "0", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "12x", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "valid", "1.5", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "colour", "red", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "'colour' does not exist"), "%s", e.message);
+    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "scaler", "standard", &e), 0);
+    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "scaler", buf, sizeof buf, &e), 0);
+    CHECK_STR_EQ(buf, "standard");
+    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "window", buf, sizeof buf, &e), 0);
+    CHECK_STR_EQ(buf, "30");
+    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "ma", buf, sizeof buf, &e), 0);
+    CHECK_STR_EQ(buf, "30");
+    nlprnn_forecast_params_free(p);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nlprnn-test-forecast-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_params();
+    test_baselines_and_features();
+    test_sine();
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return nr_test_done("test_forecast");
+}
