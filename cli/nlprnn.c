@@ -5,8 +5,12 @@
 #include "cli.h"
 
 /* COMMANDS: declarations, one line per command (keep alphabetical with the table below). */
+int cmd_classify(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_gradflow(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -14,8 +18,12 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* COMMAND TABLE: { "name", cmd_name, "one-line summary" }, */
+    {"classify", cmd_classify, "classify documents (files, lines or stdin) with a classifier: LABEL<TAB>PROBABILITY"},
+    {"eval", cmd_eval, "evaluate a classifier on a labelled file: accuracy, P/R/F1, confusion, log loss"},
     {"forecast", cmd_forecast, "forecast a numeric series (CSV) with an RNN/LSTM/GRU: train, eval, predict"},
     {"gradflow", cmd_gradflow, "vanishing/exploding gradients through time, with and without clipping"},
+    {"info", cmd_info, "describe a model file: kind, version, sections, config, tensors, labels"},
+    {"train", cmd_train, "train a text classifier (tokenizer, embedding, RNN/LSTM/GRU, pooling, head)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *fp) {

@@ -1,0 +1,439 @@
+/* cli/cmd_classify.c: `nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [FILE ...]`
+ *
+ * Each FILE is one document (or, with --lines, each line of it); no FILE or "-" reads stdin.
+ * Output, one line per document in input order: LABEL<TAB>PROBABILITY, or a JSON object with every
+ * class probability. Input is streamed: a document longer than --max-bytes (1 MiB) keeps its first
+ * --max-bytes (cut at a character boundary) and the model keeps its first max_tokens tokens, each
+ * with a warning; the whole input is still checked for UTF-8, so memory stays bounded for any input.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define DEFAULT_MAX_BYTES (1u << 20)
+#define BATCH_DOCS 256
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [FILE ...]\n"
+            "\n"
+            "Classify documents with a classifier model; no FILE or '-' reads standard input.\n"
+            "Each FILE is one document; with --lines every line is one document.\n"
+            "Output, one line per document, in input order: LABEL<TAB>PROBABILITY, or with\n"
+            "--format json: {\"label\":...,\"probability\":...,\"probabilities\":{...}}.\n"
+            "\n"
+            "options:\n"
+            "  -m, --model FILE|NAME  model file, or a shipped model's name (default: ko)\n"
+            "  -l, --lines            every line is one document\n"
+            "  -f, --format tsv|json  output format (default tsv)\n"
+            "  -t, --threads N        threads for batches (default 1)\n"
+            "      --skip-bad         an empty or invalid-UTF-8 document prints \"!error<TAB>CODE\"\n"
+            "                         (json: {\"error\":...}) and the run goes on (exit 3 at the end)\n"
+            "      --max-bytes N      bytes kept of a document (default 1048576); the rest is\n"
+            "                         checked for UTF-8 and dropped, with a warning\n"
+            "  -q, --quiet            no warnings about cut documents\n"
+            "\n"
+            "errors: an empty document or invalid UTF-8 stops with exit 3 naming the file, line\n"
+            "and byte (documents before it are printed); unreadable input exits 4; a bad model 5.\n");
+}
+
+/* ---- streaming input --------------------------------------------------------------------------- */
+
+typedef struct src {
+    FILE *fp;
+    const char *name;
+    unsigned char buf[65536];
+    size_t pos, len;
+    int eof, err;
+    long long line;   /* current 1-based line */
+    long long offset; /* bytes consumed */
+} src;
+
+static int src_getc(src *s) {
+    if (s->pos == s->len) {
+        if (s->eof) return EOF;
+        s->len = fread(s->buf, 1, sizeof s->buf, s->fp);
+        s->pos = 0;
+        if (s->len == 0) {
+            if (ferror(s->fp)) s->err = errno ? errno : EIO;
+            s->eof = 1;
+            return EOF;
+        }
+    }
+    s->offset++;
+    return s->buf[s->pos++];
+}
+
+/* One document. */
+typedef struct doc {
+    char *text;
+    size_t len, cap;
+    long long line;       /* line where it starts */
+    long long bytes;      /* total bytes (before cutting) */
+    long long bad;        /* offset (within the document) of the first invalid UTF-8 byte, or -1 */
+    long long bad_line;   /* its line */
+    int kept_cut;         /* 1 when bytes were dropped */
+} doc;
+
+/* Incremental UTF-8 check (RFC 3629: no overlongs, surrogates or values above U+10FFFF; NUL is
+ * left to the tokenizer, which refuses it). */
+typedef struct u8check {
+    int need;
+    unsigned lo, hi;
+    long long start;
+} u8check;
+
+static void u8_feed(u8check *u, doc *d, unsigned c, long long pos, long long line) {
+    if (d->bad >= 0) return;
+    if (u->need) {
+        if (c >= u->lo && c <= u->hi) {
+            u->need--;
+            u->lo = 0x80;
+            u->hi = 0xBF;
+            return;
+        }
+        d->bad = u->start;
+        d->bad_line = line;
+        return;
+    }
+    u->start = pos;
+    if (c < 0x80) return;
+    u->lo = 0x80;
+    u->hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) u->need = 1;
+    else if (c == 0xE0) u->need = 2, u->lo = 0xA0;
+    else if (c == 0xED) u->need = 2, u->hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) u->need = 2;
+    else if (c == 0xF0) u->need = 3, u->lo = 0x90;
+    else if (c == 0xF4) u->need = 3, u->hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3) u->need = 3;
+    else {
+        d->bad = pos;
+        d->bad_line = line;
+    }
+}
+
+/* Read the next document: a whole stream, or one line with lines = 1. Returns 1 for a document,
+ * 0 at the end, -1 on a read error. */
+static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
+    d->len = 0;
+    d->bytes = 0;
+    d->bad = -1;
+    d->kept_cut = 0;
+    d->line = s->line;
+    u8check u = {0, 0x80, 0xBF, 0};
+    int c, any = 0;
+    while ((c = src_getc(s)) != EOF) {
+        any = 1;
+        if (lines && c == '\n') {
+            s->line++;
+            break;
+        }
+        u8_feed(&u, d, (unsigned)c, d->bytes, s->line);
+        if (c == '\n') s->line++;
+        d->bytes++;
+        if (d->len < max_bytes) {
+            if (d->len + 1 >= d->cap) {
+                size_t nc = d->cap ? d->cap * 2 : 4096;
+                if (nc > max_bytes + 1) nc = max_bytes + 1;
+                char *t = realloc(d->text, nc);
+                if (!t) {
+                    s->err = ENOMEM;
+                    return -1;
+                }
+                d->text = t;
+                d->cap = nc;
+            }
+            d->text[d->len++] = (char)c;
+        } else {
+            d->kept_cut = 1;
+        }
+    }
+    if (s->err) return -1;
+    if (u.need && d->bad < 0) {
+        d->bad = u.start; /* the stream or line ends inside a character */
+        d->bad_line = s->line;
+    }
+    if (lines && d->len && d->text[d->len - 1] == '\r') d->len--;
+    if (d->kept_cut) {
+        /* cut at a character boundary: drop a last character that did not fit whole */
+        size_t j = d->len;
+        while (j > 0 && ((unsigned char)d->text[j - 1] & 0xC0) == 0x80) j--;
+        if (j > 0) {
+            unsigned lead = (unsigned char)d->text[j - 1];
+            size_t L = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            if (j - 1 + L > d->len) d->len = j - 1;
+        }
+    }
+    if (d->text) d->text[d->len] = 0;
+    if (!any) return 0;
+    return 1;
+}
+
+/* ---- output ------------------------------------------------------------------------------------ */
+
+static void json_str(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
+        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
+        else fputc(c, fp);
+    }
+    fputc('"', fp);
+}
+
+typedef struct opts {
+    int json, skip_bad, quiet, lines;
+} opts;
+
+static void print_result(const nlprnn_model *m, const float *p, const opts *o) {
+    int C = nlprnn_model_num_classes(m), best = 0;
+    for (int k = 1; k < C; k++)
+        if (p[k] > p[best]) best = k;
+    if (!o->json) {
+        printf("%s\t%.4f\n", nlprnn_model_label(m, best), (double)p[best]);
+        return;
+    }
+    printf("{\"label\":");
+    json_str(stdout, nlprnn_model_label(m, best));
+    printf(",\"probability\":%.6f,\"probabilities\":{", (double)p[best]);
+    for (int k = 0; k < C; k++) {
+        if (k) putchar(',');
+        json_str(stdout, nlprnn_model_label(m, k));
+        printf(":%.6f", (double)p[k]);
+    }
+    printf("}}\n");
+}
+
+static void print_error(int code, const opts *o) {
+    if (o->json)
+        printf("{\"error\":\"%s\"}\n", nlprnn_status_name(code));
+    else
+        printf("!error\t%s\n", nlprnn_status_name(code));
+}
+
+/* A batch of documents waiting to be classified (kept in input order). */
+typedef struct pending {
+    char **texts;
+    size_t *lens;
+    char **where;   /* "file:line" for messages */
+    long long *bad, *bad_line;
+    int *status;
+    float *probs;
+    size_t n;
+} pending;
+
+static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const opts *o,
+                 int *bad_seen) {
+    int C = nlprnn_model_num_classes(m);
+    nlprnn_error err;
+    /* documents already known to be bad are not given to the library */
+    char **texts = pb->texts;
+    int rc = nlprnn_classify_batch(ctx, (const char *const *)texts, pb->lens, pb->n, pb->probs,
+                                   pb->status, &err);
+    if (rc) return cli_report("classify", rc, &err);
+    for (size_t i = 0; i < pb->n; i++) {
+        int st = pb->bad[i] >= 0 ? NLPRNN_E_UTF8 : pb->status[i];
+        if (st == 0) {
+            print_result(m, pb->probs + i * C, o);
+        } else {
+            *bad_seen = 1;
+            if (st == NLPRNN_E_UTF8 && pb->bad[i] >= 0)
+                fprintf(stderr, "nlprnn classify: %s: line %lld: byte %lld: invalid UTF-8 (%s)\n",
+                        pb->where[i], pb->bad_line[i], pb->bad[i], nlprnn_status_name(st));
+            else if (st == NLPRNN_E_UTF8) /* e.g. a NUL byte, refused by the tokenizer */
+                fprintf(stderr, "nlprnn classify: %s: invalid text (a NUL byte or bad UTF-8) (%s)\n",
+                        pb->where[i], nlprnn_status_name(st));
+            else
+                fprintf(stderr, "nlprnn classify: %s: %s (%s)\n", pb->where[i],
+                        st == NLPRNN_E_EMPTY ? "empty document" : nlprnn_status_text(st),
+                        nlprnn_status_name(st));
+            if (!o->skip_bad) {
+                fflush(stdout);
+                return cli_exit_code(st);
+            }
+            print_error(st, o);
+        }
+    }
+    for (size_t i = 0; i < pb->n; i++) {
+        free(pb->texts[i]);
+        free(pb->where[i]);
+    }
+    pb->n = 0;
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_classify(int argc, char **argv) {
+    const char *model_name = "ko";
+    opts o = {0, 0, 0, 0};
+    int threads = 1;
+    size_t max_bytes = DEFAULT_MAX_BYTES;
+    int nfiles = 0;
+    char **files = calloc((size_t)argc + 1, sizeof(char *));
+    if (!files) return CLI_EXIT_LIMIT;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            free(files);
+            return CLI_OK;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
+            model_name = argv[i];
+        } else if (!strcmp(a, "-l") || !strcmp(a, "--lines")) {
+            o.lines = 1;
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--format")) {
+            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
+            if (!strcmp(argv[i], "json")) o.json = 1;
+            else if (!strcmp(argv[i], "tsv")) o.json = 0;
+            else return free(files), cli_usage_error("classify", "unknown format '%s' (tsv or json)", argv[i]);
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
+            char *e;
+            long v = strtol(argv[i], &e, 10);
+            if (*e || v < 1 || v > 16) return free(files), cli_usage_error("classify", "--threads: 1..16");
+            threads = (int)v;
+        } else if (!strcmp(a, "--max-bytes")) {
+            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
+            char *e;
+            long long v = strtoll(argv[i], &e, 10);
+            if (*e || v < 16 || v > (1LL << 30))
+                return free(files), cli_usage_error("classify", "--max-bytes: 16..1073741824");
+            max_bytes = (size_t)v;
+        } else if (!strcmp(a, "--skip-bad")) {
+            o.skip_bad = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o.quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            free(files);
+            return cli_usage_error("classify", "unknown option '%s'", a);
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (nfiles == 0) files[nfiles++] = "-";
+
+    nlprnn_error err;
+    nlprnn_model *m = NULL;
+    int rc = nlprnn_model_load(model_name, &m, &err);
+    if (rc) {
+        free(files);
+        return cli_report("classify", rc, &err);
+    }
+    nlprnn_context *ctx = nlprnn_context_create(m, threads);
+    int C = nlprnn_model_num_classes(m);
+    pending pb;
+    memset(&pb, 0, sizeof pb);
+    pb.texts = calloc(BATCH_DOCS, sizeof(char *));
+    pb.lens = calloc(BATCH_DOCS, sizeof(size_t));
+    pb.where = calloc(BATCH_DOCS, sizeof(char *));
+    pb.bad = calloc(BATCH_DOCS, sizeof(long long));
+    pb.bad_line = calloc(BATCH_DOCS, sizeof(long long));
+    pb.status = calloc(BATCH_DOCS, sizeof(int));
+    pb.probs = calloc((size_t)BATCH_DOCS * C, sizeof(float));
+    src *s = malloc(sizeof *s);
+    int ret = CLI_OK, bad_seen = 0;
+    long long warned = 0;
+    size_t batch_bytes = 0;
+    doc d;
+    memset(&d, 0, sizeof d);
+    if (!ctx || !pb.texts || !pb.lens || !pb.where || !pb.bad || !pb.bad_line || !pb.status ||
+        !pb.probs || !s) {
+        fprintf(stderr, "nlprnn classify: out of memory\n");
+        ret = CLI_EXIT_LIMIT;
+        goto out;
+    }
+    int max_tokens = nlprnn_model_max_tokens(m);
+    for (int f = 0; f < nfiles && ret == CLI_OK; f++) {
+        memset(s, 0, sizeof *s);
+        int is_stdin = !strcmp(files[f], "-");
+        s->fp = is_stdin ? stdin : fopen(files[f], "rb");
+        s->name = is_stdin ? "<stdin>" : files[f];
+        s->line = 1;
+        if (!s->fp) {
+            fprintf(stderr, "nlprnn classify: %s: %s (NLPRNN_E_IO)\n", files[f], strerror(errno));
+            ret = CLI_EXIT_IO;
+            break;
+        }
+        for (;;) {
+            int r = read_doc(s, o.lines, max_bytes, &d);
+            if (r < 0) {
+                fprintf(stderr, "nlprnn classify: %s: %s (NLPRNN_E_IO)\n", s->name, strerror(s->err));
+                ret = s->err == ENOMEM ? CLI_EXIT_LIMIT : CLI_EXIT_IO;
+                break;
+            }
+            if (r == 0) {
+                if (!o.lines) { /* an empty file is one empty document */
+                    r = 1;
+                    if (!d.text) d.text = calloc(1, 1);
+                    d.len = 0;
+                    d.bad = -1;
+                    d.line = 1;
+                } else {
+                    break;
+                }
+            }
+            char where[1200];
+            if (o.lines) snprintf(where, sizeof where, "%s:%lld", s->name, d.line);
+            else snprintf(where, sizeof where, "%s", s->name);
+            if (d.kept_cut && !o.quiet && warned++ < 5)
+                fprintf(stderr,
+                        "nlprnn classify: warning: %s: document of %lld bytes cut to its first %zu "
+                        "bytes\n",
+                        where, d.bytes, d.len);
+            /* token cut: counted by the library; warn when the text is plainly long */
+            if (!d.kept_cut && !o.quiet && d.len > (size_t)max_tokens * 16 && warned++ < 5)
+                fprintf(stderr,
+                        "nlprnn classify: warning: %s: long document (%zu bytes): only its first %d "
+                        "tokens are used\n",
+                        where, d.len, max_tokens);
+            size_t i = pb.n++;
+            pb.texts[i] = d.text;
+            pb.lens[i] = d.len;
+            pb.where[i] = strdup(where);
+            pb.bad[i] = d.bad;
+            pb.bad_line[i] = d.bad_line;
+            batch_bytes += d.len;
+            d.text = NULL;
+            d.cap = 0;
+            if (!pb.where[i]) {
+                ret = CLI_EXIT_LIMIT;
+                break;
+            }
+            if (pb.n == BATCH_DOCS || batch_bytes > ((size_t)8 << 20)) {
+                ret = flush(ctx, m, &pb, &o, &bad_seen);
+                batch_bytes = 0;
+                if (ret) break;
+            }
+            if (!o.lines) break;
+        }
+        if (!is_stdin) fclose(s->fp);
+    }
+    if (ret == CLI_OK && pb.n) ret = flush(ctx, m, &pb, &o, &bad_seen);
+    if (ret == CLI_OK && bad_seen) ret = CLI_EXIT_DATA;
+    if (warned > 5 && !o.quiet)
+        fprintf(stderr, "nlprnn classify: %lld long documents were cut in all\n", warned);
+out:
+    for (size_t i = 0; i < pb.n; i++) {
+        free(pb.texts[i]);
+        free(pb.where[i]);
+    }
+    free(pb.texts);
+    free(pb.lens);
+    free(pb.where);
+    free(pb.bad);
+    free(pb.bad_line);
+    free(pb.status);
+    free(pb.probs);
+    free(d.text);
+    free(s);
+    free(files);
+    nlprnn_context_free(ctx);
+    nlprnn_model_free(m);
+    return ret;
+}

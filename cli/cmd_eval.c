@@ -1,0 +1,121 @@
+/* cli/cmd_eval.c: `nlprnn eval [--model FILE|NAME] FILE` — accuracy, per-class precision, recall
+ * and F1, the confusion matrix and the log loss of a classifier on a labelled corpus. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn eval [--model FILE|NAME] [OPTIONS] FILE\n"
+            "\n"
+            "Evaluate a classifier on a labelled corpus (TSV/CSV with a header, or fastText\n"
+            "__label__ lines; .gz is fine): accuracy, per-class precision/recall/F1, the\n"
+            "confusion matrix (rows = true class, columns = predicted) and the log loss.\n"
+            "\n"
+            "  -m, --model FILE|NAME   model file or shipped name (default: ko)\n"
+            "      --text-column NAME  --label-column NAME   (defaults: document/text/..., label)\n"
+            "  -t, --threads N         threads (default 2)\n"
+            "      --format text|tsv   tsv: one 'key<TAB>value' line per figure (default text)\n");
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model = "ko", *path = NULL, *tcol = NULL, *lcol = NULL;
+    int threads = 2, tsv = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        int has = i + 1 < argc;
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!has) return cli_usage_error("eval", "%s needs a value", a);
+            model = argv[++i];
+        } else if (!strcmp(a, "--text-column")) {
+            if (!has) return cli_usage_error("eval", "%s needs a value", a);
+            tcol = argv[++i];
+        } else if (!strcmp(a, "--label-column")) {
+            if (!has) return cli_usage_error("eval", "%s needs a value", a);
+            lcol = argv[++i];
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if (!has) return cli_usage_error("eval", "%s needs a value", a);
+            threads = atoi(argv[++i]);
+            if (threads < 1 || threads > 16) return cli_usage_error("eval", "--threads: 1..16");
+        } else if (!strcmp(a, "--format")) {
+            if (!has) return cli_usage_error("eval", "%s needs a value", a);
+            const char *f = argv[++i];
+            if (!strcmp(f, "tsv")) tsv = 1;
+            else if (strcmp(f, "text")) return cli_usage_error("eval", "unknown format '%s'", f);
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("eval", "unknown option '%s'", a);
+        } else if (path) {
+            return cli_usage_error("eval", "one FILE only");
+        } else {
+            path = a;
+        }
+    }
+    if (!path) return cli_usage_error("eval", "needs a labelled FILE");
+    nlprnn_error err;
+    nlprnn_model *m = NULL;
+    int rc = nlprnn_model_load(model, &m, &err);
+    if (rc) return cli_report("eval", rc, &err);
+    long long *cm = NULL, n = 0, skipped = 0;
+    double logloss = 0;
+    rc = nlprnn_model_evaluate(m, path, tcol, lcol, threads, &cm, &n, &skipped, &logloss, &err);
+    if (rc) {
+        nlprnn_model_free(m);
+        return cli_report("eval", rc, &err);
+    }
+    int C = nlprnn_model_num_classes(m);
+    long long correct = 0;
+    for (int k = 0; k < C; k++) correct += cm[(size_t)k * C + k];
+    double acc = n ? (double)correct / (double)n : NAN;
+    if (tsv) {
+        printf("documents\t%lld\nskipped\t%lld\naccuracy\t%.6f\nlog_loss\t%.6f\n", n, skipped, acc,
+               logloss);
+    } else {
+        printf("model: %s\nfile: %s\ndocuments: %lld (skipped %lld)\naccuracy: %.4f\nlog loss: %.4f\n\n",
+               nlprnn_model_path(m), path, n, skipped, acc, logloss);
+        printf("%-12s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "support");
+    }
+    double macro_f1 = 0;
+    for (int k = 0; k < C; k++) {
+        long long tp = cm[(size_t)k * C + k], pred = 0, sup = 0;
+        for (int j = 0; j < C; j++) {
+            pred += cm[(size_t)j * C + k];
+            sup += cm[(size_t)k * C + j];
+        }
+        double pr = pred ? (double)tp / (double)pred : 0, rcl = sup ? (double)tp / (double)sup : 0;
+        double f1 = pr + rcl > 0 ? 2 * pr * rcl / (pr + rcl) : 0;
+        macro_f1 += f1 / C;
+        if (tsv)
+            printf("precision.%s\t%.6f\nrecall.%s\t%.6f\nf1.%s\t%.6f\nsupport.%s\t%lld\n",
+                   nlprnn_model_label(m, k), pr, nlprnn_model_label(m, k), rcl,
+                   nlprnn_model_label(m, k), f1, nlprnn_model_label(m, k), sup);
+        else
+            printf("%-12s %9.4f %9.4f %9.4f %9lld\n", nlprnn_model_label(m, k), pr, rcl, f1, sup);
+    }
+    if (tsv) {
+        printf("macro_f1\t%.6f\n", macro_f1);
+        for (int k = 0; k < C; k++)
+            for (int j = 0; j < C; j++)
+                printf("confusion.%s.%s\t%lld\n", nlprnn_model_label(m, k), nlprnn_model_label(m, j),
+                       cm[(size_t)k * C + j]);
+    } else {
+        printf("%-12s %9s %9s %9.4f\n\nconfusion (rows = true, columns = predicted):\n%-12s", "macro",
+               "", "", macro_f1, "");
+        for (int j = 0; j < C; j++) printf(" %9s", nlprnn_model_label(m, j));
+        printf("\n");
+        for (int k = 0; k < C; k++) {
+            printf("%-12s", nlprnn_model_label(m, k));
+            for (int j = 0; j < C; j++) printf(" %9lld", cm[(size_t)k * C + j]);
+            printf("\n");
+        }
+    }
+    nlprnn_free(cm);
+    nlprnn_model_free(m);
+    return CLI_OK;
+}
