@@ -1,0 +1,733 @@
+/* models/encoder.c: the encoder stack: layers x directions of one cell kind, masking, dropout
+ * between layers, forward and backward, split across threads (see models/encoder.h).
+ *
+ * The work per layer, cuDNN style:
+ *   forward   P: gates (T*B, G*H) = X (T*B, I) W_ih^T + b_ih       one GEMM per direction
+ *             R: per step s: gh (B, G*H) = h W_hh^T                 one GEMM per step
+ *                then the fused row kernel (models/cells.h) per sequence row
+ *   backward  R: per step s (descending): row kernel -> dG rows, then dh_prev = dG W_hh (one GEMM)
+ *             W: dW_ih += dG^T X, dW_hh += dG^T Hprev (one GEMM each over all T*B rows),
+ *                db = column sums, dX = dG W_ih (one GEMM)
+ *
+ * Order of rows: time-major (t*B + b). Saved activations are in time order: row (t,b) holds the
+ * gates computed at time t and the state h_prev/c_prev the step at time t started from. Step s of
+ * direction d for sequence b works on time t = s (d = 0) or len[b]-1-s (d = 1); steps s >= len[b]
+ * are skipped (the state carries through unchanged), so rows at t >= len[b] stay zero.
+ */
+#include "models/encoder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/cells.h"
+#include "models/math.h"
+
+struct nr_encoder_ws {
+    int max_T, max_B, training, nthreads;
+    int T, B, have_forward, maxlen;
+    int *len;          /* (max_B) lengths of the last forward */
+    const float *x;    /* input of the last forward (training) */
+    /* training: per (layer, dir); inference: only [0][d], reused by every layer */
+    float *gates[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,G*H) x-projection, then activated gates */
+    float *hprev[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,H) state each step started from (training) */
+    float *cprev[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,H) LSTM cell state the step started from */
+    float *hnl[NR_ENCODER_MAX_LAYERS][2];   /* (T,B,H) GRU: W_hn h + b_hn (after) or r*h (before) */
+    float *ybuf[NR_ENCODER_MAX_LAYERS];     /* (T,B,O) output of layer l < L-1 = input of l+1 */
+    float *mask[NR_ENCODER_MAX_LAYERS];     /* (T,B,O) dropout mask on ybuf[l] (training) */
+    int dropped[NR_ENCODER_MAX_LAYERS];     /* mask[l] applied in the last forward */
+    float *hcur[2], *ccur[2];               /* (B,H) running state */
+    float *gh[2];                           /* (B,G*H) recurrent GEMM result of one step */
+    float *rh[2];                           /* (B,H) GRU reset-before: r*h of one step (inference) */
+    float *hnls[2];                         /* (B,H) GRU reset-after scratch (inference) */
+    /* backward */
+    float *dgi[2], *dgh[2]; /* (T,B,G*H) d pre-activations, x side and h side (same unless GRU-after) */
+    float *dy;              /* (T,B,O) dL/d(output of layer l-1) */
+    float *dh[2], *dc[2];   /* (B,H) running dL/dh, dL/dc */
+    float *dgs[2];          /* (B,G*H) step rows of dG (h side), GEMM input */
+    float *tmp[2];          /* (B,H) dG W_hh of one step */
+    float *dhd[2];          /* (B,H) direct path dL/dh_prev (GRU) */
+    float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
+    float *block;
+};
+
+void nr_encoder_cfg_default(nr_encoder_cfg *cfg, int input_size, int hidden)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->cell = NR_CELL_LSTM;
+    cfg->input_size = input_size;
+    cfg->hidden = hidden;
+    cfg->layers = 1;
+    cfg->merge = NR_MERGE_CONCAT;
+    cfg->gru_reset_after = 1;
+}
+
+const char *nr_cell_name(int cell)
+{
+    switch (cell) {
+    case NR_CELL_RNN: return "rnn";
+    case NR_CELL_LSTM: return "lstm";
+    case NR_CELL_GRU: return "gru";
+    default: return NULL;
+    }
+}
+
+int nr_cell_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    if (!strcmp(name, "rnn") || !strcmp(name, "simplernn"))
+        return NR_CELL_RNN;
+    if (!strcmp(name, "lstm"))
+        return NR_CELL_LSTM;
+    if (!strcmp(name, "gru"))
+        return NR_CELL_GRU;
+    return -1;
+}
+
+static int cell_gates(int cell)
+{
+    return cell == NR_CELL_LSTM ? 4 : cell == NR_CELL_GRU ? 3 : 1;
+}
+
+static int check_cfg(const nr_encoder_cfg *c, nlprnn_error *err)
+{
+    if (!c)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: no configuration");
+    if (c->cell < NR_CELL_RNN || c->cell > NR_CELL_GRU)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: unknown cell kind %d", c->cell);
+    if (c->input_size < 1 || c->hidden < 1 || c->input_size > (1 << 20) || c->hidden > (1 << 16))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "encoder: input size %d and hidden size %d must be in 1..2^20 and 1..2^16",
+                       c->input_size, c->hidden);
+    if (c->layers < 1 || c->layers > NR_ENCODER_MAX_LAYERS)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: %d layers (must be 1..%d)",
+                       c->layers, NR_ENCODER_MAX_LAYERS);
+    if (c->bidirectional != 0 && c->bidirectional != 1)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: bidirectional must be 0 or 1");
+    if (c->merge != NR_MERGE_CONCAT && c->merge != NR_MERGE_SUM)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: unknown merge mode %d", c->merge);
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: dropout %g not in [0,1)",
+                       (double)c->dropout);
+    return 0;
+}
+
+/* Compute the slots of cfg (assumed valid); returns the parameter count. */
+static size_t layout(const nr_encoder_cfg *c, nr_rnn_slot slot[][2], int *out_size)
+{
+    int G = cell_gates(c->cell), H = c->hidden, dirs = c->bidirectional ? 2 : 1;
+    int O = H * (c->bidirectional && c->merge == NR_MERGE_CONCAT ? 2 : 1);
+    size_t off = 0;
+    for (int l = 0; l < c->layers; l++) {
+        int in = l == 0 ? c->input_size : O;
+        for (int d = 0; d < dirs; d++) {
+            nr_rnn_slot s;
+            s.in = in;
+            s.w_ih = off;
+            off += (size_t)G * H * in;
+            s.w_hh = off;
+            off += (size_t)G * H * H;
+            s.b_ih = off;
+            off += (size_t)G * H;
+            s.b_hh = off;
+            off += (size_t)G * H;
+            if (slot)
+                slot[l][d] = s;
+        }
+    }
+    if (out_size)
+        *out_size = O;
+    return off;
+}
+
+size_t nr_encoder_param_count(const nr_encoder_cfg *cfg)
+{
+    if (check_cfg(cfg, NULL))
+        return 0;
+    return layout(cfg, NULL, NULL);
+}
+
+int nr_encoder_bind(nr_encoder *enc, const nr_encoder_cfg *cfg, float *params, nlprnn_error *err)
+{
+    int rc = check_cfg(cfg, err);
+    if (rc)
+        return rc;
+    if (!enc || !params)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: NULL encoder or parameters");
+    memset(enc, 0, sizeof *enc);
+    enc->cfg = *cfg;
+    enc->dirs = cfg->bidirectional ? 2 : 1;
+    enc->gates = cell_gates(cfg->cell);
+    enc->n_params = layout(cfg, enc->slot, &enc->out_size);
+    enc->params = params;
+    return 0;
+}
+
+int nr_encoder_init(const nr_encoder *enc, nr_rng *rng, nlprnn_error *err)
+{
+    int G = enc->gates, H = enc->cfg.hidden;
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++) {
+            const nr_rnn_slot *s = &enc->slot[l][d];
+            nr_init_glorot_uniform(enc->params + s->w_ih, G * H, s->in, rng);
+            int rc = nr_init_orthogonal(enc->params + s->w_hh, G * H, H, rng, err);
+            if (rc)
+                return rc;
+            memset(enc->params + s->b_ih, 0, sizeof(float) * (size_t)G * H * 2);
+            if (enc->cfg.cell == NR_CELL_LSTM)
+                for (int j = 0; j < H; j++)
+                    enc->params[s->b_ih + H + j] = 1.0f; /* forget gate: remember by default */
+        }
+    return 0;
+}
+
+/* ---- workspace -------------------------------------------------------------------------------- */
+
+/* Hand out the workspace buffers from base (NULL: only count). Returns the floats needed. */
+static size_t carve(nr_encoder_ws *ws, const nr_encoder *enc, size_t TB, size_t B, int training,
+                    float *base)
+{
+    int L = enc->cfg.layers, dirs = enc->dirs, G = enc->gates, H = enc->cfg.hidden,
+        O = enc->out_size;
+    int gru_before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
+    int gru_after = enc->cfg.cell == NR_CELL_GRU && enc->cfg.gru_reset_after;
+    size_t off = 0;
+    memset(ws, 0, sizeof *ws);
+#define TAKE(ptr, n)                                                                               \
+    do {                                                                                           \
+        (ptr) = base ? base + off : NULL;                                                          \
+        off += ((size_t)(n) + 15) & ~(size_t)15; /* 64-byte aligned slices */                     \
+    } while (0)
+    int nl = training ? L : 1;
+    for (int l = 0; l < nl; l++)
+        for (int d = 0; d < dirs; d++) {
+            TAKE(ws->gates[l][d], TB * G * H);
+            if (training) {
+                TAKE(ws->hprev[l][d], TB * H);
+                if (enc->cfg.cell == NR_CELL_LSTM)
+                    TAKE(ws->cprev[l][d], TB * H);
+                if (enc->cfg.cell == NR_CELL_GRU)
+                    TAKE(ws->hnl[l][d], TB * H);
+            }
+        }
+    for (int l = 0; l + 1 < L; l++) {
+        if (training || l < 2)
+            TAKE(ws->ybuf[l], TB * O);
+        if (training && enc->cfg.dropout > 0.0f)
+            TAKE(ws->mask[l], TB * O);
+    }
+    for (int d = 0; d < dirs; d++) {
+        TAKE(ws->hcur[d], B * H);
+        TAKE(ws->ccur[d], B * H);
+        TAKE(ws->gh[d], B * G * H);
+        TAKE(ws->rh[d], B * H);
+        TAKE(ws->hnls[d], B * H);
+        if (training) {
+            TAKE(ws->dgi[d], TB * G * H);
+            if (gru_after)
+                TAKE(ws->dgh[d], TB * G * H);
+            else
+                ws->dgh[d] = ws->dgi[d];
+            TAKE(ws->dh[d], B * H);
+            TAKE(ws->dc[d], B * H);
+            TAKE(ws->dgs[d], B * G * H);
+            TAKE(ws->tmp[d], B * H);
+            TAKE(ws->dhd[d], B * H);
+            if (gru_before)
+                TAKE(ws->drh[d], B * H);
+        }
+    }
+    if (training && L > 1)
+        TAKE(ws->dy, TB * O);
+#undef TAKE
+    return off;
+}
+
+nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B, int training,
+                                    int nthreads, nlprnn_error *err)
+{
+    if (!enc || max_T < 1 || max_B < 1 || nthreads < 1 || nthreads > NR_MAX_THREADS) {
+        nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                "encoder workspace: max_T %d, max_B %d, nthreads %d out of range", max_T, max_B,
+                nthreads);
+        return NULL;
+    }
+    int G = enc->gates, H = enc->cfg.hidden, O = enc->out_size;
+    size_t TB = (size_t)max_T * max_B, B = (size_t)max_B;
+    if (TB > ((size_t)1 << 40) / ((size_t)G * H + O + 1)) {
+        nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder workspace: %d x %d x %d too large", max_T,
+                max_B, G * H);
+        return NULL;
+    }
+    nr_encoder_ws probe;
+    size_t total = carve(&probe, enc, TB, B, training, NULL);
+    nr_encoder_ws *ws = calloc(1, sizeof *ws);
+    int *len = nr_malloc_array((size_t)max_B, sizeof(int));
+    float *base = aligned_alloc(64, (total ? total : 16) * sizeof(float));
+    if (!ws || !len || !base) {
+        free(ws);
+        free(len);
+        free(base);
+        nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder workspace: out of memory (%zu floats)",
+                total);
+        return NULL;
+    }
+    memset(base, 0, total * sizeof(float));
+    carve(ws, enc, TB, B, training, base);
+    ws->block = base;
+    ws->len = len;
+    ws->max_T = max_T;
+    ws->max_B = max_B;
+    ws->training = training ? 1 : 0;
+    ws->nthreads = nthreads;
+    return ws;
+}
+
+void nr_encoder_ws_free(nr_encoder_ws *ws)
+{
+    if (!ws)
+        return;
+    free(ws->block);
+    free(ws->len);
+    free(ws);
+}
+
+/* ---- forward ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const nr_encoder *enc;
+    nr_encoder_ws *ws;
+    int l, T, B;
+    const float *X; /* (T,B,I) layer input */
+    float *Y;       /* (T,B,O) layer output */
+    const float *h0, *c0;
+    float *hn, *cn;
+    /* backward */
+    const float *dY;
+    const float *dhn, *dcn;
+    float *dh0, *dc0;
+    float *grad;
+    float *dX;      /* (T,B,I) where dX goes, or NULL */
+    int dx_accumulate;
+    const float *dmask; /* mask to apply to dX (rows of layer l-1's dropout), or NULL */
+} layer_job;
+
+static float *gates_of(nr_encoder_ws *ws, int l, int d)
+{
+    return ws->training ? ws->gates[l][d] : ws->gates[0][d];
+}
+
+/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed. */
+static void fwd_project(void *ctx, int i, int n)
+{
+    layer_job *J = ctx;
+    const nr_encoder *enc = J->enc;
+    int TB = J->T * J->B, GH = enc->gates * enc->cfg.hidden, r0, r1;
+    nr_split_range(TB, i, n, &r0, &r1);
+    if (r1 <= r0)
+        return;
+    for (int d = 0; d < enc->dirs; d++) {
+        const nr_rnn_slot *s = &enc->slot[J->l][d];
+        float *G = gates_of(J->ws, J->l, d) + (size_t)r0 * GH; // (r1-r0, GH)
+        const float *b = enc->params + s->b_ih;
+        for (int r = 0; r < r1 - r0; r++)
+            memcpy(G + (size_t)r * GH, b, sizeof(float) * GH);
+        nr_sgemm(0, 1, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in,
+                 enc->params + s->w_ih, s->in, 1.0f, G, GH);
+    }
+    memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
+}
+
+/* R: the recurrence of both directions for sequences [b0, b1). */
+static void fwd_recur(void *ctx, int i, int n)
+{
+    layer_job *J = ctx;
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int B = J->B, T = J->T, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
+    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
+    nr_split_range(B, i, n, &b0, &b1);
+    int nb = b1 - b0;
+    if (nb <= 0)
+        return;
+    int maxlen = 0;
+    for (int b = b0; b < b1; b++)
+        maxlen = ws->len[b] > maxlen ? ws->len[b] : maxlen;
+    for (int d = 0; d < enc->dirs; d++) {
+        const nr_rnn_slot *s = &enc->slot[l][d];
+        const float *Whh = enc->params + s->w_hh, *bhh = enc->params + s->b_hh;
+        float *gates = gates_of(ws, l, d);
+        float *h = ws->hcur[d], *c = ws->ccur[d], *gh = ws->gh[d];
+        size_t st = (size_t)(l * enc->dirs + d) * B * H; // offset of this slice in h0/hn
+        for (int b = b0; b < b1; b++) {
+            if (J->h0)
+                memcpy(h + (size_t)b * H, J->h0 + st + (size_t)b * H, sizeof(float) * H);
+            else
+                memset(h + (size_t)b * H, 0, sizeof(float) * H);
+            if (cell == NR_CELL_LSTM) {
+                if (J->c0)
+                    memcpy(c + (size_t)b * H, J->c0 + st + (size_t)b * H, sizeof(float) * H);
+                else
+                    memset(c + (size_t)b * H, 0, sizeof(float) * H);
+            }
+            if (ws->training) /* rows at padded times stay zero (read by backward GEMMs) */
+                for (int t = ws->len[b]; t < T; t++) {
+                    size_t row = (size_t)t * B + b;
+                    memset(ws->hprev[l][d] + row * H, 0, sizeof(float) * H);
+                    if (ws->cprev[l][d])
+                        memset(ws->cprev[l][d] + row * H, 0, sizeof(float) * H);
+                    if (ws->hnl[l][d])
+                        memset(ws->hnl[l][d] + row * H, 0, sizeof(float) * H);
+                }
+        }
+        int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
+        int gru_before = cell == NR_CELL_GRU && !after;
+        for (int st_i = 0; st_i < maxlen; st_i++) {
+            /* gh (nb, GH or 2H) = h W_hh^T for the rows of this thread */
+            int K2 = gru_before ? 2 * H : GH;
+            nr_sgemm(0, 1, nb, K2, H, 1.0f, h + (size_t)b0 * H, H, Whh, H, 0.0f,
+                     gh + (size_t)b0 * GH, GH);
+            for (int b = b0; b < b1; b++) {
+                int len = ws->len[b];
+                if (st_i >= len)
+                    continue;
+                int t = d == 0 ? st_i : len - 1 - st_i;
+                size_t row = (size_t)t * B + b;
+                float *g = gates + row * GH, *hb = h + (size_t)b * H, *ghb = gh + (size_t)b * GH;
+                if (ws->training) {
+                    memcpy(ws->hprev[l][d] + row * H, hb, sizeof(float) * H);
+                    if (cell == NR_CELL_LSTM)
+                        memcpy(ws->cprev[l][d] + row * H, c + (size_t)b * H, sizeof(float) * H);
+                }
+                switch (cell) {
+                case NR_CELL_RNN:
+                    nr_rnn_row_forward(g, hb, ghb, bhh, H);
+                    break;
+                case NR_CELL_LSTM:
+                    nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
+                    break;
+                default:
+                    if (after) {
+                        float *hl = ws->training ? ws->hnl[l][d] + row * H : ws->hnls[d] + (size_t)b * H;
+                        nr_gru_row_forward_after(g, hl, hb, ghb, bhh, H);
+                    } else {
+                        float *rh = ws->rh[d] + (size_t)b * H;
+                        nr_gru_row_forward_before_rz(g, rh, hb, ghb, bhh, H);
+                        if (ws->training)
+                            memcpy(ws->hnl[l][d] + row * H, rh, sizeof(float) * H);
+                    }
+                    break;
+                }
+            }
+            if (gru_before) {
+                /* second GEMM per step: gh_n (nb,H) = (r*h) W_hn^T */
+                nr_sgemm(0, 1, nb, H, H, 1.0f, ws->rh[d] + (size_t)b0 * H, H,
+                         Whh + (size_t)2 * H * H, H, 0.0f, gh + (size_t)b0 * GH + 2 * H, GH);
+                for (int b = b0; b < b1; b++) {
+                    int len = ws->len[b];
+                    if (st_i >= len)
+                        continue;
+                    int t = d == 0 ? st_i : len - 1 - st_i;
+                    size_t row = (size_t)t * B + b;
+                    nr_gru_row_forward_before_n(gates + row * GH, h + (size_t)b * H,
+                                                gh + (size_t)b * GH + 2 * H, bhh + 2 * H, H);
+                }
+            }
+            for (int b = b0; b < b1; b++) {
+                int len = ws->len[b];
+                if (st_i >= len)
+                    continue;
+                int t = d == 0 ? st_i : len - 1 - st_i;
+                float *y = J->Y + ((size_t)t * B + b) * O + yoff;
+                const float *hb = h + (size_t)b * H;
+                for (int j = 0; j < H; j++)
+                    y[j] += hb[j];
+            }
+        }
+        for (int b = b0; b < b1; b++) {
+            if (J->hn)
+                memcpy(J->hn + st + (size_t)b * H, h + (size_t)b * H, sizeof(float) * H);
+            if (J->cn && cell == NR_CELL_LSTM)
+                memcpy(J->cn + st + (size_t)b * H, c + (size_t)b * H, sizeof(float) * H);
+        }
+    }
+}
+
+int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, float *hn, float *cn,
+                       const float *x, const int *lengths, const float *h0, const float *c0, int T,
+                       int B, nr_rng *dropout_rng, nlprnn_error *err)
+{
+    if (!enc || !ws || !out || !x)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder forward: NULL argument");
+    if (T < 1 || T > ws->max_T || B < 1 || B > ws->max_B)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "encoder forward: T=%d, B=%d outside the workspace (max T=%d, B=%d)", T, B,
+                       ws->max_T, ws->max_B);
+    int maxlen = 0;
+    for (int b = 0; b < B; b++) {
+        int len = lengths ? lengths[b] : T;
+        if (len < 1 || len > T) {
+            ws->have_forward = 0;
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "encoder forward: length %d of sequence %d not in 1..%d", len, b, T);
+        }
+        ws->len[b] = len;
+        maxlen = len > maxlen ? len : maxlen;
+    }
+    ws->T = T;
+    ws->B = B;
+    ws->maxlen = maxlen;
+    ws->x = x;
+    int L = enc->cfg.layers, O = enc->out_size;
+    size_t TBO = (size_t)T * B * O;
+    int nth = ws->nthreads;
+    for (int l = 0; l < L; l++) {
+        layer_job J;
+        memset(&J, 0, sizeof J);
+        J.enc = enc;
+        J.ws = ws;
+        J.l = l;
+        J.T = T;
+        J.B = B;
+        J.X = l == 0 ? x : (ws->training ? ws->ybuf[l - 1] : ws->ybuf[(l - 1) & 1]);
+        J.Y = l == L - 1 ? out : (ws->training ? ws->ybuf[l] : ws->ybuf[l & 1]);
+        J.h0 = h0;
+        J.c0 = c0;
+        J.hn = hn;
+        J.cn = cn;
+        nr_parallel_run(nth, fwd_project, &J);
+        nr_parallel_run(nth, fwd_recur, &J);
+        ws->dropped[l] = 0;
+        if (l < L - 1 && ws->training && dropout_rng && enc->cfg.dropout > 0.0f) {
+            /* inverted dropout on the next layer's input: keep with 1-p, scale by 1/(1-p) */
+            float p = enc->cfg.dropout, scale = 1.0f / (1.0f - p);
+            float *m = ws->mask[l], *y = J.Y;
+            for (size_t k = 0; k < TBO; k++) {
+                m[k] = nr_rng_uniform(dropout_rng) < p ? 0.0f : scale;
+                y[k] *= m[k];
+            }
+            ws->dropped[l] = 1;
+        }
+    }
+    ws->have_forward = ws->training;
+    return 0;
+}
+
+/* ---- backward --------------------------------------------------------------------------------- */
+
+/* R: BPTT of both directions for sequences [b0, b1). */
+static void bwd_recur(void *ctx, int i, int n)
+{
+    layer_job *J = ctx;
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int B = J->B, T = J->T, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
+    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
+    int gru_before = cell == NR_CELL_GRU && !after;
+    nr_split_range(B, i, n, &b0, &b1);
+    int nb = b1 - b0;
+    if (nb <= 0)
+        return;
+    int maxlen = 0;
+    for (int b = b0; b < b1; b++)
+        maxlen = ws->len[b] > maxlen ? ws->len[b] : maxlen;
+    for (int d = 0; d < enc->dirs; d++) {
+        const nr_rnn_slot *s = &enc->slot[l][d];
+        const float *Whh = enc->params + s->w_hh;
+        float *gates = ws->gates[l][d], *hprev = ws->hprev[l][d];
+        float *dh = ws->dh[d], *dc = ws->dc[d], *dgs = ws->dgs[d], *tmp = ws->tmp[d];
+        float *dhd = ws->dhd[d], *dgi = ws->dgi[d], *dgh = ws->dgh[d];
+        size_t st = (size_t)(l * enc->dirs + d) * B * H;
+        int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
+        for (int b = b0; b < b1; b++) {
+            if (J->dhn)
+                memcpy(dh + (size_t)b * H, J->dhn + st + (size_t)b * H, sizeof(float) * H);
+            else
+                memset(dh + (size_t)b * H, 0, sizeof(float) * H);
+            if (J->dcn && cell == NR_CELL_LSTM)
+                memcpy(dc + (size_t)b * H, J->dcn + st + (size_t)b * H, sizeof(float) * H);
+            else
+                memset(dc + (size_t)b * H, 0, sizeof(float) * H);
+            for (int t = ws->len[b]; t < T; t++) { /* padded rows: no gradient */
+                size_t row = (size_t)t * B + b;
+                memset(dgi + row * GH, 0, sizeof(float) * GH);
+                if (dgh != dgi)
+                    memset(dgh + row * GH, 0, sizeof(float) * GH);
+            }
+        }
+        for (int st_i = maxlen - 1; st_i >= 0; st_i--) {
+            for (int b = b0; b < b1; b++) {
+                int len = ws->len[b];
+                float *dgsb = dgs + (size_t)b * GH;
+                if (st_i >= len) {
+                    memset(dgsb, 0, sizeof(float) * GH);
+                    continue;
+                }
+                int t = d == 0 ? st_i : len - 1 - st_i;
+                size_t row = (size_t)t * B + b;
+                float *dhb = dh + (size_t)b * H;
+                if (J->dY) {
+                    const float *dy = J->dY + row * O + yoff;
+                    for (int j = 0; j < H; j++)
+                        dhb[j] += dy[j];
+                }
+                const float *g = gates + row * GH;
+                switch (cell) {
+                case NR_CELL_RNN:
+                    nr_rnn_row_backward(dgsb, dhb, g, H);
+                    break;
+                case NR_CELL_LSTM:
+                    nr_lstm_row_backward(dgsb, dc + (size_t)b * H, dhb, g,
+                                         ws->cprev[l][d] + row * H, H);
+                    break;
+                default:
+                    if (after)
+                        nr_gru_row_backward_after(dgi + row * GH, dgsb, dhd + (size_t)b * H, dhb, g,
+                                                  ws->hnl[l][d] + row * H, hprev + row * H, H);
+                    else
+                        nr_gru_row_backward_before_zn(dgsb, dhd + (size_t)b * H, dhb, g,
+                                                      hprev + row * H, H);
+                    break;
+                }
+            }
+            if (gru_before) {
+                /* drh (nb,H) = dn_pre (nb,H) W_hn (H,H), then dr_pre and the r*h path */
+                nr_sgemm(0, 0, nb, H, H, 1.0f, dgs + (size_t)b0 * GH + 2 * H, GH,
+                         Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)b0 * H, H);
+                for (int b = b0; b < b1; b++) {
+                    int len = ws->len[b];
+                    if (st_i >= len)
+                        continue;
+                    int t = d == 0 ? st_i : len - 1 - st_i;
+                    size_t row = (size_t)t * B + b;
+                    nr_gru_row_backward_before_r(dgs + (size_t)b * GH, dhd + (size_t)b * H,
+                                                 ws->drh[d] + (size_t)b * H, gates + row * GH,
+                                                 hprev + row * H, H);
+                }
+            }
+            /* tmp (nb,H) = dG_h (nb, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
+            int K = gru_before ? 2 * H : GH;
+            nr_sgemm(0, 0, nb, H, K, 1.0f, dgs + (size_t)b0 * GH, GH, Whh, H, 0.0f,
+                     tmp + (size_t)b0 * H, H);
+            for (int b = b0; b < b1; b++) {
+                int len = ws->len[b];
+                if (st_i >= len)
+                    continue; /* state passed through: dh unchanged */
+                int t = d == 0 ? st_i : len - 1 - st_i;
+                size_t row = (size_t)t * B + b;
+                float *dhb = dh + (size_t)b * H;
+                const float *tb = tmp + (size_t)b * H;
+                if (cell == NR_CELL_GRU) {
+                    const float *dd = dhd + (size_t)b * H;
+                    for (int j = 0; j < H; j++)
+                        dhb[j] = tb[j] + dd[j];
+                } else {
+                    memcpy(dhb, tb, sizeof(float) * H);
+                }
+                memcpy(dgh + row * GH, dgs + (size_t)b * GH, sizeof(float) * GH);
+            }
+        }
+        for (int b = b0; b < b1; b++) {
+            if (J->dh0)
+                nr_axpy(J->dh0 + st + (size_t)b * H, 1.0f, dh + (size_t)b * H, H);
+            if (J->dc0 && cell == NR_CELL_LSTM)
+                nr_axpy(J->dc0 + st + (size_t)b * H, 1.0f, dc + (size_t)b * H, H);
+        }
+    }
+}
+
+/* W: weight gradients over all T*B rows (gate rows split across threads) and dX (rows split). */
+static void bwd_weights(void *ctx, int i, int n)
+{
+    layer_job *J = ctx;
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int TB = J->T * J->B, H = enc->cfg.hidden, GH = enc->gates * H, l = J->l;
+    int gru_before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
+    int g0, g1, r0, r1;
+    nr_split_range(GH, i, n, &g0, &g1);
+    nr_split_range(TB, i, n, &r0, &r1);
+    for (int d = 0; d < enc->dirs; d++) {
+        const nr_rnn_slot *s = &enc->slot[l][d];
+        const float *dgi = ws->dgi[d], *dgh = ws->dgh[d];
+        int I = s->in;
+        if (g1 > g0) {
+            int ng = g1 - g0;
+            /* dW_ih[g0:g1] (ng,I) += dGi[:, g0:g1]^T (ng,TB) X (TB,I) */
+            nr_sgemm(1, 0, ng, I, TB, 1.0f, dgi + g0, GH, J->X, I, 1.0f,
+                     J->grad + s->w_ih + (size_t)g0 * I, I);
+            /* dW_hh[g0:g1] (ng,H) += dGh^T Hprev ; GRU reset-before: rows >= 2H use r*h */
+            int split = gru_before ? 2 * H : GH;
+            if (g0 < split) {
+                int e = g1 < split ? g1 : split;
+                nr_sgemm(1, 0, e - g0, H, TB, 1.0f, dgh + g0, GH, ws->hprev[l][d], H, 1.0f,
+                         J->grad + s->w_hh + (size_t)g0 * H, H);
+            }
+            if (g1 > split) {
+                int bgn = g0 > split ? g0 : split;
+                nr_sgemm(1, 0, g1 - bgn, H, TB, 1.0f, dgh + bgn, GH, ws->hnl[l][d], H, 1.0f,
+                         J->grad + s->w_hh + (size_t)bgn * H, H);
+            }
+            /* db_ih += column sums of dGi, db_hh += column sums of dGh */
+            float *dbi = J->grad + s->b_ih, *dbh = J->grad + s->b_hh;
+            for (int r = 0; r < TB; r++) {
+                const float *a = dgi + (size_t)r * GH, *c = dgh + (size_t)r * GH;
+                for (int k = g0; k < g1; k++) {
+                    dbi[k] += a[k];
+                    dbh[k] += c[k];
+                }
+            }
+        }
+        if (J->dX && r1 > r0) {
+            /* dX rows (r1-r0, I) (+)= dGi (r1-r0, GH) W_ih (GH, I) */
+            float beta = (J->dx_accumulate || d > 0) ? 1.0f : 0.0f;
+            nr_sgemm(0, 0, r1 - r0, I, GH, 1.0f, dgi + (size_t)r0 * GH, GH, enc->params + s->w_ih,
+                     I, beta, J->dX + (size_t)r0 * I, I);
+        }
+    }
+    if (J->dX && J->dmask && r1 > r0) {
+        int I = enc->slot[l][0].in;
+        float *dxr = J->dX + (size_t)r0 * I;
+        const float *m = J->dmask + (size_t)r0 * I;
+        for (size_t k = 0; k < (size_t)(r1 - r0) * I; k++)
+            dxr[k] *= m[k];
+    }
+}
+
+int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, float *dx,
+                        float *dh0, float *dc0, const float *dout, const float *dhn,
+                        const float *dcn, nlprnn_error *err)
+{
+    if (!enc || !ws || !grad)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder backward: NULL argument");
+    if (!ws->training || !ws->have_forward)
+        return nr_fail(err, NLPRNN_E_STATE, -1, -1,
+                       "encoder backward: needs a training workspace after a forward call");
+    int L = enc->cfg.layers;
+    for (int l = L - 1; l >= 0; l--) {
+        layer_job J;
+        memset(&J, 0, sizeof J);
+        J.enc = enc;
+        J.ws = ws;
+        J.l = l;
+        J.T = ws->T;
+        J.B = ws->B;
+        J.X = l == 0 ? ws->x : ws->ybuf[l - 1];
+        J.dY = l == L - 1 ? dout : ws->dy;
+        J.dhn = dhn;
+        J.dcn = dcn;
+        J.dh0 = dh0;
+        J.dc0 = dc0;
+        J.grad = grad;
+        if (l == 0) {
+            J.dX = dx;
+            J.dx_accumulate = 1;
+        } else {
+            J.dX = ws->dy; /* becomes dY of layer l-1 (dY of layer l is no longer read) */
+            J.dmask = ws->dropped[l - 1] ? ws->mask[l - 1] : NULL;
+        }
+        nr_parallel_run(ws->nthreads, bwd_recur, &J);
+        nr_parallel_run(ws->nthreads, bwd_weights, &J);
+    }
+    return 0;
+}
