@@ -193,11 +193,8 @@ typedef enum nlprnn_tokopt {
     NLPRNN_TOKOPT_CHAR_COVERAGE_PPM = 12, /**< int, parts per million of character occurrences
                                            the alphabet must cover; default 999500 (99.95%) */
     NLPRNN_TOKOPT_MAX_PIECE_CHARS = 13,   /**< int >= 1: longest piece in characters; default 16 */
-    NLPRNN_TOKOPT_SAMPLE_LINES = 14,      /**< int >= 0: train on this many lines chosen at random
+    NLPRNN_TOKOPT_SAMPLE_LINES = 14       /**< int >= 0: train on this many lines chosen at random
                                            (seeded); 0 (default) = all lines */
-    NLPRNN_TOKOPT_WHITESPACE = 15         /**< str "collapse" (default): runs of whitespace -> one
-                                           space, trimmed | "keep": every whitespace char kept
-                                           as a space */
 } nlprnn_tokopt;
 
 /** Integer values for NLPRNN_TOKOPT_MODEL. */

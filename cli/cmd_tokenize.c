@@ -1,0 +1,170 @@
+/* cli/cmd_tokenize.c: `nlprnn tokenize`: text, file or stdin -> pieces or ids, one output line
+ * per input line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cli.h"
+
+int cmd_tokenize(int argc, char **argv);
+
+static void tokenize_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn tokenize [--tokenizer TOK] [--ids] [--offsets] [TEXT | -f FILE | -]\n\n"
+            "Split text into subword pieces (or ids), one output line per input line.\n"
+            "TEXT is tokenized as given; -f FILE reads a file (.gz or plain); '-' (the default\n"
+            "when no TEXT is given) reads standard input.\n\n"
+            "options:\n"
+            "  --tokenizer TOK   tokenizer file (default: $NLPRNN_TOKENIZER)\n"
+            "  --ids             print ids instead of pieces\n"
+            "  --offsets         append @BEGIN:END byte offsets (into the input line) to each token\n"
+            "  --help            this text\n\n"
+            "example: nlprnn tokenize --tokenizer ko.tok '극장에서 봤어요'\n");
+}
+
+typedef struct tok_ctx {
+    const nlprnn_tokenizer *tok;
+    nlprnn_encoding *enc;
+    int ids, offsets;
+    const char *name;
+} tok_ctx;
+
+static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno, FILE *out) {
+    nlprnn_error err;
+    int st = nlprnn_tokenizer_encode(c->tok, s, n, c->enc, &err);
+    if (st) {
+        nlprnn_error e2 = err;
+        if (st == NLPRNN_E_UTF8)
+            snprintf(e2.message, sizeof e2.message, "%.200s:%lld: byte %lld: %.250s", c->name, lineno,
+                     err.offset, strstr(err.message, "invalid UTF-8") ? strstr(err.message, "invalid UTF-8") : err.message);
+        return cli_report("tokenize", st, &e2);
+    }
+    size_t m = nlprnn_encoding_size(c->enc);
+    const int32_t *ids = nlprnn_encoding_ids(c->enc);
+    const size_t *off = nlprnn_encoding_offsets(c->enc);
+    for (size_t i = 0; i < m; i++) {
+        if (i) fputc(' ', out);
+        if (c->ids) fprintf(out, "%d", (int)ids[i]);
+        else fputs(nlprnn_tokenizer_piece(c->tok, ids[i]), out);
+        if (c->offsets) fprintf(out, "@%zu:%zu", off[2 * i], off[2 * i + 1]);
+    }
+    fputc('\n', out);
+    return 0;
+}
+
+int cmd_tokenize(int argc, char **argv) {
+    const char *cmd = "tokenize";
+    const char *tok_path = getenv("NLPRNN_TOKENIZER");
+    const char *file = NULL, *text = NULL;
+    tok_ctx c = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            tokenize_usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--ids")) {
+            c.ids = 1;
+        } else if (!strcmp(a, "--offsets")) {
+            c.offsets = 1;
+        } else if (!strcmp(a, "--tokenizer") || !strcmp(a, "-f")) {
+            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
+            if (a[1] == 'f') file = argv[++i];
+            else tok_path = argv[++i];
+        } else if (!strcmp(a, "-")) {
+            file = "-";
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_usage_error(cmd, "unknown option '%s'", a);
+        } else {
+            if (text) return cli_usage_error(cmd, "give one TEXT (quote it)");
+            text = a;
+        }
+    }
+    if (text && file) return cli_usage_error(cmd, "give TEXT or -f FILE, not both");
+    if (!tok_path || !*tok_path)
+        return cli_usage_error(cmd, "no tokenizer: pass --tokenizer FILE or set NLPRNN_TOKENIZER");
+    nlprnn_error err;
+    nlprnn_tokenizer *tok = NULL;
+    int st = nlprnn_tokenizer_load(tok_path, &tok, &err);
+    if (st) return cli_report(cmd, st, &err);
+    c.tok = tok;
+    c.enc = nlprnn_encoding_create();
+    if (!c.enc) {
+        nlprnn_tokenizer_free(tok);
+        return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+    }
+    int rc = CLI_OK;
+    if (text) {
+        c.name = "TEXT";
+        const char *s = text;
+        long long no = 1;
+        for (;;) {
+            const char *nl = strchr(s, '\n');
+            size_t n = nl ? (size_t)(nl - s) : strlen(s);
+            if ((rc = tokenize_line(&c, s, n, no++, stdout))) break;
+            if (!nl) break;
+            s = nl + 1;
+        }
+    } else {
+        if (!file) file = "-";
+        c.name = strcmp(file, "-") ? file : "stdin";
+        gzFile gz = strcmp(file, "-") ? gzopen(file, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
+        if (!gz) {
+            fprintf(stderr, "nlprnn %s: %s: cannot open\n", cmd, c.name);
+            rc = CLI_EXIT_IO;
+        } else {
+            size_t cap = 1 << 16, n = 0;
+            char *buf = malloc(cap);
+            long long no = 1;
+            int eof = 0;
+            while (buf && !eof && !rc) {
+                /* read one line of any length */
+                n = 0;
+                for (;;) {
+                    if (cap - n < 2) {
+                        char *t = realloc(buf, cap * 2);
+                        if (!t) {
+                            free(buf);
+                            buf = NULL;
+                            break;
+                        }
+                        buf = t;
+                        cap *= 2;
+                    }
+                    if (!gzgets(gz, buf + n, (int)(cap - n > (1u << 30) ? (1u << 30) : cap - n))) {
+                        eof = 1;
+                        break;
+                    }
+                    size_t got = strlen(buf + n); /* gzgets stops at a NUL too: handled below */
+                    n += got;
+                    if (n && buf[n - 1] == '\n') break;
+                    if (got == 0) { /* an embedded NUL byte: let the tokenizer reject it */
+                        buf[n++] = '\0';
+                    }
+                }
+                if (!buf) break;
+                if (eof && n == 0) break;
+                if (n && buf[n - 1] == '\n') n--;
+                if (n && buf[n - 1] == '\r') n--;
+                rc = tokenize_line(&c, buf, n, no++, stdout);
+            }
+            if (!buf) rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+            free(buf);
+            int ge = 0;
+            const char *gm = gzerror(gz, &ge);
+            if (!rc && ge < 0 && ge != Z_BUF_ERROR) {
+                fprintf(stderr, "nlprnn %s: %s: read error: %s\n", cmd, c.name, gm);
+                rc = CLI_EXIT_IO;
+            }
+            gzclose(gz);
+        }
+    }
+    if (fflush(stdout) && !rc) {
+        fprintf(stderr, "nlprnn %s: cannot write output\n", cmd);
+        rc = CLI_EXIT_IO;
+    }
+    nlprnn_encoding_free(c.enc);
+    nlprnn_tokenizer_free(tok);
+    return rc;
+}

@@ -1,0 +1,170 @@
+/* tokenizer/vocab.c: stage 4a, the vocabulary (pieces <-> ids) and the BPE merge table, both
+ * open-addressing hash tables over flat arrays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/internal.h"
+
+uint64_t nr_hash_bytes(const void *p, size_t n) {
+    /* FNV-1a 64 with a final avalanche (splitmix64 finalizer) */
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+int nr_vocab_init(nr_vocab *v) {
+    memset(v, 0, sizeof *v);
+    v->nslots = 1024;
+    v->slots = malloc(v->nslots * sizeof *v->slots);
+    if (!v->slots) return -1;
+    memset(v->slots, 0xff, v->nslots * sizeof *v->slots);
+    return 0;
+}
+
+void nr_vocab_free(nr_vocab *v) {
+    if (!v) return;
+    for (int32_t i = 0; i < v->n; i++) free(v->piece[i]);
+    free(v->piece);
+    free(v->len);
+    free(v->kind);
+    free(v->slots);
+    memset(v, 0, sizeof *v);
+}
+
+static void vocab_insert_slot(int32_t *slots, uint32_t nslots, const nr_vocab *v, int32_t id) {
+    uint32_t m = nslots - 1, h = (uint32_t)nr_hash_bytes(v->piece[id], v->len[id]) & m;
+    while (slots[h] >= 0) h = (h + 1) & m;
+    slots[h] = id;
+}
+
+int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind) {
+    if (len > UINT32_MAX / 2) return -1;
+    if (v->n == v->cap) {
+        int32_t cap = v->cap ? v->cap * 2 : 512;
+        char **p = nr_realloc_array(v->piece, (size_t)cap, sizeof *p);
+        if (!p) return -1;
+        v->piece = p;
+        uint32_t *l = nr_realloc_array(v->len, (size_t)cap, sizeof *l);
+        if (!l) return -1;
+        v->len = l;
+        uint8_t *k = nr_realloc_array(v->kind, (size_t)cap, 1);
+        if (!k) return -1;
+        v->kind = k;
+        v->cap = cap;
+    }
+    if ((uint32_t)(v->n + 1) * 2 > v->nslots) {
+        uint32_t ns = v->nslots * 2;
+        int32_t *sl = malloc((size_t)ns * sizeof *sl);
+        if (!sl) return -1;
+        memset(sl, 0xff, (size_t)ns * sizeof *sl);
+        for (int32_t i = 0; i < v->n; i++) vocab_insert_slot(sl, ns, v, i);
+        free(v->slots);
+        v->slots = sl;
+        v->nslots = ns;
+    }
+    char *c = malloc(len + 1);
+    if (!c) return -1;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    int32_t id = v->n++;
+    v->piece[id] = c;
+    v->len[id] = (uint32_t)len;
+    v->kind[id] = (uint8_t)kind;
+    vocab_insert_slot(v->slots, v->nslots, v, id);
+    return id;
+}
+
+int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len) {
+    uint32_t m = v->nslots - 1, h = (uint32_t)nr_hash_bytes(s, len) & m;
+    for (;;) {
+        int32_t id = v->slots[h];
+        if (id < 0) return -1;
+        if (v->len[id] == len && memcmp(v->piece[id], s, len) == 0) return id;
+        h = (h + 1) & m;
+    }
+}
+
+int nr_vocab_add_fixed(nr_vocab *v, int byte_fallback) {
+    static const char *const special[NLPRNN_NUM_SPECIAL_IDS] = {"<pad>", "<unk>", "<bos>",
+                                                                "<eos>", "<mask>"};
+    for (int i = 0; i < NLPRNN_NUM_SPECIAL_IDS; i++)
+        if (nr_vocab_add(v, special[i], strlen(special[i]), NR_PIECE_SPECIAL) != i) return -1;
+    if (byte_fallback) {
+        for (int b = 0; b < 256; b++) {
+            char name[8];
+            snprintf(name, sizeof name, "<0x%02X>", b);
+            if (nr_vocab_add(v, name, 6, NR_PIECE_BYTE) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- merges ------------------------------------------------------------------------------- */
+
+static uint32_t pair_hash(int32_t a, int32_t b) {
+    uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return (uint32_t)k;
+}
+
+static void merges_insert_slot(int32_t *slots, uint32_t nslots, const int32_t *rule, int32_t r) {
+    uint32_t m = nslots - 1, h = pair_hash(rule[3 * r], rule[3 * r + 1]) & m;
+    while (slots[h] >= 0) h = (h + 1) & m;
+    slots[h] = r;
+}
+
+int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result) {
+    if (m->n == m->cap) {
+        int32_t cap = m->cap ? m->cap * 2 : 1024;
+        int32_t *r = nr_realloc_array(m->rule, (size_t)cap * 3, sizeof *r);
+        if (!r) return -1;
+        m->rule = r;
+        m->cap = cap;
+    }
+    if ((uint32_t)(m->n + 1) * 2 > m->nslots) {
+        uint32_t ns = m->nslots ? m->nslots * 2 : 2048;
+        int32_t *sl = malloc((size_t)ns * sizeof *sl);
+        if (!sl) return -1;
+        memset(sl, 0xff, (size_t)ns * sizeof *sl);
+        for (int32_t i = 0; i < m->n; i++) merges_insert_slot(sl, ns, m->rule, i);
+        free(m->slots);
+        m->slots = sl;
+        m->nslots = ns;
+    }
+    int32_t r = m->n++;
+    m->rule[3 * r] = left;
+    m->rule[3 * r + 1] = right;
+    m->rule[3 * r + 2] = result;
+    merges_insert_slot(m->slots, m->nslots, m->rule, r);
+    return 0;
+}
+
+int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t *result) {
+    if (!m->nslots) return -1;
+    uint32_t mask = m->nslots - 1, h = pair_hash(left, right) & mask;
+    for (;;) {
+        int32_t r = m->slots[h];
+        if (r < 0) return -1;
+        if (m->rule[3 * r] == left && m->rule[3 * r + 1] == right) {
+            *result = m->rule[3 * r + 2];
+            return r;
+        }
+        h = (h + 1) & mask;
+    }
+}
+
+void nr_merges_free(nr_merges *m) {
+    if (!m) return;
+    free(m->rule);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
