@@ -121,7 +121,7 @@ typedef struct {
     uint32_t flags;
     unsigned char *stored; /* (stored_len) */
     uint64_t stored_len, raw_len;
-    uint32_t crc;
+    uint32_t crc, stored_crc;
 } wsection;
 
 struct nr_mf_writer {
@@ -196,6 +196,7 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
         s->stored_len = n;
     }
     s->flags = (uint32_t)enc | ((uint32_t)content << 8);
+    s->stored_crc = enc == NR_MF_STORED ? s->crc : crc32_of(s->stored, (size_t)s->stored_len);
     w->n++;
     return NLPRNN_OK;
 }
@@ -225,7 +226,9 @@ static void section_header(const wsection *s, unsigned char h[NR_MF_SECTION_HEAD
     put_u64(h + 8, s->stored_len);
     put_u64(h + 16, s->raw_len);
     put_u32(h + 24, s->crc);
-    put_u32(h + 28, crc32_of(h, 28));
+    put_u32(h + 28, s->stored_crc);
+    put_u32(h + 32, 0); /* reserved */
+    put_u32(h + 36, crc32_of(h, 36));
 }
 
 static void trailer(const nr_mf_writer *w, unsigned char t[NR_MF_TRAILER_SIZE]) {
@@ -758,7 +761,7 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
         const unsigned char *h = p + pos;
         char tag[17];
         tag_text(tag, h);
-        if (get_u32(h + 28) != crc32_of(h, 28))
+        if (get_u32(h + 36) != crc32_of(h, 36))
             return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)pos,
                            "%s: the header of section %u (%s) at byte %" PRIu64
                            " fails its CRC32 check (corrupt file)",
@@ -781,6 +784,9 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
         s->pub.stored_len = get_u64(h + 8);
         s->pub.raw_len = get_u64(h + 16);
         s->pub.crc = get_u32(h + 24);
+        if (get_u32(h + 32))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 32,
+                           "%s: section %s: reserved field is not zero", name, s->pub.tag);
         if (fl >> 16)
             return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 4,
                            "%s: section %s: unknown flags 0x%08X", name, s->pub.tag, fl);
@@ -799,6 +805,12 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
                                "%s: section %s: nonzero padding at byte %" PRIu64, name,
                                s->pub.tag, data_at + sl + k);
         const unsigned char *stored = p + data_at;
+        /* the stored bytes first: corrupt input never reaches zlib, and a flipped bit that
+         * zlib would not notice (the unused bits of the last deflate byte) is still caught */
+        if (crc32_of(stored, (size_t)sl) != get_u32(h + 28))
+            return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)data_at,
+                           "%s: section %s fails its CRC32 check (corrupt file)", name,
+                           s->pub.tag);
         if (s->pub.encoding == NR_MF_STORED) {
             if (s->pub.raw_len != sl)
                 return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)pos + 16,

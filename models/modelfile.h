@@ -6,9 +6,10 @@
  *
  *   file header (40 bytes)   magic "\x89NLPRNN\n", kind ("CLSF", "LANG", "FCST", "CKPT", ...),
  *                            format version, section count, flags, total file length, CRC32
- *   section x count          header (32 bytes): tag ("CONF", "TOKN", "LABL", "WGHT", "OPTM"...),
+ *   section x count          header (40 bytes): tag ("CONF", "TOKN", "LABL", "WGHT", "OPTM"...),
  *                            flags (encoding: stored/zlib; content type), stored length, raw
- *                            length, CRC32 of the raw bytes, CRC32 of the header;
+ *                            length, CRC32 of the raw bytes, CRC32 of the stored bytes,
+ *                            reserved, CRC32 of the header;
  *                            then the stored bytes, zero-padded to a multiple of 8
  *   trailer (16 bytes)       "NLPRNEND", total file length again
  *
@@ -51,7 +52,7 @@
 #define NR_MF_END_MAGIC "NLPRNEND"     /* 8 bytes */
 #define NR_MF_VERSION 1u               /* the format version this build writes and reads */
 #define NR_MF_HEADER_SIZE 40
-#define NR_MF_SECTION_HEADER_SIZE 32
+#define NR_MF_SECTION_HEADER_SIZE 40
 #define NR_MF_TRAILER_SIZE 16
 #define NR_MF_MAX_SECTIONS 4096
 #define NR_MF_DEFAULT_MAX_BYTES ((size_t)2 << 30) /* files larger than 2 GiB are refused */

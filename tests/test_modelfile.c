@@ -1,0 +1,444 @@
+/* tests/test_modelfile.c: the model-file container: float16/int8 conversions, round trips,
+ * config getters, and every kind of damage (truncation at every byte, flipped bits in every
+ * byte, wrong magic/kind/version, trailing bytes), each with its documented status code. */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "common/common.h"
+#include "corpora/dataset.h"
+#include "models/modelfile.h"
+#include "models/quant.h"
+#include "nlprnn/modelfile.h"
+#include "testutil.h"
+
+static uint32_t bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static float from_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Reference float32 -> float16 by search over all finite halves (ties to the even code). */
+static uint16_t ref_f16(float x) {
+    uint16_t sign = x < 0 || (x == 0 && signbit(x)) ? 0x8000 : 0;
+    double a = fabs((double)x);
+    if (a >= 65520.0) return sign | 0x7C00; /* halfway between 65504 and 2^16 rounds to inf */
+    int lo = 0, hi = 0x7BFF;                 /* largest code with value <= a */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if ((double)nr_f16_to_f32((uint16_t)mid) <= a) lo = mid;
+        else hi = mid - 1;
+    }
+    if (lo == 0x7BFF) return sign | 0x7BFF;
+    double d0 = a - nr_f16_to_f32((uint16_t)lo), d1 = nr_f16_to_f32((uint16_t)(lo + 1)) - a;
+    int c = d0 < d1 ? lo : d1 < d0 ? lo + 1 : (lo % 2 == 0 ? lo : lo + 1);
+    return (uint16_t)(sign | c);
+}
+
+static void test_f16(void) {
+    /* every half survives half -> float -> half (NaNs stay NaN) */
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = nr_f16_to_f32((uint16_t)h);
+        uint16_t back = nr_f32_to_f16(f);
+        if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF)) bad += !isnan(f) || (back & 0x7C00) != 0x7C00 || !(back & 0x3FF);
+        else bad += back != h;
+    }
+    CHECK_INT_EQ(bad, 0);
+    CHECK_INT_EQ(nr_f32_to_f16(1.0f), 0x3C00);
+    CHECK_INT_EQ(nr_f32_to_f16(-2.0f), 0xC000);
+    CHECK_INT_EQ(nr_f32_to_f16(65504.0f), 0x7BFF);
+    CHECK_INT_EQ(nr_f32_to_f16(65519.0f), 0x7BFF);
+    CHECK_INT_EQ(nr_f32_to_f16(65520.0f), 0x7C00);
+    CHECK_INT_EQ(nr_f32_to_f16(1.0f + 1.0f / 2048), 0x3C00);     /* tie -> even */
+    CHECK_INT_EQ(nr_f32_to_f16(1.0f + 3.0f / 2048), 0x3C02);     /* tie -> even (up) */
+    CHECK_INT_EQ(nr_f32_to_f16(ldexpf(1.0f, -24)), 0x0001);      /* smallest subnormal */
+    CHECK_INT_EQ(nr_f32_to_f16(ldexpf(1.0f, -25)), 0x0000);      /* tie -> even (zero) */
+    CHECK_INT_EQ(nr_f32_to_f16(ldexpf(3.0f, -26)), 0x0001);
+    CHECK_INT_EQ(nr_f32_to_f16(ldexpf(1023.5f, -24)), 0x0400);   /* carries into normal */
+    CHECK_INT_EQ(nr_f32_to_f16(-0.0f), 0x8000);
+    CHECK_INT_EQ(nr_f32_to_f16(INFINITY), 0x7C00);
+    CHECK(isnan(nr_f16_to_f32(nr_f32_to_f16(NAN))));
+    /* random floats against the reference */
+    nr_rng g;
+    nr_rng_seed(&g, 3);
+    bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        float x;
+        if (i % 2) x = from_bits((uint32_t)nr_rng_u64(&g)); /* any bit pattern */
+        else x = ldexpf(nr_rng_uniform(&g) * 2 - 1, (int)nr_rng_below(&g, 44) - 28);
+        if (isnan(x)) continue;
+        uint16_t got = nr_f32_to_f16(x), want = ref_f16(x);
+        if (got != want) {
+            if (bad < 5) fprintf(stderr, "f16(%a = %08x) = %04x, want %04x\n", x, bits(x), got, want);
+            bad++;
+        }
+    }
+    CHECK_INT_EQ(bad, 0);
+}
+
+static void test_i8(void) {
+    float x[100], y[100], scale;
+    int8_t q[100];
+    nr_rng g;
+    nr_rng_seed(&g, 5);
+    for (int i = 0; i < 100; i++) x[i] = nr_rng_normal(&g) * 3;
+    nr_quant_i8_row(q, &scale, x, 100);
+    nr_dequant_i8_row(y, q, scale, 100);
+    float amax = 0, emax = 0;
+    for (int i = 0; i < 100; i++) {
+        amax = fmaxf(amax, fabsf(x[i]));
+        emax = fmaxf(emax, fabsf(x[i] - y[i]));
+    }
+    CHECK_NEAR(scale, amax / 127, 1e-7);
+    CHECK(emax <= scale * 0.5f * 1.0001f);
+    int has127 = 0;
+    for (int i = 0; i < 100; i++) has127 |= q[i] == 127 || q[i] == -127;
+    CHECK(has127);
+    float z[3] = {0, 0, 0};
+    nr_quant_i8_row(q, &scale, z, 3);
+    CHECK(scale == 0 && q[0] == 0);
+}
+
+/* ---- a small model used by the round-trip and damage tests -------------------------------- */
+
+static float W[6 * 40], B[40], E[3 * 5];
+
+static nr_mf_writer *small_model(const char *kind) {
+    nr_rng g;
+    nr_rng_seed(&g, 11);
+    for (int i = 0; i < 6 * 40; i++) W[i] = nr_rng_normal(&g);
+    for (int i = 0; i < 40; i++) B[i] = nr_rng_uniform(&g) - 0.5f;
+    for (int i = 0; i < 15; i++) E[i] = (float)i * 0.25f - 1;
+    nlprnn_error err;
+    nr_mf_writer *w;
+    CHECK_INT_EQ(nr_mf_writer_new(&w, kind, &err), 0);
+    nr_mf_buf c;
+    nr_mf_buf_init(&c);
+    CHECK_INT_EQ(nr_conf_put_int(&c, "hidden", 40, &err), 0);
+    CHECK_INT_EQ(nr_conf_put_float(&c, "lr", 0.001, &err), 0);
+    CHECK_INT_EQ(nr_conf_put_str(&c, "cell", "lstm", &err), 0);
+    CHECK_INT_EQ(nr_conf_put_str(&c, "note", "two\nlines \\ and\ttab", &err), 0);
+    CHECK_INT_EQ(nr_conf_put_int(&c, "big", -9000000000LL, &err), 0);
+    CHECK_INT_EQ(nr_mf_add(w, "CONF", NR_MF_CONFIG, c.data, c.len, 1, &err), 0);
+    nr_mf_buf_free(&c);
+    char tok[300];
+    for (int i = 0; i < 300; i++) tok[i] = (char)('a' + i % 7);
+    CHECK_INT_EQ(nr_mf_add(w, "TOKN", NR_MF_RAW, tok, sizeof tok, 1, &err), 0);
+    nr_label_map m;
+    nr_label_map_init(&m);
+    nr_label_map_add(&m, "부정", strlen("부정"), &err);
+    nr_label_map_add(&m, "pos", 3, &err);
+    CHECK_INT_EQ(nr_label_map_save(&m, w, "LABL", &err), 0);
+    nr_label_map_free(&m);
+    nr_mf_buf t;
+    nr_mf_buf_init(&t);
+    size_t sw[2] = {6, 40}, sb[1] = {40}, se[2] = {3, 5}, s0[2] = {0, 5};
+    CHECK_INT_EQ(nr_tensor_put(&t, "enc.W", W, 2, sw, NR_DTYPE_F16, &err), 0);
+    CHECK_INT_EQ(nr_tensor_put(&t, "enc.b", B, 1, sb, NR_DTYPE_F32, &err), 0);
+    CHECK_INT_EQ(nr_tensor_put(&t, "emb", E, 2, se, NR_DTYPE_I8, &err), 0);
+    CHECK_INT_EQ(nr_tensor_put(&t, "empty", NULL, 2, s0, NR_DTYPE_I8, &err), 0);
+    CHECK_INT_EQ(nr_tensor_put(&t, "scalar", B, 0, NULL, NR_DTYPE_F32, &err), 0);
+    CHECK_INT_EQ(nr_mf_add(w, "WGHT", NR_MF_TENSORS, t.data, t.len, 0, &err), 0);
+    nr_mf_buf_free(&t);
+    CHECK_INT_EQ(nr_mf_add(w, "OPTM", NR_MF_RAW, "", 0, 0, &err), 0);
+    return w;
+}
+
+static void test_roundtrip(void) {
+    nlprnn_error err;
+    nr_mf_writer *w = small_model(NR_KIND_CLASSIFIER);
+    /* writer argument checks */
+    CHECK_INT_EQ(nr_mf_add(w, "CONF", NR_MF_RAW, "x", 1, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nr_mf_add(w, "bad!", NR_MF_RAW, "x", 1, 0, &err), NLPRNN_E_INVALID_ARG);
+    nr_mf_buf t;
+    nr_mf_buf_init(&t);
+    float inf = INFINITY;
+    size_t one = 1;
+    CHECK_INT_EQ(nr_tensor_put(&t, "x", &inf, 1, &one, NR_DTYPE_F16, &err), NLPRNN_E_NUMERIC);
+    CHECK_INT_EQ(nr_tensor_put(&t, "x", &inf, 1, &one, NR_DTYPE_F32, &err), 0);
+    CHECK_INT_EQ(nr_conf_put_int(&t, "bad key", 1, &err), NLPRNN_E_INVALID_ARG);
+    nr_mf_buf_free(&t);
+
+    unsigned char *mem;
+    size_t n;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
+    CHECK_INT_EQ(n % 8, 0);
+    char path[] = "/tmp/nlprnn_test_modelfile_XXXXXX";
+    CHECK(mkdtemp(path) != NULL);
+    char file[256];
+    snprintf(file, sizeof file, "%s/m.nrm", path);
+    CHECK_INT_EQ(nr_mf_writer_save(w, file, &err), 0);
+    CHECK_INT_EQ(nr_mf_writer_save(w, file, &err), 0); /* over an existing file */
+    char *disk;
+    size_t dn;
+    CHECK_INT_EQ(nr_read_file(file, &disk, &dn, 1 << 20, &err), 0);
+    CHECK(dn == n && memcmp(disk, mem, n) == 0);
+    free(disk);
+    /* only m.nrm is left in the folder (no temporary files) */
+    DIR *d = opendir(path);
+    int files = 0;
+    for (struct dirent *de; d && (de = readdir(d));) files += de->d_name[0] != '.';
+    if (d) closedir(d);
+    CHECK_INT_EQ(files, 1);
+    CHECK_INT_EQ(nr_mf_writer_save(w, "/nonexistent/dir/m.nrm", &err), NLPRNN_E_IO);
+
+    nr_mf_reader *r;
+    CHECK_INT_EQ(nr_mf_open_file(&r, file, NR_KIND_CLASSIFIER, &err), 0);
+    if (!r) return;
+    CHECK_STR_EQ(nr_mf_kind(r), "CLSF");
+    CHECK_INT_EQ(nr_mf_version(r), 1);
+    CHECK_INT_EQ(nr_mf_section_count(r), 5);
+    CHECK_INT_EQ(nr_mf_file_size(r), n);
+    const nr_mf_section *s = nr_mf_find(r, "TOKN");
+    CHECK(s && s->encoding == NR_MF_ZLIB && s->raw_len == 300 && s->stored_len < 300);
+    CHECK(s && s->data[7] == 'a' && s->data[299] == 'a' + 299 % 7);
+    s = nr_mf_find(r, "OPTM");
+    CHECK(s && s->raw_len == 0);
+    CHECK(nr_mf_find(r, "NOPE") == NULL);
+    CHECK_INT_EQ(nr_mf_require(r, "NOPE", &s, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "no section NOPE") != NULL);
+
+    nr_conf c;
+    CHECK_INT_EQ(nr_mf_get_conf(r, "CONF", &c, &err), 0);
+    long long h = 0;
+    double lr = 0;
+    const char *str = NULL;
+    CHECK_INT_EQ(nr_conf_get_int(&c, "hidden", &h, &err), 0);
+    CHECK_INT_EQ(h, 40);
+    CHECK_INT_EQ(nr_conf_get_int(&c, "big", &h, &err), 0);
+    CHECK_INT_EQ(h, -9000000000LL);
+    CHECK_INT_EQ(nr_conf_get_float(&c, "lr", &lr, &err), 0);
+    CHECK(lr == 0.001);
+    CHECK_INT_EQ(nr_conf_get_float(&c, "hidden", &lr, &err), 0);
+    CHECK(lr == 40.0);
+    CHECK_INT_EQ(nr_conf_get_str(&c, "note", &str, &err), 0);
+    CHECK_STR_EQ(str, "two\nlines \\ and\ttab");
+    CHECK_INT_EQ(nr_conf_get_int(&c, "cell", &h, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "section CONF: key \"cell\" = \"lstm\" is not an integer") != NULL);
+    CHECK(strstr(err.message, file) == err.message);
+    CHECK_INT_EQ(nr_conf_get_int(&c, "lr", &h, &err), NLPRNN_E_FORMAT);
+    CHECK_INT_EQ(nr_conf_get_float(&c, "cell", &lr, &err), NLPRNN_E_FORMAT);
+    CHECK_INT_EQ(nr_conf_get_int(&c, "layers", &h, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "missing key \"layers\"") != NULL);
+    CHECK(!nr_conf_has(&c, "layers") && nr_conf_has(&c, "cell"));
+    nr_conf_free(&c);
+    CHECK_INT_EQ(nr_mf_get_conf(r, "TOKN", &c, &err), NLPRNN_E_FORMAT);
+
+    nr_label_map m;
+    CHECK_INT_EQ(nr_label_map_load(&m, r, "LABL", &err), 0);
+    CHECK_INT_EQ(m.n, 2);
+    CHECK_STR_EQ(nr_label_map_name(&m, 0), "부정");
+    CHECK_INT_EQ(nr_label_map_find(&m, "pos", 3), 1);
+    nr_label_map_free(&m);
+    CHECK_INT_EQ(nr_label_map_load(&m, r, "TOKN", &err), NLPRNN_E_FORMAT);
+
+    CHECK_INT_EQ(nr_mf_tensor_count(r, "WGHT"), 5);
+    nr_tensor_info ti;
+    CHECK_INT_EQ(nr_mf_tensor_info(r, "WGHT", "emb", &ti, &err), 0);
+    CHECK(ti.dtype == NR_DTYPE_I8 && ti.ndim == 2 && ti.shape[0] == 3 && ti.shape[1] == 5 &&
+          ti.count == 15 && ti.stored_bytes == 3 * 4 + 15);
+    CHECK_INT_EQ(nr_mf_tensor_at(r, "WGHT", 0, &ti, &err), 0);
+    CHECK_STR_EQ(ti.name, "enc.W");
+    CHECK_INT_EQ(nr_mf_tensor_at(r, "WGHT", 5, &ti, &err), NLPRNN_E_INVALID_ARG);
+    float w2[6 * 40], b2[40], e2[15], sc;
+    size_t sw[2] = {6, 40}, sb[1] = {40}, se[2] = {3, 5}, bad[2] = {40, 6}, s0[2] = {0, 5};
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "enc.W", w2, 2, sw, &err), 0);
+    double emax = 0;
+    for (int i = 0; i < 240; i++) emax = fmax(emax, fabs(w2[i] - W[i]) / fmax(fabs(W[i]), 6.1e-5));
+    CHECK_MSG(emax <= 1.0 / 2048 + 1e-9, "f16 relative error %g", emax); /* half an ulp */
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "enc.b", b2, 1, sb, &err), 0);
+    CHECK(memcmp(b2, B, sizeof B) == 0);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "emb", e2, 2, se, &err), 0);
+    for (int row = 0; row < 3; row++) {
+        float amax = 0;
+        for (int j = 0; j < 5; j++) amax = fmaxf(amax, fabsf(E[row * 5 + j]));
+        for (int j = 0; j < 5; j++)
+            CHECK(fabsf(e2[row * 5 + j] - E[row * 5 + j]) <= amax / 127 / 2 * 1.0001f);
+    }
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "scalar", &sc, 0, NULL, &err), 0);
+    CHECK(sc == B[0]);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "empty", e2, 2, s0, &err), 0);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "enc.W", w2, 2, bad, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "tensor \"enc.W\" has shape [6, 40], expected [40, 6]") != NULL);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "enc.W", w2, 1, sw, &err), NLPRNN_E_FORMAT);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "nope", w2, 1, sw, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "no tensor \"nope\"") != NULL);
+    CHECK_INT_EQ(nr_mf_tensor_read(r, "CONF", "enc.W", w2, 2, sw, &err), NLPRNN_E_FORMAT);
+
+    nr_mf_buf out;
+    nr_mf_buf_init(&out);
+    CHECK_INT_EQ(nr_mf_describe(r, &out, &err), 0);
+    nr_mf_buf_put(&out, "", 1, &err);
+    const char *txt = (const char *)out.data;
+    CHECK(strstr(txt, "kind:     CLSF (classifier)") != NULL);
+    CHECK(strstr(txt, "section TOKN  raw, zlib, ") != NULL);
+    CHECK(strstr(txt, "hidden = 40") != NULL);
+    CHECK(strstr(txt, "enc.W") && strstr(txt, "f16") && strstr(txt, "[6, 40]"));
+    CHECK(strstr(txt, "2 strings: \"부정\" \"pos\"") != NULL);
+    nr_mf_buf_free(&out);
+    nr_mf_close(r);
+
+    char *info;
+    CHECK_INT_EQ(nlprnn_model_file_info(file, &info, &err), 0);
+    CHECK(info && strstr(info, "section WGHT  tensors, stored") != NULL);
+    nlprnn_free(info);
+
+    /* open from memory, any kind; wrong kind names both */
+    CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "m.nrm", NULL, &err), 0);
+    nr_mf_close(r);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "m.nrm", NR_KIND_LANGMODEL, &err), NLPRNN_E_UNSUPPORTED);
+    CHECK(r == NULL);
+    CHECK_STR_EQ(err.message, "m.nrm: this is a classifier file (CLSF), not a language model (LANG)");
+    free(mem);
+    unlink(file);
+    rmdir(path);
+    nr_mf_writer_free(w);
+}
+
+/* Region of byte i in a file: 0 magic, 1 file header, 2 section header, 3 section data,
+ * 4 padding, 5 trailer. */
+static int region_of(const unsigned char *p, size_t n, size_t i) {
+    if (i < 8) return 0;
+    if (i < NR_MF_HEADER_SIZE) return 1;
+    if (i >= n - NR_MF_TRAILER_SIZE) return 5;
+    size_t pos = NR_MF_HEADER_SIZE;
+    for (;;) {
+        uint64_t sl = 0;
+        for (int k = 0; k < 8; k++) sl |= (uint64_t)p[pos + 8 + k] << (8 * k);
+        if (i < pos + NR_MF_SECTION_HEADER_SIZE) return 2;
+        if (i < pos + NR_MF_SECTION_HEADER_SIZE + sl) return 3;
+        size_t end = pos + NR_MF_SECTION_HEADER_SIZE + sl + ((8 - sl % 8) % 8);
+        if (i < end) return 4;
+        pos = end;
+    }
+}
+
+static void test_damage(void) {
+    nlprnn_error err;
+    nr_mf_writer *w = small_model(NR_KIND_CLASSIFIER);
+    unsigned char *mem;
+    size_t n;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
+    nr_mf_writer_free(w);
+    nr_mf_reader *r;
+
+    /* truncation at every byte: NLPRNN_E_TRUNCATED, offset = the length */
+    int bad = 0;
+    for (size_t len = 0; len < n; len++) {
+        unsigned char *cut = malloc(len ? len : 1); /* exact size: ASan sees any overread */
+        memcpy(cut, mem, len);
+        int rc = nr_mf_open_mem(&r, cut, len, "cut.nrm", NR_KIND_CLASSIFIER, &err);
+        if (rc != NLPRNN_E_TRUNCATED || err.offset != (long long)len || r) {
+            if (bad++ < 5) fprintf(stderr, "truncated at %zu: %s (%s)\n", len, nlprnn_status_name(rc), err.message);
+        }
+        free(cut);
+    }
+    CHECK_INT_EQ(bad, 0);
+
+    /* truncation at every section boundary names the section that is cut */
+    size_t pos = NR_MF_HEADER_SIZE;
+    const char *tags[] = {"CONF", "TOKN", "LABL", "WGHT", "OPTM"};
+    for (int s = 0; s < 5; s++) {
+        uint64_t sl = 0;
+        for (int k = 0; k < 8; k++) sl |= (uint64_t)mem[pos + 8 + k] << (8 * k);
+        /* cut right at the start of the section: its header is missing */
+        CHECK_INT_EQ(nr_mf_open_mem(&r, mem, pos, "cut.nrm", NULL, &err), NLPRNN_E_TRUNCATED);
+        char want[64];
+        snprintf(want, sizeof want, "in the header of section %d of 5", s + 1);
+        CHECK_MSG(strstr(err.message, want) != NULL, "%s", err.message);
+        /* cut right after the header: the data are missing */
+        if (sl) {
+            CHECK_INT_EQ(nr_mf_open_mem(&r, mem, pos + NR_MF_SECTION_HEADER_SIZE, "cut.nrm", NULL,
+                                        &err), NLPRNN_E_TRUNCATED);
+            snprintf(want, sizeof want, "inside section %s (%d of 5)", tags[s], s + 1);
+            CHECK_MSG(strstr(err.message, want) != NULL, "%s", err.message);
+        }
+        pos += NR_MF_SECTION_HEADER_SIZE + sl + (8 - sl % 8) % 8;
+    }
+    CHECK_INT_EQ(pos, n - NR_MF_TRAILER_SIZE);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, mem, pos, "cut.nrm", NULL, &err), NLPRNN_E_TRUNCATED);
+    CHECK(strstr(err.message, "in the trailer") != NULL);
+
+    /* every byte flipped (all 8 bits, then each single bit): the code depends on the region */
+    const int want_code[6] = {NLPRNN_E_MAGIC, NLPRNN_E_CHECKSUM, NLPRNN_E_CHECKSUM,
+                              NLPRNN_E_CHECKSUM, NLPRNN_E_FORMAT, NLPRNN_E_FORMAT};
+    unsigned char *copy = malloc(n);
+    bad = 0;
+    int seen[6] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int reg = region_of(mem, n, i);
+        seen[reg]++;
+        for (int f = 0; f < 9; f++) {
+            memcpy(copy, mem, n);
+            copy[i] ^= f == 8 ? 0xFF : (unsigned char)(1u << f);
+            int rc = nr_mf_open_mem(&r, copy, n, "flip.nrm", NR_KIND_CLASSIFIER, &err);
+            if (rc != want_code[reg] || r) {
+                if (bad++ < 5)
+                    fprintf(stderr, "flip byte %zu (region %d) mask %d: %s (%s)\n", i, reg, f,
+                            nlprnn_status_name(rc), err.message);
+                nr_mf_close(r);
+            }
+        }
+    }
+    CHECK_INT_EQ(bad, 0);
+    for (int reg = 0; reg < 6; reg++) CHECK_MSG(seen[reg] > 0, "region %d not exercised", reg);
+
+    /* wrong magic: a text file, an empty file */
+    CHECK_INT_EQ(nr_mf_open_mem(&r, "hello world, not a model\n", 25, "t.txt", NULL, &err),
+                 NLPRNN_E_MAGIC);
+    CHECK_STR_EQ(err.message, "t.txt: not an nlprnn model file");
+    CHECK_INT_EQ(nr_mf_open_mem(&r, "", 0, "e.nrm", NULL, &err), NLPRNN_E_TRUNCATED);
+
+    /* a newer format version (header CRC fixed up) and version 0 */
+    memcpy(copy, mem, n);
+    copy[12] = 2;
+    uint32_t crc = (uint32_t)crc32(0, copy, 36);
+    for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));
+    CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v2.nrm", NR_KIND_CLASSIFIER, &err), NLPRNN_E_VERSION);
+    CHECK(strstr(err.message, "format version 2 is newer than this build reads (1)") != NULL);
+    copy[12] = 0;
+    crc = (uint32_t)crc32(0, copy, 36);
+    for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));
+    CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v0.nrm", NULL, &err), NLPRNN_E_FORMAT);
+
+    /* another kind (a valid forecaster file opened as a classifier) */
+    w = small_model(NR_KIND_FORECASTER);
+    unsigned char *fm;
+    size_t fn;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &fm, &fn, &err), 0);
+    nr_mf_writer_free(w);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, fm, fn, "f.nrm", NR_KIND_CLASSIFIER, &err),
+                 NLPRNN_E_UNSUPPORTED);
+    CHECK(strstr(err.message, "forecaster file (FCST), not a classifier (CLSF)") != NULL);
+    free(fm);
+
+    /* bytes after the end */
+    unsigned char *longer = malloc(n + 8);
+    memcpy(longer, mem, n);
+    memset(longer + n, 0, 8);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, longer, n + 8, "l.nrm", NULL, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "8 unexpected bytes after the end") != NULL);
+    free(longer);
+
+    /* a file that is not there */
+    CHECK_INT_EQ(nr_mf_open_file(&r, "/nonexistent.nrm", NULL, &err), NLPRNN_E_IO);
+    free(copy);
+    free(mem);
+}
+
+int main(void) {
+    test_f16();
+    test_i8();
+    test_roundtrip();
+    test_damage();
+    return nr_test_done("test_modelfile");
+}
