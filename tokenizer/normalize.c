@@ -150,7 +150,7 @@ static void flush_chunk(normstate *st) {
             }
             c[j] = x;
         }
-        utf8proc_ssize_t m = utf8proc_normalize_utf32(c, (utf8proc_ssize_t)n, UTF8PROC_COMPOSE);
+        utf8proc_ssize_t m = utf8proc_normalize_utf32(c, (utf8proc_ssize_t)n, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
         n = m > 0 ? (size_t)m : 0;
     }
     for (size_t i = 0; i < n; i++) emit(st, c[i], st->cbeg, st->cend);
