@@ -12,6 +12,8 @@ static const char *const FC = "forecast";
 static void usage(FILE *fp) {
     fprintf(fp,
         "usage: nlprnn forecast sine -o FILE.csv [--length N] [--period P] [--noise S] [--seed N]\n"
+        "       nlprnn forecast windows --csv FILE --column NAME [--window N] [--horizon N]\n"
+        "                               [--limit N] [--plot FILE.svg]\n"
         "       nlprnn forecast train --csv FILE --column NAME[,NAME...] -o MODEL.nrm [OPTIONS]\n"
         "       nlprnn forecast eval MODEL.nrm --csv FILE [--part test|valid|train|all]\n"
         "                                      [--plot FILE.svg] [--out PRED.csv]\n"
@@ -95,12 +97,54 @@ static int plot_part(const char *path, const char *title, const char *ylabel, co
     plot_curve c[3] = {{x, truth, n, "truth", 1, PLOT_LINE},
                        {x, pred, n, "model", 4, PLOT_LINE},
                        {x, pers, n, "persistence", 3, PLOT_DASHED}};
-    plot_spec s = {path, title, "row (time step)", ylabel, 0, c, 3};
+    plot_spec s = {path, title, "row (time step)", ylabel, 0, c, 3, 0};
     int rc = plot_or_warn(&s);
     free(x);
     free(pers);
     return rc;
 }
+
+/* The first `show` windows: the series on top, then window k (inputs as a line, its target as a
+ * point `horizon` steps after the window) on the series' own values shifted down by k * spread. */
+static int plot_windows(const char *path, const double *y, size_t n, int window, int horizon,
+                        const char *col, size_t show) {
+    size_t avail;
+    if (nlprnn_window_count(n, window, horizon, &avail, NULL) != 0) return 0;
+    if (avail < show) show = avail;
+    if (show > 8) show = 8;
+    size_t W = (size_t)window, span = W + (size_t)horizon + show - 1;
+    double lo = y[0], hi = y[0];
+    for (size_t i = 0; i < span; i++) lo = y[i] < lo ? y[i] : lo, hi = y[i] > hi ? y[i] : hi;
+    double spread = (hi - lo) * 1.25 + 1e-9;
+    double *x = malloc(span * sizeof *x), *wx = malloc(show * (W + 1) * sizeof *wx),
+           *wy = malloc(show * (W + 1) * sizeof *wy);
+    int rc = CLI_EXIT_LIMIT;
+    if (x && wx && wy) {
+        plot_curve wc[17];
+        char labels[8][64];
+        int nc = 0;
+        for (size_t i = 0; i < span; i++) x[i] = (double)i;
+        wc[nc++] = (plot_curve){x, y, span, "series", 8, PLOT_LINE_POINTS};
+        for (size_t k = 0; k < show; k++) {
+            double *px = wx + k * (W + 1), *py = wy + k * (W + 1);
+            for (size_t t = 0; t < W; t++) px[t] = (double)(k + t), py[t] = y[k + t] - (double)(k + 1) * spread;
+            px[W] = (double)(k + W - 1 + (size_t)horizon);
+            py[W] = y[k + W - 1 + (size_t)horizon] - (double)(k + 1) * spread;
+            snprintf(labels[k], sizeof labels[k], "window %zu", k + 1);
+            wc[nc++] = (plot_curve){px, py, W, labels[k], (int)k + 1, PLOT_LINE_POINTS};
+            wc[nc++] = (plot_curve){px + W, py + W, 1, NULL, (int)k + 1, PLOT_POINTS};
+        }
+        char title[256];
+        snprintf(title, sizeof title, "%s: windows of %d steps, target %d step%s later (the lone "
+                 "dot; each window shifted down)", col, window, horizon, horizon == 1 ? "" : "s");
+        plot_spec ws = {path, title, "row (time step)", col, 0, wc, nc, PLOT_LEGEND_OUTSIDE};
+        rc = plot_or_warn(&ws);
+    }
+    free(x), free(wx), free(wy);
+    return rc;
+}
+
+static int read_series(nlprnn_series **s, const char *csv, const char *columns);
 
 /* ---- sine --------------------------------------------------------------------------------- */
 
@@ -145,6 +189,57 @@ static int cmd_sine(int argc, char **argv) {
     }
     fprintf(stderr, "wrote %s (%ld rows, period %g, noise %g)\n", out, length, period, noise);
     return CLI_OK;
+}
+
+/* ---- windows ------------------------------------------------------------------------------ */
+
+static int cmd_windows(int argc, char **argv) {
+    const char *csv = NULL, *column = NULL, *plotp = NULL;
+    long window = 3, horizon = 1, limit = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(a, "--csv")) csv = v;
+        else if (!strcmp(a, "--column")) column = v;
+        else if (!strcmp(a, "--plot")) plotp = v;
+        else if (!strcmp(a, "--window")) { window = strtol(v, &end, 10); if (*end || window < 1 || window > 100000) return cli_usage_error(FC, "--window %s: expected 1..100000", v); }
+        else if (!strcmp(a, "--horizon")) { horizon = strtol(v, &end, 10); if (*end || horizon < 1 || horizon > 100000) return cli_usage_error(FC, "--horizon %s: expected 1..100000", v); }
+        else if (!strcmp(a, "--limit")) { limit = strtol(v, &end, 10); if (*end || limit < 1) return cli_usage_error(FC, "--limit %s: expected >= 1", v); }
+        else return cli_usage_error(FC, "unknown option '%s' for windows", a);
+    }
+    if (!csv || !column) return cli_usage_error(FC, "windows needs --csv FILE and --column NAME");
+    nlprnn_series *s = NULL;
+    int rc = read_series(&s, csv, column);
+    if (rc) return rc;
+    size_t n = nlprnn_series_length(s), count = 0;
+    nlprnn_error e;
+    int lrc = nlprnn_series_windows(s, 0, (int)window, (int)horizon, 0, 0, NULL, NULL, &e);
+    if (!lrc) lrc = nlprnn_window_count(n, (int)window, (int)horizon, &count, &e);
+    if (lrc) {
+        rc = cli_report(FC, lrc, &e);
+    } else {
+        size_t show = count < (size_t)limit ? count : (size_t)limit;
+        double *x = malloc(show * (size_t)window * sizeof *x), *y = malloc(show * sizeof *y);
+        if (!x || !y) rc = CLI_EXIT_LIMIT;
+        else if ((lrc = nlprnn_series_windows(s, 0, (int)window, (int)horizon, 0, show, x, y, &e)))
+            rc = cli_report(FC, lrc, &e);
+        else {
+            printf("%zu rows, window %ld, horizon %ld: %zu samples%s\n", n, window, horizon, count,
+                   show < count ? " (the first ones:)" : "");
+            for (size_t i = 0; i < show; i++) {
+                printf("[");
+                for (long t = 0; t < window; t++) printf("%s%g", t ? ", " : "", x[i * (size_t)window + (size_t)t]);
+                printf("] -> %g\n", y[i]);
+            }
+            if (plotp) rc = plot_windows(plotp, nlprnn_series_values(s), n, (int)window, (int)horizon,
+                                         nlprnn_series_column(s, 0), show < 4 ? show : 4);
+        }
+        free(x), free(y);
+    }
+    nlprnn_series_free(s);
+    return rc;
 }
 
 /* ---- train -------------------------------------------------------------------------------- */
@@ -203,45 +298,13 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
     snprintf(path, sizeof path, "%s-series.%s", prefix, ext);
     snprintf(title, sizeof title, "%s: %zu rows (train %zu | valid %zu | test %zu)", col, n, ntr,
              nva, n - ntr - nva);
-    plot_spec sp = {path, title, "row (time step)", col, 0, c, 3};
+    plot_spec sp = {path, title, "row (time step)", col, 0, c, 3, 0};
     rc = plot_or_warn(&sp);
 
-    /* 2. the first windows: inputs as lines, each target as a point `horizon` after the window;
-     *    window k is drawn on the series' own values shifted down by k * spread */
-    size_t show = 4, avail;
-    if (!rc && nlprnn_window_count(n, window, horizon, &avail, NULL) == 0) {
-        if (avail < show) show = avail;
-        double lo = y[0], hi = y[0];
-        for (size_t i = 0; i < (size_t)(window + horizon) + show && i < n; i++)
-            lo = y[i] < lo ? y[i] : lo, hi = y[i] > hi ? y[i] : hi;
-        double spread = (hi - lo) * 1.3 + 1e-9;
-        size_t W = (size_t)window;
-        double *wx = malloc(show * (W + 1) * sizeof *wx), *wy = malloc(show * (W + 1) * sizeof *wy);
-        plot_curve wc[9];
-        int nc = 0;
-        char labels[4][64];
-        size_t span = W + (size_t)horizon + show;
-        if (span > n) span = n;
-        double *sy = malloc(span * sizeof *sy);
-        if (wx && wy && sy) {
-            for (size_t i = 0; i < span; i++) sy[i] = y[i];
-            wc[nc++] = (plot_curve){x, sy, span, "series", 8, PLOT_LINE_POINTS};
-            for (size_t k = 0; k < show; k++) {
-                double *px = wx + k * (W + 1), *py = wy + k * (W + 1);
-                for (size_t t = 0; t < W; t++) px[t] = (double)(k + t), py[t] = y[k + t] - (double)(k + 1) * spread;
-                px[W] = (double)(k + W - 1 + (size_t)horizon);
-                py[W] = y[k + W - 1 + (size_t)horizon] - (double)(k + 1) * spread;
-                snprintf(labels[k], sizeof labels[k], "window %zu", k + 1);
-                wc[nc++] = (plot_curve){px, py, W, labels[k], (int)k + 1, PLOT_LINE_POINTS};
-                wc[nc++] = (plot_curve){px + W, py + W, 1, NULL, (int)k + 1, PLOT_POINTS};
-            }
-            snprintf(path, sizeof path, "%s-windows.%s", prefix, ext);
-            snprintf(title, sizeof title, "windows of %d steps -> target %d step%s after (shifted down)",
-                     window, horizon, horizon == 1 ? "" : "s");
-            plot_spec ws = {path, title, "row (time step)", col, 0, wc, nc};
-            rc = plot_or_warn(&ws);
-        }
-        free(wx), free(wy), free(sy);
+    /* 2. the first windows */
+    if (!rc) {
+        snprintf(path, sizeof path, "%s-windows.%s", prefix, ext);
+        rc = plot_windows(path, y, n, window, horizon, col, 4);
     }
 
     /* 3. loss curves */
@@ -256,7 +319,7 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
                                 {ex, vl, (size_t)ep, "valid", 2, PLOT_LINE_POINTS}};
             snprintf(path, sizeof path, "%s-loss.%s", prefix, ext);
             plot_spec ls = {path, "training and validation loss (MSE, scaled units)", "epoch",
-                            "loss (log scale)", 1, lc, 2};
+                            "loss (log scale)", 1, lc, 2, 0};
             rc = plot_or_warn(&ls);
             free(ex);
         }
@@ -520,7 +583,7 @@ static int cmd_predict(int argc, char **argv) {
                     char title[160];
                     if (nt) snprintf(title, sizeof title, "%ld steps from row %ld, RMSE %.4g", steps, from, sqrt(se / (double)nt));
                     else snprintf(title, sizeof title, "%ld steps from row %ld", steps, from);
-                    plot_spec sp = {plotp, title, "row (time step)", nlprnn_series_column(s, (int)tgt), 0, c, 3};
+                    plot_spec sp = {plotp, title, "row (time step)", nlprnn_series_column(s, (int)tgt), 0, c, 3, 0};
                     rc = plot_or_warn(&sp);
                 }
                 free(hx), free(hy), free(px), free(ty);
@@ -540,8 +603,9 @@ int cmd_forecast(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "sine")) return cmd_sine(argc - 1, argv + 1);
+    if (!strcmp(sub, "windows")) return cmd_windows(argc - 1, argv + 1);
     if (!strcmp(sub, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "predict")) return cmd_predict(argc - 1, argv + 1);
-    return cli_usage_error(FC, "unknown subcommand '%s' (sine, train, eval, predict)", sub);
+    return cli_usage_error(FC, "unknown subcommand '%s' (sine, windows, train, eval, predict)", sub);
 }

@@ -15,19 +15,21 @@ static const char *const GF = "gradflow";
 
 static void usage(FILE *fp) {
     fprintf(fp,
-        "usage: nlprnn gradflow [--length N] [--hidden N] [--batch N] [--gain G] [--seed N]\n"
-        "                       [--plot FILE.svg|.png] [--csv FILE]\n"
+        "usage: nlprnn gradflow [--length N] [--hidden N] [--batch N] [--gain G] [--gate-bias B]\n"
+        "                       [--seed N] [--plot FILE.svg|.png] [--csv FILE]\n"
         "       nlprnn gradflow --explode [--cell rnn] [--length N] [--hidden N] [--batch N]\n"
         "                       [--gain G] [--lr F] [--clip F] [--steps N] [--seed N]\n"
         "                       [--plot FILE] [--csv FILE]\n\n"
         "Without --explode: for SimpleRNN, LSTM and GRU (one layer, fresh seeded weights, the same\n"
         "standard-normal input sequences) the mean norm of d loss(last step) / d h_{T-t} for\n"
         "t = 0 .. length-1, printed every 10 steps and plotted on a log scale. Defaults: length 150,\n"
-        "hidden 32, batch 16, gain 1 (recurrent weights orthogonal x gain), seed 1.\n\n"
+        "hidden 32, batch 16, gain 1 (recurrent weights orthogonal x gain), seed 1. --gate-bias B\n"
+        "sets the input bias of the LSTM's forget gate and the GRU's update gate (init: 1 and 0),\n"
+        "the state training reaches when a task needs long memory.\n\n"
         "With --explode: plain SGD on noisy sines of `length` steps (predict the next value), once\n"
         "without clipping and once clipping by global norm to --clip; prints and plots the loss and\n"
-        "the gradient norm per step. Defaults: cell rnn, length 100, hidden 32, batch 16, gain 2,\n"
-        "lr 0.05, clip 1, steps 300, seed 1.\n");
+        "the gradient norm per step. Defaults: cell rnn, length 100, hidden 32, batch 16, gain 1.8,\n"
+        "lr 0.05, clip 1, steps 1000, seed 1.\n");
 }
 
 static int parse_long(const char *v, long lo, long hi, long *out) {
@@ -46,8 +48,8 @@ static int parse_dbl(const char *v, double lo, double hi, double *out) {
     return 1;
 }
 
-static int norms_run(long length, long hidden, long batch, double gain, unsigned long long seed,
-                     const char *plotp, const char *csvp) {
+static int norms_run(long length, long hidden, long batch, double gain, double gate_bias,
+                     unsigned long long seed, const char *plotp, const char *csvp) {
     static const char *const cells[3] = {"rnn", "lstm", "gru"};
     static const char *const labels[3] = {"SimpleRNN", "LSTM", "GRU"};
     double *norms[3] = {0};
@@ -56,13 +58,14 @@ static int norms_run(long length, long hidden, long batch, double gain, unsigned
         norms[c] = malloc((size_t)length * sizeof(double));
         if (!norms[c]) return CLI_EXIT_LIMIT;
         nlprnn_error e;
-        int lrc = nlprnn_gradflow_norms(cells[c], (int)hidden, (int)length, (int)batch, gain, seed,
-                                        norms[c], &e);
+        int lrc = nlprnn_gradflow_norms(cells[c], (int)hidden, (int)length, (int)batch, gain,
+                                        gate_bias, seed, norms[c], &e);
         if (lrc) rc = cli_report(GF, lrc, &e);
     }
     if (!rc) {
-        printf("# ||d loss(T) / d h_(T-t)||, mean over %ld sequences; hidden %ld, gain %g, seed %llu\n",
-               batch, hidden, gain, seed);
+        printf("# ||d loss(T) / d h_(T-t)||, mean over %ld sequences; hidden %ld, gain %g, "
+               "gate bias %s, seed %llu\n", batch, hidden, gain, isfinite(gate_bias) ? "set" : "init", seed);
+        if (isfinite(gate_bias)) printf("# LSTM forget-gate and GRU update-gate input bias = %g\n", gate_bias);
         printf("%6s %14s %14s %14s\n", "t", labels[0], labels[1], labels[2]);
         for (long t = 0; t < length; t++)
             if (t % 10 == 0 || t == length - 1)
@@ -90,9 +93,13 @@ static int norms_run(long length, long hidden, long batch, double gain, unsigned
         plot_curve cv[3];
         for (int c = 0; c < 3; c++) cv[c] = (plot_curve){NULL, norms[c], (size_t)length, labels[c], c + 1, PLOT_LINE};
         char title[160];
-        snprintf(title, sizeof title, "gradient flow back in time (hidden %ld, %ld sequences, gain %g)",
-                 hidden, batch, gain);
-        plot_spec s = {plotp, title, "t (steps back from the last)", "||dL/dh(T-t)|| (log scale)", 1, cv, 3};
+        if (isfinite(gate_bias))
+            snprintf(title, sizeof title, "gradient back in time (hidden %ld, gain %g, carry-gate bias %g)",
+                     hidden, gain, gate_bias);
+        else
+            snprintf(title, sizeof title, "gradient back in time at initialisation (hidden %ld, gain %g)",
+                     hidden, gain);
+        plot_spec s = {plotp, title, "t (steps back from the last)", "||dL/dh(T-t)|| (log scale)", 1, cv, 3, 0};
         char msg[512];
         if (plot_draw(&s, msg, sizeof msg)) {
             fprintf(stderr, "nlprnn gradflow: %s\n", msg);
@@ -172,8 +179,8 @@ static int explode_run(const char *cell, long length, long hidden, long batch, d
         snprintf(t1, sizeof t1, "%s, %ld steps long, W_hh x %g, SGD lr %g: training loss", cell,
                  length, gain, lr);
         snprintf(t2, sizeof t2, "gradient norm before clipping");
-        plot_spec top = {plotp, t1, "SGD step", "MSE (log scale)", 1, lc, 2};
-        plot_spec bot = {plotp, t2, "SGD step", "||grad|| (log scale)", 1, gc, 2};
+        plot_spec top = {plotp, t1, "SGD step", "MSE (log scale)", 1, lc, 2, 0};
+        plot_spec bot = {plotp, t2, "SGD step", "||grad|| (log scale)", 1, gc, 2, 0};
         char msg[512];
         if (plot_draw2(plotp, &top, &bot, msg, sizeof msg)) {
             fprintf(stderr, "nlprnn gradflow: %s\n", msg);
@@ -188,8 +195,8 @@ static int explode_run(const char *cell, long length, long hidden, long batch, d
 
 int cmd_gradflow(int argc, char **argv) {
     int explode = 0;
-    long length = -1, hidden = 32, batch = 16, steps = 300;
-    double gain = -1, lr = 0.05, clip = 1;
+    long length = -1, hidden = 32, batch = 16, steps = 1000;
+    double gain = -1, lr = 0.05, clip = 1, gate_bias = NAN;
     unsigned long long seed = 1;
     const char *cell = "rnn", *plotp = NULL, *csvp = NULL;
     for (int i = 1; i < argc; i++) {
@@ -212,6 +219,7 @@ int cmd_gradflow(int argc, char **argv) {
         else if (!strcmp(a, "--gain")) ok = parse_dbl(v, 0, 100, &gain);
         else if (!strcmp(a, "--lr")) ok = parse_dbl(v, 1e-12, 100, &lr);
         else if (!strcmp(a, "--clip")) ok = parse_dbl(v, 0, 1e30, &clip);
+        else if (!strcmp(a, "--gate-bias")) ok = parse_dbl(v, -100, 100, &gate_bias);
         else if (!strcmp(a, "--cell")) cell = v;
         else if (!strcmp(a, "--plot")) plotp = v;
         else if (!strcmp(a, "--csv")) csvp = v;
@@ -223,7 +231,8 @@ int cmd_gradflow(int argc, char **argv) {
         if (!ok) return cli_usage_error(GF, "%s %s: value out of range", a, v);
     }
     if (explode)
-        return explode_run(cell, length < 0 ? 100 : length, hidden, batch, gain < 0 ? 2.0 : gain,
+        return explode_run(cell, length < 0 ? 100 : length, hidden, batch, gain < 0 ? 1.8 : gain,
                            lr, clip, steps, seed, plotp, csvp);
-    return norms_run(length < 0 ? 150 : length, hidden, batch, gain < 0 ? 1.0 : gain, seed, plotp, csvp);
+    return norms_run(length < 0 ? 150 : length, hidden, batch, gain < 0 ? 1.0 : gain, gate_bias,
+                     seed, plotp, csvp);
 }

@@ -77,8 +77,11 @@ static void draw_curve(const plot_curve *cv, int logy, PLFLT *bx, PLFLT *by) {
             if (cv->style != PLOT_POINTS) {
                 if (run > 1) plline((PLINT)run, bx, by);
             }
-            if (cv->style == PLOT_POINTS || cv->style == PLOT_LINE_POINTS || run == 1)
+            if (cv->style == PLOT_POINTS || cv->style == PLOT_LINE_POINTS || run == 1) {
+                plssym(0, cv->style == PLOT_POINTS ? 2.0 : 1.0); /* lone points (targets) larger */
                 plpoin((PLINT)run, bx, by, 17);
+                plssym(0, 1.0);
+            }
             run = 0;
         }
     }
@@ -102,13 +105,16 @@ static void draw_legend(const plot_spec *s) {
                                                  : PL_LEGEND_LINE;
         tcol[k] = 1, lcol[k] = col, scol[k] = col;
         lsty[k] = cv->style == PLOT_DASHED ? 2 : 1;
-        lw[k] = 1.6, sscale[k] = 1.0, snum[k] = 3;
-        text[k] = cv->label, sym[k] = "#(728)";
+        lw[k] = 1.6, sscale[k] = 1.0, snum[k] = 2;
+        text[k] = cv->label, sym[k] = "•";
         k++;
     }
     PLFLT w, h;
     plscol0a(15, 255, 255, 255, 0.85);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
+    PLINT pos = s->legend == PLOT_LEGEND_OUTSIDE ? (PL_POSITION_RIGHT | PL_POSITION_OUTSIDE)
+              : s->legend == PLOT_LEGEND_BOTTOM_RIGHT ? (PL_POSITION_BOTTOM | PL_POSITION_RIGHT | PL_POSITION_INSIDE)
+                                                      : (PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, pos,
              0.01, 0.01, 0.08, 15, 1, 1, 0, 0, k, opt, 0.8, 0.7, 2.0, 0.0, tcol, text, NULL, NULL,
              NULL, NULL, lcol, lsty, lw, scol, sscale, snum, sym);
 }
@@ -123,8 +129,9 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     if (y1 <= y0) y1 = y0 + (fabs(y0) > 0 ? fabs(y0) * 0.1 : 1);
     double pad = 0.05 * (y1 - y0);
     pladv(0);
-    plvpor(0.1, 0.96, 0.13, 0.9);
-    plwind(x0, x1, y0 - pad, y1 + 2 * pad);
+    plvpor(0.1, s->legend == PLOT_LEGEND_OUTSIDE ? 0.8 : 0.96, 0.13, 0.9);
+    double xpad = 0.015 * (x1 - x0);
+    plwind(x0 - xpad, x1 + xpad, y0 - pad, y1 + 2 * pad);
     plcol0(1);
     plwidth(1.0);
     plschr(0, 0.9);

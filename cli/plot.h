@@ -25,7 +25,10 @@ typedef struct plot_spec {
     int logy;           /* 1: log10 y axis */
     const plot_curve *curves;
     int ncurves;
+    int legend;         /* PLOT_LEGEND_* (0: inside, top right) */
 } plot_spec;
+
+enum { PLOT_LEGEND_TOP_RIGHT = 0, PLOT_LEGEND_BOTTOM_RIGHT = 1, PLOT_LEGEND_OUTSIDE = 2 };
 
 /* Draw one panel. Returns 0, or -1 with a message in errbuf (unknown extension, nothing to
  * draw, the file was not written or is empty). */

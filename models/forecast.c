@@ -796,7 +796,7 @@ done:
  * is the gradient through the hidden state, the cell state's own path is dc0). O(T^2) steps,
  * which for T in the hundreds and a small H is milliseconds. */
 int nr_gradflow_norms(double *norms, int cell, int hidden, int T, int batch, double gain,
-                      uint64_t seed, nlprnn_error *err) {
+                      double gate_bias, uint64_t seed, nlprnn_error *err) {
     if (T < 2 || batch < 1 || hidden < 1 || !norms)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: length >= 2, batch >= 1 and hidden >= 1 needed");
     nr_encoder_cfg cfg;
@@ -830,6 +830,10 @@ int nr_gradflow_norms(double *norms, int cell, int hidden, int T, int batch, dou
     /* W_hh *= gain */
     size_t G = (size_t)enc.gates;
     for (size_t i = 0; i < G * H * H; i++) params[enc.slot[0][0].w_hh + i] *= (float)gain;
+    /* the carry gate's input bias: LSTM forget gate f (block 1 of i,f,g,o), GRU update gate z
+     * (block 1 of r,z,n); b_hh of that block is 0 at init */
+    if (isfinite(gate_bias) && cell != NR_CELL_RNN)
+        for (size_t i = 0; i < H; i++) params[enc.slot[0][0].b_ih + H + i] = (float)gate_bias;
     /* the same inputs and targets for every cell: a second stream from the seed */
     nr_rng data_rng;
     nr_rng_seed(&data_rng, seed ^ 0x9E3779B97F4A7C15ull);
@@ -960,10 +964,10 @@ done:
 }
 
 int nlprnn_gradflow_norms(const char *cell, int hidden, int length, int batch, double gain,
-                          uint64_t seed, double *norms, nlprnn_error *err) {
+                          double gate_bias, uint64_t seed, double *norms, nlprnn_error *err) {
     int c = nr_cell_from_name(cell);
     if (c < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: cell '%s' is not rnn, lstm or gru", cell ? cell : "(null)");
-    return nr_gradflow_norms(norms, c, hidden, length, batch, gain, seed, err);
+    return nr_gradflow_norms(norms, c, hidden, length, batch, gain, gate_bias, seed, err);
 }
 
 int nlprnn_gradflow_train(const char *cell, int hidden, int length, int batch, double gain,

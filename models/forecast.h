@@ -48,10 +48,11 @@ void nr_forecast_params_default(struct nlprnn_forecast_params *p);
 
 /* ||dL/dh_{T-t}|| for t = 0..T-1 (norms (T)), the mean over `batch` sequences of the per-sequence
  * L2 norm; L = MSE of a dense head on h_T of a 1-layer encoder of `cell`, freshly initialised
- * (seed) with W_hh multiplied by gain. Inputs: standard-normal (T,batch,1), the same for every
- * cell with the same seed. */
+ * (seed) with W_hh multiplied by gain; when gate_bias is finite, the input bias of the carry
+ * gate (LSTM forget gate, GRU update gate) is set to it (NaN keeps the init: 1 and 0). Inputs:
+ * standard-normal (T,batch,1), the same for every cell with the same seed. */
 int nr_gradflow_norms(double *norms, int cell, int hidden, int T, int batch, double gain,
-                      uint64_t seed, nlprnn_error *err);
+                      double gate_bias, uint64_t seed, nlprnn_error *err);
 
 /* Plain-SGD training on long noisy sines (target: the next value), W_hh scaled by gain at init,
  * clipping by global norm when clip > 0: loss (steps), gnorm (steps, before clipping). When the

@@ -168,10 +168,13 @@ NLPRNN_API int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const doubl
  *  L = squared error of a dense head on h_T of a one-layer `cell` ("rnn", "lstm", "gru") of
  *  `hidden` units, freshly initialised from `seed` (Glorot inputs, orthogonal recurrent weights
  *  multiplied by `gain`), on standard-normal inputs that are the same for every cell. For the LSTM
- *  the cell state is held fixed (the gradient through h only). */
+ *  the cell state c_{T-t} is held fixed (the gradient through h_{T-t}; the paths through later
+ *  cell states are included). When `gate_bias` is finite, the input bias of the carry gate (the
+ *  LSTM's forget gate, the GRU's update gate) is set to it, as training does when a task needs
+ *  long memory; NaN keeps the initialisation (LSTM 1, GRU 0). SimpleRNN ignores it. */
 NLPRNN_API int nlprnn_gradflow_norms(const char *cell, int hidden, int length, int batch,
-                                     double gain, uint64_t seed, double *norms,
-                                     nlprnn_error *err);
+                                     double gain, double gate_bias, uint64_t seed,
+                                     double *norms, nlprnn_error *err);
 /** Train a one-layer `cell` with plain SGD (rate lr) for `steps` batches of noisy sines of
  *  `length` steps (target: the next value), recurrent weights multiplied by `gain` at init, with
  *  clipping by global norm when clip > 0. loss[s] gets the batch MSE and grad_norm[s] the
