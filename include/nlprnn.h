@@ -12,7 +12,9 @@
 #include "nlprnn/base.h"
 /* NLPRNN_PARTS: one line per part of the API (keep in pipeline order). */
 #include "nlprnn/tokenizer.h"
+#include "nlprnn/layers.h"
 #include "nlprnn/classifier.h"
+#include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"
 #include "nlprnn/modelfile.h"
 

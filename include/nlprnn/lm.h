@@ -1,0 +1,208 @@
+/* nlprnn/lm.h: recurrent language models: next-word prediction, fill-in-the-blank, generation.
+ *
+ *   text -> tokenizer -> <bos> ids <eos> -> embedding (V,E) -> LSTM | GRU, L layers
+ *        -> dense (V) (tied: the embedding table is the output matrix) -> softmax over pieces
+ *
+ * A language-model file (kind "LANG", docs/lm.md and docs/formats.md) holds the configuration,
+ * the tokenizer and one or two networks: a forward model p(x_t | x_<t) and, optionally, a
+ * backward model trained on the reversed token sequences p(x_t | x_>t). Fill-in-the-blank uses
+ * both: every candidate sentence is scored by both and the two log-probabilities are averaged.
+ * The shipped Korean model is found by name "ko" (file ko-lm.nrm, searched like classifiers:
+ * $NLPRNN_MODEL_DIR, the source tree's pretrained/, the installed share/nlprnn/models).
+ *
+ * Thread rule: an nlprnn_lm is immutable after loading and may be shared by any number of
+ * threads. An nlprnn_lm_ctx holds one thread's scratch (encoding, activations, logits); give
+ * each thread its own. Training state belongs to the calling thread.
+ */
+#ifndef NLPRNN_LM_H
+#define NLPRNN_LM_H
+
+#include "nlprnn/base.h"
+#include "nlprnn/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+/** A loaded language model: immutable, shareable between threads. */
+typedef struct nlprnn_lm nlprnn_lm;
+
+/** Load a language model from a path, or from a shipped model by bare name: "ko" loads
+ *  "ko-lm.nrm", any other bare name N loads "N.nrm" (see nlprnn_model_find for the folders).
+ *  A file that is not an nlprnn model, of another kind (e.g. a classifier), another format
+ *  version, truncated or corrupt is refused with a message naming the file. */
+NLPRNN_API int nlprnn_lm_load(const char *path_or_name, nlprnn_lm **out, nlprnn_error *err);
+/** Free a model. NULL is allowed. */
+NLPRNN_API void nlprnn_lm_free(nlprnn_lm *lm);
+/** The model's tokenizer (owned by the model). */
+NLPRNN_API const nlprnn_tokenizer *nlprnn_lm_tokenizer(const nlprnn_lm *lm);
+/** 1 when the file holds a backward (right-to-left) model besides the forward one. */
+NLPRNN_API int nlprnn_lm_has_backward(const nlprnn_lm *lm);
+/** One line describing the model, e.g. "cell=lstm layers=1 embed=256 hidden=256 tied=1
+ *  vocab=8000 directions=2 params=4624896 storage=f16". Lives as long as lm. */
+NLPRNN_API const char *nlprnn_lm_summary(const nlprnn_lm *lm);
+
+/** Sizes of the forward network: vocabulary V, embedding E, hidden H, layers L, and the cell
+ *  name ("lstm" or "gru"). Any pointer may be NULL. */
+NLPRNN_API void nlprnn_lm_dims(const nlprnn_lm *lm, int *vocab, int *embed, int *hidden,
+                               int *layers, const char **cell);
+
+/** Weight sharing with a classifier (pre-training, then fine-tuning): the forward network's
+ *  embedding table (V,E), rows in tokenizer-id order, and its encoder parameters, a flat block
+ *  of *n_encoder floats in the PyTorch layout of models/encoder.h (per layer: W_ih (G*H,in),
+ *  W_hh (G*H,H), b_ih (G*H), b_hh (G*H); gate order i,f,g,o for LSTM, r,z,n for GRU, GRU
+ *  reset-after). The pointers stay valid while lm lives. */
+NLPRNN_API void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **embedding,
+                                          const float **encoder, size_t *n_encoder);
+
+/* ---- per-thread context --------------------------------------------------------------------- */
+
+/** Per-thread scratch for one model. The model must outlive the context. NULL when out of
+ *  memory. */
+typedef struct nlprnn_lm_ctx nlprnn_lm_ctx;
+NLPRNN_API nlprnn_lm_ctx *nlprnn_lm_ctx_create(const nlprnn_lm *lm);
+/** Free a context. NULL is allowed. */
+NLPRNN_API void nlprnn_lm_ctx_free(nlprnn_lm_ctx *ctx);
+
+/** One answer of next / fill: a word (or span) and its probability. */
+typedef struct nlprnn_lm_choice {
+    char *text;     /**< UTF-8, NUL-terminated (owned by the array) */
+    double prob;    /**< probability (see each function for what it is relative to) */
+    double score;   /**< the log-probability the ranking used (natural log) */
+} nlprnn_lm_choice;
+
+/** Free an array of n choices returned by nlprnn_lm_next or nlprnn_lm_fill. NULL is allowed. */
+NLPRNN_API void nlprnn_lm_choices_free(nlprnn_lm_choice *c, size_t n);
+
+/* ---- scoring ------------------------------------------------------------------------------- */
+
+/** Direction of a network: NLPRNN_LM_FORWARD (left to right) or NLPRNN_LM_BACKWARD. */
+#define NLPRNN_LM_FORWARD 0
+#define NLPRNN_LM_BACKWARD 1
+
+/** log p(<bos> text <eos>) under one direction (natural log, sum over the predicted pieces,
+ *  <eos> included). *n_pred (optional) = number of predicted pieces (tokens + 1). Errors:
+ *  NLPRNN_E_UTF8 (err->offset = byte offset), NLPRNN_E_UNSUPPORTED (no backward model). Empty
+ *  text is allowed: it scores p(<eos> | <bos>). */
+NLPRNN_API int nlprnn_lm_score(nlprnn_lm_ctx *ctx, const char *text, size_t len, int direction,
+                               double *logprob, size_t *n_pred, nlprnn_error *err);
+
+/* ---- next word --------------------------------------------------------------------------------- */
+
+/** The k most probable next WORDS after prefix (a word = one word-start piece and the pieces
+ *  glued to it; the answer's probability includes the end of the word, i.e. the piece after it
+ *  is a word start or <eos>). *out (n entries, best first) gets model probabilities, not
+ *  renormalized. An empty prefix gives the most probable first words of a text. k in 1..100. */
+NLPRNN_API int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
+                              nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
+
+/* ---- fill in the blank ----------------------------------------------------------------------- */
+
+/** Fill the one blank ("___", any run of two or more underscores, or "[MASK]") of text.
+ *  The blank may stand anywhere (start, end, glued to a particle as in "___에").
+ *  candidates (n_cand > 0): rank exactly those strings, each put in place of the blank.
+ *  candidates NULL / n_cand 0: propose spans of 1..4 pieces with a beam over tokens from the
+ *  forward model (left context) and the backward model (right context), then rank them.
+ *  Ranking: each full sentence is scored by the forward and, when present, the backward model;
+ *  score = mean of the two log-probabilities. *out receives the best min(k, candidates) answers,
+ *  best first, with probabilities softmax(score) normalized over the answers returned.
+ *  Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
+ *  no blank in the text; more than one blank. Text that is only a blank is valid (the sentence
+ *  is the answer alone). k in 1..1000. */
+NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
+                              const char *const *candidates, size_t n_cand, int k,
+                              nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
+
+/* ---- generation ------------------------------------------------------------------------------ */
+
+/** Sample a continuation of prompt (one piece at a time, forward model) until <eos> or
+ *  max_tokens pieces. temperature > 0 divides the logits; top_k > 0 keeps the k most probable
+ *  pieces (0: all); top_p in (0,1] keeps the smallest set whose mass reaches top_p (1: all).
+ *  The same seed, prompt, options and model give the same text. *out = the prompt (normalized)
+ *  followed by the continuation, NUL-terminated; free it with nlprnn_free. */
+NLPRNN_API int nlprnn_lm_generate(nlprnn_lm_ctx *ctx, const char *prompt, size_t len,
+                                  int max_tokens, double temperature, int top_k, double top_p,
+                                  uint64_t seed, char **out, nlprnn_error *err);
+
+/* ---- evaluation ------------------------------------------------------------------------------ */
+
+/** Evaluation of a text file (one text a line, ".gz" read too). Fields may be added at the end. */
+typedef struct nlprnn_lm_eval {
+    size_t size;            /**< sizeof(nlprnn_lm_eval) as the caller knows it (set it) */
+    long long lines;        /**< lines scored (empty lines are skipped) */
+    long long pieces;       /**< predicted pieces: tokens + one <eos> per line */
+    long long chars;        /**< Unicode characters of the scored lines + one per line (newline) */
+    double nll;             /**< total negative log-likelihood, nats */
+    double ppl;             /**< perplexity per piece = exp(nll / pieces) */
+    double bpc;             /**< bits per character = nll / ln 2 / chars */
+    double seconds;         /**< wall time */
+} nlprnn_lm_eval;
+
+/** Score every non-empty line of path with one direction (max_lines > 0: only the first
+ *  max_lines). Errors name the file, line and byte (invalid UTF-8). */
+NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction,
+                                  long long max_lines, nlprnn_lm_eval *res, nlprnn_error *err);
+
+/* ---- training ------------------------------------------------------------------------------- */
+
+/** Training parameters (opaque), set by name. Names and defaults:
+ *    tokenizer    ""       tokenizer file (required)
+ *    cell         lstm     lstm | gru                    layers   1
+ *    embed        256      E                             hidden   256 (tied needs hidden == embed)
+ *    tied         1        output matrix = embedding table (0: a separate dense layer)
+ *    directions   both     forward | backward | both
+ *    softmax      sampled  full | sampled (training only; evaluation always uses the full one)
+ *    samples      1024     negative classes per batch for the sampled softmax (log-uniform over
+ *                          pieces ranked by training frequency)
+ *    batch        64       sentences per batch (bucketed by length, masked)
+ *    max-len      64       pieces per training sentence (longer sentences are cut)
+ *    optimizer    adam     sgd | adam | adamw            lr 0.003 (decays linearly to lr/10)
+ *    clip         1        global gradient-norm clip (0: off)
+ *    dropout      0        between stacked layers
+ *    epochs       1        passes over the data (ignored once time-limit is reached)
+ *    time-limit   0        seconds per direction (0: none); the LR decay then follows time
+ *    max-lines    0        read at most this many training lines (0: all)
+ *    threads      1        threads in the recurrence
+ *    seed         1
+ *    storage      f16      f32 | f16 | int8 (biases are always f32)
+ *    valid-lines  2000     lines of the validation file scored after training (0: all)
+ */
+typedef struct nlprnn_lm_params nlprnn_lm_params;
+
+NLPRNN_API nlprnn_lm_params *nlprnn_lm_params_new(void);
+NLPRNN_API void nlprnn_lm_params_free(nlprnn_lm_params *p);
+/** Set one parameter from text; unknown names and bad values are NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *value,
+                                    nlprnn_error *err);
+
+/** What the progress callback sees. Fields may be added at the end (check `size`). */
+typedef struct nlprnn_lm_progress {
+    size_t size;            /**< sizeof(nlprnn_lm_progress) of the library */
+    int phase;              /**< 0 preparing (message), 1 training step, 2 direction done */
+    const char *message;    /**< phase 0: what is being done */
+    int direction;          /**< NLPRNN_LM_FORWARD or NLPRNN_LM_BACKWARD */
+    int epoch;              /**< 1-based */
+    long long step;         /**< batches done in this direction */
+    double loss;            /**< running mean training loss (nats per piece) */
+    double tokens_per_sec;  /**< pieces per second in this direction */
+    double elapsed;         /**< seconds in this direction */
+    double valid_ppl;       /**< phase 2: validation perplexity (NaN without validation) */
+} nlprnn_lm_progress;
+
+typedef int (*nlprnn_lm_progress_fn)(void *user, const nlprnn_lm_progress *p);
+
+/** Train a language model on a text file (one text a line) and save it atomically to out_path.
+ *  valid_path may be NULL. stop: when *stop becomes non-zero, training of the current direction
+ *  ends after the current batch, the model is saved and NLPRNN_E_INTERRUPTED returned.
+ *  progress may be NULL; a non-zero return from it stops like *stop. */
+NLPRNN_API int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path,
+                               const char *valid_path, const char *out_path,
+                               const volatile int *stop, nlprnn_lm_progress_fn progress,
+                               void *user, nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
