@@ -596,8 +596,7 @@ int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_err
     if (rc) return rc;
     nr_mf_buf b;
     nr_mf_buf_init(&b);
-    rc = nr_mf_buf_printf(&b, err, "file: %s\n", path);
-    if (!rc) rc = nr_mf_describe(r, &b, err);
+    rc = nr_mf_describe(r, &b, err);
     /* a classifier also gets its tokenizer and labels checked and summarised */
     if (!rc && !strcmp(nr_mf_kind(r), NR_KIND_CLASSIFIER)) {
         nr_clf_cfg cfg;

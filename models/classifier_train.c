@@ -378,8 +378,9 @@ static int lookup_token(void *vctx, const char *token, size_t len) {
     memcpy(buf, NLPRNN_WORD_START, 3);
     memcpy(buf + 3, token, len);
     buf[len + 3] = 0;
-    int32_t id = nlprnn_tokenizer_piece_id(c->tok, buf);
-    if (id < 0) id = nlprnn_tokenizer_piece_id(c->tok, buf + 3);
+    /* the token as it is ("▁영화" from a piece-level .vec), else as a word start ("movie") */
+    int32_t id = nlprnn_tokenizer_piece_id(c->tok, buf + 3);
+    if (id < 0) id = nlprnn_tokenizer_piece_id(c->tok, buf);
     return id >= NLPRNN_NUM_SPECIAL_IDS ? id : -1;
 }
 

@@ -1,0 +1,321 @@
+/* tests/test_classifier.c: the classifier end to end on the project's own fixture
+ * (tests/data/clf_train.tsv / clf_test.tsv, made by tests/data/make_clf_fixture.py):
+ *   train (seconds) -> save -> load -> classify (one, batch) -> evaluate -> predictions checked;
+ *   f16/int8 storage within 0.5 accuracy points of f32; interrupted (callback and stop flag) and
+ *   resumed training gives bit-identical weights; shipped-name lookup through NLPRNN_MODEL_DIR;
+ *   corrupt files (truncated at every section boundary, flipped bytes, wrong magic/version/kind)
+ *   refused with a code and a message, never a crash. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "models/classifier.h"
+#include "models/modelfile.h"
+#include "nlprnn.h"
+#include "testutil.h"
+
+static char dir[256];
+
+static nlprnn_train_params *small_params(const char *storage) {
+    nlprnn_train_params *p = nlprnn_train_params_new();
+    static const char *kv[][2] = {{"vocab", "300"}, {"embed", "16"},   {"hidden", "16"},
+                                  {"epochs", "6"},  {"batch", "16"},   {"threads", "1"},
+                                  {"lr", "0.01"},   {"patience", "0"}, {"valid", "0.1"},
+                                  {"seed", "7"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        CHECK_INT_EQ(nlprnn_train_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    CHECK_INT_EQ(nlprnn_train_params_set(p, "storage", storage, NULL), 0);
+    return p;
+}
+
+static double accuracy_of(const char *model_path, const char *data) {
+    nlprnn_model *m = NULL;
+    nlprnn_error err;
+    if (nlprnn_model_load(model_path, &m, &err)) {
+        fprintf(stderr, "load %s: %s\n", model_path, err.message);
+        return -1;
+    }
+    long long *cm = NULL, n = 0, skipped = 0;
+    double ll = 0;
+    int rc = nlprnn_model_evaluate(m, data, NULL, NULL, 1, &cm, &n, &skipped, &ll, &err);
+    CHECK_MSG(rc == 0, "evaluate: %s", err.message);
+    double acc = -1;
+    if (!rc) {
+        int C = nlprnn_model_num_classes(m);
+        long long ok = 0;
+        for (int k = 0; k < C; k++) ok += cm[k * C + k];
+        acc = (double)ok / (double)n;
+        CHECK(ll > 0 && ll < 0.7);
+        CHECK_INT_EQ(skipped, 0);
+    }
+    nlprnn_free(cm);
+    nlprnn_model_free(m);
+    return acc;
+}
+
+static int stop_at_batch(void *user, const nlprnn_train_progress *p) {
+    long long *when = user; /* {epoch, batch} */
+    return p->phase == 1 && p->epoch == when[0] && p->batch == when[1];
+}
+
+static int read_all(const char *path, unsigned char **data, size_t *n) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    fseek(fp, 0, SEEK_END);
+    long sz = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    *data = malloc((size_t)sz + 1);
+    *n = fread(*data, 1, (size_t)sz, fp);
+    fclose(fp);
+    return *n == (size_t)sz ? 0 : -1;
+}
+
+static void write_all(const char *path, const unsigned char *data, size_t n) {
+    FILE *fp = fopen(path, "wb");
+    fwrite(data, 1, n, fp);
+    fclose(fp);
+}
+
+/* The bytes as a file must be refused by nlprnn_model_load with a message. */
+static int refused(const char *path, const unsigned char *data, size_t n, int *code) {
+    write_all(path, data, n);
+    nlprnn_model *m = NULL;
+    nlprnn_error err;
+    nlprnn_error_clear(&err);
+    int rc = nlprnn_model_load(path, &m, &err);
+    nlprnn_model_free(m);
+    if (code) *code = rc;
+    return rc < 0 && err.message[0] != 0;
+}
+
+static void test_corruption(const char *model) {
+    unsigned char *data = NULL;
+    size_t n = 0;
+    CHECK_INT_EQ(read_all(model, &data, &n), 0);
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/bad.nrm", dir);
+    unsigned char *copy = malloc(n);
+    int code;
+
+    /* truncated at every section boundary (and one byte either side), and at every 97th byte */
+    nr_mf_reader *r = NULL;
+    CHECK_INT_EQ(nr_mf_open_mem(&r, data, n, "mem", NR_KIND_CLASSIFIER, NULL), 0);
+    size_t ns = r ? nr_mf_section_count(r) : 0;
+    CHECK(ns >= 4);
+    int cuts = 0;
+    for (size_t i = 0; i <= ns; i++) {
+        size_t at = i < ns ? (size_t)nr_mf_section_at(r, i)->offset : n - NR_MF_TRAILER_SIZE;
+        for (long d = -1; d <= 1; d++) {
+            size_t len = at + d;
+            if (len >= n) continue;
+            CHECK_MSG(refused(bad, data, len, &code), "truncated at %zu", len);
+            CHECK_MSG(code == NLPRNN_E_TRUNCATED || code == NLPRNN_E_MAGIC, "cut %zu: %d", len, code);
+            cuts++;
+        }
+    }
+    nr_mf_close(r);
+    for (size_t len = 0; len < n; len += 97) CHECK_MSG(refused(bad, data, len, NULL), "cut at %zu", len);
+    CHECK(cuts >= 12);
+
+    /* one flipped byte anywhere: header, section headers, payloads, padding, trailer */
+    size_t step = n / 400 + 1;
+    for (size_t i = 0; i < n; i += (i < 64 ? 1 : step)) {
+        memcpy(copy, data, n);
+        copy[i] ^= 0x5A;
+        CHECK_MSG(refused(bad, copy, n, &code), "flipped byte %zu accepted", i);
+    }
+
+    /* wrong magic, newer version (with a valid header CRC), another kind */
+    memcpy(copy, data, n);
+    copy[1] = 'X';
+    CHECK(refused(bad, copy, n, &code));
+    CHECK_INT_EQ(code, NLPRNN_E_MAGIC);
+    memcpy(copy, data, n);
+    copy[12] = 2;
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), copy, 36);
+    for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));
+    CHECK(refused(bad, copy, n, &code));
+    CHECK_INT_EQ(code, NLPRNN_E_VERSION);
+    CHECK(refused(bad, (const unsigned char *)"hello, world\n", 13, &code));
+    CHECK_INT_EQ(code, NLPRNN_E_MAGIC);
+    CHECK(refused(bad, (const unsigned char *)"", 0, &code));
+    free(copy);
+    free(data);
+    unlink(bad);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_clf_XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const char *train = nr_test_data_path("clf_train.tsv");
+    char test_path[512];
+    snprintf(test_path, sizeof test_path, "%s", nr_test_data_path("clf_test.tsv"));
+    char m32[300], m16[300], m8[300], mres[300], ckpt[300];
+    snprintf(m32, sizeof m32, "%s/fx.nrm", dir);
+    snprintf(m16, sizeof m16, "%s/fx16.nrm", dir);
+    snprintf(m8, sizeof m8, "%s/fx8.nrm", dir);
+    snprintf(mres, sizeof mres, "%s/resumed.nrm", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/resumed.nrm.ckpt", dir);
+    nlprnn_error err;
+
+    /* ---- parameters -------------------------------------------------------------------------- */
+    nlprnn_train_params *p = small_params("f32");
+    char buf[64];
+    CHECK(nlprnn_train_params_set(p, "cell", "transformer", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "cell") != NULL);
+    CHECK(nlprnn_train_params_set(p, "hidden", "0", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_train_params_set(p, "no-such", "1", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_train_params_get(p, "pool", buf, sizeof buf, NULL), 0);
+    CHECK_STR_EQ(buf, "max");
+
+    /* ---- train, save, load, classify --------------------------------------------------------- */
+    int rc = nlprnn_classifier_train(p, train, NULL, m32, 0, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "train: %s", err.message);
+    CHECK(access(m32, R_OK) == 0);
+    char ck32[320];
+    snprintf(ck32, sizeof ck32, "%s.ckpt", m32);
+    CHECK(access(ck32, F_OK) != 0); /* a finished run leaves no checkpoint */
+    double a32 = accuracy_of(m32, test_path);
+    CHECK_MSG(a32 >= 0.95, "f32 accuracy %.4f", a32);
+
+    nlprnn_model *m = NULL;
+    CHECK_INT_EQ(nlprnn_model_load(m32, &m, &err), 0);
+    if (m) {
+        CHECK_INT_EQ(nlprnn_model_num_classes(m), 2);
+        CHECK_STR_EQ(nlprnn_model_label(m, 0), "0");
+        CHECK_STR_EQ(nlprnn_model_label(m, 1), "1");
+        CHECK(nlprnn_model_label(m, 2) == NULL);
+        CHECK(strstr(nlprnn_model_summary(m), "cell=lstm") != NULL);
+        nlprnn_context *ctx = nlprnn_context_create(m, 1);
+        float pr[2];
+        const char *pos = "정말 최고 명작 강추", *neg = "최악 지루 돈아깝다 노잼";
+        CHECK_INT_EQ(nlprnn_classify(ctx, pos, strlen(pos), pr, NULL, &err), 0);
+        CHECK_MSG(pr[1] > 0.9f, "positive review: p(1) = %f", pr[1]);
+        CHECK_NEAR(pr[0] + pr[1], 1.0, 1e-5);
+        CHECK_INT_EQ(nlprnn_classify(ctx, neg, strlen(neg), pr, NULL, &err), 0);
+        CHECK_MSG(pr[0] > 0.9f, "negative review: p(0) = %f", pr[0]);
+        /* errors: empty, whitespace only, invalid UTF-8 (with its byte offset) */
+        CHECK_INT_EQ(nlprnn_classify(ctx, "", 0, pr, NULL, &err), NLPRNN_E_EMPTY);
+        CHECK_INT_EQ(nlprnn_classify(ctx, "  \n ", 4, pr, NULL, &err), NLPRNN_E_EMPTY);
+        CHECK_INT_EQ(nlprnn_classify(ctx, "좋아\xff요", 7, pr, NULL, &err), NLPRNN_E_UTF8);
+        CHECK_INT_EQ(err.offset, 6);
+        /* a long document is cut to max_tokens and still classified */
+        size_t big = 200000;
+        char *longdoc = malloc(big + 1);
+        for (size_t i = 0; i < big; i++) longdoc[i] = "great movie "[i % 12];
+        size_t ntok = 0;
+        CHECK_INT_EQ(nlprnn_classify(ctx, longdoc, big, pr, &ntok, &err), 0);
+        CHECK(ntok > (size_t)nlprnn_model_max_tokens(m));
+        free(longdoc);
+        /* batch == one by one, in input order, bad documents flagged */
+        const char *texts[6] = {pos, "", neg, "영화 감독 great", "\xc3", "boring awful 실망"};
+        float bp[12], one[2];
+        int st[6];
+        CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp, st, &err), 0);
+        CHECK_INT_EQ(st[1], NLPRNN_E_EMPTY);
+        CHECK_INT_EQ(st[4], NLPRNN_E_UTF8);
+        CHECK(bp[2] == 0 && bp[3] == 0);
+        for (int i = 0; i < 6; i++) {
+            if (st[i]) continue;
+            CHECK_INT_EQ(nlprnn_classify(ctx, texts[i], strlen(texts[i]), one, NULL, &err), 0);
+            CHECK_NEAR(one[0], bp[2 * i], 1e-5);
+            CHECK_NEAR(one[1], bp[2 * i + 1], 1e-5);
+        }
+        nlprnn_context_free(ctx);
+        /* a context with 2 threads gives the same probabilities */
+        ctx = nlprnn_context_create(m, 2);
+        float bp2[12];
+        CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp2, st, &err), 0);
+        for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
+        nlprnn_context_free(ctx);
+        CHECK(nlprnn_context_create(m, 0) == NULL);
+    }
+
+    /* ---- storage: float16 and int8 within 0.5 points of float32 ------------------------------ */
+    nlprnn_train_params *p16 = small_params("f16"), *p8 = small_params("int8");
+    CHECK_INT_EQ(nlprnn_classifier_train(p16, train, NULL, m16, 0, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_classifier_train(p8, train, NULL, m8, 0, NULL, NULL, NULL, &err), 0);
+    double a16 = accuracy_of(m16, test_path), a8 = accuracy_of(m8, test_path);
+    CHECK_MSG(a16 >= a32 - 0.005, "f16 %.4f vs f32 %.4f", a16, a32);
+    CHECK_MSG(a8 >= a32 - 0.005, "int8 %.4f vs f32 %.4f", a8, a32);
+    nlprnn_train_params_free(p16);
+    nlprnn_train_params_free(p8);
+
+    /* ---- interrupted and resumed training gives the same weights ------------------------------ */
+    long long when[2] = {3, 5}; /* stop in the middle of epoch 3 */
+    rc = nlprnn_classifier_train(p, train, NULL, mres, 0, NULL, stop_at_batch, when, &err);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK(strstr(err.message, "--resume") != NULL);
+    CHECK(access(ckpt, R_OK) == 0);
+    CHECK(access(mres, F_OK) != 0);
+    /* the checkpoint is not a classifier */
+    nlprnn_model *bad = NULL;
+    CHECK_INT_EQ(nlprnn_model_load(ckpt, &bad, &err), NLPRNN_E_UNSUPPORTED);
+    /* resuming with other parameters is refused */
+    nlprnn_train_params *other = small_params("f32");
+    nlprnn_train_params_set(other, "hidden", "17", NULL);
+    CHECK_INT_EQ(nlprnn_classifier_train(other, train, NULL, mres, 1, NULL, NULL, NULL, &err),
+                 NLPRNN_E_STATE);
+    nlprnn_train_params_free(other);
+    /* a stop flag set before the first batch of the resumed run: another checkpoint, same place */
+    volatile int stop = 1;
+    CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, mres, 1, &stop, NULL, NULL, &err),
+                 NLPRNN_E_INTERRUPTED);
+    rc = nlprnn_classifier_train(p, train, NULL, mres, 1, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "resume: %s", err.message);
+    nlprnn_model *mr = NULL;
+    CHECK_INT_EQ(nlprnn_model_load(mres, &mr, &err), 0);
+    if (m && mr) {
+        const nr_clf_net *a = nr_model_net(m), *b = nr_model_net(mr);
+        CHECK_INT_EQ(a->n_params, b->n_params);
+        CHECK_MSG(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
+                  "resumed weights differ from the uninterrupted run");
+    }
+    nlprnn_model_free(mr);
+    CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, mres, 1, NULL, NULL, NULL, &err),
+                 NLPRNN_E_IO); /* no checkpoint left to resume from */
+
+    /* ---- shipped names ------------------------------------------------------------------------ */
+    setenv("NLPRNN_MODEL_DIR", dir, 1);
+    char found[512];
+    CHECK_INT_EQ(nlprnn_model_find("fx", found, sizeof found, &err), 0);
+    CHECK_STR_EQ(found, m32);
+    nlprnn_model *byname = NULL;
+    CHECK_INT_EQ(nlprnn_model_load("fx", &byname, &err), 0);
+    nlprnn_model_free(byname);
+    CHECK_INT_EQ(nlprnn_model_load("no-such-model", &byname, &err), NLPRNN_E_IO);
+    CHECK(strstr(err.message, "no-such-model") != NULL);
+    CHECK_INT_EQ(nlprnn_model_find("../etc", found, sizeof found, &err), NLPRNN_E_INVALID_ARG);
+    char *text = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(m32, &text, &err), 0);
+    CHECK(text && strstr(text, "embedding") && strstr(text, "labels: 0 1"));
+    nlprnn_free(text);
+
+    /* ---- corrupt files ------------------------------------------------------------------------ */
+    test_corruption(m16);
+
+    /* ---- evaluation errors: unknown label names file:line ------------------------------------- */
+    char odd[300];
+    snprintf(odd, sizeof odd, "%s/odd.tsv", dir);
+    FILE *fp = fopen(odd, "w");
+    fprintf(fp, "id\tdocument\tlabel\n1\t최고\t1\n2\t최악\tneutral\n");
+    fclose(fp);
+    long long *cm = NULL, n = 0, sk = 0;
+    double ll;
+    CHECK_INT_EQ(nlprnn_model_evaluate(m, odd, NULL, NULL, 1, &cm, &n, &sk, &ll, &err), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(err.message, "odd.tsv:3") != NULL, "%s", err.message);
+    unlink(odd);
+
+    nlprnn_model_free(m);
+    nlprnn_train_params_free(p);
+    unlink(m32);
+    unlink(m16);
+    unlink(m8);
+    unlink(mres);
+    rmdir(dir);
+    return nr_test_done("test_classifier");
+}
