@@ -4,6 +4,7 @@
  * File format (little-endian), version 1:
  *   "NLPRNTOK"                8-byte magic
  *   u32 version               1
+ *   u64 size                  total bytes of the file, this field and the CRC included
  *   u32 n, n bytes            text header, "key=value\n" lines: every setting, readable with
  *                             `head -c 400 file.tok`
  *   u32 n, n bytes            pre-tokenization pattern ("" = the built-in default)
@@ -677,6 +678,8 @@ int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t
     strbuf b = {0};
     sb_put(&b, TOK_MAGIC, 8);
     put_u32(&b, TOK_VERSION);
+    put_u32(&b, 0); /* size, patched below */
+    put_u32(&b, 0);
     put_u32(&b, (uint32_t)hl);
     sb_put(&b, hdr, (size_t)hl);
     size_t pl = tok->pt.pattern ? strlen(tok->pt.pattern) : 0;
@@ -694,6 +697,10 @@ int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t
     if (b.oom) {
         free(b.s);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    if (!b.oom) {
+        uint64_t total = (uint64_t)b.n + 4;
+        for (int i = 0; i < 8; i++) b.s[12 + i] = (char)(total >> (8 * i));
     }
     put_u32(&b, (uint32_t)crc32(0L, (const Bytef *)b.s, (uInt)b.n));
     if (b.oom) {
@@ -724,8 +731,8 @@ typedef struct reader {
 
 static int rd_u32(reader *r, uint32_t *v, const char *what, nlprnn_error *err) {
     if (r->n - r->pos < 4)
-        return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)r->pos,
-                       "%s: byte %zu: file ends inside %s", r->name, r->pos, what);
+        return nr_fail(err, r->pos < 20 ? NLPRNN_E_TRUNCATED : NLPRNN_E_FORMAT, -1, (long long)r->pos,
+                       "%s: byte %zu: %s does not fit in the file", r->name, r->pos, what);
     const unsigned char *c = r->p + r->pos;
     *v = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
     r->pos += 4;
@@ -735,8 +742,8 @@ static int rd_u32(reader *r, uint32_t *v, const char *what, nlprnn_error *err) {
 static int rd_bytes(reader *r, size_t len, const unsigned char **out, const char *what,
                     nlprnn_error *err) {
     if (r->n - r->pos < len)
-        return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)r->pos,
-                       "%s: byte %zu: file ends inside %s", r->name, r->pos, what);
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)r->pos,
+                       "%s: byte %zu: %s does not fit in the file", r->name, r->pos, what);
     *out = r->p + r->pos;
     r->pos += len;
     return 0;
@@ -775,6 +782,30 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         return nr_fail(err, NLPRNN_E_VERSION, -1, 8,
                        "%s: tokenizer format version %u (this build reads version %u)", name,
                        version, TOK_VERSION);
+    uint32_t lo32, hi32;
+    if ((rc = rd_u32(&r, &lo32, "the size", err)) || (rc = rd_u32(&r, &hi32, "the size", err)))
+        return rc;
+    uint64_t total = (uint64_t)lo32 | (uint64_t)hi32 << 32;
+    if (total < 24)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, 12, "%s: declared size %llu is impossible", name,
+                       (unsigned long long)total);
+    if ((uint64_t)n < total)
+        return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)n,
+                       "%s: file has %zu bytes, its header declares %llu (truncated)", name, n,
+                       (unsigned long long)total);
+    if ((uint64_t)n > total)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)total,
+                       "%s: byte %llu: %llu unexpected bytes after the end", name,
+                       (unsigned long long)total, (unsigned long long)(n - total));
+    {
+        const unsigned char *c = p + n - 4;
+        uint32_t want = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                        (uint32_t)c[3] << 24;
+        if (want != (uint32_t)crc32(0L, p, (uInt)(n - 4)))
+            return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)(n - 4),
+                           "%s: checksum mismatch (file is corrupt)", name);
+    }
+    r.n = n - 4; /* the sections end where the CRC begins */
     const unsigned char *hdr = NULL, *pat = NULL;
     if ((rc = rd_u32(&r, &hl, "the header length", err))) return rc;
     if ((rc = rd_bytes(&r, hl, &hdr, "the header", err))) return rc;
@@ -792,19 +823,13 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
     if ((rc = rd_u32(&r, &nm, "the merge count", err))) return rc;
     size_t merges_at = r.pos;
     if ((size_t)nm > (r.n - r.pos) / 12)
-        return nr_fail(err, NLPRNN_E_TRUNCATED, -1, (long long)r.pos,
-                       "%s: byte %zu: file ends inside the merges", name, r.pos);
-    r.pos += (size_t)nm * 12;
-    uint32_t crc;
-    size_t crc_at = r.pos;
-    if ((rc = rd_u32(&r, &crc, "the checksum", err))) return rc;
-    if (crc != (uint32_t)crc32(0L, p, (uInt)crc_at))
-        return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)crc_at,
-                       "%s: checksum mismatch (file is corrupt)", name);
-    if (r.pos != n)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)r.pos,
-                       "%s: byte %zu: %zu unexpected bytes after the checksum", name, r.pos,
-                       n - r.pos);
+                       "%s: byte %zu: the merges run past the end of the file", name, r.pos);
+    r.pos += (size_t)nm * 12;
+    if (r.pos != r.n)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)r.pos,
+                       "%s: byte %zu: %zu unexpected bytes before the checksum", name, r.pos,
+                       r.n - r.pos);
 
     nlprnn_tokenizer *tok = calloc(1, sizeof *tok);
     if (!tok) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
