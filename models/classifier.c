@@ -824,42 +824,94 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
 }
 
 /* Classify every example of ds with the network (inference), adding to the confusion matrix
- * (C,C) and the summed log loss. Documents that do not tokenize (empty) are not counted. */
-int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
-                        int threads, long long *confusion, double *loss_sum, long long *counted,
-                        nlprnn_error *err) {
-    /* a throw-away model view around the net so the context code can be reused */
-    nlprnn_model view;
-    memset(&view, 0, sizeof view);
-    view.net = *net;
-    view.tok = (nlprnn_tokenizer *)tok;
-    nlprnn_context *c = nlprnn_context_create(&view, threads < 1 ? 1 : threads);
-    if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-    int C = net->cfg.classes;
-    size_t chunk = 4096;
+ * (C,C) and the summed log loss. Documents that do not tokenize (empty) are not counted.
+ * threads > 1: the examples are split into contiguous parts, one context per worker; the parts
+ * are summed in worker order (the confusion counts are exact; the loss sum may differ in the
+ * last bits between thread counts). */
+typedef struct eval_job {
+    const nlprnn_model *view;
+    const nr_dataset *ds;
+    int C;
+    long long *cm[NR_MAX_THREADS];
+    double loss[NR_MAX_THREADS];
+    long long counted[NR_MAX_THREADS];
+    int rc[NR_MAX_THREADS];
+    nlprnn_error err[NR_MAX_THREADS];
+} eval_job;
+
+static void eval_worker(void *vctx, int w, int nw) {
+    eval_job *j = vctx;
+    int lo, hi;
+    nr_split_range((int)j->ds->n, w, nw, &lo, &hi);
+    int C = j->C;
+    j->loss[w] = 0;
+    j->counted[w] = 0;
+    j->rc[w] = 0;
+    nlprnn_context *c = nlprnn_context_create(j->view, 1);
+    size_t chunk = 1024;
     float *probs = nr_malloc_array(chunk * (size_t)C, sizeof(float));
     int *status = nr_malloc_array(chunk, sizeof(int));
-    int rc = probs && status ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-    for (size_t s = 0; s < ds->n && !rc; s += chunk) {
-        size_t n = ds->n - s < chunk ? ds->n - s : chunk;
-        rc = nlprnn_classify_batch(c, (const char *const *)ds->text + s, ds->len + s, n, probs,
-                                   status, err);
+    int rc = c && probs && status ? 0 : nr_fail(&j->err[w], NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    const nr_dataset *ds = j->ds;
+    for (size_t s0 = (size_t)lo; s0 < (size_t)hi && !rc; s0 += chunk) {
+        size_t n = (size_t)hi - s0 < chunk ? (size_t)hi - s0 : chunk;
+        rc = nlprnn_classify_batch(c, (const char *const *)ds->text + s0, ds->len + s0, n, probs,
+                                   status, &j->err[w]);
         for (size_t i = 0; i < n && !rc; i++) {
             if (status[i]) continue;
-            int y = ds->label[s + i];
+            int y = ds->label[s0 + i];
             if (y < 0 || y >= C) continue;
             const float *p = probs + i * C;
             int best = 0;
             for (int k = 1; k < C; k++)
                 if (p[k] > p[best]) best = k;
-            confusion[(size_t)y * C + best]++;
+            j->cm[w][(size_t)y * C + best]++;
             double py = p[y] > 1e-7f ? p[y] : 1e-7;
-            *loss_sum += -log(py);
-            (*counted)++;
+            j->loss[w] += -log(py);
+            j->counted[w]++;
         }
     }
     free(probs);
     free(status);
     nlprnn_context_free(c);
+    j->rc[w] = rc;
+}
+
+int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
+                        int threads, long long *confusion, double *loss_sum, long long *counted,
+                        nlprnn_error *err) {
+    /* a model view around the net so the context code can be reused */
+    nlprnn_model view;
+    memset(&view, 0, sizeof view);
+    view.net = *net;
+    view.tok = (nlprnn_tokenizer *)tok;
+    int C = net->cfg.classes;
+    int W = threads < 1 ? 1 : threads > NR_MAX_THREADS ? NR_MAX_THREADS : threads;
+    if ((size_t)W > ds->n / 64 + 1) W = (int)(ds->n / 64 + 1);
+    eval_job j;
+    memset(&j, 0, sizeof j);
+    j.view = &view;
+    j.ds = ds;
+    j.C = C;
+    int rc = 0;
+    for (int w = 0; w < W; w++) {
+        j.cm[w] = calloc((size_t)C * C, sizeof(long long));
+        if (!j.cm[w]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    if (!rc) {
+        if (W > 1) nr_parallel_run(W, eval_worker, &j);
+        else eval_worker(&j, 0, 1);
+    }
+    for (int w = 0; w < W && !rc; w++) {
+        if (j.rc[w]) {
+            rc = j.rc[w];
+            if (err) *err = j.err[w];
+            break;
+        }
+        for (size_t k = 0; k < (size_t)C * C; k++) confusion[k] += j.cm[w][k];
+        *loss_sum += j.loss[w];
+        *counted += j.counted[w];
+    }
+    for (int w = 0; w < W; w++) free(j.cm[w]);
     return rc;
 }

@@ -389,7 +389,9 @@ typedef struct trainer {
     nr_clf_net net;
     float *params, *grad, *best;
     nr_optim opt;
-    nr_clf_scratch s;
+    int workers;                       /* data-parallel workers (the "threads" parameter) */
+    nr_clf_scratch s[NR_MAX_THREADS];  /* one scratch per worker */
+    float *wgrad[NR_MAX_THREADS];      /* worker w > 0 accumulates here; worker 0 into grad */
     int *rows;
     unsigned char *seen;
     nlprnn_tokenizer *tok;
@@ -403,7 +405,10 @@ static void trainer_free(trainer *t) {
     free(t->grad);
     free(t->best);
     nr_optim_free(&t->opt);
-    nr_clf_scratch_free(&t->s);
+    for (int w = 0; w < NR_MAX_THREADS; w++) {
+        nr_clf_scratch_free(&t->s[w]);
+        free(t->wgrad[w]);
+    }
     free(t->rows);
     free(t->seen);
     nlprnn_tokenizer_free(t->tok);
@@ -412,6 +417,51 @@ static void trainer_free(trainer *t) {
     tokset_free(&t->va);
     nr_dataset_free(&t->dtr);
     nr_dataset_free(&t->dva);
+}
+
+/* One worker's share of a batch: forward, loss, backward into its gradient block. The loss of
+ * the whole batch is the mean over all B examples, so each worker scales its dlogits by Bw/B. */
+typedef struct step_job {
+    trainer *t;
+    const int32_t *const *docs; /* (B) */
+    const int *lens, *labels;   /* (B) */
+    int B;
+    uint64_t seed;              /* dropout stream of this batch */
+    int T[NR_MAX_THREADS], n[NR_MAX_THREADS], correct[NR_MAX_THREADS], rc[NR_MAX_THREADS];
+    double loss[NR_MAX_THREADS];
+    nlprnn_error err[NR_MAX_THREADS];
+} step_job;
+
+static void step_worker(void *vctx, int w, int nw) {
+    step_job *j = vctx;
+    trainer *t = j->t;
+    int lo, hi;
+    nr_split_range(j->B, w, nw, &lo, &hi);
+    int Bw = hi - lo, C = t->net.cfg.classes;
+    j->n[w] = Bw;
+    j->T[w] = 0;
+    j->rc[w] = 0;
+    j->loss[w] = 0;
+    j->correct[w] = 0;
+    if (Bw <= 0) return;
+    nr_clf_scratch *s = &t->s[w];
+    for (int b = 0; b < Bw; b++) s->targets[b] = j->labels[lo + b];
+    int T = nr_clf_fill_batch(s, j->docs + lo, j->lens + lo, Bw);
+    j->T[w] = T;
+    nr_rng dr;
+    nr_rng_seed(&dr, mix(j->seed, 0xD20, (uint64_t)w));
+    int rc = nr_clf_forward(&t->net, s, T, Bw, &dr, &j->err[w]);
+    if (!rc) {
+        int pred[4096];
+        nr_argmax_rows(pred, s->logits, Bw, C);
+        for (int b = 0; b < Bw; b++) j->correct[w] += pred[b] == s->targets[b];
+        j->loss[w] = nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
+        float scale = (float)Bw / (float)j->B;
+        for (size_t i = 0; i < (size_t)Bw * C; i++) s->dlogits[i] *= scale;
+        if (!isfinite(j->loss[w])) rc = NLPRNN_E_NUMERIC;
+    }
+    if (!rc) rc = nr_clf_backward(&t->net, s, w == 0 ? t->grad : t->wgrad[w], T, Bw, &j->err[w]);
+    j->rc[w] = rc;
 }
 
 static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress *pr, int phase,
@@ -473,27 +523,40 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
     return rc;
 }
 
-/* Copy matching tensors (embedding, encoder.*) from another model file into params. */
+/* Copy matching tensors from another model file into params: from a classifier (CLSF) the
+ * embedding and encoder.* tensors of section WGHT; from a language model (LANG, models/lm.c) the
+ * embedding and layers l<k>.* of its forward network (section WFWD) into direction 0 and of its
+ * backward network (WBWD, when present) into direction 1. Shapes must match; the head is new. */
 static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
     nr_mf_reader *r = NULL;
     int rc = nr_mf_open_file(&r, path, NULL, err);
     if (rc) return rc;
+    int lm = !strcmp(nr_mf_kind(r), NR_KIND_LANGMODEL);
     nr_clf_tensor tt[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
     int nt = nr_clf_tensors(&t->net, tt, (int)(sizeof tt / sizeof tt[0]));
     int matched = 0;
     for (int i = 0; i < nt && !rc; i++) {
         if (!strncmp(tt[i].name, "head.", 5)) continue;
+        const char *tag = "WGHT", *name = tt[i].name;
+        char lname[64];
+        if (lm) {
+            int l, d;
+            char what[16];
+            tag = "WFWD";
+            if (sscanf(tt[i].name, "encoder.l%d.d%d.%15s", &l, &d, what) == 3) {
+                tag = d ? "WBWD" : "WFWD";
+                snprintf(lname, sizeof lname, "l%d.%s", l, what);
+                name = lname;
+            }
+        }
         nr_tensor_info ti;
-        if (nr_mf_tensor_info(r, "WGHT", tt[i].name, &ti, NULL) != 0) continue;
-        rc = nr_mf_tensor_read(r, "WGHT", tt[i].name, t->params + tt[i].offset, tt[i].ndim, tt[i].shape,
-                               err);
+        if (nr_mf_tensor_info(r, tag, name, &ti, NULL) != 0) continue;
+        rc = nr_mf_tensor_read(r, tag, name, t->params + tt[i].offset, tt[i].ndim, tt[i].shape, err);
         if (!rc) matched++;
     }
     if (!rc && matched == 0)
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
-                     "%s: no tensor named like this model's embedding or encoder (with the same "
-                     "shapes) in section WGHT",
-                     path);
+                     "%s: no embedding or encoder tensor with this model's names and shapes", path);
     nr_mf_close(r);
     return rc;
 }
@@ -708,7 +771,16 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     nr_conf_free(&ccf);
     memset(&ccf, 0, sizeof ccf);
 
-    rc = nr_clf_scratch_reserve(&t.s, &t.net, p->max_tokens, p->batch, 1, p->threads, err);
+    t.workers = p->threads < p->batch ? p->threads : p->batch;
+    for (int w = 0; w < t.workers && !rc; w++) {
+        int lo, hi;
+        nr_split_range(p->batch, w, t.workers, &lo, &hi);
+        rc = nr_clf_scratch_reserve(&t.s[w], &t.net, p->max_tokens, hi - lo, 1, 1, err);
+        if (!rc && w > 0) {
+            t.wgrad[w] = nr_calloc_array(np, sizeof(float));
+            if (!t.wgrad[w]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        }
+    }
     if (rc) goto done;
 
     size_t nb = (t.tr.n + (size_t)p->batch - 1) / (size_t)p->batch;
@@ -718,7 +790,6 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                             .warmup = 0,
                             .total = (long long)nb * p->epochs};
     pr.batches = (long long)nb;
-    int C = cfg.classes;
     const int32_t *docs[4096];
     int lens[4096];
     for (; st.epoch < p->epochs && !st.stopped_early; st.epoch++, st.batch = 0) {
@@ -740,39 +811,68 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             }
             size_t b0 = bt.start[st.batch], b1 = bt.start[st.batch + 1];
             int B = (int)(b1 - b0);
+            int labs[4096];
             for (int b = 0; b < B; b++) {
                 size_t ex = bt.idx[b0 + b];
                 docs[b] = t.tr.ids + t.tr.off[ex];
                 lens[b] = t.tr.len[ex];
-                t.s.targets[b] = t.tr.label[ex];
+                labs[b] = t.tr.label[ex];
             }
-            int T = nr_clf_fill_batch(&t.s, docs, lens, B);
-            nr_rng dr;
-            nr_rng_seed(&dr, mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch));
-            rc = nr_clf_forward(&t.net, &t.s, T, B, &dr, err);
+            step_job job;
+            job.t = &t;
+            job.docs = docs;
+            job.lens = lens;
+            job.labels = labs;
+            job.B = B;
+            job.seed = mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch);
+            int W = t.workers < B ? t.workers : B;
+            if (W > 1) nr_parallel_run(W, step_worker, &job);
+            else step_worker(&job, 0, 1);
+            double loss = 0;
+            for (int w = 0; w < W && !rc; w++) {
+                if (job.rc[w] == NLPRNN_E_NUMERIC || (!job.rc[w] && !isfinite(job.loss[w]))) {
+                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                                 "training diverged at epoch %d batch %lld; try a lower lr",
+                                 st.epoch + 1, st.batch + 1);
+                } else if (job.rc[w]) {
+                    rc = job.rc[w];
+                    if (err) *err = job.err[w];
+                }
+                loss += job.loss[w] * job.n[w];
+                st.ep_correct += job.correct[w];
+            }
             if (rc) break;
-            int pred[4096];
-            nr_argmax_rows(pred, t.s.logits, B, C);
-            double loss = nr_softmax_xent(t.s.dlogits, t.s.logits, t.s.targets, B, C, NULL);
-            if (!isfinite(loss)) {
-                rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                             "training diverged at epoch %d batch %lld (loss %g); try a lower lr",
-                             st.epoch + 1, st.batch + 1, loss);
-                break;
-            }
-            for (int b = 0; b < B; b++) st.ep_correct += pred[b] == t.s.targets[b];
-            st.ep_loss += loss * B;
+            st.ep_loss += loss;
             st.ep_count += B;
             long long ntok = 0;
             for (int b = 0; b < B; b++) ntok += lens[b];
             st.ep_tokens += ntok;
             tokens_run += ntok;
-            rc = nr_clf_backward(&t.net, &t.s, t.grad, T, B, err);
-            if (rc) break;
-            /* clip by the global norm over the rows seen and the dense part */
-            size_t TB = (size_t)T * B;
-            size_t nrows = nr_embedding_touched_rows(t.rows, t.s.ids, TB, &t.net.emb, t.seen);
+            /* embedding rows seen by any worker; other workers' gradients added in worker order */
             int E = cfg.embed;
+            size_t nrows = 0;
+            for (int w = 0; w < W; w++) {
+                const nr_clf_scratch *sw = &t.s[w];
+                size_t TB = (size_t)job.T[w] * job.n[w];
+                for (size_t i = 0; i < TB; i++) {
+                    int id = sw->ids[i];
+                    if (id <= NLPRNN_ID_PAD || id >= cfg.vocab || t.seen[id]) continue;
+                    t.seen[id] = 1;
+                    t.rows[nrows++] = id;
+                }
+            }
+            for (size_t i = 0; i < nrows; i++) t.seen[t.rows[i]] = 0;
+            for (int w = 1; w < W; w++) {
+                float *g = t.wgrad[w];
+                for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] += g[i];
+                memset(g + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
+                for (size_t i = 0; i < nrows; i++) {
+                    float *dst = t.grad + (size_t)t.rows[i] * E, *src = g + (size_t)t.rows[i] * E;
+                    for (int k = 0; k < E; k++) dst[k] += src[k];
+                    memset(src, 0, (size_t)E * sizeof(float));
+                }
+            }
+            /* clip by the global norm over the rows seen and the dense part */
             double ss = nr_sumsq(t.grad + t.net.n_emb, np - t.net.n_emb);
             for (size_t i = 0; i < nrows; i++) ss += nr_sumsq(t.grad + (size_t)t.rows[i] * E, (size_t)E);
             double norm = sqrt(ss);

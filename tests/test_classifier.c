@@ -279,6 +279,32 @@ int main(void) {
     CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, mres, 1, NULL, NULL, NULL, &err),
                  NLPRNN_E_IO); /* no checkpoint left to resume from */
 
+    /* the same with two data-parallel workers: interrupted + resumed == uninterrupted */
+    char w2a[300], w2b[300];
+    snprintf(w2a, sizeof w2a, "%s/w2a.nrm", dir);
+    snprintf(w2b, sizeof w2b, "%s/w2b.nrm", dir);
+    nlprnn_train_params *p2 = small_params("f32");
+    nlprnn_train_params_set(p2, "threads", "2", NULL);
+    nlprnn_train_params_set(p2, "epochs", "3", NULL);
+    CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2a, 0, NULL, NULL, NULL, &err), 0);
+    long long when2[2] = {2, 9};
+    CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2b, 0, NULL, stop_at_batch, when2, &err),
+                 NLPRNN_E_INTERRUPTED);
+    CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2b, 1, NULL, NULL, NULL, &err), 0);
+    nlprnn_model *ma = NULL, *mb = NULL;
+    CHECK_INT_EQ(nlprnn_model_load(w2a, &ma, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_load(w2b, &mb, &err), 0);
+    if (ma && mb)
+        CHECK_MSG(memcmp(nr_model_net(ma)->params, nr_model_net(mb)->params,
+                         nr_model_net(ma)->n_params * sizeof(float)) == 0,
+                  "2 workers: resumed weights differ");
+    CHECK_MSG(accuracy_of(w2a, test_path) >= 0.9, "2 workers learn too");
+    nlprnn_model_free(ma);
+    nlprnn_model_free(mb);
+    nlprnn_train_params_free(p2);
+    unlink(w2a);
+    unlink(w2b);
+
     /* ---- shipped names ------------------------------------------------------------------------ */
     setenv("NLPRNN_MODEL_DIR", dir, 1);
     char found[512];
