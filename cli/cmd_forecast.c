@@ -28,6 +28,7 @@ static void usage(FILE *fp) {
         "  --horizon N (1)  --target NAME (first column)  --scaler minmax|standard|none (minmax)\n"
         "  --train F (0.7)  --valid F (0.15)  --epochs N (30)  --batch N (32)  --lr F (0.005)\n"
         "  --clip F (1, global norm; 0 = off)  --ma N (= window)  --patience N (0 = off)\n"
+        "  --relative 0|1 (0; 1: windows and target relative to the window's last value)\n"
         "  --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
         "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  --quiet\n"
         "predict: uses rows [0, ROW) as history (default: all rows) and feeds predictions back for\n"

@@ -31,6 +31,7 @@ void nr_forecast_params_default(struct nlprnn_forecast_params *p) {
     p->ma = 0;
     p->patience = 0;
     p->threads = 1;
+    p->relative = 0;
     p->seed = 1;
 }
 
@@ -92,6 +93,8 @@ int nlprnn_forecast_params_set(nlprnn_forecast_params *p, const char *name, cons
         ok = parse_int(value, 0, 100000, &p->ma), range = "0..100000";
     } else if (!strcmp(name, "patience")) {
         ok = parse_int(value, 0, 1000000, &p->patience), range = "0..1000000";
+    } else if (!strcmp(name, "relative")) {
+        ok = parse_int(value, 0, 1, &p->relative), range = "0 or 1";
     } else if (!strcmp(name, "threads")) {
         ok = parse_int(value, 1, NR_MAX_THREADS, &p->threads), range = "1..16";
     } else if (!strcmp(name, "train")) {
@@ -111,8 +114,8 @@ int nlprnn_forecast_params_set(nlprnn_forecast_params *p, const char *name, cons
     } else {
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "forecast parameter '%s' does not exist (cell, hidden, layers, window, "
-                       "horizon, target, scaler, train, valid, epochs, batch, lr, clip, ma, "
-                       "patience, threads, seed)", name);
+                       "horizon, target, scaler, relative, train, valid, epochs, batch, lr, clip, "
+                       "ma, patience, threads, seed)", name);
     }
     if (!ok)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
@@ -135,6 +138,7 @@ static int params_format(const struct nlprnn_forecast_params *p, const char *nam
     else if (!strcmp(name, "ma")) snprintf(buf, cap, "%d", p->ma ? p->ma : p->window);
     else if (!strcmp(name, "patience")) snprintf(buf, cap, "%d", p->patience);
     else if (!strcmp(name, "threads")) snprintf(buf, cap, "%d", p->threads);
+    else if (!strcmp(name, "relative")) snprintf(buf, cap, "%d", p->relative);
     else if (!strcmp(name, "train")) snprintf(buf, cap, "%.17g", p->train);
     else if (!strcmp(name, "valid")) snprintf(buf, cap, "%.17g", p->valid);
     else if (!strcmp(name, "lr")) snprintf(buf, cap, "%.17g", p->lr);
@@ -235,15 +239,22 @@ static int scratch_init(fc_scratch *s, const nlprnn_forecaster *f, int max_B, in
 }
 
 /* Gather B windows into s->x (W,B,F) and targets into s->y from the scaled series z (n,F):
- * window b starts at row idx[b]. */
+ * window b starts at row idx[b]. Relative mode: every row of a window and its target are taken
+ * relative to the window's last row (x_t - x_last), so the model predicts the change from the
+ * last value (persistence is a prediction of 0). */
 static void gather(fc_scratch *s, const nlprnn_forecaster *f, const float *z, const size_t *idx,
                    int B) {
-    size_t W = (size_t)f->p.window, F = (size_t)f->nfeat;
+    size_t W = (size_t)f->p.window, F = (size_t)f->nfeat, tgt = (size_t)f->p.target;
     for (int b = 0; b < B; b++) {
         size_t r0 = idx[b];
-        for (size_t t = 0; t < W; t++)
-            memcpy(s->x + (t * (size_t)B + (size_t)b) * F, z + (r0 + t) * F, F * sizeof(float));
-        s->y[b] = z[(r0 + W - 1 + (size_t)f->p.horizon) * F + (size_t)f->p.target];
+        const float *last = z + (r0 + W - 1) * F; /* the window's last row */
+        for (size_t t = 0; t < W; t++) {
+            float *row = s->x + (t * (size_t)B + (size_t)b) * F;
+            memcpy(row, z + (r0 + t) * F, F * sizeof(float));
+            if (f->p.relative)
+                for (size_t j = 0; j < F; j++) row[j] -= last[j];
+        }
+        s->y[b] = z[(r0 + W - 1 + (size_t)f->p.horizon) * F + tgt] - (f->p.relative ? last[tgt] : 0.0f);
     }
 }
 
@@ -355,8 +366,20 @@ int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
     if (!f->names) goto nomem;
     for (int j = 0; j < f->nfeat; j++)
         if (!(f->names[j] = nr_strdup(s->names[j]))) goto nomem;
-    rc = nr_scaler_fit(&f->sc, p->scaler, s->x, sp.n_train, s->nfeat, err);
-    if (rc) goto fail;
+    if (p->relative) {
+        /* fit on the first differences of the training rows, offset 0: z = x / b */
+        size_t nd = sp.n_train > 1 ? sp.n_train - 1 : 0, F = (size_t)s->nfeat;
+        double *d = nr_malloc_array(nd ? nd * F : 1, sizeof *d);
+        if (!d) goto nomem;
+        for (size_t i = 0; i < nd * F; i++) d[i] = s->x[i + F] - s->x[i];
+        rc = nr_scaler_fit(&f->sc, p->scaler, d, nd, s->nfeat, err);
+        free(d);
+        if (rc) goto fail;
+        for (int j = 0; j < s->nfeat; j++) f->sc.a[j] = 0;
+    } else {
+        rc = nr_scaler_fit(&f->sc, p->scaler, s->x, sp.n_train, s->nfeat, err);
+        if (rc) goto fail;
+    }
     rc = forecaster_bind(f, err);
     if (rc) goto fail;
     nr_rng rng;
@@ -509,7 +532,8 @@ int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, i
     size_t ma = (size_t)(f->p.ma ? f->p.ma : f->p.window);
     for (size_t i = 0; i < n; i++) {
         size_t last = first + i + W - 1; /* the window's last row */
-        p[i] = nr_unscale(&f->sc, f->p.target, p[i]);
+        p[i] = f->p.relative ? s->x[last * F + tgt] + p[i] * f->sc.b[tgt]
+                             : nr_unscale(&f->sc, f->p.target, p[i]);
         y[i] = s->x[(last + (size_t)f->p.horizon) * F + tgt];
     }
     if (metrics) {
@@ -558,17 +582,27 @@ int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const double *history,
     fc_scratch s;
     int rc = scratch_init(&s, f, 1, 0, err);
     if (rc) return rc;
-    /* s.x (W,1,F) holds the window; slide it one step per prediction */
+    /* zw (W,F) holds the scaled window; it slides one step per prediction */
+    float *zw = nr_malloc_array(W * F, sizeof *zw);
+    if (!zw) {
+        scratch_free(&s);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
+    }
     for (size_t t = 0; t < W; t++)
         for (size_t j = 0; j < F; j++)
-            s.x[t * F + j] = (float)nr_scale(&f->sc, (int)j, history[(n - W + t) * F + j]);
+            zw[t * F + j] = (float)nr_scale(&f->sc, (int)j, history[(n - W + t) * F + j]);
+    size_t tgt = (size_t)f->p.target;
     for (int k = 0; k < steps; k++) {
+        const float *last = zw + (W - 1) * F;
+        for (size_t i = 0; i < W * F; i++) s.x[i] = zw[i] - (f->p.relative ? last[i % F] : 0.0f);
         rc = forward(&s, f, 1, err);
         if (rc) break;
-        out[k] = nr_unscale(&f->sc, f->p.target, s.pred[0]);
-        memmove(s.x, s.x + F, (W - 1) * F * sizeof(float));
-        s.x[(W - 1) * F] = s.pred[0];
+        float znext = s.pred[0] + (f->p.relative ? last[tgt] : 0.0f); /* scaled value */
+        out[k] = nr_unscale(&f->sc, f->p.target, znext);
+        memmove(zw, zw + F, (W - 1) * F * sizeof(float));
+        zw[(W - 1) * F] = znext;
     }
+    free(zw);
     scratch_free(&s);
     return rc;
 }
@@ -625,8 +659,8 @@ int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_
     nr_mf_buf_init(&cols);
     int rc = nr_mf_writer_new(&w, NR_KIND_FORECASTER, err);
     static const char *const keys[] = {"cell", "hidden", "layers", "window", "horizon", "target",
-                                       "scaler", "train", "valid", "epochs", "batch", "lr",
-                                       "clip", "ma", "patience", "seed"};
+                                       "scaler", "relative", "train", "valid", "epochs", "batch",
+                                       "lr", "clip", "ma", "patience", "seed"};
     char v[64], key[64];
     for (size_t k = 0; !rc && k < sizeof keys / sizeof *keys; k++) {
         params_format(&f->p, keys[k], v, sizeof v);
@@ -697,10 +731,11 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
     }
     nr_forecast_params_default(&f->p);
     static const char *const keys[] = {"cell", "hidden", "layers", "window", "horizon", "target",
-                                       "scaler", "train", "valid", "epochs", "batch", "lr",
-                                       "clip", "ma", "patience", "seed"};
+                                       "scaler", "relative", "train", "valid", "epochs", "batch",
+                                       "lr", "clip", "ma", "patience", "seed"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const char *v;
+        if (!strcmp(keys[k], "relative") && !nr_conf_has(&c, "relative")) continue; /* optional */
         rc = nr_conf_get_str(&c, keys[k], &v, err);
         if (rc) goto done;
         nlprnn_error e2;
@@ -734,7 +769,8 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
         snprintf(key, sizeof key, "scaler_b.%d", j);
         if (!rc) rc = nr_conf_get_float(&c, key, &f->sc.b[j], err);
         if (rc) goto done;
-        if (!isfinite(f->sc.a[j]) || !(f->sc.b[j] > 0) || !isfinite(f->sc.b[j])) {
+        if (!isfinite(f->sc.a[j]) || !(f->sc.b[j] > 0) || !isfinite(f->sc.b[j]) ||
+            (f->p.relative && f->sc.a[j] != 0)) {
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: scaler of feature %d is invalid (a %g, b %g)",
                          c.where, j, f->sc.a[j], f->sc.b[j]);
             goto done;

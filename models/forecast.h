@@ -24,6 +24,7 @@ struct nlprnn_forecast_params {
     int epochs, batch;
     double lr, clip;
     int ma, patience, threads;
+    int relative;     /* 1: windows and targets relative to the window's last row */
     uint64_t seed;
 };
 

@@ -207,6 +207,52 @@ static void test_baselines_and_features(void) {
     nlprnn_series_free(s);
 }
 
+/* A rising line leaves the training range in the test part: in relative mode the model only has
+ * to learn the constant step and tracks the line; its error is far below persistence's. */
+static void test_relative(void) {
+    enum { N = 300 };
+    double v[N];
+    for (int i = 0; i < N; i++) v[i] = 100 + 2.0 * i + 0.5 * sin(i * 0.7);
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    const char *kv[] = {"cell", "gru", "hidden", "8", "window", "10", "epochs", "15", "batch", "16",
+                        "lr", "0.01", "relative", "1", "scaler", "standard", NULL};
+    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster *f = NULL;
+    nlprnn_error e;
+    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        double m[9];
+        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), 0);
+        printf("relative: test RMSE model %.4f, persistence %.4f\n", m[0], m[3]);
+        CHECK_MSG(m[0] < 0.25 * m[3], "relative model %g vs persistence %g", m[0], m[3]);
+        char buf[64];
+        CHECK_INT_EQ(nlprnn_forecaster_get(f, "scaler_a", buf, sizeof buf, NULL), 0);
+        CHECK_STR_EQ(buf, "0");
+        /* fed back 20 steps past the end of the data: still rising by about 2 per step */
+        double out[20];
+        CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, N, 20, out, &e), 0);
+        CHECK_MSG(fabs((out[19] - out[0]) / 19 - 2.0) < 0.3, "slope %g", (out[19] - out[0]) / 19);
+        char path[512];
+        snprintf(path, sizeof path, "%s/rel.nrm", tmpdir);
+        CHECK_INT_EQ(nlprnn_forecaster_save(f, path, &e), 0);
+        nlprnn_forecaster *g = NULL;
+        CHECK_INT_EQ(nlprnn_forecaster_load(&g, path, &e), 0);
+        double out2[20];
+        if (g) {
+            CHECK_INT_EQ(nlprnn_forecaster_get(g, "relative", buf, sizeof buf, NULL), 0);
+            CHECK_STR_EQ(buf, "1");
+            CHECK_INT_EQ(nlprnn_forecaster_predict(g, v, N, 20, out2, &e), 0);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+        }
+        nlprnn_forecaster_free(g);
+    }
+    nlprnn_forecaster_free(f);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
 static void test_params(void) {
     nlprnn_forecast_params *p = nlprnn_forecast_params_new();
     nlprnn_error e;
@@ -237,6 +283,7 @@ int main(void) {
     test_params();
     test_baselines_and_features();
     test_sine();
+    test_relative();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -78,6 +78,10 @@ NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int win
  *    window   30       input steps              horizon 1      steps ahead of the window's end
  *    target   0        target column (index into the series' columns)
  *    scaler   minmax   minmax | standard | none (fitted on the training rows only)
+ *    relative 0        1: the model sees each window minus its last row and predicts the change
+ *                      of the target from its last value (the scaler is then fitted on the first
+ *                      differences of the training rows, offset 0); for series such as prices
+ *                      whose test part leaves the training part's range
  *    train    0.7      fraction of rows         valid   0.15   (test: the rest)
  *    epochs   30       batch   32               lr      0.005  (Adam)
  *    clip     1.0      clip gradients by global norm (0: off)
