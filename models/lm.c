@@ -778,6 +778,7 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
                 topk_add(&tk, beam[b].lp + lp[v], b * V + v);
             }
         }
+        if (tk.n == 0) break; /* no piece may continue */
         for (int j = 0; j < tk.n; j++) {
             int b = tk.i[j] / V, v = tk.i[j] % V;
             next[j] = beam[b];
