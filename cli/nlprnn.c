@@ -10,6 +10,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_gradflow(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_lm_eval(int argc, char **argv);
+int cmd_lm_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -25,6 +27,8 @@ static const struct {
     {"forecast", cmd_forecast, "forecast a numeric series (CSV) with an RNN/LSTM/GRU: train, eval, predict"},
     {"gradflow", cmd_gradflow, "vanishing/exploding gradients through time, with and without clipping"},
     {"info", cmd_info, "describe a model file: kind, version, sections, config, tensors, labels"},
+    {"lm-eval", cmd_lm_eval, "perplexity per piece and bits per character of a language model on text files"},
+    {"lm-train", cmd_lm_train, "train a forward + backward LSTM/GRU language model on a text file"},
     {"tokenize", cmd_tokenize, "split text into subword pieces or ids, one line per input line"},
     {"tokenizer-train", cmd_tokenizer_train, "train a BPE or word tokenizer on text files (.gz ok)"},
     {"train", cmd_train, "train a text classifier (tokenizer, embedding, RNN/LSTM/GRU, pooling, head)"},
