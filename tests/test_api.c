@@ -3,9 +3,8 @@
  *   - the version macros agree with the library's runtime version functions;
  *   - every status code has a distinct, stable name and a description, unknown codes are named;
  *   - the error record keeps its documented ABI layout;
- *   - every free function accepts NULL.
- *
- * As API parts land under include/nlprnn/, their NULL-safe frees are added here. */
+ *   - every free function accepts NULL;
+ *   - every loader answers a missing file and a file of another kind with a clear error. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +92,77 @@ static void test_error_record(void) {
 static void test_null_frees(void) {
     /* Every free function of the API accepts NULL and does nothing. */
     nlprnn_free(NULL);
+    nlprnn_tokenizer_free(NULL);
+    nlprnn_encoding_free(NULL);
+    nlprnn_tokenizer_options_free(NULL);
+    nlprnn_model_free(NULL);
+    nlprnn_context_free(NULL);
+    nlprnn_train_params_free(NULL);
+    nlprnn_lm_free(NULL);
+    nlprnn_lm_ctx_free(NULL);
+    nlprnn_lm_choices_free(NULL, 0);
+    nlprnn_lm_params_free(NULL);
+    nlprnn_series_free(NULL);
+    nlprnn_forecast_params_free(NULL);
+    nlprnn_forecaster_free(NULL);
+}
+
+/* Every loader answers a missing file with NLPRNN_E_IO and a message naming the path, and a
+ * file that is not an nlprnn file of its kind with a file error (never a crash, never success);
+ * the output handle stays NULL in both cases. */
+#define MISSING "/nonexistent-nlprnn-dir/missing.nrm"
+static void check_missing(const char *what, int rc, const void *out, const nlprnn_error *err) {
+    CHECK_MSG(rc == NLPRNN_E_IO, "%s: %s instead of NLPRNN_E_IO", what, nlprnn_status_name(rc));
+    CHECK_MSG(err->code == rc, "%s: err.code %d, returned %d", what, err->code, rc);
+    CHECK_MSG(strstr(err->message, MISSING) != NULL, "%s: message \"%s\" does not name the path",
+              what, err->message);
+    CHECK_MSG(out == NULL, "%s: output handle set on failure", what);
+}
+
+static int is_file_error(int rc) {
+    return rc == NLPRNN_E_MAGIC || rc == NLPRNN_E_FORMAT || rc == NLPRNN_E_TRUNCATED ||
+           rc == NLPRNN_E_VERSION || rc == NLPRNN_E_CHECKSUM || rc == NLPRNN_E_UNSUPPORTED;
+}
+
+static void check_not_ours(const char *what, int rc, const void *out, const nlprnn_error *err,
+                           const char *path) {
+    CHECK_MSG(is_file_error(rc), "%s on a TSV file: %s (%s)", what, nlprnn_status_name(rc),
+              err->message);
+    CHECK_MSG(strstr(err->message, "clf_test.tsv") != NULL, "%s: message \"%s\" does not name %s",
+              what, err->message, path);
+    CHECK_MSG(out == NULL, "%s: output handle set on failure", what);
+}
+
+static void test_loaders(void) {
+    nlprnn_error err;
+    nlprnn_tokenizer *tok = NULL;
+    nlprnn_model *model = NULL;
+    nlprnn_lm *lm = NULL;
+    nlprnn_forecaster *fc = NULL;
+    char *text = NULL;
+    check_missing("nlprnn_tokenizer_load", nlprnn_tokenizer_load(MISSING, &tok, &err), tok, &err);
+    check_missing("nlprnn_model_load", nlprnn_model_load(MISSING, &model, &err), model, &err);
+    check_missing("nlprnn_lm_load", nlprnn_lm_load(MISSING, &lm, &err), lm, &err);
+    check_missing("nlprnn_forecaster_load", nlprnn_forecaster_load(&fc, MISSING, &err), fc, &err);
+    check_missing("nlprnn_model_file_info", nlprnn_model_file_info(MISSING, &text, &err), text,
+                  &err);
+
+    const char *tsv = nr_test_data_path("clf_test.tsv");
+    check_not_ours("nlprnn_tokenizer_load", nlprnn_tokenizer_load(tsv, &tok, &err), tok, &err, tsv);
+    check_not_ours("nlprnn_model_load", nlprnn_model_load(tsv, &model, &err), model, &err, tsv);
+    check_not_ours("nlprnn_lm_load", nlprnn_lm_load(tsv, &lm, &err), lm, &err, tsv);
+    check_not_ours("nlprnn_forecaster_load", nlprnn_forecaster_load(&fc, tsv, &err), fc, &err, tsv);
+    check_not_ours("nlprnn_model_file_info", nlprnn_model_file_info(tsv, &text, &err), text, &err,
+                   tsv);
+    nlprnn_tokenizer_free(tok);
+    nlprnn_model_free(model);
+    nlprnn_lm_free(lm);
+    nlprnn_forecaster_free(fc);
+    nlprnn_free(text);
+
+    /* A NULL error record is allowed everywhere. */
+    CHECK_INT_EQ(nlprnn_tokenizer_load(MISSING, &tok, NULL), NLPRNN_E_IO);
+    CHECK_INT_EQ(nlprnn_model_load(MISSING, &model, NULL), NLPRNN_E_IO);
 }
 
 int main(void) {
@@ -100,5 +170,6 @@ int main(void) {
     test_status_names();
     test_error_record();
     test_null_frees();
+    test_loaders();
     return nr_test_done("test_api");
 }
