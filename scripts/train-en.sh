@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# scripts/train-en.sh [BUILD_DIR] — the shipped English sentiment model, pretrained/en.nrm
+# (`nlprnn classify --model en`).
+#
+# Data: ../shared/corpora/sst2/train.tsv.gz (67,349 sentences and phrases, 5% held out for
+# validation / best epoch), measured on sst2/dev.tsv.gz (872 sentences; SST-2 has no public test
+# labels). Tokenizer pretrained/en.tok: BPE 16000, NFKC + case folding, trained on the text of
+# sst2/train and imdb/train (unlabelled use). Embedding initialised from 128-d skip-gram vectors
+# of the pieces, trained with Debian's fastText on the same text. Model: embedding 128 ->
+# bidirectional LSTM 128 -> max pooling -> dense 2, float16. The record goes into
+# docs/classify.md (block train-en).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+nlprnn="$build/nlprnn"
+sst=../shared/corpora/sst2
+imdb=../shared/corpora/imdb
+out=${NLPRNN_EN_OUT:-pretrained/en.nrm}
+epochs=${NLPRNN_EN_EPOCHS:-4}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+start=$(date +%s)
+zcat "$sst/train.tsv.gz" | tail -n +2 | cut -f2 > "$tmp/text.txt"
+zcat "$imdb/train.tsv.gz" | tail -n +2 | cut -f2 | sed 's#<br */>#  #g' >> "$tmp/text.txt"
+if [ ! -f pretrained/en.tok ]; then
+  nice "$nlprnn" tokenizer-train --input "$tmp/text.txt" --output pretrained/en.tok --model bpe \
+    --vocab-size 16000 --normalization nfkc_cf --threads 2
+fi
+nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
+nice fasttext skipgram -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 5 \
+  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
+vec_secs=$(( $(date +%s) - start ))
+
+cmd=(nice "$nlprnn" train "$sst/train.tsv.gz" -o "$out" --tokenizer pretrained/en.tok
+     --vectors "$tmp/en_pieces.vec" --embed 128 --cell lstm --bidirectional 1 --hidden 128
+     --pool max --dropout 0.3 --optimizer adam --lr 0.002 --lr-schedule linear --clip 5
+     --epochs "$epochs" --batch 64 --seed 1 --threads 2 --valid-split 0.05 --patience 2
+     --max-tokens 96 --storage f16)
+"${cmd[@]}"
+secs=$(( $(date +%s) - start ))
+
+"$nlprnn" eval -m "$out" "$sst/dev.tsv.gz" --format tsv -t 2 > "$tmp/eval.tsv"
+acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
+f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
+size=$(stat -c %s "$out")
+echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs s"
+{
+  echo '```'
+  echo "\$ scripts/train-en.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "tokenizer-train (if missing) + tokenize + fasttext skipgram -dim 128 -epoch 5 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
+  echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  echo "\$ nlprnn eval -m $out $sst/dev.tsv.gz"
+  echo "SST-2 dev accuracy: $acc   macro F1: $f1   (872 sentences)"
+  echo "training time: $secs s wall in all (tokenizer and piece vectors $vec_secs s), on this machine:"
+  bench/env.sh
+  echo "model file: $out, $size bytes"
+  echo '```'
+} > "$tmp/record.md"
+python3 - docs/classify.md train-en "$tmp/record.md" <<'PY'
+import sys
+doc, name, src = sys.argv[1:4]
+text = open(doc, encoding="utf-8").read()
+begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+body = open(src, encoding="utf-8").read().rstrip("\n")
+a, b = text.index(begin) + len(begin), text.index(end)
+open(doc, "w", encoding="utf-8").write(text[:a] + "\n" + body + "\n" + text[b:])
+PY
