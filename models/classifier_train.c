@@ -284,6 +284,12 @@ typedef struct train_state {
     int stopped_early;
 } train_state;
 
+/* Parameters a resumed run may change (they do not change what is computed before them). */
+static int may_change_on_resume(const char *name) {
+    return !strcmp(name, "checkpoint") || !strcmp(name, "checkpoint-every") ||
+           !strcmp(name, "epochs") || !strcmp(name, "patience");
+}
+
 static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn_tokenizer *tok,
                            const nr_label_map *labels, const nr_optim *opt, const float *best,
                            const train_state *st, const tokset *tr, const tokset *va,
@@ -311,9 +317,7 @@ static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn
     /* the parameters the run was started with (a resume must use the same) */
     for (size_t i = 0; i < N_PDESC && !rc; i++) {
         char key[160], val[1100];
-        if (!strcmp(pdescs[i].name, "checkpoint") || !strcmp(pdescs[i].name, "epochs") ||
-            !strcmp(pdescs[i].name, "patience"))
-            continue; /* may change on resume */
+        if (may_change_on_resume(pdescs[i].name)) continue;
         snprintf(key, sizeof key, "param.%s", pdescs[i].name);
         nlprnn_train_params_get(p, pdescs[i].name, val, sizeof val, NULL);
         rc = nr_conf_put_str(&b, key, val, err);
@@ -635,9 +639,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         nr_label_map_free(&cl);
         if (!rc) rc = nr_mf_get_conf(cr, "CONF", &ccf, err);
         for (size_t i = 0; i < N_PDESC && !rc; i++)
-            if (strcmp(pdescs[i].name, "checkpoint") && strcmp(pdescs[i].name, "epochs") &&
-                strcmp(pdescs[i].name, "patience"))
-                rc = check_param(&ccf, p, pdescs[i].name, err);
+            if (!may_change_on_resume(pdescs[i].name)) rc = check_param(&ccf, p, pdescs[i].name, err);
         if (rc) goto done;
     } else if (p->init_from[0]) {
         nr_mf_reader *r = NULL;

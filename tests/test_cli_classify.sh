@@ -1,0 +1,132 @@
+#!/bin/sh
+# tests/test_cli_classify.sh: `nlprnn train/classify/eval/info` end to end through the program
+# ($NLPRNN_CLI), on the project's fixture (data/clf_*.tsv). Run by test_cli_classify.c.
+# Checks outputs, exit codes and messages; SIGINT during training (exit 130, checkpoint) and
+# --resume giving the same weights as an uninterrupted run.
+set -u
+cli=${NLPRNN_CLI:?NLPRNN_CLI not set}
+data=${NLPRNN_TESTDATA:-data}
+t=$(mktemp -d /tmp/nlprnn_cli_clf.XXXXXX)
+trap 'rm -rf "$t"' EXIT
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+expect_rc() { # expected actual what
+  if [ "$1" = "$2" ]; then ok; else bad "$3: exit $2, expected $1"; fi
+}
+expect_grep() { # pattern file what
+  if grep -q -- "$1" "$2"; then ok; else bad "$3: '$1' not in $(head -c 300 "$2")"; fi
+}
+
+small="--vocab 300 --embed 16 --hidden 16 --epochs 6 --batch 16 --threads 1 --lr 0.01 --patience 0 --seed 7 --valid-split 0.1"
+# shellcheck disable=SC2086
+"$cli" train "$data/clf_train.tsv" -o "$t/fx.nrm" $small -q 2>"$t/err"
+expect_rc 0 $? "train"
+[ -f "$t/fx.nrm" ] && ok || bad "no model written"
+[ ! -f "$t/fx.nrm.ckpt" ] && ok || bad "checkpoint left after a finished run"
+
+# one document per file, in input order
+printf '정말 최고 명작 강추 great\n' > "$t/pos.txt"
+printf '최악 지루 돈아깝다 awful\n' > "$t/neg.txt"
+"$cli" classify -m "$t/fx.nrm" "$t/pos.txt" "$t/neg.txt" "$t/pos.txt" > "$t/out" 2>"$t/err"
+expect_rc 0 $? "classify files"
+[ "$(cut -f1 "$t/out" | tr '\n' ' ')" = "1 0 1 " ] && ok || bad "labels: $(cat "$t/out")"
+awk -F'\t' 'NF != 2 || $2 < 0.5 || $2 > 1 { exit 1 }' "$t/out" && ok || bad "tsv format: $(cat "$t/out")"
+
+# --lines from stdin, json
+printf '최고 명작\n노잼 실망 boring\n\xea\xb0\x90\xeb\x8f\x99 great loved\n' |
+  "$cli" classify -m "$t/fx.nrm" --lines --format json > "$t/out" 2>"$t/err"
+expect_rc 0 $? "classify --lines json"
+[ "$(wc -l < "$t/out")" = 3 ] && ok || bad "3 json lines expected"
+expect_grep '"probabilities":{"0":' "$t/out" "json"
+[ "$(sed -n 2p "$t/out" | cut -c1-12)" = '{"label":"0"' ] && ok || bad "json line 2: $(sed -n 2p "$t/out")"
+echo "최고 명작" | "$cli" classify -m "$t/fx.nrm" - > "$t/out" 2>"$t/err"
+expect_rc 0 $? "classify stdin"
+
+# errors: empty document, invalid UTF-8 (file, line, byte), --skip-bad keeps the order
+: > "$t/empty.txt"
+"$cli" classify -m "$t/fx.nrm" "$t/empty.txt" > "$t/out" 2>"$t/err"
+expect_rc 3 $? "empty document"
+expect_grep "empty.txt: empty document" "$t/err" "empty message"
+printf '좋아\377요\n' > "$t/bad.txt"
+"$cli" classify -m "$t/fx.nrm" "$t/bad.txt" > "$t/out" 2>"$t/err"
+expect_rc 3 $? "invalid UTF-8"
+expect_grep "bad.txt: line 1: byte 6: invalid UTF-8" "$t/err" "utf8 message"
+printf '최고\n\n최악\n' | "$cli" classify -m "$t/fx.nrm" --lines --skip-bad > "$t/out" 2>"$t/err"
+expect_rc 3 $? "--skip-bad exit"
+[ "$(cut -f1 "$t/out" | tr '\n' ' ')" = "1 !error 0 " ] && ok || bad "--skip-bad output: $(cat "$t/out")"
+expect_grep "<stdin>:2: empty document" "$t/err" "--skip-bad message"
+printf '최고\n\n최악\n' | "$cli" classify -m "$t/fx.nrm" --lines > "$t/out" 2>"$t/err"
+expect_rc 3 $? "stop at the bad line"
+[ "$(wc -l < "$t/out")" = 1 ] && ok || bad "documents before the bad one are printed"
+
+# arbitrarily long input: 24 MB in one document and in one line, memory stays bounded
+yes '정말 최고 great' | head -c 24000000 > "$t/long.txt"
+"$cli" classify -m "$t/fx.nrm" "$t/long.txt" > "$t/out" 2>"$t/err"
+expect_rc 0 $? "long document"
+expect_grep "cut to its first 1048576 bytes" "$t/err" "long document warning"
+tr '\n' ' ' < "$t/long.txt" | "$cli" classify -m "$t/fx.nrm" --lines -q > "$t/out" 2>"$t/err"
+expect_rc 0 $? "long line"
+[ "$(cut -f1 "$t/out")" = 1 ] && ok || bad "long line label"
+
+# usage errors
+"$cli" classify --format xml "$t/pos.txt" > /dev/null 2>&1
+expect_rc 2 $? "bad --format"
+"$cli" classify -m "$t/fx.nrm" "$t/no-such-file" > /dev/null 2>"$t/err"
+expect_rc 4 $? "missing input file"
+
+# info and eval
+"$cli" info "$t/fx.nrm" > "$t/out" 2>"$t/err"
+expect_rc 0 $? "info"
+expect_grep "CLSF" "$t/out" "info kind"
+expect_grep "labels: 0 1" "$t/out" "info labels"
+"$cli" eval -m "$t/fx.nrm" "$data/clf_test.tsv" > "$t/out" 2>"$t/err"
+expect_rc 0 $? "eval"
+expect_grep "accuracy: " "$t/out" "eval accuracy"
+expect_grep "confusion" "$t/out" "eval confusion"
+acc=$("$cli" eval -m "$t/fx.nrm" "$data/clf_test.tsv" --format tsv | awk -F'\t' '$1=="accuracy"{print $2}')
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.95) }' && ok || bad "fixture accuracy $acc < 0.95"
+
+# damaged models are refused with exit 5 and a reason
+size=$(wc -c < "$t/fx.nrm")
+head -c $((size / 2)) "$t/fx.nrm" > "$t/trunc.nrm"
+"$cli" classify -m "$t/trunc.nrm" "$t/pos.txt" > /dev/null 2>"$t/err"
+expect_rc 5 $? "truncated model"
+expect_grep "truncated" "$t/err" "truncated message"
+"$cli" info "$t/trunc.nrm" > /dev/null 2>&1
+expect_rc 5 $? "info truncated"
+cp "$data/clf_test.tsv" "$t/notamodel.nrm"
+"$cli" classify -m "$t/notamodel.nrm" "$t/pos.txt" > /dev/null 2>"$t/err"
+expect_rc 5 $? "not a model"
+expect_grep "not an nlprnn model file" "$t/err" "not-a-model message"
+
+# SIGINT while training: checkpoint + exit 130; --resume == uninterrupted
+for i in 1 2 3 4 5 6 7 8; do tail -n +2 "$data/clf_train.tsv"; done > "$t/body"
+{ echo 'id	document	label'; cat "$t/body"; } > "$t/big.tsv"
+args="--vocab 300 --embed 8 --hidden 8 --epochs 2 --batch 16 --threads 1 --seed 3 --patience 0 -q"
+# shellcheck disable=SC2086
+"$cli" train "$t/big.tsv" -o "$t/ref.nrm" $args
+expect_rc 0 $? "reference run"
+# shellcheck disable=SC2086
+"$cli" train "$t/big.tsv" -o "$t/int.nrm" $args --checkpoint-every 5 &
+pid=$!
+n=0
+while [ ! -f "$t/int.nrm.ckpt" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n + 1)); done
+kill -INT $pid
+wait $pid
+expect_rc 130 $? "SIGINT exit code"
+[ -f "$t/int.nrm.ckpt" ] && ok || bad "no checkpoint after SIGINT"
+[ ! -f "$t/int.nrm" ] && ok || bad "model written although interrupted"
+# shellcheck disable=SC2086
+"$cli" train "$t/big.tsv" -o "$t/int.nrm" $args --resume
+expect_rc 0 $? "resume"
+w1=$("$cli" info "$t/ref.nrm" | grep "section WGHT")
+w2=$("$cli" info "$t/int.nrm" | grep "section WGHT")
+[ -n "$w1" ] && [ "$w1" = "$w2" ] && ok || bad "resumed weights differ: '$w1' vs '$w2'"
+# shellcheck disable=SC2086
+"$cli" train "$t/big.tsv" -o "$t/int.nrm" $args --resume --hidden 9 > /dev/null 2>"$t/err"
+expect_rc 4 $? "resume without a checkpoint"
+
+echo "test_cli_classify: $checks checks, $fails failed"
+[ $fails -eq 0 ]
