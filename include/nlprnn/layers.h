@@ -41,7 +41,9 @@
 extern "C" {
 #endif
 
+/** A recurrent layer (opaque): weights, gradients and scratch memory. One thread at a time. */
 typedef struct nlprnn_layer nlprnn_layer;
+/** An optimizer (opaque) with its state (momentum / Adam moments), bound to one layer. */
 typedef struct nlprnn_optimizer nlprnn_optimizer;
 
 /** Cell kinds. */
@@ -104,10 +106,12 @@ NLPRNN_API int nlprnn_layer_backward(nlprnn_layer *layer, float *d_input, float 
 /** Set the accumulated gradients to zero. */
 NLPRNN_API void nlprnn_layer_zero_grad(nlprnn_layer *layer);
 
-/** Number of weights; copy them out / in (PyTorch layout, see above). */
+/** Number of weights (PyTorch layout, see above). */
 NLPRNN_API size_t nlprnn_layer_param_count(const nlprnn_layer *layer);
+/** Copy the weights into dst (n must equal nlprnn_layer_param_count). */
 NLPRNN_API int nlprnn_layer_get_weights(const nlprnn_layer *layer, float *dst, size_t n,
                                         nlprnn_error *err);
+/** Replace the weights with src (n must equal nlprnn_layer_param_count). */
 NLPRNN_API int nlprnn_layer_set_weights(nlprnn_layer *layer, const float *src, size_t n,
                                         nlprnn_error *err);
 /** The accumulated gradient (param_count floats), read-only. */
@@ -115,12 +119,14 @@ NLPRNN_API const float *nlprnn_layer_grad(const nlprnn_layer *layer);
 
 /* ---- optimizers -------------------------------------------------------------------------------- */
 
+/** Optimizer kinds (nlprnn_optimizer_create). */
 typedef enum nlprnn_optimizer_kind {
     NLPRNN_OPT_SGD = 0,  /**< SGD with optional (Nesterov) momentum */
     NLPRNN_OPT_ADAM = 1,
     NLPRNN_OPT_ADAMW = 2 /**< Adam with decoupled weight decay */
 } nlprnn_optimizer_kind;
 
+/** Optimizer options (nlprnn_optimizer_set_option). */
 typedef enum nlprnn_optimizer_option {
     NLPRNN_OPTIMIZER_LR = 0,           /**< learning rate (default 0.01 SGD, 0.001 Adam/AdamW) */
     NLPRNN_OPTIMIZER_MOMENTUM = 1,     /**< SGD momentum in [0,1) (default 0) */
@@ -133,6 +139,7 @@ typedef enum nlprnn_optimizer_option {
     NLPRNN_OPTIMIZER_CLIP_VALUE = 8    /**< clip each gradient to [-v, v] (0 = off) */
 } nlprnn_optimizer_option;
 
+/** Create an optimizer of a kind (defaults as listed in nlprnn_optimizer_option). */
 NLPRNN_API nlprnn_optimizer *nlprnn_optimizer_create(int kind, nlprnn_error *err);
 NLPRNN_API void nlprnn_optimizer_free(nlprnn_optimizer *opt); /**< NULL is allowed */
 /** Set an option; state-shaping options must be set before the first step. */
