@@ -119,6 +119,12 @@ static void draw_legend(const plot_spec *s) {
              NULL, NULL, lcol, lsty, lw, scol, sscale, snum, sym);
 }
 
+/* Tick labels of a log10 axis: 10^k. */
+static void decade_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data) {
+    (void)axis, (void)data;
+    snprintf(label, (size_t)length, "10#u%d#d", (int)lround(value));
+}
+
 static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     double x0, x1, y0, y1;
     if (!ranges(s, &x0, &x1, &y0, &y1)) {
@@ -135,7 +141,16 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     plcol0(1);
     plwidth(1.0);
     plschr(0, 0.9);
-    plbox("bcnst", 0, 0, s->logy ? "bcnstvl" : "bcnstv", 0, 0);
+    if (s->logy) {
+        /* a linear axis over log10(y) with whole-decade ticks labelled 10^k (PLplot's own log
+         * axis labels every decade, which is unreadable over 30 decades) */
+        double span = y1 + 2 * pad - (y0 - pad), step = span > 8 ? ceil(span / 8) : 1;
+        plslabelfunc(decade_label, NULL);
+        plbox("bcnst", 0, 0, "bcnstvo", step, span > 8 ? 1 : 0);
+        plslabelfunc(NULL, NULL);
+    } else {
+        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
+    }
     pllab(s->xlabel ? s->xlabel : "", s->ylabel ? s->ylabel : "", s->title ? s->title : "");
     size_t maxn = 1;
     for (int c = 0; c < s->ncurves; c++)

@@ -78,7 +78,77 @@ static void test_explode(void) {
     CHECK(gn[1][0] > 1e3);       /* it explodes at initialisation already */
 }
 
+/* The method behind the norms: dL/dh_k is dh0 of a backward over the suffix k..T started from
+ * (h_k, c_k). Check it against central finite differences along random directions, for every
+ * cell, with the carry gate open (the case whose curve rises again far back). */
+static double suffix_loss(const nr_encoder *enc, nr_encoder_ws *ws, const nr_dense *head,
+                          const float *x, const float *h0, const float *c0, int steps, int Bn,
+                          const float *y, float *out, float *hT, float *pred, float *dpred) {
+    nr_encoder_forward(enc, ws, out, hT, NULL, x, NULL, h0, c0, steps, Bn, NULL, NULL);
+    nr_dense_forward(head, pred, hT, Bn);
+    return nr_mse(dpred, pred, y, NULL, Bn, NULL);
+}
+
+static void test_method_fd(void) {
+    enum { TT = 60, HH = 8, BB = 2 };
+    /* k = 40 (20 steps back) for every cell; k = 3 (57 back) for the gated ones, whose gradient
+     * is still far above float32 finite-difference noise there (the SimpleRNN's is not) */
+    for (int run = 0; run < 5; run++) {
+        int cell = run < 3 ? run : run - 2, K = run < 3 ? 40 : 3;
+        nr_encoder_cfg cfg;
+        nr_encoder_cfg_default(&cfg, 1, HH);
+        cfg.cell = cell;
+        size_t ne = nr_encoder_param_count(&cfg), nd = nr_dense_param_count(HH, 1);
+        float *params = calloc(ne + nd, sizeof(float)), *grad = calloc(ne + nd, sizeof(float));
+        float x[TT * BB], y[BB], out[TT * BB * HH], h[BB * HH], c[BB * HH], hT[BB * HH];
+        float dhT[BB * HH], dh0[BB * HH], pred[BB], dpred[BB], hp[BB * HH], u[BB * HH];
+        nr_encoder enc;
+        nr_dense head;
+        CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, params, NULL), 0);
+        nr_dense_bind(&head, HH, 1, params + ne);
+        nr_rng rng;
+        nr_rng_seed(&rng, 11);
+        CHECK_INT_EQ(nr_encoder_init(&enc, &rng, NULL), 0);
+        nr_dense_init(&head, &rng);
+        if (cell != NR_CELL_RNN)
+            for (int i = 0; i < HH; i++) params[enc.slot[0][0].b_ih + HH + i] = 3.0f;
+        for (int i = 0; i < TT * BB; i++) x[i] = nr_rng_normal(&rng);
+        for (int b = 0; b < BB; b++) y[b] = nr_rng_normal(&rng);
+        nr_encoder_ws *ws = nr_encoder_ws_create(&enc, TT, BB, 1, 1, NULL);
+        CHECK(ws != NULL);
+        if (!ws) return;
+        /* (h_K, c_K) from the prefix */
+        nr_encoder_forward(&enc, ws, out, h, cell == NR_CELL_LSTM ? c : NULL, x, NULL, NULL, NULL, K,
+                           BB, NULL, NULL);
+        const float *cc = cell == NR_CELL_LSTM ? c : NULL;
+        const float *xs = x + K * BB;
+        suffix_loss(&enc, ws, &head, xs, h, cc, TT - K, BB, y, out, hT, pred, dpred);
+        memset(dhT, 0, sizeof dhT);
+        nr_dense_backward(&head, grad + ne, dhT, dpred, hT, BB);
+        memset(dh0, 0, sizeof dh0);
+        CHECK_INT_EQ(nr_encoder_backward(&enc, ws, grad, NULL, dh0, NULL, NULL, dhT, NULL, NULL), 0);
+        for (int trial = 0; trial < 3; trial++) {
+            double an = 0;
+            for (int i = 0; i < BB * HH; i++) u[i] = nr_rng_normal(&rng), an += (double)u[i] * dh0[i];
+            const double eps = 1e-2;
+            for (int i = 0; i < BB * HH; i++) hp[i] = h[i] + (float)eps * u[i];
+            double lp = suffix_loss(&enc, ws, &head, xs, hp, cc, TT - K, BB, y, out, hT, pred, dpred);
+            for (int i = 0; i < BB * HH; i++) hp[i] = h[i] - (float)eps * u[i];
+            double lm = suffix_loss(&enc, ws, &head, xs, hp, cc, TT - K, BB, y, out, hT, pred, dpred);
+            double fd = (lp - lm) / (2 * eps);
+            if (trial == 0) printf("fd check: cell %d, k %d: analytic %.6g, finite difference %.6g\n", cell, K, an, fd);
+            if (trial == 0) CHECK_MSG(fabs(an) > 1e-3, "the check needs a resolvable gradient: %g", an);
+            CHECK_MSG(fabs(fd - an) <= 2e-2 * fabs(an) + 2e-5, "cell %d: dL/dh_%d . u = %g, finite difference %g",
+                      cell, K, an, fd);
+        }
+        nr_encoder_ws_free(ws);
+        free(params);
+        free(grad);
+    }
+}
+
 int main(void) {
+    test_method_fd();
     test_norms();
     test_explode();
     return nr_test_done("test_gradflow");
