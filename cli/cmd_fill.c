@@ -1,0 +1,100 @@
+/* cli/cmd_fill.c: `nlprnn fill`: fill the blank of a sentence with a language model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_fill(int argc, char **argv);
+
+static void fill_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--candidates w1,w2,...] \"TEXT WITH ___\"\n\n"
+            "Fill the blank of TEXT (\"___\", two or more underscores, or \"[MASK]\"; anywhere, also glued\n"
+            "to a particle as in \"___에\") and print up to K answers, best first, one per line:\n"
+            "WORD<TAB>PROBABILITY, the probabilities normalized over the lines shown.\n"
+            "Each candidate sentence is scored by the forward and the backward model (mean of the two\n"
+            "log-probabilities). Without --candidates, answers of 1-4 pieces are proposed by a beam\n"
+            "search over pieces from the left context (forward model) and the right context (backward).\n\n"
+            "options:\n"
+            "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
+            "  --top K             answers to print (default 5; with --candidates: all of them)\n"
+            "  --candidates LIST   comma-separated words to rank (exactly those)\n\n"
+            "exit status 3 (bad input data) when TEXT has no blank or more than one.\n\n"
+            "example: nlprnn fill \"난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.\"\n");
+}
+
+int cmd_fill(int argc, char **argv) {
+    const char *cmd = "fill";
+    const char *model = "ko", *cands = NULL, *text = NULL;
+    int top = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fill_usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--top") || !strcmp(a, "--candidates")) {
+            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
+            const char *v = argv[++i];
+            if (a[2] == 'm') model = v;
+            else if (a[2] == 'c') cands = v;
+            else {
+                char *e;
+                long k = strtol(v, &e, 10);
+                if (*e || k < 1 || k > 1000) return cli_usage_error(cmd, "--top must be in 1..1000");
+                top = (int)k;
+            }
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_usage_error(cmd, "unknown option '%s'", a);
+        } else {
+            if (text) return cli_usage_error(cmd, "give one TEXT (quote it)");
+            text = a;
+        }
+    }
+    if (!text) return cli_usage_error(cmd, "no TEXT given");
+    /* split the candidate list */
+    char *buf = NULL;
+    const char **list = NULL;
+    size_t nl = 0;
+    if (cands) {
+        buf = strdup(cands);
+        list = calloc(strlen(cands) + 1, sizeof *list);
+        if (!buf || !list) {
+            free(buf);
+            free(list);
+            return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+        }
+        for (char *s = buf;;) {
+            char *c = strchr(s, ',');
+            if (c) *c = 0;
+            if (*s) list[nl++] = s;
+            if (!c) break;
+            s = c + 1;
+        }
+        if (!nl) {
+            free(buf);
+            free(list);
+            return cli_usage_error(cmd, "--candidates is empty");
+        }
+    }
+    if (!top) top = nl ? (int)(nl < 1000 ? nl : 1000) : 5;
+    nlprnn_error err;
+    nlprnn_lm *lm = NULL;
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_choice *ch = NULL;
+    size_t n = 0;
+    int rc = nlprnn_lm_load(model, &lm, &err);
+    if (!rc) {
+        ctx = nlprnn_lm_ctx_create(lm);
+        if (!ctx) rc = NLPRNN_E_NOMEM;
+    }
+    if (!rc) rc = nlprnn_lm_fill(ctx, text, strlen(text), list, nl, top, &ch, &n, &err);
+    if (!rc)
+        for (size_t i = 0; i < n; i++) printf("%s\t%.4f\n", ch[i].text, ch[i].prob);
+    nlprnn_lm_choices_free(ch, n);
+    nlprnn_lm_ctx_free(ctx);
+    nlprnn_lm_free(lm);
+    free(buf);
+    free(list);
+    return rc ? cli_report(cmd, rc, &err) : CLI_OK;
+}
