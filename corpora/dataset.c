@@ -215,14 +215,16 @@ void nr_dataset_free(nr_dataset *ds) {
 static char *arena_alloc(nr_dataset *ds, size_t n) {
     nr_dataset_block *b = ds->arena;
     if (!b || b->cap - b->used < n) {
-        size_t cap = n > BLOCK_BYTES ? n : BLOCK_BYTES;
+        /* blocks grow 16 KiB, 32 KiB, ... up to 1 MiB: small sets stay small */
+        size_t cap = !b ? (size_t)16 << 10 : b->cap >= BLOCK_BYTES / 2 ? BLOCK_BYTES : b->cap * 2;
+        if (cap < n) cap = n;
         if (cap > SIZE_MAX - sizeof *b) return NULL;
         nr_dataset_block *nb = malloc(sizeof *nb + cap);
         if (!nb) return NULL;
         nb->used = 0;
         nb->cap = cap;
         /* a big one-off block goes behind the current one so the current keeps filling */
-        if (b && n > BLOCK_BYTES) {
+        if (b && n > BLOCK_BYTES && cap == n) {
             nb->next = b->next;
             b->next = nb;
             nb->used = n;

@@ -375,13 +375,12 @@ static int is_blank(const char *s, size_t n) {
 static int next_line(nr_record_reader *r, nr_line *ln, nlprnn_error *err) {
     int rc = nr_line_reader_next(r->lr, ln, err);
     if (rc == 1 && r->first_line_pending) {
-        r->first_line_pending = 0;
         if (ln->len >= 3 && memcmp(ln->text, "\xEF\xBB\xBF", 3) == 0) {
             ln->text += 3;
             ln->len -= 3;
         }
     }
-    if (rc == 1 || rc == 0) r->first_line_pending = 0;
+    r->first_line_pending = 0;
     return rc;
 }
 
