@@ -12,6 +12,10 @@ usage: classify_torch.py --train-ids F --train-labels F --test-ids F --test-labe
                          [--vocab N] [--emb 128] [--hidden 128] [--cell lstm|gru]
                          [--pool max|mean|last] [--epochs 2] [--batch 64] [--lr 2e-3]
                          [--threads 1] [--seed 1] [--max-tokens 256] [--time-budget SEC]
+                         [--vectors F.vec --train-pieces F]  (embedding init, as nlprnn --vectors)
+                         [--save MODEL.pt]
+       classify_torch.py --predict-one MODEL.pt --ids "5 17 230"   (load + classify one document;
+                         for the wall time of a single prediction)
 """
 import argparse
 import json
@@ -76,12 +80,53 @@ def batches(order, docs, batch):
         yield idx, x, lens
 
 
+def load_vectors(net, vec_path, pieces_path, ids_path):
+    """Copy .vec rows into the embedding: piece -> id from the aligned pieces/ids files."""
+    p2i = {}
+    with open(pieces_path, encoding="utf-8") as fp, open(ids_path, encoding="utf-8") as fi:
+        for lp, li in zip(fp, fi):
+            for piece, i in zip(lp.split(), li.split()):
+                p2i[piece] = int(i)
+    n = 0
+    with open(vec_path, encoding="utf-8", errors="replace") as f:
+        first = f.readline().split()
+        if len(first) != 2:
+            f.seek(0)
+        w = net.emb.weight.data
+        for line in f:
+            parts = line.rstrip("\n").split(" ")
+            i = p2i.get(parts[0])
+            if i is None or len(parts) - 1 != w.size(1):
+                continue
+            w[i] = torch.tensor([float(x) for x in parts[1:]])
+            n += 1
+    return n
+
+
+def predict_one(a):
+    t0 = time.time()
+    ckpt = torch.load(a.predict_one)
+    net = Net(**ckpt["shape"])
+    net.load_state_dict(ckpt["state"])
+    net.eval()
+    ids = [int(t) for t in a.ids.split()] or [0]
+    with torch.no_grad():
+        p = torch.softmax(net(torch.tensor([ids]), torch.tensor([len(ids)])), 1)[0]
+    k = int(p.argmax())
+    print(f"{k}\t{float(p[k]):.4f}\t({time.time() - t0:.3f} s load+predict)")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--train-ids", required=True)
-    ap.add_argument("--train-labels", required=True)
-    ap.add_argument("--test-ids", required=True)
-    ap.add_argument("--test-labels", required=True)
+    ap.add_argument("--predict-one", default="")
+    ap.add_argument("--ids", default="")
+    ap.add_argument("--vectors", default="")
+    ap.add_argument("--train-pieces", default="")
+    ap.add_argument("--save", default="")
+    ap.add_argument("--train-ids")
+    ap.add_argument("--train-labels")
+    ap.add_argument("--test-ids")
+    ap.add_argument("--test-labels")
     ap.add_argument("--vocab", type=int, default=0)
     ap.add_argument("--emb", type=int, default=128)
     ap.add_argument("--hidden", type=int, default=128)
@@ -95,6 +140,9 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--time-budget", type=float, default=0, help="stop training after SEC")
     a = ap.parse_args()
+    if a.predict_one:
+        torch.set_num_threads(a.threads)
+        return predict_one(a)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -106,7 +154,10 @@ def main():
     assert len(tr_x) == len(tr_y) and len(te_x) == len(te_y), "ids/labels line counts differ"
     vocab = a.vocab or 1 + max(max(d) for d in tr_x + te_x)
     classes = 1 + max(tr_y)
-    net = Net(vocab, a.emb, a.hidden, a.cell, a.pool, classes)
+    shape = dict(vocab=vocab, emb=a.emb, hidden=a.hidden, cell=a.cell, pool=a.pool,
+                 classes=classes)
+    net = Net(**shape)
+    matched = load_vectors(net, a.vectors, a.train_pieces, a.train_ids) if a.vectors else 0
     params = sum(p.numel() for p in net.parameters())
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     lossf = nn.CrossEntropyLoss()
@@ -151,11 +202,14 @@ def main():
             pred = net(x, lens).argmax(1)
             correct += sum(int(p) == te_y[j] for p, j in zip(pred.tolist(), idx))
     pred_s = time.time() - t1
+    if a.save:
+        torch.save({"shape": shape, "state": net.state_dict()}, a.save)
     print(json.dumps({
         "accuracy": correct / len(te_x), "train_seconds": round(train_s, 1),
         "epochs_done": ep + 1, "stopped_by_budget": stopped, "params": params,
         "test_docs": len(te_x), "predict_seconds": round(pred_s, 2),
-        "docs_per_second": round(len(te_x) / pred_s, 1), "threads": a.threads}))
+        "docs_per_second": round(len(te_x) / pred_s, 1), "threads": a.threads,
+        "vectors_matched": matched}))
 
 
 if __name__ == "__main__":
