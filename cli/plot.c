@@ -125,6 +125,12 @@ static void decade_label(PLINT axis, PLFLT value, char *label, PLINT length, PLP
     snprintf(label, (size_t)length, "10#u%d#d", (int)lround(value));
 }
 
+/* Tick labels of a short log10 axis: the value 10^v itself. */
+static void value_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data) {
+    (void)axis, (void)data;
+    snprintf(label, (size_t)length, "%.2g", pow(10.0, value));
+}
+
 static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     double x0, x1, y0, y1;
     if (!ranges(s, &x0, &x1, &y0, &y1)) {
@@ -145,8 +151,13 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
         /* a linear axis over log10(y) with whole-decade ticks labelled 10^k (PLplot's own log
          * axis labels every decade, which is unreadable over 30 decades) */
         double span = y1 + 2 * pad - (y0 - pad), step = span > 8 ? ceil(span / 8) : 1;
-        plslabelfunc(decade_label, NULL);
-        plbox("bcnst", 0, 0, "bcnstvo", step, span > 8 ? 1 : 0);
+        if (span > 3) {
+            plslabelfunc(decade_label, NULL);
+            plbox("bcnst", 0, 0, "bcnstvo", step, span > 8 ? 1 : 0);
+        } else { /* less than ~3 decades: PLplot's own ticks, labelled with the values */
+            plslabelfunc(value_label, NULL);
+            plbox("bcnst", 0, 0, "bcnstvo", 0, 0);
+        }
         plslabelfunc(NULL, NULL);
     } else {
         plbox("bcnst", 0, 0, "bcnstv", 0, 0);
