@@ -628,7 +628,7 @@ struct nlprnn_context {
     const nlprnn_model *m;
     int threads;
     nlprnn_encoding *enc;
-    nr_clf_scratch s;
+    nr_clf_scratch s[NR_MAX_THREADS]; /* one per worker: batches are spread over the workers */
     int32_t *tok;      /* token ids of the documents of a batch call (concatenated) */
     size_t tok_cap;
     size_t *tok_off;   /* (n) */
@@ -654,7 +654,7 @@ nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads) {
 void nlprnn_context_free(nlprnn_context *c) {
     if (!c) return;
     nlprnn_encoding_free(c->enc);
-    nr_clf_scratch_free(&c->s);
+    for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&c->s[w]);
     free(c->tok);
     free(c->tok_off);
     free(c->tok_len);
@@ -698,8 +698,10 @@ static int reserve_docs(nlprnn_context *c, size_t n, nlprnn_error *err) {
     return NLPRNN_OK;
 }
 
-/* Forward B documents (indices idx into the id store) and write softmax rows to probs rows. */
-static int run_batch(nlprnn_context *c, const size_t *idx, int B, float *probs, nlprnn_error *err) {
+/* Forward B documents (indices idx into the id store) with worker w's scratch and write softmax
+ * rows to probs rows. */
+static int run_batch(nlprnn_context *c, int w, const size_t *idx, int B, float *probs,
+                     nlprnn_error *err) {
     const nr_clf_net *net = &c->m->net;
     int lens[NR_CLF_INFER_BATCH];
     const int32_t *docs[NR_CLF_INFER_BATCH];
@@ -707,17 +709,39 @@ static int run_batch(nlprnn_context *c, const size_t *idx, int B, float *probs, 
         lens[b] = c->tok_len[idx[b]];
         docs[b] = c->tok + c->tok_off[idx[b]];
     }
+    nr_clf_scratch *s = &c->s[w];
     int T = nr_clf_batch_max_T(lens, B);
-    int rc = nr_clf_scratch_reserve(&c->s, net, T, B, 0, c->threads, err);
+    int rc = nr_clf_scratch_reserve(s, net, T, B, 0, 1, err);
     if (rc) return rc;
-    nr_clf_fill_batch(&c->s, docs, lens, B);
-    rc = nr_clf_forward(net, &c->s, T, B, NULL, err);
+    nr_clf_fill_batch(s, docs, lens, B);
+    rc = nr_clf_forward(net, s, T, B, NULL, err);
     if (rc) return rc;
     int C = net->cfg.classes;
-    nr_softmax_rows(c->s.logits, B, C);
+    nr_softmax_rows(s->logits, B, C);
     for (int b = 0; b < B; b++)
-        memcpy(probs + idx[b] * (size_t)C, c->s.logits + (size_t)b * C, (size_t)C * sizeof(float));
+        memcpy(probs + idx[b] * (size_t)C, s->logits + (size_t)b * C, (size_t)C * sizeof(float));
     return NLPRNN_OK;
+}
+
+/* Batches k = 0.. of the sorted documents, split over the workers in contiguous runs. */
+typedef struct infer_job {
+    nlprnn_context *c;
+    size_t ok;
+    float *probs;
+    int rc[NR_MAX_THREADS];
+    nlprnn_error err[NR_MAX_THREADS];
+} infer_job;
+
+static void infer_worker(void *vctx, int w, int nw) {
+    infer_job *j = vctx;
+    int nb = (int)((j->ok + NR_CLF_INFER_BATCH - 1) / NR_CLF_INFER_BATCH), lo, hi;
+    nr_split_range(nb, w, nw, &lo, &hi);
+    j->rc[w] = 0;
+    for (int k = lo; k < hi && !j->rc[w]; k++) {
+        size_t first = (size_t)k * NR_CLF_INFER_BATCH;
+        int B = (int)(j->ok - first < NR_CLF_INFER_BATCH ? j->ok - first : NR_CLF_INFER_BATCH);
+        j->rc[w] = run_batch(j->c, w, j->c->order + first, B, j->probs, &j->err[w]);
+    }
 }
 
 int nlprnn_classify(nlprnn_context *c, const char *text, size_t len, float *probs, size_t *n_tokens,
@@ -731,7 +755,7 @@ int nlprnn_classify(nlprnn_context *c, const char *text, size_t len, float *prob
     float tmp[256];
     int C = c->m->net.cfg.classes;
     float *dst = C <= 256 ? tmp : probs;
-    rc = run_batch(c, &idx, 1, dst, err);
+    rc = run_batch(c, 0, &idx, 1, dst, err);
     if (!rc && dst != probs) memcpy(probs, dst, (size_t)C * sizeof(float));
     return rc;
 }
@@ -773,10 +797,19 @@ int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const siz
     memcpy(c->order, tmp, ok * sizeof(size_t));
     free(cnt);
     free(tmp);
-    for (size_t k = 0; k < ok && !rc; k += NR_CLF_INFER_BATCH) {
-        int B = (int)(ok - k < NR_CLF_INFER_BATCH ? ok - k : NR_CLF_INFER_BATCH);
-        rc = run_batch(c, c->order + k, B, probs, err);
-    }
+    infer_job j;
+    j.c = c;
+    j.ok = ok;
+    j.probs = probs;
+    int nb = (int)((ok + NR_CLF_INFER_BATCH - 1) / NR_CLF_INFER_BATCH);
+    int W = c->threads < nb ? c->threads : nb;
+    if (W > 1) nr_parallel_run(W, infer_worker, &j);
+    else if (W == 1) infer_worker(&j, 0, 1);
+    for (int w = 0; w < W && !rc; w++)
+        if (j.rc[w]) {
+            rc = j.rc[w];
+            if (err) *err = j.err[w];
+        }
     return rc;
 }
 

@@ -74,8 +74,9 @@ NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
 /** Per-thread scratch for classifying with one model. */
 typedef struct nlprnn_context nlprnn_context;
 
-/** A context for m; `threads` >= 1 splits each batch's recurrence across that many threads.
- *  The model must outlive the context. NULL when out of memory or threads is out of range. */
+/** A context for m. `threads` >= 1: nlprnn_classify_batch spreads its batches of 64 documents
+ *  over that many threads (each with its own scratch in the context); results do not depend on
+ *  it. The model must outlive the context. NULL when out of memory or threads is out of range. */
 NLPRNN_API nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads);
 /** Free a context. NULL is allowed. */
 NLPRNN_API void nlprnn_context_free(nlprnn_context *ctx);
