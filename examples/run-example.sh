@@ -12,11 +12,20 @@ die() { echo "run-example $name: $*" >&2; exit 1; }
 
 case "$name" in
 classify)
-  # Two clear Korean reviews, one English line the Korean model still has to answer, an empty
+  # With the shipped Korean classifier when it is installed; otherwise a small model trained here
+  # by the INSTALLED nlprnn program on the project's fixture (tests/data/clf_train.tsv).
+  model=ko
+  if [ ! -f "${NLPRNN_MODEL_DIR:-/nonexistent}/ko.nrm" ]; then
+    "${NLPRNN_CLI:-nlprnn}" train "$here/../tests/data/clf_train.tsv" -o "$tmp/clf.nrm" --vocab 300 \
+      --embed 16 --hidden 16 --epochs 6 --batch 16 --threads 1 --lr 0.01 --patience 0 --seed 7 \
+      --quiet >/dev/null || die "installed nlprnn train failed"
+    model=$tmp/clf.nrm
+  fi
+  # A clear positive and a clear negative review, one the model has to answer anyway, an empty
   # line (must be reported, not crash) and an invalid UTF-8 line.
-  printf '정말 재미있고 감동적인 최고의 영화였어요\n최악의 영화. 지루하고 시간 낭비였다\nnot Korean at all\n\n\xff\xfe broken\n' >"$tmp/in.txt"
-  "$exe" ko <"$tmp/in.txt" >"$tmp/t1.txt" 2>"$tmp/err.txt" || die "exit $? ($(cat "$tmp/err.txt"))"
-  "$exe" -t 4 ko <"$tmp/in.txt" >"$tmp/t4.txt" 2>/dev/null || die "-t 4: exit $?"
+  printf '정말 최고 명작 강추\n최악 지루 돈아깝다 노잼\nnot Korean at all\n\n\xff\xfe broken\n' >"$tmp/in.txt"
+  "$exe" "$model" <"$tmp/in.txt" >"$tmp/t1.txt" 2>"$tmp/err.txt" || die "exit $? ($(cat "$tmp/err.txt"))"
+  "$exe" -t 4 "$model" <"$tmp/in.txt" >"$tmp/t4.txt" 2>/dev/null || die "-t 4: exit $?"
   cmp -s "$tmp/t1.txt" "$tmp/t4.txt" || die "4 threads sharing the model differ from 1 thread"
   [ "$(wc -l <"$tmp/t1.txt")" = 5 ] || die "expected 5 output lines, got $(wc -l <"$tmp/t1.txt")"
   pos=$(sed -n 1p "$tmp/t1.txt" | cut -f1)
@@ -27,7 +36,33 @@ classify)
   sed -n 4p "$tmp/t1.txt" | grep -q $'^-\tNLPRNN_E_EMPTY' || die "empty line not reported as NLPRNN_E_EMPTY"
   sed -n 5p "$tmp/t1.txt" | grep -q $'^-\tNLPRNN_E_UTF8' || die "invalid UTF-8 not reported as NLPRNN_E_UTF8"
   grep -q 'line 5' "$tmp/err.txt" || die "no message naming line 5"
-  echo "classify: positive -> $pos, negative -> $neg, empty and invalid lines reported, 1 thread == 4 threads"
+  echo "classify ($( [ "$model" = ko ] && echo shipped ko || echo fixture model)): positive -> $pos, negative -> $neg, empty and invalid lines reported, 1 thread == 4 threads"
+  ;;
+fill_blank)
+  # With the shipped Korean language model when it is installed; otherwise a tiny model trained
+  # here by the INSTALLED nlprnn program (checks the ranking mechanics, not the language).
+  model=ko
+  if [ ! -f "${NLPRNN_MODEL_DIR:-/nonexistent}/ko-lm.nrm" ]; then
+    corpus=${NLPRNN_SHARED:-$here/../../shared}/corpora/nsmc/lm_valid.txt.gz
+    tok=${NLPRNN_MODEL_DIR:-/nonexistent}/ko.tok
+    [ -f "$corpus" ] && [ -f "$tok" ] || die "no ko-lm.nrm installed, and $corpus or $tok missing to train one"
+    "${NLPRNN_CLI:-nlprnn}" lm-train --tokenizer "$tok" --input "$corpus" --output "$tmp/lm.nrm" \
+      --embed 32 --hidden 32 --max-lines 3000 --samples 256 --time-limit 20 --quiet >/dev/null ||
+      die "installed nlprnn lm-train failed"
+    model=$tmp/lm.nrm
+  fi
+  "$exe" -m "$model" "이 영화 정말 ___" 재밌다 책상이다 최악이다 >"$tmp/out.txt" || die "exit $?"
+  [ "$(wc -l <"$tmp/out.txt")" = 3 ] || die "expected 3 ranked candidates, got: $(cat "$tmp/out.txt")"
+  awk -F'\t' '{s += $2; if (NR > 1 && $2 > prev + 1e-9) bad = 1; prev = $2}
+               END {exit (bad || s < 0.99 || s > 1.01)}' "$tmp/out.txt" ||
+    die "probabilities not sorted or not summing to 1: $(cat "$tmp/out.txt")"
+  best=$(head -1 "$tmp/out.txt" | cut -f1)
+  [ "$best" != 책상이다 ] || die "'책상이다' (is a desk) ranked first"
+  printf '___ 영화\n정말 ___\n' | "$exe" -m "$model" -k 2 >"$tmp/stdin.txt" || die "stdin mode: exit $?"
+  [ "$(grep -c . "$tmp/stdin.txt")" = 4 ] || die "stdin mode: expected 2 answers for each of 2 sentences"
+  if "$exe" -m "$model" "빈칸이 없는 문장" 2>"$tmp/err.txt"; then die "a sentence without a blank was accepted"; fi
+  grep -q NLPRNN_E_DATA "$tmp/err.txt" || die "no NLPRNN_E_DATA for a sentence without a blank"
+  echo "fill_blank ($( [ "$model" = ko ] && echo shipped ko-lm || echo tiny LM)): '이 영화 정말 ___' -> $best; stdin mode and a missing blank ok"
   ;;
 *)
   die "no check written for this example (add one to examples/run-example.sh)"

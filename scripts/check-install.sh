@@ -17,6 +17,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlprnn-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
+shared=$(sed -n 's/^NLPRNN_SHARED_DIR:PATH=//p' "$build/CMakeCache.txt")
 fail=0
 bad() { echo "check-install: $*" >&2; fail=1; }
 
@@ -33,7 +34,7 @@ for h in include/nlprnn.h include/nlprnn/*.h; do
 done
 [ -x "$prefix/bin/nlprnn" ] || bad "bin/nlprnn not installed"
 [ -f "$prefix/share/man/man1/nlprnn.1" ] || bad "man page not installed"
-for m in pretrained/*.nrm; do
+for m in pretrained/*.nrm pretrained/*.tok; do
   [ -e "$m" ] || continue
   [ -f "$prefix/share/nlprnn/models/$(basename "$m")" ] || bad "model $m not installed"
 done
@@ -73,7 +74,7 @@ if [ ${#examples[@]} -gt 0 ]; then
       [ -x "$exe" ] || { bad "$way: $name not built"; continue; }
       resolved=$(ldd "$exe" | awk '/libnlprnn\.so/ {print $3}')
       [ "$resolved" -ef "$libdir/libnlprnn.so.$soversion" ] || bad "$way/$name loads libnlprnn from '$resolved', not the install"
-      if ! NLPRNN_MODEL_DIR=$prefix/share/nlprnn/models NLPRNN_PREFIX=$prefix NLPRNN_CLI=$prefix/bin/nlprnn \
+      if ! NLPRNN_MODEL_DIR=$prefix/share/nlprnn/models NLPRNN_SHARED=$shared NLPRNN_CLI=$prefix/bin/nlprnn \
            OPENBLAS_NUM_THREADS=1 bash examples/run-example.sh "$name" "$exe" >"$tmp/$way-$name.out" 2>&1; then
         bad "$way/$name: wrong result:"; sed 's/^/    /' "$tmp/$way-$name.out" >&2
       else
