@@ -157,12 +157,17 @@ typedef struct nlprnn_train_progress {
     size_t size;             /**< sizeof(nlprnn_train_progress) of the library */
     int phase;               /**< 0 = preparing (message set), 1 = training step, 2 = epoch done */
     const char *message;     /**< phase 0: what is being done ("training the tokenizer") */
-    int epoch, epochs;       /**< 1-based epoch, total epochs */
-    long long batch, batches;/**< 1-based batch in the epoch, batches per epoch */
-    double loss, accuracy;   /**< running training loss and accuracy of the epoch so far */
+    int epoch;               /**< 1-based epoch */
+    int epochs;              /**< total epochs */
+    long long batch;         /**< 1-based batch in the epoch */
+    long long batches;       /**< batches per epoch */
+    double loss;             /**< running mean training loss of the epoch so far */
+    double accuracy;         /**< running training accuracy of the epoch so far */
     double tokens_per_sec;   /**< training speed of the epoch so far */
-    double elapsed, eta;     /**< seconds since the (re)start; estimated seconds left (epoch) */
-    double valid_loss, valid_accuracy; /**< phase 2: validation figures (NaN without one) */
+    double elapsed;          /**< seconds since the (re)start */
+    double eta;              /**< estimated seconds left in the epoch */
+    double valid_loss;       /**< phase 2: validation loss (NaN without a validation part) */
+    double valid_accuracy;   /**< phase 2: validation accuracy (NaN without one) */
     int best_epoch;          /**< epoch of the best validation accuracy so far */
     int improved;            /**< phase 2: 1 when this epoch is the best so far */
 } nlprnn_train_progress;
