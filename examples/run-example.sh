@@ -64,6 +64,19 @@ fill_blank)
   grep -q NLPRNN_E_DATA "$tmp/err.txt" || die "no NLPRNN_E_DATA for a sentence without a blank"
   echo "fill_blank ($( [ "$model" = ko ] && echo shipped ko-lm || echo tiny LM)): '이 영화 정말 ___' -> $best; stdin mode and a missing blank ok"
   ;;
+sine_forecast)
+  # The chapter's LSTM(16) -> Dense(1) on a clean sine: far better than persistence; GRU too.
+  for cell in lstm gru; do
+    "$exe" --cell "$cell" --epochs 20 >"$tmp/$cell.txt" || die "--cell $cell: exit $?"
+    read -r model persist < <(sed -n 's/^test RMSE: model \([0-9.]*\), persistence \([0-9.]*\)$/\1 \2/p' "$tmp/$cell.txt")
+    [ -n "${model:-}" ] || die "--cell $cell: no test RMSE line: $(cat "$tmp/$cell.txt")"
+    awk -v m="$model" -v p="$persist" 'BEGIN {exit !(m < 0.05 && m < p / 4)}' ||
+      die "--cell $cell: test RMSE $model is not well below persistence $persist"
+    eval "rmse_$cell=$model"
+  done
+  if "$exe" --cell transformer 2>/dev/null; then die "an unknown cell was accepted"; fi
+  echo "sine_forecast: test RMSE lstm $rmse_lstm, gru $rmse_gru (persistence $persist)"
+  ;;
 *)
   die "no check written for this example (add one to examples/run-example.sh)"
   ;;

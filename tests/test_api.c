@@ -95,6 +95,8 @@ static void test_null_frees(void) {
     nlprnn_tokenizer_free(NULL);
     nlprnn_encoding_free(NULL);
     nlprnn_tokenizer_options_free(NULL);
+    nlprnn_layer_free(NULL);
+    nlprnn_optimizer_free(NULL);
     nlprnn_model_free(NULL);
     nlprnn_context_free(NULL);
     nlprnn_train_params_free(NULL);
