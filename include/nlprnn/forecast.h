@@ -48,8 +48,11 @@ NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
 NLPRNN_API int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n,
                                          int nfeatures, const char *const *names,
                                          nlprnn_error *err);
+/** Free a series (NULL is allowed). */
 NLPRNN_API void nlprnn_series_free(nlprnn_series *s);
+/** Number of rows (0 for NULL). */
 NLPRNN_API size_t nlprnn_series_length(const nlprnn_series *s);
+/** Number of features (columns) per row (0 for NULL). */
 NLPRNN_API int nlprnn_series_features(const nlprnn_series *s);
 /** The values, (length, features) row-major; valid until the series is freed. */
 NLPRNN_API const double *nlprnn_series_values(const nlprnn_series *s);
@@ -92,7 +95,9 @@ NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int win
  *  there is no validation part). */
 typedef struct nlprnn_forecast_params nlprnn_forecast_params;
 
+/** New parameters with the defaults above; NULL when out of memory. */
 NLPRNN_API nlprnn_forecast_params *nlprnn_forecast_params_new(void);
+/** Free parameters (NULL is allowed). */
 NLPRNN_API void nlprnn_forecast_params_free(nlprnn_forecast_params *p);
 /** Set one parameter from text ("hidden", "64"). Unknown names and out-of-range values fail with
  *  NLPRNN_E_INVALID_ARG and a message naming them. */
@@ -104,6 +109,8 @@ NLPRNN_API int nlprnn_forecast_params_get(const nlprnn_forecast_params *p, const
 
 /* ---- the forecaster ----------------------------------------------------------------------- */
 
+/** A trained forecaster: configuration, scaler, column names, weights and loss history.
+ *  Immutable once trained or loaded (see the thread rule above). */
 typedef struct nlprnn_forecaster nlprnn_forecaster;
 
 /** Called after every epoch with the mean training loss and the validation loss (MSE in scaled
@@ -122,8 +129,12 @@ NLPRNN_API int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_ser
  *  history, weights), written atomically. */
 NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path,
                                       nlprnn_error *err);
+/** Load a model file of kind "FCST". Other kinds fail with NLPRNN_E_UNSUPPORTED, non-model
+ *  files with NLPRNN_E_MAGIC, damaged ones with the model-file codes (checksum, truncated,
+ *  format), each naming the file. */
 NLPRNN_API int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path,
                                       nlprnn_error *err);
+/** Free a forecaster (NULL is allowed). */
 NLPRNN_API void nlprnn_forecaster_free(nlprnn_forecaster *f);
 
 /** A forecaster's settings as text (same names as the parameters, plus "features" and
