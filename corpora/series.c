@@ -148,6 +148,10 @@ static int csv_next(csv_reader *r, long long *rec_line, nlprnn_error *err) {
                     break;
                 }
                 if (c == '\n') r->line++;
+                if (c == '\0')
+                    return nr_fail(err, NLPRNN_E_DATA, r->line, (long long)r->pos - 1,
+                                   "%s:%lld: byte %zu: NUL byte in a field", r->path, r->line,
+                                   r->pos - 1);
                 r->scratch[used++] = c;
             }
             if (r->pos < r->n && r->buf[r->pos] != ',' && r->buf[r->pos] != '\n' &&
@@ -157,8 +161,13 @@ static int csv_next(csv_reader *r, long long *rec_line, nlprnn_error *err) {
                                r->path, r->line, r->pos);
         } else {
             while (r->pos < r->n && r->buf[r->pos] != ',' && r->buf[r->pos] != '\n' &&
-                   r->buf[r->pos] != '\r')
+                   r->buf[r->pos] != '\r') {
+                if (r->buf[r->pos] == '\0')
+                    return nr_fail(err, NLPRNN_E_DATA, r->line, (long long)r->pos,
+                                   "%s:%lld: byte %zu: NUL byte in a field", r->path, r->line,
+                                   r->pos);
                 r->scratch[used++] = r->buf[r->pos++];
+            }
         }
         r->scratch[used++] = '\0';
         if (r->pos >= r->n) break;

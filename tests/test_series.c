@@ -142,6 +142,19 @@ static void test_errors(void) {
                  "no column 'Close' in the header (columns: Date, Temp)");
     expect_error("quote.csv", "Date,Temp\n\"1981-01-01,20.7\n", "Temp", NLPRNN_E_DATA, 2, "quote.csv:2:",
                  "not closed");
+    {
+        /* a NUL byte inside a cell */
+        char path[512];
+        snprintf(path, sizeof path, "%s/nul.csv", tmpdir);
+        FILE *fp = fopen(path, "wb");
+        fwrite("v\n1.5\n2\0003\n", 1, 10, fp); /* 10 bytes: no trailing NUL */
+        fclose(fp);
+        const char *c1[] = {"v"};
+        nlprnn_series *s1 = NULL;
+        nlprnn_error e1;
+        CHECK_INT_EQ(nlprnn_series_read_csv(&s1, path, c1, 1, &e1), NLPRNN_E_DATA);
+        CHECK_MSG(strstr(e1.message, "nul.csv:3: byte 7: NUL byte"), "%s", e1.message);
+    }
     /* a quoted cell may hold a comma and a doubled quote */
     const char *p = write_tmp("quoted.csv", "\"a,\"\"b\"\"\",v\n\"x,y\",1.5\n");
     const char *cols[] = {"a,\"b\"", "v"};

@@ -34,7 +34,8 @@ extern "C" {
  *  when read from a file, the file name and the line of every row (for error messages). */
 typedef struct nlprnn_series nlprnn_series;
 
-/** Read columns of a CSV file (RFC 4180 quoting, LF or CRLF, optional final newline). The first
+/** Read columns of a CSV file (RFC 4180 quoting, LF or CRLF, optional final newline; at most
+ *  1 GiB, 1024 fields a row and 256 columns read, NLPRNN_E_LIMIT beyond). The first
  *  line is the header; `columns` names `ncolumns` columns to read, in that order (the first one is
  *  the default target). An empty file, a header without rows, an unknown column, a row with too
  *  few fields, a missing value (empty cell, NA, NaN, null, ?) and a non-numeric cell are errors
