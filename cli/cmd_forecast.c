@@ -99,7 +99,20 @@ static int plot_part(const char *path, const char *title, const char *ylabel, co
                        {x, pred, n, "model", 4, PLOT_LINE},
                        {x, pers, n, "persistence", 3, PLOT_DASHED}};
     plot_spec s = {path, title, "row (time step)", ylabel, 0, c, 3, 0};
-    int rc = plot_or_warn(&s);
+    int rc;
+    if (n > 200) { /* long parts: the whole part on top, its last 100 steps below */
+        size_t z = n - 100;
+        plot_curve cz[3] = {{x + z, truth + z, 100, "truth", 1, PLOT_LINE_POINTS},
+                            {x + z, pred + z, 100, "model", 4, PLOT_LINE_POINTS},
+                            {x + z, pers + z, 100, "persistence", 3, PLOT_DASHED}};
+        plot_spec sz = {path, "the last 100 steps", "row (time step)", ylabel, 0, cz, 3, 0};
+        char msg[512];
+        rc = plot_draw2(path, &s, &sz, msg, sizeof msg) ? CLI_EXIT_IO : 0;
+        if (rc) fprintf(stderr, "nlprnn forecast: %s\n", msg);
+        else fprintf(stderr, "wrote %s\n", path);
+    } else {
+        rc = plot_or_warn(&s);
+    }
     free(x);
     free(pers);
     return rc;
