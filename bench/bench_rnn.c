@@ -5,7 +5,8 @@
  *
  *   train:  forward + backward + SGD update of a 1-layer encoder on random (len,batch,input) data
  *           with loss sum(out * r): prints tokens/s (= batch*len / median step time) and the
- *           step's GFLOP/s (6 * len * batch * (input+hidden) * gates*hidden flops per step)
+ *           step's GFLOP/s (2P + 3R flops, P = 2*len*batch*input*gates*hidden for the input
+ *           projection, R = 2*len*batch*hidden*gates*hidden for the recurrence; no dx)
  *   infer:  forward only (inference workspace): prints sequences/s
  *   sgemm:  C(n,n) += A B with n = 1024 through the same CBLAS, split over --threads like the
  *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
@@ -150,7 +151,10 @@ int main(int argc, char **argv)
     }
     qsort(times, nt, sizeof(double), cmp_d);
     double med = times[nt / 2];
-    double flops = 2.0 * T * B * (double)(I + H) * enc.gates * H * (training ? 3 : 1);
+    /* forward: input projection P = 2 T B I G H, recurrence R = 2 T B H G H; backward: dW_ih (P),
+     * dW_hh (R), dh per step (R); dx is not computed (the input needs no gradient) */
+    double P = 2.0 * T * B * I * enc.gates * H, R = 2.0 * T * B * H * enc.gates * H;
+    double flops = training ? 2 * P + 3 * R : P + R;
     printf("impl=nlprnn cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
            "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f\n",
            cell, mode, I, H, B, T, threads, nt, med * 1e3, B * T / med, B / med,

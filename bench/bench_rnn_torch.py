@@ -55,7 +55,9 @@ while time.perf_counter() - t0 < a.seconds:
 times.sort()
 med = times[len(times) // 2]
 gates = {"lstm": 4, "gru": 3, "rnn": 1}[a.cell]
-flops = 2.0 * a.len * a.batch * (a.input + a.hidden) * gates * a.hidden * (3 if train else 1)
+P = 2.0 * a.len * a.batch * a.input * gates * a.hidden  # input projection
+R = 2.0 * a.len * a.batch * a.hidden * gates * a.hidden  # recurrence
+flops = 2 * P + 3 * R if train else P + R  # backward: dW_ih, dW_hh, dh (x needs no grad)
 print("impl=pytorch-%s cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
       "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f"
       % (torch.__version__, a.cell, a.mode, a.input, a.hidden, a.batch, a.len, a.threads,

@@ -182,8 +182,8 @@ double nr_sampled_softmax_xent(nr_sampled_softmax *s, const nr_dense *d, float *
                                int *count)
 {
     int S = s->S, in = d->in, C = d->out;
-    if (N > s->max_N)
-        N = s->max_N;
+    if (in != s->in || C != s->C)
+        return NAN; /* made for another head shape */
     /* draw: k = floor(exp(u * log(C+1))) - 1 is log-uniform over 0..C-1 */
     for (int j = 0; j < S; j++) {
         double u = nr_rng_uniform(rng);
@@ -193,8 +193,6 @@ double nr_sampled_softmax_xent(nr_sampled_softmax *s, const nr_dense *d, float *
         s->logq[j] = log_expected(k, S, C);
         memcpy(s->w + (size_t)j * in, d->w + (size_t)k * in, sizeof(float) * in);
     }
-    // z (N,S) = x (N,in) Ws^T (in,S)
-    nr_sgemm(0, 1, N, S, in, 1.0f, x, in, s->w, in, 0.0f, s->z, S);
     int cnt = 0;
     for (int n = 0; n < N; n++)
         cnt += targets[n] >= 0 && targets[n] < C;
@@ -202,50 +200,57 @@ double nr_sampled_softmax_xent(nr_sampled_softmax *s, const nr_dense *d, float *
         *count = cnt;
     double loss = 0.0, inv = cnt ? 1.0 / cnt : 0.0;
     float *dW = grad, *db = grad + (size_t)in * C;
-    for (int n = 0; n < N; n++) {
-        float *z = s->z + (size_t)n * S;
-        int y = targets[n];
-        if (y < 0 || y >= C) {
-            memset(z, 0, sizeof(float) * S);
-            continue;
+    /* rows in chunks of max_N (the size of the logit scratch) */
+    for (int n0 = 0; n0 < N; n0 += s->max_N) {
+        int m = N - n0 < s->max_N ? N - n0 : s->max_N;
+        const float *xc = x + (size_t)n0 * in;
+        // z (m,S) = x (m,in) Ws^T (in,S)
+        nr_sgemm(0, 1, m, S, in, 1.0f, xc, in, s->w, in, 0.0f, s->z, S);
+        for (int r = 0; r < m; r++) {
+            float *z = s->z + (size_t)r * S;
+            int y = targets[n0 + r];
+            if (y < 0 || y >= C) {
+                memset(z, 0, sizeof(float) * S);
+                continue;
+            }
+            const float *xn = xc + (size_t)r * in;
+            double zt = d->b[y] - log_expected(y, S, C);
+            for (int k = 0; k < in; k++)
+                zt += (double)xn[k] * d->w[(size_t)y * in + k];
+            double mx = zt;
+            for (int j = 0; j < S; j++) {
+                z[j] = s->ids[j] == y ? -INFINITY : z[j] + d->b[s->ids[j]] - s->logq[j];
+                mx = z[j] > mx ? z[j] : mx;
+            }
+            double sum = exp(zt - mx);
+            for (int j = 0; j < S; j++)
+                sum += exp((double)z[j] - mx);
+            double lse = mx + log(sum);
+            loss += lse - zt;
+            /* dz = (p - onehot) / count ; the true class sits outside z */
+            double dzt = (exp(zt - lse) - 1.0) * inv;
+            for (int j = 0; j < S; j++)
+                z[j] = (float)(exp((double)z[j] - lse) * inv);
+            float *dwy = dW + (size_t)y * in;
+            for (int k = 0; k < in; k++)
+                dwy[k] += (float)dzt * xn[k];
+            db[y] += (float)dzt;
+            if (dx)
+                nr_axpy(dx + (size_t)(n0 + r) * in, (float)dzt, d->w + (size_t)y * in, in);
         }
-        const float *xn = x + (size_t)n * in;
-        double zt = d->b[y] - log_expected(y, S, C);
-        for (int k = 0; k < in; k++)
-            zt += (double)xn[k] * d->w[(size_t)y * in + k];
-        double mx = zt;
+        // dWs (S,in) = dz^T (S,m) x (m,in), scattered to the sampled rows; db += column sums
+        nr_sgemm(1, 0, S, in, m, 1.0f, s->z, S, xc, in, 0.0f, s->dws, in);
         for (int j = 0; j < S; j++) {
-            z[j] = s->ids[j] == y ? -INFINITY : z[j] + d->b[s->ids[j]] - s->logq[j];
-            mx = z[j] > mx ? z[j] : mx;
+            nr_axpy(dW + (size_t)s->ids[j] * in, 1.0f, s->dws + (size_t)j * in, in);
+            float sb = 0.0f;
+            for (int r = 0; r < m; r++)
+                sb += s->z[(size_t)r * S + j];
+            db[s->ids[j]] += sb;
         }
-        double sum = exp(zt - mx);
-        for (int j = 0; j < S; j++)
-            sum += exp((double)z[j] - mx);
-        double lse = mx + log(sum);
-        loss += lse - zt;
-        /* dz = (p - onehot) / count ; the true class sits outside z */
-        double dzt = (exp(zt - lse) - 1.0) * inv;
-        for (int j = 0; j < S; j++)
-            z[j] = (float)(exp((double)z[j] - lse) * inv);
-        float *dwy = dW + (size_t)y * in;
-        for (int k = 0; k < in; k++)
-            dwy[k] += (float)dzt * xn[k];
-        db[y] += (float)dzt;
+        // dx (m,in) += dz (m,S) Ws (S,in)
         if (dx)
-            nr_axpy(dx + (size_t)n * in, (float)dzt, d->w + (size_t)y * in, in);
+            nr_sgemm(0, 0, m, in, S, 1.0f, s->z, S, s->w, in, 1.0f, dx + (size_t)n0 * in, in);
     }
-    // dWs (S,in) = dz^T (S,N) x (N,in), scattered to the sampled rows; db += column sums
-    nr_sgemm(1, 0, S, in, N, 1.0f, s->z, S, x, in, 0.0f, s->dws, in);
-    for (int j = 0; j < S; j++) {
-        nr_axpy(dW + (size_t)s->ids[j] * in, 1.0f, s->dws + (size_t)j * in, in);
-        float sb = 0.0f;
-        for (int n = 0; n < N; n++)
-            sb += s->z[(size_t)n * S + j];
-        db[s->ids[j]] += sb;
-    }
-    // dx (N,in) += dz (N,S) Ws (S,in)
-    if (dx)
-        nr_sgemm(0, 0, N, in, S, 1.0f, s->z, S, s->w, in, 1.0f, dx, in);
     return loss * inv;
 }
 

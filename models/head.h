@@ -57,7 +57,8 @@ void nr_softmax_rows(float *z, int N, int C);
  * Row i scores {target_i} ∪ samples with logits z_k = x_i·w_k + b_k - log(S·Q(k)); a sample equal
  * to the row's target is removed (logit -inf). Loss = mean over counted rows of -log p(target).
  * Gradients: grad (dense layout of d) += only on the rows of the target and sampled classes;
- * dx (N,in) += (optional). */
+ * dx (N,in) += (optional). Any N works (rows go in chunks of max_N); d must have the in and C
+ * the object was made for (else the result is NaN). */
 typedef struct nr_sampled_softmax nr_sampled_softmax;
 nr_sampled_softmax *nr_sampled_softmax_create(int max_N, int n_samples, int in, int C,
                                               nlprnn_error *err);
