@@ -453,6 +453,14 @@ static void fwd_recur(void *ctx, int i, int n)
     }
 }
 
+/* Threads worth starting for a (T,B) call: at most one per sequence, none for tiny calls (a thread
+ * start costs tens of microseconds). Depends only on the shapes and nthreads. */
+static int effective_threads(const nr_encoder_ws *ws, int T, int B)
+{
+    int n = ws->nthreads < B ? ws->nthreads : B;
+    return (long long)T * B < 8 ? 1 : n;
+}
+
 int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, float *hn, float *cn,
                        const float *x, const int *lengths, const float *h0, const float *c0, int T,
                        int B, nr_rng *dropout_rng, nlprnn_error *err)
@@ -480,7 +488,7 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     ws->x = x;
     int L = enc->cfg.layers, O = enc->out_size;
     size_t TBO = (size_t)T * B * O;
-    int nth = ws->nthreads;
+    int nth = effective_threads(ws, T, B);
     for (int l = 0; l < L; l++) {
         layer_job J;
         memset(&J, 0, sizeof J);
@@ -703,7 +711,7 @@ int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, f
     if (!ws->training || !ws->have_forward)
         return nr_fail(err, NLPRNN_E_STATE, -1, -1,
                        "encoder backward: needs a training workspace after a forward call");
-    int L = enc->cfg.layers;
+    int L = enc->cfg.layers, nth = effective_threads(ws, ws->T, ws->B);
     for (int l = L - 1; l >= 0; l--) {
         layer_job J;
         memset(&J, 0, sizeof J);
@@ -726,8 +734,8 @@ int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, f
             J.dX = ws->dy; /* becomes dY of layer l-1 (dY of layer l is no longer read) */
             J.dmask = ws->dropped[l - 1] ? ws->mask[l - 1] : NULL;
         }
-        nr_parallel_run(ws->nthreads, bwd_recur, &J);
-        nr_parallel_run(ws->nthreads, bwd_weights, &J);
+        nr_parallel_run(nth, bwd_recur, &J);
+        nr_parallel_run(nth, bwd_weights, &J);
     }
     return 0;
 }

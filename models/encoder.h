@@ -43,7 +43,8 @@
  * ---- Threads --------------------------------------------------------------------------------------
  * An nr_encoder (config + bound weights) is read-only in forward/backward and may be shared by any
  * number of threads. A workspace belongs to one caller thread at a time. A workspace made with
- * nthreads > 1 splits each call across nthreads pthreads (fork-join per phase):
+ * nthreads > 1 splits each call across min(nthreads, B) pthreads (one thread when T*B < 8), as a
+ * fork-join per phase:
  *   input projection and dx: rows of (T*B) split in contiguous blocks;
  *   the recurrence: the batch split in contiguous blocks (sequences are independent);
  *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
