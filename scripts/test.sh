@@ -14,3 +14,17 @@ if [ "${NLPRNN_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
 fi
+
+# ---- release checks on the Release build (scripts/check-*.sh) ------------------------------
+t0=$(date +%s)
+scripts/check-abi.sh build            # exported symbols == abi/nlprnn.symbols, soname
+scripts/check-install.sh build        # install to a temp prefix, build + run examples/ both ways
+scripts/check-docs.sh build           # Doxygen: every public name documented; man page + cli.md
+echo "test.sh: release checks took $(( $(date +%s) - t0 )) s"
+
+# ---- the thread test under ThreadSanitizer -------------------------------------------------
+if [ "${NLPRNN_SKIP_TSAN:-0}" != 1 ] && ls tests/test_threads*.c >/dev/null 2>&1; then
+  t0=$(date +%s)
+  scripts/tsan.sh build-tsan
+  echo "test.sh: TSan thread test took $(( $(date +%s) - t0 )) s"
+fi
