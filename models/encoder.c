@@ -317,6 +317,21 @@ static float *gates_of(nr_encoder_ws *ws, int l, int d)
     return ws->training ? ws->gates[l][d] : ws->gates[0][d];
 }
 
+/* The rows [*lo, *hi) of [b0, b1) that span every sequence still running at step s (len > s):
+ * the per-step GEMMs skip finished sequences at the ends (all of them if the batch is sorted by
+ * falling length, as packed sequences are). Returns hi - lo. */
+static int active_rows(const int *len, int b0, int b1, int s, int *lo, int *hi)
+{
+    int a = b0, b = b1;
+    while (a < b && len[a] <= s)
+        a++;
+    while (b > a && len[b - 1] <= s)
+        b--;
+    *lo = a;
+    *hi = b;
+    return b - a;
+}
+
 /* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed. */
 static void fwd_project(void *ctx, int i, int n)
 {
@@ -383,10 +398,11 @@ static void fwd_recur(void *ctx, int i, int n)
         int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
         int gru_before = cell == NR_CELL_GRU && !after;
         for (int st_i = 0; st_i < maxlen; st_i++) {
-            /* gh (nb, GH or 2H) = h W_hh^T for the rows of this thread */
-            int K2 = gru_before ? 2 * H : GH;
-            nr_sgemm(0, 1, nb, K2, H, 1.0f, h + (size_t)b0 * H, H, Whh, H, 0.0f,
-                     gh + (size_t)b0 * GH, GH);
+            /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
+            int K2 = gru_before ? 2 * H : GH, a0, a1;
+            int na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
+            nr_sgemm(0, 1, na, K2, H, 1.0f, h + (size_t)a0 * H, H, Whh, H, 0.0f,
+                     gh + (size_t)a0 * GH, GH);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (st_i >= len)
@@ -421,8 +437,8 @@ static void fwd_recur(void *ctx, int i, int n)
             }
             if (gru_before) {
                 /* second GEMM per step: gh_n (nb,H) = (r*h) W_hn^T */
-                nr_sgemm(0, 1, nb, H, H, 1.0f, ws->rh[d] + (size_t)b0 * H, H,
-                         Whh + (size_t)2 * H * H, H, 0.0f, gh + (size_t)b0 * GH + 2 * H, GH);
+                nr_sgemm(0, 1, na, H, H, 1.0f, ws->rh[d] + (size_t)a0 * H, H,
+                         Whh + (size_t)2 * H * H, H, 0.0f, gh + (size_t)a0 * GH + 2 * H, GH);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (st_i >= len)
@@ -598,10 +614,11 @@ static void bwd_recur(void *ctx, int i, int n)
                     break;
                 }
             }
+            int a0, a1, na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
             if (gru_before) {
-                /* drh (nb,H) = dn_pre (nb,H) W_hn (H,H), then dr_pre and the r*h path */
-                nr_sgemm(0, 0, nb, H, H, 1.0f, dgs + (size_t)b0 * GH + 2 * H, GH,
-                         Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)b0 * H, H);
+                /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
+                nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
+                         Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (st_i >= len)
@@ -613,10 +630,10 @@ static void bwd_recur(void *ctx, int i, int n)
                                                  hprev + row * H, H);
                 }
             }
-            /* tmp (nb,H) = dG_h (nb, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
+            /* tmp (na,H) = dG_h (na, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
             int K = gru_before ? 2 * H : GH;
-            nr_sgemm(0, 0, nb, H, K, 1.0f, dgs + (size_t)b0 * GH, GH, Whh, H, 0.0f,
-                     tmp + (size_t)b0 * H, H);
+            nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
+                     tmp + (size_t)a0 * H, H);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (st_i >= len)

@@ -38,6 +38,8 @@
  * for all T. Masking: for t >= len[b] the output row is 0 and the state does not change; hn/cn is
  * the state after each sequence's last real step; the reverse direction starts at t = len[b]-1.
  * So a sequence gives identical outputs and gradients alone or padded in a batch (tested).
+ * Speed: the per-step GEMMs skip finished sequences at the two ends of the batch (of each thread's
+ * part), so a batch sorted by falling length (like PyTorch's packed sequences) wastes no work.
  * Streaming/stateful use: pass the hn/cn of one call as h0/c0 of the next.
  *
  * ---- Threads --------------------------------------------------------------------------------------
