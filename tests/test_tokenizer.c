@@ -142,6 +142,24 @@ static void test_decode(void) {
     CHECK(nlprnn_tokenizer_decode(tok, badid, 2, buf, sizeof buf, &need, &err) ==
           NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(err.offset, 1);
+    /* a long run of byte pieces (300 emoji = 1200 bytes) decodes whole; "▁" in the input
+     * counts as a space */
+    {
+        char text[2000] = "";
+        for (int i = 0; i < 300; i++) strcat(text, "\xf0\x9f\x98\x80");
+        strcat(text, "\xe2\x96\x81x");
+        nlprnn_encoding *enc = nlprnn_encoding_create();
+        CHECK(nlprnn_tokenizer_encode(tok, text, strlen(text), enc, &err) == 0);
+        CHECK(nlprnn_encoding_size(enc) > 1200);
+        char *d = NULL;
+        CHECK(nlprnn_tokenizer_decode_alloc(tok, nlprnn_encoding_ids(enc), nlprnn_encoding_size(enc),
+                                            &d, NULL, &err) == 0);
+        text[1200] = ' ';
+        memmove(text + 1201, text + 1203, 2);
+        CHECK_STR_EQ(d, text);
+        nlprnn_free(d);
+        nlprnn_encoding_free(enc);
+    }
     char *s = NULL;
     CHECK(nlprnn_tokenizer_decode_alloc(tok, ids, 0, &s, NULL, &err) == 0);
     CHECK_STR_EQ(s, "");

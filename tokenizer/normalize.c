@@ -8,7 +8,8 @@
  * byte it produces is mapped to the chunk's original byte range. Chunks of one code point
  * without a decomposition (ASCII, precomposed Hangul, most CJK) take a fast path.
  *
- * Whitespace (ASCII whitespace, NEL, Zs/Zl/Zp, and anything normalization turns into a space)
+ * Whitespace (ASCII whitespace, NEL, Zs/Zl/Zp, U+2581 "▁" (the word-start marker, as in
+ * SentencePiece), and anything normalization turns into a space)
  * collapses to one U+0020 between non-space characters; leading and trailing whitespace
  * vanish. The space takes the original range of the first whitespace character of its run.
  */
@@ -40,7 +41,8 @@ void nr_normbuf_free(nr_normbuf *nb) {
 static int is_space_cp(int32_t c) {
     if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
     return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
+           c == 0x2581; /* the word-start marker itself: in the text it can only mean a space */
 }
 
 static int is_control_cp(int32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }

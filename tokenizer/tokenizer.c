@@ -571,9 +571,13 @@ static int decode_core(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n
                            (int)tok->vocab.n);
         int kind = tok->vocab.kind[id];
         if (kind == NR_PIECE_BYTE) {
-            if (nraw == sizeof raw) {
-                put_bytes_checked(b, raw, nraw);
-                nraw = 0;
+            if (nraw == sizeof raw) { /* flush up to the last lead byte: keep a char whole */
+                size_t k = nraw - 1;
+                while (k > 0 && (raw[k] & 0xC0) == 0x80 && nraw - k < 4) k--;
+                if (k == 0 || (raw[k] & 0xC0) == 0x80) k = nraw;
+                put_bytes_checked(b, raw, k);
+                memmove(raw, raw + k, nraw - k);
+                nraw -= k;
             }
             raw[nraw++] = (unsigned char)(id - NLPRNN_NUM_SPECIAL_IDS);
             continue;
@@ -876,6 +880,11 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         if (ints[i].dst) *ints[i].dst = iv[i];
     }
     tok->norm.jamo = (int)iv[0];
+    if (tok->norm.jamo && tok->norm.form == NLPRNN_NORM_NONE) {
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, 16,
+                     "%s: header: hangul_jamo=1 needs a composing normalization", name);
+        goto fail;
+    }
     tok->byte_fallback = (int)iv[1];
     tok->max_piece_chars = (int)iv[2];
     char *pattern = malloc((size_t)pl + 1);

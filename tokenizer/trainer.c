@@ -646,6 +646,10 @@ static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
         opts = &defaults;
     }
     if (ls->n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "no training text");
+    if (opts->norm.jamo && opts->norm.form == NLPRNN_NORM_NONE)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "hangul_jamo needs a composing normalization (nfkc, nfc or nfkc_cf): "
+                       "with 'none', decode could not tell input jamo from split syllables");
     /* optional seeded sample (reservoir sampling, then back in input order) */
     size_t *pick = NULL, npick = ls->n;
     if (opts->sample_lines > 0 && (size_t)opts->sample_lines < ls->n) {

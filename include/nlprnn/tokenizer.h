@@ -179,7 +179,9 @@ typedef enum nlprnn_tokopt {
                                            with control characters other than whitespace
                                            (tab/newline/CR/VT/FF always act as a space) */
     NLPRNN_TOKOPT_HANGUL_JAMO = 6,    /**< int 0 (default) | 1: decompose Hangul syllables into
-                                           conjoining jamo before the subword model */
+                                           conjoining jamo before the subword model (needs
+                                           normalization nfkc, nfc or nfkc_cf; training with
+                                           "none" fails with NLPRNN_E_INVALID_ARG) */
     NLPRNN_TOKOPT_INVALID_UTF8 = 7,   /**< str "error" (default) | "replace" (each invalid byte
                                            -> U+FFFD, NUL -> U+FFFD) */
     NLPRNN_TOKOPT_PATTERN = 8,        /**< str: PCRE2 pre-tokenization pattern (UTF mode);
