@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# .ci/robustness-probe.sh [BUILD_DIR]
+#
+# Feeds the nlprnn program (BUILD_DIR/nlprnn, default build/) one kind of bad or extreme input
+# at a time and prints a Markdown table row per probe: the surface, the input, the exit code, the
+# wall time, the peak memory (max RSS) and the first line the program wrote to stderr. Every
+# probe runs under `timeout 300` and a 6 GB address-space limit, so a hang or a runaway
+# allocation shows up as exit 124 or a failed allocation instead of stalling the machine.
+# docs/robustness.md reproduces the table this prints. Needs tests/data/ (fixtures) and, for the
+# fill-in-the-blank probes without a shipped language model, ../shared/corpora.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${1:-build}
+nl="$root/$build/nlprnn"
+[ -x "$nl" ] || { echo "robustness-probe: $nl not built" >&2; exit 2; }
+t=$(mktemp -d "${TMPDIR:-/tmp}/nlprnn-probe.XXXXXX")
+trap 'rm -rf "$t"' EXIT
+export OPENBLAS_NUM_THREADS=1
+cd "$t"
+
+# probe SURFACE "INPUT DESCRIPTION" EXPECTED_EXIT COMMAND...
+# EXPECTED_EXIT: the documented code (cli/cli.h), or a|b for alternatives; a mismatch is marked.
+mismatches=0
+probe() {
+  local surface=$1 what=$2 expect=$3
+  shift 3
+  /usr/bin/time -f '%e %M' -o time.txt timeout 300 bash -c 'ulimit -v 6000000; "$@"' _ "$@" \
+    >out.txt 2>err.txt </dev/null
+  local rc=$? secs kb first mark=""
+  read -r secs kb < <(tail -1 time.txt) || { secs=?; kb=0; }
+  first=$(grep -v '^\s*$' err.txt | grep -v '^Command exited' | head -1 | sed "s#$t/##g; s#$root/##g" | cut -c1-150)
+  [[ "|$expect|" == *"|$rc|"* ]] || { mark=" **(expected $expect)**"; mismatches=$((mismatches + 1)); }
+  printf '| %s | %s | %s%s | %s s | %s MB | %s |\n' "$surface" "$what" "$rc" "$mark" "$secs" \
+    "$((kb / 1024))" "${first//|/\\|}"
+}
+# probe_stdin: same, with a file on standard input
+probe_stdin() {
+  local surface=$1 what=$2 expect=$3 input=$4
+  shift 4
+  /usr/bin/time -f '%e %M' -o time.txt timeout 300 bash -c 'ulimit -v 6000000; "$@"' _ "$@" \
+    >out.txt 2>err.txt <"$input"
+  local rc=$? secs kb first mark=""
+  read -r secs kb < <(tail -1 time.txt) || { secs=?; kb=0; }
+  first=$(grep -v '^\s*$' err.txt | grep -v '^Command exited' | head -1 | sed "s#$t/##g; s#$root/##g" | cut -c1-150)
+  [[ "|$expect|" == *"|$rc|"* ]] || { mark=" **(expected $expect)**"; mismatches=$((mismatches + 1)); }
+  printf '| %s | %s | %s%s | %s s | %s MB | %s |\n' "$surface" "$what" "$rc" "$mark" "$secs" \
+    "$((kb / 1024))" "${first//|/\\|}"
+}
+
+# ---- fixtures ----
+fx=$root/tests/data/clf_train.tsv
+"$nl" train "$fx" -o clf.nrm --vocab 300 --embed 16 --hidden 16 --epochs 2 --batch 16 --threads 1 \
+  --seed 7 --quiet >/dev/null 2>&1 || { echo "robustness-probe: cannot train the fixture model" >&2; exit 1; }
+"$nl" tokenizer-train --input "$fx" --output tok.tok --vocab-size 400 >/dev/null 2>&1
+size=$(stat -c %s clf.nrm)
+head -c $((size / 2)) clf.nrm >trunc.nrm
+cp clf.nrm flip.nrm
+printf '\xff' | dd of=flip.nrm bs=1 seek=$((size / 3)) conv=notrunc status=none
+head -c $(($(stat -c %s tok.tok) - 7)) tok.tok >trunc.tok
+printf 'id\tdocument\tlabel\n' >header-only.tsv
+: >empty.txt
+printf '정말 최고\n괜찮은 영화\n나쁜 \xc3\x28 바이트\n' >bad-utf8.txt
+printf '정말 최고\n\n괜찮은 영화\n' >empty-line.txt
+printf 'id\tdocument\tlabel\n1\t좋다\t1\n2\t나쁘다\n3\t최고\t1\n' >missing-label.tsv
+gzip -c "$fx" >full.tsv.gz
+head -c $(($(stat -c %s full.tsv.gz) / 2)) full.tsv.gz >trunc.tsv.gz
+printf 'nul\x00inside\n' >nul.txt
+# a 100 MB document on one line, and a line of a million tokens
+# (whole repetitions, so the file ends on a character boundary: 1,666,667 x 60 bytes = 100 MB)
+yes '이 영화 정말 재미있어요 최고의 작품입니다 ' | head -n 1666667 | tr -d '\n' >big-line.txt
+yes '좋다' | head -n 1000000 | tr '\n' ' ' >million-tokens.txt
+printf 'value\n16\n8\n32\n9\n23\n11\n19\n' >seven.csv
+printf 'Date,Temp\n1981-01-01,20.7\n1981-01-02,n/a\n1981-01-03,18.8\n' >missing.csv
+printf 'Date,Temp\n1981-01-01,20.7\n1981-01-02,warm\n1981-01-03,18.8\n' >text-cell.csv
+
+echo "| surface | input | exit | time | peak RSS | first line on stderr |"
+echo "|---|---|---|---|---|---|"
+# ---- text to classify ----
+probe classify "empty line (--lines)" 3 "$nl" classify -m clf.nrm --lines empty-line.txt
+probe classify "invalid UTF-8 on line 3" 3 "$nl" classify -m clf.nrm --lines bad-utf8.txt
+probe classify "NUL byte inside a line" 3 "$nl" classify -m clf.nrm --lines nul.txt
+probe classify "empty input (no document)" "0|3" "$nl" classify -m clf.nrm --lines empty.txt
+probe classify "100 MB single-line document" 0 "$nl" classify -m clf.nrm big-line.txt
+probe classify "one line of 1,000,000 tokens" 0 "$nl" classify -m clf.nrm --lines million-tokens.txt
+probe_stdin classify "100 MB document on stdin" 0 big-line.txt "$nl" classify -m clf.nrm
+probe tokenize "100 MB single line" 0 "$nl" tokenize --tokenizer tok.tok --ids -f big-line.txt
+probe tokenize "invalid UTF-8 on line 3" 3 "$nl" tokenize --tokenizer tok.tok -f bad-utf8.txt
+# ---- model and tokenizer files ----
+probe "model file" "missing file" 4 "$nl" classify -m no-such.nrm --lines empty-line.txt
+probe "model file" "truncated to half" 5 "$nl" classify -m trunc.nrm --lines empty-line.txt
+probe "model file" "one byte flipped" 5 "$nl" classify -m flip.nrm --lines empty-line.txt
+probe "model file" "a text file" 5 "$nl" classify -m "$fx" --lines empty-line.txt
+probe "model file" "a tokenizer file" 5 "$nl" classify -m tok.tok --lines empty-line.txt
+probe "model file" "truncated, given to info" 5 "$nl" info trunc.nrm
+probe "tokenizer file" "truncated by 7 bytes" 5 "$nl" tokenize --tokenizer trunc.tok 'abc'
+probe "tokenizer file" "a model file" 5 "$nl" tokenize --tokenizer clf.nrm 'abc'
+# ---- corpora ----
+probe train "empty file" 3 "$nl" train empty.txt -o m1.nrm --quiet
+probe train "header only" 3 "$nl" train header-only.tsv -o m2.nrm --quiet
+probe train "row without a label (line 3)" 3 "$nl" train missing-label.tsv -o m3.nrm --quiet
+probe train "gzip cut in the middle" 5 "$nl" train trunc.tsv.gz -o m4.nrm --quiet --epochs 1
+probe train "--batch 0" 2 "$nl" train "$fx" -o m5.nrm --batch 0 --quiet
+probe train "--epochs -1" 2 "$nl" train "$fx" -o m6.nrm --epochs -1 --quiet
+probe train "--hidden 1000000000" "2|6" "$nl" train "$fx" -o m7.nrm --hidden 1000000000 --quiet
+probe train "--lr nan" 2 "$nl" train "$fx" -o m8.nrm --lr nan --quiet
+probe tokenizer-train "vocabulary of 1,000,000 on 600 lines" "0|3" "$nl" tokenizer-train --input "$fx" --output big.tok --vocab-size 1000000
+probe tokenizer-train "--vocab-size 3" 2 "$nl" tokenizer-train --input "$fx" --output small.tok --vocab-size 3
+# ---- series ----
+probe forecast "window 30 on a 7-row series" 3 "$nl" forecast train --csv seven.csv --column value -o f1.nrm --window 30 --quiet
+probe forecast "missing value (n/a)" 3 "$nl" forecast train --csv missing.csv --column Temp -o f2.nrm --quiet
+probe forecast "non-numeric cell" 3 "$nl" forecast train --csv text-cell.csv --column Temp -o f3.nrm --quiet
+probe forecast "unknown column" 3 "$nl" forecast train --csv seven.csv --column Close -o f4.nrm --quiet
+probe forecast "--window 0" 2 "$nl" forecast train --csv seven.csv --column value -o f5.nrm --window 0 --quiet
+# ---- fill-in-the-blank ----
+lm=ko
+if ! "$nl" info ko-lm >/dev/null 2>&1 && ! "$nl" info ko >/dev/null 2>&1; then lm=""; fi
+corpus=$root/../shared/corpora/nsmc/lm_valid.txt.gz
+if [ -f "$corpus" ] && [ -f "$root/pretrained/ko.tok" ]; then
+  "$nl" lm-train --tokenizer "$root/pretrained/ko.tok" --input "$corpus" --output lm.nrm --embed 16 \
+    --hidden 16 --max-lines 500 --samples 64 --time-limit 10 --quiet >/dev/null 2>&1 && lm=lm.nrm
+fi
+if [ -n "$lm" ]; then
+  probe fill "no blank" 3 "$nl" fill --model "$lm" "빈칸이 없는 문장"
+  probe fill "two blanks" 3 "$nl" fill --model "$lm" "___ 영화 ___"
+  probe fill "only a blank" 0 "$nl" fill --model "$lm" --top 3 "___"
+  probe fill "a classifier as language model" 5 "$nl" fill --model clf.nrm "정말 ___"
+fi
+# ---- interrupted training ----
+"$nl" train "$fx" -o int.nrm --epochs 50 --threads 1 --quiet >/dev/null 2>err.txt &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ck=absent; [ -f int.nrm.ckpt ] && ck=present
+printf '| train | SIGINT after 2 s | %s%s | — | — | checkpoint %s; %s |\n' "$rc" \
+  "$([ "$rc" = 130 ] || echo " **(expected 130)**")" "$ck" "$(head -1 err.txt | cut -c1-100)"
+[ "$rc" = 130 ] || mismatches=$((mismatches + 1))
+echo
+echo "robustness-probe: $mismatches probe(s) differ from the documented exit code"
+[ "$mismatches" = 0 ]
