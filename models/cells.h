@@ -16,7 +16,8 @@
 /* Kernel files start with NR_KERNEL_FILE_PROLOGUE (before any #include): GCC then vectorises their
  * loops as at -O3; NR_KERNEL makes x86-64 clones for AVX-512, AVX2 and the baseline, picked at load
  * time (same machine -> same clone -> same bits). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(NR_NO_CLONES)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(NR_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__) /* TSan: ifunc resolvers run before TSan is initialised */
 #define NR_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define NR_KERNEL
