@@ -141,7 +141,7 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     if (y1 <= y0) y1 = y0 + (fabs(y0) > 0 ? fabs(y0) * 0.1 : 1);
     double pad = 0.05 * (y1 - y0);
     pladv(0);
-    plvpor(0.1, s->legend == PLOT_LEGEND_OUTSIDE ? 0.8 : 0.96, 0.13, 0.9);
+    plvpor(0.115, s->legend == PLOT_LEGEND_OUTSIDE ? 0.8 : 0.96, 0.13, 0.9);
     double xpad = 0.015 * (x1 - x0);
     plwind(x0 - xpad, x1 + xpad, y0 - pad, y1 + 2 * pad);
     plcol0(1);
@@ -162,7 +162,8 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     } else {
         plbox("bcnst", 0, 0, "bcnstv", 0, 0);
     }
-    pllab(s->xlabel ? s->xlabel : "", s->ylabel ? s->ylabel : "", s->title ? s->title : "");
+    pllab(s->xlabel ? s->xlabel : "", "", s->title ? s->title : "");
+    plmtex("l", 5.2, 0.5, 0.5, s->ylabel ? s->ylabel : ""); /* clear of wide tick labels */
     size_t maxn = 1;
     for (int c = 0; c < s->ncurves; c++)
         if (s->curves[c].n > maxn) maxn = s->curves[c].n;
