@@ -253,6 +253,60 @@ static void test_relative(void) {
     nlprnn_series_free(s);
 }
 
+static int stop_at_3(void *user, int epoch, double tl, double vl) {
+    int *calls = user;
+    (*calls)++;
+    return epoch == 3 && isfinite(tl) && isfinite(vl);
+}
+
+/* Early stopping, the progress callback, a horizon of 3, and the validation part's rows. */
+static void test_training_controls(void) {
+    enum { N = 400 };
+    double v[N];
+    nr_rng rng;
+    nr_rng_seed(&rng, 9);
+    for (int i = 0; i < N; i++) v[i] = nr_rng_normal(&rng); /* noise: nothing to learn */
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    const char *kv[] = {"cell", "rnn", "hidden", "4", "window", "5", "epochs", "60", "patience", "2",
+                        "lr", "0.02", "horizon", "3", NULL};
+    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster *f = NULL;
+    nlprnn_error e;
+    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), 0);
+    if (f) {
+        int ep;
+        nlprnn_forecaster_history(f, &ep, NULL, NULL);
+        char best[16];
+        nlprnn_forecaster_get(f, "best_epoch", best, sizeof best, NULL);
+        printf("patience 2: stopped after %d of 60 epochs, best %s\n", ep, best);
+        CHECK(ep < 60);
+        CHECK_INT_EQ(ep, atoi(best) + 2);
+        /* horizon 3: the valid part's first target is row 280, its first window starts at 273 */
+        double m[9], *pred = NULL, *truth = NULL;
+        size_t cnt = 0, first = 0;
+        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_VALID, m, &pred, &truth, &cnt, &first, &e), 0);
+        CHECK_INT_EQ(first, 280);
+        CHECK_INT_EQ(cnt, 60);
+        if (truth) CHECK(truth[0] == v[280] && truth[cnt - 1] == v[339]);
+        /* persistence for horizon 3 is the window's last value, 3 rows before the target */
+        double se = 0;
+        for (size_t i = 0; i < cnt; i++) se += (v[first + i - 3] - v[first + i]) * (v[first + i - 3] - v[first + i]);
+        CHECK_NEAR(m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS], sqrt(se / (double)cnt), 1e-9);
+        nlprnn_free(pred);
+        nlprnn_free(truth);
+    }
+    nlprnn_forecaster_free(f);
+    /* the callback stops training: NLPRNN_E_INTERRUPTED and no model */
+    int calls = 0;
+    f = (nlprnn_forecaster *)1;
+    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, stop_at_3, &calls, &e), NLPRNN_E_INTERRUPTED);
+    CHECK(f == NULL);
+    CHECK_INT_EQ(calls, 3);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
 static void test_params(void) {
     nlprnn_forecast_params *p = nlprnn_forecast_params_new();
     nlprnn_error e;
@@ -284,6 +338,7 @@ int main(void) {
     test_baselines_and_features();
     test_sine();
     test_relative();
+    test_training_controls();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
