@@ -4,7 +4,8 @@
  * character of the alphabet; a character outside the alphabet becomes its UTF-8 bytes as byte
  * pieces (or <unk>), which no merge touches. Then, as in training, the adjacent pair with the
  * lowest merge rank is merged (leftmost first) until no pair has a merge. Segments are at most
- * NR_MAX_SEGMENT_BYTES long, so the quadratic scan stays small.
+ * NR_MAX_SEGMENT_BYTES long; the rank of every adjacent pair is kept, so a merge costs one scan
+ * and two lookups.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,27 +82,44 @@ int nr_bpe_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n, 
     int32_t *id = sb->id + first;
     uint32_t *st = sb->start + first, *en = sb->end + first;
     size_t m = sb->n - first;
-    /* the first symbol "▁" has an empty range; a merge takes the union of the ranges */
-    for (;;) {
-        int32_t best_rank = INT32_MAX, best_res = -1;
+    if (m > NR_MAX_SEGMENT_BYTES + 1) return -1; /* cannot happen: segments are cut shorter */
+    /* rank[i], res[i]: the merge of pair (i, i+1), INT32_MAX when none; after a merge only the
+     * two pairs around it change, so each step costs one scan plus two lookups */
+    int32_t rank[NR_MAX_SEGMENT_BYTES + 2], res[NR_MAX_SEGMENT_BYTES + 2];
+    for (size_t i = 0; i + 1 < m; i++) {
+        int32_t r = nr_merges_find(&tok->merges, id[i], id[i + 1], &res[i]);
+        rank[i] = r >= 0 ? r : INT32_MAX;
+    }
+    while (m > 1) {
+        int32_t best_rank = INT32_MAX;
         size_t best = 0;
-        for (size_t i = 0; i + 1 < m; i++) {
-            int32_t res;
-            int32_t r = nr_merges_find(&tok->merges, id[i], id[i + 1], &res);
-            if (r >= 0 && r < best_rank) {
-                best_rank = r;
-                best_res = res;
+        for (size_t i = 0; i + 1 < m; i++)
+            if (rank[i] < best_rank) {
+                best_rank = rank[i];
                 best = i;
             }
-        }
-        if (best_res < 0) break;
-        id[best] = best_res;
-        if (st[best] == en[best]) st[best] = st[best + 1]; /* "▁" takes its neighbour's start */
+        if (best_rank == INT32_MAX) break;
+        /* the first symbol "▁" has an empty range; a merge takes the union of the ranges */
+        id[best] = res[best];
+        if (st[best] == en[best]) st[best] = st[best + 1];
         en[best] = en[best + 1];
-        memmove(id + best + 1, id + best + 2, (m - best - 2) * sizeof *id);
-        memmove(st + best + 1, st + best + 2, (m - best - 2) * sizeof *st);
-        memmove(en + best + 1, en + best + 2, (m - best - 2) * sizeof *en);
+        size_t tail = m - best - 2;
+        memmove(id + best + 1, id + best + 2, tail * sizeof *id);
+        memmove(st + best + 1, st + best + 2, tail * sizeof *st);
+        memmove(en + best + 1, en + best + 2, tail * sizeof *en);
+        if (tail > 1) { /* pairs best+2.. become best+1.. */
+            memmove(rank + best + 1, rank + best + 2, (tail - 1) * sizeof *rank);
+            memmove(res + best + 1, res + best + 2, (tail - 1) * sizeof *res);
+        }
         m--;
+        if (best > 0) {
+            int32_t r = nr_merges_find(&tok->merges, id[best - 1], id[best], &res[best - 1]);
+            rank[best - 1] = r >= 0 ? r : INT32_MAX;
+        }
+        if (best + 1 < m) {
+            int32_t r = nr_merges_find(&tok->merges, id[best], id[best + 1], &res[best]);
+            rank[best] = r >= 0 ? r : INT32_MAX;
+        }
     }
     if (word_start && m > 0 && st[0] == en[0] && n > 0) { /* a lone "▁": at the first char */
         st[0] = en[0] = 0;

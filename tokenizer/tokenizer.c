@@ -25,7 +25,7 @@
 #define TOK_MAGIC "NLPRNTOK"
 #define TOK_VERSION 1u
 #define CACHE_MAX_KEY 128        /* chunks longer than this are not cached */
-#define CACHE_SLOTS (1u << 15)   /* power of two */
+#define CACHE_SLOTS (1u << 17)   /* power of two */
 #define CACHE_MAX_USED (CACHE_SLOTS / 2)
 
 /* ---- names of settings -------------------------------------------------------------------- */
