@@ -6,17 +6,17 @@
 
 void *nr_malloc_array(size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
-    return malloc(n * size ? n * size : 1);
+    return malloc(n * size != 0 ? n * size : 1);
 }
 
 void *nr_calloc_array(size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
-    return calloc(n ? n : 1, size ? size : 1);
+    return calloc(n != 0 ? n : 1, size != 0 ? size : 1);
 }
 
 void *nr_realloc_array(void *p, size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
-    return realloc(p, n * size ? n * size : 1);
+    return realloc(p, n * size != 0 ? n * size : 1);
 }
 
 char *nr_strdup(const char *s) {
