@@ -9,7 +9,8 @@ int cmd_fill(int argc, char **argv);
 
 static void fill_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--candidates w1,w2,...] \"TEXT WITH ___\"\n\n"
+            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--candidates w1,w2,...] \"TEXT WITH ___\"\n"
+            "       nlprnn fill [--model FILE|NAME] [--top K] --input FILE\n\n"
             "Fill the blank of TEXT (\"___\", two or more underscores, or \"[MASK]\"; anywhere, also glued\n"
             "to a particle as in \"___에\") and print up to K answers, best first, one per line:\n"
             "WORD<TAB>PROBABILITY, the probabilities normalized over the lines shown.\n"
@@ -19,24 +20,95 @@ static void fill_usage(FILE *fp) {
             "options:\n"
             "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
             "  --top K             answers to print (default 5; with --candidates: all of them)\n"
-            "  --candidates LIST   comma-separated words to rank (exactly those)\n\n"
+            "  --candidates LIST   comma-separated words to rank (exactly those)\n"
+            "  --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its candidates);\n"
+            "                      prints one line per query: WORD<TAB>PROB<TAB>WORD<TAB>PROB...\n"
+            "                      (an empty line, and the error on stderr, for a bad query)\n\n"
             "exit status 3 (bad input data) when TEXT has no blank or more than one.\n\n"
             "example: nlprnn fill \"난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.\"\n");
 }
 
+/* Split "a,b,c" in place into list (capacity >= strlen + 1); returns the count. */
+static size_t split_list(char *s, const char **list) {
+    size_t n = 0;
+    for (;;) {
+        char *c = strchr(s, ',');
+        if (c) *c = 0;
+        if (*s) list[n++] = s;
+        if (!c) break;
+        s = c + 1;
+    }
+    return n;
+}
+
+/* --input: one query a line. */
+static int fill_file(const char *model, const char *path, int top) {
+    const char *cmd = "fill";
+    FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!fp) {
+        fprintf(stderr, "nlprnn fill: cannot open %s\n", path);
+        return CLI_EXIT_IO;
+    }
+    nlprnn_error err;
+    nlprnn_lm *lm = NULL;
+    int rc = nlprnn_lm_load(model, &lm, &err);
+    if (rc) {
+        if (fp != stdin) fclose(fp);
+        return cli_report(cmd, rc, &err);
+    }
+    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long long lineno = 0;
+    int bad = 0;
+    while (ctx && (len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        char *tab = strchr(line, '\t');
+        const char **list = NULL;
+        size_t nl = 0;
+        if (tab) {
+            *tab = 0;
+            list = calloc(strlen(tab + 1) + 1, sizeof *list);
+            if (list) nl = split_list(tab + 1, list);
+        }
+        nlprnn_lm_choice *ch = NULL;
+        size_t n = 0;
+        int k = nl ? (int)nl : top;
+        int st = nlprnn_lm_fill(ctx, line, strlen(line), nl ? list : NULL, nl, k, &ch, &n, &err);
+        if (st) {
+            fprintf(stderr, "nlprnn fill: %s:%lld: %s\n", path, lineno, err.message);
+            bad++;
+        }
+        for (size_t i = 0; i < n; i++) printf("%s%s\t%.6f", i ? "\t" : "", ch[i].text, ch[i].prob);
+        putchar('\n');
+        nlprnn_lm_choices_free(ch, n);
+        free(list);
+    }
+    free(line);
+    if (fp != stdin) fclose(fp);
+    rc = ctx ? CLI_OK : CLI_EXIT_LIMIT;
+    nlprnn_lm_ctx_free(ctx);
+    nlprnn_lm_free(lm);
+    return rc ? rc : bad ? CLI_EXIT_DATA : CLI_OK;
+}
+
 int cmd_fill(int argc, char **argv) {
     const char *cmd = "fill";
-    const char *model = "ko", *cands = NULL, *text = NULL;
+    const char *model = "ko", *cands = NULL, *text = NULL, *input = NULL;
     int top = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fill_usage(stdout);
             return CLI_OK;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--top") || !strcmp(a, "--candidates")) {
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--top") || !strcmp(a, "--candidates") ||
+                   !strcmp(a, "--input")) {
             if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
             const char *v = argv[++i];
             if (a[2] == 'm') model = v;
+            else if (a[2] == 'i') input = v;
             else if (a[2] == 'c') cands = v;
             else {
                 char *e;
@@ -51,6 +123,10 @@ int cmd_fill(int argc, char **argv) {
             text = a;
         }
     }
+    if (input) {
+        if (text || cands) return cli_usage_error(cmd, "--input takes no TEXT and no --candidates");
+        return fill_file(model, input, top ? top : 5);
+    }
     if (!text) return cli_usage_error(cmd, "no TEXT given");
     /* split the candidate list */
     char *buf = NULL;
@@ -64,13 +140,7 @@ int cmd_fill(int argc, char **argv) {
             free(list);
             return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
         }
-        for (char *s = buf;;) {
-            char *c = strchr(s, ',');
-            if (c) *c = 0;
-            if (*s) list[nl++] = s;
-            if (!c) break;
-            s = c + 1;
-        }
+        nl = split_list(buf, list);
         if (!nl) {
             free(buf);
             free(list);

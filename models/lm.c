@@ -438,10 +438,13 @@ static void flush_rows(nlprnn_lm_ctx *ctx, const nr_lm_net *net, int n, double *
     }
 }
 
+static void broadcast_state(nlprnn_lm_ctx *ctx, int B);
+
 /* lp[b] = sum_{t>=1} log p(seqs[b][t] | seqs[b][<t]) for B <= LM_MAX_B sequences of lens[b] >= 2
- * pieces (the first is the context start, usually <bos>). */
+ * pieces (the first is the context start, usually <bos>). init (optional): a state (L,1,H) h then
+ * c (2*L*H floats) that every row starts from instead of zeros. */
 static int score_batch(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, const int *lens,
-                       int B, double *lp, nlprnn_error *err) {
+                       int B, const float *init, double *lp, nlprnn_error *err) {
     const nr_lm_net *net = &ctx->lm->net[dir];
     const nr_lm_cfg *c = &net->cfg;
     int maxT = 0;
@@ -450,6 +453,12 @@ static int score_batch(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, 
         if (lens[b] - 1 > maxT) maxT = lens[b] - 1;
     }
     int nrow = 0;
+    if (init) {
+        size_t LH = (size_t)c->layers * c->hidden;
+        memcpy(ctx->s[0], init, LH * sizeof(float));
+        memcpy(ctx->s[1], init + LH, LH * sizeof(float));
+        broadcast_state(ctx, B);
+    }
     for (int t0 = 0; t0 < maxT; t0 += LM_CHUNK_T) {
         int Tc = maxT - t0 < LM_CHUNK_T ? maxT - t0 : LM_CHUNK_T;
         for (int b = 0; b < B; b++) {
@@ -461,8 +470,8 @@ static int score_batch(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, 
         int rc = nr_embedding_forward(&net->emb, ctx->x, ctx->in, (size_t)Tc * B, err);
         if (rc) return rc;
         rc = nr_encoder_forward(&net->enc, ctx->ws[dir], ctx->h, ctx->s[2], ctx->s[3], ctx->x,
-                                ctx->lens, t0 ? ctx->s[0] : NULL, t0 ? ctx->s[1] : NULL, Tc, B,
-                                NULL, err);
+                                ctx->lens, t0 || init ? ctx->s[0] : NULL, t0 || init ? ctx->s[1] : NULL,
+                                Tc, B, NULL, err);
         if (rc) return rc;
         size_t LBH = (size_t)c->layers * B * c->hidden;
         memcpy(ctx->s[0], ctx->s[2], LBH * sizeof(float));
@@ -484,15 +493,53 @@ static int score_batch(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, 
     return NLPRNN_OK;
 }
 
-/* Score any number of sequences in groups of LM_MAX_B. */
+/* Score any number of sequences in groups of LM_MAX_B. The longest prefix that all sequences
+ * share is run once: lp then leaves out the log-probabilities of the shared pieces, a constant
+ * common to all sequences (rankings and normalized probabilities are unchanged). */
+static int run_prefix(nlprnn_lm_ctx *ctx, int dir, const int32_t *ids, int n, float *logp,
+                      nlprnn_error *err);
+
 static int score_many(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, const int *lens,
                       int n, double *lp, nlprnn_error *err) {
-    for (int i = 0; i < n; i += LM_MAX_B) {
-        int B = n - i < LM_MAX_B ? n - i : LM_MAX_B;
-        int rc = score_batch(ctx, dir, seqs + i, lens + i, B, lp + i, err);
-        if (rc) return rc;
+    const nr_lm_cfg *c = &ctx->lm->net[dir].cfg;
+    int P = n > 1 ? lens[0] - 1 : 0; /* shared pieces, keeping at least one piece to score */
+    for (int i = 1; i < n && P > 0; i++) {
+        int m = lens[i] - 1 < P ? lens[i] - 1 : P, k = 0;
+        while (k < m && seqs[i][k] == seqs[0][k]) k++;
+        P = k;
     }
-    return NLPRNN_OK;
+    float *init = NULL, *logp = NULL;
+    const int32_t **sub = NULL;
+    int *sublen = NULL;
+    int rc = NLPRNN_OK;
+    if (P >= 2) { /* run pieces 0..P-2; scoring restarts at piece P-1 as the context start */
+        size_t LH = (size_t)c->layers * c->hidden;
+        init = nr_malloc_array(2 * LH, sizeof(float));
+        logp = nr_malloc_array((size_t)c->vocab, sizeof(float));
+        sub = nr_malloc_array((size_t)n, sizeof *sub);
+        sublen = nr_malloc_array((size_t)n, sizeof *sublen);
+        if (!init || !logp || !sub || !sublen) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (!rc) rc = run_prefix(ctx, dir, seqs[0], P - 1, logp, err);
+        if (!rc) {
+            memcpy(init, ctx->s[0], LH * sizeof(float));
+            memcpy(init + LH, ctx->s[1], LH * sizeof(float));
+            for (int i = 0; i < n; i++) {
+                sub[i] = seqs[i] + (P - 1);
+                sublen[i] = lens[i] - (P - 1);
+            }
+            seqs = sub;
+            lens = sublen;
+        }
+    }
+    for (int i = 0; i < n && !rc; i += LM_MAX_B) {
+        int B = n - i < LM_MAX_B ? n - i : LM_MAX_B;
+        rc = score_batch(ctx, dir, seqs + i, lens + i, B, init, lp + i, err);
+    }
+    free(init);
+    free(logp);
+    free(sub);
+    free(sublen);
+    return rc;
 }
 
 /* Run one sequence ids (n >= 1) from the zero state; the final state is left in row 0 of
@@ -616,7 +663,7 @@ int nlprnn_lm_score(nlprnn_lm_ctx *ctx, const char *text, size_t len, int direct
     rc = encode_dir(ctx, text, len, direction, &s, &n, err);
     if (rc) return rc;
     const int32_t *seqs[1] = {s};
-    rc = score_batch(ctx, direction, seqs, &n, 1, logprob, err);
+    rc = score_batch(ctx, direction, seqs, &n, 1, NULL, logprob, err);
     if (n_pred) *n_pred = (size_t)(n - 1);
     free(s);
     return rc;
@@ -1176,7 +1223,7 @@ int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, lon
             nb++;
         }
         if (nb == LM_MAX_B || (!got && nb)) {
-            rc = score_batch(ctx, direction, (const int32_t *const *)seqs, lens, nb, lp, err);
+            rc = score_batch(ctx, direction, (const int32_t *const *)seqs, lens, nb, NULL, lp, err);
             for (int i = 0; i < nb; i++) {
                 r.nll -= lp[i];
                 free(seqs[i]);
