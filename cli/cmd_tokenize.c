@@ -31,14 +31,15 @@ typedef struct tok_ctx {
     const char *name;
 } tok_ctx;
 
-static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno, FILE *out) {
+static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno,
+                         long long lineoff, FILE *out) {
     nlprnn_error err;
     int st = nlprnn_tokenizer_encode(c->tok, s, n, c->enc, &err);
     if (st) {
         nlprnn_error e2 = err;
         if (st == NLPRNN_E_UTF8)
             snprintf(e2.message, sizeof e2.message, "%.200s:%lld: byte %lld: %.250s", c->name, lineno,
-                     err.offset, strstr(err.message, "invalid UTF-8") ? strstr(err.message, "invalid UTF-8") : err.message);
+                     lineoff + err.offset, strstr(err.message, "invalid UTF-8") ? strstr(err.message, "invalid UTF-8") : err.message);
         return cli_report("tokenize", st, &e2);
     }
     size_t m = nlprnn_encoding_size(c->enc);
@@ -102,7 +103,8 @@ int cmd_tokenize(int argc, char **argv) {
         for (;;) {
             const char *nl = strchr(s, '\n');
             size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            if ((rc = tokenize_line(&c, s, n, no++, stdout))) break;
+            if ((rc = tokenize_line(&c, s, n, no, (long long)(s - text), stdout))) break;
+            no++;
             if (!nl) break;
             s = nl + 1;
         }
@@ -114,15 +116,18 @@ int cmd_tokenize(int argc, char **argv) {
             fprintf(stderr, "nlprnn %s: %s: cannot open\n", cmd, c.name);
             rc = CLI_EXIT_IO;
         } else {
-            size_t cap = 1 << 16, n = 0;
+            /* lines of any length, NUL bytes included (the tokenizer rejects them) */
+            size_t cap = 1 << 16, len = 0, pos = 0;
             char *buf = malloc(cap);
-            long long no = 1;
+            long long no = 1, fileoff = 0;
             int eof = 0;
-            while (buf && !eof && !rc) {
-                /* read one line of any length */
-                n = 0;
-                for (;;) {
-                    if (cap - n < 2) {
+            while (buf && !rc) {
+                char *nl = memchr(buf + pos, '\n', len - pos);
+                if (!nl && !eof) { /* need more input: compact, grow, read */
+                    memmove(buf, buf + pos, len - pos);
+                    len -= pos;
+                    pos = 0;
+                    if (cap - len < (1 << 15)) {
                         char *t = realloc(buf, cap * 2);
                         if (!t) {
                             free(buf);
@@ -132,22 +137,18 @@ int cmd_tokenize(int argc, char **argv) {
                         buf = t;
                         cap *= 2;
                     }
-                    if (!gzgets(gz, buf + n, (int)(cap - n > (1u << 30) ? (1u << 30) : cap - n))) {
-                        eof = 1;
-                        break;
-                    }
-                    size_t got = strlen(buf + n); /* gzgets stops at a NUL too: handled below */
-                    n += got;
-                    if (n && buf[n - 1] == '\n') break;
-                    if (got == 0) { /* an embedded NUL byte: let the tokenizer reject it */
-                        buf[n++] = '\0';
-                    }
+                    int r = gzread(gz, buf + len, (unsigned)(cap - len > (1u << 30) ? (1u << 30) : cap - len));
+                    if (r <= 0) eof = 1;
+                    else len += (size_t)r;
+                    continue;
                 }
-                if (!buf) break;
-                if (eof && n == 0) break;
-                if (n && buf[n - 1] == '\n') n--;
-                if (n && buf[n - 1] == '\r') n--;
-                rc = tokenize_line(&c, buf, n, no++, stdout);
+                if (!nl && pos == len) break; /* end of input */
+                size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
+                size_t raw = n + (nl ? 1 : 0);
+                if (n && buf[pos + n - 1] == '\r') n--;
+                rc = tokenize_line(&c, buf + pos, n, no++, fileoff, stdout);
+                fileoff += (long long)raw;
+                pos = end + (nl ? 1 : 0);
             }
             if (!buf) rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
             free(buf);

@@ -80,7 +80,7 @@ int cmd_tokenizer_train(int argc, char **argv) {
         }
         int st = nlprnn_tokenizer_options_set_str(opts, train_flags[k].opt, argv[++i], &err);
         if (st) {
-            rc = st == NLPRNN_E_INVALID_ARG ? cli_usage_error(cmd, "%s: %s", a, err.message)
+            rc = st == NLPRNN_E_INVALID_ARG || st == NLPRNN_E_REGEX ? cli_usage_error(cmd, "%s: %s", a, err.message)
                                             : cli_report(cmd, st, &err);
             goto done;
         }
