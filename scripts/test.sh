@@ -28,3 +28,10 @@ if [ "${NLPRNN_SKIP_TSAN:-0}" != 1 ] && ls tests/test_threads*.c >/dev/null 2>&1
   scripts/tsan.sh build-tsan
   echo "test.sh: TSan thread test took $(( $(date +%s) - t0 )) s"
 fi
+
+# ---- fuzz smoke run: every libFuzzer target for a few seconds (clang, ASan+UBSan) ------------
+if [ "${NLPRNN_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
+  t0=$(date +%s)
+  scripts/fuzz.sh "${NLPRNN_FUZZ_SECONDS:-10}" build-fuzz
+  echo "test.sh: fuzz smoke run took $(( $(date +%s) - t0 )) s"
+fi
