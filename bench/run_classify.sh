@@ -72,7 +72,7 @@ read -r ft2_acc ft2_train ft2_pred < <(ft_run ft_chars -dim 128 -epoch 5 -wordNg
 # ---- PyTorch BiLSTM of the same shape, same ids, same piece vectors -------------------------------
 log "PyTorch (budget $budget s)"
 "$nlprnn" tokenize --tokenizer pretrained/ko.tok -f "$corp/lm_train.txt.gz" > "$tmp/lm.pieces"
-nice fasttext skipgram -input "$tmp/lm.pieces" -output "$tmp/vec" -dim 128 -epoch 5 -minCount 1 \
+nice fasttext cbow -input "$tmp/lm.pieces" -output "$tmp/vec" -dim 128 -epoch 3 -minCount 1 \
   -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
 nice $py bench/classify_torch.py --train-ids "$tmp/train.ids" --train-labels "$tmp/train.lab" \
   --test-ids "$tmp/test.ids" --test-labels "$tmp/test.lab" --vocab 16000 --emb 128 --hidden 128 \

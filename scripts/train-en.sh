@@ -5,7 +5,7 @@
 # Data: ../shared/corpora/sst2/train.tsv.gz (67,349 sentences and phrases, 5% held out for
 # validation / best epoch), measured on sst2/dev.tsv.gz (872 sentences; SST-2 has no public test
 # labels). Tokenizer pretrained/en.tok: BPE 16000, NFKC + case folding, trained on the text of
-# sst2/train and imdb/train (unlabelled use). Embedding initialised from 128-d skip-gram vectors
+# sst2/train and imdb/train (unlabelled use). Embedding initialised from 128-d CBOW vectors
 # of the pieces, trained with Debian's fastText on the same text. Model: embedding 128 ->
 # bidirectional LSTM 128 -> max pooling -> dense 2, float16. The record goes into
 # docs/classify.md (block train-en).
@@ -28,7 +28,7 @@ if [ ! -f pretrained/en.tok ]; then
     --vocab-size 16000 --normalization nfkc_cf --threads 2
 fi
 nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
-nice fasttext skipgram -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 5 \
+nice fasttext cbow -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 3 \
   -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
 vec_secs=$(( $(date +%s) - start ))
 
@@ -48,7 +48,7 @@ echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs 
 {
   echo '```'
   echo "\$ scripts/train-en.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "tokenizer-train (if missing) + tokenize + fasttext skipgram -dim 128 -epoch 5 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
+  echo "tokenizer-train (if missing) + tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
   echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
   echo "\$ nlprnn eval -m $out $sst/dev.tsv.gz"
   echo "SST-2 dev accuracy: $acc   macro F1: $f1   (872 sentences)"

@@ -3,7 +3,7 @@
 #
 # Data: ../shared/corpora/nsmc/train.tsv.gz (150K reviews; 5% held out for validation / best
 # epoch), tested on nsmc/test.tsv.gz (50K). Tokenizer: pretrained/ko.tok (scripts/
-# train-tokenizer-ko.sh). Embedding initialised from 128-d skip-gram vectors of the tokenizer's
+# train-tokenizer-ko.sh). Embedding initialised from 128-d CBOW vectors of the tokenizer's
 # pieces, trained here with Debian's fastText on nsmc/lm_train.txt.gz (unlabelled reviews, no test
 # review among them). Model: embedding 128 -> bidirectional LSTM 128 -> max pooling -> dense 2.
 # Weights stored as float16 (< 10 MB). The command, the training time on this machine and the
@@ -20,10 +20,10 @@ trap 'rm -rf "$tmp"' EXIT
 [ -f pretrained/ko.tok ] || scripts/train-tokenizer-ko.sh "$build"
 
 start=$(date +%s)
-# 1. piece vectors (skip-gram) on the unlabelled reviews, tokenized with the shared tokenizer
+# 1. piece vectors (CBOW) on the unlabelled reviews, tokenized with the shared tokenizer
 vec_start=$(date +%s)
 nice "$nlprnn" tokenize --tokenizer pretrained/ko.tok -f "$corp/lm_train.txt.gz" > "$tmp/lm_pieces.txt"
-nice fasttext skipgram -input "$tmp/lm_pieces.txt" -output "$tmp/ko_pieces" -dim 128 -epoch 5 \
+nice fasttext cbow -input "$tmp/lm_pieces.txt" -output "$tmp/ko_pieces" -dim 128 -epoch 3 \
   -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
 vec_secs=$(( $(date +%s) - vec_start ))
 
@@ -45,7 +45,7 @@ echo "train-ko: $out: test accuracy $acc, macro F1 $f1, $size bytes, $secs s (ve
 {
   echo '```'
   echo "\$ scripts/train-ko.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "tokenize lm_train + fasttext skipgram -dim 128 -epoch 5 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
+  echo "tokenize lm_train + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
   echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"
   echo "test accuracy: $acc   macro F1: $f1   (50,000 reviews of nsmc/test.tsv.gz)"
