@@ -24,6 +24,7 @@
 
 struct nr_encoder_ws {
     int max_T, max_B, training, nthreads;
+    nr_encoder_cfg cfg; /* the configuration the buffers were sized for */
     int T, B, have_forward, maxlen;
     int *len;          /* (max_B) lengths of the last forward */
     const float *x;    /* input of the last forward (training) */
@@ -276,6 +277,7 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     carve(ws, enc, TB, B, training, base);
     ws->block = base;
     ws->len = len;
+    ws->cfg = enc->cfg;
     ws->max_T = max_T;
     ws->max_B = max_B;
     ws->training = training ? 1 : 0;
@@ -487,6 +489,13 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "encoder forward: T=%d, B=%d outside the workspace (max T=%d, B=%d)", T, B,
                        ws->max_T, ws->max_B);
+    const nr_encoder_cfg *c = &enc->cfg, *w = &ws->cfg;
+    if (c->cell != w->cell || c->input_size != w->input_size || c->hidden != w->hidden ||
+        c->layers != w->layers || c->bidirectional != w->bidirectional || c->merge != w->merge ||
+        c->gru_reset_after != w->gru_reset_after ||
+        (ws->training && c->dropout > 0.0f && w->dropout <= 0.0f && c->layers > 1))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "encoder forward: the workspace was made for another configuration");
     int maxlen = 0;
     for (int b = 0; b < B; b++) {
         int len = lengths ? lengths[b] : T;

@@ -250,6 +250,16 @@ static void test_init(void)
     float gdummy[1];
     CHECK_INT_EQ(nr_encoder_backward(&a.enc, ws, gdummy, NULL, NULL, NULL, NULL, NULL, NULL, &err),
                  NLPRNN_E_STATE);
+    /* a workspace made for another configuration is refused */
+    nr_encoder other;
+    nr_encoder_cfg ocfg = cfg;
+    ocfg.hidden = 7;
+    float *op = calloc(nr_encoder_param_count(&ocfg), 4);
+    CHECK_INT_EQ(nr_encoder_bind(&other, &ocfg, op, NULL), 0);
+    CHECK_INT_EQ(nr_encoder_forward(&other, ws, y, NULL, NULL, x, NULL, NULL, NULL, 4, 2, NULL, &err),
+                 NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "another configuration") != NULL);
+    free(op);
     nr_encoder_ws_free(ws);
     free(a.p);
     free(b.p);
