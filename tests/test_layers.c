@@ -111,40 +111,54 @@ static void test_streaming(void)
     nlprnn_layer_free(l);
 }
 
-/* a finite difference through the public API: loss = sum(out * r), d/dw along one weight */
-static void test_backward_fd(void)
+/* a finite difference through the public API: loss = sum(out * r), d/dw along every 7th weight;
+ * kind 0: LSTM; kind 1: bidirectional GRU (sum merge) with lengths; kind 2: bidirectional
+ * 2-layer SimpleRNN (concat) */
+static void test_backward_fd(int kind)
 {
     nlprnn_error err;
     enum { B = 2, T = 4, F = 3, U = 3 };
-    float x[B * T * F], r[B * U], out[B * U], dx[B * T * F] = {0};
+    float x[B * T * F], r[B * 2 * U], out[B * 2 * U], dx[B * T * F] = {0};
     unsigned s = 11;
     fill(x, sizeof x / 4, &s);
     fill(r, sizeof r / 4, &s);
-    nlprnn_layer *l = nlprnn_layer_create(NLPRNN_LAYER_LSTM, F, U, 8, &err);
+    int lens[B] = {4, 2}, *lp = kind == 1 ? lens : NULL;
+    nlprnn_layer *l = nlprnn_layer_create(kind == 0 ? NLPRNN_LAYER_LSTM : kind == 1 ? NLPRNN_LAYER_GRU
+                                                                        : NLPRNN_LAYER_SIMPLERNN,
+                                          F, U, 8, &err);
+    if (kind > 0)
+        CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_BIDIRECTIONAL, 1, &err), 0);
+    if (kind == 1)
+        CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_MERGE_SUM, 1, &err), 0);
+    if (kind == 2)
+        CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_LAYERS, 2, &err), 0);
+    int dims[3];
+    nlprnn_layer_output_shape(l, B, T, dims);
+    int O = dims[1];
     size_t n = nlprnn_layer_param_count(l);
     float *w = malloc(n * 4);
     nlprnn_layer_get_weights(l, w, n, &err);
-    CHECK_INT_EQ(nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, NULL, NULL, NULL, 1, &err), 0);
+    CHECK_INT_EQ(nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, lp, NULL, NULL, 1, &err), 0);
     CHECK_INT_EQ(nlprnn_layer_backward(l, dx, NULL, NULL, r, NULL, NULL, &err), 0);
     const float *g = nlprnn_layer_grad(l);
     int bad = 0;
     for (size_t k = 0; k < n; k += 7) {
-        double lp = 0, lm = 0, h = 1e-2;
+        double lplus = 0, lm = 0, h = 1e-2;
         float keep = w[k];
         w[k] = keep + (float)h;
         nlprnn_layer_set_weights(l, w, n, &err);
-        nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, NULL, NULL, NULL, 0, &err);
-        for (int j = 0; j < B * U; j++)
-            lp += (double)out[j] * r[j];
+        nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, lp, NULL, NULL, 0, &err);
+        for (int j = 0; j < B * O; j++)
+            lplus += (double)out[j] * r[j];
         w[k] = keep - (float)h;
         nlprnn_layer_set_weights(l, w, n, &err);
-        nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, NULL, NULL, NULL, 0, &err);
-        for (int j = 0; j < B * U; j++)
+        nlprnn_layer_forward(l, out, NULL, NULL, x, B, T, lp, NULL, NULL, 0, &err);
+        for (int j = 0; j < B * O; j++)
             lm += (double)out[j] * r[j];
         w[k] = keep;
-        double fd = (lp - lm) / (2 * h);
+        double fd = (lplus - lm) / (2 * h);
         if (fabs(fd - g[k]) > 2e-3 + 1e-2 * fabs(fd)) {
-            fprintf(stderr, "  weight %zu: analytic %g numeric %g\n", k, (double)g[k], fd);
+            fprintf(stderr, "  kind %d weight %zu: analytic %g numeric %g\n", kind, k, (double)g[k], fd);
             bad++;
         }
     }
@@ -201,7 +215,8 @@ int main(void)
     test_keras_example();
     test_bidirectional_and_lengths();
     test_streaming();
-    test_backward_fd();
+    for (int kind = 0; kind < 3; kind++)
+        test_backward_fd(kind);
     double r1 = train(NLPRNN_LAYER_LSTM, NLPRNN_OPT_ADAM, 400);
     double r2 = train(NLPRNN_LAYER_GRU, NLPRNN_OPT_ADAMW, 400);
     double r3 = train(NLPRNN_LAYER_LSTM, NLPRNN_OPT_SGD, 400);
