@@ -22,9 +22,11 @@ ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--len", type=int, default=32)
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--seconds", type=float, default=2.0)
+ap.add_argument("--mkldnn", type=int, default=1, help="0: run with oneDNN (mkldnn) disabled")
 a = ap.parse_args()
 
 torch.set_num_threads(a.threads)
+torch.backends.mkldnn.enabled = bool(a.mkldnn)
 torch.manual_seed(1)
 m = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[a.cell](a.input, a.hidden)
 x = torch.rand(a.len, a.batch, a.input) * 2 - 1
@@ -58,7 +60,7 @@ gates = {"lstm": 4, "gru": 3, "rnn": 1}[a.cell]
 P = 2.0 * a.len * a.batch * a.input * gates * a.hidden  # input projection
 R = 2.0 * a.len * a.batch * a.hidden * gates * a.hidden  # recurrence
 flops = 2 * P + 3 * R if train else P + R  # backward: dW_ih, dW_hh, dh (x needs no grad)
-print("impl=pytorch-%s cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
+print("impl=pytorch-%s%s cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
       "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f"
-      % (torch.__version__, a.cell, a.mode, a.input, a.hidden, a.batch, a.len, a.threads,
+      % (torch.__version__, "" if a.mkldnn else "-nomkldnn", a.cell, a.mode, a.input, a.hidden, a.batch, a.len, a.threads,
          len(times), med * 1e3, a.batch * a.len / med, a.batch / med, flops / med * 1e-9))
