@@ -39,7 +39,7 @@ extern "C" {
 #define NLPRNN_ID_BOS 2  /**< "<bos>": begin of sequence; decodes to nothing */
 #define NLPRNN_ID_EOS 3  /**< "<eos>": end of sequence; decodes to nothing */
 #define NLPRNN_ID_MASK 4 /**< "<mask>": a blank marker ("___", "__", "[MASK]"); decodes to "___" */
-#define NLPRNN_NUM_SPECIAL_IDS 5
+#define NLPRNN_NUM_SPECIAL_IDS 5 /**< ids 0..4 are the special pieces; byte pieces follow */
 
 /** The word-start marker U+2581 "▁" (UTF-8) that begins pieces following whitespace. */
 #define NLPRNN_WORD_START "\xe2\x96\x81"
@@ -167,6 +167,7 @@ NLPRNN_API int nlprnn_tokenizer_decode_alloc(const nlprnn_tokenizer *tok, const 
 /** Training options, set by enum so new options never change the ABI (zstd style). */
 typedef struct nlprnn_tokenizer_options nlprnn_tokenizer_options;
 
+/** Training option identifiers (values never change; new options get new numbers). */
 typedef enum nlprnn_tokopt {
     NLPRNN_TOKOPT_MODEL = 1,          /**< str "bpe" (default) | "word"; int NLPRNN_TOKMODEL_* */
     NLPRNN_TOKOPT_VOCAB_SIZE = 2,     /**< int, total ids incl. specials/bytes; default 8000,
@@ -199,14 +200,12 @@ typedef enum nlprnn_tokopt {
                                            (seeded); 0 (default) = all lines */
 } nlprnn_tokopt;
 
-/** Integer values for NLPRNN_TOKOPT_MODEL. */
-#define NLPRNN_TOKMODEL_BPE 0
-#define NLPRNN_TOKMODEL_WORD 1
-/** Integer values for NLPRNN_TOKOPT_NORMALIZATION. */
-#define NLPRNN_NORM_NFKC 0
-#define NLPRNN_NORM_NFC 1
-#define NLPRNN_NORM_NFKC_CF 2
-#define NLPRNN_NORM_NONE 3
+#define NLPRNN_TOKMODEL_BPE 0  /**< NLPRNN_TOKOPT_MODEL: byte-pair encoding */
+#define NLPRNN_TOKMODEL_WORD 1 /**< NLPRNN_TOKOPT_MODEL: word level (characters as fallback) */
+#define NLPRNN_NORM_NFKC 0     /**< NLPRNN_TOKOPT_NORMALIZATION: NFKC (default) */
+#define NLPRNN_NORM_NFC 1      /**< NLPRNN_TOKOPT_NORMALIZATION: NFC */
+#define NLPRNN_NORM_NFKC_CF 2  /**< NLPRNN_TOKOPT_NORMALIZATION: NFKC + full case folding */
+#define NLPRNN_NORM_NONE 3     /**< NLPRNN_TOKOPT_NORMALIZATION: none (still validated) */
 
 /** New options with every default, or NULL when out of memory. */
 NLPRNN_API nlprnn_tokenizer_options *nlprnn_tokenizer_options_create(void);
