@@ -7,6 +7,9 @@
 #   encoding: spm_encode --output_format=id < FILE          vs  nlprnn tokenize --ids -f FILE
 #             (both programs read every line and print ids; best of 3 runs)
 #             plus bench_tokenizer (the library alone, no output)
+#   segmentation: on the first 20,000 reviews of nsmc/test.tsv.gz, the share of words ending in
+#             a Korean particle (에서 에게 으로 부터 까지 에 은 는 을 를 랑 와 과 도 로 의 가 이)
+#             whose particle is its own piece (극장에 -> ▁극장 에), for both tokenizers
 # Times: wall and CPU (user+sys) seconds; on a shared machine CPU time is the steadier figure,
 # so ratios are given for both. Everything runs under `nice`.
 set -euo pipefail
@@ -72,3 +75,34 @@ awk -v s="$spm_t" -v o="$our_t" -v se="$spm_e" -v oe="$our_e" -v b="$bytes" -v l
   printf "encode (library, no output): %.1f MB/s cpu = %.2fx spm_encode cpu\n",
          V["MB_per_s_cpu"], SE[2] / V["cpu_s"]
 }'
+
+echo "## segmentation: particles as their own pieces (first 20000 reviews of nsmc test)"
+zcat ../shared/corpora/nsmc/test.tsv.gz | tail -n +2 | cut -f2 | head -20000 > "$tmp/test20k.txt"
+cat > "$tmp/particles.awk" <<'AWK'
+# piece lines ("▁극장 에 ▁갔 다") -> for each word (a "▁" piece and the pieces after it) ending in
+# a particle of the list (longest first), whether that particle is exactly the word's last piece
+BEGIN { n = split("에서 에게 으로 부터 까지 에 은 는 을 를 랑 와 과 도 로 의 가 이", P, " "); ws = "\342\226\201" }
+function flush(   i, p, w, lp) {
+  if (nw == 0) return
+  w = word; lp = last
+  sub("^" ws, "", w); sub("^" ws, "", lp)
+  for (i = 1; i <= n; i++) {
+    p = P[i]
+    if (length(w) > length(p) && substr(w, length(w) - length(p) + 1) == p) {
+      total[p]++; all++
+      if (lp == p) { hit[p]++; sp++ }
+      break
+    }
+  }
+}
+{ nw = 0; word = ""; last = ""
+  for (k = 1; k <= NF; k++) {
+    if (index($k, ws) == 1) { flush(); word = $k; last = $k; nw = 1 }
+    else if (nw) { word = word $k; last = $k }
+  }
+  flush() }
+END { printf "%d words end in a particle; its own piece in %d (%.1f%%):", all, sp, 100 * sp / all
+      for (i = 1; i <= n; i++) if (total[P[i]]) printf " %s %d/%d", P[i], hit[P[i]], total[P[i]]; printf "\n" }
+AWK
+echo "spm_encode:      $(spm_encode --model="$tmp/spm.model" "$tmp/test20k.txt" | LC_ALL=C awk -f "$tmp/particles.awk")"
+echo "nlprnn tokenize: $("$build/nlprnn" tokenize --tokenizer "$tmp/ours.tok" -f "$tmp/test20k.txt" | LC_ALL=C awk -f "$tmp/particles.awk")"
