@@ -29,15 +29,15 @@ corpus=$root/../shared/corpora/nsmc/lm_valid.txt.gz
 run_writer() { # run_writer NAME DIR: start the writer in DIR in the background; sets $pid
   local w=$1 d=$2
   case "$w" in
-    train) "$nl" train "$fx" -o "$d/out.nrm" --vocab 300 --embed 16 --hidden 16 --epochs 3 \
+    train) exec "$nl" train "$fx" -o "$d/out.nrm" --vocab 300 --embed 16 --hidden 16 --epochs 3 \
              --batch 16 --threads 1 --checkpoint-every 1 --quiet ;;
-    tokenizer-train) "$nl" tokenizer-train --input "$fx" --input "$fx" --output "$d/out.tok" \
+    tokenizer-train) exec "$nl" tokenizer-train --input "$fx" --input "$fx" --output "$d/out.tok" \
              --vocab-size 2000 --min-count 1 ;;
-    forecast) "$nl" forecast train --csv "$t/series.csv" --column value -o "$d/out.nrm" \
+    forecast) exec "$nl" forecast train --csv "$t/series.csv" --column value -o "$d/out.nrm" \
              --hidden 16 --window 20 --epochs 5 --quiet ;;
-    lm-train) "$nl" lm-train --tokenizer "$root/pretrained/ko.tok" --input "$corpus" \
+    lm-train) exec "$nl" lm-train --tokenizer "$root/pretrained/ko.tok" --input "$corpus" \
              --output "$d/out.nrm" --embed 16 --hidden 16 --max-lines 1500 --samples 64 --quiet ;;
-  esac >/dev/null 2>&1 &
+  esac >/dev/null 2>&1 &   # (exec: the background job IS the writer, so SIGKILL reaches it)
   pid=$!
 }
 
