@@ -169,6 +169,16 @@ int main(void) {
     CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_NORMALIZATION, "nfkc_cf", &err) == 0);
     nlprnn_tokenizer *none = NULL;
     CHECK(nlprnn_tokenizer_train_texts(o, NULL, NULL, 0, &none, &err) == NLPRNN_E_EMPTY);
+    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 261, &err) == 0);
+    CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) ==
+          NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "at least 262") != NULL);
+    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &err) == 0);
+    CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) == 0);
+    CHECK(none && nlprnn_tokenizer_vocab_size(none) > 6 && nlprnn_tokenizer_vocab_size(none) <= 261);
+    CHECK(nlprnn_tokenizer_piece_is_byte(none, 5) == 0);
+    nlprnn_tokenizer_free(none);
+    none = NULL;
     CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_NORMALIZATION, "none", &err) == 0);
     CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_HANGUL_JAMO, 1, &err) == 0);
     CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) ==

@@ -646,6 +646,11 @@ static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
         opts = &defaults;
     }
     if (ls->n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "no training text");
+    long long fixed = NLPRNN_NUM_SPECIAL_IDS + (opts->byte_fallback ? 256 : 0) + 1;
+    if (opts->vocab_size < fixed)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "vocab_size %lld is too small: at least %lld ids (5 specials%s and \"▁\")",
+                       opts->vocab_size, fixed, opts->byte_fallback ? ", 256 byte pieces" : "");
     if (opts->norm.jamo && opts->norm.form == NLPRNN_NORM_NONE)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "hangul_jamo needs a composing normalization (nfkc, nfc or nfkc_cf): "

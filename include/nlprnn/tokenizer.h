@@ -171,7 +171,9 @@ typedef struct nlprnn_tokenizer_options nlprnn_tokenizer_options;
 typedef enum nlprnn_tokopt {
     NLPRNN_TOKOPT_MODEL = 1,          /**< str "bpe" (default) | "word"; int NLPRNN_TOKMODEL_* */
     NLPRNN_TOKOPT_VOCAB_SIZE = 2,     /**< int, total ids incl. specials/bytes; default 8000,
-                                           range 5..1000000 */
+                                           range 5..1000000; training needs at least 262 with
+                                           byte fallback (5 specials + 256 bytes + "▁"), 6
+                                           without */
     NLPRNN_TOKOPT_MIN_COUNT = 3,      /**< int >= 1: a merge (bpe) or word (word model) needs at
                                            least this many occurrences; default 2 */
     NLPRNN_TOKOPT_NORMALIZATION = 4,  /**< str "nfkc" (default) | "nfc" | "nfkc_cf" | "none";
