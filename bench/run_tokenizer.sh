@@ -77,7 +77,8 @@ awk -v s="$spm_t" -v o="$our_t" -v se="$spm_e" -v oe="$our_e" -v b="$bytes" -v l
 }'
 
 echo "## segmentation: particles as their own pieces (first 20000 reviews of nsmc test)"
-zcat ../shared/corpora/nsmc/test.tsv.gz | tail -n +2 | cut -f2 | head -20000 > "$tmp/test20k.txt"
+# (awk reads to the end: an early-closing `head` would make zcat fail under pipefail)
+zcat ../shared/corpora/nsmc/test.tsv.gz | awk -F'\t' 'NR > 1 && NR <= 20001 { print $2 }' > "$tmp/test20k.txt"
 cat > "$tmp/particles.awk" <<'AWK'
 # piece lines ("▁극장 에 ▁갔 다") -> for each word (a "▁" piece and the pieces after it) ending in
 # a particle of the list (longest first), whether that particle is exactly the word's last piece
