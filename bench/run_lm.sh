@@ -34,13 +34,13 @@ fi
 
 echo "== training both for $secs s (side by side)"
 OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" lm-train --tokenizer "$tok" --input "$corp/lm_train.txt.gz" \
-  --output "$out/nlprnn.nrm" --directions forward --cell lstm --layers 1 --embed 256 --hidden 256 \
-  --tied 1 --softmax sampled --samples 512 --batch 64 --max-len 64 --lr 0.004 --clip 1 \
+  --output "$out/nlprnn.nrm" --directions forward --cell lstm --layers 1 --embed 128 --hidden 128 \
+  --tied 1 --softmax sampled --samples 512 --batch 32 --max-len 64 --lr 0.01 --clip 1 \
   --time-limit "$secs" --max-lines "$maxl" --storage f32 ${CONFIG:-} > "$out/nlprnn.log" 2>&1 &
 cpid=$!
 OMP_NUM_THREADS=1 nice "$py" bench/lm_torch.py --train "$out/train.ids" --valid "$out/valid.ids" \
-  --valid-text "$corp/lm_valid.txt.gz" --vocab "$V" --embed 256 --hidden 256 --layers 1 --tied 1 \
-  --batch 64 --max-len 64 --lr 0.004 --clip 1 --seconds "$secs" --max-lines "$maxl" \
+  --valid-text "$corp/lm_valid.txt.gz" --vocab "$V" --embed 128 --hidden 128 --layers 1 --tied 1 \
+  --batch 32 --max-len 64 --lr 0.01 --clip 1 --seconds "$secs" --max-lines "$maxl" \
   > "$out/torch.log" 2>&1 &
 tpid=$!
 wait $cpid

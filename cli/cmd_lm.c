@@ -25,6 +25,7 @@ static void lm_train_usage(FILE *fp) {
             "  --optimizer sgd|adam|adamw [adam]             --dropout X [0]     --epochs N [1]\n"
             "  --time-limit SECONDS [0: none] (per direction) --max-lines N [0: all]\n"
             "  --threads N [1]           --seed N [1]        --storage f32|f16|int8 [f16]\n"
+            "  --parallel 0|1 [0]        train both directions at the same time (one thread each)\n"
             "  --valid-lines N [2000]    lines of --valid scored after training\n\n"
             "Ctrl-C stops the current direction after its batch and saves what was trained.\n\n"
             "example: nlprnn lm-train --tokenizer pretrained/ko.tok \\\n"

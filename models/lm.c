@@ -1252,7 +1252,7 @@ int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, lon
 struct nlprnn_lm_params {
     char tokenizer[1024];
     int cell, layers, embed, hidden, tied, dirs; /* dirs: bit 0 forward, bit 1 backward */
-    int sampled, samples, batch, max_len, optimizer, threads, epochs, storage;
+    int sampled, samples, batch, max_len, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
     long long max_lines, valid_lines;
     unsigned long long seed;
@@ -1279,6 +1279,7 @@ nlprnn_lm_params *nlprnn_lm_params_new(void) {
     p->clip = 1.0;
     p->valid_lines = 2000;
     p->seed = 1;
+    p->parallel = 0;
     return p;
 }
 
@@ -1359,6 +1360,7 @@ int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *valu
     INT_P("batch", batch, 1, 4096)
     INT_P("max-len", max_len, 1, 4096)
     INT_P("threads", threads, 1, NR_MAX_THREADS)
+    INT_P("parallel", parallel, 0, 1)
     INT_P("epochs", epochs, 1, 100000)
     DBL_P("lr", lr, 1e-9, 100)
     DBL_P("clip", clip, 0, 1e9)
@@ -1379,6 +1381,8 @@ typedef struct corpus {
     size_t n;
     int32_t *tok2m;   /* (V) tokenizer id -> model id */
     int32_t *m2tok;   /* (V) model id -> tokenizer id */
+    long long *count; /* (V) occurrences of each model id (targets: <bos> not counted) */
+    long long total;  /* sum of count */
     long long chars;
 } corpus;
 
@@ -1387,6 +1391,7 @@ static void corpus_free(corpus *c) {
     free(c->start);
     free(c->tok2m);
     free(c->m2tok);
+    free(c->count);
     memset(c, 0, sizeof *c);
 }
 
@@ -1465,9 +1470,18 @@ static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long 
                 rp[i].id = i;
             }
             qsort(rp, (size_t)V, sizeof *rp, cmp_rank);
+            count[NLPRNN_ID_BOS] = 0; /* never a target */
             for (int r = 0; r < V; r++) {
                 c->m2tok[r] = rp[r].id;
                 c->tok2m[rp[r].id] = r;
+            }
+            for (int i = 0; i < V; i++) c->total += count[i];
+            long long *mc = malloc((size_t)V * sizeof(long long));
+            if (mc) {
+                for (int r = 0; r < V; r++) mc[r] = count[c->m2tok[r]];
+                c->count = mc;
+            } else {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
             }
             for (size_t i = 0; i < c->start[nstart]; i++) c->ids[i] = c->tok2m[c->ids[i]];
         }
@@ -1519,6 +1533,11 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     nr_rng rng;
     nr_rng_seed(&rng, p->seed * 2 + (uint64_t)dir);
     rc = nr_lm_net_init(&net, &rng, err);
+    /* output bias = log unigram frequency (add-0.5 smoothed): the untrained model is the unigram
+     * model, and rare pieces, which the sampled softmax seldom draws as negatives, start (and
+     * stay) properly unlikely instead of at logit 0 */
+    for (int r = 0; r < V && !rc; r++)
+        net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
     float *grad = nr_calloc_array(net.n_params, sizeof(float));
     size_t TB = (size_t)Tm * B;
     int *in = nr_malloc_array(TB, sizeof(int)), *tgt = nr_malloc_array(TB, sizeof(int));
@@ -1677,6 +1696,29 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     return rc;
 }
 
+/* One direction's training as a job for nr_parallel_run (worker i trains direction i). */
+typedef struct dir_job {
+    const nlprnn_lm_params *p;
+    const corpus *cp;
+    int dir, active, rc;
+    nr_lm_net *net;
+    const volatile int *stop;
+    nlprnn_lm_progress_fn progress;
+    void *user;
+    double seconds, loss;
+    long long steps;
+    nlprnn_error err;
+} dir_job;
+
+static void dir_job_run(void *ctx, int i, int n) {
+    (void)n;
+    dir_job *j = (dir_job *)ctx + i;
+    if (!j->active) return;
+    nlprnn_error_clear(&j->err);
+    j->rc = train_direction(j->p, j->cp, j->dir, j->net, &j->seconds, &j->steps, &j->loss, j->stop,
+                            j->progress, j->user, &j->err);
+}
+
 static void say(nlprnn_lm_progress_fn progress, void *user, const char *msg) {
     if (!progress) return;
     nlprnn_lm_progress pr;
@@ -1713,16 +1755,42 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
     double secs[2] = {0, 0}, loss[2] = {NAN, NAN};
     long long steps[2] = {0, 0};
     int interrupted = 0;
+    dir_job jobs[2];
+    memset(jobs, 0, sizeof jobs);
     for (int d = 0; d < 2 && !rc; d++) {
         if (!(p->dirs & (1 << d))) continue;
         rc = nr_lm_net_create(&nets[d], &cfg, NLPRNN_ID_PAD, err);
-        if (rc) break;
-        say(progress, user, d ? "training the backward model" : "training the forward model");
-        rc = train_direction(p, &cp, d, &nets[d], &secs[d], &steps[d], &loss[d], stop, progress, user, err);
-        if (rc == NLPRNN_E_INTERRUPTED) {
+        jobs[d].p = p;
+        jobs[d].cp = &cp;
+        jobs[d].dir = d;
+        jobs[d].net = &nets[d];
+        jobs[d].stop = stop;
+        jobs[d].progress = progress;
+        jobs[d].user = user;
+        jobs[d].active = 1;
+    }
+    if (!rc && p->parallel && p->dirs == 3) {
+        /* both directions at once, one thread each (they share only the read-only corpus) */
+        say(progress, user, "training the forward and the backward model in parallel");
+        nr_parallel_run(2, dir_job_run, jobs);
+    } else if (!rc) {
+        for (int d = 0; d < 2; d++) {
+            if (!jobs[d].active) continue;
+            say(progress, user, d ? "training the backward model" : "training the forward model");
+            dir_job_run(jobs, d, 2);
+            if (jobs[d].rc) break;
+        }
+    }
+    for (int d = 0; d < 2 && !rc; d++) {
+        if (!jobs[d].active) continue;
+        secs[d] = jobs[d].seconds;
+        steps[d] = jobs[d].steps;
+        loss[d] = jobs[d].loss;
+        if (jobs[d].rc == NLPRNN_E_INTERRUPTED) {
             interrupted = 1;
-            rc = 0;
-            break;
+        } else if (jobs[d].rc) {
+            rc = jobs[d].rc;
+            if (err) *err = jobs[d].err;
         }
     }
     long long lines = (long long)cp.n;

@@ -164,7 +164,8 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
  *    epochs       1        passes over the data (ignored once time-limit is reached)
  *    time-limit   0        seconds per direction (0: none); the LR decay then follows time
  *    max-lines    0        read at most this many training lines (0: all)
- *    threads      1        threads in the recurrence
+ *    threads      1        threads in the recurrence (per direction)
+ *    parallel     0        1: train the two directions at the same time, one thread each
  *    seed         1
  *    storage      f16      f32 | f16 | int8 (biases are always f32)
  *    valid-lines  2000     lines of the validation file scored after training (0: all)
