@@ -46,15 +46,6 @@ done
 "$nlprnn" tokenize --tokenizer pretrained/ko.tok -f "$tmp/train.txt" > "$tmp/train.pieces"
 n_test=$(wc -l < "$tmp/test.txt")
 
-# ---- nlprnn -------------------------------------------------------------------------------------
-log "nlprnn eval"
-"$nlprnn" eval -m "$model" "$corp/test.tsv.gz" --format tsv -t 2 > "$tmp/nl.eval"
-nl_acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/nl.eval")
-nl_params=$("$nlprnn" info "$model" | awk '/^  (vocab|embed|hidden) =/{printf "%s=%s ", $1, $3}')
-t_nl1=$( { /usr/bin/time -f %e "$nlprnn" classify -m "$model" --lines -t 1 "$tmp/test.txt" > "$tmp/nl.out"; } 2>&1 | tail -1)
-t_nl2=$( { /usr/bin/time -f %e "$nlprnn" classify -m "$model" --lines -t 2 "$tmp/test.txt" > /dev/null; } 2>&1 | tail -1)
-nl_out_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.5f", ok/NR}')
-
 # ---- fastText -------------------------------------------------------------------------------------
 log "fastText"
 ft_run() { # name, options...
@@ -82,6 +73,16 @@ nice $py bench/classify_torch.py --train-ids "$tmp/train.ids" --train-labels "$t
 th_acc=$($py -c "import json;print('%.5f'%json.load(open('$tmp/torch.json'))['accuracy'])")
 th_train=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print(d['train_seconds'], d['epochs_done'], d['stopped_by_budget'])")
 th_dps=$($py -c "import json;print(json.load(open('$tmp/torch.json'))['docs_per_second'])")
+
+# ---- nlprnn -------------------------------------------------------------------------------------
+[ -f "$model" ] || { log "$model is missing (scripts/train-ko.sh makes it)"; exit 1; }
+log "nlprnn eval"
+"$nlprnn" eval -m "$model" "$corp/test.tsv.gz" --format tsv -t 2 > "$tmp/nl.eval"
+nl_acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/nl.eval")
+nl_params=$("$nlprnn" info "$model" | awk '/^  (vocab|embed|hidden) =/{printf "%s=%s ", $1, $3}')
+t_nl1=$( { /usr/bin/time -f %e "$nlprnn" classify -m "$model" --lines -t 1 "$tmp/test.txt" > "$tmp/nl.out"; } 2>&1 | tail -1)
+t_nl2=$( { /usr/bin/time -f %e "$nlprnn" classify -m "$model" --lines -t 2 "$tmp/test.txt" > /dev/null; } 2>&1 | tail -1)
+nl_out_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.5f", ok/NR}')
 
 # ---- one review: load + classify ------------------------------------------------------------------
 log "single review (hyperfine)"
