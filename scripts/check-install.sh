@@ -59,6 +59,26 @@ if command -v c++ >/dev/null; then
     $(pkg-config --libs nlprnn) -Wl,-rpath,"$libdir" && "$tmp/hdrpp" || bad "header does not build as C++"
 fi
 
+# The static library through the CMake package (nlprnn::nlprnn_static pulls its dependencies).
+mkdir -p "$tmp/static-cm"
+cp "$tmp/hdr.c" "$tmp/static-cm/hdr.c"
+cat >"$tmp/static-cm/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(static_check LANGUAGES C)
+find_package(nlprnn REQUIRED)
+if(NOT nlprnn_static_FOUND)
+  message(FATAL_ERROR "nlprnn_static_FOUND is false")
+endif()
+add_executable(hdr hdr.c)
+target_link_libraries(hdr PRIVATE nlprnn::nlprnn_static)
+CM
+if cmake -S "$tmp/static-cm" -B "$tmp/static-cm/b" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/static-cm.log" 2>&1 &&
+   cmake --build "$tmp/static-cm/b" >>"$tmp/static-cm.log" 2>&1 && "$tmp/static-cm/b/hdr"; then
+  ldd "$tmp/static-cm/b/hdr" | grep -q libnlprnn && bad "nlprnn::nlprnn_static links the shared library"
+else
+  cat "$tmp/static-cm.log" >&2; bad "nlprnn::nlprnn_static does not build or run"
+fi
+
 # ---- the examples, both ways ----
 shopt -s nullglob
 examples=(examples/*.c)
