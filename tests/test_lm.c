@@ -109,6 +109,7 @@ int main(void) {
         set(p, "samples", "16");
         set(p, "storage", "f32");
         set(p, "seed", "3");
+        set(p, "parallel", ci ? "1" : "0"); /* GRU: both directions at once */
         /* bad parameters are refused by name */
         CHECK_INT_EQ(nlprnn_lm_params_set(p, "hiden", "3", &e), NLPRNN_E_INVALID_ARG);
         CHECK(strstr(e.message, "hiden") != NULL);
