@@ -25,11 +25,21 @@ static const char *DAYS[7] = {"월", "화", "수", "목", "금", "토", "일"};
 
 static char g_dir[256];
 
-/* A path in the test's temporary folder (allocated; freed at exit with the folder's removal). */
+/* A path in the test's temporary folder (kept until free_paths()). */
+static char *g_paths[64];
+static int g_npaths;
+
 static const char *tmp_path(const char *name) {
     char buf[512];
     snprintf(buf, sizeof buf, "%s/%s", g_dir, name);
-    return nr_strdup(buf);
+    char *p = nr_strdup(buf);
+    if (g_npaths < 64) g_paths[g_npaths++] = p;
+    return p;
+}
+
+static void free_paths(void) {
+    for (int i = 0; i < g_npaths; i++) free(g_paths[i]);
+    g_npaths = 0;
 }
 
 static void write_corpus(const char *path, int n, uint64_t seed) {
@@ -242,5 +252,6 @@ int main(void) {
     nlprnn_tokenizer_free(tok);
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+    free_paths();
     return nr_test_done("test_lm");
 }
