@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "nlprnn.h"
 #include "testutil.h"
@@ -242,6 +243,17 @@ static void test_files(void) {
     memcpy(d, buf, n);
     d[40] ^= 1; /* inside the header text: only the checksum notices */
     CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == NLPRNN_E_CHECKSUM);
+    /* an edited header with a valid checksum: the settings parse, but the text must be exactly
+     * what the writer produces for them */
+    memcpy(d, buf, n);
+    CHECK(memcmp(d + 24, "nlprnn tokenizer\n", 17) == 0);
+    d[24 + 15] = 'R'; /* "nlprnn tokenizeR" */
+    {
+        uint32_t c = (uint32_t)crc32(0L, d, (uInt)(n - 4));
+        for (int i = 0; i < 4; i++) d[n - 4 + i] = (unsigned char)(c >> (8 * i));
+        CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == NLPRNN_E_FORMAT);
+        CHECK(strstr(err.message, "header") != NULL);
+    }
     CHECK(nlprnn_tokenizer_load("/nonexistent/x.tok", &t2, &err) == NLPRNN_E_IO);
     CHECK(strstr(err.message, "/nonexistent/x.tok") != NULL);
     free(d);

@@ -664,21 +664,28 @@ static void put_u32(strbuf *b, uint32_t v) {
     sb_put(b, (const char *)c, 4);
 }
 
+/* The text header of a tokenizer file: every setting as key=value lines, in a fixed order. The
+ * loader accepts only this exact text for the settings it parsed (so a file is self-consistent
+ * and load + save gives back the same bytes). */
+static int format_header(const nlprnn_tokenizer *tok, char *hdr, size_t cap) {
+    return snprintf(hdr, cap,
+                    "nlprnn tokenizer\nmodel=%s\nvocab_size=%d\nmerges=%d\nnormalization=%s\n"
+                    "control_chars=%s\nhangul_jamo=%d\ninvalid_utf8=%s\nbyte_fallback=%d\n"
+                    "max_piece_chars=%d\npattern=%s\ntrained_vocab_size=%lld\nmin_count=%lld\n"
+                    "seed=%lld\nsample_lines=%lld\nchar_coverage_ppm=%lld\n",
+                    model_names[tok->model], (int)tok->vocab.n, (int)tok->merges.n,
+                    norm_names[tok->norm.form], ctrl_names[tok->norm.control], tok->norm.jamo,
+                    invalid_names[tok->norm.invalid], tok->byte_fallback, tok->max_piece_chars,
+                    tok->pt.pattern && *tok->pt.pattern ? "custom" : "default",
+                    tok->trained_vocab_size, tok->min_count, tok->seed, tok->sample_lines,
+                    tok->char_coverage_ppm);
+}
+
 int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t *n,
                                  nlprnn_error *err) {
     if (!tok || !buf || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "save: NULL argument");
     char hdr[1024];
-    int hl = snprintf(hdr, sizeof hdr,
-                      "nlprnn tokenizer\nmodel=%s\nvocab_size=%d\nmerges=%d\nnormalization=%s\n"
-                      "control_chars=%s\nhangul_jamo=%d\ninvalid_utf8=%s\nbyte_fallback=%d\n"
-                      "max_piece_chars=%d\npattern=%s\ntrained_vocab_size=%lld\nmin_count=%lld\n"
-                      "seed=%lld\nsample_lines=%lld\nchar_coverage_ppm=%lld\n",
-                      model_names[tok->model], (int)tok->vocab.n, (int)tok->merges.n,
-                      norm_names[tok->norm.form], ctrl_names[tok->norm.control], tok->norm.jamo,
-                      invalid_names[tok->norm.invalid], tok->byte_fallback, tok->max_piece_chars,
-                      tok->pt.pattern && *tok->pt.pattern ? "custom" : "default",
-                      tok->trained_vocab_size, tok->min_count, tok->seed, tok->sample_lines,
-                      tok->char_coverage_ppm);
+    int hl = format_header(tok, hdr, sizeof hdr);
     strbuf b = {0};
     sb_put(&b, TOK_MAGIC, 8);
     put_u32(&b, TOK_VERSION);
@@ -980,6 +987,16 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)merges_at,
                      "%s: a word-level tokenizer has merges", name);
         goto fail;
+    }
+    {
+        char canon[1024];
+        int cl = format_header(tok, canon, sizeof canon);
+        if (cl < 0 || (uint32_t)cl != hl || memcmp(canon, hdr, hl) != 0) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, 20,
+                         "%s: the header text does not match the file's settings (edited or "
+                         "damaged)", name);
+            goto fail;
+        }
     }
     if ((rc = nr_tokenizer_finish(tok, err))) goto fail;
     *out = tok;
