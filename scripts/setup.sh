@@ -20,5 +20,6 @@ fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 
-# The main job.
+# The main job: the sentiment of a Korean review with the shipped model (pretrained/ko.nrm).
 ./build/nlprnn --version
+./build/nlprnn classify examples/review.txt
