@@ -4,6 +4,12 @@
  * of 8 units with seeded random weights: the answers are meaningless, the code paths are real).
  * Byte 0: bit 0 = rank candidates (the text after the first '\n', split at '\n') or let the model
  * propose; bits 1-3 = k (1..8). The rest (up to 256 bytes) is the sentence.
+ *
+ * WORKAROUND, open bug: models/lm.c:1035 calls qsort(NULL, 0, ...) when the beam search proposes
+ * no word (undefined behaviour; UBSan aborts). Until the language-model owner fixes it, the
+ * proposal mode is only fuzzed when built with -DFUZZ_FILL_PROPOSALS=1; otherwise every input
+ * ranks candidates (its own or a fixed list), which still runs the blank parser and scoring.
+ * docs/robustness.md section 6 lists the bug and its reproducer (seed only_blank).
  * Invariants (a violation aborts): fill fails only with NLPRNN_E_DATA (no blank / two blanks),
  * NLPRNN_E_UTF8 or NLPRNN_E_INVALID_ARG; a success gives 1..k answers, best first, with
  * probabilities in [0, 1] summing to 1 and NUL-terminated texts; next and score behave alike. */
@@ -16,6 +22,10 @@
 #include "models/encoder.h"
 #include "models/lm.h"
 #include "nlprnn.h"
+
+#ifndef FUZZ_FILL_PROPOSALS
+#define FUZZ_FILL_PROPOSALS 0
+#endif
 
 static nlprnn_lm *lm;
 static nlprnn_lm_ctx *ctx;
@@ -99,6 +109,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 p = q + 1;
             }
         }
+    }
+    static const char *const fixed[] = {"영화", "극장", "the", "___"};
+    if (!FUZZ_FILL_PROPOSALS && ncand == 0) { /* see the WORKAROUND note at the top */
+        for (size_t i = 0; i < 4; i++) cand[i] = fixed[i];
+        ncand = 4;
     }
     nlprnn_error err;
     nlprnn_lm_choice *out = NULL;
