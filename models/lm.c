@@ -883,7 +883,7 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
 
 static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **out, size_t *n,
                         nlprnn_error *err) {
-    qsort(cs->c, cs->n, sizeof(cand), cmp_cand_desc);
+    if (cs->n > 1) qsort(cs->c, cs->n, sizeof(cand), cmp_cand_desc);
     size_t m = cs->n < (size_t)k ? cs->n : (size_t)k;
     nlprnn_lm_choice *c = calloc(m ? m : 1, sizeof *c);
     if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
@@ -1032,7 +1032,7 @@ int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char 
             rc = beam_search(ctx, &bb, right, nright, LM_BEAM, &prop[1], err);
         }
         for (int d = 0; d < 2; d++) {
-            qsort(prop[d].c, prop[d].n, sizeof(cand), cmp_cand_desc);
+            if (prop[d].n > 1) qsort(prop[d].c, prop[d].n, sizeof(cand), cmp_cand_desc);
             for (size_t i = 0; i < prop[d].n && !rc; i++) {
                 if (i >= 24) break;
                 rc = cand_add(&cs, prop[d].c[i].text, prop[d].c[i].score);

@@ -59,9 +59,9 @@ NLPRNN_API void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **emb
 
 /* ---- per-thread context --------------------------------------------------------------------- */
 
-/** Per-thread scratch for one model. The model must outlive the context. NULL when out of
- *  memory. */
+/** Per-thread scratch for one model (encoding, activations, logits). */
 typedef struct nlprnn_lm_ctx nlprnn_lm_ctx;
+/** A new context for lm. The model must outlive the context. NULL when out of memory. */
 NLPRNN_API nlprnn_lm_ctx *nlprnn_lm_ctx_create(const nlprnn_lm *lm);
 /** Free a context. NULL is allowed. */
 NLPRNN_API void nlprnn_lm_ctx_free(nlprnn_lm_ctx *ctx);
@@ -78,8 +78,9 @@ NLPRNN_API void nlprnn_lm_choices_free(nlprnn_lm_choice *c, size_t n);
 
 /* ---- scoring ------------------------------------------------------------------------------- */
 
-/** Direction of a network: NLPRNN_LM_FORWARD (left to right) or NLPRNN_LM_BACKWARD. */
+/** Direction of a network: the forward one reads left to right. */
 #define NLPRNN_LM_FORWARD 0
+/** Direction of a network: the backward one reads the pieces right to left. */
 #define NLPRNN_LM_BACKWARD 1
 
 /** log p(<bos> text <eos>) under one direction (natural log, sum over the predicted pieces,
@@ -108,7 +109,8 @@ NLPRNN_API int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len
  *  Ranking: each full sentence is scored by the forward and, when present, the backward model;
  *  score = mean of the two log-probabilities. *out receives the best min(k, candidates) answers,
  *  best first, with probabilities softmax(score) normalized over the answers returned.
- *  Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
+ *  *n may be 0 when no answer can be proposed (e.g. a model whose pieces are all special or
+ *  byte pieces). Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
  *  no blank in the text; more than one blank. Text that is only a blank is valid (the sentence
  *  is the answer alone). k in 1..1000. */
 NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
@@ -172,7 +174,9 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
  */
 typedef struct nlprnn_lm_params nlprnn_lm_params;
 
+/** New training parameters with every default, or NULL when out of memory. */
 NLPRNN_API nlprnn_lm_params *nlprnn_lm_params_new(void);
+/** Free training parameters. NULL is allowed. */
 NLPRNN_API void nlprnn_lm_params_free(nlprnn_lm_params *p);
 /** Set one parameter from text; unknown names and bad values are NLPRNN_E_INVALID_ARG. */
 NLPRNN_API int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *value,
@@ -192,6 +196,8 @@ typedef struct nlprnn_lm_progress {
     double valid_ppl;       /**< phase 2: validation perplexity (NaN without validation) */
 } nlprnn_lm_progress;
 
+/** Called during training (from the training thread, or from both direction threads with
+ *  parallel=1); return non-zero to stop like *stop. */
 typedef int (*nlprnn_lm_progress_fn)(void *user, const nlprnn_lm_progress *p);
 
 /** Train a language model on a text file (one text a line) and save it atomically to out_path.
