@@ -4,15 +4,13 @@
  * of 8 units with seeded random weights: the answers are meaningless, the code paths are real).
  * Byte 0: bit 0 = rank candidates (the text after the first '\n', split at '\n') or let the model
  * propose; bits 1-3 = k (1..8). The rest (up to 256 bytes) is the sentence.
- *
- * WORKAROUND, open bug: models/lm.c:1035 calls qsort(NULL, 0, ...) when the beam search proposes
- * no word (undefined behaviour; UBSan aborts). Until the language-model owner fixes it, the
- * proposal mode is only fuzzed when built with -DFUZZ_FILL_PROPOSALS=1; otherwise every input
- * ranks candidates (its own or a fixed list), which still runs the blank parser and scoring.
- * docs/robustness.md section 6 lists the bug and its reproducer (seed only_blank).
+ * The seed only_blank ("___" alone) reproduces the undefined behaviour this target found in
+ * models/lm.c (qsort(NULL, 0, ...) when the beams propose nothing; fixed in 1227827: fill then
+ * returns 0 answers, as nlprnn/lm.h documents).
  * Invariants (a violation aborts): fill fails only with NLPRNN_E_DATA (no blank / two blanks),
- * NLPRNN_E_UTF8 or NLPRNN_E_INVALID_ARG; a success gives 1..k answers, best first, with
- * probabilities in [0, 1] summing to 1 and NUL-terminated texts; next and score behave alike. */
+ * NLPRNN_E_UTF8 or NLPRNN_E_INVALID_ARG; a success gives at most k answers (at least one when
+ * ranking candidates), best first, with probabilities in [0, 1] summing to 1 and NUL-terminated
+ * texts; next and score behave alike. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +20,6 @@
 #include "models/encoder.h"
 #include "models/lm.h"
 #include "nlprnn.h"
-
-#ifndef FUZZ_FILL_PROPOSALS
-#define FUZZ_FILL_PROPOSALS 0
-#endif
 
 static nlprnn_lm *lm;
 static nlprnn_lm_ctx *ctx;
@@ -66,8 +60,10 @@ static void build(void) {
     check(ctx != NULL, "context");
 }
 
-static void check_choices(const nlprnn_lm_choice *c, size_t n, int k, int normalized) {
-    check(n >= 1 && n <= (size_t)k, "answer count outside 1..k");
+/* min_n: 1 where an answer is always due (ranking candidates, next word), 0 where the model may
+ * have nothing to propose (fill without candidates, nlprnn/lm.h). */
+static void check_choices(const nlprnn_lm_choice *c, size_t n, int k, int normalized, size_t min_n) {
+    check(n >= min_n && n <= (size_t)k, "answer count outside min..k");
     double sum = 0;
     for (size_t i = 0; i < n; i++) {
         check(c[i].text != NULL, "answer text NULL");
@@ -76,7 +72,7 @@ static void check_choices(const nlprnn_lm_choice *c, size_t n, int k, int normal
         if (i) check(c[i].score <= c[i - 1].score + 1e-9, "answers not best first");
         sum += c[i].prob;
     }
-    if (normalized) check(fabs(sum - 1) < 1e-6, "fill probabilities do not sum to 1");
+    if (normalized && n) check(fabs(sum - 1) < 1e-6, "fill probabilities do not sum to 1");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -110,17 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         }
     }
-    static const char *const fixed[] = {"영화", "극장", "the", "___"};
-    if (!FUZZ_FILL_PROPOSALS && ncand == 0) { /* see the WORKAROUND note at the top */
-        for (size_t i = 0; i < 4; i++) cand[i] = fixed[i];
-        ncand = 4;
-    }
     nlprnn_error err;
     nlprnn_lm_choice *out = NULL;
     size_t n = 0;
     int rc = nlprnn_lm_fill(ctx, buf, len, ncand ? cand : NULL, ncand, k, &out, &n, &err);
     if (rc == NLPRNN_OK) {
-        check_choices(out, n, k, 1);
+        check_choices(out, n, k, 1, ncand ? 1 : 0);
         nlprnn_lm_choices_free(out, n);
     } else {
         check(rc == NLPRNN_E_DATA || rc == NLPRNN_E_UTF8 || rc == NLPRNN_E_INVALID_ARG,
@@ -132,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     n = 0;
     rc = nlprnn_lm_next(ctx, buf, len, k, &out, &n, &err);
     if (rc == NLPRNN_OK) {
-        check_choices(out, n, k, 0);
+        check_choices(out, n, k, 0, 1);
         nlprnn_lm_choices_free(out, n);
     } else {
         check(rc == NLPRNN_E_UTF8 || rc == NLPRNN_E_INVALID_ARG, "next: undocumented status");
