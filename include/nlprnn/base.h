@@ -22,12 +22,18 @@
 extern "C" {
 #endif
 
+/** Major version of the headers: changes when the API or ABI breaks. */
 #define NLPRNN_VERSION_MAJOR 0
+/** Minor version of the headers: new features, compatible. */
 #define NLPRNN_VERSION_MINOR 1
+/** Patch version of the headers: fixes only. */
 #define NLPRNN_VERSION_PATCH 0
+/** The headers' version as MAJOR*10000 + MINOR*100 + PATCH (compare with nlprnn_version_number()). */
 #define NLPRNN_VERSION_NUMBER (NLPRNN_VERSION_MAJOR * 10000 + NLPRNN_VERSION_MINOR * 100 + NLPRNN_VERSION_PATCH)
+/** The headers' version as a string (compare with nlprnn_version_string()). */
 #define NLPRNN_VERSION_STRING "0.1.0"
 
+/** Marks a function exported from the shared library (everything else is hidden). */
 #if defined(NLPRNN_BUILDING) && defined(__GNUC__)
 #define NLPRNN_API __attribute__((visibility("default")))
 #else
@@ -59,7 +65,7 @@ typedef enum nlprnn_status {
 /** A caller-owned error record. Its layout is part of the ABI and will not change. */
 typedef struct nlprnn_error {
     int code;           /**< NLPRNN_OK or a negative nlprnn_status */
-    int reserved;
+    int reserved;       /**< always 0; keeps the layout aligned for future use */
     long long line;     /**< 1-based line in the offending file or text, or -1 */
     long long offset;   /**< 0-based byte offset in the offending file or text, or -1 */
     char message[488];  /**< NUL-terminated UTF-8 text, e.g. "reviews.tsv:12: byte 40: ..." */
