@@ -21,8 +21,12 @@ for t in "${targets[@]}"; do
   work=$(mktemp -d)
   seeds=()
   [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
-  echo "== $t: ${secs}s"
-  if nice "$build/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  # NLPRNN_FUZZ_RUNS=N: a fixed number of inputs from a fixed seed instead of a time budget, so
+  # that a CI smoke run is reproducible (same inputs on every run)
+  limit=(-max_total_time="$secs")
+  [ -n "${NLPRNN_FUZZ_RUNS:-}" ] && limit=(-runs="$NLPRNN_FUZZ_RUNS" -seed=1)
+  echo "== $t: ${limit[*]}"
+  if nice "$build/tests/fuzz/$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
       -max_len=4096 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
       "$work" "${seeds[@]}" > "$build/fuzz-artifacts/$t.log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$build/fuzz-artifacts/$t.log" | tail -2 || true
@@ -37,4 +41,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: ${#failed[@]} of ${#targets[@]} targets failed: ${failed[*]}"
   exit 1
 fi
-echo "fuzz.sh: all ${#targets[@]} targets ran ${secs}s without a failure"
+echo "fuzz.sh: all ${#targets[@]} targets ran (${limit[*]}) without a failure"

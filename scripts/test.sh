@@ -32,6 +32,6 @@ fi
 # ---- fuzz smoke run: every libFuzzer target for a few seconds (clang, ASan+UBSan) ------------
 if [ "${NLPRNN_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
   t0=$(date +%s)
-  scripts/fuzz.sh "${NLPRNN_FUZZ_SECONDS:-10}" build-fuzz
+  NLPRNN_FUZZ_RUNS="${NLPRNN_FUZZ_RUNS:-4000}" scripts/fuzz.sh 10 build-fuzz
   echo "test.sh: fuzz smoke run took $(( $(date +%s) - t0 )) s"
 fi
