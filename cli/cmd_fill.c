@@ -9,23 +9,30 @@ int cmd_fill(int argc, char **argv);
 
 static void fill_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--candidates w1,w2,...] \"TEXT WITH ___\"\n"
-            "       nlprnn fill [--model FILE|NAME] [--top K] --input FILE\n\n"
+            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--calibrate ALPHA] [--candidates w1,w2,...]\n"
+            "                   \"TEXT WITH ___\"\n"
+            "       nlprnn fill [--model FILE|NAME] [--top K] [--calibrate ALPHA] --input FILE\n\n"
             "Fill the blank of TEXT (\"___\", two or more underscores, or \"[MASK]\"; anywhere, also glued\n"
             "to a particle as in \"___에\") and print up to K answers, best first, one per line:\n"
             "WORD<TAB>PROBABILITY, the probabilities normalized over the lines shown.\n"
             "Each candidate sentence is scored by the forward and the backward model (mean of the two\n"
-            "log-probabilities). Without --candidates, answers of 1-4 pieces are proposed by a beam\n"
-            "search over pieces from the left context (forward model) and the right context (backward).\n\n"
+            "log-probabilities), minus ALPHA times the answer's prior: the log-probability of the blank's\n"
+            "local frame alone (the word before it and its own word, \"동네의 ___에\") with the answer in\n"
+            "it, so that frequent generic words lose their advantage. Without --candidates, answers of\n"
+            "1-4 pieces are proposed by a beam search over pieces from the left context (forward model)\n"
+            "and the right context (backward); ALPHA changes their ranking, not the proposals.\n\n"
             "options:\n"
             "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
             "  --top K             answers to print (default 5; with --candidates: all of them)\n"
             "  --candidates LIST   comma-separated words to rank (exactly those)\n"
+            "  --calibrate ALPHA   weight of the prior correction, 0..2 (default %g; 0: plain\n"
+            "                      sentence probability)\n"
             "  --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its candidates);\n"
             "                      prints one line per query: WORD<TAB>PROB<TAB>WORD<TAB>PROB...\n"
             "                      (an empty line, and the error on stderr, for a bad query)\n\n"
             "exit status 3 (bad input data) when TEXT has no blank or more than one.\n\n"
-            "example: nlprnn fill \"난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.\"\n");
+            "example: nlprnn fill \"난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.\"\n",
+            NLPRNN_LM_FILL_ALPHA);
 }
 
 /* Split "a,b,c" in place into list (capacity >= strlen + 1); returns the count. */
@@ -42,7 +49,7 @@ static size_t split_list(char *s, const char **list) {
 }
 
 /* --input: one query a line. */
-static int fill_file(const char *model, const char *path, int top) {
+static int fill_file(const char *model, const char *path, int top, double alpha) {
     const char *cmd = "fill";
     FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!fp) {
@@ -76,7 +83,8 @@ static int fill_file(const char *model, const char *path, int top) {
         nlprnn_lm_choice *ch = NULL;
         size_t n = 0;
         int k = nl ? (int)nl : top;
-        int st = nlprnn_lm_fill(ctx, line, strlen(line), nl ? list : NULL, nl, k, &ch, &n, &err);
+        int st = nlprnn_lm_fill_calibrated(ctx, line, strlen(line), nl ? list : NULL, nl, k, alpha, &ch, &n,
+                                           &err);
         if (st) {
             fprintf(stderr, "nlprnn fill: %s:%lld: %s\n", path, lineno, err.message);
             bad++;
@@ -98,18 +106,24 @@ int cmd_fill(int argc, char **argv) {
     const char *cmd = "fill";
     const char *model = "ko", *cands = NULL, *text = NULL, *input = NULL;
     int top = 0;
+    double alpha = NLPRNN_LM_FILL_ALPHA;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fill_usage(stdout);
             return CLI_OK;
         } else if (!strcmp(a, "--model") || !strcmp(a, "--top") || !strcmp(a, "--candidates") ||
-                   !strcmp(a, "--input")) {
+                   !strcmp(a, "--input") || !strcmp(a, "--calibrate")) {
             if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
             const char *v = argv[++i];
-            if (a[2] == 'm') model = v;
+            if (!strcmp(a, "--calibrate")) {
+                char *e;
+                double x = strtod(v, &e);
+                if (e == v || *e || !(x >= 0 && x <= 2)) return cli_usage_error(cmd, "--calibrate must be in 0..2");
+                alpha = x;
+            } else if (a[2] == 'm') model = v;
             else if (a[2] == 'i') input = v;
-            else if (a[2] == 'c') cands = v;
+            else if (a[3] == 'a') cands = v;
             else {
                 char *e;
                 long k = strtol(v, &e, 10);
@@ -125,7 +139,7 @@ int cmd_fill(int argc, char **argv) {
     }
     if (input) {
         if (text || cands) return cli_usage_error(cmd, "--input takes no TEXT and no --candidates");
-        return fill_file(model, input, top ? top : 5);
+        return fill_file(model, input, top ? top : 5, alpha);
     }
     if (!text) return cli_usage_error(cmd, "no TEXT given");
     /* split the candidate list */
@@ -158,7 +172,7 @@ int cmd_fill(int argc, char **argv) {
         ctx = nlprnn_lm_ctx_create(lm);
         if (!ctx) rc = NLPRNN_E_NOMEM;
     }
-    if (!rc) rc = nlprnn_lm_fill(ctx, text, strlen(text), list, nl, top, &ch, &n, &err);
+    if (!rc) rc = nlprnn_lm_fill_calibrated(ctx, text, strlen(text), list, nl, top, alpha, &ch, &n, &err);
     if (!rc)
         for (size_t i = 0; i < n; i++) printf("%s\t%.4f\n", ch[i].text, ch[i].prob);
     nlprnn_lm_choices_free(ch, n);

@@ -925,9 +925,12 @@ int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
  * ============================================================================================== */
 
 /* Score the sentences prefix + cands[i] + suffix with both networks; score = mean of the
- * directions' log-probabilities. */
+ * directions' log-probabilities, minus (when alpha != 0) alpha * the prior of the span: the
+ * log-probability of the text fpre + cands[i] + fsuf (the blank's local frame) alone, mean of the
+ * directions too. */
 static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, const char *suf,
-                          size_t nsuf, cand *cands, size_t nc, nlprnn_error *err) {
+                          size_t nsuf, const char *fpre, size_t nfpre, const char *fsuf, size_t nfsuf,
+                          cand *cands, size_t nc, double alpha, nlprnn_error *err) {
     const nlprnn_lm *lm = ctx->lm;
     int ndir = 1 + lm->has[1];
     int32_t **seqs = calloc(nc ? nc : 1, sizeof *seqs);
@@ -961,6 +964,31 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
             seqs[i] = NULL;
         }
     }
+    /* calibration: score -= alpha * log P_prior(span), the prior being the span in its local
+     * frame alone: the text from fpre[0..nfpre) + span + fsuf[0..nfsuf) as a whole text (mean
+     * over the same directions) */
+    for (int d = 0; d < ndir && !rc && alpha != 0; d++) {
+        for (size_t i = 0; i < nc && !rc; i++) {
+            size_t cl = strlen(cands[i].text), tl = nfpre + cl + nfsuf;
+            char *nb = realloc(buf, tl + 1);
+            if (!nb) {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+                break;
+            }
+            buf = nb;
+            memcpy(buf, fpre, nfpre);
+            memcpy(buf + nfpre, cands[i].text, cl);
+            memcpy(buf + nfpre + cl, fsuf, nfsuf);
+            buf[tl] = 0;
+            rc = encode_dir(ctx, buf, tl, d, &seqs[i], &lens[i], err);
+        }
+        if (!rc) rc = score_many(ctx, d, (const int32_t *const *)seqs, lens, (int)nc, lp, err);
+        for (size_t i = 0; i < nc; i++) {
+            if (!rc) cands[i].score -= alpha * lp[i] / ndir;
+            free(seqs[i]);
+            seqs[i] = NULL;
+        }
+    }
     free(buf);
     free(seqs);
     free(lens);
@@ -970,10 +998,18 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
 
 int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char *const *candidates,
                    size_t n_cand, int k, nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
+    return nlprnn_lm_fill_calibrated(ctx, text, len, candidates, n_cand, k, 0.0, out, n, err);
+}
+
+int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
+                              const char *const *candidates, size_t n_cand, int k, double alpha,
+                              nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
     if (!ctx || !text || !out || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
     *out = NULL;
     *n = 0;
     if (k < 1 || k > 1000) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "k must be in 1..1000 (got %d)", k);
+    if (!(alpha >= 0 && alpha <= 2))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "alpha must be in 0..2 (got %g)", alpha);
     const nlprnn_lm *lm = ctx->lm;
     int rc = nlprnn_tokenizer_encode(lm->tok, text, len, ctx->enc, err);
     if (rc) return rc;
@@ -1044,7 +1080,16 @@ int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char 
     }
     free(left);
     free(right);
-    if (!rc) rc = rank_sentences(ctx, text, b0, text + b1, len - b1, cs.c, cs.n, err);
+    /* the local frame of the blank (the prior's context, calibration only): the word before the
+     * blank's word, then the blank's word with what is glued to it ("동네의 ___에") */
+    size_t f0 = b0, f1 = b1;
+    while (f0 > 0 && !isspace((unsigned char)text[f0 - 1])) f0--;
+    while (f0 > 0 && isspace((unsigned char)text[f0 - 1])) f0--;
+    while (f0 > 0 && !isspace((unsigned char)text[f0 - 1])) f0--;
+    while (f1 < len && !isspace((unsigned char)text[f1])) f1++;
+    if (!rc)
+        rc = rank_sentences(ctx, text, b0, text + b1, len - b1, text + f0, b0 - f0, text + b1, f1 - b1,
+                            cs.c, cs.n, alpha, err);
     if (!rc) rc = choices_from(&cs, k, 1, out, n, err);
     cand_set_free(&cs);
     return rc;

@@ -117,6 +117,28 @@ NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                               const char *const *candidates, size_t n_cand, int k,
                               nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
 
+/** Default calibration strength of `nlprnn fill` (chosen on the cloze benchmark, docs/lm.md). */
+#define NLPRNN_LM_FILL_ALPHA 0.25
+
+/** nlprnn_lm_fill with calibrated ranking (a pointwise-mutual-information correction against
+ *  "surface form competition": frequent generic words winning because they are frequent, not
+ *  because they fit). Each answer s is ranked by
+ *      score(s) = log P(sentence with s) - alpha * log P_prior(s)
+ *  where log P(sentence with s) is the score of nlprnn_lm_fill (mean of the forward and backward
+ *  models) and log P_prior(s) is the model's own log-probability of s in a neutral context: the
+ *  blank's local frame alone as a whole text (the word before the blank's word, then the blank's
+ *  word with s and what is glued to it: "동네의 s에" for "... 우리 동네의 ___에 간다."), mean of
+ *  the same directions. So the score is the pointwise mutual information of s with the rest of
+ *  the sentence given its local frame (up to alpha). alpha = 0 is
+ *  exactly nlprnn_lm_fill; alpha = 1 is full PMI. The proposals (without candidates) do not
+ *  depend on alpha, only their ranking does. Probabilities are softmax(score) over the answers
+ *  returned. alpha in [0, 2], else NLPRNN_E_INVALID_ARG; other arguments and errors as
+ *  nlprnn_lm_fill. NLPRNN_LM_FILL_ALPHA is the CLI's default. */
+NLPRNN_API int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
+                                         const char *const *candidates, size_t n_cand, int k,
+                                         double alpha, nlprnn_lm_choice **out, size_t *n,
+                                         nlprnn_error *err);
+
 /* ---- generation ------------------------------------------------------------------------------ */
 
 /** Sample a continuation of prompt (one piece at a time, forward model) until <eos> or
