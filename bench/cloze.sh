@@ -3,12 +3,15 @@
 # `bench/cloze.py make` from nsmc/lm_valid; see bench/cloze.py for how items are chosen):
 #   top-1 of 8: `nlprnn fill --candidates` must rank the answer first among its 8 candidates;
 #   open top-5: the answer must be among the 5 best answers of `nlprnn fill` without candidates.
-# N items (default all 500) with the model MODEL (default: the shipped "ko").
+# N items (default all 500) with the model MODEL (default: the shipped "ko"); ALPHA set: passed
+# as `fill --calibrate ALPHA` (unset: fill's default calibration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 model=${2:-ko}
 n=${N:-500}
+cal=()
+[ -n "${ALPHA:-}" ] && cal=(--calibrate "$ALPHA")
 out=bench/out/cloze
 mkdir -p "$out"
 bash bench/env.sh > "$out/env.txt"
@@ -16,9 +19,9 @@ head -n "$n" bench/cloze.tsv > "$out/items.tsv"
 cut -f1,3 "$out/items.tsv" > "$out/cand.in"
 cut -f1 "$out/items.tsv" > "$out/open.in"
 s=$(date +%s)
-OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" --input "$out/cand.in" > "$out/cand.out"
+OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --input "$out/cand.in" > "$out/cand.out"
 m=$(date +%s)
-OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" --top 5 --input "$out/open.in" > "$out/open.out"
+OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --top 5 --input "$out/open.in" > "$out/open.out"
 e=$(date +%s)
-echo "cloze: $n items, model $model; candidates $((m - s)) s, open $((e - m)) s"
+echo "cloze: $n items, model $model, calibrate ${ALPHA:-default}; candidates $((m - s)) s, open $((e - m)) s"
 python3 bench/cloze.py score --items "$out/items.tsv" --cand-out "$out/cand.out" --open-out "$out/open.out"
