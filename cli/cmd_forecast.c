@@ -616,6 +616,12 @@ int cmd_forecast(int argc, char **argv) {
         return argc < 2 ? CLI_EXIT_USAGE : CLI_OK;
     }
     const char *sub = argv[1];
+    /* `nlprnn forecast SUB --help` prints the same help as `nlprnn forecast --help` */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        }
     if (!strcmp(sub, "sine")) return cmd_sine(argc - 1, argv + 1);
     if (!strcmp(sub, "windows")) return cmd_windows(argc - 1, argv + 1);
     if (!strcmp(sub, "train")) return cmd_train(argc - 1, argv + 1);
