@@ -827,6 +827,61 @@ done:
 
 /* ---- gradient flow ------------------------------------------------------------------------ */
 
+/* The network both gradient-flow experiments use: one encoder layer of `cell` (input size 1) and
+ * a dense head to one output, in one flat block (params, grad: encoder first, then head); seeded
+ * init with W_hh scaled by `gain`; a training workspace for (T, batch). */
+typedef struct gf_net {
+    nr_encoder enc;
+    nr_dense head;
+    nr_encoder_ws *ws;
+    float *params, *grad; /* (ne + nd) */
+    size_t ne, n;         /* encoder part, whole block */
+} gf_net;
+
+static void gf_net_free(gf_net *g) {
+    nr_encoder_ws_free(g->ws);
+    free(g->params);
+    free(g->grad);
+    memset(g, 0, sizeof *g);
+}
+
+static int gf_net_create(gf_net *g, int cell, int hidden, int T, int batch, double gain,
+                         uint64_t seed, nlprnn_error *err) {
+    memset(g, 0, sizeof *g);
+    nr_encoder_cfg cfg;
+    nr_encoder_cfg_default(&cfg, 1, hidden);
+    cfg.cell = cell;
+    g->ne = nr_encoder_param_count(&cfg);
+    if (!g->ne) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: invalid cell %d", cell);
+    g->n = g->ne + nr_dense_param_count(hidden, 1);
+    g->params = nr_calloc_array(g->n, sizeof(float));
+    g->grad = nr_calloc_array(g->n, sizeof(float));
+    if (!g->params || !g->grad) {
+        gf_net_free(g);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "gradflow: out of memory");
+    }
+    int rc = nr_encoder_bind(&g->enc, &cfg, g->params, err);
+    if (rc) goto fail;
+    nr_dense_bind(&g->head, hidden, 1, g->params + g->ne);
+    nr_rng rng;
+    nr_rng_seed(&rng, seed);
+    rc = nr_encoder_init(&g->enc, &rng, err);
+    if (rc) goto fail;
+    nr_dense_init(&g->head, &rng);
+    /* W_hh *= gain */
+    size_t G = (size_t)g->enc.gates, H = (size_t)hidden;
+    for (size_t i = 0; i < G * H * H; i++) g->params[g->enc.slot[0][0].w_hh + i] *= (float)gain;
+    g->ws = nr_encoder_ws_create(&g->enc, T, batch, 1, 1, err);
+    if (!g->ws) {
+        rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
+        goto fail;
+    }
+    return NLPRNN_OK;
+fail:
+    gf_net_free(g);
+    return rc;
+}
+
 /* dL/dh_k for k = T-t: run the encoder on x[0..k) to get (h_k, c_k), then on x[k..T) from that
  * state, backward from L(h_T) with dhn, and read dh0 = dL/dh_k (c_k held fixed: for the LSTM this
  * is the gradient through the hidden state, the cell state's own path is dc0). O(T^2) steps,
@@ -835,78 +890,59 @@ int nr_gradflow_norms(double *norms, int cell, int hidden, int T, int batch, dou
                       double gate_bias, uint64_t seed, nlprnn_error *err) {
     if (T < 2 || batch < 1 || hidden < 1 || !norms)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: length >= 2, batch >= 1 and hidden >= 1 needed");
-    nr_encoder_cfg cfg;
-    nr_encoder_cfg_default(&cfg, 1, hidden);
-    cfg.cell = cell;
-    size_t ne = nr_encoder_param_count(&cfg);
-    if (!ne) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: invalid cell %d", cell);
-    size_t nd = nr_dense_param_count(hidden, 1), H = (size_t)hidden, B = (size_t)batch;
-    float *params = nr_calloc_array(ne + nd, sizeof(float)), *grad = nr_calloc_array(ne + nd, sizeof(float));
+    gf_net g;
+    int rc = gf_net_create(&g, cell, hidden, T, batch, gain, seed, err);
+    if (rc) return rc;
+    size_t H = (size_t)hidden, B = (size_t)batch, ne = g.ne;
+    float *params = g.params, *grad = g.grad;
+    nr_encoder *enc = &g.enc;
+    nr_dense *head = &g.head;
+    nr_encoder_ws *ws = g.ws;
     float *x = nr_malloc_array((size_t)T * B, sizeof(float)), *out = nr_malloc_array((size_t)T * B * H, sizeof(float));
     float *h = nr_malloc_array(B * H, sizeof(float)), *c = nr_malloc_array(B * H, sizeof(float));
     float *hT = nr_malloc_array(B * H, sizeof(float)), *dhT = nr_malloc_array(B * H, sizeof(float));
     float *dh0 = nr_malloc_array(B * H, sizeof(float)), *y = nr_malloc_array(B, sizeof(float));
     float *pred = nr_malloc_array(B, sizeof(float)), *dpred = nr_malloc_array(B, sizeof(float));
-    nr_encoder_ws *ws = NULL;
-    nr_encoder enc;
-    nr_dense head;
-    int rc = 0;
-    if (!params || !grad || !x || !out || !h || !c || !hT || !dhT || !dh0 || !y || !pred || !dpred) {
+    if (!x || !out || !h || !c || !hT || !dhT || !dh0 || !y || !pred || !dpred) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "gradflow: out of memory");
         goto done;
     }
-    rc = nr_encoder_bind(&enc, &cfg, params, err);
-    if (rc) goto done;
-    nr_dense_bind(&head, hidden, 1, params + ne);
-    nr_rng rng;
-    nr_rng_seed(&rng, seed);
-    rc = nr_encoder_init(&enc, &rng, err);
-    if (rc) goto done;
-    nr_dense_init(&head, &rng);
-    /* W_hh *= gain */
-    size_t G = (size_t)enc.gates;
-    for (size_t i = 0; i < G * H * H; i++) params[enc.slot[0][0].w_hh + i] *= (float)gain;
     /* the carry gate's input bias: LSTM forget gate f (block 1 of i,f,g,o), GRU update gate z
      * (block 1 of r,z,n); b_hh of that block is 0 at init */
     if (isfinite(gate_bias) && cell != NR_CELL_RNN)
-        for (size_t i = 0; i < H; i++) params[enc.slot[0][0].b_ih + H + i] = (float)gate_bias;
+        for (size_t i = 0; i < H; i++) params[enc->slot[0][0].b_ih + H + i] = (float)gate_bias;
     /* the same inputs and targets for every cell: a second stream from the seed */
     nr_rng data_rng;
     nr_rng_seed(&data_rng, seed ^ 0x9E3779B97F4A7C15ull);
     for (size_t i = 0; i < (size_t)T * B; i++) x[i] = nr_rng_normal(&data_rng);
     for (size_t b = 0; b < B; b++) y[b] = nr_rng_normal(&data_rng);
-    ws = nr_encoder_ws_create(&enc, T, batch, 1, 1, err);
-    if (!ws) {
-        rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
-        goto done;
-    }
     /* dL/dh_T from the head and the MSE */
-    rc = nr_encoder_forward(&enc, ws, out, hT, NULL, x, NULL, NULL, NULL, T, batch, NULL, err);
+    rc = nr_encoder_forward(enc, ws, out, hT, NULL, x, NULL, NULL, NULL, T, batch, NULL, err);
     if (rc) goto done;
-    nr_dense_forward(&head, pred, hT, batch);
+    nr_dense_forward(head, pred, hT, batch);
     nr_mse(dpred, pred, y, NULL, batch, NULL);
     memset(dhT, 0, B * H * sizeof(float));
-    nr_dense_backward(&head, grad + ne, dhT, dpred, hT, batch);
+    nr_dense_backward(head, grad + ne, dhT, dpred, hT, batch);
     for (int t = 0; t < T; t++) {
         int k = T - t; /* the state after k steps: h_k; the suffix has t steps */
         double sum = 0;
         if (t == 0) {
             memcpy(dh0, dhT, B * H * sizeof(float));
         } else {
-            rc = nr_encoder_forward(&enc, ws, out, h, cell == NR_CELL_LSTM ? c : NULL, x, NULL, NULL, NULL, k, batch, NULL, err);
+            rc = nr_encoder_forward(enc, ws, out, h, cell == NR_CELL_LSTM ? c : NULL, x, NULL, NULL, NULL, k, batch, NULL, err);
             if (rc) goto done;
-            rc = nr_encoder_forward(&enc, ws, out, NULL, NULL, x + (size_t)k * B, NULL, h, cell == NR_CELL_LSTM ? c : NULL, t, batch, NULL, err);
+            rc = nr_encoder_forward(enc, ws, out, NULL, NULL, x + (size_t)k * B, NULL, h, cell == NR_CELL_LSTM ? c : NULL, t, batch, NULL, err);
             if (rc) goto done;
             memset(dh0, 0, B * H * sizeof(float));
-            rc = nr_encoder_backward(&enc, ws, grad, NULL, dh0, NULL, NULL, dhT, NULL, err);
+            rc = nr_encoder_backward(enc, ws, grad, NULL, dh0, NULL, NULL, dhT, NULL, err);
             if (rc) goto done;
         }
         for (size_t b = 0; b < B; b++) sum += sqrt(nr_sumsq(dh0 + b * H, H));
         norms[t] = sum / (double)B;
     }
 done:
-    nr_encoder_ws_free(ws);
-    free(params), free(grad), free(x), free(out), free(h), free(c), free(hT), free(dhT);
+    gf_net_free(&g);
+    free(x), free(out), free(h), free(c), free(hT), free(dhT);
     free(dh0), free(y), free(pred), free(dpred);
     return rc;
 }
@@ -921,39 +957,21 @@ int nr_gradflow_train(double *loss, double *gnorm, int *diverged_at, int cell, i
                       nlprnn_error *err) {
     if (T < 2 || batch < 1 || hidden < 1 || steps < 1 || !(lr > 0) || !loss || !gnorm)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: bad training arguments");
-    nr_encoder_cfg cfg;
-    nr_encoder_cfg_default(&cfg, 1, hidden);
-    cfg.cell = cell;
-    size_t ne = nr_encoder_param_count(&cfg);
-    if (!ne) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: invalid cell %d", cell);
-    size_t nd = nr_dense_param_count(hidden, 1), H = (size_t)hidden, B = (size_t)batch, n = ne + nd;
-    float *params = nr_calloc_array(n, sizeof(float)), *grad = nr_calloc_array(n, sizeof(float));
+    if (diverged_at) *diverged_at = -1;
+    gf_net g;
+    int rc = gf_net_create(&g, cell, hidden, T, batch, gain, seed, err);
+    if (rc) return rc;
+    size_t H = (size_t)hidden, B = (size_t)batch, ne = g.ne, n = g.n;
+    float *params = g.params, *grad = g.grad;
+    nr_encoder *enc = &g.enc;
+    nr_dense *head = &g.head;
+    nr_encoder_ws *ws = g.ws;
     float *x = nr_malloc_array((size_t)T * B, sizeof(float)), *out = nr_malloc_array((size_t)T * B * H, sizeof(float));
     float *hT = nr_malloc_array(B * H, sizeof(float)), *dhT = nr_malloc_array(B * H, sizeof(float));
     float *y = nr_malloc_array(B, sizeof(float)), *pred = nr_malloc_array(B, sizeof(float)),
           *dpred = nr_malloc_array(B, sizeof(float));
-    nr_encoder_ws *ws = NULL;
-    nr_encoder enc;
-    nr_dense head;
-    int rc = 0;
-    if (diverged_at) *diverged_at = -1;
-    if (!params || !grad || !x || !out || !hT || !dhT || !y || !pred || !dpred) {
+    if (!x || !out || !hT || !dhT || !y || !pred || !dpred) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "gradflow: out of memory");
-        goto done;
-    }
-    rc = nr_encoder_bind(&enc, &cfg, params, err);
-    if (rc) goto done;
-    nr_dense_bind(&head, hidden, 1, params + ne);
-    nr_rng rng;
-    nr_rng_seed(&rng, seed);
-    rc = nr_encoder_init(&enc, &rng, err);
-    if (rc) goto done;
-    nr_dense_init(&head, &rng);
-    size_t G = (size_t)enc.gates;
-    for (size_t i = 0; i < G * H * H; i++) params[enc.slot[0][0].w_hh + i] *= (float)gain;
-    ws = nr_encoder_ws_create(&enc, T, batch, 1, 1, err);
-    if (!ws) {
-        rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
         goto done;
     }
     nr_rng data_rng;
@@ -968,19 +986,19 @@ int nr_gradflow_train(double *loss, double *gnorm, int *diverged_at, int cell, i
                 else y[b] = v;
             }
         }
-        rc = nr_encoder_forward(&enc, ws, out, hT, NULL, x, NULL, NULL, NULL, T, batch, NULL, err);
+        rc = nr_encoder_forward(enc, ws, out, hT, NULL, x, NULL, NULL, NULL, T, batch, NULL, err);
         if (rc) goto done;
-        nr_dense_forward(&head, pred, hT, batch);
+        nr_dense_forward(head, pred, hT, batch);
         double l = nr_mse(dpred, pred, y, NULL, batch, NULL);
         memset(dhT, 0, B * H * sizeof(float));
         memset(grad, 0, n * sizeof(float));
-        nr_dense_backward(&head, grad + ne, dhT, dpred, hT, batch);
-        rc = nr_encoder_backward(&enc, ws, grad, NULL, NULL, NULL, NULL, dhT, NULL, err);
+        nr_dense_backward(head, grad + ne, dhT, dpred, hT, batch);
+        rc = nr_encoder_backward(enc, ws, grad, NULL, NULL, NULL, NULL, dhT, NULL, err);
         if (rc) goto done;
-        double g = nr_clip_grad_norm(grad, n, clip);
+        double gn = nr_clip_grad_norm(grad, n, clip);
         loss[s] = l;
-        gnorm[s] = g;
-        if (!isfinite(l) || !isfinite(g)) break;
+        gnorm[s] = gn;
+        if (!isfinite(l) || !isfinite(gn)) break;
         nr_axpy(params, (float)-lr, grad, n);
         int bad = 0;
         for (size_t i = 0; i < n && !bad; i++) bad = !isfinite(params[i]);
@@ -994,8 +1012,8 @@ int nr_gradflow_train(double *loss, double *gnorm, int *diverged_at, int cell, i
         for (; s < steps; s++) loss[s] = gnorm[s] = NAN;
     }
 done:
-    nr_encoder_ws_free(ws);
-    free(params), free(grad), free(x), free(out), free(hT), free(dhT), free(y), free(pred), free(dpred);
+    gf_net_free(&g);
+    free(x), free(out), free(hT), free(dhT), free(y), free(pred), free(dpred);
     return rc;
 }
 
