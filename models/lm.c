@@ -924,6 +924,40 @@ int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
  * fill in the blank
  * ============================================================================================== */
 
+/* scores: cands[i].score += weight * (mean over the directions of log P(pre + cands[i] + suf)).
+ * seqs, lens, lp: (nc) scratch; *buf: a reused text buffer. */
+static int add_spliced_scores(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, const char *suf,
+                              size_t nsuf, cand *cands, size_t nc, double weight, int32_t **seqs,
+                              int *lens, double *lp, char **buf, nlprnn_error *err) {
+    int ndir = 1 + ctx->lm->has[1], rc = 0;
+    for (int d = 0; d < ndir && !rc; d++) {
+        for (size_t i = 0; i < nc && !rc; i++) {
+            size_t cl = strlen(cands[i].text), tl = npre + cl + nsuf;
+            char *nb = realloc(*buf, tl + 1);
+            if (!nb) {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+                break;
+            }
+            *buf = nb;
+            memcpy(nb, pre, npre);
+            memcpy(nb + npre, cands[i].text, cl);
+            memcpy(nb + npre + cl, suf, nsuf);
+            nb[tl] = 0;
+            rc = encode_dir(ctx, nb, tl, d, &seqs[i], &lens[i], err);
+            if (rc == NLPRNN_E_UTF8)
+                rc = nr_fail(err, NLPRNN_E_UTF8, -1, -1, "candidate %zu ('%s') is not valid UTF-8", i + 1,
+                             cands[i].text);
+        }
+        if (!rc) rc = score_many(ctx, d, (const int32_t *const *)seqs, lens, (int)nc, lp, err);
+        for (size_t i = 0; i < nc; i++) {
+            if (!rc) cands[i].score += weight * lp[i] / ndir;
+            free(seqs[i]);
+            seqs[i] = NULL;
+        }
+    }
+    return rc;
+}
+
 /* Score the sentences prefix + cands[i] + suffix with both networks; score = mean of the
  * directions' log-probabilities, minus (when alpha != 0) alpha * the prior of the span: the
  * log-probability of the text fpre + cands[i] + fsuf (the blank's local frame) alone, mean of the
@@ -931,64 +965,15 @@ int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
 static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, const char *suf,
                           size_t nsuf, const char *fpre, size_t nfpre, const char *fsuf, size_t nfsuf,
                           cand *cands, size_t nc, double alpha, nlprnn_error *err) {
-    const nlprnn_lm *lm = ctx->lm;
-    int ndir = 1 + lm->has[1];
     int32_t **seqs = calloc(nc ? nc : 1, sizeof *seqs);
     int *lens = calloc(nc ? nc : 1, sizeof *lens);
     double *lp = calloc(nc ? nc : 1, sizeof *lp);
     char *buf = NULL;
     int rc = (!seqs || !lens || !lp) ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory") : 0;
     for (size_t i = 0; i < nc; i++) cands[i].score = 0;
-    for (int d = 0; d < ndir && !rc; d++) {
-        for (size_t i = 0; i < nc && !rc; i++) {
-            size_t cl = strlen(cands[i].text), tl = npre + cl + nsuf;
-            char *nb = realloc(buf, tl + 1);
-            if (!nb) {
-                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-                break;
-            }
-            buf = nb;
-            memcpy(buf, pre, npre);
-            memcpy(buf + npre, cands[i].text, cl);
-            memcpy(buf + npre + cl, suf, nsuf);
-            buf[tl] = 0;
-            rc = encode_dir(ctx, buf, tl, d, &seqs[i], &lens[i], err);
-            if (rc == NLPRNN_E_UTF8)
-                rc = nr_fail(err, NLPRNN_E_UTF8, -1, -1, "candidate %zu ('%s') is not valid UTF-8", i + 1,
-                             cands[i].text);
-        }
-        if (!rc) rc = score_many(ctx, d, (const int32_t *const *)seqs, lens, (int)nc, lp, err);
-        for (size_t i = 0; i < nc; i++) {
-            if (!rc) cands[i].score += lp[i] / ndir;
-            free(seqs[i]);
-            seqs[i] = NULL;
-        }
-    }
-    /* calibration: score -= alpha * log P_prior(span), the prior being the span in its local
-     * frame alone: the text from fpre[0..nfpre) + span + fsuf[0..nfsuf) as a whole text (mean
-     * over the same directions) */
-    for (int d = 0; d < ndir && !rc && alpha != 0; d++) {
-        for (size_t i = 0; i < nc && !rc; i++) {
-            size_t cl = strlen(cands[i].text), tl = nfpre + cl + nfsuf;
-            char *nb = realloc(buf, tl + 1);
-            if (!nb) {
-                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-                break;
-            }
-            buf = nb;
-            memcpy(buf, fpre, nfpre);
-            memcpy(buf + nfpre, cands[i].text, cl);
-            memcpy(buf + nfpre + cl, fsuf, nfsuf);
-            buf[tl] = 0;
-            rc = encode_dir(ctx, buf, tl, d, &seqs[i], &lens[i], err);
-        }
-        if (!rc) rc = score_many(ctx, d, (const int32_t *const *)seqs, lens, (int)nc, lp, err);
-        for (size_t i = 0; i < nc; i++) {
-            if (!rc) cands[i].score -= alpha * lp[i] / ndir;
-            free(seqs[i]);
-            seqs[i] = NULL;
-        }
-    }
+    if (!rc) rc = add_spliced_scores(ctx, pre, npre, suf, nsuf, cands, nc, 1.0, seqs, lens, lp, &buf, err);
+    if (!rc && alpha != 0)
+        rc = add_spliced_scores(ctx, fpre, nfpre, fsuf, nfsuf, cands, nc, -alpha, seqs, lens, lp, &buf, err);
     free(buf);
     free(seqs);
     free(lens);
