@@ -20,7 +20,8 @@ static const char *const param_names[] = {
     "tokenizer", "vocab", "embed", "vectors", "init-from", "cell", "layers", "bidirectional",
     "hidden", "pool", "dropout", "optimizer", "lr", "lr-schedule", "clip", "weight-decay", "epochs",
     "batch", "seed", "threads", "valid", "patience", "max-tokens", "max-examples", "storage",
-    "text-column", "label-column", "checkpoint", "checkpoint-every", "skip-bad", NULL};
+    "text-column", "label-column", "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every",
+    NULL};
 
 static void usage(FILE *fp) {
     fprintf(fp,
@@ -51,9 +52,16 @@ static void usage(FILE *fp) {
             "      --max-examples N      use the first N training rows (0 = all)\n"
             "      --text-column NAME    --label-column NAME   --skip-bad 0|1 (0)\n"
             "      --checkpoint FILE     (MODEL.ckpt)   --checkpoint-every N batches (0 = per epoch)\n"
+            "      --dist-check-every N  under mpirun: compare the ranks' weights every N steps\n"
+            "                           (100; 0 = only at the end)\n"
             "\n"
             "Ctrl-C saves a checkpoint and exits 130; --resume with the same options then gives\n"
-            "the same model as an uninterrupted run.\n");
+            "the same model as an uninterrupted run.\n"
+            "\n"
+            "Data-parallel training: mpirun -np N nlprnn train --tokenizer FILE ... runs N ranks;\n"
+            "each keeps 1/N of the corpus, --batch is per rank (global batch N x batch), gradients\n"
+            "are averaged with MPI_Allreduce, rank 0 alone prints and writes the model and\n"
+            "checkpoints. --resume works with another N. See docs/scaling.md.\n");
 }
 
 static volatile int stop_flag; /* written by the signal handler (int is sig_atomic_t on Linux) */
@@ -194,11 +202,17 @@ int cmd_train(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    char name[64];
+    int ec = cli_dist_begin("train", name, sizeof name);
+    if (ec) {
+        nlprnn_train_params_free(p);
+        return ec;
+    }
+    if (nlprnn_dist_rank() != 0) v.quiet = 1; /* rank 0 alone shows progress */
     double t0 = mono();
     int rc = nlprnn_classifier_train(p, train, valid, out, resume, &stop_flag, on_progress, &v, &err);
     nlprnn_train_params_free(p);
     if (v.tty && !v.quiet) fprintf(stderr, "\r\033[K");
-    if (rc) return cli_report("train", rc, &err);
-    if (!v.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, mono() - t0);
-    return CLI_OK;
+    if (!rc && !v.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, mono() - t0);
+    return cli_dist_end(name, rc, &err);
 }

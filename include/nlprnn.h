@@ -16,6 +16,7 @@
 #include "nlprnn/classifier.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"
+#include "nlprnn/dist.h"
 #include "nlprnn/modelfile.h"
 
 #endif

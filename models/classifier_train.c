@@ -17,6 +17,7 @@
 
 #include "corpora/dataset.h"
 #include "models/classifier.h"
+#include "models/dist.h"
 #include "models/modelfile.h"
 
 /* ---- parameters --------------------------------------------------------------------------------- */
@@ -25,7 +26,7 @@ struct nlprnn_train_params {
     char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
         checkpoint[1024];
     int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
-        threads, patience, max_tokens, storage, skip_bad, checkpoint_every;
+        threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every;
     long long seed, max_examples;
     double dropout, lr, clip, weight_decay, valid;
 };
@@ -71,6 +72,7 @@ static const pdesc pdescs[] = {
     {"storage", P_ENUM, OFF(storage), 0, 0, "f32 f16 int8"},
     {"skip-bad", P_INT, OFF(skip_bad), 0, 1, NULL},
     {"checkpoint-every", P_INT, OFF(checkpoint_every), 0, 1000000000, NULL},
+    {"dist-check-every", P_INT, OFF(dist_check_every), 0, 1000000000, NULL},
 };
 #define N_PDESC (sizeof pdescs / sizeof pdescs[0])
 
@@ -97,6 +99,7 @@ nlprnn_train_params *nlprnn_train_params_new(void) {
     p->patience = 2;
     p->max_tokens = 256;
     p->storage = NR_DTYPE_F16;
+    p->dist_check_every = 100;
     return p;
 }
 
@@ -202,6 +205,7 @@ typedef struct tokset {
     int *len;        /* (n) tokens kept (<= max_tokens) */
     size_t *lenz;    /* (n) the same as size_t for nr_batches_make */
     int *label;      /* (n) */
+    size_t *src;     /* (n) index of the example in the dataset it was made from */
     long long tokens;
 } tokset;
 
@@ -211,6 +215,7 @@ static void tokset_free(tokset *t) {
     free(t->len);
     free(t->lenz);
     free(t->label);
+    free(t->src);
     memset(t, 0, sizeof *t);
 }
 
@@ -225,7 +230,8 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
     t->len = nr_malloc_array(ds->n + 1, sizeof(int));
     t->lenz = nr_malloc_array(ds->n + 1, sizeof(size_t));
     t->label = nr_malloc_array(ds->n + 1, sizeof(int));
-    if (!enc || !t->ids || !t->off || !t->len || !t->lenz || !t->label) {
+    t->src = nr_malloc_array(ds->n + 1, sizeof(size_t));
+    if (!enc || !t->ids || !t->off || !t->len || !t->lenz || !t->label || !t->src) {
         nlprnn_encoding_free(enc);
         tokset_free(t);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
@@ -263,6 +269,7 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
         t->len[t->n] = (int)n;
         t->lenz[t->n] = n;
         t->label[t->n] = ds->label[i];
+        t->src[t->n] = i;
         t->n++;
         at += n;
         t->tokens += (long long)n;
@@ -287,13 +294,14 @@ typedef struct train_state {
 /* Parameters a resumed run may change (they do not change what is computed before them). */
 static int may_change_on_resume(const char *name) {
     return !strcmp(name, "checkpoint") || !strcmp(name, "checkpoint-every") ||
+           !strcmp(name, "dist-check-every") ||
            !strcmp(name, "epochs") || !strcmp(name, "patience");
 }
 
 static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn_tokenizer *tok,
                            const nr_label_map *labels, const nr_optim *opt, const float *best,
-                           const train_state *st, const tokset *tr, const tokset *va,
-                           const nlprnn_train_params *p, nlprnn_error *err) {
+                           const train_state *st, long long tr_docs, long long tr_tokens,
+                           long long va_docs, const nlprnn_train_params *p, nlprnn_error *err) {
     nr_mf_writer *w = NULL;
     nr_mf_buf b;
     nr_mf_buf_init(&b);
@@ -311,9 +319,9 @@ static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn
     if (!rc) rc = nr_conf_put_int(&b, "state.ep_count", st->ep_count, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.ep_tokens", st->ep_tokens, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.optim_step", opt->step, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.train_docs", (long long)tr->n, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.train_tokens", tr->tokens, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.valid_docs", (long long)va->n, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.train_docs", tr_docs, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.train_tokens", tr_tokens, err);
+    if (!rc) rc = nr_conf_put_int(&b, "data.valid_docs", va_docs, err);
     /* the parameters the run was started with (a resume must use the same) */
     for (size_t i = 0; i < N_PDESC && !rc; i++) {
         char key[160], val[1100];
@@ -402,6 +410,18 @@ typedef struct trainer {
     nr_label_map labels;
     tokset tr, va;
     nr_dataset dtr, dva;
+    /* data parallelism over MPI ranks (D.size > 1; see "MPI" below). Counts are global. */
+    nr_dist D;
+    long long g_tr_docs, g_tr_tokens, g_va_docs;
+    size_t *glenz;     /* (g_tr_docs) tokens of global example j, the input of nr_batches_make */
+    size_t *gpos;      /* (g_tr_docs) its position q in the global order: rank q % N holds it */
+    int32_t *k2t;      /* (dtr.n) local example k -> index in tr, -1 when it has no token */
+    int *xc;           /* (5 N) exchange counts: send count/displ, recv count/displ, cursor */
+    int32_t *sbuf, *rbuf; /* batch exchange buffers */
+    size_t sbuf_cap, rbuf_cap;
+    float *rowbuf;     /* (rows * E) embedding rows packed for the sum */
+    size_t rowbuf_cap;
+    int32_t *rlabel, *rlen; /* (batch) this rank's slice of the global batch */
 } trainer;
 
 static void trainer_free(trainer *t) {
@@ -421,6 +441,15 @@ static void trainer_free(trainer *t) {
     tokset_free(&t->va);
     nr_dataset_free(&t->dtr);
     nr_dataset_free(&t->dva);
+    free(t->glenz);
+    free(t->gpos);
+    free(t->k2t);
+    free(t->xc);
+    free(t->sbuf);
+    free(t->rbuf);
+    free(t->rowbuf);
+    free(t->rlabel);
+    free(t->rlen);
 }
 
 /* One worker's share of a batch: forward, loss, backward into its gradient block. The loss of
@@ -430,6 +459,7 @@ typedef struct step_job {
     const int32_t *const *docs; /* (B) */
     const int *lens, *labels;   /* (B) */
     int B;
+    int denom;                  /* examples in the global batch (B, or more over MPI ranks) */
     uint64_t seed;              /* dropout stream of this batch */
     int T[NR_MAX_THREADS], n[NR_MAX_THREADS], correct[NR_MAX_THREADS], rc[NR_MAX_THREADS];
     double loss[NR_MAX_THREADS];
@@ -460,7 +490,7 @@ static void step_worker(void *vctx, int w, int nw) {
         nr_argmax_rows(pred, s->logits, Bw, C);
         for (int b = 0; b < Bw; b++) j->correct[w] += pred[b] == s->targets[b];
         j->loss[w] = nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
-        float scale = (float)Bw / (float)j->B;
+        float scale = (float)Bw / (float)j->denom;
         for (size_t i = 0; i < (size_t)Bw * C; i++) s->dlogits[i] *= scale;
         if (!isfinite(j->loss[w])) rc = NLPRNN_E_NUMERIC;
     }
@@ -484,6 +514,21 @@ static int validate(trainer *t, double *acc, double *loss, nlprnn_error *err) {
     double ls = 0;
     long long n = 0;
     int rc = nr_clf_eval_dataset(&t->net, t->tok, &t->dva, t->p->threads, cm, &ls, &n, err);
+    if (t->D.size > 1) { /* each rank evaluated its shard: add the confusion matrices */
+        rc = nr_dist_agree(&t->D, rc, err);
+        double *v = rc ? NULL : nr_malloc_array((size_t)C * C + 2, sizeof(double));
+        if (!rc && !v) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (!rc) {
+            for (size_t i = 0; i < (size_t)C * C; i++) v[i] = (double)cm[i];
+            v[(size_t)C * C] = ls;
+            v[(size_t)C * C + 1] = (double)n;
+            rc = nr_dist_sum_f64(&t->D, v, C * C + 2, err);
+            for (size_t i = 0; i < (size_t)C * C; i++) cm[i] = (long long)v[i];
+            ls = v[(size_t)C * C];
+            n = (long long)v[(size_t)C * C + 1];
+        }
+        free(v);
+    }
     long long ok = 0;
     for (int k = 0; k < C; k++) ok += cm[(size_t)k * C + k];
     free(cm);
@@ -505,7 +550,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
         const char *bn = strrchr(train_path, '/');
         rc = nr_conf_put_str(&b, "train.file", bn ? bn + 1 : train_path, err);
     }
-    if (!rc) rc = nr_conf_put_int(&b, "train.docs", (long long)t->tr.n, err);
+    if (!rc) rc = nr_conf_put_int(&b, "train.docs", t->g_tr_docs, err);
     if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", st->best_epoch, err);
     if (!rc && st->best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", st->best_acc, err);
     if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
@@ -594,6 +639,384 @@ static int load_data(trainer *t, const char *train_path, const char *valid_path,
     return rc;
 }
 
+/* ---- MPI: data parallelism over ranks -----------------------------------------------------------
+ *
+ * With N > 1 ranks (mpirun -np N; models/dist.h) every rank streams the corpus but keeps only its
+ * shard. The global order of the training examples is the one a one-process run has (file order,
+ * or the seeded shuffle of the validation split); the example at position q belongs to rank
+ * q % N, as its (q / N)-th local example. Validation examples are dealt out the same way by their
+ * position in the validation part. Every rank tokenizes its shard, the token counts are gathered
+ * (4 bytes per example), and every rank makes the same length-bucketed global batches with
+ * nr_batches_make as the one-process run would with batch N * B. Global batch k goes to the
+ * ranks in slices of B (rank r: positions [rB, rB + B)); the token ids of the slice come from
+ * their owners (MPI_Alltoallv, a few KB a step). The loss is the mean over the global batch, so
+ * each rank's gradient is scaled by 1 / (global count) and the ranks' gradients are summed.
+ * The same data order for every N is what makes N ranks x batch B equal one rank x batch N*B
+ * (up to float summation order) and a checkpoint resumable with another N. */
+
+/* One pass over a corpus: count the records (up to max when max > 0) and, when labels is not
+ * NULL, collect their label names; with fixed != NULL an unknown label is an error (or skipped
+ * with skip_bad), as nr_dataset_load does. */
+static int count_records(const char *path, const nr_dataset_load_opts *o, nr_label_map *labels,
+                         size_t *n, nlprnn_error *err) {
+    *n = 0;
+    nr_record_reader *rr = NULL;
+    int rc = nr_record_reader_open(&rr, path, &o->rec, err);
+    if (rc) return rc;
+    const char *name = nr_record_reader_name(rr);
+    nr_record rec;
+    while (!(o->max_examples && *n >= o->max_examples)) {
+        rc = nr_record_reader_next(rr, &rec, err);
+        if (rc <= 0) break;
+        if (rec.label && nr_label_map_find(labels, rec.label, rec.label_len) < 0) {
+            if (o->fixed_labels) {
+                if (o->rec.skip_bad) continue;
+                rc = nr_fail(err, NLPRNN_E_DATA, rec.lineno, rec.offset,
+                             "%s:%lld: unknown label \"%.*s\" (the model knows %d label%s)", name,
+                             rec.lineno, (int)(rec.label_len > 64 ? 64 : rec.label_len), rec.label,
+                             labels->n, labels->n == 1 ? "" : "s");
+                break;
+            }
+            int id = nr_label_map_add(labels, rec.label, rec.label_len, err);
+            if (id < 0) {
+                rc = id;
+                break;
+            }
+        }
+        (*n)++;
+    }
+    nr_record_reader_close(rr);
+    return rc < 0 ? rc : NLPRNN_OK;
+}
+
+/* Put ds's examples in the order of slot[] (a permutation of 0..n-1). */
+static int reorder(nr_dataset *ds, const size_t *slot, nlprnn_error *err) {
+    size_t n = ds->n;
+    char **text = nr_malloc_array(n + 1, sizeof *text);
+    size_t *len = nr_malloc_array(n + 1, sizeof *len);
+    int32_t *label = nr_malloc_array(n + 1, sizeof *label);
+    long long *lineno = nr_malloc_array(n + 1, sizeof *lineno);
+    int rc = text && len && label && lineno ? NLPRNN_OK
+                                            : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    if (!rc) {
+        for (size_t i = 0; i < n; i++) {
+            text[slot[i]] = ds->text[i];
+            len[slot[i]] = ds->len[i];
+            label[slot[i]] = ds->label[i];
+            lineno[slot[i]] = ds->lineno[i];
+        }
+        memcpy(ds->text, text, n * sizeof *text);
+        memcpy(ds->len, len, n * sizeof *len);
+        memcpy(ds->label, label, n * sizeof *label);
+        memcpy(ds->lineno, lineno, n * sizeof *lineno);
+    }
+    free(text);
+    free(len);
+    free(label);
+    free(lineno);
+    return rc;
+}
+
+/* Second pass: keep this rank's records. Record i (counted as count_records does) has global
+ * position pos[i] (i itself when pos is NULL); positions q < ntr are training examples, kept in
+ * tr at slot q / N when q % N == rank; the others are validation examples v = q - ntr, kept in
+ * va when v % N == rank (va may be NULL when ntr covers every record). labels: the final map. */
+static int load_shard(const char *path, const nr_dataset_load_opts *o, const nr_label_map *labels,
+                      const size_t *pos, size_t ntr, const nr_dist *D, nr_dataset *tr,
+                      nr_dataset *va, nlprnn_error *err) {
+    nr_record_reader *rr = NULL;
+    int rc = nr_record_reader_open(&rr, path, &o->rec, err);
+    if (rc) return rc;
+    size_t N = (size_t)D->size, me = (size_t)D->rank, i = 0, cap = 0;
+    size_t *slot = NULL; /* (tr->n) slot of each kept training example */
+    nr_record rec;
+    while (!(o->max_examples && i >= o->max_examples)) {
+        rc = nr_record_reader_next(rr, &rec, err);
+        if (rc <= 0) break;
+        int32_t y = -1;
+        if (rec.label) {
+            y = nr_label_map_find(labels, rec.label, rec.label_len);
+            if (y < 0) continue; /* an unknown label skipped with skip_bad (count_records) */
+        }
+        size_t q = pos ? pos[i] : i;
+        i++;
+        int train = q < ntr;
+        size_t at = train ? q : q - ntr;
+        if (at % N != me) continue;
+        if (train && tr->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            size_t *ns = nr_realloc_array(slot, cap, sizeof *slot);
+            if (!ns) {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+                break;
+            }
+            slot = ns;
+        }
+        if (train) slot[tr->n] = at / N;
+        rc = nr_dataset_add(train ? tr : va, rec.text, rec.text_len, y, rec.lineno, err);
+        if (rc) break;
+    }
+    nr_record_reader_close(rr);
+    if (rc >= 0 && pos && tr->n) rc = reorder(tr, slot, err);
+    free(slot);
+    return rc < 0 ? rc : NLPRNN_OK;
+}
+
+/* load_data for N > 1 ranks: t->dtr, t->dva hold this rank's shards (see above). */
+static int load_data_dist(trainer *t, const char *train_path, const char *valid_path,
+                          nlprnn_error *err) {
+    const nlprnn_train_params *p = t->p;
+    nr_dataset_load_opts o;
+    memset(&o, 0, sizeof o);
+    nr_record_opts_default(&o.rec);
+    o.rec.text_column = p->text_column[0] ? p->text_column : NULL;
+    o.rec.label_column = p->label_column[0] ? p->label_column : NULL;
+    o.rec.require_label = 1;
+    o.rec.skip_bad = p->skip_bad;
+    o.max_examples = (size_t)p->max_examples;
+    nr_label_map labels;
+    nr_label_map_init(&labels);
+    size_t n = 0, nva = 0, *perm = NULL, *pos = NULL;
+    int rc = count_records(train_path, &o, &labels, &n, err);
+    if (!rc) rc = nr_label_map_sort(&labels, NULL, err);
+    if (!rc && labels.n < 2)
+        rc = nr_fail(err, NLPRNN_E_DATA, -1, -1, "%s: needs at least 2 classes, found %d", train_path,
+                     labels.n);
+    size_t ntr = n;
+    if (!rc && !valid_path && p->valid > 0) {
+        /* the positions nr_dataset_split gives: the same Fisher-Yates draws, last k held out */
+        perm = nr_malloc_array(n + 1, sizeof *perm);
+        pos = nr_malloc_array(n + 1, sizeof *pos);
+        if (!perm || !pos) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (!rc) {
+            nr_rng r;
+            nr_rng_seed(&r, mix((uint64_t)p->seed, 0x5EED, 1));
+            for (size_t i = 0; i < n; i++) perm[i] = i;
+            for (size_t i = n; i > 1; i--) {
+                size_t j = (size_t)nr_rng_below(&r, i), x = perm[i - 1];
+                perm[i - 1] = perm[j];
+                perm[j] = x;
+            }
+            for (size_t q = 0; q < n; q++) pos[perm[q]] = q;
+            size_t k = (size_t)(p->valid * (double)n + 0.5);
+            if (n >= 2) {
+                if (k == 0) k = 1;
+                if (k >= n) k = n - 1;
+            }
+            if (k > n) k = n;
+            ntr = n - k;
+        }
+    }
+    free(perm);
+    if (!rc) {
+        rc = nr_label_map_copy(&t->dtr.labels, &labels, err);
+        if (!rc) rc = nr_label_map_copy(&t->dva.labels, &labels, err);
+        t->dtr.has_labels = t->dva.has_labels = 1;
+    }
+    if (!rc) rc = load_shard(train_path, &o, &labels, pos, ntr, &t->D, &t->dtr, &t->dva, err);
+    free(pos);
+    if (!rc && valid_path) {
+        o.fixed_labels = &labels;
+        o.max_examples = 0;
+        rc = count_records(valid_path, &o, &labels, &nva, err);
+        if (!rc) rc = load_shard(valid_path, &o, &labels, NULL, 0, &t->D, &t->dva, &t->dva, err);
+    }
+    nr_label_map_free(&labels);
+    return rc;
+}
+
+/* After tokenizing the shard: the global example list (glenz, gpos) and counts, the same on
+ * every rank. */
+static int index_global(trainer *t, nlprnn_error *err) {
+    size_t N = (size_t)t->D.size, nloc = t->dtr.n;
+    int32_t *mine = nr_malloc_array(nloc + 1, sizeof *mine), *all = NULL;
+    size_t *counts = nr_malloc_array(N, sizeof *counts), nall = 0;
+    t->k2t = nr_malloc_array(nloc + 1, sizeof *t->k2t);
+    if (!mine || !counts || !t->k2t) {
+        free(mine);
+        free(counts);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    for (size_t k = 0; k < nloc; k++) mine[k] = 0, t->k2t[k] = -1;
+    for (size_t x = 0; x < t->tr.n; x++) {
+        mine[t->tr.src[x]] = t->tr.len[x];
+        t->k2t[t->tr.src[x]] = (int32_t)x;
+    }
+    int rc = nr_dist_allgather_i32(&t->D, mine, nloc, &all, &nall, counts, err);
+    free(mine);
+    if (rc) {
+        free(counts);
+        return rc;
+    }
+    /* rank r's k-th value is position q = k N + r */
+    size_t *displ = nr_malloc_array(N, sizeof *displ);
+    t->glenz = nr_malloc_array(nall + 1, sizeof *t->glenz);
+    t->gpos = nr_malloc_array(nall + 1, sizeof *t->gpos);
+    if (!displ || !t->glenz || !t->gpos) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    size_t j = 0;
+    long long tokens = 0;
+    if (!rc) {
+        for (size_t r = 0, at = 0; r < N; at += counts[r], r++) displ[r] = at;
+        for (size_t q = 0; q < nall; q++) {
+            size_t r = q % N, k = q / N;
+            if (k >= counts[r]) continue; /* cannot happen: shards are q % N */
+            int32_t len = all[displ[r] + k];
+            if (len <= 0) continue;
+            t->glenz[j] = (size_t)len;
+            t->gpos[j] = q;
+            j++;
+            tokens += len;
+        }
+    }
+    free(all);
+    free(counts);
+    free(displ);
+    if (rc) return rc;
+    t->g_tr_docs = (long long)j;
+    t->g_tr_tokens = tokens;
+    double v = (double)t->va.n;
+    rc = nr_dist_sum_f64(&t->D, &v, 1, err);
+    t->g_va_docs = (long long)v;
+    int P = t->D.size;
+    t->xc = nr_calloc_array((size_t)P * 5, sizeof(int));
+    t->rlabel = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
+    t->rlen = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
+    if (!rc && (!t->xc || !t->rlabel || !t->rlen))
+        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    return rc;
+}
+
+static int grow_i32(int32_t **buf, size_t *cap, size_t need, nlprnn_error *err) {
+    if (need <= *cap) return NLPRNN_OK;
+    size_t c = need + need / 2 + 1024;
+    int32_t *nb = nr_realloc_array(*buf, c, sizeof(int32_t));
+    if (!nb) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    *buf = nb;
+    *cap = c;
+    return NLPRNN_OK;
+}
+
+/* Fetch this rank's slice of global batch idx[0..Bg): positions [rank B, rank B + B) of it.
+ * Every rank knows every example's owner and length, so the counts need no communication: each
+ * owner sends [label, ids...] per example, in slice order. docs/lens/labels get the slice. */
+static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32_t **docs,
+                       int *lens, int *labels, int *nslice, nlprnn_error *err) {
+    int P = t->D.size, me = t->D.rank;
+    int *sc = t->xc, *sd = sc + P, *rcn = sd + P, *rd = rcn + P, *cur = rd + P;
+    memset(t->xc, 0, (size_t)P * 5 * sizeof(int));
+    for (int s = 0; s < Bg; s++) {
+        size_t j = idx[s];
+        int dest = s / B, owner = (int)(t->gpos[j] % (size_t)P);
+        if (owner == me) sc[dest] += 1 + (int)t->glenz[j];
+        if (dest == me) rcn[owner] += 1 + (int)t->glenz[j];
+    }
+    size_t ns = 0, nr = 0;
+    for (int r = 0; r < P; r++) {
+        sd[r] = (int)ns;
+        rd[r] = (int)nr;
+        ns += (size_t)sc[r];
+        nr += (size_t)rcn[r];
+    }
+    int rc = grow_i32(&t->sbuf, &t->sbuf_cap, ns + 1, err);
+    if (!rc) rc = grow_i32(&t->rbuf, &t->rbuf_cap, nr + 1, err);
+    if (rc) return rc;
+    size_t at = 0;
+    for (int s = 0; s < Bg; s++) { /* slices are in rank order, so this is per destination */
+        size_t j = idx[s], q = t->gpos[j];
+        if ((int)(q % (size_t)P) != me) continue;
+        int x = t->k2t[q / (size_t)P];
+        t->sbuf[at++] = t->tr.label[x];
+        memcpy(t->sbuf + at, t->tr.ids + t->tr.off[x], (size_t)t->tr.len[x] * sizeof(int32_t));
+        at += (size_t)t->tr.len[x];
+    }
+    rc = nr_dist_alltoall_i32(&t->D, t->sbuf, sc, sd, t->rbuf, rcn, rd, err);
+    if (rc) return rc;
+    int lo = me * B, hi = lo + B < Bg ? lo + B : Bg, b = 0;
+    for (int s = lo; s < hi; s++, b++) {
+        size_t j = idx[s];
+        int owner = (int)(t->gpos[j] % (size_t)P);
+        const int32_t *e = t->rbuf + rd[owner] + cur[owner];
+        labels[b] = e[0];
+        docs[b] = e + 1;
+        lens[b] = (int)t->glenz[j];
+        cur[owner] += 1 + lens[b];
+    }
+    *nslice = b;
+    return NLPRNN_OK;
+}
+
+/* Sum the gradient over the ranks (and first over this rank's W workers): the dense part in
+ * buckets of NR_DIST_BUCKET_FLOATS, each MPI_Iallreduce started as soon as its workers' blocks
+ * are added, then the embedding rows: the union of the rows any rank saw (the same list, in
+ * the same order, on every rank) packed into one buffer. On return t->rows[0..*nrows) is that
+ * union and t->grad holds the global gradient there and in the dense part. */
+static int dist_sum_grad(trainer *t, int W, size_t *nrows, nlprnn_error *err) {
+    size_t np = t->net.n_params, ne = t->net.n_emb;
+    int E = t->net.cfg.embed;
+    nr_dist_pending pend = {0};
+    int rc = NLPRNN_OK;
+    for (size_t a = ne; a < np && !rc; a += NR_DIST_BUCKET_FLOATS) {
+        size_t b = np - a < NR_DIST_BUCKET_FLOATS ? np : a + NR_DIST_BUCKET_FLOATS;
+        for (int w = 1; w < W; w++) {
+            float *g = t->wgrad[w];
+            for (size_t i = a; i < b; i++) t->grad[i] += g[i];
+            memset(g + a, 0, (b - a) * sizeof(float));
+        }
+        rc = nr_dist_isum_f32(&t->D, &pend, t->grad + a, b - a, NR_DIST_BUCKET_FLOATS, err);
+    }
+    /* this rank's rows: add the workers' blocks */
+    for (int w = 1; w < W && !rc; w++)
+        for (size_t i = 0; i < *nrows; i++) {
+            float *dst = t->grad + (size_t)t->rows[i] * E, *src = t->wgrad[w] + (size_t)t->rows[i] * E;
+            for (int k = 0; k < E; k++) dst[k] += src[k];
+            memset(src, 0, (size_t)E * sizeof(float));
+        }
+    int32_t *all = NULL;
+    size_t nall = 0, nu = 0;
+    if (!rc) rc = nr_dist_allgather_i32(&t->D, t->rows, *nrows, &all, &nall, NULL, err);
+    if (!rc) {
+        for (size_t i = 0; i < nall; i++) {
+            int id = all[i];
+            if (t->seen[id]) continue;
+            t->seen[id] = 1;
+            t->rows[nu++] = id;
+        }
+        for (size_t i = 0; i < nu; i++) t->seen[t->rows[i]] = 0;
+        if (nu * (size_t)E > t->rowbuf_cap) {
+            free(t->rowbuf);
+            t->rowbuf_cap = nu * (size_t)E + (size_t)E * 1024;
+            t->rowbuf = nr_malloc_array(t->rowbuf_cap, sizeof(float));
+            if (!t->rowbuf) {
+                t->rowbuf_cap = 0;
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            }
+        }
+    }
+    free(all);
+    if (!rc) {
+        for (size_t i = 0; i < nu; i++)
+            memcpy(t->rowbuf + i * E, t->grad + (size_t)t->rows[i] * E, (size_t)E * sizeof(float));
+        rc = nr_dist_isum_f32(&t->D, &pend, t->rowbuf, nu * (size_t)E, NR_DIST_BUCKET_FLOATS, err);
+    }
+    int rc2 = nr_dist_wait(&t->D, &pend, err);
+    if (!rc) rc = rc2;
+    nr_dist_pending_free(&pend);
+    if (rc) return rc;
+    for (size_t i = 0; i < nu; i++)
+        memcpy(t->grad + (size_t)t->rows[i] * E, t->rowbuf + i * E, (size_t)E * sizeof(float));
+    *nrows = nu;
+    return NLPRNN_OK;
+}
+
+/* Rank 0 writes the checkpoint; every rank learns whether it worked. */
+static int write_checkpoint(trainer *t, const char *ckpt, const train_state *st, nlprnn_error *err) {
+    int rc = NLPRNN_OK;
+    if (t->D.rank == 0)
+        rc = save_checkpoint(ckpt, &t->net, t->tok, &t->labels, &t->opt, t->best, st, t->g_tr_docs,
+                             t->g_tr_tokens, t->g_va_docs, t->p, err);
+    return nr_dist_agree(&t->D, rc, err);
+}
+
 int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,
                             const char *valid_path, const char *out_path, int resume,
                             const volatile int *stop, nlprnn_train_progress_fn progress, void *user,
@@ -602,7 +1025,12 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
     trainer t;
     memset(&t, 0, sizeof t);
-    t.p = p;
+    nr_dist_world(&t.D);
+    const int dist = t.D.size > 1;
+    /* over MPI, --batch is per rank: the global batch (saved in checkpoints) is N times it */
+    nlprnn_train_params pg = *p;
+    pg.batch = p->batch * t.D.size;
+    t.p = &pg;
     nr_label_map_init(&t.labels);
     nr_dataset_init(&t.dtr);
     nr_dataset_init(&t.dva);
@@ -625,7 +1053,15 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     int rc = 0;
 
     report(progress, user, &pr, 0, "reading the corpus");
-    rc = load_data(&t, train_path, valid_path, err);
+    if (dist && !resume && !p->init_from[0] && !p->tokenizer[0]) {
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "training on %d MPI ranks needs a tokenizer: --tokenizer FILE (make one with "
+                     "'nlprnn tokenizer-train') or --init-from MODEL",
+                     t.D.size);
+        goto done;
+    }
+    rc = dist ? load_data_dist(&t, train_path, valid_path, err)
+              : load_data(&t, train_path, valid_path, err);
     if (rc) goto done;
 
     /* tokenizer: from the checkpoint (resume), the init-from file, a file, or trained here */
@@ -639,7 +1075,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         nr_label_map_free(&cl);
         if (!rc) rc = nr_mf_get_conf(cr, "CONF", &ccf, err);
         for (size_t i = 0; i < N_PDESC && !rc; i++)
-            if (!may_change_on_resume(pdescs[i].name)) rc = check_param(&ccf, p, pdescs[i].name, err);
+            if (!may_change_on_resume(pdescs[i].name)) rc = check_param(&ccf, &pg, pdescs[i].name, err);
         if (rc) goto done;
     } else if (p->init_from[0]) {
         nr_mf_reader *r = NULL;
@@ -674,8 +1110,16 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     rc = tokset_make(&t.tr, &t.dtr, t.tok, p->max_tokens, train_path, &dropped, err);
     if (!rc) rc = tokset_make(&t.va, &t.dva, t.tok, p->max_tokens, valid_path ? valid_path : train_path,
                               &dropped, err);
+    if (dist) {
+        rc = nr_dist_agree(&t.D, rc, err);
+        if (!rc) rc = index_global(&t, err);
+    } else {
+        t.g_tr_docs = (long long)t.tr.n;
+        t.g_tr_tokens = t.tr.tokens;
+        t.g_va_docs = (long long)t.va.n;
+    }
     if (rc) goto done;
-    if (t.tr.n == 0) {
+    if (t.g_tr_docs == 0) {
         rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no training example with a token", train_path);
         goto done;
     }
@@ -698,7 +1142,9 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     t.grad = nr_calloc_array(np, sizeof(float));
     t.best = nr_calloc_array(np, sizeof(float));
     t.seen = calloc((size_t)cfg.vocab, 1);
-    t.rows = nr_malloc_array((size_t)p->batch * p->max_tokens + 1, sizeof(int));
+    size_t nrows_cap = (size_t)p->batch * p->max_tokens + 1;
+    if (dist && nrows_cap < (size_t)cfg.vocab) nrows_cap = (size_t)cfg.vocab; /* union of ranks */
+    t.rows = nr_malloc_array(nrows_cap, sizeof(int));
     if (!t.params || !t.grad || !t.best || !t.seen || !t.rows) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
         goto done;
@@ -726,11 +1172,11 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         if (!rc) rc = nr_conf_get_float(&ccf, "state.best_loss", &st.best_loss, err);
         if (!rc) rc = nr_conf_get_float(&ccf, "state.ep_loss", &st.ep_loss, err);
         if (rc) goto done;
-        if (dn != (long long)t.tr.n || dv != (long long)t.va.n || dt != t.tr.tokens) {
+        if (dn != t.g_tr_docs || dv != t.g_va_docs || dt != t.g_tr_tokens) {
             rc = nr_fail(err, NLPRNN_E_STATE, -1, -1,
-                         "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%zu "
+                         "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%lld "
                          "validation docs)",
-                         ckpt, dn, (long long)t.tr.n, dv, t.va.n);
+                         ckpt, dn, t.g_tr_docs, dv, t.g_va_docs);
             goto done;
         }
         st.epoch = (int)v[0];
@@ -772,6 +1218,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     cr = NULL;
     nr_conf_free(&ccf);
     memset(&ccf, 0, sizeof ccf);
+    if (dist) { /* rank 0's weights (and optimizer state) everywhere */
+        rc = nr_dist_bcast_f32(&t.D, t.params, np, err);
+        if (!rc) rc = nr_dist_bcast_f32(&t.D, t.best, np, err);
+        if (!rc && t.opt.m) rc = nr_dist_bcast_f32(&t.D, t.opt.m, np, err);
+        if (!rc && t.opt.v) rc = nr_dist_bcast_f32(&t.D, t.opt.v, np, err);
+        if (rc) goto done;
+    }
 
     t.workers = p->threads < p->batch ? p->threads : p->batch;
     for (int w = 0; w < t.workers && !rc; w++) {
@@ -785,7 +1238,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     }
     if (rc) goto done;
 
-    size_t nb = (t.tr.n + (size_t)p->batch - 1) / (size_t)p->batch;
+    size_t nb = ((size_t)t.g_tr_docs + (size_t)pg.batch - 1) / (size_t)pg.batch;
     nr_lr_schedule sched = {.kind = p->schedule,
                             .base_lr = (float)p->lr,
                             .min_lr = (float)p->lr / 20.0f,
@@ -794,11 +1247,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     pr.batches = (long long)nb;
     const int32_t *docs[4096];
     int lens[4096];
+    int want_stop = 0; /* over MPI: the progress callback asked to stop */
     for (; st.epoch < p->epochs && !st.stopped_early; st.epoch++, st.batch = 0) {
         nr_batches bt;
         nr_rng br;
         nr_rng_seed(&br, mix((uint64_t)p->seed, 0xBA7C, (uint64_t)st.epoch));
-        rc = nr_batches_make(&bt, t.tr.lenz, t.tr.n, (size_t)p->batch, 50, &br, err);
+        rc = dist ? nr_batches_make(&bt, t.glenz, (size_t)t.g_tr_docs, (size_t)pg.batch, 50, &br, err)
+                  : nr_batches_make(&bt, t.tr.lenz, t.tr.n, (size_t)p->batch, 50, &br, err);
         if (rc) goto done;
         if (st.batch == 0) {
             st.ep_loss = 0;
@@ -807,18 +1262,23 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         double te = now_sec();
         long long tokens_run = 0;
         for (; st.batch < (long long)bt.n_batches; st.batch++) {
-            if (stop && *stop) {
+            if (!dist && stop && *stop) { /* over MPI the ranks agree on stopping below */
                 rc = NLPRNN_E_INTERRUPTED;
                 break;
             }
             size_t b0 = bt.start[st.batch], b1 = bt.start[st.batch + 1];
-            int B = (int)(b1 - b0);
+            int B = (int)(b1 - b0), Bg = B;
             int labs[4096];
-            for (int b = 0; b < B; b++) {
-                size_t ex = bt.idx[b0 + b];
-                docs[b] = t.tr.ids + t.tr.off[ex];
-                lens[b] = t.tr.len[ex];
-                labs[b] = t.tr.label[ex];
+            if (dist) {
+                rc = fetch_slice(&t, bt.idx + b0, Bg, p->batch, docs, lens, labs, &B, err);
+                if (rc) break;
+            } else {
+                for (int b = 0; b < B; b++) {
+                    size_t ex = bt.idx[b0 + b];
+                    docs[b] = t.tr.ids + t.tr.off[ex];
+                    lens[b] = t.tr.len[ex];
+                    labs[b] = t.tr.label[ex];
+                }
             }
             step_job job;
             job.t = &t;
@@ -826,7 +1286,9 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             job.lens = lens;
             job.labels = labs;
             job.B = B;
+            job.denom = Bg;
             job.seed = mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch);
+            if (dist) job.seed = mix(job.seed, 0xD157, (uint64_t)t.D.rank); /* own dropout masks */
             int W = t.workers < B ? t.workers : B;
             if (W > 1) nr_parallel_run(W, step_worker, &job);
             else step_worker(&job, 0, 1);
@@ -843,11 +1305,27 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                 loss += job.loss[w] * job.n[w];
                 st.ep_correct += job.correct[w];
             }
-            if (rc) break;
-            st.ep_loss += loss;
-            st.ep_count += B;
             long long ntok = 0;
             for (int b = 0; b < B; b++) ntok += lens[b];
+            int stop_all = 0;
+            if (dist) { /* every rank learns of a failure, the batch's sums and a stop request */
+                rc = nr_dist_agree(&t.D, rc, err);
+                double v[4] = {loss, 0, (double)ntok, (stop && *stop) || want_stop};
+                for (int w = 0; w < W; w++) v[1] += job.correct[w];
+                st.ep_correct -= (long long)v[1];
+                if (!rc) rc = nr_dist_sum_f64(&t.D, v, 4, err);
+                if (!rc && !isfinite(v[0]))
+                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                                 "training diverged at epoch %d batch %lld; try a lower lr",
+                                 st.epoch + 1, st.batch + 1);
+                loss = v[0];
+                st.ep_correct += (long long)v[1];
+                ntok = (long long)v[2];
+                stop_all = v[3] > 0;
+            }
+            if (rc) break;
+            st.ep_loss += loss;
+            st.ep_count += Bg;
             st.ep_tokens += ntok;
             tokens_run += ntok;
             /* embedding rows seen by any worker; other workers' gradients added in worker order */
@@ -864,7 +1342,11 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                 }
             }
             for (size_t i = 0; i < nrows; i++) t.seen[t.rows[i]] = 0;
-            for (int w = 1; w < W; w++) {
+            if (dist) {
+                rc = dist_sum_grad(&t, W, &nrows, err);
+                if (rc) break;
+            }
+            for (int w = 1; w < W && !dist; w++) {
                 float *g = t.wgrad[w];
                 for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] += g[i];
                 memset(g + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
@@ -890,6 +1372,10 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             nr_optim_tick(&t.opt);
             memset(t.grad + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
             for (size_t i = 0; i < nrows; i++) memset(t.grad + (size_t)t.rows[i] * E, 0, (size_t)E * sizeof(float));
+            if (dist && p->dist_check_every > 0 && t.opt.step % p->dist_check_every == 0) {
+                rc = nr_dist_check_same(&t.D, t.params, np, "the parameters", t.opt.step, err);
+                if (rc) break;
+            }
 
             /* progress */
             double el = now_sec() - te;
@@ -903,7 +1389,14 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             long long done_here = st.batch + 1;
             (void)per_batch;
             pr.eta = el / (double)done_here * (double)((long long)bt.n_batches - st.batch - 1);
-            if (report(progress, user, &pr, 1, NULL)) {
+            int user_stop = report(progress, user, &pr, 1, NULL);
+            if (user_stop && !dist) {
+                st.batch++;
+                rc = NLPRNN_E_INTERRUPTED;
+                break;
+            }
+            want_stop |= user_stop; /* over MPI: agreed on at the next batch */
+            if (stop_all) { /* over MPI: every rank stops after the same batch */
                 st.batch++;
                 rc = NLPRNN_E_INTERRUPTED;
                 break;
@@ -912,15 +1405,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                 st.batch + 1 < (long long)bt.n_batches) {
                 train_state cs = st;
                 cs.batch = st.batch + 1;
-                rc = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &cs, &t.tr, &t.va,
-                                     p, err);
+                rc = write_checkpoint(&t, ckpt, &cs, err);
                 if (rc) break;
             }
         }
         nr_batches_free(&bt);
         if (rc == NLPRNN_E_INTERRUPTED) {
-            int rc2 = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &st, &t.tr, &t.va,
-                                      p, err);
+            int rc2 = write_checkpoint(&t, ckpt, &st, err);
             if (rc2) rc = rc2;
             else nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
                          "interrupted at epoch %d batch %lld; checkpoint saved to %s (continue with "
@@ -932,15 +1423,15 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
 
         /* end of epoch: validate, keep the best, early stopping */
         double vacc = NAN, vloss = NAN;
-        if (t.va.n) {
+        if (t.g_va_docs) {
             report(progress, user, &pr, 0, "validating");
             rc = validate(&t, &vacc, &vloss, err);
             if (rc) goto done;
         }
-        int improved = !t.va.n || vacc > st.best_acc || (vacc == st.best_acc && vloss < st.best_loss);
+        int improved = !t.g_va_docs || vacc > st.best_acc || (vacc == st.best_acc && vloss < st.best_loss);
         if (improved) {
-            st.best_acc = t.va.n ? vacc : st.best_acc;
-            st.best_loss = t.va.n ? vloss : st.best_loss;
+            st.best_acc = t.g_va_docs ? vacc : st.best_acc;
+            st.best_loss = t.g_va_docs ? vloss : st.best_loss;
             st.best_epoch = st.epoch + 1;
             st.bad_epochs = 0;
             memcpy(t.best, t.params, np * sizeof(float));
@@ -963,9 +1454,15 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         cs.ep_loss = 0;
         cs.ep_correct = cs.ep_count = cs.ep_tokens = 0;
         if (st.stopped_early) cs.epoch = p->epochs; /* nothing left to do on resume */
-        rc = save_checkpoint(ckpt, &t.net, t.tok, &t.labels, &t.opt, t.best, &cs, &t.tr, &t.va, p, err);
+        rc = write_checkpoint(&t, ckpt, &cs, err);
         if (rc) goto done;
-        if ((stop && *stop) || stop_now) {
+        int stop_here = (stop && *stop) || stop_now || want_stop;
+        if (dist) stop_here = nr_dist_any(&t.D, stop_here, err);
+        if (stop_here < 0) {
+            rc = stop_here;
+            goto done;
+        }
+        if (stop_here) {
             rc = nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
                          "interrupted after epoch %d; checkpoint saved to %s (continue with --resume)",
                          st.epoch + 1, ckpt);
@@ -974,8 +1471,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     }
 
     report(progress, user, &pr, 0, "saving the model");
-    rc = save_model(&t, t.best, out_path, &st, train_path, now_sec() - t0, err);
-    if (!rc) unlink(ckpt); /* the run is complete: the model replaces the checkpoint */
+    if (dist) {
+        rc = nr_dist_check_same(&t.D, t.best, np, "the best weights", t.opt.step, err);
+        if (rc) goto done;
+    }
+    if (t.D.rank == 0) rc = save_model(&t, t.best, out_path, &st, train_path, now_sec() - t0, err);
+    rc = nr_dist_agree(&t.D, rc, err);
+    if (!rc && t.D.rank == 0) unlink(ckpt); /* the run is complete: the model replaces the checkpoint */
 
 done:
     nr_mf_close(cr);

@@ -137,6 +137,8 @@ NLPRNN_API int nlprnn_model_evaluate(const nlprnn_model *m, const char *path,
  *    text-column   ""        label-column ""   (defaults: "document"/"text"..., "label")
  *    checkpoint    ""        checkpoint file; "" = "<out>.ckpt"
  *    checkpoint-every 0      also save a checkpoint every N batches (0: each epoch only)
+ *    dist-check-every 100    over MPI (nlprnn/dist.h): compare the ranks' weights every N steps
+ *                            (0: only at the end); "batch" is then per rank
  */
 typedef struct nlprnn_train_params nlprnn_train_params;
 
