@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=(build-essential cmake pkg-config libutf8proc-dev libpcre2-dev zlib1g-dev libopenblas-dev libplplot-dev plplot-driver-cairo
-      doxygen clang libclang-rt-14-dev python3)   # the second line: what scripts/test.sh uses
+      doxygen clang libclang-rt-14-dev python3 openmpi-bin libopenmpi-dev)   # the second line: what scripts/test.sh uses (MPI: test_mpi_*)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
