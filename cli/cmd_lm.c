@@ -13,8 +13,8 @@ int cmd_lm_eval(int argc, char **argv);
 
 static void lm_train_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn lm-train --tokenizer TOK --input FILE --output MODEL.nrm [--valid FILE]\n"
-            "                       [--PARAM VALUE ...] [--quiet]\n\n"
+            "usage: nlprnn lm-train (--tokenizer TOK | --init MODEL) --input FILE --output MODEL.nrm\n"
+            "                       [--valid FILE] [--PARAM VALUE ...] [--quiet]\n\n"
             "Train a recurrent language model (forward and backward networks) on a text file, one\n"
             "text a line (.gz read too), and save it as a LANG model file.\n\n"
             "parameters (--name value; defaults in brackets):\n"
@@ -26,7 +26,9 @@ static void lm_train_usage(FILE *fp) {
             "  --time-limit SECONDS [0: none] (per direction) --max-lines N [0: all]\n"
             "  --threads N [1]           --seed N [1]        --storage f32|f16|int8 [f16]\n"
             "  --parallel 0|1 [0]        train both directions at the same time (one thread each)\n"
-            "  --valid-lines N [2000]    lines of --valid scored after training\n\n"
+            "  --valid-lines N [2000]    lines of --valid scored after training\n"
+            "  --init MODEL              continue training MODEL (a LANG file or shipped name): its\n"
+            "                            architecture and tokenizer are used, --tokenizer may be left out\n\n"
             "Ctrl-C stops the current direction after its batch and saves what was trained.\n\n"
             "example: nlprnn lm-train --tokenizer pretrained/ko.tok \\\n"
             "           --input ../shared/corpora/nsmc/lm_train.txt.gz --output ko-lm.nrm --time-limit 600\n");

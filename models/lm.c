@@ -1281,6 +1281,7 @@ int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, lon
 
 struct nlprnn_lm_params {
     char tokenizer[1024];
+    char init[1024]; /* warm start: a LANG model file (or shipped name) to continue training */
     int cell, layers, embed, hidden, tied, dirs; /* dirs: bit 0 forward, bit 1 backward */
     int sampled, samples, batch, max_len, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
@@ -1349,6 +1350,9 @@ int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *valu
     if (!strcmp(name, "tokenizer")) {
         if (strlen(value) >= sizeof p->tokenizer) bad = 1;
         else snprintf(p->tokenizer, sizeof p->tokenizer, "%s", value);
+    } else if (!strcmp(name, "init")) {
+        if (strlen(value) >= sizeof p->init) bad = 1;
+        else snprintf(p->init, sizeof p->init, "%s", value);
     } else if (!strcmp(name, "cell")) {
         int c = nr_cell_from_name(value);
         bad = c != NR_CELL_LSTM && c != NR_CELL_GRU;
@@ -1550,12 +1554,29 @@ static void rows_to_tokenizer_order(nr_lm_net *dst, const nr_lm_net *src, const 
     }
 }
 
-/* Train one direction; the result (tokenizer order) goes into *result. */
-static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir, nr_lm_net *result,
-                           double *seconds, long long *steps_done, double *final_loss,
+/* The inverse: a trained network in tokenizer order (a loaded file) into the trainer's model
+ * order (pieces renumbered by falling training frequency). */
+static void rows_to_model_order(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2tok) {
+    const nr_lm_cfg *c = &src->cfg;
+    memcpy(dst->params, src->params, src->n_params * sizeof(float));
+    for (int r = 0; r < c->vocab; r++) {
+        int t = m2tok[r];
+        memcpy(dst->emb.table + (size_t)r * c->embed, src->emb.table + (size_t)t * c->embed,
+               (size_t)c->embed * sizeof(float));
+        dst->out.b[r] = src->out.b[t];
+        if (!c->tied)
+            memcpy(dst->out.w + (size_t)r * c->hidden, src->out.w + (size_t)t * c->hidden,
+                   (size_t)c->hidden * sizeof(float));
+    }
+}
+
+/* Train one direction; the result (tokenizer order) goes into *result. start: the network to
+ * continue from (tokenizer order, same configuration), or NULL for a fresh seeded start. */
+static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir, const nr_lm_net *start,
+                           nr_lm_net *result, double *seconds, long long *steps_done, double *final_loss,
                            const volatile int *stop, nlprnn_lm_progress_fn progress, void *user,
                            nlprnn_error *err) {
-    nr_lm_cfg cfg = {p->cell, p->layers, p->embed, p->hidden, result->cfg.vocab, p->tied};
+    nr_lm_cfg cfg = result->cfg;
     int V = cfg.vocab, B = p->batch, Tm = p->max_len;
     nr_lm_net net;
     int rc = nr_lm_net_create(&net, &cfg, cp->tok2m[NLPRNN_ID_PAD], err);
@@ -1568,6 +1589,7 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
      * stay) properly unlikely instead of at logit 0 */
     for (int r = 0; r < V && !rc; r++)
         net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
+    if (!rc && start) rows_to_model_order(&net, start, cp->m2tok); /* warm start: replaces the init */
     float *grad = nr_calloc_array(net.n_params, sizeof(float));
     size_t TB = (size_t)Tm * B;
     int *in = nr_malloc_array(TB, sizeof(int)), *tgt = nr_malloc_array(TB, sizeof(int));
@@ -1731,6 +1753,7 @@ typedef struct dir_job {
     const nlprnn_lm_params *p;
     const corpus *cp;
     int dir, active, rc;
+    const nr_lm_net *start; /* warm start or NULL */
     nr_lm_net *net;
     const volatile int *stop;
     nlprnn_lm_progress_fn progress;
@@ -1745,7 +1768,7 @@ static void dir_job_run(void *ctx, int i, int n) {
     dir_job *j = (dir_job *)ctx + i;
     if (!j->active) return;
     nlprnn_error_clear(&j->err);
-    j->rc = train_direction(j->p, j->cp, j->dir, j->net, &j->seconds, &j->steps, &j->loss, j->stop,
+    j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->net, &j->seconds, &j->steps, &j->loss, j->stop,
                             j->progress, j->user, &j->err);
 }
 
@@ -1760,26 +1783,72 @@ static void say(nlprnn_lm_progress_fn progress, void *user, const char *msg) {
     progress(user, &pr);
 }
 
+/* A tokenizer file named for a warm start must be the model's own (same serialized bytes). */
+static int same_tokenizer(const nlprnn_tokenizer *have, const char *path, const char *model,
+                          nlprnn_error *err) {
+    if (!path[0]) return NLPRNN_OK;
+    nlprnn_tokenizer *t = NULL;
+    void *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    int rc = nlprnn_tokenizer_load(path, &t, err);
+    if (!rc) rc = nlprnn_tokenizer_save_memory(have, &a, &na, err);
+    if (!rc) rc = nlprnn_tokenizer_save_memory(t, &b, &nb, err);
+    if (!rc && (na != nb || memcmp(a, b, na)))
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "%s is not the tokenizer of %s (leave out --tokenizer to continue with the model's own)",
+                     path, model);
+    nlprnn_free(a);
+    nlprnn_free(b);
+    nlprnn_tokenizer_free(t);
+    return rc;
+}
+
 int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const char *valid_path,
                     const char *out_path, const volatile int *stop, nlprnn_lm_progress_fn progress,
                     void *user, nlprnn_error *err) {
     if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
-    if (!p->tokenizer[0])
+    if (!p->tokenizer[0] && !p->init[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no tokenizer given (parameter 'tokenizer')");
-    if (p->tied && p->embed != p->hidden)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tied embeddings need embed == hidden (got %d and %d)",
-                       p->embed, p->hidden);
     nlprnn_tokenizer *tok = NULL;
-    int rc = nlprnn_tokenizer_load(p->tokenizer, &tok, err);
-    if (rc) return rc;
+    nlprnn_lm *init = NULL;
+    nr_lm_cfg cfg = {p->cell, p->layers, p->embed, p->hidden, 0, p->tied};
+    int rc = 0;
+    if (p->init[0]) {
+        /* warm start: the architecture and the tokenizer are the file's; a tokenizer given as
+         * well must be the same one */
+        rc = nlprnn_lm_load(p->init, &init, err);
+        if (!rc) rc = same_tokenizer(init->tok, p->tokenizer, p->init, err);
+        if (!rc) {
+            void *buf = NULL;
+            size_t n = 0;
+            rc = nlprnn_tokenizer_save_memory(init->tok, &buf, &n, err);
+            if (!rc) rc = nlprnn_tokenizer_load_memory(buf, n, &tok, err);
+            nlprnn_free(buf);
+        }
+        if (rc) {
+            nlprnn_lm_free(init);
+            return rc;
+        }
+        cfg = init->net[0].cfg;
+    } else {
+        rc = nlprnn_tokenizer_load(p->tokenizer, &tok, err);
+        if (rc) return rc;
+        cfg.vocab = (int)nlprnn_tokenizer_vocab_size(tok);
+    }
+    if (cfg.tied && cfg.embed != cfg.hidden) {
+        nlprnn_tokenizer_free(tok);
+        nlprnn_lm_free(init);
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tied embeddings need embed == hidden (got %d and %d)",
+                       cfg.embed, cfg.hidden);
+    }
     say(progress, user, "reading and encoding the training text");
     corpus cp;
     rc = load_corpus(tok, train_path, p->max_lines, &cp, err);
     if (rc) {
         nlprnn_tokenizer_free(tok);
+        nlprnn_lm_free(init);
         return rc;
     }
-    nr_lm_cfg cfg = {p->cell, p->layers, p->embed, p->hidden, nlprnn_tokenizer_vocab_size(tok), p->tied};
     nr_lm_net nets[2];
     memset(nets, 0, sizeof nets);
     double secs[2] = {0, 0}, loss[2] = {NAN, NAN};
@@ -1794,6 +1863,7 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
         jobs[d].cp = &cp;
         jobs[d].dir = d;
         jobs[d].net = &nets[d];
+        jobs[d].start = init && init->has[d] ? &init->net[d] : NULL;
         jobs[d].stop = stop;
         jobs[d].progress = progress;
         jobs[d].user = user;
@@ -1825,6 +1895,8 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
     }
     long long lines = (long long)cp.n;
     corpus_free(&cp);
+    nlprnn_lm_free(init);
+    init = NULL;
     nlprnn_lm *lm = NULL;
     if (!rc && !nets[0].params && nets[1].params) {
         /* a backward-only model is stored as the file's forward slot would be misleading: refuse */
@@ -1835,7 +1907,7 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
         rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], dtype_label(p->storage), err);
         if (!rc) tok = NULL;
     }
-    char extra[1024];
+    char extra[2560];
     double vppl[2] = {NAN, NAN};
     if (!rc && valid_path) {
         for (int d = 0; d < 2 && !rc; d++) {
@@ -1865,9 +1937,12 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
                  "train.lines=%lld\ntrain.softmax=%s\ntrain.samples=%d\ntrain.batch=%d\ntrain.max_len=%d\n"
                  "train.lr=%.17g\ntrain.seed=%llu\ntrain.steps.forward=%lld\ntrain.steps.backward=%lld\n"
                  "train.seconds.forward=%.1f\ntrain.seconds.backward=%.1f\n"
-                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n",
+                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s",
                  lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, p->seed,
-                 steps[0], steps[1], secs[0], secs[1], vppl[0], vppl[1]);
+                 steps[0], steps[1], secs[0], secs[1], vppl[0], vppl[1],
+                 p->init[0] && !strpbrk(p->init, "\r\n") ? "train.init=" : "",
+                 p->init[0] && !strpbrk(p->init, "\r\n") ? p->init : "",
+                 p->init[0] && !strpbrk(p->init, "\r\n") ? "\n" : "");
         say(progress, user, "saving");
         rc = nr_lm_save(lm, out_path, p->storage, extra, err);
     }

@@ -222,6 +222,47 @@ int main(void) {
         CHECK_INT_EQ(nlprnn_lm_score(ctx, "월 수 화", strlen("월 수 화"), NLPRNN_LM_FORWARD, &lp2, &np, &e), 0);
         CHECK(lp1 > lp2 + 3);
 
+        /* warm start (parameter init): training continues from the file's weights, with its
+         * architecture and tokenizer. With a vanishing learning rate the continued model must
+         * score exactly like the original (this catches a wrong row order between the file's
+         * tokenizer order and the trainer's frequency order, or a re-initialised output bias) */
+        if (ci == 0) {
+            nlprnn_lm_params *w = nlprnn_lm_params_new();
+            const char *warm = tmp_path("warm.nrm");
+            set(w, "init", model);
+            set(w, "lr", "1e-9");
+            set(w, "epochs", "1");
+            set(w, "batch", "16");
+            set(w, "storage", "f32");
+            set(w, "hidden", "8"); /* ignored: the architecture is the file's */
+            rc = nlprnn_lm_train(w, train, NULL, warm, NULL, NULL, NULL, &e);
+            CHECK_MSG(rc == 0, "warm start: %s", e.message);
+            nlprnn_lm *lw = NULL;
+            if (!rc && nlprnn_lm_load(warm, &lw, &e) == 0) {
+                nlprnn_lm_ctx *cw = nlprnn_lm_ctx_create(lw);
+                double lw1 = 0, lw1b = 0, lp1b = 0;
+                CHECK_INT_EQ(nlprnn_lm_score(cw, "월 화 수", strlen("월 화 수"), NLPRNN_LM_FORWARD, &lw1, NULL, &e), 0);
+                CHECK_INT_EQ(nlprnn_lm_score(cw, "월 화 수", strlen("월 화 수"), NLPRNN_LM_BACKWARD, &lw1b, NULL, &e), 0);
+                CHECK_INT_EQ(nlprnn_lm_score(ctx, "월 화 수", strlen("월 화 수"), NLPRNN_LM_BACKWARD, &lp1b, NULL, &e), 0);
+                CHECK_NEAR(lw1, lp1, 1e-3);
+                CHECK_NEAR(lw1b, lp1b, 1e-3);
+                CHECK_STR_EQ(nlprnn_lm_summary(lw), nlprnn_lm_summary(lm));
+                nlprnn_lm_ctx_free(cw);
+                nlprnn_lm_free(lw);
+            } else {
+                CHECK_MSG(0, "warm-started model does not load: %s", e.message);
+            }
+            /* a different tokenizer than the model's own is refused, naming both files */
+            set(w, "tokenizer", "/nonexistent/tok.nrt");
+            CHECK(nlprnn_lm_train(w, train, NULL, warm, NULL, NULL, NULL, &e) != 0);
+            nlprnn_lm_params_free(w);
+            w = nlprnn_lm_params_new();
+            set(w, "init", tmp_path("missing.nrm"));
+            CHECK_INT_EQ(nlprnn_lm_train(w, train, NULL, warm, NULL, NULL, NULL, &e), NLPRNN_E_IO);
+            CHECK(strstr(e.message, "missing.nrm") != NULL);
+            nlprnn_lm_params_free(w);
+        }
+
         /* round trip: int8 storage loads and scores close; the shipped-name lookup fails clearly */
         const char *m8 = tmp_path("int8.nrm");
         CHECK_INT_EQ(nr_lm_save(lm, m8, NR_DTYPE_I8, NULL, &e), 0);

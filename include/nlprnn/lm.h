@@ -172,7 +172,12 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
 /* ---- training ------------------------------------------------------------------------------- */
 
 /** Training parameters (opaque), set by name. Names and defaults:
- *    tokenizer    ""       tokenizer file (required)
+ *    tokenizer    ""       tokenizer file (required unless init is given)
+ *    init         ""       warm start: continue training this LANG model (file or shipped name);
+ *                          cell, layers, embed, hidden, tied and the tokenizer are then the
+ *                          model's (the parameters above are ignored; a tokenizer given as well
+ *                          must be the same), and each direction the file holds starts from its
+ *                          weights (optimizer state starts fresh)
  *    cell         lstm     lstm | gru                    layers   1
  *    embed        256      E                             hidden   256 (tied needs hidden == embed)
  *    tied         1        output matrix = embedding table (0: a separate dense layer)
