@@ -10,8 +10,14 @@
  *   infer:  forward only (inference workspace): prints sequences/s
  *   sgemm:  C(n,n) += A B with n = 1024 through the same CBLAS, split over --threads like the
  *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
+ *   gemv:   only the recurrent products of one sequence at batch 1: len steps of gh = W_hh h
+ *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), through nr_sgemm
+ *           as the encoder calls it: prints the sequences/s this part alone allows (a floor for
+ *           batch-1 inference time) and the GB/s of W_hh it streams
  *
- * Output: one line "key=value ..." that bench/run_rnn.sh collects. Run with OPENBLAS_NUM_THREADS=1
+ * Output: one line "key=value ..." that bench/run_rnn.sh collects: figures from the median step
+ * time, and best_* from the fastest step (on a shared machine the median includes the time the
+ * process waited for a core; the fastest step is the least disturbed one). Run with OPENBLAS_NUM_THREADS=1
  * (the encoder splits work across its own threads; see models/encoder.h).
  */
 #include <stdio.h>
@@ -103,6 +109,36 @@ int main(int argc, char **argv)
         free(C);
         return 0;
     }
+    if (!strcmp(mode, "gemv")) {
+        int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H;
+        float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * H),
+              *gh = malloc(sizeof(float) * GH);
+        nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, &rng);
+        nr_init_uniform(h, (size_t)H, -1, 1, &rng);
+        double t0 = now();
+        for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
+            double s = now();
+            for (int t = 0; t < T; t++) {
+                nr_sgemm(0, 1, 1, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
+                for (int j = 0; j < H; j++) /* the next h depends on the product, |h| ~ 0.5 */
+                    h[j] = (gh[j] > 0.0f ? 0.5f : -0.5f) + 1e-3f * gh[GH - H + j];
+            }
+            if (warm >= 3)
+                times[nt++] = now() - s;
+            else
+                t0 = now();
+        }
+        qsort(times, nt, sizeof(double), cmp_d);
+        double med = times[nt / 2], best = times[0], bytes = 4.0 * GH * H;
+        printf("mode=gemv cell=%s hidden=%d len=%d mib=%.2f us_per_step=%.2f seqs_per_s=%.1f "
+               "gbps=%.1f best_us_per_step=%.2f best_seqs_per_s=%.1f best_gbps=%.1f\n",
+               cell, H, T, bytes / 1048576.0, med / T * 1e6, 1.0 / med, bytes * T / med * 1e-9,
+               best / T * 1e6, 1.0 / best, bytes * T / best * 1e-9);
+        free(W);
+        free(h);
+        free(gh);
+        return 0;
+    }
     int training = !strcmp(mode, "train");
     nr_encoder_cfg cfg;
     nr_encoder_cfg_default(&cfg, I, H);
@@ -156,9 +192,11 @@ int main(int argc, char **argv)
     double P = 2.0 * T * B * I * enc.gates * H, R = 2.0 * T * B * H * enc.gates * H;
     double flops = training ? 2 * P + 3 * R : P + R;
     printf("impl=nlprnn cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
-           "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f\n",
+           "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f best_ms=%.3f "
+           "best_tokens_per_s=%.0f best_seqs_per_s=%.1f best_gflops=%.1f\n",
            cell, mode, I, H, B, T, threads, nt, med * 1e3, B * T / med, B / med,
-           flops / med * 1e-9);
+           flops / med * 1e-9, times[0] * 1e3, B * T / times[0], B / times[0],
+           flops / times[0] * 1e-9);
     nr_optim_free(&opt);
     nr_encoder_ws_free(ws);
     free(p);

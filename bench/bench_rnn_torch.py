@@ -6,7 +6,7 @@
 
 train: forward + backward of loss sum(out * r) + SGD update of a 1-layer nn.LSTM/nn.GRU (float32,
 CPU) on random (len, batch, input) data; infer: forward under torch.inference_mode().
-Median step time over --seconds, after 3 warm-up steps.
+Median step time over --seconds, after 3 warm-up steps; best_* from the fastest step.
 """
 import argparse
 import time
@@ -61,6 +61,8 @@ P = 2.0 * a.len * a.batch * a.input * gates * a.hidden  # input projection
 R = 2.0 * a.len * a.batch * a.hidden * gates * a.hidden  # recurrence
 flops = 2 * P + 3 * R if train else P + R  # backward: dW_ih, dW_hh, dh (x needs no grad)
 print("impl=pytorch-%s%s cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
-      "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f"
+      "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f best_ms=%.3f best_tokens_per_s=%.0f "
+      "best_seqs_per_s=%.1f best_gflops=%.1f"
       % (torch.__version__, "" if a.mkldnn else "-nomkldnn", a.cell, a.mode, a.input, a.hidden, a.batch, a.len, a.threads,
-         len(times), med * 1e3, a.batch * a.len / med, a.batch / med, flops / med * 1e-9))
+         len(times), med * 1e3, a.batch * a.len / med, a.batch / med, flops / med * 1e-9,
+         times[0] * 1e3, a.batch * a.len / times[0], a.batch / times[0], flops / times[0] * 1e-9))

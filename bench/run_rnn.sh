@@ -4,9 +4,13 @@
 # nlprnn's recurrent core against PyTorch (Debian python3-torch 1.13, CPU, float32), side by side
 # in one run, same shapes and thread count: input (embedding) 128, batch 64, length 32, hidden
 # 256 and 512, LSTM and GRU. For each thread count: training-step tokens/s, inference
-# sequences/s at batch 64 and at batch 1, and the LSTM training step's GFLOP/s as a fraction of
-# the sgemm GFLOP/s measured the same way (n=1024, same threads). Prints a Markdown table and the
-# environment (bench/env.sh). Each figure is the median step time over SECONDS (default 3).
+# sequences/s at batch 64 and at batch 1, and both implementations' GFLOP/s (same flop count) as a
+# fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the batch-1
+# floor: the recurrent matrix-vector products of a sequence alone (bench_rnn --mode gemv), the
+# part of batch-1 inference no kernel arrangement removes. Prints Markdown tables and the
+# environment (bench/env.sh). Each figure comes from the fastest step over SECONDS (default 3)
+# (STAT=median: from the median step; on a shared machine the median includes the time the
+# process waited for a core, which the fastest step shows least). Same statistic for every column.
 # nlprnn runs with OPENBLAS_NUM_THREADS=1 and its own --threads; PyTorch with torch.set_num_threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,15 +26,17 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=
 unset OMP_NUM_THREADS
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+stat=${STAT:-best}
+case "$stat" in best) pre=best_ ;; median) pre= ;; *) echo "run_rnn: STAT must be best or median" >&2; exit 2 ;; esac
 
 bench/env.sh
 echo
 for th in "${threads[@]}"; do
-  peak=$(nice "$bin" --mode sgemm --threads "$th" --seconds "$secs" | field gflops)
-  echo "### threads=$th (measured sgemm peak ${peak} GFLOP/s)"
+  peak=$(nice "$bin" --mode sgemm --threads "$th" --seconds "$secs" | field ${pre}gflops)
+  echo "### threads=$th (measured sgemm peak ${peak} GFLOP/s; statistic: $stat step)"
   echo
-  echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of sgemm peak) |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) |"
+  echo "|---|---|---|---|---|---|---|---|"
   for cell in lstm gru; do
     for h in 256 512; do
       for m in "train 64 tokens_per_s tokens/s (train)" "infer 64 seqs_per_s seq/s (infer, batch 64)" "infer 1 seqs_per_s seq/s (infer, batch 1)"; do
@@ -39,12 +45,24 @@ for th in "${threads[@]}"; do
         args=(--cell "$cell" --mode "$mode" --input 128 --hidden "$h" --batch "$b" --len 32 --threads "$th" --seconds "$secs")
         ours=$(nice "$bin" "${args[@]}")
         theirs=$(nice "$py" bench/bench_rnn_torch.py "${args[@]}")
-        o=$(echo "$ours" | field "$key"); t=$(echo "$theirs" | field "$key")
-        gf=$(echo "$ours" | field gflops)
+        o=$(echo "$ours" | field "$pre$key"); t=$(echo "$theirs" | field "$pre$key")
+        gf=$(echo "$ours" | field ${pre}gflops); tgf=$(echo "$theirs" | field ${pre}gflops)
         ratio=$(awk -v a="$o" -v b="$t" 'BEGIN{printf "%.2f", a/b}')
         frac=$(awk -v a="$gf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
-        echo "| $cell | $h | $label | $o | $t | ${ratio}x | $gf ($frac) |"
+        tfrac=$(awk -v a="$tgf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
+        echo "| $cell | $h | $label | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |"
       done
+    done
+  done
+  echo
+  echo "batch-1 floor (threads=$th): recurrent products alone, 32 steps of W_hh (G*H,H) times h"
+  echo
+  echo "| cell | hidden | W_hh MiB | floor seq/s | GB/s |"
+  echo "|---|---|---|---|---|"
+  for cell in lstm gru; do
+    for h in 256 512; do
+      f=$(nice "$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --threads "$th" --seconds "$secs")
+      echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) |"
     done
   done
   echo
