@@ -30,6 +30,9 @@ static void lm_train_usage(FILE *fp) {
             "  --init MODEL              continue training MODEL (a LANG file or shipped name): its\n"
             "                            architecture and tokenizer are used, --tokenizer may be left out\n\n"
             "Ctrl-C stops the current direction after its batch and saves what was trained.\n\n"
+            "Data-parallel: mpirun -np N nlprnn lm-train ... runs N ranks; rank r keeps the lines\n"
+            "i with i %% N == r, --batch is per rank, gradients are averaged with MPI_Allreduce,\n"
+            "directions run one after the other, rank 0 alone prints and saves (docs/scaling.md).\n\n"
             "example: nlprnn lm-train --tokenizer pretrained/ko.tok \\\n"
             "           --input ../shared/corpora/nsmc/lm_train.txt.gz --output ko-lm.nrm --time-limit 600\n");
 }
@@ -97,10 +100,18 @@ int cmd_lm_train(int argc, char **argv) {
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    char name[64];
+    int ec = cli_dist_begin(cmd, name, sizeof name);
+    if (ec) {
+        nlprnn_lm_params_free(p);
+        return ec;
+    }
+    if (nlprnn_dist_rank() != 0) quiet = 1; /* rank 0 alone shows progress */
     int rc = nlprnn_lm_train(p, input, valid, output, &lm_stop_flag, lm_progress, &quiet, &err);
     nlprnn_lm_params_free(p);
-    if (rc && rc != NLPRNN_E_INTERRUPTED) return cli_report(cmd, rc, &err);
+    if (rc && rc != NLPRNN_E_INTERRUPTED) return cli_dist_end(name, rc, &err);
     if (!quiet) fprintf(stderr, "lm-train: wrote %s%s\n", output, rc ? " (interrupted)" : "");
+    cli_dist_end(name, 0, &err);
     return rc ? CLI_EXIT_INTERRUPTED : CLI_OK;
 }
 

@@ -136,6 +136,33 @@ int nr_dist_sum_f64(const nr_dist *d, double *v, int n, nlprnn_error *err) {
     return mrc == MPI_SUCCESS ? NLPRNN_OK : mpi_fail(err, mrc, "MPI_Allreduce");
 }
 
+int nr_dist_sum_i64(const nr_dist *d, long long *v, size_t n, nlprnn_error *err) {
+    if (d->size <= 1) return NLPRNN_OK;
+    for (size_t at = 0; at < n; at += NR_DIST_BUCKET_FLOATS) {
+        int cnt = (int)(n - at < NR_DIST_BUCKET_FLOATS ? n - at : NR_DIST_BUCKET_FLOATS);
+        int mrc = MPI_Allreduce(MPI_IN_PLACE, v + at, cnt, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (mrc != MPI_SUCCESS) return mpi_fail(err, mrc, "MPI_Allreduce of counts");
+    }
+    return NLPRNN_OK;
+}
+
+int nr_dist_max_i64(const nr_dist *d, long long *v, nlprnn_error *err) {
+    if (d->size <= 1) return NLPRNN_OK;
+    int mrc = MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    return mrc == MPI_SUCCESS ? NLPRNN_OK : mpi_fail(err, mrc, "MPI_Allreduce (max)");
+}
+
+int nr_dist_sum_grad(const nr_dist *d, float *g, size_t n, float scale, nlprnn_error *err) {
+    if (d->size <= 1) return NLPRNN_OK;
+    if (scale != 1.0f)
+        for (size_t i = 0; i < n; i++) g[i] *= scale;
+    nr_dist_pending p = {0};
+    int rc = nr_dist_isum_f32(d, &p, g, n, NR_DIST_BUCKET_FLOATS, err);
+    int rc2 = nr_dist_wait(d, &p, err);
+    nr_dist_pending_free(&p);
+    return rc ? rc : rc2;
+}
+
 int nr_dist_allgather_i32(const nr_dist *d, const int32_t *mine, size_t n, int32_t **all,
                           size_t *n_all, size_t *counts, nlprnn_error *err) {
     *all = NULL;
@@ -300,6 +327,21 @@ int nr_dist_wait(const nr_dist *d, nr_dist_pending *p, nlprnn_error *err) {
 
 int nr_dist_sum_f64(const nr_dist *d, double *v, int n, nlprnn_error *err) {
     (void)d, (void)v, (void)n, (void)err;
+    return NLPRNN_OK;
+}
+
+int nr_dist_sum_i64(const nr_dist *d, long long *v, size_t n, nlprnn_error *err) {
+    (void)d, (void)v, (void)n, (void)err;
+    return NLPRNN_OK;
+}
+
+int nr_dist_max_i64(const nr_dist *d, long long *v, nlprnn_error *err) {
+    (void)d, (void)v, (void)err;
+    return NLPRNN_OK;
+}
+
+int nr_dist_sum_grad(const nr_dist *d, float *g, size_t n, float scale, nlprnn_error *err) {
+    (void)d, (void)g, (void)n, (void)scale, (void)err;
     return NLPRNN_OK;
 }
 

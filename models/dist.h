@@ -19,6 +19,8 @@
 
 /* Gradient buckets: 1 Mi floats = 4 MiB per MPI_Iallreduce. */
 #define NR_DIST_BUCKET_FLOATS ((size_t)1 << 20)
+/* Language-model training compares the ranks' weights every this many steps. */
+#define NR_DIST_LM_CHECK_EVERY 100
 
 typedef struct nr_dist {
     int rank, size;  /* size 1, rank 0 when MPI is not running */
@@ -45,6 +47,13 @@ int nr_dist_wait(const nr_dist *d, nr_dist_pending *p, nlprnn_error *err);
 
 /* Blocking sums in place over all ranks: v[0..n). Counts fit doubles exactly below 2^53. */
 int nr_dist_sum_f64(const nr_dist *d, double *v, int n, nlprnn_error *err);
+
+/* Blocking sum in place over all ranks of 64-bit integers v[0..n). */
+int nr_dist_sum_i64(const nr_dist *d, long long *v, size_t n, nlprnn_error *err);
+/* The largest *v over all ranks, in place. */
+int nr_dist_max_i64(const nr_dist *d, long long *v, nlprnn_error *err);
+/* g[0..n) = sum over ranks of scale * g (scale applied here first), bucketed; blocking. */
+int nr_dist_sum_grad(const nr_dist *d, float *g, size_t n, float scale, nlprnn_error *err);
 
 /* Concatenate every rank's mine[0..n) in rank order into *all (malloc'ed, *n_all entries);
  * counts (may be NULL) receives each rank's n (size entries). */

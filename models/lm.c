@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "corpora/reader.h"
+#include "models/dist.h"
 #include "nlprnn/classifier.h"
 
 #define LM_CHUNK_T 64     /* time steps per encoder call at inference */
@@ -1440,8 +1441,11 @@ static int cmp_rank(const void *a, const void *b) {
     return x->id - y->id;
 }
 
-static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long max_lines, corpus *c,
-                       nlprnn_error *err) {
+/* Over MPI (D->size = N > 1, docs/scaling.md) each rank keeps the lines i with i % N == rank
+ * (max_lines split evenly) and the piece counts, hence the model's id order, are summed over the
+ * ranks, so that every rank numbers the pieces alike. */
+static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long max_lines, const nr_dist *D,
+                       corpus *c, nlprnn_error *err) {
     memset(c, 0, sizeof *c);
     int V = nlprnn_tokenizer_vocab_size(tok);
     nr_line_reader *rd = NULL;
@@ -1453,12 +1457,14 @@ static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long 
     long long *count = calloc((size_t)V, sizeof(long long));
     if (!enc || !count) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     nr_line line;
+    if (max_lines > 0) max_lines = (max_lines + D->size - 1) / D->size;
     while (!rc && (max_lines <= 0 || (long long)nstart < max_lines)) {
         int got = nr_line_reader_next(rd, &line, err);
         if (got <= 0) {
             rc = got;
             break;
         }
+        if ((line.lineno - 1) % D->size != D->rank) continue; /* another rank's line */
         rc = nlprnn_tokenizer_encode_flags(tok, line.text, line.len, NLPRNN_ENCODE_BOS | NLPRNN_ENCODE_EOS,
                                            enc, err);
         if (rc == NLPRNN_E_UTF8) {
@@ -1488,7 +1494,17 @@ static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long 
     }
     nr_line_reader_close(rd);
     nlprnn_encoding_free(enc);
-    if (!rc && nstart == 0) rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no text to train on", path);
+    long long nall = (long long)nstart;
+    if (D->size > 1) { /* counts over all ranks (every rank then orders the pieces alike) */
+        rc = nr_dist_agree(D, rc, err);
+        if (!rc) rc = nr_dist_sum_i64(D, count, (size_t)V, err);
+        if (!rc) rc = nr_dist_sum_i64(D, &c->chars, 1, err);
+        if (!rc) rc = nr_dist_sum_i64(D, &nall, 1, err);
+    }
+    if (!rc && nall == 0) rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no text to train on", path);
+    if (!rc && nstart == 0) { /* this rank's share is empty (a tiny corpus over many ranks) */
+        rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no line for rank %d of %d", path, D->rank, D->size);
+    }
     if (!rc) {
         c->start[nstart] = ids.n;
         c->n = nstart;
@@ -1572,10 +1588,14 @@ static void rows_to_model_order(nr_lm_net *dst, const nr_lm_net *src, const int3
 
 /* Train one direction; the result (tokenizer order) goes into *result. start: the network to
  * continue from (tokenizer order, same configuration), or NULL for a fresh seeded start. */
+/* Over MPI (D->size > 1): every rank batches its own lines (batch = p->batch per rank), all ranks
+ * take the same number of steps per epoch (the largest rank's; a rank with fewer batches starts
+ * its own over), the gradient is the mean over every rank's targets (each rank's mean weighted by
+ * its share, summed with MPI_Allreduce), and stopping (signal, time limit) is agreed each step. */
 static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir, const nr_lm_net *start,
-                           nr_lm_net *result, double *seconds, long long *steps_done, double *final_loss,
-                           const volatile int *stop, nlprnn_lm_progress_fn progress, void *user,
-                           nlprnn_error *err) {
+                           const nr_dist *D, nr_lm_net *result, double *seconds, long long *steps_done,
+                           double *final_loss, const volatile int *stop, nlprnn_lm_progress_fn progress,
+                           void *user, nlprnn_error *err) {
     nr_lm_cfg cfg = result->cfg;
     int V = cfg.vocab, B = p->batch, Tm = p->max_len;
     nr_lm_net net;
@@ -1590,6 +1610,10 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     for (int r = 0; r < V && !rc; r++)
         net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
     if (!rc && start) rows_to_model_order(&net, start, cp->m2tok); /* warm start: replaces the init */
+    if (!rc) rc = nr_dist_bcast_f32(D, net.params, net.n_params, err); /* rank 0's, everywhere */
+    nr_rng noise, *nz = &rng; /* dropout and sampled negatives: each rank its own over MPI */
+    nr_rng_seed(&noise, (p->seed * 2 + (uint64_t)dir) ^ (0x9E3779B97F4A7C15ull * (uint64_t)(D->rank + 1)));
+    if (D->size > 1) nz = &noise;
     float *grad = nr_calloc_array(net.n_params, sizeof(float));
     size_t TB = (size_t)Tm * B;
     int *in = nr_malloc_array(TB, sizeof(int)), *tgt = nr_malloc_array(TB, sizeof(int));
@@ -1602,6 +1626,8 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     len_idx *order = nr_malloc_array(cp->n, sizeof(len_idx));
     size_t nbatches = (cp->n + B - 1) / B;
     size_t *batches = nr_malloc_array(nbatches, sizeof(size_t));
+    long long nsteps = (long long)nbatches; /* per epoch: the same on every rank */
+    if (!rc) rc = nr_dist_max_i64(D, &nsteps, err);
     nr_encoder_ws *ws = NULL;
     nr_sampled_softmax *ss = NULL;
     nr_optim opt;
@@ -1626,7 +1652,8 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     }
     double t0 = now_sec(), loss_sum = 0;
     long long loss_n = 0, step = 0, pieces = 0;
-    long long total_steps = (long long)nbatches * p->epochs;
+    long long total_steps = nsteps * p->epochs;
+    int want_stop = 0;
     int stopped = 0;
     for (int ep = 0; ep < p->epochs && !rc && !stopped; ep++) {
         /* batches: shuffle, then sort by length inside windows of 100 batches, then shuffle the
@@ -1641,8 +1668,8 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             qsort(order + i, cp->n - i < win ? cp->n - i : win, sizeof(len_idx), cmp_len_idx);
         for (size_t i = 0; i < nbatches; i++) batches[i] = i * (size_t)B;
         nr_rng_shuffle(&rng, batches, nbatches, sizeof(size_t));
-        for (size_t bi = 0; bi < nbatches && !rc; bi++) {
-            size_t first = batches[bi];
+        for (size_t bi = 0; bi < (size_t)nsteps && !rc; bi++) {
+            size_t first = batches[bi % nbatches];
             int nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
             int T = 1;
             for (int b = 0; b < nb; b++) {
@@ -1672,15 +1699,26 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             rc = nr_embedding_forward(&net.emb, x, in, (size_t)N, err);
             if (!rc)
                 rc = nr_encoder_forward(&net.enc, ws, h, NULL, NULL, x, lens, NULL, NULL, T, nb,
-                                        p->dropout > 0 ? &rng : NULL, err);
+                                        p->dropout > 0 ? nz : NULL, err);
             if (rc) break;
             memset(dh, 0, (size_t)N * cfg.hidden * sizeof(float));
             if (p->sampled) {
-                loss = nr_sampled_softmax_xent(ss, &net.out, grad + net.out_off, dh, h, tgt, N, &rng, &cnt);
+                loss = nr_sampled_softmax_xent(ss, &net.out, grad + net.out_off, dh, h, tgt, N, nz, &cnt);
             } else {
                 nr_dense_forward(&net.out, logits, h, N);
                 loss = nr_softmax_xent(logits, logits, tgt, N, V, &cnt);
                 nr_dense_backward(&net.out, grad + net.out_off, dh, logits, h, N);
+            }
+            double el = now_sec() - t0;
+            int cnt_here = cnt;
+            if (D->size > 1) { /* targets, loss, stop requests and rank 0's clock, over all ranks */
+                double v[4] = {cnt, loss * cnt, (stop && *stop) || want_stop, D->rank ? 0 : el};
+                rc = nr_dist_sum_f64(D, v, 4, err);
+                if (rc) break;
+                cnt = (int)v[0];
+                loss = v[0] > 0 ? v[1] / v[0] : 0;
+                want_stop = v[2] > 0;
+                el = v[3];
             }
             if (!isfinite(loss)) {
                 rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1, "training diverged at step %lld (loss %g)", step, loss);
@@ -1690,15 +1728,22 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             rc = nr_encoder_backward(&net.enc, ws, grad + net.enc_off, dx, NULL, NULL, dh, NULL, NULL, err);
             if (rc) break;
             nr_embedding_backward(&net.emb, grad, dx, in, (size_t)N);
+            /* over MPI: this rank's mean weighted by its share of the targets, summed */
+            if (D->size > 1)
+                rc = nr_dist_sum_grad(D, grad, net.n_params, cnt ? (float)cnt_here / (float)cnt : 0.0f, err);
+            if (rc) break;
             if (p->clip > 0) nr_clip_grad_norm(grad, net.n_params, p->clip);
             /* learning rate: linear decay to lr/10 over the steps or the time budget */
-            double el = now_sec() - t0;
             double frac = (double)step / (double)(total_steps > 0 ? total_steps : 1);
             if (p->time_limit > 0 && el / p->time_limit > frac) frac = el / p->time_limit;
             if (frac > 1) frac = 1;
             nr_optim_step(&opt, net.params, grad, (float)(p->lr * (1.0 - 0.9 * frac)));
             memset(grad, 0, net.n_params * sizeof(float));
             step++;
+            if (D->size > 1 && step % NR_DIST_LM_CHECK_EVERY == 0) {
+                rc = nr_dist_check_same(D, net.params, net.n_params, "the language model's weights", step, err);
+                if (rc) break;
+            }
             pieces += cnt;
             loss_sum += loss * cnt;
             loss_n += cnt;
@@ -1714,11 +1759,19 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
                 pr.elapsed = el;
                 pr.tokens_per_sec = (double)pieces / (el > 0 ? el : 1e-9);
                 pr.valid_ppl = NAN;
-                if (progress(user, &pr)) stopped = 1;
+                if (progress(user, &pr)) {
+                    if (D->size > 1) want_stop = 1; /* agreed on at the next step */
+                    else stopped = 1;
+                }
                 loss_sum = 0;
                 loss_n = 0;
             }
-            if ((stop && *stop) || (p->time_limit > 0 && now_sec() - t0 >= p->time_limit)) {
+            if (D->size > 1) { /* the agreed flags and rank 0's clock (el) decide */
+                if (want_stop || (p->time_limit > 0 && el >= p->time_limit)) {
+                    stopped = want_stop ? 2 : 1;
+                    break;
+                }
+            } else if ((stop && *stop) || (p->time_limit > 0 && now_sec() - t0 >= p->time_limit)) {
                 stopped = (stop && *stop) ? 2 : 1;
                 break;
             }
@@ -1754,6 +1807,7 @@ typedef struct dir_job {
     const corpus *cp;
     int dir, active, rc;
     const nr_lm_net *start; /* warm start or NULL */
+    const nr_dist *D;       /* MPI ranks (size 1 without) */
     nr_lm_net *net;
     const volatile int *stop;
     nlprnn_lm_progress_fn progress;
@@ -1768,8 +1822,8 @@ static void dir_job_run(void *ctx, int i, int n) {
     dir_job *j = (dir_job *)ctx + i;
     if (!j->active) return;
     nlprnn_error_clear(&j->err);
-    j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->net, &j->seconds, &j->steps, &j->loss, j->stop,
-                            j->progress, j->user, &j->err);
+    j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->D, j->net, &j->seconds, &j->steps, &j->loss,
+                            j->stop, j->progress, j->user, &j->err);
 }
 
 static void say(nlprnn_lm_progress_fn progress, void *user, const char *msg) {
@@ -1842,8 +1896,10 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
                        cfg.embed, cfg.hidden);
     }
     say(progress, user, "reading and encoding the training text");
+    nr_dist D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
+    nr_dist_world(&D);
     corpus cp;
-    rc = load_corpus(tok, train_path, p->max_lines, &cp, err);
+    rc = load_corpus(tok, train_path, p->max_lines, &D, &cp, err);
     if (rc) {
         nlprnn_tokenizer_free(tok);
         nlprnn_lm_free(init);
@@ -1864,12 +1920,13 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
         jobs[d].dir = d;
         jobs[d].net = &nets[d];
         jobs[d].start = init && init->has[d] ? &init->net[d] : NULL;
+        jobs[d].D = &D;
         jobs[d].stop = stop;
         jobs[d].progress = progress;
         jobs[d].user = user;
         jobs[d].active = 1;
     }
-    if (!rc && p->parallel && p->dirs == 3) {
+    if (!rc && p->parallel && p->dirs == 3 && D.size == 1) { /* over MPI: one direction after the other */
         /* both directions at once, one thread each (they share only the read-only corpus) */
         say(progress, user, "training the forward and the backward model in parallel");
         nr_parallel_run(2, dir_job_run, jobs);
@@ -1894,6 +1951,7 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
         }
     }
     long long lines = (long long)cp.n;
+    if (!rc) rc = nr_dist_sum_i64(&D, &lines, 1, err);
     corpus_free(&cp);
     nlprnn_lm_free(init);
     init = NULL;
@@ -1909,7 +1967,7 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
     }
     char extra[2560];
     double vppl[2] = {NAN, NAN};
-    if (!rc && valid_path) {
+    if (!rc && valid_path && D.rank == 0) {
         for (int d = 0; d < 2 && !rc; d++) {
             if (!lm->has[d]) continue;
             say(progress, user, "scoring the validation text");
@@ -1944,8 +2002,9 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
                  p->init[0] && !strpbrk(p->init, "\r\n") ? p->init : "",
                  p->init[0] && !strpbrk(p->init, "\r\n") ? "\n" : "");
         say(progress, user, "saving");
-        rc = nr_lm_save(lm, out_path, p->storage, extra, err);
+        if (D.rank == 0) rc = nr_lm_save(lm, out_path, p->storage, extra, err);
     }
+    rc = nr_dist_agree(&D, rc, err);
     nlprnn_lm_free(lm);
     nr_lm_net_free(&nets[0]);
     nr_lm_net_free(&nets[1]);
