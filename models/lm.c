@@ -1778,6 +1778,8 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             if (stopped) break;
         }
     }
+    if (!rc && D->size > 1)
+        rc = nr_dist_check_same(D, net.params, net.n_params, "the language model's weights", step, err);
     *seconds = now_sec() - t0;
     *steps_done = step;
     *final_loss = loss_n ? loss_sum / (double)loss_n : NAN;
