@@ -10,6 +10,8 @@
  *   infer:  forward only (inference workspace): prints sequences/s
  *   sgemm:  C(n,n) += A B with n = 1024 through the same CBLAS, split over --threads like the
  *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
+ *   step:   only the recurrent GEMM of the forward steps: len times gh (batch, gates*hidden) =
+ *           h W_hh^T through nr_sgemm: prints its GFLOP/s (what OpenBLAS reaches at this shape)
  *   gemv:   only the recurrent products of one sequence at batch 1: len steps of gh = W_hh h
  *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), through nr_sgemm
  *           as the encoder calls it: prints the sequences/s this part alone allows (a floor for
@@ -107,6 +109,32 @@ int main(int argc, char **argv)
         free(A);
         free(Bm);
         free(C);
+        return 0;
+    }
+    if (!strcmp(mode, "step")) {
+        /* the recurrent GEMM of one forward step, alone: gh (B, G*H) = h (B,H) W_hh^T, len times */
+        int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H;
+        float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * B * H),
+              *gh = malloc(sizeof(float) * (size_t)B * GH);
+        nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, &rng);
+        nr_init_uniform(h, (size_t)B * H, -1, 1, &rng);
+        double t0 = now();
+        for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
+            double s = now();
+            for (int t = 0; t < T; t++)
+                nr_sgemm(0, 1, B, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
+            if (warm >= 3)
+                times[nt++] = now() - s;
+            else
+                t0 = now();
+        }
+        qsort(times, nt, sizeof(double), cmp_d);
+        double fl = 2.0 * T * B * GH * H;
+        printf("mode=step cell=%s hidden=%d batch=%d len=%d gflops=%.1f best_gflops=%.1f\n", cell,
+               H, B, T, fl / times[nt / 2] * 1e-9, fl / times[0] * 1e-9);
+        free(W);
+        free(h);
+        free(gh);
         return 0;
     }
     if (!strcmp(mode, "gemv")) {

@@ -5,9 +5,9 @@
 # in one run, same shapes and thread count: input (embedding) 128, batch 64, length 32, hidden
 # 256 and 512, LSTM and GRU. For each thread count: training-step tokens/s, inference
 # sequences/s at batch 64 and at batch 1, and both implementations' GFLOP/s (same flop count) as a
-# fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the batch-1
-# floor: the recurrent matrix-vector products of a sequence alone (bench_rnn --mode gemv), the
-# part of batch-1 inference no kernel arrangement removes. Prints Markdown tables and the
+# fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the recurrent
+# products alone: batch 1 (bench_rnn --mode gemv, the floor of batch-1 inference time that no
+# arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Prints Markdown tables and the
 # environment (bench/env.sh). Each figure comes from the fastest step over SECONDS (default 3)
 # (STAT=median: from the median step; on a shared machine the median includes the time the
 # process waited for a core, which the fastest step shows least). Same statistic for every column.
@@ -55,14 +55,18 @@ for th in "${threads[@]}"; do
     done
   done
   echo
-  echo "batch-1 floor (threads=$th): recurrent products alone, 32 steps of W_hh (G*H,H) times h"
+  echo "The recurrent products alone (threads=$th, one thread does them): batch 1, 32 steps of W_hh"
+  echo "(G*H,H) times h (the floor of batch-1 inference time), and the batch-64 step GEMM"
+  echo "h (64,H) W_hh^T (what OpenBLAS reaches at that shape)"
   echo
-  echo "| cell | hidden | W_hh MiB | floor seq/s | GB/s |"
-  echo "|---|---|---|---|---|"
+  echo "| cell | hidden | W_hh MiB | batch-1 floor seq/s | GB/s | batch-64 step GEMM GFLOP/s (% of peak) |"
+  echo "|---|---|---|---|---|---|"
   for cell in lstm gru; do
     for h in 256 512; do
-      f=$(nice "$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --threads "$th" --seconds "$secs")
-      echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) |"
+      f=$(nice "$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --seconds "$secs")
+      g=$(nice "$bin" --cell "$cell" --mode step --hidden "$h" --batch 64 --len 32 --seconds "$secs" | field ${pre}gflops)
+      gp=$(awk -v a="$g" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
+      echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) | $g ($gp) |"
     done
   done
   echo
