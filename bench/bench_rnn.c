@@ -12,6 +12,7 @@
  *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
  *   step:   only the recurrent GEMM of the forward steps: len times gh (batch, gates*hidden) =
  *           h W_hh^T through nr_sgemm: prints its GFLOP/s (what OpenBLAS reaches at this shape)
+ *           (batch-64 step: 2% of its time is the loop making the next h from gh)
  *   gemv:   only the recurrent products of one sequence at batch 1: len steps of gh = W_hh h
  *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), through nr_sgemm
  *           as the encoder calls it: prints the sequences/s this part alone allows (a floor for
@@ -55,6 +56,46 @@ static void gemm_part(void *ctx, int i, int n)
     nr_split_range(j->n, i, n, &r0, &r1);
     nr_sgemm(0, 0, r1 - r0, j->n, j->n, 1.0f, j->A + (size_t)r0 * j->n, j->n, j->B, j->n, 1.0f,
              j->C + (size_t)r0 * j->n, j->n);
+}
+
+/* --mode step / gemv: only the recurrent products of the forward steps, T times
+ * gh (Bq, G*H) = h (Bq, H) W_hh^T through nr_sgemm as the encoder calls it (Bq = 1: sgemv).
+ * Each step's h is made from the last gh (|h| ~ 0.5), so the steps run in order. */
+static int recurrent_products(double *times, const char *cell, int Bq, int H, int T,
+                              double seconds, nr_rng *rng)
+{
+    int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H, nt = 0;
+    float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * Bq * H),
+          *gh = malloc(sizeof(float) * (size_t)Bq * GH);
+    nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, rng);
+    nr_init_uniform(h, (size_t)Bq * H, -1, 1, rng);
+    double t0 = now();
+    for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
+        double s = now();
+        for (int t = 0; t < T; t++) {
+            nr_sgemm(0, 1, Bq, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
+            for (int b = 0; b < Bq; b++)
+                for (int j = 0; j < H; j++)
+                    h[(size_t)b * H + j] = (gh[(size_t)b * GH + j] > 0.0f ? 0.5f : -0.5f) +
+                                           1e-3f * gh[(size_t)b * GH + GH - H + j];
+        }
+        if (warm >= 3)
+            times[nt++] = now() - s;
+        else
+            t0 = now();
+    }
+    qsort(times, nt, sizeof(double), cmp_d);
+    double med = times[nt / 2], best = times[0], bytes = 4.0 * GH * H, fl = 2.0 * T * Bq * GH * H;
+    printf("mode=%s cell=%s hidden=%d batch=%d len=%d mib=%.2f us_per_step=%.2f seqs_per_s=%.1f "
+           "gbps=%.1f gflops=%.1f best_us_per_step=%.2f best_seqs_per_s=%.1f best_gbps=%.1f "
+           "best_gflops=%.1f\n",
+           Bq == 1 ? "gemv" : "step", cell, H, Bq, T, bytes / 1048576.0, med / T * 1e6, Bq / med,
+           bytes * T / med * 1e-9, fl / med * 1e-9, best / T * 1e6, Bq / best,
+           bytes * T / best * 1e-9, fl / best * 1e-9);
+    free(W);
+    free(h);
+    free(gh);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -111,62 +152,8 @@ int main(int argc, char **argv)
         free(C);
         return 0;
     }
-    if (!strcmp(mode, "step")) {
-        /* the recurrent GEMM of one forward step, alone: gh (B, G*H) = h (B,H) W_hh^T, len times */
-        int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H;
-        float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * B * H),
-              *gh = malloc(sizeof(float) * (size_t)B * GH);
-        nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, &rng);
-        nr_init_uniform(h, (size_t)B * H, -1, 1, &rng);
-        double t0 = now();
-        for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
-            double s = now();
-            for (int t = 0; t < T; t++)
-                nr_sgemm(0, 1, B, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
-            if (warm >= 3)
-                times[nt++] = now() - s;
-            else
-                t0 = now();
-        }
-        qsort(times, nt, sizeof(double), cmp_d);
-        double fl = 2.0 * T * B * GH * H;
-        printf("mode=step cell=%s hidden=%d batch=%d len=%d gflops=%.1f best_gflops=%.1f\n", cell,
-               H, B, T, fl / times[nt / 2] * 1e-9, fl / times[0] * 1e-9);
-        free(W);
-        free(h);
-        free(gh);
-        return 0;
-    }
-    if (!strcmp(mode, "gemv")) {
-        int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H;
-        float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * H),
-              *gh = malloc(sizeof(float) * GH);
-        nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, &rng);
-        nr_init_uniform(h, (size_t)H, -1, 1, &rng);
-        double t0 = now();
-        for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
-            double s = now();
-            for (int t = 0; t < T; t++) {
-                nr_sgemm(0, 1, 1, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
-                for (int j = 0; j < H; j++) /* the next h depends on the product, |h| ~ 0.5 */
-                    h[j] = (gh[j] > 0.0f ? 0.5f : -0.5f) + 1e-3f * gh[GH - H + j];
-            }
-            if (warm >= 3)
-                times[nt++] = now() - s;
-            else
-                t0 = now();
-        }
-        qsort(times, nt, sizeof(double), cmp_d);
-        double med = times[nt / 2], best = times[0], bytes = 4.0 * GH * H;
-        printf("mode=gemv cell=%s hidden=%d len=%d mib=%.2f us_per_step=%.2f seqs_per_s=%.1f "
-               "gbps=%.1f best_us_per_step=%.2f best_seqs_per_s=%.1f best_gbps=%.1f\n",
-               cell, H, T, bytes / 1048576.0, med / T * 1e6, 1.0 / med, bytes * T / med * 1e-9,
-               best / T * 1e6, 1.0 / best, bytes * T / best * 1e-9);
-        free(W);
-        free(h);
-        free(gh);
-        return 0;
-    }
+    if (!strcmp(mode, "step") || !strcmp(mode, "gemv"))
+        return recurrent_products(times, cell, !strcmp(mode, "gemv") ? 1 : B, H, T, seconds, &rng);
     int training = !strcmp(mode, "train");
     nr_encoder_cfg cfg;
     nr_encoder_cfg_default(&cfg, I, H);
