@@ -154,7 +154,14 @@ int cmd_tokenize(int argc, char **argv) {
             free(buf);
             int ge = 0;
             const char *gm = gzerror(gz, &ge);
-            if (!rc && ge < 0 && ge != Z_BUF_ERROR) {
+            if (!rc && (ge == Z_BUF_ERROR || ge == Z_DATA_ERROR)) {
+                /* a damaged .gz is bad input data, like a damaged corpus elsewhere */
+                fprintf(stderr, "nlprnn %s: %s:%lld: byte %lld: %s (NLPRNN_E_DATA)\n", cmd, c.name,
+                        no, fileoff,
+                        ge == Z_BUF_ERROR ? "the gzip stream ends early (truncated file)"
+                                          : "corrupt gzip stream");
+                rc = CLI_EXIT_DATA;
+            } else if (!rc && ge < 0) {
                 fprintf(stderr, "nlprnn %s: %s: read error: %s\n", cmd, c.name, gm);
                 rc = CLI_EXIT_IO;
             }

@@ -38,7 +38,10 @@ static void train_usage(FILE *fp) {
             "  --input FILE              training text (repeatable)\n"
             "  --output TOK              tokenizer file to write (atomically)\n");
     for (size_t i = 0; i < NFLAGS; i++) fprintf(fp, "  %-25s %s\n", train_flags[i].flag, train_flags[i].help);
-    fprintf(fp, "  --help                    this text\n");
+    fprintf(fp,
+            "  --strict-vocab            fail (exit 3, nothing written) when the corpus gives\n"
+            "                            fewer ids than --vocab-size; without it: a warning\n"
+            "  --help                    this text\n");
 }
 
 int cmd_tokenizer_train(int argc, char **argv) {
@@ -49,7 +52,7 @@ int cmd_tokenizer_train(int argc, char **argv) {
     nlprnn_tokenizer_options *opts = nlprnn_tokenizer_options_create();
     nlprnn_error err;
     nlprnn_error_clear(&err);
-    int rc = CLI_OK;
+    int rc = CLI_OK, strict = 0;
     if (!inputs || !opts) {
         rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
         goto done;
@@ -59,6 +62,10 @@ int cmd_tokenizer_train(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             train_usage(stdout);
             goto done;
+        }
+        if (!strcmp(a, "--strict-vocab")) {
+            strict = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             rc = cli_usage_error(cmd, "option %s needs a value", a);
@@ -93,6 +100,22 @@ int cmd_tokenizer_train(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nlprnn_tokenizer *tok = NULL;
     int st = nlprnn_tokenizer_train_files(opts, inputs, ninputs, &tok, &err);
+    long long asked = 0;
+    if (!st) st = nlprnn_tokenizer_options_get_int(opts, NLPRNN_TOKOPT_VOCAB_SIZE, &asked, &err);
+    long long got = st ? 0 : nlprnn_tokenizer_vocab_size(tok);
+    if (!st && got < asked) {
+        /* the corpus ran out of merges (bpe) or words (word) with --min-count occurrences */
+        fprintf(stderr,
+                "nlprnn %s: %s: the corpus gives %lld ids, %lld were asked for (--vocab-size); "
+                "no further %s occurs at least --min-count times\n",
+                cmd, strict ? "error" : "warning", got, asked,
+                nlprnn_tokenizer_model_name(tok)[0] == 'w' ? "word" : "merge");
+        if (strict) {
+            nlprnn_tokenizer_free(tok);
+            rc = CLI_EXIT_DATA;
+            goto done;
+        }
+    }
     if (!st) st = nlprnn_tokenizer_save(tok, output, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (st) {

@@ -201,8 +201,10 @@ static int refill(nr_line_reader *r, nlprnn_error *err) {
     }
     r->eof = 1;
     if (got == 0 && zerr == Z_OK) return 0;
+    /* A damaged corpus is bad input data (NLPRNN_E_DATA, program exit 3), not a damaged
+     * model or tokenizer file (NLPRNN_E_TRUNCATED / _FORMAT, exit 5). */
     if (zerr == Z_BUF_ERROR)
-        return set_fatal(r, err, NLPRNN_E_TRUNCATED, r->in_base,
+        return set_fatal(r, err, NLPRNN_E_DATA, r->in_base,
                          "the gzip stream ends early (truncated file)");
     if (zerr == Z_ERRNO) {
         char what[200];
@@ -211,7 +213,7 @@ static int refill(nr_line_reader *r, nlprnn_error *err) {
     }
     char what[300];
     snprintf(what, sizeof what, "corrupt gzip stream: %s", msg ? msg : "unknown error");
-    return set_fatal(r, err, zerr == Z_DATA_ERROR ? NLPRNN_E_FORMAT : NLPRNN_E_IO, r->in_base,
+    return set_fatal(r, err, zerr == Z_DATA_ERROR ? NLPRNN_E_DATA : NLPRNN_E_IO, r->in_base,
                      what);
 }
 

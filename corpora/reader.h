@@ -8,7 +8,10 @@
  *
  * Files are opened through zlib (gzopen/gzread), which reads plain files and gzip files alike,
  * including several concatenated gzip members. A gzip stream that ends early (truncated download)
- * is NLPRNN_E_TRUNCATED, never a silent end of file. The path "-" reads standard input.
+ * or is corrupt is NLPRNN_E_DATA ("the gzip stream ends early (truncated file)", "corrupt gzip
+ * stream: ..."), never a silent end of file: a damaged corpus is bad input data, while
+ * NLPRNN_E_TRUNCATED / _FORMAT are kept for model and tokenizer files (the program maps them to
+ * different exit codes, 3 and 5). The path "-" reads standard input.
  *
  * Line numbers are 1-based; byte offsets are 0-based and count bytes of the *uncompressed*
  * stream, so "reviews.tsv.gz:12: byte 40" points into `zcat reviews.tsv.gz`.

@@ -70,6 +70,16 @@ void nr_normbuf_free(nr_normbuf *nb);
  * "line L: byte B: ..."), NLPRNN_E_NOMEM. */
 int nr_normalize(const nr_normcfg *cfg, int jamo, const char *s, size_t n, nr_normbuf *nb,
                  int track, nlprnn_error *err);
+/* nr_normalize of s[from..n) only. Offsets (obeg/oend, the error offset and line) stay
+ * relative to s, so a long text can be normalized window by window: cut at ASCII whitespace,
+ * the windows give exactly the chunks of the whole text (no normalization crosses a space). */
+int nr_normalize_range(const nr_normcfg *cfg, int jamo, const char *s, size_t from, size_t n,
+                       nr_normbuf *nb, int track, nlprnn_error *err);
+/* 1 when s[0..n) may be cut before byte p inside a whitespace-free run: the code points on
+ * both sides are plain letters, digits or ASCII symbols (not '_') that no normalization form
+ * changes or joins, and p is not inside "[MASK]". Normalizing both sides apart then gives the
+ * normalized whole, with the cut between two non-space characters. */
+int nr_can_cut(const char *s, size_t n, size_t p);
 /* Compose conjoining jamo back into syllables in place (for decode); returns the new length. */
 size_t nr_compose_jamo(char *s, size_t n);
 

@@ -188,6 +188,11 @@ static const char *invalid_reason(const unsigned char *s, size_t n, int k) {
 
 int nr_normalize(const nr_normcfg *cfg, int jamo, const char *s, size_t n, nr_normbuf *nb,
                  int track, nlprnn_error *err) {
+    return nr_normalize_range(cfg, jamo, s, 0, n, nb, track, err);
+}
+
+int nr_normalize_range(const nr_normcfg *cfg, int jamo, const char *s, size_t from, size_t n,
+                       nr_normbuf *nb, int track, nlprnn_error *err) {
     normstate st = {nb, track, jamo, 0, 1, 0, 0, 0, 0, 0};
     nb->len = 0;
     const unsigned char *u = (const unsigned char *)s;
@@ -196,8 +201,9 @@ int nr_normalize(const nr_normcfg *cfg, int jamo, const char *s, size_t n, nr_no
     utf8proc_option_t dopt = UTF8PROC_DECOMPOSE;
     if (form == NLPRNN_NORM_NFKC || form == NLPRNN_NORM_NFKC_CF) dopt |= UTF8PROC_COMPAT;
     if (casefold) dopt |= UTF8PROC_CASEFOLD;
-    if (grow_out(&st, n + 16)) goto nomem;
-    size_t i = 0;
+    if (from > n) from = n;
+    if (grow_out(&st, n - from + 16)) goto nomem;
+    size_t i = from;
     while (i < n) {
         int32_t cp;
         int k;
@@ -279,6 +285,33 @@ int nr_normalize(const nr_normcfg *cfg, int jamo, const char *s, size_t n, nr_no
     return NLPRNN_OK;
 nomem:
     return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory while normalizing");
+}
+
+/* A "plain" code point for nr_can_cut: ASCII graphic except '_' (blank markers), or a letter
+ * or digit that is its own normalization in every form (no decomposition, no case folding)
+ * and starts a normalization chunk. */
+static int plain_cp(int32_t c) {
+    if (c < 0x80) return c > 0x20 && c < 0x7F && c != '_';
+    const utf8proc_property_t *p = utf8proc_get_property(c);
+    if (p->category < UTF8PROC_CATEGORY_LU || p->category > UTF8PROC_CATEGORY_NO) return 0;
+    if (p->category >= UTF8PROC_CATEGORY_MN && p->category <= UTF8PROC_CATEGORY_ME) return 0;
+    return p->decomp_seqindex == UINT16_MAX && p->casefold_seqindex == UINT16_MAX &&
+           starts_chunk(c);
+}
+
+int nr_can_cut(const char *s, size_t n, size_t p) {
+    if (p == 0 || p >= n) return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    if ((u[p] & 0xC0) == 0x80) return 0;
+    size_t q = p - 1;
+    while (q > 0 && p - q < 4 && (u[q] & 0xC0) == 0x80) q--;
+    int32_t a, b;
+    if (nr_utf8_decode(u + q, p - q, &a) != (int)(p - q) || nr_utf8_decode(u + p, n - p, &b) <= 0)
+        return 0;
+    if (!plain_cp(a) || !plain_cp(b)) return 0;
+    for (size_t k = p >= 5 ? p - 5 : 0; k < p; k++) /* never inside "[MASK]" */
+        if (n - k >= 6 && memcmp(s + k, "[MASK]", 6) == 0) return 0;
+    return 1;
 }
 
 size_t nr_compose_jamo(char *s, size_t n) {

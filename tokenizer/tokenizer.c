@@ -27,6 +27,11 @@
 #define CACHE_MAX_KEY 128        /* chunks longer than this are not cached */
 #define CACHE_SLOTS (1u << 17)   /* power of two */
 #define CACHE_MAX_USED (CACHE_SLOTS / 2)
+/* Original bytes normalized at a time by encode (cut at ASCII whitespace, which no
+ * normalization crosses), so its scratch is bounded whatever the text length. */
+#define ENCODE_WINDOW ((size_t)1 << 20)
+
+static int is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 /* ---- names of settings -------------------------------------------------------------------- */
 
@@ -138,6 +143,30 @@ int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *o, nlprnn_tokopt 
     case NLPRNN_TOKOPT_PATTERN:
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "tokenizer option pattern takes a string (use set_str)");
+    }
+    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
+}
+
+int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_options *o, nlprnn_tokopt opt,
+                                     long long *value, nlprnn_error *err) {
+    if (!o || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options_get_int: NULL argument");
+    switch (opt) {
+    case NLPRNN_TOKOPT_MODEL: *value = o->model; return 0;
+    case NLPRNN_TOKOPT_VOCAB_SIZE: *value = o->vocab_size; return 0;
+    case NLPRNN_TOKOPT_MIN_COUNT: *value = o->min_count; return 0;
+    case NLPRNN_TOKOPT_NORMALIZATION: *value = o->norm.form; return 0;
+    case NLPRNN_TOKOPT_CONTROL_CHARS: *value = o->norm.control; return 0;
+    case NLPRNN_TOKOPT_HANGUL_JAMO: *value = o->norm.jamo; return 0;
+    case NLPRNN_TOKOPT_INVALID_UTF8: *value = o->norm.invalid; return 0;
+    case NLPRNN_TOKOPT_SEED: *value = o->seed; return 0;
+    case NLPRNN_TOKOPT_THREADS: *value = o->threads; return 0;
+    case NLPRNN_TOKOPT_BYTE_FALLBACK: *value = o->byte_fallback; return 0;
+    case NLPRNN_TOKOPT_CHAR_COVERAGE_PPM: *value = o->char_coverage_ppm; return 0;
+    case NLPRNN_TOKOPT_MAX_PIECE_CHARS: *value = o->max_piece_chars; return 0;
+    case NLPRNN_TOKOPT_SAMPLE_LINES: *value = o->sample_lines; return 0;
+    case NLPRNN_TOKOPT_PATTERN:
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tokenizer option pattern is a string (no integer value)");
     }
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
 }
@@ -345,12 +374,13 @@ static int out_reserve(nlprnn_encoding *enc, size_t need) {
     return 0;
 }
 
-/* Encode chunk c[0..n) (always a word start) into enc->sb as (id, start, end) relative to c. */
+/* Encode chunk c[0..n) (a word start unless cut inside a long run) into enc->sb as
+ * (id, start, end) relative to c. */
 static int encode_chunk(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, const char *c,
-                        size_t n) {
+                        size_t n, int word_start) {
     enc->segs.n = 0;
     enc->sb.n = 0;
-    if (nr_pretokenize_chunk(&tok->pt, enc->md, c, n, 1, &enc->segs)) return -1;
+    if (nr_pretokenize_chunk(&tok->pt, enc->md, c, n, word_start, &enc->segs)) return -1;
     for (size_t k = 0; k < enc->segs.n; k++) {
         const nr_segment *g = &enc->segs.v[k];
         size_t first = enc->sb.n;
@@ -397,7 +427,7 @@ static int chunk_ids(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, const ch
         }
         s = (s + 1) & m;
     }
-    if (encode_chunk(tok, enc, c, n)) return -1;
+    if (encode_chunk(tok, enc, c, n, 1)) return -1;
     size_t vn = enc->sb.n;
     if (enc->used >= CACHE_MAX_USED || enc->klen + n > (1u << 22) ||
         enc->vlen + 3 * vn > (1u << 22)) {
@@ -441,9 +471,70 @@ static int chunk_ids(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, const ch
     return 0;
 store_failed:
 uncached:
-    if (encode_chunk(tok, enc, c, n)) return -1;
+    if (encode_chunk(tok, enc, c, n, 1)) return -1;
     *vals = NULL;
     *nv = enc->sb.n;
+    return 0;
+}
+
+/* End of the encoding window that starts at from. Preferred: just after the last ASCII
+ * whitespace byte in the second half of the next ENCODE_WINDOW bytes (the windows then encode
+ * exactly like the whole text). In a longer whitespace-free run: the last place there where
+ * nr_can_cut allows a cut, else the first whitespace or allowed cut beyond; *mid = 1 then, and
+ * the next window's first piece continues the word (as at a NR_MAX_SEGMENT_BYTES cut). Every
+ * byte is looked at a bounded number of times, so windowing stays linear. */
+static size_t window_end(const char *t, size_t from, size_t len, int *mid) {
+    *mid = 0;
+    if (len - from <= ENCODE_WINDOW) return len;
+    size_t lim = from + ENCODE_WINDOW, half = from + ENCODE_WINDOW / 2;
+    for (size_t i = lim; i > half; i--)
+        if (is_ascii_space(t[i - 1])) return i;
+    for (size_t i = lim; i > half; i--)
+        if (nr_can_cut(t, len, i)) return *mid = 1, i;
+    for (size_t i = lim; i < len; i++) {
+        if (is_ascii_space(t[i])) return i + 1;
+        if (nr_can_cut(t, len, i)) return *mid = 1, i;
+    }
+    return len;
+}
+
+/* Append the ids and original offsets of the normalized window in enc->nb to enc. cont: the
+ * window's first chunk continues a word cut at the end of the previous window. */
+static int encode_normalized(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, int cont) {
+    const char *s = enc->nb.text;
+    size_t n = enc->nb.len, b = 0;
+    while (b < n) {
+        const char *sp = memchr(s + b, ' ', n - b);
+        size_t e = sp ? (size_t)(sp - s) : n;
+        const uint32_t *vals;
+        size_t nv;
+        if (b == 0 && cont) {
+            if (encode_chunk(tok, enc, s, e, 0)) return -1;
+            vals = NULL;
+            nv = enc->sb.n;
+        } else if (chunk_ids(tok, enc, s + b, e - b, &vals, &nv)) {
+            return -1;
+        }
+        if (out_reserve(enc, enc->n + nv + 1)) return -1;
+        for (size_t i = 0; i < nv; i++) {
+            int32_t id;
+            uint32_t ps, pe;
+            if (vals) {
+                id = (int32_t)vals[3 * i];
+                ps = vals[3 * i + 1];
+                pe = vals[3 * i + 2];
+            } else {
+                id = enc->sb.id[i];
+                ps = enc->sb.start[i];
+                pe = enc->sb.end[i];
+            }
+            size_t *o = enc->offs + 2 * enc->n;
+            o[0] = enc->nb.obeg[b + ps];
+            o[1] = pe > ps ? enc->nb.oend[b + pe - 1] : o[0];
+            enc->ids[enc->n++] = id;
+        }
+        b = e + 1;
+    }
     return 0;
 }
 
@@ -465,42 +556,28 @@ int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text,
         enc->md_code = enc->md ? tok->pt.code : NULL;
         if (!enc->md) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
-    int rc = nr_normalize(&tok->norm, tok->norm.jamo, text ? text : "", len, &enc->nb, 1, err);
-    if (rc) return rc;
-    const char *s = enc->nb.text;
-    size_t n = enc->nb.len, b = 0;
+    const char *t = text ? text : "";
     if (flags & NLPRNN_ENCODE_BOS) {
         if (out_reserve(enc, 1)) goto nomem;
         enc->ids[0] = NLPRNN_ID_BOS;
         enc->offs[0] = enc->offs[1] = 0;
         enc->n = 1;
     }
-    while (b < n) {
-        const char *sp = memchr(s + b, ' ', n - b);
-        size_t e = sp ? (size_t)(sp - s) : n;
-        const uint32_t *vals;
-        size_t nv;
-        if (chunk_ids(tok, enc, s + b, e - b, &vals, &nv)) goto nomem;
-        if (out_reserve(enc, enc->n + nv + 1)) goto nomem;
-        for (size_t i = 0; i < nv; i++) {
-            int32_t id;
-            uint32_t ps, pe;
-            if (vals) {
-                id = (int32_t)vals[3 * i];
-                ps = vals[3 * i + 1];
-                pe = vals[3 * i + 2];
-            } else {
-                id = enc->sb.id[i];
-                ps = enc->sb.start[i];
-                pe = enc->sb.end[i];
-            }
-            size_t *o = enc->offs + 2 * enc->n;
-            o[0] = enc->nb.obeg[b + ps];
-            o[1] = pe > ps ? enc->nb.oend[b + pe - 1] : o[0];
-            enc->ids[enc->n++] = id;
+    /* window by window: the scratch (normalized text + two offsets a byte) stays bounded */
+    size_t from = 0;
+    int cont = 0;
+    do {
+        int mid;
+        size_t to = window_end(t, from, len, &mid);
+        int rc = nr_normalize_range(&tok->norm, tok->norm.jamo, t, from, to, &enc->nb, 1, err);
+        if (rc) {
+            enc->n = 0;
+            return rc;
         }
-        b = e + 1;
-    }
+        if (encode_normalized(tok, enc, cont)) goto nomem;
+        from = to;
+        cont = mid;
+    } while (from < len);
     if (flags & NLPRNN_ENCODE_EOS) {
         if (out_reserve(enc, enc->n + 1)) goto nomem;
         enc->ids[enc->n] = NLPRNN_ID_EOS;

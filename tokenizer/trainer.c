@@ -163,14 +163,21 @@ static int read_file_lines(const char *path, int src, lineset *ls, nlprnn_error 
             cap *= 2;
         }
         int r = gzread(gz, buf + n, (unsigned)(cap - n > (1u << 30) ? (1u << 30) : cap - n));
-        if (r < 0) {
-            int e;
-            const char *msg = gzerror(gz, &e);
-            nr_fail(err, NLPRNN_E_IO, -1, (long long)n, "%s: byte %zu: read error: %s", path, n,
-                    msg);
+        int e = Z_OK;
+        const char *msg = r <= 0 ? gzerror(gz, &e) : NULL;
+        if (r < 0 || (r == 0 && e != Z_OK)) {
+            /* a truncated (Z_BUF_ERROR) or corrupt (Z_DATA_ERROR) gzip stream is bad input
+             * data, as in corpora/reader.c; anything else is a read error */
+            int code = e == Z_BUF_ERROR || e == Z_DATA_ERROR ? NLPRNN_E_DATA : NLPRNN_E_IO;
+            if (e == Z_BUF_ERROR)
+                nr_fail(err, code, -1, (long long)n,
+                        "%s: byte %zu: the gzip stream ends early (truncated file)", path, n);
+            else
+                nr_fail(err, code, -1, (long long)n, "%s: byte %zu: %s: %s", path, n,
+                        code == NLPRNN_E_DATA ? "corrupt gzip stream" : "read error", msg);
             free(buf);
             gzclose(gz);
-            return NLPRNN_E_IO;
+            return code;
         }
         if (r == 0) break;
         n += (size_t)r;

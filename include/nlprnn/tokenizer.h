@@ -217,6 +217,14 @@ NLPRNN_API void nlprnn_tokenizer_options_free(nlprnn_tokenizer_options *opts);
  *  option that takes a string only, or a value out of range. */
 NLPRNN_API int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
                                                 long long value, nlprnn_error *err);
+/** Read an integer option into *value: the value set, or the default (string-valued options
+ *  give their index, e.g. NLPRNN_TOKMODEL_*). The CLI uses it to compare the vocabulary size
+ *  asked for with the size training achieved (nlprnn_tokenizer_vocab_size): a small corpus
+ *  can give fewer ids. NLPRNN_E_INVALID_ARG for an unknown option, NLPRNN_TOKOPT_PATTERN or a
+ *  NULL argument. */
+NLPRNN_API int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_options *opts,
+                                                nlprnn_tokopt opt, long long *value,
+                                                nlprnn_error *err);
 /** Set an option from a string (every option accepts one; integers in decimal). The pattern is
  *  compiled here, so a bad pattern fails now with NLPRNN_E_REGEX and PCRE2's message/offset. */
 NLPRNN_API int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
@@ -233,7 +241,8 @@ NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts
 /** Train on files, one text per line ("\n" or "\r\n"), read through zlib's gzopen (so both
  *  ".gz" and plain files work). Errors name the file, line and byte:
  *  "reviews.txt.gz:12: byte 40: invalid UTF-8" (err->line = 12, err->offset = 40 = byte offset
- *  within the decompressed file). */
+ *  within the decompressed file). A ".gz" that ends early or is corrupt is NLPRNN_E_DATA
+ *  ("the gzip stream ends early (truncated file)"), never a silent end of the text. */
 NLPRNN_API int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_options *opts,
                                             const char *const *paths, size_t n,
                                             nlprnn_tokenizer **out, nlprnn_error *err);
