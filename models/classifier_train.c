@@ -420,6 +420,7 @@ typedef struct trainer {
     int32_t *sbuf, *rbuf; /* batch exchange buffers */
     size_t sbuf_cap, rbuf_cap;
     float *rowbuf;     /* (rows * E) embedding rows packed for the sum */
+    uint64_t *bits;    /* (vocab / 64 + 1) the embedding rows seen, as a bit set */
     size_t rowbuf_cap;
     int32_t *rlabel, *rlen; /* (batch) this rank's slice of the global batch */
 } trainer;
@@ -448,6 +449,7 @@ static void trainer_free(trainer *t) {
     free(t->sbuf);
     free(t->rbuf);
     free(t->rowbuf);
+    free(t->bits);
     free(t->rlabel);
     free(t->rlen);
 }
@@ -881,7 +883,8 @@ static int index_global(trainer *t, nlprnn_error *err) {
     t->xc = nr_calloc_array((size_t)P * 5, sizeof(int));
     t->rlabel = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
     t->rlen = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
-    if (!rc && (!t->xc || !t->rlabel || !t->rlen))
+    t->bits = nr_malloc_array((size_t)nlprnn_tokenizer_vocab_size(t->tok) / 64 + 1, sizeof(uint64_t));
+    if (!rc && (!t->xc || !t->rlabel || !t->rlen || !t->bits))
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     return rc;
 }
@@ -945,16 +948,26 @@ static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32
     return NLPRNN_OK;
 }
 
-/* Sum the gradient over the ranks (and first over this rank's W workers): the dense part in
- * buckets of NR_DIST_BUCKET_FLOATS, each MPI_Iallreduce started as soon as its workers' blocks
- * are added, then the embedding rows: the union of the rows any rank saw (the same list, in
- * the same order, on every rank) packed into one buffer. On return t->rows[0..*nrows) is that
- * union and t->grad holds the global gradient there and in the dense part. */
-static int dist_sum_grad(trainer *t, int W, size_t *nrows, nlprnn_error *err) {
-    size_t np = t->net.n_params, ne = t->net.n_emb;
+/* One step's exchange, in two rounds of non-blocking all-reduces (every collective costs at least
+ * one network latency, and on a busy machine a scheduling delay, so they are few and in flight
+ * together):
+ *   1. stats[0..nstats) (loss, counts, stop and failure flags: summed), the bit set of the
+ *      embedding rows this rank saw (OR: the union, in ascending order on every rank), and the
+ *      dense part of the gradient in buckets of NR_DIST_BUCKET_FLOATS, each started as soon as this
+ *      rank's W workers' blocks are added into it;
+ *   2. the union's embedding rows packed into one buffer.
+ * On return t->rows[0..*nrows) is the union and t->grad holds the global gradient there and in
+ * the dense part. */
+static int dist_sum_grad(trainer *t, int W, size_t *nrows, double *stats, int nstats,
+                         nlprnn_error *err) {
+    size_t np = t->net.n_params, ne = t->net.n_emb, V = (size_t)t->net.cfg.vocab;
+    size_t nbits = (V + 63) / 64;
     int E = t->net.cfg.embed;
     nr_dist_pending pend = {0};
-    int rc = NLPRNN_OK;
+    memset(t->bits, 0, nbits * sizeof(uint64_t));
+    for (size_t i = 0; i < *nrows; i++) t->bits[t->rows[i] >> 6] |= (uint64_t)1 << (t->rows[i] & 63);
+    int rc = nr_dist_isum_f64(&t->D, &pend, stats, nstats, err);
+    if (!rc) rc = nr_dist_ior_u64(&t->D, &pend, t->bits, nbits, err);
     for (size_t a = ne; a < np && !rc; a += NR_DIST_BUCKET_FLOATS) {
         size_t b = np - a < NR_DIST_BUCKET_FLOATS ? np : a + NR_DIST_BUCKET_FLOATS;
         for (int w = 1; w < W; w++) {
@@ -964,41 +977,34 @@ static int dist_sum_grad(trainer *t, int W, size_t *nrows, nlprnn_error *err) {
         }
         rc = nr_dist_isum_f32(&t->D, &pend, t->grad + a, b - a, NR_DIST_BUCKET_FLOATS, err);
     }
-    /* this rank's rows: add the workers' blocks */
+    /* while those travel: this rank's rows, the workers' blocks added */
     for (int w = 1; w < W && !rc; w++)
         for (size_t i = 0; i < *nrows; i++) {
             float *dst = t->grad + (size_t)t->rows[i] * E, *src = t->wgrad[w] + (size_t)t->rows[i] * E;
             for (int k = 0; k < E; k++) dst[k] += src[k];
             memset(src, 0, (size_t)E * sizeof(float));
         }
-    int32_t *all = NULL;
-    size_t nall = 0, nu = 0;
-    if (!rc) rc = nr_dist_allgather_i32(&t->D, t->rows, *nrows, &all, &nall, NULL, err);
-    if (!rc) {
-        for (size_t i = 0; i < nall; i++) {
-            int id = all[i];
-            if (t->seen[id]) continue;
-            t->seen[id] = 1;
-            t->rows[nu++] = id;
-        }
-        for (size_t i = 0; i < nu; i++) t->seen[t->rows[i]] = 0;
-        if (nu * (size_t)E > t->rowbuf_cap) {
-            free(t->rowbuf);
-            t->rowbuf_cap = nu * (size_t)E + (size_t)E * 1024;
-            t->rowbuf = nr_malloc_array(t->rowbuf_cap, sizeof(float));
-            if (!t->rowbuf) {
-                t->rowbuf_cap = 0;
-                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-            }
+    int rc2 = nr_dist_wait(&t->D, &pend, err);
+    if (!rc) rc = rc2;
+    size_t nu = 0;
+    for (size_t wd = 0; wd < nbits && !rc; wd++)
+        for (uint64_t m = t->bits[wd]; m; m &= m - 1)
+            t->rows[nu++] = (int)(wd * 64 + (size_t)__builtin_ctzll(m));
+    if (!rc && nu * (size_t)E > t->rowbuf_cap) {
+        free(t->rowbuf);
+        t->rowbuf_cap = nu * (size_t)E + (size_t)E * 1024;
+        t->rowbuf = nr_malloc_array(t->rowbuf_cap, sizeof(float));
+        if (!t->rowbuf) {
+            t->rowbuf_cap = 0;
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         }
     }
-    free(all);
     if (!rc) {
         for (size_t i = 0; i < nu; i++)
             memcpy(t->rowbuf + i * E, t->grad + (size_t)t->rows[i] * E, (size_t)E * sizeof(float));
         rc = nr_dist_isum_f32(&t->D, &pend, t->rowbuf, nu * (size_t)E, NR_DIST_BUCKET_FLOATS, err);
     }
-    int rc2 = nr_dist_wait(&t->D, &pend, err);
+    rc2 = nr_dist_wait(&t->D, &pend, err);
     if (!rc) rc = rc2;
     nr_dist_pending_free(&pend);
     if (rc) return rc;
@@ -1307,27 +1313,6 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             }
             long long ntok = 0;
             for (int b = 0; b < B; b++) ntok += lens[b];
-            int stop_all = 0;
-            if (dist) { /* every rank learns of a failure, the batch's sums and a stop request */
-                rc = nr_dist_agree(&t.D, rc, err);
-                double v[4] = {loss, 0, (double)ntok, (stop && *stop) || want_stop};
-                for (int w = 0; w < W; w++) v[1] += job.correct[w];
-                st.ep_correct -= (long long)v[1];
-                if (!rc) rc = nr_dist_sum_f64(&t.D, v, 4, err);
-                if (!rc && !isfinite(v[0]))
-                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                                 "training diverged at epoch %d batch %lld; try a lower lr",
-                                 st.epoch + 1, st.batch + 1);
-                loss = v[0];
-                st.ep_correct += (long long)v[1];
-                ntok = (long long)v[2];
-                stop_all = v[3] > 0;
-            }
-            if (rc) break;
-            st.ep_loss += loss;
-            st.ep_count += Bg;
-            st.ep_tokens += ntok;
-            tokens_run += ntok;
             /* embedding rows seen by any worker; other workers' gradients added in worker order */
             int E = cfg.embed;
             size_t nrows = 0;
@@ -1342,10 +1327,34 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                 }
             }
             for (size_t i = 0; i < nrows; i++) t.seen[t.rows[i]] = 0;
-            if (dist) {
-                rc = dist_sum_grad(&t, W, &nrows, err);
-                if (rc) break;
+            int stop_all = 0;
+            if (dist) { /* the gradient, the batch's sums, stop requests and failures, all ranks */
+                double v[7] = {loss, 0, (double)ntok, (stop && *stop) || want_stop, rc != 0,
+                               rc ? t.D.rank + 1 : 0, rc};
+                for (int w = 0; w < W; w++) v[1] += job.correct[w];
+                st.ep_correct -= (long long)v[1];
+                nlprnn_error mine;
+                int rc2 = dist_sum_grad(&t, W, &nrows, v, 7, rc ? &mine : err);
+                if (!rc) rc = rc2;
+                if (!rc && v[4] > 0) /* another rank failed (its own message says why) */
+                    rc = nr_fail(err, v[4] == 1 ? (int)v[6] : NLPRNN_E_STATE, -1, -1,
+                                 "rank %d failed at epoch %d batch %lld (%s); see its message",
+                                 v[4] == 1 ? (int)v[5] - 1 : -1, st.epoch + 1, st.batch + 1,
+                                 nlprnn_status_name(v[4] == 1 ? (int)v[6] : NLPRNN_E_STATE));
+                if (!rc && !isfinite(v[0]))
+                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                                 "training diverged at epoch %d batch %lld; try a lower lr",
+                                 st.epoch + 1, st.batch + 1);
+                loss = v[0];
+                st.ep_correct += (long long)v[1];
+                ntok = (long long)v[2];
+                stop_all = v[3] > 0;
             }
+            if (rc) break;
+            st.ep_loss += loss;
+            st.ep_count += Bg;
+            st.ep_tokens += ntok;
+            tokens_run += ntok;
             for (int w = 1; w < W && !dist; w++) {
                 float *g = t.wgrad[w];
                 for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] += g[i];

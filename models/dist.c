@@ -99,18 +99,46 @@ void nr_dist_pending_free(nr_dist_pending *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* Room for nb more requests in p. */
+static int reserve(nr_dist_pending *p, size_t nb, nlprnn_error *err) {
+    if ((size_t)p->n + nb <= (size_t)p->cap) return NLPRNN_OK;
+    size_t cap = ((size_t)p->n + nb) * 2;
+    MPI_Request *nr = nr_realloc_array(p->req, cap, sizeof(MPI_Request));
+    if (!nr) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    p->req = nr;
+    p->cap = (int)cap;
+    return NLPRNN_OK;
+}
+
+int nr_dist_isum_f64(const nr_dist *d, nr_dist_pending *p, double *v, int n, nlprnn_error *err) {
+    if (d->size <= 1 || n <= 0) return NLPRNN_OK;
+    int rc = reserve(p, 1, err);
+    if (rc) return rc;
+    int mrc = MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD,
+                             (MPI_Request *)p->req + p->n);
+    if (mrc != MPI_SUCCESS) return mpi_fail(err, mrc, "MPI_Iallreduce of the step's sums");
+    p->n++;
+    return NLPRNN_OK;
+}
+
+int nr_dist_ior_u64(const nr_dist *d, nr_dist_pending *p, uint64_t *v, size_t n, nlprnn_error *err) {
+    if (d->size <= 1 || n == 0) return NLPRNN_OK;
+    if (n > (size_t)0x7fffffff) return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "MPI: bit set too large");
+    int rc = reserve(p, 1, err);
+    if (rc) return rc;
+    int mrc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT64_T, MPI_BOR, MPI_COMM_WORLD,
+                             (MPI_Request *)p->req + p->n);
+    if (mrc != MPI_SUCCESS) return mpi_fail(err, mrc, "MPI_Iallreduce of the rows seen");
+    p->n++;
+    return NLPRNN_OK;
+}
+
 int nr_dist_isum_f32(const nr_dist *d, nr_dist_pending *p, float *buf, size_t n, size_t bucket,
                      nlprnn_error *err) {
     if (d->size <= 1 || n == 0) return NLPRNN_OK;
     if (bucket == 0 || bucket > (size_t)1 << 30) bucket = NR_DIST_BUCKET_FLOATS;
-    size_t nb = (n + bucket - 1) / bucket;
-    if ((size_t)p->n + nb > (size_t)p->cap) {
-        size_t cap = ((size_t)p->n + nb) * 2;
-        MPI_Request *nr = nr_realloc_array(p->req, cap, sizeof(MPI_Request));
-        if (!nr) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        p->req = nr;
-        p->cap = (int)cap;
-    }
+    int rc = reserve(p, (n + bucket - 1) / bucket, err);
+    if (rc) return rc;
     MPI_Request *req = p->req;
     for (size_t at = 0; at < n; at += bucket) {
         int cnt = (int)(n - at < bucket ? n - at : bucket);
@@ -317,6 +345,16 @@ void nr_dist_pending_free(nr_dist_pending *p) {
 int nr_dist_isum_f32(const nr_dist *d, nr_dist_pending *p, float *buf, size_t n, size_t bucket,
                      nlprnn_error *err) {
     (void)d, (void)p, (void)buf, (void)n, (void)bucket, (void)err;
+    return NLPRNN_OK;
+}
+
+int nr_dist_isum_f64(const nr_dist *d, nr_dist_pending *p, double *v, int n, nlprnn_error *err) {
+    (void)d, (void)p, (void)v, (void)n, (void)err;
+    return NLPRNN_OK;
+}
+
+int nr_dist_ior_u64(const nr_dist *d, nr_dist_pending *p, uint64_t *v, size_t n, nlprnn_error *err) {
+    (void)d, (void)p, (void)v, (void)n, (void)err;
     return NLPRNN_OK;
 }
 

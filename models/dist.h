@@ -42,6 +42,10 @@ void nr_dist_pending_free(nr_dist_pending *p);
  * until then. */
 int nr_dist_isum_f32(const nr_dist *d, nr_dist_pending *p, float *buf, size_t n, size_t bucket,
                      nlprnn_error *err);
+/* Start the sum over all ranks of v[0..n) (doubles, in place, one request). */
+int nr_dist_isum_f64(const nr_dist *d, nr_dist_pending *p, double *v, int n, nlprnn_error *err);
+/* Start the bitwise OR over all ranks of v[0..n) (a bit set, in place, one request). */
+int nr_dist_ior_u64(const nr_dist *d, nr_dist_pending *p, uint64_t *v, size_t n, nlprnn_error *err);
 /* Wait for every reduction started in p. */
 int nr_dist_wait(const nr_dist *d, nr_dist_pending *p, nlprnn_error *err);
 
