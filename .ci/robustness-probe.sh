@@ -70,6 +70,7 @@ printf 'nul\x00inside\n' >nul.txt
 # (whole repetitions, so the file ends on a character boundary: 1,666,667 x 60 bytes = 100 MB)
 yes '이 영화 정말 재미있어요 최고의 작품입니다 ' | head -n 1666667 | tr -d '\n' >big-line.txt
 yes '좋다' | head -n 1000000 | tr '\n' ' ' >million-tokens.txt
+yes '가나다라마바사아자차' | head -n 3333334 | tr -d '\n' >no-space.txt
 printf 'value\n16\n8\n32\n9\n23\n11\n19\n' >seven.csv
 printf 'Date,Temp\n1981-01-01,20.7\n1981-01-02,n/a\n1981-01-03,18.8\n' >missing.csv
 printf 'Date,Temp\n1981-01-01,20.7\n1981-01-02,warm\n1981-01-03,18.8\n' >text-cell.csv
@@ -85,7 +86,9 @@ probe classify "100 MB single-line document" 0 "$nl" classify -m clf.nrm big-lin
 probe classify "one line of 1,000,000 tokens" 0 "$nl" classify -m clf.nrm --lines million-tokens.txt
 probe_stdin classify "100 MB document on stdin" 0 big-line.txt "$nl" classify -m clf.nrm
 probe tokenize "100 MB single line" 0 "$nl" tokenize --tokenizer tok.tok --ids -f big-line.txt
+probe tokenize "100 MB line without whitespace" 0 "$nl" tokenize --tokenizer tok.tok --ids -f no-space.txt
 probe tokenize "invalid UTF-8 on line 3" 3 "$nl" tokenize --tokenizer tok.tok -f bad-utf8.txt
+probe tokenize "gzip cut in the middle" 3 "$nl" tokenize --tokenizer tok.tok -f trunc.tsv.gz
 # ---- model and tokenizer files ----
 probe "model file" "missing file" 4 "$nl" classify -m no-such.nrm --lines empty-line.txt
 probe "model file" "truncated to half" 5 "$nl" classify -m trunc.nrm --lines empty-line.txt
@@ -99,12 +102,14 @@ probe "tokenizer file" "a model file" 5 "$nl" tokenize --tokenizer clf.nrm 'abc'
 probe train "empty file" 3 "$nl" train empty.txt -o m1.nrm --quiet
 probe train "header only" 3 "$nl" train header-only.tsv -o m2.nrm --quiet
 probe train "row without a label (line 3)" 3 "$nl" train missing-label.tsv -o m3.nrm --quiet
-probe train "gzip cut in the middle" 5 "$nl" train trunc.tsv.gz -o m4.nrm --quiet --epochs 1
+probe train "gzip cut in the middle" 3 "$nl" train trunc.tsv.gz -o m4.nrm --quiet --epochs 1
 probe train "--batch 0" 2 "$nl" train "$fx" -o m5.nrm --batch 0 --quiet
 probe train "--epochs -1" 2 "$nl" train "$fx" -o m6.nrm --epochs -1 --quiet
 probe train "--hidden 1000000000" "2|6" "$nl" train "$fx" -o m7.nrm --hidden 1000000000 --quiet
 probe train "--lr nan" 2 "$nl" train "$fx" -o m8.nrm --lr nan --quiet
 probe tokenizer-train "vocabulary of 1,000,000 on 600 lines" "0|3" "$nl" tokenizer-train --input "$fx" --output big.tok --vocab-size 1000000
+probe tokenizer-train "vocabulary of 1,000,000, --strict-vocab" 3 "$nl" tokenizer-train --input "$fx" --output strict.tok --vocab-size 1000000 --strict-vocab
+probe tokenizer-train "gzip cut in the middle" 3 "$nl" tokenizer-train --input trunc.tsv.gz --output cut.tok
 probe tokenizer-train "--vocab-size 3" 2 "$nl" tokenizer-train --input "$fx" --output small.tok --vocab-size 3
 # ---- series ----
 probe forecast "window 30 on a 7-row series" 3 "$nl" forecast train --csv seven.csv --column value -o f1.nrm --window 30 --quiet
@@ -124,6 +129,9 @@ if [ -n "$lm" ]; then
   probe fill "no blank" 3 "$nl" fill --model "$lm" "빈칸이 없는 문장"
   probe fill "two blanks" 3 "$nl" fill --model "$lm" "___ 영화 ___"
   probe fill "only a blank" 0 "$nl" fill --model "$lm" --top 3 "___"
+  head -c 9960 big-line.txt >half.txt # 166 whole repetitions
+  { cat half.txt; printf ' ___ '; cat half.txt; echo; } >fill-20k.txt
+  probe fill "--input: a 20 KB sentence around the blank" 0 "$nl" fill --model "$lm" --input fill-20k.txt
   probe fill "a classifier as language model" 5 "$nl" fill --model clf.nrm "정말 ___"
 fi
 # ---- interrupted training ----

@@ -28,8 +28,13 @@
 #define CACHE_SLOTS (1u << 17)   /* power of two */
 #define CACHE_MAX_USED (CACHE_SLOTS / 2)
 /* Original bytes normalized at a time by encode (cut at ASCII whitespace, which no
- * normalization crosses), so its scratch is bounded whatever the text length. */
+ * normalization crosses), so its scratch is bounded whatever the text length. The fuzz build
+ * sets NR_ENCODE_WINDOW to a few bytes so that short fuzz inputs cross many windows. */
+#ifdef NR_ENCODE_WINDOW
+#define ENCODE_WINDOW ((size_t)(NR_ENCODE_WINDOW))
+#else
 #define ENCODE_WINDOW ((size_t)1 << 20)
+#endif
 
 static int is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
