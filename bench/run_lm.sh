@@ -6,6 +6,7 @@
 #
 #   SECONDS_EACH  training wall time of each (default 300)
 #   MAX_LINES     training lines read by both (default 0: all 632K)
+#   SIZE          embedding = hidden size of both (default 192, the shipped model's)
 #   CONFIG        extra `nlprnn lm-train` options (defaults below mirror scripts/train-lm.sh)
 #
 # Both run at the same time (one thread each, nice), so both see the same machine load. The
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 secs=${SECONDS_EACH:-300}
 maxl=${MAX_LINES:-0}
+size=${SIZE:-192}
 corp=../shared/corpora/nsmc
 tok=pretrained/ko.tok
 out=bench/out/lm
@@ -34,12 +36,12 @@ fi
 
 echo "== training both for $secs s (side by side)"
 OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" lm-train --tokenizer "$tok" --input "$corp/lm_train.txt.gz" \
-  --output "$out/nlprnn.nrm" --directions forward --cell lstm --layers 1 --embed 128 --hidden 128 \
+  --output "$out/nlprnn.nrm" --directions forward --cell lstm --layers 1 --embed "$size" --hidden "$size" \
   --tied 1 --softmax sampled --samples 512 --batch 32 --max-len 64 --lr 0.01 --clip 1 \
   --time-limit "$secs" --max-lines "$maxl" --storage f32 ${CONFIG:-} > "$out/nlprnn.log" 2>&1 &
 cpid=$!
 OMP_NUM_THREADS=1 nice "$py" bench/lm_torch.py --train "$out/train.ids" --valid "$out/valid.ids" \
-  --valid-text "$corp/lm_valid.txt.gz" --vocab "$V" --embed 128 --hidden 128 --layers 1 --tied 1 \
+  --valid-text "$corp/lm_valid.txt.gz" --vocab "$V" --embed "$size" --hidden "$size" --layers 1 --tied 1 \
   --batch 32 --max-len 64 --lr 0.01 --clip 1 --seconds "$secs" --max-lines "$maxl" \
   > "$out/torch.log" 2>&1 &
 tpid=$!
