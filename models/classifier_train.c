@@ -612,16 +612,21 @@ static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
     return rc;
 }
 
+/* How the training file is read (the same in one process and over MPI). */
+static void load_opts(const nlprnn_train_params *p, nr_dataset_load_opts *o) {
+    memset(o, 0, sizeof *o);
+    nr_record_opts_default(&o->rec);
+    o->rec.text_column = p->text_column[0] ? p->text_column : NULL;
+    o->rec.label_column = p->label_column[0] ? p->label_column : NULL;
+    o->rec.require_label = 1;
+    o->rec.skip_bad = p->skip_bad;
+    o->max_examples = (size_t)p->max_examples;
+}
+
 static int load_data(trainer *t, const char *train_path, const char *valid_path, nlprnn_error *err) {
     const nlprnn_train_params *p = t->p;
     nr_dataset_load_opts o;
-    memset(&o, 0, sizeof o);
-    nr_record_opts_default(&o.rec);
-    o.rec.text_column = p->text_column[0] ? p->text_column : NULL;
-    o.rec.label_column = p->label_column[0] ? p->label_column : NULL;
-    o.rec.require_label = 1;
-    o.rec.skip_bad = p->skip_bad;
-    o.max_examples = (size_t)p->max_examples;
+    load_opts(p, &o);
     int rc = nr_dataset_load(&t->dtr, train_path, &o, NULL, err);
     if (rc) return rc;
     if (t->dtr.labels.n < 2)
@@ -769,13 +774,7 @@ static int load_data_dist(trainer *t, const char *train_path, const char *valid_
                           nlprnn_error *err) {
     const nlprnn_train_params *p = t->p;
     nr_dataset_load_opts o;
-    memset(&o, 0, sizeof o);
-    nr_record_opts_default(&o.rec);
-    o.rec.text_column = p->text_column[0] ? p->text_column : NULL;
-    o.rec.label_column = p->label_column[0] ? p->label_column : NULL;
-    o.rec.require_label = 1;
-    o.rec.skip_bad = p->skip_bad;
-    o.max_examples = (size_t)p->max_examples;
+    load_opts(p, &o);
     nr_label_map labels;
     nr_label_map_init(&labels);
     size_t n = 0, nva = 0, *perm = NULL, *pos = NULL;

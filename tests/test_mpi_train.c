@@ -3,8 +3,9 @@
  *   1 process, batch 16 == 2 ranks x batch 8 == 4 ranks x batch 4 == 2 ranks x batch 8 x 2 threads
  *   (same weights to float tolerance: same global batches, mean loss over the global batch);
  *   1 process with batch 8 differs by far more than the tolerance (so the check can fail);
- *   a 2-rank run stopped by SIGTERM (sent to mpirun, forwarded to the ranks) leaves a checkpoint
- *   that one process resumes with batch 16 to the weights of the uninterrupted run;
+ *   a 2-rank run where one rank gets SIGTERM stops on both ranks after the same batch (exit 130,
+ *   rank 0 saves the checkpoint), and one process resumes it with batch 16 to the weights of the
+ *   uninterrupted run;
  *   a bad corpus row stops every rank with exit status 3 and file:line; a rank killed with
  *   SIGKILL stops the job (non-zero status) and the last checkpoint stays loadable;
  *   lm-train on 2 ranks x batch 8 reaches the perplexity of 1 process x batch 16 within 5 %.
@@ -161,13 +162,19 @@ int main(void) {
     }
     double t0 = now();
     while (!exists("res.nrm.ckpt") && now() - t0 < 60) nap(5000);
-    kill(pid, SIGTERM); /* mpirun forwards it to the ranks; they agree on a batch and stop */
+    /* SIGTERM to one rank only (the newest child of mpirun): the ranks agree on the batch to stop
+     * after, rank 0 saves the checkpoint, every rank exits 130 */
+    char kcmd[128];
+    snprintf(kcmd, sizeof kcmd, "pkill -TERM -n -P %d", (int)pid);
+    CHECK(system(kcmd) == 0);
     int st = 0;
     waitpid(pid, &st, 0);
     int finished = exists("res.nrm");
     CHECK_MSG(!finished, "the 2-rank run finished before SIGTERM reached it: %s", output());
-    CHECK_MSG(strstr(output(), "checkpoint saved"), "no checkpoint message: %s", output());
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    CHECK_MSG(strstr(output(), "checkpoint saved") && strstr(output(), "(rank 0 of 2)") &&
+                  strstr(output(), "(rank 1 of 2)"),
+              "no checkpoint message from both ranks: %s", output());
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "stopped 2-rank run: status %d: %s", st, output());
     snprintf(args, sizeof args, "%s --threads 1 --batch 16 --epochs 3 -o res.nrm --resume", common);
     CHECK_MSG(run(0, args) == 0, "resume with one process: %s", output());
     double dr = max_diff("ref.nrm", "res.nrm");
@@ -206,7 +213,6 @@ int main(void) {
     t0 = now();
     while (!exists("kill.nrm.ckpt") && now() - t0 < 60) nap(5000);
     nap(100000);
-    char kcmd[128];
     snprintf(kcmd, sizeof kcmd, "pkill -KILL -n -P %d", (int)pid); /* the newest rank of this job */
     CHECK(system(kcmd) == 0);
     waitpid(pid, &st, 0);
