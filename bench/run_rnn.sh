@@ -7,11 +7,14 @@
 # sequences/s at batch 64 and at batch 1, and both implementations' GFLOP/s (same flop count) as a
 # fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the recurrent
 # products alone: batch 1 (bench_rnn --mode gemv, the floor of batch-1 inference time that no
-# arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Prints Markdown tables and the
-# environment (bench/env.sh). Each figure comes from the fastest step over SECONDS (default 3)
-# (STAT=median: from the median step; on a shared machine the median includes the time the
-# process waited for a core, which the fastest step shows least). Same statistic for every column.
+# arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Prints Markdown
+# tables and the environment (bench/env.sh). Each figure comes from the fastest step over
+# SECONDS (default 3); STAT=median: from the median step. On a shared machine the median includes
+# the time the process waited for a core, which the fastest step shows least. Same statistic for
+# every column.
 # nlprnn runs with OPENBLAS_NUM_THREADS=1 and its own --threads; PyTorch with torch.set_num_threads.
+# Run the script itself under nice (nice bench/run_rnn.sh ...): both programs then get the same
+# priority (the script does not nice them again, which on a busy machine starved both at 19).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -32,7 +35,7 @@ case "$stat" in best) pre=best_ ;; median) pre= ;; *) echo "run_rnn: STAT must b
 bench/env.sh
 echo
 for th in "${threads[@]}"; do
-  peak=$(nice "$bin" --mode sgemm --threads "$th" --seconds "$secs" | field ${pre}gflops)
+  peak=$("$bin" --mode sgemm --threads "$th" --seconds "$secs" | field ${pre}gflops)
   echo "### threads=$th (measured sgemm peak ${peak} GFLOP/s; statistic: $stat step)"
   echo
   echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) |"
@@ -43,8 +46,8 @@ for th in "${threads[@]}"; do
         set -- $m
         mode=$1 b=$2 key=$3; shift 3; label="$*"
         args=(--cell "$cell" --mode "$mode" --input 128 --hidden "$h" --batch "$b" --len 32 --threads "$th" --seconds "$secs")
-        ours=$(nice "$bin" "${args[@]}")
-        theirs=$(nice "$py" bench/bench_rnn_torch.py "${args[@]}")
+        ours=$("$bin" "${args[@]}")
+        theirs=$("$py" bench/bench_rnn_torch.py "${args[@]}")
         o=$(echo "$ours" | field "$pre$key"); t=$(echo "$theirs" | field "$pre$key")
         gf=$(echo "$ours" | field ${pre}gflops); tgf=$(echo "$theirs" | field ${pre}gflops)
         ratio=$(awk -v a="$o" -v b="$t" 'BEGIN{printf "%.2f", a/b}')
@@ -63,8 +66,8 @@ for th in "${threads[@]}"; do
   echo "|---|---|---|---|---|---|"
   for cell in lstm gru; do
     for h in 256 512; do
-      f=$(nice "$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --seconds "$secs")
-      g=$(nice "$bin" --cell "$cell" --mode step --hidden "$h" --batch 64 --len 32 --seconds "$secs" | field ${pre}gflops)
+      f=$("$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --seconds "$secs")
+      g=$("$bin" --cell "$cell" --mode step --hidden "$h" --batch 64 --len 32 --seconds "$secs" | field ${pre}gflops)
       gp=$(awk -v a="$g" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
       echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) | $g ($gp) |"
     done
