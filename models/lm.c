@@ -1016,6 +1016,19 @@ int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
         return nr_fail(err, NLPRNN_E_DATA, 1, (long long)off[2 * second],
                        "%lld blanks in the text (the second at byte %zu): fill takes exactly one", nblank,
                        off[2 * second]);
+    /* A long text is cut to a window of NR_LM_FILL_CONTEXT pieces either side of the blank (the
+     * networks are trained on sentences of at most max-len pieces, so farther context changes
+     * little, and every candidate is scored over the whole text): the window starts at a word
+     * start after whitespace and ends before whitespace, and is filled as the text. */
+    if (blank > NR_LM_FILL_CONTEXT || (long long)m - 1 - blank > NR_LM_FILL_CONTEXT) {
+        long long i0 = blank > NR_LM_FILL_CONTEXT ? blank - NR_LM_FILL_CONTEXT : 0;
+        long long i1 = (long long)m - 1 - blank > NR_LM_FILL_CONTEXT ? blank + NR_LM_FILL_CONTEXT : (long long)m - 1;
+        while (i0 > 0 && i0 < blank && !isspace((unsigned char)text[off[2 * i0] - 1])) i0++;
+        while (i1 < (long long)m - 1 && i1 > blank && !isspace((unsigned char)text[off[2 * i1 + 1]])) i1--;
+        size_t s0 = i0 > 0 ? off[2 * i0] : 0, s1 = i1 < (long long)m - 1 ? off[2 * i1 + 1] : len;
+        if (s1 - s0 < len) /* always true; each cut makes the text strictly shorter */
+            return nlprnn_lm_fill_calibrated(ctx, text + s0, s1 - s0, candidates, n_cand, k, alpha, out, n, err);
+    }
     size_t b0 = off[2 * blank], b1 = off[2 * blank + 1];
     /* copies of the context pieces: the encoding is reused below */
     int32_t *left = nr_malloc_array((size_t)blank + 2, sizeof(int32_t));

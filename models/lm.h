@@ -58,6 +58,9 @@ struct nlprnn_lm {
 };
 
 /* Piece classes used by the searches (next, fill, generate). */
+/* fill keeps at most this many pieces of context on each side of the blank (see lm.c) */
+#define NR_LM_FILL_CONTEXT 256
+
 #define NR_PIECE_INNER 0   /* continues a word */
 #define NR_PIECE_START 1   /* begins a word ("▁...") */
 #define NR_PIECE_OTHER 2   /* special or byte piece: never proposed as (part of) a word */

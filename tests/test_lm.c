@@ -172,6 +172,22 @@ int main(void) {
         }
         nlprnn_lm_choices_free(c, n);
 
+        /* a long text (4,200 pieces): fill looks at a window of NR_LM_FILL_CONTEXT pieces each side
+         * of the blank, cut at whitespace, and still finds the planted answer */
+        {
+            size_t cap = 20000, used = 0;
+            char *big = malloc(cap);
+            for (int r = 0; r < 300 && big; r++) used += (size_t)snprintf(big + used, cap - used, "월 화 수 목 금 토 일 ");
+            if (big) used += (size_t)snprintf(big + used, cap - used, "월 화 ___ 목 금");
+            for (int r = 0; r < 300 && big; r++) used += (size_t)snprintf(big + used, cap - used, " 토 일 월 화 수 목 금");
+            CHECK(big && used < cap - 1);
+            rc = big ? nlprnn_lm_fill(ctx, big, used, NULL, 0, 3, &c, &n, &e) : -1;
+            CHECK_MSG(rc == 0 && n >= 1 && !strcmp(c[0].text, "수"), "long text: rc %d, first '%s'", rc,
+                      rc == 0 && n ? c[0].text : "-");
+            nlprnn_lm_choices_free(c, n);
+            free(big);
+        }
+
         /* defined behaviour at the edges */
         rc = nlprnn_lm_fill(ctx, "월 ___ 수 ___", strlen("월 ___ 수 ___"), NULL, 0, 3, &c, &n, &e);
         CHECK_INT_EQ(rc, NLPRNN_E_DATA);

@@ -112,7 +112,9 @@ NLPRNN_API int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len
  *  *n may be 0 when no answer can be proposed (e.g. a model whose pieces are all special or
  *  byte pieces). Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
  *  no blank in the text; more than one blank. Text that is only a blank is valid (the sentence
- *  is the answer alone). k in 1..1000. */
+ *  is the answer alone). k in 1..1000. A long text is cut to a window of 256 pieces on each
+ *  side of the blank (at whitespace) before the search and the scoring, so the time stays
+ *  bounded; the blank is found, and a second blank refused, in the whole text. */
 NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                               const char *const *candidates, size_t n_cand, int k,
                               nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
