@@ -414,6 +414,7 @@ int nr_clf_put_tokenizer(nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_er
 struct nlprnn_model {
     nr_clf_net net;
     float *params;
+    uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
     nlprnn_tokenizer *tok;
     nr_label_map labels;
     char *path;
@@ -508,6 +509,26 @@ fail:
     return rc;
 }
 
+/* A file that stores every recurrent matrix W_hh as float16: keep them as float16 too (beside the
+ * float32 copy that training-style code reads), so batch-1 inference streams half the bytes per
+ * step (models/gemv_f16.h). The products are those of the same float16 values. Any other storage,
+ * or no memory for the copy: the float32 path alone, with the same results up to summation order. */
+static void keep_whh_f16(nlprnn_model *m, const nr_mf_reader *r) {
+    const nr_encoder *enc = &m->net.enc;
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++) {
+            char nm[64];
+            nr_tensor_info ti;
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.w_hh", l, d);
+            if (nr_mf_tensor_info(r, "WGHT", nm, &ti, NULL) || ti.dtype != NR_DTYPE_F16) return;
+        }
+    m->whh16 = nr_malloc_array(nr_encoder_whh_count(enc), sizeof(uint16_t));
+    if (m->whh16 && nr_encoder_attach_f16(&m->net.enc, m->whh16, NULL)) {
+        free(m->whh16);
+        m->whh16 = NULL;
+    }
+}
+
 int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error *err) {
     *out = NULL;
     char path[4096];
@@ -537,6 +558,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
         if (nr_mf_tensor_info(r, "WGHT", "embedding", &ti, NULL) == 0)
             storage = ti.dtype == NR_DTYPE_F16 ? "f16" : ti.dtype == NR_DTYPE_I8 ? "int8" : "f32";
     }
+    if (!rc) keep_whh_f16(m, r);
     nr_mf_close(r);
     if (!rc) {
         m->path = nr_strdup(path);
@@ -558,6 +580,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
 void nlprnn_model_free(nlprnn_model *m) {
     if (!m) return;
     free(m->params);
+    free(m->whh16);
     nlprnn_tokenizer_free(m->tok);
     nr_label_map_free(&m->labels);
     free(m->path);

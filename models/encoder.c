@@ -20,7 +20,9 @@
 #include <string.h>
 
 #include "models/cells.h"
+#include "models/gemv_f16.h"
 #include "models/math.h"
+#include "models/quant.h"
 
 struct nr_encoder_ws {
     int max_T, max_B, training, nthreads;
@@ -180,6 +182,45 @@ int nr_encoder_init(const nr_encoder *enc, nr_rng *rng, nlprnn_error *err)
                     enc->params[s->b_ih + H + j] = 1.0f; /* forget gate: remember by default */
         }
     return 0;
+}
+
+/* ---- float16 recurrent weights (inference) ----------------------------------------------------- */
+
+size_t nr_encoder_whh_count(const nr_encoder *enc)
+{
+    size_t GH = (size_t)enc->gates * enc->cfg.hidden;
+    return (size_t)enc->cfg.layers * enc->dirs * GH * enc->cfg.hidden;
+}
+
+int nr_encoder_attach_f16(nr_encoder *enc, uint16_t *w16, nlprnn_error *err)
+{
+    if (!enc || !enc->params || !w16)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: NULL encoder or f16 buffer");
+    size_t n = (size_t)enc->gates * enc->cfg.hidden * enc->cfg.hidden, at = 0;
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++, at += n) {
+            const float *w = enc->params + enc->slot[l][d].w_hh; // (G*H,H)
+            for (size_t k = 0; k < n; k++) {
+                uint16_t h = nr_f32_to_f16(w[k]);
+                if (nr_f16_to_f32(h) != w[k]) /* also rejects NaN (never equal) */
+                    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                                   "encoder: W_hh of layer %d direction %d, value %zu (%.9g) is "
+                                   "not a float16 value",
+                                   l, d, k, (double)w[k]);
+                w16[at + k] = h;
+            }
+        }
+    at = 0;
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++, at += n)
+            enc->whh_f16[l][d] = w16 + at;
+    enc->f16_kernel = nr_f16_kernel_best();
+    return 0;
+}
+
+void nr_encoder_detach_f16(nr_encoder *enc)
+{
+    memset(enc->whh_f16, 0, sizeof enc->whh_f16);
 }
 
 /* ---- workspace -------------------------------------------------------------------------------- */
@@ -355,6 +396,22 @@ static void fwd_project(void *ctx, int i, int n)
     memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
 }
 
+/* One recurrent product of a forward step for the na running rows:
+ *   C (na, N) = A (na, H) W^T,   W = rows [row0, row0+N) of W_hh (G*H,H) of (layer l, direction d)
+ * from the float16 copy when the encoder has one and this is an inference call with few rows
+ * (models/gemv_f16.h), else from the float32 W_hh through CBLAS. */
+static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
+                          int ldc, const float *A, int lda, int row0, int N, int na)
+{
+    int H = enc->cfg.hidden;
+    const uint16_t *w16 = enc->whh_f16[l][d];
+    if (w16 && !ws->training && na <= NR_F16_MAX_ROWS)
+        nr_gemm_f16(C, ldc, A, lda, w16 + (size_t)row0 * H, H, N, H, na, enc->f16_kernel);
+    else
+        nr_sgemm(0, 1, na, N, H, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
+                 H, 0.0f, C, ldc);
+}
+
 /* R: the recurrence of both directions for sequences [b0, b1). */
 static void fwd_recur(void *ctx, int i, int n)
 {
@@ -372,7 +429,7 @@ static void fwd_recur(void *ctx, int i, int n)
         maxlen = ws->len[b] > maxlen ? ws->len[b] : maxlen;
     for (int d = 0; d < enc->dirs; d++) {
         const nr_rnn_slot *s = &enc->slot[l][d];
-        const float *Whh = enc->params + s->w_hh, *bhh = enc->params + s->b_hh;
+        const float *bhh = enc->params + s->b_hh;
         float *gates = gates_of(ws, l, d);
         float *h = ws->hcur[d], *c = ws->ccur[d], *gh = ws->gh[d];
         size_t st = (size_t)(l * enc->dirs + d) * B * H; // offset of this slice in h0/hn
@@ -403,8 +460,8 @@ static void fwd_recur(void *ctx, int i, int n)
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
             int K2 = gru_before ? 2 * H : GH, a0, a1;
             int na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
-            nr_sgemm(0, 1, na, K2, H, 1.0f, h + (size_t)a0 * H, H, Whh, H, 0.0f,
-                     gh + (size_t)a0 * GH, GH);
+            recur_product(enc, ws, l, d, gh + (size_t)a0 * GH, GH, h + (size_t)a0 * H, H, 0, K2,
+                          na);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (st_i >= len)
@@ -439,8 +496,8 @@ static void fwd_recur(void *ctx, int i, int n)
             }
             if (gru_before) {
                 /* second GEMM per step: gh_n (nb,H) = (r*h) W_hn^T */
-                nr_sgemm(0, 1, na, H, H, 1.0f, ws->rh[d] + (size_t)a0 * H, H,
-                         Whh + (size_t)2 * H * H, H, 0.0f, gh + (size_t)a0 * GH + 2 * H, GH);
+                recur_product(enc, ws, l, d, gh + (size_t)a0 * GH + 2 * H, GH,
+                              ws->rh[d] + (size_t)a0 * H, H, 2 * H, H, na);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (st_i >= len)

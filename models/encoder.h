@@ -62,6 +62,7 @@
 #define NR_MODELS_ENCODER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/common.h"
 
@@ -100,7 +101,19 @@ typedef struct nr_encoder {
     size_t n_params; /* = nr_encoder_param_count(cfg) */
     float *params;   /* bound block, not owned */
     nr_rnn_slot slot[NR_ENCODER_MAX_LAYERS][2];
+    /* Float16 recurrent weights for inference (nr_encoder_attach_f16; NULL = none, the default):
+     * whh_f16[l][d] = W_hh (G*H,H) of layer l, direction d as IEEE binary16, holding exactly the
+     * values of the float32 W_hh in params. Inference workspaces use them for the per-step
+     * products of steps with at most NR_F16_MAX_ROWS running sequences (batch-1 inference reads
+     * half the bytes; the products are the same, only the float32 summation order differs from
+     * CBLAS's: results agree to ~1e-6 relative, not bit for bit). Training never reads them. */
+    const uint16_t *whh_f16[NR_ENCODER_MAX_LAYERS][2];
+    int f16_kernel; /* enum nr_f16_kernel (models/gemv_f16.h): set by nr_encoder_attach_f16 */
 } nr_encoder;
+
+/* The float16 path handles steps with at most this many running sequences; more go to CBLAS
+ * (from a few rows on, sgemm reuses each loaded weight across rows and is compute-bound). */
+#define NR_F16_MAX_ROWS 4
 
 /* Number of floats the parameters of cfg take (0 if cfg is invalid). */
 size_t nr_encoder_param_count(const nr_encoder_cfg *cfg);
@@ -109,6 +122,18 @@ size_t nr_encoder_param_count(const nr_encoder_cfg *cfg);
 int nr_encoder_bind(nr_encoder *enc, const nr_encoder_cfg *cfg, float *params, nlprnn_error *err);
 /* Seeded initialisation of the bound parameters (see the layout comment above). */
 int nr_encoder_init(const nr_encoder *enc, nr_rng *rng, nlprnn_error *err);
+
+/* Halves that nr_encoder_attach_f16 needs: the W_hh (G*H,H) of every layer and direction. */
+size_t nr_encoder_whh_count(const nr_encoder *enc);
+/* Copy every W_hh of the bound float32 parameters into w16 (nr_encoder_whh_count halves,
+ * caller-owned, must outlive the encoder's use) as float16, point enc->whh_f16 at it and pick the
+ * fastest kernel for this CPU (enc->f16_kernel; a test may then set NR_F16_SCALAR). Every value
+ * must already be a float16 value (a model file that stores W_hh as f16, loaded to float32), so
+ * nothing is rounded: otherwise NLPRNN_E_INVALID_ARG naming the first such value, and nothing is
+ * attached. Call after the weights are final; a change to W_hh afterwards is not seen. */
+int nr_encoder_attach_f16(nr_encoder *enc, uint16_t *w16, nlprnn_error *err);
+/* Forget the float16 weights (inference uses the float32 W_hh again). */
+void nr_encoder_detach_f16(nr_encoder *enc);
 
 /* Per-thread workspace for calls with T <= max_T and B <= max_B. training = 1 keeps what backward
  * needs (gates, states, dropout masks); 0 is smaller and faster (inference only). nthreads >= 1:

@@ -1,0 +1,161 @@
+/* models/gemv_f16.c: Y (nb,M) = X (nb,K) W^T with W stored as float16 (see gemv_f16.h).
+ *
+ *   y[b][i] = sum_k f32(W[i][k]) * x[b][k]        f32(.) = exact binary16 -> binary32 widening
+ */
+#include "models/gemv_f16.h"
+
+#include "models/quant.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NR_HAVE_AVX2_F16 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+/* ---- portable kernel -------------------------------------------------------------------------- */
+
+#define SCALAR_CHUNK 256
+
+/* For each row i: widen W[i][k0:k1] into wf (at most SCALAR_CHUNK floats), then
+ * y[b][i] += dot(wf, x[b][k0:k1]) for every batch row b. */
+static void gemm_f16_scalar(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw,
+                            int M, int K, int nb)
+{
+    float wf[SCALAR_CHUNK]; // (chunk) one widened row piece
+    for (int i = 0; i < M; i++) {
+        const uint16_t *w = W + (size_t)i * ldw;
+        for (int b = 0; b < nb; b++)
+            Y[(size_t)b * ldy + i] = 0.0f;
+        for (int k0 = 0; k0 < K; k0 += SCALAR_CHUNK) {
+            int n = K - k0 < SCALAR_CHUNK ? K - k0 : SCALAR_CHUNK;
+            for (int k = 0; k < n; k++)
+                wf[k] = nr_f16_to_f32(w[k0 + k]);
+            for (int b = 0; b < nb; b++) {
+                const float *x = X + (size_t)b * ldx + k0;
+                float s = 0.0f;
+                for (int k = 0; k < n; k++)
+                    s += wf[k] * x[k];
+                Y[(size_t)b * ldy + i] += s;
+            }
+        }
+    }
+}
+
+/* ---- AVX2 + FMA + F16C kernel ----------------------------------------------------------------- */
+
+#ifdef NR_HAVE_AVX2_F16
+#define NR_TARGET __attribute__((target("avx2,fma,f16c")))
+
+NR_TARGET static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Rows [i0, i0+R) of Y for batch rows [0, NB) (R, NB compile-time constants after inlining):
+ * R*NB independent accumulators of 8 lanes, so the FMA chains overlap and each 16-byte piece of
+ * W is loaded and widened once for all NB batch rows. Columns past the last multiple of 8 are
+ * added in scalar order after the lane sums. */
+NR_TARGET __attribute__((always_inline)) static inline void
+block_avx2(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int i0, int K,
+           const int R, const int NB)
+{
+    __m256 acc[8][4]; // (R,NB) lanes
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < NB; b++)
+            acc[r][b] = _mm256_setzero_ps();
+    int K8 = K & ~7;
+    for (int k = 0; k < K8; k += 8) {
+        __m256 xv[4]; // (NB) x[b][k:k+8]
+        for (int b = 0; b < NB; b++)
+            xv[b] = _mm256_loadu_ps(X + (size_t)b * ldx + k);
+        for (int r = 0; r < R; r++) {
+            __m256 w = _mm256_cvtph_ps(
+                _mm_loadu_si128((const __m128i *)(W + (size_t)(i0 + r) * ldw + k)));
+            for (int b = 0; b < NB; b++)
+                acc[r][b] = _mm256_fmadd_ps(w, xv[b], acc[r][b]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        const uint16_t *w = W + (size_t)(i0 + r) * ldw;
+        for (int b = 0; b < NB; b++) {
+            const float *x = X + (size_t)b * ldx;
+            float s = hsum8(acc[r][b]);
+            for (int k = K8; k < K; k++)
+                s += _cvtsh_ss(w[k]) * x[k];
+            Y[(size_t)b * ldy + i0 + r] = s;
+        }
+    }
+}
+
+/* All M rows for NB batch rows: blocks of R rows, then the leftover rows one at a time. */
+NR_TARGET __attribute__((always_inline)) static inline void
+rows_avx2(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int M, int K,
+          const int R, const int NB)
+{
+    int i = 0;
+    for (; i + R <= M; i += R)
+        block_avx2(Y, ldy, X, ldx, W, ldw, i, K, R, NB);
+    for (; i < M; i++)
+        block_avx2(Y, ldy, X, ldx, W, ldw, i, K, 1, NB);
+}
+
+/* Batch rows in groups of at most 4; accumulators per group: 8 rows x 1, 4 x 2, 2 x 3, 2 x 4
+ * (at most 8 of the 16 ymm registers, the rest hold x and the widened W). */
+NR_TARGET static void gemm_f16_avx2(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
+                                    int ldw, int M, int K, int nb)
+{
+    for (int b0 = 0; b0 < nb; b0 += 4) {
+        float *y = Y + (size_t)b0 * ldy;
+        const float *x = X + (size_t)b0 * ldx;
+        switch (nb - b0 < 4 ? nb - b0 : 4) {
+        case 1: rows_avx2(y, ldy, x, ldx, W, ldw, M, K, 8, 1); break;
+        case 2: rows_avx2(y, ldy, x, ldx, W, ldw, M, K, 4, 2); break;
+        case 3: rows_avx2(y, ldy, x, ldx, W, ldw, M, K, 2, 3); break;
+        default: rows_avx2(y, ldy, x, ldx, W, ldw, M, K, 2, 4); break;
+        }
+    }
+}
+#endif
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
+int nr_f16_kernel_usable(int kernel)
+{
+    if (kernel == NR_F16_SCALAR)
+        return 1;
+#ifdef NR_HAVE_AVX2_F16
+    if (kernel == NR_F16_AVX2) {
+        /* F16C from CPUID leaf 1 (clang 14's __builtin_cpu_supports does not know "f16c");
+         * AVX2 and FMA as the compiler's runtime reports them (it also checks OS support) */
+        unsigned a, b, c, d;
+        __builtin_cpu_init();
+        return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) &&
+               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+#endif
+    return 0;
+}
+
+int nr_f16_kernel_best(void)
+{
+    return nr_f16_kernel_usable(NR_F16_AVX2) ? NR_F16_AVX2 : NR_F16_SCALAR;
+}
+
+void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int M,
+                 int K, int nb, int kernel)
+{
+    if (M <= 0 || nb <= 0)
+        return;
+#ifdef NR_HAVE_AVX2_F16
+    if (kernel == NR_F16_AVX2 && nr_f16_kernel_usable(NR_F16_AVX2)) {
+        gemm_f16_avx2(Y, ldy, X, ldx, W, ldw, M, K, nb);
+        return;
+    }
+#else
+    (void)kernel;
+#endif
+    gemm_f16_scalar(Y, ldy, X, ldx, W, ldw, M, K, nb);
+}
