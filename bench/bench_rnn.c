@@ -17,6 +17,10 @@
  *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), through nr_sgemm
  *           as the encoder calls it: prints the sequences/s this part alone allows (a floor for
  *           batch-1 inference time) and the GB/s of W_hh it streams
+ *   --weights f16 (infer, gemv, step): W_hh rounded to float16 and kept as float16 for the
+ *           recurrent products (nr_encoder_attach_f16, models/gemv_f16.h: the products of those
+ *           float16 values with float32 accumulation, as a shipped f16 model runs); the encoder
+ *           uses it for steps with at most NR_F16_MAX_ROWS running sequences. Default f32.
  *
  * Output: one line "key=value ..." that bench/run_rnn.sh collects: figures from the median step
  * time, and best_* from the fastest step (on a shared machine the median includes the time the
@@ -28,7 +32,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "models/gemv_f16.h"
 #include "models/nn.h"
+#include "models/quant.h"
 
 static double now(void)
 {
@@ -62,18 +68,25 @@ static void gemm_part(void *ctx, int i, int n)
  * gh (Bq, G*H) = h (Bq, H) W_hh^T through nr_sgemm as the encoder calls it (Bq = 1: sgemv).
  * Each step's h is made from the last gh (|h| ~ 0.5), so the steps run in order. */
 static int recurrent_products(double *times, const char *cell, int Bq, int H, int T,
-                              double seconds, nr_rng *rng)
+                              double seconds, int f16, nr_rng *rng)
 {
     int G = !strcmp(cell, "gru") ? 3 : !strcmp(cell, "rnn") ? 1 : 4, GH = G * H, nt = 0;
     float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * Bq * H),
           *gh = malloc(sizeof(float) * (size_t)Bq * GH);
+    uint16_t *W16 = malloc(sizeof(uint16_t) * (size_t)GH * H); // (GH,H) the float16 copy
+    int kernel = nr_f16_kernel_best();
     nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, rng);
+    for (size_t k = 0; k < (size_t)GH * H; k++)
+        W16[k] = nr_f32_to_f16(W[k]);
     nr_init_uniform(h, (size_t)Bq * H, -1, 1, rng);
     double t0 = now();
     for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
         double s = now();
         for (int t = 0; t < T; t++) {
-            nr_sgemm(0, 1, Bq, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
+            if (f16)
+                nr_gemm_f16(gh, GH, h, H, W16, H, GH, H, Bq, kernel);
+            else
+                nr_sgemm(0, 1, Bq, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
             for (int b = 0; b < Bq; b++)
                 for (int j = 0; j < H; j++)
                     h[(size_t)b * H + j] = (gh[(size_t)b * GH + j] > 0.0f ? 0.5f : -0.5f) +
@@ -85,14 +98,16 @@ static int recurrent_products(double *times, const char *cell, int Bq, int H, in
             t0 = now();
     }
     qsort(times, nt, sizeof(double), cmp_d);
-    double med = times[nt / 2], best = times[0], bytes = 4.0 * GH * H, fl = 2.0 * T * Bq * GH * H;
-    printf("mode=%s cell=%s hidden=%d batch=%d len=%d mib=%.2f us_per_step=%.2f seqs_per_s=%.1f "
+    double med = times[nt / 2], best = times[0], bytes = (f16 ? 2.0 : 4.0) * GH * H;
+    double fl = 2.0 * T * Bq * GH * H;
+    printf("mode=%s weights=%s cell=%s hidden=%d batch=%d len=%d mib=%.2f us_per_step=%.2f seqs_per_s=%.1f "
            "gbps=%.1f gflops=%.1f best_us_per_step=%.2f best_seqs_per_s=%.1f best_gbps=%.1f "
            "best_gflops=%.1f\n",
-           Bq == 1 ? "gemv" : "step", cell, H, Bq, T, bytes / 1048576.0, med / T * 1e6, Bq / med,
+           Bq == 1 ? "gemv" : "step", f16 ? "f16" : "f32", cell, H, Bq, T, bytes / 1048576.0, med / T * 1e6, Bq / med,
            bytes * T / med * 1e-9, fl / med * 1e-9, best / T * 1e6, Bq / best,
            bytes * T / best * 1e-9, fl / best * 1e-9);
     free(W);
+    free(W16);
     free(h);
     free(gh);
     return 0;
@@ -100,7 +115,7 @@ static int recurrent_products(double *times, const char *cell, int Bq, int H, in
 
 int main(int argc, char **argv)
 {
-    const char *cell = "lstm", *mode = "train";
+    const char *cell = "lstm", *mode = "train", *weights = "f32";
     int I = 128, H = 256, B = 64, T = 32, threads = 1;
     double seconds = 2.0;
     for (int a = 1; a + 1 < argc; a += 2) {
@@ -120,10 +135,21 @@ int main(int argc, char **argv)
             threads = atoi(argv[a + 1]);
         else if (!strcmp(argv[a], "--seconds"))
             seconds = atof(argv[a + 1]);
+        else if (!strcmp(argv[a], "--weights"))
+            weights = argv[a + 1];
         else {
             fprintf(stderr, "bench_rnn: unknown option %s\n", argv[a]);
             return 2;
         }
+    }
+    int f16 = !strcmp(weights, "f16");
+    if (!f16 && strcmp(weights, "f32")) {
+        fprintf(stderr, "bench_rnn: --weights must be f32 or f16\n");
+        return 2;
+    }
+    if (f16 && !strcmp(mode, "train")) {
+        fprintf(stderr, "bench_rnn: --weights f16 is inference only (infer, gemv, step)\n");
+        return 2;
     }
     nr_rng rng;
     nr_rng_seed(&rng, 1);
@@ -153,7 +179,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(mode, "step") || !strcmp(mode, "gemv"))
-        return recurrent_products(times, cell, !strcmp(mode, "gemv") ? 1 : B, H, T, seconds, &rng);
+        return recurrent_products(times, cell, !strcmp(mode, "gemv") ? 1 : B, H, T, seconds, f16,
+                                  &rng);
     int training = !strcmp(mode, "train");
     nr_encoder_cfg cfg;
     nr_encoder_cfg_default(&cfg, I, H);
@@ -169,6 +196,19 @@ int main(int argc, char **argv)
     if (nr_encoder_bind(&enc, &cfg, p, &err) || nr_encoder_init(&enc, &rng, &err)) {
         fprintf(stderr, "bench_rnn: %s\n", err.message);
         return 1;
+    }
+    uint16_t *w16 = NULL;
+    if (f16) { /* as a shipped f16 model: W_hh holds float16 values, kept as float16 too */
+        for (int d = 0; d < enc.dirs; d++)
+            for (size_t k = 0; k < (size_t)enc.gates * H * H; k++) {
+                float *w = p + enc.slot[0][d].w_hh + k;
+                *w = nr_f16_to_f32(nr_f32_to_f16(*w));
+            }
+        w16 = malloc(sizeof(uint16_t) * nr_encoder_whh_count(&enc));
+        if (!w16 || nr_encoder_attach_f16(&enc, w16, &err)) {
+            fprintf(stderr, "bench_rnn: %s\n", w16 ? err.message : "out of memory");
+            return 1;
+        }
     }
     nr_encoder_ws *ws = nr_encoder_ws_create(&enc, T, B, training, threads, &err);
     if (!ws) {
@@ -206,14 +246,15 @@ int main(int argc, char **argv)
      * dW_hh (R), dh per step (R); dx is not computed (the input needs no gradient) */
     double P = 2.0 * T * B * I * enc.gates * H, R = 2.0 * T * B * H * enc.gates * H;
     double flops = training ? 2 * P + 3 * R : P + R;
-    printf("impl=nlprnn cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
+    printf("impl=nlprnn weights=%s cell=%s mode=%s input=%d hidden=%d batch=%d len=%d threads=%d iters=%d "
            "ms=%.3f tokens_per_s=%.0f seqs_per_s=%.1f gflops=%.1f best_ms=%.3f "
            "best_tokens_per_s=%.0f best_seqs_per_s=%.1f best_gflops=%.1f\n",
-           cell, mode, I, H, B, T, threads, nt, med * 1e3, B * T / med, B / med,
+           weights, cell, mode, I, H, B, T, threads, nt, med * 1e3, B * T / med, B / med,
            flops / med * 1e-9, times[0] * 1e3, B * T / times[0], B / times[0],
            flops / times[0] * 1e-9);
     nr_optim_free(&opt);
     nr_encoder_ws_free(ws);
+    free(w16);
     free(p);
     free(g);
     free(x);

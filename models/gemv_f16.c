@@ -2,6 +2,9 @@
  *
  *   y[b][i] = sum_k f32(W[i][k]) * x[b][k]        f32(.) = exact binary16 -> binary32 widening
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the R x NB loops below must unroll so the accumulators stay in registers */
+#endif
 #include "models/gemv_f16.h"
 
 #include "models/quant.h"
@@ -63,17 +66,22 @@ block_avx2(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ld
            const int R, const int NB)
 {
     __m256 acc[8][4]; // (R,NB) lanes
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
         for (int b = 0; b < NB; b++)
             acc[r][b] = _mm256_setzero_ps();
     int K8 = K & ~7;
     for (int k = 0; k < K8; k += 8) {
         __m256 xv[4]; // (NB) x[b][k:k+8]
+#pragma GCC unroll 4
         for (int b = 0; b < NB; b++)
             xv[b] = _mm256_loadu_ps(X + (size_t)b * ldx + k);
+#pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
             __m256 w = _mm256_cvtph_ps(
                 _mm_loadu_si128((const __m128i *)(W + (size_t)(i0 + r) * ldw + k)));
+#pragma GCC unroll 4
             for (int b = 0; b < NB; b++)
                 acc[r][b] = _mm256_fmadd_ps(w, xv[b], acc[r][b]);
         }
@@ -150,7 +158,9 @@ void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, 
     if (M <= 0 || nb <= 0)
         return;
 #ifdef NR_HAVE_AVX2_F16
-    if (kernel == NR_F16_AVX2 && nr_f16_kernel_usable(NR_F16_AVX2)) {
+    /* no CPU check here: CPUID costs ~1 us or more in a virtual machine (a VM exit), longer than
+     * a whole batch-1 step; the caller picked kernel with nr_f16_kernel_best/usable */
+    if (kernel == NR_F16_AVX2) {
         gemm_f16_avx2(Y, ldy, X, ldx, W, ldw, M, K, nb);
         return;
     }

@@ -32,8 +32,10 @@ int nr_f16_kernel_best(void);
 /* 1 if kernel can run on this CPU (NR_F16_SCALAR always can). */
 int nr_f16_kernel_usable(int kernel);
 
-/* Y (nb,M) = X (nb,K) W^T with W (M,K) float16 (see above). nb, M, K >= 0; an unusable kernel
- * falls back to NR_F16_SCALAR. */
+/* Y (nb,M) = X (nb,K) W^T with W (M,K) float16 (see above). nb, M, K >= 0. kernel must be one
+ * nr_f16_kernel_usable() accepts (checked once by the caller, not per call: the CPU query is
+ * slow); an unknown value, or NR_F16_AVX2 on a build without x86-64 intrinsics, runs
+ * NR_F16_SCALAR. */
 void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int M,
                  int K, int nb, int kernel);
 
