@@ -1,7 +1,8 @@
 /* tests/test_mpi_train.c: data-parallel training over MPI, end to end through the program.
  *
- *   1 process, batch 16 == 2 ranks x batch 8 == 4 ranks x batch 4 == 2 ranks x batch 8 x 2 threads
- *   (same weights to float tolerance: same global batches, mean loss over the global batch);
+ *   1 process, batch 16 == 2 ranks x batch 8 == 4 ranks x batch 4 == 2 ranks x batch 8 x 2 threads,
+ *   and 1 x 15 == 3 ranks x 5 with a validation file (same weights to float tolerance: same
+ *   global batches, mean loss over the global batch, validation sums over the shards);
  *   1 process with batch 8 differs by far more than the tolerance (so the check can fail);
  *   a 2-rank run where one rank gets SIGTERM stops on both ranks after the same batch (exit 130,
  *   rank 0 saves the checkpoint), and one process resumes it with batch 16 to the weights of the
@@ -138,6 +139,19 @@ int main(void) {
     CHECK_MSG(run(2, args) == 0, "2 ranks x 2 threads: %s", output());
     snprintf(args, sizeof args, "%s --threads 1 --batch 4 -o four.nrm", common);
     CHECK_MSG(run(4, args) == 0, "4 ranks: %s", output());
+    /* 3 ranks (uneven shards) with a separate validation file (evaluated in shards) */
+    char vfile[600];
+    snprintf(vfile, sizeof vfile, "%s", corpus);
+    char *slash = strrchr(vfile, '/');
+    if (slash) snprintf(slash + 1, sizeof vfile - (size_t)(slash + 1 - vfile), "clf_test.tsv");
+    snprintf(args, sizeof args, "%s --threads 1 --batch 15 --valid '%s' -o one15.nrm", common, vfile);
+    CHECK_MSG(run(0, args) == 0, "one process, batch 15, --valid: %s", output());
+    snprintf(args, sizeof args, "%s --threads 1 --batch 5 --valid '%s' -o three.nrm", common, vfile);
+    CHECK_MSG(run(3, args) == 0, "3 ranks, --valid: %s", output());
+    double d3 = max_diff("one15.nrm", "three.nrm");
+    printf("max |w1 - w3|: 3 ranks x 5 with --valid vs 1 x 15: %.3g\n", d3);
+    CHECK_MSG(d3 >= 0 && d3 <= tol, "3 ranks x 5 vs 1 x 15: max diff %g", d3);
+
     double d2 = max_diff("one.nrm", "two.nrm"), d22 = max_diff("one.nrm", "two2.nrm"),
            d4 = max_diff("one.nrm", "four.nrm"), d8 = max_diff("one.nrm", "one8.nrm");
     printf("max |w1 - wN|: 2 ranks %.3g, 2 ranks x 2 threads %.3g, 4 ranks %.3g; batch 8 vs 16: "
