@@ -7,7 +7,10 @@
 # sequences/s at batch 64 and at batch 1, and both implementations' GFLOP/s (same flop count) as a
 # fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the recurrent
 # products alone: batch 1 (bench_rnn --mode gemv, the floor of batch-1 inference time that no
-# arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Prints Markdown
+# arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Batch-1 inference
+# and the floor are also run with W_hh stored as float16 (--weights f16, models/gemv_f16.h: the
+# products of the same f16 values with float32 accumulation, as the shipped f16 models run),
+# beside the same PyTorch float32 figure. Prints Markdown
 # tables and the environment (bench/env.sh). Each figure comes from the fastest step over
 # SECONDS (default 3); STAT=median: from the median step. On a shared machine the median includes
 # the time the process waited for a core, which the fastest step shows least. Same statistic for
@@ -54,6 +57,14 @@ for th in "${threads[@]}"; do
         frac=$(awk -v a="$gf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
         tfrac=$(awk -v a="$tgf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
         echo "| $cell | $h | $label | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |"
+        if [ "$mode" = infer ] && [ "$b" = 1 ]; then
+          # same PyTorch figure; nlprnn with W_hh stored as float16 (as the shipped .nrm models)
+          f16=$("$bin" "${args[@]}" --weights f16)
+          o=$(echo "$f16" | field "$pre$key"); gf=$(echo "$f16" | field ${pre}gflops)
+          ratio=$(awk -v a="$o" -v b="$t" 'BEGIN{printf "%.2f", a/b}')
+          frac=$(awk -v a="$gf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
+          echo "| $cell | $h | seq/s (infer, batch 1, f16-stored W_hh: exact products of the f16 values, float32 accumulation) | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |"
+        fi
       done
     done
   done
@@ -62,14 +73,15 @@ for th in "${threads[@]}"; do
   echo "(G*H,H) times h (the floor of batch-1 inference time), and the batch-64 step GEMM"
   echo "h (64,H) W_hh^T (what OpenBLAS reaches at that shape)"
   echo
-  echo "| cell | hidden | W_hh MiB | batch-1 floor seq/s | GB/s | batch-64 step GEMM GFLOP/s (% of peak) |"
-  echo "|---|---|---|---|---|---|"
+  echo "| cell | hidden | W_hh MiB | batch-1 floor seq/s | GB/s | f16 W_hh MiB | f16 batch-1 floor seq/s | f16 GB/s | batch-64 step GEMM GFLOP/s (% of peak) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for cell in lstm gru; do
     for h in 256 512; do
       f=$("$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --seconds "$secs")
+      f16=$("$bin" --cell "$cell" --mode gemv --hidden "$h" --len 32 --seconds "$secs" --weights f16)
       g=$("$bin" --cell "$cell" --mode step --hidden "$h" --batch 64 --len 32 --seconds "$secs" | field ${pre}gflops)
       gp=$(awk -v a="$g" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
-      echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) | $g ($gp) |"
+      echo "| $cell | $h | $(echo "$f" | field mib) | $(echo "$f" | field ${pre}seqs_per_s) | $(echo "$f" | field ${pre}gbps) | $(echo "$f16" | field mib) | $(echo "$f16" | field ${pre}seqs_per_s) | $(echo "$f16" | field ${pre}gbps) | $g ($gp) |"
     done
   done
   echo
