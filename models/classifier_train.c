@@ -422,7 +422,6 @@ typedef struct trainer {
     float *rowbuf;     /* (rows * E) embedding rows packed for the sum */
     uint64_t *bits;    /* (vocab / 64 + 1) the embedding rows seen, as a bit set */
     size_t rowbuf_cap;
-    int32_t *rlabel, *rlen; /* (batch) this rank's slice of the global batch */
 } trainer;
 
 static void trainer_free(trainer *t) {
@@ -450,8 +449,6 @@ static void trainer_free(trainer *t) {
     free(t->rbuf);
     free(t->rowbuf);
     free(t->bits);
-    free(t->rlabel);
-    free(t->rlen);
 }
 
 /* One worker's share of a batch: forward, loss, backward into its gradient block. The loss of
@@ -880,10 +877,8 @@ static int index_global(trainer *t, nlprnn_error *err) {
     t->g_va_docs = (long long)v;
     int P = t->D.size;
     t->xc = nr_calloc_array((size_t)P * 5, sizeof(int));
-    t->rlabel = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
-    t->rlen = nr_malloc_array((size_t)t->p->batch + 1, sizeof(int32_t));
     t->bits = nr_malloc_array((size_t)nlprnn_tokenizer_vocab_size(t->tok) / 64 + 1, sizeof(uint64_t));
-    if (!rc && (!t->xc || !t->rlabel || !t->rlen || !t->bits))
+    if (!rc && (!t->xc || !t->bits))
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     return rc;
 }
