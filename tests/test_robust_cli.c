@@ -7,11 +7,9 @@
  *   - tokenizer-train on a corpus too small for --vocab-size warns (requested vs achieved),
  *     and with --strict-vocab fails with exit 3 and writes nothing.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,27 +17,6 @@
 
 static char g_dir[256];
 static const char *g_cli;
-
-/* Run a shell command; its stdout+stderr go to *out (malloc'ed), the exit status is returned. */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += k;
-    if (buf) buf[n] = 0;
-    int st = pclose(p);
-    if (out) *out = buf;
-    else free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* gzip src into dst, then keep the first keep_num/keep_den of it (whole when equal); flip a
  * byte in the middle of the compressed data when flip. */
@@ -79,7 +56,7 @@ int main(void) {
         return 77;
     }
     snprintf(g_dir, sizeof g_dir, "/tmp/nlprnn_test_robust_cli_%d", (int)getpid());
-    CHECK_INT_EQ(run(NULL, "mkdir -p %s", g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "mkdir -p %s", g_dir), 0);
     char trunc_tsv[512], bad_tsv[512], tiny[512];
     snprintf(trunc_tsv, sizeof trunc_tsv, "%s/trunc.tsv.gz", g_dir);
     snprintf(bad_tsv, sizeof bad_tsv, "%s/corrupt.tsv.gz", g_dir);
@@ -92,55 +69,55 @@ int main(void) {
     char *o = NULL;
 
     /* a truncated .gz corpus: exit 3 (bad input data), message naming the file */
-    CHECK_INT_EQ(run(&o, "%s train %s -o %s/m.nrm --epochs 1 --embed 8 --hidden 8 -q 2>&1",
+    CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/m.nrm --epochs 1 --embed 8 --hidden 8 -q 2>&1",
                      g_cli, trunc_tsv, g_dir), 3);
     CHECK_MSG(o && strstr(o, "trunc.tsv.gz") && strstr(o, "truncated"), "train: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(&o, "%s train %s -o %s/m.nrm --epochs 1 --embed 8 --hidden 8 -q 2>&1",
+    CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/m.nrm --epochs 1 --embed 8 --hidden 8 -q 2>&1",
                      g_cli, bad_tsv, g_dir), 3);
     CHECK_MSG(o && strstr(o, "corrupt.tsv.gz"), "train on a corrupt .gz: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(&o, "%s lm-train --tokenizer %s --input %s --output %s/lm.nrm --embed 8 "
+    CHECK_INT_EQ(nr_test_run(&o, "%s lm-train --tokenizer %s --input %s --output %s/lm.nrm --embed 8 "
                      "--hidden 8 --quiet 2>&1", g_cli, tok, trunc_txt, g_dir), 3);
     CHECK_MSG(o && strstr(o, "truncated"), "lm-train: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(&o, "%s tokenizer-train --input %s --output %s/t.tok --vocab-size 300 2>&1",
+    CHECK_INT_EQ(nr_test_run(&o, "%s tokenizer-train --input %s --output %s/t.tok --vocab-size 300 2>&1",
                      g_cli, trunc_txt, g_dir), 3);
     CHECK_MSG(o && strstr(o, "truncated.txt.gz") && strstr(o, "truncated file"),
               "tokenizer-train: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(NULL, "test -e %s/t.tok", g_dir), 1);
-    CHECK_INT_EQ(run(&o, "%s tokenize --tokenizer %s --ids -f %s 2>&1 >/dev/null", g_cli, tok,
+    CHECK_INT_EQ(nr_test_run(NULL, "test -e %s/t.tok", g_dir), 1);
+    CHECK_INT_EQ(nr_test_run(&o, "%s tokenize --tokenizer %s --ids -f %s 2>&1 >/dev/null", g_cli, tok,
                      trunc_txt), 3);
     CHECK_MSG(o && strstr(o, "truncated.txt.gz") && strstr(o, "truncated file"),
               "tokenize: %s", o ? o : "");
     free(o);
     /* a damaged tokenizer file stays exit 5 */
-    CHECK_INT_EQ(run(NULL, "head -c 2000 %s > %s/cut.tok", tok, g_dir), 0);
-    CHECK_INT_EQ(run(NULL, "%s tokenize --tokenizer %s/cut.tok abc 2>/dev/null", g_cli, g_dir), 5);
+    CHECK_INT_EQ(nr_test_run(NULL, "head -c 2000 %s > %s/cut.tok", tok, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s tokenize --tokenizer %s/cut.tok abc 2>/dev/null", g_cli, g_dir), 5);
 
     /* a vocabulary larger than the corpus gives: a warning, or exit 3 with --strict-vocab */
     FILE *fp = fopen(tiny, "w");
     for (int i = 0; i < 50; i++) fprintf(fp, "%d 영화 정말 좋아요\n", i);
     fclose(fp);
-    CHECK_INT_EQ(run(&o, "%s tokenizer-train --input %s --output %s/big.tok --vocab-size 100000 2>&1",
+    CHECK_INT_EQ(nr_test_run(&o, "%s tokenizer-train --input %s --output %s/big.tok --vocab-size 100000 2>&1",
                      g_cli, tiny, g_dir), 0);
     char *w = o ? strstr(o, "warning: the corpus gives ") : NULL;
     long got = w ? strtol(w + strlen("warning: the corpus gives "), NULL, 10) : 0;
     CHECK_MSG(w && strstr(w, "100000 were asked for") && got > 261 && got < 400,
               "tokenizer-train: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(&o, "%s tokenizer-train --input %s --output %s/strict.tok --vocab-size 100000 "
+    CHECK_INT_EQ(nr_test_run(&o, "%s tokenizer-train --input %s --output %s/strict.tok --vocab-size 100000 "
                      "--strict-vocab 2>&1", g_cli, tiny, g_dir), 3);
     CHECK_MSG(o && strstr(o, "error: the corpus gives"), "--strict-vocab: %s", o ? o : "");
     free(o);
-    CHECK_INT_EQ(run(NULL, "test -e %s/strict.tok", g_dir), 1);
+    CHECK_INT_EQ(nr_test_run(NULL, "test -e %s/strict.tok", g_dir), 1);
     /* asked for no more than the corpus gives: no warning, --strict-vocab succeeds */
-    CHECK_INT_EQ(run(&o, "%s tokenizer-train --input %s --output %s/ok.tok --vocab-size 265 "
+    CHECK_INT_EQ(nr_test_run(&o, "%s tokenizer-train --input %s --output %s/ok.tok --vocab-size 265 "
                      "--strict-vocab 2>&1", g_cli, tiny, g_dir), 0);
     CHECK_MSG(o && !strstr(o, "warning") && strstr(o, "vocab=265"), "exact size: %s", o ? o : "");
     free(o);
 
-    run(NULL, "rm -rf %s", g_dir);
+    nr_test_run(NULL, "rm -rf %s", g_dir);
     return nr_test_done("test_robust_cli");
 }

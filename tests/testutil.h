@@ -55,6 +55,10 @@ extern int nr_test_checks;
 const char *nr_test_shared_path(const char *rel);
 /* Path of tests/data/<rel> (from $NLPRNN_TESTDATA, or "data/<rel>"). */
 const char *nr_test_data_path(const char *rel);
+/* Run a shell command (printf-style); its stdout (the first 64 KiB) goes to *out (malloc'ed,
+ * NUL-terminated; NULL out discards it). Returns the exit status, or -1 when it did not exit
+ * normally. For tests of the nlprnn program ($NLPRNN_CLI). */
+int nr_test_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
