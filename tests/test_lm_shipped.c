@@ -1,0 +1,72 @@
+/* tests/test_lm_shipped.c: the shipped Korean language model (pretrained/ko-lm.nrm, found by its
+ * name "ko" as `nlprnn fill` finds it) answers the chapter's demo sentence:
+ *
+ *   난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.   ->  극장 or 영화관 first
+ *
+ * both as an open question (no candidates, the default calibration) and among candidates that
+ * include the frequent generic words the model used to prefer (영화, 집, 곳, 힘). Also: the model
+ * holds both directions, and its recorded validation perplexity is below the previous shipped
+ * model's 475 (a regression guard on the file, not a re-measurement). Needs no ../shared data. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlprnn.h"
+#include "testutil.h"
+
+static const char *DEMO = "난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.";
+
+static int is_theater(const char *s) { return !strcmp(s, "극장") || !strcmp(s, "영화관"); }
+
+int main(void) {
+    nlprnn_lm *lm = NULL;
+    nlprnn_error err;
+    int rc = nlprnn_lm_load("ko", &lm, &err);
+    CHECK_MSG(rc == 0, "shipped language model 'ko': %s", err.message);
+    if (rc) return nr_test_done("test_lm_shipped");
+    CHECK(nlprnn_lm_has_backward(lm));
+    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    CHECK(ctx != NULL);
+
+    /* open fill, default calibration: the answer the README shows */
+    nlprnn_lm_choice *c = NULL;
+    size_t n = 0;
+    rc = nlprnn_lm_fill_calibrated(ctx, DEMO, strlen(DEMO), NULL, 0, 5, NLPRNN_LM_FILL_ALPHA, &c, &n, &err);
+    CHECK_MSG(rc == 0 && n >= 1, "fill: %s", err.message);
+    for (size_t i = 0; i < n; i++) printf("open  %zu %s\t%.4f\n", i + 1, c[i].text, c[i].prob);
+    if (n >= 1) CHECK_MSG(is_theater(c[0].text), "open fill: first answer '%s' (%.4f), want 극장 or 영화관",
+                          c[0].text, c[0].prob);
+    nlprnn_lm_choices_free(c, n);
+
+    /* among candidates, plain fill (default calibration) and without calibration */
+    const char *cands[6] = {"영화", "집", "곳", "힘", "극장", "영화관"};
+    double alphas[2] = {NLPRNN_LM_FILL_ALPHA, 0.0};
+    for (int a = 0; a < 2; a++) {
+        rc = nlprnn_lm_fill_calibrated(ctx, DEMO, strlen(DEMO), cands, 6, 6, alphas[a], &c, &n, &err);
+        CHECK_MSG(rc == 0 && n == 6, "fill with candidates: %s", err.message);
+        for (size_t i = 0; i < n; i++) printf("alpha %.2f %zu %s\t%.4f\n", alphas[a], i + 1, c[i].text, c[i].prob);
+        if (n >= 1)
+            CHECK_MSG(is_theater(c[0].text), "candidates, alpha %.2f: first '%s' (%.4f), want 극장 or 영화관",
+                      alphas[a], c[0].text, c[0].prob);
+        nlprnn_lm_choices_free(c, n);
+    }
+
+    /* the file's own record of its validation perplexity (written by lm-train) */
+    char *info = NULL;
+    char path[4096];
+    CHECK_INT_EQ(nlprnn_model_find("ko-lm", path, sizeof path, &err), 0);
+    if (nlprnn_model_file_info(path, &info, &err) == 0 && info) {
+        const char *k = strstr(info, "valid.ppl.forward");
+        double ppl = NAN;
+        if (k) k = strchr(k, '=');
+        if (k) ppl = atof(k + 1);
+        CHECK_MSG(isfinite(ppl) && ppl < 475.0, "recorded forward validation perplexity %.2f (want < 475)", ppl);
+        nlprnn_free(info);
+    } else {
+        CHECK_MSG(0, "info on %s: %s", path, err.message);
+    }
+    nlprnn_lm_ctx_free(ctx);
+    nlprnn_lm_free(lm);
+    return nr_test_done("test_lm_shipped");
+}
