@@ -31,26 +31,34 @@ typedef struct tok_ctx {
     const char *name;
 } tok_ctx;
 
+/* One input line, encoded part by part (nlprnn_tokenizer_encode_part), so a line of any
+ * length needs only one part's ids at a time; the output is that of a whole-line encode. */
 static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno,
                          long long lineoff, FILE *out) {
     nlprnn_error err;
-    int st = nlprnn_tokenizer_encode(c->tok, s, n, c->enc, &err);
-    if (st) {
-        nlprnn_error e2 = err;
-        if (st == NLPRNN_E_UTF8)
-            snprintf(e2.message, sizeof e2.message, "%.200s:%lld: byte %lld: %.250s", c->name, lineno,
-                     lineoff + err.offset, strstr(err.message, "invalid UTF-8") ? strstr(err.message, "invalid UTF-8") : err.message);
-        return cli_report("tokenize", st, &e2);
-    }
-    size_t m = nlprnn_encoding_size(c->enc);
-    const int32_t *ids = nlprnn_encoding_ids(c->enc);
-    const size_t *off = nlprnn_encoding_offsets(c->enc);
-    for (size_t i = 0; i < m; i++) {
-        if (i) fputc(' ', out);
-        if (c->ids) fprintf(out, "%d", (int)ids[i]);
-        else fputs(nlprnn_tokenizer_piece(c->tok, ids[i]), out);
-        if (c->offsets) fprintf(out, "@%zu:%zu", off[2 * i], off[2 * i + 1]);
-    }
+    size_t pos = 0, printed = 0;
+    do {
+        int st = nlprnn_tokenizer_encode_part(c->tok, s, n, &pos, 0, c->enc, &err);
+        if (st) {
+            nlprnn_error e2 = err;
+            if (st == NLPRNN_E_UTF8)
+                snprintf(e2.message, sizeof e2.message, "%.200s:%lld: byte %lld: %.250s", c->name,
+                         lineno, lineoff + err.offset,
+                         strstr(err.message, "invalid UTF-8") ? strstr(err.message, "invalid UTF-8")
+                                                              : err.message);
+            if (printed) fputc('\n', out); /* end the partial line before the error */
+            return cli_report("tokenize", st, &e2);
+        }
+        size_t m = nlprnn_encoding_size(c->enc);
+        const int32_t *ids = nlprnn_encoding_ids(c->enc);
+        const size_t *off = nlprnn_encoding_offsets(c->enc);
+        for (size_t i = 0; i < m; i++, printed++) {
+            if (printed) fputc(' ', out);
+            if (c->ids) fprintf(out, "%d", (int)ids[i]);
+            else fputs(nlprnn_tokenizer_piece(c->tok, ids[i]), out);
+            if (c->offsets) fprintf(out, "@%zu:%zu", off[2 * i], off[2 * i + 1]);
+        }
+    } while (pos < n);
     fputc('\n', out);
     return 0;
 }

@@ -9,6 +9,8 @@
  *     old whole-text encode needed 17 bytes of scratch per byte, ~28x the input in the CLI);
  *   - a 6 MiB whitespace-free run (3 MiB) still round-trips (decode == normalize) with offsets that
  *     increase and stay inside the text;
+ *   - nlprnn_tokenizer_encode_part, called to the end, gives exactly the whole encoding with
+ *     one window's ids at a time (both texts);
  *   - an invalid byte far into a long text is reported at its true offset and line.
  */
 #include <stdint.h>
@@ -98,6 +100,40 @@ static void check_split_equal(const nlprnn_tokenizer *tok, const char *s, size_t
     nlprnn_encoding_free(part);
 }
 
+/* nlprnn_tokenizer_encode_part, called until the end, gives exactly the whole encoding (ids,
+ * offsets, <bos>/<eos>), one window's ids at a time. */
+static void check_parts_equal(const nlprnn_tokenizer *tok, const char *s, size_t n) {
+    nlprnn_encoding *whole = nlprnn_encoding_create(), *part = nlprnn_encoding_create();
+    nlprnn_error err;
+    unsigned fl = NLPRNN_ENCODE_BOS | NLPRNN_ENCODE_EOS;
+    CHECK_INT_EQ(nlprnn_tokenizer_encode_flags(tok, s, n, fl, whole, &err), 0);
+    size_t m = nlprnn_encoding_size(whole), k = 0, pos = 0, parts = 0, most = 0;
+    const int32_t *ids = nlprnn_encoding_ids(whole);
+    const size_t *off = nlprnn_encoding_offsets(whole);
+    int same = 1;
+    while (pos < n && same) {
+        size_t before = pos;
+        CHECK_INT_EQ(nlprnn_tokenizer_encode_part(tok, s, n, &pos, fl, part, &err), 0);
+        CHECK_MSG(pos > before && pos <= n, "encode_part did not advance: %zu -> %zu", before, pos);
+        if (pos <= before) break;
+        size_t pm = nlprnn_encoding_size(part);
+        const int32_t *pid = nlprnn_encoding_ids(part);
+        const size_t *po = nlprnn_encoding_offsets(part);
+        for (size_t i = 0; i < pm && same; i++, k++)
+            same = k < m && pid[i] == ids[k] && po[2 * i] == off[2 * k] &&
+                   po[2 * i + 1] == off[2 * k + 1];
+        parts++;
+        if (pm > most) most = pm;
+    }
+    CHECK_MSG(same && k == m, "the parts differ from the whole encoding at id %zu of %zu", k, m);
+    CHECK_MSG(parts >= n >> 20, "%zu parts for %zu bytes", parts, n);
+    CHECK_MSG(most < m / 2, "one part held %zu of %zu ids", most, m);
+    pos = n + 1;
+    CHECK_INT_EQ(nlprnn_tokenizer_encode_part(tok, s, n, &pos, 0, part, &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_encoding_free(whole);
+    nlprnn_encoding_free(part);
+}
+
 static void check_no_space_run(const nlprnn_tokenizer *tok) {
     /* RUN_MIB without whitespace: Hangul, Latin letters, digits and punctuation mixed */
     const char *unit = "극장에서봤어요Movie2024!!정말재미있었다";
@@ -133,6 +169,7 @@ static void check_no_space_run(const nlprnn_tokenizer *tok) {
     CHECK_INT_EQ(nlprnn_tokenizer_normalize(tok, s, n, &norm, &nl, &err), 0);
     CHECK_MSG(dec && norm && dl == nl && memcmp(dec, norm, nl) == 0,
               "decode(encode(run)) differs from normalize(run) (%zu vs %zu bytes)", dl, nl);
+    check_parts_equal(tok, s, n);
     nlprnn_free(dec);
     nlprnn_free(norm);
     nlprnn_encoding_free(enc);
@@ -175,6 +212,7 @@ int main(void) {
     check_no_space_run(tok); /* first: the peak it measures is not hidden by a bigger one */
     char *text = make_text(words, (int)(sizeof words / sizeof words[0]), (size_t)LONG_TEXT_MIB << 20, &n);
     check_split_equal(tok, text, n);
+    check_parts_equal(tok, text, n);
     free(text);
     check_late_error(tok);
     nlprnn_tokenizer_free(tok);

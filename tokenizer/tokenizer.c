@@ -543,11 +543,14 @@ static int encode_normalized(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, 
     return 0;
 }
 
-int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text, size_t len,
-                                  unsigned flags, nlprnn_encoding *enc, nlprnn_error *err) {
+/* Encode text[*pos..len) into enc (replacing its content): every window up to the end when
+ * all != 0, else the one window starting at *pos; *pos advances past what was encoded. BOS goes
+ * first when *pos is 0, EOS last when the end is reached. */
+static int encode_from(const nlprnn_tokenizer *tok, const char *text, size_t len, size_t *pos,
+                       int all, unsigned flags, nlprnn_encoding *enc, nlprnn_error *err) {
     if (enc) enc->n = 0;
-    if (!tok || !enc || (!text && len))
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encode: NULL argument");
+    if (!tok || !enc || (!text && len) || !pos || *pos > len)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encode: NULL argument or position");
     if (len > (size_t)INT32_MAX)
         return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "encode: text of %zu bytes exceeds 2^31", len);
     if (enc->ctok != tok || enc->cfp != tok->fingerprint) {
@@ -562,17 +565,18 @@ int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text,
         if (!enc->md) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
     const char *t = text ? text : "";
-    if (flags & NLPRNN_ENCODE_BOS) {
+    size_t from = *pos;
+    if ((flags & NLPRNN_ENCODE_BOS) && from == 0) {
         if (out_reserve(enc, 1)) goto nomem;
         enc->ids[0] = NLPRNN_ID_BOS;
         enc->offs[0] = enc->offs[1] = 0;
         enc->n = 1;
     }
-    /* window by window: the scratch (normalized text + two offsets a byte) stays bounded */
-    size_t from = 0;
-    int cont = 0;
+    /* window by window: the scratch (normalized text + two offsets a byte) stays bounded. A
+     * window that does not start after whitespace continues a word cut inside a long run. */
     do {
         int mid;
+        int cont = from > 0 && !is_ascii_space(t[from - 1]);
         size_t to = window_end(t, from, len, &mid);
         int rc = nr_normalize_range(&tok->norm, tok->norm.jamo, t, from, to, &enc->nb, 1, err);
         if (rc) {
@@ -581,18 +585,30 @@ int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text,
         }
         if (encode_normalized(tok, enc, cont)) goto nomem;
         from = to;
-        cont = mid;
-    } while (from < len);
-    if (flags & NLPRNN_ENCODE_EOS) {
+    } while (from < len && all);
+    if ((flags & NLPRNN_ENCODE_EOS) && from == len) {
         if (out_reserve(enc, enc->n + 1)) goto nomem;
         enc->ids[enc->n] = NLPRNN_ID_EOS;
         enc->offs[2 * enc->n] = enc->offs[2 * enc->n + 1] = len;
         enc->n++;
     }
+    *pos = from;
     return 0;
 nomem:
     enc->n = 0;
     return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory while encoding");
+}
+
+int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const char *text, size_t len,
+                                  unsigned flags, nlprnn_encoding *enc, nlprnn_error *err) {
+    size_t pos = 0;
+    return encode_from(tok, text, len, &pos, 1, flags, enc, err);
+}
+
+int nlprnn_tokenizer_encode_part(const nlprnn_tokenizer *tok, const char *text, size_t len,
+                                 size_t *pos, unsigned flags, nlprnn_encoding *enc,
+                                 nlprnn_error *err) {
+    return encode_from(tok, text, len, pos, 0, flags, enc, err);
 }
 
 int nlprnn_tokenizer_encode(const nlprnn_tokenizer *tok, const char *text, size_t len,

@@ -136,6 +136,18 @@ NLPRNN_API int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const 
                                              size_t len, unsigned flags, nlprnn_encoding *enc,
                                              nlprnn_error *err);
 
+/** Streaming form for very long texts: encode the next part of text[0..len), starting at byte
+ *  *pos (0 on the first call), into enc (replacing its content) and advance *pos; call again
+ *  while *pos < len. A part is about 1 MiB of text (see docs/tokenizer.md), so enc never holds
+ *  more than one part's ids and scratch, whatever len is. The parts' results, concatenated, are
+ *  exactly nlprnn_tokenizer_encode_flags of the whole text: same ids, and offsets that count
+ *  from text[0] (not from *pos). NLPRNN_ENCODE_BOS goes into the first part, _EOS into the
+ *  last. Errors as nlprnn_tokenizer_encode (offsets and lines of invalid UTF-8 count from
+ *  text[0]); NLPRNN_E_INVALID_ARG when *pos > len. A part may hold 0 ids (e.g. only spaces). */
+NLPRNN_API int nlprnn_tokenizer_encode_part(const nlprnn_tokenizer *tok, const char *text,
+                                            size_t len, size_t *pos, unsigned flags,
+                                            nlprnn_encoding *enc, nlprnn_error *err);
+
 /** Number of ids in the last encoding. */
 NLPRNN_API size_t nlprnn_encoding_size(const nlprnn_encoding *enc);
 /** The ids (nlprnn_encoding_size of them); valid until the next encode with enc. */
