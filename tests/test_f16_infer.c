@@ -200,6 +200,45 @@ static void test_encoder(int cell, int reset_after, int kernel, nr_rng *rng)
     free(cn16);
 }
 
+/* 2b. a batch of 10 sorted by falling length: the first steps have more than NR_F16_MAX_ROWS
+ * running sequences (float32 W_hh through CBLAS), the later ones few enough for float16; both
+ * kinds of step in one call give the float32 results. */
+static void test_mixed(int kernel, nr_rng *rng)
+{
+    enum { I = 16, H = 24, T = 12, B = 10 };
+    nr_encoder_cfg cfg;
+    nr_encoder_cfg_default(&cfg, I, H);
+    nr_encoder enc;
+    nlprnn_error err;
+    size_t np = nr_encoder_param_count(&cfg);
+    float *p = malloc(sizeof(float) * np);
+    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, p, &err), 0);
+    CHECK_INT_EQ(nr_encoder_init(&enc, rng, &err), 0);
+    for (size_t k = 0; k < np; k++)
+        p[k] = nr_f16_to_f32(nr_f32_to_f16(p[k]));
+    int lens[B];
+    for (int b = 0; b < B; b++)
+        lens[b] = T - b; /* 12, 11, ..., 3: steps 0-2 run 10 rows, step 4 on 8 or fewer */
+    size_t nx = (size_t)T * B * I, no = (size_t)T * B * H;
+    float *x = malloc(sizeof(float) * nx), *o32 = calloc(no, sizeof(float)),
+          *o16 = calloc(no, sizeof(float));
+    nr_init_uniform(x, nx, -1, 1, rng);
+    nr_encoder_ws *ws = nr_encoder_ws_create(&enc, T, B, 0, 1, &err);
+    uint16_t *w16 = malloc(sizeof(uint16_t) * nr_encoder_whh_count(&enc));
+    CHECK_INT_EQ(nr_encoder_forward(&enc, ws, o32, NULL, NULL, x, lens, NULL, NULL, T, B, NULL, &err), 0);
+    CHECK_INT_EQ(nr_encoder_attach_f16(&enc, w16, &err), 0);
+    enc.f16_kernel = kernel;
+    CHECK_INT_EQ(nr_encoder_forward(&enc, ws, o16, NULL, NULL, x, lens, NULL, NULL, T, B, NULL, &err), 0);
+    double e = rel_err(o16, o32, no, 1e-1);
+    CHECK_MSG(e <= 1e-5, "mixed CBLAS/f16 steps, %s kernel: relative error %.3g", kernel_name(kernel), e);
+    nr_encoder_ws_free(ws);
+    free(w16);
+    free(p);
+    free(x);
+    free(o32);
+    free(o16);
+}
+
 /* 3. the shipped Korean model: f16 W_hh kept by the loader, same logits as float32 */
 static void test_shipped(void)
 {
@@ -252,6 +291,7 @@ int main(void)
         test_encoder(NR_CELL_LSTM, 1, kernels[k], &rng);
         test_encoder(NR_CELL_GRU, 1, kernels[k], &rng);
         test_encoder(NR_CELL_GRU, 0, kernels[k], &rng);
+        test_mixed(kernels[k], &rng);
     }
     test_shipped();
     return nr_test_done("test_f16_infer");
