@@ -23,3 +23,5 @@ cmake --build build -j"$(nproc)"
 # The main job: the sentiment of a Korean review with the shipped model (pretrained/ko.nrm).
 ./build/nlprnn --version
 ./build/nlprnn classify examples/review.txt
+# ... and the chapter's fill-in-the-blank with the shipped language model (pretrained/ko-lm.nrm).
+./build/nlprnn fill --top 3 "난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다."
