@@ -94,6 +94,10 @@ static void fmt_time(char *b, size_t n, double s) {
 
 static int on_progress(void *user, const nlprnn_train_progress *p) {
     view *v = user;
+    if (p->phase == 0 && p->message && !strncmp(p->message, "warning:", 8)) {
+        fprintf(stderr, "%snlprnn train: %s\n", v->tty && !v->quiet ? "\r\033[K" : "", p->message);
+        return 0;
+    }
     if (v->quiet) return 0;
     double now = mono();
     char el[32], eta[32];
@@ -169,7 +173,7 @@ int cmd_train(int argc, char **argv) {
             } else if (!strcmp(name, "valid-split")) {
                 if (nlprnn_train_params_set(p, "valid", val, &err)) {
                     nlprnn_train_params_free(p);
-                    return cli_usage_error("train", "%s", err.message);
+                    return cli_usage_error("train", "bad value '%s' for --valid-split: a fraction in 0..0.9", val);
                 }
             } else {
                 int known = 0;

@@ -1037,6 +1037,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     char ckpt[1100];
     snprintf(ckpt, sizeof ckpt, "%s", p->checkpoint[0] ? p->checkpoint : "");
     if (!ckpt[0]) snprintf(ckpt, sizeof ckpt, "%s.ckpt", out_path);
+    char vocab_note[160];
     nlprnn_train_progress pr;
     memset(&pr, 0, sizeof pr);
     pr.size = sizeof pr;
@@ -1101,6 +1102,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                                               &t.tok, err);
         nlprnn_tokenizer_options_free(to);
         if (rc) goto done;
+        if ((int)nlprnn_tokenizer_vocab_size(t.tok) < p->vocab) {
+            /* a small corpus cannot give every id asked for: say so (the CLI prints warnings) */
+            snprintf(vocab_note, sizeof vocab_note,
+                     "warning: the training text gives a vocabulary of %d ids, %d were asked for (--vocab)",
+                     (int)nlprnn_tokenizer_vocab_size(t.tok), p->vocab);
+            report(progress, user, &pr, 0, vocab_note);
+        }
     }
     rc = nr_label_map_copy(&t.labels, &t.dtr.labels, err);
     if (rc) goto done;

@@ -118,6 +118,18 @@ int main(void) {
     CHECK_MSG(o && !strstr(o, "warning") && strstr(o, "vocab=265"), "exact size: %s", o ? o : "");
     free(o);
 
+    /* train with its own tokenizer: --vocab larger than the corpus gives is a warning, even -q */
+    CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/v.nrm --vocab 100000 --epochs 1 --embed 8 --hidden 8 -q 2>&1",
+                     g_cli, nr_test_data_path("clf_train.tsv"), g_dir), 0);
+    CHECK_MSG(o && strstr(o, "warning: the training text gives a vocabulary of ") &&
+                  strstr(o, "100000 were asked for (--vocab)"), "train --vocab 100000: %s", o ? o : "");
+    free(o);
+    /* a bad --valid-split names the option */
+    CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/v.nrm --valid-split 2 2>&1", g_cli,
+                     nr_test_data_path("clf_train.tsv"), g_dir), 2);
+    CHECK_MSG(o && strstr(o, "--valid-split"), "train --valid-split 2: %s", o ? o : "");
+    free(o);
+
     nr_test_run(NULL, "rm -rf %s", g_dir);
     return nr_test_done("test_robust_cli");
 }

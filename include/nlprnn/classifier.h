@@ -158,7 +158,9 @@ NLPRNN_API int nlprnn_train_params_get(const nlprnn_train_params *p, const char 
 typedef struct nlprnn_train_progress {
     size_t size;             /**< sizeof(nlprnn_train_progress) of the library */
     int phase;               /**< 0 = preparing (message set), 1 = training step, 2 = epoch done */
-    const char *message;     /**< phase 0: what is being done ("training the tokenizer") */
+    const char *message;     /**< phase 0: what is being done ("training the tokenizer"), or a
+                                  warning that begins with "warning:" (e.g. a smaller vocabulary
+                                  than asked for) */
     int epoch;               /**< 1-based epoch */
     int epochs;              /**< total epochs */
     long long batch;         /**< 1-based batch in the epoch */
