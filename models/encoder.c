@@ -16,6 +16,9 @@
  */
 #include "models/encoder.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +54,216 @@ struct nr_encoder_ws {
     float *dhd[2];          /* (B,H) direct path dL/dh_prev (GRU) */
     float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
     float *block;
+    struct nr_split_worker *worker; /* helper thread of a 2-thread inference workspace, or NULL */
+    struct nr_step_split *split;    /* set during a call that splits its products with it */
 };
+
+/* Two threads on the recurrent products of one sequence (batch-1 inference with a float16 W_hh
+ * and a workspace made with nthreads >= 2; nr_encoder_forward otherwise runs batch 1 on one
+ * thread). The caller's thread does everything as on one thread, except that each product
+ *   C (na, N) = A (na, H) W^T      W = rows [row0, row0+N) of the float16 W_hh (G*H, H)
+ * is split by rows of W: rows [row0+N0, row0+N) go to the helper, N0 = N/2 rounded up to a
+ * multiple of 8. nr_gemm_f16 computes each element of C from its own row of W and A alone (its
+ * accumulators are per (row, batch row), models/gemv_f16.c), so the split gives the same bits as
+ * the product in one piece. Handshake per product (C11 atomics, no locks):
+ *   caller: write the job fields; go = seq (release); its rows; wait until done == seq (acquire)
+ *   helper: wait until go != last seen (acquire); its rows; done = seq (release)
+ * Waiting spins with a pause for a bounded count, then yields the core (shared machines).
+ * The helper is a thread owned by the workspace (nr_split_worker, made by nr_encoder_ws_create
+ * for inference workspaces with nthreads >= 2, joined by nr_encoder_ws_free): a call wakes it
+ * (condition variable) before its input projection, so its wake-up overlaps that GEMM; it takes
+ * products while `alive` and leaves at `quit`. Until it is alive the caller computes each
+ * product whole, which gives the same bits, so the result never depends on when it starts. */
+typedef struct nr_step_split {
+    const uint16_t *w16;  /* first row of this product's W (row0 already applied) */
+    float *C;
+    const float *A;
+    int ldc, lda, N0, N, H, na, kernel;
+    int wait_alive;       /* tests: wait for the helper before the first product of a call */
+    long products;        /* products split so far (read by tests) */
+    _Atomic int go, done, quit, alive;
+} nr_step_split;
+
+typedef struct nr_split_worker {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int epoch, stop;      /* under mu: calls posted, shut down */
+    _Atomic int stopping; /* stop, read without the lock while lingering */
+    nr_step_split sp;
+} nr_split_worker;
+
+/* pause iterations (~20 ns each on x86) the helper keeps polling for the next call */
+#define SPLIT_LINGER 20000
+
+static void split_pause(unsigned *spins)
+{
+    if (++*spins < 4000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+static void split_helper_rows(const nr_step_split *sp)
+{
+    nr_gemm_f16(sp->C + sp->N0, sp->ldc, sp->A, sp->lda, sp->w16 + (size_t)sp->N0 * sp->H, sp->H,
+                sp->N - sp->N0, sp->H, sp->na, sp->kernel);
+}
+
+/* The helper's loop: one half product per go, until quit. *seen is the last go it served, kept
+ * by the helper across runs: a go posted while it was leaving (it saw quit, a new call began
+ * and read the old alive = 1) is served on its next run, which the linger in split_worker_main
+ * starts at once because that call is running (quit = 0). */
+static void split_helper(nr_step_split *sp, int *seen)
+{
+    unsigned spins = 0;
+    atomic_store_explicit(&sp->alive, 1, memory_order_release);
+    for (;;) {
+        int g = atomic_load_explicit(&sp->go, memory_order_acquire);
+        if (g != *seen) {
+            *seen = g;
+            split_helper_rows(sp);
+            atomic_store_explicit(&sp->done, g, memory_order_release);
+            spins = 0;
+            continue;
+        }
+        if (atomic_load_explicit(&sp->quit, memory_order_acquire)) {
+            atomic_store_explicit(&sp->alive, 0, memory_order_release);
+            return;
+        }
+        split_pause(&spins);
+    }
+}
+
+/* The workspace's helper thread: one split_helper run per posted call, until stop. */
+static void *split_worker_main(void *arg)
+{
+    nr_split_worker *w = arg;
+    int seen = 0, served = 0; /* last epoch woken for, last go served */
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->epoch == seen && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        seen = w->epoch;
+        pthread_mutex_unlock(&w->mu);
+        for (;;) {
+            split_helper(&w->sp, &served);
+            /* linger a little before sleeping: back-to-back calls (a stream of sequences) then
+             * find the helper running instead of waking it (a futex wake costs tens of us) */
+            int next = 0;
+            for (int k = 0; k < SPLIT_LINGER && !next; k++) {
+                if (atomic_load_explicit(&w->stopping, memory_order_acquire))
+                    break;
+                next = !atomic_load_explicit(&w->sp.quit, memory_order_acquire);
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            }
+            if (!next)
+                break;
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static nr_split_worker *split_worker_start(void)
+{
+    nr_split_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    atomic_init(&w->sp.go, 0);
+    atomic_init(&w->sp.done, 0);
+    atomic_init(&w->sp.quit, 1);
+    atomic_init(&w->sp.alive, 0);
+    atomic_init(&w->stopping, 0);
+    if (pthread_mutex_init(&w->mu, NULL) != 0) {
+        free(w);
+        return NULL;
+    }
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return NULL;
+    }
+    if (pthread_create(&w->thread, NULL, split_worker_main, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void split_worker_stop(nr_split_worker *w)
+{
+    if (!w)
+        return;
+    atomic_store_explicit(&w->stopping, 1, memory_order_release);
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+/* A call begins (before its first projection) / ends (after its last product). */
+static void split_call_begin(nr_split_worker *w)
+{
+    atomic_store_explicit(&w->sp.quit, 0, memory_order_release);
+    pthread_mutex_lock(&w->mu);
+    w->epoch++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void split_call_end(nr_split_worker *w)
+{
+    atomic_store_explicit(&w->sp.quit, 1, memory_order_release);
+}
+
+/* The caller's side of one split product (see nr_step_split). */
+static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, int lda,
+                          const uint16_t *w16, int N, int H, int na, int kernel)
+{
+    int N0 = ((N / 2) + 7) & ~7;
+    if (N0 < N && sp->wait_alive) {
+        unsigned spins = 0;
+        while (!atomic_load_explicit(&sp->alive, memory_order_acquire))
+            split_pause(&spins);
+    }
+    /* too small to split, or no helper running yet: the whole product here (the same bits) */
+    if (N0 >= N || !atomic_load_explicit(&sp->alive, memory_order_acquire)) {
+        nr_gemm_f16(C, ldc, A, lda, w16, H, N, H, na, kernel);
+        return;
+    }
+    sp->w16 = w16;
+    sp->C = C;
+    sp->A = A;
+    sp->ldc = ldc;
+    sp->lda = lda;
+    sp->N0 = N0;
+    sp->N = N;
+    sp->H = H;
+    sp->na = na;
+    sp->kernel = kernel;
+    int seq = atomic_load_explicit(&sp->go, memory_order_relaxed) + 1;
+    atomic_store_explicit(&sp->go, seq, memory_order_release);
+    nr_gemm_f16(C, ldc, A, lda, w16, H, N0, H, na, kernel);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&sp->done, memory_order_acquire) != seq)
+        split_pause(&spins);
+    sp->products++;
+}
 
 void nr_encoder_cfg_default(nr_encoder_cfg *cfg, int input_size, int hidden)
 {
@@ -323,13 +535,28 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     ws->max_B = max_B;
     ws->training = training ? 1 : 0;
     ws->nthreads = nthreads;
+    /* inference with 2+ threads: a helper for batch-1 calls (nr_step_split). Without it (thread
+     * not created) those calls run on one thread, with the same results. */
+    ws->worker = (!training && nthreads >= 2) ? split_worker_start() : NULL;
     return ws;
+}
+
+void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on)
+{
+    if (ws && ws->worker)
+        ws->worker->sp.wait_alive = on ? 1 : 0;
+}
+
+long nr_encoder_ws_split_products(const nr_encoder_ws *ws)
+{
+    return ws && ws->worker ? ws->worker->sp.products : 0;
 }
 
 void nr_encoder_ws_free(nr_encoder_ws *ws)
 {
     if (!ws)
         return;
+    split_worker_stop(ws->worker);
     free(ws->block);
     free(ws->len);
     free(ws);
@@ -405,7 +632,10 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
 {
     int H = enc->cfg.hidden;
     const uint16_t *w16 = enc->whh_f16[l][d];
-    if (w16 && !ws->training && na <= NR_F16_MAX_ROWS)
+    if (w16 && !ws->training && na <= NR_F16_MAX_ROWS && ws->split)
+        split_product(ws->split, C, ldc, A, lda, w16 + (size_t)row0 * H, N, H, na,
+                      enc->f16_kernel);
+    else if (w16 && !ws->training && na <= NR_F16_MAX_ROWS)
         nr_gemm_f16(C, ldc, A, lda, w16 + (size_t)row0 * H, H, N, H, na, enc->f16_kernel);
     else
         nr_sgemm(0, 1, na, N, H, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
@@ -536,6 +766,68 @@ static int effective_threads(const nr_encoder_ws *ws, int T, int B)
     return (long long)T * B < 8 ? 1 : n;
 }
 
+/* One forward call's arguments (nr_encoder_forward), for forward_layers and the split runner. */
+typedef struct {
+    const nr_encoder *enc;
+    nr_encoder_ws *ws;
+    float *out, *hn, *cn;
+    const float *x, *h0, *c0;
+    int T, B;
+    nr_rng *dropout_rng;
+    int nth;
+} fwd_call;
+
+/* All layers of a forward call, each as projection P then recurrence R (see the top). */
+static void forward_layers(const fwd_call *F)
+{
+    const nr_encoder *enc = F->enc;
+    nr_encoder_ws *ws = F->ws;
+    float *out = F->out, *hn = F->hn, *cn = F->cn;
+    const float *x = F->x, *h0 = F->h0, *c0 = F->c0;
+    int T = F->T, B = F->B, nth = F->nth;
+    nr_rng *dropout_rng = F->dropout_rng;
+    int L = enc->cfg.layers, O = enc->out_size;
+    size_t TBO = (size_t)T * B * O;
+    for (int l = 0; l < L; l++) {
+        layer_job J;
+        memset(&J, 0, sizeof J);
+        J.enc = enc;
+        J.ws = ws;
+        J.l = l;
+        J.T = T;
+        J.B = B;
+        J.X = l == 0 ? x : (ws->training ? ws->ybuf[l - 1] : ws->ybuf[(l - 1) & 1]);
+        J.Y = l == L - 1 ? out : (ws->training ? ws->ybuf[l] : ws->ybuf[l & 1]);
+        J.h0 = h0;
+        J.c0 = c0;
+        J.hn = hn;
+        J.cn = cn;
+        nr_parallel_run(nth, fwd_project, &J);
+        nr_parallel_run(nth, fwd_recur, &J);
+        ws->dropped[l] = 0;
+        if (l < L - 1 && ws->training && dropout_rng && enc->cfg.dropout > 0.0f) {
+            /* inverted dropout on the next layer's input: keep with 1-p, scale by 1/(1-p) */
+            float p = enc->cfg.dropout, scale = 1.0f / (1.0f - p);
+            float *m = ws->mask[l], *y = J.Y;
+            for (size_t k = 0; k < TBO; k++) {
+                m[k] = nr_rng_uniform(dropout_rng) < p ? 0.0f : scale;
+                y[k] *= m[k];
+            }
+            ws->dropped[l] = 1;
+        }
+    }
+}
+
+/* 1 if some (layer, direction) has a float16 W_hh */
+static int has_f16(const nr_encoder *enc)
+{
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++)
+            if (enc->whh_f16[l][d])
+                return 1;
+    return 0;
+}
+
 int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, float *hn, float *cn,
                        const float *x, const int *lengths, const float *h0, const float *c0, int T,
                        int B, nr_rng *dropout_rng, nlprnn_error *err)
@@ -568,36 +860,19 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     ws->B = B;
     ws->maxlen = maxlen;
     ws->x = x;
-    int L = enc->cfg.layers, O = enc->out_size;
-    size_t TBO = (size_t)T * B * O;
-    int nth = effective_threads(ws, T, B);
-    for (int l = 0; l < L; l++) {
-        layer_job J;
-        memset(&J, 0, sizeof J);
-        J.enc = enc;
-        J.ws = ws;
-        J.l = l;
-        J.T = T;
-        J.B = B;
-        J.X = l == 0 ? x : (ws->training ? ws->ybuf[l - 1] : ws->ybuf[(l - 1) & 1]);
-        J.Y = l == L - 1 ? out : (ws->training ? ws->ybuf[l] : ws->ybuf[l & 1]);
-        J.h0 = h0;
-        J.c0 = c0;
-        J.hn = hn;
-        J.cn = cn;
-        nr_parallel_run(nth, fwd_project, &J);
-        nr_parallel_run(nth, fwd_recur, &J);
-        ws->dropped[l] = 0;
-        if (l < L - 1 && ws->training && dropout_rng && enc->cfg.dropout > 0.0f) {
-            /* inverted dropout on the next layer's input: keep with 1-p, scale by 1/(1-p) */
-            float p = enc->cfg.dropout, scale = 1.0f / (1.0f - p);
-            float *m = ws->mask[l], *y = J.Y;
-            for (size_t k = 0; k < TBO; k++) {
-                m[k] = nr_rng_uniform(dropout_rng) < p ? 0.0f : scale;
-                y[k] *= m[k];
-            }
-            ws->dropped[l] = 1;
-        }
+    fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng, effective_threads(ws, T, B)};
+    if (F.nth == 1 && ws->worker && (size_t)T * B >= 8 && has_f16(enc)) {
+        /* batch-1 inference with float16 W_hh (one sequence: the fork-join split has nothing to
+         * split): everything on the caller as with one thread, the recurrent products split with
+         * the workspace's helper thread (nr_step_split). Batches of 2 or more keep the fork-join
+         * split by sequences, measured faster at batch 4 and 8 than splitting each product. */
+        split_call_begin(ws->worker);
+        ws->split = &ws->worker->sp;
+        forward_layers(&F);
+        ws->split = NULL;
+        split_call_end(ws->worker);
+    } else {
+        forward_layers(&F);
     }
     ws->have_forward = ws->training;
     return 0;

@@ -50,6 +50,12 @@
  *   input projection and dx: rows of (T*B) split in contiguous blocks;
  *   the recurrence: the batch split in contiguous blocks (sequences are independent);
  *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
+ * Batch-1 inference (one sequence: nothing for that split) with a float16 W_hh instead runs as on
+ * one thread, except that each recurrent product y = W_hh h of a step is split by rows of W_hh
+ * between the caller and a helper thread the workspace owns (made with an inference workspace of
+ * nthreads >= 2, woken per call, joined by nr_encoder_ws_free; handshake by C11 atomics per
+ * product). Each element of the product comes from its own row of W_hh, so the results are the
+ * bits of the 1-thread workspace (tests/test_pipe_infer.c).
  * Every output element is computed by exactly one thread with a summation order fixed by the
  * shapes and nthreads, so the same seed, data and nthreads give bit-identical results. OpenBLAS
  * should be single-threaded (OPENBLAS_NUM_THREADS=1) when nthreads > 1. Data-parallel training
@@ -155,6 +161,13 @@ void nr_encoder_ws_free(nr_encoder_ws *ws); /* NULL is allowed */
 int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, float *hn, float *cn,
                        const float *x, const int *lengths, const float *h0, const float *c0, int T,
                        int B, nr_rng *dropout_rng, nlprnn_error *err);
+
+/* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
+ * the helper thread before their first product (otherwise the caller computes products whole
+ * until the helper is running); nr_encoder_ws_split_products counts the products split so far
+ * (0 for a workspace without a helper). */
+void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on);
+long nr_encoder_ws_split_products(const nr_encoder_ws *ws);
 
 /* Backward of the last forward on this (training) workspace.
  *   grad (n_params)        += dL/dparams (same layout as the parameters)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # scripts/tsan.sh [BUILD_DIR]
 #
-# ThreadSanitizer job: builds the library and the thread tests (tests/test_threads*.c) with
-# -fsanitize=thread (clang when available) in BUILD_DIR (default build-tsan) and runs them;
-# any data race report fails the run (halt_on_error). OpenBLAS runs single-threaded
-# (OPENBLAS_NUM_THREADS=1): it is not instrumented, and the threads under test are ours.
+# ThreadSanitizer job: builds the library and the thread tests (tests/test_threads*.c and
+# tests/test_pipe_infer.c) with -fsanitize=thread (clang when available) in BUILD_DIR (default
+# build-tsan) and runs them; any data race report fails the run (halt_on_error). OpenBLAS runs
+# single-threaded (OPENBLAS_NUM_THREADS=1): it is not instrumented, and the threads under test
+# are ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-tsan}
@@ -17,6 +18,7 @@ else
   cmake -S . -B "$build" >/dev/null
 fi
 tests=$(cd tests && ls test_threads*.c 2>/dev/null | sed 's/\.c$//')
+tests="$tests test_pipe_infer" # batch-1 inference split with the workspace's helper thread
 [ -n "$tests" ] || { echo "tsan.sh: no tests/test_threads*.c" >&2; exit 1; }
 cmake --build "$build" -j2 --target $tests >/dev/null
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
