@@ -62,26 +62,34 @@ struct nr_encoder_ws {
  * and a workspace made with nthreads >= 2; nr_encoder_forward otherwise runs batch 1 on one
  * thread). The caller's thread does everything as on one thread, except that each product
  *   C (na, N) = A (na, H) W^T      W = rows [row0, row0+N) of the float16 W_hh (G*H, H)
- * is split by rows of W: rows [row0+N0, row0+N) go to the helper, N0 = N/2 rounded up to a
- * multiple of 8. nr_gemm_f16 computes each element of C from its own row of W and A alone (its
- * accumulators are per (row, batch row), models/gemv_f16.c), so the split gives the same bits as
- * the product in one piece. Handshake per product (C11 atomics, no locks):
- *   caller: write the job fields; go = seq (release); its rows; wait until done == seq (acquire)
- *   helper: wait until go != last seen (acquire); its rows; done = seq (release)
- * Waiting spins with a pause for a bounded count, then yields the core (shared machines).
+ * is cut into SPLIT_CHUNKS blocks of rows of W (bounds at multiples of 8), which the caller and a
+ * helper thread claim one at a time from a shared counter. nr_gemm_f16 computes each element of C
+ * from its own row of W and A alone (its accumulators are per (row, batch row),
+ * models/gemv_f16.c), so whoever computes a block, the result has the bits of the product in one
+ * piece. Handshake per product (C11 atomics, no locks):
+ *   caller: write the job fields; ctr = seq << 8 (release); claim blocks (CAS ctr -> ctr + 1)
+ *           and compute them; then wait until the helper's finished count covers the blocks it
+ *           claimed (acquire)
+ *   helper: on a new seq in ctr, claim blocks the same way, compute, hdone += 1 (release)
+ * A helper that is not running (descheduled on a busy machine, not woken yet) costs nothing but
+ * the blocks it already claimed: the caller takes the rest. Waiting spins with a pause for a
+ * bounded count, then yields the core.
  * The helper is a thread owned by the workspace (nr_split_worker, made by nr_encoder_ws_create
  * for inference workspaces with nthreads >= 2, joined by nr_encoder_ws_free): a call wakes it
- * (condition variable) before its input projection, so its wake-up overlaps that GEMM; it takes
- * products while `alive` and leaves at `quit`. Until it is alive the caller computes each
- * product whole, which gives the same bits, so the result never depends on when it starts. */
+ * (condition variable) before its input projection, so its wake-up overlaps that GEMM; it serves
+ * products while the call runs and leaves at `quit`. */
+#define SPLIT_CHUNKS 4
 typedef struct nr_step_split {
     const uint16_t *w16;  /* first row of this product's W (row0 already applied) */
     float *C;
     const float *A;
-    int ldc, lda, N0, N, H, na, kernel;
-    int wait_alive;       /* tests: wait for the helper before the first product of a call */
-    long products;        /* products split so far (read by tests) */
-    _Atomic int go, done, quit, alive;
+    int ldc, lda, N, H, na, kernel;
+    long long seq;        /* caller: products posted */
+    int wait_helper;      /* tests: the caller claims blocks only after the helper finished one */
+    long products;        /* products the helper took part in (read by tests) */
+    _Atomic long long ctr; /* seq << 8 | next block to claim */
+    _Atomic long long hdone; /* blocks the helper finished, over all products */
+    _Atomic int quit, alive;
 } nr_step_split;
 
 typedef struct nr_split_worker {
@@ -107,26 +115,48 @@ static void split_pause(unsigned *spins)
     }
 }
 
-static void split_helper_rows(const nr_step_split *sp)
+/* Rows [lo, hi) of block c of a product with N rows: bounds at multiples of 8 */
+static int split_bound(int N, int c)
 {
-    nr_gemm_f16(sp->C + sp->N0, sp->ldc, sp->A, sp->lda, sp->w16 + (size_t)sp->N0 * sp->H, sp->H,
-                sp->N - sp->N0, sp->H, sp->na, sp->kernel);
+    int b = (int)(((long long)N * c / SPLIT_CHUNKS + 7) & ~7LL);
+    return b < N ? b : N;
 }
 
-/* The helper's loop: one half product per go, until quit. *seen is the last go it served, kept
- * by the helper across runs: a go posted while it was leaving (it saw quit, a new call began
- * and read the old alive = 1) is served on its next run, which the linger in split_worker_main
- * starts at once because that call is running (quit = 0). */
-static void split_helper(nr_step_split *sp, int *seen)
+static void split_block(const nr_step_split *sp, int c)
+{
+    int lo = split_bound(sp->N, c), hi = c + 1 == SPLIT_CHUNKS ? sp->N : split_bound(sp->N, c + 1);
+    if (hi > lo)
+        nr_gemm_f16(sp->C + lo, sp->ldc, sp->A, sp->lda, sp->w16 + (size_t)lo * sp->H, sp->H,
+                    hi - lo, sp->H, sp->na, sp->kernel);
+}
+
+/* Claim the next block of product seq: its index, or -1 when none is left (or seq is over). */
+static int split_claim(nr_step_split *sp, long long seq)
+{
+    long long v = atomic_load_explicit(&sp->ctr, memory_order_acquire);
+    while ((v >> 8) == seq && (v & 255) < SPLIT_CHUNKS)
+        if (atomic_compare_exchange_weak_explicit(&sp->ctr, &v, v + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)(v & 255);
+    return -1;
+}
+
+/* The helper's loop: blocks of each new product, until quit. *seen is the last product seq it
+ * looked at, kept across runs (split_worker_main). */
+static void split_helper(nr_step_split *sp, long long *seen)
 {
     unsigned spins = 0;
     atomic_store_explicit(&sp->alive, 1, memory_order_release);
     for (;;) {
-        int g = atomic_load_explicit(&sp->go, memory_order_acquire);
-        if (g != *seen) {
-            *seen = g;
-            split_helper_rows(sp);
-            atomic_store_explicit(&sp->done, g, memory_order_release);
+        long long v = atomic_load_explicit(&sp->ctr, memory_order_acquire);
+        if ((v >> 8) != *seen) {
+            long long seq = v >> 8;
+            int c;
+            while ((c = split_claim(sp, seq)) >= 0) {
+                split_block(sp, c);
+                atomic_fetch_add_explicit(&sp->hdone, 1, memory_order_release);
+            }
+            *seen = seq;
             spins = 0;
             continue;
         }
@@ -142,7 +172,8 @@ static void split_helper(nr_step_split *sp, int *seen)
 static void *split_worker_main(void *arg)
 {
     nr_split_worker *w = arg;
-    int seen = 0, served = 0; /* last epoch woken for, last go served */
+    int seen = 0;             /* last epoch woken for */
+    long long served = 0;     /* last product seq looked at */
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (w->epoch == seen && !w->stop)
@@ -178,8 +209,8 @@ static nr_split_worker *split_worker_start(void)
     nr_split_worker *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    atomic_init(&w->sp.go, 0);
-    atomic_init(&w->sp.done, 0);
+    atomic_init(&w->sp.ctr, 0);
+    atomic_init(&w->sp.hdone, 0);
     atomic_init(&w->sp.quit, 1);
     atomic_init(&w->sp.alive, 0);
     atomic_init(&w->stopping, 0);
@@ -235,34 +266,40 @@ static void split_call_end(nr_split_worker *w)
 static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, int lda,
                           const uint16_t *w16, int N, int H, int na, int kernel)
 {
-    int N0 = ((N / 2) + 7) & ~7;
-    if (N0 < N && sp->wait_alive) {
-        unsigned spins = 0;
+    unsigned spins = 0;
+    if (N >= 16 && sp->wait_helper) /* tests: the helper must be running */
         while (!atomic_load_explicit(&sp->alive, memory_order_acquire))
             split_pause(&spins);
-    }
-    /* too small to split, or no helper running yet: the whole product here (the same bits) */
-    if (N0 >= N || !atomic_load_explicit(&sp->alive, memory_order_acquire)) {
+    if (N < 16 || !atomic_load_explicit(&sp->alive, memory_order_acquire)) {
+        /* too small to split, or no helper running: the whole product here (the same bits) */
         nr_gemm_f16(C, ldc, A, lda, w16, H, N, H, na, kernel);
         return;
     }
+    long long hd0 = atomic_load_explicit(&sp->hdone, memory_order_acquire);
     sp->w16 = w16;
     sp->C = C;
     sp->A = A;
     sp->ldc = ldc;
     sp->lda = lda;
-    sp->N0 = N0;
     sp->N = N;
     sp->H = H;
     sp->na = na;
     sp->kernel = kernel;
-    int seq = atomic_load_explicit(&sp->go, memory_order_relaxed) + 1;
-    atomic_store_explicit(&sp->go, seq, memory_order_release);
-    nr_gemm_f16(C, ldc, A, lda, w16, H, N0, H, na, kernel);
-    unsigned spins = 0;
-    while (atomic_load_explicit(&sp->done, memory_order_acquire) != seq)
+    long long seq = ++sp->seq;
+    atomic_store_explicit(&sp->ctr, seq << 8, memory_order_release);
+    spins = 0;
+    if (sp->wait_helper)
+        while (atomic_load_explicit(&sp->hdone, memory_order_acquire) == hd0)
+            split_pause(&spins);
+    int mine = 0, c;
+    while ((c = split_claim(sp, seq)) >= 0) {
+        split_block(sp, c);
+        mine++;
+    }
+    spins = 0;
+    while (atomic_load_explicit(&sp->hdone, memory_order_acquire) != hd0 + (SPLIT_CHUNKS - mine))
         split_pause(&spins);
-    sp->products++;
+    sp->products += mine < SPLIT_CHUNKS;
 }
 
 void nr_encoder_cfg_default(nr_encoder_cfg *cfg, int input_size, int hidden)
@@ -544,7 +581,7 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
 void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on)
 {
     if (ws && ws->worker)
-        ws->worker->sp.wait_alive = on ? 1 : 0;
+        ws->worker->sp.wait_helper = on ? 1 : 0;
 }
 
 long nr_encoder_ws_split_products(const nr_encoder_ws *ws)

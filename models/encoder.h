@@ -53,9 +53,10 @@
  * Batch-1 inference (one sequence: nothing for that split) with a float16 W_hh instead runs as on
  * one thread, except that each recurrent product y = W_hh h of a step is split by rows of W_hh
  * between the caller and a helper thread the workspace owns (made with an inference workspace of
- * nthreads >= 2, woken per call, joined by nr_encoder_ws_free; handshake by C11 atomics per
- * product). Each element of the product comes from its own row of W_hh, so the results are the
- * bits of the 1-thread workspace (tests/test_pipe_infer.c).
+ * nthreads >= 2, woken per call, joined by nr_encoder_ws_free): the rows come in 4 blocks that the
+ * two threads claim from a shared atomic counter, so a descheduled helper delays a step by at
+ * most the block it holds. Each element of the product comes from its own row of W_hh, so the
+ * results are the bits of the 1-thread workspace whoever computes a block (test_pipe_infer.c).
  * Every output element is computed by exactly one thread with a summation order fixed by the
  * shapes and nthreads, so the same seed, data and nthreads give bit-identical results. OpenBLAS
  * should be single-threaded (OPENBLAS_NUM_THREADS=1) when nthreads > 1. Data-parallel training
@@ -163,9 +164,9 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
                        int B, nr_rng *dropout_rng, nlprnn_error *err);
 
 /* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
- * the helper thread before their first product (otherwise the caller computes products whole
- * until the helper is running); nr_encoder_ws_split_products counts the products split so far
- * (0 for a workspace without a helper). */
+ * the helper thread to run and to finish a block of each product before the caller claims any
+ * (otherwise the caller computes whatever the helper has not claimed); the count is of products
+ * the helper took part in so far (0 for a workspace without a helper). */
 void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on);
 long nr_encoder_ws_split_products(const nr_encoder_ws *ws);
 
