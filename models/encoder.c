@@ -55,6 +55,8 @@ struct nr_encoder_ws {
     float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
     float *block;
     struct nr_split_worker *worker; /* helper thread of a 2-thread inference workspace, or NULL */
+    int worker_failed;              /* its start failed: do not retry on every call */
+    int split_wait;                 /* tests: nr_encoder_ws_split_wait */
     struct nr_step_split *split;    /* set during a call that splits its products with it */
 };
 
@@ -74,8 +76,8 @@ struct nr_encoder_ws {
  * A helper that is not running (descheduled on a busy machine, not woken yet) costs nothing but
  * the blocks it already claimed: the caller takes the rest. Waiting spins with a pause for a
  * bounded count, then yields the core.
- * The helper is a thread owned by the workspace (nr_split_worker, made by nr_encoder_ws_create
- * for inference workspaces with nthreads >= 2, joined by nr_encoder_ws_free): a call wakes it
+ * The helper is a thread owned by the workspace (nr_split_worker, started by the first such call
+ * of an inference workspace with nthreads >= 2, joined by nr_encoder_ws_free): a call wakes it
  * (condition variable) before its input projection, so its wake-up overlaps that GEMM; it serves
  * products while the call runs and leaves at `quit`. */
 #define SPLIT_CHUNKS 4
@@ -572,16 +574,13 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     ws->max_B = max_B;
     ws->training = training ? 1 : 0;
     ws->nthreads = nthreads;
-    /* inference with 2+ threads: a helper for batch-1 calls (nr_step_split). Without it (thread
-     * not created) those calls run on one thread, with the same results. */
-    ws->worker = (!training && nthreads >= 2) ? split_worker_start() : NULL;
     return ws;
 }
 
 void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on)
 {
-    if (ws && ws->worker)
-        ws->worker->sp.wait_helper = on ? 1 : 0;
+    if (ws)
+        ws->split_wait = on ? 1 : 0;
 }
 
 long nr_encoder_ws_split_products(const nr_encoder_ws *ws)
@@ -898,11 +897,19 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     ws->maxlen = maxlen;
     ws->x = x;
     fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng, effective_threads(ws, T, B)};
-    if (F.nth == 1 && ws->worker && (size_t)T * B >= 8 && has_f16(enc)) {
+    if (F.nth == 1 && ws->nthreads >= 2 && !ws->training && (size_t)T * B >= 8 && has_f16(enc) &&
+        !ws->worker && !ws->worker_failed) {
+        /* the first such call starts the helper (once per workspace; if it cannot be started,
+         * these calls run on one thread, with the same results) */
+        ws->worker = split_worker_start();
+        ws->worker_failed = ws->worker == NULL;
+    }
+    if (F.nth == 1 && ws->worker && !ws->training && (size_t)T * B >= 8 && has_f16(enc)) {
         /* batch-1 inference with float16 W_hh (one sequence: the fork-join split has nothing to
          * split): everything on the caller as with one thread, the recurrent products split with
          * the workspace's helper thread (nr_step_split). Batches of 2 or more keep the fork-join
          * split by sequences, measured faster at batch 4 and 8 than splitting each product. */
+        ws->worker->sp.wait_helper = ws->split_wait;
         split_call_begin(ws->worker);
         ws->split = &ws->worker->sp;
         forward_layers(&F);

@@ -52,10 +52,10 @@
  *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
  * Batch-1 inference (one sequence: nothing for that split) with a float16 W_hh instead runs as on
  * one thread, except that each recurrent product y = W_hh h of a step is split by rows of W_hh
- * between the caller and a helper thread the workspace owns (made with an inference workspace of
- * nthreads >= 2, woken per call, joined by nr_encoder_ws_free): the rows come in 4 blocks that the
- * two threads claim from a shared atomic counter, so a descheduled helper delays a step by at
- * most the block it holds. Each element of the product comes from its own row of W_hh, so the
+ * between the caller and a helper thread the workspace owns (started by the first such call of an
+ * inference workspace of nthreads >= 2, woken per call, joined by nr_encoder_ws_free): the rows
+ * come in 4 blocks that the two threads claim from a shared atomic counter, so a descheduled
+ * helper delays a step by at most the block it holds. Each element of the product comes from its own row of W_hh, so the
  * results are the bits of the 1-thread workspace whoever computes a block (test_pipe_infer.c).
  * Every output element is computed by exactly one thread with a summation order fixed by the
  * shapes and nthreads, so the same seed, data and nthreads give bit-identical results. OpenBLAS
