@@ -1,11 +1,9 @@
 /* tests/test_lm_cli.c: the language-model commands of the nlprnn program (fill, next, generate,
  * lm-eval, lm-train): output format, the documented exit codes, seeded reproducibility.
  * A tiny model is trained here (weekday cycle, as in test_lm.c) through `nlprnn lm-train`. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -13,27 +11,6 @@
 static const char *DAYS[7] = {"월", "화", "수", "목", "금", "토", "일"};
 static char g_dir[256];
 static const char *g_cli;
-
-/* Run a shell command; its stdout goes to *out (malloc'ed), the exit status is returned. */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += k;
-    if (buf) buf[n] = 0;
-    int st = pclose(p);
-    if (out) *out = buf;
-    else free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 int main(void) {
     g_cli = getenv("NLPRNN_CLI");
@@ -43,7 +20,7 @@ int main(void) {
     }
     snprintf(g_dir, sizeof g_dir, "/tmp/nlprnn_test_lm_cli_%d", (int)getpid());
     char *o = NULL;
-    CHECK_INT_EQ(run(NULL, "mkdir -p %s", g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "mkdir -p %s", g_dir), 0);
     char path[512];
     snprintf(path, sizeof path, "%s/train.txt", g_dir);
     FILE *fp = fopen(path, "w");
@@ -55,59 +32,59 @@ int main(void) {
         fputc('\n', fp);
     }
     fclose(fp);
-    CHECK_INT_EQ(run(NULL, "%s tokenizer-train --input %s --output %s/tok.nrt --model word --vocab-size 300 "
+    CHECK_INT_EQ(nr_test_run(NULL, "%s tokenizer-train --input %s --output %s/tok.nrt --model word --vocab-size 300 "
                      "--min-count 1 2>/dev/null >/dev/null", g_cli, path, g_dir), 0);
-    CHECK_INT_EQ(run(NULL, "%s lm-train --tokenizer %s/tok.nrt --input %s --output %s/m.nrm --embed 32 "
+    CHECK_INT_EQ(nr_test_run(NULL, "%s lm-train --tokenizer %s/tok.nrt --input %s --output %s/m.nrm --embed 32 "
                      "--hidden 32 --epochs 40 --batch 16 --lr 0.01 --softmax full --storage f32 --seed 3 "
                      "--quiet 2>&1", g_cli, g_dir, path, g_dir), 0);
 
     /* fill: WORD<TAB>PROBABILITY lines, planted answer first */
-    CHECK_INT_EQ(run(&o, "%s fill --model %s/m.nrm --top 3 '월 화 ___ 목 금'", g_cli, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(&o, "%s fill --model %s/m.nrm --top 3 '월 화 ___ 목 금'", g_cli, g_dir), 0);
     CHECK_MSG(o && !strncmp(o, "수\t", strlen("수\t")), "fill output: '%s'", o ? o : "");
     int lines = 0;
     for (char *q = o; q && *q; q++) lines += *q == '\n';
     CHECK(lines >= 1 && lines <= 3);
     free(o);
-    CHECK_INT_EQ(run(&o, "%s fill --model %s/m.nrm --candidates 금,수,일 '월 화 ___ 목'", g_cli, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(&o, "%s fill --model %s/m.nrm --candidates 금,수,일 '월 화 ___ 목'", g_cli, g_dir), 0);
     CHECK_MSG(o && !strncmp(o, "수\t", strlen("수\t")), "fill --candidates output: '%s'", o ? o : "");
     lines = 0;
     for (char *q = o; q && *q; q++) lines += *q == '\n';
     CHECK_INT_EQ(lines, 3);
     free(o);
     /* no blank, two blanks: exit 3 (bad input data) with a message; bad option: exit 2 */
-    CHECK_INT_EQ(run(NULL, "%s fill --model %s/m.nrm '월 화 수' 2>/dev/null", g_cli, g_dir), 3);
-    CHECK_INT_EQ(run(&o, "%s fill --model %s/m.nrm '___ 화 ___' 2>&1", g_cli, g_dir), 3);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s fill --model %s/m.nrm '월 화 수' 2>/dev/null", g_cli, g_dir), 3);
+    CHECK_INT_EQ(nr_test_run(&o, "%s fill --model %s/m.nrm '___ 화 ___' 2>&1", g_cli, g_dir), 3);
     CHECK(o && strstr(o, "2 blanks"));
     free(o);
-    CHECK_INT_EQ(run(NULL, "%s fill --model %s/m.nrm --top 0 '월 ___' 2>/dev/null", g_cli, g_dir), 2);
-    CHECK_INT_EQ(run(NULL, "%s fill --bogus x '월 ___' 2>/dev/null", g_cli), 2);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s fill --model %s/m.nrm --top 0 '월 ___' 2>/dev/null", g_cli, g_dir), 2);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s fill --bogus x '월 ___' 2>/dev/null", g_cli), 2);
     /* a file that is not a language model: exit 5 */
-    CHECK_INT_EQ(run(NULL, "%s fill --model %s/tok.nrt '월 ___' 2>/dev/null", g_cli, g_dir), 5);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s fill --model %s/tok.nrt '월 ___' 2>/dev/null", g_cli, g_dir), 5);
 
     /* next */
-    CHECK_INT_EQ(run(&o, "%s next --model %s/m.nrm --top 2 '화 수'", g_cli, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(&o, "%s next --model %s/m.nrm --top 2 '화 수'", g_cli, g_dir), 0);
     CHECK_MSG(o && !strncmp(o, "목\t", strlen("목\t")), "next output: '%s'", o ? o : "");
     free(o);
 
     /* generate: same seed, same text; --count gives one line per sample */
     char *g1 = NULL, *g2 = NULL;
-    CHECK_INT_EQ(run(&g1, "%s generate --model %s/m.nrm --prompt 월 --seed 9 --count 3", g_cli, g_dir), 0);
-    CHECK_INT_EQ(run(&g2, "%s generate --model %s/m.nrm --prompt 월 --seed 9 --count 3", g_cli, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(&g1, "%s generate --model %s/m.nrm --prompt 월 --seed 9 --count 3", g_cli, g_dir), 0);
+    CHECK_INT_EQ(nr_test_run(&g2, "%s generate --model %s/m.nrm --prompt 월 --seed 9 --count 3", g_cli, g_dir), 0);
     CHECK(g1 && g2 && !strcmp(g1, g2));
     lines = 0;
     for (char *q = g1; q && *q; q++) lines += *q == '\n';
     CHECK_INT_EQ(lines, 3);
     free(g1);
     free(g2);
-    CHECK_INT_EQ(run(NULL, "%s generate --model %s/m.nrm --top-p 2 2>/dev/null", g_cli, g_dir), 2);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s generate --model %s/m.nrm --top-p 2 2>/dev/null", g_cli, g_dir), 2);
 
     /* lm-eval: header + one row per file */
-    CHECK_INT_EQ(run(&o, "%s lm-eval --model %s/m.nrm %s", g_cli, g_dir, path), 0);
+    CHECK_INT_EQ(nr_test_run(&o, "%s lm-eval --model %s/m.nrm %s", g_cli, g_dir, path), 0);
     CHECK(o && !strncmp(o, "file\tlines\tpieces\tchars\tppl\tbpc", 31));
     CHECK(o && strstr(o, "\t400\t"));
     free(o);
-    CHECK_INT_EQ(run(NULL, "%s lm-eval --model %s/m.nrm %s/missing.txt 2>/dev/null", g_cli, g_dir, g_dir), 4);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s lm-eval --model %s/m.nrm %s/missing.txt 2>/dev/null", g_cli, g_dir, g_dir), 4);
 
-    run(NULL, "rm -rf %s", g_dir);
+    nr_test_run(NULL, "rm -rf %s", g_dir);
     return nr_test_done("test_lm_cli");
 }
