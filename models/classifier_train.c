@@ -599,6 +599,15 @@ static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
         }
         nr_tensor_info ti;
         if (nr_mf_tensor_info(r, tag, name, &ti, NULL) != 0) continue;
+        if (!strcmp(name, "embedding") && ti.ndim == 2 && tt[i].ndim == 2 && ti.shape[1] != tt[i].shape[1]) {
+            /* the usual mistake: sizes not given to match the file's (the hidden size follows
+             * the embedding's for the shipped models: E = H) */
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "%s has embeddings of size %zu, this model %zu: pass --embed %zu (and the file's "
+                         "--hidden; `nlprnn info %s` shows both)",
+                         path, ti.shape[1], tt[i].shape[1], ti.shape[1], path);
+            break;
+        }
         rc = nr_mf_tensor_read(r, tag, name, t->params + tt[i].offset, tt[i].ndim, tt[i].shape, err);
         if (!rc) matched++;
     }

@@ -13,8 +13,8 @@
 # The two directions train at the same time (--parallel 1, one thread each), so the recipe takes
 # at most about 80 minutes of wall time on a 2-core machine. Weights are stored as float16
 # (biases float32): about 6.7 MB per direction, 13.8 MB for the file.
-# (The classifier pretrained/ko.nrm has E = H = 128; `nlprnn train --init-from` takes this
-# model's sizes, so a classifier started from it has E = H = 192.)
+# (The classifier pretrained/ko.nrm has E = H = 128; a classifier started from this model with
+# `nlprnn train --init-from` needs --embed 192 --hidden 192.)
 #
 # The demo sentence ("난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다." -> 극장/영화관) needs the
 # model to tie 영화 to the place where films are shown, and only 6,343 of the 632K reviews mention

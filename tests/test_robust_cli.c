@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "nlprnn.h"
 #include "testutil.h"
 
 static char g_dir[256];
@@ -129,6 +130,23 @@ int main(void) {
                      nr_test_data_path("clf_train.tsv"), g_dir), 2);
     CHECK_MSG(o && strstr(o, "--valid-split"), "train --valid-split 2: %s", o ? o : "");
     free(o);
+
+    /* --init-from a language model whose sizes differ from the classifier's: exit 2 naming the
+     * sizes to pass; with them, training starts from it */
+    char lmpath[4096];
+    nlprnn_error e;
+    if (nlprnn_model_find("ko-lm", lmpath, sizeof lmpath, &e) == 0) {
+        CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/i.nrm --init-from %s --embed 8 --hidden 8 --epochs 1 -q 2>&1",
+                         g_cli, nr_test_data_path("clf_train.tsv"), g_dir, lmpath), 2);
+        CHECK_MSG(o && strstr(o, "has embeddings of size 192, this model 8: pass --embed 192"),
+                  "init-from with other sizes: %s", o ? o : "");
+        free(o);
+        CHECK_INT_EQ(nr_test_run(&o, "%s train %s -o %s/i.nrm --init-from %s --embed 192 --hidden 192 "
+                         "--epochs 1 -q 2>&1", g_cli, nr_test_data_path("clf_train.tsv"), g_dir, lmpath), 0);
+        free(o);
+    } else {
+        CHECK_MSG(0, "shipped ko-lm not found: %s", e.message);
+    }
 
     nr_test_run(NULL, "rm -rf %s", g_dir);
     return nr_test_done("test_robust_cli");
