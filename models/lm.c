@@ -1567,35 +1567,20 @@ static int cmp_len_idx(const void *a, const void *b) {
     return x->idx - y->idx;
 }
 
-/* A permutation of the networks' rows: dst row tok = src row m2tok... (model order -> tokenizer
- * order) for the embedding table, the output bias and the untied output matrix. */
-static void rows_to_tokenizer_order(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2tok) {
+/* Copy a network with its vocabulary rows permuted (the embedding table, the output bias and
+ * the untied output matrix; everything else as it is). The trainer numbers pieces by falling
+ * training frequency: model row r is tokenizer row m2tok[r].
+ *   to_tokenizer 1: dst row m2tok[r] = src row r   (trained network -> file order)
+ *   to_tokenizer 0: dst row r = src row m2tok[r]   (loaded file -> trainer order, warm start) */
+static void permute_rows(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2tok, int to_tokenizer) {
     const nr_lm_cfg *c = &src->cfg;
     memcpy(dst->params, src->params, src->n_params * sizeof(float));
     for (int r = 0; r < c->vocab; r++) {
-        int t = m2tok[r];
-        memcpy(dst->emb.table + (size_t)t * c->embed, src->emb.table + (size_t)r * c->embed,
-               (size_t)c->embed * sizeof(float));
-        dst->out.b[t] = src->out.b[r];
+        size_t d = (size_t)(to_tokenizer ? m2tok[r] : r), s0 = (size_t)(to_tokenizer ? r : m2tok[r]);
+        memcpy(dst->emb.table + d * c->embed, src->emb.table + s0 * c->embed, (size_t)c->embed * sizeof(float));
+        dst->out.b[d] = src->out.b[s0];
         if (!c->tied)
-            memcpy(dst->out.w + (size_t)t * c->hidden, src->out.w + (size_t)r * c->hidden,
-                   (size_t)c->hidden * sizeof(float));
-    }
-}
-
-/* The inverse: a trained network in tokenizer order (a loaded file) into the trainer's model
- * order (pieces renumbered by falling training frequency). */
-static void rows_to_model_order(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2tok) {
-    const nr_lm_cfg *c = &src->cfg;
-    memcpy(dst->params, src->params, src->n_params * sizeof(float));
-    for (int r = 0; r < c->vocab; r++) {
-        int t = m2tok[r];
-        memcpy(dst->emb.table + (size_t)r * c->embed, src->emb.table + (size_t)t * c->embed,
-               (size_t)c->embed * sizeof(float));
-        dst->out.b[r] = src->out.b[t];
-        if (!c->tied)
-            memcpy(dst->out.w + (size_t)r * c->hidden, src->out.w + (size_t)t * c->hidden,
-                   (size_t)c->hidden * sizeof(float));
+            memcpy(dst->out.w + d * c->hidden, src->out.w + s0 * c->hidden, (size_t)c->hidden * sizeof(float));
     }
 }
 
@@ -1622,7 +1607,7 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
      * stay) properly unlikely instead of at logit 0 */
     for (int r = 0; r < V && !rc; r++)
         net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
-    if (!rc && start) rows_to_model_order(&net, start, cp->m2tok); /* warm start: replaces the init */
+    if (!rc && start) permute_rows(&net, start, cp->m2tok, 0); /* warm start: replaces the init */
     if (!rc) rc = nr_dist_bcast_f32(D, net.params, net.n_params, err); /* rank 0's, everywhere */
     nr_rng noise, *nz = &rng; /* dropout and sampled negatives: each rank its own over MPI */
     nr_rng_seed(&noise, (p->seed * 2 + (uint64_t)dir) ^ (0x9E3779B97F4A7C15ull * (uint64_t)(D->rank + 1)));
@@ -1796,7 +1781,7 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     *seconds = now_sec() - t0;
     *steps_done = step;
     *final_loss = loss_n ? loss_sum / (double)loss_n : NAN;
-    if (!rc) rows_to_tokenizer_order(result, &net, cp->m2tok);
+    if (!rc) permute_rows(result, &net, cp->m2tok, 1);
     nr_optim_free(&opt);
     nr_sampled_softmax_free(ss);
     nr_encoder_ws_free(ws);
