@@ -23,6 +23,7 @@
 #include "models/quant.h"
 #include "nlprnn.h"
 #include "testutil.h"
+#include "encoder_fixture.h"
 
 static const char *kernel_name(int k)
 {
@@ -99,13 +100,8 @@ static void test_encoder(int cell, int reset_after, int kernel, nr_rng *rng)
     nr_encoder enc;
     nlprnn_error err;
     size_t np = nr_encoder_param_count(&cfg);
-    float *p = malloc(sizeof(float) * np);
-    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, p, &err), 0);
-    CHECK_INT_EQ(nr_encoder_init(&enc, rng, &err), 0);
-    for (size_t k = 0; k < np; k++) { /* init plus noise (biases non-zero), rounded to f16 */
-        float v = p[k] + (float)(nr_rng_uniform(rng) - 0.5) * 0.1f;
-        p[k] = nr_f16_to_f32(nr_f32_to_f16(v));
-    }
+    float *p = fixture_encoder_f16(&enc, &cfg, 0.1f, rng); /* init plus noise, rounded to f16 */
+    if (!p) return;
     const int B = 3, lens[3] = {9, 4, 7};
     int O = enc.out_size, S = L * enc.dirs;
     size_t nx = (size_t)T * B * I, no = (size_t)T * B * O, ns = (size_t)S * B * H;
@@ -210,12 +206,8 @@ static void test_mixed(int kernel, nr_rng *rng)
     nr_encoder_cfg_default(&cfg, I, H);
     nr_encoder enc;
     nlprnn_error err;
-    size_t np = nr_encoder_param_count(&cfg);
-    float *p = malloc(sizeof(float) * np);
-    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, p, &err), 0);
-    CHECK_INT_EQ(nr_encoder_init(&enc, rng, &err), 0);
-    for (size_t k = 0; k < np; k++)
-        p[k] = nr_f16_to_f32(nr_f32_to_f16(p[k]));
+    float *p = fixture_encoder_f16(&enc, &cfg, 0, rng);
+    if (!p) return;
     int lens[B];
     for (int b = 0; b < B; b++)
         lens[b] = T - b; /* 12, 11, ..., 3: steps 0-2 run 10 rows, step 4 on 8 or fewer */

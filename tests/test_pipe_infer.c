@@ -22,6 +22,7 @@
 #include "models/quant.h"
 #include "nlprnn.h"
 #include "testutil.h"
+#include "encoder_fixture.h"
 
 enum { I = 20, H = 40, T = 9, BMAX = 3 };
 
@@ -37,14 +38,8 @@ static void run_case(int cell, int reset_after, int layers, int bidir, int merge
     cfg.gru_reset_after = reset_after;
     nr_encoder enc;
     nlprnn_error err;
-    size_t np = nr_encoder_param_count(&cfg);
-    float *p = malloc(sizeof(float) * np);
-    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, p, &err), 0);
-    CHECK_INT_EQ(nr_encoder_init(&enc, rng, &err), 0);
-    for (size_t k = 0; k < np; k++) { /* non-zero biases; values exact in float16 */
-        float v = p[k] + (float)(nr_rng_uniform(rng) - 0.5) * 0.1f;
-        p[k] = nr_f16_to_f32(nr_f32_to_f16(v));
-    }
+    float *p = fixture_encoder_f16(&enc, &cfg, 0.1f, rng); /* non-zero biases; exact in float16 */
+    if (!p) return;
     uint16_t *w16 = malloc(sizeof(uint16_t) * nr_encoder_whh_count(&enc));
     if (f16) {
         CHECK_INT_EQ(nr_encoder_attach_f16(&enc, w16, &err), 0);
