@@ -2,7 +2,8 @@
  *   - every norm is finite and positive; t = 0 is ||dL/dh_T|| of the head's MSE, checked by hand;
  *   - small recurrent weights make the SimpleRNN's gradient vanish; an open carry gate (forget /
  *     update bias 3) keeps the LSTM's and GRU's alive 100 steps back;
- *   - plain SGD with large recurrent weights diverges without clipping and trains with it. */
+ *   - plain SGD with large recurrent weights blows up without clipping and trains with it (a vote
+ *     over seeds: each run is chaotic). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,26 +57,58 @@ static void test_norms(void) {
     CHECK_INT_EQ(nlprnn_gradflow_norms("rnn", H, 1, B, 1, NAN, 1, again, &e), NLPRNN_E_INVALID_ARG);
 }
 
+/* Exploding gradients, with and without clipping. Each run is chaotic: the recurrent weights
+ * (gain 1.8) put the forward dynamics past the edge of chaos, so one rounding difference (another
+ * BLAS kernel, another thread count) gives another trajectory (seed 1 here: the clipped run ends
+ * at loss 0.40 with one OpenBLAS thread and 0.04 with two). No single run's outcome is asserted.
+ * What is checked:
+ *   - per seed, at step 0 (one forward and backward from the initial weights, not a training
+ *     outcome): both runs see the same gradient, and it has exploded already (> 500; the seeds
+ *     used give 1.1e3 .. 9e3, equal to 0.4% across kernels and thread counts);
+ *   - per seed, the clipped run stays finite and bounded (every loss < 100; a step moves the
+ *     weights by at most lr * clip = 0.05, so the loss cannot run away; measured max 8.9);
+ *   - over NSEED seeds, a vote with a wide margin: the unclipped run blows up (non-finite, or a
+ *     loss above 1e3) in >= 5 of 7, and the clipped run learns (mean loss of the last 50 steps
+ *     < 0.7 x that of the first 50) in >= 4 of 7. Measured over 180 runs (seeds 1..60 x
+ *     {OpenBLAS Haswell 1 thread, 2 threads, Sandybridge 1 thread}): blow-up failed in 1 of 180
+ *     runs, learning in 6 of 180 (docs/robustness.md), so the vote fails with probability
+ *     ~1e-4 if those failures were independent. */
 static void test_explode(void) {
-    enum { S = 600 };
+    enum { S = 600, NSEED = 7, W = 50 };
     double loss[2][S], gn[2][S];
-    int div[2];
-    nlprnn_error e;
-    for (int r = 0; r < 2; r++) {
-        int rc = nlprnn_gradflow_train("rnn", 32, 60, 16, 1.8, 0.05, r ? 1.0 : 0.0, S, 1, loss[r],
-                                       gn[r], &div[r], &e);
-        CHECK_MSG(rc == 0, "%s", e.message);
+    int blown = 0, learned = 0;
+    for (int seed = 1; seed <= NSEED; seed++) {
+        int div[2];
+        nlprnn_error e;
+        for (int r = 0; r < 2; r++) {
+            int rc = nlprnn_gradflow_train("rnn", 32, 60, 16, 1.8, 0.05, r ? 1.0 : 0.0, S, (uint64_t)seed,
+                                           loss[r], gn[r], &div[r], &e);
+            CHECK_MSG(rc == 0, "%s", e.message);
+            if (rc) return;
+        }
+        CHECK_MSG(gn[1][0] == gn[0][0], "seed %d: the same start, the norm is measured before clipping", seed);
+        CHECK_MSG(gn[0][0] > 500, "seed %d: the gradient explodes at initialisation already: %g", seed, gn[0][0]);
+        /* the unclipped run: non-finite from div[0] on, or a loss beyond any the clipped run has */
+        double max0 = 0, max1 = 0, head = 0, tail = 0;
+        for (int s = 0; s < S; s++) {
+            if (isfinite(loss[0][s]) && loss[0][s] > max0) max0 = loss[0][s];
+            if (!(loss[1][s] <= max1)) max1 = loss[1][s]; /* NaN propagates */
+        }
+        CHECK_MSG(div[0] < 0 || (isnan(loss[0][S - 1]) && isnan(gn[0][S - 1])), "seed %d: after divergence NaN", seed);
+        int b = div[0] >= 0 || max0 > 1e3;
+        CHECK_MSG(div[1] == -1 && isfinite(max1) && max1 < 100, "seed %d: clipped run: diverged at %d, max loss %g",
+                  seed, div[1], max1);
+        for (int s = 0; s < W; s++) head += loss[1][s] / W, tail += loss[1][S - W + s] / W;
+        int l = tail < 0.7 * head;
+        blown += b, learned += l;
+        printf("explode seed %d: gnorm at init %.4g; no clip: %s (max finite loss %.3g); clip: mean loss "
+               "first %d steps %.4g, last %d %.4g (%s)\n", seed, gn[0][0],
+               div[0] >= 0 ? "diverged" : "finite", max0, W, head, W, tail, l ? "learned" : "did not learn");
+        if (div[0] >= 0) printf("    no clip: non-finite from step %d\n", div[0]);
     }
-    printf("explode: no clip diverged at step %d (max gnorm %.3g); clip: loss %.4g -> %.4g\n", div[0],
-           gn[0][0], loss[1][0], loss[1][S - 1]);
-    CHECK_MSG(div[0] >= 0, "without clipping the run should diverge");
-    CHECK_MSG(div[0] < 0 || isnan(loss[0][S - 1]), "after divergence the loss is NaN");
-    CHECK_INT_EQ(div[1], -1);
-    double tail = 0;
-    for (int s = S - 50; s < S; s++) tail += loss[1][s] / 50;
-    CHECK_MSG(isfinite(tail) && tail < 0.2 * loss[1][0], "clipped: first %g, last-50 mean %g", loss[1][0], tail);
-    CHECK(gn[1][0] == gn[0][0]); /* the same start: the norm is measured before clipping */
-    CHECK(gn[1][0] > 1e3);       /* it explodes at initialisation already */
+    printf("explode: unclipped runs blown up %d of %d, clipped runs learned %d of %d\n", blown, NSEED, learned, NSEED);
+    CHECK_MSG(blown >= 5, "without clipping, only %d of %d runs blew up", blown, NSEED);
+    CHECK_MSG(learned >= 4, "with clipping, only %d of %d runs learned", learned, NSEED);
 }
 
 /* The method behind the norms: dL/dh_k is dh0 of a backward over the suffix k..T started from
