@@ -269,7 +269,16 @@ static void info_record(text *t, const char *file) {
         if (nl) *nl = 0;
         char k2[160];
         snprintf(k2, sizeof k2, "%s.%03d", key, line++);
-        put_str(t, k2, s);
+        /* the file's absolute path depends on where the repository is checked out: keep its
+         * last component ("file:     ko.nrm") */
+        const char *slash = strrchr(s, '/');
+        if (!strncmp(s, "file:", 5) && slash) {
+            char fl[600];
+            snprintf(fl, sizeof fl, "%.*s%s", (int)strspn(s + 5, " ") + 5, s, slash + 1);
+            put_str(t, k2, fl);
+        } else {
+            put_str(t, k2, s);
+        }
         if (!nl) break;
         s = nl + 1;
     }
