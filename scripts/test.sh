@@ -9,6 +9,18 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+# ---- the same Release tests on ONE core (taskset -c 0): thread counts above the core count, ----
+# BLAS picking its thread count from the affinity mask. Tests whose outcome cannot depend on the
+# core count (command-line robustness, corpus readers, shipped-model accuracy, MPI) are left out
+# to keep this short (~10 s of CPU). The BLAS kernel dimension (OPENBLAS_CORETYPE=Haswell/Zen) is
+# scripts/test-matrix.sh, run by hand: CI must not change OPENBLAS_CORETYPE.
+if [ "${NLPRNN_SKIP_ONECORE:-0}" != 1 ] && command -v taskset >/dev/null; then
+  t0=$(date +%s)
+  taskset -c 0 ctest --test-dir build --output-on-failure -j2 \
+    -E '^test_(mpi_train|mpi_dist|robust_cli|robust_encode|cli_classify|lm_cli|classifier_shipped|lm_shipped|tokenizer_corpus|corpora_shared|series_corpora)$'
+  echo "test.sh: Release tests on one core took $(( $(date +%s) - t0 )) s"
+fi
+
 if [ "${NLPRNN_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLPRNN_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
@@ -21,6 +33,14 @@ scripts/check-abi.sh build            # exported symbols == abi/nlprnn.symbols, 
 scripts/check-install.sh build        # install to a temp prefix, build + run examples/ both ways
 scripts/check-docs.sh build           # Doxygen: every public name documented; man page + cli.md
 echo "test.sh: release checks took $(( $(date +%s) - t0 )) s"
+
+# ---- documented outputs: the commands README.md and docs/*.md show with their output, run ----
+# against the Release build and compared number by number (scripts/check-doc-outputs.py says
+# how; --self-test first proves the comparer rejects a wrong number)
+t0=$(date +%s)
+python3 scripts/check-doc-outputs.py --self-test
+python3 scripts/check-doc-outputs.py build
+echo "test.sh: doc outputs check took $(( $(date +%s) - t0 )) s"
 
 # ---- the thread test under ThreadSanitizer -------------------------------------------------
 if [ "${NLPRNN_SKIP_TSAN:-0}" != 1 ] && ls tests/test_threads*.c >/dev/null 2>&1; then

@@ -229,6 +229,7 @@ int main(void) {
         rc = nlprnn_lm_evaluate(lm, valid, NLPRNN_LM_FORWARD, 0, &ev, &e);
         CHECK_MSG(rc == 0, "evaluate: %s", e.message);
         CHECK_INT_EQ(ev.lines, 50);
+        printf("%s: perplexity %.3f on the validation lines\n", cells[ci], ev.ppl);
         CHECK_MSG(ev.ppl > 1.0 && ev.ppl < 2.2, "%s perplexity %.3f", cells[ci], ev.ppl);
         CHECK(isfinite(ev.bpc) && ev.bpc > 0);
         double lp1 = 0, lp2 = 0;
@@ -236,6 +237,7 @@ int main(void) {
         CHECK_INT_EQ(nlprnn_lm_score(ctx, "월 화 수", strlen("월 화 수"), NLPRNN_LM_FORWARD, &lp1, &np, &e), 0);
         CHECK_INT_EQ(np, 4);
         CHECK_INT_EQ(nlprnn_lm_score(ctx, "월 수 화", strlen("월 수 화"), NLPRNN_LM_FORWARD, &lp2, &np, &e), 0);
+        printf("%s: log p(월 화 수) %.3f, log p(월 수 화) %.3f\n", cells[ci], lp1, lp2);
         CHECK(lp1 > lp2 + 3);
 
         /* warm start (parameter init): training continues from the file's weights, with its

@@ -144,6 +144,8 @@ int main(void) {
                 CHECK(ca[i].score == c0[i].score);
                 CHECK(ca[i].prob == c0[i].prob);
             }
+            if (!open && n0 == 2)
+                printf("alpha 0: %s %.3f, %s %.3f\n", c0[0].text, c0[0].prob, c0[1].text, c0[1].prob);
             if (!open && n0 == 2) /* the generic word wins on sentence probability */
                 CHECK_MSG(!strcmp(c0[0].text, "집"), "alpha 0: got %s %.3f, %s %.3f (expected 집 first)",
                           c0[0].text, c0[0].prob, c0[1].text, c0[1].prob);
@@ -152,6 +154,7 @@ int main(void) {
             CHECK_INT_EQ(nlprnn_lm_fill_calibrated(ctx, q, strlen(q), cands, 2, 5, 1.0, &c1, &n1, &e), 0);
             CHECK_INT_EQ(n1, 2);
             if (n1 == 2) {
+                printf("alpha 1: %s %.3f, %s %.3f\n", c1[0].text, c1[0].prob, c1[1].text, c1[1].prob);
                 CHECK_MSG(!strcmp(c1[0].text, "극장"), "alpha 1: got %s %.3f, %s %.3f (expected 극장 first)",
                           c1[0].text, c1[0].prob, c1[1].text, c1[1].prob);
                 double d0 = score_of(c0, n0, "극장") - score_of(c0, n0, "집");
