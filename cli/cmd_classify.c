@@ -29,7 +29,7 @@ static void usage(FILE *fp) {
             "  -m, --model FILE|NAME  model file, or a shipped model's name (default: ko)\n"
             "  -l, --lines            every line is one document\n"
             "  -f, --format tsv|json  output format (default tsv)\n"
-            "  -t, --threads N        threads for batches (default 1)\n"
+            "  -t, --threads N        threads for batches (default: the cores, at most 16)\n"
             "      --skip-bad         an empty or invalid-UTF-8 document prints \"!error<TAB>CODE\"\n"
             "                         (json: {\"error\":...}) and the run goes on (exit 3 at the end)\n"
             "      --max-bytes N      bytes kept of a document (default 1048576); the rest is\n"
@@ -271,7 +271,7 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
 int cmd_classify(int argc, char **argv) {
     const char *model_name = "ko";
     opts o = {0, 0, 0, 0};
-    int threads = 1;
+    int threads = 0; /* the cores this process may use (nlprnn_context_create) */
     size_t max_bytes = DEFAULT_MAX_BYTES;
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));

@@ -17,13 +17,13 @@ static void usage(FILE *fp) {
             "\n"
             "  -m, --model FILE|NAME   model file or shipped name (default: ko)\n"
             "      --text-column NAME  --label-column NAME   (defaults: document/text/..., label)\n"
-            "  -t, --threads N         threads (default 2)\n"
+            "  -t, --threads N         threads (default: the cores this process may use, at most 16)\n"
             "      --format text|tsv   tsv: one 'key<TAB>value' line per figure (default text)\n");
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *model = "ko", *path = NULL, *tcol = NULL, *lcol = NULL;
-    int threads = 2, tsv = 0;
+    int threads = 0, tsv = 0; /* 0: the cores (nlprnn_model_evaluate) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -48,7 +48,7 @@ static void usage(FILE *fp) {
             "      --optimizer sgd|adam|adamw (adam)   --lr X (0.002)\n"
             "      --lr-schedule constant|linear|cosine (linear)   --clip X (5; 0 = off)\n"
             "      --weight-decay X (0)  --epochs N (5)  --batch N (64)  --seed N (1)\n"
-            "      --threads N (2)       --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
+            "      --threads N (cores)   --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
             "      --max-examples N      use the first N training rows (0 = all)\n"
             "      --text-column NAME    --label-column NAME   --skip-bad 0|1 (0)\n"
             "      --checkpoint FILE     (MODEL.ckpt)   --checkpoint-every N batches (0 = per epoch)\n"

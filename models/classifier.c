@@ -661,7 +661,8 @@ struct nlprnn_context {
 };
 
 nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads) {
-    if (!m || threads < 1 || threads > NR_MAX_THREADS) return NULL;
+    if (!m || threads < 0 || threads > NR_MAX_THREADS) return NULL;
+    if (threads == 0) threads = nr_default_threads();
     nlprnn_context *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->m = m;
@@ -942,7 +943,8 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, cons
     view.net = *net;
     view.tok = (nlprnn_tokenizer *)tok;
     int C = net->cfg.classes;
-    int W = threads < 1 ? 1 : threads > NR_MAX_THREADS ? NR_MAX_THREADS : threads;
+    int W = threads == 0 ? nr_default_threads() : threads < 1 ? 1
+            : threads > NR_MAX_THREADS ? NR_MAX_THREADS : threads;
     if ((size_t)W > ds->n / 64 + 1) W = (int)(ds->n / 64 + 1);
     eval_job j;
     memset(&j, 0, sizeof j);

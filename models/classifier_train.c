@@ -64,7 +64,7 @@ static const pdesc pdescs[] = {
     {"epochs", P_INT, OFF(epochs), 1, 10000, NULL},
     {"batch", P_INT, OFF(batch), 1, 4096, NULL},
     {"seed", P_LL, OFF(seed), 0, 9.0e15, NULL},
-    {"threads", P_INT, OFF(threads), 1, NR_MAX_THREADS, NULL},
+    {"threads", P_INT, OFF(threads), 0, NR_MAX_THREADS, NULL}, /* 0: nr_default_threads() */
     {"valid", P_DBL, OFF(valid), 0, 0.9, NULL},
     {"patience", P_INT, OFF(patience), 0, 10000, NULL},
     {"max-tokens", P_INT, OFF(max_tokens), 1, 65536, NULL},
@@ -94,7 +94,7 @@ nlprnn_train_params *nlprnn_train_params_new(void) {
     p->epochs = 5;
     p->batch = 64;
     p->seed = 1;
-    p->threads = 2;
+    p->threads = 0; /* the cores this process may use, resolved when training starts */
     p->valid = 0.05;
     p->patience = 2;
     p->max_tokens = 256;
@@ -1039,6 +1039,8 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     /* over MPI, --batch is per rank: the global batch (saved in checkpoints) is N times it */
     nlprnn_train_params pg = *p;
     pg.batch = p->batch * t.D.size;
+    /* threads 0: the cores this process may use, or on --resume the checkpoint's (below) */
+    if (pg.threads == 0 && !resume) pg.threads = nr_default_threads();
     t.p = &pg;
     nr_label_map_init(&t.labels);
     nr_dataset_init(&t.dtr);
@@ -1084,6 +1086,12 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         rc = nr_clf_load_parts(cr, &ccfg, &t.tok, &cl, err);
         nr_label_map_free(&cl);
         if (!rc) rc = nr_mf_get_conf(cr, "CONF", &ccf, err);
+        if (!rc && pg.threads == 0) {
+            const char *v;
+            long long n = 0;
+            if (!nr_conf_get_str(&ccf, "param.threads", &v, NULL)) n = strtoll(v, NULL, 10);
+            pg.threads = n >= 1 && n <= NR_MAX_THREADS ? (int)n : nr_default_threads();
+        }
         for (size_t i = 0; i < N_PDESC && !rc; i++)
             if (!may_change_on_resume(pdescs[i].name)) rc = check_param(&ccf, &pg, pdescs[i].name, err);
         if (rc) goto done;
@@ -1105,7 +1113,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
             goto done;
         }
         rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_VOCAB_SIZE, p->vocab, err);
-        if (!rc) rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_THREADS, p->threads, err);
+        if (!rc) rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_THREADS, pg.threads, err);
         if (!rc)
             rc = nlprnn_tokenizer_train_texts(to, (const char *const *)t.dtr.text, t.dtr.len, t.dtr.n,
                                               &t.tok, err);
@@ -1243,7 +1251,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         if (rc) goto done;
     }
 
-    t.workers = p->threads < p->batch ? p->threads : p->batch;
+    t.workers = pg.threads < p->batch ? pg.threads : p->batch;
     for (int w = 0; w < t.workers && !rc; w++) {
         int lo, hi;
         nr_split_range(p->batch, w, t.workers, &lo, &hi);

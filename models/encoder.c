@@ -17,10 +17,10 @@
 #include "models/encoder.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "models/cells.h"
 #include "models/gemv_f16.h"
@@ -54,67 +54,78 @@ struct nr_encoder_ws {
     float *dhd[2];          /* (B,H) direct path dL/dh_prev (GRU) */
     float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
     float *block;
-    struct nr_split_worker *worker; /* helper thread of a 2-thread inference workspace, or NULL */
-    int worker_failed;              /* its start failed: do not retry on every call */
+    struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
+    int helper_failed;              /* it could not be made: do not retry on every call */
     int split_wait;                 /* tests: nr_encoder_ws_split_wait */
     struct nr_step_split *split;    /* set during a call that splits its products with it */
 };
 
 /* Two threads on the recurrent products of one sequence (batch-1 inference with a float16 W_hh
- * and a workspace made with nthreads >= 2; nr_encoder_forward otherwise runs batch 1 on one
- * thread). The caller's thread does everything as on one thread, except that each product
+ * and a workspace made with nthreads >= 2, on a machine with 2 cores or more; nr_encoder_forward
+ * otherwise runs batch 1 on one thread). The caller's thread does everything as on one thread,
+ * except that each product
  *   C (na, N) = A (na, H) W^T      W = rows [row0, row0+N) of the float16 W_hh (G*H, H)
  * is cut into SPLIT_CHUNKS blocks of rows of W (bounds at multiples of 8), which the caller and a
- * helper thread claim one at a time from a shared counter. nr_gemm_f16 computes each element of C
+ * helper claim one at a time from a shared counter. nr_gemm_f16 computes each element of C
  * from its own row of W and A alone (its accumulators are per (row, batch row),
  * models/gemv_f16.c), so whoever computes a block, the result has the bits of the product in one
- * piece. Handshake per product (C11 atomics, no locks):
+ * piece. Handshake per product (C11 atomics):
  *   caller: write the job fields; ctr = seq << 8 (release); claim blocks (CAS ctr -> ctr + 1)
  *           and compute them; then wait until the helper's finished count covers the blocks it
  *           claimed (acquire)
  *   helper: on a new seq in ctr, claim blocks the same way, compute, hdone += 1 (release)
- * A helper that is not running (descheduled on a busy machine, not woken yet) costs nothing but
- * the blocks it already claimed: the caller takes the rest. Waiting spins with a pause for a
- * bounded count, then yields the core.
- * The helper is a thread owned by the workspace (nr_split_worker, started by the first such call
- * of an inference workspace with nthreads >= 2, joined by nr_encoder_ws_free): a call wakes it
- * (condition variable) before its input projection, so its wake-up overlaps that GEMM; it serves
- * products while the call runs and leaves at `quit`. */
+ * A helper that is not running (not started yet, descheduled on a busy machine, gone) costs
+ * nothing but the blocks it already claimed: the caller takes the rest.
+ * The helper is a task of the library's pool (common/pool.h), posted when a call begins (a
+ * sleeping worker wakes while the caller computes the input projection) and waited for when the
+ * call ends. No thread waits unboundedly awake:
+ *   helper: between products it polls for the next one for at most SPLIT_LINGER_NS (the products
+ *           of a sequence come microseconds apart); when none comes it leaves (the task returns
+ *           and the caller does the rest of the call alone)
+ *   caller: for a block the helper holds it polls for at most SPLIT_SPIN_NS (a block takes a few
+ *           microseconds), then sleeps on a condition variable the helper signals after a block. */
 #define SPLIT_CHUNKS 4
+#define SPLIT_LINGER_NS 50000
+#define SPLIT_SPIN_NS 20000
 typedef struct nr_step_split {
     const uint16_t *w16;  /* first row of this product's W (row0 already applied) */
     float *C;
     const float *A;
     int ldc, lda, N, H, na, kernel;
     long long seq;        /* caller: products posted */
-    int wait_helper;      /* tests: the caller claims blocks only after the helper finished one */
+    int wait_helper;      /* tests: the caller waits for the helper to run and to finish a block
+                             of each product before it claims any; the helper never leaves */
     long products;        /* products the helper took part in (read by tests) */
     _Atomic long long ctr; /* seq << 8 | next block to claim */
     _Atomic long long hdone; /* blocks the helper finished, over all products */
-    _Atomic int quit, alive;
-} nr_step_split;
-
-typedef struct nr_split_worker {
-    pthread_t thread;
+    _Atomic int quit;     /* the call is over: the helper leaves */
+    _Atomic int alive;    /* the helper is running */
+    _Atomic int caller_sleeps; /* the caller sleeps on cv for the helper's block */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int epoch, stop;      /* under mu: calls posted, shut down */
-    _Atomic int stopping; /* stop, read without the lock while lingering */
-    nr_step_split sp;
-} nr_split_worker;
+    nr_job job;           /* the helper's task in the pool, from split_call_begin to _end */
+} nr_step_split;
 
-/* pause iterations (~20 ns each on x86) the helper keeps polling for the next call */
-#define SPLIT_LINGER 20000
-
-static void split_pause(unsigned *spins)
+static long long mono_ns(void)
 {
-    if (++*spins < 4000) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
 #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #endif
-    } else {
-        sched_yield();
-    }
+}
+
+/* tests only (wait_helper): sleep-poll until *flag differs from value */
+static void sleep_until_changed(_Atomic long long *flag, long long value)
+{
+    struct timespec d = {0, 20000};
+    while (atomic_load_explicit(flag, memory_order_acquire) == value)
+        nanosleep(&d, NULL);
 }
 
 /* Rows [lo, hi) of block c of a product with N rows: bounds at multiples of 8 */
@@ -143,135 +154,97 @@ static int split_claim(nr_step_split *sp, long long seq)
     return -1;
 }
 
-/* The helper's loop: blocks of each new product, until quit. *seen is the last product seq it
- * looked at, kept across runs (split_worker_main). */
-static void split_helper(nr_step_split *sp, long long *seen)
+/* The helper (a pool task, one per call): blocks of each new product until quit, or until no
+ * product came for SPLIT_LINGER_NS. */
+static void split_helper_task(void *ctx, int i, int n)
 {
-    unsigned spins = 0;
+    (void)i;
+    (void)n;
+    nr_step_split *sp = ctx;
+    if (atomic_load_explicit(&sp->quit, memory_order_acquire))
+        return; /* the call ended before a worker took this task */
     atomic_store_explicit(&sp->alive, 1, memory_order_release);
-    for (;;) {
+    long long seen = -1, deadline = mono_ns() + SPLIT_LINGER_NS;
+    for (unsigned polls = 1;; polls++) {
         long long v = atomic_load_explicit(&sp->ctr, memory_order_acquire);
-        if ((v >> 8) != *seen) {
+        if ((v >> 8) != seen) {
             long long seq = v >> 8;
             int c;
             while ((c = split_claim(sp, seq)) >= 0) {
                 split_block(sp, c);
-                atomic_fetch_add_explicit(&sp->hdone, 1, memory_order_release);
+                atomic_fetch_add_explicit(&sp->hdone, 1, memory_order_seq_cst);
+                if (atomic_load_explicit(&sp->caller_sleeps, memory_order_seq_cst)) {
+                    pthread_mutex_lock(&sp->mu);
+                    pthread_cond_signal(&sp->cv);
+                    pthread_mutex_unlock(&sp->mu);
+                }
             }
-            *seen = seq;
-            spins = 0;
+            seen = seq;
+            deadline = mono_ns() + SPLIT_LINGER_NS;
             continue;
         }
-        if (atomic_load_explicit(&sp->quit, memory_order_acquire)) {
-            atomic_store_explicit(&sp->alive, 0, memory_order_release);
-            return;
-        }
-        split_pause(&spins);
-    }
-}
-
-/* The workspace's helper thread: one split_helper run per posted call, until stop. */
-static void *split_worker_main(void *arg)
-{
-    nr_split_worker *w = arg;
-    int seen = 0;             /* last epoch woken for */
-    long long served = 0;     /* last product seq looked at */
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (w->epoch == seen && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (w->stop)
+        if (atomic_load_explicit(&sp->quit, memory_order_acquire))
             break;
-        seen = w->epoch;
-        pthread_mutex_unlock(&w->mu);
-        for (;;) {
-            split_helper(&w->sp, &served);
-            /* linger a little before sleeping: back-to-back calls (a stream of sequences) then
-             * find the helper running instead of waking it (a futex wake costs tens of us) */
-            int next = 0;
-            for (int k = 0; k < SPLIT_LINGER && !next; k++) {
-                if (atomic_load_explicit(&w->stopping, memory_order_acquire))
-                    break;
-                next = !atomic_load_explicit(&w->sp.quit, memory_order_acquire);
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
-            }
-            if (!next)
-                break;
-        }
-        pthread_mutex_lock(&w->mu);
+        if (polls % 32 == 0 && !sp->wait_helper && mono_ns() > deadline)
+            break; /* no product for a while: the caller goes on alone */
+        cpu_relax();
     }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
+    atomic_store_explicit(&sp->alive, 0, memory_order_release);
 }
 
-static nr_split_worker *split_worker_start(void)
+static nr_step_split *split_create(void)
 {
-    nr_split_worker *w = calloc(1, sizeof *w);
-    if (!w)
+    nr_step_split *sp = calloc(1, sizeof *sp);
+    if (!sp)
         return NULL;
-    atomic_init(&w->sp.ctr, 0);
-    atomic_init(&w->sp.hdone, 0);
-    atomic_init(&w->sp.quit, 1);
-    atomic_init(&w->sp.alive, 0);
-    atomic_init(&w->stopping, 0);
-    if (pthread_mutex_init(&w->mu, NULL) != 0) {
-        free(w);
-        return NULL;
-    }
-    if (pthread_cond_init(&w->cv, NULL) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        free(w);
+    atomic_init(&sp->ctr, 0);
+    atomic_init(&sp->hdone, 0);
+    atomic_init(&sp->quit, 1);
+    atomic_init(&sp->alive, 0);
+    atomic_init(&sp->caller_sleeps, 0);
+    if (pthread_mutex_init(&sp->mu, NULL) != 0) {
+        free(sp);
         return NULL;
     }
-    if (pthread_create(&w->thread, NULL, split_worker_main, w) != 0) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-        free(w);
+    if (pthread_cond_init(&sp->cv, NULL) != 0) {
+        pthread_mutex_destroy(&sp->mu);
+        free(sp);
         return NULL;
     }
-    return w;
+    return sp;
 }
 
-static void split_worker_stop(nr_split_worker *w)
+static void split_free(nr_step_split *sp)
 {
-    if (!w)
+    if (!sp)
         return;
-    atomic_store_explicit(&w->stopping, 1, memory_order_release);
-    pthread_mutex_lock(&w->mu);
-    w->stop = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
-    free(w);
+    pthread_cond_destroy(&sp->cv);
+    pthread_mutex_destroy(&sp->mu);
+    free(sp);
 }
 
 /* A call begins (before its first projection) / ends (after its last product). */
-static void split_call_begin(nr_split_worker *w)
+static void split_call_begin(nr_step_split *sp)
 {
-    atomic_store_explicit(&w->sp.quit, 0, memory_order_release);
-    pthread_mutex_lock(&w->mu);
-    w->epoch++;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    atomic_store_explicit(&sp->quit, 0, memory_order_release);
+    nr_job_start(&sp->job, 0, 1, split_helper_task, sp);
 }
 
-static void split_call_end(nr_split_worker *w)
+static void split_call_end(nr_step_split *sp)
 {
-    atomic_store_explicit(&w->sp.quit, 1, memory_order_release);
+    atomic_store_explicit(&sp->quit, 1, memory_order_release);
+    nr_job_wait(&sp->job); /* the helper is leaving, or never started (then it runs and returns) */
 }
 
 /* The caller's side of one split product (see nr_step_split). */
 static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, int lda,
                           const uint16_t *w16, int N, int H, int na, int kernel)
 {
-    unsigned spins = 0;
-    if (N >= 16 && sp->wait_helper) /* tests: the helper must be running */
+    if (N >= 16 && sp->wait_helper) { /* tests: the helper must be running */
+        struct timespec d = {0, 20000};
         while (!atomic_load_explicit(&sp->alive, memory_order_acquire))
-            split_pause(&spins);
+            nanosleep(&d, NULL);
+    }
     if (N < 16 || !atomic_load_explicit(&sp->alive, memory_order_acquire)) {
         /* too small to split, or no helper running: the whole product here (the same bits) */
         nr_gemm_f16(C, ldc, A, lda, w16, H, N, H, na, kernel);
@@ -289,18 +262,30 @@ static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, 
     sp->kernel = kernel;
     long long seq = ++sp->seq;
     atomic_store_explicit(&sp->ctr, seq << 8, memory_order_release);
-    spins = 0;
     if (sp->wait_helper)
-        while (atomic_load_explicit(&sp->hdone, memory_order_acquire) == hd0)
-            split_pause(&spins);
+        sleep_until_changed(&sp->hdone, hd0);
     int mine = 0, c;
     while ((c = split_claim(sp, seq)) >= 0) {
         split_block(sp, c);
         mine++;
     }
-    spins = 0;
-    while (atomic_load_explicit(&sp->hdone, memory_order_acquire) != hd0 + (SPLIT_CHUNKS - mine))
-        split_pause(&spins);
+    long long target = hd0 + (SPLIT_CHUNKS - mine);
+    if (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target) {
+        /* the helper holds a block: poll briefly, then sleep until it signals */
+        long long deadline = mono_ns() + SPLIT_SPIN_NS;
+        unsigned polls = 0;
+        while (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target &&
+               (++polls % 32 != 0 || mono_ns() < deadline))
+            cpu_relax();
+        if (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target) {
+            pthread_mutex_lock(&sp->mu);
+            atomic_store_explicit(&sp->caller_sleeps, 1, memory_order_seq_cst);
+            while (atomic_load_explicit(&sp->hdone, memory_order_seq_cst) != target)
+                pthread_cond_wait(&sp->cv, &sp->mu);
+            atomic_store_explicit(&sp->caller_sleeps, 0, memory_order_relaxed);
+            pthread_mutex_unlock(&sp->mu);
+        }
+    }
     sp->products += mine < SPLIT_CHUNKS;
 }
 
@@ -585,14 +570,14 @@ void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on)
 
 long nr_encoder_ws_split_products(const nr_encoder_ws *ws)
 {
-    return ws && ws->worker ? ws->worker->sp.products : 0;
+    return ws && ws->helper ? ws->helper->products : 0;
 }
 
 void nr_encoder_ws_free(nr_encoder_ws *ws)
 {
     if (!ws)
         return;
-    split_worker_stop(ws->worker);
+    split_free(ws->helper);
     free(ws->block);
     free(ws->len);
     free(ws);
@@ -897,24 +882,25 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     ws->maxlen = maxlen;
     ws->x = x;
     fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng, effective_threads(ws, T, B)};
-    if (F.nth == 1 && ws->nthreads >= 2 && !ws->training && (size_t)T * B >= 8 && has_f16(enc) &&
-        !ws->worker && !ws->worker_failed) {
-        /* the first such call starts the helper (once per workspace; if it cannot be started,
+    int split = F.nth == 1 && ws->nthreads >= 2 && !ws->training && (size_t)T * B >= 8 &&
+                has_f16(enc) && nr_pool_workers_max() >= 1;
+    if (split && !ws->helper && !ws->helper_failed) {
+        /* the first such call makes the split state (once per workspace; if it cannot be made,
          * these calls run on one thread, with the same results) */
-        ws->worker = split_worker_start();
-        ws->worker_failed = ws->worker == NULL;
+        ws->helper = split_create();
+        ws->helper_failed = ws->helper == NULL;
     }
-    if (F.nth == 1 && ws->worker && !ws->training && (size_t)T * B >= 8 && has_f16(enc)) {
+    if (split && ws->helper) {
         /* batch-1 inference with float16 W_hh (one sequence: the fork-join split has nothing to
          * split): everything on the caller as with one thread, the recurrent products split with
-         * the workspace's helper thread (nr_step_split). Batches of 2 or more keep the fork-join
-         * split by sequences, measured faster at batch 4 and 8 than splitting each product. */
-        ws->worker->sp.wait_helper = ws->split_wait;
-        split_call_begin(ws->worker);
-        ws->split = &ws->worker->sp;
+         * a helper task (nr_step_split). Batches of 2 or more keep the fork-join split by
+         * sequences, measured faster at batch 4 and 8 than splitting each product. */
+        ws->helper->wait_helper = ws->split_wait;
+        split_call_begin(ws->helper);
+        ws->split = ws->helper;
         forward_layers(&F);
         ws->split = NULL;
-        split_call_end(ws->worker);
+        split_call_end(ws->helper);
     } else {
         forward_layers(&F);
     }

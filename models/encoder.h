@@ -45,22 +45,25 @@
  * ---- Threads --------------------------------------------------------------------------------------
  * An nr_encoder (config + bound weights) is read-only in forward/backward and may be shared by any
  * number of threads. A workspace belongs to one caller thread at a time. A workspace made with
- * nthreads > 1 splits each call across min(nthreads, B) pthreads (one thread when T*B < 8), as a
+ * nthreads > 1 splits each call into min(nthreads, B) tasks (one when T*B < 8) that run on the
+ * library's thread pool (common/pool.h: at most as many at once as the process has cores), as a
  * fork-join per phase:
  *   input projection and dx: rows of (T*B) split in contiguous blocks;
  *   the recurrence: the batch split in contiguous blocks (sequences are independent);
  *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
  * Batch-1 inference (one sequence: nothing for that split) with a float16 W_hh instead runs as on
  * one thread, except that each recurrent product y = W_hh h of a step is split by rows of W_hh
- * between the caller and a helper thread the workspace owns (started by the first such call of an
- * inference workspace of nthreads >= 2, woken per call, joined by nr_encoder_ws_free): the rows
- * come in 4 blocks that the two threads claim from a shared atomic counter, so a descheduled
- * helper delays a step by at most the block it holds. Each element of the product comes from its own row of W_hh, so the
- * results are the bits of the 1-thread workspace whoever computes a block (test_pipe_infer.c).
- * Every output element is computed by exactly one thread with a summation order fixed by the
- * shapes and nthreads, so the same seed, data and nthreads give bit-identical results. OpenBLAS
- * should be single-threaded (OPENBLAS_NUM_THREADS=1) when nthreads > 1. Data-parallel training
- * with one workspace and one gradient block per thread also works (reduce blocks in a fixed order).
+ * between the caller and a helper task posted to the pool for the call (on 2 cores or more): the
+ * rows come in 4 blocks that the two claim from a shared atomic counter, so a helper that is late
+ * or descheduled delays a step by at most the block it holds; neither waits awake for more than
+ * tens of microseconds (see nr_step_split in encoder.c). Each element of the product comes from
+ * its own row of W_hh, so the results are the bits of the 1-thread workspace whoever computes a
+ * block (test_pipe_infer.c).
+ * Every output element is computed by exactly one task with a summation order fixed by the
+ * shapes and nthreads, so the same seed, data and nthreads give bit-identical results, however
+ * many cores run the tasks. The CBLAS runs on the calling thread (nr_sgemm, nr_blas_own).
+ * Data-parallel training with one workspace and one gradient block per task also works (reduce
+ * blocks in a fixed order).
  *
  * ---- Gradients -------------------------------------------------------------------------------------
  * Every backward output accumulates (+=): the parameter gradient, dx, dh0, dc0. Zero them first.
@@ -164,9 +167,10 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
                        int B, nr_rng *dropout_rng, nlprnn_error *err);
 
 /* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
- * the helper thread to run and to finish a block of each product before the caller claims any
- * (otherwise the caller computes whatever the helper has not claimed); the count is of products
- * the helper took part in so far (0 for a workspace without a helper). */
+ * the helper task to run and to finish a block of each product before the caller claims any, and
+ * keeps the helper until the call ends (otherwise the caller computes whatever the helper has not
+ * claimed); the count is of products the helper took part in so far (0 for a workspace that never
+ * split: one thread, or one core). */
 void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on);
 long nr_encoder_ws_split_products(const nr_encoder_ws *ws);
 

@@ -1,9 +1,8 @@
-/* models/math.c: CBLAS glue, activations, initialisers, fork-join threads. */
+/* models/math.c: CBLAS glue, activations, initialisers. */
 #include "models/math.h"
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +18,7 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
                 C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
+    nr_blas_own(); /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h) */
     if (M == 1) {
         /* one row (batch-1 inference, single rows): C (1,N) = op(B)^T a, a = row of op(A);
          * sgemv avoids sgemm's packing, which dominates at this size */
@@ -117,48 +117,4 @@ int nr_init_orthogonal(float *w, int rows, int cols, nr_rng *rng, nlprnn_error *
                 rows >= cols ? (float)q[(size_t)j * big + i] : (float)q[(size_t)i * big + j];
     free(q);
     return 0;
-}
-
-void nr_split_range(int total, int i, int n, int *lo, int *hi)
-{
-    int base = total / n, rem = total % n;
-    *lo = i * base + (i < rem ? i : rem);
-    *hi = *lo + base + (i < rem ? 1 : 0);
-}
-
-typedef struct {
-    void (*fn)(void *, int, int);
-    void *ctx;
-    int i, n;
-} nr_job;
-
-static void *nr_job_main(void *arg)
-{
-    nr_job *j = arg;
-    j->fn(j->ctx, j->i, j->n);
-    return NULL;
-}
-
-void nr_parallel_run(int n, void (*fn)(void *ctx, int i, int n), void *ctx)
-{
-    if (n <= 1) {
-        fn(ctx, 0, 1);
-        return;
-    }
-    if (n > NR_MAX_THREADS)
-        n = NR_MAX_THREADS;
-    pthread_t th[NR_MAX_THREADS];
-    nr_job job[NR_MAX_THREADS];
-    int started[NR_MAX_THREADS] = {0};
-    for (int i = 1; i < n; i++) {
-        job[i] = (nr_job){fn, ctx, i, n};
-        started[i] = pthread_create(&th[i], NULL, nr_job_main, &job[i]) == 0;
-    }
-    fn(ctx, 0, n);
-    for (int i = 1; i < n; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            fn(ctx, i, n);
-    }
 }

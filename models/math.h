@@ -3,11 +3,10 @@
  *   nr_sgemm            row-major C = alpha * op(A) op(B) + beta * C through CBLAS
  *   nr_sigmoid/nr_tanh  scalar activations (float, saturating safely)
  *   nr_init_*           seeded initialisers: Glorot uniform, orthogonal (as Keras), uniform
- *   nr_parallel_run     a fork-join of n workers (pthreads) used to split work across cores
+ *   nr_parallel_run     fork-join over the library's thread pool (common/pool.h, included here)
  *
  * Conventions (docs/contributing.md): outputs first, dimensions last; every matrix is row-major and
- * its shape is written as (rows,cols). Nothing here allocates except nr_init_orthogonal (scratch)
- * and nr_parallel_run (thread handles on the stack).
+ * its shape is written as (rows,cols). Nothing here allocates except nr_init_orthogonal (scratch).
  */
 #ifndef NR_MODELS_MATH_H
 #define NR_MODELS_MATH_H
@@ -15,8 +14,9 @@
 #include <stddef.h>
 
 #include "common/common.h"
+#include "common/pool.h"
 
-/* C (M,N) = alpha * op(A) * op(B) + beta * C, row-major.
+/* C (M,N) = alpha * op(A) * op(B) + beta * C, row-major, on the calling thread (nr_blas_own).
  * op(A) is (M,K): A is (M,K) with lda >= K, or (K,M) with lda >= M when transA.
  * op(B) is (K,N): B is (K,N) with ldb >= N, or (N,K) with ldb >= K when transB. */
 void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
@@ -44,15 +44,5 @@ void nr_init_glorot_uniform(float *w, int rows, int cols, nr_rng *rng);
 int nr_init_orthogonal(float *w, int rows, int cols, nr_rng *rng, nlprnn_error *err);
 /* w (n) ~ U(lo, hi) */
 void nr_init_uniform(float *w, size_t n, float lo, float hi, nr_rng *rng);
-
-/* Run fn(ctx, i, n) for i = 0..n-1, i = 0 on the calling thread and the others on fresh pthreads,
- * and wait for all. n <= NR_MAX_THREADS. If a thread cannot be created its share runs on the
- * calling thread (the result is the same: work is split by i, never by who runs it). */
-#define NR_MAX_THREADS 16
-void nr_parallel_run(int n, void (*fn)(void *ctx, int i, int n), void *ctx);
-
-/* The part [*lo, *hi) of 0..total that worker i of n takes: contiguous, in order, sizes differ by
- * at most one. */
-void nr_split_range(int total, int i, int n, int *lo, int *hi);
 
 #endif

@@ -235,7 +235,16 @@ int main(void) {
         CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp2, st, &err), 0);
         for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
         nlprnn_context_free(ctx);
-        CHECK(nlprnn_context_create(m, 0) == NULL);
+        CHECK(nlprnn_context_create(m, -1) == NULL);
+        CHECK(nlprnn_context_create(m, NR_MAX_THREADS + 1) == NULL);
+        /* 0: as many threads as cores, the same probabilities */
+        ctx = nlprnn_context_create(m, 0);
+        CHECK(ctx != NULL);
+        if (ctx) {
+            CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp2, st, &err), 0);
+            for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
+        }
+        nlprnn_context_free(ctx);
     }
 
     /* ---- storage: float16 and int8 within 0.5 points of float32 ------------------------------ */

@@ -105,7 +105,6 @@ int main(void) {
     }
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    setenv("OPENBLAS_NUM_THREADS", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     snprintf(dir, sizeof dir, "/tmp/nlprnn-test-mpi-XXXXXX");
     if (!mkdtemp(dir)) return 1;

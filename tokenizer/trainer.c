@@ -3,7 +3,7 @@
  *   1. read lines (files through zlib's gzopen, which reads plain files too), optionally a
  *      seeded random sample of them
  *   2. normalize + pre-tokenize every line and count segments ("▁" + segment when it follows
- *      whitespace), on `threads` threads, each with its own count table (merged at the end;
+ *      whitespace), in `threads` parts on the library's pool, each with its own count table (merged at the end;
  *      counts are sums, so the result does not depend on the thread count)
  *   3. alphabet: the most frequent characters covering char_coverage_ppm of all character
  *      occurrences (ties broken by the character's bytes)
@@ -13,11 +13,11 @@
  *       it occurs in, and a max-heap with lazy invalidation finds the best pair.
  *   4b. word: the most frequent segments with at least min_count occurrences.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "common/pool.h"
 #include "tokenizer/internal.h"
 
 /* ---- a string -> count table ------------------------------------------------------------- */
@@ -217,8 +217,9 @@ typedef struct counter {
     nlprnn_error err;
 } counter;
 
-static void *count_run(void *arg) {
-    counter *c = arg;
+static void count_task(void *ctx, int t, int n) {
+    (void)n;
+    counter *c = (counter *)ctx + t;
     nr_normbuf nb = {0};
     nr_segvec segs = {0};
     char key[NR_MAX_SEGMENT_BYTES + 3];
@@ -226,7 +227,7 @@ static void *count_run(void *arg) {
     if (!md) {
         c->rc = nr_fail(&c->err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         c->bad_line = c->begin;
-        return NULL;
+        return;
     }
     for (size_t i = c->begin; i < c->end && !c->rc; i++) {
         const line *ln = &c->lines[i];
@@ -268,7 +269,6 @@ static void *count_run(void *arg) {
     pcre2_match_data_free(md);
     free(segs.v);
     nr_normbuf_free(&nb);
-    return NULL;
 }
 
 /* ---- alphabet ----------------------------------------------------------------------------- */
@@ -714,10 +714,7 @@ static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
     size_t T = (size_t)opts->threads;
     if (T > ls->n) T = ls->n;
     counter *cs = calloc(T, sizeof *cs);
-    pthread_t *th = calloc(T, sizeof *th);
-    if (!cs || !th) {
-        free(cs);
-        free(th);
+    if (!cs) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         goto fail;
     }
@@ -727,15 +724,7 @@ static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
         cs[t].begin = ls->n * t / T;
         cs[t].end = ls->n * (t + 1) / T;
     }
-    size_t started = 1;
-    for (size_t t = 1; t < T; t++) {
-        if (pthread_create(&th[t], NULL, count_run, &cs[t])) break;
-        started++;
-    }
-    count_run(&cs[0]);
-    for (size_t t = started; t < T; t++) count_run(&cs[t]); /* threads that did not start */
-    for (size_t t = 1; t < started; t++) pthread_join(th[t], NULL);
-    free(th);
+    nr_parallel_run((int)T, count_task, cs);
     size_t bad = (size_t)-1, bt = 0;
     for (size_t t = 0; t < T; t++)
         if (cs[t].rc && cs[t].bad_line < bad) {

@@ -74,9 +74,12 @@ NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
 /** Per-thread scratch for classifying with one model. */
 typedef struct nlprnn_context nlprnn_context;
 
-/** A context for m. `threads` >= 1: nlprnn_classify_batch spreads its batches of 64 documents
- *  over that many threads (each with its own scratch in the context); results do not depend on
- *  it. The model must outlive the context. NULL when out of memory or threads is out of range. */
+/** A context for m. `threads` 1..16: nlprnn_classify_batch spreads its batches of 64 documents
+ *  over that many threads (each with its own scratch in the context); 0: as many as the cores
+ *  this process may use (its CPU affinity), at most 16. Results do not depend on it. The threads
+ *  are the library's own pool (never more running at once than there are cores); the BLAS runs
+ *  on the calling thread (see docs/api.md "Threads"). The model must outlive the context. NULL
+ *  when out of memory or threads is out of range. */
 NLPRNN_API nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads);
 /** Free a context. NULL is allowed. */
 NLPRNN_API void nlprnn_context_free(nlprnn_context *ctx);
@@ -127,7 +130,11 @@ NLPRNN_API int nlprnn_model_evaluate(const nlprnn_model *m, const char *path,
  *    lr-schedule   linear    constant | linear | cosine (linear/cosine decay to lr/20)
  *    clip          5         clip gradients by global norm (0: off)
  *    weight-decay  0         epochs   5      batch   64      seed     1
- *    threads       2         threads in the recurrence (results depend on seed and threads)
+ *    threads       0         data-parallel parts of each batch, each on a thread of the
+ *                            library's pool; 0 = the cores this process may use (at most 16;
+ *                            on resume: the checkpoint's). The result depends on seed and
+ *                            threads (recorded in the model as train.threads), not on how many
+ *                            cores run the parts
  *    valid         0.05      fraction of the training file held out when no validation file
  *    patience      2         stop after this many epochs without a better validation accuracy
  *                            (0: never); the best epoch's weights are kept
