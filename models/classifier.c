@@ -6,6 +6,7 @@
 #include "models/classifier.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -747,22 +748,26 @@ static int run_batch(nlprnn_context *c, int w, const size_t *idx, int B, float *
     return NLPRNN_OK;
 }
 
-/* Batches k = 0.. of the sorted documents, split over the workers in contiguous runs. */
+/* Batches k = 0.. of the sorted documents (each batch fixed by the order, so its results do not
+ * depend on who runs it), taken one at a time by the workers from a shared counter, the longest
+ * first: workers that run faster (a free core) take more, and no worker is left with all the
+ * long documents. */
 typedef struct infer_job {
     nlprnn_context *c;
     size_t ok;
     float *probs;
+    _Atomic int next; /* batches taken so far, counted from the last */
     int rc[NR_MAX_THREADS];
     nlprnn_error err[NR_MAX_THREADS];
 } infer_job;
 
 static void infer_worker(void *vctx, int w, int nw) {
+    (void)nw;
     infer_job *j = vctx;
-    int nb = (int)((j->ok + NR_CLF_INFER_BATCH - 1) / NR_CLF_INFER_BATCH), lo, hi;
-    nr_split_range(nb, w, nw, &lo, &hi);
+    int nb = (int)((j->ok + NR_CLF_INFER_BATCH - 1) / NR_CLF_INFER_BATCH);
     j->rc[w] = 0;
-    for (int k = lo; k < hi && !j->rc[w]; k++) {
-        size_t first = (size_t)k * NR_CLF_INFER_BATCH;
+    for (int t; !j->rc[w] && (t = atomic_fetch_add(&j->next, 1)) < nb;) {
+        size_t first = (size_t)(nb - 1 - t) * NR_CLF_INFER_BATCH;
         int B = (int)(j->ok - first < NR_CLF_INFER_BATCH ? j->ok - first : NR_CLF_INFER_BATCH);
         j->rc[w] = run_batch(j->c, w, j->c->order + first, B, j->probs, &j->err[w]);
     }
@@ -825,6 +830,7 @@ int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const siz
     j.c = c;
     j.ok = ok;
     j.probs = probs;
+    atomic_init(&j.next, 0);
     int nb = (int)((ok + NR_CLF_INFER_BATCH - 1) / NR_CLF_INFER_BATCH);
     int W = c->threads < nb ? c->threads : nb;
     if (W > 1) nr_parallel_run(W, infer_worker, &j);
