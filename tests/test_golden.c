@@ -14,8 +14,9 @@
  * Every floating-point value is written as a C99 hex float (exact) followed by %.9g for readers.
  *
  * Comparison. The first line of each record names the kernel path that produced it: the float16
- * matrix-vector kernel this CPU runs, OPENBLAS_CORETYPE (which the environment pins) and
- * OPENBLAS_NUM_THREADS (CTest sets 1; OpenBLAS splits a product over its threads differently).
+ * matrix-vector kernel this CPU runs, OPENBLAS_CORETYPE (which the environment pins) and the
+ * BLAS's thread count as the library runs it (always 1 with OpenBLAS: the library sets it,
+ * common/pool.h; OpenBLAS splits a product over its threads differently).
  * When the running kernel path is the recorded one, every line must be byte-identical. On another
  * kernel path (another CPU, OpenBLAS choosing its own kernels or threads), sums are rounded in
  * another order: the shipped models' numbers then only have to agree to a relative 1e-4
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/pool.h"
 #include "models/gemv_f16.h"
 #include "nlprnn.h"
 #include "testutil.h"
@@ -91,10 +93,15 @@ static void put_fail(text *t, const char *key, int rc, const nlprnn_error *e) {
 
 static const char *kernel_line(void) {
     static char buf[200];
-    const char *core = getenv("OPENBLAS_CORETYPE"), *nt = getenv("OPENBLAS_NUM_THREADS");
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    /* the BLAS's threads as the library runs it (it sets OpenBLAS to 1 itself: common/pool.h);
+     * "(auto)" for a CBLAS whose threads the library cannot read */
+    char nt[16] = "(auto)";
+    nr_blas_own();
+    if (nr_blas_threads() > 0) snprintf(nt, sizeof nt, "%d", nr_blas_threads());
     snprintf(buf, sizeof buf, "kernels\tf16=%s openblas_coretype=%s openblas_num_threads=%s",
              nr_f16_kernel_best() == NR_F16_AVX2 ? "avx2" : "scalar", core && *core ? core : "(auto)",
-             nt && *nt ? nt : "(auto)");
+             nt);
     return buf;
 }
 
