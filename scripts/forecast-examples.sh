@@ -22,7 +22,6 @@ ts=../shared/corpora/timeseries
 [ -r "$ts/daily-min-temperatures.csv" ] || { echo "forecast-examples: $ts is missing" >&2; exit 77; }
 mkdir -p "$figs"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export OPENBLAS_NUM_THREADS=1
 run() { echo; echo "\$ nlprnn $*"; nice "$nlprnn" "$@"; }
 
 bash bench/env.sh
