@@ -21,7 +21,8 @@ static void usage(FILE *fp) {
             "usage: nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [FILE ...]\n"
             "\n"
             "Classify documents with a classifier model; no FILE or '-' reads standard input.\n"
-            "Each FILE is one document; with --lines every line is one document.\n"
+            "Each FILE is one document; with --lines every line is one document. A UTF-8 byte\n"
+            "order mark at the start of a file or of standard input is skipped (not text).\n"
             "Output, one line per document, in input order: LABEL<TAB>PROBABILITY, or with\n"
             "--format json: {\"label\":...,\"probability\":...,\"probabilities\":{...}}.\n"
             "\n"
@@ -50,6 +51,7 @@ typedef struct src {
     int eof, err;
     long long line;   /* current 1-based line */
     long long offset; /* bytes consumed */
+    size_t bom;       /* bytes of a byte order mark skipped at the start (0 or 3) */
 } src;
 
 static int src_getc(src *s) {
@@ -65,6 +67,17 @@ static int src_getc(src *s) {
     }
     s->offset++;
     return s->buf[s->pos++];
+}
+
+/* Start reading a stream: a UTF-8 byte order mark at its start is not text and is skipped
+ * (byte offsets in messages still count it). */
+static void src_start(src *s) {
+    if (src_getc(s) == EOF) return; /* fills the buffer */
+    s->pos--;
+    s->offset--;
+    s->bom = cli_bom_length(s->buf + s->pos, s->len - s->pos);
+    s->pos += s->bom;
+    s->offset += (long long)s->bom;
 }
 
 /* One document. */
@@ -124,6 +137,9 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
     d->bad = -1;
     d->kept_cut = 0;
     d->line = s->line;
+    /* positions in messages are bytes from the start of the line (or file) as stored, so the
+     * first document's count from before a skipped byte order mark */
+    long long base = s->offset == (long long)s->bom ? (long long)s->bom : 0;
     u8check u = {0, 0x80, 0xBF, 0};
     int c, any = 0;
     while ((c = src_getc(s)) != EOF) {
@@ -132,7 +148,7 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
             s->line++;
             break;
         }
-        u8_feed(&u, d, (unsigned)c, d->bytes, s->line);
+        u8_feed(&u, d, (unsigned)c, base + d->bytes, s->line);
         if (c == '\n') s->line++;
         d->bytes++;
         if (d->len < max_bytes) {
@@ -253,8 +269,8 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
                         st == NLPRNN_E_EMPTY ? "empty document" : nlprnn_status_text(st),
                         nlprnn_status_name(st));
             if (!o->skip_bad) {
-                fflush(stdout);
-                return cli_exit_code(st);
+                int w = cli_stdout_check("classify");
+                return w ? w : cli_exit_code(st);
             }
             print_error(st, o);
         }
@@ -264,8 +280,7 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
         free(pb->where[i]);
     }
     pb->n = 0;
-    fflush(stdout);
-    return 0;
+    return cli_stdout_check("classify"); /* a full disk stops the run here, exit 4 */
 }
 
 int cmd_classify(int argc, char **argv) {
@@ -356,15 +371,26 @@ int cmd_classify(int argc, char **argv) {
         s->name = is_stdin ? "<stdin>" : files[f];
         s->line = 1;
         if (!s->fp) {
-            fprintf(stderr, "nlprnn classify: %s: %s (NLPRNN_E_IO)\n", files[f], strerror(errno));
-            ret = CLI_EXIT_IO;
+            int e = errno;
+            /* the results of the files before this one are printed first */
+            ret = pb.n ? flush(ctx, m, &pb, &o, &bad_seen) : CLI_OK;
+            if (!ret) {
+                fprintf(stderr, "nlprnn classify: %s: %s (NLPRNN_E_IO)\n", files[f], strerror(e));
+                ret = CLI_EXIT_IO;
+            }
             break;
         }
+        src_start(s);
         for (;;) {
             int r = read_doc(s, o.lines, max_bytes, &d);
             if (r < 0) {
-                fprintf(stderr, "nlprnn classify: %s: %s (NLPRNN_E_IO)\n", s->name, strerror(s->err));
-                ret = s->err == ENOMEM ? CLI_EXIT_LIMIT : CLI_EXIT_IO;
+                /* the documents read before the error are printed first */
+                ret = pb.n ? flush(ctx, m, &pb, &o, &bad_seen) : CLI_OK;
+                if (!ret) {
+                    fprintf(stderr, "nlprnn classify: %s: %s (%s)\n", s->name, strerror(s->err),
+                            s->err == ENOMEM ? "NLPRNN_E_NOMEM" : "NLPRNN_E_IO");
+                    ret = s->err == ENOMEM ? CLI_EXIT_LIMIT : CLI_EXIT_IO;
+                }
                 break;
             }
             if (r == 0) {

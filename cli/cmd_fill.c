@@ -1,4 +1,5 @@
 /* cli/cmd_fill.c: `nlprnn fill`: fill the blank of a sentence with a language model. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static void fill_usage(FILE *fp) {
             "  --candidates LIST   comma-separated words to rank (exactly those)\n"
             "  --calibrate ALPHA   weight of the prior correction, 0..2 (default %g; 0: plain\n"
             "                      sentence probability)\n"
-            "  --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its candidates);\n"
+            "  --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its candidates;\n"
+            "                      a UTF-8 byte order mark at the start of FILE is skipped);\n"
             "                      prints one line per query: WORD<TAB>PROB<TAB>WORD<TAB>PROB...\n"
             "                      (an empty line, and the error on stderr, for a bad query)\n\n"
             "exit status 3 (bad input data) when TEXT has no blank or more than one.\n\n"
@@ -53,7 +55,7 @@ static int fill_file(const char *model, const char *path, int top, double alpha)
     const char *cmd = "fill";
     FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!fp) {
-        fprintf(stderr, "nlprnn fill: cannot open %s\n", path);
+        fprintf(stderr, "nlprnn fill: %s: %s (NLPRNN_E_IO)\n", path, strerror(errno));
         return CLI_EXIT_IO;
     }
     nlprnn_error err;
@@ -72,6 +74,8 @@ static int fill_file(const char *model, const char *path, int top, double alpha)
     while (ctx && (len = getline(&line, &cap, fp)) >= 0) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        size_t bom = lineno == 1 ? cli_bom_length(line, (size_t)len) : 0; /* not text */
+        if (bom) memmove(line, line + bom, (size_t)len - bom + 1);
         char *tab = strchr(line, '\t');
         const char **list = NULL;
         size_t nl = 0;
@@ -93,10 +97,17 @@ static int fill_file(const char *model, const char *path, int top, double alpha)
         putchar('\n');
         nlprnn_lm_choices_free(ch, n);
         free(list);
+        if ((rc = cli_stdout_check(cmd))) break; /* one line a query: stop at a full disk */
     }
+    int e = errno;
     free(line);
+    if (!rc && ferror(fp)) {
+        fprintf(stderr, "nlprnn fill: %s: read error after line %lld: %s (NLPRNN_E_IO)\n", path,
+                lineno, strerror(e));
+        rc = CLI_EXIT_IO;
+    }
     if (fp != stdin) fclose(fp);
-    rc = ctx ? CLI_OK : CLI_EXIT_LIMIT;
+    if (!rc && !ctx) rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
     nlprnn_lm_ctx_free(ctx);
     nlprnn_lm_free(lm);
     return rc ? rc : bad ? CLI_EXIT_DATA : CLI_OK;

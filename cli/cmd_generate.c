@@ -71,6 +71,11 @@ int cmd_generate(int argc, char **argv) {
                                 (uint64_t)(seed + (unsigned long long)c), &out, &err);
         if (!rc) printf("%s\n", out);
         nlprnn_free(out);
+        if (!rc && cli_stdout_check(cmd)) { /* --count N: stop at a full disk */
+            nlprnn_lm_ctx_free(ctx);
+            nlprnn_lm_free(lm);
+            return CLI_EXIT_IO;
+        }
     }
     nlprnn_lm_ctx_free(ctx);
     nlprnn_lm_free(lm);

@@ -175,7 +175,10 @@ int cmd_lm_eval(int argc, char **argv) {
         if (rc) break;
         printf("%s\t%lld\t%lld\t%lld\t%.3f\t%.4f\t%.1f\n", files[f], ev.lines, ev.pieces, ev.chars, ev.ppl,
                ev.bpc, ev.seconds);
-        fflush(stdout);
+        if (cli_stdout_check(cmd)) { /* each file's line is out before the next is scored */
+            nlprnn_lm_free(lm);
+            return CLI_EXIT_IO;
+        }
     }
     nlprnn_lm_free(lm);
     return rc ? cli_report(cmd, rc, &err) : CLI_OK;

@@ -15,7 +15,8 @@ static void tokenize_usage(FILE *fp) {
             "usage: nlprnn tokenize [--tokenizer TOK] [--ids] [--offsets] [TEXT | -f FILE | -]\n\n"
             "Split text into subword pieces (or ids), one output line per input line.\n"
             "TEXT is tokenized as given; -f FILE reads a file (.gz or plain); '-' (the default\n"
-            "when no TEXT is given) reads standard input.\n\n"
+            "when no TEXT is given) reads standard input; a UTF-8 byte order mark at the start\n"
+            "of a file or of standard input is skipped (--offsets still count its 3 bytes).\n\n"
             "options:\n"
             "  --tokenizer TOK   tokenizer file (default: $NLPRNN_TOKENIZER)\n"
             "  --ids             print ids instead of pieces\n"
@@ -32,9 +33,11 @@ typedef struct tok_ctx {
 } tok_ctx;
 
 /* One input line, encoded part by part (nlprnn_tokenizer_encode_part), so a line of any
- * length needs only one part's ids at a time; the output is that of a whole-line encode. */
+ * length needs only one part's ids at a time; the output is that of a whole-line encode.
+ * --offsets are printed plus off_base: the bytes of the stored line before s (a skipped byte
+ * order mark on line 1). */
 static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno,
-                         long long lineoff, FILE *out) {
+                         long long lineoff, size_t off_base, FILE *out) {
     nlprnn_error err;
     size_t pos = 0, printed = 0;
     do {
@@ -56,7 +59,8 @@ static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno,
             if (printed) fputc(' ', out);
             if (c->ids) fprintf(out, "%d", (int)ids[i]);
             else fputs(nlprnn_tokenizer_piece(c->tok, ids[i]), out);
-            if (c->offsets) fprintf(out, "@%zu:%zu", off[2 * i], off[2 * i + 1]);
+            if (c->offsets)
+                fprintf(out, "@%zu:%zu", off_base + off[2 * i], off_base + off[2 * i + 1]);
         }
     } while (pos < n);
     fputc('\n', out);
@@ -111,7 +115,8 @@ int cmd_tokenize(int argc, char **argv) {
         for (;;) {
             const char *nl = strchr(s, '\n');
             size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            if ((rc = tokenize_line(&c, s, n, no, (long long)(s - text), stdout))) break;
+            if ((rc = tokenize_line(&c, s, n, no, (long long)(s - text), 0, stdout))) break;
+            if (ferror(stdout) && (rc = cli_stdout_check(cmd))) break;
             no++;
             if (!nl) break;
             s = nl + 1;
@@ -128,9 +133,17 @@ int cmd_tokenize(int argc, char **argv) {
             size_t cap = 1 << 16, len = 0, pos = 0;
             char *buf = malloc(cap);
             long long no = 1, fileoff = 0;
-            int eof = 0;
+            int eof = 0, bom_checked = 0;
+            size_t bom = 0;
             while (buf && !rc) {
-                char *nl = memchr(buf + pos, '\n', len - pos);
+                if (!bom_checked && (len >= 3 || eof)) {
+                    /* a UTF-8 byte order mark at the start of the input is not text */
+                    bom = cli_bom_length(buf, len);
+                    pos = bom;
+                    fileoff = (long long)bom;
+                    bom_checked = 1;
+                }
+                char *nl = bom_checked ? memchr(buf + pos, '\n', len - pos) : NULL;
                 if (!nl && !eof) { /* need more input: compact, grow, read */
                     memmove(buf, buf + pos, len - pos);
                     len -= pos;
@@ -154,7 +167,9 @@ int cmd_tokenize(int argc, char **argv) {
                 size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
                 size_t raw = n + (nl ? 1 : 0);
                 if (n && buf[pos + n - 1] == '\r') n--;
-                rc = tokenize_line(&c, buf + pos, n, no++, fileoff, stdout);
+                rc = tokenize_line(&c, buf + pos, n, no, fileoff, no == 1 ? bom : 0, stdout);
+                no++;
+                if (!rc && ferror(stdout)) rc = cli_stdout_check(cmd); /* e.g. a full disk */
                 fileoff += (long long)raw;
                 pos = end + (nl ? 1 : 0);
             }
@@ -176,10 +191,7 @@ int cmd_tokenize(int argc, char **argv) {
             gzclose(gz);
         }
     }
-    if (fflush(stdout) && !rc) {
-        fprintf(stderr, "nlprnn %s: cannot write output\n", cmd);
-        rc = CLI_EXIT_IO;
-    }
+    if (!rc) rc = cli_stdout_check(cmd);
     nlprnn_encoding_free(c.enc);
     nlprnn_tokenizer_free(tok);
     return rc;

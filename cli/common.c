@@ -1,16 +1,23 @@
-/* cli/common.c: exit codes and error reporting for the nlprnn program. */
+/* cli/common.c: exit codes, error reporting and checked standard output for the nlprnn program. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 int cli_exit_code(int status) {
     switch (status) {
     case NLPRNN_OK: return CLI_OK;
-    case NLPRNN_E_INVALID_ARG: return CLI_EXIT_USAGE;
+    case NLPRNN_E_INVALID_ARG:
+    case NLPRNN_E_REGEX: return CLI_EXIT_USAGE; /* a pattern given on the command line */
     case NLPRNN_E_UTF8:
     case NLPRNN_E_DATA:
-    case NLPRNN_E_EMPTY: return CLI_EXIT_DATA;
+    case NLPRNN_E_EMPTY:
+    case NLPRNN_E_NUMERIC: return CLI_EXIT_DATA; /* training diverged on this data and these
+                                                    parameters (a NaN or infinite loss) */
     case NLPRNN_E_IO: return CLI_EXIT_IO;
     case NLPRNN_E_FORMAT:
     case NLPRNN_E_VERSION:
@@ -40,4 +47,47 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\nTry 'nlprnn %s --help'.\n", cmd);
     return CLI_EXIT_USAGE;
+}
+
+void cli_std_fds_reserve(void) {
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        /* the wrong direction on purpose: reads of a closed stdin and writes to a closed
+         * stdout/stderr keep failing (EBADF), as they would have without this */
+        int nfd = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (nfd >= 0 && nfd != fd) {
+            dup2(nfd, fd);
+            close(nfd);
+        }
+    }
+}
+
+static int stdout_failed; /* the write error was reported */
+
+static int stdout_error(const char *cmd, int e) {
+    if (!stdout_failed)
+        fprintf(stderr, "nlprnn%s%s: cannot write to standard output: %s (NLPRNN_E_IO)\n",
+                cmd ? " " : "", cmd ? cmd : "", e ? strerror(e) : "write error");
+    stdout_failed = 1;
+    return CLI_EXIT_IO;
+}
+
+int cli_stdout_check(const char *cmd) {
+    if (stdout_failed) return CLI_EXIT_IO;
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (bad || ferror(stdout)) return stdout_error(cmd, bad ? e : 0);
+    return CLI_OK;
+}
+
+int cli_stdout_finish(const char *cmd, int rc) {
+    int w = cli_stdout_check(cmd);
+    errno = 0;
+    if (fclose(stdout) != 0 && !w) w = stdout_error(cmd, errno);
+    return rc ? rc : w;
+}
+
+size_t cli_bom_length(const void *buf, size_t n) {
+    return n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }

@@ -53,7 +53,7 @@ static void usage(FILE *fp) {
             "            5 bad model/tokenizer file, 6 resource limit, 130 interrupted\n");
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
@@ -72,4 +72,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "nlprnn: unknown command '%s'\n", cmd);
     usage(stderr);
     return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    cli_std_fds_reserve();
+    int rc = run(argc, argv);
+    /* every command, --help and --version included: output not written whole is exit 4 */
+    const char *cmd = NULL;
+    for (int i = 0; argc >= 2 && commands[i].name; i++)
+        if (!strcmp(argv[1], commands[i].name)) cmd = commands[i].name;
+    return cli_stdout_finish(cmd, rc);
 }
