@@ -51,14 +51,36 @@ static int rehash(nr_label_map *m, size_t nslots) {
     return 0;
 }
 
-int nr_label_map_add(nr_label_map *m, const char *name, size_t len, nlprnn_error *err) {
-    int id = nr_label_map_find(m, name, len);
-    if (id >= 0) return id;
+int nr_label_check(const char *name, size_t len, nlprnn_error *err) {
     if (len == 0) return nr_fail(err, NLPRNN_E_DATA, -1, -1, "empty label name");
     if (len > NR_MAX_LABEL_BYTES)
         return nr_fail(err, NLPRNN_E_DATA, -1, -1, "label name of %zu bytes (the limit is %d)",
                        len, NR_MAX_LABEL_BYTES);
-    if (memchr(name, '\0', len)) return nr_fail(err, NLPRNN_E_DATA, -1, -1, "label contains NUL");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c >= 0x20 && c != 0x7F) continue;
+        /* the label is shown up to the bad byte only: the rest could break the message too */
+        return nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                       "label \"%.*s...\" contains %s (byte 0x%02X at byte %zu of the label): labels "
+                       "are printed in tab-separated output, so they may not contain TAB, line "
+                       "feed or other control characters",
+                       (int)(i < 64 ? i : 64), name,
+                       c == '\t' ? "a TAB" : c == '\n' ? "a line feed" : c == '\r' ? "a carriage return"
+                                                                       : "a control character",
+                       c, i);
+    }
+    size_t bad = nr_utf8_check(name, len);
+    if (bad < len)
+        return nr_fail(err, NLPRNN_E_DATA, -1, -1, "label is not valid UTF-8 (byte %zu of the label)",
+                       bad);
+    return NLPRNN_OK;
+}
+
+int nr_label_map_add(nr_label_map *m, const char *name, size_t len, nlprnn_error *err) {
+    int id = nr_label_map_find(m, name, len);
+    if (id >= 0) return id;
+    int rc = nr_label_check(name, len, err);
+    if (rc) return rc;
     if (m->n >= NR_MAX_LABELS)
         return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "more than %d distinct labels",
                        NR_MAX_LABELS);
@@ -173,6 +195,12 @@ int nr_label_map_load(nr_label_map *m, const nr_mf_reader *r, const char *tag,
             break;
         }
         rc = nr_label_map_add(m, strs[i], len, err);
+        if (rc == NLPRNN_E_DATA) { /* a bad label inside a model file: the file is damaged */
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err ? err->message : "");
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: label %zu: %s",
+                         nr_mf_name(r), tag, i + 1, why);
+        }
         if (rc < 0) break;
         rc = 0;
     }

@@ -45,8 +45,15 @@ void nr_label_map_init(nr_label_map *m);
 void nr_label_map_free(nr_label_map *m);
 /* Id of name[0..len), or -1 when absent. */
 int nr_label_map_find(const nr_label_map *m, const char *name, size_t len);
-/* Id of name, adding it if absent; negative status on error (too many labels, out of memory). */
+/* Id of name, adding it if absent; negative status on error: NLPRNN_E_DATA for a name that
+ * nr_label_check refuses (message without a file name: callers add theirs), NLPRNN_E_LIMIT for
+ * too many labels, NLPRNN_E_NOMEM. */
 int nr_label_map_add(nr_label_map *m, const char *name, size_t len, nlprnn_error *err);
+/* Is name (len bytes) a usable label? Labels are printed as a column of TSV output (classify,
+ * eval --format tsv), so a label is 1..NR_MAX_LABEL_BYTES bytes of valid UTF-8 without control
+ * characters (U+0000-U+001F: TAB, line feed, carriage return, ...; U+007F). Returns NLPRNN_OK,
+ * or NLPRNN_E_DATA with a message saying what is wrong and where (no file name). */
+int nr_label_check(const char *name, size_t len, nlprnn_error *err);
 /* Name of an id (NULL when out of range). */
 const char *nr_label_map_name(const nr_label_map *m, int id);
 /* Sort the names (numeric order when all are integers, else bytewise) and renumber. If remap is

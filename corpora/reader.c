@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "common/common.h"
+#include "corpora/dataset.h"
 #include "corpora/reader.h"
 
 #define CHUNK ((size_t)1 << 16)
@@ -366,6 +367,10 @@ struct nr_record_reader {
     size_t *tl;
     nr_record_stats st;
     int first_line_pending; /* strip a UTF-8 byte order mark from line 1 */
+    int peeked;             /* line 1 was read to find the format: next_line returns it again */
+    int peek_rc;
+    nr_line peek;
+    nlprnn_error peek_err;
 };
 
 static int is_blank(const char *s, size_t n) {
@@ -375,6 +380,12 @@ static int is_blank(const char *s, size_t n) {
 }
 
 static int next_line(nr_record_reader *r, nr_line *ln, nlprnn_error *err) {
+    if (r->peeked) {
+        r->peeked = 0;
+        *ln = r->peek;
+        if (r->peek_rc < 0 && err) *err = r->peek_err;
+        return r->peek_rc;
+    }
     int rc = nr_line_reader_next(r->lr, ln, err);
     if (rc == 1 && r->first_line_pending) {
         if (ln->len >= 3 && memcmp(ln->text, "\xEF\xBB\xBF", 3) == 0) {
@@ -603,6 +614,17 @@ static int open_common(nr_record_reader **out, nr_line_reader *lr, const char *p
     } else if (r->format == NR_FORMAT_TSV || r->format == NR_FORMAT_CSV) {
         rc = read_header(r, opts, err);
     } else {
+        if (opts->format == NR_FORMAT_AUTO && r->format == NR_FORMAT_LINES) {
+            /* the name says nothing (not .tsv/.csv/.ft): fastText lines are told by their
+             * content, the first line starting with __label__ */
+            r->peek_rc = next_line(r, &r->peek, &r->peek_err);
+            r->peeked = 1;
+            if (r->peek_rc == 1) {
+                size_t i = strspn(r->peek.text, " \t");
+                if (r->peek.len - i >= 9 && !memcmp(r->peek.text + i, "__label__", 9))
+                    r->format = NR_FORMAT_FASTTEXT;
+            }
+        }
         r->has_labels = r->format == NR_FORMAT_FASTTEXT;
     }
     if (rc) {
@@ -739,6 +761,12 @@ static int parse_one(nr_record_reader *r, nr_record *rec, nlprnn_error *err) {
     if (rec->label && rec->label_len == 0)
         return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->offset, "%s:%lld: empty label", name,
                        rec->lineno);
+    if (rec->label) { /* e.g. a quoted CSV label with a TAB or a line feed inside */
+        nlprnn_error why;
+        if (nr_label_check(rec->label, rec->label_len, &why))
+            return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->offset, "%s:%lld: %s", name,
+                           rec->lineno, why.message);
+    }
     if (!r->keep_empty && is_blank(rec->text, rec->text_len)) return 2;
     return 1;
 }

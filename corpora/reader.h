@@ -89,7 +89,8 @@ size_t nr_utf8_check(const char *s, size_t n);
 
 enum nr_record_format {
     NR_FORMAT_AUTO = 0,  /* by name: *.tsv[.gz] -> TSV, *.csv[.gz] -> CSV, *.ft / *.fasttext
-                            [.gz] -> FASTTEXT, anything else -> LINES */
+                            [.gz] -> FASTTEXT; any other name by content: FASTTEXT when the
+                            first line starts with "__label__" (after spaces), else LINES */
     NR_FORMAT_TSV,       /* header line; fields split at every TAB, no quoting */
     NR_FORMAT_CSV,       /* header line; RFC 4180: "," separated, "..." quoting, "" inside
                             quotes is one ", a quoted field may span lines */

@@ -9,9 +9,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "corpora/dataset.h"
 #include "models/modelfile.h"
+#include "nlprnn/forecast.h"
+#include "nlprnn/lm.h"
 
 /* ---- names ------------------------------------------------------------------------------------ */
 
@@ -462,16 +465,26 @@ int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err
                    name, tried);
 }
 
-static int resolve(const char *path_or_name, char *buf, size_t cap, nlprnn_error *err) {
+int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,
+                     nlprnn_error *err) {
     if (!path_or_name || !*path_or_name)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no model path or name given");
     if (is_bare_name(path_or_name)) {
-        FILE *fp = fopen(path_or_name, "rb"); /* a file of that name in the current folder wins */
-        if (fp) {
-            fclose(fp);
-        } else {
-            return nlprnn_model_find(path_or_name, buf, cap, err);
+        /* a bare name is always a shipped model, never a file or folder of that name in the
+         * current folder: the default model must not depend on where a command runs */
+        char name[256];
+        snprintf(name, sizeof name, "%s",
+                 alias_of_ko && !strcmp(path_or_name, "ko") ? alias_of_ko : path_or_name);
+        int rc = nlprnn_model_find(name, buf, cap, err);
+        if (rc == NLPRNN_E_IO && access(path_or_name, F_OK) == 0) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err ? err->message : "");
+            rc = nr_fail(err, NLPRNN_E_IO, -1, -1,
+                         "%.300s; a name without '/' or '.' is a shipped model: for the file "
+                         "'%.200s' in the current folder write ./%.200s",
+                         why, path_or_name, path_or_name);
         }
+        return rc;
     }
     if (strlen(path_or_name) + 1 > cap)
         return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "model path is too long");
@@ -533,7 +546,7 @@ static void keep_whh_f16(nlprnn_model *m, const nr_mf_reader *r) {
 int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error *err) {
     *out = NULL;
     char path[4096];
-    int rc = resolve(path_or_name, path, sizeof path, err);
+    int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
     if (rc) return rc;
     nr_mf_reader *r = NULL;
     rc = nr_mf_open_file(&r, path, NR_KIND_CLASSIFIER, err);
@@ -547,6 +560,12 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
     nr_clf_cfg cfg;
     rc = nr_clf_load_parts(r, &cfg, &m->tok, &m->labels, err);
     if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, NULL, err);
+    if (!rc) { /* sizes the file's tensors cannot hold are a bad file, not a huge allocation */
+        char sizes[160];
+        snprintf(sizes, sizeof sizes, "vocab %d embed %d hidden %d layers %d bidirectional %d",
+                 cfg.vocab, cfg.embed, cfg.hidden, cfg.layers, cfg.bidirectional);
+        rc = nr_mf_check_weight_count(r, "WGHT", m->net.n_params, sizes, err);
+    }
     if (!rc) {
         m->params = nr_malloc_array(m->net.n_params, sizeof(float));
         if (!m->params) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
@@ -610,10 +629,30 @@ const nr_label_map *nr_model_labels(const nlprnn_model *m) {
     return &m->labels;
 }
 
+/* Load the file at path with the public loader of its kind and free the result: NLPRNN_OK or
+ * the loader's error. Kinds without a loader of their own (checkpoints) pass. */
+static int validate_by_loading(const char *kind, const char *path, nlprnn_error *err) {
+    int rc = NLPRNN_OK;
+    if (!strcmp(kind, NR_KIND_CLASSIFIER)) {
+        nlprnn_model *m = NULL;
+        rc = nlprnn_model_load(path, &m, err);
+        nlprnn_model_free(m);
+    } else if (!strcmp(kind, NR_KIND_LANGMODEL)) {
+        nlprnn_lm *lm = NULL;
+        rc = nlprnn_lm_load(path, &lm, err);
+        nlprnn_lm_free(lm);
+    } else if (!strcmp(kind, NR_KIND_FORECASTER)) {
+        nlprnn_forecaster *f = NULL;
+        rc = nlprnn_forecaster_load(&f, path, err);
+        nlprnn_forecaster_free(f);
+    }
+    return rc;
+}
+
 int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_error *err) {
     *text = NULL;
     char path[4096];
-    int rc = resolve(path_or_name, path, sizeof path, err);
+    int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
     if (rc) return rc;
     nr_mf_reader *r = NULL;
     rc = nr_mf_open_file(&r, path, NULL, err);
@@ -637,7 +676,12 @@ int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_err
         nr_label_map_free(&lm);
     }
     if (!rc) rc = nr_mf_buf_put(&b, "", 1, err);
+    char kind[8];
+    snprintf(kind, sizeof kind, "%s", nr_mf_kind(r));
     nr_mf_close(r);
+    /* a file that its own loader refuses (a missing tensor, a shape that does not fit the
+     * configuration, non-finite weights ...) is not described as if it were fine */
+    if (!rc) rc = validate_by_loading(kind, path, err);
     if (rc) {
         nr_mf_buf_free(&b);
         return rc;
@@ -874,6 +918,23 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
     double loss = 0;
     long long counted = 0;
     rc = nr_clf_eval_dataset(&m->net, m->tok, &ds, threads, cm, &loss, &counted, err);
+    if (!rc && counted == 0) { /* no accuracy over zero documents: say why there are none */
+        const char *name = path && strcmp(path, "-") ? path : "<stdin>";
+        if (!ds.has_labels)
+            rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                         "%s: no labels: it was read as plain text, one document a line (%zu "
+                         "lines); a labelled file is TSV or CSV with a header naming a label "
+                         "column (a .tsv or .csv name), or fastText lines starting with __label__",
+                         name, ds.n);
+        else if (ds.n == 0 && st.skipped_empty == 0)
+            rc = nr_fail(err, NLPRNN_E_DATA, -1, -1, "%s: no document to evaluate (no data row)",
+                         name);
+        else
+            rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                         "%s: no document to evaluate: %lld with an empty text, %lld that give no "
+                         "token",
+                         name, st.skipped_empty, (long long)ds.n);
+    }
     if (!rc) {
         *n_docs = counted;
         *skipped = (long long)ds.n - counted + st.skipped_bad + st.skipped_empty;

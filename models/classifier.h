@@ -103,6 +103,12 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok,
                         const struct nr_dataset *ds, int threads, long long *confusion,
                         double *loss_sum, long long *counted, nlprnn_error *err);
 const struct nr_label_map *nr_model_labels(const nlprnn_model *m);
+/* The file a model argument names (nlprnn_model_load, nlprnn_lm_load): a bare name
+ * ([A-Za-z0-9_-]+) is always a shipped model (nlprnn_model_find; "ko" stands for alias_of_ko when
+ * that is not NULL, e.g. "ko-lm"), never a file of that name in the current folder; anything else
+ * is a path. */
+int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,
+                     nlprnn_error *err);
 
 /* The weights of a loaded model (read-only), for tests. */
 const nr_clf_net *nr_model_net(const nlprnn_model *m);

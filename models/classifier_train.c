@@ -358,8 +358,8 @@ static int check_param(const nr_conf *cf, const nlprnn_train_params *p, const ch
     int rc = nr_conf_get_str(cf, key, &saved, err);
     if (rc) return rc;
     nlprnn_train_params_get(p, name, val, sizeof val, NULL);
-    if (strcmp(saved, val))
-        return nr_fail(err, NLPRNN_E_STATE, -1, -1,
+    if (strcmp(saved, val)) /* the caller's arguments do not fit the checkpoint */
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
                        "same parameters)",
                        cf->where, name, saved, name, val);
@@ -1198,7 +1198,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         if (!rc) rc = nr_conf_get_float(&ccf, "state.ep_loss", &st.ep_loss, err);
         if (rc) goto done;
         if (dn != t.g_tr_docs || dv != t.g_va_docs || dt != t.g_tr_tokens) {
-            rc = nr_fail(err, NLPRNN_E_STATE, -1, -1,
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                          "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%lld "
                          "validation docs)",
                          ckpt, dn, t.g_tr_docs, dv, t.g_va_docs);

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "corpora/reader.h"
+#include "models/classifier.h"
 #include "models/dist.h"
 #include "nlprnn/classifier.h"
 
@@ -40,6 +41,26 @@ static void encoder_cfg(nr_encoder_cfg *ec, const nr_lm_cfg *cfg) {
     ec->layers = cfg->layers;
 }
 
+/* The parameter block of one network: embedding (vocab, embed), then (tied) the output bias
+ * (vocab) and the encoder, or (untied) the encoder and the output layer (vocab, hidden) + bias.
+ * Returns the floats in all (0 for a configuration the encoder refuses). */
+static size_t lm_layout(const nr_lm_cfg *cfg, size_t *enc_off, size_t *out_off) {
+    nr_encoder_cfg ec;
+    encoder_cfg(&ec, cfg);
+    size_t ne = nr_embedding_param_count(cfg->vocab, cfg->embed);
+    size_t nenc = nr_encoder_param_count(&ec);
+    size_t nd = nr_dense_param_count(cfg->hidden, cfg->vocab);
+    if (!nenc) return 0;
+    if (cfg->tied) {
+        *out_off = 0;
+        *enc_off = ne + (size_t)cfg->vocab;
+        return *enc_off + nenc;
+    }
+    *enc_off = ne;
+    *out_off = ne + nenc;
+    return *out_off + nd;
+}
+
 int nr_lm_net_create(nr_lm_net *net, const nr_lm_cfg *cfg, int padding_id, nlprnn_error *err) {
     memset(net, 0, sizeof *net);
     if (cfg->cell != NR_CELL_LSTM && cfg->cell != NR_CELL_GRU)
@@ -55,20 +76,9 @@ int nr_lm_net_create(nr_lm_net *net, const nr_lm_cfg *cfg, int padding_id, nlprn
                        cfg->hidden);
     nr_encoder_cfg ec;
     encoder_cfg(&ec, cfg);
-    size_t ne = nr_embedding_param_count(cfg->vocab, cfg->embed);
-    size_t nenc = nr_encoder_param_count(&ec);
-    size_t nd = nr_dense_param_count(cfg->hidden, cfg->vocab);
-    if (!nenc) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad encoder configuration");
+    net->n_params = lm_layout(cfg, &net->enc_off, &net->out_off);
+    if (!net->n_params) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad encoder configuration");
     net->cfg = *cfg;
-    if (cfg->tied) {
-        net->out_off = 0;
-        net->enc_off = ne + (size_t)cfg->vocab;
-        net->n_params = net->enc_off + nenc;
-    } else {
-        net->enc_off = ne;
-        net->out_off = ne + nenc;
-        net->n_params = net->out_off + nd;
-    }
     net->params = nr_calloc_array(net->n_params, sizeof(float));
     if (!net->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (language model)");
     int rc = nr_embedding_bind(&net->emb, cfg->vocab, cfg->embed, padding_id, net->params, err);
@@ -300,6 +310,18 @@ static int load_file(const char *path, nlprnn_lm **out, nlprnn_error *err) {
     if (!rc) rc = conf_int(&cf, "tied", 0, 1, &c.tied, path, err);
     if (!rc) rc = conf_int(&cf, "backward", 0, 1, &backward, path, err);
     if (!rc && nr_conf_has(&cf, "storage")) rc = nr_conf_get_str(&cf, "storage", &storage, err);
+    if (!rc && c.tied && c.embed != c.hidden)
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                     "%s: tied=1 (output layer = embedding) needs embed = hidden, the file says "
+                     "embed=%d hidden=%d",
+                     path, c.embed, c.hidden);
+    for (int d = 0; d <= backward && !rc; d++) { /* sizes the file's tensors cannot hold */
+        size_t eo, oo;
+        char sizes[160];
+        snprintf(sizes, sizeof sizes, "vocab %d embed %d hidden %d layers %d tied %d", c.vocab,
+                 c.embed, c.hidden, c.layers, c.tied);
+        rc = nr_mf_check_weight_count(r, d ? "WBWD" : "WFWD", lm_layout(&c, &eo, &oo), sizes, err);
+    }
     if (rc) goto done;
     const nr_mf_section *ts = NULL;
     rc = nr_mf_require(r, "TOKN", &ts, err);
@@ -327,30 +349,14 @@ done:
     return rc;
 }
 
-static int is_bare_name(const char *s) {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-')) return 0;
-    return 1;
-}
-
 int nlprnn_lm_load(const char *path_or_name, nlprnn_lm **out, nlprnn_error *err) {
     if (!path_or_name || !*path_or_name || !out)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no language model path or name given");
     *out = NULL;
-    if (is_bare_name(path_or_name)) {
-        FILE *fp = fopen(path_or_name, "rb");
-        if (fp) {
-            fclose(fp);
-        } else {
-            char name[256], path[4096];
-            snprintf(name, sizeof name, "%s%s", path_or_name, strcmp(path_or_name, "ko") ? "" : "-lm");
-            int rc = nlprnn_model_find(name, path, sizeof path, err);
-            if (rc) return rc;
-            return load_file(path, out, err);
-        }
-    }
-    return load_file(path_or_name, out, err);
+    char path[4096];
+    int rc = nr_model_resolve(path_or_name, "ko-lm", path, sizeof path, err);
+    if (rc) return rc;
+    return load_file(path, out, err);
 }
 
 /* ================================================================================================

@@ -1090,6 +1090,21 @@ size_t nr_mf_tensor_count(const nr_mf_reader *r, const char *tag) {
     return s && s->pub.content == NR_MF_TENSORS ? s->nt : 0;
 }
 
+int nr_mf_check_weight_count(const nr_mf_reader *r, const char *tag, size_t needed,
+                             const char *sizes, nlprnn_error *err) {
+    size_t held = 0, nt = nr_mf_tensor_count(r, tag);
+    for (size_t i = 0; i < nt; i++) {
+        nr_tensor_info ti;
+        if (nr_mf_tensor_at(r, tag, i, &ti, NULL) == 0) held += ti.count;
+    }
+    if (needed == 0 || needed > held)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: impossible sizes in the configuration (%s): they need %zu weights, "
+                       "section %s holds %zu",
+                       r->name, sizes, needed, tag, held);
+    return NLPRNN_OK;
+}
+
 static int tensor_section(const nr_mf_reader *r, const char *tag, const rsection **out,
                           nlprnn_error *err) {
     const rsection *s = find_rs(r, tag);

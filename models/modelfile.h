@@ -201,6 +201,12 @@ typedef struct nr_tensor_info {
 
 /* Number of tensors in a tensor section (0 when the tag is missing or not a tensor section). */
 size_t nr_mf_tensor_count(const nr_mf_reader *r, const char *tag);
+/* Before allocating what a file's configuration asks for: NLPRNN_E_FORMAT naming the file and
+ * `sizes` (e.g. "vocab 8000 embed 64 ...") when the tensors of section tag hold fewer than
+ * `needed` values in all (or needed is 0: the sizes overflow), so a damaged configuration is a
+ * bad file, never a huge allocation. */
+int nr_mf_check_weight_count(const nr_mf_reader *r, const char *tag, size_t needed,
+                             const char *sizes, nlprnn_error *err);
 /* Describe tensor i of section tag (NLPRNN_E_INVALID_ARG when out of range). */
 int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_info *info,
                     nlprnn_error *err);

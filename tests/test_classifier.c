@@ -272,7 +272,8 @@ int main(void) {
     nlprnn_train_params *other = small_params("f32");
     nlprnn_train_params_set(other, "hidden", "17", NULL);
     CHECK_INT_EQ(nlprnn_classifier_train(other, train, NULL, mres, 1, NULL, NULL, NULL, &err),
-                 NLPRNN_E_STATE);
+                 NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(err.message, "hidden=") != NULL, "%s", err.message);
     nlprnn_train_params_free(other);
     /* a stop flag set before the first batch of the resumed run: another checkpoint, same place */
     volatile int stop = 1;

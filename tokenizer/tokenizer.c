@@ -1006,6 +1006,11 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
     }
     rc = nr_pretok_init(&tok->pt, pattern, err);
     free(pattern);
+    if (rc == NLPRNN_E_REGEX) { /* the file is damaged (or from a PCRE2 that differs) */
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err ? err->message : "");
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: the stored %s", name, why);
+    }
     if (rc) goto fail;
     if (nr_vocab_init(&tok->vocab)) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");

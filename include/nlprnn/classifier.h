@@ -65,7 +65,9 @@ NLPRNN_API const char *nlprnn_model_summary(const nlprnn_model *m);
 
 /** A readable description of any nlprnn model file (classifier, language model, checkpoint ...):
  *  kind, format version, sections with sizes and CRCs, configuration, tensors, label names.
- *  *text is NUL-terminated; free it with nlprnn_free. Errors as nlprnn_model_load. */
+ *  *text is NUL-terminated; free it with nlprnn_free. A classifier, language model or
+ *  forecaster is also loaded by its own loader, and a file that loader refuses is that error
+ *  (no description). Errors as nlprnn_model_load. */
 NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
                                           nlprnn_error *err);
 
@@ -102,13 +104,16 @@ NLPRNN_API int nlprnn_classify_batch(nlprnn_context *ctx, const char *const *tex
 
 /* ---- evaluating ------------------------------------------------------------------------------ */
 
-/** Evaluation of a labelled corpus (TSV/CSV with a header, or fastText lines; ".gz" is fine).
+/** Evaluation of a labelled corpus (TSV/CSV with a header, or fastText lines; ".gz" is fine;
+ *  a file not named .tsv/.csv/.ft whose first line starts with "__label__" is read as fastText).
  *  confusion (C*C, row = true class, column = predicted class) and the counts are filled; free
  *  confusion with nlprnn_free. *log_loss = mean -log p(true class) (probabilities clamped at
  *  1e-7). *skipped = documents that could not be classified (empty, invalid UTF-8, skipped rows).
  *  A label that the model does not know is NLPRNN_E_DATA naming file:line. `threads` as for
  *  nlprnn_context_create; text_column / label_column may be NULL for the defaults ("document"
- *  (or "text", "sentence", "review") and "label"). */
+ *  (or "text", "sentence", "review") and "label"). A file that gives no document to evaluate
+ *  (no labels, e.g. plain text lines; only empty texts; no text that gives a token) is
+ *  NLPRNN_E_DATA saying which, never a result over zero documents. */
 NLPRNN_API int nlprnn_model_evaluate(const nlprnn_model *m, const char *path,
                                      const char *text_column, const char *label_column,
                                      int threads, long long **confusion, long long *n_docs,
@@ -191,7 +196,8 @@ typedef int (*nlprnn_train_progress_fn)(void *user, const nlprnn_train_progress 
  *  A checkpoint (kind "CKPT": weights, optimizer state, position, best weights) is written
  *  atomically after every epoch and when stopping. resume = 1 continues from the checkpoint:
  *  with the same data, parameters and threads the result is bit-identical to an uninterrupted
- *  run. stop: when *stop becomes non-zero (a signal handler of the caller sets it), training
+ *  run; other parameters or other data than the checkpoint's are NLPRNN_E_INVALID_ARG naming
+ *  them. A loss that becomes NaN or infinite is NLPRNN_E_NUMERIC (lower lr). stop: when *stop becomes non-zero (a signal handler of the caller sets it), training
  *  saves a checkpoint after the current batch and returns NLPRNN_E_INTERRUPTED. The library
  *  installs no signal handler. */
 NLPRNN_API int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,

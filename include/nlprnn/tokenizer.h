@@ -50,8 +50,9 @@ extern "C" {
 typedef struct nlprnn_tokenizer nlprnn_tokenizer;
 
 /** Load a tokenizer file. On success *out owns a new tokenizer (free with
- *  nlprnn_tokenizer_free). Errors: NLPRNN_E_IO, _MAGIC, _VERSION, _FORMAT, _TRUNCATED,
- *  _CHECKSUM, _REGEX (stored pattern does not compile), each message naming the file. */
+ *  nlprnn_tokenizer_free). Errors: NLPRNN_E_IO, _MAGIC, _VERSION, _FORMAT (also for a stored
+ *  pattern that does not compile: a damaged file), _TRUNCATED, _CHECKSUM, each message naming
+ *  the file. */
 NLPRNN_API int nlprnn_tokenizer_load(const char *path, nlprnn_tokenizer **out, nlprnn_error *err);
 
 /** Same as nlprnn_tokenizer_load, from a buffer holding the bytes of a tokenizer file (for
