@@ -301,6 +301,12 @@ int nr_line_reader_next(nr_line_reader *r, nr_line *line, nlprnn_error *err) {
     if (!overlong && r->line_len > 0 && r->line[r->line_len - 1] == '\r' &&
         r->in_base + (long long)r->in_pos > start + (long long)r->line_len) /* ended by "\n" */
         r->line_len--;
+    if (r->lineno == 1 && !overlong && r->line_len >= 3 && !memcmp(r->line, "\xEF\xBB\xBF", 3)) {
+        /* a byte order mark at the start of the stream is not text; offsets still count it */
+        memmove(r->line, r->line + 3, r->line_len - 3);
+        r->line_len -= 3;
+        start += 3;
+    }
     if (overlong || r->line_len > r->max_line)
         return nr_fail(err, NLPRNN_E_LIMIT, r->lineno, start,
                        "%s:%lld: line is longer than the limit of %zu bytes", r->name, r->lineno,
@@ -366,7 +372,6 @@ struct nr_record_reader {
     const char **tf;      /* TSV field pointers into the line */
     size_t *tl;
     nr_record_stats st;
-    int first_line_pending; /* strip a UTF-8 byte order mark from line 1 */
     int peeked;             /* line 1 was read to find the format: next_line returns it again */
     int peek_rc;
     nr_line peek;
@@ -386,15 +391,7 @@ static int next_line(nr_record_reader *r, nr_line *ln, nlprnn_error *err) {
         if (r->peek_rc < 0 && err) *err = r->peek_err;
         return r->peek_rc;
     }
-    int rc = nr_line_reader_next(r->lr, ln, err);
-    if (rc == 1 && r->first_line_pending) {
-        if (ln->len >= 3 && memcmp(ln->text, "\xEF\xBB\xBF", 3) == 0) {
-            ln->text += 3;
-            ln->len -= 3;
-        }
-    }
-    r->first_line_pending = 0;
-    return rc;
+    return nr_line_reader_next(r->lr, ln, err); /* (a byte order mark is skipped there) */
 }
 
 /* Make room for `n` fields. */
@@ -606,7 +603,6 @@ static int open_common(nr_record_reader **out, nr_line_reader *lr, const char *p
     r->skip_bad = opts->skip_bad;
     r->keep_empty = opts->keep_empty;
     r->max_record = opts->line.max_line ? opts->line.max_line : NR_DEFAULT_MAX_LINE;
-    r->first_line_pending = 1;
     int rc = NLPRNN_OK;
     if (r->format < NR_FORMAT_TSV || r->format > NR_FORMAT_FASTTEXT) {
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: unknown record format %d", path,

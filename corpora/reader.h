@@ -16,6 +16,9 @@
  * Line numbers are 1-based; byte offsets are 0-based and count bytes of the *uncompressed*
  * stream, so "reviews.tsv.gz:12: byte 40" points into `zcat reviews.tsv.gz`.
  *
+ * A UTF-8 byte order mark (EF BB BF) at the start of the stream is not text: line 1 is returned
+ * without it (its offset, 3, still counts it).
+ *
  * Lines end at "\n"; a "\r" right before the "\n" is stripped too (a lone "\r" elsewhere is
  * kept as text). The last line needs no "\n". A line longer than max_line bytes (without its ending) is
  * NLPRNN_E_LIMIT naming file:line; it is never buffered whole, so no input can exhaust memory.

@@ -299,7 +299,7 @@ static void bad_labels(const char *model) {
 }
 
 /* 13: byte order marks */
-static void byte_order_marks(const char *model, const char *tok) {
+static void byte_order_marks(const char *model, const char *tok, const char *lm) {
     static const char text[] = "정말 재미있는 영화\n지루한 영화\n";
     char bom[sizeof text + 3] = "\xEF\xBB\xBF";
     memcpy(bom + 3, text, sizeof text);
@@ -335,6 +335,25 @@ static void byte_order_marks(const char *model, const char *tok) {
     /* line 2 has no mark: the same offsets */
     CHECK_MSG(a && b && strchr(a, '\n') && strchr(b, '\n') && !strcmp(strchr(a, '\n'), strchr(b, '\n')),
               "line 2: %s / %s", a ? a : "", b ? b : "");
+    free(a);
+    free(b);
+    /* the corpus readers: lm-eval and tokenizer-train read the same text with and without it */
+    CHECK_INT_EQ(nr_test_run(&a, "%s lm-eval --model %s %s | cut -f2-6", g_cli, lm, P("plain.txt")), 0);
+    CHECK_INT_EQ(nr_test_run(&b, "%s lm-eval --model %s %s | cut -f2-6", g_cli, lm, P("bom.txt")), 0);
+    CHECK_MSG(a && b && !strcmp(a, b), "lm-eval: %s / %s", a ? a : "", b ? b : "");
+    free(a);
+    free(b);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s tokenizer-train --input %s --output %s --vocab-size 280 2>/dev/null", g_cli,
+                             P("plain.txt"), P("plain.tok")), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "%s tokenizer-train --input %s --output %s --vocab-size 280 2>/dev/null", g_cli,
+                             P("bom.txt"), P("bom.tok")), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp -s %s %s", P("plain.tok"), P("bom.tok")), 0);
+    /* fill --input: one answer line per query, the same */
+    write_file(P("fill-plain.txt"), "정말 ___ 영화\n", strlen("정말 ___ 영화\n"));
+    write_file(P("fill-bom.txt"), "\xEF\xBB\xBF정말 ___ 영화\n", strlen("\xEF\xBB\xBF정말 ___ 영화\n"));
+    CHECK_INT_EQ(nr_test_run(&a, "%s fill --model %s --top 3 --input %s", g_cli, lm, P("fill-plain.txt")), 0);
+    CHECK_INT_EQ(nr_test_run(&b, "%s fill --model %s --top 3 --input %s", g_cli, lm, P("fill-bom.txt")), 0);
+    CHECK_MSG(a && b && *a != '\n' && !strcmp(a, b), "fill --input: %s / %s", a ? a : "", b ? b : "");
     free(a);
     free(b);
 }
@@ -506,7 +525,7 @@ int main(void) {
 
     stdout_errors(model, lm, tok, lines);
     bad_labels(model);
-    byte_order_marks(model, tok);
+    byte_order_marks(model, tok, lm);
     flush_before_failure(model);
     eval_formats(model);
     exit_codes(model, lm);

@@ -39,6 +39,23 @@ static void test_lines_mem(void) {
     CHECK_INT_EQ(ln.len, 0);
     CHECK_INT_EQ(nr_line_reader_next(r, &ln, &err), 0);
     nr_line_reader_close(r);
+
+    /* a byte order mark starting the stream is not text (its offset still counts it); one on
+     * line 2 is U+FEFF, text */
+    const char bom[] = "\xEF\xBB\xBF" "ab\n\xEF\xBB\xBF" "c\n";
+    CHECK_INT_EQ(nr_line_reader_open_mem(&r, "bom", bom, sizeof bom - 1, NULL, &err), 0);
+    CHECK_INT_EQ(nr_line_reader_next(r, &ln, &err), 1);
+    CHECK_STR_EQ(ln.text, "ab");
+    CHECK_INT_EQ(ln.offset, 3);
+    CHECK_INT_EQ(nr_line_reader_next(r, &ln, &err), 1);
+    CHECK_STR_EQ(ln.text, "\xEF\xBB\xBF" "c");
+    CHECK_INT_EQ(ln.offset, 6);
+    nr_line_reader_close(r);
+    /* invalid UTF-8 after the mark: the byte offset is that of the stream */
+    CHECK_INT_EQ(nr_line_reader_open_mem(&r, "bom", "\xEF\xBB\xBF" "a\xFF\n", 6, NULL, &err), 0);
+    CHECK_INT_EQ(nr_line_reader_next(r, &ln, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 4);
+    nr_line_reader_close(r);
 }
 
 static void test_utf8(void) {
@@ -366,6 +383,35 @@ static void test_fasttext_and_lines(void) {
     CHECK_INT_EQ(nr_record_format_for_path("x.csv.gz"), NR_FORMAT_CSV);
     CHECK_INT_EQ(nr_record_format_for_path("x.fasttext"), NR_FORMAT_FASTTEXT);
     CHECK_INT_EQ(nr_record_format_for_path("-"), NR_FORMAT_LINES);
+
+    /* a name that says nothing: fastText by content (after a byte order mark and spaces), and
+     * the first line is not lost by looking at it */
+    const char ft[] = "\xEF\xBB\xBF  __label__pos great\n__label__neg dull\n";
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "reviews.txt", ft, sizeof ft - 1, NULL, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_format(r), NR_FORMAT_FASTTEXT);
+    CHECK(nr_record_reader_has_labels(r));
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.label, "pos");
+    CHECK_STR_EQ(rec.text, "great");
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.label, "neg");
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 0);
+    nr_record_reader_close(r);
+    const char plain[] = "great __label__pos\nsecond\n";
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "reviews.txt", plain, sizeof plain - 1, NULL, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_format(r), NR_FORMAT_LINES);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.text, "great __label__pos");
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 0);
+    nr_record_reader_close(r);
+    /* a bad first line is reported once, then reading goes on */
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "x.txt", "a\xFF\nb\n", 5, NULL, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.line, 1);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.text, "b");
+    nr_record_reader_close(r);
 }
 
 static void test_labels_and_dataset(void) {
@@ -385,7 +431,26 @@ static void test_labels_and_dataset(void) {
     CHECK_INT_EQ(nr_label_map_find(&m, "10", 2), 2);
     CHECK_INT_EQ(nr_label_map_find(&m, "1", 1), -1);
     CHECK_INT_EQ(nr_label_map_add(&m, "", 0, &err), NLPRNN_E_DATA);
+    /* labels are a column of TSV output: no TAB, line feed or other control character */
+    CHECK_INT_EQ(nr_label_map_add(&m, "po\ts", 4, &err), NLPRNN_E_DATA);
+    CHECK(strstr(err.message, "a TAB") && strstr(err.message, "\"po...\""));
+    CHECK_INT_EQ(nr_label_map_add(&m, "pos\n", 4, &err), NLPRNN_E_DATA);
+    CHECK(strstr(err.message, "a line feed") != NULL);
+    CHECK_INT_EQ(nr_label_map_add(&m, "a\x7F", 2, &err), NLPRNN_E_DATA);
+    CHECK_INT_EQ(nr_label_map_add(&m, "\xC3", 1, &err), NLPRNN_E_DATA);
+    CHECK_INT_EQ(nr_label_map_add(&m, "긍정 리뷰", strlen("긍정 리뷰"), &err), 3);
     nr_label_map_free(&m);
+    /* in a corpus: file and line named (a quoted CSV label), and skip_bad skips the row */
+    const char csv[] = "text,label\ngood,pos\nbad,\"ne\tg\"\nok,pos\n";
+    nr_record_reader *rr;
+    nr_record rec;
+    CHECK_INT_EQ(nr_record_reader_open_mem(&rr, "tab.csv", csv, sizeof csv - 1, NULL, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_next(rr, &rec, &err), 1);
+    CHECK_INT_EQ(nr_record_reader_next(rr, &rec, &err), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(err.message, "tab.csv:3: ") && strstr(err.message, "a TAB"), "%s", err.message);
+    CHECK_INT_EQ(nr_record_reader_next(rr, &rec, &err), 1);
+    CHECK_STR_EQ(rec.text, "ok");
+    nr_record_reader_close(rr);
     /* many labels: the hash table grows */
     nr_label_map_init(&m);
     char buf[32];

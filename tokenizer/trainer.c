@@ -190,7 +190,8 @@ static int read_file_lines(const char *path, int src, lineset *ls, nlprnn_error 
     }
     ls->bufs = bufs;
     ls->bufs[ls->nbufs++] = buf;
-    size_t b = 0;
+    /* a UTF-8 byte order mark at the start of the file is not text (offsets still count it) */
+    size_t b = n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
     long long no = 1;
     while (b < n) {
         const char *nl = memchr(buf + b, '\n', n - b);

@@ -252,7 +252,7 @@ NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts
                                             size_t n, nlprnn_tokenizer **out, nlprnn_error *err);
 
 /** Train on files, one text per line ("\n" or "\r\n"), read through zlib's gzopen (so both
- *  ".gz" and plain files work). Errors name the file, line and byte:
+ *  ".gz" and plain files work); a UTF-8 byte order mark at the start of a file is skipped. Errors name the file, line and byte:
  *  "reviews.txt.gz:12: byte 40: invalid UTF-8" (err->line = 12, err->offset = 40 = byte offset
  *  within the decompressed file). A ".gz" that ends early or is corrupt is NLPRNN_E_DATA
  *  ("the gzip stream ends early (truncated file)"), never a silent end of the text. */
