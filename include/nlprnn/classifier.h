@@ -39,7 +39,8 @@ typedef struct nlprnn_model nlprnn_model;
 NLPRNN_API int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err);
 
 /** Load a classifier from a path, or, when `path_or_name` is a bare name without '/' or '.'
- *  (like "ko" or "en"), from the shipped model of that name (nlprnn_model_find). A file that is
+ *  (like "ko" or "en"), from the shipped model of that name (nlprnn_model_find) — never from a
+ *  file or folder of that name in the current folder (write "./NAME" for such a file). A file that is
  *  not an nlprnn model, of another kind, another format version, truncated or corrupt is refused
  *  (NLPRNN_E_MAGIC, _UNSUPPORTED, _VERSION, _TRUNCATED, _CHECKSUM, _FORMAT) with a message naming
  *  the file and what is wrong. */

@@ -30,7 +30,8 @@ extern "C" {
 typedef struct nlprnn_lm nlprnn_lm;
 
 /** Load a language model from a path, or from a shipped model by bare name: "ko" loads
- *  "ko-lm.nrm", any other bare name N loads "N.nrm" (see nlprnn_model_find for the folders).
+ *  "ko-lm.nrm", any other bare name N loads "N.nrm" (see nlprnn_model_find for the folders;
+ *  a bare name never means a file in the current folder: write "./N" for one).
  *  A file that is not an nlprnn model, of another kind (e.g. a classifier), another format
  *  version, truncated or corrupt is refused with a message naming the file. */
 NLPRNN_API int nlprnn_lm_load(const char *path_or_name, nlprnn_lm **out, nlprnn_error *err);
