@@ -134,6 +134,59 @@ if [ -n "$lm" ]; then
   probe fill "--input: a 20 KB sentence around the blank" 0 "$nl" fill --model "$lm" --input fill-20k.txt
   probe fill "a classifier as language model" 5 "$nl" fill --model clf.nrm "정말 ___"
 fi
+# ---- standard output, labels, byte order marks, formats, exit codes, default model ----
+# row SURFACE INPUT EXPECTED_EXIT EXIT NOTE: a probe whose outcome is a comparison, not one run
+row() {
+  local mark=""
+  [[ "|$3|" == *"|$4|"* ]] || { mark=" **(expected $3)**"; mismatches=$((mismatches + 1)); }
+  printf '| %s | %s | %s%s | — | — | %s |\n' "$1" "$2" "$4" "$mark" "${5//|/\\|}"
+}
+yes '정말 재미있는 영화' | head -n 1000 >good.txt
+printf '\xef\xbb\xbf정말 재미있는 영화\n지루한 영화\n' >bom.txt
+tail -c +4 bom.txt >nobom.txt
+printf 'text,label\n"good film",0\n"bad film","ne\tg"\n' >tab-label.csv
+printf 'text,label\n"good film","po\ns"\n"bad film",neg\n' >lf-label.csv
+tail -n +2 "$fx" | awk -F'\t' '{print "__label__" $3 " " $2}' >labelled-ft.txt
+cut -f2 "$fx" >plain-lines.txt
+printf 'value\n' >huge.csv
+for i in $(seq 1 200); do echo "$((1 + i % 7))e200"; done >>huge.csv
+"$nl" tokenizer-train --input "$fx" --output pat.tok --vocab-size 300 --pattern '[a-z]+|\S' >/dev/null 2>&1
+python3 - <<'PY'
+import zlib
+b = bytearray(open("pat.tok", "rb").read())
+i = b.find(b"[a-z]+|\\S")
+assert i >= 0, "the pattern is not in pat.tok"
+b[i + 4] = ord("(")  # "[a-z(+|\S": an unclosed class; size and CRC32 made right again
+b[-4:] = zlib.crc32(bytes(b[:-4])).to_bytes(4, "little")
+open("badpat.tok", "wb").write(bytes(b))
+PY
+probe "stdout" "classify --lines > /dev/full" 4 bash -c '"$@" >/dev/full' _ "$nl" classify -m clf.nrm --lines good.txt
+probe "stdout" "classify --lines, stdout closed (>&-)" 4 bash -c '"$@" >&-' _ "$nl" classify -m clf.nrm --lines good.txt
+probe "stdout" "classify, a 4 KB file size limit (ulimit -f 4, SIGXFSZ ignored)" 4 bash -c 'trap "" XFSZ; ulimit -f 4; "$@" >limited.out' _ "$nl" classify -m clf.nrm --lines good.txt
+probe "stdout" "eval > /dev/full" 4 bash -c '"$@" >/dev/full' _ "$nl" eval -m clf.nrm "$fx"
+probe "stdout" "info > /dev/full" 4 bash -c '"$@" >/dev/full' _ "$nl" info clf.nrm
+probe "stdout" "tokenize, stdout closed (>&-)" 4 bash -c '"$@" >&-' _ "$nl" tokenize --tokenizer tok.tok -f good.txt
+probe "stdout" "--help > /dev/full" 4 bash -c '"$@" >/dev/full' _ "$nl" --help
+"$nl" classify -m clf.nrm --lines good.txt no-such.txt >two.out 2>err.txt
+rc=$?
+row classify "--lines good.txt (1000 lines) then a missing file" 4 "$rc" "$(wc -l <two.out) results printed; $(head -1 err.txt)"
+"$nl" classify -m clf.nrm --lines bom.txt >a.out 2>/dev/null; rc=$?
+"$nl" classify -m clf.nrm --lines nobom.txt >b.out 2>/dev/null
+row classify "a file starting with a UTF-8 byte order mark" 0 "$rc" "$(cmp -s a.out b.out && echo "the same output as without the mark" || echo "differs from the output without the mark")"
+"$nl" tokenize --tokenizer tok.tok -f bom.txt >a.out 2>/dev/null; rc=$?
+"$nl" tokenize --tokenizer tok.tok -f nobom.txt >b.out 2>/dev/null
+row tokenize "-f, a file starting with a UTF-8 byte order mark" 0 "$rc" "$(cmp -s a.out b.out && echo "the same output as without the mark" || echo "differs: $(head -1 a.out)")"
+probe train "a quoted CSV label with a TAB (line 3)" 3 "$nl" train tab-label.csv -o tl.nrm --epochs 1 --quiet
+probe train "a quoted CSV label with a line feed (line 2)" 3 "$nl" train lf-label.csv -o ll.nrm --epochs 1 --quiet
+"$nl" eval -m clf.nrm labelled-ft.txt >ev.out 2>err.txt; rc=$?
+row eval "fastText __label__ lines in a file named .txt" 0 "$rc" "$(grep -m1 '^documents' ev.out), $(grep -m1 '^accuracy' ev.out)"
+probe eval "plain text lines (no labels)" 3 "$nl" eval -m clf.nrm plain-lines.txt
+probe eval "a TSV with only a header" 3 "$nl" eval -m clf.nrm header-only.tsv
+probe forecast "values near 1e200, --scaler none (the loss overflows)" 3 "$nl" forecast train --csv huge.csv --column value -o huge.nrm --scaler none --window 5 --epochs 2 --quiet
+probe "tokenizer file" "a stored pattern that does not compile" 5 "$nl" tokenize --tokenizer badpat.tok 'abc'
+mkdir ko
+probe classify "no -m, a folder named ko in the current folder" 0 bash -c 'printf "정말 최고\n" | "$@"' _ "$nl" classify
+rmdir ko
 # ---- interrupted training ----
 "$nl" train "$fx" -o int.nrm --epochs 50 --threads 1 --quiet >/dev/null 2>err.txt &
 pid=$!
