@@ -76,14 +76,17 @@ struct nr_encoder_ws {
  *   helper: on a new seq in ctr, claim blocks the same way, compute, hdone += 1 (release)
  * A helper that is not running (not started yet, descheduled on a busy machine, gone) costs
  * nothing but the blocks it already claimed: the caller takes the rest.
- * The helper is a task of the library's pool (common/pool.h), posted when a call begins (a
- * sleeping worker wakes while the caller computes the input projection) and waited for when the
- * call ends. No thread waits unboundedly awake:
- *   helper: between products it polls for the next one for at most SPLIT_LINGER_NS (the products
- *           of a sequence come microseconds apart); when none comes it leaves (the task returns
- *           and the caller does the rest of the call alone)
- *   caller: for a block the helper holds it polls for at most SPLIT_SPIN_NS (a block takes a few
- *           microseconds), then sleeps on a condition variable the helper signals after a block. */
+ * The helper is a task of the library's pool (common/pool.h). The caller posts one when a call
+ * begins or a product is posted while no helper task is running or waiting to run (a sleeping
+ * worker then wakes while the caller goes on alone). A helper polls for the next product for at
+ * most SPLIT_LINGER_NS (the products of a sequence come microseconds apart, and so do the calls of
+ * a stream of sequences) and then leaves: its task returns, the pool's worker sleeps, and the next
+ * product or call posts a new task. The caller never waits for the helper to leave: once the last
+ * product of a call is done the helper touches none of the call's memory, only this state (which
+ * the workspace keeps; nr_encoder_ws_free sets quit and waits). For a block the helper holds, the
+ * caller polls at most SPLIT_SPIN_NS (a block takes a few microseconds) and then sleeps on a
+ * condition variable the helper signals after a block. So no thread waits awake for more than
+ * tens of microseconds at a time. */
 #define SPLIT_CHUNKS 4
 #define SPLIT_LINGER_NS 50000
 #define SPLIT_SPIN_NS 20000
@@ -93,17 +96,20 @@ typedef struct nr_step_split {
     const float *A;
     int ldc, lda, N, H, na, kernel;
     long long seq;        /* caller: products posted */
-    int wait_helper;      /* tests: the caller waits for the helper to run and to finish a block
-                             of each product before it claims any; the helper never leaves */
+    _Atomic int wait_helper; /* tests: the caller waits for the helper to run and to finish a
+                                block of each product before it claims any; no time-out */
     long products;        /* products the helper took part in (read by tests) */
     _Atomic long long ctr; /* seq << 8 | next block to claim */
     _Atomic long long hdone; /* blocks the helper finished, over all products */
-    _Atomic int quit;     /* the call is over: the helper leaves */
-    _Atomic int alive;    /* the helper is running */
+    _Atomic int quit;     /* helpers leave at once (nr_encoder_ws_free, end of a test call) */
+    _Atomic int alive;    /* a helper is running */
+    _Atomic long long exits; /* helper tasks that have returned */
     _Atomic int caller_sleeps; /* the caller sleeps on cv for the helper's block */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    nr_job job;           /* the helper's task in the pool, from split_call_begin to _end */
+    long long posted;     /* caller: helper tasks posted; task k is job[k & 1] */
+    nr_job job[2];
+    int pending[2];       /* caller: job[k] posted and not waited for yet */
 } nr_step_split;
 
 static long long mono_ns(void)
@@ -120,7 +126,7 @@ static void cpu_relax(void)
 #endif
 }
 
-/* tests only (wait_helper): sleep-poll until *flag differs from value */
+/* tests only (wait_helper): sleep in steps of 20 us until *flag differs from value */
 static void sleep_until_changed(_Atomic long long *flag, long long value)
 {
     struct timespec d = {0, 20000};
@@ -154,42 +160,70 @@ static int split_claim(nr_step_split *sp, long long seq)
     return -1;
 }
 
-/* The helper (a pool task, one per call): blocks of each new product until quit, or until no
- * product came for SPLIT_LINGER_NS. */
+/* The helper (a pool task): blocks of each new product, until quit or until no product came for
+ * SPLIT_LINGER_NS. */
 static void split_helper_task(void *ctx, int i, int n)
 {
     (void)i;
     (void)n;
     nr_step_split *sp = ctx;
-    if (atomic_load_explicit(&sp->quit, memory_order_acquire))
-        return; /* the call ended before a worker took this task */
-    atomic_store_explicit(&sp->alive, 1, memory_order_release);
-    long long seen = -1, deadline = mono_ns() + SPLIT_LINGER_NS;
-    for (unsigned polls = 1;; polls++) {
-        long long v = atomic_load_explicit(&sp->ctr, memory_order_acquire);
-        if ((v >> 8) != seen) {
-            long long seq = v >> 8;
-            int c;
-            while ((c = split_claim(sp, seq)) >= 0) {
-                split_block(sp, c);
-                atomic_fetch_add_explicit(&sp->hdone, 1, memory_order_seq_cst);
-                if (atomic_load_explicit(&sp->caller_sleeps, memory_order_seq_cst)) {
-                    pthread_mutex_lock(&sp->mu);
-                    pthread_cond_signal(&sp->cv);
-                    pthread_mutex_unlock(&sp->mu);
+    if (!atomic_load_explicit(&sp->quit, memory_order_acquire)) {
+        atomic_store_explicit(&sp->alive, 1, memory_order_release);
+        long long seen = -1, deadline = mono_ns() + SPLIT_LINGER_NS;
+        for (unsigned polls = 1;; polls++) {
+            long long v = atomic_load_explicit(&sp->ctr, memory_order_acquire);
+            if ((v >> 8) != seen) {
+                long long seq = v >> 8;
+                int c;
+                while ((c = split_claim(sp, seq)) >= 0) {
+                    split_block(sp, c);
+                    atomic_fetch_add_explicit(&sp->hdone, 1, memory_order_seq_cst);
+                    if (atomic_load_explicit(&sp->caller_sleeps, memory_order_seq_cst)) {
+                        pthread_mutex_lock(&sp->mu);
+                        pthread_cond_signal(&sp->cv);
+                        pthread_mutex_unlock(&sp->mu);
+                    }
                 }
+                seen = seq;
+                deadline = mono_ns() + SPLIT_LINGER_NS;
+                continue;
             }
-            seen = seq;
-            deadline = mono_ns() + SPLIT_LINGER_NS;
-            continue;
+            if (atomic_load_explicit(&sp->quit, memory_order_acquire))
+                break;
+            if (polls % 32 == 0 && !atomic_load_explicit(&sp->wait_helper, memory_order_relaxed) &&
+                mono_ns() > deadline)
+                break; /* no product for a while: the caller goes on alone */
+            cpu_relax();
         }
-        if (atomic_load_explicit(&sp->quit, memory_order_acquire))
-            break;
-        if (polls % 32 == 0 && !sp->wait_helper && mono_ns() > deadline)
-            break; /* no product for a while: the caller goes on alone */
-        cpu_relax();
+        atomic_store_explicit(&sp->alive, 0, memory_order_release);
     }
-    atomic_store_explicit(&sp->alive, 0, memory_order_release);
+    atomic_fetch_add_explicit(&sp->exits, 1, memory_order_release);
+}
+
+/* Post a helper task unless one is running or waiting to run. Task k uses job[k & 1]; the task
+ * before it on that job left before task k-1 was posted, so waiting for it does not block. */
+static void split_ensure_helper(nr_step_split *sp)
+{
+    if (atomic_load_explicit(&sp->exits, memory_order_acquire) != sp->posted)
+        return;
+    int k = (int)(sp->posted & 1);
+    if (sp->pending[k])
+        nr_job_wait(&sp->job[k]);
+    nr_job_start(&sp->job[k], 0, 1, split_helper_task, sp);
+    sp->pending[k] = 1;
+    sp->posted++;
+}
+
+/* Make every helper leave and wait for their tasks (workspace freed; end of a test call). */
+static void split_drain(nr_step_split *sp)
+{
+    atomic_store_explicit(&sp->quit, 1, memory_order_release);
+    for (int k = 0; k < 2; k++)
+        if (sp->pending[k]) {
+            nr_job_wait(&sp->job[k]);
+            sp->pending[k] = 0;
+        }
+    atomic_store_explicit(&sp->quit, 0, memory_order_release);
 }
 
 static nr_step_split *split_create(void)
@@ -199,9 +233,11 @@ static nr_step_split *split_create(void)
         return NULL;
     atomic_init(&sp->ctr, 0);
     atomic_init(&sp->hdone, 0);
-    atomic_init(&sp->quit, 1);
+    atomic_init(&sp->quit, 0);
     atomic_init(&sp->alive, 0);
+    atomic_init(&sp->exits, 0);
     atomic_init(&sp->caller_sleeps, 0);
+    atomic_init(&sp->wait_helper, 0);
     if (pthread_mutex_init(&sp->mu, NULL) != 0) {
         free(sp);
         return NULL;
@@ -218,35 +254,40 @@ static void split_free(nr_step_split *sp)
 {
     if (!sp)
         return;
+    split_drain(sp);
     pthread_cond_destroy(&sp->cv);
     pthread_mutex_destroy(&sp->mu);
     free(sp);
 }
 
-/* A call begins (before its first projection) / ends (after its last product). */
+/* A call begins (before its first projection, so a sleeping worker wakes during it) / ends. */
 static void split_call_begin(nr_step_split *sp)
 {
-    atomic_store_explicit(&sp->quit, 0, memory_order_release);
-    nr_job_start(&sp->job, 0, 1, split_helper_task, sp);
+    split_ensure_helper(sp);
 }
 
 static void split_call_end(nr_step_split *sp)
 {
-    atomic_store_explicit(&sp->quit, 1, memory_order_release);
-    nr_job_wait(&sp->job); /* the helper is leaving, or never started (then it runs and returns) */
+    if (sp->wait_helper)
+        split_drain(sp); /* tests: every call starts with a new helper */
 }
 
 /* The caller's side of one split product (see nr_step_split). */
 static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, int lda,
                           const uint16_t *w16, int N, int H, int na, int kernel)
 {
-    if (N >= 16 && sp->wait_helper) { /* tests: the helper must be running */
+    if (N < 16) { /* too small to split: the whole product here (the same bits) */
+        nr_gemm_f16(C, ldc, A, lda, w16, H, N, H, na, kernel);
+        return;
+    }
+    split_ensure_helper(sp);
+    if (sp->wait_helper) { /* tests: the helper must be running */
         struct timespec d = {0, 20000};
         while (!atomic_load_explicit(&sp->alive, memory_order_acquire))
             nanosleep(&d, NULL);
     }
-    if (N < 16 || !atomic_load_explicit(&sp->alive, memory_order_acquire)) {
-        /* too small to split, or no helper running: the whole product here (the same bits) */
+    if (!atomic_load_explicit(&sp->alive, memory_order_acquire)) {
+        /* no helper running: the whole product here (the same bits) */
         nr_gemm_f16(C, ldc, A, lda, w16, H, N, H, na, kernel);
         return;
     }
@@ -895,7 +936,7 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
          * split): everything on the caller as with one thread, the recurrent products split with
          * a helper task (nr_step_split). Batches of 2 or more keep the fork-join split by
          * sequences, measured faster at batch 4 and 8 than splitting each product. */
-        ws->helper->wait_helper = ws->split_wait;
+        atomic_store_explicit(&ws->helper->wait_helper, ws->split_wait, memory_order_relaxed);
         split_call_begin(ws->helper);
         ws->split = ws->helper;
         forward_layers(&F);

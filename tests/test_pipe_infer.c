@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "models/encoder.h"
 #include "models/gemv_f16.h"
@@ -117,6 +118,18 @@ static void run_case(int cell, int reset_after, int layers, int bidir, int merge
             same &= memcmp(o1, o2, nob) == 0;
         }
         CHECK_MSG(same, "%s: back-to-back 2-thread calls differ from 1 thread", nm);
+        /* then the helper leaves within tens of microseconds: an idle process burns no CPU
+         * (checked once) */
+        static int idle_checked;
+        if (!idle_checked++) {
+            struct timespec t0, t1, d = {0, 300000000L};
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+            while (nanosleep(&d, &d) != 0) {
+            }
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+            double idle = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            CHECK_MSG(idle < 0.06, "%s: %.3f s of CPU in 300 ms idle after the calls", nm, idle);
+        }
     }
     /* batch 3 with masking takes the fork-join split by sequences (models/encoder.h "Threads"):
      * bit-identical from call to call at 2 threads, and the 1-thread results to 1e-5 */
