@@ -53,10 +53,11 @@
  *   weight gradients: the rows of dW (the G*H gate rows) split, each summed over all T*B rows.
  * Batch-1 inference (one sequence: nothing for that split) with a float16 W_hh instead runs as on
  * one thread, except that each recurrent product y = W_hh h of a step is split by rows of W_hh
- * between the caller and a helper task posted to the pool for the call (on 2 cores or more): the
- * rows come in 4 blocks that the two claim from a shared atomic counter, so a helper that is late
- * or descheduled delays a step by at most the block it holds; neither waits awake for more than
- * tens of microseconds (see nr_step_split in encoder.c). Each element of the product comes from
+ * between the caller and a helper task it posts to the pool (on 2 cores or more; the task stays
+ * while products keep coming, across the calls of a stream of sequences, and leaves 50 us after
+ * the last): the rows come in 4 blocks that the two claim from a shared atomic counter, so a
+ * helper that is late or descheduled delays a step by at most the block it holds; neither waits
+ * awake for more than tens of microseconds (see nr_step_split in encoder.c). Each element of the product comes from
  * its own row of W_hh, so the results are the bits of the 1-thread workspace whoever computes a
  * block (test_pipe_infer.c).
  * Every output element is computed by exactly one task with a summation order fixed by the
