@@ -231,7 +231,8 @@ static nr_step_split *split_create(void)
     nr_step_split *sp = calloc(1, sizeof *sp);
     if (!sp)
         return NULL;
-    atomic_init(&sp->ctr, 0);
+    atomic_init(&sp->ctr, SPLIT_CHUNKS); /* "product 0", all claimed: a helper that starts before
+                                          * the first product finds nothing to take */
     atomic_init(&sp->hdone, 0);
     atomic_init(&sp->quit, 0);
     atomic_init(&sp->alive, 0);
@@ -310,18 +311,18 @@ static void split_product(nr_step_split *sp, float *C, int ldc, const float *A, 
         split_block(sp, c);
         mine++;
     }
-    long long target = hd0 + (SPLIT_CHUNKS - mine);
-    if (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target) {
+    long long target = hd0 + (SPLIT_CHUNKS - mine); /* hdone only grows */
+    if (atomic_load_explicit(&sp->hdone, memory_order_acquire) < target) {
         /* the helper holds a block: poll briefly, then sleep until it signals */
         long long deadline = mono_ns() + SPLIT_SPIN_NS;
         unsigned polls = 0;
-        while (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target &&
+        while (atomic_load_explicit(&sp->hdone, memory_order_acquire) < target &&
                (++polls % 32 != 0 || mono_ns() < deadline))
             cpu_relax();
-        if (atomic_load_explicit(&sp->hdone, memory_order_acquire) != target) {
+        if (atomic_load_explicit(&sp->hdone, memory_order_acquire) < target) {
             pthread_mutex_lock(&sp->mu);
             atomic_store_explicit(&sp->caller_sleeps, 1, memory_order_seq_cst);
-            while (atomic_load_explicit(&sp->hdone, memory_order_seq_cst) != target)
+            while (atomic_load_explicit(&sp->hdone, memory_order_seq_cst) < target)
                 pthread_cond_wait(&sp->cv, &sp->mu);
             atomic_store_explicit(&sp->caller_sleeps, 0, memory_order_relaxed);
             pthread_mutex_unlock(&sp->mu);
