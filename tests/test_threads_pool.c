@@ -131,13 +131,7 @@ static void sleep_ms(int ms)
     }
 }
 
-/* CPU seconds the whole process uses while the calling thread sleeps ms milliseconds */
-static double idle_cpu(int ms)
-{
-    double c0 = cpu_seconds();
-    sleep_ms(ms);
-    return cpu_seconds() - c0;
-}
+#define idle_cpu nr_test_idle_cpu
 
 static void sleepy_task(void *ctx, int i, int n)
 {
@@ -237,6 +231,7 @@ static void test_training_cores(void)
 
 int main(void)
 {
+    nr_test_wait_quiet_start(); /* OpenBLAS's start-up spin is over before the CPU checks */
     snprintf(dir, sizeof dir, "/tmp/nlprnn_test_pool_XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
     /* first, before this process uses the pool (a child restricted to one CPU must read its own

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -31,6 +32,28 @@ const char *nr_test_data_path(const char *rel) {
     char *p = buf[slot++ % 8];
     snprintf(p, 4096, "%s/%s", base, rel);
     return p;
+}
+
+static double process_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double nr_test_idle_cpu(int ms)
+{
+    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    double c0 = process_cpu();
+    while (nanosleep(&d, &d) != 0) {
+    }
+    return process_cpu() - c0;
+}
+
+void nr_test_wait_quiet_start(void)
+{
+    for (int i = 0; i < 60 && nr_test_idle_cpu(50) >= 0.005; i++) {
+    }
 }
 
 int nr_test_done(const char *name) {

@@ -59,6 +59,14 @@ const char *nr_test_data_path(const char *rel);
  * NUL-terminated; NULL out discards it). Returns the exit status, or -1 when it did not exit
  * normally. For tests of the nlprnn program ($NLPRNN_CLI). */
 int nr_test_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* CPU seconds the whole process uses while the calling thread sleeps ms milliseconds. */
+double nr_test_idle_cpu(int ms);
+/* Wait (at most 3 s) until the process idles: a 50 ms sleep costing under 5 ms of CPU. OpenBLAS
+ * (its pthreads build) starts its worker threads when the library loads, and they spin for about
+ * 2^28 cycles (0.13 s here) before they sleep, whatever nlprnn does; a test that asserts that
+ * nlprnn's threads burn no CPU while idle calls this once first, so it measures nlprnn's threads,
+ * not OpenBLAS's start. */
+void nr_test_wait_quiet_start(void);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
