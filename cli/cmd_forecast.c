@@ -71,6 +71,14 @@ static int get_setting(const nlprnn_forecaster *f, const char *name, char *buf, 
     return nlprnn_forecaster_get(f, name, buf, cap, &e);
 }
 
+/* Before any work: path (if given) may be written and is none of others (inputs and the other
+ * outputs of the command); else the message and the exit code. */
+static int check_output(const char *path, const char *const *others, size_t n) {
+    nlprnn_error e;
+    int rc = path ? nlprnn_output_check(path, others, n, &e) : 0;
+    return rc ? cli_report(FC, rc, &e) : 0;
+}
+
 static int plot_or_warn(const plot_spec *s) {
     char msg[512];
     if (plot_draw(s, msg, sizeof msg)) {
@@ -180,11 +188,11 @@ static int cmd_sine(int argc, char **argv) {
         else return cli_usage_error(FC, "unknown option '%s' for sine", a);
     }
     if (!out) return cli_usage_error(FC, "sine needs -o FILE.csv");
-    FILE *fp = fopen(out, "w");
-    if (!fp) {
-        fprintf(stderr, "nlprnn forecast: %s: cannot write\n", out);
-        return CLI_EXIT_IO;
-    }
+    nlprnn_output *o;
+    nlprnn_error e;
+    int lrc = nlprnn_output_open(out, &o, &e); /* atomic: the old file stays until the end */
+    if (lrc) return cli_report(FC, lrc, &e);
+    FILE *fp = nlprnn_output_stream(o);
     /* noise: Box-Muller on a 64-bit LCG (Knuth's MMIX constants), reproducible from --seed */
     unsigned long long st = seed * 6364136223846793005ull + 1442695040888963407ull;
     fprintf(fp, "t,value\n");
@@ -197,10 +205,8 @@ static int cmd_sine(int argc, char **argv) {
         double g = sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
         fprintf(fp, "%ld,%.6f\n", t, sin(6.283185307179586 * (double)t / period) + noise * g);
     }
-    if (fclose(fp) != 0) {
-        fprintf(stderr, "nlprnn forecast: %s: write failed\n", out);
-        return CLI_EXIT_IO;
-    }
+    lrc = nlprnn_output_commit(o, &e);
+    if (lrc) return cli_report(FC, lrc, &e);
     fprintf(stderr, "wrote %s (%ld rows, period %g, noise %g)\n", out, length, period, noise);
     return CLI_OK;
 }
@@ -224,8 +230,10 @@ static int cmd_windows(int argc, char **argv) {
         else return cli_usage_error(FC, "unknown option '%s' for windows", a);
     }
     if (!csv || !column) return cli_usage_error(FC, "windows needs --csv FILE and --column NAME");
+    int rc = check_output(plotp, &csv, 1);
+    if (rc) return rc;
     nlprnn_series *s = NULL;
-    int rc = read_series(&s, csv, column);
+    rc = read_series(&s, csv, column);
     if (rc) return rc;
     size_t n = nlprnn_series_length(s), count = 0;
     nlprnn_error e;
@@ -388,6 +396,22 @@ static int cmd_train(int argc, char **argv) {
     }
     if (!rc && (!csv || !columns || !out))
         rc = cli_usage_error(FC, "train needs --csv FILE, --column NAME[,NAME...] and -o MODEL");
+    if (!rc) { /* the model and the plots: none of them is the series or another of them */
+        char plot_paths[4][1024];
+        const char *files[6] = {csv, out};
+        static const char *const kinds[4] = {"series", "windows", "loss", "test"};
+        for (int k = 0; k < 4 && plots; k++) {
+            snprintf(plot_paths[k], sizeof plot_paths[k], "%s-%s.%s", plots, kinds[k], ext);
+            files[2 + k] = plot_paths[k];
+        }
+        for (int k = 1; k < (plots ? 6 : 2) && !rc; k++) {
+            const char *others[6];
+            int n = 0;
+            for (int j = 0; j < (plots ? 6 : 2); j++)
+                if (j != k) others[n++] = files[j];
+            rc = check_output(files[k], others, (size_t)n);
+        }
+    }
     nlprnn_series *s = NULL;
     nlprnn_forecaster *f = NULL;
     if (!rc) rc = read_series(&s, csv, columns);
@@ -477,9 +501,13 @@ static int cmd_eval(int argc, char **argv) {
         } else return cli_usage_error(FC, "unknown option '%s' for eval", a);
     }
     if (!model || !csv) return cli_usage_error(FC, "eval needs MODEL and --csv FILE");
+    const char *for_out[] = {model, csv, plotp}, *for_plot[] = {model, csv, outp};
+    int rc = check_output(outp, for_out, 3);
+    if (!rc) rc = check_output(plotp, for_plot, 3);
+    if (rc) return rc;
     nlprnn_forecaster *f = NULL;
     nlprnn_series *s = NULL;
-    int rc = load_model_and_series(model, csv, columns, &f, &s);
+    rc = load_model_and_series(model, csv, columns, &f, &s);
     double m[9], *pred = NULL, *truth = NULL;
     size_t cnt = 0, first = 0;
     if (!rc) {
@@ -497,16 +525,17 @@ static int cmd_eval(int argc, char **argv) {
         snprintf(label, sizeof label, "%s: %zu samples (rows %zu..%zu)", pn[part], cnt, first, first + cnt - 1);
         print_metrics(label, m, cell, atoi(ma));
         const char *col = nlprnn_series_column(s, atoi(tb));
-        if (outp) {
-            FILE *fp = fopen(outp, "w");
-            if (!fp) {
-                fprintf(stderr, "nlprnn forecast: %s: cannot write\n", outp);
-                rc = CLI_EXIT_IO;
-            } else {
+        if (outp) { /* atomic: the old file stays until the whole table is written */
+            nlprnn_output *o;
+            nlprnn_error e;
+            int lrc = nlprnn_output_open(outp, &o, &e);
+            if (!lrc) {
+                FILE *fp = nlprnn_output_stream(o);
                 fprintf(fp, "row,truth,model\n");
                 for (size_t i = 0; i < cnt; i++) fprintf(fp, "%zu,%.9g,%.9g\n", first + i, truth[i], pred[i]);
-                if (fclose(fp)) rc = CLI_EXIT_IO;
+                lrc = nlprnn_output_commit(o, &e);
             }
+            if (lrc) rc = cli_report(FC, lrc, &e);
         }
         if (!rc && plotp) {
             char title[160];
@@ -543,9 +572,12 @@ static int cmd_predict(int argc, char **argv) {
         else return cli_usage_error(FC, "unknown option '%s' for predict", a);
     }
     if (!model || !csv) return cli_usage_error(FC, "predict needs MODEL and --csv FILE");
+    const char *inputs[] = {model, csv};
+    int rc = check_output(plotp, inputs, 2);
+    if (rc) return rc;
     nlprnn_forecaster *f = NULL;
     nlprnn_series *s = NULL;
-    int rc = load_model_and_series(model, csv, columns, &f, &s);
+    rc = load_model_and_series(model, csv, columns, &f, &s);
     double *out = NULL;
     if (!rc) {
         size_t n = nlprnn_series_length(s), F = (size_t)nlprnn_series_features(s);

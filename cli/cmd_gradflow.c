@@ -77,17 +77,18 @@ static int norms_run(long length, long hidden, long batch, double gain, double g
             else printf("%s: stays above 1/1000 of its t=0 value up to t = %ld\n", labels[c], length - 1);
         }
     }
-    if (!rc && csvp) {
-        FILE *fp = fopen(csvp, "w");
-        if (!fp) {
-            fprintf(stderr, "nlprnn gradflow: %s: cannot write\n", csvp);
-            rc = CLI_EXIT_IO;
-        } else {
+    if (!rc && csvp) { /* atomic: the old file stays until the whole table is written */
+        nlprnn_output *o;
+        nlprnn_error e;
+        int lrc = nlprnn_output_open(csvp, &o, &e);
+        if (!lrc) {
+            FILE *fp = nlprnn_output_stream(o);
             fprintf(fp, "t,rnn,lstm,gru\n");
             for (long t = 0; t < length; t++)
                 fprintf(fp, "%ld,%.9g,%.9g,%.9g\n", t, norms[0][t], norms[1][t], norms[2][t]);
-            if (fclose(fp)) rc = CLI_EXIT_IO;
+            lrc = nlprnn_output_commit(o, &e);
         }
+        if (lrc) rc = cli_report(GF, lrc, &e);
     }
     if (!rc && plotp) {
         plot_curve cv[3];
@@ -157,17 +158,18 @@ static int explode_run(const char *cell, long length, long hidden, long batch, d
             printf("; last finite loss %.4g\n", last);
         }
     }
-    if (!rc && csvp) {
-        FILE *fp = fopen(csvp, "w");
-        if (!fp) {
-            fprintf(stderr, "nlprnn gradflow: %s: cannot write\n", csvp);
-            rc = CLI_EXIT_IO;
-        } else {
+    if (!rc && csvp) { /* atomic, as above */
+        nlprnn_output *o;
+        nlprnn_error e;
+        int lrc = nlprnn_output_open(csvp, &o, &e);
+        if (!lrc) {
+            FILE *fp = nlprnn_output_stream(o);
             fprintf(fp, "step,loss_noclip,gnorm_noclip,loss_clip,gnorm_clip\n");
             for (long s = 0; s < steps; s++)
                 fprintf(fp, "%ld,%.9g,%.9g,%.9g,%.9g\n", s, loss[0][s], gn[0][s], loss[1][s], gn[1][s]);
-            if (fclose(fp)) rc = CLI_EXIT_IO;
+            lrc = nlprnn_output_commit(o, &e);
         }
+        if (lrc) rc = cli_report(GF, lrc, &e);
     }
     if (!rc && plotp) {
         char t1[160], t2[160], lab[64];
@@ -229,6 +231,13 @@ int cmd_gradflow(int argc, char **argv) {
             ok = *v && !*end;
         } else return cli_usage_error(GF, "unknown option '%s'", a);
         if (!ok) return cli_usage_error(GF, "%s %s: value out of range", a, v);
+    }
+    /* before the runs: each output may be written and is not the other one */
+    const char *outs[2] = {plotp, csvp};
+    for (int k = 0; k < 2; k++) {
+        nlprnn_error e;
+        int lrc = outs[k] ? nlprnn_output_check(outs[k], &outs[1 - k], 1, &e) : 0;
+        if (lrc) return cli_report(GF, lrc, &e);
     }
     if (explode)
         return explode_run(cell, length < 0 ? 100 : length, hidden, batch, gain < 0 ? 1.8 : gain,

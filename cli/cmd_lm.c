@@ -29,7 +29,8 @@ static void lm_train_usage(FILE *fp) {
             "  --valid-lines N [2000]    lines of --valid scored after training\n"
             "  --init MODEL              continue training MODEL (a LANG file or shipped name): its\n"
             "                            architecture and tokenizer are used, --tokenizer may be left out\n\n"
-            "Ctrl-C stops the current direction after its batch and saves what was trained.\n\n"
+            "Ctrl-C stops after the current batch, leaves MODEL.nrm as it was and saves what was\n"
+            "trained to MODEL.nrm.partial (exit 130).\n\n"
             "Data-parallel: mpirun -np N nlprnn lm-train ... runs N ranks; rank r keeps the lines\n"
             "i with i %% N == r, --batch is per rank, gradients are averaged with MPI_Allreduce,\n"
             "directions run one after the other, rank 0 alone prints and saves (docs/scaling.md).\n\n"
@@ -109,10 +110,10 @@ int cmd_lm_train(int argc, char **argv) {
     if (nlprnn_dist_rank() != 0) quiet = 1; /* rank 0 alone shows progress */
     int rc = nlprnn_lm_train(p, input, valid, output, &lm_stop_flag, lm_progress, &quiet, &err);
     nlprnn_lm_params_free(p);
-    if (rc && rc != NLPRNN_E_INTERRUPTED) return cli_dist_end(name, rc, &err);
-    if (!quiet) fprintf(stderr, "lm-train: wrote %s%s\n", output, rc ? " (interrupted)" : "");
-    cli_dist_end(name, 0, &err);
-    return rc ? CLI_EXIT_INTERRUPTED : CLI_OK;
+    /* interrupted: the message names the .partial file; the output is left as it was */
+    if (rc) return cli_dist_end(name, rc, &err);
+    if (!quiet) fprintf(stderr, "lm-train: wrote %s\n", output);
+    return cli_dist_end(name, 0, &err);
 }
 
 static void lm_eval_usage(FILE *fp) {

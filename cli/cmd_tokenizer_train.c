@@ -96,6 +96,12 @@ int cmd_tokenizer_train(int argc, char **argv) {
         rc = cli_usage_error(cmd, "--input and --output are required");
         goto done;
     }
+    /* before training: the output is writable by the rules and none of the inputs */
+    int ck = nlprnn_output_check(output, inputs, ninputs, &err);
+    if (ck) {
+        rc = cli_report(cmd, ck, &err);
+        goto done;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nlprnn_tokenizer *tok = NULL;

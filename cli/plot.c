@@ -2,6 +2,8 @@
  * PNG the "pngcairo" driver (Debian package plplot-driver-cairo). */
 #include "plot.h"
 
+#include "nlprnn.h"
+
 #include <stdio.h>
 
 #ifndef NLPRNN_HAVE_PLPLOT
@@ -23,7 +25,6 @@ int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, 
 #include <plplot.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Palette (colour map 0): 0 background, 1 axes and text, 2.. curves. */
 static const int palette[][3] = {
@@ -188,23 +189,44 @@ static int draw(const char *path, const plot_spec *const *panels, int npanels, c
         snprintf(errbuf, cap, "%s: plot files must end in .svg or .png", path ? path : "(null)");
         return -1;
     }
-    remove(path);
+    /* PLplot draws into memory (it closes the stream it is given, in plend), then the bytes are
+     * written atomically like every output: a full disk or a link at path is reported, and a
+     * plot is either the old file or the new one, never half of one */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        snprintf(errbuf, cap, "%s: out of memory", path);
+        return -1;
+    }
     plsdev(dev);
-    plsfnam(path);
+    plsfile(mem);
     plspage(0, 0, 960, npanels == 1 ? 540 : 900, 0, 0);
     for (int i = 0; i < NPAL; i++) plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
     plssub(1, npanels);
     plinit();
     int rc = 0;
     for (int i = 0; i < npanels && !rc; i++) rc = panel(panels[i], errbuf, cap);
-    plend();
-    if (rc) return rc;
-    struct stat st;
-    if (stat(path, &st) != 0 || st.st_size == 0) {
+    plend(); /* closes mem: buf and len now hold the file */
+    if (!rc && len == 0) {
         snprintf(errbuf, cap, "%s: PLplot (%s driver) wrote no output", path, dev);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    if (!rc) {
+        nlprnn_output *o;
+        nlprnn_error e;
+        int lrc = nlprnn_output_open(path, &o, &e);
+        if (!lrc) {
+            fwrite(buf, 1, len, nlprnn_output_stream(o));
+            lrc = nlprnn_output_commit(o, &e);
+        }
+        if (lrc) {
+            snprintf(errbuf, cap, "%s", e.message);
+            rc = -1;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {

@@ -59,9 +59,13 @@ void nr_rng_shuffle(nr_rng *r, void *base, size_t n, size_t size);
 
 /* ---- atomic file writing ------------------------------------------------------------------ */
 
-/* Write path atomically: data goes to a temporary file in the same folder, which is flushed,
- * fsync'ed and renamed over path (and the folder fsync'ed). Until nr_atomic_commit() succeeds,
- * the old file at path (if any) is untouched; nr_atomic_abort() removes the temporary. */
+/* Write path atomically: data goes to a temporary file PATH.tmp.XXXXXX in the same folder, which
+ * is flushed, fsync'ed and renamed over path (and the folder fsync'ed). Until nr_atomic_commit()
+ * succeeds, the old file at path (if any) is untouched; nr_atomic_abort() removes the temporary.
+ * Only a regular file is replaced: a symbolic link, device, pipe, socket or folder at path is
+ * NLPRNN_E_IO naming it and the rule (checked at open and again before the rename). A new file
+ * gets mode 0666 minus the umask; a replaced file keeps its permission bits (and group when
+ * allowed). */
 typedef struct nr_atomic_file {
     FILE *fp;          /* write through this */
     char *path;        /* final path */
@@ -73,6 +77,12 @@ int nr_atomic_commit(nr_atomic_file *af, nlprnn_error *err);
 void nr_atomic_abort(nr_atomic_file *af);
 /* Convenience: write one buffer atomically. */
 int nr_atomic_write_file(const char *path, const void *data, size_t n, nlprnn_error *err);
+
+/* Before a run writes path: the rule above (NLPRNN_E_IO), and path is none of others[0..n) (the
+ * run's inputs and its other outputs; NULL or "" entries are skipped), compared by device and
+ * inode, or by folder and name for files that do not exist yet (NLPRNN_E_INVALID_ARG naming
+ * both). nlprnn_output_check() is this function. */
+int nr_output_check(const char *path, const char *const *others, size_t n, nlprnn_error *err);
 
 /* Read a whole (small) file into a malloc'ed buffer (NUL-terminated, *n excludes the NUL). */
 int nr_read_file(const char *path, char **data, size_t *n, size_t max_bytes, nlprnn_error *err);

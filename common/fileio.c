@@ -1,16 +1,80 @@
-/* common/fileio.c: atomic file writing (temporary file, fsync, rename) and small-file reading. */
+/* common/fileio.c: atomic file writing (temporary file, fsync, rename), the rules for output
+ * paths (only a regular file is replaced; an output is none of the run's other files), and
+ * small-file reading. The public nlprnn_output_* functions (nlprnn/files.h) wrap the same code. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/common.h"
+#include "nlprnn/files.h"
+
+/* What a non-regular file is, for messages. */
+static const char *file_kind(mode_t m) {
+    if (S_ISLNK(m)) return "a symbolic link";
+    if (S_ISDIR(m)) return "a folder";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a named pipe (FIFO)";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+/* The rule for every output path: it does not exist yet, or it is a regular file (not followed
+ * through a symbolic link). *st receives lstat()'s answer; *exists whether there is a file. */
+static int output_kind_ok(const char *path, struct stat *st, int *exists, nlprnn_error *err) {
+    *exists = 0;
+    if (lstat(path, st) != 0) {
+        if (errno == ENOENT) return NLPRNN_OK;
+        return nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: %s", path, strerror(errno));
+    }
+    *exists = 1;
+    if (S_ISREG(st->st_mode)) return NLPRNN_OK;
+    return nr_fail(err, NLPRNN_E_IO, -1, -1,
+                   "%s: is %s; nlprnn writes an output to a new file and renames it over the old "
+                   "one, so it replaces only a regular file (never a link, device, pipe, socket or "
+                   "folder): choose another path",
+                   path, file_kind(st->st_mode));
+}
+
+/* 1 when a and b name the same file: the same device and inode when both exist; the same folder
+ * (device and inode) and the same last name when neither exists yet. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea || eb) return ea && eb && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *ca = nr_strdup(a), *cb = nr_strdup(b), *da = nr_strdup(a), *db = nr_strdup(b);
+    int same = 0;
+    if (ca && cb && da && db && !strcmp(basename(ca), basename(cb)) &&
+        stat(dirname(da), &sa) == 0 && stat(dirname(db), &sb) == 0)
+        same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    free(ca), free(cb), free(da), free(db);
+    return same;
+}
+
+int nr_output_check(const char *path, const char *const *others, size_t n, nlprnn_error *err) {
+    struct stat st;
+    int exists;
+    int rc = output_kind_ok(path, &st, &exists, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (others[i] && others[i][0] && same_file(path, others[i]))
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "%s and %s are the same file: an output must not be a file the same run "
+                         "reads or writes (compared by device and inode): choose another path",
+                         path, others[i]);
+    return rc;
+}
 
 int nr_atomic_open(nr_atomic_file *af, const char *path, nlprnn_error *err) {
     memset(af, 0, sizeof *af);
+    struct stat st;
+    int exists;
+    int rc = output_kind_ok(path, &st, &exists, err);
+    if (rc) return rc;
     size_t n = strlen(path);
     af->path = nr_strdup(path);
     af->tmp_path = malloc(n + 16);
@@ -18,9 +82,23 @@ int nr_atomic_open(nr_atomic_file *af, const char *path, nlprnn_error *err) {
         nr_atomic_abort(af);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
-    memcpy(af->tmp_path, path, n);
-    memcpy(af->tmp_path + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(af->tmp_path);
+    /* PATH.tmp.XXXXXX, created exclusively: a new output gets 0666 minus the umask (the kernel
+     * applies it), a replaced one keeps its permission bits (and its group where we may) */
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    nr_rng r;
+    nr_rng_seed(&r, (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 12) ^
+                        (uint64_t)(uintptr_t)af);
+    int fd = -1;
+    for (int attempt = 0; attempt < 1000 && fd < 0; attempt++) {
+        memcpy(af->tmp_path, path, n);
+        memcpy(af->tmp_path + n, ".tmp.", 5);
+        for (int k = 0; k < 6; k++) af->tmp_path[n + 5 + k] = digits[nr_rng_below(&r, sizeof digits - 1)];
+        af->tmp_path[n + 11] = '\0';
+        fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, exists ? 0600 : 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
         int e = errno;
         free(af->tmp_path);
@@ -29,7 +107,18 @@ int nr_atomic_open(nr_atomic_file *af, const char *path, nlprnn_error *err) {
         return nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: cannot create temporary file: %s", path,
                        strerror(e));
     }
-    fchmod(fd, 0644);
+    if (exists) {
+        if (st.st_gid != getegid() && fchown(fd, (uid_t)-1, st.st_gid) != 0) {
+            /* not a member of that group: the file gets ours (as with cp) */
+        }
+        if (fchmod(fd, st.st_mode & 0777) != 0) {
+            int e = errno;
+            close(fd);
+            nr_atomic_abort(af);
+            return nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: cannot set the mode of the temporary file: %s",
+                           path, strerror(e));
+        }
+    }
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;
@@ -46,9 +135,21 @@ int nr_atomic_commit(nr_atomic_file *af, nlprnn_error *err) {
     if (!e && fsync(fileno(af->fp)) != 0) e = errno;
     if (fclose(af->fp) != 0 && !e) e = errno;
     af->fp = NULL;
-    if (!e && rename(af->tmp_path, af->path) != 0) e = errno;
     if (e) {
         int rc = nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: write failed: %s", af->path, strerror(e));
+        nr_atomic_abort(af);
+        return rc;
+    }
+    /* what is at the path may have changed since nr_atomic_open: the same rule again */
+    struct stat st;
+    int exists;
+    int rc = output_kind_ok(af->path, &st, &exists, err);
+    if (rc) {
+        nr_atomic_abort(af);
+        return rc;
+    }
+    if (rename(af->tmp_path, af->path) != 0) {
+        rc = nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: write failed: %s", af->path, strerror(errno));
         nr_atomic_abort(af);
         return rc;
     }
@@ -134,4 +235,46 @@ int nr_read_file(const char *path, char **data, size_t *n, size_t max_bytes, nlp
     *data = buf;
     *n = len;
     return NLPRNN_OK;
+}
+
+/* ---- public API (nlprnn/files.h) ------------------------------------------------------------ */
+
+struct nlprnn_output {
+    nr_atomic_file af;
+};
+
+int nlprnn_output_check(const char *path, const char *const *others, size_t n_others,
+                        nlprnn_error *err) {
+    if (!path || (n_others && !others))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_output_check: NULL argument");
+    return nr_output_check(path, others, n_others, err);
+}
+
+int nlprnn_output_open(const char *path, nlprnn_output **out, nlprnn_error *err) {
+    if (out) *out = NULL;
+    if (!path || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_output_open: NULL argument");
+    nlprnn_output *o = malloc(sizeof *o);
+    if (!o) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+    int rc = nr_atomic_open(&o->af, path, err);
+    if (rc) {
+        free(o);
+        return rc;
+    }
+    *out = o;
+    return NLPRNN_OK;
+}
+
+FILE *nlprnn_output_stream(nlprnn_output *o) { return o ? o->af.fp : NULL; }
+
+int nlprnn_output_commit(nlprnn_output *o, nlprnn_error *err) {
+    if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_output_commit: NULL argument");
+    int rc = nr_atomic_commit(&o->af, err);
+    free(o);
+    return rc;
+}
+
+void nlprnn_output_abort(nlprnn_output *o) {
+    if (!o) return;
+    nr_atomic_abort(&o->af);
+    free(o);
 }

@@ -59,6 +59,30 @@ size_t nr_utf8_check(const char *str, size_t n) {
     return n;
 }
 
+size_t nr_utf8_escape(const char *s, char *out, size_t cap) {
+    size_t n = strlen(s), i = 0, o = 0;
+    if (cap == 0) return 0;
+    while (i < n) {
+        size_t k = nr_utf8_check(s + i, n - i); /* a valid run, then (if k < n - i) a bad byte */
+        if (o + k >= cap) { /* cut the run at a character boundary */
+            size_t take = cap - 1 - o;
+            while (take > 0 && ((unsigned char)s[i + take] & 0xC0) == 0x80) take--;
+            memcpy(out + o, s + i, take);
+            o += take;
+            break;
+        }
+        memcpy(out + o, s + i, k);
+        o += k;
+        i += k;
+        if (i == n || o + 4 >= cap) break;
+        snprintf(out + o, 5, "\\x%02X", (unsigned)(unsigned char)s[i]);
+        o += 4;
+        i++;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* ---- line reader -------------------------------------------------------------------------- */
 
 struct nr_line_reader {

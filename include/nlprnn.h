@@ -18,5 +18,6 @@
 #include "nlprnn/forecast.h"
 #include "nlprnn/dist.h"
 #include "nlprnn/modelfile.h"
+#include "nlprnn/files.h"
 
 #endif

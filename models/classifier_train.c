@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "corpora/dataset.h"
+#include "corpora/reader.h" /* nr_utf8_escape */
 #include "models/classifier.h"
 #include "models/dist.h"
 #include "models/modelfile.h"
@@ -298,6 +299,14 @@ static int may_change_on_resume(const char *name) {
            !strcmp(name, "epochs") || !strcmp(name, "patience");
 }
 
+/* A parameter's value as stored in a checkpoint: valid UTF-8 whatever the command line gave
+ * (a file name that is not UTF-8 has its bad bytes written as \xHH). */
+static void param_text(const nlprnn_train_params *p, const char *name, char *out, size_t cap) {
+    char raw[1100];
+    nlprnn_train_params_get(p, name, raw, sizeof raw, NULL);
+    nr_utf8_escape(raw, out, cap);
+}
+
 static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn_tokenizer *tok,
                            const nr_label_map *labels, const nr_optim *opt, const float *best,
                            const train_state *st, long long tr_docs, long long tr_tokens,
@@ -319,15 +328,16 @@ static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn
     if (!rc) rc = nr_conf_put_int(&b, "state.ep_count", st->ep_count, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.ep_tokens", st->ep_tokens, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.optim_step", opt->step, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.stopped_early", st->stopped_early, err);
     if (!rc) rc = nr_conf_put_int(&b, "data.train_docs", tr_docs, err);
     if (!rc) rc = nr_conf_put_int(&b, "data.train_tokens", tr_tokens, err);
     if (!rc) rc = nr_conf_put_int(&b, "data.valid_docs", va_docs, err);
     /* the parameters the run was started with (a resume must use the same) */
     for (size_t i = 0; i < N_PDESC && !rc; i++) {
-        char key[160], val[1100];
+        char key[160], val[4400];
         if (may_change_on_resume(pdescs[i].name)) continue;
         snprintf(key, sizeof key, "param.%s", pdescs[i].name);
-        nlprnn_train_params_get(p, pdescs[i].name, val, sizeof val, NULL);
+        param_text(p, pdescs[i].name, val, sizeof val);
         rc = nr_conf_put_str(&b, key, val, err);
     }
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
@@ -352,18 +362,119 @@ static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn
 
 static int check_param(const nr_conf *cf, const nlprnn_train_params *p, const char *name,
                        nlprnn_error *err) {
-    char key[160], val[1100];
+    char key[160], val[4400];
     const char *saved;
     snprintf(key, sizeof key, "param.%s", name);
     int rc = nr_conf_get_str(cf, key, &saved, err);
     if (rc) return rc;
-    nlprnn_train_params_get(p, name, val, sizeof val, NULL);
+    param_text(p, name, val, sizeof val);
     if (strcmp(saved, val)) /* the caller's arguments do not fit the checkpoint */
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
                        "same parameters)",
                        cf->where, name, saved, name, val);
     return NLPRNN_OK;
+}
+
+static int state_range(const nr_conf *cf, const char *key, long long v, long long lo, long long hi,
+                       long long nb, nlprnn_error *err) {
+    if (v >= lo && v <= hi) return NLPRNN_OK;
+    return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                   "%s: %s = %lld is outside its range [%lld, %lld] for this run (%lld batches an "
+                   "epoch): not a checkpoint of this training",
+                   cf->where, key, v, lo, hi, nb);
+}
+
+/* The position and record of a checkpoint, validated as strictly as a model file: every field in
+ * its range and consistent with the others and with this run, whose training data (already
+ * checked to be the checkpoint's: docs, tokens, valid_docs) give nb batches an epoch of at most
+ * gbatch documents. A field out of range is NLPRNN_E_FORMAT naming the file, the key, the value
+ * and the range. *step receives the optimizer's step count. */
+static int read_state(const nr_conf *cf, long long nb, long long gbatch, long long docs,
+                      long long tokens, long long valid_docs, train_state *st, long long *step,
+                      nlprnn_error *err) {
+    static const char *const keys[] = {"state.epoch",      "state.batch",      "state.best_epoch",
+                                       "state.bad_epochs", "state.ep_correct", "state.ep_count",
+                                       "state.ep_tokens",  "state.optim_step", "state.stopped_early"};
+    long long v[9] = {0};
+    int rc = 0;
+    for (int i = 0; i < 9 && !rc; i++) /* stopped_early: absent in checkpoints of before 2026-12 */
+        if (i < 8 || nr_conf_has(cf, keys[i])) rc = nr_conf_get_int(cf, keys[i], &v[i], err);
+    double best_acc = 0, best_loss = 0, ep_loss = 0;
+    if (!rc) rc = nr_conf_get_float(cf, "state.best_acc", &best_acc, err);
+    if (!rc) rc = nr_conf_get_float(cf, "state.best_loss", &best_loss, err);
+    if (!rc) rc = nr_conf_get_float(cf, "state.ep_loss", &ep_loss, err);
+    if (rc) return rc;
+    const long long epoch = v[0], batch = v[1], stopped = v[8];
+    /* in this order, so that each bound is computed from fields already in range */
+    rc = state_range(cf, keys[0], epoch, 0, find_pdesc("epochs")->hi, nb, err); /* epochs done */
+    if (!rc) rc = state_range(cf, keys[8], stopped, 0, 1, nb, err);
+    if (!rc) rc = state_range(cf, keys[1], batch, 0, stopped ? 0 : nb, nb, err); /* next batch */
+    if (!rc) rc = state_range(cf, keys[2], v[2], 0, epoch, nb, err); /* 1-based, 0 = none */
+    if (!rc) rc = state_range(cf, keys[3], v[3], 0, epoch, nb, err);
+    /* this epoch's running sums: documents (every batch has one or more), correct ones, tokens
+     * (every document has one or more) */
+    if (!rc) rc = state_range(cf, keys[5], v[5], batch, batch * gbatch < docs ? batch * gbatch : docs, nb, err);
+    if (!rc) rc = state_range(cf, keys[4], v[4], 0, v[5], nb, err);
+    if (!rc) rc = state_range(cf, keys[6], v[6], v[5], batch ? tokens : 0, nb, err);
+    /* one optimizer step a batch; a run stopped early did fewer than its epochs say */
+    if (!rc) rc = state_range(cf, keys[7], v[7], stopped ? 0 : epoch * nb + batch, epoch * nb + batch, nb, err);
+    if (rc) return rc;
+    /* the validation record: none yet (-1, inf), or an accuracy and a loss when there is
+     * validation data; without validation data it stays (-1, inf) */
+    int none = v[2] == 0 || valid_docs == 0;
+    int acc_ok = none ? best_acc == -1.0 : best_acc >= 0.0 && best_acc <= 1.0;
+    int loss_ok = none ? isinf(best_loss) && best_loss > 0 : isfinite(best_loss) && best_loss >= 0;
+    if (!acc_ok || !loss_ok)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: state.best_acc = %g, state.best_loss = %g: expected %s", cf->where,
+                       best_acc, best_loss,
+                       none ? "-1 and inf (no validated epoch)"
+                            : "an accuracy in [0, 1] and a finite loss >= 0");
+    if (!(isfinite(ep_loss) && ep_loss >= 0 && (batch > 0 || ep_loss == 0)))
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: state.ep_loss = %g: expected a finite sum >= 0 (0 at batch 0)",
+                       cf->where, ep_loss);
+    st->epoch = (int)epoch;
+    st->batch = batch;
+    st->best_epoch = (int)v[2];
+    st->bad_epochs = (int)v[3];
+    st->ep_correct = v[4];
+    st->ep_count = v[5];
+    st->ep_tokens = v[6];
+    st->best_acc = best_acc;
+    st->best_loss = best_loss;
+    st->ep_loss = ep_loss;
+    *step = v[7];
+    return NLPRNN_OK;
+}
+
+/* The paths of a run: the model and the checkpoint are written, the rest read. Before any work:
+ * each output is absent or a regular file and none of the other files (nr_output_check); when
+ * not resuming, an existing checkpoint path must hold a checkpoint (the run overwrites it and
+ * deletes it at the end; it is no place for another file). */
+static int check_paths(const nlprnn_train_params *p, const char *train_path, const char *valid_path,
+                       const char *out_path, const char *ckpt, int resume, nlprnn_error *err) {
+    const char *files[] = {train_path, valid_path, p->tokenizer, p->vectors, p->init_from, ckpt,
+                           out_path};
+    const size_t nf = sizeof files / sizeof files[0];
+    int rc = nr_output_check(out_path, files, nf - 1, err);
+    if (!rc) rc = nr_output_check(ckpt, files, nf - 2, err);
+    if (!rc && !resume) {
+        FILE *fp = fopen(ckpt, "rb");
+        if (fp) {
+            unsigned char h[12];
+            size_t got = fread(h, 1, sizeof h, fp);
+            fclose(fp);
+            if (got != sizeof h || memcmp(h, NR_MF_MAGIC, 8) || memcmp(h + 8, NR_KIND_CHECKPOINT, 4))
+                rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                             "%s exists and is not a training checkpoint; training writes its "
+                             "checkpoints there and deletes them when done: choose another "
+                             "--checkpoint path (or remove the file)",
+                             ckpt);
+        }
+    }
+    return rc;
 }
 
 /* ---- the training loop -------------------------------------------------------------------------- */
@@ -547,7 +658,9 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
                                                  : t->p->storage == NR_DTYPE_F16 ? "f16" : "int8", err);
     if (!rc) {
         const char *bn = strrchr(train_path, '/');
-        rc = nr_conf_put_str(&b, "train.file", bn ? bn + 1 : train_path, err);
+        char name[1024];
+        nr_utf8_escape(bn ? bn + 1 : train_path, name, sizeof name);
+        rc = nr_conf_put_str(&b, "train.file", name, err);
     }
     if (!rc) rc = nr_conf_put_int(&b, "train.docs", t->g_tr_docs, err);
     if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", st->best_epoch, err);
@@ -1064,6 +1177,9 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     memset(&ccf, 0, sizeof ccf);
     int rc = 0;
 
+    rc = check_paths(p, train_path, valid_path, out_path, ckpt, resume, err);
+    if (dist) rc = nr_dist_agree(&t.D, rc, err);
+    if (rc) goto done;
     report(progress, user, &pr, 0, "reading the corpus");
     if (dist && !resume && !p->init_from[0] && !p->tokenizer[0]) {
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
@@ -1084,6 +1200,15 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
         nr_label_map cl;
         nr_label_map_init(&cl);
         rc = nr_clf_load_parts(cr, &ccfg, &t.tok, &cl, err);
+        /* the classes, in the same order (an id is an index into this list) */
+        int same = !rc && cl.n == t.dtr.labels.n;
+        for (int i = 0; same && i < cl.n; i++) same = !strcmp(cl.names[i], t.dtr.labels.names[i]);
+        if (!rc && !same) /* as for other data below: the caller's arguments do not fit */
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "%s: the checkpoint was made on other data (%d classes%s%s, the data have "
+                         "%d%s%s)",
+                         ckpt, cl.n, cl.n ? ": " : "", cl.n ? cl.names[0] : "", t.dtr.labels.n,
+                         t.dtr.labels.n ? ": " : "", t.dtr.labels.n ? t.dtr.labels.names[0] : "");
         nr_label_map_free(&cl);
         if (!rc) rc = nr_mf_get_conf(cr, "CONF", &ccf, err);
         if (!rc && pg.threads == 0) {
@@ -1183,19 +1308,13 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     rc = nr_optim_init(&t.opt, &ocfg, np, err);
     if (rc) goto done;
 
+    /* batches an epoch (the global batch over MPI) */
+    size_t nb = ((size_t)t.g_tr_docs + (size_t)pg.batch - 1) / (size_t)pg.batch;
     if (resume) {
-        long long v[8];
-        static const char *const keys[] = {"state.epoch", "state.batch", "state.best_epoch",
-                                           "state.bad_epochs", "state.ep_correct", "state.ep_count",
-                                           "state.ep_tokens", "state.optim_step"};
-        for (int i = 0; i < 8 && !rc; i++) rc = nr_conf_get_int(&ccf, keys[i], &v[i], err);
         long long dn = 0, dv = 0, dt = 0;
-        if (!rc) rc = nr_conf_get_int(&ccf, "data.train_docs", &dn, err);
+        rc = nr_conf_get_int(&ccf, "data.train_docs", &dn, err);
         if (!rc) rc = nr_conf_get_int(&ccf, "data.valid_docs", &dv, err);
         if (!rc) rc = nr_conf_get_int(&ccf, "data.train_tokens", &dt, err);
-        if (!rc) rc = nr_conf_get_float(&ccf, "state.best_acc", &st.best_acc, err);
-        if (!rc) rc = nr_conf_get_float(&ccf, "state.best_loss", &st.best_loss, err);
-        if (!rc) rc = nr_conf_get_float(&ccf, "state.ep_loss", &st.ep_loss, err);
         if (rc) goto done;
         if (dn != t.g_tr_docs || dv != t.g_va_docs || dt != t.g_tr_tokens) {
             rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
@@ -1204,19 +1323,23 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                          ckpt, dn, t.g_tr_docs, dv, t.g_va_docs);
             goto done;
         }
-        st.epoch = (int)v[0];
-        st.batch = v[1];
-        st.best_epoch = (int)v[2];
-        st.bad_epochs = (int)v[3];
-        st.ep_correct = v[4];
-        st.ep_count = v[5];
-        st.ep_tokens = v[6];
-        t.opt.step = v[7];
+        long long step = 0;
+        rc = read_state(&ccf, (long long)nb, pg.batch, t.g_tr_docs, t.g_tr_tokens, t.g_va_docs, &st,
+                        &step, err);
+        if (rc) goto done;
+        t.opt.step = step;
         rc = nr_clf_get_weights(cr, "WGHT", &t.net, t.params, err);
         if (!rc) rc = nr_clf_get_weights(cr, "BEST", &t.net, t.best, err);
         size_t shape[1] = {np};
         if (!rc && t.opt.m) rc = nr_mf_tensor_read(cr, "OPTM", "m", t.opt.m, 1, shape, err);
         if (!rc && t.opt.v) rc = nr_mf_tensor_read(cr, "OPTM", "v", t.opt.v, 1, shape, err);
+        /* Adam's moments: finite, and the second one (a mean of squares) not negative */
+        for (size_t i = 0; !rc && t.opt.m && i < np; i++)
+            if (!isfinite(t.opt.m[i]) || (t.opt.v && !(isfinite(t.opt.v[i]) && t.opt.v[i] >= 0)))
+                rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                             "%s: section OPTM: optimizer state %zu is %g / %g (a moment must be "
+                             "finite, the second one >= 0)",
+                             ckpt, i, t.opt.m[i], t.opt.v ? t.opt.v[i] : 0.0);
         if (rc) goto done;
     } else {
         nr_rng r;
@@ -1263,7 +1386,6 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     }
     if (rc) goto done;
 
-    size_t nb = ((size_t)t.g_tr_docs + (size_t)pg.batch - 1) / (size_t)pg.batch;
     nr_lr_schedule sched = {.kind = p->schedule,
                             .base_lr = (float)p->lr,
                             .min_lr = (float)p->lr / 20.0f,

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "corpora/reader.h"
 #include "models/classifier.h"
@@ -1820,6 +1821,7 @@ typedef struct dir_job {
     void *user;
     double seconds, loss;
     long long steps;
+    int ran; /* training of this direction started (a stop may come before it does) */
     nlprnn_error err;
 } dir_job;
 
@@ -1827,6 +1829,7 @@ static void dir_job_run(void *ctx, int i, int n) {
     (void)n;
     dir_job *j = (dir_job *)ctx + i;
     if (!j->active) return;
+    j->ran = 1;
     nlprnn_error_clear(&j->err);
     j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->D, j->net, &j->seconds, &j->steps, &j->loss,
                             j->stop, j->progress, j->user, &j->err);
@@ -1869,6 +1872,20 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
     if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
     if (!p->tokenizer[0] && !p->init[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no tokenizer given (parameter 'tokenizer')");
+    /* An interrupted run never replaces the output (a finished model may be there): what it
+     * trained goes to OUTPUT.partial, named in the message. Both paths are checked first. */
+    char partial[1100];
+    if (snprintf(partial, sizeof partial, "%s.partial", out_path) >= (int)sizeof partial)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "output path too long: %s", out_path);
+    {
+        /* --init may be a shipped model's name rather than a file here */
+        const char *init_file = p->init[0] && access(p->init, F_OK) == 0 ? p->init : NULL;
+        const char *for_out[] = {train_path, valid_path, p->tokenizer, init_file, partial};
+        const char *for_partial[] = {train_path, valid_path, p->tokenizer, init_file, out_path};
+        int rc = nr_output_check(out_path, for_out, 5, err);
+        if (!rc) rc = nr_output_check(partial, for_partial, 5, err);
+        if (rc) return rc;
+    }
     nlprnn_tokenizer *tok = NULL;
     nlprnn_lm *init = NULL;
     nr_lm_cfg cfg = {p->cell, p->layers, p->embed, p->hidden, 0, p->tied};
@@ -1956,6 +1973,9 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
             if (err) *err = jobs[d].err;
         }
     }
+    /* interrupted: a direction stopped before it started is left out of the partial model */
+    for (int d = 0; d < 2 && !rc && interrupted; d++)
+        if (jobs[d].active && !jobs[d].ran) nr_lm_net_free(&nets[d]);
     long long lines = (long long)cp.n;
     if (!rc) rc = nr_dist_sum_i64(&D, &lines, 1, err);
     corpus_free(&cp);
@@ -1966,14 +1986,18 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
         /* a backward-only model is stored as the file's forward slot would be misleading: refuse */
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "directions=backward alone is not a usable model; use both");
     }
-    if (!rc && !nets[0].params) rc = nr_fail(err, NLPRNN_E_STATE, -1, -1, "no model was trained");
+    if (!rc && !nets[0].params) /* interrupted before the forward direction started */
+        rc = interrupted ? nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
+                                   "interrupted before training started; %s was not written", out_path)
+                         : nr_fail(err, NLPRNN_E_STATE, -1, -1, "no model was trained");
     if (!rc) {
         rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], dtype_label(p->storage), err);
         if (!rc) tok = NULL;
     }
-    char extra[2560];
+    char extra[2560], init_text[1024] = "";
+    if (p->init[0] && !strpbrk(p->init, "\r\n")) nr_utf8_escape(p->init, init_text, sizeof init_text);
     double vppl[2] = {NAN, NAN};
-    if (!rc && valid_path && D.rank == 0) {
+    if (!rc && valid_path && D.rank == 0 && !interrupted) {
         for (int d = 0; d < 2 && !rc; d++) {
             if (!lm->has[d]) continue;
             say(progress, user, "scoring the validation text");
@@ -2001,20 +2025,30 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
                  "train.lines=%lld\ntrain.softmax=%s\ntrain.samples=%d\ntrain.batch=%d\ntrain.max_len=%d\n"
                  "train.lr=%.17g\ntrain.seed=%llu\ntrain.steps.forward=%lld\ntrain.steps.backward=%lld\n"
                  "train.seconds.forward=%.1f\ntrain.seconds.backward=%.1f\n"
-                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s",
+                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s%s",
                  lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, p->seed,
                  steps[0], steps[1], secs[0], secs[1], vppl[0], vppl[1],
-                 p->init[0] && !strpbrk(p->init, "\r\n") ? "train.init=" : "",
-                 p->init[0] && !strpbrk(p->init, "\r\n") ? p->init : "",
-                 p->init[0] && !strpbrk(p->init, "\r\n") ? "\n" : "");
-        say(progress, user, "saving");
-        if (D.rank == 0) rc = nr_lm_save(lm, out_path, p->storage, extra, err);
+                 interrupted ? "train.interrupted=1\n" : "",
+                 init_text[0] ? "train.init=" : "", init_text, init_text[0] ? "\n" : "");
+        say(progress, user, interrupted ? "interrupted: saving what was trained" : "saving");
+        if (D.rank == 0) rc = nr_lm_save(lm, interrupted ? partial : out_path, p->storage, extra, err);
     }
     rc = nr_dist_agree(&D, rc, err);
     nlprnn_lm_free(lm);
     nr_lm_net_free(&nets[0]);
     nr_lm_net_free(&nets[1]);
     nlprnn_tokenizer_free(tok);
-    if (!rc && interrupted) return nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1, "training stopped; model saved to %s", out_path);
+    if (!rc && interrupted) {
+        char what[2][48];
+        for (int d = 0; d < 2; d++) {
+            if (!jobs[d].active) snprintf(what[d], sizeof what[d], "not asked for");
+            else if (!jobs[d].ran) snprintf(what[d], sizeof what[d], "not started, left out");
+            else snprintf(what[d], sizeof what[d], "%lld steps", steps[d]);
+        }
+        return nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
+                       "interrupted: %s was not written; what was trained (forward: %s; backward: "
+                       "%s) is saved to %s (continue with --init %s)",
+                       out_path, what[0], what[1], partial, partial);
+    }
     return rc;
 }
