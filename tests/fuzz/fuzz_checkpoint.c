@@ -9,11 +9,16 @@
  * classifier (2 units, 2 epochs of 6 batches) stopped at epoch 2 batch 2, whose checkpoint is
  * the base. Resuming the base must succeed (checked once). Each input then crafts a checkpoint
  * from the base with valid CRCs (the container is fuzz_modelfile's business) and resumes it:
- *   byte 0 % 3 == 0: the rest is "key=value" lines that override or add keys of the CONF
+ *   byte 0 % 4 == 0: the rest is "key=value" lines that override or add keys of the CONF
  *                    section (the state fields are reached at once);
  *                 1: the rest replaces the CONF section;
  *                 2: byte 1 picks a section (CONF, TOKN, LABL, WGHT, BEST, OPTM), the rest of
- *                    the bytes replace it (content type kept).
+ *                    the bytes replace it (content type kept);
+ *                 3: the state fields as numbers: per field one control byte (keep the base's
+ *                    value, add a small signed delta, a small signed value, any 64-bit value,
+ *                    or for the floats one of nan, inf, -inf, -1, 0, 1, 1e308, -0.5), so that
+ *                    negative, huge and off-by-one values come at once (text mutations rarely
+ *                    make a minus sign or 19 digits).
  * Invariants (a violation aborts): a failed resume reports its status with a message and writes
  * no model; a successful one writes a model that loads. ASan/UBSan catch the rest (the
  * out-of-bounds batch index and the signed overflows of issue 13 were found with crafted
@@ -21,6 +26,7 @@
  * NLPRNN_FUZZ_SEEDS_OUT=DIR: write seed inputs (the base's CONF and sections) to DIR and exit;
  * tests/fuzz/corpus/fuzz_checkpoint/ was made so. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +64,8 @@ static int exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
+
+static void base_values(void);
 
 static void setup(void) {
     char dir[] = "/tmp/nlprnn_fuzz_ckpt_XXXXXX";
@@ -104,6 +112,7 @@ static void setup(void) {
     rc = nlprnn_classifier_train(g_params, "data.tsv", NULL, "out.nrm", 1, NULL, NULL, NULL, &err);
     check(rc == 0 && exists("out.nrm"), "the base checkpoint resumes", &err);
     unlink("out.nrm");
+    base_values();
 }
 
 /* The base with section `tag` replaced by data[0..n) (tag NULL: unchanged), CONF lines
@@ -156,6 +165,59 @@ static void craft(const char *tag, const void *data, size_t n, const char *over,
     nr_mf_close(r);
 }
 
+/* Mode 3: the state fields of the base, rewritten from the input's bytes into "key=value" lines. */
+static const char *const int_keys[] = {"state.epoch",     "state.batch",      "state.best_epoch",
+                                       "state.bad_epochs", "state.ep_correct", "state.ep_count",
+                                       "state.ep_tokens",  "state.optim_step", "state.stopped_early",
+                                       "data.train_docs",  "data.valid_docs",  "data.train_tokens"};
+static const char *const float_keys[] = {"state.best_acc", "state.best_loss", "state.ep_loss"};
+#define NINT (sizeof int_keys / sizeof int_keys[0])
+#define NFLOAT (sizeof float_keys / sizeof float_keys[0])
+static long long g_int[NINT];
+static double g_float[NFLOAT];
+
+static void base_values(void) {
+    nr_mf_reader *r = NULL;
+    nr_conf c;
+    nlprnn_error err;
+    check(!nr_mf_open_mem(&r, g_base, g_base_len, "base", "CKPT", &err) && !nr_mf_get_conf(r, "CONF", &c, &err),
+          "base CONF", &err);
+    for (size_t i = 0; i < NINT; i++) check(!nr_conf_get_int(&c, int_keys[i], &g_int[i], &err), int_keys[i], &err);
+    for (size_t i = 0; i < NFLOAT; i++) check(!nr_conf_get_float(&c, float_keys[i], &g_float[i], &err), float_keys[i], &err);
+    nr_conf_free(&c);
+    nr_mf_close(r);
+}
+
+/* Consume the input's bytes into override lines (at most cap bytes of text). */
+static size_t numbers(const unsigned char *d, size_t n, char *out, size_t cap) {
+    static const double specials[8] = {NAN, INFINITY, -INFINITY, -1, 0, 1, 1e308, -0.5};
+    size_t at = 0, len = 0;
+    for (size_t i = 0; i < NINT + NFLOAT && at < n; i++) {
+        int c = d[at++] % 4;
+        char val[64];
+        if (i < NINT) {
+            long long v = g_int[i];
+            if (c == 1 && at < n) v += (signed char)d[at++];
+            else if (c == 2 && at < n) v = (signed char)d[at++];
+            else if (c == 3 && at + 8 <= n) {
+                unsigned long long u = 0;
+                for (int k = 0; k < 8; k++) u |= (unsigned long long)d[at++] << (8 * k);
+                memcpy(&v, &u, sizeof v);
+            }
+            snprintf(val, sizeof val, "%lld", v);
+        } else {
+            double v = g_float[i - NINT];
+            if (c && at < n) v = c == 1 ? specials[d[at++] % 8] : v * (double)(signed char)d[at++] / 16.0;
+            snprintf(val, sizeof val, "%.17g", v);
+        }
+        const char *key = i < NINT ? int_keys[i] : float_keys[i - NINT];
+        int w = snprintf(out + len, cap - len, "%s=%s\n", key, val);
+        if (w < 0 || (size_t)w >= cap - len) break;
+        len += (size_t)w;
+    }
+    return len;
+}
+
 static const char *const tags[] = {"CONF", "TOKN", "LABL", "WGHT", "BEST", "OPTM"};
 #define NTAGS (sizeof tags / sizeof tags[0])
 
@@ -189,6 +251,13 @@ static void dump_seeds(const char *dir) {
         snprintf(path, sizeof path, "%s/override_%zu", dir, k);
         write_bytes(path, over[k], 1 + strlen(over[k] + 1));
     }
+    /* mode 3: every field kept (the base), and the batch moved by -1 */
+    static const unsigned char keep[1 + NINT + NFLOAT] = {3};
+    snprintf(path, sizeof path, "%s/numbers_base", dir);
+    write_bytes(path, keep, sizeof keep);
+    static const unsigned char minus[] = {3, 0, 1, 0xFF};
+    snprintf(path, sizeof path, "%s/numbers_batch_minus_1", dir);
+    write_bytes(path, minus, sizeof minus);
     nr_mf_close(r);
 }
 
@@ -213,8 +282,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
 
 static void resume_one(const unsigned char *data, size_t size) {
     if (size < 1) return;
-    int mode = data[0] % 3;
-    if (mode == 0) craft(NULL, NULL, 0, (const char *)data + 1, size - 1);
+    int mode = data[0] % 4;
+    char over[2048];
+    if (mode == 3) craft(NULL, NULL, 0, over, numbers(data + 1, size - 1, over, sizeof over));
+    else if (mode == 0) craft(NULL, NULL, 0, (const char *)data + 1, size - 1);
     else if (mode == 1) craft("CONF", data + 1, size - 1, NULL, 0);
     else if (size >= 2) craft(tags[data[1] % NTAGS], data + 2, size - 2, NULL, 0);
     else return;
