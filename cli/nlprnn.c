@@ -7,10 +7,12 @@
 /* COMMANDS: declarations, one line per command (keep alphabetical with the table below). */
 int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_fill(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_gradflow(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_lm_eval(int argc, char **argv);
 int cmd_lm_train(int argc, char **argv);
@@ -27,10 +29,12 @@ static const struct {
     /* COMMAND TABLE: { "name", cmd_name, "one-line summary" }, */
     {"classify", cmd_classify, "classify documents (files, lines or stdin) with a classifier: LABEL<TAB>PROBABILITY"},
     {"eval", cmd_eval, "evaluate a classifier on a labelled file: accuracy, P/R/F1, confusion, log loss"},
+    {"export", cmd_export, "write a model's weights as safetensors (PyTorch names) or its embedding as .vec"},
     {"fill", cmd_fill, "fill the blank (___) of a sentence with a language model: WORD<TAB>PROBABILITY"},
     {"forecast", cmd_forecast, "forecast a numeric series (CSV) with an RNN/LSTM/GRU: train, eval, predict"},
     {"generate", cmd_generate, "sample text from a language model (temperature, top-k, top-p, seed)"},
     {"gradflow", cmd_gradflow, "vanishing/exploding gradients through time, with and without clipping"},
+    {"import", cmd_import, "make a classifier or language model from safetensors weights (PyTorch)"},
     {"info", cmd_info, "describe a model file: kind, version, sections, config, tensors, labels"},
     {"lm-eval", cmd_lm_eval, "perplexity per piece and bits per character of a language model on text files"},
     {"lm-train", cmd_lm_train, "train a forward + backward LSTM/GRU language model on a text file"},

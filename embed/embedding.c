@@ -279,3 +279,26 @@ int nr_embedding_load_vec_pieces(const nr_embedding *e, const char *path,
     free(m.slots);
     return rc;
 }
+
+int nr_embedding_save_vec(const nr_embedding *e, const char *path, const char *const *pieces,
+                          nlprnn_error *err)
+{
+    for (int id = 0; id < e->vocab; id++)
+        if (!pieces[id] || !*pieces[id] || strpbrk(pieces[id], " \t\r\n"))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "%s: piece %d is empty or holds whitespace: a .vec file cannot hold it",
+                           path, id);
+    nr_atomic_file af;
+    int rc = nr_atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    fprintf(af.fp, "%d %d\n", e->vocab, e->dim);
+    for (int id = 0; id < e->vocab; id++) {
+        const float *row = e->table + (size_t)id * e->dim;
+        fputs(pieces[id], af.fp);
+        for (int k = 0; k < e->dim; k++)
+            fprintf(af.fp, " %.9g", (double)row[k]);
+        fputc('\n', af.fp);
+    }
+    return nr_atomic_commit(&af, err);
+}

@@ -55,5 +55,11 @@ int nr_embedding_load_vec(const nr_embedding *e, const char *path, nr_token_look
 int nr_embedding_load_vec_pieces(const nr_embedding *e, const char *path,
                                  const char *const *pieces, int n_pieces, size_t *n_matched,
                                  nlprnn_error *err);
+/* Write the table as a .vec text file, atomically: "V D", then "piece v1 ... vD" per row in id
+ * order (pieces[id] is the token of row id), values with 9 significant digits, which read back
+ * as the same floats. A piece that is empty or holds a space, tab, CR or LF (the format's
+ * separators) is NLPRNN_E_INVALID_ARG naming its id. */
+int nr_embedding_save_vec(const nr_embedding *e, const char *path, const char *const *pieces,
+                          nlprnn_error *err);
 
 #endif

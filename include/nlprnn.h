@@ -19,5 +19,6 @@
 #include "nlprnn/dist.h"
 #include "nlprnn/modelfile.h"
 #include "nlprnn/files.h"
+#include "nlprnn/interop.h"
 
 #endif

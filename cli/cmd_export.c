@@ -1,0 +1,96 @@
+/* cli/cmd_export.c: `nlprnn export MODEL -o OUT [--format safetensors|vec]` — a classifier's or a
+ * language model's weights for other frameworks (nlprnn/interop.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_export(int argc, char **argv);
+
+static void usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn export MODEL -o OUT [--format safetensors|vec] [--kind classifier|lm]\n"
+            "                    [--tokenizer-out FILE]\n\n"
+            "Write the weights of a classifier or a language model for other frameworks.\n"
+            "MODEL is a model file or a shipped model's name (ko, en, ko-lm; a name that is both\n"
+            "a classifier and a language model, like ko, is the classifier unless --kind lm).\n\n"
+            "options:\n"
+            "  -o, --output FILE     the file to write (required; written atomically)\n"
+            "  -f, --format FORMAT   safetensors (default): every tensor with PyTorch's names and\n"
+            "                        layouts (embedding.weight, rnn.weight_ih_l0, ..., fc.weight,\n"
+            "                        fc.bias; a language model: decoder.*, backward.*), float32,\n"
+            "                        the configuration in __metadata__ (docs/interop.md)\n"
+            "                        vec: the embedding table as word2vec text, one piece a line\n"
+            "                        (what `nlprnn train --vectors` reads)\n"
+            "  --kind KIND           classifier or lm: which model a shipped name means\n"
+            "  --tokenizer-out FILE  also write the model's tokenizer (what `nlprnn import\n"
+            "                        --tokenizer` and `nlprnn tokenize --tokenizer` read)\n"
+            "  -h, --help            this text\n\n"
+            "example: nlprnn export ko -o ko.safetensors\n");
+}
+
+int cmd_export(int argc, char **argv) {
+    const char *model = NULL, *out = NULL, *tok_out = NULL, *kind = NULL;
+    int format = NLPRNN_EXPORT_SAFETENSORS;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!has) return cli_usage_error("export", "%s needs a value", a);
+            out = argv[++i];
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--format")) {
+            if (!has) return cli_usage_error("export", "%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(v, "safetensors")) format = NLPRNN_EXPORT_SAFETENSORS;
+            else if (!strcmp(v, "vec")) format = NLPRNN_EXPORT_VEC;
+            else return cli_usage_error("export", "--format: safetensors or vec, not '%s'", v);
+        } else if (!strcmp(a, "--kind")) {
+            if (!has) return cli_usage_error("export", "%s needs a value", a);
+            kind = argv[++i];
+            if (strcmp(kind, "classifier") && strcmp(kind, "lm"))
+                return cli_usage_error("export", "--kind: classifier or lm, not '%s'", kind);
+        } else if (!strcmp(a, "--tokenizer-out")) {
+            if (!has) return cli_usage_error("export", "%s needs a value", a);
+            tok_out = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("export", "unknown option '%s'", a);
+        } else if (!model) {
+            model = a;
+        } else {
+            return cli_usage_error("export", "one MODEL only ('%s' is a second)", a);
+        }
+    }
+    if (!model) return cli_usage_error("export", "needs a MODEL (a file or a shipped name)");
+    if (!out) return cli_usage_error("export", "needs -o OUT, the file to write");
+
+    nlprnn_error err, first;
+    nlprnn_model *m = NULL;
+    nlprnn_lm *lm = NULL;
+    int rc = NLPRNN_E_UNSUPPORTED;
+    if (!kind || !strcmp(kind, "classifier")) rc = nlprnn_model_load(model, &m, &err);
+    if (rc && (!kind || !strcmp(kind, "lm"))) {
+        /* not a classifier: a language model of that name or file? */
+        first = err;
+        int rc2 = nlprnn_lm_load(model, &lm, &err);
+        if (rc2 && !kind && rc != NLPRNN_E_UNSUPPORTED && rc != NLPRNN_E_IO)
+            err = first, rc2 = rc; /* a damaged classifier: its own error */
+        rc = rc2;
+    }
+    if (rc) return cli_report("export", rc, &err);
+    const nlprnn_tokenizer *tok = m ? nlprnn_model_tokenizer(m) : nlprnn_lm_tokenizer(lm);
+    rc = m ? nlprnn_classifier_export(m, out, format, &err) : nlprnn_lm_export(lm, out, format, &err);
+    if (!rc && tok_out) rc = nlprnn_tokenizer_save(tok, tok_out, &err);
+    int ret = rc ? cli_report("export", rc, &err) : CLI_OK;
+    if (!rc) {
+        fprintf(stderr, "export: wrote %s (%s of the %s %s)%s%s\n", out,
+                format == NLPRNN_EXPORT_VEC ? "the embedding as .vec" : "safetensors",
+                m ? "classifier" : "language model", m ? nlprnn_model_path(m) : model,
+                tok_out ? " and the tokenizer " : "", tok_out ? tok_out : "");
+    }
+    nlprnn_model_free(m);
+    nlprnn_lm_free(lm);
+    return ret;
+}
