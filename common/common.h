@@ -30,6 +30,13 @@ int nr_fail(nlprnn_error *err, int code, long long line, long long offset, const
     NR_PRINTF(5, 6);
 int nr_vfail(nlprnn_error *err, int code, long long line, long long offset, const char *fmt,
              va_list ap);
+/* Put a printf-style prefix in front of the message err already holds (a callee's error seen
+ * by its caller: "model.nrm: section CONF: " + "3 classes ..."), set the code, and set line /
+ * offset unless they are NR_KEEP. The old message is copied first, so formatting never reads
+ * the buffer it writes (vsnprintf on overlapping memory is undefined). Returns code. */
+#define NR_KEEP (-2LL)
+int nr_fail_prefix(nlprnn_error *err, int code, long long line, long long offset,
+                   const char *fmt, ...) NR_PRINTF(5, 6);
 
 /* ---- memory ------------------------------------------------------------------------------- */
 
@@ -84,7 +91,23 @@ int nr_atomic_write_file(const char *path, const void *data, size_t n, nlprnn_er
  * both). nlprnn_output_check() is this function. */
 int nr_output_check(const char *path, const char *const *others, size_t n, nlprnn_error *err);
 
-/* Read a whole (small) file into a malloc'ed buffer (NUL-terminated, *n excludes the NUL). */
+/* Read a whole (small) file into a malloc'ed buffer (NUL-terminated, *n excludes the NUL).
+ * A file larger than max_bytes is NLPRNN_E_LIMIT (at most max_bytes + 1 bytes are read). */
 int nr_read_file(const char *path, char **data, size_t *n, size_t max_bytes, nlprnn_error *err);
+
+/* Look at the first bytes of a file before the rest is read: head[0..got) are its first
+ * min(head_n, file size) bytes. Return non-zero (a status, err filled) to refuse the file, e.g.
+ * for a wrong magic; set *declared to the file size the header declares (0: none). */
+typedef int (*nr_head_check)(const unsigned char *head, size_t got, const char *path,
+                             uint64_t *declared, nlprnn_error *err);
+
+/* nr_read_file for files that begin with a magic number and their own size: check() sees the
+ * first head_n bytes first, so a file of another kind is refused after reading those alone (a
+ * device such as /dev/zero, a multi-gigabyte text) and never more than the declared size is
+ * read: a declared size above max_bytes is NLPRNN_E_LIMIT, bytes after the declared end are
+ * NLPRNN_E_FORMAT ("unexpected bytes after the end"). A file shorter than declared is returned
+ * as it is, for the caller's own truncation message. */
+int nr_read_file_checked(const char *path, size_t head_n, nr_head_check check, char **data,
+                         size_t *n, size_t max_bytes, nlprnn_error *err);
 
 #endif

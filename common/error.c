@@ -65,5 +65,23 @@ int nr_fail(nlprnn_error *err, int code, long long line, long long offset, const
     return code;
 }
 
+int nr_fail_prefix(nlprnn_error *err, int code, long long line, long long offset,
+                   const char *fmt, ...) {
+    if (!err) return code;
+    char old[sizeof err->message], pre[sizeof err->message];
+    memcpy(old, err->message, sizeof old);
+    old[sizeof old - 1] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    err->reserved = 0;
+    if (line != NR_KEEP) err->line = line;
+    if (offset != NR_KEEP) err->offset = offset;
+    snprintf(err->message, sizeof err->message, "%s%s", pre, old);
+    return code;
+}
+
 const char *nlprnn_version_string(void) { return NLPRNN_VERSION_STRING; }
 int nlprnn_version_number(void) { return NLPRNN_VERSION_NUMBER; }

@@ -195,23 +195,73 @@ int nr_atomic_write_file(const char *path, const void *data, size_t n, nlprnn_er
     return nr_atomic_commit(&af, err);
 }
 
+/* Read fp to its end into a malloc'ed buffer, the first `len` bytes of which are given in head;
+ * at most max_bytes + 1 bytes in all (one byte past the limit proves the file is too large). */
+static int read_rest(FILE *fp, const char *path, const unsigned char *head, size_t len,
+                     size_t max_bytes, int past_declared, char **data, size_t *n,
+                     nlprnn_error *err);
+
 int nr_read_file(const char *path, char **data, size_t *n, size_t max_bytes, nlprnn_error *err) {
+    return nr_read_file_checked(path, 0, NULL, data, n, max_bytes, err);
+}
+
+int nr_read_file_checked(const char *path, size_t head_n, nr_head_check check, char **data,
+                         size_t *n, size_t max_bytes, nlprnn_error *err) {
     *data = NULL;
     *n = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: %s", path, strerror(errno));
-    /* read at most max_bytes + 1 bytes: one byte past the limit proves the file is too large */
-    size_t cap = (size_t)1 << 16, len = 0;
+    unsigned char head[64];
+    size_t got = 0;
+    int declared_limit = 0;
+    if (check) {
+        if (head_n > sizeof head) head_n = sizeof head;
+        got = fread(head, 1, head_n, fp);
+        if (got < head_n && ferror(fp)) {
+            fclose(fp);
+            return nr_fail(err, NLPRNN_E_IO, -1, (long long)got, "%s: read error", path);
+        }
+        uint64_t declared = 0;
+        int rc = check(head, got, path, &declared, err);
+        if (rc) {
+            fclose(fp);
+            return rc;
+        }
+        if (declared > max_bytes) {
+            fclose(fp);
+            return nr_fail(err, NLPRNN_E_LIMIT, -1, -1,
+                           "%s: the header declares %llu bytes, more than the limit of %zu", path,
+                           (unsigned long long)declared, max_bytes);
+        }
+        if (declared >= got) { /* never read past the declared end (but one byte, as proof) */
+            max_bytes = (size_t)declared;
+            declared_limit = 1;
+        }
+    }
+    return read_rest(fp, path, head, got, max_bytes, declared_limit, data, n, err);
+}
+
+static int read_rest(FILE *fp, const char *path, const unsigned char *head, size_t len,
+                     size_t max_bytes, int past_declared, char **data, size_t *n,
+                     nlprnn_error *err) {
+    size_t cap = (size_t)1 << 16;
     if (max_bytes < SIZE_MAX - 1 && cap > max_bytes + 1) cap = max_bytes + 1;
+    if (cap < len) cap = len;
     char *buf = malloc(cap + 1);
     if (!buf) {
         fclose(fp);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
+    if (len) memcpy(buf, head, len);
     for (;;) {
         if (len > max_bytes) {
             free(buf);
             fclose(fp);
+            if (past_declared)
+                return nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)max_bytes,
+                               "%s: unexpected bytes after the end at byte %zu (the size its "
+                               "header declares)",
+                               path, max_bytes);
             return nr_fail(err, NLPRNN_E_LIMIT, -1, (long long)max_bytes,
                            "%s: larger than the limit of %zu bytes", path, max_bytes);
         }

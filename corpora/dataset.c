@@ -327,13 +327,9 @@ static int load_from(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load
                 id = nr_label_map_add(&ds->labels, rec.label, rec.label_len, err);
                 if (id < 0) {
                     rc = id;
-                    if (rc == NLPRNN_E_DATA || rc == NLPRNN_E_LIMIT) {
-                        nlprnn_error tmp;
-                        nlprnn_error_clear(&tmp);
-                        if (err) tmp = *err;
-                        rc = nr_fail(err, rc, rec.lineno, rec.offset, "%s:%lld: %s", name,
-                                     rec.lineno, tmp.message);
-                    }
+                    if (rc == NLPRNN_E_DATA || rc == NLPRNN_E_LIMIT)
+                        rc = nr_fail_prefix(err, rc, rec.lineno, rec.offset, "%s:%lld: ", name,
+                                            rec.lineno);
                     break;
                 }
             }

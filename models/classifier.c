@@ -357,7 +357,7 @@ int nr_clf_get_cfg(const nr_conf *cf, nr_clf_cfg *c, nlprnn_error *err) {
                        cell, pool);
     nr_clf_net probe;
     rc = nr_clf_net_bind(&probe, c, NULL, err);
-    if (rc) return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", cf->where, err ? err->message : "");
+    if (rc) return nr_fail_prefix(err, NLPRNN_E_FORMAT, -1, -1, "%.300s: ", cf->where);
     return NLPRNN_OK;
 }
 
@@ -382,12 +382,8 @@ int nr_clf_get_weights(const nr_mf_reader *r, const char *tag, const nr_clf_net 
     int nt = nr_clf_tensors(net, t, (int)(sizeof t / sizeof t[0]));
     for (int i = 0; i < nt; i++) {
         int rc = nr_mf_tensor_read(r, tag, t[i].name, params + t[i].offset, t[i].ndim, t[i].shape, err);
-        if (rc) return rc;
+        if (rc) return rc; /* non-finite values are refused there */
     }
-    for (size_t i = 0; i < net->n_params; i++)
-        if (!isfinite(params[i]))
-            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: weight %zu is not finite",
-                           nr_mf_name(r), tag, i);
     return NLPRNN_OK;
 }
 
@@ -396,11 +392,7 @@ int nr_clf_get_tokenizer(const nr_mf_reader *r, nlprnn_tokenizer **tok, nlprnn_e
     int rc = nr_mf_require(r, "TOKN", &sec, err);
     if (rc) return rc;
     rc = nlprnn_tokenizer_load_memory(sec->data, (size_t)sec->raw_len, tok, err);
-    if (rc && err) {
-        char msg[sizeof err->message];
-        snprintf(msg, sizeof msg, "%.200s: section TOKN: %.260s", nr_mf_name(r), err->message);
-        memcpy(err->message, msg, sizeof msg);
-    }
+    if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "%.200s: section TOKN: ", nr_mf_name(r));
     return rc;
 }
 
@@ -787,6 +779,12 @@ static int run_batch(nlprnn_context *c, int w, const size_t *idx, int B, float *
     if (rc) return rc;
     int C = net->cfg.classes;
     nr_softmax_rows(s->logits, B, C);
+    for (size_t i = 0; i < (size_t)B * C; i++)
+        if (!(s->logits[i] >= 0.0f && s->logits[i] <= 1.0f)) /* NaN fails too */
+            return nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                           "%s: the classifier gives a non-finite probability (NaN or infinity): "
+                           "its weights are out of any trained range",
+                           c->m->path ? c->m->path : "model");
     for (int b = 0; b < B; b++)
         memcpy(probs + idx[b] * (size_t)C, s->logits + (size_t)b * C, (size_t)C * sizeof(float));
     return NLPRNN_OK;

@@ -241,10 +241,7 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
     for (size_t i = 0; i < ds->n; i++) {
         int rc = nlprnn_tokenizer_encode(tok, ds->text[i], ds->len[i], enc, err);
         if (rc) {
-            char msg[sizeof err->message];
-            snprintf(msg, sizeof msg, "%s", err ? err->message : "");
-            nr_fail(err, rc, ds->lineno[i], err ? err->offset : -1, "%.200s:%lld: %.260s", name,
-                    ds->lineno[i], msg);
+            nr_fail_prefix(err, rc, ds->lineno[i], NR_KEEP, "%.200s:%lld: ", name, ds->lineno[i]);
             nlprnn_encoding_free(enc);
             tokset_free(t);
             return rc;

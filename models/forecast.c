@@ -791,13 +791,8 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
     rc = forecaster_bind(f, err);
     if (rc) goto done;
     size_t shp = f->n_params;
-    rc = nr_mf_tensor_read(r, "WGHT", "params", f->params, 1, &shp, err);
+    rc = nr_mf_tensor_read(r, "WGHT", "params", f->params, 1, &shp, err); /* finite */
     if (rc) goto done;
-    for (size_t i = 0; i < f->n_params; i++)
-        if (!isfinite(f->params[i])) {
-            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: weight %zu is not finite", path, i);
-            goto done;
-        }
     if (f->epochs > 0) {
         size_t he = (size_t)f->epochs;
         float *h = nr_malloc_array(he, sizeof *h);
@@ -808,9 +803,10 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
             rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
             goto done;
         }
-        rc = nr_mf_tensor_read(r, "WGHT", "loss_train", h, 1, &he, err);
+        rc = nr_mf_tensor_read_nonfinite(r, "WGHT", "loss_train", h, 1, &he, err);
         for (size_t i = 0; !rc && i < he; i++) f->hist_train[i] = h[i];
-        if (!rc) rc = nr_mf_tensor_read(r, "WGHT", "loss_valid", h, 1, &he, err);
+        /* NaN where there was no validation part */
+        if (!rc) rc = nr_mf_tensor_read_nonfinite(r, "WGHT", "loss_valid", h, 1, &he, err);
         for (size_t i = 0; !rc && i < he; i++) f->hist_valid[i] = h[i];
         free(h);
         if (rc) goto done;

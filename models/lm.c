@@ -661,6 +661,15 @@ static int need_dir(const nlprnn_lm *lm, int dir, nlprnn_error *err) {
     return NLPRNN_OK;
 }
 
+/* A score or probability that is NaN or infinite: weights that are finite (the loader refuses
+ * anything else) but so large that the arithmetic overflows. No such number is ever returned. */
+static int not_finite(nlprnn_error *err, const char *what) {
+    return nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                   "the language model gives a non-finite %s (NaN or infinity): its weights are "
+                   "out of any trained range",
+                   what);
+}
+
 int nlprnn_lm_score(nlprnn_lm_ctx *ctx, const char *text, size_t len, int direction,
                     double *logprob, size_t *n_pred, nlprnn_error *err) {
     if (!ctx || !text || !logprob) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
@@ -672,6 +681,7 @@ int nlprnn_lm_score(nlprnn_lm_ctx *ctx, const char *text, size_t len, int direct
     if (rc) return rc;
     const int32_t *seqs[1] = {s};
     rc = score_batch(ctx, direction, seqs, &n, 1, NULL, logprob, err);
+    if (!rc && !isfinite(*logprob)) rc = not_finite(err, "log-probability");
     if (n_pred) *n_pred = (size_t)(n - 1);
     free(s);
     return rc;
@@ -889,8 +899,12 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
  * next word
  * ============================================================================================== */
 
+/* Answers from the candidates, best first. Probabilities are in [0, 1]: normalized over the
+ * answers, or exp(score) of a log-probability (never above 0 but for rounding, cut at 1). */
 static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **out, size_t *n,
                         nlprnn_error *err) {
+    for (size_t i = 0; i < cs->n; i++)
+        if (!isfinite(cs->c[i].score)) return not_finite(err, "score");
     if (cs->n > 1) qsort(cs->c, cs->n, sizeof(cand), cmp_cand_desc);
     size_t m = cs->n < (size_t)k ? cs->n : (size_t)k;
     nlprnn_lm_choice *c = calloc(m ? m : 1, sizeof *c);
@@ -901,7 +915,7 @@ static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **o
         c[i].text = cs->c[i].text;
         cs->c[i].text = NULL;
         c[i].score = cs->c[i].score;
-        c[i].prob = normalize ? exp(cs->c[i].score - mx) / z : exp(cs->c[i].score);
+        c[i].prob = normalize ? exp(cs->c[i].score - mx) / z : exp(fmin(cs->c[i].score, 0.0));
     }
     *out = c;
     *n = m;
@@ -1176,6 +1190,10 @@ int nlprnn_lm_generate(nlprnn_lm_ctx *ctx, const char *prompt, size_t len, int m
             z = 0;
             for (int i = 0; i < nc; i++) z += pool[i].p;
         }
+        if (!(z > 0) || !isfinite(z)) {
+            rc = not_finite(err, "probability");
+            break;
+        }
         double u = (double)nr_rng_uniform(&rng) * z, acc = 0;
         int pick = pool[nc - 1].v;
         for (int i = 0; i < nc; i++) {
@@ -1290,6 +1308,11 @@ int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, lon
     if (!r.pieces) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no text to evaluate", path);
     r.ppl = exp(r.nll / (double)r.pieces);
     r.bpc = r.nll / log(2.0) / (double)r.chars;
+    if (!isfinite(r.ppl) || !isfinite(r.bpc))
+        return nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
+                       "the perplexity of %s is not a finite number (%g nats per piece): the "
+                       "language model's weights are out of any trained range",
+                       path, r.nll / (double)r.pieces);
     r.seconds = now_sec() - t0;
     memcpy(res, &r, size < sizeof r ? size : sizeof r);
     res->size = size;

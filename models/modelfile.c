@@ -858,11 +858,7 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
             snprintf(where, sizeof where, "section %s", s->pub.tag);
             rc = nr_conf_parse(&c, s->pub.data, (size_t)s->pub.raw_len, where, err);
             if (!rc) nr_conf_free(&c);
-            else if (err) { /* prefix the file name */
-                char msg[sizeof err->message];
-                snprintf(msg, sizeof msg, "%.200s: %.280s", name, err->message);
-                memcpy(err->message, msg, sizeof msg);
-            }
+            else rc = nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "%.200s: ", name);
         }
         if (rc) return rc;
         pos = data_at + sl + pad8(sl);
@@ -901,11 +897,28 @@ int nr_mf_open_mem(nr_mf_reader **out, const void *data, size_t n, const char *n
     return NLPRNN_OK;
 }
 
+/* The file header, before the rest is read: the magic first (so /dev/zero or a large text is
+ * refused after 40 bytes), then its CRC, and the total length it declares. Anything else is
+ * left to validate(), which sees the whole file. */
+static int head_check(const unsigned char *h, size_t got, const char *path, uint64_t *declared,
+                      nlprnn_error *err) {
+    size_t m = got < 8 ? got : 8;
+    if (memcmp(h, NR_MF_MAGIC, m) != 0)
+        return nr_fail(err, NLPRNN_E_MAGIC, -1, 0, "%s: not an nlprnn model file", path);
+    if (got < NR_MF_HEADER_SIZE) return NLPRNN_OK; /* validate() names the truncation */
+    if (get_u32(h + 36) != crc32_of(h, 36))
+        return nr_fail(err, NLPRNN_E_CHECKSUM, -1, 36,
+                       "%s: the file header fails its CRC32 check (corrupt file)", path);
+    *declared = get_u64(h + 24);
+    return NLPRNN_OK;
+}
+
 int nr_mf_open_file(nr_mf_reader **out, const char *path, const char *kind, nlprnn_error *err) {
     *out = NULL;
     char *buf;
     size_t n;
-    int rc = nr_read_file(path, &buf, &n, NR_MF_DEFAULT_MAX_BYTES, err);
+    int rc = nr_read_file_checked(path, NR_MF_HEADER_SIZE, head_check, &buf, &n,
+                                  NR_MF_DEFAULT_MAX_BYTES, err);
     if (rc) return rc;
     rc = nr_mf_open_mem(out, buf, n, path, kind, err);
     if (rc) {
@@ -926,8 +939,16 @@ void nr_conf_free(nr_conf *c) {
     }
     free(c->keys);
     free(c->vals);
+    free(c->sorted);
     free(c->where);
     memset(c, 0, sizeof *c);
+}
+
+/* strcmp order; equal keys by line, so the first duplicate found is the earliest pair */
+static int cmp_conf_key(const void *a, const void *b) {
+    const nr_conf_key *x = a, *y = b;
+    int d = strcmp(x->key, y->key);
+    return d ? d : (x->line > y->line) - (x->line < y->line);
 }
 
 int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlprnn_error *err) {
@@ -936,10 +957,22 @@ int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlp
     if (!c->where) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     const char *s = data;
     size_t lines = 0;
-    for (size_t i = 0; i < n; i++) lines += s[i] == '\n';
+    for (size_t i = 0; i < n; i++) { /* memchr: fast over long values */
+        const char *nl = memchr(s + i, '\n', n - i);
+        if (!nl) break;
+        lines++;
+        i = (size_t)(nl - s);
+    }
+    if (lines > NR_CONF_MAX_KEYS) {
+        int rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %zu keys (more than the limit of %d)",
+                         c->where, lines, NR_CONF_MAX_KEYS);
+        nr_conf_free(c);
+        return rc;
+    }
     c->keys = nr_calloc_array(lines ? lines : 1, sizeof *c->keys);
     c->vals = nr_calloc_array(lines ? lines : 1, sizeof *c->vals);
-    if (!c->keys || !c->vals) {
+    c->sorted = nr_calloc_array(lines ? lines : 1, sizeof *c->sorted);
+    if (!c->keys || !c->vals || !c->sorted) {
         nr_conf_free(c);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
@@ -1004,18 +1037,26 @@ int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlp
                          "%s: key %s: value is not valid UTF-8", c->where, key);
             break;
         }
-        for (size_t j = 0; j + 1 < c->n; j++)
-            if (!strcmp(c->keys[j], key)) {
-                rc = nr_fail(err, NLPRNN_E_FORMAT, lineno, (long long)pos,
-                             "%s: key %s appears twice", c->where, key);
-                break;
-            }
-        if (rc) break;
         pos = e + 1;
+    }
+    if (!rc) { /* duplicates: sort, then compare neighbours */
+        for (size_t i = 0; i < c->n; i++) {
+            c->sorted[i].key = c->keys[i];
+            c->sorted[i].line = i;
+        }
+        qsort(c->sorted, c->n, sizeof *c->sorted, cmp_conf_key);
+        for (size_t i = 1; i < c->n && !rc; i++)
+            if (!strcmp(c->sorted[i - 1].key, c->sorted[i].key)) {
+                size_t a = c->sorted[i - 1].line, b = c->sorted[i].line; /* a < b: stable by line */
+                rc = nr_fail(err, NLPRNN_E_FORMAT, (long long)b + 1, -1,
+                             "%s: key %s appears twice (lines %zu and %zu)", c->where,
+                             c->sorted[i].key, a + 1, b + 1);
+            }
     }
     if (rc) nr_conf_free(c);
     return rc;
 }
+
 
 int nr_mf_get_conf(const nr_mf_reader *r, const char *tag, nr_conf *c, nlprnn_error *err) {
     memset(c, 0, sizeof *c);
@@ -1031,8 +1072,15 @@ int nr_mf_get_conf(const nr_mf_reader *r, const char *tag, nr_conf *c, nlprnn_er
 }
 
 static const char *conf_find(const nr_conf *c, const char *key) {
-    for (size_t i = 0; i < c->n; i++)
-        if (!strcmp(c->keys[i], key)) return c->vals[i];
+    if (!key) return NULL;
+    size_t lo = 0, hi = c->n; /* binary search in c->sorted */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(c->sorted[mid].key, key);
+        if (!d) return c->vals[c->sorted[mid].line];
+        if (d < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 
@@ -1161,8 +1209,8 @@ static void shape_text(char *out, size_t cap, int ndim, const uint64_t *shape) {
     if (o < cap) snprintf(out + o, cap - o, "]");
 }
 
-int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
-                      int ndim, const size_t *shape, nlprnn_error *err) {
+static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
+                       int ndim, const size_t *shape, int finite, nlprnn_error *err) {
     const tensor_entry *t;
     int rc = find_tensor(r, tag, name, &t, err);
     if (rc) return rc;
@@ -1197,7 +1245,23 @@ int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, 
             nr_dequant_i8_row(out + rr * cols, q + rr * cols, sc, (size_t)cols);
         }
     }
+    for (uint64_t i = 0; finite && i < t->count; i++)
+        if (!isfinite(out[i]))
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                           "%s: section %s: tensor \"%s\": element %" PRIu64
+                           " is %s (weights must be finite numbers)",
+                           r->name, tag, name, i, isnan(out[i]) ? "NaN" : "infinite");
     return NLPRNN_OK;
+}
+
+int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
+                      int ndim, const size_t *shape, nlprnn_error *err) {
+    return tensor_read(r, tag, name, out, ndim, shape, 1, err);
+}
+
+int nr_mf_tensor_read_nonfinite(const nr_mf_reader *r, const char *tag, const char *name,
+                                float *out, int ndim, const size_t *shape, nlprnn_error *err) {
+    return tensor_read(r, tag, name, out, ndim, shape, 0, err);
 }
 
 int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs, size_t *n,

@@ -169,11 +169,21 @@ const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag);
 int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **sec,
                   nlprnn_error *err);
 
-/* Config sections. An nr_conf owns a parsed copy of the section. */
+/* Config sections. An nr_conf owns a parsed copy of the section. Parsing takes O(n log n) for
+ * n keys (sorted once; duplicates are then neighbours) and a lookup O(log n). A section of more
+ * than NR_CONF_MAX_KEYS lines is NLPRNN_E_FORMAT before anything is parsed (the files nlprnn
+ * writes hold at most a few hundred keys: a forecaster of 256 columns has 2 per column). */
+#define NR_CONF_MAX_KEYS 4096
+typedef struct nr_conf_key {
+    const char *key;  /* = keys[line] */
+    size_t line;      /* 0-based index into keys / vals (= line - 1) */
+} nr_conf_key;
+
 typedef struct nr_conf {
     size_t n;
-    char **keys;   /* (n) */
+    char **keys;   /* (n) in file order */
     char **vals;   /* (n) unescaped values */
+    nr_conf_key *sorted; /* (n) keys in strcmp order, for lookups */
     char *where;   /* "model.nrm: section CONF", for messages */
 } nr_conf;
 
@@ -214,9 +224,16 @@ int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_
 int nr_mf_tensor_info(const nr_mf_reader *r, const char *tag, const char *name,
                       nr_tensor_info *info, nlprnn_error *err);
 /* Read tensor `name` as float32 into out (prod(shape) floats), checking that its shape equals
- * the expected (ndim, shape): a mismatch is NLPRNN_E_FORMAT naming both shapes. */
+ * the expected (ndim, shape): a mismatch is NLPRNN_E_FORMAT naming both shapes. Every value
+ * must be finite: a NaN or an infinity (float32 and float16 can store them) is NLPRNN_E_FORMAT
+ * naming the file, section, tensor and element, so no model of any kind (classifier, language
+ * model, forecaster, checkpoint) ever computes with one. */
 int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
                       int ndim, const size_t *shape, nlprnn_error *err);
+/* The same without the check on values, for recorded numbers that may be NaN by design (a
+ * forecaster's validation losses when there was no validation part), never for weights. */
+int nr_mf_tensor_read_nonfinite(const nr_mf_reader *r, const char *tag, const char *name,
+                                float *out, int ndim, const size_t *shape, nlprnn_error *err);
 
 /* String-list sections: *strs receives a malloc'ed array of n pointers into the reader's
  * memory (free the array with free(), not the strings). */

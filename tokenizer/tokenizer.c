@@ -1115,11 +1115,27 @@ int nlprnn_tokenizer_load_memory(const void *buf, size_t n, nlprnn_tokenizer **o
     return load_impl(buf, n, "tokenizer", out, err);
 }
 
+/* The magic and the declared size (bytes 12..19) before the rest of the file is read. */
+static int head_check(const unsigned char *h, size_t got, const char *path, uint64_t *declared,
+                      nlprnn_error *err) {
+    if (memcmp(h, TOK_MAGIC, got < 8 ? got : 8) != 0)
+        return nr_fail(err, NLPRNN_E_MAGIC, -1, 0, "%s: not an nlprnn tokenizer file (no %s magic)",
+                       path, TOK_MAGIC);
+    if (got >= 20) {
+        reader r = {h, got, 12, path};
+        uint32_t lo = 0, hi = 0;
+        rd_u32(&r, &lo, "the size", NULL);
+        rd_u32(&r, &hi, "the size", NULL);
+        *declared = (uint64_t)lo | (uint64_t)hi << 32;
+    }
+    return NLPRNN_OK;
+}
+
 int nlprnn_tokenizer_load(const char *path, nlprnn_tokenizer **out, nlprnn_error *err) {
     if (!path || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "load: NULL argument");
     char *data;
     size_t n;
-    int rc = nr_read_file(path, &data, &n, (size_t)1 << 30, err);
+    int rc = nr_read_file_checked(path, 20, head_check, &data, &n, (size_t)1 << 30, err);
     if (rc) return rc;
     rc = load_impl((const unsigned char *)data, n, path, out, err);
     free(data);
