@@ -35,11 +35,13 @@ int nr_pool_from_name(const char *name) {
 int nr_clf_net_bind(nr_clf_net *net, const nr_clf_cfg *cfg, float *params, nlprnn_error *err) {
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
-    if (cfg->vocab < NLPRNN_NUM_SPECIAL_IDS + 1 || cfg->embed < 1 || cfg->embed > 65536 ||
-        cfg->hidden < 1 || cfg->hidden > 65536 || cfg->layers < 1 ||
-        cfg->layers > NR_ENCODER_MAX_LAYERS || (cfg->bidirectional != 0 && cfg->bidirectional != 1) ||
-        cfg->classes < 2 || cfg->classes > NR_MAX_LABELS || cfg->max_tokens < 1 ||
-        cfg->max_tokens > 1 << 20 || nr_pool_name(cfg->pool) == NULL || !nr_cell_name(cfg->cell) ||
+    if (cfg->vocab < NLPRNN_NUM_SPECIAL_IDS + 1 || cfg->vocab > NR_MAX_VOCAB || cfg->embed < 1 ||
+        cfg->embed > NR_MAX_EMBED || cfg->hidden < 1 || cfg->hidden > NR_MAX_HIDDEN ||
+        cfg->layers < 1 || cfg->layers > NR_ENCODER_MAX_LAYERS ||
+        (cfg->bidirectional != 0 && cfg->bidirectional != 1) || cfg->classes < 2 ||
+        cfg->classes > NR_MAX_LABELS || cfg->max_tokens < 1 ||
+        cfg->max_tokens > NR_CLF_MAX_TOKENS || nr_pool_name(cfg->pool) == NULL ||
+        !nr_cell_name(cfg->cell) ||
         !(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "classifier: invalid configuration (vocab %d, embed %d, hidden %d, layers %d, "
@@ -325,14 +327,22 @@ int nr_clf_get_cfg(const nr_conf *cf, nr_clf_cfg *c, nlprnn_error *err) {
     long long v[8];
     const char *cell, *pool;
     double dropout;
-    static const char *const keys[] = {"classifier.format", "vocab", "embed", "layers",
-                                       "bidirectional", "hidden", "classes", "max_tokens"};
+    /* the ranges training allows (models/nn.h): a file never asks for more */
+    static const struct { const char *key; long long lo, hi; } keys[8] = {
+        {"classifier.format", 0, 1 << 30},
+        {"vocab", NLPRNN_NUM_SPECIAL_IDS + 1, NR_MAX_VOCAB},
+        {"embed", 1, NR_MAX_EMBED},
+        {"layers", 1, NR_ENCODER_MAX_LAYERS},
+        {"bidirectional", 0, 1},
+        {"hidden", 1, NR_MAX_HIDDEN},
+        {"classes", 2, NR_MAX_LABELS},
+        {"max_tokens", 1, NR_CLF_MAX_TOKENS}};
     for (int i = 0; i < 8; i++) {
-        int rc = nr_conf_get_int(cf, keys[i], &v[i], err);
+        int rc = nr_conf_get_int(cf, keys[i].key, &v[i], err);
         if (rc) return rc;
-        if (v[i] < 0 || v[i] > (1LL << 30))
-            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s = %lld is out of range", cf->where,
-                           keys[i], v[i]);
+        if (v[i] < keys[i].lo || v[i] > keys[i].hi)
+            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s = %lld is out of range %lld..%lld",
+                           cf->where, keys[i].key, v[i], keys[i].lo, keys[i].hi);
     }
     if (v[0] != 1)
         return nr_fail(err, NLPRNN_E_VERSION, -1, -1,

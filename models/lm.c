@@ -305,9 +305,9 @@ static int load_file(const char *path, nlprnn_lm **out, nlprnn_error *err) {
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: unknown cell '%s'", path, cell);
     }
     if (!rc) rc = conf_int(&cf, "layers", 1, NR_ENCODER_MAX_LAYERS, &c.layers, path, err);
-    if (!rc) rc = conf_int(&cf, "embed", 1, 1 << 16, &c.embed, path, err);
-    if (!rc) rc = conf_int(&cf, "hidden", 1, 1 << 16, &c.hidden, path, err);
-    if (!rc) rc = conf_int(&cf, "vocab", NLPRNN_NUM_SPECIAL_IDS, 1 << 24, &c.vocab, path, err);
+    if (!rc) rc = conf_int(&cf, "embed", 1, NR_MAX_EMBED, &c.embed, path, err);
+    if (!rc) rc = conf_int(&cf, "hidden", 1, NR_MAX_HIDDEN, &c.hidden, path, err);
+    if (!rc) rc = conf_int(&cf, "vocab", NLPRNN_NUM_SPECIAL_IDS, NR_MAX_VOCAB, &c.vocab, path, err);
     if (!rc) rc = conf_int(&cf, "tied", 0, 1, &c.tied, path, err);
     if (!rc) rc = conf_int(&cf, "backward", 0, 1, &backward, path, err);
     if (!rc && nr_conf_has(&cf, "storage")) rc = nr_conf_get_str(&cf, "storage", &storage, err);
@@ -1431,8 +1431,8 @@ int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *valu
         if (!bad) p->valid_lines = i;
     }
     INT_P("layers", layers, 1, NR_ENCODER_MAX_LAYERS)
-    INT_P("embed", embed, 1, 4096)
-    INT_P("hidden", hidden, 1, 4096)
+    INT_P("embed", embed, 1, NR_MAX_EMBED)
+    INT_P("hidden", hidden, 1, NR_MAX_HIDDEN)
     INT_P("tied", tied, 0, 1)
     INT_P("samples", samples, 1, 1 << 20)
     INT_P("batch", batch, 1, 4096)

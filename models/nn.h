@@ -29,4 +29,12 @@
 #include "models/math.h"
 #include "models/optim.h"
 
+/* Size limits shared by the trainers (the ranges of their parameters) and the loaders (a model
+ * file whose configuration goes beyond one is refused with NLPRNN_E_FORMAT): a file can never ask
+ * for a network that training could not have made. Layers: NR_ENCODER_MAX_LAYERS. */
+#define NR_MAX_EMBED 4096        /* embedding size E */
+#define NR_MAX_HIDDEN 4096       /* hidden units H per layer and direction */
+#define NR_MAX_VOCAB 1000000     /* ids: the largest tokenizer vocabulary (tokenizer options) */
+#define NR_CLF_MAX_TOKENS 65536  /* tokens a classifier reads of a document */
+
 #endif
