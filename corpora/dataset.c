@@ -294,19 +294,16 @@ int nr_dataset_add(nr_dataset *ds, const char *text, size_t len, int32_t label, 
     return NLPRNN_OK;
 }
 
-static int load_from(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load_opts *opts,
-                     nr_record_stats *stats, nlprnn_error *err) {
+int nr_dataset_read_part(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load_opts *opts,
+                         size_t max_bytes, long long *label_skips, nlprnn_error *err) {
     const char *name = nr_record_reader_name(rr);
     int rc = NLPRNN_OK;
-    long long label_skips = 0;
+    size_t bytes = 0;
     ds->has_labels = nr_record_reader_has_labels(rr);
-    if (opts->fixed_labels) {
-        rc = nr_label_map_copy(&ds->labels, opts->fixed_labels, err);
-        if (rc) return rc;
-    }
     nr_record rec;
     for (;;) {
-        if (opts->max_examples && ds->n >= opts->max_examples) break;
+        if (opts->max_examples && ds->n >= opts->max_examples) return 1;
+        if (max_bytes && bytes >= max_bytes) return 1;
         rc = nr_record_reader_next(rr, &rec, err);
         if (rc <= 0) break;
         int32_t y = -1;
@@ -314,7 +311,7 @@ static int load_from(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load
             int id = nr_label_map_find(&ds->labels, rec.label, rec.label_len);
             if (id < 0 && opts->fixed_labels) {
                 if (opts->rec.skip_bad) {
-                    label_skips++;
+                    ++*label_skips;
                     continue;
                 }
                 rc = nr_fail(err, NLPRNN_E_DATA, rec.lineno, rec.offset,
@@ -337,7 +334,19 @@ static int load_from(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load
         }
         rc = nr_dataset_add(ds, rec.text, rec.text_len, y, rec.lineno, err);
         if (rc) break;
+        bytes += rec.text_len + 1;
     }
+    return rc < 0 ? rc : 0;
+}
+
+static int load_from(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load_opts *opts,
+                     nr_record_stats *stats, nlprnn_error *err) {
+    const char *name = nr_record_reader_name(rr);
+    long long label_skips = 0;
+    int rc = NLPRNN_OK;
+    if (opts->fixed_labels) rc = nr_label_map_copy(&ds->labels, opts->fixed_labels, err);
+    if (!rc) rc = nr_dataset_read_part(ds, rr, opts, 0, &label_skips, err);
+    if (rc > 0) rc = NLPRNN_OK; /* stopped at max_examples */
     if (stats) {
         nr_record_reader_stats(rr, stats);
         stats->skipped_bad += label_skips;

@@ -104,6 +104,13 @@ typedef struct nr_dataset_load_opts {
  * counts (skipped empty and bad rows, multi-label lines). On error ds is left empty. */
 int nr_dataset_load(nr_dataset *ds, const char *path, const nr_dataset_load_opts *opts,
                     nr_record_stats *stats, nlprnn_error *err);
+/* The streaming form, for corpora read once (evaluation): append records of rr to ds (whose
+ * label map is the fixed map when opts->fixed_labels is set, else grown as labels appear) until
+ * the input ends (returns 0) or ds holds opts->max_examples examples or about max_bytes bytes of
+ * text (0: no limit) (returns 1: empty ds and call again for the next part). Unknown labels
+ * skipped under opts->rec.skip_bad are added to *label_skips. Negative on error. */
+int nr_dataset_read_part(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_load_opts *opts,
+                         size_t max_bytes, long long *label_skips, nlprnn_error *err);
 /* The same from memory (used by tests and fuzzers). */
 int nr_dataset_load_mem(nr_dataset *ds, const char *name, const void *data, size_t n,
                         const nr_dataset_load_opts *opts, nr_record_stats *stats,

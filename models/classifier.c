@@ -733,24 +733,33 @@ void nlprnn_context_free(nlprnn_context *c) {
     free(c);
 }
 
-/* Tokenize document i into the context's id store. */
+/* Tokenize document i into the context's id store: its first max_tokens ids. The text is
+ * encoded a part (about 1 MiB) at a time (nlprnn_tokenizer_encode_part, whose parts together
+ * are exactly the whole encoding), so a document of any length needs one part's memory; the
+ * parts past max_tokens ids are still encoded, to check the whole text and count its tokens as
+ * a whole encode does. */
 static int tokenize_doc(nlprnn_context *c, size_t i, const char *text, size_t len, size_t *n_tokens,
                         nlprnn_error *err) {
-    int rc = nlprnn_tokenizer_encode(c->m->tok, text, len, c->enc, err);
-    if (rc) return rc;
-    size_t n = nlprnn_encoding_size(c->enc);
+    size_t max_keep = (size_t)c->m->net.cfg.max_tokens, n = 0, keep = 0, pos = 0;
+    size_t at = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
+    do {
+        int rc = nlprnn_tokenizer_encode_part(c->m->tok, text, len, &pos, 0, c->enc, err);
+        if (rc) return rc;
+        size_t m = nlprnn_encoding_size(c->enc), take = max_keep - keep < m ? max_keep - keep : m;
+        n += m;
+        if (!take) continue;
+        if (at + keep + take > c->tok_cap) {
+            size_t nc = (at + keep + take) * 2;
+            int32_t *t = nr_realloc_array(c->tok, nc, sizeof(int32_t));
+            if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            c->tok = t;
+            c->tok_cap = nc;
+        }
+        memcpy(c->tok + at + keep, nlprnn_encoding_ids(c->enc), take * sizeof(int32_t));
+        keep += take;
+    } while (pos < len);
     if (n_tokens) *n_tokens = n;
     if (n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "empty document (no token)");
-    size_t keep = n < (size_t)c->m->net.cfg.max_tokens ? n : (size_t)c->m->net.cfg.max_tokens;
-    size_t at = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
-    if (at + keep > c->tok_cap) {
-        size_t nc = (at + keep) * 2;
-        int32_t *t = nr_realloc_array(c->tok, nc, sizeof(int32_t));
-        if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        c->tok = t;
-        c->tok_cap = nc;
-    }
-    memcpy(c->tok + at, nlprnn_encoding_ids(c->enc), keep * sizeof(int32_t));
     c->tok_off[i] = at;
     c->tok_len[i] = (int)keep;
     return NLPRNN_OK;
@@ -897,6 +906,11 @@ int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const siz
 
 /* ---- evaluating --------------------------------------------------------------------------------- */
 
+/* nlprnn_model_evaluate reads its corpus in parts of at most this many documents / about this
+ * many bytes of text (a part may end one document past the byte bound) */
+#define NR_CLF_EVAL_PART_DOCS 4096
+#define NR_CLF_EVAL_PART_BYTES ((size_t)32 << 20)
+
 int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
                         int threads, long long *confusion, double *loss_sum, long long *counted,
                         nlprnn_error *err);
@@ -907,7 +921,6 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
                           nlprnn_error *err) {
     *confusion = NULL;
     int C = m->net.cfg.classes;
-    nr_dataset ds;
     nr_dataset_load_opts o;
     memset(&o, 0, sizeof o);
     nr_record_opts_default(&o.rec);
@@ -915,43 +928,66 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
     o.rec.label_column = label_column && *label_column ? label_column : NULL;
     o.rec.require_label = 1;
     o.fixed_labels = &m->labels;
-    nr_record_stats st;
-    int rc = nr_dataset_load(&ds, path, &o, &st, err);
+    o.max_examples = NR_CLF_EVAL_PART_DOCS;
+    nr_record_reader *rr = NULL;
+    int rc = nr_record_reader_open(&rr, path, &o.rec, err);
     if (rc) return rc;
     long long *cm = calloc((size_t)C * C, sizeof(long long));
     if (!cm) {
-        nr_dataset_free(&ds);
+        nr_record_reader_close(rr);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
+    /* the corpus is read a part at a time: memory stays bounded whatever its size */
     double loss = 0;
-    long long counted = 0;
-    rc = nr_clf_eval_dataset(&m->net, m->tok, &ds, threads, cm, &loss, &counted, err);
+    long long counted = 0, read = 0, label_skips = 0;
+    int has_labels = nr_record_reader_has_labels(rr);
+    for (int more = 1; more && !rc;) {
+        nr_dataset ds;
+        nr_dataset_init(&ds);
+        rc = nr_label_map_copy(&ds.labels, &m->labels, err);
+        if (!rc) {
+            more = nr_dataset_read_part(&ds, rr, &o, NR_CLF_EVAL_PART_BYTES, &label_skips, err);
+            if (more < 0) rc = more;
+        }
+        if (!rc && ds.n) {
+            double part_loss = 0;
+            long long part_counted = 0;
+            rc = nr_clf_eval_dataset(&m->net, m->tok, &ds, threads, cm, &part_loss,
+                                     &part_counted, err);
+            loss += part_loss;
+            counted += part_counted;
+            read += (long long)ds.n;
+        }
+        nr_dataset_free(&ds);
+    }
+    nr_record_stats st;
+    nr_record_reader_stats(rr, &st);
+    nr_record_reader_close(rr);
     if (!rc && counted == 0) { /* no accuracy over zero documents: say why there are none */
         const char *name = path && strcmp(path, "-") ? path : "<stdin>";
-        if (!ds.has_labels)
+        if (!has_labels)
             rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
-                         "%s: no labels: it was read as plain text, one document a line (%zu "
+                         "%s: no labels: it was read as plain text, one document a line (%lld "
                          "lines); a labelled file is TSV or CSV with a header naming a label "
                          "column (a .tsv or .csv name), or fastText lines starting with __label__",
-                         name, ds.n);
-        else if (ds.n == 0 && st.skipped_empty == 0)
+                         name, read);
+        else if (read == 0 && st.skipped_empty == 0)
             rc = nr_fail(err, NLPRNN_E_DATA, -1, -1, "%s: no document to evaluate (no data row)",
                          name);
         else
             rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
                          "%s: no document to evaluate: %lld with an empty text, %lld that give no "
                          "token",
-                         name, st.skipped_empty, (long long)ds.n);
+                         name, st.skipped_empty, read);
     }
     if (!rc) {
         *n_docs = counted;
-        *skipped = (long long)ds.n - counted + st.skipped_bad + st.skipped_empty;
+        *skipped = read - counted + st.skipped_bad + st.skipped_empty + label_skips;
         *log_loss = counted ? loss / (double)counted : NAN;
         *confusion = cm;
     } else {
         free(cm);
     }
-    nr_dataset_free(&ds);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "common/pool.h"
+#include "corpora/reader.h" /* NR_DEFAULT_MAX_LINE: the corpus readers' line limit */
 #include "tokenizer/internal.h"
 
 /* ---- a string -> count table ------------------------------------------------------------- */
@@ -141,11 +142,22 @@ static int lineset_push(lineset *ls, const char *p, size_t len, long long no, lo
     return 0;
 }
 
+static int line_too_long(const char *path, long long lineno, size_t offset, nlprnn_error *err) {
+    return nr_fail(err, NLPRNN_E_LIMIT, lineno, (long long)offset,
+                   "%s:%lld: line is longer than the limit of %zu bytes", path, lineno,
+                   (size_t)NR_DEFAULT_MAX_LINE);
+}
+
+/* Read a whole file (the trainer counts over every line), checking the line lengths as the
+ * bytes arrive: a line longer than the corpus readers' limit (NR_DEFAULT_MAX_LINE, without its
+ * ending) is NLPRNN_E_LIMIT naming file:line once that many bytes are in, so a single endless
+ * line (a 2 GB line from a small gzip) never fills memory. */
 static int read_file_lines(const char *path, int src, lineset *ls, nlprnn_error *err) {
     gzFile gz = gzopen(path, "rb");
     if (!gz) return nr_fail(err, NLPRNN_E_IO, -1, -1, "%s: cannot open", path);
     gzbuffer(gz, 1 << 18);
-    size_t cap = 1 << 20, n = 0;
+    size_t cap = 1 << 20, n = 0, line_start = 0;
+    long long lineno = 1;
     char *buf = malloc(cap);
     if (!buf) {
         gzclose(gz);
@@ -180,7 +192,19 @@ static int read_file_lines(const char *path, int src, lineset *ls, nlprnn_error 
             return code;
         }
         if (r == 0) break;
+        for (const char *p = buf + n, *end = buf + n + r;
+             p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++) {
+            if ((size_t)(p - buf) - line_start > NR_DEFAULT_MAX_LINE + 1) /* + a "\r" */
+                break;
+            line_start = (size_t)(p - buf) + 1;
+            lineno++;
+        }
         n += (size_t)r;
+        if (n - line_start > NR_DEFAULT_MAX_LINE + 1) {
+            free(buf);
+            gzclose(gz);
+            return line_too_long(path, lineno, line_start, err);
+        }
     }
     gzclose(gz);
     char **bufs = nr_realloc_array(ls->bufs, ls->nbufs + 1, sizeof *bufs);
@@ -198,6 +222,7 @@ static int read_file_lines(const char *path, int src, lineset *ls, nlprnn_error 
         size_t e = nl ? (size_t)(nl - buf) : n;
         size_t len = e - b;
         if (len && buf[b + len - 1] == '\r') len--;
+        if (len > NR_DEFAULT_MAX_LINE) return line_too_long(path, no, b, err);
         if (lineset_push(ls, buf + b, len, no, (long long)b, src))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         no++;
