@@ -58,10 +58,12 @@ int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t 
     if (n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "series: no values");
     if (!values) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "series: values is NULL");
     for (size_t i = 0; i < n * (size_t)nfeatures; i++)
-        if (!isfinite(values[i]))
+        if (!(fabs(values[i]) <= NR_SERIES_MAX_ABS)) /* NaN fails too */
             return nr_fail(err, NLPRNN_E_DATA, -1, -1,
-                           "series: value %zu (row %zu, feature %d) is not finite", i,
-                           i / (size_t)nfeatures, (int)(i % (size_t)nfeatures));
+                           "series: value %zu (row %zu, feature %d) is %s", i,
+                           i / (size_t)nfeatures, (int)(i % (size_t)nfeatures),
+                           isfinite(values[i]) ? "beyond +-1e150, the range nlprnn computes with"
+                                               : "not finite");
     nlprnn_series *s = series_new(nfeatures);
     if (!s) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "series: out of memory");
     s->n = n;
@@ -334,6 +336,13 @@ int nlprnn_series_read_csv(nlprnn_series **out, const char *path, const char *co
                              line, fld->offset, columns[k], t);
                 goto done;
             }
+            if (!(fabs(v) <= NR_SERIES_MAX_ABS)) {
+                rc = nr_fail(err, NLPRNN_E_DATA, line, fld->offset,
+                             "%s:%lld: byte %lld: column '%s': value %.40s is beyond +-1e150, "
+                             "the range nlprnn computes with (its square must be a finite number)",
+                             path, line, fld->offset, columns[k], t);
+                goto done;
+            }
             s->x[s->n * (size_t)ncolumns + (size_t)k] = v;
         }
         s->lines[s->n] = line;
@@ -486,7 +495,7 @@ void nr_scaler_free(nr_scaler *sc) {
 }
 
 int nr_scaler_fit(nr_scaler *sc, int kind, const double *x, size_t rows, int nfeat,
-                  nlprnn_error *err) {
+                  const char *const *names, nlprnn_error *err) {
     sc->kind = kind;
     sc->nfeat = nfeat;
     sc->a = nr_calloc_array((size_t)nfeat, sizeof *sc->a);
@@ -518,7 +527,17 @@ int nr_scaler_fit(nr_scaler *sc, int kind, const double *x, size_t rows, int nfe
             }
             a = mean, b = sqrt(m2 / (double)rows);
         }
-        if (!(b > 0) || !isfinite(b)) b = 1;
+        if (!isfinite(a) || !isfinite(b)) {
+            char col[32];
+            snprintf(col, sizeof col, "%d", j);
+            nr_scaler_free(sc);
+            return nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                           "column '%s': the %s of its training rows overflows the double range "
+                           "(values too large to scale)",
+                           names && names[j] ? names[j] : col,
+                           kind == NR_SCALER_MINMAX ? "range (max - min)" : "standard deviation");
+        }
+        if (!(b > 0)) b = 1; /* a constant feature */
         sc->a[j] = a;
         sc->b[j] = b;
     }

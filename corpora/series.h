@@ -19,6 +19,11 @@ struct nlprnn_series {
     char *source;      /* file name, or NULL */
 };
 
+/* Series values must lie within +-NR_SERIES_MAX_ABS: squared errors, variances and scaled values
+ * of such values stay finite doubles (a value of 1e308 would make them infinite). Beyond it a
+ * value is NLPRNN_E_DATA naming file:line (or the row of nlprnn_series_from_values). */
+#define NR_SERIES_MAX_ABS 1e150
+
 /* ---- chronological split ------------------------------------------------------------------ */
 
 /* Row boundaries: train rows [0, n_train), valid rows [n_train, n_train + n_valid), test rows
@@ -52,9 +57,11 @@ typedef struct nr_scaler {
 
 const char *nr_scaler_name(int kind);
 int nr_scaler_kind(const char *name);  /* -1 when unknown */
-/* Fit on rows [0, rows) of x (n >= rows, nfeat columns). Allocates a and b. */
+/* Fit on rows [0, rows) of x (n >= rows, nfeat columns). Allocates a and b. A statistic that
+ * overflows the double range (a range max - min or a standard deviation of values near 1e308)
+ * is NLPRNN_E_DATA naming the column (names[j], or its index when names is NULL). */
 int nr_scaler_fit(nr_scaler *sc, int kind, const double *x, size_t rows, int nfeat,
-                  nlprnn_error *err);
+                  const char *const *names, nlprnn_error *err);
 void nr_scaler_free(nr_scaler *sc);
 static inline double nr_scale(const nr_scaler *sc, int j, double v) { return (v - sc->a[j]) / sc->b[j]; }
 static inline double nr_unscale(const nr_scaler *sc, int j, double v) { return v * sc->b[j] + sc->a[j]; }

@@ -3,6 +3,7 @@
 #include "models/forecast.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,14 +279,40 @@ static int backward(fc_scratch *s, const nlprnn_forecaster *f, float *grad, int 
     return nr_encoder_backward(&f->enc, s->ws, grad, NULL, NULL, NULL, NULL, s->dh, NULL, err);
 }
 
-/* The whole series scaled to float (n,F). */
-static float *scale_series(const nlprnn_forecaster *f, const nlprnn_series *s) {
+/* "temps.csv:12: column 'Temp'" (or "series: row 12: column 'x0'") for messages about row i. */
+static void where_row(char *buf, size_t cap, const nlprnn_series *s, size_t i, size_t j) {
+    if (s->lines)
+        snprintf(buf, cap, "%.300s:%lld: column '%.100s'", nr_series_source(s), s->lines[i],
+                 s->names[j]);
+    else
+        snprintf(buf, cap, "%.300s: row %zu: column '%.100s'", nr_series_source(s), i + 1,
+                 s->names[j]);
+}
+
+/* The whole series scaled to float (n,F) into *out. A value whose scaled form is beyond the
+ * float range the network computes in (1e308 among values of about 20) is NLPRNN_E_DATA naming
+ * its file:line and column: it would otherwise run through the network as an infinity. */
+static int scale_series(const nlprnn_forecaster *f, const nlprnn_series *s, float **out,
+                        nlprnn_error *err) {
     size_t n = s->n, F = (size_t)f->nfeat;
-    float *z = nr_malloc_array(n * F, sizeof *z);
-    if (!z) return NULL;
+    float *z = *out = nr_malloc_array(n * F, sizeof *z);
+    if (!z) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < F; j++) z[i * F + j] = (float)nr_scale(&f->sc, (int)j, s->x[i * F + j]);
-    return z;
+        for (size_t j = 0; j < F; j++) {
+            double v = nr_scale(&f->sc, (int)j, s->x[i * F + j]);
+            if (!(fabs(v) <= FLT_MAX)) {
+                char w[512];
+                where_row(w, sizeof w, s, i, j);
+                free(z);
+                *out = NULL;
+                return nr_fail(err, NLPRNN_E_DATA, s->lines ? s->lines[i] : -1, -1,
+                               "%s: value %g is %g in the model's scaled units, beyond the float "
+                               "range the network computes in",
+                               w, s->x[i * F + j], v);
+            }
+            z[i * F + j] = (float)v;
+        }
+    return NLPRNN_OK;
 }
 
 /* Predictions (scaled) for samples [first, first+count) into pred (count); mean MSE in *mse if
@@ -372,13 +399,16 @@ int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
         double *d = nr_malloc_array(nd ? nd * F : 1, sizeof *d);
         if (!d) goto nomem;
         for (size_t i = 0; i < nd * F; i++) d[i] = s->x[i + F] - s->x[i];
-        rc = nr_scaler_fit(&f->sc, p->scaler, d, nd, s->nfeat, err);
+        rc = nr_scaler_fit(&f->sc, p->scaler, d, nd, s->nfeat, (const char *const *)s->names, err);
         free(d);
-        if (rc) goto fail;
-        for (int j = 0; j < s->nfeat; j++) f->sc.a[j] = 0;
+        for (int j = 0; !rc && j < s->nfeat; j++) f->sc.a[j] = 0;
     } else {
-        rc = nr_scaler_fit(&f->sc, p->scaler, s->x, sp.n_train, s->nfeat, err);
-        if (rc) goto fail;
+        rc = nr_scaler_fit(&f->sc, p->scaler, s->x, sp.n_train, s->nfeat,
+                           (const char *const *)s->names, err);
+    }
+    if (rc) {
+        nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "%.300s: ", nr_series_source(s));
+        goto fail;
     }
     rc = forecaster_bind(f, err);
     if (rc) goto fail;
@@ -389,7 +419,8 @@ int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
     nr_dense_init(&f->head, &rng);
 
     int B = tr_count < (size_t)p->batch ? (int)tr_count : p->batch;
-    z = scale_series(f, s);
+    rc = scale_series(f, s, &z, err);
+    if (rc) goto fail;
     grad = nr_calloc_array(f->n_params, sizeof *grad);
     best = nr_malloc_array(f->n_params, sizeof *best);
     order = nr_malloc_array(tr_count, sizeof *order);
@@ -481,22 +512,33 @@ fail:
 
 /* ---- evaluation --------------------------------------------------------------------------- */
 
-/* RMSE, MAE, MAPE (percent over targets != 0) of pred against truth (n). */
-static void metrics3(double *m, const double *pred, const double *truth, size_t n) {
-    double se = 0, ae = 0, ape = 0;
+/* RMSE, MAE, MAPE (percent over targets != 0) of pred against truth (n), computed relative to
+ * the largest error so that no sum overflows: every metric is finite whenever every error is.
+ * Returns -1, or the index of an error (or relative error, for MAPE) beyond the double range. */
+static long long metrics3(double *m, const double *pred, const double *truth, size_t n) {
+    double mx = 0, mxr = 0;
     size_t nz = 0;
     for (size_t i = 0; i < n; i++) {
-        double d = pred[i] - truth[i];
-        se += d * d;
-        ae += fabs(d);
-        if (truth[i] != 0) {
-            ape += fabs(d / truth[i]);
-            nz++;
-        }
+        double d = fabs(pred[i] - truth[i]), r = truth[i] != 0 ? d / fabs(truth[i]) : 0;
+        if (!isfinite(d) || !isfinite(r)) return (long long)i;
+        mx = d > mx ? d : mx;
+        mxr = r > mxr ? r : mxr;
+        nz += truth[i] != 0;
     }
-    m[NLPRNN_METRIC_RMSE] = n ? sqrt(se / (double)n) : NAN;
-    m[NLPRNN_METRIC_MAE] = n ? ae / (double)n : NAN;
-    m[NLPRNN_METRIC_MAPE] = nz ? 100.0 * ape / (double)nz : NAN;
+    double se = 0, ae = 0, ape = 0; /* in units of mx (mxr for ape) */
+    for (size_t i = 0; i < n && mx > 0; i++) {
+        double d = fabs(pred[i] - truth[i]) / mx;
+        se += d * d;
+        ae += d;
+        if (truth[i] != 0 && mxr > 0) ape += fabs(pred[i] - truth[i]) / fabs(truth[i]) / mxr;
+    }
+    m[NLPRNN_METRIC_RMSE] = n ? mx * sqrt(se / (double)n) : NAN;
+    m[NLPRNN_METRIC_MAE] = n ? mx * (ae / (double)n) : NAN;
+    m[NLPRNN_METRIC_MAPE] = nz ? 100.0 * mxr * (ape / (double)nz) : NAN;
+    if (nz && !isfinite(m[NLPRNN_METRIC_MAPE])) /* 100 * mxr beyond the range: name its row */
+        for (size_t i = 0; i < n; i++)
+            if (truth[i] != 0 && fabs(pred[i] - truth[i]) / fabs(truth[i]) == mxr) return (long long)i;
+    return -1;
 }
 
 int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, int part,
@@ -519,10 +561,13 @@ int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, i
     if (n == 0)
         return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: the %s part has no samples",
                        nr_series_source(s), part_names[part]);
-    float *z = scale_series(f, s);
-    double *p = nr_malloc_array(n, sizeof *p), *y = nr_malloc_array(n, sizeof *y),
-           *base = nr_malloc_array(n, sizeof *base);
-    if (!z || !p || !y || !base) {
+    float *z = NULL;
+    double *p = NULL, *y = NULL, *base = NULL;
+    rc = scale_series(f, s, &z, err);
+    if (rc) goto done;
+    p = nr_malloc_array(n, sizeof *p), y = nr_malloc_array(n, sizeof *y),
+    base = nr_malloc_array(n, sizeof *base);
+    if (!p || !y || !base) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
         goto done;
     }
@@ -535,18 +580,45 @@ int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, i
         p[i] = f->p.relative ? s->x[last * F + tgt] + p[i] * f->sc.b[tgt]
                              : nr_unscale(&f->sc, f->p.target, p[i]);
         y[i] = s->x[(last + (size_t)f->p.horizon) * F + tgt];
+        if (!isfinite(p[i])) {
+            char w[512];
+            size_t row = last + (size_t)f->p.horizon;
+            where_row(w, sizeof w, s, row, tgt);
+            rc = nr_fail(err, NLPRNN_E_DATA, s->lines ? s->lines[row] : -1, -1,
+                         "%s: the forecast for this row is beyond the double range in the "
+                         "series' units (values too large to scale back)",
+                         w);
+            goto done;
+        }
     }
     if (metrics) {
-        metrics3(metrics + NLPRNN_FORECAST_MODEL * NLPRNN_METRICS, p, y, n);
-        for (size_t i = 0; i < n; i++) base[i] = s->x[(first + i + W - 1) * F + tgt];
-        metrics3(metrics + NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS, base, y, n);
-        for (size_t i = 0; i < n; i++) {
-            size_t last = first + i + W - 1, k = ma <= last + 1 ? ma : last + 1;
-            double sum = 0;
-            for (size_t r = last + 1 - k; r <= last; r++) sum += s->x[r * F + tgt];
-            base[i] = sum / (double)k;
+        long long bad = metrics3(metrics + NLPRNN_FORECAST_MODEL * NLPRNN_METRICS, p, y, n);
+        const char *what = "the model's forecast";
+        for (size_t i = 0; bad < 0 && i < n; i++) base[i] = s->x[(first + i + W - 1) * F + tgt];
+        if (bad < 0) {
+            bad = metrics3(metrics + NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS, base, y, n);
+            what = "the persistence forecast";
         }
-        metrics3(metrics + NLPRNN_FORECAST_MOVING_AVERAGE * NLPRNN_METRICS, base, y, n);
+        for (size_t i = 0; bad < 0 && i < n; i++) {
+            size_t last = first + i + W - 1, k = ma <= last + 1 ? ma : last + 1;
+            double sum = 0; /* a mean of k values, each finite: divide first, no overflow */
+            for (size_t r = last + 1 - k; r <= last; r++) sum += s->x[r * F + tgt] / (double)k;
+            base[i] = sum;
+        }
+        if (bad < 0) {
+            bad = metrics3(metrics + NLPRNN_FORECAST_MOVING_AVERAGE * NLPRNN_METRICS, base, y, n);
+            what = "the moving-average forecast";
+        }
+        if (bad >= 0) {
+            char w[512];
+            size_t row = first + (size_t)bad + W - 1 + (size_t)f->p.horizon;
+            where_row(w, sizeof w, s, row, tgt);
+            rc = nr_fail(err, NLPRNN_E_DATA, s->lines ? s->lines[row] : -1, -1,
+                         "%s: the error of %s at this row is beyond the double range (values "
+                         "too large to measure)",
+                         w, what);
+            goto done;
+        }
     }
     if (pred && truth) {
         *pred = p, *truth = y;
@@ -588,17 +660,33 @@ int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const double *history,
         scratch_free(&s);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
     }
-    for (size_t t = 0; t < W; t++)
-        for (size_t j = 0; j < F; j++)
-            zw[t * F + j] = (float)nr_scale(&f->sc, (int)j, history[(n - W + t) * F + j]);
+    for (size_t t = 0; t < W && !rc; t++)
+        for (size_t j = 0; j < F; j++) {
+            double v = nr_scale(&f->sc, (int)j, history[(n - W + t) * F + j]);
+            if (!(fabs(v) <= FLT_MAX)) {
+                rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                             "forecast: history row %zu, column %zu: value %g is %g in the "
+                             "model's scaled units, beyond the float range the network computes in",
+                             n - W + t + 1, j + 1, history[(n - W + t) * F + j], v);
+                break;
+            }
+            zw[t * F + j] = (float)v;
+        }
     size_t tgt = (size_t)f->p.target;
-    for (int k = 0; k < steps; k++) {
+    for (int k = 0; k < steps && !rc; k++) {
         const float *last = zw + (W - 1) * F;
         for (size_t i = 0; i < W * F; i++) s.x[i] = zw[i] - (f->p.relative ? last[i % F] : 0.0f);
         rc = forward(&s, f, 1, err);
         if (rc) break;
         float znext = s.pred[0] + (f->p.relative ? last[tgt] : 0.0f); /* scaled value */
         out[k] = nr_unscale(&f->sc, f->p.target, znext);
+        if (!isfinite(out[k]) || !isfinite(znext)) {
+            rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                         "forecast: prediction %d is beyond the double range in the series' "
+                         "units (values too large to scale back)",
+                         k + 1);
+            break;
+        }
         memmove(zw, zw + F, (W - 1) * F * sizeof(float));
         zw[(W - 1) * F] = znext;
     }

@@ -60,7 +60,7 @@ static void test_chapter_windows(void) {
 
     /* time-major scaled windows with the identity scaler are the same numbers */
     nr_scaler sc;
-    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_NONE, v, 7, 1, NULL), 0);
+    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_NONE, v, 7, 1, NULL, NULL), 0);
     float xt[12], yt[4];
     nr_series_windows_tm(xt, yt, s, &sc, 0, 3, 1, 0, 4);
     for (int t = 0; t < 3; t++)
@@ -195,14 +195,14 @@ static void test_split_and_scaling(void) {
     double x[10 * 2];
     for (int i = 0; i < 10; i++) x[2 * i] = i, x[2 * i + 1] = 7; /* feature 1 is constant */
     nr_scaler sc;
-    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_MINMAX, x, 5, 2, NULL), 0);
+    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_MINMAX, x, 5, 2, NULL, NULL), 0);
     CHECK_NEAR(sc.a[0], 0, 0);
     CHECK_NEAR(sc.b[0], 4, 0);
     CHECK_NEAR(sc.b[1], 1, 0);
     CHECK_NEAR(nr_scale(&sc, 0, 9), 2.25, 1e-12); /* test rows go beyond [0,1] */
     CHECK_NEAR(nr_unscale(&sc, 0, nr_scale(&sc, 0, 3.3)), 3.3, 1e-12);
     nr_scaler_free(&sc);
-    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_STANDARD, x, 5, 2, NULL), 0);
+    CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_STANDARD, x, 5, 2, NULL, NULL), 0);
     CHECK_NEAR(sc.a[0], 2, 1e-12);
     CHECK_NEAR(sc.b[0], sqrt(2.0), 1e-12);
     nr_scaler_free(&sc);
