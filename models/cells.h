@@ -33,7 +33,10 @@ static inline float nr_fexp(float x)
     x = x > 88.0f ? 88.0f : x;
     /* n = round(x / ln 2) by the 1.5 * 2^23 trick (branch-free, round-to-nearest mode) */
     float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    int n = (int)fn;
+    /* x in [-87, 88] gives n in [-126, 127], so (n + 127) << 23 never shifts a negative value;
+     * a NaN x (NaN weights) passes the clamps: n = 0 then (converting NaN to int is undefined)
+     * and the NaN goes on through r and y, so the result is NaN as it should be */
+    int n = (int)(fn == fn ? fn : 0.0f);
     float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
     float y = 1.9875691500e-4f;
     y = y * r + 1.3981999507e-3f;

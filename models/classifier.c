@@ -441,6 +441,7 @@ static int is_bare_name(const char *s) {
 }
 
 int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err) {
+    if (!buf) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model find: NULL buffer");
     if (!name || !is_bare_name(name) || strlen(name) > 200)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "model name '%s' is not a bare name ([A-Za-z0-9_-]+)", name ? name : "(null)");
@@ -546,6 +547,7 @@ static void keep_whh_f16(nlprnn_model *m, const nr_mf_reader *r) {
 }
 
 int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model load: NULL output handle");
     *out = NULL;
     char path[4096];
     int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
@@ -610,22 +612,22 @@ void nlprnn_model_free(nlprnn_model *m) {
 }
 
 int nlprnn_model_num_classes(const nlprnn_model *m) {
-    return m->net.cfg.classes;
+    return m ? m->net.cfg.classes : 0;
 }
 const char *nlprnn_model_label(const nlprnn_model *m, int i) {
-    return nr_label_map_name(&m->labels, i);
+    return m ? nr_label_map_name(&m->labels, i) : NULL;
 }
 int nlprnn_model_max_tokens(const nlprnn_model *m) {
-    return m->net.cfg.max_tokens;
+    return m ? m->net.cfg.max_tokens : 0;
 }
 const nlprnn_tokenizer *nlprnn_model_tokenizer(const nlprnn_model *m) {
-    return m->tok;
+    return m ? m->tok : NULL;
 }
 const char *nlprnn_model_path(const nlprnn_model *m) {
-    return m->path;
+    return m ? m->path : NULL;
 }
 const char *nlprnn_model_summary(const nlprnn_model *m) {
-    return m->summary;
+    return m ? m->summary : NULL;
 }
 const nr_label_map *nr_model_labels(const nlprnn_model *m) {
     return &m->labels;
@@ -652,6 +654,7 @@ static int validate_by_loading(const char *kind, const char *path, nlprnn_error 
 }
 
 int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_error *err) {
+    if (!text) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "describe: NULL output");
     *text = NULL;
     char path[4096];
     int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
@@ -861,8 +864,10 @@ int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const siz
     for (size_t i = 0; i < n; i++) {
         memset(probs + i * C, 0, (size_t)C * sizeof(float));
         nlprnn_error e1;
-        size_t L = lens ? lens[i] : strlen(texts[i]);
-        status[i] = tokenize_doc(c, i, texts[i], L, NULL, &e1);
+        /* a NULL text is an empty one when its length is given as 0, else a bad argument */
+        size_t L = lens ? lens[i] : texts[i] ? strlen(texts[i]) : 1;
+        status[i] = texts[i] || !L ? tokenize_doc(c, i, texts[i] ? texts[i] : "", L, NULL, &e1)
+                                   : NLPRNN_E_INVALID_ARG;
         if (status[i] == NLPRNN_E_NOMEM) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         if (status[i]) {
             /* keep the store contiguous: a failed document holds 0 ids */
@@ -919,7 +924,9 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
                           const char *label_column, int threads, long long **confusion,
                           long long *n_docs, long long *skipped, double *log_loss,
                           nlprnn_error *err) {
-    *confusion = NULL;
+    if (confusion) *confusion = NULL;
+    if (!m || !path || !confusion || !n_docs || !skipped || !log_loss)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "evaluate: NULL argument");
     int C = m->net.cfg.classes;
     nr_dataset_load_opts o;
     memset(&o, 0, sizeof o);

@@ -129,6 +129,7 @@ static int choice_index(const char *choices, const char *v) {
 
 int nlprnn_train_params_set(nlprnn_train_params *p, const char *name, const char *value,
                             nlprnn_error *err) {
+    if (!p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters: NULL");
     const pdesc *d = find_pdesc(name);
     if (!d)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'",
@@ -174,8 +175,12 @@ int nlprnn_train_params_set(nlprnn_train_params *p, const char *name, const char
 
 int nlprnn_train_params_get(const nlprnn_train_params *p, const char *name, char *buf, size_t cap,
                             nlprnn_error *err) {
+    if (!p || !buf)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters get: NULL argument");
     const pdesc *d = find_pdesc(name);
-    if (!d) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'", name);
+    if (!d)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'",
+                       name ? name : "(null)");
     const char *base = (const char *)p + d->off;
     int n;
     switch (d->type) {

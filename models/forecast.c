@@ -801,6 +801,7 @@ static int conf_int(const nr_conf *c, const char *key, long lo, long hi, int *ou
 }
 
 int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!out || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
     *out = NULL;
     nr_mf_reader *r = NULL;
@@ -932,6 +933,9 @@ static void gf_net_free(gf_net *g) {
 static int gf_net_create(gf_net *g, int cell, int hidden, int T, int batch, double gain,
                          uint64_t seed, nlprnn_error *err) {
     memset(g, 0, sizeof *g);
+    if (!isfinite(gain))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: gain %g is not a finite number",
+                       gain);
     nr_encoder_cfg cfg;
     nr_encoder_cfg_default(&cfg, 1, hidden);
     cfg.cell = cell;
@@ -1039,8 +1043,12 @@ done:
 int nr_gradflow_train(double *loss, double *gnorm, int *diverged_at, int cell, int hidden, int T,
                       int batch, double gain, double lr, double clip, int steps, uint64_t seed,
                       nlprnn_error *err) {
-    if (T < 2 || batch < 1 || hidden < 1 || steps < 1 || !(lr > 0) || !loss || !gnorm)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "gradflow: bad training arguments");
+    if (T < 2 || batch < 1 || hidden < 1 || steps < 1 || !(lr > 0) || !isfinite(lr) ||
+        !(clip >= 0) || !isfinite(clip) || !loss || !gnorm)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "gradflow: bad training arguments (length %d, batch %d, hidden %d, steps %d, "
+                       "lr %g, clip %g%s)",
+                       T, batch, hidden, steps, lr, clip, !loss || !gnorm ? ", a NULL output" : "");
     if (diverged_at) *diverged_at = -1;
     gf_net g;
     int rc = gf_net_create(&g, cell, hidden, T, batch, gain, seed, err);

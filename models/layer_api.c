@@ -5,6 +5,7 @@
 #include "nlprnn/layers.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "models/nn.h"
@@ -120,6 +121,8 @@ void nlprnn_layer_free(nlprnn_layer *l)
 
 int nlprnn_layer_set_option(nlprnn_layer *l, int option, double value, nlprnn_error *err)
 {
+    if (!l)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer set_option: NULL layer");
     nr_encoder_cfg c = l->cfg;
     int iv = (int)value;
     int is_int = (double)iv == value;
@@ -184,6 +187,8 @@ int nlprnn_layer_set_option(nlprnn_layer *l, int option, double value, nlprnn_er
 
 double nlprnn_layer_get_option(const nlprnn_layer *l, int option)
 {
+    if (!l)
+        return NAN;
     switch (option) {
     case NLPRNN_LAYER_RETURN_SEQUENCES: return l->return_sequences;
     case NLPRNN_LAYER_LAYERS: return l->cfg.layers;
@@ -198,6 +203,8 @@ double nlprnn_layer_get_option(const nlprnn_layer *l, int option)
 
 int nlprnn_layer_output_shape(const nlprnn_layer *l, int batch, int timesteps, int dims[3])
 {
+    if (!l || !dims)
+        return 0;
     dims[0] = batch;
     if (l->return_sequences) {
         dims[1] = timesteps;
@@ -210,6 +217,8 @@ int nlprnn_layer_output_shape(const nlprnn_layer *l, int batch, int timesteps, i
 
 size_t nlprnn_layer_state_size(const nlprnn_layer *l, int batch)
 {
+    if (!l || batch < 0)
+        return 0;
     return (size_t)l->cfg.layers * l->enc.dirs * (size_t)batch * l->cfg.hidden;
 }
 
@@ -385,16 +394,20 @@ int nlprnn_layer_backward(nlprnn_layer *l, float *d_input, float *d_initial_h, f
 
 void nlprnn_layer_zero_grad(nlprnn_layer *l)
 {
+    if (!l)
+        return;
     memset(l->grad, 0, sizeof(float) * l->enc.n_params);
 }
 
 size_t nlprnn_layer_param_count(const nlprnn_layer *l)
 {
-    return l->enc.n_params;
+    return l ? l->enc.n_params : 0;
 }
 
 int nlprnn_layer_get_weights(const nlprnn_layer *l, float *dst, size_t n, nlprnn_error *err)
 {
+    if (!l || !dst)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer get_weights: NULL argument");
     if (n != l->enc.n_params)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer: %zu weights asked, it has %zu",
                        n, l->enc.n_params);
@@ -404,6 +417,8 @@ int nlprnn_layer_get_weights(const nlprnn_layer *l, float *dst, size_t n, nlprnn
 
 int nlprnn_layer_set_weights(nlprnn_layer *l, const float *src, size_t n, nlprnn_error *err)
 {
+    if (!l || !src)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer set_weights: NULL argument");
     if (n != l->enc.n_params)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer: %zu weights given, it has %zu",
                        n, l->enc.n_params);
@@ -413,7 +428,7 @@ int nlprnn_layer_set_weights(nlprnn_layer *l, const float *src, size_t n, nlprnn
 
 const float *nlprnn_layer_grad(const nlprnn_layer *l)
 {
-    return l->grad;
+    return l ? l->grad : NULL;
 }
 
 /* ---- optimizers -------------------------------------------------------------------------------- */
@@ -443,6 +458,8 @@ void nlprnn_optimizer_free(nlprnn_optimizer *o)
 
 int nlprnn_optimizer_set_option(nlprnn_optimizer *o, int option, double value, nlprnn_error *err)
 {
+    if (!o)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "optimizer set_option: NULL optimizer");
     nr_optim_cfg c = o->cfg;
     switch (option) {
     case NLPRNN_OPTIMIZER_LR: c.lr = (float)value; break;
@@ -511,6 +528,9 @@ int nlprnn_layer_train_step(nlprnn_layer *l, nlprnn_optimizer *opt, const float 
 {
     if (!l || !opt || !input || !target)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train step: NULL argument");
+    if (batch < 1 || timesteps < 1)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "train step: batch %d and timesteps %d must be >= 1", batch, timesteps);
     int dims[3];
     int nd = nlprnn_layer_output_shape(l, batch, timesteps, dims);
     size_t ny = (size_t)dims[0] * dims[1] * (nd == 3 ? dims[2] : 1);

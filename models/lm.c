@@ -157,26 +157,27 @@ void nlprnn_lm_free(nlprnn_lm *lm) {
     free(lm);
 }
 
-const nlprnn_tokenizer *nlprnn_lm_tokenizer(const nlprnn_lm *lm) { return lm->tok; }
-int nlprnn_lm_has_backward(const nlprnn_lm *lm) { return lm->has[1]; }
-const char *nlprnn_lm_summary(const nlprnn_lm *lm) { return lm->summary; }
+const nlprnn_tokenizer *nlprnn_lm_tokenizer(const nlprnn_lm *lm) { return lm ? lm->tok : NULL; }
+int nlprnn_lm_has_backward(const nlprnn_lm *lm) { return lm ? lm->has[1] : 0; }
+const char *nlprnn_lm_summary(const nlprnn_lm *lm) { return lm ? lm->summary : NULL; }
 
 void nlprnn_lm_dims(const nlprnn_lm *lm, int *vocab, int *embed, int *hidden, int *layers,
                     const char **cell) {
-    const nr_lm_cfg *c = &lm->net[0].cfg;
+    static const nr_lm_cfg none; /* all 0: what a NULL model reports */
+    const nr_lm_cfg *c = lm ? &lm->net[0].cfg : &none;
     if (vocab) *vocab = c->vocab;
     if (embed) *embed = c->embed;
     if (hidden) *hidden = c->hidden;
     if (layers) *layers = c->layers;
-    if (cell) *cell = nr_cell_name(c->cell);
+    if (cell) *cell = lm ? nr_cell_name(c->cell) : NULL;
 }
 
 void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **embedding, const float **encoder,
                                size_t *n_encoder) {
-    const nr_lm_net *n = &lm->net[0];
-    if (embedding) *embedding = n->emb.table;
-    if (encoder) *encoder = n->enc.params;
-    if (n_encoder) *n_encoder = n->enc.n_params;
+    const nr_lm_net *n = lm ? &lm->net[0] : NULL;
+    if (embedding) *embedding = n ? n->emb.table : NULL;
+    if (encoder) *encoder = n ? n->enc.params : NULL;
+    if (n_encoder) *n_encoder = n ? n->enc.n_params : 0;
 }
 
 /* One network's tensors: embedding, output bias (and matrix), per layer W_ih W_hh b_ih b_hh. */
@@ -351,6 +352,7 @@ done:
 }
 
 int nlprnn_lm_load(const char *path_or_name, nlprnn_lm **out, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!path_or_name || !*path_or_name || !out)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no language model path or name given");
     *out = NULL;
@@ -672,7 +674,7 @@ static int not_finite(nlprnn_error *err, const char *what) {
 
 int nlprnn_lm_score(nlprnn_lm_ctx *ctx, const char *text, size_t len, int direction,
                     double *logprob, size_t *n_pred, nlprnn_error *err) {
-    if (!ctx || !text || !logprob) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
+    if (!ctx || !text || !logprob) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm score: NULL argument");
     int rc = need_dir(ctx->lm, direction, err);
     if (rc) return rc;
     int32_t *s = NULL;
@@ -924,9 +926,9 @@ static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **o
 
 int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
                    nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
-    if (!ctx || !prefix || !out || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
-    *out = NULL;
-    *n = 0;
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!ctx || !prefix || !out || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm next: NULL argument");
     if (k < 1 || k > 100) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "k must be in 1..100 (got %d)", k);
     int32_t *s = NULL;
     int m = 0;
@@ -1011,9 +1013,14 @@ int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char 
 int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                               const char *const *candidates, size_t n_cand, int k, double alpha,
                               nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
-    if (!ctx || !text || !out || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
-    *out = NULL;
-    *n = 0;
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!ctx || !text || !out || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm fill: NULL argument");
+    if (!candidates && n_cand)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "fill: %zu candidates but no array", n_cand);
+    for (size_t i = 0; i < n_cand; i++)
+        if (!candidates[i])
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "fill: candidate %zu is NULL", i + 1);
     if (k < 1 || k > 1000) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "k must be in 1..1000 (got %d)", k);
     if (!(alpha >= 0 && alpha <= 2))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "alpha must be in 0..2 (got %g)", alpha);
@@ -1133,8 +1140,8 @@ static int cmp_pv_desc(const void *a, const void *b) {
 int nlprnn_lm_generate(nlprnn_lm_ctx *ctx, const char *prompt, size_t len, int max_tokens,
                        double temperature, int top_k, double top_p, uint64_t seed, char **out,
                        nlprnn_error *err) {
-    if (!ctx || !prompt || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
-    *out = NULL;
+    if (out) *out = NULL;
+    if (!ctx || !prompt || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm generate: NULL argument");
     if (max_tokens < 0 || max_tokens > 100000)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "max length must be in 0..100000 (got %d)", max_tokens);
     if (!(temperature > 0) || temperature > 100)
@@ -1238,7 +1245,7 @@ static long long utf8_chars(const char *s, size_t n) {
 
 int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, long long max_lines,
                        nlprnn_lm_eval *res, nlprnn_error *err) {
-    if (!lm || !path || !res) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
+    if (!lm || !path || !res) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm evaluate: NULL argument");
     int rc = need_dir(lm, direction, err);
     if (rc) return rc;
     size_t size = res->size ? res->size : sizeof *res;
@@ -1377,7 +1384,7 @@ static int parse_d(const char *v, double lo, double hi, double *out) {
 }
 
 int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *value, nlprnn_error *err) {
-    if (!p || !name || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
+    if (!p || !name || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm params set: NULL argument");
     long long i = 0;
     double d = 0;
     int bad = 0;
@@ -1892,7 +1899,7 @@ static int same_tokenizer(const nlprnn_tokenizer *have, const char *path, const 
 int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const char *valid_path,
                     const char *out_path, const volatile int *stop, nlprnn_lm_progress_fn progress,
                     void *user, nlprnn_error *err) {
-    if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
+    if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm train: NULL argument");
     if (!p->tokenizer[0] && !p->init[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no tokenizer given (parameter 'tokenizer')");
     /* An interrupted run never replaces the output (a finished model may be there): what it

@@ -1344,6 +1344,10 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
 
 /* Public: the text `nlprnn info MODEL` prints. */
 int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err) {
+    if (!text || !path) {
+        if (text) *text = NULL;
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model file info: NULL argument");
+    }
     *text = NULL;
     nr_mf_reader *r;
     int rc = nr_mf_open_file(&r, path, NULL, err);

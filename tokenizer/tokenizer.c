@@ -289,6 +289,7 @@ const char *nlprnn_tokenizer_describe(const nlprnn_tokenizer *tok) {
 
 int nlprnn_tokenizer_normalize(const nlprnn_tokenizer *tok, const char *text, size_t len,
                                char **out, size_t *out_len, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!tok || (!text && len) || !out)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "normalize: NULL argument");
     nr_normbuf nb = {0};
@@ -714,6 +715,7 @@ static int decode_core(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n
 
 int nlprnn_tokenizer_decode_alloc(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n,
                                   char **out, size_t *out_len, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!tok || (!ids && n) || !out)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "decode: NULL argument");
     strbuf b = {0};
@@ -781,6 +783,7 @@ static int format_header(const nlprnn_tokenizer *tok, char *hdr, size_t cap) {
 
 int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t *n,
                                  nlprnn_error *err) {
+    if (buf) *buf = NULL;
     if (!tok || !buf || !n) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "save: NULL argument");
     char hdr[1024];
     int hl = format_header(tok, hdr, sizeof hdr);
@@ -1111,6 +1114,7 @@ fail:
 
 int nlprnn_tokenizer_load_memory(const void *buf, size_t n, nlprnn_tokenizer **out,
                                  nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!buf || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "load: NULL argument");
     return load_impl(buf, n, "tokenizer", out, err);
 }
@@ -1132,6 +1136,7 @@ static int head_check(const unsigned char *h, size_t got, const char *path, uint
 }
 
 int nlprnn_tokenizer_load(const char *path, nlprnn_tokenizer **out, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!path || !out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "load: NULL argument");
     char *data;
     size_t n;

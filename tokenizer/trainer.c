@@ -859,6 +859,7 @@ fail:
 int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts, const char *const *texts,
                                  const size_t *lens, size_t n, nlprnn_tokenizer **out,
                                  nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!out || (!texts && n))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
     lineset ls = {0};
@@ -879,8 +880,11 @@ int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts, const cha
 
 int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_options *opts, const char *const *paths,
                                  size_t n, nlprnn_tokenizer **out, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!out || (!paths && n))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (!paths[i]) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: path %zu is NULL", i);
     lineset ls = {0};
     for (size_t i = 0; i < n; i++) {
         int rc = read_file_lines(paths[i], (int)i, &ls, err);

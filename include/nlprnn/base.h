@@ -7,6 +7,19 @@
  * allowed): on failure it receives the code and a message naming the cause, with the file, the
  * line and the byte offset where they apply.
  *
+ * NULL arguments (the same rule for every function of the API, tests/test_api_null.c calls each
+ * one with NULLs):
+ *   - free functions (nlprnn_*_free, nlprnn_free) accept NULL and do nothing;
+ *   - a fallible function given NULL for a pointer it needs returns NLPRNN_E_INVALID_ARG with a
+ *     message, and sets its output handle (when it has one and it is not NULL itself) to NULL;
+ *     a NULL buffer with a length of 0 is an empty buffer;
+ *   - a create function given a NULL object returns NULL;
+ *   - a getter given a NULL object returns a neutral value: 0 for counts and sizes, NULL for
+ *     pointers and strings, -1 for ids, NaN for a numeric option;
+ *   - a void function given a NULL object does nothing (and sets its outputs to those values);
+ *   - pointers documented as optional ("may be NULL", "optional") may always be NULL; the
+ *     error record `err` is optional everywhere.
+ *
  * Thread rule (for the whole library): a loaded model or tokenizer is immutable and may be shared
  * by any number of threads; anything with mutable state (contexts, trainers, RNG states) belongs
  * to one thread at a time. The library keeps no global mutable state, never prints and never

@@ -97,7 +97,9 @@ NLPRNN_API int nlprnn_classify(nlprnn_context *ctx, const char *text, size_t len
 
 /** Classify n documents at once (faster: they are batched by length). probs (n,C) row-major.
  *  status (n) receives each document's own status (0, NLPRNN_E_UTF8, NLPRNN_E_EMPTY); a failed
- *  document's row of probs is all zeros. lens may be NULL for NUL-terminated texts. The return
+ *  document's row of probs is all zeros; a NULL text is that document's NLPRNN_E_INVALID_ARG
+ *  (NLPRNN_E_EMPTY when lens gives it length 0). lens may be NULL for NUL-terminated texts. The
+ *  return
  *  value is 0 unless the whole call failed (out of memory, bad argument). */
 NLPRNN_API int nlprnn_classify_batch(nlprnn_context *ctx, const char *const *texts,
                                      const size_t *lens, size_t n, float *probs, int *status,

@@ -38,14 +38,16 @@ typedef struct nlprnn_series nlprnn_series;
  *  1 GiB, 1024 fields a row and 256 columns read, NLPRNN_E_LIMIT beyond). The first
  *  line is the header; `columns` names `ncolumns` columns to read, in that order (the first one is
  *  the default target). An empty file, a header without rows, an unknown column, a row with too
- *  few fields, a missing value (empty cell, NA, NaN, null, ?) and a non-numeric cell are errors
- *  whose message names the file, the line and the byte offset ("temps.csv:12: byte 340: column
- *  'Temp': missing value"). */
+ *  few fields, a missing value (empty cell, NA, NaN, null, ?), a non-numeric cell and a value
+ *  beyond +-1e150 (whose square, in an error or a variance, would not be a finite number) are
+ *  errors whose message names the file, the line and the byte offset ("temps.csv:12: byte 340:
+ *  column 'Temp': missing value"). */
 NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
                                       const char *const *columns, int ncolumns,
                                       nlprnn_error *err);
 /** Make a series from memory: `values` is (n, nfeatures) row-major; `names` may be NULL
- *  (columns are then called x0, x1, ...). */
+ *  (columns are then called x0, x1, ...; so is a column whose name is NULL). Values must be
+ *  finite and within +-1e150 (NLPRNN_E_DATA otherwise, as for nlprnn_series_read_csv). */
 NLPRNN_API int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n,
                                          int nfeatures, const char *const *names,
                                          nlprnn_error *err);
@@ -60,14 +62,15 @@ NLPRNN_API const double *nlprnn_series_values(const nlprnn_series *s);
 /** The name of column j (0 <= j < features), or NULL. */
 NLPRNN_API const char *nlprnn_series_column(const nlprnn_series *s, int j);
 
-/** Number of samples a series of n rows gives: n - window - horizon + 1. Fails with
+/** Number of samples a series of n rows gives: n - window - horizon + 1 (count may be NULL to
+ *  check the sizes only). Fails with
  *  NLPRNN_E_DATA when that is less than 1, and with NLPRNN_E_INVALID_ARG when window or horizon
  *  is less than 1. */
 NLPRNN_API int nlprnn_window_count(size_t n, int window, int horizon, size_t *count,
                                    nlprnn_error *err);
 /** Cut samples first .. first+count-1 out of a series (values (n, nfeatures)):
- *  x (count, window, nfeatures) gets the inputs and y (count) the target column `target`. Both
- *  are in the series' units (no scaling). Errors as nlprnn_window_count, and NLPRNN_E_INVALID_ARG
+ *  x (count, window, nfeatures) gets the inputs and y (count) the target column `target` (each
+ *  may be NULL). Both are in the series' units (no scaling). Errors as nlprnn_window_count, and NLPRNN_E_INVALID_ARG
  *  when the range is beyond the last sample. When `s` came from a file, the message of a series
  *  shorter than window + horizon names the file and its last line. */
 NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int window, int horizon,
@@ -162,7 +165,9 @@ enum { NLPRNN_METRIC_RMSE = 0, NLPRNN_METRIC_MAE = 1, NLPRNN_METRIC_MAPE = 2, NL
 
 /** Evaluate on one part of a series with the same columns as the training series (the split
  *  fractions and the scaler are the forecaster's own). metrics[method * NLPRNN_METRICS + metric]
- *  gets RMSE, MAE and MAPE (series units) of the model and of both baselines. When pred is not
+ *  gets RMSE, MAE and MAPE (series units) of the model and of both baselines (metrics may be
+ *  NULL); every value is a finite number: a forecast or an error beyond the double range is
+ *  NLPRNN_E_DATA naming the file, line and column of the row. When pred is not
  *  NULL, *pred, *truth (arrays of *count values, free with nlprnn_free) get the model's
  *  predictions and the targets and *first_row the row index of the first target. */
 NLPRNN_API int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s,
@@ -187,7 +192,8 @@ NLPRNN_API int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const doubl
  *  the cell state c_{T-t} is held fixed (the gradient through h_{T-t}; the paths through later
  *  cell states are included). When `gate_bias` is finite, the input bias of the carry gate (the
  *  LSTM's forget gate, the GRU's update gate) is set to it, as training does when a task needs
- *  long memory; NaN keeps the initialisation (LSTM 1, GRU 0). SimpleRNN ignores it. */
+ *  long memory; NaN keeps the initialisation (LSTM 1, GRU 0). SimpleRNN ignores it. A gain that
+ *  is not a finite number is NLPRNN_E_INVALID_ARG. */
 NLPRNN_API int nlprnn_gradflow_norms(const char *cell, int hidden, int length, int batch,
                                      double gain, double gate_bias, uint64_t seed,
                                      double *norms, nlprnn_error *err);
@@ -196,7 +202,8 @@ NLPRNN_API int nlprnn_gradflow_norms(const char *cell, int hidden, int length, i
  *  clipping by global norm when clip > 0. loss[s] gets the batch MSE and grad_norm[s] the
  *  gradient norm before clipping. A run that diverges (non-finite loss, gradient or weights) is a
  *  result, not an error: *diverged_at (may be NULL) gets its step and the remaining entries are
- *  NaN; otherwise *diverged_at = -1. */
+ *  NaN; otherwise *diverged_at = -1. gain, lr > 0 and clip >= 0 must be finite numbers
+ *  (NLPRNN_E_INVALID_ARG otherwise). */
 NLPRNN_API int nlprnn_gradflow_train(const char *cell, int hidden, int length, int batch,
                                      double gain, double lr, double clip, int steps,
                                      uint64_t seed, double *loss, double *grad_norm,

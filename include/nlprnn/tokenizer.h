@@ -161,8 +161,8 @@ NLPRNN_API const size_t *nlprnn_encoding_offsets(const nlprnn_encoding *enc);
 /* ---- decoding ------------------------------------------------------------------------------ */
 
 /** Decode ids into buf (capacity cap bytes, NUL-terminated when it fits). *needed receives the
- *  length of the decoded text without the NUL; when cap <= *needed nothing useful is in buf and
- *  NLPRNN_E_LIMIT is returned, so call again with cap = *needed + 1 (buf may be NULL when cap
+ *  length of the decoded text without the NUL (needed may be NULL); when cap <= *needed nothing
+ *  useful is in buf and NLPRNN_E_LIMIT is returned, so call again with cap = *needed + 1 (buf may be NULL when cap
  *  is 0). "▁" becomes a space (none at the very start), byte pieces are joined back into UTF-8
  *  (an invalid byte run becomes U+FFFD), <mask> becomes "___", <unk> becomes U+FFFD, <pad>
  *  <bos> <eos> vanish, and jamo are recomposed into syllables when the tokenizer decomposes

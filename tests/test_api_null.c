@@ -1,0 +1,710 @@
+/* tests/test_api_null.c: every public function called with NULL arguments (issue 13, defect 23).
+ *
+ * The rule (include/nlprnn/base.h, "NULL arguments"): free functions accept NULL; a fallible
+ * function given NULL for a pointer it needs returns NLPRNN_E_INVALID_ARG with a message (and
+ * its output handle, when it has one, is NULL); a create function returns NULL; a getter given a
+ * NULL object returns its documented neutral value (0, NULL, -1 for ids, NaN for an option); a
+ * void function given a NULL object does nothing and sets its outputs to those neutral values.
+ * Optional pointers ("may be NULL" in the headers) are passed as NULL too and must work.
+ *
+ * Each call runs with a handler for SIGSEGV/SIGBUS/SIGFPE that names the call before the test
+ * dies, so a crash says which function it was. The test also reads the public headers and fails
+ * when a function declared there is not called in this file, so a new function cannot be added
+ * without its NULL checks.
+ *
+ * Uses the public header only (plus testutil), like an application. The objects the calls need
+ * are made here: a tokenizer trained on a few texts, the shipped "en" classifier and "ko"
+ * language model (pretrained/, found by name), a small series and forecaster, a layer. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlprnn.h"
+#include "testutil.h"
+
+static const char *volatile g_call = "(setup)";
+
+static void on_crash(int sig) {
+    static const char msg[] = "test_api_null: crashed (signal) in: ";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    const char *c = (const char *)g_call;
+    w = write(2, c, strlen(c));
+    w = write(2, "\n", 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* A fallible call that must answer NLPRNN_E_INVALID_ARG with a message, with an error record
+ * and again without one (NULL is allowed for err everywhere). */
+#define INVALID(call_with_err, call_without_err)                                                 \
+    do {                                                                                         \
+        nlprnn_error e_;                                                                         \
+        nlprnn_error_clear(&e_);                                                                 \
+        g_call = #call_with_err;                                                                 \
+        int rc_ = (call_with_err);                                                               \
+        CHECK_MSG(rc_ == NLPRNN_E_INVALID_ARG && e_.code == rc_ && e_.message[0],                \
+                  "%s: %s \"%s\"", #call_with_err, nlprnn_status_name(rc_), e_.message);         \
+        g_call = #call_without_err;                                                              \
+        rc_ = (call_without_err);                                                                \
+        CHECK_MSG(rc_ == NLPRNN_E_INVALID_ARG, "%s: %s", #call_without_err,                      \
+                  nlprnn_status_name(rc_));                                                      \
+    } while (0)
+#define E (&e_)
+
+/* A call that must succeed (optional NULL pointers). */
+#define OK(call)                                                                                 \
+    do {                                                                                         \
+        nlprnn_error e_;                                                                         \
+        nlprnn_error_clear(&e_);                                                                 \
+        g_call = #call;                                                                          \
+        int rc_ = (call);                                                                        \
+        CHECK_MSG(rc_ == NLPRNN_OK, "%s: %s \"%s\"", #call, nlprnn_status_name(rc_), e_.message); \
+    } while (0)
+
+/* A value-returning call (getter, create) with its expected neutral value. */
+#define SAME(call, want)                                                                         \
+    do {                                                                                         \
+        g_call = #call;                                                                          \
+        CHECK((call) == (want));                                                                 \
+    } while (0)
+#define VOID(call)                                                                               \
+    do {                                                                                         \
+        g_call = #call;                                                                          \
+        call;                                                                                    \
+    } while (0)
+
+static char g_dir[256];
+
+static const char *tmp(const char *name) {
+    static char buf[8][512];
+    static int k;
+    char *b = buf[k++ % 8];
+    snprintf(b, 512, "%s/%s", g_dir, name);
+    return b;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* ---- base ------------------------------------------------------------------------------------ */
+
+static void test_base(void) {
+    SAME(nlprnn_version_string() != NULL, 1);
+    SAME(nlprnn_version_number(), NLPRNN_VERSION_NUMBER);
+    SAME(nlprnn_status_name(12345) != NULL, 1);
+    SAME(nlprnn_status_text(12345) != NULL, 1);
+    VOID(nlprnn_error_clear(NULL));
+    VOID(nlprnn_free(NULL));
+}
+
+/* ---- tokenizer --------------------------------------------------------------------------------- */
+
+static nlprnn_tokenizer *make_tokenizer(void) {
+    static const char *texts[] = {"the cat sat", "the dog sat", "a cat ran", "the cat ran"};
+    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer *tok = NULL;
+    nlprnn_error e;
+    CHECK(o != NULL);
+    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_train_texts(o, texts, NULL, 4, &tok, &e), 0);
+    nlprnn_tokenizer_options_free(o);
+    return tok;
+}
+
+static void test_tokenizer(nlprnn_tokenizer *tok) {
+    nlprnn_tokenizer *out = (nlprnn_tokenizer *)&out; /* must become NULL */
+    INVALID(nlprnn_tokenizer_load(NULL, &out, E), nlprnn_tokenizer_load(NULL, &out, NULL));
+    CHECK(out == NULL);
+    INVALID(nlprnn_tokenizer_load(tmp("x.tok"), NULL, E), nlprnn_tokenizer_load("x", NULL, NULL));
+    INVALID(nlprnn_tokenizer_load_memory(NULL, 10, &out, E),
+            nlprnn_tokenizer_load_memory(NULL, 10, &out, NULL));
+    INVALID(nlprnn_tokenizer_load_memory("abc", 3, NULL, E),
+            nlprnn_tokenizer_load_memory("abc", 3, NULL, NULL));
+    INVALID(nlprnn_tokenizer_save(NULL, tmp("t.tok"), E), nlprnn_tokenizer_save(NULL, "t", NULL));
+    INVALID(nlprnn_tokenizer_save(tok, NULL, E), nlprnn_tokenizer_save(tok, NULL, NULL));
+    void *buf = NULL;
+    size_t n = 0;
+    INVALID(nlprnn_tokenizer_save_memory(NULL, &buf, &n, E),
+            nlprnn_tokenizer_save_memory(NULL, &buf, &n, NULL));
+    INVALID(nlprnn_tokenizer_save_memory(tok, NULL, &n, E),
+            nlprnn_tokenizer_save_memory(tok, NULL, &n, NULL));
+    INVALID(nlprnn_tokenizer_save_memory(tok, &buf, NULL, E),
+            nlprnn_tokenizer_save_memory(tok, &buf, NULL, NULL));
+    VOID(nlprnn_tokenizer_free(NULL));
+
+    SAME(nlprnn_tokenizer_vocab_size(NULL), 0);
+    SAME(nlprnn_tokenizer_piece(NULL, 5), NULL);
+    SAME(nlprnn_tokenizer_piece_id(NULL, "cat"), -1);
+    SAME(nlprnn_tokenizer_piece_id(tok, NULL), -1);
+    SAME(nlprnn_tokenizer_piece_is_word_start(NULL, 5), 0);
+    SAME(nlprnn_tokenizer_piece_is_special(NULL, 0), 0);
+    SAME(nlprnn_tokenizer_piece_is_byte(NULL, 10), 0);
+    SAME(nlprnn_tokenizer_model_name(NULL), NULL);
+    SAME(nlprnn_tokenizer_describe(NULL), NULL);
+
+    char *s = NULL;
+    size_t sl = 0;
+    INVALID(nlprnn_tokenizer_normalize(NULL, "a", 1, &s, &sl, E),
+            nlprnn_tokenizer_normalize(NULL, "a", 1, &s, &sl, NULL));
+    INVALID(nlprnn_tokenizer_normalize(tok, NULL, 1, &s, &sl, E),
+            nlprnn_tokenizer_normalize(tok, NULL, 1, &s, &sl, NULL));
+    INVALID(nlprnn_tokenizer_normalize(tok, "a", 1, NULL, &sl, E),
+            nlprnn_tokenizer_normalize(tok, "a", 1, NULL, &sl, NULL));
+    OK(nlprnn_tokenizer_normalize(tok, "a", 1, &s, NULL, E)); /* out_len is optional */
+    nlprnn_free(s);
+
+    nlprnn_encoding *enc = nlprnn_encoding_create();
+    CHECK(enc != NULL);
+    VOID(nlprnn_encoding_free(NULL));
+    INVALID(nlprnn_tokenizer_encode(NULL, "a", 1, enc, E), nlprnn_tokenizer_encode(NULL, "a", 1, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode(tok, NULL, 1, enc, E), nlprnn_tokenizer_encode(tok, NULL, 1, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode(tok, "a", 1, NULL, E), nlprnn_tokenizer_encode(tok, "a", 1, NULL, NULL));
+    INVALID(nlprnn_tokenizer_encode_flags(NULL, "a", 1, 0, enc, E),
+            nlprnn_tokenizer_encode_flags(NULL, "a", 1, 0, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode_flags(tok, NULL, 1, 0, enc, E),
+            nlprnn_tokenizer_encode_flags(tok, NULL, 1, 0, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode_flags(tok, "a", 1, 0, NULL, E),
+            nlprnn_tokenizer_encode_flags(tok, "a", 1, 0, NULL, NULL));
+    size_t pos = 0;
+    INVALID(nlprnn_tokenizer_encode_part(NULL, "a", 1, &pos, 0, enc, E),
+            nlprnn_tokenizer_encode_part(NULL, "a", 1, &pos, 0, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode_part(tok, NULL, 1, &pos, 0, enc, E),
+            nlprnn_tokenizer_encode_part(tok, NULL, 1, &pos, 0, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode_part(tok, "a", 1, NULL, 0, enc, E),
+            nlprnn_tokenizer_encode_part(tok, "a", 1, NULL, 0, enc, NULL));
+    INVALID(nlprnn_tokenizer_encode_part(tok, "a", 1, &pos, 0, NULL, E),
+            nlprnn_tokenizer_encode_part(tok, "a", 1, &pos, 0, NULL, NULL));
+    SAME(nlprnn_encoding_size(NULL), 0);
+    SAME(nlprnn_encoding_ids(NULL), NULL);
+    SAME(nlprnn_encoding_offsets(NULL), NULL);
+
+    int32_t ids[2] = {5, 6};
+    char dbuf[64];
+    size_t need = 0;
+    INVALID(nlprnn_tokenizer_decode(NULL, ids, 2, dbuf, sizeof dbuf, &need, E),
+            nlprnn_tokenizer_decode(NULL, ids, 2, dbuf, sizeof dbuf, &need, NULL));
+    INVALID(nlprnn_tokenizer_decode(tok, NULL, 2, dbuf, sizeof dbuf, &need, E),
+            nlprnn_tokenizer_decode(tok, NULL, 2, dbuf, sizeof dbuf, &need, NULL));
+    INVALID(nlprnn_tokenizer_decode(tok, ids, 2, NULL, 10, &need, E), /* NULL buf needs cap 0 */
+            nlprnn_tokenizer_decode(tok, ids, 2, NULL, 10, &need, NULL));
+    OK(nlprnn_tokenizer_decode(tok, ids, 2, dbuf, sizeof dbuf, NULL, E)); /* needed is optional */
+    OK(nlprnn_tokenizer_decode(tok, NULL, 0, dbuf, sizeof dbuf, &need, E)); /* no ids */
+    {
+        nlprnn_error e_;
+        g_call = "nlprnn_tokenizer_decode(tok, ids, 2, NULL, 0, &need, E)";
+        int rc = nlprnn_tokenizer_decode(tok, ids, 2, NULL, 0, &need, &e_);
+        CHECK_MSG(rc == NLPRNN_E_LIMIT && need > 0, "decode into NULL/0: %s, need %zu",
+                  nlprnn_status_name(rc), need); /* the documented way to ask for the size */
+    }
+    INVALID(nlprnn_tokenizer_decode_alloc(NULL, ids, 2, &s, &sl, E),
+            nlprnn_tokenizer_decode_alloc(NULL, ids, 2, &s, &sl, NULL));
+    INVALID(nlprnn_tokenizer_decode_alloc(tok, NULL, 2, &s, &sl, E),
+            nlprnn_tokenizer_decode_alloc(tok, NULL, 2, &s, &sl, NULL));
+    INVALID(nlprnn_tokenizer_decode_alloc(tok, ids, 2, NULL, &sl, E),
+            nlprnn_tokenizer_decode_alloc(tok, ids, 2, NULL, &sl, NULL));
+    OK(nlprnn_tokenizer_decode_alloc(tok, ids, 2, &s, NULL, E)); /* out_len is optional */
+    nlprnn_free(s);
+    nlprnn_encoding_free(enc);
+
+    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    CHECK(o != NULL);
+    VOID(nlprnn_tokenizer_options_free(NULL));
+    long long v = 0;
+    INVALID(nlprnn_tokenizer_options_set_int(NULL, NLPRNN_TOKOPT_SEED, 1, E),
+            nlprnn_tokenizer_options_set_int(NULL, NLPRNN_TOKOPT_SEED, 1, NULL));
+    INVALID(nlprnn_tokenizer_options_get_int(NULL, NLPRNN_TOKOPT_SEED, &v, E),
+            nlprnn_tokenizer_options_get_int(NULL, NLPRNN_TOKOPT_SEED, &v, NULL));
+    INVALID(nlprnn_tokenizer_options_get_int(o, NLPRNN_TOKOPT_SEED, NULL, E),
+            nlprnn_tokenizer_options_get_int(o, NLPRNN_TOKOPT_SEED, NULL, NULL));
+    INVALID(nlprnn_tokenizer_options_set_str(NULL, NLPRNN_TOKOPT_MODEL, "bpe", E),
+            nlprnn_tokenizer_options_set_str(NULL, NLPRNN_TOKOPT_MODEL, "bpe", NULL));
+    INVALID(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, NULL, E), /* only the pattern */
+            nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, NULL, NULL));
+    OK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_PATTERN, NULL, E)); /* = default */
+    const char *texts2[2] = {"a b", NULL};
+    INVALID(nlprnn_tokenizer_train_texts(o, texts2, NULL, 1, NULL, E),
+            nlprnn_tokenizer_train_texts(o, texts2, NULL, 1, NULL, NULL));
+    INVALID(nlprnn_tokenizer_train_texts(o, NULL, NULL, 2, &out, E),
+            nlprnn_tokenizer_train_texts(o, NULL, NULL, 2, &out, NULL));
+    INVALID(nlprnn_tokenizer_train_texts(o, texts2, NULL, 2, &out, E), /* texts[1] is NULL */
+            nlprnn_tokenizer_train_texts(o, texts2, NULL, 2, &out, NULL));
+    CHECK(out == NULL);
+    const char *paths[2] = {tmp("corpus.txt"), NULL};
+    INVALID(nlprnn_tokenizer_train_files(o, paths, 1, NULL, E),
+            nlprnn_tokenizer_train_files(o, paths, 1, NULL, NULL));
+    INVALID(nlprnn_tokenizer_train_files(o, NULL, 1, &out, E),
+            nlprnn_tokenizer_train_files(o, NULL, 1, &out, NULL));
+    INVALID(nlprnn_tokenizer_train_files(o, paths, 2, &out, E), /* paths[1] is NULL */
+            nlprnn_tokenizer_train_files(o, paths, 2, &out, NULL));
+    CHECK(out == NULL);
+    /* opts NULL means the defaults */
+    const char *one[1] = {"x y z"};
+    g_call = "nlprnn_tokenizer_train_texts(NULL, ...)";
+    nlprnn_error e2;
+    int rc = nlprnn_tokenizer_train_texts(NULL, one, NULL, 1, &out, &e2);
+    CHECK_MSG(rc != NLPRNN_E_INVALID_ARG, "train_texts with default options: %s", e2.message);
+    nlprnn_tokenizer_free(out);
+    nlprnn_tokenizer_options_free(o);
+}
+
+/* ---- layers ------------------------------------------------------------------------------------ */
+
+static void test_layers(void) {
+    nlprnn_error e;
+    nlprnn_layer *l = nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, &e);
+    CHECK(l != NULL);
+    nlprnn_optimizer *opt = nlprnn_optimizer_create(NLPRNN_OPT_ADAM, &e);
+    CHECK(opt != NULL);
+    VOID(nlprnn_layer_free(NULL));
+    VOID(nlprnn_optimizer_free(NULL));
+    SAME(nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL) != NULL, 1); /* err may be NULL */
+    INVALID(nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, E),
+            nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, NULL));
+    g_call = "nlprnn_layer_get_option(NULL, ...)";
+    CHECK(isnan(nlprnn_layer_get_option(NULL, NLPRNN_LAYER_LAYERS)));
+    int dims[3] = {7, 7, 7};
+    SAME(nlprnn_layer_output_shape(NULL, 2, 5, dims), 0);
+    SAME(nlprnn_layer_output_shape(l, 2, 5, NULL), 0);
+    SAME(nlprnn_layer_state_size(NULL, 2), 0);
+    SAME(nlprnn_layer_param_count(NULL), 0);
+    SAME(nlprnn_layer_grad(NULL), NULL);
+    VOID(nlprnn_layer_zero_grad(NULL));
+
+    float in[2 * 5 * 3] = {0}, out[2 * 5 * 4] = {0}, w[1000];
+    INVALID(nlprnn_layer_forward(NULL, out, NULL, NULL, in, 2, 5, NULL, NULL, NULL, 0, E),
+            nlprnn_layer_forward(NULL, out, NULL, NULL, in, 2, 5, NULL, NULL, NULL, 0, NULL));
+    INVALID(nlprnn_layer_forward(l, NULL, NULL, NULL, in, 2, 5, NULL, NULL, NULL, 0, E),
+            nlprnn_layer_forward(l, NULL, NULL, NULL, in, 2, 5, NULL, NULL, NULL, 0, NULL));
+    INVALID(nlprnn_layer_forward(l, out, NULL, NULL, NULL, 2, 5, NULL, NULL, NULL, 0, E),
+            nlprnn_layer_forward(l, out, NULL, NULL, NULL, 2, 5, NULL, NULL, NULL, 0, NULL));
+    OK(nlprnn_layer_forward(l, out, NULL, NULL, in, 2, 5, NULL, NULL, NULL, 1, E));
+    INVALID(nlprnn_layer_backward(NULL, NULL, NULL, NULL, NULL, NULL, NULL, E),
+            nlprnn_layer_backward(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    OK(nlprnn_layer_backward(l, NULL, NULL, NULL, NULL, NULL, NULL, E)); /* all optional */
+    size_t np = nlprnn_layer_param_count(l);
+    CHECK(np <= 1000);
+    INVALID(nlprnn_layer_get_weights(NULL, w, np, E), nlprnn_layer_get_weights(NULL, w, np, NULL));
+    INVALID(nlprnn_layer_get_weights(l, NULL, np, E), nlprnn_layer_get_weights(l, NULL, np, NULL));
+    INVALID(nlprnn_layer_set_weights(NULL, w, np, E), nlprnn_layer_set_weights(NULL, w, np, NULL));
+    INVALID(nlprnn_layer_set_weights(l, NULL, np, E), nlprnn_layer_set_weights(l, NULL, np, NULL));
+    INVALID(nlprnn_optimizer_set_option(NULL, NLPRNN_OPTIMIZER_LR, 0.1, E),
+            nlprnn_optimizer_set_option(NULL, NLPRNN_OPTIMIZER_LR, 0.1, NULL));
+    INVALID(nlprnn_optimizer_step(NULL, l, NULL, E), nlprnn_optimizer_step(NULL, l, NULL, NULL));
+    INVALID(nlprnn_optimizer_step(opt, NULL, NULL, E), nlprnn_optimizer_step(opt, NULL, NULL, NULL));
+    OK(nlprnn_optimizer_step(opt, l, NULL, E)); /* grad_norm is optional */
+    float target[2 * 4] = {0};
+    INVALID(nlprnn_layer_train_step(NULL, opt, in, 2, 5, NULL, target, NULL, E),
+            nlprnn_layer_train_step(NULL, opt, in, 2, 5, NULL, target, NULL, NULL));
+    INVALID(nlprnn_layer_train_step(l, NULL, in, 2, 5, NULL, target, NULL, E),
+            nlprnn_layer_train_step(l, NULL, in, 2, 5, NULL, target, NULL, NULL));
+    INVALID(nlprnn_layer_train_step(l, opt, NULL, 2, 5, NULL, target, NULL, E),
+            nlprnn_layer_train_step(l, opt, NULL, 2, 5, NULL, target, NULL, NULL));
+    INVALID(nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, NULL, NULL, E),
+            nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, NULL, NULL, NULL));
+    OK(nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, target, NULL, E));
+    SAME(nlprnn_optimizer_create(NLPRNN_OPT_SGD, NULL) != NULL, 1);
+    nlprnn_optimizer_free(opt);
+    nlprnn_layer_free(l);
+}
+
+/* ---- classifier -------------------------------------------------------------------------------- */
+
+static void test_classifier(void) {
+    nlprnn_error e;
+    nlprnn_model *m = NULL;
+    int rc = nlprnn_model_load("en", &m, &e);
+    CHECK_MSG(rc == 0, "loading the shipped 'en' classifier: %s", e.message);
+    if (rc) return;
+    char buf[512];
+    nlprnn_model *out = (nlprnn_model *)&out;
+    INVALID(nlprnn_model_find(NULL, buf, sizeof buf, E), nlprnn_model_find(NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_model_find("en", NULL, sizeof buf, E), nlprnn_model_find("en", NULL, sizeof buf, NULL));
+    INVALID(nlprnn_model_load(NULL, &out, E), nlprnn_model_load(NULL, &out, NULL));
+    CHECK(out == NULL);
+    INVALID(nlprnn_model_load("en", NULL, E), nlprnn_model_load("en", NULL, NULL));
+    VOID(nlprnn_model_free(NULL));
+    SAME(nlprnn_model_num_classes(NULL), 0);
+    SAME(nlprnn_model_label(NULL, 0), NULL);
+    SAME(nlprnn_model_max_tokens(NULL), 0);
+    SAME(nlprnn_model_tokenizer(NULL), NULL);
+    SAME(nlprnn_model_path(NULL), NULL);
+    SAME(nlprnn_model_summary(NULL), NULL);
+    char *text = (char *)&text;
+    INVALID(nlprnn_model_file_describe(NULL, &text, E), nlprnn_model_file_describe(NULL, &text, NULL));
+    CHECK(text == NULL);
+    INVALID(nlprnn_model_file_describe("en", NULL, E), nlprnn_model_file_describe("en", NULL, NULL));
+    INVALID(nlprnn_model_file_info(NULL, &text, E), nlprnn_model_file_info(NULL, &text, NULL));
+    INVALID(nlprnn_model_file_info("x.nrm", NULL, E), nlprnn_model_file_info("x.nrm", NULL, NULL));
+
+    SAME(nlprnn_context_create(NULL, 1), NULL);
+    VOID(nlprnn_context_free(NULL));
+    nlprnn_context *c = nlprnn_context_create(m, 1);
+    CHECK(c != NULL);
+    float probs[2 * 8];
+    int status[2];
+    INVALID(nlprnn_classify(NULL, "good", 4, probs, NULL, E), nlprnn_classify(NULL, "good", 4, probs, NULL, NULL));
+    INVALID(nlprnn_classify(c, NULL, 4, probs, NULL, E), nlprnn_classify(c, NULL, 4, probs, NULL, NULL));
+    INVALID(nlprnn_classify(c, "good", 4, NULL, NULL, E), nlprnn_classify(c, "good", 4, NULL, NULL, NULL));
+    OK(nlprnn_classify(c, "good film", 9, probs, NULL, E)); /* n_tokens is optional */
+    const char *texts[2] = {"a good film", NULL};
+    INVALID(nlprnn_classify_batch(NULL, texts, NULL, 1, probs, status, E),
+            nlprnn_classify_batch(NULL, texts, NULL, 1, probs, status, NULL));
+    INVALID(nlprnn_classify_batch(c, NULL, NULL, 1, probs, status, E),
+            nlprnn_classify_batch(c, NULL, NULL, 1, probs, status, NULL));
+    INVALID(nlprnn_classify_batch(c, texts, NULL, 1, NULL, status, E),
+            nlprnn_classify_batch(c, texts, NULL, 1, NULL, status, NULL));
+    INVALID(nlprnn_classify_batch(c, texts, NULL, 1, probs, NULL, E),
+            nlprnn_classify_batch(c, texts, NULL, 1, probs, NULL, NULL));
+    /* a NULL text inside the array is that document's own status; the others are classified */
+    OK(nlprnn_classify_batch(c, texts, NULL, 2, probs, status, E));
+    CHECK_INT_EQ(status[0], 0);
+    CHECK_INT_EQ(status[1], NLPRNN_E_INVALID_ARG);
+    size_t lens[2] = {11, 0}; /* NULL with length 0: an empty text */
+    OK(nlprnn_classify_batch(c, texts, lens, 2, probs, status, E));
+    CHECK_INT_EQ(status[0], 0);
+    CHECK_INT_EQ(status[1], NLPRNN_E_EMPTY);
+    OK(nlprnn_classify_batch(c, NULL, NULL, 0, NULL, NULL, E)); /* nothing to do */
+
+    long long *conf = (long long *)&conf, nd = 0, sk = 0;
+    double ll = 0;
+    const char *tsv = nr_test_data_path("clf_test.tsv");
+    INVALID(nlprnn_model_evaluate(NULL, tsv, NULL, NULL, 1, &conf, &nd, &sk, &ll, E),
+            nlprnn_model_evaluate(NULL, tsv, NULL, NULL, 1, &conf, &nd, &sk, &ll, NULL));
+    CHECK(conf == NULL);
+    INVALID(nlprnn_model_evaluate(m, NULL, NULL, NULL, 1, &conf, &nd, &sk, &ll, E),
+            nlprnn_model_evaluate(m, NULL, NULL, NULL, 1, &conf, &nd, &sk, &ll, NULL));
+    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, NULL, &nd, &sk, &ll, E),
+            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, NULL, &nd, &sk, &ll, NULL));
+    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, NULL, &sk, &ll, E),
+            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, NULL, &sk, &ll, NULL));
+    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, NULL, &ll, E),
+            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, NULL, &ll, NULL));
+    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, &sk, NULL, E),
+            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, &sk, NULL, NULL));
+
+    nlprnn_train_params *p = nlprnn_train_params_new();
+    CHECK(p != NULL);
+    VOID(nlprnn_train_params_free(NULL));
+    INVALID(nlprnn_train_params_set(NULL, "hidden", "8", E), nlprnn_train_params_set(NULL, "hidden", "8", NULL));
+    INVALID(nlprnn_train_params_set(p, NULL, "8", E), nlprnn_train_params_set(p, NULL, "8", NULL));
+    INVALID(nlprnn_train_params_set(p, "hidden", NULL, E), nlprnn_train_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_train_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_train_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_train_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_train_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_train_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_train_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    const char *out_nrm = tmp("c.nrm");
+    INVALID(nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, E),
+            nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_classifier_train(p, NULL, NULL, out_nrm, 0, NULL, NULL, NULL, E),
+            nlprnn_classifier_train(p, NULL, NULL, out_nrm, 0, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_classifier_train(p, tsv, NULL, NULL, 0, NULL, NULL, NULL, E),
+            nlprnn_classifier_train(p, tsv, NULL, NULL, 0, NULL, NULL, NULL, NULL));
+    nlprnn_train_params_free(p);
+    nlprnn_context_free(c);
+    nlprnn_model_free(m);
+}
+
+/* ---- language model ---------------------------------------------------------------------------- */
+
+static void test_lm(void) {
+    nlprnn_error e;
+    nlprnn_lm *lm = NULL;
+    int rc = nlprnn_lm_load("ko", &lm, &e);
+    CHECK_MSG(rc == 0, "loading the shipped 'ko' language model: %s", e.message);
+    nlprnn_lm *out = (nlprnn_lm *)&out;
+    INVALID(nlprnn_lm_load(NULL, &out, E), nlprnn_lm_load(NULL, &out, NULL));
+    CHECK(out == NULL);
+    INVALID(nlprnn_lm_load("ko", NULL, E), nlprnn_lm_load("ko", NULL, NULL));
+    VOID(nlprnn_lm_free(NULL));
+    SAME(nlprnn_lm_tokenizer(NULL), NULL);
+    SAME(nlprnn_lm_has_backward(NULL), 0);
+    SAME(nlprnn_lm_summary(NULL), NULL);
+    int V = 7, Ed = 7, H = 7, L = 7;
+    const char *cell = "x";
+    VOID(nlprnn_lm_dims(NULL, &V, &Ed, &H, &L, &cell));
+    CHECK(V == 0 && Ed == 0 && H == 0 && L == 0 && cell == NULL);
+    const float *emb = (const float *)&emb, *encw = (const float *)&encw;
+    size_t ne = 7;
+    VOID(nlprnn_lm_forward_weights(NULL, &emb, &encw, &ne));
+    CHECK(emb == NULL && encw == NULL && ne == 0);
+    SAME(nlprnn_lm_ctx_create(NULL), NULL);
+    VOID(nlprnn_lm_ctx_free(NULL));
+    VOID(nlprnn_lm_choices_free(NULL, 3));
+    if (rc) return;
+    VOID(nlprnn_lm_dims(lm, NULL, NULL, NULL, NULL, NULL)); /* every output is optional */
+    VOID(nlprnn_lm_forward_weights(lm, NULL, NULL, NULL));
+    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    CHECK(ctx != NULL);
+    double lp = 0;
+    INVALID(nlprnn_lm_score(NULL, "영화", 6, 0, &lp, NULL, E), nlprnn_lm_score(NULL, "영화", 6, 0, &lp, NULL, NULL));
+    INVALID(nlprnn_lm_score(ctx, NULL, 6, 0, &lp, NULL, E), nlprnn_lm_score(ctx, NULL, 6, 0, &lp, NULL, NULL));
+    INVALID(nlprnn_lm_score(ctx, "영화", 6, 0, NULL, NULL, E), nlprnn_lm_score(ctx, "영화", 6, 0, NULL, NULL, NULL));
+    OK(nlprnn_lm_score(ctx, "영화", 6, 0, &lp, NULL, E)); /* n_pred is optional */
+    nlprnn_lm_choice *ch = (nlprnn_lm_choice *)&ch;
+    size_t n = 7;
+    INVALID(nlprnn_lm_next(NULL, "영화", 6, 3, &ch, &n, E), nlprnn_lm_next(NULL, "영화", 6, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_next(ctx, NULL, 6, 3, &ch, &n, E), nlprnn_lm_next(ctx, NULL, 6, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_next(ctx, "영화", 6, 3, NULL, &n, E), nlprnn_lm_next(ctx, "영화", 6, 3, NULL, &n, NULL));
+    INVALID(nlprnn_lm_next(ctx, "영화", 6, 3, &ch, NULL, E), nlprnn_lm_next(ctx, "영화", 6, 3, &ch, NULL, NULL));
+    const char *cands[2] = {"좋은", NULL};
+    INVALID(nlprnn_lm_fill(NULL, "___ 영화", 10, NULL, 0, 3, &ch, &n, E),
+            nlprnn_lm_fill(NULL, "___ 영화", 10, NULL, 0, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill(ctx, NULL, 10, NULL, 0, 3, &ch, &n, E),
+            nlprnn_lm_fill(ctx, NULL, 10, NULL, 0, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 0, 3, NULL, &n, E),
+            nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 0, 3, NULL, &n, NULL));
+    INVALID(nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 0, 3, &ch, NULL, E),
+            nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 0, 3, &ch, NULL, NULL));
+    INVALID(nlprnn_lm_fill(ctx, "___ 영화", 10, cands, 2, 3, &ch, &n, E), /* cands[1] is NULL */
+            nlprnn_lm_fill(ctx, "___ 영화", 10, cands, 2, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 2, 3, &ch, &n, E), /* n_cand without them */
+            nlprnn_lm_fill(ctx, "___ 영화", 10, NULL, 2, 3, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill_calibrated(NULL, "___ 영화", 10, NULL, 0, 3, 0.5, &ch, &n, E),
+            nlprnn_lm_fill_calibrated(NULL, "___ 영화", 10, NULL, 0, 3, 0.5, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill_calibrated(ctx, NULL, 10, NULL, 0, 3, 0.5, &ch, &n, E),
+            nlprnn_lm_fill_calibrated(ctx, NULL, 10, NULL, 0, 3, 0.5, &ch, &n, NULL));
+    INVALID(nlprnn_lm_fill_calibrated(ctx, "___ 영화", 10, cands, 2, 3, 0.5, &ch, &n, E),
+            nlprnn_lm_fill_calibrated(ctx, "___ 영화", 10, cands, 2, 3, 0.5, &ch, &n, NULL));
+    OK(nlprnn_lm_fill(ctx, "___ 영화", 10, cands, 1, 3, &ch, &n, E));
+    nlprnn_lm_choices_free(ch, n);
+    char *gen = (char *)&gen;
+    INVALID(nlprnn_lm_generate(NULL, "영화", 6, 3, 1.0, 0, 1.0, 1, &gen, E),
+            nlprnn_lm_generate(NULL, "영화", 6, 3, 1.0, 0, 1.0, 1, &gen, NULL));
+    INVALID(nlprnn_lm_generate(ctx, NULL, 6, 3, 1.0, 0, 1.0, 1, &gen, E),
+            nlprnn_lm_generate(ctx, NULL, 6, 3, 1.0, 0, 1.0, 1, &gen, NULL));
+    INVALID(nlprnn_lm_generate(ctx, "영화", 6, 3, 1.0, 0, 1.0, 1, NULL, E),
+            nlprnn_lm_generate(ctx, "영화", 6, 3, 1.0, 0, 1.0, 1, NULL, NULL));
+    nlprnn_lm_eval ev;
+    memset(&ev, 0, sizeof ev);
+    ev.size = sizeof ev;
+    const char *txt = tmp("lm.txt");
+    write_file(txt, "좋은 영화\n");
+    INVALID(nlprnn_lm_evaluate(NULL, txt, 0, 0, &ev, E), nlprnn_lm_evaluate(NULL, txt, 0, 0, &ev, NULL));
+    INVALID(nlprnn_lm_evaluate(lm, NULL, 0, 0, &ev, E), nlprnn_lm_evaluate(lm, NULL, 0, 0, &ev, NULL));
+    INVALID(nlprnn_lm_evaluate(lm, txt, 0, 0, NULL, E), nlprnn_lm_evaluate(lm, txt, 0, 0, NULL, NULL));
+
+    nlprnn_lm_params *p = nlprnn_lm_params_new();
+    CHECK(p != NULL);
+    VOID(nlprnn_lm_params_free(NULL));
+    INVALID(nlprnn_lm_params_set(NULL, "hidden", "8", E), nlprnn_lm_params_set(NULL, "hidden", "8", NULL));
+    INVALID(nlprnn_lm_params_set(p, NULL, "8", E), nlprnn_lm_params_set(p, NULL, "8", NULL));
+    INVALID(nlprnn_lm_params_set(p, "hidden", NULL, E), nlprnn_lm_params_set(p, "hidden", NULL, NULL));
+    const char *lmout = tmp("lm.nrm");
+    INVALID(nlprnn_lm_train(NULL, txt, NULL, lmout, NULL, NULL, NULL, E),
+            nlprnn_lm_train(NULL, txt, NULL, lmout, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_lm_train(p, NULL, NULL, lmout, NULL, NULL, NULL, E),
+            nlprnn_lm_train(p, NULL, NULL, lmout, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_lm_train(p, txt, NULL, NULL, NULL, NULL, NULL, E),
+            nlprnn_lm_train(p, txt, NULL, NULL, NULL, NULL, NULL, NULL));
+    nlprnn_lm_params_free(p);
+    nlprnn_lm_ctx_free(ctx);
+    nlprnn_lm_free(lm);
+}
+
+/* ---- series and forecasting ---------------------------------------------------------------------- */
+
+static void test_forecast(void) {
+    double v[40];
+    for (int i = 0; i < 40; i++) v[i] = sin(i * 0.5);
+    nlprnn_series *s = (nlprnn_series *)&s;
+    const char *cols[2] = {"value", NULL};
+    const char *csv = tmp("s.csv");
+    write_file(csv, "value\n1\n2\n3\n4\n5\n");
+    INVALID(nlprnn_series_read_csv(NULL, csv, cols, 1, E), nlprnn_series_read_csv(NULL, csv, cols, 1, NULL));
+    INVALID(nlprnn_series_read_csv(&s, NULL, cols, 1, E), nlprnn_series_read_csv(&s, NULL, cols, 1, NULL));
+    CHECK(s == NULL);
+    INVALID(nlprnn_series_read_csv(&s, csv, NULL, 1, E), nlprnn_series_read_csv(&s, csv, NULL, 1, NULL));
+    INVALID(nlprnn_series_read_csv(&s, csv, cols, 2, E), /* cols[1] is NULL */
+            nlprnn_series_read_csv(&s, csv, cols, 2, NULL));
+    INVALID(nlprnn_series_from_values(NULL, v, 40, 1, NULL, E),
+            nlprnn_series_from_values(NULL, v, 40, 1, NULL, NULL));
+    INVALID(nlprnn_series_from_values(&s, NULL, 40, 1, NULL, E),
+            nlprnn_series_from_values(&s, NULL, 40, 1, NULL, NULL));
+    OK(nlprnn_series_from_values(&s, v, 20, 2, cols, E)); /* cols[1] NULL: that column is "x1" */
+    SAME(strcmp(nlprnn_series_column(s, 1), "x1"), 0);
+    nlprnn_series_free(s);
+    OK(nlprnn_series_from_values(&s, v, 40, 1, NULL, E)); /* names are optional */
+    VOID(nlprnn_series_free(NULL));
+    SAME(nlprnn_series_length(NULL), 0);
+    SAME(nlprnn_series_features(NULL), 0);
+    SAME(nlprnn_series_values(NULL), NULL);
+    SAME(nlprnn_series_column(NULL, 0), NULL);
+    size_t count = 0;
+    OK(nlprnn_window_count(40, 3, 1, NULL, E)); /* count is optional (a check alone) */
+    double x[3 * 4], y[4];
+    INVALID(nlprnn_series_windows(NULL, 0, 3, 1, 0, 4, x, y, E),
+            nlprnn_series_windows(NULL, 0, 3, 1, 0, 4, x, y, NULL));
+    OK(nlprnn_series_windows(s, 0, 3, 1, 0, 4, NULL, NULL, E)); /* x and y are optional */
+    OK(nlprnn_window_count(40, 3, 1, &count, E));
+
+    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    CHECK(p != NULL);
+    VOID(nlprnn_forecast_params_free(NULL));
+    char buf[256];
+    INVALID(nlprnn_forecast_params_set(NULL, "hidden", "2", E), nlprnn_forecast_params_set(NULL, "hidden", "2", NULL));
+    INVALID(nlprnn_forecast_params_set(p, NULL, "2", E), nlprnn_forecast_params_set(p, NULL, "2", NULL));
+    INVALID(nlprnn_forecast_params_set(p, "hidden", NULL, E), nlprnn_forecast_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_forecast_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_forecast_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecast_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_forecast_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecast_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_forecast_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    nlprnn_forecast_params_set(p, "hidden", "2", NULL);
+    nlprnn_forecast_params_set(p, "window", "3", NULL);
+    nlprnn_forecast_params_set(p, "epochs", "1", NULL);
+    nlprnn_forecaster *f = (nlprnn_forecaster *)&f;
+    INVALID(nlprnn_forecaster_train(NULL, s, p, NULL, NULL, E), nlprnn_forecaster_train(NULL, s, p, NULL, NULL, NULL));
+    INVALID(nlprnn_forecaster_train(&f, NULL, p, NULL, NULL, E), nlprnn_forecaster_train(&f, NULL, p, NULL, NULL, NULL));
+    CHECK(f == NULL);
+    INVALID(nlprnn_forecaster_train(&f, s, NULL, NULL, NULL, E), nlprnn_forecaster_train(&f, s, NULL, NULL, NULL, NULL));
+    OK(nlprnn_forecaster_train(&f, s, p, NULL, NULL, E)); /* progress and user are optional */
+    const char *fpath = tmp("f.nrm");
+    INVALID(nlprnn_forecaster_save(NULL, fpath, E), nlprnn_forecaster_save(NULL, fpath, NULL));
+    INVALID(nlprnn_forecaster_save(f, NULL, E), nlprnn_forecaster_save(f, NULL, NULL));
+    nlprnn_forecaster *g = (nlprnn_forecaster *)&g;
+    INVALID(nlprnn_forecaster_load(NULL, fpath, E), nlprnn_forecaster_load(NULL, fpath, NULL));
+    INVALID(nlprnn_forecaster_load(&g, NULL, E), nlprnn_forecaster_load(&g, NULL, NULL));
+    CHECK(g == NULL);
+    VOID(nlprnn_forecaster_free(NULL));
+    INVALID(nlprnn_forecaster_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_forecaster_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecaster_get(f, NULL, buf, sizeof buf, E), nlprnn_forecaster_get(f, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecaster_get(f, "hidden", NULL, sizeof buf, E),
+            nlprnn_forecaster_get(f, "hidden", NULL, sizeof buf, NULL));
+    int ep = 7;
+    const double *ht = (const double *)&ht, *hv = (const double *)&hv;
+    VOID(nlprnn_forecaster_history(NULL, &ep, &ht, &hv));
+    CHECK(ep == 0 && ht == NULL && hv == NULL);
+    VOID(nlprnn_forecaster_history(f, NULL, NULL, NULL));
+    double met[NLPRNN_FORECAST_METHODS * NLPRNN_METRICS], out[3];
+    INVALID(nlprnn_forecaster_eval(NULL, s, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, E),
+            nlprnn_forecaster_eval(NULL, s, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_forecaster_eval(f, NULL, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, E),
+            nlprnn_forecaster_eval(f, NULL, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, NULL));
+    OK(nlprnn_forecaster_eval(f, s, NLPRNN_PART_ALL, NULL, NULL, NULL, NULL, NULL, E)); /* optional */
+    INVALID(nlprnn_forecaster_predict(NULL, v, 40, 1, out, E), nlprnn_forecaster_predict(NULL, v, 40, 1, out, NULL));
+    INVALID(nlprnn_forecaster_predict(f, NULL, 40, 1, out, E), nlprnn_forecaster_predict(f, NULL, 40, 1, out, NULL));
+    INVALID(nlprnn_forecaster_predict(f, v, 40, 1, NULL, E), nlprnn_forecaster_predict(f, v, 40, 1, NULL, NULL));
+
+    double norms[5], loss[3], gn[3];
+    int div = 0;
+    INVALID(nlprnn_gradflow_norms(NULL, 4, 5, 2, 1.0, NAN, 1, norms, E),
+            nlprnn_gradflow_norms(NULL, 4, 5, 2, 1.0, NAN, 1, norms, NULL));
+    INVALID(nlprnn_gradflow_norms("lstm", 4, 5, 2, 1.0, NAN, 1, NULL, E),
+            nlprnn_gradflow_norms("lstm", 4, 5, 2, 1.0, NAN, 1, NULL, NULL));
+    /* a NaN or infinite gain is a bad argument, not undefined behaviour (models/cells.h) */
+    INVALID(nlprnn_gradflow_norms("lstm", 4, 5, 2, NAN, NAN, 1, norms, E),
+            nlprnn_gradflow_norms("lstm", 4, 5, 2, NAN, NAN, 1, norms, NULL));
+    INVALID(nlprnn_gradflow_norms("rnn", 4, 5, 2, INFINITY, NAN, 1, norms, E),
+            nlprnn_gradflow_norms("rnn", 4, 5, 2, INFINITY, NAN, 1, norms, NULL));
+    INVALID(nlprnn_gradflow_train(NULL, 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, gn, &div, E),
+            nlprnn_gradflow_train(NULL, 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, gn, &div, NULL));
+    INVALID(nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, NULL, gn, &div, E),
+            nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, NULL, gn, &div, NULL));
+    INVALID(nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, NULL, &div, E),
+            nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, NULL, &div, NULL));
+    INVALID(nlprnn_gradflow_train("gru", 4, 5, 2, NAN, 0.1, 1.0, 3, 1, loss, gn, &div, E),
+            nlprnn_gradflow_train("gru", 4, 5, 2, NAN, 0.1, 1.0, 3, 1, loss, gn, &div, NULL));
+    OK(nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, gn, NULL, E));
+    nlprnn_forecaster_free(f);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
+/* ---- distributed training (without an MPI launcher: rank 0 of 1) --------------------------------- */
+
+static void test_dist(void) {
+    SAME(nlprnn_dist_available() == 0 || nlprnn_dist_available() == 1, 1);
+    OK(nlprnn_dist_init(NULL, NULL, E)); /* argc and argv may be NULL */
+    SAME(nlprnn_dist_rank(), 0);
+    SAME(nlprnn_dist_size(), 1);
+    VOID(nlprnn_dist_abort(0)); /* one rank: returns */
+    VOID(nlprnn_dist_finalize());
+}
+
+/* ---- coverage: every function of the public headers is called above ------------------------------ */
+
+static void test_coverage(void) {
+    static const char *headers[] = {"base.h", "tokenizer.h", "layers.h", "classifier.h", "lm.h",
+                                    "forecast.h", "dist.h", "modelfile.h"};
+    /* the headers beside this file's folder: __FILE__ is the absolute path CMake compiles */
+    char dir[400];
+    snprintf(dir, sizeof dir, "%.399s", __FILE__);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    FILE *self = fopen(__FILE__, "r");
+    CHECK_MSG(self != NULL, "cannot read %s", __FILE__);
+    if (!self) return;
+    static char src[1 << 17];
+    size_t ns = fread(src, 1, sizeof src - 1, self);
+    src[ns] = '\0';
+    fclose(self);
+    int functions = 0;
+    for (size_t h = 0; h < sizeof headers / sizeof *headers; h++) {
+        char path[512];
+        snprintf(path, sizeof path, "%.400s/../include/nlprnn/%.40s", dir, headers[h]);
+        FILE *fp = fopen(path, "r");
+        CHECK_MSG(fp != NULL, "cannot read %s", path);
+        if (!fp) continue;
+        char line[1024];
+        while (fgets(line, sizeof line, fp)) {
+            if (!strstr(line, "NLPRNN_API ")) continue;
+            const char *p = strstr(line, "nlprnn_");
+            while (p && p[strcspn(p, "( ")] != '(') p = strstr(p + 1, "nlprnn_");
+            if (!p) continue;
+            char name[128];
+            size_t k = strcspn(p, "(");
+            if (k >= sizeof name) continue;
+            memcpy(name, p, k);
+            name[k] = '\0';
+            char call[160];
+            snprintf(call, sizeof call, "%s(", name);
+            functions++;
+            /* the declaration's name followed by '(' somewhere after this function's body */
+            const char *body = strstr(src, "static void test_base");
+            CHECK_MSG(body && strstr(body, call), "%s (%s) is not called by this test", name,
+                      headers[h]);
+        }
+        fclose(fp);
+    }
+    CHECK_MSG(functions > 100, "only %d public functions found in the headers", functions);
+}
+
+int main(void) {
+    signal(SIGSEGV, on_crash);
+    signal(SIGBUS, on_crash);
+    signal(SIGFPE, on_crash);
+    snprintf(g_dir, sizeof g_dir, "/tmp/nlprnn_test_api_null_%d", (int)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", g_dir);
+    CHECK(system(cmd) == 0);
+    write_file(tmp("corpus.txt"), "a b c\n");
+    test_base();
+    nlprnn_tokenizer *tok = make_tokenizer();
+    CHECK(tok != NULL);
+    if (tok) test_tokenizer(tok);
+    nlprnn_tokenizer_free(tok);
+    test_layers();
+    test_classifier();
+    test_lm();
+    test_forecast();
+    test_dist();
+    test_coverage();
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    CHECK(system(cmd) == 0);
+    return nr_test_done("test_api_null");
+}
