@@ -173,7 +173,9 @@ void nlprnn_forecaster_free(nlprnn_forecaster *f) {
 }
 
 /* Allocate and bind the parameter block for f->p and f->nfeat (values not initialised). */
-static int forecaster_bind(nlprnn_forecaster *f, nlprnn_error *err) {
+/* Sizes of the network (n_enc, n_params) from the settings; with r, the file must hold that
+ * many weights (checked before they are allocated). */
+static int forecaster_bind(nlprnn_forecaster *f, const nr_mf_reader *r, nlprnn_error *err) {
     nr_encoder_cfg cfg;
     nr_encoder_cfg_default(&cfg, f->nfeat, f->p.hidden);
     cfg.cell = f->p.cell;
@@ -181,6 +183,13 @@ static int forecaster_bind(nlprnn_forecaster *f, nlprnn_error *err) {
     f->n_enc = nr_encoder_param_count(&cfg);
     if (!f->n_enc) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: invalid encoder configuration");
     f->n_params = f->n_enc + nr_dense_param_count(f->p.hidden, 1);
+    if (r) { /* sizes the file's weights cannot hold are a bad file, not a huge allocation */
+        char sizes[160];
+        snprintf(sizes, sizeof sizes, "features %d hidden %d layers %d cell %s", f->nfeat,
+                 f->p.hidden, f->p.layers, nr_cell_name(f->p.cell));
+        int rc = nr_mf_check_weight_count(r, "WGHT", f->n_params, sizes, err);
+        if (rc) return rc;
+    }
     f->params = nr_calloc_array(f->n_params, sizeof *f->params);
     if (!f->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
     int rc = nr_encoder_bind(&f->enc, &cfg, f->params, err);
@@ -410,7 +419,7 @@ int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
         nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "%.300s: ", nr_series_source(s));
         goto fail;
     }
-    rc = forecaster_bind(f, err);
+    rc = forecaster_bind(f, NULL, err);
     if (rc) goto fail;
     nr_rng rng;
     nr_rng_seed(&rng, p->seed);
@@ -877,7 +886,7 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
             rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast: out of memory");
             goto done;
         }
-    rc = forecaster_bind(f, err);
+    rc = forecaster_bind(f, r, err);
     if (rc) goto done;
     size_t shp = f->n_params;
     rc = nr_mf_tensor_read(r, "WGHT", "params", f->params, 1, &shp, err); /* finite */

@@ -284,10 +284,10 @@ static int conf_int(const nr_conf *cf, const char *key, int lo, int hi, int *out
     return NLPRNN_OK;
 }
 
-static int load_file(const char *path, nlprnn_lm **out, nlprnn_error *err) {
-    nr_mf_reader *r = NULL;
-    int rc = nr_mf_open_file(&r, path, NR_KIND_LANGMODEL, err);
-    if (rc) return rc;
+int nr_lm_load_reader(const nr_mf_reader *r, nlprnn_lm **out, nlprnn_error *err) {
+    *out = NULL;
+    const char *path = nr_mf_name(r);
+    int rc = NLPRNN_OK;
     nr_conf cf;
     memset(&cf, 0, sizeof cf);
     nlprnn_tokenizer *tok = NULL;
@@ -327,7 +327,10 @@ static int load_file(const char *path, nlprnn_lm **out, nlprnn_error *err) {
     if (rc) goto done;
     const nr_mf_section *ts = NULL;
     rc = nr_mf_require(r, "TOKN", &ts, err);
-    if (!rc) rc = nlprnn_tokenizer_load_memory(ts->data, (size_t)ts->raw_len, &tok, err);
+    if (!rc) {
+        rc = nlprnn_tokenizer_load_memory(ts->data, (size_t)ts->raw_len, &tok, err);
+        if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "%.200s: section TOKN: ", path);
+    }
     if (rc) goto done;
     if (nlprnn_tokenizer_vocab_size(tok) != c.vocab) {
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: the tokenizer has %d ids but the model %d",
@@ -347,6 +350,14 @@ done:
     nr_lm_net_free(&net[1]);
     nlprnn_tokenizer_free(tok);
     nr_conf_free(&cf);
+    return rc;
+}
+
+static int load_file(const char *path, nlprnn_lm **out, nlprnn_error *err) {
+    nr_mf_reader *r = NULL;
+    int rc = nr_mf_open_file(&r, path, NR_KIND_LANGMODEL, err);
+    if (rc) return rc;
+    rc = nr_lm_load_reader(r, out, err);
     nr_mf_close(r);
     return rc;
 }

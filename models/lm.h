@@ -69,6 +69,9 @@ struct nlprnn_lm {
  * summary. */
 int nr_lm_assemble(nlprnn_lm **out, nlprnn_tokenizer *tok, nr_lm_net *fwd, nr_lm_net *bwd,
                    const char *storage, nlprnn_error *err);
+/* Load a language model from an opened "LANG" file (nlprnn_lm_load without the file reading;
+ * the fuzzer tests/fuzz/fuzz_lm_load.c feeds it files from memory). *out is NULL on error. */
+int nr_lm_load_reader(const nr_mf_reader *r, nlprnn_lm **out, nlprnn_error *err);
 /* Save atomically as a "LANG" model file. dtype: NR_DTYPE_F32 / F16 / I8 for the matrices;
  * extra_conf: additional "key=value\n" lines (training record), may be NULL. */
 int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *extra_conf,
