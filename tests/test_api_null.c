@@ -267,7 +267,9 @@ static void test_layers(void) {
     CHECK(opt != NULL);
     VOID(nlprnn_layer_free(NULL));
     VOID(nlprnn_optimizer_free(NULL));
-    SAME(nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL) != NULL, 1); /* err may be NULL */
+    nlprnn_layer *l2 = NULL;
+    SAME((l2 = nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL)) != NULL, 1); /* err may be NULL */
+    nlprnn_layer_free(l2);
     INVALID(nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, E),
             nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, NULL));
     g_call = "nlprnn_layer_get_option(NULL, ...)";
@@ -312,7 +314,9 @@ static void test_layers(void) {
     INVALID(nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, NULL, NULL, E),
             nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, NULL, NULL, NULL));
     OK(nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, target, NULL, E));
-    SAME(nlprnn_optimizer_create(NLPRNN_OPT_SGD, NULL) != NULL, 1);
+    nlprnn_optimizer *o2 = NULL;
+    SAME((o2 = nlprnn_optimizer_create(NLPRNN_OPT_SGD, NULL)) != NULL, 1);
+    nlprnn_optimizer_free(o2);
     nlprnn_optimizer_free(opt);
     nlprnn_layer_free(l);
 }
