@@ -521,20 +521,28 @@ fail:
 
 /* ---- evaluation --------------------------------------------------------------------------- */
 
-/* RMSE, MAE, MAPE (percent over targets != 0) of pred against truth (n), computed relative to
- * the largest error so that no sum overflows: every metric is finite whenever every error is.
- * Returns -1, or the index of an error (or relative error, for MAPE) beyond the double range. */
+/* RMSE, MAE, MAPE (percent over targets != 0) of pred against truth (n). When a sum overflows,
+ * they are computed again relative to the largest error, so every metric is finite whenever
+ * every error is. Returns -1, or the index of an error (or relative error, for MAPE) beyond the
+ * double range. */
 static long long metrics3(double *m, const double *pred, const double *truth, size_t n) {
-    double mx = 0, mxr = 0;
+    double mx = 0, mxr = 0, se = 0, ae = 0, ape = 0;
     size_t nz = 0;
     for (size_t i = 0; i < n; i++) {
-        double d = fabs(pred[i] - truth[i]), r = truth[i] != 0 ? d / fabs(truth[i]) : 0;
+        double d = pred[i] - truth[i], r = truth[i] != 0 ? fabs(d / truth[i]) : 0;
         if (!isfinite(d) || !isfinite(r)) return (long long)i;
-        mx = d > mx ? d : mx;
-        mxr = r > mxr ? r : mxr;
+        se += d * d;
+        ae += fabs(d);
+        ape += r;
         nz += truth[i] != 0;
+        mx = fabs(d) > mx ? fabs(d) : mx;
+        mxr = r > mxr ? r : mxr;
     }
-    double se = 0, ae = 0, ape = 0; /* in units of mx (mxr for ape) */
+    m[NLPRNN_METRIC_RMSE] = n ? sqrt(se / (double)n) : NAN;
+    m[NLPRNN_METRIC_MAE] = n ? ae / (double)n : NAN;
+    m[NLPRNN_METRIC_MAPE] = nz ? 100.0 * ape / (double)nz : NAN;
+    if (isfinite(se) && isfinite(ae) && isfinite(100.0 * ape)) return -1;
+    se = ae = ape = 0; /* again, in units of mx (mxr for ape) */
     for (size_t i = 0; i < n && mx > 0; i++) {
         double d = fabs(pred[i] - truth[i]) / mx;
         se += d * d;
@@ -610,9 +618,14 @@ int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, i
         }
         for (size_t i = 0; bad < 0 && i < n; i++) {
             size_t last = first + i + W - 1, k = ma <= last + 1 ? ma : last + 1;
-            double sum = 0; /* a mean of k values, each finite: divide first, no overflow */
-            for (size_t r = last + 1 - k; r <= last; r++) sum += s->x[r * F + tgt] / (double)k;
-            base[i] = sum;
+            double sum = 0;
+            for (size_t r = last + 1 - k; r <= last; r++) sum += s->x[r * F + tgt];
+            base[i] = sum / (double)k;
+            if (!isfinite(base[i])) { /* the sum overflowed: divide first */
+                sum = 0;
+                for (size_t r = last + 1 - k; r <= last; r++) sum += s->x[r * F + tgt] / (double)k;
+                base[i] = sum;
+            }
         }
         if (bad < 0) {
             bad = metrics3(metrics + NLPRNN_FORECAST_MOVING_AVERAGE * NLPRNN_METRICS, base, y, n);
