@@ -187,6 +187,98 @@ probe "tokenizer file" "a stored pattern that does not compile" 5 "$nl" tokenize
 mkdir ko
 probe classify "no -m, a folder named ko in the current folder" 0 bash -c 'printf "정말 최고\n" | "$@"' _ "$nl" classify
 rmdir ko
+# ---- issue 13: loaders (non-finite weights, sizes, config keys, magic first), limits ----
+# nrm.py edits model files (sections decompressed and written back stored, every CRC new)
+cat >nrm.py <<'PY'
+import struct, sys, zlib
+def read(path):
+    b = open(path, 'rb').read()
+    kind, n = b[8:12], struct.unpack_from('<I', b, 16)[0]
+    pos, secs = 40, []
+    for _ in range(n):
+        tag, fl = b[pos:pos + 4], struct.unpack_from('<I', b, pos + 4)[0]
+        sl = struct.unpack_from('<Q', b, pos + 8)[0]
+        d = b[pos + 40:pos + 40 + sl]
+        secs.append([tag, (fl >> 8) & 255, bytearray(zlib.decompress(d) if fl & 255 == 1 else d)])
+        pos += 40 + sl + (8 - sl % 8) % 8
+    return kind, secs
+def write(path, kind, secs):
+    body = b''
+    for tag, content, d in secs:
+        c = zlib.crc32(bytes(d))
+        h = tag + struct.pack('<IQQIII', content << 8, len(d), len(d), c, c, 0)
+        body += h + struct.pack('<I', zlib.crc32(h)) + bytes(d) + b'\0' * ((8 - len(d) % 8) % 8)
+    total = 40 + len(body) + 16
+    hd = b'\x89NLPRNN\n' + kind + struct.pack('<IIIQI', 1, len(secs), 0, total, 0)
+    open(path, 'wb').write(hd + struct.pack('<I', zlib.crc32(hd)) + body + b'NLPRNEND' + struct.pack('<Q', total))
+def value_at(d, name):  # byte offset of the first value of float32 tensor `name`
+    pos = 0
+    while pos < len(d):
+        n = struct.unpack_from('<H', d, pos)[0]
+        nm, q = bytes(d[pos + 2:pos + 2 + n]).decode(), pos + 2 + n
+        dt, nd = d[q], d[q + 1]
+        shape = struct.unpack_from('<%dI' % nd, d, q + 2)
+        q += 2 + 4 * nd
+        cnt = 1
+        for s in shape: cnt *= s
+        if nm == name and dt == 0: return q
+        q += 4 * cnt if dt == 0 else 2 * cnt if dt == 1 else 4 * (cnt // (shape[-1] if nd else 1)) + cnt
+        pos = q
+    sys.exit('no float32 tensor ' + name)
+a = sys.argv
+if a[1] == 'set':      # set IN OUT TAG TENSOR INDEX VALUE
+    kind, secs = read(a[2])
+    for s in secs:
+        if s[0] == a[4].encode(): struct.pack_into('<f', s[2], value_at(s[2], a[5]) + 4 * int(a[6]), float(a[7]))
+    write(a[3], kind, secs)
+elif a[1] == 'conf':   # conf IN OUT KEY VALUE
+    kind, secs = read(a[2])
+    for s in secs:
+        if s[0] == b'CONF':
+            s[2] = bytearray(b''.join((a[4] + '=' + a[5] + '\n').encode() if l.startswith((a[4] + '=').encode()) else l + b'\n'
+                                      for l in bytes(s[2]).split(b'\n')[:-1]))
+    write(a[3], kind, secs)
+elif a[1] == 'keys':   # keys OUT N: a classifier file whose CONF has N keys
+    write(a[2], b'CLSF', [[b'CONF', 1, bytearray(b''.join(b'key%d=%d\n' % (i, i) for i in range(int(a[3]))))]])
+PY
+if command -v python3 >/dev/null; then
+  probe "model file" "/dev/zero given as the model" 5 "$nl" classify -m /dev/zero --lines empty-line.txt
+  probe "tokenizer file" "/dev/zero given as the tokenizer" 5 "$nl" tokenize --tokenizer /dev/zero abc
+  { cat clf.nrm; printf '16 extra bytes..'; } >longer.nrm
+  probe "model file" "16 bytes after its declared end" 5 "$nl" classify -m longer.nrm --lines empty-line.txt
+  python3 nrm.py set clf.nrm clf-nan.nrm WGHT head.b 1 nan
+  probe "model file" "NaN in a classifier weight" 5 "$nl" classify -m clf-nan.nrm --lines empty-line.txt
+  python3 nrm.py conf clf.nrm clf-maxtok.nrm max_tokens 1048576
+  probe "model file" "classifier config max_tokens=2^20" 5 "$nl" classify -m clf-maxtok.nrm --lines empty-line.txt
+  python3 nrm.py conf clf.nrm clf-hidden.nrm hidden 4096
+  probe "model file" "classifier config hidden=4096, weights of 16" 5 "$nl" classify -m clf-hidden.nrm --lines empty-line.txt
+  python3 nrm.py keys keys.nrm 100000
+  probe "model file" "100,000 config keys, given to info" 5 "$nl" info keys.nrm
+  lmfile=$root/pretrained/ko-lm.nrm
+  [ "$lm" = lm.nrm ] && lmfile=lm.nrm
+  if [ -f "$lmfile" ]; then
+    python3 nrm.py set "$lmfile" lm-nan.nrm WFWD out.bias 100 nan
+    python3 nrm.py set "$lmfile" lm-huge.nrm WFWD out.bias 100 1e30
+    probe "language model" "NaN in the output bias (next)" 5 "$nl" next --model lm-nan.nrm "정말"
+    probe "language model" "NaN in the output bias (lm-eval)" 5 "$nl" lm-eval --model lm-nan.nrm bad-utf8.txt
+    probe "language model" "an output bias of 1e30 (next)" 0 "$nl" next --model lm-huge.nrm "정말"
+    probe "language model" "an output bias of 1e30 (lm-eval)" 1 "$nl" lm-eval --model lm-huge.nrm empty-line.txt
+  fi
+  printf 't,value\n' >big.csv
+  for i in $(seq 0 199); do [ "$i" = 190 ] && echo "$i,1e308" || echo "$i,2$((i % 7)).5"; done >>big.csv
+  probe forecast "a value of 1e308 in the series" 3 "$nl" forecast train --csv big.csv --column value -o f6.nrm --window 10 --epochs 2 --quiet
+  head -151 big.csv >train150.csv
+  sed 's/^190,1e308$/190,1e120/' big.csv >mid.csv
+  "$nl" forecast train --csv train150.csv --column value -o f7.nrm --window 10 --epochs 2 --quiet >/dev/null 2>&1
+  probe forecast "eval: 1e120 in the test part (scales beyond float)" 3 "$nl" forecast eval f7.nrm --csv mid.csv --part all
+  python3 nrm.py set f7.nrm f7-nan.nrm WGHT params 3 nan
+  probe forecast "NaN in a forecaster weight" 5 "$nl" forecast eval f7-nan.nrm --csv train150.csv
+fi
+python3 -c "import gzip; f = gzip.open('endless.txt.gz', 'wb', 1); f.write(b'ok\n' + b'0' * (20 << 20) + b'\n'); f.close()" 2>/dev/null &&
+  probe tokenizer-train "one 20 MiB line (a 91 KB gzip)" 6 "$nl" tokenizer-train --input endless.txt.gz --output e.tok
+{ printf 'id\tdocument\tlabel\n'; for i in $(seq 1 32); do printf '%d\t정말 ' "$i"; head -c 4194304 /dev/zero | tr '\0' ' '; printf ' 최고\t1\n'; done; } >rows.tsv
+probe eval "32 rows of 4 MiB (128 MiB of text)" 0 "$nl" eval -m clf.nrm rows.tsv
+rm -f rows.tsv
 # ---- interrupted training ----
 "$nl" train "$fx" -o int.nrm --epochs 50 --threads 1 --quiet >/dev/null 2>err.txt &
 pid=$!
