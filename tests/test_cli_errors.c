@@ -422,11 +422,16 @@ static void exit_codes(const char *model, const char *lm16) {
     /* an LM asking for tied embeddings with embed 8 != hidden 16: 5 (was 2) */
     rewrite(lm16, P("tied.nrm"), "CONF", conf_set, "tied=1\n");
     expect(5, MUST("tied.nrm", "embed"), "%s next --model %s '영화'", g_cli, P("tied.nrm"));
-    /* impossible sizes: 5 naming the file (was 6 after trying to allocate them) */
-    rewrite(lm16, P("huge-lm.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\n");
+    /* impossible sizes: 5 naming the file (was 6 after trying to allocate them): sizes within
+     * the ranges training allows that the file's weights cannot hold, and sizes beyond them */
+    rewrite(lm16, P("huge-lm.nrm"), "CONF", conf_set, "hidden=4096\nlayers=8\n");
     expect(5, MUST("huge-lm.nrm", "impossible"), "%s next --model %s '영화'", g_cli, P("huge-lm.nrm"));
-    rewrite(model, P("huge-clf.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\nembed=65536\n");
+    rewrite(model, P("huge-clf.nrm"), "CONF", conf_set, "hidden=4096\nlayers=8\nembed=4096\n");
     expect(5, MUST("huge-clf.nrm", "impossible"), "printf 'x\\n' | %s classify -m %s", g_cli, P("huge-clf.nrm"));
+    rewrite(lm16, P("range-lm.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\n");
+    expect(5, MUST("range-lm.nrm", "out of range"), "%s next --model %s '영화'", g_cli, P("range-lm.nrm"));
+    rewrite(model, P("range-clf.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\nembed=65536\n");
+    expect(5, MUST("range-clf.nrm", "out of range"), "printf 'x\\n' | %s classify -m %s", g_cli, P("range-clf.nrm"));
 }
 
 /* 20: info on classifier files the loader refuses */
