@@ -24,6 +24,7 @@
 
 #include "models/cells.h"
 #include "models/gemv_f16.h"
+#include "models/kernels/kernels.h"
 #include "models/math.h"
 #include "models/quant.h"
 
@@ -53,6 +54,11 @@ struct nr_encoder_ws {
     float *tmp[2];          /* (B,H) dG W_hh of one step */
     float *dhd[2];          /* (B,H) direct path dL/dh_prev (GRU) */
     float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
+    /* W_hh packed for our GEMM kernels (models/kernels/kernels.h) for the per-step products of
+     * one layer's recurrence, made before it (ws_pack): [d][0] the main product, [d][1] the GRU
+     * reset-before product with W_hn; kp_ok[d][i]: valid for path kp_path in this recurrence */
+    float *kpk[2][2];
+    int kp_ok[2][2], kp_path;
     float *block;
     struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
     int helper_failed;              /* it could not be made: do not retry on every call */
@@ -559,6 +565,21 @@ static size_t carve(nr_encoder_ws *ws, const nr_encoder *enc, size_t TB, size_t 
     }
     if (training && L > 1)
         TAKE(ws->dy, TB * O);
+    /* packs, sized for the widest panels of any path: forward op(B) = W_hh[0:K2]^T (H, K2),
+     * backward W_hh[0:K2] (K2, H), K2 = G*H (2H for GRU reset-before); W_hn (H, H) */
+    size_t kp_main = 0, kp_hn = 0;
+    for (int p = 0; p < NR_KPATH_COUNT; p++) {
+        size_t a = nr_kpack_floats(p, H, G * H), b = nr_kpack_floats(p, G * H, H);
+        size_t c = nr_kpack_floats(p, H, H);
+        kp_main = a > kp_main ? a : kp_main;
+        kp_main = b > kp_main ? b : kp_main;
+        kp_hn = c > kp_hn ? c : kp_hn;
+    }
+    for (int d = 0; d < dirs; d++) {
+        TAKE(ws->kpk[d][0], kp_main);
+        if (gru_before)
+            TAKE(ws->kpk[d][1], kp_hn);
+    }
 #undef TAKE
     return off;
 }
@@ -695,14 +716,44 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
 {
     int H = enc->cfg.hidden;
     const uint16_t *w16 = enc->whh_f16[l][d];
+    int hn = row0 > 0; /* GRU reset-before: the product with W_hn */
     if (w16 && !ws->training && na <= NR_F16_MAX_ROWS && ws->split)
         split_product(ws->split, C, ldc, A, lda, w16 + (size_t)row0 * H, N, H, na,
                       enc->f16_kernel);
     else if (w16 && !ws->training && na <= NR_F16_MAX_ROWS)
         nr_gemm_f16(C, ldc, A, lda, w16 + (size_t)row0 * H, H, N, H, na, enc->f16_kernel);
+    else if (ws->kp_ok[d][hn] && nr_kgemm_use(ws->kp_path, 0, 1, na, N, H, 1))
+        nr_kgemm_packed(ws->kp_path, 0, na, N, H, 1.0f, A, lda, ws->kpk[d][hn], 0.0f, C, ldc);
     else
         nr_sgemm(0, 1, na, N, H, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
                  H, 0.0f, C, ldc);
+}
+
+/* Pack layer l's W_hh for the per-step products of its forward (bwd = 0) or backward (bwd = 1)
+ * recurrence, when our kernel is the faster choice for steps of `rows` rows (the most a thread
+ * has), on the calling thread before the threads start. Forward: C (na, K2) = h W_hh[0:K2]^T and
+ * (GRU reset-before) (r*h) W_hn^T; backward: dG (na, K2) W_hh[0:K2] and dn W_hn. Skipped for
+ * recurrences too short to repay the pack (steps < 4) and for those that the float16 kernel runs
+ * whole (inference, rows <= NR_F16_MAX_ROWS). */
+static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, int rows, int steps)
+{
+    int H = enc->cfg.hidden, GH = enc->gates * H, p = nr_kpath();
+    int before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after, K2 = before ? 2 * H : GH;
+    memset(ws->kp_ok, 0, sizeof ws->kp_ok);
+    ws->kp_path = p;
+    int f16 = !bwd && !ws->training && rows <= NR_F16_MAX_ROWS && enc->whh_f16[l][0];
+    if (steps < 4 || f16 ||
+        !(bwd ? nr_kgemm_use(p, 0, 0, rows, H, K2, 1) : nr_kgemm_use(p, 0, 1, rows, K2, H, 1)))
+        return;
+    for (int d = 0; d < enc->dirs; d++) {
+        const float *W = enc->params + enc->slot[l][d].w_hh; // (G*H, H)
+        nr_kpack(p, ws->kpk[d][0], !bwd, bwd ? K2 : H, bwd ? H : K2, W, H);
+        ws->kp_ok[d][0] = 1;
+        if (before) {
+            nr_kpack(p, ws->kpk[d][1], !bwd, H, H, W + (size_t)2 * H * H, H);
+            ws->kp_ok[d][1] = 1;
+        }
+    }
 }
 
 /* R: the recurrence of both directions for sequences [b0, b1). */
@@ -866,6 +917,7 @@ static void forward_layers(const fwd_call *F)
         J.hn = hn;
         J.cn = cn;
         nr_parallel_run(nth, fwd_project, &J);
+        ws_pack(enc, ws, l, 0, (B + nth - 1) / nth, ws->maxlen);
         nr_parallel_run(nth, fwd_recur, &J);
         ws->dropped[l] = 0;
         if (l < L - 1 && ws->training && dropout_rng && enc->cfg.dropout > 0.0f) {
@@ -1030,8 +1082,12 @@ static void bwd_recur(void *ctx, int i, int n)
             int a0, a1, na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
             if (gru_before) {
                 /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
-                nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
-                         Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
+                if (ws->kp_ok[d][1] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, H, 1))
+                    nr_kgemm_packed(ws->kp_path, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H,
+                                    GH, ws->kpk[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
+                else
+                    nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
+                             Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (st_i >= len)
@@ -1045,8 +1101,12 @@ static void bwd_recur(void *ctx, int i, int n)
             }
             /* tmp (na,H) = dG_h (na, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
             int K = gru_before ? 2 * H : GH;
-            nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
-                     tmp + (size_t)a0 * H, H);
+            if (ws->kp_ok[d][0] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
+                nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH,
+                                ws->kpk[d][0], 0.0f, tmp + (size_t)a0 * H, H);
+            else
+                nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
+                         tmp + (size_t)a0 * H, H);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (st_i >= len)
@@ -1164,6 +1224,7 @@ int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, f
             J.dX = ws->dy; /* becomes dY of layer l-1 (dY of layer l is no longer read) */
             J.dmask = ws->dropped[l - 1] ? ws->mask[l - 1] : NULL;
         }
+        ws_pack(enc, ws, l, 1, (ws->B + nth - 1) / nth, ws->maxlen);
         nr_parallel_run(nth, bwd_recur, &J);
         nr_parallel_run(nth, bwd_weights, &J);
     }

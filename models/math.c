@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/kernels/kernels.h"
+
 void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -18,6 +20,11 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
                 C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
+    /* our kernel where it was measured faster for this shape (models/kernels/kernels.h) */
+    int kp = nr_kpath();
+    if (nr_kgemm_use(kp, transA, transB, M, N, K, 0) &&
+        nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
+        return;
     nr_blas_own(); /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h) */
     if (M == 1) {
         /* one row (batch-1 inference, single rows): C (1,N) = op(B)^T a, a = row of op(A);

@@ -1,6 +1,7 @@
 /* models/math.h: the numeric kernels every layer uses (internal, not installed).
  *
- *   nr_sgemm            row-major C = alpha * op(A) op(B) + beta * C through CBLAS
+ *   nr_sgemm            row-major C = alpha * op(A) op(B) + beta * C: our kernels
+ *                       (models/kernels/kernels.h) where measured faster for the shape, else CBLAS
  *   nr_sigmoid/nr_tanh  scalar activations (float, saturating safely)
  *   nr_init_*           seeded initialisers: Glorot uniform, orthogonal (as Keras), uniform
  *   nr_parallel_run     fork-join over the library's thread pool (common/pool.h, included here)

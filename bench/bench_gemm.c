@@ -1,0 +1,182 @@
+/* bench/bench_gemm.c: our GEMM kernels (models/kernels/kernels.h) against the CBLAS they may
+ * replace, shape by shape, side by side in one run.
+ *
+ *   bench_gemm [--seconds S] [--shape NAME]
+ *
+ * For each shape of the recurrent layers (list below: the encoder's forward step, backward step,
+ * input projection, weight gradients and dX, the LM's output product, a 1024^3 square) it runs, in
+ * turn and repeatedly for S seconds (default 1): CBLAS (cblas_sgemm, or cblas_sgemv for M = 1, as
+ * nr_sgemm calls it), and each usable path's kernel, with op(B) packed inside the call ("ours")
+ * and, for weight products, packed once beforehand ("ours, packed": the encoder packs W_hh once
+ * per sequence). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
+ * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
+ * relative error of each kernel against a double-precision reference.
+ * Run with OPENBLAS_NUM_THREADS=1 (one core, as the encoder's workers run BLAS).
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/kernels/kernels.h"
+#include "models/math.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    const char *name;
+    int tA, tB, M, N, K, packed; /* packed: B is a weight (packable once) */
+} shape;
+
+static const shape shapes[] = {
+    {"fwd step LSTM-256 b64 h(64,256) Whh^T", 0, 1, 64, 1024, 256, 1},
+    {"fwd step LSTM-256 b32 (2 threads)", 0, 1, 32, 1024, 256, 1},
+    {"fwd step LSTM-256 b8", 0, 1, 8, 1024, 256, 1},
+    {"fwd step LSTM-256 b4", 0, 1, 4, 1024, 256, 1},
+    {"fwd step LSTM-256 b2", 0, 1, 2, 1024, 256, 1},
+    {"fwd step LSTM-256 b1", 0, 1, 1, 1024, 256, 1},
+    {"fwd step GRU-256 b64", 0, 1, 64, 768, 256, 1},
+    {"fwd step LSTM-512 b64", 0, 1, 64, 2048, 512, 1},
+    {"fwd step LSTM-512 b1", 0, 1, 1, 2048, 512, 1},
+    {"fwd step LSTM-128 b64 (classifier)", 0, 1, 64, 512, 128, 1},
+    {"bwd step LSTM-256 b64 dG(64,1024) Whh", 0, 0, 64, 256, 1024, 1},
+    {"bwd step LSTM-512 b64", 0, 0, 64, 512, 2048, 1},
+    {"bwd step GRU-256 b64", 0, 0, 64, 256, 768, 1},
+    {"proj LSTM-256 X(2048,128) Wih^T", 0, 1, 2048, 1024, 128, 1},
+    {"proj LSTM-512 X(2048,128) Wih^T", 0, 1, 2048, 2048, 128, 1},
+    {"dW_hh LSTM-256 dG^T(1024,2048) Hprev", 1, 0, 1024, 256, 2048, 0},
+    {"dW_hh LSTM-256 half rows (2 threads)", 1, 0, 512, 256, 2048, 0},
+    {"dW_ih LSTM-256 dG^T X", 1, 0, 1024, 128, 2048, 0},
+    {"dX LSTM-256 dG(2048,1024) Wih", 0, 0, 2048, 128, 1024, 1},
+    {"LM out 256 rows x V 16000, H 192", 0, 1, 256, 16000, 192, 1},
+    {"LM out 8 rows x V 16000, H 192", 0, 1, 8, 16000, 192, 1},
+    {"LM out 1 row x V 16000, H 192", 0, 1, 1, 16000, 192, 1},
+    {"dense dW LM (V,H) += dy^T x, 256 rows", 1, 0, 16000, 192, 256, 0},
+    {"square 1024^3 NN", 0, 0, 1024, 1024, 1024, 0},
+};
+
+static void cblas_call(const shape *s, const float *A, int lda, const float *B, int ldb, float *C)
+{
+    nr_sgemm(s->tA, s->tB, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
+}
+
+/* max over C of |C - ref| / (sum_k |a_ik b_kj| + tiny) */
+static double rel_err(const shape *s, const float *A, int lda, const float *B, int ldb,
+                      const float *C)
+{
+    double e = 0;
+    int M = s->M, N = s->N, K = s->K;
+    for (int i = 0; i < M; i += (M > 64 ? 17 : 1))
+        for (int j = 0; j < N; j += (N > 64 ? 7 : 1)) {
+            double r = 0, m = 0;
+            for (int k = 0; k < K; k++) {
+                double a = s->tA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = s->tB ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                r += a * b;
+                m += fabs(a * b);
+            }
+            double d = fabs(C[(size_t)i * N + j] - r) / (m + 1e-30);
+            e = d > e ? d : e;
+        }
+    return e;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = 1.0;
+    const char *only = NULL;
+    for (int a = 1; a + 1 < argc; a += 2) {
+        if (!strcmp(argv[a], "--seconds"))
+            seconds = atof(argv[a + 1]);
+        else if (!strcmp(argv[a], "--shape"))
+            only = argv[a + 1];
+        else {
+            fprintf(stderr, "bench_gemm: unknown option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    int paths[NR_KPATH_COUNT], np = 0;
+    for (int p = 0; p < NR_KPATH_COUNT; p++)
+        if (nr_kpath_usable(p))
+            paths[np++] = p;
+    nr_rng rng;
+    nr_rng_seed(&rng, 7);
+    printf("| shape | op | M | N | K | CBLAS GFLOP/s |");
+    for (int q = 0; q < np; q++)
+        printf(" %s | %s packed |", nr_kpath_name(paths[q]), nr_kpath_name(paths[q]));
+    printf(" max rel. error (per path) |\n|---|---|---|---|---|---|");
+    for (int q = 0; q < np; q++)
+        printf("---|---|");
+    printf("---|\n");
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const shape *s = &shapes[si];
+        if (only && !strstr(s->name, only))
+            continue;
+        int M = s->M, N = s->N, K = s->K;
+        int lda = s->tA ? M : K, ldb = s->tB ? K : N;
+        float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N);
+        float *C = malloc(sizeof(float) * (size_t)M * N);
+        float *Bp[NR_KPATH_COUNT];
+        nr_init_uniform(A, (size_t)M * K, -1, 1, &rng);
+        nr_init_uniform(B, (size_t)K * N, -1, 1, &rng);
+        for (int q = 0; q < np; q++) {
+            Bp[q] = aligned_alloc(64, sizeof(float) * (nr_kpack_floats(paths[q], K, N) + 16));
+            nr_kpack(paths[q], Bp[q], s->tB, K, N, B, ldb);
+        }
+        int nv = 1 + 2 * np;
+        double best[1 + 2 * NR_KPATH_COUNT];
+        for (int v = 0; v < nv; v++)
+            best[v] = 1e30;
+        double err[NR_KPATH_COUNT] = {0};
+        double t0 = now();
+        int rounds = 0;
+        while (rounds < 3 || (now() - t0 < seconds && rounds < 100000)) {
+            for (int v = 0; v < nv; v++) {
+                double st = now();
+                if (v == 0)
+                    cblas_call(s, A, lda, B, ldb, C);
+                else if (v % 2 == 1)
+                    nr_kgemm(paths[(v - 1) / 2], s->tA, s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
+                             C, N);
+                else
+                    nr_kgemm_packed(paths[(v - 1) / 2], s->tA, M, N, K, 1.0f, A, lda,
+                                    Bp[(v - 1) / 2], 0.0f, C, N);
+                double dt = now() - st;
+                best[v] = dt < best[v] ? dt : best[v];
+                if (rounds == 0 && v > 0 && v % 2 == 0) {
+                    double e = rel_err(s, A, lda, B, ldb, C);
+                    err[(v - 1) / 2] = e;
+                }
+            }
+            rounds++;
+        }
+        double fl = 2.0 * M * N * K;
+        printf("| %s | %s%s | %d | %d | %d | %.1f |", s->name, s->tA ? "T" : "N", s->tB ? "T" : "N",
+               M, N, K, fl / best[0] * 1e-9);
+        for (int q = 0; q < np; q++) {
+            printf(" %.1f (%.2fx) |", fl / best[1 + 2 * q] * 1e-9, best[0] / best[1 + 2 * q]);
+            if (s->packed)
+                printf(" %.1f (%.2fx) |", fl / best[2 + 2 * q] * 1e-9, best[0] / best[2 + 2 * q]);
+            else
+                printf(" - |");
+        }
+        printf(" ");
+        for (int q = 0; q < np; q++)
+            printf("%s%.1e", q ? " / " : "", err[q]);
+        printf(" |\n");
+        fflush(stdout);
+        for (int q = 0; q < np; q++)
+            free(Bp[q]);
+        free(A);
+        free(B);
+        free(C);
+    }
+    return 0;
+}

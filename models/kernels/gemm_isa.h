@@ -1,0 +1,27 @@
+/* models/kernels/gemm_isa.h: the per-ISA entry points behind kernels.h (internal to
+ * models/kernels/; see gemm_tmpl.h for what each does). A function of path p may be called only
+ * when nr_kpath_usable(p). buf of nr_kgemm_*: NR_KC * nr_kgemm_nc(p) floats. */
+#ifndef NR_MODELS_KERNELS_GEMM_ISA_H
+#define NR_MODELS_KERNELS_GEMM_ISA_H
+
+#define NR_KNC_PORTABLE 256
+#define NR_KNC_AVX2 512
+#define NR_KNC_AVX512 512
+#define NR_KNC_MAX 512
+
+#define NR_KDECL(KP)                                                                               \
+    void nr_kpack_##KP(float *dst, int transB, int K, int N, const float *B, int ldb);            \
+    void nr_kgemm_packed_##KP(int transA, int M, int N, int K, float alpha, const float *A,        \
+                              int lda, const float *Bp, float beta, float *C, int ldc);            \
+    void nr_kgemm_##KP(int transA, int transB, int M, int N, int K, float alpha, const float *A,   \
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc, float *buf);
+
+NR_KDECL(portable)
+#if defined(__x86_64__)
+#define NR_KERNELS_X86 1
+NR_KDECL(avx2)
+NR_KDECL(avx512)
+#endif
+#undef NR_KDECL
+
+#endif

@@ -1,0 +1,186 @@
+/* models/kernels/kernels.c: path detection and dispatch for the GEMM kernels (see kernels.h). */
+#include "models/kernels/kernels.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/kernels/gemm_isa.h"
+
+/* ---- which path -------------------------------------------------------------------------------- */
+
+static const char *const path_names[NR_KPATH_COUNT] = {"portable", "avx2", "avx512"};
+
+const char *nr_kpath_name(int p)
+{
+    return p >= 0 && p < NR_KPATH_COUNT ? path_names[p] : NULL;
+}
+
+int nr_kpath_from_name(const char *name)
+{
+    for (int p = 0; name && p < NR_KPATH_COUNT; p++)
+        if (!strcmp(name, path_names[p]))
+            return p;
+    return -1;
+}
+
+int nr_kpath_usable(int p)
+{
+    if (p == NR_KPATH_PORTABLE)
+        return 1;
+#ifdef NR_KERNELS_X86
+    /* __builtin_cpu_supports also checks that the OS saves the vector state (XCR0) */
+    __builtin_cpu_init();
+    if (p == NR_KPATH_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (p == NR_KPATH_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#endif
+    return 0;
+}
+
+int nr_kpath_best(void)
+{
+    for (int p = NR_KPATH_COUNT - 1; p > 0; p--)
+        if (nr_kpath_usable(p))
+            return p;
+    return NR_KPATH_PORTABLE;
+}
+
+static pthread_once_t path_once = PTHREAD_ONCE_INIT;
+static int path_default;              /* set once: NLPRNN_KERNEL or the best */
+static _Atomic int path_forced = -1;  /* nr_kpath_set */
+
+static void path_init(void)
+{
+    const char *env = getenv("NLPRNN_KERNEL");
+    int p = env && *env ? nr_kpath_from_name(env) : -1;
+    path_default = p >= 0 && nr_kpath_usable(p) ? p : nr_kpath_best();
+}
+
+int nr_kpath(void)
+{
+    int f = atomic_load_explicit(&path_forced, memory_order_relaxed);
+    if (f >= 0)
+        return f;
+    pthread_once(&path_once, path_init);
+    return path_default;
+}
+
+void nr_kpath_set(int p)
+{
+    atomic_store(&path_forced, p >= 0 && p < NR_KPATH_COUNT && nr_kpath_usable(p) ? p : -1);
+}
+
+/* ---- packing and products ---------------------------------------------------------------------- */
+
+int nr_kpath_nr(int p)
+{
+    return p == NR_KPATH_AVX512 ? 16 : 8;
+}
+
+size_t nr_kpack_floats(int p, int K, int N)
+{
+    size_t nr = (size_t)nr_kpath_nr(p);
+    return ((size_t)N + nr - 1) / nr * nr * (size_t)K;
+}
+
+void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int ldb)
+{
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kpack_avx512(dst, transB, K, N, B, ldb);
+        return;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kpack_avx2(dst, transB, K, N, B, ldb);
+        return;
+    }
+#endif
+    (void)p;
+    nr_kpack_portable(dst, transB, K, N, B, ldb);
+}
+
+void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *Bp, float beta, float *C, int ldc)
+{
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kgemm_packed_avx512(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
+        return;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kgemm_packed_avx2(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
+        return;
+    }
+#endif
+    nr_kgemm_packed_portable(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
+}
+
+/* The per-thread block buffer (NR_KC x NR_KNC_MAX floats): made on a thread's first product,
+ * freed when the thread ends (pthread key destructor). */
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+static pthread_key_t buf_key;
+static int buf_key_ok;
+
+static void buf_key_init(void)
+{
+    buf_key_ok = pthread_key_create(&buf_key, free) == 0;
+}
+
+static float *thread_buf(void)
+{
+    pthread_once(&buf_once, buf_key_init);
+    if (!buf_key_ok)
+        return NULL;
+    float *b = pthread_getspecific(buf_key);
+    if (!b) {
+        b = aligned_alloc(64, sizeof(float) * NR_KC * NR_KNC_MAX);
+        if (b && pthread_setspecific(buf_key, b) != 0) {
+            free(b);
+            b = NULL;
+        }
+    }
+    return b;
+}
+
+int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, const float *A,
+             int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    float *buf = thread_buf();
+    if (!buf)
+        return -1;
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, buf);
+        return 0;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kgemm_avx2(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, buf);
+        return 0;
+    }
+#endif
+    nr_kgemm_portable(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, buf);
+    return 0;
+}
+
+/* ---- when to use them -------------------------------------------------------------------------- */
+
+int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
+{
+    (void)transA;
+    (void)transB;
+    switch (p) {
+    case NR_KPATH_AVX512:
+        /* packed weights: from 2 rows (one row: CBLAS's sgemv streams W faster); packing inside
+         * the call pays from about 32 rows */
+        return packed ? M >= 2 : M >= 32 && N >= 32 && K >= 16;
+    case NR_KPATH_AVX2:
+        /* OpenBLAS's own AVX2 kernels tie at many rows; ours win for a few rows of a packed
+         * weight, where OpenBLAS packs W every call */
+        return packed && M >= 2 && M <= 16;
+    default:
+        return 0; /* the portable kernels are slower than any CBLAS */
+    }
+}

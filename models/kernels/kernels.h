@@ -1,0 +1,82 @@
+/* models/kernels/kernels.h: our own float32 GEMM micro-kernels, one family per instruction set,
+ * picked at run time (internal, not installed).
+ *
+ *   C (M,N) = alpha * op(A) (M,K) * op(B) (K,N) + beta * C          row-major, as nr_sgemm
+ *
+ * ---- Paths ---------------------------------------------------------------------------------------
+ * A path is one family of kernels:
+ *   NR_KPATH_PORTABLE  plain C (any CPU, any compiler)
+ *   NR_KPATH_AVX2      x86-64 AVX2 + FMA       (8-float ymm, 6x16 tiles, 16 registers)
+ *   NR_KPATH_AVX512    x86-64 AVX-512 F        (16-float zmm, 8x48 tiles, 32 registers)
+ * Each ISA's code sits in its own file compiled with that ISA's flags (CMakeLists.txt), and is
+ * only called after the CPU check, so the library builds on any x86-64 (or other) machine and
+ * runs on CPUs without AVX-512 or AVX2. nr_kpath() is the path in force: the environment
+ * variable NLPRNN_KERNEL=portable|avx2|avx512 when set (read once; a path the CPU cannot run, or
+ * an unknown name, falls back to the best one the CPU runs), else the best one. The same
+ * variable picks the float16 recurrent kernel (models/gemv_f16.h).
+ *
+ * nr_sgemm (models/math.c) sends a product here only where the path's kernel was measured faster
+ * than the CBLAS it replaces (nr_kgemm_use; the measurements are in docs/benchmarks.md, section
+ * "kernels"); every other product goes to CBLAS, as on the portable path.
+ *
+ * ---- Method (BLIS-style) -------------------------------------------------------------------------
+ * op(B) is packed into panels of NR columns (zero-padded past N): panel j holds op(B)[k][jNR+c]
+ * at k*NR + c, k = 0..K-1, so a weight packed once (nr_kpack) serves every later product with it
+ * (the recurrent W_hh of a sequence: 32 steps, one pack). op(A) is packed R rows at a time
+ * (k-major, on the stack). A tile of R rows x P panels keeps R*P vector accumulators; per k it
+ * broadcasts R values of A and loads P vectors of B.
+ *
+ * ---- Rounding and determinism --------------------------------------------------------------------
+ * Every element of C is one float32 fused multiply-add chain over k in increasing order, in
+ * blocks of NR_KC: acc = sum over the block; the first block gives C = alpha*acc + beta*C (C not
+ * read when beta = 0), each later block C += alpha*acc. So the result of an element depends on K
+ * and the path only: not on M, N, its position, the thread, nor the alignment of the data. A row
+ * gives the same bits alone or in a batch, and a product split by rows across threads gives the
+ * bits of the product in one piece. The portable path rounds each product before adding it
+ * (no FMA), so its bits differ from the other paths' (tests compare each to a double reference).
+ */
+#ifndef NR_MODELS_KERNELS_H
+#define NR_MODELS_KERNELS_H
+
+#include <stddef.h>
+
+enum nr_kpath { NR_KPATH_PORTABLE = 0, NR_KPATH_AVX2 = 1, NR_KPATH_AVX512 = 2, NR_KPATH_COUNT = 3 };
+
+/* k block: every path sums each element in blocks of this many k */
+#define NR_KC 256
+
+/* The path in force (see above). Cheap after the first call (cached). Thread-safe. */
+int nr_kpath(void);
+/* The best path this CPU runs (AVX-512 > AVX2 > portable). */
+int nr_kpath_best(void);
+/* 1 if this CPU (and build) runs path p. */
+int nr_kpath_usable(int p);
+/* "portable", "avx2", "avx512" (NULL for an unknown p); and back (-1 for an unknown name). */
+const char *nr_kpath_name(int p);
+int nr_kpath_from_name(const char *name);
+/* Tests and benchmarks: make p the path in force (p must be usable; -1 = back to the default).
+ * Not for concurrent use with products in flight. */
+void nr_kpath_set(int p);
+
+/* Panel width (floats) of path p: 16 (AVX-512), 8 (AVX2, portable). */
+int nr_kpath_nr(int p);
+/* Floats a pack of op(B) (K,N) takes on path p: ceil(N/NR)*NR*K. */
+size_t nr_kpack_floats(int p, int K, int N);
+/* Pack op(B) (K,N) for path p into dst (nr_kpack_floats floats, 64-byte aligned preferred):
+ * op(B) = B (K,N), ldb >= N, or with transB B^T where B is (N,K), ldb >= K. */
+void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int ldb);
+
+/* C (M,N) = alpha op(A) op(B) + beta C with op(B) packed by nr_kpack(p, ., ., K, N, ...).
+ * op(A) = A (M,K), lda >= K, or with transA A^T where A is (K,M), lda >= M. M, N, K >= 1. */
+void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *Bp, float beta, float *C, int ldc);
+/* The same with op(B) unpacked (packed block by block into a per-thread buffer). Returns 0, or -1
+ * when that buffer cannot be allocated (nothing written; the caller falls back to CBLAS). */
+int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, const float *A,
+             int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
+ * follows; packed: B was packed beforehand, so no packing cost). */
+int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed);
+
+#endif
