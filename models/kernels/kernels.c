@@ -102,9 +102,17 @@ void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int l
     nr_kpack_portable(dst, transB, K, N, B, ldb);
 }
 
+static _Atomic long kcount[2];
+
+long nr_kgemm_count(int packed)
+{
+    return atomic_load_explicit(&kcount[packed ? 1 : 0], memory_order_relaxed);
+}
+
 void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *Bp, float beta, float *C, int ldc)
 {
+    atomic_fetch_add_explicit(&kcount[1], 1, memory_order_relaxed);
 #ifdef NR_KERNELS_X86
     if (p == NR_KPATH_AVX512) {
         nr_kgemm_packed_avx512(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
@@ -151,6 +159,7 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
     float *buf = thread_buf();
     if (!buf)
         return -1;
+    atomic_fetch_add_explicit(&kcount[0], 1, memory_order_relaxed);
 #ifdef NR_KERNELS_X86
     if (p == NR_KPATH_AVX512) {
         nr_kgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, buf);

@@ -75,6 +75,10 @@ void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const 
 int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Products computed by nr_kgemm_packed (packed = 1) or nr_kgemm (0) so far in this process, on
+ * any thread (tests: that a call site really uses the kernels). */
+long nr_kgemm_count(int packed);
+
 /* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
  * follows; packed: B was packed beforehand, so no packing cost). */
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed);
