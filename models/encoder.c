@@ -707,16 +707,29 @@ static void fwd_project(void *ctx, int i, int n)
     memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
 }
 
+/* Rows up to which the float16 kernel beats our packed float32 one on the same (f16-exact)
+ * weights, when a pack is made (bench_rnn --mode step --weights f16 vs bench_gemm, LSTM hidden
+ * 256, one core: AVX-512 f16 99/106/105 GFLOP/s at 2/4/8 rows, the packed AVX-512 float32 kernel
+ * 73/129/152; the AVX2 f16 kernel beats the packed AVX2 one up to 8 rows). */
+static int f16_rows(const nr_encoder *enc)
+{
+    return enc->f16_kernel == NR_F16_AVX512 ? 3 : NR_F16_MAX_ROWS;
+}
+
 /* One recurrent product of a forward step for the na running rows:
  *   C (na, N) = A (na, H) W^T,   W = rows [row0, row0+N) of W_hh (G*H,H) of (layer l, direction d)
  * from the float16 copy when the encoder has one and this is an inference call with few rows
- * (models/gemv_f16.h), else from the float32 W_hh through CBLAS. */
+ * (models/gemv_f16.h), else from the packed W_hh of this recurrence (ws_pack) with our kernel,
+ * else from the float32 W_hh through nr_sgemm. */
 static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
                           int ldc, const float *A, int lda, int row0, int N, int na)
 {
     int H = enc->cfg.hidden;
     const uint16_t *w16 = enc->whh_f16[l][d];
     int hn = row0 > 0; /* GRU reset-before: the product with W_hn */
+    if (w16 && na > f16_rows(enc) && ws->kp_ok[d][hn] &&
+        nr_kgemm_use(ws->kp_path, 0, 1, na, N, H, 1))
+        w16 = NULL; /* the packed float32 kernel is faster here (same values, see f16_rows) */
     if (w16 && !ws->training && na <= NR_F16_MAX_ROWS && ws->split)
         split_product(ws->split, C, ldc, A, lda, w16 + (size_t)row0 * H, N, H, na,
                       enc->f16_kernel);
@@ -734,14 +747,14 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
  * has), on the calling thread before the threads start. Forward: C (na, K2) = h W_hh[0:K2]^T and
  * (GRU reset-before) (r*h) W_hn^T; backward: dG (na, K2) W_hh[0:K2] and dn W_hn. Skipped for
  * recurrences too short to repay the pack (steps < 4) and for those that the float16 kernel runs
- * whole (inference, rows <= NR_F16_MAX_ROWS). */
+ * whole (inference, rows <= f16_rows). */
 static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, int rows, int steps)
 {
     int H = enc->cfg.hidden, GH = enc->gates * H, p = nr_kpath();
     int before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after, K2 = before ? 2 * H : GH;
     memset(ws->kp_ok, 0, sizeof ws->kp_ok);
     ws->kp_path = p;
-    int f16 = !bwd && !ws->training && rows <= NR_F16_MAX_ROWS && enc->whh_f16[l][0];
+    int f16 = !bwd && !ws->training && rows <= f16_rows(enc) && enc->whh_f16[l][0];
     if (steps < 4 || f16 ||
         !(bwd ? nr_kgemm_use(p, 0, 0, rows, H, K2, 1) : nr_kgemm_use(p, 0, 1, rows, K2, H, 1)))
         return;

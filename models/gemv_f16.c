@@ -7,12 +7,16 @@
 #endif
 #include "models/gemv_f16.h"
 
+#include "models/kernels/kernels.h"
 #include "models/quant.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define NR_HAVE_AVX2_F16 1
 #include <cpuid.h>
 #include <immintrin.h>
+/* models/kernels/gemv_f16_avx512.c */
+void nr_gemm_f16_avx512(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw,
+                        int M, int K, int nb);
 #endif
 
 /* ---- portable kernel -------------------------------------------------------------------------- */
@@ -135,21 +139,32 @@ int nr_f16_kernel_usable(int kernel)
     if (kernel == NR_F16_SCALAR)
         return 1;
 #ifdef NR_HAVE_AVX2_F16
-    if (kernel == NR_F16_AVX2) {
+    if (kernel == NR_F16_AVX2 || kernel == NR_F16_AVX512) {
         /* F16C from CPUID leaf 1 (clang 14's __builtin_cpu_supports does not know "f16c");
-         * AVX2 and FMA as the compiler's runtime reports them (it also checks OS support) */
+         * AVX2/AVX-512 and FMA as the compiler's runtime reports them (it also checks OS support) */
         unsigned a, b, c, d;
         __builtin_cpu_init();
         return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) &&
-               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+               nr_kpath_usable(kernel == NR_F16_AVX2 ? NR_KPATH_AVX2 : NR_KPATH_AVX512);
     }
 #endif
     return 0;
 }
 
+const char *nr_f16_kernel_name(int kernel)
+{
+    return kernel == NR_F16_SCALAR ? "scalar" : kernel == NR_F16_AVX2 ? "avx2"
+                                              : kernel == NR_F16_AVX512 ? "avx512" : NULL;
+}
+
 int nr_f16_kernel_best(void)
 {
-    return nr_f16_kernel_usable(NR_F16_AVX2) ? NR_F16_AVX2 : NR_F16_SCALAR;
+    int p = nr_kpath();
+    if (p == NR_KPATH_AVX512 && nr_f16_kernel_usable(NR_F16_AVX512))
+        return NR_F16_AVX512;
+    if (p >= NR_KPATH_AVX2 && nr_f16_kernel_usable(NR_F16_AVX2))
+        return NR_F16_AVX2;
+    return NR_F16_SCALAR;
 }
 
 void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int M,
@@ -162,6 +177,10 @@ void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, 
      * a whole batch-1 step; the caller picked kernel with nr_f16_kernel_best/usable */
     if (kernel == NR_F16_AVX2) {
         gemm_f16_avx2(Y, ldy, X, ldx, W, ldw, M, K, nb);
+        return;
+    }
+    if (kernel == NR_F16_AVX512) {
+        nr_gemm_f16_avx512(Y, ldy, X, ldx, W, ldw, M, K, nb);
         return;
     }
 #else

@@ -11,30 +11,37 @@
  * float32 sums differs from CBLAS's. The point is the bytes: at batch 1 a recurrent step is bound
  * by reading W, and float16 halves them.
  *
- * Two kernels compute it:
+ * Three kernels compute it:
  *   NR_F16_SCALAR  portable C (any CPU, any compiler): widen one row chunk, then dot products
  *   NR_F16_AVX2    x86-64 with AVX2 + FMA + F16C: 8 halves a load widened in registers
  *                  (vcvtph2ps) and fused into float32 accumulators (vfmadd), rows and batch rows
  *                  blocked so each chunk of W is read once for up to 4 batch rows
- * nr_f16_kernel_best() picks the fastest one the running CPU supports; callers keep the choice
- * in their own state (the encoder: nr_encoder.f16_kernel), so a test can force the scalar one.
- * Both kernels give results that depend only on (M, K, nb, kernel), never on timing or threads.
+ *   NR_F16_AVX512  the same with AVX-512 F: 16 halves a load, 16-lane accumulators
+ *                  (models/kernels/gemv_f16_avx512.c)
+ * nr_f16_kernel_best() picks the kernel of the path in force (models/kernels/kernels.h: the
+ * environment variable NLPRNN_KERNEL=portable|avx2|avx512, else the best this CPU runs); callers
+ * keep the choice in their own state (the encoder: nr_encoder.f16_kernel), so a test can force
+ * another. Each kernel's results depend only on (M, K, nb, kernel) -- an element of Y only on its
+ * row of W and of X --, never on timing or threads.
  */
 #ifndef NR_MODELS_GEMV_F16_H
 #define NR_MODELS_GEMV_F16_H
 
 #include <stdint.h>
 
-enum nr_f16_kernel { NR_F16_SCALAR = 0, NR_F16_AVX2 = 1 };
+enum nr_f16_kernel { NR_F16_SCALAR = 0, NR_F16_AVX2 = 1, NR_F16_AVX512 = 2 };
 
-/* The fastest kernel this CPU runs (NR_F16_AVX2 when it has AVX2, FMA and F16C). */
+/* The kernel of the path in force (see above): NR_F16_AVX512 when it is avx512 (and the CPU has
+ * F16C), NR_F16_AVX2 for avx2 (with F16C), else NR_F16_SCALAR. */
 int nr_f16_kernel_best(void);
 /* 1 if kernel can run on this CPU (NR_F16_SCALAR always can). */
+/* "scalar", "avx2", "avx512" (NULL for an unknown kernel). */
+const char *nr_f16_kernel_name(int kernel);
 int nr_f16_kernel_usable(int kernel);
 
 /* Y (nb,M) = X (nb,K) W^T with W (M,K) float16 (see above). nb, M, K >= 0. kernel must be one
  * nr_f16_kernel_usable() accepts (checked once by the caller, not per call: the CPU query is
- * slow); an unknown value, or NR_F16_AVX2 on a build without x86-64 intrinsics, runs
+ * slow); an unknown value, or a vector kernel on a build without x86-64 intrinsics, runs
  * NR_F16_SCALAR. */
 void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw, int M,
                  int K, int nb, int kernel);

@@ -27,7 +27,7 @@
 
 static const char *kernel_name(int k)
 {
-    return k == NR_F16_AVX2 ? "avx2" : "scalar";
+    return nr_f16_kernel_name(k);
 }
 
 /* 1. the kernel alone */
@@ -273,10 +273,13 @@ int main(void)
 {
     nr_rng rng;
     nr_rng_seed(&rng, 20261129);
-    int kernels[2] = {NR_F16_SCALAR, nr_f16_kernel_best()};
-    int nk = kernels[1] == NR_F16_SCALAR ? 1 : 2;
-    if (nk == 1)
-        printf("note: this CPU has no AVX2+FMA+F16C; only the portable kernel is tested\n");
+    /* every kernel this CPU runs, whichever NLPRNN_KERNEL picks */
+    int kernels[3], nk = 0;
+    for (int k = NR_F16_SCALAR; k <= NR_F16_AVX512; k++)
+        if (nr_f16_kernel_usable(k))
+            kernels[nk++] = k;
+        else
+            printf("note: this CPU cannot run the %s kernel; not tested\n", kernel_name(k));
     for (int k = 0; k < nk; k++) {
         test_kernel(kernels[k], &rng);
         test_encoder(NR_CELL_RNN, 1, kernels[k], &rng);

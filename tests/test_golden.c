@@ -13,10 +13,11 @@
  *
  * Every floating-point value is written as a C99 hex float (exact) followed by %.9g for readers.
  *
- * Comparison. The first line of each record names the kernel path that produced it: the float16
- * matrix-vector kernel this CPU runs, OPENBLAS_CORETYPE (which the environment pins) and the
- * BLAS's thread count as the library runs it (always 1 with OpenBLAS: the library sets it,
- * common/pool.h; OpenBLAS splits a product over its threads differently).
+ * Comparison. The first line of each record names the kernel path that produced it: our GEMM
+ * kernels' path and the float16 matrix-vector kernel (models/kernels/kernels.h: NLPRNN_KERNEL, or
+ * the best this CPU runs), OPENBLAS_CORETYPE (which the environment pins) and the BLAS's thread
+ * count as the library runs it (always 1 with OpenBLAS: the library sets it, common/pool.h;
+ * OpenBLAS splits a product over its threads differently).
  * When the running kernel path is the recorded one, every line must be byte-identical. On another
  * kernel path (another CPU, OpenBLAS choosing its own kernels or threads), sums are rounded in
  * another order: the shipped models' numbers then only have to agree to a relative 1e-4
@@ -42,6 +43,7 @@
 #include "common/common.h"
 #include "common/pool.h"
 #include "models/gemv_f16.h"
+#include "models/kernels/kernels.h"
 #include "nlprnn.h"
 #include "testutil.h"
 
@@ -99,9 +101,10 @@ static const char *kernel_line(void) {
     char nt[16] = "(auto)";
     nr_blas_own();
     if (nr_blas_threads() > 0) snprintf(nt, sizeof nt, "%d", nr_blas_threads());
-    snprintf(buf, sizeof buf, "kernels\tf16=%s openblas_coretype=%s openblas_num_threads=%s",
-             nr_f16_kernel_best() == NR_F16_AVX2 ? "avx2" : "scalar", core && *core ? core : "(auto)",
-             nt);
+    snprintf(buf, sizeof buf,
+             "kernels\tgemm=%s f16=%s openblas_coretype=%s openblas_num_threads=%s",
+             nr_kpath_name(nr_kpath()), nr_f16_kernel_name(nr_f16_kernel_best()),
+             core && *core ? core : "(auto)", nt);
     return buf;
 }
 

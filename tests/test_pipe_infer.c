@@ -63,9 +63,9 @@ static void run_case(int cell, int reset_after, int layers, int bidir, int merge
     if (ws2)
         nr_encoder_ws_split_wait(ws2, 1); /* so the split path is the one tested, every call */
     char nm[96];
-    snprintf(nm, sizeof nm, "%s L=%d %s W_hh %s%s", cell == NR_CELL_GRU ? (reset_after ? "gru-after" : "gru-before") : nr_cell_name(cell),
+    snprintf(nm, sizeof nm, "%s L=%d %s W_hh %s%s%s", cell == NR_CELL_GRU ? (reset_after ? "gru-after" : "gru-before") : nr_cell_name(cell),
              layers, bidir ? (merge == NR_MERGE_SUM ? "bidir-sum" : "bidir-concat") : "unidir",
-             f16 ? "f16" : "f32", f16 ? (kernel == NR_F16_AVX2 ? "/avx2" : "/scalar") : "");
+             f16 ? "f16" : "f32", f16 ? "/" : "", f16 ? nr_f16_kernel_name(kernel) : "");
     /* batch 1 (the split path when W_hh is float16): whole length, then length 6 of T = 9
      * (masking: padded steps give zero rows and hn is the state after step 6) */
     for (int v = 0; v < 2 && ws1 && ws2; v++) {
