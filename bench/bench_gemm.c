@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         nr_init_uniform(A, (size_t)M * K, -1, 1, &rng);
         nr_init_uniform(B, (size_t)K * N, -1, 1, &rng);
         for (int q = 0; q < np; q++) {
-            Bp[q] = aligned_alloc(64, sizeof(float) * (nr_kpack_floats(paths[q], K, N) + 16));
+            Bp[q] = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(paths[q], K, N) + 127) / 64 * 64);
             nr_kpack(paths[q], Bp[q], s->tB, K, N, B, ldb);
         }
         int nv = 1 + 2 * np;

@@ -8,14 +8,22 @@
  *           step's GFLOP/s (2P + 3R flops, P = 2*len*batch*input*gates*hidden for the input
  *           projection, R = 2*len*batch*hidden*gates*hidden for the recurrence; no dx)
  *   infer:  forward only (inference workspace): prints sequences/s
- *   sgemm:  C(n,n) += A B with n = 1024 through the same CBLAS, split over --threads like the
- *           encoder splits its GEMMs (rows per thread): prints GFLOP/s (the peak we compare to)
+ *   sgemm:  C(n,n) += A B with n = 1024 through nr_sgemm (our kernel of the path in force,
+ *           models/kernels/kernels.h: with AVX-512 the fastest sgemm we have), split over
+ *           --threads like the encoder splits its GEMMs (rows per thread): prints GFLOP/s (the
+ *           peak we compare to)
+ *   blas:   the same through cblas_sgemm directly (OpenBLAS with the kernels the environment
+ *           pins, OPENBLAS_CORETYPE)
+ *   fma:    a register-only loop of independent fused multiply-adds of the widest vectors the
+ *           path in force has (24 chains of 16-float AVX-512 FMAs, or 12 of 8-float AVX2), on each
+ *           of --threads threads: the arithmetic peak of the cores, no memory
  *   step:   only the recurrent GEMM of the forward steps: len times gh (batch, gates*hidden) =
- *           h W_hh^T through nr_sgemm: prints its GFLOP/s (what OpenBLAS reaches at this shape)
+ *           h W_hh^T as the encoder computes it (W_hh packed once for our kernel where that is
+ *           the faster choice, nr_kgemm_use; else nr_sgemm): prints its GFLOP/s
  *           (batch-64 step: 2% of its time is the loop making the next h from gh)
  *   gemv:   only the recurrent products of one sequence at batch 1: len steps of gh = W_hh h
- *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), through nr_sgemm
- *           as the encoder calls it: prints the sequences/s this part alone allows (a floor for
+ *           (W_hh (gates*hidden, hidden), each step's h made from the last gh), as the encoder
+ *           computes them: prints the sequences/s this part alone allows (a floor for
  *           batch-1 inference time) and the GB/s of W_hh it streams
  *   --weights f16 (infer, gemv, step): W_hh rounded to float16 and kept as float16 for the
  *           recurrent products (nr_encoder_attach_f16, models/gemv_f16.h: the products of those
@@ -27,12 +35,14 @@
  * process waited for a core; the fastest step is the least disturbed one). Run with OPENBLAS_NUM_THREADS=1
  * (the encoder splits work across its own threads; see models/encoder.h).
  */
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "models/gemv_f16.h"
+#include "models/kernels/kernels.h"
 #include "models/nn.h"
 #include "models/quant.h"
 
@@ -55,13 +65,83 @@ typedef struct {
     int n;
 } gemm_job;
 
+static int use_blas; /* --mode blas: cblas_sgemm instead of nr_sgemm */
+
 static void gemm_part(void *ctx, int i, int n)
 {
     gemm_job *j = ctx;
     int r0, r1;
     nr_split_range(j->n, i, n, &r0, &r1);
-    nr_sgemm(0, 0, r1 - r0, j->n, j->n, 1.0f, j->A + (size_t)r0 * j->n, j->n, j->B, j->n, 1.0f,
-             j->C + (size_t)r0 * j->n, j->n);
+    if (use_blas)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, j->n, j->n, 1.0f,
+                    j->A + (size_t)r0 * j->n, j->n, j->B, j->n, 1.0f, j->C + (size_t)r0 * j->n,
+                    j->n);
+    else
+        nr_sgemm(0, 0, r1 - r0, j->n, j->n, 1.0f, j->A + (size_t)r0 * j->n, j->n, j->B, j->n,
+                 1.0f, j->C + (size_t)r0 * j->n, j->n);
+}
+
+/* --mode fma: ITERS iterations of independent FMA chains in registers; result kept so the loop
+ * stays. Returns the flops done. */
+#define FMA_ITERS 50000L
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#undef I /* <complex.h>'s, which immintrin.h may bring */
+/* the chains must stay in registers: the loops over them fully unrolled */
+#if defined(__clang__)
+#define FMA_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define FMA_UNROLL _Pragma("GCC unroll 24")
+#endif
+__attribute__((target("avx512f"))) static double fma_avx512(float *sink)
+{
+    __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(1e-3f), acc[24];
+    FMA_UNROLL for (int k = 0; k < 24; k++)
+        acc[k] = _mm512_set1_ps((float)k);
+    for (long it = 0; it < FMA_ITERS; it++)
+        FMA_UNROLL for (int k = 0; k < 24; k++)
+            acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+    __m512 s = acc[0];
+    for (int k = 1; k < 24; k++)
+        s = _mm512_add_ps(s, acc[k]);
+    *sink = _mm512_reduce_add_ps(s);
+    return 2.0 * 16 * 24 * FMA_ITERS;
+}
+__attribute__((target("avx2,fma"))) static double fma_avx2(float *sink)
+{
+    __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(1e-3f), acc[12];
+    FMA_UNROLL for (int k = 0; k < 12; k++)
+        acc[k] = _mm256_set1_ps((float)k);
+    for (long it = 0; it < FMA_ITERS; it++)
+        FMA_UNROLL for (int k = 0; k < 12; k++)
+            acc[k] = _mm256_fmadd_ps(acc[k], a, b);
+    float v[8];
+    __m256 s = acc[0];
+    for (int k = 1; k < 12; k++)
+        s = _mm256_add_ps(s, acc[k]);
+    _mm256_storeu_ps(v, s);
+    *sink = v[0];
+    return 2.0 * 8 * 12 * FMA_ITERS;
+}
+#endif
+
+typedef struct {
+    double flops[NR_MAX_THREADS];
+    float sink[NR_MAX_THREADS];
+} fma_job;
+
+static void fma_part(void *ctx, int i, int n)
+{
+    fma_job *j = ctx;
+    (void)n;
+    j->flops[i] = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    int p = nr_kpath();
+    if (p == NR_KPATH_AVX512)
+        j->flops[i] = fma_avx512(&j->sink[i]);
+    else if (p == NR_KPATH_AVX2)
+        j->flops[i] = fma_avx2(&j->sink[i]);
+#endif
 }
 
 /* --mode step / gemv: only the recurrent products of the forward steps, T times
@@ -74,10 +154,15 @@ static int recurrent_products(double *times, const char *cell, int Bq, int H, in
     float *W = malloc(sizeof(float) * (size_t)GH * H), *h = malloc(sizeof(float) * Bq * H),
           *gh = malloc(sizeof(float) * (size_t)Bq * GH);
     uint16_t *W16 = malloc(sizeof(uint16_t) * (size_t)GH * H); // (GH,H) the float16 copy
-    int kernel = nr_f16_kernel_best();
+    int kernel = nr_f16_kernel_best(), kp = nr_kpath();
+    /* as the encoder: W_hh packed once for our kernel when it is the faster choice */
+    float *Wp = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(kp, H, GH) + 127) / 64 * 64);
+    int packed = nr_kgemm_use(kp, 0, 1, Bq, GH, H, 1);
     nr_init_uniform(W, (size_t)GH * H, -0.1f, 0.1f, rng);
     for (size_t k = 0; k < (size_t)GH * H; k++)
         W16[k] = nr_f32_to_f16(W[k]);
+    if (packed)
+        nr_kpack(kp, Wp, 1, H, GH, W, H);
     nr_init_uniform(h, (size_t)Bq * H, -1, 1, rng);
     double t0 = now();
     for (int warm = 0; nt < 100000 && (warm < 3 || now() - t0 < seconds); warm++) {
@@ -85,6 +170,8 @@ static int recurrent_products(double *times, const char *cell, int Bq, int H, in
         for (int t = 0; t < T; t++) {
             if (f16)
                 nr_gemm_f16(gh, GH, h, H, W16, H, GH, H, Bq, kernel);
+            else if (packed)
+                nr_kgemm_packed(kp, 0, Bq, GH, H, 1.0f, h, H, Wp, 0.0f, gh, GH);
             else
                 nr_sgemm(0, 1, Bq, GH, H, 1.0f, h, H, W, H, 0.0f, gh, GH);
             for (int b = 0; b < Bq; b++)
@@ -107,6 +194,7 @@ static int recurrent_products(double *times, const char *cell, int Bq, int H, in
            bytes * T / med * 1e-9, fl / med * 1e-9, best / T * 1e6, Bq / best,
            bytes * T / best * 1e-9, fl / best * 1e-9);
     free(W);
+    free(Wp);
     free(W16);
     free(h);
     free(gh);
@@ -155,7 +243,32 @@ int main(int argc, char **argv)
     nr_rng_seed(&rng, 1);
     double times[100000];
     int nt = 0;
-    if (!strcmp(mode, "sgemm")) {
+    if (!strcmp(mode, "fma")) {
+        fma_job j;
+        double best = 0, fl = 0;
+        double t0 = now();
+        while (now() - t0 < seconds && nt < 100000) {
+            double s = now();
+            nr_parallel_run(threads, fma_part, &j);
+            double dt = now() - s;
+            fl = 0;
+            for (int i = 0; i < threads; i++)
+                fl += j.flops[i];
+            times[nt++] = dt;
+            best = fl / dt > best ? fl / dt : best;
+        }
+        if (fl == 0) {
+            printf("mode=fma path=%s threads=%d gflops=0 best_gflops=0 (no vector path)\n",
+                   nr_kpath_name(nr_kpath()), threads);
+            return 0;
+        }
+        qsort(times, nt, sizeof(double), cmp_d);
+        printf("mode=fma path=%s threads=%d gflops=%.1f best_gflops=%.1f\n",
+               nr_kpath_name(nr_kpath()), threads, fl / times[nt / 2] * 1e-9, best * 1e-9);
+        return 0;
+    }
+    use_blas = !strcmp(mode, "blas");
+    if (!strcmp(mode, "sgemm") || use_blas) {
         int n = 1024;
         float *A = malloc(sizeof(float) * n * n), *Bm = malloc(sizeof(float) * n * n),
               *C = calloc((size_t)n * n, sizeof(float));
@@ -171,7 +284,8 @@ int main(int argc, char **argv)
         }
         qsort(times, nt, sizeof(double), cmp_d);
         double med = times[nt / 2];
-        printf("mode=sgemm n=%d threads=%d gflops=%.1f best_gflops=%.1f\n", n, threads,
+        printf("mode=%s path=%s n=%d threads=%d gflops=%.1f best_gflops=%.1f\n", mode,
+               use_blas ? "cblas" : nr_kpath_name(nr_kpath()), n, threads,
                2.0 * n * n * n / med * 1e-9, 2.0 * n * n * n / times[0] * 1e-9);
         free(A);
         free(Bm);

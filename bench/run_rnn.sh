@@ -5,7 +5,11 @@
 # in one run, same shapes and thread count: input (embedding) 128, batch 64, length 32, hidden
 # 256 and 512, LSTM and GRU. For each thread count: training-step tokens/s, inference
 # sequences/s at batch 64 and at batch 1, and both implementations' GFLOP/s (same flop count) as a
-# fraction of the sgemm GFLOP/s measured the same way (n=1024, same threads). Then the recurrent
+# fraction of the peak: the sgemm GFLOP/s measured the same way (n=1024, same threads) through
+# nlprnn's nr_sgemm, i.e. with nlprnn's own kernels of the path in force (NLPRNN_KERNEL, default
+# the best the CPU has: AVX-512 here), the fastest sgemm this CPU reaches that we know of. Printed
+# beside it: the same sgemm through OpenBLAS (with the kernels OPENBLAS_CORETYPE pins) and the
+# arithmetic peak of a register-only FMA loop (bench_rnn --mode fma). Then the recurrent
 # products alone: batch 1 (bench_rnn --mode gemv, the floor of batch-1 inference time that no
 # arrangement of the rest removes) and the batch-64 step GEMM (--mode step). Batch-1 inference
 # and the floor are also run with W_hh stored as float16 (--weights f16, models/gemv_f16.h: the
@@ -38,8 +42,11 @@ case "$stat" in best) pre=best_ ;; median) pre= ;; *) echo "run_rnn: STAT must b
 bench/env.sh
 echo
 for th in "${threads[@]}"; do
-  peak=$("$bin" --mode sgemm --threads "$th" --seconds "$secs" | field ${pre}gflops)
-  echo "### threads=$th (measured sgemm peak ${peak} GFLOP/s; statistic: $stat step)"
+  sg=$("$bin" --mode sgemm --threads "$th" --seconds "$secs")
+  peak=$(echo "$sg" | field ${pre}gflops); kpath=$(echo "$sg" | field path)
+  blas=$("$bin" --mode blas --threads "$th" --seconds "$secs" | field ${pre}gflops)
+  fma=$("$bin" --mode fma --threads "$th" --seconds "$secs" | field ${pre}gflops)
+  echo "### threads=$th (peak: sgemm 1024^3 with nlprnn's $kpath kernels ${peak} GFLOP/s; OpenBLAS sgemm ${blas} GFLOP/s (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}); FMA loop ${fma} GFLOP/s; statistic: $stat step)"
   echo
   echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) |"
   echo "|---|---|---|---|---|---|---|---|"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: build and run the whole test suite, then the same tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The README's second command: build and run the whole test suite (again with each other kernel
+# path forced), then the same tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -19,6 +19,23 @@ if [ "${NLPRNN_SKIP_ONECORE:-0}" != 1 ] && command -v taskset >/dev/null; then
   taskset -c 0 ctest --test-dir build --output-on-failure -j2 \
     -E '^test_(mpi_train|mpi_dist|robust_cli|robust_encode|cli_classify|lm_cli|classifier_shipped|lm_shipped|tokenizer_corpus|corpora_shared|series_corpora)$'
   echo "test.sh: Release tests on one core took $(( $(date +%s) - t0 )) s"
+fi
+
+# ---- the Release suite again with each other kernel path this CPU runs forced (NLPRNN_KERNEL,
+# models/kernels/kernels.h): every path must pass, and their different rounding tests the
+# tolerances. The run above used the default path (the best one).
+if [ "${NLPRNN_SKIP_KERNEL_PATHS:-0}" != 1 ]; then
+  best=$(env -u NLPRNN_KERNEL build/tests/test_kernels --print-path)
+  for k in avx512 avx2 portable; do
+    [ "$k" != "$best" ] || continue
+    if [ "$(NLPRNN_KERNEL=$k build/tests/test_kernels --print-path)" != "$k" ]; then
+      echo "test.sh: kernel path $k: this CPU cannot run it, not tested"
+      continue
+    fi
+    t0=$(date +%s)
+    NLPRNN_KERNEL=$k ctest --test-dir build --output-on-failure -j"$jobs"
+    echo "test.sh: Release suite with NLPRNN_KERNEL=$k took $(( $(date +%s) - t0 )) s"
+  done
 fi
 
 if [ "${NLPRNN_SKIP_SANITIZE:-0}" != 1 ]; then

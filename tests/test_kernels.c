@@ -41,7 +41,7 @@ static int check_case(int p, int tA, int tB, int M, int N, int K, float alpha, f
     float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
     float *C0 = malloc(sizeof(float) * nc), *C1 = malloc(sizeof(float) * nc),
           *C2 = malloc(sizeof(float) * nc);
-    float *Bp = aligned_alloc(64, sizeof(float) * (nr_kpack_floats(p, K, N) + 16));
+    float *Bp = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(p, K, N) + 127) / 64 * 64);
     fill(A, na, rng);
     fill(B, nb, rng);
     fill(C0, nc, rng);
@@ -134,7 +134,7 @@ static void test_row_bits(int p)
     nr_rng_seed(&rng, 9);
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K);
     float *C = malloc(sizeof(float) * M * N), *c = malloc(sizeof(float) * N);
-    float *Bp = aligned_alloc(64, sizeof(float) * nr_kpack_floats(p, K, N));
+    float *Bp = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(p, K, N) + 127) / 64 * 64);
     fill(A, (size_t)M * K, &rng);
     fill(B, (size_t)N * K, &rng);
     nr_kpack(p, Bp, 1, K, N, B, K);
