@@ -1,6 +1,6 @@
 /* models/kernels/gemm_isa.h: the per-ISA entry points behind kernels.h (internal to
  * models/kernels/; see gemm_tmpl.h for what each does). A function of path p may be called only
- * when nr_kpath_usable(p). buf of nr_kgemm_*: NR_KC * nr_kgemm_nc(p) floats. */
+ * when nr_kpath_usable(p). buf of nr_kgemm_*: NR_KC * (NR_KNC_MAX + NR_KMC) floats. */
 #ifndef NR_MODELS_KERNELS_GEMM_ISA_H
 #define NR_MODELS_KERNELS_GEMM_ISA_H
 
@@ -8,6 +8,8 @@
 #define NR_KNC_AVX2 512
 #define NR_KNC_AVX512 512
 #define NR_KNC_MAX 512
+/* rows of a transposed A packed at once (nr_kgemm with transA) */
+#define NR_KMC 128
 
 #define NR_KDECL(KP)                                                                               \
     void nr_kpack_##KP(float *dst, int transB, int K, int N, const float *B, int ldb);            \

@@ -46,6 +46,24 @@ static void KFN(pack_a)(float *restrict ap, int transA, const float *restrict A,
     }
 }
 
+/* The strips of rows [0, mb) of op(A) = A^T (A (K,M), transA) for k in [k0, k0+kc), strip s
+ * (KRMAX rows, the last one R = mb - s*KRMAX) at abuf + s*KRMAX*kc, k-major as pack_a: each row
+ * k of A is read once, contiguously (packing strip by strip would touch one cache line and one
+ * page per k for 8 floats). */
+static void KFN(pack_a_block)(float *restrict abuf, const float *restrict A, int lda, int mb,
+                              int k0, int kc)
+{
+    for (int k = 0; k < kc; k++) {
+        const float *src = A + (size_t)(k0 + k) * lda;
+        for (int i0 = 0; i0 < mb; i0 += KRMAX) {
+            int R = mb - i0 < KRMAX ? mb - i0 : KRMAX;
+            float *d = abuf + (size_t)i0 * kc + (size_t)k * R;
+            for (int r = 0; r < R; r++)
+                d[r] = src[i0 + r];
+        }
+    }
+}
+
 /* dst = op(B) (K,N) as panels of KNR columns, panel j at dst + j*K*KNR, row k of it at k*KNR,
  * columns past N zero. B points at op(B)[0][0]: B (K,N) or, transB, B^T with B (N,K). */
 static void KFN(pack_b)(float *restrict dst, int transB, int K, int N, const float *restrict B,
@@ -87,16 +105,20 @@ void KFN(nr_kpack)(float *dst, int transB, int K, int N, const float *B, int ldb
 }
 
 /* One (column block, k block): C (M, nc) (+)= op(A)[:, k0:k0+kc] Bblk, Bblk = the block's panels
- * (panel p at Bblk + p*ps). */
+ * (panel p at Bblk + p*ps). apre: op(A)'s strips already packed (pack_a_block), or NULL. */
 static void KFN(macro)(int transA, int M, int nc, int kc, int k0, float alpha, const float *A,
-                       int lda, const float *Bblk, size_t ps, float beta, int first, float *C,
-                       int ldc)
+                       int lda, const float *apre, const float *Bblk, size_t ps, float beta,
+                       int first, float *C, int ldc)
 {
-    float ap[KRMAX * NR_KC] __attribute__((aligned(64)));
+    float abuf[KRMAX * NR_KC] __attribute__((aligned(64)));
     int np = (nc + KNR - 1) / KNR;
     for (int i0 = 0; i0 < M; i0 += KRMAX) {
         int R = M - i0 < KRMAX ? M - i0 : KRMAX;
-        KFN(pack_a)(ap, transA, A, lda, i0, R, k0, kc);
+        const float *ap = abuf;
+        if (apre)
+            ap = apre + (size_t)i0 * kc;
+        else
+            KFN(pack_a)(abuf, transA, A, lda, i0, R, k0, kc);
         int P = kpanels(R);
         for (int p0 = 0; p0 < np; p0 += P) {
             int pp = np - p0 < P ? np - p0 : P;
@@ -115,25 +137,36 @@ void KFN(nr_kgemm_packed)(int transA, int M, int N, int K, float alpha, const fl
         int nc = N - j0 < KNC ? N - j0 : KNC;
         for (int k0 = 0; k0 < K; k0 += NR_KC) {
             int kc = K - k0 < NR_KC ? K - k0 : NR_KC;
-            KFN(macro)(transA, M, nc, kc, k0, alpha, A, lda,
+            KFN(macro)(transA, M, nc, kc, k0, alpha, A, lda, NULL,
                        Bp + (size_t)(j0 / KNR) * K * KNR + (size_t)k0 * KNR, (size_t)K * KNR, beta,
                        k0 == 0, C + j0, ldc);
         }
     }
 }
 
-/* buf: NR_KC * KNC floats (the caller's per-thread buffer) */
+/* buf: NR_KC * (KNC + NR_KMC) floats (the caller's per-thread buffer): the B block, then (transA)
+ * the strips of NR_KMC rows of A */
 void KFN(nr_kgemm)(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *C, int ldc, float *buf)
 {
+    float *abuf = buf + (size_t)NR_KC * KNC;
     for (int j0 = 0; j0 < N; j0 += KNC) {
         int nc = N - j0 < KNC ? N - j0 : KNC;
         for (int k0 = 0; k0 < K; k0 += NR_KC) {
             int kc = K - k0 < NR_KC ? K - k0 : NR_KC;
             const float *Bk = transB ? B + (size_t)j0 * ldb + k0 : B + (size_t)k0 * ldb + j0;
             KFN(pack_b)(buf, transB, kc, nc, Bk, ldb);
-            KFN(macro)(transA, M, nc, kc, k0, alpha, A, lda, buf, (size_t)kc * KNR, beta, k0 == 0,
-                       C + j0, ldc);
+            if (!transA) {
+                KFN(macro)(0, M, nc, kc, k0, alpha, A, lda, NULL, buf, (size_t)kc * KNR, beta,
+                           k0 == 0, C + j0, ldc);
+                continue;
+            }
+            for (int i0 = 0; i0 < M; i0 += NR_KMC) {
+                int mb = M - i0 < NR_KMC ? M - i0 : NR_KMC;
+                KFN(pack_a_block)(abuf, A + i0, lda, mb, k0, kc);
+                KFN(macro)(1, mb, nc, kc, k0, alpha, A + i0, lda, abuf, buf, (size_t)kc * KNR,
+                           beta, k0 == 0, C + (size_t)i0 * ldc + j0, ldc);
+            }
         }
     }
 }

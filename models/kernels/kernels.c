@@ -126,7 +126,7 @@ void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const 
     nr_kgemm_packed_portable(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
 }
 
-/* The per-thread block buffer (NR_KC x NR_KNC_MAX floats): made on a thread's first product,
+/* The per-thread block buffer (NR_KC x (NR_KNC_MAX + NR_KMC) floats): made on a thread's first product,
  * freed when the thread ends (pthread key destructor). */
 static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
 static pthread_key_t buf_key;
@@ -144,7 +144,7 @@ static float *thread_buf(void)
         return NULL;
     float *b = pthread_getspecific(buf_key);
     if (!b) {
-        b = aligned_alloc(64, sizeof(float) * NR_KC * NR_KNC_MAX);
+        b = aligned_alloc(64, sizeof(float) * NR_KC * (NR_KNC_MAX + NR_KMC));
         if (b && pthread_setspecific(buf_key, b) != 0) {
             free(b);
             b = NULL;
