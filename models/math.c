@@ -20,12 +20,14 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
                 C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
+    /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h). Before any product,
+     * ours included: once nlprnn has computed, OpenBLAS is single-threaded whichever path ran */
+    nr_blas_own();
     /* our kernel where it was measured faster for this shape (models/kernels/kernels.h) */
     int kp = nr_kpath();
     if (nr_kgemm_use(kp, transA, transB, M, N, K, 0) &&
         nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
         return;
-    nr_blas_own(); /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h) */
     if (M == 1) {
         /* one row (batch-1 inference, single rows): C (1,N) = op(B)^T a, a = row of op(A);
          * sgemv avoids sgemm's packing, which dominates at this size */
