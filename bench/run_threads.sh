@@ -12,12 +12,13 @@
 # run and a table of min / median / max wall seconds (and user+sys CPU seconds) per case, with
 # the environment (bench/env.sh) and the load before and after.
 # NLPRNN_BASE=PATH also runs another nlprnn binary (e.g. one built before a change) in the same
-# rounds, labelled "base".
+# rounds, labelled "base". NLPRNN_BENCH_WHAT="train" (or "classify") runs only that command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 rounds=${2:-3}
 threads=${NLPRNN_BENCH_THREADS:-1 2 4 8}
+whats=${NLPRNN_BENCH_WHAT:-train classify}
 corp=../shared/corpora/nsmc
 [ -f "$corp/train.tsv.gz" ] || { echo "run_threads: $corp/train.tsv.gz missing" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "run_threads: needs GNU time (apt-get install time)" >&2; exit 2; }
@@ -54,14 +55,14 @@ run() { # what bin threads
 echo "== environment (before)"
 bench/env.sh
 echo "nlprnn binaries: ${bins[*]}"
-echo "rounds: $rounds, threads: $threads"
+echo "rounds: $rounds, threads: $threads, commands: $whats"
 for load in quiet busy; do
   if [ "$load" = busy ]; then
     taskset -c 0 yes > /dev/null &
     busy_pid=$!
     sleep 1
   fi
-  for what in train classify; do
+  for what in $whats; do
     for r in $(seq "$rounds"); do
       for b in "${bins[@]}"; do
         for t in $threads; do
