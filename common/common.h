@@ -45,6 +45,12 @@ void *nr_malloc_array(size_t n, size_t size);
 void *nr_calloc_array(size_t n, size_t size);
 /* realloc of n*size bytes with overflow check. */
 void *nr_realloc_array(void *p, size_t n, size_t size);
+/* A large buffer (model weights, a whole model file) of n*size bytes, NULL on failure or overflow;
+ * freed with free(). From 2 MiB up it is aligned to 2 MiB and, on Linux, advised for transparent
+ * huge pages (madvise MADV_HUGEPAGE): its first touch then costs one fault per 2 MiB instead of
+ * one per 4 KiB page (loading the shipped 9 MB classifier: ~2,300 faults fewer). Smaller sizes,
+ * or where huge pages are not available, are plain malloc memory. Not zeroed. */
+void *nr_big_alloc(size_t n, size_t size);
 /* strdup that returns NULL for NULL. */
 char *nr_strdup(const char *s);
 

@@ -244,10 +244,17 @@ int nr_read_file_checked(const char *path, size_t head_n, nr_head_check check, c
 static int read_rest(FILE *fp, const char *path, const unsigned char *head, size_t len,
                      size_t max_bytes, int past_declared, char **data, size_t *n,
                      nlprnn_error *err) {
+    /* A regular file's size sizes the buffer at once (one allocation, huge pages for a large
+     * model file: nr_big_alloc), with room for the byte that proves it did not grow; else (a
+     * pipe, a file that grows) the buffer doubles as it fills. */
     size_t cap = (size_t)1 << 16;
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uintmax_t)st.st_size < SIZE_MAX - 2)
+        cap = (size_t)st.st_size + 1;
     if (max_bytes < SIZE_MAX - 1 && cap > max_bytes + 1) cap = max_bytes + 1;
     if (cap < len) cap = len;
-    char *buf = malloc(cap + 1);
+    char *buf = nr_big_alloc(cap + 1, 1);
     if (!buf) {
         fclose(fp);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);

@@ -1,6 +1,10 @@
 /* common/mem.c: overflow-checked allocation. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "common/common.h"
 
@@ -17,6 +21,24 @@ void *nr_calloc_array(size_t n, size_t size) {
 void *nr_realloc_array(void *p, size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
     return realloc(p, n * size != 0 ? n * size : 1);
+}
+
+void *nr_big_alloc(size_t n, size_t size) {
+    enum { HUGE = 2u << 20 };
+    if (size && n > SIZE_MAX / size) return NULL;
+    size_t bytes = n * size;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= HUGE && bytes <= SIZE_MAX - HUGE) {
+        /* whole huge pages: the last one too (aligned_alloc wants a multiple of the alignment) */
+        size_t whole = (bytes + HUGE - 1) / HUGE * HUGE;
+        void *p = aligned_alloc(HUGE, whole);
+        if (p) {
+            (void)madvise(p, whole, MADV_HUGEPAGE); /* advice only: EINVAL etc. change nothing */
+            return p;
+        }
+    }
+#endif
+    return malloc(bytes ? bytes : 1);
 }
 
 char *nr_strdup(const char *s) {

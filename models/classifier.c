@@ -571,7 +571,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
         rc = nr_mf_check_weight_count(r, "WGHT", m->net.n_params, sizes, err);
     }
     if (!rc) {
-        m->params = nr_malloc_array(m->net.n_params, sizeof(float));
+        m->params = nr_big_alloc(m->net.n_params, sizeof(float));
         if (!m->params) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
     if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, m->params, err);

@@ -132,6 +132,43 @@ NR_TARGET static void gemm_f16_avx2(float *Y, int ldy, const float *X, int ldx, 
 }
 #endif
 
+/* ---- widening a whole tensor (model loading) --------------------------------------------------- */
+
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+#ifdef NR_HAVE_AVX2_F16
+/* 8 halves at a time; a group holding an infinity or NaN (exponent all ones) is widened by
+ * nr_f16_to_f32 instead, which keeps a signalling NaN's payload as it is (vcvtph2ps quiets it). */
+NR_TARGET static void widen_f16c(float *out, const unsigned char *in, size_t n)
+{
+    const __m128i ones = _mm_set1_epi16(0x7C00);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i *)(const void *)(in + 2 * i));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(h, ones), ones))) {
+            for (size_t j = i; j < i + 8; j++)
+                out[j] = nr_f16_to_f32(le16(in + 2 * j));
+            continue;
+        }
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; i++)
+        out[i] = nr_f16_to_f32(le16(in + 2 * i));
+}
+#endif
+
+void nr_f16_widen(float *out, const unsigned char *in, size_t n)
+{
+#ifdef NR_HAVE_AVX2_F16
+    if (nr_f16_kernel_best() != NR_F16_SCALAR) {
+        widen_f16c(out, in, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = nr_f16_to_f32(le16(in + 2 * i));
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 int nr_f16_kernel_usable(int kernel)

@@ -80,8 +80,9 @@ int nr_lm_net_create(nr_lm_net *net, const nr_lm_cfg *cfg, int padding_id, nlprn
     net->n_params = lm_layout(cfg, &net->enc_off, &net->out_off);
     if (!net->n_params) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad encoder configuration");
     net->cfg = *cfg;
-    net->params = nr_calloc_array(net->n_params, sizeof(float));
+    net->params = nr_big_alloc(net->n_params, sizeof(float));
     if (!net->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (language model)");
+    memset(net->params, 0, net->n_params * sizeof(float));
     int rc = nr_embedding_bind(&net->emb, cfg->vocab, cfg->embed, padding_id, net->params, err);
     if (!rc) rc = nr_encoder_bind(&net->enc, &ec, net->params + net->enc_off, err);
     if (rc) {

@@ -10,6 +10,7 @@
 
 #include "common/common.h"
 #include "corpora/reader.h" /* nr_utf8_check */
+#include "models/gemv_f16.h" /* nr_f16_widen */
 #include "models/modelfile.h"
 #include "models/quant.h"
 #include "nlprnn/modelfile.h"
@@ -1234,7 +1235,7 @@ static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name,
             memcpy(&out[i], &u, 4);
         }
     } else if (t->dtype == NR_DTYPE_F16) {
-        for (uint64_t i = 0; i < t->count; i++) out[i] = nr_f16_to_f32(get_u16(p + 2 * i));
+        nr_f16_widen(out, p, (size_t)t->count);
     } else {
         uint64_t rows = i8_rows(t->ndim, t->shape, t->count), cols = rows ? t->count / rows : 0;
         const int8_t *q = (const int8_t *)(p + 4 * rows);

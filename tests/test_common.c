@@ -87,7 +87,51 @@ static void test_atomic(void) {
     rmdir(dir);
 }
 
+/* nr_big_alloc: large buffers 2 MiB-aligned (Linux), usable to the last byte, freed by free();
+ * small ones plain; overflowing sizes refused. nr_read_file sizes its buffer from the file: a
+ * file of 3 MiB (the big-buffer path) reads back whole, at the limit exactly and one byte over. */
+static void test_big(void) {
+    size_t n = (3u << 20) + 5;
+    unsigned char *p = nr_big_alloc(n, 1);
+    CHECK(p != NULL);
+#if defined(__linux__)
+    CHECK_MSG(((uintptr_t)p & ((2u << 20) - 1)) == 0, "%p is not 2 MiB-aligned", (void *)p);
+#endif
+    if (p) {
+        for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 7);
+        CHECK(p[0] == 0 && p[n - 1] == (unsigned char)((n - 1) * 7));
+    }
+    free(p);
+    float *q = nr_big_alloc(3, sizeof(float));
+    CHECK(q != NULL);
+    if (q) q[2] = 1.0f;
+    free(q);
+    CHECK(nr_big_alloc(SIZE_MAX / 2, 4) == NULL);
+
+    char dir[] = "/tmp/nlprnn_test_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/big.bin", dir);
+    nlprnn_error e;
+    unsigned char *w = malloc(n);
+    CHECK(w != NULL);
+    if (!w) return;
+    for (size_t i = 0; i < n; i++) w[i] = (unsigned char)(i * 13 + (i >> 12));
+    CHECK_INT_EQ(nr_atomic_write_file(path, w, n, &e), 0);
+    char *data;
+    size_t got;
+    CHECK_INT_EQ(nr_read_file(path, &data, &got, n, &e), 0); /* the limit exactly */
+    CHECK_INT_EQ(got, n);
+    CHECK(data && memcmp(data, w, n) == 0 && data[n] == '\0');
+    free(data);
+    CHECK_INT_EQ(nr_read_file(path, &data, &got, n - 1, &e), NLPRNN_E_LIMIT);
+    free(w);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
+    test_big();
     test_status();
     test_rng();
     test_atomic();

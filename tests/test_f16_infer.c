@@ -10,6 +10,7 @@
  *      the steps read. A padded sequence equals the same sequence alone, bit for bit.
  *   3. The shipped model pretrained/ko.nrm (W_hh stored f16): the loader keeps W_hh as float16 and
  *      the logits match the float32 path.
+ *   4. nr_f16_widen (loading a float16 model) against nr_f16_to_f32, every half, every GEMM path.
  * Each encoder check runs with the best kernel and again with NR_F16_SCALAR forced. */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "models/classifier.h"
 #include "models/encoder.h"
 #include "models/gemv_f16.h"
+#include "models/kernels/kernels.h"
 #include "models/math.h"
 #include "models/quant.h"
 #include "nlprnn.h"
@@ -269,8 +271,47 @@ static void test_shipped(void)
     nlprnn_model_free(m);
 }
 
+/* nr_f16_widen (model loading) on every GEMM path this CPU runs (its F16C loop serves the avx2
+ * and avx512 paths): all 65,536 halves, from an odd byte address, give nr_f16_to_f32's bits (NaN
+ * payloads included: a signalling NaN must not come back quieted); and a length that leaves a
+ * tail of 5. */
+static void test_widen(void)
+{
+    enum { N = 65536 };
+    unsigned char *raw = malloc(2 * N + 1);
+    float *out = malloc(N * sizeof *out);
+    CHECK(raw && out);
+    if (!raw || !out) return;
+    unsigned char *in = raw + 1; /* unaligned */
+    for (int i = 0; i < N; i++) {
+        in[2 * i] = (unsigned char)(i & 0xFF);
+        in[2 * i + 1] = (unsigned char)(i >> 8);
+    }
+    for (int p = NR_KPATH_PORTABLE; p < NR_KPATH_COUNT; p++) {
+        if (!nr_kpath_usable(p)) continue;
+        nr_kpath_set(p);
+        for (int len = N; len >= N - 3; len -= 3) { /* 65536: no tail; 65533: a tail of 5 */
+            memset(out, 0, N * sizeof *out);
+            nr_f16_widen(out, in, (size_t)len);
+            int bad = -1;
+            for (int i = 0; i < len && bad < 0; i++) {
+                float ref = nr_f16_to_f32((uint16_t)i);
+                if (memcmp(&ref, &out[i], sizeof ref)) bad = i;
+            }
+            CHECK_MSG(bad < 0, "path %s, %d halves: half 0x%04x widened wrongly", nr_kpath_name(p),
+                      len, bad);
+            CHECK_MSG(len == N || out[len] == 0.0f, "path %s: wrote past %d halves",
+                      nr_kpath_name(p), len);
+        }
+    }
+    nr_kpath_set(-1);
+    free(raw);
+    free(out);
+}
+
 int main(void)
 {
+    test_widen();
     nr_rng rng;
     nr_rng_seed(&rng, 20261129);
     /* every kernel this CPU runs, whichever NLPRNN_KERNEL picks */
