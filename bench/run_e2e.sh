@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# bench/run_e2e.sh [BUILD_DIR] [ROUNDS] — nlprnn end to end, as a user runs it, side by side with
+# its peers in the same run, reported as ratios (issue 15):
+#
+#   train     `nlprnn train` of the shipped classifier's shape (scripts/train-ko.sh: tokenizer
+#             pretrained/ko.tok, embedding 128, BiLSTM 128, max pooling, dropout 0.2, Adam, clip 5,
+#             batch 64, 128 tokens max) over the first NLPRNN_E2E_TRAIN (30,000) reviews of
+#             nsmc/train.tsv.gz, NLPRNN_E2E_EPOCHS (2) epochs, no held-out split, --threads T
+#             against bench/classify_torch.py (PyTorch, the same ids from the same tokenizer, the
+#             same shape, batch, length cut, optimizer, clipping; no dropout), torch.set_num_threads(T)
+#             with OPENBLAS_NUM_THREADS=1 and glibc malloc tuned (no trimming, no per-tensor mmap)
+#   classify  `nlprnn classify --lines --skip-bad` over the 50,000 reviews of nsmc/test.tsv.gz
+#             (pretrained/ko.nrm) at --threads 1 and 2, against `fasttext predict` with fastText's
+#             accurate setting (supervised, dim 128, 5 epochs, word bigrams, char n-grams 1-3,
+#             trained here on the 150,000 train reviews, 2 threads)
+#   one       one review, load + predict: `nlprnn classify examples/review.txt`, `nlprnn --version`,
+#             `nlprnn info pretrained/ko.nrm`, and `fasttext predict-prob` on that fastText model
+#             quantized (.ftz), with hyperfine (NLPRNN_E2E_REPS runs each, 5 warm-up runs)
+#
+# nlprnn runs with no environment variable set by the script (the caller's environment, as a user
+# has it); the peers' settings are printed. Rounds (default 3) interleave the commands, so a change
+# of the machine's load spreads over all of them; tables give min / median over the rounds, and every
+# run line carries the 1-minute load at its start. The environment (bench/env.sh, the commit, the
+# binary) is printed first and last. Set-up: installs the peers (fasttext, hyperfine, python3-torch)
+# with apt when missing (sudo if not root); never anything the build needs. Corpora are read in place
+# from ../shared/corpora (the script's temporary folder holds derived files only, removed at exit).
+# Torch thread counts: NLPRNN_E2E_THREADS (default "2"; "1 2" runs both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+rounds=${2:-3}
+n_train=${NLPRNN_E2E_TRAIN:-30000}
+epochs=${NLPRNN_E2E_EPOCHS:-2}
+threads=${NLPRNN_E2E_THREADS:-2}
+reps=${NLPRNN_E2E_REPS:-50}
+n_ft=${NLPRNN_E2E_FT_TRAIN:-150000} # reviews fastText trains on (fewer: smoke runs only)
+corp=../shared/corpora/nsmc
+py=/usr/bin/python3
+for f in train.tsv.gz test.tsv.gz; do
+  [ -f "$corp/$f" ] || { echo "run_e2e: $corp/$f is missing" >&2; exit 2; }
+done
+nlprnn=$(realpath "$build/nlprnn")
+tok=$(realpath pretrained/ko.tok)
+model=$(realpath pretrained/ko.nrm)
+[ -x /usr/bin/time ] || { echo "run_e2e: needs GNU time (apt-get install time)" >&2; exit 2; }
+
+# ---- set-up: the peers only ------------------------------------------------------------------------
+need=()
+command -v fasttext >/dev/null || need+=(fasttext)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+$py -c 'import torch' 2>/dev/null || need+=(python3-torch)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  echo "run_e2e: installing the peers: ${need[*]}" >&2
+  $SUDO apt-get install -y -qq "${need[@]}" >&2
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+log() { echo "run_e2e: $*" >&2; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+environment() {
+  bench/env.sh
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' + uncommitted changes')"
+  echo "nlprnn: $nlprnn ($("$nlprnn" --version | head -1)); kernel path: $("$build/tests/test_kernels" --print-path 2>/dev/null || echo '?')"
+  echo "python3-torch: $($py -c 'import torch;print(torch.__version__)' 2>/dev/null); fasttext: $(dpkg-query -W -f='${Version}' fasttext 2>/dev/null); hyperfine: $(hyperfine --version | cut -d' ' -f2)"
+}
+# the PyTorch peer's environment (printed with the results)
+torch_env=(OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_MMAP_THRESHOLD_=33554432
+           MALLOC_TOP_PAD_=268435456)
+
+echo "== environment (before)"
+environment
+echo "rounds: $rounds; train: $n_train reviews, $epochs epochs, threads: $threads; one review: $reps runs"
+echo "PyTorch peer's environment: ${torch_env[*]}"
+
+# ---- data: the same reviews three ways (nlprnn's TSV, ids + labels for PyTorch, fastText lines) ---
+log "preparing the data"
+{ zcat "$corp/train.tsv.gz" || true; } | head -n $((n_train + 1)) > "$tmp/train.tsv" # zcat: SIGPIPE
+tail -n +2 "$tmp/train.tsv" | cut -f2 > "$tmp/train.txt"
+tail -n +2 "$tmp/train.tsv" | cut -f3 > "$tmp/train.lab"
+"$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/train.txt" > "$tmp/train.ids"
+zcat "$corp/test.tsv.gz" | tail -n +2 > "$tmp/test.tsv"
+cut -f2 "$tmp/test.tsv" > "$tmp/test.txt"
+cut -f3 "$tmp/test.tsv" > "$tmp/test.lab"
+head -1000 "$tmp/test.txt" > "$tmp/test1k.txt"
+head -1000 "$tmp/test.lab" > "$tmp/test1k.lab"
+"$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/test1k.txt" > "$tmp/test1k.ids"
+n_test=$(wc -l < "$tmp/test.txt")
+# tokens one epoch trains on: every review cut to 128 tokens (an empty one counts 1, as PyTorch's)
+tokens=$(awk '{n = NF > 128 ? 128 : (NF ? NF : 1); s += n} END {print s}' "$tmp/train.ids")
+echo "data: $n_train train reviews, $tokens tokens an epoch (cut to 128); $n_test test reviews"
+
+# ---- fastText's accurate setting, trained once (its training time is reported, not compared) ------
+log "fastText: training the char n-gram model on $n_ft train reviews"
+{ zcat "$corp/train.tsv.gz" | tail -n +2 || true; } | head -n "$n_ft" |
+  awk -F'\t' '{print "__label__"$3" "$2}' > "$tmp/ft_train.txt"
+awk -F'\t' '{print "__label__"$3" "$2}' "$tmp/test.tsv" > "$tmp/ft_test.txt"
+/usr/bin/time -f '%e' -o "$tmp/ft_time" fasttext supervised -input "$tmp/ft_train.txt" \
+  -output "$tmp/ft" -dim 128 -epoch 5 -wordNgrams 2 -minn 1 -maxn 3 -thread 2 -verbose 0
+ft_train_s=$(cat "$tmp/ft_time")
+ft_acc=$(fasttext test "$tmp/ft.bin" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}')
+/usr/bin/time -f '%e' -o "$tmp/ftq_time" fasttext quantize -input "$tmp/ft_train.txt" -output "$tmp/ft" -qnorm -cutoff 100000 \
+  >/dev/null 2>&1 || true
+ftq_acc=$( [ -f "$tmp/ft.ftz" ] && fasttext test "$tmp/ft.ftz" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}' || echo "-")
+echo "fastText: trained in $ft_train_s s (2 threads, load $(load1)); accuracy $ft_acc; quantized (.ftz, $(stat -c %s "$tmp/ft.ftz" 2>/dev/null || echo 0) bytes) $ftq_acc"
+
+# ---- the runs ------------------------------------------------------------------------------------
+# one run: appends "what who threads round wall cpu load1" to $tmp/runs and prints it
+record() { # what who threads round wall cpu load
+  printf 'run %s %s threads=%s round=%s wall=%.2f cpu=%.2f load1=%s\n' "$@" | tee -a "$tmp/runs.txt"
+  echo "$@" >> "$tmp/runs"
+}
+nl_train() { # threads round
+  local l=$(load1)
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" train "$tmp/train.tsv" -o "$tmp/nl.nrm" \
+    --tokenizer "$tok" --embed 128 --cell lstm --bidirectional 1 --hidden 128 --pool max \
+    --dropout 0.2 --optimizer adam --lr 0.002 --lr-schedule linear --clip 5 --epochs "$epochs" \
+    --batch 64 --seed 1 --threads "$1" --valid-split 0 --max-tokens 128 --storage f16 \
+    2> "$tmp/nl_train.err" >/dev/null
+  read -r w u s < "$tmp/time"
+  record train nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+}
+torch_train() { # threads round
+  local l=$(load1)
+  env "${torch_env[@]}" /usr/bin/time -f '%e %U %S' -o "$tmp/time" $py bench/classify_torch.py \
+    --train-ids "$tmp/train.ids" --train-labels "$tmp/train.lab" --test-ids "$tmp/test1k.ids" \
+    --test-labels "$tmp/test1k.lab" --vocab 16000 --emb 128 --hidden 128 --cell lstm --pool max \
+    --epochs "$epochs" --batch 64 --lr 2e-3 --threads "$1" --max-tokens 128 --seed 1 \
+    > "$tmp/torch.json" 2> "$tmp/torch.err"
+  read -r w u s < "$tmp/time"
+  local loop=$($py -c "import json;print(json.load(open('$tmp/torch.json'))['train_seconds'])")
+  record train torch "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  record train_loop torch "$1" "$2" "$loop" 0 "$l"
+}
+nl_classify() { # threads round
+  local l=$(load1)
+  # exit 3: some reviews are empty (--skip-bad reports them and goes on)
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" classify --model "$model" --lines \
+    --skip-bad --threads "$1" "$tmp/test.txt" > "$tmp/nl.out" 2>/dev/null || [ $? -eq 3 ]
+  read -r w u s < "$tmp/time"
+  record classify nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+}
+ft_classify() { # round
+  local l=$(load1)
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" fasttext predict "$tmp/ft.bin" "$tmp/test.txt" \
+    > "$tmp/ft.out"
+  read -r w u s < "$tmp/time"
+  record classify fasttext 1 "$1" "$w" "$(echo "$u + $s" | bc)" "$l"
+}
+
+for r in $(seq "$rounds"); do
+  for t in $threads; do
+    log "round $r/$rounds: training, $t threads"
+    nl_train "$t" "$r"
+    torch_train "$t" "$r"
+  done
+  log "round $r/$rounds: classifying"
+  nl_classify 1 "$r"
+  nl_classify 2 "$r"
+  ft_classify "$r"
+done
+nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
+nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nl_train.err" | tail -1)
+torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
+echo "nlprnn classify --lines: accuracy $nl_acc on the $n_test test reviews (output checked against the labels); nlprnn train last: $nl_train_acc; PyTorch last: $torch_last"
+
+# ---- one review -----------------------------------------------------------------------------------
+log "one review (hyperfine, $reps runs each)"
+hf_cmds=("$nlprnn classify examples/review.txt" "$nlprnn --version" "$nlprnn info $model")
+[ -f "$tmp/ft.ftz" ] && hf_cmds+=("fasttext predict-prob $tmp/ft.ftz examples/review.txt")
+echo "load before hyperfine: $(load1)"
+hyperfine -N --warmup 5 --runs "$reps" --export-json "$tmp/hf.json" "${hf_cmds[@]}" \
+  > "$tmp/hf.txt" 2>&1
+echo "load after hyperfine: $(load1)"
+
+# ---- tables --------------------------------------------------------------------------------------
+echo
+echo "== environment (after)"
+bench/env.sh | tail -1
+echo
+$py - "$tmp/runs" "$tokens" "$epochs" "$n_test" "$tmp/hf.json" <<'PY'
+import json, statistics, sys
+runs, tokens, epochs, n_test, hf = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+rows = {}
+for line in open(runs):
+    what, who, t, r, wall, cpu, load = line.split()
+    rows.setdefault((what, who, int(t)), []).append((float(wall), float(cpu), float(load)))
+def mm(key):
+    w = sorted(x[0] for x in rows[key])
+    return w[0], statistics.median(w), statistics.median(x[1] for x in rows[key]), \
+        "%.1f-%.1f" % (min(x[2] for x in rows[key]), max(x[2] for x in rows[key]))
+print("### Training: %d epochs, %d tokens an epoch" % (epochs, tokens))
+print()
+print("| threads | nlprnn train (whole command) wall s min / median | CPU s median | tokens/s (min wall) | PyTorch training loop wall s min / median | PyTorch whole command wall s / CPU s median | PyTorch tokens/s (loop, min) | ratio PyTorch loop / nlprnn whole, wall (min; median) | ratio of CPU s, PyTorch whole / nlprnn whole | load1 at starts |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for (what, who, t) in sorted(k for k in rows if k[0] == "train" and k[1] == "nlprnn"):
+    a = mm(("train", "nlprnn", t)); lp = mm(("train_loop", "torch", t)); wt = mm(("train", "torch", t))
+    print("| %d | %.1f / %.1f | %.2f | %.0f | %.1f / %.1f | %.1f / %.2f | %.0f | %.2fx; %.2fx | %.2fx | %s; %s |" % (
+        t, a[0], a[1], a[2], tokens * epochs / a[0], lp[0], lp[1], wt[1], wt[2],
+        tokens * epochs / lp[0], lp[0] / a[0], lp[1] / a[1], wt[2] / a[2], a[3], lp[3]))
+print()
+print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
+print()
+print("| command | threads | wall s min / median | reviews/s (min wall; median) | CPU s median | ratio nlprnn / fastText reviews/s, wall (min; median) | ratio of CPU s, fastText / nlprnn | load1 at starts |")
+print("|---|---|---|---|---|---|---|---|")
+ft = mm(("classify", "fasttext", 1))
+for t in (1, 2):
+    a = mm(("classify", "nlprnn", t))
+    print("| nlprnn classify --lines | %d | %.2f / %.2f | %.0f; %.0f | %.2f | %.2fx; %.2fx | %.2fx | %s |" % (
+        t, a[0], a[1], n_test / a[0], n_test / a[1], a[2], ft[0] / a[0], ft[1] / a[1], ft[2] / a[2], a[3]))
+print("| fasttext predict (char n-grams) | 1 | %.2f / %.2f | %.0f; %.0f | %.2f | 1 | 1 | %s |" % (
+    ft[0], ft[1], n_test / ft[0], n_test / ft[1], ft[2], ft[3]))
+print()
+print("### One review (hyperfine)")
+print()
+print("| command | mean ± sd ms | min ms | median ms | user ms | system ms |")
+print("|---|---|---|---|---|---|")
+for x in json.load(open(hf))["results"]:
+    print("| `%s` | %.1f ± %.1f | %.1f | %.1f | %.1f | %.1f |" % (
+        x["command"], x["mean"] * 1e3, x["stddev"] * 1e3, x["min"] * 1e3, x["median"] * 1e3,
+        x["user"] * 1e3, x["system"] * 1e3))
+PY
+echo
+echo "run lines:"
+cat "$tmp/runs.txt"
+echo
+echo "hyperfine:"
+cat "$tmp/hf.txt"
