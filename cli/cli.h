@@ -46,6 +46,50 @@ int cli_stdout_finish(const char *cmd, int rc);
  * readers skip it (docs/cli.md). Returns 3 when buf (n bytes) starts with one, else 0. */
 size_t cli_bom_length(const void *buf, size_t n);
 
+/* Install the SIGINT/SIGTERM handler (cli/signals.c) and return the stop flag it sets. */
+const volatile int *cli_catch_stop_signals(void);
+
+/* The command-line grammar every command reads its options with: cli/args.h. */
+#include "args.h"
+
+/* ---- progress on standard error (cli/progress.c) --------------------------------------------
+ * One mechanism for every command that trains: on a terminal the passing status (a training
+ * step) is one line redrawn in place, at most 5 times a second; otherwise it is a plain line,
+ * prefixed with `prefix`, at most every `every` seconds. Lasting lines (an epoch's result, what
+ * is being done) clear the status line first. quiet: only warnings. */
+typedef struct cli_progress {
+    const char *prefix; /* of plain lines: "train: " */
+    int tty, quiet, shown;
+    double every, last;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const char *prefix, double every, int quiet);
+/* 1 when a passing status should be drawn now (always when force). */
+int cli_progress_due(cli_progress *p, int force);
+/* A passing status line (text without a newline). */
+void cli_progress_status(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A lasting line (without the newline). */
+void cli_progress_line(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning: shown even when quiet. */
+void cli_progress_warn(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clear a status line left on the terminal. */
+void cli_progress_end(cli_progress *p);
+/* Seconds on the monotonic clock; a duration as mm:ss or h:mm:ss ("--:--" when unknown). */
+double cli_now(void);
+void cli_fmt_time(char *buf, size_t cap, double seconds);
+
+/* A tokenizer named the way --model names models (cli/common.c): a tokenizer file, a model file
+ * (classifier or language model: its tokenizer), or a shipped model's bare name (a classifier,
+ * else a language model of that name). Returns 0 or the exit code after reporting the error. */
+typedef struct cli_tokenizer {
+    const nlprnn_tokenizer *tok;
+    nlprnn_tokenizer *own;
+    nlprnn_model *model;
+    nlprnn_lm *lm;
+} cli_tokenizer;
+int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t);
+void cli_tokenizer_free(cli_tokenizer *t);
+
 /* One subcommand: argv[0] is the subcommand's name. */
 typedef int (*cli_command_fn)(int argc, char **argv);
 

@@ -292,46 +292,34 @@ int cmd_classify(int argc, char **argv) {
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     if (!files) return CLI_EXIT_LIMIT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            free(files);
-            return CLI_OK;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
-            model_name = argv[i];
-        } else if (!strcmp(a, "-l") || !strcmp(a, "--lines")) {
-            o.lines = 1;
-        } else if (!strcmp(a, "-f") || !strcmp(a, "--format")) {
-            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
-            if (!strcmp(argv[i], "json")) o.json = 1;
-            else if (!strcmp(argv[i], "tsv")) o.json = 0;
-            else return free(files), cli_usage_error("classify", "unknown format '%s' (tsv or json)", argv[i]);
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
-            char *e;
-            long v = strtol(argv[i], &e, 10);
-            if (*e || v < 1 || v > 16) return free(files), cli_usage_error("classify", "--threads: 1..16");
-            threads = (int)v;
-        } else if (!strcmp(a, "--max-bytes")) {
-            if (++i >= argc) return free(files), cli_usage_error("classify", "%s needs a value", a);
-            char *e;
-            long long v = strtoll(argv[i], &e, 10);
-            if (*e || v < 16 || v > (1LL << 30))
-                return free(files), cli_usage_error("classify", "--max-bytes: 16..1073741824");
-            max_bytes = (size_t)v;
-        } else if (!strcmp(a, "--skip-bad")) {
-            o.skip_bad = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            o.quiet = 1;
-        } else if (a[0] == '-' && a[1]) {
-            free(files);
-            return cli_usage_error("classify", "unknown option '%s'", a);
-        } else {
-            files[nfiles++] = argv[i];
+    enum { MAX_BYTES = CLI_LONG, SKIP_BAD };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"lines", 'l', CLI_NO_ARG, NULL},
+                                      {"format", 'f', CLI_ARG, NULL},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {"max-bytes", MAX_BYTES, CLI_ARG, NULL},
+                                      {"skip-bad", SKIP_BAD, CLI_NO_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"tsv", "json", NULL};
+    cli_args a;
+    int c;
+    long long v = 0;
+    cli_args_init(&a, "classify", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); free(files); return CLI_OK;
+        case 'm': model_name = a.value; break;
+        case 'l': o.lines = 1; break;
+        case 'f': o.json = cli_args_choice(&a, formats) == 1; break;
+        case 't': threads = cli_args_int(&a, 1, 16, &v) ? (int)v : 0; break;
+        case MAX_BYTES: max_bytes = cli_args_int(&a, 16, 1LL << 30, &v) ? (size_t)v : 0; break;
+        case SKIP_BAD: o.skip_bad = 1; break;
+        case 'q': o.quiet = 1; break;
+        case CLI_POSITIONAL: files[nfiles++] = (char *)a.value; break;
         }
     }
+    if (c == CLI_ERROR) return free(files), a.rc;
     if (nfiles == 0) files[nfiles++] = "-";
 
     nlprnn_error err;

@@ -18,45 +18,39 @@ static void usage(FILE *fp) {
             "  -m, --model FILE|NAME   model file or shipped name (default: ko)\n"
             "      --text-column NAME  --label-column NAME   (defaults: document/text/..., label)\n"
             "  -t, --threads N         threads (default: the cores this process may use, at most 16)\n"
-            "      --format text|tsv   tsv: one 'key<TAB>value' line per figure (default text)\n");
+            "  -f, --format text|tsv   tsv: one 'key<TAB>value' line per figure (default text)\n");
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *model = "ko", *path = NULL, *tcol = NULL, *lcol = NULL;
     int threads = 0, tsv = 0; /* 0: the cores (nlprnn_model_evaluate) */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!has) return cli_usage_error("eval", "%s needs a value", a);
-            model = argv[++i];
-        } else if (!strcmp(a, "--text-column")) {
-            if (!has) return cli_usage_error("eval", "%s needs a value", a);
-            tcol = argv[++i];
-        } else if (!strcmp(a, "--label-column")) {
-            if (!has) return cli_usage_error("eval", "%s needs a value", a);
-            lcol = argv[++i];
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if (!has) return cli_usage_error("eval", "%s needs a value", a);
-            threads = atoi(argv[++i]);
-            if (threads < 1 || threads > 16) return cli_usage_error("eval", "--threads: 1..16");
-        } else if (!strcmp(a, "--format")) {
-            if (!has) return cli_usage_error("eval", "%s needs a value", a);
-            const char *f = argv[++i];
-            if (!strcmp(f, "tsv")) tsv = 1;
-            else if (strcmp(f, "text")) return cli_usage_error("eval", "unknown format '%s'", f);
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("eval", "unknown option '%s'", a);
-        } else if (path) {
-            return cli_usage_error("eval", "one FILE only");
-        } else {
-            path = a;
+    enum { TEXT_COLUMN = CLI_LONG, LABEL_COLUMN };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"text-column", TEXT_COLUMN, CLI_ARG, NULL},
+                                      {"label-column", LABEL_COLUMN, CLI_ARG, NULL},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {"format", 'f', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"text", "tsv", NULL};
+    cli_args a;
+    long long v = 0;
+    int c;
+    cli_args_init(&a, "eval", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case TEXT_COLUMN: tcol = a.value; break;
+        case LABEL_COLUMN: lcol = a.value; break;
+        case 't': threads = cli_args_int(&a, 1, 16, &v) ? (int)v : 0; break;
+        case 'f': tsv = cli_args_choice(&a, formats) == 1; break;
+        case CLI_POSITIONAL:
+            if (path) cli_args_fail(&a, "one FILE only ('%s' and '%s')", path, a.value);
+            path = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (!path) return cli_usage_error("eval", "needs a labelled FILE");
     nlprnn_error err;
     nlprnn_model *m = NULL;

@@ -10,9 +10,8 @@ int cmd_fill(int argc, char **argv);
 
 static void fill_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn fill [--model FILE|NAME] [--top K] [--calibrate ALPHA] [--candidates w1,w2,...]\n"
-            "                   \"TEXT WITH ___\"\n"
-            "       nlprnn fill [--model FILE|NAME] [--top K] [--calibrate ALPHA] --input FILE\n\n"
+            "usage: nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] [-c w1,w2,...] \"TEXT WITH ___\"\n"
+            "       nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] -i FILE\n\n"
             "Fill the blank of TEXT (\"___\", two or more underscores, or \"[MASK]\"; anywhere, also glued\n"
             "to a particle as in \"___에\") and print up to K answers, best first, one per line:\n"
             "WORD<TAB>PROBABILITY, the probabilities normalized over the lines shown.\n"
@@ -23,15 +22,17 @@ static void fill_usage(FILE *fp) {
             "1-4 pieces are proposed by a beam search over pieces from the left context (forward model)\n"
             "and the right context (backward); ALPHA changes their ranking, not the proposals.\n\n"
             "options:\n"
-            "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
-            "  --top K             answers to print (default 5; with --candidates: all of them)\n"
-            "  --candidates LIST   comma-separated words to rank (exactly those)\n"
-            "  --calibrate ALPHA   weight of the prior correction, 0..2 (default %g; 0: plain\n"
-            "                      sentence probability)\n"
-            "  --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its candidates;\n"
-            "                      a UTF-8 byte order mark at the start of FILE is skipped);\n"
-            "                      prints one line per query: WORD<TAB>PROB<TAB>WORD<TAB>PROB...\n"
-            "                      (an empty line, and the error on stderr, for a bad query)\n\n"
+            "  -m, --model FILE|NAME   language model (default: the shipped \"ko\")\n"
+            "  -k, --top-k K           answers to print, 1..1000 (default 5; with --candidates: all\n"
+            "                          of them; old spelling: --top)\n"
+            "  -c, --candidates LIST   comma-separated words to rank (exactly those)\n"
+            "      --calibrate ALPHA   weight of the prior correction, 0..2 (default %g; 0: plain\n"
+            "                          sentence probability)\n"
+            "  -i, --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its\n"
+            "                          candidates; a UTF-8 byte order mark at the start of FILE is\n"
+            "                          skipped); prints one line per query:\n"
+            "                          WORD<TAB>PROB<TAB>WORD<TAB>PROB... (an empty line, and the\n"
+            "                          error on stderr, for a bad query)\n\n"
             "exit status 3 (bad input data) when TEXT has no blank or more than one.\n\n"
             "example: nlprnn fill \"난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.\"\n",
             NLPRNN_LM_FILL_ALPHA);
@@ -118,36 +119,32 @@ int cmd_fill(int argc, char **argv) {
     const char *model = "ko", *cands = NULL, *text = NULL, *input = NULL;
     int top = 0;
     double alpha = NLPRNN_LM_FILL_ALPHA;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fill_usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--top") || !strcmp(a, "--candidates") ||
-                   !strcmp(a, "--input") || !strcmp(a, "--calibrate")) {
-            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--calibrate")) {
-                char *e;
-                double x = strtod(v, &e);
-                if (e == v || *e || !(x >= 0 && x <= 2)) return cli_usage_error(cmd, "--calibrate must be in 0..2");
-                alpha = x;
-            } else if (a[2] == 'm') model = v;
-            else if (a[2] == 'i') input = v;
-            else if (a[3] == 'a') cands = v;
-            else {
-                char *e;
-                long k = strtol(v, &e, 10);
-                if (*e || k < 1 || k > 1000) return cli_usage_error(cmd, "--top must be in 1..1000");
-                top = (int)k;
-            }
-        } else if (a[0] == '-' && a[1] == '-') {
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        } else {
-            if (text) return cli_usage_error(cmd, "give one TEXT (quote it)");
-            text = a;
+    enum { CALIBRATE = CLI_LONG };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"top-k", 'k', CLI_ARG, "--top"},
+                                      {"candidates", 'c', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, NULL},
+                                      {"calibrate", CALIBRATE, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    long long v = 0;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: fill_usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case 'k': top = cli_args_int(&a, 1, 1000, &v) ? (int)v : 0; break;
+        case 'c': cands = a.value; break;
+        case 'i': input = a.value; break;
+        case CALIBRATE: cli_args_double(&a, 0, 2, &alpha); break;
+        case CLI_POSITIONAL:
+            if (text) cli_args_fail(&a, "give one TEXT (quote it)");
+            text = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (input) {
         if (text || cands) return cli_usage_error(cmd, "--input takes no TEXT and no --candidates");
         return fill_file(model, input, top ? top : 5, alpha);

@@ -1,4 +1,5 @@
 /* cli/cmd_forecast.c: `nlprnn forecast sine|train|eval|predict` — numeric series forecasting. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +13,28 @@ static const char *const FC = "forecast";
 static void usage(FILE *fp) {
     fprintf(fp,
         "usage: nlprnn forecast sine -o FILE.csv [--length N] [--period P] [--noise S] [--seed N]\n"
-        "       nlprnn forecast windows --csv FILE --column NAME [--window N] [--horizon N]\n"
+        "       nlprnn forecast windows -i FILE.csv --column NAME [--window N] [--horizon N]\n"
         "                               [--limit N] [--plot FILE.svg]\n"
-        "       nlprnn forecast train --csv FILE --column NAME[,NAME...] -o MODEL.nrm [OPTIONS]\n"
-        "       nlprnn forecast eval MODEL.nrm --csv FILE [--part test|valid|train|all]\n"
-        "                                      [--plot FILE.svg] [--out PRED.csv]\n"
-        "       nlprnn forecast predict MODEL.nrm --csv FILE [--from ROW] [--steps N] [--plot FILE.svg]\n\n"
+        "       nlprnn forecast train -i FILE.csv --column NAME[,NAME...] -o MODEL.nrm [OPTIONS]\n"
+        "       nlprnn forecast eval MODEL.nrm -i FILE.csv [--part test|valid|train|all]\n"
+        "                                      [--plot FILE.svg] [-o PRED.csv]\n"
+        "       nlprnn forecast predict MODEL.nrm -i FILE.csv [--from ROW] [--steps N]\n"
+        "                                         [--plot FILE.svg]\n\n"
         "A many-to-one recurrent regressor: a window of `window` rows of the columns (the first\n"
         "column, or --target NAME, is predicted `horizon` rows after the window). Splits are\n"
         "chronological (train | valid | test); the scaler is fitted on the training rows only.\n"
         "Metrics (RMSE, MAE, MAPE) are printed beside persistence (the last value) and a moving\n"
-        "average of the last `ma` values.\n\n"
+        "average of the last `ma` values. -i, --input FILE.csv names the series (old spelling:\n"
+        "--csv); MODEL may also be given as -m MODEL; eval's -o, --output was --out.\n\n"
         "train options (defaults):\n"
         "  --cell lstm|gru|rnn (lstm)  --hidden N (32)  --layers N (1)  --window N (30)\n"
         "  --horizon N (1)  --target NAME (first column)  --scaler minmax|standard|none (minmax)\n"
-        "  --train F (0.7)  --valid F (0.15)  --epochs N (30)  --batch N (32)  --lr F (0.005)\n"
+        "  --train-split F (0.7)  --valid-split F (0.15)  (old spellings: --train, --valid)\n"
+        "  --epochs N (30)  --batch N (32)  --lr F (0.005)\n"
         "  --clip F (1, global norm; 0 = off)  --ma N (= window)  --patience N (0 = off)\n"
         "  --relative 0|1 (0; 1: windows and target relative to the window's last value)\n"
-        "  --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
-        "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  --quiet\n"
+        "  -t, --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
+        "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  -q, --quiet\n"
         "predict: uses rows [0, ROW) as history (default: all rows) and feeds predictions back for\n"
         "  --steps N > 1 (single-column models with horizon 1); where rows ROW.. exist they are\n"
         "  printed (and plotted) as the truth.\n");
@@ -172,21 +176,33 @@ static int read_series(nlprnn_series **s, const char *csv, const char *columns);
 
 static int cmd_sine(int argc, char **argv) {
     const char *out = NULL;
-    long length = 1000;
+    long long length = 1000;
     double period = 50, noise = 0.1;
     unsigned long long seed = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        char *end;
-        if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--length")) { length = strtol(v, &end, 10); if (*end || length < 2 || length > 100000000) return cli_usage_error(FC, "--length %s: expected 2..1e8", v); }
-        else if (!strcmp(a, "--period")) { period = strtod(v, &end); if (*end || !(period > 0)) return cli_usage_error(FC, "--period %s: expected > 0", v); }
-        else if (!strcmp(a, "--noise")) { noise = strtod(v, &end); if (*end || !(noise >= 0)) return cli_usage_error(FC, "--noise %s: expected >= 0", v); }
-        else if (!strcmp(a, "--seed")) { seed = strtoull(v, &end, 10); if (*end) return cli_usage_error(FC, "--seed %s: expected an integer", v); }
-        else return cli_usage_error(FC, "unknown option '%s' for sine", a);
+    enum { LENGTH = CLI_LONG, PERIOD, NOISE, SEED };
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
+                                      {"length", LENGTH, CLI_ARG, NULL},
+                                      {"period", PERIOD, CLI_ARG, NULL},
+                                      {"noise", NOISE, CLI_ARG, NULL},
+                                      {"seed", SEED, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, FC, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'o': out = a.value; break;
+        case LENGTH: cli_args_int(&a, 2, 100000000, &length); break;
+        case PERIOD:
+            if (cli_args_double(&a, 0, 1e300, &period) && !(period > 0)) cli_args_fail(&a, "--period must be > 0");
+            break;
+        case NOISE: cli_args_double(&a, 0, 1e300, &noise); break;
+        case SEED: cli_args_u64(&a, &seed); break;
+        case CLI_POSITIONAL: cli_args_fail(&a, "unexpected argument '%s' for sine", a.value); break;
+        }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (!out) return cli_usage_error(FC, "sine needs -o FILE.csv");
     nlprnn_output *o;
     nlprnn_error e;
@@ -196,18 +212,18 @@ static int cmd_sine(int argc, char **argv) {
     /* noise: Box-Muller on a 64-bit LCG (Knuth's MMIX constants), reproducible from --seed */
     unsigned long long st = seed * 6364136223846793005ull + 1442695040888963407ull;
     fprintf(fp, "t,value\n");
-    for (long t = 0; t < length; t++) {
+    for (long long t = 0; t < length; t++) {
         double u[2];
         for (int k = 0; k < 2; k++) {
             st = st * 6364136223846793005ull + 1442695040888963407ull;
             u[k] = ((double)(st >> 11) + 0.5) / 9007199254740992.0;
         }
         double g = sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
-        fprintf(fp, "%ld,%.6f\n", t, sin(6.283185307179586 * (double)t / period) + noise * g);
+        fprintf(fp, "%lld,%.6f\n", t, sin(6.283185307179586 * (double)t / period) + noise * g);
     }
     lrc = nlprnn_output_commit(o, &e);
     if (lrc) return cli_report(FC, lrc, &e);
-    fprintf(stderr, "wrote %s (%ld rows, period %g, noise %g)\n", out, length, period, noise);
+    fprintf(stderr, "wrote %s (%lld rows, period %g, noise %g)\n", out, length, period, noise);
     return CLI_OK;
 }
 
@@ -215,21 +231,32 @@ static int cmd_sine(int argc, char **argv) {
 
 static int cmd_windows(int argc, char **argv) {
     const char *csv = NULL, *column = NULL, *plotp = NULL;
-    long window = 3, horizon = 1, limit = 10;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        char *end;
-        if (!strcmp(a, "--csv")) csv = v;
-        else if (!strcmp(a, "--column")) column = v;
-        else if (!strcmp(a, "--plot")) plotp = v;
-        else if (!strcmp(a, "--window")) { window = strtol(v, &end, 10); if (*end || window < 1 || window > 100000) return cli_usage_error(FC, "--window %s: expected 1..100000", v); }
-        else if (!strcmp(a, "--horizon")) { horizon = strtol(v, &end, 10); if (*end || horizon < 1 || horizon > 100000) return cli_usage_error(FC, "--horizon %s: expected 1..100000", v); }
-        else if (!strcmp(a, "--limit")) { limit = strtol(v, &end, 10); if (*end || limit < 1) return cli_usage_error(FC, "--limit %s: expected >= 1", v); }
-        else return cli_usage_error(FC, "unknown option '%s' for windows", a);
+    long long window = 3, horizon = 1, limit = 10;
+    enum { COLUMN = CLI_LONG, PLOT, WINDOW, HORIZON, LIMIT };
+    static const cli_opt options[] = {{"input", 'i', CLI_ARG, "--csv"},
+                                      {"column", COLUMN, CLI_ARG, "--columns"},
+                                      {"plot", PLOT, CLI_ARG, NULL},
+                                      {"window", WINDOW, CLI_ARG, NULL},
+                                      {"horizon", HORIZON, CLI_ARG, NULL},
+                                      {"limit", LIMIT, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, FC, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'i': csv = a.value; break;
+        case COLUMN: column = a.value; break;
+        case PLOT: plotp = a.value; break;
+        case WINDOW: cli_args_int(&a, 1, 100000, &window); break;
+        case HORIZON: cli_args_int(&a, 1, 100000, &horizon); break;
+        case LIMIT: cli_args_int(&a, 1, LLONG_MAX, &limit); break;
+        case CLI_POSITIONAL: cli_args_fail(&a, "unexpected argument '%s' for windows", a.value); break;
+        }
     }
-    if (!csv || !column) return cli_usage_error(FC, "windows needs --csv FILE and --column NAME");
+    if (c == CLI_ERROR) return a.rc;
+    if (!csv || !column) return cli_usage_error(FC, "windows needs --input FILE and --column NAME");
     int rc = check_output(plotp, &csv, 1);
     if (rc) return rc;
     nlprnn_series *s = NULL;
@@ -248,11 +275,11 @@ static int cmd_windows(int argc, char **argv) {
         else if ((lrc = nlprnn_series_windows(s, 0, (int)window, (int)horizon, 0, show, x, y, &e)))
             rc = cli_report(FC, lrc, &e);
         else {
-            printf("%zu rows, window %ld, horizon %ld: %zu samples%s\n", n, window, horizon, count,
+            printf("%zu rows, window %lld, horizon %lld: %zu samples%s\n", n, window, horizon, count,
                    show < count ? " (the first ones:)" : "");
             for (size_t i = 0; i < show; i++) {
                 printf("[");
-                for (long t = 0; t < window; t++) printf("%s%g", t ? ", " : "", x[i * (size_t)window + (size_t)t]);
+                for (long long t = 0; t < window; t++) printf("%s%g", t ? ", " : "", x[i * (size_t)window + (size_t)t]);
                 printf("] -> %g\n", y[i]);
             }
             if (plotp) rc = plot_windows(plotp, nlprnn_series_values(s), n, (int)window, (int)horizon,
@@ -266,11 +293,8 @@ static int cmd_windows(int argc, char **argv) {
 
 /* ---- train -------------------------------------------------------------------------------- */
 
-typedef struct progress_ctx { int quiet; } progress_ctx;
-
 static int on_epoch(void *user, int epoch, double tl, double vl) {
-    progress_ctx *p = user;
-    if (!p->quiet) fprintf(stderr, "epoch %3d  train loss %.6f  valid loss %.6f\n", epoch, tl, vl);
+    cli_progress_line(user, "epoch %3d  train loss %.6f  valid loss %.6f", epoch, tl, vl);
     return 0;
 }
 
@@ -368,34 +392,62 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
     return rc;
 }
 
+/* forecaster parameters given as --NAME VALUE (nlprnn_forecast_params_set); "train", "valid" and
+ * "threads" are options of their own (--train-split, --valid-split, -t), "target" is --target
+ * NAME (a column name, turned into its index) */
+static const char *const fc_param_names[] = {
+    "cell", "hidden", "layers", "window", "horizon", "scaler", "relative", "epochs", "batch", "lr",
+    "clip", "ma", "patience", "seed", NULL};
+
 static int cmd_train(int argc, char **argv) {
     const char *csv = NULL, *columns = NULL, *out = NULL, *plots = NULL, *target = NULL;
     const char *ext = "svg";
     int quiet = 0;
     nlprnn_forecast_params *p = nlprnn_forecast_params_new();
-    if (!p) return CLI_EXIT_LIMIT;
-    int rc = 0;
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
-        if (!strcmp(a, "--png")) { ext = "png"; continue; }
-        if (i + 1 >= argc) { rc = cli_usage_error(FC, "option '%s' needs a value", a); break; }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--csv")) csv = v;
-        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--plots")) plots = v;
-        else if (!strcmp(a, "--target")) target = v;
-        else if (!strncmp(a, "--", 2)) {
-            nlprnn_error e;
-            int prc = nlprnn_forecast_params_set(p, a + 2, v, &e);
-            if (prc) rc = cli_usage_error(FC, "%s", e.message);
-        } else {
-            rc = cli_usage_error(FC, "unexpected argument '%s'", a);
+    if (!p) return cli_report(FC, NLPRNN_E_NOMEM, NULL);
+    enum { COLUMN = CLI_LONG, PLOTS, TARGET, PNG, TRAIN_SPLIT, VALID_SPLIT };
+    static const cli_opt options[] = {{"input", 'i', CLI_ARG, "--csv"},
+                                      {"column", COLUMN, CLI_ARG, "--columns"},
+                                      {"output", 'o', CLI_ARG, NULL},
+                                      {"plots", PLOTS, CLI_ARG, NULL},
+                                      {"target", TARGET, CLI_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {"png", PNG, CLI_NO_ARG, NULL},
+                                      {"train-split", TRAIN_SPLIT, CLI_ARG, "--train"},
+                                      {"valid-split", VALID_SPLIT, CLI_ARG, "--valid"},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c, rc = 0;
+    cli_args_init(&a, FC, argc, argv, options, fc_param_names);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        const char *name = NULL;
+        switch (c) {
+        case CLI_HELP:
+            usage(stdout);
+            nlprnn_forecast_params_free(p);
+            return CLI_OK;
+        case 'i': csv = a.value; break;
+        case COLUMN: columns = a.value; break;
+        case 'o': out = a.value; break;
+        case PLOTS: plots = a.value; break;
+        case TARGET: target = a.value; break;
+        case 'q': quiet = 1; break;
+        case PNG: ext = "png"; break;
+        case TRAIN_SPLIT: name = "train"; break;
+        case VALID_SPLIT: name = "valid"; break;
+        case 't': name = "threads"; break;
+        case CLI_POSITIONAL: cli_args_fail(&a, "unexpected argument '%s'", a.value); break;
+        default: name = fc_param_names[c - CLI_PARAM]; break;
         }
+        nlprnn_error e;
+        if (name && nlprnn_forecast_params_set(p, name, a.value, &e)) cli_args_fail(&a, "%s", e.message);
     }
-    if (!rc && (!csv || !columns || !out))
-        rc = cli_usage_error(FC, "train needs --csv FILE, --column NAME[,NAME...] and -o MODEL");
+    if (c == CLI_ERROR || !csv || !columns || !out) {
+        nlprnn_forecast_params_free(p);
+        return c == CLI_ERROR ? a.rc
+               : cli_usage_error(FC, "train needs --input FILE, --column NAME[,NAME...] and -o MODEL");
+    }
     if (!rc) { /* the model and the plots: none of them is the series or another of them */
         char plot_paths[4][1024];
         const char *files[6] = {csv, out};
@@ -428,8 +480,9 @@ static int cmd_train(int argc, char **argv) {
     }
     nlprnn_error e;
     if (!rc) {
-        progress_ctx pc = {quiet};
-        int lrc = nlprnn_forecaster_train(&f, s, p, on_epoch, &pc, &e);
+        cli_progress pr;
+        cli_progress_init(&pr, "", 0, quiet);
+        int lrc = nlprnn_forecaster_train(&f, s, p, on_epoch, &pr, &e);
         if (lrc) rc = cli_report(FC, lrc, &e);
     }
     if (!rc) {
@@ -479,28 +532,35 @@ static int load_model_and_series(const char *model, const char *csv, const char 
 static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *csv = NULL, *columns = NULL, *plotp = NULL, *outp = NULL;
     int part = NLPRNN_PART_TEST;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-') {
-            if (model) return cli_usage_error(FC, "unexpected argument '%s'", a);
-            model = a;
-            continue;
+    enum { COLUMN = CLI_LONG, PLOT, PART };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, "--csv"},
+                                      {"column", COLUMN, CLI_ARG, "--columns"},
+                                      {"plot", PLOT, CLI_ARG, NULL},
+                                      {"output", 'o', CLI_ARG, "--out"},
+                                      {"part", PART, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const parts[] = {"train", "valid", "test", "all", NULL}; /* NLPRNN_PART_* */
+    cli_args a;
+    int c;
+    cli_args_init(&a, FC, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'i': csv = a.value; break;
+        case COLUMN: columns = a.value; break;
+        case PLOT: plotp = a.value; break;
+        case 'o': outp = a.value; break;
+        case PART: part = cli_args_choice(&a, parts); break;
+        case 'm':
+        case CLI_POSITIONAL:
+            if (model) cli_args_fail(&a, "one MODEL only ('%s' and '%s')", model, a.value);
+            model = a.value;
+            break;
         }
-        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        if (!strcmp(a, "--csv")) csv = v;
-        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
-        else if (!strcmp(a, "--plot")) plotp = v;
-        else if (!strcmp(a, "--out")) outp = v;
-        else if (!strcmp(a, "--part")) {
-            if (!strcmp(v, "train")) part = NLPRNN_PART_TRAIN;
-            else if (!strcmp(v, "valid")) part = NLPRNN_PART_VALID;
-            else if (!strcmp(v, "test")) part = NLPRNN_PART_TEST;
-            else if (!strcmp(v, "all")) part = NLPRNN_PART_ALL;
-            else return cli_usage_error(FC, "--part %s: expected train, valid, test or all", v);
-        } else return cli_usage_error(FC, "unknown option '%s' for eval", a);
     }
-    if (!model || !csv) return cli_usage_error(FC, "eval needs MODEL and --csv FILE");
+    if (c == CLI_ERROR) return a.rc;
+    if (!model || !csv) return cli_usage_error(FC, "eval needs MODEL and --input FILE");
     const char *for_out[] = {model, csv, plotp}, *for_plot[] = {model, csv, outp};
     int rc = check_output(outp, for_out, 3);
     if (!rc) rc = check_output(plotp, for_plot, 3);
@@ -553,25 +613,35 @@ static int cmd_eval(int argc, char **argv) {
 
 static int cmd_predict(int argc, char **argv) {
     const char *model = NULL, *csv = NULL, *columns = NULL, *plotp = NULL;
-    long from = -1, steps = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-') {
-            if (model) return cli_usage_error(FC, "unexpected argument '%s'", a);
-            model = a;
-            continue;
+    long long from = -1, steps = 1;
+    enum { COLUMN = CLI_LONG, PLOT, FROM, STEPS };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, "--csv"},
+                                      {"column", COLUMN, CLI_ARG, "--columns"},
+                                      {"plot", PLOT, CLI_ARG, NULL},
+                                      {"from", FROM, CLI_ARG, NULL},
+                                      {"steps", STEPS, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, FC, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'i': csv = a.value; break;
+        case COLUMN: columns = a.value; break;
+        case PLOT: plotp = a.value; break;
+        case FROM: cli_args_int(&a, 1, LLONG_MAX, &from); break;
+        case STEPS: cli_args_int(&a, 1, 1000000, &steps); break;
+        case 'm':
+        case CLI_POSITIONAL:
+            if (model) cli_args_fail(&a, "one MODEL only ('%s' and '%s')", model, a.value);
+            model = a.value;
+            break;
         }
-        if (i + 1 >= argc) return cli_usage_error(FC, "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        char *end;
-        if (!strcmp(a, "--csv")) csv = v;
-        else if (!strcmp(a, "--column") || !strcmp(a, "--columns")) columns = v;
-        else if (!strcmp(a, "--plot")) plotp = v;
-        else if (!strcmp(a, "--from")) { from = strtol(v, &end, 10); if (*end || from < 1) return cli_usage_error(FC, "--from %s: expected a row >= 1", v); }
-        else if (!strcmp(a, "--steps")) { steps = strtol(v, &end, 10); if (*end || steps < 1 || steps > 1000000) return cli_usage_error(FC, "--steps %s: expected 1..1000000", v); }
-        else return cli_usage_error(FC, "unknown option '%s' for predict", a);
     }
-    if (!model || !csv) return cli_usage_error(FC, "predict needs MODEL and --csv FILE");
+    if (c == CLI_ERROR) return a.rc;
+    if (!model || !csv) return cli_usage_error(FC, "predict needs MODEL and --input FILE");
     const char *inputs[] = {model, csv};
     int rc = check_output(plotp, inputs, 2);
     if (rc) return rc;
@@ -623,13 +693,13 @@ static int cmd_predict(int argc, char **argv) {
                         px[k] = (double)row;
                         ty[k] = row < n ? v[row * F + tgt] : NAN;
                     }
-                    plot_curve c[3] = {{hx, hy, tail, "history", 1, PLOT_LINE},
+                    plot_curve cv[3] = {{hx, hy, tail, "history", 1, PLOT_LINE},
                                        {px, ty, nv, "truth", 8, PLOT_LINE},
                                        {px, out, nv, "prediction (fed back)", 4, PLOT_LINE}};
                     char title[160];
-                    if (nt) snprintf(title, sizeof title, "%ld steps from row %ld, RMSE %.4g", steps, from, sqrt(se / (double)nt));
-                    else snprintf(title, sizeof title, "%ld steps from row %ld", steps, from);
-                    plot_spec sp = {plotp, title, "row (time step)", nlprnn_series_column(s, (int)tgt), 0, c, 3, 0};
+                    if (nt) snprintf(title, sizeof title, "%lld steps from row %lld, RMSE %.4g", steps, from, sqrt(se / (double)nt));
+                    else snprintf(title, sizeof title, "%lld steps from row %lld", steps, from);
+                    plot_spec sp = {plotp, title, "row (time step)", nlprnn_series_column(s, (int)tgt), 0, cv, 3, 0};
                     rc = plot_or_warn(&sp);
                 }
                 free(hx), free(hy), free(px), free(ty);
@@ -647,13 +717,7 @@ int cmd_forecast(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_OK;
     }
-    const char *sub = argv[1];
-    /* `nlprnn forecast SUB --help` prints the same help as `nlprnn forecast --help` */
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        }
+    const char *sub = argv[1]; /* `nlprnn forecast SUB --help` prints this same help */
     if (!strcmp(sub, "sine")) return cmd_sine(argc - 1, argv + 1);
     if (!strcmp(sub, "windows")) return cmd_windows(argc - 1, argv + 1);
     if (!strcmp(sub, "train")) return cmd_train(argc - 1, argv + 1);

@@ -16,10 +16,10 @@ static const char *const GF = "gradflow";
 static void usage(FILE *fp) {
     fprintf(fp,
         "usage: nlprnn gradflow [--length N] [--hidden N] [--batch N] [--gain G] [--gate-bias B]\n"
-        "                       [--seed N] [--plot FILE.svg|.png] [--csv FILE]\n"
+        "                       [--seed N] [--plot FILE.svg|.png] [-o FILE.csv]\n"
         "       nlprnn gradflow --explode [--cell rnn] [--length N] [--hidden N] [--batch N]\n"
         "                       [--gain G] [--lr F] [--clip F] [--steps N] [--seed N]\n"
-        "                       [--plot FILE] [--csv FILE]\n\n"
+        "                       [--plot FILE] [-o FILE.csv]\n\n"
         "Without --explode: for SimpleRNN, LSTM and GRU (one layer, fresh seeded weights, the same\n"
         "standard-normal input sequences) the mean norm of d loss(last step) / d h_{T-t} for\n"
         "t = 0 .. length-1, printed every 10 steps and plotted on a log scale. Defaults: length 150,\n"
@@ -29,23 +29,8 @@ static void usage(FILE *fp) {
         "With --explode: plain SGD on noisy sines of `length` steps (predict the next value), once\n"
         "without clipping and once clipping by global norm to --clip; prints and plots the loss and\n"
         "the gradient norm per step. Defaults: cell rnn, length 100, hidden 32, batch 16, gain 1.8,\n"
-        "lr 0.05, clip 1, steps 1000, seed 1.\n");
-}
-
-static int parse_long(const char *v, long lo, long hi, long *out) {
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) return 0;
-    *out = x;
-    return 1;
-}
-
-static int parse_dbl(const char *v, double lo, double hi, double *out) {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi)) return 0;
-    *out = x;
-    return 1;
+        "lr 0.05, clip 1, steps 1000, seed 1.\n\n"
+        "-o, --output FILE.csv writes the table of every step (old spelling: --csv).\n");
 }
 
 static int norms_run(long length, long hidden, long batch, double gain, double gate_bias,
@@ -197,41 +182,42 @@ static int explode_run(const char *cell, long length, long hidden, long batch, d
 
 int cmd_gradflow(int argc, char **argv) {
     int explode = 0;
-    long length = -1, hidden = 32, batch = 16, steps = 1000;
+    long long length = -1, hidden = 32, batch = 16, steps = 1000;
     double gain = -1, lr = 0.05, clip = 1, gate_bias = NAN;
     unsigned long long seed = 1;
     const char *cell = "rnn", *plotp = NULL, *csvp = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_OK;
+    enum { EXPLODE = CLI_LONG, LENGTH, HIDDEN, BATCH, STEPS, GAIN, LR, CLIP, GATE_BIAS, CELL, PLOT, SEED };
+    static const cli_opt options[] = {
+        {"explode", EXPLODE, CLI_NO_ARG, NULL}, {"length", LENGTH, CLI_ARG, NULL},
+        {"hidden", HIDDEN, CLI_ARG, NULL},      {"batch", BATCH, CLI_ARG, NULL},
+        {"steps", STEPS, CLI_ARG, NULL},        {"gain", GAIN, CLI_ARG, NULL},
+        {"lr", LR, CLI_ARG, NULL},              {"clip", CLIP, CLI_ARG, NULL},
+        {"gate-bias", GATE_BIAS, CLI_ARG, NULL}, {"cell", CELL, CLI_ARG, NULL},
+        {"plot", PLOT, CLI_ARG, NULL},          {"output", 'o', CLI_ARG, "--csv"},
+        {"seed", SEED, CLI_ARG, NULL},          {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, GF, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case EXPLODE: explode = 1; break;
+        case LENGTH: cli_args_int(&a, 2, 100000, &length); break;
+        case HIDDEN: cli_args_int(&a, 1, 4096, &hidden); break;
+        case BATCH: cli_args_int(&a, 1, 4096, &batch); break;
+        case STEPS: cli_args_int(&a, 1, 1000000, &steps); break;
+        case GAIN: cli_args_double(&a, 0, 100, &gain); break;
+        case LR: cli_args_double(&a, 1e-12, 100, &lr); break;
+        case CLIP: cli_args_double(&a, 0, 1e30, &clip); break;
+        case GATE_BIAS: cli_args_double(&a, -100, 100, &gate_bias); break;
+        case CELL: cell = a.value; break;
+        case PLOT: plotp = a.value; break;
+        case 'o': csvp = a.value; break;
+        case SEED: cli_args_u64(&a, &seed); break;
+        case CLI_POSITIONAL: cli_args_fail(&a, "unexpected argument '%s'", a.value); break;
         }
-        if (!strcmp(a, "--explode")) {
-            explode = 1;
-            continue;
-        }
-        if (i + 1 >= argc) return cli_usage_error(GF, "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        int ok = 1;
-        if (!strcmp(a, "--length")) ok = parse_long(v, 2, 100000, &length);
-        else if (!strcmp(a, "--hidden")) ok = parse_long(v, 1, 4096, &hidden);
-        else if (!strcmp(a, "--batch")) ok = parse_long(v, 1, 4096, &batch);
-        else if (!strcmp(a, "--steps")) ok = parse_long(v, 1, 1000000, &steps);
-        else if (!strcmp(a, "--gain")) ok = parse_dbl(v, 0, 100, &gain);
-        else if (!strcmp(a, "--lr")) ok = parse_dbl(v, 1e-12, 100, &lr);
-        else if (!strcmp(a, "--clip")) ok = parse_dbl(v, 0, 1e30, &clip);
-        else if (!strcmp(a, "--gate-bias")) ok = parse_dbl(v, -100, 100, &gate_bias);
-        else if (!strcmp(a, "--cell")) cell = v;
-        else if (!strcmp(a, "--plot")) plotp = v;
-        else if (!strcmp(a, "--csv")) csvp = v;
-        else if (!strcmp(a, "--seed")) {
-            char *end;
-            seed = strtoull(v, &end, 10);
-            ok = *v && !*end;
-        } else return cli_usage_error(GF, "unknown option '%s'", a);
-        if (!ok) return cli_usage_error(GF, "%s %s: value out of range", a, v);
     }
+    if (c == CLI_ERROR) return a.rc;
     /* before the runs: each output may be written and is not the other one */
     const char *outs[2] = {plotp, csvp};
     for (int k = 0; k < 2; k++) {

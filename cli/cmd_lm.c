@@ -1,7 +1,7 @@
 /* cli/cmd_lm.c: `nlprnn lm-train` (train a forward + backward language model) and `nlprnn lm-eval`
  * (perplexity per piece and bits per character of a text file). */
 #include <math.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +13,14 @@ int cmd_lm_eval(int argc, char **argv);
 
 static void lm_train_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn lm-train (--tokenizer TOK | --init MODEL) --input FILE --output MODEL.nrm\n"
-            "                       [--valid FILE] [--PARAM VALUE ...] [--quiet]\n\n"
+            "usage: nlprnn lm-train (--tokenizer TOK | --init-from MODEL) -i FILE -o MODEL.nrm\n"
+            "                       [--valid FILE] [--PARAM VALUE ...] [-q]\n\n"
             "Train a recurrent language model (forward and backward networks) on a text file, one\n"
             "text a line (.gz read too), and save it as a LANG model file.\n\n"
+            "  -i, --input FILE          the training text (or give it as FILE)\n"
+            "  -o, --output MODEL.nrm    the model file to write\n"
+            "      --valid FILE          validation text, scored after training\n"
+            "  -q, --quiet               no progress output\n\n"
             "parameters (--name value; defaults in brackets):\n"
             "  --cell lstm|gru [lstm]    --layers N [1]      --embed E [256]     --hidden H [256]\n"
             "  --tied 0|1 [1]            --directions forward|both [both]\n"
@@ -24,38 +28,39 @@ static void lm_train_usage(FILE *fp) {
             "  --batch B [64]            --max-len T [64]    --lr X [0.003]      --clip X [1]\n"
             "  --optimizer sgd|adam|adamw [adam]             --dropout X [0]     --epochs N [1]\n"
             "  --time-limit SECONDS [0: none] (per direction) --max-lines N [0: all]\n"
-            "  --threads N [1]           --seed N [1]        --storage f32|f16|int8 [f16]\n"
+            "  -t, --threads N [1]       --seed N [1]        --storage f32|f16|int8 [f16]\n"
             "  --parallel 0|1 [0]        train both directions at the same time (one thread each)\n"
             "  --valid-lines N [2000]    lines of --valid scored after training\n"
-            "  --init MODEL              continue training MODEL (a LANG file or shipped name): its\n"
-            "                            architecture and tokenizer are used, --tokenizer may be left out\n\n"
+            "  --init-from MODEL         continue training MODEL (a LANG file or shipped name): its\n"
+            "                            architecture and tokenizer are used, --tokenizer may be left\n"
+            "                            out (old spelling: --init)\n\n"
             "Ctrl-C stops after the current batch, leaves MODEL.nrm as it was and saves what was\n"
             "trained to MODEL.nrm.partial (exit 130).\n\n"
             "Data-parallel: mpirun -np N nlprnn lm-train ... runs N ranks; rank r keeps the lines\n"
             "i with i %% N == r, --batch is per rank, gradients are averaged with MPI_Allreduce,\n"
             "directions run one after the other, rank 0 alone prints and saves (docs/scaling.md).\n\n"
             "example: nlprnn lm-train --tokenizer pretrained/ko.tok \\\n"
-            "           --input ../shared/corpora/nsmc/lm_train.txt.gz --output ko-lm.nrm --time-limit 600\n");
+            "           -i ../shared/corpora/nsmc/lm_train.txt.gz -o ko-lm.nrm --time-limit 600\n");
 }
 
-static volatile int lm_stop_flag; /* written by the signal handler */
-
-static void lm_on_signal(int sig) {
-    (void)sig;
-    lm_stop_flag = 1;
-}
+/* language-model parameters given as --NAME VALUE (nlprnn_lm_params_set); "init" and "threads"
+ * are options of their own (--init-from, -t) */
+static const char *const lm_param_names[] = {
+    "tokenizer", "cell", "layers", "embed", "hidden", "tied", "directions", "softmax",
+    "samples", "batch", "max-len", "optimizer", "lr", "clip", "dropout", "epochs", "time-limit",
+    "max-lines", "parallel", "seed", "storage", "valid-lines", NULL};
 
 static int lm_progress(void *user, const nlprnn_lm_progress *p) {
-    if (*(int *)user) return 0;
+    cli_progress *pr = user;
     const char *dir = p->direction ? "backward" : "forward";
     if (p->phase == 0)
-        fprintf(stderr, "lm-train: %s\n", p->message);
+        cli_progress_line(pr, "lm-train: %s", p->message);
     else if (p->phase == 1)
-        fprintf(stderr, "lm-train: %s epoch %d step %lld loss %.4f (ppl %.1f) %.0f pieces/s %.0f s\n", dir,
-                p->epoch, p->step, p->loss, exp(p->loss), p->tokens_per_sec, p->elapsed);
+        cli_progress_status(pr, "lm-train: %s epoch %d step %lld loss %.4f (ppl %.1f) %.0f pieces/s %.0f s",
+                            dir, p->epoch, p->step, p->loss, exp(p->loss), p->tokens_per_sec, p->elapsed);
     else
-        fprintf(stderr, "lm-train: %s done: %lld steps in %.0f s, validation perplexity %.2f\n", dir,
-                p->step, p->elapsed, p->valid_ppl);
+        cli_progress_line(pr, "lm-train: %s done: %lld steps in %.0f s, validation perplexity %.2f", dir,
+                          p->step, p->elapsed, p->valid_ppl);
     return 0;
 }
 
@@ -66,67 +71,75 @@ int cmd_lm_train(int argc, char **argv) {
     nlprnn_error err;
     nlprnn_lm_params *p = nlprnn_lm_params_new();
     if (!p) return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    enum { VALID = CLI_LONG, INIT };
+    static const cli_opt options[] = {{"input", 'i', CLI_ARG, NULL},
+                                      {"output", 'o', CLI_ARG, NULL},
+                                      {"valid", VALID, CLI_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {"init-from", INIT, CLI_ARG, "--init"},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, lm_param_names);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        const char *name = NULL;
+        switch (c) {
+        case CLI_HELP:
             lm_train_usage(stdout);
             nlprnn_lm_params_free(p);
             return CLI_OK;
+        case 'i':
+        case CLI_POSITIONAL:
+            if (input) cli_args_fail(&a, "one training file only ('%s' and '%s')", input, a.value);
+            input = a.value;
+            break;
+        case 'o': output = a.value; break;
+        case VALID: valid = a.value; break;
+        case 'q': quiet = 1; break;
+        case INIT: name = "init"; break;
+        case 't': name = "threads"; break;
+        default: name = lm_param_names[c - CLI_PARAM]; break;
         }
-        if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) || i + 1 >= argc) {
-            nlprnn_lm_params_free(p);
-            return cli_usage_error(cmd, i + 1 >= argc && !strncmp(a, "--", 2) ? "option %s needs a value"
-                                                                               : "unexpected argument '%s'", a);
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--input")) input = v;
-        else if (!strcmp(a, "--output")) output = v;
-        else if (!strcmp(a, "--valid")) valid = v;
-        else if (nlprnn_lm_params_set(p, a + 2, v, &err)) {
-            nlprnn_lm_params_free(p);
-            return cli_usage_error(cmd, "%s", err.message);
-        }
+        if (name && nlprnn_lm_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
+    }
+    if (c == CLI_ERROR) {
+        nlprnn_lm_params_free(p);
+        return a.rc;
     }
     if (!input || !output) {
         nlprnn_lm_params_free(p);
         return cli_usage_error(cmd, "--input and --output are required");
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = lm_on_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    const volatile int *stop = cli_catch_stop_signals();
     char name[64];
     int ec = cli_dist_begin(cmd, name, sizeof name);
     if (ec) {
         nlprnn_lm_params_free(p);
         return ec;
     }
-    if (nlprnn_dist_rank() != 0) quiet = 1; /* rank 0 alone shows progress */
-    int rc = nlprnn_lm_train(p, input, valid, output, &lm_stop_flag, lm_progress, &quiet, &err);
+    cli_progress pr;
+    cli_progress_init(&pr, "", 0, quiet || nlprnn_dist_rank() != 0); /* rank 0 alone shows progress */
+    int rc = nlprnn_lm_train(p, input, valid, output, stop, lm_progress, &pr, &err);
     nlprnn_lm_params_free(p);
+    cli_progress_end(&pr);
     /* interrupted: the message names the .partial file; the output is left as it was */
     if (rc) return cli_dist_end(name, rc, &err);
-    if (!quiet) fprintf(stderr, "lm-train: wrote %s\n", output);
+    if (!pr.quiet) fprintf(stderr, "lm-train: wrote %s\n", output);
     return cli_dist_end(name, 0, &err);
 }
 
 static void lm_eval_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn lm-eval [--model FILE|NAME] [--direction forward|backward] [--max-lines N]\n"
+            "usage: nlprnn lm-eval [-m FILE|NAME] [--direction forward|backward] [--max-lines N]\n"
             "                      FILE...\n\n"
             "Score every non-empty line of each FILE (.gz read too) with a language model and print\n"
             "per file: lines, predicted pieces (tokens + one <eos> a line), characters (+1 a line),\n"
             "perplexity per piece and bits per character (comparable across tokenizers).\n\n"
             "options:\n"
-            "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
-            "  --direction D       forward (default) or backward\n"
-            "  --max-lines N       only the first N lines of each file\n\n"
+            "  -m, --model FILE|NAME   language model (default: the shipped \"ko\")\n"
+            "      --direction D       forward (default) or backward\n"
+            "      --max-lines N       only the first N lines of each file\n\n"
             "example: nlprnn lm-eval ../shared/corpora/nsmc/lm_valid.txt.gz\n");
 }
 
@@ -137,31 +150,28 @@ int cmd_lm_eval(int argc, char **argv) {
     long long max_lines = 0;
     const char *files[64];
     int nf = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            lm_eval_usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--direction") || !strcmp(a, "--max-lines")) {
-            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'm' && a[3] == 'o') model = v;
-            else if (a[2] == 'd') {
-                if (!strcmp(v, "forward")) dir = NLPRNN_LM_FORWARD;
-                else if (!strcmp(v, "backward")) dir = NLPRNN_LM_BACKWARD;
-                else return cli_usage_error(cmd, "--direction must be forward or backward");
-            } else {
-                char *e;
-                max_lines = strtoll(v, &e, 10);
-                if (*e || max_lines < 0) return cli_usage_error(cmd, "bad --max-lines '%s'", v);
-            }
-        } else if (a[0] == '-' && a[1] == '-') {
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        } else {
-            if (nf == 64) return cli_usage_error(cmd, "at most 64 files");
-            files[nf++] = a;
+    enum { DIRECTION = CLI_LONG, MAX_LINES };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"direction", DIRECTION, CLI_ARG, NULL},
+                                      {"max-lines", MAX_LINES, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const dirs[] = {"forward", "backward", NULL};
+    cli_args a;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: lm_eval_usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case DIRECTION: dir = cli_args_choice(&a, dirs) == 1 ? NLPRNN_LM_BACKWARD : NLPRNN_LM_FORWARD; break;
+        case MAX_LINES: cli_args_int(&a, 0, LLONG_MAX, &max_lines); break;
+        case CLI_POSITIONAL:
+            if (nf == 64) cli_args_fail(&a, "at most 64 files");
+            else files[nf++] = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (!nf) return cli_usage_error(cmd, "no file to evaluate");
     nlprnn_error err;
     nlprnn_lm *lm = NULL;

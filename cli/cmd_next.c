@@ -9,13 +9,13 @@ int cmd_next(int argc, char **argv);
 
 static void next_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn next [--model FILE|NAME] [--top K] \"PREFIX\"\n\n"
+            "usage: nlprnn next [-m FILE|NAME] [-k K] \"PREFIX\"\n\n"
             "Print the K most probable next words after PREFIX, WORD<TAB>PROBABILITY, best first.\n"
             "A word is a word-start piece and the pieces glued to it; its probability is the model's\n"
             "(not renormalized) and includes the end of the word.\n\n"
             "options:\n"
-            "  --model FILE|NAME   language model (default: the shipped \"ko\")\n"
-            "  --top K             words to print, 1..100 (default 5)\n\n"
+            "  -m, --model FILE|NAME   language model (default: the shipped \"ko\")\n"
+            "  -k, --top-k K           words to print, 1..100 (default 5; old spelling: --top)\n\n"
             "example: nlprnn next \"이 영화 정말\"\n");
 }
 
@@ -23,28 +23,25 @@ int cmd_next(int argc, char **argv) {
     const char *cmd = "next";
     const char *model = "ko", *text = NULL;
     int top = 5;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            next_usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--top")) {
-            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'm') model = v;
-            else {
-                char *e;
-                long k = strtol(v, &e, 10);
-                if (*e || k < 1 || k > 100) return cli_usage_error(cmd, "--top must be in 1..100");
-                top = (int)k;
-            }
-        } else if (a[0] == '-' && a[1] == '-') {
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        } else {
-            if (text) return cli_usage_error(cmd, "give one PREFIX (quote it)");
-            text = a;
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"top-k", 'k', CLI_ARG, "--top"},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    long long v = 0;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: next_usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case 'k': top = cli_args_int(&a, 1, 100, &v) ? (int)v : 0; break;
+        case CLI_POSITIONAL:
+            if (text) cli_args_fail(&a, "give one PREFIX (quote it)");
+            text = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (!text) return cli_usage_error(cmd, "no PREFIX given");
     nlprnn_error err;
     nlprnn_lm *lm = NULL;

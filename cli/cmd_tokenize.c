@@ -12,17 +12,20 @@ int cmd_tokenize(int argc, char **argv);
 
 static void tokenize_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn tokenize [--tokenizer TOK] [--ids] [--offsets] [TEXT | -f FILE | -]\n\n"
+            "usage: nlprnn tokenize [-m TOK|MODEL|NAME] [--ids] [--offsets] [TEXT | -i FILE | -]\n\n"
             "Split text into subword pieces (or ids), one output line per input line.\n"
-            "TEXT is tokenized as given; -f FILE reads a file (.gz or plain); '-' (the default\n"
+            "TEXT is tokenized as given; -i FILE reads a file (.gz or plain); '-' (the default\n"
             "when no TEXT is given) reads standard input; a UTF-8 byte order mark at the start\n"
             "of a file or of standard input is skipped (--offsets still count its 3 bytes).\n\n"
             "options:\n"
-            "  --tokenizer TOK   tokenizer file (default: $NLPRNN_TOKENIZER)\n"
-            "  --ids             print ids instead of pieces\n"
-            "  --offsets         append @BEGIN:END byte offsets (into the input line) to each token\n"
-            "  --help            this text\n\n"
-            "example: nlprnn tokenize --tokenizer ko.tok '극장에서 봤어요'\n");
+            "  -m, --model TOK|MODEL|NAME  a tokenizer file, a model file (its tokenizer) or a\n"
+            "                        shipped model's name (default: $NLPRNN_TOKENIZER, else ko;\n"
+            "                        old spelling: --tokenizer)\n"
+            "  -i, --input FILE      read FILE (old spelling: -f)\n"
+            "      --ids             print ids instead of pieces\n"
+            "      --offsets         append @BEGIN:END byte offsets (into the input line) to each\n"
+            "                        token\n\n"
+            "example: nlprnn tokenize -m ko '극장에서 봤어요'\n");
 }
 
 typedef struct tok_ctx {
@@ -71,51 +74,51 @@ int cmd_tokenize(int argc, char **argv) {
     const char *cmd = "tokenize";
     const char *tok_path = getenv("NLPRNN_TOKENIZER");
     const char *file = NULL, *text = NULL;
-    tok_ctx c = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            tokenize_usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--ids")) {
-            c.ids = 1;
-        } else if (!strcmp(a, "--offsets")) {
-            c.offsets = 1;
-        } else if (!strcmp(a, "--tokenizer") || !strcmp(a, "-f")) {
-            if (i + 1 >= argc) return cli_usage_error(cmd, "option %s needs a value", a);
-            if (a[1] == 'f') file = argv[++i];
-            else tok_path = argv[++i];
-        } else if (!strcmp(a, "-")) {
-            file = "-";
-        } else if (a[0] == '-' && a[1] == '-') {
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        } else {
-            if (text) return cli_usage_error(cmd, "give one TEXT (quote it)");
-            text = a;
+    tok_ctx tc = {0};
+    enum { IDS = CLI_LONG, OFFSETS };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, "--tokenizer"},
+                                      {"input", 'i', CLI_ARG, "-f"},
+                                      {"ids", IDS, CLI_NO_ARG, NULL},
+                                      {"offsets", OFFSETS, CLI_NO_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: tokenize_usage(stdout); return CLI_OK;
+        case 'm': tok_path = a.value; break;
+        case 'i': file = a.value; break;
+        case IDS: tc.ids = 1; break;
+        case OFFSETS: tc.offsets = 1; break;
+        case CLI_POSITIONAL:
+            if (!strcmp(a.value, "-")) file = "-";
+            else if (text) cli_args_fail(&a, "give one TEXT (quote it)");
+            else text = a.value;
+            break;
         }
     }
-    if (text && file) return cli_usage_error(cmd, "give TEXT or -f FILE, not both");
-    if (!tok_path || !*tok_path)
-        return cli_usage_error(cmd, "no tokenizer: pass --tokenizer FILE or set NLPRNN_TOKENIZER");
-    nlprnn_error err;
-    nlprnn_tokenizer *tok = NULL;
-    int st = nlprnn_tokenizer_load(tok_path, &tok, &err);
-    if (st) return cli_report(cmd, st, &err);
-    c.tok = tok;
-    c.enc = nlprnn_encoding_create();
-    if (!c.enc) {
-        nlprnn_tokenizer_free(tok);
+    if (c == CLI_ERROR) return a.rc;
+    if (text && file) return cli_usage_error(cmd, "give TEXT or -i FILE, not both");
+    if (!tok_path || !*tok_path) tok_path = "ko";
+    cli_tokenizer ct;
+    int st = cli_tokenizer_load(cmd, tok_path, &ct);
+    if (st) return st;
+    tc.tok = ct.tok;
+    tc.enc = nlprnn_encoding_create();
+    if (!tc.enc) {
+        cli_tokenizer_free(&ct);
         return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
     }
     int rc = CLI_OK;
     if (text) {
-        c.name = "TEXT";
+        tc.name = "TEXT";
         const char *s = text;
         long long no = 1;
         for (;;) {
             const char *nl = strchr(s, '\n');
             size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            if ((rc = tokenize_line(&c, s, n, no, (long long)(s - text), 0, stdout))) break;
+            if ((rc = tokenize_line(&tc, s, n, no, (long long)(s - text), 0, stdout))) break;
             if (ferror(stdout) && (rc = cli_stdout_check(cmd))) break;
             no++;
             if (!nl) break;
@@ -123,10 +126,10 @@ int cmd_tokenize(int argc, char **argv) {
         }
     } else {
         if (!file) file = "-";
-        c.name = strcmp(file, "-") ? file : "stdin";
+        tc.name = strcmp(file, "-") ? file : "stdin";
         gzFile gz = strcmp(file, "-") ? gzopen(file, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
         if (!gz) {
-            fprintf(stderr, "nlprnn %s: %s: cannot open\n", cmd, c.name);
+            fprintf(stderr, "nlprnn %s: %s: cannot open\n", cmd, tc.name);
             rc = CLI_EXIT_IO;
         } else {
             /* lines of any length, NUL bytes included (the tokenizer rejects them) */
@@ -167,7 +170,7 @@ int cmd_tokenize(int argc, char **argv) {
                 size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
                 size_t raw = n + (nl ? 1 : 0);
                 if (n && buf[pos + n - 1] == '\r') n--;
-                rc = tokenize_line(&c, buf + pos, n, no, fileoff, no == 1 ? bom : 0, stdout);
+                rc = tokenize_line(&tc, buf + pos, n, no, fileoff, no == 1 ? bom : 0, stdout);
                 no++;
                 if (!rc && ferror(stdout)) rc = cli_stdout_check(cmd); /* e.g. a full disk */
                 fileoff += (long long)raw;
@@ -179,20 +182,20 @@ int cmd_tokenize(int argc, char **argv) {
             const char *gm = gzerror(gz, &ge);
             if (!rc && (ge == Z_BUF_ERROR || ge == Z_DATA_ERROR)) {
                 /* a damaged .gz is bad input data, like a damaged corpus elsewhere */
-                fprintf(stderr, "nlprnn %s: %s:%lld: byte %lld: %s (NLPRNN_E_DATA)\n", cmd, c.name,
+                fprintf(stderr, "nlprnn %s: %s:%lld: byte %lld: %s (NLPRNN_E_DATA)\n", cmd, tc.name,
                         no, fileoff,
                         ge == Z_BUF_ERROR ? "the gzip stream ends early (truncated file)"
                                           : "corrupt gzip stream");
                 rc = CLI_EXIT_DATA;
             } else if (!rc && ge < 0) {
-                fprintf(stderr, "nlprnn %s: %s: read error: %s\n", cmd, c.name, gm);
+                fprintf(stderr, "nlprnn %s: %s: read error: %s\n", cmd, tc.name, gm);
                 rc = CLI_EXIT_IO;
             }
             gzclose(gz);
         }
     }
     if (!rc) rc = cli_stdout_check(cmd);
-    nlprnn_encoding_free(c.enc);
-    nlprnn_tokenizer_free(tok);
+    nlprnn_encoding_free(tc.enc);
+    cli_tokenizer_free(&ct);
     return rc;
 }

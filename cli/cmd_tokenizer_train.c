@@ -8,40 +8,50 @@
 
 int cmd_tokenizer_train(int argc, char **argv);
 
+/* The training options: each is one NLPRNN_TOKOPT_* (nlprnn_tokenizer_options_set_str). */
 static const struct {
-    const char *flag;
+    const char *name;    /* canonical long name */
+    int key;             /* short letter, or 0 */
     nlprnn_tokopt opt;
+    const char *arg;     /* the value's placeholder in --help */
     const char *help;
+    const char *aliases; /* old spellings, still accepted (cli_opt.aliases) */
 } train_flags[] = {
-    {"--model", NLPRNN_TOKOPT_MODEL, "bpe (default) | word"},
-    {"--vocab-size", NLPRNN_TOKOPT_VOCAB_SIZE, "total ids incl. 5 specials and 256 bytes (8000)"},
-    {"--min-count", NLPRNN_TOKOPT_MIN_COUNT, "fewest occurrences of a merge / word (2)"},
-    {"--normalization", NLPRNN_TOKOPT_NORMALIZATION, "nfkc (default) | nfc | nfkc_cf | none"},
-    {"--control-chars", NLPRNN_TOKOPT_CONTROL_CHARS, "remove (default) | space | keep"},
-    {"--hangul-jamo", NLPRNN_TOKOPT_HANGUL_JAMO, "1: split syllables into jamo (0)"},
-    {"--invalid-utf8", NLPRNN_TOKOPT_INVALID_UTF8, "error (default) | replace"},
-    {"--pattern", NLPRNN_TOKOPT_PATTERN, "PCRE2 pre-tokenization pattern (built-in default)"},
-    {"--seed", NLPRNN_TOKOPT_SEED, "seed for --sample-lines (0)"},
-    {"--threads", NLPRNN_TOKOPT_THREADS, "threads for normalizing and counting (1)"},
-    {"--byte-fallback", NLPRNN_TOKOPT_BYTE_FALLBACK, "1 (default): rare chars -> byte pieces"},
-    {"--char-coverage-ppm", NLPRNN_TOKOPT_CHAR_COVERAGE_PPM, "alphabet coverage (999500)"},
-    {"--max-piece-chars", NLPRNN_TOKOPT_MAX_PIECE_CHARS, "longest piece in characters (16)"},
-    {"--sample-lines", NLPRNN_TOKOPT_SAMPLE_LINES, "train on N random lines (0 = all)"},
+    {"model-type", 0, NLPRNN_TOKOPT_MODEL, "bpe|word", "subword model (bpe; old spelling: --model)", "--model"},
+    {"vocab-size", 0, NLPRNN_TOKOPT_VOCAB_SIZE, "N", "total ids incl. 5 specials and 256 bytes (8000)", "--vocab"},
+    {"min-count", 0, NLPRNN_TOKOPT_MIN_COUNT, "N", "fewest occurrences of a merge / word (2)", NULL},
+    {"normalization", 0, NLPRNN_TOKOPT_NORMALIZATION, "NF", "nfkc (default) | nfc | nfkc_cf | none", NULL},
+    {"control-chars", 0, NLPRNN_TOKOPT_CONTROL_CHARS, "HOW", "remove (default) | space | keep", NULL},
+    {"hangul-jamo", 0, NLPRNN_TOKOPT_HANGUL_JAMO, "0|1", "1: split syllables into jamo (0)", NULL},
+    {"invalid-utf8", 0, NLPRNN_TOKOPT_INVALID_UTF8, "HOW", "error (default) | replace", NULL},
+    {"pattern", 0, NLPRNN_TOKOPT_PATTERN, "RE", "PCRE2 pre-tokenization pattern (built-in default)", NULL},
+    {"seed", 0, NLPRNN_TOKOPT_SEED, "N", "seed for --sample-lines (0)", NULL},
+    {"threads", 't', NLPRNN_TOKOPT_THREADS, "N", "threads for normalizing and counting (1)", NULL},
+    {"byte-fallback", 0, NLPRNN_TOKOPT_BYTE_FALLBACK, "0|1", "1 (default): rare chars -> byte pieces", NULL},
+    {"char-coverage-ppm", 0, NLPRNN_TOKOPT_CHAR_COVERAGE_PPM, "N", "alphabet coverage (999500)", NULL},
+    {"max-piece-chars", 0, NLPRNN_TOKOPT_MAX_PIECE_CHARS, "N", "longest piece in characters (16)", NULL},
+    {"sample-lines", 0, NLPRNN_TOKOPT_SAMPLE_LINES, "N", "train on N random lines (0 = all)", NULL},
 };
 #define NFLAGS (sizeof train_flags / sizeof train_flags[0])
 
 static void train_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn tokenizer-train --input FILE [--input FILE2 ...] --output TOK [OPTIONS]\n\n"
+            "usage: nlprnn tokenizer-train -i FILE [-i FILE2 ...] -o TOK [OPTIONS]\n"
+            "       nlprnn tokenizer-train -o TOK [OPTIONS] FILE...\n\n"
             "Train a subword tokenizer on text files, one text per line (.gz or plain).\n\n"
             "options:\n"
-            "  --input FILE              training text (repeatable)\n"
-            "  --output TOK              tokenizer file to write (atomically)\n");
-    for (size_t i = 0; i < NFLAGS; i++) fprintf(fp, "  %-25s %s\n", train_flags[i].flag, train_flags[i].help);
+            "  -i, --input FILE           training text (repeatable; or give the files as FILE...)\n"
+            "  -o, --output TOK           tokenizer file to write (atomically)\n");
+    for (size_t i = 0; i < NFLAGS; i++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s %s", train_flags[i].name, train_flags[i].arg);
+        if (train_flags[i].key) fprintf(fp, "  -%c, %-22s %s\n", train_flags[i].key, flag, train_flags[i].help);
+        else fprintf(fp, "      %-22s %s\n", flag, train_flags[i].help);
+    }
     fprintf(fp,
-            "  --strict-vocab            fail (exit 3, nothing written) when the corpus gives\n"
-            "                            fewer ids than --vocab-size; without it: a warning\n"
-            "  --help                    this text\n");
+            "      --strict-vocab         fail (exit 3, nothing written) when the corpus gives\n"
+            "                             fewer ids than --vocab-size; without it: a warning\n"
+            "  -q, --quiet                no message when the tokenizer is written\n");
 }
 
 int cmd_tokenizer_train(int argc, char **argv) {
@@ -52,45 +62,47 @@ int cmd_tokenizer_train(int argc, char **argv) {
     nlprnn_tokenizer_options *opts = nlprnn_tokenizer_options_create();
     nlprnn_error err;
     nlprnn_error_clear(&err);
-    int rc = CLI_OK, strict = 0;
+    int rc = CLI_OK, strict = 0, quiet = 0;
+    enum { STRICT = CLI_LONG, FLAG0 };
+    cli_opt options[NFLAGS + 5] = {{"input", 'i', CLI_ARG, NULL},
+                                   {"output", 'o', CLI_ARG, NULL},
+                                   {"strict-vocab", STRICT, CLI_NO_ARG, NULL},
+                                   {"quiet", 'q', CLI_NO_ARG, NULL}};
+    for (size_t k = 0; k < NFLAGS; k++)
+        options[4 + k] = (cli_opt){train_flags[k].name, train_flags[k].key ? train_flags[k].key : FLAG0 + (int)k,
+                                   CLI_ARG, train_flags[k].aliases};
+    cli_args a;
     if (!inputs || !opts) {
         rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
         goto done;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            train_usage(stdout);
-            goto done;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        size_t k = NFLAGS;
+        switch (c) {
+        case CLI_HELP: train_usage(stdout); goto done;
+        case 'i':
+        case CLI_POSITIONAL: inputs[ninputs++] = a.value; break;
+        case 'o': output = a.value; break;
+        case STRICT: strict = 1; break;
+        case 'q': quiet = 1; break;
+        default:
+            for (k = 0; k < NFLAGS; k++)
+                if (c == (train_flags[k].key ? train_flags[k].key : FLAG0 + (int)k)) break;
+            break;
         }
-        if (!strcmp(a, "--strict-vocab")) {
-            strict = 1;
-            continue;
+        if (k < NFLAGS) {
+            int st = nlprnn_tokenizer_options_set_str(opts, train_flags[k].opt, a.value, &err);
+            if (st == NLPRNN_E_INVALID_ARG || st == NLPRNN_E_REGEX)
+                cli_args_fail(&a, "%s: %s", a.spelled, err.message);
+            else if (st)
+                a.rc = cli_report(cmd, st, &err); /* cli_args_next returns CLI_ERROR */
         }
-        if (i + 1 >= argc) {
-            rc = cli_usage_error(cmd, "option %s needs a value", a);
-            goto done;
-        }
-        if (!strcmp(a, "--input")) {
-            inputs[ninputs++] = argv[++i];
-            continue;
-        }
-        if (!strcmp(a, "--output")) {
-            output = argv[++i];
-            continue;
-        }
-        size_t k = 0;
-        while (k < NFLAGS && strcmp(a, train_flags[k].flag)) k++;
-        if (k == NFLAGS) {
-            rc = cli_usage_error(cmd, "unknown option '%s'", a);
-            goto done;
-        }
-        int st = nlprnn_tokenizer_options_set_str(opts, train_flags[k].opt, argv[++i], &err);
-        if (st) {
-            rc = st == NLPRNN_E_INVALID_ARG || st == NLPRNN_E_REGEX ? cli_usage_error(cmd, "%s: %s", a, err.message)
-                                            : cli_report(cmd, st, &err);
-            goto done;
-        }
+    }
+    if (c == CLI_ERROR) {
+        rc = a.rc;
+        goto done;
     }
     if (!ninputs || !output) {
         rc = cli_usage_error(cmd, "--input and --output are required");
@@ -129,7 +141,8 @@ int cmd_tokenizer_train(int argc, char **argv) {
         nlprnn_tokenizer_free(tok);
         goto done;
     }
-    fprintf(stderr, "nlprnn %s: wrote %s (%s) in %.1f s\n", cmd, output,
+    if (!quiet)
+        fprintf(stderr, "nlprnn %s: wrote %s (%s) in %.1f s\n", cmd, output,
             nlprnn_tokenizer_describe(tok),
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
     nlprnn_tokenizer_free(tok);

@@ -7,21 +7,19 @@
  * program; the library never installs one.) A second Ctrl-C kills at once.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
+/* training parameters given as --NAME VALUE (nlprnn_train_params_set); "vocab", "threads" and
+ * "valid" are options of their own below (--vocab-size, -t, --valid-split) */
 static const char *const param_names[] = {
-    "tokenizer", "vocab", "embed", "vectors", "init-from", "cell", "layers", "bidirectional",
-    "hidden", "pool", "dropout", "optimizer", "lr", "lr-schedule", "clip", "weight-decay", "epochs",
-    "batch", "seed", "threads", "valid", "patience", "max-tokens", "max-examples", "storage",
-    "text-column", "label-column", "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every",
-    NULL};
+    "tokenizer", "embed", "vectors", "init-from", "cell", "layers", "bidirectional", "hidden",
+    "pool", "dropout", "optimizer", "lr", "lr-schedule", "clip", "weight-decay", "epochs", "batch",
+    "seed", "patience", "max-tokens", "max-examples", "storage", "text-column", "label-column",
+    "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every", NULL};
 
 static void usage(FILE *fp) {
     fprintf(fp,
@@ -31,13 +29,15 @@ static void usage(FILE *fp) {
             "__label__ lines; .gz is fine) and save it to MODEL (written atomically).\n"
             "\n"
             "  -o, --output MODEL       the model file to write (required)\n"
+            "  -i, --input FILE         the training file (or give it as TRAIN_FILE)\n"
             "      --valid FILE         a labelled validation file (default: hold out --valid-split)\n"
             "      --resume             continue from the checkpoint (MODEL.ckpt or --checkpoint)\n"
             "  -q, --quiet              no progress output\n"
             "\n"
             "model:\n"
             "      --tokenizer FILE     reuse a tokenizer file (default: train one on TRAIN_FILE)\n"
-            "      --vocab N            vocabulary of a tokenizer trained here (16000)\n"
+            "      --vocab-size N       vocabulary of a tokenizer trained here (16000; old\n"
+            "                           spelling --vocab)\n"
             "      --embed N            embedding size (128)     --vectors FILE  pretrained .vec\n"
             "      --init-from FILE     start from this model file's tokenizer, embedding, encoder\n"
             "      --cell rnn|lstm|gru  (lstm)   --layers N (1)   --bidirectional 0|1 (1)\n"
@@ -48,12 +48,13 @@ static void usage(FILE *fp) {
             "      --optimizer sgd|adam|adamw (adam)   --lr X (0.002)\n"
             "      --lr-schedule constant|linear|cosine (linear)   --clip X (5; 0 = off)\n"
             "      --weight-decay X (0)  --epochs N (5)  --batch N (64)  --seed N (1)\n"
-            "      --threads N (cores)   --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
+            "  -t, --threads N (cores)   --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
             "      --max-examples N      use the first N training rows (0 = all)\n"
             "      --text-column NAME    --label-column NAME   --skip-bad 0|1 (0)\n"
             "      --checkpoint FILE     (MODEL.ckpt)   --checkpoint-every N batches (0 = per epoch)\n"
             "      --dist-check-every N  under mpirun: compare the ranks' weights every N steps\n"
             "                           (100; 0 = only at the end)\n"
+            "\n"
             "\n"
             "Ctrl-C saves a checkpoint and exits 130; --resume with the same options then gives\n"
             "the same model as an uninterrupted run.\n"
@@ -64,159 +65,106 @@ static void usage(FILE *fp) {
             "checkpoints. --resume works with another N. See docs/scaling.md.\n");
 }
 
-static volatile int stop_flag; /* written by the signal handler (int is sig_atomic_t on Linux) */
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-
-typedef struct view {
-    int tty, quiet;
-    double last;
-} view;
-
-static double mono(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void fmt_time(char *b, size_t n, double s) {
-    if (!(s >= 0) || s > 1e7) {
-        snprintf(b, n, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(b, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(b, n, "%02ld:%02ld", t / 60, t % 60);
-}
-
 static int on_progress(void *user, const nlprnn_train_progress *p) {
-    view *v = user;
+    cli_progress *pr = user;
     if (p->phase == 0 && p->message && !strncmp(p->message, "warning:", 8)) {
-        fprintf(stderr, "%snlprnn train: %s\n", v->tty && !v->quiet ? "\r\033[K" : "", p->message);
+        cli_progress_warn(pr, "nlprnn train: %s", p->message);
         return 0;
     }
-    if (v->quiet) return 0;
-    double now = mono();
     char el[32], eta[32];
-    fmt_time(el, sizeof el, p->elapsed);
-    fmt_time(eta, sizeof eta, p->eta);
+    cli_fmt_time(el, sizeof el, p->elapsed);
+    cli_fmt_time(eta, sizeof eta, p->eta);
     if (p->phase == 0) {
-        if (v->tty) fprintf(stderr, "\r\033[K%s ...", p->message);
-        else fprintf(stderr, "train: %s\n", p->message);
-        return 0;
-    }
-    if (p->phase == 2) {
-        fprintf(stderr,
-                "%sepoch %d/%d: loss %.4f acc %.4f | valid loss %.4f acc %.4f%s | %s elapsed\n",
-                v->tty ? "\r\033[K" : "train: ", p->epoch, p->epochs, p->loss, p->accuracy,
-                p->valid_loss, p->valid_accuracy, p->improved ? " (best)" : "", el);
-        return 0;
-    }
-    if (v->tty) {
-        if (now - v->last < 0.2 && p->batch != p->batches) return 0;
-        v->last = now;
-        int w = 24, fill = p->batches ? (int)((double)w * (double)p->batch / (double)p->batches) : 0;
-        char bar[32];
-        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-        bar[w] = 0;
-        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld loss %.4f acc %.4f %.0f tok/s ETA %s",
-                p->epoch, p->epochs, bar, p->batch, p->batches, p->loss, p->accuracy,
-                p->tokens_per_sec, eta);
-    } else {
-        if (now - v->last < 10.0) return 0;
-        v->last = now;
-        fprintf(stderr,
-                "train: epoch %d/%d batch %lld/%lld loss %.4f acc %.4f %.0f tok/s ETA %s "
-                "elapsed %s\n",
-                p->epoch, p->epochs, p->batch, p->batches, p->loss, p->accuracy, p->tokens_per_sec,
-                eta, el);
+        if (pr->tty) cli_progress_status(pr, "%s ...", p->message);
+        else cli_progress_line(pr, "%s", p->message);
+    } else if (p->phase == 2) {
+        cli_progress_line(pr, "epoch %d/%d: loss %.4f acc %.4f | valid loss %.4f acc %.4f%s | %s elapsed",
+                          p->epoch, p->epochs, p->loss, p->accuracy, p->valid_loss,
+                          p->valid_accuracy, p->improved ? " (best)" : "", el);
+    } else if (cli_progress_due(pr, p->batch == p->batches && pr->tty)) {
+        if (pr->tty) {
+            int w = 24, fill = p->batches ? (int)((double)w * (double)p->batch / (double)p->batches) : 0;
+            char bar[32];
+            for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+            bar[w] = 0;
+            cli_progress_status(pr, "epoch %d/%d [%s] %lld/%lld loss %.4f acc %.4f %.0f tok/s ETA %s",
+                                p->epoch, p->epochs, bar, p->batch, p->batches, p->loss,
+                                p->accuracy, p->tokens_per_sec, eta);
+        } else {
+            cli_progress_status(pr, "epoch %d/%d batch %lld/%lld loss %.4f acc %.4f %.0f tok/s ETA %s elapsed %s",
+                                p->epoch, p->epochs, p->batch, p->batches, p->loss, p->accuracy,
+                                p->tokens_per_sec, eta, el);
+        }
     }
     return 0;
 }
 
 int cmd_train(int argc, char **argv) {
     const char *out = NULL, *train = NULL, *valid = NULL;
-    int resume = 0;
-    view v = {isatty(2), 0, 0};
+    int resume = 0, quiet = 0;
     nlprnn_error err;
     nlprnn_train_params *p = nlprnn_train_params_new();
-    if (!p) return CLI_EXIT_LIMIT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    if (!p) return cli_report("train", NLPRNN_E_NOMEM, NULL);
+    enum { VALID = CLI_LONG, VALID_SPLIT, RESUME, VOCAB };
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, NULL},
+                                      {"valid", VALID, CLI_ARG, NULL},
+                                      {"valid-split", VALID_SPLIT, CLI_ARG, NULL},
+                                      {"resume", RESUME, CLI_NO_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {"vocab-size", VOCAB, CLI_ARG, "--vocab"},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "train", argc, argv, options, param_names);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        const char *name = NULL; /* a training parameter to set */
+        switch (c) {
+        case CLI_HELP:
             usage(stdout);
             nlprnn_train_params_free(p);
             return CLI_OK;
+        case 'o': out = a.value; break;
+        case VALID: valid = a.value; break;
+        case VALID_SPLIT:
+            if (nlprnn_train_params_set(p, "valid", a.value, &err))
+                cli_args_fail(&a, "bad value '%s' for --valid-split: a fraction in 0..0.9", a.value);
+            break;
+        case RESUME: resume = 1; break;
+        case 'q': quiet = 1; break;
+        case VOCAB: name = "vocab"; break;
+        case 't': name = "threads"; break;
+        case 'i':
+        case CLI_POSITIONAL:
+            if (train) cli_args_fail(&a, "one training file only ('%s' and '%s')", train, a.value);
+            train = a.value;
+            break;
+        default: name = param_names[c - CLI_PARAM]; break;
         }
-        if (!strcmp(a, "--resume")) {
-            resume = 1;
-            continue;
-        }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            v.quiet = 1;
-            continue;
-        }
-        if (a[0] == '-' && a[1]) {
-            const char *name = a[1] == '-' ? a + 2 : a + 1;
-            if (i + 1 >= argc) {
-                nlprnn_train_params_free(p);
-                return cli_usage_error("train", "%s needs a value", a);
-            }
-            const char *val = argv[++i];
-            if (!strcmp(a, "-o") || !strcmp(name, "output")) {
-                out = val;
-            } else if (!strcmp(name, "valid")) {
-                valid = val;
-            } else if (!strcmp(name, "valid-split")) {
-                if (nlprnn_train_params_set(p, "valid", val, &err)) {
-                    nlprnn_train_params_free(p);
-                    return cli_usage_error("train", "bad value '%s' for --valid-split: a fraction in 0..0.9", val);
-                }
-            } else {
-                int known = 0;
-                for (int k = 0; param_names[k]; k++) known |= !strcmp(param_names[k], name);
-                if (!known) {
-                    nlprnn_train_params_free(p);
-                    return cli_usage_error("train", "unknown option '%s'", a);
-                }
-                if (nlprnn_train_params_set(p, name, val, &err)) {
-                    nlprnn_train_params_free(p);
-                    return cli_usage_error("train", "%s", err.message);
-                }
-            }
-            continue;
-        }
-        if (train) {
-            nlprnn_train_params_free(p);
-            return cli_usage_error("train", "one training file only ('%s' and '%s')", train, a);
-        }
-        train = a;
+        if (name && nlprnn_train_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
+    }
+    if (c == CLI_ERROR) {
+        nlprnn_train_params_free(p);
+        return a.rc;
     }
     if (!train || !out) {
         nlprnn_train_params_free(p);
         return cli_usage_error("train", "needs TRAIN_FILE and -o MODEL");
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second signal gets the default action */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    const volatile int *stop = cli_catch_stop_signals();
     char name[64];
     int ec = cli_dist_begin("train", name, sizeof name);
     if (ec) {
         nlprnn_train_params_free(p);
         return ec;
     }
-    if (nlprnn_dist_rank() != 0) v.quiet = 1; /* rank 0 alone shows progress */
-    double t0 = mono();
-    int rc = nlprnn_classifier_train(p, train, valid, out, resume, &stop_flag, on_progress, &v, &err);
+    cli_progress pr;
+    cli_progress_init(&pr, "train: ", 10.0, quiet || nlprnn_dist_rank() != 0); /* rank 0 alone shows progress */
+    double t0 = cli_now();
+    int rc = nlprnn_classifier_train(p, train, valid, out, resume, stop, on_progress, &pr, &err);
     nlprnn_train_params_free(p);
-    if (v.tty && !v.quiet) fprintf(stderr, "\r\033[K");
-    if (!rc && !v.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, mono() - t0);
+    cli_progress_end(&pr);
+    if (!rc && !pr.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, cli_now() - t0);
     return cli_dist_end(name, rc, &err);
 }

@@ -91,3 +91,56 @@ int cli_stdout_finish(const char *cmd, int rc) {
 size_t cli_bom_length(const void *buf, size_t n) {
     return n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
+
+static int is_bare_name(const char *s) { return *s && !strchr(s, '/') && !strchr(s, '.'); }
+
+int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
+    nlprnn_error err, first;
+    memset(t, 0, sizeof *t);
+    int rc;
+    if (is_bare_name(spec)) {
+        /* a shipped model's tokenizer: a classifier, else a language model of that name */
+        rc = nlprnn_model_load(spec, &t->model, &err);
+        if (!rc) {
+            t->tok = nlprnn_model_tokenizer(t->model);
+            return CLI_OK;
+        }
+        first = err;
+        int rc2 = nlprnn_lm_load(spec, &t->lm, &err);
+        if (!rc2) {
+            t->tok = nlprnn_lm_tokenizer(t->lm);
+            return CLI_OK;
+        }
+        return rc == NLPRNN_E_IO ? cli_report(cmd, rc2, &err) : cli_report(cmd, rc, &first);
+    }
+    /* a path: a tokenizer file, or a model file holding one */
+    rc = nlprnn_tokenizer_load(spec, &t->own, &err);
+    if (!rc) {
+        t->tok = t->own;
+        return CLI_OK;
+    }
+    if (rc != NLPRNN_E_MAGIC) return cli_report(cmd, rc, &err);
+    first = err;
+    int rc2 = nlprnn_model_load(spec, &t->model, &err);
+    if (!rc2) {
+        t->tok = nlprnn_model_tokenizer(t->model);
+        return CLI_OK;
+    }
+    if (rc2 == NLPRNN_E_UNSUPPORTED) { /* a model of another kind: a language model? */
+        rc2 = nlprnn_lm_load(spec, &t->lm, &err);
+        if (!rc2) {
+            t->tok = nlprnn_lm_tokenizer(t->lm);
+            return CLI_OK;
+        }
+        return cli_report(cmd, rc2, &err);
+    }
+    /* neither a tokenizer nor a model file: the tokenizer loader's message */
+    return rc2 == NLPRNN_E_MAGIC ? cli_report(cmd, rc, &first) : cli_report(cmd, rc2, &err);
+}
+
+void cli_tokenizer_free(cli_tokenizer *t) {
+    nlprnn_tokenizer_free(t->own);
+    nlprnn_model_free(t->model);
+    nlprnn_lm_free(t->lm);
+    memset(t, 0, sizeof *t);
+}

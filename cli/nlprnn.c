@@ -53,6 +53,8 @@ static void usage(FILE *fp) {
     for (int i = 0; commands[i].name; i++)
         fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp,
+            "\noptions: --name VALUE or --name=VALUE; short options bundle (-ql = -q -l); '--' ends\n"
+            "         the options; old spellings are still accepted (COMMAND --help names them)\n"
             "\nmodels: a NAME without '/' or '.' (ko, en, ko-lm) is always a shipped model, never a\n"
             "        file in the current folder: write ./NAME for such a file\n"
             "\nexit codes: 0 ok, 1 internal failure, 2 usage, 3 bad input data, 4 I/O error,\n"
