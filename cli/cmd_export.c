@@ -24,7 +24,8 @@ static void usage(FILE *fp) {
             "                        (what `nlprnn train --vectors` reads)\n"
             "  --kind KIND           classifier or lm: which model a shipped name means\n"
             "  --tokenizer-out FILE  also write the model's tokenizer (what `nlprnn import\n"
-            "                        --tokenizer` and `nlprnn tokenize --tokenizer` read)\n"
+            "                        --tokenizer` and `nlprnn tokenize -m` read)\n"
+            "  -m, --model MODEL     MODEL given as an option\n"
             "  -h, --help            this text\n\n"
             "example: nlprnn export ko -o ko.safetensors\n");
 }
@@ -32,37 +33,36 @@ static void usage(FILE *fp) {
 int cmd_export(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *tok_out = NULL, *kind = NULL;
     int format = NLPRNN_EXPORT_SAFETENSORS;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!has) return cli_usage_error("export", "%s needs a value", a);
-            out = argv[++i];
-        } else if (!strcmp(a, "-f") || !strcmp(a, "--format")) {
-            if (!has) return cli_usage_error("export", "%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(v, "safetensors")) format = NLPRNN_EXPORT_SAFETENSORS;
-            else if (!strcmp(v, "vec")) format = NLPRNN_EXPORT_VEC;
-            else return cli_usage_error("export", "--format: safetensors or vec, not '%s'", v);
-        } else if (!strcmp(a, "--kind")) {
-            if (!has) return cli_usage_error("export", "%s needs a value", a);
-            kind = argv[++i];
-            if (strcmp(kind, "classifier") && strcmp(kind, "lm"))
-                return cli_usage_error("export", "--kind: classifier or lm, not '%s'", kind);
-        } else if (!strcmp(a, "--tokenizer-out")) {
-            if (!has) return cli_usage_error("export", "%s needs a value", a);
-            tok_out = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("export", "unknown option '%s'", a);
-        } else if (!model) {
-            model = a;
-        } else {
-            return cli_usage_error("export", "one MODEL only ('%s' is a second)", a);
+    enum { KIND = CLI_LONG, TOK_OUT };
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
+                                      {"format", 'f', CLI_ARG, NULL},
+                                      {"kind", KIND, CLI_ARG, NULL},
+                                      {"tokenizer-out", TOK_OUT, CLI_ARG, NULL},
+                                      {"model", 'm', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"safetensors", "vec", NULL}, *const kinds[] = {"classifier", "lm", NULL};
+    cli_args a;
+    int c, k;
+    cli_args_init(&a, "export", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); return CLI_OK;
+        case 'o': out = a.value; break;
+        case 'f':
+            if ((k = cli_args_choice(&a, formats)) >= 0) format = k ? NLPRNN_EXPORT_VEC : NLPRNN_EXPORT_SAFETENSORS;
+            break;
+        case KIND:
+            if ((k = cli_args_choice(&a, kinds)) >= 0) kind = kinds[k];
+            break;
+        case TOK_OUT: tok_out = a.value; break;
+        case 'm':
+        case CLI_POSITIONAL:
+            if (model) cli_args_fail(&a, "one MODEL only ('%s' is a second)", a.value);
+            model = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
     if (!model) return cli_usage_error("export", "needs a MODEL (a file or a shipped name)");
     if (!out) return cli_usage_error("export", "needs -o OUT, the file to write");
 

@@ -72,52 +72,60 @@ int cmd_import(int argc, char **argv) {
         free(own);
         return CLI_EXIT_LIMIT;
     }
-    static const struct {
-        const char *opt, *key;
-    } as_setting[] = {{"--pool", "pool"},       {"--labels", "labels"}, {"--max-tokens", "max_tokens"},
-                      {"--storage", "storage"}, {"--tied", "tied"},     {NULL, NULL}};
-    for (int i = 1; i < argc && !ret; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc, k;
-        for (k = 0; as_setting[k].opt && strcmp(a, as_setting[k].opt); k++) {}
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    /* options that are import settings of their own name (nlprnn/interop.h) */
+    enum { TOKENIZER = CLI_LONG, KIND, SET, POOL, LABELS, MAX_TOKENS, STORAGE, TIED };
+    static const char *const setting_key[] = {"pool", "labels", "max_tokens", "storage", "tied"};
+    static const cli_opt options[] = {{"tokenizer", TOKENIZER, CLI_ARG, NULL},
+                                      {"output", 'o', CLI_ARG, NULL},
+                                      {"kind", KIND, CLI_ARG, NULL},
+                                      {"set", SET, CLI_ARG, NULL},
+                                      {"pool", POOL, CLI_ARG, NULL},
+                                      {"labels", LABELS, CLI_ARG, NULL},
+                                      {"max-tokens", MAX_TOKENS, CLI_ARG, NULL},
+                                      {"storage", STORAGE, CLI_ARG, NULL},
+                                      {"tied", TIED, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const kinds[] = {"classifier", "lm", NULL};
+    cli_args a;
+    int c, k;
+    cli_args_init(&a, "import", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP:
             usage(stdout);
             goto done;
-        } else if (as_setting[k].opt) {
-            if (!has) ret = cli_usage_error("import", "%s needs a value", a);
-            else {
-                const char *v = argv[++i];
-                char *kv = malloc(strlen(as_setting[k].key) + strlen(v) + 2);
-                if (!kv) {
-                    ret = CLI_EXIT_LIMIT;
-                    break;
-                }
-                sprintf(kv, "%s=%s", as_setting[k].key, v);
-                own[nown++] = kv;
-                set[ns++] = kv;
+        case TOKENIZER: tok_spec = a.value; break;
+        case 'o': out = a.value; break;
+        case KIND:
+            if ((k = cli_args_choice(&a, kinds)) >= 0) kind = kinds[k];
+            break;
+        case SET:
+            if (!strchr(a.value, '=')) cli_args_fail(&a, "--set needs KEY=VALUE, not '%s'", a.value);
+            else set[ns++] = a.value;
+            break;
+        case POOL:
+        case LABELS:
+        case MAX_TOKENS:
+        case STORAGE:
+        case TIED: {
+            const char *key = setting_key[c - POOL];
+            char *kv = malloc(strlen(key) + strlen(a.value) + 2);
+            if (!kv) {
+                cli_args_fail(&a, "out of memory");
+                break;
             }
-        } else if (!strcmp(a, "--set")) {
-            if (!has || !strchr(argv[i + 1], '='))
-                ret = cli_usage_error("import", "--set needs KEY=VALUE");
-            else set[ns++] = argv[++i];
-        } else if (!strcmp(a, "--tokenizer")) {
-            if (!has) ret = cli_usage_error("import", "%s needs a value", a);
-            else tok_spec = argv[++i];
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!has) ret = cli_usage_error("import", "%s needs a value", a);
-            else out = argv[++i];
-        } else if (!strcmp(a, "--kind")) {
-            if (!has) ret = cli_usage_error("import", "%s needs a value", a);
-            else if (strcmp(kind = argv[++i], "classifier") && strcmp(kind, "lm"))
-                ret = cli_usage_error("import", "--kind: classifier or lm, not '%s'", kind);
-        } else if (a[0] == '-' && a[1]) {
-            ret = cli_usage_error("import", "unknown option '%s'", a);
-        } else if (!in) {
-            in = a;
-        } else {
-            ret = cli_usage_error("import", "one FILE only ('%s' is a second)", a);
+            sprintf(kv, "%s=%s", key, a.value);
+            own[nown++] = kv;
+            set[ns++] = kv;
+            break;
+        }
+        case CLI_POSITIONAL:
+            if (in) cli_args_fail(&a, "one FILE only ('%s' is a second)", a.value);
+            in = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) ret = a.rc;
     if (!ret && !in) ret = cli_usage_error("import", "needs a FILE.safetensors");
     if (!ret && !tok_spec)
         ret = cli_usage_error("import", "needs --tokenizer TOK (the tokenizer whose ids index the "

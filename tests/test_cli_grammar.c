@@ -177,10 +177,11 @@ int main(void) {
     free(o);
 
     /* ---- every command: help, unknown options, missing values ---------------------------------- */
-    static const char *const cmds[] = {"classify", "eval", "fill", "forecast sine", "forecast windows",
-                                       "forecast train", "forecast eval", "forecast predict", "generate",
-                                       "gradflow", "info", "lm-eval", "lm-train", "next", "tokenize",
-                                       "tokenizer-train", "train", NULL};
+    static const char *const cmds[] = {"classify", "eval", "export", "fill", "forecast sine",
+                                       "forecast windows", "forecast train", "forecast eval",
+                                       "forecast predict", "generate", "gradflow", "import", "info",
+                                       "lm-eval", "lm-train", "next", "tokenize", "tokenizer-train",
+                                       "train", NULL};
     for (int i = 0; cmds[i]; i++) {
         char a[256];
         CHECK_MSG(cli(NULL, "%s -h >/dev/null", cmds[i]) == 0, "%s -h", cmds[i]);
@@ -201,6 +202,9 @@ int main(void) {
     usage_error("next -k 0 '이 영화'", "bad value '0' for -k", "1..100");
     usage_error("next --top=1000 '이 영화'", "bad value '1000' for --top", NULL);
     usage_error("classify --format xml", "bad value 'xml' for --format", "tsv, json");
+    usage_error("export ko --format=onnx -o x", "bad value 'onnx' for --format", "safetensors, vec");
+    usage_error("import x.safetensors --set layers -o y.nrm --tokenizer ko", "--set needs KEY=VALUE", NULL);
+    usage_error("import x.safetensors --kind=cnn", "bad value 'cnn' for --kind", "classifier, lm");
     usage_error("train --no-such-parameter 3 x.tsv -o m.nrm", "unknown option '--no-such-parameter'", NULL);
     usage_error("train --hidden 0 x.tsv -o m.nrm", "hidden", NULL);
     usage_error("lm-train --cell rnn -i x.txt -o m.nrm", "cell", NULL);

@@ -90,7 +90,7 @@ int main(void) {
 
     /* refusals: usage 2, I/O 4, not a model / not a fit 5 */
     expect(2, MUST("needs -o OUT"), "%s export ko", cli);
-    expect(2, MUST("safetensors or vec"), "%s export ko -o %s -f onnx", cli, P("x"));
+    expect(2, MUST("bad value 'onnx' for -f", "safetensors, vec"), "%s export ko -o %s -f onnx", cli, P("x"));
     expect(4, MUST("nosuch.nrm"), "%s export ./nosuch.nrm -o %s", cli, P("x"));
     expect(2, MUST("needs --tokenizer"), "%s import %s -o %s", cli, P("ko.safetensors"), P("x.nrm"));
     expect(2, MUST("unknown key"), "%s import %s --tokenizer ko -o %s --set pooling=max", cli,
