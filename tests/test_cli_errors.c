@@ -53,24 +53,6 @@ static int count_lines(const char *s) {
     return n;
 }
 
-/* Run a command (printf-style; its stderr joined to its stdout) and check that it exits with
- * `code` and that its output holds every string of `must` (MUST("a", "b")). */
-#define MUST(...) ((const char *const[]){__VA_ARGS__, NULL})
-static void expect(int code, const char *const *must, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void expect(int code, const char *const *must, const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char *o = NULL;
-    int rc = nr_test_run(&o, "%s 2>&1", cmd);
-    int ok = rc == code && o;
-    for (size_t i = 0; ok && must[i]; i++) ok = strstr(o, must[i]) != NULL;
-    CHECK_MSG(ok, "%s: exit %d (expected %d): %s", cmd, rc, code, o ? o : "");
-    free(o);
-}
 
 /* ---- crafting model files: copy src to dst, replacing one section --------------------------- */
 
@@ -282,22 +264,22 @@ static void bad_labels(const char *model) {
     static const char lf_csv[] = "text,label\n\"good film\",\"po\ns\"\n\"bad film\",neg\n";
     write_file(P("tab.csv"), tab_csv, sizeof tab_csv - 1);
     write_file(P("lf.csv"), lf_csv, sizeof lf_csv - 1);
-    expect(3, MUST("tab.csv:3", "a TAB"), "%s train %s -o %s --epochs 1 --embed 8 --hidden 8 -q", g_cli,
+    nr_test_expect(3, MUST("tab.csv:3", "a TAB"), "%s train %s -o %s --epochs 1 --embed 8 --hidden 8 -q", g_cli,
            P("tab.csv"), P("tab.nrm"));
-    expect(3, MUST("lf.csv:2", "a line feed"), "%s train %s -o %s --epochs 1 --embed 8 --hidden 8 -q", g_cli,
+    nr_test_expect(3, MUST("lf.csv:2", "a line feed"), "%s train %s -o %s --epochs 1 --embed 8 --hidden 8 -q", g_cli,
            P("lf.csv"), P("lf.nrm"));
     CHECK_INT_EQ(nr_test_run(NULL, "test -e %s || test -e %s", P("tab.nrm"), P("lf.nrm")), 1);
     /* eval on such a file: the same error, not an "unknown label" with a TAB inside */
-    expect(3, MUST("tab.csv:3", "a TAB"), "%s eval -m %s %s", g_cli, model, P("tab.csv"));
+    nr_test_expect(3, MUST("tab.csv:3", "a TAB"), "%s eval -m %s %s", g_cli, model, P("tab.csv"));
     /* a model whose label section holds "ne<TAB>g" or "1<LF>": a damaged model file (5), named */
     static const char *const tab_names[] = {"ne\tg", "pos", NULL};
     rewrite(model, P("tablabel.nrm"), "LABL", labels_set, tab_names);
-    expect(5, MUST("tablabel.nrm", "LABL", "a TAB"), "printf 'good\\n' | %s classify -m %s", g_cli,
+    nr_test_expect(5, MUST("tablabel.nrm", "LABL", "a TAB"), "printf 'good\\n' | %s classify -m %s", g_cli,
            P("tablabel.nrm"));
-    expect(5, MUST("tablabel.nrm"), "%s info %s", g_cli, P("tablabel.nrm"));
+    nr_test_expect(5, MUST("tablabel.nrm"), "%s info %s", g_cli, P("tablabel.nrm"));
     static const char *const lf_names[] = {"0", "1\n", NULL};
     rewrite(model, P("lflabel.nrm"), "LABL", labels_set, lf_names);
-    expect(5, MUST("lflabel.nrm", "a line feed"), "printf 'good\\n' | %s classify -m %s", g_cli,
+    nr_test_expect(5, MUST("lflabel.nrm", "a line feed"), "printf 'good\\n' | %s classify -m %s", g_cli,
            P("lflabel.nrm"));
 }
 
@@ -399,12 +381,12 @@ static void eval_formats(const char *model) {
     free(t);
     /* plain lines (no labels), only empty texts, only a header: exit 3 saying why */
     CHECK_INT_EQ(nr_test_run(NULL, "cut -f2 %s > %s", nr_test_data_path("clf_test.tsv"), P("lines.txt")), 0);
-    expect(3, MUST("lines.txt", "no labels"), "%s eval -m %s %s", g_cli, model, P("lines.txt"));
+    nr_test_expect(3, MUST("lines.txt", "no labels"), "%s eval -m %s %s", g_cli, model, P("lines.txt"));
     write_file(P("empty-texts.tsv"), "document\tlabel\n \t0\n\t1\n", 22);
-    expect(3, MUST("no document to evaluate", "2 with an empty text"), "%s eval -m %s %s", g_cli, model,
+    nr_test_expect(3, MUST("no document to evaluate", "2 with an empty text"), "%s eval -m %s %s", g_cli, model,
            P("empty-texts.tsv"));
     write_file(P("header.tsv"), "document\tlabel\n", 15);
-    expect(3, MUST("header.tsv", "no document to evaluate"), "%s eval -m %s %s", g_cli, model, P("header.tsv"));
+    nr_test_expect(3, MUST("header.tsv", "no document to evaluate"), "%s eval -m %s %s", g_cli, model, P("header.tsv"));
 }
 
 /* 19: exit codes of diverging runs and damaged files */
@@ -416,25 +398,25 @@ static void exit_codes(const char *model, const char *lm16) {
     fprintf(fp, "value\n");
     for (int i = 0; i < 200; i++) fprintf(fp, "%de38\n", 1 + i % 3);
     fclose(fp);
-    expect(3, MUST("loss became", "(NLPRNN_E_NUMERIC)"),
+    nr_test_expect(3, MUST("loss became", "(NLPRNN_E_NUMERIC)"),
            "%s forecast train --csv %s --column value -o %s --scaler none --window 5 --epochs 2 --quiet",
            g_cli, P("huge.csv"), P("huge.nrm"));
     /* a tokenizer file whose pattern does not compile: 5, naming the file */
     bad_pattern_tokenizer(nr_test_data_path("clf_train.tsv"), P("badpat.tok"));
-    expect(5, MUST("badpat.tok", "pattern"), "%s tokenize --tokenizer %s abc", g_cli, P("badpat.tok"));
+    nr_test_expect(5, MUST("badpat.tok", "pattern"), "%s tokenize --tokenizer %s abc", g_cli, P("badpat.tok"));
     /* an LM asking for tied embeddings with embed 8 != hidden 16: 5 (was 2) */
     rewrite(lm16, P("tied.nrm"), "CONF", conf_set, "tied=1\n");
-    expect(5, MUST("tied.nrm", "embed"), "%s next --model %s '영화'", g_cli, P("tied.nrm"));
+    nr_test_expect(5, MUST("tied.nrm", "embed"), "%s next --model %s '영화'", g_cli, P("tied.nrm"));
     /* impossible sizes: 5 naming the file (was 6 after trying to allocate them): sizes within
      * the ranges training allows that the file's weights cannot hold, and sizes beyond them */
     rewrite(lm16, P("huge-lm.nrm"), "CONF", conf_set, "hidden=4096\nlayers=8\n");
-    expect(5, MUST("huge-lm.nrm", "impossible"), "%s next --model %s '영화'", g_cli, P("huge-lm.nrm"));
+    nr_test_expect(5, MUST("huge-lm.nrm", "impossible"), "%s next --model %s '영화'", g_cli, P("huge-lm.nrm"));
     rewrite(model, P("huge-clf.nrm"), "CONF", conf_set, "hidden=4096\nlayers=8\nembed=4096\n");
-    expect(5, MUST("huge-clf.nrm", "impossible"), "printf 'x\\n' | %s classify -m %s", g_cli, P("huge-clf.nrm"));
+    nr_test_expect(5, MUST("huge-clf.nrm", "impossible"), "printf 'x\\n' | %s classify -m %s", g_cli, P("huge-clf.nrm"));
     rewrite(lm16, P("range-lm.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\n");
-    expect(5, MUST("range-lm.nrm", "out of range"), "%s next --model %s '영화'", g_cli, P("range-lm.nrm"));
+    nr_test_expect(5, MUST("range-lm.nrm", "out of range"), "%s next --model %s '영화'", g_cli, P("range-lm.nrm"));
     rewrite(model, P("range-clf.nrm"), "CONF", conf_set, "hidden=65536\nlayers=8\nembed=65536\n");
-    expect(5, MUST("range-clf.nrm", "out of range"), "printf 'x\\n' | %s classify -m %s", g_cli, P("range-clf.nrm"));
+    nr_test_expect(5, MUST("range-clf.nrm", "out of range"), "printf 'x\\n' | %s classify -m %s", g_cli, P("range-clf.nrm"));
 }
 
 /* 20: info on classifier files the loader refuses */
@@ -444,8 +426,8 @@ static void info_validates(const char *model) {
         char name[64];
         snprintf(name, sizeof name, "weights-%s.nrm", edits[i]);
         rewrite(model, P(name), "WGHT", tensors_edit, edits[i]);
-        expect(5, MUST(name), "%s info %s", g_cli, P(name));
-        expect(5, MUST(name), "printf 'x\\n' | %s classify -m %s", g_cli, P(name));
+        nr_test_expect(5, MUST(name), "%s info %s", g_cli, P(name));
+        nr_test_expect(5, MUST(name), "printf 'x\\n' | %s classify -m %s", g_cli, P(name));
     }
     CHECK_INT_EQ(nr_test_run(NULL, "%s info %s >/dev/null", g_cli, model), 0);
 }
@@ -464,15 +446,15 @@ static void default_model(void) {
     int rc = nr_test_run(&o, "cd %s/cwd && printf '정말 최고\\n' | %s classify 2>&1", g_dir, g_cli);
     CHECK_MSG(rc == 0 && o && ref && !strcmp(o, ref), "a folder 'ko': %d %s", rc, o ? o : "");
     free(o);
-    expect(0, MUST("CLSF"), "cd %s/cwd && %s info ko", g_dir, g_cli);
+    nr_test_expect(0, MUST("CLSF"), "cd %s/cwd && %s info ko", g_dir, g_cli);
     CHECK_INT_EQ(nr_test_run(NULL, "rmdir %s/cwd/ko && echo garbage > %s/cwd/ko", g_dir, g_dir), 0);
     rc = nr_test_run(&o, "cd %s/cwd && printf '정말 최고\\n' | %s classify 2>&1", g_dir, g_cli);
     CHECK_MSG(rc == 0 && o && ref && !strcmp(o, ref), "a file 'ko': %d %s", rc, o ? o : "");
     free(o);
     /* the file is reached by a path */
-    expect(5, MUST("./ko"), "cd %s/cwd && printf 'x\\n' | %s classify -m ./ko", g_dir, g_cli);
+    nr_test_expect(5, MUST("./ko"), "cd %s/cwd && printf 'x\\n' | %s classify -m ./ko", g_dir, g_cli);
     /* a bare name that is no shipped model, beside a file of that name: the hint says ./NAME */
-    expect(4, MUST("./mine"), "cd %s/cwd && cp %s mine && printf 'x\\n' | %s classify -m mine", g_dir, shipped,
+    nr_test_expect(4, MUST("./mine"), "cd %s/cwd && cp %s mine && printf 'x\\n' | %s classify -m mine", g_dir, shipped,
            g_cli);
     free(ref);
 }

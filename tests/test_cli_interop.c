@@ -20,22 +20,6 @@ static const char *P(const char *name) {
     return buf[k];
 }
 
-#define MUST(...) ((const char *const[]){__VA_ARGS__, NULL})
-static void expect(int code, const char *const *must, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void expect(int code, const char *const *must, const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char *o = NULL;
-    int rc = nr_test_run(&o, "%s 2>&1", cmd);
-    int ok = rc == code && o;
-    for (size_t i = 0; ok && must[i]; i++) ok = strstr(o, must[i]) != NULL;
-    CHECK_MSG(ok, "%s: exit %d (expected %d): %s", cmd, rc, code, o ? o : "");
-    free(o);
-}
 
 static char *output(const char *fmt, const char *a, const char *b) {
     char *o = NULL;
@@ -56,9 +40,9 @@ int main(void) {
 
     /* classifier: export, import with the exported tokenizer, same output (stored as float16
      * like the shipped file: the same halves, so the same bits through the same kernels) */
-    expect(0, MUST("wrote"), "%s export ko -o %s --tokenizer-out %s", cli, P("ko.safetensors"),
+    nr_test_expect(0, MUST("wrote"), "%s export ko -o %s --tokenizer-out %s", cli, P("ko.safetensors"),
            P("ko.tok"));
-    expect(0, MUST("a classifier"), "%s import %s --tokenizer %s -o %s --storage f16", cli,
+    nr_test_expect(0, MUST("a classifier"), "%s import %s --tokenizer %s -o %s --storage f16", cli,
            P("ko.safetensors"), P("ko.tok"), P("ko2.nrm"));
     char *a = output("%s classify -m %s %s", "ko", review);
     char *b = output("%s classify -m %s %s", P("ko2.nrm"), review);
@@ -66,13 +50,13 @@ int main(void) {
     free(a);
     free(b);
     /* the tokenizer may also come from a model or a shipped name */
-    expect(0, MUST("a classifier"), "%s import %s --tokenizer ko -o %s", cli, P("ko.safetensors"),
+    nr_test_expect(0, MUST("a classifier"), "%s import %s --tokenizer ko -o %s", cli, P("ko.safetensors"),
            P("ko3.nrm"));
-    expect(0, MUST("storage = f32", "import.file = ko.safetensors"), "%s info %s", cli, P("ko3.nrm"));
+    nr_test_expect(0, MUST("storage = f32", "import.file = ko.safetensors"), "%s info %s", cli, P("ko3.nrm"));
 
     /* language model: --kind lm picks the shipped ko-lm; the import is found by its tensors */
-    expect(0, MUST("language model"), "%s export ko --kind lm -o %s", cli, P("lm.safetensors"));
-    expect(0, MUST("a language model"), "%s import %s --tokenizer ko-lm -o %s", cli,
+    nr_test_expect(0, MUST("language model"), "%s export ko --kind lm -o %s", cli, P("lm.safetensors"));
+    nr_test_expect(0, MUST("a language model"), "%s import %s --tokenizer ko-lm -o %s", cli,
            P("lm.safetensors"), P("lm.nrm"));
     const char *sent = "'난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다.'";
     a = output("%s fill --model %s --top 3 %s", "ko", sent);
@@ -82,26 +66,26 @@ int main(void) {
     free(b);
 
     /* .vec: a header "V E" and one line per piece */
-    expect(0, MUST("as .vec"), "%s export ko -f vec -o %s", cli, P("ko.vec"));
+    nr_test_expect(0, MUST("as .vec"), "%s export ko -f vec -o %s", cli, P("ko.vec"));
     char *o = NULL;
     CHECK(nr_test_run(&o, "head -1 %s; wc -l < %s", P("ko.vec"), P("ko.vec")) == 0);
     CHECK_MSG(o && !strcmp(o, "16000 128\n16001\n"), "%s", o ? o : "");
     free(o);
 
     /* refusals: usage 2, I/O 4, not a model / not a fit 5 */
-    expect(2, MUST("needs -o OUT"), "%s export ko", cli);
-    expect(2, MUST("bad value 'onnx' for -f", "safetensors, vec"), "%s export ko -o %s -f onnx", cli, P("x"));
-    expect(4, MUST("nosuch.nrm"), "%s export ./nosuch.nrm -o %s", cli, P("x"));
-    expect(2, MUST("needs --tokenizer"), "%s import %s -o %s", cli, P("ko.safetensors"), P("x.nrm"));
-    expect(2, MUST("unknown key"), "%s import %s --tokenizer ko -o %s --set pooling=max", cli,
+    nr_test_expect(2, MUST("needs -o OUT"), "%s export ko", cli);
+    nr_test_expect(2, MUST("bad value 'onnx' for -f", "safetensors, vec"), "%s export ko -o %s -f onnx", cli, P("x"));
+    nr_test_expect(4, MUST("nosuch.nrm"), "%s export ./nosuch.nrm -o %s", cli, P("x"));
+    nr_test_expect(2, MUST("needs --tokenizer"), "%s import %s -o %s", cli, P("ko.safetensors"), P("x.nrm"));
+    nr_test_expect(2, MUST("unknown key"), "%s import %s --tokenizer ko -o %s --set pooling=max", cli,
            P("ko.safetensors"), P("x.nrm"));
-    expect(2, MUST("tokenizer has"), "%s import %s --tokenizer %s -o %s", cli, P("ko.safetensors"),
+    nr_test_expect(2, MUST("tokenizer has"), "%s import %s --tokenizer %s -o %s", cli, P("ko.safetensors"),
            "../tests/data/tokenizer/nsmc8k.tok", P("x.nrm"));
-    expect(5, MUST("not a safetensors file"), "%s import ../pretrained/ko.nrm --tokenizer ko -o %s",
+    nr_test_expect(5, MUST("not a safetensors file"), "%s import ../pretrained/ko.nrm --tokenizer ko -o %s",
            cli, P("x.nrm"));
-    expect(5, MUST("says kind=lm, not classifier"), "%s import %s --tokenizer ko -o %s --kind classifier",
+    nr_test_expect(5, MUST("says kind=lm, not classifier"), "%s import %s --tokenizer ko -o %s --kind classifier",
            cli, P("lm.safetensors"), P("x.nrm"));
-    expect(2, MUST("last, mean or max"), "%s import %s --tokenizer ko -o %s --pool median", cli,
+    nr_test_expect(2, MUST("last, mean or max"), "%s import %s --tokenizer ko -o %s --pool median", cli,
            P("ko.safetensors"), P("x.nrm"));
     CHECK_MSG(access(P("x.nrm"), F_OK) != 0, "a refused import left %s behind", P("x.nrm"));
 

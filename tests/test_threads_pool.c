@@ -131,7 +131,6 @@ static void sleep_ms(int ms)
     }
 }
 
-#define idle_cpu nr_test_idle_cpu
 
 static void sleepy_task(void *ctx, int i, int n)
 {
@@ -287,7 +286,7 @@ int main(void)
     nr_parallel_run(2, sleepy_task, NULL);
     double waited = cpu_seconds() - c0;
     CHECK_MSG(waited < 0.1, "waiting 300 ms for a sleeping task took %.3f s of CPU", waited);
-    double idle = idle_cpu(300);
+    double idle = nr_test_idle_cpu(300);
     CHECK_MSG(idle < 0.06, "the idle pool used %.3f s of CPU in 300 ms", idle);
 
     /* the BLAS: single-threaded once nlprnn made a product, and idle afterwards */
@@ -306,7 +305,7 @@ int main(void)
     CHECK_NEAR(C[0], want, 1e-3);
     int bt = nr_blas_threads();
     CHECK_MSG(bt == 0 || bt == 1, "the BLAS has %d threads after nlprnn's products", bt);
-    idle = idle_cpu(300);
+    idle = nr_test_idle_cpu(300);
     CHECK_MSG(idle < 0.06, "after a %dx%d product the process used %.3f s of CPU in 300 ms idle",
               n, n, idle);
     free(A);

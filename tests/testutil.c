@@ -34,6 +34,22 @@ const char *nr_test_data_path(const char *rel) {
     return p;
 }
 
+void nr_test_expect(int code, const char *const *must, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char *o = NULL;
+    int rc = nr_test_run(&o, "%s 2>&1", cmd);
+    int ok = rc == code && o;
+    for (size_t i = 0; ok && must[i]; i++)
+        ok = strstr(o, must[i]) != NULL;
+    CHECK_MSG(ok, "%s: exit %d (expected %d): %s", cmd, rc, code, o ? o : "");
+    free(o);
+}
+
 static double process_cpu(void)
 {
     struct timespec ts;

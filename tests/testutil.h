@@ -59,6 +59,12 @@ const char *nr_test_data_path(const char *rel);
  * NUL-terminated; NULL out discards it). Returns the exit status, or -1 when it did not exit
  * normally. For tests of the nlprnn program ($NLPRNN_CLI). */
 int nr_test_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run a command (printf-style; its stderr joined to its stdout; a test of the nlprnn program) and
+ * CHECK that it exits with `code` and that its output holds every string of `must`
+ * (MUST("a", "b")). */
+#define MUST(...) ((const char *const[]){__VA_ARGS__, NULL})
+void nr_test_expect(int code, const char *const *must, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* CPU seconds the whole process uses while the calling thread sleeps ms milliseconds. */
 double nr_test_idle_cpu(int ms);
 /* Wait (at most 3 s) until the process idles: a 50 ms sleep costing under 5 ms of CPU. OpenBLAS
