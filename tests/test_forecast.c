@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/forecast.h"
+#include "tasks/forecast/forecaster.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/forecast.h"
+#include "tasks/forecast/forecaster.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -1,6 +1,6 @@
-/* models/forecast.c: many-to-one recurrent regression on numeric series, its baselines and
+/* tasks/forecast/forecaster.c: many-to-one recurrent regression on numeric series, its baselines and
  * metrics, model files of kind "FCST", and the gradient-flow experiments of `nlprnn gradflow`. */
-#include "models/forecast.h"
+#include "tasks/forecast/forecaster.h"
 
 #include <errno.h>
 #include <float.h>

@@ -1,4 +1,4 @@
-/* models/forecast.h: the recurrent forecaster (internal side of nlprnn/forecast.h).
+/* tasks/forecast/forecaster.h: the recurrent forecaster (internal side of nlprnn/forecast.h).
  *
  *   scaled window x (W,B,F) -> encoder (SimpleRNN/LSTM/GRU, L layers) -> h_W of the last layer
  *   (B,H) -> dense (H -> 1) -> prediction (B) ; loss = MSE against the scaled target (B).
@@ -6,8 +6,8 @@
  * Parameters live in one flat block: [encoder | dense]. The scaler (corpora/series.h) maps the
  * series' units to the model's and back; it is fitted on the training rows only.
  */
-#ifndef NR_MODELS_FORECAST_H
-#define NR_MODELS_FORECAST_H
+#ifndef NR_TASKS_FORECASTER_H
+#define NR_TASKS_FORECASTER_H
 
 #include <stdint.h>
 
