@@ -35,6 +35,9 @@ static void usage(FILE *fp) {
         "  --relative 0|1 (0; 1: windows and target relative to the window's last value)\n"
         "  -t, --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
         "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  -q, --quiet\n"
+        "  --checkpoint FILE (MODEL.nrm.ckpt)  --checkpoint-every N (0: each epoch only)\n"
+        "  --resume (continue from the checkpoint: the same model as an uninterrupted run)\n"
+        "  Ctrl-C writes the checkpoint after the current batch and exits 130.\n"
         "predict: uses rows [0, ROW) as history (default: all rows) and feeds predictions back for\n"
         "  --steps N > 1 (single-column models with horizon 1); where rows ROW.. exist they are\n"
         "  printed (and plotted) as the truth.\n");
@@ -397,15 +400,15 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
  * NAME (a column name, turned into its index) */
 static const char *const fc_param_names[] = {
     "cell", "hidden", "layers", "window", "horizon", "scaler", "relative", "epochs", "batch", "lr",
-    "clip", "ma", "patience", "seed", NULL};
+    "clip", "ma", "patience", "seed", "checkpoint", "checkpoint-every", NULL};
 
 static int cmd_train(int argc, char **argv) {
     const char *csv = NULL, *columns = NULL, *out = NULL, *plots = NULL, *target = NULL;
     const char *ext = "svg";
-    int quiet = 0;
+    int quiet = 0, resume = 0;
     nlprnn_forecast_params *p = nlprnn_forecast_params_new();
     if (!p) return cli_report(FC, NLPRNN_E_NOMEM, NULL);
-    enum { COLUMN = CLI_LONG, PLOTS, TARGET, PNG, TRAIN_SPLIT, VALID_SPLIT };
+    enum { COLUMN = CLI_LONG, PLOTS, TARGET, PNG, TRAIN_SPLIT, VALID_SPLIT, RESUME };
     static const cli_opt options[] = {{"input", 'i', CLI_ARG, "--csv"},
                                       {"column", COLUMN, CLI_ARG, "--columns"},
                                       {"output", 'o', CLI_ARG, NULL},
@@ -413,6 +416,7 @@ static int cmd_train(int argc, char **argv) {
                                       {"target", TARGET, CLI_ARG, NULL},
                                       {"quiet", 'q', CLI_NO_ARG, NULL},
                                       {"png", PNG, CLI_NO_ARG, NULL},
+                                      {"resume", RESUME, CLI_NO_ARG, NULL},
                                       {"train-split", TRAIN_SPLIT, CLI_ARG, "--train"},
                                       {"valid-split", VALID_SPLIT, CLI_ARG, "--valid"},
                                       {"threads", 't', CLI_ARG, NULL},
@@ -434,6 +438,7 @@ static int cmd_train(int argc, char **argv) {
         case TARGET: target = a.value; break;
         case 'q': quiet = 1; break;
         case PNG: ext = "png"; break;
+        case RESUME: resume = 1; break;
         case TRAIN_SPLIT: name = "train"; break;
         case VALID_SPLIT: name = "valid"; break;
         case 't': name = "threads"; break;
@@ -479,16 +484,32 @@ static int cmd_train(int argc, char **argv) {
         }
     }
     nlprnn_error e;
+    char ckpt[1100];
+    ckpt[0] = 0;
+    if (!rc && nlprnn_forecast_params_get(p, "checkpoint", ckpt, sizeof ckpt, &e) == 0 && !ckpt[0]) {
+        snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+        if (nlprnn_forecast_params_set(p, "checkpoint", ckpt, &e)) rc = cli_usage_error(FC, "%s", e.message);
+    }
     if (!rc) {
         cli_progress pr;
         cli_progress_init(&pr, "", 0, quiet);
-        int lrc = nlprnn_forecaster_train(&f, s, p, on_epoch, &pr, &e);
+        nlprnn_train_ctl *ctl = NULL;
+        int lrc = nlprnn_train_ctl_create(&ctl, &e);
+        if (!lrc) {
+            nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
+            nlprnn_train_ctl_set_resume(ctl, resume);
+            lrc = nlprnn_forecaster_train_ctl(&f, s, p, ctl, on_epoch, &pr, &e);
+        }
+        nlprnn_train_ctl_free(ctl);
         if (lrc) rc = cli_report(FC, lrc, &e);
     }
     if (!rc) {
         int lrc = nlprnn_forecaster_save(f, out, &e);
         if (lrc) rc = cli_report(FC, lrc, &e);
-        else fprintf(stderr, "wrote %s\n", out);
+        else {
+            fprintf(stderr, "wrote %s\n", out);
+            remove(ckpt); /* the run is complete: the model replaces the checkpoint */
+        }
     }
     if (!rc) {
         double m[9];

@@ -423,19 +423,28 @@ int nlprnn_series_windows(const nlprnn_series *s, int target, int window, int ho
     return 0;
 }
 
-void nr_series_windows_tm(float *x, float *y, const nlprnn_series *s, const nr_scaler *sc,
-                          int target, int window, int horizon, size_t first, size_t count) {
-    size_t F = (size_t)s->nfeat, W = (size_t)window;
-    for (size_t i = 0; i < count; i++) {
-        size_t row = first + i;
-        if (x)
-            for (size_t t = 0; t < W; t++)
-                for (size_t j = 0; j < F; j++)
-                    x[(t * count + i) * F + j] =
-                        (float)nr_scale(sc, (int)j, s->x[(row + t) * F + j]); /* (W, count, F) */
-        if (y)
-            y[i] = (float)nr_scale(sc, target,
-                                   s->x[(row + W - 1 + (size_t)horizon) * F + (size_t)target]);
+float *nr_series_scaled(const nlprnn_series *s, const nr_scaler *sc) {
+    size_t n = s->n, F = (size_t)s->nfeat;
+    float *z = nr_malloc_array(n * F, sizeof *z);
+    if (!z) return NULL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < F; j++) z[i * F + j] = (float)nr_scale(sc, (int)j, s->x[i * F + j]);
+    return z;
+}
+
+void nr_series_gather(float *x, float *y, const float *z, int nfeat, int window, int horizon,
+                      int target, int relative, const size_t *idx, int B) {
+    size_t W = (size_t)window, F = (size_t)nfeat, tgt = (size_t)target;
+    for (int b = 0; b < B; b++) {
+        size_t r0 = idx[b];
+        const float *last = z + (r0 + W - 1) * F; /* the window's last row */
+        for (size_t t = 0; t < W; t++) {
+            float *row = x + (t * (size_t)B + (size_t)b) * F; /* (W,B,F) */
+            memcpy(row, z + (r0 + t) * F, F * sizeof(float));
+            if (relative)
+                for (size_t j = 0; j < F; j++) row[j] -= last[j];
+        }
+        if (y) y[b] = z[(r0 + W - 1 + (size_t)horizon) * F + tgt] - (relative ? last[tgt] : 0.0f);
     }
 }
 

@@ -66,12 +66,18 @@ void nr_scaler_free(nr_scaler *sc);
 static inline double nr_scale(const nr_scaler *sc, int j, double v) { return (v - sc->a[j]) / sc->b[j]; }
 static inline double nr_unscale(const nr_scaler *sc, int j, double v) { return v * sc->b[j] + sc->a[j]; }
 
-/* Scaled windows as float, in the encoder's time-major layout:
- *   x (W, count, F): x[(t * count + s) * F + j] = scaled row (first+s+t), feature j
- *   y (count):       scaled target row first+s+W-1+horizon, column target
- * (y may be NULL). The caller checked the range. */
-void nr_series_windows_tm(float *x, float *y, const nlprnn_series *s, const nr_scaler *sc,
-                          int target, int window, int horizon, size_t first, size_t count);
+/* The series scaled to float: z (n, F), z[i F + j] = (float) nr_scale(sc, j, row i, feature j).
+ * NULL when out of memory. */
+float *nr_series_scaled(const nlprnn_series *s, const nr_scaler *sc);
+
+/* Windows by their first row, in the encoder's time-major layout, from a scaled series z (n, F):
+ *   x (W, B, F): x[(t B + b) F + j] = z[(idx[b] + t) F + j]
+ *   y (B):       z[(idx[b] + W - 1 + horizon) F + target]
+ * relative = 1: every row of a window and its target are taken relative to the window's last
+ * row (x_t - x_last), so a model predicts the change from the last value (persistence is 0).
+ * y may be NULL. The caller checked the range (idx[b] + W - 1 + horizon < n). */
+void nr_series_gather(float *x, float *y, const float *z, int nfeat, int window, int horizon,
+                      int target, int relative, const size_t *idx, int B);
 
 /* A description of where the series came from, for messages: "temps.csv" or "series". */
 const char *nr_series_source(const nlprnn_series *s);

@@ -13,6 +13,7 @@
 /* NLPRNN_PARTS: one line per part of the API (keep in pipeline order). */
 #include "nlprnn/tokenizer.h"
 #include "nlprnn/layers.h"
+#include "nlprnn/train.h"
 #include "nlprnn/classifier.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"

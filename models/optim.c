@@ -154,13 +154,22 @@ size_t nr_clip_grad_value(float *grad, size_t n, float clip)
 
 float nr_lr_at(const nr_lr_schedule *s, long long step)
 {
+    return nr_lr_at_progress(s, step, 0.0);
+}
+
+float nr_lr_at_progress(const nr_lr_schedule *s, long long step, double min_progress)
+{
     if (step < 0)
         step = 0;
     if (s->warmup > 0 && step < s->warmup)
         return s->base_lr * (float)(step + 1) / (float)s->warmup;
-    if (s->kind == NR_LR_CONSTANT || s->total <= s->warmup)
+    if (s->kind == NR_LR_CONSTANT)
         return s->base_lr;
-    double p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
+    if (s->total <= s->warmup && min_progress <= 0.0)
+        return s->base_lr;
+    double p = s->total > s->warmup ? (double)(step - s->warmup) / (double)(s->total - s->warmup) : 0.0;
+    if (p < min_progress)
+        p = min_progress;
     p = p > 1.0 ? 1.0 : p;
     if (s->kind == NR_LR_LINEAR)
         return (float)(s->base_lr + (s->min_lr - s->base_lr) * p);

@@ -87,5 +87,8 @@ typedef struct nr_lr_schedule {
  *   linear:      base_lr + (min_lr - base_lr) * p,           p = (s-warmup)/(total-warmup) in [0,1]
  *   cosine:      min_lr + (base_lr - min_lr) * (1 + cos(pi p)) / 2 */
 float nr_lr_at(const nr_lr_schedule *s, long long step);
+/* The same after warm-up with the progress p = max((s-warmup)/(total-warmup), min_progress) (in
+ * [0, 1]): a schedule that follows a time budget passes elapsed / budget as min_progress. */
+float nr_lr_at_progress(const nr_lr_schedule *s, long long step, double min_progress);
 
 #endif

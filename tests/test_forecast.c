@@ -1,6 +1,8 @@
 /* tests/test_forecast.c: the forecaster learns a clean sine wave to a small error quickly; the
  * baselines and metrics are exact on a series with a known answer; the scaler, the settings and
- * the predictions survive save/load; bad requests fail clearly. */
+ * the predictions survive save/load; bad requests fail clearly; a run stopped by the stop flag
+ * (mid-epoch) and by the progress callback (at an epoch's end) writes a checkpoint, and resuming
+ * it gives a forecaster (weights, history, saved file) identical to the uninterrupted run's. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,12 +309,100 @@ static void test_training_controls(void) {
     nlprnn_series_free(s);
 }
 
+static int stop_after_epoch(void *user, int epoch, double tl, double vl) {
+    (void)tl, (void)vl;
+    return epoch == *(int *)user;
+}
+
+static long file_bytes(const char *path, unsigned char **out) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    *out = malloc((size_t)n + 1);
+    if (!*out || fread(*out, 1, (size_t)n, fp) != (size_t)n) n = -1;
+    fclose(fp);
+    return n;
+}
+
+/* Checkpoints: interrupted twice (the stop flag already set stops after the first batch of epoch
+ * 1; the progress callback stops after epoch 4), resumed twice, the same forecaster as one run. */
+static void test_resume(void) {
+    enum { N = 300 };
+    double v[N];
+    for (int i = 0; i < N; i++) v[i] = sin(i * 0.3) + 0.3 * sin(i * 0.07 + 1);
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    char ckpt[400], a[400], b[400];
+    snprintf(ckpt, sizeof ckpt, "%s/fc.ckpt", tmpdir);
+    snprintf(a, sizeof a, "%s/once.nrm", tmpdir);
+    snprintf(b, sizeof b, "%s/resumed.nrm", tmpdir);
+    const char *kv[] = {"cell", "gru", "hidden", "6", "window", "8", "epochs", "7", "batch", "20",
+                        "lr", "0.02", "seed", "5", "checkpoint", ckpt, "checkpoint-every", "3", NULL};
+    nlprnn_forecast_params *p = params(kv);
+    nlprnn_error e;
+    nlprnn_forecaster *once = NULL, *res = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_train(&once, s, p, NULL, NULL, &e), 0);
+    nlprnn_train_ctl *ctl = NULL;
+    CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &e), 0);
+    volatile int stop = 1;
+    nlprnn_train_ctl_set_stop(ctl, &stop);
+    remove(ckpt);
+    int rc = nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK_MSG(strstr(e.message, "epoch 1 batch 1") && strstr(e.message, ckpt), "%s", e.message);
+    CHECK(res == NULL);
+    CHECK(access(ckpt, F_OK) == 0);
+    /* resume without a checkpoint parameter, or from a checkpoint made with other parameters */
+    nlprnn_train_ctl_set_resume(ctl, 1);
+    nlprnn_forecast_params *q = params(kv);
+    nlprnn_forecast_params_set(q, "hidden", "7", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, q, ctl, NULL, NULL, &e), NLPRNN_E_STATE);
+    CHECK_MSG(strstr(e.message, "hidden=6") && strstr(e.message, "hidden=7"), "%s", e.message);
+    nlprnn_forecast_params_set(q, "hidden", "6", NULL);
+    nlprnn_forecast_params_set(q, "checkpoint", "", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, q, ctl, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
+    nlprnn_forecast_params_free(q);
+    /* resume, stop again after epoch 4 (progress callback), resume to the end */
+    stop = 0;
+    int at = 4;
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, p, ctl, stop_after_epoch, &at, &e), NLPRNN_E_INTERRUPTED);
+    CHECK_MSG(strstr(e.message, "after epoch 4"), "%s", e.message);
+    rc = nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e);
+    CHECK_MSG(rc == 0, "resume: %s", e.message);
+    if (once && res) {
+        CHECK(once->n_params == res->n_params && !memcmp(once->params, res->params, once->n_params * sizeof(float)));
+        CHECK_INT_EQ(once->epochs, res->epochs);
+        CHECK_INT_EQ(once->best_epoch, res->best_epoch);
+        CHECK(!memcmp(once->hist_train, res->hist_train, (size_t)once->epochs * sizeof(double)));
+        CHECK(!memcmp(once->hist_valid, res->hist_valid, (size_t)once->epochs * sizeof(double)));
+        CHECK_INT_EQ(nlprnn_forecaster_save(once, a, &e), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_save(res, b, &e), 0);
+        unsigned char *x = NULL, *y = NULL;
+        long nx = file_bytes(a, &x), ny = file_bytes(b, &y);
+        CHECK(nx > 0 && nx == ny && !memcmp(x, y, (size_t)nx));
+        free(x);
+        free(y);
+    }
+    /* a checkpoint of another kind of task is refused */
+    nlprnn_forecaster_free(res);
+    res = NULL;
+    nlprnn_forecast_params_set(p, "checkpoint", a, NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e), NLPRNN_E_UNSUPPORTED);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_forecaster_free(once);
+    nlprnn_forecaster_free(res);
+    nlprnn_forecast_params_free(p);
+    nlprnn_series_free(s);
+}
+
 static void test_params(void) {
     nlprnn_forecast_params *p = nlprnn_forecast_params_new();
     nlprnn_error e;
     char buf[64];
     CHECK_INT_EQ(nlprnn_forecast_params_set(p, "cell", "lstm2", &e), NLPRNN_E_INVALID_ARG);
-    CHECK_MSG(strstr(e.message, "rnn, lstm or gru"), "%s", e.message);
+    CHECK_MSG(strstr(e.message, "rnn | lstm | gru"), "%s", e.message);
     CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "0", &e), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "12x", &e), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_forecast_params_set(p, "valid", "1.5", &e), NLPRNN_E_INVALID_ARG);
@@ -339,6 +429,7 @@ int main(void) {
     test_sine();
     test_relative();
     test_training_controls();
+    test_resume();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

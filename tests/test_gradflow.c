@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tasks/forecast/forecaster.h"
+#include "models/nn.h"
+#include "tasks/gradflow/gradflow.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

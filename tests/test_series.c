@@ -61,11 +61,22 @@ static void test_chapter_windows(void) {
     /* time-major scaled windows with the identity scaler are the same numbers */
     nr_scaler sc;
     CHECK_INT_EQ(nr_scaler_fit(&sc, NR_SCALER_NONE, v, 7, 1, NULL, NULL), 0);
-    float xt[12], yt[4];
-    nr_series_windows_tm(xt, yt, s, &sc, 0, 3, 1, 0, 4);
-    for (int t = 0; t < 3; t++)
+    float xt[12], yt[4], xr[12], yr[4];
+    float *z = nr_series_scaled(s, &sc);
+    CHECK(z != NULL);
+    size_t starts[4] = {0, 1, 2, 3};
+    if (z) nr_series_gather(xt, yt, z, 1, 3, 1, 0, 0, starts, 4);
+    for (int t = 0; z && t < 3; t++)
         for (int i = 0; i < 4; i++) CHECK(xt[t * 4 + i] == (float)ex[i * 3 + t]);
-    for (int i = 0; i < 4; i++) CHECK(yt[i] == (float)ey[i]);
+    for (int i = 0; z && i < 4; i++) CHECK(yt[i] == (float)ey[i]);
+    /* relative windows: every value minus the window's last one; windows by any start, in order */
+    size_t some[2] = {3, 1};
+    if (z) nr_series_gather(xr, yr, z, 1, 3, 1, 0, 1, some, 2);
+    for (int t = 0; z && t < 3; t++)
+        for (int b = 0; b < 2; b++)
+            CHECK(xr[t * 2 + b] == (float)ex[some[b] * 3 + t] - (float)ex[some[b] * 3 + 2]);
+    for (int b = 0; z && b < 2; b++) CHECK(yr[b] == (float)ey[some[b]] - (float)ex[some[b] * 3 + 2]);
+    free(z);
     nr_scaler_free(&sc);
     nlprnn_series_free(s);
 }

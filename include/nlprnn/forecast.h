@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "nlprnn/base.h"
+#include "nlprnn/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,7 +95,10 @@ NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int win
  *    clip     1.0      clip gradients by global norm (0: off)
  *    ma       0        moving-average baseline length (0: same as window)
  *    patience 0        stop after this many epochs without a better validation loss (0: never)
+ *    threads  1        threads in the recurrence
  *    seed     1
+ *    checkpoint ""     checkpoint file for nlprnn_forecaster_train_ctl ("": none)
+ *    checkpoint-every 0  also write it every N batches (0: at epoch ends and on stop only)
  *  The weights of the epoch with the lowest validation loss are kept (the last epoch's when
  *  there is no validation part). */
 typedef struct nlprnn_forecast_params nlprnn_forecast_params;
@@ -124,11 +128,24 @@ typedef int (*nlprnn_forecast_progress_fn)(void *user, int epoch, double train_l
                                            double valid_loss);
 
 /** Train a forecaster on a series. Fails with NLPRNN_E_NUMERIC when the loss becomes NaN or
- *  infinite. */
+ *  infinite. The same as nlprnn_forecaster_train_ctl with ctl NULL. */
 NLPRNN_API int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
                                        const nlprnn_forecast_params *p,
                                        nlprnn_forecast_progress_fn progress, void *user,
                                        nlprnn_error *err);
+/** Train a forecaster, run as ctl says (nlprnn/train.h; NULL: no stop flag, a fresh run, this
+ *  process alone). With the parameter "checkpoint" set, a checkpoint (kind "CKPT": weights,
+ *  optimizer state, position, best weights, loss history) is written atomically after every
+ *  epoch (and every "checkpoint-every" batches) and when stopping; a stop (the flag, or a
+ *  non-zero return of the progress callback) then returns NLPRNN_E_INTERRUPTED after writing it,
+ *  and a resumed run on the same series with the same parameters gives a forecaster
+ *  bit-identical to an uninterrupted run. The caller removes the checkpoint when it no longer
+ *  needs it. Over the ranks of a communicator each rank takes a slice of every batch. */
+NLPRNN_API int nlprnn_forecaster_train_ctl(nlprnn_forecaster **out, const nlprnn_series *s,
+                                           const nlprnn_forecast_params *p,
+                                           const nlprnn_train_ctl *ctl,
+                                           nlprnn_forecast_progress_fn progress, void *user,
+                                           nlprnn_error *err);
 /** Save as an nlprnn model file of kind "FCST" (configuration, scaler, column names, loss
  *  history, weights), written atomically. */
 NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path,

@@ -1,0 +1,138 @@
+/* tests/test_resume_cli.c: Ctrl-C and --resume through the program, for the tasks that train with
+ * the one trainer (train/trainer.h): `forecast train` (and `train`, in test_cli_classify.sh).
+ *
+ * For each: an uninterrupted run writes model A; the same run is started again, gets SIGINT once
+ * its checkpoint exists, and must exit 130 leaving the checkpoint (and no model); --resume then
+ * finishes it and the model must be byte-identical to A, and the checkpoint gone. Needs the
+ * program ($NLPRNN_CLI). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[256];
+static const char *cli;
+
+static int run(const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && OPENBLAS_NUM_THREADS=1 exec '%s' %s >out.txt 2>&1", dir, cli, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *output(void) {
+    static char buf[8192];
+    char p[512];
+    snprintf(p, sizeof p, "%s/out.txt", dir);
+    FILE *fp = fopen(p, "rb");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    if (fp) fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int exists(const char *name) {
+    char p[512];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0 && st.st_size > 0;
+}
+
+static unsigned char *slurp(const char *name, long *n) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "rb");
+    *n = -1;
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    *n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*n + 1);
+    if (!b || fread(b, 1, (size_t)*n, fp) != (size_t)*n) *n = -1;
+    fclose(fp);
+    return b;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Start `nlprnn ARGS` in dir, send SIGINT once dir/ckpt exists, return its exit status. */
+static int run_interrupted(const char *args, const char *ckpt) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "cd '%s' && OPENBLAS_NUM_THREADS=1 exec '%s' %s >out.txt 2>&1", dir, cli, args);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0) return -1;
+    double t0 = now();
+    while (!exists(ckpt) && now() - t0 < 120) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return -2; /* ended before its first checkpoint */
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Uninterrupted vs interrupted + resumed: the same model file, byte for byte. */
+static void check_resume(const char *what, const char *args, const char *model, const char *ckpt) {
+    char a[4096], once[128];
+    snprintf(once, sizeof once, "once-%s", model);
+    snprintf(a, sizeof a, "%s -o %s", args, once);
+    int rc = run(a);
+    CHECK_MSG(rc == 0, "%s: uninterrupted run: exit %d: %s", what, rc, output());
+    snprintf(a, sizeof a, "%s -o %s", args, model);
+    rc = run_interrupted(a, ckpt);
+    CHECK_MSG(rc == 130, "%s: SIGINT: exit %d (want 130): %s", what, rc, output());
+    CHECK_MSG(exists(ckpt) && !exists(model), "%s: after SIGINT: checkpoint %d, model %d", what, exists(ckpt),
+              exists(model));
+    CHECK_MSG(strstr(output(), "--resume"), "%s: the message should say how to continue: %s", what, output());
+    snprintf(a, sizeof a, "%s -o %s --resume", args, model);
+    rc = run(a);
+    CHECK_MSG(rc == 0, "%s: --resume: exit %d: %s", what, rc, output());
+    long na = 0, nb = 0;
+    unsigned char *x = slurp(once, &na), *y = slurp(model, &nb);
+    CHECK_MSG(na > 0 && na == nb && x && y && !memcmp(x, y, (size_t)na),
+              "%s: the resumed model differs from the uninterrupted one (%ld vs %ld bytes)", what, na, nb);
+    CHECK_MSG(!exists(ckpt), "%s: the checkpoint should be gone after the run completed", what);
+    free(x);
+    free(y);
+}
+
+int main(void) {
+    cli = getenv("NLPRNN_CLI");
+    if (!cli || access(cli, X_OK) != 0) {
+        printf("SKIP: the nlprnn program is not built (NLPRNN_CLI=%s)\n", cli ? cli : "unset");
+        return 77;
+    }
+    snprintf(dir, sizeof dir, "/tmp/nlprnn-test-resume-XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+
+    /* forecast train: 30 epochs of a few ms each; the checkpoint appears after the first */
+    CHECK_INT_EQ(run("forecast sine -o s.csv --length 3000 --period 25 --noise 0.05"), 0);
+    check_resume("forecast train",
+                 "forecast train --csv s.csv --column value --window 20 --hidden 16 --epochs 30 --quiet",
+                 "fc.nrm", "fc.nrm.ckpt");
+    /* --resume without a checkpoint: an I/O error naming it */
+    int rc = run("forecast train --csv s.csv --column value --epochs 2 -o none.nrm --resume");
+    CHECK_MSG(rc == 4 && strstr(output(), "none.nrm.ckpt"), "exit %d: %s", rc, output());
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return nr_test_done("test_resume_cli");
+}

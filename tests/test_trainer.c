@@ -1,0 +1,335 @@
+/* tests/test_trainer.c: the one training loop (train/trainer.h) on a small task made here.
+ *
+ * The task: bags of 3 ids (a sparse table of V rows of D floats, the "embedding") -> mean of the
+ * rows -> dot with a dense w (D) + b -> squared error against a target that a planted table
+ * explains exactly. Batches come in a (seed, epoch)-shuffled order, split over workers. Checked:
+ *   - the loss falls (a convex problem: the outcome is not chaotic), rows never touched stay as
+ *     they were (sparse, lazy updates), 1 worker and 3 workers agree to float tolerance;
+ *   - a run stopped by the progress callback mid-epoch, with a checkpoint every 2 batches, and
+ *     resumed (twice) ends bit-identical to the uninterrupted run, with the same record;
+ *   - the stop flag; a checkpoint of other parameters is refused naming both values;
+ *   - patience on a scripted validation: stops after `patience` epochs without improvement and
+ *     returns the best epoch's weights; a time budget ends training without error;
+ *   - the learning-rate schedule reaches the progress record (linear decay to min_lr).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/params.h"
+#include "models/math.h"
+#include "models/modelfile.h"
+#include "testutil.h"
+#include "train/trainer.h"
+
+enum { V = 20, D = 3, N = 96, UNUSED_ROW = 19 };
+
+typedef struct toy_params {
+    int hidden; /* not used by the task: a parameter that a resume must not change */
+    double lr;
+    int epochs;
+} toy_params;
+
+static const nr_param TOY_ROWS[] = {
+    {"hidden", NR_PARAM_INT, offsetof(toy_params, hidden), 0, 1, 100, NULL, "4", "a size", 0},
+    {"lr", NR_PARAM_DBL, offsetof(toy_params, lr), 0, 0, 1, NULL, "0.05", "learning rate", NR_PARAM_OPEN_LO},
+    {"epochs", NR_PARAM_INT, offsetof(toy_params, epochs), 0, 1, 100, NULL, "6", "epochs", NR_PARAM_RESUME_OK},
+};
+static const nr_param_table TOY_TABLE = {"toy parameter", TOY_ROWS, 3};
+
+typedef struct toy {
+    float params[V * D + D + 1]; /* [table (V,D) | w (D) | b] */
+    int ids[N][3];
+    float y[N];
+    size_t order[N];
+    int B, nb, at;
+    int rows_buf[16][3 * N];
+    const double *script; /* scripted validation losses (NULL: none) */
+    float snap[8][V * D + D + 1]; /* params at the end of each epoch */
+    int stop_epoch;
+    long long stop_batch; /* the progress callback stops here (-1: never) */
+    int steps_seen;
+} toy;
+
+static int toy_begin(void *self, int epoch, long long *batches, nlprnn_error *err) {
+    (void)err;
+    toy *t = self;
+    for (size_t i = 0; i < N; i++) t->order[i] = i;
+    nr_rng r;
+    nr_rng_seed(&r, nr_seed_mix(7, 0xE, (uint64_t)epoch));
+    nr_rng_shuffle(&r, t->order, N, sizeof *t->order);
+    *batches = (N + t->B - 1) / t->B;
+    return NLPRNN_OK;
+}
+
+static int toy_prepare(void *self, int epoch, long long batch, int *n, nlprnn_error *err) {
+    (void)epoch, (void)err;
+    toy *t = self;
+    t->at = (int)batch * t->B;
+    t->nb = N - t->at < t->B ? N - t->at : t->B;
+    *n = t->nb;
+    return NLPRNN_OK;
+}
+
+static int toy_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
+                    const int **rows, size_t *n_rows, nlprnn_error *err) {
+    (void)epoch, (void)batch, (void)err;
+    toy *t = self;
+    int lo = 0, hi = 0;
+    nr_split_range(t->nb, w, W, &lo, &hi);
+    const float *tab = t->params, *wv = t->params + V * D;
+    float b = t->params[V * D + D];
+    size_t k = 0;
+    for (int i = lo; i < hi; i++) {
+        size_t ex = t->order[t->at + i];
+        float h[D] = {0};
+        for (int j = 0; j < 3; j++)
+            for (int d = 0; d < D; d++) h[d] += tab[t->ids[ex][j] * D + d] / 3.0f;
+        float pred = b;
+        for (int d = 0; d < D; d++) pred += wv[d] * h[d];
+        float e = pred - t->y[ex];
+        st->loss += (double)e * e;
+        float g = 2.0f * e / (float)t->nb; /* d(sum of the batch's squares / batch count) */
+        for (int d = 0; d < D; d++) grad[V * D + d] += g * h[d];
+        grad[V * D + D] += g;
+        for (int j = 0; j < 3; j++) {
+            for (int d = 0; d < D; d++) grad[t->ids[ex][j] * D + d] += g * wv[d] / 3.0f;
+            t->rows_buf[w][k++] = t->ids[ex][j];
+        }
+    }
+    st->count = hi - lo;
+    st->tokens = 3.0 * (hi - lo);
+    *rows = t->rows_buf[w];
+    *n_rows = k;
+    return NLPRNN_OK;
+}
+
+static int toy_validate(void *self, nr_valid *v, nlprnn_error *err) {
+    (void)err;
+    toy *t = self;
+    v->has = 1;
+    v->score = NAN;
+    v->loss = t->script[t->steps_seen++];
+    return NLPRNN_OK;
+}
+
+static void toy_epoch_done(void *self, int epoch, double train_loss, const nr_valid *v) {
+    (void)train_loss, (void)v;
+    toy *t = self;
+    if (epoch < 8) memcpy(t->snap[epoch], t->params, sizeof t->params);
+}
+
+static int toy_write(void *self, nr_mf_writer *w, const char *tag, const float *params, nlprnn_error *err) {
+    (void)self;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    size_t n = V * D + D + 1;
+    int rc = nr_tensor_put(&b, "all", params, 1, &n, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+static int toy_read(void *self, const nr_mf_reader *r, const char *tag, float *params, nlprnn_error *err) {
+    (void)self;
+    size_t n = V * D + D + 1;
+    return nr_mf_tensor_read(r, tag, "all", params, 1, &n, err);
+}
+
+static int on_progress(void *user, const nr_train_progress *p) {
+    toy *t = user;
+    if (p->phase == NR_TP_STEP) {
+        CHECK(p->batch >= 1 && p->batch <= p->batches && p->epoch >= 1 && p->epoch <= p->epochs);
+        CHECK(p->lr > 0);
+        if (p->epoch - 1 == t->stop_epoch && p->batch - 1 == t->stop_batch) return 1;
+    }
+    return 0;
+}
+
+static void toy_init(toy *t, int B) {
+    memset(t, 0, sizeof *t);
+    t->B = B;
+    t->stop_batch = -1;
+    nr_rng r;
+    nr_rng_seed(&r, 3);
+    float planted[V];
+    for (int i = 0; i < V; i++) planted[i] = nr_rng_uniform(&r) * 2 - 1;
+    for (int i = 0; i < N; i++) {
+        t->y[i] = 0;
+        for (int j = 0; j < 3; j++) {
+            t->ids[i][j] = (int)nr_rng_below(&r, V - 1); /* row V-1 never appears */
+            t->y[i] += planted[t->ids[i][j]];
+        }
+    }
+    for (size_t i = 0; i < sizeof t->params / sizeof *t->params; i++) t->params[i] = nr_rng_uniform(&r) * 0.2f - 0.1f;
+}
+
+static nr_task toy_task(toy *t) {
+    nr_task k = {.self = t, .name = "toy", .params = t->params, .n_params = V * D + D + 1,
+                 .sparse_rows = V, .sparse_dim = D, .sparse_skip = -1, .begin_epoch = toy_begin,
+                 .prepare = toy_prepare, .step = toy_step, .write_weights = toy_write,
+                 .read_weights = toy_read, .epoch_done = toy_epoch_done};
+    return k;
+}
+
+static nr_train_cfg toy_cfg(toy *t, int workers, const char *ckpt, const toy_params *tp) {
+    nr_train_cfg c;
+    memset(&c, 0, sizeof c);
+    c.epochs = tp->epochs;
+    nr_optim_cfg_default(&c.optim, NR_OPT_ADAM);
+    c.lr.kind = NR_LR_LINEAR;
+    c.lr.base_lr = (float)tp->lr;
+    c.lr.min_lr = (float)tp->lr / 10;
+    c.clip = 0.5;
+    c.workers = workers;
+    c.checkpoint = ckpt;
+    c.progress = on_progress;
+    c.user = t;
+    c.params = &TOY_TABLE;
+    c.params_obj = tp;
+    return c;
+}
+
+static double loss_of(const toy *t) {
+    double s = 0;
+    for (int i = 0; i < N; i++) {
+        float h[D] = {0}, pred = t->params[V * D + D];
+        for (int j = 0; j < 3; j++)
+            for (int d = 0; d < D; d++) h[d] += t->params[t->ids[i][j] * D + d] / 3.0f;
+        for (int d = 0; d < D; d++) pred += t->params[V * D + d] * h[d];
+        s += (double)(pred - t->y[i]) * (pred - t->y[i]);
+    }
+    return s / N;
+}
+
+int main(void) {
+    char dir[] = "/tmp/nlprnn-test-trainer-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char ckpt[300];
+    snprintf(ckpt, sizeof ckpt, "%s/toy.ckpt", dir);
+    toy_params tp;
+    CHECK_INT_EQ(nr_params_reset(&TOY_TABLE, &tp, NULL), 0);
+    CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "epochs", "6", NULL), 0);
+    nlprnn_error e;
+
+    /* learning; untouched rows stay; 1 vs 3 workers */
+    static toy a, b, c;
+    toy_init(&a, 10);
+    float unused[D];
+    memcpy(unused, a.params + UNUSED_ROW * D, sizeof unused);
+    double l0 = loss_of(&a);
+    nr_task ka = toy_task(&a);
+    nr_train_cfg ca = toy_cfg(&a, 3, NULL, &tp);
+    nr_train_result ra;
+    CHECK_INT_EQ(nr_train(&ca, &ka, &ra, &e), 0);
+    double l1 = loss_of(&a);
+    printf("toy: loss %.4f -> %.4f in %lld steps\n", l0, l1, ra.steps);
+    CHECK_MSG(l1 < 0.5 * l0, "loss %g -> %g", l0, l1);
+    CHECK_INT_EQ(ra.steps, 6 * 10);
+    CHECK_INT_EQ(ra.epochs_run, 6);
+    CHECK(!memcmp(unused, a.params + UNUSED_ROW * D, sizeof unused));
+    toy_init(&b, 10);
+    nr_task kb = toy_task(&b);
+    nr_train_cfg cb = toy_cfg(&b, 1, NULL, &tp);
+    CHECK_INT_EQ(nr_train(&cb, &kb, NULL, &e), 0);
+    double maxd = 0;
+    for (size_t i = 0; i < sizeof a.params / sizeof *a.params; i++)
+        maxd = fmax(maxd, fabs((double)a.params[i] - (double)b.params[i]));
+    CHECK_MSG(maxd < 1e-4, "1 vs 3 workers: max difference %g", maxd);
+
+    /* stopped mid-epoch twice (progress callback), resumed: bit-identical to the run above */
+    toy_init(&c, 10);
+    nr_task kc = toy_task(&c);
+    nr_train_cfg cc = toy_cfg(&c, 3, ckpt, &tp);
+    cc.checkpoint_every = 2;
+    c.stop_epoch = 1;
+    c.stop_batch = 4;
+    int rc = nr_train(&cc, &kc, NULL, &e);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK_MSG(strstr(e.message, "epoch 2 batch 5") && strstr(e.message, ckpt), "%s", e.message);
+    for (int round = 0; round < 2; round++) {
+        nr_mf_reader *r = NULL;
+        nr_conf conf;
+        CHECK_INT_EQ(nr_ckpt_open(ckpt, "toy", &r, &conf, &e), 0);
+        toy_init(&c, 10); /* a fresh process: the weights come from the checkpoint */
+        c.stop_epoch = round == 0 ? 4 : -1;
+        c.stop_batch = round == 0 ? 0 : -1;
+        cc.resume = r;
+        rc = nr_train(&cc, &kc, &ra, &e);
+        CHECK_INT_EQ(rc, round == 0 ? NLPRNN_E_INTERRUPTED : 0);
+        nr_conf_free(&conf);
+        nr_mf_close(r);
+    }
+    CHECK(!memcmp(a.params, c.params, sizeof a.params));
+    CHECK_INT_EQ(ra.steps, 60);
+    CHECK_INT_EQ(ra.epochs_run, 6);
+
+    /* the stop flag; other parameters on resume; a checkpoint of another task */
+    toy_init(&c, 10);
+    volatile int stop = 1;
+    cc.stop = &stop;
+    cc.resume = NULL;
+    CHECK_INT_EQ(nr_train(&cc, &kc, NULL, &e), NLPRNN_E_INTERRUPTED);
+    CHECK_MSG(strstr(e.message, "epoch 1 batch 1"), "%s", e.message);
+    nr_mf_reader *r = NULL;
+    nr_conf conf;
+    CHECK_INT_EQ(nr_ckpt_open(ckpt, "toy", &r, &conf, &e), 0);
+    toy_params other = tp;
+    other.hidden = 5;
+    nr_train_cfg co = toy_cfg(&c, 3, ckpt, &other);
+    co.resume = r;
+    CHECK_INT_EQ(nr_train(&co, &kc, NULL, &e), NLPRNN_E_STATE);
+    CHECK_MSG(strstr(e.message, "hidden=4") && strstr(e.message, "hidden=5"), "%s", e.message);
+    nr_conf_free(&conf);
+    nr_mf_close(r);
+    CHECK_INT_EQ(nr_ckpt_open(ckpt, "classifier", &r, &conf, &e), NLPRNN_E_UNSUPPORTED);
+    cc.stop = NULL;
+
+    /* patience on a scripted validation: best at epoch 2, then 2 worse epochs */
+    static const double script[] = {1.0, 0.5, 0.7, 0.8, 0.1, 0.1};
+    toy_init(&c, 10);
+    c.script = script;
+    kc.validate = toy_validate;
+    nr_train_cfg cp = toy_cfg(&c, 1, NULL, &tp);
+    cp.patience = 2;
+    CHECK_INT_EQ(nr_train(&cp, &kc, &ra, &e), 0);
+    CHECK_INT_EQ(ra.best_epoch, 2);
+    CHECK_INT_EQ(ra.stopped_early, 1);
+    CHECK_INT_EQ(ra.epochs_run, 4);
+    CHECK(!memcmp(c.params, c.snap[1], sizeof c.params));
+    kc.validate = NULL;
+
+    /* a time budget ends training without error, after the step that spent it */
+    toy_init(&c, 10);
+    nr_train_cfg ct = toy_cfg(&c, 1, NULL, &tp);
+    ct.time_limit = 1e-9;
+    ct.lr_follows_time = 1;
+    CHECK_INT_EQ(nr_train(&ct, &kc, &ra, &e), 0);
+    CHECK_INT_EQ(ra.timed_out, 1);
+    CHECK_INT_EQ(ra.steps, 1);
+
+    /* the schedule: linear from lr to lr/10 over 60 steps */
+    nr_lr_schedule s = {NR_LR_LINEAR, 0.05f, 0.005f, 0, 60};
+    CHECK_NEAR(nr_lr_at(&s, 0), 0.05, 1e-8);
+    CHECK_NEAR(nr_lr_at(&s, 30), 0.0275, 1e-7);
+    CHECK_NEAR(nr_lr_at_progress(&s, 0, 0.5), 0.0275, 1e-7);
+    CHECK_NEAR(nr_lr_at_progress(&s, 0, 2.0), 0.005, 1e-8);
+
+    /* the parameter table */
+    CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "hidden", "101", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "toy parameter hidden: '101' is not valid (expected 1..100)"), "%s", e.message);
+    CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "lr", "0", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "hiden", "3", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "'hiden' does not exist (known: hidden, lr, epochs)"), "%s", e.message);
+    char buf[64];
+    CHECK_INT_EQ(nr_params_get(&TOY_TABLE, &tp, "lr", buf, sizeof buf, &e), 0);
+    CHECK_STR_EQ(buf, "0.050000000000000003");
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return nr_test_done("test_trainer");
+}
