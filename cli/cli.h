@@ -23,10 +23,11 @@ int cli_report(const char *cmd, int status, const nlprnn_error *err);
 /* Print "nlprnn CMD: message" plus a hint to run --help, return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 
-/* MPI (cli/mpi.c): join the job when started by mpirun; name gets "CMD (rank R of N)". Returns
- * 0 or an exit code. cli_dist_end reports status (0 = fine), leaves MPI, returns the exit code. */
-int cli_dist_begin(const char *cmd, char *name, size_t cap);
-int cli_dist_end(const char *name, int status, const nlprnn_error *err);
+/* MPI (cli/mpi.c): join the job when started by mpirun; *comm gets the communicator to train over
+ * (NULL: one process), name gets "CMD (rank R of N)". Returns 0 or an exit code. cli_dist_end
+ * reports status (0 = fine), frees comm, leaves MPI, returns the exit code. */
+int cli_dist_begin(const char *cmd, char *name, size_t cap, nlprnn_comm **comm);
+int cli_dist_end(const char *name, nlprnn_comm *comm, int status, const nlprnn_error *err);
 
 /* Standard output (cli/common.c). Every command's results go to stdout through stdio; a write
  * error there (a full disk, /dev/full, a closed pipe with SIGPIPE ignored, a closed stdout `>&-`)

@@ -113,20 +113,28 @@ int cmd_lm_train(int argc, char **argv) {
     }
     const volatile int *stop = cli_catch_stop_signals();
     char name[64];
-    int ec = cli_dist_begin(cmd, name, sizeof name);
+    nlprnn_comm *comm = NULL;
+    int ec = cli_dist_begin(cmd, name, sizeof name, &comm);
     if (ec) {
         nlprnn_lm_params_free(p);
         return ec;
     }
     cli_progress pr;
-    cli_progress_init(&pr, "", 0, quiet || nlprnn_dist_rank() != 0); /* rank 0 alone shows progress */
-    int rc = nlprnn_lm_train(p, input, valid, output, stop, lm_progress, &pr, &err);
+    cli_progress_init(&pr, "", 0, quiet || nlprnn_comm_rank(comm) != 0); /* rank 0 alone shows progress */
+    nlprnn_train_ctl *ctl = NULL;
+    int rc = nlprnn_train_ctl_create(&ctl, &err);
+    if (!rc) {
+        nlprnn_train_ctl_set_stop(ctl, stop);
+        nlprnn_train_ctl_set_comm(ctl, comm);
+        rc = nlprnn_lm_train_ctl(p, input, valid, output, ctl, lm_progress, &pr, &err);
+    }
+    nlprnn_train_ctl_free(ctl);
     nlprnn_lm_params_free(p);
     cli_progress_end(&pr);
     /* interrupted: the message names the .partial file; the output is left as it was */
-    if (rc) return cli_dist_end(name, rc, &err);
+    if (rc) return cli_dist_end(name, comm, rc, &err);
     if (!pr.quiet) fprintf(stderr, "lm-train: wrote %s\n", output);
-    return cli_dist_end(name, 0, &err);
+    return cli_dist_end(name, comm, 0, &err);
 }
 
 static void lm_eval_usage(FILE *fp) {

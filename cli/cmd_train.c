@@ -154,17 +154,26 @@ int cmd_train(int argc, char **argv) {
     }
     const volatile int *stop = cli_catch_stop_signals();
     char name[64];
-    int ec = cli_dist_begin("train", name, sizeof name);
+    nlprnn_comm *comm = NULL;
+    int ec = cli_dist_begin("train", name, sizeof name, &comm);
     if (ec) {
         nlprnn_train_params_free(p);
         return ec;
     }
     cli_progress pr;
-    cli_progress_init(&pr, "train: ", 10.0, quiet || nlprnn_dist_rank() != 0); /* rank 0 alone shows progress */
+    cli_progress_init(&pr, "train: ", 10.0, quiet || nlprnn_comm_rank(comm) != 0); /* rank 0 alone shows progress */
     double t0 = cli_now();
-    int rc = nlprnn_classifier_train(p, train, valid, out, resume, stop, on_progress, &pr, &err);
+    nlprnn_train_ctl *ctl = NULL;
+    int rc = nlprnn_train_ctl_create(&ctl, &err);
+    if (!rc) {
+        nlprnn_train_ctl_set_stop(ctl, stop);
+        nlprnn_train_ctl_set_resume(ctl, resume);
+        nlprnn_train_ctl_set_comm(ctl, comm);
+        rc = nlprnn_classifier_train_ctl(p, train, valid, out, ctl, on_progress, &pr, &err);
+    }
+    nlprnn_train_ctl_free(ctl);
     nlprnn_train_params_free(p);
     cli_progress_end(&pr);
     if (!rc && !pr.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, cli_now() - t0);
-    return cli_dist_end(name, rc, &err);
+    return cli_dist_end(name, comm, rc, &err);
 }

@@ -5,6 +5,8 @@
  * Applications include this file only. The API is split into parts along the pipeline; each part
  * is documented in its own header under nlprnn/. See nlprnn/base.h for the conventions shared by
  * all of them: the nlprnn_ prefix, status codes, the nlprnn_error record and the thread rule.
+ * Data-parallel training over MPI is the optional component libnlprnn-mpi (nlprnn/dist.h, not
+ * included here).
  */
 #ifndef NLPRNN_H
 #define NLPRNN_H
@@ -17,7 +19,6 @@
 #include "nlprnn/classifier.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"
-#include "nlprnn/dist.h"
 #include "nlprnn/modelfile.h"
 #include "nlprnn/files.h"
 #include "nlprnn/interop.h"

@@ -20,6 +20,7 @@
 #include "models/classifier.h"
 #include "models/dist.h"
 #include "models/modelfile.h"
+#include "train/ctl.h"
 
 /* ---- parameters --------------------------------------------------------------------------------- */
 
@@ -1145,11 +1146,21 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
                             const char *valid_path, const char *out_path, int resume,
                             const volatile int *stop, nlprnn_train_progress_fn progress, void *user,
                             nlprnn_error *err) {
+    struct nlprnn_train_ctl ctl = {stop, resume, NULL};
+    return nlprnn_classifier_train_ctl(p, train_path, valid_path, out_path, &ctl, progress, user, err);
+}
+
+int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_path,
+                                const char *valid_path, const char *out_path,
+                                const nlprnn_train_ctl *ctl, nlprnn_train_progress_fn progress,
+                                void *user, nlprnn_error *err) {
     if (!p || !train_path || !out_path)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
+    const int resume = ctl && ctl->resume;
+    const volatile int *stop = ctl ? ctl->stop : NULL;
     trainer t;
     memset(&t, 0, sizeof t);
-    nr_dist_world(&t.D);
+    nr_comm_copy(&t.D, ctl ? ctl->comm : NULL);
     const int dist = t.D.size > 1;
     /* over MPI, --batch is per rank: the global batch (saved in checkpoints) is N times it */
     nlprnn_train_params pg = *p;

@@ -25,6 +25,7 @@
 #include "models/classifier.h"
 #include "models/dist.h"
 #include "nlprnn/classifier.h"
+#include "train/ctl.h"
 
 #define LM_CHUNK_T 64     /* time steps per encoder call at inference */
 #define LM_MAX_B 64       /* rows per encoder call at inference */
@@ -1911,6 +1912,16 @@ static int same_tokenizer(const nlprnn_tokenizer *have, const char *path, const 
 int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const char *valid_path,
                     const char *out_path, const volatile int *stop, nlprnn_lm_progress_fn progress,
                     void *user, nlprnn_error *err) {
+    struct nlprnn_train_ctl ctl = {stop, 0, NULL};
+    return nlprnn_lm_train_ctl(p, train_path, valid_path, out_path, &ctl, progress, user, err);
+}
+
+int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const char *valid_path,
+                        const char *out_path, const nlprnn_train_ctl *ctl,
+                        nlprnn_lm_progress_fn progress, void *user, nlprnn_error *err) {
+    const volatile int *stop = ctl ? ctl->stop : NULL;
+    if (ctl && ctl->resume)
+        return nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, -1, "language-model training does not resume yet");
     if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm train: NULL argument");
     if (!p->tokenizer[0] && !p->init[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no tokenizer given (parameter 'tokenizer')");
@@ -1962,7 +1973,7 @@ int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path, const cha
     }
     say(progress, user, "reading and encoding the training text");
     nr_dist D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
-    nr_dist_world(&D);
+    nr_comm_copy(&D, ctl ? ctl->comm : NULL);
     corpus cp;
     rc = load_corpus(tok, train_path, p->max_lines, &D, &cp, err);
     if (rc) {

@@ -47,6 +47,29 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 [ "$(pkg-config --modversion nlprnn)" = "$version" ] || bad "pkg-config --modversion is not $version"
 [ "$(pkg-config --variable=libdir nlprnn)" -ef "$libdir" ] || bad "pkg-config libdir does not point into the prefix"
 
+# The lean core: the installed libnlprnn.so needs what inference needs and no MPI, hwloc,
+# libevent or PLplot; data-parallel training is the optional component libnlprnn-mpi.
+heavy=$(ldd "$libdir/libnlprnn.so.$version" | grep -Ei 'libmpi|open-rte|open-pal|hwloc|libevent|plplot' || true)
+[ -z "$heavy" ] || bad "installed libnlprnn.so links what the core must not need: $heavy"
+if [ -f "$libdir/libnlprnn-mpi.so.$version" ]; then
+  [ -f "$libdir/pkgconfig/nlprnn-mpi.pc" ] || bad "nlprnn-mpi.pc not installed"
+  cat >"$tmp/mpi.c" <<'C'
+#include <nlprnn.h>
+#include <nlprnn/dist.h>
+int main(int argc, char **argv) {
+    nlprnn_error err;
+    nlprnn_comm *comm = NULL;
+    if (nlprnn_dist_init(&argc, &argv, &err) || nlprnn_dist_comm_create(&comm, &err)) return 1;
+    int ok = nlprnn_comm_size(comm) == 1 && nlprnn_comm_rank(comm) == 0 && nlprnn_dist_available();
+    nlprnn_comm_free(comm);
+    nlprnn_dist_finalize();
+    return ok ? 0 : 1;
+}
+C
+  cc -std=c11 -Wall -Werror $(pkg-config --cflags nlprnn-mpi) "$tmp/mpi.c" -o "$tmp/mpi" \
+    $(pkg-config --libs nlprnn-mpi) -Wl,-rpath,"$libdir" && "$tmp/mpi" || bad "a program with libnlprnn-mpi (pkg-config nlprnn-mpi) failed"
+fi
+
 # The public header compiles alone, as C11 with pedantic warnings, and as C++ (extern "C").
 printf '#include <nlprnn.h>\nint main(void) { return nlprnn_version_number() == NLPRNN_VERSION_NUMBER ? 0 : 1; }\n' >"$tmp/hdr.c"
 cc -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags nlprnn) "$tmp/hdr.c" -o "$tmp/hdr" \
@@ -94,6 +117,9 @@ if [ ${#examples[@]} -gt 0 ]; then
       [ -x "$exe" ] || { bad "$way: $name not built"; continue; }
       resolved=$(ldd "$exe" | awk '/libnlprnn\.so/ {print $3}')
       [ "$resolved" -ef "$libdir/libnlprnn.so.$soversion" ] || bad "$way/$name loads libnlprnn from '$resolved', not the install"
+      # an application of the core loads no MPI, hwloc, libevent or PLplot
+      heavy=$(ldd "$exe" | grep -Ei 'libmpi|open-rte|open-pal|hwloc|libevent|plplot' || true)
+      [ -z "$heavy" ] || bad "$way/$name loads what the core must not need: $heavy"
       if ! NLPRNN_MODEL_DIR=$prefix/share/nlprnn/models NLPRNN_SHARED=$shared NLPRNN_CLI=$prefix/bin/nlprnn \
            bash examples/run-example.sh "$name" "$exe" >"$tmp/$way-$name.out" 2>&1; then
         bad "$way/$name: wrong result:"; sed 's/^/    /' "$tmp/$way-$name.out" >&2

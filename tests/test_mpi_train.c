@@ -98,8 +98,13 @@ int main(void) {
         printf("SKIP: the nlprnn program is not built (NLPRNN_CLI=%s)\n", cli ? cli : "unset");
         return 77;
     }
-    if (!mpiexec || !*mpiexec || !nlprnn_dist_available()) {
-        printf("SKIP: no MPI (built with MPI: %d, NLPRNN_MPIEXEC=%s)\n", nlprnn_dist_available(),
+#ifdef NLPRNN_HAVE_MPI
+    const int built_with_mpi = 1;
+#else
+    const int built_with_mpi = 0;
+#endif
+    if (!mpiexec || !*mpiexec || !built_with_mpi) {
+        printf("SKIP: no MPI (built with the MPI component: %d, NLPRNN_MPIEXEC=%s)\n", built_with_mpi,
                mpiexec ? mpiexec : "unset");
         return 77;
     }

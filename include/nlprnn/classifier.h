@@ -17,6 +17,7 @@
 
 #include "nlprnn/base.h"
 #include "nlprnn/tokenizer.h"
+#include "nlprnn/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -208,6 +209,15 @@ NLPRNN_API int nlprnn_classifier_train(const nlprnn_train_params *p, const char 
                                        const volatile int *stop,
                                        nlprnn_train_progress_fn progress, void *user,
                                        nlprnn_error *err);
+/** nlprnn_classifier_train run as ctl says (nlprnn/train.h): its stop flag and resume replace
+ *  the arguments of the same names; with a communicator of N ranks (libnlprnn-mpi) every rank
+ *  calls it with the same arguments, keeps 1/N of the corpus, and "batch" is per rank. ctl NULL:
+ *  no stop flag, a fresh run, this process alone. */
+NLPRNN_API int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_path,
+                                           const char *valid_path, const char *out_path,
+                                           const nlprnn_train_ctl *ctl,
+                                           nlprnn_train_progress_fn progress, void *user,
+                                           nlprnn_error *err);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 
 #include "nlprnn/base.h"
 #include "nlprnn/tokenizer.h"
+#include "nlprnn/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -238,6 +239,14 @@ NLPRNN_API int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path
                                const char *valid_path, const char *out_path,
                                const volatile int *stop, nlprnn_lm_progress_fn progress,
                                void *user, nlprnn_error *err);
+/** nlprnn_lm_train run as ctl says (nlprnn/train.h): its stop flag replaces the argument of that
+ *  name; with a communicator of N ranks (libnlprnn-mpi) every rank calls it with the same
+ *  arguments, keeps every N-th line, and "batch" is per rank. Resuming is not supported yet
+ *  (NLPRNN_E_UNSUPPORTED). ctl NULL: no stop flag, this process alone. */
+NLPRNN_API int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path,
+                                   const char *valid_path, const char *out_path,
+                                   const nlprnn_train_ctl *ctl, nlprnn_lm_progress_fn progress,
+                                   void *user, nlprnn_error *err);
 
 #ifdef __cplusplus
 }
