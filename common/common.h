@@ -38,6 +38,19 @@ int nr_vfail(nlprnn_error *err, int code, long long line, long long offset, cons
 int nr_fail_prefix(nlprnn_error *err, int code, long long line, long long offset,
                    const char *fmt, ...) NR_PRINTF(5, 6);
 
+/* ---- UTF-8 (utf8.c) ---------------------------------------------------------------------- */
+
+/* Validate UTF-8: returns the byte index of the first invalid byte, or n when s is valid. */
+size_t nr_utf8_check(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when s[0] starts an invalid one; then *bad
+ * receives the length of the maximal invalid subsequence (>= 1, Unicode 15, 3.9). */
+size_t nr_utf8_seq(const unsigned char *s, size_t n, size_t *bad);
+/* s as valid UTF-8 text in out (cap bytes with the NUL; cut at a character boundary when too
+ * long): each byte that is not part of a valid sequence becomes the 4 characters \xHH. For file
+ * names and other outside strings stored in model files (their config values must be UTF-8).
+ * Returns strlen(out). */
+size_t nr_utf8_escape(const char *s, char *out, size_t cap);
+
 /* ---- memory ------------------------------------------------------------------------------- */
 
 /* malloc/calloc of n*size bytes with overflow check; NULL on failure or overflow. */

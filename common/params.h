@@ -1,16 +1,15 @@
 /* common/params.h: the one parameter mechanism (internal, not installed), and number parsing.
  *
- * Every task's parameters (classifier, language model, forecaster) and the trainer's shared ones
- * are a plain C struct described by a table: one row per parameter with its name, type, the
- * field's offset, its range or choices, its default (as text) and a line of help. From the
- * table, and nothing else:
+ * A task's parameters are a plain C struct described by a table: one row per parameter with its
+ * name, type, the field's offset, its range or choices, its default (as text) and a line of
+ * help. From the table, and nothing else:
  *   nr_params_reset   sets every default (so a default is written once: in the table)
  *   nr_params_set     parses and range-checks a value given as text ("hidden", "64")
  *   nr_params_get     formats the current value as text (doubles with 17 digits: exact)
  *   nr_param_range    the accepted values as text ("1..4096", "rnn | lstm | gru")
- * The public *_params_set/get functions, checkpoints (which record the parameters a run started
- * with) and the program's --help are made from the same rows; nr_param_tables() (tasks/params.c)
- * lists every table, for the checks that keep docs and --help in step with it.
+ * The public *_params_set/get functions and checkpoints (which record the parameters a run started
+ * with) are made from the same rows. The forecaster (tasks/forecast/train.c) is on this table; the
+ * classifier's and the language model's parameters still have mechanisms of their own (issue 14).
  *
  *   static const nr_param rows[] = {
  *       {"hidden", NR_PARAM_INT, offsetof(struct p, hidden), 0, 1, 4096, NULL, "32", "units per layer", 0},

@@ -8,7 +8,7 @@
  * Labels are kept as strings (what the file says: "0", "pos", "__label__x" without its prefix)
  * and mapped to class ids 0..n-1 by an nr_label_map. A map built from training data is sorted
  * (numerically when every name is an integer, else bytewise) so the ids do not depend on the
- * order of the rows; it is saved inside the model file (nr_label_map_save) and, at evaluation
+ * order of the rows; it is saved inside the classifier's model file (nr_label_map_save, tasks/classify/) and, at evaluation
  * time, a label that is not in the saved map is an error naming file:line.
  *
  * Randomness comes only from the nr_rng passed in: the same seed gives the same order on every
@@ -24,9 +24,6 @@
 
 #include "common/common.h"
 #include "corpora/reader.h"
-
-struct nr_mf_writer;
-struct nr_mf_reader;
 
 /* ---- label maps --------------------------------------------------------------------------- */
 
@@ -60,13 +57,6 @@ const char *nr_label_map_name(const nr_label_map *m, int id);
  * not NULL it receives old id -> new id (m->n entries). */
 int nr_label_map_sort(nr_label_map *m, int *remap, nlprnn_error *err);
 int nr_label_map_copy(nr_label_map *dst, const nr_label_map *src, nlprnn_error *err);
-
-/* Save as a model-file section (content type NR_MF_STRINGS, usually tag "LABL"). */
-int nr_label_map_save(const nr_label_map *m, struct nr_mf_writer *w, const char *tag,
-                      nlprnn_error *err);
-/* Load from a model-file section; m is initialized here. A missing section is NLPRNN_E_FORMAT. */
-int nr_label_map_load(nr_label_map *m, const struct nr_mf_reader *r, const char *tag,
-                      nlprnn_error *err);
 
 /* ---- datasets ----------------------------------------------------------------------------- */
 

@@ -85,14 +85,6 @@ long long nr_line_reader_replacements(const nr_line_reader *r);
 /* Close and free; NULL is allowed. */
 void nr_line_reader_close(nr_line_reader *r);
 
-/* Validate UTF-8: returns the byte index of the first invalid byte, or n when s is valid. */
-size_t nr_utf8_check(const char *s, size_t n);
-/* s as valid UTF-8 text in out (cap bytes with the NUL; cut at a character boundary when too
- * long): each byte that is not part of a valid sequence becomes the 4 characters \xHH. For file
- * names and other outside strings stored in model files (their config values must be UTF-8).
- * Returns strlen(out). */
-size_t nr_utf8_escape(const char *s, char *out, size_t cap);
-
 /* ---- records ------------------------------------------------------------------------------ */
 
 enum nr_record_format {

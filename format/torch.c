@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 
 static const char *const rnn_what[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
 

@@ -10,8 +10,8 @@
  *
  * G = rows / columns of weight_hh_l0: 1 nn.RNN, 3 nn.GRU, 4 nn.LSTM. nn.Embedding is
  * "E.weight" (V, D) and nn.Linear "F.weight" (out, in) and "F.bias" (out), the layouts of
- * nlprnn's embedding table and dense layer. The models' own files (classifier_interop.c,
- * lm_interop.c) choose the prefixes and check what is left over.
+ * nlprnn's embedding table and dense layer. The models' own files (tasks/classify/interop.c,
+ * tasks/lm/interop.c) choose the prefixes and check what is left over.
  */
 #ifndef NR_FORMAT_TORCH_H
 #define NR_FORMAT_TORCH_H

@@ -52,6 +52,7 @@ fi
 
 # ---- release checks on the Release build (scripts/check-*.sh) ------------------------------
 t0=$(date +%s)
+scripts/check-layers.sh               # docs/architecture.md: which folder may include which; no prints/exits
 scripts/check-abi.sh build            # exported symbols == abi/nlprnn.symbols, soname
 scripts/check-install.sh build        # install to a temp prefix, build + run examples/ both ways
 scripts/check-docs.sh build           # Doxygen: every public name documented; man page + cli.md

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "models/classifier.h"
-#include "models/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "corpora/dataset.h"
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

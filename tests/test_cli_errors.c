@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 #include "models/encoder.h"
 #include "models/gemv_f16.h"
 #include "models/kernels/kernels.h"

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

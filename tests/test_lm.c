@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "models/lm.h"
+#include "tasks/lm/lm.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -10,7 +10,8 @@
 
 #include "common/common.h"
 #include "corpora/dataset.h"
-#include "models/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "format/modelfile.h"
 #include "models/quant.h"
 #include "nlprnn/modelfile.h"
 #include "testutil.h"

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -22,7 +22,7 @@
 
 #include "embed/embedding.h"
 #include "format/safetensors.h"
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

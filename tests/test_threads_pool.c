@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/pool.h"
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 #include "models/math.h"
 #include "nlprnn.h"
 #include "testutil.h"

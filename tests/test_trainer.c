@@ -21,7 +21,7 @@
 
 #include "common/params.h"
 #include "models/math.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "testutil.h"
 #include "train/trainer.h"
 

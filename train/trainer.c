@@ -14,7 +14,7 @@
 
 #include "common/clock.h"
 #include "models/math.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 
 uint64_t nr_seed_mix(uint64_t a, uint64_t b, uint64_t c) {
     return a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "tasks/forecast/forecaster.h"
 
 int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_error *err) {

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "tasks/forecast/forecaster.h"
 #include "train/ctl.h"
 #include "train/trainer.h"

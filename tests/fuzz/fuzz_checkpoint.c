@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 
 static nlprnn_train_params *g_params;

@@ -18,7 +18,7 @@
 
 #include "common/common.h"
 #include "models/encoder.h"
-#include "models/lm.h"
+#include "tasks/lm/lm.h"
 #include "nlprnn.h"
 
 static nlprnn_lm *lm;

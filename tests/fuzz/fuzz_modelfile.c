@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "corpora/dataset.h"
-#include "models/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "format/modelfile.h"
 
 static void exercise(const uint8_t *data, size_t size);
 

@@ -1,9 +1,9 @@
-/* models/classifier.c: the text classifier — network, model files, inference, evaluation.
- * Training lives in models/classifier_train.c.
+/* tasks/classify/classifier.c: the text classifier — network, model files, inference, evaluation.
+ * Training lives in tasks/classify/train.c.
  *
  *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,O) -> dense (B,C) -> softmax
  */
-#include "models/classifier.h"
+#include "tasks/classify/classifier.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -12,9 +12,7 @@
 #include <unistd.h>
 
 #include "corpora/dataset.h"
-#include "models/modelfile.h"
-#include "nlprnn/forecast.h"
-#include "nlprnn/lm.h"
+#include "format/modelfile.h"
 
 /* ---- names ------------------------------------------------------------------------------------ */
 
@@ -431,70 +429,6 @@ const nr_clf_net *nr_model_net(const nlprnn_model *m) {
     return &m->net;
 }
 
-static int is_bare_name(const char *s) {
-    if (!*s) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
-int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err) {
-    if (!buf) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model find: NULL buffer");
-    if (!name || !is_bare_name(name) || strlen(name) > 200)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "model name '%s' is not a bare name ([A-Za-z0-9_-]+)", name ? name : "(null)");
-    const char *env = getenv("NLPRNN_MODEL_DIR");
-    const char *dirs[3] = {env && *env ? env : NULL, NLPRNN_MODEL_DIR_BUILD, NLPRNN_MODEL_DIR_INSTALL};
-    char tried[400] = "";
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i]) continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s.nrm", dirs[i], name);
-        FILE *fp = fopen(p, "rb");
-        if (fp) {
-            fclose(fp);
-            if (strlen(p) + 1 > cap)
-                return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "model path %s is too long", p);
-            memcpy(buf, p, strlen(p) + 1);
-            return NLPRNN_OK;
-        }
-        size_t tl = strlen(tried);
-        snprintf(tried + tl, sizeof tried - tl, "%s%s", tl ? ", " : "", dirs[i]);
-    }
-    return nr_fail(err, NLPRNN_E_IO, -1, -1,
-                   "no shipped model named '%s' (looked for %s.nrm in $NLPRNN_MODEL_DIR and: %s)", name,
-                   name, tried);
-}
-
-int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,
-                     nlprnn_error *err) {
-    if (!path_or_name || !*path_or_name)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no model path or name given");
-    if (is_bare_name(path_or_name)) {
-        /* a bare name is always a shipped model, never a file or folder of that name in the
-         * current folder: the default model must not depend on where a command runs */
-        char name[256];
-        snprintf(name, sizeof name, "%s",
-                 alias_of_ko && !strcmp(path_or_name, "ko") ? alias_of_ko : path_or_name);
-        int rc = nlprnn_model_find(name, buf, cap, err);
-        if (rc == NLPRNN_E_IO && access(path_or_name, F_OK) == 0) {
-            char why[sizeof err->message];
-            snprintf(why, sizeof why, "%s", err ? err->message : "");
-            rc = nr_fail(err, NLPRNN_E_IO, -1, -1,
-                         "%.300s; a name without '/' or '.' is a shipped model: for the file "
-                         "'%.200s' in the current folder write ./%.200s",
-                         why, path_or_name, path_or_name);
-        }
-        return rc;
-    }
-    if (strlen(path_or_name) + 1 > cap)
-        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "model path is too long");
-    memcpy(buf, path_or_name, strlen(path_or_name) + 1);
-    return NLPRNN_OK;
-}
-
 int nr_clf_load_parts(const nr_mf_reader *r, nr_clf_cfg *cfg, nlprnn_tokenizer **tok,
                       nr_label_map *labels, nlprnn_error *err) {
     nr_conf cf;
@@ -631,68 +565,6 @@ const char *nlprnn_model_summary(const nlprnn_model *m) {
 }
 const nr_label_map *nr_model_labels(const nlprnn_model *m) {
     return &m->labels;
-}
-
-/* Load the file at path with the public loader of its kind and free the result: NLPRNN_OK or
- * the loader's error. Kinds without a loader of their own (checkpoints) pass. */
-static int validate_by_loading(const char *kind, const char *path, nlprnn_error *err) {
-    int rc = NLPRNN_OK;
-    if (!strcmp(kind, NR_KIND_CLASSIFIER)) {
-        nlprnn_model *m = NULL;
-        rc = nlprnn_model_load(path, &m, err);
-        nlprnn_model_free(m);
-    } else if (!strcmp(kind, NR_KIND_LANGMODEL)) {
-        nlprnn_lm *lm = NULL;
-        rc = nlprnn_lm_load(path, &lm, err);
-        nlprnn_lm_free(lm);
-    } else if (!strcmp(kind, NR_KIND_FORECASTER)) {
-        nlprnn_forecaster *f = NULL;
-        rc = nlprnn_forecaster_load(&f, path, err);
-        nlprnn_forecaster_free(f);
-    }
-    return rc;
-}
-
-int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_error *err) {
-    if (!text) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "describe: NULL output");
-    *text = NULL;
-    char path[4096];
-    int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
-    if (rc) return rc;
-    nr_mf_reader *r = NULL;
-    rc = nr_mf_open_file(&r, path, NULL, err);
-    if (rc) return rc;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    rc = nr_mf_describe(r, &b, err);
-    /* a classifier also gets its tokenizer and labels checked and summarised */
-    if (!rc && !strcmp(nr_mf_kind(r), NR_KIND_CLASSIFIER)) {
-        nr_clf_cfg cfg;
-        nlprnn_tokenizer *tok = NULL;
-        nr_label_map lm;
-        nr_label_map_init(&lm);
-        rc = nr_clf_load_parts(r, &cfg, &tok, &lm, err);
-        if (!rc) {
-            rc = nr_mf_buf_printf(&b, err, "tokenizer: %s\nlabels:", nlprnn_tokenizer_describe(tok));
-            for (int i = 0; !rc && i < lm.n; i++) rc = nr_mf_buf_printf(&b, err, " %s", lm.names[i]);
-            if (!rc) rc = nr_mf_buf_printf(&b, err, "\n");
-        }
-        nlprnn_tokenizer_free(tok);
-        nr_label_map_free(&lm);
-    }
-    if (!rc) rc = nr_mf_buf_put(&b, "", 1, err);
-    char kind[8];
-    snprintf(kind, sizeof kind, "%s", nr_mf_kind(r));
-    nr_mf_close(r);
-    /* a file that its own loader refuses (a missing tensor, a shape that does not fit the
-     * configuration, non-finite weights ...) is not described as if it were fine */
-    if (!rc) rc = validate_by_loading(kind, path, err);
-    if (rc) {
-        nr_mf_buf_free(&b);
-        return rc;
-    }
-    *text = (char *)b.data;
-    return NLPRNN_OK;
 }
 
 /* ---- classifying -------------------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* models/modelfile.c: the model-file container: writer, validating reader, config, tensor and
+/* format/modelfile.c: the model-file container: writer, validating reader, config, tensor and
  * string sections, description for `nlprnn info`. Layout in modelfile.h and docs/formats.md. */
 #include <errno.h>
 #include <inttypes.h>
@@ -9,9 +9,8 @@
 #include <zlib.h>
 
 #include "common/common.h"
-#include "corpora/reader.h" /* nr_utf8_check */
+#include "format/modelfile.h"
 #include "models/gemv_f16.h" /* nr_f16_widen */
-#include "models/modelfile.h"
 #include "models/quant.h"
 #include "nlprnn/modelfile.h"
 

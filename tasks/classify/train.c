@@ -1,4 +1,4 @@
-/* models/classifier_train.c: training parameters and the training loop of the classifier.
+/* tasks/classify/train.c: training parameters and the training loop of the classifier.
  *
  * The loop, per epoch e (0-based) of the training set:
  *   batches = nr_batches_make(lengths, batch, chunk 50, rng seeded by (seed, e))   length buckets
@@ -16,10 +16,9 @@
 #include <unistd.h>
 
 #include "corpora/dataset.h"
-#include "corpora/reader.h" /* nr_utf8_escape */
-#include "models/classifier.h"
-#include "models/dist.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "train/dist.h"
 #include "train/ctl.h"
 
 /* ---- parameters --------------------------------------------------------------------------------- */
@@ -688,7 +687,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
 }
 
 /* Copy matching tensors from another model file into params: from a classifier (CLSF) the
- * embedding and encoder.* tensors of section WGHT; from a language model (LANG, models/lm.c) the
+ * embedding and encoder.* tensors of section WGHT; from a language model (LANG, tasks/lm/lm.c) the
  * embedding and layers l<k>.* of its forward network (section WFWD) into direction 0 and of its
  * backward network (WBWD, when present) into direction 1. Shapes must match; the head is new. */
 static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
@@ -770,7 +769,7 @@ static int load_data(trainer *t, const char *train_path, const char *valid_path,
 
 /* ---- MPI: data parallelism over ranks -----------------------------------------------------------
  *
- * With N > 1 ranks (mpirun -np N; models/dist.h) every rank streams the corpus but keeps only its
+ * With N > 1 ranks (mpirun -np N; train/comm.h) every rank streams the corpus but keeps only its
  * shard. The global order of the training examples is the one a one-process run has (file order,
  * or the seeded shuffle of the validation split); the example at position q belongs to rank
  * q % N, as its (q / N)-th local example. Validation examples are dealt out the same way by their

@@ -1,4 +1,4 @@
-/* models/lm.c: recurrent language models (forward and backward), their file format, scoring,
+/* tasks/lm/lm.c: recurrent language models (forward and backward), their file format, scoring,
  * next-word search, fill-in-the-blank, sampling, evaluation and training.
  *
  * Shapes: time-major everywhere, (T,B,·); states (L,B,H); logits (rows,V).
@@ -10,7 +10,7 @@
  * Training batches are sentences of similar length, padded and masked (lengths per row), each
  * starting from a zero state, exactly as they are scored later.
  */
-#include "models/lm.h"
+#include "tasks/lm/lm.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "corpora/reader.h"
-#include "models/classifier.h"
-#include "models/dist.h"
+#include "format/modelfile.h"
+#include "train/dist.h"
 #include "nlprnn/classifier.h"
 #include "train/ctl.h"
 

@@ -1,4 +1,4 @@
-/* models/classifier.h: the text classifier's internals (not installed), for tests and tools.
+/* tasks/classify/classifier.h: the text classifier's internals (not installed), for tests and tools.
  *
  *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,O) -> dropout -> dense (B,C)
  *
@@ -95,6 +95,14 @@ int nr_clf_get_weights(const struct nr_mf_reader *r, const char *tag, const nr_c
                        float *params, nlprnn_error *err);
 int nr_clf_put_tokenizer(struct nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_error *err);
 int nr_clf_get_tokenizer(const struct nr_mf_reader *r, nlprnn_tokenizer **tok, nlprnn_error *err);
+/* labels.c: save a label map as a model-file section (content type NR_MF_STRINGS, usually tag
+ * "LABL"). */
+int nr_label_map_save(const struct nr_label_map *m, struct nr_mf_writer *w, const char *tag,
+                      nlprnn_error *err);
+/* Load from a model-file section; m is initialized here. A missing section is NLPRNN_E_FORMAT. */
+int nr_label_map_load(struct nr_label_map *m, const struct nr_mf_reader *r, const char *tag,
+                      nlprnn_error *err);
+
 /* CONF + TOKN + LABL of a classifier or checkpoint file. */
 int nr_clf_load_parts(const struct nr_mf_reader *r, nr_clf_cfg *cfg, nlprnn_tokenizer **tok,
                       struct nr_label_map *labels, nlprnn_error *err);
@@ -103,12 +111,6 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok,
                         const struct nr_dataset *ds, int threads, long long *confusion,
                         double *loss_sum, long long *counted, nlprnn_error *err);
 const struct nr_label_map *nr_model_labels(const nlprnn_model *m);
-/* The file a model argument names (nlprnn_model_load, nlprnn_lm_load): a bare name
- * ([A-Za-z0-9_-]+) is always a shipped model (nlprnn_model_find; "ko" stands for alias_of_ko when
- * that is not NULL, e.g. "ko-lm"), never a file of that name in the current folder; anything else
- * is a path. */
-int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,
-                     nlprnn_error *err);
 
 /* The weights of a loaded model (read-only), for tests. */
 const nr_clf_net *nr_model_net(const nlprnn_model *m);

@@ -1,4 +1,4 @@
-/* models/lm_interop.c: a language model's weights in and out (nlprnn/interop.h).
+/* tasks/lm/interop.c: a language model's weights in and out (nlprnn/interop.h).
  *
  * Each network (forward, and backward under "backward.") maps to PyTorch's word-language-model
  * shape: embedding.weight (V,E) = the table, rnn.* = the encoder (PyTorch's layout), decoder.weight
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "format/torch.h"
-#include "models/lm.h"
-#include "models/modelfile.h"
+#include "tasks/lm/lm.h"
+#include "format/modelfile.h"
 #include "nlprnn/interop.h"
 
 static int meta_int(nr_st_writer *w, const char *key, long long v, nlprnn_error *err) {

@@ -1,4 +1,4 @@
-/* models/classifier_interop.c: a classifier's weights in and out (nlprnn/interop.h).
+/* tasks/classify/interop.c: a classifier's weights in and out (nlprnn/interop.h).
  *
  *   export: WGHT tensors -> safetensors with PyTorch's names (format/torch.h), or the embedding as
  *           a .vec file
@@ -13,8 +13,8 @@
 
 #include "corpora/dataset.h"
 #include "format/torch.h"
-#include "models/classifier.h"
-#include "models/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "format/modelfile.h"
 #include "nlprnn/interop.h"
 
 static int meta_int(nr_st_writer *w, const char *key, long long v, nlprnn_error *err) {

@@ -1,4 +1,4 @@
-/* models/lm.h: the language model's internals (not installed).
+/* tasks/lm/lm.h: the language model's internals (not installed).
  *
  * One network = embedding (V,E) -> encoder (LSTM/GRU, L layers, unidirectional) -> dense (V).
  * All parameters live in one flat block; the gradient block has the same layout:
@@ -17,7 +17,7 @@
 #ifndef NR_MODELS_LM_H
 #define NR_MODELS_LM_H
 
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "models/nn.h"
 #include "nlprnn/lm.h"
 

@@ -1,4 +1,4 @@
-/* models/dist.h: the older names of train/comm.h, for the classifier's and the language model's
+/* train/dist.h: the older names of train/comm.h, for the classifier's and the language model's
  * own training loops until they move onto the one trainer (train/trainer.h). Nothing new uses
  * these names. */
 #ifndef NR_MODELS_DIST_H

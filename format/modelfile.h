@@ -1,4 +1,4 @@
-/* models/modelfile.h: the nlprnn model-file container (internal, not installed).
+/* format/modelfile.h: the nlprnn model-file container (internal, not installed).
  *
  * One self-contained, versioned, checksummed file for every model kind: classifiers, language
  * models, forecasters, training checkpoints. docs/formats.md describes it byte by byte; in short
@@ -246,5 +246,14 @@ int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs
  * content, encoding, stored/raw sizes and CRC; config keys and values; every tensor's name,
  * shape and storage type; string counts. (`nlprnn info` prints this.) */
 int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err);
+
+/* ---- lookup.c ---------------------------------------------------------------------------- */
+
+/* The file a model argument names (nlprnn_model_load, nlprnn_lm_load): a bare name
+ * ([A-Za-z0-9_-]+) is always a shipped model (nlprnn_model_find; "ko" stands for alias_of_ko when
+ * that is not NULL, e.g. "ko-lm"), never a file of that name in the current folder; anything else
+ * is a path. */
+int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,
+                     nlprnn_error *err);
 
 #endif
