@@ -687,7 +687,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
 }
 
 /* Copy matching tensors from another model file into params: from a classifier (CLSF) the
- * embedding and encoder.* tensors of section WGHT; from a language model (LANG, tasks/lm/lm.c) the
+ * embedding and encoder.* tensors of section WGHT; from a language model (LANG, tasks/lm/file.c) the
  * embedding and layers l<k>.* of its forward network (section WFWD) into direction 0 and of its
  * backward network (WBWD, when present) into direction 1. Shapes must match; the head is new. */
 static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {

@@ -13,9 +13,15 @@
  * In a saved file, rows are in tokenizer-id order. During training, ids are renumbered by falling
  * training frequency (so the log-uniform sampler of the sampled softmax matches the data); the
  * rows are put back in tokenizer order before saving.
+ *
+ * Shapes: time-major everywhere, (T,B,.); states (L,B,H); logits (rows,V).
+ *
+ * The files, one job each: net.c (networks), file.c (the model object and its LANG file),
+ * context.c (inference context, scoring, stepping), search.c (next word, fill), generate.c,
+ * eval.c, train.c (parameters, corpus, training).
  */
-#ifndef NR_MODELS_LM_H
-#define NR_MODELS_LM_H
+#ifndef NR_TASKS_LM_LM_H
+#define NR_TASKS_LM_LM_H
 
 #include "format/modelfile.h"
 #include "models/nn.h"
@@ -76,5 +82,74 @@ int nr_lm_load_reader(const nr_mf_reader *r, nlprnn_lm **out, nlprnn_error *err)
  * extra_conf: additional "key=value\n" lines (training record), may be NULL. */
 int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *extra_conf,
                nlprnn_error *err);
+
+/* ---- inference (context.c): sizes, the context, the two primitives -------------------------- */
+
+#define LM_CHUNK_T 64     /* time steps per encoder call at inference */
+#define LM_MAX_B 64       /* rows per encoder call at inference */
+#define LM_LOGIT_ROWS 256 /* rows of logits computed at once */
+#define LM_MAX_SPAN 4     /* pieces in a proposed fill answer */
+#define LM_BEAM 16        /* beam width of the searches */
+
+struct nlprnn_lm_ctx {
+    const nlprnn_lm *lm;
+    nlprnn_encoding *enc;
+    nr_encoder_ws *ws[2];
+    int *in;          /* (LM_CHUNK_T*LM_MAX_B) input ids of a chunk */
+    int lens[LM_MAX_B];
+    float *x;         /* (LM_CHUNK_T*LM_MAX_B, E) */
+    float *h;         /* (LM_CHUNK_T*LM_MAX_B, H) encoder outputs */
+    float *rows;      /* (LM_LOGIT_ROWS, H) gathered outputs */
+    int row_b[LM_LOGIT_ROWS];
+    int row_tgt[LM_LOGIT_ROWS];
+    float *logits;    /* (max(LM_LOGIT_ROWS, LM_MAX_B), V) */
+    float *s[4];      /* (L,LM_MAX_B,H) h0 c0 hn cn */
+    float *st[2];     /* (L,LM_MAX_B,H) scratch for reordering beams */
+};
+
+/* lp[b] = sum_{t>=1} log p(seqs[b][t] | seqs[b][<t]) for B <= LM_MAX_B sequences of lens[b] >= 2
+ * pieces (the first is the context start, usually <bos>). init (optional): a state (L,1,H) h then
+ * c (2*L*H floats) that every row starts from instead of zeros. */
+int nr_lm_score_batch(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, const int *lens,
+                      int B, const float *init, double *lp, nlprnn_error *err);
+/* Any number of sequences in groups of LM_MAX_B, the longest shared prefix run once (lp leaves out
+ * its constant log-probabilities). */
+int nr_lm_score_many(nlprnn_lm_ctx *ctx, int dir, const int32_t *const *seqs, const int *lens,
+                     int n, double *lp, nlprnn_error *err);
+/* Run ids[0..n) through direction dir from a zero state: the states (L,1,H) end in ctx->s[0..1],
+ * logp (V) receives the log-softmax after the last piece. */
+int nr_lm_run_prefix(nlprnn_lm_ctx *ctx, int dir, const int32_t *ids, int n, float *logp,
+                     nlprnn_error *err);
+/* One step of B <= LM_MAX_B rows: inputs ids (B), states ctx->s[0], s[1] (L,B,H) are replaced by
+ * the new states; logp (B,V) receives the log-softmax of each row. */
+int nr_lm_step_rows(nlprnn_lm_ctx *ctx, int dir, const int *ids, int B, float *logp,
+                    nlprnn_error *err);
+/* States (L,Bold,H) in ctx->s[0..1] -> (L,Bnew,H) with row j = old row src[j]. */
+void nr_lm_reorder_states(nlprnn_lm_ctx *ctx, const int *src, int Bold, int Bnew);
+/* Row 0 of the states (L,1,H) copied to rows 0..B-1. */
+void nr_lm_broadcast_state(nlprnn_lm_ctx *ctx, int B);
+
+/* Growable int32 vector. */
+typedef struct ivec {
+    int32_t *v;
+    size_t n, cap;
+} ivec;
+
+int nr_lm_ivec_push(ivec *a, int32_t x);
+/* <bos> ids <eos> of text for direction dir (the backward model reads the ids reversed) into a
+ * new array *out (n pieces). */
+int nr_lm_encode_dir(nlprnn_lm_ctx *ctx, const char *text, size_t len, int dir, int32_t **out,
+                     int *n, nlprnn_error *err);
+/* NLPRNN_E_NUMERIC for a score or probability that is NaN or infinite ("the language model gives
+ * a non-finite <what>"): finite weights so large that the arithmetic overflows. */
+int nr_lm_not_finite(nlprnn_error *err, const char *what);
+/* NLPRNN_OK when lm has direction dir, else the error saying why. */
+int nr_lm_need_dir(const nlprnn_lm *lm, int dir, nlprnn_error *err);
+/* Code points in s[0..n) (counts the bytes that do not continue a sequence). */
+long long nr_lm_utf8_chars(const char *s, size_t n);
+/* Floats in the block of cfg; *enc_off, *out_off: where the encoder and the dense head start. */
+size_t nr_lm_layout(const nr_lm_cfg *cfg, size_t *enc_off, size_t *out_off);
+/* "f32", "f16" or "int8" for an NR_DTYPE_* */
+const char *nr_lm_dtype_label(int dtype);
 
 #endif
