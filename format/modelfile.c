@@ -377,7 +377,7 @@ static uint64_t payload_bytes(int dtype, int ndim, const uint64_t *shape, uint64
     }
 }
 
-static const char *dtype_name(int dtype) {
+const char *nr_dtype_name(int dtype) {
     return dtype == NR_DTYPE_F32 ? "f32" : dtype == NR_DTYPE_F16 ? "f16" : "int8";
 }
 
@@ -1107,6 +1107,18 @@ int nr_conf_get_int(const nr_conf *c, const char *key, long long *out, nlprnn_er
     return NLPRNN_OK;
 }
 
+int nr_conf_get_int_in(const nr_conf *c, const char *key, long long lo, long long hi, int *out,
+                       nlprnn_error *err) {
+    long long v;
+    int rc = nr_conf_get_int(c, key, &v, err);
+    if (rc) return rc;
+    if (v < lo || v > hi)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s=%lld is out of range %lld..%lld", c->where,
+                       key, v, lo, hi);
+    *out = (int)v;
+    return NLPRNN_OK;
+}
+
 int nr_conf_get_float(const nr_conf *c, const char *key, double *out, nlprnn_error *err) {
     const char *v;
     int rc = nr_conf_get_str(c, key, &v, err);
@@ -1329,7 +1341,7 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
                 char sh[200];
                 shape_text(sh, sizeof sh, s->t[j].ndim, s->t[j].shape);
                 rc = nr_mf_buf_printf(out, err, "  %-32s %-5s %-20s %" PRIu64 " bytes\n",
-                                      s->t[j].name, dtype_name(s->t[j].dtype), sh,
+                                      s->t[j].name, nr_dtype_name(s->t[j].dtype), sh,
                                       s->t[j].payload_len);
             }
         } else if (s->pub.content == NR_MF_STRINGS) {

@@ -77,6 +77,8 @@ enum nr_mf_content {
 
 /* Tensor storage types. */
 enum nr_dtype { NR_DTYPE_F32 = 0, NR_DTYPE_F16 = 1, NR_DTYPE_I8 = 2 };
+/* "f32", "f16" or "int8": the name of a storage type in files, messages and parameters. */
+const char *nr_dtype_name(int dtype);
 #define NR_TENSOR_MAX_DIMS 8
 #define NR_TENSOR_MAX_NAME 255
 
@@ -196,6 +198,9 @@ int nr_conf_has(const nr_conf *c, const char *key);
 /* Typed getters: a missing key or a value of the wrong type is NLPRNN_E_FORMAT naming the
  * section, the key and the value. get_float accepts integers; get_str points into c. */
 int nr_conf_get_int(const nr_conf *c, const char *key, long long *out, nlprnn_error *err);
+/* An int in [lo, hi]; out of range is NLPRNN_E_FORMAT "<where>: key=v is out of range lo..hi". */
+int nr_conf_get_int_in(const nr_conf *c, const char *key, long long lo, long long hi, int *out,
+                       nlprnn_error *err);
 int nr_conf_get_float(const nr_conf *c, const char *key, double *out, nlprnn_error *err);
 int nr_conf_get_str(const nr_conf *c, const char *key, const char **out, nlprnn_error *err);
 

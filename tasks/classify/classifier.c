@@ -514,7 +514,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
     if (!rc) {
         nr_tensor_info ti;
         if (nr_mf_tensor_info(r, "WGHT", "embedding", &ti, NULL) == 0)
-            storage = ti.dtype == NR_DTYPE_F16 ? "f16" : ti.dtype == NR_DTYPE_I8 ? "int8" : "f32";
+            storage = nr_dtype_name(ti.dtype);
     }
     if (!rc) keep_whh_f16(m, r);
     nr_mf_close(r);

@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "corpora/dataset.h"
 #include "format/modelfile.h"
 #include "tasks/classify/classifier.h"
 #include "train/dist.h"
+#include "train/trainer.h" /* nr_seed_mix */
 #include "train/ctl.h"
 
 /* ---- parameters --------------------------------------------------------------------------------- */
@@ -481,17 +483,6 @@ static int check_paths(const nlprnn_train_params *p, const char *train_path, con
 
 /* ---- the training loop -------------------------------------------------------------------------- */
 
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
-    return a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^
-           (c + 1) * 0x165667B19E3779F9ull;
-}
-
 typedef struct token_lookup_ctx {
     const nlprnn_tokenizer *tok;
 } token_lookup_ctx;
@@ -595,7 +586,7 @@ static void step_worker(void *vctx, int w, int nw) {
     int T = nr_clf_fill_batch(s, j->docs + lo, j->lens + lo, Bw);
     j->T[w] = T;
     nr_rng dr;
-    nr_rng_seed(&dr, mix(j->seed, 0xD20, (uint64_t)w));
+    nr_rng_seed(&dr, nr_seed_mix(j->seed, 0xD20, (uint64_t)w));
     int rc = nr_clf_forward(&t->net, s, T, Bw, &dr, &j->err[w]);
     if (!rc) {
         int pred[4096];
@@ -656,8 +647,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
     nr_mf_buf_init(&b);
     int rc = nr_mf_writer_new(&w, NR_KIND_CLASSIFIER, err);
     if (!rc) rc = nr_clf_put_cfg(&b, &t->net.cfg, err);
-    if (!rc) rc = nr_conf_put_str(&b, "storage", t->p->storage == NR_DTYPE_F32 ? "f32"
-                                                 : t->p->storage == NR_DTYPE_F16 ? "f16" : "int8", err);
+    if (!rc) rc = nr_conf_put_str(&b, "storage", nr_dtype_name(t->p->storage), err);
     if (!rc) {
         const char *bn = strrchr(train_path, '/');
         char name[1024];
@@ -759,7 +749,7 @@ static int load_data(trainer *t, const char *train_path, const char *valid_path,
         rc = nr_dataset_load(&t->dva, valid_path, &o, NULL, err);
     } else if (p->valid > 0) {
         nr_rng r;
-        nr_rng_seed(&r, mix((uint64_t)p->seed, 0x5EED, 1));
+        nr_rng_seed(&r, nr_seed_mix((uint64_t)p->seed, 0x5EED, 1));
         rc = nr_dataset_split(&t->dtr, p->valid, &r, &t->dva, err);
     } else {
         nr_dataset_init(&t->dva);
@@ -912,7 +902,7 @@ static int load_data_dist(trainer *t, const char *train_path, const char *valid_
         if (!perm || !pos) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         if (!rc) {
             nr_rng r;
-            nr_rng_seed(&r, mix((uint64_t)p->seed, 0x5EED, 1));
+            nr_rng_seed(&r, nr_seed_mix((uint64_t)p->seed, 0x5EED, 1));
             for (size_t i = 0; i < n; i++) perm[i] = i;
             for (size_t i = n; i > 1; i--) {
                 size_t j = (size_t)nr_rng_below(&r, i), x = perm[i - 1];
@@ -1179,7 +1169,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     pr.size = sizeof pr;
     pr.epochs = p->epochs;
     pr.valid_loss = pr.valid_accuracy = NAN;
-    double t0 = now_sec();
+    double t0 = nr_now_sec();
     train_state st;
     memset(&st, 0, sizeof st);
     st.best_acc = -1;
@@ -1355,7 +1345,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         if (rc) goto done;
     } else {
         nr_rng r;
-        nr_rng_seed(&r, mix((uint64_t)p->seed, 0x1417, 2));
+        nr_rng_seed(&r, nr_seed_mix((uint64_t)p->seed, 0x1417, 2));
         nr_embedding_init(&t.net.emb, 0.05f, &r);
         rc = nr_encoder_init(&t.net.enc, &r, err);
         if (rc) goto done;
@@ -1410,7 +1400,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     for (; st.epoch < p->epochs && !st.stopped_early; st.epoch++, st.batch = 0) {
         nr_batches bt;
         nr_rng br;
-        nr_rng_seed(&br, mix((uint64_t)p->seed, 0xBA7C, (uint64_t)st.epoch));
+        nr_rng_seed(&br, nr_seed_mix((uint64_t)p->seed, 0xBA7C, (uint64_t)st.epoch));
         rc = dist ? nr_batches_make(&bt, t.glenz, (size_t)t.g_tr_docs, (size_t)pg.batch, 50, &br, err)
                   : nr_batches_make(&bt, t.tr.lenz, t.tr.n, (size_t)p->batch, 50, &br, err);
         if (rc) goto done;
@@ -1418,7 +1408,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
             st.ep_loss = 0;
             st.ep_correct = st.ep_count = st.ep_tokens = 0;
         }
-        double te = now_sec();
+        double te = nr_now_sec();
         long long tokens_run = 0;
         for (; st.batch < (long long)bt.n_batches; st.batch++) {
             if (!dist && stop && *stop) { /* over MPI the ranks agree on stopping below */
@@ -1446,8 +1436,8 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
             job.labels = labs;
             job.B = B;
             job.denom = Bg;
-            job.seed = mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch);
-            if (dist) job.seed = mix(job.seed, 0xD157, (uint64_t)t.D.rank); /* own dropout masks */
+            job.seed = nr_seed_mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch);
+            if (dist) job.seed = nr_seed_mix(job.seed, 0xD157, (uint64_t)t.D.rank); /* own dropout masks */
             int W = t.workers < B ? t.workers : B;
             if (W > 1) nr_parallel_run(W, step_worker, &job);
             else step_worker(&job, 0, 1);
@@ -1540,13 +1530,13 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
             }
 
             /* progress */
-            double el = now_sec() - te;
+            double el = nr_now_sec() - te;
             pr.epoch = st.epoch + 1;
             pr.batch = st.batch + 1;
             pr.loss = st.ep_loss / (double)st.ep_count;
             pr.accuracy = (double)st.ep_correct / (double)st.ep_count;
             pr.tokens_per_sec = el > 0 ? (double)tokens_run / el : 0;
-            pr.elapsed = now_sec() - t0;
+            pr.elapsed = nr_now_sec() - t0;
             double per_batch = el / (double)(st.batch + 1 - (bt.n_batches ? 0 : 0));
             long long done_here = st.batch + 1;
             (void)per_batch;
@@ -1606,7 +1596,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         pr.valid_loss = vloss;
         pr.best_epoch = st.best_epoch;
         pr.improved = improved;
-        pr.elapsed = now_sec() - t0;
+        pr.elapsed = nr_now_sec() - t0;
         pr.eta = 0;
         int stop_now = report(progress, user, &pr, 2, NULL);
         /* checkpoint at the start of the next epoch */
@@ -1637,7 +1627,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         rc = nr_dist_check_same(&t.D, t.best, np, "the best weights", t.opt.step, err);
         if (rc) goto done;
     }
-    if (t.D.rank == 0) rc = save_model(&t, t.best, out_path, &st, train_path, now_sec() - t0, err);
+    if (t.D.rank == 0) rc = save_model(&t, t.best, out_path, &st, train_path, nr_now_sec() - t0, err);
     rc = nr_dist_agree(&t.D, rc, err);
     if (!rc && t.D.rank == 0) unlink(ckpt); /* the run is complete: the model replaces the checkpoint */
 

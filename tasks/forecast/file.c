@@ -62,17 +62,6 @@ int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_
     return rc;
 }
 
-static int conf_int(const nr_conf *c, const char *key, long lo, long hi, int *out, nlprnn_error *err) {
-    long long v;
-    int rc = nr_conf_get_int(c, key, &v, err);
-    if (rc) return rc;
-    if (v < lo || v > hi)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s = %lld is out of range %ld..%ld",
-                       c->where, key, v, lo, hi);
-    *out = (int)v;
-    return 0;
-}
-
 int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_error *err) {
     if (out) *out = NULL;
     if (!out || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
@@ -106,9 +95,9 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
             goto done;
         }
     }
-    rc = conf_int(&c, "features", 1, 256, &f->nfeat, err);
-    if (!rc) rc = conf_int(&c, "epochs_run", 0, 1000000, &f->epochs, err);
-    if (!rc) rc = conf_int(&c, "best_epoch", 0, 1000000, &f->best_epoch, err);
+    rc = nr_conf_get_int_in(&c, "features", 1, 256, &f->nfeat, err);
+    if (!rc) rc = nr_conf_get_int_in(&c, "epochs_run", 0, 1000000, &f->epochs, err);
+    if (!rc) rc = nr_conf_get_int_in(&c, "best_epoch", 0, 1000000, &f->best_epoch, err);
     if (rc) goto done;
     if (f->p.target >= f->nfeat) {
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: target %d but %d features", c.where,

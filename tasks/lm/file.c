@@ -13,8 +13,6 @@
  * the model object and its file
  * ============================================================================================== */
 
-const char *nr_lm_dtype_label(int d) { return d == NR_DTYPE_I8 ? "int8" : d == NR_DTYPE_F16 ? "f16" : "f32"; }
-
 int nr_lm_assemble(nlprnn_lm **out, nlprnn_tokenizer *tok, nr_lm_net *fwd, nr_lm_net *bwd,
                    const char *storage, nlprnn_error *err) {
     nlprnn_lm *lm = calloc(1, sizeof *lm);
@@ -155,7 +153,7 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
     if (!rc) rc = nr_conf_put_int(&conf, "vocab", c->vocab, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tied", c->tied, err);
     if (!rc) rc = nr_conf_put_int(&conf, "backward", lm->has[1], err);
-    if (!rc) rc = nr_conf_put_str(&conf, "storage", nr_lm_dtype_label(dtype), err);
+    if (!rc) rc = nr_conf_put_str(&conf, "storage", nr_dtype_name(dtype), err);
     if (!rc && extra_conf) rc = nr_mf_buf_put(&conf, extra_conf, strlen(extra_conf), err);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 1, err);
     if (!rc) rc = nlprnn_tokenizer_save_memory(lm->tok, &tokbuf, &tokn, err);
@@ -172,18 +170,6 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
     nr_mf_buf_free(&wb);
     nr_mf_writer_free(w);
     return rc;
-}
-
-static int conf_int(const nr_conf *cf, const char *key, int lo, int hi, int *out,
-                    const char *where, nlprnn_error *err) {
-    long long v;
-    int rc = nr_conf_get_int(cf, key, &v, err);
-    if (rc) return rc;
-    if (v < lo || v > hi)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s=%lld is out of range %d..%d", where,
-                       key, v, lo, hi);
-    *out = (int)v;
-    return NLPRNN_OK;
 }
 
 int nr_lm_load_reader(const nr_mf_reader *r, nlprnn_lm **out, nlprnn_error *err) {
@@ -207,12 +193,12 @@ int nr_lm_load_reader(const nr_mf_reader *r, nlprnn_lm **out, nlprnn_error *err)
         if (c.cell != NR_CELL_LSTM && c.cell != NR_CELL_GRU)
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: unknown cell '%s'", path, cell);
     }
-    if (!rc) rc = conf_int(&cf, "layers", 1, NR_ENCODER_MAX_LAYERS, &c.layers, path, err);
-    if (!rc) rc = conf_int(&cf, "embed", 1, NR_MAX_EMBED, &c.embed, path, err);
-    if (!rc) rc = conf_int(&cf, "hidden", 1, NR_MAX_HIDDEN, &c.hidden, path, err);
-    if (!rc) rc = conf_int(&cf, "vocab", NLPRNN_NUM_SPECIAL_IDS, NR_MAX_VOCAB, &c.vocab, path, err);
-    if (!rc) rc = conf_int(&cf, "tied", 0, 1, &c.tied, path, err);
-    if (!rc) rc = conf_int(&cf, "backward", 0, 1, &backward, path, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "layers", 1, NR_ENCODER_MAX_LAYERS, &c.layers, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "embed", 1, NR_MAX_EMBED, &c.embed, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "hidden", 1, NR_MAX_HIDDEN, &c.hidden, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "vocab", NLPRNN_NUM_SPECIAL_IDS, NR_MAX_VOCAB, &c.vocab, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "tied", 0, 1, &c.tied, err);
+    if (!rc) rc = nr_conf_get_int_in(&cf, "backward", 0, 1, &backward, err);
     if (!rc && nr_conf_has(&cf, "storage")) rc = nr_conf_get_str(&cf, "storage", &storage, err);
     if (!rc && c.tied && c.embed != c.hidden)
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,

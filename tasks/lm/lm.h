@@ -149,7 +149,5 @@ int nr_lm_need_dir(const nlprnn_lm *lm, int dir, nlprnn_error *err);
 long long nr_lm_utf8_chars(const char *s, size_t n);
 /* Floats in the block of cfg; *enc_off, *out_off: where the encoder and the dense head start. */
 size_t nr_lm_layout(const nr_lm_cfg *cfg, size_t *enc_off, size_t *out_off);
-/* "f32", "f16" or "int8" for an NR_DTYPE_* */
-const char *nr_lm_dtype_label(int dtype);
 
 #endif

@@ -728,7 +728,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
                                    "interrupted before training started; %s was not written", out_path)
                          : nr_fail(err, NLPRNN_E_STATE, -1, -1, "no model was trained");
     if (!rc) {
-        rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], nr_lm_dtype_label(p->storage), err);
+        rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], nr_dtype_name(p->storage), err);
         if (!rc) tok = NULL;
     }
     char extra[2560], init_text[1024] = "";
