@@ -14,7 +14,7 @@ allowed() {
   case "$1" in
     include)   echo "" ;;                                    # public headers: nlprnn/ only
     common)    echo "" ;;
-    tokenizer) echo "common" ;;
+    tokenizer) echo "common corpora" ;;                      # its trainer reads text files
     embed)     echo "common" ;;
     corpora)   echo "common" ;;
     models)    echo "common embed" ;;

@@ -628,15 +628,24 @@ static void test_forecast(void) {
     nlprnn_series_free(s);
 }
 
-/* ---- distributed training (without an MPI launcher: rank 0 of 1) --------------------------------- */
+/* ---- training control (nlprnn/train.h): a NULL communicator is this process alone ------------ */
 
-static void test_dist(void) {
-    SAME(nlprnn_dist_available() == 0 || nlprnn_dist_available() == 1, 1);
-    OK(nlprnn_dist_init(NULL, NULL, E)); /* argc and argv may be NULL */
-    SAME(nlprnn_dist_rank(), 0);
-    SAME(nlprnn_dist_size(), 1);
-    VOID(nlprnn_dist_abort(0)); /* one rank: returns */
-    VOID(nlprnn_dist_finalize());
+static void test_train_ctl(void) {
+    SAME(nlprnn_comm_rank(NULL), 0);
+    SAME(nlprnn_comm_size(NULL), 1);
+    VOID(nlprnn_comm_abort(NULL, 0)); /* one process: returns */
+    VOID(nlprnn_comm_free(NULL));
+    INVALID(nlprnn_train_ctl_create(NULL, E), nlprnn_train_ctl_create(NULL, NULL));
+    VOID(nlprnn_train_ctl_free(NULL));
+    VOID(nlprnn_train_ctl_set_stop(NULL, NULL));
+    VOID(nlprnn_train_ctl_set_resume(NULL, 1));
+    VOID(nlprnn_train_ctl_set_comm(NULL, NULL));
+    INVALID(nlprnn_classifier_train_ctl(NULL, "x.tsv", NULL, "x.nrm", NULL, NULL, NULL, E),
+            nlprnn_classifier_train_ctl(NULL, "x.tsv", NULL, "x.nrm", NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_lm_train_ctl(NULL, "x.txt", NULL, "x.nrm", NULL, NULL, NULL, E),
+            nlprnn_lm_train_ctl(NULL, "x.txt", NULL, "x.nrm", NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_forecaster_train_ctl(NULL, NULL, NULL, NULL, NULL, NULL, E),
+            nlprnn_forecaster_train_ctl(NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 }
 
 /* ---- output files (nlprnn/files.h) ------------------------------------------------------------- */
@@ -795,7 +804,7 @@ int main(void) {
     test_classifier();
     test_lm();
     test_forecast();
-    test_dist();
+    test_train_ctl();
     test_files();
     test_interop();
     test_coverage();

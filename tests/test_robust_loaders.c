@@ -28,9 +28,9 @@
 
 #include "common/common.h"
 #include "corpora/dataset.h"
-#include "models/classifier.h"
-#include "models/lm.h"
-#include "models/modelfile.h"
+#include "tasks/classify/classifier.h"
+#include "tasks/lm/lm.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 #include "testutil.h"
 

@@ -62,6 +62,7 @@ int nr_forecast_params_format(const struct nlprnn_forecast_params *p, const char
 /* ---- the network (forecaster.c) ------------------------------------------------------------- */
 
 /* Allocate and bind the parameter block for f->p and f->nfeat (values not initialised). */
+struct nr_mf_reader;
 int nr_fc_bind(nlprnn_forecaster *f, const struct nr_mf_reader *r, nlprnn_error *err);
 
 /* Scratch for batches of up to max_B windows. */

@@ -24,8 +24,8 @@
 #include <zlib.h>
 
 #include "common/common.h"
-#include "models/lm.h"
-#include "models/modelfile.h"
+#include "tasks/lm/lm.h"
+#include "format/modelfile.h"
 #include "nlprnn.h"
 
 static void check(int cond, const char *what) {
