@@ -488,8 +488,9 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
             for (int w = 0; w < W && !rc; w++) {
                 if (job.rc[w] == NLPRNN_E_NUMERIC) {
                     rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                                 "training diverged at epoch %d batch %lld (loss %g); try a lower lr",
-                                 st.epoch + 1, st.batch + 1, job.st[w].loss);
+                                 "%s: training diverged: the loss became %g at epoch %d batch %lld; "
+                                 "try a lower lr",
+                                 k->name, job.st[w].loss, st.epoch + 1, st.batch + 1);
                 } else if (job.rc[w]) {
                     rc = job.rc[w];
                     if (err) *err = job.err[w];
@@ -533,8 +534,9 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
                 }
                 if (!rc && !isfinite(s[S_LOSS]))
                     rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                                 "training diverged at epoch %d batch %lld; try a lower lr", st.epoch + 1,
-                                 st.batch + 1);
+                                 "%s: training diverged: the loss became %g at epoch %d batch %lld; "
+                                 "try a lower lr",
+                                 k->name, s[S_LOSS], st.epoch + 1, st.batch + 1);
                 stop_all = s[S_STOP] > 0;
                 el = s[S_CLOCK];
             } else if (!rc) {
