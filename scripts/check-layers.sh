@@ -41,6 +41,7 @@ while IFS= read -r f; do
     dir=${inc%/*}
     [ "$dir" = "$inc" ] && continue                        # same-folder includes ("cli.h")
     case "$dir" in nlprnn) continue ;; esac                 # the public API: everyone
+    case "$dir" in tasks/*) dir=$(echo "$dir" | cut -d/ -f1-2) ;; *) dir=${dir%%/*} ;; esac  # a folder's subfolders are the folder
     if [ "$top" = tasks ]; then
       [ "$dir" = "$own" ] && continue
       case "$dir" in tasks/*) [ "$reg" = 1 ] && continue ;; esac
