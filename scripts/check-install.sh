@@ -46,6 +46,13 @@ out=$("$prefix/bin/nlprnn" --version) || bad "installed nlprnn --version failed"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 [ "$(pkg-config --modversion nlprnn)" = "$version" ] || bad "pkg-config --modversion is not $version"
 [ "$(pkg-config --variable=libdir nlprnn)" -ef "$libdir" ] || bad "pkg-config libdir does not point into the prefix"
+# Clean flags: an application's compile line gets the include folder and nothing else (no
+# dependency's Cflags such as -DUTF8PROC_EXPORTS), and no .pc names a library by absolute path.
+cflags=$(pkg-config --cflags nlprnn | sed 's/ *$//')
+[ "$cflags" = "-I$(pkg-config --variable=includedir nlprnn)" ] || bad "pkg-config --cflags nlprnn is '$cflags', expected only the include folder"
+for pc in "$libdir"/pkgconfig/nlprnn*.pc; do
+  grep -Eq '(^|[ :])/[^ ]*\.so' "$pc" && bad "$(basename "$pc") names a library by absolute path: $(grep -E '/[^ ]*\.so' "$pc")"
+done
 
 # The lean core: the installed libnlprnn.so needs what inference needs and no MPI, hwloc,
 # libevent or PLplot; data-parallel training is the optional component libnlprnn-mpi.
@@ -129,5 +136,34 @@ if [ ${#examples[@]} -gt 0 ]; then
     done
   done
 fi
-[ "$fail" = 0 ] && echo "check-install: ok (prefix layout, pkg-config, CMake package, ${#examples[@]} examples x 2 builds)"
+# ---- the build tree, uninstalled: its nlprnn.pc (PKG_CONFIG_PATH=BUILD) and CMake package
+# (-Dnlprnn_DIR=BUILD) name the build tree's libraries, the source tree's headers and models ----
+if [ ${#examples[@]} -gt 0 ]; then
+  bdir=$(cd "$build" && pwd)
+  mkdir -p "$tmp/bpc"
+  PKG_CONFIG_PATH=$bdir make -s -C examples OUT="$tmp/bpc" CFLAGS="-O2 -Werror" >"$tmp/bmake.log" 2>&1 ||
+    { cat "$tmp/bmake.log" >&2; bad "examples do not build through the build tree's nlprnn.pc"; }
+  cflags=$(PKG_CONFIG_PATH=$bdir pkg-config --cflags nlprnn | sed 's/ *$//')
+  [ "$cflags" = "-I$src/include" ] || bad "the build tree's nlprnn.pc gives Cflags '$cflags', expected -I$src/include"
+  cmake -S examples -B "$tmp/bcm" -Dnlprnn_DIR="$bdir" -DCMAKE_C_FLAGS=-Werror >"$tmp/bcmake.log" 2>&1 &&
+    cmake --build "$tmp/bcm" -j2 >>"$tmp/bcmake.log" 2>&1 ||
+    { cat "$tmp/bcmake.log" >&2; bad "examples do not build with -Dnlprnn_DIR=$build"; }
+  grep -q "models in $src/pretrained" "$tmp/bcmake.log" || bad "the build tree's CMake package does not set nlprnn_MODEL_DIR to $src/pretrained"
+  for way in bpc bcm; do
+    for e in "${examples[@]}"; do
+      name=$(basename "$e" .c)
+      exe=$tmp/$way/$name
+      [ -x "$exe" ] || { bad "$way: $name not built"; continue; }
+      resolved=$(ldd "$exe" | awk '/libnlprnn\.so/ {print $3}')
+      [ "$resolved" -ef "$bdir/libnlprnn.so.$soversion" ] || bad "$way/$name loads libnlprnn from '$resolved', not the build tree"
+      if ! NLPRNN_MODEL_DIR=$src/pretrained NLPRNN_SHARED=$shared NLPRNN_CLI=$bdir/nlprnn \
+           bash examples/run-example.sh "$name" "$exe" >"$tmp/$way-$name.out" 2>&1; then
+        bad "$way/$name: wrong result:"; sed 's/^/    /' "$tmp/$way-$name.out" >&2
+      else
+        echo "check-install: $way/$name ok (build tree)"
+      fi
+    done
+  done
+fi
+[ "$fail" = 0 ] && echo "check-install: ok (prefix layout, pkg-config, CMake package, ${#examples[@]} examples x 2 builds, installed and from the build tree)"
 exit $fail
