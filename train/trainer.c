@@ -114,6 +114,7 @@ static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
     if (!rc) rc = nr_conf_put_int(&b, "state.ep_tokens", st->ep_tokens, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.optim_step", t->opt.step, err);
     if (!rc) rc = nr_conf_put_float(&b, "state.elapsed", st->elapsed, err);
+    if (!rc) rc = nr_conf_put_int(&b, "state.stopped_early", st->stopped_early, err);
     /* the parameters the run was started with (a resume must use the same) */
     for (size_t i = 0; cfg->params && i < cfg->params->n && !rc; i++) {
         const nr_param *p = &cfg->params->rows[i];
@@ -206,6 +207,8 @@ static int load_checkpoint(trainer *t, tstate *st, nlprnn_error *err) {
                          "same parameters)",
                          c.where, p->name, saved, p->name, val);
     }
+    /* the task first: its data, and its own (stricter) bounds of the state */
+    if (!rc && k->load) rc = k->load(k->self, r, &c, err);
     long long v;
     if (!rc) rc = get_state(&c, "state.epoch", 0, 1000000000, &v, err);
     if (!rc) st->epoch = (int)v;
@@ -225,12 +228,22 @@ static int load_checkpoint(trainer *t, tstate *st, nlprnn_error *err) {
     if (!rc && nr_conf_has(&c, "state.elapsed")) rc = nr_conf_get_float(&c, "state.elapsed", &st->elapsed, err);
     if (!rc && (st->ep_correct > st->ep_count || !isfinite(st->ep_loss) || !(st->elapsed >= 0)))
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: inconsistent training state", c.where);
-    if (!rc && k->load) rc = k->load(k->self, r, &c, err);
+    if (!rc && nr_conf_has(&c, "state.stopped_early")) { /* absent in checkpoints of before 2026-12 */
+        rc = get_state(&c, "state.stopped_early", 0, 1, &v, err);
+        if (!rc) st->stopped_early = (int)v;
+    }
     if (!rc) rc = k->read_weights(k->self, r, "WGHT", k->params, err);
     if (!rc) rc = k->read_weights(k->self, r, "BEST", t->best, err);
     size_t shape[1] = {k->n_params};
     if (!rc && t->opt.m) rc = nr_mf_tensor_read(r, "OPTM", "m", t->opt.m, 1, shape, err);
     if (!rc && t->opt.v) rc = nr_mf_tensor_read(r, "OPTM", "v", t->opt.v, 1, shape, err);
+    /* Adam's moments: finite, and the second one (a mean of squares) not negative */
+    for (size_t i = 0; !rc && t->opt.m && i < k->n_params; i++)
+        if (!isfinite(t->opt.m[i]) || (t->opt.v && !(isfinite(t->opt.v[i]) && t->opt.v[i] >= 0)))
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                         "%s: section OPTM: optimizer state %zu is %g / %g (a moment must be finite, "
+                         "the second one >= 0)",
+                         nr_mf_name(r), i, t->opt.m[i], t->opt.v ? t->opt.v[i] : 0.0);
     nr_conf_free(&c);
     return rc;
 }

@@ -1,13 +1,21 @@
-/* tasks/classify/train.c: training parameters and the training loop of the classifier.
+/* tasks/classify/train.c: the classifier's training parameters and its training task
+ * (train/trainer.h: the one loop owns epochs, clipping, the optimizer, stop, progress, best
+ * weights, patience, checkpoints and ranks).
  *
- * The loop, per epoch e (0-based) of the training set:
- *   batches = nr_batches_make(lengths, batch, chunk 50, rng seeded by (seed, e))   length buckets
- *   for batch k: dropout rng seeded by (seed, e, k); forward; softmax cross-entropy; backward;
- *                clip by global norm; Adam/SGD step (embedding rows: lazy, only rows seen)
- *   validation accuracy/loss; keep the best weights; early stopping after `patience` bad epochs
- * Every random draw is a function of (seed, epoch, batch), so a checkpoint only needs the
- * weights, the optimizer state, the position (epoch, batch) and the best-so-far record: a
- * resumed run repeats exactly what the uninterrupted run would have done.
+ * What the task gives the trainer:
+ *   batch source   epoch e: nr_batches_make(lengths, batch, chunk 50, rng seeded by (seed, e)),
+ *                  batches bucketed by length; batch b: its documents (over MPI ranks: this
+ *                  rank's slice of the global batch, fetched from the ranks that hold them)
+ *   step           worker w of W: its share of the batch; dropout stream seeded by
+ *                  (seed, e, b, w); forward; softmax cross-entropy (mean over the global batch);
+ *                  backward; the embedding rows the share used (the sparse block; PAD is never
+ *                  updated)
+ *   validation     accuracy and mean loss of the validation part (the best accuracy is kept)
+ *   file sections  the network's config keys, the tokenizer (TOKN) and the classes (LABL), the
+ *                  data's counts and the parameters of the run (a resume must see the same),
+ *                  the weights as the model file stores them (float32)
+ * Every random draw is a function of (seed, epoch, batch), so a checkpoint holds no random
+ * state: a resumed run repeats exactly what the uninterrupted run would have done.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,9 +27,9 @@
 #include "corpora/dataset.h"
 #include "format/modelfile.h"
 #include "tasks/classify/classifier.h"
-#include "train/dist.h"
-#include "train/trainer.h" /* nr_seed_mix */
+#include "train/comm.h"
 #include "train/ctl.h"
+#include "train/trainer.h"
 
 /* ---- parameters --------------------------------------------------------------------------------- */
 
@@ -285,17 +293,6 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
 
 /* ---- checkpoints -------------------------------------------------------------------------------- */
 
-typedef struct train_state {
-    int epoch;               /* current epoch (0-based) */
-    long long batch;         /* next batch of that epoch */
-    double best_acc, best_loss;
-    int best_epoch;          /* 1-based, 0 = none yet */
-    int bad_epochs;
-    double ep_loss;          /* running sums of the current epoch */
-    long long ep_correct, ep_count, ep_tokens;
-    int stopped_early;
-} train_state;
-
 /* Parameters a resumed run may change (they do not change what is computed before them). */
 static int may_change_on_resume(const char *name) {
     return !strcmp(name, "checkpoint") || !strcmp(name, "checkpoint-every") ||
@@ -309,59 +306,6 @@ static void param_text(const nlprnn_train_params *p, const char *name, char *out
     char raw[1100];
     nlprnn_train_params_get(p, name, raw, sizeof raw, NULL);
     nr_utf8_escape(raw, out, cap);
-}
-
-static int save_checkpoint(const char *path, const nr_clf_net *net, const nlprnn_tokenizer *tok,
-                           const nr_label_map *labels, const nr_optim *opt, const float *best,
-                           const train_state *st, long long tr_docs, long long tr_tokens,
-                           long long va_docs, const nlprnn_train_params *p, nlprnn_error *err) {
-    nr_mf_writer *w = NULL;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    int rc = nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, err);
-    if (!rc) rc = nr_clf_put_cfg(&b, &net->cfg, err);
-    if (!rc) rc = nr_conf_put_str(&b, "checkpoint.of", "classifier", err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.epoch", st->epoch, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.batch", st->batch, err);
-    if (!rc) rc = nr_conf_put_float(&b, "state.best_acc", st->best_acc, err);
-    if (!rc) rc = nr_conf_put_float(&b, "state.best_loss", st->best_loss, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.best_epoch", st->best_epoch, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.bad_epochs", st->bad_epochs, err);
-    if (!rc) rc = nr_conf_put_float(&b, "state.ep_loss", st->ep_loss, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.ep_correct", st->ep_correct, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.ep_count", st->ep_count, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.ep_tokens", st->ep_tokens, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.optim_step", opt->step, err);
-    if (!rc) rc = nr_conf_put_int(&b, "state.stopped_early", st->stopped_early, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.train_docs", tr_docs, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.train_tokens", tr_tokens, err);
-    if (!rc) rc = nr_conf_put_int(&b, "data.valid_docs", va_docs, err);
-    /* the parameters the run was started with (a resume must use the same) */
-    for (size_t i = 0; i < N_PDESC && !rc; i++) {
-        char key[160], val[4400];
-        if (may_change_on_resume(pdescs[i].name)) continue;
-        snprintf(key, sizeof key, "param.%s", pdescs[i].name);
-        param_text(p, pdescs[i].name, val, sizeof val);
-        rc = nr_conf_put_str(&b, key, val, err);
-    }
-    if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
-    if (!rc) rc = nr_clf_put_tokenizer(w, tok, err);
-    if (!rc) rc = nr_label_map_save(labels, w, "LABL", err);
-    if (!rc) rc = nr_clf_put_weights(w, "WGHT", net, net->params, NR_DTYPE_F32, err);
-    if (!rc) rc = nr_clf_put_weights(w, "BEST", net, best, NR_DTYPE_F32, err);
-    if (!rc && nr_optim_state_size(opt)) {
-        nr_mf_buf ob;
-        nr_mf_buf_init(&ob);
-        size_t shape[1] = {opt->n};
-        if (opt->m) rc = nr_tensor_put(&ob, "m", opt->m, 1, shape, NR_DTYPE_F32, err);
-        if (!rc && opt->v) rc = nr_tensor_put(&ob, "v", opt->v, 1, shape, NR_DTYPE_F32, err);
-        if (!rc) rc = nr_mf_add(w, "OPTM", NR_MF_TENSORS, ob.data, ob.len, 0, err);
-        nr_mf_buf_free(&ob);
-    }
-    if (!rc) rc = nr_mf_writer_save(w, path, err);
-    nr_mf_buf_free(&b);
-    nr_mf_writer_free(w);
-    return rc;
 }
 
 static int check_param(const nr_conf *cf, const nlprnn_train_params *p, const char *name,
@@ -393,10 +337,10 @@ static int state_range(const nr_conf *cf, const char *key, long long v, long lon
  * its range and consistent with the others and with this run, whose training data (already
  * checked to be the checkpoint's: docs, tokens, valid_docs) give nb batches an epoch of at most
  * gbatch documents. A field out of range is NLPRNN_E_FORMAT naming the file, the key, the value
- * and the range. *step receives the optimizer's step count. */
+ * and the range. The task's load calls it before the trainer reads the state (train/trainer.c),
+ * so a checkpoint of this task is held to these bounds. */
 static int read_state(const nr_conf *cf, long long nb, long long gbatch, long long docs,
-                      long long tokens, long long valid_docs, train_state *st, long long *step,
-                      nlprnn_error *err) {
+                      long long tokens, long long valid_docs, nlprnn_error *err) {
     static const char *const keys[] = {"state.epoch",      "state.batch",      "state.best_epoch",
                                        "state.bad_epochs", "state.ep_correct", "state.ep_count",
                                        "state.ep_tokens",  "state.optim_step", "state.stopped_early"};
@@ -439,17 +383,6 @@ static int read_state(const nr_conf *cf, long long nb, long long gbatch, long lo
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
                        "%s: state.ep_loss = %g: expected a finite sum >= 0 (0 at batch 0)",
                        cf->where, ep_loss);
-    st->epoch = (int)epoch;
-    st->batch = batch;
-    st->best_epoch = (int)v[2];
-    st->bad_epochs = (int)v[3];
-    st->ep_correct = v[4];
-    st->ep_count = v[5];
-    st->ep_tokens = v[6];
-    st->best_acc = best_acc;
-    st->best_loss = best_loss;
-    st->ep_loss = ep_loss;
-    *step = v[7];
     return NLPRNN_OK;
 }
 
@@ -481,7 +414,6 @@ static int check_paths(const nlprnn_train_params *p, const char *train_path, con
     return rc;
 }
 
-/* ---- the training loop -------------------------------------------------------------------------- */
 
 typedef struct token_lookup_ctx {
     const nlprnn_tokenizer *tok;
@@ -501,44 +433,38 @@ static int lookup_token(void *vctx, const char *token, size_t len) {
 }
 
 typedef struct trainer {
-    const nlprnn_train_params *p;
+    const nlprnn_train_params *p;      /* over MPI, batch is the global batch (N x the caller's) */
+    int batch;                         /* the caller's batch: per rank */
+    const char *ckpt;                  /* the checkpoint's path (for messages) */
     nr_clf_net net;
-    float *params, *grad, *best;
-    nr_optim opt;
+    float *params;
     int workers;                       /* data-parallel workers (the "threads" parameter) */
     nr_clf_scratch s[NR_MAX_THREADS];  /* one scratch per worker */
-    float *wgrad[NR_MAX_THREADS];      /* worker w > 0 accumulates here; worker 0 into grad */
-    int *rows;
-    unsigned char *seen;
     nlprnn_tokenizer *tok;
     nr_label_map labels;
     tokset tr, va;
     nr_dataset dtr, dva;
     /* data parallelism over MPI ranks (D.size > 1; see "MPI" below). Counts are global. */
-    nr_dist D;
+    nr_comm D;
     long long g_tr_docs, g_tr_tokens, g_va_docs;
+    long long nb;      /* batches an epoch */
     size_t *glenz;     /* (g_tr_docs) tokens of global example j, the input of nr_batches_make */
     size_t *gpos;      /* (g_tr_docs) its position q in the global order: rank q % N holds it */
     int32_t *k2t;      /* (dtr.n) local example k -> index in tr, -1 when it has no token */
     int *xc;           /* (5 N) exchange counts: send count/displ, recv count/displ, cursor */
     int32_t *sbuf, *rbuf; /* batch exchange buffers */
     size_t sbuf_cap, rbuf_cap;
-    float *rowbuf;     /* (rows * E) embedding rows packed for the sum */
-    uint64_t *bits;    /* (vocab / 64 + 1) the embedding rows seen, as a bit set */
-    size_t rowbuf_cap;
+    /* the current epoch's batches and this rank's share of the current batch */
+    nr_batches bt;
+    const int32_t *docs[4096]; /* (B) */
+    int lens[4096], labs[4096]; /* (B) */
+    int B, Bg;                 /* this rank's examples, the global batch's */
+    uint64_t seed;             /* the batch's dropout stream */
 } trainer;
 
 static void trainer_free(trainer *t) {
     free(t->params);
-    free(t->grad);
-    free(t->best);
-    nr_optim_free(&t->opt);
-    for (int w = 0; w < NR_MAX_THREADS; w++) {
-        nr_clf_scratch_free(&t->s[w]);
-        free(t->wgrad[w]);
-    }
-    free(t->rows);
-    free(t->seen);
+    for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&t->s[w]);
     nlprnn_tokenizer_free(t->tok);
     nr_label_map_free(&t->labels);
     tokset_free(&t->tr);
@@ -551,54 +477,7 @@ static void trainer_free(trainer *t) {
     free(t->xc);
     free(t->sbuf);
     free(t->rbuf);
-    free(t->rowbuf);
-    free(t->bits);
-}
-
-/* One worker's share of a batch: forward, loss, backward into its gradient block. The loss of
- * the whole batch is the mean over all B examples, so each worker scales its dlogits by Bw/B. */
-typedef struct step_job {
-    trainer *t;
-    const int32_t *const *docs; /* (B) */
-    const int *lens, *labels;   /* (B) */
-    int B;
-    int denom;                  /* examples in the global batch (B, or more over MPI ranks) */
-    uint64_t seed;              /* dropout stream of this batch */
-    int T[NR_MAX_THREADS], n[NR_MAX_THREADS], correct[NR_MAX_THREADS], rc[NR_MAX_THREADS];
-    double loss[NR_MAX_THREADS];
-    nlprnn_error err[NR_MAX_THREADS];
-} step_job;
-
-static void step_worker(void *vctx, int w, int nw) {
-    step_job *j = vctx;
-    trainer *t = j->t;
-    int lo, hi;
-    nr_split_range(j->B, w, nw, &lo, &hi);
-    int Bw = hi - lo, C = t->net.cfg.classes;
-    j->n[w] = Bw;
-    j->T[w] = 0;
-    j->rc[w] = 0;
-    j->loss[w] = 0;
-    j->correct[w] = 0;
-    if (Bw <= 0) return;
-    nr_clf_scratch *s = &t->s[w];
-    for (int b = 0; b < Bw; b++) s->targets[b] = j->labels[lo + b];
-    int T = nr_clf_fill_batch(s, j->docs + lo, j->lens + lo, Bw);
-    j->T[w] = T;
-    nr_rng dr;
-    nr_rng_seed(&dr, nr_seed_mix(j->seed, 0xD20, (uint64_t)w));
-    int rc = nr_clf_forward(&t->net, s, T, Bw, &dr, &j->err[w]);
-    if (!rc) {
-        int pred[4096];
-        nr_argmax_rows(pred, s->logits, Bw, C);
-        for (int b = 0; b < Bw; b++) j->correct[w] += pred[b] == s->targets[b];
-        j->loss[w] = nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
-        float scale = (float)Bw / (float)j->denom;
-        for (size_t i = 0; i < (size_t)Bw * C; i++) s->dlogits[i] *= scale;
-        if (!isfinite(j->loss[w])) rc = NLPRNN_E_NUMERIC;
-    }
-    if (!rc) rc = nr_clf_backward(&t->net, s, w == 0 ? t->grad : t->wgrad[w], T, Bw, &j->err[w]);
-    j->rc[w] = rc;
+    nr_batches_free(&t->bt);
 }
 
 static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress *pr, int phase,
@@ -609,38 +488,207 @@ static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress
     return cb(user, pr);
 }
 
-/* Validation: accuracy and mean loss of the current weights on t->va. */
-static int validate(trainer *t, double *acc, double *loss, nlprnn_error *err) {
+
+/* ---- the task's callbacks (train/trainer.h) ------------------------------------------------------ */
+
+static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32_t **docs,
+                       int *lens, int *labels, int *nslice, nlprnn_error *err);
+
+/* Epoch e: the length-bucketed batches of the (global) training set, shuffled by (seed, e). */
+static int clf_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
+    trainer *t = self;
+    nr_batches_free(&t->bt);
+    nr_rng br;
+    nr_rng_seed(&br, nr_seed_mix((uint64_t)t->p->seed, 0xBA7C, (uint64_t)epoch));
+    int rc = t->D.size > 1
+                 ? nr_batches_make(&t->bt, t->glenz, (size_t)t->g_tr_docs, (size_t)t->p->batch, 50, &br, err)
+                 : nr_batches_make(&t->bt, t->tr.lenz, t->tr.n, (size_t)t->p->batch, 50, &br, err);
+    *batches = rc ? 0 : (long long)t->bt.n_batches;
+    return rc;
+}
+
+/* Batch b: this rank's documents (over MPI fetched from their owners: a collective call). */
+static int clf_prepare(void *self, int epoch, long long batch, int *n, nlprnn_error *err) {
+    trainer *t = self;
+    size_t b0 = t->bt.start[batch], b1 = t->bt.start[batch + 1];
+    int Bg = (int)(b1 - b0), B = Bg;
+    if (t->D.size > 1) {
+        int rc = fetch_slice(t, t->bt.idx + b0, Bg, t->batch, t->docs, t->lens, t->labs, &B, err);
+        if (rc) return rc;
+    } else {
+        for (int b = 0; b < B; b++) {
+            size_t ex = t->bt.idx[b0 + b];
+            t->docs[b] = t->tr.ids + t->tr.off[ex];
+            t->lens[b] = t->tr.len[ex];
+            t->labs[b] = t->tr.label[ex];
+        }
+    }
+    t->B = B;
+    t->Bg = Bg;
+    t->seed = nr_seed_mix((uint64_t)t->p->seed, (uint64_t)epoch + 0xD0, (uint64_t)batch);
+    if (t->D.size > 1) t->seed = nr_seed_mix(t->seed, 0xD157, (uint64_t)t->D.rank); /* own dropout masks */
+    *n = B;
+    return NLPRNN_OK;
+}
+
+/* Worker w of W: its share of the batch, forward, loss, backward into grad. The loss of the
+ * batch is the mean over the global batch's Bg examples, so the share scales its dlogits by
+ * Bw / Bg. */
+static int clf_step(void *self, int epoch, long long batch, int w, int W, float *grad,
+                    nr_step_stats *st, const int **rows, size_t *n_rows, nlprnn_error *err) {
+    (void)epoch, (void)batch;
+    trainer *t = self;
+    int lo, hi;
+    nr_split_range(t->B, w, W, &lo, &hi);
+    int Bw = hi - lo, C = t->net.cfg.classes;
+    if (Bw <= 0) return NLPRNN_OK;
+    nr_clf_scratch *s = &t->s[w];
+    for (int b = 0; b < Bw; b++) s->targets[b] = t->labs[lo + b];
+    int T = nr_clf_fill_batch(s, t->docs + lo, t->lens + lo, Bw);
+    nr_rng dr;
+    nr_rng_seed(&dr, nr_seed_mix(t->seed, 0xD20, (uint64_t)w));
+    int rc = nr_clf_forward(&t->net, s, T, Bw, &dr, err);
+    if (rc) return rc;
+    int pred[4096];
+    nr_argmax_rows(pred, s->logits, Bw, C);
+    for (int b = 0; b < Bw; b++) st->correct += pred[b] == s->targets[b];
+    double loss = nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
+    st->loss = loss * Bw;
+    st->count = Bw;
+    for (int b = lo; b < hi; b++) st->tokens += t->lens[b];
+    if (!isfinite(loss)) return NLPRNN_E_NUMERIC; /* the trainer says where */
+    float scale = (float)Bw / (float)t->Bg;
+    for (size_t i = 0; i < (size_t)Bw * C; i++) s->dlogits[i] *= scale;
+    rc = nr_clf_backward(&t->net, s, grad, T, Bw, err);
+    *rows = s->ids; /* (T, Bw) the embedding rows used; PAD is skipped by the trainer */
+    *n_rows = (size_t)T * (size_t)Bw;
+    return rc;
+}
+
+/* Validation: accuracy and mean loss of the current weights on the validation part (over MPI
+ * each rank evaluates its shard and the confusion matrices are added). */
+static int clf_validate(void *self, nr_valid *v, nlprnn_error *err) {
+    trainer *t = self;
     int C = t->net.cfg.classes;
+    v->has = t->g_va_docs > 0;
+    v->score = v->loss = NAN;
     long long *cm = calloc((size_t)C * C, sizeof(long long));
     if (!cm) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     double ls = 0;
     long long n = 0;
     int rc = nr_clf_eval_dataset(&t->net, t->tok, &t->dva, t->p->threads, cm, &ls, &n, err);
     if (t->D.size > 1) { /* each rank evaluated its shard: add the confusion matrices */
-        rc = nr_dist_agree(&t->D, rc, err);
-        double *v = rc ? NULL : nr_malloc_array((size_t)C * C + 2, sizeof(double));
-        if (!rc && !v) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        rc = nr_comm_agree(&t->D, rc, err);
+        double *x = rc ? NULL : nr_malloc_array((size_t)C * C + 2, sizeof(double));
+        if (!rc && !x) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         if (!rc) {
-            for (size_t i = 0; i < (size_t)C * C; i++) v[i] = (double)cm[i];
-            v[(size_t)C * C] = ls;
-            v[(size_t)C * C + 1] = (double)n;
-            rc = nr_dist_sum_f64(&t->D, v, C * C + 2, err);
-            for (size_t i = 0; i < (size_t)C * C; i++) cm[i] = (long long)v[i];
-            ls = v[(size_t)C * C];
-            n = (long long)v[(size_t)C * C + 1];
+            for (size_t i = 0; i < (size_t)C * C; i++) x[i] = (double)cm[i];
+            x[(size_t)C * C] = ls;
+            x[(size_t)C * C + 1] = (double)n;
+            rc = nr_comm_sum_f64(&t->D, x, C * C + 2, err);
+            for (size_t i = 0; i < (size_t)C * C; i++) cm[i] = (long long)x[i];
+            ls = x[(size_t)C * C];
+            n = (long long)x[(size_t)C * C + 1];
         }
-        free(v);
+        free(x);
     }
     long long ok = 0;
     for (int k = 0; k < C; k++) ok += cm[(size_t)k * C + k];
     free(cm);
-    *acc = n ? (double)ok / (double)n : NAN;
-    *loss = n ? ls / (double)n : NAN;
+    v->score = n ? (double)ok / (double)n : NAN;
+    v->loss = n ? ls / (double)n : NAN;
     return rc;
 }
 
-static int save_model(trainer *t, const float *weights, const char *out_path, const train_state *st,
+static int clf_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params,
+                             nlprnn_error *err) {
+    trainer *t = self;
+    return nr_clf_put_weights(w, tag, &t->net, params, NR_DTYPE_F32, err);
+}
+
+static int clf_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params,
+                            nlprnn_error *err) {
+    trainer *t = self;
+    return nr_clf_get_weights(r, tag, &t->net, params, err);
+}
+
+/* The checkpoint's classifier part: the network's config keys, the data's counts, the parameters
+ * of the run (every one a resume may not change, as text), the tokenizer and the classes. */
+static int clf_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
+                    nlprnn_error *err) {
+    (void)epoch, (void)batch;
+    trainer *t = self;
+    int rc = nr_clf_put_cfg(conf, &t->net.cfg, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.train_docs", t->g_tr_docs, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.train_tokens", t->g_tr_tokens, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.valid_docs", t->g_va_docs, err);
+    for (size_t i = 0; i < N_PDESC && !rc; i++) {
+        char key[160], val[4400];
+        if (may_change_on_resume(pdescs[i].name)) continue;
+        snprintf(key, sizeof key, "param.%s", pdescs[i].name);
+        param_text(t->p, pdescs[i].name, val, sizeof val);
+        rc = nr_conf_put_str(conf, key, val, err);
+    }
+    if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
+    if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
+    return rc;
+}
+
+/* Resume: the checkpoint must be of this data (its parameters, tokenizer and classes were checked
+ * before the data were tokenized) and its state must be in range for it (read_state). */
+static int clf_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_error *err) {
+    (void)r;
+    trainer *t = self;
+    long long dn = 0, dv = 0, dt = 0;
+    int rc = nr_conf_get_int(c, "data.train_docs", &dn, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.valid_docs", &dv, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.train_tokens", &dt, err);
+    if (rc) return rc;
+    if (dn != t->g_tr_docs || dv != t->g_va_docs || dt != t->g_tr_tokens)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%lld "
+                       "validation docs)",
+                       t->ckpt, dn, t->g_tr_docs, dv, t->g_va_docs);
+    return read_state(c, t->nb, t->p->batch, t->g_tr_docs, t->g_tr_tokens, t->g_va_docs, err);
+}
+
+/* The trainer's progress -> the classifier's public progress record. */
+typedef struct clf_progress {
+    nlprnn_train_progress_fn fn;
+    void *user;
+    nlprnn_train_progress *pr;
+    double t0;
+} clf_progress;
+
+static int clf_on_progress(void *user, const nr_train_progress *q) {
+    clf_progress *c = user;
+    if (!c->fn) return 0;
+    nlprnn_train_progress *pr = c->pr;
+    pr->phase = q->phase;
+    pr->message = q->phase == NR_TP_MESSAGE ? q->message : NULL;
+    pr->elapsed = nr_now_sec() - c->t0;
+    if (q->phase == NR_TP_STEP) {
+        pr->epoch = q->epoch;
+        pr->batch = q->batch;
+        pr->batches = q->batches;
+        pr->loss = q->loss;
+        pr->accuracy = q->accuracy;
+        pr->tokens_per_sec = q->tokens_per_sec;
+        pr->eta = q->eta;
+    } else if (q->phase == NR_TP_EPOCH) {
+        pr->epoch = q->epoch;
+        pr->loss = q->loss;
+        pr->valid_accuracy = q->valid.has ? q->valid.score : NAN;
+        pr->valid_loss = q->valid.has ? q->valid.loss : NAN;
+        pr->best_epoch = q->best_epoch;
+        pr->improved = q->improved;
+        pr->eta = 0;
+    }
+    return c->fn(c->user, pr);
+}
+
+
+static int save_model(trainer *t, const float *weights, const char *out_path, int best_epoch, double best_acc,
                       const char *train_path, double train_sec, nlprnn_error *err) {
     nr_mf_writer *w = NULL;
     nr_mf_buf b;
@@ -655,8 +703,8 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
         rc = nr_conf_put_str(&b, "train.file", name, err);
     }
     if (!rc) rc = nr_conf_put_int(&b, "train.docs", t->g_tr_docs, err);
-    if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", st->best_epoch, err);
-    if (!rc && st->best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", st->best_acc, err);
+    if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", best_epoch, err);
+    if (!rc && best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", best_acc, err);
     if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
     static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "epochs", "batch", "seed",
                                        "threads", "dropout", "clip", "valid"};
@@ -679,6 +727,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, co
 /* Copy matching tensors from another model file into params: from a classifier (CLSF) the
  * embedding and encoder.* tensors of section WGHT; from a language model (LANG, tasks/lm/file.c) the
  * embedding and layers l<k>.* of its forward network (section WFWD) into direction 0 and of its
+
  * backward network (WBWD, when present) into direction 1. Shapes must match; the head is new. */
 static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
     nr_mf_reader *r = NULL;
@@ -756,6 +805,7 @@ static int load_data(trainer *t, const char *train_path, const char *valid_path,
     }
     return rc;
 }
+
 
 /* ---- MPI: data parallelism over ranks -----------------------------------------------------------
  *
@@ -840,7 +890,7 @@ static int reorder(nr_dataset *ds, const size_t *slot, nlprnn_error *err) {
  * tr at slot q / N when q % N == rank; the others are validation examples v = q - ntr, kept in
  * va when v % N == rank (va may be NULL when ntr covers every record). labels: the final map. */
 static int load_shard(const char *path, const nr_dataset_load_opts *o, const nr_label_map *labels,
-                      const size_t *pos, size_t ntr, const nr_dist *D, nr_dataset *tr,
+                      const size_t *pos, size_t ntr, const nr_comm *D, nr_dataset *tr,
                       nr_dataset *va, nlprnn_error *err) {
     nr_record_reader *rr = NULL;
     int rc = nr_record_reader_open(&rr, path, &o->rec, err);
@@ -954,7 +1004,7 @@ static int index_global(trainer *t, nlprnn_error *err) {
         mine[t->tr.src[x]] = t->tr.len[x];
         t->k2t[t->tr.src[x]] = (int32_t)x;
     }
-    int rc = nr_dist_allgather_i32(&t->D, mine, nloc, &all, &nall, counts, err);
+    int rc = nr_comm_allgather_i32(&t->D, mine, nloc, &all, &nall, counts, err);
     free(mine);
     if (rc) {
         free(counts);
@@ -987,12 +1037,11 @@ static int index_global(trainer *t, nlprnn_error *err) {
     t->g_tr_docs = (long long)j;
     t->g_tr_tokens = tokens;
     double v = (double)t->va.n;
-    rc = nr_dist_sum_f64(&t->D, &v, 1, err);
+    rc = nr_comm_sum_f64(&t->D, &v, 1, err);
     t->g_va_docs = (long long)v;
     int P = t->D.size;
     t->xc = nr_calloc_array((size_t)P * 5, sizeof(int));
-    t->bits = nr_malloc_array((size_t)nlprnn_tokenizer_vocab_size(t->tok) / 64 + 1, sizeof(uint64_t));
-    if (!rc && (!t->xc || !t->bits))
+    if (!rc && !t->xc)
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     return rc;
 }
@@ -1040,7 +1089,7 @@ static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32
         memcpy(t->sbuf + at, t->tr.ids + t->tr.off[x], (size_t)t->tr.len[x] * sizeof(int32_t));
         at += (size_t)t->tr.len[x];
     }
-    rc = nr_dist_alltoall_i32(&t->D, t->sbuf, sc, sd, t->rbuf, rcn, rd, err);
+    rc = nr_comm_alltoall_i32(&t->D, t->sbuf, sc, sd, t->rbuf, rcn, rd, err);
     if (rc) return rc;
     int lo = me * B, hi = lo + B < Bg ? lo + B : Bg, b = 0;
     for (int s = lo; s < hi; s++, b++) {
@@ -1054,81 +1103,6 @@ static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32
     }
     *nslice = b;
     return NLPRNN_OK;
-}
-
-/* One step's exchange, in two rounds of non-blocking all-reduces (every collective costs at least
- * one network latency, and on a busy machine a scheduling delay, so they are few and in flight
- * together):
- *   1. stats[0..nstats) (loss, counts, stop and failure flags: summed), the bit set of the
- *      embedding rows this rank saw (OR: the union, in ascending order on every rank), and the
- *      dense part of the gradient in buckets of NR_DIST_BUCKET_FLOATS, each started as soon as this
- *      rank's W workers' blocks are added into it;
- *   2. the union's embedding rows packed into one buffer.
- * On return t->rows[0..*nrows) is the union and t->grad holds the global gradient there and in
- * the dense part. */
-static int dist_sum_grad(trainer *t, int W, size_t *nrows, double *stats, int nstats,
-                         nlprnn_error *err) {
-    size_t np = t->net.n_params, ne = t->net.n_emb, V = (size_t)t->net.cfg.vocab;
-    size_t nbits = (V + 63) / 64;
-    int E = t->net.cfg.embed;
-    nr_dist_pending pend = {0};
-    memset(t->bits, 0, nbits * sizeof(uint64_t));
-    for (size_t i = 0; i < *nrows; i++) t->bits[t->rows[i] >> 6] |= (uint64_t)1 << (t->rows[i] & 63);
-    int rc = nr_dist_isum_f64(&t->D, &pend, stats, nstats, err);
-    if (!rc) rc = nr_dist_ior_u64(&t->D, &pend, t->bits, nbits, err);
-    for (size_t a = ne; a < np && !rc; a += NR_DIST_BUCKET_FLOATS) {
-        size_t b = np - a < NR_DIST_BUCKET_FLOATS ? np : a + NR_DIST_BUCKET_FLOATS;
-        for (int w = 1; w < W; w++) {
-            float *g = t->wgrad[w];
-            for (size_t i = a; i < b; i++) t->grad[i] += g[i];
-            memset(g + a, 0, (b - a) * sizeof(float));
-        }
-        rc = nr_dist_isum_f32(&t->D, &pend, t->grad + a, b - a, NR_DIST_BUCKET_FLOATS, err);
-    }
-    /* while those travel: this rank's rows, the workers' blocks added */
-    for (int w = 1; w < W && !rc; w++)
-        for (size_t i = 0; i < *nrows; i++) {
-            float *dst = t->grad + (size_t)t->rows[i] * E, *src = t->wgrad[w] + (size_t)t->rows[i] * E;
-            for (int k = 0; k < E; k++) dst[k] += src[k];
-            memset(src, 0, (size_t)E * sizeof(float));
-        }
-    int rc2 = nr_dist_wait(&t->D, &pend, err);
-    if (!rc) rc = rc2;
-    size_t nu = 0;
-    for (size_t wd = 0; wd < nbits && !rc; wd++)
-        for (uint64_t m = t->bits[wd]; m; m &= m - 1)
-            t->rows[nu++] = (int)(wd * 64 + (size_t)__builtin_ctzll(m));
-    if (!rc && nu * (size_t)E > t->rowbuf_cap) {
-        free(t->rowbuf);
-        t->rowbuf_cap = nu * (size_t)E + (size_t)E * 1024;
-        t->rowbuf = nr_malloc_array(t->rowbuf_cap, sizeof(float));
-        if (!t->rowbuf) {
-            t->rowbuf_cap = 0;
-            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        }
-    }
-    if (!rc) {
-        for (size_t i = 0; i < nu; i++)
-            memcpy(t->rowbuf + i * E, t->grad + (size_t)t->rows[i] * E, (size_t)E * sizeof(float));
-        rc = nr_dist_isum_f32(&t->D, &pend, t->rowbuf, nu * (size_t)E, NR_DIST_BUCKET_FLOATS, err);
-    }
-    rc2 = nr_dist_wait(&t->D, &pend, err);
-    if (!rc) rc = rc2;
-    nr_dist_pending_free(&pend);
-    if (rc) return rc;
-    for (size_t i = 0; i < nu; i++)
-        memcpy(t->grad + (size_t)t->rows[i] * E, t->rowbuf + i * E, (size_t)E * sizeof(float));
-    *nrows = nu;
-    return NLPRNN_OK;
-}
-
-/* Rank 0 writes the checkpoint; every rank learns whether it worked. */
-static int write_checkpoint(trainer *t, const char *ckpt, const train_state *st, nlprnn_error *err) {
-    int rc = NLPRNN_OK;
-    if (t->D.rank == 0)
-        rc = save_checkpoint(ckpt, &t->net, t->tok, &t->labels, &t->opt, t->best, st, t->g_tr_docs,
-                             t->g_tr_tokens, t->g_va_docs, t->p, err);
-    return nr_dist_agree(&t->D, rc, err);
 }
 
 int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,
@@ -1170,18 +1144,16 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     pr.epochs = p->epochs;
     pr.valid_loss = pr.valid_accuracy = NAN;
     double t0 = nr_now_sec();
-    train_state st;
-    memset(&st, 0, sizeof st);
-    st.best_acc = -1;
-    st.best_loss = INFINITY;
     nr_mf_reader *cr = NULL;
     nr_conf ccf;
     memset(&ccf, 0, sizeof ccf);
     int rc = 0;
 
     rc = check_paths(p, train_path, valid_path, out_path, ckpt, resume, err);
-    if (dist) rc = nr_dist_agree(&t.D, rc, err);
+    if (dist) rc = nr_comm_agree(&t.D, rc, err);
     if (rc) goto done;
+    t.batch = p->batch;
+    t.ckpt = ckpt;
     report(progress, user, &pr, 0, "reading the corpus");
     if (dist && !resume && !p->init_from[0] && !p->tokenizer[0]) {
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
@@ -1263,7 +1235,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     if (!rc) rc = tokset_make(&t.va, &t.dva, t.tok, p->max_tokens, valid_path ? valid_path : train_path,
                               &dropped, err);
     if (dist) {
-        rc = nr_dist_agree(&t.D, rc, err);
+        rc = nr_comm_agree(&t.D, rc, err);
         if (!rc) rc = index_global(&t, err);
     } else {
         t.g_tr_docs = (long long)t.tr.n;
@@ -1291,59 +1263,20 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     if (rc) goto done;
     size_t np = t.net.n_params;
     t.params = nr_calloc_array(np, sizeof(float));
-    t.grad = nr_calloc_array(np, sizeof(float));
-    t.best = nr_calloc_array(np, sizeof(float));
-    t.seen = calloc((size_t)cfg.vocab, 1);
-    size_t nrows_cap = (size_t)p->batch * p->max_tokens + 1;
-    if (dist && nrows_cap < (size_t)cfg.vocab) nrows_cap = (size_t)cfg.vocab; /* union of ranks */
-    t.rows = nr_malloc_array(nrows_cap, sizeof(int));
-    if (!t.params || !t.grad || !t.best || !t.seen || !t.rows) {
+    if (!t.params) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
         goto done;
     }
     rc = nr_clf_net_bind(&t.net, &cfg, t.params, err);
     if (rc) goto done;
-    nr_optim_cfg ocfg;
-    nr_optim_cfg_default(&ocfg, p->optimizer);
-    ocfg.lr = (float)p->lr;
-    ocfg.weight_decay = (float)p->weight_decay;
-    rc = nr_optim_init(&t.opt, &ocfg, np, err);
-    if (rc) goto done;
+    if (t.net.n_emb != (size_t)cfg.vocab * (size_t)cfg.embed) { /* the sparse block below */
+        rc = nr_fail(err, NLPRNN_E_STATE, -1, -1, "classifier: the embedding is not the first block");
+        goto done;
+    }
 
     /* batches an epoch (the global batch over MPI) */
-    size_t nb = ((size_t)t.g_tr_docs + (size_t)pg.batch - 1) / (size_t)pg.batch;
-    if (resume) {
-        long long dn = 0, dv = 0, dt = 0;
-        rc = nr_conf_get_int(&ccf, "data.train_docs", &dn, err);
-        if (!rc) rc = nr_conf_get_int(&ccf, "data.valid_docs", &dv, err);
-        if (!rc) rc = nr_conf_get_int(&ccf, "data.train_tokens", &dt, err);
-        if (rc) goto done;
-        if (dn != t.g_tr_docs || dv != t.g_va_docs || dt != t.g_tr_tokens) {
-            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                         "%s: the checkpoint was made on other data (%lld/%lld training docs, %lld/%lld "
-                         "validation docs)",
-                         ckpt, dn, t.g_tr_docs, dv, t.g_va_docs);
-            goto done;
-        }
-        long long step = 0;
-        rc = read_state(&ccf, (long long)nb, pg.batch, t.g_tr_docs, t.g_tr_tokens, t.g_va_docs, &st,
-                        &step, err);
-        if (rc) goto done;
-        t.opt.step = step;
-        rc = nr_clf_get_weights(cr, "WGHT", &t.net, t.params, err);
-        if (!rc) rc = nr_clf_get_weights(cr, "BEST", &t.net, t.best, err);
-        size_t shape[1] = {np};
-        if (!rc && t.opt.m) rc = nr_mf_tensor_read(cr, "OPTM", "m", t.opt.m, 1, shape, err);
-        if (!rc && t.opt.v) rc = nr_mf_tensor_read(cr, "OPTM", "v", t.opt.v, 1, shape, err);
-        /* Adam's moments: finite, and the second one (a mean of squares) not negative */
-        for (size_t i = 0; !rc && t.opt.m && i < np; i++)
-            if (!isfinite(t.opt.m[i]) || (t.opt.v && !(isfinite(t.opt.v[i]) && t.opt.v[i] >= 0)))
-                rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
-                             "%s: section OPTM: optimizer state %zu is %g / %g (a moment must be "
-                             "finite, the second one >= 0)",
-                             ckpt, i, t.opt.m[i], t.opt.v ? t.opt.v[i] : 0.0);
-        if (rc) goto done;
-    } else {
+    t.nb = (long long)(((size_t)t.g_tr_docs + (size_t)pg.batch - 1) / (size_t)pg.batch);
+    if (!resume) { /* the initial weights (a resumed run reads them from the checkpoint) */
         nr_rng r;
         nr_rng_seed(&r, nr_seed_mix((uint64_t)p->seed, 0x1417, 2));
         nr_embedding_init(&t.net.emb, 0.05f, &r);
@@ -1362,18 +1295,6 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
             rc = nr_embedding_load_vec(&t.net.emb, p->vectors, lookup_token, &lc, &matched, err);
             if (rc) goto done;
         }
-        memcpy(t.best, t.params, np * sizeof(float));
-    }
-    nr_mf_close(cr);
-    cr = NULL;
-    nr_conf_free(&ccf);
-    memset(&ccf, 0, sizeof ccf);
-    if (dist) { /* rank 0's weights (and optimizer state) everywhere */
-        rc = nr_dist_bcast_f32(&t.D, t.params, np, err);
-        if (!rc) rc = nr_dist_bcast_f32(&t.D, t.best, np, err);
-        if (!rc && t.opt.m) rc = nr_dist_bcast_f32(&t.D, t.opt.m, np, err);
-        if (!rc && t.opt.v) rc = nr_dist_bcast_f32(&t.D, t.opt.v, np, err);
-        if (rc) goto done;
     }
 
     t.workers = pg.threads < p->batch ? pg.threads : p->batch;
@@ -1381,255 +1302,60 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         int lo, hi;
         nr_split_range(p->batch, w, t.workers, &lo, &hi);
         rc = nr_clf_scratch_reserve(&t.s[w], &t.net, p->max_tokens, hi - lo, 1, 1, err);
-        if (!rc && w > 0) {
-            t.wgrad[w] = nr_calloc_array(np, sizeof(float));
-            if (!t.wgrad[w]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        }
     }
     if (rc) goto done;
 
-    nr_lr_schedule sched = {.kind = p->schedule,
-                            .base_lr = (float)p->lr,
-                            .min_lr = (float)p->lr / 20.0f,
-                            .warmup = 0,
-                            .total = (long long)nb * p->epochs};
-    pr.batches = (long long)nb;
-    const int32_t *docs[4096];
-    int lens[4096];
-    int want_stop = 0; /* over MPI: the progress callback asked to stop */
-    for (; st.epoch < p->epochs && !st.stopped_early; st.epoch++, st.batch = 0) {
-        nr_batches bt;
-        nr_rng br;
-        nr_rng_seed(&br, nr_seed_mix((uint64_t)p->seed, 0xBA7C, (uint64_t)st.epoch));
-        rc = dist ? nr_batches_make(&bt, t.glenz, (size_t)t.g_tr_docs, (size_t)pg.batch, 50, &br, err)
-                  : nr_batches_make(&bt, t.tr.lenz, t.tr.n, (size_t)p->batch, 50, &br, err);
-        if (rc) goto done;
-        if (st.batch == 0) {
-            st.ep_loss = 0;
-            st.ep_correct = st.ep_count = st.ep_tokens = 0;
-        }
-        double te = nr_now_sec();
-        long long tokens_run = 0;
-        for (; st.batch < (long long)bt.n_batches; st.batch++) {
-            if (!dist && stop && *stop) { /* over MPI the ranks agree on stopping below */
-                rc = NLPRNN_E_INTERRUPTED;
-                break;
-            }
-            size_t b0 = bt.start[st.batch], b1 = bt.start[st.batch + 1];
-            int B = (int)(b1 - b0), Bg = B;
-            int labs[4096];
-            if (dist) {
-                rc = fetch_slice(&t, bt.idx + b0, Bg, p->batch, docs, lens, labs, &B, err);
-                if (rc) break;
-            } else {
-                for (int b = 0; b < B; b++) {
-                    size_t ex = bt.idx[b0 + b];
-                    docs[b] = t.tr.ids + t.tr.off[ex];
-                    lens[b] = t.tr.len[ex];
-                    labs[b] = t.tr.label[ex];
-                }
-            }
-            step_job job;
-            job.t = &t;
-            job.docs = docs;
-            job.lens = lens;
-            job.labels = labs;
-            job.B = B;
-            job.denom = Bg;
-            job.seed = nr_seed_mix((uint64_t)p->seed, (uint64_t)st.epoch + 0xD0, (uint64_t)st.batch);
-            if (dist) job.seed = nr_seed_mix(job.seed, 0xD157, (uint64_t)t.D.rank); /* own dropout masks */
-            int W = t.workers < B ? t.workers : B;
-            if (W > 1) nr_parallel_run(W, step_worker, &job);
-            else step_worker(&job, 0, 1);
-            double loss = 0;
-            for (int w = 0; w < W && !rc; w++) {
-                if (job.rc[w] == NLPRNN_E_NUMERIC || (!job.rc[w] && !isfinite(job.loss[w]))) {
-                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                                 "training diverged at epoch %d batch %lld; try a lower lr",
-                                 st.epoch + 1, st.batch + 1);
-                } else if (job.rc[w]) {
-                    rc = job.rc[w];
-                    if (err) *err = job.err[w];
-                }
-                loss += job.loss[w] * job.n[w];
-                st.ep_correct += job.correct[w];
-            }
-            long long ntok = 0;
-            for (int b = 0; b < B; b++) ntok += lens[b];
-            /* embedding rows seen by any worker; other workers' gradients added in worker order */
-            int E = cfg.embed;
-            size_t nrows = 0;
-            for (int w = 0; w < W; w++) {
-                const nr_clf_scratch *sw = &t.s[w];
-                size_t TB = (size_t)job.T[w] * job.n[w];
-                for (size_t i = 0; i < TB; i++) {
-                    int id = sw->ids[i];
-                    if (id <= NLPRNN_ID_PAD || id >= cfg.vocab || t.seen[id]) continue;
-                    t.seen[id] = 1;
-                    t.rows[nrows++] = id;
-                }
-            }
-            for (size_t i = 0; i < nrows; i++) t.seen[t.rows[i]] = 0;
-            int stop_all = 0;
-            if (dist) { /* the gradient, the batch's sums, stop requests and failures, all ranks */
-                double v[7] = {loss, 0, (double)ntok, (stop && *stop) || want_stop, rc != 0,
-                               rc ? t.D.rank + 1 : 0, rc};
-                for (int w = 0; w < W; w++) v[1] += job.correct[w];
-                st.ep_correct -= (long long)v[1];
-                nlprnn_error mine;
-                int rc2 = dist_sum_grad(&t, W, &nrows, v, 7, rc ? &mine : err);
-                if (!rc) rc = rc2;
-                if (!rc && v[4] > 0) /* another rank failed (its own message says why) */
-                    rc = nr_fail(err, v[4] == 1 ? (int)v[6] : NLPRNN_E_STATE, -1, -1,
-                                 "rank %d failed at epoch %d batch %lld (%s); see its message",
-                                 v[4] == 1 ? (int)v[5] - 1 : -1, st.epoch + 1, st.batch + 1,
-                                 nlprnn_status_name(v[4] == 1 ? (int)v[6] : NLPRNN_E_STATE));
-                if (!rc && !isfinite(v[0]))
-                    rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1,
-                                 "training diverged at epoch %d batch %lld; try a lower lr",
-                                 st.epoch + 1, st.batch + 1);
-                loss = v[0];
-                st.ep_correct += (long long)v[1];
-                ntok = (long long)v[2];
-                stop_all = v[3] > 0;
-            }
-            if (rc) break;
-            st.ep_loss += loss;
-            st.ep_count += Bg;
-            st.ep_tokens += ntok;
-            tokens_run += ntok;
-            for (int w = 1; w < W && !dist; w++) {
-                float *g = t.wgrad[w];
-                for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] += g[i];
-                memset(g + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
-                for (size_t i = 0; i < nrows; i++) {
-                    float *dst = t.grad + (size_t)t.rows[i] * E, *src = g + (size_t)t.rows[i] * E;
-                    for (int k = 0; k < E; k++) dst[k] += src[k];
-                    memset(src, 0, (size_t)E * sizeof(float));
-                }
-            }
-            /* clip by the global norm over the rows seen and the dense part */
-            double ss = nr_sumsq(t.grad + t.net.n_emb, np - t.net.n_emb);
-            for (size_t i = 0; i < nrows; i++) ss += nr_sumsq(t.grad + (size_t)t.rows[i] * E, (size_t)E);
-            double norm = sqrt(ss);
-            if (p->clip > 0 && norm > p->clip) {
-                float sc = (float)(p->clip / (norm + 1e-6));
-                for (size_t i = t.net.n_emb; i < np; i++) t.grad[i] *= sc;
-                for (size_t i = 0; i < nrows; i++)
-                    for (int k = 0; k < E; k++) t.grad[(size_t)t.rows[i] * E + k] *= sc;
-            }
-            float lr = nr_lr_at(&sched, t.opt.step);
-            nr_optim_step_rows(&t.opt, t.params, t.grad, 0, E, t.rows, nrows, lr);
-            nr_optim_step_range(&t.opt, t.params, t.grad, t.net.n_emb, np, lr);
-            nr_optim_tick(&t.opt);
-            memset(t.grad + t.net.n_emb, 0, (np - t.net.n_emb) * sizeof(float));
-            for (size_t i = 0; i < nrows; i++) memset(t.grad + (size_t)t.rows[i] * E, 0, (size_t)E * sizeof(float));
-            if (dist && p->dist_check_every > 0 && t.opt.step % p->dist_check_every == 0) {
-                rc = nr_dist_check_same(&t.D, t.params, np, "the parameters", t.opt.step, err);
-                if (rc) break;
-            }
-
-            /* progress */
-            double el = nr_now_sec() - te;
-            pr.epoch = st.epoch + 1;
-            pr.batch = st.batch + 1;
-            pr.loss = st.ep_loss / (double)st.ep_count;
-            pr.accuracy = (double)st.ep_correct / (double)st.ep_count;
-            pr.tokens_per_sec = el > 0 ? (double)tokens_run / el : 0;
-            pr.elapsed = nr_now_sec() - t0;
-            double per_batch = el / (double)(st.batch + 1 - (bt.n_batches ? 0 : 0));
-            long long done_here = st.batch + 1;
-            (void)per_batch;
-            pr.eta = el / (double)done_here * (double)((long long)bt.n_batches - st.batch - 1);
-            int user_stop = report(progress, user, &pr, 1, NULL);
-            if (user_stop && !dist) {
-                st.batch++;
-                rc = NLPRNN_E_INTERRUPTED;
-                break;
-            }
-            want_stop |= user_stop; /* over MPI: agreed on at the next batch */
-            if (stop_all) { /* over MPI: every rank stops after the same batch */
-                st.batch++;
-                rc = NLPRNN_E_INTERRUPTED;
-                break;
-            }
-            if (p->checkpoint_every > 0 && (st.batch + 1) % p->checkpoint_every == 0 &&
-                st.batch + 1 < (long long)bt.n_batches) {
-                train_state cs = st;
-                cs.batch = st.batch + 1;
-                rc = write_checkpoint(&t, ckpt, &cs, err);
-                if (rc) break;
-            }
-        }
-        nr_batches_free(&bt);
-        if (rc == NLPRNN_E_INTERRUPTED) {
-            int rc2 = write_checkpoint(&t, ckpt, &st, err);
-            if (rc2) rc = rc2;
-            else nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
-                         "interrupted at epoch %d batch %lld; checkpoint saved to %s (continue with "
-                         "--resume)",
-                         st.epoch + 1, st.batch, ckpt);
-            goto done;
-        }
-        if (rc) goto done;
-
-        /* end of epoch: validate, keep the best, early stopping */
-        double vacc = NAN, vloss = NAN;
-        if (t.g_va_docs) {
-            report(progress, user, &pr, 0, "validating");
-            rc = validate(&t, &vacc, &vloss, err);
-            if (rc) goto done;
-        }
-        int improved = !t.g_va_docs || vacc > st.best_acc || (vacc == st.best_acc && vloss < st.best_loss);
-        if (improved) {
-            st.best_acc = t.g_va_docs ? vacc : st.best_acc;
-            st.best_loss = t.g_va_docs ? vloss : st.best_loss;
-            st.best_epoch = st.epoch + 1;
-            st.bad_epochs = 0;
-            memcpy(t.best, t.params, np * sizeof(float));
-        } else {
-            st.bad_epochs++;
-            if (p->patience > 0 && st.bad_epochs >= p->patience) st.stopped_early = 1;
-        }
-        pr.epoch = st.epoch + 1;
-        pr.valid_accuracy = vacc;
-        pr.valid_loss = vloss;
-        pr.best_epoch = st.best_epoch;
-        pr.improved = improved;
-        pr.elapsed = nr_now_sec() - t0;
-        pr.eta = 0;
-        int stop_now = report(progress, user, &pr, 2, NULL);
-        /* checkpoint at the start of the next epoch */
-        train_state cs = st;
-        cs.epoch = st.epoch + 1;
-        cs.batch = 0;
-        cs.ep_loss = 0;
-        cs.ep_correct = cs.ep_count = cs.ep_tokens = 0;
-        if (st.stopped_early) cs.epoch = p->epochs; /* nothing left to do on resume */
-        rc = write_checkpoint(&t, ckpt, &cs, err);
-        if (rc) goto done;
-        int stop_here = (stop && *stop) || stop_now || want_stop;
-        if (dist) stop_here = nr_dist_any(&t.D, stop_here, err);
-        if (stop_here < 0) {
-            rc = stop_here;
-            goto done;
-        }
-        if (stop_here) {
-            rc = nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
-                         "interrupted after epoch %d; checkpoint saved to %s (continue with --resume)",
-                         st.epoch + 1, ckpt);
-            goto done;
-        }
-    }
+    nr_task task = {
+        .self = &t,
+        .name = "classifier",
+        .params = t.params,
+        .n_params = np,
+        .sparse_rows = (size_t)cfg.vocab, /* the embedding table: only the rows a batch used */
+        .sparse_dim = cfg.embed,
+        .sparse_skip = NLPRNN_ID_PAD,
+        .begin_epoch = clf_begin_epoch,
+        .prepare = clf_prepare,
+        .step = clf_step,
+        .validate = t.g_va_docs ? clf_validate : NULL,
+        .save = clf_save,
+        .write_weights = clf_write_weights,
+        .read_weights = clf_read_weights,
+        .load = clf_load,
+    };
+    clf_progress pc = {progress, user, &pr, t0};
+    nr_train_cfg tc;
+    memset(&tc, 0, sizeof tc);
+    tc.epochs = p->epochs;
+    nr_optim_cfg_default(&tc.optim, p->optimizer);
+    tc.optim.lr = (float)p->lr;
+    tc.optim.weight_decay = (float)p->weight_decay;
+    tc.lr = (nr_lr_schedule){.kind = p->schedule,
+                             .base_lr = (float)p->lr,
+                             .min_lr = (float)p->lr / 20.0f,
+                             .warmup = 0,
+                             .total = t.nb * p->epochs};
+    tc.clip = p->clip;
+    tc.patience = p->patience;
+    tc.workers = t.workers;
+    tc.checkpoint = ckpt;
+    tc.checkpoint_every = p->checkpoint_every;
+    tc.check_every = p->dist_check_every;
+    tc.stop = stop;
+    tc.progress = clf_on_progress;
+    tc.user = &pc;
+    tc.comm = &t.D;
+    tc.resume = cr;
+    pr.batches = t.nb;
+    nr_train_result res;
+    rc = nr_train(&tc, &task, &res, err);
+    if (rc) goto done;
 
     report(progress, user, &pr, 0, "saving the model");
-    if (dist) {
-        rc = nr_dist_check_same(&t.D, t.best, np, "the best weights", t.opt.step, err);
-        if (rc) goto done;
-    }
-    if (t.D.rank == 0) rc = save_model(&t, t.best, out_path, &st, train_path, nr_now_sec() - t0, err);
-    rc = nr_dist_agree(&t.D, rc, err);
-    if (!rc && t.D.rank == 0) unlink(ckpt); /* the run is complete: the model replaces the checkpoint */
+    if (t.D.rank == 0)
+        rc = save_model(&t, t.params, out_path, res.best_epoch, res.best_score, train_path,
+                        nr_now_sec() - t0, err);
+    rc = nr_comm_agree(&t.D, rc, err);
+    if (!rc) nr_ckpt_remove(&tc); /* the run is complete: the model replaces the checkpoint */
 
 done:
     nr_mf_close(cr);
