@@ -17,6 +17,10 @@ int cmd_info(int argc, char **argv);
 int cmd_lm_eval(int argc, char **argv);
 int cmd_lm_train(int argc, char **argv);
 int cmd_next(int argc, char **argv);
+int cmd_space(int argc, char **argv);
+int cmd_space_train(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_tag_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -39,6 +43,10 @@ static const struct {
     {"lm-eval", cmd_lm_eval, "perplexity per piece and bits per character of a language model on text files"},
     {"lm-train", cmd_lm_train, "train a forward + backward LSTM/GRU language model on a text file"},
     {"next", cmd_next, "the most probable next words after a prefix, with probabilities"},
+    {"space", cmd_space, "restore the word spacing of Korean text (one text a line), or --keep-spaces to complete it"},
+    {"space-train", cmd_space_train, "train a spacing model (BiLSTM/GRU tagger) from well-spaced text lines"},
+    {"tag", cmd_tag, "tag tokens (one a line, blank line between sentences) with a tagger: TOKEN<TAB>LABEL"},
+    {"tag-train", cmd_tag_train, "train a sequence tagger (POS, NER...) from token<TAB>label lines"},
     {"tokenize", cmd_tokenize, "split text into subword pieces or ids, one line per input line"},
     {"tokenizer-train", cmd_tokenizer_train, "train a BPE or word tokenizer on text files (.gz ok)"},
     {"train", cmd_train, "train a text classifier (tokenizer, embedding, RNN/LSTM/GRU, pooling, head)"},

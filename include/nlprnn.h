@@ -19,6 +19,7 @@
 #include "nlprnn/classifier.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"
+#include "nlprnn/tagger.h"
 #include "nlprnn/modelfile.h"
 #include "nlprnn/files.h"
 #include "nlprnn/interop.h"

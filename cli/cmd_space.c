@@ -1,0 +1,495 @@
+/* cli/cmd_space.c: word spacing and sequence tagging (nlprnn/tagger.h).
+ *
+ *   nlprnn space [--model NAME|FILE] [--keep-spaces] [--format text|json] [TEXT | -f FILE | -]
+ *   nlprnn space-train -o MODEL [--PARAM VALUE ...] FILE...      (well-spaced text lines)
+ *   nlprnn tag [--model FILE] [FILE | -]                            (token lines -> token<TAB>label)
+ *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
+ *
+ * Input of space is streamed line by line (a line is one text), in batches of BATCH_LINES lines.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define BATCH_LINES 256
+
+/* ---- reading lines ------------------------------------------------------------------------------ */
+
+typedef struct lines_in {
+    FILE *fp;
+    const char *name;
+    long long line;  /* lines read so far */
+    int first;
+    char *buf;
+    size_t cap;
+} lines_in;
+
+/* Next line into a malloc'ed string (no "\n", a final "\r" removed, a BOM skipped on line 1):
+ * 1, 0 at the end, -1 on a read error (errno). */
+static int next_line(lines_in *in, char **out, size_t *len) {
+    errno = 0;
+    ssize_t n = getline(&in->buf, &in->cap, in->fp);
+    if (n < 0) return ferror(in->fp) ? -1 : 0;
+    in->line++;
+    size_t l = (size_t)n;
+    if (l && in->buf[l - 1] == '\n') l--;
+    if (l && in->buf[l - 1] == '\r') l--;
+    size_t skip = in->first ? cli_bom_length(in->buf, l) : 0;
+    in->first = 0;
+    char *s = malloc(l - skip + 1);
+    if (!s) return -1;
+    memcpy(s, in->buf + skip, l - skip);
+    s[l - skip] = 0;
+    *out = s;
+    *len = l - skip;
+    return 1;
+}
+
+/* ---- space ----------------------------------------------------------------------------------------- */
+
+static void space_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn space [--model NAME|FILE] [--keep-spaces] [--format text|json] [--threads N]\n"
+            "                    [TEXT | -f FILE | -]\n"
+            "\n"
+            "Restore the word spacing of Korean text with a spacing model. Each line of the input is one\n"
+            "text; every line of output is the input line respaced, in order. TEXT is a text given on the\n"
+            "command line; -f FILE reads a file (repeatable); '-' or nothing reads standard input.\n"
+            "A UTF-8 byte order mark at the start of a file is skipped. The output is in NFC with white\n"
+            "space removed and single spaces where the model puts them.\n"
+            "\n"
+            "options:\n"
+            "  -m, --model NAME|FILE  spacing model file, or a shipped model's name (default ko = ko-space)\n"
+            "  -k, --keep-spaces      give the input's spaces to the model as hints (they are kept, and\n"
+            "                         more are added where missing); default: remove them first\n"
+            "      --format text|json text (default), or one JSON object a line:\n"
+            "                         {\"text\":...,\"spaces\":[byte offsets of the spaces in text],\n"
+            "                          \"p\":[probability of a space after each character]}\n"
+            "  -t, --threads N        threads per batch of lines (default 1; 0: the cores)\n"
+            "  -f, --file FILE        read FILE ('-': standard input)\n"
+            "\n"
+            "errors: invalid UTF-8 (or a NUL byte) stops with exit 3 naming FILE:LINE: byte B (B counts\n"
+            "bytes from the start of the line); the lines before it are printed. Unreadable input exits\n"
+            "4, a bad model 5.\n");
+}
+
+typedef struct space_out {
+    int json;
+} space_out;
+
+static void json_text(const char *s, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+/* Space and print n lines; on a bad line print the ones before it and report it. */
+static int space_flush(nlprnn_tagger_ctx *ctx, char **lines, size_t *lens, long long *lineno, size_t n,
+                       const char *name, unsigned flags, const space_out *o) {
+    if (!n) return CLI_OK;
+    int *st = calloc(n, sizeof *st);
+    if (!st) return cli_report("space", NLPRNN_E_NOMEM, NULL);
+    nlprnn_error err;
+    int rc = nlprnn_space_batch(ctx, (const char *const *)lines, lens, n, flags, st, &err);
+    if (rc) {
+        free(st);
+        return cli_report("space", rc, &err);
+    }
+    int ret = CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (st[i]) {
+            int w = cli_stdout_check("space");
+            if (w) {
+                ret = w;
+                break;
+            }
+            /* the same text alone gives the byte of the error */
+            int r2 = nlprnn_space(ctx, lines[i], lens[i], flags, &err);
+            fprintf(stderr, "nlprnn space: %s:%lld: %s (%s)\n", name, lineno[i],
+                    r2 ? err.message : "invalid text", nlprnn_status_name(st[i]));
+            ret = cli_exit_code(st[i]);
+            break;
+        }
+        size_t len = 0;
+        const char *out = nlprnn_space_text(ctx, i, &len);
+        if (!o->json) {
+            fwrite(out, 1, len, stdout);
+            putchar('\n');
+            continue;
+        }
+        printf("{\"text\":");
+        json_text(out, len);
+        printf(",\"spaces\":[");
+        size_t nu = nlprnn_space_units(ctx, i);
+        int first = 1;
+        for (size_t j = 0; j < nu; j++) {
+            size_t end;
+            float p;
+            int sp;
+            nlprnn_space_unit(ctx, i, j, &end, &p, &sp, NULL);
+            if (sp) printf("%s%zu", first ? "" : ",", end), first = 0;
+        }
+        printf("],\"p\":[");
+        for (size_t j = 0; j < nu; j++) {
+            float p;
+            nlprnn_space_unit(ctx, i, j, NULL, &p, NULL, NULL);
+            printf("%s%.4f", j ? "," : "", (double)p);
+        }
+        printf("]}\n");
+    }
+    free(st);
+    if (!ret) ret = cli_stdout_check("space");
+    return ret;
+}
+
+int cmd_space(int argc, char **argv) {
+    const char *model = "ko";
+    int threads = 1, nfiles = 0, ntexts = 0;
+    unsigned flags = 0;
+    space_out o = {0};
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    char **texts = calloc((size_t)argc + 1, sizeof *texts);
+    if (!files || !texts) {
+        free(files);
+        free(texts);
+        return cli_report("space", NLPRNN_E_NOMEM, NULL);
+    }
+    int ret = CLI_OK;
+    for (int i = 1; i < argc && !ret; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            space_usage(stdout);
+            free(files);
+            free(texts);
+            return cli_stdout_check("space");
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
+            else model = argv[++i];
+        } else if (!strcmp(a, "-k") || !strcmp(a, "--keep-spaces")) {
+            flags |= NLPRNN_SPACE_KEEP;
+        } else if (!strcmp(a, "--format")) {
+            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
+            else if (!strcmp(argv[++i], "json")) o.json = 1;
+            else if (!strcmp(argv[i], "text")) o.json = 0;
+            else ret = cli_usage_error("space", "unknown format '%s' (text or json)", argv[i]);
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            char *e = NULL;
+            long v = has ? strtol(argv[++i], &e, 10) : -1;
+            if (!has || *e || v < 0 || v > 16) ret = cli_usage_error("space", "--threads: 0..16");
+            else threads = (int)v;
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
+            else files[nfiles++] = argv[++i];
+        } else if (!strcmp(a, "-")) {
+            files[nfiles++] = "-";
+        } else if (a[0] == '-' && a[1]) {
+            ret = cli_usage_error("space", "unknown option '%s'", a);
+        } else {
+            texts[ntexts++] = argv[i];
+        }
+    }
+    if (!ret && ntexts && nfiles) ret = cli_usage_error("space", "give TEXT or files (-f FILE, -), not both");
+    if (ret) {
+        free(files);
+        free(texts);
+        return ret;
+    }
+    if (!ntexts && !nfiles) files[nfiles++] = "-";
+
+    nlprnn_error err;
+    nlprnn_tagger *t = NULL;
+    nlprnn_tagger_ctx *ctx = NULL;
+    int rc = nlprnn_tagger_load(model, &t, &err);
+    if (!rc && !nlprnn_tagger_is_spacing(t)) {
+        fprintf(stderr, "nlprnn space: %s: a token tagger, not a spacing model (use nlprnn tag) "
+                "(NLPRNN_E_UNSUPPORTED)\n", model);
+        nlprnn_tagger_free(t);
+        free(files);
+        free(texts);
+        return cli_exit_code(NLPRNN_E_UNSUPPORTED);
+    }
+    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, t, threads, &err);
+    if (rc) {
+        free(files);
+        free(texts);
+        nlprnn_tagger_free(t);
+        return cli_report("space", rc, &err);
+    }
+    char *lines[BATCH_LINES];
+    size_t lens[BATCH_LINES];
+    long long lineno[BATCH_LINES];
+    size_t n = 0;
+    if (ntexts) {
+        for (int i = 0; i < ntexts && !ret; i++) {
+            lines[0] = texts[i];
+            lens[0] = strlen(texts[i]);
+            lineno[0] = i + 1;
+            ret = space_flush(ctx, lines, lens, lineno, 1, "argument", flags, &o);
+        }
+    }
+    for (int f = 0; f < nfiles && !ret; f++) {
+        lines_in in = {0};
+        int is_stdin = !strcmp(files[f], "-");
+        in.fp = is_stdin ? stdin : fopen(files[f], "rb");
+        in.name = is_stdin ? "<stdin>" : files[f];
+        in.first = 1;
+        if (!in.fp) {
+            fprintf(stderr, "nlprnn space: %s: %s (NLPRNN_E_IO)\n", files[f], strerror(errno));
+            ret = CLI_EXIT_IO;
+            break;
+        }
+        for (;;) {
+            char *s;
+            size_t l;
+            int r = next_line(&in, &s, &l);
+            if (r == 1) {
+                lines[n] = s;
+                lens[n] = l;
+                lineno[n] = in.line;
+                n++;
+            }
+            if (n == BATCH_LINES || (r != 1 && n)) {
+                ret = space_flush(ctx, lines, lens, lineno, n, in.name, flags, &o);
+                for (size_t i = 0; i < n; i++) free(lines[i]);
+                n = 0;
+                if (ret) break;
+            }
+            if (r < 0) {
+                fprintf(stderr, "nlprnn space: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+                ret = CLI_EXIT_IO;
+            }
+            if (r != 1) break;
+        }
+        free(in.buf);
+        if (!is_stdin) fclose(in.fp);
+    }
+    nlprnn_tagger_ctx_free(ctx);
+    nlprnn_tagger_free(t);
+    free(files);
+    free(texts);
+    return ret;
+}
+
+/* ---- space-train, tag-train ------------------------------------------------------------------------- */
+
+static void train_usage(FILE *fp, const char *cmd, int spacing) {
+    fprintf(fp,
+            "usage: nlprnn %s -o MODEL [--resume] [--quiet] [--PARAM VALUE ...] FILE...\n"
+            "\n"
+            "%s\n"
+            "FILEs may be gzip-compressed; '-' is standard input. The model file is written atomically.\n"
+            "Ctrl-C writes the checkpoint (with --checkpoint FILE) and exits 130; --resume continues.\n"
+            "\n"
+            "parameters (--NAME VALUE; default, range):\n",
+            cmd,
+            spacing ? "Train a spacing model from well-spaced text, one sentence (or paragraph) a line: the\n"
+                      "label of each character is whether a space follows it. Some training sentences keep\n"
+                      "part of their spaces as hints (--hints, --drop, --noise), so the model also fixes\n"
+                      "partly spaced text (nlprnn space --keep-spaces)."
+                    : "Train a sequence tagger (part of speech, named entities, ...) from token<TAB>label\n"
+                      "lines with a blank line between sentences; the label set comes from the data.");
+    for (int i = 0;; i++) {
+        const char *name, *def, *help;
+        char range[200];
+        if (nlprnn_tagger_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
+        if (!strcmp(name, "format")) continue;
+        fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
+    }
+}
+
+static int train_progress(void *user, int epoch, double loss, double acc) {
+    if (!*(int *)user) fprintf(stderr, "epoch %d: training loss %.4f, validation accuracy %.4f\n", epoch, loss, acc);
+    return 0;
+}
+
+static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing) {
+    const char *output = NULL;
+    int quiet = 0, resume = 0, nfiles = 0;
+    nlprnn_error err;
+    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!p || !files) {
+        nlprnn_tagger_params_free(p);
+        free(files);
+        return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+    }
+    nlprnn_tagger_params_set(p, "format", spacing ? "spacing" : "tagged", NULL);
+    int ret = CLI_OK;
+    for (int i = 1; i < argc && !ret; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            train_usage(stdout, cmd, spacing);
+            nlprnn_tagger_params_free(p);
+            free(files);
+            return cli_stdout_check(cmd);
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--resume")) {
+            resume = 1;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc) ret = cli_usage_error(cmd, "%s needs a value", a);
+            else output = argv[++i];
+        } else if (!strcmp(a, "-")) {
+            files[nfiles++] = a;
+        } else if (!strncmp(a, "--", 2)) {
+            if (!strcmp(a, "--format")) ret = cli_usage_error(cmd, "--format: use %s", spacing ? "tag-train" : "space-train");
+            else if (i + 1 >= argc) ret = cli_usage_error(cmd, "option %s needs a value", a);
+            else if (nlprnn_tagger_params_set(p, a + 2, argv[i + 1], &err)) ret = cli_usage_error(cmd, "%s", err.message);
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            ret = cli_usage_error(cmd, "unknown option '%s'", a);
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (!ret && (!output || !nfiles)) ret = cli_usage_error(cmd, "-o MODEL and at least one FILE are required");
+    if (ret) {
+        nlprnn_tagger_params_free(p);
+        free(files);
+        return ret;
+    }
+    nlprnn_train_ctl *ctl = NULL;
+    nlprnn_tagger *t = NULL;
+    int rc = nlprnn_train_ctl_create(&ctl, &err);
+    if (!rc) {
+        nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
+        nlprnn_train_ctl_set_resume(ctl, resume);
+        rc = nlprnn_tagger_train(&t, files, nfiles, p, ctl, train_progress, &quiet, &err);
+    }
+    if (!rc) rc = nlprnn_tagger_save(t, output, &err);
+    if (!rc && !quiet) fprintf(stderr, "%s: wrote %s: %s\n", cmd, output, nlprnn_tagger_summary(t));
+    nlprnn_tagger_free(t);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_tagger_params_free(p);
+    free(files);
+    return rc ? cli_report(cmd, rc, &err) : CLI_OK;
+}
+
+int cmd_space_train(int argc, char **argv) { return tagger_train_cmd(argc, argv, "space-train", 1); }
+int cmd_tag_train(int argc, char **argv) { return tagger_train_cmd(argc, argv, "tag-train", 0); }
+
+/* ---- tag ------------------------------------------------------------------------------------------- */
+
+static void tag_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn tag --model FILE [FILE | -]\n"
+            "\n"
+            "Tag sentences with a tagger made by nlprnn tag-train. Input: one token a line (anything\n"
+            "after a TAB is ignored, so a tagged file can be read), a blank line between sentences.\n"
+            "Output: TOKEN<TAB>LABEL<TAB>PROBABILITY lines, a blank line after each sentence. Tokens\n"
+            "are looked up byte for byte; a token the model does not know is its unknown unit.\n"
+            "errors: unreadable input exits 4; a bad model 5.\n");
+}
+
+static int tag_flush(nlprnn_tagger_ctx *ctx, const nlprnn_tagger *t, char **tok, size_t n) {
+    if (!n) return CLI_OK;
+    int *lab = calloc(n, sizeof *lab);
+    float *pr = calloc(n, sizeof *pr);
+    nlprnn_error err;
+    int rc = lab && pr ? nlprnn_tag(ctx, (const char *const *)tok, n, lab, pr, &err) : NLPRNN_E_NOMEM;
+    for (size_t i = 0; !rc && i < n; i++)
+        printf("%s\t%s\t%.4f\n", tok[i], nlprnn_tagger_label(t, lab[i]), (double)pr[i]);
+    if (!rc) putchar('\n');
+    free(lab);
+    free(pr);
+    if (rc) return cli_report("tag", rc, rc == NLPRNN_E_NOMEM ? NULL : &err);
+    return cli_stdout_check("tag");
+}
+
+int cmd_tag(int argc, char **argv) {
+    const char *model = NULL, *file = "-";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            tag_usage(stdout);
+            return cli_stdout_check("tag");
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (i + 1 >= argc) return cli_usage_error("tag", "%s needs a value", a);
+            model = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("tag", "unknown option '%s'", a);
+        } else {
+            file = a;
+        }
+    }
+    if (!model) return cli_usage_error("tag", "--model is required");
+    nlprnn_error err;
+    nlprnn_tagger *t = NULL;
+    nlprnn_tagger_ctx *ctx = NULL;
+    int rc = nlprnn_tagger_load(model, &t, &err);
+    if (!rc && nlprnn_tagger_is_spacing(t)) {
+        nlprnn_tagger_free(t);
+        fprintf(stderr, "nlprnn tag: %s: a spacing model (use nlprnn space) (NLPRNN_E_UNSUPPORTED)\n", model);
+        return cli_exit_code(NLPRNN_E_UNSUPPORTED);
+    }
+    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, t, 1, &err);
+    if (rc) {
+        nlprnn_tagger_free(t);
+        return cli_report("tag", rc, &err);
+    }
+    lines_in in = {0};
+    int is_stdin = !strcmp(file, "-");
+    in.fp = is_stdin ? stdin : fopen(file, "rb");
+    in.name = is_stdin ? "<stdin>" : file;
+    in.first = 1;
+    int ret = CLI_OK;
+    char **tok = NULL;
+    size_t n = 0, cap = 0;
+    if (!in.fp) {
+        fprintf(stderr, "nlprnn tag: %s: %s (NLPRNN_E_IO)\n", file, strerror(errno));
+        ret = CLI_EXIT_IO;
+    }
+    while (!ret) {
+        char *s;
+        size_t l;
+        int r = next_line(&in, &s, &l);
+        if (r < 0) {
+            fprintf(stderr, "nlprnn tag: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+            ret = CLI_EXIT_IO;
+            break;
+        }
+        if (r == 1) {
+            char *tab = strchr(s, '\t');
+            if (tab) *tab = 0, l = (size_t)(tab - s);
+            size_t k = 0;
+            while (k < l && (s[k] == ' ' || s[k] == '\t')) k++;
+            if (k < l) {
+                if (n == cap) {
+                    size_t nc = cap ? cap * 2 : 64;
+                    char **nt = realloc(tok, nc * sizeof *nt);
+                    if (!nt) {
+                        free(s);
+                        ret = cli_report("tag", NLPRNN_E_NOMEM, NULL);
+                        break;
+                    }
+                    tok = nt;
+                    cap = nc;
+                }
+                tok[n++] = s;
+                continue;
+            }
+            free(s);
+        }
+        ret = tag_flush(ctx, t, tok, n);
+        for (size_t i = 0; i < n; i++) free(tok[i]);
+        n = 0;
+        if (r == 0) break;
+    }
+    for (size_t i = 0; i < n; i++) free(tok[i]);
+    free(tok);
+    free(in.buf);
+    if (in.fp && !is_stdin) fclose(in.fp);
+    nlprnn_tagger_ctx_free(ctx);
+    nlprnn_tagger_free(t);
+    return ret;
+}

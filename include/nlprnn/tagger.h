@@ -1,0 +1,149 @@
+/* nlprnn/tagger.h: sequence tagging (one label per input unit) and Korean word spacing.
+ *
+ *   units -> embedding -> stacked bidirectional LSTM/GRU -> a softmax per unit -> labels
+ *
+ * A tagger is trained from one of two kinds of data (parameter "format"):
+ *   tagged   `token<TAB>label` lines, a blank line between sentences (a part-of-speech or
+ *            named-entity tagger): a unit is a token, the label set comes from the data.
+ *   spacing  well-spaced text, one sentence (or paragraph) a line: a unit is one character (Unicode
+ *            code point after NFC normalisation) with the white space removed, and its label says
+ *            whether a space follows it. Training can keep part of the true spaces as hints (and
+ *            add wrong ones), so the model also fixes partly spaced text.
+ * docs/spacing.md describes both, the file format and the measured accuracy.
+ *
+ *   nlprnn_tagger *t;  nlprnn_tagger_ctx *ctx;
+ *   nlprnn_tagger_load("ko-space", &t, &err);            // the shipped Korean spacing model
+ *   nlprnn_tagger_ctx_create(&ctx, t, 1, &err);          // one per thread
+ *   nlprnn_space(ctx, "아버지가방에들어가신다", len, 0, &err);
+ *   const char *out = nlprnn_space_text(ctx, 0, &n);     // "아버지가 방에 들어가신다"
+ *
+ * Thread rule: a trained or loaded nlprnn_tagger is immutable and may be shared by threads; a
+ * context belongs to one thread at a time (its results stay valid until its next call).
+ * Parameter objects belong to one thread at a time.
+ */
+#ifndef NLPRNN_TAGGER_H
+#define NLPRNN_TAGGER_H
+
+#include <stddef.h>
+
+#include "nlprnn/base.h"
+#include "nlprnn/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- training parameters ------------------------------------------------------------------ */
+
+/** Training parameters, set by name (`nlprnn space-train --help` lists them with their
+ *  defaults and ranges; the table in tasks/tag/train.c is the one place they are defined):
+ *  format (tagged | spacing), cell, embed, hidden, layers, dropout, max-len, min-count,
+ *  max-vocab, epochs, batch, lr, min-lr, clip, valid, time-limit, patience, threads, hints,
+ *  drop, noise, seed, checkpoint, checkpoint-every. */
+typedef struct nlprnn_tagger_params nlprnn_tagger_params;
+
+/** New parameters with the defaults; NULL when out of memory. */
+NLPRNN_API nlprnn_tagger_params *nlprnn_tagger_params_new(void);
+/** Free parameters (NULL is allowed). */
+NLPRNN_API void nlprnn_tagger_params_free(nlprnn_tagger_params *p);
+/** Set one parameter from text ("hidden", "128"); unknown names and values out of range are
+ *  NLPRNN_E_INVALID_ARG naming them. */
+NLPRNN_API int nlprnn_tagger_params_set(nlprnn_tagger_params *p, const char *name,
+                                        const char *value, nlprnn_error *err);
+/** The value of a parameter as text into buf (cap bytes), or NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_tagger_params_get(const nlprnn_tagger_params *p, const char *name, char *buf,
+                                        size_t cap, nlprnn_error *err);
+/** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
+ *  into static storage); NLPRNN_E_INVALID_ARG past the last. */
+NLPRNN_API int nlprnn_tagger_param_info(int i, const char **name, const char **def,
+                                        const char **help, char *range, size_t cap,
+                                        nlprnn_error *err);
+
+/* ---- the tagger --------------------------------------------------------------------------- */
+
+/** A trained tagger: its settings, units, labels and weights. Immutable (see the thread rule). */
+typedef struct nlprnn_tagger nlprnn_tagger;
+
+/** Progress of training, once per epoch: epoch (1-based), mean training loss, validation
+ *  accuracy (NaN without validation data). Return non-zero to stop (like the stop flag). */
+typedef int (*nlprnn_tagger_progress_fn)(void *user, int epoch, double train_loss,
+                                         double valid_accuracy);
+
+/** Train a tagger on n_paths files (.gz read too; "-" is standard input) of the parameters'
+ *  format. A fraction "valid" of the sentences (chosen by the seed) is held out for validation;
+ *  the weights of the epoch with the best validation accuracy are kept. Bad data is
+ *  NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL (see nlprnn/train.h:
+ *  stop flag, resume from the "checkpoint" parameter). */
+NLPRNN_API int nlprnn_tagger_train(nlprnn_tagger **out, const char *const *paths, int n_paths,
+                                   const nlprnn_tagger_params *p, const nlprnn_train_ctl *ctl,
+                                   nlprnn_tagger_progress_fn progress, void *user,
+                                   nlprnn_error *err);
+/** Save to a model file (kind "TAGR", docs/formats.md), written atomically. */
+NLPRNN_API int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err);
+/** Load a model file, or a shipped model by bare name ("ko" stands for "ko-space"; see
+ *  nlprnn_model_find for the folders). */
+NLPRNN_API int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out,
+                                  nlprnn_error *err);
+/** Free a tagger (NULL is allowed). */
+NLPRNN_API void nlprnn_tagger_free(nlprnn_tagger *t);
+/** 1 for a spacing model, 0 for a tagger of tokens (-1 for NULL). */
+NLPRNN_API int nlprnn_tagger_is_spacing(const nlprnn_tagger *t);
+/** Number of labels (0 for NULL). */
+NLPRNN_API int nlprnn_tagger_num_labels(const nlprnn_tagger *t);
+/** Name of label i, or NULL. */
+NLPRNN_API const char *nlprnn_tagger_label(const nlprnn_tagger *t, int i);
+/** Number of known units (the vocabulary, padding and unknown included; 0 for NULL). */
+NLPRNN_API int nlprnn_tagger_num_units(const nlprnn_tagger *t);
+/** A one-line description: format, cell, sizes, parameters, epochs, validation accuracy. Valid
+ *  while t lives. */
+NLPRNN_API const char *nlprnn_tagger_summary(const nlprnn_tagger *t);
+
+/* ---- contexts: tag and space ---------------------------------------------------------------- */
+
+/** Per-thread state for tagging and spacing: scratch memory and the results of the last call. */
+typedef struct nlprnn_tagger_ctx nlprnn_tagger_ctx;
+
+/** Make a context for t (which must outlive it). threads: 1..16 threads for a batch's sequences
+ *  (0: the cores, at most 16). */
+NLPRNN_API int nlprnn_tagger_ctx_create(nlprnn_tagger_ctx **out, const nlprnn_tagger *t,
+                                        int threads, nlprnn_error *err);
+/** Free a context (NULL is allowed). */
+NLPRNN_API void nlprnn_tagger_ctx_free(nlprnn_tagger_ctx *ctx);
+
+/** Tag n tokens (a sentence) with a tagger trained on tagged data: labels (n) get the label ids
+ *  and probs (n, may be NULL) their probabilities. An unknown token is the unknown unit. */
+NLPRNN_API int nlprnn_tag(nlprnn_tagger_ctx *ctx, const char *const *tokens, size_t n, int *labels,
+                          float *probs, nlprnn_error *err);
+
+/** Flags of nlprnn_space / nlprnn_space_batch. */
+enum {
+    NLPRNN_SPACE_KEEP = 1 /**< the input's white space is given to the model as a hint (spaces
+                               and their absence); without it white space is removed first */
+};
+
+/** Respace one text with a spacing model: the result (nlprnn_space_text(ctx, 0)) is the text in
+ *  NFC with white space removed and a single space (U+0020) where the model puts one. Invalid
+ *  UTF-8 or a NUL byte is NLPRNN_E_UTF8 with err->offset = the byte in text. */
+NLPRNN_API int nlprnn_space(nlprnn_tagger_ctx *ctx, const char *text, size_t len, unsigned flags,
+                            nlprnn_error *err);
+/** Respace n texts at once (faster: one batch, split over the context's threads). status (n)
+ *  gets each text's status (0 or NLPRNN_E_UTF8); the call fails only for bad arguments or
+ *  memory. */
+NLPRNN_API int nlprnn_space_batch(nlprnn_tagger_ctx *ctx, const char *const *texts,
+                                  const size_t *lens, size_t n, unsigned flags, int *status,
+                                  nlprnn_error *err);
+/** The respaced text i of the last call (NUL-terminated; *len gets its bytes when len is not
+ *  NULL), valid until the next call on ctx; NULL when out of range or the text failed. */
+NLPRNN_API const char *nlprnn_space_text(const nlprnn_tagger_ctx *ctx, size_t i, size_t *len);
+/** Units (characters) of text i of the last call (0 when out of range). */
+NLPRNN_API size_t nlprnn_space_units(const nlprnn_tagger_ctx *ctx, size_t i);
+/** Unit j of text i of the last call: *end = byte offset in the respaced text just after the
+ *  unit, *p_space = the model's probability that a space follows it, *space = 1 when the result
+ *  has one (the last unit never does). NLPRNN_E_INVALID_ARG when out of range. */
+NLPRNN_API int nlprnn_space_unit(const nlprnn_tagger_ctx *ctx, size_t i, size_t j, size_t *end,
+                                 float *p_space, int *space, nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,256 @@
+/* tasks/tag/tagger.c: the tagger's network (tasks/tag/tagger.h) and the units of a text.
+ *
+ * Forward, for a batch of B sequences of at most T units (time-major):
+ *   x[t,b] = E[ids[t,b]] + Hint[hints[t,b]]       (T,B,E)   (E[0] = 0: padding)
+ *   out = encoder(x, lengths)                        (T,B,O)   (0 at padded steps)
+ *   z[t,b] = W out[t,b] + b                          (T*B,C)
+ * Loss: L = scale / N * sum over real steps of -log softmax(z[t,b])[y[t,b]], N = real steps.
+ * Backward (the same order reversed):
+ *   dz = scale * (softmax(z) - onehot(y)) / N       (T*B,C)   (0 at padded steps)
+ *   dW += dz^T out ; db += colsum dz ; dout = dz W   (T,B,O)
+ *   dx = encoder backward(dout)                      (T,B,E)
+ *   dE[ids[t,b]] += dx[t,b] ; dHint[hints[t,b]] += dx[t,b]   (real steps only)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "common/common.h"
+#include "corpora/reader.h"
+#include "tasks/tag/tagger.h"
+
+size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C) {
+    size_t ne = nr_encoder_param_count(ec);
+    if (!ne || V < 2 || C < 1) return 0;
+    int O = ec->hidden * (ec->bidirectional && ec->merge == NR_MERGE_CONCAT ? 2 : 1);
+    return nr_embedding_param_count(V, ec->input_size) + (size_t)NR_HINTS * (size_t)ec->input_size +
+           ne + nr_dense_param_count(O, C);
+}
+
+int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, float *params,
+                    nlprnn_error *err) {
+    memset(net, 0, sizeof *net);
+    size_t n = nr_tag_param_count(ec, V, C);
+    if (!n)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tagger: invalid sizes (units %d, labels %d, embed %d, hidden %d, layers %d)", V,
+                       C, ec->input_size, ec->hidden, ec->layers);
+    net->V = V;
+    net->E = ec->input_size;
+    net->C = C;
+    net->n_params = n;
+    net->off_hint = nr_embedding_param_count(V, net->E);
+    net->off_enc = net->off_hint + (size_t)NR_HINTS * (size_t)net->E;
+    net->off_head = net->off_enc + nr_encoder_param_count(ec);
+    if (!params) return NLPRNN_OK;
+    int rc = nr_embedding_bind(&net->emb, V, net->E, NR_UNIT_PAD, params, err);
+    if (!rc) rc = nr_encoder_bind(&net->enc, ec, params + net->off_enc, err);
+    if (rc) return rc;
+    net->hint = params + net->off_hint;
+    nr_dense_bind(&net->head, net->enc.out_size, C, params + net->off_head);
+    return NLPRNN_OK;
+}
+
+int nr_tag_net_init(const nr_tag_net *net, nr_rng *rng, nlprnn_error *err) {
+    nr_embedding_init(&net->emb, 0.05f, rng);
+    memset(net->hint, 0, sizeof(float) * NR_HINTS * (size_t)net->E);
+    int rc = nr_encoder_init(&net->enc, rng, err);
+    if (!rc) nr_dense_init(&net->head, rng);
+    return rc;
+}
+
+void nr_tag_scratch_free(nr_tag_scratch *s) {
+    nr_encoder_ws_free(s->ws);
+    free(s->ids);
+    free(s->hints);
+    free(s->tgt);
+    free(s->len);
+    free(s->x);
+    free(s->out);
+    free(s->logits);
+    free(s->dout);
+    free(s->dx);
+    free(s->rows);
+    free(s->seen);
+    memset(s, 0, sizeof *s);
+}
+
+int nr_tag_scratch_init(nr_tag_scratch *s, const nr_tag_net *net, int max_T, int max_B,
+                        int training, int nthreads, nlprnn_error *err) {
+    memset(s, 0, sizeof *s);
+    s->max_T = max_T;
+    s->max_B = max_B;
+    s->training = training;
+    size_t TB = (size_t)max_T * (size_t)max_B, O = (size_t)net->enc.out_size;
+    s->ws = nr_encoder_ws_create(&net->enc, max_T, max_B, training, nthreads, err);
+    if (!s->ws) return err ? err->code : NLPRNN_E_NOMEM;
+    s->ids = nr_calloc_array(TB, sizeof *s->ids);
+    s->hints = nr_calloc_array(TB, sizeof *s->hints);
+    s->tgt = nr_calloc_array(TB, sizeof *s->tgt);
+    s->len = nr_calloc_array((size_t)max_B, sizeof *s->len);
+    s->x = nr_calloc_array(TB * (size_t)net->E, sizeof *s->x);
+    s->out = nr_calloc_array(TB * O, sizeof *s->out);
+    s->logits = nr_calloc_array(TB * (size_t)net->C, sizeof *s->logits);
+    int ok = s->ids && s->hints && s->tgt && s->len && s->x && s->out && s->logits;
+    if (ok && training) {
+        s->dout = nr_calloc_array(TB * O, sizeof *s->dout);
+        s->dx = nr_calloc_array(TB * (size_t)net->E, sizeof *s->dx);
+        s->rows = nr_calloc_array(TB, sizeof *s->rows);
+        s->seen = nr_calloc_array((size_t)net->V, 1);
+        ok = s->dout && s->dx && s->rows && s->seen;
+    }
+    if (!ok) {
+        nr_tag_scratch_free(s);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
+    }
+    return NLPRNN_OK;
+}
+
+int nr_tag_forward(nr_tag_scratch *s, const nr_tag_net *net, int T, int B, nr_rng *rng,
+                   nlprnn_error *err) {
+    if (T < 1 || B < 1 || T > s->max_T || B > s->max_B)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: batch %dx%d exceeds %dx%d", T, B,
+                       s->max_T, s->max_B);
+    size_t TB = (size_t)T * (size_t)B, E = (size_t)net->E;
+    /* x (T,B,E) = E[ids] + Hint[hints], zero at padded steps */
+    int rc = nr_embedding_forward(&net->emb, s->x, s->ids, TB, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < TB; i++) {
+        if (s->ids[i] == NR_UNIT_PAD) continue;
+        const float *h = net->hint + (size_t)s->hints[i] * E;
+        float *x = s->x + i * E;
+        for (size_t k = 0; k < E; k++) x[k] += h[k];
+    }
+    rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->len, NULL, NULL, T, B,
+                            rng, err);
+    if (rc) return rc;
+    nr_dense_forward(&net->head, s->logits, s->out, (int)TB); /* (T*B,C) */
+    return NLPRNN_OK;
+}
+
+int nr_tag_backward(nr_tag_scratch *s, const nr_tag_net *net, float *grad, int T, int B,
+                    double scale, double *loss_sum, int *count, int *correct, size_t *n_rows,
+                    nlprnn_error *err) {
+    int N = T * B, C = net->C, cnt = 0, ok = 0;
+    size_t E = (size_t)net->E, O = (size_t)net->enc.out_size;
+    for (int i = 0; i < N; i++) { /* accuracy before the logits become gradients */
+        if (s->tgt[i] < 0) continue;
+        const float *z = s->logits + (size_t)i * C;
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (z[c] > z[best]) best = c;
+        ok += best == s->tgt[i];
+    }
+    double mean = nr_softmax_xent(s->logits, s->logits, s->tgt, N, C, &cnt); /* dz, in place */
+    *loss_sum = mean * cnt;
+    *count = cnt;
+    *correct = ok;
+    *n_rows = 0;
+    if (!cnt) return NLPRNN_OK;
+    float sc = (float)scale;
+    for (size_t i = 0; i < (size_t)N * (size_t)C; i++) s->logits[i] *= sc;
+    memset(s->dout, 0, sizeof(float) * (size_t)N * O);
+    nr_dense_backward(&net->head, grad + net->off_head, s->dout, s->logits, s->out, N);
+    memset(s->dx, 0, sizeof(float) * (size_t)N * E);
+    int rc = nr_encoder_backward(&net->enc, s->ws, grad + net->off_enc, s->dx, NULL, NULL, s->dout,
+                                 NULL, NULL, err);
+    if (rc) return rc;
+    nr_embedding_backward(&net->emb, grad, s->dx, s->ids, (size_t)N);
+    float *gh = grad + net->off_hint;
+    for (int i = 0; i < N; i++) {
+        if (s->ids[i] == NR_UNIT_PAD) continue;
+        float *g = gh + (size_t)s->hints[i] * E;
+        const float *d = s->dx + (size_t)i * E;
+        for (size_t k = 0; k < E; k++) g[k] += d[k];
+    }
+    *n_rows = nr_embedding_touched_rows(s->rows, s->ids, (size_t)N, &net->emb, s->seen);
+    return NLPRNN_OK;
+}
+
+void nr_tag_probs(nr_tag_scratch *s, const nr_tag_net *net, int T, int B) {
+    nr_softmax_rows(s->logits, T * B, net->C);
+}
+
+/* ---- units of a text --------------------------------------------------------------------------- */
+
+void nr_units_free(nr_units *u) {
+    free(u->text);
+    free(u->start);
+    free(u->space_after);
+    memset(u, 0, sizeof *u);
+}
+
+static int is_white(utf8proc_int32_t c) {
+    if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') return 1;
+    return utf8proc_category(c) == UTF8PROC_CATEGORY_ZS;
+}
+
+int nr_units_of_text(nr_units *u, const char *s, size_t n, nlprnn_error *err) {
+    size_t bad = nr_utf8_check(s, n);
+    if (bad == n)
+        for (size_t i = 0; i < n; i++)
+            if (!s[i]) {
+                bad = i;
+                break;
+            }
+    if (bad < n) {
+        int rc = nr_fail(err, NLPRNN_E_UTF8, -1, (long long)bad, "%s",
+                         s[bad] ? "invalid UTF-8" : "a NUL byte");
+        return rc;
+    }
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t m = 0;
+    if (n) {
+        m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (m < 0) {
+            return nr_fail(err, m == UTF8PROC_ERROR_NOMEM ? NLPRNN_E_NOMEM : NLPRNN_E_UTF8, -1, -1,
+                           "NFC: %s", utf8proc_errmsg(m));
+        }
+    }
+    /* at most m units and m bytes */
+    size_t need = (size_t)m + 1;
+    if (need > u->cap_n) {
+        size_t *st = realloc(u->start, (need + 1) * sizeof *st);
+        if (st) u->start = st;
+        unsigned char *sa = realloc(u->space_after, need);
+        if (sa) u->space_after = sa;
+        if (!st || !sa) {
+            free(nfc);
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        }
+        u->cap_n = need;
+    }
+    if (need > u->cap_text) {
+        char *t = realloc(u->text, need);
+        if (!t) {
+            free(nfc);
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        }
+        u->text = t;
+        u->cap_text = need;
+    }
+    u->n = 0;
+    u->len = 0;
+    for (utf8proc_ssize_t i = 0; i < m;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(nfc + i, m - i, &c);
+        if (k <= 0) k = 1, c = 0xFFFD; /* cannot happen: validated above */
+        if (is_white(c)) {
+            if (u->n) u->space_after[u->n - 1] = 1;
+        } else {
+            u->start[u->n] = u->len;
+            u->space_after[u->n] = 0;
+            memcpy(u->text + u->len, nfc + i, (size_t)k);
+            u->len += (size_t)k;
+            u->n++;
+        }
+        i += k;
+    }
+    if (u->n) u->space_after[u->n - 1] = 0;
+    u->start[u->n] = u->len;
+    u->text[u->len] = 0;
+    free(nfc);
+    return NLPRNN_OK;
+}

@@ -1,0 +1,178 @@
+/* tasks/tag/tagger.h: the sequence tagger (internal side of nlprnn/tagger.h).
+ *
+ * Many-to-many, synchronised: one label per input unit.
+ *
+ *   units (T,B) ids -> embedding (V,E) + hint embedding (3,E) -> x (T,B,E)
+ *   -> encoder (stacked, bidirectional LSTM/GRU/RNN, masked by lengths) -> out (T,B,O)
+ *   -> dense (O -> C) per step -> logits (T*B,C) -> softmax cross-entropy, padded steps ignored
+ *
+ * Units: for a tagged file (format "tagged", `token<TAB>label` lines) a unit is a token; for
+ * spacing (format "spacing") a unit is one Unicode code point of the NFC-normalised text with the
+ * white space removed, and its label says whether a space follows it ("space") or not ("none").
+ * The hint of a unit is NR_HINT_NONE except in spacing with kept spaces: NR_HINT_SPACE when the
+ * input has white space after the unit, NR_HINT_JOIN when it has none. Training makes hints from
+ * the true labels with noise (tasks/tag/train.c), so a model learns to use partial spacing.
+ *
+ * Parameters live in one flat block: [embedding (V,E) | hints (3,E) | encoder | dense]; the
+ * embedding comes first so the trainer updates only the rows a batch touched. Id 0 is padding
+ * (never updated, looks up as zeros), id 1 the unknown unit.
+ *
+ * The task's files:
+ *   tagger.c  the network (bind, scratch, forward, loss + backward), units of a text, inference
+ *   data.c    reading training data (tagged files, well-spaced text) into sentences
+ *   train.c   the parameter table and the training task run by the one trainer (train/)
+ *   file.c    model files of kind "TAGR", load by name, save
+ *   api.c     the public functions of nlprnn/tagger.h (contexts, tag, space)
+ */
+#ifndef NR_TASKS_TAGGER_H
+#define NR_TASKS_TAGGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/params.h"
+#include "corpora/dataset.h"
+#include "embed/embedding.h"
+#include "models/encoder.h"
+#include "models/head.h"
+#include "nlprnn/tagger.h"
+
+enum { NR_TAG_FORMAT_TAGGED = 0, NR_TAG_FORMAT_SPACING = 1 };
+enum { NR_HINT_NONE = 0, NR_HINT_JOIN = 1, NR_HINT_SPACE = 2, NR_HINTS = 3 };
+enum { NR_UNIT_PAD = 0, NR_UNIT_UNK = 1 };
+enum { NR_SPACE_NONE = 0, NR_SPACE_YES = 1 }; /* the two labels of a spacing model */
+
+#define NR_KIND_TAGGER "TAGR"
+
+struct nlprnn_tagger_params {
+    int format;              /* NR_TAG_FORMAT_* */
+    int cell, embed, hidden, layers;
+    double dropout;
+    int max_len;             /* units per training sequence (longer ones are cut) and window */
+    int min_count, max_vocab;
+    int epochs, batch;
+    double lr, min_lr, clip, valid, time_limit;
+    int patience, threads;
+    double hints, drop, noise; /* spacing: hinted sentences, max drop rate, wrong-space rate */
+    uint64_t seed;
+    char checkpoint[1024];
+    long long checkpoint_every;
+};
+
+/* The network over a bound parameter block. */
+typedef struct nr_tag_net {
+    int V, E, C;
+    nr_embedding emb;   /* (V,E) at params + 0 */
+    float *hint;        /* (NR_HINTS,E) */
+    nr_encoder enc;
+    nr_dense head;      /* (C, O) */
+    size_t n_params, off_hint, off_enc, off_head;
+} nr_tag_net;
+
+/* Floats of [embedding | hints | encoder | dense] for these sizes (0: invalid). */
+size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C);
+/* Bind net to params (n_params floats; NULL only to learn n_params). ec->input_size = E. */
+int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, float *params,
+                    nlprnn_error *err);
+/* Seeded initialisation (embedding U(-0.05,0.05), hints 0, encoder and dense as their inits). */
+int nr_tag_net_init(const nr_tag_net *net, nr_rng *rng, nlprnn_error *err);
+
+/* Scratch of one thread for batches of up to max_B sequences of up to max_T units. */
+typedef struct nr_tag_scratch {
+    nr_encoder_ws *ws;
+    int max_T, max_B, training;
+    int *ids;      /* (T,B) unit ids, 0 at padding */
+    int *hints;    /* (T,B) */
+    int *tgt;      /* (T*B) labels, -1 at padding */
+    int *len;      /* (B) */
+    float *x;      /* (T,B,E) */
+    float *out;    /* (T,B,O) */
+    float *logits; /* (T*B,C), probabilities after nr_tag_probs */
+    float *dout;   /* (T,B,O) training */
+    float *dx;     /* (T,B,E) training */
+    int *rows;     /* (T*B) training: embedding rows touched */
+    unsigned char *seen; /* (V) training */
+} nr_tag_scratch;
+
+int nr_tag_scratch_init(nr_tag_scratch *s, const nr_tag_net *net, int max_T, int max_B,
+                        int training, int nthreads, nlprnn_error *err);
+void nr_tag_scratch_free(nr_tag_scratch *s);
+/* Forward of s->ids/hints/len (T,B): s->logits (T*B,C). rng: dropout (training), NULL: none. */
+int nr_tag_forward(nr_tag_scratch *s, const nr_tag_net *net, int T, int B, nr_rng *rng,
+                   nlprnn_error *err);
+/* After nr_tag_forward on a training scratch: softmax cross-entropy against s->tgt, backward
+ * into grad (n_params, +=) with the loss scaled by `scale` / (counted units); *loss_sum = summed
+ * loss, *count = counted units, *correct = argmax right; touched embedding rows into s->rows
+ * (*n_rows). */
+int nr_tag_backward(nr_tag_scratch *s, const nr_tag_net *net, float *grad, int T, int B,
+                    double scale, double *loss_sum, int *count, int *correct, size_t *n_rows,
+                    nlprnn_error *err);
+/* Softmax of s->logits in place (T*B rows). */
+void nr_tag_probs(nr_tag_scratch *s, const nr_tag_net *net, int T, int B);
+
+/* ---- the model ------------------------------------------------------------------------------ */
+
+struct nlprnn_tagger {
+    struct nlprnn_tagger_params p; /* the settings it was trained with */
+    nr_label_map units;  /* id -> unit text (0 "<pad>", 1 "<unk>") */
+    nr_label_map labels; /* id -> label */
+    nr_encoder_cfg ec;
+    nr_tag_net net;
+    float *params;       /* (net.n_params) */
+    int epochs_run, best_epoch;
+    double best_score;   /* validation accuracy of the kept weights (NaN: none) */
+    char *path;          /* the file it was loaded from (NULL: trained in this process) */
+    char summary[400];   /* nlprnn_tagger_summary (nr_tagger_summarize) */
+};
+
+/* The tagger's parameter table; defaults as in the table. */
+const nr_param_table *nr_tagger_param_table(void);
+void nr_tagger_params_default(struct nlprnn_tagger_params *p);
+
+/* Fill t->summary (after training or loading). */
+void nr_tagger_summarize(nlprnn_tagger *t);
+/* Allocate params and bind the network for t->ec, t->units.n, t->labels.n. */
+int nr_tagger_bind(nlprnn_tagger *t, nlprnn_error *err);
+
+/* ---- units of a text (spacing) ---------------------------------------------------------------- */
+
+/* A text cut into units: the NFC text without white space, unit i being bytes
+ * [start[i], start[i+1]) of text; space_after[i] = 1 when the input had white space after unit i
+ * (not after the last). */
+typedef struct nr_units {
+    char *text;          /* NFC, white space removed (len bytes, NUL-terminated) */
+    size_t len, n;       /* bytes, units */
+    size_t *start;       /* (n+1) */
+    unsigned char *space_after; /* (n) */
+    size_t cap_text, cap_n;
+} nr_units;
+
+void nr_units_free(nr_units *u);
+/* Validate UTF-8 (NLPRNN_E_UTF8 with err->offset = the first bad byte in s, and the message
+ * "invalid UTF-8" or "a NUL byte": callers say where), normalise to NFC, cut at white space (Unicode Zs, TAB, LF, CR, VT, FF). A
+ * NUL byte is NLPRNN_E_UTF8 too. */
+int nr_units_of_text(nr_units *u, const char *s, size_t n, nlprnn_error *err);
+
+/* ---- data (data.c) ------------------------------------------------------------------------- */
+
+/* Sentences as units and labels (training side). */
+typedef struct nr_tag_data {
+    size_t n;            /* sentences */
+    size_t *off;         /* (n+1) into ids/lab */
+    int *ids;            /* unit ids */
+    uint16_t *lab;       /* labels */
+    size_t n_units, cap;
+} nr_tag_data;
+
+void nr_tag_data_free(nr_tag_data *d);
+/* Read training files into units (strings) and labels and the sentences (ids into the maps);
+ * spacing files are text lines; tagged files are token<TAB>label lines with blank lines between
+ * sentences. Sentences longer than max_len are cut into pieces. Errors name file:line: byte. */
+int nr_tag_read(nr_tag_data *d, nr_label_map *units, nr_label_map *labels, int format,
+                const char *const *paths, int n_paths, int max_len, nlprnn_error *err);
+/* Keep the units seen at least min_count times (at most max_vocab, most frequent first, ties by
+ * bytes), renumber d's ids (the others become NR_UNIT_UNK). */
+int nr_tag_prune_units(nr_tag_data *d, nr_label_map *units, int min_count, int max_vocab,
+                       nlprnn_error *err);
+
+#endif
