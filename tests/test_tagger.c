@@ -1,0 +1,414 @@
+/* tests/test_tagger.c: the sequence tagger (tasks/tag/, nlprnn/tagger.h).
+ *
+ *   gradient   finite-difference check of embedding + hints + encoder + head + loss along random
+ *              directions (GRU and LSTM, 2 bidirectional layers, padded batch, hints), per block
+ *              and over the whole block; a corrupted gradient must fail the check
+ *   units      NFC, white space kinds, the byte of invalid UTF-8 and of a NUL
+ *   tagger     a tiny tagger trained from a tagged file written here learns a deterministic
+ *              labelling that needs the next token (so the backward direction): accuracy on
+ *              unseen sentences >= 0.97 (a learnt rule gives 1.0; the best rule without context
+ *              0.75), save/load gives the same labels, bad tagged files name file:line: byte
+ *   spacing    a tiny spacing model trained from spaced text of a made-up lexicon respaces
+ *              unseen sentences exactly (>= 95% of them; the rule is deterministic), a long text
+ *              runs in windows, --keep-spaces keeps a well-spaced text, errors of nlprnn_space
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlprnn.h"
+#include "tasks/tag/tagger.h"
+#include "testutil.h"
+
+/* ---- gradient check ------------------------------------------------------------------------- */
+
+typedef struct gctx {
+    nr_tag_net *net;
+    nr_tag_scratch *sc;
+    int T, B;
+} gctx;
+
+static double loss_of(gctx *g) {
+    nr_tag_forward(g->sc, g->net, g->T, g->B, NULL, NULL);
+    /* mean cross-entropy over the real steps, in double */
+    int C = g->net->C;
+    double L = 0;
+    int n = 0;
+    for (int i = 0; i < g->T * g->B; i++) {
+        int y = g->sc->tgt[i];
+        if (y < 0) continue;
+        const float *z = g->sc->logits + (size_t)i * C;
+        double mx = z[0], s = 0;
+        for (int c = 1; c < C; c++) mx = z[c] > mx ? z[c] : mx;
+        for (int c = 0; c < C; c++) s += exp(z[c] - mx);
+        L += mx + log(s) - z[y];
+        n++;
+    }
+    return L / n;
+}
+
+/* Directional derivative along a random unit direction over params[lo, hi): analytic g.u against
+ * a Richardson-extrapolated central difference. 1 when they agree. */
+static int dir_check(gctx *g, float *p, const float *grad, size_t lo, size_t hi, nr_rng *rng, const char *what,
+                     int report) {
+    size_t n = hi - lo;
+    double *u = malloc(n * sizeof *u), nrm = 0, an = 0;
+    float *save = malloc(n * sizeof *save);
+    for (size_t k = 0; k < n; k++) u[k] = nr_rng_normal(rng), nrm += u[k] * u[k];
+    nrm = sqrt(nrm);
+    for (size_t k = 0; k < n; k++) u[k] /= nrm, an += u[k] * grad[lo + k];
+    memcpy(save, p + lo, n * sizeof *save);
+    double fd[2];
+    for (int r = 0; r < 2; r++) {
+        double h = r == 0 ? 2e-2 : 1e-2;
+        for (size_t k = 0; k < n; k++) p[lo + k] = (float)(save[k] + h * u[k]);
+        double lp = loss_of(g);
+        for (size_t k = 0; k < n; k++) p[lo + k] = (float)(save[k] - h * u[k]);
+        double lm = loss_of(g);
+        fd[r] = (lp - lm) / (2 * h);
+    }
+    memcpy(p + lo, save, n * sizeof *save);
+    double num = (4 * fd[1] - fd[0]) / 3;
+    double tol = 2e-3 * fmax(fabs(num), fabs(an)) + 2e-4;
+    int ok = fabs(num - an) <= tol;
+    if (!ok && report)
+        fprintf(stderr, "  %s: analytic %.8g, numeric %.8g (diff %.3g, tol %.3g)\n", what, an, num, fabs(num - an), tol);
+    free(u);
+    free(save);
+    return ok;
+}
+
+static void test_gradient(int cell) {
+    nr_encoder_cfg ec;
+    nr_encoder_cfg_default(&ec, 5, 4);
+    ec.cell = cell;
+    ec.layers = 2;
+    ec.bidirectional = 1;
+    const int V = 9, C = 3, T = 6, B = 3;
+    nr_tag_net net;
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, NULL, NULL) == 0);
+    float *p = calloc(net.n_params, sizeof *p), *grad = calloc(net.n_params, sizeof *grad);
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, p, NULL) == 0);
+    nr_rng rng;
+    nr_rng_seed(&rng, 7 + (uint64_t)cell);
+    CHECK(nr_tag_net_init(&net, &rng, NULL) == 0);
+    /* hints start at 0: give them values so their gradient is not trivially checked at 0 */
+    for (int k = 0; k < NR_HINTS * net.E; k++) net.hint[k] = 0.3f * nr_rng_normal(&rng);
+    for (size_t k = net.off_head; k < net.n_params; k++) p[k] *= 3.0f; /* larger logits */
+    nr_tag_scratch sc;
+    CHECK(nr_tag_scratch_init(&sc, &net, T, B, 1, 1, NULL) == 0);
+    int len[3] = {6, 4, 1};
+    for (int b = 0; b < B; b++) {
+        sc.len[b] = len[b];
+        for (int t = 0; t < T; t++) {
+            int k = t * B + b, real = t < len[b];
+            sc.ids[k] = real ? 1 + (int)nr_rng_below(&rng, (uint64_t)V - 1) : NR_UNIT_PAD;
+            sc.hints[k] = real ? (int)nr_rng_below(&rng, NR_HINTS) : 0;
+            sc.tgt[k] = real ? (int)nr_rng_below(&rng, (uint64_t)C) : -1;
+        }
+    }
+    gctx g = {&net, &sc, T, B};
+    CHECK(nr_tag_forward(&sc, &net, T, B, NULL, NULL) == 0);
+    double ls = 0;
+    int cnt = 0, ok = 0;
+    size_t nr = 0;
+    CHECK(nr_tag_backward(&sc, &net, grad, T, B, 1.0, &ls, &cnt, &ok, &nr, NULL) == 0);
+    CHECK_INT_EQ(cnt, 11);
+    CHECK_NEAR(ls / cnt, loss_of(&g), 1e-5);
+    CHECK_MSG(nr >= 1 && nr <= 8, "touched rows %zu", nr);
+    for (size_t i = 0; i < nr; i++) CHECK(sc.rows[i] != NR_UNIT_PAD);
+    /* padding row: no gradient */
+    for (int k = 0; k < net.E; k++) CHECK(grad[k] == 0.0f);
+    struct {
+        const char *name;
+        size_t lo, hi;
+    } blocks[] = {{"embedding", 0, net.off_hint},
+                  {"hints", net.off_hint, net.off_enc},
+                  {"encoder", net.off_enc, net.off_head},
+                  {"head", net.off_head, net.n_params},
+                  {"all", 0, net.n_params}};
+    for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++)
+        for (int rep = 0; rep < 3; rep++)
+            CHECK_MSG(dir_check(&g, p, grad, blocks[b].lo, blocks[b].hi, &rng, blocks[b].name, 1),
+                      "%s gradient (%s), direction %d", blocks[b].name, cell == NR_CELL_GRU ? "gru" : "lstm", rep);
+    /* the check can fail: a wrong hint gradient is caught */
+    grad[net.off_hint + 1] += 0.5f;
+    int caught = 0;
+    for (int rep = 0; rep < 3; rep++)
+        caught += !dir_check(&g, p, grad, net.off_hint, net.off_enc, &rng, "corrupted", 0);
+    CHECK_MSG(caught >= 2, "a corrupted gradient passed the check %d times of 3", 3 - caught);
+    nr_tag_scratch_free(&sc);
+    free(p);
+    free(grad);
+}
+
+/* ---- units of a text -------------------------------------------------------------------------- */
+
+static void test_units(void) {
+    nr_units u;
+    memset(&u, 0, sizeof u);
+    nlprnn_error err;
+    /* decomposed jamo (U+1100 U+1161 = 가) become one syllable; tab, NBSP, ideographic space */
+    const char *s = " \xe1\x84\x80\xe1\x85\xa1\xeb\x82\x98\t\xc2\xa0\xeb\x8b\xa4\xe3\x80\x80\xeb\x9d\xbc ";
+    CHECK(nr_units_of_text(&u, s, strlen(s), &err) == 0);
+    CHECK_INT_EQ(u.n, 4);
+    CHECK_STR_EQ(u.text, "가나다라");
+    CHECK(u.space_after[0] == 0 && u.space_after[1] == 1 && u.space_after[2] == 1 && u.space_after[3] == 0);
+    CHECK_INT_EQ(u.start[1], 3);
+    const char bad[] = "가나\xe0\x80\xaf다";
+    CHECK_INT_EQ(nr_units_of_text(&u, bad, sizeof bad - 1, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 6);
+    const char nul[] = "ab\0c";
+    CHECK_INT_EQ(nr_units_of_text(&u, nul, 4, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 2);
+    CHECK(nr_units_of_text(&u, "", 0, &err) == 0 && u.n == 0);
+    nr_units_free(&u);
+}
+
+/* ---- a tiny tagger from a tagged file ------------------------------------------------------------- */
+
+static const char *const WORDS[] = {"the", "cat", "dog", "runs", "sees", "a", "red", "big"};
+
+/* The label of token i: "N" for nouns, "V" for verbs, and for determiners and adjectives the
+ * label says whether the next token is a noun ("D+" / "D-"): one cannot tell from the token. */
+static const char *label_of(const int *s, int n, int i) {
+    int w = s[i];
+    if (w == 1 || w == 2) return "N";
+    if (w == 3 || w == 4) return "V";
+    int next_noun = i + 1 < n && (s[i + 1] == 1 || s[i + 1] == 2);
+    return next_noun ? "D+" : "D-";
+}
+
+static void write_tagged(const char *path, int n_sent, uint64_t seed) {
+    FILE *fp = fopen(path, "w");
+    nr_rng r;
+    nr_rng_seed(&r, seed);
+    for (int k = 0; k < n_sent; k++) {
+        int s[12], n = 3 + (int)nr_rng_below(&r, 8);
+        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, 8);
+        for (int i = 0; i < n; i++) fprintf(fp, "%s\t%s\n", WORDS[s[i]], label_of(s, n, i));
+        fprintf(fp, "\n");
+    }
+    fclose(fp);
+}
+
+static double tag_accuracy(const nlprnn_tagger *t, uint64_t seed, int n_sent) {
+    nlprnn_tagger_ctx *ctx = NULL;
+    nlprnn_error err;
+    CHECK(nlprnn_tagger_ctx_create(&ctx, t, 1, &err) == 0);
+    nr_rng r;
+    nr_rng_seed(&r, seed);
+    long ok = 0, all = 0;
+    for (int k = 0; k < n_sent && ctx; k++) {
+        int s[12], lab[12], n = 3 + (int)nr_rng_below(&r, 8);
+        const char *tok[12];
+        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, 8), tok[i] = WORDS[s[i]];
+        CHECK(nlprnn_tag(ctx, tok, (size_t)n, lab, NULL, &err) == 0);
+        for (int i = 0; i < n; i++) ok += !strcmp(nlprnn_tagger_label(t, lab[i]), label_of(s, n, i)), all++;
+    }
+    nlprnn_tagger_ctx_free(ctx);
+    return all ? (double)ok / (double)all : 0;
+}
+
+static void test_tiny_tagger(const char *dir) {
+    char train[512], model[600], bad[512];
+    snprintf(train, sizeof train, "%s/train.tsv", dir);
+    snprintf(model, sizeof model, "%s/tagger.nrm", dir);
+    write_tagged(train, 400, 11);
+    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_error err;
+    const char *set[][2] = {{"format", "tagged"}, {"embed", "16"}, {"hidden", "16"}, {"layers", "1"},
+                            {"epochs", "12"}, {"batch", "16"}, {"lr", "0.01"}, {"min-lr", "0.001"},
+                            {"min-count", "1"}, {"dropout", "0"}, {"valid", "0.1"}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "hidden", "0", &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "hidden") != NULL);
+    nlprnn_tagger *t = NULL;
+    const char *paths[] = {train};
+    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "train: %s", err.message);
+    if (rc) {
+        nlprnn_tagger_params_free(p);
+        return;
+    }
+    CHECK_INT_EQ(nlprnn_tagger_is_spacing(t), 0);
+    CHECK_INT_EQ(nlprnn_tagger_num_labels(t), 4);
+    CHECK_STR_EQ(nlprnn_tagger_label(t, 0), "D+"); /* sorted, not in order of appearance */
+    CHECK_INT_EQ(nlprnn_tagger_num_units(t), 10);
+    double acc = tag_accuracy(t, 99, 200);
+    printf("tiny tagger: accuracy on unseen sentences %.4f (%s)\n", acc, nlprnn_tagger_summary(t));
+    CHECK_MSG(acc >= 0.97, "accuracy %.4f < 0.97", acc);
+    /* save, load: the same labels and probabilities */
+    CHECK(nlprnn_tagger_save(t, model, &err) == 0);
+    nlprnn_tagger *t2 = NULL;
+    CHECK(nlprnn_tagger_load(model, &t2, &err) == 0);
+    if (t2) {
+        nlprnn_tagger_ctx *c1 = NULL, *c2 = NULL;
+        nlprnn_tagger_ctx_create(&c1, t, 1, NULL);
+        nlprnn_tagger_ctx_create(&c2, t2, 1, NULL);
+        const char *tok[] = {"a", "red", "cat", "sees", "the", "unknown-word", "dog"};
+        int l1[7], l2[7];
+        float p1[7], p2[7];
+        CHECK(nlprnn_tag(c1, tok, 7, l1, p1, &err) == 0);
+        CHECK(nlprnn_tag(c2, tok, 7, l2, p2, &err) == 0);
+        for (int i = 0; i < 7; i++) CHECK(l1[i] == l2[i] && p1[i] == p2[i]);
+        CHECK_INT_EQ(nlprnn_space(c1, "x", 1, 0, &err), NLPRNN_E_UNSUPPORTED);
+        nlprnn_tagger_ctx_free(c1);
+        nlprnn_tagger_ctx_free(c2);
+        CHECK_STR_EQ(nlprnn_tagger_summary(t2), nlprnn_tagger_summary(t));
+    }
+    nlprnn_tagger_free(t2);
+    nlprnn_tagger_free(t);
+    /* a model file of another kind, and not a model file */
+    CHECK_INT_EQ(nlprnn_tagger_load(train, &t2, &err), NLPRNN_E_MAGIC);
+    /* bad tagged files: no TAB, an empty label, invalid UTF-8 */
+    const char *bads[][2] = {{"cat\tN\ndog N\n", "bad.tsv:2: byte 6: expected token<TAB>label"},
+                             {"cat\tN\n\ndog\t\n", "bad.tsv:3: byte 7: expected token<TAB>label"},
+                             {"cat\tN\nd\xffg\tN\n", "bad.tsv:2: byte 7: invalid UTF-8"}};
+    snprintf(bad, sizeof bad, "%s/bad.tsv", dir);
+    for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
+        FILE *fp = fopen(bad, "w");
+        fputs(bads[i][0], fp);
+        fclose(fp);
+        const char *bp[] = {bad};
+        t = NULL;
+        rc = nlprnn_tagger_train(&t, bp, 1, p, NULL, NULL, NULL, &err);
+        CHECK_MSG(rc == (i == 2 ? NLPRNN_E_UTF8 : NLPRNN_E_DATA), "bad file %zu: %d %s", i, rc, err.message);
+        CHECK_MSG(strstr(err.message, bads[i][1]) != NULL, "bad file %zu: '%s' lacks '%s'", i, err.message, bads[i][1]);
+        CHECK(t == NULL);
+    }
+    nlprnn_tagger_params_free(p);
+}
+
+/* ---- a tiny spacing model ------------------------------------------------------------------------- */
+
+/* Words of a made-up lexicon: every word ends with one of the syllables 다/요/고, which occur
+ * nowhere else, so the spaces of a text are a function of its characters. */
+static const char *const LEX[] = {"가나다", "라마요", "바사고", "아자차다", "카타요", "파하고", "나라다", "마바사요"};
+
+static void make_sentence(nr_rng *r, char *out, size_t cap, int spaced) {
+    int n = 2 + (int)nr_rng_below(r, 6);
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && spaced) strncat(out, " ", cap - strlen(out) - 1);
+        strncat(out, LEX[nr_rng_below(r, 8)], cap - strlen(out) - 1);
+    }
+}
+
+static void test_tiny_spacing(const char *dir) {
+    char train[512], model[600];
+    snprintf(train, sizeof train, "%s/spaced.txt", dir);
+    snprintf(model, sizeof model, "%s/space.nrm", dir);
+    FILE *fp = fopen(train, "w");
+    nr_rng r;
+    nr_rng_seed(&r, 5);
+    char s[512];
+    for (int k = 0; k < 300; k++) {
+        make_sentence(&r, s, sizeof s, 1);
+        fprintf(fp, "%s\n", s);
+    }
+    fclose(fp);
+    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_error err;
+    const char *set[][2] = {{"embed", "16"}, {"hidden", "16"}, {"layers", "1"}, {"epochs", "8"}, {"batch", "16"},
+                            {"lr", "0.01"}, {"min-lr", "0.001"}, {"min-count", "1"}, {"max-len", "24"},
+                            {"hints", "0.5"}, {"dropout", "0"}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
+    nlprnn_tagger *t = NULL;
+    const char *paths[] = {train};
+    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "train: %s", err.message);
+    nlprnn_tagger_params_free(p);
+    if (rc) return;
+    CHECK_INT_EQ(nlprnn_tagger_is_spacing(t), 1);
+    CHECK_STR_EQ(nlprnn_tagger_label(t, 1), "space");
+    nlprnn_tagger_ctx *ctx = NULL;
+    CHECK(nlprnn_tagger_ctx_create(&ctx, t, 2, &err) == 0);
+    nr_rng_seed(&r, 1234);
+    int exact = 0, kept = 0, N = 100;
+    char sp[512], joined[512];
+    for (int k = 0; k < N; k++) {
+        nr_rng r2 = r;
+        make_sentence(&r, sp, sizeof sp, 1);
+        make_sentence(&r2, joined, sizeof joined, 0);
+        CHECK(nlprnn_space(ctx, joined, strlen(joined), 0, &err) == 0);
+        exact += !strcmp(nlprnn_space_text(ctx, 0, NULL), sp);
+        CHECK(nlprnn_space(ctx, sp, strlen(sp), NLPRNN_SPACE_KEEP, &err) == 0);
+        kept += !strcmp(nlprnn_space_text(ctx, 0, NULL), sp);
+    }
+    printf("tiny spacing: %d of %d unseen sentences respaced exactly, %d of %d kept with hints\n", exact, N, kept, N);
+    CHECK_MSG(exact >= 95, "%d of %d exact", exact, N);
+    CHECK_MSG(kept >= 95, "%d of %d kept", kept, N);
+    /* a long text (many windows of 24 units) and a batch: the same as one by one */
+    char longs[8192] = "", longj[8192] = "";
+    nr_rng_seed(&r, 77);
+    for (int k = 0; k < 40; k++) {
+        nr_rng r2 = r;
+        make_sentence(&r, sp, sizeof sp, 1);
+        make_sentence(&r2, joined, sizeof joined, 0);
+        if (k) strcat(longs, " ");
+        strcat(longs, sp);
+        strcat(longj, joined);
+    }
+    CHECK(nlprnn_space(ctx, longj, strlen(longj), 0, &err) == 0);
+    char *o = strdup(nlprnn_space_text(ctx, 0, NULL)); /* the context's buffer is reused */
+    size_t diff = 0, i = 0, j = 0;
+    while (o[i] && longs[j]) { /* count differing space decisions */
+        if (o[i] == longs[j]) i++, j++;
+        else if (o[i] == ' ') i++, diff++;
+        else j++, diff++;
+    }
+    printf("tiny spacing: a text of %zu units, %zu space decisions differ\n", nlprnn_space_units(ctx, 0), diff);
+    CHECK_MSG(diff <= 3, "%zu decisions differ in the long text", diff);
+    const char *texts[] = {"가나다라마요", "", "바사고\xff", longj};
+    size_t lens[] = {strlen(texts[0]), 0, strlen(texts[2]), strlen(longj)};
+    int st[4];
+    CHECK(nlprnn_space_batch(ctx, texts, lens, 4, 0, st, &err) == 0);
+    CHECK(st[0] == 0 && st[1] == 0 && st[2] == NLPRNN_E_UTF8 && st[3] == 0);
+    CHECK_STR_EQ(nlprnn_space_text(ctx, 0, NULL), "가나다 라마요");
+    CHECK_STR_EQ(nlprnn_space_text(ctx, 1, NULL), "");
+    CHECK(nlprnn_space_text(ctx, 2, NULL) == NULL);
+    CHECK_STR_EQ(nlprnn_space_text(ctx, 3, NULL), o);
+    free(o);
+    size_t end = 0;
+    float pr = 0;
+    int has = 0;
+    CHECK(nlprnn_space_unit(ctx, 0, 2, &end, &pr, &has, &err) == 0);
+    CHECK(end == 9 && has == 1 && pr > 0.5f);
+    CHECK_INT_EQ(nlprnn_space_unit(ctx, 0, 6, &end, &pr, &has, &err), NLPRNN_E_INVALID_ARG);
+    /* errors of one text: the byte */
+    CHECK_INT_EQ(nlprnn_space(ctx, "가나\xed\xa0\x80", 9, 0, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 6);
+    CHECK(strstr(err.message, "byte 6: invalid UTF-8") != NULL);
+    CHECK_INT_EQ(nlprnn_space(ctx, "가", 3, 8, &err), NLPRNN_E_INVALID_ARG);
+    int l[1];
+    const char *tk[] = {"가"};
+    CHECK_INT_EQ(nlprnn_tag(ctx, tk, 1, l, NULL, &err), NLPRNN_E_UNSUPPORTED);
+    nlprnn_tagger_ctx_free(ctx);
+    CHECK(nlprnn_tagger_save(t, model, &err) == 0);
+    nlprnn_tagger_free(t);
+    /* a truncated model file */
+    FILE *f = fopen(model, "r+b");
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fclose(f);
+    CHECK(truncate(model, sz / 2) == 0);
+    CHECK_INT_EQ(nlprnn_tagger_load(model, &t, &err), NLPRNN_E_TRUNCATED);
+    CHECK(t == NULL);
+    nlprnn_tagger_free(NULL);
+    nlprnn_tagger_ctx_free(NULL);
+}
+
+int main(void) {
+    test_gradient(NR_CELL_GRU);
+    test_gradient(NR_CELL_LSTM);
+    test_units();
+    char dir[] = "/tmp/nlprnn-test-tagger-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    test_tiny_tagger(dir);
+    test_tiny_spacing(dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
+    return nr_test_done("test_tagger");
+}
