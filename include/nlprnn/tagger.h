@@ -117,12 +117,14 @@ NLPRNN_API int nlprnn_tag(nlprnn_tagger_ctx *ctx, const char *const *tokens, siz
 
 /** Flags of nlprnn_space / nlprnn_space_batch. */
 enum {
-    NLPRNN_SPACE_KEEP = 1 /**< the input's white space is given to the model as a hint (spaces
-                               and their absence); without it white space is removed first */
+    NLPRNN_SPACE_KEEP = 1 /**< keep the input's spaces (a run of white space becomes one space)
+                               and give them to the model as hints: it only adds spaces; without
+                               this flag white space is removed first */
 };
 
 /** Respace one text with a spacing model: the result (nlprnn_space_text(ctx, 0)) is the text in
- *  NFC with white space removed and a single space (U+0020) where the model puts one. Invalid
+ *  NFC with white space removed (or, with NLPRNN_SPACE_KEEP, runs of it made one space) and a
+ *  single space (U+0020) where the model puts one. Invalid
  *  UTF-8 or a NUL byte is NLPRNN_E_UTF8 with err->offset = the byte in text. */
 NLPRNN_API int nlprnn_space(nlprnn_tagger_ctx *ctx, const char *text, size_t len, unsigned flags,
                             nlprnn_error *err);

@@ -263,7 +263,7 @@ int nlprnn_tag(nlprnn_tagger_ctx *c, const char *const *tokens, size_t n, int *l
 }
 
 /* The respaced text of x from its units and decisions. */
-static int build_output(txt *x, nlprnn_error *err) {
+static int build_output(txt *x, int keep, nlprnn_error *err) {
     size_t need = x->u.len + x->u.n + 1;
     if (need > x->out_cap) {
         char *o = realloc(x->out, need);
@@ -277,7 +277,7 @@ static int build_output(txt *x, nlprnn_error *err) {
         memcpy(x->out + w, x->u.text + a, b - a);
         w += b - a;
         x->end[j] = w;
-        x->sp[j] = j + 1 < x->u.n && x->lab[j] == NR_SPACE_YES;
+        x->sp[j] = j + 1 < x->u.n && (x->lab[j] == NR_SPACE_YES || (keep && x->u.space_after[j]));
         if (x->sp[j]) x->out[w++] = ' ';
     }
     x->out[w] = 0;
@@ -331,7 +331,7 @@ int nlprnn_space_batch(nlprnn_tagger_ctx *c, const char *const *texts, const siz
     }
     if (!rc) rc = run(c, base, count, err);
     for (size_t i = 0; !rc && i < n; i++)
-        if (!c->tx[i].status) rc = build_output(&c->tx[i], err);
+        if (!c->tx[i].status) rc = build_output(&c->tx[i], (flags & NLPRNN_SPACE_KEEP) != 0, err);
     free(base);
     free(count);
     if (rc) c->n_tx = 0;
