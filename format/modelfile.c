@@ -672,6 +672,7 @@ static const char *kind_name(const char *k) {
     if (!strcmp(k, NR_KIND_FORECASTER)) return "forecaster";
     if (!strcmp(k, NR_KIND_CHECKPOINT)) return "training checkpoint";
     if (!strcmp(k, NR_KIND_TOKENIZER)) return "tokenizer";
+    if (!strcmp(k, NR_KIND_TAGGER)) return "tagger";
     return "model";
 }
 

@@ -63,6 +63,7 @@
 #define NR_KIND_FORECASTER "FCST"
 #define NR_KIND_CHECKPOINT "CKPT"
 #define NR_KIND_TOKENIZER "TOKZ"
+#define NR_KIND_TAGGER "TAGR"
 
 /* Section encodings (flags bits 0-7). */
 enum nr_mf_encoding { NR_MF_STORED = 0, NR_MF_ZLIB = 1 };

@@ -12,6 +12,7 @@
 #include "nlprnn/classifier.h"
 #include "nlprnn/forecast.h"
 #include "nlprnn/lm.h"
+#include "nlprnn/tagger.h"
 #include "tasks/classify/classifier.h"
 
 /* Load the file at path with the public loader of its kind and free the result: NLPRNN_OK or
@@ -30,6 +31,10 @@ static int validate_by_loading(const char *kind, const char *path, nlprnn_error 
         nlprnn_forecaster *f = NULL;
         rc = nlprnn_forecaster_load(&f, path, err);
         nlprnn_forecaster_free(f);
+    } else if (!strcmp(kind, NR_KIND_TAGGER)) {
+        nlprnn_tagger *t = NULL;
+        rc = nlprnn_tagger_load(path, &t, err);
+        nlprnn_tagger_free(t);
     }
     return rc;
 }

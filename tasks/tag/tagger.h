@@ -42,8 +42,6 @@ enum { NR_HINT_NONE = 0, NR_HINT_JOIN = 1, NR_HINT_SPACE = 2, NR_HINTS = 3 };
 enum { NR_UNIT_PAD = 0, NR_UNIT_UNK = 1 };
 enum { NR_SPACE_NONE = 0, NR_SPACE_YES = 1 }; /* the two labels of a spacing model */
 
-#define NR_KIND_TAGGER "TAGR"
-
 struct nlprnn_tagger_params {
     int format;              /* NR_TAG_FORMAT_* */
     int cell, embed, hidden, layers;
