@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "models/classifier.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "tasks/tag/tagger.h"
 
 static int stored_key(const char *name) {

@@ -23,7 +23,7 @@
 
 #include "common/common.h"
 #include "common/pool.h"
-#include "models/modelfile.h"
+#include "format/modelfile.h"
 #include "tasks/tag/tagger.h"
 #include "train/ctl.h"
 #include "train/trainer.h"
