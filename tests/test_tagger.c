@@ -11,6 +11,9 @@
  *   spacing    a tiny spacing model trained from spaced text of a made-up lexicon respaces
  *              unseen sentences exactly (>= 95% of them; the rule is deterministic), a long text
  *              runs in windows, --keep-spaces keeps a well-spaced text, errors of nlprnn_space
+ *   resume     stopped after epoch 2 (checkpoint) and resumed gives the model file of an
+ *              uninterrupted run byte for byte (2 workers, dropout, hints and noise on); a resume
+ *              on other data is refused
  */
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +402,71 @@ static void test_tiny_spacing(const char *dir) {
     nlprnn_tagger_ctx_free(NULL);
 }
 
+/* ---- resume: stopped after epoch 2 and resumed = uninterrupted, byte for byte ---------------- */
+
+static int stop_after_2(void *user, int epoch, double loss, double acc) {
+    (void)user, (void)loss, (void)acc;
+    return epoch == 2;
+}
+
+static unsigned char *read_all(const char *path, long *n) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    *n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*n + 1);
+    if (b && fread(b, 1, (size_t)*n, fp) != (size_t)*n) *n = -1;
+    fclose(fp);
+    return b;
+}
+
+static void test_resume(const char *dir) {
+    char train[512], ck[600], a[600], b[600];
+    snprintf(train, sizeof train, "%s/spaced.txt", dir); /* written by test_tiny_spacing */
+    snprintf(ck, sizeof ck, "%s/run.ckpt", dir);
+    snprintf(a, sizeof a, "%s/a.nrm", dir);
+    snprintf(b, sizeof b, "%s/b.nrm", dir);
+    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_error err;
+    const char *set[][2] = {{"embed", "8"}, {"hidden", "8"}, {"layers", "2"}, {"epochs", "4"}, {"batch", "16"},
+                            {"min-count", "1"}, {"max-len", "24"}, {"hints", "0.5"}, {"noise", "0.1"},
+                            {"dropout", "0.2"}, {"threads", "2"}, {"checkpoint", ck}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
+    const char *paths[] = {train};
+    nlprnn_tagger *t = NULL;
+    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "%s", err.message);
+    if (t) CHECK(nlprnn_tagger_save(t, a, &err) == 0);
+    nlprnn_tagger_free(t);
+    t = NULL;
+    unlink(ck);
+    rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, stop_after_2, NULL, &err);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK(t == NULL && access(ck, R_OK) == 0);
+    nlprnn_train_ctl *ctl = NULL;
+    CHECK(nlprnn_train_ctl_create(&ctl, &err) == 0);
+    nlprnn_train_ctl_set_resume(ctl, 1);
+    rc = nlprnn_tagger_train(&t, paths, 1, p, ctl, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "resume: %s", err.message);
+    if (t) CHECK(nlprnn_tagger_save(t, b, &err) == 0);
+    nlprnn_tagger_free(t);
+    long na = 0, nb = 0;
+    unsigned char *ba = read_all(a, &na), *bb = read_all(b, &nb);
+    CHECK_MSG(ba && bb && na == nb && na > 0 && !memcmp(ba, bb, (size_t)na), "resumed model differs (%ld vs %ld bytes)", na, nb);
+    free(ba);
+    free(bb);
+    /* a resume on other data is refused */
+    FILE *fp = fopen(train, "a");
+    fputs("가나다 라마요\n", fp);
+    fclose(fp);
+    t = NULL;
+    CHECK_INT_EQ(nlprnn_tagger_train(&t, paths, 1, p, ctl, NULL, NULL, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "other data") != NULL);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_tagger_params_free(p);
+}
+
 int main(void) {
     test_gradient(NR_CELL_GRU);
     test_gradient(NR_CELL_LSTM);
@@ -407,6 +475,7 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     test_tiny_tagger(dir);
     test_tiny_spacing(dir);
+    test_resume(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
