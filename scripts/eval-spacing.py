@@ -2,7 +2,7 @@
 """scripts/eval-spacing.py: measure a spacing model on well-spaced text (docs/spacing.md).
 
 usage: scripts/eval-spacing.py [--nlprnn BUILD/nlprnn] [--model NAME|FILE] [--train FILE ...]
-                               [--threads N] [--speed] TEST_FILE ...
+                               [--keep-spaces-check] [--speed] [--hyp FILE] TEST_FILE ...
 
 For every non-empty line of the TEST_FILEs (.gz read too) the reference is the line in NFC with
 runs of white space as single spaces; the input is the line with every space removed. The
@@ -17,7 +17,8 @@ a character when the --train files put one after it in more than half of its occ
 --keep-spaces-check, the reference lines go through `nlprnn space --keep-spaces` and the share
 left unchanged is reported. With --speed: sentences per second of `nlprnn space` over the test
 lines at 1 and 2 threads (the run with the best wall time of 3, with its CPU seconds) and one
-sentence with model load (best of 5).
+sentence with model load (best of 5). With --hyp FILE the outputs are read from FILE (one line per test line, the test
+files in order) instead of running nlprnn: bench/space_torch.py writes such a file.
 White space is Unicode Zs plus TAB, LF, CR, VT, FF, as in the library.
 """
 import argparse
@@ -128,6 +129,8 @@ def main():
     ap.add_argument("--train", nargs="*", default=[])
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--keep-spaces-check", action="store_true")
+    ap.add_argument("--hyp", help="score this file (one output line per test line, all test files in order) "
+                    "instead of running nlprnn (e.g. bench/space_torch.py's output)")
     ap.add_argument("tests", nargs="+")
     a = ap.parse_args()
 
@@ -148,11 +151,20 @@ def main():
     all_rows = []
     total = {"model": Score(), "no spaces": Score(), "unigram": Score()}
     refs_all = []
+    hyp_lines = None
+    if a.hyp:
+        with open(a.hyp, encoding="utf-8") as f:
+            hyp_lines = f.read().split("\n")[:-1]
     for path in a.tests:
         refs = [words_of(l) for l in read_lines(path)]
         refs_all.extend(refs)
         inputs = ["".join(w) for w in refs]
-        hyps = [h.split(" ") if h else [] for h in run_space(a.nlprnn, a.model, inputs)]
+        if hyp_lines is not None:
+            outs, hyp_lines = hyp_lines[:len(inputs)], hyp_lines[len(inputs):]
+            assert len(outs) == len(inputs), "--hyp has fewer lines than the test files"
+        else:
+            outs = run_space(a.nlprnn, a.model, inputs)
+        hyps = [h.split(" ") if h else [] for h in outs]
         sc = {"model": Score(), "no spaces": Score(), "unigram": Score()}
         for ref, hyp, inp in zip(refs, hyps, inputs):
             for k, h in (("model", hyp), ("no spaces", [inp])):
