@@ -359,9 +359,17 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
         free(files);
         return ret;
     }
+    /* before the work: the model is a regular file (or absent), none of the inputs and not the
+     * checkpoint; the checkpoint is none of the inputs */
+    char ckpt[1100] = "";
+    nlprnn_tagger_params_get(p, "checkpoint", ckpt, sizeof ckpt, NULL);
+    files[nfiles] = ckpt;
+    int rc = nlprnn_output_check(output, files, (size_t)nfiles + 1, &err);
+    if (!rc && ckpt[0]) rc = nlprnn_output_check(ckpt, files, (size_t)nfiles, &err);
+    files[nfiles] = NULL;
     nlprnn_train_ctl *ctl = NULL;
     nlprnn_tagger *t = NULL;
-    int rc = nlprnn_train_ctl_create(&ctl, &err);
+    if (!rc) rc = nlprnn_train_ctl_create(&ctl, &err);
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
         nlprnn_train_ctl_set_resume(ctl, resume);

@@ -118,6 +118,9 @@ static void test_tiny(void) {
     CHECK_INT_EQ(run("space-train -o x.nrm --hidden 0 spaced.txt"), 2);
     CHECK(strstr(slurp("err.txt"), "hidden") != NULL);
     CHECK_INT_EQ(run("space-train -o x.nrm --format tagged spaced.txt"), 2);
+    CHECK_INT_EQ(run("space-train -o spaced.txt spaced.txt"), 2); /* the output is an input */
+    CHECK(strstr(slurp("err.txt"), "spaced.txt") != NULL);
+    CHECK_INT_EQ(run("space-train -o . spaced.txt"), 4); /* not a regular file */
     put("badtag.tsv", "the\tD\ncat N\n");
     CHECK_INT_EQ(run("tag-train -o x.nrm badtag.tsv"), 3);
     CHECK_MSG(strstr(slurp("err.txt"), "badtag.tsv:2: byte 6: expected token<TAB>label") != NULL, "%s", slurp("err.txt"));
