@@ -2,7 +2,7 @@
  *
  * Two records, each a text file of "key<TAB>value" lines under tests/data/golden/:
  *
- *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm) gives through
+ *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm, ko-space.nrm) gives through
  *                 the public API: class probabilities of fixed texts (single and batch calls),
  *                 language-model scores of fixed sentences in both directions, next words, fill
  *                 (open and with candidates, calibrated and not), generated text with fixed
@@ -295,6 +295,41 @@ static void info_record(text *t, const char *file) {
     nlprnn_free(info);
 }
 
+/* The spacing model: the respaced texts and every character's probability of a space after it. */
+static void spacing_record(text *t) {
+    static const char *const texts[] = {"아버지가방에들어가신다", "오늘은날씨가정말좋습니다",
+                                        "그는 학교에가지않았다", ""};
+    nlprnn_error e;
+    nlprnn_tagger *tg = NULL;
+    nlprnn_tagger_ctx *ctx = NULL;
+    int rc = nlprnn_tagger_load("ko-space", &tg, &e);
+    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, tg, 1, &e);
+    CHECK_MSG(rc == 0, "load shipped spacing model 'ko-space': %s", e.message);
+    if (rc) put_fail(t, "space.ko", rc, &e);
+    for (unsigned flags = 0; !rc && flags <= NLPRNN_SPACE_KEEP; flags++) {
+        size_t lens[4];
+        int st[4];
+        for (int i = 0; i < 4; i++) lens[i] = strlen(texts[i]);
+        rc = nlprnn_space_batch(ctx, texts, lens, 4, flags, st, &e);
+        if (rc) put_fail(t, "space.ko.batch", rc, &e);
+        for (size_t i = 0; !rc && i < 4; i++) {
+            char key[96];
+            snprintf(key, sizeof key, "space.ko.%s.%zu", flags ? "keep" : "plain", i);
+            put_str(t, key, nlprnn_space_text(ctx, i, NULL));
+            for (size_t j = 0; j < nlprnn_space_units(ctx, i); j++) {
+                float p = 0;
+                nlprnn_space_unit(ctx, i, j, NULL, &p, NULL, NULL);
+                char k2[128];
+                snprintf(k2, sizeof k2, "%s.p%zu", key, j);
+                put_num(t, k2, p);
+            }
+        }
+    }
+    if (tg) put_str(t, "space.ko.summary", nlprnn_tagger_summary(tg));
+    nlprnn_tagger_ctx_free(ctx);
+    nlprnn_tagger_free(tg);
+}
+
 static void shipped_record(text *t) {
     classifier_record(t, "ko", KO_TEXTS, sizeof KO_TEXTS / sizeof *KO_TEXTS);
     classifier_record(t, "en", EN_TEXTS, sizeof EN_TEXTS / sizeof *EN_TEXTS);
@@ -321,6 +356,8 @@ static void shipped_record(text *t) {
     info_record(t, "ko");
     info_record(t, "en");
     info_record(t, "ko-lm");
+    spacing_record(t);
+    info_record(t, "ko-space");
 }
 
 /* ---- models trained here ----------------------------------------------------------------------- */
