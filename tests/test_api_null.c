@@ -628,6 +628,91 @@ static void test_forecast(void) {
     nlprnn_series_free(s);
 }
 
+/* ---- tagger and spacing ------------------------------------------------------------------------ */
+
+static void test_tagger(void) {
+    char buf[64], range[64];
+    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    CHECK(p != NULL);
+    VOID(nlprnn_tagger_params_free(NULL));
+    INVALID(nlprnn_tagger_params_set(NULL, "hidden", "2", E), nlprnn_tagger_params_set(NULL, "hidden", "2", NULL));
+    INVALID(nlprnn_tagger_params_set(p, NULL, "2", E), nlprnn_tagger_params_set(p, NULL, "2", NULL));
+    INVALID(nlprnn_tagger_params_set(p, "hidden", NULL, E), nlprnn_tagger_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_tagger_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_tagger_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_tagger_params_get(p, NULL, buf, sizeof buf, E), nlprnn_tagger_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_tagger_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_tagger_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    OK(nlprnn_tagger_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+    OK(nlprnn_tagger_param_info(0, NULL, NULL, NULL, range, sizeof range, E));
+    INVALID(nlprnn_tagger_param_info(-1, NULL, NULL, NULL, NULL, 0, E), nlprnn_tagger_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
+    nlprnn_tagger_params_set(p, "format", "tagged", NULL);
+    nlprnn_tagger_params_set(p, "hidden", "2", NULL);
+    nlprnn_tagger_params_set(p, "embed", "2", NULL);
+    nlprnn_tagger_params_set(p, "layers", "1", NULL);
+    nlprnn_tagger_params_set(p, "epochs", "1", NULL);
+    nlprnn_tagger_params_set(p, "min-count", "1", NULL);
+    write_file(tmp("tags.tsv"), "a\tX\nb\tY\n\nb\tY\na\tX\n");
+    const char *paths[] = {tmp("tags.tsv")};
+    nlprnn_tagger *t = (nlprnn_tagger *)&t;
+    INVALID(nlprnn_tagger_train(NULL, paths, 1, p, NULL, NULL, NULL, E), nlprnn_tagger_train(NULL, paths, 1, p, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_tagger_train(&t, NULL, 1, p, NULL, NULL, NULL, E), nlprnn_tagger_train(&t, NULL, 1, p, NULL, NULL, NULL, NULL));
+    CHECK(t == NULL);
+    INVALID(nlprnn_tagger_train(&t, paths, 1, NULL, NULL, NULL, NULL, E), nlprnn_tagger_train(&t, paths, 1, NULL, NULL, NULL, NULL, NULL));
+    OK(nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, E)); /* ctl, progress, user optional */
+    INVALID(nlprnn_tagger_save(NULL, tmp("t.nrm"), E), nlprnn_tagger_save(NULL, tmp("t.nrm"), NULL));
+    INVALID(nlprnn_tagger_save(t, NULL, E), nlprnn_tagger_save(t, NULL, NULL));
+    nlprnn_tagger *g = (nlprnn_tagger *)&g;
+    INVALID(nlprnn_tagger_load(NULL, &g, E), nlprnn_tagger_load(NULL, &g, NULL));
+    CHECK(g == NULL);
+    INVALID(nlprnn_tagger_load("ko-space", NULL, E), nlprnn_tagger_load("ko-space", NULL, NULL));
+    VOID(nlprnn_tagger_free(NULL));
+    SAME(nlprnn_tagger_is_spacing(NULL), -1);
+    SAME(nlprnn_tagger_num_labels(NULL), 0);
+    SAME(nlprnn_tagger_label(NULL, 0) == NULL, 1);
+    SAME(nlprnn_tagger_num_units(NULL), 0);
+    SAME(nlprnn_tagger_summary(NULL) == NULL, 1);
+    nlprnn_tagger_ctx *c = (nlprnn_tagger_ctx *)&c;
+    INVALID(nlprnn_tagger_ctx_create(NULL, t, 1, E), nlprnn_tagger_ctx_create(NULL, t, 1, NULL));
+    INVALID(nlprnn_tagger_ctx_create(&c, NULL, 1, E), nlprnn_tagger_ctx_create(&c, NULL, 1, NULL));
+    CHECK(c == NULL);
+    VOID(nlprnn_tagger_ctx_free(NULL));
+    OK(nlprnn_tagger_ctx_create(&c, t, 1, E));
+    const char *tok[] = {"a", "b"};
+    int lab[2];
+    INVALID(nlprnn_tag(NULL, tok, 2, lab, NULL, E), nlprnn_tag(NULL, tok, 2, lab, NULL, NULL));
+    INVALID(nlprnn_tag(c, NULL, 2, lab, NULL, E), nlprnn_tag(c, NULL, 2, lab, NULL, NULL));
+    INVALID(nlprnn_tag(c, tok, 2, NULL, NULL, E), nlprnn_tag(c, tok, 2, NULL, NULL, NULL));
+    OK(nlprnn_tag(c, tok, 2, lab, NULL, E)); /* probs optional */
+    nlprnn_tagger_ctx_free(c);
+    nlprnn_tagger_free(t);
+    /* spacing, with the shipped model */
+    OK(nlprnn_tagger_load("ko-space", &t, E));
+    c = NULL;
+    if (t) OK(nlprnn_tagger_ctx_create(&c, t, 1, E));
+    INVALID(nlprnn_space(NULL, "가나", 6, 0, E), nlprnn_space(NULL, "가나", 6, 0, NULL));
+    INVALID(nlprnn_space(c, NULL, 6, 0, E), nlprnn_space(c, NULL, 6, 0, NULL));
+    OK(nlprnn_space(c, NULL, 0, 0, E)); /* an empty text */
+    const char *texts[] = {"가나"};
+    size_t lens[] = {6};
+    int st[1];
+    INVALID(nlprnn_space_batch(NULL, texts, lens, 1, 0, st, E), nlprnn_space_batch(NULL, texts, lens, 1, 0, st, NULL));
+    INVALID(nlprnn_space_batch(c, NULL, lens, 1, 0, st, E), nlprnn_space_batch(c, NULL, lens, 1, 0, st, NULL));
+    INVALID(nlprnn_space_batch(c, texts, NULL, 1, 0, st, E), nlprnn_space_batch(c, texts, NULL, 1, 0, st, NULL));
+    INVALID(nlprnn_space_batch(c, texts, lens, 1, 0, NULL, E), nlprnn_space_batch(c, texts, lens, 1, 0, NULL, NULL));
+    OK(nlprnn_space_batch(c, texts, lens, 1, 0, st, E));
+    size_t n = 1;
+    SAME(nlprnn_space_text(NULL, 0, &n) == NULL, 1);
+    CHECK(n == 0);
+    SAME(nlprnn_space_text(c, 0, NULL) != NULL, 1); /* len optional */
+    SAME(nlprnn_space_units(NULL, 0), 0);
+    INVALID(nlprnn_space_unit(NULL, 0, 0, NULL, NULL, NULL, E), nlprnn_space_unit(NULL, 0, 0, NULL, NULL, NULL, NULL));
+    OK(nlprnn_space_unit(c, 0, 0, NULL, NULL, NULL, E)); /* every output optional */
+    nlprnn_tagger_ctx_free(c);
+    nlprnn_tagger_free(t);
+    nlprnn_tagger_params_free(p);
+}
+
 /* ---- training control (nlprnn/train.h): a NULL communicator is this process alone ------------ */
 
 static void test_train_ctl(void) {
@@ -804,6 +889,7 @@ int main(void) {
     test_classifier();
     test_lm();
     test_forecast();
+    test_tagger();
     test_train_ctl();
     test_files();
     test_interop();
