@@ -185,7 +185,7 @@ static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nl
         }
     }
     if (rc) return rc;
-    qsort(c->wins, c->n_wins, sizeof *c->wins, by_win_len);
+    if (c->n_wins > 1) qsort(c->wins, c->n_wins, sizeof *c->wins, by_win_len); /* wins may be NULL when empty */
     nr_tag_scratch *sc = &c->sc;
     int C = t->net.C;
     for (size_t g = 0; g < c->n_wins; g += CTX_MAX_B) {
