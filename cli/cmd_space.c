@@ -1,11 +1,12 @@
 /* cli/cmd_space.c: word spacing and sequence tagging (nlprnn/tagger.h).
  *
- *   nlprnn space [--model NAME|FILE] [--keep-spaces] [--format text|json] [TEXT | -f FILE | -]
+ *   nlprnn space [-m NAME|FILE] [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]
  *   nlprnn space-train -o MODEL [--PARAM VALUE ...] FILE...      (well-spaced text lines)
- *   nlprnn tag [--model FILE] [FILE | -]                            (token lines -> token<TAB>label)
+ *   nlprnn tag -m FILE [FILE | -]                                 (token lines -> token<TAB>label)
  *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
  *
- * Input of space is streamed line by line (a line is one text), in batches of BATCH_LINES lines.
+ * Options are read with the program's one grammar (cli/args.h). Input of space is streamed line
+ * by line (a line is one text), in batches of BATCH_LINES lines.
  */
 #include <errno.h>
 #include <math.h>
@@ -53,12 +54,11 @@ static int next_line(lines_in *in, char **out, size_t *len) {
 
 static void space_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn space [--model NAME|FILE] [--keep-spaces] [--format text|json] [--threads N]\n"
-            "                    [TEXT | -f FILE | -]\n"
+            "usage: nlprnn space [-m NAME|FILE] [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]\n"
             "\n"
             "Restore the word spacing of Korean text with a spacing model. Each line of the input is one\n"
             "text; every line of output is the input line respaced, in order. TEXT is a text given on the\n"
-            "command line; -f FILE reads a file (repeatable); '-' or nothing reads standard input.\n"
+            "command line; -i FILE reads a file (repeatable); '-' or nothing reads standard input.\n"
             "A UTF-8 byte order mark at the start of a file is skipped. The output is in NFC with white\n"
             "space removed and single spaces where the model puts them.\n"
             "\n"
@@ -71,7 +71,7 @@ static void space_usage(FILE *fp) {
             "                         {\"text\":...,\"spaces\":[byte offsets of the spaces in text],\n"
             "                          \"p\":[probability of a space after each character]}\n"
             "  -t, --threads N        threads per batch of lines (default 1; 0: the cores)\n"
-            "  -f, --file FILE        read FILE ('-': standard input)\n"
+            "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
             "\n"
             "errors: invalid UTF-8 (or a NUL byte) stops with exit 3 naming FILE:LINE: byte B (B counts\n"
             "bytes from the start of the line); the lines before it are printed. Unreadable input exits\n"
@@ -164,42 +164,40 @@ int cmd_space(int argc, char **argv) {
         free(texts);
         return cli_report("space", NLPRNN_E_NOMEM, NULL);
     }
-    int ret = CLI_OK;
-    for (int i = 1; i < argc && !ret; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    enum { FORMAT = CLI_LONG };
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"keep-spaces", 'k', CLI_NO_ARG, NULL},
+                                      {"format", FORMAT, CLI_ARG, NULL},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, "-f --file"},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"text", "json", NULL};
+    cli_args a;
+    int c;
+    long long v;
+    cli_args_init(&a, "space", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP:
             space_usage(stdout);
             free(files);
             free(texts);
-            return cli_stdout_check("space");
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
-            else model = argv[++i];
-        } else if (!strcmp(a, "-k") || !strcmp(a, "--keep-spaces")) {
-            flags |= NLPRNN_SPACE_KEEP;
-        } else if (!strcmp(a, "--format")) {
-            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
-            else if (!strcmp(argv[++i], "json")) o.json = 1;
-            else if (!strcmp(argv[i], "text")) o.json = 0;
-            else ret = cli_usage_error("space", "unknown format '%s' (text or json)", argv[i]);
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            char *e = NULL;
-            long v = has ? strtol(argv[++i], &e, 10) : -1;
-            if (!has || *e || v < 0 || v > 16) ret = cli_usage_error("space", "--threads: 0..16");
-            else threads = (int)v;
-        } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
-            if (!has) ret = cli_usage_error("space", "%s needs a value", a);
-            else files[nfiles++] = argv[++i];
-        } else if (!strcmp(a, "-")) {
-            files[nfiles++] = "-";
-        } else if (a[0] == '-' && a[1]) {
-            ret = cli_usage_error("space", "unknown option '%s'", a);
-        } else {
-            texts[ntexts++] = argv[i];
+            return CLI_OK;
+        case 'm': model = a.value; break;
+        case 'k': flags |= NLPRNN_SPACE_KEEP; break;
+        case FORMAT: o.json = cli_args_choice(&a, formats) == 1; break;
+        case 't':
+            if (cli_args_int(&a, 0, 16, &v)) threads = (int)v;
+            break;
+        case 'i': files[nfiles++] = (char *)a.value; break;
+        case CLI_POSITIONAL:
+            if (!strcmp(a.value, "-")) files[nfiles++] = "-";
+            else texts[ntexts++] = (char *)a.value;
+            break;
         }
     }
-    if (!ret && ntexts && nfiles) ret = cli_usage_error("space", "give TEXT or files (-f FILE, -), not both");
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && ntexts && nfiles) ret = cli_usage_error("space", "give TEXT or files (-i FILE, -), not both");
     if (ret) {
         free(files);
         free(texts);
@@ -285,13 +283,20 @@ int cmd_space(int argc, char **argv) {
 
 static void train_usage(FILE *fp, const char *cmd, int spacing) {
     fprintf(fp,
-            "usage: nlprnn %s -o MODEL [--resume] [--quiet] [--PARAM VALUE ...] FILE...\n"
+            "usage: nlprnn %s -o MODEL [-q] [--resume] [--PARAM VALUE ...] FILE...\n"
             "\n"
             "%s\n"
             "FILEs may be gzip-compressed; '-' is standard input. The model file is written atomically.\n"
             "Ctrl-C writes the checkpoint (with --checkpoint FILE) and exits 130; --resume continues.\n"
             "\n"
-            "parameters (--NAME VALUE; default, range):\n",
+            "options:\n"
+            "  -o, --output MODEL   the model file to write (required)\n"
+            "  -i, --input FILE     a training file (repeatable; or give them as FILE...)\n"
+            "      --resume         continue from the checkpoint\n"
+            "  -q, --quiet          no progress output\n"
+            "  -t, --threads N      workers per batch (default 1)\n"
+            "\n"
+            "parameters (--NAME VALUE or --NAME=VALUE; default, range):\n",
             cmd,
             spacing ? "Train a spacing model from well-spaced text, one sentence (or paragraph) a line: the\n"
                       "label of each character is whether a space follows it. Some training sentences keep\n"
@@ -303,7 +308,7 @@ static void train_usage(FILE *fp, const char *cmd, int spacing) {
         const char *name, *def, *help;
         char range[200];
         if (nlprnn_tagger_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
-        if (!strcmp(name, "format")) continue;
+        if (!strcmp(name, "format") || !strcmp(name, "threads")) continue; /* the command; -t */
         fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
     }
 }
@@ -311,6 +316,18 @@ static void train_usage(FILE *fp, const char *cmd, int spacing) {
 static int train_progress(void *user, int epoch, double loss, double acc) {
     if (!*(int *)user) fprintf(stderr, "epoch %d: training loss %.4f, validation accuracy %.4f\n", epoch, loss, acc);
     return 0;
+}
+
+/* The table's parameter names as --NAME VALUE options, except "format" (the command says it) and
+ * "threads" (-t, --threads): into names (cap entries with the final NULL). */
+static void train_param_names(const char **names, size_t cap) {
+    size_t n = 0;
+    for (int i = 0; n + 1 < cap; i++) {
+        const char *name, *def, *help;
+        if (nlprnn_tagger_param_info(i, &name, &def, &help, NULL, 0, NULL)) break;
+        if (strcmp(name, "format") && strcmp(name, "threads")) names[n++] = name;
+    }
+    names[n] = NULL;
 }
 
 static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing) {
@@ -325,34 +342,39 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
         return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
     }
     nlprnn_tagger_params_set(p, "format", spacing ? "spacing" : "tagged", NULL);
-    int ret = CLI_OK;
-    for (int i = 1; i < argc && !ret; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    enum { RESUME = CLI_LONG, FORMAT };
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, NULL},
+                                      {"resume", RESUME, CLI_NO_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {"format", FORMAT, CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    const char *param_names[64];
+    train_param_names(param_names, sizeof param_names / sizeof *param_names);
+    cli_args a;
+    int c;
+    cli_args_init(&a, cmd, argc, argv, options, param_names);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        const char *name = NULL; /* a training parameter to set */
+        switch (c) {
+        case CLI_HELP:
             train_usage(stdout, cmd, spacing);
             nlprnn_tagger_params_free(p);
             free(files);
-            return cli_stdout_check(cmd);
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--resume")) {
-            resume = 1;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (i + 1 >= argc) ret = cli_usage_error(cmd, "%s needs a value", a);
-            else output = argv[++i];
-        } else if (!strcmp(a, "-")) {
-            files[nfiles++] = a;
-        } else if (!strncmp(a, "--", 2)) {
-            if (!strcmp(a, "--format")) ret = cli_usage_error(cmd, "--format: use %s", spacing ? "tag-train" : "space-train");
-            else if (i + 1 >= argc) ret = cli_usage_error(cmd, "option %s needs a value", a);
-            else if (nlprnn_tagger_params_set(p, a + 2, argv[i + 1], &err)) ret = cli_usage_error(cmd, "%s", err.message);
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            ret = cli_usage_error(cmd, "unknown option '%s'", a);
-        } else {
-            files[nfiles++] = a;
+            return CLI_OK;
+        case 'o': output = a.value; break;
+        case 'q': quiet = 1; break;
+        case RESUME: resume = 1; break;
+        case 't': name = "threads"; break;
+        case FORMAT: cli_args_fail(&a, "--format: use %s", spacing ? "tag-train" : "space-train"); break;
+        case 'i':
+        case CLI_POSITIONAL: files[nfiles++] = a.value; break;
+        default: name = param_names[c - CLI_PARAM]; break;
         }
+        if (name && nlprnn_tagger_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
     }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
     if (!ret && (!output || !nfiles)) ret = cli_usage_error(cmd, "-o MODEL and at least one FILE are required");
     if (ret) {
         nlprnn_tagger_params_free(p);
@@ -391,12 +413,17 @@ int cmd_tag_train(int argc, char **argv) { return tagger_train_cmd(argc, argv, "
 
 static void tag_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn tag --model FILE [FILE | -]\n"
+            "usage: nlprnn tag -m FILE [FILE | -i FILE | -]\n"
             "\n"
             "Tag sentences with a tagger made by nlprnn tag-train. Input: one token a line (anything\n"
             "after a TAB is ignored, so a tagged file can be read), a blank line between sentences.\n"
             "Output: TOKEN<TAB>LABEL<TAB>PROBABILITY lines, a blank line after each sentence. Tokens\n"
             "are looked up byte for byte; a token the model does not know is its unknown unit.\n"
+            "\n"
+            "options:\n"
+            "  -m, --model FILE   the tagger (required)\n"
+            "  -i, --input FILE   read FILE ('-' or nothing: standard input; old spelling: -f, --file)\n"
+            "\n"
             "errors: unreadable input exits 4; a bad model 5.\n");
 }
 
@@ -416,21 +443,26 @@ static int tag_flush(nlprnn_tagger_ctx *ctx, const nlprnn_tagger *t, char **tok,
 }
 
 int cmd_tag(int argc, char **argv) {
-    const char *model = NULL, *file = "-";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            tag_usage(stdout);
-            return cli_stdout_check("tag");
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (i + 1 >= argc) return cli_usage_error("tag", "%s needs a value", a);
-            model = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("tag", "unknown option '%s'", a);
-        } else {
-            file = a;
+    const char *model = NULL, *file = NULL;
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, "-f --file"},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "tag", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: tag_usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case 'i':
+        case CLI_POSITIONAL:
+            if (file) cli_args_fail(&a, "one input only ('%s' and '%s')", file, a.value);
+            file = a.value;
+            break;
         }
     }
+    if (c == CLI_ERROR) return a.rc;
+    if (!file) file = "-";
     if (!model) return cli_usage_error("tag", "--model is required");
     nlprnn_error err;
     nlprnn_tagger *t = NULL;

@@ -113,7 +113,7 @@ def run_space(nlprnn, model, lines, extra=()):
         f.write("\n".join(lines) + "\n")
         name = f.name
     try:
-        out = subprocess.run([nlprnn, "space", "-m", model, *extra, "-f", name], check=True,
+        out = subprocess.run([nlprnn, "space", "-m", model, *extra, "-i", name], check=True,
                              stdout=subprocess.PIPE).stdout.decode("utf-8")
     finally:
         os.unlink(name)
@@ -216,8 +216,8 @@ def main():
             return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
         for th in (1, 2):
-            best = min(timed([a.nlprnn, "space", "-m", a.model, "-t", str(th), "-f", name]) for _ in range(3))
-            print("| space -t %d -f (model load included) | %d | %.2f | %.2f | %.0f |"
+            best = min(timed([a.nlprnn, "space", "-m", a.model, "-t", str(th), "-i", name]) for _ in range(3))
+            print("| space -t %d -i (model load included) | %d | %.2f | %.2f | %.0f |"
                   % (th, len(inputs), best[0], best[1], len(inputs) / best[0]))
         best = min(timed([a.nlprnn, "space", "-m", a.model, inputs[0]]) for _ in range(5))
         print("| one sentence as an argument, model load included | 1 | %.3f | %.3f | %.1f |"

@@ -9,6 +9,9 @@
  *   - every command: -h and --help exit 0; an unknown option (long or short, also inside a
  *     bundle), an abbreviation of a long name, a missing value and a value given to an option
  *     that takes none are exit 2 with a message naming the option;
+ *   - space -i = -f = --file, bundled -kt1 with --format=json = the long spellings; space,
+ *     space-train, tag and tag-train name a bad value, a parameter out of range, --format of the
+ *     other trainer and a second input;
  *   - tokenize -m takes a tokenizer file, a model file or a shipped name;
  *   - SIGTERM during lm-train: the shared stop flag, exit 130 and "interrupted".
  */
@@ -166,6 +169,18 @@ int main(void) {
     CHECK_INT_EQ(nr_test_run(NULL, "cmp -s %s/s.nrm %s/t.nrm", g_dir, g_dir), 0);
     same("forecast eval s.nrm -i s.csv -o p1.csv", "forecast eval --csv s.csv --out p1.csv -m s.nrm");
     same("forecast predict -m s.nrm -i s.csv --steps 3", "forecast predict s.nrm --csv=s.csv --steps=3");
+    /* space: -i FILE (old spelling -f, --file), bundled -kt1, --format=json; tag: -i = FILE */
+    write_file("ko.txt", "아버지가방에들어가신다\n그는 학교에가지않았다\n");
+    same("space -i ko.txt", "space -f ko.txt");
+    same("space -i ko.txt", "space --file=ko.txt");
+    same("space --keep-spaces -t 1 --format json -i ko.txt", "space -kt1 --format=json - < ko.txt");
+    usage_error("space -i ko.txt 아버지가방에", "give TEXT or files", NULL);
+    usage_error("space --format xml 아버지가방에", "bad value 'xml' for --format", "text, json");
+    usage_error("space -t 99 아버지가방에", "bad value '99' for -t", "0..16");
+    usage_error("space-train -o x.nrm --hidden=0 ko.txt", "hidden", NULL);
+    usage_error("space-train -o x.nrm --format tagged ko.txt", "--format: use tag-train", NULL);
+    usage_error("tag-train -o x.nrm --no-such-parameter 3 ko.txt", "unknown option '--no-such-parameter'", NULL);
+    usage_error("tag -m x.nrm a.txt b.txt", "one input only", NULL);
 
     /* --help shows the canonical name and the old spelling */
     char *o = NULL;
@@ -180,8 +195,8 @@ int main(void) {
     static const char *const cmds[] = {"classify", "eval", "export", "fill", "forecast sine",
                                        "forecast windows", "forecast train", "forecast eval",
                                        "forecast predict", "generate", "gradflow", "import", "info",
-                                       "lm-eval", "lm-train", "next", "tokenize", "tokenizer-train",
-                                       "train", NULL};
+                                       "lm-eval", "lm-train", "next", "space", "space-train", "tag",
+                                       "tag-train", "tokenize", "tokenizer-train", "train", NULL};
     for (int i = 0; cmds[i]; i++) {
         char a[256];
         CHECK_MSG(cli(NULL, "%s -h >/dev/null", cmds[i]) == 0, "%s -h", cmds[i]);

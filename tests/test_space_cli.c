@@ -82,7 +82,7 @@ static void test_tiny(void) {
     CHECK_INT_EQ(run("space -m tiny.nrm 가나다라마요바사고"), 0);
     CHECK_STR_EQ(slurp("out.txt"), "가나다 라마요 바사고\n");
     put("in.txt", "\xef\xbb\xbf가나다카타요\r\n\n파하고 나라다마바사요\n");
-    CHECK_INT_EQ(run("space -m tiny.nrm -f in.txt"), 0);
+    CHECK_INT_EQ(run("space -m tiny.nrm -i in.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), "가나다 카타요\n\n파하고 나라다 마바사요\n");
     CHECK_INT_EQ(run("space -m tiny.nrm - < in.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), "가나다 카타요\n\n파하고 나라다 마바사요\n");
@@ -94,7 +94,7 @@ static void test_tiny(void) {
     CHECK(strstr(j, "]}\n") != NULL);
     /* bad input */
     put("bad.txt", "가나다라마요\n바사고\n카타\xffㅇ\n나라다\n");
-    CHECK_INT_EQ(run("space -m tiny.nrm -f bad.txt"), 3);
+    CHECK_INT_EQ(run("space -m tiny.nrm -i bad.txt"), 3);
     CHECK_STR_EQ(slurp("out.txt"), "가나다 라마요\n바사고\n");
     CHECK_MSG(strstr(slurp("err.txt"), "nlprnn space: bad.txt:3: byte 6: invalid UTF-8 (NLPRNN_E_UTF8)") != NULL,
               "%s", slurp("err.txt"));
@@ -104,16 +104,16 @@ static void test_tiny(void) {
     fp = fopen(p, "wb");
     fwrite("가나다\n가\0나\n", 1, 18, fp);
     fclose(fp);
-    CHECK_INT_EQ(run("space -m tiny.nrm -f nul.txt"), 3);
+    CHECK_INT_EQ(run("space -m tiny.nrm -i nul.txt"), 3);
     CHECK_MSG(strstr(slurp("err.txt"), "nul.txt:2: byte 3: a NUL byte (NLPRNN_E_UTF8)") != NULL, "%s", slurp("err.txt"));
-    CHECK_INT_EQ(run("space -m tiny.nrm -f missing.txt"), 4);
+    CHECK_INT_EQ(run("space -m tiny.nrm -i missing.txt"), 4);
     CHECK(strstr(slurp("err.txt"), "missing.txt") != NULL);
     CHECK_INT_EQ(run("space -m ./spaced.txt x"), 5);
     CHECK_INT_EQ(run("space -m ./tagger.nrm x"), 5);
     CHECK(strstr(slurp("err.txt"), "not a spacing model") != NULL);
     CHECK_INT_EQ(run("space -m tiny.nrm --bogus"), 2);
     CHECK_INT_EQ(run("space -m tiny.nrm --threads 99 x"), 2);
-    CHECK_INT_EQ(run("space -m tiny.nrm -f in.txt extra"), 2);
+    CHECK_INT_EQ(run("space -m tiny.nrm -i in.txt extra"), 2);
     CHECK_INT_EQ(run("space-train spaced.txt"), 2);
     CHECK_INT_EQ(run("space-train -o x.nrm --hidden 0 spaced.txt"), 2);
     CHECK(strstr(slurp("err.txt"), "hidden") != NULL);
@@ -159,11 +159,11 @@ static void test_shipped(void) {
     }
     put("ko.txt", in);
     put("ko-spaced.txt", right);
-    CHECK_INT_EQ(run("space -f ko.txt"), 0);
+    CHECK_INT_EQ(run("space -i ko.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), got);
-    CHECK_INT_EQ(run("space --keep-spaces -f ko-spaced.txt"), 0);
+    CHECK_INT_EQ(run("space --keep-spaces -i ko-spaced.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), right);
-    CHECK_INT_EQ(run("space -m ko-space -t 2 -f ko.txt"), 0);
+    CHECK_INT_EQ(run("space -m ko-space -t 2 -i ko.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), got);
     CHECK_INT_EQ(run("space --format json 그는학교에가지않았다"), 0);
     const char *j = slurp("out.txt");
@@ -194,7 +194,7 @@ static void test_keep_spaces_corpus(void) {
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "zcat '%s' | head -300 | tr -s ' ' > '%s/sample.txt'", gz, dir);
     CHECK(system(cmd) == 0);
-    CHECK_INT_EQ(run("space --keep-spaces -f sample.txt"), 0);
+    CHECK_INT_EQ(run("space --keep-spaces -i sample.txt"), 0);
     char p[512];
     snprintf(p, sizeof p, "%s/sample.txt", dir);
     FILE *in = fopen(p, "r");
