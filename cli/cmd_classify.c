@@ -1,10 +1,12 @@
-/* cli/cmd_classify.c: `nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [FILE ...]`
+/* cli/cmd_classify.c: `nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json]
+ *                       [--top-k K] [--data-labels] [FILE ...]`
  *
  * Each FILE is one document (or, with --lines, each line of it); no FILE or "-" reads stdin.
- * Output, one line per document in input order: LABEL<TAB>PROBABILITY, or a JSON object with every
- * class probability. Input is streamed: a document longer than --max-bytes (1 MiB) keeps its first
- * --max-bytes (cut at a character boundary) and the model keeps its first max_tokens tokens, each
- * with a warning; the whole input is still checked for UTF-8, so memory stays bounded for any input.
+ * Output, one line per document in input order: LABEL<TAB>PROBABILITY (K pairs with --top-k K,
+ * most probable first), or a JSON object (docs/classify.md has the schema). Input is streamed: a
+ * document longer than --max-bytes (1 MiB) keeps its first --max-bytes (cut at a character
+ * boundary) and the model keeps its first max_tokens tokens, each with a warning; the whole input
+ * is still checked for UTF-8, so memory stays bounded for any input.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,19 +20,26 @@
 
 static void usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [FILE ...]\n"
+            "usage: nlprnn classify [--model FILE|NAME] [--lines] [--format tsv|json] [--top-k K]\n"
+            "                       [--data-labels] [FILE ...]\n"
             "\n"
             "Classify documents with a classifier model; no FILE or '-' reads standard input.\n"
             "Each FILE is one document; with --lines every line is one document. A UTF-8 byte\n"
             "order mark at the start of a file or of standard input is skipped (not text).\n"
-            "Output, one line per document, in input order: LABEL<TAB>PROBABILITY, or with\n"
-            "--format json: {\"label\":...,\"probability\":...,\"probabilities\":{...}}.\n"
+            "Output, one line per document, in input order: LABEL<TAB>PROBABILITY (with --top-k\n"
+            "K: K such pairs on the line, most probable first), or with --format json one object\n"
+            "a line: {\"label\":L,\"probability\":P,\"top\":[{\"label\":L,\"probability\":P},...],\n"
+            "\"probabilities\":{L:P,...}} (top: K entries, all classes by default, most probable\n"
+            "first; probabilities: every class in class order).\n"
             "\n"
             "options:\n"
             "  -m, --model FILE|NAME  model file, or a shipped model's name (default: ko; a\n"
             "                         NAME without '/' or '.' is never a file: write ./NAME)\n"
             "  -l, --lines            every line is one document\n"
             "  -f, --format tsv|json  output format (default tsv)\n"
+            "  -k, --top-k K          the K most probable labels (default: 1 in tsv, all in json)\n"
+            "      --data-labels      print the labels as in the training data (\"0\", \"1\") instead\n"
+            "                         of the model's label names (\"negative\", \"positive\")\n"
             "  -t, --threads N        threads for batches (default: the cores, at most 16)\n"
             "      --skip-bad         an empty or invalid-UTF-8 document prints \"!error<TAB>CODE\"\n"
             "                         (json: {\"error\":...}) and the run goes on (exit 3 at the end)\n"
@@ -205,22 +214,50 @@ static void json_str(FILE *fp, const char *s) {
 
 typedef struct opts {
     int json, skip_bad, quiet, lines;
+    int top_k;       /* 0: the default (1 in tsv, every class in json) */
+    int data_labels; /* print nlprnn_model_data_label instead of nlprnn_model_label */
 } opts;
 
-static void print_result(const nlprnn_model *m, const float *p, const opts *o) {
-    int C = nlprnn_model_num_classes(m), best = 0;
-    for (int k = 1; k < C; k++)
-        if (p[k] > p[best]) best = k;
+static const char *label_of(const nlprnn_model *m, int k, const opts *o) {
+    return o->data_labels ? nlprnn_model_data_label(m, k) : nlprnn_model_label(m, k);
+}
+
+/* The K most probable classes of p (C), most probable first; ties: the lower class id first. */
+static int top_classes(const float *p, int C, int K, int *order) {
+    if (K > C) K = C;
+    for (int i = 0; i < K; i++) {
+        int best = -1;
+        for (int k = 0; k < C; k++) {
+            int taken = 0;
+            for (int j = 0; j < i && !taken; j++) taken = order[j] == k;
+            if (!taken && (best < 0 || p[k] > p[best])) best = k;
+        }
+        order[i] = best;
+    }
+    return K;
+}
+
+static void print_result(const nlprnn_model *m, const float *p, const opts *o, int *order) {
+    int C = nlprnn_model_num_classes(m);
+    int K = top_classes(p, C, o->top_k ? o->top_k : o->json ? C : 1, order);
     if (!o->json) {
-        printf("%s\t%.4f\n", nlprnn_model_label(m, best), (double)p[best]);
+        for (int i = 0; i < K; i++)
+            printf("%s%s\t%.4f", i ? "\t" : "", label_of(m, order[i], o), (double)p[order[i]]);
+        putchar('\n');
         return;
     }
     printf("{\"label\":");
-    json_str(stdout, nlprnn_model_label(m, best));
-    printf(",\"probability\":%.6f,\"probabilities\":{", (double)p[best]);
+    json_str(stdout, label_of(m, order[0], o));
+    printf(",\"probability\":%.6f,\"top\":[", (double)p[order[0]]);
+    for (int i = 0; i < K; i++) {
+        printf("%s{\"label\":", i ? "," : "");
+        json_str(stdout, label_of(m, order[i], o));
+        printf(",\"probability\":%.6f}", (double)p[order[i]]);
+    }
+    printf("],\"probabilities\":{");
     for (int k = 0; k < C; k++) {
         if (k) putchar(',');
-        json_str(stdout, nlprnn_model_label(m, k));
+        json_str(stdout, label_of(m, k, o));
         printf(":%.6f", (double)p[k]);
     }
     printf("}}\n");
@@ -241,6 +278,7 @@ typedef struct pending {
     long long *bad, *bad_line;
     int *status;
     float *probs;
+    int *order;     /* (C) scratch for print_result */
     size_t n;
 } pending;
 
@@ -256,7 +294,7 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
     for (size_t i = 0; i < pb->n; i++) {
         int st = pb->bad[i] >= 0 ? NLPRNN_E_UTF8 : pb->status[i];
         if (st == 0) {
-            print_result(m, pb->probs + i * C, o);
+            print_result(m, pb->probs + i * C, o, pb->order);
         } else {
             *bad_seen = 1;
             if (st == NLPRNN_E_UTF8 && pb->bad[i] >= 0)
@@ -286,16 +324,18 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
 
 int cmd_classify(int argc, char **argv) {
     const char *model_name = "ko";
-    opts o = {0, 0, 0, 0};
+    opts o = {0, 0, 0, 0, 0, 0};
     int threads = 0; /* the cores this process may use (nlprnn_context_create) */
     size_t max_bytes = DEFAULT_MAX_BYTES;
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     if (!files) return CLI_EXIT_LIMIT;
-    enum { MAX_BYTES = CLI_LONG, SKIP_BAD };
+    enum { MAX_BYTES = CLI_LONG, SKIP_BAD, DATA_LABELS };
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       {"lines", 'l', CLI_NO_ARG, NULL},
                                       {"format", 'f', CLI_ARG, NULL},
+                                      {"top-k", 'k', CLI_ARG, NULL},
+                                      {"data-labels", DATA_LABELS, CLI_NO_ARG, NULL},
                                       {"threads", 't', CLI_ARG, NULL},
                                       {"max-bytes", MAX_BYTES, CLI_ARG, NULL},
                                       {"skip-bad", SKIP_BAD, CLI_NO_ARG, NULL},
@@ -312,6 +352,8 @@ int cmd_classify(int argc, char **argv) {
         case 'm': model_name = a.value; break;
         case 'l': o.lines = 1; break;
         case 'f': o.json = cli_args_choice(&a, formats) == 1; break;
+        case 'k': o.top_k = cli_args_int(&a, 1, 65536, &v) ? (int)v : 0; break;
+        case DATA_LABELS: o.data_labels = 1; break;
         case 't': threads = cli_args_int(&a, 1, 16, &v) ? (int)v : 0; break;
         case MAX_BYTES: max_bytes = cli_args_int(&a, 16, 1LL << 30, &v) ? (size_t)v : 0; break;
         case SKIP_BAD: o.skip_bad = 1; break;
@@ -340,6 +382,7 @@ int cmd_classify(int argc, char **argv) {
     pb.bad_line = calloc(BATCH_DOCS, sizeof(long long));
     pb.status = calloc(BATCH_DOCS, sizeof(int));
     pb.probs = calloc((size_t)BATCH_DOCS * C, sizeof(float));
+    pb.order = calloc((size_t)C, sizeof(int));
     src *s = malloc(sizeof *s);
     int ret = CLI_OK, bad_seen = 0;
     long long warned = 0;
@@ -347,7 +390,7 @@ int cmd_classify(int argc, char **argv) {
     doc d;
     memset(&d, 0, sizeof d);
     if (!ctx || !pb.texts || !pb.lens || !pb.where || !pb.bad || !pb.bad_line || !pb.status ||
-        !pb.probs || !s) {
+        !pb.probs || !pb.order || !s) {
         fprintf(stderr, "nlprnn classify: out of memory\n");
         ret = CLI_EXIT_LIMIT;
         goto out;
@@ -445,6 +488,7 @@ out:
     free(pb.bad_line);
     free(pb.status);
     free(pb.probs);
+    free(pb.order);
     free(d.text);
     free(s);
     free(files);

@@ -19,7 +19,8 @@ static const char *const param_names[] = {
     "tokenizer", "embed", "vectors", "init-from", "cell", "layers", "bidirectional", "hidden",
     "pool", "dropout", "optimizer", "lr", "lr-schedule", "clip", "weight-decay", "epochs", "batch",
     "seed", "patience", "max-tokens", "max-examples", "storage", "text-column", "label-column",
-    "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every", NULL};
+    "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every",
+    "label-names", NULL};
 
 static void usage(FILE *fp) {
     fprintf(fp,
@@ -51,6 +52,8 @@ static void usage(FILE *fp) {
             "  -t, --threads N (cores)   --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
             "      --max-examples N      use the first N training rows (0 = all)\n"
             "      --text-column NAME    --label-column NAME   --skip-bad 0|1 (0)\n"
+            "      --label-names 0=negative,1=positive  names the model prints for the data's\n"
+            "                           labels (or one name per class: negative,positive)\n"
             "      --checkpoint FILE     (MODEL.ckpt)   --checkpoint-every N batches (0 = per epoch)\n"
             "      --dist-check-every N  under mpirun: compare the ranks' weights every N steps\n"
             "                           (100; 0 = only at the end)\n"

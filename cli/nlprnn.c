@@ -17,6 +17,7 @@ int cmd_info(int argc, char **argv);
 int cmd_lm_eval(int argc, char **argv);
 int cmd_lm_train(int argc, char **argv);
 int cmd_next(int argc, char **argv);
+int cmd_relabel(int argc, char **argv);
 int cmd_space(int argc, char **argv);
 int cmd_space_train(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
@@ -43,6 +44,7 @@ static const struct {
     {"lm-eval", cmd_lm_eval, "perplexity per piece and bits per character of a language model on text files"},
     {"lm-train", cmd_lm_train, "train a forward + backward LSTM/GRU language model on a text file"},
     {"next", cmd_next, "the most probable next words after a prefix, with probabilities"},
+    {"relabel", cmd_relabel, "give a classifier's labels display names (0 -> negative), all else kept"},
     {"space", cmd_space, "restore the word spacing of Korean text (one text a line), or --keep-spaces to complete it"},
     {"space-train", cmd_space_train, "train a spacing model (BiLSTM/GRU tagger) from well-spaced text lines"},
     {"tag", cmd_tag, "tag tokens (one a line, blank line between sentences) with a tagger: TOKEN<TAB>LABEL"},

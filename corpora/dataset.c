@@ -157,6 +157,104 @@ int nr_label_map_sort(nr_label_map *m, int *remap, nlprnn_error *err) {
     return NLPRNN_OK;
 }
 
+/* One item of a label-names spec: [s, e). */
+static int names_item(nr_label_map *names, const nr_label_map *labels, int id, const char *s,
+                      size_t len, nlprnn_error *err) {
+    nlprnn_error e1;
+    if (nr_label_check(s, len, &e1))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "label names: the name of label \"%s\": %s",
+                       labels->names[id], e1.message);
+    int other = nr_label_map_find(labels, s, len);
+    if (other >= 0 && other != id)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "label names: \"%.*s\" is label \"%s\"'s data label, it cannot name label "
+                       "\"%s\"",
+                       (int)(len > 64 ? 64 : len), s, labels->names[other], labels->names[id]);
+    free(names->names[id]);
+    names->names[id] = malloc(len + 1);
+    if (!names->names[id]) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    memcpy(names->names[id], s, len);
+    names->names[id][len] = 0;
+    return NLPRNN_OK;
+}
+
+int nr_label_names_parse(const nr_label_map *labels, const char *spec, nr_label_map *names,
+                         nlprnn_error *err) {
+    nr_label_map_init(names);
+    if (!spec || !*spec) return NLPRNN_OK;
+    int C = labels->n;
+    char **tmp = calloc((size_t)C + 1, sizeof *tmp);
+    if (!tmp) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    nr_label_map work = {tmp, C, C, NULL, 0}; /* names by id while parsing (no hash) */
+    char sep = strchr(spec, '\n') ? '\n' : ',';
+    int keyed = strchr(spec, '=') != NULL, rc = NLPRNN_OK, pos = 0;
+    for (const char *s = spec; s && !rc;) {
+        const char *e = strchr(s, sep);
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (keyed) {
+            const char *eq = memchr(s, '=', len);
+            int id = eq ? nr_label_map_find(labels, s, (size_t)(eq - s)) : -1;
+            if (!eq)
+                rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                             "label names: \"%.*s\" is not DATA=NAME (write every item so, or "
+                             "give one NAME per class)", (int)(len > 64 ? 64 : len), s);
+            else if (id < 0)
+                rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                             "label names: no label \"%.*s\" (the model's %d labels are %s%s%s%s)",
+                             (int)(eq - s > 64 ? 64 : eq - s), s, C, labels->names[0],
+                             C > 1 ? ", " : "", C > 1 ? labels->names[1] : "", C > 2 ? ", ..." : "");
+            else if (work.names[id])
+                rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                             "label names: label \"%s\" is named twice", labels->names[id]);
+            else
+                rc = names_item(&work, labels, id, eq + 1, len - (size_t)(eq + 1 - s), err);
+        } else if (pos >= C) {
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "label names: more than %d names for %d classes", C, C);
+        } else {
+            rc = names_item(&work, labels, pos, s, len, err);
+        }
+        pos++;
+        s = e ? e + 1 : NULL;
+    }
+    if (!rc && !keyed && pos != C)
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "label names: %d names for %d classes",
+                     pos, C);
+    /* every class gets a name (its data label when none was given); the names must be distinct */
+    int same = 1;
+    for (int i = 0; i < C && !rc; i++) {
+        const char *nm = work.names[i] ? work.names[i] : labels->names[i];
+        if (strcmp(nm, labels->names[i])) same = 0;
+        if (nr_label_map_find(names, nm, strlen(nm)) >= 0)
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "label names: \"%s\" names two classes", nm);
+        else {
+            int id = nr_label_map_add(names, nm, strlen(nm), err);
+            if (id < 0) rc = id;
+        }
+    }
+    for (int i = 0; i < C; i++) free(work.names[i]);
+    free(tmp);
+    if (rc || same) nr_label_map_free(names);
+    return rc;
+}
+
+char *nr_label_names_join(const nr_label_map *names) {
+    size_t n = 1;
+    for (int i = 0; i < names->n; i++) n += strlen(names->names[i]) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    size_t at = 0;
+    s[0] = 0;
+    for (int i = 0; i < names->n; i++) {
+        size_t l = strlen(names->names[i]);
+        if (i) s[at++] = '\n';
+        memcpy(s + at, names->names[i], l + 1);
+        at += l;
+    }
+    return s;
+}
+
 int nr_label_map_copy(nr_label_map *dst, const nr_label_map *src, nlprnn_error *err) {
     nr_label_map_init(dst);
     for (int i = 0; i < src->n; i++) {
@@ -269,6 +367,8 @@ int nr_dataset_read_part(nr_dataset *ds, nr_record_reader *rr, const nr_dataset_
         int32_t y = -1;
         if (rec.label) {
             int id = nr_label_map_find(&ds->labels, rec.label, rec.label_len);
+            if (id < 0 && opts->fixed_labels && opts->fixed_names)
+                id = nr_label_map_find(opts->fixed_names, rec.label, rec.label_len);
             if (id < 0 && opts->fixed_labels) {
                 if (opts->rec.skip_bad) {
                     ++*label_skips;

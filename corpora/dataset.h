@@ -58,6 +58,21 @@ const char *nr_label_map_name(const nr_label_map *m, int id);
 int nr_label_map_sort(nr_label_map *m, int *remap, nlprnn_error *err);
 int nr_label_map_copy(nr_label_map *dst, const nr_label_map *src, nlprnn_error *err);
 
+/* Display names for the labels of `labels` (a classifier's "label names": the data say "0" and
+ * "1", the model prints "negative" and "positive"). spec is either
+ *   "DATA=NAME,DATA=NAME,..."  names for some labels (the others keep their own), or
+ *   "NAME,NAME,..."            one name per class, in class order (labels->n of them);
+ * items are separated by newlines instead of commas when spec holds a newline. names is
+ * initialized here: labels->n names by class id, or empty (n = 0) when spec is NULL or "" or
+ * names every class as its data label. A name must be a usable label (nr_label_check), the names
+ * distinct, and no name may be another class's data label (an evaluation file may use either).
+ * Errors: NLPRNN_E_INVALID_ARG saying which item is wrong (message without a file name). */
+int nr_label_names_parse(const nr_label_map *labels, const char *spec, nr_label_map *names,
+                         nlprnn_error *err);
+/* names (as nr_label_names_parse gives them) back to the positional spec "NAME\nNAME..."; a
+ * malloc'ed string ("" when names is empty), NULL when out of memory. */
+char *nr_label_names_join(const nr_label_map *names);
+
 /* ---- datasets ----------------------------------------------------------------------------- */
 
 typedef struct nr_dataset_block nr_dataset_block; /* arena block (private) */
@@ -87,6 +102,9 @@ typedef struct nr_dataset_load_opts {
                                          Else: use this map (copied into ds->labels); a label
                                          not in it is NLPRNN_E_DATA naming file:line (or a
                                          skipped bad row with rec.skip_bad) */
+    const nr_label_map *fixed_names;  /* with fixed_labels, or NULL: the same classes' display
+                                         names; a label not in fixed_labels that is one of these
+                                         is that class */
     size_t max_examples;              /* 0 = no limit; else stop after this many */
 } nr_dataset_load_opts;
 

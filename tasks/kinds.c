@@ -55,16 +55,22 @@ int nlprnn_model_file_describe(const char *path_or_name, char **text, nlprnn_err
     if (!rc && !strcmp(nr_mf_kind(r), NR_KIND_CLASSIFIER)) {
         nr_clf_cfg cfg;
         nlprnn_tokenizer *tok = NULL;
-        nr_label_map lm;
+        nr_label_map lm, nm;
         nr_label_map_init(&lm);
+        nr_label_map_init(&nm);
         rc = nr_clf_load_parts(r, &cfg, &tok, &lm, err);
+        if (!rc) rc = nr_clf_load_names(r, &lm, &nm, err);
         if (!rc) {
             rc = nr_mf_buf_printf(&b, err, "tokenizer: %s\nlabels:", nlprnn_tokenizer_describe(tok));
             for (int i = 0; !rc && i < lm.n; i++) rc = nr_mf_buf_printf(&b, err, " %s", lm.names[i]);
             if (!rc) rc = nr_mf_buf_printf(&b, err, "\n");
+            if (!rc && nm.n) rc = nr_mf_buf_printf(&b, err, "label names:");
+            for (int i = 0; !rc && i < nm.n; i++) rc = nr_mf_buf_printf(&b, err, " %s", nm.names[i]);
+            if (!rc && nm.n) rc = nr_mf_buf_printf(&b, err, "\n");
         }
         nlprnn_tokenizer_free(tok);
         nr_label_map_free(&lm);
+        nr_label_map_free(&nm);
     }
     if (!rc) rc = nr_mf_buf_put(&b, "", 1, err);
     char kind[8];

@@ -339,6 +339,11 @@ static void test_classifier(void) {
     VOID(nlprnn_model_free(NULL));
     SAME(nlprnn_model_num_classes(NULL), 0);
     SAME(nlprnn_model_label(NULL, 0), NULL);
+    SAME(nlprnn_model_data_label(NULL, 0), NULL);
+    INVALID(nlprnn_model_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", E),
+            nlprnn_model_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", NULL));
+    INVALID(nlprnn_model_relabel("en", "0=a", NULL, E), nlprnn_model_relabel("en", "0=a", NULL, NULL));
+    CHECK(access("/tmp/nlprnn_null_relabel.nrm", F_OK) != 0);
     SAME(nlprnn_model_max_tokens(NULL), 0);
     SAME(nlprnn_model_tokenizer(NULL), NULL);
     SAME(nlprnn_model_path(NULL), NULL);

@@ -88,6 +88,54 @@ expect_grep "confusion" "$t/out" "eval confusion"
 acc=$("$cli" eval -m "$t/fx.nrm" "$data/clf_test.tsv" --format tsv | awk -F'\t' '$1=="accuracy"{print $2}')
 awk -v a="$acc" 'BEGIN { exit !(a >= 0.95) }' && ok || bad "fixture accuracy $acc < 0.95"
 
+# label names: relabel keeps every probability, classify/eval/info use the names, the data's
+# labels stay usable (--data-labels, evaluation files with 0/1), "" removes the names again
+"$cli" relabel "$t/fx.nrm" --label-names 0=negative,1=positive -o "$t/fxr.nrm" 2>"$t/err"
+expect_rc 0 $? "relabel"
+"$cli" classify -m "$t/fx.nrm" -k 2 "$t/pos.txt" "$t/neg.txt" > "$t/o1"
+"$cli" classify -m "$t/fxr.nrm" -k 2 --data-labels "$t/pos.txt" "$t/neg.txt" > "$t/o2"
+cmp -s "$t/o1" "$t/o2" && ok || bad "relabelled model classifies differently: $(cat "$t/o1") vs $(cat "$t/o2")"
+"$cli" classify -m "$t/fxr.nrm" -k 2 "$t/pos.txt" "$t/neg.txt" > "$t/out"
+[ "$(cut -f1,3 "$t/out" | tr '\n\t' '  ')" = "positive negative negative positive " ] && ok ||
+  bad "label names in classify -k 2: $(cat "$t/out")"
+[ "$(cut -f2,4 "$t/out")" = "$(cut -f2,4 "$t/o1")" ] && ok || bad "-k 2 probabilities"
+awk -F'\t' 'NF != 4 || $2 < $4 || $2 + $4 < 0.999 || $2 + $4 > 1.001 { exit 1 }' "$t/out" && ok ||
+  bad "-k 2: two pairs, most probable first: $(cat "$t/out")"
+"$cli" classify -m "$t/fxr.nrm" --format json "$t/neg.txt" > "$t/out"
+expect_grep '^{"label":"negative","probability":0\.[0-9]*,"top":\[{"label":"negative","probability":0\.[0-9]*},{"label":"positive","probability":0\.[0-9]*}\],"probabilities":{"negative":0\.[0-9]*,"positive":0\.[0-9]*}}$' "$t/out" "json schema with names"
+"$cli" classify -m "$t/fxr.nrm" --format json -k 1 --data-labels "$t/neg.txt" > "$t/out"
+expect_grep '"top":\[{"label":"0","probability":[0-9.]*}\],"probabilities":{"0":' "$t/out" "json -k 1 --data-labels"
+"$cli" info "$t/fxr.nrm" > "$t/out"
+expect_grep "^label names: negative positive$" "$t/out" "info label names"
+a1=$("$cli" eval -m "$t/fx.nrm" "$data/clf_test.tsv" --format tsv | grep -v '^model')
+a2=$("$cli" eval -m "$t/fxr.nrm" "$data/clf_test.tsv" --format tsv | grep -v '^model' | sed 's/negative/0/g; s/positive/1/g')
+[ -n "$a1" ] && [ "$a1" = "$a2" ] && ok || bad "eval of 0/1 data with the relabelled model differs"
+sed '2,$ s/\t0$/\tnegative/; 2,$ s/\t1$/\tpositive/' "$data/clf_test.tsv" > "$t/named.tsv"
+a3=$("$cli" eval -m "$t/fxr.nrm" "$t/named.tsv" --format tsv | grep -v '^model\|^file' | sed 's/negative/0/g; s/positive/1/g')
+[ "$(echo "$a1" | grep -v '^file')" = "$a3" ] && ok || bad "eval of data labelled with the names differs"
+"$cli" relabel "$t/fxr.nrm" --label-names "" -o "$t/fx2.nrm"
+expect_rc 0 $? "relabel ''"
+cmp -s "$t/fx.nrm" "$t/fx2.nrm" && ok || bad "removing the names does not give the original file back"
+"$cli" relabel "$t/fx.nrm" --label-names 0=1 -o "$t/x.nrm" 2>"$t/err"
+expect_rc 2 $? "relabel to another class's label"
+expect_grep "\"1\" is label \"1\"'s data label, it cannot name label \"0\"" "$t/err" "relabel clash message"
+"$cli" relabel "$t/fx.nrm" --label-names a,b,c -o "$t/x.nrm" 2>"$t/err"
+expect_rc 2 $? "relabel: too many names"
+expect_grep "more than 2 names for 2 classes" "$t/err" "relabel count message"
+[ ! -f "$t/x.nrm" ] && ok || bad "a refused relabel wrote a file"
+"$cli" classify -m "$t/fx.nrm" -k 0 "$t/pos.txt" > /dev/null 2>&1
+expect_rc 2 $? "--top-k 0"
+# train --label-names: the names are in the model from the start
+# shellcheck disable=SC2086
+"$cli" train "$data/clf_train.tsv" -o "$t/fxn.nrm" $small --label-names 1=good -q 2>"$t/err"
+expect_rc 0 $? "train --label-names"
+"$cli" classify -m "$t/fxn.nrm" "$t/pos.txt" "$t/neg.txt" > "$t/out"
+[ "$(cut -f1 "$t/out" | tr '\n' ' ')" = "good 0 " ] && ok || bad "train --label-names: $(cat "$t/out")"
+# shellcheck disable=SC2086
+"$cli" train "$data/clf_train.tsv" -o "$t/x.nrm" $small --label-names 7=seven -q 2>"$t/err"
+expect_rc 2 $? "train --label-names with an unknown label"
+expect_grep 'no label "7"' "$t/err" "train --label-names message"
+
 # damaged models are refused with exit 5 and a reason
 size=$(wc -c < "$t/fx.nrm")
 head -c $((size / 2)) "$t/fx.nrm" > "$t/trunc.nrm"

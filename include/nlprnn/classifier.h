@@ -52,8 +52,23 @@ NLPRNN_API void nlprnn_model_free(nlprnn_model *m);
 
 /** Number of classes C. */
 NLPRNN_API int nlprnn_model_num_classes(const nlprnn_model *m);
-/** Name of class i ("0", "1", "pos" ...), or NULL when out of range. Lives as long as m. */
+/** Name of class i, as outputs print it: its display name when the model file has label names
+ *  ("negative", "positive": `nlprnn train --label-names`, nlprnn_model_relabel), else its label as
+ *  in the training data ("0", "1", "pos" ...). NULL when out of range. Lives as long as m. */
 NLPRNN_API const char *nlprnn_model_label(const nlprnn_model *m, int i);
+/** Label of class i as in the training data ("0", "1"), whatever its display name; NULL when out
+ *  of range. Evaluation files may use either (nlprnn_model_evaluate). Lives as long as m. */
+NLPRNN_API const char *nlprnn_model_data_label(const nlprnn_model *m, int i);
+/** Copy the classifier model file path_or_name to out_path (atomically; it may be the same
+ *  file) with new display names for its labels; every other byte of content (configuration,
+ *  tokenizer, weights) is kept, so the copy classifies exactly as the original. label_names is
+ *  "DATA=NAME,DATA=NAME,..." (e.g. "0=negative,1=positive": the classes not named keep their
+ *  label) or one NAME per class in class order ("negative,positive"); NULL or "" removes the
+ *  names. Names are 1..1024 bytes of UTF-8 without control characters, distinct, and none may
+ *  be another class's data label. Errors: NLPRNN_E_INVALID_ARG for a bad label_names (the message
+ *  says which item), those of nlprnn_model_load for the file, NLPRNN_E_IO writing. */
+NLPRNN_API int nlprnn_model_relabel(const char *path_or_name, const char *label_names,
+                                    const char *out_path, nlprnn_error *err);
 /** Documents are cut to this many tokens. */
 NLPRNN_API int nlprnn_model_max_tokens(const nlprnn_model *m);
 /** The model's tokenizer (owned by the model). */
@@ -151,6 +166,9 @@ NLPRNN_API int nlprnn_model_evaluate(const nlprnn_model *m, const char *path,
  *    max-examples  0         read at most this many training examples (0: all)
  *    storage       f16       f32 | f16 | int8: how the saved weights are stored
  *    text-column   ""        label-column ""   (defaults: "document"/"text"..., "label")
+ *    label-names   ""        display names of the labels: "0=negative,1=positive" (labels not
+ *                            named keep their own) or one name per class in class order
+ *                            ("negative,positive"); nlprnn_model_label gives them
  *    checkpoint    ""        checkpoint file; "" = "<out>.ckpt"
  *    checkpoint-every 0      also save a checkpoint every N batches (0: each epoch only)
  *    dist-check-every 100    over MPI (nlprnn/dist.h): compare the ranks' weights every N steps

@@ -23,7 +23,8 @@
  * nlprnn's gate order is PyTorch's, so no tensor is reordered. Export writes exactly these names
  * (a tied language model writes its table as decoder.weight too, so PyTorch's load_state_dict
  * finds both) and the configuration as "__metadata__" (kind, cell, layers, bidirectional, embed,
- * hidden, vocab, pool, max_tokens, classes, labels, tied, backward). Import accepts any module
+ * hidden, vocab, pool, max_tokens, classes, labels, label_names when the model has display
+ * names, tied, backward). Import accepts any module
  * prefixes (e.g. "lstm." instead of "rnn.", "encoder.weight" for the embedding): it finds the one
  * recurrent module by its weight_ih_l0, the embedding by its shape (a name with "embed" first)
  * and the linear layer as the remaining weight/bias pair; a tensor left over, a second recurrent
@@ -33,8 +34,10 @@
  * Import settings ("key=value" strings; each wins over the same key in the file's
  * "__metadata__"):
  *   pool         last | mean | max      classifier: how the outputs are pooled (required)
- *   labels       the C class names, separated by newlines (or by commas when there is no
- *                newline); default "0", "1", ...
+ *   labels       the C class labels as in the training data, separated by newlines (or by
+ *                commas when there is no newline); default "0", "1", ...
+ *   label_names  their display names (nlprnn_model_label): one per class the same way, or
+ *                "DATA=NAME,..." (nlprnn_model_relabel's syntax); default: none
  *   max_tokens   classifier: documents are cut to this many tokens (default 512)
  *   tied         lm: 1 = the output matrix is the embedding table (default: 1 when
  *                decoder.weight is missing or equals embedding.weight)

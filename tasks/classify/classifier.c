@@ -420,13 +420,35 @@ struct nlprnn_model {
     float *params;
     uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
     nlprnn_tokenizer *tok;
-    nr_label_map labels;
+    nr_label_map labels;  /* the labels as in the training data ("0", "1") */
+    nr_label_map names;   /* their display names ("negative", "positive"), or empty (n = 0) */
     char *path;
     char summary[320];
 };
 
 const nr_clf_net *nr_model_net(const nlprnn_model *m) {
     return &m->net;
+}
+
+int nr_clf_load_names(const nr_mf_reader *r, const nr_label_map *labels, nr_label_map *names,
+                      nlprnn_error *err) {
+    nr_label_map_init(names);
+    if (!nr_mf_find(r, "LNAM")) return NLPRNN_OK;
+    int rc = nr_label_map_load(names, r, "LNAM", err);
+    if (rc) return rc;
+    if (names->n != labels->n) {
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section LNAM: %d label names for %d labels",
+                     nr_mf_name(r), names->n, labels->n);
+    }
+    for (int i = 0; i < names->n && !rc; i++) {
+        int other = nr_label_map_find(labels, names->names[i], strlen(names->names[i]));
+        if (other >= 0 && other != i)
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                         "%s: section LNAM: the name \"%s\" of label \"%s\" is another label",
+                         nr_mf_name(r), names->names[i], labels->names[i]);
+    }
+    if (rc) nr_label_map_free(names);
+    return rc;
 }
 
 int nr_clf_load_parts(const nr_mf_reader *r, nr_clf_cfg *cfg, nlprnn_tokenizer **tok,
@@ -495,8 +517,10 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
     nr_label_map_init(&m->labels);
+    nr_label_map_init(&m->names);
     nr_clf_cfg cfg;
     rc = nr_clf_load_parts(r, &cfg, &m->tok, &m->labels, err);
+    if (!rc) rc = nr_clf_load_names(r, &m->labels, &m->names, err);
     if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, NULL, err);
     if (!rc) { /* sizes the file's tensors cannot hold are a bad file, not a huge allocation */
         char sizes[160];
@@ -541,6 +565,7 @@ void nlprnn_model_free(nlprnn_model *m) {
     free(m->whh16);
     nlprnn_tokenizer_free(m->tok);
     nr_label_map_free(&m->labels);
+    nr_label_map_free(&m->names);
     free(m->path);
     free(m);
 }
@@ -549,6 +574,9 @@ int nlprnn_model_num_classes(const nlprnn_model *m) {
     return m ? m->net.cfg.classes : 0;
 }
 const char *nlprnn_model_label(const nlprnn_model *m, int i) {
+    return m ? nr_label_map_name(m->names.n ? &m->names : &m->labels, i) : NULL;
+}
+const char *nlprnn_model_data_label(const nlprnn_model *m, int i) {
     return m ? nr_label_map_name(&m->labels, i) : NULL;
 }
 int nlprnn_model_max_tokens(const nlprnn_model *m) {
@@ -565,6 +593,41 @@ const char *nlprnn_model_summary(const nlprnn_model *m) {
 }
 const nr_label_map *nr_model_labels(const nlprnn_model *m) {
     return &m->labels;
+}
+const nr_label_map *nr_model_label_names(const nlprnn_model *m) {
+    return &m->names;
+}
+
+int nlprnn_model_relabel(const char *path_or_name, const char *label_names,
+                         const char *out_path, nlprnn_error *err) {
+    if (!path_or_name || !out_path)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "nlprnn_model_relabel: a model and an output path are needed");
+    /* the model is loaded first: a file that cannot be used is not copied */
+    nlprnn_model *m = NULL;
+    int rc = nlprnn_model_load(path_or_name, &m, err);
+    if (rc) return rc;
+    nr_label_map names;
+    rc = nr_label_names_parse(&m->labels, label_names, &names, err);
+    nr_mf_reader *r = NULL;
+    nr_mf_writer *w = NULL;
+    if (!rc) rc = nr_mf_open_file(&r, m->path, NR_KIND_CLASSIFIER, err);
+    if (!rc) rc = nr_mf_writer_new(&w, NR_KIND_CLASSIFIER, err);
+    /* every section as it is (content, compression), LNAM replaced: right after LABL */
+    for (size_t i = 0; !rc && i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *sec = nr_mf_section_at(r, i);
+        if (!strcmp(sec->tag, "LNAM")) continue;
+        rc = nr_mf_add(w, sec->tag, sec->content, sec->data, (size_t)sec->raw_len,
+                       sec->encoding == NR_MF_ZLIB, err);
+        if (!rc && !strcmp(sec->tag, "LABL") && names.n)
+            rc = nr_label_map_save(&names, w, "LNAM", err);
+    }
+    if (!rc) rc = nr_mf_writer_save(w, out_path, err);
+    nr_mf_writer_free(w);
+    nr_mf_close(r);
+    nr_label_map_free(&names);
+    nlprnn_model_free(m);
+    return rc;
 }
 
 /* ---- classifying -------------------------------------------------------------------------------- */
@@ -807,6 +870,7 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
     o.rec.label_column = label_column && *label_column ? label_column : NULL;
     o.rec.require_label = 1;
     o.fixed_labels = &m->labels;
+    o.fixed_names = m->names.n ? &m->names : NULL; /* "negative" as good as "0" */
     o.max_examples = NR_CLF_EVAL_PART_DOCS;
     nr_record_reader *rr = NULL;
     int rc = nr_record_reader_open(&rr, path, &o.rec, err);

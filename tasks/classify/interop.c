@@ -49,16 +49,22 @@ int nlprnn_classifier_export(const nlprnn_model *m, const char *path, int format
     if (!rc) rc = meta_int(w, "max_tokens", c->max_tokens, err);
     if (!rc) {
         size_t n = 1;
-        for (int i = 0; i < c->classes; i++) n += strlen(nlprnn_model_label(m, i)) + 1;
+        for (int i = 0; i < c->classes; i++) n += strlen(nlprnn_model_data_label(m, i)) + 1;
         char *labels = malloc(n);
         if (!labels) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         else {
             size_t at = 0;
             for (int i = 0; i < c->classes; i++)
-                at += (size_t)sprintf(labels + at, "%s%s", i ? "\n" : "", nlprnn_model_label(m, i));
+                at += (size_t)sprintf(labels + at, "%s%s", i ? "\n" : "", nlprnn_model_data_label(m, i));
             rc = nr_st_put_meta(w, "labels", labels, err);
             free(labels);
         }
+    }
+    if (!rc && nr_model_label_names(m)->n) { /* the display names, one per class */
+        char *names = nr_label_names_join(nr_model_label_names(m));
+        rc = names ? nr_st_put_meta(w, "label_names", names, err)
+                   : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        free(names);
     }
     if (!rc) rc = nr_st_put_meta(w, "tokenizer", nlprnn_tokenizer_describe(nlprnn_model_tokenizer(m)), err);
     if (!rc) rc = nr_st_put_meta(w, "nlprnn", nlprnn_version_string(), err);
@@ -119,7 +125,7 @@ static int import_labels(const nr_st_file *f, const char *const *settings, size_
     return NLPRNN_OK;
 }
 
-static const char *const clf_settings[] = {"pool", "labels", "max_tokens", "storage", "kind",
+static const char *const clf_settings[] = {"pool", "labels", "label_names", "max_tokens", "storage", "kind",
                                            "cell", "layers", "bidirectional", "embed", "hidden",
                                            "vocab", "classes", NULL};
 
@@ -136,8 +142,9 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     if (rc) return rc;
     unsigned char *used = calloc(nr_st_count(f) + 1, 1);
     float *params = NULL;
-    nr_label_map labels;
+    nr_label_map labels, names;
     nr_label_map_init(&labels);
+    nr_label_map_init(&names);
     nr_mf_writer *w = NULL;
     nr_mf_buf conf;
     nr_mf_buf_init(&conf);
@@ -207,6 +214,16 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     int dtype;
     if (!rc) rc = nr_import_storage(f, settings, n_settings, &dtype, err);
     if (!rc) rc = import_labels(f, settings, n_settings, cfg.classes, &labels, err);
+    if (!rc) {
+        const char *nfrom, *spec = nr_torch_value(f, settings, n_settings, "label_names", &nfrom);
+        rc = nr_label_names_parse(&labels, spec, &names, err);
+        if (rc == NLPRNN_E_INVALID_ARG) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err ? err->message : "");
+            rc = nr_fail(err, !strcmp(nfrom, "setting") ? NLPRNN_E_INVALID_ARG : NLPRNN_E_FORMAT,
+                         -1, -1, "%s: %s", path, why);
+        }
+    }
     if (rc) goto done;
     nr_clf_net net;
     rc = nr_clf_net_bind(&net, &cfg, NULL, err);
@@ -240,12 +257,14 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 0, err);
     if (!rc) rc = nr_clf_put_tokenizer(w, tok, err);
     if (!rc) rc = nr_label_map_save(&labels, w, "LABL", err);
+    if (!rc && names.n) rc = nr_label_map_save(&names, w, "LNAM", err);
     if (!rc) rc = nr_clf_put_weights(w, "WGHT", &net, params, dtype, err);
     if (!rc) rc = nr_mf_writer_save(w, out_path, err);
 done:
     nr_mf_buf_free(&conf);
     nr_mf_writer_free(w);
     nr_label_map_free(&labels);
+    nr_label_map_free(&names);
     free(params);
     free(used);
     nr_st_close(f);

@@ -35,7 +35,7 @@
 
 struct nlprnn_train_params {
     char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
-        checkpoint[1024];
+        checkpoint[1024], label_names[1024];
     int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
         threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every;
     long long seed, max_examples;
@@ -59,6 +59,7 @@ static const pdesc pdescs[] = {
     {"text-column", P_STR, OFF(text_column), 0, 0, NULL},
     {"label-column", P_STR, OFF(label_column), 0, 0, NULL},
     {"checkpoint", P_STR, OFF(checkpoint), 0, 0, NULL},
+    {"label-names", P_STR, OFF(label_names), 0, 0, NULL}, /* nr_label_names_parse */
     {"vocab", P_INT, OFF(vocab), 64, NR_MAX_VOCAB, NULL},
     {"embed", P_INT, OFF(embed), 1, NR_MAX_EMBED, NULL},
     {"cell", P_ENUM, OFF(cell), 0, 0, "rnn lstm gru"},
@@ -442,6 +443,7 @@ typedef struct trainer {
     nr_clf_scratch s[NR_MAX_THREADS];  /* one scratch per worker */
     nlprnn_tokenizer *tok;
     nr_label_map labels;
+    nr_label_map names;                /* display names ("label-names"), or empty */
     tokset tr, va;
     nr_dataset dtr, dva;
     /* data parallelism over MPI ranks (D.size > 1; see "MPI" below). Counts are global. */
@@ -467,6 +469,7 @@ static void trainer_free(trainer *t) {
     for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&t->s[w]);
     nlprnn_tokenizer_free(t->tok);
     nr_label_map_free(&t->labels);
+    nr_label_map_free(&t->names);
     tokset_free(&t->tr);
     tokset_free(&t->va);
     nr_dataset_free(&t->dtr);
@@ -717,6 +720,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
     if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
     if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
+    if (!rc && t->names.n) rc = nr_label_map_save(&t->names, w, "LNAM", err);
     if (!rc) rc = nr_clf_put_weights(w, "WGHT", &t->net, weights, t->p->storage, err);
     if (!rc) rc = nr_mf_writer_save(w, out_path, err);
     nr_mf_buf_free(&b);
@@ -1132,6 +1136,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     if (pg.threads == 0 && !resume) pg.threads = nr_default_threads();
     t.p = &pg;
     nr_label_map_init(&t.labels);
+    nr_label_map_init(&t.names);
     nr_dataset_init(&t.dtr);
     nr_dataset_init(&t.dva);
     char ckpt[1100];
@@ -1227,6 +1232,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         }
     }
     rc = nr_label_map_copy(&t.labels, &t.dtr.labels, err);
+    if (!rc) rc = nr_label_names_parse(&t.labels, p->label_names, &t.names, err);
     if (rc) goto done;
 
     report(progress, user, &pr, 0, "tokenizing");
