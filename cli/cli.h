@@ -2,6 +2,8 @@
 #ifndef NLPRNN_CLI_H
 #define NLPRNN_CLI_H
 
+#include <stdio.h>
+
 #include "nlprnn.h"
 
 /* Exit codes of the nlprnn program (documented in docs/cli.md and the man page). */
@@ -90,6 +92,15 @@ typedef struct cli_tokenizer {
 } cli_tokenizer;
 int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t);
 void cli_tokenizer_free(cli_tokenizer *t);
+
+/* JSON output (--format json of classify, fill, next, eval): s as a JSON string (quotes, \\,
+ * control characters escaped; UTF-8 passes through); a finite number with %.*g precision, or
+ * null for NaN and infinities. */
+void cli_json_str(FILE *fp, const char *s);
+void cli_json_num(FILE *fp, double x, int digits);
+/* The answers of fill / next as one JSON line: {"query":Q[,"calibrate":A],"answers":[{"text":T,
+ * "probability":P,"score":S},...]}; calibrate is left out when it is NaN. */
+void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, double calibrate);
 
 /* One subcommand: argv[0] is the subcommand's name. */
 typedef int (*cli_command_fn)(int argc, char **argv);

@@ -201,17 +201,6 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
 
 /* ---- output ------------------------------------------------------------------------------------ */
 
-static void json_str(FILE *fp, const char *s) {
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
-        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
-        else fputc(c, fp);
-    }
-    fputc('"', fp);
-}
-
 typedef struct opts {
     int json, skip_bad, quiet, lines;
     int top_k;       /* 0: the default (1 in tsv, every class in json) */
@@ -247,17 +236,17 @@ static void print_result(const nlprnn_model *m, const float *p, const opts *o, i
         return;
     }
     printf("{\"label\":");
-    json_str(stdout, label_of(m, order[0], o));
+    cli_json_str(stdout, label_of(m, order[0], o));
     printf(",\"probability\":%.6f,\"top\":[", (double)p[order[0]]);
     for (int i = 0; i < K; i++) {
         printf("%s{\"label\":", i ? "," : "");
-        json_str(stdout, label_of(m, order[i], o));
+        cli_json_str(stdout, label_of(m, order[i], o));
         printf(",\"probability\":%.6f}", (double)p[order[i]]);
     }
     printf("],\"probabilities\":{");
     for (int k = 0; k < C; k++) {
         if (k) putchar(',');
-        json_str(stdout, label_of(m, k, o));
+        cli_json_str(stdout, label_of(m, k, o));
         printf(":%.6f", (double)p[k]);
     }
     printf("}}\n");

@@ -18,12 +18,71 @@ static void usage(FILE *fp) {
             "  -m, --model FILE|NAME   model file or shipped name (default: ko)\n"
             "      --text-column NAME  --label-column NAME   (defaults: document/text/..., label)\n"
             "  -t, --threads N         threads (default: the cores this process may use, at most 16)\n"
-            "  -f, --format text|tsv   tsv: one 'key<TAB>value' line per figure (default text)\n");
+            "  -f, --format text|tsv|json  tsv: one 'key<TAB>value' line per figure; json: one object,\n"
+            "                          {\"model\":M,\"file\":F,\"documents\":N,\"skipped\":S,\"accuracy\":A,\n"
+            "                          \"log_loss\":L,\"macro_f1\":F1,\"classes\":[{\"label\":C,\"precision\":P,\n"
+            "                          \"recall\":R,\"f1\":F,\"support\":N},...],\"confusion\":[[N,...],...]}\n"
+            "                          (confusion rows = true class, columns = predicted, in the\n"
+            "                          order of classes) (default text)\n"
+            "\n"
+            "Evaluation files may label documents with the model's data labels (\"0\") or its label\n"
+            "names (\"negative\"). A file that gives no document to evaluate is an error (exit 3).\n");
+}
+
+/* Precision, recall and F1 of class k from the confusion matrix cm (C,C; rows = true). */
+static void class_scores(const long long *cm, int C, int k, double *pr, double *rcl, double *f1,
+                         long long *sup) {
+    long long tp = cm[(size_t)k * C + k], pred = 0;
+    *sup = 0;
+    for (int j = 0; j < C; j++) {
+        pred += cm[(size_t)j * C + k];
+        *sup += cm[(size_t)k * C + j];
+    }
+    *pr = pred ? (double)tp / (double)pred : 0;
+    *rcl = *sup ? (double)tp / (double)*sup : 0;
+    *f1 = *pr + *rcl > 0 ? 2 * *pr * *rcl / (*pr + *rcl) : 0;
+}
+
+static void print_json(const nlprnn_model *m, const char *path, const long long *cm, int C,
+                       long long n, long long skipped, double acc, double logloss) {
+    double macro = 0;
+    printf("{\"model\":");
+    cli_json_str(stdout, nlprnn_model_path(m));
+    printf(",\"file\":");
+    cli_json_str(stdout, path);
+    printf(",\"documents\":%lld,\"skipped\":%lld,\"accuracy\":", n, skipped);
+    cli_json_num(stdout, acc, 6);
+    printf(",\"log_loss\":");
+    cli_json_num(stdout, logloss, 6);
+    for (int k = 0; k < C; k++) {
+        double pr, rcl, f1;
+        long long sup;
+        class_scores(cm, C, k, &pr, &rcl, &f1, &sup);
+        macro += f1 / C;
+    }
+    printf(",\"macro_f1\":");
+    cli_json_num(stdout, macro, 6);
+    printf(",\"classes\":[");
+    for (int k = 0; k < C; k++) {
+        double pr, rcl, f1;
+        long long sup;
+        class_scores(cm, C, k, &pr, &rcl, &f1, &sup);
+        printf("%s{\"label\":", k ? "," : "");
+        cli_json_str(stdout, nlprnn_model_label(m, k));
+        printf(",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"support\":%lld}", pr, rcl, f1, sup);
+    }
+    printf("],\"confusion\":[");
+    for (int k = 0; k < C; k++) {
+        printf("%s[", k ? "," : "");
+        for (int j = 0; j < C; j++) printf("%s%lld", j ? "," : "", cm[(size_t)k * C + j]);
+        putchar(']');
+    }
+    printf("]}\n");
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *model = "ko", *path = NULL, *tcol = NULL, *lcol = NULL;
-    int threads = 0, tsv = 0; /* 0: the cores (nlprnn_model_evaluate) */
+    int threads = 0, tsv = 0, json = 0; /* threads 0: the cores (nlprnn_model_evaluate) */
     enum { TEXT_COLUMN = CLI_LONG, LABEL_COLUMN };
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       {"text-column", TEXT_COLUMN, CLI_ARG, NULL},
@@ -31,7 +90,7 @@ int cmd_eval(int argc, char **argv) {
                                       {"threads", 't', CLI_ARG, NULL},
                                       {"format", 'f', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
-    static const char *const formats[] = {"text", "tsv", NULL};
+    static const char *const formats[] = {"text", "tsv", "json", NULL};
     cli_args a;
     long long v = 0;
     int c;
@@ -43,7 +102,12 @@ int cmd_eval(int argc, char **argv) {
         case TEXT_COLUMN: tcol = a.value; break;
         case LABEL_COLUMN: lcol = a.value; break;
         case 't': threads = cli_args_int(&a, 1, 16, &v) ? (int)v : 0; break;
-        case 'f': tsv = cli_args_choice(&a, formats) == 1; break;
+        case 'f': {
+            int k = cli_args_choice(&a, formats);
+            tsv = k == 1;
+            json = k == 2;
+            break;
+        }
         case CLI_POSITIONAL:
             if (path) cli_args_fail(&a, "one FILE only ('%s' and '%s')", path, a.value);
             path = a.value;
@@ -67,7 +131,9 @@ int cmd_eval(int argc, char **argv) {
     long long correct = 0;
     for (int k = 0; k < C; k++) correct += cm[(size_t)k * C + k];
     double acc = n ? (double)correct / (double)n : NAN;
-    if (tsv) {
+    if (json) {
+        print_json(m, path, cm, C, n, skipped, acc, logloss);
+    } else if (tsv) {
         printf("documents\t%lld\nskipped\t%lld\naccuracy\t%.6f\nlog_loss\t%.6f\n", n, skipped, acc,
                logloss);
     } else {
@@ -76,14 +142,10 @@ int cmd_eval(int argc, char **argv) {
         printf("%-12s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "support");
     }
     double macro_f1 = 0;
-    for (int k = 0; k < C; k++) {
-        long long tp = cm[(size_t)k * C + k], pred = 0, sup = 0;
-        for (int j = 0; j < C; j++) {
-            pred += cm[(size_t)j * C + k];
-            sup += cm[(size_t)k * C + j];
-        }
-        double pr = pred ? (double)tp / (double)pred : 0, rcl = sup ? (double)tp / (double)sup : 0;
-        double f1 = pr + rcl > 0 ? 2 * pr * rcl / (pr + rcl) : 0;
+    for (int k = 0; k < C && !json; k++) {
+        double pr, rcl, f1;
+        long long sup;
+        class_scores(cm, C, k, &pr, &rcl, &f1, &sup);
         macro_f1 += f1 / C;
         if (tsv)
             printf("precision.%s\t%.6f\nrecall.%s\t%.6f\nf1.%s\t%.6f\nsupport.%s\t%lld\n",
@@ -98,7 +160,7 @@ int cmd_eval(int argc, char **argv) {
             for (int j = 0; j < C; j++)
                 printf("confusion.%s.%s\t%lld\n", nlprnn_model_label(m, k), nlprnn_model_label(m, j),
                        cm[(size_t)k * C + j]);
-    } else {
+    } else if (!json) {
         printf("%-12s %9s %9s %9.4f\n\nconfusion (rows = true, columns = predicted):\n%-12s", "macro",
                "", "", macro_f1, "");
         for (int j = 0; j < C; j++) printf(" %9s", nlprnn_model_label(m, j));

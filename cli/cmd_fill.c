@@ -10,11 +10,15 @@ int cmd_fill(int argc, char **argv);
 
 static void fill_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] [-c w1,w2,...] \"TEXT WITH ___\"\n"
-            "       nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] -i FILE\n\n"
+            "usage: nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] [-c w1,w2,...]\n"
+            "                   [-f tsv|json] \"TEXT WITH ___\"\n"
+            "       nlprnn fill [-m FILE|NAME] [-k K] [--calibrate ALPHA] [-f tsv|json] -i FILE\n\n"
             "Fill the blank of TEXT (\"___\", two or more underscores, or \"[MASK]\"; anywhere, also glued\n"
             "to a particle as in \"___에\") and print up to K answers, best first, one per line:\n"
-            "WORD<TAB>PROBABILITY, the probabilities normalized over the lines shown.\n"
+            "WORD<TAB>PROBABILITY. A probability is softmax(score) over every answer ranked (all the\n"
+            "candidates, or all the proposals), so it does not change with --top-k; the lines shown\n"
+            "sum to 1 only when they are all of them. The library's nlprnn_lm_fill gives the same\n"
+            "numbers (same default ALPHA).\n"
             "Each candidate sentence is scored by the forward and the backward model (mean of the two\n"
             "log-probabilities), minus ALPHA times the answer's prior: the log-probability of the blank's\n"
             "local frame alone (the word before it and its own word, \"동네의 ___에\") with the answer in\n"
@@ -28,6 +32,10 @@ static void fill_usage(FILE *fp) {
             "  -c, --candidates LIST   comma-separated words to rank (exactly those)\n"
             "      --calibrate ALPHA   weight of the prior correction, 0..2 (default %g; 0: plain\n"
             "                          sentence probability)\n"
+            "  -f, --format tsv|json   json: one object per query, {\"query\":TEXT,\"calibrate\":ALPHA,\n"
+            "                          \"answers\":[{\"text\":W,\"probability\":P,\"score\":S},...]},\n"
+            "                          S the ranking score (natural log); a bad --input query gives\n"
+            "                          {\"query\":TEXT,\"error\":CODE,\"message\":M}\n"
             "  -i, --input FILE        one query a line: TEXT, or TEXT<TAB>w1,w2,... (its\n"
             "                          candidates; a UTF-8 byte order mark at the start of FILE is\n"
             "                          skipped); prints one line per query:\n"
@@ -51,8 +59,21 @@ static size_t split_list(char *s, const char **list) {
     return n;
 }
 
+/* One query's answers: tsv (one per line, or one line with --input) or one JSON object. */
+static void print_answers(const char *query, const nlprnn_lm_choice *ch, size_t n, double alpha,
+                          int json, int one_line) {
+    if (json) {
+        cli_json_choices(query, ch, n, alpha);
+    } else if (one_line) {
+        for (size_t i = 0; i < n; i++) printf("%s%s\t%.6f", i ? "\t" : "", ch[i].text, ch[i].prob);
+        putchar('\n');
+    } else {
+        for (size_t i = 0; i < n; i++) printf("%s\t%.4f\n", ch[i].text, ch[i].prob);
+    }
+}
+
 /* --input: one query a line. */
-static int fill_file(const char *model, const char *path, int top, double alpha) {
+static int fill_file(const char *model, const char *path, int top, double alpha, int json) {
     const char *cmd = "fill";
     FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!fp) {
@@ -94,8 +115,15 @@ static int fill_file(const char *model, const char *path, int top, double alpha)
             fprintf(stderr, "nlprnn fill: %s:%lld: %s\n", path, lineno, err.message);
             bad++;
         }
-        for (size_t i = 0; i < n; i++) printf("%s%s\t%.6f", i ? "\t" : "", ch[i].text, ch[i].prob);
-        putchar('\n');
+        if (st && json) {
+            printf("{\"query\":");
+            cli_json_str(stdout, line);
+            printf(",\"error\":\"%s\",\"message\":", nlprnn_status_name(st));
+            cli_json_str(stdout, err.message);
+            printf("}\n");
+        } else {
+            print_answers(line, ch, n, alpha, json, 1);
+        }
         nlprnn_lm_choices_free(ch, n);
         free(list);
         if ((rc = cli_stdout_check(cmd))) break; /* one line a query: stop at a full disk */
@@ -117,7 +145,7 @@ static int fill_file(const char *model, const char *path, int top, double alpha)
 int cmd_fill(int argc, char **argv) {
     const char *cmd = "fill";
     const char *model = "ko", *cands = NULL, *text = NULL, *input = NULL;
-    int top = 0;
+    int top = 0, json = 0;
     double alpha = NLPRNN_LM_FILL_ALPHA;
     enum { CALIBRATE = CLI_LONG };
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
@@ -125,7 +153,9 @@ int cmd_fill(int argc, char **argv) {
                                       {"candidates", 'c', CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, NULL},
                                       {"calibrate", CALIBRATE, CLI_ARG, NULL},
+                                      {"format", 'f', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"tsv", "json", NULL};
     cli_args a;
     long long v = 0;
     int c;
@@ -137,6 +167,7 @@ int cmd_fill(int argc, char **argv) {
         case 'k': top = cli_args_int(&a, 1, 1000, &v) ? (int)v : 0; break;
         case 'c': cands = a.value; break;
         case 'i': input = a.value; break;
+        case 'f': json = cli_args_choice(&a, formats) == 1; break;
         case CALIBRATE: cli_args_double(&a, 0, 2, &alpha); break;
         case CLI_POSITIONAL:
             if (text) cli_args_fail(&a, "give one TEXT (quote it)");
@@ -147,7 +178,7 @@ int cmd_fill(int argc, char **argv) {
     if (c == CLI_ERROR) return a.rc;
     if (input) {
         if (text || cands) return cli_usage_error(cmd, "--input takes no TEXT and no --candidates");
-        return fill_file(model, input, top ? top : 5, alpha);
+        return fill_file(model, input, top ? top : 5, alpha, json);
     }
     if (!text) return cli_usage_error(cmd, "no TEXT given");
     /* split the candidate list */
@@ -181,8 +212,7 @@ int cmd_fill(int argc, char **argv) {
         if (!ctx) rc = NLPRNN_E_NOMEM;
     }
     if (!rc) rc = nlprnn_lm_fill_calibrated(ctx, text, strlen(text), list, nl, top, alpha, &ch, &n, &err);
-    if (!rc)
-        for (size_t i = 0; i < n; i++) printf("%s\t%.4f\n", ch[i].text, ch[i].prob);
+    if (!rc) print_answers(text, ch, n, alpha, json, 0);
     nlprnn_lm_choices_free(ch, n);
     nlprnn_lm_ctx_free(ctx);
     nlprnn_lm_free(lm);

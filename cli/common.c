@@ -144,3 +144,41 @@ void cli_tokenizer_free(cli_tokenizer *t) {
     nlprnn_lm_free(t->lm);
     memset(t, 0, sizeof *t);
 }
+
+void cli_json_str(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
+        else if (c == '\n') fputs("\\n", fp);
+        else if (c == '\t') fputs("\\t", fp);
+        else if (c < 0x20 || c == 0x7f) fprintf(fp, "\\u%04x", c);
+        else fputc(c, fp);
+    }
+    fputc('"', fp);
+}
+
+void cli_json_num(FILE *fp, double x, int digits) {
+    if (x != x || x > 1.7976931348623157e308 || x < -1.7976931348623157e308) fputs("null", fp);
+    else fprintf(fp, "%.*g", digits, x);
+}
+
+void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, double calibrate) {
+    printf("{\"query\":");
+    cli_json_str(stdout, query);
+    if (calibrate == calibrate) {
+        printf(",\"calibrate\":");
+        cli_json_num(stdout, calibrate, 6);
+    }
+    printf(",\"answers\":[");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s{\"text\":", i ? "," : "");
+        cli_json_str(stdout, ch[i].text);
+        printf(",\"probability\":");
+        cli_json_num(stdout, ch[i].prob, 6);
+        printf(",\"score\":");
+        cli_json_num(stdout, ch[i].score, 9);
+        putchar('}');
+    }
+    printf("]}\n");
+}

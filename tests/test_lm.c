@@ -196,12 +196,24 @@ int main(void) {
         rc = nlprnn_lm_fill(ctx, "월 화 수", strlen("월 화 수"), NULL, 0, 3, &c, &n, &e);
         CHECK_INT_EQ(rc, NLPRNN_E_DATA);
         CHECK(strstr(e.message, "no blank") != NULL);
-        rc = nlprnn_lm_fill(ctx, "___", 3, NULL, 0, 3, &c, &n, &e);
+        rc = nlprnn_lm_fill(ctx, "___", 3, NULL, 0, 1000, &c, &n, &e);
         CHECK_MSG(rc == 0 && n >= 1, "only a blank: rc %d %s", rc, e.message);
-        if (rc == 0 && n >= 1) {
+        if (rc == 0 && n >= 1) { /* every answer: the probabilities sum to 1 */
             double s = 0;
             for (size_t i = 0; i < n; i++) s += c[i].prob;
             CHECK_NEAR(s, 1.0, 1e-9);
+            /* fewer answers asked for: the same probabilities (softmax over every answer ranked) */
+            nlprnn_lm_choice *c1 = NULL;
+            size_t n1 = 0;
+            CHECK_INT_EQ(nlprnn_lm_fill(ctx, "___", 3, NULL, 0, 1, &c1, &n1, &e), 0);
+            CHECK_INT_EQ(n1, 1);
+            if (n1 == 1) {
+                CHECK_STR_EQ(c1[0].text, c[0].text);
+                CHECK(c1[0].prob == c[0].prob);
+                CHECK_MSG(n == 1 || c1[0].prob < 1.0, "one of %zu answers has probability %f", n,
+                          c1[0].prob);
+            }
+            nlprnn_lm_choices_free(c1, n1);
         }
         nlprnn_lm_choices_free(c, n);
         rc = nlprnn_lm_fill(ctx, "월 \xff ___", 7, NULL, 0, 3, &c, &n, &e);

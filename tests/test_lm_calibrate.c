@@ -133,17 +133,23 @@ int main(void) {
         const char *cands[2] = {"집", "극장"};
         nlprnn_lm_choice *c0 = NULL, *ca = NULL, *c1 = NULL;
         size_t n0 = 0, na = 0, n1 = 0;
-        /* alpha 0 = the old ranking, exactly (candidates, then open) */
+        /* nlprnn_lm_fill is exactly the default calibration, NLPRNN_LM_FILL_ALPHA (what `nlprnn
+         * fill` uses); c0: alpha 0, the plain sentence probability (candidates, then open) */
         for (int open = 0; open < 2; open++) {
-            CHECK_INT_EQ(nlprnn_lm_fill(ctx, q, strlen(q), open ? NULL : cands, open ? 0 : 2, 5, &c0, &n0, &e), 0);
-            CHECK_INT_EQ(nlprnn_lm_fill_calibrated(ctx, q, strlen(q), open ? NULL : cands, open ? 0 : 2, 5, 0.0,
-                                                   &ca, &na, &e), 0);
-            CHECK_INT_EQ(na, n0);
-            for (size_t i = 0; i < n0 && i < na; i++) {
-                CHECK_STR_EQ(ca[i].text, c0[i].text);
-                CHECK(ca[i].score == c0[i].score);
-                CHECK(ca[i].prob == c0[i].prob);
+            nlprnn_lm_choice *cd = NULL;
+            size_t nd = 0;
+            CHECK_INT_EQ(nlprnn_lm_fill(ctx, q, strlen(q), open ? NULL : cands, open ? 0 : 2, 5, &cd, &nd, &e), 0);
+            CHECK_INT_EQ(nlprnn_lm_fill_calibrated(ctx, q, strlen(q), open ? NULL : cands, open ? 0 : 2, 5,
+                                                   NLPRNN_LM_FILL_ALPHA, &ca, &na, &e), 0);
+            CHECK_INT_EQ(na, nd);
+            for (size_t i = 0; i < nd && i < na; i++) {
+                CHECK_STR_EQ(ca[i].text, cd[i].text);
+                CHECK(ca[i].score == cd[i].score);
+                CHECK(ca[i].prob == cd[i].prob);
             }
+            nlprnn_lm_choices_free(cd, nd);
+            CHECK_INT_EQ(nlprnn_lm_fill_calibrated(ctx, q, strlen(q), open ? NULL : cands, open ? 0 : 2, 5, 0.0,
+                                                   &c0, &n0, &e), 0);
             if (!open && n0 == 2)
                 printf("alpha 0: %s %.3f, %s %.3f\n", c0[0].text, c0[0].prob, c0[1].text, c0[1].prob);
             if (!open && n0 == 2) /* the generic word wins on sentence probability */

@@ -1,11 +1,13 @@
 /* tests/test_lm_cli.c: the language-model commands of the nlprnn program (fill, next, generate,
  * lm-eval, lm-train): output format, the documented exit codes, seeded reproducibility.
  * A tiny model is trained here (weekday cycle, as in test_lm.c) through `nlprnn lm-train`. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "nlprnn.h"
 #include "testutil.h"
 
 static const char *DAYS[7] = {"월", "화", "수", "목", "금", "토", "일"};
@@ -58,6 +60,74 @@ int main(void) {
     free(o);
     CHECK_INT_EQ(nr_test_run(NULL, "%s fill --model %s/m.nrm --top 0 '월 ___' 2>/dev/null", g_cli, g_dir), 2);
     CHECK_INT_EQ(nr_test_run(NULL, "%s fill --bogus x '월 ___' 2>/dev/null", g_cli), 2);
+    /* one meaning of the fill probabilities: softmax over every answer ranked, so --top does
+     * not change them, and the library's nlprnn_lm_fill gives the CLI's numbers */
+    {
+        char *o1 = NULL, *o3 = NULL;
+        CHECK_INT_EQ(nr_test_run(&o1, "%s fill --model %s/m.nrm --top 1 --candidates 금,수,일 '월 화 ___ 목'",
+                                 g_cli, g_dir), 0);
+        CHECK_INT_EQ(nr_test_run(&o3, "%s fill --model %s/m.nrm --top 3 --candidates 금,수,일 '월 화 ___ 목'",
+                                 g_cli, g_dir), 0);
+        CHECK_MSG(o1 && o3 && strchr(o1, '\n') && !strncmp(o1, o3, (size_t)(strchr(o1, '\n') - o1 + 1)),
+                  "--top 1 '%s' is not the first line of --top 3 '%s'", o1 ? o1 : "", o3 ? o3 : "");
+        double sum = 0;
+        for (char *q = o3; q && (q = strchr(q, '\t')); q++) sum += atof(q + 1);
+        CHECK_MSG(sum > 0.9985 && sum < 1.0015, "the 3 candidates' probabilities sum to %f", sum);
+        free(o1);
+        o1 = NULL;
+        CHECK_INT_EQ(nr_test_run(&o1, "%s fill --model %s/m.nrm --top 1 '월 화 ___ 목 금'", g_cli, g_dir), 0);
+        free(o3);
+        CHECK_INT_EQ(nr_test_run(&o3, "%s fill --model %s/m.nrm --top 5 '월 화 ___ 목 금'", g_cli, g_dir), 0);
+        CHECK_MSG(o1 && o3 && strchr(o1, '\n') && !strncmp(o1, o3, (size_t)(strchr(o1, '\n') - o1 + 1)),
+                  "open fill: --top 1 '%s' is not the first line of --top 5 '%s'", o1 ? o1 : "", o3 ? o3 : "");
+        /* the library: same answer, same probability as the program (4 decimals) */
+        nlprnn_error err;
+        nlprnn_lm *lm = NULL;
+        char mp[600];
+        snprintf(mp, sizeof mp, "%s/m.nrm", g_dir);
+        CHECK_INT_EQ(nlprnn_lm_load(mp, &lm, &err), 0);
+        nlprnn_lm_ctx *ctx = lm ? nlprnn_lm_ctx_create(lm) : NULL;
+        nlprnn_lm_choice *ch = NULL;
+        size_t n = 0;
+        const char *q = "월 화 ___ 목 금";
+        if (ctx) CHECK_INT_EQ(nlprnn_lm_fill(ctx, q, strlen(q), NULL, 0, 1, &ch, &n, &err), 0);
+        if (ch && n == 1 && o1) {
+            char line[256];
+            snprintf(line, sizeof line, "%s\t%.4f\n", ch[0].text, ch[0].prob);
+            CHECK_MSG(!strcmp(line, o1), "library '%s' vs program '%s'", line, o1);
+        } else {
+            CHECK_MSG(0, "nlprnn_lm_fill gave %zu answers", n);
+        }
+        nlprnn_lm_choices_free(ch, n);
+        /* fill --format json: the schema, the same numbers */
+        free(o3);
+        CHECK_INT_EQ(nr_test_run(&o3, "%s fill --model %s/m.nrm --top 1 --format json '월 화 ___ 목 금'",
+                                 g_cli, g_dir), 0);
+        const char *head = "{\"query\":\"월 화 ___ 목 금\",\"calibrate\":0.25,\"answers\":[{\"text\":\"";
+        CHECK_MSG(o3 && !strncmp(o3, head, strlen(head)), "fill json: '%s'", o3 ? o3 : "");
+        double pj = -1, sj = 1;
+        const char *pp = o3 ? strstr(o3, "\"probability\":") : NULL, *sp = o3 ? strstr(o3, "\"score\":") : NULL;
+        if (pp) pj = atof(pp + 14);
+        if (sp) sj = atof(sp + 8);
+        CHECK_MSG(ch == NULL || (o1 && strchr(o1, '\t') && fabs(pj - atof(strchr(o1, '\t') + 1)) < 6e-5),
+                  "json probability %f vs tsv '%s'", pj, o1 ? o1 : "");
+        CHECK_MSG(sj < 0, "json score %f (a log-probability)", sj);
+        CHECK(o3 && strlen(o3) > 3 && !strcmp(o3 + strlen(o3) - 3, "]}\n"));
+        free(o3);
+        CHECK_INT_EQ(nr_test_run(&o3, "printf '월 ___ 수\\n월 화\\n' | %s fill --model %s/m.nrm --format json --input - 2>/dev/null",
+                                 g_cli, g_dir), 3);
+        CHECK_MSG(o3 && strstr(o3, "\n{\"query\":\"월 화\",\"error\":\"NLPRNN_E_DATA\",\"message\":\"no blank"),
+                  "fill --input json error line: '%s'", o3 ? o3 : "");
+        free(o3);
+        CHECK_INT_EQ(nr_test_run(&o3, "%s next --model %s/m.nrm --top 2 --format json '화 수'", g_cli, g_dir), 0);
+        head = "{\"query\":\"화 수\",\"answers\":[{\"text\":\"목\",\"probability\":";
+        CHECK_MSG(o3 && !strncmp(o3, head, strlen(head)), "next json: '%s'", o3 ? o3 : "");
+        free(o3);
+        CHECK_INT_EQ(nr_test_run(NULL, "%s next --model %s/m.nrm --format xml '화' 2>/dev/null", g_cli, g_dir), 2);
+        nlprnn_lm_ctx_free(ctx);
+        nlprnn_lm_free(lm);
+        free(o1);
+    }
     /* a file that is not a language model: exit 5 */
     CHECK_INT_EQ(nr_test_run(NULL, "%s fill --model %s/tok.nrt '월 ___' 2>/dev/null", g_cli, g_dir), 5);
 

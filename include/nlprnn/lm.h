@@ -108,9 +108,13 @@ NLPRNN_API int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len
  *  candidates (n_cand > 0): rank exactly those strings, each put in place of the blank.
  *  candidates NULL / n_cand 0: propose spans of 1..4 pieces with a beam over tokens from the
  *  forward model (left context) and the backward model (right context), then rank them.
- *  Ranking: each full sentence is scored by the forward and, when present, the backward model;
- *  score = mean of the two log-probabilities. *out receives the best min(k, candidates) answers,
- *  best first, with probabilities softmax(score) normalized over the answers returned.
+ *  Ranking: nlprnn_lm_fill_calibrated with alpha = NLPRNN_LM_FILL_ALPHA, the same as
+ *  `nlprnn fill` (so the library, the program and examples/fill_blank.c give the same numbers):
+ *  each full sentence is scored by the forward and, when present, the backward model (mean of
+ *  the two log-probabilities), minus alpha times the answer's prior; `score` is that value.
+ *  *out receives the best min(k, answers) answers, best first; `prob` is softmax(score) over
+ *  EVERY answer ranked (all the candidates, or all the proposals, at most 48), so it does not
+ *  depend on k: the probabilities of the answers returned sum to 1 only when k covers them all.
  *  *n may be 0 when no answer can be proposed (e.g. a model whose pieces are all special or
  *  byte pieces). Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
  *  no blank in the text; more than one blank. Text that is only a blank is valid (the sentence
@@ -121,23 +125,24 @@ NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                               const char *const *candidates, size_t n_cand, int k,
                               nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
 
-/** Default calibration strength of `nlprnn fill` (chosen on the cloze benchmark, docs/lm.md). */
+/** Calibration strength of nlprnn_lm_fill and the default of `nlprnn fill` (chosen on the cloze
+ *  benchmark, docs/lm.md). */
 #define NLPRNN_LM_FILL_ALPHA 0.25
 
 /** nlprnn_lm_fill with calibrated ranking (a pointwise-mutual-information correction against
  *  "surface form competition": frequent generic words winning because they are frequent, not
  *  because they fit). Each answer s is ranked by
  *      score(s) = log P(sentence with s) - alpha * log P_prior(s)
- *  where log P(sentence with s) is the score of nlprnn_lm_fill (mean of the forward and backward
- *  models) and log P_prior(s) is the model's own log-probability of s in a neutral context: the
+ *  where log P(sentence with s) is the mean of the forward and backward models' log-probabilities
+ *  of the sentence with s in the blank, and log P_prior(s) is the model's own log-probability of s in a neutral context: the
  *  blank's local frame alone as a whole text (the word before the blank's word, then the blank's
  *  word with s and what is glued to it: "동네의 s에" for "... 우리 동네의 ___에 간다."), mean of
  *  the same directions. So the score is the pointwise mutual information of s with the rest of
  *  the sentence given its local frame (up to alpha). alpha = 0 is
- *  exactly nlprnn_lm_fill; alpha = 1 is full PMI. The proposals (without candidates) do not
- *  depend on alpha, only their ranking does. Probabilities are softmax(score) over the answers
- *  returned. alpha in [0, 2], else NLPRNN_E_INVALID_ARG; other arguments and errors as
- *  nlprnn_lm_fill. NLPRNN_LM_FILL_ALPHA is the CLI's default. */
+ *  the plain sentence probability; alpha = 1 is full PMI; nlprnn_lm_fill is alpha =
+ *  NLPRNN_LM_FILL_ALPHA. The proposals (without candidates) do not depend on alpha, only their
+ *  ranking does. Probabilities are softmax(score) over every answer ranked, as nlprnn_lm_fill.
+ *  alpha in [0, 2], else NLPRNN_E_INVALID_ARG; other arguments and errors as nlprnn_lm_fill. */
 NLPRNN_API int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                                          const char *const *candidates, size_t n_cand, int k,
                                          double alpha, nlprnn_lm_choice **out, size_t *n,

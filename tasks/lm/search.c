@@ -215,8 +215,9 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
  * next word
  * ============================================================================================== */
 
-/* Answers from the candidates, best first. Probabilities are in [0, 1]: normalized over the
- * answers, or exp(score) of a log-probability (never above 0 but for rounding, cut at 1). */
+/* The best k of cs, best first. normalize: prob = softmax(score) over EVERY answer of cs (all
+ * the candidates, or all the proposals), so a probability does not depend on k; else
+ * prob = exp(score) of a log-probability (never above 0 but for rounding, cut at 1). */
 static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **out, size_t *n,
                         nlprnn_error *err) {
     for (size_t i = 0; i < cs->n; i++)
@@ -226,7 +227,7 @@ static int choices_from(cand_set *cs, int k, int normalize, nlprnn_lm_choice **o
     nlprnn_lm_choice *c = calloc(m ? m : 1, sizeof *c);
     if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     double mx = m ? cs->c[0].score : 0, z = 0;
-    for (size_t i = 0; i < m; i++) z += exp(cs->c[i].score - mx);
+    for (size_t i = 0; i < cs->n; i++) z += exp(cs->c[i].score - mx);
     for (size_t i = 0; i < m; i++) {
         c[i].text = cs->c[i].text;
         cs->c[i].text = NULL;
@@ -321,7 +322,8 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
 
 int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char *const *candidates,
                    size_t n_cand, int k, nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
-    return nlprnn_lm_fill_calibrated(ctx, text, len, candidates, n_cand, k, 0.0, out, n, err);
+    return nlprnn_lm_fill_calibrated(ctx, text, len, candidates, n_cand, k, NLPRNN_LM_FILL_ALPHA,
+                                     out, n, err);
 }
 
 int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,

@@ -9,8 +9,9 @@
  * returns 0 answers, as nlprnn/lm.h documents).
  * Invariants (a violation aborts): fill fails only with NLPRNN_E_DATA (no blank / two blanks),
  * NLPRNN_E_UTF8 or NLPRNN_E_INVALID_ARG; a success gives at most k answers (at least one when
- * ranking candidates), best first, with probabilities in [0, 1] summing to 1 and NUL-terminated
- * texts; next and score behave alike. */
+ * ranking candidates), best first, with probabilities in [0, 1] and NUL-terminated texts; the
+ * probabilities are over every answer ranked, so they sum to 1 when fewer than k answers came
+ * back (all of them) and to at most 1 otherwise; next and score behave alike. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ static void check_choices(const nlprnn_lm_choice *c, size_t n, int k, int normal
         if (i) check(c[i].score <= c[i - 1].score + 1e-9, "answers not best first");
         sum += c[i].prob;
     }
-    if (normalized && n) check(fabs(sum - 1) < 1e-6, "fill probabilities do not sum to 1");
+    if (normalized && n && n < (size_t)k) check(fabs(sum - 1) < 1e-6, "all the answers: probabilities do not sum to 1");
+    if (normalized) check(sum <= 1 + 1e-6, "fill probabilities sum to more than 1");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
