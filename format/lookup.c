@@ -1,6 +1,9 @@
 /* format/lookup.c: model files by name. A bare name ([A-Za-z0-9_-]+) is a shipped model, looked
- * for as <name>.nrm in $NLPRNN_MODEL_DIR, the build's pretrained/ and the installed models folder;
+ * for as <name>.nrm in $NLPRNN_MODEL_DIR, PREFIX/share/nlprnn/models of where the library was
+ * loaded from, the build's pretrained/, $XDG_DATA_HOME/nlprnn/models and the configured prefix;
  * every kind's loader resolves its argument here (nr_model_resolve). */
+#define _GNU_SOURCE /* dladdr: where this library was loaded from (nlprnn_model_find) */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +22,53 @@ static int is_bare_name(const char *s) {
     return 1;
 }
 
+/* The folders shipped models are searched in, in order (nlprnn_model_find): dirs[] gets up to 6
+ * paths built in store (each NUL-terminated). */
+static int model_dirs(char store[6][4096], const char **dirs) {
+    int n = 0;
+    const char *env = getenv("NLPRNN_MODEL_DIR");
+    if (env && *env) snprintf(store[n], 4096, "%s", env), dirs[n] = store[n], n++;
+    /* relative to where this code was loaded from: PREFIX/lib/libnlprnn.so (or
+     * PREFIX/lib/<multiarch>/, or a program in PREFIX/bin linked statically) ->
+     * PREFIX/share/nlprnn/models; so an install to any prefix finds its models without a
+     * variable, and the path is never baked in */
+    Dl_info info;
+    if (dladdr((void *)&model_dirs, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+        static const char *const rel[2] = {"../share/nlprnn/models", "../../share/nlprnn/models"};
+        for (int r = 0; r < 2; r++) {
+            char real[4096];
+            const char *at = realpath(info.dli_fname, real) ? real : info.dli_fname;
+            const char *slash = strrchr(at, '/');
+            snprintf(store[n], 4096, "%.*s/%s", (int)(slash - at), at, rel[r]);
+            if (access(store[n], F_OK) == 0) {
+                char norm[4096]; /* PREFIX/share/..., not PREFIX/lib/../share/... */
+                if (realpath(store[n], norm)) snprintf(store[n], 4096, "%s", norm);
+                dirs[n] = store[n];
+                n++;
+                break;
+            }
+        }
+    }
+    dirs[n++] = NLPRNN_MODEL_DIR_BUILD; /* the source tree's pretrained/ (build-tree use) */
+    /* the user's own data folder (XDG base directories) */
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg == '/') snprintf(store[n], 4096, "%s/nlprnn/models", xdg), dirs[n] = store[n], n++;
+    else if (home && *home) snprintf(store[n], 4096, "%s/.local/share/nlprnn/models", home), dirs[n] = store[n], n++;
+    dirs[n++] = NLPRNN_MODEL_DIR_INSTALL; /* the prefix configured at build time */
+    return n;
+}
+
 int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err) {
     if (!buf) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model find: NULL buffer");
     if (!name || !is_bare_name(name) || strlen(name) > 200)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "model name '%s' is not a bare name ([A-Za-z0-9_-]+)", name ? name : "(null)");
-    const char *env = getenv("NLPRNN_MODEL_DIR");
-    const char *dirs[3] = {env && *env ? env : NULL, NLPRNN_MODEL_DIR_BUILD, NLPRNN_MODEL_DIR_INSTALL};
-    char tried[400] = "";
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i]) continue;
-        char p[4096];
+    char store[6][4096];
+    const char *dirs[6];
+    int nd = model_dirs(store, dirs);
+    char tried[1200] = "";
+    for (int i = 0; i < nd; i++) {
+        char p[4400];
         snprintf(p, sizeof p, "%s/%s.nrm", dirs[i], name);
         FILE *fp = fopen(p, "rb");
         if (fp) {
@@ -43,8 +82,7 @@ int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err
         snprintf(tried + tl, sizeof tried - tl, "%s%s", tl ? ", " : "", dirs[i]);
     }
     return nr_fail(err, NLPRNN_E_IO, -1, -1,
-                   "no shipped model named '%s' (looked for %s.nrm in $NLPRNN_MODEL_DIR and: %s)", name,
-                   name, tried);
+                   "no shipped model named '%s' (looked for %s.nrm in: %.900s)", name, name, tried);
 }
 
 int nr_model_resolve(const char *path_or_name, const char *alias_of_ko, char *buf, size_t cap,

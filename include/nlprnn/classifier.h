@@ -33,10 +33,14 @@ extern "C" {
 typedef struct nlprnn_model nlprnn_model;
 
 /** Find a shipped model by name: "ko" -> "<dir>/ko.nrm", searching, in order, the folder in the
- *  environment variable NLPRNN_MODEL_DIR, the source tree's pretrained/ folder (build tree use)
- *  and the installed share/nlprnn/models folder. Writes the path into buf (cap bytes).
- *  NLPRNN_E_IO names every folder searched when none holds it; NLPRNN_E_LIMIT when cap is too
- *  small. Names are [A-Za-z0-9_-]+ (anything else is NLPRNN_E_INVALID_ARG). */
+ *  environment variable NLPRNN_MODEL_DIR; share/nlprnn/models of the prefix this library was
+ *  loaded from (PREFIX/lib/libnlprnn.so -> PREFIX/share/nlprnn/models, also for PREFIX/lib/ARCH/
+ *  and for a program in PREFIX/bin linked statically), so an install to any prefix finds its
+ *  models; the source tree's pretrained/ folder (build tree use); $XDG_DATA_HOME/nlprnn/models
+ *  (default ~/.local/share/nlprnn/models); and the share/nlprnn/models of the prefix configured
+ *  at build time. Writes the path into buf (cap bytes). NLPRNN_E_IO names every folder searched
+ *  when none holds it; NLPRNN_E_LIMIT when cap is too small. Names are [A-Za-z0-9_-]+ (anything
+ *  else is NLPRNN_E_INVALID_ARG). */
 NLPRNN_API int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err);
 
 /** Load a classifier from a path, or, when `path_or_name` is a bare name without '/' or '.'

@@ -8,7 +8,8 @@
  * backward model trained on the reversed token sequences p(x_t | x_>t). Fill-in-the-blank uses
  * both: every candidate sentence is scored by both and the two log-probabilities are averaged.
  * The shipped Korean model is found by name "ko" (file ko-lm.nrm, searched like classifiers:
- * $NLPRNN_MODEL_DIR, the source tree's pretrained/, the installed share/nlprnn/models).
+ * $NLPRNN_MODEL_DIR, the installed prefix's share/nlprnn/models, the source tree's pretrained/,
+ * $XDG_DATA_HOME/nlprnn/models; nlprnn_model_find).
  *
  * Thread rule: an nlprnn_lm is immutable after loading and may be shared by any number of
  * threads. An nlprnn_lm_ctx holds one thread's scratch (encoding, activations, logits); give
