@@ -1,0 +1,159 @@
+/* tasks/translate/seq2seq.h: the encoder-decoder with attention (internal side of
+ * nlprnn/translate.h).
+ *
+ * Many-to-many, unsynchronised: a source sequence read whole, a target sequence written token by
+ * token (Bahdanau et al. 2015, Luong et al. 2015).
+ *
+ * ---- The network -------------------------------------------------------------------------------
+ *   source ids (Ts,B) -> embedding (Vs,E) -> xs (Ts,B,E)
+ *   -> encoder (models/encoder.h: stacked, optionally bidirectional LSTM/GRU, masked by the source
+ *      lengths) -> S (Ts,B,O)                            O = the encoder's output size
+ *   bridge:   m = mean of S over the real source steps (B,O);  h_0 = tanh(W_b m + b_b) (B,H);
+ *             c_0 = 0 (LSTM); a_0 = 0
+ *   keys:     general:  K = S W_a^T (Ts,B,H)       additive:  K = S W_k^T (Ts,B,H)
+ *   decoder step t = 1..Tt (one LSTM/GRU layer, H units, gate order of models/encoder.h):
+ *     x_t   = [ emb_tgt(y_{t-1}) ; a_{t-1} ]                     (E+H)  input feeding (Luong)
+ *     h_t   = cell(x_t, h_{t-1}, c_{t-1})                        (H)
+ *     score e_{t,s}, for the source steps s < len (masked: the others get weight 0):
+ *       general (Luong, multiplicative):  e = h_t · K_s               = h_t^T W_a S_s
+ *       additive (Bahdanau):              e = v · tanh(W_q h_t + b_q + K_s)
+ *     α_t   = softmax_s(e_t)                                      (Ts)
+ *     ctx_t = Σ_s α_{t,s} S_s                                     (O)
+ *     a_t   = tanh(W_c [ctx_t ; h_t] + b_c)                       (H)  the attentional vector
+ *     z_t   = W_o a_t + b_o                                       (Vt) W_o = emb_tgt when tied (E = H)
+ *   loss (teacher forcing, y_0 = <bos>, targets y_1..y_n <eos>; padded targets ignored), with
+ *   label smoothing ε (0 = plain cross-entropy), p = softmax(z):
+ *       L = -(1-ε) log p_y - (ε/Vt) Σ_k log p_k ;   dL/dz = p - (1-ε) onehot(y) - ε/Vt
+ *
+ * Masking on both sides: the encoder ignores source steps >= len (models/encoder.h), attention
+ * gives them weight 0 and the bridge's mean leaves them out; target steps past a sentence's end
+ * have target -1 and contribute no loss and no gradient. So a pair gives the same loss and
+ * gradient alone or padded in a batch (tests/test_translate.c).
+ *
+ * ---- One flat parameter block ------------------------------------------------------------------
+ *   [ emb_src (Vs,E) | emb_tgt (Vt,E) | encoder | W_b (H,O) b_b (H)
+ *   | W_ih (G*H,E+H) W_hh (G*H,H) b_ih (G*H) b_hh (G*H)
+ *   | general: W_a (H,O)   additive: W_k (H,O) W_q (H,H) b_q (H) v (H)
+ *   | W_c (H,O+H) b_c (H) | W_o (Vt,H) unless tied | b_o (Vt) ]
+ * Id 0 (<pad>) of both embeddings is padding: zero, never updated.
+ *
+ * ---- Threads -------------------------------------------------------------------------------------
+ * A bound nr_s2s is read-only in every function here; a workspace belongs to one thread.
+ *
+ * The task's files:
+ *   net.c     the network: bind, init, workspace, encode, decoder step, forward, loss, backward
+ *   search.c  greedy and beam search, attention weights
+ *   bleu.c    BLEU and chrF as sacrebleu computes them
+ *   file.c    model files of kind "TRNS"
+ *   train.c   the parameter table, the pairs, the training task run by the one trainer (train/)
+ *   api.c     the public functions of nlprnn/translate.h
+ */
+#ifndef NR_TASKS_SEQ2SEQ_H
+#define NR_TASKS_SEQ2SEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "embed/embedding.h"
+#include "models/encoder.h"
+
+enum { NR_ATTN_GENERAL = 0, NR_ATTN_ADDITIVE = 1 };
+
+typedef struct nr_s2s_cfg {
+    int Vs, Vt;          /* source and target vocabulary sizes (ids 0..4 are the tokenizer's specials) */
+    int embed;           /* E */
+    int hidden;          /* H: decoder units (the encoder has enc.hidden per direction) */
+    nr_encoder_cfg enc;  /* the encoder (enc.input_size = E) */
+    int cell;            /* decoder cell: NR_CELL_LSTM or NR_CELL_GRU (GRU: reset after) */
+    int attention;       /* NR_ATTN_* */
+    int tied;            /* 1: W_o = emb_tgt (needs E = H) */
+} nr_s2s_cfg;
+
+typedef struct nr_s2s {
+    nr_s2s_cfg cfg;
+    int E, H, O, G, X;   /* X = E + H, the decoder's input size */
+    nr_embedding src, tgt;
+    nr_encoder enc;
+    float *params;       /* bound block, not owned */
+    size_t n_params;
+    /* offsets into the block */
+    size_t o_src, o_tgt, o_enc, o_wb, o_bb, o_wih, o_whh, o_bih, o_bhh;
+    size_t o_wa, o_wq, o_bq, o_v; /* o_wa is W_a (general) or W_k (additive) */
+    size_t o_wc, o_bc, o_wo, o_bo;
+} nr_s2s;
+
+/* Floats of the block for cfg (0: invalid cfg). */
+size_t nr_s2s_param_count(const nr_s2s_cfg *cfg);
+/* Check cfg (clear messages) and bind to params (nr_s2s_param_count floats; NULL only to learn
+ * n_params). */
+int nr_s2s_bind(nr_s2s *n, const nr_s2s_cfg *cfg, float *params, nlprnn_error *err);
+/* Seeded init: embeddings U(-0.1,0.1) (padding rows 0), the encoder's init, dense weights Glorot,
+ * W_hh orthogonal, biases 0 except the LSTM forget gate's b_if = 1. */
+int nr_s2s_init(const nr_s2s *n, nr_rng *rng, nlprnn_error *err);
+
+/* Workspace of one thread: batches of up to max_B pairs, max_Ts source and max_Tt target steps.
+ * training = 1 keeps what backward needs. For search, max_B is the beam width (rows decoded at
+ * once) and the source batch is 1. */
+typedef struct nr_s2s_ws nr_s2s_ws;
+nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, int training,
+                            nlprnn_error *err);
+void nr_s2s_ws_free(nr_s2s_ws *ws);
+
+/* Encode a source batch: src (Ts,B) time-major ids, lengths slen (B), 1 <= slen[b] <= Ts.
+ * Fills the memory (S, K) and h_0 of the workspace. dropout_rng: the encoder's inter-layer
+ * dropout (training only, NULL = none). */
+int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
+                  nr_rng *dropout_rng, nlprnn_error *err);
+
+/* Teacher-forced forward after nr_s2s_encode: tin (Tt,B) decoder inputs (<bos> y_1 ..), padded
+ * with 0. Keeps every step's state for backward (training workspace). */
+int nr_s2s_decode_forward(const nr_s2s *n, nr_s2s_ws *ws, const int *tin, int Tt,
+                          nlprnn_error *err);
+/* The output layer and the loss of the last forward: tout (Tt,B) targets (-1 = padding).
+ * Returns the SUMMED loss over counted targets (*count of them). With grad != NULL (training
+ * workspace) it adds scale * dL/d(W_o, b_o) into grad and keeps scale * dL/da for backward. */
+double nr_s2s_loss(const nr_s2s *n, nr_s2s_ws *ws, const int *tout, float smoothing, float scale,
+                   float *grad, long long *count);
+/* Backward of the last forward and loss through the decoder, attention, bridge, encoder and both
+ * embeddings: grad (n_params) += the gradient of scale * L. */
+int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *err);
+/* The source rows the last backward touched are not tracked: both embeddings are dense blocks
+ * for the trainer. */
+
+/* ---- step-by-step decoding (search.c uses these) -------------------------------------------------
+ * A decoder state of R rows, each row attending to source b = row_src[r] of the last encode. */
+typedef struct nr_s2s_state {
+    float *h, *c, *a; /* (R,H) each */
+} nr_s2s_state;
+/* Rows of h_0 / c_0 / a_0 for each row's source (state rows r <- encoded source row_src[r]). */
+void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
+                        int R);
+/* One step for R rows: prev (R) the previous tokens; st is advanced in place; logits (R,Vt) get
+ * the output layer's scores (NULL: not computed); alpha (R,Ts) the attention weights (may be
+ * NULL). */
+void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
+                 const int *prev, int R, float *logits, float *alpha);
+/* The source length Ts of the last encode. */
+int nr_s2s_encoded_steps(const nr_s2s_ws *ws);
+
+/* ---- search (search.c) ---------------------------------------------------------------------------
+ * Translate one source sentence src (slen ids, no <bos>/<eos>) into out (at most max_len target
+ * ids, without <bos> and <eos>; *out_len of them). ws: made with max_Ts >= slen, max_B >= beam.
+ *   greedy: the most probable token at each step, until <eos> or max_len tokens.
+ *   beam:   width W >= 1 hypotheses; each step keeps the W best extensions by summed log-
+ *           probability; a hypothesis ending in <eos> is finished with the normalised score
+ *           logp / len^len_alpha (len counts the tokens and the <eos>; len_alpha 0 = none); the
+ *           search ends when W hypotheses are finished or max_len tokens are written (the live
+ *           ones then count as finished); the best finished one is returned. Ties go to the
+ *           lower token id and the earlier hypothesis, so width 1 is exactly greedy.
+ * attn (optional): (max_len+1, slen) the attention weights of each output step (the last row is
+ * the step that wrote <eos>, when it did); *logp (optional): the summed log-probability of the
+ * output and its <eos>. */
+int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int beam,
+                float len_alpha, int max_len, int *out, int *out_len, float *attn, double *logp,
+                nlprnn_error *err);
+int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
+                  int *out_len, float *attn, double *logp, nlprnn_error *err);
+
+#endif
