@@ -14,8 +14,89 @@
 
 #include "models/nn.h"
 #include "nlprnn/tokenizer.h"
+#include "tasks/translate/score.h"
 #include "tasks/translate/seq2seq.h"
 #include "testutil.h"
+
+/* ---- BLEU and chrF against hand-computed cases ------------------------------------------------------ */
+
+static void check_tok13a(const char *in, const char *want) {
+    char *t = nr_tok13a(in, strlen(in));
+    CHECK_STR_EQ(t, want);
+    free(t);
+}
+
+static double bleu1(const char *hyp, const char *ref, double *detail) {
+    nr_bleu_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_INT_EQ(nr_bleu_add(&st, hyp, ref), 0);
+    return nr_bleu_score(&st, detail);
+}
+
+static double chrf1(const char *hyp, const char *ref) {
+    nr_chrf_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_INT_EQ(nr_chrf_add(&st, hyp, ref), 0);
+    return nr_chrf_score(&st);
+}
+
+static void check_scores(void) {
+    /* mteval-v13a tokenization (sacrebleu's tokenizer_13a), traced by hand through its 4 rules */
+    check_tok13a("Hello, world.", "Hello , world .");
+    check_tok13a("It costs $3.50 - really?", "It costs $ 3.50 - really ?");
+    check_tok13a("pages 1-2, 3,000 words", "pages 1 - 2 , 3,000 words");
+    check_tok13a("don't re-read a..b Mr.Smith 3.x", "don't re-read a . . b Mr . Smith 3 . x");
+    check_tok13a("A&amp;B &lt;i&gt; &quot;q&quot;", "A & B < i > \" q \"");
+    check_tok13a("co-\nop <skipped>x", "coop x");
+    check_tok13a("  \xe3\x80\x80\xc2\xa0 \xea\xb0\x80.\xeb\x82\x98 ", "\xea\xb0\x80 . \xeb\x82\x98");
+    check_tok13a("", "");
+    double d[8];
+    /* identical: 100 */
+    CHECK_NEAR(bleu1("the cat sat on the mat", "the cat sat on the mat", d), 100.0, 1e-9);
+    /* the cat sat on the mat / the cat is on the mat: 1-grams 5/6, 2-grams 3/5, 3-grams 1/4,
+     * 4-grams 0/3 -> exp smoothing 1/(2*3); BP 1; BLEU = 100 (5/6 * 3/5 * 1/4 * 1/6)^(1/4) =
+     * 100 / 48^(1/4) */
+    CHECK_NEAR(bleu1("the cat sat on the mat", "the cat is on the mat", d), 100.0 / pow(48.0, 0.25), 1e-9);
+    CHECK_NEAR(d[0], 500.0 / 6, 1e-9);
+    CHECK_NEAR(d[1], 60.0, 1e-9);
+    CHECK_NEAR(d[2], 25.0, 1e-9);
+    CHECK_NEAR(d[3], 100.0 / 6, 1e-9);
+    CHECK_NEAR(d[4], 1.0, 0);
+    /* short hypothesis: BP = exp(1 - 6/2); no 3-grams at all -> p3 = p4 = 0 -> BLEU ~ 0 */
+    CHECK_NEAR(bleu1("the cat", "the cat is on the mat", d), 0.0, 1e-12);
+    CHECK_NEAR(d[4], exp(-2.0), 1e-12);
+    CHECK_NEAR(d[0], 100.0, 1e-12);
+    /* no match at all: 0 */
+    CHECK_NEAR(bleu1("a b c d", "e f g h", NULL), 0.0, 0);
+    /* a corpus adds the statistics, not the scores: hyp1 "a b c d" = ref; hyp2 "x y" vs "x z w":
+     * c = 6, r = 7; 1-grams 5/6, 2-grams 3/4, 3-grams 2/2, 4-grams 1/1; BP = exp(1 - 7/6) */
+    {
+        nr_bleu_stats st;
+        memset(&st, 0, sizeof st);
+        CHECK_INT_EQ(nr_bleu_add(&st, "a b c d", "a b c d"), 0);
+        CHECK_INT_EQ(nr_bleu_add(&st, "x y", "x z w"), 0);
+        double want = 100.0 * exp(1.0 - 7.0 / 6.0) * pow(5.0 / 6.0 * 3.0 / 4.0, 0.25);
+        CHECK_NEAR(nr_bleu_score(&st, d), want, 1e-9);
+        CHECK_NEAR(d[6], 6, 0);
+        CHECK_NEAR(d[7], 7, 0);
+    }
+    /* clipping: "the the the the" vs "the cat": 1-grams min(4,1)/4; nothing else matches ->
+     * p2 = 100/(2*3), p3 = 100/(4*2), p4 = 100/(8*1) */
+    CHECK_NEAR(bleu1("the the the the", "the cat", NULL),
+               100.0 * pow(0.25 * (1.0 / 6) * (1.0 / 8) * (1.0 / 8), 0.25), 1e-9);
+    /* chrF: "ab" vs "abc": n=1 match 2, hyp 2, ref 3; n=2 match 1, hyp 1, ref 2; n>=3 has no
+     * hypothesis n-grams (not averaged). P = 1, R = (2/3 + 1/2)/2 = 7/12;
+     * chrF = 100 * 5 P R / (4 P + R) = 100 * 35/55 */
+    CHECK_NEAR(chrf1("ab", "abc"), 100.0 * 35.0 / 55.0, 1e-9);
+    /* white space is removed: "가 나" = "가나" (code points, not bytes) */
+    CHECK_NEAR(chrf1("\xea\xb0\x80 \xeb\x82\x98", "\xea\xb0\x80\xeb\x82\x98"), 100.0, 1e-9);
+    CHECK_NEAR(chrf1("abc", "xyz"), 0.0, 0);
+    CHECK_NEAR(chrf1("", "abc"), 0.0, 0);
+    /* "aab" vs "ab": n=1 hyp 3 ref 2 match 2 (a clipped to 1, b 1); n=2 hyp {aa, ab} ref {ab}
+     * match 1; n=3 no ref 3-grams. P = (2/3 + 1/2)/2 = 7/12, R = (1 + 1)/2 = 1;
+     * chrF = 100 * 5 (7/12) / (4 (7/12) + 1) = 100 * 35/40 */
+    CHECK_NEAR(chrf1("aab", "ab"), 100.0 * 35.0 / 40.0, 1e-9);
+}
 
 /* ---- a small problem ---------------------------------------------------------------------------- */
 
@@ -326,6 +407,7 @@ static void reverse_task(int cell, int attention) {
 }
 
 int main(void) {
+    check_scores();
     check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f);
     check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 0, 1, 0.0f);
     check_grad(NR_CELL_LSTM, NR_ATTN_ADDITIVE, 0, 1, 1, 0.2f);
