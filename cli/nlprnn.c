@@ -25,6 +25,9 @@ int cmd_tag_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_translate(int argc, char **argv);
+int cmd_translate_eval(int argc, char **argv);
+int cmd_translate_train(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -52,6 +55,9 @@ static const struct {
     {"tokenize", cmd_tokenize, "split text into subword pieces or ids, one line per input line"},
     {"tokenizer-train", cmd_tokenizer_train, "train a BPE or word tokenizer on text files (.gz ok)"},
     {"train", cmd_train, "train a text classifier (tokenizer, embedding, RNN/LSTM/GRU, pooling, head)"},
+    {"translate", cmd_translate, "translate text (one a line) with an encoder-decoder model: greedy or beam search"},
+    {"translate-eval", cmd_translate_eval, "BLEU and chrF (as sacrebleu) of a translator on a TSV file of pairs"},
+    {"translate-train", cmd_translate_train, "train an encoder-decoder translator with attention on a TSV file of pairs"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *fp) {

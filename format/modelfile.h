@@ -64,6 +64,7 @@
 #define NR_KIND_CHECKPOINT "CKPT"
 #define NR_KIND_TOKENIZER "TOKZ"
 #define NR_KIND_TAGGER "TAGR"
+#define NR_KIND_TRANSLATOR "TRNS"
 
 /* Section encodings (flags bits 0-7). */
 enum nr_mf_encoding { NR_MF_STORED = 0, NR_MF_ZLIB = 1 };

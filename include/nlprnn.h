@@ -20,6 +20,7 @@
 #include "nlprnn/lm.h"
 #include "nlprnn/forecast.h"
 #include "nlprnn/tagger.h"
+#include "nlprnn/translate.h"
 #include "nlprnn/modelfile.h"
 #include "nlprnn/files.h"
 #include "nlprnn/interop.h"

@@ -13,6 +13,7 @@
 #include "nlprnn/forecast.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/tagger.h"
+#include "nlprnn/translate.h"
 #include "tasks/classify/classifier.h"
 
 /* Load the file at path with the public loader of its kind and free the result: NLPRNN_OK or
@@ -35,6 +36,10 @@ static int validate_by_loading(const char *kind, const char *path, nlprnn_error 
         nlprnn_tagger *t = NULL;
         rc = nlprnn_tagger_load(path, &t, err);
         nlprnn_tagger_free(t);
+    } else if (!strcmp(kind, NR_KIND_TRANSLATOR)) {
+        nlprnn_translator *t = NULL;
+        rc = nlprnn_translator_load(path, &t, err);
+        nlprnn_translator_free(t);
     }
     return rc;
 }

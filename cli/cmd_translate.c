@@ -1,0 +1,624 @@
+/* cli/cmd_translate.c: sequence-to-sequence translation (nlprnn/translate.h).
+ *
+ *   nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [TEXT... | -i FILE | -]
+ *   nlprnn translate-train -o MODEL [--PARAM VALUE ...] PAIRS.tsv
+ *   nlprnn translate-eval [-m NAME|FILE] [--beam N] PAIRS.tsv      (BLEU and chrF)
+ *   nlprnn translate-eval --hyp FILE PAIRS.tsv                      (score given translations)
+ *
+ * Options are read with the program's one grammar (cli/args.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- reading lines ------------------------------------------------------------------------------ */
+
+typedef struct lines_in {
+    FILE *fp;
+    const char *name;
+    long long line; /* lines read so far */
+    int first;
+    char *buf;
+    size_t cap;
+} lines_in;
+
+/* Next line in in->buf (no "\n", a final "\r" removed, a BOM skipped on line 1): 1 with *s, *len;
+ * 0 at the end; -1 on a read error (errno). */
+static int next_line(lines_in *in, char **s, size_t *len) {
+    errno = 0;
+    ssize_t n = getline(&in->buf, &in->cap, in->fp);
+    if (n < 0) return ferror(in->fp) ? -1 : 0;
+    in->line++;
+    size_t l = (size_t)n;
+    if (l && in->buf[l - 1] == '\n') l--;
+    if (l && in->buf[l - 1] == '\r') l--;
+    in->buf[l] = 0;
+    size_t skip = in->first ? cli_bom_length(in->buf, l) : 0;
+    in->first = 0;
+    *s = in->buf + skip;
+    *len = l - skip;
+    return 1;
+}
+
+static int open_in(lines_in *in, const char *cmd, const char *path) {
+    memset(in, 0, sizeof *in);
+    int is_stdin = !strcmp(path, "-");
+    in->fp = is_stdin ? stdin : fopen(path, "rb");
+    in->name = is_stdin ? "<stdin>" : path;
+    in->first = 1;
+    if (!in->fp) {
+        fprintf(stderr, "nlprnn %s: %s: %s (NLPRNN_E_IO)\n", cmd, path, strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    return CLI_OK;
+}
+
+static void close_in(lines_in *in) {
+    free(in->buf);
+    if (in->fp && in->fp != stdin) fclose(in->fp);
+}
+
+static void json_text(const char *s, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+/* "FILE:LINE: MESSAGE (CODE)" for a text that failed; invalid UTF-8 as FILE:LINE: byte B. */
+static int text_error(const char *cmd, const char *name, long long line, int rc, const nlprnn_error *err) {
+    if (rc == NLPRNN_E_UTF8 && err->offset >= 0)
+        fprintf(stderr, "nlprnn %s: %s:%lld: byte %lld: invalid UTF-8 (%s)\n", cmd, name, line, err->offset,
+                nlprnn_status_name(rc));
+    else
+        fprintf(stderr, "nlprnn %s: %s:%lld: %s (%s)\n", cmd, name, line, err->message, nlprnn_status_name(rc));
+    return cli_exit_code(rc);
+}
+
+/* Search options shared by translate and translate-eval. */
+enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, FORMAT, HYP, SRC_COL, TGT_COL };
+typedef struct search_opts {
+    double beam, alpha, ratio;
+} search_opts;
+
+static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
+    int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
+    return rc;
+}
+
+/* The search options' cases of an option loop: 1 when c was one of them. */
+static int search_option(cli_args *a, int c, search_opts *s) {
+    switch (c) {
+    case BEAM: cli_args_double(a, 1, 64, &s->beam); return 1;
+    case LEN_ALPHA: cli_args_double(a, 0, 5, &s->alpha); return 1;
+    case MAX_RATIO: cli_args_double(a, 0.1, 100, &s->ratio); return 1;
+    }
+    return 0;
+}
+
+/* ---- translate --------------------------------------------------------------------------------- */
+
+static void translate_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [TEXT... | -i FILE | -]\n"
+            "\n"
+            "Translate text with an encoder-decoder model (nlprnn translate-train). Each line of the\n"
+            "input is one text; each line of output is its translation, in order. TEXT is a text given\n"
+            "on the command line; -i FILE reads a file; '-' or nothing reads standard input. A UTF-8\n"
+            "byte order mark at the start of a file is skipped.\n"
+            "\n"
+            "options:\n"
+            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
+            "      --beam N           beam width 1..64 (default 1: greedy search)\n"
+            "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"
+            "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"
+            "      --format text|json text (default), or one JSON object a line: {\"text\":...,\n"
+            "                         \"logprob\":..., \"src\":[source pieces], \"tgt\":[target pieces],\n"
+            "                         \"attention\":[one row per target piece and the end: the weights\n"
+            "                         over the source pieces]}\n"
+            "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
+            "\n"
+            "errors: invalid UTF-8 stops with exit 3 naming FILE:LINE: byte B (B counts bytes from the\n"
+            "start of the line); the lines before it are printed. Unreadable input exits 4, a bad model 5.\n");
+}
+
+static void print_json(nlprnn_translate_ctx *ctx) {
+    size_t len = 0, S = nlprnn_translate_src_len(ctx), T = nlprnn_translate_tgt_len(ctx);
+    const char *out = nlprnn_translate_text(ctx, &len);
+    printf("{\"text\":");
+    json_text(out, len);
+    printf(",\"logprob\":%.6g,\"src\":[", nlprnn_translate_logprob(ctx));
+    for (size_t i = 0; i < S; i++) {
+        const char *p = nlprnn_translate_piece(ctx, 0, i);
+        if (i) putchar(',');
+        json_text(p, strlen(p));
+    }
+    printf("],\"tgt\":[");
+    for (size_t i = 0; i < T; i++) {
+        const char *p = nlprnn_translate_piece(ctx, 1, i);
+        if (i) putchar(',');
+        json_text(p, strlen(p));
+    }
+    printf("],\"attention\":[");
+    const float *a = nlprnn_translate_attention(ctx);
+    for (size_t j = 0; a && j <= T; j++) {
+        printf("%s[", j ? "," : "");
+        for (size_t i = 0; i < S; i++) printf("%s%.4f", i ? "," : "", (double)a[j * S + i]);
+        putchar(']');
+    }
+    printf("]}\n");
+}
+
+/* Translate one text and print it; name:line for messages. */
+static int translate_one(nlprnn_translate_ctx *ctx, const char *text, size_t len, const char *name,
+                         long long line, int json) {
+    nlprnn_error err;
+    int rc = nlprnn_translate(ctx, text, len, &err);
+    if (rc) return text_error("translate", name, line, rc, &err);
+    if (json) {
+        print_json(ctx);
+    } else {
+        size_t n = 0;
+        const char *out = nlprnn_translate_text(ctx, &n);
+        fwrite(out, 1, n, stdout);
+        putchar('\n');
+    }
+    return cli_stdout_check("translate");
+}
+
+int cmd_translate(int argc, char **argv) {
+    const char *model = "ko-en", *file = NULL;
+    int json = 0, ntexts = 0;
+    search_opts so = {1, 1, 3};
+    char **texts = calloc((size_t)argc + 1, sizeof *texts);
+    if (!texts) return cli_report("translate", NLPRNN_E_NOMEM, NULL);
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"beam", BEAM, CLI_ARG, NULL},
+                                      {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},
+                                      {"max-ratio", MAX_RATIO, CLI_ARG, NULL},
+                                      {"format", FORMAT, CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, "-f --file"},
+                                      {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"text", "json", NULL};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "translate", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        if (search_option(&a, c, &so)) continue;
+        switch (c) {
+        case CLI_HELP:
+            translate_usage(stdout);
+            free(texts);
+            return CLI_OK;
+        case 'm': model = a.value; break;
+        case FORMAT: json = cli_args_choice(&a, formats) == 1; break;
+        case 'i':
+            if (file) cli_args_fail(&a, "one input file only ('%s' and '%s')", file, a.value);
+            file = a.value;
+            break;
+        case CLI_POSITIONAL:
+            if (!strcmp(a.value, "-")) {
+                if (file) cli_args_fail(&a, "one input file only ('%s' and '-')", file);
+                file = "-";
+            } else {
+                texts[ntexts++] = (char *)a.value;
+            }
+            break;
+        }
+    }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && ntexts && file) ret = cli_usage_error("translate", "give TEXT or a file (-i FILE, -), not both");
+    if (ret) {
+        free(texts);
+        return ret;
+    }
+    if (!ntexts && !file) file = "-";
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *ctx = NULL;
+    int rc = nlprnn_translator_load(model, &t, &err);
+    if (!rc) rc = nlprnn_translate_ctx_create(&ctx, t, &err);
+    if (!rc) rc = set_search(ctx, &so, &err);
+    if (rc) {
+        free(texts);
+        nlprnn_translate_ctx_free(ctx);
+        nlprnn_translator_free(t);
+        return cli_report("translate", rc, &err);
+    }
+    for (int i = 0; i < ntexts && !ret; i++)
+        ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json);
+    if (file && !ret) {
+        lines_in in;
+        ret = open_in(&in, "translate", file);
+        while (!ret) {
+            char *s;
+            size_t l;
+            int r = next_line(&in, &s, &l);
+            if (r == 0) break;
+            if (r < 0) {
+                fprintf(stderr, "nlprnn translate: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+                ret = CLI_EXIT_IO;
+                break;
+            }
+            ret = translate_one(ctx, s, l, in.name, in.line, json);
+        }
+        close_in(&in);
+    }
+    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_free(t);
+    free(texts);
+    return ret;
+}
+
+/* ---- translate-train ----------------------------------------------------------------------------- */
+
+static void train_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn translate-train -o MODEL [-q] [--resume] [--PARAM VALUE ...] PAIRS.tsv\n"
+            "\n"
+            "Train an encoder-decoder translator with attention on sentence pairs: a TSV file whose\n"
+            "header line names the columns (--src-col, --tgt-col pick them; other columns are ignored).\n"
+            "The project's subword tokenizer is trained on each side first (or one joint vocabulary).\n"
+            "PAIRS.tsv may be gzip-compressed; '-' is standard input. The model file is written atomically.\n"
+            "Ctrl-C writes the checkpoint (with --checkpoint FILE) and exits 130; --resume continues.\n"
+            "\n"
+            "options:\n"
+            "  -o, --output MODEL   the model file to write (required)\n"
+            "  -i, --input FILE     the pairs (or give it as PAIRS.tsv)\n"
+            "      --resume         continue from the checkpoint\n"
+            "  -q, --quiet          no progress output\n"
+            "  -t, --threads N      workers per batch (default 1)\n"
+            "\n"
+            "parameters (--NAME VALUE or --NAME=VALUE; default, range):\n");
+    for (int i = 0;; i++) {
+        const char *name, *def, *help;
+        char range[200];
+        if (nlprnn_translate_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
+        if (!strcmp(name, "threads")) continue; /* -t */
+        fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
+    }
+}
+
+static int train_progress(void *user, int epoch, double loss, double valid) {
+    if (!*(int *)user)
+        fprintf(stderr, "epoch %d: training loss %.4f, validation loss %.4f per target token\n", epoch, loss, valid);
+    return 0;
+}
+
+int cmd_translate_train(int argc, char **argv) {
+    const char *output = NULL, *file = NULL;
+    int quiet = 0, resume = 0;
+    nlprnn_error err;
+    nlprnn_translate_params *p = nlprnn_translate_params_new();
+    if (!p) return cli_report("translate-train", NLPRNN_E_NOMEM, NULL);
+    enum { RESUME = CLI_LONG };
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, NULL},
+                                      {"resume", RESUME, CLI_NO_ARG, NULL},
+                                      {"quiet", 'q', CLI_NO_ARG, NULL},
+                                      {"threads", 't', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    const char *names[64];
+    size_t nn = 0;
+    for (int i = 0; nn + 1 < sizeof names / sizeof *names; i++) {
+        const char *name;
+        if (nlprnn_translate_param_info(i, &name, NULL, NULL, NULL, 0, NULL)) break;
+        if (strcmp(name, "threads")) names[nn++] = name;
+    }
+    names[nn] = NULL;
+    cli_args a;
+    int c;
+    cli_args_init(&a, "translate-train", argc, argv, options, names);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        const char *name = NULL;
+        switch (c) {
+        case CLI_HELP:
+            train_usage(stdout);
+            nlprnn_translate_params_free(p);
+            return CLI_OK;
+        case 'o': output = a.value; break;
+        case 'q': quiet = 1; break;
+        case RESUME: resume = 1; break;
+        case 't': name = "threads"; break;
+        case 'i':
+        case CLI_POSITIONAL:
+            if (file) cli_args_fail(&a, "one PAIRS file only ('%s' and '%s')", file, a.value);
+            file = a.value;
+            break;
+        default: name = names[c - CLI_PARAM]; break;
+        }
+        if (name && nlprnn_translate_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
+    }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && (!output || !file)) ret = cli_usage_error("translate-train", "-o MODEL and PAIRS.tsv are required");
+    if (ret) {
+        nlprnn_translate_params_free(p);
+        return ret;
+    }
+    /* before the work: the model is a regular file (or absent), not the input nor the
+     * checkpoint; the checkpoint is not the input */
+    char ckpt[1100] = "";
+    nlprnn_translate_params_get(p, "checkpoint", ckpt, sizeof ckpt, NULL);
+    const char *ins[2] = {file, ckpt};
+    int rc = nlprnn_output_check(output, ins, ckpt[0] ? 2 : 1, &err);
+    if (!rc && ckpt[0]) rc = nlprnn_output_check(ckpt, ins, 1, &err);
+    nlprnn_train_ctl *ctl = NULL;
+    nlprnn_translator *t = NULL;
+    if (!rc) rc = nlprnn_train_ctl_create(&ctl, &err);
+    if (!rc) {
+        nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
+        nlprnn_train_ctl_set_resume(ctl, resume);
+        rc = nlprnn_translator_train(&t, file, p, ctl, train_progress, &quiet, &err);
+    }
+    if (!rc) rc = nlprnn_translator_save(t, output, &err);
+    if (!rc && !quiet) fprintf(stderr, "translate-train: wrote %s: %s\n", output, nlprnn_translator_summary(t));
+    nlprnn_translator_free(t);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_translate_params_free(p);
+    return rc ? cli_report("translate-train", rc, &err) : CLI_OK;
+}
+
+/* ---- translate-eval ------------------------------------------------------------------------------ */
+
+static void eval_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn translate-eval [-m NAME|FILE] [--beam N] [-o OUT] PAIRS.tsv\n"
+            "       nlprnn translate-eval --hyp FILE [--tgt-col NAME] PAIRS.tsv\n"
+            "\n"
+            "Translate the source column of a TSV file of pairs (header line naming the columns;\n"
+            ".gz files are read through gzip -dc) and score the translations against the target\n"
+            "column with BLEU and chrF, computed as sacrebleu does by default (BLEU: 13a tokenizer,\n"
+            "exp smoothing, cased; chrF: character n-grams 1-6, beta 2). With --hyp, score the\n"
+            "translations of FILE (one a line, in the order of the pairs) instead.\n"
+            "\n"
+            "options:\n"
+            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
+            "      --beam N           beam width 1..64 (default 1: greedy search)\n"
+            "      --len-alpha A      length normalisation of the beam (default 1)\n"
+            "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"
+            "      --src-col NAME     the source column (default: the model's)\n"
+            "      --tgt-col NAME     the reference column (default: the model's; with --hyp: en)\n"
+            "      --hyp FILE         score these translations (no model)\n"
+            "  -o, --output FILE      also write the translations, one a line\n"
+            "\n"
+            "output: BLEU, its n-gram precisions, brevity penalty and lengths; chrF; pairs; sentences\n"
+            "per second of translation. Errors: a bad pair file exits 3 naming FILE:LINE, invalid UTF-8\n"
+            "3, unreadable input 4, a bad model 5.\n");
+}
+
+/* Field k of a tab-separated line (NUL-terminated copy), or NULL when it has fewer fields. */
+static char *field(const char *s, int k) {
+    for (int i = 0; i < k; i++) {
+        s = strchr(s, '\t');
+        if (!s) return NULL;
+        s++;
+    }
+    size_t n = strcspn(s, "\t");
+    char *f = malloc(n + 1);
+    if (f) memcpy(f, s, n), f[n] = 0;
+    return f;
+}
+
+static int column(const char *header, const char *name) {
+    for (int k = 0;; k++) {
+        char *f = field(header, k);
+        if (!f) return -1;
+        int eq = !strcmp(f, name);
+        free(f);
+        if (eq) return k;
+    }
+}
+
+/* A .gz file is read through `gzip -dc` (the program uses the public API only). */
+static FILE *open_pairs(const char *path, int *piped) {
+    size_t n = strlen(path);
+    *piped = 0;
+    if (strcmp(path, "-") && n > 3 && !strcmp(path + n - 3, ".gz")) {
+        FILE *t = fopen(path, "rb");
+        if (!t) return NULL;
+        fclose(t);
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "gzip -dc -- '%s'", path);
+        for (const char *q = path; *q; q++)
+            if (*q == '\'') return errno = EINVAL, NULL;
+        *piped = 1;
+        return popen(cmd, "r");
+    }
+    return strcmp(path, "-") ? fopen(path, "rb") : stdin;
+}
+
+int cmd_translate_eval(int argc, char **argv) {
+    const char *model = "ko-en", *file = NULL, *hypf = NULL, *outf = NULL, *scol = NULL, *tcol = NULL;
+    search_opts so = {1, 1, 3};
+    static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
+                                      {"beam", BEAM, CLI_ARG, NULL},
+                                      {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},
+                                      {"max-ratio", MAX_RATIO, CLI_ARG, NULL},
+                                      {"hyp", HYP, CLI_ARG, NULL},
+                                      {"src-col", SRC_COL, CLI_ARG, NULL},
+                                      {"tgt-col", TGT_COL, CLI_ARG, NULL},
+                                      {"output", 'o', CLI_ARG, NULL},
+                                      {"input", 'i', CLI_ARG, NULL},
+                                      {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "translate-eval", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        if (search_option(&a, c, &so)) continue;
+        switch (c) {
+        case CLI_HELP: eval_usage(stdout); return CLI_OK;
+        case 'm': model = a.value; break;
+        case HYP: hypf = a.value; break;
+        case SRC_COL: scol = a.value; break;
+        case TGT_COL: tcol = a.value; break;
+        case 'o': outf = a.value; break;
+        case 'i':
+        case CLI_POSITIONAL:
+            if (file) cli_args_fail(&a, "one PAIRS file only ('%s' and '%s')", file, a.value);
+            file = a.value;
+            break;
+        }
+    }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && !file) ret = cli_usage_error("translate-eval", "PAIRS.tsv is required");
+    if (ret) return ret;
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *ctx = NULL;
+    int rc = 0;
+    if (!hypf) {
+        rc = nlprnn_translator_load(model, &t, &err);
+        if (!rc) rc = nlprnn_translate_ctx_create(&ctx, t, &err);
+        if (!rc) rc = set_search(ctx, &so, &err);
+        if (rc) {
+            nlprnn_translate_ctx_free(ctx);
+            nlprnn_translator_free(t);
+            return cli_report("translate-eval", rc, &err);
+        }
+        if (!scol) scol = nlprnn_translator_column(t, 0);
+        if (!tcol) tcol = nlprnn_translator_column(t, 1);
+    } else if (!tcol) {
+        tcol = "en";
+    }
+    /* the pairs: the source and reference of each */
+    int piped = 0;
+    FILE *fp = open_pairs(file, &piped);
+    FILE *out = NULL;
+    char **hyps = NULL, **refs = NULL;
+    size_t n = 0, cap = 0;
+    double secs = 0;
+    if (!fp) {
+        fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", file, strerror(errno));
+        ret = CLI_EXIT_IO;
+    }
+    if (!ret && outf) {
+        out = fopen(outf, "w");
+        if (!out) {
+            fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", outf, strerror(errno));
+            ret = CLI_EXIT_IO;
+        }
+    }
+    lines_in in = {fp, strcmp(file, "-") ? file : "<stdin>", 0, 1, NULL, 0}, hin;
+    memset(&hin, 0, sizeof hin);
+    if (!ret && hypf) ret = open_in(&hin, "translate-eval", hypf);
+    int cs = -1, ct = -1;
+    while (!ret) {
+        char *s;
+        size_t l;
+        int r = next_line(&in, &s, &l);
+        if (r < 0) {
+            fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+            ret = CLI_EXIT_IO;
+        }
+        if (r != 1) break;
+        if (in.line == 1) {
+            cs = scol ? column(s, scol) : -2, ct = column(s, tcol);
+            if (cs == -1 || ct < 0) {
+                fprintf(stderr, "nlprnn translate-eval: %s:1: the header line has no column '%s' (NLPRNN_E_DATA)\n",
+                        in.name, ct < 0 ? tcol : scol);
+                ret = CLI_EXIT_DATA;
+            }
+            continue;
+        }
+        if (!l) continue;
+        char *ref = field(s, ct), *src = cs >= 0 ? field(s, cs) : NULL;
+        if (!ref || (cs >= 0 && !src)) {
+            free(ref), free(src);
+            fprintf(stderr, "nlprnn translate-eval: %s:%lld: fewer columns than the header line (NLPRNN_E_DATA)\n",
+                    in.name, in.line);
+            ret = CLI_EXIT_DATA;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            char **h2 = realloc(hyps, cap * sizeof *h2);
+            if (h2) hyps = h2;
+            char **r2 = realloc(refs, cap * sizeof *r2);
+            if (r2) refs = r2;
+            if (!h2 || !r2) {
+                free(ref), free(src);
+                ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
+                break;
+            }
+        }
+        char *hyp = NULL;
+        if (hypf) {
+            char *h;
+            size_t hl;
+            int hr = next_line(&hin, &h, &hl);
+            if (hr != 1) {
+                fprintf(stderr, "nlprnn translate-eval: %s: %s at line %lld (pair %zu) (NLPRNN_E_DATA)\n", hin.name,
+                        hr < 0 ? strerror(errno) : "ends early", hin.line + 1, n + 1);
+                ret = hr < 0 ? CLI_EXIT_IO : CLI_EXIT_DATA;
+            } else {
+                hyp = malloc(hl + 1);
+                if (hyp) memcpy(hyp, h, hl + 1);
+            }
+        } else {
+            double t0 = cli_now();
+            rc = nlprnn_translate(ctx, src, strlen(src), &err);
+            secs += cli_now() - t0;
+            if (rc) {
+                ret = text_error("translate-eval", in.name, in.line, rc, &err);
+            } else {
+                size_t hl;
+                const char *h = nlprnn_translate_text(ctx, &hl);
+                hyp = malloc(hl + 1);
+                if (hyp) memcpy(hyp, h, hl + 1);
+                if (hyp && out) fprintf(out, "%s\n", hyp);
+            }
+        }
+        free(src);
+        if (!ret && !hyp) ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
+        if (ret) {
+            free(ref), free(hyp);
+            break;
+        }
+        hyps[n] = hyp, refs[n] = ref, n++;
+    }
+    if (fp && piped) {
+        int st = pclose(fp);
+        if (!ret && st != 0) {
+            fprintf(stderr, "nlprnn translate-eval: %s: gzip -dc failed (NLPRNN_E_IO)\n", file);
+            ret = CLI_EXIT_IO;
+        }
+    } else if (fp && fp != stdin) {
+        fclose(fp);
+    }
+    free(in.buf);
+    if (hypf) close_in(&hin);
+    if (out && fclose(out) && !ret) {
+        fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", outf, strerror(errno));
+        ret = CLI_EXIT_IO;
+    }
+    if (!ret) {
+        double bleu = 0, chrf = 0, d[8];
+        rc = nlprnn_bleu((const char *const *)hyps, (const char *const *)refs, n, &bleu, d, &err);
+        if (!rc) rc = nlprnn_chrf((const char *const *)hyps, (const char *const *)refs, n, &chrf, &err);
+        if (rc) {
+            ret = cli_report("translate-eval", rc, &err);
+        } else {
+            printf("pairs\t%zu\n", n);
+            printf("BLEU\t%.2f\t%.1f/%.1f/%.1f/%.1f (BP = %.3f ratio = %.3f hyp_len = %.0f ref_len = %.0f)\n", bleu,
+                   d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+            printf("chrF\t%.2f\n", chrf);
+            if (!hypf) printf("sentences/s\t%.1f\n", secs > 0 ? (double)n / secs : 0.0);
+            ret = cli_stdout_check("translate-eval");
+        }
+    }
+    for (size_t i = 0; i < n; i++) free(hyps[i]), free(refs[i]);
+    free(hyps), free(refs);
+    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_free(t);
+    return ret;
+}

@@ -1,0 +1,164 @@
+/* nlprnn/translate.h: sequence to sequence — an encoder-decoder with attention that translates
+ * (many to many, unsynchronised), and the BLEU and chrF scores.
+ *
+ *   source text -> subword ids -> embedding -> stacked bidirectional LSTM/GRU encoder
+ *   -> a LSTM/GRU decoder with attention (Luong "general" or Bahdanau "additive") and input
+ *   feeding -> target subword ids, one at a time (greedy or beam search) -> target text
+ *
+ * Training reads pairs from a TSV file with a header line naming the columns (the source and
+ * target columns are parameters) and trains the project's subword tokenizer on each side
+ * (or one joint tokenizer). docs/translate.md describes the network, the files and the measured
+ * scores.
+ *
+ *   nlprnn_translator *t;  nlprnn_translate_ctx *ctx;
+ *   nlprnn_translator_load("ko-en", &t, &err);            // a file, or a shipped model by name
+ *   nlprnn_translate_ctx_create(&ctx, t, &err);           // one per thread
+ *   nlprnn_translate(ctx, "고마워요.", len, &err);
+ *   const char *out = nlprnn_translate_text(ctx, NULL);   // "Thank you."
+ *
+ * Thread rule: a trained or loaded nlprnn_translator is immutable and may be shared by threads; a
+ * context belongs to one thread at a time (its results stay valid until its next call).
+ * Parameter objects belong to one thread at a time. The score functions keep no state.
+ */
+#ifndef NLPRNN_TRANSLATE_H
+#define NLPRNN_TRANSLATE_H
+
+#include <stddef.h>
+
+#include "nlprnn/base.h"
+#include "nlprnn/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- training parameters ------------------------------------------------------------------ */
+
+/** Training parameters, set by name (`nlprnn translate-train --help` lists them with their
+ *  defaults and ranges; the table in tasks/translate/train.c is the one place they are defined):
+ *  src-col, tgt-col, joint, src-vocab, tgt-vocab, cell, attention, embed, hidden, layers,
+ *  bidirectional, dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, valid,
+ *  time-limit, patience, threads, store, seed, checkpoint, checkpoint-every. */
+typedef struct nlprnn_translate_params nlprnn_translate_params;
+
+/** New parameters with the defaults; NULL when out of memory. */
+NLPRNN_API nlprnn_translate_params *nlprnn_translate_params_new(void);
+/** Free parameters (NULL is allowed). */
+NLPRNN_API void nlprnn_translate_params_free(nlprnn_translate_params *p);
+/** Set one parameter from text ("hidden", "256"); unknown names and values out of range are
+ *  NLPRNN_E_INVALID_ARG naming them. */
+NLPRNN_API int nlprnn_translate_params_set(nlprnn_translate_params *p, const char *name,
+                                           const char *value, nlprnn_error *err);
+/** The value of a parameter as text into buf (cap bytes), or NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_translate_params_get(const nlprnn_translate_params *p, const char *name,
+                                           char *buf, size_t cap, nlprnn_error *err);
+/** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
+ *  into static storage); NLPRNN_E_INVALID_ARG past the last. */
+NLPRNN_API int nlprnn_translate_param_info(int i, const char **name, const char **def,
+                                           const char **help, char *range, size_t cap,
+                                           nlprnn_error *err);
+
+/* ---- the translator ------------------------------------------------------------------------- */
+
+/** A trained translator: its settings, tokenizers and weights. Immutable (see the thread rule). */
+typedef struct nlprnn_translator nlprnn_translator;
+
+/** Progress of training, once per epoch: epoch (1-based), mean training loss per target token,
+ *  validation loss per target token (NaN without validation pairs). Return non-zero to stop
+ *  (like the stop flag). */
+typedef int (*nlprnn_translate_progress_fn)(void *user, int epoch, double train_loss,
+                                            double valid_loss);
+
+/** Train a translator on the pairs of a TSV file (.gz read too; "-" is standard input) whose
+ *  header line names the columns "src-col" and "tgt-col". A fraction "valid" of the pairs
+ *  (chosen by the seed) is held out; the weights of the epoch with the lowest validation loss
+ *  are kept. Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
+ *  (see nlprnn/train.h: stop flag, resume from the "checkpoint" parameter). */
+NLPRNN_API int nlprnn_translator_train(nlprnn_translator **out, const char *path,
+                                       const nlprnn_translate_params *p,
+                                       const nlprnn_train_ctl *ctl,
+                                       nlprnn_translate_progress_fn progress, void *user,
+                                       nlprnn_error *err);
+/** Save to a model file (kind "TRNS", docs/formats.md), written atomically. */
+NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *path,
+                                      nlprnn_error *err);
+/** Load a model file, or a shipped model by bare name (e.g. "ko-en"; see nlprnn_model_find for
+ *  the folders). A damaged or inconsistent file is an error naming the file and section. */
+NLPRNN_API int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out,
+                                      nlprnn_error *err);
+/** Free a translator (NULL is allowed). */
+NLPRNN_API void nlprnn_translator_free(nlprnn_translator *t);
+/** A one-line description: columns, sizes, cell, attention, epochs, validation loss. Valid while
+ *  t lives ("" for NULL). */
+NLPRNN_API const char *nlprnn_translator_summary(const nlprnn_translator *t);
+
+/** The name of the source column (target = 0) or the target column (target = 1) the translator
+ *  was trained on ("ko", "en"); NULL for NULL. */
+NLPRNN_API const char *nlprnn_translator_column(const nlprnn_translator *t, int target);
+
+/* ---- contexts: translate ------------------------------------------------------------------- */
+
+/** Per-thread state for translating: scratch memory, the search options and the result of the
+ *  last call. */
+typedef struct nlprnn_translate_ctx nlprnn_translate_ctx;
+
+/** Make a context for t (which must outlive it), with the default search options. */
+NLPRNN_API int nlprnn_translate_ctx_create(nlprnn_translate_ctx **out, const nlprnn_translator *t,
+                                           nlprnn_error *err);
+/** Free a context (NULL is allowed). */
+NLPRNN_API void nlprnn_translate_ctx_free(nlprnn_translate_ctx *ctx);
+
+/** Search options (values never change; new options get new numbers). */
+typedef enum nlprnn_translate_opt {
+    NLPRNN_TRANSLATE_BEAM = 1,      /**< beam width 1..64; 1 (the default) is greedy search */
+    NLPRNN_TRANSLATE_LEN_ALPHA = 2, /**< length normalisation: a finished hypothesis scores
+                                         logp / len^alpha; 0..5, default 1 */
+    NLPRNN_TRANSLATE_MAX_RATIO = 3  /**< at most ceil(ratio * source tokens) + 5 target tokens;
+                                         0.1..100, default 3 */
+} nlprnn_translate_opt;
+
+/** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
+NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translate_ctx *ctx, nlprnn_translate_opt opt,
+                                        double value, nlprnn_error *err);
+
+/** Translate one text (UTF-8, len bytes). Invalid UTF-8 is NLPRNN_E_UTF8 with err->offset = the
+ *  byte in text; a text of more than 1024 source tokens is NLPRNN_E_LIMIT. An empty text
+ *  translates to an empty text. */
+NLPRNN_API int nlprnn_translate(nlprnn_translate_ctx *ctx, const char *text, size_t len,
+                                nlprnn_error *err);
+/** The translation of the last call (NUL-terminated; *len gets its bytes when len is not NULL),
+ *  valid until the next call on ctx; NULL before any. */
+NLPRNN_API const char *nlprnn_translate_text(const nlprnn_translate_ctx *ctx, size_t *len);
+/** The summed log-probability of the last translation and its end (NaN before any). */
+NLPRNN_API double nlprnn_translate_logprob(const nlprnn_translate_ctx *ctx);
+/** Source tokens of the last call (0 before any or for NULL). */
+NLPRNN_API size_t nlprnn_translate_src_len(const nlprnn_translate_ctx *ctx);
+/** Target tokens of the last call, without the end (0 before any or for NULL). */
+NLPRNN_API size_t nlprnn_translate_tgt_len(const nlprnn_translate_ctx *ctx);
+/** The subword piece of source token i (or, with target = 1, of target token i) of the last
+ *  call; NULL when out of range. */
+NLPRNN_API const char *nlprnn_translate_piece(const nlprnn_translate_ctx *ctx, int target,
+                                              size_t i);
+/** The attention weights of the last call: a (tgt_len + 1, src_len) row-major matrix, row j the
+ *  weights over the source tokens when target token j was written (the last row: the end);
+ *  each row sums to 1. NULL before any call or for an empty source. */
+NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translate_ctx *ctx);
+
+/* ---- scores ---------------------------------------------------------------------------------- */
+
+/** Corpus BLEU of n hypotheses against one reference each, as sacrebleu computes it by default
+ *  (13a tokenizer, exp smoothing, cased, n-grams 1-4), in 0..100. detail (may be NULL) gets 8
+ *  numbers: the 4 n-gram precisions (percent), the brevity penalty, the length ratio, the
+ *  hypothesis and reference token counts. Texts must be valid UTF-8: else NLPRNN_E_UTF8 with
+ *  err->line = the 1-based segment and err->offset = the byte. */
+NLPRNN_API int nlprnn_bleu(const char *const *hyps, const char *const *refs, size_t n,
+                           double *score, double *detail, nlprnn_error *err);
+/** Corpus chrF of n hypotheses against one reference each, as sacrebleu computes it by default
+ *  (character n-grams 1-6, beta 2, white space removed), in 0..100. Errors as nlprnn_bleu. */
+NLPRNN_API int nlprnn_chrf(const char *const *hyps, const char *const *refs, size_t n,
+                           double *score, nlprnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,692 @@
+/* tasks/translate/train.c: the translator's parameters, its pairs and its training task
+ * (train/trainer.h).
+ *
+ * What the task gives the trainer:
+ *   batch source   epoch e: the training pairs in an order drawn from (seed, e); blocks of 64
+ *                  batches are sorted by falling source length (little padding), cut into
+ *                  batches, and the batches shuffled; batch b of the epoch is the b-th of them
+ *   step           worker w of W takes a contiguous part of the batch: encode (with the encoder's
+ *                  dropout drawn from (seed, epoch, batch, w)), teacher-forced decode, label-
+ *                  smoothed cross-entropy per target token, backward
+ *   validation     the loss per target token of the held-out pairs (the lowest is kept)
+ *   file sections  the data's size (a resume must see the same data), weights as tensor "params"
+ * Tokenizers: trained before the network on the training pairs' texts (the held-out pairs too:
+ * they come from the same file), deterministic, so a resumed run makes the same ones again.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "common/pool.h"
+#include "corpora/reader.h"
+#include "format/modelfile.h"
+#include "models/nn.h"
+#include "tasks/translate/translate.h"
+#include "train/ctl.h"
+#include "train/trainer.h"
+
+/* ---- parameters --------------------------------------------------------------------------- */
+
+#define OFF(f) offsetof(struct nlprnn_translate_params, f)
+#define SZ(f) sizeof(((struct nlprnn_translate_params *)0)->f)
+static const nr_param ROWS[] = {
+    {"src-col", NR_PARAM_STR, OFF(src_col), SZ(src_col), 0, 0, NULL, "ko", "source column (by the header line's name)", 0},
+    {"tgt-col", NR_PARAM_STR, OFF(tgt_col), SZ(tgt_col), 0, 0, NULL, "en", "target column", 0},
+    {"joint", NR_PARAM_INT, OFF(joint), 0, 0, 1, NULL, "0", "1: one subword vocabulary for both sides", 0},
+    {"src-vocab", NR_PARAM_INT, OFF(src_vocab), 0, 262, 64000, NULL, "4000",
+     "source subword vocabulary size (the joint one with joint=1)", 0},
+    {"tgt-vocab", NR_PARAM_INT, OFF(tgt_vocab), 0, 262, 64000, NULL, "4000", "target subword vocabulary size", 0},
+    {"cell", NR_PARAM_ENUM, OFF(cell), 0, 0, 0, "lstm gru", "gru", "recurrent cell of the encoder and the decoder", 0},
+    {"attention", NR_PARAM_ENUM, OFF(attention), 0, 0, 0, "general additive", "general",
+     "Luong multiplicative (general) or Bahdanau additive attention", 0},
+    {"embed", NR_PARAM_INT, OFF(embed), 0, 1, NR_MAX_EMBED, NULL, "256", "embedding size (both sides)", 0},
+    {"hidden", NR_PARAM_INT, OFF(hidden), 0, 1, NR_MAX_HIDDEN, NULL, "256",
+     "decoder units; the encoder has hidden/2 per direction when bidirectional", 0},
+    {"layers", NR_PARAM_INT, OFF(layers), 0, 1, NR_ENCODER_MAX_LAYERS, NULL, "1", "encoder layers", 0},
+    {"bidirectional", NR_PARAM_INT, OFF(bidirectional), 0, 0, 1, NULL, "1", "bidirectional encoder", 0},
+    {"dropout", NR_PARAM_DBL, OFF(dropout), 0, 0, 0.5, NULL, "0.2", "dropout between encoder layers (training)", 0},
+    {"tied", NR_PARAM_INT, OFF(tied), 0, 0, 1, NULL, "0", "1: the output layer is the target embedding (embed = hidden)", 0},
+    {"smoothing", NR_PARAM_DBL, OFF(smoothing), 0, 0, 0.5, NULL, "0.1", "label smoothing of the cross-entropy", 0},
+    {"max-len", NR_PARAM_INT, OFF(max_len), 0, 2, NR_TR_MAX_SRC, NULL, "64",
+     "pairs with more subword tokens on a side are left out of training", 0},
+    {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 1000000, NULL, "30", "passes over the training pairs", 0},
+    {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "32", "pairs per batch", 0},
+    {"lr", NR_PARAM_DBL, OFF(lr), 0, 0, 100, NULL, "0.002", "peak learning rate (Adam)", NR_PARAM_OPEN_LO},
+    {"min-lr", NR_PARAM_DBL, OFF(min_lr), 0, 0, 100, NULL, "0.0001",
+     "learning rate at the end (cosine decay over the epochs, or over the time limit)", 0},
+    {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e30, NULL, "5", "clip gradients by global norm (0: off)", 0},
+    {"valid", NR_PARAM_DBL, OFF(valid), 0, 0, 0.5, NULL, "0.05",
+     "fraction of the pairs held out for validation (chosen by the seed)", 0},
+    {"time-limit", NR_PARAM_DBL, OFF(time_limit), 0, 0, 1e9, NULL, "0",
+     "seconds of training at most (0: none); the learning rate follows the time", 0},
+    {"patience", NR_PARAM_INT, OFF(patience), 0, 0, 1000000, NULL, "0",
+     "stop after this many epochs without a lower validation loss (0: never)", NR_PARAM_RESUME_OK},
+    {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "workers per batch", 0},
+    {"store", NR_PARAM_ENUM, OFF(store), 0, 0, 0, "f32 f16", "f32",
+     "how the model file stores the weights (f16: half the size, rounded)", NR_PARAM_RESUME_OK},
+    {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
+    {"checkpoint", NR_PARAM_STR, OFF(checkpoint), SZ(checkpoint), 0, 0, NULL, "", "checkpoint file (\"\": none)",
+     NR_PARAM_RESUME_OK},
+    {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 1e15, NULL, "0",
+     "also write the checkpoint every N batches (0: at epoch ends and on stop)", NR_PARAM_RESUME_OK},
+};
+#undef OFF
+#undef SZ
+static const nr_param_table TABLE = {"translate parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
+
+const nr_param_table *nr_translate_param_table(void) { return &TABLE; }
+
+void nr_translate_params_default(struct nlprnn_translate_params *p) {
+    memset(p, 0, sizeof *p);
+    nr_params_reset(&TABLE, p, NULL);
+}
+
+nlprnn_translate_params *nlprnn_translate_params_new(void) {
+    nlprnn_translate_params *p = malloc(sizeof *p);
+    if (p) nr_translate_params_default(p);
+    return p;
+}
+
+void nlprnn_translate_params_free(nlprnn_translate_params *p) { free(p); }
+
+int nlprnn_translate_params_set(nlprnn_translate_params *p, const char *name, const char *value,
+                                nlprnn_error *err) {
+    if (!p || !name || !value)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameter: NULL argument");
+    return nr_params_set(&TABLE, p, name, value, err);
+}
+
+int nlprnn_translate_params_get(const nlprnn_translate_params *p, const char *name, char *buf,
+                                size_t cap, nlprnn_error *err) {
+    if (!p || !name || !buf || !cap)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameter: NULL argument");
+    return nr_params_get(&TABLE, p, name, buf, cap, err);
+}
+
+int nlprnn_translate_param_info(int i, const char **name, const char **def, const char **help,
+                                char *range, size_t cap, nlprnn_error *err) {
+    if (i < 0 || (size_t)i >= TABLE.n)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameter %d: there are %zu", i, TABLE.n);
+    const nr_param *r = &TABLE.rows[i];
+    if (name) *name = r->name;
+    if (def) *def = r->def;
+    if (help) *help = r->help;
+    if (range && cap) nr_param_range(r, range, cap);
+    return NLPRNN_OK;
+}
+
+/* ---- the network's configuration ------------------------------------------------------------ */
+
+void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p, int Vs, int Vt) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->Vs = Vs, cfg->Vt = Vt, cfg->embed = p->embed, cfg->hidden = p->hidden;
+    int eh = p->bidirectional ? (p->hidden + 1) / 2 : p->hidden;
+    nr_encoder_cfg_default(&cfg->enc, p->embed, eh);
+    cfg->enc.cell = p->cell == 0 ? NR_CELL_LSTM : NR_CELL_GRU;
+    cfg->enc.layers = p->layers;
+    cfg->enc.bidirectional = p->bidirectional;
+    cfg->enc.dropout = (float)p->dropout;
+    cfg->cell = cfg->enc.cell;
+    cfg->attention = p->attention == 0 ? NR_ATTN_GENERAL : NR_ATTN_ADDITIVE;
+    cfg->tied = p->tied;
+}
+
+int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
+    int rc = nr_s2s_bind(&t->net, &t->cfg, NULL, err);
+    if (rc) return rc;
+    free(t->params);
+    t->params = nr_calloc_array(t->net.n_params, sizeof(float));
+    if (!t->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    return nr_s2s_bind(&t->net, &t->cfg, t->params, err);
+}
+
+void nr_translator_summarize(nlprnn_translator *t) {
+    const struct nlprnn_translate_params *p = &t->p;
+    char vl[64] = "none";
+    if (!isnan(t->valid_loss)) snprintf(vl, sizeof vl, "%.4f", t->valid_loss);
+    snprintf(t->summary, sizeof t->summary,
+             "translator %s -> %s: vocab %d/%d%s, %s, embed %d, hidden %d, encoder %d layer%s%s, %s "
+             "attention%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
+             p->src_col, p->tgt_col, t->cfg.Vs, t->cfg.Vt, p->joint ? " (joint)" : "",
+             p->cell == 0 ? "lstm" : "gru", p->embed, p->hidden, p->layers, p->layers == 1 ? "" : "s",
+             p->bidirectional ? " bidirectional" : "", p->attention == 0 ? "general" : "additive",
+             p->tied ? ", tied" : "", t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
+             t->best_epoch, vl);
+}
+
+/* ---- pairs ------------------------------------------------------------------------------------ */
+
+void nr_tr_pairs_free(nr_tr_pairs *d) {
+    if (d->stext)
+        for (size_t i = 0; i < d->n; i++) free(d->stext[i]);
+    if (d->ttext)
+        for (size_t i = 0; i < d->n; i++) free(d->ttext[i]);
+    free(d->stext), free(d->ttext), free(d->src), free(d->tgt), free(d->soff), free(d->toff);
+    memset(d, 0, sizeof *d);
+}
+
+/* Field k of a tab-separated line (start and length); 0 when it has fewer fields. */
+static int tsv_field(const char *s, size_t n, int k, const char **f, size_t *len) {
+    size_t a = 0;
+    for (int i = 0; i < k; i++) {
+        const char *t = memchr(s + a, '\t', n - a);
+        if (!t) return 0;
+        a = (size_t)(t - s) + 1;
+    }
+    const char *t = memchr(s + a, '\t', n - a);
+    *f = s + a;
+    *len = t ? (size_t)(t - s) - a : n - a;
+    return 1;
+}
+
+static char *dup_n(const char *s, size_t n) {
+    char *c = malloc(n + 1);
+    if (c) memcpy(c, s, n), c[n] = 0;
+    return c;
+}
+
+static int column_of(const nr_line *h, const char *name) {
+    const char *f;
+    size_t len;
+    for (int k = 0; tsv_field(h->text, h->len, k, &f, &len); k++)
+        if (len == strlen(name) && !memcmp(f, name, len)) return k;
+    return -1;
+}
+
+int nr_tr_read_tsv(nr_tr_pairs *d, const char *path, const char *src_col, const char *tgt_col,
+                   nlprnn_error *err) {
+    memset(d, 0, sizeof *d);
+    nr_line_reader *lr = NULL;
+    int rc = nr_line_reader_open(&lr, path, NULL, err);
+    if (rc) return rc;
+    nr_line ln;
+    int cs = -1, ct = -1;
+    size_t cap = 0;
+    rc = nr_line_reader_next(lr, &ln, err);
+    if (rc == 0) rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: empty file (a header line naming the columns is needed)", path);
+    if (rc == 1) {
+        cs = column_of(&ln, src_col), ct = column_of(&ln, tgt_col);
+        if (cs < 0 || ct < 0)
+            rc = nr_fail(err, NLPRNN_E_DATA, 1, ln.offset, "%s:1: the header line has no column '%s'", path,
+                         cs < 0 ? src_col : tgt_col);
+        else if (cs == ct)
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: the source and target columns are the same ('%s')",
+                         path, src_col);
+        else
+            rc = 1;
+    }
+    while (rc == 1) {
+        rc = nr_line_reader_next(lr, &ln, err);
+        if (rc != 1) break;
+        if (ln.len == 0) continue;
+        const char *fs, *ft;
+        size_t ls, lt;
+        if (!tsv_field(ln.text, ln.len, cs, &fs, &ls) || !tsv_field(ln.text, ln.len, ct, &ft, &lt)) {
+            rc = nr_fail(err, NLPRNN_E_DATA, ln.lineno, ln.offset, "%s:%lld: byte %lld: fewer columns than the header line",
+                         path, ln.lineno, ln.offset);
+            break;
+        }
+        if (d->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            char **a = nr_realloc_array(d->stext, cap, sizeof *a), **b = a ? nr_realloc_array(d->ttext, cap, sizeof *b) : NULL;
+            if (a) d->stext = a;
+            if (b) d->ttext = b;
+            if (!a || !b) {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+                break;
+            }
+        }
+        d->stext[d->n] = dup_n(fs, ls);
+        d->ttext[d->n] = dup_n(ft, lt);
+        if (!d->stext[d->n] || !d->ttext[d->n]) {
+            free(d->stext[d->n]), free(d->ttext[d->n]);
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
+            break;
+        }
+        d->n++;
+    }
+    nr_line_reader_close(lr);
+    if (rc < 0) {
+        nr_tr_pairs_free(d);
+        return rc;
+    }
+    if (d->n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no pairs after the header line", path);
+    return NLPRNN_OK;
+}
+
+int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt, int max_len,
+                 nlprnn_error *err) {
+    nlprnn_encoding *es = nlprnn_encoding_create(), *et = nlprnn_encoding_create();
+    size_t cs = 0, ct = 0, ns = 0, nt = 0, w = 0;
+    d->soff = nr_malloc_array(d->n + 1, sizeof *d->soff);
+    d->toff = nr_malloc_array(d->n + 1, sizeof *d->toff);
+    int rc = !es || !et || !d->soff || !d->toff ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory") : 0;
+    for (size_t i = 0; !rc && i < d->n; i++) {
+        rc = nlprnn_tokenizer_encode(ts, d->stext[i], strlen(d->stext[i]), es, err);
+        if (!rc) rc = nlprnn_tokenizer_encode(tt, d->ttext[i], strlen(d->ttext[i]), et, err);
+        if (rc) break;
+        size_t a = nlprnn_encoding_size(es), b = nlprnn_encoding_size(et);
+        if (a == 0 || b == 0 || a > (size_t)max_len || b > (size_t)max_len) {
+            d->skipped++;
+            continue;
+        }
+        if (ns + a > cs) {
+            cs = (ns + a) * 2;
+            int32_t *p = nr_realloc_array(d->src, cs, sizeof *p);
+            if (!p) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+            else d->src = p;
+        }
+        if (!rc && nt + b > ct) {
+            ct = (nt + b) * 2;
+            int32_t *p = nr_realloc_array(d->tgt, ct, sizeof *p);
+            if (!p) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+            else d->tgt = p;
+        }
+        if (rc) break;
+        memcpy(d->src + ns, nlprnn_encoding_ids(es), a * sizeof(int32_t));
+        memcpy(d->tgt + nt, nlprnn_encoding_ids(et), b * sizeof(int32_t));
+        d->soff[w] = ns, d->toff[w] = nt;
+        ns += a, nt += b, w++;
+    }
+    for (size_t i = 0; i < d->n; i++) free(d->stext[i]), free(d->ttext[i]);
+    free(d->stext), free(d->ttext);
+    d->stext = d->ttext = NULL;
+    nlprnn_encoding_free(es);
+    nlprnn_encoding_free(et);
+    if (rc) return rc;
+    d->n = w;
+    d->soff[w] = ns, d->toff[w] = nt;
+    if (w == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "translate: no pair within max-len %d tokens", max_len);
+    return NLPRNN_OK;
+}
+
+/* ---- the training task ---------------------------------------------------------------------- */
+
+#define SORT_BLOCK 64 /* batches per length-sorted block */
+
+typedef struct tr_task {
+    nlprnn_translator *t;
+    const nr_tr_pairs *d;
+    const nr_comm *comm;
+    size_t *train, n_train, *valid, n_valid;
+    size_t *order, *bstart;
+    long long batches;
+    int B, W, maxS, maxT;
+    nr_s2s_ws *ws[NR_TRAIN_MAX_WORKERS];
+    int *src[NR_TRAIN_MAX_WORKERS], *slen[NR_TRAIN_MAX_WORKERS], *tin[NR_TRAIN_MAX_WORKERS],
+        *tout[NR_TRAIN_MAX_WORKERS];
+    size_t at, nb;      /* the current batch (this rank's share) */
+    double count;       /* target tokens (with <eos>) in it */
+} tr_task;
+
+static size_t slen_of(const nr_tr_pairs *d, size_t i) { return d->soff[i + 1] - d->soff[i]; }
+static size_t tlen_of(const nr_tr_pairs *d, size_t i) { return d->toff[i + 1] - d->toff[i]; }
+
+typedef struct len_idx {
+    size_t len, idx;
+} len_idx;
+
+static int by_len_desc(const void *a, const void *b) {
+    const len_idx *x = a, *y = b;
+    if (x->len != y->len) return x->len > y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
+    tr_task *k = self;
+    nr_rng rng;
+    nr_rng_seed(&rng, nr_seed_mix(k->t->p.seed, (uint64_t)epoch, 1));
+    memcpy(k->order, k->train, k->n_train * sizeof *k->order);
+    nr_rng_shuffle(&rng, k->order, k->n_train, sizeof *k->order);
+    size_t blk = (size_t)k->B * SORT_BLOCK;
+    len_idx *li = nr_malloc_array(blk, sizeof *li);
+    long long nb = (long long)((k->n_train + (size_t)k->B - 1) / (size_t)k->B);
+    size_t *perm = nr_malloc_array((size_t)nb, sizeof *perm), *tmp = nr_malloc_array(k->n_train, sizeof *tmp);
+    if (!li || !perm || !tmp) {
+        free(li), free(perm), free(tmp);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    }
+    for (size_t b = 0; b < k->n_train; b += blk) {
+        size_t n = k->n_train - b < blk ? k->n_train - b : blk;
+        for (size_t i = 0; i < n; i++) li[i] = (len_idx){slen_of(k->d, k->order[b + i]), k->order[b + i]};
+        qsort(li, n, sizeof *li, by_len_desc);
+        for (size_t i = 0; i < n; i++) k->order[b + i] = li[i].idx;
+    }
+    for (long long j = 0; j < nb; j++) perm[j] = (size_t)j;
+    nr_rng_shuffle(&rng, perm, (size_t)nb, sizeof *perm);
+    size_t w = 0;
+    for (long long j = 0; j < nb; j++) {
+        size_t s0 = perm[j] * (size_t)k->B, s1 = s0 + (size_t)k->B < k->n_train ? s0 + (size_t)k->B : k->n_train;
+        k->bstart[j] = w;
+        for (size_t i = s0; i < s1; i++) tmp[w++] = k->order[i];
+    }
+    k->bstart[nb] = w;
+    memcpy(k->order, tmp, k->n_train * sizeof *tmp);
+    free(li), free(perm), free(tmp);
+    k->batches = nb;
+    *batches = nb;
+    return NLPRNN_OK;
+}
+
+static int tr_prepare(void *self, int epoch, long long batch, int *n, nlprnn_error *err) {
+    (void)epoch, (void)err;
+    tr_task *k = self;
+    size_t s0 = k->bstart[batch], s1 = k->bstart[batch + 1];
+    int lo = 0, hi = (int)(s1 - s0);
+    if (k->comm && k->comm->size > 1) nr_split_range((int)(s1 - s0), k->comm->rank, k->comm->size, &lo, &hi);
+    k->at = s0 + (size_t)lo;
+    k->nb = (size_t)(hi - lo);
+    k->count = 0;
+    for (size_t i = 0; i < k->nb; i++) k->count += (double)tlen_of(k->d, k->order[k->at + i]) + 1;
+    *n = (int)k->nb;
+    return NLPRNN_OK;
+}
+
+/* Pairs idx[0..B) into worker w's buffers, time-major: src (Ts,B), tin/tout (Tt,B). */
+static void fill(tr_task *k, int w, const size_t *idx, int B, int *Ts, int *Tt, double *ntok) {
+    const nr_tr_pairs *d = k->d;
+    int S = 0, T = 0;
+    *ntok = 0;
+    for (int b = 0; b < B; b++) {
+        int a = (int)slen_of(d, idx[b]), c = (int)tlen_of(d, idx[b]) + 1;
+        S = a > S ? a : S;
+        T = c > T ? c : T;
+        k->slen[w][b] = a;
+        *ntok += a + c;
+    }
+    for (int b = 0; b < B; b++) {
+        const int32_t *s = d->src + d->soff[idx[b]], *y = d->tgt + d->toff[idx[b]];
+        int a = k->slen[w][b], c = (int)tlen_of(d, idx[b]);
+        for (int t = 0; t < S; t++) k->src[w][t * B + b] = t < a ? s[t] : NLPRNN_ID_PAD;
+        for (int t = 0; t < T; t++) {
+            k->tin[w][t * B + b] = t == 0 ? NLPRNN_ID_BOS : t <= c ? y[t - 1] : NLPRNN_ID_PAD;
+            k->tout[w][t * B + b] = t < c ? y[t] : t == c ? NLPRNN_ID_EOS : -1;
+        }
+    }
+    *Ts = S, *Tt = T;
+}
+
+static int tr_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
+                   const int **rows, size_t *n_rows, nlprnn_error *err) {
+    tr_task *k = self;
+    *rows = NULL, *n_rows = 0;
+    int lo = 0, hi = 0;
+    nr_split_range((int)k->nb, w, W, &lo, &hi);
+    if (hi <= lo) return NLPRNN_OK;
+    const nlprnn_translator *t = k->t;
+    int B = hi - lo, Ts, Tt;
+    double ntok;
+    fill(k, w, k->order + k->at + lo, B, &Ts, &Tt, &ntok);
+    nr_rng drng;
+    nr_rng_seed(&drng, nr_seed_mix(t->p.seed ^ 0x64726f70ull, (uint64_t)epoch, (uint64_t)batch * 64 + (uint64_t)w));
+    int rc = nr_s2s_encode(&t->net, k->ws[w], k->src[w], k->slen[w], Ts, B, t->p.dropout > 0 ? &drng : NULL, err);
+    if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[w], k->tin[w], Tt, err);
+    if (rc) return rc;
+    long long cnt = 0;
+    double loss = nr_s2s_loss(&t->net, k->ws[w], k->tout[w], (float)t->p.smoothing,
+                              k->count > 0 ? (float)(1.0 / k->count) : 0.0f, grad, &cnt);
+    rc = nr_s2s_backward(&t->net, k->ws[w], grad, err);
+    if (rc) return rc;
+    st->loss = loss;
+    st->count = (double)cnt;
+    st->tokens = ntok;
+    return NLPRNN_OK;
+}
+
+static int tr_validate(void *self, nr_valid *v, nlprnn_error *err) {
+    tr_task *k = self;
+    v->has = k->n_valid > 0;
+    v->score = v->loss = NAN;
+    if (!v->has) return NLPRNN_OK;
+    const nlprnn_translator *t = k->t;
+    double loss = 0, cnt = 0;
+    for (size_t i = 0; i < k->n_valid; i += (size_t)k->B) {
+        int B = k->n_valid - i < (size_t)k->B ? (int)(k->n_valid - i) : k->B, Ts, Tt;
+        double ntok;
+        fill(k, 0, k->valid + i, B, &Ts, &Tt, &ntok);
+        int rc = nr_s2s_encode(&t->net, k->ws[0], k->src[0], k->slen[0], Ts, B, NULL, err);
+        if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[0], k->tin[0], Tt, err);
+        if (rc) return rc;
+        long long c = 0;
+        loss += nr_s2s_loss(&t->net, k->ws[0], k->tout[0], (float)t->p.smoothing, 0.0f, NULL, &c);
+        cnt += (double)c;
+    }
+    v->loss = loss / cnt;
+    return NLPRNN_OK;
+}
+
+static void tr_epoch_done(void *self, int epoch, double train_loss, const nr_valid *v) {
+    (void)train_loss, (void)v;
+    tr_task *k = self;
+    k->t->epochs_run = epoch + 1;
+}
+
+static int tr_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params, nlprnn_error *err) {
+    tr_task *k = self;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    size_t shp = k->t->net.n_params;
+    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+static int tr_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params, nlprnn_error *err) {
+    tr_task *k = self;
+    size_t shp = k->t->net.n_params;
+    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
+}
+
+static int tr_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch, nlprnn_error *err) {
+    (void)w, (void)epoch, (void)batch;
+    tr_task *k = self;
+    int rc = nr_conf_put_int(conf, "data.pairs", (long long)k->d->n, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.src_tokens", (long long)k->d->soff[k->d->n], err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.tgt_tokens", (long long)k->d->toff[k->d->n], err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.src_vocab", k->t->cfg.Vs, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.tgt_vocab", k->t->cfg.Vt, err);
+    return rc;
+}
+
+static int tr_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_error *err) {
+    (void)r;
+    tr_task *k = self;
+    long long np = 0, ns = 0, nt = 0, vs = 0, vt = 0;
+    int rc = nr_conf_get_int(c, "data.pairs", &np, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.src_tokens", &ns, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.tgt_tokens", &nt, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.src_vocab", &vs, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.tgt_vocab", &vt, err);
+    if (rc) return rc;
+    if (np != (long long)k->d->n || ns != (long long)k->d->soff[k->d->n] || nt != (long long)k->d->toff[k->d->n] ||
+        vs != k->t->cfg.Vs || vt != k->t->cfg.Vt)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "%s: the checkpoint was made on other data (%lld pairs, %lld/%lld tokens, vocabularies "
+                       "%lld/%lld; this file: %zu, %zu/%zu, %d/%d)",
+                       c->where, np, ns, nt, vs, vt, k->d->n, k->d->soff[k->d->n], k->d->toff[k->d->n],
+                       k->t->cfg.Vs, k->t->cfg.Vt);
+    return NLPRNN_OK;
+}
+
+static void tr_task_free(tr_task *k) {
+    for (int w = 0; w < NR_TRAIN_MAX_WORKERS; w++) {
+        nr_s2s_ws_free(k->ws[w]);
+        free(k->src[w]), free(k->slen[w]), free(k->tin[w]), free(k->tout[w]);
+    }
+    free(k->train), free(k->valid), free(k->order), free(k->bstart);
+}
+
+static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, const nr_comm *comm, nlprnn_error *err) {
+    const struct nlprnn_translate_params *p = &t->p;
+    memset(k, 0, sizeof *k);
+    k->t = t, k->d = d, k->comm = comm, k->W = p->threads;
+    k->train = nr_malloc_array(d->n, sizeof *k->train);
+    k->valid = nr_malloc_array(d->n, sizeof *k->valid);
+    k->order = nr_malloc_array(d->n, sizeof *k->order);
+    k->bstart = nr_malloc_array(d->n + 2, sizeof *k->bstart);
+    if (!k->train || !k->valid || !k->order || !k->bstart)
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    /* pair i is held out when its draw from (seed, i) falls below `valid` */
+    for (size_t i = 0; i < d->n; i++) {
+        nr_rng r;
+        nr_rng_seed(&r, nr_seed_mix(p->seed ^ 0x76616c6964ull, i, 0));
+        if (nr_rng_uniform(&r) < p->valid) k->valid[k->n_valid++] = i;
+        else k->train[k->n_train++] = i;
+    }
+    if (k->n_train == 0)
+        return nr_fail(err, NLPRNN_E_DATA, -1, -1, "translate: no training pairs left after holding out validation");
+    k->B = k->n_train < (size_t)p->batch ? (int)k->n_train : p->batch;
+    for (size_t i = 0; i < d->n; i++) {
+        k->maxS = (int)slen_of(d, i) > k->maxS ? (int)slen_of(d, i) : k->maxS;
+        k->maxT = (int)tlen_of(d, i) + 1 > k->maxT ? (int)tlen_of(d, i) + 1 : k->maxT;
+    }
+    nr_translator_cfg(&t->cfg, p, nlprnn_tokenizer_vocab_size(t->tsrc), nlprnn_tokenizer_vocab_size(t->ttgt));
+    int rc = nr_translator_bind(t, err);
+    if (rc) return rc;
+    nr_rng rng;
+    nr_rng_seed(&rng, p->seed);
+    rc = nr_s2s_init(&t->net, &rng, err);
+    for (int w = 0; !rc && w < k->W; w++) {
+        size_t B = (size_t)k->B;
+        k->ws[w] = nr_s2s_ws_create(&t->net, k->maxS, k->maxT, k->B, 1, err);
+        if (!k->ws[w]) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+        k->src[w] = nr_malloc_array((size_t)k->maxS * B, sizeof(int));
+        k->slen[w] = nr_malloc_array(B, sizeof(int));
+        k->tin[w] = nr_malloc_array((size_t)k->maxT * B, sizeof(int));
+        k->tout[w] = nr_malloc_array((size_t)k->maxT * B, sizeof(int));
+        if (!k->src[w] || !k->slen[w] || !k->tin[w] || !k->tout[w])
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    }
+    return rc;
+}
+
+typedef struct tr_progress {
+    nlprnn_translate_progress_fn fn;
+    void *user;
+} tr_progress;
+
+static int tr_on_progress(void *user, const nr_train_progress *pr) {
+    tr_progress *c = user;
+    if (pr->phase != NR_TP_EPOCH || !c->fn) return 0;
+    return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.loss : NAN);
+}
+
+/* Train the tokenizer(s) on the pairs' texts. */
+static int train_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_error *err) {
+    const struct nlprnn_translate_params *p = &t->p;
+    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    const char **texts = nr_malloc_array(2 * d->n + 1, sizeof *texts);
+    int rc = !o || !texts ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory") : 0;
+    if (!rc && p->joint) {
+        for (size_t i = 0; i < d->n; i++) texts[2 * i] = d->stext[i], texts[2 * i + 1] = d->ttext[i];
+        rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->src_vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_train_texts(o, texts, NULL, 2 * d->n, &t->tsrc, err);
+        t->ttgt = t->tsrc;
+    } else if (!rc) {
+        rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->src_vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->stext, NULL, d->n, &t->tsrc, err);
+        if (!rc) rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->tgt_vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->ttext, NULL, d->n, &t->ttgt, err);
+    }
+    if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: training the tokenizer: ");
+    free(texts);
+    nlprnn_tokenizer_options_free(o);
+    return rc;
+}
+
+int nlprnn_translator_train(nlprnn_translator **out, const char *path, const nlprnn_translate_params *p,
+                            const nlprnn_train_ctl *ctl, nlprnn_translate_progress_fn progress, void *user,
+                            nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
+    *out = NULL;
+    if (!path || !p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: no training file or parameters");
+    int resume = ctl && ctl->resume;
+    if (resume && !p->checkpoint[0])
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: resume needs the checkpoint parameter");
+    if (p->tied && p->embed != p->hidden)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: tied=1 needs embed = hidden (%d != %d)",
+                       p->embed, p->hidden);
+    nlprnn_translator *t = calloc(1, sizeof *t);
+    if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    t->p = *p;
+    t->valid_loss = NAN;
+    nr_tr_pairs d;
+    memset(&d, 0, sizeof d);
+    tr_task k;
+    memset(&k, 0, sizeof k);
+    nr_mf_reader *ck = NULL;
+    nr_conf ckc;
+    memset(&ckc, 0, sizeof ckc);
+    int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
+    if (!rc) rc = train_tokenizers(t, &d, err);
+    if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, err);
+    if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
+    if (!rc && resume) rc = nr_ckpt_open(p->checkpoint, "translator", &ck, &ckc, err);
+    if (!rc) {
+        nr_task task = {
+            .self = &k,
+            .name = "translator",
+            .params = t->params,
+            .n_params = t->net.n_params,
+            .sparse_skip = -1,
+            .begin_epoch = tr_begin_epoch,
+            .prepare = tr_prepare,
+            .step = tr_step,
+            .validate = tr_validate,
+            .save = tr_save,
+            .write_weights = tr_write_weights,
+            .read_weights = tr_read_weights,
+            .load = tr_load,
+            .epoch_done = tr_epoch_done,
+            .flags = NR_TASK_LOCAL_MEAN,
+        };
+        tr_progress pc = {progress, user};
+        nr_train_cfg cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.epochs = p->epochs;
+        nr_optim_cfg_default(&cfg.optim, NR_OPT_ADAM);
+        cfg.optim.lr = (float)p->lr;
+        cfg.lr.kind = NR_LR_COSINE;
+        cfg.lr.base_lr = (float)p->lr;
+        cfg.lr.min_lr = (float)(p->min_lr < p->lr ? p->min_lr : p->lr);
+        cfg.time_limit = p->time_limit;
+        cfg.lr_follows_time = p->time_limit > 0;
+        cfg.clip = p->clip;
+        cfg.patience = p->patience;
+        cfg.workers = k.W;
+        cfg.checkpoint = p->checkpoint;
+        cfg.checkpoint_every = p->checkpoint_every;
+        cfg.stop = ctl ? ctl->stop : NULL;
+        cfg.progress = tr_on_progress;
+        cfg.user = &pc;
+        cfg.comm = ctl ? ctl->comm : NULL;
+        cfg.params = &TABLE;
+        cfg.params_obj = p;
+        cfg.resume = ck;
+        nr_train_result res;
+        rc = nr_train(&cfg, &task, &res, err);
+        if (!rc) {
+            t->best_epoch = res.best_epoch;
+            t->epochs_run = res.epochs_run;
+            if (k.n_valid) {
+                nr_valid v;
+                if (tr_validate(&k, &v, NULL) == 0) t->valid_loss = v.loss;
+            }
+            nr_translator_summarize(t);
+        }
+    }
+    nr_conf_free(&ckc);
+    nr_mf_close(ck);
+    tr_task_free(&k);
+    nr_tr_pairs_free(&d);
+    if (rc) {
+        nlprnn_translator_free(t);
+        return rc;
+    }
+    *out = t;
+    return NLPRNN_OK;
+}

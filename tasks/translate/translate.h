@@ -1,0 +1,70 @@
+/* tasks/translate/translate.h: the translator object, its parameters and pairs (internal side of
+ * nlprnn/translate.h). The network is seq2seq.h. */
+#ifndef NR_TASKS_TRANSLATE_H
+#define NR_TASKS_TRANSLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/params.h"
+#include "nlprnn/tokenizer.h"
+#include "nlprnn/translate.h"
+#include "tasks/translate/seq2seq.h"
+
+#define NR_TR_MAX_SRC 1024 /* source tokens translated at once (NLPRNN_E_LIMIT beyond) */
+
+struct nlprnn_translate_params {
+    char src_col[64], tgt_col[64];
+    int joint, src_vocab, tgt_vocab;
+    int cell, attention, embed, hidden, layers, bidirectional;
+    double dropout;
+    int tied;
+    double smoothing;
+    int max_len;
+    int epochs, batch;
+    double lr, min_lr, clip, valid, time_limit;
+    int patience, threads, store;
+    uint64_t seed;
+    char checkpoint[1024];
+    long long checkpoint_every;
+};
+
+struct nlprnn_translator {
+    struct nlprnn_translate_params p;
+    nlprnn_tokenizer *tsrc, *ttgt; /* ttgt == tsrc when joint (freed once) */
+    nr_s2s_cfg cfg;
+    nr_s2s net;
+    float *params;                 /* (net.n_params) */
+    int epochs_run, best_epoch;
+    double valid_loss;             /* per target token of the kept weights (NaN: none) */
+    char summary[512];
+};
+
+const nr_param_table *nr_translate_param_table(void);
+void nr_translate_params_default(struct nlprnn_translate_params *p);
+/* The network's config from the parameters and the tokenizers' sizes. */
+void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p, int Vs, int Vt);
+/* Allocate and bind t->params for t->cfg. */
+int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err);
+void nr_translator_summarize(nlprnn_translator *t);
+
+/* Pairs read from a TSV file and encoded: pair i has source ids src[soff[i]..soff[i+1]) and target
+ * ids tgt[toff[i]..toff[i+1]) (no <bos>/<eos>). */
+typedef struct nr_tr_pairs {
+    size_t n;
+    int32_t *src, *tgt;
+    size_t *soff, *toff;
+    char **stext, **ttext; /* (n) the raw texts (for tokenizer training); freed after encoding */
+    size_t skipped;        /* pairs longer than max-len tokens on a side, or with an empty side */
+} nr_tr_pairs;
+
+/* Read the columns src_col and tgt_col of a TSV file with a header line (texts only). */
+int nr_tr_read_tsv(nr_tr_pairs *d, const char *path, const char *src_col, const char *tgt_col,
+                   nlprnn_error *err);
+/* Encode the texts with the tokenizers, dropping pairs with an empty side or more than max_len
+ * tokens on a side; frees the texts. */
+int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt,
+                 int max_len, nlprnn_error *err);
+void nr_tr_pairs_free(nr_tr_pairs *d);
+
+#endif
