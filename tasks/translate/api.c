@@ -100,6 +100,8 @@ int nlprnn_translate(nlprnn_translate_ctx *c, const char *text, size_t len, nlpr
     c->logp = NAN;
     free(c->text);
     c->text = NULL, c->text_len = 0;
+    size_t bad = text ? nr_utf8_check(text, len) : 0;
+    if (bad < len) return nr_fail(err, NLPRNN_E_UTF8, -1, (long long)bad, "byte %zu: invalid UTF-8", bad);
     int rc = nlprnn_tokenizer_encode(t->tsrc, text ? text : "", len, c->enc, err);
     if (rc) return rc;
     size_t n = nlprnn_encoding_size(c->enc);
