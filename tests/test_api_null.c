@@ -716,6 +716,82 @@ static void test_tagger(void) {
     nlprnn_tagger_ctx_free(c);
     nlprnn_tagger_free(t);
     nlprnn_tagger_params_free(p);
+/* ---- translation (nlprnn/translate.h) ---------------------------------------------------------- */
+
+static void test_translate(void) {
+    const char *pairs = tmp("pairs.tsv");
+    write_file(pairs, "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n다라 가나\tdog cat\n");
+    nlprnn_translate_params *p = nlprnn_translate_params_new();
+    CHECK(p != NULL);
+    VOID(nlprnn_translate_params_free(NULL));
+    char buf[256];
+    INVALID(nlprnn_translate_params_set(NULL, "hidden", "4", E), nlprnn_translate_params_set(NULL, "hidden", "4", NULL));
+    INVALID(nlprnn_translate_params_set(p, NULL, "4", E), nlprnn_translate_params_set(p, NULL, "4", NULL));
+    INVALID(nlprnn_translate_params_set(p, "hidden", NULL, E), nlprnn_translate_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_translate_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_translate_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_translate_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_translate_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_translate_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_translate_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    INVALID(nlprnn_translate_param_info(-1, NULL, NULL, NULL, NULL, 0, E),
+            nlprnn_translate_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
+    OK(nlprnn_translate_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+    const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "4"}, {"hidden", "4"},
+                           {"epochs", "1"}, {"valid", "0"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL);
+    nlprnn_translator *t = (nlprnn_translator *)&t;
+    INVALID(nlprnn_translator_train(NULL, pairs, p, NULL, NULL, NULL, E),
+            nlprnn_translator_train(NULL, pairs, p, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_translator_train(&t, NULL, p, NULL, NULL, NULL, E),
+            nlprnn_translator_train(&t, NULL, p, NULL, NULL, NULL, NULL));
+    CHECK(t == NULL);
+    INVALID(nlprnn_translator_train(&t, pairs, NULL, NULL, NULL, NULL, E),
+            nlprnn_translator_train(&t, pairs, NULL, NULL, NULL, NULL, NULL));
+    OK(nlprnn_translator_train(&t, pairs, p, NULL, NULL, NULL, E)); /* ctl, progress, user optional */
+    const char *path = tmp("t.nrm");
+    INVALID(nlprnn_translator_save(NULL, path, E), nlprnn_translator_save(NULL, path, NULL));
+    INVALID(nlprnn_translator_save(t, NULL, E), nlprnn_translator_save(t, NULL, NULL));
+    OK(nlprnn_translator_save(t, path, E));
+    nlprnn_translator *u = (nlprnn_translator *)&u;
+    INVALID(nlprnn_translator_load(NULL, &u, E), nlprnn_translator_load(NULL, &u, NULL));
+    CHECK(u == NULL);
+    INVALID(nlprnn_translator_load(path, NULL, E), nlprnn_translator_load(path, NULL, NULL));
+    VOID(nlprnn_translator_free(NULL));
+    SAME(strcmp(nlprnn_translator_summary(NULL), ""), 0);
+    SAME(nlprnn_translator_column(NULL, 0), NULL);
+    nlprnn_translate_ctx *c = (nlprnn_translate_ctx *)&c;
+    INVALID(nlprnn_translate_ctx_create(NULL, t, E), nlprnn_translate_ctx_create(NULL, t, NULL));
+    INVALID(nlprnn_translate_ctx_create(&c, NULL, E), nlprnn_translate_ctx_create(&c, NULL, NULL));
+    CHECK(c == NULL);
+    VOID(nlprnn_translate_ctx_free(NULL));
+    INVALID(nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, E),
+            nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, NULL));
+    OK(nlprnn_translate_ctx_create(&c, t, E));
+    INVALID(nlprnn_translate(NULL, "x", 1, E), nlprnn_translate(NULL, "x", 1, NULL));
+    INVALID(nlprnn_translate(c, NULL, 1, E), nlprnn_translate(c, NULL, 1, NULL));
+    OK(nlprnn_translate(c, NULL, 0, E)); /* NULL with length 0: the empty text */
+    size_t len = 7;
+    SAME(nlprnn_translate_text(NULL, &len), NULL);
+    CHECK(len == 0);
+    SAME(nlprnn_translate_text(c, NULL) != NULL, 1); /* len is optional */
+    SAME(isnan(nlprnn_translate_logprob(NULL)), 1);
+    SAME(nlprnn_translate_src_len(NULL), 0);
+    SAME(nlprnn_translate_tgt_len(NULL), 0);
+    SAME(nlprnn_translate_piece(NULL, 0, 0), NULL);
+    SAME(nlprnn_translate_attention(NULL), NULL);
+    double score = 0;
+    const char *h[] = {"a"};
+    INVALID(nlprnn_bleu(NULL, h, 1, &score, NULL, E), nlprnn_bleu(NULL, h, 1, &score, NULL, NULL));
+    INVALID(nlprnn_bleu(h, NULL, 1, &score, NULL, E), nlprnn_bleu(h, NULL, 1, &score, NULL, NULL));
+    INVALID(nlprnn_bleu(h, h, 1, NULL, NULL, E), nlprnn_bleu(h, h, 1, NULL, NULL, NULL));
+    OK(nlprnn_bleu(NULL, NULL, 0, &score, NULL, E)); /* no segments; detail is optional */
+    INVALID(nlprnn_chrf(NULL, h, 1, &score, E), nlprnn_chrf(NULL, h, 1, &score, NULL));
+    INVALID(nlprnn_chrf(h, NULL, 1, &score, E), nlprnn_chrf(h, NULL, 1, &score, NULL));
+    INVALID(nlprnn_chrf(h, h, 1, NULL, E), nlprnn_chrf(h, h, 1, NULL, NULL));
+    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_free(t);
+    nlprnn_translate_params_free(p);
 }
 
 /* ---- training control (nlprnn/train.h): a NULL communicator is this process alone ------------ */
@@ -895,6 +971,7 @@ int main(void) {
     test_lm();
     test_forecast();
     test_tagger();
+    test_translate();
     test_train_ctl();
     test_files();
     test_interop();

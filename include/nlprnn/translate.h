@@ -121,7 +121,7 @@ typedef enum nlprnn_translate_opt {
 NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translate_ctx *ctx, nlprnn_translate_opt opt,
                                         double value, nlprnn_error *err);
 
-/** Translate one text (UTF-8, len bytes). Invalid UTF-8 is NLPRNN_E_UTF8 with err->offset = the
+/** Translate one text (UTF-8, len bytes; text may be NULL when len is 0). Invalid UTF-8 is NLPRNN_E_UTF8 with err->offset = the
  *  byte in text; a text of more than 1024 source tokens is NLPRNN_E_LIMIT. An empty text
  *  translates to an empty text. */
 NLPRNN_API int nlprnn_translate(nlprnn_translate_ctx *ctx, const char *text, size_t len,

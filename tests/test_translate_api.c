@@ -1,0 +1,320 @@
+/* tests/test_translate_api.c: the translator through the public API and the program.
+ *
+ *   - training on a small made-up TSV of pairs (word-for-word Korean-like -> English-like, words
+ *     from two small lexicons), saving and loading: the loaded model translates exactly as the
+ *     trained one (text and log-probability), float16 storage loads too;
+ *   - resume: a run stopped after its first epoch (progress callback) and resumed from its
+ *     checkpoint writes a model file byte-identical to an uninterrupted run;
+ *   - bad files: a flipped byte (checksum), a truncated file, another kind of model file, a
+ *     missing file: each an error naming the file; bad pair files: a missing column (line 1),
+ *     invalid UTF-8 (line and byte), too few columns;
+ *   - translate: invalid UTF-8 (byte offset), an empty text, attention rows that are
+ *     distributions, beam 1 = the default, options out of range;
+ *   - nlprnn_bleu / nlprnn_chrf: a hand-computed case, invalid UTF-8 naming the segment;
+ *   - the program: translate (argument, file, stdin, --format json), translate-eval (--hyp:
+ *     BLEU 100 on the references themselves; with the model), exit codes 2, 3, 4, 5.
+ * Needs the program ($NLPRNN_CLI) for the last part. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlprnn.h"
+#include "testutil.h"
+
+static char dir[256];
+
+static const char *path_in(const char *name) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) & 3;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static void put(const char *name, const char *text) {
+    FILE *fp = fopen(path_in(name), "wb");
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long sz = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)sz + 1);
+    *n = fread(b, 1, (size_t)sz, fp);
+    fclose(fp);
+    return b;
+}
+
+static const char *const KO[] = {"가나", "다라", "마바", "사아", "자차", "카타", "파하", "고노"};
+static const char *const EN[] = {"cat", "dog", "tree", "sun", "moon", "red", "big", "run"};
+
+/* 240 pairs: 2..4 words, the English words in the same order, a header with a third column. */
+static void make_pairs(void) {
+    FILE *fp = fopen(path_in("pairs.tsv"), "wb");
+    fprintf(fp, "en\tko\tnote\n");
+    unsigned s = 7;
+    for (int i = 0; i < 240; i++) {
+        int n = 2 + (int)((s = s * 1103515245u + 12345u) >> 16) % 3, w[4];
+        for (int j = 0; j < n; j++) w[j] = (int)((s = s * 1103515245u + 12345u) >> 16) % 8;
+        for (int j = 0; j < n; j++) fprintf(fp, "%s%s", j ? " " : "", EN[w[j]]);
+        fputc('\t', fp);
+        for (int j = 0; j < n; j++) fprintf(fp, "%s%s", j ? " " : "", KO[w[j]]);
+        fprintf(fp, "\tpair %d\n", i);
+    }
+    fclose(fp);
+}
+
+static nlprnn_translate_params *small_params(void) {
+    nlprnn_translate_params *p = nlprnn_translate_params_new();
+    const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "16"}, {"hidden", "16"},
+                           {"epochs", "3"},      {"batch", "16"},      {"valid", "0.1"}, {"lr", "0.01"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    return p;
+}
+
+static int stop_after_first(void *user, int epoch, double loss, double valid) {
+    (void)user, (void)loss, (void)valid;
+    return epoch >= 1;
+}
+
+static int same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+    int same = x && y && na == nb && !memcmp(x, y, na);
+    free(x), free(y);
+    return same;
+}
+
+static void test_train_save_load(void) {
+    nlprnn_error err;
+    nlprnn_translate_params *p = small_params();
+    nlprnn_translator *t = NULL, *u = NULL;
+    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK(t != NULL);
+    if (!t) return;
+    CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
+    CHECK_STR_EQ(nlprnn_translator_column(t, 0), "ko");
+    CHECK_STR_EQ(nlprnn_translator_column(t, 1), "en");
+    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &u, &err), 0);
+    nlprnn_translate_ctx *a = NULL, *b = NULL;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(&a, t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(&b, u, &err), 0);
+    const char *texts[] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라"};
+    for (int beam = 1; beam <= 3; beam += 2) {
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(b, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+            CHECK_INT_EQ(nlprnn_translate(a, texts[i], strlen(texts[i]), &err), 0);
+            CHECK_INT_EQ(nlprnn_translate(b, texts[i], strlen(texts[i]), &err), 0);
+            CHECK_STR_EQ(nlprnn_translate_text(a, NULL), nlprnn_translate_text(b, NULL));
+            CHECK(nlprnn_translate_logprob(a) == nlprnn_translate_logprob(b));
+            CHECK(nlprnn_translate_logprob(a) < 0);
+            size_t S = nlprnn_translate_src_len(a), T = nlprnn_translate_tgt_len(a);
+            CHECK(S >= 2);
+            const float *att = nlprnn_translate_attention(a);
+            CHECK(att != NULL);
+            for (size_t j = 0; att && j <= T; j++) {
+                double sum = 0;
+                for (size_t k = 0; k < S; k++) sum += att[j * S + k];
+                CHECK_NEAR(sum, 1.0, 1e-5);
+            }
+            CHECK(nlprnn_translate_piece(a, 0, 0) != NULL);
+            CHECK(nlprnn_translate_piece(a, 0, S) == NULL);
+            CHECK(nlprnn_translate_piece(a, 1, T) == NULL);
+        }
+    }
+    /* bad UTF-8: the byte; an empty text: an empty translation */
+    CHECK_INT_EQ(nlprnn_translate(a, "가\xff", 4, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 3);
+    CHECK_INT_EQ(nlprnn_translate(a, "", 0, &err), 0);
+    CHECK_STR_EQ(nlprnn_translate_text(a, NULL), "");
+    CHECK(nlprnn_translate_attention(a) == NULL);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 65, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MAX_RATIO, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, (nlprnn_translate_opt)99, 1, &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translate_ctx_free(a);
+    nlprnn_translate_ctx_free(b);
+    nlprnn_translator_free(u);
+    /* float16 storage: smaller, loads, translates */
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "store", "f16", &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m16.nrm"), &err), 0);
+    size_t n32 = 0, n16 = 0;
+    free(slurp(path_in("m.nrm"), &n32));
+    free(slurp(path_in("m16.nrm"), &n16));
+    CHECK(n16 < n32);
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("m16.nrm"), &u, &err), 0);
+    nlprnn_translator_free(u);
+    nlprnn_translator_free(t);
+    nlprnn_translate_params_free(p);
+}
+
+static void test_resume(void) {
+    nlprnn_error err;
+    nlprnn_translate_params *p = small_params();
+    nlprnn_translator *t = NULL;
+    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("whole.nrm"), &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", path_in("ck.nrm"), &err), 0);
+    nlprnn_train_ctl *ctl = NULL;
+    CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
+    int rc = nlprnn_translator_train(&t, path_in("pairs.tsv"), p, ctl, stop_after_first, NULL, &err);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK(t == NULL);
+    CHECK(access(path_in("ck.nrm"), F_OK) == 0);
+    nlprnn_train_ctl_set_resume(ctl, 1);
+    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, ctl, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("resumed.nrm"), &err), 0);
+    CHECK_MSG(same_file(path_in("whole.nrm"), path_in("resumed.nrm")),
+              "a resumed run wrote a different model file than the uninterrupted run");
+    /* a resume on other data is refused */
+    nlprnn_translator_free(t);
+    t = NULL;
+    put("other.tsv", "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n");
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0", &err), 0);
+    CHECK(nlprnn_translator_train(&t, path_in("other.tsv"), p, ctl, NULL, NULL, &err) != 0);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_translate_params_free(p);
+}
+
+static void test_bad_files(void) {
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    size_t n = 0;
+    unsigned char *b = slurp(path_in("m.nrm"), &n);
+    CHECK(b && n > 1000);
+    if (!b) return;
+    /* a flipped byte in the middle: a checksum error naming the file */
+    b[n / 2] ^= 0x40;
+    FILE *fp = fopen(path_in("flip.nrm"), "wb");
+    fwrite(b, 1, n, fp);
+    fclose(fp);
+    b[n / 2] ^= 0x40;
+    int rc = nlprnn_translator_load(path_in("flip.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s %s", nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
+    /* truncated */
+    fp = fopen(path_in("cut.nrm"), "wb");
+    fwrite(b, 1, n - 100, fp);
+    fclose(fp);
+    rc = nlprnn_translator_load(path_in("cut.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm"), "%s %s", nlprnn_status_name(rc), err.message);
+    free(b);
+    /* a tokenizer file is another kind */
+    nlprnn_tokenizer *tok = NULL;
+    const char *txt[] = {"a b c", "d e f"};
+    CHECK_INT_EQ(nlprnn_tokenizer_train_texts(NULL, txt, NULL, 2, &tok, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_save(tok, path_in("tok.tok"), &err), 0);
+    nlprnn_tokenizer_free(tok);
+    rc = nlprnn_translator_load(path_in("tok.tok"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED || rc == NLPRNN_E_MAGIC, "%s %s", nlprnn_status_name(rc), err.message);
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("missing.nrm"), &t, &err), NLPRNN_E_IO);
+    /* bad pair files */
+    nlprnn_translate_params *p = small_params();
+    put("nocol.tsv", "en\tde\ncat\tKatze\n");
+    rc = nlprnn_translator_train(&t, path_in("nocol.tsv"), p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 1 && strstr(err.message, "'ko'"), "%s", err.message);
+    put("utf8.tsv", "en\tko\ncat\t가나\ndog\t\xc3\x28\n");
+    rc = nlprnn_translator_train(&t, path_in("utf8.tsv"), p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == NLPRNN_E_UTF8 && err.line == 3 && strstr(err.message, "utf8.tsv:3"), "%s", err.message);
+    put("short.tsv", "en\tko\ncat\t가나\ndog\n");
+    rc = nlprnn_translator_train(&t, path_in("short.tsv"), p, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 3, "%s", err.message);
+    CHECK(t == NULL);
+    nlprnn_translate_params_free(p);
+}
+
+static void test_scores(void) {
+    const char *h[] = {"the cat sat on the mat"}, *r[] = {"the cat is on the mat"};
+    double s = -1, d[8];
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_bleu(h, r, 1, &s, d, &err), 0);
+    CHECK_NEAR(s, 100.0 / pow(48.0, 0.25), 1e-9);
+    CHECK_INT_EQ(nlprnn_chrf(h, h, 1, &s, &err), 0);
+    CHECK_NEAR(s, 100.0, 1e-9);
+    const char *bad[] = {"ok", "x\xff"};
+    const char *ref2[] = {"ok", "x"};
+    CHECK_INT_EQ(nlprnn_bleu(bad, ref2, 2, &s, NULL, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.line, 2);
+    CHECK_INT_EQ(err.offset, 1);
+    CHECK_INT_EQ(nlprnn_chrf(ref2, bad, 2, &s, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(nlprnn_bleu(h, r, 0, &s, NULL, &err), 0);
+    CHECK_NEAR(s, 0.0, 0);
+}
+
+/* ---- the program ---------------------------------------------------------------------------- */
+
+static void test_cli(void) {
+    const char *cli = getenv("NLPRNN_CLI");
+    if (!cli) {
+        fprintf(stderr, "test_translate_api: NLPRNN_CLI not set; the program's part is not run\n");
+        return;
+    }
+    char m[512];
+    snprintf(m, sizeof m, "%s", path_in("m.nrm"));
+    nr_test_expect(0, MUST(""), "'%s' translate -m '%s' '가나 다라'", cli, m);
+    put("in.txt", "가나\n다라 마바\n");
+    char *out = NULL;
+    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' -i '%s' | wc -l", cli, m, path_in("in.txt")), 0);
+    CHECK(out && atoi(out) == 2);
+    free(out);
+    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' - < '%s' | wc -l", cli, m, path_in("in.txt")), 0);
+    CHECK(out && atoi(out) == 2);
+    free(out);
+    nr_test_expect(0, MUST("{\"text\":", "\"attention\":[[", "\"src\":[", "\"logprob\":"),
+                   "'%s' translate -m '%s' --format json --beam 3 '가나 다라'", cli, m);
+    /* bad input: exit 3 naming FILE:LINE: byte B; the lines before are printed */
+    put("bad.txt", "가나\n다\xff\n");
+    nr_test_expect(3, MUST("bad.txt:2: byte 3: invalid UTF-8"), "'%s' translate -m '%s' -i '%s'", cli, m,
+                   path_in("bad.txt"));
+    nr_test_expect(4, MUST("nope.txt"), "'%s' translate -m '%s' -i '%s'", cli, m, path_in("nope.txt"));
+    nr_test_expect(5, MUST("flip.nrm"), "'%s' translate -m '%s' hi", cli, path_in("flip.nrm"));
+    nr_test_expect(2, MUST("--beam"), "'%s' translate -m '%s' --beam 0 hi", cli, m);
+    nr_test_expect(2, MUST("--bogus"), "'%s' translate --bogus", cli);
+    /* translate-eval: --hyp with the references themselves is BLEU 100, chrF 100 */
+    put("refs.txt", "");
+    CHECK_INT_EQ(nr_test_run(NULL, "cut -f1 '%s' | tail -n +2 > '%s'", path_in("pairs.tsv"), path_in("refs.txt")), 0);
+    nr_test_expect(0, MUST("pairs\t240", "BLEU\t100.00", "chrF\t100.00"), "'%s' translate-eval --hyp '%s' '%s'", cli,
+                   path_in("refs.txt"), path_in("pairs.tsv"));
+    nr_test_expect(0, MUST("pairs\t240", "BLEU\t", "chrF\t", "sentences/s\t"), "'%s' translate-eval -m '%s' '%s'",
+                   cli, m, path_in("pairs.tsv"));
+    nr_test_expect(3, MUST("nocol.tsv:1", "'ko'"), "'%s' translate-eval -m '%s' '%s'", cli, m, path_in("nocol.tsv"));
+    nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' '%s'", cli, m,
+                   path_in("utf8.tsv"));
+    /* translate-train: usage, bad data */
+    nr_test_expect(2, MUST("-o MODEL"), "'%s' translate-train '%s'", cli, path_in("pairs.tsv"));
+    nr_test_expect(2, MUST("hidden"), "'%s' translate-train -o x.nrm --hidden 0 '%s'", cli, path_in("pairs.tsv"));
+    nr_test_expect(3, MUST("utf8.tsv:3"), "'%s' translate-train -q -o '%s' '%s'", cli, path_in("x.nrm"),
+                   path_in("utf8.tsv"));
+    nr_test_expect(0, MUST("BLEU"), "'%s' translate-train -q -o '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
+                   "--hidden 8 --epochs 1 '%s' && '%s' translate-eval -m '%s' '%s'", cli, path_in("x.nrm"),
+                   path_in("pairs.tsv"), cli, path_in("x.nrm"), path_in("pairs.tsv"));
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_translate_%d", (int)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    CHECK(system(cmd) == 0);
+    make_pairs();
+    test_train_save_load();
+    test_resume();
+    test_bad_files();
+    test_scores();
+    test_cli();
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    return nr_test_done("test_translate_api");
+}
