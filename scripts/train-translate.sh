@@ -36,7 +36,7 @@ size=$(stat -c %s "$out")
 {
   echo '```'
   echo "\$ scripts/train-translate.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "${cmd[*]:3}"
+  echo "nlprnn ${cmd[*]:4}"
   grep '^epoch' "$tmp/train.log" | tail -3
   tail -1 "$tmp/train.log" | sed 's/^translate-train: //'
   echo "training time: $secs s wall (limit $limit s), on this machine:"

@@ -254,6 +254,37 @@ static void test_scores(void) {
     CHECK_NEAR(s, 0.0, 0);
 }
 
+/* The shipped model (pretrained/ko-en.nrm) loads by its bare name and translates everyday
+ * sentences into non-empty English; beam 5 works on it; its attention rows are distributions. */
+static void test_shipped(void) {
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &err), 0);
+    if (!t) return;
+    CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(&c, t, &err), 0);
+    const char *texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?"};
+    for (int beam = 1; beam <= 5; beam += 4) {
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+            CHECK_INT_EQ(nlprnn_translate(c, texts[i], strlen(texts[i]), &err), 0);
+            size_t len = 0;
+            const char *out = nlprnn_translate_text(c, &len);
+            CHECK(out && len > 0);
+            size_t S = nlprnn_translate_src_len(c), T = nlprnn_translate_tgt_len(c);
+            const float *a = nlprnn_translate_attention(c);
+            for (size_t j = 0; a && j <= T; j++) {
+                double sum = 0;
+                for (size_t k = 0; k < S; k++) sum += a[j * S + k];
+                CHECK_NEAR(sum, 1.0, 1e-5);
+            }
+        }
+    }
+    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_free(t);
+}
+
 /* ---- the program ---------------------------------------------------------------------------- */
 
 static void test_cli(void) {
@@ -313,6 +344,7 @@ int main(void) {
     test_resume();
     test_bad_files();
     test_scores();
+    test_shipped();
     test_cli();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
