@@ -716,6 +716,8 @@ static void test_tagger(void) {
     nlprnn_tagger_ctx_free(c);
     nlprnn_tagger_free(t);
     nlprnn_tagger_params_free(p);
+}
+
 /* ---- translation (nlprnn/translate.h) ---------------------------------------------------------- */
 
 static void test_translate(void) {
