@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nlprnn.h"
@@ -285,6 +288,8 @@ static void test_shipped(void) {
     nlprnn_translator_free(t);
 }
 
+static void cli_sigterm(const char *cli);
+
 /* ---- the program ---------------------------------------------------------------------------- */
 
 static void test_cli(void) {
@@ -332,6 +337,51 @@ static void test_cli(void) {
     nr_test_expect(0, MUST("BLEU"), "'%s' translate-train -q -o '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
                    "--hidden 8 --epochs 1 '%s' && '%s' translate-eval -m '%s' '%s'", cli, path_in("x.nrm"),
                    path_in("pairs.tsv"), cli, path_in("x.nrm"), path_in("pairs.tsv"));
+    cli_sigterm(cli);
+}
+
+static int file_has(const char *path, const char *what) {
+    size_t n = 0;
+    unsigned char *b = slurp(path, &n);
+    int has = b && (b[n] = 0, strstr((char *)b, what) != NULL);
+    free(b);
+    return has;
+}
+
+/* translate-train gets SIGTERM once it trains: it writes the checkpoint and exits 130. */
+static void cli_sigterm(const char *cli) {
+    char cmd[4096], log[512], ck[512];
+    snprintf(log, sizeof log, "%s", path_in("train.log"));
+    snprintf(ck, sizeof ck, "%s", path_in("ck-cli.nrm"));
+    snprintf(cmd, sizeof cmd,
+             "exec '%s' translate-train -o '%s' --checkpoint '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
+             "--hidden 8 --epochs 100000 '%s' >'%s' 2>&1",
+             cli, path_in("sig.nrm"), ck, path_in("pairs.tsv"), log);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0);
+    if (pid <= 0) return;
+    int training = 0; /* wait until an epoch is done (at most 120 s) */
+    for (int i = 0; i < 1200 && !training; i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+        training = file_has(log, "epoch 1:");
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            CHECK_MSG(0, "translate-train ended before the signal");
+            return;
+        }
+    }
+    CHECK_MSG(training, "translate-train did not finish an epoch within 120 s");
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "translate-train after SIGTERM: %s %d",
+              WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    CHECK_MSG(access(ck, F_OK) == 0, "translate-train after SIGTERM left no checkpoint");
+    CHECK(access(path_in("sig.nrm"), F_OK) != 0);
 }
 
 int main(void) {
