@@ -20,6 +20,8 @@ static void lm_train_usage(FILE *fp) {
             "  -i, --input FILE          the training text (or give it as FILE)\n"
             "  -o, --output MODEL.nrm    the model file to write\n"
             "      --valid FILE          validation text, scored after training\n"
+            "      --resume              continue from the checkpoints (MODEL.nrm.ckpt.fwd/.bwd or\n"
+            "                            --checkpoint's) with the same options\n"
             "  -q, --quiet               no progress output\n\n"
             "parameters (--name value; defaults in brackets):\n"
             "  --cell lstm|gru [lstm]    --layers N [1]      --embed E [256]     --hidden H [256]\n"
@@ -31,11 +33,14 @@ static void lm_train_usage(FILE *fp) {
             "  -t, --threads N [1]       --seed N [1]        --storage f32|f16|int8 [f16]\n"
             "  --parallel 0|1 [0]        train both directions at the same time (one thread each)\n"
             "  --valid-lines N [2000]    lines of --valid scored after training\n"
+            "  --checkpoint FILE [MODEL.nrm.ckpt]  checkpoints FILE.fwd and FILE.bwd (a direction each)\n"
+            "  --checkpoint-every N [0]  also save the checkpoint every N batches (0: each epoch)\n"
             "  --init-from MODEL         continue training MODEL (a LANG file or shipped name): its\n"
             "                            architecture and tokenizer are used, --tokenizer may be left\n"
             "                            out (old spelling: --init)\n\n"
-            "Ctrl-C stops after the current batch, leaves MODEL.nrm as it was and saves what was\n"
-            "trained to MODEL.nrm.partial (exit 130).\n\n"
+            "Ctrl-C stops after the current batch, saves the checkpoint, leaves MODEL.nrm as it was\n"
+            "and saves what was trained to MODEL.nrm.partial (exit 130); --resume with the same\n"
+            "options then gives the same model as an uninterrupted run.\n\n"
             "Data-parallel: mpirun -np N nlprnn lm-train ... runs N ranks; rank r keeps the lines\n"
             "i with i %% N == r, --batch is per rank, gradients are averaged with MPI_Allreduce,\n"
             "directions run one after the other, rank 0 alone prints and saves (docs/scaling.md).\n\n"
@@ -48,7 +53,7 @@ static void lm_train_usage(FILE *fp) {
 static const char *const lm_param_names[] = {
     "tokenizer", "cell", "layers", "embed", "hidden", "tied", "directions", "softmax",
     "samples", "batch", "max-len", "optimizer", "lr", "clip", "dropout", "epochs", "time-limit",
-    "max-lines", "parallel", "seed", "storage", "valid-lines", NULL};
+    "max-lines", "parallel", "seed", "storage", "valid-lines", "checkpoint", "checkpoint-every", NULL};
 
 static int lm_progress(void *user, const nlprnn_lm_progress *p) {
     cli_progress *pr = user;
@@ -67,12 +72,13 @@ static int lm_progress(void *user, const nlprnn_lm_progress *p) {
 int cmd_lm_train(int argc, char **argv) {
     const char *cmd = "lm-train";
     const char *input = NULL, *output = NULL, *valid = NULL;
-    int quiet = 0;
+    int quiet = 0, resume = 0;
     nlprnn_error err;
     nlprnn_lm_params *p = nlprnn_lm_params_new();
     if (!p) return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
-    enum { VALID = CLI_LONG, INIT };
+    enum { VALID = CLI_LONG, INIT, RESUME };
     static const cli_opt options[] = {{"input", 'i', CLI_ARG, NULL},
+                                      {"resume", RESUME, CLI_NO_ARG, NULL},
                                       {"output", 'o', CLI_ARG, NULL},
                                       {"valid", VALID, CLI_ARG, NULL},
                                       {"quiet", 'q', CLI_NO_ARG, NULL},
@@ -97,6 +103,7 @@ int cmd_lm_train(int argc, char **argv) {
         case 'o': output = a.value; break;
         case VALID: valid = a.value; break;
         case 'q': quiet = 1; break;
+        case RESUME: resume = 1; break;
         case INIT: name = "init"; break;
         case 't': name = "threads"; break;
         default: name = lm_param_names[c - CLI_PARAM]; break;
@@ -126,6 +133,7 @@ int cmd_lm_train(int argc, char **argv) {
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, stop);
         nlprnn_train_ctl_set_comm(ctl, comm);
+        nlprnn_train_ctl_set_resume(ctl, resume);
         rc = nlprnn_lm_train_ctl(p, input, valid, output, ctl, lm_progress, &pr, &err);
     }
     nlprnn_train_ctl_free(ctl);

@@ -1,10 +1,13 @@
 /* tests/test_resume_cli.c: Ctrl-C and --resume through the program, for the tasks that train with
- * the one trainer (train/trainer.h): `forecast train` (and `train`, in test_cli_classify.sh).
+ * the one trainer (train/trainer.h): `forecast train`, `lm-train` (and `train`, in
+ * test_cli_classify.sh).
  *
  * For each: an uninterrupted run writes model A; the same run is started again, gets SIGINT once
  * its checkpoint exists, and must exit 130 leaving the checkpoint (and no model); --resume then
- * finishes it and the model must be byte-identical to A, and the checkpoint gone. Needs the
- * program ($NLPRNN_CLI). */
+ * finishes it and the model must be byte-identical to A, and the checkpoint gone. lm-train trains
+ * its two directions one after the other, each with its own checkpoint (.fwd, .bwd): it is
+ * stopped once in the forward direction and once in the backward one. Needs the program
+ * ($NLPRNN_CLI). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +91,17 @@ static int run_interrupted(const char *args, const char *ckpt) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Uninterrupted vs interrupted + resumed: the same model file, byte for byte. */
+/* Uninterrupted vs interrupted + resumed: the same model file, byte for byte. ckpt: the file
+ * whose appearance triggers SIGINT; gone: the checkpoints that must be gone at the end. */
+static void check_resume2(const char *what, const char *args, const char *model, const char *ckpt,
+                          const char *const *gone);
 static void check_resume(const char *what, const char *args, const char *model, const char *ckpt) {
+    const char *gone[] = {ckpt, NULL};
+    check_resume2(what, args, model, ckpt, gone);
+}
+
+static void check_resume2(const char *what, const char *args, const char *model, const char *ckpt,
+                          const char *const *gone) {
     char a[4096], once[128];
     snprintf(once, sizeof once, "once-%s", model);
     snprintf(a, sizeof a, "%s -o %s", args, once);
@@ -108,7 +120,8 @@ static void check_resume(const char *what, const char *args, const char *model, 
     unsigned char *x = slurp(once, &na), *y = slurp(model, &nb);
     CHECK_MSG(na > 0 && na == nb && x && y && !memcmp(x, y, (size_t)na),
               "%s: the resumed model differs from the uninterrupted one (%ld vs %ld bytes)", what, na, nb);
-    CHECK_MSG(!exists(ckpt), "%s: the checkpoint should be gone after the run completed", what);
+    for (int i = 0; gone[i]; i++)
+        CHECK_MSG(!exists(gone[i]), "%s: %s should be gone after the run completed", what, gone[i]);
     free(x);
     free(y);
 }
@@ -130,6 +143,39 @@ int main(void) {
     /* --resume without a checkpoint: an I/O error naming it */
     int rc = run("forecast train --csv s.csv --column value --epochs 2 -o none.nrm --resume");
     CHECK_MSG(rc == 4 && strstr(output(), "none.nrm.ckpt"), "exit %d: %s", rc, output());
+
+    /* lm-train: a week of day names a line (as in test_lm_cli), both directions, sampled softmax
+     * and dropout (the random draws of a step), a checkpoint every 5 batches */
+    char path[512];
+    snprintf(path, sizeof path, "%s/week.txt", dir);
+    FILE *fp = fopen(path, "w");
+    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    unsigned s = 12345;
+    for (int i = 0; fp && i < 400; i++) {
+        s = s * 1103515245u + 12345u;
+        int st = (int)((s >> 16) % 7), len = 3 + (int)((s >> 8) % 5);
+        for (int j = 0; j < len; j++) fprintf(fp, "%s%s", j ? " " : "", days[(st + j) % 7]);
+        fputc('\n', fp);
+    }
+    CHECK(fp && fclose(fp) == 0);
+    rc = run("tokenizer-train -i week.txt -o week.tok --model word --vocab-size 300 --min-count 1");
+    CHECK_MSG(rc == 0, "tokenizer-train: exit %d: %s", rc, output());
+    const char *lm = "lm-train --tokenizer week.tok -i week.txt --embed 16 --hidden 16 --batch 16 --epochs 30 "
+                     "--samples 4 --dropout 0.1 --storage f32 --seed 5 -t 1 --checkpoint-every 5 -q";
+    const char *gone[] = {"lm.nrm.ckpt.fwd", "lm.nrm.ckpt.bwd", NULL};
+    check_resume2("lm-train, stopped in the forward direction", lm, "lm.nrm", "lm.nrm.ckpt.fwd", gone);
+    const char *gone_b[] = {"lmb.nrm.ckpt.fwd", "lmb.nrm.ckpt.bwd", NULL};
+    check_resume2("lm-train, stopped in the backward direction", lm, "lmb.nrm", "lmb.nrm.ckpt.bwd", gone_b);
+    /* --resume with another parameter: exit 2 naming it; without a checkpoint: exit 4 naming it */
+    char a[1024];
+    snprintf(a, sizeof a, "%s -o lm2.nrm --checkpoint-every 1", lm);
+    CHECK_INT_EQ(run_interrupted(a, "lm2.nrm.ckpt.fwd"), 130);
+    snprintf(a, sizeof a, "%s -o lm2.nrm --seed 6 --resume", lm);
+    rc = run(a);
+    CHECK_MSG(rc == 2 && strstr(output(), "seed=5"), "lm-train --resume --seed 6: exit %d: %s", rc, output());
+    snprintf(a, sizeof a, "%s -o none.nrm --resume", lm);
+    rc = run(a);
+    CHECK_MSG(rc == 4 && strstr(output(), "none.nrm.ckpt.fwd"), "exit %d: %s", rc, output());
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

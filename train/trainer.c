@@ -169,6 +169,19 @@ int nr_ckpt_open(const char *path, const char *of, nr_mf_reader **r, nr_conf *co
     return rc;
 }
 
+int nr_ckpt_check_path(const char *path, nlprnn_error *err) {
+    FILE *fp = path && path[0] ? fopen(path, "rb") : NULL;
+    if (!fp) return NLPRNN_OK;
+    unsigned char h[12];
+    size_t got = fread(h, 1, sizeof h, fp);
+    fclose(fp);
+    if (got == sizeof h && !memcmp(h, NR_MF_MAGIC, 8) && !memcmp(h + 8, NR_KIND_CHECKPOINT, 4)) return NLPRNN_OK;
+    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                   "%s exists and is not a training checkpoint; training writes its checkpoints there "
+                   "and deletes them when done: choose another --checkpoint path (or remove the file)",
+                   path);
+}
+
 void nr_ckpt_remove(const nr_train_cfg *cfg) {
     if (cfg->checkpoint && cfg->checkpoint[0] && (!cfg->comm || cfg->comm->rank == 0)) unlink(cfg->checkpoint);
 }
@@ -626,6 +639,15 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
                 nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1, "%s: training stopped at epoch %d batch %lld",
                         k->name, st.epoch + 1, st.batch);
             break;
+        }
+        if (!rc && timed_out) { /* the budget is spent: a resumed run has nothing left to do */
+            tstate cs = st;
+            cs.epoch = cfg->epochs;
+            cs.batch = 0;
+            cs.ep_loss = 0;
+            cs.ep_correct = cs.ep_count = cs.ep_tokens = 0;
+            cs.stopped_early = 1;
+            rc = write_checkpoint(&t, &cs, err);
         }
         if (rc || timed_out) break;
 

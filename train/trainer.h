@@ -13,6 +13,7 @@
  *           lr = schedule(step) (or of elapsed time); optimizer update (sparse rows: lazy)
  *           progress; stop (flag, progress callback, time limit) -> checkpoint, NLPRNN_E_INTERRUPTED
  *           every checkpoint_every batches: checkpoint
+ *           time budget spent -> checkpoint with nothing left to do; the result is the last weights
  *       task.validate() -> keep the best weights; patience; progress; checkpoint
  *   result: the best weights (the current ones for a task without validation) in task.params
  *
@@ -187,6 +188,9 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *task, nr_train_result *res,
  * its CONF section. */
 int nr_ckpt_open(const char *path, const char *of, struct nr_mf_reader **r, struct nr_conf *conf,
                  nlprnn_error *err);
+/* Before a fresh run: a file already at the checkpoint's path must be a checkpoint (the run
+ * overwrites it and deletes it at the end; it is no place for another file). */
+int nr_ckpt_check_path(const char *path, nlprnn_error *err);
 /* After the final model is saved: remove the checkpoint (rank 0). */
 void nr_ckpt_remove(const nr_train_cfg *cfg);
 

@@ -398,20 +398,7 @@ static int check_paths(const nlprnn_train_params *p, const char *train_path, con
     const size_t nf = sizeof files / sizeof files[0];
     int rc = nr_output_check(out_path, files, nf - 1, err);
     if (!rc) rc = nr_output_check(ckpt, files, nf - 2, err);
-    if (!rc && !resume) {
-        FILE *fp = fopen(ckpt, "rb");
-        if (fp) {
-            unsigned char h[12];
-            size_t got = fread(h, 1, sizeof h, fp);
-            fclose(fp);
-            if (got != sizeof h || memcmp(h, NR_MF_MAGIC, 8) || memcmp(h + 8, NR_KIND_CHECKPOINT, 4))
-                rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                             "%s exists and is not a training checkpoint; training writes its "
-                             "checkpoints there and deletes them when done: choose another "
-                             "--checkpoint path (or remove the file)",
-                             ckpt);
-        }
-    }
+    if (!rc && !resume) rc = nr_ckpt_check_path(ckpt, err);
     return rc;
 }
 

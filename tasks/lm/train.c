@@ -21,7 +21,8 @@
 #include "corpora/reader.h"
 #include "format/modelfile.h"
 #include "train/ctl.h"
-#include "train/dist.h"
+#include "train/comm.h"
+#include "train/trainer.h"
 
 /* ================================================================================================
  * training
@@ -29,6 +30,8 @@
 
 struct nlprnn_lm_params {
     char tokenizer[1024];
+    char checkpoint[1024]; /* "": OUTPUT.ckpt; the directions' checkpoints are this + .fwd, .bwd */
+    long long checkpoint_every;
     char init[1024]; /* warm start: a LANG model file (or shipped name) to continue training */
     int cell, layers, embed, hidden, tied, dirs; /* dirs: bit 0 forward, bit 1 backward */
     int sampled, samples, batch, max_len, optimizer, threads, epochs, storage, parallel;
@@ -98,6 +101,12 @@ int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *valu
     if (!strcmp(name, "tokenizer")) {
         if (strlen(value) >= sizeof p->tokenizer) bad = 1;
         else snprintf(p->tokenizer, sizeof p->tokenizer, "%s", value);
+    } else if (!strcmp(name, "checkpoint")) {
+        if (strlen(value) >= sizeof p->checkpoint) bad = 1;
+        else snprintf(p->checkpoint, sizeof p->checkpoint, "%s", value);
+    } else if (!strcmp(name, "checkpoint-every")) {
+        bad = parse_ll(value, 0, LLONG_MAX, &i);
+        if (!bad) p->checkpoint_every = i;
     } else if (!strcmp(name, "init")) {
         if (strlen(value) >= sizeof p->init) bad = 1;
         else snprintf(p->init, sizeof p->init, "%s", value);
@@ -191,7 +200,7 @@ static int cmp_rank(const void *a, const void *b) {
 /* Over MPI (D->size = N > 1, docs/scaling.md) each rank keeps the lines i with i % N == rank
  * (max_lines split evenly) and the piece counts, hence the model's id order, are summed over the
  * ranks, so that every rank numbers the pieces alike. */
-static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long max_lines, const nr_dist *D,
+static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long max_lines, const nr_comm *D,
                        corpus *c, nlprnn_error *err) {
     memset(c, 0, sizeof *c);
     int V = nlprnn_tokenizer_vocab_size(tok);
@@ -243,10 +252,10 @@ static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long 
     nlprnn_encoding_free(enc);
     long long nall = (long long)nstart;
     if (D->size > 1) { /* counts over all ranks (every rank then orders the pieces alike) */
-        rc = nr_dist_agree(D, rc, err);
-        if (!rc) rc = nr_dist_sum_i64(D, count, (size_t)V, err);
-        if (!rc) rc = nr_dist_sum_i64(D, &c->chars, 1, err);
-        if (!rc) rc = nr_dist_sum_i64(D, &nall, 1, err);
+        rc = nr_comm_agree(D, rc, err);
+        if (!rc) rc = nr_comm_sum_i64(D, count, (size_t)V, err);
+        if (!rc) rc = nr_comm_sum_i64(D, &c->chars, 1, err);
+        if (!rc) rc = nr_comm_sum_i64(D, &nall, 1, err);
     }
     if (!rc && nall == 0) rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no text to train on", path);
     if (!rc && nstart == 0) { /* this rank's share is empty (a tiny corpus over many ranks) */
@@ -318,220 +327,399 @@ static void permute_rows(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2
     }
 }
 
-/* Train one direction; the result (tokenizer order) goes into *result. start: the network to
- * continue from (tokenizer order, same configuration), or NULL for a fresh seeded start. */
-/* Over MPI (D->size > 1): every rank batches its own lines (batch = p->batch per rank), all ranks
- * take the same number of steps per epoch (the largest rank's; a rank with fewer batches starts
- * its own over), the gradient is the mean over every rank's targets (each rank's mean weighted by
- * its share, summed with MPI_Allreduce), and stopping (signal, time limit) is agreed each step. */
+/* ---- one direction on the one trainer (train/trainer.h) ------------------------------------------
+ *
+ * What the task gives the trainer:
+ *   batch source   epoch e: the sentences shuffled, sorted by length inside windows of 100
+ *                  batches, the batch order shuffled (a stream seeded by (seed, direction, e));
+ *                  over MPI every rank batches its own lines and all take the largest rank's
+ *                  number of batches (a rank with fewer starts its own over)
+ *   step           one worker (the encoder has its own threads): embedding, encoder, full or
+ *                  sampled softmax (its negatives and dropout from a stream seeded by (seed,
+ *                  direction, e, b, rank)), backward; the gradient is the mean over this rank's
+ *                  targets (NR_TASK_LOCAL_MEAN)
+ *   validation     none (the validation text is scored after training)
+ *   file sections  the data's counts (a resume must see the same lines), the direction, the
+ *                  parameters of the run, the weights (model order) as tensor "params"
+ * Every draw is a function of (seed, direction, epoch, batch, rank): a checkpoint holds no random
+ * state. Learning rate: linear decay to lr/10 over the steps, or over the time budget when that
+ * is further along (nr_lr_at_progress, the trainer's lr_follows_time). */
+
+typedef struct lm_task {
+    const nlprnn_lm_params *p;
+    const corpus *cp;
+    const nr_comm *D;
+    int dir;
+    uint64_t seed;           /* seed * 2 + direction */
+    nr_lm_net net;           /* model order (pieces by falling frequency) */
+    int *in, *tgt, *lens;    /* (T,B) (T,B) (B) */
+    float *x, *dx, *h, *dh;  /* (T,B,E) (T,B,E) (T,B,H) (T,B,H) */
+    float *logits;           /* (T,B,V) full softmax only */
+    len_idx *order;          /* (n) this epoch's sentence order */
+    size_t nbatches, *batches;
+    long long nsteps;        /* batches an epoch: the largest rank's */
+    long long lines, pieces; /* over all ranks */
+    nr_encoder_ws *ws;
+    nr_sampled_softmax *ss;
+    nr_rng noise;            /* this step's dropout and negatives */
+    int T, nb;               /* this step's length and sentences */
+} lm_task;
+
+static void lm_task_free(lm_task *t) {
+    nr_sampled_softmax_free(t->ss);
+    nr_encoder_ws_free(t->ws);
+    nr_lm_net_free(&t->net);
+    free(t->in);
+    free(t->tgt);
+    free(t->lens);
+    free(t->x);
+    free(t->dx);
+    free(t->h);
+    free(t->dh);
+    free(t->logits);
+    free(t->order);
+    free(t->batches);
+}
+
+static int lm_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
+    (void)err;
+    lm_task *t = self;
+    const corpus *cp = t->cp;
+    size_t B = (size_t)t->p->batch;
+    nr_rng rng;
+    nr_rng_seed(&rng, nr_seed_mix(t->seed, 0x5F1E, (uint64_t)epoch));
+    /* batches: shuffle, then sort by length inside windows of 100 batches, then shuffle the
+     * batch order (similar lengths share a batch; little padding) */
+    for (size_t i = 0; i < cp->n; i++) {
+        t->order[i].idx = (int)i;
+        t->order[i].len = (int)(cp->start[i + 1] - cp->start[i]);
+    }
+    nr_rng_shuffle(&rng, t->order, cp->n, sizeof(len_idx));
+    size_t win = B * 100;
+    for (size_t i = 0; i < cp->n; i += win)
+        qsort(t->order + i, cp->n - i < win ? cp->n - i : win, sizeof(len_idx), cmp_len_idx);
+    for (size_t i = 0; i < t->nbatches; i++) t->batches[i] = i * B;
+    nr_rng_shuffle(&rng, t->batches, t->nbatches, sizeof(size_t));
+    *batches = t->nsteps;
+    return NLPRNN_OK;
+}
+
+/* Batch b: the inputs and targets of its sentences, (T, nb) time-major, padded and masked. */
+static int lm_prepare(void *self, int epoch, long long batch, int *n, nlprnn_error *err) {
+    (void)err;
+    lm_task *t = self;
+    const corpus *cp = t->cp;
+    int B = t->p->batch, Tm = t->p->max_len, dir = t->dir;
+    size_t first = t->batches[(size_t)batch % t->nbatches];
+    int nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
+    int T = 1;
+    for (int b = 0; b < nb; b++) {
+        int L = t->order[first + b].len - 1; /* input positions */
+        t->lens[b] = L > Tm ? Tm : L;
+        if (t->lens[b] > T) T = t->lens[b];
+    }
+    for (int b = 0; b < nb; b++) {
+        const int32_t *s = cp->ids + cp->start[t->order[first + b].idx];
+        int len = t->order[first + b].len; /* <bos> ... <eos> */
+        for (int i = 0; i < T; i++) {
+            size_t k = (size_t)i * nb + b;
+            if (i < t->lens[b]) {
+                /* backward: <bos> x_n .. x_1 <eos>: position i of the reversed sentence */
+                int a = dir ? (i == 0 ? 0 : len - 1 - i) : i;
+                int tt = dir ? (i + 1 == len - 1 ? len - 1 : len - 2 - i) : i + 1;
+                t->in[k] = s[a];
+                t->tgt[k] = s[tt];
+            } else {
+                t->in[k] = cp->tok2m[NLPRNN_ID_PAD];
+                t->tgt[k] = -1;
+            }
+        }
+    }
+    t->T = T;
+    t->nb = nb;
+    nr_rng_seed(&t->noise, nr_seed_mix(nr_seed_mix(t->seed, (uint64_t)epoch + 0x40, (uint64_t)batch), 0xD157,
+                                       (uint64_t)t->D->rank));
+    *n = nb;
+    return NLPRNN_OK;
+}
+
+static int lm_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
+                   const int **rows, size_t *n_rows, nlprnn_error *err) {
+    (void)epoch, (void)batch, (void)w, (void)W, (void)rows, (void)n_rows;
+    lm_task *t = self;
+    const nlprnn_lm_params *p = t->p;
+    nr_lm_net *net = &t->net;
+    int T = t->T, nb = t->nb, N = T * nb, cnt = 0, V = net->cfg.vocab;
+    double loss;
+    int rc = nr_embedding_forward(&net->emb, t->x, t->in, (size_t)N, err);
+    if (!rc)
+        rc = nr_encoder_forward(&net->enc, t->ws, t->h, NULL, NULL, t->x, t->lens, NULL, NULL, T, nb,
+                                p->dropout > 0 ? &t->noise : NULL, err);
+    if (rc) return rc;
+    memset(t->dh, 0, (size_t)N * net->cfg.hidden * sizeof(float));
+    if (p->sampled) {
+        loss = nr_sampled_softmax_xent(t->ss, &net->out, grad + net->out_off, t->dh, t->h, t->tgt, N, &t->noise,
+                                       &cnt);
+    } else {
+        nr_dense_forward(&net->out, t->logits, t->h, N);
+        loss = nr_softmax_xent(t->logits, t->logits, t->tgt, N, V, &cnt);
+        nr_dense_backward(&net->out, grad + net->out_off, t->dh, t->logits, t->h, N);
+    }
+    st->loss = loss * cnt;
+    st->count = cnt;
+    st->tokens = cnt;
+    if (!isfinite(loss)) return NLPRNN_E_NUMERIC; /* the trainer says where */
+    memset(t->dx, 0, (size_t)N * net->cfg.embed * sizeof(float));
+    rc = nr_encoder_backward(&net->enc, t->ws, grad + net->enc_off, t->dx, NULL, NULL, t->dh, NULL, NULL, err);
+    if (!rc) nr_embedding_backward(&net->emb, grad, t->dx, t->in, (size_t)N);
+    return rc;
+}
+
+static int lm_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params,
+                            nlprnn_error *err) {
+    lm_task *t = self;
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    size_t shp = t->net.n_params;
+    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+static int lm_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params,
+                           nlprnn_error *err) {
+    lm_task *t = self;
+    size_t shp = t->net.n_params;
+    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
+}
+
+/* The parameters a resumed run must share with the checkpoint (every one that changes what is
+ * computed), as text: "name=value" into out[i]; returns the count. */
+enum { LM_CKPT_PARAMS = 20, LM_KV = 4500 };
+static int lm_ckpt_params(const nlprnn_lm_params *p, char out[LM_CKPT_PARAMS][LM_KV]) {
+    int n = 0;
+    char esc[4400];
+    nr_utf8_escape(p->tokenizer, esc, sizeof esc);
+    snprintf(out[n++], LM_KV, "tokenizer=%s", esc);
+    nr_utf8_escape(p->init, esc, sizeof esc);
+    snprintf(out[n++], LM_KV, "init=%s", esc);
+    snprintf(out[n++], LM_KV, "cell=%d", p->cell);
+    snprintf(out[n++], LM_KV, "layers=%d", p->layers);
+    snprintf(out[n++], LM_KV, "embed=%d", p->embed);
+    snprintf(out[n++], LM_KV, "hidden=%d", p->hidden);
+    snprintf(out[n++], LM_KV, "tied=%d", p->tied);
+    snprintf(out[n++], LM_KV, "directions=%d", p->dirs);
+    snprintf(out[n++], LM_KV, "softmax=%s", p->sampled ? "sampled" : "full");
+    snprintf(out[n++], LM_KV, "samples=%d", p->samples);
+    snprintf(out[n++], LM_KV, "batch=%d", p->batch);
+    snprintf(out[n++], LM_KV, "max-len=%d", p->max_len);
+    snprintf(out[n++], LM_KV, "optimizer=%d", p->optimizer);
+    snprintf(out[n++], LM_KV, "threads=%d", p->threads);
+    snprintf(out[n++], LM_KV, "epochs=%d", p->epochs);
+    snprintf(out[n++], LM_KV, "lr=%.17g", p->lr);
+    snprintf(out[n++], LM_KV, "clip=%.17g", p->clip);
+    snprintf(out[n++], LM_KV, "dropout=%.17g", p->dropout);
+    snprintf(out[n++], LM_KV, "max-lines=%lld", p->max_lines);
+    snprintf(out[n++], LM_KV, "seed=%llu", p->seed);
+    return n;
+}
+
+static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
+                   nlprnn_error *err) {
+    (void)w, (void)epoch, (void)batch;
+    lm_task *t = self;
+    int rc = nr_conf_put_int(conf, "lm.direction", t->dir, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.lines", t->lines, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.pieces", t->pieces, err);
+    if (!rc) rc = nr_conf_put_int(conf, "data.ranks", t->D->size, err);
+    char kv[LM_CKPT_PARAMS][LM_KV];
+    int n = lm_ckpt_params(t->p, kv);
+    for (int i = 0; i < n && !rc; i++) {
+        char key[160], *eq = strchr(kv[i], '=');
+        snprintf(key, sizeof key, "param.%.*s", (int)(eq - kv[i]), kv[i]);
+        rc = nr_conf_put_str(conf, key, eq + 1, err);
+    }
+    return rc;
+}
+
+/* Resume: the checkpoint must be of this direction, these parameters and this data. */
+static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_error *err) {
+    (void)r;
+    lm_task *t = self;
+    long long dir = -1, lines = 0, pieces = 0, ranks = 0;
+    int rc = nr_conf_get_int(c, "lm.direction", &dir, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.lines", &lines, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.pieces", &pieces, err);
+    if (!rc) rc = nr_conf_get_int(c, "data.ranks", &ranks, err);
+    if (rc) return rc;
+    if (dir != t->dir)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: lm.direction = %lld, expected %d (the %s direction)",
+                       c->where, dir, t->dir, t->dir ? "backward" : "forward");
+    char kv[LM_CKPT_PARAMS][LM_KV];
+    int n = lm_ckpt_params(t->p, kv);
+    for (int i = 0; i < n && !rc; i++) {
+        char key[160], *eq = strchr(kv[i], '=');
+        const char *saved;
+        snprintf(key, sizeof key, "param.%.*s", (int)(eq - kv[i]), kv[i]);
+        rc = nr_conf_get_str(c, key, &saved, err);
+        if (!rc && strcmp(saved, eq + 1))
+            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                         "%s: the checkpoint was made with %s=%s, this run has %s (resume needs the same "
+                         "parameters)",
+                         c->where, key + 6, saved, kv[i]);
+    }
+    if (!rc && (lines != t->lines || pieces != t->pieces || ranks != t->D->size))
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "%s: the checkpoint was made on other data or ranks (%lld lines, %lld pieces, %lld "
+                     "ranks; this run: %lld, %lld, %d)",
+                     c->where, lines, pieces, ranks, t->lines, t->pieces, t->D->size);
+    return rc;
+}
+
+/* The trainer's progress -> the language model's: every 50 steps, the mean loss since the last
+ * report. */
+typedef struct lm_progress_ctx {
+    nlprnn_lm_progress_fn fn;
+    void *user;
+    int dir;
+    double t0, loss_sum;
+    long long loss_n, pieces;
+} lm_progress_ctx;
+
+static int lm_on_progress(void *user, const nr_train_progress *q) {
+    lm_progress_ctx *c = user;
+    if (q->phase != NR_TP_STEP) return 0;
+    c->loss_sum += q->last.loss;
+    c->loss_n += (long long)q->last.count;
+    c->pieces += (long long)q->last.count;
+    if (!c->fn || q->step % 50) return 0;
+    nlprnn_lm_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.size = sizeof pr;
+    pr.phase = 1;
+    pr.direction = c->dir;
+    pr.epoch = q->epoch;
+    pr.step = q->step;
+    pr.loss = c->loss_sum / (double)(c->loss_n ? c->loss_n : 1);
+    pr.elapsed = q->elapsed;
+    double el = nr_now_sec() - c->t0;
+    pr.tokens_per_sec = (double)c->pieces / (el > 0 ? el : 1e-9);
+    pr.valid_ppl = NAN;
+    c->loss_sum = 0;
+    c->loss_n = 0;
+    return c->fn(c->user, &pr);
+}
+
+/* Train one direction; the result (tokenizer order) goes into *result, also when interrupted
+ * (then NLPRNN_E_INTERRUPTED, after the checkpoint ckpt was written). start: the network to
+ * continue from (tokenizer order, same configuration), or NULL for a fresh seeded start.
+ * resume: the open checkpoint of this direction, or NULL. */
 static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir, const nr_lm_net *start,
-                           const nr_dist *D, nr_lm_net *result, double *seconds, long long *steps_done,
-                           double *final_loss, const volatile int *stop, nlprnn_lm_progress_fn progress,
-                           void *user, nlprnn_error *err) {
+                           const nr_comm *D, const char *ckpt, const nr_mf_reader *resume, nr_lm_net *result,
+                           double *seconds, long long *steps_done, double *final_loss, const volatile int *stop,
+                           nlprnn_lm_progress_fn progress, void *user, nlprnn_error *err) {
+    lm_task t;
+    memset(&t, 0, sizeof t);
+    t.p = p;
+    t.cp = cp;
+    t.D = D;
+    t.dir = dir;
+    t.seed = p->seed * 2 + (uint64_t)dir;
     nr_lm_cfg cfg = result->cfg;
     int V = cfg.vocab, B = p->batch, Tm = p->max_len;
-    nr_lm_net net;
-    int rc = nr_lm_net_create(&net, &cfg, cp->tok2m[NLPRNN_ID_PAD], err);
+    double t0 = nr_now_sec();
+    int rc = nr_lm_net_create(&t.net, &cfg, cp->tok2m[NLPRNN_ID_PAD], err);
     if (rc) return rc;
     nr_rng rng;
-    nr_rng_seed(&rng, p->seed * 2 + (uint64_t)dir);
-    rc = nr_lm_net_init(&net, &rng, err);
+    nr_rng_seed(&rng, t.seed);
+    rc = nr_lm_net_init(&t.net, &rng, err);
     /* output bias = log unigram frequency (add-0.5 smoothed): the untrained model is the unigram
      * model, and rare pieces, which the sampled softmax seldom draws as negatives, start (and
      * stay) properly unlikely instead of at logit 0 */
     for (int r = 0; r < V && !rc; r++)
-        net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
-    if (!rc && start) permute_rows(&net, start, cp->m2tok, 0); /* warm start: replaces the init */
-    if (!rc) rc = nr_dist_bcast_f32(D, net.params, net.n_params, err); /* rank 0's, everywhere */
-    nr_rng noise, *nz = &rng; /* dropout and sampled negatives: each rank its own over MPI */
-    nr_rng_seed(&noise, (p->seed * 2 + (uint64_t)dir) ^ (0x9E3779B97F4A7C15ull * (uint64_t)(D->rank + 1)));
-    if (D->size > 1) nz = &noise;
-    float *grad = nr_calloc_array(net.n_params, sizeof(float));
+        t.net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
+    if (!rc && start) permute_rows(&t.net, start, cp->m2tok, 0); /* warm start: replaces the init */
     size_t TB = (size_t)Tm * B;
-    int *in = nr_malloc_array(TB, sizeof(int)), *tgt = nr_malloc_array(TB, sizeof(int));
-    int *lens = nr_malloc_array((size_t)B, sizeof(int));
-    float *x = nr_malloc_array(TB * cfg.embed, sizeof(float));
-    float *dx = nr_malloc_array(TB * cfg.embed, sizeof(float));
-    float *h = nr_malloc_array(TB * cfg.hidden, sizeof(float));
-    float *dh = nr_malloc_array(TB * cfg.hidden, sizeof(float));
-    float *logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
-    len_idx *order = nr_malloc_array(cp->n, sizeof(len_idx));
-    size_t nbatches = (cp->n + B - 1) / B;
-    size_t *batches = nr_malloc_array(nbatches, sizeof(size_t));
-    long long nsteps = (long long)nbatches; /* per epoch: the same on every rank */
-    if (!rc) rc = nr_dist_max_i64(D, &nsteps, err);
-    nr_encoder_ws *ws = NULL;
-    nr_sampled_softmax *ss = NULL;
-    nr_optim opt;
-    memset(&opt, 0, sizeof opt);
-    if (!rc && (!grad || !in || !tgt || !lens || !x || !dx || !h || !dh || (!p->sampled && !logits) ||
-                !order || !batches))
+    t.in = nr_malloc_array(TB, sizeof(int));
+    t.tgt = nr_malloc_array(TB, sizeof(int));
+    t.lens = nr_malloc_array((size_t)B, sizeof(int));
+    t.x = nr_malloc_array(TB * cfg.embed, sizeof(float));
+    t.dx = nr_malloc_array(TB * cfg.embed, sizeof(float));
+    t.h = nr_malloc_array(TB * cfg.hidden, sizeof(float));
+    t.dh = nr_malloc_array(TB * cfg.hidden, sizeof(float));
+    t.logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
+    t.order = nr_malloc_array(cp->n, sizeof(len_idx));
+    t.nbatches = (cp->n + B - 1) / B;
+    t.batches = nr_malloc_array(t.nbatches, sizeof(size_t));
+    t.nsteps = (long long)t.nbatches; /* per epoch: the same on every rank */
+    t.lines = (long long)cp->n;
+    t.pieces = 0;
+    for (size_t i = 0; i < cp->n; i++) t.pieces += (long long)(cp->start[i + 1] - cp->start[i]) - 1;
+    if (!rc) rc = nr_comm_max_i64(D, &t.nsteps, err);
+    if (!rc) rc = nr_comm_sum_i64(D, &t.lines, 1, err);
+    if (!rc) rc = nr_comm_sum_i64(D, &t.pieces, 1, err);
+    if (!rc && (!t.in || !t.tgt || !t.lens || !t.x || !t.dx || !t.h || !t.dh || (!p->sampled && !t.logits) ||
+                !t.order || !t.batches))
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers)");
     if (!rc) {
-        ws = nr_encoder_ws_create(&net.enc, Tm, B, 1, p->threads, err);
-        if (!ws) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
+        t.ws = nr_encoder_ws_create(&t.net.enc, Tm, B, 1, p->threads, err);
+        if (!t.ws) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
     }
     if (!rc && p->sampled) {
         int S = p->samples < V ? p->samples : V - 1;
-        ss = nr_sampled_softmax_create((int)TB, S, cfg.hidden, V, err);
-        if (!ss) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
+        t.ss = nr_sampled_softmax_create((int)TB, S, cfg.hidden, V, err);
+        if (!t.ss) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
     }
+    nr_train_result res;
+    memset(&res, 0, sizeof res);
+    res.last_loss = NAN;
     if (!rc) {
-        nr_optim_cfg oc;
-        nr_optim_cfg_default(&oc, p->optimizer);
-        oc.lr = (float)p->lr;
-        rc = nr_optim_init(&opt, &oc, net.n_params, err);
+        nr_task task = {
+            .self = &t,
+            .name = "language model",
+            .params = t.net.params,
+            .n_params = t.net.n_params,
+            .sparse_skip = -1,
+            .begin_epoch = lm_begin_epoch,
+            .prepare = lm_prepare,
+            .step = lm_step,
+            .save = lm_save,
+            .write_weights = lm_write_weights,
+            .read_weights = lm_read_weights,
+            .load = lm_load,
+            .flags = NR_TASK_LOCAL_MEAN,
+        };
+        lm_progress_ctx pc = {progress, user, dir, nr_now_sec(), 0, 0, 0};
+        nr_train_cfg tc;
+        memset(&tc, 0, sizeof tc);
+        tc.epochs = p->epochs;
+        nr_optim_cfg_default(&tc.optim, p->optimizer);
+        tc.optim.lr = (float)p->lr;
+        tc.lr = (nr_lr_schedule){.kind = NR_LR_LINEAR,
+                                 .base_lr = (float)p->lr,
+                                 .min_lr = (float)(p->lr / 10),
+                                 .warmup = 0,
+                                 .total = t.nsteps * p->epochs};
+        tc.time_limit = p->time_limit;
+        tc.lr_follows_time = 1;
+        tc.clip = p->clip;
+        tc.workers = 1;
+        tc.checkpoint = ckpt;
+        tc.checkpoint_every = p->checkpoint_every;
+        tc.check_every = 100; /* over ranks: compare the weights every 100 steps */
+        tc.stop = stop;
+        tc.progress = lm_on_progress;
+        tc.user = &pc;
+        tc.comm = D;
+        tc.resume = resume;
+        rc = nr_train(&tc, &task, &res, err);
     }
-    double t0 = nr_now_sec(), loss_sum = 0;
-    long long loss_n = 0, step = 0, pieces = 0;
-    long long total_steps = nsteps * p->epochs;
-    int want_stop = 0;
-    int stopped = 0;
-    for (int ep = 0; ep < p->epochs && !rc && !stopped; ep++) {
-        /* batches: shuffle, then sort by length inside windows of 100 batches, then shuffle the
-         * batch order (similar lengths share a batch; little padding) */
-        for (size_t i = 0; i < cp->n; i++) {
-            order[i].idx = (int)i;
-            order[i].len = (int)(cp->start[i + 1] - cp->start[i]);
-        }
-        nr_rng_shuffle(&rng, order, cp->n, sizeof(len_idx));
-        size_t win = (size_t)B * 100;
-        for (size_t i = 0; i < cp->n; i += win)
-            qsort(order + i, cp->n - i < win ? cp->n - i : win, sizeof(len_idx), cmp_len_idx);
-        for (size_t i = 0; i < nbatches; i++) batches[i] = i * (size_t)B;
-        nr_rng_shuffle(&rng, batches, nbatches, sizeof(size_t));
-        for (size_t bi = 0; bi < (size_t)nsteps && !rc; bi++) {
-            size_t first = batches[bi % nbatches];
-            int nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
-            int T = 1;
-            for (int b = 0; b < nb; b++) {
-                int L = order[first + b].len - 1; /* input positions */
-                lens[b] = L > Tm ? Tm : L;
-                if (lens[b] > T) T = lens[b];
-            }
-            for (int b = 0; b < nb; b++) {
-                const int32_t *s = cp->ids + cp->start[order[first + b].idx];
-                int n = order[first + b].len; /* <bos> ... <eos> */
-                for (int t = 0; t < T; t++) {
-                    size_t k = (size_t)t * nb + b;
-                    if (t < lens[b]) {
-                        /* backward: <bos> x_n .. x_1 <eos>: position t of the reversed sentence */
-                        int a = dir ? (t == 0 ? 0 : n - 1 - t) : t;
-                        int tt = dir ? (t + 1 == n - 1 ? n - 1 : n - 2 - t) : t + 1;
-                        in[k] = s[a];
-                        tgt[k] = s[tt];
-                    } else {
-                        in[k] = cp->tok2m[NLPRNN_ID_PAD];
-                        tgt[k] = -1;
-                    }
-                }
-            }
-            int N = T * nb, cnt = 0;
-            double loss;
-            rc = nr_embedding_forward(&net.emb, x, in, (size_t)N, err);
-            if (!rc)
-                rc = nr_encoder_forward(&net.enc, ws, h, NULL, NULL, x, lens, NULL, NULL, T, nb,
-                                        p->dropout > 0 ? nz : NULL, err);
-            if (rc) break;
-            memset(dh, 0, (size_t)N * cfg.hidden * sizeof(float));
-            if (p->sampled) {
-                loss = nr_sampled_softmax_xent(ss, &net.out, grad + net.out_off, dh, h, tgt, N, nz, &cnt);
-            } else {
-                nr_dense_forward(&net.out, logits, h, N);
-                loss = nr_softmax_xent(logits, logits, tgt, N, V, &cnt);
-                nr_dense_backward(&net.out, grad + net.out_off, dh, logits, h, N);
-            }
-            double el = nr_now_sec() - t0;
-            int cnt_here = cnt;
-            if (D->size > 1) { /* targets, loss, stop requests and rank 0's clock, over all ranks */
-                double v[4] = {cnt, loss * cnt, (stop && *stop) || want_stop, D->rank ? 0 : el};
-                rc = nr_dist_sum_f64(D, v, 4, err);
-                if (rc) break;
-                cnt = (int)v[0];
-                loss = v[0] > 0 ? v[1] / v[0] : 0;
-                want_stop = v[2] > 0;
-                el = v[3];
-            }
-            if (!isfinite(loss)) {
-                rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1, "training diverged at step %lld (loss %g)", step, loss);
-                break;
-            }
-            memset(dx, 0, (size_t)N * cfg.embed * sizeof(float));
-            rc = nr_encoder_backward(&net.enc, ws, grad + net.enc_off, dx, NULL, NULL, dh, NULL, NULL, err);
-            if (rc) break;
-            nr_embedding_backward(&net.emb, grad, dx, in, (size_t)N);
-            /* over MPI: this rank's mean weighted by its share of the targets, summed */
-            if (D->size > 1)
-                rc = nr_dist_sum_grad(D, grad, net.n_params, cnt ? (float)cnt_here / (float)cnt : 0.0f, err);
-            if (rc) break;
-            if (p->clip > 0) nr_clip_grad_norm(grad, net.n_params, p->clip);
-            /* learning rate: linear decay to lr/10 over the steps or the time budget */
-            double frac = (double)step / (double)(total_steps > 0 ? total_steps : 1);
-            if (p->time_limit > 0 && el / p->time_limit > frac) frac = el / p->time_limit;
-            if (frac > 1) frac = 1;
-            nr_optim_step(&opt, net.params, grad, (float)(p->lr * (1.0 - 0.9 * frac)));
-            memset(grad, 0, net.n_params * sizeof(float));
-            step++;
-            if (D->size > 1 && step % NR_DIST_LM_CHECK_EVERY == 0) {
-                rc = nr_dist_check_same(D, net.params, net.n_params, "the language model's weights", step, err);
-                if (rc) break;
-            }
-            pieces += cnt;
-            loss_sum += loss * cnt;
-            loss_n += cnt;
-            if (progress && (step % 50 == 0)) {
-                nlprnn_lm_progress pr;
-                memset(&pr, 0, sizeof pr);
-                pr.size = sizeof pr;
-                pr.phase = 1;
-                pr.direction = dir;
-                pr.epoch = ep + 1;
-                pr.step = step;
-                pr.loss = loss_sum / (double)(loss_n ? loss_n : 1);
-                pr.elapsed = el;
-                pr.tokens_per_sec = (double)pieces / (el > 0 ? el : 1e-9);
-                pr.valid_ppl = NAN;
-                if (progress(user, &pr)) {
-                    if (D->size > 1) want_stop = 1; /* agreed on at the next step */
-                    else stopped = 1;
-                }
-                loss_sum = 0;
-                loss_n = 0;
-            }
-            if (D->size > 1) { /* the agreed flags and rank 0's clock (el) decide */
-                if (want_stop || (p->time_limit > 0 && el >= p->time_limit)) {
-                    stopped = want_stop ? 2 : 1;
-                    break;
-                }
-            } else if ((stop && *stop) || (p->time_limit > 0 && nr_now_sec() - t0 >= p->time_limit)) {
-                stopped = (stop && *stop) ? 2 : 1;
-                break;
-            }
-            if (stopped) break;
-        }
-    }
-    if (!rc && D->size > 1)
-        rc = nr_dist_check_same(D, net.params, net.n_params, "the language model's weights", step, err);
     *seconds = nr_now_sec() - t0;
-    *steps_done = step;
-    *final_loss = loss_n ? loss_sum / (double)loss_n : NAN;
-    if (!rc) permute_rows(result, &net, cp->m2tok, 1);
-    nr_optim_free(&opt);
-    nr_sampled_softmax_free(ss);
-    nr_encoder_ws_free(ws);
-    nr_lm_net_free(&net);
-    free(grad);
-    free(in);
-    free(tgt);
-    free(lens);
-    free(x);
-    free(dx);
-    free(h);
-    free(dh);
-    free(logits);
-    free(order);
-    free(batches);
-    if (!rc && stopped == 2) return NLPRNN_E_INTERRUPTED;
+    *steps_done = res.steps;
+    *final_loss = res.last_loss;
+    if (!rc || rc == NLPRNN_E_INTERRUPTED) permute_rows(result, &t.net, cp->m2tok, 1);
+    lm_task_free(&t);
     return rc;
 }
 
@@ -541,7 +729,9 @@ typedef struct dir_job {
     const corpus *cp;
     int dir, active, rc;
     const nr_lm_net *start; /* warm start or NULL */
-    const nr_dist *D;       /* MPI ranks (size 1 without) */
+    const nr_comm *D;       /* MPI ranks (size 1 without) */
+    const char *ckpt;       /* this direction's checkpoint */
+    const nr_mf_reader *resume; /* its open checkpoint when resuming, or NULL */
     nr_lm_net *net;
     const volatile int *stop;
     nlprnn_lm_progress_fn progress;
@@ -558,8 +748,8 @@ static void dir_job_run(void *ctx, int i, int n) {
     if (!j->active) return;
     j->ran = 1;
     nlprnn_error_clear(&j->err);
-    j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->D, j->net, &j->seconds, &j->steps, &j->loss,
-                            j->stop, j->progress, j->user, &j->err);
+    j->rc = train_direction(j->p, j->cp, j->dir, j->start, j->D, j->ckpt, j->resume, j->net, &j->seconds,
+                            &j->steps, &j->loss, j->stop, j->progress, j->user, &j->err);
 }
 
 static void say(nlprnn_lm_progress_fn progress, void *user, const char *msg) {
@@ -604,23 +794,33 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
                         const char *out_path, const nlprnn_train_ctl *ctl,
                         nlprnn_lm_progress_fn progress, void *user, nlprnn_error *err) {
     const volatile int *stop = ctl ? ctl->stop : NULL;
-    if (ctl && ctl->resume)
-        return nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, -1, "language-model training does not resume yet");
+    const int resume = ctl && ctl->resume;
     if (!p || !train_path || !out_path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm train: NULL argument");
     if (!p->tokenizer[0] && !p->init[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "no tokenizer given (parameter 'tokenizer')");
     /* An interrupted run never replaces the output (a finished model may be there): what it
      * trained goes to OUTPUT.partial, named in the message. Both paths are checked first. */
-    char partial[1100];
-    if (snprintf(partial, sizeof partial, "%s.partial", out_path) >= (int)sizeof partial)
+    char partial[1100], ckbase[1100], ckpt[2][1110];
+    if (snprintf(partial, sizeof partial, "%s.partial", out_path) >= (int)sizeof partial ||
+        snprintf(ckbase, sizeof ckbase, "%s%s", p->checkpoint[0] ? p->checkpoint : out_path,
+                 p->checkpoint[0] ? "" : ".ckpt") >= (int)sizeof ckbase)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "output path too long: %s", out_path);
+    /* one checkpoint a direction (they may train at the same time) */
+    snprintf(ckpt[0], sizeof ckpt[0], "%s.fwd", ckbase);
+    snprintf(ckpt[1], sizeof ckpt[1], "%s.bwd", ckbase);
     {
         /* --init may be a shipped model's name rather than a file here */
         const char *init_file = p->init[0] && access(p->init, F_OK) == 0 ? p->init : NULL;
-        const char *for_out[] = {train_path, valid_path, p->tokenizer, init_file, partial};
-        const char *for_partial[] = {train_path, valid_path, p->tokenizer, init_file, out_path};
-        int rc = nr_output_check(out_path, for_out, 5, err);
-        if (!rc) rc = nr_output_check(partial, for_partial, 5, err);
+        const char *files[] = {train_path, valid_path, p->tokenizer, init_file, out_path, partial, ckpt[0], ckpt[1]};
+        /* each output against every other file */
+        int rc = NLPRNN_OK;
+        for (int k = 4; k < 8 && !rc; k++) {
+            const char *others[7];
+            for (int i = 0, m = 0; i < 8; i++)
+                if (i != k) others[m++] = files[i];
+            rc = nr_output_check(files[k], others, 7, err);
+        }
+        for (int d = 0; d < 2 && !rc && !resume; d++) rc = nr_ckpt_check_path(ckpt[d], err);
         if (rc) return rc;
     }
     nlprnn_tokenizer *tok = NULL;
@@ -656,7 +856,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
                        cfg.embed, cfg.hidden);
     }
     say(progress, user, "reading and encoding the training text");
-    nr_dist D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
+    nr_comm D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
     nr_comm_copy(&D, ctl ? ctl->comm : NULL);
     corpus cp;
     rc = load_corpus(tok, train_path, p->max_lines, &D, &cp, err);
@@ -672,9 +872,19 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     int interrupted = 0;
     dir_job jobs[2];
     memset(jobs, 0, sizeof jobs);
-    for (int d = 0; d < 2 && !rc; d++) {
+    nr_mf_reader *ckr[2] = {NULL, NULL};
+    nr_conf ckc[2];
+    memset(ckc, 0, sizeof ckc);
+    for (int d = 0, first = 1; d < 2 && !rc; d++) {
         if (!(p->dirs & (1 << d))) continue;
-        rc = nr_lm_net_create(&nets[d], &cfg, NLPRNN_ID_PAD, err);
+        /* resume: the first direction's checkpoint must be there; a later one's is there when that
+         * direction had started (else it starts now) */
+        if (resume && (first || access(ckpt[d], F_OK) == 0))
+            rc = nr_ckpt_open(ckpt[d], "language model", &ckr[d], &ckc[d], err);
+        first = 0;
+        if (!rc) rc = nr_lm_net_create(&nets[d], &cfg, NLPRNN_ID_PAD, err);
+        jobs[d].ckpt = ckpt[d];
+        jobs[d].resume = ckr[d];
         jobs[d].p = p;
         jobs[d].cp = &cp;
         jobs[d].dir = d;
@@ -713,8 +923,12 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     /* interrupted: a direction stopped before it started is left out of the partial model */
     for (int d = 0; d < 2 && !rc && interrupted; d++)
         if (jobs[d].active && !jobs[d].ran) nr_lm_net_free(&nets[d]);
+    for (int d = 0; d < 2; d++) {
+        nr_conf_free(&ckc[d]);
+        nr_mf_close(ckr[d]);
+    }
     long long lines = (long long)cp.n;
-    if (!rc) rc = nr_dist_sum_i64(&D, &lines, 1, err);
+    if (!rc) rc = nr_comm_sum_i64(&D, &lines, 1, err);
     corpus_free(&cp);
     nlprnn_lm_free(init);
     init = NULL;
@@ -761,16 +975,18 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         snprintf(extra, sizeof extra,
                  "train.lines=%lld\ntrain.softmax=%s\ntrain.samples=%d\ntrain.batch=%d\ntrain.max_len=%d\n"
                  "train.lr=%.17g\ntrain.seed=%llu\ntrain.steps.forward=%lld\ntrain.steps.backward=%lld\n"
-                 "train.seconds.forward=%.1f\ntrain.seconds.backward=%.1f\n"
                  "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s%s",
                  lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, p->seed,
-                 steps[0], steps[1], secs[0], secs[1], vppl[0], vppl[1],
+                 steps[0], steps[1], vppl[0], vppl[1],
                  interrupted ? "train.interrupted=1\n" : "",
                  init_text[0] ? "train.init=" : "", init_text, init_text[0] ? "\n" : "");
         say(progress, user, interrupted ? "interrupted: saving what was trained" : "saving");
         if (D.rank == 0) rc = nr_lm_save(lm, interrupted ? partial : out_path, p->storage, extra, err);
     }
-    rc = nr_dist_agree(&D, rc, err);
+    rc = nr_comm_agree(&D, rc, err);
+    /* the run is complete: the model replaces the checkpoints */
+    for (int d = 0; d < 2 && !rc && !interrupted && D.rank == 0; d++)
+        if (jobs[d].active) unlink(ckpt[d]);
     nlprnn_lm_free(lm);
     nr_lm_net_free(&nets[0]);
     nr_lm_net_free(&nets[1]);
@@ -784,8 +1000,10 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         }
         return nr_fail(err, NLPRNN_E_INTERRUPTED, -1, -1,
                        "interrupted: %s was not written; what was trained (forward: %s; backward: "
-                       "%s) is saved to %s (continue with --init %s)",
-                       out_path, what[0], what[1], partial, partial);
+                       "%s) is saved to %s; checkpoint%s saved to %s%s%s (continue with --resume)",
+                       out_path, what[0], what[1], partial, jobs[0].ran && jobs[1].ran ? "s" : "",
+                       jobs[0].ran ? ckpt[0] : ckpt[1], jobs[0].ran && jobs[1].ran ? " and " : "",
+                       jobs[0].ran && jobs[1].ran ? ckpt[1] : "");
     }
     return rc;
 }
