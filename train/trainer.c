@@ -93,6 +93,27 @@ static void trainer_free(trainer *t) {
 
 /* ---- checkpoints ------------------------------------------------------------------------------- */
 
+/* A parameter block as the task stores it, or (the task gives no function) as one float32
+ * tensor "params" of n_params. */
+static int put_weights(const nr_task *k, nr_mf_writer *w, const char *tag, const float *params,
+                       nlprnn_error *err) {
+    if (k->write_weights) return k->write_weights(k->self, w, tag, params, err);
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    size_t shp = k->n_params;
+    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+static int get_weights(const nr_task *k, const nr_mf_reader *r, const char *tag, float *params,
+                       nlprnn_error *err) {
+    if (k->read_weights) return k->read_weights(k->self, r, tag, params, err);
+    size_t shp = k->n_params;
+    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
+}
+
 static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
     const nr_train_cfg *cfg = t->cfg;
     const nr_task *k = t->task;
@@ -125,8 +146,8 @@ static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
         rc = nr_conf_put_str(&b, key, val, err);
     }
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
-    if (!rc) rc = k->write_weights(k->self, w, "WGHT", k->params, err);
-    if (!rc) rc = k->write_weights(k->self, w, "BEST", t->best, err);
+    if (!rc) rc = put_weights(k, w, "WGHT", k->params, err);
+    if (!rc) rc = put_weights(k, w, "BEST", t->best, err);
     if (!rc && nr_optim_state_size(&t->opt)) {
         nr_mf_buf ob;
         nr_mf_buf_init(&ob);
@@ -245,8 +266,8 @@ static int load_checkpoint(trainer *t, tstate *st, nlprnn_error *err) {
         rc = get_state(&c, "state.stopped_early", 0, 1, &v, err);
         if (!rc) st->stopped_early = (int)v;
     }
-    if (!rc) rc = k->read_weights(k->self, r, "WGHT", k->params, err);
-    if (!rc) rc = k->read_weights(k->self, r, "BEST", t->best, err);
+    if (!rc) rc = get_weights(k, r, "WGHT", k->params, err);
+    if (!rc) rc = get_weights(k, r, "BEST", t->best, err);
     size_t shape[1] = {k->n_params};
     if (!rc && t->opt.m) rc = nr_mf_tensor_read(r, "OPTM", "m", t->opt.m, 1, shape, err);
     if (!rc && t->opt.v) rc = nr_mf_tensor_read(r, "OPTM", "v", t->opt.v, 1, shape, err);
@@ -423,7 +444,8 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
     t->task = k;
     nr_comm_copy(&t->comm, cfg->comm);
     if (cfg->workers < 1 || cfg->workers > NR_TRAIN_MAX_WORKERS || cfg->epochs < 1 || !k->params ||
-        !k->n_params || !k->begin_epoch || !k->prepare || !k->step || !k->write_weights || !k->read_weights)
+        !k->n_params || !k->begin_epoch || !k->prepare || !k->step ||
+        !k->write_weights != !k->read_weights)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "trainer: invalid configuration of the %s",
                        k->name ? k->name : "task");
     size_t np = k->n_params;

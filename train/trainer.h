@@ -122,7 +122,8 @@ typedef struct nr_task {
      * into w; (epoch, batch) is where a resumed run continues (begin_epoch(epoch) has been called
      * already when batch > 0, not yet when batch == 0): the task's random state must let it
      * repeat that epoch's batches from there. write_weights puts a parameter block as the task
-     * stores it under tag (WGHT, BEST). save may be NULL. */
+     * stores it under tag (WGHT, BEST), read_weights reads it back; both NULL: one float32
+     * tensor "params" of n_params. save may be NULL. */
     int (*save)(void *self, struct nr_mf_writer *w, struct nr_mf_buf *conf, int epoch,
                 long long batch, nlprnn_error *err);
     int (*write_weights)(void *self, struct nr_mf_writer *w, const char *tag, const float *params,

@@ -174,25 +174,6 @@ static void fc_epoch_done(void *self, int epoch, double train_loss, const nr_val
     t->f->epochs = epoch + 1;
 }
 
-static int fc_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params,
-                            nlprnn_error *err) {
-    fc_task *t = self;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    size_t shp = t->f->n_params;
-    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
-    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
-    nr_mf_buf_free(&b);
-    return rc;
-}
-
-static int fc_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params,
-                           nlprnn_error *err) {
-    fc_task *t = self;
-    size_t shp = t->f->n_params;
-    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
-}
-
 /* The data's shape and scaler (exact), and the loss history of the epochs done. */
 static int fc_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
                    nlprnn_error *err) {
@@ -384,8 +365,6 @@ int nlprnn_forecaster_train_ctl(nlprnn_forecaster **out, const nlprnn_series *s,
             .step = fc_step,
             .validate = fc_validate,
             .save = fc_save,
-            .write_weights = fc_write_weights,
-            .read_weights = fc_read_weights,
             .load = fc_load,
             .epoch_done = fc_epoch_done,
             .flags = NR_TASK_LOCAL_MEAN,

@@ -475,25 +475,6 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
     return rc;
 }
 
-static int lm_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params,
-                            nlprnn_error *err) {
-    lm_task *t = self;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    size_t shp = t->net.n_params;
-    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
-    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
-    nr_mf_buf_free(&b);
-    return rc;
-}
-
-static int lm_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params,
-                           nlprnn_error *err) {
-    lm_task *t = self;
-    size_t shp = t->net.n_params;
-    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
-}
-
 /* The parameters a resumed run must share with the checkpoint (every one that changes what is
  * computed), as text: "name=value" into out[i]; returns the count. */
 enum { LM_CKPT_PARAMS = 20, LM_KV = 4500 };
@@ -685,8 +666,6 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             .prepare = lm_prepare,
             .step = lm_step,
             .save = lm_save,
-            .write_weights = lm_write_weights,
-            .read_weights = lm_read_weights,
             .load = lm_load,
             .flags = NR_TASK_LOCAL_MEAN,
         };
