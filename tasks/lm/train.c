@@ -860,6 +860,8 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
          * direction had started (else it starts now) */
         if (resume && (first || access(ckpt[d], F_OK) == 0))
             rc = nr_ckpt_open(ckpt[d], "language model", &ckr[d], &ckc[d], err);
+        else if (!resume && D.rank == 0)
+            unlink(ckpt[d]); /* an older run's (a checkpoint: checked above) is not this run's */
         first = 0;
         if (!rc) rc = nr_lm_net_create(&nets[d], &cfg, NLPRNN_ID_PAD, err);
         jobs[d].ckpt = ckpt[d];
