@@ -208,6 +208,10 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
  *    seed         1
  *    storage      f16      f32 | f16 | int8 (biases are always f32)
  *    valid-lines  2000     lines of the validation file scored after training (0: all)
+ *    checkpoint   ""       checkpoint file; "" = "<out>.ckpt"; each direction has its own:
+ *                          this name + ".fwd" and + ".bwd" (deleted when the model is saved)
+ *    checkpoint-every 0    also save the checkpoint every N batches (0: each epoch, on stop
+ *                          and when the time limit is reached)
  */
 typedef struct nlprnn_lm_params nlprnn_lm_params;
 
@@ -239,7 +243,8 @@ typedef int (*nlprnn_lm_progress_fn)(void *user, const nlprnn_lm_progress *p);
 
 /** Train a language model on a text file (one text a line) and save it atomically to out_path.
  *  valid_path may be NULL. stop: when *stop becomes non-zero, training of the current direction
- *  ends after the current batch, the model is saved and NLPRNN_E_INTERRUPTED returned.
+ *  ends after the current batch, its checkpoint is written, out_path is left as it was, what
+ *  was trained is saved to out_path + ".partial" and NLPRNN_E_INTERRUPTED returned.
  *  progress may be NULL; a non-zero return from it stops like *stop. */
 NLPRNN_API int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path,
                                const char *valid_path, const char *out_path,
@@ -247,8 +252,11 @@ NLPRNN_API int nlprnn_lm_train(const nlprnn_lm_params *p, const char *train_path
                                void *user, nlprnn_error *err);
 /** nlprnn_lm_train run as ctl says (nlprnn/train.h): its stop flag replaces the argument of that
  *  name; with a communicator of N ranks (libnlprnn-mpi) every rank calls it with the same
- *  arguments, keeps every N-th line, and "batch" is per rank. Resuming is not supported yet
- *  (NLPRNN_E_UNSUPPORTED). ctl NULL: no stop flag, this process alone. */
+ *  arguments, keeps every N-th line, and "batch" is per rank. Resume continues from the
+ *  directions' checkpoints: with the same data, parameters and number of ranks the model is
+ *  byte-identical to an uninterrupted run (other parameters or data are NLPRNN_E_INVALID_ARG
+ *  naming them; a missing first checkpoint is NLPRNN_E_IO). ctl NULL: no stop flag, a fresh run,
+ *  this process alone. */
 NLPRNN_API int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path,
                                    const char *valid_path, const char *out_path,
                                    const nlprnn_train_ctl *ctl, nlprnn_lm_progress_fn progress,
