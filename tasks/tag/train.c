@@ -316,25 +316,6 @@ static void tg_epoch_done(void *self, int epoch, double train_loss, const nr_val
     t->t->epochs_run = epoch + 1;
 }
 
-static int tg_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params,
-                            nlprnn_error *err) {
-    tg_task *t = self;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    size_t shp = t->t->net.n_params;
-    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
-    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
-    nr_mf_buf_free(&b);
-    return rc;
-}
-
-static int tg_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params,
-                           nlprnn_error *err) {
-    tg_task *t = self;
-    size_t shp = t->t->net.n_params;
-    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
-}
-
 static int tg_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
                    nlprnn_error *err) {
     (void)w, (void)epoch, (void)batch;
@@ -480,8 +461,6 @@ int nlprnn_tagger_train(nlprnn_tagger **out, const char *const *paths, int n_pat
             .step = tg_step,
             .validate = tg_validate,
             .save = tg_save,
-            .write_weights = tg_write_weights,
-            .read_weights = tg_read_weights,
             .load = tg_load,
             .epoch_done = tg_epoch_done,
             .flags = NR_TASK_LOCAL_MEAN,
