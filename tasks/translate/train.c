@@ -464,23 +464,6 @@ static void tr_epoch_done(void *self, int epoch, double train_loss, const nr_val
     k->t->epochs_run = epoch + 1;
 }
 
-static int tr_write_weights(void *self, nr_mf_writer *w, const char *tag, const float *params, nlprnn_error *err) {
-    tr_task *k = self;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    size_t shp = k->t->net.n_params;
-    int rc = nr_tensor_put(&b, "params", params, 1, &shp, NR_DTYPE_F32, err);
-    if (!rc) rc = nr_mf_add(w, tag, NR_MF_TENSORS, b.data, b.len, 0, err);
-    nr_mf_buf_free(&b);
-    return rc;
-}
-
-static int tr_read_weights(void *self, const nr_mf_reader *r, const char *tag, float *params, nlprnn_error *err) {
-    tr_task *k = self;
-    size_t shp = k->t->net.n_params;
-    return nr_mf_tensor_read(r, tag, "params", params, 1, &shp, err);
-}
-
 static int tr_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch, nlprnn_error *err) {
     (void)w, (void)epoch, (void)batch;
     tr_task *k = self;
@@ -638,8 +621,6 @@ int nlprnn_translator_train(nlprnn_translator **out, const char *path, const nlp
             .step = tr_step,
             .validate = tr_validate,
             .save = tr_save,
-            .write_weights = tr_write_weights,
-            .read_weights = tr_read_weights,
             .load = tr_load,
             .epoch_done = tr_epoch_done,
             .flags = NR_TASK_LOCAL_MEAN,
