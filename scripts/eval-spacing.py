@@ -6,7 +6,7 @@ usage: scripts/eval-spacing.py [--nlprnn BUILD/nlprnn] [--model NAME|FILE] [--tr
 
 For every non-empty line of the TEST_FILEs (.gz read too) the reference is the line in NFC with
 runs of white space as single spaces; the input is the line with every space removed. The
-program respaces the inputs (`nlprnn space -f`), and the script reports:
+program respaces the inputs (`nlprnn space -i`), and the script reports:
   syllable accuracy  right space decisions / decisions; a decision is "space or not after the
                      character", for every character but the last of a line
   word P / R / F1    a word of the output counts as right when the reference has a word with both
