@@ -34,8 +34,11 @@ static int model_dirs(char store[6][4096], const char **dirs) {
      * variable, and the path is never baked in */
     Dl_info info;
     if (dladdr((void *)&model_dirs, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
-        static const char *const rel[2] = {"../share/nlprnn/models", "../../share/nlprnn/models"};
-        for (int r = 0; r < 2; r++) {
+        /* the third: a build folder, which CMake makes look like a prefix (BUILD/share/nlprnn/models
+         * is a link to the source tree's pretrained/) for the library and the program in BUILD/ */
+        static const char *const rel[3] = {"../share/nlprnn/models", "../../share/nlprnn/models",
+                                           "share/nlprnn/models"};
+        for (int r = 0; r < 3; r++) {
             char real[4096];
             const char *at = realpath(info.dli_fname, real) ? real : info.dli_fname;
             const char *slash = strrchr(at, '/');
@@ -49,7 +52,6 @@ static int model_dirs(char store[6][4096], const char **dirs) {
             }
         }
     }
-    dirs[n++] = NLPRNN_MODEL_DIR_BUILD; /* the source tree's pretrained/ (build-tree use) */
     /* the user's own data folder (XDG base directories) */
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
     if (xdg && *xdg == '/') snprintf(store[n], 4096, "%s/nlprnn/models", xdg), dirs[n] = store[n], n++;

@@ -43,6 +43,28 @@ done
 out=$("$prefix/bin/nlprnn" --version) || bad "installed nlprnn --version failed"
 [ "$out" = "nlprnn $version" ] || bad "installed nlprnn --version says '$out', expected 'nlprnn $version'"
 
+# No file of the install names the source or build tree (models are found relative to where the
+# library or program runs from, format/lookup.c).
+baked=$(grep -rlF -e "$src" "$prefix" || true)
+[ -z "$baked" ] || bad "installed files name the source tree $src: $baked"
+
+# The Python module, installed with the library: imported from the prefix with no variable set, it
+# loads the installed library, which finds the installed models.
+if command -v python3 >/dev/null; then
+  pydir=$prefix/lib/python3/dist-packages
+  [ -f "$pydir/nlprnn/__init__.py" ] || bad "the Python module is not installed in $pydir"
+  if out=$(cd "$tmp" && env -u NLPRNN_LIBRARY -u NLPRNN_MODEL_DIR PYTHONPATH="$pydir" python3 -c '
+import nlprnn
+print(nlprnn.library)
+print(nlprnn.Classifier("ko").predict(["정말 재미있고 감동적인 영화"])[0][0])' 2>&1); then
+    [ "$(echo "$out" | sed -n 1p)" -ef "$libdir/libnlprnn.so.$soversion" ] || bad "python: import nlprnn loaded '$(echo "$out" | sed -n 1p)', not the installed library"
+    [ "$(echo "$out" | sed -n 2p)" = positive ] || bad "python: the installed module's classifier says '$(echo "$out" | sed -n 2p)', expected positive"
+    echo "check-install: python ok (import nlprnn from the prefix: $(echo "$out" | sed -n 2p))"
+  else
+    bad "python: import nlprnn from the prefix failed: $out"
+  fi
+fi
+
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 [ "$(pkg-config --modversion nlprnn)" = "$version" ] || bad "pkg-config --modversion is not $version"
 [ "$(pkg-config --variable=libdir nlprnn)" -ef "$libdir" ] || bad "pkg-config libdir does not point into the prefix"

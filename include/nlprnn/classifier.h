@@ -36,7 +36,8 @@ typedef struct nlprnn_model nlprnn_model;
  *  environment variable NLPRNN_MODEL_DIR; share/nlprnn/models of the prefix this library was
  *  loaded from (PREFIX/lib/libnlprnn.so -> PREFIX/share/nlprnn/models, also for PREFIX/lib/ARCH/
  *  and for a program in PREFIX/bin linked statically), so an install to any prefix finds its
- *  models; the source tree's pretrained/ folder (build tree use); $XDG_DATA_HOME/nlprnn/models
+ *  models (a build folder has BUILD/share/nlprnn/models, a link to the source tree's pretrained/,
+ *  so no source path is compiled in); $XDG_DATA_HOME/nlprnn/models
  *  (default ~/.local/share/nlprnn/models); and the share/nlprnn/models of the prefix configured
  *  at build time. Writes the path into buf (cap bytes). NLPRNN_E_IO names every folder searched
  *  when none holds it; NLPRNN_E_LIMIT when cap is too small. Names are [A-Za-z0-9_-]+ (anything

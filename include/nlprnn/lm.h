@@ -8,7 +8,7 @@
  * backward model trained on the reversed token sequences p(x_t | x_>t). Fill-in-the-blank uses
  * both: every candidate sentence is scored by both and the two log-probabilities are averaged.
  * The shipped Korean model is found by name "ko" (file ko-lm.nrm, searched like classifiers:
- * $NLPRNN_MODEL_DIR, the installed prefix's share/nlprnn/models, the source tree's pretrained/,
+ * $NLPRNN_MODEL_DIR, the share/nlprnn/models of the prefix (or build folder) it runs from,
  * $XDG_DATA_HOME/nlprnn/models; nlprnn_model_find).
  *
  * Thread rule: an nlprnn_lm is immutable after loading and may be shared by any number of

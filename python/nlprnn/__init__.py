@@ -14,8 +14,9 @@
 A thin layer: every call is one C call (docs/api.md has the semantics; docs/python.md the
 module). Errors raise nlprnn.Error carrying the C error record: code, name (e.g. "NLPRNN_E_UTF8"),
 message, line and offset (-1 when not applicable). The library is found through
-$NLPRNN_LIBRARY (a path to libnlprnn.so), then next to this package when installed
-(PREFIX/lib), then the system's loader (ldconfig, $LD_LIBRARY_PATH).
+$NLPRNN_LIBRARY (a path to libnlprnn.so), then the library installed with this package
+(cmake --install writes its path into nlprnn/_install.py), then the system's loader (ldconfig,
+$LD_LIBRARY_PATH).
 
 Threads: a Classifier / LanguageModel object owns one C context, so use one object per thread
 (the models themselves are immutable in C, but each object loads its own copy).
@@ -32,13 +33,16 @@ def _load_library():
     env = os.environ.get("NLPRNN_LIBRARY")
     cands = [env] if env else []
     here = os.path.dirname(os.path.abspath(__file__))
-    # installed as PREFIX/lib/python3/dist-packages/nlprnn/ (or .../site-packages/nlprnn/)
-    for up in ("../../..", "../../../.."):
-        cands.append(os.path.normpath(os.path.join(here, up, "libnlprnn.so.0")))
+    # installed by cmake --install: _install.py names the installed library relative to here
+    try:
+        from . import _install
+        cands.append(os.path.normpath(os.path.join(here, _install.LIBRARY)))
+    except ImportError:
+        pass
     found = ctypes.util.find_library("nlprnn")
     if found:
         cands.append(found)
-    cands.append("libnlprnn.so.0")
+    cands.append("libnlprnn.so.1")  # the soname: the system's loader (ldconfig, LD_LIBRARY_PATH)
     for c in cands:
         try:
             return ctypes.CDLL(c)
