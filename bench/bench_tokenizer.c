@@ -56,7 +56,8 @@ static int bench_encode(const char *tokpath, const char *path, int repeat) {
         fprintf(stderr, "bench_tokenizer: cannot read %s\n", path);
         return 1;
     }
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     double best_wall = 1e30, best_cpu = 1e30;
     size_t lines = 0, ids = 0;
     unsigned long long checksum = 0;
@@ -95,9 +96,13 @@ static int bench_encode(const char *tokpath, const char *path, int repeat) {
 
 static int bench_train(const char *path, long vocab, long threads) {
     nlprnn_error err;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
-    if (nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, vocab, &err) ||
-        nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_THREADS, threads, &err)) {
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
+    char v[32], t[32];
+    snprintf(v, sizeof v, "%ld", vocab);
+    snprintf(t, sizeof t, "%ld", threads);
+    if (nlprnn_tokenizer_params_set(o, "vocab-size", v, &err) ||
+        nlprnn_tokenizer_params_set(o, "threads", t, &err)) {
         fprintf(stderr, "bench_tokenizer: %s\n", err.message);
         return 1;
     }
@@ -112,7 +117,7 @@ static int bench_train(const char *path, long vocab, long threads) {
     printf("train file=%s vocab=%d threads=%ld wall_s=%.3f cpu_s=%.3f\n", path,
            (int)nlprnn_tokenizer_vocab_size(tok), threads, w, c);
     nlprnn_tokenizer_free(tok);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return 0;
 }
 

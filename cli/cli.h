@@ -87,7 +87,7 @@ void cli_fmt_time(char *buf, size_t cap, double seconds);
 typedef struct cli_tokenizer {
     const nlprnn_tokenizer *tok;
     nlprnn_tokenizer *own;
-    nlprnn_model *model;
+    nlprnn_classifier *model;
     nlprnn_lm *lm;
 } cli_tokenizer;
 int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t);

@@ -204,11 +204,11 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
 typedef struct opts {
     int json, skip_bad, quiet, lines;
     int top_k;       /* 0: the default (1 in tsv, every class in json) */
-    int data_labels; /* print nlprnn_model_data_label instead of nlprnn_model_label */
+    int data_labels; /* print nlprnn_classifier_data_label instead of nlprnn_classifier_label */
 } opts;
 
-static const char *label_of(const nlprnn_model *m, int k, const opts *o) {
-    return o->data_labels ? nlprnn_model_data_label(m, k) : nlprnn_model_label(m, k);
+static const char *label_of(const nlprnn_classifier *m, int k, const opts *o) {
+    return o->data_labels ? nlprnn_classifier_data_label(m, k) : nlprnn_classifier_label(m, k);
 }
 
 /* The K most probable classes of p (C), most probable first; ties: the lower class id first. */
@@ -226,8 +226,8 @@ static int top_classes(const float *p, int C, int K, int *order) {
     return K;
 }
 
-static void print_result(const nlprnn_model *m, const float *p, const opts *o, int *order) {
-    int C = nlprnn_model_num_classes(m);
+static void print_result(const nlprnn_classifier *m, const float *p, const opts *o, int *order) {
+    int C = nlprnn_classifier_num_classes(m);
     int K = top_classes(p, C, o->top_k ? o->top_k : o->json ? C : 1, order);
     if (!o->json) {
         for (int i = 0; i < K; i++)
@@ -271,9 +271,9 @@ typedef struct pending {
     size_t n;
 } pending;
 
-static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const opts *o,
+static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending *pb, const opts *o,
                  int *bad_seen) {
-    int C = nlprnn_model_num_classes(m);
+    int C = nlprnn_classifier_num_classes(m);
     nlprnn_error err;
     /* documents already known to be bad are not given to the library */
     char **texts = pb->texts;
@@ -314,7 +314,7 @@ static int flush(nlprnn_context *ctx, const nlprnn_model *m, pending *pb, const 
 int cmd_classify(int argc, char **argv) {
     const char *model_name = "ko";
     opts o = {0, 0, 0, 0, 0, 0};
-    int threads = 0; /* the cores this process may use (nlprnn_context_create) */
+    int threads = 0; /* the cores this process may use (nlprnn_classifier_ctx_create) */
     size_t max_bytes = DEFAULT_MAX_BYTES;
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
@@ -354,14 +354,20 @@ int cmd_classify(int argc, char **argv) {
     if (nfiles == 0) files[nfiles++] = "-";
 
     nlprnn_error err;
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(model_name, &m, &err);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(model_name, &m, &err);
     if (rc) {
         free(files);
         return cli_report("classify", rc, &err);
     }
-    nlprnn_context *ctx = nlprnn_context_create(m, threads);
-    int C = nlprnn_model_num_classes(m);
+    nlprnn_classifier_ctx *ctx = NULL;
+    rc = nlprnn_classifier_ctx_create(m, threads, &ctx, &err);
+    if (rc) {
+        free(files);
+        nlprnn_classifier_free(m);
+        return cli_report("classify", rc, &err);
+    }
+    int C = nlprnn_classifier_num_classes(m);
     pending pb;
     memset(&pb, 0, sizeof pb);
     pb.texts = calloc(BATCH_DOCS, sizeof(char *));
@@ -384,7 +390,7 @@ int cmd_classify(int argc, char **argv) {
         ret = CLI_EXIT_LIMIT;
         goto out;
     }
-    int max_tokens = nlprnn_model_max_tokens(m);
+    int max_tokens = nlprnn_classifier_max_tokens(m);
     for (int f = 0; f < nfiles && ret == CLI_OK; f++) {
         memset(s, 0, sizeof *s);
         int is_stdin = !strcmp(files[f], "-");
@@ -481,7 +487,7 @@ out:
     free(d.text);
     free(s);
     free(files);
-    nlprnn_context_free(ctx);
-    nlprnn_model_free(m);
+    nlprnn_classifier_ctx_free(ctx);
+    nlprnn_classifier_free(m);
     return ret;
 }

@@ -43,11 +43,11 @@ static void class_scores(const long long *cm, int C, int k, double *pr, double *
     *f1 = *pr + *rcl > 0 ? 2 * *pr * *rcl / (*pr + *rcl) : 0;
 }
 
-static void print_json(const nlprnn_model *m, const char *path, const long long *cm, int C,
+static void print_json(const nlprnn_classifier *m, const char *path, const long long *cm, int C,
                        long long n, long long skipped, double acc, double logloss) {
     double macro = 0;
     printf("{\"model\":");
-    cli_json_str(stdout, nlprnn_model_path(m));
+    cli_json_str(stdout, nlprnn_classifier_path(m));
     printf(",\"file\":");
     cli_json_str(stdout, path);
     printf(",\"documents\":%lld,\"skipped\":%lld,\"accuracy\":", n, skipped);
@@ -68,7 +68,7 @@ static void print_json(const nlprnn_model *m, const char *path, const long long 
         long long sup;
         class_scores(cm, C, k, &pr, &rcl, &f1, &sup);
         printf("%s{\"label\":", k ? "," : "");
-        cli_json_str(stdout, nlprnn_model_label(m, k));
+        cli_json_str(stdout, nlprnn_classifier_label(m, k));
         printf(",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"support\":%lld}", pr, rcl, f1, sup);
     }
     printf("],\"confusion\":[");
@@ -82,7 +82,7 @@ static void print_json(const nlprnn_model *m, const char *path, const long long 
 
 int cmd_eval(int argc, char **argv) {
     const char *model = "ko", *path = NULL, *tcol = NULL, *lcol = NULL;
-    int threads = 0, tsv = 0, json = 0; /* threads 0: the cores (nlprnn_model_evaluate) */
+    int threads = 0, tsv = 0, json = 0; /* threads 0: the cores (nlprnn_classifier_evaluate) */
     enum { TEXT_COLUMN = CLI_LONG, LABEL_COLUMN };
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       {"text-column", TEXT_COLUMN, CLI_ARG, NULL},
@@ -117,20 +117,18 @@ int cmd_eval(int argc, char **argv) {
     if (c == CLI_ERROR) return a.rc;
     if (!path) return cli_usage_error("eval", "needs a labelled FILE");
     nlprnn_error err;
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(model, &m, &err);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(model, &m, &err);
     if (rc) return cli_report("eval", rc, &err);
-    long long *cm = NULL, n = 0, skipped = 0;
-    double logloss = 0;
-    rc = nlprnn_model_evaluate(m, path, tcol, lcol, threads, &cm, &n, &skipped, &logloss, &err);
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    rc = nlprnn_classifier_evaluate(m, path, tcol, lcol, threads, &ev, &err);
     if (rc) {
-        nlprnn_model_free(m);
+        nlprnn_classifier_free(m);
         return cli_report("eval", rc, &err);
     }
-    int C = nlprnn_model_num_classes(m);
-    long long correct = 0;
-    for (int k = 0; k < C; k++) correct += cm[(size_t)k * C + k];
-    double acc = n ? (double)correct / (double)n : NAN;
+    int C = ev.classes;
+    long long *cm = ev.confusion, n = ev.documents, skipped = ev.skipped;
+    double acc = n ? ev.accuracy : NAN, logloss = ev.log_loss;
     if (json) {
         print_json(m, path, cm, C, n, skipped, acc, logloss);
     } else if (tsv) {
@@ -138,40 +136,38 @@ int cmd_eval(int argc, char **argv) {
                logloss);
     } else {
         printf("model: %s\nfile: %s\ndocuments: %lld (skipped %lld)\naccuracy: %.4f\nlog loss: %.4f\n\n",
-               nlprnn_model_path(m), path, n, skipped, acc, logloss);
+               nlprnn_classifier_path(m), path, n, skipped, acc, logloss);
         printf("%-12s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "support");
     }
-    double macro_f1 = 0;
     for (int k = 0; k < C && !json; k++) {
         double pr, rcl, f1;
         long long sup;
         class_scores(cm, C, k, &pr, &rcl, &f1, &sup);
-        macro_f1 += f1 / C;
         if (tsv)
             printf("precision.%s\t%.6f\nrecall.%s\t%.6f\nf1.%s\t%.6f\nsupport.%s\t%lld\n",
-                   nlprnn_model_label(m, k), pr, nlprnn_model_label(m, k), rcl,
-                   nlprnn_model_label(m, k), f1, nlprnn_model_label(m, k), sup);
+                   nlprnn_classifier_label(m, k), pr, nlprnn_classifier_label(m, k), rcl,
+                   nlprnn_classifier_label(m, k), f1, nlprnn_classifier_label(m, k), sup);
         else
-            printf("%-12s %9.4f %9.4f %9.4f %9lld\n", nlprnn_model_label(m, k), pr, rcl, f1, sup);
+            printf("%-12s %9.4f %9.4f %9.4f %9lld\n", nlprnn_classifier_label(m, k), pr, rcl, f1, sup);
     }
     if (tsv) {
-        printf("macro_f1\t%.6f\n", macro_f1);
+        printf("macro_f1\t%.6f\n", ev.macro_f1);
         for (int k = 0; k < C; k++)
             for (int j = 0; j < C; j++)
-                printf("confusion.%s.%s\t%lld\n", nlprnn_model_label(m, k), nlprnn_model_label(m, j),
+                printf("confusion.%s.%s\t%lld\n", nlprnn_classifier_label(m, k), nlprnn_classifier_label(m, j),
                        cm[(size_t)k * C + j]);
     } else if (!json) {
         printf("%-12s %9s %9s %9.4f\n\nconfusion (rows = true, columns = predicted):\n%-12s", "macro",
-               "", "", macro_f1, "");
-        for (int j = 0; j < C; j++) printf(" %9s", nlprnn_model_label(m, j));
+               "", "", ev.macro_f1, "");
+        for (int j = 0; j < C; j++) printf(" %9s", nlprnn_classifier_label(m, j));
         printf("\n");
         for (int k = 0; k < C; k++) {
-            printf("%-12s", nlprnn_model_label(m, k));
+            printf("%-12s", nlprnn_classifier_label(m, k));
             for (int j = 0; j < C; j++) printf(" %9lld", cm[(size_t)k * C + j]);
             printf("\n");
         }
     }
     nlprnn_free(cm);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     return CLI_OK;
 }

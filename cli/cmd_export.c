@@ -67,10 +67,10 @@ int cmd_export(int argc, char **argv) {
     if (!out) return cli_usage_error("export", "needs -o OUT, the file to write");
 
     nlprnn_error err, first;
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_lm *lm = NULL;
     int rc = NLPRNN_E_UNSUPPORTED;
-    if (!kind || !strcmp(kind, "classifier")) rc = nlprnn_model_load(model, &m, &err);
+    if (!kind || !strcmp(kind, "classifier")) rc = nlprnn_classifier_load(model, &m, &err);
     if (rc && (!kind || !strcmp(kind, "lm"))) {
         /* not a classifier: a language model of that name or file? */
         first = err;
@@ -80,17 +80,17 @@ int cmd_export(int argc, char **argv) {
         rc = rc2;
     }
     if (rc) return cli_report("export", rc, &err);
-    const nlprnn_tokenizer *tok = m ? nlprnn_model_tokenizer(m) : nlprnn_lm_tokenizer(lm);
+    const nlprnn_tokenizer *tok = m ? nlprnn_classifier_tokenizer(m) : nlprnn_lm_tokenizer(lm);
     rc = m ? nlprnn_classifier_export(m, out, format, &err) : nlprnn_lm_export(lm, out, format, &err);
     if (!rc && tok_out) rc = nlprnn_tokenizer_save(tok, tok_out, &err);
     int ret = rc ? cli_report("export", rc, &err) : CLI_OK;
     if (!rc) {
         fprintf(stderr, "export: wrote %s (%s of the %s %s)%s%s\n", out,
                 format == NLPRNN_EXPORT_VEC ? "the embedding as .vec" : "safetensors",
-                m ? "classifier" : "language model", m ? nlprnn_model_path(m) : model,
+                m ? "classifier" : "language model", m ? nlprnn_classifier_path(m) : model,
                 tok_out ? " and the tokenizer " : "", tok_out ? tok_out : "");
     }
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     nlprnn_lm_free(lm);
     return ret;
 }

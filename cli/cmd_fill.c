@@ -87,7 +87,8 @@ static int fill_file(const char *model, const char *path, int top, double alpha,
         if (fp != stdin) fclose(fp);
         return cli_report(cmd, rc, &err);
     }
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    rc = nlprnn_lm_ctx_create(lm, &ctx, &err);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -136,7 +137,7 @@ static int fill_file(const char *model, const char *path, int top, double alpha,
         rc = CLI_EXIT_IO;
     }
     if (fp != stdin) fclose(fp);
-    if (!rc && !ctx) rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+    if (!ctx) rc = cli_report(cmd, NLPRNN_E_NOMEM, &err);
     nlprnn_lm_ctx_free(ctx);
     nlprnn_lm_free(lm);
     return rc ? rc : bad ? CLI_EXIT_DATA : CLI_OK;
@@ -207,10 +208,7 @@ int cmd_fill(int argc, char **argv) {
     nlprnn_lm_choice *ch = NULL;
     size_t n = 0;
     int rc = nlprnn_lm_load(model, &lm, &err);
-    if (!rc) {
-        ctx = nlprnn_lm_ctx_create(lm);
-        if (!ctx) rc = NLPRNN_E_NOMEM;
-    }
+    if (!rc) rc = nlprnn_lm_ctx_create(lm, &ctx, &err);
     if (!rc) rc = nlprnn_lm_fill_calibrated(ctx, text, strlen(text), list, nl, top, alpha, &ch, &n, &err);
     if (!rc) print_answers(text, ch, n, alpha, json, 0);
     nlprnn_lm_choices_free(ch, n);

@@ -54,13 +54,14 @@ static int split_names(const char *s, char **store, const char **names, int max)
     return n;
 }
 
-static void print_metrics(const char *label, const double *m, const char *cell, int ma) {
+/* The metrics table of an evaluation; cell and ma are the forecaster's settings as text. */
+static void print_metrics(const char *label, const double *m, const char *cell, const char *ma) {
     static const char *const rows[] = {"model", "persistence", "moving average"};
     printf("%-28s %12s %12s %10s\n", label, "RMSE", "MAE", "MAPE%");
     for (int r = 0; r < NLPRNN_FORECAST_METHODS; r++) {
         char name[64];
         if (r == NLPRNN_FORECAST_MODEL) snprintf(name, sizeof name, "model (%s)", cell);
-        else if (r == NLPRNN_FORECAST_MOVING_AVERAGE) snprintf(name, sizeof name, "moving average (%d)", ma);
+        else if (r == NLPRNN_FORECAST_MOVING_AVERAGE) snprintf(name, sizeof name, "moving average (%s)", ma);
         else snprintf(name, sizeof name, "%s", rows[r]);
         const double *v = m + r * NLPRNN_METRICS;
         printf("  %-26s %12.4f %12.4f %10.3f\n", name, v[NLPRNN_METRIC_RMSE], v[NLPRNN_METRIC_MAE],
@@ -73,6 +74,7 @@ static void print_metrics(const char *label, const double *m, const char *cell, 
                          : "the model does NOT beat persistence on RMSE");
 }
 
+/* A setting of f as text, for display (nlprnn_forecaster_get: "lstm", "30"). */
 static int get_setting(const nlprnn_forecaster *f, const char *name, char *buf, size_t cap) {
     nlprnn_error e;
     return nlprnn_forecaster_get(f, name, buf, cap, &e);
@@ -207,23 +209,21 @@ static int cmd_sine(int argc, char **argv) {
     }
     if (c == CLI_ERROR) return a.rc;
     if (!out) return cli_usage_error(FC, "sine needs -o FILE.csv");
-    nlprnn_output *o;
+    nlprnn_series *s = NULL;
     nlprnn_error e;
-    int lrc = nlprnn_output_open(out, &o, &e); /* atomic: the old file stays until the end */
+    int lrc = nlprnn_series_create_sine((size_t)length, period, noise, seed, &s, &e);
     if (lrc) return cli_report(FC, lrc, &e);
-    FILE *fp = nlprnn_output_stream(o);
-    /* noise: Box-Muller on a 64-bit LCG (Knuth's MMIX constants), reproducible from --seed */
-    unsigned long long st = seed * 6364136223846793005ull + 1442695040888963407ull;
-    fprintf(fp, "t,value\n");
-    for (long long t = 0; t < length; t++) {
-        double u[2];
-        for (int k = 0; k < 2; k++) {
-            st = st * 6364136223846793005ull + 1442695040888963407ull;
-            u[k] = ((double)(st >> 11) + 0.5) / 9007199254740992.0;
-        }
-        double g = sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
-        fprintf(fp, "%lld,%.6f\n", t, sin(6.283185307179586 * (double)t / period) + noise * g);
+    nlprnn_output *o;
+    lrc = nlprnn_output_open(out, &o, &e); /* atomic: the old file stays until the end */
+    if (lrc) {
+        nlprnn_series_free(s);
+        return cli_report(FC, lrc, &e);
     }
+    FILE *fp = nlprnn_output_stream(o);
+    const double *v = nlprnn_series_values(s);
+    fprintf(fp, "t,value\n");
+    for (long long t = 0; t < length; t++) fprintf(fp, "%lld,%.6f\n", t, v[t]);
+    nlprnn_series_free(s);
     lrc = nlprnn_output_commit(o, &e);
     if (lrc) return cli_report(FC, lrc, &e);
     fprintf(stderr, "wrote %s (%lld rows, period %g, noise %g)\n", out, length, period, noise);
@@ -310,7 +310,7 @@ static int read_series(nlprnn_series **s, const char *csv, const char *columns) 
         return cli_usage_error(FC, "--column needs at least one name");
     }
     nlprnn_error e;
-    int rc = nlprnn_series_read_csv(s, csv, names, n, &e);
+    int rc = nlprnn_series_load_csv(csv, names, n, s, &e);
     free(store);
     if (rc) return cli_report(FC, rc, &e);
     return 0;
@@ -318,15 +318,15 @@ static int read_series(nlprnn_series **s, const char *csv, const char *columns) 
 
 static int train_plots(const char *prefix, const char *ext, const nlprnn_series *s,
                        const nlprnn_forecaster *f) {
-    char path[1024], title[256], buf[64];
+    char path[1024], title[256];
     int window, horizon, target;
-    double trf, vaf;
-    get_setting(f, "window", buf, sizeof buf), window = atoi(buf);
-    get_setting(f, "horizon", buf, sizeof buf), horizon = atoi(buf);
-    get_setting(f, "target", buf, sizeof buf), target = atoi(buf);
-    get_setting(f, "train", buf, sizeof buf), trf = atof(buf);
-    get_setting(f, "valid", buf, sizeof buf), vaf = atof(buf);
+    nlprnn_forecaster_dims(f, &window, &horizon, &target, NULL);
     size_t n = nlprnn_series_length(s), F = (size_t)nlprnn_series_features(s);
+    size_t r0, ntr, nva;
+    nlprnn_error e;
+    int lrc = nlprnn_forecaster_split(f, n, NLPRNN_PART_TRAIN, &r0, &ntr, &e);
+    if (!lrc) lrc = nlprnn_forecaster_split(f, n, NLPRNN_PART_VALID, &r0, &nva, &e);
+    if (lrc) return cli_report(FC, lrc, &e);
     const double *v = nlprnn_series_values(s);
     const char *col = nlprnn_series_column(s, target);
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
@@ -335,9 +335,6 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
         return CLI_EXIT_LIMIT;
     }
     for (size_t i = 0; i < n; i++) x[i] = (double)i, y[i] = v[i * F + (size_t)target];
-    size_t ntr = (size_t)floor(trf * (double)n), nva = (size_t)floor(vaf * (double)n);
-    if (ntr > n) ntr = n;
-    if (nva > n - ntr) nva = n - ntr;
     int rc = 0;
 
     /* 1. the series, coloured by part */
@@ -376,26 +373,25 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
 
     /* 4. predictions against the truth on the test part */
     if (!rc) {
-        double m[9], *pred = NULL, *truth = NULL;
-        size_t cnt = 0, first = 0;
-        nlprnn_error e;
-        int lrc = nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, &pred, &truth, &cnt, &first, &e);
+        nlprnn_forecaster_eval ev = {.size = sizeof ev};
+        lrc = nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_TEST, &ev, &e);
         if (lrc) {
             rc = cli_report(FC, lrc, &e);
         } else {
             snprintf(path, sizeof path, "%s-test.%s", prefix, ext);
-            snprintf(title, sizeof title, "test part: RMSE model %.4g, persistence %.4g", m[0],
-                     m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS]);
-            rc = plot_part(path, title, col, pred, truth, cnt, first, horizon);
+            snprintf(title, sizeof title, "test part: RMSE model %.4g, persistence %.4g",
+                     ev.metrics[NLPRNN_FORECAST_MODEL][NLPRNN_METRIC_RMSE],
+                     ev.metrics[NLPRNN_FORECAST_PERSISTENCE][NLPRNN_METRIC_RMSE]);
+            rc = plot_part(path, title, col, ev.pred, ev.truth, ev.count, ev.first_row, horizon);
         }
-        nlprnn_free(pred);
-        nlprnn_free(truth);
+        nlprnn_free(ev.pred);
+        nlprnn_free(ev.truth);
     }
     free(x), free(y);
     return rc;
 }
 
-/* forecaster parameters given as --NAME VALUE (nlprnn_forecast_params_set); "train", "valid" and
+/* forecaster parameters given as --NAME VALUE (nlprnn_forecaster_params_set); "train", "valid" and
  * "threads" are options of their own (--train-split, --valid-split, -t), "target" is --target
  * NAME (a column name, turned into its index) */
 static const char *const fc_param_names[] = {
@@ -406,9 +402,11 @@ static int cmd_train(int argc, char **argv) {
     const char *csv = NULL, *columns = NULL, *out = NULL, *plots = NULL, *target = NULL;
     const char *ext = "svg";
     int quiet = 0, resume = 0;
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
-    if (!p) return cli_report(FC, NLPRNN_E_NOMEM, NULL);
-    enum { COLUMN = CLI_LONG, PLOTS, TARGET, PNG, TRAIN_SPLIT, VALID_SPLIT, RESUME };
+    nlprnn_forecaster_params *p = NULL;
+    nlprnn_error e;
+    int prc = nlprnn_forecaster_params_create(&p, &e);
+    if (prc) return cli_report(FC, prc, &e);
+    enum { COLUMN = CLI_LONG, PLOTS, TARGET, PNG, RESUME, TRAIN_SPLIT, VALID_SPLIT };
     static const cli_opt options[] = {{"input", 'i', CLI_ARG, "--csv"},
                                       {"column", COLUMN, CLI_ARG, "--columns"},
                                       {"output", 'o', CLI_ARG, NULL},
@@ -429,7 +427,7 @@ static int cmd_train(int argc, char **argv) {
         switch (c) {
         case CLI_HELP:
             usage(stdout);
-            nlprnn_forecast_params_free(p);
+            nlprnn_forecaster_params_free(p);
             return CLI_OK;
         case 'i': csv = a.value; break;
         case COLUMN: columns = a.value; break;
@@ -445,11 +443,10 @@ static int cmd_train(int argc, char **argv) {
         case CLI_POSITIONAL: cli_args_fail(&a, "unexpected argument '%s'", a.value); break;
         default: name = fc_param_names[c - CLI_PARAM]; break;
         }
-        nlprnn_error e;
-        if (name && nlprnn_forecast_params_set(p, name, a.value, &e)) cli_args_fail(&a, "%s", e.message);
+        if (name && nlprnn_forecaster_params_set(p, name, a.value, &e)) cli_args_fail(&a, "%s", e.message);
     }
     if (c == CLI_ERROR || !csv || !columns || !out) {
-        nlprnn_forecast_params_free(p);
+        nlprnn_forecaster_params_free(p);
         return c == CLI_ERROR ? a.rc
                : cli_usage_error(FC, "train needs --input FILE, --column NAME[,NAME...] and -o MODEL");
     }
@@ -480,15 +477,14 @@ static int cmd_train(int argc, char **argv) {
         else {
             char tb[16];
             snprintf(tb, sizeof tb, "%d", t);
-            nlprnn_forecast_params_set(p, "target", tb, NULL);
+            nlprnn_forecaster_params_set(p, "target", tb, NULL);
         }
     }
-    nlprnn_error e;
     char ckpt[1100];
     ckpt[0] = 0;
-    if (!rc && nlprnn_forecast_params_get(p, "checkpoint", ckpt, sizeof ckpt, &e) == 0 && !ckpt[0]) {
+    if (!rc && nlprnn_forecaster_params_get(p, "checkpoint", ckpt, sizeof ckpt, &e) == 0 && !ckpt[0]) {
         snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
-        if (nlprnn_forecast_params_set(p, "checkpoint", ckpt, &e)) rc = cli_usage_error(FC, "%s", e.message);
+        if (nlprnn_forecaster_params_set(p, "checkpoint", ckpt, &e)) rc = cli_usage_error(FC, "%s", e.message);
     }
     if (!rc) {
         cli_progress pr;
@@ -498,7 +494,7 @@ static int cmd_train(int argc, char **argv) {
         if (!lrc) {
             nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
             nlprnn_train_ctl_set_resume(ctl, resume);
-            lrc = nlprnn_forecaster_train_ctl(&f, s, p, ctl, on_epoch, &pr, &e);
+            lrc = nlprnn_forecaster_train_ctl(s, p, ctl, on_epoch, &pr, &f, &e);
         }
         nlprnn_train_ctl_free(ctl);
         if (lrc) rc = cli_report(FC, lrc, &e);
@@ -512,26 +508,27 @@ static int cmd_train(int argc, char **argv) {
         }
     }
     if (!rc) {
-        double m[9];
-        size_t cnt, first;
         char cell[16], ma[16], best[16];
         get_setting(f, "cell", cell, sizeof cell);
         get_setting(f, "ma", ma, sizeof ma);
         get_setting(f, "best_epoch", best, sizeof best);
         printf("kept the weights of epoch %s (lowest validation loss)\n", best);
-        int lrc = nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, &cnt, &first, &e);
+        nlprnn_forecaster_eval ev = {.size = sizeof ev};
+        int lrc = nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_TEST, &ev, &e);
         if (lrc) {
             rc = cli_report(FC, lrc, &e);
         } else {
             char label[64];
-            snprintf(label, sizeof label, "test: %zu samples", cnt);
-            print_metrics(label, m, cell, atoi(ma));
+            snprintf(label, sizeof label, "test: %zu samples", ev.count);
+            print_metrics(label, &ev.metrics[0][0], cell, ma);
         }
+        nlprnn_free(ev.pred);
+        nlprnn_free(ev.truth);
     }
     if (!rc && plots) rc = train_plots(plots, ext, s, f);
     nlprnn_forecaster_free(f);
     nlprnn_series_free(s);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     return rc;
 }
 
@@ -540,7 +537,7 @@ static int cmd_train(int argc, char **argv) {
 static int load_model_and_series(const char *model, const char *csv, const char *columns,
                                  nlprnn_forecaster **f, nlprnn_series **s) {
     nlprnn_error e;
-    int lrc = nlprnn_forecaster_load(f, model, &e);
+    int lrc = nlprnn_forecaster_load(model, f, &e);
     if (lrc) return cli_report(FC, lrc, &e);
     char cols[4096];
     if (!columns) {
@@ -589,23 +586,24 @@ static int cmd_eval(int argc, char **argv) {
     nlprnn_forecaster *f = NULL;
     nlprnn_series *s = NULL;
     rc = load_model_and_series(model, csv, columns, &f, &s);
-    double m[9], *pred = NULL, *truth = NULL;
-    size_t cnt = 0, first = 0;
+    nlprnn_forecaster_eval ev = {.size = sizeof ev};
     if (!rc) {
         nlprnn_error e;
-        int lrc = nlprnn_forecaster_eval(f, s, part, m, &pred, &truth, &cnt, &first, &e);
+        int lrc = nlprnn_forecaster_evaluate(f, s, part, &ev, &e);
         if (lrc) rc = cli_report(FC, lrc, &e);
     }
+    const double *pred = ev.pred, *truth = ev.truth;
+    size_t cnt = ev.count, first = ev.first_row;
     if (!rc) {
         static const char *const pn[] = {"train", "valid", "test", "all"};
-        char cell[16], ma[16], tb[16], hb[16], label[96];
+        char cell[16], ma[16], label[96];
+        int horizon, target;
+        nlprnn_forecaster_dims(f, NULL, &horizon, &target, NULL);
         get_setting(f, "cell", cell, sizeof cell);
         get_setting(f, "ma", ma, sizeof ma);
-        get_setting(f, "target", tb, sizeof tb);
-        get_setting(f, "horizon", hb, sizeof hb);
         snprintf(label, sizeof label, "%s: %zu samples (rows %zu..%zu)", pn[part], cnt, first, first + cnt - 1);
-        print_metrics(label, m, cell, atoi(ma));
-        const char *col = nlprnn_series_column(s, atoi(tb));
+        print_metrics(label, &ev.metrics[0][0], cell, ma);
+        const char *col = nlprnn_series_column(s, target);
         if (outp) { /* atomic: the old file stays until the whole table is written */
             nlprnn_output *o;
             nlprnn_error e;
@@ -621,12 +619,13 @@ static int cmd_eval(int argc, char **argv) {
         if (!rc && plotp) {
             char title[160];
             snprintf(title, sizeof title, "%s part: RMSE model %.4g, persistence %.4g", pn[part],
-                     m[0], m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS]);
-            rc = plot_part(plotp, title, col, pred, truth, cnt, first, atoi(hb));
+                     ev.metrics[NLPRNN_FORECAST_MODEL][NLPRNN_METRIC_RMSE],
+                     ev.metrics[NLPRNN_FORECAST_PERSISTENCE][NLPRNN_METRIC_RMSE]);
+            rc = plot_part(plotp, title, col, pred, truth, cnt, first, horizon);
         }
     }
-    nlprnn_free(pred);
-    nlprnn_free(truth);
+    nlprnn_free(ev.pred);
+    nlprnn_free(ev.truth);
     nlprnn_series_free(s);
     nlprnn_forecaster_free(f);
     return rc;
@@ -679,10 +678,9 @@ static int cmd_predict(int argc, char **argv) {
                       : NLPRNN_E_NOMEM;
         if (lrc) rc = cli_report(FC, lrc, &e);
         if (!rc) {
-            char tb[16], hb[16];
-            get_setting(f, "target", tb, sizeof tb);
-            get_setting(f, "horizon", hb, sizeof hb);
-            size_t tgt = (size_t)atoi(tb), h = (size_t)atoi(hb);
+            int window, horizon, target;
+            nlprnn_forecaster_dims(f, &window, &horizon, &target, NULL);
+            size_t tgt = (size_t)target, h = (size_t)horizon;
             const double *v = nlprnn_series_values(s);
             double se = 0;
             size_t nt = 0;
@@ -700,9 +698,7 @@ static int cmd_predict(int argc, char **argv) {
             if (nt) fprintf(stderr, "RMSE over the %zu steps with a known truth: %.4f\n", nt, sqrt(se / (double)nt));
             if (plotp) {
                 /* history tail (3 windows' worth), the predictions, and the truth where known */
-                char wb[16];
-                get_setting(f, "window", wb, sizeof wb);
-                size_t tail = 3 * (size_t)atoi(wb);
+                size_t tail = 3 * (size_t)window;
                 if (tail > (size_t)from) tail = (size_t)from;
                 size_t h0 = (size_t)from - tail, nv = (size_t)steps;
                 double *hx = malloc((tail + nv) * sizeof *hx), *hy = malloc((tail + nv) * sizeof *hy);

@@ -70,10 +70,7 @@ int cmd_generate(int argc, char **argv) {
     nlprnn_lm *lm = NULL;
     nlprnn_lm_ctx *ctx = NULL;
     int rc = nlprnn_lm_load(model, &lm, &err);
-    if (!rc) {
-        ctx = nlprnn_lm_ctx_create(lm);
-        if (!ctx) rc = NLPRNN_E_NOMEM;
-    }
+    if (!rc) rc = nlprnn_lm_ctx_create(lm, &ctx, &err);
     for (long long k = 0; k < count && !rc; k++) {
         char *out = NULL;
         rc = nlprnn_lm_generate(ctx, prompt, strlen(prompt), (int)max_tokens, temperature, (int)top_k, top_p,

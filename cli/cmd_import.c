@@ -42,7 +42,7 @@ static void usage(FILE *fp) {
  * name whose tokenizer to use. */
 typedef struct tok_src {
     nlprnn_tokenizer *tok;
-    nlprnn_model *m;
+    nlprnn_classifier *m;
     nlprnn_lm *lm;
 } tok_src;
 
@@ -55,7 +55,7 @@ static const nlprnn_tokenizer *load_tokenizer(const char *spec, tok_src *s, nlpr
         if (err->code != NLPRNN_E_MAGIC) return NULL;
     }
     first = *err;
-    if (!nlprnn_model_load(spec, &s->m, err)) return nlprnn_model_tokenizer(s->m);
+    if (!nlprnn_classifier_load(spec, &s->m, err)) return nlprnn_classifier_tokenizer(s->m);
     if (!nlprnn_lm_load(spec, &s->lm, err)) return nlprnn_lm_tokenizer(s->lm);
     if (!bare) *err = first;
     return NULL;
@@ -168,7 +168,7 @@ int cmd_import(int argc, char **argv) {
     if (rc) ret = cli_report("import", rc, &err);
     else fprintf(stderr, "import: wrote %s (a %s)\n", out, made);
     nlprnn_tokenizer_free(src.tok);
-    nlprnn_model_free(src.m);
+    nlprnn_classifier_free(src.m);
     nlprnn_lm_free(src.lm);
 done:
     for (size_t i = 0; i < nown; i++) free(own[i]);

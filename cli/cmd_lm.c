@@ -74,8 +74,9 @@ int cmd_lm_train(int argc, char **argv) {
     const char *input = NULL, *output = NULL, *valid = NULL;
     int quiet = 0, resume = 0;
     nlprnn_error err;
-    nlprnn_lm_params *p = nlprnn_lm_params_new();
-    if (!p) return cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+    nlprnn_lm_params *p = NULL;
+    int prc = nlprnn_lm_params_create(&p, &err);
+    if (prc) return cli_report(cmd, prc, &err);
     enum { VALID = CLI_LONG, INIT, RESUME };
     static const cli_opt options[] = {{"input", 'i', CLI_ARG, NULL},
                                       {"resume", RESUME, CLI_NO_ARG, NULL},

@@ -55,10 +55,7 @@ int cmd_next(int argc, char **argv) {
     nlprnn_lm_choice *ch = NULL;
     size_t n = 0;
     int rc = nlprnn_lm_load(model, &lm, &err);
-    if (!rc) {
-        ctx = nlprnn_lm_ctx_create(lm);
-        if (!ctx) rc = NLPRNN_E_NOMEM;
-    }
+    if (!rc) rc = nlprnn_lm_ctx_create(lm, &ctx, &err);
     if (!rc) rc = nlprnn_lm_next(ctx, text, strlen(text), top, &ch, &n, &err);
     if (!rc && json) {
         cli_json_choices(text, ch, n, NAN);

@@ -1,5 +1,5 @@
 /* cli/cmd_relabel.c: `nlprnn relabel MODEL --label-names SPEC -o OUT` — give a classifier's labels
- * display names ("0" -> "negative") without touching anything else (nlprnn_model_relabel). */
+ * display names ("0" -> "negative") without touching anything else (nlprnn_classifier_relabel). */
 #include <stdio.h>
 
 #include "cli.h"
@@ -48,7 +48,7 @@ int cmd_relabel(int argc, char **argv) {
     if (!spec) return cli_usage_error("relabel", "needs --label-names SPEC");
     if (!out) return cli_usage_error("relabel", "needs -o OUT, the file to write");
     nlprnn_error err;
-    int rc = nlprnn_model_relabel(model, spec, out, &err);
+    int rc = nlprnn_classifier_relabel(model, spec, out, &err);
     if (rc) return cli_report("relabel", rc, &err);
     return CLI_OK;
 }

@@ -105,7 +105,7 @@ int cmd_tokenize(int argc, char **argv) {
     int st = cli_tokenizer_load(cmd, tok_path, &ct);
     if (st) return st;
     tc.tok = ct.tok;
-    tc.enc = nlprnn_encoding_create();
+    nlprnn_encoding_create(&tc.enc, NULL);
     if (!tc.enc) {
         cli_tokenizer_free(&ct);
         return cli_report(cmd, NLPRNN_E_NOMEM, NULL);

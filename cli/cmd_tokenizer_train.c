@@ -8,29 +8,29 @@
 
 int cmd_tokenizer_train(int argc, char **argv);
 
-/* The training options: each is one NLPRNN_TOKOPT_* (nlprnn_tokenizer_options_set_str). */
+/* The training options: each is the tokenizer parameter of the same name
+ * (nlprnn_tokenizer_params_set). */
 static const struct {
-    const char *name;    /* canonical long name */
+    const char *name;    /* canonical long name = the parameter's name */
     int key;             /* short letter, or 0 */
-    nlprnn_tokopt opt;
     const char *arg;     /* the value's placeholder in --help */
     const char *help;
     const char *aliases; /* old spellings, still accepted (cli_opt.aliases) */
 } train_flags[] = {
-    {"model-type", 0, NLPRNN_TOKOPT_MODEL, "bpe|word", "subword model (bpe; old spelling: --model)", "--model"},
-    {"vocab-size", 0, NLPRNN_TOKOPT_VOCAB_SIZE, "N", "total ids incl. 5 specials and 256 bytes (8000)", "--vocab"},
-    {"min-count", 0, NLPRNN_TOKOPT_MIN_COUNT, "N", "fewest occurrences of a merge / word (2)", NULL},
-    {"normalization", 0, NLPRNN_TOKOPT_NORMALIZATION, "NF", "nfkc (default) | nfc | nfkc_cf | none", NULL},
-    {"control-chars", 0, NLPRNN_TOKOPT_CONTROL_CHARS, "HOW", "remove (default) | space | keep", NULL},
-    {"hangul-jamo", 0, NLPRNN_TOKOPT_HANGUL_JAMO, "0|1", "1: split syllables into jamo (0)", NULL},
-    {"invalid-utf8", 0, NLPRNN_TOKOPT_INVALID_UTF8, "HOW", "error (default) | replace", NULL},
-    {"pattern", 0, NLPRNN_TOKOPT_PATTERN, "RE", "PCRE2 pre-tokenization pattern (built-in default)", NULL},
-    {"seed", 0, NLPRNN_TOKOPT_SEED, "N", "seed for --sample-lines (0)", NULL},
-    {"threads", 't', NLPRNN_TOKOPT_THREADS, "N", "threads for normalizing and counting (1)", NULL},
-    {"byte-fallback", 0, NLPRNN_TOKOPT_BYTE_FALLBACK, "0|1", "1 (default): rare chars -> byte pieces", NULL},
-    {"char-coverage-ppm", 0, NLPRNN_TOKOPT_CHAR_COVERAGE_PPM, "N", "alphabet coverage (999500)", NULL},
-    {"max-piece-chars", 0, NLPRNN_TOKOPT_MAX_PIECE_CHARS, "N", "longest piece in characters (16)", NULL},
-    {"sample-lines", 0, NLPRNN_TOKOPT_SAMPLE_LINES, "N", "train on N random lines (0 = all)", NULL},
+    {"model-type", 0, "bpe|word", "subword model (bpe; old spelling: --model)", "--model"},
+    {"vocab-size", 0, "N", "total ids incl. 5 specials and 256 bytes (8000)", "--vocab"},
+    {"min-count", 0, "N", "fewest occurrences of a merge / word (2)", NULL},
+    {"normalization", 0, "NF", "nfkc (default) | nfc | nfkc_cf | none", NULL},
+    {"control-chars", 0, "HOW", "remove (default) | space | keep", NULL},
+    {"hangul-jamo", 0, "0|1", "1: split syllables into jamo (0)", NULL},
+    {"invalid-utf8", 0, "HOW", "error (default) | replace", NULL},
+    {"pattern", 0, "RE", "PCRE2 pre-tokenization pattern (built-in default)", NULL},
+    {"seed", 0, "N", "seed for --sample-lines (0)", NULL},
+    {"threads", 't', "N", "threads for normalizing and counting (1)", NULL},
+    {"byte-fallback", 0, "0|1", "1 (default): rare chars -> byte pieces", NULL},
+    {"char-coverage-ppm", 0, "N", "alphabet coverage (999500)", NULL},
+    {"max-piece-chars", 0, "N", "longest piece in characters (16)", NULL},
+    {"sample-lines", 0, "N", "train on N random lines (0 = all)", NULL},
 };
 #define NFLAGS (sizeof train_flags / sizeof train_flags[0])
 
@@ -59,7 +59,8 @@ int cmd_tokenizer_train(int argc, char **argv) {
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     size_t ninputs = 0;
     const char *output = NULL;
-    nlprnn_tokenizer_options *opts = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *opts = NULL;
+    nlprnn_tokenizer_params_create(&opts, NULL);
     nlprnn_error err;
     nlprnn_error_clear(&err);
     int rc = CLI_OK, strict = 0, quiet = 0;
@@ -93,7 +94,7 @@ int cmd_tokenizer_train(int argc, char **argv) {
             break;
         }
         if (k < NFLAGS) {
-            int st = nlprnn_tokenizer_options_set_str(opts, train_flags[k].opt, a.value, &err);
+            int st = nlprnn_tokenizer_params_set(opts, train_flags[k].name, a.value, &err);
             if (st == NLPRNN_E_INVALID_ARG || st == NLPRNN_E_REGEX)
                 cli_args_fail(&a, "%s: %s", a.spelled, err.message);
             else if (st)
@@ -118,8 +119,9 @@ int cmd_tokenizer_train(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nlprnn_tokenizer *tok = NULL;
     int st = nlprnn_tokenizer_train_files(opts, inputs, ninputs, &tok, &err);
-    long long asked = 0;
-    if (!st) st = nlprnn_tokenizer_options_get_int(opts, NLPRNN_TOKOPT_VOCAB_SIZE, &asked, &err);
+    char asked_text[32];
+    if (!st) st = nlprnn_tokenizer_params_get(opts, "vocab-size", asked_text, sizeof asked_text, &err);
+    long long asked = st ? 0 : strtoll(asked_text, NULL, 10);
     long long got = st ? 0 : nlprnn_tokenizer_vocab_size(tok);
     if (!st && got < asked) {
         /* the corpus ran out of merges (bpe) or words (word) with --min-count occurrences */
@@ -147,7 +149,7 @@ int cmd_tokenizer_train(int argc, char **argv) {
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
     nlprnn_tokenizer_free(tok);
 done:
-    nlprnn_tokenizer_options_free(opts);
+    nlprnn_tokenizer_params_free(opts);
     free(inputs);
     return rc;
 }

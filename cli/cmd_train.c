@@ -1,6 +1,6 @@
 /* cli/cmd_train.c: `nlprnn train [OPTIONS] TRAIN_FILE -o MODEL` — train a text classifier.
  *
- * Every training parameter of nlprnn_train_params is an option (--hidden 64 ...). Progress goes to
+ * Every training parameter of nlprnn_classifier_params is an option (--hidden 64 ...). Progress goes to
  * stderr: a one-line bar redrawn in place on a terminal, plain lines every few seconds otherwise.
  * SIGINT/SIGTERM set a flag the library polls: it saves a checkpoint after the current batch and
  * the program exits 130; `--resume` continues from it. (The handler is installed here, in the
@@ -13,7 +13,7 @@
 
 #include "cli.h"
 
-/* training parameters given as --NAME VALUE (nlprnn_train_params_set); "vocab", "threads" and
+/* training parameters given as --NAME VALUE (nlprnn_classifier_params_set); "vocab", "threads" and
  * "valid" are options of their own below (--vocab-size, -t, --valid-split) */
 static const char *const param_names[] = {
     "tokenizer", "embed", "vectors", "init-from", "cell", "layers", "bidirectional", "hidden",
@@ -106,8 +106,9 @@ int cmd_train(int argc, char **argv) {
     const char *out = NULL, *train = NULL, *valid = NULL;
     int resume = 0, quiet = 0;
     nlprnn_error err;
-    nlprnn_train_params *p = nlprnn_train_params_new();
-    if (!p) return cli_report("train", NLPRNN_E_NOMEM, NULL);
+    nlprnn_classifier_params *p = NULL;
+    int prc = nlprnn_classifier_params_create(&p, &err);
+    if (prc) return cli_report("train", prc, &err);
     enum { VALID = CLI_LONG, VALID_SPLIT, RESUME, VOCAB };
     static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, NULL},
@@ -126,12 +127,12 @@ int cmd_train(int argc, char **argv) {
         switch (c) {
         case CLI_HELP:
             usage(stdout);
-            nlprnn_train_params_free(p);
+            nlprnn_classifier_params_free(p);
             return CLI_OK;
         case 'o': out = a.value; break;
         case VALID: valid = a.value; break;
         case VALID_SPLIT:
-            if (nlprnn_train_params_set(p, "valid", a.value, &err))
+            if (nlprnn_classifier_params_set(p, "valid", a.value, &err))
                 cli_args_fail(&a, "bad value '%s' for --valid-split: a fraction in 0..0.9", a.value);
             break;
         case RESUME: resume = 1; break;
@@ -145,14 +146,14 @@ int cmd_train(int argc, char **argv) {
             break;
         default: name = param_names[c - CLI_PARAM]; break;
         }
-        if (name && nlprnn_train_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
+        if (name && nlprnn_classifier_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
     }
     if (c == CLI_ERROR) {
-        nlprnn_train_params_free(p);
+        nlprnn_classifier_params_free(p);
         return a.rc;
     }
     if (!train || !out) {
-        nlprnn_train_params_free(p);
+        nlprnn_classifier_params_free(p);
         return cli_usage_error("train", "needs TRAIN_FILE and -o MODEL");
     }
     const volatile int *stop = cli_catch_stop_signals();
@@ -160,7 +161,7 @@ int cmd_train(int argc, char **argv) {
     nlprnn_comm *comm = NULL;
     int ec = cli_dist_begin("train", name, sizeof name, &comm);
     if (ec) {
-        nlprnn_train_params_free(p);
+        nlprnn_classifier_params_free(p);
         return ec;
     }
     cli_progress pr;
@@ -175,7 +176,7 @@ int cmd_train(int argc, char **argv) {
         rc = nlprnn_classifier_train_ctl(p, train, valid, out, ctl, on_progress, &pr, &err);
     }
     nlprnn_train_ctl_free(ctl);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
     cli_progress_end(&pr);
     if (!rc && !pr.quiet) fprintf(stderr, "train: saved %s (%.1f s)\n", out, cli_now() - t0);
     return cli_dist_end(name, comm, rc, &err);

@@ -100,9 +100,9 @@ int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
     int rc;
     if (is_bare_name(spec)) {
         /* a shipped model's tokenizer: a classifier, else a language model of that name */
-        rc = nlprnn_model_load(spec, &t->model, &err);
+        rc = nlprnn_classifier_load(spec, &t->model, &err);
         if (!rc) {
-            t->tok = nlprnn_model_tokenizer(t->model);
+            t->tok = nlprnn_classifier_tokenizer(t->model);
             return CLI_OK;
         }
         first = err;
@@ -121,9 +121,9 @@ int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
     }
     if (rc != NLPRNN_E_MAGIC) return cli_report(cmd, rc, &err);
     first = err;
-    int rc2 = nlprnn_model_load(spec, &t->model, &err);
+    int rc2 = nlprnn_classifier_load(spec, &t->model, &err);
     if (!rc2) {
-        t->tok = nlprnn_model_tokenizer(t->model);
+        t->tok = nlprnn_classifier_tokenizer(t->model);
         return CLI_OK;
     }
     if (rc2 == NLPRNN_E_UNSUPPORTED) { /* a model of another kind: a language model? */
@@ -140,7 +140,7 @@ int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
 
 void cli_tokenizer_free(cli_tokenizer *t) {
     nlprnn_tokenizer_free(t->own);
-    nlprnn_model_free(t->model);
+    nlprnn_classifier_free(t->model);
     nlprnn_lm_free(t->lm);
     memset(t, 0, sizeof *t);
 }

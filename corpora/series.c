@@ -48,8 +48,8 @@ static nlprnn_series *series_new(int nfeat) {
     return s;
 }
 
-int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n, int nfeatures,
-                              const char *const *names, nlprnn_error *err) {
+int nlprnn_series_create(const double *values, size_t n, int nfeatures, const char *const *names,
+                         nlprnn_series **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "series: out is NULL");
     *out = NULL;
     if (nfeatures < 1 || nfeatures > NR_SERIES_MAX_COLUMNS)
@@ -217,8 +217,8 @@ static int parse_number(const char *s, double *v) {
     return 1;
 }
 
-int nlprnn_series_read_csv(nlprnn_series **out, const char *path, const char *const *columns,
-                           int ncolumns, nlprnn_error *err) {
+int nlprnn_series_load_csv(const char *path, const char *const *columns, int ncolumns,
+                           nlprnn_series **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "series: out is NULL");
     *out = NULL;
     if (!path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "series: path is NULL");

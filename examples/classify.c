@@ -8,7 +8,7 @@
  * standard error naming its line, and the program goes on.
  *
  * It shows the thread rule of libnlprnn: ONE model is loaded and shared read-only by every
- * thread; each thread creates its OWN nlprnn_context (scratch) and classifies its share of the
+ * thread; each thread creates its OWN nlprnn_classifier_ctx (scratch) and classifies its share of the
  * lines with nlprnn_classify_batch. Uses only the installed public header. */
 #include <nlprnn.h>
 
@@ -18,7 +18,7 @@
 #include <string.h>
 
 typedef struct {
-    const nlprnn_model *model; /* shared, read-only */
+    const nlprnn_classifier *model; /* shared, read-only */
     char **lines;
     size_t *lens;
     size_t first, count; /* this thread's lines */
@@ -30,19 +30,20 @@ typedef struct {
 
 static void *run(void *arg) {
     job *j = arg;
-    nlprnn_context *ctx = nlprnn_context_create(j->model, 1); /* this thread's scratch */
+    nlprnn_classifier_ctx *ctx = NULL; /* this thread's scratch */
+    nlprnn_classifier_ctx_create(j->model, 1, &ctx, NULL);
     if (!ctx) {
         j->rc = NLPRNN_E_NOMEM;
         return NULL;
     }
-    int c = nlprnn_model_num_classes(j->model);
+    int c = nlprnn_classifier_num_classes(j->model);
     const size_t batch = 64;
     for (size_t i = j->first; i < j->first + j->count && j->rc == 0; i += batch) {
         size_t n = j->first + j->count - i < batch ? j->first + j->count - i : batch;
         j->rc = nlprnn_classify_batch(ctx, (const char *const *)j->lines + i, j->lens + i, n,
                                       j->probs + i * (size_t)c, j->status + i, &j->err);
     }
-    nlprnn_context_free(ctx);
+    nlprnn_classifier_ctx_free(ctx);
     return NULL;
 }
 
@@ -65,8 +66,8 @@ int main(int argc, char **argv) {
     }
 
     nlprnn_error err;
-    nlprnn_model *model = NULL;
-    int rc = nlprnn_model_load(model_name, &model, &err);
+    nlprnn_classifier *model = NULL;
+    int rc = nlprnn_classifier_load(model_name, &model, &err);
     if (rc != NLPRNN_OK) {
         fprintf(stderr, "classify: %s (%s)\n", err.message, nlprnn_status_name(rc));
         return 1;
@@ -104,7 +105,7 @@ int main(int argc, char **argv) {
     }
     free(line);
 
-    int c = nlprnn_model_num_classes(model);
+    int c = nlprnn_classifier_num_classes(model);
     float *probs = calloc(n * (size_t)c + 1, sizeof *probs);
     int *status = calloc(n + 1, sizeof *status);
     job *jobs = calloc((size_t)threads, sizeof *jobs);
@@ -143,7 +144,7 @@ int main(int argc, char **argv) {
         int best = 0;
         for (int k = 1; k < c; k++)
             if (probs[i * (size_t)c + k] > probs[i * (size_t)c + best]) best = k;
-        printf("%s\t%.4f\t%s\n", nlprnn_model_label(model, best), probs[i * (size_t)c + best],
+        printf("%s\t%.4f\t%s\n", nlprnn_classifier_label(model, best), probs[i * (size_t)c + best],
                lines[i]);
     }
 
@@ -154,6 +155,6 @@ int main(int argc, char **argv) {
     free(status);
     free(jobs);
     free(tid);
-    nlprnn_model_free(model);
+    nlprnn_classifier_free(model);
     return failed;
 }

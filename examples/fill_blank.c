@@ -59,9 +59,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fill_blank: %s (%s)\n", err.message, nlprnn_status_name(rc));
         return 1;
     }
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm); /* this thread's scratch */
-    if (!ctx) {
-        fprintf(stderr, "fill_blank: out of memory\n");
+    nlprnn_lm_ctx *ctx = NULL;
+    if (nlprnn_lm_ctx_create(lm, &ctx, &err) != NLPRNN_OK) { /* this thread's scratch */
+        fprintf(stderr, "fill_blank: %s\n", err.message);
         nlprnn_lm_free(lm);
         return 1;
     }

@@ -128,9 +128,11 @@ int main(int argc, char **argv) {
 
     /* The recurrent layer and its optimizer. */
     nlprnn_error err;
-    nlprnn_layer *layer = nlprnn_layer_create(kind, 1, units, seed, &err);
+    nlprnn_layer *layer = NULL;
+    nlprnn_layer_create(kind, 1, units, seed, &layer, &err);
     if (!layer) return fail("nlprnn_layer_create", err.code, &err);
-    nlprnn_optimizer *opt = nlprnn_optimizer_create(NLPRNN_OPT_ADAM, &err);
+    nlprnn_optimizer *opt = NULL;
+    nlprnn_optimizer_create(NLPRNN_OPT_ADAM, &opt, &err);
     if (!opt) return fail("nlprnn_optimizer_create", err.code, &err);
     int rc = nlprnn_optimizer_set_option(opt, NLPRNN_OPTIMIZER_LR, 0.01, &err);
     if (!rc) rc = nlprnn_optimizer_set_option(opt, NLPRNN_OPTIMIZER_CLIP_NORM, 1.0, &err);

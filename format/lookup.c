@@ -11,7 +11,7 @@
 
 #include "common/common.h"
 #include "format/modelfile.h"
-#include "nlprnn/classifier.h"
+#include "nlprnn/modelfile.h"
 
 static int is_bare_name(const char *s) {
     if (!*s) return 0;

@@ -256,7 +256,7 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err);
 
 /* ---- lookup.c ---------------------------------------------------------------------------- */
 
-/* The file a model argument names (nlprnn_model_load, nlprnn_lm_load): a bare name
+/* The file a model argument names (nlprnn_classifier_load, nlprnn_lm_load): a bare name
  * ([A-Za-z0-9_-]+) is always a shipped model (nlprnn_model_find; "ko" stands for alias_of_ko when
  * that is not NULL, e.g. "ko-lm"), never a file of that name in the current folder; anything else
  * is a path. */

@@ -75,27 +75,26 @@ static int reinit(nlprnn_layer *l, nlprnn_error *err)
     return 0;
 }
 
-nlprnn_layer *nlprnn_layer_create(int kind, int features, int units, uint64_t seed,
-                                  nlprnn_error *err)
+int nlprnn_layer_create(int kind, int features, int units, uint64_t seed, nlprnn_layer **out,
+                        nlprnn_error *err)
 {
-    if (kind < NLPRNN_LAYER_SIMPLERNN || kind > NLPRNN_LAYER_GRU) {
-        nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer: unknown kind %d", kind);
-        return NULL;
-    }
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer: out is NULL");
+    *out = NULL;
+    if (kind < NLPRNN_LAYER_SIMPLERNN || kind > NLPRNN_LAYER_GRU)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "layer: unknown kind %d", kind);
     nlprnn_layer *l = calloc(1, sizeof *l);
-    if (!l) {
-        nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "layer: out of memory");
-        return NULL;
-    }
+    if (!l) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "layer: out of memory");
     nr_encoder_cfg_default(&l->cfg, features, units);
     l->cfg.cell = kind; /* nlprnn_layer_kind values equal nr_cell values */
     l->seed = seed;
     l->nthreads = 1;
-    if (reinit(l, err)) {
+    int rc = reinit(l, err);
+    if (rc) {
         free(l);
-        return NULL;
+        return rc;
     }
-    return l;
+    *out = l;
+    return 0;
 }
 
 void nlprnn_layer_free(nlprnn_layer *l)
@@ -433,19 +432,17 @@ const float *nlprnn_layer_grad(const nlprnn_layer *l)
 
 /* ---- optimizers -------------------------------------------------------------------------------- */
 
-nlprnn_optimizer *nlprnn_optimizer_create(int kind, nlprnn_error *err)
+int nlprnn_optimizer_create(int kind, nlprnn_optimizer **out, nlprnn_error *err)
 {
-    if (kind < NLPRNN_OPT_SGD || kind > NLPRNN_OPT_ADAMW) {
-        nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "optimizer: unknown kind %d", kind);
-        return NULL;
-    }
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "optimizer: out is NULL");
+    *out = NULL;
+    if (kind < NLPRNN_OPT_SGD || kind > NLPRNN_OPT_ADAMW)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "optimizer: unknown kind %d", kind);
     nlprnn_optimizer *o = calloc(1, sizeof *o);
-    if (!o) {
-        nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "optimizer: out of memory");
-        return NULL;
-    }
+    if (!o) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "optimizer: out of memory");
     nr_optim_cfg_default(&o->cfg, kind); /* nlprnn_optimizer_kind values equal nr_optim_kind */
-    return o;
+    *out = o;
+    return 0;
 }
 
 void nlprnn_optimizer_free(nlprnn_optimizer *o)

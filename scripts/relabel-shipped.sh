@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/relabel-shipped.sh [BUILD_DIR]: give the shipped sentiment classifiers (pretrained/ko.nrm,
 # trained on NSMC; pretrained/en.nrm, trained on SST-2; both label 0 = negative, 1 = positive) the
-# label names negative/positive with `nlprnn relabel` (nlprnn_model_relabel). Only the files'
+# label names negative/positive with `nlprnn relabel` (nlprnn_classifier_relabel). Only the files'
 # label names change: configuration, tokenizer and weights are copied byte for byte, and the
 # script checks that the relabelled model gives the same probabilities as before on a few
 # documents (classify --data-labels prints the old labels). Running it twice changes nothing.

@@ -13,6 +13,7 @@
 #include "nlprnn/forecast.h"
 #include "nlprnn/lm.h"
 #include "nlprnn/tagger.h"
+#include "nlprnn/modelfile.h"
 #include "nlprnn/translate.h"
 #include "tasks/classify/classifier.h"
 
@@ -21,16 +22,16 @@
 static int validate_by_loading(const char *kind, const char *path, nlprnn_error *err) {
     int rc = NLPRNN_OK;
     if (!strcmp(kind, NR_KIND_CLASSIFIER)) {
-        nlprnn_model *m = NULL;
-        rc = nlprnn_model_load(path, &m, err);
-        nlprnn_model_free(m);
+        nlprnn_classifier *m = NULL;
+        rc = nlprnn_classifier_load(path, &m, err);
+        nlprnn_classifier_free(m);
     } else if (!strcmp(kind, NR_KIND_LANGMODEL)) {
         nlprnn_lm *lm = NULL;
         rc = nlprnn_lm_load(path, &lm, err);
         nlprnn_lm_free(lm);
     } else if (!strcmp(kind, NR_KIND_FORECASTER)) {
         nlprnn_forecaster *f = NULL;
-        rc = nlprnn_forecaster_load(&f, path, err);
+        rc = nlprnn_forecaster_load(path, &f, err);
         nlprnn_forecaster_free(f);
     } else if (!strcmp(kind, NR_KIND_TAGGER)) {
         nlprnn_tagger *t = NULL;

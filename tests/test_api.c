@@ -5,6 +5,7 @@
  *   - the error record keeps its documented ABI layout;
  *   - every free function accepts NULL;
  *   - every loader answers a missing file and a file of another kind with a clear error. */
+#define NLPRNN_NO_DEPRECATION_WARNINGS /* the deprecated names are checked too */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,18 +95,18 @@ static void test_null_frees(void) {
     nlprnn_free(NULL);
     nlprnn_tokenizer_free(NULL);
     nlprnn_encoding_free(NULL);
-    nlprnn_tokenizer_options_free(NULL);
+    nlprnn_tokenizer_params_free(NULL);
     nlprnn_layer_free(NULL);
     nlprnn_optimizer_free(NULL);
-    nlprnn_model_free(NULL);
-    nlprnn_context_free(NULL);
-    nlprnn_train_params_free(NULL);
+    nlprnn_classifier_free(NULL);
+    nlprnn_classifier_ctx_free(NULL);
+    nlprnn_classifier_params_free(NULL);
     nlprnn_lm_free(NULL);
     nlprnn_lm_ctx_free(NULL);
     nlprnn_lm_choices_free(NULL, 0);
     nlprnn_lm_params_free(NULL);
     nlprnn_series_free(NULL);
-    nlprnn_forecast_params_free(NULL);
+    nlprnn_forecaster_params_free(NULL);
     nlprnn_forecaster_free(NULL);
 }
 
@@ -138,33 +139,33 @@ static void check_not_ours(const char *what, int rc, const void *out, const nlpr
 static void test_loaders(void) {
     nlprnn_error err;
     nlprnn_tokenizer *tok = NULL;
-    nlprnn_model *model = NULL;
+    nlprnn_classifier *model = NULL;
     nlprnn_lm *lm = NULL;
     nlprnn_forecaster *fc = NULL;
     char *text = NULL;
     check_missing("nlprnn_tokenizer_load", nlprnn_tokenizer_load(MISSING, &tok, &err), tok, &err);
-    check_missing("nlprnn_model_load", nlprnn_model_load(MISSING, &model, &err), model, &err);
+    check_missing("nlprnn_classifier_load", nlprnn_classifier_load(MISSING, &model, &err), model, &err);
     check_missing("nlprnn_lm_load", nlprnn_lm_load(MISSING, &lm, &err), lm, &err);
-    check_missing("nlprnn_forecaster_load", nlprnn_forecaster_load(&fc, MISSING, &err), fc, &err);
+    check_missing("nlprnn_forecaster_load", nlprnn_forecaster_load(MISSING, &fc, &err), fc, &err);
     check_missing("nlprnn_model_file_info", nlprnn_model_file_info(MISSING, &text, &err), text,
                   &err);
 
     const char *tsv = nr_test_data_path("clf_test.tsv");
     check_not_ours("nlprnn_tokenizer_load", nlprnn_tokenizer_load(tsv, &tok, &err), tok, &err, tsv);
-    check_not_ours("nlprnn_model_load", nlprnn_model_load(tsv, &model, &err), model, &err, tsv);
+    check_not_ours("nlprnn_classifier_load", nlprnn_classifier_load(tsv, &model, &err), model, &err, tsv);
     check_not_ours("nlprnn_lm_load", nlprnn_lm_load(tsv, &lm, &err), lm, &err, tsv);
-    check_not_ours("nlprnn_forecaster_load", nlprnn_forecaster_load(&fc, tsv, &err), fc, &err, tsv);
+    check_not_ours("nlprnn_forecaster_load", nlprnn_forecaster_load(tsv, &fc, &err), fc, &err, tsv);
     check_not_ours("nlprnn_model_file_info", nlprnn_model_file_info(tsv, &text, &err), text, &err,
                    tsv);
     nlprnn_tokenizer_free(tok);
-    nlprnn_model_free(model);
+    nlprnn_classifier_free(model);
     nlprnn_lm_free(lm);
     nlprnn_forecaster_free(fc);
     nlprnn_free(text);
 
     /* A NULL error record is allowed everywhere. */
     CHECK_INT_EQ(nlprnn_tokenizer_load(MISSING, &tok, NULL), NLPRNN_E_IO);
-    CHECK_INT_EQ(nlprnn_model_load(MISSING, &model, NULL), NLPRNN_E_IO);
+    CHECK_INT_EQ(nlprnn_classifier_load(MISSING, &model, NULL), NLPRNN_E_IO);
 }
 
 int main(void) {

@@ -110,14 +110,14 @@ static void test_base(void) {
 
 static nlprnn_tokenizer *make_tokenizer(void) {
     static const char *texts[] = {"the cat sat", "the dog sat", "a cat ran", "the cat ran"};
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
     nlprnn_tokenizer *tok = NULL;
     nlprnn_error e;
-    CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_create(&o, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
     CHECK_INT_EQ(nlprnn_tokenizer_train_texts(o, texts, NULL, 4, &tok, &e), 0);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 
@@ -163,7 +163,9 @@ static void test_tokenizer(nlprnn_tokenizer *tok) {
     OK(nlprnn_tokenizer_normalize(tok, "a", 1, &s, NULL, E)); /* out_len is optional */
     nlprnn_free(s);
 
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = (nlprnn_encoding *)&enc;
+    INVALID(nlprnn_encoding_create(NULL, E), nlprnn_encoding_create(NULL, NULL));
+    OK(nlprnn_encoding_create(&enc, E));
     CHECK(enc != NULL);
     VOID(nlprnn_encoding_free(NULL));
     INVALID(nlprnn_tokenizer_encode(NULL, "a", 1, enc, E), nlprnn_tokenizer_encode(NULL, "a", 1, enc, NULL));
@@ -216,21 +218,23 @@ static void test_tokenizer(nlprnn_tokenizer *tok) {
     nlprnn_free(s);
     nlprnn_encoding_free(enc);
 
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = (nlprnn_tokenizer_params *)&o;
+    INVALID(nlprnn_tokenizer_params_create(NULL, E), nlprnn_tokenizer_params_create(NULL, NULL));
+    OK(nlprnn_tokenizer_params_create(&o, E));
     CHECK(o != NULL);
-    VOID(nlprnn_tokenizer_options_free(NULL));
-    long long v = 0;
-    INVALID(nlprnn_tokenizer_options_set_int(NULL, NLPRNN_TOKOPT_SEED, 1, E),
-            nlprnn_tokenizer_options_set_int(NULL, NLPRNN_TOKOPT_SEED, 1, NULL));
-    INVALID(nlprnn_tokenizer_options_get_int(NULL, NLPRNN_TOKOPT_SEED, &v, E),
-            nlprnn_tokenizer_options_get_int(NULL, NLPRNN_TOKOPT_SEED, &v, NULL));
-    INVALID(nlprnn_tokenizer_options_get_int(o, NLPRNN_TOKOPT_SEED, NULL, E),
-            nlprnn_tokenizer_options_get_int(o, NLPRNN_TOKOPT_SEED, NULL, NULL));
-    INVALID(nlprnn_tokenizer_options_set_str(NULL, NLPRNN_TOKOPT_MODEL, "bpe", E),
-            nlprnn_tokenizer_options_set_str(NULL, NLPRNN_TOKOPT_MODEL, "bpe", NULL));
-    INVALID(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, NULL, E), /* only the pattern */
-            nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, NULL, NULL));
-    OK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_PATTERN, NULL, E)); /* = default */
+    VOID(nlprnn_tokenizer_params_free(NULL));
+    char vbuf[64];
+    INVALID(nlprnn_tokenizer_params_set(NULL, "seed", "1", E), nlprnn_tokenizer_params_set(NULL, "seed", "1", NULL));
+    INVALID(nlprnn_tokenizer_params_set(o, NULL, "1", E), nlprnn_tokenizer_params_set(o, NULL, "1", NULL));
+    INVALID(nlprnn_tokenizer_params_set(o, "model-type", NULL, E),
+            nlprnn_tokenizer_params_set(o, "model-type", NULL, NULL));
+    INVALID(nlprnn_tokenizer_params_get(NULL, "seed", vbuf, sizeof vbuf, E),
+            nlprnn_tokenizer_params_get(NULL, "seed", vbuf, sizeof vbuf, NULL));
+    INVALID(nlprnn_tokenizer_params_get(o, NULL, vbuf, sizeof vbuf, E),
+            nlprnn_tokenizer_params_get(o, NULL, vbuf, sizeof vbuf, NULL));
+    INVALID(nlprnn_tokenizer_params_get(o, "seed", NULL, sizeof vbuf, E),
+            nlprnn_tokenizer_params_get(o, "seed", NULL, sizeof vbuf, NULL));
+    OK(nlprnn_tokenizer_params_get(o, "seed", vbuf, sizeof vbuf, E));
     const char *texts2[2] = {"a b", NULL};
     INVALID(nlprnn_tokenizer_train_texts(o, texts2, NULL, 1, NULL, E),
             nlprnn_tokenizer_train_texts(o, texts2, NULL, 1, NULL, NULL));
@@ -254,21 +258,27 @@ static void test_tokenizer(nlprnn_tokenizer *tok) {
     int rc = nlprnn_tokenizer_train_texts(NULL, one, NULL, 1, &out, &e2);
     CHECK_MSG(rc != NLPRNN_E_INVALID_ARG, "train_texts with default options: %s", e2.message);
     nlprnn_tokenizer_free(out);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
 }
 
 /* ---- layers ------------------------------------------------------------------------------------ */
 
 static void test_layers(void) {
     nlprnn_error e;
-    nlprnn_layer *l = nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, &e);
+    nlprnn_layer *l = NULL;
+    CHECK_INT_EQ(nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, &l, &e), 0);
     CHECK(l != NULL);
-    nlprnn_optimizer *opt = nlprnn_optimizer_create(NLPRNN_OPT_ADAM, &e);
+    nlprnn_optimizer *opt = NULL;
+    CHECK_INT_EQ(nlprnn_optimizer_create(NLPRNN_OPT_ADAM, &opt, &e), 0);
     CHECK(opt != NULL);
+    INVALID(nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL, E),
+            nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL, NULL));
+    INVALID(nlprnn_optimizer_create(NLPRNN_OPT_ADAM, NULL, E), nlprnn_optimizer_create(NLPRNN_OPT_ADAM, NULL, NULL));
     VOID(nlprnn_layer_free(NULL));
     VOID(nlprnn_optimizer_free(NULL));
     nlprnn_layer *l2 = NULL;
-    SAME((l2 = nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, NULL)) != NULL, 1); /* err may be NULL */
+    SAME(nlprnn_layer_create(NLPRNN_LAYER_LSTM, 3, 4, 1, &l2, NULL), 0); /* err may be NULL */
+    CHECK(l2 != NULL);
     nlprnn_layer_free(l2);
     INVALID(nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, E),
             nlprnn_layer_set_option(NULL, NLPRNN_LAYER_THREADS, 1, NULL));
@@ -315,7 +325,8 @@ static void test_layers(void) {
             nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, NULL, NULL, NULL));
     OK(nlprnn_layer_train_step(l, opt, in, 2, 5, NULL, target, NULL, E));
     nlprnn_optimizer *o2 = NULL;
-    SAME((o2 = nlprnn_optimizer_create(NLPRNN_OPT_SGD, NULL)) != NULL, 1);
+    SAME(nlprnn_optimizer_create(NLPRNN_OPT_SGD, &o2, NULL), 0);
+    CHECK(o2 != NULL);
     nlprnn_optimizer_free(o2);
     nlprnn_optimizer_free(opt);
     nlprnn_layer_free(l);
@@ -325,39 +336,40 @@ static void test_layers(void) {
 
 static void test_classifier(void) {
     nlprnn_error e;
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load("en", &m, &e);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load("en", &m, &e);
     CHECK_MSG(rc == 0, "loading the shipped 'en' classifier: %s", e.message);
     if (rc) return;
     char buf[512];
-    nlprnn_model *out = (nlprnn_model *)&out;
+    nlprnn_classifier *out = (nlprnn_classifier *)&out;
     INVALID(nlprnn_model_find(NULL, buf, sizeof buf, E), nlprnn_model_find(NULL, buf, sizeof buf, NULL));
     INVALID(nlprnn_model_find("en", NULL, sizeof buf, E), nlprnn_model_find("en", NULL, sizeof buf, NULL));
-    INVALID(nlprnn_model_load(NULL, &out, E), nlprnn_model_load(NULL, &out, NULL));
+    INVALID(nlprnn_classifier_load(NULL, &out, E), nlprnn_classifier_load(NULL, &out, NULL));
     CHECK(out == NULL);
-    INVALID(nlprnn_model_load("en", NULL, E), nlprnn_model_load("en", NULL, NULL));
-    VOID(nlprnn_model_free(NULL));
-    SAME(nlprnn_model_num_classes(NULL), 0);
-    SAME(nlprnn_model_label(NULL, 0), NULL);
-    SAME(nlprnn_model_data_label(NULL, 0), NULL);
-    INVALID(nlprnn_model_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", E),
-            nlprnn_model_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", NULL));
-    INVALID(nlprnn_model_relabel("en", "0=a", NULL, E), nlprnn_model_relabel("en", "0=a", NULL, NULL));
+    INVALID(nlprnn_classifier_load("en", NULL, E), nlprnn_classifier_load("en", NULL, NULL));
+    VOID(nlprnn_classifier_free(NULL));
+    SAME(nlprnn_classifier_num_classes(NULL), 0);
+    SAME(nlprnn_classifier_label(NULL, 0), NULL);
+    SAME(nlprnn_classifier_data_label(NULL, 0), NULL);
+    INVALID(nlprnn_classifier_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", E),
+            nlprnn_classifier_relabel(NULL, "0=a", "/tmp/nlprnn_null_relabel.nrm", NULL));
+    INVALID(nlprnn_classifier_relabel("en", "0=a", NULL, E), nlprnn_classifier_relabel("en", "0=a", NULL, NULL));
     CHECK(access("/tmp/nlprnn_null_relabel.nrm", F_OK) != 0);
-    SAME(nlprnn_model_max_tokens(NULL), 0);
-    SAME(nlprnn_model_tokenizer(NULL), NULL);
-    SAME(nlprnn_model_path(NULL), NULL);
-    SAME(nlprnn_model_summary(NULL), NULL);
+    SAME(nlprnn_classifier_max_tokens(NULL), 0);
+    SAME(nlprnn_classifier_tokenizer(NULL), NULL);
+    SAME(nlprnn_classifier_path(NULL), NULL);
+    SAME(nlprnn_classifier_summary(NULL), NULL);
     char *text = (char *)&text;
     INVALID(nlprnn_model_file_describe(NULL, &text, E), nlprnn_model_file_describe(NULL, &text, NULL));
     CHECK(text == NULL);
     INVALID(nlprnn_model_file_describe("en", NULL, E), nlprnn_model_file_describe("en", NULL, NULL));
-    INVALID(nlprnn_model_file_info(NULL, &text, E), nlprnn_model_file_info(NULL, &text, NULL));
-    INVALID(nlprnn_model_file_info("x.nrm", NULL, E), nlprnn_model_file_info("x.nrm", NULL, NULL));
 
-    SAME(nlprnn_context_create(NULL, 1), NULL);
-    VOID(nlprnn_context_free(NULL));
-    nlprnn_context *c = nlprnn_context_create(m, 1);
+    nlprnn_classifier_ctx *c = (nlprnn_classifier_ctx *)&c;
+    INVALID(nlprnn_classifier_ctx_create(NULL, 1, &c, E), nlprnn_classifier_ctx_create(NULL, 1, &c, NULL));
+    CHECK(c == NULL);
+    INVALID(nlprnn_classifier_ctx_create(m, 1, NULL, E), nlprnn_classifier_ctx_create(m, 1, NULL, NULL));
+    VOID(nlprnn_classifier_ctx_free(NULL));
+    OK(nlprnn_classifier_ctx_create(m, 1, &c, E));
     CHECK(c != NULL);
     float probs[2 * 8];
     int status[2];
@@ -384,35 +396,33 @@ static void test_classifier(void) {
     CHECK_INT_EQ(status[1], NLPRNN_E_EMPTY);
     OK(nlprnn_classify_batch(c, NULL, NULL, 0, NULL, NULL, E)); /* nothing to do */
 
-    long long *conf = (long long *)&conf, nd = 0, sk = 0;
-    double ll = 0;
     const char *tsv = nr_test_data_path("clf_test.tsv");
-    INVALID(nlprnn_model_evaluate(NULL, tsv, NULL, NULL, 1, &conf, &nd, &sk, &ll, E),
-            nlprnn_model_evaluate(NULL, tsv, NULL, NULL, 1, &conf, &nd, &sk, &ll, NULL));
-    CHECK(conf == NULL);
-    INVALID(nlprnn_model_evaluate(m, NULL, NULL, NULL, 1, &conf, &nd, &sk, &ll, E),
-            nlprnn_model_evaluate(m, NULL, NULL, NULL, 1, &conf, &nd, &sk, &ll, NULL));
-    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, NULL, &nd, &sk, &ll, E),
-            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, NULL, &nd, &sk, &ll, NULL));
-    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, NULL, &sk, &ll, E),
-            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, NULL, &sk, &ll, NULL));
-    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, NULL, &ll, E),
-            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, NULL, &ll, NULL));
-    INVALID(nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, &sk, NULL, E),
-            nlprnn_model_evaluate(m, tsv, NULL, NULL, 1, &conf, &nd, &sk, NULL, NULL));
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    INVALID(nlprnn_classifier_evaluate(NULL, tsv, NULL, NULL, 1, &ev, E),
+            nlprnn_classifier_evaluate(NULL, tsv, NULL, NULL, 1, &ev, NULL));
+    INVALID(nlprnn_classifier_evaluate(m, NULL, NULL, NULL, 1, &ev, E),
+            nlprnn_classifier_evaluate(m, NULL, NULL, NULL, 1, &ev, NULL));
+    CHECK(ev.confusion == NULL);
+    INVALID(nlprnn_classifier_evaluate(m, tsv, NULL, NULL, 1, NULL, E),
+            nlprnn_classifier_evaluate(m, tsv, NULL, NULL, 1, NULL, NULL));
+    nlprnn_classifier_eval small = {.size = sizeof(size_t)}; /* does not reach the confusion matrix */
+    INVALID(nlprnn_classifier_evaluate(m, tsv, NULL, NULL, 1, &small, E),
+            nlprnn_classifier_evaluate(m, tsv, NULL, NULL, 1, &small, NULL));
 
-    nlprnn_train_params *p = nlprnn_train_params_new();
+    nlprnn_classifier_params *p = (nlprnn_classifier_params *)&p;
+    INVALID(nlprnn_classifier_params_create(NULL, E), nlprnn_classifier_params_create(NULL, NULL));
+    OK(nlprnn_classifier_params_create(&p, E));
     CHECK(p != NULL);
-    VOID(nlprnn_train_params_free(NULL));
-    INVALID(nlprnn_train_params_set(NULL, "hidden", "8", E), nlprnn_train_params_set(NULL, "hidden", "8", NULL));
-    INVALID(nlprnn_train_params_set(p, NULL, "8", E), nlprnn_train_params_set(p, NULL, "8", NULL));
-    INVALID(nlprnn_train_params_set(p, "hidden", NULL, E), nlprnn_train_params_set(p, "hidden", NULL, NULL));
-    INVALID(nlprnn_train_params_get(NULL, "hidden", buf, sizeof buf, E),
-            nlprnn_train_params_get(NULL, "hidden", buf, sizeof buf, NULL));
-    INVALID(nlprnn_train_params_get(p, NULL, buf, sizeof buf, E),
-            nlprnn_train_params_get(p, NULL, buf, sizeof buf, NULL));
-    INVALID(nlprnn_train_params_get(p, "hidden", NULL, sizeof buf, E),
-            nlprnn_train_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    VOID(nlprnn_classifier_params_free(NULL));
+    INVALID(nlprnn_classifier_params_set(NULL, "hidden", "8", E), nlprnn_classifier_params_set(NULL, "hidden", "8", NULL));
+    INVALID(nlprnn_classifier_params_set(p, NULL, "8", E), nlprnn_classifier_params_set(p, NULL, "8", NULL));
+    INVALID(nlprnn_classifier_params_set(p, "hidden", NULL, E), nlprnn_classifier_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_classifier_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_classifier_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_classifier_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_classifier_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_classifier_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_classifier_params_get(p, "hidden", NULL, sizeof buf, NULL));
     const char *out_nrm = tmp("c.nrm");
     INVALID(nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, E),
             nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, NULL));
@@ -420,9 +430,9 @@ static void test_classifier(void) {
             nlprnn_classifier_train(p, NULL, NULL, out_nrm, 0, NULL, NULL, NULL, NULL));
     INVALID(nlprnn_classifier_train(p, tsv, NULL, NULL, 0, NULL, NULL, NULL, E),
             nlprnn_classifier_train(p, tsv, NULL, NULL, 0, NULL, NULL, NULL, NULL));
-    nlprnn_train_params_free(p);
-    nlprnn_context_free(c);
-    nlprnn_model_free(m);
+    nlprnn_classifier_params_free(p);
+    nlprnn_classifier_ctx_free(c);
+    nlprnn_classifier_free(m);
 }
 
 /* ---- language model ---------------------------------------------------------------------------- */
@@ -448,13 +458,16 @@ static void test_lm(void) {
     size_t ne = 7;
     VOID(nlprnn_lm_forward_weights(NULL, &emb, &encw, &ne));
     CHECK(emb == NULL && encw == NULL && ne == 0);
-    SAME(nlprnn_lm_ctx_create(NULL), NULL);
+    nlprnn_lm_ctx *ctx = (nlprnn_lm_ctx *)&ctx;
+    INVALID(nlprnn_lm_ctx_create(NULL, &ctx, E), nlprnn_lm_ctx_create(NULL, &ctx, NULL));
+    CHECK(ctx == NULL);
     VOID(nlprnn_lm_ctx_free(NULL));
     VOID(nlprnn_lm_choices_free(NULL, 3));
     if (rc) return;
     VOID(nlprnn_lm_dims(lm, NULL, NULL, NULL, NULL, NULL)); /* every output is optional */
     VOID(nlprnn_lm_forward_weights(lm, NULL, NULL, NULL));
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    INVALID(nlprnn_lm_ctx_create(lm, NULL, E), nlprnn_lm_ctx_create(lm, NULL, NULL));
+    OK(nlprnn_lm_ctx_create(lm, &ctx, E));
     CHECK(ctx != NULL);
     double lp = 0;
     INVALID(nlprnn_lm_score(NULL, "영화", 6, 0, &lp, NULL, E), nlprnn_lm_score(NULL, "영화", 6, 0, &lp, NULL, NULL));
@@ -504,8 +517,16 @@ static void test_lm(void) {
     INVALID(nlprnn_lm_evaluate(lm, NULL, 0, 0, &ev, E), nlprnn_lm_evaluate(lm, NULL, 0, 0, &ev, NULL));
     INVALID(nlprnn_lm_evaluate(lm, txt, 0, 0, NULL, E), nlprnn_lm_evaluate(lm, txt, 0, 0, NULL, NULL));
 
-    nlprnn_lm_params *p = nlprnn_lm_params_new();
+    nlprnn_lm_params *p = (nlprnn_lm_params *)&p;
+    INVALID(nlprnn_lm_params_create(NULL, E), nlprnn_lm_params_create(NULL, NULL));
+    OK(nlprnn_lm_params_create(&p, E));
     CHECK(p != NULL);
+    char pbuf[64];
+    INVALID(nlprnn_lm_params_get(NULL, "hidden", pbuf, sizeof pbuf, E),
+            nlprnn_lm_params_get(NULL, "hidden", pbuf, sizeof pbuf, NULL));
+    INVALID(nlprnn_lm_params_get(p, NULL, pbuf, sizeof pbuf, E), nlprnn_lm_params_get(p, NULL, pbuf, sizeof pbuf, NULL));
+    INVALID(nlprnn_lm_params_get(p, "hidden", NULL, sizeof pbuf, E),
+            nlprnn_lm_params_get(p, "hidden", NULL, sizeof pbuf, NULL));
     VOID(nlprnn_lm_params_free(NULL));
     INVALID(nlprnn_lm_params_set(NULL, "hidden", "8", E), nlprnn_lm_params_set(NULL, "hidden", "8", NULL));
     INVALID(nlprnn_lm_params_set(p, NULL, "8", E), nlprnn_lm_params_set(p, NULL, "8", NULL));
@@ -531,20 +552,19 @@ static void test_forecast(void) {
     const char *cols[2] = {"value", NULL};
     const char *csv = tmp("s.csv");
     write_file(csv, "value\n1\n2\n3\n4\n5\n");
-    INVALID(nlprnn_series_read_csv(NULL, csv, cols, 1, E), nlprnn_series_read_csv(NULL, csv, cols, 1, NULL));
-    INVALID(nlprnn_series_read_csv(&s, NULL, cols, 1, E), nlprnn_series_read_csv(&s, NULL, cols, 1, NULL));
+    INVALID(nlprnn_series_load_csv(csv, cols, 1, NULL, E), nlprnn_series_load_csv(csv, cols, 1, NULL, NULL));
+    INVALID(nlprnn_series_load_csv(NULL, cols, 1, &s, E), nlprnn_series_load_csv(NULL, cols, 1, &s, NULL));
     CHECK(s == NULL);
-    INVALID(nlprnn_series_read_csv(&s, csv, NULL, 1, E), nlprnn_series_read_csv(&s, csv, NULL, 1, NULL));
-    INVALID(nlprnn_series_read_csv(&s, csv, cols, 2, E), /* cols[1] is NULL */
-            nlprnn_series_read_csv(&s, csv, cols, 2, NULL));
-    INVALID(nlprnn_series_from_values(NULL, v, 40, 1, NULL, E),
-            nlprnn_series_from_values(NULL, v, 40, 1, NULL, NULL));
-    INVALID(nlprnn_series_from_values(&s, NULL, 40, 1, NULL, E),
-            nlprnn_series_from_values(&s, NULL, 40, 1, NULL, NULL));
-    OK(nlprnn_series_from_values(&s, v, 20, 2, cols, E)); /* cols[1] NULL: that column is "x1" */
+    INVALID(nlprnn_series_load_csv(csv, NULL, 1, &s, E), nlprnn_series_load_csv(csv, NULL, 1, &s, NULL));
+    INVALID(nlprnn_series_load_csv(csv, cols, 2, &s, E), /* cols[1] is NULL */
+            nlprnn_series_load_csv(csv, cols, 2, &s, NULL));
+    INVALID(nlprnn_series_create(v, 40, 1, NULL, NULL, E), nlprnn_series_create(v, 40, 1, NULL, NULL, NULL));
+    INVALID(nlprnn_series_create(NULL, 40, 1, NULL, &s, E), nlprnn_series_create(NULL, 40, 1, NULL, &s, NULL));
+    INVALID(nlprnn_series_create_sine(40, 8, 0.1, 1, NULL, E), nlprnn_series_create_sine(40, 8, 0.1, 1, NULL, NULL));
+    OK(nlprnn_series_create(v, 20, 2, cols, &s, E)); /* cols[1] NULL: that column is "x1" */
     SAME(strcmp(nlprnn_series_column(s, 1), "x1"), 0);
     nlprnn_series_free(s);
-    OK(nlprnn_series_from_values(&s, v, 40, 1, NULL, E)); /* names are optional */
+    OK(nlprnn_series_create(v, 40, 1, NULL, &s, E)); /* names are optional */
     VOID(nlprnn_series_free(NULL));
     SAME(nlprnn_series_length(NULL), 0);
     SAME(nlprnn_series_features(NULL), 0);
@@ -558,34 +578,36 @@ static void test_forecast(void) {
     OK(nlprnn_series_windows(s, 0, 3, 1, 0, 4, NULL, NULL, E)); /* x and y are optional */
     OK(nlprnn_window_count(40, 3, 1, &count, E));
 
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    nlprnn_forecaster_params *p = (nlprnn_forecaster_params *)&p;
+    INVALID(nlprnn_forecaster_params_create(NULL, E), nlprnn_forecaster_params_create(NULL, NULL));
+    OK(nlprnn_forecaster_params_create(&p, E));
     CHECK(p != NULL);
-    VOID(nlprnn_forecast_params_free(NULL));
+    VOID(nlprnn_forecaster_params_free(NULL));
     char buf[256];
-    INVALID(nlprnn_forecast_params_set(NULL, "hidden", "2", E), nlprnn_forecast_params_set(NULL, "hidden", "2", NULL));
-    INVALID(nlprnn_forecast_params_set(p, NULL, "2", E), nlprnn_forecast_params_set(p, NULL, "2", NULL));
-    INVALID(nlprnn_forecast_params_set(p, "hidden", NULL, E), nlprnn_forecast_params_set(p, "hidden", NULL, NULL));
-    INVALID(nlprnn_forecast_params_get(NULL, "hidden", buf, sizeof buf, E),
-            nlprnn_forecast_params_get(NULL, "hidden", buf, sizeof buf, NULL));
-    INVALID(nlprnn_forecast_params_get(p, NULL, buf, sizeof buf, E),
-            nlprnn_forecast_params_get(p, NULL, buf, sizeof buf, NULL));
-    INVALID(nlprnn_forecast_params_get(p, "hidden", NULL, sizeof buf, E),
-            nlprnn_forecast_params_get(p, "hidden", NULL, sizeof buf, NULL));
-    nlprnn_forecast_params_set(p, "hidden", "2", NULL);
-    nlprnn_forecast_params_set(p, "window", "3", NULL);
-    nlprnn_forecast_params_set(p, "epochs", "1", NULL);
+    INVALID(nlprnn_forecaster_params_set(NULL, "hidden", "2", E), nlprnn_forecaster_params_set(NULL, "hidden", "2", NULL));
+    INVALID(nlprnn_forecaster_params_set(p, NULL, "2", E), nlprnn_forecaster_params_set(p, NULL, "2", NULL));
+    INVALID(nlprnn_forecaster_params_set(p, "hidden", NULL, E), nlprnn_forecaster_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_forecaster_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_forecaster_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecaster_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_forecaster_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_forecaster_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_forecaster_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    nlprnn_forecaster_params_set(p, "hidden", "2", NULL);
+    nlprnn_forecaster_params_set(p, "window", "3", NULL);
+    nlprnn_forecaster_params_set(p, "epochs", "1", NULL);
     nlprnn_forecaster *f = (nlprnn_forecaster *)&f;
-    INVALID(nlprnn_forecaster_train(NULL, s, p, NULL, NULL, E), nlprnn_forecaster_train(NULL, s, p, NULL, NULL, NULL));
-    INVALID(nlprnn_forecaster_train(&f, NULL, p, NULL, NULL, E), nlprnn_forecaster_train(&f, NULL, p, NULL, NULL, NULL));
+    INVALID(nlprnn_forecaster_train(s, p, NULL, NULL, NULL, E), nlprnn_forecaster_train(s, p, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_forecaster_train(NULL, p, NULL, NULL, &f, E), nlprnn_forecaster_train(NULL, p, NULL, NULL, &f, NULL));
     CHECK(f == NULL);
-    INVALID(nlprnn_forecaster_train(&f, s, NULL, NULL, NULL, E), nlprnn_forecaster_train(&f, s, NULL, NULL, NULL, NULL));
-    OK(nlprnn_forecaster_train(&f, s, p, NULL, NULL, E)); /* progress and user are optional */
+    INVALID(nlprnn_forecaster_train(s, NULL, NULL, NULL, &f, E), nlprnn_forecaster_train(s, NULL, NULL, NULL, &f, NULL));
+    OK(nlprnn_forecaster_train(s, p, NULL, NULL, &f, E)); /* progress and user are optional */
     const char *fpath = tmp("f.nrm");
     INVALID(nlprnn_forecaster_save(NULL, fpath, E), nlprnn_forecaster_save(NULL, fpath, NULL));
     INVALID(nlprnn_forecaster_save(f, NULL, E), nlprnn_forecaster_save(f, NULL, NULL));
     nlprnn_forecaster *g = (nlprnn_forecaster *)&g;
-    INVALID(nlprnn_forecaster_load(NULL, fpath, E), nlprnn_forecaster_load(NULL, fpath, NULL));
-    INVALID(nlprnn_forecaster_load(&g, NULL, E), nlprnn_forecaster_load(&g, NULL, NULL));
+    INVALID(nlprnn_forecaster_load(fpath, NULL, E), nlprnn_forecaster_load(fpath, NULL, NULL));
+    INVALID(nlprnn_forecaster_load(NULL, &g, E), nlprnn_forecaster_load(NULL, &g, NULL));
     CHECK(g == NULL);
     VOID(nlprnn_forecaster_free(NULL));
     INVALID(nlprnn_forecaster_get(NULL, "hidden", buf, sizeof buf, E),
@@ -598,12 +620,17 @@ static void test_forecast(void) {
     VOID(nlprnn_forecaster_history(NULL, &ep, &ht, &hv));
     CHECK(ep == 0 && ht == NULL && hv == NULL);
     VOID(nlprnn_forecaster_history(f, NULL, NULL, NULL));
-    double met[NLPRNN_FORECAST_METHODS * NLPRNN_METRICS], out[3];
-    INVALID(nlprnn_forecaster_eval(NULL, s, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, E),
-            nlprnn_forecaster_eval(NULL, s, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, NULL));
-    INVALID(nlprnn_forecaster_eval(f, NULL, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, E),
-            nlprnn_forecaster_eval(f, NULL, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, NULL));
-    OK(nlprnn_forecaster_eval(f, s, NLPRNN_PART_ALL, NULL, NULL, NULL, NULL, NULL, E)); /* optional */
+    double out[3];
+    nlprnn_forecaster_eval fe = {.size = sizeof fe};
+    INVALID(nlprnn_forecaster_evaluate(NULL, s, NLPRNN_PART_ALL, &fe, E),
+            nlprnn_forecaster_evaluate(NULL, s, NLPRNN_PART_ALL, &fe, NULL));
+    INVALID(nlprnn_forecaster_evaluate(f, NULL, NLPRNN_PART_ALL, &fe, E),
+            nlprnn_forecaster_evaluate(f, NULL, NLPRNN_PART_ALL, &fe, NULL));
+    INVALID(nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_ALL, NULL, E),
+            nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_ALL, NULL, NULL));
+    OK(nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_ALL, &fe, E));
+    nlprnn_free(fe.pred);
+    nlprnn_free(fe.truth);
     INVALID(nlprnn_forecaster_predict(NULL, v, 40, 1, out, E), nlprnn_forecaster_predict(NULL, v, 40, 1, out, NULL));
     INVALID(nlprnn_forecaster_predict(f, NULL, 40, 1, out, E), nlprnn_forecaster_predict(f, NULL, 40, 1, out, NULL));
     INVALID(nlprnn_forecaster_predict(f, v, 40, 1, NULL, E), nlprnn_forecaster_predict(f, v, 40, 1, NULL, NULL));
@@ -629,7 +656,7 @@ static void test_forecast(void) {
             nlprnn_gradflow_train("gru", 4, 5, 2, NAN, 0.1, 1.0, 3, 1, loss, gn, &div, NULL));
     OK(nlprnn_gradflow_train("gru", 4, 5, 2, 1.0, 0.1, 1.0, 3, 1, loss, gn, NULL, E));
     nlprnn_forecaster_free(f);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
@@ -846,18 +873,18 @@ static void test_files(void) {
 
 static void test_interop(void) {
     nlprnn_error e;
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_lm *lm = NULL;
-    int rc = nlprnn_model_load("en", &m, &e);
+    int rc = nlprnn_classifier_load("en", &m, &e);
     CHECK_MSG(rc == 0, "loading the shipped 'en' classifier: %s", e.message);
     rc = nlprnn_lm_load("ko", &lm, &e);
     CHECK_MSG(rc == 0, "loading the shipped 'ko' language model: %s", e.message);
     if (!m || !lm) {
-        nlprnn_model_free(m);
+        nlprnn_classifier_free(m);
         nlprnn_lm_free(lm);
         return;
     }
-    const nlprnn_tokenizer *tok = nlprnn_model_tokenizer(m);
+    const nlprnn_tokenizer *tok = nlprnn_classifier_tokenizer(m);
     const char *st = tmp("en.safetensors"), *nrm = tmp("en-imported.nrm");
     const int F = NLPRNN_EXPORT_SAFETENSORS;
     INVALID(nlprnn_classifier_export(NULL, st, F, E), nlprnn_classifier_export(NULL, st, F, NULL));
@@ -882,7 +909,7 @@ static void test_interop(void) {
     INVALID(nlprnn_lm_import(lst, ltok, NULL, 1, lnrm, E), nlprnn_lm_import(lst, ltok, NULL, 1, lnrm, NULL));
     INVALID(nlprnn_lm_import(lst, ltok, NULL, 0, NULL, E), nlprnn_lm_import(lst, ltok, NULL, 0, NULL, NULL));
     nlprnn_lm_free(lm);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
 }
 
 /* ---- coverage: every function of the public headers is called above ------------------------------ */

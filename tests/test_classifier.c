@@ -17,40 +17,44 @@
 
 static char dir[256];
 
-static nlprnn_train_params *small_params(const char *storage) {
-    nlprnn_train_params *p = nlprnn_train_params_new();
+static nlprnn_classifier_params *small_params(const char *storage) {
+    nlprnn_classifier_params *p = NULL;
+    nlprnn_classifier_params_create(&p, NULL);
     static const char *kv[][2] = {{"vocab", "300"}, {"embed", "16"},   {"hidden", "16"},
                                   {"epochs", "6"},  {"batch", "16"},   {"threads", "1"},
                                   {"lr", "0.01"},   {"patience", "0"}, {"valid", "0.1"},
                                   {"seed", "7"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, kv[i][0], kv[i][1], NULL), 0);
-    CHECK_INT_EQ(nlprnn_train_params_set(p, "storage", storage, NULL), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    CHECK_INT_EQ(nlprnn_classifier_params_set(p, "storage", storage, NULL), 0);
     return p;
 }
 
 static double accuracy_of(const char *model_path, const char *data) {
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error err;
-    if (nlprnn_model_load(model_path, &m, &err)) {
+    if (nlprnn_classifier_load(model_path, &m, &err)) {
         fprintf(stderr, "load %s: %s\n", model_path, err.message);
         return -1;
     }
-    long long *cm = NULL, n = 0, skipped = 0;
-    double ll = 0;
-    int rc = nlprnn_model_evaluate(m, data, NULL, NULL, 1, &cm, &n, &skipped, &ll, &err);
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    int rc = nlprnn_classifier_evaluate(m, data, NULL, NULL, 1, &ev, &err);
     CHECK_MSG(rc == 0, "evaluate: %s", err.message);
     double acc = -1;
+    long long *cm = ev.confusion;
     if (!rc) {
-        int C = nlprnn_model_num_classes(m);
+        int C = nlprnn_classifier_num_classes(m);
         long long ok = 0;
         for (int k = 0; k < C; k++) ok += cm[k * C + k];
-        acc = (double)ok / (double)n;
-        CHECK(ll > 0 && ll < 0.7);
-        CHECK_INT_EQ(skipped, 0);
+        acc = (double)ok / (double)ev.documents;
+        CHECK_INT_EQ(ev.classes, C);
+        CHECK_NEAR(ev.accuracy, acc, 1e-12);
+        CHECK(ev.macro_f1 > 0 && ev.macro_f1 <= ev.accuracy + 0.1);
+        CHECK(ev.log_loss > 0 && ev.log_loss < 0.7);
+        CHECK_INT_EQ(ev.skipped, 0);
     }
     nlprnn_free(cm);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     return acc;
 }
 
@@ -77,14 +81,14 @@ static void write_all(const char *path, const unsigned char *data, size_t n) {
     fclose(fp);
 }
 
-/* The bytes as a file must be refused by nlprnn_model_load with a message. */
+/* The bytes as a file must be refused by nlprnn_classifier_load with a message. */
 static int refused(const char *path, const unsigned char *data, size_t n, int *code) {
     write_all(path, data, n);
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error err;
     nlprnn_error_clear(&err);
-    int rc = nlprnn_model_load(path, &m, &err);
-    nlprnn_model_free(m);
+    int rc = nlprnn_classifier_load(path, &m, &err);
+    nlprnn_classifier_free(m);
     if (code) *code = rc;
     return rc < 0 && err.message[0] != 0;
 }
@@ -163,13 +167,13 @@ int main(void) {
     nlprnn_error err;
 
     /* ---- parameters -------------------------------------------------------------------------- */
-    nlprnn_train_params *p = small_params("f32");
+    nlprnn_classifier_params *p = small_params("f32");
     char buf[64];
-    CHECK(nlprnn_train_params_set(p, "cell", "transformer", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_classifier_params_set(p, "cell", "transformer", &err) == NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "cell") != NULL);
-    CHECK(nlprnn_train_params_set(p, "hidden", "0", &err) == NLPRNN_E_INVALID_ARG);
-    CHECK(nlprnn_train_params_set(p, "no-such", "1", &err) == NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_train_params_get(p, "pool", buf, sizeof buf, NULL), 0);
+    CHECK(nlprnn_classifier_params_set(p, "hidden", "0", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_classifier_params_set(p, "no-such", "1", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_classifier_params_get(p, "pool", buf, sizeof buf, NULL), 0);
     CHECK_STR_EQ(buf, "max");
 
     /* ---- train, save, load, classify --------------------------------------------------------- */
@@ -183,15 +187,16 @@ int main(void) {
     printf("f32: test accuracy %.4f\n", a32);
     CHECK_MSG(a32 >= 0.95, "f32 accuracy %.4f", a32);
 
-    nlprnn_model *m = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(m32, &m, &err), 0);
+    nlprnn_classifier *m = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(m32, &m, &err), 0);
     if (m) {
-        CHECK_INT_EQ(nlprnn_model_num_classes(m), 2);
-        CHECK_STR_EQ(nlprnn_model_label(m, 0), "0");
-        CHECK_STR_EQ(nlprnn_model_label(m, 1), "1");
-        CHECK(nlprnn_model_label(m, 2) == NULL);
-        CHECK(strstr(nlprnn_model_summary(m), "cell=lstm") != NULL);
-        nlprnn_context *ctx = nlprnn_context_create(m, 1);
+        CHECK_INT_EQ(nlprnn_classifier_num_classes(m), 2);
+        CHECK_STR_EQ(nlprnn_classifier_label(m, 0), "0");
+        CHECK_STR_EQ(nlprnn_classifier_label(m, 1), "1");
+        CHECK(nlprnn_classifier_label(m, 2) == NULL);
+        CHECK(strstr(nlprnn_classifier_summary(m), "cell=lstm") != NULL);
+        nlprnn_classifier_ctx *ctx = NULL;
+        nlprnn_classifier_ctx_create(m, 1, &ctx, NULL);
         float pr[2];
         const char *pos = "정말 최고 명작 강추", *neg = "최악 지루 돈아깝다 노잼";
         CHECK_INT_EQ(nlprnn_classify(ctx, pos, strlen(pos), pr, NULL, &err), 0);
@@ -212,7 +217,7 @@ int main(void) {
         for (size_t i = 0; i < big; i++) longdoc[i] = "great movie "[i % 12];
         size_t ntok = 0;
         CHECK_INT_EQ(nlprnn_classify(ctx, longdoc, big, pr, &ntok, &err), 0);
-        CHECK(ntok > (size_t)nlprnn_model_max_tokens(m));
+        CHECK(ntok > (size_t)nlprnn_classifier_max_tokens(m));
         free(longdoc);
         /* batch == one by one, in input order, bad documents flagged */
         const char *texts[6] = {pos, "", neg, "영화 감독 great", "\xc3", "boring awful 실망"};
@@ -228,35 +233,38 @@ int main(void) {
             CHECK_NEAR(one[0], bp[2 * i], 1e-5);
             CHECK_NEAR(one[1], bp[2 * i + 1], 1e-5);
         }
-        nlprnn_context_free(ctx);
+        nlprnn_classifier_ctx_free(ctx);
         /* a context with 2 threads gives the same probabilities */
-        ctx = nlprnn_context_create(m, 2);
+        nlprnn_classifier_ctx_create(m, 2, &ctx, NULL);
         float bp2[12];
         CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp2, st, &err), 0);
         for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
-        nlprnn_context_free(ctx);
-        CHECK(nlprnn_context_create(m, -1) == NULL);
-        CHECK(nlprnn_context_create(m, NR_MAX_THREADS + 1) == NULL);
+        nlprnn_classifier_ctx_free(ctx);
+        nlprnn_classifier_ctx *bad = NULL;
+        CHECK_INT_EQ(nlprnn_classifier_ctx_create(m, -1, &bad, &err), NLPRNN_E_INVALID_ARG);
+        CHECK(bad == NULL && strstr(err.message, "threads -1"));
+        CHECK_INT_EQ(nlprnn_classifier_ctx_create(m, NR_MAX_THREADS + 1, &bad, &err), NLPRNN_E_INVALID_ARG);
+        CHECK(bad == NULL);
         /* 0: as many threads as cores, the same probabilities */
-        ctx = nlprnn_context_create(m, 0);
+        nlprnn_classifier_ctx_create(m, 0, &ctx, NULL);
         CHECK(ctx != NULL);
         if (ctx) {
             CHECK_INT_EQ(nlprnn_classify_batch(ctx, texts, NULL, 6, bp2, st, &err), 0);
             for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
         }
-        nlprnn_context_free(ctx);
+        nlprnn_classifier_ctx_free(ctx);
     }
 
     /* ---- storage: float16 and int8 within 0.5 points of float32 ------------------------------ */
-    nlprnn_train_params *p16 = small_params("f16"), *p8 = small_params("int8");
+    nlprnn_classifier_params *p16 = small_params("f16"), *p8 = small_params("int8");
     CHECK_INT_EQ(nlprnn_classifier_train(p16, train, NULL, m16, 0, NULL, NULL, NULL, &err), 0);
     CHECK_INT_EQ(nlprnn_classifier_train(p8, train, NULL, m8, 0, NULL, NULL, NULL, &err), 0);
     double a16 = accuracy_of(m16, test_path), a8 = accuracy_of(m8, test_path);
     printf("test accuracy: f32 %.4f, f16 %.4f, int8 %.4f\n", a32, a16, a8);
     CHECK_MSG(a16 >= a32 - 0.005, "f16 %.4f vs f32 %.4f", a16, a32);
     CHECK_MSG(a8 >= a32 - 0.005, "int8 %.4f vs f32 %.4f", a8, a32);
-    nlprnn_train_params_free(p16);
-    nlprnn_train_params_free(p8);
+    nlprnn_classifier_params_free(p16);
+    nlprnn_classifier_params_free(p8);
 
     /* ---- interrupted and resumed training gives the same weights ------------------------------ */
     long long when[2] = {3, 5}; /* stop in the middle of epoch 3 */
@@ -266,30 +274,30 @@ int main(void) {
     CHECK(access(ckpt, R_OK) == 0);
     CHECK(access(mres, F_OK) != 0);
     /* the checkpoint is not a classifier */
-    nlprnn_model *bad = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(ckpt, &bad, &err), NLPRNN_E_UNSUPPORTED);
+    nlprnn_classifier *bad = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(ckpt, &bad, &err), NLPRNN_E_UNSUPPORTED);
     /* resuming with other parameters is refused */
-    nlprnn_train_params *other = small_params("f32");
-    nlprnn_train_params_set(other, "hidden", "17", NULL);
+    nlprnn_classifier_params *other = small_params("f32");
+    nlprnn_classifier_params_set(other, "hidden", "17", NULL);
     CHECK_INT_EQ(nlprnn_classifier_train(other, train, NULL, mres, 1, NULL, NULL, NULL, &err),
                  NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(err.message, "hidden=") != NULL, "%s", err.message);
-    nlprnn_train_params_free(other);
+    nlprnn_classifier_params_free(other);
     /* a stop flag set before the first batch of the resumed run: another checkpoint, same place */
     volatile int stop = 1;
     CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, mres, 1, &stop, NULL, NULL, &err),
                  NLPRNN_E_INTERRUPTED);
     rc = nlprnn_classifier_train(p, train, NULL, mres, 1, NULL, NULL, NULL, &err);
     CHECK_MSG(rc == 0, "resume: %s", err.message);
-    nlprnn_model *mr = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(mres, &mr, &err), 0);
+    nlprnn_classifier *mr = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(mres, &mr, &err), 0);
     if (m && mr) {
         const nr_clf_net *a = nr_model_net(m), *b = nr_model_net(mr);
         CHECK_INT_EQ(a->n_params, b->n_params);
         CHECK_MSG(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
                   "resumed weights differ from the uninterrupted run");
     }
-    nlprnn_model_free(mr);
+    nlprnn_classifier_free(mr);
     CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, mres, 1, NULL, NULL, NULL, &err),
                  NLPRNN_E_IO); /* no checkpoint left to resume from */
 
@@ -297,17 +305,17 @@ int main(void) {
     char w2a[300], w2b[300];
     snprintf(w2a, sizeof w2a, "%s/w2a.nrm", dir);
     snprintf(w2b, sizeof w2b, "%s/w2b.nrm", dir);
-    nlprnn_train_params *p2 = small_params("f32");
-    nlprnn_train_params_set(p2, "threads", "2", NULL);
-    nlprnn_train_params_set(p2, "epochs", "3", NULL);
+    nlprnn_classifier_params *p2 = small_params("f32");
+    nlprnn_classifier_params_set(p2, "threads", "2", NULL);
+    nlprnn_classifier_params_set(p2, "epochs", "3", NULL);
     CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2a, 0, NULL, NULL, NULL, &err), 0);
     long long when2[2] = {2, 9};
     CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2b, 0, NULL, stop_at_batch, when2, &err),
                  NLPRNN_E_INTERRUPTED);
     CHECK_INT_EQ(nlprnn_classifier_train(p2, train, NULL, w2b, 1, NULL, NULL, NULL, &err), 0);
-    nlprnn_model *ma = NULL, *mb = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(w2a, &ma, &err), 0);
-    CHECK_INT_EQ(nlprnn_model_load(w2b, &mb, &err), 0);
+    nlprnn_classifier *ma = NULL, *mb = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(w2a, &ma, &err), 0);
+    CHECK_INT_EQ(nlprnn_classifier_load(w2b, &mb, &err), 0);
     if (ma && mb)
         CHECK_MSG(memcmp(nr_model_net(ma)->params, nr_model_net(mb)->params,
                          nr_model_net(ma)->n_params * sizeof(float)) == 0,
@@ -315,9 +323,9 @@ int main(void) {
     double a2 = accuracy_of(w2a, test_path);
     printf("2 workers, 3 epochs: test accuracy %.4f\n", a2);
     CHECK_MSG(a2 >= 0.9, "2 workers learn too: %.4f", a2);
-    nlprnn_model_free(ma);
-    nlprnn_model_free(mb);
-    nlprnn_train_params_free(p2);
+    nlprnn_classifier_free(ma);
+    nlprnn_classifier_free(mb);
+    nlprnn_classifier_params_free(p2);
     unlink(w2a);
     unlink(w2b);
 
@@ -326,10 +334,10 @@ int main(void) {
     char found[512];
     CHECK_INT_EQ(nlprnn_model_find("fx", found, sizeof found, &err), 0);
     CHECK_STR_EQ(found, m32);
-    nlprnn_model *byname = NULL;
-    CHECK_INT_EQ(nlprnn_model_load("fx", &byname, &err), 0);
-    nlprnn_model_free(byname);
-    CHECK_INT_EQ(nlprnn_model_load("no-such-model", &byname, &err), NLPRNN_E_IO);
+    nlprnn_classifier *byname = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load("fx", &byname, &err), 0);
+    nlprnn_classifier_free(byname);
+    CHECK_INT_EQ(nlprnn_classifier_load("no-such-model", &byname, &err), NLPRNN_E_IO);
     CHECK(strstr(err.message, "no-such-model") != NULL);
     CHECK_INT_EQ(nlprnn_model_find("../etc", found, sizeof found, &err), NLPRNN_E_INVALID_ARG);
     char *text = NULL;
@@ -346,14 +354,14 @@ int main(void) {
     FILE *fp = fopen(odd, "w");
     fprintf(fp, "id\tdocument\tlabel\n1\t최고\t1\n2\t최악\tneutral\n");
     fclose(fp);
-    long long *cm = NULL, n = 0, sk = 0;
-    double ll;
-    CHECK_INT_EQ(nlprnn_model_evaluate(m, odd, NULL, NULL, 1, &cm, &n, &sk, &ll, &err), NLPRNN_E_DATA);
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    CHECK_INT_EQ(nlprnn_classifier_evaluate(m, odd, NULL, NULL, 1, &ev, &err), NLPRNN_E_DATA);
+    CHECK(ev.confusion == NULL);
     CHECK_MSG(strstr(err.message, "odd.tsv:3") != NULL, "%s", err.message);
     unlink(odd);
 
-    nlprnn_model_free(m);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_free(m);
+    nlprnn_classifier_params_free(p);
     unlink(m32);
     unlink(m16);
     unlink(m8);

@@ -11,9 +11,9 @@
 #include "testutil.h"
 
 static double accuracy(const char *name, const char *path, size_t max_examples) {
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error err;
-    int rc = nlprnn_model_load(name, &m, &err);
+    int rc = nlprnn_classifier_load(name, &m, &err);
     CHECK_MSG(rc == 0, "shipped model '%s': %s", name, err.message);
     if (rc) return 0;
     nr_dataset ds;
@@ -26,10 +26,10 @@ static double accuracy(const char *name, const char *path, size_t max_examples) 
     CHECK_MSG(rc == 0, "%s", err.message);
     double acc = 0;
     if (!rc) {
-        int C = nlprnn_model_num_classes(m);
+        int C = nlprnn_classifier_num_classes(m);
         long long *cm = calloc((size_t)C * C, sizeof(long long)), n = 0, ok = 0;
         double ll = 0;
-        CHECK_INT_EQ(nr_clf_eval_dataset(nr_model_net(m), nlprnn_model_tokenizer(m), &ds, 2, cm, &ll,
+        CHECK_INT_EQ(nr_clf_eval_dataset(nr_model_net(m), nlprnn_classifier_tokenizer(m), &ds, 2, cm, &ll,
                                          &n, &err), 0);
         for (int k = 0; k < C; k++) ok += cm[k * C + k];
         CHECK_INT_EQ(n, (long long)ds.n);
@@ -39,7 +39,7 @@ static double accuracy(const char *name, const char *path, size_t max_examples) 
         free(cm);
         nr_dataset_free(&ds);
     }
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     return acc;
 }
 

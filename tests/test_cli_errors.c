@@ -158,13 +158,14 @@ static void tensors_edit(const nr_mf_reader *r, const nr_mf_section *s, nr_mf_bu
  * custom pattern "[a-z]+|\S" turned into "[a-z(+|\S" (size and CRC32 made right again). */
 static void bad_pattern_tokenizer(const char *corpus, const char *path) {
     nlprnn_error err;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_PATTERN, "[a-z]+|\\S", &err), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 300, &err), 0);
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "pattern", "[a-z]+|\\S", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "300", &err), 0);
     const char *files[1] = {corpus};
     nlprnn_tokenizer *tok = NULL;
     CHECK_MSG(nlprnn_tokenizer_train_files(o, files, 1, &tok, &err) == 0, "%s", err.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     void *buf = NULL;
     size_t n = 0;
     CHECK_INT_EQ(nlprnn_tokenizer_save_memory(tok, &buf, &n, &err), 0);

@@ -236,9 +236,9 @@ static void test_mixed(int kernel, nr_rng *rng)
 /* 3. the shipped Korean model: f16 W_hh kept by the loader, same logits as float32 */
 static void test_shipped(void)
 {
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error err;
-    int rc = nlprnn_model_load("ko", &m, &err);
+    int rc = nlprnn_classifier_load("ko", &m, &err);
     CHECK_MSG(rc == 0, "shipped model 'ko': %s", rc ? err.message : "");
     if (rc)
         return;
@@ -247,8 +247,9 @@ static void test_shipped(void)
     nr_clf_net n32 = *net;
     nr_encoder_detach_f16(&n32.enc);
     static const char *text = "배우들 연기가 정말 훌륭하고 스토리도 탄탄해서 두 시간이 금방 지나갔어요.";
-    nlprnn_encoding *e = nlprnn_encoding_create();
-    CHECK_INT_EQ(nlprnn_tokenizer_encode(nlprnn_model_tokenizer(m), text, strlen(text), e, &err), 0);
+    nlprnn_encoding *e = NULL;
+    nlprnn_encoding_create(&e, NULL);
+    CHECK_INT_EQ(nlprnn_tokenizer_encode(nlprnn_classifier_tokenizer(m), text, strlen(text), e, &err), 0);
     int T = (int)nlprnn_encoding_size(e), C = net->cfg.classes;
     CHECK(T > 3);
     const int32_t *ids = nlprnn_encoding_ids(e);
@@ -268,7 +269,7 @@ static void test_shipped(void)
     CHECK_MSG(rel_err(l16, l32, (size_t)C, 1e-1) <= 1e-5, "ko logits f16 %.8g %.8g, f32 %.8g %.8g",
               l16[0], l16[1], l32[0], l32[1]);
     nlprnn_encoding_free(e);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
 }
 
 /* nr_f16_widen (model loading) on every GEMM path this CPU runs (its F16C loop serves the avx2

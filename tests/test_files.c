@@ -308,15 +308,16 @@ static void test_same_file(void) {
 
 /* ---- 1 and 2: checkpoints ------------------------------------------------------------------- */
 
-static nlprnn_train_params *tiny_params(const char *ckpt, const char *tok) {
-    nlprnn_train_params *p = nlprnn_train_params_new();
+static nlprnn_classifier_params *tiny_params(const char *ckpt, const char *tok) {
+    nlprnn_classifier_params *p = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_params_create(&p, NULL), 0);
     static const char *kv[][2] = {{"embed", "8"},   {"hidden", "8"},   {"epochs", "2"},
                                   {"batch", "16"},  {"threads", "1"},  {"valid", "0.1"},
                                   {"seed", "3"},    {"patience", "0"}, {"storage", "f32"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, kv[i][0], kv[i][1], NULL), 0);
-    CHECK_INT_EQ(nlprnn_train_params_set(p, "checkpoint", ckpt, NULL), 0);
-    CHECK_INT_EQ(nlprnn_train_params_set(p, "tokenizer", tok, NULL), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    CHECK_INT_EQ(nlprnn_classifier_params_set(p, "checkpoint", ckpt, NULL), 0);
+    CHECK_INT_EQ(nlprnn_classifier_params_set(p, "tokenizer", tok, NULL), 0);
     return p;
 }
 
@@ -374,7 +375,7 @@ static void test_checkpoints(void) {
                *orig = path_in("c-orig.ckpt"), *out = path_in("c.nrm");
     make_corpus(data, 200);
     CHECK_INT_EQ(RUN(NULL, "tokenizer-train --input c.tsv --output c.tok --vocab-size 300"), 0);
-    nlprnn_train_params *p = tiny_params(ckpt, tok);
+    nlprnn_classifier_params *p = tiny_params(ckpt, tok);
     long long when[2] = {2, 3};
     int rc = nlprnn_classifier_train(p, data, NULL, out, 0, NULL, stop_at, when, &e);
     CHECK_MSG(rc == NLPRNN_E_INTERRUPTED, "interrupt: %d %s", rc, e.message);
@@ -445,7 +446,7 @@ static void test_checkpoints(void) {
     rc = nlprnn_classifier_train(p, data, NULL, out, 1, NULL, NULL, NULL, &e);
     CHECK_MSG(rc == 0, "resume of the untouched checkpoint: %s", e.message);
     CHECK(exists(out) && !exists(ckpt));
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
 
     /* 2: --checkpoint equal to the output (existing or not), to the corpus, or to another file:
      * exit 2 before training, nothing deleted or changed */
@@ -486,15 +487,15 @@ static void test_bad_names(void) {
     CHECK_INT_EQ(RUN(NULL, "tokenizer-train --input 'bad\xff" "name.tsv' --output 'tok\xfe.tok' "
                            "--vocab-size 300"), 0);
     /* interrupted, checkpointed and resumed with those names */
-    nlprnn_train_params *p = tiny_params(ckpt, tok);
+    nlprnn_classifier_params *p = tiny_params(ckpt, tok);
     long long when[2] = {1, 2};
     int rc = nlprnn_classifier_train(p, data, NULL, out, 0, NULL, stop_at, when, &e);
     CHECK_MSG(rc == NLPRNN_E_INTERRUPTED && exists(ckpt), "interrupt: %d %s", rc, e.message);
     rc = nlprnn_classifier_train(p, data, NULL, out, 1, NULL, NULL, NULL, &e);
     CHECK_MSG(rc == 0, "resume with non-UTF-8 names: %s", e.message);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
     char *info = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_info(out, &info, &e), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(out, &info, &e), 0);
     CHECK_MSG(contains(info, "bad\\xFFname.tsv"), "train.file not stored escaped");
     nlprnn_free(info);
     /* the program, as in the report */
@@ -527,7 +528,8 @@ static void test_lm_interrupt(void) {
     for (int i = 0; fp && i < 400; i++)
         fprintf(fp, "감독 영화 좋아요 %d 스토리 the movie %d\n", i % 7, i % 5);
     if (fp) fclose(fp);
-    nlprnn_lm_params *p = nlprnn_lm_params_new();
+    nlprnn_lm_params *p = NULL;
+    CHECK_INT_EQ(nlprnn_lm_params_create(&p, NULL), 0);
     static const char *kv[][2] = {{"embed", "8"},  {"hidden", "8"},     {"batch", "8"},
                                   {"epochs", "2"}, {"softmax", "full"}, {"storage", "f32"},
                                   {"parallel", "0"}};
@@ -555,7 +557,7 @@ static void test_lm_interrupt(void) {
     if (!rc) CHECK(!nlprnn_lm_has_backward(lm));
     nlprnn_lm_free(lm);
     char *info = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_info(partial, &info, &e), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(partial, &info, &e), 0);
     CHECK(contains(info, "train.interrupted"));
     nlprnn_free(info);
     /* no model before: none after either */

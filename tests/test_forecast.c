@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,11 +17,12 @@
 
 static char tmpdir[256];
 
-static nlprnn_forecast_params *params(const char *const *kv) {
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+static nlprnn_forecaster_params *params(const char *const *kv) {
+    nlprnn_forecaster_params *p = NULL;
+    nlprnn_forecaster_params_create(&p, NULL);
     for (; kv && kv[0]; kv += 2) {
         nlprnn_error e;
-        int rc = nlprnn_forecast_params_set(p, kv[0], kv[1], &e);
+        int rc = nlprnn_forecaster_params_set(p, kv[0], kv[1], &e);
         CHECK_MSG(rc == 0, "%s=%s: %s", kv[0], kv[1], e.message);
     }
     return p;
@@ -39,24 +41,39 @@ static void test_sine(void) {
     double v[N];
     for (int i = 0; i < N; i++) v[i] = sin(2 * 3.14159265358979323846 * i / 25.0);
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, (const char *const[]){"value"}, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, N, 1, (const char *const[]){"value"}, &s, NULL), 0);
     const char *kv[] = {"cell", "lstm", "hidden", "16", "window", "20", "epochs", "12", "batch", "16",
                         "lr", "0.01", "seed", "3", NULL};
-    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster_params *p = params(kv);
     nlprnn_forecaster *f = NULL;
     nlprnn_error e;
     double t0 = now();
-    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    int rc = nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e);
     double secs = now() - t0;
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) goto out;
     double m[9];
     size_t cnt, first;
-    CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, &cnt, &first, &e), 0);
+    CHECK_INT_EQ(nr_test_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, &cnt, &first, &e), 0);
     printf("sine: trained in %.2f s; test RMSE model %.4f, persistence %.4f, moving average %.4f\n",
            secs, m[0], m[3], m[6]);
     CHECK_INT_EQ(cnt, N - (size_t)(0.85 * N));
     CHECK_INT_EQ(first, (size_t)(0.85 * N));
+    /* the windowing and the split come from the library, as the program draws them */
+    int window = 0, horizon = 0, target = -1, features = 0;
+    nlprnn_forecaster_dims(f, &window, &horizon, &target, &features);
+    CHECK(window == 20 && horizon == 1 && target == 0 && features == 1);
+    size_t r0 = 9, rn = 9;
+    CHECK_INT_EQ(nlprnn_forecaster_split(f, N, NLPRNN_PART_TRAIN, &r0, &rn, &e), 0);
+    CHECK(r0 == 0 && rn == (size_t)(0.7 * N));
+    CHECK_INT_EQ(nlprnn_forecaster_split(f, N, NLPRNN_PART_VALID, &r0, &rn, &e), 0);
+    CHECK(r0 == (size_t)(0.7 * N) && rn == (size_t)(0.15 * N));
+    CHECK_INT_EQ(nlprnn_forecaster_split(f, N, NLPRNN_PART_TEST, &r0, &rn, &e), 0);
+    CHECK(r0 == (size_t)(0.7 * N) + (size_t)(0.15 * N) && r0 + rn == N);
+    CHECK_INT_EQ(nlprnn_forecaster_split(f, N, 7, &r0, &rn, &e), NLPRNN_E_INVALID_ARG);
+    /* a result struct whose size does not reach the arrays is refused, not overrun */
+    nlprnn_forecaster_eval small = {.size = offsetof(nlprnn_forecaster_eval, pred)};
+    CHECK_INT_EQ(nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_TEST, &small, &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(m[NLPRNN_METRIC_RMSE] < 0.05, "test RMSE %g", m[0]);
     CHECK_MSG(m[0] < 0.5 * m[NLPRNN_FORECAST_PERSISTENCE * NLPRNN_METRICS], "model %g vs persistence %g",
               m[0], m[3]);
@@ -81,7 +98,7 @@ static void test_sine(void) {
     snprintf(path, sizeof path, "%s/sine.nrm", tmpdir);
     CHECK_INT_EQ(nlprnn_forecaster_save(f, path, &e), 0);
     nlprnn_forecaster *g = NULL;
-    rc = nlprnn_forecaster_load(&g, path, &e);
+    rc = nlprnn_forecaster_load(path, &g, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         CHECK_INT_EQ(g->sc.kind, f->sc.kind);
@@ -95,7 +112,7 @@ static void test_sine(void) {
             CHECK_STR_EQ(b, a);
         }
         double m2[9], out2[25];
-        CHECK_INT_EQ(nlprnn_forecaster_eval(g, s, NLPRNN_PART_TEST, m2, NULL, NULL, NULL, NULL, &e), 0);
+        CHECK_INT_EQ(nr_test_forecaster_eval(g, s, NLPRNN_PART_TEST, m2, NULL, NULL, NULL, NULL, &e), 0);
         for (int i = 0; i < 9; i++) CHECK(m2[i] == m[i]);
         CHECK_INT_EQ(nlprnn_forecaster_predict(g, v, 560, 25, out2, &e), 0);
         for (int k = 0; k < 25; k++) CHECK(out2[k] == out[k]);
@@ -115,7 +132,7 @@ static void test_sine(void) {
         fclose(fp);
     }
     g = NULL;
-    rc = nlprnn_forecaster_load(&g, path, &e);
+    rc = nlprnn_forecaster_load(path, &g, &e);
     CHECK_MSG(rc != 0 && g == NULL, "a damaged file loaded");
     snprintf(path, sizeof path, "%s/not-a-model.nrm", tmpdir);
     fp = fopen(path, "wb");
@@ -123,13 +140,13 @@ static void test_sine(void) {
         fputs("Date,Temp\n1981-01-01,20.7\n", fp);
         fclose(fp);
     }
-    CHECK_INT_EQ(nlprnn_forecaster_load(&g, path, &e), NLPRNN_E_MAGIC);
+    CHECK_INT_EQ(nlprnn_forecaster_load(path, &g, &e), NLPRNN_E_MAGIC);
 
     /* history shorter than the window */
     CHECK_INT_EQ(nlprnn_forecaster_predict(f, v, 5, 1, out, &e), NLPRNN_E_DATA);
 out:
     nlprnn_forecaster_free(f);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
@@ -141,18 +158,18 @@ static void test_baselines_and_features(void) {
     double v[N * 2];
     for (int i = 0; i < N; i++) v[2 * i] = 2.0 * i, v[2 * i + 1] = (i % 3) - 1.0;
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 2, NULL, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, N, 2, NULL, &s, NULL), 0);
     const char *kv[] = {"cell", "gru", "hidden", "4", "window", "4", "epochs", "2", "batch", "8",
                         "ma", "4", "train", "0.5", "valid", "0.25", NULL};
-    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster_params *p = params(kv);
     nlprnn_forecaster *f = NULL;
     nlprnn_error e;
-    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    int rc = nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         double m[9], *pred = NULL, *truth = NULL;
         size_t cnt = 0, first = 0;
-        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, &pred, &truth, &cnt, &first, &e), 0);
+        CHECK_INT_EQ(nr_test_forecaster_eval(f, s, NLPRNN_PART_TEST, m, &pred, &truth, &cnt, &first, &e), 0);
         CHECK_INT_EQ(cnt, 10);
         CHECK_INT_EQ(first, 30);
         for (size_t i = 0; i < cnt && truth; i++) CHECK(truth[i] == 2.0 * (double)(first + i));
@@ -179,8 +196,8 @@ static void test_baselines_and_features(void) {
         CHECK(isfinite(out[0]));
         /* a series with other columns */
         nlprnn_series *one = NULL;
-        CHECK_INT_EQ(nlprnn_series_from_values(&one, v, N, 1, NULL, NULL), 0);
-        CHECK_INT_EQ(nlprnn_forecaster_eval(f, one, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_INT_EQ(nlprnn_series_create(v, N, 1, NULL, &one, NULL), 0);
+        CHECK_INT_EQ(nr_test_forecaster_eval(f, one, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
         CHECK_MSG(strstr(e.message, "trained on 2"), "%s", e.message);
         nlprnn_series_free(one);
         char buf[128];
@@ -195,17 +212,17 @@ static void test_baselines_and_features(void) {
     nlprnn_forecaster_free(f);
 
     /* a training part shorter than window + horizon */
-    nlprnn_forecast_params_set(p, "train", "0.1", NULL);
+    nlprnn_forecaster_params_set(p, "train", "0.1", NULL);
     f = (nlprnn_forecaster *)1;
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), NLPRNN_E_DATA);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e), NLPRNN_E_DATA);
     CHECK(f == NULL);
     CHECK_MSG(strstr(e.message, "training part"), "%s", e.message);
     /* a series shorter than the window */
-    nlprnn_forecast_params_set(p, "train", "0.7", NULL);
-    nlprnn_forecast_params_set(p, "window", "45", NULL);
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), NLPRNN_E_DATA);
+    nlprnn_forecaster_params_set(p, "train", "0.7", NULL);
+    nlprnn_forecaster_params_set(p, "window", "45", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e), NLPRNN_E_DATA);
     CHECK_MSG(strstr(e.message, "window 45 + horizon 1 needs at least 46"), "%s", e.message);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
@@ -216,17 +233,17 @@ static void test_relative(void) {
     double v[N];
     for (int i = 0; i < N; i++) v[i] = 100 + 2.0 * i + 0.5 * sin(i * 0.7);
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, N, 1, NULL, &s, NULL), 0);
     const char *kv[] = {"cell", "gru", "hidden", "8", "window", "10", "epochs", "15", "batch", "16",
                         "lr", "0.01", "relative", "1", "scaler", "standard", NULL};
-    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster_params *p = params(kv);
     nlprnn_forecaster *f = NULL;
     nlprnn_error e;
-    int rc = nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e);
+    int rc = nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         double m[9];
-        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), 0);
+        CHECK_INT_EQ(nr_test_forecaster_eval(f, s, NLPRNN_PART_TEST, m, NULL, NULL, NULL, NULL, &e), 0);
         printf("relative: test RMSE model %.4f, persistence %.4f\n", m[0], m[3]);
         CHECK_MSG(m[0] < 0.25 * m[3], "relative model %g vs persistence %g", m[0], m[3]);
         char buf[64];
@@ -240,7 +257,7 @@ static void test_relative(void) {
         snprintf(path, sizeof path, "%s/rel.nrm", tmpdir);
         CHECK_INT_EQ(nlprnn_forecaster_save(f, path, &e), 0);
         nlprnn_forecaster *g = NULL;
-        CHECK_INT_EQ(nlprnn_forecaster_load(&g, path, &e), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_load(path, &g, &e), 0);
         double out2[20];
         if (g) {
             CHECK_INT_EQ(nlprnn_forecaster_get(g, "relative", buf, sizeof buf, NULL), 0);
@@ -251,7 +268,7 @@ static void test_relative(void) {
         nlprnn_forecaster_free(g);
     }
     nlprnn_forecaster_free(f);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
@@ -269,13 +286,13 @@ static void test_training_controls(void) {
     nr_rng_seed(&rng, 9);
     for (int i = 0; i < N; i++) v[i] = nr_rng_normal(&rng); /* noise: nothing to learn */
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, N, 1, NULL, &s, NULL), 0);
     const char *kv[] = {"cell", "rnn", "hidden", "4", "window", "5", "epochs", "60", "patience", "2",
                         "lr", "0.02", "horizon", "3", NULL};
-    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster_params *p = params(kv);
     nlprnn_forecaster *f = NULL;
     nlprnn_error e;
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e), 0);
     if (f) {
         int ep;
         nlprnn_forecaster_history(f, &ep, NULL, NULL);
@@ -287,7 +304,7 @@ static void test_training_controls(void) {
         /* horizon 3: the valid part's first target is row 280, its first window starts at 273 */
         double m[9], *pred = NULL, *truth = NULL;
         size_t cnt = 0, first = 0;
-        CHECK_INT_EQ(nlprnn_forecaster_eval(f, s, NLPRNN_PART_VALID, m, &pred, &truth, &cnt, &first, &e), 0);
+        CHECK_INT_EQ(nr_test_forecaster_eval(f, s, NLPRNN_PART_VALID, m, &pred, &truth, &cnt, &first, &e), 0);
         CHECK_INT_EQ(first, 280);
         CHECK_INT_EQ(cnt, 60);
         if (truth) CHECK(truth[0] == v[280] && truth[cnt - 1] == v[339]);
@@ -302,10 +319,10 @@ static void test_training_controls(void) {
     /* the callback stops training: NLPRNN_E_INTERRUPTED and no model */
     int calls = 0;
     f = (nlprnn_forecaster *)1;
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, stop_at_3, &calls, &e), NLPRNN_E_INTERRUPTED);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, stop_at_3, &calls, &f, &e), NLPRNN_E_INTERRUPTED);
     CHECK(f == NULL);
     CHECK_INT_EQ(calls, 3);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
@@ -333,43 +350,43 @@ static void test_resume(void) {
     double v[N];
     for (int i = 0; i < N; i++) v[i] = sin(i * 0.3) + 0.3 * sin(i * 0.07 + 1);
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, N, 1, NULL, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, N, 1, NULL, &s, NULL), 0);
     char ckpt[400], a[400], b[400];
     snprintf(ckpt, sizeof ckpt, "%s/fc.ckpt", tmpdir);
     snprintf(a, sizeof a, "%s/once.nrm", tmpdir);
     snprintf(b, sizeof b, "%s/resumed.nrm", tmpdir);
     const char *kv[] = {"cell", "gru", "hidden", "6", "window", "8", "epochs", "7", "batch", "20",
                         "lr", "0.02", "seed", "5", "checkpoint", ckpt, "checkpoint-every", "3", NULL};
-    nlprnn_forecast_params *p = params(kv);
+    nlprnn_forecaster_params *p = params(kv);
     nlprnn_error e;
     nlprnn_forecaster *once = NULL, *res = NULL;
-    CHECK_INT_EQ(nlprnn_forecaster_train(&once, s, p, NULL, NULL, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, NULL, NULL, &once, &e), 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &e), 0);
     volatile int stop = 1;
     nlprnn_train_ctl_set_stop(ctl, &stop);
     remove(ckpt);
-    int rc = nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e);
+    int rc = nlprnn_forecaster_train_ctl(s, p, ctl, NULL, NULL, &res, &e);
     CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
     CHECK_MSG(strstr(e.message, "epoch 1 batch 1") && strstr(e.message, ckpt), "%s", e.message);
     CHECK(res == NULL);
     CHECK(access(ckpt, F_OK) == 0);
     /* resume without a checkpoint parameter, or from a checkpoint made with other parameters */
     nlprnn_train_ctl_set_resume(ctl, 1);
-    nlprnn_forecast_params *q = params(kv);
-    nlprnn_forecast_params_set(q, "hidden", "7", NULL);
-    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, q, ctl, NULL, NULL, &e), NLPRNN_E_STATE);
+    nlprnn_forecaster_params *q = params(kv);
+    nlprnn_forecaster_params_set(q, "hidden", "7", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(s, q, ctl, NULL, NULL, &res, &e), NLPRNN_E_STATE);
     CHECK_MSG(strstr(e.message, "hidden=6") && strstr(e.message, "hidden=7"), "%s", e.message);
-    nlprnn_forecast_params_set(q, "hidden", "6", NULL);
-    nlprnn_forecast_params_set(q, "checkpoint", "", NULL);
-    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, q, ctl, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
-    nlprnn_forecast_params_free(q);
+    nlprnn_forecaster_params_set(q, "hidden", "6", NULL);
+    nlprnn_forecaster_params_set(q, "checkpoint", "", NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(s, q, ctl, NULL, NULL, &res, &e), NLPRNN_E_INVALID_ARG);
+    nlprnn_forecaster_params_free(q);
     /* resume, stop again after epoch 4 (progress callback), resume to the end */
     stop = 0;
     int at = 4;
-    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, p, ctl, stop_after_epoch, &at, &e), NLPRNN_E_INTERRUPTED);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(s, p, ctl, stop_after_epoch, &at, &res, &e), NLPRNN_E_INTERRUPTED);
     CHECK_MSG(strstr(e.message, "after epoch 4"), "%s", e.message);
-    rc = nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e);
+    rc = nlprnn_forecaster_train_ctl(s, p, ctl, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "resume: %s", e.message);
     if (once && res) {
         CHECK(once->n_params == res->n_params && !memcmp(once->params, res->params, once->n_params * sizeof(float)));
@@ -388,34 +405,35 @@ static void test_resume(void) {
     /* a checkpoint of another kind of task is refused */
     nlprnn_forecaster_free(res);
     res = NULL;
-    nlprnn_forecast_params_set(p, "checkpoint", a, NULL);
-    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(&res, s, p, ctl, NULL, NULL, &e), NLPRNN_E_UNSUPPORTED);
+    nlprnn_forecaster_params_set(p, "checkpoint", a, NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(s, p, ctl, NULL, NULL, &res, &e), NLPRNN_E_UNSUPPORTED);
     nlprnn_train_ctl_free(ctl);
     nlprnn_forecaster_free(once);
     nlprnn_forecaster_free(res);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
 }
 
 static void test_params(void) {
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+    nlprnn_forecaster_params *p = NULL;
+    nlprnn_forecaster_params_create(&p, NULL);
     nlprnn_error e;
     char buf[64];
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "cell", "lstm2", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "cell", "lstm2", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "rnn | lstm | gru"), "%s", e.message);
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "0", &e), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "hidden", "12x", &e), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "valid", "1.5", &e), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "colour", "red", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "hidden", "0", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "hidden", "12x", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "valid", "1.5", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "colour", "red", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "'colour' does not exist"), "%s", e.message);
-    CHECK_INT_EQ(nlprnn_forecast_params_set(p, "scaler", "standard", &e), 0);
-    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "scaler", buf, sizeof buf, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "scaler", "standard", &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_params_get(p, "scaler", buf, sizeof buf, &e), 0);
     CHECK_STR_EQ(buf, "standard");
-    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "window", buf, sizeof buf, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_params_get(p, "window", buf, sizeof buf, &e), 0);
     CHECK_STR_EQ(buf, "30");
-    CHECK_INT_EQ(nlprnn_forecast_params_get(p, "ma", buf, sizeof buf, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_params_get(p, "ma", buf, sizeof buf, &e), 0);
     CHECK_STR_EQ(buf, "30");
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
 }
 
 int main(void) {

@@ -32,6 +32,7 @@
  * training arithmetic -- and say in the commit message which lines changed and why. shipped.txt
  * in particular is the promise that every shipped model answers as before: a refactoring, a file
  * move, a new trainer must leave it untouched. */
+#define NLPRNN_NO_DEPRECATION_WARNINGS /* nlprnn_model_file_info: the records of 0.1 */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -129,8 +130,8 @@ static const char *const EN_TEXTS[] = {
 
 static void classifier_record(text *t, const char *name, const char *const *texts, size_t n) {
     nlprnn_error e;
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(name, &m, &e);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(name, &m, &e);
     CHECK_MSG(rc == 0, "load shipped classifier '%s': %s", name, e.message);
     if (rc) {
         put_fail(t, name, rc, &e);
@@ -138,15 +139,16 @@ static void classifier_record(text *t, const char *name, const char *const *text
     }
     char key[128];
     snprintf(key, sizeof key, "clf.%s.summary", name);
-    put_str(t, key, nlprnn_model_summary(m));
-    int C = nlprnn_model_num_classes(m);
+    put_str(t, key, nlprnn_classifier_summary(m));
+    int C = nlprnn_classifier_num_classes(m);
     snprintf(key, sizeof key, "clf.%s.classes", name);
-    put(t, "%s\t%d max_tokens=%d\n", key, C, nlprnn_model_max_tokens(m));
+    put(t, "%s\t%d max_tokens=%d\n", key, C, nlprnn_classifier_max_tokens(m));
     for (int c = 0; c < C; c++) {
         snprintf(key, sizeof key, "clf.%s.label.%d", name, c);
-        put_str(t, key, nlprnn_model_label(m, c));
+        put_str(t, key, nlprnn_classifier_label(m, c));
     }
-    nlprnn_context *ctx = nlprnn_context_create(m, 1);
+    nlprnn_classifier_ctx *ctx = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &ctx, NULL);
     CHECK(ctx != NULL);
     float probs[64];
     for (size_t i = 0; ctx && i < n; i++) {
@@ -178,8 +180,8 @@ static void classifier_record(text *t, const char *name, const char *const *text
     }
     free(bp);
     free(st);
-    nlprnn_context_free(ctx);
-    nlprnn_model_free(m);
+    nlprnn_classifier_ctx_free(ctx);
+    nlprnn_classifier_free(m);
 }
 
 static void choices_record(text *t, const char *key, int rc, const nlprnn_error *e,
@@ -209,7 +211,8 @@ static void lm_queries(text *t, const char *pre, nlprnn_lm *lm, const char *cons
     char key[160];
     snprintf(key, sizeof key, "%s.summary", pre);
     put_str(t, key, nlprnn_lm_summary(lm));
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_ctx_create(lm, &ctx, NULL);
     CHECK(ctx != NULL);
     if (!ctx) return;
     for (size_t i = 0; i < ns; i++)
@@ -266,7 +269,7 @@ static void info_record(text *t, const char *file) {
     snprintf(key, sizeof key, "info.%s", file);
     int rc = nlprnn_model_find(file, path, sizeof path, &e);
     char *info = NULL;
-    if (!rc) rc = nlprnn_model_file_info(path, &info, &e);
+    if (!rc) rc = nlprnn_model_file_info(path, &info, &e); /* the records of 0.1: container only */
     CHECK_MSG(rc == 0, "info %s: %s", file, e.message);
     if (rc) {
         put_fail(t, key, rc, &e);
@@ -377,7 +380,7 @@ static void forecaster_record(text *t) {
     nlprnn_error e;
     nlprnn_series *ser = NULL;
     const char *names[1] = {"value"};
-    int rc = nlprnn_series_from_values(&ser, v, N, 1, names, &e);
+    int rc = nlprnn_series_create(v, N, 1, names, &ser, &e);
     CHECK_MSG(rc == 0, "series: %s", e.message);
     free(v);
     if (rc) return;
@@ -385,13 +388,14 @@ static void forecaster_record(text *t) {
                                          {"epochs", "4"}, {"batch", "16"},   {"lr", "0.01"},
                                          {"seed", "7"},   {"patience", "0"}, {"clip", "1"}};
     for (int relative = 0; relative < 2; relative++) {
-        nlprnn_forecast_params *p = nlprnn_forecast_params_new();
+        nlprnn_forecaster_params *p = NULL;
+        nlprnn_forecaster_params_create(&p, NULL);
         for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++)
-            CHECK_INT_EQ(nlprnn_forecast_params_set(p, cfg[i][0], cfg[i][1], &e), 0);
-        CHECK_INT_EQ(nlprnn_forecast_params_set(p, "relative", relative ? "1" : "0", &e), 0);
+            CHECK_INT_EQ(nlprnn_forecaster_params_set(p, cfg[i][0], cfg[i][1], &e), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_params_set(p, "relative", relative ? "1" : "0", &e), 0);
         nlprnn_forecaster *f = NULL;
-        rc = nlprnn_forecaster_train(&f, ser, p, NULL, NULL, &e);
-        nlprnn_forecast_params_free(p);
+        rc = nlprnn_forecaster_train(ser, p, NULL, NULL, &f, &e);
+        nlprnn_forecaster_params_free(p);
         char key[128];
         snprintf(key, sizeof key, "fc%d", relative);
         CHECK_MSG(rc == 0, "forecaster training: %s", e.message);
@@ -417,7 +421,7 @@ static void forecaster_record(text *t) {
         }
         double m[NLPRNN_FORECAST_METHODS * NLPRNN_METRICS];
         for (int part = NLPRNN_PART_TRAIN; part <= NLPRNN_PART_TEST; part++) {
-            rc = nlprnn_forecaster_eval(f, ser, part, m, NULL, NULL, NULL, NULL, &e);
+            rc = nr_test_forecaster_eval(f, ser, part, m, NULL, NULL, NULL, NULL, &e);
             CHECK_MSG(rc == 0, "eval: %s", e.message);
             for (int i = 0; !rc && i < NLPRNN_FORECAST_METHODS * NLPRNN_METRICS; i++) {
                 snprintf(k2, sizeof k2, "%s.eval.part%d.m%d", key, part, i);
@@ -437,7 +441,7 @@ static void forecaster_record(text *t) {
         snprintf(path, sizeof path, "%s/fc%d.nrm", g_dir, relative);
         nlprnn_forecaster *g = NULL;
         rc = nlprnn_forecaster_save(f, path, &e);
-        if (!rc) rc = nlprnn_forecaster_load(&g, path, &e);
+        if (!rc) rc = nlprnn_forecaster_load(path, &g, &e);
         if (!rc) rc = nlprnn_forecaster_predict(g, x + N - 12, 12, 6, out2, &e);
         CHECK_MSG(rc == 0, "save/load/predict: %s", e.message);
         if (!rc) CHECK(memcmp(out, out2, sizeof out) == 0);
@@ -451,16 +455,17 @@ static void classifier_trained_record(text *t) {
     nlprnn_error e;
     char model[400];
     snprintf(model, sizeof model, "%s/clf.nrm", g_dir);
-    nlprnn_train_params *p = nlprnn_train_params_new();
+    nlprnn_classifier_params *p = NULL;
+    nlprnn_classifier_params_create(&p, NULL);
     static const char *const cfg[][2] = {
         {"vocab", "300"}, {"embed", "16"},  {"hidden", "16"},  {"epochs", "3"},   {"batch", "16"},
         {"threads", "1"}, {"seed", "5"},    {"valid", "0.1"},  {"storage", "f32"}, {"patience", "0"},
         {"cell", "gru"},  {"pool", "mean"}, {"lr", "0.01"},    {"dropout", "0.1"}};
     for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, cfg[i][0], cfg[i][1], &e), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, cfg[i][0], cfg[i][1], &e), 0);
     int rc = nlprnn_classifier_train(p, nr_test_data_path("clf_train.tsv"), NULL, model, 0, NULL, NULL,
                                      NULL, &e);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
     CHECK_MSG(rc == 0, "classifier training: %s", e.message);
     if (rc) {
         put_fail(t, "clf.trained", rc, &e);
@@ -468,12 +473,13 @@ static void classifier_trained_record(text *t) {
     }
     static const char *const texts[] = {"최고 재미 감동 the best", "쓰레기 최악 지루 boring",
                                         "스토리 영화 오늘 한번"};
-    nlprnn_model *m = NULL;
-    rc = nlprnn_model_load(model, &m, &e);
+    nlprnn_classifier *m = NULL;
+    rc = nlprnn_classifier_load(model, &m, &e);
     CHECK_MSG(rc == 0, "load: %s", e.message);
     if (rc) return;
-    put_str(t, "clf.trained.summary", nlprnn_model_summary(m));
-    nlprnn_context *ctx = nlprnn_context_create(m, 1);
+    put_str(t, "clf.trained.summary", nlprnn_classifier_summary(m));
+    nlprnn_classifier_ctx *ctx = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &ctx, NULL);
     float probs[8];
     for (size_t i = 0; ctx && i < 3; i++) {
         char key[64];
@@ -481,25 +487,24 @@ static void classifier_trained_record(text *t) {
         rc = nlprnn_classify(ctx, texts[i], strlen(texts[i]), probs, NULL, &e);
         if (rc) put_fail(t, key, rc, &e);
         else
-            for (int c = 0; c < nlprnn_model_num_classes(m) && c < 8; c++) {
+            for (int c = 0; c < nlprnn_classifier_num_classes(m) && c < 8; c++) {
                 char k2[96];
                 snprintf(k2, sizeof k2, "%s.p%d", key, c);
                 put_num(t, k2, probs[c]);
             }
     }
-    long long *conf = NULL, ndocs = 0, skipped = 0;
-    double ll = 0;
-    rc = nlprnn_model_evaluate(m, nr_test_data_path("clf_test.tsv"), NULL, NULL, 1, &conf, &ndocs,
-                               &skipped, &ll, &e);
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    rc = nlprnn_classifier_evaluate(m, nr_test_data_path("clf_test.tsv"), NULL, NULL, 1, &ev, &e);
     CHECK_MSG(rc == 0, "evaluate: %s", e.message);
+    long long *conf = ev.confusion;
     if (!rc) {
-        put(t, "clf.trained.eval.docs\t%lld skipped=%lld\n", ndocs, skipped);
+        put(t, "clf.trained.eval.docs\t%lld skipped=%lld\n", ev.documents, ev.skipped);
         put(t, "clf.trained.eval.confusion\t%lld %lld %lld %lld\n", conf[0], conf[1], conf[2], conf[3]);
-        put_num(t, "clf.trained.eval.log_loss", ll);
+        put_num(t, "clf.trained.eval.log_loss", ev.log_loss);
     }
     nlprnn_free(conf);
-    nlprnn_context_free(ctx);
-    nlprnn_model_free(m);
+    nlprnn_classifier_ctx_free(ctx);
+    nlprnn_classifier_free(m);
 }
 
 static const char *const DAYS[7] = {"월", "화", "수", "목", "금", "토", "일"};
@@ -521,15 +526,16 @@ static void lm_trained_record(text *t) {
         fputc('\n', fp);
     }
     fclose(fp);
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     nlprnn_tokenizer *tok = NULL;
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 64, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "64", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
     const char *paths[1] = {corpus};
     int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &e);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     if (!rc) rc = nlprnn_tokenizer_save(tok, tokp, &e);
     nlprnn_tokenizer_free(tok);
     CHECK_MSG(rc == 0, "tokenizer: %s", e.message);
@@ -540,7 +546,8 @@ static void lm_trained_record(text *t) {
         {{"cell", "gru"}, {"softmax", "sampled"}, {"embed", "16"}, {"hidden", "16"}, {"epochs", "2"},
          {"batch", "8"}, {"samples", "8"}, {"seed", "4"}, {"dropout", "0.1"}}};
     for (int k = 0; k < 2; k++) {
-        nlprnn_lm_params *p = nlprnn_lm_params_new();
+        nlprnn_lm_params *p = NULL;
+        nlprnn_lm_params_create(&p, NULL);
         CHECK_INT_EQ(nlprnn_lm_params_set(p, "tokenizer", tokp, &e), 0);
         for (int i = 0; i < 9; i++) CHECK_INT_EQ(nlprnn_lm_params_set(p, cfgs[k][i][0], cfgs[k][i][1], &e), 0);
         if (k == 1) CHECK_INT_EQ(nlprnn_lm_params_set(p, "layers", "2", &e), 0);

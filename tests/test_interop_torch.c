@@ -48,7 +48,8 @@ static const char *tmp(const char *name) {
 /* Token ids of every text, one line each, cut to max_tokens. */
 static int write_ids(const char *path, const nlprnn_tokenizer *tok, int max_tokens) {
     FILE *fp = fopen(path, "w");
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     int rc = fp && enc ? 0 : -1;
     for (size_t i = 0; i < NT && !rc; i++) {
@@ -91,11 +92,12 @@ static int run_jobs(const char *path) {
 }
 
 /* nlprnn's probabilities vs the reference for every text. */
-static double compare_clf(const char *label, const nlprnn_model *m, const char *ref, int expect) {
-    int C = nlprnn_model_num_classes(m);
+static double compare_clf(const char *label, const nlprnn_classifier *m, const char *ref, int expect) {
+    int C = nlprnn_classifier_num_classes(m);
     double want[NT * 16];
     CHECK_MSG(C <= 16 && read_ref(ref, (int)NT, C, want) == 0, "%s: reference %s", label, ref);
-    nlprnn_context *ctx = nlprnn_context_create(m, 1);
+    nlprnn_classifier_ctx *ctx = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &ctx, NULL);
     double worst = 0;
     for (size_t i = 0; i < NT; i++) {
         float p[16];
@@ -110,7 +112,7 @@ static double compare_clf(const char *label, const nlprnn_model *m, const char *
         }
     }
     printf("%s: %d classes, %zu texts, largest difference %.3g\n", label, C, NT, worst);
-    nlprnn_context_free(ctx);
+    nlprnn_classifier_ctx_free(ctx);
     return worst;
 }
 
@@ -118,7 +120,8 @@ static void compare_lm(const char *label, const nlprnn_lm *lm, const char *ref) 
     int dirs = 1 + nlprnn_lm_has_backward(lm);
     double want[NT * 2];
     CHECK_MSG(read_ref(ref, (int)NT, dirs, want) == 0, "%s: reference %s", label, ref);
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_ctx_create(lm, &ctx, NULL);
     double worst = 0;
     for (size_t i = 0; i < NT; i++)
         for (int d = 0; d < dirs; d++) {
@@ -188,14 +191,14 @@ int main(void) {
         job(cases[c].mode, st[c], ids, ref[c], keys);
     }
     /* the shipped models, exported for PyTorch to load */
-    nlprnn_model *m = NULL;
-    rc = nlprnn_model_load("ko", &m, &err);
+    nlprnn_classifier *m = NULL;
+    rc = nlprnn_classifier_load("ko", &m, &err);
     CHECK_MSG(rc == 0, "ko: %s", err.message);
     const char *ko_st = tmp("ko.safetensors"), *ko_ids = tmp("ko.ids"), *ko_ref = tmp("ko.ref");
     if (m) {
         rc = nlprnn_classifier_export(m, ko_st, NLPRNN_EXPORT_SAFETENSORS, &err);
         CHECK_MSG(rc == 0, "export ko: %s", err.message);
-        CHECK(write_ids(ko_ids, nlprnn_model_tokenizer(m), nlprnn_model_max_tokens(m)) == 0);
+        CHECK(write_ids(ko_ids, nlprnn_classifier_tokenizer(m), nlprnn_classifier_max_tokens(m)) == 0);
         job("run-clf", ko_st, ko_ids, ko_ref, "");
     }
     nlprnn_lm *lm = NULL;
@@ -220,22 +223,22 @@ int main(void) {
         if (!strcmp(cases[c].mode, "make-clf")) {
             r = nlprnn_classifier_import(st[c], tok, cases[c].settings, cases[c].ns, nrm, &err);
             CHECK_MSG(r == 0, "%s: import: %s", label, err.message);
-            nlprnn_model *im = NULL;
-            if (!r) r = nlprnn_model_load(nrm, &im, &err);
+            nlprnn_classifier *im = NULL;
+            if (!r) r = nlprnn_classifier_load(nrm, &im, &err);
             CHECK_MSG(r == 0, "%s: load: %s", label, err.message);
             if (im) compare_clf(label, im, ref[c], 1);
-            nlprnn_model_free(im);
+            nlprnn_classifier_free(im);
             if (c == 0) {
                 /* the comparison can fail: the same file pooled otherwise gives other numbers */
                 static const char *const wrong[] = {"pool=mean"};
                 r = nlprnn_classifier_import(st[c], tok, wrong, 1, nrm, &err);
-                if (!r) r = nlprnn_model_load(nrm, &im, &err);
+                if (!r) r = nlprnn_classifier_load(nrm, &im, &err);
                 CHECK_MSG(r == 0, "pool=mean: %s", err.message);
                 if (im) {
                     double worst = compare_clf("(mean instead of max: must differ)", im, ref[c], 0);
                     CHECK_MSG(worst > 1e-3, "mean pooling gave the max pooling's outputs (%g)", worst);
                 }
-                nlprnn_model_free(im);
+                nlprnn_classifier_free(im);
             }
         } else {
             r = nlprnn_lm_import(st[c], tok, NULL, 0, nrm, &err);
@@ -251,7 +254,7 @@ int main(void) {
     /* ---- nlprnn -> PyTorch: PyTorch's outputs of the exported shipped models ---- */
     if (m && python_ok) compare_clf("nlprnn ko -> torch", m, ko_ref, 1);
     if (lm && python_ok) compare_lm("nlprnn ko-lm -> torch", lm, lm_ref);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     nlprnn_lm_free(lm);
     nlprnn_tokenizer_free(tok);
     nr_test_run(NULL, "rm -rf '%s'", dir);

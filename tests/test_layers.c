@@ -25,7 +25,8 @@ static void test_keras_example(void)
     float *x = malloc(32 * 10 * 8 * sizeof(float));
     unsigned s = 1;
     fill(x, 32 * 10 * 8, &s);
-    nlprnn_layer *rnn = nlprnn_layer_create(NLPRNN_LAYER_SIMPLERNN, 8, 4, 42, &err);
+    nlprnn_layer *rnn = NULL;
+    nlprnn_layer_create(NLPRNN_LAYER_SIMPLERNN, 8, 4, 42, &rnn, &err);
     CHECK(rnn != NULL);
     int dims[3];
     CHECK_INT_EQ(nlprnn_layer_output_shape(rnn, 32, 10, dims), 2);
@@ -59,7 +60,8 @@ static void test_bidirectional_and_lengths(void)
     unsigned s = 7;
     fill(x, sizeof x / 4, &s);
     int lens[B] = {6, 2, 4};
-    nlprnn_layer *l = nlprnn_layer_create(NLPRNN_LAYER_GRU, F, U, 3, &err);
+    nlprnn_layer *l = NULL;
+    nlprnn_layer_create(NLPRNN_LAYER_GRU, F, U, 3, &l, &err);
     CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_BIDIRECTIONAL, 1, &err), 0);
     CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_LAYERS, 2, &err), 0);
     CHECK_INT_EQ(nlprnn_layer_state_size(l, B), 2 * 2 * B * U);
@@ -99,7 +101,8 @@ static void test_streaming(void)
         memcpy(xa + b * 3 * F, x + b * T * F, 3 * F * 4);
         memcpy(xb + b * 3 * F, x + (b * T + 3) * F, 3 * F * 4);
     }
-    nlprnn_layer *l = nlprnn_layer_create(NLPRNN_LAYER_LSTM, F, U, 5, &err);
+    nlprnn_layer *l = NULL;
+    nlprnn_layer_create(NLPRNN_LAYER_LSTM, F, U, 5, &l, &err);
     float y[B * U], h[B * U], c[B * U], y2[B * U], h1[B * U], c1[B * U];
     CHECK_INT_EQ(nlprnn_layer_forward(l, y, h, c, x, B, T, NULL, NULL, NULL, 0, &err), 0);
     CHECK_INT_EQ(nlprnn_layer_forward(l, y2, h1, c1, xa, B, 3, NULL, NULL, NULL, 0, &err), 0);
@@ -123,9 +126,10 @@ static void test_backward_fd(int kind)
     fill(x, sizeof x / 4, &s);
     fill(r, sizeof r / 4, &s);
     int lens[B] = {4, 2}, *lp = kind == 1 ? lens : NULL;
-    nlprnn_layer *l = nlprnn_layer_create(kind == 0 ? NLPRNN_LAYER_LSTM : kind == 1 ? NLPRNN_LAYER_GRU
+    nlprnn_layer *l = NULL;
+    nlprnn_layer_create(kind == 0 ? NLPRNN_LAYER_LSTM : kind == 1 ? NLPRNN_LAYER_GRU
                                                                         : NLPRNN_LAYER_SIMPLERNN,
-                                          F, U, 8, &err);
+                                          F, U, 8, &l, &err);
     if (kind > 0)
         CHECK_INT_EQ(nlprnn_layer_set_option(l, NLPRNN_LAYER_BIDIRECTIONAL, 1, &err), 0);
     if (kind == 1)
@@ -175,8 +179,10 @@ static double train(int kind, int opt_kind, int steps)
 {
     nlprnn_error err;
     enum { B = 16, T = 8, F = 2, U = 8 };
-    nlprnn_layer *l = nlprnn_layer_create(kind, F, U, 1, &err);
-    nlprnn_optimizer *o = nlprnn_optimizer_create(opt_kind, &err);
+    nlprnn_layer *l = NULL;
+    nlprnn_layer_create(kind, F, U, 1, &l, &err);
+    nlprnn_optimizer *o = NULL;
+    nlprnn_optimizer_create(opt_kind, &o, &err);
     if (opt_kind == NLPRNN_OPT_SGD) {
         CHECK_INT_EQ(nlprnn_optimizer_set_option(o, NLPRNN_OPTIMIZER_LR, 0.3, &err), 0);
         CHECK_INT_EQ(nlprnn_optimizer_set_option(o, NLPRNN_OPTIMIZER_MOMENTUM, 0.9, &err), 0);

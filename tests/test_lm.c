@@ -55,18 +55,19 @@ static void write_corpus(const char *path, int n, uint64_t seed) {
 }
 
 static nlprnn_tokenizer *make_tokenizer(const char *corpus) {
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     nlprnn_error e;
     nlprnn_tokenizer *tok = NULL;
     CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 64, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "64", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
     const char *paths[1] = {corpus};
     int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &e);
     CHECK_MSG(rc == 0, "tokenizer training: %s", e.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 
@@ -106,7 +107,8 @@ int main(void) {
 
     const char *cells[2] = {"lstm", "gru"};
     for (int ci = 0; ci < 2; ci++) {
-        nlprnn_lm_params *p = nlprnn_lm_params_new();
+        nlprnn_lm_params *p = NULL;
+        nlprnn_lm_params_create(&p, NULL);
         set(p, "tokenizer", tokpath);
         set(p, "cell", cells[ci]);
         set(p, "embed", "32");
@@ -136,7 +138,8 @@ int main(void) {
         if (rc) continue;
         CHECK(nlprnn_lm_has_backward(lm));
         CHECK(strstr(nlprnn_lm_summary(lm), cells[ci]) != NULL);
-        nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+        nlprnn_lm_ctx *ctx = NULL;
+        nlprnn_lm_ctx_create(lm, &ctx, NULL);
         CHECK(ctx != NULL);
 
         /* the deterministic pattern, learned exactly: every successor is the top next word */
@@ -257,7 +260,8 @@ int main(void) {
          * score exactly like the original (this catches a wrong row order between the file's
          * tokenizer order and the trainer's frequency order, or a re-initialised output bias) */
         if (ci == 0) {
-            nlprnn_lm_params *w = nlprnn_lm_params_new();
+            nlprnn_lm_params *w = NULL;
+            nlprnn_lm_params_create(&w, NULL);
             const char *warm = tmp_path("warm.nrm");
             set(w, "init", model);
             set(w, "lr", "1e-9");
@@ -269,7 +273,8 @@ int main(void) {
             CHECK_MSG(rc == 0, "warm start: %s", e.message);
             nlprnn_lm *lw = NULL;
             if (!rc && nlprnn_lm_load(warm, &lw, &e) == 0) {
-                nlprnn_lm_ctx *cw = nlprnn_lm_ctx_create(lw);
+                nlprnn_lm_ctx *cw = NULL;
+                nlprnn_lm_ctx_create(lw, &cw, NULL);
                 double lw1 = 0, lw1b = 0, lp1b = 0;
                 CHECK_INT_EQ(nlprnn_lm_score(cw, "월 화 수", strlen("월 화 수"), NLPRNN_LM_FORWARD, &lw1, NULL, &e), 0);
                 CHECK_INT_EQ(nlprnn_lm_score(cw, "월 화 수", strlen("월 화 수"), NLPRNN_LM_BACKWARD, &lw1b, NULL, &e), 0);
@@ -286,7 +291,7 @@ int main(void) {
             set(w, "tokenizer", "/nonexistent/tok.nrt");
             CHECK(nlprnn_lm_train(w, train, NULL, warm, NULL, NULL, NULL, &e) != 0);
             nlprnn_lm_params_free(w);
-            w = nlprnn_lm_params_new();
+            nlprnn_lm_params_create(&w, NULL);
             set(w, "init", tmp_path("missing.nrm"));
             CHECK_INT_EQ(nlprnn_lm_train(w, train, NULL, warm, NULL, NULL, NULL, &e), NLPRNN_E_IO);
             CHECK(strstr(e.message, "missing.nrm") != NULL);
@@ -299,7 +304,8 @@ int main(void) {
         nlprnn_lm *lm8 = NULL;
         CHECK_INT_EQ(nlprnn_lm_load(m8, &lm8, &e), 0);
         if (lm8) {
-            nlprnn_lm_ctx *c8 = nlprnn_lm_ctx_create(lm8);
+            nlprnn_lm_ctx *c8 = NULL;
+            nlprnn_lm_ctx_create(lm8, &c8, NULL);
             double lp8 = 0;
             CHECK_INT_EQ(nlprnn_lm_score(c8, "월 화 수", strlen("월 화 수"), NLPRNN_LM_FORWARD, &lp8, NULL, &e), 0);
             CHECK_NEAR(lp8, lp1, 0.2);

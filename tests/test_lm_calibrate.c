@@ -92,22 +92,25 @@ int main(void) {
     write_corpus(train, 1);
 
     nlprnn_error e;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     nlprnn_tokenizer *tok = NULL;
     CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 64, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "64", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
     const char *paths[1] = {train};
     int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &e);
     CHECK_MSG(rc == 0, "tokenizer training: %s", e.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     if (rc) return nr_test_done("test_lm_calibrate");
     CHECK_INT_EQ(nlprnn_tokenizer_save(tok, tokpath, &e), 0);
     nlprnn_tokenizer_free(tok);
 
-    nlprnn_lm_params *p = nlprnn_lm_params_new();
+    nlprnn_lm_params *p = NULL;
+
+    nlprnn_lm_params_create(&p, NULL);
     set(p, "tokenizer", tokpath);
     set(p, "cell", "lstm");
     set(p, "embed", "32");
@@ -127,7 +130,8 @@ int main(void) {
         rc = nlprnn_lm_load(model, &lm, &e);
         CHECK_MSG(rc == 0, "load: %s", e.message);
     }
-    nlprnn_lm_ctx *ctx = lm ? nlprnn_lm_ctx_create(lm) : NULL;
+    nlprnn_lm_ctx *ctx = NULL;
+    if (lm) nlprnn_lm_ctx_create(lm, &ctx, NULL);
     if (ctx) {
         const char *q = "영화 보러 ___ 간다";
         const char *cands[2] = {"집", "극장"};

@@ -86,7 +86,8 @@ int main(void) {
         char mp[600];
         snprintf(mp, sizeof mp, "%s/m.nrm", g_dir);
         CHECK_INT_EQ(nlprnn_lm_load(mp, &lm, &err), 0);
-        nlprnn_lm_ctx *ctx = lm ? nlprnn_lm_ctx_create(lm) : NULL;
+        nlprnn_lm_ctx *ctx = NULL;
+        if (lm) nlprnn_lm_ctx_create(lm, &ctx, NULL);
         nlprnn_lm_choice *ch = NULL;
         size_t n = 0;
         const char *q = "월 화 ___ 목 금";

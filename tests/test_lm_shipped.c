@@ -26,7 +26,8 @@ int main(void) {
     CHECK_MSG(rc == 0, "shipped language model 'ko': %s", err.message);
     if (rc) return nr_test_done("test_lm_shipped");
     CHECK(nlprnn_lm_has_backward(lm));
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_ctx_create(lm, &ctx, NULL);
     CHECK(ctx != NULL);
 
     /* open fill, default calibration: the answer the README shows */
@@ -56,7 +57,7 @@ int main(void) {
     char *info = NULL;
     char path[4096];
     CHECK_INT_EQ(nlprnn_model_find("ko-lm", path, sizeof path, &err), 0);
-    if (nlprnn_model_file_info(path, &info, &err) == 0 && info) {
+    if (nlprnn_model_file_describe(path, &info, &err) == 0 && info) {
         const char *k = strstr(info, "valid.ppl.forward");
         double ppl = NAN;
         if (k) k = strchr(k, '=');

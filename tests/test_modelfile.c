@@ -1,6 +1,7 @@
 /* tests/test_modelfile.c: the model-file container: float16/int8 conversions, round trips,
  * config getters, and every kind of damage (truncation at every byte, flipped bits in every
  * byte, wrong magic/kind/version, trailing bytes), each with its documented status code. */
+#define NLPRNN_NO_DEPRECATION_WARNINGS /* nlprnn_model_file_info is still checked */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>

@@ -63,9 +63,9 @@ static double max_diff(const char *a, const char *b) {
     char pa[512], pb[512];
     snprintf(pa, sizeof pa, "%s/%s", dir, a);
     snprintf(pb, sizeof pb, "%s/%s", dir, b);
-    nlprnn_model *ma = NULL, *mb = NULL;
+    nlprnn_classifier *ma = NULL, *mb = NULL;
     double d = -1;
-    if (nlprnn_model_load(pa, &ma, NULL) == 0 && nlprnn_model_load(pb, &mb, NULL) == 0) {
+    if (nlprnn_classifier_load(pa, &ma, NULL) == 0 && nlprnn_classifier_load(pb, &mb, NULL) == 0) {
         const nr_clf_net *na = nr_model_net(ma), *nb = nr_model_net(mb);
         if (na->n_params == nb->n_params) {
             d = 0;
@@ -75,8 +75,8 @@ static double max_diff(const char *a, const char *b) {
             }
         }
     }
-    nlprnn_model_free(ma);
-    nlprnn_model_free(mb);
+    nlprnn_classifier_free(ma);
+    nlprnn_classifier_free(mb);
     return d;
 }
 

@@ -65,7 +65,9 @@ static char *make_text(const char *const *words, int nw, size_t n, size_t *len) 
 }
 
 static void check_split_equal(const nlprnn_tokenizer *tok, const char *s, size_t n) {
-    nlprnn_encoding *whole = nlprnn_encoding_create(), *part = nlprnn_encoding_create();
+    nlprnn_encoding *whole = NULL, *part = NULL;
+    nlprnn_encoding_create(&whole, NULL);
+    nlprnn_encoding_create(&part, NULL);
     nlprnn_error err;
     long before = peak_kb();
     CHECK_INT_EQ(nlprnn_tokenizer_encode(tok, s, n, whole, &err), 0);
@@ -103,7 +105,9 @@ static void check_split_equal(const nlprnn_tokenizer *tok, const char *s, size_t
 /* nlprnn_tokenizer_encode_part, called until the end, gives exactly the whole encoding (ids,
  * offsets, <bos>/<eos>), one window's ids at a time. */
 static void check_parts_equal(const nlprnn_tokenizer *tok, const char *s, size_t n) {
-    nlprnn_encoding *whole = nlprnn_encoding_create(), *part = nlprnn_encoding_create();
+    nlprnn_encoding *whole = NULL, *part = NULL;
+    nlprnn_encoding_create(&whole, NULL);
+    nlprnn_encoding_create(&part, NULL);
     nlprnn_error err;
     unsigned fl = NLPRNN_ENCODE_BOS | NLPRNN_ENCODE_EOS;
     CHECK_INT_EQ(nlprnn_tokenizer_encode_flags(tok, s, n, fl, whole, &err), 0);
@@ -143,7 +147,8 @@ static void check_no_space_run(const nlprnn_tokenizer *tok) {
         memcpy(s + n, unit, ul);
         n += ul;
     }
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     long before = peak_kb();
     CHECK_INT_EQ(nlprnn_tokenizer_encode(tok, s, n, enc, &err), 0);
@@ -190,7 +195,8 @@ static void check_late_error(const nlprnn_tokenizer *tok) {
     size_t bad = n + 3;
     memcpy(s + n, "abc\xC3(def", 8);
     n += 8;
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     CHECK_INT_EQ(nlprnn_tokenizer_encode(tok, s, n, enc, &err), NLPRNN_E_UTF8);
     CHECK_INT_EQ(err.offset, (long long)bad);

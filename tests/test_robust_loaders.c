@@ -68,15 +68,16 @@ static int contains(const char *s, const char *sub) { return s && strstr(s, sub)
 static nlprnn_tokenizer *word_tokenizer(void) {
     static const char *texts[] = {"the cat sat on the mat", "a dog ran in the park",
                                   "the film was good", "the film was bad", "good cat bad dog"};
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     nlprnn_tokenizer *tok = NULL;
     nlprnn_error e;
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
     int rc = nlprnn_tokenizer_train_texts(o, texts, NULL, 5, &tok, &e);
     CHECK_MSG(rc == 0, "tokenizer: %s", e.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 
@@ -316,17 +317,17 @@ static void test_nonfinite_weights(nlprnn_tokenizer *tok) {
     /* classifier: NaN in the head, +inf (float16) in the embedding */
     const char *clf = tmp("clf.nrm");
     if (write_classifier(clf, tok, small_clf_cfg(), 0, 1)) return;
-    nlprnn_model *m = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(clf, &m, &e), 0);
-    nlprnn_model_free(m);
+    nlprnn_classifier *m = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(clf, &m, &e), 0);
+    nlprnn_classifier_free(m);
     m = NULL;
     const char *bad = tmp("clf-nan.nrm");
     rewrite_tensor(clf, bad, "WGHT", "head.b", 1, NAN, 0);
-    int rc = nlprnn_model_load(bad, &m, &e);
+    int rc = nlprnn_classifier_load(bad, &m, &e);
     expect_nonfinite_refused("classifier with a NaN bias", rc, &e, bad, "head.b");
     CHECK(m == NULL);
     rewrite_tensor(clf, bad, "WGHT", "embedding", 9, INFINITY, 1);
-    rc = nlprnn_model_load(bad, &m, &e);
+    rc = nlprnn_classifier_load(bad, &m, &e);
     expect_nonfinite_refused("classifier with an f16 infinity", rc, &e, bad, "embedding");
 
     /* language model: NaN in the output bias (was loaded: next printed nan, fill -nan) */
@@ -348,27 +349,28 @@ static void test_nonfinite_weights(nlprnn_tokenizer *tok) {
     double v[60];
     for (int i = 0; i < 60; i++) v[i] = sin(i * 0.3);
     nlprnn_series *s = NULL;
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
-    nlprnn_forecast_params_set(p, "hidden", "3", NULL);
-    nlprnn_forecast_params_set(p, "window", "4", NULL);
-    nlprnn_forecast_params_set(p, "epochs", "2", NULL);
-    nlprnn_forecast_params_set(p, "valid", "0", NULL); /* NaN validation losses in the file */
+    nlprnn_forecaster_params *p = NULL;
+    nlprnn_forecaster_params_create(&p, NULL);
+    nlprnn_forecaster_params_set(p, "hidden", "3", NULL);
+    nlprnn_forecaster_params_set(p, "window", "4", NULL);
+    nlprnn_forecaster_params_set(p, "epochs", "2", NULL);
+    nlprnn_forecaster_params_set(p, "valid", "0", NULL); /* NaN validation losses in the file */
     nlprnn_forecaster *f = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, 60, 1, NULL, &e), 0);
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, s, p, NULL, NULL, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, 60, 1, NULL, &s, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, NULL, NULL, &f, &e), 0);
     const char *fc = tmp("f.nrm");
     CHECK_INT_EQ(nlprnn_forecaster_save(f, fc, &e), 0);
     nlprnn_forecaster_free(f);
     f = NULL;
-    CHECK_MSG(nlprnn_forecaster_load(&f, fc, &e) == 0, "forecaster with NaN valid losses: %s",
+    CHECK_MSG(nlprnn_forecaster_load(fc, &f, &e) == 0, "forecaster with NaN valid losses: %s",
               e.message);
     nlprnn_forecaster_free(f);
     f = NULL;
     rewrite_tensor(fc, bad, "WGHT", "params", 2, NAN, 0);
-    rc = nlprnn_forecaster_load(&f, bad, &e);
+    rc = nlprnn_forecaster_load(bad, &f, &e);
     expect_nonfinite_refused("forecaster with a NaN weight", rc, &e, bad, "params");
     nlprnn_series_free(s);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
 
     /* the shared reader, for any kind (checkpoints included) */
     nr_mf_buf b;
@@ -409,7 +411,8 @@ static void test_huge_weights(nlprnn_tokenizer *tok) {
         nlprnn_lm *l = NULL;
         CHECK_INT_EQ(nlprnn_lm_load(lm, &l, &e), 0);
         if (!l) return;
-        nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(l);
+        nlprnn_lm_ctx *ctx = NULL;
+        nlprnn_lm_ctx_create(l, &ctx, NULL);
         nlprnn_lm_choice *ch = NULL;
         size_t nch = 0;
         int rc = nlprnn_lm_next(ctx, "the", 3, 5, &ch, &nch, &e);
@@ -447,18 +450,19 @@ static void test_huge_weights(nlprnn_tokenizer *tok) {
     /* a classifier whose logits overflow: NLPRNN_E_NUMERIC, not NaN probabilities */
     const char *clf = tmp("clf-huge.nrm");
     if (write_classifier(clf, tok, small_clf_cfg(), 3.0e38f, 1e38f)) return;
-    nlprnn_model *m = NULL;
-    CHECK_INT_EQ(nlprnn_model_load(clf, &m, &e), 0);
+    nlprnn_classifier *m = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(clf, &m, &e), 0);
     if (!m) return;
-    nlprnn_context *c = nlprnn_context_create(m, 1);
+    nlprnn_classifier_ctx *c = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &c, NULL);
     float probs[2] = {-1, -1};
     int rc = nlprnn_classify(c, "the film was good", 17, probs, NULL, &e);
     CHECK_MSG(rc == NLPRNN_E_NUMERIC ||
                   (rc == 0 && probs[0] >= 0 && probs[0] <= 1 && probs[1] >= 0 && probs[1] <= 1),
               "classify with overflowing logits: %s, probabilities %g %g", nlprnn_status_name(rc),
               probs[0], probs[1]);
-    nlprnn_context_free(c);
-    nlprnn_model_free(m);
+    nlprnn_classifier_ctx_free(c);
+    nlprnn_classifier_free(m);
 }
 
 /* ---- 9: config sections ----------------------------------------------------------------------- */
@@ -485,7 +489,7 @@ static void test_config_keys(void) {
     nr_mf_writer_free(w);
     char *text = NULL;
     t0 = cpu_seconds();
-    rc = nlprnn_model_file_info(path, &text, &e);
+    rc = nlprnn_model_file_describe(path, &text, &e);
     t = cpu_seconds() - t0;
     CHECK_MSG(rc == NLPRNN_E_FORMAT && contains(e.message, path), "info: %s (%s)",
               nlprnn_status_name(rc), e.message);
@@ -542,8 +546,8 @@ static void test_message_prefix(nlprnn_tokenizer *tok) {
     cfg.dropout = 1.5f;
     const char *path = tmp("clf-dropout.nrm");
     if (write_classifier(path, tok, cfg, 0, 1)) return;
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(path, &m, &e);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(path, &m, &e);
     char want[700];
     snprintf(want, sizeof want, "%s: section CONF: classifier: invalid configuration (vocab %d,",
              path, nlprnn_tokenizer_vocab_size(tok));
@@ -559,9 +563,9 @@ static void test_message_prefix(nlprnn_tokenizer *tok) {
 
 static int load_dev_zero_model(void *arg) {
     (void)arg;
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error e;
-    return nlprnn_model_load("/dev/zero", &m, &e) == NLPRNN_E_MAGIC && contains(e.message, "/dev/zero") ? 0 : 1;
+    return nlprnn_classifier_load("/dev/zero", &m, &e) == NLPRNN_E_MAGIC && contains(e.message, "/dev/zero") ? 0 : 1;
 }
 
 static int load_dev_zero_tokenizer(void *arg) {
@@ -573,16 +577,16 @@ static int load_dev_zero_tokenizer(void *arg) {
 
 static int eval_path(void *arg) {
     const char **a = arg; /* model, corpus */
-    nlprnn_model *m = NULL;
+    nlprnn_classifier *m = NULL;
     nlprnn_error e;
-    if (nlprnn_model_load(a[0], &m, &e)) return 2;
-    long long *cm = NULL, n = 0, sk = 0;
-    double ll = 0;
-    int rc = nlprnn_model_evaluate(m, a[1], NULL, NULL, 1, &cm, &n, &sk, &ll, &e);
+    if (nlprnn_classifier_load(a[0], &m, &e)) return 2;
+    nlprnn_classifier_eval ev = {.size = sizeof ev};
+    int rc = nlprnn_classifier_evaluate(m, a[1], NULL, NULL, 1, &ev, &e);
     if (rc) fprintf(stderr, "eval: %s\n", e.message);
-    int ok = !rc && n == 32 && sk == 0 && cm[0] + cm[1] + cm[2] + cm[3] == 32;
+    long long *cm = ev.confusion;
+    int ok = !rc && ev.documents == 32 && ev.skipped == 0 && cm[0] + cm[1] + cm[2] + cm[3] == 32;
     nlprnn_free(cm);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     return ok ? 0 : 1;
 }
 
@@ -613,8 +617,8 @@ static void test_memory_bounds(nlprnn_tokenizer *tok) {
         fclose(fp);
     }
     free(data);
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(longer, &m, &e);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(longer, &m, &e);
     CHECK_MSG(rc == NLPRNN_E_FORMAT && contains(e.message, "unexpected bytes after the end"),
               "%s: %s", nlprnn_status_name(rc), e.message);
 
@@ -628,7 +632,7 @@ static void test_memory_bounds(nlprnn_tokenizer *tok) {
     for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
         const char *bad = tmp("clf-cap.nrm");
         rewrite_conf(clf, bad, caps[i].key, caps[i].value);
-        rc = nlprnn_model_load(bad, &m, &e);
+        rc = nlprnn_classifier_load(bad, &m, &e);
         CHECK_MSG(rc == NLPRNN_E_FORMAT && contains(e.message, caps[i].want),
                   "%s=%s: %s (%s)", caps[i].key, caps[i].value, nlprnn_status_name(rc), e.message);
     }
@@ -650,7 +654,7 @@ static void test_memory_bounds(nlprnn_tokenizer *tok) {
               "lm of 16 x 4096 in a small file: %s (%s)", nlprnn_status_name(rc), e.message);
     for (int i = 0; i < 2; i++) {
         rewrite_conf(clf, tmp("clf-cap.nrm"), sizes[i][0], sizes[i][1]);
-        rc = nlprnn_model_load(tmp("clf-cap.nrm"), &m, &e);
+        rc = nlprnn_classifier_load(tmp("clf-cap.nrm"), &m, &e);
         CHECK_MSG(rc == NLPRNN_E_FORMAT && contains(e.message, "impossible sizes") &&
                       contains(e.message, "section WGHT holds"),
                   "classifier %s=%s in a small file: %s (%s)", sizes[i][0], sizes[i][1],
@@ -727,7 +731,7 @@ static void test_series_range(void) {
     fclose(fp);
     const char *cols[1] = {"value"};
     nlprnn_series *s = NULL;
-    int rc = nlprnn_series_read_csv(&s, csv, cols, 1, &e);
+    int rc = nlprnn_series_load_csv(csv, cols, 1, &s, &e);
     char want[600];
     snprintf(want, sizeof want, "%s:92: byte ", csv);
     CHECK_MSG(rc == NLPRNN_E_DATA && contains(e.message, want) && contains(e.message, "1e308") &&
@@ -736,7 +740,7 @@ static void test_series_range(void) {
     CHECK(s == NULL);
     double v[50];
     for (int i = 0; i < 50; i++) v[i] = i == 40 ? -1e300 : 20 + sin(i);
-    rc = nlprnn_series_from_values(&s, v, 50, 1, NULL, &e);
+    rc = nlprnn_series_create(v, 50, 1, NULL, &s, &e);
     CHECK_MSG(rc == NLPRNN_E_DATA && contains(e.message, "row 40"), "%s (%s)",
               nlprnn_status_name(rc), e.message);
 
@@ -753,17 +757,20 @@ static void test_series_range(void) {
     for (int i = 0; i < 80; i++) fprintf(fp, "%d,%.17g\n", i, 20 + sin(i * 0.4));
     fclose(fp);
     nlprnn_series *tr = NULL;
-    CHECK_INT_EQ(nlprnn_series_read_csv(&tr, train_csv, cols, 1, &e), 0);
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, csv, cols, 1, &e), 0);
-    nlprnn_forecast_params *p = nlprnn_forecast_params_new();
-    nlprnn_forecast_params_set(p, "hidden", "3", NULL);
-    nlprnn_forecast_params_set(p, "window", "5", NULL);
-    nlprnn_forecast_params_set(p, "epochs", "2", NULL);
+    CHECK_INT_EQ(nlprnn_series_load_csv(train_csv, cols, 1, &tr, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(csv, cols, 1, &s, &e), 0);
+    nlprnn_forecaster_params *p = NULL;
+    nlprnn_forecaster_params_create(&p, NULL);
+    nlprnn_forecaster_params_set(p, "hidden", "3", NULL);
+    nlprnn_forecaster_params_set(p, "window", "5", NULL);
+    nlprnn_forecaster_params_set(p, "epochs", "2", NULL);
     nlprnn_forecaster *f = NULL;
-    CHECK_INT_EQ(nlprnn_forecaster_train(&f, tr, p, NULL, NULL, &e), 0);
+    CHECK_INT_EQ(nlprnn_forecaster_train(tr, p, NULL, NULL, &f, &e), 0);
     if (f && s) {
-        double met[NLPRNN_FORECAST_METHODS * NLPRNN_METRICS];
-        rc = nlprnn_forecaster_eval(f, s, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, &e);
+        nlprnn_forecaster_eval fe = {.size = sizeof fe};
+        rc = nlprnn_forecaster_evaluate(f, s, NLPRNN_PART_ALL, &fe, &e);
+        nlprnn_free(fe.pred);
+        nlprnn_free(fe.truth);
         snprintf(want, sizeof want, "%s:97: column 'value': value 1e+120 is", csv);
         CHECK_MSG(rc == NLPRNN_E_DATA && contains(e.message, want) && e.line == 97,
                   "eval with 1e120: %s (%s)", nlprnn_status_name(rc), e.message);
@@ -778,13 +785,17 @@ static void test_series_range(void) {
         nlprnn_series *wide = NULL;
         double w[100];
         for (int i = 0; i < 100; i++) w[i] = i % 17 == 3 ? (i % 2 ? 1e150 : -1e150) : sin(i);
-        CHECK_INT_EQ(nlprnn_series_from_values(&wide, w, 100, 1, NULL, &e), 0);
+        CHECK_INT_EQ(nlprnn_series_create(w, 100, 1, NULL, &wide, &e), 0);
         nlprnn_forecaster *g = NULL;
-        rc = nlprnn_forecaster_train(&g, wide, p, NULL, NULL, &e);
+        rc = nlprnn_forecaster_train(wide, p, NULL, NULL, &g, &e);
         if (!rc) {
-            rc = nlprnn_forecaster_eval(g, wide, NLPRNN_PART_ALL, met, NULL, NULL, NULL, NULL, &e);
+            nlprnn_forecaster_eval ge = {.size = sizeof ge};
+            rc = nlprnn_forecaster_evaluate(g, wide, NLPRNN_PART_ALL, &ge, &e);
             for (int k = 0; !rc && k < NLPRNN_FORECAST_METHODS * NLPRNN_METRICS; k++)
-                CHECK_MSG(isfinite(met[k]), "metric %d is %g", k, met[k]);
+                CHECK_MSG(isfinite(ge.metrics[k / NLPRNN_METRICS][k % NLPRNN_METRICS]), "metric %d is %g", k,
+                          ge.metrics[k / NLPRNN_METRICS][k % NLPRNN_METRICS]);
+            nlprnn_free(ge.pred);
+            nlprnn_free(ge.truth);
         }
         CHECK_MSG(rc == 0 || rc == NLPRNN_E_DATA, "+-1e150: %s (%s)", nlprnn_status_name(rc),
                   e.message);
@@ -792,7 +803,7 @@ static void test_series_range(void) {
         nlprnn_series_free(wide);
     }
     nlprnn_forecaster_free(f);
-    nlprnn_forecast_params_free(p);
+    nlprnn_forecaster_params_free(p);
     nlprnn_series_free(s);
     nlprnn_series_free(tr);
 }

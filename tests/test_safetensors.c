@@ -323,29 +323,31 @@ static int same_files(const char *a, const char *b) {
 
 static void test_classifier_round_trip(void) {
     nlprnn_error err;
-    nlprnn_model *m = NULL, *m2 = NULL;
-    int rc = nlprnn_model_load("ko", &m, &err);
+    nlprnn_classifier *m = NULL, *m2 = NULL;
+    int rc = nlprnn_classifier_load("ko", &m, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
     if (rc) return;
     const char *st1 = tmp("ko1.safetensors"), *st2 = tmp("ko2.safetensors"), *nrm = tmp("ko.nrm");
     CHECK(nlprnn_classifier_export(m, st1, NLPRNN_EXPORT_SAFETENSORS, &err) == 0);
-    rc = nlprnn_classifier_import(st1, nlprnn_model_tokenizer(m), NULL, 0, nrm, &err);
+    rc = nlprnn_classifier_import(st1, nlprnn_classifier_tokenizer(m), NULL, 0, nrm, &err);
     CHECK_MSG(rc == 0, "import: %s", err.message);
-    if (!rc) rc = nlprnn_model_load(nrm, &m2, &err);
+    if (!rc) rc = nlprnn_classifier_load(nrm, &m2, &err);
     CHECK_MSG(rc == 0, "load: %s", err.message);
     if (m2) {
         CHECK(nlprnn_classifier_export(m2, st2, NLPRNN_EXPORT_SAFETENSORS, &err) == 0);
         CHECK_MSG(same_files(st1, st2), "export(import(export(ko))) differs from export(ko)");
-        CHECK_STR_EQ(nlprnn_model_label(m2, 0), nlprnn_model_label(m, 0));
-        CHECK_INT_EQ(nlprnn_model_max_tokens(m2), nlprnn_model_max_tokens(m));
-        nlprnn_context *c1 = nlprnn_context_create(m, 1), *c2 = nlprnn_context_create(m2, 1);
+        CHECK_STR_EQ(nlprnn_classifier_label(m2, 0), nlprnn_classifier_label(m, 0));
+        CHECK_INT_EQ(nlprnn_classifier_max_tokens(m2), nlprnn_classifier_max_tokens(m));
+        nlprnn_classifier_ctx *c1 = NULL, *c2 = NULL;
+        nlprnn_classifier_ctx_create(m, 1, &c1, NULL);
+        nlprnn_classifier_ctx_create(m2, 1, &c2, NULL);
         const char *t = "배우들 연기가 정말 좋았다";
         float p1[2], p2[2];
         CHECK(nlprnn_classify(c1, t, strlen(t), p1, NULL, &err) == 0);
         CHECK(nlprnn_classify(c2, t, strlen(t), p2, NULL, &err) == 0);
         CHECK_NEAR(p1[1], p2[1], 1e-5);
-        nlprnn_context_free(c1);
-        nlprnn_context_free(c2);
+        nlprnn_classifier_ctx_free(c1);
+        nlprnn_classifier_ctx_free(c2);
     }
     /* .vec: "V E" and V rows that the .vec loader reads back as the same table */
     const char *vec = tmp("ko.vec");
@@ -359,7 +361,7 @@ static void test_classifier_round_trip(void) {
     float *table = calloc((size_t)V * E, sizeof(float));
     nr_embedding emb;
     const char **pieces = calloc((size_t)V, sizeof *pieces);
-    for (int i = 0; i < V; i++) pieces[i] = nlprnn_tokenizer_piece(nlprnn_model_tokenizer(m), i);
+    for (int i = 0; i < V; i++) pieces[i] = nlprnn_tokenizer_piece(nlprnn_classifier_tokenizer(m), i);
     size_t matched = 0;
     CHECK(nr_embedding_bind(&emb, V, E, -1, table, &err) == 0);
     rc = nr_embedding_load_vec_pieces(&emb, vec, pieces, V, &matched, &err);
@@ -369,8 +371,8 @@ static void test_classifier_round_trip(void) {
     free(table);
     free(pieces);
     CHECK(nlprnn_classifier_export(m, vec, 7, &err) == NLPRNN_E_INVALID_ARG);
-    nlprnn_model_free(m2);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m2);
+    nlprnn_classifier_free(m);
 }
 
 static void test_lm_round_trip(void) {
@@ -389,7 +391,9 @@ static void test_lm_round_trip(void) {
         CHECK(nlprnn_lm_export(lm2, st2, NLPRNN_EXPORT_SAFETENSORS, &err) == 0);
         CHECK_MSG(same_files(st1, st2), "export(import(export(ko-lm))) differs from export(ko-lm)");
         CHECK_INT_EQ(nlprnn_lm_has_backward(lm2), nlprnn_lm_has_backward(lm));
-        nlprnn_lm_ctx *c1 = nlprnn_lm_ctx_create(lm), *c2 = nlprnn_lm_ctx_create(lm2);
+        nlprnn_lm_ctx *c1 = NULL, *c2 = NULL;
+        nlprnn_lm_ctx_create(lm, &c1, NULL);
+        nlprnn_lm_ctx_create(lm2, &c2, NULL);
         const char *t = "주말에 영화를 보러 극장에 간다";
         double a = 0, b = 1;
         CHECK(nlprnn_lm_score(c1, t, strlen(t), 0, &a, NULL, &err) == 0);
@@ -415,14 +419,14 @@ int main(void) {
     nlprnn_tokenizer *tok = NULL, *other = NULL;
     int rc = nlprnn_tokenizer_load(nr_test_data_path("tokenizer/nsmc8k.tok"), &tok, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
-    nlprnn_model *ko = NULL;
-    rc |= nlprnn_model_load("ko", &ko, &err);
+    nlprnn_classifier *ko = NULL;
+    rc |= nlprnn_classifier_load("ko", &ko, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
     if (!rc) {
-        other = (nlprnn_tokenizer *)nlprnn_model_tokenizer(ko);
+        other = (nlprnn_tokenizer *)nlprnn_classifier_tokenizer(ko);
         test_import_refusals(tok, other);
     }
-    nlprnn_model_free(ko);
+    nlprnn_classifier_free(ko);
     nlprnn_tokenizer_free(tok);
     test_classifier_round_trip();
     test_lm_round_trip();

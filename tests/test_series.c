@@ -30,7 +30,7 @@ static const char *write_tmp(const char *name, const char *text) {
 static void test_chapter_windows(void) {
     const double v[] = {16, 8, 32, 9, 23, 11, 19};
     nlprnn_series *s = NULL;
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, v, 7, 1, NULL, NULL), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, 7, 1, NULL, &s, NULL), 0);
     size_t count = 0;
     CHECK_INT_EQ(nlprnn_window_count(7, 3, 1, &count, NULL), 0);
     CHECK_INT_EQ(count, 4);
@@ -89,7 +89,7 @@ static void test_read_csv(void) {
     const char *cols[] = {"Temp"};
     nlprnn_series *s = NULL;
     nlprnn_error e;
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, p, cols, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(p, cols, 1, &s, &e), 0);
     CHECK_INT_EQ(nlprnn_series_length(s), 3);
     CHECK_INT_EQ(nlprnn_series_features(s), 1);
     CHECK_STR_EQ(nlprnn_series_column(s, 0), "Temp");
@@ -102,14 +102,14 @@ static void test_read_csv(void) {
     p = write_tmp("ohlc.csv", "Date,Open,High,Low,Close,Volume\n2000-01-04,6000,6110,5660,6110,74195000\n"
                               "2000-01-05,5800,6060,5520,5580,74680000\n");
     const char *cols2[] = {"Close", "Open", "Volume"};
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, p, cols2, 3, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(p, cols2, 3, &s, &e), 0);
     CHECK_INT_EQ(nlprnn_series_length(s), 2);
     v = nlprnn_series_values(s);
     CHECK(v[0] == 6110 && v[1] == 6000 && v[2] == 74195000 && v[3] == 5580 && v[5] == 74680000);
     nlprnn_series_free(s);
 
     /* a series from this file shorter than the window names the file and its last line */
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, p, cols2, 3, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(p, cols2, 3, &s, &e), 0);
     double x[64], y[4];
     CHECK_INT_EQ(nlprnn_series_windows(s, 0, 2, 1, 0, 1, x, y, &e), NLPRNN_E_DATA);
     CHECK_MSG(strstr(e.message, "ohlc.csv:3:") && strstr(e.message, "window 2 + horizon 1"), "%s", e.message);
@@ -125,7 +125,7 @@ static void expect_error(const char *name, const char *text, const char *col, in
     nlprnn_series *s = (nlprnn_series *)1;
     nlprnn_error e;
     nlprnn_error_clear(&e);
-    int rc = nlprnn_series_read_csv(&s, p, cols, 1, &e);
+    int rc = nlprnn_series_load_csv(p, cols, 1, &s, &e);
     CHECK_MSG(rc == code, "%s: rc %d, expected %d (%s)", name, rc, code, e.message);
     CHECK(s == NULL);
     CHECK_MSG(e.line == line, "%s: line %lld, expected %lld (%s)", name, e.line, line, e.message);
@@ -163,7 +163,7 @@ static void test_errors(void) {
         const char *c1[] = {"v"};
         nlprnn_series *s1 = NULL;
         nlprnn_error e1;
-        CHECK_INT_EQ(nlprnn_series_read_csv(&s1, path, c1, 1, &e1), NLPRNN_E_DATA);
+        CHECK_INT_EQ(nlprnn_series_load_csv(path, c1, 1, &s1, &e1), NLPRNN_E_DATA);
         CHECK_MSG(strstr(e1.message, "nul.csv:3: byte 7: NUL byte"), "%s", e1.message);
     }
     /* a quoted cell may hold a comma and a doubled quote */
@@ -171,17 +171,17 @@ static void test_errors(void) {
     const char *cols[] = {"a,\"b\"", "v"};
     nlprnn_series *s = NULL;
     nlprnn_error e;
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, p, cols + 1, 1, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(p, cols + 1, 1, &s, &e), 0);
     CHECK(s && s->x[0] == 1.5);
     nlprnn_series_free(s);
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, p, cols, 1, &e), NLPRNN_E_DATA); /* "x,y" is text */
+    CHECK_INT_EQ(nlprnn_series_load_csv(p, cols, 1, &s, &e), NLPRNN_E_DATA); /* "x,y" is text */
     CHECK_MSG(strstr(e.message, "quoted.csv:2: byte 12:"), "%s", e.message);
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, write_tmp("nofile.csv", "x") , NULL, 0, &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_series_load_csv(write_tmp("nofile.csv", "x") , NULL, 0, &s, &e), NLPRNN_E_INVALID_ARG);
     char gone[600];
     snprintf(gone, sizeof gone, "%s/does-not-exist.csv", tmpdir);
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, gone, cols + 1, 1, &e), NLPRNN_E_IO);
+    CHECK_INT_EQ(nlprnn_series_load_csv(gone, cols + 1, 1, &s, &e), NLPRNN_E_IO);
     const double bad[] = {1, 0.0 / 0.0};
-    CHECK_INT_EQ(nlprnn_series_from_values(&s, bad, 2, 1, NULL, &e), NLPRNN_E_DATA);
+    CHECK_INT_EQ(nlprnn_series_create(bad, 2, 1, NULL, &s, &e), NLPRNN_E_DATA);
 }
 
 static void test_split_and_scaling(void) {
@@ -221,6 +221,27 @@ static void test_split_and_scaling(void) {
     CHECK_INT_EQ(nr_scaler_kind("zscore"), -1);
 }
 
+/* nlprnn_series_create_sine gives the series of 0.1's `nlprnn forecast sine` (values printed by
+ * the 0.1 program: forecast sine --length 5 --period 7 --noise 0.5 --seed 42, %.6f), and checks
+ * its arguments. */
+static void test_sine(void) {
+    static const double want[5] = {-0.736800, 0.577727, 2.311575, -0.522930, -1.278958};
+    nlprnn_series *s = NULL;
+    nlprnn_error e;
+    CHECK_INT_EQ(nlprnn_series_create_sine(5, 7, 0.5, 42, &s, &e), 0);
+    if (s) {
+        CHECK_INT_EQ(nlprnn_series_length(s), 5);
+        CHECK_STR_EQ(nlprnn_series_column(s, 0), "value");
+        for (int t = 0; t < 5; t++) CHECK_NEAR(nlprnn_series_values(s)[t], want[t], 6e-7);
+    }
+    nlprnn_series_free(s);
+    s = NULL;
+    CHECK_INT_EQ(nlprnn_series_create_sine(1, 7, 0.5, 42, &s, &e), NLPRNN_E_INVALID_ARG);
+    CHECK(s == NULL && strstr(e.message, "length"));
+    CHECK_INT_EQ(nlprnn_series_create_sine(10, 0, 0.5, 42, &s, &e), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_series_create_sine(10, 7, -1, 42, &s, &e), NLPRNN_E_INVALID_ARG);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/nlprnn-test-series-XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -231,6 +252,7 @@ int main(void) {
     test_read_csv();
     test_errors();
     test_split_and_scaling();
+    test_sine();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -12,7 +12,7 @@ int main(void) {
     nlprnn_series *s = NULL;
     nlprnn_error e;
     const char *t1[] = {"Temp"};
-    int rc = nlprnn_series_read_csv(&s, temps, t1, 1, &e);
+    int rc = nlprnn_series_load_csv(temps, t1, 1, &s, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         /* 3,650 rows (CRLF, quoted header and dates, no final newline) */
@@ -28,7 +28,7 @@ int main(void) {
     nlprnn_series_free(s);
 
     const char *t2[] = {"Open", "High", "Low", "Close", "Volume"};
-    rc = nlprnn_series_read_csv(&s, stock, t2, 5, &e);
+    rc = nlprnn_series_load_csv(stock, t2, 5, &s, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         /* 5,604 rows, LF, no final newline; first row 2000-01-04, last 2022-04-26 */
@@ -49,7 +49,7 @@ int main(void) {
     nlprnn_series_free(s);
     /* a column the file does not have: the message lists the header */
     const char *t3[] = {"Temp"};
-    CHECK_INT_EQ(nlprnn_series_read_csv(&s, stock, t3, 1, &e), NLPRNN_E_DATA);
+    CHECK_INT_EQ(nlprnn_series_load_csv(stock, t3, 1, &s, &e), NLPRNN_E_DATA);
     CHECK_MSG(strstr(e.message, "005930.KS.csv:1: no column 'Temp' in the header (columns: Date, Open, High, Low, Close, Adj Close, Volume)"),
               "%s", e.message);
     return nr_test_done("test_series_corpora");

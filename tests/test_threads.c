@@ -57,7 +57,8 @@ static int same(const result *r, const nlprnn_encoding *enc) {
 
 static void *work(void *arg) {
     worker *w = arg;
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     if (!enc) {
         w->errors++;
         return NULL;
@@ -92,20 +93,22 @@ int main(void) {
     }
 
     nlprnn_error err;
-    nlprnn_tokenizer_options *opts = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *opts = NULL;
+    nlprnn_tokenizer_params_create(&opts, NULL);
     CHECK(opts != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(opts, NLPRNN_TOKOPT_VOCAB_SIZE, 400, &err), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(opts, NLPRNN_TOKOPT_MIN_COUNT, 1, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(opts, "vocab-size", "400", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(opts, "min-count", "1", &err), 0);
     nlprnn_tokenizer *tok = NULL;
     int rc = nlprnn_tokenizer_train_texts(opts, (const char *const *)texts, NULL, NTEXTS, &tok,
                                           &err);
     CHECK_MSG(rc == 0, "train: %s", err.message);
-    nlprnn_tokenizer_options_free(opts);
+    nlprnn_tokenizer_params_free(opts);
     if (rc != 0) return nr_test_done("test_threads");
     shared_tok = tok;
 
     /* The answers of one thread. */
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     CHECK(enc != NULL);
     size_t total = 0;
     for (int i = 0; i < NTEXTS && enc; i++) {

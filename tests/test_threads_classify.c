@@ -1,6 +1,6 @@
-/* tests/test_threads_classify.c: 8 threads classifying through ONE shared nlprnn_model give
+/* tests/test_threads_classify.c: 8 threads classifying through ONE shared nlprnn_classifier give
  * exactly the answers of one thread (the thread rule of nlprnn/classifier.h: the model is
- * immutable and shared, each thread owns its nlprnn_context).
+ * immutable and shared, each thread owns its nlprnn_classifier_ctx).
  *
  * A small model is trained on the fixture tests/data/clf_train.tsv; the 200 documents of
  * clf_test.tsv are classified once on the main thread (one by one and in batches of 16), then by
@@ -22,7 +22,7 @@
 static char *docs[MAXDOCS];
 static size_t ndocs;
 static int nclasses;
-static const nlprnn_model *shared_model;
+static const nlprnn_classifier *shared_model;
 static float *single_probs; /* (ndocs, C): nlprnn_classify, one document a call */
 static float *batch_probs;  /* (ndocs, C): nlprnn_classify_batch, BATCH documents a call */
 
@@ -34,12 +34,13 @@ typedef struct {
 
 static void *work(void *arg) {
     worker *w = arg;
-    nlprnn_context *ctx = nlprnn_context_create(shared_model, 1);
+    nlprnn_classifier_ctx *ctx = NULL;
+    nlprnn_classifier_ctx_create(shared_model, 1, &ctx, NULL);
     float *probs = malloc((size_t)nclasses * BATCH * sizeof *probs);
     int status[BATCH];
     if (!ctx || !probs) {
         w->errors++;
-        nlprnn_context_free(ctx);
+        nlprnn_classifier_ctx_free(ctx);
         free(probs);
         return NULL;
     }
@@ -68,7 +69,7 @@ static void *work(void *arg) {
                    n * (size_t)nclasses * sizeof *probs))
             w->mismatches++;
     }
-    nlprnn_context_free(ctx);
+    nlprnn_classifier_ctx_free(ctx);
     free(probs);
     return NULL;
 }
@@ -107,36 +108,38 @@ int main(void) {
 
     /* A small model: the test is about sharing, not accuracy. */
     nlprnn_error err;
-    nlprnn_train_params *p = nlprnn_train_params_new();
+    nlprnn_classifier_params *p = NULL;
+    nlprnn_classifier_params_create(&p, NULL);
     CHECK(p != NULL);
     static const char *kv[][2] = {{"vocab", "300"}, {"embed", "16"},   {"hidden", "16"},
                                   {"epochs", "2"},  {"batch", "16"},   {"threads", "1"},
                                   {"lr", "0.01"},   {"patience", "0"}, {"valid", "0.1"},
                                   {"seed", "3"},    {"storage", "f32"}};
     for (size_t i = 0; p && i < sizeof kv / sizeof kv[0]; i++)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, kv[i][0], kv[i][1], &err), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], &err), 0);
     int rc = nlprnn_classifier_train(p, nr_test_data_path("clf_train.tsv"), NULL, model_path, 0,
                                      NULL, NULL, NULL, &err);
     CHECK_MSG(rc == 0, "train: %s", err.message);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
 
-    nlprnn_model *model = NULL;
+    nlprnn_classifier *model = NULL;
     if (rc == 0) {
-        rc = nlprnn_model_load(model_path, &model, &err);
+        rc = nlprnn_classifier_load(model_path, &model, &err);
         CHECK_MSG(rc == 0, "load: %s", err.message);
     }
     unlink(model_path);
     rmdir(dir);
     if (!model || ndocs == 0) return nr_test_done("test_threads_classify");
     shared_model = model;
-    nclasses = nlprnn_model_num_classes(model);
+    nclasses = nlprnn_classifier_num_classes(model);
     CHECK_INT_EQ(nclasses, 2);
 
     /* The answers of one thread. */
     single_probs = calloc(ndocs * (size_t)nclasses, sizeof *single_probs);
     batch_probs = calloc(ndocs * (size_t)nclasses, sizeof *batch_probs);
     int *status = calloc(ndocs, sizeof *status);
-    nlprnn_context *ctx = nlprnn_context_create(model, 1);
+    nlprnn_classifier_ctx *ctx = NULL;
+    nlprnn_classifier_ctx_create(model, 1, &ctx, NULL);
     CHECK(single_probs && batch_probs && status && ctx);
     if (!single_probs || !batch_probs || !status || !ctx) return nr_test_done("test_threads_classify");
     int distinct = 0;
@@ -155,7 +158,7 @@ int main(void) {
                      0);
         for (size_t i = first; i < first + n; i++) CHECK_INT_EQ(status[i], 0);
     }
-    nlprnn_context_free(ctx);
+    nlprnn_classifier_ctx_free(ctx);
 
     /* The same answers from 8 threads sharing the model. */
     pthread_t th[NTHREADS];
@@ -170,7 +173,7 @@ int main(void) {
                   "thread %d: %d mismatches, %d errors", t, w[t].mismatches, w[t].errors);
     }
 
-    nlprnn_model_free(model);
+    nlprnn_classifier_free(model);
     for (size_t i = 0; i < ndocs; i++) free(docs[i]);
     free(single_probs);
     free(batch_probs);

@@ -88,7 +88,8 @@ typedef struct {
 
 static void *work(void *arg) {
     worker *w = arg;
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(shared_lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_ctx_create(shared_lm, &ctx, NULL);
     if (!ctx) {
         w->errors++;
         return NULL;
@@ -156,18 +157,21 @@ int main(void) {
 
     /* A tokenizer and a tiny forward + backward LSTM language model. */
     nlprnn_error err;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 400, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "400", &err), 0);
     const char *paths[] = {text_path};
     nlprnn_tokenizer *tok = NULL;
     int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &err);
     CHECK_MSG(rc == 0, "tokenizer: %s", err.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     if (rc == 0) CHECK_INT_EQ(nlprnn_tokenizer_save(tok, tok_path, &err), 0);
     nlprnn_tokenizer_free(tok);
 
-    nlprnn_lm_params *p = nlprnn_lm_params_new();
+    nlprnn_lm_params *p = NULL;
+
+    nlprnn_lm_params_create(&p, NULL);
     CHECK(p != NULL);
     static const char *kv[][2] = {{"embed", "16"},     {"hidden", "16"}, {"softmax", "full"},
                                   {"batch", "16"},     {"epochs", "2"},  {"max-len", "32"},
@@ -193,7 +197,8 @@ int main(void) {
     shared_lm = lm;
 
     /* The answers of one thread. */
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = NULL;
+    nlprnn_lm_ctx_create(lm, &ctx, NULL);
     CHECK(ctx != NULL);
     int varied = 0;
     for (size_t i = 0; ctx && i < ndocs; i++) {

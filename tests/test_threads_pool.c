@@ -144,29 +144,30 @@ static void sleepy_task(void *ctx, int i, int n)
 
 static char dir[256];
 
-static nlprnn_train_params *params(const char *threads)
+static nlprnn_classifier_params *params(const char *threads)
 {
-    nlprnn_train_params *p = nlprnn_train_params_new();
+    nlprnn_classifier_params *p = NULL;
+    nlprnn_classifier_params_create(&p, NULL);
     static const char *kv[][2] = {{"vocab", "300"},  {"embed", "16"}, {"hidden", "16"},
                                   {"epochs", "2"},   {"batch", "16"}, {"lr", "0.01"},
                                   {"patience", "0"}, {"valid", "0.1"}, {"seed", "7"},
                                   {"storage", "f32"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], NULL), 0);
     if (threads)
-        CHECK_INT_EQ(nlprnn_train_params_set(p, "threads", threads, NULL), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, "threads", threads, NULL), 0);
     return p;
 }
 
 static int train(const char *threads, const char *out)
 {
-    nlprnn_train_params *p = params(threads);
+    nlprnn_classifier_params *p = params(threads);
     nlprnn_error err;
     int rc = nlprnn_classifier_train(p, nr_test_data_path("clf_train.tsv"), NULL, out, 0, NULL,
                                      NULL, NULL, &err);
     if (rc)
         fprintf(stderr, "train (threads %s): %s\n", threads ? threads : "default", err.message);
-    nlprnn_train_params_free(p);
+    nlprnn_classifier_params_free(p);
     return rc;
 }
 
@@ -205,10 +206,10 @@ static void test_training_cores(void)
     snprintf(def, sizeof def, "%s/default.nrm", dir);
     CHECK_INT_EQ(train_on_one_cpu(one), 0);
     CHECK_INT_EQ(train("3", all), 0);
-    nlprnn_model *a = NULL, *b = NULL;
+    nlprnn_classifier *a = NULL, *b = NULL;
     nlprnn_error err;
-    CHECK_INT_EQ(nlprnn_model_load(one, &a, &err), 0);
-    CHECK_INT_EQ(nlprnn_model_load(all, &b, &err), 0);
+    CHECK_INT_EQ(nlprnn_classifier_load(one, &a, &err), 0);
+    CHECK_INT_EQ(nlprnn_classifier_load(all, &b, &err), 0);
     if (a && b) {
         const nr_clf_net *na = nr_model_net(a), *nb = nr_model_net(b);
         CHECK_MSG(na->n_params == nb->n_params &&
@@ -216,8 +217,8 @@ static void test_training_cores(void)
                   "threads=3: the weights trained on 1 core differ from those on %d cores",
                   nr_cpu_count());
     }
-    nlprnn_model_free(a);
-    nlprnn_model_free(b);
+    nlprnn_classifier_free(a);
+    nlprnn_classifier_free(b);
     /* the default: the cores this process may use, written into the model */
     CHECK_INT_EQ(train(NULL, def), 0);
     char *text = NULL, want[64];

@@ -73,7 +73,8 @@ static const struct {
 };
 
 static void test_cases(void) {
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     char got[4096];
     for (int round = 0; round < 2; round++) { /* the second round is served by the cache */
@@ -149,7 +150,8 @@ static void test_decode(void) {
         char text[2000] = "";
         for (int i = 0; i < 300; i++) strcat(text, "\xf0\x9f\x98\x80");
         strcat(text, "\xe2\x96\x81x");
-        nlprnn_encoding *enc = nlprnn_encoding_create();
+        nlprnn_encoding *enc = NULL;
+        nlprnn_encoding_create(&enc, NULL);
         CHECK(nlprnn_tokenizer_encode(tok, text, strlen(text), enc, &err) == 0);
         CHECK(nlprnn_encoding_size(enc) > 1200);
         char *d = NULL;
@@ -267,7 +269,8 @@ typedef struct job {
 
 static void *encode_all(void *arg) {
     job *j = arg;
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     size_t w = 0;
     for (int rep = 0; rep < 20; rep++)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

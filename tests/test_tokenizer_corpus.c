@@ -100,7 +100,7 @@ int main(void) {
     int rc = nlprnn_tokenizer_load(nr_test_data_path("tokenizer/nsmc8k.tok"), &tok, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
     if (rc) return nr_test_done("test_tokenizer_corpus");
-    enc = nlprnn_encoding_create();
+    nlprnn_encoding_create(&enc, NULL);
     run_tsv("corpora/nsmc/test.tsv.gz");
     run_tsv("corpora/sst2/dev.tsv.gz");
     run_tsv("corpora/sst2/train.tsv.gz");

@@ -39,27 +39,27 @@ static void make_corpus(void) {
 }
 
 static nlprnn_tokenizer *train(const char *const *kv, size_t nkv, nlprnn_error *err) {
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
-    static const nlprnn_tokopt ids[] = {NLPRNN_TOKOPT_MODEL, NLPRNN_TOKOPT_VOCAB_SIZE,
-                                        NLPRNN_TOKOPT_THREADS, NLPRNN_TOKOPT_HANGUL_JAMO,
-                                        NLPRNN_TOKOPT_SAMPLE_LINES, NLPRNN_TOKOPT_SEED,
-                                        NLPRNN_TOKOPT_PATTERN, NLPRNN_TOKOPT_MIN_COUNT};
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
+    static const char *const ids[] = {"model-type", "vocab-size", "threads", "hangul-jamo",
+                                      "sample-lines", "seed", "pattern", "min-count"};
     static const char *names[] = {"model", "vocab", "threads", "jamo", "sample", "seed", "pattern", "min"};
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 370, err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "370", err) == 0);
     for (size_t i = 0; i + 1 < nkv; i += 2)
         for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++)
             if (!strcmp(kv[i], names[k]))
-                CHECK_MSG(nlprnn_tokenizer_options_set_str(o, ids[k], kv[i + 1], err) == 0, "%s",
+                CHECK_MSG(nlprnn_tokenizer_params_set(o, ids[k], kv[i + 1], err) == 0, "%s",
                           err->message);
     nlprnn_tokenizer *tok = NULL;
     int rc = nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, NTEXTS, &tok, err);
     CHECK_MSG(rc == 0, "%s", err->message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 
 static void pieces(const nlprnn_tokenizer *tok, const char *text, char *out, size_t cap) {
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     out[0] = '\0';
     if (nlprnn_tokenizer_encode(tok, text, strlen(text), enc, &err) == 0) {
@@ -138,7 +138,8 @@ int main(void) {
     /* jamo: pieces are jamo, decode recomposes syllables */
     const char *jm[] = {"jamo", "1", "vocab", "420"};
     nlprnn_tokenizer *jamo = train(jm, 4, &err);
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     CHECK(nlprnn_tokenizer_encode(jamo, "극장에 갔다", strlen("극장에 갔다"), enc, &err) == 0);
     CHECK(nlprnn_encoding_size(enc) >= 2);
     CHECK_STR_EQ(nlprnn_tokenizer_piece(jamo, nlprnn_encoding_ids(enc)[0]),
@@ -158,33 +159,39 @@ int main(void) {
     CHECK(strstr(nlprnn_tokenizer_describe(chunky), "pattern=custom") != NULL);
 
     /* option errors */
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "unigram?", &err) == NLPRNN_E_INVALID_ARG);
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
+    CHECK(nlprnn_tokenizer_params_set(o, "model-type", "unigram?", &err) == NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "bpe, word") != NULL);
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 3, &err) == NLPRNN_E_INVALID_ARG);
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_VOCAB_SIZE, "12x", &err) == NLPRNN_E_INVALID_ARG);
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_PATTERN, "(unclosed", &err) == NLPRNN_E_REGEX);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "3", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "12x", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_tokenizer_params_set(o, "pattern", "(unclosed", &err) == NLPRNN_E_REGEX);
     CHECK(strstr(err.message, "pattern") != NULL);
-    CHECK(nlprnn_tokenizer_options_set_int(o, (nlprnn_tokopt)999, 1, &err) == NLPRNN_E_INVALID_ARG);
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_NORMALIZATION, "nfkc_cf", &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab", "300", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "'vocab' does not exist") && strstr(err.message, "vocab-size"));
+    char got8[16];
+    CHECK(nlprnn_tokenizer_params_get(o, "vocab-size", got8, sizeof got8, &err) == 0 && !strcmp(got8, "8000"));
+    CHECK(nlprnn_tokenizer_params_get(o, "model-type", got8, sizeof got8, &err) == 0 && !strcmp(got8, "bpe"));
+    CHECK(nlprnn_tokenizer_params_get(o, "vocab-size", got8, 4, &err) == NLPRNN_E_LIMIT);
+    CHECK(nlprnn_tokenizer_params_set(o, "normalization", "nfkc_cf", &err) == 0);
     nlprnn_tokenizer *none = NULL;
     CHECK(nlprnn_tokenizer_train_texts(o, NULL, NULL, 0, &none, &err) == NLPRNN_E_EMPTY);
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 261, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "261", &err) == 0);
     CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) ==
           NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "at least 262") != NULL);
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &err) == 0);
     CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) == 0);
     CHECK(none && nlprnn_tokenizer_vocab_size(none) > 6 && nlprnn_tokenizer_vocab_size(none) <= 261);
     CHECK(nlprnn_tokenizer_piece_is_byte(none, 5) == 0);
     nlprnn_tokenizer_free(none);
     none = NULL;
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_NORMALIZATION, "none", &err) == 0);
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_HANGUL_JAMO, 1, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "normalization", "none", &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "hangul-jamo", "1", &err) == 0);
     CHECK(nlprnn_tokenizer_train_texts(o, (const char *const *)texts, NULL, 10, &none, &err) ==
           NLPRNN_E_INVALID_ARG);
-    CHECK(strstr(err.message, "hangul_jamo") != NULL);
-    nlprnn_tokenizer_options_free(o);
+    CHECK(strstr(err.message, "hangul-jamo") != NULL);
+    nlprnn_tokenizer_params_free(o);
 
     nlprnn_tokenizer_free(bpe);
     nlprnn_tokenizer_free(nomerge);

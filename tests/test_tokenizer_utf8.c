@@ -13,14 +13,15 @@
 
 static nlprnn_tokenizer *train(const char *invalid) {
     static const char *texts[] = {"가나다 abc", "hello world 123", "극장에 갔다"};
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     nlprnn_error err;
-    CHECK(nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_INVALID_UTF8, invalid, &err) == 0);
-    CHECK(nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 300, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "invalid-utf8", invalid, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "300", &err) == 0);
     nlprnn_tokenizer *tok = NULL;
     int rc = nlprnn_tokenizer_train_texts(o, texts, NULL, 3, &tok, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 
@@ -50,7 +51,8 @@ static const struct {
 
 int main(void) {
     nlprnn_tokenizer *tok = train("error");
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nlprnn_error_clear(&err);

@@ -99,3 +99,19 @@ int nr_test_run(char **out, const char *fmt, ...) {
     else free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, int part, double *m,
+                            double **pred, double **truth, size_t *count, size_t *first,
+                            nlprnn_error *e) {
+    nlprnn_forecaster_eval ev = {.size = sizeof ev};
+    int rc = nlprnn_forecaster_evaluate(f, s, part, &ev, e);
+    if (rc) return rc;
+    memcpy(m, ev.metrics, sizeof ev.metrics);
+    if (pred) *pred = ev.pred;
+    else nlprnn_free(ev.pred);
+    if (truth) *truth = ev.truth;
+    else nlprnn_free(ev.truth);
+    if (count) *count = ev.count;
+    if (first) *first = ev.first_row;
+    return 0;
+}

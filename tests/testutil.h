@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nlprnn.h"
+
 extern int nr_test_failures;
 extern int nr_test_checks;
 
@@ -73,6 +75,12 @@ double nr_test_idle_cpu(int ms);
  * nlprnn's threads burn no CPU while idle calls this once first, so it measures nlprnn's threads,
  * not OpenBLAS's start. */
 void nr_test_wait_quiet_start(void);
+/* nlprnn_forecaster_evaluate read into plain arrays: m gets the metrics table
+ * (m[method * NLPRNN_METRICS + metric]); pred/truth get the arrays (free with nlprnn_free; NULL:
+ * freed here); count/first (may be NULL) the samples and the first target's row. */
+int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, int part, double *m,
+                            double **pred, double **truth, size_t *count, size_t *first,
+                            nlprnn_error *e);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 

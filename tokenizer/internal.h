@@ -189,9 +189,9 @@ int nr_word_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n,
  * describe. */
 int nr_tokenizer_finish(nlprnn_tokenizer *tok, nlprnn_error *err);
 
-/* ---- options (tokenizer.c), used by trainer.c --------------------------------------------- */
+/* ---- training parameters (tokenizer.c), used by trainer.c ---------------------------------- */
 
-struct nlprnn_tokenizer_options {
+struct nlprnn_tokenizer_params {
     int model;
     long long vocab_size, min_count, seed, threads, sample_lines, char_coverage_ppm;
     int max_piece_chars;

@@ -45,6 +45,36 @@ static const char *const norm_names[] = {"nfkc", "nfc", "nfkc_cf", "none"};
 static const char *const ctrl_names[] = {"remove", "space", "keep"};
 static const char *const invalid_names[] = {"error", "replace"};
 
+/* The names of the training parameters (nlprnn_tokenizer_params_set/get) and the option each is. */
+static const struct {
+    const char *name;
+    nlprnn_tokopt opt;
+    const char *const *choices; /* string-valued: the names of the values (index = value) */
+    int nchoices;
+} param_names[] = {
+    {"model-type", NLPRNN_TOKOPT_MODEL, model_names, 2},
+    {"vocab-size", NLPRNN_TOKOPT_VOCAB_SIZE, NULL, 0},
+    {"min-count", NLPRNN_TOKOPT_MIN_COUNT, NULL, 0},
+    {"normalization", NLPRNN_TOKOPT_NORMALIZATION, norm_names, 4},
+    {"control-chars", NLPRNN_TOKOPT_CONTROL_CHARS, ctrl_names, 3},
+    {"hangul-jamo", NLPRNN_TOKOPT_HANGUL_JAMO, NULL, 0},
+    {"invalid-utf8", NLPRNN_TOKOPT_INVALID_UTF8, invalid_names, 2},
+    {"pattern", NLPRNN_TOKOPT_PATTERN, NULL, 0},
+    {"seed", NLPRNN_TOKOPT_SEED, NULL, 0},
+    {"threads", NLPRNN_TOKOPT_THREADS, NULL, 0},
+    {"byte-fallback", NLPRNN_TOKOPT_BYTE_FALLBACK, NULL, 0},
+    {"char-coverage-ppm", NLPRNN_TOKOPT_CHAR_COVERAGE_PPM, NULL, 0},
+    {"max-piece-chars", NLPRNN_TOKOPT_MAX_PIECE_CHARS, NULL, 0},
+    {"sample-lines", NLPRNN_TOKOPT_SAMPLE_LINES, NULL, 0},
+};
+#define N_PARAM_NAMES (sizeof param_names / sizeof param_names[0])
+
+static const char *opt_name(nlprnn_tokopt opt) {
+    for (size_t i = 0; i < N_PARAM_NAMES; i++)
+        if (param_names[i].opt == opt) return param_names[i].name;
+    return "?";
+}
+
 static int name_index(const char *const *names, int n, const char *s) {
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], s)) return i;
@@ -53,7 +83,7 @@ static int name_index(const char *const *names, int n, const char *s) {
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static void options_defaults(nlprnn_tokenizer_options *o) {
+static void options_defaults(nlprnn_tokenizer_params *o) {
     memset(o, 0, sizeof *o);
     o->model = NLPRNN_TOKMODEL_BPE;
     o->vocab_size = 8000;
@@ -70,39 +100,49 @@ static void options_defaults(nlprnn_tokenizer_options *o) {
     o->norm.invalid = NR_INVALID_ERROR;
 }
 
-nlprnn_tokenizer_options *nlprnn_tokenizer_options_create(void) {
-    nlprnn_tokenizer_options *o = malloc(sizeof *o);
-    if (o) options_defaults(o);
-    return o;
+int nlprnn_tokenizer_params_create(nlprnn_tokenizer_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer parameters: out is NULL");
+    *out = malloc(sizeof **out);
+    if (!*out) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tokenizer parameters: out of memory");
+    options_defaults(*out);
+    return 0;
 }
 
-void nlprnn_tokenizer_options_free(nlprnn_tokenizer_options *opts) {
-    if (!opts) return;
-    free(opts->pattern);
-    free(opts);
+void nlprnn_tokenizer_params_free(nlprnn_tokenizer_params *p) {
+    if (!p) return;
+    free(p->pattern);
+    free(p);
 }
+
+nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void) {
+    nlprnn_tokenizer_params *p = NULL;
+    nlprnn_tokenizer_params_create(&p, NULL);
+    return p;
+}
+
+void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *opts) { nlprnn_tokenizer_params_free(opts); }
 
 static int range_fail(nlprnn_error *err, const char *name, long long v, long long lo,
                       long long hi) {
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                   "tokenizer option %s: %lld is out of range [%lld, %lld]", name, v, lo, hi);
+                   "tokenizer parameter %s: %lld is out of range [%lld, %lld]", name, v, lo, hi);
 }
 
-int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *o, nlprnn_tokopt opt,
+int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
                                      long long v, nlprnn_error *err) {
     if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
     switch (opt) {
     case NLPRNN_TOKOPT_MODEL:
-        if (v < 0 || v > 1) return range_fail(err, "model", v, 0, 1);
+        if (v < 0 || v > 1) return range_fail(err, "model-type", v, 0, 1);
         o->model = (int)v;
         return 0;
     case NLPRNN_TOKOPT_VOCAB_SIZE:
         if (v < NLPRNN_NUM_SPECIAL_IDS || v > 1000000)
-            return range_fail(err, "vocab_size", v, NLPRNN_NUM_SPECIAL_IDS, 1000000);
+            return range_fail(err, "vocab-size", v, NLPRNN_NUM_SPECIAL_IDS, 1000000);
         o->vocab_size = v;
         return 0;
     case NLPRNN_TOKOPT_MIN_COUNT:
-        if (v < 1 || v > INT_MAX) return range_fail(err, "min_count", v, 1, INT_MAX);
+        if (v < 1 || v > INT_MAX) return range_fail(err, "min-count", v, 1, INT_MAX);
         o->min_count = v;
         return 0;
     case NLPRNN_TOKOPT_NORMALIZATION:
@@ -110,15 +150,15 @@ int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *o, nlprnn_tokopt 
         o->norm.form = (int)v;
         return 0;
     case NLPRNN_TOKOPT_CONTROL_CHARS:
-        if (v < 0 || v > 2) return range_fail(err, "control_chars", v, 0, 2);
+        if (v < 0 || v > 2) return range_fail(err, "control-chars", v, 0, 2);
         o->norm.control = (int)v;
         return 0;
     case NLPRNN_TOKOPT_HANGUL_JAMO:
-        if (v < 0 || v > 1) return range_fail(err, "hangul_jamo", v, 0, 1);
+        if (v < 0 || v > 1) return range_fail(err, "hangul-jamo", v, 0, 1);
         o->norm.jamo = (int)v;
         return 0;
     case NLPRNN_TOKOPT_INVALID_UTF8:
-        if (v < 0 || v > 1) return range_fail(err, "invalid_utf8", v, 0, 1);
+        if (v < 0 || v > 1) return range_fail(err, "invalid-utf8", v, 0, 1);
         o->norm.invalid = (int)v;
         return 0;
     case NLPRNN_TOKOPT_SEED:
@@ -130,19 +170,19 @@ int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *o, nlprnn_tokopt 
         o->threads = v;
         return 0;
     case NLPRNN_TOKOPT_BYTE_FALLBACK:
-        if (v < 0 || v > 1) return range_fail(err, "byte_fallback", v, 0, 1);
+        if (v < 0 || v > 1) return range_fail(err, "byte-fallback", v, 0, 1);
         o->byte_fallback = (int)v;
         return 0;
     case NLPRNN_TOKOPT_CHAR_COVERAGE_PPM:
-        if (v < 1 || v > 1000000) return range_fail(err, "char_coverage_ppm", v, 1, 1000000);
+        if (v < 1 || v > 1000000) return range_fail(err, "char-coverage-ppm", v, 1, 1000000);
         o->char_coverage_ppm = v;
         return 0;
     case NLPRNN_TOKOPT_MAX_PIECE_CHARS:
-        if (v < 1 || v > 256) return range_fail(err, "max_piece_chars", v, 1, 256);
+        if (v < 1 || v > 256) return range_fail(err, "max-piece-chars", v, 1, 256);
         o->max_piece_chars = (int)v;
         return 0;
     case NLPRNN_TOKOPT_SAMPLE_LINES:
-        if (v < 0) return range_fail(err, "sample_lines", v, 0, LLONG_MAX);
+        if (v < 0) return range_fail(err, "sample-lines", v, 0, LLONG_MAX);
         o->sample_lines = v;
         return 0;
     case NLPRNN_TOKOPT_PATTERN:
@@ -152,7 +192,7 @@ int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *o, nlprnn_tokopt 
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
 }
 
-int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_options *o, nlprnn_tokopt opt,
+int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
                                      long long *value, nlprnn_error *err) {
     if (!o || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options_get_int: NULL argument");
     switch (opt) {
@@ -176,7 +216,7 @@ int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_options *o, nlprnn_t
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
 }
 
-int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *o, nlprnn_tokopt opt,
+int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
                                      const char *value, nlprnn_error *err) {
     if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
     const char *const *names = NULL;
@@ -194,10 +234,10 @@ int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *o, nlprnn_tokopt 
         o->pattern = c;
         return 0;
     }
-    case NLPRNN_TOKOPT_MODEL: names = model_names, nnames = 2, what = "model"; break;
+    case NLPRNN_TOKOPT_MODEL: names = model_names, nnames = 2, what = "model-type"; break;
     case NLPRNN_TOKOPT_NORMALIZATION: names = norm_names, nnames = 4, what = "normalization"; break;
-    case NLPRNN_TOKOPT_CONTROL_CHARS: names = ctrl_names, nnames = 3, what = "control_chars"; break;
-    case NLPRNN_TOKOPT_INVALID_UTF8: names = invalid_names, nnames = 2, what = "invalid_utf8"; break;
+    case NLPRNN_TOKOPT_CONTROL_CHARS: names = ctrl_names, nnames = 3, what = "control-chars"; break;
+    case NLPRNN_TOKOPT_INVALID_UTF8: names = invalid_names, nnames = 2, what = "invalid-utf8"; break;
     default: break;
     }
     if (!value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer option value is NULL");
@@ -210,7 +250,7 @@ int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *o, nlprnn_tokopt 
                 strcat(list, names[k]);
             }
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                           "tokenizer option %s: unknown value '%s' (expected one of: %s)", what,
+                           "tokenizer parameter %s: unknown value '%s' (expected one of: %s)", what,
                            value, list);
         }
         return nlprnn_tokenizer_options_set_int(o, opt, i, err);
@@ -220,8 +260,53 @@ int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *o, nlprnn_tokopt 
     long long v = strtoll(value, &end, 10);
     if (errno || end == value || *end)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "tokenizer option %d: '%s' is not an integer", (int)opt, value);
+                       "tokenizer parameter %s: '%s' is not an integer", opt_name(opt), value);
     return nlprnn_tokenizer_options_set_int(o, opt, v, err);
+}
+
+/* ---- parameters by name ------------------------------------------------------------------- */
+
+static int param_row(const char *name, nlprnn_error *err) {
+    for (size_t i = 0; name && i < N_PARAM_NAMES; i++)
+        if (!strcmp(param_names[i].name, name)) return (int)i;
+    char known[400];
+    size_t n = 0;
+    known[0] = 0;
+    for (size_t i = 0; i < N_PARAM_NAMES && n < sizeof known; i++)
+        n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", param_names[i].name);
+    nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer parameter '%s' does not exist (known: %s)",
+            name ? name : "(null)", known);
+    return -1;
+}
+
+int nlprnn_tokenizer_params_set(nlprnn_tokenizer_params *p, const char *name, const char *value,
+                                nlprnn_error *err) {
+    int r = param_row(name, err);
+    if (r < 0) return NLPRNN_E_INVALID_ARG;
+    return nlprnn_tokenizer_options_set_str(p, param_names[r].opt, value, err);
+}
+
+int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *name, char *buf,
+                                size_t cap, nlprnn_error *err) {
+    if (!p || !buf || !cap) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer parameters: NULL argument");
+    int r = param_row(name, err);
+    if (r < 0) return NLPRNN_E_INVALID_ARG;
+    char tmp[64];
+    const char *text = tmp;
+    if (param_names[r].opt == NLPRNN_TOKOPT_PATTERN) {
+        text = p->pattern ? p->pattern : "";
+    } else {
+        long long v = 0;
+        int rc = nlprnn_tokenizer_options_get_int(p, param_names[r].opt, &v, err);
+        if (rc) return rc;
+        if (param_names[r].choices && v >= 0 && v < param_names[r].nchoices) text = param_names[r].choices[v];
+        else snprintf(tmp, sizeof tmp, "%lld", v);
+    }
+    if (strlen(text) >= cap)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "tokenizer parameter %s: the value needs %zu bytes", name,
+                       strlen(text) + 1);
+    memcpy(buf, text, strlen(text) + 1);
+    return 0;
 }
 
 /* ---- tokenizer basics --------------------------------------------------------------------- */
@@ -339,7 +424,11 @@ struct nlprnn_encoding {
     size_t vlen, vcap;
 };
 
-nlprnn_encoding *nlprnn_encoding_create(void) { return calloc(1, sizeof(nlprnn_encoding)); }
+int nlprnn_encoding_create(nlprnn_encoding **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoding: out is NULL");
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoding: out of memory");
+}
 
 void nlprnn_encoding_free(nlprnn_encoding *enc) {
     if (!enc) return;

@@ -668,11 +668,12 @@ static int train_word(nlprnn_tokenizer *tok, const strmap *words, long long targ
 
 /* ---- driver ------------------------------------------------------------------------------- */
 
-static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
+static int train_lines(const nlprnn_tokenizer_params *opts, lineset *ls,
                        const char *const *paths, nlprnn_tokenizer **out, nlprnn_error *err) {
-    nlprnn_tokenizer_options defaults;
+    nlprnn_tokenizer_params defaults;
     if (!opts) {
-        nlprnn_tokenizer_options *d = nlprnn_tokenizer_options_create();
+        nlprnn_tokenizer_params *d = NULL;
+        nlprnn_tokenizer_params_create(&d, NULL);
         if (!d) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         defaults = *d;
         free(d);
@@ -682,11 +683,11 @@ static int train_lines(const nlprnn_tokenizer_options *opts, lineset *ls,
     long long fixed = NLPRNN_NUM_SPECIAL_IDS + (opts->byte_fallback ? 256 : 0) + 1;
     if (opts->vocab_size < fixed)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "vocab_size %lld is too small: at least %lld ids (5 specials%s and \"▁\")",
+                       "vocab-size %lld is too small: at least %lld ids (5 specials%s and \"▁\")",
                        opts->vocab_size, fixed, opts->byte_fallback ? ", 256 byte pieces" : "");
     if (opts->norm.jamo && opts->norm.form == NLPRNN_NORM_NONE)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "hangul_jamo needs a composing normalization (nfkc, nfc or nfkc_cf): "
+                       "hangul-jamo needs a composing normalization (nfkc, nfc or nfkc_cf): "
                        "with 'none', decode could not tell input jamo from split syllables");
     /* optional seeded sample (reservoir sampling, then back in input order) */
     size_t *pick = NULL, npick = ls->n;
@@ -856,7 +857,7 @@ fail:
     return rc;
 }
 
-int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts, const char *const *texts,
+int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_params *opts, const char *const *texts,
                                  const size_t *lens, size_t n, nlprnn_tokenizer **out,
                                  nlprnn_error *err) {
     if (out) *out = NULL;
@@ -878,7 +879,7 @@ int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts, const cha
     return rc;
 }
 
-int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_options *opts, const char *const *paths,
+int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_params *opts, const char *const *paths,
                                  size_t n, nlprnn_tokenizer **out, nlprnn_error *err) {
     if (out) *out = NULL;
     if (!out || (!paths && n))

@@ -38,13 +38,13 @@ extern "C" {
 /** Major version of the headers: changes when the API or ABI breaks. */
 #define NLPRNN_VERSION_MAJOR 0
 /** Minor version of the headers: new features, compatible. */
-#define NLPRNN_VERSION_MINOR 1
+#define NLPRNN_VERSION_MINOR 2
 /** Patch version of the headers: fixes only. */
 #define NLPRNN_VERSION_PATCH 0
 /** The headers' version as MAJOR*10000 + MINOR*100 + PATCH (compare with nlprnn_version_number()). */
 #define NLPRNN_VERSION_NUMBER (NLPRNN_VERSION_MAJOR * 10000 + NLPRNN_VERSION_MINOR * 100 + NLPRNN_VERSION_PATCH)
 /** The headers' version as a string (compare with nlprnn_version_string()). */
-#define NLPRNN_VERSION_STRING "0.1.0"
+#define NLPRNN_VERSION_STRING "0.2.0"
 
 /** Marks a function exported from the shared library (everything else is hidden). */
 #if defined(NLPRNN_BUILDING) && defined(__GNUC__)
@@ -52,6 +52,21 @@ extern "C" {
 #else
 #define NLPRNN_API
 #endif
+
+/** Marks a name kept for one release after it was renamed (docs/api.md, "Changes in 0.2"); the
+ *  compiler warns where it is used and the message names the replacement. */
+#if defined(NLPRNN_BUILDING) || defined(NLPRNN_NO_DEPRECATION_WARNINGS)
+#define NLPRNN_DEPRECATED(msg)
+#elif defined(__GNUC__)
+#define NLPRNN_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define NLPRNN_DEPRECATED(msg)
+#endif
+
+/** 1 when the struct at p (of type T, whose first member is `size_t size`) reaches field f: the
+ *  reader of a struct uses a field only when this holds (docs/api.md, "Structs"). */
+#define NLPRNN_HAS_FIELD(T, p, f) \
+    (offsetof(T, f) + sizeof(((const T *)0)->f) <= (p)->size)
 
 /** Status codes. Values are fixed forever; new codes only get new numbers. */
 typedef enum nlprnn_status {

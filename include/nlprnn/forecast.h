@@ -13,9 +13,9 @@
  * The scaler (min-max or standard, per feature) is fitted on the training rows only and is stored
  * in the model file, so predictions take and return values in the series' own units.
  *
- * Thread rule: a trained or loaded nlprnn_forecaster is immutable; nlprnn_forecaster_eval() and
- * nlprnn_forecaster_predict() may be called on it from several threads at once (each call uses
- * its own scratch memory). Series and parameter objects belong to one thread at a time.
+ * Thread rule: a trained or loaded nlprnn_forecaster is immutable; nlprnn_forecaster_evaluate()
+ * and nlprnn_forecaster_predict() may be called on it from several threads at once (each call
+ * uses its own scratch memory). Series and parameter objects belong to one thread at a time.
  */
 #ifndef NLPRNN_FORECAST_H
 #define NLPRNN_FORECAST_H
@@ -43,15 +43,20 @@ typedef struct nlprnn_series nlprnn_series;
  *  beyond +-1e150 (whose square, in an error or a variance, would not be a finite number) are
  *  errors whose message names the file, the line and the byte offset ("temps.csv:12: byte 340:
  *  column 'Temp': missing value"). */
-NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
-                                      const char *const *columns, int ncolumns,
-                                      nlprnn_error *err);
+NLPRNN_API int nlprnn_series_load_csv(const char *path, const char *const *columns, int ncolumns,
+                                      nlprnn_series **out, nlprnn_error *err);
 /** Make a series from memory: `values` is (n, nfeatures) row-major; `names` may be NULL
  *  (columns are then called x0, x1, ...; so is a column whose name is NULL). Values must be
- *  finite and within +-1e150 (NLPRNN_E_DATA otherwise, as for nlprnn_series_read_csv). */
-NLPRNN_API int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n,
-                                         int nfeatures, const char *const *names,
-                                         nlprnn_error *err);
+ *  finite and within +-1e150 (NLPRNN_E_DATA otherwise, as for nlprnn_series_load_csv). */
+NLPRNN_API int nlprnn_series_create(const double *values, size_t n, int nfeatures,
+                                    const char *const *names, nlprnn_series **out,
+                                    nlprnn_error *err);
+/** The chapter's noisy sine wave: one column "value" of `length` rows (2..10^8),
+ *  x_t = sin(2 pi t / period) + noise * N(0, 1), the noise from a generator seeded with `seed`
+ *  (the same seed gives the same series on every machine, the series `nlprnn forecast sine`
+ *  wrote in 0.1). period > 0, noise >= 0. */
+NLPRNN_API int nlprnn_series_create_sine(size_t length, double period, double noise, uint64_t seed,
+                                         nlprnn_series **out, nlprnn_error *err);
 /** Free a series (NULL is allowed). */
 NLPRNN_API void nlprnn_series_free(nlprnn_series *s);
 /** Number of rows (0 for NULL). */
@@ -101,19 +106,19 @@ NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int win
  *    checkpoint-every 0  also write it every N batches (0: at epoch ends and on stop only)
  *  The weights of the epoch with the lowest validation loss are kept (the last epoch's when
  *  there is no validation part). */
-typedef struct nlprnn_forecast_params nlprnn_forecast_params;
+typedef struct nlprnn_forecaster_params nlprnn_forecaster_params;
 
-/** New parameters with the defaults above; NULL when out of memory. */
-NLPRNN_API nlprnn_forecast_params *nlprnn_forecast_params_new(void);
+/** New parameters with the defaults above. NLPRNN_E_NOMEM when out of memory. */
+NLPRNN_API int nlprnn_forecaster_params_create(nlprnn_forecaster_params **out, nlprnn_error *err);
 /** Free parameters (NULL is allowed). */
-NLPRNN_API void nlprnn_forecast_params_free(nlprnn_forecast_params *p);
+NLPRNN_API void nlprnn_forecaster_params_free(nlprnn_forecaster_params *p);
 /** Set one parameter from text ("hidden", "64"). Unknown names and out-of-range values fail with
  *  NLPRNN_E_INVALID_ARG and a message naming them. */
-NLPRNN_API int nlprnn_forecast_params_set(nlprnn_forecast_params *p, const char *name,
-                                          const char *value, nlprnn_error *err);
+NLPRNN_API int nlprnn_forecaster_params_set(nlprnn_forecaster_params *p, const char *name,
+                                            const char *value, nlprnn_error *err);
 /** The current value of a parameter as text (into buf of size cap), or NLPRNN_E_INVALID_ARG. */
-NLPRNN_API int nlprnn_forecast_params_get(const nlprnn_forecast_params *p, const char *name,
-                                          char *buf, size_t cap, nlprnn_error *err);
+NLPRNN_API int nlprnn_forecaster_params_get(const nlprnn_forecaster_params *p, const char *name,
+                                            char *buf, size_t cap, nlprnn_error *err);
 
 /* ---- the forecaster ----------------------------------------------------------------------- */
 
@@ -129,10 +134,9 @@ typedef int (*nlprnn_forecast_progress_fn)(void *user, int epoch, double train_l
 
 /** Train a forecaster on a series. Fails with NLPRNN_E_NUMERIC when the loss becomes NaN or
  *  infinite. The same as nlprnn_forecaster_train_ctl with ctl NULL. */
-NLPRNN_API int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
-                                       const nlprnn_forecast_params *p,
+NLPRNN_API int nlprnn_forecaster_train(const nlprnn_series *s, const nlprnn_forecaster_params *p,
                                        nlprnn_forecast_progress_fn progress, void *user,
-                                       nlprnn_error *err);
+                                       nlprnn_forecaster **out, nlprnn_error *err);
 /** Train a forecaster, run as ctl says (nlprnn/train.h; NULL: no stop flag, a fresh run, this
  *  process alone). With the parameter "checkpoint" set, a checkpoint (kind "CKPT": weights,
  *  optimizer state, position, best weights, loss history) is written atomically after every
@@ -141,11 +145,11 @@ NLPRNN_API int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_ser
  *  and a resumed run on the same series with the same parameters gives a forecaster
  *  bit-identical to an uninterrupted run. The caller removes the checkpoint when it no longer
  *  needs it. Over the ranks of a communicator each rank takes a slice of every batch. */
-NLPRNN_API int nlprnn_forecaster_train_ctl(nlprnn_forecaster **out, const nlprnn_series *s,
-                                           const nlprnn_forecast_params *p,
+NLPRNN_API int nlprnn_forecaster_train_ctl(const nlprnn_series *s,
+                                           const nlprnn_forecaster_params *p,
                                            const nlprnn_train_ctl *ctl,
                                            nlprnn_forecast_progress_fn progress, void *user,
-                                           nlprnn_error *err);
+                                           nlprnn_forecaster **out, nlprnn_error *err);
 /** Save as an nlprnn model file of kind "FCST" (configuration, scaler, column names, loss
  *  history, weights), written atomically. */
 NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path,
@@ -153,14 +157,14 @@ NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *pa
 /** Load a model file of kind "FCST". Other kinds fail with NLPRNN_E_UNSUPPORTED, non-model
  *  files with NLPRNN_E_MAGIC, damaged ones with the model-file codes (checksum, truncated,
  *  format), each naming the file. */
-NLPRNN_API int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path,
+NLPRNN_API int nlprnn_forecaster_load(const char *path, nlprnn_forecaster **out,
                                       nlprnn_error *err);
 /** Free a forecaster (NULL is allowed). */
 NLPRNN_API void nlprnn_forecaster_free(nlprnn_forecaster *f);
 
 /** A forecaster's settings as text (same names as the parameters, plus "features" and
  *  "columns" (comma-separated), "scaler_a" and "scaler_b" (per-feature offsets and divisors:
- *  scaled = (x - a) / b)). */
+ *  scaled = (x - a) / b), "best_epoch"). */
 NLPRNN_API int nlprnn_forecaster_get(const nlprnn_forecaster *f, const char *name, char *buf,
                                      size_t cap, nlprnn_error *err);
 /** The loss history: *epochs entries in train[] and valid[] (owned by f; valid is NaN where
@@ -170,7 +174,7 @@ NLPRNN_API void nlprnn_forecaster_history(const nlprnn_forecaster *f, int *epoch
 
 /** Which part of a series to evaluate. */
 enum { NLPRNN_PART_TRAIN = 0, NLPRNN_PART_VALID = 1, NLPRNN_PART_TEST = 2, NLPRNN_PART_ALL = 3 };
-/** Rows of the metrics table filled by nlprnn_forecaster_eval(). */
+/** Rows of the metrics table filled by nlprnn_forecaster_evaluate(). */
 enum {
     NLPRNN_FORECAST_MODEL = 0,          /**< the recurrent forecaster */
     NLPRNN_FORECAST_PERSISTENCE = 1,    /**< the target's last value in the window */
@@ -180,16 +184,38 @@ enum {
 /** Columns of the metrics table. MAPE is in percent and skips targets equal to 0. */
 enum { NLPRNN_METRIC_RMSE = 0, NLPRNN_METRIC_MAE = 1, NLPRNN_METRIC_MAPE = 2, NLPRNN_METRICS = 3 };
 
-/** Evaluate on one part of a series with the same columns as the training series (the split
- *  fractions and the scaler are the forecaster's own). metrics[method * NLPRNN_METRICS + metric]
- *  gets RMSE, MAE and MAPE (series units) of the model and of both baselines (metrics may be
- *  NULL); every value is a finite number: a forecast or an error beyond the double range is
- *  NLPRNN_E_DATA naming the file, line and column of the row. When pred is not
- *  NULL, *pred, *truth (arrays of *count values, free with nlprnn_free) get the model's
- *  predictions and the targets and *first_row the row index of the first target. */
-NLPRNN_API int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s,
-                                      int part, double *metrics, double **pred, double **truth,
-                                      size_t *count, size_t *first_row, nlprnn_error *err);
+/** The windowing of f: `window` input rows, the target `horizon` rows after the window's last
+ *  one, `target` its column (an index into the training series' columns), `features` columns.
+ *  Any pointer may be NULL. */
+NLPRNN_API void nlprnn_forecaster_dims(const nlprnn_forecaster *f, int *window, int *horizon,
+                                       int *target, int *features);
+
+/** The rows [*first, *first + *count) of one part (NLPRNN_PART_*) of a series of n rows under
+ *  f's chronological split (the fractions it was trained with; rows, not samples: a sample
+ *  belongs to the part that holds its target row). */
+NLPRNN_API int nlprnn_forecaster_split(const nlprnn_forecaster *f, size_t n, int part,
+                                       size_t *first, size_t *count, nlprnn_error *err);
+
+/** What nlprnn_forecaster_evaluate finds. The caller sets `size` = sizeof(nlprnn_forecaster_eval)
+ *  before the call; the library fills the fields that size reaches (fields may be added at the
+ *  end). */
+typedef struct nlprnn_forecaster_eval {
+    size_t size;       /**< set by the caller: sizeof(nlprnn_forecaster_eval) */
+    size_t count;      /**< samples evaluated */
+    size_t first_row;  /**< the row of the first sample's target */
+    double metrics[NLPRNN_FORECAST_METHODS][NLPRNN_METRICS]; /**< [method][metric]: RMSE, MAE,
+                            MAPE (series units) of the model and of both baselines */
+    double *pred;      /**< (count) the model's predictions; free with nlprnn_free */
+    double *truth;     /**< (count) the targets; free with nlprnn_free */
+} nlprnn_forecaster_eval;
+
+/** Evaluate on one part (NLPRNN_PART_*) of a series with the same columns as the training series
+ *  (the split fractions and the scaler are the forecaster's own). NLPRNN_E_EMPTY when the part
+ *  has no sample. Every metric is a finite number: a forecast or an error beyond the double range
+ *  is NLPRNN_E_DATA naming the file, line and column of the row. */
+NLPRNN_API int nlprnn_forecaster_evaluate(const nlprnn_forecaster *f, const nlprnn_series *s,
+                                          int part, nlprnn_forecaster_eval *res,
+                                          nlprnn_error *err);
 
 /** Predict `steps` values of the target after the end of `history` ((n, features) row-major,
  *  series units, n >= window; only its last `window` rows are used). Step 1 is the model's
@@ -225,6 +251,35 @@ NLPRNN_API int nlprnn_gradflow_train(const char *cell, int hidden, int length, i
                                      double gain, double lr, double clip, int steps,
                                      uint64_t seed, double *loss, double *grad_norm,
                                      int *diverged_at, nlprnn_error *err);
+
+/* ---- deprecated (0.1 names, kept for one release: docs/api.md "Changes in 0.2") ------------ */
+
+/** Deprecated: the old name of nlprnn_forecaster_params. */
+typedef struct nlprnn_forecaster_params nlprnn_forecast_params
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_params");
+/** Deprecated: nlprnn_series_load_csv (the out-handle came first). */
+NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
+                                      const char *const *columns, int ncolumns, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_series_load_csv");
+/** Deprecated: nlprnn_series_create (the out-handle came first). */
+NLPRNN_API int nlprnn_series_from_values(nlprnn_series **out, const double *values, size_t n,
+                                         int nfeatures, const char *const *names,
+                                         nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_series_create");
+/** Deprecated: nlprnn_forecaster_params_create (this one gives NULL when out of memory). */
+NLPRNN_API nlprnn_forecaster_params *nlprnn_forecast_params_new(void)
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_params_create");
+/** Deprecated: nlprnn_forecaster_params_free (NULL is allowed). */
+NLPRNN_API void nlprnn_forecast_params_free(nlprnn_forecaster_params *p)
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_params_free");
+/** Deprecated: nlprnn_forecaster_params_set. */
+NLPRNN_API int nlprnn_forecast_params_set(nlprnn_forecaster_params *p, const char *name,
+                                          const char *value, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_params_set");
+/** Deprecated: nlprnn_forecaster_params_get. */
+NLPRNN_API int nlprnn_forecast_params_get(const nlprnn_forecaster_params *p, const char *name,
+                                          char *buf, size_t cap, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_params_get");
 
 #ifdef __cplusplus
 }

@@ -36,8 +36,8 @@
  *   pool         last | mean | max      classifier: how the outputs are pooled (required)
  *   labels       the C class labels as in the training data, separated by newlines (or by
  *                commas when there is no newline); default "0", "1", ...
- *   label_names  their display names (nlprnn_model_label): one per class the same way, or
- *                "DATA=NAME,..." (nlprnn_model_relabel's syntax); default: none
+ *   label_names  their display names (nlprnn_classifier_label): one per class the same way, or
+ *                "DATA=NAME,..." (nlprnn_classifier_relabel's syntax); default: none
  *   max_tokens   classifier: documents are cut to this many tokens (default 512)
  *   tied         lm: 1 = the output matrix is the embedding table (default: 1 when
  *                decoder.weight is missing or equals embedding.weight)
@@ -66,7 +66,7 @@ extern "C" {
 #define NLPRNN_EXPORT_VEC 2
 
 /** Write a classifier's weights to path (atomically) in `format` (NLPRNN_EXPORT_*). */
-NLPRNN_API int nlprnn_classifier_export(const nlprnn_model *m, const char *path, int format,
+NLPRNN_API int nlprnn_classifier_export(const nlprnn_classifier *m, const char *path, int format,
                                         nlprnn_error *err);
 
 /** Make a classifier model file (out_path, atomically) from a safetensors file holding an

@@ -12,7 +12,8 @@
  * back as the initial state of the next call (stateful / streaming use).
  *
  *   // the chapter's example: an RNN layer of 4 units on a [32, 10, 8] batch
- *   nlprnn_layer *rnn = nlprnn_layer_create(NLPRNN_LAYER_SIMPLERNN, 8, 4, 42, &err);
+ *   nlprnn_layer *rnn = NULL;
+ *   nlprnn_layer_create(NLPRNN_LAYER_SIMPLERNN, 8, 4, 42, &rnn, &err);
  *   float out[32 * 4];
  *   nlprnn_layer_forward(rnn, out, NULL, NULL, input, 32, 10, NULL, NULL, NULL, 0, &err); // [32, 4]
  *   nlprnn_layer_set_option(rnn, NLPRNN_LAYER_RETURN_SEQUENCES, 1, &err);
@@ -66,9 +67,9 @@ typedef enum nlprnn_layer_option {
 } nlprnn_layer_option;
 
 /** Create a layer for inputs of `features` per step with `units` hidden units, weights
- *  initialised from `seed`. NULL on error (err says why). */
-NLPRNN_API nlprnn_layer *nlprnn_layer_create(int kind, int features, int units, uint64_t seed,
-                                             nlprnn_error *err);
+ *  initialised from `seed`. NLPRNN_E_INVALID_ARG for an unknown kind or sizes out of range. */
+NLPRNN_API int nlprnn_layer_create(int kind, int features, int units, uint64_t seed,
+                                   nlprnn_layer **out, nlprnn_error *err);
 /** Free a layer; NULL is allowed. */
 NLPRNN_API void nlprnn_layer_free(nlprnn_layer *layer);
 /** Set an option (see nlprnn_layer_option). */
@@ -140,7 +141,7 @@ typedef enum nlprnn_optimizer_option {
 } nlprnn_optimizer_option;
 
 /** Create an optimizer of a kind (defaults as listed in nlprnn_optimizer_option). */
-NLPRNN_API nlprnn_optimizer *nlprnn_optimizer_create(int kind, nlprnn_error *err);
+NLPRNN_API int nlprnn_optimizer_create(int kind, nlprnn_optimizer **out, nlprnn_error *err);
 NLPRNN_API void nlprnn_optimizer_free(nlprnn_optimizer *opt); /**< NULL is allowed */
 /** Set an option; state-shaping options must be set before the first step. */
 NLPRNN_API int nlprnn_optimizer_set_option(nlprnn_optimizer *opt, int option, double value,

@@ -64,12 +64,15 @@ NLPRNN_API void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **emb
 
 /** Per-thread scratch for one model (encoding, activations, logits). */
 typedef struct nlprnn_lm_ctx nlprnn_lm_ctx;
-/** A new context for lm. The model must outlive the context. NULL when out of memory. */
-NLPRNN_API nlprnn_lm_ctx *nlprnn_lm_ctx_create(const nlprnn_lm *lm);
+/** A new context for lm. The model must outlive the context. NLPRNN_E_NOMEM when out of
+ *  memory. */
+NLPRNN_API int nlprnn_lm_ctx_create(const nlprnn_lm *lm, nlprnn_lm_ctx **out, nlprnn_error *err);
 /** Free a context. NULL is allowed. */
 NLPRNN_API void nlprnn_lm_ctx_free(nlprnn_lm_ctx *ctx);
 
-/** One answer of next / fill: a word (or span) and its probability. */
+/** One answer of next / fill: a word (or span) and its probability. Its layout never changes:
+ *  the answers come back in an array, whose stride a new field would change (more about an
+ *  answer would come through new functions). */
 typedef struct nlprnn_lm_choice {
     char *text;     /**< UTF-8, NUL-terminated (owned by the array) */
     double prob;    /**< probability (see each function for what it is relative to) */
@@ -215,13 +218,17 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
  */
 typedef struct nlprnn_lm_params nlprnn_lm_params;
 
-/** New training parameters with every default, or NULL when out of memory. */
-NLPRNN_API nlprnn_lm_params *nlprnn_lm_params_new(void);
+/** New training parameters with every default. NLPRNN_E_NOMEM when out of memory. */
+NLPRNN_API int nlprnn_lm_params_create(nlprnn_lm_params **out, nlprnn_error *err);
 /** Free training parameters. NULL is allowed. */
 NLPRNN_API void nlprnn_lm_params_free(nlprnn_lm_params *p);
 /** Set one parameter from text; unknown names and bad values are NLPRNN_E_INVALID_ARG. */
 NLPRNN_API int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *value,
                                     nlprnn_error *err);
+/** The current value of a parameter as text (into buf, cap bytes): "lstm", "256", "0.003".
+ *  An unknown name is NLPRNN_E_INVALID_ARG, a buffer too small NLPRNN_E_LIMIT. */
+NLPRNN_API int nlprnn_lm_params_get(const nlprnn_lm_params *p, const char *name, char *buf,
+                                    size_t cap, nlprnn_error *err);
 
 /** What the progress callback sees. Fields may be added at the end (check `size`). */
 typedef struct nlprnn_lm_progress {
@@ -261,6 +268,11 @@ NLPRNN_API int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_
                                    const char *valid_path, const char *out_path,
                                    const nlprnn_train_ctl *ctl, nlprnn_lm_progress_fn progress,
                                    void *user, nlprnn_error *err);
+
+/* ---- deprecated (0.1 names, kept for one release: docs/api.md "Changes in 0.2") ------------ */
+
+/** Deprecated: nlprnn_lm_params_create (this one gives NULL when out of memory). */
+NLPRNN_API nlprnn_lm_params *nlprnn_lm_params_new(void) NLPRNN_DEPRECATED("use nlprnn_lm_params_create");
 
 #ifdef __cplusplus
 }

@@ -16,10 +16,32 @@
 extern "C" {
 #endif
 
-/** Validate the model file at path and describe it: kind, format version, size, and for each
- *  section its tag, content, encoding, sizes and CRC32, configuration keys, tensor names with
- *  shapes and storage types. *text receives NUL-terminated UTF-8 to free with nlprnn_free(). */
-NLPRNN_API int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err);
+/** Find a shipped model by name: "ko" -> "<dir>/ko.nrm", searching, in order, the folder in the
+ *  environment variable NLPRNN_MODEL_DIR; share/nlprnn/models of the prefix this library was
+ *  loaded from (PREFIX/lib/libnlprnn.so -> PREFIX/share/nlprnn/models, also for PREFIX/lib/ARCH/
+ *  and for a program in PREFIX/bin linked statically), so an install to any prefix finds its
+ *  models (a build folder has BUILD/share/nlprnn/models, a link to the source tree's pretrained/,
+ *  so no source path is compiled in); $XDG_DATA_HOME/nlprnn/models
+ *  (default ~/.local/share/nlprnn/models); and the share/nlprnn/models of the prefix configured
+ *  at build time. Writes the path into buf (cap bytes). NLPRNN_E_IO names every folder searched
+ *  when none holds it; NLPRNN_E_LIMIT when cap is too small. Names are [A-Za-z0-9_-]+ (anything
+ *  else is NLPRNN_E_INVALID_ARG). Every loader that takes a path or a name
+ *  (nlprnn_classifier_load, nlprnn_lm_load, ...) finds names this way. */
+NLPRNN_API int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err);
+
+/** Validate a model file of any kind (classifier, language model, forecaster, checkpoint), given
+ *  by path or shipped name, and describe it: kind, format version, size, and for each section its
+ *  tag, content, encoding, sizes and CRC32, configuration keys, tensor names with shapes and
+ *  storage types, label names. A classifier, language model or forecaster is also loaded by its
+ *  own loader, and a file that loader refuses is that error (no description). *text receives
+ *  NUL-terminated UTF-8 to free with nlprnn_free(). Errors as nlprnn_classifier_load. */
+NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
+                                          nlprnn_error *err);
+
+/** Deprecated: nlprnn_model_file_describe, which also takes shipped names and checks the file
+ *  with its kind's loader. */
+NLPRNN_API int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_model_file_describe");
 
 #ifdef __cplusplus
 }

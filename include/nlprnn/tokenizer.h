@@ -115,8 +115,8 @@ NLPRNN_API int nlprnn_tokenizer_normalize(const nlprnn_tokenizer *tok, const cha
  *  tokenizers (the cache notices the switch). */
 typedef struct nlprnn_encoding nlprnn_encoding;
 
-/** A new empty encoding, or NULL when out of memory. */
-NLPRNN_API nlprnn_encoding *nlprnn_encoding_create(void);
+/** A new empty encoding. NLPRNN_E_NOMEM when out of memory. */
+NLPRNN_API int nlprnn_encoding_create(nlprnn_encoding **out, nlprnn_error *err);
 /** Free an encoding. NULL is allowed. */
 NLPRNN_API void nlprnn_encoding_free(nlprnn_encoding *enc);
 
@@ -177,77 +177,53 @@ NLPRNN_API int nlprnn_tokenizer_decode_alloc(const nlprnn_tokenizer *tok, const 
 
 /* ---- training ------------------------------------------------------------------------------ */
 
-/** Training options, set by enum so new options never change the ABI (zstd style). */
-typedef struct nlprnn_tokenizer_options nlprnn_tokenizer_options;
+/** Training parameters (opaque), set and read by name, as every parameter set of the library
+ *  (nlprnn_classifier_params, nlprnn_lm_params, nlprnn_forecaster_params): new parameters never
+ *  change the ABI. Names, values and defaults:
+ *    model-type        bpe | word                         bpe
+ *    vocab-size        total ids incl. specials and bytes, 5..1000000 (training needs at least
+ *                      262 with byte fallback: 5 specials + 256 bytes + "▁", 6 without)   8000
+ *    min-count         a merge (bpe) or word (word model) needs this many occurrences, >= 1  2
+ *    normalization     nfkc | nfc | nfkc_cf | none         nfkc
+ *    control-chars     remove | space | keep: control characters other than whitespace
+ *                      (tab/newline/CR/VT/FF always act as a space)                       remove
+ *    hangul-jamo       0 | 1: decompose Hangul syllables into conjoining jamo before the subword
+ *                      model (needs nfkc, nfc or nfkc_cf; training with none fails)       0
+ *    invalid-utf8      error | replace (each invalid byte and NUL -> U+FFFD)              error
+ *    pattern           PCRE2 pre-tokenization pattern (UTF mode); "" = the default pattern
+ *                      (docs/tokenizer.md); compiled when set (NLPRNN_E_REGEX)            ""
+ *    seed              >= 0: seed for sample-lines                                        0
+ *    threads           1..256: threads for normalization and counting                     1
+ *    byte-fallback     1 | 0: rare characters become byte pieces (exact round trip)
+ *                      instead of <unk>                                                   1
+ *    char-coverage-ppm 1..1000000: parts per million of character occurrences the alphabet
+ *                      covers                                                             999500
+ *    max-piece-chars   1..256: longest piece in characters                                16
+ *    sample-lines      >= 0: train on this many lines chosen at random (seeded); 0 = all  0
+ */
+typedef struct nlprnn_tokenizer_params nlprnn_tokenizer_params;
 
-/** Training option identifiers (values never change; new options get new numbers). */
-typedef enum nlprnn_tokopt {
-    NLPRNN_TOKOPT_MODEL = 1,          /**< str "bpe" (default) | "word"; int NLPRNN_TOKMODEL_* */
-    NLPRNN_TOKOPT_VOCAB_SIZE = 2,     /**< int, total ids incl. specials/bytes; default 8000,
-                                           range 5..1000000; training needs at least 262 with
-                                           byte fallback (5 specials + 256 bytes + "▁"), 6
-                                           without */
-    NLPRNN_TOKOPT_MIN_COUNT = 3,      /**< int >= 1: a merge (bpe) or word (word model) needs at
-                                           least this many occurrences; default 2 */
-    NLPRNN_TOKOPT_NORMALIZATION = 4,  /**< str "nfkc" (default) | "nfc" | "nfkc_cf" | "none";
-                                           int NLPRNN_NORM_* */
-    NLPRNN_TOKOPT_CONTROL_CHARS = 5,  /**< str "remove" (default) | "space" | "keep": what to do
-                                           with control characters other than whitespace
-                                           (tab/newline/CR/VT/FF always act as a space) */
-    NLPRNN_TOKOPT_HANGUL_JAMO = 6,    /**< int 0 (default) | 1: decompose Hangul syllables into
-                                           conjoining jamo before the subword model (needs
-                                           normalization nfkc, nfc or nfkc_cf; training with
-                                           "none" fails with NLPRNN_E_INVALID_ARG) */
-    NLPRNN_TOKOPT_INVALID_UTF8 = 7,   /**< str "error" (default) | "replace" (each invalid byte
-                                           -> U+FFFD, NUL -> U+FFFD) */
-    NLPRNN_TOKOPT_PATTERN = 8,        /**< str: PCRE2 pre-tokenization pattern (UTF mode);
-                                           NULL or "" = the default pattern (docs/tokenizer.md).
-                                           Text a pattern does not match still forms segments. */
-    NLPRNN_TOKOPT_SEED = 9,           /**< int >= 0: seed for sampling (sample_lines); default 0 */
-    NLPRNN_TOKOPT_THREADS = 10,       /**< int >= 1: threads for normalization + counting;
-                                           default 1 */
-    NLPRNN_TOKOPT_BYTE_FALLBACK = 11, /**< int 1 (default) | 0: rare characters become byte
-                                           pieces (exact round trip) instead of <unk> */
-    NLPRNN_TOKOPT_CHAR_COVERAGE_PPM = 12, /**< int, parts per million of character occurrences
-                                           the alphabet must cover; default 999500 (99.95%) */
-    NLPRNN_TOKOPT_MAX_PIECE_CHARS = 13,   /**< int >= 1: longest piece in characters; default 16 */
-    NLPRNN_TOKOPT_SAMPLE_LINES = 14       /**< int >= 0: train on this many lines chosen at random
-                                           (seeded); 0 (default) = all lines */
-} nlprnn_tokopt;
-
-#define NLPRNN_TOKMODEL_BPE 0  /**< NLPRNN_TOKOPT_MODEL: byte-pair encoding */
-#define NLPRNN_TOKMODEL_WORD 1 /**< NLPRNN_TOKOPT_MODEL: word level (characters as fallback) */
-#define NLPRNN_NORM_NFKC 0     /**< NLPRNN_TOKOPT_NORMALIZATION: NFKC (default) */
-#define NLPRNN_NORM_NFC 1      /**< NLPRNN_TOKOPT_NORMALIZATION: NFC */
-#define NLPRNN_NORM_NFKC_CF 2  /**< NLPRNN_TOKOPT_NORMALIZATION: NFKC + full case folding */
-#define NLPRNN_NORM_NONE 3     /**< NLPRNN_TOKOPT_NORMALIZATION: none (still validated) */
-
-/** New options with every default, or NULL when out of memory. */
-NLPRNN_API nlprnn_tokenizer_options *nlprnn_tokenizer_options_create(void);
-/** Free options. NULL is allowed. */
-NLPRNN_API void nlprnn_tokenizer_options_free(nlprnn_tokenizer_options *opts);
-/** Set an integer option. NLPRNN_E_INVALID_ARG (naming the option) for an unknown option, an
- *  option that takes a string only, or a value out of range. */
-NLPRNN_API int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
-                                                long long value, nlprnn_error *err);
-/** Read an integer option into *value: the value set, or the default (string-valued options
- *  give their index, e.g. NLPRNN_TOKMODEL_*). The CLI uses it to compare the vocabulary size
- *  asked for with the size training achieved (nlprnn_tokenizer_vocab_size): a small corpus
- *  can give fewer ids. NLPRNN_E_INVALID_ARG for an unknown option, NLPRNN_TOKOPT_PATTERN or a
- *  NULL argument. */
-NLPRNN_API int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_options *opts,
-                                                nlprnn_tokopt opt, long long *value,
-                                                nlprnn_error *err);
-/** Set an option from a string (every option accepts one; integers in decimal). The pattern is
- *  compiled here, so a bad pattern fails now with NLPRNN_E_REGEX and PCRE2's message/offset. */
-NLPRNN_API int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_options *opts, nlprnn_tokopt opt,
-                                                const char *value, nlprnn_error *err);
+/** New training parameters with every default. NLPRNN_E_NOMEM when out of memory. */
+NLPRNN_API int nlprnn_tokenizer_params_create(nlprnn_tokenizer_params **out, nlprnn_error *err);
+/** Free training parameters. NULL is allowed. */
+NLPRNN_API void nlprnn_tokenizer_params_free(nlprnn_tokenizer_params *p);
+/** Set one parameter from text ("vocab-size", "8000"). An unknown name or a bad value is
+ *  NLPRNN_E_INVALID_ARG naming them; a pattern that does not compile is NLPRNN_E_REGEX with
+ *  PCRE2's message and offset. */
+NLPRNN_API int nlprnn_tokenizer_params_set(nlprnn_tokenizer_params *p, const char *name,
+                                           const char *value, nlprnn_error *err);
+/** The current value of a parameter as text (into buf, cap bytes): what was set, or the default
+ *  ("bpe", "8000"). The CLI compares the vocabulary size asked for with the size training
+ *  achieved (nlprnn_tokenizer_vocab_size): a small corpus can give fewer ids. An unknown name is
+ *  NLPRNN_E_INVALID_ARG, a buffer too small NLPRNN_E_LIMIT. */
+NLPRNN_API int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *name,
+                                           char *buf, size_t cap, nlprnn_error *err);
 
 /** Train a tokenizer on n texts (texts[i] has lens[i] bytes; lens may be NULL for
  *  NUL-terminated texts). Deterministic: same texts, options and seed give the same tokenizer
  *  byte for byte, whatever the thread count. Errors: NLPRNN_E_UTF8 ("text 12: byte 40: ..."),
  *  NLPRNN_E_EMPTY (no text at all), NLPRNN_E_NOMEM. opts may be NULL for the defaults. */
-NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts,
+NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_params *opts,
                                             const char *const *texts, const size_t *lens,
                                             size_t n, nlprnn_tokenizer **out, nlprnn_error *err);
 
@@ -256,9 +232,61 @@ NLPRNN_API int nlprnn_tokenizer_train_texts(const nlprnn_tokenizer_options *opts
  *  "reviews.txt.gz:12: byte 40: invalid UTF-8" (err->line = 12, err->offset = 40 = byte offset
  *  within the decompressed file). A ".gz" that ends early or is corrupt is NLPRNN_E_DATA
  *  ("the gzip stream ends early (truncated file)"), never a silent end of the text. */
-NLPRNN_API int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_options *opts,
+NLPRNN_API int nlprnn_tokenizer_train_files(const nlprnn_tokenizer_params *opts,
                                             const char *const *paths, size_t n,
                                             nlprnn_tokenizer **out, nlprnn_error *err);
+
+/* ---- deprecated (0.1 names, kept for one release: docs/api.md "Changes in 0.2") ------------ */
+
+/** Deprecated: the old name of nlprnn_tokenizer_params. */
+typedef struct nlprnn_tokenizer_params nlprnn_tokenizer_options
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params");
+
+/** Option identifiers of the deprecated enum functions below (values never change). */
+typedef enum nlprnn_tokopt {
+    NLPRNN_TOKOPT_MODEL = 1,             /**< "model-type" */
+    NLPRNN_TOKOPT_VOCAB_SIZE = 2,        /**< "vocab-size" */
+    NLPRNN_TOKOPT_MIN_COUNT = 3,         /**< "min-count" */
+    NLPRNN_TOKOPT_NORMALIZATION = 4,     /**< "normalization" */
+    NLPRNN_TOKOPT_CONTROL_CHARS = 5,     /**< "control-chars" */
+    NLPRNN_TOKOPT_HANGUL_JAMO = 6,       /**< "hangul-jamo" */
+    NLPRNN_TOKOPT_INVALID_UTF8 = 7,      /**< "invalid-utf8" */
+    NLPRNN_TOKOPT_PATTERN = 8,           /**< "pattern" */
+    NLPRNN_TOKOPT_SEED = 9,              /**< "seed" */
+    NLPRNN_TOKOPT_THREADS = 10,          /**< "threads" */
+    NLPRNN_TOKOPT_BYTE_FALLBACK = 11,    /**< "byte-fallback" */
+    NLPRNN_TOKOPT_CHAR_COVERAGE_PPM = 12,/**< "char-coverage-ppm" */
+    NLPRNN_TOKOPT_MAX_PIECE_CHARS = 13,  /**< "max-piece-chars" */
+    NLPRNN_TOKOPT_SAMPLE_LINES = 14      /**< "sample-lines" */
+} nlprnn_tokopt;
+
+#define NLPRNN_TOKMODEL_BPE 0  /**< NLPRNN_TOKOPT_MODEL as an integer: byte-pair encoding */
+#define NLPRNN_TOKMODEL_WORD 1 /**< NLPRNN_TOKOPT_MODEL as an integer: word level */
+#define NLPRNN_NORM_NFKC 0     /**< NLPRNN_TOKOPT_NORMALIZATION as an integer: NFKC */
+#define NLPRNN_NORM_NFC 1      /**< NLPRNN_TOKOPT_NORMALIZATION as an integer: NFC */
+#define NLPRNN_NORM_NFKC_CF 2  /**< NLPRNN_TOKOPT_NORMALIZATION as an integer: NFKC + case folding */
+#define NLPRNN_NORM_NONE 3     /**< NLPRNN_TOKOPT_NORMALIZATION as an integer: none */
+
+/** Deprecated: nlprnn_tokenizer_params_create (this one gives NULL when out of memory). */
+NLPRNN_API nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void)
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params_create");
+/** Deprecated: nlprnn_tokenizer_params_free (NULL is allowed). */
+NLPRNN_API void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *opts)
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params_free");
+/** Deprecated: nlprnn_tokenizer_params_set with the parameter's name and the value as text
+ *  (string-valued parameters take their index here, e.g. NLPRNN_TOKMODEL_WORD). */
+NLPRNN_API int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_params *opts, nlprnn_tokopt opt,
+                                                long long value, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params_set");
+/** Deprecated: nlprnn_tokenizer_params_get (string-valued parameters give their index). */
+NLPRNN_API int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_params *opts,
+                                                nlprnn_tokopt opt, long long *value,
+                                                nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params_get");
+/** Deprecated: nlprnn_tokenizer_params_set by option number. */
+NLPRNN_API int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_params *opts, nlprnn_tokopt opt,
+                                                const char *value, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_tokenizer_params_set");
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@
  *   nlprnn_train_ctl_create(&ctl, &err);
  *   nlprnn_train_ctl_set_stop(ctl, &stop_flag);          // set by a SIGINT handler
  *   nlprnn_train_ctl_set_resume(ctl, resume);
- *   nlprnn_forecaster_train_ctl(&f, series, params, ctl, progress, user, &err);
+ *   nlprnn_forecaster_train_ctl(series, params, ctl, progress, user, &f, &err);
  *   nlprnn_train_ctl_free(ctl);
  *
  * Thread rule: a control object belongs to one thread at a time; a communicator is used from the

@@ -95,16 +95,16 @@ _decl("nlprnn_version_string", _S)
 _decl("nlprnn_status_name", _S, _I)
 _decl("nlprnn_status_text", _S, _I)
 _decl("nlprnn_free", None, _P)
-_decl("nlprnn_model_load", _I, _S, ctypes.POINTER(_P), _E)
-_decl("nlprnn_model_free", None, _P)
-_decl("nlprnn_model_num_classes", _I, _P)
-_decl("nlprnn_model_label", _S, _P, _I)
-_decl("nlprnn_model_data_label", _S, _P, _I)
-_decl("nlprnn_model_path", _S, _P)
-_decl("nlprnn_model_summary", _S, _P)
-_decl("nlprnn_model_tokenizer", _P, _P)
-_decl("nlprnn_context_create", _P, _P, _I)
-_decl("nlprnn_context_free", None, _P)
+_decl("nlprnn_classifier_load", _I, _S, ctypes.POINTER(_P), _E)
+_decl("nlprnn_classifier_free", None, _P)
+_decl("nlprnn_classifier_num_classes", _I, _P)
+_decl("nlprnn_classifier_label", _S, _P, _I)
+_decl("nlprnn_classifier_data_label", _S, _P, _I)
+_decl("nlprnn_classifier_path", _S, _P)
+_decl("nlprnn_classifier_summary", _S, _P)
+_decl("nlprnn_classifier_tokenizer", _P, _P)
+_decl("nlprnn_classifier_ctx_create", _I, _P, _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_classifier_ctx_free", None, _P)
 _decl("nlprnn_classify", _I, _P, _S, ctypes.c_size_t, ctypes.POINTER(ctypes.c_float),
       ctypes.POINTER(ctypes.c_size_t), _E)
 _decl("nlprnn_classify_batch", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes.c_size_t),
@@ -112,7 +112,7 @@ _decl("nlprnn_classify_batch", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes
 _decl("nlprnn_lm_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_lm_free", None, _P)
 _decl("nlprnn_lm_tokenizer", _P, _P)
-_decl("nlprnn_lm_ctx_create", _P, _P)
+_decl("nlprnn_lm_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
 _decl("nlprnn_lm_ctx_free", None, _P)
 _decl("nlprnn_lm_choices_free", None, ctypes.POINTER(_Choice), ctypes.c_size_t)
 _decl("nlprnn_lm_fill_calibrated", _I, _P, _S, ctypes.c_size_t, ctypes.POINTER(_S),
@@ -124,15 +124,15 @@ _decl("nlprnn_tokenizer_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_tokenizer_free", None, _P)
 _decl("nlprnn_tokenizer_vocab_size", ctypes.c_int32, _P)
 _decl("nlprnn_tokenizer_piece", _S, _P, ctypes.c_int32)
-_decl("nlprnn_encoding_create", _P)
+_decl("nlprnn_encoding_create", _I, ctypes.POINTER(_P), _E)
 _decl("nlprnn_encoding_free", None, _P)
 _decl("nlprnn_tokenizer_encode", _I, _P, _S, ctypes.c_size_t, _P, _E)
 _decl("nlprnn_encoding_size", ctypes.c_size_t, _P)
 _decl("nlprnn_encoding_ids", ctypes.POINTER(ctypes.c_int32), _P)
 _decl("nlprnn_encoding_offsets", ctypes.POINTER(ctypes.c_size_t), _P)
-_decl("nlprnn_train_params_new", _P)
-_decl("nlprnn_train_params_free", None, _P)
-_decl("nlprnn_train_params_set", _I, _P, _S, _S, _E)
+_decl("nlprnn_classifier_params_create", _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_classifier_params_free", None, _P)
+_decl("nlprnn_classifier_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_classifier_train", _I, _P, _S, _S, _S, _I, ctypes.POINTER(ctypes.c_int),
       _PROGRESS_FN, _P, _E)
 
@@ -175,29 +175,32 @@ def _numpy():
 
 
 class Classifier:
-    """A text classifier (nlprnn_model + one nlprnn_context). path_or_name: a model file, or a
+    """A text classifier (nlprnn_classifier + one nlprnn_classifier_ctx). path_or_name: a model file, or a
     shipped model's name ("ko", "en")."""
 
     def __init__(self, path_or_name="ko", threads=1):
         err, h = _CError(), _P()
-        _check(_lib.nlprnn_model_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)), err)
-        self._m = h
-        self._ctx = _lib.nlprnn_context_create(h, threads)
-        if not self._ctx:
+        _check(_lib.nlprnn_classifier_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)),
+               err)
+        self._m, self._ctx = h, None
+        ctx = _P()
+        rc = _lib.nlprnn_classifier_ctx_create(h, threads, ctypes.byref(ctx), ctypes.byref(err))
+        if rc:
             self.close()
-            raise MemoryError("nlprnn_context_create")
-        C = _lib.nlprnn_model_num_classes(h)
-        self.labels = [_lib.nlprnn_model_label(h, i).decode() for i in range(C)]
-        self.data_labels = [_lib.nlprnn_model_data_label(h, i).decode() for i in range(C)]
-        self.path = _lib.nlprnn_model_path(h).decode()
-        self.summary = _lib.nlprnn_model_summary(h).decode()
+            _check(rc, err)
+        self._ctx = ctx
+        C = _lib.nlprnn_classifier_num_classes(h)
+        self.labels = [_lib.nlprnn_classifier_label(h, i).decode() for i in range(C)]
+        self.data_labels = [_lib.nlprnn_classifier_data_label(h, i).decode() for i in range(C)]
+        self.path = _lib.nlprnn_classifier_path(h).decode()
+        self.summary = _lib.nlprnn_classifier_summary(h).decode()
 
     def close(self):
         if getattr(self, "_ctx", None):
-            _lib.nlprnn_context_free(self._ctx)
+            _lib.nlprnn_classifier_ctx_free(self._ctx)
             self._ctx = None
         if getattr(self, "_m", None):
-            _lib.nlprnn_model_free(self._m)
+            _lib.nlprnn_classifier_free(self._m)
             self._m = None
 
     __del__ = close
@@ -260,11 +263,13 @@ class LanguageModel:
     def __init__(self, path_or_name="ko"):
         err, h = _CError(), _P()
         _check(_lib.nlprnn_lm_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)), err)
-        self._lm = h
-        self._ctx = _lib.nlprnn_lm_ctx_create(h)
-        if not self._ctx:
+        self._lm, self._ctx = h, None
+        ctx = _P()
+        rc = _lib.nlprnn_lm_ctx_create(h, ctypes.byref(ctx), ctypes.byref(err))
+        if rc:
             self.close()
-            raise MemoryError("nlprnn_lm_ctx_create")
+            _check(rc, err)
+        self._ctx = ctx
 
     def close(self):
         if getattr(self, "_ctx", None):
@@ -310,14 +315,15 @@ class Tokenizer:
         else:  # a classifier or language model file (or name): its tokenizer
             try:
                 self._owner = Classifier(path_or_name)
-                self._tok = _lib.nlprnn_model_tokenizer(self._owner._m)
+                self._tok = _lib.nlprnn_classifier_tokenizer(self._owner._m)
             except Error:
                 try:
                     self._owner = LanguageModel(path_or_name)
                     self._tok = _lib.nlprnn_lm_tokenizer(self._owner._lm)
                 except Error:
                     _check(rc, err)
-        self._enc = _lib.nlprnn_encoding_create()
+        self._enc = _P()
+        _check(_lib.nlprnn_encoding_create(ctypes.byref(self._enc), ctypes.byref(err)), err)
 
     def close(self):
         if getattr(self, "_enc", None):
@@ -353,10 +359,8 @@ def train(train_path, out_path, params=None, valid_path=None, progress=None, res
     nlprnn/classifier.h lists them). progress(p): called with a dict of the progress record
     (phase, message, epoch, epochs, batch, batches, loss, accuracy, valid_loss, ...); returning
     True stops training (a checkpoint is saved; Error NLPRNN_E_INTERRUPTED)."""
-    p = _lib.nlprnn_train_params_new()
-    if not p:
-        raise MemoryError("nlprnn_train_params_new")
-    err = _CError()
+    p, err = _P(), _CError()
+    _check(_lib.nlprnn_classifier_params_create(ctypes.byref(p), ctypes.byref(err)), err)
     failure = []
 
     def cb(user, rec):
@@ -372,7 +376,7 @@ def train(train_path, out_path, params=None, valid_path=None, progress=None, res
     fn = _PROGRESS_FN(cb) if progress else _PROGRESS_FN()
     try:
         for k, v in (params or {}).items():
-            _check(_lib.nlprnn_train_params_set(p, _b(k), _b(str(v)), ctypes.byref(err)), err)
+            _check(_lib.nlprnn_classifier_params_set(p, _b(k), _b(str(v)), ctypes.byref(err)), err)
         rc = _lib.nlprnn_classifier_train(p, _path(train_path),
                                           _path(valid_path) if valid_path else None,
                                           _path(out_path), 1 if resume else 0, None, fn, None,
@@ -381,4 +385,4 @@ def train(train_path, out_path, params=None, valid_path=None, progress=None, res
             raise failure[0]
         _check(rc, err)
     finally:
-        _lib.nlprnn_train_params_free(p)
+        _lib.nlprnn_classifier_params_free(p)

@@ -415,7 +415,7 @@ int nr_clf_put_tokenizer(nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_er
 
 /* ---- loading ------------------------------------------------------------------------------------ */
 
-struct nlprnn_model {
+struct nlprnn_classifier {
     nr_clf_net net;
     float *params;
     uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
@@ -426,7 +426,7 @@ struct nlprnn_model {
     char summary[320];
 };
 
-const nr_clf_net *nr_model_net(const nlprnn_model *m) {
+const nr_clf_net *nr_model_net(const nlprnn_classifier *m) {
     return &m->net;
 }
 
@@ -486,7 +486,7 @@ fail:
  * float32 copy that training-style code reads), so batch-1 inference streams half the bytes per
  * step (models/gemv_f16.h). The products are those of the same float16 values. Any other storage,
  * or no memory for the copy: the float32 path alone, with the same results up to summation order. */
-static void keep_whh_f16(nlprnn_model *m, const nr_mf_reader *r) {
+static void keep_whh_f16(nlprnn_classifier *m, const nr_mf_reader *r) {
     const nr_encoder *enc = &m->net.enc;
     for (int l = 0; l < enc->cfg.layers; l++)
         for (int d = 0; d < enc->dirs; d++) {
@@ -502,7 +502,7 @@ static void keep_whh_f16(nlprnn_model *m, const nr_mf_reader *r) {
     }
 }
 
-int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error *err) {
+int nlprnn_classifier_load(const char *path_or_name, nlprnn_classifier **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model load: NULL output handle");
     *out = NULL;
     char path[4096];
@@ -511,7 +511,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
     nr_mf_reader *r = NULL;
     rc = nr_mf_open_file(&r, path, NR_KIND_CLASSIFIER, err);
     if (rc) return rc;
-    nlprnn_model *m = calloc(1, sizeof *m);
+    nlprnn_classifier *m = calloc(1, sizeof *m);
     if (!m) {
         nr_mf_close(r);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
@@ -547,7 +547,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
         if (!m->path) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
     if (rc) {
-        nlprnn_model_free(m);
+        nlprnn_classifier_free(m);
         return rc;
     }
     snprintf(m->summary, sizeof m->summary,
@@ -559,7 +559,7 @@ int nlprnn_model_load(const char *path_or_name, nlprnn_model **out, nlprnn_error
     return NLPRNN_OK;
 }
 
-void nlprnn_model_free(nlprnn_model *m) {
+void nlprnn_classifier_free(nlprnn_classifier *m) {
     if (!m) return;
     free(m->params);
     free(m->whh16);
@@ -570,42 +570,42 @@ void nlprnn_model_free(nlprnn_model *m) {
     free(m);
 }
 
-int nlprnn_model_num_classes(const nlprnn_model *m) {
+int nlprnn_classifier_num_classes(const nlprnn_classifier *m) {
     return m ? m->net.cfg.classes : 0;
 }
-const char *nlprnn_model_label(const nlprnn_model *m, int i) {
+const char *nlprnn_classifier_label(const nlprnn_classifier *m, int i) {
     return m ? nr_label_map_name(m->names.n ? &m->names : &m->labels, i) : NULL;
 }
-const char *nlprnn_model_data_label(const nlprnn_model *m, int i) {
+const char *nlprnn_classifier_data_label(const nlprnn_classifier *m, int i) {
     return m ? nr_label_map_name(&m->labels, i) : NULL;
 }
-int nlprnn_model_max_tokens(const nlprnn_model *m) {
+int nlprnn_classifier_max_tokens(const nlprnn_classifier *m) {
     return m ? m->net.cfg.max_tokens : 0;
 }
-const nlprnn_tokenizer *nlprnn_model_tokenizer(const nlprnn_model *m) {
+const nlprnn_tokenizer *nlprnn_classifier_tokenizer(const nlprnn_classifier *m) {
     return m ? m->tok : NULL;
 }
-const char *nlprnn_model_path(const nlprnn_model *m) {
+const char *nlprnn_classifier_path(const nlprnn_classifier *m) {
     return m ? m->path : NULL;
 }
-const char *nlprnn_model_summary(const nlprnn_model *m) {
+const char *nlprnn_classifier_summary(const nlprnn_classifier *m) {
     return m ? m->summary : NULL;
 }
-const nr_label_map *nr_model_labels(const nlprnn_model *m) {
+const nr_label_map *nr_model_labels(const nlprnn_classifier *m) {
     return &m->labels;
 }
-const nr_label_map *nr_model_label_names(const nlprnn_model *m) {
+const nr_label_map *nr_model_label_names(const nlprnn_classifier *m) {
     return &m->names;
 }
 
-int nlprnn_model_relabel(const char *path_or_name, const char *label_names,
-                         const char *out_path, nlprnn_error *err) {
+int nlprnn_classifier_relabel(const char *path_or_name, const char *label_names,
+                              const char *out_path, nlprnn_error *err) {
     if (!path_or_name || !out_path)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "nlprnn_model_relabel: a model and an output path are needed");
+                       "nlprnn_classifier_relabel: a model and an output path are needed");
     /* the model is loaded first: a file that cannot be used is not copied */
-    nlprnn_model *m = NULL;
-    int rc = nlprnn_model_load(path_or_name, &m, err);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load(path_or_name, &m, err);
     if (rc) return rc;
     nr_label_map names;
     rc = nr_label_names_parse(&m->labels, label_names, &names, err);
@@ -626,14 +626,14 @@ int nlprnn_model_relabel(const char *path_or_name, const char *label_names,
     nr_mf_writer_free(w);
     nr_mf_close(r);
     nr_label_map_free(&names);
-    nlprnn_model_free(m);
+    nlprnn_classifier_free(m);
     return rc;
 }
 
 /* ---- classifying -------------------------------------------------------------------------------- */
 
-struct nlprnn_context {
-    const nlprnn_model *m;
+struct nlprnn_classifier_ctx {
+    const nlprnn_classifier *m;
     int threads;
     nlprnn_encoding *enc;
     nr_clf_scratch s[NR_MAX_THREADS]; /* one per worker: batches are spread over the workers */
@@ -645,22 +645,28 @@ struct nlprnn_context {
     size_t doc_cap;
 };
 
-nlprnn_context *nlprnn_context_create(const nlprnn_model *m, int threads) {
-    if (!m || threads < 0 || threads > NR_MAX_THREADS) return NULL;
+int nlprnn_classifier_ctx_create(const nlprnn_classifier *m, int threads, nlprnn_classifier_ctx **out,
+                                 nlprnn_error *err) {
+    if (!out || !m) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier context: NULL argument");
+    *out = NULL;
+    if (threads < 0 || threads > NR_MAX_THREADS)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier context: threads %d (must be 0..%d)",
+                       threads, NR_MAX_THREADS);
     if (threads == 0) threads = nr_default_threads();
-    nlprnn_context *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    nlprnn_classifier_ctx *c = calloc(1, sizeof *c);
+    if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier context: out of memory");
     c->m = m;
     c->threads = threads;
-    c->enc = nlprnn_encoding_create();
-    if (!c->enc) {
+    int rc = nlprnn_encoding_create(&c->enc, err);
+    if (rc) {
         free(c);
-        return NULL;
+        return rc;
     }
-    return c;
+    *out = c;
+    return 0;
 }
 
-void nlprnn_context_free(nlprnn_context *c) {
+void nlprnn_classifier_ctx_free(nlprnn_classifier_ctx *c) {
     if (!c) return;
     nlprnn_encoding_free(c->enc);
     for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&c->s[w]);
@@ -676,7 +682,7 @@ void nlprnn_context_free(nlprnn_context *c) {
  * are exactly the whole encoding), so a document of any length needs one part's memory; the
  * parts past max_tokens ids are still encoded, to check the whole text and count its tokens as
  * a whole encode does. */
-static int tokenize_doc(nlprnn_context *c, size_t i, const char *text, size_t len, size_t *n_tokens,
+static int tokenize_doc(nlprnn_classifier_ctx *c, size_t i, const char *text, size_t len, size_t *n_tokens,
                         nlprnn_error *err) {
     size_t max_keep = (size_t)c->m->net.cfg.max_tokens, n = 0, keep = 0, pos = 0;
     size_t at = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
@@ -703,7 +709,7 @@ static int tokenize_doc(nlprnn_context *c, size_t i, const char *text, size_t le
     return NLPRNN_OK;
 }
 
-static int reserve_docs(nlprnn_context *c, size_t n, nlprnn_error *err) {
+static int reserve_docs(nlprnn_classifier_ctx *c, size_t n, nlprnn_error *err) {
     if (n <= c->doc_cap) return NLPRNN_OK;
     size_t *off = nr_realloc_array(c->tok_off, n, sizeof(size_t));
     if (off) c->tok_off = off;
@@ -718,7 +724,7 @@ static int reserve_docs(nlprnn_context *c, size_t n, nlprnn_error *err) {
 
 /* Forward B documents (indices idx into the id store) with worker w's scratch and write softmax
  * rows to probs rows. */
-static int run_batch(nlprnn_context *c, int w, const size_t *idx, int B, float *probs,
+static int run_batch(nlprnn_classifier_ctx *c, int w, const size_t *idx, int B, float *probs,
                      nlprnn_error *err) {
     const nr_clf_net *net = &c->m->net;
     int lens[NR_CLF_INFER_BATCH];
@@ -752,7 +758,7 @@ static int run_batch(nlprnn_context *c, int w, const size_t *idx, int B, float *
  * first: workers that run faster (a free core) take more, and no worker is left with all the
  * long documents. */
 typedef struct infer_job {
-    nlprnn_context *c;
+    nlprnn_classifier_ctx *c;
     size_t ok;
     float *probs;
     _Atomic int next; /* batches taken so far, counted from the last */
@@ -772,7 +778,7 @@ static void infer_worker(void *vctx, int w, int nw) {
     }
 }
 
-int nlprnn_classify(nlprnn_context *c, const char *text, size_t len, float *probs, size_t *n_tokens,
+int nlprnn_classify(nlprnn_classifier_ctx *c, const char *text, size_t len, float *probs, size_t *n_tokens,
                     nlprnn_error *err) {
     if (!c || !text || !probs)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify: NULL argument");
@@ -788,7 +794,7 @@ int nlprnn_classify(nlprnn_context *c, const char *text, size_t len, float *prob
     return rc;
 }
 
-int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const size_t *lens, size_t n,
+int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
                           float *probs, int *status, nlprnn_error *err) {
     if (!c || (n && (!texts || !probs || !status)))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify_batch: NULL argument");
@@ -846,7 +852,7 @@ int nlprnn_classify_batch(nlprnn_context *c, const char *const *texts, const siz
 
 /* ---- evaluating --------------------------------------------------------------------------------- */
 
-/* nlprnn_model_evaluate reads its corpus in parts of at most this many documents / about this
+/* nlprnn_classifier_evaluate reads its corpus in parts of at most this many documents / about this
  * many bytes of text (a part may end one document past the byte bound) */
 #define NR_CLF_EVAL_PART_DOCS 4096
 #define NR_CLF_EVAL_PART_BYTES ((size_t)32 << 20)
@@ -855,13 +861,11 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, cons
                         int threads, long long *confusion, double *loss_sum, long long *counted,
                         nlprnn_error *err);
 
-int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *text_column,
-                          const char *label_column, int threads, long long **confusion,
-                          long long *n_docs, long long *skipped, double *log_loss,
-                          nlprnn_error *err) {
-    if (confusion) *confusion = NULL;
-    if (!m || !path || !confusion || !n_docs || !skipped || !log_loss)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "evaluate: NULL argument");
+static int evaluate(const nlprnn_classifier *m, const char *path, const char *text_column,
+                    const char *label_column, int threads, long long **confusion,
+                    long long *n_docs, long long *skipped, double *log_loss, nlprnn_error *err) {
+    *confusion = NULL;
+    if (!path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "evaluate: NULL argument");
     int C = m->net.cfg.classes;
     nr_dataset_load_opts o;
     memset(&o, 0, sizeof o);
@@ -934,13 +938,58 @@ int nlprnn_model_evaluate(const nlprnn_model *m, const char *path, const char *t
     return rc;
 }
 
+int nlprnn_classifier_evaluate(const nlprnn_classifier *m, const char *path, const char *text_column,
+                               const char *label_column, int threads, nlprnn_classifier_eval *res,
+                               nlprnn_error *err) {
+    if (!m || !res || res->size < offsetof(nlprnn_classifier_eval, confusion) + sizeof res->confusion)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "evaluate: NULL argument, or res->size (%zu) does not reach the confusion matrix",
+                       res ? res->size : 0);
+    if (threads < 0 || threads > NR_MAX_THREADS)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "evaluate: threads %d (must be 0..%d)", threads,
+                       NR_MAX_THREADS);
+    long long *cm = NULL, n = 0, skipped = 0;
+    double log_loss = 0;
+    int rc = evaluate(m, path, text_column, label_column, threads, &cm, &n, &skipped, &log_loss, err);
+    if (rc) return rc;
+    int C = m->net.cfg.classes;
+    long long correct = 0;
+    double macro_f1 = 0;
+    for (int k = 0; k < C; k++) {
+        long long tp = cm[(size_t)k * C + k], pred = 0, sup = 0;
+        for (int j = 0; j < C; j++) pred += cm[(size_t)j * C + k], sup += cm[(size_t)k * C + j];
+        /* F1 = 2 P R / (P + R), P = tp / predicted, R = tp / support (0 when undefined) */
+        double pr = pred ? (double)tp / (double)pred : 0, rcl = sup ? (double)tp / (double)sup : 0;
+        macro_f1 += (pr + rcl > 0 ? 2 * pr * rcl / (pr + rcl) : 0) / C;
+        correct += tp;
+    }
+    res->documents = n;
+    res->skipped = skipped;
+    res->classes = C;
+    res->confusion = cm;
+    if (NLPRNN_HAS_FIELD(nlprnn_classifier_eval, res, accuracy)) res->accuracy = (double)correct / (double)n;
+    if (NLPRNN_HAS_FIELD(nlprnn_classifier_eval, res, log_loss)) res->log_loss = log_loss;
+    if (NLPRNN_HAS_FIELD(nlprnn_classifier_eval, res, macro_f1)) res->macro_f1 = macro_f1;
+    return 0;
+}
+
+int nlprnn_model_evaluate(const nlprnn_classifier *m, const char *path, const char *text_column,
+                          const char *label_column, int threads, long long **confusion,
+                          long long *n_docs, long long *skipped, double *log_loss,
+                          nlprnn_error *err) {
+    if (confusion) *confusion = NULL;
+    if (!m || !path || !confusion || !n_docs || !skipped || !log_loss)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "evaluate: NULL argument");
+    return evaluate(m, path, text_column, label_column, threads, confusion, n_docs, skipped, log_loss, err);
+}
+
 /* Classify every example of ds with the network (inference), adding to the confusion matrix
  * (C,C) and the summed log loss. Documents that do not tokenize (empty) are not counted.
  * threads > 1: the examples are split into contiguous parts, one context per worker; the parts
  * are summed in worker order (the confusion counts are exact; the loss sum may differ in the
  * last bits between thread counts). */
 typedef struct eval_job {
-    const nlprnn_model *view;
+    const nlprnn_classifier *view;
     const nr_dataset *ds;
     int C;
     long long *cm[NR_MAX_THREADS];
@@ -958,7 +1007,8 @@ static void eval_worker(void *vctx, int w, int nw) {
     j->loss[w] = 0;
     j->counted[w] = 0;
     j->rc[w] = 0;
-    nlprnn_context *c = nlprnn_context_create(j->view, 1);
+    nlprnn_classifier_ctx *c = NULL;
+    nlprnn_classifier_ctx_create(j->view, 1, &c, NULL);
     size_t chunk = 1024;
     float *probs = nr_malloc_array(chunk * (size_t)C, sizeof(float));
     int *status = nr_malloc_array(chunk, sizeof(int));
@@ -984,7 +1034,7 @@ static void eval_worker(void *vctx, int w, int nw) {
     }
     free(probs);
     free(status);
-    nlprnn_context_free(c);
+    nlprnn_classifier_ctx_free(c);
     j->rc[w] = rc;
 }
 
@@ -992,7 +1042,7 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, cons
                         int threads, long long *confusion, double *loss_sum, long long *counted,
                         nlprnn_error *err) {
     /* a model view around the net so the context code can be reused */
-    nlprnn_model view;
+    nlprnn_classifier view;
     memset(&view, 0, sizeof view);
     view.net = *net;
     view.tok = (nlprnn_tokenizer *)tok;

@@ -110,17 +110,17 @@ int nr_clf_load_parts(const struct nr_mf_reader *r, nr_clf_cfg *cfg, nlprnn_toke
 int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok,
                         const struct nr_dataset *ds, int threads, long long *confusion,
                         double *loss_sum, long long *counted, nlprnn_error *err);
-const struct nr_label_map *nr_model_labels(const nlprnn_model *m);
+const struct nr_label_map *nr_model_labels(const nlprnn_classifier *m);
 /* The display names of the labels (section LNAM), or an empty map (n = 0) when the file has none
  * and the labels are their own names. */
-const struct nr_label_map *nr_model_label_names(const nlprnn_model *m);
+const struct nr_label_map *nr_model_label_names(const nlprnn_classifier *m);
 /* Section LNAM of r (optional): names is empty when r has none; a count other than labels->n or
  * a name that is another class's label is NLPRNN_E_FORMAT. */
 int nr_clf_load_names(const struct nr_mf_reader *r, const struct nr_label_map *labels,
                       struct nr_label_map *names, nlprnn_error *err);
 
 /* The weights of a loaded model (read-only), for tests. */
-const nr_clf_net *nr_model_net(const nlprnn_model *m);
+const nr_clf_net *nr_model_net(const nlprnn_classifier *m);
 
 const char *nr_pool_name(int pool);
 int nr_pool_from_name(const char *name);

@@ -23,12 +23,12 @@ static int meta_int(nr_st_writer *w, const char *key, long long v, nlprnn_error 
     return nr_st_put_meta(w, key, buf, err);
 }
 
-int nlprnn_classifier_export(const nlprnn_model *m, const char *path, int format,
+int nlprnn_classifier_export(const nlprnn_classifier *m, const char *path, int format,
                              nlprnn_error *err) {
     if (!m || !path)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classifier_export: NULL argument");
     const nr_clf_net *net = nr_model_net(m);
-    if (format == NLPRNN_EXPORT_VEC) return nr_export_vec(&net->emb, nlprnn_model_tokenizer(m), path, err);
+    if (format == NLPRNN_EXPORT_VEC) return nr_export_vec(&net->emb, nlprnn_classifier_tokenizer(m), path, err);
     if (format != NLPRNN_EXPORT_SAFETENSORS)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "export format %d is not %d (safetensors) "
                        "or %d (vec)", format, NLPRNN_EXPORT_SAFETENSORS, NLPRNN_EXPORT_VEC);
@@ -49,13 +49,13 @@ int nlprnn_classifier_export(const nlprnn_model *m, const char *path, int format
     if (!rc) rc = meta_int(w, "max_tokens", c->max_tokens, err);
     if (!rc) {
         size_t n = 1;
-        for (int i = 0; i < c->classes; i++) n += strlen(nlprnn_model_data_label(m, i)) + 1;
+        for (int i = 0; i < c->classes; i++) n += strlen(nlprnn_classifier_data_label(m, i)) + 1;
         char *labels = malloc(n);
         if (!labels) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         else {
             size_t at = 0;
             for (int i = 0; i < c->classes; i++)
-                at += (size_t)sprintf(labels + at, "%s%s", i ? "\n" : "", nlprnn_model_data_label(m, i));
+                at += (size_t)sprintf(labels + at, "%s%s", i ? "\n" : "", nlprnn_classifier_data_label(m, i));
             rc = nr_st_put_meta(w, "labels", labels, err);
             free(labels);
         }
@@ -66,7 +66,7 @@ int nlprnn_classifier_export(const nlprnn_model *m, const char *path, int format
                    : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         free(names);
     }
-    if (!rc) rc = nr_st_put_meta(w, "tokenizer", nlprnn_tokenizer_describe(nlprnn_model_tokenizer(m)), err);
+    if (!rc) rc = nr_st_put_meta(w, "tokenizer", nlprnn_tokenizer_describe(nlprnn_classifier_tokenizer(m)), err);
     if (!rc) rc = nr_st_put_meta(w, "nlprnn", nlprnn_version_string(), err);
     /* the tensors, in the flat block's order */
     size_t se[2] = {(size_t)c->vocab, (size_t)c->embed};

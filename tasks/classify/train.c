@@ -33,7 +33,7 @@
 
 /* ---- parameters --------------------------------------------------------------------------------- */
 
-struct nlprnn_train_params {
+struct nlprnn_classifier_params {
     char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
         checkpoint[1024], label_names[1024];
     int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
@@ -51,7 +51,7 @@ typedef struct pdesc {
     const char *choices; /* P_ENUM: space-separated names, value = index */
 } pdesc;
 
-#define OFF(f) offsetof(struct nlprnn_train_params, f)
+#define OFF(f) offsetof(struct nlprnn_classifier_params, f)
 static const pdesc pdescs[] = {
     {"tokenizer", P_STR, OFF(tokenizer), 0, 0, NULL},
     {"vectors", P_STR, OFF(vectors), 0, 0, NULL},
@@ -88,8 +88,8 @@ static const pdesc pdescs[] = {
 };
 #define N_PDESC (sizeof pdescs / sizeof pdescs[0])
 
-nlprnn_train_params *nlprnn_train_params_new(void) {
-    nlprnn_train_params *p = calloc(1, sizeof *p);
+nlprnn_classifier_params *nlprnn_train_params_new(void) {
+    nlprnn_classifier_params *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->vocab = 16000;
     p->embed = 128;
@@ -115,7 +115,13 @@ nlprnn_train_params *nlprnn_train_params_new(void) {
     return p;
 }
 
-void nlprnn_train_params_free(nlprnn_train_params *p) {
+int nlprnn_classifier_params_create(nlprnn_classifier_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier parameters: out is NULL");
+    *out = nlprnn_train_params_new();
+    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier parameters: out of memory");
+}
+
+void nlprnn_classifier_params_free(nlprnn_classifier_params *p) {
     free(p);
 }
 
@@ -138,7 +144,7 @@ static int choice_index(const char *choices, const char *v) {
     return -1;
 }
 
-int nlprnn_train_params_set(nlprnn_train_params *p, const char *name, const char *value,
+int nlprnn_classifier_params_set(nlprnn_classifier_params *p, const char *name, const char *value,
                             nlprnn_error *err) {
     if (!p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters: NULL");
     const pdesc *d = find_pdesc(name);
@@ -184,7 +190,7 @@ int nlprnn_train_params_set(nlprnn_train_params *p, const char *name, const char
     }
 }
 
-int nlprnn_train_params_get(const nlprnn_train_params *p, const char *name, char *buf, size_t cap,
+int nlprnn_classifier_params_get(const nlprnn_classifier_params *p, const char *name, char *buf, size_t cap,
                             nlprnn_error *err) {
     if (!p || !buf)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters get: NULL argument");
@@ -240,7 +246,8 @@ static void tokset_free(tokset *t) {
 static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *tok, int max_tokens,
                        const char *name, long long *dropped, nlprnn_error *err) {
     memset(t, 0, sizeof *t);
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     size_t cap = ds->n * 16 + 16;
     t->ids = nr_malloc_array(cap, sizeof(int32_t));
     t->off = nr_malloc_array(ds->n + 1, sizeof(size_t));
@@ -303,13 +310,13 @@ static int may_change_on_resume(const char *name) {
 
 /* A parameter's value as stored in a checkpoint: valid UTF-8 whatever the command line gave
  * (a file name that is not UTF-8 has its bad bytes written as \xHH). */
-static void param_text(const nlprnn_train_params *p, const char *name, char *out, size_t cap) {
+static void param_text(const nlprnn_classifier_params *p, const char *name, char *out, size_t cap) {
     char raw[1100];
-    nlprnn_train_params_get(p, name, raw, sizeof raw, NULL);
+    nlprnn_classifier_params_get(p, name, raw, sizeof raw, NULL);
     nr_utf8_escape(raw, out, cap);
 }
 
-static int check_param(const nr_conf *cf, const nlprnn_train_params *p, const char *name,
+static int check_param(const nr_conf *cf, const nlprnn_classifier_params *p, const char *name,
                        nlprnn_error *err) {
     char key[160], val[4400];
     const char *saved;
@@ -391,7 +398,7 @@ static int read_state(const nr_conf *cf, long long nb, long long gbatch, long lo
  * each output is absent or a regular file and none of the other files (nr_output_check); when
  * not resuming, an existing checkpoint path must hold a checkpoint (the run overwrites it and
  * deletes it at the end; it is no place for another file). */
-static int check_paths(const nlprnn_train_params *p, const char *train_path, const char *valid_path,
+static int check_paths(const nlprnn_classifier_params *p, const char *train_path, const char *valid_path,
                        const char *out_path, const char *ckpt, int resume, nlprnn_error *err) {
     const char *files[] = {train_path, valid_path, p->tokenizer, p->vectors, p->init_from, ckpt,
                            out_path};
@@ -421,7 +428,7 @@ static int lookup_token(void *vctx, const char *token, size_t len) {
 }
 
 typedef struct trainer {
-    const nlprnn_train_params *p;      /* over MPI, batch is the global batch (N x the caller's) */
+    const nlprnn_classifier_params *p;      /* over MPI, batch is the global batch (N x the caller's) */
     int batch;                         /* the caller's batch: per rank */
     const char *ckpt;                  /* the checkpoint's path (for messages) */
     nr_clf_net net;
@@ -701,7 +708,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
     for (size_t i = 0; i < sizeof echo / sizeof echo[0] && !rc; i++) {
         char key[64], val[64];
         snprintf(key, sizeof key, "train.%s", echo[i]);
-        nlprnn_train_params_get(t->p, echo[i], val, sizeof val, NULL);
+        nlprnn_classifier_params_get(t->p, echo[i], val, sizeof val, NULL);
         rc = nr_conf_put_str(&b, key, val, err);
     }
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
@@ -764,7 +771,7 @@ static int init_from_file(trainer *t, const char *path, nlprnn_error *err) {
 }
 
 /* How the training file is read (the same in one process and over MPI). */
-static void load_opts(const nlprnn_train_params *p, nr_dataset_load_opts *o) {
+static void load_opts(const nlprnn_classifier_params *p, nr_dataset_load_opts *o) {
     memset(o, 0, sizeof *o);
     nr_record_opts_default(&o->rec);
     o->rec.text_column = p->text_column[0] ? p->text_column : NULL;
@@ -775,7 +782,7 @@ static void load_opts(const nlprnn_train_params *p, nr_dataset_load_opts *o) {
 }
 
 static int load_data(trainer *t, const char *train_path, const char *valid_path, nlprnn_error *err) {
-    const nlprnn_train_params *p = t->p;
+    const nlprnn_classifier_params *p = t->p;
     nr_dataset_load_opts o;
     load_opts(p, &o);
     int rc = nr_dataset_load(&t->dtr, train_path, &o, NULL, err);
@@ -924,7 +931,7 @@ static int load_shard(const char *path, const nr_dataset_load_opts *o, const nr_
 /* load_data for N > 1 ranks: t->dtr, t->dva hold this rank's shards (see above). */
 static int load_data_dist(trainer *t, const char *train_path, const char *valid_path,
                           nlprnn_error *err) {
-    const nlprnn_train_params *p = t->p;
+    const nlprnn_classifier_params *p = t->p;
     nr_dataset_load_opts o;
     load_opts(p, &o);
     nr_label_map labels;
@@ -1096,7 +1103,7 @@ static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32
     return NLPRNN_OK;
 }
 
-int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path,
+int nlprnn_classifier_train(const nlprnn_classifier_params *p, const char *train_path,
                             const char *valid_path, const char *out_path, int resume,
                             const volatile int *stop, nlprnn_train_progress_fn progress, void *user,
                             nlprnn_error *err) {
@@ -1104,7 +1111,7 @@ int nlprnn_classifier_train(const nlprnn_train_params *p, const char *train_path
     return nlprnn_classifier_train_ctl(p, train_path, valid_path, out_path, &ctl, progress, user, err);
 }
 
-int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_path,
+int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *train_path,
                                 const char *valid_path, const char *out_path,
                                 const nlprnn_train_ctl *ctl, nlprnn_train_progress_fn progress,
                                 void *user, nlprnn_error *err) {
@@ -1117,7 +1124,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
     nr_comm_copy(&t.D, ctl ? ctl->comm : NULL);
     const int dist = t.D.size > 1;
     /* over MPI, --batch is per rank: the global batch (saved in checkpoints) is N times it */
-    nlprnn_train_params pg = *p;
+    nlprnn_classifier_params pg = *p;
     pg.batch = p->batch * t.D.size;
     /* threads 0: the cores this process may use, or on --resume the checkpoint's (below) */
     if (pg.threads == 0 && !resume) pg.threads = nr_default_threads();
@@ -1198,17 +1205,18 @@ int nlprnn_classifier_train_ctl(const nlprnn_train_params *p, const char *train_
         if (rc) goto done;
     } else {
         report(progress, user, &pr, 0, "training the tokenizer");
-        nlprnn_tokenizer_options *to = nlprnn_tokenizer_options_create();
-        if (!to) {
-            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-            goto done;
-        }
-        rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_VOCAB_SIZE, p->vocab, err);
-        if (!rc) rc = nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_THREADS, pg.threads, err);
+        nlprnn_tokenizer_params *to = NULL;
+        char vocab[32], threads[32];
+        snprintf(vocab, sizeof vocab, "%d", p->vocab);
+        snprintf(threads, sizeof threads, "%d", pg.threads);
+        rc = nlprnn_tokenizer_params_create(&to, err);
+        if (rc) goto done;
+        rc = nlprnn_tokenizer_params_set(to, "vocab-size", vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_params_set(to, "threads", threads, err);
         if (!rc)
             rc = nlprnn_tokenizer_train_texts(to, (const char *const *)t.dtr.text, t.dtr.len, t.dtr.n,
                                               &t.tok, err);
-        nlprnn_tokenizer_options_free(to);
+        nlprnn_tokenizer_params_free(to);
         if (rc) goto done;
         if ((int)nlprnn_tokenizer_vocab_size(t.tok) < p->vocab) {
             /* a small corpus cannot give every id asked for: say so (the CLI prints warnings) */

@@ -62,7 +62,7 @@ int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_
     return rc;
 }
 
-int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_error *err) {
+int nlprnn_forecaster_load(const char *path, nlprnn_forecaster **out, nlprnn_error *err) {
     if (out) *out = NULL;
     if (!out || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
     *out = NULL;
@@ -90,7 +90,7 @@ int nlprnn_forecaster_load(nlprnn_forecaster **out, const char *path, nlprnn_err
         rc = nr_conf_get_str(&c, keys[k], &v, err);
         if (rc) goto done;
         nlprnn_error e2;
-        if (nlprnn_forecast_params_set(&f->p, keys[k], v, &e2)) {
+        if (nlprnn_forecaster_params_set(&f->p, keys[k], v, &e2)) {
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
             goto done;
         }

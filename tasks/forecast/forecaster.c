@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,9 +218,9 @@ static long long metrics3(double *m, const double *pred, const double *truth, si
     return -1;
 }
 
-int nlprnn_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, int part,
-                           double *metrics, double **pred, double **truth, size_t *count,
-                           size_t *first_row, nlprnn_error *err) {
+static int evaluate(const nlprnn_forecaster *f, const nlprnn_series *s, int part, double *metrics,
+                    double **pred, double **truth, size_t *count, size_t *first_row,
+                    nlprnn_error *err) {
     if (pred) *pred = NULL;
     if (truth) *truth = NULL;
     if (count) *count = 0;
@@ -313,6 +314,41 @@ done:
     free(y);
     free(base);
     return rc;
+}
+
+int nlprnn_forecaster_evaluate(const nlprnn_forecaster *f, const nlprnn_series *s, int part,
+                               nlprnn_forecaster_eval *res, nlprnn_error *err) {
+    if (!res || res->size < offsetof(nlprnn_forecaster_eval, truth) + sizeof res->truth)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "forecast: evaluate: res is NULL or res->size (%zu) does not reach the truth",
+                       res ? res->size : 0);
+    res->pred = res->truth = NULL;
+    return evaluate(f, s, part, &res->metrics[0][0], &res->pred, &res->truth, &res->count,
+                    &res->first_row, err);
+}
+
+void nlprnn_forecaster_dims(const nlprnn_forecaster *f, int *window, int *horizon, int *target,
+                            int *features) {
+    if (window) *window = f ? f->p.window : 0;
+    if (horizon) *horizon = f ? f->p.horizon : 0;
+    if (target) *target = f ? f->p.target : 0;
+    if (features) *features = f ? f->nfeat : 0;
+}
+
+int nlprnn_forecaster_split(const nlprnn_forecaster *f, size_t n, int part, size_t *first,
+                            size_t *count, nlprnn_error *err) {
+    if (!f || !first || !count) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: split: NULL argument");
+    *first = *count = 0;
+    if (part < NLPRNN_PART_TRAIN || part > NLPRNN_PART_ALL)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: part %d is not 0..3", part);
+    nr_split sp;
+    int rc = nr_split_rows(&sp, n, f->p.train, f->p.valid, err);
+    if (rc) return rc;
+    size_t at[4] = {0, sp.n_train, sp.n_train + sp.n_valid, 0};
+    size_t len[4] = {sp.n_train, sp.n_valid, sp.n_test, n};
+    *first = at[part];
+    *count = len[part];
+    return 0;
 }
 
 int nlprnn_forecaster_predict(const nlprnn_forecaster *f, const double *history, size_t n,

@@ -22,7 +22,7 @@
 #include "models/nn.h"
 #include "nlprnn/forecast.h"
 
-struct nlprnn_forecast_params {
+struct nlprnn_forecaster_params {
     int cell;         /* nr_cell */
     int hidden, layers;
     int window, horizon, target;
@@ -38,7 +38,7 @@ struct nlprnn_forecast_params {
 };
 
 struct nlprnn_forecaster {
-    struct nlprnn_forecast_params p; /* the settings it was trained with */
+    struct nlprnn_forecaster_params p; /* the settings it was trained with */
     int nfeat;
     char **names;      /* (nfeat) column names, the target is names[p.target] */
     nr_scaler sc;      /* (nfeat) */
@@ -54,9 +54,9 @@ struct nlprnn_forecaster {
 /* The forecaster's parameter table (defaults, ranges, help): one row per parameter. */
 const nr_param_table *nr_forecast_param_table(void);
 /* Defaults as in the table. */
-void nr_forecast_params_default(struct nlprnn_forecast_params *p);
+void nr_forecast_params_default(struct nlprnn_forecaster_params *p);
 /* A setting of the parameters as text ("ma" is the effective length: window when 0); 1 if known. */
-int nr_forecast_params_format(const struct nlprnn_forecast_params *p, const char *name, char *buf,
+int nr_forecast_params_format(const struct nlprnn_forecaster_params *p, const char *name, char *buf,
                               size_t cap);
 
 /* ---- the network (forecaster.c) ------------------------------------------------------------- */

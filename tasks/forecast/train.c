@@ -25,7 +25,7 @@
 
 /* ---- parameters --------------------------------------------------------------------------- */
 
-#define OFF(f) offsetof(struct nlprnn_forecast_params, f)
+#define OFF(f) offsetof(struct nlprnn_forecaster_params, f)
 static const nr_param ROWS[] = {
     {"cell", NR_PARAM_ENUM, OFF(cell), 0, 0, 0, "rnn lstm gru", "lstm", "recurrent cell", 0},
     {"hidden", NR_PARAM_INT, OFF(hidden), 0, 1, 4096, NULL, "32", "units per layer", 0},
@@ -49,7 +49,7 @@ static const nr_param ROWS[] = {
      "stop after this many epochs without a lower validation loss (0: never)", NR_PARAM_RESUME_OK},
     {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "threads in the recurrence", 0},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
-    {"checkpoint", NR_PARAM_STR, OFF(checkpoint), sizeof(((struct nlprnn_forecast_params *)0)->checkpoint), 0, 0,
+    {"checkpoint", NR_PARAM_STR, OFF(checkpoint), sizeof(((struct nlprnn_forecaster_params *)0)->checkpoint), 0, 0,
      NULL, "", "checkpoint file (\"\": none)", NR_PARAM_RESUME_OK},
     {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 1e15, NULL, "0",
      "also write the checkpoint every N batches (0: at epoch ends and on stop)", NR_PARAM_RESUME_OK},
@@ -59,25 +59,27 @@ static const nr_param_table TABLE = {"forecast parameter", ROWS, sizeof ROWS / s
 
 const nr_param_table *nr_forecast_param_table(void) { return &TABLE; }
 
-void nr_forecast_params_default(struct nlprnn_forecast_params *p) {
+void nr_forecast_params_default(struct nlprnn_forecaster_params *p) {
     memset(p, 0, sizeof *p);
     nr_params_reset(&TABLE, p, NULL); /* the table's defaults are valid (test_forecast checks) */
 }
 
-nlprnn_forecast_params *nlprnn_forecast_params_new(void) {
-    nlprnn_forecast_params *p = malloc(sizeof *p);
-    if (p) nr_forecast_params_default(p);
-    return p;
+int nlprnn_forecaster_params_create(nlprnn_forecaster_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast parameters: out is NULL");
+    *out = malloc(sizeof **out);
+    if (!*out) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "forecast parameters: out of memory");
+    nr_forecast_params_default(*out);
+    return NLPRNN_OK;
 }
 
-void nlprnn_forecast_params_free(nlprnn_forecast_params *p) { free(p); }
+void nlprnn_forecaster_params_free(nlprnn_forecaster_params *p) { free(p); }
 
-int nlprnn_forecast_params_set(nlprnn_forecast_params *p, const char *name, const char *value,
+int nlprnn_forecaster_params_set(nlprnn_forecaster_params *p, const char *name, const char *value,
                                nlprnn_error *err) {
     return nr_params_set(&TABLE, p, name, value, err);
 }
 
-int nr_forecast_params_format(const struct nlprnn_forecast_params *p, const char *name, char *buf,
+int nr_forecast_params_format(const struct nlprnn_forecaster_params *p, const char *name, char *buf,
                               size_t cap) {
     const nr_param *row = nr_param_find(&TABLE, name);
     if (!row) return 0;
@@ -86,7 +88,7 @@ int nr_forecast_params_format(const struct nlprnn_forecast_params *p, const char
     return 1;
 }
 
-int nlprnn_forecast_params_get(const nlprnn_forecast_params *p, const char *name, char *buf,
+int nlprnn_forecaster_params_get(const nlprnn_forecaster_params *p, const char *name, char *buf,
                                size_t cap, nlprnn_error *err) {
     if (!p || !name || !buf || !cap)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast parameter: NULL argument");
@@ -262,7 +264,7 @@ static void fc_task_free(fc_task *t) {
 /* Scaler, network, initial weights and the task's buffers for series s. */
 static int fc_setup(fc_task *t, nlprnn_forecaster *f, const nlprnn_series *s, const nr_comm *comm,
                     nlprnn_error *err) {
-    const struct nlprnn_forecast_params *p = &f->p;
+    const struct nlprnn_forecaster_params *p = &f->p;
     memset(t, 0, sizeof *t);
     t->f = f;
     t->s = s;
@@ -330,9 +332,9 @@ static int fc_on_progress(void *user, const nr_train_progress *pr) {
     return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.loss : NAN);
 }
 
-int nlprnn_forecaster_train_ctl(nlprnn_forecaster **out, const nlprnn_series *s,
-                                const nlprnn_forecast_params *p, const nlprnn_train_ctl *ctl,
-                                nlprnn_forecast_progress_fn progress, void *user, nlprnn_error *err) {
+int nlprnn_forecaster_train_ctl(const nlprnn_series *s, const nlprnn_forecaster_params *p,
+                                const nlprnn_train_ctl *ctl, nlprnn_forecast_progress_fn progress,
+                                void *user, nlprnn_forecaster **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: out is NULL");
     *out = NULL;
     if (!s || !p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: series or parameters are NULL");
@@ -404,8 +406,8 @@ int nlprnn_forecaster_train_ctl(nlprnn_forecaster **out, const nlprnn_series *s,
     return NLPRNN_OK;
 }
 
-int nlprnn_forecaster_train(nlprnn_forecaster **out, const nlprnn_series *s,
-                            const nlprnn_forecast_params *p, nlprnn_forecast_progress_fn progress,
-                            void *user, nlprnn_error *err) {
-    return nlprnn_forecaster_train_ctl(out, s, p, NULL, progress, user, err);
+int nlprnn_forecaster_train(const nlprnn_series *s, const nlprnn_forecaster_params *p,
+                            nlprnn_forecast_progress_fn progress, void *user,
+                            nlprnn_forecaster **out, nlprnn_error *err) {
+    return nlprnn_forecaster_train_ctl(s, p, NULL, progress, user, out, err);
 }

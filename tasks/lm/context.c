@@ -25,14 +25,14 @@ void nlprnn_lm_ctx_free(nlprnn_lm_ctx *ctx) {
     free(ctx);
 }
 
-nlprnn_lm_ctx *nlprnn_lm_ctx_create(const nlprnn_lm *lm) {
+nlprnn_lm_ctx *nr_lm_ctx_new(const nlprnn_lm *lm) {
     if (!lm) return NULL;
     nlprnn_lm_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return NULL;
     const nr_lm_cfg *c = &lm->net[0].cfg;
     size_t TB = (size_t)LM_CHUNK_T * LM_MAX_B, LBH = (size_t)c->layers * LM_MAX_B * c->hidden;
     ctx->lm = lm;
-    ctx->enc = nlprnn_encoding_create();
+    nlprnn_encoding_create(&ctx->enc, NULL);
     for (int d = 0; d < 2; d++)
         if (lm->has[d]) ctx->ws[d] = nr_encoder_ws_create(&lm->net[d].enc, LM_CHUNK_T, LM_MAX_B, 0, 1, NULL);
     ctx->in = nr_malloc_array(TB, sizeof(int));
@@ -49,6 +49,12 @@ nlprnn_lm_ctx *nlprnn_lm_ctx_create(const nlprnn_lm *lm) {
         return NULL;
     }
     return ctx;
+}
+
+int nlprnn_lm_ctx_create(const nlprnn_lm *lm, nlprnn_lm_ctx **out, nlprnn_error *err) {
+    if (!out || !lm) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "language model context: NULL argument");
+    *out = nr_lm_ctx_new(lm);
+    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "language model context: out of memory");
 }
 
 /* In place: row (V) -> log softmax(row). */

@@ -28,7 +28,7 @@ int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int direction, lon
     memset(&r, 0, sizeof r);
     r.size = sizeof r;
     double t0 = nr_now_sec();
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx *ctx = nr_lm_ctx_new(lm);
     if (!ctx) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     nr_line_reader *rd = NULL;
     rc = nr_line_reader_open(&rd, path, NULL, err);

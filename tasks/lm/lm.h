@@ -107,6 +107,10 @@ struct nlprnn_lm_ctx {
     float *st[2];     /* (L,LM_MAX_B,H) scratch for reordering beams */
 };
 
+/* A new inference context for lm (nlprnn_lm_ctx_create without the error record), NULL when lm is
+ * NULL or out of memory. */
+nlprnn_lm_ctx *nr_lm_ctx_new(const nlprnn_lm *lm);
+
 /* lp[b] = sum_{t>=1} log p(seqs[b][t] | seqs[b][<t]) for B <= LM_MAX_B sequences of lens[b] >= 2
  * pieces (the first is the context start, usually <bos>). init (optional): a state (L,1,H) h then
  * c (2*L*H floats) that every row starts from instead of zeros. */

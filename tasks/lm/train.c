@@ -65,6 +65,12 @@ nlprnn_lm_params *nlprnn_lm_params_new(void) {
     return p;
 }
 
+int nlprnn_lm_params_create(nlprnn_lm_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "language-model parameters: out is NULL");
+    *out = nlprnn_lm_params_new();
+    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "language-model parameters: out of memory");
+}
+
 void nlprnn_lm_params_free(nlprnn_lm_params *p) { free(p); }
 
 static int parse_ll(const char *v, long long lo, long long hi, long long *out) {
@@ -165,6 +171,45 @@ int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *valu
     return NLPRNN_OK;
 }
 
+int nlprnn_lm_params_get(const nlprnn_lm_params *p, const char *name, char *buf, size_t cap,
+                         nlprnn_error *err) {
+    if (!p || !name || !buf || !cap) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
+    static const char *const dirs[4] = {"", "forward", "backward", "both"};
+    static const char *const opts[3] = {"sgd", "adam", "adamw"};
+    static const char *const dtypes[3] = {"f32", "f16", "int8"};
+    char tmp[64];
+    const char *text = tmp;
+    const struct { const char *name; const int *v; } ints[] = {
+        {"layers", &p->layers}, {"embed", &p->embed}, {"hidden", &p->hidden}, {"tied", &p->tied},
+        {"samples", &p->samples}, {"batch", &p->batch}, {"max-len", &p->max_len},
+        {"threads", &p->threads}, {"parallel", &p->parallel}, {"epochs", &p->epochs}};
+    const struct { const char *name; const double *v; } dbls[] = {
+        {"lr", &p->lr}, {"clip", &p->clip}, {"dropout", &p->dropout}, {"time-limit", &p->time_limit}};
+    int found = 1;
+    if (!strcmp(name, "tokenizer")) text = p->tokenizer;
+    else if (!strcmp(name, "init")) text = p->init;
+    else if (!strcmp(name, "cell")) text = nr_cell_name(p->cell);
+    else if (!strcmp(name, "directions")) text = dirs[p->dirs & 3];
+    else if (!strcmp(name, "softmax")) text = p->sampled ? "sampled" : "full";
+    else if (!strcmp(name, "optimizer")) text = opts[p->optimizer];
+    else if (!strcmp(name, "storage")) text = dtypes[p->storage];
+    else if (!strcmp(name, "seed")) snprintf(tmp, sizeof tmp, "%llu", p->seed);
+    else if (!strcmp(name, "max-lines")) snprintf(tmp, sizeof tmp, "%lld", p->max_lines);
+    else if (!strcmp(name, "valid-lines")) snprintf(tmp, sizeof tmp, "%lld", p->valid_lines);
+    else found = 0;
+    for (size_t i = 0; !found && i < sizeof ints / sizeof ints[0]; i++)
+        if (!strcmp(name, ints[i].name)) snprintf(tmp, sizeof tmp, "%d", *ints[i].v), found = 1;
+    for (size_t i = 0; !found && i < sizeof dbls / sizeof dbls[0]; i++)
+        if (!strcmp(name, dbls[i].name)) snprintf(tmp, sizeof tmp, "%.17g", *dbls[i].v), found = 1;
+    if (!found)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown language-model training parameter '%s'", name);
+    if (strlen(text) >= cap)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "training parameter %s: the value needs %zu bytes", name,
+                       strlen(text) + 1);
+    memcpy(buf, text, strlen(text) + 1);
+    return NLPRNN_OK;
+}
+
 /* The training corpus: every sentence as <bos> ids <eos>, ids renumbered by falling frequency. */
 typedef struct corpus {
     int32_t *ids;     /* all sentences back to back (model ids) */
@@ -207,7 +252,8 @@ static int load_corpus(const nlprnn_tokenizer *tok, const char *path, long long 
     nr_line_reader *rd = NULL;
     int rc = nr_line_reader_open(&rd, path, NULL, err);
     if (rc) return rc;
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     ivec ids = {0};
     size_t nstart = 0, cap = 0;
     long long *count = calloc((size_t)V, sizeof(long long));

@@ -37,7 +37,7 @@
 #include "format/modelfile.h"
 #include "nlprnn.h"
 
-static nlprnn_train_params *g_params;
+static nlprnn_classifier_params *g_params;
 static int g_home = -1, g_work = -1; /* the caller's folder (libFuzzer reads its corpus there) and ours */
 static unsigned char *g_base; /* the base checkpoint's bytes */
 static size_t g_base_len;
@@ -85,26 +85,27 @@ static void setup(void) {
     }
     check(fclose(fp) == 0, "data.tsv", NULL);
     nlprnn_error err;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
-    check(o && !nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &err) &&
-              !nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 64, &err) &&
-              !nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &err) &&
-              !nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &err),
+    nlprnn_tokenizer_params *o = NULL;
+    check(!nlprnn_tokenizer_params_create(&o, &err) &&
+              !nlprnn_tokenizer_params_set(o, "model-type", "word", &err) &&
+              !nlprnn_tokenizer_params_set(o, "vocab-size", "64", &err) &&
+              !nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &err) &&
+              !nlprnn_tokenizer_params_set(o, "min-count", "1", &err),
           "tokenizer options", &err);
     const char *paths[1] = {"data.tsv"};
     nlprnn_tokenizer *tok = NULL;
     check(!nlprnn_tokenizer_train_files(o, paths, 1, &tok, &err) &&
               !nlprnn_tokenizer_save(tok, "tok.tok", &err),
           "tokenizer", &err);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     nlprnn_tokenizer_free(tok);
     static const char *const kv[][2] = {
         {"tokenizer", "tok.tok"}, {"checkpoint", "ck.ckpt"}, {"embed", "2"}, {"hidden", "2"},
         {"cell", "gru"}, {"bidirectional", "0"}, {"epochs", "2"}, {"batch", "8"},
         {"threads", "1"}, {"valid", "0.1"}, {"seed", "1"}, {"patience", "0"}, {"storage", "f32"}};
-    g_params = nlprnn_train_params_new();
+    check(!nlprnn_classifier_params_create(&g_params, &err), "parameters", &err);
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        check(!nlprnn_train_params_set(g_params, kv[i][0], kv[i][1], &err), kv[i][0], &err);
+        check(!nlprnn_classifier_params_set(g_params, kv[i][0], kv[i][1], &err), kv[i][0], &err);
     int rc = nlprnn_classifier_train(g_params, "data.tsv", NULL, "out.nrm", 0, NULL, stop_at, NULL, &err);
     check(rc == NLPRNN_E_INTERRUPTED, "the base run stops with a checkpoint", &err);
     check(!nr_read_file("ck.ckpt", (char **)&g_base, &g_base_len, 1 << 20, &err), "base", &err);
@@ -296,9 +297,9 @@ static void resume_one(const unsigned char *data, size_t size) {
         check(err.code == rc && err.message[0], "a failure has its status and a message", &err);
         check(!exists("out.nrm"), "a failed resume writes no model", &err);
     } else {
-        nlprnn_model *m = NULL;
-        check(!nlprnn_model_load("out.nrm", &m, &err), "the resumed model loads", &err);
-        nlprnn_model_free(m);
+        nlprnn_classifier *m = NULL;
+        check(!nlprnn_classifier_load("out.nrm", &m, &err), "the resumed model loads", &err);
+        nlprnn_classifier_free(m);
         unlink("out.nrm");
     }
 }

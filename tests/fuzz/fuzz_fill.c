@@ -39,14 +39,15 @@ static void build(void) {
         "도서관에 가서 책을 읽었다", "오늘 날씨가 정말 좋다 ㅋㅋ", "2024년 12월 25일 😀",
     };
     nlprnn_error err;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     check(o != NULL, "options");
-    nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 320, &err);
-    nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &err);
+    nlprnn_tokenizer_params_set(o, "vocab-size", "320", &err);
+    nlprnn_tokenizer_params_set(o, "min-count", "1", &err);
     nlprnn_tokenizer *tok = NULL;
     check(nlprnn_tokenizer_train_texts(o, texts, NULL, sizeof texts / sizeof texts[0], &tok, &err) == 0,
           "tokenizer training");
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     nr_lm_cfg cfg = {NR_CELL_LSTM, 1, 8, 8, nlprnn_tokenizer_vocab_size(tok), 1};
     nr_lm_net fwd, bwd;
     nr_rng rng;
@@ -57,7 +58,7 @@ static void build(void) {
               nr_lm_net_init(&bwd, &rng, &err) == 0,
           "network creation");
     check(nr_lm_assemble(&lm, tok, &fwd, &bwd, "f32", &err) == 0, "assembling the model");
-    ctx = nlprnn_lm_ctx_create(lm);
+    nlprnn_lm_ctx_create(lm, &ctx, NULL);
     check(ctx != NULL, "context");
 }
 

@@ -96,8 +96,8 @@ static void check_choices(int rc, const nlprnn_error *e, const nlprnn_lm_choice 
 }
 
 static void exercise(nlprnn_lm *lm) {
-    nlprnn_lm_ctx *ctx = nlprnn_lm_ctx_create(lm);
-    if (!ctx) return; /* out of memory */
+    nlprnn_lm_ctx *ctx = NULL;
+    if (nlprnn_lm_ctx_create(lm, &ctx, NULL)) return; /* out of memory */
     nlprnn_error e;
     double lp = 0;
     int rc = nlprnn_lm_score(ctx, "the cat", 7, NLPRNN_LM_FORWARD, &lp, NULL, &e);
@@ -136,14 +136,15 @@ static void exercise(nlprnn_lm *lm) {
 static nlprnn_tokenizer *seed_tokenizer(void) {
     static const char *texts[] = {"the cat sat on the mat", "a dog ran", "the dog sat",
                                   "a cat ran on the mat"};
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
     nlprnn_tokenizer *tok = NULL;
     nlprnn_error e;
-    nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, "word", &e);
-    nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, &e);
-    nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_BYTE_FALLBACK, 0, &e);
+    nlprnn_tokenizer_params_create(&o, &e);
+    nlprnn_tokenizer_params_set(o, "model-type", "word", &e);
+    nlprnn_tokenizer_params_set(o, "min-count", "1", &e);
+    nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e);
     check(nlprnn_tokenizer_train_texts(o, texts, NULL, 4, &tok, &e) == 0, "seed tokenizer");
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return tok;
 }
 

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_series_csv.c: libFuzzer target for the CSV series reader and windowing
- * (nlprnn_series_read_csv, nlprnn_window_count, nlprnn_series_windows).
+ * (nlprnn_series_load_csv, nlprnn_window_count, nlprnn_series_windows).
  * Byte 0 picks the columns to read (bits 0-1: how many, 1..3; bits 2-4: which names) and the
  * window (bits 5-7: 1..8); the rest is the file, written to a temporary file because the reader
  * takes a path. Invariants (a violation aborts): a failure returns a documented status with a
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     nlprnn_series *s = NULL;
     nlprnn_error err;
-    int rc = nlprnn_series_read_csv(&s, path, cols, ncol, &err);
+    int rc = nlprnn_series_load_csv(path, cols, ncol, &s, &err);
     if (rc != NLPRNN_OK) {
         check(s == NULL, "handle set on failure");
         check(rc == NLPRNN_E_DATA || rc == NLPRNN_E_IO || rc == NLPRNN_E_UTF8 ||

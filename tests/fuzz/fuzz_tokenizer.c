@@ -27,17 +27,18 @@ static nlprnn_tokenizer *get(unsigned sel) {
     if (toks[sel]) return toks[sel];
     static const char *norms[] = {"nfkc", "nfc", "nfkc_cf", "none"};
     static const char *ctrl[] = {"remove", "space", "keep", "remove"};
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
     if (!o) abort();
     int rc = 0;
-    rc |= nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_NORMALIZATION, norms[sel & 3], NULL);
-    rc |= nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_INVALID_UTF8, (sel >> 2) & 1 ? "replace" : "error", NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "normalization", norms[sel & 3], NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "invalid-utf8", (sel >> 2) & 1 ? "replace" : "error", NULL);
     /* jamo needs a composing normalization: with "none" it is left off */
-    rc |= nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_HANGUL_JAMO, (sel & 3) != 3 && ((sel >> 3) & 1), NULL);
-    rc |= nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_MODEL, (sel >> 4) & 1 ? "word" : "bpe", NULL);
-    rc |= nlprnn_tokenizer_options_set_str(o, NLPRNN_TOKOPT_CONTROL_CHARS, ctrl[(sel >> 5) & 3], NULL);
-    rc |= nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, 400, NULL);
-    rc |= nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_MIN_COUNT, 1, NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "hangul-jamo", (sel & 3) != 3 && ((sel >> 3) & 1) ? "1" : "0", NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "model-type", (sel >> 4) & 1 ? "word" : "bpe", NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "control-chars", ctrl[(sel >> 5) & 3], NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "vocab-size", "400", NULL);
+    rc |= nlprnn_tokenizer_params_set(o, "min-count", "1", NULL);
     if (rc) abort();
     nlprnn_error err;
     if (nlprnn_tokenizer_train_texts(o, train_text, NULL, sizeof train_text / sizeof *train_text,
@@ -45,7 +46,7 @@ static nlprnn_tokenizer *get(unsigned sel) {
         fprintf(stderr, "training failed: %s\n", err.message);
         abort();
     }
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return toks[sel];
 }
 
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *text = (const char *)data + 1;
     size_t n = size - 1;
     nlprnn_tokenizer *tok = get(sel);
-    if (!enc) enc = nlprnn_encoding_create();
+    if (!enc) nlprnn_encoding_create(&enc, NULL);
     nlprnn_error err;
     int rc = nlprnn_tokenizer_encode(tok, text, n, enc, &err);
     if (rc) {

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     if (nlprnn_tokenizer_save_memory(tok, &buf, &n, &err)) abort();
     if (n != size || memcmp(buf, data, n)) abort();
     nlprnn_free(buf);
-    nlprnn_encoding *enc = nlprnn_encoding_create();
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
     static const char text[] = "극장에 갔다 ___ hello 123 😀";
     if (nlprnn_tokenizer_encode(tok, text, sizeof text - 1, enc, &err)) abort();
     nlprnn_encoding_free(enc);

@@ -1,0 +1,248 @@
+/* tests/test_deprecated.c: the 0.1 names that 0.2 renamed (docs/api.md "Changes in 0.2") still
+ * work for one release and give what their replacements give: the classifier's generic names
+ * (nlprnn_model_*, nlprnn_context_*, nlprnn_train_params_*; nlprnn_model_data_label and
+ * nlprnn_model_relabel, named so for a short while before 0.2), the _new/_options constructors, the
+ * forecaster's parameter and series names, nlprnn_model_file_info. Uses the public API only and
+ * the shipped model "ko" (pretrained/, found by name from the build tree). */
+#define NLPRNN_NO_DEPRECATION_WARNINGS /* this test calls the deprecated names on purpose */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlprnn.h"
+#include "testutil.h"
+
+static char tmpdir[256];
+
+static void test_classifier(void) {
+    nlprnn_error e;
+    nlprnn_model *old = NULL;
+    nlprnn_classifier *m = NULL;
+    CHECK_INT_EQ(nlprnn_model_load("ko", &old, &e), 0);
+    CHECK_INT_EQ(nlprnn_classifier_load("ko", &m, &e), 0);
+    if (!old || !m) {
+        nlprnn_model_free(old);
+        nlprnn_classifier_free(m);
+        return;
+    }
+    CHECK_INT_EQ(nlprnn_model_num_classes(old), nlprnn_classifier_num_classes(m));
+    for (int i = 0; i < nlprnn_classifier_num_classes(m); i++)
+        CHECK_STR_EQ(nlprnn_model_label(old, i), nlprnn_classifier_label(m, i));
+    CHECK_INT_EQ(nlprnn_model_max_tokens(old), nlprnn_classifier_max_tokens(m));
+    CHECK_STR_EQ(nlprnn_model_path(old), nlprnn_classifier_path(m));
+    CHECK_STR_EQ(nlprnn_model_summary(old), nlprnn_classifier_summary(m));
+    CHECK(nlprnn_model_tokenizer(old) != NULL);
+    for (int i = 0; i < nlprnn_classifier_num_classes(m); i++)
+        CHECK_STR_EQ(nlprnn_model_data_label(old, i), nlprnn_classifier_data_label(m, i));
+    /* nlprnn_model_relabel writes what nlprnn_classifier_relabel writes */
+    char r1[400], r2[400];
+    snprintf(r1, sizeof r1, "%s/relabel-old.nrm", tmpdir);
+    snprintf(r2, sizeof r2, "%s/relabel-new.nrm", tmpdir);
+    CHECK_INT_EQ(nlprnn_model_relabel("ko", "0=bad,1=good", r1, &e), 0);
+    CHECK_INT_EQ(nlprnn_classifier_relabel("ko", "0=bad,1=good", r2, &e), 0);
+    {
+        char *b1 = NULL, *b2 = NULL;
+        size_t n1 = 0, n2 = 0;
+        FILE *f1 = fopen(r1, "rb"), *f2 = fopen(r2, "rb");
+        CHECK(f1 && f2);
+        if (f1 && f2) {
+            fseek(f1, 0, SEEK_END), n1 = (size_t)ftell(f1), rewind(f1);
+            fseek(f2, 0, SEEK_END), n2 = (size_t)ftell(f2), rewind(f2);
+            b1 = malloc(n1 + 1), b2 = malloc(n2 + 1);
+            CHECK(b1 && b2 && fread(b1, 1, n1, f1) == n1 && fread(b2, 1, n2, f2) == n2);
+            CHECK_MSG(n1 == n2 && b1 && b2 && !memcmp(b1, b2, n1), "relabelled files differ");
+        }
+        if (f1) fclose(f1);
+        if (f2) fclose(f2);
+        free(b1);
+        free(b2);
+        remove(r1);
+        remove(r2);
+    }
+
+    /* the old context constructor: NULL without a reason on a bad argument, a working context
+     * otherwise; the new one says why */
+    CHECK(nlprnn_context_create(m, -1) == NULL);
+    nlprnn_classifier_ctx *bad = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_ctx_create(m, -1, &bad, &e), NLPRNN_E_INVALID_ARG);
+    CHECK(bad == NULL);
+    CHECK_MSG(strstr(e.message, "threads") != NULL, "%s", e.message);
+    nlprnn_context *octx = nlprnn_context_create(old, 1);
+    nlprnn_classifier_ctx *ctx = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_ctx_create(m, 1, &ctx, &e), 0);
+    CHECK(octx != NULL);
+    const char *text = "정말 재미있는 영화였다";
+    float p_old[16] = {0}, p_new[16] = {0};
+    if (octx && ctx) {
+        CHECK_INT_EQ(nlprnn_classify(octx, text, strlen(text), p_old, NULL, &e), 0);
+        CHECK_INT_EQ(nlprnn_classify(ctx, text, strlen(text), p_new, NULL, &e), 0);
+        for (int i = 0; i < nlprnn_classifier_num_classes(m) && i < 16; i++) CHECK(p_old[i] == p_new[i]);
+    }
+    nlprnn_context_free(octx);
+    nlprnn_classifier_ctx_free(ctx);
+    nlprnn_context_free(NULL);
+
+    /* nlprnn_model_evaluate's figures are nlprnn_classifier_evaluate's */
+    char path[400];
+    snprintf(path, sizeof path, "%s/eval.tsv", tmpdir);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fprintf(fp, "document\tlabel\n정말 재미있는 영화였다\t%s\n시간 아까운 최악의 영화\t%s\n"
+                    "배우들 연기가 좋았다\t%s\n",
+                nlprnn_classifier_label(m, 1), nlprnn_classifier_label(m, 0),
+                nlprnn_classifier_label(m, 1));
+        fclose(fp);
+        long long *conf = NULL, docs = -1, skipped = -1;
+        double ll = NAN;
+        CHECK_INT_EQ(nlprnn_model_evaluate(old, path, NULL, NULL, 1, &conf, &docs, &skipped, &ll, &e), 0);
+        nlprnn_classifier_eval res = {.size = sizeof res};
+        CHECK_INT_EQ(nlprnn_classifier_evaluate(m, path, NULL, NULL, 1, &res, &e), 0);
+        CHECK_INT_EQ(docs, 3);
+        CHECK_INT_EQ(docs, res.documents);
+        CHECK_INT_EQ(skipped, res.skipped);
+        CHECK_NEAR(ll, res.log_loss, 1e-12);
+        int C = res.classes;
+        if (conf && res.confusion)
+            for (int i = 0; i < C * C; i++) CHECK_INT_EQ(conf[i], res.confusion[i]);
+        nlprnn_free(conf);
+        nlprnn_free(res.confusion);
+        remove(path);
+    }
+
+    /* nlprnn_model_file_info still describes a file (the container only) */
+    char *info = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_info(nlprnn_classifier_path(m), &info, &e), 0);
+    CHECK(info && strstr(info, "CLSF") != NULL);
+    nlprnn_free(info);
+    nlprnn_model_free(old);
+    nlprnn_classifier_free(m);
+}
+
+/* every deprecated parameter constructor gives the defaults of its replacement, and set/get
+ * through the old names act on the same object */
+static void test_params(void) {
+    nlprnn_error e;
+    char a[64], b[64];
+
+    nlprnn_train_params *tp = nlprnn_train_params_new();
+    nlprnn_classifier_params *cp = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_params_create(&cp, &e), 0);
+    CHECK(tp && cp);
+    if (tp && cp) {
+        CHECK_INT_EQ(nlprnn_train_params_get(tp, "hidden", a, sizeof a, &e), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_get(cp, "hidden", b, sizeof b, &e), 0);
+        CHECK_STR_EQ(a, b);
+        CHECK_INT_EQ(nlprnn_train_params_set(tp, "hidden", "17", &e), 0);
+        CHECK_INT_EQ(nlprnn_classifier_params_get(tp, "hidden", a, sizeof a, &e), 0);
+        CHECK_STR_EQ(a, "17");
+        CHECK_INT_EQ(nlprnn_train_params_set(tp, "colour", "red", &e), NLPRNN_E_INVALID_ARG);
+    }
+    nlprnn_train_params_free(tp);
+    nlprnn_classifier_params_free(cp);
+
+    nlprnn_lm_params *lp = nlprnn_lm_params_new(), *lq = NULL;
+    CHECK_INT_EQ(nlprnn_lm_params_create(&lq, &e), 0);
+    CHECK(lp && lq);
+    if (lp && lq) {
+        CHECK_INT_EQ(nlprnn_lm_params_get(lp, "hidden", a, sizeof a, &e), 0);
+        CHECK_INT_EQ(nlprnn_lm_params_get(lq, "hidden", b, sizeof b, &e), 0);
+        CHECK_STR_EQ(a, b);
+    }
+    nlprnn_lm_params_free(lp);
+    nlprnn_lm_params_free(lq);
+
+    nlprnn_forecast_params *fp = nlprnn_forecast_params_new();
+    nlprnn_forecaster_params *fq = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_params_create(&fq, &e), 0);
+    CHECK(fp && fq);
+    if (fp && fq) {
+        CHECK_INT_EQ(nlprnn_forecast_params_get(fp, "window", a, sizeof a, &e), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_params_get(fq, "window", b, sizeof b, &e), 0);
+        CHECK_STR_EQ(a, b);
+        CHECK_INT_EQ(nlprnn_forecast_params_set(fp, "cell", "gru", &e), 0);
+        CHECK_INT_EQ(nlprnn_forecaster_params_get(fp, "cell", a, sizeof a, &e), 0);
+        CHECK_STR_EQ(a, "gru");
+        CHECK_INT_EQ(nlprnn_forecast_params_set(fp, "cell", "lstm2", &e), NLPRNN_E_INVALID_ARG);
+    }
+    nlprnn_forecast_params_free(fp);
+    nlprnn_forecaster_params_free(fq);
+
+    nlprnn_tokenizer_options *to = nlprnn_tokenizer_options_create();
+    CHECK(to != NULL);
+    if (to) {
+        long long v = -1;
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_VOCAB_SIZE, 1234, &e), 0);
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_VOCAB_SIZE, &v, &e), 0);
+        CHECK_INT_EQ(v, 1234);
+        CHECK_INT_EQ(nlprnn_tokenizer_params_get(to, "vocab-size", a, sizeof a, &e), 0);
+        CHECK_STR_EQ(a, "1234");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_MODEL, &v, &e), 0);
+        CHECK_INT_EQ(v, NLPRNN_TOKMODEL_WORD);
+    }
+    nlprnn_tokenizer_options_free(to);
+}
+
+/* the series constructors whose out-handle came first */
+static void test_series(void) {
+    nlprnn_error e;
+    const double v[6] = {1, 10, 2, 20, 3, 30};
+    const char *names[2] = {"a", "b"};
+    nlprnn_series *s_old = NULL, *s_new = NULL;
+    CHECK_INT_EQ(nlprnn_series_from_values(&s_old, v, 3, 2, names, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_create(v, 3, 2, names, &s_new, &e), 0);
+    CHECK(s_old && s_new);
+    if (s_old && s_new) {
+        CHECK_INT_EQ(nlprnn_series_length(s_old), 3);
+        CHECK_INT_EQ(nlprnn_series_features(s_old), 2);
+        CHECK(!memcmp(nlprnn_series_values(s_old), nlprnn_series_values(s_new), sizeof v));
+        CHECK_STR_EQ(nlprnn_series_column(s_old, 1), "b");
+    }
+    nlprnn_series_free(s_old);
+    nlprnn_series_free(s_new);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/s.csv", tmpdir);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs("t,a,b\n0,1,10\n1,2,20\n2,3,30\n", fp);
+    fclose(fp);
+    const char *cols[2] = {"a", "b"};
+    s_old = s_new = NULL;
+    CHECK_INT_EQ(nlprnn_series_read_csv(&s_old, path, cols, 2, &e), 0);
+    CHECK_INT_EQ(nlprnn_series_load_csv(path, cols, 2, &s_new, &e), 0);
+    if (s_old && s_new) {
+        CHECK_INT_EQ(nlprnn_series_length(s_old), 3);
+        CHECK(!memcmp(nlprnn_series_values(s_old), v, sizeof v));
+        CHECK(!memcmp(nlprnn_series_values(s_new), v, sizeof v));
+    }
+    nlprnn_series_free(s_old);
+    nlprnn_series_free(s_new);
+    /* a reading error comes back through the old name too, naming the file */
+    s_old = NULL;
+    snprintf(path, sizeof path, "%s/missing.csv", tmpdir);
+    CHECK_INT_EQ(nlprnn_series_read_csv(&s_old, path, cols, 2, &e), NLPRNN_E_IO);
+    CHECK(s_old == NULL);
+    CHECK_MSG(strstr(e.message, "missing.csv") != NULL, "%s", e.message);
+    remove(path);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nlprnn-test-deprecated-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_classifier();
+    test_params();
+    test_series();
+    char s[400];
+    snprintf(s, sizeof s, "%s/s.csv", tmpdir);
+    remove(s);
+    rmdir(tmpdir);
+    return nr_test_done("test_deprecated");
+}
