@@ -53,6 +53,8 @@ fi
 # ---- release checks on the Release build (scripts/check-*.sh) ------------------------------
 t0=$(date +%s)
 scripts/check-layers.sh               # docs/architecture.md: which folder may include which; no prints/exits
+python3 scripts/check-api.py --self-test  # the checker reports a header that breaks each rule
+python3 scripts/check-api.py              # docs/api.md: the API convention over include/
 scripts/check-abi.sh build            # exported symbols == abi/nlprnn.symbols, soname
 scripts/check-install.sh build        # install to a temp prefix, build + run examples/ both ways
 scripts/check-docs.sh build           # Doxygen: every public name documented; man page + cli.md
