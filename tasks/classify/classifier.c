@@ -647,8 +647,8 @@ struct nlprnn_classifier_ctx {
 
 int nlprnn_classifier_ctx_create(const nlprnn_classifier *m, int threads, nlprnn_classifier_ctx **out,
                                  nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!out || !m) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier context: NULL argument");
-    *out = NULL;
     if (threads < 0 || threads > NR_MAX_THREADS)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier context: threads %d (must be 0..%d)",
                        threads, NR_MAX_THREADS);

@@ -52,6 +52,7 @@ nlprnn_lm_ctx *nr_lm_ctx_new(const nlprnn_lm *lm) {
 }
 
 int nlprnn_lm_ctx_create(const nlprnn_lm *lm, nlprnn_lm_ctx **out, nlprnn_error *err) {
+    if (out) *out = NULL;
     if (!out || !lm) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "language model context: NULL argument");
     *out = nr_lm_ctx_new(lm);
     return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "language model context: out of memory");
