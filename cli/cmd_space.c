@@ -217,7 +217,7 @@ int cmd_space(int argc, char **argv) {
         free(texts);
         return cli_exit_code(NLPRNN_E_UNSUPPORTED);
     }
-    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, t, threads, &err);
+    if (!rc) rc = nlprnn_tagger_ctx_create(t, threads, &ctx, &err);
     if (rc) {
         free(files);
         free(texts);
@@ -334,7 +334,8 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
     const char *output = NULL;
     int quiet = 0, resume = 0, nfiles = 0;
     nlprnn_error err;
-    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!p || !files) {
         nlprnn_tagger_params_free(p);
@@ -395,7 +396,7 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
         nlprnn_train_ctl_set_resume(ctl, resume);
-        rc = nlprnn_tagger_train(&t, files, nfiles, p, ctl, train_progress, &quiet, &err);
+        rc = nlprnn_tagger_train(files, nfiles, p, ctl, train_progress, &quiet, &t, &err);
     }
     if (!rc) rc = nlprnn_tagger_save(t, output, &err);
     if (!rc && !quiet) fprintf(stderr, "%s: wrote %s: %s\n", cmd, output, nlprnn_tagger_summary(t));
@@ -473,7 +474,7 @@ int cmd_tag(int argc, char **argv) {
         fprintf(stderr, "nlprnn tag: %s: a spacing model (use nlprnn space) (NLPRNN_E_UNSUPPORTED)\n", model);
         return cli_exit_code(NLPRNN_E_UNSUPPORTED);
     }
-    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, t, 1, &err);
+    if (!rc) rc = nlprnn_tagger_ctx_create(t, 1, &ctx, &err);
     if (rc) {
         nlprnn_tagger_free(t);
         return cli_report("tag", rc, &err);

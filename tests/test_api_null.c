@@ -677,7 +677,9 @@ static void test_forecast(void) {
 
 static void test_tagger(void) {
     char buf[64], range[64];
-    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_tagger_params *p = (nlprnn_tagger_params *)&p;
+    INVALID(nlprnn_tagger_params_create(NULL, E), nlprnn_tagger_params_create(NULL, NULL));
+    OK(nlprnn_tagger_params_create(&p, E));
     CHECK(p != NULL);
     VOID(nlprnn_tagger_params_free(NULL));
     INVALID(nlprnn_tagger_params_set(NULL, "hidden", "2", E), nlprnn_tagger_params_set(NULL, "hidden", "2", NULL));
@@ -700,11 +702,11 @@ static void test_tagger(void) {
     write_file(tmp("tags.tsv"), "a\tX\nb\tY\n\nb\tY\na\tX\n");
     const char *paths[] = {tmp("tags.tsv")};
     nlprnn_tagger *t = (nlprnn_tagger *)&t;
-    INVALID(nlprnn_tagger_train(NULL, paths, 1, p, NULL, NULL, NULL, E), nlprnn_tagger_train(NULL, paths, 1, p, NULL, NULL, NULL, NULL));
-    INVALID(nlprnn_tagger_train(&t, NULL, 1, p, NULL, NULL, NULL, E), nlprnn_tagger_train(&t, NULL, 1, p, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, NULL, E), nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_tagger_train(NULL, 1, p, NULL, NULL, NULL, &t, E), nlprnn_tagger_train(NULL, 1, p, NULL, NULL, NULL, &t, NULL));
     CHECK(t == NULL);
-    INVALID(nlprnn_tagger_train(&t, paths, 1, NULL, NULL, NULL, NULL, E), nlprnn_tagger_train(&t, paths, 1, NULL, NULL, NULL, NULL, NULL));
-    OK(nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, E)); /* ctl, progress, user optional */
+    INVALID(nlprnn_tagger_train(paths, 1, NULL, NULL, NULL, NULL, &t, E), nlprnn_tagger_train(paths, 1, NULL, NULL, NULL, NULL, &t, NULL));
+    OK(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, E)); /* ctl, progress, user optional */
     INVALID(nlprnn_tagger_save(NULL, tmp("t.nrm"), E), nlprnn_tagger_save(NULL, tmp("t.nrm"), NULL));
     INVALID(nlprnn_tagger_save(t, NULL, E), nlprnn_tagger_save(t, NULL, NULL));
     nlprnn_tagger *g = (nlprnn_tagger *)&g;
@@ -718,11 +720,11 @@ static void test_tagger(void) {
     SAME(nlprnn_tagger_num_units(NULL), 0);
     SAME(nlprnn_tagger_summary(NULL) == NULL, 1);
     nlprnn_tagger_ctx *c = (nlprnn_tagger_ctx *)&c;
-    INVALID(nlprnn_tagger_ctx_create(NULL, t, 1, E), nlprnn_tagger_ctx_create(NULL, t, 1, NULL));
-    INVALID(nlprnn_tagger_ctx_create(&c, NULL, 1, E), nlprnn_tagger_ctx_create(&c, NULL, 1, NULL));
+    INVALID(nlprnn_tagger_ctx_create(t, 1, NULL, E), nlprnn_tagger_ctx_create(t, 1, NULL, NULL));
+    INVALID(nlprnn_tagger_ctx_create(NULL, 1, &c, E), nlprnn_tagger_ctx_create(NULL, 1, &c, NULL));
     CHECK(c == NULL);
     VOID(nlprnn_tagger_ctx_free(NULL));
-    OK(nlprnn_tagger_ctx_create(&c, t, 1, E));
+    OK(nlprnn_tagger_ctx_create(t, 1, &c, E));
     const char *tok[] = {"a", "b"};
     int lab[2];
     INVALID(nlprnn_tag(NULL, tok, 2, lab, NULL, E), nlprnn_tag(NULL, tok, 2, lab, NULL, NULL));
@@ -734,7 +736,7 @@ static void test_tagger(void) {
     /* spacing, with the shipped model */
     OK(nlprnn_tagger_load("ko-space", &t, E));
     c = NULL;
-    if (t) OK(nlprnn_tagger_ctx_create(&c, t, 1, E));
+    if (t) OK(nlprnn_tagger_ctx_create(t, 1, &c, E));
     INVALID(nlprnn_space(NULL, "가나", 6, 0, E), nlprnn_space(NULL, "가나", 6, 0, NULL));
     INVALID(nlprnn_space(c, NULL, 6, 0, E), nlprnn_space(c, NULL, 6, 0, NULL));
     OK(nlprnn_space(c, NULL, 0, 0, E)); /* an empty text */

@@ -306,7 +306,7 @@ static void spacing_record(text *t) {
     nlprnn_tagger *tg = NULL;
     nlprnn_tagger_ctx *ctx = NULL;
     int rc = nlprnn_tagger_load("ko-space", &tg, &e);
-    if (!rc) rc = nlprnn_tagger_ctx_create(&ctx, tg, 1, &e);
+    if (!rc) rc = nlprnn_tagger_ctx_create(tg, 1, &ctx, &e);
     CHECK_MSG(rc == 0, "load shipped spacing model 'ko-space': %s", e.message);
     if (rc) put_fail(t, "space.ko", rc, &e);
     for (unsigned flags = 0; !rc && flags <= NLPRNN_SPACE_KEEP; flags++) {

@@ -198,7 +198,7 @@ static void write_tagged(const char *path, int n_sent, uint64_t seed) {
 static double tag_accuracy(const nlprnn_tagger *t, uint64_t seed, int n_sent) {
     nlprnn_tagger_ctx *ctx = NULL;
     nlprnn_error err;
-    CHECK(nlprnn_tagger_ctx_create(&ctx, t, 1, &err) == 0);
+    CHECK(nlprnn_tagger_ctx_create(t, 1, &ctx, &err) == 0);
     nr_rng r;
     nr_rng_seed(&r, seed);
     long ok = 0, all = 0;
@@ -218,7 +218,8 @@ static void test_tiny_tagger(const char *dir) {
     snprintf(train, sizeof train, "%s/train.tsv", dir);
     snprintf(model, sizeof model, "%s/tagger.nrm", dir);
     write_tagged(train, 400, 11);
-    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
     nlprnn_error err;
     const char *set[][2] = {{"format", "tagged"}, {"embed", "16"}, {"hidden", "16"}, {"layers", "1"},
                             {"epochs", "12"}, {"batch", "16"}, {"lr", "0.01"}, {"min-lr", "0.001"},
@@ -228,7 +229,7 @@ static void test_tiny_tagger(const char *dir) {
     CHECK(strstr(err.message, "hidden") != NULL);
     nlprnn_tagger *t = NULL;
     const char *paths[] = {train};
-    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    int rc = nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == 0, "train: %s", err.message);
     if (rc) {
         nlprnn_tagger_params_free(p);
@@ -247,8 +248,8 @@ static void test_tiny_tagger(const char *dir) {
     CHECK(nlprnn_tagger_load(model, &t2, &err) == 0);
     if (t2) {
         nlprnn_tagger_ctx *c1 = NULL, *c2 = NULL;
-        nlprnn_tagger_ctx_create(&c1, t, 1, NULL);
-        nlprnn_tagger_ctx_create(&c2, t2, 1, NULL);
+        nlprnn_tagger_ctx_create(t, 1, &c1, NULL);
+        nlprnn_tagger_ctx_create(t2, 1, &c2, NULL);
         const char *tok[] = {"a", "red", "cat", "sees", "the", "unknown-word", "dog"};
         int l1[7], l2[7];
         float p1[7], p2[7];
@@ -275,7 +276,7 @@ static void test_tiny_tagger(const char *dir) {
         fclose(fp);
         const char *bp[] = {bad};
         t = NULL;
-        rc = nlprnn_tagger_train(&t, bp, 1, p, NULL, NULL, NULL, &err);
+        rc = nlprnn_tagger_train(bp, 1, p, NULL, NULL, NULL, &t, &err);
         CHECK_MSG(rc == (i == 2 ? NLPRNN_E_UTF8 : NLPRNN_E_DATA), "bad file %zu: %d %s", i, rc, err.message);
         CHECK_MSG(strstr(err.message, bads[i][1]) != NULL, "bad file %zu: '%s' lacks '%s'", i, err.message, bads[i][1]);
         CHECK(t == NULL);
@@ -311,7 +312,8 @@ static void test_tiny_spacing(const char *dir) {
         fprintf(fp, "%s\n", s);
     }
     fclose(fp);
-    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
     nlprnn_error err;
     const char *set[][2] = {{"embed", "16"}, {"hidden", "16"}, {"layers", "1"}, {"epochs", "8"}, {"batch", "16"},
                             {"lr", "0.01"}, {"min-lr", "0.001"}, {"min-count", "1"}, {"max-len", "24"},
@@ -319,14 +321,14 @@ static void test_tiny_spacing(const char *dir) {
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
     nlprnn_tagger *t = NULL;
     const char *paths[] = {train};
-    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    int rc = nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == 0, "train: %s", err.message);
     nlprnn_tagger_params_free(p);
     if (rc) return;
     CHECK_INT_EQ(nlprnn_tagger_is_spacing(t), 1);
     CHECK_STR_EQ(nlprnn_tagger_label(t, 1), "space");
     nlprnn_tagger_ctx *ctx = NULL;
-    CHECK(nlprnn_tagger_ctx_create(&ctx, t, 2, &err) == 0);
+    CHECK(nlprnn_tagger_ctx_create(t, 2, &ctx, &err) == 0);
     nr_rng_seed(&r, 1234);
     int exact = 0, kept = 0, N = 100;
     char sp[512], joined[512];
@@ -427,7 +429,8 @@ static void test_resume(const char *dir) {
     snprintf(ck, sizeof ck, "%s/run.ckpt", dir);
     snprintf(a, sizeof a, "%s/a.nrm", dir);
     snprintf(b, sizeof b, "%s/b.nrm", dir);
-    nlprnn_tagger_params *p = nlprnn_tagger_params_new();
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
     nlprnn_error err;
     const char *set[][2] = {{"embed", "8"}, {"hidden", "8"}, {"layers", "2"}, {"epochs", "4"}, {"batch", "16"},
                             {"min-count", "1"}, {"max-len", "24"}, {"hints", "0.5"}, {"noise", "0.1"},
@@ -435,19 +438,19 @@ static void test_resume(const char *dir) {
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
     const char *paths[] = {train};
     nlprnn_tagger *t = NULL;
-    int rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, NULL, NULL, &err);
+    int rc = nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == 0, "%s", err.message);
     if (t) CHECK(nlprnn_tagger_save(t, a, &err) == 0);
     nlprnn_tagger_free(t);
     t = NULL;
     unlink(ck);
-    rc = nlprnn_tagger_train(&t, paths, 1, p, NULL, stop_after_2, NULL, &err);
+    rc = nlprnn_tagger_train(paths, 1, p, NULL, stop_after_2, NULL, &t, &err);
     CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
     CHECK(t == NULL && access(ck, R_OK) == 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK(nlprnn_train_ctl_create(&ctl, &err) == 0);
     nlprnn_train_ctl_set_resume(ctl, 1);
-    rc = nlprnn_tagger_train(&t, paths, 1, p, ctl, NULL, NULL, &err);
+    rc = nlprnn_tagger_train(paths, 1, p, ctl, NULL, NULL, &t, &err);
     CHECK_MSG(rc == 0, "resume: %s", err.message);
     if (t) CHECK(nlprnn_tagger_save(t, b, &err) == 0);
     nlprnn_tagger_free(t);
@@ -461,7 +464,7 @@ static void test_resume(const char *dir) {
     fputs("가나다 라마요\n", fp);
     fclose(fp);
     t = NULL;
-    CHECK_INT_EQ(nlprnn_tagger_train(&t, paths, 1, p, ctl, NULL, NULL, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_tagger_train(paths, 1, p, ctl, NULL, NULL, &t, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "other data") != NULL);
     nlprnn_train_ctl_free(ctl);
     nlprnn_tagger_params_free(p);

@@ -13,7 +13,7 @@
  *
  *   nlprnn_tagger *t;  nlprnn_tagger_ctx *ctx;
  *   nlprnn_tagger_load("ko-space", &t, &err);            // the shipped Korean spacing model
- *   nlprnn_tagger_ctx_create(&ctx, t, 1, &err);          // one per thread
+ *   nlprnn_tagger_ctx_create(t, 1, &ctx, &err);          // one per thread
  *   nlprnn_space(ctx, "아버지가방에들어가신다", len, 0, &err);
  *   const char *out = nlprnn_space_text(ctx, 0, &n);     // "아버지가 방에 들어가신다"
  *
@@ -42,8 +42,8 @@ extern "C" {
  *  drop, noise, seed, checkpoint, checkpoint-every. */
 typedef struct nlprnn_tagger_params nlprnn_tagger_params;
 
-/** New parameters with the defaults; NULL when out of memory. */
-NLPRNN_API nlprnn_tagger_params *nlprnn_tagger_params_new(void);
+/** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */
+NLPRNN_API int nlprnn_tagger_params_create(nlprnn_tagger_params **out, nlprnn_error *err);
 /** Free parameters (NULL is allowed). */
 NLPRNN_API void nlprnn_tagger_params_free(nlprnn_tagger_params *p);
 /** Set one parameter from text ("hidden", "128"); unknown names and values out of range are
@@ -74,10 +74,10 @@ typedef int (*nlprnn_tagger_progress_fn)(void *user, int epoch, double train_los
  *  the weights of the epoch with the best validation accuracy are kept. Bad data is
  *  NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL (see nlprnn/train.h:
  *  stop flag, resume from the "checkpoint" parameter). */
-NLPRNN_API int nlprnn_tagger_train(nlprnn_tagger **out, const char *const *paths, int n_paths,
+NLPRNN_API int nlprnn_tagger_train(const char *const *paths, int n_paths,
                                    const nlprnn_tagger_params *p, const nlprnn_train_ctl *ctl,
                                    nlprnn_tagger_progress_fn progress, void *user,
-                                   nlprnn_error *err);
+                                   nlprnn_tagger **out, nlprnn_error *err);
 /** Save to a model file (kind "TAGR", docs/formats.md), written atomically. */
 NLPRNN_API int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err);
 /** Load a model file, or a shipped model by bare name ("ko" stands for "ko-space"; see
@@ -105,8 +105,8 @@ typedef struct nlprnn_tagger_ctx nlprnn_tagger_ctx;
 
 /** Make a context for t (which must outlive it). threads: 1..16 threads for a batch's sequences
  *  (0: the cores, at most 16). */
-NLPRNN_API int nlprnn_tagger_ctx_create(nlprnn_tagger_ctx **out, const nlprnn_tagger *t,
-                                        int threads, nlprnn_error *err);
+NLPRNN_API int nlprnn_tagger_ctx_create(const nlprnn_tagger *t, int threads,
+                                        nlprnn_tagger_ctx **out, nlprnn_error *err);
 /** Free a context (NULL is allowed). */
 NLPRNN_API void nlprnn_tagger_ctx_free(nlprnn_tagger_ctx *ctx);
 

@@ -79,7 +79,7 @@ struct nlprnn_tagger_ctx {
     size_t cap_ids;
 };
 
-int nlprnn_tagger_ctx_create(nlprnn_tagger_ctx **out, const nlprnn_tagger *t, int threads,
+int nlprnn_tagger_ctx_create(const nlprnn_tagger *t, int threads, nlprnn_tagger_ctx **out,
                              nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger context: out is NULL");
     *out = NULL;

@@ -79,10 +79,12 @@ void nr_tagger_params_default(struct nlprnn_tagger_params *p) {
     nr_params_reset(&TABLE, p, NULL);
 }
 
-nlprnn_tagger_params *nlprnn_tagger_params_new(void) {
+int nlprnn_tagger_params_create(nlprnn_tagger_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger parameters: out is NULL");
     nlprnn_tagger_params *p = malloc(sizeof *p);
     if (p) nr_tagger_params_default(p);
-    return p;
+    *out = p;
+    return p ? NLPRNN_OK : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger parameters: out of memory");
 }
 
 void nlprnn_tagger_params_free(nlprnn_tagger_params *p) { free(p); }
@@ -417,9 +419,9 @@ static int tg_on_progress(void *user, const nr_train_progress *pr) {
     return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.score : NAN);
 }
 
-int nlprnn_tagger_train(nlprnn_tagger **out, const char *const *paths, int n_paths,
-                        const nlprnn_tagger_params *p, const nlprnn_train_ctl *ctl,
-                        nlprnn_tagger_progress_fn progress, void *user, nlprnn_error *err) {
+int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
+                        const nlprnn_train_ctl *ctl, nlprnn_tagger_progress_fn progress, void *user,
+                        nlprnn_tagger **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: out is NULL");
     *out = NULL;
     if (!paths || n_paths < 1 || !p)
