@@ -227,7 +227,7 @@ int cmd_translate(int argc, char **argv) {
     nlprnn_translator *t = NULL;
     nlprnn_translate_ctx *ctx = NULL;
     int rc = nlprnn_translator_load(model, &t, &err);
-    if (!rc) rc = nlprnn_translate_ctx_create(&ctx, t, &err);
+    if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
     if (!rc) rc = set_search(ctx, &so, &err);
     if (rc) {
         free(texts);
@@ -299,8 +299,9 @@ int cmd_translate_train(int argc, char **argv) {
     const char *output = NULL, *file = NULL;
     int quiet = 0, resume = 0;
     nlprnn_error err;
-    nlprnn_translate_params *p = nlprnn_translate_params_new();
-    if (!p) return cli_report("translate-train", NLPRNN_E_NOMEM, NULL);
+    nlprnn_translate_params *p = NULL;
+    int prc = nlprnn_translate_params_create(&p, &err);
+    if (prc) return cli_report("translate-train", prc, &err);
     enum { RESUME = CLI_LONG };
     static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, NULL},
@@ -358,7 +359,7 @@ int cmd_translate_train(int argc, char **argv) {
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
         nlprnn_train_ctl_set_resume(ctl, resume);
-        rc = nlprnn_translator_train(&t, file, p, ctl, train_progress, &quiet, &err);
+        rc = nlprnn_translator_train(file, p, ctl, train_progress, &quiet, &t, &err);
     }
     if (!rc) rc = nlprnn_translator_save(t, output, &err);
     if (!rc && !quiet) fprintf(stderr, "translate-train: wrote %s: %s\n", output, nlprnn_translator_summary(t));
@@ -478,7 +479,7 @@ int cmd_translate_eval(int argc, char **argv) {
     int rc = 0;
     if (!hypf) {
         rc = nlprnn_translator_load(model, &t, &err);
-        if (!rc) rc = nlprnn_translate_ctx_create(&ctx, t, &err);
+        if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
         if (!rc) rc = set_search(ctx, &so, &err);
         if (rc) {
             nlprnn_translate_ctx_free(ctx);

@@ -765,7 +765,9 @@ static void test_tagger(void) {
 static void test_translate(void) {
     const char *pairs = tmp("pairs.tsv");
     write_file(pairs, "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n다라 가나\tdog cat\n");
-    nlprnn_translate_params *p = nlprnn_translate_params_new();
+    nlprnn_translate_params *p = (nlprnn_translate_params *)&p;
+    INVALID(nlprnn_translate_params_create(NULL, E), nlprnn_translate_params_create(NULL, NULL));
+    OK(nlprnn_translate_params_create(&p, E));
     CHECK(p != NULL);
     VOID(nlprnn_translate_params_free(NULL));
     char buf[256];
@@ -785,14 +787,14 @@ static void test_translate(void) {
                            {"epochs", "1"}, {"valid", "0"}};
     for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL);
     nlprnn_translator *t = (nlprnn_translator *)&t;
-    INVALID(nlprnn_translator_train(NULL, pairs, p, NULL, NULL, NULL, E),
-            nlprnn_translator_train(NULL, pairs, p, NULL, NULL, NULL, NULL));
-    INVALID(nlprnn_translator_train(&t, NULL, p, NULL, NULL, NULL, E),
-            nlprnn_translator_train(&t, NULL, p, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_translator_train(pairs, p, NULL, NULL, NULL, NULL, E),
+            nlprnn_translator_train(pairs, p, NULL, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_translator_train(NULL, p, NULL, NULL, NULL, &t, E),
+            nlprnn_translator_train(NULL, p, NULL, NULL, NULL, &t, NULL));
     CHECK(t == NULL);
-    INVALID(nlprnn_translator_train(&t, pairs, NULL, NULL, NULL, NULL, E),
-            nlprnn_translator_train(&t, pairs, NULL, NULL, NULL, NULL, NULL));
-    OK(nlprnn_translator_train(&t, pairs, p, NULL, NULL, NULL, E)); /* ctl, progress, user optional */
+    INVALID(nlprnn_translator_train(pairs, NULL, NULL, NULL, NULL, &t, E),
+            nlprnn_translator_train(pairs, NULL, NULL, NULL, NULL, &t, NULL));
+    OK(nlprnn_translator_train(pairs, p, NULL, NULL, NULL, &t, E)); /* ctl, progress, user optional */
     const char *path = tmp("t.nrm");
     INVALID(nlprnn_translator_save(NULL, path, E), nlprnn_translator_save(NULL, path, NULL));
     INVALID(nlprnn_translator_save(t, NULL, E), nlprnn_translator_save(t, NULL, NULL));
@@ -805,13 +807,13 @@ static void test_translate(void) {
     SAME(strcmp(nlprnn_translator_summary(NULL), ""), 0);
     SAME(nlprnn_translator_column(NULL, 0), NULL);
     nlprnn_translate_ctx *c = (nlprnn_translate_ctx *)&c;
-    INVALID(nlprnn_translate_ctx_create(NULL, t, E), nlprnn_translate_ctx_create(NULL, t, NULL));
-    INVALID(nlprnn_translate_ctx_create(&c, NULL, E), nlprnn_translate_ctx_create(&c, NULL, NULL));
+    INVALID(nlprnn_translate_ctx_create(t, NULL, E), nlprnn_translate_ctx_create(t, NULL, NULL));
+    INVALID(nlprnn_translate_ctx_create(NULL, &c, E), nlprnn_translate_ctx_create(NULL, &c, NULL));
     CHECK(c == NULL);
     VOID(nlprnn_translate_ctx_free(NULL));
     INVALID(nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, E),
             nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, NULL));
-    OK(nlprnn_translate_ctx_create(&c, t, E));
+    OK(nlprnn_translate_ctx_create(t, &c, E));
     INVALID(nlprnn_translate(NULL, "x", 1, E), nlprnn_translate(NULL, "x", 1, NULL));
     INVALID(nlprnn_translate(c, NULL, 1, E), nlprnn_translate(c, NULL, 1, NULL));
     OK(nlprnn_translate(c, NULL, 0, E)); /* NULL with length 0: the empty text */

@@ -74,7 +74,8 @@ static void make_pairs(void) {
 }
 
 static nlprnn_translate_params *small_params(void) {
-    nlprnn_translate_params *p = nlprnn_translate_params_new();
+    nlprnn_translate_params *p = NULL;
+    nlprnn_translate_params_create(&p, NULL);
     const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "16"}, {"hidden", "16"},
                            {"epochs", "3"},      {"batch", "16"},      {"valid", "0.1"}, {"lr", "0.01"}};
     for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
@@ -98,7 +99,7 @@ static void test_train_save_load(void) {
     nlprnn_error err;
     nlprnn_translate_params *p = small_params();
     nlprnn_translator *t = NULL, *u = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK(t != NULL);
     if (!t) return;
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
@@ -107,8 +108,8 @@ static void test_train_save_load(void) {
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m.nrm"), &err), 0);
     CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &u, &err), 0);
     nlprnn_translate_ctx *a = NULL, *b = NULL;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(&a, t, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(&b, u, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(u, &b, &err), 0);
     const char *texts[] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라"};
     for (int beam = 1; beam <= 3; beam += 2) {
         CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
@@ -150,7 +151,7 @@ static void test_train_save_load(void) {
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "store", "f16", &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m16.nrm"), &err), 0);
     size_t n32 = 0, n16 = 0;
     free(slurp(path_in("m.nrm"), &n32));
@@ -166,19 +167,19 @@ static void test_resume(void) {
     nlprnn_error err;
     nlprnn_translate_params *p = small_params();
     nlprnn_translator *t = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, NULL, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("whole.nrm"), &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", path_in("ck.nrm"), &err), 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
-    int rc = nlprnn_translator_train(&t, path_in("pairs.tsv"), p, ctl, stop_after_first, NULL, &err);
+    int rc = nlprnn_translator_train(path_in("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err);
     CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
     CHECK(t == NULL);
     CHECK(access(path_in("ck.nrm"), F_OK) == 0);
     nlprnn_train_ctl_set_resume(ctl, 1);
-    CHECK_INT_EQ(nlprnn_translator_train(&t, path_in("pairs.tsv"), p, ctl, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("resumed.nrm"), &err), 0);
     CHECK_MSG(same_file(path_in("whole.nrm"), path_in("resumed.nrm")),
               "a resumed run wrote a different model file than the uninterrupted run");
@@ -187,7 +188,7 @@ static void test_resume(void) {
     t = NULL;
     put("other.tsv", "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n");
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0", &err), 0);
-    CHECK(nlprnn_translator_train(&t, path_in("other.tsv"), p, ctl, NULL, NULL, &err) != 0);
+    CHECK(nlprnn_translator_train(path_in("other.tsv"), p, ctl, NULL, NULL, &t, &err) != 0);
     nlprnn_train_ctl_free(ctl);
     nlprnn_translate_params_free(p);
 }
@@ -227,13 +228,13 @@ static void test_bad_files(void) {
     /* bad pair files */
     nlprnn_translate_params *p = small_params();
     put("nocol.tsv", "en\tde\ncat\tKatze\n");
-    rc = nlprnn_translator_train(&t, path_in("nocol.tsv"), p, NULL, NULL, NULL, &err);
+    rc = nlprnn_translator_train(path_in("nocol.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 1 && strstr(err.message, "'ko'"), "%s", err.message);
     put("utf8.tsv", "en\tko\ncat\t가나\ndog\t\xc3\x28\n");
-    rc = nlprnn_translator_train(&t, path_in("utf8.tsv"), p, NULL, NULL, NULL, &err);
+    rc = nlprnn_translator_train(path_in("utf8.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_UTF8 && err.line == 3 && strstr(err.message, "utf8.tsv:3"), "%s", err.message);
     put("short.tsv", "en\tko\ncat\t가나\ndog\n");
-    rc = nlprnn_translator_train(&t, path_in("short.tsv"), p, NULL, NULL, NULL, &err);
+    rc = nlprnn_translator_train(path_in("short.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 3, "%s", err.message);
     CHECK(t == NULL);
     nlprnn_translate_params_free(p);
@@ -266,7 +267,7 @@ static void test_shipped(void) {
     CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &err), 0);
     if (!t) return;
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(&c, t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
     const char *texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?"};
     for (int beam = 1; beam <= 5; beam += 4) {
         CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);

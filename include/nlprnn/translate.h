@@ -12,7 +12,7 @@
  *
  *   nlprnn_translator *t;  nlprnn_translate_ctx *ctx;
  *   nlprnn_translator_load("ko-en", &t, &err);            // a file, or a shipped model by name
- *   nlprnn_translate_ctx_create(&ctx, t, &err);           // one per thread
+ *   nlprnn_translate_ctx_create(t, &ctx, &err);           // one per thread
  *   nlprnn_translate(ctx, "고마워요.", len, &err);
  *   const char *out = nlprnn_translate_text(ctx, NULL);   // "Thank you."
  *
@@ -41,8 +41,8 @@ extern "C" {
  *  time-limit, patience, threads, store, seed, checkpoint, checkpoint-every. */
 typedef struct nlprnn_translate_params nlprnn_translate_params;
 
-/** New parameters with the defaults; NULL when out of memory. */
-NLPRNN_API nlprnn_translate_params *nlprnn_translate_params_new(void);
+/** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */
+NLPRNN_API int nlprnn_translate_params_create(nlprnn_translate_params **out, nlprnn_error *err);
 /** Free parameters (NULL is allowed). */
 NLPRNN_API void nlprnn_translate_params_free(nlprnn_translate_params *p);
 /** Set one parameter from text ("hidden", "256"); unknown names and values out of range are
@@ -74,11 +74,10 @@ typedef int (*nlprnn_translate_progress_fn)(void *user, int epoch, double train_
  *  (chosen by the seed) is held out; the weights of the epoch with the lowest validation loss
  *  are kept. Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
  *  (see nlprnn/train.h: stop flag, resume from the "checkpoint" parameter). */
-NLPRNN_API int nlprnn_translator_train(nlprnn_translator **out, const char *path,
-                                       const nlprnn_translate_params *p,
+NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p,
                                        const nlprnn_train_ctl *ctl,
                                        nlprnn_translate_progress_fn progress, void *user,
-                                       nlprnn_error *err);
+                                       nlprnn_translator **out, nlprnn_error *err);
 /** Save to a model file (kind "TRNS", docs/formats.md), written atomically. */
 NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *path,
                                       nlprnn_error *err);
@@ -103,7 +102,7 @@ NLPRNN_API const char *nlprnn_translator_column(const nlprnn_translator *t, int 
 typedef struct nlprnn_translate_ctx nlprnn_translate_ctx;
 
 /** Make a context for t (which must outlive it), with the default search options. */
-NLPRNN_API int nlprnn_translate_ctx_create(nlprnn_translate_ctx **out, const nlprnn_translator *t,
+NLPRNN_API int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out,
                                            nlprnn_error *err);
 /** Free a context (NULL is allowed). */
 NLPRNN_API void nlprnn_translate_ctx_free(nlprnn_translate_ctx *ctx);

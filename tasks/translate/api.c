@@ -24,12 +24,12 @@ struct nlprnn_translate_ctx {
     double logp;
 };
 
-int nlprnn_translate_ctx_create(nlprnn_translate_ctx **out, const nlprnn_translator *t, nlprnn_error *err) {
+int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
     *out = NULL;
     if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
     nlprnn_translate_ctx *c = calloc(1, sizeof *c);
-    if (!c || !(c->enc = nlprnn_encoding_create())) {
+    if (!c || nlprnn_encoding_create(&c->enc, NULL)) {
         free(c);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     }

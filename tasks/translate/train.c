@@ -84,10 +84,12 @@ void nr_translate_params_default(struct nlprnn_translate_params *p) {
     nr_params_reset(&TABLE, p, NULL);
 }
 
-nlprnn_translate_params *nlprnn_translate_params_new(void) {
+int nlprnn_translate_params_create(nlprnn_translate_params **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameters: out is NULL");
     nlprnn_translate_params *p = malloc(sizeof *p);
     if (p) nr_translate_params_default(p);
-    return p;
+    *out = p;
+    return p ? NLPRNN_OK : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate parameters: out of memory");
 }
 
 void nlprnn_translate_params_free(nlprnn_translate_params *p) { free(p); }
@@ -259,7 +261,9 @@ int nr_tr_read_tsv(nr_tr_pairs *d, const char *path, const char *src_col, const 
 
 int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt, int max_len,
                  nlprnn_error *err) {
-    nlprnn_encoding *es = nlprnn_encoding_create(), *et = nlprnn_encoding_create();
+    nlprnn_encoding *es = NULL, *et = NULL;
+    nlprnn_encoding_create(&es, NULL);
+    nlprnn_encoding_create(&et, NULL);
     size_t cs = 0, ct = 0, ns = 0, nt = 0, w = 0;
     d->soff = nr_malloc_array(d->n + 1, sizeof *d->soff);
     d->toff = nr_malloc_array(d->n + 1, sizeof *d->toff);
@@ -561,28 +565,32 @@ static int tr_on_progress(void *user, const nr_train_progress *pr) {
 /* Train the tokenizer(s) on the pairs' texts. */
 static int train_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_error *err) {
     const struct nlprnn_translate_params *p = &t->p;
-    nlprnn_tokenizer_options *o = nlprnn_tokenizer_options_create();
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer_params_create(&o, NULL);
+    char vs[32], vt[32];
+    snprintf(vs, sizeof vs, "%d", p->src_vocab);
+    snprintf(vt, sizeof vt, "%d", p->tgt_vocab);
     const char **texts = nr_malloc_array(2 * d->n + 1, sizeof *texts);
     int rc = !o || !texts ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory") : 0;
     if (!rc && p->joint) {
         for (size_t i = 0; i < d->n; i++) texts[2 * i] = d->stext[i], texts[2 * i + 1] = d->ttext[i];
-        rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->src_vocab, err);
+        rc = nlprnn_tokenizer_params_set(o, "vocab-size", vs, err);
         if (!rc) rc = nlprnn_tokenizer_train_texts(o, texts, NULL, 2 * d->n, &t->tsrc, err);
         t->ttgt = t->tsrc;
     } else if (!rc) {
-        rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->src_vocab, err);
+        rc = nlprnn_tokenizer_params_set(o, "vocab-size", vs, err);
         if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->stext, NULL, d->n, &t->tsrc, err);
-        if (!rc) rc = nlprnn_tokenizer_options_set_int(o, NLPRNN_TOKOPT_VOCAB_SIZE, p->tgt_vocab, err);
+        if (!rc) rc = nlprnn_tokenizer_params_set(o, "vocab-size", vt, err);
         if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->ttext, NULL, d->n, &t->ttgt, err);
     }
     if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: training the tokenizer: ");
     free(texts);
-    nlprnn_tokenizer_options_free(o);
+    nlprnn_tokenizer_params_free(o);
     return rc;
 }
 
-int nlprnn_translator_train(nlprnn_translator **out, const char *path, const nlprnn_translate_params *p,
-                            const nlprnn_train_ctl *ctl, nlprnn_translate_progress_fn progress, void *user,
+int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, const nlprnn_train_ctl *ctl,
+                            nlprnn_translate_progress_fn progress, void *user, nlprnn_translator **out,
                             nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
     *out = NULL;
