@@ -33,14 +33,24 @@ static int model_dirs(char store[6][4096], const char **dirs) {
      * PREFIX/share/nlprnn/models; so an install to any prefix finds its models without a
      * variable, and the path is never baked in */
     Dl_info info;
-    if (dladdr((void *)&model_dirs, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+    const char *self = NULL;
+    char exe[4096];
+    if (dladdr((void *)&model_dirs, &info) && info.dli_fname && strchr(info.dli_fname, '/'))
+        self = info.dli_fname;
+    else {
+        /* code linked into the program itself: dladdr names it as argv[0], which has no folder
+         * when the program was found on PATH (`nlprnn classify ...`); the kernel knows the file */
+        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (k > 0) exe[k] = 0, self = exe;
+    }
+    if (self) {
         /* the third: a build folder, which CMake makes look like a prefix (BUILD/share/nlprnn/models
          * is a link to the source tree's pretrained/) for the library and the program in BUILD/ */
         static const char *const rel[3] = {"../share/nlprnn/models", "../../share/nlprnn/models",
                                            "share/nlprnn/models"};
         for (int r = 0; r < 3; r++) {
             char real[4096];
-            const char *at = realpath(info.dli_fname, real) ? real : info.dli_fname;
+            const char *at = realpath(self, real) ? real : self;
             const char *slash = strrchr(at, '/');
             snprintf(store[n], 4096, "%.*s/%s", (int)(slash - at), at, rel[r]);
             if (access(store[n], F_OK) == 0) {

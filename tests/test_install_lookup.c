@@ -45,6 +45,10 @@ int main(void) {
     snprintf(want, sizeof want, "file:     %s/moved/share/nlprnn/models/ko.nrm\n", dir);
     CHECK_MSG(o && !strcmp(o, want), "moved: '%s', expected '%s'", o ? o : "", want);
     free(o);
+    /* ... also when the program is found on PATH (argv[0] has no folder) */
+    CHECK_INT_EQ(nr_test_run(&o, "cd %s && PATH=%s/moved/bin:$PATH %s nlprnn info ko 2>&1 | head -1", dir, dir, env), 0);
+    CHECK_MSG(o && !strcmp(o, want), "moved, run from PATH: '%s', expected '%s'", o ? o : "", want);
+    free(o);
     /* $XDG_DATA_HOME/nlprnn/models: a model of the user's own, by name */
     CHECK_INT_EQ(nr_test_run(NULL, "cp %s/moved/share/nlprnn/models/en.nrm %s/xdg/nlprnn/models/mine.nrm", dir, dir), 0);
     CHECK_INT_EQ(nr_test_run(&o, "env -u NLPRNN_MODEL_DIR XDG_DATA_HOME=%s/xdg %s/moved/bin/nlprnn info mine 2>&1 | head -1",
