@@ -78,6 +78,19 @@ static void choice_name(const char *choices, int idx, char *buf, size_t cap) {
     snprintf(buf, cap, "%.*s", e ? (int)(e - s) : (int)strlen(s), s);
 }
 
+/* v in the fewest significant digits that read back as v (0.9, not 0.90000000000000002): what a
+ * person reads in --help and in error messages. */
+static void shortest_double(char *buf, size_t cap, double v) {
+    if (v == floor(v) && fabs(v) < 1e15) { /* whole numbers as written: 100, not 1e+02 */
+        snprintf(buf, cap, "%.0f", v);
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, cap, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 void nr_param_range(const nr_param *p, char *buf, size_t cap) {
     switch (p->type) {
     case NR_PARAM_STR: snprintf(buf, cap, "text of at most %zu bytes", p->size ? p->size - 1 : 0); break;
@@ -95,9 +108,13 @@ void nr_param_range(const nr_param *p, char *buf, size_t cap) {
         }
         break;
     }
-    case NR_PARAM_DBL:
-        snprintf(buf, cap, "%c%.17g, %.17g]", p->flags & NR_PARAM_OPEN_LO ? '(' : '[', p->lo, p->hi);
+    case NR_PARAM_DBL: {
+        char lo[32], hi[32];
+        shortest_double(lo, sizeof lo, p->lo);
+        shortest_double(hi, sizeof hi, p->hi);
+        snprintf(buf, cap, "%c%s, %s]", p->flags & NR_PARAM_OPEN_LO ? '(' : '[', lo, hi);
         break;
+    }
     case NR_PARAM_U64: snprintf(buf, cap, "0..18446744073709551615"); break;
     default: snprintf(buf, cap, "%.0f..%.0f", p->lo, p->hi); break;
     }

@@ -322,6 +322,19 @@ int main(void) {
     CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "hidden", "101", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "toy parameter hidden: '101' is not valid (expected 1..100)"), "%s", e.message);
     CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "lr", "0", &e), NLPRNN_E_INVALID_ARG);
+    /* ranges read as a person wrote them: the fewest digits that give the bound back exactly */
+    {
+        char range[64];
+        nr_param d = {"d", NR_PARAM_DBL, 0, 0, 0, 0.9, NULL, "0.1", "a fraction", 0};
+        nr_param_range(&d, range, sizeof range);
+        CHECK_STR_EQ(range, "[0, 0.9]");
+        nr_param o = {"o", NR_PARAM_DBL, 0, 0, 1e-3, 0.1 + 0.2, NULL, "0.1", "open", NR_PARAM_OPEN_LO};
+        nr_param_range(&o, range, sizeof range);
+        CHECK_STR_EQ(range, "(0.001, 0.30000000000000004]"); /* 0.1 + 0.2 needs all 17 digits */
+        nr_param w = {"w", NR_PARAM_DBL, 0, 0, 0, 1e9, NULL, "0", "whole", 0};
+        nr_param_range(&w, range, sizeof range);
+        CHECK_STR_EQ(range, "[0, 1000000000]"); /* whole numbers as written, not 1e+09 */
+    }
     CHECK_INT_EQ(nr_params_set(&TOY_TABLE, &tp, "hiden", "3", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "'hiden' does not exist (known: hidden, lr, epochs)"), "%s", e.message);
     char buf[64];
