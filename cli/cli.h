@@ -49,6 +49,24 @@ int cli_stdout_finish(const char *cmd, int rc);
  * readers skip it (docs/cli.md). Returns 3 when buf (n bytes) starts with one, else 0. */
 size_t cli_bom_length(const void *buf, size_t n);
 
+/* Lines of a file, or of standard input for "-" (cli/common.c): no "\n", a final "\r" removed, a
+ * byte order mark skipped on line 1; `line` counts the lines read, for messages. */
+typedef struct cli_lines {
+    FILE *fp;
+    const char *name; /* the path, or "<stdin>" */
+    long long line;
+    int first;
+    char *buf;
+    size_t cap;
+} cli_lines;
+/* CLI_OK, or CLI_EXIT_IO after reporting "nlprnn CMD: PATH: reason". */
+int cli_lines_open(cli_lines *in, const char *cmd, const char *path);
+/* 1 with *s, *len: the line, NUL-terminated in in->buf (valid until the next call); 0 at the end;
+ * -1 on a read error (errno). */
+int cli_lines_next(cli_lines *in, char **s, size_t *len);
+/* Frees the buffer; closes the file unless it is standard input. */
+void cli_lines_close(cli_lines *in);
+
 /* Install the SIGINT/SIGTERM handler (cli/signals.c) and return the stop flag it sets. */
 const volatile int *cli_catch_stop_signals(void);
 

@@ -18,35 +18,13 @@
 
 #define BATCH_LINES 256
 
-/* ---- reading lines ------------------------------------------------------------------------------ */
-
-typedef struct lines_in {
-    FILE *fp;
-    const char *name;
-    long long line;  /* lines read so far */
-    int first;
-    char *buf;
-    size_t cap;
-} lines_in;
-
-/* Next line into a malloc'ed string (no "\n", a final "\r" removed, a BOM skipped on line 1):
- * 1, 0 at the end, -1 on a read error (errno). */
-static int next_line(lines_in *in, char **out, size_t *len) {
-    errno = 0;
-    ssize_t n = getline(&in->buf, &in->cap, in->fp);
-    if (n < 0) return ferror(in->fp) ? -1 : 0;
-    in->line++;
-    size_t l = (size_t)n;
-    if (l && in->buf[l - 1] == '\n') l--;
-    if (l && in->buf[l - 1] == '\r') l--;
-    size_t skip = in->first ? cli_bom_length(in->buf, l) : 0;
-    in->first = 0;
-    char *s = malloc(l - skip + 1);
-    if (!s) return -1;
-    memcpy(s, in->buf + skip, l - skip);
-    s[l - skip] = 0;
-    *out = s;
-    *len = l - skip;
+/* The next line (cli_lines_next) as a malloc'ed copy: the batches below keep lines across reads. */
+static int next_line(cli_lines *in, char **out, size_t *len) {
+    char *v;
+    int r = cli_lines_next(in, &v, len);
+    if (r != 1) return r;
+    if (!(*out = malloc(*len + 1))) return -1;
+    memcpy(*out, v, *len + 1);
     return 1;
 }
 
@@ -237,16 +215,8 @@ int cmd_space(int argc, char **argv) {
         }
     }
     for (int f = 0; f < nfiles && !ret; f++) {
-        lines_in in = {0};
-        int is_stdin = !strcmp(files[f], "-");
-        in.fp = is_stdin ? stdin : fopen(files[f], "rb");
-        in.name = is_stdin ? "<stdin>" : files[f];
-        in.first = 1;
-        if (!in.fp) {
-            fprintf(stderr, "nlprnn space: %s: %s (NLPRNN_E_IO)\n", files[f], strerror(errno));
-            ret = CLI_EXIT_IO;
-            break;
-        }
+        cli_lines in;
+        if ((ret = cli_lines_open(&in, "space", files[f]))) break;
         for (;;) {
             char *s;
             size_t l;
@@ -269,8 +239,7 @@ int cmd_space(int argc, char **argv) {
             }
             if (r != 1) break;
         }
-        free(in.buf);
-        if (!is_stdin) fclose(in.fp);
+        cli_lines_close(&in);
     }
     nlprnn_tagger_ctx_free(ctx);
     nlprnn_tagger_free(t);
@@ -479,18 +448,10 @@ int cmd_tag(int argc, char **argv) {
         nlprnn_tagger_free(t);
         return cli_report("tag", rc, &err);
     }
-    lines_in in = {0};
-    int is_stdin = !strcmp(file, "-");
-    in.fp = is_stdin ? stdin : fopen(file, "rb");
-    in.name = is_stdin ? "<stdin>" : file;
-    in.first = 1;
-    int ret = CLI_OK;
+    cli_lines in;
+    int ret = cli_lines_open(&in, "tag", file);
     char **tok = NULL;
     size_t n = 0, cap = 0;
-    if (!in.fp) {
-        fprintf(stderr, "nlprnn tag: %s: %s (NLPRNN_E_IO)\n", file, strerror(errno));
-        ret = CLI_EXIT_IO;
-    }
     while (!ret) {
         char *s;
         size_t l;
@@ -529,8 +490,7 @@ int cmd_tag(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) free(tok[i]);
     free(tok);
-    free(in.buf);
-    if (in.fp && !is_stdin) fclose(in.fp);
+    cli_lines_close(&in);
     nlprnn_tagger_ctx_free(ctx);
     nlprnn_tagger_free(t);
     return ret;

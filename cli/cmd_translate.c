@@ -15,53 +15,6 @@
 
 #include "cli.h"
 
-/* ---- reading lines ------------------------------------------------------------------------------ */
-
-typedef struct lines_in {
-    FILE *fp;
-    const char *name;
-    long long line; /* lines read so far */
-    int first;
-    char *buf;
-    size_t cap;
-} lines_in;
-
-/* Next line in in->buf (no "\n", a final "\r" removed, a BOM skipped on line 1): 1 with *s, *len;
- * 0 at the end; -1 on a read error (errno). */
-static int next_line(lines_in *in, char **s, size_t *len) {
-    errno = 0;
-    ssize_t n = getline(&in->buf, &in->cap, in->fp);
-    if (n < 0) return ferror(in->fp) ? -1 : 0;
-    in->line++;
-    size_t l = (size_t)n;
-    if (l && in->buf[l - 1] == '\n') l--;
-    if (l && in->buf[l - 1] == '\r') l--;
-    in->buf[l] = 0;
-    size_t skip = in->first ? cli_bom_length(in->buf, l) : 0;
-    in->first = 0;
-    *s = in->buf + skip;
-    *len = l - skip;
-    return 1;
-}
-
-static int open_in(lines_in *in, const char *cmd, const char *path) {
-    memset(in, 0, sizeof *in);
-    int is_stdin = !strcmp(path, "-");
-    in->fp = is_stdin ? stdin : fopen(path, "rb");
-    in->name = is_stdin ? "<stdin>" : path;
-    in->first = 1;
-    if (!in->fp) {
-        fprintf(stderr, "nlprnn %s: %s: %s (NLPRNN_E_IO)\n", cmd, path, strerror(errno));
-        return CLI_EXIT_IO;
-    }
-    return CLI_OK;
-}
-
-static void close_in(lines_in *in) {
-    free(in->buf);
-    if (in->fp && in->fp != stdin) fclose(in->fp);
-}
-
 static void json_text(const char *s, size_t n) {
     putchar('"');
     for (size_t i = 0; i < n; i++) {
@@ -238,12 +191,12 @@ int cmd_translate(int argc, char **argv) {
     for (int i = 0; i < ntexts && !ret; i++)
         ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json);
     if (file && !ret) {
-        lines_in in;
-        ret = open_in(&in, "translate", file);
+        cli_lines in;
+        ret = cli_lines_open(&in, "translate", file);
         while (!ret) {
             char *s;
             size_t l;
-            int r = next_line(&in, &s, &l);
+            int r = cli_lines_next(&in, &s, &l);
             if (r == 0) break;
             if (r < 0) {
                 fprintf(stderr, "nlprnn translate: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
@@ -252,7 +205,7 @@ int cmd_translate(int argc, char **argv) {
             }
             ret = translate_one(ctx, s, l, in.name, in.line, json);
         }
-        close_in(&in);
+        cli_lines_close(&in);
     }
     nlprnn_translate_ctx_free(ctx);
     nlprnn_translator_free(t);
@@ -509,14 +462,14 @@ int cmd_translate_eval(int argc, char **argv) {
             ret = CLI_EXIT_IO;
         }
     }
-    lines_in in = {fp, strcmp(file, "-") ? file : "<stdin>", 0, 1, NULL, 0}, hin;
+    cli_lines in = {fp, strcmp(file, "-") ? file : "<stdin>", 0, 1, NULL, 0}, hin;
     memset(&hin, 0, sizeof hin);
-    if (!ret && hypf) ret = open_in(&hin, "translate-eval", hypf);
+    if (!ret && hypf) ret = cli_lines_open(&hin, "translate-eval", hypf);
     int cs = -1, ct = -1;
     while (!ret) {
         char *s;
         size_t l;
-        int r = next_line(&in, &s, &l);
+        int r = cli_lines_next(&in, &s, &l);
         if (r < 0) {
             fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
             ret = CLI_EXIT_IO;
@@ -556,7 +509,7 @@ int cmd_translate_eval(int argc, char **argv) {
         if (hypf) {
             char *h;
             size_t hl;
-            int hr = next_line(&hin, &h, &hl);
+            int hr = cli_lines_next(&hin, &h, &hl);
             if (hr != 1) {
                 fprintf(stderr, "nlprnn translate-eval: %s: %s at line %lld (pair %zu) (NLPRNN_E_DATA)\n", hin.name,
                         hr < 0 ? strerror(errno) : "ends early", hin.line + 1, n + 1);
@@ -597,7 +550,7 @@ int cmd_translate_eval(int argc, char **argv) {
         fclose(fp);
     }
     free(in.buf);
-    if (hypf) close_in(&hin);
+    if (hypf) cli_lines_close(&hin);
     if (out && fclose(out) && !ret) {
         fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", outf, strerror(errno));
         ret = CLI_EXIT_IO;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -181,4 +182,42 @@ void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, d
         putchar('}');
     }
     printf("]}\n");
+}
+
+/* ---- lines of a file or of standard input (cli.h) ---------------------------------------------- */
+
+/* Next line in in->buf (no "\n", a final "\r" removed, a BOM skipped on line 1): 1 with *s, *len;
+ * 0 at the end; -1 on a read error (errno). */
+int cli_lines_next(cli_lines *in, char **s, size_t *len) {
+    errno = 0;
+    ssize_t n = getline(&in->buf, &in->cap, in->fp);
+    if (n < 0) return ferror(in->fp) ? -1 : 0;
+    in->line++;
+    size_t l = (size_t)n;
+    if (l && in->buf[l - 1] == '\n') l--;
+    if (l && in->buf[l - 1] == '\r') l--;
+    in->buf[l] = 0;
+    size_t skip = in->first ? cli_bom_length(in->buf, l) : 0;
+    in->first = 0;
+    *s = in->buf + skip;
+    *len = l - skip;
+    return 1;
+}
+
+int cli_lines_open(cli_lines *in, const char *cmd, const char *path) {
+    memset(in, 0, sizeof *in);
+    int is_stdin = !strcmp(path, "-");
+    in->fp = is_stdin ? stdin : fopen(path, "rb");
+    in->name = is_stdin ? "<stdin>" : path;
+    in->first = 1;
+    if (!in->fp) {
+        fprintf(stderr, "nlprnn %s: %s: %s (NLPRNN_E_IO)\n", cmd, path, strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    return CLI_OK;
+}
+
+void cli_lines_close(cli_lines *in) {
+    free(in->buf);
+    if (in->fp && in->fp != stdin) fclose(in->fp);
 }
