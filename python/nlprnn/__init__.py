@@ -10,6 +10,11 @@
     tok = nlprnn.Tokenizer("ko")                  # a tokenizer file, a model file, a shipped name
     tok.encode("정말 재밌다")                       # [(id, piece, begin, end)], byte offsets
     nlprnn.train("train.tsv", "mine.nrm", {"epochs": 2}, progress=print)
+    sp = nlprnn.Spacer("ko")                      # Korean word spacing (a spacing tagger)
+    sp.space("아버지가방에들어가신다")                # the text with the spaces the model puts
+    tr = nlprnn.Translator("ko-en", beam=5)       # Korean -> English
+    tr.translate("나는 학생입니다.")                  # an English sentence
+    nlprnn.bleu(hyps, refs), nlprnn.chrf(hyps, refs)   # sacrebleu's defaults
 
 A thin layer: every call is one C call (docs/api.md has the semantics; docs/python.md the
 module). Errors raise nlprnn.Error carrying the C error record: code, name (e.g. "NLPRNN_E_UTF8"),
@@ -18,14 +23,15 @@ $NLPRNN_LIBRARY (a path to libnlprnn.so), then the library installed with this p
 (cmake --install writes its path into nlprnn/_install.py), then the system's loader (ldconfig,
 $LD_LIBRARY_PATH).
 
-Threads: a Classifier / LanguageModel object owns one C context, so use one object per thread
+Threads: a Classifier / LanguageModel / Spacer / Tagger / Translator object owns one C context, so use one object per thread
 (the models themselves are immutable in C, but each object loads its own copy).
 """
 import ctypes
 import ctypes.util
 import os
 
-__all__ = ["Error", "Classifier", "LanguageModel", "Tokenizer", "train", "version", "library"]
+__all__ = ["Error", "Classifier", "LanguageModel", "Tokenizer", "Spacer", "Tagger", "Translator",
+           "train", "train_tagger", "train_spacer", "train_translator", "bleu", "chrf", "version", "library"]
 
 
 def _load_library():
@@ -135,7 +141,59 @@ _decl("nlprnn_classifier_params_free", None, _P)
 _decl("nlprnn_classifier_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_classifier_train", _I, _P, _S, _S, _S, _I, ctypes.POINTER(ctypes.c_int),
       _PROGRESS_FN, _P, _E)
+# tagger.h: tagging and word spacing
+_TAGGER_PROGRESS_FN = ctypes.CFUNCTYPE(_I, _P, _I, ctypes.c_double, ctypes.c_double)
+_decl("nlprnn_tagger_params_create", _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_params_free", None, _P)
+_decl("nlprnn_tagger_params_set", _I, _P, _S, _S, _E)
+_decl("nlprnn_tagger_train", _I, ctypes.POINTER(_S), _I, _P, _P, _TAGGER_PROGRESS_FN, _P,
+      ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_save", _I, _P, _S, _E)
+_decl("nlprnn_tagger_load", _I, _S, ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_free", None, _P)
+_decl("nlprnn_tagger_is_spacing", _I, _P)
+_decl("nlprnn_tagger_num_labels", _I, _P)
+_decl("nlprnn_tagger_label", _S, _P, _I)
+_decl("nlprnn_tagger_summary", _S, _P)
+_decl("nlprnn_tagger_ctx_create", _I, _P, _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_ctx_free", None, _P)
+_decl("nlprnn_tag", _I, _P, ctypes.POINTER(_S), ctypes.c_size_t, ctypes.POINTER(_I),
+      ctypes.POINTER(ctypes.c_float), _E)
+_decl("nlprnn_space_batch", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes.c_size_t),
+      ctypes.c_size_t, ctypes.c_uint, ctypes.POINTER(_I), _E)
+_decl("nlprnn_space", _I, _P, _S, ctypes.c_size_t, ctypes.c_uint, _E)
+_decl("nlprnn_space_text", _S, _P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t))
+_decl("nlprnn_space_units", ctypes.c_size_t, _P, ctypes.c_size_t)
+_decl("nlprnn_space_unit", _I, _P, ctypes.c_size_t, ctypes.c_size_t,
+      ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_float), ctypes.POINTER(_I), _E)
+# translate.h: translation and its scores
+_TRANSLATE_PROGRESS_FN = ctypes.CFUNCTYPE(_I, _P, _I, ctypes.c_double, ctypes.c_double)
+_decl("nlprnn_translate_params_create", _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translate_params_free", None, _P)
+_decl("nlprnn_translate_params_set", _I, _P, _S, _S, _E)
+_decl("nlprnn_translator_train", _I, _S, _P, _P, _TRANSLATE_PROGRESS_FN, _P, ctypes.POINTER(_P),
+      _E)
+_decl("nlprnn_translator_save", _I, _P, _S, _E)
+_decl("nlprnn_translator_load", _I, _S, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translator_free", None, _P)
+_decl("nlprnn_translator_summary", _S, _P)
+_decl("nlprnn_translator_column", _S, _P, _I)
+_decl("nlprnn_translate_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translate_ctx_free", None, _P)
+_decl("nlprnn_translate_ctx_set", _I, _P, _I, ctypes.c_double, _E)
+_decl("nlprnn_translate", _I, _P, _S, ctypes.c_size_t, _E)
+_decl("nlprnn_translate_text", _S, _P, ctypes.POINTER(ctypes.c_size_t))
+_decl("nlprnn_translate_logprob", ctypes.c_double, _P)
+_decl("nlprnn_translate_src_len", ctypes.c_size_t, _P)
+_decl("nlprnn_translate_tgt_len", ctypes.c_size_t, _P)
+_decl("nlprnn_translate_piece", _S, _P, _I, ctypes.c_size_t)
+_decl("nlprnn_translate_attention", ctypes.POINTER(ctypes.c_float), _P)
+_decl("nlprnn_bleu", _I, ctypes.POINTER(_S), ctypes.POINTER(_S), ctypes.c_size_t,
+      ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double), _E)
+_decl("nlprnn_chrf", _I, ctypes.POINTER(_S), ctypes.POINTER(_S), ctypes.c_size_t,
+      ctypes.POINTER(ctypes.c_double), _E)
 
+_E_UNSUPPORTED = -13  # NLPRNN_E_UNSUPPORTED (nlprnn/base.h)
 FILL_ALPHA = 0.25  # NLPRNN_LM_FILL_ALPHA, the calibration of nlprnn_lm_fill and `nlprnn fill`
 
 
@@ -174,9 +232,41 @@ def _numpy():
         return None
 
 
-class Classifier:
+class _Owned:
+    """Frees C handles in order on close(), at the end of a `with` block, or when collected:
+    self._owned is a list of [attribute, free function], the context before its model."""
+
+    _owned = ()
+
+    def close(self):
+        for attr, free in self._owned:
+            h = getattr(self, attr, None)
+            if h:
+                free(h)
+                setattr(self, attr, None)
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def _texts(texts):
+    """(list of UTF-8 bytes, was one text): a str or bytes is one text, else an iterable."""
+    if isinstance(texts, (str, bytes, bytearray)):
+        return [_b(texts)], True
+    return [_b(t) for t in texts], False
+
+
+class Classifier(_Owned):
     """A text classifier (nlprnn_classifier + one nlprnn_classifier_ctx). path_or_name: a model file, or a
     shipped model's name ("ko", "en")."""
+
+    _owned = (("_ctx", _lib.nlprnn_classifier_ctx_free), ("_m", _lib.nlprnn_classifier_free))
 
     def __init__(self, path_or_name="ko", threads=1):
         err, h = _CError(), _P()
@@ -194,22 +284,6 @@ class Classifier:
         self.data_labels = [_lib.nlprnn_classifier_data_label(h, i).decode() for i in range(C)]
         self.path = _lib.nlprnn_classifier_path(h).decode()
         self.summary = _lib.nlprnn_classifier_summary(h).decode()
-
-    def close(self):
-        if getattr(self, "_ctx", None):
-            _lib.nlprnn_classifier_ctx_free(self._ctx)
-            self._ctx = None
-        if getattr(self, "_m", None):
-            _lib.nlprnn_classifier_free(self._m)
-            self._m = None
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
     def classify(self, texts, numpy=None):
         """Class probabilities of each text (str or UTF-8 bytes), in the order of .labels: a
@@ -257,8 +331,10 @@ def _choices(fn, *args):
         _lib.nlprnn_lm_choices_free(out, n.value)
 
 
-class LanguageModel:
+class LanguageModel(_Owned):
     """A language model (nlprnn_lm + one nlprnn_lm_ctx): fill in the blank, next word."""
+
+    _owned = (("_ctx", _lib.nlprnn_lm_ctx_free), ("_lm", _lib.nlprnn_lm_free))
 
     def __init__(self, path_or_name="ko"):
         err, h = _CError(), _P()
@@ -270,22 +346,6 @@ class LanguageModel:
             self.close()
             _check(rc, err)
         self._ctx = ctx
-
-    def close(self):
-        if getattr(self, "_ctx", None):
-            _lib.nlprnn_lm_ctx_free(self._ctx)
-            self._ctx = None
-        if getattr(self, "_lm", None):
-            _lib.nlprnn_lm_free(self._lm)
-            self._lm = None
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
     def fill(self, text, candidates=None, k=5, calibrate=FILL_ALPHA):
         """Answers for the one blank ("___" or "[MASK]") of text, best first: a list of
@@ -386,3 +446,270 @@ def train(train_path, out_path, params=None, valid_path=None, progress=None, res
         _check(rc, err)
     finally:
         _lib.nlprnn_classifier_params_free(p)
+
+
+# ---- word spacing and tagging (nlprnn/tagger.h) --------------------------------------------------
+
+class _TaggerBase(_Owned):
+    _owned = (("_ctx", _lib.nlprnn_tagger_ctx_free), ("_t", _lib.nlprnn_tagger_free))
+
+    def __init__(self, path_or_name, threads, spacing):
+        err, h, ctx = _CError(), _P(), _P()
+        _check(_lib.nlprnn_tagger_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)), err)
+        self._t, self._ctx = h, None
+        if _lib.nlprnn_tagger_is_spacing(h) != spacing:
+            self.close()
+            what = "a spacing model" if spacing else "a token tagger"
+            raise Error(_E_UNSUPPORTED, "%s: not %s (use %s)" % (
+                path_or_name, what, "Tagger" if spacing else "Spacer"))
+        rc = _lib.nlprnn_tagger_ctx_create(h, threads, ctypes.byref(ctx), ctypes.byref(err))
+        if rc:
+            self.close()
+            _check(rc, err)
+        self._ctx = ctx
+        self.labels = [_lib.nlprnn_tagger_label(h, i).decode()
+                       for i in range(_lib.nlprnn_tagger_num_labels(h))]
+        self.summary = _lib.nlprnn_tagger_summary(h).decode()
+
+
+class Spacer(_TaggerBase):
+    """Korean word spacing (a spacing model: nlprnn_tagger + one nlprnn_tagger_ctx).
+    path_or_name: a model file, or a shipped model's name ("ko" stands for "ko-space")."""
+
+    def __init__(self, path_or_name="ko", threads=1):
+        super().__init__(path_or_name, threads, 1)
+
+    def _run(self, texts, keep_spaces):
+        n = len(texts)
+        arr = (_S * max(n, 1))(*texts)
+        lens = (ctypes.c_size_t * max(n, 1))(*[len(t) for t in texts])
+        status, err = (_I * max(n, 1))(), _CError()
+        flags = 1 if keep_spaces else 0  # NLPRNN_SPACE_KEEP
+        _check(_lib.nlprnn_space_batch(self._ctx, arr, lens, n, flags, status, ctypes.byref(err)), err)
+        for i in range(n):
+            if status[i]:  # the single call gives the error record (byte offset)
+                rc = _lib.nlprnn_space(self._ctx, texts[i], len(texts[i]), flags, ctypes.byref(err))
+                rc = rc or status[i]
+                msg = err.message.decode("utf-8", "replace") if err.code else \
+                    _lib.nlprnn_status_text(rc).decode()
+                raise Error(rc, "text %d: %s" % (i, msg), err.line, err.offset)
+
+    def space(self, texts, keep_spaces=False):
+        """The respaced text (in NFC, a single space where the model puts one) of a str, or a list
+        of them for a list of texts (one batch, split over the object's threads). keep_spaces: the
+        input's spaces are kept as hints and the model only adds spaces (`space --keep-spaces`).
+        Invalid UTF-8 raises Error naming the text's index and the byte offset."""
+        texts, one = _texts(texts)
+        self._run(texts, keep_spaces)
+        out = [_lib.nlprnn_space_text(self._ctx, i, None).decode() for i in range(len(texts))]
+        return out[0] if one else out
+
+    def probabilities(self, text, keep_spaces=False):
+        """(respaced text, [(unit, p_space, space)]): each character of the result with the
+        model's probability that a space follows it and whether the result has one (the numbers
+        of `nlprnn space --format json`)."""
+        texts, _ = _texts(text)
+        self._run(texts[:1], keep_spaces)
+        out = _lib.nlprnn_space_text(self._ctx, 0, None)
+        units, begin, err = [], 0, _CError()
+        end, p, sp = ctypes.c_size_t(), ctypes.c_float(), _I()
+        for j in range(_lib.nlprnn_space_units(self._ctx, 0)):
+            _check(_lib.nlprnn_space_unit(self._ctx, 0, j, ctypes.byref(end), ctypes.byref(p),
+                                          ctypes.byref(sp), ctypes.byref(err)), err)
+            units.append((out[begin:end.value].decode(), p.value, sp.value))
+            begin = end.value + sp.value  # past the unit and the space the result puts after it
+        return out.decode(), units
+
+
+class Tagger(_TaggerBase):
+    """A token tagger (part of speech, named entities, ...) trained by train_tagger or
+    `nlprnn tag-train`: one label per token."""
+
+    def __init__(self, path_or_name, threads=1):
+        super().__init__(path_or_name, threads, 0)
+
+    def tag(self, tokens):
+        """[(label, probability)] for a sentence given as a list of tokens (str or bytes)."""
+        toks = [_b(t) for t in tokens]
+        n = len(toks)
+        if n == 0:
+            return []
+        labels, probs, err = (_I * n)(), (ctypes.c_float * n)(), _CError()
+        _check(_lib.nlprnn_tag(self._ctx, (_S * n)(*toks), n, labels, probs, ctypes.byref(err)), err)
+        return [(self.labels[labels[i]], probs[i]) for i in range(n)]
+
+
+# ---- translation (nlprnn/translate.h) -------------------------------------------------------------
+
+class Translator(_Owned):
+    """An encoder-decoder translator (nlprnn_translator + one nlprnn_translate_ctx).
+    path_or_name: a model file or a shipped model's name ("ko-en"). beam: 1 is greedy search;
+    len_alpha: length normalisation of beam search; max_ratio: at most ceil(ratio * source
+    tokens) + 5 target tokens (docs/translate.md)."""
+
+    _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
+    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3))  # nlprnn_translate_opt
+
+    def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None):
+        err, h, ctx = _CError(), _P(), _P()
+        _check(_lib.nlprnn_translator_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)),
+               err)
+        self._t, self._ctx = h, None
+        rc = _lib.nlprnn_translate_ctx_create(h, ctypes.byref(ctx), ctypes.byref(err))
+        if rc:
+            self.close()
+            _check(rc, err)
+        self._ctx = ctx
+        self.source = _lib.nlprnn_translator_column(h, 0).decode()
+        self.target = _lib.nlprnn_translator_column(h, 1).decode()
+        self.summary = _lib.nlprnn_translator_summary(h).decode()
+        try:
+            self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio)
+        except Error:
+            self.close()
+            raise
+
+    def set(self, beam=None, len_alpha=None, max_ratio=None):
+        """Change search options (None leaves one as it is); out of range raises Error."""
+        vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio}
+        err = _CError()
+        for name, opt in self._OPTS:
+            if vals[name] is not None:
+                _check(_lib.nlprnn_translate_ctx_set(self._ctx, opt, float(vals[name]),
+                                                     ctypes.byref(err)), err)
+
+    def _one(self, text):
+        t, err = _b(text), _CError()
+        _check(_lib.nlprnn_translate(self._ctx, t, len(t), ctypes.byref(err)), err)
+        return _lib.nlprnn_translate_text(self._ctx, None).decode()
+
+    def translate(self, texts):
+        """The translation of a str, or a list of them for a list of texts."""
+        texts, one = _texts(texts)
+        out = [self._one(t) for t in texts]
+        return out[0] if one else out
+
+    def details(self, text):
+        """The translation of one text with what `nlprnn translate --format json` prints: a dict
+        with text, logprob, src and tgt (the subword pieces) and attention (one row per target
+        piece and one for the end, each a list of weights over the source pieces)."""
+        out = self._one(text)
+        S, T = _lib.nlprnn_translate_src_len(self._ctx), _lib.nlprnn_translate_tgt_len(self._ctx)
+        src = [_lib.nlprnn_translate_piece(self._ctx, 0, i).decode() for i in range(S)]
+        tgt = [_lib.nlprnn_translate_piece(self._ctx, 1, i).decode() for i in range(T)]
+        a = _lib.nlprnn_translate_attention(self._ctx)
+        att = [[a[j * S + i] for i in range(S)] for j in range(T + 1)] if a and S else []
+        return {"text": out, "logprob": _lib.nlprnn_translate_logprob(self._ctx), "src": src,
+                "tgt": tgt, "attention": att}
+
+
+def _pairs(hyps, refs):
+    if len(hyps) != len(refs):
+        raise ValueError("%d hypotheses but %d references" % (len(hyps), len(refs)))
+    n = len(hyps)
+    return (_S * max(n, 1))(*[_b(h) for h in hyps]), (_S * max(n, 1))(*[_b(r) for r in refs]), n
+
+
+def bleu(hyps, refs, detail=False):
+    """Corpus BLEU (0..100) of hypotheses against one reference each, as sacrebleu computes it by
+    default (13a tokenizer, exp smoothing). detail=True also returns a dict: precisions (4, in
+    percent), bp (brevity penalty), ratio, hyp_len, ref_len."""
+    h, r, n = _pairs(hyps, refs)
+    score, d, err = ctypes.c_double(), (ctypes.c_double * 8)(), _CError()
+    _check(_lib.nlprnn_bleu(h, r, n, ctypes.byref(score), d, ctypes.byref(err)), err)
+    if not detail:
+        return score.value
+    return score.value, {"precisions": list(d[0:4]), "bp": d[4], "ratio": d[5],
+                         "hyp_len": int(d[6]), "ref_len": int(d[7])}
+
+
+def chrf(hyps, refs):
+    """Corpus chrF (0..100), as sacrebleu computes it by default (character n-grams 1-6, beta 2)."""
+    h, r, n = _pairs(hyps, refs)
+    score, err = ctypes.c_double(), _CError()
+    _check(_lib.nlprnn_chrf(h, r, n, ctypes.byref(score), ctypes.byref(err)), err)
+    return score.value
+
+
+# ---- training taggers and translators -----------------------------------------------------------
+
+def _train(kind, params, progress, call):
+    """Shared by train_tagger and train_translator: make kind's parameters, set them by name, run
+    call(params_handle, callback, model_out) and return the trained handle. progress(epoch,
+    train_loss, valid) is called once per epoch; returning True stops training (Error
+    NLPRNN_E_INTERRUPTED). An exception in progress stops training and is raised again."""
+    create, free, set_ = (getattr(_lib, "nlprnn_%s_params_%s" % (kind, s))
+                          for s in ("create", "free", "set"))
+    p, err, failure = _P(), _CError(), []
+    _check(create(ctypes.byref(p), ctypes.byref(err)), err)
+
+    def cb(user, epoch, loss, valid):
+        try:
+            return 1 if progress(epoch, loss, valid) else 0
+        except BaseException as e:  # an exception cannot cross the C frames: stop, re-raise
+            failure.append(e)
+            return 1
+
+    try:
+        for k, v in (params or {}).items():
+            _check(set_(p, _b(k), _b(str(v)), ctypes.byref(err)), err)
+        out = _P()
+        rc = call(p, cb if progress else None, ctypes.byref(out), ctypes.byref(err))
+        if failure:
+            if out:
+                call.free(out)
+            raise failure[0]
+        _check(rc, err)
+        return out
+    finally:
+        free(p)
+
+
+def _save(h, save, free, out_path):
+    err = _CError()
+    try:
+        _check(save(h, _path(out_path), ctypes.byref(err)), err)
+    finally:
+        free(h)
+
+
+def train_tagger(paths, out_path, params=None, progress=None):
+    """Train a token tagger (nlprnn_tagger_train, like `nlprnn tag-train`) and save it to out_path
+    (written atomically). paths: a file or a list of files (.gz read too) of token<TAB>label
+    lines with a blank line between sentences. params by name (`nlprnn tag-train --help` lists
+    them). progress(epoch, train_loss, valid_accuracy): once per epoch, True stops."""
+    _train_tag(paths, out_path, dict(params or {}, format="tagged"), progress)
+
+
+def train_spacer(paths, out_path, params=None, progress=None):
+    """Train a word-spacing model (like `nlprnn space-train`) from well-spaced text, one sentence
+    a line, and save it to out_path; otherwise as train_tagger (`nlprnn space-train --help`)."""
+    _train_tag(paths, out_path, dict(params or {}, format="spacing"), progress)
+
+
+def _train_tag(paths, out_path, params, progress):
+    paths = [paths] if isinstance(paths, (str, bytes, os.PathLike)) else list(paths)
+    arr = (_S * len(paths))(*[_path(x) for x in paths])
+
+    def call(p, cb, out, err):
+        fn = _TAGGER_PROGRESS_FN(cb) if cb else _TAGGER_PROGRESS_FN()
+        return _lib.nlprnn_tagger_train(arr, len(paths), p, None, fn, None, out, err)
+
+    call.free = _lib.nlprnn_tagger_free
+    _save(_train("tagger", params, progress, call), _lib.nlprnn_tagger_save,
+          _lib.nlprnn_tagger_free, out_path)
+
+
+def train_translator(tsv_path, out_path, params=None, progress=None):
+    """Train a translator (nlprnn_translator_train) on the pairs of a TSV file whose header names
+    the columns (params "src-col", "tgt-col"; `nlprnn translate-train --help` lists the rest)
+    and save it to out_path (written atomically). progress(epoch, train_loss, valid_loss): once
+    per epoch, True stops."""
+
+    def call(p, cb, out, err):
+        fn = _TRANSLATE_PROGRESS_FN(cb) if cb else _TRANSLATE_PROGRESS_FN()
+        return _lib.nlprnn_translator_train(_path(tsv_path), p, None, fn, None, out, err)
+
+    call.free = _lib.nlprnn_translator_free
+    _save(_train("translate", params, progress, call), _lib.nlprnn_translator_save,
+          _lib.nlprnn_translator_free, out_path)

@@ -140,5 +140,156 @@ with tempfile.TemporaryDirectory() as d:
     except nlprnn.Error as e:
         check(e.name == "NLPRNN_E_INVALID_ARG" and "hidden" in e.message, "bad param: %s" % e)
 
+# word spacing: the same texts and probabilities as `nlprnn space` (--format json)
+sents = ["아버지가방에들어가신다", "나는학교에간다", "오늘 날씨가좋다"]
+with nlprnn.Spacer("ko") as sp:
+    check(sp.labels and "spacing" in sp.summary, "spacer summary %r" % sp.summary)
+    got = sp.space(sents)
+    rc, out = cli("space", "-", input="\n".join(sents).encode())
+    check(rc == 0 and got == out.splitlines(), "space %r vs %r" % (got, out))
+    check(sp.space(sents[0]) == got[0], "one text vs the batch")
+    kept = sp.space(sents[2], keep_spaces=True)
+    rc, out = cli("space", "--keep-spaces", sents[2])
+    check(rc == 0 and kept == out.strip() and "오늘 " in kept, "keep spaces %r vs %r" % (kept, out))
+    text, units = sp.probabilities(sents[0])
+    rc, out = cli("space", "--format", "json", sents[0])
+    ref = json.loads(out) if rc == 0 else {"text": None, "p": [], "spaces": []}
+    check(text == ref["text"] and len(units) == len(ref["p"]), "space json %r vs %r" % (units, ref))
+    check("".join(u + " " * s for u, _, s in units).rstrip() == text, "units rebuild the text")
+    for (u, pr, s), rp in zip(units, ref["p"]):
+        check(abs(pr - rp) < 6e-5 and s in (0, 1), "unit %s: %f vs %f" % (u, pr, rp))
+    pos, at = [], 0
+    for u, _, s in units:
+        at += len(u.encode())
+        if s:
+            pos.append(at)
+            at += 1
+    check(pos == ref["spaces"], "space positions %r vs %r" % (pos, ref["spaces"]))
+    try:
+        sp.space(["좋아", b"ab\xffc"])
+        check(False, "invalid UTF-8 accepted by space")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_UTF8" and e.offset == 2 and "text 1" in str(e), "space utf8: %s" % e)
+for cls, name in ((nlprnn.Tagger, "ko-space"), (nlprnn.Spacer, os.path.join(DATA, "clf_test.tsv"))):
+    try:
+        cls(name)
+        check(False, "%s loaded %s" % (cls.__name__, name))
+    except nlprnn.Error as e:
+        check(e.name in ("NLPRNN_E_UNSUPPORTED", "NLPRNN_E_MAGIC"), "%s(%s): %s" % (cls.__name__, name, e))
+
+# a token tagger trained here: its labels equal `nlprnn tag`'s; a progress callback stops it
+with tempfile.TemporaryDirectory() as d:
+    tagged = os.path.join(d, "pos.txt")
+    words = [("the", "DT"), ("a", "DT"), ("dog", "NN"), ("cat", "NN"), ("runs", "VB"), ("sleeps", "VB")]
+    with open(tagged, "w") as f:
+        for i in range(120):
+            sent = [words[i % 2], words[2 + (i // 2) % 2], words[4 + (i // 4) % 2]]
+            f.write("".join("%s\t%s\n" % w for w in sent) + "\n")
+    model = os.path.join(d, "pos.nrm")
+    epochs = []
+    params = {"embed": 8, "hidden": 8, "layers": 1, "epochs": 3, "batch": 8, "min-count": 1,
+              "valid": 0.1, "lr": 0.02, "seed": 3}
+    nlprnn.train_tagger(tagged, model, params, progress=lambda e, loss, acc: epochs.append(e))
+    check(epochs == [1, 2, 3], "tagger progress epochs %r" % epochs)
+    with nlprnn.Tagger(model) as tg:
+        check(sorted(tg.labels) == ["DT", "NN", "VB"], "tagger labels %r" % tg.labels)
+        toks = ["the", "cat", "sleeps", "unknown-word"]
+        tags = tg.tag(toks)
+        rc, out = cli("tag", "-m", model, input="\n".join(toks).encode() + b"\n")
+        ref = [l.split("\t") for l in out.splitlines() if l]
+        check(rc == 0 and [t[0] for t in tags] == [r[1] for r in ref] and
+              all(abs(t[1] - float(r[2])) < 6e-5 for t, r in zip(tags, ref)), "tag %r vs %r" % (tags, ref))
+        check(tg.tag([]) == [], "empty sentence")
+    stopped = os.path.join(d, "stopped.nrm")
+    try:
+        nlprnn.train_tagger([tagged], stopped, params, progress=lambda e, loss, acc: True)
+        check(False, "tagger training did not stop")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_INTERRUPTED", "tagger stop: %s" % e)
+    check(not os.path.exists(stopped), "a stopped tagger training wrote its model")
+    spaced = os.path.join(d, "spaced.txt")
+    with open(spaced, "w") as f:
+        f.write("나는 학교에 간다\n오늘 날씨가 좋다\n" * 20)
+    nlprnn.train_spacer(spaced, os.path.join(d, "sp.nrm"), dict(params, epochs=1))
+    with nlprnn.Spacer(os.path.join(d, "sp.nrm")) as sp:
+        check(sp.space("나는학교에간다").replace(" ", "") == "나는학교에간다", "trained spacer")
+    try:
+        nlprnn.Spacer(model)
+        check(False, "a token tagger loaded as a spacer")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_UNSUPPORTED", "tagger as spacer: %s" % e)
+    try:
+        nlprnn.train_tagger(tagged, stopped, {"cell": "transformer"})
+        check(False, "bad tagger parameter accepted")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_INVALID_ARG" and "cell" in e.message, "bad tagger param: %s" % e)
+
+# translation: the texts of `nlprnn translate` (greedy and beam 5) and its JSON details
+ko = ["나는 학생입니다.", "오늘 날씨가 좋다.", "고양이가 있어요."]
+for beam in (1, 5):
+    with nlprnn.Translator("ko-en", beam=beam) as tr:
+        check((tr.source, tr.target) == ("ko", "en"), "columns %r" % ((tr.source, tr.target),))
+        got = tr.translate(ko)
+        rc, out = cli("translate", "--beam", str(beam), "-", input="\n".join(ko).encode())
+        check(rc == 0 and got == out.splitlines() and all(got), "translate beam %d: %r vs %r" % (beam, got, out))
+        check(tr.translate(ko[0]) == got[0], "one text vs a list")
+        det = tr.details(ko[1])
+        rc, out = cli("translate", "--beam", str(beam), "--format", "json", ko[1])
+        ref = json.loads(out) if rc == 0 else {}
+        check(det["text"] == ref.get("text") and det["src"] == ref.get("src") and det["tgt"] == ref.get("tgt")
+              and abs(det["logprob"] - ref.get("logprob", 1e9)) < 1e-4, "details %r vs %r" % (det, ref))
+        att = det["attention"]
+        check(len(att) == len(det["tgt"]) + 1 and all(abs(sum(r) - 1) < 1e-4 for r in att) and
+              all(abs(a - b) < 6e-5 for r, q in zip(att, ref.get("attention", [])) for a, b in zip(r, q)),
+              "attention %r vs %r" % (att, ref.get("attention")))
+with nlprnn.Translator("ko-en") as tr:
+    for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}):
+        try:
+            tr.set(**bad)
+            check(False, "search option %r accepted" % bad)
+        except nlprnn.Error as e:
+            check(e.name == "NLPRNN_E_INVALID_ARG", "option %r: %s" % (bad, e))
+    check(tr.translate("") == "", "empty text")
+    try:
+        tr.translate(b"\xea\xb0")
+        check(False, "invalid UTF-8 accepted by translate")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_UTF8" and e.offset == 0, "translate utf8: %s %d" % (e, e.offset))
+
+# BLEU and chrF as sacrebleu defines them (computed by hand: precisions 5/6 3/5 2/4 1/3, no
+# brevity penalty; identical texts 100)
+b, det = nlprnn.bleu(["the cat sat on the mat"], ["the cat sat on a mat"], detail=True)
+check(abs(b - 100 * (5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25) < 1e-9 and det["bp"] == 1 and
+      det["hyp_len"] == 6 and abs(det["precisions"][1] - 60) < 1e-9, "bleu %r %r" % (b, det))
+check(nlprnn.chrf(["a cat"], ["a cat"]) == 100 and nlprnn.chrf(["xyz"], ["abc"]) == 0, "chrf")
+try:
+    nlprnn.bleu(["a"], [])
+    check(False, "bleu of unequal lists")
+except ValueError:
+    pass
+
+# a translator trained here (tiny: the reverse of a made-up word list), saved atomically
+with tempfile.TemporaryDirectory() as d:
+    pairs = os.path.join(d, "pairs.tsv")
+    en = ["cat", "dog", "tree", "sun", "moon", "red"]
+    kow = ["가나", "다라", "마바", "사아", "자차", "카타"]
+    with open(pairs, "w") as f:
+        f.write("ko\ten\n")
+        for i in range(60):
+            idx = [(i + k * 7) % 6 for k in range(2 + i % 2)]
+            f.write("%s\t%s\n" % (" ".join(kow[j] for j in idx), " ".join(en[j] for j in idx)))
+    model, seen = os.path.join(d, "tr.nrm"), []
+    params = {"src-vocab": 262, "tgt-vocab": 262, "embed": 8, "hidden": 8, "epochs": 2, "batch": 16,
+              "valid": 0.1}
+    nlprnn.train_translator(pairs, model, params, progress=lambda e, loss, v: seen.append((e, loss)))
+    check([e for e, _ in seen] == [1, 2] and all(l > 0 for _, l in seen), "translator progress %r" % seen)
+    with nlprnn.Translator(model) as tr:
+        check(isinstance(tr.translate("가나 다라"), str), "trained translator translates")
+    try:
+        nlprnn.train_translator(pairs, os.path.join(d, "x.nrm"), params, progress=lambda *a: 1 / 0)
+        check(False, "an exception in progress did not stop training")
+    except ZeroDivisionError:
+        check(not os.path.exists(os.path.join(d, "x.nrm")), "a stopped translator wrote its model")
+
 print("test_nlprnn.py: %d checks, %d failed" % (checks, fails))
 sys.exit(1 if fails else 0)
