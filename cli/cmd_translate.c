@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plot.h"
 
 static void json_text(const char *s, size_t n) {
     putchar('"');
@@ -37,7 +38,7 @@ static int text_error(const char *cmd, const char *name, long long line, int rc,
 }
 
 /* Search options shared by translate and translate-eval. */
-enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, FORMAT, HYP, SRC_COL, TGT_COL };
+enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, FORMAT, HYP, SRC_COL, TGT_COL, PLOT };
 typedef struct search_opts {
     double beam, alpha, ratio;
 } search_opts;
@@ -63,7 +64,8 @@ static int search_option(cli_args *a, int c, search_opts *s) {
 
 static void translate_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [TEXT... | -i FILE | -]\n"
+            "usage: nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [--plot FILE]\n"
+            "                        [TEXT... | -i FILE | -]\n"
             "\n"
             "Translate text with an encoder-decoder model (nlprnn translate-train). Each line of the\n"
             "input is one text; each line of output is its translation, in order. TEXT is a text given\n"
@@ -80,6 +82,8 @@ static void translate_usage(FILE *fp) {
             "                         \"attention\":[one row per target piece and the end: the weights\n"
             "                         over the source pieces]}\n"
             "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
+            "      --plot FILE        draw the first text's attention as a heat map (.svg or .png;\n"
+            "                         rows: the target pieces and the end, columns: the source pieces)\n"
             "\n"
             "errors: invalid UTF-8 stops with exit 3 naming FILE:LINE: byte B (B counts bytes from the\n"
             "start of the line); the lines before it are printed. Unreadable input exits 4, a bad model 5.\n");
@@ -112,12 +116,58 @@ static void print_json(nlprnn_translate_ctx *ctx) {
     printf("]}\n");
 }
 
-/* Translate one text and print it; name:line for messages. */
+/* n cut to at most max bytes without splitting a UTF-8 sequence. */
+static int utf8_prefix(const char *s, size_t n, size_t max) {
+    if (n <= max) return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+    return (int)max;
+}
+
+/* The attention of the last translation as a heat map at path: a row per target piece and one
+ * for the end, a column per source piece. */
+static int plot_attention(nlprnn_translate_ctx *ctx, const char *path, const char *text, size_t len) {
+    size_t S = nlprnn_translate_src_len(ctx), T = nlprnn_translate_tgt_len(ctx), n = 0;
+    const float *a = nlprnn_translate_attention(ctx);
+    if (!a || !S) {
+        fprintf(stderr, "nlprnn translate: %s: the text has no source pieces to plot\n", path);
+        return CLI_EXIT_DATA;
+    }
+    const char **rows = malloc((T + 1) * sizeof *rows), **cols = malloc(S * sizeof *cols);
+    const char *out = nlprnn_translate_text(ctx, &n);
+    char title[512];
+    snprintf(title, sizeof title, "%.*s → %.*s", utf8_prefix(text, len, 200), text,
+             utf8_prefix(out, n, 200), out);
+    int ret = CLI_OK;
+    if (!rows || !cols) {
+        ret = cli_report("translate", NLPRNN_E_NOMEM, NULL);
+    } else {
+        for (size_t j = 0; j < T; j++) rows[j] = nlprnn_translate_piece(ctx, 1, j);
+        rows[T] = "(end)";
+        for (size_t i = 0; i < S; i++) cols[i] = nlprnn_translate_piece(ctx, 0, i);
+        plot_heatmap_spec h = {path, title, "source pieces", "target pieces", a, T + 1, S, rows, cols, 0, 1};
+        char msg[512];
+        if (plot_heatmap(&h, msg, sizeof msg)) {
+            fprintf(stderr, "nlprnn translate: %s\n", msg);
+            ret = CLI_EXIT_IO;
+        }
+    }
+    free(rows);
+    free(cols);
+    return ret;
+}
+
+/* Translate one text and print it (and plot its attention when *plot is set, then clear it);
+ * name:line for messages. */
 static int translate_one(nlprnn_translate_ctx *ctx, const char *text, size_t len, const char *name,
-                         long long line, int json) {
+                         long long line, int json, const char **plot) {
     nlprnn_error err;
     int rc = nlprnn_translate(ctx, text, len, &err);
     if (rc) return text_error("translate", name, line, rc, &err);
+    if (*plot) {
+        int prc = plot_attention(ctx, *plot, text, len);
+        *plot = NULL;
+        if (prc) return prc;
+    }
     if (json) {
         print_json(ctx);
     } else {
@@ -130,7 +180,7 @@ static int translate_one(nlprnn_translate_ctx *ctx, const char *text, size_t len
 }
 
 int cmd_translate(int argc, char **argv) {
-    const char *model = "ko-en", *file = NULL;
+    const char *model = "ko-en", *file = NULL, *plot = NULL;
     int json = 0, ntexts = 0;
     search_opts so = {1, 1, 3};
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
@@ -141,6 +191,7 @@ int cmd_translate(int argc, char **argv) {
                                       {"max-ratio", MAX_RATIO, CLI_ARG, NULL},
                                       {"format", FORMAT, CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, "-f --file"},
+                                      {"plot", PLOT, CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
     static const char *const formats[] = {"text", "json", NULL};
     cli_args a;
@@ -155,6 +206,7 @@ int cmd_translate(int argc, char **argv) {
             return CLI_OK;
         case 'm': model = a.value; break;
         case FORMAT: json = cli_args_choice(&a, formats) == 1; break;
+        case PLOT: plot = a.value; break;
         case 'i':
             if (file) cli_args_fail(&a, "one input file only ('%s' and '%s')", file, a.value);
             file = a.value;
@@ -189,7 +241,7 @@ int cmd_translate(int argc, char **argv) {
         return cli_report("translate", rc, &err);
     }
     for (int i = 0; i < ntexts && !ret; i++)
-        ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json);
+        ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json, &plot);
     if (file && !ret) {
         cli_lines in;
         ret = cli_lines_open(&in, "translate", file);
@@ -203,7 +255,7 @@ int cmd_translate(int argc, char **argv) {
                 ret = CLI_EXIT_IO;
                 break;
             }
-            ret = translate_one(ctx, s, l, in.name, in.line, json);
+            ret = translate_one(ctx, s, l, in.name, in.line, json, &plot);
         }
         cli_lines_close(&in);
     }

@@ -1,4 +1,4 @@
-/* cli/plot.c: line plots through PLplot. SVG uses PLplot's own "svg" driver (libplplot17),
+/* cli/plot.c: line plots and heat maps through PLplot. SVG uses PLplot's own "svg" driver (libplplot17),
  * PNG the "pngcairo" driver (Debian package plplot-driver-cairo). */
 #include "plot.h"
 
@@ -18,6 +18,11 @@ int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, 
     (void)top, (void)bottom;
     snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
              "rebuild)", path ? path : "plot");
+    return -1;
+}
+int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap) {
+    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
+             "rebuild)", spec && spec->path ? spec->path : "plot");
     return -1;
 }
 #else
@@ -182,8 +187,49 @@ static int panel(const plot_spec *s, char *errbuf, size_t cap) {
     return 0;
 }
 
-static int draw(const char *path, const plot_spec *const *panels, int npanels, char *errbuf,
-                size_t cap) {
+/* Heat map panel: cells from colour map 1 (white -> dark blue), labels written per row and column
+ * with plmtex (PLplot's tick labels are numbers). */
+static int heat_panel(const void *spec, char *errbuf, size_t cap) {
+    const plot_heatmap_spec *s = spec;
+    size_t R = s->rows, C = s->cols;
+    PLFLT r[2] = {1.0, 0.03}, g[2] = {1.0, 0.19}, b[2] = {1.0, 0.42}, pos[2] = {0, 1};
+    plscmap1l(1, 2, pos, r, g, b, NULL);
+    pladv(0);
+    /* room for the labels: left for the rows, bottom for the columns (written across) */
+    plvpor(0.16, 0.97, 0.26, 0.9);
+    plwind(0, (PLFLT)C, 0, (PLFLT)R);
+    /* one filled square per cell: cell (j, i) spans x in [i, i+1], y in [R-1-j, R-j] */
+    double span = s->zmax > s->zmin ? s->zmax - s->zmin : 1;
+    for (size_t j = 0; j < R; j++) {
+        for (size_t i = 0; i < C; i++) {
+            double v = (s->values[j * C + i] - s->zmin) / span;
+            PLFLT x[4] = {(PLFLT)i, (PLFLT)i + 1, (PLFLT)i + 1, (PLFLT)i};
+            PLFLT y[4] = {(PLFLT)(R - 1 - j), (PLFLT)(R - 1 - j), (PLFLT)(R - j), (PLFLT)(R - j)};
+            plcol1(v < 0 ? 0 : v > 1 ? 1 : v);
+            plfill(4, x, y);
+        }
+    }
+    plcol0(1);
+    plwidth(1.0);
+    plschr(0, C > 30 || R > 30 ? 0.6 : 0.85);
+    plbox("bc", 0, 0, "bc", 0, 0);
+    for (size_t i = 0; s->col_labels && i < C; i++)
+        plmtex("bv", 0.6, ((double)i + 0.5) / (double)C, 1.0, s->col_labels[i]);
+    for (size_t j = 0; s->row_labels && j < R; j++)
+        plmtex("lv", 0.6, 1.0 - ((double)j + 0.5) / (double)R, 1.0, s->row_labels[j]);
+    plschr(0, 0.9);
+    plmtex("t", 1.5, 0.5, 0.5, s->title ? s->title : "");
+    plmtex("b", 8.0, 0.5, 0.5, s->xlabel ? s->xlabel : "");
+    plmtex("l", 7.5, 0.5, 0.5, s->ylabel ? s->ylabel : "");
+    return 0;
+}
+
+typedef int (*panel_fn)(const void *spec, char *errbuf, size_t cap);
+
+static int line_panel(const void *spec, char *errbuf, size_t cap) { return panel(spec, errbuf, cap); }
+
+static int draw(const char *path, panel_fn fn, const void *const *panels, int npanels, int height,
+                char *errbuf, size_t cap) {
     const char *dev = path ? device_for(path) : NULL;
     if (!dev) {
         snprintf(errbuf, cap, "%s: plot files must end in .svg or .png", path ? path : "(null)");
@@ -201,12 +247,12 @@ static int draw(const char *path, const plot_spec *const *panels, int npanels, c
     }
     plsdev(dev);
     plsfile(mem);
-    plspage(0, 0, 960, npanels == 1 ? 540 : 900, 0, 0);
+    plspage(0, 0, 960, height, 0, 0);
     for (int i = 0; i < NPAL; i++) plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
     plssub(1, npanels);
     plinit();
     int rc = 0;
-    for (int i = 0; i < npanels && !rc; i++) rc = panel(panels[i], errbuf, cap);
+    for (int i = 0; i < npanels && !rc; i++) rc = fn(panels[i], errbuf, cap);
     plend(); /* closes mem: buf and len now hold the file */
     if (!rc && len == 0) {
         snprintf(errbuf, cap, "%s: PLplot (%s driver) wrote no output", path, dev);
@@ -230,13 +276,30 @@ static int draw(const char *path, const plot_spec *const *panels, int npanels, c
 }
 
 int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {
-    const plot_spec *p[1] = {spec};
-    return draw(spec->path, p, 1, errbuf, cap);
+    const void *p[1] = {spec};
+    return draw(spec->path, line_panel, p, 1, 540, errbuf, cap);
 }
 
 int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
                size_t cap) {
-    const plot_spec *p[2] = {top, bottom};
-    return draw(path, p, 2, errbuf, cap);
+    const void *p[2] = {top, bottom};
+    return draw(path, line_panel, p, 2, 900, errbuf, cap);
+}
+
+int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap) {
+    if (!spec->rows || !spec->cols || !spec->values) {
+        snprintf(errbuf, cap, "%s: nothing to draw in '%s'", spec->path, spec->title ? spec->title : "");
+        return -1;
+    }
+    if (spec->rows > 256 || spec->cols > 256) {
+        snprintf(errbuf, cap, "%s: %zu x %zu cells: a heat map is drawn for at most 256 x 256",
+                 spec->path, spec->rows, spec->cols);
+        return -1;
+    }
+    const void *p[1] = {spec};
+    /* about square cells: 960 wide, the height follows the rows (at least 360, at most 1400) */
+    double h = 960.0 * 0.68 / (double)spec->cols * (double)spec->rows / 0.68 + 260;
+    int height = h < 360 ? 360 : h > 1400 ? 1400 : (int)h;
+    return draw(spec->path, heat_panel, p, 1, height, errbuf, cap);
 }
 #endif

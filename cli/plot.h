@@ -1,4 +1,4 @@
-/* cli/plot.h: line plots written through PLplot (SVG by its native driver, PNG by pngcairo).
+/* cli/plot.h: line plots and heat maps written through PLplot (SVG by its native driver, PNG by pngcairo).
  * Only the nlprnn program uses this; the library does not depend on PLplot. */
 #ifndef NLPRNN_CLI_PLOT_H
 #define NLPRNN_CLI_PLOT_H
@@ -37,5 +37,21 @@ int plot_draw(const plot_spec *spec, char *errbuf, size_t cap);
 /* Two panels stacked vertically in one file (a[0] on top, a[1] below), same path rules. */
 int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
                size_t cap);
+
+/* A heat map (e.g. a translation's attention): rows x cols values in [zmin, zmax], row-major,
+ * drawn as cells from white (zmin) to dark blue (zmax), row 0 at the top; each row and column is
+ * named by its label (left of the rows, under the columns, written across). */
+typedef struct plot_heatmap_spec {
+    const char *path; /* *.svg or *.png */
+    const char *title;
+    const char *xlabel, *ylabel;
+    const float *values;
+    size_t rows, cols;
+    const char *const *row_labels, *const *col_labels; /* rows / cols labels, or NULL */
+    double zmin, zmax;
+} plot_heatmap_spec;
+
+/* Draw one heat map; -1 with a message as plot_draw (also for more than 256 rows or columns). */
+int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap);
 
 #endif
