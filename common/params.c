@@ -49,6 +49,11 @@ const nr_param *nr_param_find(const nr_param_table *t, const char *name) {
     return NULL;
 }
 
+const void *nr_param_field(const nr_param_table *t, const void *obj, const char *name, int type) {
+    const nr_param *p = nr_param_find(t, name);
+    return p && p->type == type ? (const char *)obj + p->offset : NULL;
+}
+
 /* Index of v among the space-separated names of choices, or -1. */
 static int choice_index(const char *choices, const char *v) {
     size_t n = strlen(v);

@@ -60,6 +60,10 @@ typedef struct nr_param_table {
 
 /* The row called name, or NULL. */
 const nr_param *nr_param_find(const nr_param_table *t, const char *name);
+/* The field of obj that row `name` describes when the table has that row with type `type`, else
+ * NULL: code that serves several tasks reads the parameters they share (train/ctl.c: epochs, lr,
+ * clip...) by name, so their defaults stay in each task's table. */
+const void *nr_param_field(const nr_param_table *t, const void *obj, const char *name, int type);
 /* Set every parameter of obj to its default. Fails only when a table's default is invalid (a
  * bug in the table: NLPRNN_E_STATE naming it). */
 int nr_params_reset(const nr_param_table *t, void *obj, nlprnn_error *err);

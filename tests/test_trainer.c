@@ -10,7 +10,13 @@
  *   - the stop flag; a checkpoint of other parameters is refused naming both values;
  *   - patience on a scripted validation: stops after `patience` epochs without improvement and
  *     returns the best epoch's weights; a time budget ends training without error;
- *   - the learning-rate schedule reaches the progress record (linear decay to min_lr).
+ *   - the learning-rate schedule reaches the progress record (linear decay to min_lr);
+ *   - the configuration every task starts from (nr_train_cfg_std): the shared rows read by name
+ *     from a task's table, cosine to min(min-lr, lr) or constant, the control object's stop flag,
+ *     communicator and resume (the checkpoint opened, refused when it is another task's);
+ *   - a parameter table in a model file's config (format/params.h): the rows round-trip, skipped
+ *     rows are not stored, an optional row may be missing, a missing or refused value is a
+ *     FORMAT error naming the section.
  */
 #include <math.h>
 #include <stddef.h>
@@ -22,7 +28,9 @@
 #include "common/params.h"
 #include "models/math.h"
 #include "format/modelfile.h"
+#include "format/params.h"
 #include "testutil.h"
+#include "train/ctl.h"
 #include "train/trainer.h"
 
 enum { V = 20, D = 3, N = 96, UNUSED_ROW = 19 };
@@ -39,6 +47,28 @@ static const nr_param TOY_ROWS[] = {
     {"epochs", NR_PARAM_INT, offsetof(toy_params, epochs), 0, 1, 100, NULL, "6", "epochs", NR_PARAM_RESUME_OK},
 };
 static const nr_param_table TOY_TABLE = {"toy parameter", TOY_ROWS, 3};
+
+/* A task's parameters with every row nr_train_cfg_std reads, and one it does not. */
+typedef struct std_params {
+    int epochs, patience, layers;
+    double lr, min_lr, clip, time_limit;
+    char checkpoint[300];
+    long long checkpoint_every;
+} std_params;
+#define SOFF(f) offsetof(std_params, f)
+static const nr_param STD_ROWS[] = {
+    {"layers", NR_PARAM_INT, SOFF(layers), 0, 1, 8, NULL, "2", "layers", 0},
+    {"epochs", NR_PARAM_INT, SOFF(epochs), 0, 1, 100, NULL, "7", "epochs", 0},
+    {"lr", NR_PARAM_DBL, SOFF(lr), 0, 0, 1, NULL, "0.004", "lr", NR_PARAM_OPEN_LO},
+    {"min-lr", NR_PARAM_DBL, SOFF(min_lr), 0, 0, 1, NULL, "0.0004", "lowest lr", 0},
+    {"clip", NR_PARAM_DBL, SOFF(clip), 0, 0, 100, NULL, "2.5", "clip", 0},
+    {"patience", NR_PARAM_INT, SOFF(patience), 0, 0, 100, NULL, "3", "patience", 0},
+    {"time-limit", NR_PARAM_DBL, SOFF(time_limit), 0, 0, 1e9, NULL, "90", "seconds", 0},
+    {"checkpoint", NR_PARAM_STR, SOFF(checkpoint), sizeof(((std_params *)0)->checkpoint), 0, 0, NULL, "", "file", 0},
+    {"checkpoint-every", NR_PARAM_LL, SOFF(checkpoint_every), 0, 0, 1e15, NULL, "11", "batches", 0},
+};
+#undef SOFF
+static const nr_param_table STD_TABLE = {"std parameter", STD_ROWS, sizeof STD_ROWS / sizeof *STD_ROWS};
 
 typedef struct toy {
     float params[V * D + D + 1]; /* [table (V,D) | w (D) | b] */
@@ -340,6 +370,119 @@ int main(void) {
     char buf[64];
     CHECK_INT_EQ(nr_params_get(&TOY_TABLE, &tp, "lr", buf, sizeof buf, &e), 0);
     CHECK_STR_EQ(buf, "0.050000000000000003");
+
+    /* the configuration every task starts from: the shared rows by name, the control object */
+    {
+        std_params sp;
+        memset(&sp, 0, sizeof sp);
+        CHECK_INT_EQ(nr_params_reset(&STD_TABLE, &sp, NULL), 0);
+        volatile int flag = 0;
+        nr_comm one = {0};
+        one.size = 1;
+        struct nlprnn_train_ctl ctl = {&flag, 0, &one};
+        nr_train_cfg g;
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &STD_TABLE, &sp, &ctl, &e), 0);
+        CHECK_INT_EQ(g.epochs, 7);
+        CHECK_INT_EQ(g.patience, 3);
+        CHECK_NEAR(g.clip, 2.5, 0);
+        CHECK_NEAR(g.time_limit, 90, 0);
+        CHECK_INT_EQ(g.lr_follows_time, 1);
+        CHECK(g.checkpoint == sp.checkpoint);
+        CHECK_INT_EQ(g.checkpoint_every, 11);
+        CHECK_INT_EQ(g.optim.kind, NR_OPT_ADAM);
+        CHECK_NEAR(g.optim.lr, 0.004f, 0);
+        CHECK_INT_EQ(g.lr.kind, NR_LR_COSINE);
+        CHECK_NEAR(g.lr.base_lr, 0.004f, 0);
+        CHECK_NEAR(g.lr.min_lr, 0.0004f, 0);
+        CHECK_INT_EQ(g.workers, 1);
+        CHECK(g.stop == &flag && g.comm == &one && g.params == &STD_TABLE && g.params_obj == &sp);
+        CHECK(g.resume == NULL);
+        nr_train_cfg_done(&g);
+        /* min-lr above lr: the rate stays at lr; no time limit: the schedule follows steps */
+        CHECK_INT_EQ(nr_params_set(&STD_TABLE, &sp, "min-lr", "0.5", NULL), 0);
+        CHECK_INT_EQ(nr_params_set(&STD_TABLE, &sp, "time-limit", "0", NULL), 0);
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &STD_TABLE, &sp, NULL, &e), 0);
+        CHECK_NEAR(g.lr.min_lr, 0.004f, 0);
+        CHECK_INT_EQ(g.lr_follows_time, 0);
+        CHECK(g.stop == NULL && g.comm == NULL);
+        nr_train_cfg_done(&g);
+        /* a table without min-lr (the toy's): a constant rate; rows it lacks stay 0 */
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &TOY_TABLE, &tp, NULL, &e), 0);
+        CHECK_INT_EQ(g.lr.kind, NR_LR_CONSTANT);
+        CHECK_NEAR(g.lr.base_lr, 0.05f, 0);
+        CHECK_NEAR(g.lr.min_lr, 0.05f, 0);
+        CHECK_INT_EQ(g.epochs, 6);
+        CHECK(g.checkpoint == NULL && g.clip == 0 && g.patience == 0);
+        nr_train_cfg_done(&g);
+        /* a type that does not match the row is not read */
+        CHECK(nr_param_field(&STD_TABLE, &sp, "epochs", NR_PARAM_DBL) == NULL);
+        CHECK(nr_param_field(&STD_TABLE, &sp, "epochs", NR_PARAM_INT) == &sp.epochs);
+        /* resume: the checkpoint (the toy's, from the stop-flag run above) is opened ... */
+        snprintf(sp.checkpoint, sizeof sp.checkpoint, "%s", ckpt);
+        ctl.resume = 1;
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &STD_TABLE, &sp, &ctl, &e), 0);
+        CHECK(g.resume != NULL);
+        if (g.resume) CHECK_STR_EQ(nr_mf_kind(g.resume), NR_KIND_CHECKPOINT);
+        nr_train_cfg_done(&g); /* ... and closed (ASan: no leak) */
+        CHECK(g.resume == NULL);
+        /* ... and refused when it is another task's */
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "tagger", &STD_TABLE, &sp, &ctl, &e), NLPRNN_E_UNSUPPORTED);
+        CHECK_MSG(strstr(e.message, "checkpoint of a toy, not of a tagger"), "%s", e.message);
+        CHECK(g.resume == NULL);
+        nr_train_cfg_done(&g);
+        sp.checkpoint[0] = 0;
+        CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &STD_TABLE, &sp, &ctl, &e), NLPRNN_E_INVALID_ARG);
+        nr_train_cfg_done(&g);
+    }
+
+    /* a parameter table in a model file's config section */
+    {
+        std_params sp, back;
+        memset(&sp, 0, sizeof sp);
+        memset(&back, 0, sizeof back);
+        CHECK_INT_EQ(nr_params_reset(&STD_TABLE, &sp, NULL), 0);
+        CHECK_INT_EQ(nr_params_reset(&STD_TABLE, &back, NULL), 0);
+        CHECK_INT_EQ(nr_params_set(&STD_TABLE, &sp, "layers", "5", NULL), 0);
+        CHECK_INT_EQ(nr_params_set(&STD_TABLE, &sp, "lr", "0.1", NULL), 0);
+        CHECK_INT_EQ(nr_params_set(&STD_TABLE, &sp, "checkpoint", "x.ckpt", NULL), 0);
+        static const char *const skip[] = {"checkpoint", "checkpoint-every", NULL};
+        nr_mf_buf mb;
+        nr_mf_buf_init(&mb);
+        CHECK_INT_EQ(nr_params_to_conf(&mb, &STD_TABLE, &sp, skip, &e), 0);
+        nr_conf cf;
+        memset(&cf, 0, sizeof cf);
+        CHECK_INT_EQ(nr_conf_parse(&cf, mb.data, mb.len, "m.nrm: section CONF", &e), 0);
+        CHECK(nr_conf_has(&cf, "layers") && nr_conf_has(&cf, "min-lr") && !nr_conf_has(&cf, "checkpoint") &&
+              !nr_conf_has(&cf, "checkpoint-every"));
+        CHECK_INT_EQ(nr_params_from_conf(&cf, &STD_TABLE, &back, skip, NULL, &e), 0);
+        CHECK_INT_EQ(back.layers, 5);
+        CHECK(back.lr == 0.1);              /* exact: 17 digits */
+        CHECK_STR_EQ(back.checkpoint, ""); /* not stored: the default */
+        nr_conf_free(&cf);
+        nr_mf_buf_free(&mb);
+        /* a key missing: an error naming the section, unless the row is optional */
+        nr_mf_buf_init(&mb);
+        static const char *const skip2[] = {"checkpoint", "checkpoint-every", "layers", NULL};
+        CHECK_INT_EQ(nr_params_to_conf(&mb, &STD_TABLE, &sp, skip2, &e), 0);
+        memset(&cf, 0, sizeof cf);
+        CHECK_INT_EQ(nr_conf_parse(&cf, mb.data, mb.len, "m.nrm: section CONF", &e), 0);
+        CHECK_INT_EQ(nr_params_from_conf(&cf, &STD_TABLE, &back, skip, NULL, &e), NLPRNN_E_FORMAT);
+        CHECK_MSG(strstr(e.message, "m.nrm: section CONF") && strstr(e.message, "layers"), "%s", e.message);
+        static const char *const optional[] = {"layers", NULL};
+        back.layers = 2;
+        CHECK_INT_EQ(nr_params_from_conf(&cf, &STD_TABLE, &back, skip, optional, &e), 0);
+        CHECK_INT_EQ(back.layers, 2);
+        nr_conf_free(&cf);
+        nr_mf_buf_free(&mb);
+        /* a value the table refuses: a bad file (FORMAT), with the table's message */
+        static const char bad[] = "layers=9\nepochs=7\nlr=0.1\nmin-lr=0.01\nclip=1\npatience=0\ntime-limit=0\n";
+        memset(&cf, 0, sizeof cf);
+        CHECK_INT_EQ(nr_conf_parse(&cf, bad, sizeof bad - 1, "m.nrm: section CONF", &e), 0);
+        CHECK_INT_EQ(nr_params_from_conf(&cf, &STD_TABLE, &back, skip, NULL, &e), NLPRNN_E_FORMAT);
+        CHECK_MSG(strstr(e.message, "m.nrm: section CONF: std parameter layers: '9' is not valid (expected 1..8)"),
+                  "%s", e.message);
+        nr_conf_free(&cf);
+    }
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

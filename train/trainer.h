@@ -166,6 +166,7 @@ typedef struct nr_train_cfg {
     const void *params_obj;
     /* resume from this open checkpoint (NULL: a fresh run); see nr_ckpt_open */
     const struct nr_mf_reader *resume;
+    struct nr_mf_reader *opened; /* the checkpoint nr_train_cfg_std opened (train/ctl.h) */
 } nr_train_cfg;
 
 /* What happened. */

@@ -9,7 +9,11 @@
 
 #include "common/common.h"
 #include "format/modelfile.h"
+#include "format/params.h"
 #include "tasks/forecast/forecaster.h"
+
+/* CONF holds every parameter of the table but these (the run's, not the model's) */
+static const char *const NOT_STORED[] = {"threads", "checkpoint", "checkpoint-every", NULL};
 
 int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_error *err) {
     if (!f || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
@@ -19,15 +23,8 @@ int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_
     nr_mf_buf_init(&tens);
     nr_mf_buf_init(&cols);
     int rc = nr_mf_writer_new(&w, NR_KIND_FORECASTER, err);
-    static const char *const keys[] = {"cell", "hidden", "layers", "window", "horizon", "target",
-                                       "scaler", "relative", "train", "valid", "epochs", "batch",
-                                       "lr", "clip", "ma", "patience", "seed"};
-    char v[64], key[64];
-    for (size_t k = 0; !rc && k < sizeof keys / sizeof *keys; k++) {
-        nr_forecast_params_format(&f->p, keys[k], v, sizeof v);
-        if (!strcmp(keys[k], "ma")) snprintf(v, sizeof v, "%d", f->p.ma);
-        rc = nr_conf_put_str(&conf, keys[k], v, err);
-    }
+    char key[64];
+    if (!rc) rc = nr_params_to_conf(&conf, nr_forecast_param_table(), &f->p, NOT_STORED, err);
     if (!rc) rc = nr_conf_put_int(&conf, "features", f->nfeat, err);
     if (!rc) rc = nr_conf_put_int(&conf, "epochs_run", f->epochs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "best_epoch", f->best_epoch, err);
@@ -81,21 +78,9 @@ int nlprnn_forecaster_load(const char *path, nlprnn_forecaster **out, nlprnn_err
         goto done;
     }
     nr_forecast_params_default(&f->p);
-    static const char *const keys[] = {"cell", "hidden", "layers", "window", "horizon", "target",
-                                       "scaler", "relative", "train", "valid", "epochs", "batch",
-                                       "lr", "clip", "ma", "patience", "seed"};
-    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-        const char *v;
-        if (!strcmp(keys[k], "relative") && !nr_conf_has(&c, "relative")) continue; /* optional */
-        rc = nr_conf_get_str(&c, keys[k], &v, err);
-        if (rc) goto done;
-        nlprnn_error e2;
-        if (nlprnn_forecaster_params_set(&f->p, keys[k], v, &e2)) {
-            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
-            goto done;
-        }
-    }
-    rc = nr_conf_get_int_in(&c, "features", 1, 256, &f->nfeat, err);
+    static const char *const added[] = {"relative", NULL}; /* files before it lack it */
+    rc = nr_params_from_conf(&c, nr_forecast_param_table(), &f->p, NOT_STORED, added, err);
+    if (!rc) rc = nr_conf_get_int_in(&c, "features", 1, 256, &f->nfeat, err);
     if (!rc) rc = nr_conf_get_int_in(&c, "epochs_run", 0, 1000000, &f->epochs, err);
     if (!rc) rc = nr_conf_get_int_in(&c, "best_epoch", 0, 1000000, &f->best_epoch, err);
     if (rc) goto done;

@@ -350,11 +350,10 @@ int nlprnn_forecaster_train_ctl(const nlprnn_series *s, const nlprnn_forecaster_
     f->p = *p;
     f->nfeat = s->nfeat;
     fc_task t;
-    nr_mf_reader *ck = NULL;
-    nr_conf ckc;
-    memset(&ckc, 0, sizeof ckc);
+    nr_train_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
     int rc = fc_setup(&t, f, s, ctl ? ctl->comm : NULL, err);
-    if (!rc && resume) rc = nr_ckpt_open(p->checkpoint, "forecaster", &ck, &ckc, err);
+    if (!rc) rc = nr_train_cfg_std(&cfg, "forecaster", &TABLE, p, ctl, err);
     if (!rc) {
         nr_task task = {
             .self = &t,
@@ -372,31 +371,13 @@ int nlprnn_forecaster_train_ctl(const nlprnn_series *s, const nlprnn_forecaster_
             .flags = NR_TASK_LOCAL_MEAN,
         };
         fc_progress pc = {progress, user};
-        nr_train_cfg cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.epochs = p->epochs;
-        nr_optim_cfg_default(&cfg.optim, NR_OPT_ADAM);
-        cfg.optim.lr = (float)p->lr;
-        cfg.lr.kind = NR_LR_CONSTANT;
-        cfg.lr.base_lr = cfg.lr.min_lr = (float)p->lr;
-        cfg.clip = p->clip;
-        cfg.patience = p->patience;
-        cfg.workers = 1;
-        cfg.checkpoint = p->checkpoint;
-        cfg.checkpoint_every = p->checkpoint_every;
-        cfg.stop = ctl ? ctl->stop : NULL;
         cfg.progress = fc_on_progress;
         cfg.user = &pc;
-        cfg.comm = ctl ? ctl->comm : NULL;
-        cfg.params = &TABLE;
-        cfg.params_obj = p;
-        cfg.resume = ck;
         nr_train_result res;
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) f->best_epoch = res.best_epoch;
     }
-    nr_conf_free(&ckc);
-    nr_mf_close(ck);
+    nr_train_cfg_done(&cfg);
     fc_task_free(&t);
     if (rc) {
         nlprnn_forecaster_free(f);

@@ -11,11 +11,10 @@
 
 #include "common/common.h"
 #include "format/modelfile.h"
+#include "format/params.h"
 #include "tasks/tag/tagger.h"
 
-static int stored_key(const char *name) {
-    return strcmp(name, "checkpoint") && strcmp(name, "checkpoint-every");
-}
+static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", NULL}; /* CONF: the rest */
 
 int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: NULL argument");
@@ -27,12 +26,7 @@ int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *e
     nr_mf_buf_init(&units);
     nr_mf_buf_init(&labels);
     int rc = nr_mf_writer_new(&w, NR_KIND_TAGGER, err);
-    for (size_t i = 0; !rc && i < tb->n; i++) {
-        if (!stored_key(tb->rows[i].name)) continue;
-        char v[1200];
-        nr_param_format(&tb->rows[i], &t->p, v, sizeof v);
-        rc = nr_conf_put_str(&conf, tb->rows[i].name, v, err);
-    }
+    if (!rc) rc = nr_params_to_conf(&conf, tb, &t->p, NOT_STORED, err);
     if (!rc) rc = nr_conf_put_int(&conf, "units", t->units.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "labels", t->labels.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "n_params", (long long)t->net.n_params, err);
@@ -93,15 +87,7 @@ int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_err
     nr_label_map_init(&t->labels);
     t->best_score = NAN;
     rc = nr_mf_get_conf(r, "CONF", &c, err);
-    const nr_param_table *tb = nr_tagger_param_table();
-    for (size_t i = 0; !rc && i < tb->n; i++) {
-        if (!stored_key(tb->rows[i].name)) continue;
-        const char *v;
-        rc = nr_conf_get_str(&c, tb->rows[i].name, &v, err);
-        nlprnn_error e2;
-        if (!rc && nlprnn_tagger_params_set(&t->p, tb->rows[i].name, v, &e2))
-            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
-    }
+    if (!rc) rc = nr_params_from_conf(&c, nr_tagger_param_table(), &t->p, NOT_STORED, NULL, err);
     long long nu = 0, nl = 0, np = 0, ep = 0, be = 0;
     if (!rc) rc = nr_conf_get_int(&c, "units", &nu, err);
     if (!rc) rc = nr_conf_get_int(&c, "labels", &nl, err);

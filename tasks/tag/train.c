@@ -439,16 +439,15 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
     memset(&d, 0, sizeof d);
     tg_task k;
     memset(&k, 0, sizeof k);
-    nr_mf_reader *ck = NULL;
-    nr_conf ckc;
-    memset(&ckc, 0, sizeof ckc);
+    nr_train_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
     int rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
     if (!rc) rc = nr_tag_prune_units(&d, &t->units, p->min_count, p->max_vocab, err);
     if (!rc && t->labels.n < 2)
         rc = nr_fail(err, NLPRNN_E_DATA, -1, -1, "tagger: the training data has %d label%s (at least 2 are needed)",
                      t->labels.n, t->labels.n == 1 ? "" : "s");
     if (!rc) rc = tg_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
-    if (!rc && resume) rc = nr_ckpt_open(p->checkpoint, "tagger", &ck, &ckc, err);
+    if (!rc) rc = nr_train_cfg_std(&cfg, "tagger", &TABLE, p, ctl, err);
     if (!rc) {
         nr_task task = {
             .self = &k,
@@ -468,28 +467,9 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
             .flags = NR_TASK_LOCAL_MEAN,
         };
         tg_progress pc = {progress, user};
-        nr_train_cfg cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.epochs = p->epochs;
-        nr_optim_cfg_default(&cfg.optim, NR_OPT_ADAM);
-        cfg.optim.lr = (float)p->lr;
-        cfg.lr.kind = NR_LR_COSINE;
-        cfg.lr.base_lr = (float)p->lr;
-        cfg.lr.min_lr = (float)(p->min_lr < p->lr ? p->min_lr : p->lr);
-        cfg.time_limit = p->time_limit;
-        cfg.lr_follows_time = p->time_limit > 0;
-        cfg.clip = p->clip;
-        cfg.patience = p->patience;
         cfg.workers = k.W;
-        cfg.checkpoint = p->checkpoint;
-        cfg.checkpoint_every = p->checkpoint_every;
-        cfg.stop = ctl ? ctl->stop : NULL;
         cfg.progress = tg_on_progress;
         cfg.user = &pc;
-        cfg.comm = ctl ? ctl->comm : NULL;
-        cfg.params = &TABLE;
-        cfg.params_obj = p;
-        cfg.resume = ck;
         nr_train_result res;
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) {
@@ -503,8 +483,7 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
             nr_tagger_summarize(t);
         }
     }
-    nr_conf_free(&ckc);
-    nr_mf_close(ck);
+    nr_train_cfg_done(&cfg);
     tg_task_free(&k);
     nr_tag_data_free(&d);
     if (rc) {

@@ -14,11 +14,10 @@
 
 #include "common/common.h"
 #include "format/modelfile.h"
+#include "format/params.h"
 #include "tasks/translate/translate.h"
 
-static int stored_key(const char *name) {
-    return strcmp(name, "checkpoint") && strcmp(name, "checkpoint-every");
-}
+static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", NULL}; /* CONF: the rest */
 
 static int put_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok, nlprnn_error *err) {
     void *buf = NULL;
@@ -37,12 +36,7 @@ int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&tens);
     int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
-    for (size_t i = 0; !rc && i < tb->n; i++) {
-        if (!stored_key(tb->rows[i].name)) continue;
-        char v[1200];
-        nr_param_format(&tb->rows[i], &t->p, v, sizeof v);
-        rc = nr_conf_put_str(&conf, tb->rows[i].name, v, err);
-    }
+    if (!rc) rc = nr_params_to_conf(&conf, tb, &t->p, NOT_STORED, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);
     if (!rc) rc = nr_conf_put_int(&conf, "n_params", (long long)t->net.n_params, err);
@@ -105,15 +99,7 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
     nr_translate_params_default(&t->p);
     t->valid_loss = NAN;
     rc = nr_mf_get_conf(r, "CONF", &c, err);
-    const nr_param_table *tb = nr_translate_param_table();
-    for (size_t i = 0; !rc && i < tb->n; i++) {
-        if (!stored_key(tb->rows[i].name)) continue;
-        const char *v;
-        rc = nr_conf_get_str(&c, tb->rows[i].name, &v, err);
-        nlprnn_error e2;
-        if (!rc && nlprnn_translate_params_set(&t->p, tb->rows[i].name, v, &e2))
-            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
-    }
+    if (!rc) rc = nr_params_from_conf(&c, nr_translate_param_table(), &t->p, NOT_STORED, NULL, err);
     long long vs = 0, vt = 0, np = 0, ep = 0, be = 0;
     if (!rc) rc = nr_conf_get_int(&c, "src_vocab_size", &vs, err);
     if (!rc) rc = nr_conf_get_int(&c, "tgt_vocab_size", &vt, err);

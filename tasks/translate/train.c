@@ -609,14 +609,13 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
     memset(&d, 0, sizeof d);
     tr_task k;
     memset(&k, 0, sizeof k);
-    nr_mf_reader *ck = NULL;
-    nr_conf ckc;
-    memset(&ckc, 0, sizeof ckc);
+    nr_train_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
     int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
     if (!rc) rc = train_tokenizers(t, &d, err);
     if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, err);
     if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
-    if (!rc && resume) rc = nr_ckpt_open(p->checkpoint, "translator", &ck, &ckc, err);
+    if (!rc) rc = nr_train_cfg_std(&cfg, "translator", &TABLE, p, ctl, err);
     if (!rc) {
         nr_task task = {
             .self = &k,
@@ -634,28 +633,9 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
             .flags = NR_TASK_LOCAL_MEAN,
         };
         tr_progress pc = {progress, user};
-        nr_train_cfg cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.epochs = p->epochs;
-        nr_optim_cfg_default(&cfg.optim, NR_OPT_ADAM);
-        cfg.optim.lr = (float)p->lr;
-        cfg.lr.kind = NR_LR_COSINE;
-        cfg.lr.base_lr = (float)p->lr;
-        cfg.lr.min_lr = (float)(p->min_lr < p->lr ? p->min_lr : p->lr);
-        cfg.time_limit = p->time_limit;
-        cfg.lr_follows_time = p->time_limit > 0;
-        cfg.clip = p->clip;
-        cfg.patience = p->patience;
         cfg.workers = k.W;
-        cfg.checkpoint = p->checkpoint;
-        cfg.checkpoint_every = p->checkpoint_every;
-        cfg.stop = ctl ? ctl->stop : NULL;
         cfg.progress = tr_on_progress;
         cfg.user = &pc;
-        cfg.comm = ctl ? ctl->comm : NULL;
-        cfg.params = &TABLE;
-        cfg.params_obj = p;
-        cfg.resume = ck;
         nr_train_result res;
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) {
@@ -668,8 +648,7 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
             nr_translator_summarize(t);
         }
     }
-    nr_conf_free(&ckc);
-    nr_mf_close(ck);
+    nr_train_cfg_done(&cfg);
     tr_task_free(&k);
     nr_tr_pairs_free(&d);
     if (rc) {
