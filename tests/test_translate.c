@@ -4,6 +4,9 @@
  *     masked source and target) w.r.t. every parameter block, for LSTM and GRU decoders, general
  *     and additive attention, a stacked bidirectional encoder, tied target embeddings; the check
  *     must fail on a corrupted gradient;
+ *   - dropout (embeddings, attentional vector, between encoder layers): the same check in train
+ *     mode with the masks fixed (the same seed for every evaluation); eval mode (no rng) is the
+ *     network without dropout; train mode draws masks from the seed (reproducible, not eval);
  *   - masking: a padded batch has the loss and the gradient of its pairs taken one by one;
  *   - a tiny reverse task (reverse a sequence of 3..6 symbols) learned exactly by greedy search;
  *   - beam search of width 1 is greedy search (tokens, attention, log-probability), on an
@@ -106,12 +109,17 @@ typedef struct gcase {
     int Ts, Tt, B;
     int src[5 * 3], slen[3], tin[4 * 3], tout[4 * 3];
     float smoothing;
+    int drop;            /* train mode: dropout masks drawn from drop_seed (the same every time) */
+    uint64_t drop_seed;
 } gcase;
 
 static double case_loss(void *ctx) {
     gcase *c = ctx;
-    if (nr_s2s_encode(&c->net, c->ws, c->src, c->slen, c->Ts, c->B, NULL, NULL)) return NAN;
-    if (nr_s2s_decode_forward(&c->net, c->ws, c->tin, c->Tt, NULL)) return NAN;
+    nr_rng r;
+    nr_rng_seed(&r, c->drop_seed);
+    nr_rng *dr = c->drop ? &r : NULL;
+    if (nr_s2s_encode(&c->net, c->ws, c->src, c->slen, c->Ts, c->B, dr, NULL)) return NAN;
+    if (nr_s2s_decode_forward(&c->net, c->ws, c->tin, c->Tt, dr, NULL)) return NAN;
     long long cnt;
     return nr_s2s_loss(&c->net, c->ws, c->tout, c->smoothing, 0.0f, NULL, &cnt) / 10.0;
 }
@@ -175,17 +183,20 @@ static void fill_batch(gcase *c, nr_rng *rng) {
     }
 }
 
-static void check_grad(int cell, int attention, int tied, int bidi, int layers, float smoothing) {
-    char name[128];
-    snprintf(name, sizeof name, "decoder %s, %s attention, tied %d, encoder bidi %d layers %d, eps %.1f",
+static void check_grad(int cell, int attention, int tied, int bidi, int layers, float smoothing,
+                       float dropout) {
+    char name[160];
+    snprintf(name, sizeof name,
+             "decoder %s, %s attention, tied %d, encoder bidi %d layers %d, eps %.1f, dropout %.1f",
              nr_cell_name(cell), attention == NR_ATTN_GENERAL ? "general" : "additive", tied, bidi,
-             layers, (double)smoothing);
+             layers, (double)smoothing, (double)dropout);
     nr_rng rng;
     nr_rng_seed(&rng, 77 + (uint64_t)cell * 5 + (uint64_t)attention * 3 + (uint64_t)tied);
     gcase c;
     memset(&c, 0, sizeof c);
     nr_s2s_cfg cfg;
     make_cfg(&cfg, cell, attention, tied, bidi, layers);
+    cfg.emb_dropout = cfg.out_dropout = cfg.enc.dropout = dropout;
     size_t np = nr_s2s_param_count(&cfg);
     CHECK(np > 0);
     float *p = calloc(np, sizeof(float)), *g = calloc(np, sizeof(float));
@@ -198,10 +209,13 @@ static void check_grad(int cell, int attention, int tied, int bidi, int layers, 
     c.ws = nr_s2s_ws_create(&c.net, 5, 4, 3, 1, &err);
     CHECK(c.ws != NULL);
     c.smoothing = smoothing;
+    c.drop = dropout > 0, c.drop_seed = 4242;
     fill_batch(&c, &rng);
     long long cnt = 0;
-    CHECK_INT_EQ(nr_s2s_encode(&c.net, c.ws, c.src, c.slen, c.Ts, c.B, NULL, &err), 0);
-    CHECK_INT_EQ(nr_s2s_decode_forward(&c.net, c.ws, c.tin, c.Tt, &err), 0);
+    nr_rng dr;
+    nr_rng_seed(&dr, c.drop_seed);
+    CHECK_INT_EQ(nr_s2s_encode(&c.net, c.ws, c.src, c.slen, c.Ts, c.B, c.drop ? &dr : NULL, &err), 0);
+    CHECK_INT_EQ(nr_s2s_decode_forward(&c.net, c.ws, c.tin, c.Tt, c.drop ? &dr : NULL, &err), 0);
     double L = nr_s2s_loss(&c.net, c.ws, c.tout, smoothing, 0.1f, g, &cnt);
     CHECK_INT_EQ(cnt, 9); /* 6 tokens + 3 <eos> */
     CHECK(isfinite(L) && L > 0);
@@ -247,6 +261,71 @@ static void check_grad(int cell, int attention, int tied, int bidi, int layers, 
     free(g);
 }
 
+/* ---- dropout: train mode and eval mode --------------------------------------------------------------
+ * Eval mode (no rng) gives exactly the loss of the same weights without dropout; train mode
+ * draws the masks from the rng: the same seed gives the same loss, another seed another loss, and
+ * each kind of dropout alone changes the loss. */
+
+static double mode_loss(nr_s2s_cfg *cfg, const float *p0, size_t np, gcase *c, float pe, float pa,
+                        float pl, int train, uint64_t seed) {
+    cfg->emb_dropout = pe, cfg->out_dropout = pa, cfg->enc.dropout = pl;
+    float *p = malloc(np * sizeof(float));
+    memcpy(p, p0, np * sizeof(float));
+    nlprnn_error err;
+    nr_s2s net;
+    CHECK_INT_EQ(nr_s2s_bind(&net, cfg, p, &err), 0);
+    nr_s2s_ws *ws = nr_s2s_ws_create(&net, 5, 4, 3, 1, &err);
+    CHECK(ws != NULL);
+    nr_rng r;
+    nr_rng_seed(&r, seed);
+    long long cnt;
+    CHECK_INT_EQ(nr_s2s_encode(&net, ws, c->src, c->slen, 5, 3, train ? &r : NULL, &err), 0);
+    CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, c->tin, 4, train ? &r : NULL, &err), 0);
+    double L = nr_s2s_loss(&net, ws, c->tout, 0.1f, 0.0f, NULL, &cnt);
+    nr_s2s_ws_free(ws);
+    free(p);
+    return L;
+}
+
+static void check_dropout_modes(void) {
+    nr_rng rng;
+    nr_rng_seed(&rng, 31);
+    nr_s2s_cfg cfg;
+    make_cfg(&cfg, NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2);
+    size_t np = nr_s2s_param_count(&cfg);
+    float *p = calloc(np, sizeof(float));
+    nr_s2s net;
+    nlprnn_error err;
+    CHECK_INT_EQ(nr_s2s_bind(&net, &cfg, p, &err), 0);
+    CHECK_INT_EQ(nr_s2s_init(&net, &rng, &err), 0);
+    gcase c;
+    fill_batch(&c, &rng);
+    double plain = mode_loss(&cfg, p, np, &c, 0, 0, 0, 0, 1);
+    CHECK(isfinite(plain) && plain > 0);
+    /* eval mode: dropout is off, bit for bit */
+    CHECK(mode_loss(&cfg, p, np, &c, 0.5f, 0.5f, 0.5f, 0, 1) == plain);
+    /* train mode with rates 0: nothing is dropped */
+    CHECK(mode_loss(&cfg, p, np, &c, 0, 0, 0, 1, 1) == plain);
+    /* train mode: reproducible from the seed, different for another seed and from eval */
+    double a = mode_loss(&cfg, p, np, &c, 0.5f, 0.5f, 0.5f, 1, 7);
+    CHECK(a == mode_loss(&cfg, p, np, &c, 0.5f, 0.5f, 0.5f, 1, 7));
+    CHECK(a != mode_loss(&cfg, p, np, &c, 0.5f, 0.5f, 0.5f, 1, 8));
+    CHECK(a != plain);
+    /* each kind alone acts */
+    CHECK(mode_loss(&cfg, p, np, &c, 0.5f, 0, 0, 1, 7) != plain);
+    CHECK(mode_loss(&cfg, p, np, &c, 0, 0.5f, 0, 1, 7) != plain);
+    CHECK(mode_loss(&cfg, p, np, &c, 0, 0, 0.5f, 1, 7) != plain);
+    /* inverted dropout keeps the expected value: the mean over many masks of the training loss
+     * with a tiny rate is near the eval loss (a rate of 0.01 moves the loss little per mask) */
+    double mean = 0;
+    for (int s = 0; s < 200; s++) mean += mode_loss(&cfg, p, np, &c, 0.01f, 0.01f, 0, 1, 100 + (uint64_t)s) / 200;
+    CHECK_NEAR(mean, plain, 0.02 * plain);
+    /* rates outside [0,1) are refused */
+    cfg.emb_dropout = 1.0f;
+    CHECK(nr_s2s_param_count(&cfg) == 0);
+    free(p);
+}
+
 /* ---- masking: a padded batch is its pairs one by one ------------------------------------------- */
 
 static void check_masking(int cell, int attention) {
@@ -266,7 +345,7 @@ static void check_masking(int cell, int attention) {
     nr_s2s_ws *ws = nr_s2s_ws_create(&net, 5, 4, 3, 1, &err);
     long long cnt;
     CHECK_INT_EQ(nr_s2s_encode(&net, ws, c.src, c.slen, 5, 3, NULL, &err), 0);
-    CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, c.tin, 4, &err), 0);
+    CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, c.tin, 4, NULL, &err), 0);
     double L = nr_s2s_loss(&net, ws, c.tout, 0.1f, 1.0f, g, &cnt);
     CHECK_INT_EQ(nr_s2s_backward(&net, ws, g, &err), 0);
     double L1 = 0;
@@ -276,7 +355,7 @@ static void check_masking(int cell, int attention) {
         for (int t = 0; t < Ts; t++) src[t] = c.src[t * 3 + b];
         for (int t = 0; t < Tt; t++) tin[t] = c.tin[t * 3 + b], tout[t] = c.tout[t * 3 + b];
         CHECK_INT_EQ(nr_s2s_encode(&net, ws, src, &Ts, Ts, 1, NULL, &err), 0);
-        CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, tin, Tt, &err), 0);
+        CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, tin, Tt, NULL, &err), 0);
         L1 += nr_s2s_loss(&net, ws, tout, 0.1f, 1.0f, g1, &cnt);
         CHECK_INT_EQ(nr_s2s_backward(&net, ws, g1, &err), 0);
     }
@@ -376,7 +455,7 @@ static void reverse_task(int cell, int attention) {
         long long cnt;
         memset(g, 0, np * sizeof(float));
         nr_s2s_encode(&net, ws, src, slen, Ts, B, NULL, &err);
-        nr_s2s_decode_forward(&net, ws, tin, Ts + 1, &err);
+        nr_s2s_decode_forward(&net, ws, tin, Ts + 1, NULL, &err);
         int n_tok = 0;
         for (int b = 0; b < B; b++) n_tok += slen[b] + 1;
         last = nr_s2s_loss(&net, ws, tout, 0.0f, 1.0f / (float)n_tok, g, &cnt) / (double)cnt;
@@ -408,10 +487,14 @@ static void reverse_task(int cell, int attention) {
 
 int main(void) {
     check_scores();
-    check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f);
-    check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 0, 1, 0.0f);
-    check_grad(NR_CELL_LSTM, NR_ATTN_ADDITIVE, 0, 1, 1, 0.2f);
-    check_grad(NR_CELL_GRU, NR_ATTN_GENERAL, 1, 1, 1, 0.1f);
+    check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f, 0.0f);
+    check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 0, 1, 0.0f, 0.0f);
+    check_grad(NR_CELL_LSTM, NR_ATTN_ADDITIVE, 0, 1, 1, 0.2f, 0.0f);
+    check_grad(NR_CELL_GRU, NR_ATTN_GENERAL, 1, 1, 1, 0.1f, 0.0f);
+    /* train mode, masks fixed: embeddings, attentional vector and between the encoder's layers */
+    check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f, 0.3f);
+    check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 1, 2, 0.0f, 0.3f);
+    check_dropout_modes();
     check_masking(NR_CELL_LSTM, NR_ATTN_GENERAL);
     check_masking(NR_CELL_GRU, NR_ATTN_ADDITIVE);
     {

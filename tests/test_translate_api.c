@@ -158,6 +158,7 @@ static void test_train_save_load(void) {
     free(slurp(path_in("m16.nrm"), &n16));
     CHECK(n16 < n32);
     CHECK_INT_EQ(nlprnn_translator_load(path_in("m16.nrm"), &u, &err), 0);
+    CHECK(strstr(nlprnn_translator_summary(u), "dropout") == NULL); /* none by default */
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
     nlprnn_translate_params_free(p);
@@ -166,9 +167,18 @@ static void test_train_save_load(void) {
 static void test_resume(void) {
     nlprnn_error err;
     nlprnn_translate_params *p = small_params();
-    nlprnn_translator *t = NULL;
+    /* with dropout: its masks are drawn from (seed, epoch, batch), so a resume repeats them */
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "emb-dropout", "0.1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "out-dropout", "0.25", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "out-dropout", "0.95", &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translator *t = NULL, *u = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("whole.nrm"), &err), 0);
+    /* the rates are saved in the model file's CONF and read back */
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("whole.nrm"), &u, &err), 0);
+    CHECK(u && strstr(nlprnn_translator_summary(u), "dropout embeddings 0.1, output 0.25") != NULL);
+    CHECK_STR_EQ(nlprnn_translator_summary(u), nlprnn_translator_summary(t));
+    nlprnn_translator_free(u);
     nlprnn_translator_free(t);
     t = NULL;
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", path_in("ck.nrm"), &err), 0);

@@ -37,7 +37,7 @@ extern "C" {
 /** Training parameters, set by name (`nlprnn translate-train --help` lists them with their
  *  defaults and ranges; the table in tasks/translate/train.c is the one place they are defined):
  *  src-col, tgt-col, joint, src-vocab, tgt-vocab, cell, attention, embed, hidden, layers,
- *  bidirectional, dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, valid,
+ *  bidirectional, dropout, emb-dropout, out-dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, valid,
  *  time-limit, patience, threads, store, seed, checkpoint, checkpoint-every. */
 typedef struct nlprnn_translate_params nlprnn_translate_params;
 

@@ -19,6 +19,10 @@
 
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", NULL}; /* CONF: the rest */
 
+/* Parameters added after the first files were made: a file without them keeps the default
+ * (which is what those files were trained with). */
+static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", NULL};
+
 static int put_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok, nlprnn_error *err) {
     void *buf = NULL;
     size_t n = 0;
@@ -99,7 +103,7 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
     nr_translate_params_default(&t->p);
     t->valid_loss = NAN;
     rc = nr_mf_get_conf(r, "CONF", &c, err);
-    if (!rc) rc = nr_params_from_conf(&c, nr_translate_param_table(), &t->p, NOT_STORED, NULL, err);
+    if (!rc) rc = nr_params_from_conf(&c, nr_translate_param_table(), &t->p, NOT_STORED, ADDED_LATER, err);
     long long vs = 0, vt = 0, np = 0, ep = 0, be = 0;
     if (!rc) rc = nr_conf_get_int(&c, "src_vocab_size", &vs, err);
     if (!rc) rc = nr_conf_get_int(&c, "tgt_vocab_size", &vt, err);

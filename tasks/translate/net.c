@@ -30,6 +30,9 @@ static int check_cfg(const nr_s2s_cfg *c, nlprnn_error *err) {
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: tied target embeddings need embed = hidden (%d != %d)", c->embed,
                        c->hidden);
+    if (!(c->emb_dropout >= 0.0f && c->emb_dropout < 1.0f) || !(c->out_dropout >= 0.0f && c->out_dropout < 1.0f))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: dropout %g / %g not in [0,1)",
+                       (double)c->emb_dropout, (double)c->out_dropout);
     if (c->enc.input_size != c->embed)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: the encoder's input size %d is not the embedding size %d",
@@ -146,6 +149,11 @@ struct nr_s2s_ws {
     float *gh;            /* (B,G*H) scratch: W_hh h */
     float *q;             /* (B,H) scratch: W_q h + b_q */
     float *logits;        /* (LOSS_CHUNK,Vt) */
+    /* dropout masks of the last training forward: 0 or 1/(1-p) (training workspace) */
+    float *ms;            /* (Ts,B,E) source embedding */
+    float *mt;            /* (Tt,B,E) target embedding */
+    float *ma;            /* (Tt,B,H) attentional vector */
+    int drop_src, drop_dec; /* the last encode / forward drew masks */
     /* backward */
     float *dA;            /* (Tt,B,H) dL/da from the output layer (scaled) */
     float *dS, *dK;       /* (Ts,B,O), (Ts,B,H) */
@@ -163,7 +171,8 @@ void nr_s2s_ws_free(nr_s2s_ws *w) {
     if (!w) return;
     nr_encoder_ws_free(w->ews);
     void *bufs[] = {w->src, w->slen, w->tin, w->xs, w->S, w->K, w->m, w->h0, w->X, w->Gt, w->HNL,
-                    w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->dA, w->dS, w->dK,
+                    w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->ms, w->mt, w->ma,
+                    w->dA, w->dS, w->dK,
                     w->dh, w->dc, w->dq, w->dpre, w->dafed, w->dhd, w->dgi, w->dgh, w->dx, w->dhc,
                     w->dm, w->dxs, w->dal};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
@@ -211,6 +220,9 @@ nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, 
     ALLOC(w->q, B * H);
     if (training) {
         ALLOC(w->logits, (size_t)LOSS_CHUNK * (size_t)n->cfg.Vt);
+        ALLOC(w->ms, Ts * B * E);
+        ALLOC(w->mt, Tt * B * E);
+        ALLOC(w->ma, Tt * B * H);
         ALLOC(w->dA, Tt * B * H);
         ALLOC(w->dS, Ts * B * O);
         ALLOC(w->dK, Ts * B * H);
@@ -239,6 +251,18 @@ nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, 
 
 int nr_s2s_encoded_steps(const nr_s2s_ws *ws) { return ws->Ts; }
 
+/* ---- dropout ------------------------------------------------------------------------------------
+ * Inverted dropout: m_k = 0 with probability p, else 1/(1-p) (E[m] = 1); y = m ⊙ x, dx = m ⊙ dy. */
+
+static void draw_mask(float *m, size_t n, float p, nr_rng *rng) {
+    float keep = 1.0f / (1.0f - p);
+    for (size_t k = 0; k < n; k++) m[k] = nr_rng_uniform(rng) < p ? 0.0f : keep;
+}
+
+static void mul_mask(float *x, const float *m, size_t n) {
+    for (size_t k = 0; k < n; k++) x[k] *= m[k];
+}
+
 /* ---- encode: embedding, encoder, keys, bridge ------------------------------------------------ */
 
 static float dotf(const float *a, const float *b, int n) {
@@ -263,6 +287,12 @@ int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *sle
     memcpy(ws->slen, slen, (size_t)B * sizeof(int));
     int rc = nr_embedding_forward(&n->src, ws->xs, src, (size_t)N, err); // xs (Ts,B,E)
     if (rc) return rc;
+    // xs = m ⊙ xs (source embedding dropout, training)
+    ws->drop_src = ws->training && dropout_rng && n->cfg.emb_dropout > 0.0f;
+    if (ws->drop_src) {
+        draw_mask(ws->ms, (size_t)N * E, n->cfg.emb_dropout, dropout_rng);
+        mul_mask(ws->xs, ws->ms, (size_t)N * E);
+    }
     rc = nr_encoder_forward(&n->enc, ws->ews, ws->S, NULL, NULL, ws->xs, slen, NULL, NULL, Ts, B,
                             dropout_rng, err); // S (Ts,B,O)
     if (rc) return rc;
@@ -281,18 +311,19 @@ int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *sle
             float *v = ws->h0 + (size_t)b * H + j;
             *v = tanhf(*v + P[n->o_bb + (size_t)j]);
         }
-    (void)E;
     return 0;
 }
 
 /* ---- one decoder step for R rows ---------------------------------------------------------------
  * In:  prev (R) tokens y_{t-1}; hprev, cprev, aprev (R,H); row_src (R) the source of each row
- *      (NULL: row r attends to source r).
+ *      (NULL: row r attends to source r); dropout masks mt (R,E) of the target embedding and
+ *      ma (R,H) of the attentional vector (NULL: none).
  * Out: x (R,E+H), g (R,G*H) activated gates, hnl (R,H) (GRU), h, c (R,H), alpha (R,Ts),
  *      hc (R,O+H) = [ctx ; h], a (R,H). h/c/a may be hprev/cprev/aprev (in place). */
 static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src, const int *prev,
-                      const float *hprev, const float *cprev, const float *aprev, float *x,
-                      float *g, float *hnl, float *h, float *c, float *alpha, float *hc, float *a) {
+                      const float *mt, const float *ma, const float *hprev, const float *cprev,
+                      const float *aprev, float *x, float *g, float *hnl, float *h, float *c,
+                      float *alpha, float *hc, float *a) {
     const float *P = n->params;
     int E = n->E, H = n->H, O = n->O, X = n->X, GH = n->G * n->H, Ts = ws->Ts, B = ws->B;
     // x_t = [emb_tgt(y_{t-1}) ; a_{t-1}]
@@ -301,6 +332,7 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         float *xr = x + (size_t)r * X;
         if (id > 0 && id < n->cfg.Vt) memcpy(xr, n->tgt.table + (size_t)id * E, (size_t)E * sizeof(float));
         else memset(xr, 0, (size_t)E * sizeof(float)); /* <pad> */
+        if (mt) mul_mask(xr, mt + (size_t)r * E, (size_t)E);
         memcpy(xr + E, aprev + (size_t)r * H, (size_t)H * sizeof(float));
     }
     // g (R,GH) = x W_ih^T + b_ih ; gh (R,GH) = hprev W_hh^T
@@ -354,27 +386,39 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
     nr_sgemm(0, 1, R, H, O + H, 1.0f, hc, O + H, P + n->o_wc, O + H, 0.0f, a, H);
     for (int r = 0; r < R; r++)
         for (int j = 0; j < H; j++) a[(size_t)r * H + j] = tanhf(a[(size_t)r * H + j] + P[n->o_bc + (size_t)j]);
+    // a = m ⊙ a (attentional vector dropout, training)
+    if (ma) mul_mask(a, ma, (size_t)R * H);
 }
 
 /* ---- teacher-forced forward ------------------------------------------------------------------- */
 
 int nr_s2s_decode_forward(const nr_s2s *n, nr_s2s_ws *ws, const int *tin, int Tt,
-                          nlprnn_error *err) {
+                          nr_rng *dropout_rng, nlprnn_error *err) {
     if (!ws->training)
         return nr_fail(err, NLPRNN_E_STATE, -1, -1, "translate: forward needs a training workspace");
     if (Tt < 1 || Tt > ws->max_Tt)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: %d target steps is beyond the workspace (%d)", Tt, ws->max_Tt);
-    int B = ws->B, H = n->H, O = n->O, X = n->X, GH = n->G * n->H, Ts = ws->Ts;
+    int B = ws->B, E = n->E, H = n->H, O = n->O, X = n->X, GH = n->G * n->H, Ts = ws->Ts;
     size_t BH = (size_t)B * H;
     ws->Tt = Tt;
+    float pe = n->cfg.emb_dropout, pa = n->cfg.out_dropout;
+    ws->drop_dec = dropout_rng && (pe > 0.0f || pa > 0.0f);
+    if (ws->drop_dec) { /* masks of 1 where a rate is 0: one code path below */
+        size_t ne = (size_t)Tt * B * E, na = (size_t)Tt * BH;
+        if (pe > 0.0f) draw_mask(ws->mt, ne, pe, dropout_rng);
+        else for (size_t k = 0; k < ne; k++) ws->mt[k] = 1.0f;
+        if (pa > 0.0f) draw_mask(ws->ma, na, pa, dropout_rng);
+        else for (size_t k = 0; k < na; k++) ws->ma[k] = 1.0f;
+    }
     memcpy(ws->tin, tin, (size_t)Tt * B * sizeof(int));
     memcpy(ws->Hs, ws->h0, BH * sizeof(float));  // h_0
     memset(ws->Cs, 0, BH * sizeof(float));        // c_0 = 0
     memset(ws->A, 0, BH * sizeof(float));         // a_0 = 0
     for (int t = 0; t < Tt; t++) {
         size_t tb = (size_t)t * B;
-        step_core(n, ws, B, NULL, tin + tb, ws->Hs + tb * H, ws->Cs + tb * H, ws->A + tb * H,
+        step_core(n, ws, B, NULL, tin + tb, ws->drop_dec ? ws->mt + tb * E : NULL,
+                  ws->drop_dec ? ws->ma + tb * H : NULL, ws->Hs + tb * H, ws->Cs + tb * H, ws->A + tb * H,
                   ws->X + tb * X, ws->Gt + tb * GH, ws->HNL + tb * H, ws->Hs + (tb + B) * H,
                   ws->Cs + (tb + B) * H, ws->AL + tb * Ts, ws->HC + tb * (O + H),
                   ws->A + (tb + B) * H);
@@ -462,9 +506,17 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
         const float *at = ws->A + (tb + B) * H, *hc = ws->HC + tb * OH, *ht = ws->Hs + (tb + B) * H,
                     *hprev = ws->Hs + tb * H, *cprev = ws->Cs + tb * H, *x = ws->X + tb * X,
                     *g = ws->Gt + tb * GH, *hnl = ws->HNL + tb * H, *al = ws->AL + tb * Ts;
-        // a = tanh(pre): dpre = (dA + dafed) (1 - a^2)
-        for (size_t i = 0; i < BH; i++)
-            ws->dpre[i] = (ws->dA[tb * H + i] + ws->dafed[i]) * (1.0f - at[i] * at[i]);
+        // a = m ⊙ tanh(pre): dpre = (dA + dafed) m (1 - tanh(pre)^2), tanh(pre) = a / m where m != 0
+        if (ws->drop_dec) {
+            const float *ma = ws->ma + tb * H;
+            for (size_t i = 0; i < BH; i++) {
+                float u = ma[i] != 0.0f ? at[i] / ma[i] : 0.0f;
+                ws->dpre[i] = (ws->dA[tb * H + i] + ws->dafed[i]) * ma[i] * (1.0f - u * u);
+            }
+        } else {
+            for (size_t i = 0; i < BH; i++)
+                ws->dpre[i] = (ws->dA[tb * H + i] + ws->dafed[i]) * (1.0f - at[i] * at[i]);
+        }
         // dW_c (H,O+H) += dpre^T hc ; db_c += colsum ; dhc (B,O+H) = dpre W_c
         nr_sgemm(1, 0, H, OH, B, 1.0f, ws->dpre, H, hc, OH, 1.0f, grad + n->o_wc, OH);
         colsum_add(grad + n->o_bc, ws->dpre, B, H);
@@ -532,7 +584,9 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
         nr_sgemm(0, 0, B, X, GH, 1.0f, ws->dgi, GH, P + n->o_wih, X, 0.0f, ws->dx, X);
         nr_sgemm(0, 0, B, H, GH, 1.0f, dgh, GH, P + n->o_whh, H, 0.0f, ws->dh, H);
         if (n->cfg.cell == NR_CELL_GRU) nr_axpy(ws->dh, 1.0f, ws->dhd, BH);
-        // x = [emb(y_{t-1}) ; a_{t-1}]: scatter into the target embedding, feed da_{t-1} back
+        // x = [m ⊙ emb(y_{t-1}) ; a_{t-1}]: scatter m ⊙ dx into the target embedding, feed da_{t-1} back
+        if (ws->drop_dec)
+            for (int b = 0; b < B; b++) mul_mask(ws->dx + (size_t)b * X, ws->mt + (tb + (size_t)b) * E, (size_t)E);
         for (int b = 0; b < B; b++) {
             int id = ws->tin[tb + (size_t)b];
             const float *dxb = ws->dx + (size_t)b * X;
@@ -557,6 +611,7 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
     int rc = nr_encoder_backward(&n->enc, ws->ews, grad + n->o_enc, ws->dxs, NULL, NULL, ws->dS,
                                  NULL, NULL, err);
     if (rc) return rc;
+    if (ws->drop_src) mul_mask(ws->dxs, ws->ms, (size_t)N * E); // xs = m ⊙ emb: d emb = m ⊙ dxs
     nr_embedding_backward(&n->src, grad + n->o_src, ws->dxs, ws->src, (size_t)N);
     ws->has_loss = 0;
     return 0;
@@ -578,8 +633,8 @@ void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const 
 void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                  const int *prev, int R, float *logits, float *alpha) {
     float *al = alpha ? alpha : ws->AL;
-    step_core(n, ws, R, row_src, prev, st->h, st->c, st->a, ws->X, ws->Gt, ws->HNL, st->h, st->c,
-              al, ws->HC, st->a);
+    step_core(n, ws, R, row_src, prev, NULL, NULL, st->h, st->c, st->a, ws->X, ws->Gt, ws->HNL, st->h,
+              st->c, al, ws->HC, st->a);
     if (logits) {
         int V = n->cfg.Vt, H = n->H;
         nr_sgemm(0, 1, R, V, H, 1.0f, st->a, H, n->params + n->o_wo, H, 0.0f, logits, V);

@@ -21,6 +21,11 @@
  *     ctx_t = Σ_s α_{t,s} S_s                                     (O)
  *     a_t   = tanh(W_c [ctx_t ; h_t] + b_c)                       (H)  the attentional vector
  *     z_t   = W_o a_t + b_o                                       (Vt) W_o = emb_tgt when tied (E = H)
+ *   dropout (training only: a forward given an rng; off at inference), inverted: a mask m of
+ *   0 (probability p) or 1/(1-p) per element, so the expected value is unchanged:
+ *     emb_dropout:  xs = m ⊙ emb_src(src),  and emb_tgt(y_{t-1}) -> m_t ⊙ emb_tgt(y_{t-1}) in x_t
+ *     out_dropout:  a_t -> m_t ⊙ a_t, before both the output layer and the input feeding
+ *     backward: the same masks multiply the gradients (d emb = m ⊙ dx; d pre-a = m ⊙ da (1-a^2))
  *   loss (teacher forcing, y_0 = <bos>, targets y_1..y_n <eos>; padded targets ignored), with
  *   label smoothing ε (0 = plain cross-entropy), p = softmax(z):
  *       L = -(1-ε) log p_y - (ε/Vt) Σ_k log p_k ;   dL/dz = p - (1-ε) onehot(y) - ε/Vt
@@ -68,6 +73,8 @@ typedef struct nr_s2s_cfg {
     int cell;            /* decoder cell: NR_CELL_LSTM or NR_CELL_GRU (GRU: reset after) */
     int attention;       /* NR_ATTN_* */
     int tied;            /* 1: W_o = emb_tgt (needs E = H) */
+    float emb_dropout;   /* [0,1): inverted dropout on the source and target embeddings (training) */
+    float out_dropout;   /* [0,1): inverted dropout on the attentional vector a_t (training) */
 } nr_s2s_cfg;
 
 typedef struct nr_s2s {
@@ -101,15 +108,16 @@ nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, 
 void nr_s2s_ws_free(nr_s2s_ws *ws);
 
 /* Encode a source batch: src (Ts,B) time-major ids, lengths slen (B), 1 <= slen[b] <= Ts.
- * Fills the memory (S, K) and h_0 of the workspace. dropout_rng: the encoder's inter-layer
- * dropout (training only, NULL = none). */
+ * Fills the memory (S, K) and h_0 of the workspace. dropout_rng: draws the source embedding's
+ * and the encoder's inter-layer dropout masks (training workspace only; NULL = no dropout). */
 int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
                   nr_rng *dropout_rng, nlprnn_error *err);
 
 /* Teacher-forced forward after nr_s2s_encode: tin (Tt,B) decoder inputs (<bos> y_1 ..), padded
- * with 0. Keeps every step's state for backward (training workspace). */
+ * with 0. Keeps every step's state for backward (training workspace). dropout_rng: draws the
+ * target embedding's and the attentional vector's dropout masks (NULL = no dropout). */
 int nr_s2s_decode_forward(const nr_s2s *n, nr_s2s_ws *ws, const int *tin, int Tt,
-                          nlprnn_error *err);
+                          nr_rng *dropout_rng, nlprnn_error *err);
 /* The output layer and the loss of the last forward: tout (Tt,B) targets (-1 = padding).
  * Returns the SUMMED loss over counted targets (*count of them). With grad != NULL (training
  * workspace) it adds scale * dL/d(W_o, b_o) into grad and keeps scale * dL/da for backward. */

@@ -5,8 +5,8 @@
  *   batch source   epoch e: the training pairs in an order drawn from (seed, e); blocks of 64
  *                  batches are sorted by falling source length (little padding), cut into
  *                  batches, and the batches shuffled; batch b of the epoch is the b-th of them
- *   step           worker w of W takes a contiguous part of the batch: encode (with the encoder's
- *                  dropout drawn from (seed, epoch, batch, w)), teacher-forced decode, label-
+ *   step           worker w of W takes a contiguous part of the batch: encode (the dropout masks
+ *                  of the embeddings, the encoder and a_t drawn from (seed, epoch, batch, w)), teacher-forced decode, label-
  *                  smoothed cross-entropy per target token, backward
  *   validation     the loss per target token of the held-out pairs (the lowest is kept)
  *   file sections  the data's size (a resume must see the same data), weights as tensor "params"
@@ -48,6 +48,10 @@ static const nr_param ROWS[] = {
     {"layers", NR_PARAM_INT, OFF(layers), 0, 1, NR_ENCODER_MAX_LAYERS, NULL, "1", "encoder layers", 0},
     {"bidirectional", NR_PARAM_INT, OFF(bidirectional), 0, 0, 1, NULL, "1", "bidirectional encoder", 0},
     {"dropout", NR_PARAM_DBL, OFF(dropout), 0, 0, 0.5, NULL, "0.2", "dropout between encoder layers (training)", 0},
+    {"emb-dropout", NR_PARAM_DBL, OFF(emb_dropout), 0, 0, 0.9, NULL, "0",
+     "dropout on the source and target embeddings (training)", 0},
+    {"out-dropout", NR_PARAM_DBL, OFF(out_dropout), 0, 0, 0.9, NULL, "0",
+     "dropout on the decoder's attentional vector, before the output layer and input feeding (training)", 0},
     {"tied", NR_PARAM_INT, OFF(tied), 0, 0, 1, NULL, "0", "1: the output layer is the target embedding (embed = hidden)", 0},
     {"smoothing", NR_PARAM_DBL, OFF(smoothing), 0, 0, 0.5, NULL, "0.1", "label smoothing of the cross-entropy", 0},
     {"max-len", NR_PARAM_INT, OFF(max_len), 0, 2, NR_TR_MAX_SRC, NULL, "64",
@@ -134,6 +138,8 @@ void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p,
     cfg->cell = cfg->enc.cell;
     cfg->attention = p->attention == 0 ? NR_ATTN_GENERAL : NR_ATTN_ADDITIVE;
     cfg->tied = p->tied;
+    cfg->emb_dropout = (float)p->emb_dropout;
+    cfg->out_dropout = (float)p->out_dropout;
 }
 
 int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
@@ -147,15 +153,17 @@ int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
 
 void nr_translator_summarize(nlprnn_translator *t) {
     const struct nlprnn_translate_params *p = &t->p;
-    char vl[64] = "none";
+    char vl[64] = "none", dr[96] = "";
     if (!isnan(t->valid_loss)) snprintf(vl, sizeof vl, "%.4f", t->valid_loss);
+    if (p->emb_dropout > 0 || p->out_dropout > 0)
+        snprintf(dr, sizeof dr, ", dropout embeddings %g, output %g", p->emb_dropout, p->out_dropout);
     snprintf(t->summary, sizeof t->summary,
              "translator %s -> %s: vocab %d/%d%s, %s, embed %d, hidden %d, encoder %d layer%s%s, %s "
-             "attention%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
+             "attention%s%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
              p->src_col, p->tgt_col, t->cfg.Vs, t->cfg.Vt, p->joint ? " (joint)" : "",
              p->cell == 0 ? "lstm" : "gru", p->embed, p->hidden, p->layers, p->layers == 1 ? "" : "s",
              p->bidirectional ? " bidirectional" : "", p->attention == 0 ? "general" : "additive",
-             p->tied ? ", tied" : "", t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
+             p->tied ? ", tied" : "", dr, t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
              t->best_epoch, vl);
 }
 
@@ -426,8 +434,8 @@ static int tr_step(void *self, int epoch, long long batch, int w, int W, float *
     fill(k, w, k->order + k->at + lo, B, &Ts, &Tt, &ntok);
     nr_rng drng;
     nr_rng_seed(&drng, nr_seed_mix(t->p.seed ^ 0x64726f70ull, (uint64_t)epoch, (uint64_t)batch * 64 + (uint64_t)w));
-    int rc = nr_s2s_encode(&t->net, k->ws[w], k->src[w], k->slen[w], Ts, B, t->p.dropout > 0 ? &drng : NULL, err);
-    if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[w], k->tin[w], Tt, err);
+    int rc = nr_s2s_encode(&t->net, k->ws[w], k->src[w], k->slen[w], Ts, B, &drng, err);
+    if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[w], k->tin[w], Tt, &drng, err);
     if (rc) return rc;
     long long cnt = 0;
     double loss = nr_s2s_loss(&t->net, k->ws[w], k->tout[w], (float)t->p.smoothing,
@@ -452,7 +460,7 @@ static int tr_validate(void *self, nr_valid *v, nlprnn_error *err) {
         double ntok;
         fill(k, 0, k->valid + i, B, &Ts, &Tt, &ntok);
         int rc = nr_s2s_encode(&t->net, k->ws[0], k->src[0], k->slen[0], Ts, B, NULL, err);
-        if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[0], k->tin[0], Tt, err);
+        if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[0], k->tin[0], Tt, NULL, err);
         if (rc) return rc;
         long long c = 0;
         loss += nr_s2s_loss(&t->net, k->ws[0], k->tout[0], (float)t->p.smoothing, 0.0f, NULL, &c);

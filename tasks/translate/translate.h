@@ -17,7 +17,7 @@ struct nlprnn_translate_params {
     char src_col[64], tgt_col[64];
     int joint, src_vocab, tgt_vocab;
     int cell, attention, embed, hidden, layers, bidirectional;
-    double dropout;
+    double dropout, emb_dropout, out_dropout;
     int tied;
     double smoothing;
     int max_len;
