@@ -1,6 +1,7 @@
 /* cli/cmd_translate.c: sequence-to-sequence translation (nlprnn/translate.h).
  *
- *   nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [TEXT... | -i FILE | -]
+ *   nlprnn translate [-m NAME|FILE] [--beam N | --sample] [--batch N] [--format text|json] [--plot FILE]
+ *                    [TEXT... | -i FILE | -]
  *   nlprnn translate-train -o MODEL [--PARAM VALUE ...] PAIRS.tsv
  *   nlprnn translate-eval [-m NAME|FILE] [--beam N] PAIRS.tsv      (BLEU and chrF)
  *   nlprnn translate-eval --hyp FILE PAIRS.tsv                      (score given translations)
@@ -38,15 +39,40 @@ static int text_error(const char *cmd, const char *name, long long line, int rc,
 }
 
 /* Search options shared by translate and translate-eval. */
-enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, FORMAT, HYP, SRC_COL, TGT_COL, PLOT };
+enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, FORMAT, HYP, SRC_COL,
+       TGT_COL, PLOT };
 typedef struct search_opts {
-    double beam, alpha, ratio;
+    double beam, alpha, ratio, temperature, top_k, seed, batch;
+    int sample;
 } search_opts;
+#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 0}
+
+/* The search options' entries of an option table (kept in one place for both commands). */
+#define SEARCH_OPTIONS                                                                                   \
+    {"beam", BEAM, CLI_ARG, NULL}, {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},                              \
+        {"max-ratio", MAX_RATIO, CLI_ARG, NULL}, {"sample", SAMPLE, CLI_NO_ARG, NULL},                   \
+        {"temperature", TEMPERATURE, CLI_ARG, NULL}, {"top-k", TOP_K, CLI_ARG, NULL},                    \
+        {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}
+#define SEARCH_HELP                                                                                      \
+    "      --beam N           beam width 1..64 (default 1: greedy search)\n"                              \
+    "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"               \
+    "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"            \
+    "      --sample           sample each token instead of searching (not with --beam)\n"                \
+    "      --temperature T    sampling: draw from softmax(logits / T), 0.01..100 (default 1)\n"          \
+    "      --top-k K          sampling: only the K most probable tokens (default 0: all)\n"               \
+    "      --seed N           sampling: the seed (default 1); a text's draws start from the seed\n"       \
+    "                         alone, so the same text and seed give the same output\n"                   \
+    "      --batch N          translate N texts together (greedy or sampling; 1..1024, default 1):\n"   \
+    "                         the same translations, faster\n"
 
 static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
     int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
     return rc;
 }
 
@@ -56,7 +82,30 @@ static int search_option(cli_args *a, int c, search_opts *s) {
     case BEAM: cli_args_double(a, 1, 64, &s->beam); return 1;
     case LEN_ALPHA: cli_args_double(a, 0, 5, &s->alpha); return 1;
     case MAX_RATIO: cli_args_double(a, 0.1, 100, &s->ratio); return 1;
+    case SAMPLE: s->sample = 1; return 1;
+    case TEMPERATURE: cli_args_double(a, 0.01, 100, &s->temperature); return 1;
+    case TOP_K: {
+        long long k = 0;
+        if (cli_args_int(a, 0, 1000000, &k)) s->top_k = (double)k;
+        return 1;
     }
+    case SEED: {
+        long long k = 0;
+        if (cli_args_int(a, 0, 9007199254740992LL, &k)) s->seed = (double)k;
+        return 1;
+    }
+    case BATCH: {
+        long long k = 0;
+        if (cli_args_int(a, 1, 1024, &k)) s->batch = (double)k;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* Options that do not go together: a usage error (exit 2) or 0. */
+static int search_check(const char *cmd, const search_opts *s) {
+    if (s->sample && s->beam > 1) return cli_usage_error(cmd, "--sample and --beam N > 1 do not go together");
     return 0;
 }
 
@@ -64,8 +113,8 @@ static int search_option(cli_args *a, int c, search_opts *s) {
 
 static void translate_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate [-m NAME|FILE] [--beam N] [--format text|json] [--plot FILE]\n"
-            "                        [TEXT... | -i FILE | -]\n"
+            "usage: nlprnn translate [-m NAME|FILE] [--beam N | --sample] [--batch N] [--format text|json]\n"
+            "                        [--plot FILE] [TEXT... | -i FILE | -]\n"
             "\n"
             "Translate text with an encoder-decoder model (nlprnn translate-train). Each line of the\n"
             "input is one text; each line of output is its translation, in order. TEXT is a text given\n"
@@ -74,13 +123,11 @@ static void translate_usage(FILE *fp) {
             "\n"
             "options:\n"
             "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
-            "      --beam N           beam width 1..64 (default 1: greedy search)\n"
-            "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"
-            "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"
+            SEARCH_HELP
             "      --format text|json text (default), or one JSON object a line: {\"text\":...,\n"
             "                         \"logprob\":..., \"src\":[source pieces], \"tgt\":[target pieces],\n"
             "                         \"attention\":[one row per target piece and the end: the weights\n"
-            "                         over the source pieces]}\n"
+            "                         over the source pieces]}; one text at a time (not --batch)\n"
             "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
             "      --plot FILE        draw the first text's attention as a heat map (.svg or .png;\n"
             "                         rows: the target pieces and the end, columns: the source pieces)\n"
@@ -179,16 +226,63 @@ static int translate_one(nlprnn_translate_ctx *ctx, const char *text, size_t len
     return cli_stdout_check("translate");
 }
 
+/* Texts waiting to be translated together (copies), with their lines for messages. */
+typedef struct pending {
+    char **text;
+    size_t *len;
+    long long *line;
+    size_t n, cap;
+} pending;
+
+static int pending_add(pending *q, const char *s, size_t l, long long line) {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 64;
+        char **t = realloc(q->text, cap * sizeof *t);
+        if (t) q->text = t;
+        size_t *n = realloc(q->len, cap * sizeof *n);
+        if (n) q->len = n;
+        long long *li = realloc(q->line, cap * sizeof *li);
+        if (li) q->line = li;
+        if (!t || !n || !li) return cli_report("translate", NLPRNN_E_NOMEM, NULL);
+        q->cap = cap;
+    }
+    char *c = malloc(l + 1);
+    if (!c) return cli_report("translate", NLPRNN_E_NOMEM, NULL);
+    memcpy(c, s, l), c[l] = 0;
+    q->text[q->n] = c, q->len[q->n] = l, q->line[q->n] = line, q->n++;
+    return CLI_OK;
+}
+
+/* Translate and print the pending texts, together; a text that fails is reported after the
+ * translations of the texts before it are printed (as one at a time would). */
+static int pending_flush(pending *q, nlprnn_translate_ctx *ctx, const char *name) {
+    nlprnn_error err;
+    int ret = CLI_OK;
+    const char *noplot = NULL; /* --plot goes with one text at a time */
+    if (q->n > 1 && nlprnn_translate_batch(ctx, (const char *const *)q->text, q->len, q->n, &err) == 0) {
+        for (size_t i = 0; i < q->n; i++) {
+            size_t n = 0;
+            const char *out = nlprnn_translate_batch_text(ctx, i, &n);
+            fwrite(out, 1, n, stdout);
+            putchar('\n');
+        }
+        ret = cli_stdout_check("translate");
+    } else {
+        for (size_t i = 0; i < q->n && !ret; i++) ret = translate_one(ctx, q->text[i], q->len[i], name, q->line[i], 0, &noplot);
+    }
+    for (size_t i = 0; i < q->n; i++) free(q->text[i]);
+    q->n = 0;
+    return ret;
+}
+
 int cmd_translate(int argc, char **argv) {
     const char *model = "ko-en", *file = NULL, *plot = NULL;
     int json = 0, ntexts = 0;
-    search_opts so = {1, 1, 3};
+    search_opts so = SEARCH_DEFAULTS;
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
     if (!texts) return cli_report("translate", NLPRNN_E_NOMEM, NULL);
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
-                                      {"beam", BEAM, CLI_ARG, NULL},
-                                      {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},
-                                      {"max-ratio", MAX_RATIO, CLI_ARG, NULL},
+                                      SEARCH_OPTIONS,
                                       {"format", FORMAT, CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, "-f --file"},
                                       {"plot", PLOT, CLI_ARG, NULL},
@@ -223,6 +317,10 @@ int cmd_translate(int argc, char **argv) {
     }
     int ret = c == CLI_ERROR ? a.rc : CLI_OK;
     if (!ret && ntexts && file) ret = cli_usage_error("translate", "give TEXT or a file (-i FILE, -), not both");
+    if (!ret) ret = search_check("translate", &so);
+    if (!ret && json && so.batch > 1)
+        ret = cli_usage_error("translate", "--format json shows one text's attention: not with --batch");
+    if (!ret && plot && so.batch > 1) ret = cli_usage_error("translate", "--plot draws one text's attention: not with --batch");
     if (ret) {
         free(texts);
         return ret;
@@ -240,8 +338,17 @@ int cmd_translate(int argc, char **argv) {
         nlprnn_translator_free(t);
         return cli_report("translate", rc, &err);
     }
-    for (int i = 0; i < ntexts && !ret; i++)
-        ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json, &plot);
+    size_t batch = (size_t)so.batch;
+    pending q;
+    memset(&q, 0, sizeof q);
+    for (int i = 0; i < ntexts && !ret; i++) {
+        if (batch == 1) {
+            ret = translate_one(ctx, texts[i], strlen(texts[i]), "argument", i + 1, json, &plot);
+            continue;
+        }
+        ret = pending_add(&q, texts[i], strlen(texts[i]), i + 1);
+        if (!ret && (q.n == batch || i + 1 == ntexts)) ret = pending_flush(&q, ctx, "argument");
+    }
     if (file && !ret) {
         cli_lines in;
         ret = cli_lines_open(&in, "translate", file);
@@ -255,10 +362,18 @@ int cmd_translate(int argc, char **argv) {
                 ret = CLI_EXIT_IO;
                 break;
             }
-            ret = translate_one(ctx, s, l, in.name, in.line, json, &plot);
+            if (batch == 1) {
+                ret = translate_one(ctx, s, l, in.name, in.line, json, &plot);
+                continue;
+            }
+            ret = pending_add(&q, s, l, in.line);
+            if (!ret && q.n == batch) ret = pending_flush(&q, ctx, in.name);
         }
+        if (!ret && q.n) ret = pending_flush(&q, ctx, in.name);
         cli_lines_close(&in);
     }
+    for (size_t i = 0; i < q.n; i++) free(q.text[i]);
+    free(q.text), free(q.len), free(q.line);
     nlprnn_translate_ctx_free(ctx);
     nlprnn_translator_free(t);
     free(texts);
@@ -378,7 +493,7 @@ int cmd_translate_train(int argc, char **argv) {
 
 static void eval_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate-eval [-m NAME|FILE] [--beam N] [-o OUT] PAIRS.tsv\n"
+            "usage: nlprnn translate-eval [-m NAME|FILE] [--beam N | --sample] [--batch N] [-o OUT] PAIRS.tsv\n"
             "       nlprnn translate-eval --hyp FILE [--tgt-col NAME] PAIRS.tsv\n"
             "\n"
             "Translate the source column of a TSV file of pairs (header line naming the columns;\n"
@@ -389,9 +504,7 @@ static void eval_usage(FILE *fp) {
             "\n"
             "options:\n"
             "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
-            "      --beam N           beam width 1..64 (default 1: greedy search)\n"
-            "      --len-alpha A      length normalisation of the beam (default 1)\n"
-            "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"
+            SEARCH_HELP
             "      --src-col NAME     the source column (default: the model's)\n"
             "      --tgt-col NAME     the reference column (default: the model's; with --hyp: en)\n"
             "      --hyp FILE         score these translations (no model)\n"
@@ -445,11 +558,9 @@ static FILE *open_pairs(const char *path, int *piped) {
 
 int cmd_translate_eval(int argc, char **argv) {
     const char *model = "ko-en", *file = NULL, *hypf = NULL, *outf = NULL, *scol = NULL, *tcol = NULL;
-    search_opts so = {1, 1, 3};
+    search_opts so = SEARCH_DEFAULTS;
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
-                                      {"beam", BEAM, CLI_ARG, NULL},
-                                      {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},
-                                      {"max-ratio", MAX_RATIO, CLI_ARG, NULL},
+                                      SEARCH_OPTIONS,
                                       {"hyp", HYP, CLI_ARG, NULL},
                                       {"src-col", SRC_COL, CLI_ARG, NULL},
                                       {"tgt-col", TGT_COL, CLI_ARG, NULL},
@@ -477,6 +588,7 @@ int cmd_translate_eval(int argc, char **argv) {
     }
     int ret = c == CLI_ERROR ? a.rc : CLI_OK;
     if (!ret && !file) ret = cli_usage_error("translate-eval", "PAIRS.tsv is required");
+    if (!ret) ret = search_check("translate-eval", &so);
     if (ret) return ret;
     nlprnn_error err;
     nlprnn_translator *t = NULL;
@@ -500,7 +612,8 @@ int cmd_translate_eval(int argc, char **argv) {
     int piped = 0;
     FILE *fp = open_pairs(file, &piped);
     FILE *out = NULL;
-    char **hyps = NULL, **refs = NULL;
+    char **hyps = NULL, **refs = NULL, **srcs = NULL;
+    long long *lines = NULL;
     size_t n = 0, cap = 0;
     double secs = 0;
     if (!fp) {
@@ -551,7 +664,11 @@ int cmd_translate_eval(int argc, char **argv) {
             if (h2) hyps = h2;
             char **r2 = realloc(refs, cap * sizeof *r2);
             if (r2) refs = r2;
-            if (!h2 || !r2) {
+            char **s2 = realloc(srcs, cap * sizeof *s2);
+            if (s2) srcs = s2;
+            long long *l2 = realloc(lines, cap * sizeof *l2);
+            if (l2) lines = l2;
+            if (!h2 || !r2 || !s2 || !l2) {
                 free(ref), free(src);
                 ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
                 break;
@@ -570,27 +687,35 @@ int cmd_translate_eval(int argc, char **argv) {
                 hyp = malloc(hl + 1);
                 if (hyp) memcpy(hyp, h, hl + 1);
             }
-        } else {
-            double t0 = cli_now();
-            rc = nlprnn_translate(ctx, src, strlen(src), &err);
-            secs += cli_now() - t0;
-            if (rc) {
-                ret = text_error("translate-eval", in.name, in.line, rc, &err);
-            } else {
-                size_t hl;
-                const char *h = nlprnn_translate_text(ctx, &hl);
-                hyp = malloc(hl + 1);
-                if (hyp) memcpy(hyp, h, hl + 1);
-                if (hyp && out) fprintf(out, "%s\n", hyp);
-            }
         }
-        free(src);
-        if (!ret && !hyp) ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
+        if (!ret && hypf && !hyp) ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
         if (ret) {
-            free(ref), free(hyp);
+            free(ref), free(hyp), free(src);
             break;
         }
-        hyps[n] = hyp, refs[n] = ref, n++;
+        hyps[n] = hyp, refs[n] = ref, srcs[n] = src, lines[n] = in.line, n++;
+    }
+    /* translate the sources, --batch at a time (timed: the translation only) */
+    for (size_t i = 0; !ret && !hypf && i < n; i += (size_t)so.batch) {
+        size_t m = n - i < (size_t)so.batch ? n - i : (size_t)so.batch;
+        size_t lens[1024];
+        for (size_t j = 0; j < m; j++) lens[j] = strlen(srcs[i + j]);
+        double t0 = cli_now();
+        if (m == 1) rc = nlprnn_translate(ctx, srcs[i], lens[0], &err);
+        else rc = nlprnn_translate_batch(ctx, (const char *const *)srcs + i, lens, m, &err);
+        secs += cli_now() - t0;
+        if (rc) {
+            ret = text_error("translate-eval", in.name, lines[i + (m == 1 ? 0 : (size_t)err.line - 1)], rc, &err);
+            break;
+        }
+        for (size_t j = 0; j < m && !ret; j++) {
+            size_t hl;
+            const char *h = m == 1 ? nlprnn_translate_text(ctx, &hl) : nlprnn_translate_batch_text(ctx, j, &hl);
+            char *hyp = malloc(hl + 1);
+            if (!hyp) ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
+            else memcpy(hyp, h, hl + 1), hyps[i + j] = hyp;
+            if (hyp && out) fprintf(out, "%s\n", hyp);
+        }
     }
     if (fp && piped) {
         int st = pclose(fp);
@@ -622,8 +747,8 @@ int cmd_translate_eval(int argc, char **argv) {
             ret = cli_stdout_check("translate-eval");
         }
     }
-    for (size_t i = 0; i < n; i++) free(hyps[i]), free(refs[i]);
-    free(hyps), free(refs);
+    for (size_t i = 0; i < n; i++) free(hyps[i]), free(refs[i]), free(srcs[i]);
+    free(hyps), free(refs), free(srcs), free(lines);
     nlprnn_translate_ctx_free(ctx);
     nlprnn_translator_free(t);
     return ret;

@@ -826,6 +826,17 @@ static void test_translate(void) {
     SAME(nlprnn_translate_tgt_len(NULL), 0);
     SAME(nlprnn_translate_piece(NULL, 0, 0), NULL);
     SAME(nlprnn_translate_attention(NULL), NULL);
+    const char *bt[] = {"x", NULL};
+    size_t bl[] = {1, 0};
+    INVALID(nlprnn_translate_batch(NULL, bt, bl, 2, E), nlprnn_translate_batch(NULL, bt, bl, 2, NULL));
+    INVALID(nlprnn_translate_batch(c, NULL, bl, 2, E), nlprnn_translate_batch(c, NULL, bl, 2, NULL));
+    INVALID(nlprnn_translate_batch(c, bt, NULL, 2, E), nlprnn_translate_batch(c, bt, NULL, 2, NULL));
+    OK(nlprnn_translate_batch(c, bt, bl, 2, E)); /* NULL with length 0: the empty text */
+    OK(nlprnn_translate_batch(c, NULL, NULL, 0, E));
+    SAME(nlprnn_translate_batch_text(NULL, 0, &len), NULL);
+    CHECK(len == 0);
+    SAME(nlprnn_translate_batch_text(c, 0, NULL), NULL); /* out of range */
+    SAME(isnan(nlprnn_translate_batch_logprob(NULL, 0)), 1);
     double score = 0;
     const char *h[] = {"a"};
     INVALID(nlprnn_bleu(NULL, h, 1, &score, NULL, E), nlprnn_bleu(NULL, h, 1, &score, NULL, NULL));

@@ -9,6 +9,10 @@
  *     network without dropout; train mode draws masks from the seed (reproducible, not eval);
  *   - masking: a padded batch has the loss and the gradient of its pairs taken one by one;
  *   - a tiny reverse task (reverse a sequence of 3..6 symbols) learned exactly by greedy search;
+ *   - batch decoding (several sources at once) gives the tokens of greedy search one by one and
+ *     its log-probabilities within rounding; sampling: reproducible from the seed, the same alone
+ *     or in a batch, top-k 1 is greedy, the first token's frequencies over many seeds follow
+ *     softmax(z / T) (cut to the top k);
  *   - beam search of width 1 is greedy search (tokens, attention, log-probability), on an
  *     untrained and on the trained network; attention rows are distributions over the source.
  */
@@ -410,6 +414,113 @@ static void check_search_agree(const nr_s2s *net, nr_rng *rng, const char *what)
     nr_s2s_ws_free(ws);
 }
 
+/* ---- batch decoding and sampling ---------------------------------------------------------------- */
+
+enum { NB = 5, MAXS = 8 };
+
+/* Random sources of 1..8 tokens packed into (Ts,B) time-major. */
+static int make_sources(const nr_s2s *net, nr_rng *rng, int src[NB][MAXS], int *slen, int *packed) {
+    int Ts = 0;
+    for (int b = 0; b < NB; b++) {
+        slen[b] = 1 + (int)nr_rng_below(rng, MAXS);
+        Ts = slen[b] > Ts ? slen[b] : Ts;
+        for (int i = 0; i < slen[b]; i++) src[b][i] = 5 + (int)nr_rng_below(rng, (uint64_t)net->cfg.Vs - 5);
+    }
+    for (int t = 0; t < Ts; t++)
+        for (int b = 0; b < NB; b++) packed[t * NB + b] = t < slen[b] ? src[b][t] : 0;
+    return Ts;
+}
+
+static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what) {
+    nlprnn_error err;
+    nr_s2s_ws *ws = nr_s2s_ws_create(net, MAXS, 1, NB, 0, &err);
+    CHECK(ws != NULL);
+    for (int rep = 0; rep < 4; rep++) {
+        int src[NB][MAXS], slen[NB], packed[MAXS * NB], ml[NB], out[NB * 20], ol[NB];
+        double lp[NB];
+        int Ts = make_sources(net, rng, src, slen, packed);
+        for (int b = 0; b < NB; b++) ml[b] = 2 + (int)nr_rng_below(rng, 18);
+        /* greedy: the batch equals one source at a time */
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, NULL, out, 20, ol, lp, NULL, &err), 0);
+        for (int b = 0; b < NB; b++) {
+            int o1[20], l1 = -1;
+            double p1 = 0;
+            CHECK_INT_EQ(nr_s2s_greedy(net, ws, src[b], slen[b], ml[b], o1, &l1, NULL, &p1, &err), 0);
+            CHECK_MSG(l1 == ol[b] && !memcmp(o1, out + b * 20, (size_t)l1 * sizeof(int)),
+                      "%s: batch decoding of source %d differs from greedy (lengths %d, %d)", what, b, ol[b], l1);
+            CHECK_NEAR(lp[b], p1, 1e-4 * fabs(p1) + 1e-5);
+            CHECK(ol[b] <= ml[b]);
+        }
+        /* sampling: reproducible; the same alone and in the batch; never <pad> or <bos> */
+        nr_s2s_sample sm = {1, 1.3f, 0, 99 + (uint64_t)rep};
+        int out2[NB * 20], ol2[NB];
+        double lp2[NB];
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, &sm, out, 20, ol, lp, NULL, &err), 0);
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, &sm, out2, 20, ol2, lp2, NULL, &err), 0);
+        for (int b = 0; b < NB; b++) {
+            CHECK(ol[b] == ol2[b] && !memcmp(out + b * 20, out2 + b * 20, (size_t)ol[b] * sizeof(int)));
+            CHECK(lp[b] == lp2[b]);
+            int o1[20], l1 = -1;
+            double p1 = 0;
+            CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, src[b], &slen[b], slen[b], 1, &ml[b], &sm, o1, 20, &l1, &p1,
+                                             NULL, &err), 0);
+            CHECK_MSG(l1 == ol[b] && !memcmp(o1, out + b * 20, (size_t)l1 * sizeof(int)),
+                      "%s: sampling source %d alone differs from the batch", what, b);
+            CHECK_NEAR(lp[b], p1, 1e-4 * fabs(p1) + 1e-5);
+            for (int i = 0; i < ol[b]; i++) CHECK(out[b * 20 + i] != NLPRNN_ID_PAD && out[b * 20 + i] != NLPRNN_ID_BOS);
+        }
+        /* top-k 1 is greedy */
+        sm.top_k = 1;
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, &sm, out, 20, ol, lp, NULL, &err), 0);
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, NULL, out2, 20, ol2, lp2, NULL, &err), 0);
+        for (int b = 0; b < NB; b++)
+            CHECK(ol[b] == ol2[b] && !memcmp(out + b * 20, out2 + b * 20, (size_t)ol[b] * sizeof(int)));
+    }
+    nr_s2s_ws_free(ws);
+}
+
+/* The first sampled token over many seeds follows softmax(z / T) over the writable ids (cut to
+ * the top k): frequencies within 4 standard deviations (+ 0.005). */
+static void check_sample_distribution(const nr_s2s *net, float T, int top_k) {
+    enum { N = 4000 };
+    nlprnn_error err;
+    nr_s2s_ws *ws = nr_s2s_ws_create(net, 4, 1, 1, 0, &err);
+    int src[3] = {5, 6, 7}, slen = 3, V = net->cfg.Vt, row = 0, prev = NLPRNN_ID_BOS;
+    float *z = malloc((size_t)V * sizeof(float)), sb[3 * 64];
+    CHECK(net->H <= 64);
+    CHECK_INT_EQ(nr_s2s_encode(net, ws, src, &slen, 3, 1, NULL, &err), 0);
+    nr_s2s_state st = {sb, sb + net->H, sb + 2 * net->H};
+    nr_s2s_state_start(net, ws, &st, &row, 1);
+    nr_s2s_step(net, ws, &st, &row, &prev, 1, z, NULL);
+    double p[64] = {0}, sum = 0, zmin = 1e30, zmax = -1e30;
+    for (int k = 5; k < V; k++) zmin = fmin(zmin, z[k]), zmax = fmax(zmax, z[k]);
+    CHECK_MSG(zmax - zmin > 1.0 && zmax - zmin < 8.0, "logit spread %g: the temperature must matter", zmax - zmin);
+    CHECK(V <= 64);
+    for (int k = 0; k < V; k++) {
+        if (k == NLPRNN_ID_PAD || k == NLPRNN_ID_BOS) continue;
+        int rank = 0; /* ids with a higher logit (ties: lower id first) */
+        for (int j = 0; j < V; j++)
+            if (j != NLPRNN_ID_PAD && j != NLPRNN_ID_BOS && (z[j] > z[k] || (z[j] == z[k] && j < k))) rank++;
+        if (top_k && rank >= top_k) continue;
+        sum += p[k] = exp((double)z[k] / T);
+    }
+    int count[64] = {0};
+    for (int i = 0; i < N; i++) {
+        nr_s2s_sample sm = {1, T, top_k, 1000 + (uint64_t)i};
+        int out[1], ol, ml = 1;
+        double lp;
+        CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, src, &slen, 3, 1, &ml, &sm, out, 1, &ol, &lp, NULL, &err), 0);
+        count[ol ? out[0] : NLPRNN_ID_EOS]++;
+    }
+    for (int k = 0; k < V; k++) {
+        double q = p[k] / sum, f = (double)count[k] / N, sd = sqrt(q * (1 - q) / N);
+        CHECK_MSG(fabs(f - q) <= 4 * sd + 0.005, "sampling T %.2f top-k %d: token %d drawn %.4f, p %.4f",
+                  (double)T, top_k, k, f, q);
+    }
+    free(z);
+    nr_s2s_ws_free(ws);
+}
+
 /* ---- a tiny reverse task, learned exactly -------------------------------------------------------- */
 
 static void reverse_task(int cell, int attention) {
@@ -479,6 +590,7 @@ static void reverse_task(int cell, int attention) {
     CHECK_MSG(right == 200, "reverse task (%s, %d): %d of 200 reversed exactly",
               nr_cell_name(cell), attention, right);
     check_search_agree(&net, &rng, "trained");
+    check_batch_decode(&net, &rng, "trained");
     nr_s2s_ws_free(iws);
     nr_s2s_ws_free(ws);
     nr_optim_free(&opt);
@@ -511,6 +623,12 @@ int main(void) {
         CHECK_INT_EQ(nr_s2s_init(&net, &rng, &err), 0);
         for (size_t k = 0; k < np; k++) p[k] *= 3.0f; /* sharper distributions */
         check_search_agree(&net, &rng, "untrained");
+        check_batch_decode(&net, &rng, "untrained");
+        for (size_t k = 0; k < np; k++) p[k] /= 3.0f; /* back to a flat start ... */
+        for (int k = 0; k < cfg.Vt; k++) p[net.o_bo + (size_t)k] = 0.5f * (float)(k % 5); /* ... logits spread by the bias */
+        check_sample_distribution(&net, 1.0f, 0);
+        check_sample_distribution(&net, 0.5f, 0);
+        check_sample_distribution(&net, 2.0f, 3);
         free(p);
     }
     reverse_task(NR_CELL_GRU, NR_ATTN_GENERAL);

@@ -10,6 +10,9 @@
  *     invalid UTF-8 (line and byte), too few columns;
  *   - translate: invalid UTF-8 (byte offset), an empty text, attention rows that are
  *     distributions, beam 1 = the default, options out of range;
+ *   - nlprnn_translate_batch: the translations and log-probabilities of nlprnn_translate one by
+ *     one (greedy, beam, sampling), an empty text, invalid UTF-8 naming the text; sampling
+ *     reproducible from the seed; the options' ranges;
  *   - nlprnn_bleu / nlprnn_chrf: a hand-computed case, invalid UTF-8 naming the segment;
  *   - the program: translate (argument, file, stdin, --format json), translate-eval (--hyp:
  *     BLEU 100 on the references themselves; with the model), exit codes 2, 3, 4, 5.
@@ -164,6 +167,83 @@ static void test_train_save_load(void) {
     nlprnn_translate_params_free(p);
 }
 
+/* nlprnn_translate_batch = nlprnn_translate on each text. */
+static void check_batch_same(nlprnn_translate_ctx *a, const char *const *texts, size_t n, const char *what) {
+    nlprnn_error err;
+    size_t lens[16];
+    for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
+    CHECK_INT_EQ(nlprnn_translate_batch(a, texts, lens, n, &err), 0);
+    char *got[16];
+    double lp[16];
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 0;
+        const char *s = nlprnn_translate_batch_text(a, i, &l);
+        CHECK(s != NULL && strlen(s) == l);
+        got[i] = strdup(s ? s : "");
+        lp[i] = nlprnn_translate_batch_logprob(a, i);
+    }
+    CHECK(nlprnn_translate_batch_text(a, n, NULL) == NULL);
+    CHECK(isnan(nlprnn_translate_batch_logprob(a, n)));
+    for (size_t i = 0; i < n; i++) {
+        CHECK_INT_EQ(nlprnn_translate(a, texts[i], lens[i], &err), 0);
+        CHECK_MSG(!strcmp(got[i], nlprnn_translate_text(a, NULL)), "%s: text %zu: batch '%s', alone '%s'", what, i,
+                  got[i], nlprnn_translate_text(a, NULL));
+        CHECK_NEAR(lp[i], nlprnn_translate_logprob(a), 1e-4 * fabs(lp[i]) + 1e-5);
+        free(got[i]);
+    }
+    CHECK(nlprnn_translate_batch_text(a, 0, NULL) == NULL); /* a single call clears the batch */
+}
+
+static void test_batch(void) {
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *a = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &t, &err), 0);
+    if (!t) return;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
+    const char *texts[] = {"가나 다라", "마바 사아 자차 카타 파하", "", "카타", "파하 고노 가나 다라", "다라 다라"};
+    size_t n = sizeof texts / sizeof *texts;
+    check_batch_same(a, texts, n, "greedy");
+    CHECK_STR_EQ(nlprnn_translate_batch_text(a, 2, NULL) ? "x" : "", ""); /* cleared by the check's singles */
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 3, &err), 0);
+    check_batch_same(a, texts, n, "beam 3");
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 1, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 1.5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, 12345, &err), 0);
+    check_batch_same(a, texts, n, "sampling");
+    /* sampling: the same seed gives the same text; over many seeds, more than one text */
+    char first[256] = "";
+    int differ = 0;
+    for (int seed = 1; seed <= 20; seed++) {
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, seed, &err), 0);
+        CHECK_INT_EQ(nlprnn_translate(a, texts[1], strlen(texts[1]), &err), 0);
+        char once[256];
+        snprintf(once, sizeof once, "%s", nlprnn_translate_text(a, NULL));
+        CHECK_INT_EQ(nlprnn_translate(a, texts[1], strlen(texts[1]), &err), 0);
+        CHECK_STR_EQ(once, nlprnn_translate_text(a, NULL));
+        if (seed == 1) snprintf(first, sizeof first, "%s", once);
+        else differ += strcmp(first, once) != 0;
+    }
+    CHECK_MSG(differ > 0, "20 seeds sampled the same translation");
+    /* options out of range */
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 2, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 1.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, -1, &err), NLPRNN_E_INVALID_ARG);
+    /* invalid UTF-8 in text 2: the text and the byte */
+    const char *bad[] = {"가나", "다\xff", "마바"};
+    size_t bl[] = {6, 4, 6};
+    CHECK_INT_EQ(nlprnn_translate_batch(a, bad, bl, 3, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.line, 2);
+    CHECK_INT_EQ(err.offset, 3);
+    CHECK(nlprnn_translate_batch_text(a, 0, NULL) == NULL);
+    CHECK_INT_EQ(nlprnn_translate_batch(a, NULL, bl, 3, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_batch(a, NULL, NULL, 0, &err), 0);
+    nlprnn_translate_ctx_free(a);
+    nlprnn_translator_free(t);
+}
+
 static void test_resume(void) {
     nlprnn_error err;
     nlprnn_translate_params *p = small_params();
@@ -300,6 +380,7 @@ static void test_shipped(void) {
 }
 
 static void cli_sigterm(const char *cli);
+static int file_has(const char *path, const char *what);
 
 /* ---- the program ---------------------------------------------------------------------------- */
 
@@ -326,6 +407,24 @@ static void test_cli(void) {
     put("bad.txt", "가나\n다\xff\n");
     nr_test_expect(3, MUST("bad.txt:2: byte 3: invalid UTF-8"), "'%s' translate -m '%s' -i '%s'", cli, m,
                    path_in("bad.txt"));
+    nr_test_expect(3, MUST("bad.txt:2: byte 3: invalid UTF-8"), "'%s' translate -m '%s' --batch 4 -i '%s'", cli, m,
+                   path_in("bad.txt"));
+    /* --batch: the same lines as one at a time (path_in has 4 buffers: copies of the paths) */
+    put("many.txt", "가나\n다라 마바\n\n카타 파하 고노\n사아\n");
+    char many[512], one[512], bat[512];
+    snprintf(many, sizeof many, "%s", path_in("many.txt"));
+    snprintf(one, sizeof one, "%s", path_in("one.out"));
+    snprintf(bat, sizeof bat, "%s", path_in("batch.out"));
+    CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --batch 3 -i '%s' > '%s'",
+                             cli, m, many, one, cli, m, many, bat), 0);
+    CHECK(same_file(one, bat));
+    CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' --sample --seed 3 --top-k 4 -i '%s' > '%s' && '%s' translate "
+                             "-m '%s' --sample --seed 3 --top-k 4 --batch 2 -i '%s' > '%s'", cli, m, many, one, cli, m,
+                             many, bat), 0);
+    CHECK(same_file(one, bat));
+    nr_test_expect(2, MUST("--sample"), "'%s' translate -m '%s' --sample --beam 2 hi", cli, m);
+    nr_test_expect(2, MUST("--batch"), "'%s' translate -m '%s' --format json --batch 2 hi", cli, m);
+    nr_test_expect(2, MUST("--temperature"), "'%s' translate -m '%s' --sample --temperature 0 hi", cli, m);
     nr_test_expect(4, MUST("nope.txt"), "'%s' translate -m '%s' -i '%s'", cli, m, path_in("nope.txt"));
     nr_test_expect(5, MUST("flip.nrm"), "'%s' translate -m '%s' hi", cli, path_in("flip.nrm"));
     nr_test_expect(2, MUST("--beam"), "'%s' translate -m '%s' --beam 0 hi", cli, m);
@@ -340,6 +439,23 @@ static void test_cli(void) {
     nr_test_expect(3, MUST("nocol.tsv:1", "'ko'"), "'%s' translate-eval -m '%s' '%s'", cli, m, path_in("nocol.tsv"));
     nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' '%s'", cli, m,
                    path_in("utf8.tsv"));
+    nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' --batch 8 '%s'", cli, m,
+                   path_in("utf8.tsv"));
+    /* translate-eval --batch: the same translations and scores */
+    {
+        char pairs[512], e1[512], e16[512], s1[512], s16[512];
+        snprintf(pairs, sizeof pairs, "%s", path_in("pairs.tsv"));
+        snprintf(e1, sizeof e1, "%s", path_in("e1.out"));
+        snprintf(e16, sizeof e16, "%s", path_in("e16.out"));
+        snprintf(s1, sizeof s1, "%s", path_in("s1.out"));
+        snprintf(s16, sizeof s16, "%s", path_in("s16.out"));
+        CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate-eval -m '%s' -o '%s' '%s' | head -3 > '%s' && '%s' translate-eval "
+                                 "-m '%s' --batch 16 -o '%s' '%s' | head -3 > '%s'", cli, m, e1, pairs, s1, cli, m, e16,
+                                 pairs, s16), 0);
+        CHECK(same_file(e1, e16));
+        CHECK(same_file(s1, s16));
+        CHECK(file_has(s16, "pairs\t240"));
+    }
     /* translate-train: usage, bad data */
     nr_test_expect(2, MUST("-o MODEL"), "'%s' translate-train '%s'", cli, path_in("pairs.tsv"));
     nr_test_expect(2, MUST("hidden"), "'%s' translate-train -o x.nrm --hidden 0 '%s'", cli, path_in("pairs.tsv"));
@@ -402,6 +518,7 @@ int main(void) {
     CHECK(system(cmd) == 0);
     make_pairs();
     test_train_save_load();
+    test_batch();
     test_resume();
     test_bad_files();
     test_scores();

@@ -112,8 +112,17 @@ typedef enum nlprnn_translate_opt {
     NLPRNN_TRANSLATE_BEAM = 1,      /**< beam width 1..64; 1 (the default) is greedy search */
     NLPRNN_TRANSLATE_LEN_ALPHA = 2, /**< length normalisation: a finished hypothesis scores
                                          logp / len^alpha; 0..5, default 1 */
-    NLPRNN_TRANSLATE_MAX_RATIO = 3  /**< at most ceil(ratio * source tokens) + 5 target tokens;
+    NLPRNN_TRANSLATE_MAX_RATIO = 3, /**< at most ceil(ratio * source tokens) + 5 target tokens;
                                          0.1..100, default 3 */
+    NLPRNN_TRANSLATE_SAMPLE = 4,    /**< 1: sample each token instead of searching (the beam width
+                                         is not used); 0 (the default): greedy or beam search */
+    NLPRNN_TRANSLATE_TEMPERATURE = 5, /**< sampling: draw from softmax(logits / T); 0.01..100,
+                                           default 1 */
+    NLPRNN_TRANSLATE_TOP_K = 6,     /**< sampling: only the K most probable tokens; 0 (the default)
+                                         = all; 0..1000000 */
+    NLPRNN_TRANSLATE_SEED = 7       /**< sampling: the seed, an integer 0..2^53 (default 1). Every
+                                         text's draws start from the seed alone: the same text, seed
+                                         and options give the same translation, alone or in a batch */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
@@ -142,6 +151,22 @@ NLPRNN_API const char *nlprnn_translate_piece(const nlprnn_translate_ctx *ctx, i
  *  weights over the source tokens when target token j was written (the last row: the end);
  *  each row sums to 1. NULL before any call or for an empty source. */
 NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translate_ctx *ctx);
+
+/** Translate n texts together (greedy search or sampling: one encoder pass and one decoder step
+ *  for all unfinished texts at once, which is faster than one by one; with a beam width above 1
+ *  the texts are translated one by one). The results are those of nlprnn_translate on each
+ *  text, up to float rounding. Read them with nlprnn_translate_batch_text and
+ *  nlprnn_translate_batch_logprob (valid until the next call on ctx; the single-text results
+ *  are cleared). Invalid UTF-8 in text i is NLPRNN_E_UTF8 with err->line = i + 1 and
+ *  err->offset = the byte; texts[i] may be NULL when lens[i] is 0. */
+NLPRNN_API int nlprnn_translate_batch(nlprnn_translate_ctx *ctx, const char *const *texts,
+                                      const size_t *lens, size_t n, nlprnn_error *err);
+/** Translation i of the last nlprnn_translate_batch (NUL-terminated; *len its bytes when len is
+ *  not NULL); NULL when i is out of range. */
+NLPRNN_API const char *nlprnn_translate_batch_text(const nlprnn_translate_ctx *ctx, size_t i,
+                                                   size_t *len);
+/** The summed log-probability of translation i of the last batch (NaN when out of range). */
+NLPRNN_API double nlprnn_translate_batch_logprob(const nlprnn_translate_ctx *ctx, size_t i);
 
 /* ---- scores ---------------------------------------------------------------------------------- */
 

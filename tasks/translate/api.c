@@ -8,12 +8,15 @@
 #include "tasks/translate/score.h"
 #include "tasks/translate/translate.h"
 
+#define NR_TR_BATCH 64 /* sources decoded together by nlprnn_translate_batch */
+
 struct nlprnn_translate_ctx {
     const nlprnn_translator *t;
     nr_s2s_ws *ws;
     int ws_Ts, ws_B;       /* the workspace's capacity */
     int beam;
     double alpha, ratio;
+    nr_s2s_sample sample;
     nlprnn_encoding *enc;
     int *src, *out;        /* (cap_src), (cap_out) */
     float *attn;           /* ((cap_out+1) * cap_src) */
@@ -22,7 +25,18 @@ struct nlprnn_translate_ctx {
     char *text;
     size_t text_len;
     double logp;
+    /* the last batch: texts, their lengths and log-probabilities */
+    char **btext;
+    size_t *blen;
+    double *blogp;
+    size_t bn;
 };
+
+static void batch_clear(nlprnn_translate_ctx *c) {
+    for (size_t i = 0; i < c->bn; i++) free(c->btext[i]);
+    free(c->btext), free(c->blen), free(c->blogp);
+    c->btext = NULL, c->blen = NULL, c->blogp = NULL, c->bn = 0;
+}
 
 int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
@@ -34,12 +48,14 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     }
     c->t = t, c->beam = 1, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
+    c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
     *out = c;
     return NLPRNN_OK;
 }
 
 void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
     if (!c) return;
+    batch_clear(c);
     nr_s2s_ws_free(c->ws);
     nlprnn_encoding_free(c->enc);
     free(c->src), free(c->out), free(c->attn), free(c->text);
@@ -63,15 +79,34 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max-ratio %g (0.1..100)", v);
         c->ratio = v;
         return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_SAMPLE:
+        if (v != 0 && v != 1) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: sample %g (0 or 1)", v);
+        c->sample.on = (int)v;
+        return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_TEMPERATURE:
+        if (!(v >= 0.01 && v <= 100))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: temperature %g (0.01..100)", v);
+        c->sample.temperature = (float)v;
+        return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_TOP_K:
+        if (!(v >= 0 && v <= 1000000) || v != floor(v))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: top-k %g (0..1000000)", v);
+        c->sample.top_k = (int)v;
+        return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_SEED:
+        if (!(v >= 0 && v <= 9007199254740992.0) || v != floor(v))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: seed %g (an integer 0..2^53)", v);
+        c->sample.seed = (uint64_t)v;
+        return NLPRNN_OK;
     }
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
 }
 
-/* Room for n source tokens, max_len output tokens and the beam. */
-static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_error *err) {
-    if (!c->ws || c->ws_Ts < (int)n || c->ws_B < c->beam) {
+/* A workspace for Ts source steps and B rows. */
+static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *err) {
+    if (!c->ws || c->ws_Ts < n || c->ws_B < rows) {
         nr_s2s_ws_free(c->ws);
-        int Ts = (int)n > c->ws_Ts ? (int)n : c->ws_Ts, B = c->beam > c->ws_B ? c->beam : c->ws_B;
+        int Ts = n > c->ws_Ts ? n : c->ws_Ts, B = rows > c->ws_B ? rows : c->ws_B;
         c->ws = nr_s2s_ws_create(&c->t->net, Ts, 1, B, 0, err);
         if (!c->ws) {
             c->ws_Ts = c->ws_B = 0;
@@ -79,6 +114,13 @@ static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_err
         }
         c->ws_Ts = Ts, c->ws_B = B;
     }
+    return NLPRNN_OK;
+}
+
+/* Room for n source tokens, max_len output tokens and the beam. */
+static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_error *err) {
+    int rc = reserve_ws(c, (int)n, c->beam, err);
+    if (rc) return rc;
     if (n > c->cap_src || max_len > c->cap_out) {
         size_t cs = n > c->cap_src ? n : c->cap_src, co = max_len > c->cap_out ? max_len : c->cap_out;
         int *s = nr_realloc_array(c->src, cs, sizeof *s);
@@ -93,29 +135,41 @@ static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_err
     return NLPRNN_OK;
 }
 
-int nlprnn_translate(nlprnn_translate_ctx *c, const char *text, size_t len, nlprnn_error *err) {
-    if (!c || (!text && len)) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+/* Check and tokenize one text into c->enc; *n its tokens, *max_len the most target tokens. */
+static int encode_text(nlprnn_translate_ctx *c, const char *text, size_t len, size_t *n, size_t *max_len,
+                       nlprnn_error *err) {
+    size_t bad = text ? nr_utf8_check(text, len) : 0;
+    if (bad < len) return nr_fail(err, NLPRNN_E_UTF8, -1, (long long)bad, "byte %zu: invalid UTF-8", bad);
+    int rc = nlprnn_tokenizer_encode(c->t->tsrc, text ? text : "", len, c->enc, err);
+    if (rc) return rc;
+    *n = nlprnn_encoding_size(c->enc);
+    if (*n > NR_TR_MAX_SRC)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: the text has %zu source tokens (at most %d)", *n,
+                       NR_TR_MAX_SRC);
+    *max_len = *n ? (size_t)ceil(c->ratio * (double)*n) + 5 : 0;
+    return NLPRNN_OK;
+}
+
+/* Translate one text into c's single-text results (the batch results are left alone). */
+static int translate_single(nlprnn_translate_ctx *c, const char *text, size_t len, nlprnn_error *err) {
     const nlprnn_translator *t = c->t;
     c->src_n = c->out_n = 0;
     c->logp = NAN;
     free(c->text);
     c->text = NULL, c->text_len = 0;
-    size_t bad = text ? nr_utf8_check(text, len) : 0;
-    if (bad < len) return nr_fail(err, NLPRNN_E_UTF8, -1, (long long)bad, "byte %zu: invalid UTF-8", bad);
-    int rc = nlprnn_tokenizer_encode(t->tsrc, text ? text : "", len, c->enc, err);
+    size_t n = 0, max_len = 0;
+    int rc = encode_text(c, text, len, &n, &max_len, err);
     if (rc) return rc;
-    size_t n = nlprnn_encoding_size(c->enc);
-    if (n > NR_TR_MAX_SRC)
-        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: the text has %zu source tokens (at most %d)", n,
-                       NR_TR_MAX_SRC);
-    size_t max_len = n ? (size_t)ceil(c->ratio * (double)n) + 5 : 0;
     if (n) {
         rc = reserve(c, n, max_len, err);
         if (rc) return rc;
         const int32_t *ids = nlprnn_encoding_ids(c->enc);
         for (size_t i = 0; i < n; i++) c->src[i] = ids[i];
-        int ol = 0;
-        if (c->beam == 1)
+        int ol = 0, ml = (int)max_len, sl = (int)n;
+        if (c->sample.on)
+            rc = nr_s2s_decode_batch(&t->net, c->ws, c->src, &sl, sl, 1, &ml, &c->sample, c->out, ml, &ol, &c->logp,
+                                     c->attn, err);
+        else if (c->beam == 1)
             rc = nr_s2s_greedy(&t->net, c->ws, c->src, (int)n, (int)max_len, c->out, &ol, c->attn, &c->logp, err);
         else
             rc = nr_s2s_beam(&t->net, c->ws, c->src, (int)n, c->beam, (float)c->alpha, (int)max_len, c->out, &ol,
@@ -131,6 +185,12 @@ int nlprnn_translate(nlprnn_translate_ctx *c, const char *text, size_t len, nlpr
     rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, c->out_n, &c->text, &c->text_len, err);
     free(ids);
     return rc;
+}
+
+int nlprnn_translate(nlprnn_translate_ctx *c, const char *text, size_t len, nlprnn_error *err) {
+    if (!c || (!text && len)) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+    batch_clear(c);
+    return translate_single(c, text, len, err);
 }
 
 const char *nlprnn_translate_text(const nlprnn_translate_ctx *c, size_t *len) {
@@ -150,6 +210,112 @@ const char *nlprnn_translate_piece(const nlprnn_translate_ctx *c, int target, si
 
 const float *nlprnn_translate_attention(const nlprnn_translate_ctx *c) {
     return c && c->src_n ? c->attn : NULL;
+}
+
+/* ---- batches ---------------------------------------------------------------------------------------
+ * The texts are tokenized, ordered by falling source length (little padding) and decoded
+ * NR_TR_BATCH at a time by nr_s2s_decode_batch; each keeps its own length limit. */
+
+typedef struct bsrc {
+    int32_t *ids;
+    int n, max_len;
+    size_t idx;
+} bsrc;
+
+static int by_n_desc(const void *a, const void *b) {
+    const bsrc *x = a, *y = b;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Decode the sources v[0..B) (B >= 1, longest first) into c's batch results. */
+static int decode_chunk(nlprnn_translate_ctx *c, const bsrc *v, int B, nlprnn_error *err) {
+    const nlprnn_translator *t = c->t;
+    int Ts = v[0].n, L = 0;
+    for (int b = 0; b < B; b++) L = v[b].max_len > L ? v[b].max_len : L;
+    int rc = reserve_ws(c, Ts, B, err);
+    if (rc) return rc;
+    int *src = nr_calloc_array((size_t)Ts * B, sizeof *src), *slen = nr_malloc_array((size_t)B, sizeof *slen);
+    int *ml = nr_malloc_array((size_t)B, sizeof *ml), *out = nr_malloc_array((size_t)B * L + 1, sizeof *out);
+    int *ol = nr_malloc_array((size_t)B, sizeof *ol);
+    double *lp = nr_malloc_array((size_t)B, sizeof *lp);
+    int32_t *ids = nr_malloc_array((size_t)L + 1, sizeof *ids);
+    if (!src || !slen || !ml || !out || !ol || !lp || !ids) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    for (int b = 0; !rc && b < B; b++) {
+        slen[b] = v[b].n, ml[b] = v[b].max_len;
+        for (int s = 0; s < v[b].n; s++) src[(size_t)s * B + b] = v[b].ids[s]; // (Ts,B) time-major
+    }
+    if (!rc)
+        rc = nr_s2s_decode_batch(&t->net, c->ws, src, slen, Ts, B, ml, &c->sample, out, L, ol, lp, NULL, err);
+    for (int b = 0; !rc && b < B; b++) {
+        size_t i = v[b].idx;
+        for (int k = 0; k < ol[b]; k++) ids[k] = out[(size_t)b * L + k];
+        rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, (size_t)ol[b], &c->btext[i], &c->blen[i], err);
+        c->blogp[i] = lp[b];
+    }
+    free(src), free(slen), free(ml), free(out), free(ol), free(lp), free(ids);
+    return rc;
+}
+
+int nlprnn_translate_batch(nlprnn_translate_ctx *c, const char *const *texts, const size_t *lens, size_t n,
+                           nlprnn_error *err) {
+    if (!c || (n && (!texts || !lens)))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+    batch_clear(c);
+    c->src_n = c->out_n = 0;
+    c->logp = NAN;
+    free(c->text);
+    c->text = NULL, c->text_len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!texts[i] && lens[i]) return nr_fail(err, NLPRNN_E_INVALID_ARG, (long long)i + 1, -1, "translate: text %zu is NULL", i + 1);
+    c->btext = nr_calloc_array(n + 1, sizeof *c->btext);
+    c->blen = nr_calloc_array(n + 1, sizeof *c->blen);
+    c->blogp = nr_calloc_array(n + 1, sizeof *c->blogp);
+    bsrc *v = nr_calloc_array(n + 1, sizeof *v);
+    int rc = !c->btext || !c->blen || !c->blogp || !v ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory") : 0;
+    if (!rc) c->bn = n;
+    size_t nv = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (c->beam > 1 && !c->sample.on) { /* beam search: one text at a time */
+            rc = translate_single(c, texts[i], lens[i], err);
+            if (!rc) {
+                c->btext[i] = c->text, c->blen[i] = c->text_len, c->blogp[i] = c->logp;
+                c->text = NULL, c->text_len = 0;
+            }
+        } else {
+            size_t k = 0, ml = 0;
+            rc = encode_text(c, texts[i], lens[i], &k, &ml, err);
+            if (!rc && k == 0) { /* an empty source: an empty translation */
+                c->btext[i] = calloc(1, 1);
+                if (!c->btext[i]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+            } else if (!rc) {
+                v[nv] = (bsrc){nr_malloc_array(k, sizeof(int32_t)), (int)k, (int)ml, i};
+                if (!v[nv].ids) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+                else memcpy(v[nv].ids, nlprnn_encoding_ids(c->enc), k * sizeof(int32_t));
+                nv++;
+            }
+        }
+        if (rc && err) err->line = (long long)i + 1;
+    }
+    if (!rc) qsort(v, nv, sizeof *v, by_n_desc);
+    for (size_t j = 0; !rc && j < nv; j += NR_TR_BATCH)
+        rc = decode_chunk(c, v + j, nv - j < NR_TR_BATCH ? (int)(nv - j) : NR_TR_BATCH, err);
+    for (size_t j = 0; j < nv; j++) free(v[j].ids);
+    free(v);
+    c->src_n = c->out_n = 0;
+    c->logp = NAN;
+    if (rc) batch_clear(c);
+    return rc;
+}
+
+const char *nlprnn_translate_batch_text(const nlprnn_translate_ctx *c, size_t i, size_t *len) {
+    int ok = c && i < c->bn && c->btext[i];
+    if (len) *len = ok ? c->blen[i] : 0;
+    return ok ? c->btext[i] : NULL;
+}
+
+double nlprnn_translate_batch_logprob(const nlprnn_translate_ctx *c, size_t i) {
+    return c && i < c->bn ? c->blogp[i] : NAN;
 }
 
 /* ---- scores ----------------------------------------------------------------------------------- */

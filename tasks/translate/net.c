@@ -361,25 +361,24 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         int b = row_src ? row_src[r] : r, len = ws->slen[b];
         float *al = alpha + (size_t)r * Ts, *hr = h + (size_t)r * H, *hcr = hc + (size_t)r * (O + H);
         float mx = -INFINITY;
-        for (int s = 0; s < len; s++) {
-            const float *k = ws->K + ((size_t)s * B + b) * H;
-            float e;
-            if (!additive) {
-                e = dotf(hr, k, H);                            // e = h · K_s
-            } else {
-                const float *q = ws->q + (size_t)r * H;
-                e = 0;
-                for (int j = 0; j < H; j++) e += v[j] * tanhf(q[j] + k[j]); // e = v · tanh(q + K_s)
+        if (!additive) { // e (len) = K_b h: the rows s of source b are B*H apart
+            nr_sgemm(0, 1, 1, len, H, 1.0f, hr, H, ws->K + (size_t)b * H, B * H, 0.0f, al, len);
+        } else {
+            const float *q = ws->q + (size_t)r * H;
+            for (int s = 0; s < len; s++) { // e = v · tanh(q + K_s)
+                const float *k = ws->K + ((size_t)s * B + b) * H;
+                float e = 0;
+                for (int j = 0; j < H; j++) e += v[j] * tanhf(q[j] + k[j]);
+                al[s] = e;
             }
-            al[s] = e;
-            mx = e > mx ? e : mx;
         }
+        for (int s = 0; s < len; s++) mx = al[s] > mx ? al[s] : mx;
         float sum = 0;
         for (int s = 0; s < len; s++) sum += al[s] = expf(al[s] - mx);
         for (int s = 0; s < len; s++) al[s] /= sum;
         for (int s = len; s < Ts; s++) al[s] = 0;
-        memset(hcr, 0, (size_t)O * sizeof(float));
-        for (int s = 0; s < len; s++) nr_axpy(hcr, al[s], ws->S + ((size_t)s * B + b) * O, (size_t)O);
+        // ctx (O) = α^T S_b: the rows s of source b are B*O apart
+        nr_sgemm(0, 0, 1, O, len, 1.0f, al, len, ws->S + (size_t)b * O, B * O, 0.0f, hcr, O);
         memcpy(hcr + O, hr, (size_t)H * sizeof(float));
     }
     // a (R,H) = tanh(hc W_c^T + b_c)

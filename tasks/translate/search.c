@@ -15,41 +15,115 @@ static void log_softmax(double *logp, const float *z, int V) {
     for (int k = 0; k < V; k++) logp[k] = z[k] - lse;
 }
 
+/* ---- greedy and sampled decoding of a batch ------------------------------------------------------ */
+
+typedef struct zk {
+    float z;
+    int k;
+} zk;
+
+static int by_z_desc(const void *a, const void *b) {
+    const zk *x = a, *y = b;
+    if (x->z != y->z) return x->z > y->z ? -1 : 1;
+    return x->k - y->k; /* ties: the lower id first */
+}
+
+/* The next token of one row: greedy (sm == NULL or !sm->on) is the argmax of z over the ids that
+ * may be written (ties: the lower id); sampling draws from softmax(z / T) over those ids, cut to
+ * the top_k highest (0: all). scratch: (V) entries. */
+static int pick(const float *z, int V, const nr_s2s_sample *sm, nr_rng *rng, zk *scratch) {
+    if (!sm || !sm->on) {
+        int y = -1;
+        for (int k = 0; k < V; k++)
+            if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || z[k] > z[y])) y = k;
+        return y;
+    }
+    int n = 0;
+    for (int k = 0; k < V; k++)
+        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS) scratch[n++] = (zk){z[k], k};
+    if (sm->top_k > 0 && sm->top_k < n) {
+        qsort(scratch, (size_t)n, sizeof *scratch, by_z_desc);
+        n = sm->top_k;
+    }
+    // w_k = exp((z_k - max z) / T); draw u in [0, Σ w) and walk the cumulative sums
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = scratch[i].z > mx ? scratch[i].z : mx;
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += exp((double)(scratch[i].z - mx) / sm->temperature);
+    double u = (double)nr_rng_uniform(rng) * sum, acc = 0;
+    for (int i = 0; i < n; i++) {
+        acc += exp((double)(scratch[i].z - mx) / sm->temperature);
+        if (u < acc) return scratch[i].k;
+    }
+    return scratch[n - 1].k; /* u rounded up to the sum */
+}
+
+int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
+                        const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                        int *out_len, double *logp, float *attn, nlprnn_error *err) {
+    for (int b = 0; b < B; b++)
+        if (max_len[b] < 0 || max_len[b] > out_stride)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d (room %d)", max_len[b],
+                           out_stride);
+    if (attn && B != 1)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: attention rows of one source only");
+    int rc = nr_s2s_encode(n, ws, src, slen, Ts, B, NULL, err);
+    if (rc) return rc;
+    int V = n->cfg.Vt, H = n->H;
+    size_t BH = (size_t)B * H;
+    float *sb = calloc(3 * BH, sizeof(float)), *z = malloc((size_t)B * V * sizeof(float));
+    float *al = malloc((size_t)B * Ts * sizeof(float));
+    double *lp = malloc((size_t)V * sizeof(double));
+    int *act = malloc((size_t)B * sizeof(int)), *prev = malloc((size_t)B * sizeof(int));
+    nr_rng *rng = malloc((size_t)B * sizeof(nr_rng));
+    zk *scratch = malloc((size_t)V * sizeof(zk));
+    if (!sb || !z || !al || !lp || !act || !prev || !rng || !scratch) {
+        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
+        goto done;
+    }
+    nr_s2s_state st = {sb, sb + BH, sb + 2 * BH};
+    // row r decodes source act[r]; finished rows leave (the rows are kept packed)
+    for (int b = 0; b < B; b++) {
+        act[b] = b, prev[b] = NLPRNN_ID_BOS, out_len[b] = 0, logp[b] = 0;
+        if (sm && sm->on) nr_rng_seed(&rng[b], sm->seed); /* each source's draws: from the seed alone */
+    }
+    nr_s2s_state_start(n, ws, &st, act, B);
+    int R = B;
+    for (int t = 0; R > 0; t++) {
+        nr_s2s_step(n, ws, &st, act, prev, R, z, al);
+        int keep = 0;
+        for (int r = 0; r < R; r++) {
+            int b = act[r];
+            const float *zr = z + (size_t)r * V;
+            log_softmax(lp, zr, V);
+            if (attn) memcpy(attn + (size_t)t * slen[0], al, (size_t)slen[0] * sizeof(float));
+            int y = t == max_len[b] ? NLPRNN_ID_EOS /* no room for another token */
+                                    : pick(zr, V, sm, &rng[b], scratch);
+            logp[b] += lp[y];
+            if (y == NLPRNN_ID_EOS) continue;
+            out[(size_t)b * out_stride + out_len[b]++] = y;
+            if (keep != r) { /* pack: row r moves to row keep */
+                memcpy(st.h + (size_t)keep * H, st.h + (size_t)r * H, (size_t)H * sizeof(float));
+                memcpy(st.c + (size_t)keep * H, st.c + (size_t)r * H, (size_t)H * sizeof(float));
+                memcpy(st.a + (size_t)keep * H, st.a + (size_t)r * H, (size_t)H * sizeof(float));
+            }
+            act[keep] = b, prev[keep] = y, keep++;
+        }
+        R = keep;
+    }
+done:
+    free(sb), free(z), free(al), free(lp), free(act), free(prev), free(rng), free(scratch);
+    return rc;
+}
+
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err) {
     if (max_len < 0)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d", max_len);
-    int one = slen;
-    int rc = nr_s2s_encode(n, ws, src, &one, slen, 1, NULL, err);
-    if (rc) return rc;
-    int V = n->cfg.Vt, H = n->H, row = 0;
-    float *sb = calloc((size_t)3 * H, sizeof(float)), *z = malloc((size_t)V * sizeof(float));
-    float *sal = malloc((size_t)slen * sizeof(float));
-    double *lp = malloc((size_t)V * sizeof(double));
-    if (!sb || !z || !sal || !lp) {
-        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
-        goto done;
-    }
-    nr_s2s_state st = {sb, sb + H, sb + 2 * H};
-    nr_s2s_state_start(n, ws, &st, &row, 1);
-    double sum = 0;
-    int prev = NLPRNN_ID_BOS, len = 0;
-    for (int t = 0;; t++) {
-        nr_s2s_step(n, ws, &st, &row, &prev, 1, z, sal);
-        log_softmax(lp, z, V);
-        if (attn) memcpy(attn + (size_t)t * slen, sal, (size_t)slen * sizeof(float));
-        int y = -1; /* argmax over the ids that may be written (ties: the lower id) */
-        for (int k = 0; k < V; k++)
-            if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || lp[k] > lp[y])) y = k;
-        if (t == max_len) y = NLPRNN_ID_EOS; /* no room for another token */
-        sum += lp[y];
-        if (y == NLPRNN_ID_EOS) break;
-        out[len++] = prev = y;
-    }
-    *out_len = len;
-    if (logp) *logp = sum;
-done:
-    free(sb), free(z), free(sal), free(lp);
+    double lp = 0;
+    int rc = nr_s2s_decode_batch(n, ws, src, &slen, slen, 1, &max_len, NULL, out, max_len, out_len, &lp, attn,
+                                 err);
+    if (!rc && logp) *logp = lp;
     return rc;
 }
 

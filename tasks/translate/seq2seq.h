@@ -164,4 +164,26 @@ int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int be
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err);
 
+/* Greedy or sampled decoding of B sources together (one encoder pass over the padded batch, then
+ * each decoder step for all unfinished rows at once; a row leaves when it writes <eos>): the same
+ * outputs as one source at a time, up to float rounding of the batched products.
+ *   src (Ts,B) time-major, padded; slen (B); max_len (B) target tokens at most (<= out_stride);
+ *   sm: NULL or !sm->on = greedy (nr_s2s_greedy's rule); else sampling: each step draws from
+ *       softmax(z / temperature) over the ids that may be written, cut to the top_k highest
+ *       logits (0: all); source b's draws come from an rng seeded with sm->seed alone, so a
+ *       source gives the same sample alone or in any batch;
+ *   out (B, out_stride) the tokens (without <eos>), out_len (B); logp (B) the summed model
+ *   log-probability (temperature 1, whole vocabulary) of the tokens and the <eos>;
+ *   attn: NULL, or with B = 1 the (max_len+1, slen) attention rows.
+ * ws: made with max_Ts >= Ts and max_B >= B. */
+typedef struct nr_s2s_sample {
+    int on;
+    float temperature; /* > 0 */
+    int top_k;         /* 0: all */
+    uint64_t seed;
+} nr_s2s_sample;
+int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
+                        const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                        int *out_len, double *logp, float *attn, nlprnn_error *err);
+
 #endif
