@@ -17,7 +17,7 @@ content words nearest in frequency rank to the answer (none of them in the sente
 Line format of cloze.tsv: SENTENCE_WITH___<TAB>ANSWER<TAB>C1,C2,...,C8 (candidates shuffled).
 
 Scoring reads `nlprnn fill --input` outputs: with the candidates (top-1 accuracy among 8) and
-open (top-5 recall: the answer among the 5 best proposals).
+open (top-1: the best proposal is the answer; top-5 recall: the answer among the 5 best proposals).
 """
 import argparse
 import collections
@@ -84,7 +84,9 @@ def score(a):
         res["top1_of_8"] = (ok, len(got))
     if a.open_out:
         got = list(lines(a.open_out))
+        ok1 = sum(1 for it, g in zip(items, got) if g.split("\t")[:1] == [it[1]])
         ok = sum(1 for it, g in zip(items, got) if it[1] in g.split("\t")[0:10:2])
+        res["open_top1"] = (ok1, len(got))
         res["open_top5"] = (ok, len(got))
     for k, (ok, n) in res.items():
         print(f"{k}: {ok}/{n} = {100.0 * ok / max(n, 1):.1f}%")

@@ -53,6 +53,20 @@ int main(void) {
         nlprnn_lm_choices_free(c, n);
     }
 
+    /* open fill never proposes the word beside a blank that stands alone (the networks rank the
+     * echo 배우들의 first here); a caller's candidate equal to it is still ranked */
+    static const char ECHO[] = "배우들의 ___ 연기가 돋보였다.";
+    rc = nlprnn_lm_fill(ctx, ECHO, strlen(ECHO), NULL, 0, 48, &c, &n, &err);
+    CHECK_MSG(rc == 0 && n >= 5, "open fill of the echo sentence: %s (%zu answers)", err.message, n);
+    for (size_t i = 0; i < n; i++)
+        CHECK_MSG(strcmp(c[i].text, "배우들의") && strcmp(c[i].text, "연기가"), "open answer %zu is the echo '%s'",
+                  i + 1, c[i].text);
+    nlprnn_lm_choices_free(c, n);
+    const char *echo_cands[2] = {"배우들의", "뛰어난"};
+    rc = nlprnn_lm_fill(ctx, ECHO, strlen(ECHO), echo_cands, 2, 2, &c, &n, &err);
+    CHECK_MSG(rc == 0 && n == 2, "echo as a candidate: %s", err.message);
+    nlprnn_lm_choices_free(c, n);
+
     /* the file's own record of its validation perplexity (written by lm-train) */
     char *info = NULL;
     char path[4096];

@@ -320,6 +320,43 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
     return rc;
 }
 
+/* Open proposals that repeat a neighbouring word are left out: for "배우들의 ___ 연기가 돋보였다."
+ * the networks rank 배우들의 first (a span seen just before is easy to predict again), but a
+ * blank is almost never the word beside it. Applies when the blank stands alone between white
+ * space (or the text's ends); the neighbours are the whole words either side. The effect on the
+ * cloze benchmark is in docs/lm.md. Candidates given by the caller are never dropped. */
+static void drop_echoes(cand_set *cs, const char *text, size_t len, size_t b0, size_t b1) {
+    int alone = (b0 == 0 || isspace((unsigned char)text[b0 - 1])) &&
+                (b1 == len || isspace((unsigned char)text[b1]));
+    if (!alone) return;
+    size_t w[2][2]; /* [before, after] x [start, end) */
+    size_t e = b0;
+    while (e > 0 && isspace((unsigned char)text[e - 1])) e--;
+    size_t s = e;
+    while (s > 0 && !isspace((unsigned char)text[s - 1])) s--;
+    w[0][0] = s, w[0][1] = e;
+    s = b1;
+    while (s < len && isspace((unsigned char)text[s])) s++;
+    e = s;
+    while (e < len && !isspace((unsigned char)text[e])) e++;
+    w[1][0] = s, w[1][1] = e;
+    size_t keep = 0;
+    for (size_t i = 0; i < cs->n; i++) { /* echoes to the end, the others in order */
+        size_t n = strlen(cs->c[i].text);
+        int echo = 0;
+        for (int k = 0; k < 2; k++)
+            echo |= w[k][1] > w[k][0] && n == w[k][1] - w[k][0] && !memcmp(cs->c[i].text, text + w[k][0], n);
+        if (!echo) {
+            cand t = cs->c[keep];
+            cs->c[keep++] = cs->c[i];
+            cs->c[i] = t;
+        }
+    }
+    if (keep == 0) return; /* nothing but echoes (a tiny model): keep them rather than answer nothing */
+    for (size_t i = keep; i < cs->n; i++) free(cs->c[i].text);
+    cs->n = keep;
+}
+
 int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char *const *candidates,
                    size_t n_cand, int k, nlprnn_lm_choice **out, size_t *n, nlprnn_error *err) {
     return nlprnn_lm_fill_calibrated(ctx, text, len, candidates, n_cand, k, NLPRNN_LM_FILL_ALPHA,
@@ -420,6 +457,7 @@ int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
             }
             cand_set_free(&prop[d]);
         }
+        if (!rc) drop_echoes(&cs, text, len, b0, b1);
     }
     free(left);
     free(right);
