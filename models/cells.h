@@ -76,6 +76,9 @@ void nr_rnn_row_backward(float *dg, const float *dh, const float *g, int H);
 /* ---- LSTM (models/lstm.c) -------------------------------------------------------------------- */
 /* g (4H): in W_ih x + b_ih, out i,f,g,o ; c, h (H): in c, h, out c', h' */
 void nr_lstm_row_forward(float *g, float *c, float *h, const float *gh, const float *bhh, int H);
+/* the same step for inference: g (4H) read only (the gates are not kept) */
+void nr_lstm_row_forward_infer(const float *g, float *c, float *h, const float *gh, const float *bhh,
+                               int H);
 /* dg (4H) = d pre-activations ; dc (H): in dL/dc' (from later steps), out dL/dc (c = cprev);
  * dh (H) = dL/dh' ; g = saved i,f,g,o ; cprev = saved c. */
 void nr_lstm_row_backward(float *dg, float *dc, const float *dh, const float *g,

@@ -64,6 +64,10 @@ struct nr_encoder_ws {
     int helper_failed;              /* it could not be made: do not retry on every call */
     int split_wait;                 /* tests: nr_encoder_ws_split_wait */
     struct nr_step_split *split;    /* set during a call that splits its products with it */
+    /* layer 0's projection gathered from a table of rows per input id (nr_encoder_ws_set_table;
+     * NULL = computed): ptab (V, dirs*G*H), ptab_ids (T,B) the ids of the next forward */
+    const float *ptab;
+    const int *ptab_ids;
 };
 
 /* Two threads on the recurrent products of one sequence (batch-1 inference with a float16 W_hh
@@ -686,15 +690,31 @@ static int active_rows(const int *len, int b0, int b1, int s, int *lo, int *hi)
     return b - a;
 }
 
-/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed. */
+/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed. Layer 0 with a table
+ * (nr_encoder_ws_set_table): the gates of each running row (t < len[b]) are copied from the row
+ * of its id, padded rows are left as they are (the recurrence never reads them). */
 static void fwd_project(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
+    const nr_encoder_ws *ws = J->ws;
     int TB = J->T * J->B, GH = enc->gates * enc->cfg.hidden, r0, r1;
     nr_split_range(TB, i, n, &r0, &r1);
     if (r1 <= r0)
         return;
+    if (J->l == 0 && ws->ptab) {
+        size_t row = (size_t)enc->dirs * GH;
+        /* the LSTM step reads the table's rows where they are (fwd_recur) */
+        for (int d = 0; enc->cfg.cell != NR_CELL_LSTM && d < enc->dirs; d++) {
+            float *G = gates_of(J->ws, 0, d);
+            for (int r = r0; r < r1; r++)
+                if (r / J->B < ws->len[r % J->B])
+                    memcpy(G + (size_t)r * GH, ws->ptab + (size_t)ws->ptab_ids[r] * row + (size_t)d * GH,
+                           sizeof(float) * GH);
+        }
+        memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
+        return;
+    }
     for (int d = 0; d < enc->dirs; d++) {
         const nr_rnn_slot *s = &enc->slot[J->l][d];
         float *G = gates_of(J->ws, J->l, d) + (size_t)r0 * GH; // (r1-r0, GH)
@@ -705,6 +725,68 @@ static void fwd_project(void *ctx, int i, int n)
                  enc->params + s->w_ih, s->in, 1.0f, G, GH);
     }
     memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
+}
+
+/* ---- layer 0's projection from a table (inference) ---- */
+
+static int effective_threads(const nr_encoder_ws *ws, int T, int B);
+
+int nr_encoder_table_ok(const nr_encoder *enc, const nr_encoder_ws *ws, int T, int B)
+{
+    if (!enc || !ws || ws->training || T < 1 || B < 1)
+        return 0;
+    int p = nr_kpath(), nth = effective_threads(ws, T, B), GH = enc->gates * enc->cfg.hidden;
+    int I = enc->cfg.input_size;
+    for (int i = 0; i < nth; i++) {
+        int r0, r1;
+        nr_split_range(T * B, i, nth, &r0, &r1);
+        if (r1 > r0 && !nr_kgemm_use(p, 0, 1, r1 - r0, GH, I, 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Rows are computed NR_TABLE_ROWS at a time (a block of fewer is padded with zero rows, so every
+ * product is one our kernel takes, as in nr_encoder_table_ok's calls). */
+#define NR_TABLE_ROWS 64
+
+int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float *rows,
+                            nlprnn_error *err)
+{
+    int p = nr_kpath(), GH = enc->gates * enc->cfg.hidden, I = enc->cfg.input_size;
+    int dirs = enc->dirs, ld = dirs * GH;
+    if (!nr_kgemm_use(p, 0, 1, NR_TABLE_ROWS, GH, I, 0))
+        return nr_fail(err, NLPRNN_E_STATE, -1, -1,
+                       "encoder: no kernel of ours for the input projection on path %s",
+                       nr_kpath_name(p));
+    float *x = nr_malloc_array((size_t)NR_TABLE_ROWS * I, sizeof(float));
+    float *g = nr_malloc_array((size_t)NR_TABLE_ROWS * ld, sizeof(float));
+    int rc = x && g ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder: out of memory");
+    for (int m0 = 0; !rc && m0 < M; m0 += NR_TABLE_ROWS) {
+        int mb = M - m0 < NR_TABLE_ROWS ? M - m0 : NR_TABLE_ROWS;
+        memcpy(x, X + (size_t)m0 * I, sizeof(float) * (size_t)mb * I);
+        memset(x + (size_t)mb * I, 0, sizeof(float) * (size_t)(NR_TABLE_ROWS - mb) * I);
+        for (int d = 0; !rc && d < dirs; d++) {
+            const nr_rnn_slot *s = &enc->slot[0][d];
+            for (int r = 0; r < NR_TABLE_ROWS; r++)
+                memcpy(g + (size_t)r * ld + (size_t)d * GH, enc->params + s->b_ih, sizeof(float) * GH);
+            /* as fwd_project: G = b_ih, G += X W_ih^T */
+            if (nr_kgemm(p, 0, 1, NR_TABLE_ROWS, GH, I, 1.0f, x, I, enc->params + s->w_ih, I, 1.0f,
+                         g + (size_t)d * GH, ld))
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder: out of memory");
+        }
+        if (!rc)
+            memcpy(rows + (size_t)m0 * ld, g, sizeof(float) * (size_t)mb * ld);
+    }
+    free(x);
+    free(g);
+    return rc;
+}
+
+void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids)
+{
+    ws->ptab = table && ids && !ws->training ? table : NULL;
+    ws->ptab_ids = ws->ptab ? ids : NULL;
 }
 
 /* Rows up to which the float16 kernel beats our packed float32 one on the same (f16-exact)
@@ -813,10 +895,22 @@ static void fwd_recur(void *ctx, int i, int n)
         }
         int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
         int gru_before = cell == NR_CELL_GRU && !after;
+        const float *tab = l == 0 && ws->ptab && cell == NR_CELL_LSTM ? ws->ptab + (size_t)d * GH : NULL;
+        size_t tab_ld = (size_t)enc->dirs * GH;
         for (int st_i = 0; st_i < maxlen; st_i++) {
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
             int K2 = gru_before ? 2 * H : GH, a0, a1;
             int na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
+            if (tab) /* the table rows of this step: fetched while the product runs */
+                for (int b = a0; b < a1; b++) {
+                    int len = ws->len[b];
+                    if (st_i >= len)
+                        continue;
+                    int t = d == 0 ? st_i : len - 1 - st_i;
+                    const char *p = (const char *)(tab + (size_t)ws->ptab_ids[(size_t)t * B + b] * tab_ld);
+                    for (size_t k = 0; k < sizeof(float) * (size_t)GH; k += 64)
+                        __builtin_prefetch(p + k);
+                }
             recur_product(enc, ws, l, d, gh + (size_t)a0 * GH, GH, h + (size_t)a0 * H, H, 0, K2,
                           na);
             for (int b = b0; b < b1; b++) {
@@ -836,7 +930,11 @@ static void fwd_recur(void *ctx, int i, int n)
                     nr_rnn_row_forward(g, hb, ghb, bhh, H);
                     break;
                 case NR_CELL_LSTM:
-                    nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
+                    if (tab) /* layer 0's projection: the row of this step's id in the table */
+                        nr_lstm_row_forward_infer(tab + (size_t)ws->ptab_ids[row] * tab_ld, c + (size_t)b * H,
+                                                  hb, ghb, bhh, H);
+                    else
+                        nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
                     break;
                 default:
                     if (after) {

@@ -167,6 +167,24 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
                        const float *x, const int *lengths, const float *h0, const float *c0, int T,
                        int B, nr_rng *dropout_rng, nlprnn_error *err);
 
+/* Layer 0's input projection from a table (inference on inputs that are rows of a table, such as
+ * an embedding): the projection of a row x is
+ *   P(x) (dirs, G*H) = [b_ih + x W_ih^T of each direction]
+ * so for inputs x_id taken from a table of V rows, P can be computed once per id and gathered.
+ * nr_encoder_project_rows computes M rows P(X[m]) into rows (M, dirs*G*H) with our GEMM kernel,
+ * in exactly the arithmetic of the forward's own projection when that product runs our kernel
+ * (bias first, then the product with beta = 1; every element is summed over k in the same order
+ * whatever its row and M); it fails (NLPRNN_E_STATE) on a kernel path that has no such kernel.
+ * nr_encoder_table_ok says whether a (T,B) forward on ws would run our kernel for its projection:
+ * only then do the gathered rows have the bits the forward would compute. nr_encoder_ws_set_table
+ * makes the next forwards (until set to NULL) take layer 0's projection from the table:
+ * ids (T,B) the id of every row, each running row's id must have its row in table
+ * (V, dirs*G*H); x is then not read by layer 0. Ignored by a training workspace. */
+int nr_encoder_table_ok(const nr_encoder *enc, const nr_encoder_ws *ws, int T, int B);
+int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float *rows,
+                            nlprnn_error *err);
+void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids);
+
 /* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
  * the helper task to run and to finish a block of each product before the caller claims any, and
  * keeps the helper until the call ends (otherwise the caller computes whatever the helper has not

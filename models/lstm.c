@@ -27,6 +27,24 @@ NR_KERNEL void nr_lstm_row_forward(float *restrict g, float *restrict c, float *
     }
 }
 
+/* The same step for inference: g only read (the activated gates are not kept), same arithmetic. */
+NR_KERNEL void nr_lstm_row_forward_infer(const float *restrict g, float *restrict c, float *restrict h,
+                                         const float *restrict gh, const float *restrict bhh, int H)
+{
+    const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+    const float *hi = gh, *hf = gh + H, *hg = gh + 2 * H, *ho = gh + 3 * H;
+    const float *bi = bhh, *bf = bhh + H, *bg = bhh + 2 * H, *bo = bhh + 3 * H;
+    for (int j = 0; j < H; j++) {
+        float i = nr_fsigmoid(gi[j] + hi[j] + bi[j]);
+        float f = nr_fsigmoid(gf[j] + hf[j] + bf[j]);
+        float gc = nr_ftanh(gg[j] + hg[j] + bg[j]);
+        float o = nr_fsigmoid(go[j] + ho[j] + bo[j]);
+        float cn = f * c[j] + i * gc;     // c' = f c + i g
+        h[j] = o * nr_ftanh(cn);          // h' = o tanh(c')
+        c[j] = cn;
+    }
+}
+
 NR_KERNEL void nr_lstm_row_backward(float *restrict dg, float *restrict dc, const float *restrict dh, const float *restrict g,
                                     const float *restrict cprev, int H)
 {

@@ -12,6 +12,7 @@
 
 #include "tasks/classify/classifier.h"
 #include "format/modelfile.h"
+#include "models/kernels/kernels.h"
 #include "nlprnn.h"
 #include "testutil.h"
 
@@ -149,6 +150,60 @@ static void test_corruption(const char *model) {
     unlink(bad);
 }
 
+/* Large batch calls gather layer 0's projection from the context's table of rows per id
+ * (classifier.c, table_fill): the probabilities are bit for bit those of the same calls computing
+ * the projection per call, with 1 and 2 threads, over repeated calls (rows made by an earlier call
+ * reused); the table is used exactly when the kernel path has our kernel for the projection. */
+static void test_table(const nlprnn_classifier *m, const char *data) {
+    enum { MAXD = 256 };
+    char *docs[MAXD];
+    size_t n = 0;
+    FILE *fp = fopen(data, "r");
+    CHECK(fp != NULL);
+    char line[4096];
+    while (fp && n < MAXD && fgets(line, sizeof line, fp)) {
+        char *a = strchr(line, '\t'), *b = a ? strchr(a + 1, '\t') : NULL;
+        if (!a || !b || !strcmp(line, "id\tdocument\tlabel\n")) continue;
+        *b = 0;
+        docs[n++] = strdup(a + 1);
+    }
+    if (fp) fclose(fp);
+    CHECK_MSG(n >= 150, "%zu documents in %s", n, data);
+    const nr_clf_net *net = nr_model_net(m);
+    int GH = net->enc.gates * net->cfg.hidden;
+    int expect_table = nr_kgemm_use(nr_kpath(), 0, 1, 64, GH, net->cfg.embed, 0);
+    float *ref = calloc(n * 2, sizeof(float)), *got = calloc(n * 2, sizeof(float));
+    int *st = calloc(n, sizeof(int));
+    nlprnn_error err;
+    for (int threads = 1; threads <= 2; threads++) {
+        nlprnn_classifier_ctx *off = NULL, *on = NULL;
+        nlprnn_classifier_ctx_create(m, threads, &off, NULL);
+        nlprnn_classifier_ctx_create(m, threads, &on, NULL);
+        CHECK(off && on);
+        if (!off || !on) break;
+        nr_clf_ctx_table(off, 0);
+        /* the first 100 documents, then all: the second call meets rows made by the first */
+        size_t first[2] = {100, n};
+        for (int k = 0; k < 2; k++) {
+            CHECK_INT_EQ(nlprnn_classify_batch(off, (const char *const *)docs, NULL, first[k], ref, st, &err), 0);
+            CHECK_INT_EQ(nlprnn_classify_batch(on, (const char *const *)docs, NULL, first[k], got, st, &err), 0);
+            CHECK_MSG(memcmp(ref, got, first[k] * 2 * sizeof(float)) == 0,
+                      "threads %d, %zu documents: probabilities with the table differ", threads, first[k]);
+        }
+        size_t rows = nr_clf_ctx_table_rows(on);
+        printf("projection table (%s path): %zu rows, %d threads\n", nr_kpath_name(nr_kpath()), rows, threads);
+        CHECK_INT_EQ(nr_clf_ctx_table_rows(off), 0);
+        CHECK_MSG(expect_table ? rows > 50 : rows == 0, "table rows %zu (expected %s)", rows,
+                  expect_table ? "some" : "none");
+        nlprnn_classifier_ctx_free(off);
+        nlprnn_classifier_ctx_free(on);
+    }
+    for (size_t i = 0; i < n; i++) free(docs[i]);
+    free(ref);
+    free(got);
+    free(st);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nlprnn_test_clf_XXXXXX");
     if (!mkdtemp(dir)) {
@@ -253,6 +308,7 @@ int main(void) {
             for (int i = 0; i < 12; i++) CHECK_NEAR(bp2[i], bp[i], 1e-5);
         }
         nlprnn_classifier_ctx_free(ctx);
+        test_table(m, test_path);
     }
 
     /* ---- storage: float16 and int8 within 0.5 points of float32 ------------------------------ */

@@ -137,7 +137,8 @@ void nr_clf_scratch_free(nr_clf_scratch *s) {
     s->training = training;
 }
 
-/* pooled (B,O) from out (T,B,O) over t < len[b]; argmax (B,O) records the max step. */
+/* pooled (B,O) from out (T,B,O) over t < len[b]; argmax (B,O) records the max step (NULL: not
+ * recorded). */
 static void pool_forward(const nr_clf_net *net, float *pooled, int *argmax, const float *out,
                          const int *len, int T, int B) {
     int O = net->enc.out_size, H = net->cfg.hidden;
@@ -159,6 +160,14 @@ static void pool_forward(const nr_clf_net *net, float *pooled, int *argmax, cons
             break;
         }
         default: { /* max */
+            if (!argmax) { /* inference: no arg max kept (the same maxima; a loop that vectorises) */
+                memcpy(p, out + (size_t)b * O, (size_t)O * sizeof(float));
+                for (int t = 1; t < L; t++) {
+                    const float *r = out + ((size_t)t * B + b) * O;
+                    for (int o = 0; o < O; o++) p[o] = r[o] > p[o] ? r[o] : p[o];
+                }
+                break;
+            }
             int *am = argmax + (size_t)b * O;
             memcpy(p, out + (size_t)b * O, (size_t)O * sizeof(float));
             for (int o = 0; o < O; o++) am[o] = 0;
@@ -204,13 +213,16 @@ static void pool_backward(const nr_clf_net *net, float *dout, const float *dpool
 
 int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
                    nlprnn_error *err) {
-    int O = net->enc.out_size;
-    int rc = nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
+    int O = net->enc.out_size, rc = 0;
+    int gather = s->ptab && !s->training && !dropout_rng && nr_encoder_table_ok(&net->enc, s->ws, T, B);
+    if (!gather) rc = nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
     if (rc) return rc;
+    nr_encoder_ws_set_table(s->ws, gather ? s->ptab : NULL, s->ids);
     rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->lengths, NULL, NULL, T, B,
                             dropout_rng, err);
+    nr_encoder_ws_set_table(s->ws, NULL, NULL);
     if (rc) return rc;
-    pool_forward(net, s->pooled, s->argmax, s->out, s->lengths, T, B);
+    pool_forward(net, s->pooled, s->training ? s->argmax : NULL, s->out, s->lengths, T, B);
     const float *feat = s->pooled;
     if (dropout_rng && net->cfg.dropout > 0.0f) {
         /* inverted dropout on the pooled features: kept values are scaled by 1/(1-p) */
@@ -643,6 +655,13 @@ struct nlprnn_classifier_ctx {
     int *tok_len;      /* (n) */
     size_t *order;     /* (n) */
     size_t doc_cap;
+    /* Layer 0's projection of every id, (V, dirs*G*H) (nr_encoder_project_rows), rows made when a
+     * batch call first meets their id (ptab_have[id] = 1); ptab_state -1: not used (the kernel
+     * path has no kernel for it, or it could not be made) */
+    float *ptab;
+    unsigned char *ptab_have;
+    int ptab_state;
+    int ptab_call; /* the current batch call gathers from ptab */
 };
 
 int nlprnn_classifier_ctx_create(const nlprnn_classifier *m, int threads, nlprnn_classifier_ctx **out,
@@ -674,7 +693,91 @@ void nlprnn_classifier_ctx_free(nlprnn_classifier_ctx *c) {
     free(c->tok_off);
     free(c->tok_len);
     free(c->order);
+    free(c->ptab);
+    free(c->ptab_have);
     free(c);
+}
+
+void nr_clf_ctx_table(nlprnn_classifier_ctx *c, int on) {
+    c->ptab_state = on ? 0 : -1;
+}
+
+size_t nr_clf_ctx_table_rows(const nlprnn_classifier_ctx *c) {
+    size_t n = 0;
+    for (int id = 0; c->ptab_have && id < c->m->net.cfg.vocab; id++) n += c->ptab_have[id] == 1;
+    return n;
+}
+
+/* Batch calls of at least this many documents gather layer 0's projection from the context's table
+ * (smaller ones would pay for the table's pages more than they save) */
+#define NR_CLF_TABLE_MIN_DOCS 32
+/* the most memory the table may take (the shipped model's: 16000 x 2 x 512 floats = 64 MiB) */
+#define NR_CLF_TABLE_MAX_BYTES ((size_t)256 << 20)
+/* ids computed per product */
+#define NR_CLF_TABLE_CHUNK 256
+
+/* Rows of c's projection table for the n ids (new ones, marked 2 in ptab_have) whose embeddings
+ * are x (n, E): 1 done (marked 1), 0 failed (no kernel of ours on this path, no memory; unmarked,
+ * and the table is not tried again). */
+static int table_rows(nlprnn_classifier_ctx *c, const int32_t *ids, int n, const float *x, float *rows) {
+    const nr_encoder *enc = &c->m->net.enc;
+    size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
+    int ok = nr_encoder_project_rows(enc, x, n, rows, NULL) == 0;
+    for (int m = 0; m < n; m++) {
+        if (ok) memcpy(c->ptab + (size_t)ids[m] * row, rows + (size_t)m * row, row * sizeof(float));
+        c->ptab_have[ids[m]] = (unsigned char)ok;
+    }
+    if (!ok) c->ptab_state = -1;
+    return ok;
+}
+
+/* Rows of c's projection table for every id of the first ok documents of c->order that has none
+ * yet. Returns 1 when the call's batches can gather from the table, 0 when they compute their
+ * projection as usual (a path without our kernel, no memory, an id out of range). The rows are
+ * nr_encoder_project_rows's, whose bits are those of the batch's own product (see
+ * nr_encoder_table_ok), so a document's probabilities do not depend on the table. */
+static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
+    const nr_clf_net *net = &c->m->net;
+    const nr_encoder *enc = &net->enc;
+    int V = net->cfg.vocab, E = net->cfg.embed;
+    size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
+    if (c->ptab_state < 0) return 0;
+    if (!c->ptab) {
+        if ((size_t)V * row > NR_CLF_TABLE_MAX_BYTES / sizeof(float)) return c->ptab_state = -1, 0;
+        c->ptab = nr_big_alloc((size_t)V * row, sizeof(float));
+        c->ptab_have = calloc((size_t)V, 1);
+        if (!c->ptab || !c->ptab_have) return c->ptab_state = -1, 0; /* freed with the context */
+    }
+    int32_t ids[NR_CLF_TABLE_CHUNK];
+    float *x = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * E, sizeof(float));
+    float *rows = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * row, sizeof(float));
+    int n = 0, usable = x && rows;
+    for (size_t k = 0; usable && k < ok; k++) {
+        size_t i = c->order[k];
+        const int32_t *t = c->tok + c->tok_off[i];
+        for (int j = 0; usable && j < c->tok_len[i]; j++) {
+            int32_t id = t[j];
+            if (id < 0 || id >= V) {
+                usable = 0; /* the embedding's forward reports it */
+                break;
+            }
+            if (c->ptab_have[id]) continue; /* made, or already in this chunk */
+            c->ptab_have[id] = 2;
+            ids[n] = id;
+            if (id == net->emb.padding_id) memset(x + (size_t)n * E, 0, (size_t)E * sizeof(float));
+            else memcpy(x + (size_t)n * E, net->emb.table + (size_t)id * E, (size_t)E * sizeof(float));
+            if (++n == NR_CLF_TABLE_CHUNK) {
+                usable = table_rows(c, ids, n, x, rows);
+                n = 0;
+            }
+        }
+    }
+    if (usable && n) usable = table_rows(c, ids, n, x, rows);
+    else
+        for (int m = 0; m < n; m++) c->ptab_have[ids[m]] = 0; /* a chunk left unmade */
+    free(x);
+    free(rows);
+    return usable;
 }
 
 /* Tokenize document i into the context's id store: its first max_tokens ids. The text is
@@ -738,7 +841,9 @@ static int run_batch(nlprnn_classifier_ctx *c, int w, const size_t *idx, int B, 
     int rc = nr_clf_scratch_reserve(s, net, T, B, 0, 1, err);
     if (rc) return rc;
     nr_clf_fill_batch(s, docs, lens, B);
+    s->ptab = c->ptab_call ? c->ptab : NULL;
     rc = nr_clf_forward(net, s, T, B, NULL, err);
+    s->ptab = NULL;
     if (rc) return rc;
     int C = net->cfg.classes;
     nr_softmax_rows(s->logits, B, C);
@@ -787,6 +892,7 @@ int nlprnn_classify(nlprnn_classifier_ctx *c, const char *text, size_t len, floa
     if (rc) return rc;
     size_t idx = 0;
     float tmp[256];
+    c->ptab_call = 0;
     int C = c->m->net.cfg.classes;
     float *dst = C <= 256 ? tmp : probs;
     rc = run_batch(c, 0, &idx, 1, dst, err);
@@ -833,6 +939,8 @@ int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, co
     memcpy(c->order, tmp, ok * sizeof(size_t));
     free(cnt);
     free(tmp);
+    /* layer 0's projection of a large call: gathered per id (table_fill) */
+    c->ptab_call = ok >= NR_CLF_TABLE_MIN_DOCS && table_fill(c, ok);
     infer_job j;
     j.c = c;
     j.ok = ok;
@@ -842,6 +950,7 @@ int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, co
     int W = c->threads < nb ? c->threads : nb;
     if (W > 1) nr_parallel_run(W, infer_worker, &j);
     else if (W == 1) infer_worker(&j, 0, 1);
+    c->ptab_call = 0;
     for (int w = 0; w < W && !rc; w++)
         if (j.rc[w]) {
             rc = j.rc[w];

@@ -54,6 +54,10 @@ typedef struct nr_clf_scratch {
     float *dout;      /* (T,B,O) */
     float *dx;        /* (T,B,E) */
     int *targets;     /* (B) */
+    /* inference: layer 0's projection per id (nr_encoder_ws_set_table), holding the rows of every
+     * id of the batch, or NULL; nr_clf_forward gathers from it when the encoder's own product
+     * would run the kernel the table was made with (nr_encoder_table_ok), else embeds as usual */
+    const float *ptab;
 } nr_clf_scratch;
 
 #define NR_CLF_INFER_BATCH 64
@@ -121,6 +125,11 @@ int nr_clf_load_names(const struct nr_mf_reader *r, const struct nr_label_map *l
 
 /* The weights of a loaded model (read-only), for tests. */
 const nr_clf_net *nr_model_net(const nlprnn_classifier *m);
+/* Tests of the projection table of a context (classifier.c, table_fill): on = 0 makes ctx's batch
+ * calls compute layer 0's projection per call as without the table (on = 1: the table again when
+ * the kernel path has a kernel for it); the ids whose rows the table holds so far. */
+void nr_clf_ctx_table(nlprnn_classifier_ctx *ctx, int on);
+size_t nr_clf_ctx_table_rows(const nlprnn_classifier_ctx *ctx);
 
 const char *nr_pool_name(int pool);
 int nr_pool_from_name(const char *name);
