@@ -150,10 +150,12 @@ static void test_corruption(const char *model) {
     unlink(bad);
 }
 
-/* Large batch calls gather layer 0's projection from the context's table of rows per id
- * (classifier.c, table_fill): the probabilities are bit for bit those of the same calls computing
- * the projection per call, with 1 and 2 threads, over repeated calls (rows made by an earlier call
- * reused); the table is used exactly when the kernel path has our kernel for the projection. */
+/* Large batch calls tokenize on the workers (contiguous ranges of documents) and gather layer 0's
+ * projection from the context's table of rows per id (classifier.c, tokenize_docs, table_fill):
+ * the statuses and probabilities are bit for bit those of one thread computing the projection per
+ * call, with 1 and 2 threads, over repeated calls (rows made by an earlier call reused), bad
+ * documents in the middle of both workers' ranges; the table is used exactly when the kernel path
+ * has our kernel for the projection. */
 static void test_table(const nlprnn_classifier *m, const char *data) {
     enum { MAXD = 256 };
     char *docs[MAXD];
@@ -165,7 +167,9 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
         char *a = strchr(line, '\t'), *b = a ? strchr(a + 1, '\t') : NULL;
         if (!a || !b || !strcmp(line, "id\tdocument\tlabel\n")) continue;
         *b = 0;
-        docs[n++] = strdup(a + 1);
+        /* an empty document and invalid UTF-8 in each half */
+        docs[n] = strdup(n == 40 ? "" : n == 150 ? "좋아\xff요" : a + 1);
+        n++;
     }
     if (fp) fclose(fp);
     CHECK_MSG(n >= 150, "%zu documents in %s", n, data);
@@ -173,34 +177,41 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
     int GH = net->enc.gates * net->cfg.hidden;
     int expect_table = nr_kgemm_use(nr_kpath(), 0, 1, 64, GH, net->cfg.embed, 0);
     float *ref = calloc(n * 2, sizeof(float)), *got = calloc(n * 2, sizeof(float));
-    int *st = calloc(n, sizeof(int));
+    int *st_ref = calloc(n, sizeof(int)), *st = calloc(n, sizeof(int));
     nlprnn_error err;
-    for (int threads = 1; threads <= 2; threads++) {
-        nlprnn_classifier_ctx *off = NULL, *on = NULL;
-        nlprnn_classifier_ctx_create(m, threads, &off, NULL);
-        nlprnn_classifier_ctx_create(m, threads, &on, NULL);
-        CHECK(off && on);
-        if (!off || !on) break;
-        nr_clf_ctx_table(off, 0);
-        /* the first 100 documents, then all: the second call meets rows made by the first */
-        size_t first[2] = {100, n};
-        for (int k = 0; k < 2; k++) {
-            CHECK_INT_EQ(nlprnn_classify_batch(off, (const char *const *)docs, NULL, first[k], ref, st, &err), 0);
-            CHECK_INT_EQ(nlprnn_classify_batch(on, (const char *const *)docs, NULL, first[k], got, st, &err), 0);
-            CHECK_MSG(memcmp(ref, got, first[k] * 2 * sizeof(float)) == 0,
-                      "threads %d, %zu documents: probabilities with the table differ", threads, first[k]);
+    /* the reference: one thread, no table */
+    nlprnn_classifier_ctx *one = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &one, NULL);
+    CHECK(one != NULL);
+    if (one) nr_clf_ctx_table(one, 0);
+    CHECK_INT_EQ(nlprnn_classify_batch(one, (const char *const *)docs, NULL, n, ref, st_ref, &err), 0);
+    CHECK(st_ref[40] == NLPRNN_E_EMPTY && st_ref[150] == NLPRNN_E_UTF8 && st_ref[41] == 0);
+    for (int threads = 1; threads <= 2; threads++)
+        for (int table = 0; table <= 1; table++) {
+            nlprnn_classifier_ctx *ctx = NULL;
+            nlprnn_classifier_ctx_create(m, threads, &ctx, NULL);
+            CHECK(ctx != NULL);
+            if (!ctx) continue;
+            nr_clf_ctx_table(ctx, table);
+            /* 100 documents, then all: the second call meets rows made by the first */
+            size_t count[2] = {100, n};
+            for (int k = 0; k < 2; k++) {
+                CHECK_INT_EQ(nlprnn_classify_batch(ctx, (const char *const *)docs, NULL, count[k], got, st, &err), 0);
+                CHECK_MSG(memcmp(st_ref, st, count[k] * sizeof(int)) == 0,
+                          "threads %d, table %d, %zu documents: statuses differ", threads, table, count[k]);
+                CHECK_MSG(memcmp(ref, got, count[k] * 2 * sizeof(float)) == 0,
+                          "threads %d, table %d, %zu documents: probabilities differ", threads, table, count[k]);
+            }
+            size_t rows = nr_clf_ctx_table_rows(ctx);
+            printf("threads %d, table %d (%s path): %zu rows\n", threads, table, nr_kpath_name(nr_kpath()), rows);
+            CHECK_MSG(table && expect_table ? rows > 50 : rows == 0, "table rows %zu", rows);
+            nlprnn_classifier_ctx_free(ctx);
         }
-        size_t rows = nr_clf_ctx_table_rows(on);
-        printf("projection table (%s path): %zu rows, %d threads\n", nr_kpath_name(nr_kpath()), rows, threads);
-        CHECK_INT_EQ(nr_clf_ctx_table_rows(off), 0);
-        CHECK_MSG(expect_table ? rows > 50 : rows == 0, "table rows %zu (expected %s)", rows,
-                  expect_table ? "some" : "none");
-        nlprnn_classifier_ctx_free(off);
-        nlprnn_classifier_ctx_free(on);
-    }
+    nlprnn_classifier_ctx_free(one);
     for (size_t i = 0; i < n; i++) free(docs[i]);
     free(ref);
     free(got);
+    free(st_ref);
     free(st);
 }
 

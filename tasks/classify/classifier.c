@@ -644,13 +644,20 @@ int nlprnn_classifier_relabel(const char *path_or_name, const char *label_names,
 
 /* ---- classifying -------------------------------------------------------------------------------- */
 
+/* Token ids of documents, concatenated, and the encoding that makes them (one per worker). */
+typedef struct tok_store {
+    nlprnn_encoding *enc;
+    int32_t *ids;
+    size_t n, cap;
+} tok_store;
+
 struct nlprnn_classifier_ctx {
     const nlprnn_classifier *m;
     int threads;
-    nlprnn_encoding *enc;
     nr_clf_scratch s[NR_MAX_THREADS]; /* one per worker: batches are spread over the workers */
-    int32_t *tok;      /* token ids of the documents of a batch call (concatenated) */
-    size_t tok_cap;
+    /* ts[0].ids: the ids of the documents of a call (tok_off, tok_len); a batch call's workers
+     * tokenize contiguous ranges of its documents into ts[w], appended to ts[0] after */
+    tok_store ts[NR_MAX_THREADS];
     size_t *tok_off;   /* (n) */
     int *tok_len;      /* (n) */
     size_t *order;     /* (n) */
@@ -676,7 +683,7 @@ int nlprnn_classifier_ctx_create(const nlprnn_classifier *m, int threads, nlprnn
     if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier context: out of memory");
     c->m = m;
     c->threads = threads;
-    int rc = nlprnn_encoding_create(&c->enc, err);
+    int rc = nlprnn_encoding_create(&c->ts[0].enc, err);
     if (rc) {
         free(c);
         return rc;
@@ -687,9 +694,11 @@ int nlprnn_classifier_ctx_create(const nlprnn_classifier *m, int threads, nlprnn
 
 void nlprnn_classifier_ctx_free(nlprnn_classifier_ctx *c) {
     if (!c) return;
-    nlprnn_encoding_free(c->enc);
-    for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&c->s[w]);
-    free(c->tok);
+    for (int w = 0; w < NR_MAX_THREADS; w++) {
+        nr_clf_scratch_free(&c->s[w]);
+        nlprnn_encoding_free(c->ts[w].enc);
+        free(c->ts[w].ids);
+    }
     free(c->tok_off);
     free(c->tok_len);
     free(c->order);
@@ -754,7 +763,7 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
     int n = 0, usable = x && rows;
     for (size_t k = 0; usable && k < ok; k++) {
         size_t i = c->order[k];
-        const int32_t *t = c->tok + c->tok_off[i];
+        const int32_t *t = c->ts[0].ids + c->tok_off[i];
         for (int j = 0; usable && j < c->tok_len[i]; j++) {
             int32_t id = t[j];
             if (id < 0 || id >= V) {
@@ -780,35 +789,102 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
     return usable;
 }
 
-/* Tokenize document i into the context's id store: its first max_tokens ids. The text is
- * encoded a part (about 1 MiB) at a time (nlprnn_tokenizer_encode_part, whose parts together
- * are exactly the whole encoding), so a document of any length needs one part's memory; the
- * parts past max_tokens ids are still encoded, to check the whole text and count its tokens as
- * a whole encode does. */
-static int tokenize_doc(nlprnn_classifier_ctx *c, size_t i, const char *text, size_t len, size_t *n_tokens,
-                        nlprnn_error *err) {
-    size_t max_keep = (size_t)c->m->net.cfg.max_tokens, n = 0, keep = 0, pos = 0;
-    size_t at = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
+/* Tokenize document i and append its first max_tokens ids to the store ts (tok_off[i], tok_len[i];
+ * a document that fails holds 0 ids). The text is encoded a part (about 1 MiB) at a time
+ * (nlprnn_tokenizer_encode_part, whose parts together are exactly the whole encoding), so a
+ * document of any length needs one part's memory; the parts past max_tokens ids are still
+ * encoded, to check the whole text and count its tokens as a whole encode does. */
+static int tokenize_doc(nlprnn_classifier_ctx *c, tok_store *ts, size_t i, const char *text, size_t len,
+                        size_t *n_tokens, nlprnn_error *err) {
+    size_t max_keep = (size_t)c->m->net.cfg.max_tokens, n = 0, keep = 0, pos = 0, at = ts->n;
+    c->tok_off[i] = at;
+    c->tok_len[i] = 0;
     do {
-        int rc = nlprnn_tokenizer_encode_part(c->m->tok, text, len, &pos, 0, c->enc, err);
+        int rc = nlprnn_tokenizer_encode_part(c->m->tok, text, len, &pos, 0, ts->enc, err);
         if (rc) return rc;
-        size_t m = nlprnn_encoding_size(c->enc), take = max_keep - keep < m ? max_keep - keep : m;
+        size_t m = nlprnn_encoding_size(ts->enc), take = max_keep - keep < m ? max_keep - keep : m;
         n += m;
         if (!take) continue;
-        if (at + keep + take > c->tok_cap) {
+        if (at + keep + take > ts->cap) {
             size_t nc = (at + keep + take) * 2;
-            int32_t *t = nr_realloc_array(c->tok, nc, sizeof(int32_t));
+            int32_t *t = nr_realloc_array(ts->ids, nc, sizeof(int32_t));
             if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-            c->tok = t;
-            c->tok_cap = nc;
+            ts->ids = t;
+            ts->cap = nc;
         }
-        memcpy(c->tok + at + keep, nlprnn_encoding_ids(c->enc), take * sizeof(int32_t));
+        memcpy(ts->ids + at + keep, nlprnn_encoding_ids(ts->enc), take * sizeof(int32_t));
         keep += take;
     } while (pos < len);
     if (n_tokens) *n_tokens = n;
     if (n == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "empty document (no token)");
-    c->tok_off[i] = at;
     c->tok_len[i] = (int)keep;
+    ts->n = at + keep;
+    return NLPRNN_OK;
+}
+
+/* A batch call's documents [lo, hi) of worker w: tokenized into ts[w], statuses set. */
+typedef struct tok_job {
+    nlprnn_classifier_ctx *c;
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    int *status;
+    size_t lo[NR_MAX_THREADS + 1]; /* worker w: documents [lo[w], lo[w+1]) */
+} tok_job;
+
+static void tok_worker(void *vctx, int w, int nw) {
+    (void)nw;
+    tok_job *j = vctx;
+    tok_store *ts = &j->c->ts[w];
+    ts->n = 0;
+    for (size_t i = j->lo[w]; i < j->lo[w + 1]; i++) {
+        nlprnn_error e1;
+        /* a NULL text is an empty one when its length is given as 0, else a bad argument */
+        const char *t = j->texts[i];
+        size_t L = j->lens ? j->lens[i] : t ? strlen(t) : 1;
+        j->status[i] = t || !L ? tokenize_doc(j->c, ts, i, t ? t : "", L, NULL, &e1) : NLPRNN_E_INVALID_ARG;
+        if (j->status[i] == NLPRNN_E_INVALID_ARG) j->c->tok_off[i] = ts->n, j->c->tok_len[i] = 0;
+    }
+}
+
+/* Batch calls of at least this many documents per worker tokenize on the workers */
+#define NR_CLF_TOK_MIN_DOCS 32
+
+/* Tokenize a batch call's n documents (status[i]: 0 or the document's error), on up to
+ * c->threads workers, each a contiguous range, their ids then appended to ts[0] in order: the
+ * same ids and offsets as one thread makes. Returns NLPRNN_E_NOMEM when some store could not
+ * grow, else 0. */
+static int tokenize_docs(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
+                         int *status, nlprnn_error *err) {
+    tok_job j;
+    j.c = c;
+    j.texts = texts;
+    j.lens = lens;
+    j.n = n;
+    j.status = status;
+    size_t W = n / NR_CLF_TOK_MIN_DOCS;
+    if (W > (size_t)c->threads) W = (size_t)c->threads;
+    if (W < 1) W = 1;
+    for (size_t w = 1; w < W; w++)
+        if (!c->ts[w].enc && nlprnn_encoding_create(&c->ts[w].enc, NULL)) W = w; /* fewer workers */
+    for (size_t w = 0; w <= W; w++) j.lo[w] = n * w / W;
+    if (W > 1) nr_parallel_run((int)W, tok_worker, &j);
+    else tok_worker(&j, 0, 1);
+    for (size_t w = 1; w < W; w++) { /* ts[w] after ts[0] */
+        tok_store *a = &c->ts[0], *b = &c->ts[w];
+        if (a->n + b->n > a->cap) {
+            size_t nc = (a->n + b->n) * 2;
+            int32_t *t = nr_realloc_array(a->ids, nc, sizeof(int32_t));
+            if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            a->ids = t;
+            a->cap = nc;
+        }
+        if (b->n) memcpy(a->ids + a->n, b->ids, b->n * sizeof(int32_t));
+        for (size_t i = j.lo[w]; i < j.lo[w + 1]; i++) c->tok_off[i] += a->n;
+        a->n += b->n;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (status[i] == NLPRNN_E_NOMEM) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     return NLPRNN_OK;
 }
 
@@ -834,7 +910,7 @@ static int run_batch(nlprnn_classifier_ctx *c, int w, const size_t *idx, int B, 
     const int32_t *docs[NR_CLF_INFER_BATCH];
     for (int b = 0; b < B; b++) {
         lens[b] = c->tok_len[idx[b]];
-        docs[b] = c->tok + c->tok_off[idx[b]];
+        docs[b] = c->ts[0].ids + c->tok_off[idx[b]];
     }
     nr_clf_scratch *s = &c->s[w];
     int T = nr_clf_batch_max_T(lens, B);
@@ -888,7 +964,8 @@ int nlprnn_classify(nlprnn_classifier_ctx *c, const char *text, size_t len, floa
     if (!c || !text || !probs)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify: NULL argument");
     int rc = reserve_docs(c, 1, err);
-    if (!rc) rc = tokenize_doc(c, 0, text, len, n_tokens, err);
+    c->ts[0].n = 0;
+    if (!rc) rc = tokenize_doc(c, &c->ts[0], 0, text, len, n_tokens, err);
     if (rc) return rc;
     size_t idx = 0;
     float tmp[256];
@@ -908,22 +985,11 @@ int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, co
     int rc = reserve_docs(c, n, err);
     if (rc) return rc;
     size_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        memset(probs + i * C, 0, (size_t)C * sizeof(float));
-        nlprnn_error e1;
-        /* a NULL text is an empty one when its length is given as 0, else a bad argument */
-        size_t L = lens ? lens[i] : texts[i] ? strlen(texts[i]) : 1;
-        status[i] = texts[i] || !L ? tokenize_doc(c, i, texts[i] ? texts[i] : "", L, NULL, &e1)
-                                   : NLPRNN_E_INVALID_ARG;
-        if (status[i] == NLPRNN_E_NOMEM) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        if (status[i]) {
-            /* keep the store contiguous: a failed document holds 0 ids */
-            c->tok_off[i] = i == 0 ? 0 : c->tok_off[i - 1] + (size_t)c->tok_len[i - 1];
-            c->tok_len[i] = 0;
-            continue;
-        }
-        c->order[ok++] = i;
-    }
+    if (n) memset(probs, 0, n * (size_t)C * sizeof(float));
+    rc = tokenize_docs(c, texts, lens, n, status, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++)
+        if (!status[i]) c->order[ok++] = i;
     /* order by length (counting sort: lengths are <= max_tokens) */
     int maxT = c->m->net.cfg.max_tokens;
     size_t *cnt = calloc((size_t)maxT + 2, sizeof(size_t));
