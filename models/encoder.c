@@ -617,8 +617,11 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
                 total);
         return NULL;
     }
-    memset(base, 0, total * sizeof(float));
     carve(ws, enc, TB, B, training, base);
+    /* zeroed up to the packs (last in the block, always written by ws_pack before they are read):
+     * a workspace whose products never pack (batch-1 inference with float16 W_hh) never touches
+     * their pages (each first touch of a page is a fault) */
+    memset(base, 0, (size_t)(ws->kpk[0][0] - base) * sizeof(float));
     ws->block = base;
     ws->len = len;
     ws->cfg = enc->cfg;

@@ -124,10 +124,16 @@ typedef struct nr_vocab {
     uint8_t *kind;      /* (n) NR_PIECE_* */
     int32_t *slots;     /* open-addressing table of ids, -1 = empty */
     uint32_t nslots;    /* power of two */
+    char *arena;        /* texts of pieces added within a reserve (nr_vocab_reserve), one block */
+    size_t arena_used, arena_cap;
 } nr_vocab;
 
 int nr_vocab_init(nr_vocab *v);
 void nr_vocab_free(nr_vocab *v);
+/* Room for n pieces in all whose texts take text_bytes (NULs included) without growing: the
+ * arrays and the hash table sized once (loading a file: no chain of doublings, each a new block
+ * whose pages fault in), the texts in one block. 0, or -1 (no memory; v unchanged). */
+int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes);
 /* Append a piece; returns its id, or -1 on out of memory. Does not check for duplicates. */
 int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind);
 int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len);
@@ -144,6 +150,8 @@ typedef struct nr_merges {
 } nr_merges;
 
 int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result);
+/* Room for n merges without growing (as nr_vocab_reserve); 0 or -1. */
+int nr_merges_reserve(nr_merges *m, int32_t n);
 /* Rank of merge (left,right) or -1; *result receives the merged id. */
 int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t *result);
 void nr_merges_free(nr_merges *m);

@@ -1014,12 +1014,14 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
     if ((rc = rd_bytes(&r, pl, &pat, "the pattern", err))) return rc;
     if ((rc = rd_u32(&r, &np, "the piece count", err))) return rc;
     size_t pieces_at = r.pos;
+    size_t text_bytes = 0; /* the pieces' texts, NULs included */
     for (uint32_t i = 0; i < np; i++) {
         const unsigned char *x = NULL;
         uint32_t len = 0;
         if ((rc = rd_bytes(&r, 1, &x, "a piece", err))) return rc;
         if ((rc = rd_u32(&r, &len, "a piece", err))) return rc;
         if ((rc = rd_bytes(&r, len, &x, "a piece", err))) return rc;
+        text_bytes += (size_t)len + 1;
     }
     if ((rc = rd_u32(&r, &nm, "the merge count", err))) return rc;
     size_t merges_at = r.pos;
@@ -1104,7 +1106,11 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: the stored %s", name, why);
     }
     if (rc) goto fail;
-    if (nr_vocab_init(&tok->vocab)) {
+    /* the tables sized once for the file's pieces and merges (np and nm are bounded by the bytes
+     * checked above) */
+    if (nr_vocab_init(&tok->vocab) || np > INT32_MAX / 2 || nm > INT32_MAX / 2 ||
+        nr_vocab_reserve(&tok->vocab, (int32_t)np, text_bytes) ||
+        nr_merges_reserve(&tok->merges, (int32_t)nm)) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         goto fail;
     }

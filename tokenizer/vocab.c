@@ -1,5 +1,6 @@
 /* tokenizer/vocab.c: stage 4a, the vocabulary (pieces <-> ids) and the BPE merge table, both
  * open-addressing hash tables over flat arrays. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,10 @@ int nr_vocab_init(nr_vocab *v) {
 
 void nr_vocab_free(nr_vocab *v) {
     if (!v) return;
-    for (int32_t i = 0; i < v->n; i++) free(v->piece[i]);
+    uintptr_t a0 = (uintptr_t)v->arena, a1 = a0 + v->arena_cap;
+    for (int32_t i = 0; i < v->n; i++)
+        if (!v->arena || (uintptr_t)v->piece[i] < a0 || (uintptr_t)v->piece[i] >= a1) free(v->piece[i]);
+    free(v->arena);
     free(v->piece);
     free(v->len);
     free(v->kind);
@@ -44,33 +48,62 @@ static void vocab_insert_slot(int32_t *slots, uint32_t nslots, const nr_vocab *v
     slots[h] = id;
 }
 
+/* arrays of cap pieces */
+static int vocab_grow(nr_vocab *v, int32_t cap) {
+    char **p = nr_realloc_array(v->piece, (size_t)cap, sizeof *p);
+    if (!p) return -1;
+    v->piece = p;
+    uint32_t *l = nr_realloc_array(v->len, (size_t)cap, sizeof *l);
+    if (!l) return -1;
+    v->len = l;
+    uint8_t *k = nr_realloc_array(v->kind, (size_t)cap, 1);
+    if (!k) return -1;
+    v->kind = k;
+    v->cap = cap;
+    return 0;
+}
+
+/* a hash table of ns slots (a power of two) holding the pieces so far */
+static int vocab_rehash(nr_vocab *v, uint32_t ns) {
+    int32_t *sl = malloc((size_t)ns * sizeof *sl);
+    if (!sl) return -1;
+    memset(sl, 0xff, (size_t)ns * sizeof *sl);
+    for (int32_t i = 0; i < v->n; i++) vocab_insert_slot(sl, ns, v, i);
+    free(v->slots);
+    v->slots = sl;
+    v->nslots = ns;
+    return 0;
+}
+
+int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes) {
+    if (n < 0 || n > INT32_MAX / 2) return -1;
+    uint32_t ns = v->nslots;
+    while ((uint64_t)n * 2 > ns) ns *= 2;
+    if (n > v->cap && vocab_grow(v, n)) return -1;
+    if (ns != v->nslots && vocab_rehash(v, ns)) return -1;
+    if (!v->arena && text_bytes) {
+        v->arena = malloc(text_bytes);
+        if (!v->arena) return -1;
+        v->arena_cap = text_bytes;
+        v->arena_used = 0;
+    }
+    return 0;
+}
+
 int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind) {
     if (len > UINT32_MAX / 2) return -1;
     if (v->n == v->cap) {
         int32_t cap = v->cap ? v->cap * 2 : 512;
-        char **p = nr_realloc_array(v->piece, (size_t)cap, sizeof *p);
-        if (!p) return -1;
-        v->piece = p;
-        uint32_t *l = nr_realloc_array(v->len, (size_t)cap, sizeof *l);
-        if (!l) return -1;
-        v->len = l;
-        uint8_t *k = nr_realloc_array(v->kind, (size_t)cap, 1);
-        if (!k) return -1;
-        v->kind = k;
-        v->cap = cap;
+        if (vocab_grow(v, cap)) return -1;
     }
-    if ((uint32_t)(v->n + 1) * 2 > v->nslots) {
-        uint32_t ns = v->nslots * 2;
-        int32_t *sl = malloc((size_t)ns * sizeof *sl);
-        if (!sl) return -1;
-        memset(sl, 0xff, (size_t)ns * sizeof *sl);
-        for (int32_t i = 0; i < v->n; i++) vocab_insert_slot(sl, ns, v, i);
-        free(v->slots);
-        v->slots = sl;
-        v->nslots = ns;
+    if ((uint32_t)(v->n + 1) * 2 > v->nslots && vocab_rehash(v, v->nslots * 2)) return -1;
+    char *c;
+    if (v->arena && v->arena_cap - v->arena_used >= len + 1) {
+        c = v->arena + v->arena_used;
+        v->arena_used += len + 1;
+    } else if (!(c = malloc(len + 1))) {
+        return -1;
     }
-    char *c = malloc(len + 1);
-    if (!c) return -1;
     memcpy(c, s, len);
     c[len] = '\0';
     int32_t id = v->n++;
@@ -122,24 +155,38 @@ static void merges_insert_slot(int32_t *slots, uint32_t nslots, const int32_t *r
     slots[h] = r;
 }
 
+static int merges_grow(nr_merges *m, int32_t cap) {
+    int32_t *r = nr_realloc_array(m->rule, (size_t)cap * 3, sizeof *r);
+    if (!r) return -1;
+    m->rule = r;
+    m->cap = cap;
+    return 0;
+}
+
+static int merges_rehash(nr_merges *m, uint32_t ns) {
+    int32_t *sl = malloc((size_t)ns * sizeof *sl);
+    if (!sl) return -1;
+    memset(sl, 0xff, (size_t)ns * sizeof *sl);
+    for (int32_t i = 0; i < m->n; i++) merges_insert_slot(sl, ns, m->rule, i);
+    free(m->slots);
+    m->slots = sl;
+    m->nslots = ns;
+    return 0;
+}
+
+int nr_merges_reserve(nr_merges *m, int32_t n) {
+    if (n < 0 || n > INT32_MAX / 2) return -1;
+    uint32_t ns = m->nslots ? m->nslots : 2048;
+    while ((uint64_t)n * 2 > ns) ns *= 2;
+    if (n > m->cap && merges_grow(m, n)) return -1;
+    if (ns != m->nslots && merges_rehash(m, ns)) return -1;
+    return 0;
+}
+
 int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result) {
-    if (m->n == m->cap) {
-        int32_t cap = m->cap ? m->cap * 2 : 1024;
-        int32_t *r = nr_realloc_array(m->rule, (size_t)cap * 3, sizeof *r);
-        if (!r) return -1;
-        m->rule = r;
-        m->cap = cap;
-    }
-    if ((uint32_t)(m->n + 1) * 2 > m->nslots) {
-        uint32_t ns = m->nslots ? m->nslots * 2 : 2048;
-        int32_t *sl = malloc((size_t)ns * sizeof *sl);
-        if (!sl) return -1;
-        memset(sl, 0xff, (size_t)ns * sizeof *sl);
-        for (int32_t i = 0; i < m->n; i++) merges_insert_slot(sl, ns, m->rule, i);
-        free(m->slots);
-        m->slots = sl;
-        m->nslots = ns;
-    }
+    if (m->n == m->cap && merges_grow(m, m->cap ? m->cap * 2 : 1024)) return -1;
+    if ((uint32_t)(m->n + 1) * 2 > m->nslots && merges_rehash(m, m->nslots ? m->nslots * 2 : 2048))
+        return -1;
     int32_t r = m->n++;
     m->rule[3 * r] = left;
     m->rule[3 * r + 1] = right;
