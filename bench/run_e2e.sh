@@ -25,6 +25,9 @@
 # with apt when missing (sudo if not root); never anything the build needs. Corpora are read in place
 # from ../shared/corpora (the script's temporary folder holds derived files only, removed at exit).
 # Torch thread counts: NLPRNN_E2E_THREADS (default "2"; "1 2" runs both).
+# A smaller run: NLPRNN_E2E_PARTS (default "train classify one") picks the parts; with
+# NLPRNN_E2E_FT_CACHE=DIR the fastText model is trained once into DIR and reused by later runs
+# (its training time and accuracy are those of the run that made it, printed as such).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -34,6 +37,9 @@ epochs=${NLPRNN_E2E_EPOCHS:-2}
 threads=${NLPRNN_E2E_THREADS:-2}
 reps=${NLPRNN_E2E_REPS:-50}
 n_ft=${NLPRNN_E2E_FT_TRAIN:-150000} # reviews fastText trains on (fewer: smoke runs only)
+parts=" ${NLPRNN_E2E_PARTS:-train classify one} "
+ft_cache=${NLPRNN_E2E_FT_CACHE:-}
+part() { [[ "$parts" == *" $1 "* ]]; }
 corp=../shared/corpora/nsmc
 py=/usr/bin/python3
 for f in train.tsv.gz test.tsv.gz; do
@@ -71,7 +77,7 @@ torch_env=(OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_MMAP_
 
 echo "== environment (before)"
 environment
-echo "rounds: $rounds; train: $n_train reviews, $epochs epochs, threads: $threads; one review: $reps runs"
+echo "rounds: $rounds; parts:$parts; train: $n_train reviews, $epochs epochs, threads: $threads; one review: $reps runs"
 echo "PyTorch peer's environment: ${torch_env[*]}"
 
 # ---- data: the same reviews three ways (nlprnn's TSV, ids + labels for PyTorch, fastText lines) ---
@@ -92,18 +98,31 @@ tokens=$(awk '{n = NF > 128 ? 128 : (NF ? NF : 1); s += n} END {print s}' "$tmp/
 echo "data: $n_train train reviews, $tokens tokens an epoch (cut to 128); $n_test test reviews"
 
 # ---- fastText's accurate setting, trained once (its training time is reported, not compared) ------
-log "fastText: training the char n-gram model on $n_ft train reviews"
-{ zcat "$corp/train.tsv.gz" | tail -n +2 || true; } | head -n "$n_ft" |
-  awk -F'\t' '{print "__label__"$3" "$2}' > "$tmp/ft_train.txt"
 awk -F'\t' '{print "__label__"$3" "$2}' "$tmp/test.tsv" > "$tmp/ft_test.txt"
-/usr/bin/time -f '%e' -o "$tmp/ft_time" fasttext supervised -input "$tmp/ft_train.txt" \
-  -output "$tmp/ft" -dim 128 -epoch 5 -wordNgrams 2 -minn 1 -maxn 3 -thread 2 -verbose 0
-ft_train_s=$(cat "$tmp/ft_time")
-ft_acc=$(fasttext test "$tmp/ft.bin" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}')
-/usr/bin/time -f '%e' -o "$tmp/ftq_time" fasttext quantize -input "$tmp/ft_train.txt" -output "$tmp/ft" -qnorm -cutoff 100000 \
-  >/dev/null 2>&1 || true
-ftq_acc=$( [ -f "$tmp/ft.ftz" ] && fasttext test "$tmp/ft.ftz" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}' || echo "-")
-echo "fastText: trained in $ft_train_s s (2 threads, load $(load1)); accuracy $ft_acc; quantized (.ftz, $(stat -c %s "$tmp/ft.ftz" 2>/dev/null || echo 0) bytes) $ftq_acc"
+if [ -n "$ft_cache" ] && [ -f "$ft_cache/ft.bin" ] && [ -f "$ft_cache/ft.info" ]; then
+  ln -s "$(realpath "$ft_cache/ft.bin")" "$tmp/ft.bin"
+  [ -f "$ft_cache/ft.ftz" ] && ln -s "$(realpath "$ft_cache/ft.ftz")" "$tmp/ft.ftz"
+  echo "fastText: the model of $ft_cache (reused): $(cat "$ft_cache/ft.info")"
+else
+  log "fastText: training the char n-gram model on $n_ft train reviews"
+  { zcat "$corp/train.tsv.gz" | tail -n +2 || true; } | head -n "$n_ft" |
+    awk -F'\t' '{print "__label__"$3" "$2}' > "$tmp/ft_train.txt"
+  /usr/bin/time -f '%e' -o "$tmp/ft_time" fasttext supervised -input "$tmp/ft_train.txt" \
+    -output "$tmp/ft" -dim 128 -epoch 5 -wordNgrams 2 -minn 1 -maxn 3 -thread 2 -verbose 0
+  ft_train_s=$(cat "$tmp/ft_time")
+  ft_acc=$(fasttext test "$tmp/ft.bin" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}')
+  /usr/bin/time -f '%e' -o "$tmp/ftq_time" fasttext quantize -input "$tmp/ft_train.txt" -output "$tmp/ft" -qnorm -cutoff 100000 \
+    >/dev/null 2>&1 || true
+  ftq_acc=$( [ -f "$tmp/ft.ftz" ] && fasttext test "$tmp/ft.ftz" "$tmp/ft_test.txt" | awk '/^P@1/{print $2}' || echo "-")
+  info="trained on $n_ft reviews in $ft_train_s s (2 threads, load $(load1), $(date -u +%Y-%m-%dT%H:%MZ)); accuracy $ft_acc; quantized (.ftz, $(stat -c %s "$tmp/ft.ftz" 2>/dev/null || echo 0) bytes) $ftq_acc"
+  echo "fastText: $info"
+  if [ -n "$ft_cache" ]; then
+    mkdir -p "$ft_cache"
+    cp "$tmp/ft.bin" "$ft_cache/"
+    [ -f "$tmp/ft.ftz" ] && cp "$tmp/ft.ftz" "$ft_cache/"
+    echo "$info" > "$ft_cache/ft.info"
+  fi
+fi
 
 # ---- the runs ------------------------------------------------------------------------------------
 # one run: appends "what who threads round wall cpu load1" to $tmp/runs and prints it
@@ -151,21 +170,27 @@ ft_classify() { # round
 
 for r in $(seq "$rounds"); do
   for t in $threads; do
+    part train || continue
     log "round $r/$rounds: training, $t threads"
     nl_train "$t" "$r"
     torch_train "$t" "$r"
   done
+  part classify || continue
   log "round $r/$rounds: classifying"
   nl_classify 1 "$r"
   nl_classify 2 "$r"
   ft_classify "$r"
 done
-nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
-nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nl_train.err" | tail -1)
-torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
+nl_acc=-; nl_train_acc=-; torch_last=-
+part classify && nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
+part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nl_train.err" | tail -1)
+part train && torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
 echo "nlprnn classify --lines: accuracy $nl_acc on the $n_test test reviews (output checked against the labels); nlprnn train last: $nl_train_acc; PyTorch last: $torch_last"
 
 # ---- one review -----------------------------------------------------------------------------------
+echo '{"results": []}' > "$tmp/hf.json"
+touch "$tmp/runs" "$tmp/runs.txt" "$tmp/hf.txt"
+if part one; then
 log "one review (hyperfine, $reps runs each)"
 hf_cmds=("$nlprnn classify examples/review.txt" "$nlprnn --version" "$nlprnn info $model")
 [ -f "$tmp/ft.ftz" ] && hf_cmds+=("fasttext predict-prob $tmp/ft.ftz examples/review.txt")
@@ -173,6 +198,7 @@ echo "load before hyperfine: $(load1)"
 hyperfine -N --warmup 5 --runs "$reps" --export-json "$tmp/hf.json" "${hf_cmds[@]}" \
   > "$tmp/hf.txt" 2>&1
 echo "load after hyperfine: $(load1)"
+fi
 
 # ---- tables --------------------------------------------------------------------------------------
 echo
@@ -190,28 +216,30 @@ def mm(key):
     w = sorted(x[0] for x in rows[key])
     return w[0], statistics.median(w), statistics.median(x[1] for x in rows[key]), \
         "%.1f-%.1f" % (min(x[2] for x in rows[key]), max(x[2] for x in rows[key]))
-print("### Training: %d epochs, %d tokens an epoch" % (epochs, tokens))
-print()
-print("| threads | nlprnn train (whole command) wall s min / median | CPU s median | tokens/s (min wall) | PyTorch training loop wall s min / median | PyTorch whole command wall s / CPU s median | PyTorch tokens/s (loop, min) | ratio PyTorch loop / nlprnn whole, wall (min; median) | ratio of CPU s, PyTorch whole / nlprnn whole | load1 at starts |")
-print("|---|---|---|---|---|---|---|---|---|---|")
-for (what, who, t) in sorted(k for k in rows if k[0] == "train" and k[1] == "nlprnn"):
-    a = mm(("train", "nlprnn", t)); lp = mm(("train_loop", "torch", t)); wt = mm(("train", "torch", t))
-    print("| %d | %.1f / %.1f | %.2f | %.0f | %.1f / %.1f | %.1f / %.2f | %.0f | %.2fx; %.2fx | %.2fx | %s; %s |" % (
-        t, a[0], a[1], a[2], tokens * epochs / a[0], lp[0], lp[1], wt[1], wt[2],
-        tokens * epochs / lp[0], lp[0] / a[0], lp[1] / a[1], wt[2] / a[2], a[3], lp[3]))
-print()
-print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
-print()
-print("| command | threads | wall s min / median | reviews/s (min wall; median) | CPU s median | ratio nlprnn / fastText reviews/s, wall (min; median) | ratio of CPU s, fastText / nlprnn | load1 at starts |")
-print("|---|---|---|---|---|---|---|---|")
-ft = mm(("classify", "fasttext", 1))
-for t in (1, 2):
-    a = mm(("classify", "nlprnn", t))
-    print("| nlprnn classify --lines | %d | %.2f / %.2f | %.0f; %.0f | %.2f | %.2fx; %.2fx | %.2fx | %s |" % (
-        t, a[0], a[1], n_test / a[0], n_test / a[1], a[2], ft[0] / a[0], ft[1] / a[1], ft[2] / a[2], a[3]))
-print("| fasttext predict (char n-grams) | 1 | %.2f / %.2f | %.0f; %.0f | %.2f | 1 | 1 | %s |" % (
-    ft[0], ft[1], n_test / ft[0], n_test / ft[1], ft[2], ft[3]))
-print()
+if any(k[0] == "train" for k in rows):
+    print("### Training: %d epochs, %d tokens an epoch" % (epochs, tokens))
+    print()
+    print("| threads | nlprnn train (whole command) wall s min / median | CPU s median | tokens/s (min wall) | PyTorch training loop wall s min / median | PyTorch whole command wall s / CPU s median | PyTorch tokens/s (loop, min) | ratio PyTorch loop / nlprnn whole, wall (min; median) | ratio of CPU s, PyTorch whole / nlprnn whole | load1 at starts |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (what, who, t) in sorted(k for k in rows if k[0] == "train" and k[1] == "nlprnn"):
+        a = mm(("train", "nlprnn", t)); lp = mm(("train_loop", "torch", t)); wt = mm(("train", "torch", t))
+        print("| %d | %.1f / %.1f | %.2f | %.0f | %.1f / %.1f | %.1f / %.2f | %.0f | %.2fx; %.2fx | %.2fx | %s; %s |" % (
+            t, a[0], a[1], a[2], tokens * epochs / a[0], lp[0], lp[1], wt[1], wt[2],
+            tokens * epochs / lp[0], lp[0] / a[0], lp[1] / a[1], wt[2] / a[2], a[3], lp[3]))
+    print()
+if any(k[0] == "classify" for k in rows):
+    print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
+    print()
+    print("| command | threads | wall s min / median | reviews/s (min wall; median) | CPU s median | ratio nlprnn / fastText reviews/s, wall (min; median) | ratio of CPU s, fastText / nlprnn | load1 at starts |")
+    print("|---|---|---|---|---|---|---|---|")
+    ft = mm(("classify", "fasttext", 1))
+    for t in (1, 2):
+        a = mm(("classify", "nlprnn", t))
+        print("| nlprnn classify --lines | %d | %.2f / %.2f | %.0f; %.0f | %.2f | %.2fx; %.2fx | %.2fx | %s |" % (
+            t, a[0], a[1], n_test / a[0], n_test / a[1], a[2], ft[0] / a[0], ft[1] / a[1], ft[2] / a[2], a[3]))
+    print("| fasttext predict (char n-grams) | 1 | %.2f / %.2f | %.0f; %.0f | %.2f | 1 | 1 | %s |" % (
+        ft[0], ft[1], n_test / ft[0], n_test / ft[1], ft[2], ft[3]))
+    print()
 print("### One review (hyperfine)")
 print()
 print("| command | mean ± sd ms | min ms | median ms | user ms | system ms |")
