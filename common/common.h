@@ -21,6 +21,10 @@
 #define NR_PRINTF(a, b)
 #endif
 
+/* CRC-32 as zlib's crc32 (nr_crc32(0, p, n) == crc32(0, p, n); chains the same way), any length;
+ * with PCLMULQDQ where the CPU has it (common/crc32.c). */
+uint32_t nr_crc32(uint32_t crc, const void *data, size_t n);
+
 /* ---- errors ------------------------------------------------------------------------------- */
 
 /* Record (code, line, offset, message) in err (may be NULL) and return code.

@@ -35,17 +35,7 @@ static uint64_t get_u64(const unsigned char *p) {
 }
 
 /* CRC32 (zlib) of any length. */
-static uint32_t crc32_of(const void *data, size_t n) {
-    const unsigned char *p = data;
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n) {
-        uInt k = n > 0x40000000u ? 0x40000000u : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
+static uint32_t crc32_of(const void *data, size_t n) { return nr_crc32(0, data, n); }
 
 static size_t pad8(uint64_t n) { return (size_t)((8 - (n & 7)) & 7); }
 

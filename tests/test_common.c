@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "common/common.h"
 #include "nlprnn.h"
 #include "testutil.h"
@@ -130,10 +132,38 @@ static void test_big(void) {
     rmdir(dir);
 }
 
+/* nr_crc32 equals zlib's crc32: every length 0-1100 at 16 alignments (the folded path from 64
+ * bytes, the tail through zlib), a 3 MB buffer, a chain of pieces, a non-zero start. */
+static void test_crc32(void) {
+    size_t N = 3u << 20;
+    unsigned char *b = malloc(N + 16);
+    CHECK(b != NULL);
+    if (!b) return;
+    uint64_t x = 88172645463325252ULL;
+    for (size_t i = 0; i < N + 16; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        b[i] = (unsigned char)x;
+    }
+    int bad = 0;
+    for (size_t off = 0; off < 16; off++)
+        for (size_t n = 0; n <= 1100; n++)
+            if (nr_crc32(0, b + off, n) != (uint32_t)crc32(0L, b + off, (uInt)n) && bad++ < 3)
+                CHECK_MSG(0, "nr_crc32 of %zu bytes at offset %zu differs from zlib's", n, off);
+    CHECK_INT_EQ(bad, 0);
+    CHECK(nr_crc32(0, b, N) == (uint32_t)crc32(0L, b, (uInt)N));
+    CHECK(nr_crc32(0xdeadbeef, b + 3, N - 3) == (uint32_t)crc32(0xdeadbeefL, b + 3, (uInt)(N - 3)));
+    uint32_t c = 0;
+    for (size_t at = 0, k = 1; at < N; at += k, k = k * 3 % 9973 + 1)
+        c = nr_crc32(c, b + at, at + k > N ? N - at : k);
+    CHECK(c == (uint32_t)crc32(0L, b, (uInt)N));
+    free(b);
+}
+
 int main(void) {
     test_big();
     test_status();
     test_rng();
     test_atomic();
+    test_crc32();
     return nr_test_done("test_common");
 }

@@ -903,7 +903,7 @@ int nlprnn_tokenizer_save_memory(const nlprnn_tokenizer *tok, void **buf, size_t
         uint64_t total = (uint64_t)b.n + 4;
         for (int i = 0; i < 8; i++) b.s[12 + i] = (char)(total >> (8 * i));
     }
-    put_u32(&b, (uint32_t)crc32(0L, (const Bytef *)b.s, (uInt)b.n));
+    put_u32(&b, nr_crc32(0, b.s, b.n));
     if (b.oom) {
         free(b.s);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
@@ -1002,7 +1002,7 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         const unsigned char *c = p + n - 4;
         uint32_t want = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
                         (uint32_t)c[3] << 24;
-        if (want != (uint32_t)crc32(0L, p, (uInt)(n - 4)))
+        if (want != nr_crc32(0, p, n - 4))
             return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)(n - 4),
                            "%s: checksum mismatch (file is corrupt)", name);
     }
