@@ -16,6 +16,10 @@
 #include "nlprnn.h"
 #include "testutil.h"
 
+static uint32_t rd32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static nlprnn_tokenizer *tok;
 
 /* "pieces" joined by spaces, each with @begin:end when with_offsets */
@@ -255,6 +259,34 @@ static void test_files(void) {
         for (int i = 0; i < 4; i++) d[n - 4 + i] = (unsigned char)(c >> (8 * i));
         CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == NLPRNN_E_FORMAT);
         CHECK(strstr(err.message, "header") != NULL);
+    }
+    /* a piece that repeats an earlier one (of the same length), with a valid checksum: refused
+     * as a duplicate (the loader adds each piece with one probe of the table, nr_vocab_add_new) */
+    memcpy(d, buf, n);
+    {
+        size_t at = 20, first = 0, len0 = 0, dup = 0;
+        uint32_t hl = rd32(d + at);
+        at += 4 + hl;
+        uint32_t pl = rd32(d + at);
+        at += 4 + pl;
+        uint32_t np = rd32(d + at);
+        at += 4;
+        for (uint32_t i = 0; i < np && !dup; i++) {
+            uint32_t len = rd32(d + at + 1);
+            if (d[at] == 0 && i > 300) { /* normal pieces after the fixed ones */
+                if (first && len == len0) dup = at;
+                else if (!first) first = at, len0 = len;
+            }
+            at += 5 + len;
+        }
+        CHECK(first && dup);
+        if (first && dup) {
+            memcpy(d + dup + 5, d + first + 5, len0);
+            uint32_t c = (uint32_t)crc32(0L, d, (uInt)(n - 4));
+            for (int i = 0; i < 4; i++) d[n - 4 + i] = (unsigned char)(c >> (8 * i));
+            CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == NLPRNN_E_FORMAT);
+            CHECK_MSG(strstr(err.message, "duplicate") != NULL, "%s", err.message);
+        }
     }
     CHECK(nlprnn_tokenizer_load("/nonexistent/x.tok", &t2, &err) == NLPRNN_E_IO);
     CHECK(strstr(err.message, "/nonexistent/x.tok") != NULL);

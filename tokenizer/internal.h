@@ -134,6 +134,9 @@ void nr_vocab_free(nr_vocab *v);
  * arrays and the hash table sized once (loading a file: no chain of doublings, each a new block
  * whose pages fault in), the texts in one block. 0, or -1 (no memory; v unchanged). */
 int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes);
+/* nr_vocab_add for a piece that must be new: its id, -2 if it is already there (nothing added),
+ * -1 (no memory); one hash and one probe. */
+int32_t nr_vocab_add_new(nr_vocab *v, const char *s, size_t len, int kind);
 /* Append a piece; returns its id, or -1 on out of memory. Does not check for duplicates. */
 int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind);
 int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len);

@@ -1145,13 +1145,14 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
                              "%s: byte %zu: piece %u is malformed or misplaced", name, at, i);
                 goto fail;
             }
-            if (nr_vocab_find(&tok->vocab, (const char *)x, len) >= 0) {
+            int32_t id = nr_vocab_add_new(&tok->vocab, (const char *)x, len, kind);
+            if (id == -2) {
                 nr_vocab_free(&fixedv);
                 rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
                              "%s: byte %zu: piece %u is a duplicate", name, at, i);
                 goto fail;
             }
-            if (nr_vocab_add(&tok->vocab, (const char *)x, len, kind) < 0) {
+            if (id < 0) {
                 nr_vocab_free(&fixedv);
                 rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
                 goto fail;

@@ -90,13 +90,20 @@ int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes) {
     return 0;
 }
 
-int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind) {
+/* Add s (its id), or with unique = 1 return -2 when it is already there; -1: no memory. One hash,
+ * one probe. */
+static int32_t vocab_put(nr_vocab *v, const char *s, size_t len, int kind, int unique) {
     if (len > UINT32_MAX / 2) return -1;
     if (v->n == v->cap) {
         int32_t cap = v->cap ? v->cap * 2 : 512;
         if (vocab_grow(v, cap)) return -1;
     }
     if ((uint32_t)(v->n + 1) * 2 > v->nslots && vocab_rehash(v, v->nslots * 2)) return -1;
+    uint32_t m = v->nslots - 1, h = (uint32_t)nr_hash_bytes(s, len) & m;
+    for (; v->slots[h] >= 0; h = (h + 1) & m) {
+        int32_t id = v->slots[h];
+        if (unique && v->len[id] == len && memcmp(v->piece[id], s, len) == 0) return -2;
+    }
     char *c;
     if (v->arena && v->arena_cap - v->arena_used >= len + 1) {
         c = v->arena + v->arena_used;
@@ -110,8 +117,16 @@ int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind) {
     v->piece[id] = c;
     v->len[id] = (uint32_t)len;
     v->kind[id] = (uint8_t)kind;
-    vocab_insert_slot(v->slots, v->nslots, v, id);
+    v->slots[h] = id;
     return id;
+}
+
+int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind) {
+    return vocab_put(v, s, len, kind, 0);
+}
+
+int32_t nr_vocab_add_new(nr_vocab *v, const char *s, size_t len, int kind) {
+    return vocab_put(v, s, len, kind, 1);
 }
 
 int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len) {
