@@ -179,13 +179,12 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
     float *ref = calloc(n * 2, sizeof(float)), *got = calloc(n * 2, sizeof(float));
     int *st_ref = calloc(n, sizeof(int)), *st = calloc(n, sizeof(int));
     nlprnn_error err;
-    /* the reference: one thread, no table */
+    /* the reference: the same call on one thread without the table (a call's batches depend on
+     * its documents: other calls may round differently on paths whose products depend on M) */
     nlprnn_classifier_ctx *one = NULL;
     nlprnn_classifier_ctx_create(m, 1, &one, NULL);
     CHECK(one != NULL);
     if (one) nr_clf_ctx_table(one, 0);
-    CHECK_INT_EQ(nlprnn_classify_batch(one, (const char *const *)docs, NULL, n, ref, st_ref, &err), 0);
-    CHECK(st_ref[40] == NLPRNN_E_EMPTY && st_ref[150] == NLPRNN_E_UTF8 && st_ref[41] == 0);
     for (int threads = 1; threads <= 2; threads++)
         for (int table = 0; table <= 1; table++) {
             nlprnn_classifier_ctx *ctx = NULL;
@@ -196,6 +195,8 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
             /* 100 documents, then all: the second call meets rows made by the first */
             size_t count[2] = {100, n};
             for (int k = 0; k < 2; k++) {
+                CHECK_INT_EQ(nlprnn_classify_batch(one, (const char *const *)docs, NULL, count[k], ref, st_ref, &err), 0);
+                CHECK(st_ref[40] == NLPRNN_E_EMPTY && (k == 0 || st_ref[150] == NLPRNN_E_UTF8) && st_ref[41] == 0);
                 CHECK_INT_EQ(nlprnn_classify_batch(ctx, (const char *const *)docs, NULL, count[k], got, st, &err), 0);
                 CHECK_MSG(memcmp(st_ref, st, count[k] * sizeof(int)) == 0,
                           "threads %d, table %d, %zu documents: statuses differ", threads, table, count[k]);
