@@ -2,11 +2,13 @@
  *
  * Two records, each a text file of "key<TAB>value" lines under tests/data/golden/:
  *
- *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm, ko-space.nrm) gives through
+ *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm, ko-space.nrm, ko-en.nrm) gives through
  *                 the public API: class probabilities of fixed texts (single and batch calls),
  *                 language-model scores of fixed sentences in both directions, next words, fill
  *                 (open and with candidates, calibrated and not), generated text with fixed
- *                 seeds, the summary lines and `nlprnn info`'s description of each file.
+ *                 seeds, respaced texts, translations (greedy, beam 5, a batch, sampled with a seed)
+ *                 with their log-probabilities, the summary lines and `nlprnn info`'s description
+ *                 of each file.
  *   trained.txt   what small models trained here give: a forecaster on a synthetic series, a
  *                 classifier on tests/data/clf_train.tsv and a language model on a generated
  *                 corpus (deterministic: fixed seeds, one thread).
@@ -333,6 +335,57 @@ static void spacing_record(text *t) {
     nlprnn_tagger_free(tg);
 }
 
+/* The translator: greedy, beam 5 and a batch of fixed sentences, one sampled with a seed; the texts
+ * and the log-probabilities. */
+static void translation_record(text *t) {
+    static const char *const texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?",
+                                        "나는 어제 친구와 함께 영화를 봤다.", ""};
+    enum { N = sizeof texts / sizeof *texts };
+    nlprnn_error e;
+    nlprnn_translator *tr = NULL;
+    nlprnn_translate_ctx *ctx = NULL;
+    int rc = nlprnn_translator_load("ko-en", &tr, &e);
+    if (!rc) rc = nlprnn_translate_ctx_create(tr, &ctx, &e);
+    CHECK_MSG(rc == 0, "load shipped translator 'ko-en': %s", e.message);
+    if (rc) put_fail(t, "translate.ko-en", rc, &e);
+    for (int beam = 1; !rc && beam <= 5; beam += 4) {
+        rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, beam, &e);
+        for (size_t i = 0; !rc && i < N; i++) {
+            char key[96];
+            snprintf(key, sizeof key, "translate.ko-en.beam%d.%zu", beam, i);
+            rc = nlprnn_translate(ctx, texts[i], strlen(texts[i]), &e);
+            if (rc) {
+                put_fail(t, key, rc, &e);
+                break;
+            }
+            put_str(t, key, nlprnn_translate_text(ctx, NULL));
+            snprintf(key, sizeof key, "translate.ko-en.beam%d.%zu.logprob", beam, i);
+            put_num(t, key, nlprnn_translate_logprob(ctx));
+        }
+    }
+    size_t lens[N];
+    for (size_t i = 0; i < N; i++) lens[i] = strlen(texts[i]);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, 1, &e);
+    if (!rc) {
+        rc = nlprnn_translate_batch(ctx, texts, lens, N, &e);
+        if (rc) put_fail(t, "translate.ko-en.batch", rc, &e);
+        for (size_t i = 0; !rc && i < N; i++) {
+            char key[96];
+            snprintf(key, sizeof key, "translate.ko-en.batch.%zu", i);
+            put_str(t, key, nlprnn_translate_batch_text(ctx, i, NULL));
+        }
+    }
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, 1, &e);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, 10, &e);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, 7, &e);
+    if (!rc) rc = nlprnn_translate(ctx, texts[1], lens[1], &e);
+    if (rc) put_fail(t, "translate.ko-en.sample", rc, &e);
+    else put_str(t, "translate.ko-en.sample.seed7", nlprnn_translate_text(ctx, NULL));
+    if (tr) put_str(t, "translate.ko-en.summary", nlprnn_translator_summary(tr));
+    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_free(tr);
+}
+
 static void shipped_record(text *t) {
     classifier_record(t, "ko", KO_TEXTS, sizeof KO_TEXTS / sizeof *KO_TEXTS);
     classifier_record(t, "en", EN_TEXTS, sizeof EN_TEXTS / sizeof *EN_TEXTS);
@@ -361,6 +414,8 @@ static void shipped_record(text *t) {
     info_record(t, "ko-lm");
     spacing_record(t);
     info_record(t, "ko-space");
+    translation_record(t);
+    info_record(t, "ko-en");
 }
 
 /* ---- models trained here ----------------------------------------------------------------------- */

@@ -93,13 +93,18 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
     nr_mf_reader *r = NULL;
     rc = nr_mf_open_file(&r, path, NR_KIND_TRANSLATOR, err);
     if (rc) return rc;
+    rc = nr_translator_load_reader(r, out, err);
+    nr_mf_close(r);
+    return rc;
+}
+
+int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nlprnn_error *err) {
+    *out = NULL;
     nr_conf c;
     memset(&c, 0, sizeof c);
     nlprnn_translator *t = calloc(1, sizeof *t);
-    if (!t) {
-        nr_mf_close(r);
-        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
-    }
+    if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
+    int rc;
     nr_translate_params_default(&t->p);
     t->valid_loss = NAN;
     rc = nr_mf_get_conf(r, "CONF", &c, err);
@@ -143,7 +148,6 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
         nr_translator_summarize(t);
     }
     nr_conf_free(&c);
-    nr_mf_close(r);
     if (rc) {
         nlprnn_translator_free(t);
         return rc;

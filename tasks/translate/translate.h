@@ -47,6 +47,10 @@ void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p,
 /* Allocate and bind t->params for t->cfg. */
 int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err);
 void nr_translator_summarize(nlprnn_translator *t);
+/* Load a translator from an open model file of kind TRNS (what nlprnn_translator_load does after
+ * opening the file; the fuzz target tests/fuzz/fuzz_translate_load.c feeds it from memory). */
+struct nr_mf_reader;
+int nr_translator_load_reader(const struct nr_mf_reader *r, nlprnn_translator **out, nlprnn_error *err);
 
 /* Pairs read from a TSV file and encoded: pair i has source ids src[soff[i]..soff[i+1]) and target
  * ids tgt[toff[i]..toff[i+1]) (no <bos>/<eos>). */
