@@ -155,7 +155,7 @@ torch_train() { # threads round
 nl_classify() { # threads round
   local l=$(load1)
   # exit 3: some reviews are empty (--skip-bad reports them and goes on)
-  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" classify --model "$model" --lines \
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" classify --model "$model" --lines --data-labels \
     --skip-bad --threads "$1" "$tmp/test.txt" > "$tmp/nl.out" 2>/dev/null || [ $? -eq 3 ]
   read -r w u s < "$tmp/time"
   record classify nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
