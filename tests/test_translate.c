@@ -7,6 +7,9 @@
  *   - dropout (embeddings, attentional vector, between encoder layers): the same check in train
  *     mode with the masks fixed (the same seed for every evaluation); eval mode (no rng) is the
  *     network without dropout; train mode draws masks from the seed (reproducible, not eval);
+ *   - PyTorch parity: the loss and the gradient of the whole block equal those of the same network
+ *     written with PyTorch's modules in float64 (fixtures tests/data/parity/seq2seq_*.txt from
+ *     tests/pytorch/make_parity_seq2seq.py; GRU, general and additive attention, smoothing);
  *   - masking: a padded batch has the loss and the gradient of its pairs taken one by one;
  *   - a tiny reverse task (reverse a sequence of 3..6 symbols) learned exactly by greedy search;
  *   - batch decoding (several sources at once) gives the tokens of greedy search one by one and
@@ -330,6 +333,106 @@ static void check_dropout_modes(void) {
     free(p);
 }
 
+/* ---- PyTorch parity ------------------------------------------------------------------------------ */
+
+typedef struct ptensor {
+    char name[32];
+    size_t n;
+    double *v;
+} ptensor;
+
+/* The fixture's config line (into cfgline) and tensors; 0 when the file cannot be read. */
+static int read_fixture(const char *path, char *cfgline, size_t cap, ptensor *t, int max, int *nt) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) return 0;
+    char line[256];
+    *nt = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (line[0] == '#') continue;
+        if (!strncmp(line, "config ", 7)) {
+            snprintf(cfgline, cap, "%s", line + 7);
+            continue;
+        }
+        ptensor *x = &t[*nt];
+        if (*nt == max || sscanf(line, "tensor %31s %zu", x->name, &x->n) != 2) break;
+        x->v = malloc((x->n + 1) * sizeof(double));
+        for (size_t i = 0; i < x->n; i++)
+            if (fscanf(fp, "%lf", &x->v[i]) != 1) x->v[i] = NAN;
+        (*nt)++;
+        int c;
+        while ((c = fgetc(fp)) != EOF && c != '\n') {}
+    }
+    fclose(fp);
+    return 1;
+}
+
+static const ptensor *tensor_of(const ptensor *t, int nt, const char *name) {
+    for (int i = 0; i < nt; i++)
+        if (!strcmp(t[i].name, name)) return &t[i];
+    return NULL;
+}
+
+static int cfg_int(const char *line, const char *key) {
+    const char *p = strstr(line, key);
+    return p ? atoi(p + strlen(key)) : -1;
+}
+
+static void check_parity(const char *file) {
+    char path[512], line[256] = "";
+    const char *dir = getenv("NLPRNN_TESTDATA");
+    snprintf(path, sizeof path, "%s/parity/%s", dir ? dir : "data", file);
+    ptensor t[8];
+    int nt = 0;
+    CHECK_MSG(read_fixture(path, line, sizeof line, t, 8, &nt), "cannot read %s", path);
+    const ptensor *slen = tensor_of(t, nt, "slen"), *src = tensor_of(t, nt, "src"), *tin = tensor_of(t, nt, "tin"),
+                  *tout = tensor_of(t, nt, "tout"), *pp = tensor_of(t, nt, "params"), *loss = tensor_of(t, nt, "loss"),
+                  *dp = tensor_of(t, nt, "d_params");
+    CHECK_MSG(slen && src && tin && tout && pp && loss && dp, "%s: a tensor is missing", file);
+    if (!(slen && src && tin && tout && pp && loss && dp)) return;
+    nr_s2s_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.Vs = cfg_int(line, "Vs="), cfg.Vt = cfg_int(line, "Vt="), cfg.embed = cfg_int(line, "embed=");
+    cfg.hidden = cfg_int(line, "hidden=");
+    nr_encoder_cfg_default(&cfg.enc, cfg.embed, cfg_int(line, "enc_hidden="));
+    cfg.enc.cell = NR_CELL_GRU, cfg.enc.bidirectional = 1;
+    cfg.cell = NR_CELL_GRU;
+    cfg.attention = strstr(line, "attention=additive") ? NR_ATTN_ADDITIVE : NR_ATTN_GENERAL;
+    const char *sm = strstr(line, "smoothing=");
+    float smoothing = sm ? (float)atof(sm + 10) : 0.0f;
+    int Ts = cfg_int(line, "Ts="), Tt = cfg_int(line, "Tt="), B = cfg_int(line, "B=");
+    size_t np = nr_s2s_param_count(&cfg);
+    CHECK_MSG(np == pp->n && np == dp->n, "%s: %zu parameters, the fixture has %zu", file, np, pp->n);
+    if (np != pp->n || np != dp->n || Ts * B != (int)src->n || Tt * B != (int)tin->n) return;
+    float *p = malloc(np * sizeof(float)), *g = calloc(np, sizeof(float));
+    for (size_t k = 0; k < np; k++) p[k] = (float)pp->v[k];
+    int is[64], il[8], ii[64], io[64];
+    for (int k = 0; k < Ts * B; k++) is[k] = (int)src->v[k];
+    for (int k = 0; k < B; k++) il[k] = (int)slen->v[k];
+    for (int k = 0; k < Tt * B; k++) ii[k] = (int)tin->v[k], io[k] = (int)tout->v[k];
+    nr_s2s net;
+    nlprnn_error err;
+    CHECK_INT_EQ(nr_s2s_bind(&net, &cfg, p, &err), 0);
+    nr_s2s_ws *ws = nr_s2s_ws_create(&net, Ts, Tt, B, 1, &err);
+    long long cnt = 0;
+    CHECK_INT_EQ(nr_s2s_encode(&net, ws, is, il, Ts, B, NULL, &err), 0);
+    CHECK_INT_EQ(nr_s2s_decode_forward(&net, ws, ii, Tt, NULL, &err), 0);
+    double L = nr_s2s_loss(&net, ws, io, smoothing, 1.0f, g, &cnt);
+    CHECK_INT_EQ(nr_s2s_backward(&net, ws, g, &err), 0);
+    CHECK_MSG(fabs(L - loss->v[0]) <= 1e-5 * fabs(loss->v[0]), "%s: loss %.9g, PyTorch %.9g", file, L, loss->v[0]);
+    size_t bad = 0, worst = 0;
+    double wd = 0;
+    for (size_t k = 0; k < np; k++) {
+        double d = fabs(g[k] - dp->v[k]), tol = 2e-5 * fmax(fabs(dp->v[k]), 1.0);
+        if (d > tol) bad++;
+        if (d / tol > wd) wd = d / tol, worst = k;
+    }
+    CHECK_MSG(bad == 0, "%s: %zu of %zu gradient elements differ from PyTorch (worst %zu: %.9g vs %.9g)", file, bad,
+              np, worst, (double)g[worst], dp->v[worst]);
+    nr_s2s_ws_free(ws);
+    free(p), free(g);
+    for (int i = 0; i < nt; i++) free(t[i].v);
+}
+
 /* ---- masking: a padded batch is its pairs one by one ------------------------------------------- */
 
 static void check_masking(int cell, int attention) {
@@ -607,6 +710,8 @@ int main(void) {
     check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f, 0.3f);
     check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 1, 2, 0.0f, 0.3f);
     check_dropout_modes();
+    check_parity("seq2seq_gru_general.txt");
+    check_parity("seq2seq_gru_additive.txt");
     check_masking(NR_CELL_LSTM, NR_ATTN_GENERAL);
     check_masking(NR_CELL_GRU, NR_ATTN_ADDITIVE);
     {
