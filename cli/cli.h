@@ -120,6 +120,18 @@ void cli_json_num(FILE *fp, double x, int digits);
  * "probability":P,"score":S},...]}; calibrate is left out when it is NaN. */
 void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, double calibrate);
 
+/* A task's training parameters as options (cli/common.c), from its table: info is the task's
+ * *_param_info (nlprnn_classifier_param_info, nlprnn_lm_param_info, nlprnn_tagger_param_info).
+ * `own` pairs a parameter with the option that sets it when that is not --NAME: {"threads",
+ * "-t, --threads", "format", NULL (not an option: the command sets it), ..., NULL}.
+ * cli_param_usage prints a line a parameter: "  --NAME  help (default D; RANGE)";
+ * cli_param_names puts the names of the --NAME options (the rest) into names (cap entries with
+ * the final NULL) for cli_args_init. */
+typedef int (*cli_param_info_fn)(int i, const char **name, const char **def, const char **help,
+                                 char *range, size_t cap, nlprnn_error *err);
+void cli_param_usage(FILE *fp, cli_param_info_fn info, const char *const *own);
+void cli_param_names(cli_param_info_fn info, const char *const *own, const char **names, size_t cap);
+
 /* One subcommand: argv[0] is the subcommand's name. */
 typedef int (*cli_command_fn)(int argc, char **argv);
 

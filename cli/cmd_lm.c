@@ -11,6 +11,9 @@
 int cmd_lm_train(int argc, char **argv);
 int cmd_lm_eval(int argc, char **argv);
 
+/* The language model's parameters that have options of their own (the rest are --NAME VALUE). */
+static const char *const LM_OWN[] = {"init", "--init-from", "threads", "-t, --threads", NULL};
+
 static void lm_train_usage(FILE *fp) {
     fprintf(fp,
             "usage: nlprnn lm-train (--tokenizer TOK | --init-from MODEL) -i FILE -o MODEL.nrm\n"
@@ -23,21 +26,11 @@ static void lm_train_usage(FILE *fp) {
             "      --resume              continue from the checkpoints (MODEL.nrm.ckpt.fwd/.bwd or\n"
             "                            --checkpoint's) with the same options\n"
             "  -q, --quiet               no progress output\n\n"
-            "parameters (--name value; defaults in brackets):\n"
-            "  --cell lstm|gru [lstm]    --layers N [1]      --embed E [256]     --hidden H [256]\n"
-            "  --tied 0|1 [1]            --directions forward|both [both]\n"
-            "  --softmax full|sampled [sampled]              --samples S [1024]\n"
-            "  --batch B [64]            --max-len T [64]    --lr X [0.003]      --clip X [1]\n"
-            "  --optimizer sgd|adam|adamw [adam]             --dropout X [0]     --epochs N [1]\n"
-            "  --time-limit SECONDS [0: none] (per direction) --max-lines N [0: all]\n"
-            "  -t, --threads N [1]       --seed N [1]        --storage f32|f16|int8 [f16]\n"
-            "  --parallel 0|1 [0]        train both directions at the same time (one thread each)\n"
-            "  --valid-lines N [2000]    lines of --valid scored after training\n"
-            "  --checkpoint FILE [MODEL.nrm.ckpt]  checkpoints FILE.fwd and FILE.bwd (a direction each)\n"
-            "  --checkpoint-every N [0]  also save the checkpoint every N batches (0: each epoch)\n"
-            "  --init-from MODEL         continue training MODEL (a LANG file or shipped name): its\n"
-            "                            architecture and tokenizer are used, --tokenizer may be left\n"
-            "                            out (old spelling: --init)\n\n"
+            "parameters (--NAME VALUE or --NAME=VALUE; default, range; old spelling of --init-from:\n"
+            "--init):\n");
+    cli_param_usage(fp, nlprnn_lm_param_info, LM_OWN);
+    fprintf(fp,
+            "\n"
             "Ctrl-C stops after the current batch, saves the checkpoint, leaves MODEL.nrm as it was\n"
             "and saves what was trained to MODEL.nrm.partial (exit 130); --resume with the same\n"
             "options then gives the same model as an uninterrupted run.\n\n"
@@ -47,13 +40,6 @@ static void lm_train_usage(FILE *fp) {
             "example: nlprnn lm-train --tokenizer pretrained/ko.tok \\\n"
             "           -i ../shared/corpora/nsmc/lm_train.txt.gz -o ko-lm.nrm --time-limit 600\n");
 }
-
-/* language-model parameters given as --NAME VALUE (nlprnn_lm_params_set); "init" and "threads"
- * are options of their own (--init-from, -t) */
-static const char *const lm_param_names[] = {
-    "tokenizer", "cell", "layers", "embed", "hidden", "tied", "directions", "softmax",
-    "samples", "batch", "max-len", "optimizer", "lr", "clip", "dropout", "epochs", "time-limit",
-    "max-lines", "parallel", "seed", "storage", "valid-lines", "checkpoint", "checkpoint-every", NULL};
 
 static int lm_progress(void *user, const nlprnn_lm_progress *p) {
     cli_progress *pr = user;
@@ -86,6 +72,8 @@ int cmd_lm_train(int argc, char **argv) {
                                       {"init-from", INIT, CLI_ARG, "--init"},
                                       {"threads", 't', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
+    const char *lm_param_names[64];
+    cli_param_names(nlprnn_lm_param_info, LM_OWN, lm_param_names, sizeof lm_param_names / sizeof *lm_param_names);
     cli_args a;
     int c;
     cli_args_init(&a, cmd, argc, argv, options, lm_param_names);

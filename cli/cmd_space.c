@@ -250,6 +250,10 @@ int cmd_space(int argc, char **argv) {
 
 /* ---- space-train, tag-train ------------------------------------------------------------------------- */
 
+/* The tagger's parameters that are not --NAME options: "format" (the command says it) and
+ * "threads" (-t, --threads, listed with the options). */
+static const char *const TAGGER_OWN[] = {"format", NULL, "threads", NULL, NULL};
+
 static void train_usage(FILE *fp, const char *cmd, int spacing) {
     fprintf(fp,
             "usage: nlprnn %s -o MODEL [-q] [--resume] [--PARAM VALUE ...] FILE...\n"
@@ -273,13 +277,7 @@ static void train_usage(FILE *fp, const char *cmd, int spacing) {
                       "partly spaced text (nlprnn space --keep-spaces)."
                     : "Train a sequence tagger (part of speech, named entities, ...) from token<TAB>label\n"
                       "lines with a blank line between sentences; the label set comes from the data.");
-    for (int i = 0;; i++) {
-        const char *name, *def, *help;
-        char range[200];
-        if (nlprnn_tagger_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
-        if (!strcmp(name, "format") || !strcmp(name, "threads")) continue; /* the command; -t */
-        fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
-    }
+    cli_param_usage(fp, nlprnn_tagger_param_info, TAGGER_OWN);
 }
 
 static int train_progress(void *user, int epoch, double loss, double acc) {
@@ -287,17 +285,6 @@ static int train_progress(void *user, int epoch, double loss, double acc) {
     return 0;
 }
 
-/* The table's parameter names as --NAME VALUE options, except "format" (the command says it) and
- * "threads" (-t, --threads): into names (cap entries with the final NULL). */
-static void train_param_names(const char **names, size_t cap) {
-    size_t n = 0;
-    for (int i = 0; n + 1 < cap; i++) {
-        const char *name, *def, *help;
-        if (nlprnn_tagger_param_info(i, &name, &def, &help, NULL, 0, NULL)) break;
-        if (strcmp(name, "format") && strcmp(name, "threads")) names[n++] = name;
-    }
-    names[n] = NULL;
-}
 
 static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing) {
     const char *output = NULL;
@@ -321,7 +308,7 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
                                       {"format", FORMAT, CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
     const char *param_names[64];
-    train_param_names(param_names, sizeof param_names / sizeof *param_names);
+    cli_param_names(nlprnn_tagger_param_info, TAGGER_OWN, param_names, sizeof param_names / sizeof *param_names);
     cli_args a;
     int c;
     cli_args_init(&a, cmd, argc, argv, options, param_names);

@@ -1,6 +1,7 @@
 /* cli/cmd_train.c: `nlprnn train [OPTIONS] TRAIN_FILE -o MODEL` — train a text classifier.
  *
- * Every training parameter of nlprnn_classifier_params is an option (--hidden 64 ...). Progress goes to
+ * Every training parameter of nlprnn_classifier_params is an option (--hidden 64 ...), listed by
+ * --help from the library's table (nlprnn_classifier_param_info). Progress goes to
  * stderr: a one-line bar redrawn in place on a terminal, plain lines every few seconds otherwise.
  * SIGINT/SIGTERM set a flag the library polls: it saves a checkpoint after the current batch and
  * the program exits 130; `--resume` continues from it. (The handler is installed here, in the
@@ -13,14 +14,8 @@
 
 #include "cli.h"
 
-/* training parameters given as --NAME VALUE (nlprnn_classifier_params_set); "vocab", "threads" and
- * "valid" are options of their own below (--vocab-size, -t, --valid-split) */
-static const char *const param_names[] = {
-    "tokenizer", "embed", "vectors", "init-from", "cell", "layers", "bidirectional", "hidden",
-    "pool", "dropout", "optimizer", "lr", "lr-schedule", "clip", "weight-decay", "epochs", "batch",
-    "seed", "patience", "max-tokens", "max-examples", "storage", "text-column", "label-column",
-    "checkpoint", "checkpoint-every", "skip-bad", "dist-check-every",
-    "label-names", NULL};
+/* The classifier's parameters that have options of their own (the rest are --NAME VALUE). */
+static const char *const CLF_OWN[] = {"vocab", "--vocab-size", "threads", "-t, --threads", "valid", "--valid-split", NULL};
 
 static void usage(FILE *fp) {
     fprintf(fp,
@@ -35,29 +30,10 @@ static void usage(FILE *fp) {
             "      --resume             continue from the checkpoint (MODEL.ckpt or --checkpoint)\n"
             "  -q, --quiet              no progress output\n"
             "\n"
-            "model:\n"
-            "      --tokenizer FILE     reuse a tokenizer file (default: train one on TRAIN_FILE)\n"
-            "      --vocab-size N       vocabulary of a tokenizer trained here (16000; old\n"
-            "                           spelling --vocab)\n"
-            "      --embed N            embedding size (128)     --vectors FILE  pretrained .vec\n"
-            "      --init-from FILE     start from this model file's tokenizer, embedding, encoder\n"
-            "      --cell rnn|lstm|gru  (lstm)   --layers N (1)   --bidirectional 0|1 (1)\n"
-            "      --hidden N           (128)    --pool last|mean|max (max)   --dropout P (0.2)\n"
-            "      --max-tokens N       documents are cut to N tokens (256)\n"
-            "      --storage f32|f16|int8  weight storage in the model file (f16)\n"
-            "training:\n"
-            "      --optimizer sgd|adam|adamw (adam)   --lr X (0.002)\n"
-            "      --lr-schedule constant|linear|cosine (linear)   --clip X (5; 0 = off)\n"
-            "      --weight-decay X (0)  --epochs N (5)  --batch N (64)  --seed N (1)\n"
-            "  -t, --threads N (cores)   --valid-split F (0.05)  --patience N (2; 0 = never stop)\n"
-            "      --max-examples N      use the first N training rows (0 = all)\n"
-            "      --text-column NAME    --label-column NAME   --skip-bad 0|1 (0)\n"
-            "      --label-names 0=negative,1=positive  names the model prints for the data's\n"
-            "                           labels (or one name per class: negative,positive)\n"
-            "      --checkpoint FILE     (MODEL.ckpt)   --checkpoint-every N batches (0 = per epoch)\n"
-            "      --dist-check-every N  under mpirun: compare the ranks' weights every N steps\n"
-            "                           (100; 0 = only at the end)\n"
-            "\n"
+            "parameters (--NAME VALUE or --NAME=VALUE; default, range; old spelling of --vocab-size:\n"
+            "--vocab):\n");
+    cli_param_usage(fp, nlprnn_classifier_param_info, CLF_OWN);
+    fprintf(fp,
             "\n"
             "Ctrl-C saves a checkpoint and exits 130; --resume with the same options then gives\n"
             "the same model as an uninterrupted run.\n"
@@ -119,6 +95,8 @@ int cmd_train(int argc, char **argv) {
                                       {"vocab-size", VOCAB, CLI_ARG, "--vocab"},
                                       {"threads", 't', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
+    const char *param_names[64];
+    cli_param_names(nlprnn_classifier_param_info, CLF_OWN, param_names, sizeof param_names / sizeof *param_names);
     cli_args a;
     int c;
     cli_args_init(&a, "train", argc, argv, options, param_names);

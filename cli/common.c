@@ -221,3 +221,35 @@ void cli_lines_close(cli_lines *in) {
     free(in->buf);
     if (in->fp && in->fp != stdin) fclose(in->fp);
 }
+
+/* ---- training parameters as options --------------------------------------------------------- */
+
+/* The option that sets parameter name: "--NAME", own's spelling, or NULL (not an option). */
+static const char *param_option(const char *name, const char *const *own, char *buf, size_t cap) {
+    for (size_t i = 0; own && own[i]; i += 2)
+        if (!strcmp(own[i], name)) return own[i + 1];
+    snprintf(buf, cap, "--%s", name);
+    return buf;
+}
+
+void cli_param_usage(FILE *fp, cli_param_info_fn info, const char *const *own) {
+    for (int i = 0;; i++) {
+        const char *name, *def, *help;
+        char range[200], opt[80];
+        if (info(i, &name, &def, &help, range, sizeof range, NULL)) break;
+        const char *spelled = param_option(name, own, opt, sizeof opt);
+        if (spelled) fprintf(fp, "  %-19s %s (default %s; %s)\n", spelled, help, def[0] ? def : "\"\"", range);
+    }
+}
+
+void cli_param_names(cli_param_info_fn info, const char *const *own, const char **names, size_t cap) {
+    size_t n = 0;
+    for (int i = 0; n + 1 < cap; i++) {
+        const char *name;
+        char opt[80];
+        if (info(i, &name, NULL, NULL, NULL, 0, NULL)) break;
+        const char *spelled = param_option(name, own, opt, sizeof opt);
+        if (spelled && spelled == opt) names[n++] = name;
+    }
+    names[n] = NULL;
+}

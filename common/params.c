@@ -125,6 +125,18 @@ void nr_param_range(const nr_param *p, char *buf, size_t cap) {
     }
 }
 
+int nr_param_info(const nr_param_table *t, int i, const char **name, const char **def, const char **help,
+                  char *range, size_t cap, nlprnn_error *err) {
+    if (i < 0 || (size_t)i >= t->n)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s %d: there are %zu", t->what, i, t->n);
+    const nr_param *r = &t->rows[i];
+    if (name) *name = r->name;
+    if (def) *def = r->def;
+    if (help) *help = r->help;
+    if (range && cap) nr_param_range(r, range, cap);
+    return NLPRNN_OK;
+}
+
 /* The row called name, or NLPRNN_E_INVALID_ARG naming the known ones. */
 static int find_or_fail(const nr_param_table *t, const char *name, const nr_param **row, nlprnn_error *err) {
     *row = nr_param_find(t, name);

@@ -8,8 +8,9 @@
  *   nr_params_get     formats the current value as text (doubles with 17 digits: exact)
  *   nr_param_range    the accepted values as text ("1..4096", "rnn | lstm | gru")
  * The public *_params_set/get functions and checkpoints (which record the parameters a run started
- * with) are made from the same rows. The forecaster (tasks/forecast/train.c) is on this table; the
- * classifier's and the language model's parameters still have mechanisms of their own (issue 14).
+ * with), --help (the public *_param_info: nr_param_info) and the model files' CONF sections
+ * (format/params.h) are made from the same rows. Every task's parameters are on such a table
+ * (tasks/<task>/train.c, ROWS[]).
  *
  *   static const nr_param rows[] = {
  *       {"hidden", NR_PARAM_INT, offsetof(struct p, hidden), 0, 1, 4096, NULL, "32", "units per layer", 0},
@@ -80,6 +81,11 @@ int nr_params_get(const nr_param_table *t, const void *obj, const char *name, ch
 void nr_param_format(const nr_param *p, const void *obj, char *buf, size_t cap);
 /* What a row accepts, as text: "1..4096", "[0, 0.9]", "rnn | lstm | gru", "text". */
 void nr_param_range(const nr_param *p, char *buf, size_t cap);
+/* Row i for --help (the public *_param_info functions): its name, default and help (static
+ * strings; each pointer may be NULL) and its range into range (cap bytes; NULL: not wanted).
+ * NLPRNN_E_INVALID_ARG past the last row. */
+int nr_param_info(const nr_param_table *t, int i, const char **name, const char **def, const char **help,
+                  char *range, size_t cap, nlprnn_error *err);
 
 /* ---- number parsing (the one place for it) -------------------------------------------------- */
 

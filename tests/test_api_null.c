@@ -423,6 +423,13 @@ static void test_classifier(void) {
             nlprnn_classifier_params_get(p, NULL, buf, sizeof buf, NULL));
     INVALID(nlprnn_classifier_params_get(p, "hidden", NULL, sizeof buf, E),
             nlprnn_classifier_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    {
+        char range[64];
+        OK(nlprnn_classifier_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+        OK(nlprnn_classifier_param_info(0, NULL, NULL, NULL, range, sizeof range, E));
+        INVALID(nlprnn_classifier_param_info(-1, NULL, NULL, NULL, NULL, 0, E),
+                nlprnn_classifier_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
+    }
     const char *out_nrm = tmp("c.nrm");
     INVALID(nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, E),
             nlprnn_classifier_train(NULL, tsv, NULL, out_nrm, 0, NULL, NULL, NULL, NULL));
@@ -525,6 +532,9 @@ static void test_lm(void) {
     INVALID(nlprnn_lm_params_get(NULL, "hidden", pbuf, sizeof pbuf, E),
             nlprnn_lm_params_get(NULL, "hidden", pbuf, sizeof pbuf, NULL));
     INVALID(nlprnn_lm_params_get(p, NULL, pbuf, sizeof pbuf, E), nlprnn_lm_params_get(p, NULL, pbuf, sizeof pbuf, NULL));
+    OK(nlprnn_lm_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+    OK(nlprnn_lm_param_info(0, NULL, NULL, NULL, pbuf, sizeof pbuf, E));
+    INVALID(nlprnn_lm_param_info(-1, NULL, NULL, NULL, NULL, 0, E), nlprnn_lm_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
     INVALID(nlprnn_lm_params_get(p, "hidden", NULL, sizeof pbuf, E),
             nlprnn_lm_params_get(p, "hidden", NULL, sizeof pbuf, NULL));
     VOID(nlprnn_lm_params_free(NULL));

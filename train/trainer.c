@@ -137,14 +137,7 @@ static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
     if (!rc) rc = nr_conf_put_float(&b, "state.elapsed", st->elapsed, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.stopped_early", st->stopped_early, err);
     /* the parameters the run was started with (a resume must use the same) */
-    for (size_t i = 0; cfg->params && i < cfg->params->n && !rc; i++) {
-        const nr_param *p = &cfg->params->rows[i];
-        if (p->flags & NR_PARAM_RESUME_OK) continue;
-        char key[160], val[1200];
-        snprintf(key, sizeof key, "param.%s", p->name);
-        nr_param_format(p, cfg->params_obj, val, sizeof val);
-        rc = nr_conf_put_str(&b, key, val, err);
-    }
+    if (!rc && cfg->params) rc = nr_ckpt_put_params(&b, cfg->params, cfg->params_obj, err);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
     if (!rc) rc = put_weights(k, w, "WGHT", k->params, err);
     if (!rc) rc = put_weights(k, w, "BEST", t->best, err);
@@ -190,6 +183,47 @@ int nr_ckpt_open(const char *path, const char *of, nr_mf_reader **r, nr_conf *co
     return rc;
 }
 
+/* Row p's value in obj as a checkpoint stores it: UTF-8 whatever the caller gave. */
+static void ckpt_param_text(const nr_param *p, const void *obj, char *out, size_t cap) {
+    char raw[1200];
+    nr_param_format(p, obj, raw, sizeof raw);
+    nr_utf8_escape(raw, out, cap);
+}
+
+int nr_ckpt_put_params(nr_mf_buf *conf, const nr_param_table *t, const void *obj, nlprnn_error *err) {
+    int rc = NLPRNN_OK;
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        const nr_param *p = &t->rows[i];
+        if (p->flags & NR_PARAM_RESUME_OK) continue;
+        char key[160], val[4800];
+        snprintf(key, sizeof key, "param.%s", p->name);
+        ckpt_param_text(p, obj, val, sizeof val);
+        rc = nr_conf_put_str(conf, key, val, err);
+    }
+    return rc;
+}
+
+int nr_ckpt_check_params(const nr_conf *c, const nr_param_table *t, const void *obj, int code,
+                         nlprnn_error *err) {
+    int rc = NLPRNN_OK;
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        const nr_param *p = &t->rows[i];
+        if (p->flags & NR_PARAM_RESUME_OK) continue;
+        char key[160], val[4800];
+        const char *saved;
+        snprintf(key, sizeof key, "param.%s", p->name);
+        rc = nr_conf_get_str(c, key, &saved, err);
+        if (rc) break;
+        ckpt_param_text(p, obj, val, sizeof val);
+        if (strcmp(saved, val))
+            rc = nr_fail(err, code, -1, -1,
+                         "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
+                         "same parameters)",
+                         c->where, p->name, saved, p->name, val);
+    }
+    return rc;
+}
+
 int nr_ckpt_check_path(const char *path, nlprnn_error *err) {
     FILE *fp = path && path[0] ? fopen(path, "rb") : NULL;
     if (!fp) return NLPRNN_OK;
@@ -226,21 +260,7 @@ static int load_checkpoint(trainer *t, tstate *st, nlprnn_error *err) {
     int rc = nr_mf_get_conf(r, "CONF", &c, err);
     if (rc) return rc;
     /* the parameters must be the run's */
-    for (size_t i = 0; cfg->params && i < cfg->params->n && !rc; i++) {
-        const nr_param *p = &cfg->params->rows[i];
-        if (p->flags & NR_PARAM_RESUME_OK) continue;
-        char key[160], val[1200];
-        const char *saved;
-        snprintf(key, sizeof key, "param.%s", p->name);
-        rc = nr_conf_get_str(&c, key, &saved, err);
-        if (rc) break;
-        nr_param_format(p, cfg->params_obj, val, sizeof val);
-        if (strcmp(saved, val))
-            rc = nr_fail(err, NLPRNN_E_STATE, -1, -1,
-                         "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
-                         "same parameters)",
-                         c.where, p->name, saved, p->name, val);
-    }
+    if (cfg->params) rc = nr_ckpt_check_params(&c, cfg->params, cfg->params_obj, NLPRNN_E_STATE, err);
     /* the task first: its data, and its own (stricter) bounds of the state */
     if (!rc && k->load) rc = k->load(k->self, r, &c, err);
     long long v;

@@ -193,6 +193,15 @@ int nr_ckpt_open(const char *path, const char *of, struct nr_mf_reader **r, stru
 /* Before a fresh run: a file already at the checkpoint's path must be a checkpoint (the run
  * overwrites it and deletes it at the end; it is no place for another file). */
 int nr_ckpt_check_path(const char *path, nlprnn_error *err);
+/* The parameters of a run in a checkpoint's config: "param.NAME" for every row of t that a resumed
+ * run may not change (no NR_PARAM_RESUME_OK), its value as text made valid UTF-8 (a file name that
+ * is not UTF-8 has its bad bytes written as \xHH). The trainer records cfg.params so; a task that
+ * checks them itself, before it reads its data (the classifier, the language model), calls these.
+ * check: a value that differs is `code`: "<where>: the checkpoint was made with NAME=A, this run
+ * has NAME=B (resume needs the same parameters)"; a missing key NLPRNN_E_FORMAT. */
+int nr_ckpt_put_params(struct nr_mf_buf *conf, const nr_param_table *t, const void *obj, nlprnn_error *err);
+int nr_ckpt_check_params(const struct nr_conf *c, const nr_param_table *t, const void *obj, int code,
+                         nlprnn_error *err);
 /* After the final model is saved: remove the checkpoint (rank 0). */
 void nr_ckpt_remove(const nr_train_cfg *cfg);
 

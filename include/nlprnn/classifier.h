@@ -139,39 +139,22 @@ NLPRNN_API int nlprnn_classifier_evaluate(const nlprnn_classifier *c, const char
 
 /* ---- training -------------------------------------------------------------------------------- */
 
-/** Training parameters (opaque), set by name (so new ones never break the ABI). Names and defaults:
- *    tokenizer     ""        a tokenizer file to reuse; "" trains a BPE tokenizer on the texts
- *    vocab         16000     vocabulary size of a tokenizer trained here
- *    embed         128       embedding size E          vectors  ""  pretrained .vec file
- *    init-from     ""        a classifier (CLSF) whose tokenizer, embedding and encoder to start
- *                            from (same tokenizer and sizes required)
- *    cell          lstm      rnn | lstm | gru           layers   1
- *    bidirectional 1         0 | 1                      hidden   128
- *    pool          max       last | mean | max          dropout  0.2 (pooled features, between
- *                                                                     layers)
- *    optimizer     adam      sgd | adam | adamw         lr       0.002
- *    lr-schedule   linear    constant | linear | cosine (linear/cosine decay to lr/20)
- *    clip          5         clip gradients by global norm (0: off)
- *    weight-decay  0         epochs   5      batch   64      seed     1
- *    threads       0         data-parallel parts of each batch, each on a thread of the
- *                            library's pool; 0 = the cores this process may use (at most 16;
- *                            on resume: the checkpoint's). The result depends on seed and
- *                            threads (recorded in the model as train.threads), not on how many
- *                            cores run the parts
- *    valid         0.05      fraction of the training file held out when no validation file
- *    patience      2         stop after this many epochs without a better validation accuracy
- *                            (0: never); the best epoch's weights are kept
- *    max-tokens    256       documents are cut to this many tokens in training and the model
- *    max-examples  0         read at most this many training examples (0: all)
- *    storage       f16       f32 | f16 | int8: how the saved weights are stored
- *    text-column   ""        label-column ""   (defaults: "document"/"text"..., "label")
- *    label-names   ""        display names of the labels: "0=negative,1=positive" (labels not
- *                            named keep their own) or one name per class in class order
- *                            ("negative,positive"); nlprnn_model_label gives them
- *    checkpoint    ""        checkpoint file; "" = "<out>.ckpt"
- *    checkpoint-every 0      also save a checkpoint every N batches (0: each epoch only)
- *    dist-check-every 100    over MPI (nlprnn/dist.h): compare the ranks' weights every N steps
- *                            (0: only at the end); "batch" is then per rank
+/** Training parameters (opaque), set by name (so new ones never break the ABI). Each parameter,
+ *  its default, range and meaning is listed by `nlprnn train --help` and docs/cli.md, both made
+ *  from the one table nlprnn_classifier_param_info reads. Notes on some of them:
+ *    tokenizer     "" trains a BPE tokenizer of `vocab` ids on the training texts
+ *    init-from     a classifier (CLSF) whose tokenizer, embedding and encoder to start from (the
+ *                  same tokenizer and sizes are required)
+ *    lr-schedule   linear and cosine decay to lr/20
+ *    threads       data-parallel parts of each batch, each on a thread of the library's pool;
+ *                  0 = the cores this process may use (at most 16; on resume: the checkpoint's).
+ *                  The result depends on seed and threads (recorded in the model as
+ *                  train.threads), not on how many cores run the parts
+ *    patience      the best epoch's weights are kept
+ *    text-column, label-column  "" = "document" (or "text", "sentence", "review") and "label"
+ *    label-names   labels not named keep their own; nlprnn_classifier_label gives them
+ *    checkpoint    "" = "<out>.ckpt"
+ *    dist-check-every  over MPI (nlprnn/dist.h), where "batch" is per rank
  */
 typedef struct nlprnn_classifier_params nlprnn_classifier_params;
 
@@ -186,6 +169,12 @@ NLPRNN_API int nlprnn_classifier_params_set(nlprnn_classifier_params *p, const c
 /** The current value as text (into buf, cap bytes), or NLPRNN_E_INVALID_ARG. */
 NLPRNN_API int nlprnn_classifier_params_get(const nlprnn_classifier_params *p, const char *name,
                                             char *buf, size_t cap, nlprnn_error *err);
+/** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
+ *  into static storage; each may be NULL; range: cap bytes, or NULL); NLPRNN_E_INVALID_ARG past
+ *  the last. `nlprnn train --help` lists the parameters so. */
+NLPRNN_API int nlprnn_classifier_param_info(int i, const char **name, const char **def,
+                                            const char **help, char *range, size_t cap,
+                                            nlprnn_error *err);
 
 /** What the progress callback sees. The library allocates it and sets `size`; fields may be
  *  added at the end (read one only when NLPRNN_HAS_FIELD says `size` reaches it). */

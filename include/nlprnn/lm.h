@@ -184,37 +184,19 @@ NLPRNN_API int nlprnn_lm_evaluate(const nlprnn_lm *lm, const char *path, int dir
 
 /* ---- training ------------------------------------------------------------------------------- */
 
-/** Training parameters (opaque), set by name. Names and defaults:
- *    tokenizer    ""       tokenizer file (required unless init is given)
- *    init         ""       warm start: continue training this LANG model (file or shipped name);
- *                          cell, layers, embed, hidden, tied and the tokenizer are then the
- *                          model's (the parameters above are ignored; a tokenizer given as well
- *                          must be the same), and each direction the file holds starts from its
- *                          weights (optimizer state starts fresh)
- *    cell         lstm     lstm | gru                    layers   1
- *    embed        256      E                             hidden   256 (tied needs hidden == embed)
- *    tied         1        output matrix = embedding table (0: a separate dense layer)
- *    directions   both     forward | backward | both
- *    softmax      sampled  full | sampled (training only; evaluation always uses the full one)
- *    samples      1024     negative classes per batch for the sampled softmax (log-uniform over
- *                          pieces ranked by training frequency)
- *    batch        64       sentences per batch (bucketed by length, masked)
- *    max-len      64       pieces per training sentence (longer sentences are cut)
- *    optimizer    adam     sgd | adam | adamw            lr 0.003 (decays linearly to lr/10)
- *    clip         1        global gradient-norm clip (0: off)
- *    dropout      0        between stacked layers
- *    epochs       1        passes over the data (ignored once time-limit is reached)
- *    time-limit   0        seconds per direction (0: none); the LR decay then follows time
- *    max-lines    0        read at most this many training lines (0: all)
- *    threads      1        threads in the recurrence (per direction)
- *    parallel     0        1: train the two directions at the same time, one thread each
- *    seed         1
- *    storage      f16      f32 | f16 | int8 (biases are always f32)
- *    valid-lines  2000     lines of the validation file scored after training (0: all)
- *    checkpoint   ""       checkpoint file; "" = "<out>.ckpt"; each direction has its own:
- *                          this name + ".fwd" and + ".bwd" (deleted when the model is saved)
- *    checkpoint-every 0    also save the checkpoint every N batches (0: each epoch, on stop
- *                          and when the time limit is reached)
+/** Training parameters (opaque), set by name. Each parameter, its default, range and meaning is
+ *  listed by `nlprnn lm-train --help` and docs/cli.md, both made from the one table
+ *  nlprnn_lm_param_info reads. Notes on some of them:
+ *    init         warm start from a LANG model: cell, layers, embed, hidden, tied and the
+ *                 tokenizer are then the model's (those parameters are ignored; a tokenizer given
+ *                 as well must be the same), and each direction the file holds starts from its
+ *                 weights (the optimizer state starts fresh)
+ *    samples      the sampled softmax draws them log-uniformly over the pieces ranked by
+ *                 training frequency
+ *    batch        sentences bucketed by length, masked
+ *    epochs       ignored once time-limit is reached
+ *    checkpoint   "" = "<out>.ckpt"; each direction has its own: this name + ".fwd" and + ".bwd"
+ *                 (deleted when the model is saved)
  */
 typedef struct nlprnn_lm_params nlprnn_lm_params;
 
@@ -229,6 +211,11 @@ NLPRNN_API int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const
  *  An unknown name is NLPRNN_E_INVALID_ARG, a buffer too small NLPRNN_E_LIMIT. */
 NLPRNN_API int nlprnn_lm_params_get(const nlprnn_lm_params *p, const char *name, char *buf,
                                     size_t cap, nlprnn_error *err);
+/** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
+ *  into static storage; each may be NULL; range: cap bytes, or NULL); NLPRNN_E_INVALID_ARG past
+ *  the last. `nlprnn lm-train --help` lists the parameters so. */
+NLPRNN_API int nlprnn_lm_param_info(int i, const char **name, const char **def, const char **help,
+                                    char *range, size_t cap, nlprnn_error *err);
 
 /** What the progress callback sees. Fields may be added at the end (check `size`). */
 typedef struct nlprnn_lm_progress {

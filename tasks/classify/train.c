@@ -42,76 +42,64 @@ struct nlprnn_classifier_params {
     double dropout, lr, clip, weight_decay, valid;
 };
 
-enum { P_STR, P_INT, P_LL, P_DBL, P_ENUM };
-typedef struct pdesc {
-    const char *name;
-    int type;
-    size_t off;
-    double lo, hi;
-    const char *choices; /* P_ENUM: space-separated names, value = index */
-} pdesc;
-
 #define OFF(f) offsetof(struct nlprnn_classifier_params, f)
-static const pdesc pdescs[] = {
-    {"tokenizer", P_STR, OFF(tokenizer), 0, 0, NULL},
-    {"vectors", P_STR, OFF(vectors), 0, 0, NULL},
-    {"init-from", P_STR, OFF(init_from), 0, 0, NULL},
-    {"text-column", P_STR, OFF(text_column), 0, 0, NULL},
-    {"label-column", P_STR, OFF(label_column), 0, 0, NULL},
-    {"checkpoint", P_STR, OFF(checkpoint), 0, 0, NULL},
-    {"label-names", P_STR, OFF(label_names), 0, 0, NULL}, /* nr_label_names_parse */
-    {"vocab", P_INT, OFF(vocab), 64, NR_MAX_VOCAB, NULL},
-    {"embed", P_INT, OFF(embed), 1, NR_MAX_EMBED, NULL},
-    {"cell", P_ENUM, OFF(cell), 0, 0, "rnn lstm gru"},
-    {"layers", P_INT, OFF(layers), 1, NR_ENCODER_MAX_LAYERS, NULL},
-    {"bidirectional", P_INT, OFF(bidirectional), 0, 1, NULL},
-    {"hidden", P_INT, OFF(hidden), 1, NR_MAX_HIDDEN, NULL},
-    {"pool", P_ENUM, OFF(pool), 0, 0, "last mean max"},
-    {"dropout", P_DBL, OFF(dropout), 0, 0.95, NULL},
-    {"optimizer", P_ENUM, OFF(optimizer), 0, 0, "sgd adam adamw"},
-    {"lr", P_DBL, OFF(lr), 1e-7, 10, NULL},
-    {"lr-schedule", P_ENUM, OFF(schedule), 0, 0, "constant linear cosine"},
-    {"clip", P_DBL, OFF(clip), 0, 1e6, NULL},
-    {"weight-decay", P_DBL, OFF(weight_decay), 0, 1, NULL},
-    {"epochs", P_INT, OFF(epochs), 1, 10000, NULL},
-    {"batch", P_INT, OFF(batch), 1, 4096, NULL},
-    {"seed", P_LL, OFF(seed), 0, 9.0e15, NULL},
-    {"threads", P_INT, OFF(threads), 0, NR_MAX_THREADS, NULL}, /* 0: nr_default_threads() */
-    {"valid", P_DBL, OFF(valid), 0, 0.9, NULL},
-    {"patience", P_INT, OFF(patience), 0, 10000, NULL},
-    {"max-tokens", P_INT, OFF(max_tokens), 1, NR_CLF_MAX_TOKENS, NULL},
-    {"max-examples", P_LL, OFF(max_examples), 0, 9.0e15, NULL},
-    {"storage", P_ENUM, OFF(storage), 0, 0, "f32 f16 int8"},
-    {"skip-bad", P_INT, OFF(skip_bad), 0, 1, NULL},
-    {"checkpoint-every", P_INT, OFF(checkpoint_every), 0, 1000000000, NULL},
-    {"dist-check-every", P_INT, OFF(dist_check_every), 0, 1000000000, NULL},
+#define SZ(f) sizeof(((struct nlprnn_classifier_params *)0)->f)
+/* The order is the checkpoints' (param.* keys); rows with NR_PARAM_RESUME_OK are not recorded. */
+static const nr_param ROWS[] = {
+    {"tokenizer", NR_PARAM_STR, OFF(tokenizer), SZ(tokenizer), 0, 0, NULL, "",
+     "a tokenizer file to reuse (\"\": train one on the training texts)", 0},
+    {"vectors", NR_PARAM_STR, OFF(vectors), SZ(vectors), 0, 0, NULL, "", "pretrained word vectors (.vec) for the embedding", 0},
+    {"init-from", NR_PARAM_STR, OFF(init_from), SZ(init_from), 0, 0, NULL, "",
+     "a classifier whose tokenizer, embedding and encoder to start from (same sizes)", 0},
+    {"text-column", NR_PARAM_STR, OFF(text_column), SZ(text_column), 0, 0, NULL, "",
+     "the text column (\"\": document, text, sentence or review)", 0},
+    {"label-column", NR_PARAM_STR, OFF(label_column), SZ(label_column), 0, 0, NULL, "", "the label column (\"\": label)", 0},
+    {"checkpoint", NR_PARAM_STR, OFF(checkpoint), SZ(checkpoint), 0, 0, NULL, "", "checkpoint file (\"\": MODEL.ckpt)",
+     NR_PARAM_RESUME_OK},
+    {"label-names", NR_PARAM_STR, OFF(label_names), SZ(label_names), 0, 0, NULL, "",
+     "names the model prints for the data's labels: 0=negative,1=positive or negative,positive", 0},
+    {"vocab", NR_PARAM_INT, OFF(vocab), 0, 64, NR_MAX_VOCAB, NULL, "16000", "vocabulary of a tokenizer trained here", 0},
+    {"embed", NR_PARAM_INT, OFF(embed), 0, 1, NR_MAX_EMBED, NULL, "128", "embedding size", 0},
+    {"cell", NR_PARAM_ENUM, OFF(cell), 0, 0, 0, "rnn lstm gru", "lstm", "recurrent cell", 0},
+    {"layers", NR_PARAM_INT, OFF(layers), 0, 1, NR_ENCODER_MAX_LAYERS, NULL, "1", "stacked layers", 0},
+    {"bidirectional", NR_PARAM_INT, OFF(bidirectional), 0, 0, 1, NULL, "1", "1: a backward layer beside each forward one", 0},
+    {"hidden", NR_PARAM_INT, OFF(hidden), 0, 1, NR_MAX_HIDDEN, NULL, "128", "units per layer and direction", 0},
+    {"pool", NR_PARAM_ENUM, OFF(pool), 0, 0, 0, "last mean max", "max", "pooling of the states over the document", 0},
+    {"dropout", NR_PARAM_DBL, OFF(dropout), 0, 0, 0.95, NULL, "0.2",
+     "dropout of the pooled features and between layers (training)", 0},
+    {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
+    {"lr", NR_PARAM_DBL, OFF(lr), 0, 1e-7, 10, NULL, "0.002", "learning rate", 0},
+    {"lr-schedule", NR_PARAM_ENUM, OFF(schedule), 0, 0, 0, "constant linear cosine", "linear",
+     "learning-rate schedule (linear, cosine: decay to lr/20)", 0},
+    {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e6, NULL, "5", "clip gradients by global norm (0: off)", 0},
+    {"weight-decay", NR_PARAM_DBL, OFF(weight_decay), 0, 0, 1, NULL, "0", "weight decay of the optimizer", 0},
+    {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 10000, NULL, "5", "passes over the training data", NR_PARAM_RESUME_OK},
+    {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "documents per batch (over MPI: per rank)", 0},
+    {"seed", NR_PARAM_LL, OFF(seed), 0, 0, 9.0e15, NULL, "1", "random seed", 0},
+    {"threads", NR_PARAM_INT, OFF(threads), 0, 0, NR_MAX_THREADS, NULL, "0",
+     "data-parallel parts of each batch (0: the cores this process may use; on resume the checkpoint's)", 0},
+    {"valid", NR_PARAM_DBL, OFF(valid), 0, 0, 0.9, NULL, "0.05",
+     "fraction of the training file held out when there is no validation file", 0},
+    {"patience", NR_PARAM_INT, OFF(patience), 0, 0, 10000, NULL, "2",
+     "stop after this many epochs without a better validation accuracy (0: never)", NR_PARAM_RESUME_OK},
+    {"max-tokens", NR_PARAM_INT, OFF(max_tokens), 0, 1, NR_CLF_MAX_TOKENS, NULL, "256",
+     "documents are cut to this many tokens", 0},
+    {"max-examples", NR_PARAM_LL, OFF(max_examples), 0, 0, 9.0e15, NULL, "0",
+     "read at most this many training examples (0: all)", 0},
+    {"storage", NR_PARAM_ENUM, OFF(storage), 0, 0, 0, "f32 f16 int8", "f16", "how the saved weights are stored", 0},
+    {"skip-bad", NR_PARAM_INT, OFF(skip_bad), 0, 0, 1, NULL, "0", "1: skip malformed rows of the data instead of failing", 0},
+    {"checkpoint-every", NR_PARAM_INT, OFF(checkpoint_every), 0, 0, 1000000000, NULL, "0",
+     "also write the checkpoint every N batches (0: at epoch ends)", NR_PARAM_RESUME_OK},
+    {"dist-check-every", NR_PARAM_INT, OFF(dist_check_every), 0, 0, 1000000000, NULL, "100",
+     "over MPI: compare the ranks' weights every N steps (0: at the end)", NR_PARAM_RESUME_OK},
 };
-#define N_PDESC (sizeof pdescs / sizeof pdescs[0])
+#undef OFF
+#undef SZ
+static const nr_param_table TABLE = {"training parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
 
 nlprnn_classifier_params *nlprnn_train_params_new(void) {
     nlprnn_classifier_params *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
-    p->vocab = 16000;
-    p->embed = 128;
-    p->cell = NR_CELL_LSTM;
-    p->layers = 1;
-    p->bidirectional = 1;
-    p->hidden = 128;
-    p->pool = NR_POOL_MAX;
-    p->dropout = 0.2;
-    p->optimizer = NR_OPT_ADAM;
-    p->lr = 0.002;
-    p->schedule = NR_LR_LINEAR;
-    p->clip = 5;
-    p->epochs = 5;
-    p->batch = 64;
-    p->seed = 1;
-    p->threads = 0; /* the cores this process may use, resolved when training starts */
-    p->valid = 0.05;
-    p->patience = 2;
-    p->max_tokens = 256;
-    p->storage = NR_DTYPE_F16;
-    p->dist_check_every = 100;
+    if (p) nr_params_reset(&TABLE, p, NULL); /* the table's defaults are valid (test_api checks) */
     return p;
 }
 
@@ -125,98 +113,22 @@ void nlprnn_classifier_params_free(nlprnn_classifier_params *p) {
     free(p);
 }
 
-static const pdesc *find_pdesc(const char *name) {
-    for (size_t i = 0; i < N_PDESC; i++)
-        if (name && !strcmp(pdescs[i].name, name)) return &pdescs[i];
-    return NULL;
-}
-
-static int choice_index(const char *choices, const char *v) {
-    int idx = 0;
-    size_t n = strlen(v);
-    for (const char *s = choices; *s; idx++) {
-        const char *e = strchr(s, ' ');
-        size_t l = e ? (size_t)(e - s) : strlen(s);
-        if (l == n && !strncmp(s, v, n)) return idx;
-        if (!e) break;
-        s = e + 1;
-    }
-    return -1;
-}
-
 int nlprnn_classifier_params_set(nlprnn_classifier_params *p, const char *name, const char *value,
-                            nlprnn_error *err) {
-    if (!p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters: NULL");
-    const pdesc *d = find_pdesc(name);
-    if (!d)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'",
-                       name ? name : "(null)");
-    if (!value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: missing value", name);
-    char *base = (char *)p + d->off;
-    char *end = NULL;
-    switch (d->type) {
-    case P_STR:
-        if (strlen(value) >= (d->off == OFF(text_column) || d->off == OFF(label_column) ? 128 : 1024))
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: value too long", name);
-        strcpy(base, value);
-        return NLPRNN_OK;
-    case P_ENUM: {
-        int i = choice_index(d->choices, value);
-        if (i < 0)
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: '%s' is not one of: %s", name, value,
-                           d->choices);
-        *(int *)base = i;
-        return NLPRNN_OK;
-    }
-    case P_DBL: {
-        double v = strtod(value, &end);
-        if (!*value || *end || !(v >= d->lo && v <= d->hi))
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: '%s' is not a number in [%g, %g]",
-                           name, value, d->lo, d->hi);
-        *(double *)base = v;
-        return NLPRNN_OK;
-    }
-    default: {
-        long long v = strtoll(value, &end, 10);
-        if (!*value || *end || (double)v < d->lo || (double)v > d->hi)
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                           "%s: '%s' is not an integer in [%.0f, %.0f]", name, value, d->lo, d->hi);
-        if (d->type == P_INT)
-            *(int *)base = (int)v;
-        else
-            *(long long *)base = v;
-        return NLPRNN_OK;
-    }
-    }
+                                 nlprnn_error *err) {
+    if (!p || !name || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameter: NULL argument");
+    return nr_params_set(&TABLE, p, name, value, err);
 }
 
 int nlprnn_classifier_params_get(const nlprnn_classifier_params *p, const char *name, char *buf, size_t cap,
-                            nlprnn_error *err) {
-    if (!p || !buf)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameters get: NULL argument");
-    const pdesc *d = find_pdesc(name);
-    if (!d)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown training parameter '%s'",
-                       name ? name : "(null)");
-    const char *base = (const char *)p + d->off;
-    int n;
-    switch (d->type) {
-    case P_STR: n = snprintf(buf, cap, "%s", base); break;
-    case P_ENUM: {
-        int idx = *(const int *)base, i = 0;
-        const char *s = d->choices;
-        while (i < idx && (s = strchr(s, ' ')) != NULL) s++, i++;
-        const char *e = s ? strchr(s, ' ') : NULL;
-        n = snprintf(buf, cap, "%.*s", e ? (int)(e - s) : (int)strlen(s ? s : ""), s ? s : "");
-        break;
-    }
-    case P_DBL: n = snprintf(buf, cap, "%.17g", *(const double *)base); break;
-    case P_INT: n = snprintf(buf, cap, "%d", *(const int *)base); break;
-    default: n = snprintf(buf, cap, "%lld", *(const long long *)base); break;
-    }
-    if (n < 0 || (size_t)n >= cap)
-        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "%s: buffer too small", name);
-    return NLPRNN_OK;
+                                 nlprnn_error *err) {
+    if (!p || !name || !buf || !cap)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "training parameter: NULL argument");
+    return nr_params_get(&TABLE, p, name, buf, cap, err);
+}
+
+int nlprnn_classifier_param_info(int i, const char **name, const char **def, const char **help, char *range,
+                                 size_t cap, nlprnn_error *err) {
+    return nr_param_info(&TABLE, i, name, def, help, range, cap, err);
 }
 
 /* ---- tokenized data ----------------------------------------------------------------------------- */
@@ -301,37 +213,6 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
 
 /* ---- checkpoints -------------------------------------------------------------------------------- */
 
-/* Parameters a resumed run may change (they do not change what is computed before them). */
-static int may_change_on_resume(const char *name) {
-    return !strcmp(name, "checkpoint") || !strcmp(name, "checkpoint-every") ||
-           !strcmp(name, "dist-check-every") ||
-           !strcmp(name, "epochs") || !strcmp(name, "patience");
-}
-
-/* A parameter's value as stored in a checkpoint: valid UTF-8 whatever the command line gave
- * (a file name that is not UTF-8 has its bad bytes written as \xHH). */
-static void param_text(const nlprnn_classifier_params *p, const char *name, char *out, size_t cap) {
-    char raw[1100];
-    nlprnn_classifier_params_get(p, name, raw, sizeof raw, NULL);
-    nr_utf8_escape(raw, out, cap);
-}
-
-static int check_param(const nr_conf *cf, const nlprnn_classifier_params *p, const char *name,
-                       nlprnn_error *err) {
-    char key[160], val[4400];
-    const char *saved;
-    snprintf(key, sizeof key, "param.%s", name);
-    int rc = nr_conf_get_str(cf, key, &saved, err);
-    if (rc) return rc;
-    param_text(p, name, val, sizeof val);
-    if (strcmp(saved, val)) /* the caller's arguments do not fit the checkpoint */
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
-                       "same parameters)",
-                       cf->where, name, saved, name, val);
-    return NLPRNN_OK;
-}
-
 static int state_range(const nr_conf *cf, const char *key, long long v, long long lo, long long hi,
                        long long nb, nlprnn_error *err) {
     if (v >= lo && v <= hi) return NLPRNN_OK;
@@ -363,7 +244,7 @@ static int read_state(const nr_conf *cf, long long nb, long long gbatch, long lo
     if (rc) return rc;
     const long long epoch = v[0], batch = v[1], stopped = v[8];
     /* in this order, so that each bound is computed from fields already in range */
-    rc = state_range(cf, keys[0], epoch, 0, find_pdesc("epochs")->hi, nb, err); /* epochs done */
+    rc = state_range(cf, keys[0], epoch, 0, nr_param_find(&TABLE, "epochs")->hi, nb, err); /* epochs done */
     if (!rc) rc = state_range(cf, keys[8], stopped, 0, 1, nb, err);
     if (!rc) rc = state_range(cf, keys[1], batch, 0, stopped ? 0 : nb, nb, err); /* next batch */
     if (!rc) rc = state_range(cf, keys[2], v[2], 0, epoch, nb, err); /* 1-based, 0 = none */
@@ -619,13 +500,7 @@ static int clf_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, lon
     if (!rc) rc = nr_conf_put_int(conf, "data.train_docs", t->g_tr_docs, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.train_tokens", t->g_tr_tokens, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.valid_docs", t->g_va_docs, err);
-    for (size_t i = 0; i < N_PDESC && !rc; i++) {
-        char key[160], val[4400];
-        if (may_change_on_resume(pdescs[i].name)) continue;
-        snprintf(key, sizeof key, "param.%s", pdescs[i].name);
-        param_text(t->p, pdescs[i].name, val, sizeof val);
-        rc = nr_conf_put_str(conf, key, val, err);
-    }
+    if (!rc) rc = nr_ckpt_put_params(conf, &TABLE, t->p, err);
     if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
     if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
     return rc;
@@ -1190,8 +1065,8 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
             if (!nr_conf_get_str(&ccf, "param.threads", &v, NULL)) n = strtoll(v, NULL, 10);
             pg.threads = n >= 1 && n <= NR_MAX_THREADS ? (int)n : nr_default_threads();
         }
-        for (size_t i = 0; i < N_PDESC && !rc; i++)
-            if (!may_change_on_resume(pdescs[i].name)) rc = check_param(&ccf, &pg, pdescs[i].name, err);
+        /* the caller's arguments must fit the checkpoint */
+        if (!rc) rc = nr_ckpt_check_params(&ccf, &TABLE, &pg, NLPRNN_E_INVALID_ARG, err);
         if (rc) goto done;
     } else if (p->init_from[0]) {
         nr_mf_reader *r = NULL;

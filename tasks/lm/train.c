@@ -33,35 +33,66 @@ struct nlprnn_lm_params {
     char checkpoint[1024]; /* "": OUTPUT.ckpt; the directions' checkpoints are this + .fwd, .bwd */
     long long checkpoint_every;
     char init[1024]; /* warm start: a LANG model file (or shipped name) to continue training */
-    int cell, layers, embed, hidden, tied, dirs; /* dirs: bit 0 forward, bit 1 backward */
+    int cell;        /* index into "lstm gru": the cell is NR_CELL_LSTM + cell */
+    int directions;  /* index into "forward backward both": bit 0 forward, bit 1 backward of + 1 */
+    int layers, embed, hidden, tied;
     int sampled, samples, batch, max_len, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
     long long max_lines, valid_lines;
-    unsigned long long seed;
+    uint64_t seed;
 };
+#define LM_DIRS(p) ((p)->directions + 1) /* 1 forward, 2 backward, 3 both */
+
+#define OFF(f) offsetof(struct nlprnn_lm_params, f)
+#define SZ(f) sizeof(((struct nlprnn_lm_params *)0)->f)
+/* Rows without NR_PARAM_RESUME_OK are recorded in the checkpoints (param.*): a resumed run must
+ * have the same. */
+static const nr_param ROWS[] = {
+    {"tokenizer", NR_PARAM_STR, OFF(tokenizer), SZ(tokenizer), 0, 0, NULL, "",
+     "tokenizer file (required unless init is given)", 0},
+    {"init", NR_PARAM_STR, OFF(init), SZ(init), 0, 0, NULL, "",
+     "warm start: continue training this LANG model (file or shipped name; its architecture and tokenizer)", 0},
+    {"cell", NR_PARAM_ENUM, OFF(cell), 0, 0, 0, "lstm gru", "lstm", "recurrent cell", 0},
+    {"layers", NR_PARAM_INT, OFF(layers), 0, 1, NR_ENCODER_MAX_LAYERS, NULL, "1", "stacked layers", 0},
+    {"embed", NR_PARAM_INT, OFF(embed), 0, 1, NR_MAX_EMBED, NULL, "256", "embedding size", 0},
+    {"hidden", NR_PARAM_INT, OFF(hidden), 0, 1, NR_MAX_HIDDEN, NULL, "256", "units per layer (tied needs hidden = embed)", 0},
+    {"tied", NR_PARAM_INT, OFF(tied), 0, 0, 1, NULL, "1", "1: the output matrix is the embedding table", 0},
+    {"directions", NR_PARAM_ENUM, OFF(directions), 0, 0, 0, "forward backward both", "both",
+     "the networks to train (backward alone is not a usable model)", 0},
+    {"softmax", NR_PARAM_ENUM, OFF(sampled), 0, 0, 0, "full sampled", "sampled",
+     "softmax of training (evaluation always uses the full one)", 0},
+    {"samples", NR_PARAM_INT, OFF(samples), 0, 1, 1 << 20, NULL, "1024",
+     "negative classes per batch of the sampled softmax", 0},
+    {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (over MPI: per rank)", 0},
+    {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64", "pieces per training sentence (longer ones are cut)", 0},
+    {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
+    {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "threads in the recurrence (per direction)", 0},
+    {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 100000, NULL, "1", "passes over the data (until time-limit)", 0},
+    {"lr", NR_PARAM_DBL, OFF(lr), 0, 1e-9, 100, NULL, "0.003", "learning rate (decays linearly to lr/10)", 0},
+    {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e9, NULL, "1", "clip gradients by global norm (0: off)", 0},
+    {"dropout", NR_PARAM_DBL, OFF(dropout), 0, 0, 0.99, NULL, "0", "dropout between stacked layers", 0},
+    {"max-lines", NR_PARAM_LL, OFF(max_lines), 0, 0, 9e18, NULL, "0", "read at most this many training lines (0: all)", 0},
+    {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
+    {"time-limit", NR_PARAM_DBL, OFF(time_limit), 0, 0, 1e9, NULL, "0",
+     "seconds per direction (0: none); the learning rate then follows time", NR_PARAM_RESUME_OK},
+    {"parallel", NR_PARAM_INT, OFF(parallel), 0, 0, 1, NULL, "0",
+     "1: train the two directions at the same time, one thread each", NR_PARAM_RESUME_OK},
+    {"storage", NR_PARAM_ENUM, OFF(storage), 0, 0, 0, "f32 f16 int8", "f16",
+     "how the saved weights are stored (biases: f32)", NR_PARAM_RESUME_OK},
+    {"valid-lines", NR_PARAM_LL, OFF(valid_lines), 0, 0, 9e18, NULL, "2000",
+     "lines of the validation file scored after training (0: all)", NR_PARAM_RESUME_OK},
+    {"checkpoint", NR_PARAM_STR, OFF(checkpoint), SZ(checkpoint), 0, 0, NULL, "",
+     "checkpoint file (\"\": MODEL.ckpt), a direction each: + .fwd, + .bwd", NR_PARAM_RESUME_OK},
+    {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 9e18, NULL, "0",
+     "also write the checkpoint every N batches (0: each epoch, on stop, at the time limit)", NR_PARAM_RESUME_OK},
+};
+#undef OFF
+#undef SZ
+static const nr_param_table TABLE = {"language-model training parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
 
 nlprnn_lm_params *nlprnn_lm_params_new(void) {
     nlprnn_lm_params *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
-    p->cell = NR_CELL_LSTM;
-    p->layers = 1;
-    p->embed = 256;
-    p->hidden = 256;
-    p->tied = 1;
-    p->dirs = 3;
-    p->sampled = 1;
-    p->samples = 1024;
-    p->batch = 64;
-    p->max_len = 64;
-    p->optimizer = NR_OPT_ADAM;
-    p->threads = 1;
-    p->epochs = 1;
-    p->storage = NR_DTYPE_F16;
-    p->lr = 0.003;
-    p->clip = 1.0;
-    p->valid_lines = 2000;
-    p->seed = 1;
-    p->parallel = 0;
+    if (p) nr_params_reset(&TABLE, p, NULL); /* the table's defaults are valid (test_params checks) */
     return p;
 }
 
@@ -73,141 +104,20 @@ int nlprnn_lm_params_create(nlprnn_lm_params **out, nlprnn_error *err) {
 
 void nlprnn_lm_params_free(nlprnn_lm_params *p) { free(p); }
 
-static int parse_ll(const char *v, long long lo, long long hi, long long *out) {
-    char *e;
-    long long x = strtoll(v, &e, 10);
-    if (!*v || *e || x < lo || x > hi) return -1;
-    *out = x;
-    return 0;
-}
-
-static int parse_d(const char *v, double lo, double hi, double *out) {
-    char *e;
-    double x = strtod(v, &e);
-    if (!*v || *e || !(x >= lo && x <= hi)) return -1;
-    *out = x;
-    return 0;
-}
-
 int nlprnn_lm_params_set(nlprnn_lm_params *p, const char *name, const char *value, nlprnn_error *err) {
     if (!p || !name || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "lm params set: NULL argument");
-    long long i = 0;
-    double d = 0;
-    int bad = 0;
-#define INT_P(key, field, lo, hi)                                 \
-    else if (!strcmp(name, key)) {                                \
-        bad = parse_ll(value, lo, hi, &i);                        \
-        if (!bad) p->field = (int)i;                              \
-    }
-#define DBL_P(key, field, lo, hi)                                 \
-    else if (!strcmp(name, key)) {                                \
-        bad = parse_d(value, lo, hi, &d);                         \
-        if (!bad) p->field = d;                                   \
-    }
-    if (!strcmp(name, "tokenizer")) {
-        if (strlen(value) >= sizeof p->tokenizer) bad = 1;
-        else snprintf(p->tokenizer, sizeof p->tokenizer, "%s", value);
-    } else if (!strcmp(name, "checkpoint")) {
-        if (strlen(value) >= sizeof p->checkpoint) bad = 1;
-        else snprintf(p->checkpoint, sizeof p->checkpoint, "%s", value);
-    } else if (!strcmp(name, "checkpoint-every")) {
-        bad = parse_ll(value, 0, LLONG_MAX, &i);
-        if (!bad) p->checkpoint_every = i;
-    } else if (!strcmp(name, "init")) {
-        if (strlen(value) >= sizeof p->init) bad = 1;
-        else snprintf(p->init, sizeof p->init, "%s", value);
-    } else if (!strcmp(name, "cell")) {
-        int c = nr_cell_from_name(value);
-        bad = c != NR_CELL_LSTM && c != NR_CELL_GRU;
-        if (!bad) p->cell = c;
-    } else if (!strcmp(name, "directions")) {
-        if (!strcmp(value, "forward")) p->dirs = 1;
-        else if (!strcmp(value, "backward")) p->dirs = 2;
-        else if (!strcmp(value, "both")) p->dirs = 3;
-        else bad = 1;
-    } else if (!strcmp(name, "softmax")) {
-        if (!strcmp(value, "full")) p->sampled = 0;
-        else if (!strcmp(value, "sampled")) p->sampled = 1;
-        else bad = 1;
-    } else if (!strcmp(name, "optimizer")) {
-        if (!strcmp(value, "sgd")) p->optimizer = NR_OPT_SGD;
-        else if (!strcmp(value, "adam")) p->optimizer = NR_OPT_ADAM;
-        else if (!strcmp(value, "adamw")) p->optimizer = NR_OPT_ADAMW;
-        else bad = 1;
-    } else if (!strcmp(name, "storage")) {
-        if (!strcmp(value, "f32")) p->storage = NR_DTYPE_F32;
-        else if (!strcmp(value, "f16")) p->storage = NR_DTYPE_F16;
-        else if (!strcmp(value, "int8")) p->storage = NR_DTYPE_I8;
-        else bad = 1;
-    } else if (!strcmp(name, "seed")) {
-        bad = parse_ll(value, 0, LLONG_MAX, &i);
-        if (!bad) p->seed = (unsigned long long)i;
-    } else if (!strcmp(name, "max-lines")) {
-        bad = parse_ll(value, 0, LLONG_MAX, &i);
-        if (!bad) p->max_lines = i;
-    } else if (!strcmp(name, "valid-lines")) {
-        bad = parse_ll(value, 0, LLONG_MAX, &i);
-        if (!bad) p->valid_lines = i;
-    }
-    INT_P("layers", layers, 1, NR_ENCODER_MAX_LAYERS)
-    INT_P("embed", embed, 1, NR_MAX_EMBED)
-    INT_P("hidden", hidden, 1, NR_MAX_HIDDEN)
-    INT_P("tied", tied, 0, 1)
-    INT_P("samples", samples, 1, 1 << 20)
-    INT_P("batch", batch, 1, 4096)
-    INT_P("max-len", max_len, 1, 4096)
-    INT_P("threads", threads, 1, NR_MAX_THREADS)
-    INT_P("parallel", parallel, 0, 1)
-    INT_P("epochs", epochs, 1, 100000)
-    DBL_P("lr", lr, 1e-9, 100)
-    DBL_P("clip", clip, 0, 1e9)
-    DBL_P("dropout", dropout, 0, 0.99)
-    DBL_P("time-limit", time_limit, 0, 1e9)
-    else return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown language-model training parameter '%s'", name);
-#undef INT_P
-#undef DBL_P
-    if (bad)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad value '%s' for training parameter '%s'", value, name);
-    return NLPRNN_OK;
+    return nr_params_set(&TABLE, p, name, value, err);
 }
 
 int nlprnn_lm_params_get(const nlprnn_lm_params *p, const char *name, char *buf, size_t cap,
                          nlprnn_error *err) {
     if (!p || !name || !buf || !cap) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "NULL argument");
-    static const char *const dirs[4] = {"", "forward", "backward", "both"};
-    static const char *const opts[3] = {"sgd", "adam", "adamw"};
-    static const char *const dtypes[3] = {"f32", "f16", "int8"};
-    char tmp[64];
-    const char *text = tmp;
-    const struct { const char *name; const int *v; } ints[] = {
-        {"layers", &p->layers}, {"embed", &p->embed}, {"hidden", &p->hidden}, {"tied", &p->tied},
-        {"samples", &p->samples}, {"batch", &p->batch}, {"max-len", &p->max_len},
-        {"threads", &p->threads}, {"parallel", &p->parallel}, {"epochs", &p->epochs}};
-    const struct { const char *name; const double *v; } dbls[] = {
-        {"lr", &p->lr}, {"clip", &p->clip}, {"dropout", &p->dropout}, {"time-limit", &p->time_limit}};
-    int found = 1;
-    if (!strcmp(name, "tokenizer")) text = p->tokenizer;
-    else if (!strcmp(name, "init")) text = p->init;
-    else if (!strcmp(name, "cell")) text = nr_cell_name(p->cell);
-    else if (!strcmp(name, "directions")) text = dirs[p->dirs & 3];
-    else if (!strcmp(name, "softmax")) text = p->sampled ? "sampled" : "full";
-    else if (!strcmp(name, "optimizer")) text = opts[p->optimizer];
-    else if (!strcmp(name, "storage")) text = dtypes[p->storage];
-    else if (!strcmp(name, "seed")) snprintf(tmp, sizeof tmp, "%llu", p->seed);
-    else if (!strcmp(name, "max-lines")) snprintf(tmp, sizeof tmp, "%lld", p->max_lines);
-    else if (!strcmp(name, "valid-lines")) snprintf(tmp, sizeof tmp, "%lld", p->valid_lines);
-    else found = 0;
-    for (size_t i = 0; !found && i < sizeof ints / sizeof ints[0]; i++)
-        if (!strcmp(name, ints[i].name)) snprintf(tmp, sizeof tmp, "%d", *ints[i].v), found = 1;
-    for (size_t i = 0; !found && i < sizeof dbls / sizeof dbls[0]; i++)
-        if (!strcmp(name, dbls[i].name)) snprintf(tmp, sizeof tmp, "%.17g", *dbls[i].v), found = 1;
-    if (!found)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown language-model training parameter '%s'", name);
-    if (strlen(text) >= cap)
-        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "training parameter %s: the value needs %zu bytes", name,
-                       strlen(text) + 1);
-    memcpy(buf, text, strlen(text) + 1);
-    return NLPRNN_OK;
+    return nr_params_get(&TABLE, p, name, buf, cap, err);
+}
+
+int nlprnn_lm_param_info(int i, const char **name, const char **def, const char **help, char *range, size_t cap,
+                         nlprnn_error *err) {
+    return nr_param_info(&TABLE, i, name, def, help, range, cap, err);
 }
 
 /* The training corpus: every sentence as <bos> ids <eos>, ids renumbered by falling frequency. */
@@ -521,37 +431,8 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
     return rc;
 }
 
-/* The parameters a resumed run must share with the checkpoint (every one that changes what is
- * computed), as text: "name=value" into out[i]; returns the count. */
-enum { LM_CKPT_PARAMS = 20, LM_KV = 4500 };
-static int lm_ckpt_params(const nlprnn_lm_params *p, char out[LM_CKPT_PARAMS][LM_KV]) {
-    int n = 0;
-    char esc[4400];
-    nr_utf8_escape(p->tokenizer, esc, sizeof esc);
-    snprintf(out[n++], LM_KV, "tokenizer=%s", esc);
-    nr_utf8_escape(p->init, esc, sizeof esc);
-    snprintf(out[n++], LM_KV, "init=%s", esc);
-    snprintf(out[n++], LM_KV, "cell=%d", p->cell);
-    snprintf(out[n++], LM_KV, "layers=%d", p->layers);
-    snprintf(out[n++], LM_KV, "embed=%d", p->embed);
-    snprintf(out[n++], LM_KV, "hidden=%d", p->hidden);
-    snprintf(out[n++], LM_KV, "tied=%d", p->tied);
-    snprintf(out[n++], LM_KV, "directions=%d", p->dirs);
-    snprintf(out[n++], LM_KV, "softmax=%s", p->sampled ? "sampled" : "full");
-    snprintf(out[n++], LM_KV, "samples=%d", p->samples);
-    snprintf(out[n++], LM_KV, "batch=%d", p->batch);
-    snprintf(out[n++], LM_KV, "max-len=%d", p->max_len);
-    snprintf(out[n++], LM_KV, "optimizer=%d", p->optimizer);
-    snprintf(out[n++], LM_KV, "threads=%d", p->threads);
-    snprintf(out[n++], LM_KV, "epochs=%d", p->epochs);
-    snprintf(out[n++], LM_KV, "lr=%.17g", p->lr);
-    snprintf(out[n++], LM_KV, "clip=%.17g", p->clip);
-    snprintf(out[n++], LM_KV, "dropout=%.17g", p->dropout);
-    snprintf(out[n++], LM_KV, "max-lines=%lld", p->max_lines);
-    snprintf(out[n++], LM_KV, "seed=%llu", p->seed);
-    return n;
-}
-
+/* The checkpoint's language-model part: the direction, the data's counts and the parameters a
+ * resumed run must share with it (every row of the table without NR_PARAM_RESUME_OK). */
 static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
                    nlprnn_error *err) {
     (void)w, (void)epoch, (void)batch;
@@ -560,13 +441,7 @@ static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long
     if (!rc) rc = nr_conf_put_int(conf, "data.lines", t->lines, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.pieces", t->pieces, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.ranks", t->D->size, err);
-    char kv[LM_CKPT_PARAMS][LM_KV];
-    int n = lm_ckpt_params(t->p, kv);
-    for (int i = 0; i < n && !rc; i++) {
-        char key[160], *eq = strchr(kv[i], '=');
-        snprintf(key, sizeof key, "param.%.*s", (int)(eq - kv[i]), kv[i]);
-        rc = nr_conf_put_str(conf, key, eq + 1, err);
-    }
+    if (!rc) rc = nr_ckpt_put_params(conf, &TABLE, t->p, err);
     return rc;
 }
 
@@ -583,19 +458,7 @@ static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
     if (dir != t->dir)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: lm.direction = %lld, expected %d (the %s direction)",
                        c->where, dir, t->dir, t->dir ? "backward" : "forward");
-    char kv[LM_CKPT_PARAMS][LM_KV];
-    int n = lm_ckpt_params(t->p, kv);
-    for (int i = 0; i < n && !rc; i++) {
-        char key[160], *eq = strchr(kv[i], '=');
-        const char *saved;
-        snprintf(key, sizeof key, "param.%.*s", (int)(eq - kv[i]), kv[i]);
-        rc = nr_conf_get_str(c, key, &saved, err);
-        if (!rc && strcmp(saved, eq + 1))
-            rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                         "%s: the checkpoint was made with %s=%s, this run has %s (resume needs the same "
-                         "parameters)",
-                         c->where, key + 6, saved, kv[i]);
-    }
+    rc = nr_ckpt_check_params(c, &TABLE, t->p, NLPRNN_E_INVALID_ARG, err); /* the caller's to fix */
     if (!rc && (lines != t->lines || pieces != t->pieces || ranks != t->D->size))
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                      "%s: the checkpoint was made on other data or ranks (%lld lines, %lld pieces, %lld "
@@ -850,7 +713,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     }
     nlprnn_tokenizer *tok = NULL;
     nlprnn_lm *init = NULL;
-    nr_lm_cfg cfg = {p->cell, p->layers, p->embed, p->hidden, 0, p->tied};
+    nr_lm_cfg cfg = {NR_CELL_LSTM + p->cell, p->layers, p->embed, p->hidden, 0, p->tied};
     int rc = 0;
     if (p->init[0]) {
         /* warm start: the architecture and the tokenizer are the file's; a tokenizer given as
@@ -901,7 +764,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     nr_conf ckc[2];
     memset(ckc, 0, sizeof ckc);
     for (int d = 0, first = 1; d < 2 && !rc; d++) {
-        if (!(p->dirs & (1 << d))) continue;
+        if (!(LM_DIRS(p) & (1 << d))) continue;
         /* resume: the first direction's checkpoint must be there; a later one's is there when that
          * direction had started (else it starts now) */
         if (resume && (first || access(ckpt[d], F_OK) == 0))
@@ -923,7 +786,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         jobs[d].user = user;
         jobs[d].active = 1;
     }
-    if (!rc && p->parallel && p->dirs == 3 && D.size == 1) { /* over MPI: one direction after the other */
+    if (!rc && p->parallel && LM_DIRS(p) == 3 && D.size == 1) { /* over MPI: one direction after the other */
         /* both directions at once, one thread each (they share only the read-only corpus) */
         say(progress, user, "training the forward and the backward model in parallel");
         nr_parallel_run(2, dir_job_run, jobs);
@@ -1003,7 +866,7 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
                  "train.lines=%lld\ntrain.softmax=%s\ntrain.samples=%d\ntrain.batch=%d\ntrain.max_len=%d\n"
                  "train.lr=%.17g\ntrain.seed=%llu\ntrain.steps.forward=%lld\ntrain.steps.backward=%lld\n"
                  "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s%s",
-                 lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, p->seed,
+                 lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, (unsigned long long)p->seed,
                  steps[0], steps[1], vppl[0], vppl[1],
                  interrupted ? "train.interrupted=1\n" : "",
                  init_text[0] ? "train.init=" : "", init_text, init_text[0] ? "\n" : "");

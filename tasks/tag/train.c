@@ -104,14 +104,7 @@ int nlprnn_tagger_params_get(const nlprnn_tagger_params *p, const char *name, ch
 
 int nlprnn_tagger_param_info(int i, const char **name, const char **def, const char **help, char *range,
                              size_t cap, nlprnn_error *err) {
-    if (i < 0 || (size_t)i >= TABLE.n)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger parameter %d: there are %zu", i, TABLE.n);
-    const nr_param *r = &TABLE.rows[i];
-    if (name) *name = r->name;
-    if (def) *def = r->def;
-    if (help) *help = r->help;
-    if (range && cap) nr_param_range(r, range, cap);
-    return NLPRNN_OK;
+    return nr_param_info(&TABLE, i, name, def, help, range, cap, err);
 }
 
 /* ---- the training task ---------------------------------------------------------------------- */
