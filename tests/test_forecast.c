@@ -124,6 +124,28 @@ static void test_sine(void) {
     }
     nlprnn_forecaster_free(g);
 
+    /* by name, like every kind (format/lookup.c): a bare name is a shipped model, looked for in
+     * $NLPRNN_MODEL_DIR first; "ko" (the shipped classifier, in the build's models) is refused as
+     * another kind; an unknown name is an I/O error naming the folders looked in */
+    g = NULL;
+    setenv("NLPRNN_MODEL_DIR", tmpdir, 1);
+    rc = nlprnn_forecaster_load("sine", &g, &e);
+    CHECK_MSG(rc == 0 && g, "load by name: %s", e.message);
+    if (g) {
+        double out3[25];
+        CHECK_INT_EQ(nlprnn_forecaster_predict(g, v, 560, 25, out3, &e), 0);
+        for (int k = 0; k < 25; k++) CHECK(out3[k] == out[k]);
+    }
+    nlprnn_forecaster_free(g);
+    g = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_load("no-such-forecaster", &g, &e), NLPRNN_E_IO);
+    CHECK_MSG(strstr(e.message, "no shipped model named 'no-such-forecaster'") && strstr(e.message, tmpdir), "%s",
+              e.message);
+    CHECK(g == NULL);
+    CHECK_INT_EQ(nlprnn_forecaster_load("ko", &g, &e), NLPRNN_E_UNSUPPORTED);
+    CHECK_MSG(strstr(e.message, "ko.nrm"), "%s", e.message);
+    unsetenv("NLPRNN_MODEL_DIR");
+
     /* a model file of another kind, and a file that is no model at all */
     FILE *fp = fopen(path, "r+b");
     if (fp) {

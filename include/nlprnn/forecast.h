@@ -154,10 +154,14 @@ NLPRNN_API int nlprnn_forecaster_train_ctl(const nlprnn_series *s,
  *  history, weights), written atomically. */
 NLPRNN_API int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path,
                                       nlprnn_error *err);
-/** Load a model file of kind "FCST". Other kinds fail with NLPRNN_E_UNSUPPORTED, non-model
- *  files with NLPRNN_E_MAGIC, damaged ones with the model-file codes (checksum, truncated,
- *  format), each naming the file. */
-NLPRNN_API int nlprnn_forecaster_load(const char *path, nlprnn_forecaster **out,
+/** Load a model file of kind "FCST" from a path or, when `path_or_name` is a bare name without
+ *  '/' or '.', from the shipped (installed) model of that name (nlprnn_model_find in
+ *  nlprnn/modelfile.h: $NLPRNN_MODEL_DIR first), like every kind's loader; never from a file of
+ *  that name in the current folder (write "./NAME"). Other kinds fail with NLPRNN_E_UNSUPPORTED,
+ *  non-model files with NLPRNN_E_MAGIC, damaged ones with the model-file codes (checksum,
+ *  truncated, format), each naming the file; a name with no such model NLPRNN_E_IO naming the
+ *  folders looked in. */
+NLPRNN_API int nlprnn_forecaster_load(const char *path_or_name, nlprnn_forecaster **out,
                                       nlprnn_error *err);
 /** Free a forecaster (NULL is allowed). */
 NLPRNN_API void nlprnn_forecaster_free(nlprnn_forecaster *f);

@@ -59,16 +59,19 @@ int nlprnn_forecaster_save(const nlprnn_forecaster *f, const char *path, nlprnn_
     return rc;
 }
 
-int nlprnn_forecaster_load(const char *path, nlprnn_forecaster **out, nlprnn_error *err) {
+int nlprnn_forecaster_load(const char *path_or_name, nlprnn_forecaster **out, nlprnn_error *err) {
     if (out) *out = NULL;
-    if (!out || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
+    if (!out || !path_or_name) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: NULL argument");
     *out = NULL;
+    char path[4096]; /* a bare name is a shipped model (format/lookup.c), like every kind's */
+    int rc = nr_model_resolve(path_or_name, NULL, path, sizeof path, err);
+    if (rc) return rc;
     nr_mf_reader *r = NULL;
     nr_conf c = {0};
     const char **names = NULL;
     size_t ncols = 0;
     nlprnn_forecaster *f = NULL;
-    int rc = nr_mf_open_file(&r, path, NR_KIND_FORECASTER, err);
+    rc = nr_mf_open_file(&r, path, NR_KIND_FORECASTER, err);
     if (rc) return rc;
     rc = nr_mf_get_conf(r, "CONF", &c, err);
     if (rc) goto done;
