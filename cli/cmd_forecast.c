@@ -10,6 +10,11 @@
 
 static const char *const FC = "forecast";
 
+/* The forecaster's parameters that have options of their own (the rest are --NAME VALUE); "target"
+ * is --target NAME (a column name, turned into its index). */
+static const char *const FC_OWN[] = {"target", NULL, "train", "--train-split", "valid", "--valid-split",
+                                     "threads", "-t, --threads", NULL};
+
 static void usage(FILE *fp) {
     fprintf(fp,
         "usage: nlprnn forecast sine -o FILE.csv [--length N] [--period P] [--noise S] [--seed N]\n"
@@ -25,19 +30,18 @@ static void usage(FILE *fp) {
         "chronological (train | valid | test); the scaler is fitted on the training rows only.\n"
         "Metrics (RMSE, MAE, MAPE) are printed beside persistence (the last value) and a moving\n"
         "average of the last `ma` values. -i, --input FILE.csv names the series (old spelling:\n"
-        "--csv); MODEL may also be given as -m MODEL; eval's -o, --output was --out.\n\n"
-        "train options (defaults):\n"
-        "  --cell lstm|gru|rnn (lstm)  --hidden N (32)  --layers N (1)  --window N (30)\n"
-        "  --horizon N (1)  --target NAME (first column)  --scaler minmax|standard|none (minmax)\n"
-        "  --train-split F (0.7)  --valid-split F (0.15)  (old spellings: --train, --valid)\n"
-        "  --epochs N (30)  --batch N (32)  --lr F (0.005)\n"
-        "  --clip F (1, global norm; 0 = off)  --ma N (= window)  --patience N (0 = off)\n"
-        "  --relative 0|1 (0; 1: windows and target relative to the window's last value)\n"
-        "  -t, --threads N (1)  --seed N (1)  --plots PREFIX (writes PREFIX-series.svg,\n"
-        "  PREFIX-windows.svg, PREFIX-loss.svg, PREFIX-test.svg; .png with --png)  -q, --quiet\n"
-        "  --checkpoint FILE (MODEL.nrm.ckpt)  --checkpoint-every N (0: each epoch only)\n"
+        "--csv); MODEL (a file, or a shipped model's name) may also be given as -m MODEL; eval's\n"
+        "-o, --output was --out.\n\n"
+        "train options:\n"
+        "  --target NAME (the column to predict; default: the first)  -q, --quiet\n"
+        "  --plots PREFIX (writes PREFIX-series.svg, PREFIX-windows.svg, PREFIX-loss.svg,\n"
+        "  PREFIX-test.svg; .png with --png)\n"
         "  --resume (continue from the checkpoint: the same model as an uninterrupted run)\n"
         "  Ctrl-C writes the checkpoint after the current batch and exits 130.\n"
+        "train parameters (--NAME VALUE or --NAME=VALUE; default, range; old spellings of\n"
+        "--train-split, --valid-split: --train, --valid):\n");
+    cli_param_usage(fp, nlprnn_forecaster_param_info, FC_OWN);
+    fprintf(fp,
         "predict: uses rows [0, ROW) as history (default: all rows) and feeds predictions back for\n"
         "  --steps N > 1 (single-column models with horizon 1); where rows ROW.. exist they are\n"
         "  printed (and plotted) as the truth.\n");
@@ -391,12 +395,6 @@ static int train_plots(const char *prefix, const char *ext, const nlprnn_series 
     return rc;
 }
 
-/* forecaster parameters given as --NAME VALUE (nlprnn_forecaster_params_set); "train", "valid" and
- * "threads" are options of their own (--train-split, --valid-split, -t), "target" is --target
- * NAME (a column name, turned into its index) */
-static const char *const fc_param_names[] = {
-    "cell", "hidden", "layers", "window", "horizon", "scaler", "relative", "epochs", "batch", "lr",
-    "clip", "ma", "patience", "seed", "checkpoint", "checkpoint-every", NULL};
 
 static int cmd_train(int argc, char **argv) {
     const char *csv = NULL, *columns = NULL, *out = NULL, *plots = NULL, *target = NULL;
@@ -419,6 +417,8 @@ static int cmd_train(int argc, char **argv) {
                                       {"valid-split", VALID_SPLIT, CLI_ARG, "--valid"},
                                       {"threads", 't', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
+    const char *fc_param_names[64]; /* forecaster parameters given as --NAME VALUE */
+    cli_param_names(nlprnn_forecaster_param_info, FC_OWN, fc_param_names, sizeof fc_param_names / sizeof *fc_param_names);
     cli_args a;
     int c, rc = 0;
     cli_args_init(&a, FC, argc, argv, options, fc_param_names);

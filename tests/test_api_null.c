@@ -603,6 +603,10 @@ static void test_forecast(void) {
             nlprnn_forecaster_params_get(p, NULL, buf, sizeof buf, NULL));
     INVALID(nlprnn_forecaster_params_get(p, "hidden", NULL, sizeof buf, E),
             nlprnn_forecaster_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    OK(nlprnn_forecaster_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+    OK(nlprnn_forecaster_param_info(0, NULL, NULL, NULL, buf, sizeof buf, E));
+    INVALID(nlprnn_forecaster_param_info(-1, NULL, NULL, NULL, NULL, 0, E),
+            nlprnn_forecaster_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
     nlprnn_forecaster_params_set(p, "hidden", "2", NULL);
     nlprnn_forecaster_params_set(p, "window", "3", NULL);
     nlprnn_forecaster_params_set(p, "epochs", "1", NULL);

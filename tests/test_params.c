@@ -1,5 +1,6 @@
 /* tests/test_params.c: the classifier's and the language model's training parameters are nr_param
- * tables (common/params.h), through the public API only. Checked, for each:
+ * tables (common/params.h), through the public API only (and the forecaster's, whose --help is
+ * made from its table since). Checked, for each:
  *   - the defaults are the ones these parameters had before the tables (listed here, by name,
  *     as recorded from nlprnn_train_params_new / nlprnn_lm_params_new of ad10913): a default
  *     that moves fails here;
@@ -7,8 +8,9 @@
  *     *_params_set and is what a new parameter object holds (the default is written once);
  *   - choices read back by name (the language model's cell, directions, softmax are indices into
  *     their own lists), bad values are refused naming the parameter and the accepted range;
- *   - `nlprnn train --help` and `nlprnn lm-train --help` list every parameter with its default
- *     and range from the table (with the option spellings of their own: --vocab-size, -t ...).
+ *   - `nlprnn train --help`, `nlprnn lm-train --help` and `nlprnn forecast --help` list every
+ *     parameter with its default and range from the table (with the option spellings of their
+ *     own: --vocab-size, -t ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,15 @@ static int clf_set(void *p, const char *n, const char *v, nlprnn_error *e) { ret
 static int clf_get(const void *p, const char *n, char *b, size_t c, nlprnn_error *e) {
     return nlprnn_classifier_params_get(p, n, b, c, e);
 }
+static void *fc_create(void) {
+    nlprnn_forecaster_params *p = NULL;
+    return nlprnn_forecaster_params_create(&p, NULL) ? NULL : p;
+}
+static void fc_free(void *p) { nlprnn_forecaster_params_free(p); }
+static int fc_set(void *p, const char *n, const char *v, nlprnn_error *e) { return nlprnn_forecaster_params_set(p, n, v, e); }
+static int fc_get(const void *p, const char *n, char *b, size_t c, nlprnn_error *e) {
+    return nlprnn_forecaster_params_get(p, n, b, c, e);
+}
 static void *lm_create(void) {
     nlprnn_lm_params *p = NULL;
     return nlprnn_lm_params_create(&p, NULL) ? NULL : p;
@@ -62,6 +73,13 @@ static const char *const LM_DEFAULTS[][2] = {
     {"max-len", "64"}, {"optimizer", "adam"}, {"threads", "1"}, {"epochs", "1"}, {"lr", "0.003"}, {"clip", "1"},
     {"dropout", "0"}, {"max-lines", "0"}, {"seed", "1"}, {"time-limit", "0"}, {"parallel", "0"},
     {"storage", "f16"}, {"valid-lines", "2000"}, {"checkpoint", ""}, {"checkpoint-every", "0"}, {NULL, NULL}};
+/* the forecaster's (its table came earlier, its --help is made from it since the others'); "ma"
+ * reads as the effective length: the window's */
+static const char *const FC_DEFAULTS[][2] = {
+    {"cell", "lstm"}, {"hidden", "32"}, {"layers", "1"}, {"window", "30"}, {"horizon", "1"}, {"target", "0"},
+    {"scaler", "minmax"}, {"relative", "0"}, {"train", "0.7"}, {"valid", "0.15"}, {"epochs", "30"}, {"batch", "32"},
+    {"lr", "0.005"}, {"clip", "1"}, {"ma", "30"}, {"patience", "0"}, {"threads", "1"}, {"seed", "1"},
+    {"checkpoint", ""}, {"checkpoint-every", "0"}, {NULL, NULL}};
 
 /* a and b are the same value: the same text, or numbers that read as the same double */
 static int same_value(const char *a, const char *b) {
@@ -117,10 +135,8 @@ static void check_task(const task *t, const char *const (*defaults)[2], const ch
     CHECK_MSG(rows == n_def, "%s: %d rows in the table, %d parameters before", t->what, rows, n_def);
     CHECK_INT_EQ(t->info(rows, NULL, NULL, NULL, NULL, 0, &e), NLPRNN_E_INVALID_ARG);
     /* choices by name; refusals name the parameter and the range */
-    CHECK_INT_EQ(t->set(p, "optimizer", "sgd", NULL), 0);
-    CHECK(t->get(p, "optimizer", buf, sizeof buf, NULL) == 0 && !strcmp(buf, "sgd"));
-    CHECK_INT_EQ(t->set(p, "storage", "int8", NULL), 0);
-    CHECK(t->get(p, "storage", buf, sizeof buf, NULL) == 0 && !strcmp(buf, "int8"));
+    CHECK_INT_EQ(t->set(p, "cell", "gru", NULL), 0);
+    CHECK(t->get(p, "cell", buf, sizeof buf, NULL) == 0 && !strcmp(buf, "gru"));
     CHECK_INT_EQ(t->set(p, "hidden", "0", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "hidden") && strstr(e.message, "1..4096"), "%s", e.message);
     CHECK_INT_EQ(t->set(p, "cell", "transformer", &e), NLPRNN_E_INVALID_ARG);
@@ -137,8 +153,13 @@ static void check_task(const task *t, const char *const (*defaults)[2], const ch
             char range[200], want[1600], opt[80];
             if (t->info(i, &name, &def, &help, range, sizeof range, NULL)) break;
             snprintf(opt, sizeof opt, "--%s", name);
+            int listed = 1;
             for (int k = 0; own[k]; k += 2)
-                if (!strcmp(own[k], name)) snprintf(opt, sizeof opt, "%s", own[k + 1]);
+                if (!strcmp(own[k], name)) {
+                    listed = own[k + 1] != NULL;
+                    if (listed) snprintf(opt, sizeof opt, "%s", own[k + 1]);
+                }
+            if (!listed) continue; /* an option of the command's own (forecast --target NAME) */
             snprintf(want, sizeof want, "  %-19s %s (default %s; %s)\n", opt, help, def[0] ? def : "\"\"", range);
             CHECK_MSG(strstr(h, want), "%s --help lacks the line: %s", t->cmd, want);
         }
@@ -158,6 +179,10 @@ int main(void) {
     const task lm = {"language model", "lm-train", lm_create, lm_free, lm_set, lm_get, nlprnn_lm_param_info};
     static const char *const lm_own[] = {"init", "--init-from", "threads", "-t, --threads", NULL};
     check_task(&lm, LM_DEFAULTS, lm_own);
+    const task fc = {"forecaster", "forecast", fc_create, fc_free, fc_set, fc_get, nlprnn_forecaster_param_info};
+    static const char *const fc_own[] = {"target", NULL, "train", "--train-split", "valid", "--valid-split", "threads",
+                                         "-t, --threads", NULL};
+    check_task(&fc, FC_DEFAULTS, fc_own);
 
     /* the language model's choices are indices into their own lists: they read back by name */
     nlprnn_lm_params *p = NULL;

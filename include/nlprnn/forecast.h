@@ -85,25 +85,17 @@ NLPRNN_API int nlprnn_series_windows(const nlprnn_series *s, int target, int win
 
 /* ---- training parameters ------------------------------------------------------------------ */
 
-/** Training parameters, set by name so that new ones never break the ABI. Names and defaults:
- *    cell     lstm     rnn | lstm | gru
- *    hidden   32       units per layer          layers  1
- *    window   30       input steps              horizon 1      steps ahead of the window's end
- *    target   0        target column (index into the series' columns)
- *    scaler   minmax   minmax | standard | none (fitted on the training rows only)
- *    relative 0        1: the model sees each window minus its last row and predicts the change
- *                      of the target from its last value (the scaler is then fitted on the first
- *                      differences of the training rows, offset 0); for series such as prices
- *                      whose test part leaves the training part's range
- *    train    0.7      fraction of rows         valid   0.15   (test: the rest)
- *    epochs   30       batch   32               lr      0.005  (Adam)
- *    clip     1.0      clip gradients by global norm (0: off)
- *    ma       0        moving-average baseline length (0: same as window)
- *    patience 0        stop after this many epochs without a better validation loss (0: never)
- *    threads  1        threads in the recurrence
- *    seed     1
- *    checkpoint ""     checkpoint file for nlprnn_forecaster_train_ctl ("": none)
- *    checkpoint-every 0  also write it every N batches (0: at epoch ends and on stop only)
+/** Training parameters, set by name so that new ones never break the ABI. Each parameter, its
+ *  default, range and meaning is listed by `nlprnn forecast --help` and docs/cli.md, both made
+ *  from the one table nlprnn_forecaster_param_info reads. Notes on some of them:
+ *    scaler   fitted on the training rows only
+ *    relative 1: the model sees each window minus its last row and predicts the change of the
+ *             target from its last value (the scaler is then fitted on the first differences of
+ *             the training rows, offset 0); for series such as prices whose test part leaves the
+ *             training part's range
+ *    train, valid  fractions of the rows, in time order (test: the rest)
+ *    ma       0: the moving-average baseline is as long as the window
+ *    checkpoint  for nlprnn_forecaster_train_ctl ("": none)
  *  The weights of the epoch with the lowest validation loss are kept (the last epoch's when
  *  there is no validation part). */
 typedef struct nlprnn_forecaster_params nlprnn_forecaster_params;
@@ -119,6 +111,12 @@ NLPRNN_API int nlprnn_forecaster_params_set(nlprnn_forecaster_params *p, const c
 /** The current value of a parameter as text (into buf of size cap), or NLPRNN_E_INVALID_ARG. */
 NLPRNN_API int nlprnn_forecaster_params_get(const nlprnn_forecaster_params *p, const char *name,
                                             char *buf, size_t cap, nlprnn_error *err);
+/** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
+ *  into static storage; each may be NULL; range: cap bytes, or NULL); NLPRNN_E_INVALID_ARG past
+ *  the last. `nlprnn forecast --help` lists the parameters so. */
+NLPRNN_API int nlprnn_forecaster_param_info(int i, const char **name, const char **def,
+                                            const char **help, char *range, size_t cap,
+                                            nlprnn_error *err);
 
 /* ---- the forecaster ----------------------------------------------------------------------- */
 

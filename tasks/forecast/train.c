@@ -50,7 +50,7 @@ static const nr_param ROWS[] = {
     {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "threads in the recurrence", 0},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
     {"checkpoint", NR_PARAM_STR, OFF(checkpoint), sizeof(((struct nlprnn_forecaster_params *)0)->checkpoint), 0, 0,
-     NULL, "", "checkpoint file (\"\": none)", NR_PARAM_RESUME_OK},
+     NULL, "", "checkpoint file (\"\": none; forecast train: MODEL.ckpt)", NR_PARAM_RESUME_OK},
     {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 1e15, NULL, "0",
      "also write the checkpoint every N batches (0: at epoch ends and on stop)", NR_PARAM_RESUME_OK},
 };
@@ -77,6 +77,11 @@ void nlprnn_forecaster_params_free(nlprnn_forecaster_params *p) { free(p); }
 int nlprnn_forecaster_params_set(nlprnn_forecaster_params *p, const char *name, const char *value,
                                nlprnn_error *err) {
     return nr_params_set(&TABLE, p, name, value, err);
+}
+
+int nlprnn_forecaster_param_info(int i, const char **name, const char **def, const char **help, char *range,
+                                 size_t cap, nlprnn_error *err) {
+    return nr_param_info(&TABLE, i, name, def, help, range, cap, err);
 }
 
 int nr_forecast_params_format(const struct nlprnn_forecaster_params *p, const char *name, char *buf,
