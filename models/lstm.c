@@ -6,6 +6,20 @@
 #endif
 #include "models/cells.h"
 
+/* One unit of the step: the four gate pre-activations (input and recurrent parts and the
+ * recurrent bias) -> the activated gates a[4], and c, h updated. Shared by the training and the
+ * inference step so that both compute the same bits. */
+static inline void lstm_unit(float xi, float xf, float xg, float xo, float *restrict c, float *restrict h,
+                             float a[4]) {
+    a[0] = nr_fsigmoid(xi);
+    a[1] = nr_fsigmoid(xf);
+    a[2] = nr_ftanh(xg);
+    a[3] = nr_fsigmoid(xo);
+    float cn = a[1] * *c + a[0] * a[2]; // c' = f c + i g
+    *h = a[3] * nr_ftanh(cn);           // h' = o tanh(c')
+    *c = cn;
+}
+
 NR_KERNEL void nr_lstm_row_forward(float *restrict g, float *restrict c, float *restrict h,
                                    const float *restrict gh, const float *restrict bhh, int H)
 {
@@ -13,17 +27,13 @@ NR_KERNEL void nr_lstm_row_forward(float *restrict g, float *restrict c, float *
     const float *hi = gh, *hf = gh + H, *hg = gh + 2 * H, *ho = gh + 3 * H;
     const float *bi = bhh, *bf = bhh + H, *bg = bhh + 2 * H, *bo = bhh + 3 * H;
     for (int j = 0; j < H; j++) {
-        float i = nr_fsigmoid(gi[j] + hi[j] + bi[j]);
-        float f = nr_fsigmoid(gf[j] + hf[j] + bf[j]);
-        float gc = nr_ftanh(gg[j] + hg[j] + bg[j]);
-        float o = nr_fsigmoid(go[j] + ho[j] + bo[j]);
-        float cn = f * c[j] + i * gc;     // c' = f c + i g
-        h[j] = o * nr_ftanh(cn);          // h' = o tanh(c')
-        c[j] = cn;
-        gi[j] = i;
-        gf[j] = f;
-        gg[j] = gc;
-        go[j] = o;
+        float a[4];
+        lstm_unit(gi[j] + hi[j] + bi[j], gf[j] + hf[j] + bf[j], gg[j] + hg[j] + bg[j], go[j] + ho[j] + bo[j],
+                  &c[j], &h[j], a);
+        gi[j] = a[0]; /* the activated gates, for the backward step */
+        gf[j] = a[1];
+        gg[j] = a[2];
+        go[j] = a[3];
     }
 }
 
@@ -35,13 +45,9 @@ NR_KERNEL void nr_lstm_row_forward_infer(const float *restrict g, float *restric
     const float *hi = gh, *hf = gh + H, *hg = gh + 2 * H, *ho = gh + 3 * H;
     const float *bi = bhh, *bf = bhh + H, *bg = bhh + 2 * H, *bo = bhh + 3 * H;
     for (int j = 0; j < H; j++) {
-        float i = nr_fsigmoid(gi[j] + hi[j] + bi[j]);
-        float f = nr_fsigmoid(gf[j] + hf[j] + bf[j]);
-        float gc = nr_ftanh(gg[j] + hg[j] + bg[j]);
-        float o = nr_fsigmoid(go[j] + ho[j] + bo[j]);
-        float cn = f * c[j] + i * gc;     // c' = f c + i g
-        h[j] = o * nr_ftanh(cn);          // h' = o tanh(c')
-        c[j] = cn;
+        float a[4];
+        lstm_unit(gi[j] + hi[j] + bi[j], gf[j] + hf[j] + bf[j], gg[j] + hg[j] + bg[j], go[j] + ho[j] + bo[j],
+                  &c[j], &h[j], a);
     }
 }
 
