@@ -126,13 +126,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    unsigned char *copy = malloc(size ? size : 1);
-    if (!copy) return 0;
-    if (size) memcpy(copy, data, size);
-    reseal(copy, size);
-    nr_mf_reader *r = NULL;
+    unsigned char *copy = NULL;
     nlprnn_error e;
-    if (nr_mf_open_mem(&r, copy, size, "fuzz.nrm", NR_KIND_TRANSLATOR, &e) == 0) {
+    nr_mf_reader *r = fuzz_open_resealed(data, size, NR_KIND_TRANSLATOR, &copy, &e);
+    if (r) {
         nlprnn_translator *t = (nlprnn_translator *)&t;
         int rc = nr_translator_load_reader(r, &t, &e);
         if (rc) {

@@ -67,4 +67,17 @@ static void reseal(unsigned char *p, size_t n) {
     wr32(p + 36, crc(p, 36));
 }
 
+/* The fuzz input as a model file of the given kind: a private copy (the input is read-only),
+ * resealed, opened. Returns the reader, or NULL when the container refuses it; *copy (freed by
+ * the caller after nr_mf_close) holds the bytes the reader reads. */
+static nr_mf_reader *fuzz_open_resealed(const uint8_t *data, size_t size, const char *kind,
+                                        unsigned char **copy, nlprnn_error *e) {
+    nr_mf_reader *r = NULL;
+    *copy = malloc(size ? size : 1);
+    if (!*copy) return NULL;
+    if (size) memcpy(*copy, data, size);
+    reseal(*copy, size);
+    return nr_mf_open_mem(&r, *copy, size, "fuzz.nrm", kind, e) == 0 ? r : NULL;
+}
+
 #endif
