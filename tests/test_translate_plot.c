@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -14,12 +13,9 @@
 static char dir[256];
 static const char *cli;
 
-/* Run `nlprnn ARGS` in dir; exit status, output (stdout and stderr) in dir/out.txt. */
-static int run(const char *args) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >out.txt 2>&1", dir, cli, args);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+/* Run `nlprnn ARGS` in dir: its exit status; *out (caller frees) its stdout and stderr. */
+static int run(char **out, const char *args) {
+    return nr_test_run(out, "cd '%s' && '%s' %s 2>&1", dir, cli, args);
 }
 
 /* The whole of dir/name (NUL-terminated; caller frees), or NULL. */
@@ -78,8 +74,8 @@ int main(void) {
     const char *text = "'나는 행복한 삶을 살고 싶어요.'";
     char args[512];
     snprintf(args, sizeof args, "translate --plot att.svg %s '세상이 싫어요.'", text);
-    int rc = run(args);
-    char *out = slurp("out.txt");
+    char *out = NULL;
+    int rc = run(&out, args);
     if (rc != 0 && out && strstr(out, "built without PLplot")) {
         printf("SKIP: %s", out);
         free(out);
@@ -89,8 +85,8 @@ int main(void) {
     free(out);
 
     snprintf(args, sizeof args, "translate --format json %s", text);
-    CHECK_INT_EQ(run(args), 0);
-    char *json = slurp("out.txt");
+    char *json = NULL;
+    CHECK_INT_EQ(run(&json, args), 0);
     int S = count_array(json, "\"src\":["), T = count_array(json, "\"tgt\":[");
     CHECK_MSG(S > 0 && T > 0, "pieces in %s", json ? json : "(none)");
     free(json);
@@ -115,8 +111,7 @@ int main(void) {
         fputs("old", fp);
         fclose(fp);
     }
-    rc = run("translate --plot att.gif '세상이 싫어요.'");
-    out = slurp("out.txt");
+    rc = run(&out, "translate --plot att.gif '세상이 싫어요.'");
     CHECK_MSG(rc == 4 && out && strstr(out, "att.gif") && strstr(out, ".svg or .png"), "exit %d: %s", rc,
               out ? out : "");
     free(out);
@@ -125,8 +120,7 @@ int main(void) {
     free(old);
 
     /* nothing to plot: an empty text (exit 3, no file) */
-    rc = run("translate --plot empty.svg ''");
-    out = slurp("out.txt");
+    rc = run(&out, "translate --plot empty.svg ''");
     CHECK_MSG(rc == 3 && out && strstr(out, "no source pieces"), "empty text: exit %d: %s", rc, out ? out : "");
     free(out);
     snprintf(p, sizeof p, "%s/empty.svg", dir);
