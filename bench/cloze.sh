@@ -19,9 +19,9 @@ head -n "$n" bench/cloze.tsv > "$out/items.tsv"
 cut -f1,3 "$out/items.tsv" > "$out/cand.in"
 cut -f1 "$out/items.tsv" > "$out/open.in"
 s=$(date +%s)
-OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --input "$out/cand.in" > "$out/cand.out"
+nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --input "$out/cand.in" > "$out/cand.out"
 m=$(date +%s)
-OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --top 5 --input "$out/open.in" > "$out/open.out"
+nice "$build/nlprnn" fill --model "$model" "${cal[@]}" --top 5 --input "$out/open.in" > "$out/open.out"
 e=$(date +%s)
 echo "cloze: $n items, model $model, calibrate ${ALPHA:-default}; candidates $((m - s)) s, open $((e - m)) s"
 python3 bench/cloze.py score --items "$out/items.tsv" --cand-out "$out/cand.out" --open-out "$out/open.out"
