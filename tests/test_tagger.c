@@ -470,6 +470,94 @@ static void test_resume(const char *dir) {
     nlprnn_tagger_params_free(p);
 }
 
+/* ---- fine-tuning: --init-from ------------------------------------------------------------------ */
+
+/* Probabilities of one tagged sentence under t. */
+static void probs_of(const nlprnn_tagger *t, float *pr, int *lab) {
+    const char *tok[] = {"a", "red", "fox", "sees", "the", "big", "dog"};
+    nlprnn_tagger_ctx *ctx = NULL;
+    nlprnn_error err;
+    CHECK(nlprnn_tagger_ctx_create(t, 1, &ctx, &err) == 0);
+    if (ctx) CHECK(nlprnn_tag(ctx, tok, 7, lab, pr, &err) == 0);
+    nlprnn_tagger_ctx_free(ctx);
+}
+
+/* A model trained with init-from starts from the initial model: its units (a unit new in the data
+ * is <unk>), its labels and shape (whatever the parameters say), its weights (with a vanishing
+ * learning rate the result predicts as the initial model does; the same run without init-from
+ * does not). Bad uses: a label the initial model lacks, the other format, a missing file. */
+static void test_init_from(const char *dir) {
+    char model[600], train[600], path3[600];
+    snprintf(model, sizeof model, "%s/tagger.nrm", dir); /* written by test_tiny_tagger */
+    snprintf(train, sizeof train, "%s/train2.tsv", dir);
+    snprintf(path3, sizeof path3, "%s/train3.tsv", dir);
+    FILE *fp = fopen(train, "w");
+    fputs("a\tD+\nred\tD+\nfox\tN\nruns\tV\n\nowl\tN\nsees\tV\nthe\tD+\ndog\tN\nsees\tV\nthe\tD-\nbig\tD-\n\n", fp);
+    fclose(fp);
+    fp = fopen(path3, "w");
+    fputs("a\tD+\nfox\tX\n\n", fp);
+    fclose(fp);
+    nlprnn_error err;
+    nlprnn_tagger *a = NULL;
+    CHECK_MSG(nlprnn_tagger_load(model, &a, &err) == 0, "%s", err.message);
+    if (!a) return;
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
+    const char *set[][2] = {{"format", "tagged"}, {"embed", "8"}, {"hidden", "24"}, {"layers", "2"},
+                            {"epochs", "1"},      {"batch", "2"}, {"lr", "1e-9"},   {"min-lr", "1e-9"},
+                            {"min-count", "1"},   {"dropout", "0"}, {"valid", "0"}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
+    const char *paths[] = {train};
+    float pa[7], pb[7], pc[7];
+    int la[7], lb[7], lc[7];
+    probs_of(a, pa, la);
+    /* without init-from: a network of its own (the control: its probabilities are not a's) */
+    nlprnn_tagger *c = NULL;
+    CHECK_MSG(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &c, &err) == 0, "%s", err.message);
+    if (c) {
+        CHECK_INT_EQ(nlprnn_tagger_num_units(c), 11); /* <pad> <unk> and 9 words */
+        probs_of(c, pc, lc);
+        float far = 0;
+        for (int i = 0; i < 7; i++) far = fmaxf(far, fabsf(pc[i] - pa[i]));
+        CHECK_MSG(far > 0.1f, "an untrained model predicts like the trained one (%g)", far);
+    }
+    nlprnn_tagger_free(c);
+    CHECK(nlprnn_tagger_params_set(p, "init-from", model, &err) == 0);
+    nlprnn_tagger *b = NULL;
+    CHECK_MSG(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &b, &err) == 0, "%s", err.message);
+    if (b) {
+        CHECK_INT_EQ(nlprnn_tagger_num_units(b), nlprnn_tagger_num_units(a)); /* "fox" is <unk> */
+        CHECK_INT_EQ(nlprnn_tagger_num_labels(b), nlprnn_tagger_num_labels(a));
+        probs_of(b, pb, lb);
+        for (int i = 0; i < 7; i++)
+            CHECK_MSG(la[i] == lb[i] && fabsf(pa[i] - pb[i]) < 1e-4f, "token %d: label %d/%d, p %g/%g", i, la[i],
+                      lb[i], pa[i], pb[i]);
+        char buf[64];
+        CHECK(nlprnn_tagger_params_get(p, "embed", buf, sizeof buf, &err) == 0 && !strcmp(buf, "8"));
+        CHECK_MSG(strstr(nlprnn_tagger_summary(b), "embed 16") != NULL, "shape not the initial model's: %s",
+                  nlprnn_tagger_summary(b));
+    }
+    nlprnn_tagger_free(b);
+    /* a label the initial model does not have */
+    const char *p3[] = {path3};
+    b = NULL;
+    CHECK_INT_EQ(nlprnn_tagger_train(p3, 1, p, NULL, NULL, NULL, &b, &err), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(err.message, "'X'") != NULL, "%s", err.message);
+    CHECK(b == NULL);
+    /* a tagged model for spacing data */
+    CHECK(nlprnn_tagger_params_set(p, "format", "spacing", &err) == 0);
+    CHECK_INT_EQ(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &b, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(err.message, "tagged model") != NULL, "%s", err.message);
+    /* a missing initial model: the error names it */
+    CHECK(nlprnn_tagger_params_set(p, "format", "tagged", &err) == 0);
+    CHECK(nlprnn_tagger_params_set(p, "init-from", "/nonexistent/init.nrm", &err) == 0);
+    CHECK(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &b, &err) != 0);
+    CHECK_MSG(strstr(err.message, "/nonexistent/init.nrm") != NULL, "%s", err.message);
+    CHECK(b == NULL);
+    nlprnn_tagger_params_free(p);
+    nlprnn_tagger_free(a);
+}
+
 int main(void) {
     test_gradient(NR_CELL_GRU);
     test_gradient(NR_CELL_LSTM);
@@ -477,6 +565,7 @@ int main(void) {
     char dir[] = "/tmp/nlprnn-test-tagger-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     test_tiny_tagger(dir);
+    test_init_from(dir);
     test_tiny_spacing(dir);
     test_resume(dir);
     char cmd[600];

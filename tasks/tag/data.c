@@ -239,3 +239,43 @@ int nr_tag_prune_units(nr_tag_data *d, nr_label_map *units, int min_count, int m
     free(remap);
     return rc;
 }
+
+int nr_tag_remap(nr_tag_data *d, nr_label_map *units, nr_label_map *labels, const nr_label_map *to_units,
+                 const nr_label_map *to_labels, nlprnn_error *err) {
+    int *uremap = nr_malloc_array((size_t)units->n, sizeof *uremap);
+    int *lremap = nr_malloc_array((size_t)labels->n, sizeof *lremap);
+    nr_label_map nu, nl;
+    nr_label_map_init(&nu);
+    nr_label_map_init(&nl);
+    int rc = uremap && lremap ? NLPRNN_OK : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
+    for (int i = 0; !rc && i < units->n; i++) {
+        int id = i == NR_UNIT_PAD ? NR_UNIT_PAD
+                                  : nr_label_map_find(to_units, units->names[i], strlen(units->names[i]));
+        uremap[i] = id < 0 ? NR_UNIT_UNK : id;
+    }
+    for (int i = 0; !rc && i < labels->n; i++) {
+        lremap[i] = nr_label_map_find(to_labels, labels->names[i], strlen(labels->names[i]));
+        if (lremap[i] < 0)
+            rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                         "tagger: the training data has the label '%s', which the initial model does not have",
+                         labels->names[i]);
+    }
+    if (!rc) rc = nr_label_map_copy(&nu, to_units, err);
+    if (!rc) rc = nr_label_map_copy(&nl, to_labels, err);
+    if (!rc) {
+        for (size_t i = 0; i < d->n_units; i++) {
+            d->ids[i] = uremap[d->ids[i]];
+            d->lab[i] = (uint16_t)lremap[d->lab[i]];
+        }
+        nr_label_map_free(units);
+        nr_label_map_free(labels);
+        *units = nu;
+        *labels = nl;
+    } else {
+        nr_label_map_free(&nu);
+        nr_label_map_free(&nl);
+    }
+    free(uremap);
+    free(lremap);
+    return rc;
+}

@@ -55,6 +55,7 @@ struct nlprnn_tagger_params {
     uint64_t seed;
     char checkpoint[1024];
     long long checkpoint_every;
+    char init_from[1024];    /* "" or a tagger model file: its units, labels, shape and weights */
 };
 
 /* The network over a bound parameter block. */
@@ -172,5 +173,10 @@ int nr_tag_read(nr_tag_data *d, nr_label_map *units, nr_label_map *labels, int f
  * bytes), renumber d's ids (the others become NR_UNIT_UNK). */
 int nr_tag_prune_units(nr_tag_data *d, nr_label_map *units, int min_count, int max_vocab,
                        nlprnn_error *err);
+/* Map the data onto another model's maps (fine-tuning, --init-from): units absent from `to_units`
+ * become <unk>; a label absent from `to_labels` is NLPRNN_E_DATA naming it. On success *units
+ * and *labels are replaced by copies of the given maps. */
+int nr_tag_remap(nr_tag_data *d, nr_label_map *units, nr_label_map *labels, const nr_label_map *to_units,
+                 const nr_label_map *to_labels, nlprnn_error *err);
 
 #endif

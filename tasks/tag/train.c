@@ -68,6 +68,8 @@ static const nr_param ROWS[] = {
      NULL, "", "checkpoint file (\"\": none)", NR_PARAM_RESUME_OK},
     {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 1e15, NULL, "0",
      "also write the checkpoint every N batches (0: at epoch ends and on stop)", NR_PARAM_RESUME_OK},
+    {"init-from", NR_PARAM_STR, OFF(init_from), sizeof(((struct nlprnn_tagger_params *)0)->init_from), 0, 0,
+     NULL, "", "start from this tagger model: its units, labels, network shape and weights (\"\": none)", 0},
 };
 #undef OFF
 static const nr_param_table TABLE = {"tagger parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
@@ -434,12 +436,34 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
     memset(&k, 0, sizeof k);
     nr_train_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
-    int rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
-    if (!rc) rc = nr_tag_prune_units(&d, &t->units, p->min_count, p->max_vocab, err);
+    /* fine-tuning (init-from): the initial model fixes the units, the labels and the shape */
+    nlprnn_tagger *src = NULL;
+    int rc = p->init_from[0] ? nlprnn_tagger_load(p->init_from, &src, err) : NLPRNN_OK;
+    if (!rc && src && src->p.format != p->format)
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: %s is a %s model, the training data is %s",
+                     p->init_from, src->p.format == NR_TAG_FORMAT_SPACING ? "spacing" : "tagged",
+                     p->format == NR_TAG_FORMAT_SPACING ? "spacing" : "tagged");
+    if (!rc && src) {
+        t->p.cell = src->p.cell;
+        t->p.embed = src->p.embed;
+        t->p.hidden = src->p.hidden;
+        t->p.layers = src->p.layers;
+    }
+    if (!rc) rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
+    if (!rc && src) rc = nr_tag_remap(&d, &t->units, &t->labels, &src->units, &src->labels, err);
+    else if (!rc) rc = nr_tag_prune_units(&d, &t->units, p->min_count, p->max_vocab, err);
     if (!rc && t->labels.n < 2)
         rc = nr_fail(err, NLPRNN_E_DATA, -1, -1, "tagger: the training data has %d label%s (at least 2 are needed)",
                      t->labels.n, t->labels.n == 1 ? "" : "s");
     if (!rc) rc = tg_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
+    if (!rc && src) {
+        if (src->net.n_params != t->net.n_params)
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "tagger: %s: %zu parameters, the network built from it has %zu",
+                         p->init_from, src->net.n_params, t->net.n_params);
+        else
+            memcpy(t->params, src->params, t->net.n_params * sizeof(float));
+    }
+    nlprnn_tagger_free(src);
     if (!rc) rc = nr_train_cfg_std(&cfg, "tagger", &TABLE, p, ctl, err);
     if (!rc) {
         nr_task task = {
