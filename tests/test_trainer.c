@@ -10,6 +10,9 @@
  *   - the stop flag; a checkpoint of other parameters is refused naming both values;
  *   - patience on a scripted validation: stops after `patience` epochs without improvement and
  *     returns the best epoch's weights; a time budget ends training without error;
+ *   - a run ended by its time budget returns the best validated epoch's weights, not the last
+ *     ones (keep_last: the last ones); resuming its checkpoint gives the same; a budget spent
+ *     before the first validation returns the last weights;
  *   - the learning-rate schedule reaches the progress record (linear decay to min_lr);
  *   - the configuration every task starts from (nr_train_cfg_std): the shared rows read by name
  *     from a task's table, cosine to min(min-lr, lr) or constant, the control object's stop flag,
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/params.h"
@@ -50,7 +54,7 @@ static const nr_param_table TOY_TABLE = {"toy parameter", TOY_ROWS, 3};
 
 /* A task's parameters with every row nr_train_cfg_std reads, and one it does not. */
 typedef struct std_params {
-    int epochs, patience, layers;
+    int epochs, patience, layers, keep;
     double lr, min_lr, clip, time_limit;
     char checkpoint[300];
     long long checkpoint_every;
@@ -63,6 +67,7 @@ static const nr_param STD_ROWS[] = {
     {"min-lr", NR_PARAM_DBL, SOFF(min_lr), 0, 0, 1, NULL, "0.0004", "lowest lr", 0},
     {"clip", NR_PARAM_DBL, SOFF(clip), 0, 0, 100, NULL, "2.5", "clip", 0},
     {"patience", NR_PARAM_INT, SOFF(patience), 0, 0, 100, NULL, "3", "patience", 0},
+    {"keep", NR_PARAM_ENUM, SOFF(keep), 0, 0, 0, "best last", "last", "weights kept", 0},
     {"time-limit", NR_PARAM_DBL, SOFF(time_limit), 0, 0, 1e9, NULL, "90", "seconds", 0},
     {"checkpoint", NR_PARAM_STR, SOFF(checkpoint), sizeof(((std_params *)0)->checkpoint), 0, 0, NULL, "", "file", 0},
     {"checkpoint-every", NR_PARAM_LL, SOFF(checkpoint_every), 0, 0, 1e15, NULL, "11", "batches", 0},
@@ -82,6 +87,8 @@ typedef struct toy {
     int stop_epoch;
     long long stop_batch; /* the progress callback stops here (-1: never) */
     int steps_seen;
+    float last[V * D + D + 1]; /* params after the last step (the progress callback) */
+    int sleep_epoch;           /* the first step of this epoch sleeps 2.5 s (-1: none) */
 } toy;
 
 static int toy_begin(void *self, int epoch, long long *batches, nlprnn_error *err) {
@@ -108,6 +115,10 @@ static int toy_step(void *self, int epoch, long long batch, int w, int W, float 
                     const int **rows, size_t *n_rows, nlprnn_error *err) {
     (void)epoch, (void)batch, (void)err;
     toy *t = self;
+    if (epoch == t->sleep_epoch && batch == 0 && w == 0) { /* spends a time budget of 2 s here */
+        struct timespec ts = {2, 500000000L};
+        while (nanosleep(&ts, &ts) != 0) continue;
+    }
     int lo = 0, hi = 0;
     nr_split_range(t->nb, w, W, &lo, &hi);
     const float *tab = t->params, *wv = t->params + V * D;
@@ -172,6 +183,7 @@ static int toy_read(void *self, const nr_mf_reader *r, const char *tag, float *p
 static int on_progress(void *user, const nr_train_progress *p) {
     toy *t = user;
     if (p->phase == NR_TP_STEP) {
+        memcpy(t->last, t->params, sizeof t->last);
         CHECK(p->batch >= 1 && p->batch <= p->batches && p->epoch >= 1 && p->epoch <= p->epochs);
         CHECK(p->lr > 0);
         if (p->epoch - 1 == t->stop_epoch && p->batch - 1 == t->stop_batch) return 1;
@@ -183,6 +195,7 @@ static void toy_init(toy *t, int B) {
     memset(t, 0, sizeof *t);
     t->B = B;
     t->stop_batch = -1;
+    t->sleep_epoch = -1;
     nr_rng r;
     nr_rng_seed(&r, 3);
     float planted[V];
@@ -340,6 +353,60 @@ int main(void) {
     CHECK_INT_EQ(nr_train(&ct, &kc, &ra, &e), 0);
     CHECK_INT_EQ(ra.timed_out, 1);
     CHECK_INT_EQ(ra.steps, 1);
+    CHECK_INT_EQ(ra.kept_best, 0);
+
+    /* a time budget with validation: the result is the best validated epoch's weights (epoch 2
+     * of the script), not the last step's. The budget (2 s) runs out in the first step of epoch 4,
+     * which sleeps 2.5 s; should the machine stall > 2 s earlier, the budget ends sooner and the
+     * checks follow the epochs actually validated. keep_last: the last step's weights. The
+     * checkpoint of the timed-out run, resumed, has nothing left to do and gives the same. */
+    kc.validate = toy_validate;
+    char ckpt2[300];
+    snprintf(ckpt2, sizeof ckpt2, "%s/timed.ckpt", dir);
+    for (int keep_last = 0; keep_last < 2; keep_last++) {
+        toy_init(&c, 10);
+        c.script = script;
+        c.sleep_epoch = 3;
+        ct = toy_cfg(&c, 1, keep_last ? NULL : ckpt2, &tp);
+        ct.time_limit = 2.0;
+        ct.lr_follows_time = 1;
+        ct.keep_last = keep_last;
+        CHECK_INT_EQ(nr_train(&ct, &kc, &ra, &e), 0);
+        CHECK_INT_EQ(ra.timed_out, 1);
+        printf("time budget, keep %s: %d epochs validated, best %d, steps %lld\n", keep_last ? "last" : "best",
+               ra.epochs_run, ra.best_epoch, ra.steps);
+        CHECK(ra.epochs_run <= 3);
+        int best = 0; /* the script's lowest loss among the validated epochs */
+        for (int i = 0; i < ra.epochs_run; i++)
+            if (!best || script[i] < script[best - 1]) best = i + 1;
+        CHECK_INT_EQ(ra.best_epoch, best);
+        CHECK_INT_EQ(ra.kept_best, !keep_last && best > 0);
+        if (!keep_last && best > 0) {
+            CHECK(!memcmp(c.params, c.snap[best - 1], sizeof c.params));
+            CHECK(memcmp(c.params, c.last, sizeof c.params) != 0); /* steps came after the best */
+            CHECK_NEAR(ra.best_loss, script[best - 1], 0);
+            float got[V * D + D + 1];
+            memcpy(got, c.params, sizeof got);
+            nr_mf_reader *rr = NULL;
+            nr_conf cf;
+            CHECK_INT_EQ(nr_ckpt_open(ckpt2, "toy", &rr, &cf, &e), 0);
+            toy_init(&c, 10); /* a fresh process: everything comes from the checkpoint */
+            c.script = script;
+            nr_train_cfg cr = ct;
+            cr.resume = rr;
+            nr_train_result res2;
+            CHECK_INT_EQ(nr_train(&cr, &kc, &res2, &e), 0);
+            CHECK(!memcmp(c.params, got, sizeof got));
+            CHECK_INT_EQ(res2.best_epoch, best);
+            CHECK_INT_EQ(res2.kept_best, 1);
+            nr_conf_free(&cf);
+            nr_mf_close(rr);
+        } else {
+            CHECK(!memcmp(c.params, c.last, sizeof c.params));
+        }
+    }
+    unlink(ckpt2);
+    kc.validate = NULL;
 
     /* the schedule: linear from lr to lr/10 over 60 steps */
     nr_lr_schedule s = {NR_LR_LINEAR, 0.05f, 0.005f, 0, 60};
@@ -384,6 +451,7 @@ int main(void) {
         CHECK_INT_EQ(nr_train_cfg_std(&g, "toy", &STD_TABLE, &sp, &ctl, &e), 0);
         CHECK_INT_EQ(g.epochs, 7);
         CHECK_INT_EQ(g.patience, 3);
+        CHECK_INT_EQ(g.keep_last, 1);
         CHECK_NEAR(g.clip, 2.5, 0);
         CHECK_NEAR(g.time_limit, 90, 0);
         CHECK_INT_EQ(g.lr_follows_time, 1);
@@ -412,7 +480,7 @@ int main(void) {
         CHECK_NEAR(g.lr.base_lr, 0.05f, 0);
         CHECK_NEAR(g.lr.min_lr, 0.05f, 0);
         CHECK_INT_EQ(g.epochs, 6);
-        CHECK(g.checkpoint == NULL && g.clip == 0 && g.patience == 0);
+        CHECK(g.checkpoint == NULL && g.clip == 0 && g.patience == 0 && g.keep_last == 0);
         nr_train_cfg_done(&g);
         /* a type that does not match the row is not read */
         CHECK(nr_param_field(&STD_TABLE, &sp, "epochs", NR_PARAM_DBL) == NULL);

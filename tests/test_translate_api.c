@@ -3,6 +3,8 @@
  *   - training on a small made-up TSV of pairs (word-for-word Korean-like -> English-like, words
  *     from two small lexicons), saving and loading: the loaded model translates exactly as the
  *     trained one (text and log-probability), float16 storage loads too;
+ *   - keep: the model's validation loss is the lowest epoch's with keep=best (the default), the
+ *     last epoch's with keep=last; other values refused;
  *   - resume: a run stopped after its first epoch (progress callback) and resumed from its
  *     checkpoint writes a model file byte-identical to an uninterrupted run;
  *   - bad files: a flipped byte (checksum), a truncated file, another kind of model file, a
@@ -164,6 +166,57 @@ static void test_train_save_load(void) {
     CHECK(strstr(nlprnn_translator_summary(u), "dropout") == NULL); /* none by default */
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
+    nlprnn_translate_params_free(p);
+}
+
+/* The validation losses of the epochs (progress callback). */
+typedef struct vhist {
+    double v[16];
+    int n;
+} vhist;
+
+static int record_valid(void *user, int epoch, double loss, double valid) {
+    (void)epoch, (void)loss;
+    vhist *h = user;
+    if (h->n < 16) h->v[h->n++] = valid;
+    return 0;
+}
+
+/* "validation loss X" of the summary, as the number it prints */
+static double summary_valid(const nlprnn_translator *t) {
+    const char *s = strstr(nlprnn_translator_summary(t), "validation loss ");
+    return s ? atof(s + strlen("validation loss ")) : NAN;
+}
+
+static void test_keep(void) {
+    nlprnn_error err;
+    nlprnn_translate_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "6", &err), 0);
+    /* a constant high rate: the validation loss is not lowest at the end (with this seed) */
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "lr", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-lr", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "keep", "middle", &err), NLPRNN_E_INVALID_ARG);
+    char buf[16];
+    CHECK_INT_EQ(nlprnn_translate_params_get(p, "keep", buf, sizeof buf, &err), 0);
+    CHECK_STR_EQ(buf, "best");
+    vhist first = {{0}, 0};
+    for (int last = 0; last < 2; last++) {
+        CHECK_INT_EQ(nlprnn_translate_params_set(p, "keep", last ? "last" : "best", &err), 0);
+        vhist h = {{0}, 0};
+        nlprnn_translator *t = NULL;
+        CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, record_valid, &h, &t, &err), 0);
+        if (!t) break;
+        CHECK_INT_EQ(h.n, 6);
+        double lo = h.v[0];
+        for (int i = 1; i < h.n; i++) lo = fmin(lo, h.v[i]);
+        double want = last ? h.v[h.n - 1] : lo;
+        printf("keep %s: epochs' validation losses %.4f .. last %.4f, lowest %.4f; model %s\n", last ? "last" : "best",
+               h.v[0], h.v[h.n - 1], lo, nlprnn_translator_summary(t));
+        CHECK_NEAR(summary_valid(t), want, 0.00006); /* printed with 4 decimals */
+        if (!last) first = h;
+        else CHECK(!memcmp(first.v, h.v, sizeof h.v)); /* keep changes the result, not the training */
+        nlprnn_translator_free(t);
+    }
     nlprnn_translate_params_free(p);
 }
 
@@ -518,6 +571,7 @@ int main(void) {
     CHECK(system(cmd) == 0);
     make_pairs();
     test_train_save_load();
+    test_keep();
     test_batch();
     test_resume();
     test_bad_files();

@@ -39,6 +39,7 @@ int nr_train_cfg_std(nr_train_cfg *cfg, const char *name, const nr_param_table *
     double lr = 0, min_lr = -1;
     if ((i = nr_param_field(t, obj, "epochs", NR_PARAM_INT))) cfg->epochs = *i;
     if ((i = nr_param_field(t, obj, "patience", NR_PARAM_INT))) cfg->patience = *i;
+    if ((i = nr_param_field(t, obj, "keep", NR_PARAM_ENUM))) cfg->keep_last = *i == 1; /* "best last" */
     if ((d = nr_param_field(t, obj, "lr", NR_PARAM_DBL))) lr = *d;
     if ((d = nr_param_field(t, obj, "min-lr", NR_PARAM_DBL))) min_lr = *d < lr ? *d : lr;
     if ((d = nr_param_field(t, obj, "clip", NR_PARAM_DBL))) cfg->clip = *d;

@@ -765,9 +765,12 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
     res->seconds = nr_now_sec() - t0;
     res->last_loss = last_loss;
     if (!rc) {
-        /* the result: the best weights, or the last ones for a task without validation (and for a
-         * run that ended on its time budget) */
-        if (k->validate && !timed_out) memcpy(k->params, t.best, k->n_params * sizeof(float));
+        /* the result: the best validated weights (whether the run ended on its epochs, its
+         * patience or its time budget), or the last ones with keep_last, for a task without
+         * validation (or without validation data), or when no epoch was validated (the budget ran
+         * out in the first) */
+        res->kept_best = !cfg->keep_last && k->validate && st.best_epoch > 0 && isfinite(st.best_loss);
+        if (res->kept_best) memcpy(k->params, t.best, k->n_params * sizeof(float));
         if (dist) rc = nr_comm_check_same(&t.comm, k->params, k->n_params, "the final weights", t.opt.step, err);
     }
     trainer_free(&t);

@@ -13,9 +13,11 @@
  *           lr = schedule(step) (or of elapsed time); optimizer update (sparse rows: lazy)
  *           progress; stop (flag, progress callback, time limit) -> checkpoint, NLPRNN_E_INTERRUPTED
  *           every checkpoint_every batches: checkpoint
- *           time budget spent -> checkpoint with nothing left to do; the result is the last weights
+ *           time budget spent -> checkpoint with nothing left to do (the epoch is not validated)
  *       task.validate() -> keep the best weights; patience; progress; checkpoint
- *   result: the best weights (the current ones for a task without validation) in task.params
+ *   result in task.params: the best validated weights (also when the time budget or the patience
+ *   ended the run); the last weights with cfg.keep_last, for a task without validation (or
+ *   validation data), or when the budget ran out before the first epoch was validated
  *
  * What a task provides (nr_task): its flat parameter block, its batch source (begin_epoch,
  * prepare), its step, its validation, its part of the checkpoint (config, weights as it stores
@@ -153,6 +155,7 @@ typedef struct nr_train_cfg {
                                     step / total and elapsed / time_limit */
     double clip;                 /* clip by global norm (0: off) */
     int patience;                /* stop after this many epochs without improvement (0: never) */
+    int keep_last;               /* the result is the last weights, not the best validated ones */
     int workers;                 /* data-parallel workers per batch (1..NR_TRAIN_MAX_WORKERS) */
     const char *checkpoint;      /* checkpoint file, or NULL/"" for none */
     long long checkpoint_every;  /* also every N batches (0: at epoch ends and on stop only) */
@@ -176,6 +179,7 @@ typedef struct nr_train_result {
     double best_score, best_loss;
     int stopped_early;     /* patience ran out */
     int timed_out;         /* time_limit reached */
+    int kept_best;         /* task.params holds the best epoch's weights (else the last ones) */
     long long steps;       /* optimizer steps */
     double seconds;        /* of this run */
     double last_loss;      /* mean training loss of the last (possibly partial) epoch */

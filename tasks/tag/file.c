@@ -14,7 +14,7 @@
 #include "format/params.h"
 #include "tasks/tag/tagger.h"
 
-static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", NULL}; /* CONF: the rest */
+static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
 int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: NULL argument");

@@ -50,7 +50,7 @@ struct nlprnn_tagger_params {
     int min_count, max_vocab;
     int epochs, batch;
     double lr, min_lr, clip, valid, time_limit;
-    int patience, threads;
+    int patience, keep, threads;
     double hints, drop, noise; /* spacing: hinted sentences, max drop rate, wrong-space rate */
     uint64_t seed;
     char checkpoint[1024];

@@ -56,6 +56,9 @@ static const nr_param ROWS[] = {
      "seconds of training at most (0: none); the learning rate follows the time", 0},
     {"patience", NR_PARAM_INT, OFF(patience), 0, 0, 1000000, NULL, "0",
      "stop after this many epochs without a better validation accuracy (0: never)", NR_PARAM_RESUME_OK},
+    {"keep", NR_PARAM_ENUM, OFF(keep), 0, 0, 0, "best last", "best",
+     "the weights training ends with: the best validated epoch's (also after a time limit) or the last",
+     NR_PARAM_RESUME_OK},
     {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "workers per batch", 0},
     {"hints", NR_PARAM_DBL, OFF(hints), 0, 0, 1, NULL, "0.5",
      "spacing: fraction of training sentences that keep some of their spaces as hints", 0},
@@ -491,9 +494,9 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) {
             t->best_epoch = res.best_epoch;
-            t->best_score = k.n_valid && !res.timed_out ? res.best_score : NAN;
+            t->best_score = k.n_valid && res.kept_best ? res.best_score : NAN;
             t->epochs_run = res.epochs_run;
-            if (res.timed_out && k.n_valid) { /* the last weights: their validation accuracy */
+            if (!res.kept_best && k.n_valid) { /* the last weights: their validation accuracy */
                 nr_valid v;
                 if (tg_validate(&k, &v, NULL) == 0) t->best_score = v.score;
             }

@@ -17,7 +17,7 @@
 #include "format/params.h"
 #include "tasks/translate/translate.h"
 
-static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", NULL}; /* CONF: the rest */
+static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", NULL}; /* CONF: the rest */
 
 /* Parameters added after the first files were made: a file without them keeps the default
  * (which is what those files were trained with). */

@@ -23,7 +23,7 @@ struct nlprnn_translate_params {
     int max_len;
     int epochs, batch;
     double lr, min_lr, clip, valid, time_limit;
-    int patience, threads, store;
+    int patience, keep, threads, store;
     uint64_t seed;
     char checkpoint[1024];
     long long checkpoint_every;
