@@ -12,6 +12,10 @@
 #       the steps of A, half of them on reviews
 #   C   written text + the reviews x 2 epochs: A's written text plus the reviews (twice A's steps)
 #   D   written text x 4 epochs: C's steps on written text alone
+#   P   written text + 200,000 review lines (lm_train lines of >= 3 words and >= 15 bytes, as
+#       written) x 1 epoch: pretraining
+#   E   P fine-tuned on the written text alone x 4 epochs (--init-from P): D's written epochs
+#       after the pretraining
 # then scores each on the held-out test files (ko-text news-ko.test + ud-kaist.test) with
 # scripts/eval-spacing.py. Models already in WORK_DIR are kept (not trained again). About 4
 # minutes of CPU (A alone: 35 s here); the trainings run two at a time under nice -n 19.
@@ -33,6 +37,7 @@ base=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
       "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$work/flores.ko.txt")
 n=$(for f in "${base[@]}"; do zcat -f "$f"; done | wc -l)
 zcat "$corp/nsmc/lm_train.txt.gz" | head -n "$n" > "$work/nsmc.txt" || true
+zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' | head -n 200000 > "$work/rev200k.txt" || true
 common=(--cell gru --embed 64 --hidden 64 --layers 2 --dropout 0.1 --max-len 128 --batch 32
         --lr 0.003 --min-lr 0.0003 --clip 5 --valid 0.02 --hints 0.3 --drop 0.8 -t 1)
 
@@ -49,11 +54,13 @@ train() { # NAME SEED EPOCHS FILE...
 echo "spacing-reviews: $n written lines, $(wc -l < "$work/nsmc.txt") review lines"
 train A 1 2 "${base[@]}" & train B 1 1 "${base[@]}" "$work/nsmc.txt" & wait
 train C 1 2 "${base[@]}" "$work/nsmc.txt" & train D 1 4 "${base[@]}" & wait
-train A2 2 2 "${base[@]}"
+train A2 2 2 "${base[@]}" & train P 1 1 "${base[@]}" "$work/rev200k.txt" & wait
+train E 1 4 --init-from "$work/P.nrm" "${base[@]}"
 
 echo "| model | data | epochs | syllable accuracy | word F1 | exact lines |"
 echo "|---|---|---|---|---|---|"
-for m in A:written:2 A2:"written (seed 2)":2 B:"written + reviews":1 C:"written + reviews":2 D:written:4; do
+for m in A:written:2 A2:"written (seed 2)":2 B:"written + reviews":1 C:"written + reviews":2 D:written:4 \
+         P:"written + 200K reviews":1 E:"P, then written (--init-from P)":"1 + 4"; do
   IFS=: read -r name data epochs <<< "$m"
   python3 scripts/eval-spacing.py --nlprnn "$nlprnn" --model "$work/$name.nrm" \
     "$corp/ko-text/news-ko.test.txt.gz" "$corp/ko-text/ud-kaist.test.ko.txt.gz" |

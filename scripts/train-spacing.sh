@@ -1,44 +1,57 @@
 #!/usr/bin/env bash
 # scripts/train-spacing.sh [BUILD_DIR] — the shipped Korean spacing model, pretrained/ko-space.nrm.
 #
-# Data (well-spaced written Korean from ../shared/corpora, never copied into the repo):
-#   train  ko-text/korsts.ko.txt.gz, ko-text/kornli-xnli.ko.txt.gz, ko-text/news-ko.dev.txt.gz,
-#          ko-text/ud-kaist.dev.ko.txt.gz, the Korean column of parallel/flores-devtest.tsv.gz
-#          (parallel/news-dev is the same text as news-ko.dev and is not added twice)
-#   test   ko-text/news-ko.test.txt.gz and ko-text/ud-kaist.test.ko.txt.gz (never trained on;
-#          parallel/news-test is the same text as news-ko.test and is not used either)
-# 2% of the training sentences are held out for validation. Model: syllable embedding 64 ->
+# Data (from ../shared/corpora, never copied into the repo):
+#   written  ko-text/korsts.ko.txt.gz, ko-text/kornli-xnli.ko.txt.gz, ko-text/news-ko.dev.txt.gz,
+#            ko-text/ud-kaist.dev.ko.txt.gz, the Korean column of parallel/flores-devtest.tsv.gz
+#            (parallel/news-dev is the same text as news-ko.dev and is not added twice)
+#   reviews  the first 200,000 lines of nsmc/lm_train.txt.gz with >= 3 words and >= 15 bytes, as
+#            their writers spaced them (informal, often badly spaced)
+#   test     ko-text/news-ko.test.txt.gz and ko-text/ud-kaist.test.ko.txt.gz (never trained on;
+#            parallel/news-test is the same text as news-ko.test and is not used either)
+# Two stages (docs/spacing.md, "Pretraining on movie reviews"):
+#   1. pretraining: written + reviews, 1 epoch (the units are those of both);
+#   2. fine-tuning: the written text alone from the pretrained model (--init-from),
+#      NLPRNN_SPACE_EPOCHS epochs (default 6), the best validated epoch kept.
+# 2% of each stage's sentences are held out for validation. Model: syllable embedding 64 ->
 # 2 x bidirectional GRU 128 -> softmax over {none, space} per syllable; 30% of the training
-# sentences keep part of their spaces as hints (for --keep-spaces). Training stops after
-# NLPRNN_SPACE_SECONDS (default 1380 s) of wall time (the learning rate follows the time), so the
-# result depends on the machine's speed and load: the recipe is exact, the weights are not.
-# Then scripts/eval-spacing.py measures the test files (docs/spacing.md).
+# sentences keep part of their spaces as hints (for --keep-spaces). Fixed epochs, one worker
+# thread: the model file is the same on every run on the same CPU kernel path (about 55 minutes on
+# this 2-core machine when it is shared). Then scripts/eval-spacing.py measures the test files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 nlprnn="$build/nlprnn"
 corp=../shared/corpora
 out=${NLPRNN_SPACE_OUT:-pretrained/ko-space.nrm}
-secs=${NLPRNN_SPACE_SECONDS:-1380}
+epochs=${NLPRNN_SPACE_EPOCHS:-6}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in ko-text/korsts.ko.txt.gz ko-text/kornli-xnli.ko.txt.gz ko-text/news-ko.dev.txt.gz \
-         ko-text/ud-kaist.dev.ko.txt.gz parallel/flores-devtest.tsv.gz; do
+         ko-text/ud-kaist.dev.ko.txt.gz parallel/flores-devtest.tsv.gz nsmc/lm_train.txt.gz; do
   [ -f "$corp/$f" ] || { echo "train-spacing: missing $corp/$f" >&2; exit 4; }
 done
 # the Korean column of the FLORES devtest TSV (header: en, ko)
 zcat "$corp/parallel/flores-devtest.tsv.gz" |
   awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if($i=="ko") k=i; next} {print $k}' > "$tmp/flores.ko.txt"
 
+zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' | head -n 200000 > "$tmp/reviews.txt" || true
+
 train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
        "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
-cmd=(nice -n 5 "$nlprnn" space-train -o "$out" --cell gru --embed 64 --hidden 128 --layers 2
-     --dropout 0.1 --max-len 128 --batch 32 --lr 0.003 --min-lr 0.0003 --clip 5 --valid 0.02
-     --hints 0.3 --drop 0.8 --epochs 100 --time-limit "$secs" --threads 2 --seed 1
-     --checkpoint "$tmp/ko-space.ckpt" --checkpoint-every 1000)
+net=(--cell gru --embed 64 --hidden 128 --layers 2 --dropout 0.1 --max-len 128 --batch 32 --clip 5
+     --valid 0.02 --hints 0.3 --drop 0.8 --threads 1 --seed 1)
+pre=(nice -n 5 "$nlprnn" space-train -o "$tmp/pretrained.nrm" "${net[@]}" --lr 0.003 --min-lr 0.0003
+     --epochs 1 --checkpoint "$tmp/pre.ckpt" --checkpoint-every 1000)
+fine=(nice -n 5 "$nlprnn" space-train -o "$out" --init-from "$tmp/pretrained.nrm" "${net[@]}" --lr 0.003
+      --min-lr 0.0003 --epochs "$epochs" --checkpoint "$tmp/fine.ckpt" --checkpoint-every 1000)
 start=$(date +%s)
-"${cmd[@]}" "${train[@]}"
-took=$(( $(date +%s) - start ))
+"${pre[@]}" "${train[@]}" "$tmp/reviews.txt"
+mid=$(date +%s)
+"${fine[@]}" "${train[@]}"
+end=$(date +%s)
 size=$(stat -c %s "$out")
-echo "train-spacing: $out: $size bytes, $took s"
-echo "${cmd[*]:3} ${train[*]}" | sed "s#$tmp/#\$TMP/#g; s#$corp/#\$CORPORA/#g"
+echo "train-spacing: $out: $size bytes; pretraining $(( mid - start )) s, fine-tuning $(( end - mid )) s"
+for c in "${pre[*]:3} ${train[*]} $tmp/reviews.txt" "${fine[*]:3} ${train[*]}"; do
+  echo "$c" | sed "s#$tmp/#\$TMP/#g; s#$corp/#\$CORPORA/#g"
+done
