@@ -173,5 +173,10 @@ float nr_lr_at_progress(const nr_lr_schedule *s, long long step, double min_prog
     p = p > 1.0 ? 1.0 : p;
     if (s->kind == NR_LR_LINEAR)
         return (float)(s->base_lr + (s->min_lr - s->base_lr) * p);
+    if (s->kind == NR_LR_STLR) {
+        /* up for the first cut_frac of training, then down; lowest rate base_lr / ratio */
+        double q = p < NR_STLR_CUT_FRAC ? p / NR_STLR_CUT_FRAC : 1.0 - (p - NR_STLR_CUT_FRAC) / (1.0 - NR_STLR_CUT_FRAC);
+        return (float)(s->base_lr * (1.0 + q * (NR_STLR_RATIO - 1.0)) / NR_STLR_RATIO);
+    }
     return (float)(s->min_lr + (s->base_lr - s->min_lr) * (1.0 + cos(3.14159265358979323846 * p)) / 2.0);
 }

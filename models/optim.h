@@ -71,7 +71,11 @@ size_t nr_clip_grad_value(float *grad, size_t n, float clip);
 
 /* ---- learning-rate schedules ------------------------------------------------------------------ */
 
-typedef enum nr_lr_kind { NR_LR_CONSTANT = 0, NR_LR_LINEAR = 1, NR_LR_COSINE = 2 } nr_lr_kind;
+typedef enum nr_lr_kind { NR_LR_CONSTANT = 0, NR_LR_LINEAR = 1, NR_LR_COSINE = 2, NR_LR_STLR = 3 } nr_lr_kind;
+
+/* Slanted triangular rates (Howard & Ruder 2018, ULMFiT): cut_frac and ratio of the paper. */
+#define NR_STLR_CUT_FRAC 0.1
+#define NR_STLR_RATIO 32.0
 
 typedef struct nr_lr_schedule {
     int kind;          /* nr_lr_kind */
@@ -85,7 +89,10 @@ typedef struct nr_lr_schedule {
  *   s < warmup:  base_lr * (s+1) / warmup
  *   constant:    base_lr
  *   linear:      base_lr + (min_lr - base_lr) * p,           p = (s-warmup)/(total-warmup) in [0,1]
- *   cosine:      min_lr + (base_lr - min_lr) * (1 + cos(pi p)) / 2 */
+ *   cosine:      min_lr + (base_lr - min_lr) * (1 + cos(pi p)) / 2
+ *   stlr:        base_lr * (1 + q (ratio - 1)) / ratio,  q = p / cut_frac while p < cut_frac, else
+ *                1 - (p - cut_frac) / (1 - cut_frac)  (min_lr unused: the floor is base_lr / ratio;
+ *                the paper's cut = floor(T cut_frac) with p = t / T, here without the floor) */
 float nr_lr_at(const nr_lr_schedule *s, long long step);
 /* The same after warm-up with the progress p = max((s-warmup)/(total-warmup), min_progress) (in
  * [0, 1]): a schedule that follows a time budget passes elapsed / budget as min_progress. */

@@ -320,6 +320,16 @@ static void test_optim(void)
     CHECK_NEAR(nr_lr_at(&s, 35), 0.75, 1e-6);
     s.kind = NR_LR_CONSTANT;
     CHECK_NEAR(nr_lr_at(&s, 1000), 1.0, 0);
+    /* slanted triangular (ULMFiT, cut_frac 0.1, ratio 32) over 1000 steps of peak 0.32: from
+     * 0.01 up to 0.32 at step 100, then down to 0.01 at step 1000; min_lr is not used */
+    nr_lr_schedule st = {NR_LR_STLR, 0.32f, 0.123f, 0, 1000};
+    CHECK_NEAR(nr_lr_at(&st, 0), 0.01, 1e-7);
+    CHECK_NEAR(nr_lr_at(&st, 50), 0.01 + 0.5 * 0.31, 1e-6);
+    CHECK_NEAR(nr_lr_at(&st, 100), 0.32, 1e-6);
+    CHECK_NEAR(nr_lr_at(&st, 550), 0.01 + 0.5 * 0.31, 1e-6);
+    CHECK_NEAR(nr_lr_at(&st, 1000), 0.01, 1e-7);
+    CHECK_NEAR(nr_lr_at(&st, 5000), 0.01, 1e-7); /* past the end: the floor */
+    CHECK_NEAR(nr_lr_at_progress(&st, 0, 0.1), 0.32, 1e-6); /* following a time budget */
 }
 
 static void test_vec(void)

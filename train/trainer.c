@@ -446,6 +446,38 @@ static void update(trainer *t, size_t nrows, double clip, float lr) {
     for (size_t i = 0; i < nrows; i++) memset(t->grad + (size_t)t->rows[i] * E, 0, E * sizeof(float));
 }
 
+/* update() for a task with parameter groups: only the groups that train in this epoch count in
+ * the clipping norm and are updated, each at lr * its scale; a frozen group's weights and
+ * optimizer state stay as they are (its gradient is dropped). */
+static void update_groups(trainer *t, size_t nrows, double clip, float lr, int epoch) {
+    const nr_task *k = t->task;
+    const nr_param_group *g = k->groups;
+    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim;
+    int rows_on = d0 > 0 && epoch >= g[0].first_epoch; /* the sparse block lies in group 0 */
+    double ss = 0;
+    for (int i = 0; i < k->n_groups; i++) {
+        size_t b = g[i].begin > d0 ? g[i].begin : d0;
+        if (epoch >= g[i].first_epoch && g[i].end > b) ss += nr_sumsq(t->grad + b, g[i].end - b);
+    }
+    for (size_t i = 0; rows_on && i < nrows; i++) ss += nr_sumsq(t->grad + (size_t)t->rows[i] * E, E);
+    double norm = sqrt(ss);
+    float sc = clip > 0 && norm > clip ? (float)(clip / (norm + 1e-6)) : 1.0f;
+    if (rows_on) {
+        for (size_t i = 0; sc != 1.0f && i < nrows; i++)
+            for (size_t q = 0; q < E; q++) t->grad[(size_t)t->rows[i] * E + q] *= sc;
+        nr_optim_step_rows(&t->opt, k->params, t->grad, 0, (int)E, t->rows, nrows, lr * g[0].lr_scale);
+    }
+    for (int i = 0; i < k->n_groups; i++) {
+        size_t b = g[i].begin > d0 ? g[i].begin : d0;
+        if (epoch < g[i].first_epoch || g[i].end <= b) continue;
+        for (size_t q = b; sc != 1.0f && q < g[i].end; q++) t->grad[q] *= sc;
+        nr_optim_step_range(&t->opt, k->params, t->grad, b, g[i].end, lr * g[i].lr_scale);
+    }
+    nr_optim_tick(&t->opt);
+    memset(t->grad + d0, 0, (np - d0) * sizeof(float));
+    for (size_t i = 0; i < nrows; i++) memset(t->grad + (size_t)t->rows[i] * E, 0, E * sizeof(float));
+}
+
 /* ---- the loop ---------------------------------------------------------------------------------- */
 
 static int report(trainer *t, nr_train_progress *pr, int phase, const char *msg) {
@@ -469,6 +501,19 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "trainer: invalid configuration of the %s",
                        k->name ? k->name : "task");
     size_t np = k->n_params;
+    int groups_ok = k->n_groups >= 0 && (k->n_groups == 0 || (k->groups && k->groups[0].begin == 0 &&
+                                                              k->groups[k->n_groups - 1].end == np));
+    for (int i = 0; groups_ok && i < k->n_groups; i++) {
+        const nr_param_group *g = &k->groups[i];
+        groups_ok = g->begin < g->end && (i == 0 || g->begin == k->groups[i - 1].end) &&
+                    g->lr_scale > 0 && isfinite(g->lr_scale) && g->first_epoch >= 0;
+    }
+    if (groups_ok && k->n_groups && k->sparse_rows)
+        groups_ok = k->sparse_rows * (size_t)k->sparse_dim <= k->groups[0].end;
+    if (!groups_ok)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "trainer: the %s's parameter groups do not cover its %zu parameters in order",
+                       k->name ? k->name : "task", np);
     if (k->sparse_rows) {
         if (k->sparse_dim < 1 || k->sparse_rows > np / (size_t)k->sparse_dim)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "trainer: sparse block larger than the parameters");
@@ -619,7 +664,8 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
             batches_run++;
             double prog = cfg->time_limit > 0 && cfg->lr_follows_time ? el / cfg->time_limit : 0.0;
             float lr = nr_lr_at_progress(&sched, t.opt.step, prog);
-            update(&t, nrows, cfg->clip, lr);
+            if (k->n_groups) update_groups(&t, nrows, cfg->clip, lr, st.epoch);
+            else update(&t, nrows, cfg->clip, lr);
             if (dist && cfg->check_every > 0 && t.opt.step % cfg->check_every == 0) {
                 rc = nr_comm_check_same(&t.comm, k->params, k->n_params, "the parameters", t.opt.step, err);
                 if (rc) break;

@@ -10,7 +10,8 @@
  *           sum the workers' gradients (dense part in worker order; the sparse rows they touched)
  *           over ranks: sum the step's statistics and stop flags, then the gradients (comm)
  *           clip by global norm (the dense part and the touched rows of the sparse block)
- *           lr = schedule(step) (or of elapsed time); optimizer update (sparse rows: lazy)
+ *           lr = schedule(step) (or of elapsed time); optimizer update (sparse rows: lazy),
+ *           per parameter group when the task has groups (rate lr * scale; frozen groups skipped)
  *           progress; stop (flag, progress callback, time limit) -> checkpoint, NLPRNN_E_INTERRUPTED
  *           every checkpoint_every batches: checkpoint
  *           time budget spent -> checkpoint with nothing left to do (the epoch is not validated)
@@ -93,6 +94,15 @@ typedef struct nr_train_progress {
 /* Return non-zero to stop (like the stop flag). */
 typedef int (*nr_train_progress_fn)(void *user, const nr_train_progress *p);
 
+/* A range of the parameter block trained at its own rate (discriminative rates, gradual
+ * unfreezing): params [begin, end) are updated at lr * lr_scale from the 0-based epoch first_epoch
+ * on; before that they are frozen. */
+typedef struct nr_param_group {
+    size_t begin, end;
+    float lr_scale;
+    int first_epoch;
+} nr_param_group;
+
 typedef struct nr_task {
     void *self;
     const char *name;     /* "classifier": checkpoint.of, and messages */
@@ -139,6 +149,12 @@ typedef struct nr_task {
     /* Record the epoch's losses (for a history); may be NULL. */
     void (*epoch_done)(void *self, int epoch, double train_loss, const nr_valid *v);
     unsigned flags;       /* NR_TASK_* */
+    /* Parameter groups, or NULL (n_groups 0): everything at the schedule's rate. Contiguous,
+     * in order, covering [0, n_params); a sparse block lies inside group 0. A frozen group
+     * (epoch < first_epoch) gets no update and no change to its optimizer state, and its
+     * gradient is not part of the clipping norm. */
+    const nr_param_group *groups;
+    int n_groups;
 } nr_task;
 
 enum {

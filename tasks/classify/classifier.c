@@ -16,14 +16,14 @@
 
 /* ---- names ------------------------------------------------------------------------------------ */
 
-static const char *const pool_names[] = {"last", "mean", "max"};
+static const char *const pool_names[] = {"last", "mean", "max", "concat"};
 
 const char *nr_pool_name(int pool) {
-    return pool >= 0 && pool < 3 ? pool_names[pool] : NULL;
+    return pool >= 0 && pool < 4 ? pool_names[pool] : NULL;
 }
 
 int nr_pool_from_name(const char *name) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (name && !strcmp(name, pool_names[i])) return i;
     return -1;
 }
@@ -58,7 +58,8 @@ int nr_clf_net_bind(nr_clf_net *net, const nr_clf_cfg *cfg, float *params, nlprn
     if (!net->n_enc)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier: invalid encoder configuration");
     int O = cfg->hidden * (cfg->bidirectional ? 2 : 1);
-    net->n_head = nr_dense_param_count(O, cfg->classes);
+    net->pooled = cfg->pool == NR_POOL_CONCAT ? 3 * O : O;
+    net->n_head = nr_dense_param_count(net->pooled, cfg->classes);
     net->n_params = net->n_emb + net->n_enc + net->n_head;
     net->params = params;
     if (!params) {
@@ -69,7 +70,7 @@ int nr_clf_net_bind(nr_clf_net *net, const nr_clf_cfg *cfg, float *params, nlprn
     if (rc) return rc;
     rc = nr_encoder_bind(&net->enc, &ecfg, params + net->n_emb, err);
     if (rc) return rc;
-    nr_dense_bind(&net->head, net->enc.out_size, cfg->classes, params + net->n_emb + net->n_enc);
+    nr_dense_bind(&net->head, net->pooled, cfg->classes, params + net->n_emb + net->n_enc);
     return NLPRNN_OK;
 }
 
@@ -84,7 +85,7 @@ int nr_clf_scratch_reserve(nr_clf_scratch *s, const nr_clf_net *net, int T, int 
     if (p2 > net->cfg.max_tokens && nT <= net->cfg.max_tokens) p2 = net->cfg.max_tokens;
     nT = p2 > nT ? p2 : nT;
     nr_clf_scratch_free(s);
-    int E = net->cfg.embed, O = net->enc.out_size, C = net->cfg.classes;
+    int E = net->cfg.embed, O = net->enc.out_size, P = net->pooled, C = net->cfg.classes;
     size_t TB = (size_t)nT * nB;
     s->ws = nr_encoder_ws_create(&net->enc, nT, nB, training, threads, err);
     if (!s->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
@@ -92,16 +93,16 @@ int nr_clf_scratch_reserve(nr_clf_scratch *s, const nr_clf_net *net, int T, int 
     s->lengths = nr_malloc_array((size_t)nB, sizeof(int));
     s->x = nr_malloc_array(TB * E, sizeof(float));
     s->out = nr_malloc_array(TB * O, sizeof(float));
-    s->pooled = nr_malloc_array((size_t)nB * O, sizeof(float));
+    s->pooled = nr_malloc_array((size_t)nB * P, sizeof(float));
     s->logits = nr_malloc_array((size_t)nB * C, sizeof(float));
     s->argmax = nr_malloc_array((size_t)nB * O, sizeof(int));
     if (training) {
         s->dx = nr_malloc_array(TB * E, sizeof(float));
         s->dout = nr_malloc_array(TB * O, sizeof(float));
-        s->dpooled = nr_malloc_array((size_t)nB * O, sizeof(float));
+        s->dpooled = nr_malloc_array((size_t)nB * P, sizeof(float));
         s->dlogits = nr_malloc_array((size_t)nB * C, sizeof(float));
-        s->mask = nr_malloc_array((size_t)nB * O, sizeof(float));
-        s->dropped = nr_malloc_array((size_t)nB * O, sizeof(float));
+        s->mask = nr_malloc_array((size_t)nB * P, sizeof(float));
+        s->dropped = nr_malloc_array((size_t)nB * P, sizeof(float));
         s->targets = nr_malloc_array((size_t)nB, sizeof(int));
     }
     if (!s->ids || !s->lengths || !s->x || !s->out || !s->pooled || !s->logits || !s->argmax ||
@@ -137,83 +138,79 @@ void nr_clf_scratch_free(nr_clf_scratch *s) {
     s->training = training;
 }
 
-/* pooled (B,O) from out (T,B,O) over t < len[b]; argmax (B,O) records the max step (NULL: not
- * recorded). */
+/* pooled (B,P) from out (T,B,O) over t < len[b]; argmax (B,O) records the max step (NULL: not
+ * recorded). Concat: [last | max | mean], each O wide. */
 static void pool_forward(const nr_clf_net *net, float *pooled, int *argmax, const float *out,
                          const int *len, int T, int B) {
-    int O = net->enc.out_size, H = net->cfg.hidden;
+    int O = net->enc.out_size, H = net->cfg.hidden, P = net->pooled;
     (void)T;
     for (int b = 0; b < B; b++) {
-        float *p = pooled + (size_t)b * O;
-        int L = len[b];
-        switch (net->cfg.pool) {
-        case NR_POOL_LAST:
+        float *p = pooled + (size_t)b * P;
+        int L = len[b], pool = net->cfg.pool;
+        if (pool == NR_POOL_LAST || pool == NR_POOL_CONCAT) {
             memcpy(p, out + ((size_t)(L - 1) * B + b) * O, (size_t)H * sizeof(float));
             if (net->cfg.bidirectional)
                 memcpy(p + H, out + (size_t)b * O + H, (size_t)H * sizeof(float));
-            break;
-        case NR_POOL_MEAN: {
-            memset(p, 0, (size_t)O * sizeof(float));
-            for (int t = 0; t < L; t++) nr_axpy(p, 1.0f, out + ((size_t)t * B + b) * O, (size_t)O);
-            float inv = 1.0f / (float)L;
-            for (int o = 0; o < O; o++) p[o] *= inv;
-            break;
         }
-        default: { /* max */
+        if (pool == NR_POOL_MEAN || pool == NR_POOL_CONCAT) {
+            float *q = pool == NR_POOL_CONCAT ? p + 2 * O : p;
+            memset(q, 0, (size_t)O * sizeof(float));
+            for (int t = 0; t < L; t++) nr_axpy(q, 1.0f, out + ((size_t)t * B + b) * O, (size_t)O);
+            float inv = 1.0f / (float)L;
+            for (int o = 0; o < O; o++) q[o] *= inv;
+        }
+        if (pool == NR_POOL_MAX || pool == NR_POOL_CONCAT) {
+            float *q = pool == NR_POOL_CONCAT ? p + O : p;
+            memcpy(q, out + (size_t)b * O, (size_t)O * sizeof(float));
             if (!argmax) { /* inference: no arg max kept (the same maxima; a loop that vectorises) */
-                memcpy(p, out + (size_t)b * O, (size_t)O * sizeof(float));
                 for (int t = 1; t < L; t++) {
                     const float *r = out + ((size_t)t * B + b) * O;
-                    for (int o = 0; o < O; o++) p[o] = r[o] > p[o] ? r[o] : p[o];
+                    for (int o = 0; o < O; o++) q[o] = r[o] > q[o] ? r[o] : q[o];
                 }
-                break;
+                continue;
             }
             int *am = argmax + (size_t)b * O;
-            memcpy(p, out + (size_t)b * O, (size_t)O * sizeof(float));
             for (int o = 0; o < O; o++) am[o] = 0;
             for (int t = 1; t < L; t++) {
                 const float *r = out + ((size_t)t * B + b) * O;
                 for (int o = 0; o < O; o++)
-                    if (r[o] > p[o]) {
-                        p[o] = r[o];
+                    if (r[o] > q[o]) {
+                        q[o] = r[o];
                         am[o] = t;
                     }
             }
-            break;
-        }
         }
     }
 }
 
-/* dout (T,B,O) += the gradient of pooling given dpooled (B,O). */
+/* dout (T,B,O) += the gradient of pooling given dpooled (B,P). */
 static void pool_backward(const nr_clf_net *net, float *dout, const float *dpooled,
                           const int *argmax, const int *len, int T, int B) {
-    int O = net->enc.out_size, H = net->cfg.hidden;
+    int O = net->enc.out_size, H = net->cfg.hidden, P = net->pooled;
     (void)T;
     for (int b = 0; b < B; b++) {
-        const float *dp = dpooled + (size_t)b * O;
-        int L = len[b];
-        switch (net->cfg.pool) {
-        case NR_POOL_LAST:
+        const float *dp = dpooled + (size_t)b * P;
+        int L = len[b], pool = net->cfg.pool;
+        if (pool == NR_POOL_LAST || pool == NR_POOL_CONCAT) {
             nr_axpy(dout + ((size_t)(L - 1) * B + b) * O, 1.0f, dp, (size_t)H);
             if (net->cfg.bidirectional) nr_axpy(dout + (size_t)b * O + H, 1.0f, dp + H, (size_t)H);
-            break;
-        case NR_POOL_MEAN:
-            for (int t = 0; t < L; t++)
-                nr_axpy(dout + ((size_t)t * B + b) * O, 1.0f / (float)L, dp, (size_t)O);
-            break;
-        default: {
-            const int *am = argmax + (size_t)b * O;
-            for (int o = 0; o < O; o++) dout[((size_t)am[o] * B + b) * O + o] += dp[o];
-            break;
         }
+        if (pool == NR_POOL_MEAN || pool == NR_POOL_CONCAT) {
+            const float *dq = pool == NR_POOL_CONCAT ? dp + 2 * O : dp;
+            for (int t = 0; t < L; t++)
+                nr_axpy(dout + ((size_t)t * B + b) * O, 1.0f / (float)L, dq, (size_t)O);
+        }
+        if (pool == NR_POOL_MAX || pool == NR_POOL_CONCAT) {
+            const float *dq = pool == NR_POOL_CONCAT ? dp + O : dp;
+            const int *am = argmax + (size_t)b * O;
+            for (int o = 0; o < O; o++) dout[((size_t)am[o] * B + b) * O + o] += dq[o];
         }
     }
 }
 
 int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
                    nlprnn_error *err) {
-    int O = net->enc.out_size, rc = 0;
+    int O = net->pooled, rc = 0;
     int gather = s->ptab && !s->training && !dropout_rng && nr_encoder_table_ok(&net->enc, s->ws, T, B);
     if (!gather) rc = nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
     if (rc) return rc;
@@ -243,12 +240,12 @@ int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rn
 
 int nr_clf_backward(const nr_clf_net *net, nr_clf_scratch *s, float *grad, int T, int B,
                     nlprnn_error *err) {
-    int O = net->enc.out_size, E = net->cfg.embed;
+    int O = net->enc.out_size, P = net->pooled, E = net->cfg.embed;
     size_t TB = (size_t)T * B;
-    memset(s->dpooled, 0, (size_t)B * O * sizeof(float));
+    memset(s->dpooled, 0, (size_t)B * P * sizeof(float));
     nr_dense_backward(&net->head, grad + net->n_emb + net->n_enc, s->dpooled, s->dlogits, s->dropped,
                       B);
-    for (size_t i = 0; i < (size_t)B * O; i++) s->dpooled[i] *= s->mask[i];
+    for (size_t i = 0; i < (size_t)B * P; i++) s->dpooled[i] *= s->mask[i];
     memset(s->dout, 0, TB * O * sizeof(float));
     pool_backward(net, s->dout, s->dpooled, s->argmax, s->lengths, T, B);
     memset(s->dx, 0, TB * E * sizeof(float));
@@ -311,8 +308,8 @@ int nr_clf_tensors(const nr_clf_net *net, nr_clf_tensor *t, int cap) {
             ADD(nm, base + sl->b_hh, G * H, 0, 1);
         }
     size_t hb = net->n_emb + net->n_enc;
-    ADD("head.w", hb, net->cfg.classes, net->enc.out_size, 2);
-    ADD("head.b", hb + (size_t)net->cfg.classes * net->enc.out_size, net->cfg.classes, 0, 1);
+    ADD("head.w", hb, net->cfg.classes, net->pooled, 2);
+    ADD("head.b", hb + (size_t)net->cfg.classes * net->pooled, net->cfg.classes, 0, 1);
 #undef ADD
     return n;
 }

@@ -1,6 +1,7 @@
 /* tasks/classify/classifier.h: the text classifier's internals (not installed), for tests and tools.
  *
- *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,O) -> dropout -> dense (B,C)
+ *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,P) -> dropout -> dense (B,C)
+ *   (P = O, or 3 O for concat pooling)
  *
  * All parameters live in one flat block, in this order:
  *   [ embedding (V,E) | encoder (nr_encoder_param_count) | dense W (C,O), b (C) ]
@@ -8,6 +9,7 @@
  *   last: forward half = out[len-1], reverse half (bidirectional) = out[0] (its last step)
  *   mean: (1/len) sum_t out[t]
  *   max:  max_t out[t], elementwise; backward routes the gradient to the arg max step
+ *   concat: [last | max | mean] (B,3O) (ULMFiT's concat pooling, Howard & Ruder 2018)
  */
 #ifndef NR_MODELS_CLASSIFIER_H
 #define NR_MODELS_CLASSIFIER_H
@@ -15,7 +17,7 @@
 #include "models/nn.h"
 #include "nlprnn/classifier.h"
 
-typedef enum nr_pool { NR_POOL_LAST = 0, NR_POOL_MEAN = 1, NR_POOL_MAX = 2 } nr_pool;
+typedef enum nr_pool { NR_POOL_LAST = 0, NR_POOL_MEAN = 1, NR_POOL_MAX = 2, NR_POOL_CONCAT = 3 } nr_pool;
 
 typedef struct nr_clf_cfg {
     int vocab, embed, cell, layers, bidirectional, hidden, pool, classes, max_tokens;
@@ -25,6 +27,7 @@ typedef struct nr_clf_cfg {
 typedef struct nr_clf_net {
     nr_clf_cfg cfg;
     size_t n_emb, n_enc, n_head, n_params; /* slices of the flat block */
+    int pooled;                            /* P: the head's input size (O, or 3 O for concat) */
     nr_embedding emb;
     nr_encoder enc;
     nr_dense head;
@@ -43,14 +46,14 @@ typedef struct nr_clf_scratch {
     int *lengths;     /* (B) */
     float *x;         /* (T,B,E) embedded inputs */
     float *out;       /* (T,B,O) encoder outputs */
-    float *pooled;    /* (B,O) */
+    float *pooled;    /* (B,P) */
     int *argmax;      /* (B,O) max pooling: the step of each maximum */
     float *logits;    /* (B,C) */
     /* training only */
-    float *mask;      /* (B,O) dropout multipliers (0 or 1/(1-p)) */
-    float *dropped;   /* (B,O) pooled * mask: the head's input */
+    float *mask;      /* (B,P) dropout multipliers (0 or 1/(1-p)) */
+    float *dropped;   /* (B,P) pooled * mask: the head's input */
     float *dlogits;   /* (B,C) */
-    float *dpooled;   /* (B,O) */
+    float *dpooled;   /* (B,P) */
     float *dout;      /* (T,B,O) */
     float *dx;        /* (T,B,E) */
     int *targets;     /* (B) */

@@ -72,7 +72,7 @@ int nlprnn_classifier_export(const nlprnn_classifier *m, const char *path, int f
     size_t se[2] = {(size_t)c->vocab, (size_t)c->embed};
     if (!rc) rc = nr_st_put_f32(w, "embedding.weight", net->emb.table, 2, se, NR_ST_F32, err);
     if (!rc) rc = nr_torch_put_encoder(w, "rnn.", &net->enc, err);
-    size_t sw[2] = {(size_t)c->classes, (size_t)net->enc.out_size}, sb[1] = {(size_t)c->classes};
+    size_t sw[2] = {(size_t)c->classes, (size_t)net->pooled}, sb[1] = {(size_t)c->classes};
     if (!rc) rc = nr_st_put_f32(w, "fc.weight", net->head.w, 2, sw, NR_ST_F32, err);
     if (!rc) rc = nr_st_put_f32(w, "fc.bias", net->head.b, 1, sb, NR_ST_F32, err);
     if (!rc) rc = nr_st_writer_save(w, path, err);
@@ -198,14 +198,14 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     if (!pool) {
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                      "%s: the pooling over time is not in the file's __metadata__: give "
-                     "pool=last|mean|max",
+                     "pool=last|mean|max|concat",
                      path);
         goto done;
     }
     cfg.pool = nr_pool_from_name(pool);
     if (cfg.pool < 0) {
         rc = nr_fail(err, !strcmp(from, "setting") ? NLPRNN_E_INVALID_ARG : NLPRNN_E_FORMAT, -1, -1,
-                     "%s: pool=%.40s: last, mean or max", path, pool);
+                     "%s: pool=%.40s: last, mean, max or concat", path, pool);
         goto done;
     }
     long long mt = cfg.max_tokens;

@@ -37,9 +37,9 @@ struct nlprnn_classifier_params {
     char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
         checkpoint[1024], label_names[1024];
     int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
-        threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every;
+        threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every, unfreeze;
     long long seed, max_examples;
-    double dropout, lr, clip, weight_decay, valid;
+    double dropout, lr, clip, weight_decay, valid, lr_layer_decay;
 };
 
 #define OFF(f) offsetof(struct nlprnn_classifier_params, f)
@@ -64,13 +64,21 @@ static const nr_param ROWS[] = {
     {"layers", NR_PARAM_INT, OFF(layers), 0, 1, NR_ENCODER_MAX_LAYERS, NULL, "1", "stacked layers", 0},
     {"bidirectional", NR_PARAM_INT, OFF(bidirectional), 0, 0, 1, NULL, "1", "1: a backward layer beside each forward one", 0},
     {"hidden", NR_PARAM_INT, OFF(hidden), 0, 1, NR_MAX_HIDDEN, NULL, "128", "units per layer and direction", 0},
-    {"pool", NR_PARAM_ENUM, OFF(pool), 0, 0, 0, "last mean max", "max", "pooling of the states over the document", 0},
+    {"pool", NR_PARAM_ENUM, OFF(pool), 0, 0, 0, "last mean max concat", "max",
+     "pooling of the states over the document (concat: last, max and mean side by side)", 0},
     {"dropout", NR_PARAM_DBL, OFF(dropout), 0, 0, 0.95, NULL, "0.2",
      "dropout of the pooled features and between layers (training)", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
     {"lr", NR_PARAM_DBL, OFF(lr), 0, 1e-7, 10, NULL, "0.002", "learning rate", 0},
-    {"lr-schedule", NR_PARAM_ENUM, OFF(schedule), 0, 0, 0, "constant linear cosine", "linear",
-     "learning-rate schedule (linear, cosine: decay to lr/20)", 0},
+    {"lr-schedule", NR_PARAM_ENUM, OFF(schedule), 0, 0, 0, "constant linear cosine stlr", "linear",
+     "learning-rate schedule (linear, cosine: decay to lr/20; stlr: slanted triangular, up from "
+     "lr/32 to lr in the first 10% of the steps, then down to lr/32)", 0},
+    {"lr-layer-decay", NR_PARAM_DBL, OFF(lr_layer_decay), 0, 1, 100, NULL, "1",
+     "discriminative rates: the head trains at lr, each layer below at the rate of the one above / "
+     "this (the embedding lowest; 2.6 in ULMFiT; 1: one rate)", 0},
+    {"unfreeze", NR_PARAM_INT, OFF(unfreeze), 0, 0, 1, NULL, "0",
+     "1: gradual unfreezing: epoch 1 trains the head only, each further epoch one more layer from "
+     "the top (the embedding last)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e6, NULL, "5", "clip gradients by global norm (0: off)", 0},
     {"weight-decay", NR_PARAM_DBL, OFF(weight_decay), 0, 0, 1, NULL, "0", "weight decay of the optimizer", 0},
     {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 10000, NULL, "5", "passes over the training data", NR_PARAM_RESUME_OK},
@@ -337,6 +345,8 @@ typedef struct trainer {
     int lens[4096], labs[4096]; /* (B) */
     int B, Bg;                 /* this rank's examples, the global batch's */
     uint64_t seed;             /* the batch's dropout stream */
+    nr_param_group groups[NR_ENCODER_MAX_LAYERS + 2]; /* embedding, layers 0..L-1, head */
+    int n_groups;              /* 0: one rate, nothing frozen */
 } trainer;
 
 static void trainer_free(trainer *t) {
@@ -366,6 +376,28 @@ static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress
     return cb(user, pr);
 }
 
+
+/* Discriminative rates and gradual unfreezing (ULMFiT): the groups embedding, encoder layer
+ * 0..L-1 (both directions), head, from the bottom. With decay X, group i of G trains at
+ * lr / X^(G-1-i) (the head at lr); with unfreeze, the head from epoch 1, the top layer from epoch
+ * 2, ..., the embedding from epoch G (1-based). Neither asked for: no groups (one rate). */
+static int make_groups(const nr_clf_net *net, double decay, int unfreeze, nr_param_group *g) {
+    if (decay == 1.0 && !unfreeze) return 0;
+    const int L = net->cfg.layers, G = L + 2;
+    g[0].begin = 0;
+    g[0].end = net->n_emb;
+    for (int l = 0; l < L; l++) {
+        g[1 + l].begin = net->n_emb + net->enc.slot[l][0].w_ih; /* the layers are in order */
+        g[1 + l].end = l + 1 < L ? net->n_emb + net->enc.slot[l + 1][0].w_ih : net->n_emb + net->n_enc;
+    }
+    g[G - 1].begin = net->n_emb + net->n_enc;
+    g[G - 1].end = net->n_params;
+    for (int i = 0; i < G; i++) {
+        g[i].lr_scale = (float)pow(decay, -(double)(G - 1 - i));
+        g[i].first_epoch = unfreeze ? G - 1 - i : 0;
+    }
+    return G;
+}
 
 /* ---- the task's callbacks (train/trainer.h) ------------------------------------------------------ */
 
@@ -578,8 +610,8 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
     if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", best_epoch, err);
     if (!rc && best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", best_acc, err);
     if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
-    static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "epochs", "batch", "seed",
-                                       "threads", "dropout", "clip", "valid"};
+    static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "lr-layer-decay", "unfreeze",
+                                       "epochs", "batch", "seed", "threads", "dropout", "clip", "valid"};
     for (size_t i = 0; i < sizeof echo / sizeof echo[0] && !rc; i++) {
         char key[64], val[64];
         snprintf(key, sizeof key, "train.%s", echo[i]);
@@ -1173,6 +1205,8 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
         }
     }
 
+    t.n_groups = make_groups(&t.net, p->lr_layer_decay, p->unfreeze, t.groups);
+
     t.workers = pg.threads < p->batch ? pg.threads : p->batch;
     for (int w = 0; w < t.workers && !rc; w++) {
         int lo, hi;
@@ -1197,6 +1231,8 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
         .write_weights = clf_write_weights,
         .read_weights = clf_read_weights,
         .load = clf_load,
+        .groups = t.n_groups ? t.groups : NULL,
+        .n_groups = t.n_groups,
     };
     clf_progress pc = {progress, user, &pr, t0};
     nr_train_cfg tc;
