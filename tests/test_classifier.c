@@ -4,7 +4,11 @@
  *   f16/int8 storage within 0.5 accuracy points of f32; interrupted (callback and stop flag) and
  *   resumed training gives bit-identical weights; shipped-name lookup through NLPRNN_MODEL_DIR;
  *   corrupt files (truncated at every section boundary, flipped bytes, wrong magic/version/kind)
- *   refused with a code and a message, never a crash. */
+ *   refused with a code and a message, never a crash; the ULMFiT options (test_ulmfit): concat
+ *   pooling saved in CONF, loaded, predicting as the training forward does; gradual unfreezing
+ *   freezes exactly the layers it says epoch by epoch; interrupted + resumed with every option
+ *   on == uninterrupted. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -216,6 +220,116 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
     free(st);
 }
 
+static nlprnn_classifier *train_load(nlprnn_classifier_params *p, const char *train, const char *name) {
+    char path[320];
+    nlprnn_error err;
+    snprintf(path, sizeof path, "%s/%s.nrm", dir, name);
+    int rc = nlprnn_classifier_train(p, train, NULL, path, 0, NULL, NULL, NULL, &err);
+    CHECK_MSG(rc == 0, "%s: %s", name, err.message);
+    nlprnn_classifier *m = NULL;
+    if (!rc) CHECK_INT_EQ(nlprnn_classifier_load(path, &m, &err), 0);
+    return m;
+}
+
+/* 1 if the floats [a, b) of the two models' blocks are the same bits. */
+static int same_range(const nlprnn_classifier *x, const nlprnn_classifier *y, size_t a, size_t b) {
+    return !memcmp(nr_model_net(x)->params + a, nr_model_net(y)->params + a, (b - a) * sizeof(float));
+}
+
+static void test_ulmfit(const char *train) {
+    nlprnn_error err;
+    /* concat pooling (with stlr, discriminative rates and unfreezing): the file says concat, the
+     * head reads 3 O features, and the loaded model predicts what the training forward computes */
+    nlprnn_classifier_params *p = small_params("f32");
+    static const char *kv[][2] = {{"pool", "concat"}, {"lr-schedule", "stlr"}, {"lr-layer-decay", "2.6"},
+                                  {"unfreeze", "1"}, {"epochs", "3"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    CHECK(nlprnn_classifier_params_set(p, "lr-layer-decay", "0.5", &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(nlprnn_classifier_params_set(p, "pool", "attention", &err) == NLPRNN_E_INVALID_ARG);
+    nlprnn_classifier *m = train_load(p, train, "concat");
+    if (m) {
+        const nr_clf_net *net = nr_model_net(m);
+        CHECK_INT_EQ(net->cfg.pool, NR_POOL_CONCAT);
+        CHECK_INT_EQ(net->pooled, 3 * net->enc.out_size);
+        CHECK(strstr(nlprnn_classifier_summary(m), "pool=concat") != NULL);
+        const char *docs[3] = {"정말 최고 명작 강추", "최악 지루 돈아깝다 노잼", "영화 감독 great"};
+        nlprnn_classifier_ctx *ctx = NULL;
+        CHECK_INT_EQ(nlprnn_classifier_ctx_create(m, 1, &ctx, &err), 0);
+        nlprnn_encoding *enc = NULL;
+        nlprnn_encoding_create(&enc, NULL);
+        nr_clf_scratch s;
+        memset(&s, 0, sizeof s);
+        CHECK_INT_EQ(nr_clf_scratch_reserve(&s, net, 64, 1, 1, 1, NULL), 0);
+        for (int i = 0; i < 3 && ctx; i++) {
+            float pr[2];
+            CHECK_INT_EQ(nlprnn_classify(ctx, docs[i], strlen(docs[i]), pr, NULL, &err), 0);
+            /* the training forward (arg max kept, no dropout) on the same ids */
+            CHECK_INT_EQ(nlprnn_tokenizer_encode(nlprnn_classifier_tokenizer(m), docs[i], strlen(docs[i]), enc, NULL), 0);
+            const int32_t *ids = nlprnn_encoding_ids(enc);
+            int len = (int)nlprnn_encoding_size(enc);
+            int T = nr_clf_fill_batch(&s, &ids, &len, 1);
+            CHECK_INT_EQ(nr_clf_forward(net, &s, T, 1, NULL, NULL), 0);
+            double z = exp((double)s.logits[1] - s.logits[0]);
+            CHECK_NEAR(pr[1], z / (1 + z), 1e-5);
+        }
+        nr_clf_scratch_free(&s);
+        nlprnn_encoding_free(enc);
+        nlprnn_classifier_ctx_free(ctx);
+    }
+
+    /* interrupted in epoch 2 and resumed, every option on: the same bits as the run above */
+    char res[320], ck[330];
+    snprintf(res, sizeof res, "%s/concat-res.nrm", dir);
+    snprintf(ck, sizeof ck, "%s.ckpt", res);
+    long long when[2] = {2, 4};
+    CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, res, 0, NULL, stop_at_batch, when, &err),
+                 NLPRNN_E_INTERRUPTED);
+    nlprnn_classifier_params *q = small_params("f32");
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) nlprnn_classifier_params_set(q, kv[i][0], kv[i][1], NULL);
+    nlprnn_classifier_params_set(q, "lr-layer-decay", "2", NULL);
+    CHECK_INT_EQ(nlprnn_classifier_train(q, train, NULL, res, 1, NULL, NULL, NULL, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(err.message, "lr-layer-decay=2.6") != NULL, "%s", err.message);
+    nlprnn_classifier_params_free(q);
+    CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, res, 1, NULL, NULL, NULL, &err), 0);
+    nlprnn_classifier *mr = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(res, &mr, &err), 0);
+    if (m && mr)
+        CHECK_MSG(same_range(m, mr, 0, nr_model_net(m)->n_params), "resumed weights differ");
+    nlprnn_classifier_free(mr);
+    nlprnn_classifier_free(m);
+    nlprnn_classifier_params_free(p);
+
+    /* gradual unfreezing, 2 layers, no validation (the last weights are the result): epoch 1 trains
+     * the head only (the rest is the seed's initial weights whatever the rate), epoch 2 also layer
+     * 1, not layer 0 nor the embedding */
+    nlprnn_classifier *u1 = NULL, *u1b = NULL, *u2 = NULL, *f1 = NULL;
+    for (int k = 0; k < 4; k++) {
+        p = small_params("f32");
+        nlprnn_classifier_params_set(p, "layers", "2", NULL);
+        nlprnn_classifier_params_set(p, "valid", "0", NULL);
+        nlprnn_classifier_params_set(p, "unfreeze", k == 3 ? "0" : "1", NULL);
+        nlprnn_classifier_params_set(p, "epochs", k == 2 ? "2" : "1", NULL);
+        if (k == 1) nlprnn_classifier_params_set(p, "lr", "0.003", NULL);
+        nlprnn_classifier *mk = train_load(p, train, k == 0 ? "u1" : k == 1 ? "u1b" : k == 2 ? "u2" : "f1");
+        *(k == 0 ? &u1 : k == 1 ? &u1b : k == 2 ? &u2 : &f1) = mk;
+        nlprnn_classifier_params_free(p);
+    }
+    if (u1 && u1b && u2 && f1) {
+        const nr_clf_net *n = nr_model_net(u1);
+        size_t l1 = n->n_emb + n->enc.slot[1][0].w_ih, hb = n->n_emb + n->n_enc, np = n->n_params;
+        CHECK_MSG(same_range(u1, u1b, 0, hb), "epoch 1 changed the encoder or the embedding");
+        CHECK_MSG(!same_range(u1, u1b, hb, np), "the heads of two rates are the same");
+        CHECK_MSG(!same_range(u1, f1, 0, hb), "without --unfreeze the encoder trains in epoch 1");
+        CHECK_MSG(same_range(u1, u2, 0, l1), "epoch 2 changed layer 0 or the embedding");
+        CHECK_MSG(!same_range(u1, u2, l1, hb), "epoch 2 did not train layer 1");
+    }
+    nlprnn_classifier_free(u1);
+    nlprnn_classifier_free(u1b);
+    nlprnn_classifier_free(u2);
+    nlprnn_classifier_free(f1);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nlprnn_test_clf_XXXXXX");
     if (!mkdtemp(dir)) {
@@ -396,6 +510,9 @@ int main(void) {
     nlprnn_classifier_params_free(p2);
     unlink(w2a);
     unlink(w2b);
+
+    /* ---- ULMFiT fine-tuning options ------------------------------------------------------------ */
+    test_ulmfit(train);
 
     /* ---- shipped names ------------------------------------------------------------------------ */
     setenv("NLPRNN_MODEL_DIR", dir, 1);
