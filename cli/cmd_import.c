@@ -11,7 +11,7 @@ int cmd_import(int argc, char **argv);
 static void usage(FILE *fp) {
     fprintf(fp,
             "usage: nlprnn import FILE.safetensors --tokenizer TOK -o OUT.nrm [--kind classifier|lm]\n"
-            "                    [--pool last|mean|max] [--labels NAMES] [--max-tokens N]\n"
+            "                    [--pool last|mean|max|concat] [--labels NAMES] [--max-tokens N]\n"
             "                    [--storage f32|f16|int8] [--tied 0|1] [--set KEY=VALUE ...]\n\n"
             "Make an nlprnn model file from weights in safetensors (PyTorch, Hugging Face): an\n"
             "nn.Embedding, one nn.RNN/nn.LSTM/nn.GRU (stacked, bidirectional for a classifier) and\n"
@@ -25,8 +25,9 @@ static void usage(FILE *fp) {
             "  -o, --output FILE   the model file to write (required; written atomically)\n"
             "  --kind KIND         classifier or lm (default: the file's __metadata__ kind, else\n"
             "                      tried as a classifier, then as a language model)\n"
-            "  --pool P            classifier: pooling over time, last, mean or max (required when\n"
-            "                      the file's __metadata__ has no pool)\n"
+            "  --pool P            classifier: pooling over time, last, mean, max or concat (last,\n"
+            "                      max and mean side by side; required when the file's\n"
+            "                      __metadata__ has no pool)\n"
             "  --labels NAMES      classifier: the class names in order, separated by commas\n"
             "                      (default: the metadata's labels, else 0, 1, ...)\n"
             "  --max-tokens N      classifier: documents are cut to N tokens (default 512)\n"

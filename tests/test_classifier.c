@@ -275,6 +275,25 @@ static void test_ulmfit(const char *train) {
         }
         nr_clf_scratch_free(&s);
         nlprnn_encoding_free(enc);
+        /* through safetensors and back (the head's input is 3 O wide; pool=concat in the
+         * metadata): the same probabilities */
+        char st[320], back[320];
+        snprintf(st, sizeof st, "%s/concat.safetensors", dir);
+        snprintf(back, sizeof back, "%s/concat-back.nrm", dir);
+        CHECK_INT_EQ(nlprnn_classifier_export(m, st, NLPRNN_EXPORT_SAFETENSORS, &err), 0);
+        CHECK_INT_EQ(nlprnn_classifier_import(st, nlprnn_classifier_tokenizer(m), NULL, 0, back, &err), 0);
+        nlprnn_classifier *mb = NULL;
+        CHECK_INT_EQ(nlprnn_classifier_load(back, &mb, &err), 0);
+        nlprnn_classifier_ctx *cb = NULL;
+        if (mb) CHECK_INT_EQ(nlprnn_classifier_ctx_create(mb, 1, &cb, &err), 0);
+        for (int i = 0; i < 3 && ctx && cb; i++) {
+            float pa[2], pb[2];
+            CHECK_INT_EQ(nlprnn_classify(ctx, docs[i], strlen(docs[i]), pa, NULL, &err), 0);
+            CHECK_INT_EQ(nlprnn_classify(cb, docs[i], strlen(docs[i]), pb, NULL, &err), 0);
+            CHECK_NEAR(pa[1], pb[1], 1e-5);
+        }
+        nlprnn_classifier_ctx_free(cb);
+        nlprnn_classifier_free(mb);
         nlprnn_classifier_ctx_free(ctx);
     }
 

@@ -85,7 +85,7 @@ int main(void) {
            cli, P("x.nrm"));
     nr_test_expect(5, MUST("says kind=lm, not classifier"), "%s import %s --tokenizer ko -o %s --kind classifier",
            cli, P("lm.safetensors"), P("x.nrm"));
-    nr_test_expect(2, MUST("last, mean or max"), "%s import %s --tokenizer ko -o %s --pool median", cli,
+    nr_test_expect(2, MUST("last, mean, max or concat"), "%s import %s --tokenizer ko -o %s --pool median", cli,
            P("ko.safetensors"), P("x.nrm"));
     CHECK_MSG(access(P("x.nrm"), F_OK) != 0, "a refused import left %s behind", P("x.nrm"));
 

@@ -157,7 +157,22 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     if (!rc) rc = nr_torch_find_rnn(f, "", NULL, &rnn, err);
     if (rc) goto done;
     const nr_st_tensor *emb = NULL, *fw = NULL, *fb = NULL;
-    int O = rnn.hidden * rnn.dirs;
+    const char *from, *pool = nr_torch_value(f, settings, n_settings, "pool", &from);
+    if (!pool) {
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "%s: the pooling over time is not in the file's __metadata__: give "
+                     "pool=last|mean|max|concat",
+                     path);
+        goto done;
+    }
+    int pool_kind = nr_pool_from_name(pool);
+    if (pool_kind < 0) {
+        rc = nr_fail(err, !strcmp(from, "setting") ? NLPRNN_E_INVALID_ARG : NLPRNN_E_FORMAT, -1, -1,
+                     "%s: pool=%.40s: last, mean, max or concat", path, pool);
+        goto done;
+    }
+    /* the head reads O features (3 O for concat pooling) */
+    int O = rnn.hidden * rnn.dirs * (pool_kind == NR_POOL_CONCAT ? 3 : 1);
     /* the recurrent module first (its tensors are then used), then the embedding and the head */
     rc = nr_torch_find_embedding(f, "", NULL, rnn.input, used, &emb, err);
     if (!rc) used[nr_torch_index(f, emb)] = 1;
@@ -175,6 +190,7 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
     cfg.classes = fw->shape[0] > NR_MAX_LABELS ? -1 : (int)fw->shape[0];
     cfg.max_tokens = NLPRNN_CLASSIFY_MAX_TOKENS;
     cfg.dropout = 0.0f;
+    cfg.pool = pool_kind;
     /* what the file or the caller states must agree with the tensors */
     char num[7][24];
     const char *keys[7] = {"cell", "layers", "bidirectional", "embed", "hidden", "vocab", "classes"};
@@ -192,20 +208,6 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
                      "%s: the embedding '%s' has %zu rows but the tokenizer has %d ids (the rows "
                      "must be the tokenizer's ids)",
                      path, emb->name, emb->shape[0], (int)nlprnn_tokenizer_vocab_size(tok));
-        goto done;
-    }
-    const char *from, *pool = nr_torch_value(f, settings, n_settings, "pool", &from);
-    if (!pool) {
-        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                     "%s: the pooling over time is not in the file's __metadata__: give "
-                     "pool=last|mean|max|concat",
-                     path);
-        goto done;
-    }
-    cfg.pool = nr_pool_from_name(pool);
-    if (cfg.pool < 0) {
-        rc = nr_fail(err, !strcmp(from, "setting") ? NLPRNN_E_INVALID_ARG : NLPRNN_E_FORMAT, -1, -1,
-                     "%s: pool=%.40s: last, mean, max or concat", path, pool);
         goto done;
     }
     long long mt = cfg.max_tokens;
