@@ -143,9 +143,12 @@ NLPRNN_API int nlprnn_classifier_evaluate(const nlprnn_classifier *c, const char
  *  its default, range and meaning is listed by `nlprnn train --help` and docs/cli.md, both made
  *  from the one table nlprnn_classifier_param_info reads. Notes on some of them:
  *    tokenizer     "" trains a BPE tokenizer of `vocab` ids on the training texts
- *    init-from     a classifier (CLSF) whose tokenizer, embedding and encoder to start from (the
- *                  same tokenizer and sizes are required)
- *    lr-schedule   linear and cosine decay to lr/20
+ *    init-from     a classifier (CLSF) or language model (LANG) whose tokenizer, embedding and
+ *                  encoder to start from (the same sizes are required)
+ *    lr-schedule   linear and cosine decay to lr/20; stlr: slanted triangular (ULMFiT)
+ *    pool          concat: the last state, the maximum and the mean side by side (3x features)
+ *    lr-layer-decay, unfreeze  ULMFiT's discriminative rates and gradual unfreezing over the
+ *                  groups embedding, encoder layers, head (docs/classify.md)
  *    threads       data-parallel parts of each batch, each on a thread of the library's pool;
  *                  0 = the cores this process may use (at most 16; on resume: the checkpoint's).
  *                  The result depends on seed and threads (recorded in the model as
