@@ -16,10 +16,12 @@
 # The runs go in pairs, side by side (one thread each, nice -n 19), so that the runs of a pair
 # share the machine's load; each pair is repeated for every seed of SEEDS. Validation: 5% of the
 # 30,000 training reviews (--valid-split 0.05); the NSMC test split is only evaluated at the end
-# and chooses nothing. Output (OUT, default /tmp/nlprnn-ulmfit): results.tsv (one row per run)
-# and table.md (the mean over the seeds), with bench/env.sh before and after.
+# and chooses nothing. Output (OUT, default /tmp/nlprnn-ulmfit): results.tsv (one row per run,
+# appended to: several invocations with other PAIRS may fill one table) and table.md (the mean
+# over the seeds), with bench/env.sh before and after each invocation in env.txt.
 #
-# Environment: SEEDS (default "1 2"), OUT, EXAMPLES (30000), EPOCHS (2).
+# Environment: SEEDS (default "1 2"), PAIRS (default "fresh,init +concat,+stlr +decay,+unfreeze
+# all,all-unfr"), OUT, EXAMPLES (30000), EPOCHS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nlprnn=$(readlink -f "${1:-build/nlprnn}")
@@ -48,7 +50,7 @@ declare -A args=(
   [all]="${lm[*]} --pool concat --lr-schedule stlr --lr-layer-decay 2.6 --unfreeze 1"
   [all-unfr]="${lm[*]} --pool concat --lr-schedule stlr --lr-layer-decay 2.6"
 )
-pairs=("fresh init" "+concat +stlr" "+decay +unfreeze" "all all-unfr")
+read -r -a pairs <<< "${PAIRS:-fresh,init +concat,+stlr +decay,+unfreeze all,all-unfr}"
 
 run() { # name seed: train, then evaluate on the test split; one row of results.tsv
   local name=$1 seed=$2 m="$out/$1.s$2.nrm" t0 t1 load
@@ -70,18 +72,18 @@ run() { # name seed: train, then evaluate on the test split; one row of results.
   echo "common: nlprnn train nsmc/train.tsv.gz ${base[*]} --seed S"
   for n in fresh init +concat +stlr +decay +unfreeze all all-unfr; do echo "$n: ${args[$n]}"; done
   bench/env.sh
-} > "$out/env-before.txt"
-printf 'run\tseed\tvalid\ttest\ttrain_s\tload\n' > "$out/results.tsv"
+} >> "$out/env.txt"
+[ -f "$out/results.tsv" ] || printf 'run\tseed\tvalid\ttest\ttrain_s\tload\n' > "$out/results.tsv"
 for seed in $seeds; do
   for pair in "${pairs[@]}"; do
-    read -r a b <<< "$pair"
+    IFS=, read -r a b <<< "$pair"
     run "$a" "$seed" & pa=$!
     run "$b" "$seed" & pb=$!
     wait "$pa"
     wait "$pb"
   done
 done
-bench/env.sh > "$out/env-after.txt"
+{ echo "after:"; bench/env.sh; } >> "$out/env.txt"
 
 python3 - "$out/results.tsv" > "$out/table.md" <<'PY'
 import sys, collections

@@ -127,6 +127,13 @@ with tempfile.TemporaryDirectory() as d:
     check(any(p["phase"] == 1 and p["batches"] > 0 for p in seen), "no step records")
     with nlprnn.Classifier(out) as m:
         check(m.labels == ["neg", "pos"] and m.data_labels == ["0", "1"], "trained labels %r" % m.labels)
+    # the ULMFiT options by name: the model says concat pooling, and predicts
+    ulm = os.path.join(d, "ulm.nrm")
+    nlprnn.train(os.path.join(DATA, "clf_train.tsv"), ulm,
+                 dict(small, pool="concat", **{"lr-schedule": "stlr", "lr-layer-decay": 2.6, "unfreeze": 1}))
+    with nlprnn.Classifier(ulm) as m:
+        check("pool=concat" in m.summary, "concat model summary %r" % m.summary)
+        check(len(m.classify(["정말 최고 명작"])) == 1, "concat model classifies")
     try:
         nlprnn.train(os.path.join(DATA, "clf_train.tsv"), os.path.join(d, "x.nrm"), small,
                      progress=lambda p: p["phase"] == 1)
