@@ -12,6 +12,8 @@
 #   +unfreeze  --unfreeze 1                   (gradual unfreezing)
 #   all        the four together
 #   all-unfr   all but gradual unfreezing
+#   init-lr01, decay-lr01, concat-lr01, stlr-lr01: init, +decay, +concat, +stlr at --lr 0.01
+#              (ULMFiT's peak rate for the classifier) instead of the shipped 0.002
 #
 # The runs go in pairs, side by side (one thread each, nice -n 19), so that the runs of a pair
 # share the machine's load; each pair is repeated for every seed of SEEDS. Validation: 5% of the
@@ -21,7 +23,7 @@
 # over the seeds), with bench/env.sh before and after each invocation in env.txt.
 #
 # Environment: SEEDS (default "1 2"), PAIRS (default "fresh,init +concat,+stlr +decay,+unfreeze
-# all,all-unfr"), OUT, EXAMPLES (30000), EPOCHS (2).
+# all,all-unfr init-lr01,decay-lr01 concat-lr01,stlr-lr01"), OUT, EXAMPLES (30000), EPOCHS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nlprnn=$(readlink -f "${1:-build/nlprnn}")
@@ -49,8 +51,12 @@ declare -A args=(
   [+unfreeze]="${lm[*]} --pool max --lr-schedule linear --unfreeze 1"
   [all]="${lm[*]} --pool concat --lr-schedule stlr --lr-layer-decay 2.6 --unfreeze 1"
   [all-unfr]="${lm[*]} --pool concat --lr-schedule stlr --lr-layer-decay 2.6"
+  [init-lr01]="${lm[*]} --pool max --lr-schedule linear --lr 0.01"
+  [decay-lr01]="${lm[*]} --pool max --lr-schedule linear --lr 0.01 --lr-layer-decay 2.6"
+  [concat-lr01]="${lm[*]} --pool concat --lr-schedule linear --lr 0.01"
+  [stlr-lr01]="${lm[*]} --pool max --lr-schedule stlr --lr 0.01"
 )
-read -r -a pairs <<< "${PAIRS:-fresh,init +concat,+stlr +decay,+unfreeze all,all-unfr}"
+read -r -a pairs <<< "${PAIRS:-fresh,init +concat,+stlr +decay,+unfreeze all,all-unfr init-lr01,decay-lr01 concat-lr01,stlr-lr01}"
 
 run() { # name seed: train, then evaluate on the test split; one row of results.tsv
   local name=$1 seed=$2 m="$out/$1.s$2.nrm" t0 t1 load
@@ -70,7 +76,7 @@ run() { # name seed: train, then evaluate on the test split; one row of results.
 {
   echo "\$ bench/ulmfit.sh   # SEEDS=\"$seeds\" EXAMPLES=$examples EPOCHS=$epochs"
   echo "common: nlprnn train nsmc/train.tsv.gz ${base[*]} --seed S"
-  for n in fresh init +concat +stlr +decay +unfreeze all all-unfr; do echo "$n: ${args[$n]}"; done
+  for n in "${!args[@]}"; do echo "$n: ${args[$n]}"; done
   bench/env.sh
 } >> "$out/env.txt"
 [ -f "$out/results.tsv" ] || printf 'run\tseed\tvalid\ttest\ttrain_s\tload\n' > "$out/results.tsv"
