@@ -5,7 +5,7 @@
 #   written  ko-text/korsts.ko.txt.gz, ko-text/kornli-xnli.ko.txt.gz, ko-text/news-ko.dev.txt.gz,
 #            ko-text/ud-kaist.dev.ko.txt.gz, the Korean column of parallel/flores-devtest.tsv.gz
 #            (parallel/news-dev is the same text as news-ko.dev and is not added twice)
-#   reviews  the first 200,000 lines of nsmc/lm_train.txt.gz with >= 3 words and >= 15 bytes, as
+#   reviews  the lines of nsmc/lm_train.txt.gz with >= 3 words and >= 15 bytes (539,054), as
 #            their writers spaced them (informal, often badly spaced)
 #   test     ko-text/news-ko.test.txt.gz and ko-text/ud-kaist.test.ko.txt.gz (never trained on;
 #            parallel/news-test is the same text as news-ko.test and is not used either)
@@ -16,7 +16,7 @@
 # 2% of each stage's sentences are held out for validation. Model: syllable embedding 64 ->
 # 2 x bidirectional GRU 128 -> softmax over {none, space} per syllable; 30% of the training
 # sentences keep part of their spaces as hints (for --keep-spaces). Fixed epochs, one worker
-# thread: the model file is the same on every run on the same CPU kernel path (about 55 minutes on
+# thread: the model file is the same on every run on the same CPU kernel path (about 35 minutes on
 # this 2-core machine when it is shared). Then scripts/eval-spacing.py measures the test files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ done
 zcat "$corp/parallel/flores-devtest.tsv.gz" |
   awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if($i=="ko") k=i; next} {print $k}' > "$tmp/flores.ko.txt"
 
-zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' | head -n 200000 > "$tmp/reviews.txt" || true
+zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' > "$tmp/reviews.txt"
 
 train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
        "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
