@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""scripts/translate-heldout.py PAIRS.tsv[.gz] SEED VALID OUT.tsv
+
+Writes the pairs that `nlprnn translate-train PAIRS --seed SEED --valid VALID` holds out for
+validation (header line first), so that models can be scored on text none of them trained on.
+It repeats tasks/translate/train.c (tr_setup): pair i (0-based, in file order, after the header)
+is held out when the first uniform draw of xoshiro256** seeded (splitmix64) with
+nr_seed_mix(SEED ^ 0x76616c6964, i, 0) is below VALID. Pairs the trainer leaves out (more than
+--max-len pieces or an empty side) would shift the indices: the tatoeba-train pairs have none.
+Pairs appended after the file's own (back-translations) do not move the held-out ones."""
+import gzip
+import os
+import sys
+
+M = (1 << 64) - 1
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+    return x, z ^ (z >> 31)
+
+
+def first_uniform(seed):
+    s = []
+    for _ in range(4):
+        seed, v = splitmix64(seed)
+        s.append(v)
+    r = (((s[1] * 5) & M) << 7 | ((s[1] * 5) & M) >> 57) & M
+    return (((r * 9) & M) >> 40) / 16777216.0
+
+
+def seed_mix(a, b, c):
+    return ((a * 0x9E3779B97F4A7C15) & M) ^ (((b + 0x632BE59BD9B4E019) & M) * 0xC2B2AE3D27D4EB4F & M) ^ \
+        (((c + 1) * 0x165667B19E3779F9) & M)
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    path, seed, valid, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    rows = [l for l in lines[1:] if l]
+    kept = [l for i, l in enumerate(rows) if first_uniform(seed_mix(seed ^ 0x76616c6964, i, 0)) < valid]
+    tmp = out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(lines[0] + "\n" + "".join(l + "\n" for l in kept))
+    os.replace(tmp, out)
+    print(f"translate-heldout: {len(kept)} of {len(rows)} pairs held out -> {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
