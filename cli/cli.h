@@ -31,6 +31,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...);
 int cli_dist_begin(const char *cmd, char *name, size_t cap, nlprnn_comm **comm);
 int cli_dist_end(const char *name, nlprnn_comm *comm, int status, const nlprnn_error *err);
 
+/* Plugins (cli/plugin.c): the program's optional parts (the plot plugin nlprnn-plot.so, the MPI
+ * component libnlprnn-mpi.so.N), loaded when a command needs them so that a plain run loads none
+ * of their libraries. cli_plugin_open() dlopen()s FILE from, in order: the install's library
+ * folder next to the program (BINDIR/../LIBDIR[/SUBDIR]/FILE, relative to the program's own
+ * path), the program's folder (the build tree), and, when search_default is set, the dynamic
+ * loader's usual search (FILE alone). Returns the handle, or NULL with a message naming the
+ * paths tried and the loader's reason in msg. RTLD_GLOBAL when global (MPI's own components
+ * need its symbols). */
+void *cli_plugin_open(const char *file, const char *subdir, int search_default, int global, char *msg,
+                      size_t cap);
+
 /* Standard output (cli/common.c). Every command's results go to stdout through stdio; a write
  * error there (a full disk, /dev/full, a closed pipe with SIGPIPE ignored, a closed stdout `>&-`)
  * must never pass silently. cli_std_fds_reserve() runs first in main(): a closed descriptor 0, 1

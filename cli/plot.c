@@ -1,31 +1,14 @@
-/* cli/plot.c: line plots and heat maps through PLplot. SVG uses PLplot's own "svg" driver (libplplot17),
- * PNG the "pngcairo" driver (Debian package plplot-driver-cairo). */
+/* cli/plot.c: the plot plugin nlprnn-plot.so: line plots and heat maps through PLplot, drawn into
+ * memory. SVG uses PLplot's own "svg" driver (libplplot17), PNG the "pngcairo" driver (Debian
+ * package plplot-driver-cairo).
+ *
+ * Built as its own module (CMake target nlprnn_plot, installed as LIBDIR/nlprnn/nlprnn-plot.so) so
+ * that the program loads PLplot and its dozen libraries only when a --plot option asks for a
+ * figure (cli/plot_file.c loads it and writes the bytes to the file). Its one exported symbol is
+ * the table nlprnn_plot_plugin (cli/plot.h); it uses PLplot and libc, not the nlprnn library. */
 #include "plot.h"
 
-#include "nlprnn.h"
-
 #include <stdio.h>
-
-#ifndef NLPRNN_HAVE_PLPLOT
-/* Built without PLplot (pkg-config found no "plplot"): plots are refused with a clear message. */
-int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {
-    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
-             "rebuild)", spec && spec->path ? spec->path : "plot");
-    return -1;
-}
-int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
-               size_t cap) {
-    (void)top, (void)bottom;
-    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
-             "rebuild)", path ? path : "plot");
-    return -1;
-}
-int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap) {
-    snprintf(errbuf, cap, "%s: this nlprnn was built without PLplot (install libplplot-dev and "
-             "rebuild)", spec && spec->path ? spec->path : "plot");
-    return -1;
-}
-#else
 #include <math.h>
 #include <plplot.h>
 #include <stdlib.h>
@@ -229,15 +212,16 @@ typedef int (*panel_fn)(const void *spec, char *errbuf, size_t cap);
 static int line_panel(const void *spec, char *errbuf, size_t cap) { return panel(spec, errbuf, cap); }
 
 static int draw(const char *path, panel_fn fn, const void *const *panels, int npanels, int height,
-                char *errbuf, size_t cap) {
+                char **out, size_t *outlen, char *errbuf, size_t cap) {
+    *out = NULL;
+    *outlen = 0;
     const char *dev = path ? device_for(path) : NULL;
     if (!dev) {
         snprintf(errbuf, cap, "%s: plot files must end in .svg or .png", path ? path : "(null)");
         return -1;
     }
-    /* PLplot draws into memory (it closes the stream it is given, in plend), then the bytes are
-     * written atomically like every output: a full disk or a link at path is reported, and a
-     * plot is either the old file or the new one, never half of one */
+    /* PLplot draws into memory (it closes the stream it is given, in plend); the program writes
+     * the bytes to the file atomically (cli/plot_file.c) */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -258,35 +242,30 @@ static int draw(const char *path, panel_fn fn, const void *const *panels, int np
         snprintf(errbuf, cap, "%s: PLplot (%s driver) wrote no output", path, dev);
         rc = -1;
     }
-    if (!rc) {
-        nlprnn_output *o;
-        nlprnn_error e;
-        int lrc = nlprnn_output_open(path, &o, &e);
-        if (!lrc) {
-            fwrite(buf, 1, len, nlprnn_output_stream(o));
-            lrc = nlprnn_output_commit(o, &e);
-        }
-        if (lrc) {
-            snprintf(errbuf, cap, "%s", e.message);
-            rc = -1;
-        }
+    if (rc) {
+        free(buf);
+        return rc;
     }
-    free(buf);
-    return rc;
+    *out = buf;
+    *outlen = len;
+    return 0;
 }
 
-int plot_draw(const plot_spec *spec, char *errbuf, size_t cap) {
+static int render(const plot_spec *spec, char **buf, size_t *len, char *errbuf, size_t cap) {
     const void *p[1] = {spec};
-    return draw(spec->path, line_panel, p, 1, 540, errbuf, cap);
+    return draw(spec->path, line_panel, p, 1, 540, buf, len, errbuf, cap);
 }
 
-int plot_draw2(const char *path, const plot_spec *top, const plot_spec *bottom, char *errbuf,
-               size_t cap) {
+static int render2(const char *path, const plot_spec *top, const plot_spec *bottom, char **buf,
+                   size_t *len, char *errbuf, size_t cap) {
     const void *p[2] = {top, bottom};
-    return draw(path, line_panel, p, 2, 900, errbuf, cap);
+    return draw(path, line_panel, p, 2, 900, buf, len, errbuf, cap);
 }
 
-int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap) {
+static int render_heatmap(const plot_heatmap_spec *spec, char **buf, size_t *len, char *errbuf,
+                          size_t cap) {
+    *buf = NULL;
+    *len = 0;
     if (!spec->rows || !spec->cols || !spec->values) {
         snprintf(errbuf, cap, "%s: nothing to draw in '%s'", spec->path, spec->title ? spec->title : "");
         return -1;
@@ -300,6 +279,9 @@ int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap) {
     /* about square cells: 960 wide, the height follows the rows (at least 360, at most 1400) */
     double h = 960.0 * 0.68 / (double)spec->cols * (double)spec->rows / 0.68 + 260;
     int height = h < 360 ? 360 : h > 1400 ? 1400 : (int)h;
-    return draw(spec->path, heat_panel, p, 1, height, errbuf, cap);
+    return draw(spec->path, heat_panel, p, 1, height, buf, len, errbuf, cap);
 }
-#endif
+
+/* the plugin's one exported symbol (the module is built with hidden visibility) */
+__attribute__((visibility("default"))) const plot_plugin nlprnn_plot_plugin = {
+    PLOT_PLUGIN_ABI, render, render2, render_heatmap};

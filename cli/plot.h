@@ -1,5 +1,7 @@
 /* cli/plot.h: line plots and heat maps written through PLplot (SVG by its native driver, PNG by pngcairo).
- * Only the nlprnn program uses this; the library does not depend on PLplot. */
+ * Only the nlprnn program uses this; the library does not depend on PLplot, and neither does the
+ * program's binary: the drawing is the plugin nlprnn-plot.so (cli/plot.c), which the program
+ * loads the first time it draws (cli/plot_file.c). */
 #ifndef NLPRNN_CLI_PLOT_H
 #define NLPRNN_CLI_PLOT_H
 
@@ -53,5 +55,22 @@ typedef struct plot_heatmap_spec {
 
 /* Draw one heat map; -1 with a message as plot_draw (also for more than 256 rows or columns). */
 int plot_heatmap(const plot_heatmap_spec *spec, char *errbuf, size_t cap);
+
+/* ---- the plugin's interface (cli/plot.c <-> cli/plot_file.c) ----
+ * nlprnn-plot.so exports one symbol, PLOT_PLUGIN_SYMBOL, a plot_plugin table. Each function draws
+ * one figure into memory: on success 0 with *buf (malloc'd, the caller frees it) and *len bytes
+ * of the file; else -1 with a message in errbuf. The program writes the file. PLOT_PLUGIN_ABI
+ * changes whenever these types change, and the program refuses a plugin of another ABI. */
+#define PLOT_PLUGIN_ABI 1
+#define PLOT_PLUGIN_FILE "nlprnn-plot.so"
+#define PLOT_PLUGIN_SYMBOL "nlprnn_plot_plugin"
+
+typedef struct plot_plugin {
+    int abi; /* PLOT_PLUGIN_ABI */
+    int (*draw)(const plot_spec *spec, char **buf, size_t *len, char *errbuf, size_t cap);
+    int (*draw2)(const char *path, const plot_spec *top, const plot_spec *bottom, char **buf,
+                 size_t *len, char *errbuf, size_t cap);
+    int (*heatmap)(const plot_heatmap_spec *spec, char **buf, size_t *len, char *errbuf, size_t cap);
+} plot_plugin;
 
 #endif

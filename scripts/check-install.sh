@@ -43,6 +43,28 @@ done
 out=$("$prefix/bin/nlprnn" --version) || bad "installed nlprnn --version failed"
 [ "$out" = "nlprnn $version" ] || bad "installed nlprnn --version says '$out', expected 'nlprnn $version'"
 
+# The program loads PLplot and Open MPI only when a command needs them (cli/plugin.c): none of
+# their libraries at start-up; --plot draws through LIBDIR/nlprnn/nlprnn-plot.so, and under mpirun
+# the program loads LIBDIR/libnlprnn-mpi.so.N, both found relative to bin/ (no path compiled in).
+heavy=$(ldd "$prefix/bin/nlprnn" | grep -Ei 'libmpi|open-rte|open-pal|hwloc|libevent|plplot' || true)
+[ -z "$heavy" ] || bad "installed nlprnn loads at start-up what only --plot or mpirun need: $heavy"
+if [ -f "$build/nlprnn-plot.so" ]; then
+  [ -f "$libdir/nlprnn/nlprnn-plot.so" ] || bad "the plot plugin is not installed in $libdir/nlprnn"
+  if ! (cd "$tmp" && "$prefix/bin/nlprnn" gradflow --length 10 --hidden 4 --batch 2 --plot plot.svg >"$tmp/plot.log" 2>&1) ||
+    [ ! -s "$tmp/plot.svg" ]; then
+    bad "the installed nlprnn does not draw (gradflow --plot through nlprnn-plot.so): $(cat "$tmp/plot.log")"
+  fi
+fi
+if [ -f "$libdir/libnlprnn-mpi.so.$soversion" ] && command -v mpirun >/dev/null; then
+  # 2 ranks joined through the plugin: rank 0 names itself (and stops early: a job of several
+  # ranks needs a shared tokenizer, exit 2 before any training)
+  (cd "$tmp" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    OMPI_MCA_btl_vader_single_copy_mechanism=none timeout 300 mpirun --oversubscribe -np 2 \
+    "$prefix/bin/nlprnn" train "$src/tests/data/clf_train.tsv" -o mpi.nrm >"$tmp/mpi.log" 2>&1) || true
+  grep -q "train (rank 0 of 2): training on 2 MPI ranks needs a tokenizer" "$tmp/mpi.log" ||
+    bad "the installed nlprnn does not join an mpirun -np 2 job (libnlprnn-mpi): $(head -5 "$tmp/mpi.log")"
+fi
+
 # No installed binary or package file names the source or build tree (models are found relative
 # to where the library or program runs from, format/lookup.c). Only bin/ and lib/: the installed
 # documents may quote any path (benchmark records name the folder they were run in).
