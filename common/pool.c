@@ -231,6 +231,10 @@ void nr_split_range(int total, int i, int n, int *lo, int *hi)
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
+#ifdef NLPRNN_HAVE_OPENBLAS_SHUTDOWN
+int blas_thread_shutdown_(void);
+#endif
+
 static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void nr_blas_own(void)
@@ -240,8 +244,16 @@ void nr_blas_own(void)
     /* one setter at a time: OpenBLAS's setter is not safe to run twice at once (its OpenMP build
      * frees per-thread buffers there) */
     pthread_mutex_lock(&blas_mu);
-    if (openblas_get_num_threads() != 1)
+    if (openblas_get_num_threads() != 1) {
         openblas_set_num_threads(1);
+#ifdef NLPRNN_HAVE_OPENBLAS_SHUTDOWN
+        /* OpenBLAS's workers (started when it loaded) would only spin, then sleep: join them.
+         * After the setter, which would start them again (its lazy re-init after a fork); a
+         * thread calling the BLAS meanwhile sees one thread and runs without them. OpenBLAS
+         * starts them again itself if an application later asks it for more threads. */
+        blas_thread_shutdown_();
+#endif
+    }
     pthread_mutex_unlock(&blas_mu);
 }
 

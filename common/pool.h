@@ -21,7 +21,10 @@
  *
  * BLAS: nlprnn is the one owner of the threads. Every CBLAS call it makes must run on the thread
  * that makes it: nr_sgemm calls nr_blas_own() first. With OpenBLAS (detected when the library is
- * built) that sets openblas_set_num_threads(1) when OpenBLAS is not single-threaded already;
+ * built) that sets openblas_set_num_threads(1) when OpenBLAS is not single-threaded already, and
+ * stops OpenBLAS's worker threads (blas_thread_shutdown_), which its pthreads build starts when
+ * it loads and which spin ~0.1 s before they sleep; every model load calls it first
+ * (nr_mf_open_file), so a one-shot command does not carry a spinning thread;
  * OpenBLAS 0.3.21 has only this process-wide setting, so the process's other OpenBLAS calls run
  * single-threaded too from the first nlprnn call on (an application that sets it back gets it set
  * to 1 again at nlprnn's next call). With another CBLAS nothing is set: it should be one that

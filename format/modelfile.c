@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "common/common.h"
+#include "common/pool.h" /* nr_blas_own */
 #include "format/modelfile.h"
 #include "models/gemv_f16.h" /* nr_f16_widen */
 #include "models/quant.h"
@@ -906,6 +907,7 @@ static int head_check(const unsigned char *h, size_t got, const char *path, uint
 
 int nr_mf_open_file(nr_mf_reader **out, const char *path, const char *kind, nlprnn_error *err) {
     *out = NULL;
+    nr_blas_own(); /* a model is coming: stop the BLAS's spinning threads now (common/pool.h) */
     char *buf;
     size_t n;
     int rc = nr_read_file_checked(path, NR_MF_HEADER_SIZE, head_check, &buf, &n,
