@@ -1214,11 +1214,13 @@ static void shape_text(char *out, size_t cap, int ndim, const uint64_t *shape) {
     if (o < cap) snprintf(out + o, cap - o, "]");
 }
 
-static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
-                       int ndim, const size_t *shape, int finite, nlprnn_error *err) {
+/* The tensor `name` of section tag with the expected shape, or NLPRNN_E_FORMAT naming both. */
+static int find_shaped(const nr_mf_reader *r, const char *tag, const char *name, int ndim,
+                       const size_t *shape, const tensor_entry **out, nlprnn_error *err) {
     const tensor_entry *t;
     int rc = find_tensor(r, tag, name, &t, err);
     if (rc) return rc;
+    *out = t;
     int same = ndim == t->ndim;
     for (int i = 0; same && i < ndim; i++) same = shape[i] == t->shape[i];
     if (!same) {
@@ -1232,6 +1234,22 @@ static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name,
                        "%s: section %s: tensor \"%s\" has shape %s, expected %s", r->name, tag,
                        name, have, want);
     }
+    return NLPRNN_OK;
+}
+
+static int nonfinite_fail(const nr_mf_reader *r, const char *tag, const char *name, uint64_t i,
+                          int nan, nlprnn_error *err) {
+    return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                   "%s: section %s: tensor \"%s\": element %" PRIu64
+                   " is %s (weights must be finite numbers)",
+                   r->name, tag, name, i, nan ? "NaN" : "infinite");
+}
+
+static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,
+                       int ndim, const size_t *shape, int finite, nlprnn_error *err) {
+    const tensor_entry *t;
+    int rc = find_shaped(r, tag, name, ndim, shape, &t, err);
+    if (rc) return rc;
     const unsigned char *p = t->payload;
     if (t->dtype == NR_DTYPE_F32) {
         for (uint64_t i = 0; i < t->count; i++) {
@@ -1251,11 +1269,28 @@ static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name,
         }
     }
     for (uint64_t i = 0; finite && i < t->count; i++)
-        if (!isfinite(out[i]))
-            return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
-                           "%s: section %s: tensor \"%s\": element %" PRIu64
-                           " is %s (weights must be finite numbers)",
-                           r->name, tag, name, i, isnan(out[i]) ? "NaN" : "infinite");
+        if (!isfinite(out[i])) return nonfinite_fail(r, tag, name, i, isnan(out[i]), err);
+    return NLPRNN_OK;
+}
+
+int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
+                          int ndim, const size_t *shape, nlprnn_error *err) {
+    const tensor_entry *t;
+    int rc = find_shaped(r, tag, name, ndim, shape, &t, err);
+    if (rc) return rc;
+    if (t->dtype != NR_DTYPE_F16)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: tensor \"%s\" is not stored as float16",
+                       r->name, tag, name);
+    const unsigned char *p = t->payload;
+    /* a half is NaN or infinite when its 5 exponent bits are all ones (0x7C00) */
+    unsigned bad = 0;
+    for (uint64_t i = 0; i < t->count; i++) {
+        uint16_t h = get_u16(p + 2 * i);
+        out[i] = h;
+        bad |= (h & 0x7C00u) == 0x7C00u;
+    }
+    for (uint64_t i = 0; bad && i < t->count; i++)
+        if ((out[i] & 0x7C00u) == 0x7C00u) return nonfinite_fail(r, tag, name, i, (out[i] & 0x3FFu) != 0, err);
     return NLPRNN_OK;
 }
 

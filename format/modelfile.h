@@ -242,6 +242,13 @@ int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, 
 int nr_mf_tensor_read_nonfinite(const nr_mf_reader *r, const char *tag, const char *name,
                                 float *out, int ndim, const size_t *shape, nlprnn_error *err);
 
+/* Read a tensor stored as float16 as its halves (no widening): out gets prod(shape) values, the
+ * bits of the file; the same shape and finiteness checks and messages as nr_mf_tensor_read. A
+ * tensor stored otherwise is NLPRNN_E_FORMAT (callers ask nr_mf_tensor_info first). For loaders
+ * that keep float16 weights as they are (a classifier's embedding and W_hh, widened on use). */
+int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
+                          int ndim, const size_t *shape, nlprnn_error *err);
+
 /* String-list sections: *strs receives a malloc'ed array of n pointers into the reader's
  * memory (free the array with free(), not the strings). */
 int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs, size_t *n,

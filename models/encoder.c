@@ -480,6 +480,16 @@ size_t nr_encoder_whh_count(const nr_encoder *enc)
     return (size_t)enc->cfg.layers * enc->dirs * GH * enc->cfg.hidden;
 }
 
+/* Point enc->whh_f16 at the W_hh halves of w16 (layer-major, then direction) and pick the kernel. */
+static void attach_f16_pointers(nr_encoder *enc, uint16_t *w16)
+{
+    size_t n = (size_t)enc->gates * enc->cfg.hidden * enc->cfg.hidden, at = 0;
+    for (int l = 0; l < enc->cfg.layers; l++)
+        for (int d = 0; d < enc->dirs; d++, at += n)
+            enc->whh_f16[l][d] = w16 + at;
+    enc->f16_kernel = nr_f16_kernel_best();
+}
+
 int nr_encoder_attach_f16(nr_encoder *enc, uint16_t *w16, nlprnn_error *err)
 {
     if (!enc || !enc->params || !w16)
@@ -498,11 +508,33 @@ int nr_encoder_attach_f16(nr_encoder *enc, uint16_t *w16, nlprnn_error *err)
                 w16[at + k] = h;
             }
         }
-    at = 0;
+    attach_f16_pointers(enc, w16);
+    return 0;
+}
+
+int nr_encoder_attach_f16_filled(nr_encoder *enc, uint16_t *w16, nlprnn_error *err)
+{
+    if (!enc || !enc->params || !w16)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "encoder: NULL encoder or f16 buffer");
+    enum { CHUNK = 512 };
+    float wide[CHUNK];
+    size_t n = (size_t)enc->gates * enc->cfg.hidden * enc->cfg.hidden, at = 0;
     for (int l = 0; l < enc->cfg.layers; l++)
-        for (int d = 0; d < enc->dirs; d++, at += n)
-            enc->whh_f16[l][d] = w16 + at;
-    enc->f16_kernel = nr_f16_kernel_best();
+        for (int d = 0; d < enc->dirs; d++, at += n) {
+            const float *w = enc->params + enc->slot[l][d].w_hh; // (G*H,H)
+            for (size_t k0 = 0; k0 < n; k0 += CHUNK) {
+                size_t m = n - k0 < CHUNK ? n - k0 : CHUNK;
+                nr_f16_widen(wide, (const unsigned char *)(w16 + at + k0), m);
+                if (memcmp(wide, w + k0, m * sizeof(float)) == 0) continue;
+                for (size_t k = 0; k < m; k++)
+                    if (memcmp(&wide[k], &w[k0 + k], sizeof(float)))
+                        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                                       "encoder: W_hh of layer %d direction %d, value %zu (%.9g): its "
+                                       "float16 copy holds %.9g",
+                                       l, d, k0 + k, (double)w[k0 + k], (double)wide[k]);
+            }
+        }
+    attach_f16_pointers(enc, w16);
     return 0;
 }
 

@@ -144,6 +144,11 @@ size_t nr_encoder_whh_count(const nr_encoder *enc);
  * nothing is rounded: otherwise NLPRNN_E_INVALID_ARG naming the first such value, and nothing is
  * attached. Call after the weights are final; a change to W_hh afterwards is not seen. */
 int nr_encoder_attach_f16(nr_encoder *enc, uint16_t *w16, nlprnn_error *err);
+/* The same when w16 already holds the halves (read from the model file as they are stored,
+ * nr_mf_tensor_read_f16): nothing is converted; every half is checked to widen to the float32
+ * W_hh bit for bit (8 halves an instruction, nr_f16_widen), NLPRNN_E_INVALID_ARG naming the first
+ * that does not, and then nothing is attached. */
+int nr_encoder_attach_f16_filled(nr_encoder *enc, uint16_t *w16, nlprnn_error *err);
 /* Forget the float16 weights (inference uses the float32 W_hh again). */
 void nr_encoder_detach_f16(nr_encoder *enc);
 

@@ -7,9 +7,12 @@
  *      with W_hh rounded to float16: the float16 path against the float32 path on the same
  *      values, batch 1 and batch 3 with masking (lengths 9, 4, 7), within 1e-5 relative. The
  *      float32 W_hh is zeroed after attaching, so the check fails unless the float16 copy is what
- *      the steps read. A padded sequence equals the same sequence alone, bit for bit.
- *   3. The shipped model pretrained/ko.nrm (W_hh stored f16): the loader keeps W_hh as float16 and
- *      the logits match the float32 path.
+ *      the steps read. A padded sequence equals the same sequence alone, bit for bit. Halves given
+ *      as stored (nr_encoder_attach_f16_filled) are accepted, and refused when one is off by an ulp.
+ *   3. The shipped model pretrained/ko.nrm (W_hh and embedding stored f16): the loader keeps W_hh
+ *      and the embedding as float16 and the logits match the float32 path; the float32 table that
+ *      nr_model_net fills is the file's embedding read as float32, bit for bit, and logits with
+ *      rows gathered from it equal those gathered from the float16 embedding, bit for bit.
  *   4. nr_f16_widen (loading a float16 model) against nr_f16_to_f32, every half, every GEMM path.
  * Each encoder check runs with the best kernel and again with NR_F16_SCALAR forced. */
 #include <math.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "tasks/classify/classifier.h"
+#include "format/modelfile.h"
 #include "models/encoder.h"
 #include "models/gemv_f16.h"
 #include "models/kernels/kernels.h"
@@ -178,6 +182,18 @@ static void test_encoder(int cell, int reset_after, int kernel, nr_rng *rng)
         free(h01);
         free(c01);
     }
+    /* the halves given as stored (nr_encoder_attach_f16_filled; w16 holds them from the attach
+     * above): accepted when they widen to the float32 W_hh bit for bit, refused with nothing
+     * attached when one half differs (the last of the last layer and direction, one ulp off) */
+    nr_encoder_detach_f16(&enc);
+    CHECK_INT_EQ(nr_encoder_attach_f16_filled(&enc, w16, &err), 0);
+    CHECK(enc.whh_f16[0][0] == w16 && enc.whh_f16[L - 1][enc.dirs - 1] != NULL);
+    nr_encoder_detach_f16(&enc);
+    size_t last = nr_encoder_whh_count(&enc) - 1;
+    w16[last] ^= 1;
+    CHECK(nr_encoder_attach_f16_filled(&enc, w16, &err) == NLPRNN_E_INVALID_ARG);
+    CHECK(enc.whh_f16[0][0] == NULL && strstr(err.message, "float16 copy"));
+    w16[last] ^= 1;
     /* values that are not float16 values are refused (nothing is rounded silently) */
     nr_encoder_detach_f16(&enc);
     p[enc.slot[0][0].w_hh + 5] = 0.1f; /* 0.1 is not a binary16 value */
@@ -244,8 +260,22 @@ static void test_shipped(void)
         return;
     const nr_clf_net *net = nr_model_net(m);
     CHECK_MSG(net->enc.whh_f16[0][0] != NULL, "ko.nrm stores W_hh as f16 but the loader kept none");
-    nr_clf_net n32 = *net;
+    CHECK_MSG(net->emb16 != NULL, "ko.nrm stores its embedding as f16 but the loader kept none");
+    /* nr_model_net filled the float32 table: the file's embedding read as float32, bit for bit */
+    {
+        nr_mf_reader *r = NULL;
+        size_t shape[2] = {(size_t)net->cfg.vocab, (size_t)net->cfg.embed};
+        float *ref = malloc(sizeof(float) * net->n_emb);
+        CHECK_INT_EQ(nr_mf_open_file(&r, nlprnn_classifier_path(m), NULL, &err), 0);
+        CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "embedding", ref, 2, shape, &err), 0);
+        CHECK(memcmp(ref, net->emb.table, sizeof(float) * net->n_emb) == 0);
+        nr_mf_close(r);
+        free(ref);
+    }
+    nr_clf_net n32 = *net, nemb = *net; /* float32 everywhere; float32 embedding table only */
     nr_encoder_detach_f16(&n32.enc);
+    n32.emb16 = NULL;
+    nemb.emb16 = NULL;
     static const char *text = "배우들 연기가 정말 훌륭하고 스토리도 탄탄해서 두 시간이 금방 지나갔어요.";
     nlprnn_encoding *e = NULL;
     nlprnn_encoding_create(&e, NULL);
@@ -253,21 +283,24 @@ static void test_shipped(void)
     int T = (int)nlprnn_encoding_size(e), C = net->cfg.classes;
     CHECK(T > 3);
     const int32_t *ids = nlprnn_encoding_ids(e);
-    float l16[16], l32[16];
-    for (int pass = 0; pass < 2; pass++) {
-        const nr_clf_net *use = pass ? &n32 : net;
+    float l16[16], l32[16], lemb[16];
+    for (int pass = 0; pass < 3; pass++) {
+        const nr_clf_net *use = pass == 1 ? &n32 : pass == 2 ? &nemb : net;
         nr_clf_scratch s;
         memset(&s, 0, sizeof s);
         CHECK_INT_EQ(nr_clf_scratch_reserve(&s, use, T, 1, 0, 1, &err), 0);
         nr_clf_fill_batch(&s, &ids, &T, 1);
         CHECK_INT_EQ(nr_clf_forward(use, &s, T, 1, NULL, &err), 0);
-        memcpy(pass ? l32 : l16, s.logits, sizeof(float) * C);
+        memcpy(pass == 1 ? l32 : pass == 2 ? lemb : l16, s.logits, sizeof(float) * C);
         nr_clf_scratch_free(&s);
     }
     printf("ko.nrm logits: f16 path %.8g %.8g, float32 path %.8g %.8g\n", l16[0], l16[1], l32[0],
            l32[1]);
     CHECK_MSG(rel_err(l16, l32, (size_t)C, 1e-1) <= 1e-5, "ko logits f16 %.8g %.8g, f32 %.8g %.8g",
               l16[0], l16[1], l32[0], l32[1]);
+    /* rows gathered from the float16 embedding are the float32 table's: the same logits, bit for bit */
+    CHECK_MSG(memcmp(l16, lemb, sizeof(float) * C) == 0, "ko logits from the f16 embedding %.9g %.9g, "
+              "from the float32 table %.9g %.9g", l16[0], l16[1], lemb[0], lemb[1]);
     nlprnn_encoding_free(e);
     nlprnn_classifier_free(m);
 }

@@ -6,6 +6,7 @@
 #include "tasks/classify/classifier.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "corpora/dataset.h"
 #include "format/modelfile.h"
+#include "models/gemv_f16.h" /* nr_f16_widen */
 
 /* ---- names ------------------------------------------------------------------------------------ */
 
@@ -208,11 +210,28 @@ static void pool_backward(const nr_clf_net *net, float *dout, const float *dpool
     }
 }
 
+/* nr_embedding_forward from the float16 table net->emb16: out (n,E) = widen(emb16[ids]), padding
+ * rows zero, an id outside [0,V) the same error. The same bits as the float32 table's rows. */
+static int embed_rows_f16(const nr_clf_net *net, float *out, const int *ids, size_t n, nlprnn_error *err) {
+    size_t E = (size_t)net->cfg.embed;
+    for (size_t k = 0; k < n; k++) {
+        int id = ids[k];
+        if (id < 0 || id >= net->cfg.vocab)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "embedding: id %d at position %zu not in 0..%d",
+                           id, k, net->cfg.vocab - 1);
+        if (id == net->emb.padding_id) memset(out + k * E, 0, E * sizeof(float));
+        else nr_f16_widen(out + k * E, (const unsigned char *)(net->emb16 + (size_t)id * E), E);
+    }
+    return NLPRNN_OK;
+}
+
 int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
                    nlprnn_error *err) {
     int O = net->pooled, rc = 0;
     int gather = s->ptab && !s->training && !dropout_rng && nr_encoder_table_ok(&net->enc, s->ws, T, B);
-    if (!gather) rc = nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
+    if (!gather)
+        rc = net->emb16 ? embed_rows_f16(net, s->x, s->ids, (size_t)T * B, err)
+                        : nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
     if (rc) return rc;
     nr_encoder_ws_set_table(s->ws, gather ? s->ptab : NULL, s->ids);
     rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->lengths, NULL, NULL, T, B,
@@ -428,6 +447,8 @@ struct nlprnn_classifier {
     nr_clf_net net;
     float *params;
     uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
+    uint16_t *emb16; /* the float16 embedding as stored (net.emb16), or NULL */
+    int emb_filled;  /* 1: net.emb.table holds the embedding too (nr_model_net filled it) */
     nlprnn_tokenizer *tok;
     nr_label_map labels;  /* the labels as in the training data ("0", "1") */
     nr_label_map names;   /* their display names ("negative", "positive"), or empty (n = 0) */
@@ -435,7 +456,19 @@ struct nlprnn_classifier {
     char summary[320];
 };
 
+/* The float32 embedding of a model that keeps it as float16: filled once, on the first ask. */
+static pthread_mutex_t emb_fill_mu = PTHREAD_MUTEX_INITIALIZER;
+
 const nr_clf_net *nr_model_net(const nlprnn_classifier *m) {
+    if (m->emb16) {
+        pthread_mutex_lock(&emb_fill_mu);
+        if (!m->emb_filled) {
+            nlprnn_classifier *w = (nlprnn_classifier *)m; /* the model's own cache */
+            nr_f16_widen(w->net.emb.table, (const unsigned char *)m->emb16, m->net.n_emb);
+            w->emb_filled = 1;
+        }
+        pthread_mutex_unlock(&emb_fill_mu);
+    }
     return &m->net;
 }
 
@@ -505,10 +538,41 @@ static void keep_whh_f16(nlprnn_classifier *m, const nr_mf_reader *r) {
             if (nr_mf_tensor_info(r, "WGHT", nm, &ti, NULL) || ti.dtype != NR_DTYPE_F16) return;
         }
     m->whh16 = nr_malloc_array(nr_encoder_whh_count(enc), sizeof(uint16_t));
-    if (m->whh16 && nr_encoder_attach_f16(&m->net.enc, m->whh16, NULL)) {
+    if (!m->whh16) return;
+    /* the halves as stored (nothing converted), checked against the float32 copy on attaching */
+    size_t n = (size_t)enc->gates * enc->cfg.hidden * enc->cfg.hidden, at = 0;
+    size_t shape[2] = {(size_t)enc->gates * enc->cfg.hidden, (size_t)enc->cfg.hidden};
+    int rc = 0;
+    for (int l = 0; !rc && l < enc->cfg.layers; l++)
+        for (int d = 0; !rc && d < enc->dirs; d++, at += n) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "encoder.l%d.d%d.w_hh", l, d);
+            rc = nr_mf_tensor_read_f16(r, "WGHT", nm, m->whh16 + at, 2, shape, NULL);
+        }
+    if (rc || nr_encoder_attach_f16_filled(&m->net.enc, m->whh16, NULL)) {
         free(m->whh16);
         m->whh16 = NULL;
     }
+}
+
+/* nr_clf_get_weights for a model whose embedding is stored as float16: the embedding into
+ * m->emb16 as it is (net.emb16; the float32 table stays unfilled, its pages untouched, until
+ * nr_model_net), every other tensor into the float32 block. Otherwise nr_clf_get_weights. The
+ * embedding is the largest tensor (the shipped models: 2 of 2.3 million weights), and a one-review
+ * run reads a few dozen of its rows. */
+static int get_weights(nlprnn_classifier *m, const nr_mf_reader *r, nlprnn_error *err) {
+    nr_tensor_info ti;
+    if (nr_mf_tensor_info(r, "WGHT", "embedding", &ti, NULL) || ti.dtype != NR_DTYPE_F16)
+        return nr_clf_get_weights(r, "WGHT", &m->net, m->params, err);
+    nr_clf_tensor t[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
+    int nt = nr_clf_tensors(&m->net, t, (int)(sizeof t / sizeof t[0]));
+    m->emb16 = nr_malloc_array(m->net.n_emb, sizeof(uint16_t));
+    if (!m->emb16) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
+    int rc = nr_mf_tensor_read_f16(r, "WGHT", t[0].name, m->emb16, t[0].ndim, t[0].shape, err);
+    for (int i = 1; !rc && i < nt; i++)
+        rc = nr_mf_tensor_read(r, "WGHT", t[i].name, m->params + t[i].offset, t[i].ndim, t[i].shape, err);
+    if (!rc) m->net.emb16 = m->emb16;
+    return rc;
 }
 
 int nlprnn_classifier_load(const char *path_or_name, nlprnn_classifier **out, nlprnn_error *err) {
@@ -542,7 +606,7 @@ int nlprnn_classifier_load(const char *path_or_name, nlprnn_classifier **out, nl
         if (!m->params) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
     }
     if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, m->params, err);
-    if (!rc) rc = nr_clf_get_weights(r, "WGHT", &m->net, m->params, err);
+    if (!rc) rc = get_weights(m, r, err);
     const char *storage = "f32";
     if (!rc) {
         nr_tensor_info ti;
@@ -572,6 +636,7 @@ void nlprnn_classifier_free(nlprnn_classifier *m) {
     if (!m) return;
     free(m->params);
     free(m->whh16);
+    free(m->emb16);
     nlprnn_tokenizer_free(m->tok);
     nr_label_map_free(&m->labels);
     nr_label_map_free(&m->names);
@@ -771,6 +836,8 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
             c->ptab_have[id] = 2;
             ids[n] = id;
             if (id == net->emb.padding_id) memset(x + (size_t)n * E, 0, (size_t)E * sizeof(float));
+            else if (net->emb16)
+                nr_f16_widen(x + (size_t)n * E, (const unsigned char *)(net->emb16 + (size_t)id * E), (size_t)E);
             else memcpy(x + (size_t)n * E, net->emb.table + (size_t)id * E, (size_t)E * sizeof(float));
             if (++n == NR_CLF_TABLE_CHUNK) {
                 usable = table_rows(c, ids, n, x, rows);
