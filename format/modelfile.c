@@ -1273,25 +1273,62 @@ static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name,
     return NLPRNN_OK;
 }
 
-int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
-                          int ndim, const size_t *shape, nlprnn_error *err) {
+int nr_mf_tensor_f16_bytes(const nr_mf_reader *r, const char *tag, const char *name, int ndim,
+                           const size_t *shape, const unsigned char **out, nlprnn_error *err) {
+    *out = NULL;
     const tensor_entry *t;
     int rc = find_shaped(r, tag, name, ndim, shape, &t, err);
     if (rc) return rc;
     if (t->dtype != NR_DTYPE_F16)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: tensor \"%s\" is not stored as float16",
                        r->name, tag, name);
+    /* a half is NaN or infinite when its 5 exponent bits are all ones: bits 0x7C of its high
+     * (second, little-endian) byte. First a pass 4 halves a word (a lane of 16 bits is all-ones
+     * under the mask when (word & M) ^ M has a zero lane; M from bytes, so any byte order), then
+     * the first such element for the message. */
     const unsigned char *p = t->payload;
-    /* a half is NaN or infinite when its 5 exponent bits are all ones (0x7C00) */
-    unsigned bad = 0;
-    for (uint64_t i = 0; i < t->count; i++) {
-        uint16_t h = get_u16(p + 2 * i);
-        out[i] = h;
-        bad |= (h & 0x7C00u) == 0x7C00u;
+    static const unsigned char mask_bytes[8] = {0, 0x7C, 0, 0x7C, 0, 0x7C, 0, 0x7C};
+    uint64_t M, bad = 0;
+    memcpy(&M, mask_bytes, 8);
+    uint64_t i = 0;
+    for (; i + 4 <= t->count; i += 4) {
+        uint64_t w;
+        memcpy(&w, p + 2 * i, 8);
+        uint64_t z = (w & M) ^ M; /* a lane is 0 where the exponent is all ones */
+        bad |= (z - 0x0001000100010001u) & ~z & 0x8000800080008000u;
     }
-    for (uint64_t i = 0; bad && i < t->count; i++)
-        if ((out[i] & 0x7C00u) == 0x7C00u) return nonfinite_fail(r, tag, name, i, (out[i] & 0x3FFu) != 0, err);
+    for (; i < t->count; i++) bad |= (p[2 * i + 1] & 0x7Cu) == 0x7Cu;
+    for (uint64_t k = 0; bad && k < t->count; k++)
+        if ((p[2 * k + 1] & 0x7Cu) == 0x7Cu)
+            return nonfinite_fail(r, tag, name, k, ((p[2 * k + 1] & 3u) | p[2 * k]) != 0, err);
+    *out = p;
     return NLPRNN_OK;
+}
+
+int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
+                          int ndim, const size_t *shape, nlprnn_error *err) {
+    const unsigned char *p;
+    int rc = nr_mf_tensor_f16_bytes(r, tag, name, ndim, shape, &p, err);
+    if (rc) return rc;
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    for (size_t i = 0; i < n; i++) out[i] = get_u16(p + 2 * i);
+    return NLPRNN_OK;
+}
+
+void *nr_mf_keep_memory(nr_mf_reader *r, const char *tag) {
+    const rsection *cs = find_rs(r, tag);
+    if (!cs) return NULL;
+    rsection *s = &r->s[cs - r->s];
+    void *mem = NULL;
+    if (s->owned) {
+        mem = s->owned;
+        s->owned = NULL;
+    } else if (r->file && s->pub.data >= r->file && s->pub.data <= r->file + r->n) {
+        mem = r->file;
+        r->file = NULL;
+    }
+    return mem;
 }
 
 int nr_mf_tensor_read(const nr_mf_reader *r, const char *tag, const char *name, float *out,

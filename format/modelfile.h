@@ -249,6 +249,18 @@ int nr_mf_tensor_read_nonfinite(const nr_mf_reader *r, const char *tag, const ch
 int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
                           int ndim, const size_t *shape, nlprnn_error *err);
 
+/* The float16 tensor `name` where it lies in the reader's memory (the file's little-endian
+ * halves, any alignment; widen with nr_f16_widen), after the checks of nr_mf_tensor_read_f16 (the
+ * finiteness scan reads the halves' high bytes only). Valid while the reader lives, or after
+ * nr_mf_keep_memory(r, tag) while the caller keeps what that returned. */
+int nr_mf_tensor_f16_bytes(const nr_mf_reader *r, const char *tag, const char *name, int ndim,
+                           const size_t *shape, const unsigned char **out, nlprnn_error *err);
+/* Take over the memory that holds section tag's data (the bytes of a file opened by
+ * nr_mf_open_file, or the section's inflated copy): the caller frees what is returned (free())
+ * and may use pointers into that section after nr_mf_close until then. NULL when the reader does
+ * not own that memory (nr_mf_open_mem: it is the caller's already) or there is no such section. */
+void *nr_mf_keep_memory(nr_mf_reader *r, const char *tag);
+
 /* String-list sections: *strs receives a malloc'ed array of n pointers into the reader's
  * memory (free the array with free(), not the strings). */
 int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs, size_t *n,

@@ -13,6 +13,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define NR_HAVE_AVX2_F16 1
 #include <cpuid.h>
+#include <stdatomic.h>
 #include <immintrin.h>
 /* models/kernels/gemv_f16_avx512.c */
 void nr_gemm_f16_avx512(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, int ldw,
@@ -177,12 +178,18 @@ int nr_f16_kernel_usable(int kernel)
         return 1;
 #ifdef NR_HAVE_AVX2_F16
     if (kernel == NR_F16_AVX2 || kernel == NR_F16_AVX512) {
-        /* F16C from CPUID leaf 1 (clang 14's __builtin_cpu_supports does not know "f16c");
+        /* F16C from CPUID leaf 1 (clang 14's __builtin_cpu_supports does not know "f16c"), asked
+         * once: CPUID is a VM exit in a virtual machine, and nr_f16_widen asks per row gathered;
          * AVX2/AVX-512 and FMA as the compiler's runtime reports them (it also checks OS support) */
-        unsigned a, b, c, d;
+        static _Atomic int f16c = -1;
+        int have = atomic_load_explicit(&f16c, memory_order_relaxed);
+        if (have < 0) {
+            unsigned a, b, c, d;
+            have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+            atomic_store_explicit(&f16c, have, memory_order_relaxed);
+        }
         __builtin_cpu_init();
-        return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) &&
-               nr_kpath_usable(kernel == NR_F16_AVX2 ? NR_KPATH_AVX2 : NR_KPATH_AVX512);
+        return have && nr_kpath_usable(kernel == NR_F16_AVX2 ? NR_KPATH_AVX2 : NR_KPATH_AVX512);
     }
 #endif
     return 0;

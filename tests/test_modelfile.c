@@ -437,8 +437,79 @@ static void test_damage(void) {
     free(mem);
 }
 
+/* nr_mf_tensor_f16_bytes / nr_mf_tensor_read_f16: the stored halves as they are (no widening);
+ * a NaN or an infinity anywhere (each of the 4 halves of a scanned word, and the tail past the
+ * last whole word) is refused naming its element; the largest finite halves pass; a tensor
+ * stored as float32 is not read as halves. */
+static void test_f16_bytes(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/nlprnn_mf_f16_%d.nrm", (int)getpid());
+    enum { N = 11 }; /* 2 words of 4 halves and a tail of 3 */
+    const size_t shape[1] = {N};
+    float x[N];
+    for (int i = 0; i < N; i++) x[i] = (float)(i - 5) * 0.25f;
+    x[3] = 65504.0f, x[4] = -65504.0f; /* 0x7BFF, 0xFBFF: finite */
+    for (int bad = -1; bad < N; bad++)
+        for (int nan = 0; nan < (bad < 0 ? 1 : 2); nan++) {
+            nlprnn_error e;
+            nr_mf_buf b;
+            nr_mf_buf_init(&b);
+            CHECK_INT_EQ(nr_tensor_put(&b, "h", x, 1, shape, NR_DTYPE_F16, &e), 0);
+            CHECK_INT_EQ(nr_tensor_put(&b, "f", x, 1, shape, NR_DTYPE_F32, &e), 0);
+            size_t head = 2 + 1 + 2 + 4; /* name length, "h", dtype and ndim, one dimension */
+            if (bad >= 0) {
+                uint16_t h = nan ? 0xFE01 : 0x7C00; /* a negative NaN with a low payload; +inf */
+                b.data[head + 2 * bad] = (unsigned char)h;
+                b.data[head + 2 * bad + 1] = (unsigned char)(h >> 8);
+            }
+            nr_mf_writer *w = NULL;
+            nr_mf_reader *r = NULL;
+            CHECK_INT_EQ(nr_mf_writer_new(&w, "CLSF", &e), 0);
+            CHECK_INT_EQ(nr_mf_add(w, "WGHT", NR_MF_TENSORS, b.data, b.len, 0, &e), 0);
+            CHECK_INT_EQ(nr_mf_writer_save(w, path, &e), 0);
+            nr_mf_writer_free(w);
+            nr_mf_buf_free(&b);
+            if (nr_mf_open_file(&r, path, NULL, &e)) {
+                CHECK_MSG(0, "open: %s", e.message);
+                continue;
+            }
+            const unsigned char *p = NULL;
+            uint16_t out[N];
+            int rc = nr_mf_tensor_f16_bytes(r, "WGHT", "h", 1, shape, &p, &e);
+            int rc2 = nr_mf_tensor_read_f16(r, "WGHT", "h", out, 1, shape, NULL);
+            if (bad < 0) {
+                CHECK_MSG(rc == 0 && rc2 == 0 && p, "finite halves refused: %s", e.message);
+                for (int i = 0; rc2 == 0 && i < N; i++) {
+                    CHECK_INT_EQ(out[i], nr_f32_to_f16(x[i]));
+                    CHECK_INT_EQ(p[2 * i] | p[2 * i + 1] << 8, nr_f32_to_f16(x[i]));
+                }
+            } else {
+                char want[64];
+                snprintf(want, sizeof want, "element %d is %s", bad, nan ? "NaN" : "infinite");
+                CHECK_MSG(rc == NLPRNN_E_FORMAT && rc2 == NLPRNN_E_FORMAT && !p && strstr(e.message, want),
+                          "half %d %s: rc %d/%d: %s", bad, nan ? "NaN" : "inf", rc, rc2, e.message);
+            }
+            CHECK(nr_mf_tensor_f16_bytes(r, "WGHT", "f", 1, shape, &p, &e) == NLPRNN_E_FORMAT &&
+                  strstr(e.message, "not stored as float16"));
+            /* the section's memory taken over outlives the reader */
+            if (bad < 0) {
+                const unsigned char *q = NULL;
+                CHECK_INT_EQ(nr_mf_tensor_f16_bytes(r, "WGHT", "h", 1, shape, &q, &e), 0);
+                void *mem = nr_mf_keep_memory(r, "WGHT");
+                CHECK(mem != NULL && nr_mf_keep_memory(r, "WGHT") == NULL);
+                nr_mf_close(r);
+                r = NULL;
+                for (int i = 0; q && i < N; i++) CHECK_INT_EQ(q[2 * i] | q[2 * i + 1] << 8, nr_f32_to_f16(x[i]));
+                free(mem);
+            }
+            nr_mf_close(r);
+        }
+    unlink(path);
+}
+
 int main(void) {
     test_f16();
+    test_f16_bytes();
     test_i8();
     test_roundtrip();
     test_damage();

@@ -220,7 +220,7 @@ static int embed_rows_f16(const nr_clf_net *net, float *out, const int *ids, siz
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "embedding: id %d at position %zu not in 0..%d",
                            id, k, net->cfg.vocab - 1);
         if (id == net->emb.padding_id) memset(out + k * E, 0, E * sizeof(float));
-        else nr_f16_widen(out + k * E, (const unsigned char *)(net->emb16 + (size_t)id * E), E);
+        else nr_f16_widen(out + k * E, net->emb16 + 2 * (size_t)id * E, E);
     }
     return NLPRNN_OK;
 }
@@ -447,7 +447,7 @@ struct nlprnn_classifier {
     nr_clf_net net;
     float *params;
     uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
-    uint16_t *emb16; /* the float16 embedding as stored (net.emb16), or NULL */
+    void *emb_mem;   /* the model file's bytes, kept: net.emb16 points into them; or NULL */
     int emb_filled;  /* 1: net.emb.table holds the embedding too (nr_model_net filled it) */
     nlprnn_tokenizer *tok;
     nr_label_map labels;  /* the labels as in the training data ("0", "1") */
@@ -460,11 +460,11 @@ struct nlprnn_classifier {
 static pthread_mutex_t emb_fill_mu = PTHREAD_MUTEX_INITIALIZER;
 
 const nr_clf_net *nr_model_net(const nlprnn_classifier *m) {
-    if (m->emb16) {
+    if (m->net.emb16) {
         pthread_mutex_lock(&emb_fill_mu);
         if (!m->emb_filled) {
             nlprnn_classifier *w = (nlprnn_classifier *)m; /* the model's own cache */
-            nr_f16_widen(w->net.emb.table, (const unsigned char *)m->emb16, m->net.n_emb);
+            nr_f16_widen(w->net.emb.table, m->net.emb16, m->net.n_emb);
             w->emb_filled = 1;
         }
         pthread_mutex_unlock(&emb_fill_mu);
@@ -555,24 +555,31 @@ static void keep_whh_f16(nlprnn_classifier *m, const nr_mf_reader *r) {
     }
 }
 
-/* nr_clf_get_weights for a model whose embedding is stored as float16: the embedding into
- * m->emb16 as it is (net.emb16; the float32 table stays unfilled, its pages untouched, until
- * nr_model_net), every other tensor into the float32 block. Otherwise nr_clf_get_weights. The
- * embedding is the largest tensor (the shipped models: 2 of 2.3 million weights), and a one-review
- * run reads a few dozen of its rows. */
-static int get_weights(nlprnn_classifier *m, const nr_mf_reader *r, nlprnn_error *err) {
+/* nr_clf_get_weights for a model whose embedding is stored as float16: the embedding stays where
+ * the file's bytes lie (net.emb16; the model keeps them, m->emb_mem; the float32 table stays
+ * unfilled, its pages untouched, until nr_model_net), every other tensor goes into the float32
+ * block. Otherwise nr_clf_get_weights. The embedding is the largest tensor (the shipped models: 2
+ * of 2.3 million weights), and a one-review run reads a few dozen of its rows. */
+static int get_weights(nlprnn_classifier *m, nr_mf_reader *r, nlprnn_error *err) {
     nr_tensor_info ti;
     if (nr_mf_tensor_info(r, "WGHT", "embedding", &ti, NULL) || ti.dtype != NR_DTYPE_F16)
         return nr_clf_get_weights(r, "WGHT", &m->net, m->params, err);
     nr_clf_tensor t[4 + 4 * 2 * NR_ENCODER_MAX_LAYERS];
     int nt = nr_clf_tensors(&m->net, t, (int)(sizeof t / sizeof t[0]));
-    m->emb16 = nr_malloc_array(m->net.n_emb, sizeof(uint16_t));
-    if (!m->emb16) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
-    int rc = nr_mf_tensor_read_f16(r, "WGHT", t[0].name, m->emb16, t[0].ndim, t[0].shape, err);
+    const unsigned char *emb;
+    int rc = nr_mf_tensor_f16_bytes(r, "WGHT", t[0].name, t[0].ndim, t[0].shape, &emb, err);
     for (int i = 1; !rc && i < nt; i++)
         rc = nr_mf_tensor_read(r, "WGHT", t[i].name, m->params + t[i].offset, t[i].ndim, t[i].shape, err);
-    if (!rc) m->net.emb16 = m->emb16;
-    return rc;
+    if (rc) return rc;
+    m->emb_mem = nr_mf_keep_memory(r, "WGHT");
+    if (!m->emb_mem) { /* a reader of someone else's memory: a copy of the halves */
+        m->emb_mem = nr_malloc_array(m->net.n_emb, 2);
+        if (!m->emb_mem) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
+        memcpy(m->emb_mem, emb, 2 * m->net.n_emb);
+        emb = m->emb_mem;
+    }
+    m->net.emb16 = emb;
+    return NLPRNN_OK;
 }
 
 int nlprnn_classifier_load(const char *path_or_name, nlprnn_classifier **out, nlprnn_error *err) {
@@ -636,7 +643,7 @@ void nlprnn_classifier_free(nlprnn_classifier *m) {
     if (!m) return;
     free(m->params);
     free(m->whh16);
-    free(m->emb16);
+    free(m->emb_mem);
     nlprnn_tokenizer_free(m->tok);
     nr_label_map_free(&m->labels);
     nr_label_map_free(&m->names);
@@ -837,7 +844,7 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
             ids[n] = id;
             if (id == net->emb.padding_id) memset(x + (size_t)n * E, 0, (size_t)E * sizeof(float));
             else if (net->emb16)
-                nr_f16_widen(x + (size_t)n * E, (const unsigned char *)(net->emb16 + (size_t)id * E), (size_t)E);
+                nr_f16_widen(x + (size_t)n * E, net->emb16 + 2 * (size_t)id * E, (size_t)E);
             else memcpy(x + (size_t)n * E, net->emb.table + (size_t)id * E, (size_t)E * sizeof(float));
             if (++n == NR_CLF_TABLE_CHUNK) {
                 usable = table_rows(c, ids, n, x, rows);

@@ -32,11 +32,12 @@ typedef struct nr_clf_net {
     nr_encoder enc;
     nr_dense head;
     float *params; /* (n_params), not owned */
-    /* (V,E) float16 embedding that inference gathers rows from, widened on use (the bits of the
-     * float32 table), or NULL: the float32 table emb.table. A classifier loaded from a file that
-     * stores its embedding as float16 keeps it so and leaves emb.table unfilled until a caller
-     * asks for the float32 weights (nr_model_net); not owned. */
-    const uint16_t *emb16;
+    /* (V,E) float16 embedding (little-endian halves, any alignment) that inference gathers rows
+     * from, widened on use (the bits of the float32 table), or NULL: the float32 table emb.table.
+     * A classifier loaded from a file that stores its embedding as float16 keeps it so (where the
+     * file's bytes lie in memory) and leaves emb.table unfilled until a caller asks for the
+     * float32 weights (nr_model_net); not owned. */
+    const unsigned char *emb16;
 } nr_clf_net;
 
 /* Check cfg and bind net to params (n_params floats; call with params NULL to learn n_params). */
