@@ -419,43 +419,20 @@ static int sum_sparse_over_ranks(trainer *t, int W, size_t *nrows, double *stats
     return NLPRNN_OK;
 }
 
-/* Clip by the global norm over the dense part and the touched rows; optimizer update; zero the
- * gradient there. */
-static void update(trainer *t, size_t nrows, double clip, float lr) {
+/* Clip by the global norm over the parameters that train in this epoch (the dense part and the
+ * touched embedding rows); optimizer update, each parameter group at lr * its scale; zero the
+ * gradient there. A task without groups is one group {0, n_params, 1.0, from epoch 0}: the same
+ * sums in the same order as a plain clip + step. A frozen group's weights and optimizer state stay
+ * as they are (its gradient is dropped). */
+static void update(trainer *t, size_t nrows, double clip, float lr, int epoch) {
     const nr_task *k = t->task;
     size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim;
-    if (d0 == 0) { /* all dense */
-        if (clip > 0) nr_clip_grad_norm(t->grad, np, clip);
-        nr_optim_step(&t->opt, k->params, t->grad, lr);
-        memset(t->grad, 0, np * sizeof(float));
-        return;
-    }
-    double ss = nr_sumsq(t->grad + d0, np - d0);
-    for (size_t i = 0; i < nrows; i++) ss += nr_sumsq(t->grad + (size_t)t->rows[i] * E, E);
-    double norm = sqrt(ss);
-    if (clip > 0 && norm > clip) {
-        float sc = (float)(clip / (norm + 1e-6));
-        for (size_t i = d0; i < np; i++) t->grad[i] *= sc;
-        for (size_t i = 0; i < nrows; i++)
-            for (size_t q = 0; q < E; q++) t->grad[(size_t)t->rows[i] * E + q] *= sc;
-    }
-    nr_optim_step_rows(&t->opt, k->params, t->grad, 0, (int)E, t->rows, nrows, lr);
-    nr_optim_step_range(&t->opt, k->params, t->grad, d0, np, lr);
-    nr_optim_tick(&t->opt);
-    memset(t->grad + d0, 0, (np - d0) * sizeof(float));
-    for (size_t i = 0; i < nrows; i++) memset(t->grad + (size_t)t->rows[i] * E, 0, E * sizeof(float));
-}
-
-/* update() for a task with parameter groups: only the groups that train in this epoch count in
- * the clipping norm and are updated, each at lr * its scale; a frozen group's weights and
- * optimizer state stay as they are (its gradient is dropped). */
-static void update_groups(trainer *t, size_t nrows, double clip, float lr, int epoch) {
-    const nr_task *k = t->task;
-    const nr_param_group *g = k->groups;
-    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim;
+    const nr_param_group all = {0, np, 1.0f, 0};
+    const nr_param_group *g = k->n_groups ? k->groups : &all;
+    int ng = k->n_groups ? k->n_groups : 1;
     int rows_on = d0 > 0 && epoch >= g[0].first_epoch; /* the sparse block lies in group 0 */
     double ss = 0;
-    for (int i = 0; i < k->n_groups; i++) {
+    for (int i = 0; i < ng; i++) {
         size_t b = g[i].begin > d0 ? g[i].begin : d0;
         if (epoch >= g[i].first_epoch && g[i].end > b) ss += nr_sumsq(t->grad + b, g[i].end - b);
     }
@@ -467,7 +444,7 @@ static void update_groups(trainer *t, size_t nrows, double clip, float lr, int e
             for (size_t q = 0; q < E; q++) t->grad[(size_t)t->rows[i] * E + q] *= sc;
         nr_optim_step_rows(&t->opt, k->params, t->grad, 0, (int)E, t->rows, nrows, lr * g[0].lr_scale);
     }
-    for (int i = 0; i < k->n_groups; i++) {
+    for (int i = 0; i < ng; i++) {
         size_t b = g[i].begin > d0 ? g[i].begin : d0;
         if (epoch < g[i].first_epoch || g[i].end <= b) continue;
         for (size_t q = b; sc != 1.0f && q < g[i].end; q++) t->grad[q] *= sc;
@@ -664,8 +641,7 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
             batches_run++;
             double prog = cfg->time_limit > 0 && cfg->lr_follows_time ? el / cfg->time_limit : 0.0;
             float lr = nr_lr_at_progress(&sched, t.opt.step, prog);
-            if (k->n_groups) update_groups(&t, nrows, cfg->clip, lr, st.epoch);
-            else update(&t, nrows, cfg->clip, lr);
+            update(&t, nrows, cfg->clip, lr, st.epoch);
             if (dist && cfg->check_every > 0 && t.opt.step % cfg->check_every == 0) {
                 rc = nr_comm_check_same(&t.comm, k->params, k->n_params, "the parameters", t.opt.step, err);
                 if (rc) break;
