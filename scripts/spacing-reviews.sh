@@ -16,6 +16,12 @@
 #       written) x 1 epoch: pretraining
 #   E   P fine-tuned on the written text alone x 4 epochs (--init-from P): D's written epochs
 #       after the pretraining
+#   F   as P, with the first 200,000 of the review lines a filter model spaces alike (boundary F1
+#       >= 0.9 between the writer's spaces and the model's, scripts/spacing-agree.py); the filter
+#       is FILTER (default: pretrained/ko-space.nrm as the tree holds it)
+#   EF  F fine-tuned as E
+#   FD  as F with D (the written-only model above) as the filter: at most 200,000 lines
+#   ED  FD fine-tuned as E
 # then scores each on the held-out test files (ko-text news-ko.test + ud-kaist.test) with
 # scripts/eval-spacing.py. Models already in WORK_DIR are kept (not trained again). About 4
 # minutes of CPU (A alone: 35 s here); the trainings run two at a time under nice -n 19.
@@ -24,6 +30,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 work=${2:-/tmp/nlprnn-spacing-reviews}
 nlprnn=$(realpath "$build/nlprnn")
+filter=$(realpath "${FILTER:-pretrained/ko-space.nrm}")
 corp=$(realpath ../shared/corpora)
 for f in ko-text/korsts.ko.txt.gz ko-text/kornli-xnli.ko.txt.gz ko-text/news-ko.dev.txt.gz \
          ko-text/ud-kaist.dev.ko.txt.gz ko-text/news-ko.test.txt.gz ko-text/ud-kaist.test.ko.txt.gz \
@@ -57,14 +64,30 @@ train C 1 2 "${base[@]}" "$work/nsmc.txt" & train D 1 4 "${base[@]}" & wait
 train A2 2 2 "${base[@]}" & train P 1 1 "${base[@]}" "$work/rev200k.txt" & wait
 train E 1 4 --init-from "$work/P.nrm" "${base[@]}"
 
-echo "| model | data | epochs | syllable accuracy | word F1 | exact lines |"
-echo "|---|---|---|---|---|---|"
+agreed() { # NAME MODEL: the first 200,000 review lines MODEL spaces alike (F1 >= 0.9)
+  [ -f "$work/$1.txt" ] && return 0
+  zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' > "$work/rev.txt"
+  nice -n 19 "$nlprnn" space -m "$2" -t 1 -i "$work/rev.txt" > "$work/$1.spaced.txt"
+  python3 scripts/spacing-agree.py 0.9 "$work/rev.txt" "$work/$1.spaced.txt" --stats \
+    --max 200000 > "$work/$1.txt"
+  echo "spacing-reviews: $1: $(wc -l < "$work/$1.txt") review lines chosen by $2"
+}
+agreed revF "$filter"
+agreed revFD "$work/D.nrm"
+train F 1 1 "${base[@]}" "$work/revF.txt" & train FD 1 1 "${base[@]}" "$work/revFD.txt" & wait
+train EF 1 4 --init-from "$work/F.nrm" "${base[@]}" & train ED 1 4 --init-from "$work/FD.nrm" "${base[@]}" & wait
+
+echo "| model | data | epochs | validation accuracy | syllable accuracy | word F1 | exact lines |"
+echo "|---|---|---|---|---|---|---|"
 for m in A:written:2 A2:"written (seed 2)":2 B:"written + reviews":1 C:"written + reviews":2 D:written:4 \
-         P:"written + 200K reviews":1 E:"P, then written (--init-from P)":"1 + 4"; do
+         P:"written + 200K reviews":1 E:"P, then written (--init-from P)":"1 + 4" \
+         F:"written + 200K reviews the filter spaces alike":1 EF:"F, then written":"1 + 4" \
+         FD:"written + reviews D spaces alike":1 ED:"FD, then written":"1 + 4"; do
   IFS=: read -r name data epochs <<< "$m"
+  va=$("$nlprnn" info "$work/$name.nrm" | awk '$1 == "valid_accuracy" { printf "%.4f", $3 }')
   python3 scripts/eval-spacing.py --nlprnn "$nlprnn" --model "$work/$name.nrm" \
     "$corp/ko-text/news-ko.test.txt.gz" "$corp/ko-text/ud-kaist.test.ko.txt.gz" |
-    awk -F'|' -v n="$name" -v d="$data" -v e="$epochs" '$2 ~ /all: model/ {
+    awk -F'|' -v n="$name" -v d="$data" -v e="$epochs" -v va="$va" '$2 ~ /all: model/ {
       gsub(/ /, "", $3); gsub(/ /, "", $6); gsub(/ /, "", $7)
-      printf "| %s | %s | %s | %s | %s | %s |\n", n, d, e, $3, $6, $7 }'
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, d, e, va, $3, $6, $7 }'
 done
