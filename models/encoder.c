@@ -59,7 +59,8 @@ struct nr_encoder_ws {
      * reset-before product with W_hn; kp_ok[d][i]: valid for path kp_path in this recurrence */
     float *kpk[2][2];
     int kp_ok[2][2], kp_path;
-    float *block;
+    float *block;                   /* the buffers above, 64-byte aligned in block_raw */
+    void *block_raw;                /* calloc'ed: freed */
     struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
     int helper_failed;              /* it could not be made: do not retry on every call */
     int split_wait;                 /* tests: nr_encoder_ws_split_wait */
@@ -640,21 +641,24 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     size_t total = carve(&probe, enc, TB, B, training, NULL);
     nr_encoder_ws *ws = calloc(1, sizeof *ws);
     int *len = nr_malloc_array((size_t)max_B, sizeof(int));
-    float *base = aligned_alloc(64, (total ? total : 16) * sizeof(float));
-    if (!ws || !len || !base) {
+    /* zeroed by calloc, 16 floats more to align the start to 64 bytes: a large block is fresh
+     * memory from the kernel (mmap, or the heap's top), already zero, so nothing touches its
+     * pages until the rows of a call do. A workspace sized for max_T x max_B and used for one
+     * short sequence (a one-sentence request: the tagger's is 33 MB) costs what that call
+     * touches, not a fault per 4 KiB of the whole block. */
+    void *raw = nr_calloc_array((total ? total : 16) + 16, sizeof(float));
+    if (!ws || !len || !raw) {
         free(ws);
         free(len);
-        free(base);
+        free(raw);
         nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder workspace: out of memory (%zu floats)",
                 total);
         return NULL;
     }
+    float *base = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     carve(ws, enc, TB, B, training, base);
-    /* zeroed up to the packs (last in the block, always written by ws_pack before they are read):
-     * a workspace whose products never pack (batch-1 inference with float16 W_hh) never touches
-     * their pages (each first touch of a page is a fault) */
-    memset(base, 0, (size_t)(ws->kpk[0][0] - base) * sizeof(float));
     ws->block = base;
+    ws->block_raw = raw;
     ws->len = len;
     ws->cfg = enc->cfg;
     ws->max_T = max_T;
@@ -680,7 +684,7 @@ void nr_encoder_ws_free(nr_encoder_ws *ws)
     if (!ws)
         return;
     split_free(ws->helper);
-    free(ws->block);
+    free(ws->block_raw);
     free(ws->len);
     free(ws);
 }
