@@ -507,7 +507,60 @@ static void test_f16_bytes(void) {
     unlink(path);
 }
 
+/* nr_mf_tensor_read of float32 tensors (one copy, then a scan of the exponent bits): every value
+ * comes back bit for bit (signed zeros, subnormals, the largest finite float, whose exponent is
+ * one short of all ones); a NaN (negative, quiet, signalling with one low bit) or an infinity of
+ * either sign at any element is refused naming that element; _nonfinite reads it as stored. */
+static void test_f32_read(void) {
+    enum { N = 37 }; /* several vector widths and a tail */
+    const size_t shape[1] = {N};
+    const uint32_t special[] = {0x00000000u, 0x80000000u, 0x00000001u, 0x807FFFFFu,
+                                0x7F7FFFFFu, 0xFF7FFFFFu, 0x3F800000u, 0x00800000u};
+    const uint32_t bad_bits[] = {0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00001u, 0x7F800001u};
+    float x[N];
+    for (int i = 0; i < N; i++)
+        x[i] = i < (int)(sizeof special / 4) ? from_bits(special[i]) : (float)(i - 20) * 0.37f;
+    for (int bad = -1; bad < N; bad++)
+        for (int k = 0; k < (bad < 0 ? 1 : (int)(sizeof bad_bits / 4)); k++) {
+            nlprnn_error e;
+            float y[N];
+            memcpy(y, x, sizeof y);
+            if (bad >= 0) y[bad] = from_bits(bad_bits[k]);
+            nr_mf_buf b;
+            nr_mf_buf_init(&b);
+            CHECK_INT_EQ(nr_tensor_put(&b, "w", y, 1, shape, NR_DTYPE_F32, &e), 0);
+            nr_mf_writer *w = NULL;
+            unsigned char *mem = NULL;
+            size_t n = 0;
+            CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, &e), 0);
+            CHECK_INT_EQ(nr_mf_add(w, "WGHT", NR_MF_TENSORS, b.data, b.len, 0, &e), 0);
+            CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &e), 0);
+            nr_mf_reader *r = NULL;
+            CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "f.nrm", NULL, &e), 0);
+            float out[N], raw[N];
+            int rc = r ? nr_mf_tensor_read(r, "WGHT", "w", out, 1, shape, &e) : -1;
+            int rc2 = r ? nr_mf_tensor_read_nonfinite(r, "WGHT", "w", raw, 1, shape, NULL) : -1;
+            CHECK_INT_EQ(rc2, 0);
+            for (int i = 0; rc2 == 0 && i < N; i++) CHECK_INT_EQ(bits(raw[i]), bits(y[i]));
+            if (bad < 0) {
+                CHECK_MSG(rc == 0, "finite floats refused: %s", e.message);
+                for (int i = 0; rc == 0 && i < N; i++) CHECK_INT_EQ(bits(out[i]), bits(x[i]));
+            } else {
+                char want[64];
+                snprintf(want, sizeof want, "\"w\": element %d is %s", bad,
+                         (bad_bits[k] & 0x7FFFFFu) ? "NaN" : "infinite");
+                CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(e.message, want),
+                          "float %d bits %08x: rc %d: %s", bad, bad_bits[k], rc, e.message);
+            }
+            nr_mf_close(r);
+            free(mem);
+            nr_mf_writer_free(w);
+            nr_mf_buf_free(&b);
+        }
+}
+
 int main(void) {
+    test_f32_read();
     test_f16();
     test_f16_bytes();
     test_i8();

@@ -115,7 +115,7 @@ int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_err
         if (!rc && (long long)need != np)
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: n_params %lld, the sizes (%s) need %zu", path, np, sizes, need);
     }
-    if (!rc) rc = nr_tagger_bind(t, err);
+    if (!rc) rc = nr_tagger_bind(t, 0, err); /* every value read below */
     if (!rc) {
         size_t shp = t->net.n_params;
         rc = nr_mf_tensor_read(r, "WGHT", "params", t->params, 1, &shp, err);

@@ -130,8 +130,10 @@ void nr_tagger_params_default(struct nlprnn_tagger_params *p);
 
 /* Fill t->summary (after training or loading). */
 void nr_tagger_summarize(nlprnn_tagger *t);
-/* Allocate params and bind the network for t->ec, t->units.n, t->labels.n. */
-int nr_tagger_bind(nlprnn_tagger *t, nlprnn_error *err);
+/* Allocate params and bind the network for t->ec, t->units.n, t->labels.n. zeroed: params are
+ * zero (training: the initialisation leaves some rows zero); else not initialised, in huge pages
+ * when large (nr_big_alloc: a loader that overwrites them all, one fault per 2 MiB). */
+int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err);
 
 /* ---- units of a text (spacing) ---------------------------------------------------------------- */
 

@@ -352,7 +352,7 @@ static void tg_task_free(tg_task *t) {
     free(t->bstart);
 }
 
-int nr_tagger_bind(nlprnn_tagger *t, nlprnn_error *err) {
+int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err) {
     nr_encoder_cfg_default(&t->ec, t->p.embed, t->p.hidden);
     t->ec.cell = t->p.cell;
     t->ec.layers = t->p.layers;
@@ -362,7 +362,8 @@ int nr_tagger_bind(nlprnn_tagger *t, nlprnn_error *err) {
     int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, NULL, err);
     if (rc) return rc;
     free(t->params);
-    t->params = nr_calloc_array(t->net.n_params, sizeof(float));
+    t->params = zeroed ? nr_calloc_array(t->net.n_params, sizeof(float))
+                       : nr_big_alloc(t->net.n_params, sizeof(float));
     if (!t->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
     return nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->params, err);
 }
@@ -394,7 +395,7 @@ static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr
     for (size_t i = 0; i < k->n_valid; i++) k->valid[i] = li[i].idx;
     free(li);
     k->B = k->n_train < (size_t)p->batch ? (int)k->n_train : p->batch;
-    int rc = nr_tagger_bind(t, err);
+    int rc = nr_tagger_bind(t, 1, err);
     if (rc) return rc;
     nr_rng rng;
     nr_rng_seed(&rng, p->seed);
