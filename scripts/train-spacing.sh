@@ -19,6 +19,8 @@
 #   1. pretraining: written + reviews, 1 epoch (the units are those of both);
 #   2. fine-tuning: the written text alone from the pretrained model (--init-from),
 #      NLPRNN_SPACE_EPOCHS epochs (default 6), the best validated epoch kept.
+#   NLPRNN_SPACE_INIT=FILE starts stage 1 from FILE (--init-from; e.g. a second round from the
+#   shipped model: measured, not better, docs/spacing.md).
 # 2% of each stage's sentences are held out for validation. Model: syllable embedding 64 ->
 # 2 x bidirectional GRU 128 -> softmax over {none, space} per syllable; 30% of the training
 # sentences keep part of their spaces as hints (for --keep-spaces). Fixed epochs, one worker
@@ -61,6 +63,11 @@ net=(--cell gru --embed 64 --hidden 128 --layers 2 --dropout 0.1 --max-len 128 -
      --valid 0.02 --hints 0.3 --drop 0.8 --threads 1 --seed 1)
 pre=(nice -n 5 "$nlprnn" space-train -o "$tmp/pretrained.nrm" "${net[@]}" --lr 0.003 --min-lr 0.0003
      --epochs 1 --checkpoint "$tmp/pre.ckpt" --checkpoint-every 1000)
+if [ -n "${NLPRNN_SPACE_INIT:-}" ]; then # a second round: pretraining starts from that model
+  cp "$NLPRNN_SPACE_INIT" "$tmp/init.nrm"
+  echo "train-spacing: pretraining from $NLPRNN_SPACE_INIT, sha256 $(sha256sum < "$tmp/init.nrm" | cut -c1-64)"
+  pre+=(--init-from "$tmp/init.nrm")
+fi
 fine=(nice -n 5 "$nlprnn" space-train -o "$out" --init-from "$tmp/pretrained.nrm" "${net[@]}" --lr 0.003
       --min-lr 0.0003 --epochs "$epochs" --checkpoint "$tmp/fine.ckpt" --checkpoint-every 1000)
 start=$(date +%s)
