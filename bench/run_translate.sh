@@ -7,7 +7,8 @@
 #
 #   SECONDS_EACH  training wall time of each (default 600)
 #
-# The shape is scripts/train-translate.sh's (GRU, embedding 128, bidirectional encoder 2 x 64,
+# The shape is the one scripts/train-translate.sh used before its recipe became 256 wide (GRU,
+# embedding 128, bidirectional encoder 2 x 64,
 # decoder 128, general attention, input feeding, label smoothing 0.1, Adam 0.002 -> 0.0001 along
 # a cosine over the time, clip 5, batch 32, 5% held out, 1,000 pieces a side). The peer gets the
 # pieces of nlprnn's tokenizer trained the same way (`nlprnn tokenizer-train --vocab-size 1000` on

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/translate_torch.py: the PyTorch peer of nlprnn's translator (docs/translate.md).
 
-The same shape as scripts/train-translate.sh trains: source and target embeddings 128; a
+The shape scripts/train-translate.sh trained before its recipe became 256 wide: embeddings 128; a
 bidirectional GRU encoder of 64 units per direction (outputs S of 128); the bridge
 h_0 = tanh(W_b mean(S) + b_b) over the real source steps; one GRU decoder layer of 128 with input
 feeding (x_t = [emb(y_{t-1}) ; a_{t-1}]); Luong "general" attention e = h . W_a S_s, masked
