@@ -2,9 +2,12 @@
 # scripts/relabel-shipped.sh [BUILD_DIR]: give the shipped sentiment classifiers (pretrained/ko.nrm,
 # trained on NSMC; pretrained/en.nrm, trained on SST-2; both label 0 = negative, 1 = positive) the
 # label names negative/positive with `nlprnn relabel` (nlprnn_classifier_relabel). Only the files'
-# label names change: configuration, tokenizer and weights are copied byte for byte, and the
-# script checks that the relabelled model gives the same probabilities as before on a few
+# label names change, and the tokenizer section is written uncompressed as current files are (a
+# load then needs no inflate): configuration, tokenizer and weights are copied byte for byte, and
+# the script checks that the relabelled model gives the same probabilities as before on a few
 # documents (classify --data-labels prints the old labels). Running it twice changes nothing.
+# So it also re-saves a shipped classifier written by an older program (scripts/train-ko.sh and
+# train-en.sh with a program built before 2026-12-05: TOKN compressed) in the current layout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

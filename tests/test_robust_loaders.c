@@ -16,7 +16,10 @@
  *       tokenizer training with NLPRNN_E_LIMIT naming file:line; evaluation of a corpus of big
  *       rows keeps a bounded part in memory (peak measured in a child process)
  *   15  a series value of 1e308 is NLPRNN_E_DATA naming file:line; a value whose scaled form
- *       overflows the float range is NLPRNN_E_DATA naming its row; no metric is ever infinite */
+ *       overflows the float range is NLPRNN_E_DATA naming its row; no metric is ever infinite
+ * and the classifier's tokenizer section in both layouts (issue 15): written stored (a load reads
+ * it without inflating), older files' zlib TOKN still read, both giving the same probabilities bit
+ * for bit; relabelling an older file re-saves its TOKN stored with the same probabilities. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -808,6 +811,64 @@ static void test_series_range(void) {
     nlprnn_series_free(tr);
 }
 
+static int tokn_encoding(const char *path) {
+    nlprnn_error e;
+    nr_mf_reader *r = NULL;
+    if (nr_mf_open_file(&r, path, NR_KIND_CLASSIFIER, &e)) {
+        CHECK_MSG(0, "%s: %s", path, e.message);
+        return -1;
+    }
+    const nr_mf_section *s = nr_mf_find(r, "TOKN");
+    int enc = s ? s->encoding : -1;
+    nr_mf_close(r);
+    return enc;
+}
+
+/* probs (3 documents x 2 classes) of the classifier in path; 0 when it loads and classifies */
+static int clf_probs(const char *path, float *probs) {
+    static const char *docs[] = {"the film was good", "a dog ran in the park", "bad cat"};
+    nlprnn_error e;
+    nlprnn_classifier *m = NULL;
+    nlprnn_classifier_ctx *c = NULL;
+    int rc = nlprnn_classifier_load(path, &m, &e);
+    if (!rc) rc = nlprnn_classifier_ctx_create(m, 1, &c, &e);
+    for (int i = 0; !rc && i < 3; i++) rc = nlprnn_classify(c, docs[i], strlen(docs[i]), probs + 2 * i, NULL, &e);
+    CHECK_MSG(rc == 0, "%s: %s", path, e.message);
+    nlprnn_classifier_ctx_free(c);
+    nlprnn_classifier_free(m);
+    return rc;
+}
+
+static void test_tokn_layouts(nlprnn_tokenizer *tok) {
+    const char *stored = tmp("tokn-stored.nrm"), *zlib = tmp("tokn-zlib.nrm"), *re = tmp("tokn-re.nrm");
+    if (write_classifier(stored, tok, small_clf_cfg(), 0.5f, 1.0f)) return;
+    CHECK_INT_EQ(tokn_encoding(stored), NR_MF_STORED);
+    /* the same file with TOKN compressed, as every classifier was written before */
+    nlprnn_error e;
+    nr_mf_reader *r = NULL;
+    nr_mf_writer *w = NULL;
+    int rc = nr_mf_open_file(&r, stored, NULL, &e);
+    if (!rc) rc = nr_mf_writer_new(&w, nr_mf_kind(r), &e);
+    for (size_t i = 0; !rc && i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *s = nr_mf_section_at(r, i);
+        rc = nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, !strcmp(s->tag, "TOKN"), &e);
+    }
+    if (!rc) rc = nr_mf_writer_save(w, zlib, &e);
+    CHECK_MSG(rc == 0, "rewrite: %s", e.message);
+    nr_mf_writer_free(w);
+    nr_mf_close(r);
+    CHECK_INT_EQ(tokn_encoding(zlib), NR_MF_ZLIB);
+    float a[6], b[6], c[6];
+    CHECK_INT_EQ(clf_probs(stored, a), 0);
+    CHECK_INT_EQ(clf_probs(zlib, b), 0);
+    CHECK_MSG(!memcmp(a, b, sizeof a), "TOKN stored and compressed give other probabilities");
+    /* relabelling the older file writes TOKN stored; the probabilities stay the same */
+    CHECK_INT_EQ(nlprnn_classifier_relabel(zlib, "neg=negative,pos=positive", re, &e), 0);
+    CHECK_INT_EQ(tokn_encoding(re), NR_MF_STORED);
+    CHECK_INT_EQ(clf_probs(re, c), 0);
+    CHECK_MSG(!memcmp(a, c, sizeof a), "the relabelled file gives other probabilities");
+}
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nlprnn_test_robust_loaders_%d", (int)getpid());
     char cmd[512];
@@ -819,6 +880,7 @@ int main(void) {
         test_huge_weights(tok);
         test_message_prefix(tok);
         test_memory_bounds(tok);
+        test_tokn_layouts(tok);
     }
     test_config_keys();
     test_series_range();
