@@ -176,5 +176,32 @@ w2=$("$cli" info "$t/int.nrm" | grep "section WGHT")
 "$cli" train "$t/big.tsv" -o "$t/int.nrm" $args --resume --hidden 9 > /dev/null 2>"$t/err"
 expect_rc 4 $? "resume without a checkpoint"
 
+# scripts/valid-split.py reproduces the rows `train --valid-split F --seed S` holds out (used by
+# scripts/train-ko-self.sh to reuse the shipped model's validation reviews): a model trained with
+# the split, evaluated on the script's validation part, gives the accuracy the training recorded
+# (f32 storage: the same weights), and its other part has the recorded number of training rows.
+# A one-epoch model at a low rate, so that another split's accuracy differs (three splits).
+if command -v python3 > /dev/null 2>&1; then
+  for sf in "5 0.3" "6 0.2" "9 0.45"; do
+    # shellcheck disable=SC2086
+    set -- $sf
+    "$cli" train "$data/clf_train.tsv" -o "$t/vs.nrm" --vocab 300 --embed 16 --hidden 16 --epochs 1 \
+      --batch 16 --threads 1 --lr 0.003 --patience 0 --seed "$1" --valid-split "$2" --storage f32 -q
+    expect_rc 0 $? "train for valid-split.py (seed $1, split $2)"
+    python3 ../scripts/valid-split.py "$data/clf_train.tsv" "$2" "$1" "$t/vs_tr.tsv" "$t/vs_va.tsv"
+    expect_rc 0 $? "valid-split.py"
+    rec=$("$cli" info "$t/vs.nrm" | awk -F' = ' '$1 ~ /train.valid_accuracy$/ {print $2}')
+    docs=$("$cli" info "$t/vs.nrm" | awk -F' = ' '$1 ~ /train.docs$/ {print $2}')
+    got=$("$cli" eval -m "$t/vs.nrm" "$t/vs_va.tsv" --format tsv | awk -F'\t' '$1 == "accuracy" {print $2}')
+    [ "$(wc -l < "$t/vs_tr.tsv")" -eq $((docs + 1)) ] &&
+      [ "$(wc -l < "$t/vs_va.tsv")" -eq $((600 - docs + 1)) ] && ok ||
+      bad "valid-split.py parts: $(wc -l < "$t/vs_va.tsv") and $(wc -l < "$t/vs_tr.tsv") lines, train.docs $docs"
+    awk -v a="$rec" -v b="$got" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d < 1e-6 && d > -1e-6) }' && ok ||
+      bad "valid-split.py (seed $1, split $2): eval on its validation part $got, training recorded $rec"
+  done
+else
+  echo "test_cli_classify: python3 not found, valid-split.py not checked"
+fi
+
 echo "test_cli_classify: $checks checks, $fails failed"
 [ $fails -eq 0 ]
