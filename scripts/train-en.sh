@@ -57,12 +57,4 @@ echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs 
   echo "model file: $out, $size bytes"
   echo '```'
 } > "$tmp/record.md"
-python3 - docs/classify.md train-en "$tmp/record.md" <<'PY'
-import sys
-doc, name, src = sys.argv[1:4]
-text = open(doc, encoding="utf-8").read()
-begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-body = open(src, encoding="utf-8").read().rstrip("\n")
-a, b = text.index(begin) + len(begin), text.index(end)
-open(doc, "w", encoding="utf-8").write(text[:a] + "\n" + body + "\n" + text[b:])
-PY
+python3 scripts/doc-block.py docs/classify.md train-en "$tmp/record.md"

@@ -54,12 +54,4 @@ echo "train-ko: $out: test accuracy $acc, macro F1 $f1, $size bytes, $secs s (ve
   echo "model file: $out, $size bytes"
   echo '```'
 } > "$tmp/record.md"
-python3 - docs/classify.md train-ko "$tmp/record.md" <<'PY'
-import sys
-doc, name, src = sys.argv[1:4]
-text = open(doc, encoding="utf-8").read()
-begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-body = open(src, encoding="utf-8").read().rstrip("\n")
-a, b = text.index(begin) + len(begin), text.index(end)
-open(doc, "w", encoding="utf-8").write(text[:a] + "\n" + body + "\n" + text[b:])
-PY
+python3 scripts/doc-block.py docs/classify.md train-ko "$tmp/record.md"
