@@ -1265,7 +1265,7 @@ static int tensor_read(const nr_mf_reader *r, const char *tag, const char *name,
                 memcpy(&u, p + 4 * i, 4);
                 bad |= (uint32_t)((u & 0x7F800000u) == 0x7F800000u);
             }
-            finite = bad != 0;
+            finite = bad != 0; /* from here: whether the scalar test must look for it */
         }
 #else
         for (uint64_t i = 0; i < t->count; i++) {

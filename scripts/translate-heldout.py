@@ -12,29 +12,7 @@ import gzip
 import os
 import sys
 
-M = (1 << 64) - 1
-
-
-def splitmix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & M
-    z = x
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return x, z ^ (z >> 31)
-
-
-def first_uniform(seed):
-    s = []
-    for _ in range(4):
-        seed, v = splitmix64(seed)
-        s.append(v)
-    r = (((s[1] * 5) & M) << 7 | ((s[1] * 5) & M) >> 57) & M
-    return (((r * 9) & M) >> 40) / 16777216.0
-
-
-def seed_mix(a, b, c):
-    return ((a * 0x9E3779B97F4A7C15) & M) ^ (((b + 0x632BE59BD9B4E019) & M) * 0xC2B2AE3D27D4EB4F & M) ^ \
-        (((c + 1) * 0x165667B19E3779F9) & M)
+from nlprnn_rng import Xoshiro, seed_mix  # scripts/nlprnn_rng.py
 
 
 def main():
@@ -45,7 +23,7 @@ def main():
     with opener(path, "rt", encoding="utf-8") as f:
         lines = f.read().split("\n")
     rows = [l for l in lines[1:] if l]
-    kept = [l for i, l in enumerate(rows) if first_uniform(seed_mix(seed ^ 0x76616c6964, i, 0)) < valid]
+    kept = [l for i, l in enumerate(rows) if Xoshiro(seed_mix(seed ^ 0x76616c6964, i, 0)).uniform() < valid]
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(lines[0] + "\n" + "".join(l + "\n" for l in kept))

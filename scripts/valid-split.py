@@ -8,56 +8,12 @@ steps (scripts/train-ko-self.sh). It repeats the library's draws: nr_seed_mix(SE
 seeds xoshiro256** (common/rng.c, splitmix64 seeding), Fisher-Yates over the examples as
 nr_dataset_shuffle does, the last round(FRACTION * n) held out (corpora/dataset.c
 nr_dataset_split). It assumes every data row is an example (no empty or malformed rows: true of
-nsmc/train.tsv.gz); tests/test_valid_split.sh checks it against `nlprnn train` itself.
+nsmc/train.tsv.gz); tests/test_cli_classify.sh checks it against `nlprnn train` itself.
 """
 import gzip
 import sys
 
-M = (1 << 64) - 1
-
-
-def splitmix64(state):
-    state = (state + 0x9E3779B97F4A7C15) & M
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return state, z ^ (z >> 31)
-
-
-def rotl(x, k):
-    return ((x << k) | (x >> (64 - k))) & M
-
-
-class Xoshiro:
-    def __init__(self, seed):
-        self.s = []
-        for _ in range(4):
-            seed, v = splitmix64(seed)
-            self.s.append(v)
-
-    def u64(self):
-        s = self.s
-        result = (rotl((s[1] * 5) & M, 7) * 9) & M
-        t = (s[1] << 17) & M
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        return result
-
-    def below(self, n):
-        limit = M - M % n
-        while True:
-            x = self.u64()
-            if x < limit:
-                return x % n
-
-
-def seed_mix(a, b, c):
-    return ((a * 0x9E3779B97F4A7C15) & M) ^ (((b + 0x632BE59BD9B4E019) * 0xC2B2AE3D27D4EB4F) & M) ^ \
-        (((c + 1) * 0x165667B19E3779F9) & M)
+from nlprnn_rng import Xoshiro, seed_mix  # scripts/nlprnn_rng.py
 
 
 def main():
