@@ -315,12 +315,13 @@ struct nr_record_reader {
     int skip_bad, keep_empty;
     size_t max_record;
     int ncols;            /* header columns (TSV/CSV) */
-    int text_col, label_col;
+    int text_col, label_col, extra_col;
     int has_labels;
     char *rec;            /* CSV: unescaped fields, NUL-separated */
     size_t rec_len, rec_cap;
     size_t *fstart;       /* CSV field starts in rec */
     size_t *flen;
+    long long *fpos;      /* CSV field starts in the stream (byte offsets) */
     int fcap;
     const char **tf;      /* TSV field pointers into the line */
     size_t *tl;
@@ -364,6 +365,9 @@ static int field_room(nr_record_reader *r, int n) {
     size_t *d = realloc(r->tl, (size_t)nc * sizeof *d);
     if (!d) return -1;
     r->tl = d;
+    long long *e = realloc(r->fpos, (size_t)nc * sizeof *e);
+    if (!e) return -1;
+    r->fpos = e;
     r->fcap = nc;
     return 0;
 }
@@ -409,6 +413,7 @@ static int read_csv(nr_record_reader *r, nr_line *first, nlprnn_error *err) {
     for (;;) { /* one field per iteration */
         if (field_room(r, k + 1)) goto oom;
         r->fstart[k] = r->rec_len;
+        r->fpos[k] = ln.offset + (long long)i;
         if (i < n && s[i] == '"') {
             i++;
             for (;;) {
@@ -459,6 +464,7 @@ static int read_csv(nr_record_reader *r, nr_line *first, nlprnn_error *err) {
         if (i == n) { /* a trailing ',' ends with one more empty field */
             if (field_room(r, k + 1)) goto oom;
             r->fstart[k] = r->rec_len;
+            r->fpos[k] = ln.offset + (long long)i;
             r->flen[k] = 0;
             if (grow(&r->rec, &r->rec_cap, r->rec_len + 1)) goto oom;
             r->rec[r->rec_len++] = '\0';
@@ -497,8 +503,11 @@ static int read_header(nr_record_reader *r, const nr_record_opts *o, nlprnn_erro
     if (k == 0) return nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: empty file (no header line)",
                                name);
     r->ncols = k;
-    r->text_col = r->label_col = -1;
+    r->text_col = r->label_col = r->extra_col = -1;
     for (int j = 0; j < k; j++) {
+        if (o->extra_column && strlen(o->extra_column) == r->tl[j] &&
+            !memcmp(o->extra_column, r->tf[j], r->tl[j]))
+            r->extra_col = j;
         if (o->text_column) {
             if (strlen(o->text_column) == r->tl[j] && !memcmp(o->text_column, r->tf[j], r->tl[j]))
                 r->text_col = j;
@@ -516,7 +525,8 @@ static int read_header(nr_record_reader *r, const nr_record_opts *o, nlprnn_erro
         }
     }
     int need_label = o->require_label || (o->label_column && *o->label_column);
-    if (r->text_col < 0 || (need_label && r->label_col < 0)) {
+    int need_extra = o->extra_column != NULL;
+    if (r->text_col < 0 || (need_label && r->label_col < 0) || (need_extra && r->extra_col < 0)) {
         char cols[300];
         size_t used = 0;
         cols[0] = '\0';
@@ -531,9 +541,13 @@ static int read_header(nr_record_reader *r, const nr_record_opts *o, nlprnn_erro
             return nr_fail(err, NLPRNN_E_DATA, 1, 0,
                            "%s:1: no text column \"%s\" in the header (columns: %s)", name,
                            o->text_column ? o->text_column : "document", cols);
+        if (need_label && r->label_col < 0)
+            return nr_fail(err, NLPRNN_E_DATA, 1, 0,
+                           "%s:1: no label column \"%s\" in the header (columns: %s)", name,
+                           o->label_column && *o->label_column ? o->label_column : "label", cols);
         return nr_fail(err, NLPRNN_E_DATA, 1, 0,
-                       "%s:1: no label column \"%s\" in the header (columns: %s)", name,
-                       o->label_column && *o->label_column ? o->label_column : "label", cols);
+                       "%s:1: no column \"%s\" in the header (columns: %s)", name,
+                       o->extra_column, cols);
     }
     r->has_labels = r->label_col >= 0;
     return NLPRNN_OK;
@@ -556,12 +570,19 @@ static int open_common(nr_record_reader **out, nr_line_reader *lr, const char *p
     r->skip_bad = opts->skip_bad;
     r->keep_empty = opts->keep_empty;
     r->max_record = opts->line.max_line ? opts->line.max_line : NR_DEFAULT_MAX_LINE;
+    r->text_col = r->label_col = r->extra_col = -1;
     int rc = NLPRNN_OK;
     if (r->format < NR_FORMAT_TSV || r->format > NR_FORMAT_FASTTEXT) {
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: unknown record format %d", path,
                      opts->format);
     } else if (r->format == NR_FORMAT_TSV || r->format == NR_FORMAT_CSV) {
         rc = read_header(r, opts, err);
+    } else if (opts->extra_column) {
+        rc = nr_fail(err, NLPRNN_E_DATA, -1, -1,
+                     "%s: a column \"%s\" needs a TSV or CSV file with a header line (the file "
+                     "is read as %s)",
+                     path, opts->extra_column,
+                     r->format == NR_FORMAT_FASTTEXT ? "fastText lines" : "one text a line");
     } else {
         if (opts->format == NR_FORMAT_AUTO && r->format == NR_FORMAT_LINES) {
             /* the name says nothing (not .tsv/.csv/.ft): fastText lines are told by their
@@ -621,6 +642,7 @@ void nr_record_reader_close(nr_record_reader *r) {
     free(r->flen);
     free(r->tf);
     free(r->tl);
+    free(r->fpos);
     free(r);
 }
 
@@ -650,6 +672,11 @@ static int parse_one(nr_record_reader *r, nr_record *rec, nlprnn_error *err) {
             rec->label = r->rec + r->fstart[r->label_col];
             rec->label_len = r->flen[r->label_col];
         }
+        if (r->extra_col >= 0) {
+            rec->extra = r->rec + r->fstart[r->extra_col];
+            rec->extra_len = r->flen[r->extra_col];
+            rec->extra_offset = r->fpos[r->extra_col];
+        }
     } else {
         rc = next_line(r, &ln, err);
         if (rc <= 0) return rc;
@@ -676,6 +703,11 @@ static int parse_one(nr_record_reader *r, nr_record *rec, nlprnn_error *err) {
             if (r->label_col >= 0) {
                 rec->label = r->tf[r->label_col];
                 rec->label_len = r->tl[r->label_col];
+            }
+            if (r->extra_col >= 0) {
+                rec->extra = r->tf[r->extra_col];
+                rec->extra_len = r->tl[r->extra_col];
+                rec->extra_offset = ln.offset + (long long)(r->tf[r->extra_col] - ln.text);
             }
         } else { /* fastText */
             char *s = (char *)ln.text;

@@ -105,6 +105,9 @@ typedef struct nr_record_opts {
     const char *label_column;  /* TSV/CSV header name of the label; NULL: "label"; "" means
                                   the file has no labels */
     int require_label;         /* 1: a missing label column in the header is an error */
+    const char *extra_column;  /* TSV/CSV: the header name of one more column returned as
+                                  rec->extra (a classifier's soft targets); NULL: none. Missing
+                                  in the header is NLPRNN_E_DATA naming the columns */
     nr_line_opts line;         /* line limits and UTF-8 mode */
     int skip_bad;              /* 1: skip malformed rows (missing column, invalid UTF-8, too
                                   long) and count them; 0: stop with the error */
@@ -124,6 +127,10 @@ typedef struct nr_record {
     long long lineno;    /* line where the record starts (1-based) */
     long long offset;    /* byte offset of that line in the uncompressed stream */
     int extra_labels;    /* fastText: labels after the first one, ignored (counted in stats) */
+    const char *extra;   /* the extra_column's field (NUL-terminated), or NULL when not asked */
+    size_t extra_len;
+    long long extra_offset; /* byte offset of the field's first byte in the uncompressed stream
+                               (CSV: of the field, quote included) */
 } nr_record;
 
 /* What a reader skipped or noticed so far; callers report it ("skipped 5 empty reviews"). */

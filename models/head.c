@@ -116,6 +116,31 @@ double nr_softmax_xent(float *dlogits, const float *logits, const int *targets, 
     return loss * inv;
 }
 
+double nr_softmax_xent_soft(float *dlogits, const float *logits, const float *q, const float *temp,
+                            int N, int C)
+{
+    double loss = 0.0, inv = N > 0 ? 1.0 / N : 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * C, *qn = q + (size_t)n * C;
+        float *dz = dlogits + (size_t)n * C;
+        double T = temp ? temp[n] : 1.0, mx = -DBL_MAX, s = 0.0;
+        // u = z / T; L = T^2 (logsumexp(u) - sum q u) (sum q = 1); dz = T (softmax(u) - q) / N
+        for (int c = 0; c < C; c++)
+            mx = z[c] / T > mx ? z[c] / T : mx;
+        for (int c = 0; c < C; c++)
+            s += exp(z[c] / T - mx);
+        double lse = mx + log(s), l = 0.0;
+        for (int c = 0; c < C; c++)
+            l += qn[c] > 0.0f ? qn[c] * (lse - z[c] / T) : 0.0;
+        loss += T * T * l;
+        for (int c = 0; c < C; c++) {
+            double p = exp(z[c] / T - lse);
+            dz[c] = (float)(T * (p - qn[c]) * inv);
+        }
+    }
+    return loss * inv;
+}
+
 /* ---- sampled softmax -------------------------------------------------------------------------- */
 
 struct nr_sampled_softmax {

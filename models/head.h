@@ -45,6 +45,14 @@ void nr_dense_backward(const nr_dense *d, float *grad, float *dx, const float *d
  * Returns the mean loss over counted rows (0 if none). dlogits may alias logits. */
 double nr_softmax_xent(float *dlogits, const float *logits, const int *targets, int N, int C,
                        int *count);
+/* Soft targets (distillation, Hinton et al. 2015): q (N,C) a probability distribution per row
+ * (each row >= 0, summing to 1: the caller checks), temp (N) a temperature per row (NULL: 1).
+ * Row n's loss is T^2 * -sum_c q[c] log softmax(z / T)[c] with T = temp[n] (the cross-entropy:
+ * the KL divergence from q plus q's entropy; T^2 keeps the gradient's scale as T changes), and
+ * dlogits (N,C) = T (softmax(z / T) - q) / N. With T = 1 and a one-hot q it is nr_softmax_xent.
+ * Returns the mean loss over the N rows. dlogits may alias logits. */
+double nr_softmax_xent_soft(float *dlogits, const float *logits, const float *q, const float *temp,
+                            int N, int C);
 /* argmax of each row: pred (N) */
 void nr_argmax_rows(int *pred, const float *logits, int N, int C);
 /* In-place softmax of each row of z (N,C). */

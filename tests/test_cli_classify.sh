@@ -2,7 +2,7 @@
 # tests/test_cli_classify.sh: `nlprnn train/classify/eval/info` end to end through the program
 # ($NLPRNN_CLI), on the project's fixture (data/clf_*.tsv). Run by test_cli_classify.c.
 # Checks outputs, exit codes and messages; SIGINT during training (exit 130, checkpoint) and
-# --resume giving the same weights as an uninterrupted run.
+# --resume giving the same weights as an uninterrupted run; soft targets (--soft-column).
 set -u
 cli=${NLPRNN_CLI:?NLPRNN_CLI not set}
 data=${NLPRNN_TESTDATA:-data}
@@ -202,6 +202,47 @@ if command -v python3 > /dev/null 2>&1; then
 else
   echo "test_cli_classify: python3 not found, valid-split.py not checked"
 fi
+
+# distillation: --soft-column. One-hot soft targets of the labels at temperature 1 are the labels
+# (the same loss and gradients): the model classifies every training text as the label-trained
+# one does (f32, all probabilities). Soft targets of a model's probabilities on half the rows
+# train and are recorded; malformed ones name the file, line and byte of the field.
+head -n 301 "$data/clf_train.tsv" | awk -F'\t' 'BEGIN { OFS = "\t" }
+  NR == 1 { print $0, "soft"; next } { print $0, ($3 == "0" ? "1 0" : "0,1") }' > "$t/oh.tsv"
+sm="--vocab 300 --embed 16 --hidden 16 --epochs 2 --batch 16 --threads 1 --lr 0.01 --patience 0 --seed 3 --valid-split 0.1 --storage f32 -q"
+# shellcheck disable=SC2086
+"$cli" train "$t/oh.tsv" -o "$t/hard.nrm" $sm 2>"$t/err"
+expect_rc 0 $? "train on the labels"
+# shellcheck disable=SC2086
+"$cli" train "$t/oh.tsv" -o "$t/oh.nrm" $sm --soft-column soft 2>"$t/err"
+expect_rc 0 $? "train on one-hot soft targets"
+cut -f2 "$t/oh.tsv" | tail -n +2 > "$t/oh.txt"
+"$cli" classify -m "$t/hard.nrm" --lines --top-k 2 "$t/oh.txt" > "$t/hard.out" 2>"$t/err"
+"$cli" classify -m "$t/oh.nrm" --lines --top-k 2 "$t/oh.txt" > "$t/oh.out" 2>"$t/err"
+[ -s "$t/hard.out" ] && cmp -s "$t/hard.out" "$t/oh.out" && ok ||
+  bad "one-hot soft targets differ from the labels: $(diff "$t/hard.out" "$t/oh.out" | head -4)"
+"$cli" classify -m "$t/fx.nrm" --lines --top-k 2 --data-labels "$t/oh.txt" |
+  awk -F'\t' '{ p1 = $1 == "1" ? $2 : $4; printf "%.4f %.4f\n", 1 - p1, p1 }' > "$t/p.txt"
+head -n 301 "$data/clf_train.tsv" | tail -n +2 | paste - "$t/p.txt" |
+  awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "document", "label", "soft" } { print $1, $2, $3, NR % 2 ? $4 : "" }' > "$t/kd.tsv"
+# shellcheck disable=SC2086
+"$cli" train "$t/kd.tsv" -o "$t/kd.nrm" $sm --soft-column soft --temperature 2 > "$t/out" 2>&1
+expect_rc 0 $? "train on a model's soft targets"
+"$cli" info "$t/kd.nrm" > "$t/out" 2>&1
+expect_grep "train.soft-column = soft" "$t/out" "info: soft column"
+expect_grep "train.temperature = 2" "$t/out" "info: temperature"
+for c in "0.2 0.3 0.5|3 soft targets, the data have 2 classes (one probability each, in this order: 0, 1)" \
+  "0.2 0.7|the soft targets \"0.2 0.7\" sum to 0.9, not 1" "0.5,abc|byte 53: soft target \"abc\" is not a probability" \
+  "1.5 -0.5|soft target \"1.5\" is not a probability"; do
+  printf 'text\tlabel\tsoft\ngood movie\t1\t0.2 0.8\nbad movie\t0\t%s\n' "${c%%|*}" > "$t/e.tsv"
+  "$cli" train "$t/e.tsv" -o "$t/e.nrm" --soft-column soft --vocab 300 --embed 8 --hidden 8 --epochs 1 --valid-split 0 -q 2>"$t/err"
+  expect_rc 3 $? "bad soft target ${c%%|*}"
+  expect_grep "e.tsv:3: byte" "$t/err" "bad soft target: file, line and byte"
+  expect_grep "${c#*|}" "$t/err" "bad soft target ${c%%|*}"
+done
+"$cli" train "$t/kd.tsv" -o "$t/e.nrm" --soft-column prob --epochs 1 -q 2>"$t/err"
+expect_rc 3 $? "missing soft column"
+expect_grep 'no column "prob" in the header (columns: "id", "document", "label", "soft")' "$t/err" "missing soft column"
 
 echo "test_cli_classify: $checks checks, $fails failed"
 [ $fails -eq 0 ]

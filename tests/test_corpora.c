@@ -299,6 +299,45 @@ static void test_tsv(void) {
     nr_record_reader_close(r);
 }
 
+/* One more column (extra_column: a classifier's soft targets): its field and the byte offset of
+ * its first byte in the stream, in TSV and CSV (after a quoted field spanning two lines); missing
+ * in the header, or asked of a file without a header, is an error naming the columns. */
+static void test_extra_column(void) {
+    nr_record_reader *r;
+    nlprnn_error err;
+    nr_record rec;
+    nr_record_opts o;
+    nr_record_opts_default(&o);
+    o.extra_column = "soft";
+    const char tsv[] = "text\tlabel\tsoft\ngood\t1\t0.2 0.8\nbad\t0\t\n";
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "x.tsv", tsv, sizeof tsv - 1, &o, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.text, "good");
+    CHECK_STR_EQ(rec.extra, "0.2 0.8");
+    CHECK_INT_EQ(rec.extra_len, 7);
+    CHECK_INT_EQ(rec.extra_offset, 23); /* 16 + "good\t1\t" */
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_INT_EQ(rec.extra_len, 0);
+    CHECK_INT_EQ(rec.extra_offset, 37);
+    nr_record_reader_close(r);
+    o.format = NR_FORMAT_CSV;
+    const char csv[] = "text,soft,label\n\"two\nlines\",\"0.5,0.5\",1\n";
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "x.csv", csv, sizeof csv - 1, &o, &err), 0);
+    CHECK_INT_EQ(nr_record_reader_next(r, &rec, &err), 1);
+    CHECK_STR_EQ(rec.text, "two\nlines");
+    CHECK_STR_EQ(rec.extra, "0.5,0.5");
+    CHECK_INT_EQ(rec.extra_offset, 28); /* line 3 starts at 21, the quote 7 bytes into it */
+    nr_record_reader_close(r);
+    o.format = NR_FORMAT_TSV;
+    o.extra_column = "prob";
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "x.tsv", tsv, sizeof tsv - 1, &o, &err), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(err.message, "x.tsv:1: no column \"prob\" in the header (columns: \"text\", \"label\", \"soft\")") != NULL,
+              "%s", err.message);
+    o.format = NR_FORMAT_LINES;
+    CHECK_INT_EQ(nr_record_reader_open_mem(&r, "x.txt", "hi\n", 3, &o, &err), NLPRNN_E_DATA);
+    CHECK_MSG(strstr(err.message, "needs a TSV or CSV file") != NULL, "%s", err.message);
+}
+
 static void test_csv(void) {
     nr_record_reader *r;
     nlprnn_error err;
@@ -648,6 +687,7 @@ int main(void) {
     test_stdin();
     test_tsv();
     test_csv();
+    test_extra_column();
     test_fasttext_and_lines();
     test_labels_and_dataset();
     test_shuffle_split();

@@ -1,8 +1,9 @@
 /* tests/test_grad.c: finite-difference gradient checks for every layer and loss of the recurrent
  * core: SimpleRNN, LSTM, GRU (reset after and before), stacked, bidirectional (concat and sum),
  * masked, with dropout, initial and final states; embedding; dense; softmax cross-entropy (with
- * ignored rows); sampled softmax; sigmoid BCE; MSE; the classifier's network end to end with each
- * pooling (last, mean, max, concat = last + max + mean), bidirectional and not.
+ * ignored rows); soft-target cross-entropy with temperatures (and by hand); sampled softmax;
+ * sigmoid BCE; MSE; the classifier's network end to end with each pooling (last, mean, max,
+ * concat = last + max + mean), bidirectional and not.
  *
  * Method: for each parameter tensor (and each input: x, h0, c0) draw a random unit direction u,
  * compare the analytic directional derivative g.u with a central difference of the loss along u
@@ -225,10 +226,11 @@ static void check_encoder(int cell, int reset_after, int layers, int bidi, int m
 
 typedef struct {
     nr_dense d;
-    int N, in, C, kind; /* 0 softmax, 1 bce, 2 mse, 3 sampled */
+    int N, in, C, kind; /* 0 softmax, 1 bce, 2 mse, 3 sampled, 4 soft targets */
     float *x, *logits, *dlog;
     int *targets;
     float *ft, *mask;
+    float *q, temp[6]; /* soft targets (N,C) and temperatures (N) */
     nr_sampled_softmax *ss;
     float *sgrad, *sdx; /* for the sampled loss (computes its own gradients) */
 } head_case;
@@ -247,6 +249,8 @@ static double head_loss(void *ctx)
     nr_dense_forward(&h->d, h->logits, h->x, h->N);
     if (h->kind == 0)
         return nr_softmax_xent(h->dlog, h->logits, h->targets, h->N, h->C, NULL);
+    if (h->kind == 4)
+        return nr_softmax_xent_soft(h->dlog, h->logits, h->q, h->temp, h->N, h->C);
     if (h->kind == 1)
         return nr_sigmoid_bce(h->dlog, h->logits, h->ft, h->mask, h->N * h->C, NULL);
     return nr_mse(h->dlog, h->logits, h->ft, h->mask, h->N * h->C, NULL);
@@ -255,7 +259,7 @@ static double head_loss(void *ctx)
 static void check_head(int kind)
 {
     static const char *names[] = {"dense+softmax_xent", "dense+sigmoid_bce", "dense+mse",
-                                  "sampled_softmax"};
+                                  "sampled_softmax", "dense+softmax_xent_soft"};
     nr_rng rng;
     nr_rng_seed(&rng, 77 + kind);
     head_case h;
@@ -283,6 +287,16 @@ static void check_head(int kind)
         if (kind == 1)
             h.ft[k] = h.ft[k] > 0 ? 1.0f : 0.0f;
         h.mask[k] = k % 5 == 3 ? 0.0f : 1.0f;
+    }
+    /* soft targets: random distributions (one row one-hot, one with a zero), temperatures 0.5-4 */
+    h.q = calloc((size_t)h.N * h.C, sizeof(float));
+    for (int n = 0; n < h.N; n++) {
+        double sum = 0;
+        for (int k = 0; k < h.C; k++)
+            sum += h.q[n * h.C + k] = n == 1 ? (k == 2) : n == 3 && k == 0 ? 0.0f : 0.05f + nr_rng_uniform(&rng);
+        for (int k = 0; k < h.C; k++)
+            h.q[n * h.C + k] = (float)(h.q[n * h.C + k] / sum);
+        h.temp[n] = n == 0 ? 1.0f : 0.5f + 3.5f * nr_rng_uniform(&rng);
     }
     float *dx = calloc((size_t)h.N * h.in, sizeof(float));
     if (kind == 3) {
@@ -325,7 +339,30 @@ static void check_head(int kind)
     free(h.targets);
     free(h.ft);
     free(h.mask);
+    free(h.q);
     free(dx);
+}
+
+/* Soft targets by hand: logits (0, ln 3) give softmax (1/4, 3/4); with q = (1/2, 1/2) and T = 1
+ * the loss is -(ln(1/4) + ln(3/4)) / 2 and the gradient (1/4 - 1/2, 3/4 - 1/2) / N. At T = 2 the
+ * logits become (0, ln 3 / 2): softmax (1 / (1 + √3), √3 / (1 + √3)), loss 4 x the cross-entropy,
+ * gradient 2 (softmax - q) / N. A one-hot q at T = 1 is nr_softmax_xent. */
+static void check_soft_by_hand(void)
+{
+    float z[4] = {0.0f, (float)log(3.0), 0.0f, (float)log(3.0)}, q[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    float d[4], t[2] = {1.0f, 2.0f};
+    double l = nr_softmax_xent_soft(d, z, q, t, 2, 2);
+    double a = 1.0 / (1.0 + sqrt(3.0)), b = 1.0 - a;
+    double l0 = -(log(0.25) + log(0.75)) / 2, l1 = 4.0 * -(log(a) + log(b)) / 2;
+    CHECK_MSG(fabs(l - (l0 + l1) / 2) < 1e-6, "soft loss %.9g, expected %.9g", l, (l0 + l1) / 2);
+    CHECK(fabs(d[0] - (0.25 - 0.5) / 2) < 1e-6 && fabs(d[1] - (0.75 - 0.5) / 2) < 1e-6);
+    CHECK(fabs(d[2] - 2 * (a - 0.5) / 2) < 1e-6 && fabs(d[3] - 2 * (b - 0.5) / 2) < 1e-6);
+    float z2[6] = {0.3f, -1.2f, 2.0f, 1.0f, 0.5f, -0.25f}, oh[6] = {0, 0, 1, 1, 0, 0}, d1[6], d2[6];
+    int y[2] = {2, 0};
+    double ls = nr_softmax_xent_soft(d1, z2, oh, NULL, 2, 3), lh = nr_softmax_xent(d2, z2, y, 2, 3, NULL);
+    CHECK_MSG(fabs(ls - lh) < 1e-9, "one-hot soft %.12g, hard %.12g", ls, lh);
+    for (int k = 0; k < 6; k++)
+        CHECK(fabs(d1[k] - d2[k]) < 1e-7);
 }
 
 /* ---- embedding (through a dense+softmax head, so the gradient is non-trivial) ------------------ */
@@ -462,8 +499,9 @@ int main(void)
             check_encoder(cell, ra, 3, 0, NR_MERGE_CONCAT, 0.2f, 1, 2);
         }
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         check_head(k);
+    check_soft_by_hand();
     check_embedding();
     return nr_test_done("test_grad");
 }

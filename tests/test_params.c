@@ -61,7 +61,7 @@ static int lm_get(const void *p, const char *n, char *b, size_t c, nlprnn_error 
 /* The defaults before the tables: name, value (numbers compared as numbers). */
 static const char *const CLF_DEFAULTS[][2] = {
     {"tokenizer", ""}, {"vectors", ""}, {"init-from", ""}, {"text-column", ""}, {"label-column", ""},
-    {"checkpoint", ""}, {"label-names", ""}, {"vocab", "16000"}, {"embed", "128"}, {"cell", "lstm"},
+    {"soft-column", ""}, {"temperature", "1"}, {"checkpoint", ""}, {"label-names", ""}, {"vocab", "16000"}, {"embed", "128"}, {"cell", "lstm"},
     {"layers", "1"}, {"bidirectional", "1"}, {"hidden", "128"}, {"pool", "max"}, {"dropout", "0.2"},
     {"optimizer", "adam"}, {"lr", "0.002"}, {"lr-schedule", "linear"}, {"lr-layer-decay", "1"}, {"unfreeze", "0"},
     {"clip", "5"}, {"weight-decay", "0"},

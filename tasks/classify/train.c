@@ -7,8 +7,9 @@
  *                  batches bucketed by length; batch b: its documents (over MPI ranks: this
  *                  rank's slice of the global batch, fetched from the ranks that hold them)
  *   step           worker w of W: its share of the batch; dropout stream seeded by
- *                  (seed, e, b, w); forward; softmax cross-entropy (mean over the global batch);
- *                  backward; the embedding rows the share used (the sparse block; PAD is never
+ *                  (seed, e, b, w); forward; softmax cross-entropy (mean over the global batch)
+ *                  against the labels, or with soft-column against each row's soft targets
+ *                  (distillation, see "soft targets"); backward; the embedding rows the share used (the sparse block; PAD is never
  *                  updated)
  *   validation     accuracy and mean loss of the validation part (the best accuracy is kept)
  *   file sections  the network's config keys, the tokenizer (TOKN) and the classes (LABL), the
@@ -35,11 +36,11 @@
 
 struct nlprnn_classifier_params {
     char tokenizer[1024], vectors[1024], init_from[1024], text_column[128], label_column[128],
-        checkpoint[1024], label_names[1024];
+        checkpoint[1024], label_names[1024], soft_column[128];
     int vocab, embed, cell, layers, bidirectional, hidden, pool, optimizer, schedule, epochs, batch,
         threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every, unfreeze;
     long long seed, max_examples;
-    double dropout, lr, clip, weight_decay, valid, lr_layer_decay;
+    double dropout, lr, clip, weight_decay, valid, lr_layer_decay, temperature;
 };
 
 #define OFF(f) offsetof(struct nlprnn_classifier_params, f)
@@ -54,6 +55,13 @@ static const nr_param ROWS[] = {
     {"text-column", NR_PARAM_STR, OFF(text_column), SZ(text_column), 0, 0, NULL, "",
      "the text column (\"\": document, text, sentence or review)", 0},
     {"label-column", NR_PARAM_STR, OFF(label_column), SZ(label_column), 0, 0, NULL, "", "the label column (\"\": label)", 0},
+    {"soft-column", NR_PARAM_STR, OFF(soft_column), SZ(soft_column), 0, 0, NULL, "",
+     "distillation: a TSV/CSV column of soft targets, one probability per class in class order "
+     "(\"0.1 0.9\"); a row with one is trained on it, a row with an empty field on its label "
+     "(\"\": labels only)", 0},
+    {"temperature", NR_PARAM_DBL, OFF(temperature), 0, 0.05, 100, NULL, "1",
+     "distillation temperature T of the soft targets: the loss is T^2 x the cross-entropy "
+     "between q^(1/T) (renormalized) and softmax(logits / T)", 0},
     {"checkpoint", NR_PARAM_STR, OFF(checkpoint), SZ(checkpoint), 0, 0, NULL, "", "checkpoint file (\"\": MODEL.ckpt)",
      NR_PARAM_RESUME_OK},
     {"label-names", NR_PARAM_STR, OFF(label_names), SZ(label_names), 0, 0, NULL, "",
@@ -219,6 +227,153 @@ static int tokset_make(tokset *t, const nr_dataset *ds, const nlprnn_tokenizer *
     return NLPRNN_OK;
 }
 
+/* ---- soft targets (distillation) ---------------------------------------------------------------
+ *
+ * The soft-column of the training file gives a row a target distribution over the C classes, in
+ * class order (the labels sorted as nr_label_map_sort sorts them: "0 1" for labels 0 and 1),
+ * numbers separated by spaces or commas, each in [0, 1], summing to 1 within 1e-3 (renormalized
+ * here). An empty field: the row trains on its label alone. The column is read in a second pass
+ * over the file after the examples (same reader options, so the same records) and matched to
+ * them by line number, which a record's start makes unique: the validation split and the
+ * length-bucketed batches may then order the examples as they like. A malformed soft target is
+ * an error naming file:line: byte (--skip-bad does not skip it: the row was read as an example).
+ * At temperature T the targets are q^(1/T) renormalized, that is softmax(teacher logits / T). */
+
+typedef struct softset {
+    size_t n;          /* rows with a soft target, in file order (lineno increasing) */
+    long long *lineno; /* (n) */
+    float *q;          /* (n, C) */
+} softset;
+
+static void softset_free(softset *s) {
+    free(s->lineno);
+    free(s->q);
+    memset(s, 0, sizeof *s);
+}
+
+/* The class names in class order, "0, 1", for messages. */
+static void class_list(const nr_label_map *labels, char *buf, size_t cap) {
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < labels->n && at + 1 < cap; c++) {
+        int w = snprintf(buf + at, cap - at, "%s%s", c ? ", " : "", labels->names[c]);
+        if (w < 0) break;
+        at += (size_t)w;
+        if (at >= cap) at = cap - 1;
+    }
+    if (at + 1 >= cap && cap > 4) memcpy(buf + cap - 4, "...", 4);
+}
+
+/* Parse one soft target field (C probabilities) into q; errors name file:line: byte. */
+static int parse_soft(const char *name, const nr_record *rec, const nr_label_map *labels,
+                      double temperature, float *q, nlprnn_error *err) {
+    const int C = labels->n;
+    const char *f = rec->extra;
+    size_t n = rec->extra_len, i = 0;
+    int k = 0;
+    double sum = 0, v[64];
+    char classes[200];
+    while (i < n) {
+        while (i < n && (f[i] == ' ' || f[i] == ',')) i++;
+        if (i >= n) break;
+        size_t b = i;
+        while (i < n && f[i] != ' ' && f[i] != ',') i++;
+        char num[64];
+        double x = 0;
+        int ok = i - b < sizeof num;
+        if (ok) {
+            memcpy(num, f + b, i - b);
+            num[i - b] = '\0';
+            ok = nr_parse_double(num, 0.0, 1.0, &x);
+        }
+        if (!ok)
+            return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->extra_offset + (long long)b,
+                           "%s:%lld: byte %lld: soft target \"%.*s\" is not a probability (a number "
+                           "in [0, 1])",
+                           name, rec->lineno, rec->extra_offset + (long long)b,
+                           (int)(i - b > 40 ? 40 : i - b), f + b);
+        if (k < C && k < (int)(sizeof v / sizeof v[0])) v[k] = x;
+        k++;
+        sum += x;
+    }
+    if (k != C) {
+        class_list(labels, classes, sizeof classes);
+        return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->extra_offset,
+                       "%s:%lld: byte %lld: %d soft target%s, the data have %d classes (one "
+                       "probability each, in this order: %s)",
+                       name, rec->lineno, rec->extra_offset, k, k == 1 ? "" : "s", C, classes);
+    }
+    if (C > (int)(sizeof v / sizeof v[0]))
+        return nr_fail(err, NLPRNN_E_LIMIT, rec->lineno, rec->extra_offset,
+                       "%s:%lld: soft targets: at most %d classes", name, rec->lineno,
+                       (int)(sizeof v / sizeof v[0]));
+    if (fabs(sum - 1.0) > 1e-3)
+        return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->extra_offset,
+                       "%s:%lld: byte %lld: the soft targets \"%.*s\" sum to %.6g, not 1 (within "
+                       "0.001)",
+                       name, rec->lineno, rec->extra_offset, (int)(n > 80 ? 80 : n), f, sum);
+    double z = 0;
+    for (int c = 0; c < C; c++) z += v[c] = temperature == 1.0 ? v[c] : pow(v[c], 1.0 / temperature);
+    if (!(z > 0))
+        return nr_fail(err, NLPRNN_E_DATA, rec->lineno, rec->extra_offset,
+                       "%s:%lld: byte %lld: the soft targets vanish at temperature %g", name,
+                       rec->lineno, rec->extra_offset, temperature);
+    for (int c = 0; c < C; c++) q[c] = (float)(v[c] / z);
+    return NLPRNN_OK;
+}
+
+/* Second pass over the training file: the rows' soft targets (see above). */
+static int softset_load(softset *s, const char *path, const nr_dataset_load_opts *o0,
+                        const char *column, const nr_label_map *labels, double temperature,
+                        nlprnn_error *err) {
+    memset(s, 0, sizeof *s);
+    nr_dataset_load_opts o = *o0;
+    o.rec.extra_column = column;
+    nr_record_reader *rr = NULL;
+    int rc = nr_record_reader_open(&rr, path, &o.rec, err);
+    if (rc) return rc;
+    const char *name = nr_record_reader_name(rr);
+    const int C = labels->n;
+    size_t cap = 0, records = 0;
+    nr_record rec;
+    while (!(o.max_examples && records >= o.max_examples)) {
+        rc = nr_record_reader_next(rr, &rec, err);
+        if (rc <= 0) break;
+        records++;
+        size_t blank = 0;
+        while (blank < rec.extra_len && rec.extra[blank] == ' ') blank++;
+        if (blank == rec.extra_len) continue; /* no soft target: the label */
+        if (s->n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            long long *nl = nr_realloc_array(s->lineno, cap, sizeof *nl);
+            if (nl) s->lineno = nl;
+            float *nq = nr_realloc_array(s->q, cap, (size_t)C * sizeof *nq);
+            if (nq) s->q = nq;
+            if (!nl || !nq) {
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+                break;
+            }
+        }
+        rc = parse_soft(name, &rec, labels, temperature, s->q + s->n * (size_t)C, err);
+        if (rc) break;
+        s->lineno[s->n++] = rec.lineno;
+    }
+    nr_record_reader_close(rr);
+    if (rc < 0) softset_free(s);
+    return rc < 0 ? rc : NLPRNN_OK;
+}
+
+/* The soft-target row of the example that starts at line lineno, or -1. */
+static long long softset_find(const softset *s, long long lineno) {
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->lineno[mid] < lineno) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->lineno[lo] == lineno ? (long long)lo : -1;
+}
+
 /* ---- checkpoints -------------------------------------------------------------------------------- */
 
 static int state_range(const nr_conf *cf, const char *key, long long v, long long lo, long long hi,
@@ -347,6 +502,12 @@ typedef struct trainer {
     uint64_t seed;             /* the batch's dropout stream */
     nr_param_group groups[NR_ENCODER_MAX_LAYERS + 2]; /* embedding, layers 0..L-1, head */
     int n_groups;              /* 0: one rate, nothing frozen */
+    /* distillation (soft-column): the soft targets, each training example's row of them (-1:
+     * none), and the current batch's targets (B, C) and temperatures (B) */
+    softset soft;
+    int use_soft;
+    int32_t *tr_soft;
+    float *bq, *btemp;
 } trainer;
 
 static void trainer_free(trainer *t) {
@@ -366,6 +527,10 @@ static void trainer_free(trainer *t) {
     free(t->sbuf);
     free(t->rbuf);
     nr_batches_free(&t->bt);
+    softset_free(&t->soft);
+    free(t->tr_soft);
+    free(t->bq);
+    free(t->btemp);
 }
 
 static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress *pr, int phase,
@@ -432,6 +597,20 @@ static int clf_prepare(void *self, int epoch, long long batch, int *n, nlprnn_er
             t->lens[b] = t->tr.len[ex];
             t->labs[b] = t->tr.label[ex];
         }
+        if (t->use_soft) { /* soft rows: their targets at T; the others: one-hot at T = 1 */
+            const int C = t->net.cfg.classes;
+            for (int b = 0; b < B; b++) {
+                int32_t r = t->tr_soft[t->bt.idx[b0 + b]];
+                float *q = t->bq + (size_t)b * C;
+                if (r >= 0) {
+                    memcpy(q, t->soft.q + (size_t)r * C, (size_t)C * sizeof *q);
+                    t->btemp[b] = (float)t->p->temperature;
+                } else {
+                    for (int c = 0; c < C; c++) q[c] = c == t->labs[b] ? 1.0f : 0.0f;
+                    t->btemp[b] = 1.0f;
+                }
+            }
+        }
     }
     t->B = B;
     t->Bg = Bg;
@@ -462,7 +641,9 @@ static int clf_step(void *self, int epoch, long long batch, int w, int W, float 
     int pred[4096];
     nr_argmax_rows(pred, s->logits, Bw, C);
     for (int b = 0; b < Bw; b++) st->correct += pred[b] == s->targets[b];
-    double loss = nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
+    double loss = t->use_soft ? nr_softmax_xent_soft(s->dlogits, s->logits, t->bq + (size_t)lo * C,
+                                                     t->btemp + lo, Bw, C)
+                              : nr_softmax_xent(s->dlogits, s->logits, s->targets, Bw, C, NULL);
     st->loss = loss * Bw;
     st->count = Bw;
     for (int b = lo; b < hi; b++) st->tokens += t->lens[b];
@@ -610,6 +791,8 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
     if (!rc) rc = nr_conf_put_int(&b, "train.best_epoch", best_epoch, err);
     if (!rc && best_epoch) rc = nr_conf_put_float(&b, "train.valid_accuracy", best_acc, err);
     if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
+    if (!rc && t->use_soft) rc = nr_conf_put_str(&b, "train.soft-column", t->p->soft_column, err);
+    if (!rc && t->use_soft) rc = nr_conf_put_float(&b, "train.temperature", t->p->temperature, err);
     static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "lr-layer-decay", "unfreeze",
                                        "epochs", "batch", "seed", "threads", "dropout", "clip", "valid"};
     for (size_t i = 0; i < sizeof echo / sizeof echo[0] && !rc; i++) {
@@ -1056,6 +1239,10 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
     int rc = 0;
 
     rc = check_paths(p, train_path, valid_path, out_path, ckpt, resume, err);
+    if (!rc && dist && p->soft_column[0])
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "--soft-column: soft targets are not supported over MPI ranks yet (train in one "
+                     "process: --threads N)");
     if (dist) rc = nr_comm_agree(&t.D, rc, err);
     if (rc) goto done;
     t.batch = p->batch;
@@ -1154,6 +1341,33 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
     if (t.g_tr_docs == 0) {
         rc = nr_fail(err, NLPRNN_E_EMPTY, -1, -1, "%s: no training example with a token", train_path);
         goto done;
+    }
+    char soft_note[512];
+    if (p->soft_column[0]) { /* one process (checked above) */
+        report(progress, user, &pr, 0, "reading the soft targets");
+        nr_dataset_load_opts so;
+        load_opts(p, &so);
+        rc = softset_load(&t.soft, train_path, &so, p->soft_column, &t.dtr.labels, p->temperature, err);
+        if (rc) goto done;
+        const int C = t.dtr.labels.n;
+        t.tr_soft = nr_malloc_array(t.tr.n + 1, sizeof *t.tr_soft);
+        t.bq = nr_malloc_array((size_t)p->batch * (size_t)C, sizeof *t.bq);
+        t.btemp = nr_malloc_array((size_t)p->batch, sizeof *t.btemp);
+        if (!t.tr_soft || !t.bq || !t.btemp) {
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+            goto done;
+        }
+        size_t with = 0;
+        for (size_t x = 0; x < t.tr.n; x++) {
+            t.tr_soft[x] = (int32_t)softset_find(&t.soft, t.dtr.lineno[t.tr.src[x]]);
+            with += t.tr_soft[x] >= 0;
+        }
+        t.use_soft = 1;
+        snprintf(soft_note, sizeof soft_note,
+                 "soft targets (column \"%s\", temperature %g): %zu of %zu training examples, the "
+                 "others their labels",
+                 p->soft_column, p->temperature, with, t.tr.n);
+        report(progress, user, &pr, 0, soft_note);
     }
 
     /* the network */
