@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """bench/translate_torch.py: the PyTorch peer of nlprnn's translator (docs/translate.md).
 
-The shape scripts/train-translate.sh trained before its recipe became 256 wide: embeddings 128; a
-bidirectional GRU encoder of 64 units per direction (outputs S of 128); the bridge
-h_0 = tanh(W_b mean(S) + b_b) over the real source steps; one GRU decoder layer of 128 with input
+The shape and regularisation of the shipped recipe (scripts/train-translate.sh; --embed, --hidden,
+--emb-dropout, --out-dropout set them, the defaults are the recipe's): embeddings E = 256; a
+bidirectional GRU encoder of H/2 units per direction (outputs S of H = 256); the bridge
+h_0 = tanh(W_b mean(S) + b_b) over the real source steps; one GRU decoder layer of H with input
 feeding (x_t = [emb(y_{t-1}) ; a_{t-1}]); Luong "general" attention e = h . W_a S_s, masked
-softmax, ctx = sum alpha S; a_t = tanh(W_c [ctx ; h_t] + b_c); output Linear(128, Vt);
+softmax, ctx = sum alpha S; a_t = tanh(W_c [ctx ; h_t] + b_c); output Linear(H, Vt); dropout
+(training) on the source and target embeddings (0.3) and on the attentional vector a_t (0.5,
+before the output layer and the input feeding), as nlprnn's --emb-dropout / --out-dropout;
 cross-entropy with label smoothing 0.1 over the real target tokens (teacher forcing, <eos> at the
 end). Adam, lr 0.002 following a cosine to 0.0001 over the time budget, clip 5, batches of 32
 pairs (shuffled, in blocks of 64 batches sorted by source length), 5% of the pairs held out
@@ -13,15 +16,21 @@ pairs (shuffled, in blocks of 64 batches sorted by source length), 5% of the pai
 with more than 64 pieces on a side left out; training stops when the time budget is spent.
 
 Pieces: the ones nlprnn's tokenizers give (bench/run_translate.sh writes them with
-`nlprnn tokenize`, one line of space-separated pieces per text). Then greedy decoding of the test
-sources one at a time (at most ceil(3 * source pieces) + 5 pieces, as nlprnn's default), the
-pieces joined back into text ('\u2581' = space, <0xNN> = a byte), one line per test pair, for
-`nlprnn translate-eval --hyp`.
+`nlprnn tokenize`, one line of space-separated pieces per text).
 
-Prints: pairs, pieces per epoch, epochs, training tokens/s (source + target pieces + <eos> per
-second of training), best validation loss, decoding sentences/s.
-
-usage: bench/translate_torch.py --seconds S --train-src F --train-tgt F --test-src F --out HYP
+  train:  bench/translate_torch.py train --seconds S --train-src F --train-tgt F --save MODEL.pt
+          prints pairs, pieces per epoch, each epoch's validation loss, epochs, training tokens/s
+          (source + target pieces + <eos> per second of training), best validation loss.
+  decode: bench/translate_torch.py decode --model MODEL.pt --test-src F --out HYP [--beam N]
+          [--batch N] [--len-alpha A]
+          translates the test sources as nlprnn translate-eval does: greedy (one at a time, or
+          --batch N sentences together in file order) or beam search (--beam N, one sentence at
+          a time, the N best extensions of each live hypothesis, hypotheses ended by <eos> scored
+          logp / len^A with len counting the <eos>, A = 1 by default; search ends when N have
+          ended), at most ceil(3 * source pieces) + 5 pieces; the pieces joined back into text
+          ('\u2581' = space, <0xNN> = a byte), one line per test pair, for
+          `nlprnn translate-eval --hyp`. Prints decoding sentences/s (the decoding loop only:
+          ids, search, detokenization; not the start-up or the model load).
 """
 import argparse
 import math
@@ -42,9 +51,9 @@ def read_pieces(path):
 
 
 class Vocab:
-    def __init__(self, seqs):
-        self.itos = ["<pad>", "<unk>", "<bos>", "<eos>"]
-        self.stoi = {}
+    def __init__(self, seqs=(), itos=None):
+        self.itos = list(itos) if itos else ["<pad>", "<unk>", "<bos>", "<eos>"]
+        self.stoi = {p: i for i, p in enumerate(self.itos) if i > EOS}
         for s in seqs:
             for p in s:
                 if p not in self.stoi:
@@ -67,7 +76,7 @@ def detok(pieces):
 
 
 class Seq2Seq(nn.Module):
-    def __init__(self, Vs, Vt, E=128, H=128):
+    def __init__(self, Vs, Vt, E=256, H=256, emb_dropout=0.3, out_dropout=0.5):
         super().__init__()
         self.H = H
         self.emb_s = nn.Embedding(Vs, E, padding_idx=PAD)
@@ -78,10 +87,12 @@ class Seq2Seq(nn.Module):
         self.W_a = nn.Linear(H, H, bias=False)  # keys K = S W_a^T
         self.W_c = nn.Linear(2 * H, H)
         self.out = nn.Linear(H, Vt)
+        self.drop_e = nn.Dropout(emb_dropout)
+        self.drop_a = nn.Dropout(out_dropout)
 
     def encode(self, src, slen):
         # src (B,Ts), slen (B): S (B,Ts,O) zero at padded steps, keys, mask, h_0
-        x = self.emb_s(src)
+        x = self.drop_e(self.emb_s(src))
         packed = nn.utils.rnn.pack_padded_sequence(x, slen.cpu(), batch_first=True, enforce_sorted=False)
         S, _ = self.enc(packed)
         S, _ = nn.utils.rnn.pad_packed_sequence(S, batch_first=True, total_length=src.size(1))
@@ -91,11 +102,11 @@ class Seq2Seq(nn.Module):
         return S, self.W_a(S), mask, h
 
     def step(self, y, h, a, S, K, mask):
-        h = self.dec(torch.cat([self.emb_t(y), a], 1), h)
+        h = self.dec(torch.cat([self.drop_e(self.emb_t(y)), a], 1), h)
         e = torch.bmm(K, h.unsqueeze(2)).squeeze(2).masked_fill(~mask, float("-inf"))
         alpha = torch.softmax(e, 1)
         ctx = torch.bmm(alpha.unsqueeze(1), S).squeeze(1)
-        a = torch.tanh(self.W_c(torch.cat([ctx, h], 1)))
+        a = self.drop_a(torch.tanh(self.W_c(torch.cat([ctx, h], 1))))
         return h, a
 
     def loss(self, src, slen, tin, tout, smoothing):
@@ -110,21 +121,66 @@ class Seq2Seq(nn.Module):
                                label_smoothing=smoothing, reduction="sum")
 
     @torch.no_grad()
-    def greedy(self, src_ids, max_len):
-        src = torch.tensor([src_ids])
-        S, K, mask, h = self.encode(src, torch.tensor([len(src_ids)]))
-        a = torch.zeros(1, self.H)
-        y, out = torch.tensor([BOS]), []
-        for t in range(max_len + 1):
+    def greedy(self, srcs):
+        """srcs: lists of source ids (non-empty); each at most ceil(3 * len) + 5 pieces."""
+        B = len(srcs)
+        src = torch.full((B, max(len(s) for s in srcs)), PAD, dtype=torch.long)
+        for b, s in enumerate(srcs):
+            src[b, :len(s)] = torch.tensor(s)
+        maxl = torch.tensor([math.ceil(3 * len(s)) + 5 for s in srcs])
+        S, K, mask, h = self.encode(src, torch.tensor([len(s) for s in srcs]))
+        a = torch.zeros(B, self.H)
+        y = torch.full((B,), BOS, dtype=torch.long)
+        live = torch.ones(B, dtype=torch.bool)
+        out = [[] for _ in range(B)]
+        for t in range(int(maxl.max()) + 1):
             h, a = self.step(y, h, a, S, K, mask)
-            z = self.out(a)[0]
-            z[PAD] = z[BOS] = float("-inf")
-            k = EOS if t == max_len else int(torch.argmax(z))
-            if k == EOS:
+            z = self.out(a)
+            z[:, PAD] = z[:, BOS] = float("-inf")
+            k = torch.argmax(z, 1)
+            k = torch.where(maxl == t, torch.full_like(k, EOS), k)
+            for b in torch.nonzero(live & (k != EOS)).flatten().tolist():
+                out[b].append(int(k[b]))
+            live &= k != EOS
+            if not bool(live.any()):
                 break
-            out.append(k)
-            y = torch.tensor([k])
+            y = k
         return out
+
+    @torch.no_grad()
+    def beam(self, src_ids, W, alpha, max_len):
+        S, K, mask, h = self.encode(torch.tensor([src_ids]), torch.tensor([len(src_ids)]))
+        a = torch.zeros(1, self.H)
+        toks, logp, fin = [[]], torch.zeros(1), []  # live hypotheses; fin: (score, logp, tokens)
+        for t in range(max_len + 1):
+            R = len(toks)
+            y = torch.tensor([BOS if t == 0 else s[-1] for s in toks])
+            h, a = self.step(y, h, a, S.expand(R, -1, -1), K.expand(R, -1, -1), mask.expand(R, -1))
+            lp = torch.log_softmax(self.out(a), 1)
+            if t == max_len:  # no room for another token: only <eos>
+                cand = [(float(logp[r] + lp[r, EOS]), r, EOS) for r in range(R)]
+            else:
+                lp[:, PAD] = lp[:, BOS] = float("-inf")
+                tv, ti = torch.topk(logp.unsqueeze(1) + lp, min(W, lp.size(1)), 1)
+                cand = sorted(zip(tv.flatten().tolist(), [r for r in range(R) for _ in range(tv.size(1))],
+                                  ti.flatten().tolist()), key=lambda c: (-c[0], c[1], c[2]))
+            rows, ntoks, nlogp = [], [], []
+            for lpv, r, k in cand:
+                if len(rows) >= W or len(fin) >= W:
+                    break
+                if k == EOS:
+                    fin.append((lpv / (t + 1) ** alpha if alpha > 0 else lpv, lpv, toks[r]))
+                else:
+                    rows.append(r), ntoks.append(toks[r] + [k]), nlogp.append(lpv)
+            if not rows or len(fin) >= W:
+                break
+            idx = torch.tensor(rows)
+            h, a, toks, logp = h[idx], a[idx], ntoks, torch.tensor(nlogp)
+        best = 0
+        for i in range(1, len(fin)):
+            if fin[i][0] > fin[best][0]:
+                best = i
+        return fin[best][2]
 
 
 def batches(pairs, B, rng):
@@ -151,18 +207,7 @@ def tensors(pairs, idx):
     return src, torch.tensor([len(s) for s, _ in bs]), tin, tout
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, required=True)
-    ap.add_argument("--train-src", required=True)
-    ap.add_argument("--train-tgt", required=True)
-    ap.add_argument("--test-src", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
+def train(a):
     rng = random.Random(a.seed)
     S, T = read_pieces(a.train_src), read_pieces(a.train_tgt)
     assert len(S) == len(T), "source and target piece files differ in length"
@@ -174,7 +219,10 @@ def main():
     per_epoch = sum(len(s) + len(t) + 1 for s, t in train)
     print(f"pairs\t{len(train)} training, {len(valid)} validation; vocab {len(vs.itos)}/{len(vt.itos)}")
     print(f"pieces per epoch\t{per_epoch}")
-    model = Seq2Seq(len(vs.itos), len(vt.itos))
+    shape = dict(E=a.embed, H=a.hidden, emb_dropout=a.emb_dropout, out_dropout=a.out_dropout)
+    model = Seq2Seq(len(vs.itos), len(vt.itos), **shape)
+    print(f"shape\tembed {a.embed}, hidden {a.hidden}, dropout embeddings {a.emb_dropout}, output "
+          f"{a.out_dropout}, {sum(p.numel() for p in model.parameters())} parameters", flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=0.002)
     t0, epochs, tokens, best, best_state = time.time(), 0, 0, float("inf"), None
     done = False
@@ -210,20 +258,72 @@ def main():
         if vl < best:
             best, best_state = vl, {k: v.clone() for k, v in model.state_dict().items()}
     train_secs = time.time() - t0
-    model.load_state_dict(best_state)
-    model.eval()
-    test = read_pieces(a.test_src)
-    t1 = time.time()
-    with open(a.out, "w", encoding="utf-8") as f:
-        for s in test:
-            ids = vs.ids(s)
-            out = model.greedy(ids, math.ceil(3 * len(ids)) + 5) if ids else []
-            f.write(detok([vt.itos[k] for k in out]) + "\n")
-    dec_secs = time.time() - t1
     print(f"epochs\t{epochs} whole (+ a part)")
     print(f"training\t{train_secs:.0f} s, {tokens / train_secs:.0f} tokens/s")
     print(f"best validation loss\t{best:.4f}")
-    print(f"decoding\t{len(test)} sentences, {len(test) / dec_secs:.1f} sentences/s (greedy, one at a time)")
+    torch.save({"shape": shape, "src": vs.itos, "tgt": vt.itos, "state": best_state}, a.save)
+
+
+def decode(a):
+    ck = torch.load(a.model)
+    vs, vt = Vocab(itos=ck["src"]), Vocab(itos=ck["tgt"])
+    model = Seq2Seq(len(vs.itos), len(vt.itos), **ck["shape"])
+    model.load_state_dict(ck["state"])
+    model.eval()
+    test = read_pieces(a.test_src)
+    t1 = time.time()
+    hyps = []
+    if a.beam > 1:
+        for s in test:
+            ids = vs.ids(s)
+            hyps.append(model.beam(ids, a.beam, a.len_alpha, math.ceil(3 * len(ids)) + 5) if ids else [])
+    else:
+        for i in range(0, len(test), a.batch):
+            ids = [vs.ids(s) for s in test[i:i + a.batch]]
+            real = [j for j, s in enumerate(ids) if s]
+            outs = model.greedy([ids[j] for j in real]) if real else []
+            got = [[] for _ in ids]
+            for j, o in zip(real, outs):
+                got[j] = o
+            hyps += got
+    lines = [detok([vt.itos[k] for k in o]) for o in hyps]
+    dec_secs = time.time() - t1
+    with open(a.out, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in lines))
+    how = f"beam {a.beam}, one at a time" if a.beam > 1 else ("greedy, one at a time" if a.batch == 1 else
+                                                               f"greedy, --batch {a.batch}")
+    print(f"decoding\t{len(test)} sentences, {len(test) / dec_secs:.1f} sentences/s ({how})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--seconds", type=float, required=True)
+    t.add_argument("--train-src", required=True)
+    t.add_argument("--train-tgt", required=True)
+    t.add_argument("--save", required=True)
+    t.add_argument("--embed", type=int, default=256)
+    t.add_argument("--hidden", type=int, default=256)
+    t.add_argument("--emb-dropout", type=float, default=0.3)
+    t.add_argument("--out-dropout", type=float, default=0.5)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--seed", type=int, default=1)
+    d = sub.add_parser("decode")
+    d.add_argument("--model", required=True)
+    d.add_argument("--test-src", required=True)
+    d.add_argument("--out", required=True)
+    d.add_argument("--beam", type=int, default=1)
+    d.add_argument("--batch", type=int, default=1)
+    d.add_argument("--len-alpha", type=float, default=1.0)
+    d.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.cmd == "train":
+        torch.manual_seed(a.seed)
+        train(a)
+    else:
+        decode(a)
 
 
 if __name__ == "__main__":
