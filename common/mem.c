@@ -23,12 +23,13 @@ void *nr_realloc_array(void *p, size_t n, size_t size) {
     return realloc(p, n * size != 0 ? n * size : 1);
 }
 
-void *nr_big_alloc(size_t n, size_t size) {
+/* n*size bytes; from `from` bytes up in whole 2 MiB huge pages (aligned, MADV_HUGEPAGE) */
+static void *huge_alloc(size_t n, size_t size, size_t from) {
     enum { HUGE = 2u << 20 };
     if (size && n > SIZE_MAX / size) return NULL;
     size_t bytes = n * size;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= HUGE && bytes <= SIZE_MAX - HUGE) {
+    if (bytes >= from && bytes <= SIZE_MAX - HUGE) {
         /* whole huge pages: the last one too (aligned_alloc wants a multiple of the alignment) */
         size_t whole = (bytes + HUGE - 1) / HUGE * HUGE;
         void *p = aligned_alloc(HUGE, whole);
@@ -37,9 +38,15 @@ void *nr_big_alloc(size_t n, size_t size) {
             return p;
         }
     }
+#else
+    (void)from;
 #endif
     return malloc(bytes ? bytes : 1);
 }
+
+void *nr_big_alloc(size_t n, size_t size) { return huge_alloc(n, size, (size_t)2 << 20); }
+
+void *nr_filled_alloc(size_t n, size_t size) { return huge_alloc(n, size, (size_t)256 << 10); }
 
 char *nr_strdup(const char *s) {
     if (!s) return NULL;

@@ -835,7 +835,11 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
             }
             s->pub.data = s->owned;
         }
-        if (crc32_of(s->pub.data, (size_t)s->pub.raw_len) != s->pub.crc)
+        /* stored: the raw bytes are the stored bytes just checked, so their CRC is that one (one
+         * pass over the file instead of two) */
+        if ((s->pub.encoding == NR_MF_STORED ? get_u32(h + 28)
+                                              : crc32_of(s->pub.data, (size_t)s->pub.raw_len)) !=
+            s->pub.crc)
             return nr_fail(err, NLPRNN_E_CHECKSUM, -1, (long long)data_at,
                            "%s: section %s fails its CRC32 check (corrupt file)", name,
                            s->pub.tag);

@@ -559,6 +559,44 @@ static void test_f32_read(void) {
         }
 }
 
+/* A stored section's two CRC fields (of its raw and of its stored bytes) cover the same bytes: the
+ * reader computes the CRC once (format/modelfile.c), and a raw CRC field that differs from the
+ * stored one (the header's own CRC fixed up, so only that field is wrong) is still the checksum
+ * error naming the section, at the section's data. */
+static void test_stored_crc(void) {
+    nlprnn_error err;
+    nr_mf_writer *w = small_model(NR_KIND_CLASSIFIER);
+    unsigned char *mem;
+    size_t n;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
+    nr_mf_writer_free(w);
+    nr_mf_reader *r;
+    CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "ok.nrm", NULL, &err), 0);
+    int stored = 0;
+    for (size_t i = 0; i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *s = nr_mf_section_at(r, i);
+        if (s->encoding != NR_MF_STORED || !s->raw_len) continue;
+        stored++;
+        unsigned char *copy = malloc(n);
+        memcpy(copy, mem, n);
+        unsigned char *h = copy + s->offset;
+        h[24] ^= 0x01; /* the raw bytes' CRC field */
+        uint32_t crc = (uint32_t)crc32(0, h, 36);
+        for (int k = 0; k < 4; k++) h[36 + k] = (unsigned char)(crc >> (8 * k));
+        nr_mf_reader *r2;
+        CHECK_INT_EQ(nr_mf_open_mem(&r2, copy, n, "raw-crc.nrm", NULL, &err), NLPRNN_E_CHECKSUM);
+        char want[96];
+        snprintf(want, sizeof want, "raw-crc.nrm: section %s fails its CRC32 check (corrupt file)", s->tag);
+        CHECK_STR_EQ(err.message, want);
+        CHECK_INT_EQ(err.offset, (long long)s->offset + NR_MF_SECTION_HEADER_SIZE);
+        CHECK(r2 == NULL);
+        free(copy);
+    }
+    CHECK_MSG(stored >= 2, "%d stored sections", stored);
+    nr_mf_close(r);
+    free(mem);
+}
+
 int main(void) {
     test_f32_read();
     test_f16();
@@ -566,5 +604,6 @@ int main(void) {
     test_i8();
     test_roundtrip();
     test_damage();
+    test_stored_crc();
     return nr_test_done("test_modelfile");
 }

@@ -5,7 +5,7 @@
  * Exact expected pieces and offsets for Korean, English, mixed, emoji, digits, compatibility
  * forms, blank markers, empty and whitespace-only input; decode round trips; the decode buffer
  * protocol; save/load (file and memory) byte identity; damaged files; accessors; two threads
- * sharing one tokenizer. */
+ * sharing one tokenizer; a loaded tokenizer's tables in one block, and growing out of it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 
 #include "nlprnn.h"
 #include "testutil.h"
+#include "tokenizer/internal.h"
 
 static uint32_t rd32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -330,6 +331,73 @@ static void test_threads(void) {
     CHECK_STR_EQ(b.out, c.out);
 }
 
+static int in_tables(const nlprnn_tokenizer *t, const void *p) {
+    const char *b = t->tables;
+    return b && (const char *)p >= b && (const char *)p < b + t->vocab.block_len;
+}
+
+/* A loaded tokenizer keeps its vocabulary and merge tables in one block (nr_tok_tables): every
+ * array inside it, every piece and merge found through the tables, and the same encodings as the
+ * fixture's tokenizer. The arrays can still grow (vocab_grow, vocab_rehash, merges_grow,
+ * merges_rehash leave the block for copies of their own): the old and the new pieces and merges
+ * are all found after that, and freeing frees each once (ASan). */
+static void test_tables_block(void) {
+    nlprnn_error err;
+    void *buf = NULL;
+    size_t n = 0;
+    CHECK(nlprnn_tokenizer_save_memory(tok, &buf, &n, &err) == 0);
+    nlprnn_tokenizer *t = NULL;
+    CHECK(nlprnn_tokenizer_load_memory(buf, n, &t, &err) == 0);
+    free(buf);
+    if (!t) return;
+    nr_vocab *v = &t->vocab;
+    nr_merges *m = &t->merges;
+    CHECK(t->tables != NULL && v->block == t->tables && m->block == t->tables);
+    CHECK(in_tables(t, v->piece) && in_tables(t, v->len) && in_tables(t, v->kind) &&
+          in_tables(t, v->slots) && in_tables(t, v->arena) && in_tables(t, m->rule) &&
+          in_tables(t, m->slots));
+    CHECK_MSG(v->n == 8000 && m->n > 5000, "%d pieces, %d merges", (int)v->n, (int)m->n);
+    int bad = 0;
+    for (int32_t i = 0; i < v->n; i++) bad += nr_vocab_find(v, v->piece[i], v->len[i]) != i || !in_tables(t, v->piece[i]);
+    for (int32_t r = 0; r < m->n; r++) {
+        int32_t res = -1;
+        bad += nr_merges_find(m, m->rule[3 * r], m->rule[3 * r + 1], &res) != r || res != m->rule[3 * r + 2];
+    }
+    CHECK_INT_EQ(bad, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        nlprnn_encoding *a = NULL, *b = NULL;
+        CHECK(nlprnn_encoding_create(&a, &err) == 0 && nlprnn_encoding_create(&b, &err) == 0);
+        CHECK(nlprnn_tokenizer_encode(tok, cases[c].text, strlen(cases[c].text), a, &err) == 0);
+        CHECK(nlprnn_tokenizer_encode(t, cases[c].text, strlen(cases[c].text), b, &err) == 0);
+        CHECK(nlprnn_encoding_size(a) == nlprnn_encoding_size(b) &&
+              !memcmp(nlprnn_encoding_ids(a), nlprnn_encoding_ids(b), nlprnn_encoding_size(a) * sizeof(int32_t)));
+        nlprnn_encoding_free(a);
+        nlprnn_encoding_free(b);
+    }
+    /* grow past the block's room: 9,000 more pieces (the arrays and the table double), 9,000 more
+     * merges (pairs of new pieces, never merges of the file) */
+    int32_t n0 = v->n, m0 = m->n;
+    for (int i = 0; i < 9000; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "grown%d", i);
+        CHECK_INT_EQ(nr_vocab_add_new(v, p, strlen(p), NR_PIECE_NORMAL), n0 + i);
+    }
+    for (int i = 0; i + 1 < 9000; i += 1)
+        CHECK_INT_EQ(nr_merges_add(m, n0 + i, n0 + i + 1, n0 + i), 0);
+    CHECK(!in_tables(t, v->piece) && !in_tables(t, v->len) && !in_tables(t, v->kind) &&
+          !in_tables(t, v->slots) && !in_tables(t, m->rule) && !in_tables(t, m->slots));
+    bad = 0;
+    for (int32_t i = 0; i < v->n; i++) bad += nr_vocab_find(v, v->piece[i], v->len[i]) != i;
+    for (int32_t r = 0; r < m->n; r++) {
+        int32_t res = -1;
+        bad += nr_merges_find(m, m->rule[3 * r], m->rule[3 * r + 1], &res) != r || res != m->rule[3 * r + 2];
+    }
+    CHECK_INT_EQ(bad, 0);
+    CHECK(v->n == n0 + 9000 && m->n == m0 + 8999);
+    CHECK(nr_vocab_find(v, "grown8999", 9) == n0 + 8999 && nr_vocab_find(v, "grown9000", 9) < 0);
+    nlprnn_tokenizer_free(t);
+}
+
 int main(void) {
     nlprnn_error err;
     int rc = nlprnn_tokenizer_load(nr_test_data_path("tokenizer/nsmc8k.tok"), &tok, &err);
@@ -340,6 +408,7 @@ int main(void) {
     test_accessors();
     test_files();
     test_threads();
+    test_tables_block();
     nlprnn_tokenizer_free(tok);
     return nr_test_done("test_tokenizer");
 }

@@ -124,16 +124,14 @@ typedef struct nr_vocab {
     uint8_t *kind;      /* (n) NR_PIECE_* */
     int32_t *slots;     /* open-addressing table of ids, -1 = empty */
     uint32_t nslots;    /* power of two */
-    char *arena;        /* texts of pieces added within a reserve (nr_vocab_reserve), one block */
+    char *arena;        /* texts of the pieces a loader added (nr_tok_tables), one array */
     size_t arena_used, arena_cap;
+    const char *block;  /* arrays in [block, block + block_len) are a loader's (nr_tok_tables) */
+    size_t block_len;
 } nr_vocab;
 
 int nr_vocab_init(nr_vocab *v);
 void nr_vocab_free(nr_vocab *v);
-/* Room for n pieces in all whose texts take text_bytes (NULs included) without growing: the
- * arrays and the hash table sized once (loading a file: no chain of doublings, each a new block
- * whose pages fault in), the texts in one block. 0, or -1 (no memory; v unchanged). */
-int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes);
 /* nr_vocab_add for a piece that must be new: its id, -2 if it is already there (nothing added),
  * -1 (no memory); one hash and one probe. */
 int32_t nr_vocab_add_new(nr_vocab *v, const char *s, size_t len, int kind);
@@ -142,6 +140,9 @@ int32_t nr_vocab_add(nr_vocab *v, const char *s, size_t len, int kind);
 int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len);
 /* Add the five special pieces and, when byte_fallback, the 256 byte pieces. */
 int nr_vocab_add_fixed(nr_vocab *v, int byte_fallback);
+/* The text (NUL-terminated) and kind (NR_PIECE_SPECIAL or NR_PIECE_BYTE) of fixed piece i, 0 <=
+ * i < NLPRNN_NUM_SPECIAL_IDS + 256: the ids every vocabulary starts with. */
+int nr_fixed_piece(int i, char name[8]);
 uint64_t nr_hash_bytes(const void *p, size_t n);
 
 /* BPE merge table: (left, right) -> (rank, result). */
@@ -150,14 +151,21 @@ typedef struct nr_merges {
     int32_t *rule;      /* (n,3) left, right, result */
     int32_t *slots;     /* open addressing of rule indices, -1 = empty */
     uint32_t nslots;
+    const char *block;  /* as nr_vocab's */
+    size_t block_len;
 } nr_merges;
 
 int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result);
-/* Room for n merges without growing (as nr_vocab_reserve); 0 or -1. */
-int nr_merges_reserve(nr_merges *m, int32_t n);
 /* Rank of merge (left,right) or -1; *result receives the merged id. */
 int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t *result);
 void nr_merges_free(nr_merges *m);
+/* For a loader that knows every count: room for n pieces whose texts take text_bytes (NULs
+ * included) and nm merges without growing (no chain of doublings, each a new block whose pages
+ * fault in), the tables at most half full, every array and both hash tables in one block (nr_filled_alloc: one huge page instead of ~200 pages, each a
+ * fault, for the shipped tokenizers). v and m are empty (nr_vocab_init, zeroed). Returns the block,
+ * which the caller frees (free()) after nr_vocab_free and nr_merges_free, or NULL (no memory; v and
+ * m unchanged). The arrays may still grow: a growing array leaves the block for its own copy. */
+void *nr_tok_tables(nr_vocab *v, nr_merges *m, int32_t n, size_t text_bytes, int32_t nm);
 
 /* ---- the tokenizer ------------------------------------------------------------------------ */
 
@@ -169,6 +177,7 @@ struct nlprnn_tokenizer {
     nr_pretok pt;
     nr_vocab vocab;
     nr_merges merges;
+    void *tables;           /* the block holding vocab's and merges' arrays (nr_tok_tables), or NULL */
     int32_t ws_id;          /* id of "▁" */
     uint64_t fingerprint;   /* identifies the vocabulary for encoding caches */
     /* training record, kept in the file for the reader's benefit */

@@ -316,6 +316,7 @@ void nlprnn_tokenizer_free(nlprnn_tokenizer *tok) {
     nr_pretok_free(&tok->pt);
     nr_vocab_free(&tok->vocab);
     nr_merges_free(&tok->merges);
+    free(tok->tables);
     free(tok);
 }
 
@@ -1109,8 +1110,8 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
     /* the tables sized once for the file's pieces and merges (np and nm are bounded by the bytes
      * checked above) */
     if (nr_vocab_init(&tok->vocab) || np > INT32_MAX / 2 || nm > INT32_MAX / 2 ||
-        nr_vocab_reserve(&tok->vocab, (int32_t)np, text_bytes) ||
-        nr_merges_reserve(&tok->merges, (int32_t)nm)) {
+        !(tok->tables = nr_tok_tables(&tok->vocab, &tok->merges, (int32_t)np, text_bytes,
+                                      (int32_t)nm))) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         goto fail;
     }
@@ -1120,45 +1121,35 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
                      "%s: %u pieces, fewer than the %u fixed ones", name, np, fixed);
         goto fail;
     }
-    {
-        nr_vocab fixedv;
-        if (nr_vocab_init(&fixedv) || nr_vocab_add_fixed(&fixedv, tok->byte_fallback)) {
-            nr_vocab_free(&fixedv);
+    r.pos = pieces_at;
+    for (uint32_t i = 0; i < np; i++) {
+        size_t at = r.pos;
+        int kind = p[r.pos];
+        r.pos++;
+        uint32_t len = 0;
+        const unsigned char *x = NULL;
+        rd_u32(&r, &len, "a piece", NULL);
+        rd_bytes(&r, len, &x, "a piece", NULL);
+        char fixed_name[8];
+        int want = i < fixed ? nr_fixed_piece((int)i, fixed_name) : NR_PIECE_NORMAL;
+        if (kind != want ||
+            (i < fixed && (len != strlen(fixed_name) || memcmp(x, fixed_name, len))) ||
+            len == 0 || nr_utf8_first_invalid((const char *)x, len) != (size_t)-1 ||
+            memchr(x, 0, len)) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
+                         "%s: byte %zu: piece %u is malformed or misplaced", name, at, i);
+            goto fail;
+        }
+        int32_t id = nr_vocab_add_new(&tok->vocab, (const char *)x, len, kind);
+        if (id == -2) {
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
+                         "%s: byte %zu: piece %u is a duplicate", name, at, i);
+            goto fail;
+        }
+        if (id < 0) {
             rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
             goto fail;
         }
-        r.pos = pieces_at;
-        for (uint32_t i = 0; i < np; i++) {
-            size_t at = r.pos;
-            int kind = p[r.pos];
-            r.pos++;
-            uint32_t len = 0;
-            const unsigned char *x = NULL;
-            rd_u32(&r, &len, "a piece", NULL);
-            rd_bytes(&r, len, &x, "a piece", NULL);
-            int want = i < fixed ? fixedv.kind[i] : NR_PIECE_NORMAL;
-            if (kind != want || (i < fixed && (len != fixedv.len[i] || memcmp(x, fixedv.piece[i], len))) ||
-                len == 0 || nr_utf8_first_invalid((const char *)x, len) != (size_t)-1 ||
-                memchr(x, 0, len)) {
-                nr_vocab_free(&fixedv);
-                rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
-                             "%s: byte %zu: piece %u is malformed or misplaced", name, at, i);
-                goto fail;
-            }
-            int32_t id = nr_vocab_add_new(&tok->vocab, (const char *)x, len, kind);
-            if (id == -2) {
-                nr_vocab_free(&fixedv);
-                rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
-                             "%s: byte %zu: piece %u is a duplicate", name, at, i);
-                goto fail;
-            }
-            if (id < 0) {
-                nr_vocab_free(&fixedv);
-                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-                goto fail;
-            }
-        }
-        nr_vocab_free(&fixedv);
     }
     for (uint32_t i = 0; i < nm; i++) {
         size_t at = merges_at + (size_t)i * 12;

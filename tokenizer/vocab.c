@@ -7,6 +7,24 @@
 
 #include "tokenizer/internal.h"
 
+/* p lies in a loader's block of tables (nr_tok_tables): not freed or reallocated alone */
+static int in_block(const char *block, size_t block_len, const void *p) {
+    return block && (uintptr_t)p >= (uintptr_t)block && (uintptr_t)p < (uintptr_t)block + block_len;
+}
+
+static void free_unless_in(const char *block, size_t block_len, void *p) {
+    if (!in_block(block, block_len, p)) free(p);
+}
+
+/* nr_realloc_array for an array of old_n elements that may lie in a block (then a copy) */
+static void *regrow(const char *block, size_t block_len, void *p, size_t old_n, size_t n,
+                    size_t size) {
+    if (!in_block(block, block_len, p)) return nr_realloc_array(p, n, size);
+    void *q = nr_malloc_array(n, size);
+    if (q) memcpy(q, p, (old_n < n ? old_n : n) * size);
+    return q;
+}
+
 uint64_t nr_hash_bytes(const void *p, size_t n) {
     /* FNV-1a 64 with a final avalanche (splitmix64 finalizer) */
     const unsigned char *s = p;
@@ -34,11 +52,11 @@ void nr_vocab_free(nr_vocab *v) {
     uintptr_t a0 = (uintptr_t)v->arena, a1 = a0 + v->arena_cap;
     for (int32_t i = 0; i < v->n; i++)
         if (!v->arena || (uintptr_t)v->piece[i] < a0 || (uintptr_t)v->piece[i] >= a1) free(v->piece[i]);
-    free(v->arena);
-    free(v->piece);
-    free(v->len);
-    free(v->kind);
-    free(v->slots);
+    free_unless_in(v->block, v->block_len, v->arena);
+    free_unless_in(v->block, v->block_len, v->piece);
+    free_unless_in(v->block, v->block_len, v->len);
+    free_unless_in(v->block, v->block_len, v->kind);
+    free_unless_in(v->block, v->block_len, v->slots);
     memset(v, 0, sizeof *v);
 }
 
@@ -50,13 +68,14 @@ static void vocab_insert_slot(int32_t *slots, uint32_t nslots, const nr_vocab *v
 
 /* arrays of cap pieces */
 static int vocab_grow(nr_vocab *v, int32_t cap) {
-    char **p = nr_realloc_array(v->piece, (size_t)cap, sizeof *p);
+    size_t old = (size_t)v->cap;
+    char **p = regrow(v->block, v->block_len, v->piece, old, (size_t)cap, sizeof *p);
     if (!p) return -1;
     v->piece = p;
-    uint32_t *l = nr_realloc_array(v->len, (size_t)cap, sizeof *l);
+    uint32_t *l = regrow(v->block, v->block_len, v->len, old, (size_t)cap, sizeof *l);
     if (!l) return -1;
     v->len = l;
-    uint8_t *k = nr_realloc_array(v->kind, (size_t)cap, 1);
+    uint8_t *k = regrow(v->block, v->block_len, v->kind, old, (size_t)cap, 1);
     if (!k) return -1;
     v->kind = k;
     v->cap = cap;
@@ -69,24 +88,9 @@ static int vocab_rehash(nr_vocab *v, uint32_t ns) {
     if (!sl) return -1;
     memset(sl, 0xff, (size_t)ns * sizeof *sl);
     for (int32_t i = 0; i < v->n; i++) vocab_insert_slot(sl, ns, v, i);
-    free(v->slots);
+    free_unless_in(v->block, v->block_len, v->slots);
     v->slots = sl;
     v->nslots = ns;
-    return 0;
-}
-
-int nr_vocab_reserve(nr_vocab *v, int32_t n, size_t text_bytes) {
-    if (n < 0 || n > INT32_MAX / 2) return -1;
-    uint32_t ns = v->nslots;
-    while ((uint64_t)n * 2 > ns) ns *= 2;
-    if (n > v->cap && vocab_grow(v, n)) return -1;
-    if (ns != v->nslots && vocab_rehash(v, ns)) return -1;
-    if (!v->arena && text_bytes) {
-        v->arena = malloc(text_bytes);
-        if (!v->arena) return -1;
-        v->arena_cap = text_bytes;
-        v->arena_used = 0;
-    }
     return 0;
 }
 
@@ -139,17 +143,23 @@ int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len) {
     }
 }
 
-int nr_vocab_add_fixed(nr_vocab *v, int byte_fallback) {
+int nr_fixed_piece(int i, char name[8]) {
     static const char *const special[NLPRNN_NUM_SPECIAL_IDS] = {"<pad>", "<unk>", "<bos>",
                                                                 "<eos>", "<mask>"};
-    for (int i = 0; i < NLPRNN_NUM_SPECIAL_IDS; i++)
-        if (nr_vocab_add(v, special[i], strlen(special[i]), NR_PIECE_SPECIAL) != i) return -1;
-    if (byte_fallback) {
-        for (int b = 0; b < 256; b++) {
-            char name[8];
-            snprintf(name, sizeof name, "<0x%02X>", b);
-            if (nr_vocab_add(v, name, 6, NR_PIECE_BYTE) < 0) return -1;
-        }
+    if (i < NLPRNN_NUM_SPECIAL_IDS) {
+        snprintf(name, 8, "%s", special[i]);
+        return NR_PIECE_SPECIAL;
+    }
+    snprintf(name, 8, "<0x%02X>", (unsigned)(i - NLPRNN_NUM_SPECIAL_IDS) & 0xFFu);
+    return NR_PIECE_BYTE;
+}
+
+int nr_vocab_add_fixed(nr_vocab *v, int byte_fallback) {
+    int nfixed = NLPRNN_NUM_SPECIAL_IDS + (byte_fallback ? 256 : 0);
+    for (int i = 0; i < nfixed; i++) {
+        char name[8];
+        int kind = nr_fixed_piece(i, name);
+        if (nr_vocab_add(v, name, strlen(name), kind) != i) return -1;
     }
     return 0;
 }
@@ -171,7 +181,7 @@ static void merges_insert_slot(int32_t *slots, uint32_t nslots, const int32_t *r
 }
 
 static int merges_grow(nr_merges *m, int32_t cap) {
-    int32_t *r = nr_realloc_array(m->rule, (size_t)cap * 3, sizeof *r);
+    int32_t *r = regrow(m->block, m->block_len, m->rule, (size_t)m->cap * 3, (size_t)cap * 3, sizeof *r);
     if (!r) return -1;
     m->rule = r;
     m->cap = cap;
@@ -183,18 +193,9 @@ static int merges_rehash(nr_merges *m, uint32_t ns) {
     if (!sl) return -1;
     memset(sl, 0xff, (size_t)ns * sizeof *sl);
     for (int32_t i = 0; i < m->n; i++) merges_insert_slot(sl, ns, m->rule, i);
-    free(m->slots);
+    free_unless_in(m->block, m->block_len, m->slots);
     m->slots = sl;
     m->nslots = ns;
-    return 0;
-}
-
-int nr_merges_reserve(nr_merges *m, int32_t n) {
-    if (n < 0 || n > INT32_MAX / 2) return -1;
-    uint32_t ns = m->nslots ? m->nslots : 2048;
-    while ((uint64_t)n * 2 > ns) ns *= 2;
-    if (n > m->cap && merges_grow(m, n)) return -1;
-    if (ns != m->nslots && merges_rehash(m, ns)) return -1;
     return 0;
 }
 
@@ -226,7 +227,61 @@ int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t 
 
 void nr_merges_free(nr_merges *m) {
     if (!m) return;
+    free_unless_in(m->block, m->block_len, m->rule);
+    free_unless_in(m->block, m->block_len, m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- one block for a loader ------------------------------------------------------------------ */
+
+/* the slots of a table that holds n entries at most half full, at least `least` */
+static uint32_t table_slots(int32_t n, uint32_t least) {
+    uint32_t ns = least;
+    while ((uint64_t)n * 2 > ns) ns *= 2;
+    return ns;
+}
+
+static size_t up8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+void *nr_tok_tables(nr_vocab *v, nr_merges *m, int32_t n, size_t text_bytes, int32_t nm) {
+    if (n < 0 || n > INT32_MAX / 2 || nm < 0 || nm > INT32_MAX / 2 || v->n || m->n ||
+        text_bytes > SIZE_MAX / 4)
+        return NULL;
+    uint32_t nsv = table_slots(n, v->nslots > 1024 ? v->nslots : 1024), nsm = table_slots(nm, 2048);
+    /* offsets of: piece, len, vocab slots, rules, merge slots, kind, texts (8-byte aligned) */
+    size_t at[8];
+    at[0] = 0;
+    at[1] = at[0] + up8((size_t)n * sizeof(char *));
+    at[2] = at[1] + up8((size_t)n * sizeof(uint32_t));
+    at[3] = at[2] + (size_t)nsv * sizeof(int32_t);
+    at[4] = at[3] + up8((size_t)nm * 3 * sizeof(int32_t));
+    at[5] = at[4] + (size_t)nsm * sizeof(int32_t);
+    at[6] = at[5] + up8((size_t)n);
+    at[7] = at[6] + up8(text_bytes);
+    char *b = nr_filled_alloc(at[7], 1);
+    if (!b) return NULL;
+    free(v->piece);
+    free(v->len);
+    free(v->kind);
+    free(v->slots);
     free(m->rule);
     free(m->slots);
-    memset(m, 0, sizeof *m);
+    v->piece = (char **)(void *)(b + at[0]);
+    v->len = (uint32_t *)(void *)(b + at[1]);
+    v->slots = (int32_t *)(void *)(b + at[2]);
+    v->nslots = nsv;
+    memset(v->slots, 0xff, (size_t)nsv * sizeof(int32_t));
+    v->kind = (uint8_t *)(b + at[5]);
+    v->cap = n;
+    v->arena = text_bytes ? b + at[6] : NULL;
+    v->arena_cap = text_bytes;
+    v->arena_used = 0;
+    m->rule = (int32_t *)(void *)(b + at[3]);
+    m->cap = nm;
+    m->slots = (int32_t *)(void *)(b + at[4]);
+    m->nslots = nsm;
+    memset(m->slots, 0xff, (size_t)nsm * sizeof(int32_t));
+    v->block = m->block = b;
+    v->block_len = m->block_len = at[7];
+    return b;
 }

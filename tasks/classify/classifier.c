@@ -541,7 +541,8 @@ static void keep_whh_f16(nlprnn_classifier *m, const nr_mf_reader *r) {
             snprintf(nm, sizeof nm, "encoder.l%d.d%d.w_hh", l, d);
             if (nr_mf_tensor_info(r, "WGHT", nm, &ti, NULL) || ti.dtype != NR_DTYPE_F16) return;
         }
-    m->whh16 = nr_malloc_array(nr_encoder_whh_count(enc), sizeof(uint16_t));
+    /* filled right away: huge pages from 256 KiB (the shipped models: 512 KiB, 128 pages) */
+    m->whh16 = nr_filled_alloc(nr_encoder_whh_count(enc), sizeof(uint16_t));
     if (!m->whh16) return;
     /* the halves as stored (nothing converted), checked against the float32 copy on attaching */
     size_t n = (size_t)enc->gates * enc->cfg.hidden * enc->cfg.hidden, at = 0;
