@@ -157,7 +157,10 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
     if (!rc && extra_conf) rc = nr_mf_buf_put(&conf, extra_conf, strlen(extra_conf), err);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 1, err);
     if (!rc) rc = nlprnn_tokenizer_save_memory(lm->tok, &tokbuf, &tokn, err);
-    if (!rc) rc = nr_mf_add(w, "TOKN", NR_MF_RAW, tokbuf, tokn, 1, err);
+    /* TOKN stored, not compressed, as in classifier files (nr_clf_put_tokenizer): a load reads the
+     * tokenizer where the file's bytes lie instead of inflating them first. Files with a
+     * compressed TOKN are read as before. */
+    if (!rc) rc = nr_mf_add(w, "TOKN", NR_MF_RAW, tokbuf, tokn, 0, err);
     for (int d = 0; d < 2 && !rc; d++) {
         if (!lm->has[d]) continue;
         wb.len = 0;
