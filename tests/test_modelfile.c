@@ -324,13 +324,20 @@ static int region_of(const unsigned char *p, size_t n, size_t i) {
     }
 }
 
-static void test_damage(void) {
+/* small_model(NR_KIND_CLASSIFIER) as file bytes: *n of them (free()) */
+static unsigned char *small_model_bytes(size_t *n) {
     nlprnn_error err;
     nr_mf_writer *w = small_model(NR_KIND_CLASSIFIER);
-    unsigned char *mem;
-    size_t n;
-    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
+    unsigned char *mem = NULL;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, n, &err), 0);
     nr_mf_writer_free(w);
+    return mem;
+}
+
+static void test_damage(void) {
+    nlprnn_error err;
+    size_t n;
+    unsigned char *mem = small_model_bytes(&n);
     nr_mf_reader *r;
 
     /* truncation at every byte: NLPRNN_E_TRUNCATED, offset = the length */
@@ -413,7 +420,7 @@ static void test_damage(void) {
     CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v0.nrm", NULL, &err), NLPRNN_E_FORMAT);
 
     /* another kind (a valid forecaster file opened as a classifier) */
-    w = small_model(NR_KIND_FORECASTER);
+    nr_mf_writer *w = small_model(NR_KIND_FORECASTER);
     unsigned char *fm;
     size_t fn;
     CHECK_INT_EQ(nr_mf_writer_to_mem(w, &fm, &fn, &err), 0);
@@ -565,11 +572,8 @@ static void test_f32_read(void) {
  * error naming the section, at the section's data. */
 static void test_stored_crc(void) {
     nlprnn_error err;
-    nr_mf_writer *w = small_model(NR_KIND_CLASSIFIER);
-    unsigned char *mem;
     size_t n;
-    CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
-    nr_mf_writer_free(w);
+    unsigned char *mem = small_model_bytes(&n);
     nr_mf_reader *r;
     CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "ok.nrm", NULL, &err), 0);
     int stored = 0;
