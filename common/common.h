@@ -69,11 +69,11 @@ void *nr_realloc_array(void *p, size_t n, size_t size);
  * or where huge pages are not available, are plain malloc memory. Not zeroed. */
 void *nr_big_alloc(size_t n, size_t size);
 /* nr_big_alloc for a block that is filled as soon as it is allocated (a model's tables at load):
- * from 256 KiB up it takes whole huge pages, up to 2 MiB less the size of unused room. Every page
- * of such a block is touched at once, and a first touch is what costs: on this project's test
- * machine (a virtual machine) one 4 KiB page ~10 us, one 2 MiB huge page ~0.25 ms, so an
- * 800 KiB block costs ~0.3 ms instead of 2-6 ms (docs/benchmarks.md "Start-up, run 5"). Freed
- * with free(); not zeroed. */
+ * from 256 KiB up it takes whole huge pages (the rest of the last one is resident but unused: up
+ * to 2 MiB less 256 KiB per block). Every page of such a block is touched at once, and a first
+ * touch is what costs: on this project's test machine (a virtual machine) one 4 KiB page ~10 us,
+ * one 2 MiB huge page ~0.25 ms, so an 800 KiB block costs ~0.3 ms instead of 2-6 ms
+ * (docs/benchmarks.md "Start-up, run 5"). Freed with free(); not zeroed. */
 void *nr_filled_alloc(size_t n, size_t size);
 /* strdup that returns NULL for NULL. */
 char *nr_strdup(const char *s);
