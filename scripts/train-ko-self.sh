@@ -22,8 +22,18 @@
 # Outcome (docs/classify.md, "Self-training on the unlabelled reviews"): validation 0.8860 against
 # the teacher's 0.8841, test 0.8757 against 0.8776, so the student was not shipped; it is written to
 # NLPRNN_KO_SELF_OUT (default $TMPDIR/ko-self.nrm), never over pretrained/ko.nrm.
+#
+# NLPRNN_KO_SELF_MODE=distill goes on (docs/classify.md, "Distillation from the ensemble"):
+#   5. Teachers T0, T2 and the student of step 4 (S1; the three averaged: 0.8879 on validation,
+#      the best of the ensembles tried there) give their probabilities (classify --top-k 2) on the
+#      gold reviews and on the pool. Soft targets (train --soft-column): gold reviews
+#      0.5 x their label + 0.5 x the ensemble's mean; the pool's reviews the ensemble's mean, as
+#      many of each class by its argmax (all the negatives, a seeded sample of the positives).
+#   6. The distilled student: the shipped shape, NLPRNN_KO_DISTILL_EPOCHS epochs on that file.
+#      The step-4 student then stays in the temporary directory and $out is the distilled one.
 # Intermediate files go to a temporary directory. The record (commands, figures, time, machine)
-# is written into docs/classify.md (block train-ko-self). About 1 to 1.5 hours on the 2-core machine.
+# is written into docs/classify.md (block train-ko-self, or train-ko-distill). About 1 to 1.5 hours
+# on the 2-core machine, 2 to 2.5 with distill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -32,8 +42,15 @@ corp=../shared/corpora/nsmc
 out=${NLPRNN_KO_SELF_OUT:-${TMPDIR:-/tmp}/ko-self.nrm} # not shipped: see docs/classify.md
 threshold=${NLPRNN_KO_SELF_THRESHOLD:-0.85}
 epochs=${NLPRNN_KO_SELF_EPOCHS:-3}
+mode=${NLPRNN_KO_SELF_MODE:-pseudo}
+case $mode in pseudo|distill) ;; *) echo "train-ko-self: NLPRNN_KO_SELF_MODE is pseudo or distill" >&2; exit 2;; esac
+distill_epochs=${NLPRNN_KO_DISTILL_EPOCHS:-2}
+distill_init=${NLPRNN_KO_DISTILL_INIT:-t0}
+case $distill_init in t0|vectors) ;; *) echo "train-ko-self: NLPRNN_KO_DISTILL_INIT is t0 or vectors" >&2; exit 2;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+s1=$out # the step-4 student: $out, or with distill the first of two students
+[ "$mode" = pseudo ] || s1=$tmp/s1.nrm
 cp "${NLPRNN_KO_TEACHER:-pretrained/ko.nrm}" "$tmp/t0.nrm" # $out may be the teacher's path
 start=$(date +%s)
 
@@ -107,20 +124,81 @@ PY
 pseudo=$(( $(wc -l < "$tmp/student.tsv") - $(wc -l < "$tmp/train95.tsv") ))
 
 # 4. the student
-cmd=(nice "$nlprnn" train "$tmp/student.tsv" -o "$out" --valid "$tmp/valid.tsv" --tokenizer pretrained/ko.tok
+cmd=(nice "$nlprnn" train "$tmp/student.tsv" -o "$s1" --valid "$tmp/valid.tsv" --tokenizer pretrained/ko.tok
      --vectors "$tmp/ko_pieces.vec" --embed 128 --cell lstm --bidirectional 1 --hidden 128
      --pool max --dropout 0.2 --optimizer adam --lr 0.002 --lr-schedule linear --clip 5
      --epochs "$epochs" --batch 64 --seed 1 --threads 1 --patience 2 --max-tokens 128 --storage f16)
 "${cmd[@]}"
-secs=$(( $(date +%s) - start ))
-s_valid=$(acc_of "$out" "$tmp/valid.tsv")
+s_valid=$(acc_of "$s1" "$tmp/valid.tsv")
 
-# 5. the test split, once, and the record
+if [ "$mode" = distill ]; then
+  # 5. soft targets from T0 + T2 + S1
+  tail -n +2 "$tmp/train95.tsv" | cut -f2 > "$tmp/gold_texts.txt"
+  for t in t0 t2 s1; do
+    for part in gold_texts unl; do
+      "$nlprnn" classify -m "$tmp/$t.nrm" --lines --data-labels --top-k 2 -q -t 2 "$tmp/$part.txt" > "$tmp/$t.$part"
+    done
+  done
+  python3 - "$tmp/train95.tsv" "$tmp/unl.txt" "$tmp/distill.tsv" 0.5 "$tmp"/{t0,t2,s1}.gold_texts -- \
+    "$tmp"/{t0,t2,s1}.unl <<'PY'
+import random, sys
+gold, unl, out, w = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+cut = sys.argv.index("--")
+gold_preds, unl_preds = sys.argv[5:cut], sys.argv[cut + 1:]
+def mean_p1(files, n):  # the teachers' mean P(label 1); lines "L<TAB>P<TAB>L<TAB>P"
+    ps = []
+    for f in files:
+        p = []
+        for line in open(f, encoding="utf-8"):
+            x = line.rstrip("\n").split("\t")
+            p.append(dict(zip(x[0::2], map(float, x[1::2])))["1"])
+        assert len(p) == n, (f, len(p), n)
+        ps.append(p)
+    return [sum(v) / len(v) for v in zip(*ps)]
+rows = open(gold, encoding="utf-8").read().split("\n")
+assert rows[0] == "id\tdocument\tlabel", rows[0]
+rows = [r for r in rows[1:] if r]
+texts = open(unl, encoding="utf-8").read().split("\n")
+if texts[-1] == "":
+    texts.pop()
+pg, pu = mean_p1(gold_preds, len(rows)), mean_p1(unl_preds, len(texts))
+by = {0: [], 1: []}
+for i, p in enumerate(pu):
+    by[int(p > 0.5)].append(i)
+k = min(len(by[0]), len(by[1]))
+rng = random.Random(1)
+keep = sorted(i for c in (0, 1) for i in (rng.sample(by[c], k) if len(by[c]) > k else by[c]))
+with open(out, "w", encoding="utf-8") as o:
+    o.write("id\tdocument\tlabel\tsoft\n")
+    for r, p in zip(rows, pg):
+        q = w * (r.rsplit("\t", 1)[1] == "1") + (1.0 - w) * p
+        o.write(f"{r}\t{1.0 - q:.6f} {q:.6f}\n")
+    for i in keep:
+        o.write(f"u{i}\t{texts[i]}\t{int(pu[i] > 0.5)}\t{1.0 - pu[i]:.6f} {pu[i]:.6f}\n")
+print(f"train-ko-self: soft targets: {len(rows)} gold reviews (label weight {w}); pool: "
+      f"{len(by[0])} negative, {len(by[1])} positive, {k} of each kept", file=sys.stderr)
+PY
+  # 6. the distilled student
+  dcmd=(nice "$nlprnn" train "$tmp/distill.tsv" -o "$out" --soft-column soft --valid "$tmp/valid.tsv"
+        --tokenizer pretrained/ko.tok --embed 128 --cell lstm --bidirectional 1 --hidden 128
+        --pool max --dropout 0.2 --optimizer adam --lr-schedule linear --clip 5
+        --epochs "$distill_epochs" --batch 64 --seed 1 --threads 1 --patience 2 --max-tokens 128 --storage f16)
+  if [ "$distill_init" = t0 ]; then # start from teacher 0's embedding and encoder (a new head)
+    dcmd+=(--init-from "$tmp/t0.nrm" --lr 0.001)
+  else # as scripts/train-ko.sh: the CBOW piece vectors
+    dcmd+=(--vectors "$tmp/ko_pieces.vec" --lr 0.002)
+  fi
+  "${dcmd[@]}"
+  d_valid=$(acc_of "$out" "$tmp/valid.tsv")
+fi
+secs=$(( $(date +%s) - start ))
+
+# 7. the test split, once, and the record
 "$nlprnn" eval -m "$out" "$corp/test.tsv.gz" --format tsv -t 2 > "$tmp/eval.tsv"
 acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
 f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
 size=$(stat -c %s "$out")
-echo "train-ko-self: $out: valid $s_valid (teachers $t0_valid, $t2_valid), test accuracy $acc, $size bytes, $secs s"
+echo "train-ko-self: $out: valid ${d_valid:-$s_valid} (teachers $t0_valid, $t2_valid; step-4 student $s_valid), test accuracy $acc, $size bytes, $secs s"
 {
   echo '```'
   echo "\$ scripts/train-ko-self.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -130,11 +208,18 @@ echo "train-ko-self: $out: valid $s_valid (teachers $t0_valid, $t2_valid), test 
   echo "pseudo-labels: mean of teachers 0 and 2 on $(wc -l < "$tmp/unl.txt") unlabelled texts, threshold $threshold, balanced: $pseudo reviews"
   echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
   echo "student: valid $s_valid (7,500 held-out reviews of train.tsv.gz)"
+  if [ "$mode" = distill ]; then
+    echo "soft targets: mean of T0, T2 and the student above; $(( $(wc -l < "$tmp/distill.tsv") - 1 )) reviews"
+    echo "${dcmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+    echo "distilled student: valid $d_valid"
+  fi
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"
   echo "test accuracy: $acc   macro F1: $f1   (50,000 reviews of nsmc/test.tsv.gz)"
-  echo "time: $secs s wall in all (vectors, teacher 2, labelling, student), on this machine:"
+  echo "time: $secs s wall in all (vectors, teacher 2, labelling, students), on this machine:"
   bench/env.sh
   echo "model file: $out, $size bytes"
   echo '```'
 } > "$tmp/record.md"
-python3 scripts/doc-block.py docs/classify.md train-ko-self "$tmp/record.md"
+block=train-ko-self
+[ "$mode" = pseudo ] || block=train-ko-distill
+python3 scripts/doc-block.py docs/classify.md "$block" "$tmp/record.md"
