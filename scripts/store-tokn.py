@@ -12,6 +12,8 @@ section's stored and raw bytes), OUT gets TOKN's header with encoding 0, stored 
 length and stored CRC = raw CRC, the new total length in the file header and the trailer, and new
 header CRCs. OUT is written atomically (a temporary file beside it, then rename). A file whose
 TOKN is already stored is copied as it is. Exit 0 on success, 2 usage, 4 I/O, 5 a bad model file.
+Tested by tests/test_store_tokn.py (CTest store_tokn_ko, store_tokn_ko-lm): the shipped files made
+old-style and re-saved give the writer's bytes; bad input gives these exit codes.
 """
 import os
 import struct
