@@ -192,6 +192,16 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
     return NLPRNN_OK;
 }
 
+int nr_mf_add_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok,
+                        nlprnn_error *err) {
+    void *buf = NULL;
+    size_t n = 0;
+    int rc = nlprnn_tokenizer_save_memory(tok, &buf, &n, err);
+    if (!rc) rc = nr_mf_add(w, tag, NR_MF_RAW, buf, n, 0, err);
+    nlprnn_free(buf);
+    return rc;
+}
+
 static uint64_t writer_total(const nr_mf_writer *w) {
     uint64_t t = NR_MF_HEADER_SIZE + NR_MF_TRAILER_SIZE;
     for (size_t i = 0; i < w->n; i++)

@@ -113,7 +113,7 @@ static int write_classifier(const char *path, nlprnn_tokenizer *tok, nr_clf_cfg 
     rc = nr_mf_writer_new(&w, NR_KIND_CLASSIFIER, &e);
     if (!rc) rc = nr_clf_put_cfg(&conf, &cfg, &e);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 0, &e);
-    if (!rc) rc = nr_clf_put_tokenizer(w, tok, &e);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKN", tok, &e);
     if (!rc) rc = nr_label_map_save(&labels, w, "LABL", &e);
     if (!rc) rc = nr_clf_put_weights(w, "WGHT", &net, params, NR_DTYPE_F32, &e);
     if (!rc) rc = nr_mf_writer_save(w, path, &e);

@@ -111,6 +111,12 @@ static void test_train_save_load(void) {
     CHECK_STR_EQ(nlprnn_translator_column(t, 0), "ko");
     CHECK_STR_EQ(nlprnn_translator_column(t, 1), "en");
     CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m.nrm"), &err), 0);
+    /* the tokenizers are written stored, as every kind writes them (nr_mf_add_tokenizer) */
+    char *desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("m.nrm"), &desc, &err), 0);
+    const char *toks = desc ? strstr(desc, "section TOKS  raw, stored,") : NULL;
+    CHECK_MSG(toks != NULL, "TOKS stored: %.400s", desc ? desc : err.message);
+    nlprnn_free(desc);
     CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &u, &err), 0);
     nlprnn_translate_ctx *a = NULL, *b = NULL;
     CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);

@@ -432,19 +432,6 @@ int nr_clf_get_tokenizer(const nr_mf_reader *r, nlprnn_tokenizer **tok, nlprnn_e
     return rc;
 }
 
-/* TOKN is stored, not compressed: a load then reads the tokenizer where the file's bytes lie
- * instead of inflating them (the shipped ko.nrm: 391,512 bytes, 162,582 compressed; the inflate
- * was ~20 % of one review's user time). Files with a compressed TOKN (all written before this
- * layout, such as older shipped models) are read as before. */
-int nr_clf_put_tokenizer(nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_error *err) {
-    void *buf = NULL;
-    size_t n = 0;
-    int rc = nlprnn_tokenizer_save_memory(tok, &buf, &n, err);
-    if (!rc) rc = nr_mf_add(w, "TOKN", NR_MF_RAW, buf, n, 0, err);
-    nlprnn_free(buf);
-    return rc;
-}
-
 /* ---- loading ------------------------------------------------------------------------------------ */
 
 struct nlprnn_classifier {
@@ -700,7 +687,7 @@ int nlprnn_classifier_relabel(const char *path_or_name, const char *label_names,
     if (!rc) rc = nr_mf_open_file(&r, m->path, NR_KIND_CLASSIFIER, err);
     if (!rc) rc = nr_mf_writer_new(&w, NR_KIND_CLASSIFIER, err);
     /* every section's bytes as they are (content, compression), LNAM replaced: right after
-     * LABL; TOKN stored as nr_clf_put_tokenizer stores it (so relabelling re-saves an older
+     * LABL; TOKN stored as nr_mf_add_tokenizer stores it (so relabelling re-saves an older
      * file in the current layout) */
     for (size_t i = 0; !rc && i < nr_mf_section_count(r); i++) {
         const nr_mf_section *sec = nr_mf_section_at(r, i);

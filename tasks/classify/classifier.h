@@ -106,7 +106,6 @@ int nr_clf_put_weights(struct nr_mf_writer *w, const char *tag, const nr_clf_net
                        const float *params, int dtype, nlprnn_error *err);
 int nr_clf_get_weights(const struct nr_mf_reader *r, const char *tag, const nr_clf_net *net,
                        float *params, nlprnn_error *err);
-int nr_clf_put_tokenizer(struct nr_mf_writer *w, const nlprnn_tokenizer *tok, nlprnn_error *err);
 int nr_clf_get_tokenizer(const struct nr_mf_reader *r, nlprnn_tokenizer **tok, nlprnn_error *err);
 /* labels.c: save a label map as a model-file section (content type NR_MF_STRINGS, usually tag
  * "LABL"). */

@@ -257,7 +257,7 @@ int nlprnn_classifier_import(const char *path, const nlprnn_tokenizer *tok,
         rc = nr_conf_put_str(&conf, "import.file", bn ? bn + 1 : path, err);
     }
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 0, err);
-    if (!rc) rc = nr_clf_put_tokenizer(w, tok, err);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKN", tok, err);
     if (!rc) rc = nr_label_map_save(&labels, w, "LABL", err);
     if (!rc && names.n) rc = nr_label_map_save(&names, w, "LNAM", err);
     if (!rc) rc = nr_clf_put_weights(w, "WGHT", &net, params, dtype, err);

@@ -714,7 +714,7 @@ static int clf_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, lon
     if (!rc) rc = nr_conf_put_int(conf, "data.train_tokens", t->g_tr_tokens, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.valid_docs", t->g_va_docs, err);
     if (!rc) rc = nr_ckpt_put_params(conf, &TABLE, t->p, err);
-    if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKN", t->tok, err);
     if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
     return rc;
 }
@@ -802,7 +802,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
         rc = nr_conf_put_str(&b, key, val, err);
     }
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
-    if (!rc) rc = nr_clf_put_tokenizer(w, t->tok, err);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKN", t->tok, err);
     if (!rc) rc = nr_label_map_save(&t->labels, w, "LABL", err);
     if (!rc && t->names.n) rc = nr_label_map_save(&t->names, w, "LNAM", err);
     if (!rc) rc = nr_clf_put_weights(w, "WGHT", &t->net, weights, t->p->storage, err);

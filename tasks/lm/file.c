@@ -141,8 +141,6 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
     nr_mf_buf conf, wb;
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&wb);
-    void *tokbuf = NULL;
-    size_t tokn = 0;
     const nr_lm_cfg *c = &lm->net[0].cfg;
     int rc = nr_mf_writer_new(&w, NR_KIND_LANGMODEL, err);
     if (!rc) rc = nr_conf_put_int(&conf, "lm.version", 1, err);
@@ -156,11 +154,7 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
     if (!rc) rc = nr_conf_put_str(&conf, "storage", nr_dtype_name(dtype), err);
     if (!rc && extra_conf) rc = nr_mf_buf_put(&conf, extra_conf, strlen(extra_conf), err);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 1, err);
-    if (!rc) rc = nlprnn_tokenizer_save_memory(lm->tok, &tokbuf, &tokn, err);
-    /* TOKN stored, not compressed, as in classifier files (nr_clf_put_tokenizer): a load reads the
-     * tokenizer where the file's bytes lie instead of inflating them first. Files with a
-     * compressed TOKN are read as before. */
-    if (!rc) rc = nr_mf_add(w, "TOKN", NR_MF_RAW, tokbuf, tokn, 0, err);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKN", lm->tok, err);
     for (int d = 0; d < 2 && !rc; d++) {
         if (!lm->has[d]) continue;
         wb.len = 0;
@@ -168,7 +162,6 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
         if (!rc) rc = nr_mf_add(w, d ? "WBWD" : "WFWD", NR_MF_TENSORS, wb.data, wb.len, 0, err);
     }
     if (!rc) rc = nr_mf_writer_save(w, path, err);
-    nlprnn_free(tokbuf);
     nr_mf_buf_free(&conf);
     nr_mf_buf_free(&wb);
     nr_mf_writer_free(w);

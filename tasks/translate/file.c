@@ -23,15 +23,6 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
  * (which is what those files were trained with). */
 static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", NULL};
 
-static int put_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok, nlprnn_error *err) {
-    void *buf = NULL;
-    size_t n = 0;
-    int rc = nlprnn_tokenizer_save_memory(tok, &buf, &n, err);
-    if (!rc) rc = nr_mf_add(w, tag, NR_MF_RAW, buf, n, 1, err);
-    nlprnn_free(buf);
-    return rc;
-}
-
 int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
     const nr_param_table *tb = nr_translate_param_table();
@@ -50,8 +41,8 @@ int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_
     size_t shp = t->net.n_params;
     if (!rc) rc = nr_tensor_put(&tens, "params", t->params, 1, &shp, t->p.store == 1 ? NR_DTYPE_F16 : NR_DTYPE_F32, err);
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 0, err);
-    if (!rc) rc = put_tokenizer(w, "TOKS", t->tsrc, err);
-    if (!rc && !t->p.joint) rc = put_tokenizer(w, "TOKT", t->ttgt, err);
+    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKS", t->tsrc, err);
+    if (!rc && !t->p.joint) rc = nr_mf_add_tokenizer(w, "TOKT", t->ttgt, err);
     if (!rc) rc = nr_mf_add(w, "WGHT", NR_MF_TENSORS, tens.data, tens.len, 0, err);
     if (!rc) rc = nr_mf_writer_save(w, path, err);
     nr_mf_writer_free(w);
