@@ -1,7 +1,11 @@
 /* bench/bench_tokenizer.c: tokenizer throughput through the library, one thread.
  *
- *   bench_tokenizer encode TOK FILE [REPEAT]   encode every line of FILE (.gz or plain),
- *                                              REPEAT times (default 3); best pass reported
+ *   bench_tokenizer encode TOK FILE [REPEAT [DROPOUT]]
+ *                                              encode every line of FILE (.gz or plain),
+ *                                              REPEAT times (default 3); best pass reported;
+ *                                              DROPOUT > 0: sampled by BPE dropout
+ *                                              (nlprnn_tokenizer_encode_sample, line i of pass r
+ *                                              seeded r * 2^32 + i; no cache)
  *   bench_tokenizer train FILE VOCAB [THREADS] train BPE with VOCAB ids on FILE
  *
  * Prints one line of key=value pairs: wall and CPU seconds, MB/s of input text, lines, ids.
@@ -43,7 +47,7 @@ static char *read_all(const char *path, size_t *n) {
     return buf;
 }
 
-static int bench_encode(const char *tokpath, const char *path, int repeat) {
+static int bench_encode(const char *tokpath, const char *path, int repeat, double dropout) {
     nlprnn_error err;
     nlprnn_tokenizer *tok;
     if (nlprnn_tokenizer_load(tokpath, &tok, &err)) {
@@ -69,7 +73,10 @@ static int bench_encode(const char *tokpath, const char *path, int repeat) {
         while (b < n) {
             const char *nl = memchr(text + b, '\n', n - b);
             size_t e = nl ? (size_t)(nl - text) : n;
-            if (nlprnn_tokenizer_encode(tok, text + b, e - b, enc, &err)) {
+            int rc = dropout > 0 ? nlprnn_tokenizer_encode_sample(tok, text + b, e - b, 0, dropout,
+                                                                  ((uint64_t)r << 32) + lines, enc, &err)
+                                 : nlprnn_tokenizer_encode(tok, text + b, e - b, enc, &err);
+            if (rc) {
                 fprintf(stderr, "bench_tokenizer: line %zu: %s\n", lines + 1, err.message);
                 return 1;
             }
@@ -84,9 +91,9 @@ static int bench_encode(const char *tokpath, const char *path, int repeat) {
         if (w < best_wall) best_wall = w;
         if (c < best_cpu) best_cpu = c;
     }
-    printf("encode file=%s bytes=%zu lines=%zu ids=%zu wall_s=%.3f cpu_s=%.3f "
+    printf("encode file=%s dropout=%g bytes=%zu lines=%zu ids=%zu wall_s=%.3f cpu_s=%.3f "
            "MB_per_s_wall=%.2f MB_per_s_cpu=%.2f checksum=%llx\n",
-           path, n, lines, ids, best_wall, best_cpu, (double)n / 1e6 / best_wall,
+           path, dropout, n, lines, ids, best_wall, best_cpu, (double)n / 1e6 / best_wall,
            (double)n / 1e6 / best_cpu, checksum);
     nlprnn_encoding_free(enc);
     free(text);
@@ -123,11 +130,11 @@ static int bench_train(const char *path, long vocab, long threads) {
 
 int main(int argc, char **argv) {
     if (argc >= 4 && !strcmp(argv[1], "encode"))
-        return bench_encode(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 3);
+        return bench_encode(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 3, argc > 5 ? atof(argv[5]) : 0.0);
     if (argc >= 4 && !strcmp(argv[1], "train"))
         return bench_train(argv[2], atol(argv[3]), argc > 4 ? atol(argv[4]) : 1);
     fprintf(stderr,
-            "usage: bench_tokenizer encode TOK FILE [REPEAT]\n"
+            "usage: bench_tokenizer encode TOK FILE [REPEAT [DROPOUT]]\n"
             "       bench_tokenizer train FILE VOCAB [THREADS]\n");
     return 2;
 }

@@ -178,6 +178,15 @@ static void test_tokenizer(nlprnn_tokenizer *tok) {
     INVALID(nlprnn_tokenizer_encode_flags(tok, "a", 1, 0, NULL, E),
             nlprnn_tokenizer_encode_flags(tok, "a", 1, 0, NULL, NULL));
     size_t pos = 0;
+    for (int k = 0; k < 2; k++) { /* dropout 0 (the plain path) and 0.5 */
+        double p = k ? 0.5 : 0.0;
+        INVALID(nlprnn_tokenizer_encode_sample(NULL, "a", 1, 0, p, 1, enc, E),
+                nlprnn_tokenizer_encode_sample(NULL, "a", 1, 0, p, 1, enc, NULL));
+        INVALID(nlprnn_tokenizer_encode_sample(tok, NULL, 1, 0, p, 1, enc, E),
+                nlprnn_tokenizer_encode_sample(tok, NULL, 1, 0, p, 1, enc, NULL));
+        INVALID(nlprnn_tokenizer_encode_sample(tok, "a", 1, 0, p, 1, NULL, E),
+                nlprnn_tokenizer_encode_sample(tok, "a", 1, 0, p, 1, NULL, NULL));
+    }
     INVALID(nlprnn_tokenizer_encode_part(NULL, "a", 1, &pos, 0, enc, E),
             nlprnn_tokenizer_encode_part(NULL, "a", 1, &pos, 0, enc, NULL));
     INVALID(nlprnn_tokenizer_encode_part(tok, NULL, 1, &pos, 0, enc, E),

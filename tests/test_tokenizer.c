@@ -5,7 +5,9 @@
  * Exact expected pieces and offsets for Korean, English, mixed, emoji, digits, compatibility
  * forms, blank markers, empty and whitespace-only input; decode round trips; the decode buffer
  * protocol; save/load (file and memory) byte identity; damaged files; accessors; two threads
- * sharing one tokenizer; a loaded tokenizer's tables in one block, and growing out of it. */
+ * sharing one tokenizer; a loaded tokenizer's tables in one block, and growing out of it; BPE
+ * dropout (nlprnn_tokenizer_encode_sample): dropout 0 = plain, 1 = characters, samples decode to
+ * the text, are repeatable by seed, drop a merge with the asked probability, bad arguments. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,6 +401,152 @@ static void test_tables_block(void) {
     nlprnn_tokenizer_free(t);
 }
 
+/* BPE dropout (nlprnn_tokenizer_encode_sample). */
+static int only_chars(nlprnn_encoding *enc) { /* every piece "▁", one character, a byte or special */
+    const int32_t *ids = nlprnn_encoding_ids(enc);
+    for (size_t i = 0; i < nlprnn_encoding_size(enc); i++) {
+        const char *p = nlprnn_tokenizer_piece(tok, ids[i]);
+        if (nlprnn_tokenizer_piece_is_byte(tok, ids[i]) || nlprnn_tokenizer_piece_is_special(tok, ids[i])) continue;
+        if (!strcmp(p, NLPRNN_WORD_START)) continue;
+        size_t n = strlen(p), k = (unsigned char)p[0] < 0x80 ? 1 : (unsigned char)p[0] < 0xE0 ? 2
+                                                            : (unsigned char)p[0] < 0xF0 ? 3 : 4;
+        if (n != k) return 0;
+    }
+    return 1;
+}
+
+static void test_sample(void) {
+    nlprnn_encoding *enc = NULL, *plain = NULL;
+    nlprnn_encoding_create(&enc, NULL);
+    nlprnn_encoding_create(&plain, NULL);
+    nlprnn_error err;
+    char got[4096], want[4096];
+    const size_t nc = sizeof cases / sizeof cases[0];
+    /* dropout 0 is the plain encoding, ids and offsets, whatever the seed (with BOS/EOS too) */
+    for (size_t i = 0; i < nc; i++) {
+        const char *t = cases[i].text;
+        CHECK(nlprnn_tokenizer_encode_sample(tok, t, strlen(t), 0, 0.0, 1234 + i, enc, &err) == 0);
+        render(enc, 1, got, sizeof got);
+        CHECK_STR_EQ(got, cases[i].pieces);
+        CHECK(nlprnn_tokenizer_encode_sample(tok, t, strlen(t), NLPRNN_ENCODE_BOS | NLPRNN_ENCODE_EOS, 0.0, 7, enc,
+                                             &err) == 0);
+        CHECK(nlprnn_tokenizer_encode_flags(tok, t, strlen(t), NLPRNN_ENCODE_BOS | NLPRNN_ENCODE_EOS, plain, &err) ==
+              0);
+        CHECK_INT_EQ(nlprnn_encoding_size(enc), nlprnn_encoding_size(plain));
+        CHECK(memcmp(nlprnn_encoding_ids(enc), nlprnn_encoding_ids(plain), nlprnn_encoding_size(enc) * 4) == 0);
+    }
+    /* dropout 1: the characters ("▁", one piece a character of the alphabet, bytes otherwise) */
+    const char *ko = "극장에 갔다";
+    CHECK(nlprnn_tokenizer_encode_sample(tok, ko, strlen(ko), 0, 1.0, 5, enc, &err) == 0);
+    render(enc, 1, got, sizeof got);
+    CHECK_STR_EQ(got, "▁@0:0 극@0:3 장@3:6 에@6:9 ▁@10:10 갔@10:13 다@13:16");
+    for (size_t i = 0; i < nc; i++) {
+        const char *t = cases[i].text;
+        CHECK(nlprnn_tokenizer_encode_sample(tok, t, strlen(t), 0, 1.0, 99, enc, &err) == 0);
+        CHECK_MSG(only_chars(enc), "case %zu: dropout 1 left a merged piece", i);
+    }
+    /* every sample decodes to the text (the normalized form, as the plain encoding), and its
+     * offsets go forward within the text; the same seed gives the same sample */
+    double ps[] = {0.05, 0.1, 0.3, 0.5, 0.9};
+    int differ = 0;
+    for (size_t pi = 0; pi < sizeof ps / sizeof ps[0]; pi++)
+        for (size_t i = 0; i < nc; i++) {
+            const char *t = cases[i].text;
+            if (strstr(t, "__") || strstr(t, "[MASK]")) continue;
+            char *norm = NULL;
+            CHECK(nlprnn_tokenizer_normalize(tok, t, strlen(t), &norm, NULL, &err) == 0);
+            CHECK(nlprnn_tokenizer_encode(tok, t, strlen(t), plain, &err) == 0);
+            render(plain, 1, want, sizeof want);
+            for (uint64_t seed = 1; seed <= 40; seed++) {
+                CHECK(nlprnn_tokenizer_encode_sample(tok, t, strlen(t), 0, ps[pi], seed, enc, &err) == 0);
+                char *dec = NULL;
+                CHECK(nlprnn_tokenizer_decode_alloc(tok, nlprnn_encoding_ids(enc), nlprnn_encoding_size(enc), &dec,
+                                                    NULL, &err) == 0);
+                CHECK_MSG(dec && !strcmp(dec, norm), "case %zu p %g seed %llu: decodes to \"%s\", not \"%s\"", i,
+                          ps[pi], (unsigned long long)seed, dec ? dec : "", norm);
+                nlprnn_free(dec);
+                CHECK(nlprnn_encoding_size(enc) >= nlprnn_encoding_size(plain));
+                const size_t *o = nlprnn_encoding_offsets(enc);
+                for (size_t j = 0; j < nlprnn_encoding_size(enc); j++) {
+                    CHECK(o[2 * j] <= o[2 * j + 1] && o[2 * j + 1] <= strlen(t));
+                    if (j) CHECK(o[2 * j] >= o[2 * j - 2]);
+                }
+                render(enc, 1, got, sizeof got);
+                differ += strcmp(got, want) != 0;
+                CHECK(nlprnn_tokenizer_encode_sample(tok, t, strlen(t), 0, ps[pi], seed, enc, &err) == 0);
+                char again[4096];
+                render(enc, 1, again, sizeof again);
+                CHECK_STR_EQ(again, got);
+            }
+            nlprnn_free(norm);
+        }
+    CHECK(differ > 100); /* dropout does change segmentations */
+    /* statistics: "!!" after "재밌어요" is one merge of "!" "!": it survives with probability 1 - p
+     * (a segment ends when no pair survives a step); and more dropout, more pieces on average */
+    const char *ex = "재밌어요!!";
+    int32_t bang2 = nlprnn_tokenizer_piece_id(tok, "!!");
+    CHECK(bang2 >= 0);
+    const int N = 4000;
+    int merged = 0;
+    for (int s = 0; s < N; s++) {
+        CHECK(nlprnn_tokenizer_encode_sample(tok, ex, strlen(ex), 0, 0.3, (uint64_t)s, enc, &err) == 0);
+        merged += nlprnn_encoding_ids(enc)[nlprnn_encoding_size(enc) - 1] == bang2;
+    }
+    /* binomial(4000, 0.7): sd 0.0072; the seeds are fixed, so the test is deterministic */
+    CHECK_NEAR((double)merged / N, 0.7, 0.03);
+    const char *sent = "이 영화 정말 재밌어요!! 배우들 연기가 좋았다";
+    double prev = 0;
+    double pv[] = {0.0, 0.1, 0.3, 0.6, 1.0};
+    for (size_t pi = 0; pi < sizeof pv / sizeof pv[0]; pi++) {
+        double mean = 0;
+        for (int s = 0; s < 300; s++) {
+            CHECK(nlprnn_tokenizer_encode_sample(tok, sent, strlen(sent), 0, pv[pi], (uint64_t)s, enc, &err) == 0);
+            mean += (double)nlprnn_encoding_size(enc) / 300;
+        }
+        if (pi) CHECK_MSG(mean > prev + 0.5, "dropout %g: %.2f pieces on average, %.2f with less", pv[pi], mean, prev);
+        prev = mean;
+    }
+    /* the chunk cache of the plain encoding neither serves nor keeps samples */
+    CHECK(nlprnn_tokenizer_encode(tok, ko, strlen(ko), enc, &err) == 0);
+    render(enc, 1, want, sizeof want);
+    CHECK(nlprnn_tokenizer_encode_sample(tok, ko, strlen(ko), 0, 1.0, 3, enc, &err) == 0);
+    CHECK_INT_EQ(nlprnn_encoding_size(enc), 7);
+    CHECK(nlprnn_tokenizer_encode(tok, ko, strlen(ko), enc, &err) == 0);
+    render(enc, 1, got, sizeof got);
+    CHECK_STR_EQ(got, want);
+    /* bad input */
+    double bad[] = {-0.1, 1.5, 0.0 / 0.0};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(tok, ko, strlen(ko), 0, bad[i], 1, enc, &err),
+                     NLPRNN_E_INVALID_ARG);
+        CHECK(strstr(err.message, "dropout") != NULL);
+        CHECK_INT_EQ(nlprnn_encoding_size(enc), 0);
+    }
+    CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(tok, "a\xff", 2, 0, 0.5, 1, enc, &err), NLPRNN_E_UTF8);
+    CHECK_INT_EQ(err.offset, 1);
+    CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(NULL, ko, strlen(ko), 0, 0.5, 1, enc, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(tok, ko, strlen(ko), 0, 0.5, 1, NULL, &err), NLPRNN_E_INVALID_ARG);
+    /* a word-level tokenizer has no merges to drop: dropout > 0 is refused, 0 is the plain encoding */
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer *wt = NULL;
+    CHECK(nlprnn_tokenizer_params_create(&o, &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "model-type", "word", &err) == 0);
+    CHECK(nlprnn_tokenizer_params_set(o, "vocab-size", "300", &err) == 0);
+    const char *texts[] = {"극장에 갔다", "극장에 갔다", "영화 좋다", "영화 좋다"};
+    CHECK(nlprnn_tokenizer_train_texts(o, texts, NULL, 4, &wt, &err) == 0);
+    if (wt) {
+        CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(wt, ko, strlen(ko), 0, 0.1, 1, enc, &err), NLPRNN_E_INVALID_ARG);
+        CHECK(strstr(err.message, "word") != NULL);
+        CHECK(nlprnn_tokenizer_encode_sample(wt, ko, strlen(ko), 0, 0.0, 1, enc, &err) == 0);
+        CHECK(nlprnn_tokenizer_encode(wt, ko, strlen(ko), plain, &err) == 0);
+        CHECK_INT_EQ(nlprnn_encoding_size(enc), nlprnn_encoding_size(plain));
+    }
+    nlprnn_tokenizer_free(wt);
+    nlprnn_tokenizer_params_free(o);
+    nlprnn_encoding_free(enc);
+    nlprnn_encoding_free(plain);
+}
+
 int main(void) {
     nlprnn_error err;
     int rc = nlprnn_tokenizer_load(nr_test_data_path("tokenizer/nsmc8k.tok"), &tok, &err);
@@ -410,6 +558,7 @@ int main(void) {
     test_files();
     test_threads();
     test_tables_block();
+    test_sample();
     nlprnn_tokenizer_free(tok);
     return nr_test_done("test_tokenizer");
 }

@@ -17,7 +17,10 @@
  *     or in a batch, top-k 1 is greedy, the first token's frequencies over many seeds follow
  *     softmax(z / T) (cut to the top k);
  *   - beam search of width 1 is greedy search (tokens, attention, log-probability), on an
- *     untrained and on the trained network; attention rows are distributions over the source.
+ *     untrained and on the trained network; attention rows are distributions over the source;
+ *   - BPE dropout of the training pairs (nr_tr_sample): the kept texts are the kept pairs', dropout
+ *     0 gives the plain encodings, an epoch's samples repeat and decode to the pairs' texts, other
+ *     epochs draw others, a sample longer than max-len falls back to the plain encoding.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include "nlprnn/tokenizer.h"
 #include "tasks/translate/score.h"
 #include "tasks/translate/seq2seq.h"
+#include "tasks/translate/translate.h"
 #include "testutil.h"
 
 /* ---- BLEU and chrF against hand-computed cases ------------------------------------------------------ */
@@ -700,7 +704,121 @@ static void reverse_task(int cell, int attention) {
     free(p), free(g);
 }
 
+/* ---- BPE dropout of the training pairs -------------------------------------------------------- */
+
+static int pair_equal(const nr_tr_pairs *a, const nr_tr_pairs *b, size_t i, int side) {
+    const int32_t *x = side ? a->tgt + a->toff[i] : a->src + a->soff[i];
+    const int32_t *y = side ? b->tgt + b->toff[i] : b->src + b->soff[i];
+    size_t nx = side ? a->toff[i + 1] - a->toff[i] : a->soff[i + 1] - a->soff[i];
+    size_t ny = side ? b->toff[i + 1] - b->toff[i] : b->soff[i + 1] - b->soff[i];
+    return nx == ny && !memcmp(x, y, nx * sizeof *x);
+}
+
+static char *decode_side(const nlprnn_tokenizer *tk, const nr_tr_pairs *d, size_t i, int side) {
+    const int32_t *x = side ? d->tgt + d->toff[i] : d->src + d->soff[i];
+    size_t n = side ? d->toff[i + 1] - d->toff[i] : d->soff[i + 1] - d->soff[i];
+    char *out = NULL;
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_tokenizer_decode_alloc(tk, x, n, &out, NULL, &err), 0);
+    return out;
+}
+
+static void check_bpe_dropout(void) {
+    static const char *KO[] = {"고양이가 잔다", "개가 짖는다", "고양이와 개", "나는 고양이를 좋아한다", "너는 개를 좋아한다",
+                               "고양이가 고양이를 본다 그리고 개가 개를 본다 그리고 다시 고양이가", "잔다", "짖는다"};
+    static const char *EN[] = {"the cat sleeps", "the dog barks", "cat and dog", "i like cats", "you like dogs",
+                               "a very long line that the max len leaves out", "sleeps", "barks"};
+    enum { N = 8 };
+    nlprnn_error err;
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_tokenizer *ts = NULL, *tt = NULL;
+    CHECK_INT_EQ(nlprnn_tokenizer_params_create(&o, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "320", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_train_texts(o, KO, NULL, N, &ts, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_train_texts(o, EN, NULL, N, &tt, &err), 0);
+    nlprnn_tokenizer_params_free(o);
+    if (!ts || !tt) return;
+    nr_tr_pairs d, e;
+    memset(&d, 0, sizeof d), memset(&e, 0, sizeof e);
+    d.n = N;
+    d.stext = calloc(N, sizeof *d.stext), d.ttext = calloc(N, sizeof *d.ttext);
+    for (int i = 0; i < N; i++) d.stext[i] = strdup(KO[i]), d.ttext[i] = strdup(EN[i]);
+    int max_len = 12; /* pair 5 is longer (left out); some kept sides have more than 12 characters */
+    CHECK_INT_EQ(nr_tr_encode(&d, ts, tt, max_len, 1, &err), 0);
+    CHECK_INT_EQ(d.n, N - 1);
+    CHECK_INT_EQ(d.skipped, 1);
+    /* the texts kept are those of the pairs kept, in order */
+    for (size_t i = 0; i < d.n; i++) {
+        size_t j = i < 5 ? i : i + 1;
+        CHECK_STR_EQ(d.stext[i], KO[j]);
+        CHECK_STR_EQ(d.ttext[i], EN[j]);
+    }
+    /* dropout 0: the plain encodings */
+    CHECK_INT_EQ(nr_tr_sample(&e, &d, ts, tt, 0.0, 1, 3, max_len, &err), 0);
+    CHECK_INT_EQ(e.n, d.n);
+    for (size_t i = 0; i < d.n; i++) CHECK(pair_equal(&d, &e, i, 0) && pair_equal(&d, &e, i, 1));
+    /* dropout 0.5: every sample decodes to the pair's text and has at most max-len tokens; an
+     * epoch's samples repeat; other epochs and other seeds draw other samples */
+    nr_tr_pairs e2;
+    memset(&e2, 0, sizeof e2);
+    int changed = 0, epoch_differs = 0, seed_differs = 0;
+    for (int epoch = 0; epoch < 6; epoch++) {
+        CHECK_INT_EQ(nr_tr_sample(&e, &d, ts, tt, 0.5, 1, epoch, max_len, &err), 0);
+        for (size_t i = 0; i < d.n; i++)
+            for (int side = 0; side < 2; side++) {
+                char *a = decode_side(side ? tt : ts, &d, i, side), *b = decode_side(side ? tt : ts, &e, i, side);
+                CHECK_STR_EQ(b ? b : "", a ? a : "");
+                free(a), free(b);
+                size_t n = side ? e.toff[i + 1] - e.toff[i] : e.soff[i + 1] - e.soff[i];
+                CHECK(n >= 1 && n <= (size_t)max_len);
+                changed += !pair_equal(&d, &e, i, side);
+            }
+        CHECK_INT_EQ(nr_tr_sample(&e2, &d, ts, tt, 0.5, 1, epoch, max_len, &err), 0);
+        for (size_t i = 0; i < d.n; i++) CHECK(pair_equal(&e, &e2, i, 0) && pair_equal(&e, &e2, i, 1));
+        CHECK_INT_EQ(nr_tr_sample(&e2, &d, ts, tt, 0.5, 1, epoch + 1, max_len, &err), 0);
+        for (size_t i = 0; i < d.n; i++) epoch_differs += !pair_equal(&e, &e2, i, 0) || !pair_equal(&e, &e2, i, 1);
+        CHECK_INT_EQ(nr_tr_sample(&e2, &d, ts, tt, 0.5, 2, epoch, max_len, &err), 0);
+        for (size_t i = 0; i < d.n; i++) seed_differs += !pair_equal(&e, &e2, i, 0) || !pair_equal(&e, &e2, i, 1);
+    }
+    CHECK(changed > 10);
+    CHECK(epoch_differs > 5);
+    CHECK(seed_differs > 5);
+    /* dropout 1: characters, except where they would be more than max-len tokens: then the plain
+     * encoding ("나는 고양이를 좋아한다": 3 "▁" and 10 syllables, 13 > 12) */
+    CHECK_INT_EQ(nr_tr_sample(&e, &d, ts, tt, 1.0, 1, 0, max_len, &err), 0);
+    nlprnn_encoding *enc = NULL;
+    nlprnn_encoding_create(&enc, NULL);
+    int fell_back = 0, chars = 0;
+    for (size_t i = 0; i < d.n; i++)
+        for (int side = 0; side < 2; side++) {
+            const char *t = side ? d.ttext[i] : d.stext[i];
+            CHECK_INT_EQ(nlprnn_tokenizer_encode_sample(side ? tt : ts, t, strlen(t), 0, 1.0, 0, enc, &err), 0);
+            size_t n = side ? e.toff[i + 1] - e.toff[i] : e.soff[i + 1] - e.soff[i];
+            const int32_t *x = side ? e.tgt + e.toff[i] : e.src + e.soff[i];
+            if (nlprnn_encoding_size(enc) > (size_t)max_len) {
+                CHECK(pair_equal(&d, &e, i, side));
+                fell_back++;
+            } else {
+                CHECK(n == nlprnn_encoding_size(enc) && !memcmp(x, nlprnn_encoding_ids(enc), n * sizeof *x));
+                chars++;
+            }
+        }
+    CHECK(fell_back > 0 && chars > 0);
+    nlprnn_encoding_free(enc);
+    /* the texts are needed */
+    nr_tr_pairs bare = d;
+    bare.stext = NULL;
+    CHECK_INT_EQ(nr_tr_sample(&e, &bare, ts, tt, 0.1, 1, 0, max_len, &err), NLPRNN_E_INVALID_ARG);
+    nr_tr_pairs_free(&e2);
+    nr_tr_pairs_free(&e);
+    nr_tr_pairs_free(&d);
+    nlprnn_tokenizer_free(ts);
+    nlprnn_tokenizer_free(tt);
+}
+
 int main(void) {
+    check_bpe_dropout();
     check_scores();
     check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f, 0.0f);
     check_grad(NR_CELL_GRU, NR_ATTN_ADDITIVE, 1, 0, 1, 0.0f, 0.0f);

@@ -6,6 +6,12 @@
  * lowest merge rank is merged (leftmost first) until no pair has a merge. Segments are at most
  * NR_MAX_SEGMENT_BYTES long; the rank of every adjacent pair is kept, so a merge costs one scan
  * and two lookups.
+ *
+ * BPE dropout (Provilkov, Emelianenko and Voita 2020, "BPE-Dropout: Simple and Effective Subword
+ * Regularization", Algorithm 1), when a nr_bpe_drop is given: at every merge step each pair that
+ * has a merge is dropped with probability p for that step (one fresh draw per pair and step),
+ * the surviving pair of lowest rank is merged (leftmost first), and the segment is finished
+ * when no pair survives a step. p = 0 is the plain encoding; p = 1 leaves the characters.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +81,13 @@ int nr_chars_to_symbols(const nlprnn_tokenizer *tok, const char *s, size_t n, in
     return 0;
 }
 
+/* One draw: 1 when a pair is dropped. 53-bit uniform in [0, 1), so p = 1 always drops. */
+static int dropped(nr_bpe_drop *d) {
+    return (double)(nr_rng_u64(&d->rng) >> 11) * 0x1p-53 < d->p;
+}
+
 int nr_bpe_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n, int word_start,
-                          nr_symbuf *sb) {
+                          nr_symbuf *sb, nr_bpe_drop *drop) {
     size_t first = sb->n;
     if (nr_chars_to_symbols(tok, s, n, word_start, sb)) return -1;
     int32_t *id = sb->id + first;
@@ -93,8 +104,10 @@ int nr_bpe_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n, 
     while (m > 1) {
         int32_t best_rank = INT32_MAX;
         size_t best = 0;
+        /* with dropout a pair is drawn only when it would be the best so far: a pair of higher
+         * rank cannot win whatever its draw, so the outcome is that of drawing every pair */
         for (size_t i = 0; i + 1 < m; i++)
-            if (rank[i] < best_rank) {
+            if (rank[i] < best_rank && !(drop && dropped(drop))) {
                 best_rank = rank[i];
                 best = i;
             }

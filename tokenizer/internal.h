@@ -200,8 +200,16 @@ void nr_symbuf_free(nr_symbuf *sb);
  * byte pieces / <unk> for characters outside the alphabet. */
 int nr_chars_to_symbols(const nlprnn_tokenizer *tok, const char *s, size_t n, int word_start,
                         nr_symbuf *sb);
+/* BPE dropout state (bpe.c): each applicable merge is skipped with probability p at each step,
+ * the draws from rng. */
+typedef struct nr_bpe_drop {
+    double p;
+    nr_rng rng;
+} nr_bpe_drop;
+
+/* BPE-encode one segment, appended to sb; drop == NULL: the plain (deterministic) encoding. */
 int nr_bpe_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n, int word_start,
-                          nr_symbuf *sb);
+                          nr_symbuf *sb, nr_bpe_drop *drop);
 int nr_word_encode_segment(const nlprnn_tokenizer *tok, const char *s, size_t n, int word_start,
                            nr_symbuf *sb);
 

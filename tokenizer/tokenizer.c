@@ -423,6 +423,7 @@ struct nlprnn_encoding {
     size_t klen, kcap;
     uint32_t *vpool;
     size_t vlen, vcap;
+    nr_bpe_drop *drop;  /* set during nlprnn_tokenizer_encode_sample with dropout > 0: no cache */
 };
 
 int nlprnn_encoding_create(nlprnn_encoding **out, nlprnn_error *err) {
@@ -491,7 +492,7 @@ static int encode_chunk(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, const
                          ? nr_word_encode_segment(tok, c + g->begin, g->end - g->begin,
                                                   g->word_start, &enc->sb)
                          : nr_bpe_encode_segment(tok, c + g->begin, g->end - g->begin,
-                                                 g->word_start, &enc->sb);
+                                                 g->word_start, &enc->sb, enc->drop);
             if (rc) return -1;
         }
         for (size_t i = first; i < enc->sb.n; i++) {
@@ -604,8 +605,8 @@ static int encode_normalized(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, 
         size_t e = sp ? (size_t)(sp - s) : n;
         const uint32_t *vals;
         size_t nv;
-        if (b == 0 && cont) {
-            if (encode_chunk(tok, enc, s, e, 0)) return -1;
+        if ((b == 0 && cont) || enc->drop) { /* a sampled encoding is not cached */
+            if (encode_chunk(tok, enc, s + b, e - b, !(b == 0 && cont))) return -1;
             vals = NULL;
             nv = enc->sb.n;
         } else if (chunk_ids(tok, enc, s + b, e - b, &vals, &nv)) {
@@ -705,6 +706,28 @@ int nlprnn_tokenizer_encode_part(const nlprnn_tokenizer *tok, const char *text, 
 int nlprnn_tokenizer_encode(const nlprnn_tokenizer *tok, const char *text, size_t len,
                             nlprnn_encoding *enc, nlprnn_error *err) {
     return nlprnn_tokenizer_encode_flags(tok, text, len, 0, enc, err);
+}
+
+int nlprnn_tokenizer_encode_sample(const nlprnn_tokenizer *tok, const char *text, size_t len,
+                                   unsigned flags, double dropout, uint64_t seed,
+                                   nlprnn_encoding *enc, nlprnn_error *err) {
+    if (enc) enc->n = 0;
+    if (!(dropout >= 0.0 && dropout <= 1.0)) /* NaN too */
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "encode_sample: dropout %g is not in [0, 1]", dropout);
+    if (tok && dropout > 0 && tok->model != NLPRNN_TOKMODEL_BPE)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "encode_sample: dropout needs a BPE tokenizer (this one is %s)",
+                       model_names[tok->model]);
+    size_t pos = 0;
+    if (dropout == 0.0 || !enc) return encode_from(tok, text, len, &pos, 1, flags, enc, err);
+    nr_bpe_drop d;
+    d.p = dropout;
+    nr_rng_seed(&d.rng, seed);
+    enc->drop = &d;
+    int rc = encode_from(tok, text, len, &pos, 1, flags, enc, err);
+    enc->drop = NULL;
+    return rc;
 }
 
 /* ---- decoding ----------------------------------------------------------------------------- */

@@ -137,6 +137,23 @@ NLPRNN_API int nlprnn_tokenizer_encode_flags(const nlprnn_tokenizer *tok, const 
                                              size_t len, unsigned flags, nlprnn_encoding *enc,
                                              nlprnn_error *err);
 
+/** Subword regularisation by BPE dropout (Provilkov et al. 2020): encode as
+ *  nlprnn_tokenizer_encode_flags, but while each segment is merged, every applicable merge is
+ *  skipped with probability `dropout` at each merge step (a fresh draw per pair and step; a
+ *  segment is finished when no pair survives a step), so one text gets one of many
+ *  segmentations into the same vocabulary. For training on the sampled segmentations (a new
+ *  draw every epoch) while inference uses the plain one. The draws come from `seed` alone:
+ *  the same text, dropout and seed give the same ids. dropout 0 gives exactly
+ *  nlprnn_tokenizer_encode_flags; dropout 1 gives the characters ("▁" and one piece per
+ *  character of the alphabet, byte pieces for the others). Any sample decodes to the same text
+ *  as the plain encoding, and the offsets mean the same. Errors as nlprnn_tokenizer_encode_flags;
+ *  NLPRNN_E_INVALID_ARG when dropout is not in [0, 1] or is > 0 for a word-level tokenizer. The
+ *  per-encoding cache is not used when dropout > 0 (each sample is computed). */
+NLPRNN_API int nlprnn_tokenizer_encode_sample(const nlprnn_tokenizer *tok, const char *text,
+                                              size_t len, unsigned flags, double dropout,
+                                              uint64_t seed, nlprnn_encoding *enc,
+                                              nlprnn_error *err);
+
 /** Streaming form for very long texts: encode the next part of text[0..len), starting at byte
  *  *pos (0 on the first call), into enc (replacing its content) and advance *pos; call again
  *  while *pos < len. A part is about 1 MiB of text (see docs/tokenizer.md), so enc never holds

@@ -133,6 +133,8 @@ _decl("nlprnn_tokenizer_piece", _S, _P, ctypes.c_int32)
 _decl("nlprnn_encoding_create", _I, ctypes.POINTER(_P), _E)
 _decl("nlprnn_encoding_free", None, _P)
 _decl("nlprnn_tokenizer_encode", _I, _P, _S, ctypes.c_size_t, _P, _E)
+_decl("nlprnn_tokenizer_encode_sample", _I, _P, _S, ctypes.c_size_t, ctypes.c_uint, ctypes.c_double,
+      ctypes.c_uint64, _P, _E)
 _decl("nlprnn_encoding_size", ctypes.c_size_t, _P)
 _decl("nlprnn_encoding_ids", ctypes.POINTER(ctypes.c_int32), _P)
 _decl("nlprnn_encoding_offsets", ctypes.POINTER(ctypes.c_size_t), _P)
@@ -404,10 +406,16 @@ class Tokenizer:
         p = _lib.nlprnn_tokenizer_piece(self._tok, i)
         return p.decode() if p is not None else None
 
-    def encode(self, text):
-        """[(id, piece, begin, end)]: begin/end are byte offsets into the UTF-8 text."""
+    def encode(self, text, dropout=0.0, seed=0):
+        """[(id, piece, begin, end)]: begin/end are byte offsets into the UTF-8 text. dropout > 0:
+        one sampled segmentation by BPE dropout (nlprnn_tokenizer_encode_sample: each merge
+        skipped with that probability; the draws from seed), for subword regularisation."""
         t, err = _b(text), _CError()
-        _check(_lib.nlprnn_tokenizer_encode(self._tok, t, len(t), self._enc, ctypes.byref(err)), err)
+        if dropout:
+            _check(_lib.nlprnn_tokenizer_encode_sample(self._tok, t, len(t), 0, float(dropout), int(seed),
+                                                       self._enc, ctypes.byref(err)), err)
+        else:
+            _check(_lib.nlprnn_tokenizer_encode(self._tok, t, len(t), self._enc, ctypes.byref(err)), err)
         n = _lib.nlprnn_encoding_size(self._enc)
         ids, off = _lib.nlprnn_encoding_ids(self._enc), _lib.nlprnn_encoding_offsets(self._enc)
         return [(ids[i], self.piece(ids[i]), off[2 * i], off[2 * i + 1]) for i in range(n)]

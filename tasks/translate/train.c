@@ -5,6 +5,8 @@
  *   batch source   epoch e: the training pairs in an order drawn from (seed, e); blocks of 64
  *                  batches are sorted by falling source length (little padding), cut into
  *                  batches, and the batches shuffled; batch b of the epoch is the b-th of them
+ *                  (with bpe-dropout p: every training pair is first encoded anew from its texts,
+ *                  each merge skipped with probability p, the draws from (seed, e, pair, side))
  *   step           worker w of W takes a contiguous part of the batch: encode (the dropout masks
  *                  of the embeddings, the encoder and a_t drawn from (seed, epoch, batch, w)), teacher-forced decode, label-
  *                  smoothed cross-entropy per target token, backward
@@ -52,6 +54,9 @@ static const nr_param ROWS[] = {
      "dropout on the source and target embeddings (training)", 0},
     {"out-dropout", NR_PARAM_DBL, OFF(out_dropout), 0, 0, 0.9, NULL, "0",
      "dropout on the decoder's attentional vector, before the output layer and input feeding (training)", 0},
+    {"bpe-dropout", NR_PARAM_DBL, OFF(bpe_dropout), 0, 0, 1, NULL, "0",
+     "BPE dropout: each merge skipped with this probability while a training pair is encoded, drawn anew "
+     "every epoch (subword regularisation; validation and translation use the plain encoding)", 0},
     {"tied", NR_PARAM_INT, OFF(tied), 0, 0, 1, NULL, "0", "1: the output layer is the target embedding (embed = hidden)", 0},
     {"smoothing", NR_PARAM_DBL, OFF(smoothing), 0, 0, 0.5, NULL, "0.1", "label smoothing of the cross-entropy", 0},
     {"max-len", NR_PARAM_INT, OFF(max_len), 0, 2, NR_TR_MAX_SRC, NULL, "64",
@@ -149,17 +154,18 @@ int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
 
 void nr_translator_summarize(nlprnn_translator *t) {
     const struct nlprnn_translate_params *p = &t->p;
-    char vl[64] = "none", dr[96] = "";
+    char vl[64] = "none", dr[96] = "", bd[48] = "";
     if (!isnan(t->valid_loss)) snprintf(vl, sizeof vl, "%.4f", t->valid_loss);
     if (p->emb_dropout > 0 || p->out_dropout > 0)
         snprintf(dr, sizeof dr, ", dropout embeddings %g, output %g", p->emb_dropout, p->out_dropout);
+    if (p->bpe_dropout > 0) snprintf(bd, sizeof bd, ", BPE dropout %g", p->bpe_dropout);
     snprintf(t->summary, sizeof t->summary,
              "translator %s -> %s: vocab %d/%d%s, %s, embed %d, hidden %d, encoder %d layer%s%s, %s "
-             "attention%s%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
+             "attention%s%s%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
              p->src_col, p->tgt_col, t->cfg.Vs, t->cfg.Vt, p->joint ? " (joint)" : "",
              p->cell == 0 ? "lstm" : "gru", p->embed, p->hidden, p->layers, p->layers == 1 ? "" : "s",
              p->bidirectional ? " bidirectional" : "", p->attention == 0 ? "general" : "additive",
-             p->tied ? ", tied" : "", dr, t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
+             p->tied ? ", tied" : "", dr, bd, t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
              t->best_epoch, vl);
 }
 
@@ -264,7 +270,7 @@ int nr_tr_read_tsv(nr_tr_pairs *d, const char *path, const char *src_col, const 
 }
 
 int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt, int max_len,
-                 nlprnn_error *err) {
+                 int keep_text, nlprnn_error *err) {
     nlprnn_encoding *es = NULL, *et = NULL;
     nlprnn_encoding_create(&es, NULL);
     nlprnn_encoding_create(&et, NULL);
@@ -279,6 +285,10 @@ int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokeni
         size_t a = nlprnn_encoding_size(es), b = nlprnn_encoding_size(et);
         if (a == 0 || b == 0 || a > (size_t)max_len || b > (size_t)max_len) {
             d->skipped++;
+            if (keep_text) {
+                free(d->stext[i]), free(d->ttext[i]);
+                d->stext[i] = d->ttext[i] = NULL;
+            }
             continue;
         }
         if (ns + a > cs) {
@@ -297,11 +307,18 @@ int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokeni
         memcpy(d->src + ns, nlprnn_encoding_ids(es), a * sizeof(int32_t));
         memcpy(d->tgt + nt, nlprnn_encoding_ids(et), b * sizeof(int32_t));
         d->soff[w] = ns, d->toff[w] = nt;
+        if (keep_text) { /* pair i becomes pair w (w <= i) */
+            char *s = d->stext[i], *u = d->ttext[i];
+            d->stext[i] = d->ttext[i] = NULL;
+            d->stext[w] = s, d->ttext[w] = u;
+        }
         ns += a, nt += b, w++;
     }
-    for (size_t i = 0; i < d->n; i++) free(d->stext[i]), free(d->ttext[i]);
-    free(d->stext), free(d->ttext);
-    d->stext = d->ttext = NULL;
+    if (!keep_text || rc) {
+        for (size_t i = 0; i < d->n; i++) free(d->stext[i]), free(d->ttext[i]);
+        free(d->stext), free(d->ttext);
+        d->stext = d->ttext = NULL;
+    }
     nlprnn_encoding_free(es);
     nlprnn_encoding_free(et);
     if (rc) return rc;
@@ -311,13 +328,68 @@ int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokeni
     return NLPRNN_OK;
 }
 
+/* Append ids[0..n) to e's side (ids, offsets, capacity) as pair i. */
+static int put_side(int32_t **ids, size_t *cap, size_t *off, size_t i, const int32_t *v, size_t n) {
+    size_t at = off[i];
+    if (at + n > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < at + n) c *= 2;
+        int32_t *q = nr_realloc_array(*ids, c, sizeof *q);
+        if (!q) return -1;
+        *ids = q, *cap = c;
+    }
+    memcpy(*ids + at, v, n * sizeof *v);
+    off[i + 1] = at + n;
+    return 0;
+}
+
+int nr_tr_sample(nr_tr_pairs *e, const nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt,
+                 double p, uint64_t seed, int epoch, int max_len, nlprnn_error *err) {
+    if (!d->stext || !d->ttext)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: BPE dropout needs the pairs' texts");
+    if (e->n != d->n || !e->soff) {
+        free(e->soff), free(e->toff);
+        e->soff = nr_malloc_array(d->n + 1, sizeof *e->soff);
+        e->toff = nr_malloc_array(d->n + 1, sizeof *e->toff);
+        e->n = d->n;
+        if (!e->soff || !e->toff) {
+            nr_tr_pairs_free(e);
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+        }
+    }
+    nlprnn_encoding *enc = NULL;
+    int rc = nlprnn_encoding_create(&enc, err);
+    e->soff[0] = e->toff[0] = 0;
+    for (size_t i = 0; !rc && i < d->n; i++) {
+        for (int side = 0; !rc && side < 2; side++) {
+            const nlprnn_tokenizer *tk = side ? tt : ts;
+            const char *txt = side ? d->ttext[i] : d->stext[i];
+            uint64_t s = nr_seed_mix(seed ^ 0x6270652d64726f70ull, (uint64_t)epoch, 2 * (uint64_t)i + (uint64_t)side);
+            rc = nlprnn_tokenizer_encode_sample(tk, txt, strlen(txt), 0, p, s, enc, err);
+            if (rc) break;
+            const int32_t *v = nlprnn_encoding_ids(enc);
+            size_t n = nlprnn_encoding_size(enc);
+            if (n == 0 || n > (size_t)max_len) { /* too long: the plain encoding */
+                v = side ? d->tgt + d->toff[i] : d->src + d->soff[i];
+                n = side ? d->toff[i + 1] - d->toff[i] : d->soff[i + 1] - d->soff[i];
+            }
+            if (side ? put_side(&e->tgt, &e->tcap, e->toff, i, v, n) : put_side(&e->src, &e->scap, e->soff, i, v, n))
+                rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+        }
+    }
+    nlprnn_encoding_free(enc);
+    return rc;
+}
+
 /* ---- the training task ---------------------------------------------------------------------- */
 
 #define SORT_BLOCK 64 /* batches per length-sorted block */
 
 typedef struct tr_task {
     nlprnn_translator *t;
-    const nr_tr_pairs *d;
+    const nr_tr_pairs *d;    /* the plain encodings (validation) */
+    const nr_tr_pairs *cur;  /* the epoch's training encodings: d, or e with BPE dropout */
+    nr_tr_pairs e;           /* the epoch's sampled encodings (bpe-dropout > 0) */
     const nr_comm *comm;
     size_t *train, n_train, *valid, n_valid;
     size_t *order, *bstart;
@@ -345,6 +417,12 @@ static int by_len_desc(const void *a, const void *b) {
 
 static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
     tr_task *k = self;
+    const struct nlprnn_translate_params *p = &k->t->p;
+    if (p->bpe_dropout > 0) {
+        int rc = nr_tr_sample(&k->e, k->d, k->t->tsrc, k->t->ttgt, p->bpe_dropout, p->seed, epoch, p->max_len, err);
+        if (rc) return rc;
+        k->cur = &k->e;
+    }
     nr_rng rng;
     nr_rng_seed(&rng, nr_seed_mix(k->t->p.seed, (uint64_t)epoch, 1));
     memcpy(k->order, k->train, k->n_train * sizeof *k->order);
@@ -359,7 +437,7 @@ static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_erro
     }
     for (size_t b = 0; b < k->n_train; b += blk) {
         size_t n = k->n_train - b < blk ? k->n_train - b : blk;
-        for (size_t i = 0; i < n; i++) li[i] = (len_idx){slen_of(k->d, k->order[b + i]), k->order[b + i]};
+        for (size_t i = 0; i < n; i++) li[i] = (len_idx){slen_of(k->cur, k->order[b + i]), k->order[b + i]};
         qsort(li, n, sizeof *li, by_len_desc);
         for (size_t i = 0; i < n; i++) k->order[b + i] = li[i].idx;
     }
@@ -388,14 +466,13 @@ static int tr_prepare(void *self, int epoch, long long batch, int *n, nlprnn_err
     k->at = s0 + (size_t)lo;
     k->nb = (size_t)(hi - lo);
     k->count = 0;
-    for (size_t i = 0; i < k->nb; i++) k->count += (double)tlen_of(k->d, k->order[k->at + i]) + 1;
+    for (size_t i = 0; i < k->nb; i++) k->count += (double)tlen_of(k->cur, k->order[k->at + i]) + 1;
     *n = (int)k->nb;
     return NLPRNN_OK;
 }
 
-/* Pairs idx[0..B) into worker w's buffers, time-major: src (Ts,B), tin/tout (Tt,B). */
-static void fill(tr_task *k, int w, const size_t *idx, int B, int *Ts, int *Tt, double *ntok) {
-    const nr_tr_pairs *d = k->d;
+/* Pairs idx[0..B) of d into worker w's buffers, time-major: src (Ts,B), tin/tout (Tt,B). */
+static void fill(tr_task *k, const nr_tr_pairs *d, int w, const size_t *idx, int B, int *Ts, int *Tt, double *ntok) {
     int S = 0, T = 0;
     *ntok = 0;
     for (int b = 0; b < B; b++) {
@@ -427,7 +504,7 @@ static int tr_step(void *self, int epoch, long long batch, int w, int W, float *
     const nlprnn_translator *t = k->t;
     int B = hi - lo, Ts, Tt;
     double ntok;
-    fill(k, w, k->order + k->at + lo, B, &Ts, &Tt, &ntok);
+    fill(k, k->cur, w, k->order + k->at + lo, B, &Ts, &Tt, &ntok);
     nr_rng drng;
     nr_rng_seed(&drng, nr_seed_mix(t->p.seed ^ 0x64726f70ull, (uint64_t)epoch, (uint64_t)batch * 64 + (uint64_t)w));
     int rc = nr_s2s_encode(&t->net, k->ws[w], k->src[w], k->slen[w], Ts, B, &drng, err);
@@ -454,7 +531,7 @@ static int tr_validate(void *self, nr_valid *v, nlprnn_error *err) {
     for (size_t i = 0; i < k->n_valid; i += (size_t)k->B) {
         int B = k->n_valid - i < (size_t)k->B ? (int)(k->n_valid - i) : k->B, Ts, Tt;
         double ntok;
-        fill(k, 0, k->valid + i, B, &Ts, &Tt, &ntok);
+        fill(k, k->d, 0, k->valid + i, B, &Ts, &Tt, &ntok);
         int rc = nr_s2s_encode(&t->net, k->ws[0], k->src[0], k->slen[0], Ts, B, NULL, err);
         if (!rc) rc = nr_s2s_decode_forward(&t->net, k->ws[0], k->tin[0], Tt, NULL, err);
         if (rc) return rc;
@@ -509,12 +586,13 @@ static void tr_task_free(tr_task *k) {
         free(k->src[w]), free(k->slen[w]), free(k->tin[w]), free(k->tout[w]);
     }
     free(k->train), free(k->valid), free(k->order), free(k->bstart);
+    nr_tr_pairs_free(&k->e);
 }
 
 static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, const nr_comm *comm, nlprnn_error *err) {
     const struct nlprnn_translate_params *p = &t->p;
     memset(k, 0, sizeof *k);
-    k->t = t, k->d = d, k->comm = comm, k->W = p->threads;
+    k->t = t, k->d = d, k->cur = d, k->comm = comm, k->W = p->threads;
     k->train = nr_malloc_array(d->n, sizeof *k->train);
     k->valid = nr_malloc_array(d->n, sizeof *k->valid);
     k->order = nr_malloc_array(d->n, sizeof *k->order);
@@ -535,6 +613,8 @@ static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, cons
         k->maxS = (int)slen_of(d, i) > k->maxS ? (int)slen_of(d, i) : k->maxS;
         k->maxT = (int)tlen_of(d, i) + 1 > k->maxT ? (int)tlen_of(d, i) + 1 : k->maxT;
     }
+    if (p->bpe_dropout > 0) /* a sampled side has up to max-len tokens */
+        k->maxS = p->max_len, k->maxT = p->max_len + 1;
     nr_translator_cfg(&t->cfg, p, nlprnn_tokenizer_vocab_size(t->tsrc), nlprnn_tokenizer_vocab_size(t->ttgt));
     int rc = nr_translator_bind(t, err);
     if (rc) return rc;
@@ -617,7 +697,7 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
     memset(&cfg, 0, sizeof cfg);
     int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
     if (!rc) rc = train_tokenizers(t, &d, err);
-    if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, err);
+    if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, p->bpe_dropout > 0, err);
     if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
     if (!rc) rc = nr_train_cfg_std(&cfg, "translator", &TABLE, p, ctl, err);
     if (!rc) {

@@ -17,7 +17,7 @@ struct nlprnn_translate_params {
     char src_col[64], tgt_col[64];
     int joint, src_vocab, tgt_vocab;
     int cell, attention, embed, hidden, layers, bidirectional;
-    double dropout, emb_dropout, out_dropout;
+    double dropout, emb_dropout, out_dropout, bpe_dropout;
     int tied;
     double smoothing;
     int max_len;
@@ -58,17 +58,27 @@ typedef struct nr_tr_pairs {
     size_t n;
     int32_t *src, *tgt;
     size_t *soff, *toff;
-    char **stext, **ttext; /* (n) the raw texts (for tokenizer training); freed after encoding */
+    char **stext, **ttext; /* (n) the raw texts (for tokenizer training and BPE dropout) */
     size_t skipped;        /* pairs longer than max-len tokens on a side, or with an empty side */
+    size_t scap, tcap;     /* capacities of src and tgt (nr_tr_sample reuses them) */
 } nr_tr_pairs;
 
 /* Read the columns src_col and tgt_col of a TSV file with a header line (texts only). */
 int nr_tr_read_tsv(nr_tr_pairs *d, const char *path, const char *src_col, const char *tgt_col,
                    nlprnn_error *err);
 /* Encode the texts with the tokenizers, dropping pairs with an empty side or more than max_len
- * tokens on a side; frees the texts. */
+ * tokens on a side. keep_text: the texts of the kept pairs stay (for nr_tr_sample), else they are
+ * freed. */
 int nr_tr_encode(nr_tr_pairs *d, const nlprnn_tokenizer *ts, const nlprnn_tokenizer *tt,
-                 int max_len, nlprnn_error *err);
+                 int max_len, int keep_text, nlprnn_error *err);
+/* BPE dropout for one epoch: e receives all d->n pairs of d (encoded with their texts kept) as
+ * sampled encodings (nlprnn_tokenizer_encode_sample with dropout p); side s of pair i is drawn
+ * from (seed, epoch, i, s) alone, so any epoch can be made again (a resume). A side whose sample
+ * has more than max_len tokens keeps d's plain encoding. e's arrays are reused from call to
+ * call (free with nr_tr_pairs_free; e holds no texts). */
+int nr_tr_sample(nr_tr_pairs *e, const nr_tr_pairs *d, const nlprnn_tokenizer *ts,
+                 const nlprnn_tokenizer *tt, double p, uint64_t seed, int epoch, int max_len,
+                 nlprnn_error *err);
 void nr_tr_pairs_free(nr_tr_pairs *d);
 
 #endif

@@ -110,6 +110,21 @@ raw = text.encode()
 for i, p, b, e in enc:
     check(0 <= b < e <= len(raw) and raw[b:e].decode() == p.replace("▁", ""),
           "offsets of %r: %d..%d %r" % (p, b, e, raw[b:e]))
+# BPE dropout: 0 is the plain encoding, 1 the characters; a sample repeats by seed, keeps the text
+check(tok.encode(text, dropout=0.0, seed=5) == enc, "dropout 0 is the plain encoding")
+chars = tok.encode(text, dropout=1.0, seed=5)
+check(len(chars) == len(text.replace(" ", "")) + len(text.split()) and all(len(p) == 1 for _, p, _, _ in chars),
+      "dropout 1: characters and a word start a word: %r" % chars)
+samples = [tok.encode(text, dropout=0.3, seed=s) for s in range(20)]
+check(samples[3] == tok.encode(text, dropout=0.3, seed=3), "a sample repeats by seed")
+check(any(x != enc for x in samples), "dropout 0.3 changes some segmentation")
+check(all("".join(p for _, p, _, _ in x) == "".join(p for _, p, _, _ in enc) for x in samples),
+      "the pieces of a sample spell the text")
+try:
+    tok.encode(text, dropout=1.5)
+    check(False, "dropout 1.5 accepted")
+except nlprnn.Error as e:
+    check(e.name == "NLPRNN_E_INVALID_ARG" and "dropout" in e.message, "dropout 1.5: %s" % e)
 check(len(tok) == 16000 and tok.piece(enc[0][0]) == enc[0][1], "vocab / piece")
 tok.close()
 for f in (tf.name, tf.name + ".st"):
