@@ -16,6 +16,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "common/blas.h"
+
 /* most workers the pool will ever start (machines with more cores use this many + the caller) */
 #define NR_POOL_MAX 255
 
@@ -226,48 +228,32 @@ void nr_split_range(int total, int i, int n, int *lo, int *hi)
 
 /* ---- the BLAS's threads ---------------------------------------------------------------------- */
 
-#ifdef NLPRNN_HAVE_OPENBLAS_THREADS
-/* OpenBLAS's own API (its cblas.h declares them; declared here so common/ needs no CBLAS header) */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-
-#ifdef NLPRNN_HAVE_OPENBLAS_SHUTDOWN
-int blas_thread_shutdown_(void);
-#endif
-
 static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void nr_blas_own(void)
 {
-    if (openblas_get_num_threads() == 1)
+    /* a CBLAS not loaded yet is taken when it loads (common/blas.c); one the application linked
+     * is taken now */
+    const nr_blas *b = nr_blas_present();
+    if (!b || !b->get_num_threads || b->get_num_threads() == 1)
         return;
     /* one setter at a time: OpenBLAS's setter is not safe to run twice at once (its OpenMP build
      * frees per-thread buffers there) */
     pthread_mutex_lock(&blas_mu);
-    if (openblas_get_num_threads() != 1) {
-        openblas_set_num_threads(1);
-#ifdef NLPRNN_HAVE_OPENBLAS_SHUTDOWN
+    if (b->get_num_threads() != 1) {
+        b->set_num_threads(1);
         /* OpenBLAS's workers (started when it loaded) would only spin, then sleep: join them.
          * After the setter, which would start them again (its lazy re-init after a fork); a
          * thread calling the BLAS meanwhile sees one thread and runs without them. OpenBLAS
          * starts them again itself if an application later asks it for more threads. */
-        blas_thread_shutdown_();
-#endif
+        if (b->thread_shutdown)
+            b->thread_shutdown();
     }
     pthread_mutex_unlock(&blas_mu);
 }
 
 int nr_blas_threads(void)
 {
-    return openblas_get_num_threads();
+    const nr_blas *b = nr_blas_get();
+    return b && b->get_num_threads ? b->get_num_threads() : 0;
 }
-#else
-void nr_blas_own(void)
-{
-}
-
-int nr_blas_threads(void)
-{
-    return 0;
-}
-#endif

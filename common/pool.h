@@ -20,15 +20,18 @@
  * only the smaller pieces of work, not a fight for the cores.
  *
  * BLAS: nlprnn is the one owner of the threads. Every CBLAS call it makes must run on the thread
- * that makes it: nr_sgemm calls nr_blas_own() first. With OpenBLAS (detected when the library is
- * built) that sets openblas_set_num_threads(1) when OpenBLAS is not single-threaded already, and
- * stops OpenBLAS's worker threads (blas_thread_shutdown_), which its pthreads build starts when
- * it loads and which spin ~0.1 s before they sleep; every model load calls it first
- * (nr_mf_open_file), so a one-shot command does not carry a spinning thread;
+ * that makes it: nr_sgemm calls nr_blas_own() before each CBLAS call. The CBLAS is loaded when a
+ * product first needs it (common/blas.h), and taken at once: with OpenBLAS (its
+ * openblas_set_num_threads found when it loads) that sets openblas_set_num_threads(1) when
+ * OpenBLAS is not single-threaded already, and stops OpenBLAS's worker threads
+ * (blas_thread_shutdown_), which its pthreads build starts when it loads and which spin ~0.1 s
+ * before they sleep. A CBLAS the application itself linked (in the process before nlprnn loads
+ * it) is taken at the first model load (nr_mf_open_file calls nr_blas_own), so a one-shot
+ * command does not carry a spinning thread;
  * OpenBLAS 0.3.21 has only this process-wide setting, so the process's other OpenBLAS calls run
- * single-threaded too from the first nlprnn call on (an application that sets it back gets it set
- * to 1 again at nlprnn's next call). With another CBLAS nothing is set: it should be one that
- * runs on the calling thread (reference BLAS, BLIS by default), see docs/api.md "Threads".
+ * single-threaded too from then on (an application that sets it back gets it set to 1 again at
+ * nlprnn's next CBLAS call). With another CBLAS nothing is set: it should be one that runs on the
+ * calling thread (reference BLAS, BLIS by default), see docs/api.md "Threads".
  */
 #ifndef NR_COMMON_POOL_H
 #define NR_COMMON_POOL_H
@@ -71,10 +74,11 @@ int nr_default_threads(void);
 /* Workers the pool may run besides the caller: nr_cpu_count() - 1 (0 on one core). */
 int nr_pool_workers_max(void);
 
-/* Make the CBLAS run on the calling thread (see above). Cheap: call before every CBLAS call. */
+/* Make the CBLAS run on the calling thread (see above); loads nothing (a CBLAS not loaded yet is
+ * taken when it loads). Cheap: call before every CBLAS call. */
 void nr_blas_own(void);
 /* The CBLAS's thread count as nlprnn sees it: OpenBLAS's openblas_get_num_threads(), or 0 when
- * the library was built for a CBLAS whose threads it cannot read (tests). */
+ * the CBLAS has no such function or cannot be loaded (tests). Loads the CBLAS if it is not yet. */
 int nr_blas_threads(void);
 
 /* The part [*lo, *hi) of 0..total that task i of n takes: contiguous, in order, sizes differ by

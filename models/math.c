@@ -1,12 +1,50 @@
-/* models/math.c: CBLAS glue, activations, initialisers. */
+/* models/math.c: products (our kernels or the CBLAS), activations, initialisers. */
 #include "models/math.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/blas.h"
 #include "models/kernels/kernels.h"
+
+/* Products small enough that nlprnn's own kernels take them whatever the path: op(B) of at most
+ * NR_OWN_BK floats (1 MiB) for 2 to 31 rows, of at most NR_OWN_GEMV_BK floats for one row.
+ * Such products are what one short text costs (the classifier's input projection of a review,
+ * (27,128)x(128,512), and its head, (1,256)x(256,2)), and taking them here means a process that
+ * answers one text never loads the CBLAS (common/blas.h: OpenBLAS's loading and start-up cost
+ * ~7 ms, more than the whole prediction). Measured one core, OpenBLAS 0.3.21 Haswell kernels
+ * (docs/benchmarks.md "Start-up, run 6"): from 2 rows both pack op(B), and ours took 0.7-1.25x
+ * OpenBLAS's time on the AVX-512 and AVX2 paths at these sizes; one row CBLAS's sgemv streams
+ * op(B) without packing (~7x faster for large op(B)), so only tiny ones (a classifier's head) are
+ * ours. The portable path's kernels are ~2x slower than the CBLAS here: microseconds. */
+#define NR_OWN_MROWS 32
+#define NR_OWN_BK ((size_t)1 << 18)
+#define NR_OWN_GEMV_BK ((size_t)4096)
+
+static int own_small(int M, int N, int K)
+{
+    size_t bk = (size_t)N * (size_t)K;
+    return M < NR_OWN_MROWS && (M > 1 ? bk <= NR_OWN_BK : bk <= NR_OWN_GEMV_BK);
+}
+
+/* C = alpha op(A) op(B) + beta C in plain loops: the last resort when neither the CBLAS nor our
+ * kernels' block buffer is available. One float chain per element, k in increasing order. */
+static void sgemm_loops(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) {
+                float a = transA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float b = transB ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += a * b;
+            }
+            float *c = C + (size_t)i * ldc + j;
+            *c = alpha * acc + (beta == 0.0f ? 0.0f : beta * *c);
+        }
+}
 
 void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
@@ -20,26 +58,37 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
                 C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
-    /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h). Before any product,
-     * ours included: once nlprnn has computed, OpenBLAS is single-threaded whichever path ran */
-    nr_blas_own();
-    /* our kernel where it was measured faster for this shape (models/kernels/kernels.h) */
+    /* our kernel where it was measured faster for this shape (models/kernels/kernels.h), and for
+     * every small product (above) */
     int kp = nr_kpath();
-    if (nr_kgemm_use(kp, transA, transB, M, N, K, 0) &&
+    if ((nr_kgemm_use(kp, transA, transB, M, N, K, 0) || own_small(M, N, K)) &&
         nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
         return;
+    /* the CBLAS, loaded at its first use (common/blas.h); when it cannot be loaded, our kernels
+     * (the reason: nr_blas_status) */
+    const nr_blas *blas = nr_blas_get();
+    if (!blas) {
+        if (nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) != 0)
+            sgemm_loops(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h) */
+    nr_blas_own();
     if (M == 1) {
         /* one row (batch-1 inference, single rows): C (1,N) = op(B)^T a, a = row of op(A);
          * sgemv avoids sgemm's packing, which dominates at this size */
         int inca = transA ? lda : 1;
         if (transB)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, inca, beta, C, 1);
+            blas->sgemv(NR_CBLAS_ROW_MAJOR, NR_CBLAS_NO_TRANS, N, K, alpha, B, ldb, A, inca, beta,
+                        C, 1);
         else
-            cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, inca, beta, C, 1);
+            blas->sgemv(NR_CBLAS_ROW_MAJOR, NR_CBLAS_TRANS, K, N, alpha, B, ldb, A, inca, beta, C,
+                        1);
         return;
     }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    blas->sgemm(NR_CBLAS_ROW_MAJOR, transA ? NR_CBLAS_TRANS : NR_CBLAS_NO_TRANS,
+                transB ? NR_CBLAS_TRANS : NR_CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta,
+                C, ldc);
 }
 
 void nr_copy(float *y, const float *x, size_t n)

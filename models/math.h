@@ -1,7 +1,8 @@
 /* models/math.h: the numeric kernels every layer uses (internal, not installed).
  *
  *   nr_sgemm            row-major C = alpha * op(A) op(B) + beta * C: our kernels
- *                       (models/kernels/kernels.h) where measured faster for the shape, else CBLAS
+ *                       (models/kernels/kernels.h) where measured faster for the shape and for
+ *                       every small product, else the CBLAS (loaded then: common/blas.h)
  *   nr_sigmoid/nr_tanh  scalar activations (float, saturating safely)
  *   nr_init_*           seeded initialisers: Glorot uniform, orthogonal (as Keras), uniform
  *   nr_parallel_run     fork-join over the library's thread pool (common/pool.h, included here)
@@ -18,6 +19,7 @@
 #include "common/pool.h"
 
 /* C (M,N) = alpha * op(A) * op(B) + beta * C, row-major, on the calling thread (nr_blas_own).
+ * Our kernels when the CBLAS cannot be loaded (nr_blas_status says why).
  * op(A) is (M,K): A is (M,K) with lda >= K, or (K,M) with lda >= M when transA.
  * op(B) is (K,N): B is (K,N) with ldb >= N, or (N,K) with ldb >= K when transB. */
 void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,

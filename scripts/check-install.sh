@@ -48,6 +48,9 @@ out=$("$prefix/bin/nlprnn" --version) || bad "installed nlprnn --version failed"
 # the program loads LIBDIR/libnlprnn-mpi.so.N, both found relative to bin/ (no path compiled in).
 heavy=$(ldd "$prefix/bin/nlprnn" | grep -Ei 'libmpi|open-rte|open-pal|hwloc|libevent|plplot' || true)
 [ -z "$heavy" ] || bad "installed nlprnn loads at start-up what only --plot or mpirun need: $heavy"
+# Nor the CBLAS: the library loads it when a product first needs it (common/blas.h).
+blas=$(ldd "$prefix/bin/nlprnn" "$libdir/libnlprnn.so.$version" | grep -Ei 'blas|gfortran' || true)
+[ -z "$blas" ] || bad "installed nlprnn or libnlprnn links the CBLAS (it is loaded on first use): $blas"
 if [ -f "$build/nlprnn-plot.so" ]; then
   [ -f "$libdir/nlprnn/nlprnn-plot.so" ] || bad "the plot plugin is not installed in $libdir/nlprnn"
   if ! (cd "$tmp" && "$prefix/bin/nlprnn" gradflow --length 10 --hidden 4 --batch 2 --plot plot.svg >"$tmp/plot.log" 2>&1) ||

@@ -1,15 +1,29 @@
-/* tests/test_blas_own.c: nlprnn owns the threads (common/pool.h, nr_blas_own): loading a model
- * leaves no OpenBLAS worker thread in the process (OpenBLAS's pthreads build starts them when it
- * loads and they would spin ~0.1 s), OpenBLAS reports one thread, and the BLAS still computes (a
- * product through nr_sgemm against a plain loop) and the model still classifies. Where OpenBLAS
- * starts no worker (one core, OPENBLAS_NUM_THREADS=1, another BLAS) the thread count before the
- * load is 1 and the check is that it stays 1. */
+/* tests/test_blas_own.c: the CBLAS is loaded when a product first needs it, and nlprnn owns its
+ * threads (common/blas.h, common/pool.h).
+ *
+ *   1. This program (linked like an application, no CBLAS on its link line) starts without any
+ *      BLAS mapped; loading the shipped classifier and classifying one short review maps none
+ *      either (its products are small: nlprnn's own kernels, models/math.c) and starts no thread.
+ *   2. A product the CBLAS takes loads it: afterwards it is mapped, OpenBLAS reports one thread
+ *      and no OpenBLAS worker thread is left (its pthreads build starts them when it loads and
+ *      they would spin ~0.1 s). The CBLAS's products (sgemm and sgemv shapes) match a plain loop.
+ *   3. The loader: a library that is not there, one without cblas_sgemm, an empty or malformed
+ *      name list give NLPRNN_E_UNSUPPORTED naming the library and the reason.
+ *   4. A process whose CBLAS cannot be loaded (NLPRNN_BLAS names a missing library: the test runs
+ *      itself again so) computes every product on nlprnn's own kernels, correctly, and
+ *      nr_blas_status says why; the classifier still classifies.
+ * Where OpenBLAS starts no worker (one core, OPENBLAS_NUM_THREADS=1, another BLAS) the thread
+ * checks hold trivially. */
+#define _GNU_SOURCE /* strcasestr */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "common/blas.h"
 #include "common/pool.h"
 #include "models/math.h"
 #include "nlprnn.h"
@@ -25,19 +39,59 @@ static int threads_now(void) {
     return n;
 }
 
-int main(void) {
-    int before = threads_now();
-    if (before < 0) {
-        fprintf(stderr, "test_blas_own: SKIP (no /proc/self/task)\n");
-        return 77;
+/* 1 if a shared library whose name contains "blas" (any case: libopenblas, libblas, libcblas) is
+ * mapped into this process (not this program, whose own name has it) */
+static int blas_mapped(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return -1;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *slash = strrchr(line, '/');
+        found = slash && !strncmp(slash, "/lib", 4) && strcasestr(slash, "blas") != NULL;
     }
-    fprintf(stderr, "test_blas_own: %d thread(s) before the load, BLAS threads %d\n", before, nr_blas_threads());
-    nlprnn_classifier *m = NULL;
+    fclose(f);
+    return found;
+}
+
+/* C (M,N) = op(A) op(B) through nr_sgemm against a double loop; the largest relative error */
+static double product_error(int transB, int M, int N, int K) {
+    float *a = malloc(sizeof(float) * (size_t)M * K), *b = malloc(sizeof(float) * (size_t)K * N),
+          *c = malloc(sizeof(float) * (size_t)M * N);
+    if (!a || !b || !c) abort();
+    for (int i = 0; i < M * K; i++) a[i] = (float)((i * 7) % 11) * 0.125f - 0.6f;
+    for (int i = 0; i < K * N; i++) b[i] = (float)((i * 5) % 9) * 0.25f - 1.0f;
+    for (int i = 0; i < M * N; i++) c[i] = 1.0f;
+    /* C = A op(B) + 0.5 C */
+    nr_sgemm(0, transB, M, N, K, 1.0f, a, K, b, transB ? K : N, 0.5f, c, N);
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0.5;
+            for (int k = 0; k < K; k++)
+                s += (double)a[i * K + k] * (transB ? b[j * K + k] : b[k * N + j]);
+            double e = fabs(c[i * N + j] - s) / (fabs(s) + 1.0);
+            if (e > worst) worst = e;
+        }
+    free(a);
+    free(b);
+    free(c);
+    return worst;
+}
+
+/* products of the shapes that go to the CBLAS (models/math.c): one row with a large op(B)
+ * (sgemv, both layouts), 40 rows x 8 columns (sgemm: our kernels take N >= 32), and small ones */
+static void check_products(void) {
+    CHECK_MSG(product_error(0, 1, 300, 200) < 1e-5, "sgemv (K,N) product wrong");
+    CHECK_MSG(product_error(1, 1, 300, 200) < 1e-5, "sgemv (N,K) product wrong");
+    CHECK_MSG(product_error(0, 40, 8, 50) < 1e-5, "sgemm 40x8x50 wrong");
+    CHECK_MSG(product_error(1, 40, 8, 50) < 1e-5, "sgemm 40x8x50 (B^T) wrong");
+    CHECK_MSG(product_error(0, 5, 3, 7) < 1e-5, "5x3x7 product wrong");
+    CHECK_MSG(product_error(1, 27, 512, 128) < 1e-5, "27x512x128 product wrong");
+}
+
+static void classify_one(nlprnn_classifier *m) {
     nlprnn_error err;
-    int rc = nlprnn_classifier_load("ko", &m, &err);
-    CHECK_MSG(rc == 0, "load ko: %s", err.message);
-    CHECK_INT_EQ(threads_now(), 1);
-    if (nr_blas_threads() != 0) CHECK_INT_EQ(nr_blas_threads(), 1); /* 0: not OpenBLAS */
     nlprnn_classifier_ctx *ctx = NULL;
     if (m && nlprnn_classifier_ctx_create(m, 1, &ctx, &err) == 0) {
         const char *doc = "정말 재미있고 감동적인 영화";
@@ -48,19 +102,89 @@ int main(void) {
         CHECK_MSG(0, "context: %s", err.message);
     }
     nlprnn_classifier_ctx_free(ctx);
+}
+
+/* 4: run as a child with NLPRNN_BLAS naming a library that does not exist */
+static int fallback_child(void) {
+    nlprnn_classifier *m = NULL;
+    nlprnn_error err;
+    CHECK_MSG(nlprnn_classifier_load("ko", &m, &err) == 0, "load ko: %s", err.message);
+    classify_one(m);
     nlprnn_classifier_free(m);
-    /* a product after the workers are gone: C = A B (5x7 times 7x3) against a plain loop */
-    float a[35], b[21], c[15], ref[15];
-    for (int i = 0; i < 35; i++) a[i] = (float)((i * 7) % 11) - 5.0f;
-    for (int i = 0; i < 21; i++) b[i] = (float)((i * 5) % 9) * 0.25f - 1.0f;
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 3; j++) {
-            double s = 0;
-            for (int k = 0; k < 7; k++) s += (double)a[i * 7 + k] * b[k * 3 + j];
-            ref[i * 3 + j] = (float)s;
-        }
-    nr_sgemm(0, 0, 5, 3, 7, 1.0f, a, 7, b, 3, 0.0f, c, 3);
-    for (int i = 0; i < 15; i++) CHECK_NEAR(c[i], ref[i], 1e-4);
+    check_products(); /* the CBLAS's shapes too: computed by our kernels */
+    CHECK(nr_blas_get() == NULL);
+    CHECK_INT_EQ(nr_blas_loaded(), 0);
+    CHECK_INT_EQ(nr_blas_status(&err), NLPRNN_E_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "libnlprnn-no-such-blas.so.9") && strstr(err.message, "own kernels"),
+              "status message: %s", err.message);
+    CHECK_INT_EQ(nr_blas_threads(), 0);
+    CHECK_INT_EQ(blas_mapped(), 0);
+    return nr_test_done("test_blas_own (no CBLAS)");
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--fallback")) return fallback_child();
+    int before = threads_now();
+    if (before < 0 || blas_mapped() < 0) {
+        fprintf(stderr, "test_blas_own: SKIP (no /proc/self/task or /proc/self/maps)\n");
+        return 77;
+    }
+    nlprnn_error err;
+
+    /* 1: nothing loaded for one short review */
+    CHECK_INT_EQ(blas_mapped(), 0);
+    nlprnn_classifier *m = NULL;
+    int rc = nlprnn_classifier_load("ko", &m, &err);
+    CHECK_MSG(rc == 0, "load ko: %s", err.message);
+    classify_one(m);
+    CHECK_INT_EQ(nr_blas_loaded(), 0);
+    CHECK_INT_EQ(blas_mapped(), 0);
+    CHECK_INT_EQ(nr_blas_status(&err), 0);
+    CHECK_INT_EQ(threads_now(), before);
+
+    /* 2: a CBLAS product loads it; its threads are taken at once */
+    CHECK_MSG(product_error(0, 1, 300, 200) < 1e-5, "first CBLAS product wrong");
+    const nr_blas *b = nr_blas_get();
+    CHECK_MSG(b != NULL && nr_blas_loaded(), "the CBLAS did not load: %s",
+              nr_blas_status(&err) ? err.message : "(no error)");
+    if (b) {
+        fprintf(stderr, "test_blas_own: CBLAS %s, %d thread(s)\n", b->name, nr_blas_threads());
+        if (strcasestr(b->name, "blas")) CHECK_INT_EQ(blas_mapped(), 1);
+    }
     CHECK_INT_EQ(threads_now(), 1);
+    if (nr_blas_threads() != 0) CHECK_INT_EQ(nr_blas_threads(), 1); /* 0: not OpenBLAS */
+    check_products();
+    classify_one(m);
+    nlprnn_classifier_free(m);
+    CHECK_INT_EQ(threads_now(), 1);
+
+    /* 3: the loader's errors */
+    nr_blas t;
+    CHECK_INT_EQ(nr_blas_try("libnlprnn-no-such-blas.so.9", &t, &err), NLPRNN_E_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "cannot load the CBLAS libnlprnn-no-such-blas.so.9"), "%s", err.message);
+    CHECK(t.sgemm == NULL);
+    CHECK_INT_EQ(nr_blas_try("libz.so.1", &t, &err), NLPRNN_E_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "libz.so.1 has no cblas_sgemm"), "%s", err.message);
+    CHECK(t.sgemm == NULL && t.sgemv == NULL);
+    CHECK_INT_EQ(nr_blas_try("", &t, &err), NLPRNN_E_UNSUPPORTED);
+    CHECK_INT_EQ(nr_blas_try("libz.so.1::libm.so.6", &t, &err), NLPRNN_E_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "separated by ':'"), "%s", err.message);
+    if (b) { /* the same names again: a second table of the same functions */
+        char names[sizeof b->name];
+        snprintf(names, sizeof names, "%s", b->name);
+        CHECK_INT_EQ(nr_blas_try(names, &t, &err), 0);
+        CHECK(t.sgemm == b->sgemm && t.sgemv == b->sgemv);
+    }
+
+    /* 4: no CBLAS at all: this program again, with NLPRNN_BLAS naming a missing library */
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("NLPRNN_BLAS", "libnlprnn-no-such-blas.so.9", 1);
+        execl("/proc/self/exe", argv[0], "--fallback", (char *)NULL);
+        _exit(127);
+    }
+    int st = -1;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the run without a CBLAS failed (status %d)", st);
     return nr_test_done("test_blas_own");
 }

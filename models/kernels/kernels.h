@@ -15,9 +15,11 @@
  * an unknown name, falls back to the best one the CPU runs), else the best one. The same
  * variable picks the float16 recurrent kernel (models/gemv_f16.h).
  *
- * nr_sgemm (models/math.c) sends a product here only where the path's kernel was measured faster
+ * nr_sgemm (models/math.c) sends a product here where the path's kernel was measured faster
  * than the CBLAS it replaces (nr_kgemm_use; the measurements are in docs/benchmarks.md, section
- * "kernels"); every other product goes to CBLAS, as on the portable path.
+ * "kernels"), every small product (fewer than 32 rows and a small op(B), on every path: so one
+ * short text never loads the CBLAS, models/math.c), and every product when the CBLAS cannot be
+ * loaded; the others go to the CBLAS.
  *
  * ---- Method (BLIS-style) -------------------------------------------------------------------------
  * op(B) is packed into panels of NR columns (zero-padded past N): panel j holds op(B)[k][jNR+c]
