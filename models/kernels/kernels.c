@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "models/kernels/gemm_isa.h"
 
 /* ---- which path -------------------------------------------------------------------------------- */
@@ -126,8 +127,11 @@ void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const 
     nr_kgemm_packed_portable(transA, M, N, K, alpha, A, lda, Bp, beta, C, ldc);
 }
 
-/* The per-thread block buffer (NR_KC x (NR_KNC_MAX + NR_KMC) floats): made on a thread's first product,
- * freed when the thread ends (pthread key destructor). */
+/* The per-thread block buffer (NR_KC x (NR_KNC_MAX + NR_KMC) floats, 640 KiB): made on a thread's
+ * first product, freed when the thread ends (pthread key destructor). In huge pages
+ * (nr_filled_alloc): a product's packing touches its pages at once, and the first touch of ~70
+ * fresh 4 KiB pages cost ~0.6 ms of a one-review run, one 2 MiB page ~0.25 ms (docs/benchmarks.md
+ * "Start-up, run 6"). */
 static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
 static pthread_key_t buf_key;
 static int buf_key_ok;
@@ -144,7 +148,7 @@ static float *thread_buf(void)
         return NULL;
     float *b = pthread_getspecific(buf_key);
     if (!b) {
-        b = aligned_alloc(64, sizeof(float) * NR_KC * (NR_KNC_MAX + NR_KMC));
+        b = nr_filled_alloc((size_t)NR_KC * (NR_KNC_MAX + NR_KMC), sizeof(float)); /* 2 MiB aligned */
         if (b && pthread_setspecific(buf_key, b) != 0) {
             free(b);
             b = NULL;
