@@ -19,6 +19,41 @@ static const char *DEMO = "난 주말이면 영화를 보기 위해 우리 동�
 
 static int is_theater(const char *s) { return !strcmp(s, "극장") || !strcmp(s, "영화관"); }
 
+/* Places one goes to (to watch a film or otherwise). Not places: 세계, 사랑, 바닥, 문제, 날, TV,
+ * ocn, 옆, 토요명화 (the open answers before the fill change of issue 16). */
+static const char *const PLACES[] = {
+    "극장", "영화관", "곳", "집", "학교", "시내", "도서관", "공원", "카페", "마트", "시장", "가게",
+    "식당", "교회", "회사", "방", "거리", "극장가", "CGV", "cgv", "메가박스", "롯데시네마", "상영관",
+    "개봉관", "소극장", "시네마", "멀티플렉스", "비디오방", "DVD방", "대여점", "서점", "백화점", "동네",
+    "마을", "학원", "놀이터", "편의점", "찜질방", "PC방", "피시방", "노래방", "만화방", "술집", "병원",
+    "역", "공항", "바다", "산"};
+
+static int is_place(const char *s) {
+    for (size_t i = 0; i < sizeof PLACES / sizeof *PLACES; i++)
+        if (!strcmp(s, PLACES[i])) return 1;
+    return 0;
+}
+
+/* Open fill of s (default calibration): 극장 or 영화관 first, and at least min_places of the first
+ * five answers are places. */
+static void check_places(nlprnn_lm_ctx *ctx, const char *s, int min_places) {
+    nlprnn_lm_choice *c = NULL;
+    size_t n = 0;
+    nlprnn_error err;
+    int rc = nlprnn_lm_fill(ctx, s, strlen(s), NULL, 0, 5, &c, &n, &err);
+    CHECK_MSG(rc == 0 && n == 5, "open fill of '%s': %s (%zu answers)", s, err.message, n);
+    int places = 0;
+    for (size_t i = 0; i < n; i++) {
+        printf("places %zu %s\t%.4f%s\n", i + 1, c[i].text, c[i].prob, is_place(c[i].text) ? "  (place)" : "");
+        places += is_place(c[i].text);
+    }
+    if (n >= 1)
+        CHECK_MSG(is_theater(c[0].text), "'%s': first answer '%s', want 극장 or 영화관", s, c[0].text);
+    CHECK_MSG(places >= min_places, "'%s': %d places among the first 5 answers, want at least %d", s, places,
+              min_places);
+    nlprnn_lm_choices_free(c, n);
+}
+
 int main(void) {
     nlprnn_lm *lm = NULL;
     nlprnn_error err;
@@ -39,6 +74,13 @@ int main(void) {
     if (n >= 1) CHECK_MSG(is_theater(c[0].text), "open fill: first answer '%s' (%.4f), want 극장 or 영화관",
                           c[0].text, c[0].prob);
     nlprnn_lm_choices_free(c, n);
+
+    /* the answers after the first are places too (issue 16): before the fill change of
+     * 2026-12-05 (joint proposals, the glue absorbed), the demo gave 영화관, 세계, 사랑, 바닥, 문제
+     * (one place) and "친구랑 ___에서 영화를 봤다" gave ocn, tv, 옆, 토요명화, TV (none, and no
+     * theatre first) */
+    check_places(ctx, DEMO, 3);
+    check_places(ctx, "친구랑 ___에서 영화를 봤다", 3);
 
     /* among candidates, plain fill (default calibration) and without calibration */
     const char *cands[6] = {"영화", "집", "곳", "힘", "극장", "영화관"};

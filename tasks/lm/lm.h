@@ -89,6 +89,9 @@ int nr_lm_save(const nlprnn_lm *lm, const char *path, int dtype, const char *ext
 #define LM_MAX_B 64       /* rows per encoder call at inference */
 #define LM_LOGIT_ROWS 256 /* rows of logits computed at once */
 #define LM_MAX_SPAN 4     /* pieces in a proposed fill answer */
+#define LM_MAX_GLUE 4     /* pieces of the text glued after a blank that a proposal may absorb */
+#define LM_FILL_KEEP 24   /* proposals kept from each of the two fill searches */
+#define LM_FILL_JOINT 24  /* one-piece fill proposals that fit both sides (joint_proposals) */
 #define LM_BEAM 16        /* beam width of the searches */
 
 struct nlprnn_lm_ctx {

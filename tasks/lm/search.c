@@ -14,7 +14,7 @@
  * ============================================================================================== */
 
 typedef struct hyp {
-    int32_t tok[LM_MAX_SPAN];
+    int32_t tok[LM_MAX_SPAN + LM_MAX_GLUE];
     int n;
     double lp;
 } hyp;
@@ -89,6 +89,12 @@ static void topk_add(topk *t, double s, int i) {
  *   first_kind   the kind the answer's FIRST piece (in text order) must have
  *   end_tok      >= 0: a hypothesis is complete with log p(end_tok | context, span) added;
  *                -1: completion adds log of the total probability of a word start or <eos>
+ *   glue, nglue  text glued after the blank up to the next white space ("에" of "___에"), or
+ *                nglue 0. The span then covers the answer AND the glue, so the answer's last
+ *                piece may merge with it as the tokenizer merges it ("▁극장에", not
+ *                "▁극장" "에"); a span is an answer when its text ends with the glue, and the
+ *                answer is the text before it. The context (the caller's) leaves the glue's
+ *                pieces out.
  * Forward: span order = generation order; the first generated piece must be first_kind and the
  * rest NR_PIECE_INNER. Backward: generation runs right to left, so every generated piece but the
  * latest must be INNER, and a hypothesis is an answer when its latest piece is first_kind. */
@@ -96,7 +102,18 @@ typedef struct beam_rules {
     int dir;
     int first_kind;
     int end_tok;
+    const char *glue;
+    size_t nglue;
 } beam_rules;
+
+/* With glue: 1 when the text t (a span's, text order) may still become "answer + glue" by
+ * growing in the search's direction: forward (growing rightwards) always; backward (growing
+ * leftwards) when t ends with the glue or is a proper end of it ("서" of "에서"). */
+static int glue_compatible(const beam_rules *br, const char *t, size_t n) {
+    if (br->dir == NLPRNN_LM_FORWARD) return 1;
+    if (n >= br->nglue) return !memcmp(t + n - br->nglue, br->glue, br->nglue);
+    return !memcmp(br->glue + br->nglue - n, t, n);
+}
 
 static double completion(const nlprnn_lm *lm, const float *logp, int V, int end_tok) {
     if (end_tok >= 0) return logp[end_tok];
@@ -108,7 +125,7 @@ static double completion(const nlprnn_lm *lm, const float *logp, int V, int end_
 
 /* Decode a span (text order) into a trimmed word; NULL when it decodes to nothing. */
 static char *span_text(const nlprnn_lm *lm, const int32_t *tok, int n, int reversed) {
-    int32_t t[LM_MAX_SPAN];
+    int32_t t[LM_MAX_SPAN + LM_MAX_GLUE];
     for (int i = 0; i < n; i++) t[i] = reversed ? tok[n - 1 - i] : tok[i];
     char *s = NULL;
     size_t len = 0;
@@ -132,17 +149,35 @@ static char *span_text(const nlprnn_lm *lm, const int32_t *tok, int n, int rever
 /* Beam search from the state after ctx_ids; every complete hypothesis goes into out with score
  * lp(span) + completion. */
 static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *ctx_ids, int n_ctx,
-                       int width, cand_set *out, nlprnn_error *err) {
+                       int width, cand_set *out, float *logp0, nlprnn_error *err) {
     const nlprnn_lm *lm = ctx->lm;
     int V = lm->net[br->dir].cfg.vocab;
     if (width > LM_BEAM) width = LM_BEAM;
     float *logp = nr_malloc_array((size_t)LM_BEAM * V, sizeof(float));
-    if (!logp) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    unsigned char *glue_ok0 = NULL; /* backward with glue: pieces that may end the span's text */
+    if (logp && br->nglue && br->dir == NLPRNN_LM_BACKWARD) {
+        glue_ok0 = calloc((size_t)V, 1);
+        for (int v = 0; glue_ok0 && v < V; v++) {
+            const char *p = nlprnn_tokenizer_piece(lm->tok, v);
+            if (!p || lm->kind[v] == NR_PIECE_OTHER) continue;
+            if (lm->kind[v] == NR_PIECE_START) p += strlen(NLPRNN_WORD_START); /* "▁극장에" */
+            size_t pl = strlen(p);
+            /* a word-start piece must hold more than the glue (the answer starts in it) */
+            glue_ok0[v] = lm->kind[v] == NR_PIECE_START ? pl > br->nglue && glue_compatible(br, p, pl)
+                                                        : pl > 0 && glue_compatible(br, p, pl);
+        }
+    }
+    if (!logp || (br->nglue && br->dir == NLPRNN_LM_BACKWARD && !glue_ok0)) {
+        free(logp);
+        free(glue_ok0);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
     hyp beam[LM_BEAM], next[LM_BEAM];
-    int nb = 1, rc;
+    int nb = 1, rc, max_depth = LM_MAX_SPAN + (br->nglue ? LM_MAX_GLUE : 0);
     memset(beam, 0, sizeof beam);
     rc = nr_lm_run_prefix(ctx, br->dir, ctx_ids, n_ctx, logp, err);
-    for (int depth = 0; depth < LM_MAX_SPAN && !rc && nb > 0; depth++) {
+    if (!rc && logp0) memcpy(logp0, logp, (size_t)V * sizeof(float));
+    for (int depth = 0; depth < max_depth && !rc && nb > 0; depth++) {
         topk tk;
         tk.n = 0;
         tk.cap = width;
@@ -155,6 +190,8 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
                     if (depth == 0 ? k != br->first_kind : k != NR_PIECE_INNER) continue;
                 } else if (k != NR_PIECE_INNER && k != br->first_kind) {
                     continue;
+                } else if (depth == 0 && br->nglue && !glue_ok0[v]) {
+                    continue; /* the text's last piece must end with (a part of) the glue */
                 }
                 topk_add(&tk, beam[b].lp + lp[v], b * V + v);
             }
@@ -181,19 +218,36 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
         int keep = 0, keep_src[LM_BEAM];
         for (int b = 0; b < nb; b++) {
             int last = beam[b].tok[beam[b].n - 1];
-            int answer = 1, grow = 1;
+            int answer = 1, grow = beam[b].n < max_depth;
             if (br->dir == NLPRNN_LM_BACKWARD) {
                 answer = lm->kind[last] == br->first_kind;
-                grow = lm->kind[last] == NR_PIECE_INNER;
+                grow = grow && lm->kind[last] == NR_PIECE_INNER;
+            }
+            char *t = NULL;
+            if (answer || br->nglue) {
+                t = span_text(lm, beam[b].tok, beam[b].n, br->dir == NLPRNN_LM_BACKWARD);
+                if (!t) answer = 0;
+            }
+            if (t && br->nglue) { /* the answer is the text before the glue */
+                size_t tl = strlen(t);
+                grow = grow && glue_compatible(br, t, tl);
+                answer = answer && tl > br->nglue && !memcmp(t + tl - br->nglue, br->glue, br->nglue);
+                if (answer) {
+                    tl -= br->nglue;
+                    while (tl > 0 && isspace((unsigned char)t[tl - 1])) tl--;
+                    t[tl] = 0;
+                    answer = tl > 0;
+                }
             }
             if (answer) {
                 double sc = beam[b].lp + completion(lm, logp + (size_t)b * V, V, br->end_tok);
-                char *t = span_text(lm, beam[b].tok, beam[b].n, br->dir == NLPRNN_LM_BACKWARD);
-                if (t && cand_add(out, t, sc)) {
+                if (cand_add(out, t, sc)) {
                     rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
                     break;
                 }
+                t = NULL; /* owned by out */
             }
+            free(t);
             if (grow) keep_src[keep++] = b;
         }
         if (rc) break;
@@ -208,6 +262,7 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
         }
     }
     free(logp);
+    free(glue_ok0);
     return rc;
 }
 
@@ -250,9 +305,9 @@ int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len, int k,
     int rc = nr_lm_encode_dir(ctx, prefix, len, NLPRNN_LM_FORWARD, &s, &m, err);
     if (rc) return rc;
     cand_set cs = {0};
-    beam_rules br = {NLPRNN_LM_FORWARD, NR_PIECE_START, -1};
+    beam_rules br = {NLPRNN_LM_FORWARD, NR_PIECE_START, -1, NULL, 0};
     int width = k + 4 > LM_BEAM ? LM_BEAM : k + 4;
-    rc = beam_search(ctx, &br, s, m - 1, width, &cs, err); /* context without the final <eos> */
+    rc = beam_search(ctx, &br, s, m - 1, width, &cs, NULL, err); /* context without the final <eos> */
     free(s);
     if (!rc) rc = choices_from(&cs, k, 0, out, n, err);
     cand_set_free(&cs);
@@ -320,6 +375,28 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
     return rc;
 }
 
+/* Open proposals that are another proposal followed by ASCII punctuation ("좋은데..", "좋은데,"
+ * beside "좋은데") are left out: the searches propose such variants of one word side by side,
+ * and they fill the top answers with one word. A variant whose bare word is not proposed stays.
+ * The effect on the cloze benchmark is in docs/lm.md. */
+static void drop_punct_variants(cand_set *cs) {
+    size_t keep = 0;
+    for (size_t i = 0; i < cs->n; i++) {
+        const char *t = cs->c[i].text;
+        size_t n = strlen(t), bare = n;
+        while (bare > 0 && ispunct((unsigned char)t[bare - 1])) bare--;
+        int variant = 0;
+        for (size_t j = 0; j < cs->n && bare > 0 && bare < n && !variant; j++)
+            variant = j != i && strlen(cs->c[j].text) == bare && !memcmp(cs->c[j].text, t, bare);
+        if (variant) {
+            free(cs->c[i].text);
+            continue;
+        }
+        cs->c[keep++] = cs->c[i];
+    }
+    cs->n = keep;
+}
+
 /* Open proposals that repeat a neighbouring word are left out: for "배우들의 ___ 연기가 돋보였다."
  * the networks rank 배우들의 first (a span seen just before is easy to predict again), but a
  * blank is almost never the word beside it. Applies when the blank stands alone between white
@@ -355,6 +432,67 @@ static void drop_echoes(cand_set *cs, const char *text, size_t len, size_t b0, s
     if (keep == 0) return; /* nothing but echoes (a tiny model): keep them rather than answer nothing */
     for (size_t i = keep; i < cs->n; i++) free(cs->c[i].text);
     cs->n = keep;
+}
+
+/* Proposals of one piece that fit both sides: every piece v that may be a whole answer (its kind
+ * is first_kind; with glue, its text ends with the glue and holds more than it, "▁극장에") scored
+ *
+ *     joint(v) = log p_fwd(v | left) + log p_bwd(v | right) - log u(v)
+ *
+ * where p_fwd(. | left) and p_bwd(. | right) are the two networks' distributions at the blank
+ * (lpf, lpb: the first steps of the two beam searches) and u the model's unigram estimate,
+ * softmax of the output bias (mean of the directions' log). Under independence of the two sides
+ * given v, p(v | left, right) is proportional to p(v|left) p(v|right) / p(v): a single-piece
+ * answer that neither one-sided search ranks high can still fit both sides best. The best
+ * `keep` go into out (text: the piece without the glue). */
+static int joint_proposals(nlprnn_lm_ctx *ctx, const float *lpf, const float *lpb, int first_kind,
+                           const char *glue, size_t nglue, int keep, cand_set *out, nlprnn_error *err) {
+    const nlprnn_lm *lm = ctx->lm;
+    int V = lm->net[0].cfg.vocab;
+    if (keep > LM_BEAM * LM_BEAM) keep = LM_BEAM * LM_BEAM;
+    double uz[2] = {0, 0}, umax[2] = {-DBL_MAX, -DBL_MAX};
+    for (int d = 0; d < 2; d++) /* log-sum-exp of the biases */
+        for (int v = 0; v < V; v++) umax[d] = fmax(umax[d], lm->net[d].out.b[v]);
+    for (int d = 0; d < 2; d++) {
+        for (int v = 0; v < V; v++) uz[d] += exp((double)lm->net[d].out.b[v] - umax[d]);
+        uz[d] = umax[d] + log(uz[d]);
+    }
+    topk tk;
+    tk.n = 0;
+    tk.cap = keep;
+    for (int v = 0; v < V; v++) {
+        if (lm->kind[v] != first_kind) continue;
+        if (nglue) {
+            const char *p = nlprnn_tokenizer_piece(lm->tok, v);
+            if (!p) continue;
+            if (lm->kind[v] == NR_PIECE_START) p += strlen(NLPRNN_WORD_START);
+            size_t pl = strlen(p);
+            if (pl <= nglue || memcmp(p + pl - nglue, glue, nglue)) continue;
+        }
+        double logu = 0.5 * ((lm->net[0].out.b[v] - uz[0]) + (lm->net[1].out.b[v] - uz[1]));
+        topk_add(&tk, (double)lpf[v] + (double)lpb[v] - logu, v);
+    }
+    for (int j = 0; j < tk.n; j++) {
+        int32_t v = tk.i[j];
+        char *t = span_text(lm, &v, 1, 0);
+        if (!t) continue;
+        size_t tl = strlen(t);
+        if (nglue) { /* the answer is the text before the glue */
+            if (tl <= nglue || memcmp(t + tl - nglue, glue, nglue)) {
+                free(t);
+                continue;
+            }
+            tl -= nglue;
+            while (tl > 0 && isspace((unsigned char)t[tl - 1])) tl--;
+            t[tl] = 0;
+            if (!tl) {
+                free(t);
+                continue;
+            }
+        }
+        if (cand_add(out, t, tk.s[j])) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    }
+    return NLPRNN_OK;
 }
 
 int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len, const char *const *candidates,
@@ -422,10 +560,20 @@ int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
     left[0] = NLPRNN_ID_BOS;
     for (long long i = 0; i < blank; i++) left[1 + i] = ids[i];
     int nleft = (int)blank + 1;
+    /* the glue: text glued after the blank up to white space ("에" of "___에"), in kglue pieces;
+     * proposals absorb it (see beam_rules) when it is 1..LM_MAX_GLUE whole pieces */
+    size_t g1 = b1;
+    while (g1 < len && !isspace((unsigned char)text[g1])) g1++;
+    long long kglue = 0;
+    while (blank + 1 + kglue < (long long)m && off[2 * (blank + 1 + kglue)] < g1) kglue++;
+    if (g1 == b1 || kglue > LM_MAX_GLUE || (kglue > 0 && off[2 * (blank + kglue) + 1] != g1)) kglue = 0;
     right[0] = NLPRNN_ID_BOS; /* right context, reversed, for the backward network */
     int nright = 1;
-    for (long long i = (long long)m - 1; i > blank; i--) right[nright++] = ids[i];
+    for (long long i = (long long)m - 1; i > blank + kglue; i--) right[nright++] = ids[i];
+    int nright_glue = nright; /* the same with the glue's pieces, for the search without glue */
+    for (long long i = blank + kglue; i > blank; i--) right[nright_glue++] = ids[i];
     int32_t after = blank + 1 < (long long)m ? ids[blank + 1] : NLPRNN_ID_EOS;
+    int32_t after_glue = blank + 1 + kglue < (long long)m ? ids[blank + 1 + kglue] : NLPRNN_ID_EOS;
     int32_t before = blank > 0 ? ids[blank - 1] : NLPRNN_ID_EOS;
     int first_kind = (b0 == 0 || isspace((unsigned char)text[b0 - 1])) ? NR_PIECE_START : NR_PIECE_INNER;
 
@@ -440,23 +588,40 @@ int nlprnn_lm_fill_calibrated(nlprnn_lm_ctx *ctx, const char *text, size_t len,
             cs.n = cs.cap = i + 1;
         }
     } else {
-        cand_set prop[2] = {{0}, {0}};
-        beam_rules bf = {NLPRNN_LM_FORWARD, first_kind, after};
-        rc = beam_search(ctx, &bf, left, nleft, LM_BEAM, &prop[0], err);
-        if (!rc && lm->has[1]) {
-            beam_rules bb = {NLPRNN_LM_BACKWARD, first_kind, before};
-            rc = beam_search(ctx, &bb, right, nright, LM_BEAM, &prop[1], err);
+        /* proposals: the forward search, the backward search, the joint one-piece proposals */
+        cand_set prop[3] = {{0}, {0}, {0}};
+        int V = lm->net[0].cfg.vocab;
+        float *lp0[2] = {nr_malloc_array((size_t)V, sizeof(float)), nr_malloc_array((size_t)V, sizeof(float))};
+        if (!lp0[0] || !lp0[1]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        const char *glue = text + b1;
+        size_t nglue = kglue ? g1 - b1 : 0;
+        beam_rules bf = {NLPRNN_LM_FORWARD, first_kind, nglue ? after_glue : after, glue, nglue};
+        if (!rc) rc = beam_search(ctx, &bf, left, nleft, LM_BEAM, &prop[0], lp0[0], err);
+        if (!rc && nglue && prop[0].n == 0) { /* nothing ends with the glue: search without it */
+            beam_rules b2 = {NLPRNN_LM_FORWARD, first_kind, after, NULL, 0};
+            rc = beam_search(ctx, &b2, left, nleft, LM_BEAM, &prop[0], NULL, err);
         }
-        for (int d = 0; d < 2; d++) {
+        if (!rc && lm->has[1]) {
+            beam_rules bb = {NLPRNN_LM_BACKWARD, first_kind, before, glue, nglue};
+            rc = beam_search(ctx, &bb, right, nglue ? nright : nright_glue, LM_BEAM, &prop[1], lp0[1], err);
+            if (!rc && nglue && prop[1].n == 0) {
+                beam_rules b2 = {NLPRNN_LM_BACKWARD, first_kind, before, NULL, 0};
+                rc = beam_search(ctx, &b2, right, nright_glue, LM_BEAM, &prop[1], NULL, err);
+            }
+            if (!rc) rc = joint_proposals(ctx, lp0[0], lp0[1], first_kind, glue, nglue, LM_FILL_JOINT, &prop[2], err);
+        }
+        for (int d = 0; d < 3; d++) {
             if (prop[d].n > 1) qsort(prop[d].c, prop[d].n, sizeof(cand), cmp_cand_desc);
-            for (size_t i = 0; i < prop[d].n && !rc; i++) {
-                if (i >= 24) break;
+            for (size_t i = 0; i < prop[d].n && i < (size_t)(d == 2 ? LM_FILL_JOINT : LM_FILL_KEEP) && !rc; i++) {
                 rc = cand_add(&cs, prop[d].c[i].text, prop[d].c[i].score);
                 prop[d].c[i].text = NULL;
                 if (rc) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
             }
             cand_set_free(&prop[d]);
         }
+        free(lp0[0]);
+        free(lp0[1]);
+        if (!rc) drop_punct_variants(&cs);
         if (!rc) drop_echoes(&cs, text, len, b0, b1);
     }
     free(left);
