@@ -3,6 +3,11 @@
 
 make:   python3 bench/cloze.py make --train ../shared/corpora/nsmc/lm_train.txt.gz \
             --valid ../shared/corpora/nsmc/lm_valid.txt.gz --out bench/cloze.tsv [--n 500] [--seed 1]
+        [--exclude ITEMS.tsv --keep N]: then leave out the items whose review (the sentence with
+        the answer put back) is one of ITEMS.tsv's, and keep the first N of the others. The
+        validation set on which fill's proposals and calibration were chosen (docs/lm.md) is
+        `make ... --n 900 --seed 2 --exclude bench/cloze.tsv --keep 400`: disjoint from the
+        benchmark's 500 reviews, which are reported, not used to choose.
 score:  python3 bench/cloze.py score --items bench/cloze.tsv --cand-out C.txt --open-out O.txt
 
 Items (make): words are space-separated eojeol. A "frequent content word" is an eojeol made only
@@ -47,7 +52,7 @@ def make(a):
     rng = random.Random(a.seed)
     valid = [l for l in lines(a.valid) if l.strip()]
     rng.shuffle(valid)
-    out = open(a.out, "w", encoding="utf-8")
+    items = []
     n = 0
     for line in valid:
         if n >= a.n:
@@ -68,10 +73,18 @@ def make(a):
             continue
         cands = rng.sample(pool, 7) + [ans]
         rng.shuffle(cands)
-        out.write(f"{sent}\t{ans}\t{','.join(cands)}\n")
+        items.append(f"{sent}\t{ans}\t{','.join(cands)}\n")
         n += 1
+    if a.exclude:
+        def review(item):
+            f = item.rstrip("\n").split("\t")
+            return f[0].replace("___", f[1], 1)
+        seen = {review(l) for l in lines(a.exclude)}
+        items = [l for l in items if review(l) not in seen][: a.keep]
+    out = open(a.out, "w", encoding="utf-8")
+    out.writelines(items)
     out.close()
-    print(f"cloze: {n} items, {len(content)} content words (count >= {a.min_count}, "
+    print(f"cloze: {len(items)} items, {len(content)} content words (count >= {a.min_count}, "
           f"top {a.skip_top} eojeol skipped) -> {a.out}", file=sys.stderr)
 
 
@@ -103,6 +116,8 @@ def main():
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--min-count", type=int, default=200)
     m.add_argument("--skip-top", type=int, default=50)
+    m.add_argument("--exclude", help="items file whose reviews are left out (after making --n items)")
+    m.add_argument("--keep", type=int, default=None, help="with --exclude: keep the first N items")
     s = sub.add_parser("score")
     s.add_argument("--items", required=True)
     s.add_argument("--cand-out")

@@ -104,7 +104,7 @@ int main(void) {
         free(o3);
         CHECK_INT_EQ(nr_test_run(&o3, "%s fill --model %s/m.nrm --top 1 --format json '월 화 ___ 목 금'",
                                  g_cli, g_dir), 0);
-        const char *head = "{\"query\":\"월 화 ___ 목 금\",\"calibrate\":0.25,\"answers\":[{\"text\":\"";
+        const char *head = "{\"query\":\"월 화 ___ 목 금\",\"calibrate\":0.1,\"answers\":[{\"text\":\"";
         CHECK_MSG(o3 && !strncmp(o3, head, strlen(head)), "fill json: '%s'", o3 ? o3 : "");
         double pj = -1, sj = 1;
         const char *pp = o3 ? strstr(o3, "\"probability\":") : NULL, *sp = o3 ? strstr(o3, "\"score\":") : NULL;

@@ -110,14 +110,17 @@ NLPRNN_API int nlprnn_lm_next(nlprnn_lm_ctx *ctx, const char *prefix, size_t len
 /** Fill the one blank ("___", any run of two or more underscores, or "[MASK]") of text.
  *  The blank may stand anywhere (start, end, glued to a particle as in "___에").
  *  candidates (n_cand > 0): rank exactly those strings, each put in place of the blank.
- *  candidates NULL / n_cand 0: propose spans of 1..4 pieces with a beam over tokens from the
- *  forward model (left context) and the backward model (right context), then rank them.
+ *  candidates NULL / n_cand 0: propose words of 1..4 pieces with a beam over tokens from the
+ *  forward model (left context) and the backward model (right context), plus one-piece words
+ *  that fit both sides (log p_fwd(v|left) + log p_bwd(v|right) - log unigram(v)), then rank
+ *  them; text glued after the blank ("___에") is proposed with the answer, as the tokenizer
+ *  merges it ("▁극장에"); docs/lm.md describes the searches.
  *  Ranking: nlprnn_lm_fill_calibrated with alpha = NLPRNN_LM_FILL_ALPHA, the same as
  *  `nlprnn fill` (so the library, the program and examples/fill_blank.c give the same numbers):
  *  each full sentence is scored by the forward and, when present, the backward model (mean of
  *  the two log-probabilities), minus alpha times the answer's prior; `score` is that value.
  *  *out receives the best min(k, answers) answers, best first; `prob` is softmax(score) over
- *  EVERY answer ranked (all the candidates, or all the proposals, at most 48), so it does not
+ *  EVERY answer ranked (all the candidates, or all the proposals, at most 72), so it does not
  *  depend on k: the probabilities of the answers returned sum to 1 only when k covers them all.
  *  *n may be 0 when no answer can be proposed (e.g. a model whose pieces are all special or
  *  byte pieces). Errors (NLPRNN_E_DATA, with err->offset at the second blank where there is one):
@@ -129,9 +132,9 @@ NLPRNN_API int nlprnn_lm_fill(nlprnn_lm_ctx *ctx, const char *text, size_t len,
                               const char *const *candidates, size_t n_cand, int k,
                               nlprnn_lm_choice **out, size_t *n, nlprnn_error *err);
 
-/** Calibration strength of nlprnn_lm_fill and the default of `nlprnn fill` (chosen on the cloze
- *  benchmark, docs/lm.md). */
-#define NLPRNN_LM_FILL_ALPHA 0.25
+/** Calibration strength of nlprnn_lm_fill and the default of `nlprnn fill` (chosen on cloze
+ *  validation items disjoint from the cloze benchmark's, docs/lm.md). */
+#define NLPRNN_LM_FILL_ALPHA 0.1
 
 /** nlprnn_lm_fill with calibrated ranking (a pointwise-mutual-information correction against
  *  "surface form competition": frequent generic words winning because they are frequent, not

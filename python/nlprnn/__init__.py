@@ -196,7 +196,7 @@ _decl("nlprnn_chrf", _I, ctypes.POINTER(_S), ctypes.POINTER(_S), ctypes.c_size_t
       ctypes.POINTER(ctypes.c_double), _E)
 
 _E_UNSUPPORTED = -13  # NLPRNN_E_UNSUPPORTED (nlprnn/base.h)
-FILL_ALPHA = 0.25  # NLPRNN_LM_FILL_ALPHA, the calibration of nlprnn_lm_fill and `nlprnn fill`
+FILL_ALPHA = 0.1  # NLPRNN_LM_FILL_ALPHA, the calibration of nlprnn_lm_fill and `nlprnn fill`
 
 
 class Error(Exception):
