@@ -23,6 +23,7 @@ typedef struct hyp {
 typedef struct cand {
     char *text;
     double score;
+    int drop; /* marked to be left out (drop_punct_variants) */
 } cand;
 
 typedef struct cand_set {
@@ -56,6 +57,7 @@ static int cand_add(cand_set *s, char *text, double score) {
     }
     s->c[s->n].text = text;
     s->c[s->n].score = score;
+    s->c[s->n].drop = 0;
     s->n++;
     return NLPRNN_OK;
 }
@@ -380,15 +382,20 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
  * and they fill the top answers with one word. A variant whose bare word is not proposed stays.
  * The effect on the cloze benchmark is in docs/lm.md. */
 static void drop_punct_variants(cand_set *cs) {
-    size_t keep = 0;
+    /* first mark the variants, then drop them */
     for (size_t i = 0; i < cs->n; i++) {
         const char *t = cs->c[i].text;
         size_t n = strlen(t), bare = n;
         while (bare > 0 && ispunct((unsigned char)t[bare - 1])) bare--;
-        int variant = 0;
-        for (size_t j = 0; j < cs->n && bare > 0 && bare < n && !variant; j++)
-            variant = j != i && strlen(cs->c[j].text) == bare && !memcmp(cs->c[j].text, t, bare);
-        if (variant) {
+        for (size_t j = 0; j < cs->n && bare > 0 && bare < n; j++)
+            if (j != i && strlen(cs->c[j].text) == bare && !memcmp(cs->c[j].text, t, bare)) {
+                cs->c[i].drop = 1;
+                break;
+            }
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < cs->n; i++) {
+        if (cs->c[i].drop) {
             free(cs->c[i].text);
             continue;
         }
