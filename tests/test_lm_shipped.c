@@ -7,6 +7,7 @@
  * include the frequent generic words the model used to prefer (영화, 집, 곳, 힘). Also: the model
  * holds both directions, and its recorded validation perplexity is below the previous shipped
  * model's 475 (a regression guard on the file, not a re-measurement). Needs no ../shared data. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,28 @@ int main(void) {
     const char *echo_cands[2] = {"배우들의", "뛰어난"};
     rc = nlprnn_lm_fill(ctx, ECHO, strlen(ECHO), echo_cands, 2, 2, &c, &n, &err);
     CHECK_MSG(rc == 0 && n == 2, "echo as a candidate: %s", err.message);
+    nlprnn_lm_choices_free(c, n);
+
+    /* open answers hold no proposed word again with punctuation after it: the searches propose
+     * 좋은데, 좋은데.., 좋은데, ... for this sentence (a cloze validation item), and all but 좋은데
+     * are left out (variants of a word that is not proposed itself, 뭐.. and 뭐..., stay) */
+    static const char VARIANTS[] = "다 ___ 좀 지루하네";
+    rc = nlprnn_lm_fill(ctx, VARIANTS, strlen(VARIANTS), NULL, 0, 1000, &c, &n, &err);
+    CHECK_MSG(rc == 0 && n >= 5, "open fill of the variants sentence: %s (%zu answers)", err.message, n);
+    int has_bare = 0;
+    for (size_t i = 0; i < n; i++) {
+        has_bare |= !strcmp(c[i].text, "좋은데");
+        size_t li = strlen(c[i].text);
+        for (size_t j = 0; j < n; j++) {
+            size_t lj = strlen(c[j].text);
+            if (j == i || lj == 0 || lj >= li || memcmp(c[i].text, c[j].text, lj)) continue;
+            if (ispunct((unsigned char)c[j].text[lj - 1])) continue; /* not a bare word */
+            int punct = 1;
+            for (size_t b = lj; b < li; b++) punct &= ispunct((unsigned char)c[i].text[b]) != 0;
+            CHECK_MSG(!punct, "open answer '%s' is answer '%s' with punctuation", c[i].text, c[j].text);
+        }
+    }
+    CHECK_MSG(has_bare, "'%s': 좋은데 is not among the %zu open answers", VARIANTS, n);
     nlprnn_lm_choices_free(c, n);
 
     /* the file's own record of its validation perplexity (written by lm-train) */
