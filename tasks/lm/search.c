@@ -117,6 +117,17 @@ static int glue_compatible(const beam_rules *br, const char *t, size_t n) {
     return !memcmp(br->glue + br->nglue - n, t, n);
 }
 
+/* The answer of a span's text t that should end with the glue: t cut before the glue (and the
+ * white space before it), in place. 0 when t does not end with the glue or nothing is left. */
+static int cut_glue(char *t, const char *glue, size_t nglue) {
+    size_t tl = strlen(t);
+    if (tl <= nglue || memcmp(t + tl - nglue, glue, nglue)) return 0;
+    tl -= nglue;
+    while (tl > 0 && isspace((unsigned char)t[tl - 1])) tl--;
+    t[tl] = 0;
+    return tl > 0;
+}
+
 static double completion(const nlprnn_lm *lm, const float *logp, int V, int end_tok) {
     if (end_tok >= 0) return logp[end_tok];
     double s = exp((double)logp[NLPRNN_ID_EOS]);
@@ -230,16 +241,9 @@ static int beam_search(nlprnn_lm_ctx *ctx, const beam_rules *br, const int32_t *
                 t = span_text(lm, beam[b].tok, beam[b].n, br->dir == NLPRNN_LM_BACKWARD);
                 if (!t) answer = 0;
             }
-            if (t && br->nglue) { /* the answer is the text before the glue */
-                size_t tl = strlen(t);
-                grow = grow && glue_compatible(br, t, tl);
-                answer = answer && tl > br->nglue && !memcmp(t + tl - br->nglue, br->glue, br->nglue);
-                if (answer) {
-                    tl -= br->nglue;
-                    while (tl > 0 && isspace((unsigned char)t[tl - 1])) tl--;
-                    t[tl] = 0;
-                    answer = tl > 0;
-                }
+            if (t && br->nglue) {
+                grow = grow && glue_compatible(br, t, strlen(t));
+                answer = answer && cut_glue(t, br->glue, br->nglue);
             }
             if (answer) {
                 double sc = beam[b].lp + completion(lm, logp + (size_t)b * V, V, br->end_tok);
@@ -483,19 +487,9 @@ static int joint_proposals(nlprnn_lm_ctx *ctx, const float *lpf, const float *lp
         int32_t v = tk.i[j];
         char *t = span_text(lm, &v, 1, 0);
         if (!t) continue;
-        size_t tl = strlen(t);
-        if (nglue) { /* the answer is the text before the glue */
-            if (tl <= nglue || memcmp(t + tl - nglue, glue, nglue)) {
-                free(t);
-                continue;
-            }
-            tl -= nglue;
-            while (tl > 0 && isspace((unsigned char)t[tl - 1])) tl--;
-            t[tl] = 0;
-            if (!tl) {
-                free(t);
-                continue;
-            }
+        if (nglue && !cut_glue(t, glue, nglue)) {
+            free(t);
+            continue;
         }
         if (cand_add(out, t, tk.s[j])) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
