@@ -60,6 +60,12 @@ static const shape shapes[] = {
     {"LM out 1 row x V 16000, H 192", 0, 1, 1, 16000, 192, 1},
     {"dense dW LM (V,H) += dy^T x, 256 rows", 1, 0, 16000, 192, 256, 0},
     {"square 1024^3 NN", 0, 0, 1024, 1024, 1024, 0},
+    /* small products nr_sgemm gives to our kernels on every path (models/math.c, own_small):
+     * one review's input projection X(T,128) Wih^T and neighbours of it */
+    {"small proj 2 rows X(2,128) Wih^T", 0, 1, 2, 512, 128, 0},
+    {"small proj 8 rows", 0, 1, 8, 512, 128, 0},
+    {"small proj 27 rows (one review, classifier)", 0, 1, 27, 512, 128, 0},
+    {"small proj 31 rows X(31,256) Wih^T LSTM-256", 0, 1, 31, 1024, 256, 0},
 };
 
 static void cblas_call(const shape *s, const float *A, int lda, const float *B, int ldb, float *C)

@@ -17,7 +17,8 @@
  * (docs/benchmarks.md "Start-up, run 6"): from 2 rows both pack op(B), and ours took 0.7-1.25x
  * OpenBLAS's time on the AVX-512 and AVX2 paths at these sizes; one row CBLAS's sgemv streams
  * op(B) without packing (~7x faster for large op(B)), so only tiny ones (a classifier's head) are
- * ours. The portable path's kernels are ~2x slower than the CBLAS here: microseconds. */
+ * ours. The portable path's kernels are 2-3x slower than the CBLAS here (`bench_gemm --shape
+ * "small proj"`): tens of microseconds. */
 #define NR_OWN_MROWS 32
 #define NR_OWN_BK ((size_t)1 << 18)
 #define NR_OWN_GEMV_BK ((size_t)4096)
