@@ -23,7 +23,7 @@ typedef struct hyp {
 typedef struct cand {
     char *text;
     double score;
-    int drop; /* marked to be left out (drop_punct_variants) */
+    int drop; /* marked to be left out (drop_punct_variants, drop_echoes; then compact_marked) */
 } cand;
 
 typedef struct cand_set {
@@ -381,6 +381,26 @@ static int rank_sentences(nlprnn_lm_ctx *ctx, const char *pre, size_t npre, cons
     return rc;
 }
 
+/* Leave out the proposals marked drop, the others keep their order. When every proposal is
+ * marked (a tiny model proposing nothing but echoes), none is dropped and the marks are cleared:
+ * an answer of marked words beats no answer. */
+static void compact_marked(cand_set *cs) {
+    size_t keep = 0;
+    for (size_t i = 0; i < cs->n; i++) keep += !cs->c[i].drop;
+    if (keep == 0) {
+        for (size_t i = 0; i < cs->n; i++) cs->c[i].drop = 0;
+        return;
+    }
+    keep = 0;
+    for (size_t i = 0; i < cs->n; i++) {
+        if (cs->c[i].drop)
+            free(cs->c[i].text);
+        else
+            cs->c[keep++] = cs->c[i];
+    }
+    cs->n = keep;
+}
+
 /* Open proposals that are another proposal followed by ASCII punctuation ("좋은데..", "좋은데,"
  * beside "좋은데") are left out: the searches propose such variants of one word side by side,
  * and they fill the top answers with one word. A variant whose bare word is not proposed stays.
@@ -397,15 +417,7 @@ static void drop_punct_variants(cand_set *cs) {
                 break;
             }
     }
-    size_t keep = 0;
-    for (size_t i = 0; i < cs->n; i++) {
-        if (cs->c[i].drop) {
-            free(cs->c[i].text);
-            continue;
-        }
-        cs->c[keep++] = cs->c[i];
-    }
-    cs->n = keep;
+    compact_marked(cs);
 }
 
 /* Open proposals that repeat a neighbouring word are left out: for "배우들의 ___ 연기가 돋보였다."
@@ -428,21 +440,13 @@ static void drop_echoes(cand_set *cs, const char *text, size_t len, size_t b0, s
     e = s;
     while (e < len && !isspace((unsigned char)text[e])) e++;
     w[1][0] = s, w[1][1] = e;
-    size_t keep = 0;
-    for (size_t i = 0; i < cs->n; i++) { /* echoes to the end, the others in order */
+    for (size_t i = 0; i < cs->n; i++) {
         size_t n = strlen(cs->c[i].text);
-        int echo = 0;
         for (int k = 0; k < 2; k++)
-            echo |= w[k][1] > w[k][0] && n == w[k][1] - w[k][0] && !memcmp(cs->c[i].text, text + w[k][0], n);
-        if (!echo) {
-            cand t = cs->c[keep];
-            cs->c[keep++] = cs->c[i];
-            cs->c[i] = t;
-        }
+            if (w[k][1] > w[k][0] && n == w[k][1] - w[k][0] && !memcmp(cs->c[i].text, text + w[k][0], n))
+                cs->c[i].drop = 1;
     }
-    if (keep == 0) return; /* nothing but echoes (a tiny model): keep them rather than answer nothing */
-    for (size_t i = keep; i < cs->n; i++) free(cs->c[i].text);
-    cs->n = keep;
+    compact_marked(cs);
 }
 
 /* Proposals of one piece that fit both sides: every piece v that may be a whole answer (its kind
