@@ -8,7 +8,10 @@
  * turn and repeatedly for S seconds (default 1): CBLAS (cblas_sgemm, or cblas_sgemv for M = 1, as
  * nr_sgemm calls it), and each usable path's kernel, with op(B) packed inside the call ("ours")
  * and, for weight products, packed once beforehand ("ours, packed": the encoder packs W_hh once
- * per sequence). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
+ * per sequence), and for products of at most 31 rows of an untransposed A, nr_kgemv ("gemv":
+ * op(B) streamed unpacked, what nr_sgemm runs for one row). Each variant is called twice in a
+ * row and the second call timed: its operands are as warm as a weight used at every step is, for
+ * every variant alike (the variant run before it used other buffers). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
  * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
  * relative error of each kernel against a double-precision reference.
  * Run with OPENBLAS_NUM_THREADS=1 (one core, as the encoder's workers run BLAS).
@@ -58,6 +61,17 @@ static const shape shapes[] = {
     {"LM out 256 rows x V 16000, H 192", 0, 1, 256, 16000, 192, 1},
     {"LM out 8 rows x V 16000, H 192", 0, 1, 8, 16000, 192, 1},
     {"LM out 1 row x V 16000, H 192", 0, 1, 1, 16000, 192, 1},
+    {"LM out 4 rows x V 16000, H 192", 0, 1, 4, 16000, 192, 1},
+    {"LM out 9 rows x V 16000, H 192 (next: beams)", 0, 1, 9, 16000, 192, 1},
+    {"LM out 16 rows x V 16000, H 192 (fill)", 0, 1, 16, 16000, 192, 1},
+    /* one-row products of the shipped models at batch 1 (nr_sgemm: nr_kgemv) */
+    {"b1 step ko-space GRU-128 h(1,128) Whh^T", 0, 1, 1, 384, 128, 1},
+    {"b1 proj ko-space GRU-128 x(1,64) Wih^T", 0, 1, 1, 384, 64, 1},
+    {"b1 step ko-lm LSTM-192 h(1,192) Whh^T", 0, 1, 1, 768, 192, 1},
+    {"b1 step classifier BiLSTM-128 h(1,128) Whh^T", 0, 1, 1, 512, 128, 1},
+    {"b1 bwd step LSTM-128 dG(1,512) Whh", 0, 0, 1, 128, 512, 1},
+    {"b1 attention context al(1,40) S(40,256)", 0, 0, 1, 256, 40, 0},
+    {"b1 head (1,256) W^T (2,256)", 0, 1, 1, 2, 256, 1},
     {"dense dW LM (V,H) += dy^T x, 256 rows", 1, 0, 16000, 192, 256, 0},
     {"square 1024^3 NN", 0, 0, 1024, 1024, 1024, 0},
     /* small products nr_sgemm gives to our kernels on every path (models/math.c, own_small):
@@ -116,11 +130,12 @@ int main(int argc, char **argv)
     nr_rng_seed(&rng, 7);
     printf("| shape | op | M | N | K | CBLAS GFLOP/s |");
     for (int q = 0; q < np; q++)
-        printf(" %s | %s packed |", nr_kpath_name(paths[q]), nr_kpath_name(paths[q]));
-    printf(" max rel. error (per path) |\n|---|---|---|---|---|---|");
+        printf(" %s | %s packed | %s gemv |", nr_kpath_name(paths[q]), nr_kpath_name(paths[q]),
+               nr_kpath_name(paths[q]));
+    printf(" max rel. error (per path) | gemv max rel. error |\n|---|---|---|---|---|---|");
     for (int q = 0; q < np; q++)
-        printf("---|---|");
-    printf("---|\n");
+        printf("---|---|---|");
+    printf("---|---|\n");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const shape *s = &shapes[si];
         if (only && !strstr(s->name, only))
@@ -136,30 +151,36 @@ int main(int argc, char **argv)
             Bp[q] = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(paths[q], K, N) + 127) / 64 * 64);
             nr_kpack(paths[q], Bp[q], s->tB, K, N, B, ldb);
         }
-        int nv = 1 + 2 * np;
-        double best[1 + 2 * NR_KPATH_COUNT];
+        int nv = 1 + 3 * np, gv = !s->tA && M <= 31; /* nr_kgemv: few rows, A not transposed */
+        double best[1 + 3 * NR_KPATH_COUNT];
         for (int v = 0; v < nv; v++)
             best[v] = 1e30;
-        double err[NR_KPATH_COUNT] = {0};
+        double err[NR_KPATH_COUNT] = {0}, errv[NR_KPATH_COUNT] = {0};
         double t0 = now();
         int rounds = 0;
         while (rounds < 3 || (now() - t0 < seconds && rounds < 100000)) {
             for (int v = 0; v < nv; v++) {
-                double st = now();
-                if (v == 0)
-                    cblas_call(s, A, lda, B, ldb, C);
-                else if (v % 2 == 1)
-                    nr_kgemm(paths[(v - 1) / 2], s->tA, s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
-                             C, N);
-                else
-                    nr_kgemm_packed(paths[(v - 1) / 2], s->tA, M, N, K, 1.0f, A, lda,
-                                    Bp[(v - 1) / 2], 0.0f, C, N);
+                int q = (v - 1) / 3, kind = (v - 1) % 3; /* 0 ours, 1 ours packed, 2 ours gemv */
+                if (v > 0 && kind == 2 && !gv)
+                    continue;
+                double st = 0;
+                for (int warm = 1; warm >= 0; warm--) { /* time the second of two calls */
+                    st = now();
+                    if (v == 0)
+                        cblas_call(s, A, lda, B, ldb, C);
+                    else if (kind == 0)
+                        nr_kgemm(paths[q], s->tA, s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+                    else if (kind == 1)
+                        nr_kgemm_packed(paths[q], s->tA, M, N, K, 1.0f, A, lda, Bp[q], 0.0f, C, N);
+                    else
+                        nr_kgemv(paths[q], s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+                }
                 double dt = now() - st;
                 best[v] = dt < best[v] ? dt : best[v];
-                if (rounds == 0 && v > 0 && v % 2 == 0) {
-                    double e = rel_err(s, A, lda, B, ldb, C);
-                    err[(v - 1) / 2] = e;
-                }
+                if (rounds == 0 && v > 0 && kind == 1)
+                    err[q] = rel_err(s, A, lda, B, ldb, C);
+                if (rounds == 0 && v > 0 && kind == 2)
+                    errv[q] = rel_err(s, A, lda, B, ldb, C);
             }
             rounds++;
         }
@@ -167,15 +188,22 @@ int main(int argc, char **argv)
         printf("| %s | %s%s | %d | %d | %d | %.1f |", s->name, s->tA ? "T" : "N", s->tB ? "T" : "N",
                M, N, K, fl / best[0] * 1e-9);
         for (int q = 0; q < np; q++) {
-            printf(" %.1f (%.2fx) |", fl / best[1 + 2 * q] * 1e-9, best[0] / best[1 + 2 * q]);
+            printf(" %.1f (%.2fx) |", fl / best[1 + 3 * q] * 1e-9, best[0] / best[1 + 3 * q]);
             if (s->packed)
-                printf(" %.1f (%.2fx) |", fl / best[2 + 2 * q] * 1e-9, best[0] / best[2 + 2 * q]);
+                printf(" %.1f (%.2fx) |", fl / best[2 + 3 * q] * 1e-9, best[0] / best[2 + 3 * q]);
+            else
+                printf(" - |");
+            if (gv)
+                printf(" %.1f (%.2fx) |", fl / best[3 + 3 * q] * 1e-9, best[0] / best[3 + 3 * q]);
             else
                 printf(" - |");
         }
         printf(" ");
         for (int q = 0; q < np; q++)
             printf("%s%.1e", q ? " / " : "", err[q]);
+        printf(" |%s", gv ? "" : " -");
+        for (int q = 0; gv && q < np; q++)
+            printf("%s%.1e", q ? " / " : " ", errv[q]);
         printf(" |\n");
         fflush(stdout);
         for (int q = 0; q < np; q++)

@@ -9,24 +9,22 @@
 #include "models/kernels/kernels.h"
 
 /* Products small enough that nlprnn's own kernels take them whatever the path: op(B) of at most
- * NR_OWN_BK floats (1 MiB) for 2 to 31 rows, of at most NR_OWN_GEMV_BK floats for one row.
- * Such products are what one short text costs (the classifier's input projection of a review,
- * (27,128)x(128,512), and its head, (1,256)x(256,2)), and taking them here means a process that
- * answers one text never loads the CBLAS (common/blas.h: OpenBLAS's loading and start-up cost
- * ~7 ms, more than the whole prediction). Measured one core, OpenBLAS 0.3.21 Haswell kernels
- * (docs/benchmarks.md "Start-up, run 6"): from 2 rows both pack op(B), and ours took 0.7-1.25x
- * OpenBLAS's time on the AVX-512 and AVX2 paths at these sizes; one row CBLAS's sgemv streams
- * op(B) without packing (~7x faster for large op(B)), so only tiny ones (a classifier's head) are
- * ours. The portable path's kernels are 2-3x slower than the CBLAS here (`bench_gemm --shape
- * "small proj"`): tens of microseconds. */
+ * NR_KSMALL_BK floats (1 MiB) for 2 to 31 rows (nr_kgemm), and one row (nr_kgemv, on the portable
+ * path only up to NR_KGEMV_TINY floats; models/kernels/kernels.h). Such products are what one
+ * short text costs (the classifier's input projection of a review, (27,128)x(128,512), a
+ * recurrent step at batch 1, (1,128)x(128,384) in ko-space, the LM's output (1,192)x(192,16000)),
+ * and taking them here means a process that answers one text never loads the CBLAS
+ * (common/blas.h: OpenBLAS's loading and start-up cost ~7 ms, more than the whole prediction).
+ * Measured one core, OpenBLAS 0.3.21 Haswell kernels (docs/benchmarks.md "Start-up, run 6" and
+ * "One-row products"): from 2 rows both pack op(B), and ours took 0.7-1.25x OpenBLAS's time on
+ * the AVX-512 and AVX2 paths at these sizes; one row, nr_kgemv streams op(B) unpacked as
+ * OpenBLAS's sgemv does, 0.9-1.3x its speed. The portable path's kernels are 2-3x slower than
+ * the CBLAS here (`bench_gemm --shape "small proj"`): tens of microseconds. */
 #define NR_OWN_MROWS 32
-#define NR_OWN_BK ((size_t)1 << 18)
-#define NR_OWN_GEMV_BK ((size_t)4096)
 
 static int own_small(int M, int N, int K)
 {
-    size_t bk = (size_t)N * (size_t)K;
-    return M < NR_OWN_MROWS && (M > 1 ? bk <= NR_OWN_BK : bk <= NR_OWN_GEMV_BK);
+    return M > 1 && M < NR_OWN_MROWS && (size_t)N * (size_t)K <= NR_KSMALL_BK;
 }
 
 /* C = alpha op(A) op(B) + beta C in plain loops: the last resort when neither the CBLAS nor our
@@ -60,8 +58,13 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         return;
     }
     /* our kernel where it was measured faster for this shape (models/kernels/kernels.h), and for
-     * every small product (above) */
+     * every small product (above); few rows of A (one row of op(A): A^T (K,1) with lda = 1 is
+     * that row too) streaming op(B) */
     int kp = nr_kpath();
+    if ((!transA || (M == 1 && lda == 1)) && nr_kgemv_use(kp, transB, M, N, K)) {
+        nr_kgemv(kp, transB, M, N, K, alpha, A, transA ? K : lda, B, ldb, beta, C, ldc);
+        return;
+    }
     if ((nr_kgemm_use(kp, transA, transB, M, N, K, 0) || own_small(M, N, K)) &&
         nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
         return;

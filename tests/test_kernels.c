@@ -7,8 +7,11 @@
  *             Tolerance: the bound of a float32 sum of K+1 rounded terms,
  *               |C - ref| <= (K + 2) * 2^-24 * (|alpha| sum_k |a_ik b_kj| + |beta c_ij|),
  *             which any correct summation order meets and a lost or doubled term breaks;
+ *             The same for nr_kgemv (the streaming few-row kernel) where A is not transposed;
  *   bits:     per path, the packed and unpacked products are bit-identical, and a row gives
- *             the same bits alone (M = 1) as inside a batch (kernels.h, "Rounding");
+ *             the same bits alone (M = 1) as inside a batch (kernels.h, "Rounding"); nr_kgemv
+ *             gives nr_kgemm's bits without transB, and with it (its own order of the sum) the
+ *             same bits for an element alone, in a batch and at any column;
  *   dispatch: path names, NLPRNN_KERNEL (the test runs itself with the variable set), the
  *             forced path (nr_kpath_set);
  *   encoder:  forward and backward of LSTM, GRU (reset after and before) and SimpleRNN with each
@@ -40,7 +43,7 @@ static int check_case(int p, int tA, int tB, int M, int N, int K, float alpha, f
     size_t nc = (size_t)M * ldc + off;
     float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
     float *C0 = malloc(sizeof(float) * nc), *C1 = malloc(sizeof(float) * nc),
-          *C2 = malloc(sizeof(float) * nc);
+          *C2 = malloc(sizeof(float) * nc), *C3 = malloc(sizeof(float) * nc);
     float *Bp = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(p, K, N) + 127) / 64 * 64);
     fill(A, na, rng);
     fill(B, nb, rng);
@@ -50,11 +53,14 @@ static int check_case(int p, int tA, int tB, int M, int N, int K, float alpha, f
             C0[k] = NAN;
     memcpy(C1, C0, sizeof(float) * nc);
     memcpy(C2, C0, sizeof(float) * nc);
+    memcpy(C3, C0, sizeof(float) * nc);
     const float *a = A + off, *b = B + off;
     CHECK_INT_EQ(nr_kgemm(p, tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, C1 + off, ldc), 0);
     nr_kpack(p, Bp, tB, K, N, b, ldb);
     nr_kgemm_packed(p, tA, M, N, K, alpha, a, lda, Bp, beta, C2 + off, ldc);
-    int bad = 0;
+    if (!tA) /* the streaming kernel (A not transposed) */
+        nr_kgemv(p, tB, M, N, K, alpha, a, lda, b, ldb, beta, C3 + off, ldc);
+    int bad = 0, badv = 0;
     double worst = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -72,29 +78,36 @@ static int check_case(int p, int tA, int tB, int M, int N, int K, float alpha, f
             double e = fabs(got - r);
             if (!(e <= bound))
                 bad++;
+            if (!tA && !(fabs(C3[off + (size_t)i * ldc + j] - r) <= bound))
+                badv++;
             worst = e / (bound + 1e-300) > worst ? e / (bound + 1e-300) : worst;
         }
-    /* packed and unpacked: the same bits; nothing outside C written (padding, offset) */
+    /* packed and unpacked: the same bits, and the streaming kernel's without transB (one chain per
+     * element as the tiles'); nothing outside C written (padding, offset) */
     int same = !memcmp(C1, C2, sizeof(float) * nc);
+    int samev = tA || tB || !memcmp(C1, C3, sizeof(float) * nc);
     int untouched = 1;
     for (size_t k = 0; k < nc; k++) {
         size_t q = k < (size_t)off ? (size_t)-1 : k - off;
         int inside = k >= (size_t)off && (int)(q / ldc) < M && (int)(q % ldc) < N;
         if (!inside)
-            untouched &= memcmp(&C1[k], &C0[k], sizeof(float)) == 0;
+            untouched &= memcmp(&C1[k], &C0[k], sizeof(float)) == 0 &&
+                         (tA || memcmp(&C3[k], &C0[k], sizeof(float)) == 0);
     }
-    CHECK_MSG(bad == 0 && same && untouched,
+    CHECK_MSG(bad == 0 && badv == 0 && same && samev && untouched,
               "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g pad=%d off=%d: %d elements over the bound "
-              "(worst %.3g of it), packed %s unpacked, outside C %s",
-              nr_kpath_name(p), tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha, beta, pad, off,
-              bad, worst, same ? "==" : "!=", untouched ? "untouched" : "WRITTEN");
+              "(worst %.3g of it), %d of nr_kgemv, packed %s unpacked, nr_kgemv %s unpacked, "
+              "outside C %s", nr_kpath_name(p), tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha,
+              beta, pad, off, bad, worst, badv, same ? "==" : "!=", samev ? "==" : "!=",
+              untouched ? "untouched" : "WRITTEN");
     free(A);
     free(B);
     free(C0);
     free(C1);
     free(C2);
+    free(C3);
     free(Bp);
-    return bad || !same || !untouched;
+    return bad || badv || !same || !samev || !untouched;
 }
 
 static void test_accuracy(int p)
@@ -147,6 +160,20 @@ static void test_row_bits(int p)
         same &= !memcmp(c, C + (size_t)i * N, sizeof(float) * N);
     }
     CHECK_MSG(same, "%s: a row alone differs from its row in the batch", nr_kpath_name(p));
+    /* nr_kgemv with B^T (its own order of the sum): an element depends on its row of A and of B
+     * only, so the same bits alone, in a batch of M rows (groups of 4), and column by column */
+    nr_kgemv(p, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+    int samev = 1;
+    for (int i = 0; i < M; i++) {
+        nr_kgemv(p, 1, 1, N, K, 1.0f, A + (size_t)i * K, K, B, K, 0.0f, c, N);
+        samev &= !memcmp(c, C + (size_t)i * N, sizeof(float) * N);
+        for (int j = 0; j < N; j++) {
+            float one;
+            nr_kgemv(p, 1, 1, 1, K, 1.0f, A + (size_t)i * K, K, B + (size_t)j * K, K, 0.0f, &one, 1);
+            samev &= !memcmp(&one, C + (size_t)i * N + j, sizeof one);
+        }
+    }
+    CHECK_MSG(samev, "%s: nr_kgemv: an element depends on where it sits", nr_kpath_name(p));
     free(A);
     free(B);
     free(C);

@@ -89,4 +89,20 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 
 #include "models/kernels/gemm_tmpl.h"
 
+/* the few-row streaming products (gemv_tmpl.h): 8-lane vectors, 8 rows of B a block for one row
+ * of A, 4 for two, 2 for three or four (at most 8 accumulators of the 16 registers) */
+#define V __m256
+#define VW 8
+#define V_ZERO() _mm256_setzero_ps()
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm256_mul_ps(a, b)
+#define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_LOADN(p, n) _mm256_maskload_ps(p, lane_mask(n))
+#define V_STOREN(p, n, v) _mm256_maskstore_ps(p, lane_mask(n), v)
+#define V_HALF8(v) (v)
+#define GV_RNT(NB) ((NB) == 1 ? 8 : (NB) == 2 ? 4 : 2)
+#include "models/kernels/gemv_tmpl.h"
+
 #endif

@@ -90,4 +90,23 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 
 #include "models/kernels/gemm_tmpl.h"
 
+/* the few-row streaming products (gemv_tmpl.h): 16-lane vectors, 8 rows of B a block for up to 3
+ * rows of A (24 accumulators), 4 for 4 */
+#define V __m512
+#define VW 16
+#define V_ZERO() _mm512_setzero_ps()
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), p)
+#define V_STOREN(p, n, v) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (n)) - 1u), v)
+#define V_HALF8(v)                                                                                 \
+    _mm256_add_ps(_mm512_castps512_ps256(v),                                                       \
+                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
+#define GV_RNT(NB) ((NB) <= 3 ? 8 : 4)
+#define GV_PF 8 /* bench_gemm, one row: 5-10 % faster than without; the AVX2 path loses with it */
+#include "models/kernels/gemv_tmpl.h"
+
 #endif

@@ -16,7 +16,9 @@
     void nr_kgemm_packed_##KP(int transA, int M, int N, int K, float alpha, const float *A,        \
                               int lda, const float *Bp, float beta, float *C, int ldc);            \
     void nr_kgemm_##KP(int transA, int transB, int M, int N, int K, float alpha, const float *A,   \
-                       int lda, const float *B, int ldb, float beta, float *C, int ldc, float *buf);
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc, float *buf); \
+    void nr_kgemv_##KP(int transB, int M, int N, int K, float alpha, const float *A, int lda,      \
+                       const float *B, int ldb, float beta, float *C, int ldc);
 
 NR_KDECL(portable)
 #if defined(__x86_64__)

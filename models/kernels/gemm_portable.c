@@ -69,3 +69,52 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 }
 
 #include "models/kernels/gemm_tmpl.h"
+
+/* The few-row streaming products (nr_kgemv, kernels.h; the vector paths' are gemv_tmpl.h), one
+ * row of A at a time. transB = 1: a dot product per element in 8 partial sums (partial l takes
+ * k = l, l+8, ...) added as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)). transB = 0: one chain over k per
+ * element in blocks of NR_KC, combined with C as the tiles above (the bits of nr_kgemm here). */
+void nr_kgemv_portable(int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        float *c = C + (size_t)i * ldc;
+        if (transB) {
+            for (int j = 0; j < N; j++) {
+                const float *b = B + (size_t)j * ldb;
+                float s[8] = {0};
+                int k = 0;
+                for (; k + 8 <= K; k += 8)
+                    for (int l = 0; l < 8; l++)
+                        s[l] += a[k + l] * b[k + l];
+                for (int l = 0; k + l < K; l++)
+                    s[l] += a[k + l] * b[k + l];
+                float v = alpha * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+                c[j] = beta != 0.0f ? beta * c[j] + v : v;
+            }
+            continue;
+        }
+        for (int j0 = 0; j0 < N; j0 += 64) {
+            int n = N - j0 < 64 ? N - j0 : 64;
+            for (int k0 = 0; k0 < K; k0 += NR_KC) {
+                int k1 = K - k0 < NR_KC ? K : k0 + NR_KC;
+                float acc[64] = {0};
+                for (int k = k0; k < k1; k++) {
+                    float x = a[k];
+                    const float *b = B + (size_t)k * ldb + j0;
+                    for (int j = 0; j < n; j++)
+                        acc[j] += x * b[j];
+                }
+                for (int j = 0; j < n; j++) {
+                    float v = alpha * acc[j];
+                    if (k0 > 0)
+                        v = c[j0 + j] + v;
+                    else if (beta != 0.0f)
+                        v = beta * c[j0 + j] + v;
+                    c[j0 + j] = v;
+                }
+            }
+        }
+    }
+}

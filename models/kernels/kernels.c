@@ -103,11 +103,34 @@ void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int l
     nr_kpack_portable(dst, transB, K, N, B, ldb);
 }
 
-static _Atomic long kcount[2];
+static _Atomic long kcount[3]; /* nr_kgemm, nr_kgemm_packed, nr_kgemv */
 
 long nr_kgemm_count(int packed)
 {
     return atomic_load_explicit(&kcount[packed ? 1 : 0], memory_order_relaxed);
+}
+
+long nr_kgemv_count(void)
+{
+    return atomic_load_explicit(&kcount[2], memory_order_relaxed);
+}
+
+void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    atomic_fetch_add_explicit(&kcount[2], 1, memory_order_relaxed);
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kgemv_avx512(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kgemv_avx2(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    (void)p;
+    nr_kgemv_portable(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,
@@ -179,6 +202,19 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
 }
 
 /* ---- when to use them -------------------------------------------------------------------------- */
+
+int nr_kgemv_use(int p, int transB, int M, int N, int K)
+{
+    size_t bk = (size_t)N * (size_t)K;
+    if (p == NR_KPATH_PORTABLE)
+        /* slower than a CBLAS's sgemv (0.4-0.9x) but for tiny op(B) (a classifier's head) */
+        return M == 1 && bk <= NR_KGEMV_TINY;
+    /* one row: about as fast as OpenBLAS's sgemv on the shipped models' shapes; 2 to 31 rows of
+     * a transposed op(B) too large for nr_sgemm's small products (the LM's output for the beams
+     * of `next` and `fill`, (9..16,192)x(192,16000)): about as fast as OpenBLAS's sgemm, faster
+     * than packing op(B) each call (docs/benchmarks.md, "One-row products") */
+    return M == 1 || (transB && M < 32 && bk > NR_KSMALL_BK);
+}
 
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
 {

@@ -77,9 +77,34 @@ void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const 
 int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
-/* Products computed by nr_kgemm_packed (packed = 1) or nr_kgemm (0) so far in this process, on
- * any thread (tests: that a call site really uses the kernels). */
+/* C (M,N) = alpha A op(B) + beta C for few rows of A (A (M,K), lda >= K, not transposed),
+ * streaming op(B) from where it lies, never packed: B (N,K) with transB (ldb >= K), else (K,N)
+ * (ldb >= N). Made for one row (batch-1 inference: a recurrent step h W_hh^T, the LM's output
+ * h W_out^T), where packing op(B) costs more than the product. transB reads each row of B once
+ * per 4 rows of A; without transB it reads B once per row of A. Needs no buffer.
+ * Rounding (gemv_tmpl.h): without transB each element is the GEMM's chain, the bits of nr_kgemm
+ * on the same path; with transB each element is a sum of VW lane-wise partial sums (16 AVX-512,
+ * 8 AVX2 and portable) added in a fixed tree, so it differs from nr_kgemm's in the last bits.
+ * Either way an element depends only on its row of A, its row/column of B, K, alpha, beta and
+ * the path. M, N, K >= 1. */
+void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Products computed by nr_kgemm_packed (packed = 1) or nr_kgemm (0), and by nr_kgemv, so far in
+ * this process, on any thread (tests: that a call site really uses the kernels). */
 long nr_kgemm_count(int packed);
+long nr_kgemv_count(void);
+
+/* op(B) of at most NR_KSMALL_BK floats (1 MiB) is "small": nr_sgemm gives products of 2 to 31
+ * rows with it to nr_kgemm on every path (models/math.c). */
+#define NR_KSMALL_BK ((size_t)1 << 18)
+/* 1 if on path p nr_kgemv is the choice for this product (A not transposed), measured against
+ * OpenBLAS's sgemv / sgemm and our other kernels with bench_gemm (docs/benchmarks.md, "One-row
+ * products"): on the vector paths every one-row product, and 2-31 rows of a transposed op(B) of
+ * more than NR_KSMALL_BK floats; on the portable path one-row products of at most NR_KGEMV_TINY
+ * floats (its kernels are slower than a CBLAS's but for tiny products). */
+#define NR_KGEMV_TINY ((size_t)4096)
+int nr_kgemv_use(int p, int transB, int M, int N, int K);
 
 /* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
  * follows; packed: B was packed beforehand, so no packing cost). */

@@ -1,0 +1,180 @@
+/* models/kernels/gemv_tmpl.h: the few-row products that stream op(B) once, unpacked (nr_kgemv,
+ * kernels.h), included by gemm_avx2.c and gemm_avx512.c after their GEMM, which first define:
+ *
+ *   KP                     the path's suffix: the function defined here is nr_kgemv_KP
+ *   V, VW                  the vector type and its width in floats (__m256, 8 / __m512, 16)
+ *   V_ZERO(), V_SET1(x), V_LOAD(p), V_FMA(a, b, c) = a*b + c fused, V_MUL(a, b), V_ADD(a, b)
+ *   V_LOADN(p, n)          lanes c < n from p, the others 0 (n in 1..VW; nothing read past n)
+ *   V_STOREN(p, n, v)      lanes c < n to p (nothing written past n)
+ *   V_HALF8(v)             the 8-lane __m256 lo + hi (AVX-512) or v itself (AVX2)
+ *   GV_RNT(NB)             rows of B per block of the transposed case for NB rows of A
+ *   GV_PF (optional)       prefetch B GV_PF rows ahead in the transposed case
+ *
+ * Shapes (row-major): C (M,N) = alpha A (M,K) op(B) (K,N) + beta C, A not transposed.
+ *
+ * transB = 1, B (N,K): every element is a dot product of a row of A with a row of B. Blocks of
+ * R rows of B and NB <= 4 rows of A keep R*NB vector accumulators; per VW columns of k: NB loads of
+ * A, R loads of B, R*NB FMAs (lanes c accumulate k = c, c+VW, ...; the last piece of k loaded
+ * masked). Then each accumulator is summed lane-wise in one fixed order (hsum8: AVX-512 first
+ * adds its two 8-lane halves, then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))), 8 rows at once where
+ * there are 8. Each row of B is read once per 4 rows of A, never packed.
+ *
+ * transB = 0, B (K,N): per row of A, column tiles of up to 8 vectors; per k a broadcast of
+ * A[k] and one FMA per vector, k increasing in blocks of NR_KC, combined with C as the GEMM's
+ * tiles do (first block alpha*acc + beta*C, C not read when beta = 0; later ones C + alpha*acc):
+ * the same bits as nr_kgemm on this path, for any M.
+ *
+ * Rounding: an element of C depends on its row of A, its row or column of B, K, alpha, beta and
+ * the path only (not on M, N or where it sits). For transB = 1 the order of the sum differs from
+ * the GEMM's (one chain over k): the same product from nr_kgemm differs in the last bits.
+ */
+#include <math.h>
+
+#define GV_NBMAX 4
+#define GV_RMAX 8
+
+/* ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)) of the lanes of s */
+static inline float KFN(hsum8)(__m256 s)
+{
+    __m256 h = _mm256_hadd_ps(s, s);
+    h = _mm256_hadd_ps(h, h);
+    return _mm_cvtss_f32(_mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+}
+
+/* the 8 sums hsum8(s[r]), r = 0..7, in one vector: the same order of additions lane by lane */
+static inline __m256 KFN(hsum8x8)(const __m256 *s)
+{
+    __m256 t01 = _mm256_hadd_ps(s[0], s[1]), t23 = _mm256_hadd_ps(s[2], s[3]);
+    __m256 t45 = _mm256_hadd_ps(s[4], s[5]), t67 = _mm256_hadd_ps(s[6], s[7]);
+    __m256 u0 = _mm256_hadd_ps(t01, t23), u1 = _mm256_hadd_ps(t45, t67);
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K) */
+static inline __attribute__((always_inline)) void
+KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *restrict A, int lda,
+                   const float *restrict B, int ldb, float beta, float *restrict C, int ldc)
+{
+    V acc[GV_RMAX][GV_NBMAX]; // (R, NB) lanes
+    KUNROLL for (int r = 0; r < R; r++)
+        KUNROLL for (int b = 0; b < NB; b++)
+            acc[r][b] = V_ZERO();
+    int k = 0;
+    for (; k + VW <= K; k += VW) {
+        V x[GV_NBMAX]; // (NB) A[b][k : k+VW]
+        KUNROLL for (int b = 0; b < NB; b++)
+            x[b] = V_LOAD(A + (size_t)b * lda + k);
+        KUNROLL for (int r = 0; r < R; r++) {
+            V w = V_LOAD(B + (size_t)r * ldb + k);
+#ifdef GV_PF /* fetch the same place GV_PF rows on (one prefetch a cache line: AVX-512) */
+            _mm_prefetch((const char *)(B + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
+#endif
+            KUNROLL for (int b = 0; b < NB; b++)
+                acc[r][b] = V_FMA(w, x[b], acc[r][b]);
+        }
+    }
+    if (k < K) { /* the last K - k < VW columns; the other lanes add exact zeros */
+        V x[GV_NBMAX];
+        KUNROLL for (int b = 0; b < NB; b++)
+            x[b] = V_LOADN(A + (size_t)b * lda + k, K - k);
+        KUNROLL for (int r = 0; r < R; r++) {
+            V w = V_LOADN(B + (size_t)r * ldb + k, K - k);
+            KUNROLL for (int b = 0; b < NB; b++)
+                acc[r][b] = V_FMA(w, x[b], acc[r][b]);
+        }
+    }
+    KUNROLL for (int b = 0; b < NB; b++) {
+        float *c = C + (size_t)b * ldc;
+        if (R == 8) {
+            __m256 h[8];
+            KUNROLL for (int r = 0; r < 8; r++)
+                h[r] = V_HALF8(acc[r][b]);
+            __m256 v = _mm256_mul_ps(_mm256_set1_ps(alpha), KFN(hsum8x8)(h));
+            if (beta != 0.0f)
+                v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c), v);
+            _mm256_storeu_ps(c, v);
+        } else {
+            KUNROLL for (int r = 0; r < R; r++) {
+                float v = alpha * KFN(hsum8)(V_HALF8(acc[r][b]));
+                c[r] = beta != 0.0f ? fmaf(beta, c[r], v) : v;
+            }
+        }
+    }
+}
+
+/* C (NB, N) = alpha A (NB,K) B^T + beta C, B (N,K): blocks of R rows of B, the rest one by one */
+static inline __attribute__((always_inline)) void
+KFN(gemv_nt_rows)(const int R, const int NB, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc)
+{
+    int j = 0;
+    for (; j + R <= N; j += R)
+        KFN(gemv_nt_block)(R, NB, K, alpha, A, lda, B + (size_t)j * ldb, ldb, beta, C + j, ldc);
+    for (; j < N; j++)
+        KFN(gemv_nt_block)(1, NB, K, alpha, A, lda, B + (size_t)j * ldb, ldb, beta, C + j, ldc);
+}
+
+/* c (1, P*VW, the last vector nlast lanes) = alpha a (1,K) B (K, .) + beta c, k blocks of NR_KC */
+static inline __attribute__((always_inline)) void
+KFN(gemv_nn_tile)(const int P, int K, float alpha, const float *restrict a,
+                  const float *restrict B, int ldb, float beta, float *restrict c, int nlast)
+{
+    for (int k0 = 0; k0 < K; k0 += NR_KC) {
+        int k1 = K - k0 < NR_KC ? K : k0 + NR_KC;
+        V acc[8]; // (P) lanes
+        KUNROLL for (int p = 0; p < P; p++)
+            acc[p] = V_ZERO();
+        for (int k = k0; k < k1; k++) {
+            V x = V_SET1(a[k]);
+            const float *b = B + (size_t)k * ldb;
+            KUNROLL for (int p = 0; p < P - 1; p++)
+                acc[p] = V_FMA(x, V_LOAD(b + p * VW), acc[p]);
+            acc[P - 1] = V_FMA(x, V_LOADN(b + (P - 1) * VW, nlast), acc[P - 1]);
+        }
+        V va = V_SET1(alpha), vb = V_SET1(beta);
+        KUNROLL for (int p = 0; p < P; p++) {
+            int n = p == P - 1 ? nlast : VW;
+            V v = V_MUL(va, acc[p]);
+            if (k0 > 0)
+                v = V_ADD(V_LOADN(c + p * VW, n), v);
+            else if (beta != 0.0f)
+                v = V_FMA(vb, V_LOADN(c + p * VW, n), v);
+            V_STOREN(c + p * VW, n, v);
+        }
+    }
+}
+
+void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (transB) {
+        for (int i = 0; i < M; i += GV_NBMAX) {
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc;
+            switch (M - i < GV_NBMAX ? M - i : GV_NBMAX) {
+            case 1: KFN(gemv_nt_rows)(GV_RNT(1), 1, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 2: KFN(gemv_nt_rows)(GV_RNT(2), 2, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            case 3: KFN(gemv_nt_rows)(GV_RNT(3), 3, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            default: KFN(gemv_nt_rows)(GV_RNT(4), 4, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        float *c = C + (size_t)i * ldc;
+        int j = 0;
+        for (; j + 8 * VW <= N; j += 8 * VW)
+            KFN(gemv_nn_tile)(8, K, alpha, a, B + j, ldb, beta, c + j, VW);
+        if (j < N) {
+            int n = N - j, P = (n + VW - 1) / VW, nlast = n - (P - 1) * VW;
+            switch (P) {
+#define GV_NN(P_)                                                                                  \
+    case P_: KFN(gemv_nn_tile)(P_, K, alpha, a, B + j, ldb, beta, c + j, nlast); break;
+                GV_NN(1) GV_NN(2) GV_NN(3) GV_NN(4) GV_NN(5) GV_NN(6) GV_NN(7)
+#undef GV_NN
+            default: break;
+            }
+        }
+    }
+}
