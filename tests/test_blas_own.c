@@ -4,6 +4,10 @@
  *   1. This program (linked like an application, no CBLAS on its link line) starts without any
  *      BLAS mapped; loading the shipped classifier and classifying one short review maps none
  *      either (its products are small: nlprnn's own kernels, models/math.c) and starts no thread.
+ *      On the vector paths (AVX2, AVX-512: one-row products run on nr_kgemv) spacing one line
+ *      with the shipped ko-space and `next` of one prefix with the shipped ko-lm map none either;
+ *      on the AVX-512 path (products of 32 rows and more on our kernels) `fill` of one blank
+ *      neither. On the portable path they load the CBLAS (its kernels are slower there).
  *   2. A product the CBLAS takes loads it: afterwards it is mapped, OpenBLAS reports one thread
  *      and no OpenBLAS worker thread is left (its pthreads build starts them when it loads and
  *      they would spin ~0.1 s). The CBLAS's products (sgemm and sgemv shapes) match a plain loop.
@@ -25,6 +29,7 @@
 
 #include "common/blas.h"
 #include "common/pool.h"
+#include "models/kernels/kernels.h"
 #include "models/math.h"
 #include "nlprnn.h"
 #include "testutil.h"
@@ -104,6 +109,48 @@ static void classify_one(nlprnn_classifier *m) {
     nlprnn_classifier_ctx_free(ctx);
 }
 
+/* space one line, then next and fill of one query with the shipped models; with check_blas,
+ * that none of them maps a BLAS (on the paths where that holds, see the top) */
+static void space_next_fill(int check_blas) {
+    nlprnn_error err;
+    int kp = nr_kpath(), vec = kp != NR_KPATH_PORTABLE;
+    nlprnn_tagger *t = NULL;
+    nlprnn_tagger_ctx *tc = NULL;
+    CHECK_MSG(nlprnn_tagger_load("ko-space", &t, &err) == 0, "load ko-space: %s", err.message);
+    if (t && nlprnn_tagger_ctx_create(t, 1, &tc, &err) == 0) {
+        const char *line = "아버지가방에들어가신다";
+        CHECK_INT_EQ(nlprnn_space(tc, line, strlen(line), 0, &err), 0);
+        const char *out = nlprnn_space_text(tc, 0, NULL);
+        CHECK_MSG(out && !strcmp(out, "아버지 가방에 들어가 신다"), "space: %s", out ? out : "(null)");
+    }
+    nlprnn_tagger_ctx_free(tc);
+    nlprnn_tagger_free(t);
+    if (check_blas && vec) CHECK_MSG(blas_mapped() == 0, "space of one line (%s) mapped a BLAS", nr_kpath_name(kp));
+    nlprnn_lm *lm = NULL;
+    nlprnn_lm_ctx *lc = NULL;
+    CHECK_MSG(nlprnn_lm_load("ko", &lm, &err) == 0, "load ko-lm: %s", err.message);
+    if (lm && nlprnn_lm_ctx_create(lm, &lc, &err) == 0) {
+        nlprnn_lm_choice *c = NULL;
+        size_t n = 0;
+        const char *prefix = "이 영화 정말";
+        CHECK_INT_EQ(nlprnn_lm_next(lc, prefix, strlen(prefix), 5, &c, &n, &err), 0);
+        CHECK_MSG(n == 5 && c && c[0].prob > 0.0 && c[0].prob <= 1.0, "next: %zu answers", n);
+        nlprnn_lm_choices_free(c, n);
+        if (check_blas && vec) CHECK_MSG(blas_mapped() == 0, "next of one prefix (%s) mapped a BLAS", nr_kpath_name(kp));
+        const char *blank = "이 영화 ___ 재밌다";
+        c = NULL, n = 0;
+        CHECK_INT_EQ(nlprnn_lm_fill(lc, blank, strlen(blank), NULL, 0, 5, &c, &n, &err), 0);
+        CHECK_MSG(n == 5 && c && c[0].prob > c[4].prob, "fill: %zu answers", n);
+        nlprnn_lm_choices_free(c, n);
+        if (check_blas && kp == NR_KPATH_AVX512)
+            CHECK_MSG(blas_mapped() == 0, "fill of one blank (%s) mapped a BLAS", nr_kpath_name(kp));
+    } else {
+        CHECK_MSG(0, "lm context: %s", err.message);
+    }
+    nlprnn_lm_ctx_free(lc);
+    nlprnn_lm_free(lm);
+}
+
 /* 4: run as a child with NLPRNN_BLAS naming a library that does not exist */
 static int fallback_child(void) {
     nlprnn_classifier *m = NULL;
@@ -111,6 +158,7 @@ static int fallback_child(void) {
     CHECK_MSG(nlprnn_classifier_load("ko", &m, &err) == 0, "load ko: %s", err.message);
     classify_one(m);
     nlprnn_classifier_free(m);
+    space_next_fill(0);
     check_products(); /* the CBLAS's shapes too: computed by our kernels */
     CHECK(nr_blas_get() == NULL);
     CHECK_INT_EQ(nr_blas_loaded(), 0);
@@ -141,6 +189,11 @@ int main(int argc, char **argv) {
     CHECK_INT_EQ(blas_mapped(), 0);
     CHECK_INT_EQ(nr_blas_status(&err), 0);
     CHECK_INT_EQ(threads_now(), before);
+    space_next_fill(1);
+    if (nr_kpath() == NR_KPATH_AVX512) {
+        CHECK_INT_EQ(nr_blas_loaded(), 0);
+        CHECK_INT_EQ(threads_now(), before);
+    }
 
     /* 2: a CBLAS product loads it; its threads are taken at once */
     CHECK_MSG(product_error(0, 1, 300, 200) < 1e-5, "first CBLAS product wrong");
