@@ -3,9 +3,10 @@
 #
 #   bench/run_startup.sh BEFORE_PROGRAM AFTER_PROGRAM [ROUNDS [RUNS]]
 #
-# Each program runs `classify examples/review.txt`, `space 아버지가방에들어가신다` (the shipped
-# default models, found by the program from its own folder, so each program folder needs
-# share/nlprnn/models or must be a build folder) and `--version`. ROUNDS rounds (default 6), each
+# Each program runs `classify examples/review.txt`, `space 아버지가방에들어가신다`,
+# `next "이 영화 정말"`, `fill "이 영화 ___ 재밌다"` (the shipped default models, found by the
+# program from its own folder, so each program folder needs share/nlprnn/models or must be a
+# build folder) and `--version`. ROUNDS rounds (default 6), each
 # a hyperfine run of the two programs one after the other per command (RUNS runs each, default
 # 20, 3 warm-up runs), so that both meet the same minutes of a loaded machine; the table gives,
 # over all rounds, the minimum and the median wall time, and the mean user+system CPU time
@@ -13,22 +14,27 @@
 # on a shared machine: both programs alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n 3,13p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 3,15p "$0" >&2; exit 2; }
 before=$1 after=$2 rounds=${3:-6} runs=${4:-20}
 command -v hyperfine >/dev/null || { echo "run_startup: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlprnn-startup.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 review=$PWD/examples/review.txt
 bench/env.sh
-sentence=아버지가방에들어가신다
+sentence=아버지가방에들어가신다 prefix="이 영화 정말" blank="이 영화 ___ 재밌다"
 for p in "$before" "$after"; do
-  echo "$p: $("$p" classify "$review" | tr '\t' ' '); $("$p" space "$sentence")"
+  echo "$p: $("$p" classify "$review" | tr '\t' ' '); $("$p" space "$sentence");" \
+    "$("$p" next -k 1 "$prefix" | tr '\t' ' '); $("$p" fill -k 1 "$blank" | tr '\t' ' ')"
 done
 for r in $(seq "$rounds"); do
   hyperfine -N -w 3 -r "$runs" --export-json "$tmp/one.$r.json" \
     -n before "$before classify $review" -n after "$after classify $review" >/dev/null 2>&1
   hyperfine -N -w 3 -r "$runs" --export-json "$tmp/spc.$r.json" \
     -n before "$before space $sentence" -n after "$after space $sentence" >/dev/null 2>&1
+  hyperfine -N -w 3 -r "$runs" --export-json "$tmp/nxt.$r.json" \
+    -n before "$before next '$prefix'" -n after "$after next '$prefix'" >/dev/null 2>&1
+  hyperfine -N -w 3 -r "$runs" --export-json "$tmp/fil.$r.json" \
+    -n before "$before fill '$blank'" -n after "$after fill '$blank'" >/dev/null 2>&1
   hyperfine -N -w 3 -r "$runs" --export-json "$tmp/ver.$r.json" \
     -n before "$before --version" -n after "$after --version" >/dev/null 2>&1
 done
@@ -37,6 +43,7 @@ import glob, json, statistics, sys
 tmp = sys.argv[1]
 print(f"{'command':<36} {'program':<7} {'min ms':>7} {'median ms':>9} {'CPU ms (mean)':>13} {'runs':>5}")
 for kind, label in (("one", "classify examples/review.txt"), ("spc", "space 아버지가방에들어가신다"),
+                    ("nxt", "next '이 영화 정말'"), ("fil", "fill '이 영화 ___ 재밌다'"),
                     ("ver", "--version")):
     for name in ("before", "after"):
         times, cpu = [], []

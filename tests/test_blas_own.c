@@ -15,7 +15,9 @@
  *      name list give NLPRNN_E_UNSUPPORTED naming the library and the reason.
  *   4. A process whose CBLAS cannot be loaded (NLPRNN_BLAS names a missing library: the test runs
  *      itself again so) computes every product on nlprnn's own kernels, correctly, and
- *      nr_blas_status says why; the classifier still classifies.
+ *      nr_blas_status says why; the classifier still classifies. When our kernels' block buffer
+ *      cannot be allocated either (nr_kgemm_fail_buffer), nr_sgemm's last resort, plain loops,
+ *      gives the kernels' results within the float32 bound, all four transpose cases.
  * Where OpenBLAS starts no worker (one core, OPENBLAS_NUM_THREADS=1, another BLAS) the thread
  * checks hold trivially. */
 #define _GNU_SOURCE /* strcasestr */
@@ -151,6 +153,54 @@ static void space_next_fill(int check_blas) {
     nlprnn_lm_free(lm);
 }
 
+/* nr_sgemm with neither a CBLAS nor the kernels' buffer (its plain loops) against nr_kgemm and a
+ * double reference: each within (K+2) 2^-24 (|alpha| sum_k |a b| + |beta c|) of the reference */
+static void check_loops(void) {
+    static const int shapes[][3] = {{2, 3, 5}, {7, 33, 17}, {40, 8, 50}, {5, 70, 300}, {33, 129, 64}};
+    nr_rng rng;
+    nr_rng_seed(&rng, 3);
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+        for (int t = 0; t < 4; t++) {
+            int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], tA = t & 1, tB = t >> 1;
+            int lda = (tA ? M : K) + 1, ldb = (tB ? K : N) + 2, ldc = N + 1;
+            float alpha = t == 3 ? 0.5f : 1.0f, beta = t == 0 ? 0.0f : -0.75f;
+            size_t na = (size_t)(tA ? K : M) * lda, nb = (size_t)(tB ? N : K) * ldb, nc = (size_t)M * ldc;
+            float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+            float *c0 = malloc(sizeof(float) * nc), *ck = malloc(sizeof(float) * nc), *cl = malloc(sizeof(float) * nc);
+            if (!a || !b || !c0 || !ck || !cl) abort();
+            nr_init_uniform(a, na, -1, 1, &rng);
+            nr_init_uniform(b, nb, -1, 1, &rng);
+            nr_init_uniform(c0, nc, -1, 1, &rng);
+            memcpy(ck, c0, sizeof(float) * nc);
+            memcpy(cl, c0, sizeof(float) * nc);
+            CHECK_INT_EQ(nr_kgemm(nr_kpath(), tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, ck, ldc), 0);
+            long k0 = nr_kgemm_count(0) + nr_kgemv_count();
+            nr_kgemm_fail_buffer(1);
+            CHECK_INT_EQ(nr_kgemm(nr_kpath(), tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, cl, ldc), -1);
+            nr_sgemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, cl, ldc);
+            nr_kgemm_fail_buffer(0);
+            CHECK_MSG(nr_kgemm_count(0) + nr_kgemv_count() == k0, "%dx%dx%d: a kernel ran", M, N, K);
+            int bad = 0;
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    double r = 0, m = 0;
+                    for (int k = 0; k < K; k++) {
+                        double x = tA ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
+                        double y = tB ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
+                        r += x * y;
+                        m += fabs(x * y);
+                    }
+                    double c = c0[(size_t)i * ldc + j];
+                    r = alpha * r + beta * c;
+                    double bound = (K + 2) * ldexp(1.0, -24) * (fabs(alpha) * m + fabs(beta * c));
+                    double el = cl[(size_t)i * ldc + j], ek = ck[(size_t)i * ldc + j];
+                    bad += !(fabs(el - r) <= bound) || !(fabs(el - ek) <= 2 * bound);
+                }
+            CHECK_MSG(bad == 0, "plain loops %c%c %dx%dx%d: %d elements off", tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, bad);
+            free(a), free(b), free(c0), free(ck), free(cl);
+        }
+}
+
 /* 4: run as a child with NLPRNN_BLAS naming a library that does not exist */
 static int fallback_child(void) {
     nlprnn_classifier *m = NULL;
@@ -160,6 +210,7 @@ static int fallback_child(void) {
     nlprnn_classifier_free(m);
     space_next_fill(0);
     check_products(); /* the CBLAS's shapes too: computed by our kernels */
+    check_loops();
     CHECK(nr_blas_get() == NULL);
     CHECK_INT_EQ(nr_blas_loaded(), 0);
     CHECK_INT_EQ(nr_blas_status(&err), NLPRNN_E_UNSUPPORTED);

@@ -90,6 +90,10 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
 void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Tests: on = 1 makes nr_kgemm act as if its block buffer could not be allocated (it returns -1,
+ * so nr_sgemm without a CBLAS falls back to its plain loops); 0 undoes it. Process-wide. */
+void nr_kgemm_fail_buffer(int on);
+
 /* Products computed by nr_kgemm_packed (packed = 1) or nr_kgemm (0), and by nr_kgemv, so far in
  * this process, on any thread (tests: that a call site really uses the kernels). */
 long nr_kgemm_count(int packed);
