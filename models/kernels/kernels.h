@@ -18,8 +18,9 @@
  * nr_sgemm (models/math.c) sends a product here where the path's kernel was measured faster
  * than the CBLAS it replaces (nr_kgemm_use; the measurements are in docs/benchmarks.md, section
  * "kernels"), every small product (fewer than 32 rows and a small op(B), on every path: so one
- * short text never loads the CBLAS, models/math.c), and every product when the CBLAS cannot be
- * loaded; the others go to the CBLAS.
+ * short text never loads the CBLAS, models/math.c), one-row products and few rows of a large
+ * transposed op(B) to nr_kgemv (nr_kgemv_use: a kernel that streams op(B) unpacked, as a CBLAS's
+ * sgemv does), and every product when the CBLAS cannot be loaded; the others go to the CBLAS.
  *
  * ---- Method (BLIS-style) -------------------------------------------------------------------------
  * op(B) is packed into panels of NR columns (zero-padded past N): panel j holds op(B)[k][jNR+c]
