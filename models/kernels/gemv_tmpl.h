@@ -17,7 +17,8 @@
  * A, R loads of B, R*NB FMAs (lanes c accumulate k = c, c+VW, ...; the last piece of k loaded
  * masked). Then each accumulator is summed lane-wise in one fixed order (hsum8: AVX-512 first
  * adds its two 8-lane halves, then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))), 8 rows at once where
- * there are 8. Each row of B is read once per 4 rows of A, never packed.
+ * there are 8. B is never packed; it is taken in blocks of 32 KiB of rows, which every group of
+ * 4 rows of A sweeps in turn: read from memory once, from L1 by the later groups.
  *
  * transB = 0, B (K,N): per row of A, column tiles of up to 8 vectors; per k a broadcast of
  * A[k] and one FMA per vector, k increasing in blocks of NR_KC, combined with C as the GEMM's
@@ -32,6 +33,7 @@
 
 #define GV_NBMAX 4
 #define GV_RMAX 8
+#define GV_BBLOCK 8192 /* floats of B (32 KiB) swept by every group of rows of A */
 
 /* ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)) of the lanes of s */
 static inline float KFN(hsum8)(__m256 s)
@@ -148,14 +150,21 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
                    const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (transB) {
-        for (int i = 0; i < M; i += GV_NBMAX) {
-            const float *a = A + (size_t)i * lda;
-            float *c = C + (size_t)i * ldc;
-            switch (M - i < GV_NBMAX ? M - i : GV_NBMAX) {
-            case 1: KFN(gemv_nt_rows)(GV_RNT(1), 1, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-            case 2: KFN(gemv_nt_rows)(GV_RNT(2), 2, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-            case 3: KFN(gemv_nt_rows)(GV_RNT(3), 3, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
-            default: KFN(gemv_nt_rows)(GV_RNT(4), 4, N, K, alpha, a, lda, B, ldb, beta, c, ldc); break;
+        /* blocks of rows of B of about GV_BBLOCK floats (a multiple of 8 rows): every group of 4
+         * rows of A sweeps a block while it is in L1, so B comes from memory once */
+        int jb = K < GV_BBLOCK / 8 ? GV_BBLOCK / K / 8 * 8 : 8;
+        for (int j0 = 0; j0 < N; j0 += jb) {
+            int n = N - j0 < jb ? N - j0 : jb;
+            const float *b = B + (size_t)j0 * ldb;
+            for (int i = 0; i < M; i += GV_NBMAX) {
+                const float *a = A + (size_t)i * lda;
+                float *c = C + (size_t)i * ldc + j0;
+                switch (M - i < GV_NBMAX ? M - i : GV_NBMAX) {
+                case 1: KFN(gemv_nt_rows)(GV_RNT(1), 1, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+                case 2: KFN(gemv_nt_rows)(GV_RNT(2), 2, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+                case 3: KFN(gemv_nt_rows)(GV_RNT(3), 3, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+                default: KFN(gemv_nt_rows)(GV_RNT(4), 4, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+                }
             }
         }
         return;

@@ -81,8 +81,9 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
 /* C (M,N) = alpha A op(B) + beta C for few rows of A (A (M,K), lda >= K, not transposed),
  * streaming op(B) from where it lies, never packed: B (N,K) with transB (ldb >= K), else (K,N)
  * (ldb >= N). Made for one row (batch-1 inference: a recurrent step h W_hh^T, the LM's output
- * h W_out^T), where packing op(B) costs more than the product. transB reads each row of B once
- * per 4 rows of A; without transB it reads B once per row of A. Needs no buffer.
+ * h W_out^T), where packing op(B) costs more than the product. transB reads B from memory once
+ * (blocks of its rows, swept by every 4 rows of A while in L1); without transB it reads B once
+ * per row of A. Needs no buffer.
  * Rounding (gemv_tmpl.h): without transB each element is the GEMM's chain, the bits of nr_kgemm
  * on the same path; with transB each element is a sum of VW lane-wise partial sums (16 AVX-512,
  * 8 AVX2 and portable) added in a fixed tree, so it differs from nr_kgemm's in the last bits.
@@ -105,14 +106,15 @@ long nr_kgemv_count(void);
 #define NR_KSMALL_BK ((size_t)1 << 18)
 /* 1 if on path p nr_kgemv is the choice for this product (A not transposed), measured against
  * OpenBLAS's sgemv / sgemm and our other kernels with bench_gemm (docs/benchmarks.md, "One-row
- * products"): on the vector paths every one-row product, and 2-31 rows of a transposed op(B) of
- * more than NR_KSMALL_BK floats; on the portable path one-row products of at most NR_KGEMV_TINY
+ * products"): on the vector paths every one-row product, on AVX-512 also 2-31 rows of a
+ * transposed op(B) of more than NR_KSMALL_BK floats; on the portable path one-row products of at most NR_KGEMV_TINY
  * floats (its kernels are slower than a CBLAS's but for tiny products). */
 #define NR_KGEMV_TINY ((size_t)4096)
 int nr_kgemv_use(int p, int transB, int M, int N, int K);
 
 /* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
- * follows; packed: B was packed beforehand, so no packing cost). */
+ * follows; packed: B was packed beforehand, so no packing cost), or, on AVX2 for 2-31 rows of a
+ * large transposed op(B), the choice that keeps one query off the CBLAS at 0.7-0.9x its speed. */
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed);
 
 #endif
