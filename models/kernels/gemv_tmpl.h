@@ -33,7 +33,9 @@
 
 #define GV_NBMAX 4
 #define GV_RMAX 8
+#ifndef GV_BBLOCK
 #define GV_BBLOCK 8192 /* floats of B (32 KiB) swept by every group of rows of A */
+#endif
 
 /* ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)) of the lanes of s */
 static inline float KFN(hsum8)(__m256 s)
