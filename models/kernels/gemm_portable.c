@@ -90,7 +90,8 @@ void nr_kgemv_portable(int transB, int M, int N, int K, float alpha, const float
                         s[l] += a[k + l] * b[k + l];
                 for (int l = 0; k + l < K; l++)
                     s[l] += a[k + l] * b[k + l];
-                float v = alpha * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+                float v = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+                v *= alpha;
                 c[j] = beta != 0.0f ? beta * c[j] + v : v;
             }
             continue;

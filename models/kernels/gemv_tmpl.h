@@ -51,7 +51,8 @@ static inline __m256 KFN(hsum8x8)(const __m256 *s)
     __m256 t01 = _mm256_hadd_ps(s[0], s[1]), t23 = _mm256_hadd_ps(s[2], s[3]);
     __m256 t45 = _mm256_hadd_ps(s[4], s[5]), t67 = _mm256_hadd_ps(s[6], s[7]);
     __m256 u0 = _mm256_hadd_ps(t01, t23), u1 = _mm256_hadd_ps(t45, t67);
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20),
+                         _mm256_permute2f128_ps(u0, u1, 0x31));
 }
 
 /* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K) */
@@ -161,12 +162,14 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
             for (int i = 0; i < M; i += GV_NBMAX) {
                 const float *a = A + (size_t)i * lda;
                 float *c = C + (size_t)i * ldc + j0;
+#define GV_NT(NB) KFN(gemv_nt_rows)(GV_RNT(NB), NB, n, K, alpha, a, lda, b, ldb, beta, c, ldc)
                 switch (M - i < GV_NBMAX ? M - i : GV_NBMAX) {
-                case 1: KFN(gemv_nt_rows)(GV_RNT(1), 1, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
-                case 2: KFN(gemv_nt_rows)(GV_RNT(2), 2, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
-                case 3: KFN(gemv_nt_rows)(GV_RNT(3), 3, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
-                default: KFN(gemv_nt_rows)(GV_RNT(4), 4, n, K, alpha, a, lda, b, ldb, beta, c, ldc); break;
+                case 1: GV_NT(1); break;
+                case 2: GV_NT(2); break;
+                case 3: GV_NT(3); break;
+                default: GV_NT(4); break;
                 }
+#undef GV_NT
             }
         }
         return;

@@ -216,11 +216,12 @@ int nr_kgemv_use(int p, int transB, int M, int N, int K)
     if (p == NR_KPATH_PORTABLE)
         /* slower than a CBLAS's sgemv (0.4-0.9x) but for tiny op(B) (a classifier's head) */
         return M == 1 && bk <= NR_KGEMV_TINY;
-    /* one row: about as fast as OpenBLAS's sgemv on the shipped models' shapes (AVX2: 0.8-1.0x);
-     * on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's small products
-     * (the LM's output for the beams of `next` and `fill`, (9..16,192)x(192,16000)): 0.85-1.0x
-     * OpenBLAS's sgemm, faster than our packing kernels (AVX2: nr_kgemm_use; docs/benchmarks.md,
-     * "One-row products") */
+    /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes (0.9-1.1x, AVX2
+     * 0.75-1.07x); on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's
+     * small products (the LM's output for the beams of `next` and `fill`,
+     * (9..16,192)x(192,16000)): 0.7-1.0x OpenBLAS's sgemm (its time up to 1.4x, ~0.3 ms a
+     * product), less than loading it for one query; faster than our packing kernels
+     * (docs/benchmarks.md, "One-row products") */
     return M == 1 || (p == NR_KPATH_AVX512 && transB && M < 32 && bk > NR_KSMALL_BK);
 }
 
@@ -235,12 +236,10 @@ int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
         return packed ? M >= 2 : M >= 32 && N >= 32 && K >= 16;
     case NR_KPATH_AVX2:
         /* OpenBLAS's own AVX2 kernels tie at many rows; ours win for a few rows of a packed
-         * weight, where OpenBLAS packs W every call. Also 2-31 rows of a large transposed op(B)
-         * (the LM's output for the beams of `next` and `fill`): 0.7-0.9x OpenBLAS's sgemm, taken
-         * so that one query never loads the CBLAS (~7 ms); nr_kgemv is slower there on AVX2
-         * (0.5-0.8x; docs/benchmarks.md, "One-row products") */
-        return (packed && M >= 2 && M <= 16) ||
-               (!packed && transB && M >= 2 && M < 32 && (size_t)N * (size_t)K > NR_KSMALL_BK);
+         * weight, where OpenBLAS packs W every call. (2-31 rows of a large op(B), the LM's output
+         * for a few beams, stay on OpenBLAS: ours took 2-2.5x its time, docs/benchmarks.md
+         * "One-row products") */
+        return packed && M >= 2 && M <= 16;
     default:
         return 0; /* the portable kernels are slower than any CBLAS */
     }

@@ -113,8 +113,7 @@ long nr_kgemv_count(void);
 int nr_kgemv_use(int p, int transB, int M, int N, int K);
 
 /* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
- * follows; packed: B was packed beforehand, so no packing cost), or, on AVX2 for 2-31 rows of a
- * large transposed op(B), the choice that keeps one query off the CBLAS at 0.7-0.9x its speed. */
+ * follows; packed: B was packed beforehand, so no packing cost). */
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed);
 
 #endif
