@@ -219,8 +219,8 @@ int nr_kgemv_use(int p, int transB, int M, int N, int K)
     /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes (0.9-1.1x, AVX2
      * 0.75-1.07x); on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's
      * small products (the LM's output for the beams of `next` and `fill`,
-     * (9..16,192)x(192,16000)): 0.7-1.0x OpenBLAS's sgemm (its time up to 1.4x, ~0.3 ms a
-     * product), less than loading it for one query; faster than our packing kernels
+     * (9..16,192)x(192,16000)): 0.7-1.0x OpenBLAS's sgemm (up to ~0.3 ms more a product),
+     * less than loading it for one query; faster than our packing kernels
      * (docs/benchmarks.md, "One-row products") */
     return M == 1 || (p == NR_KPATH_AVX512 && transB && M < 32 && bk > NR_KSMALL_BK);
 }
