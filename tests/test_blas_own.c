@@ -184,13 +184,7 @@ static void check_loops(void) {
             int bad = 0;
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) {
-                    double r = 0, m = 0;
-                    for (int k = 0; k < K; k++) {
-                        double x = tA ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
-                        double y = tB ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
-                        r += x * y;
-                        m += fabs(x * y);
-                    }
+                    double m, r = nr_test_ref_dot(tA, tB, K, a, lda, b, ldb, i, j, &m);
                     double c = c0[(size_t)i * ldc + j];
                     r = alpha * r + beta * c;
                     double bound = (K + 2) * ldexp(1.0, -24) * (fabs(alpha) * m + fabs(beta * c));

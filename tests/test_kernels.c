@@ -64,13 +64,7 @@ static int check_case(int p, int tA, int tB, int M, int N, int K, float alpha, f
     double worst = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
-            double r = 0, m = 0;
-            for (int k = 0; k < K; k++) {
-                double x = tA ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
-                double y = tB ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
-                r += x * y;
-                m += fabs(x * y);
-            }
+            double m, r = nr_test_ref_dot(tA, tB, K, a, lda, b, ldb, i, j, &m);
             double c = C0[off + (size_t)i * ldc + j];
             r = alpha * r + (beta != 0.0f ? beta * c : 0.0);
             double bound = (K + 2) * ldexp(1.0, -24) * (fabs(alpha) * m + (beta != 0.0f ? fabs(beta * c) : 0));

@@ -115,3 +115,16 @@ int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, 
     if (first) *first = ev.first_row;
     return 0;
 }
+
+double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const float *b, int ldb,
+                       int i, int j, double *mag) {
+    double r = 0, m = 0;
+    for (int k = 0; k < K; k++) {
+        double x = tA ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
+        double y = tB ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
+        r += x * y;
+        m += fabs(x * y);
+    }
+    *mag = m;
+    return r;
+}

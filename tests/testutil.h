@@ -81,6 +81,11 @@ void nr_test_wait_quiet_start(void);
 int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, int part, double *m,
                             double **pred, double **truth, size_t *count, size_t *first,
                             nlprnn_error *e);
+/* Element (i, j) of op(A) op(B) in double (row-major; op(A) (M,K), op(B) (K,N), transposed when
+ * tA / tB): returns sum_k op(A)[i][k] op(B)[k][j] and puts sum_k |op(A)[i][k] op(B)[k][j]| in
+ * *mag, for the float32 bound of a product, (K + 2) 2^-24 (|alpha| mag + |beta c|). */
+double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const float *b, int ldb,
+                       int i, int j, double *mag);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
