@@ -156,6 +156,9 @@ typedef struct nr_merges {
 } nr_merges;
 
 int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result);
+/* nr_merges_add for a pair that must be new: 0, -2 if (left, right) is already there (nothing
+ * added), -1 (no memory); one hash and one probe. */
+int nr_merges_add_new(nr_merges *m, int32_t left, int32_t right, int32_t result);
 /* Rank of merge (left,right) or -1; *result receives the merged id. */
 int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t *result);
 void nr_merges_free(nr_merges *m);

@@ -323,8 +323,17 @@ void nlprnn_tokenizer_free(nlprnn_tokenizer *tok) {
 int nr_tokenizer_finish(nlprnn_tokenizer *tok, nlprnn_error *err) {
     tok->ws_id = nr_vocab_find(&tok->vocab, NLPRNN_WORD_START, 3);
     uint64_t h = nr_hash_bytes(tok->pt.pattern ? tok->pt.pattern : "", tok->pt.pattern ? strlen(tok->pt.pattern) : 0);
-    for (int32_t i = 0; i < tok->vocab.n; i++)
-        h = h * 31 + nr_hash_bytes(tok->vocab.piece[i], tok->vocab.len[i]);
+    /* A loaded vocabulary's pieces lie one after the other, each with its NUL, in the arena:
+     * one pass over those bytes then stands for them all, instead of a second hash of every
+     * piece after vocab_put's. The value only needs to differ between vocabularies, not to be the same
+     * for one vocabulary built two ways. */
+    const nr_vocab *v = &tok->vocab;
+    int32_t i = 1;
+    while (i < v->n && v->piece[i] == v->piece[i - 1] + v->len[i - 1] + 1) i++;
+    if (v->n && i == v->n)
+        h = h * 31 + nr_hash_bytes(v->piece[0], (size_t)(v->piece[i - 1] - v->piece[0]) + v->len[i - 1]);
+    else
+        for (i = 0; i < v->n; i++) h = h * 31 + nr_hash_bytes(v->piece[i], v->len[i]);
     if (tok->merges.n) h ^= nr_hash_bytes(tok->merges.rule, (size_t)tok->merges.n * 3 * sizeof(int32_t));
     h ^= (uint64_t)(tok->model * 7 + tok->norm.form * 11 + tok->norm.control * 13 +
                     tok->norm.jamo * 17 + tok->norm.invalid * 19 + tok->byte_fallback * 23);
@@ -1181,20 +1190,19 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         rd_u32(&r, &a, "", NULL);
         rd_u32(&r, &bb, "", NULL);
         rd_u32(&r, &c, "", NULL);
-        int32_t dummy;
         const nr_vocab *vb = &tok->vocab;
         int ok = a < (uint32_t)vb->n && bb < (uint32_t)vb->n && c < (uint32_t)vb->n &&
                  vb->kind[a] == NR_PIECE_NORMAL && vb->kind[bb] == NR_PIECE_NORMAL &&
                  vb->len[c] == vb->len[a] + vb->len[bb] &&
                  memcmp(vb->piece[c], vb->piece[a], vb->len[a]) == 0 &&
-                 memcmp(vb->piece[c] + vb->len[a], vb->piece[bb], vb->len[bb]) == 0 &&
-                 nr_merges_find(&tok->merges, (int32_t)a, (int32_t)bb, &dummy) < 0;
-        if (!ok) {
+                 memcmp(vb->piece[c] + vb->len[a], vb->piece[bb], vb->len[bb]) == 0;
+        int added = ok ? nr_merges_add_new(&tok->merges, (int32_t)a, (int32_t)bb, (int32_t)c) : -2;
+        if (added == -2) { /* malformed, or a pair already merged */
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)at,
                          "%s: byte %zu: merge %u is malformed", name, at, i);
             goto fail;
         }
-        if (nr_merges_add(&tok->merges, (int32_t)a, (int32_t)bb, (int32_t)c)) {
+        if (added) {
             rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
             goto fail;
         }

@@ -25,11 +25,35 @@ static void *regrow(const char *block, size_t block_len, void *p, size_t old_n, 
     return q;
 }
 
-uint64_t nr_hash_bytes(const void *p, size_t n) {
-    /* FNV-1a 64 with a final avalanche (splitmix64 finalizer) */
+static inline uint64_t hash_bytes(const void *p, size_t n) {
+    /* 8 bytes a step (a multiply and a fold), the last 0-7 bytes as one word, the length mixed
+     * in first, then a final avalanche (splitmix64 finalizer). Each step is a bijection of the
+     * state, so two keys of one length up to 8 bytes never collide in 64 bits. The values depend
+     * on the byte order: only in-memory tables and caches use them, never a file. (FNV-1a, a byte a
+     * step, took ~4 cycles a byte; with it nr_hash_bytes was 3.7 % of a one-review run's samples,
+     * inlined in vocab_put another part of its 4.2 %.) */
     const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ULL;
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)n * k);
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    if (n) { /* 1-7 bytes as one word: two 4-byte loads that overlap, or bytes 0, n/2, n-1 */
+        uint64_t w;
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else {
+            w = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+        }
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 27;
@@ -37,6 +61,8 @@ uint64_t nr_hash_bytes(const void *p, size_t n) {
     h ^= h >> 31;
     return h;
 }
+
+uint64_t nr_hash_bytes(const void *p, size_t n) { return hash_bytes(p, n); }
 
 int nr_vocab_init(nr_vocab *v) {
     memset(v, 0, sizeof *v);
@@ -61,7 +87,7 @@ void nr_vocab_free(nr_vocab *v) {
 }
 
 static void vocab_insert_slot(int32_t *slots, uint32_t nslots, const nr_vocab *v, int32_t id) {
-    uint32_t m = nslots - 1, h = (uint32_t)nr_hash_bytes(v->piece[id], v->len[id]) & m;
+    uint32_t m = nslots - 1, h = (uint32_t)hash_bytes(v->piece[id], v->len[id]) & m;
     while (slots[h] >= 0) h = (h + 1) & m;
     slots[h] = id;
 }
@@ -103,7 +129,7 @@ static int32_t vocab_put(nr_vocab *v, const char *s, size_t len, int kind, int u
         if (vocab_grow(v, cap)) return -1;
     }
     if ((uint32_t)(v->n + 1) * 2 > v->nslots && vocab_rehash(v, v->nslots * 2)) return -1;
-    uint32_t m = v->nslots - 1, h = (uint32_t)nr_hash_bytes(s, len) & m;
+    uint32_t m = v->nslots - 1, h = (uint32_t)hash_bytes(s, len) & m;
     for (; v->slots[h] >= 0; h = (h + 1) & m) {
         int32_t id = v->slots[h];
         if (unique && v->len[id] == len && memcmp(v->piece[id], s, len) == 0) return -2;
@@ -134,7 +160,7 @@ int32_t nr_vocab_add_new(nr_vocab *v, const char *s, size_t len, int kind) {
 }
 
 int32_t nr_vocab_find(const nr_vocab *v, const char *s, size_t len) {
-    uint32_t m = v->nslots - 1, h = (uint32_t)nr_hash_bytes(s, len) & m;
+    uint32_t m = v->nslots - 1, h = (uint32_t)hash_bytes(s, len) & m;
     for (;;) {
         int32_t id = v->slots[h];
         if (id < 0) return -1;
@@ -199,16 +225,31 @@ static int merges_rehash(nr_merges *m, uint32_t ns) {
     return 0;
 }
 
-int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result) {
+/* Add the rule, or with unique = 1 return -2 when (left, right) is already there; -1: no memory.
+ * One hash, one probe. */
+static int merges_put(nr_merges *m, int32_t left, int32_t right, int32_t result, int unique) {
     if (m->n == m->cap && merges_grow(m, m->cap ? m->cap * 2 : 1024)) return -1;
     if ((uint32_t)(m->n + 1) * 2 > m->nslots && merges_rehash(m, m->nslots ? m->nslots * 2 : 2048))
         return -1;
+    uint32_t mask = m->nslots - 1, h = pair_hash(left, right) & mask;
+    for (; m->slots[h] >= 0; h = (h + 1) & mask) {
+        int32_t q = m->slots[h];
+        if (unique && m->rule[3 * q] == left && m->rule[3 * q + 1] == right) return -2;
+    }
     int32_t r = m->n++;
     m->rule[3 * r] = left;
     m->rule[3 * r + 1] = right;
     m->rule[3 * r + 2] = result;
-    merges_insert_slot(m->slots, m->nslots, m->rule, r);
+    m->slots[h] = r;
     return 0;
+}
+
+int nr_merges_add(nr_merges *m, int32_t left, int32_t right, int32_t result) {
+    return merges_put(m, left, right, result, 0);
+}
+
+int nr_merges_add_new(nr_merges *m, int32_t left, int32_t right, int32_t result) {
+    return merges_put(m, left, right, result, 1);
 }
 
 int32_t nr_merges_find(const nr_merges *m, int32_t left, int32_t right, int32_t *result) {
