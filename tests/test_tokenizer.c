@@ -291,6 +291,32 @@ static void test_files(void) {
             CHECK_MSG(strstr(err.message, "duplicate") != NULL, "%s", err.message);
         }
     }
+    /* a merge that repeats the pair of the one before, with a valid checksum: refused (the loader
+     * adds each merge with one probe of the table, nr_merges_add_new) */
+    memcpy(d, buf, n);
+    {
+        size_t at = 20;
+        at += 4 + rd32(d + at);
+        at += 4 + rd32(d + at);
+        uint32_t np = rd32(d + at);
+        at += 4;
+        for (uint32_t i = 0; i < np; i++) at += 5 + rd32(d + at + 1);
+        uint32_t nm = rd32(d + at);
+        at += 4;
+        CHECK(nm > 2);
+        if (nm > 2) {
+            memcpy(d + at + 24, d + at + 12, 12); /* merge 2 := merge 1 */
+            uint32_t c = (uint32_t)crc32(0L, d, (uInt)(n - 4));
+            for (int i = 0; i < 4; i++) d[n - 4 + i] = (unsigned char)(c >> (8 * i));
+            CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == NLPRNN_E_FORMAT);
+            CHECK_MSG(strstr(err.message, "merge 2 is malformed") != NULL, "%s", err.message);
+            /* the original loads (the walk above found the merges) */
+            memcpy(d, buf, n);
+            CHECK(nlprnn_tokenizer_load_memory(d, n, &t2, &err) == 0);
+            nlprnn_tokenizer_free(t2);
+            t2 = NULL;
+        }
+    }
     CHECK(nlprnn_tokenizer_load("/nonexistent/x.tok", &t2, &err) == NLPRNN_E_IO);
     CHECK(strstr(err.message, "/nonexistent/x.tok") != NULL);
     free(d);
