@@ -150,45 +150,8 @@ if [ "$mode" = distill ]; then
       "$nlprnn" classify -m "$tmp/$t.nrm" --lines --data-labels --top-k 2 -q -t 2 "$tmp/$part.txt" > "$tmp/$t.$part"
     done
   done
-  python3 - "$tmp/train95.tsv" "$tmp/unl.txt" "$tmp/distill.tsv" 0.5 "$tmp"/{t0,t2,s1}.gold_texts -- \
-    "$tmp"/{t0,t2,s1}.unl <<'PY'
-import random, sys
-gold, unl, out, w = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-cut = sys.argv.index("--")
-gold_preds, unl_preds = sys.argv[5:cut], sys.argv[cut + 1:]
-def mean_p1(files, n):  # the teachers' mean P(label 1); lines "L<TAB>P<TAB>L<TAB>P"
-    ps = []
-    for f in files:
-        p = []
-        for line in open(f, encoding="utf-8"):
-            x = line.rstrip("\n").split("\t")
-            p.append(dict(zip(x[0::2], map(float, x[1::2])))["1"])
-        assert len(p) == n, (f, len(p), n)
-        ps.append(p)
-    return [sum(v) / len(v) for v in zip(*ps)]
-rows = open(gold, encoding="utf-8").read().split("\n")
-assert rows[0] == "id\tdocument\tlabel", rows[0]
-rows = [r for r in rows[1:] if r]
-texts = open(unl, encoding="utf-8").read().split("\n")
-if texts[-1] == "":
-    texts.pop()
-pg, pu = mean_p1(gold_preds, len(rows)), mean_p1(unl_preds, len(texts))
-by = {0: [], 1: []}
-for i, p in enumerate(pu):
-    by[int(p > 0.5)].append(i)
-k = min(len(by[0]), len(by[1]))
-rng = random.Random(1)
-keep = sorted(i for c in (0, 1) for i in (rng.sample(by[c], k) if len(by[c]) > k else by[c]))
-with open(out, "w", encoding="utf-8") as o:
-    o.write("id\tdocument\tlabel\tsoft\n")
-    for r, p in zip(rows, pg):
-        q = w * (r.rsplit("\t", 1)[1] == "1") + (1.0 - w) * p
-        o.write(f"{r}\t{1.0 - q:.6f} {q:.6f}\n")
-    for i in keep:
-        o.write(f"u{i}\t{texts[i]}\t{int(pu[i] > 0.5)}\t{1.0 - pu[i]:.6f} {pu[i]:.6f}\n")
-print(f"train-ko-self: soft targets: {len(rows)} gold reviews (label weight {w}); pool: "
-      f"{len(by[0])} negative, {len(by[1])} positive, {k} of each kept", file=sys.stderr)
-PY
+  python3 scripts/soft-targets.py "$tmp/train95.tsv" "$tmp/unl.txt" "$tmp/distill.tsv" 0.5 \
+    "$tmp"/{t0,t2,s1}.gold_texts -- "$tmp"/{t0,t2,s1}.unl
   # 6. the distilled student
   dcmd=(nice "$nlprnn" train "$tmp/distill.tsv" -o "$out" --soft-column soft --valid "$tmp/valid.tsv"
         --tokenizer pretrained/ko.tok --embed 128 --cell lstm --bidirectional 1 --hidden 128
