@@ -20,7 +20,7 @@ nlprnn="$build/nlprnn"
 corp=../shared/corpora/parallel
 out=${NLPRNN_TR_OUT:-pretrained/ko-en.nrm}
 # the recipe (docs/translate.md "Choosing the recipe" compares the runs that chose it)
-src_vocab=1000 tgt_vocab=1000 embed=256 hidden=256 emb_drop=0.3 out_drop=0.5 epochs=40
+src_vocab=2000 tgt_vocab=2000 embed=256 hidden=256 emb_drop=0.3 out_drop=0.5 epochs=70
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in tatoeba-train tatoeba-test flores-devtest news-test; do
