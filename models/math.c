@@ -15,11 +15,12 @@
  * recurrent step at batch 1, (1,128)x(128,384) in ko-space, the LM's output (1,192)x(192,16000)),
  * and taking them here means a process that answers one text never loads the CBLAS
  * (common/blas.h: OpenBLAS's loading and start-up cost ~7 ms, more than the whole prediction).
- * Measured one core, OpenBLAS 0.3.21 Haswell kernels (docs/benchmarks.md "Start-up, run 6" and
- * "One-row products"): from 2 rows both pack op(B), and ours took 0.7-1.25x OpenBLAS's time on
- * the AVX-512 and AVX2 paths at these sizes; one row, nr_kgemv streams op(B) unpacked as
- * OpenBLAS's sgemv does, 0.9-1.3x its speed. The portable path's kernels are 2-3x slower than
- * the CBLAS here (`bench_gemm --shape "small proj"`): tens of microseconds. */
+ * Measured one core (docs/benchmarks.md "Start-up, run 6", OpenBLAS 0.3.21 with its Haswell
+ * kernels; "One-row products", its own choice of kernels): from 2 rows both pack op(B), and ours
+ * took 0.7-1.25x OpenBLAS's time on the AVX-512 and AVX2 paths at these sizes; one row, nr_kgemv
+ * streams op(B) unpacked as OpenBLAS's sgemv does, at 0.75-1.13x its speed (0.98-1.07x on the
+ * shipped models' recurrent steps and head). The portable path's kernels are 2-3x slower than the CBLAS
+ * here (`bench_gemm --shape "small proj"`): tens of microseconds. */
 #define NR_OWN_MROWS 32
 
 static int own_small(int M, int N, int K)

@@ -214,10 +214,11 @@ int nr_kgemv_use(int p, int transB, int M, int N, int K)
 {
     size_t bk = (size_t)N * (size_t)K;
     if (p == NR_KPATH_PORTABLE)
-        /* slower than a CBLAS's sgemv (0.4-0.9x) but for tiny op(B) (a classifier's head) */
+        /* slower than a CBLAS's sgemv (0.3-0.5x, docs/benchmarks.md "One-row products") but
+         * for tiny op(B) (a classifier's head) */
         return M == 1 && bk <= NR_KGEMV_TINY;
-    /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes (0.9-1.1x, AVX2
-     * 0.75-1.07x); on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's
+    /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes (AVX-512 0.90-1.13x,
+     * AVX2 0.75-1.07x); on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's
      * small products (the LM's output for the beams of `next` and `fill`,
      * (9..16,192)x(192,16000)): 0.7-1.0x OpenBLAS's sgemm (up to ~0.3 ms more a product),
      * less than loading it for one query; faster than our packing kernels
