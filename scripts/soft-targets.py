@@ -24,9 +24,15 @@ def mean_p1(files, n):
     for f in files:
         p = []
         with open(f, encoding="utf-8") as fp:
-            for line in fp:
+            for ln, line in enumerate(fp, 1):
                 x = line.rstrip("\n").split("\t")
-                p.append(dict(zip(x[0::2], map(float, x[1::2])))["1"])
+                try:
+                    q = dict(zip(x[0::2], map(float, x[1::2])))["1"]
+                except (KeyError, ValueError):
+                    q = -1.0
+                if not 0.0 <= q <= 1.0:
+                    sys.exit(f"soft-targets: {f}:{ln}: not LABEL<TAB>P pairs with a P(1) in [0, 1]: {line.rstrip()!r}")
+                p.append(q)
         if len(p) != n:
             sys.exit(f"soft-targets: {f}: {len(p)} predictions for {n} texts")
         ps.append(p)
@@ -38,7 +44,13 @@ def main():
     if "--" not in a or len(a) < 7:
         sys.exit(__doc__.strip().splitlines()[0])
     cut = a.index("--")
-    gold, unl, out, w = a[0], a[1], a[2], float(a[3])
+    gold, unl, out = a[0], a[1], a[2]
+    try:
+        w = float(a[3])
+    except ValueError:
+        w = -1.0
+    if not 0.0 <= w <= 1.0:
+        sys.exit(f"soft-targets: LABEL_WEIGHT {a[3]!r} is not a number in [0, 1]")
     gold_preds, unl_preds = a[4:cut], a[cut + 1:]
     if not gold_preds or len(gold_preds) != len(unl_preds):
         sys.exit("soft-targets: give each teacher's predictions on GOLD and on UNL")
@@ -47,6 +59,9 @@ def main():
     if rows[0] != "id\tdocument\tlabel":
         sys.exit(f"soft-targets: {gold}: header {rows[0]!r}, not id<TAB>document<TAB>label")
     rows = [r for r in rows[1:] if r]
+    for ln, r in enumerate(rows, 2):
+        if r.count("\t") < 2 or r.rsplit("\t", 1)[1] not in ("0", "1"):
+            sys.exit(f"soft-targets: {gold}:{ln}: not id<TAB>document<TAB>label with label 0 or 1")
     with open(unl, encoding="utf-8") as fp:
         texts = fp.read().split("\n")
     if texts and texts[-1] == "":
@@ -61,7 +76,7 @@ def main():
     with open(out, "w", encoding="utf-8") as o:
         o.write("id\tdocument\tlabel\tsoft\n")
         for r, p in zip(rows, pg):
-            q = w * (r.rsplit("\t", 1)[1] == "1") + (1.0 - w) * p
+            q = w * (r.rsplit("\t", 1)[1] == "1") + (1.0 - w) * p  # label checked above
             o.write(f"{r}\t{1.0 - q:.6f} {q:.6f}\n")
         for i in keep:
             o.write(f"u{i}\t{texts[i]}\t{int(pu[i] > 0.5)}\t{1.0 - pu[i]:.6f} {pu[i]:.6f}\n")
