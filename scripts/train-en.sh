@@ -18,6 +18,7 @@ imdb=../shared/corpora/imdb
 out=${NLPRNN_EN_OUT:-pretrained/en.nrm}
 epochs=${NLPRNN_EN_EPOCHS:-4}
 tmp=$(mktemp -d)
+. scripts/recipe-lib.sh
 trap 'rm -rf "$tmp"' EXIT
 
 start=$(date +%s)
@@ -40,21 +41,17 @@ cmd=(nice "$nlprnn" train "$sst/train.tsv.gz" -o "$out" --tokenizer pretrained/e
 "${cmd[@]}"
 secs=$(( $(date +%s) - start ))
 
-"$nlprnn" eval -m "$out" "$sst/dev.tsv.gz" --format tsv -t 2 > "$tmp/eval.tsv"
-acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
-f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
+recipe_eval "$out" "$sst/dev.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs s"
 {
   echo '```'
   echo "\$ scripts/train-en.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "tokenizer-train (if missing) + tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
-  echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  recipe_cmd "${cmd[@]:1}"
   echo "\$ nlprnn eval -m $out $sst/dev.tsv.gz"
   echo "SST-2 dev accuracy: $acc   macro F1: $f1   (872 sentences)"
   echo "training time: $secs s wall in all (tokenizer and piece vectors $vec_secs s), on this machine:"
-  bench/env.sh
-  echo "model file: $out, $size bytes"
-  echo '```'
+  recipe_tail "$out"
 } > "$tmp/record.md"
 python3 scripts/doc-block.py docs/classify.md train-en "$tmp/record.md"

@@ -33,14 +33,11 @@ out=${NLPRNN_KO_DISTILL_OUT:-${TMPDIR:-/tmp}/ko-distill2.nrm}
 : "${NLPRNN_KO_TEACHER:?set it to scripts/train-ko.sh's model (teacher 0)}"
 : "${NLPRNN_KO_DISTILLED:?set it to the first round's student (git show e4a7722:pretrained/ko.nrm > a.nrm)}"
 tmp=$(mktemp -d)
+. scripts/recipe-lib.sh
 trap 'rm -rf "$tmp"' EXIT
 cp "$NLPRNN_KO_TEACHER" "$tmp/t0.nrm"
 cp "$NLPRNN_KO_DISTILLED" "$tmp/a.nrm"
 start=$(date +%s)
-
-acc_of() { # MODEL FILE -> accuracy
-  "$nlprnn" eval -m "$1" "$2" --format tsv -t 1 | awk -F'\t' '$1=="accuracy"{print $2}'
-}
 
 # 0. the validation part, and the check that no teacher trained on it
 python3 scripts/valid-split.py "$corp/train.tsv.gz" 0.05 1 "$tmp/train95.tsv" "$tmp/valid.tsv"
@@ -81,9 +78,7 @@ s_valid=$(acc_of "$out" "$tmp/valid.tsv")
 secs=$(( $(date +%s) - start ))
 
 # 4. the test split, once, and the record
-"$nlprnn" eval -m "$out" "$corp/test.tsv.gz" --format tsv -t 1 > "$tmp/eval.tsv"
-acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
-f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
+recipe_eval "$out" "$corp/test.tsv.gz" 1
 size=$(stat -c %s "$out")
 echo "train-ko-distill: $out: valid $s_valid (teachers: t0 $t0_valid, A $a_valid), test accuracy $acc, $size bytes, $secs s"
 {
@@ -91,13 +86,11 @@ echo "train-ko-distill: $out: valid $s_valid (teachers: t0 $t0_valid, A $a_valid
   echo "\$ scripts/train-ko-distill.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "teachers: T0 valid $t0_valid, A valid $a_valid; pool $(wc -l < "$tmp/unl.txt") texts"
   echo "soft targets: $(( $(wc -l < "$tmp/distill.tsv") - 1 )) reviews (scripts/soft-targets.py, label weight 0.5)"
-  echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  recipe_cmd "${cmd[@]:1}"
   echo "student: valid $s_valid (7,500 held-out reviews of train.tsv.gz)"
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"
   echo "test accuracy: $acc   macro F1: $f1   (50,000 reviews of nsmc/test.tsv.gz)"
   echo "time: $secs s wall in all (labelling, student), on this machine:"
-  bench/env.sh
-  echo "model file: $out, $size bytes"
-  echo '```'
+  recipe_tail "$out"
 } > "$tmp/record.md"
 python3 scripts/doc-block.py docs/classify.md train-ko-distill2 "$tmp/record.md"

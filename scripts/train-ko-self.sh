@@ -53,15 +53,12 @@ distill_epochs=${NLPRNN_KO_DISTILL_EPOCHS:-2}
 distill_init=${NLPRNN_KO_DISTILL_INIT:-vectors}
 case $distill_init in t0|vectors) ;; *) echo "train-ko-self: NLPRNN_KO_DISTILL_INIT is t0 or vectors" >&2; exit 2;; esac
 tmp=$(mktemp -d)
+. scripts/recipe-lib.sh
 trap 'rm -rf "$tmp"' EXIT
 s1=$out # the step-4 student: $out, or with distill the first of two students
 [ "$mode" = pseudo ] || s1=$tmp/s1.nrm
 cp "${NLPRNN_KO_TEACHER:-pretrained/ko.nrm}" "$tmp/t0.nrm" # $out may be the teacher's path
 start=$(date +%s)
-
-acc_of() { # MODEL FILE -> accuracy
-  "$nlprnn" eval -m "$1" "$2" --format tsv -t 1 | awk -F'\t' '$1=="accuracy"{print $2}'
-}
 
 # 0. the validation part, and the check that teacher 0 never trained on it
 python3 scripts/valid-split.py "$corp/train.tsv.gz" 0.05 1 "$tmp/train95.tsv" "$tmp/valid.tsv"
@@ -168,31 +165,27 @@ fi
 secs=$(( $(date +%s) - start ))
 
 # 7. the test split, once, and the record
-"$nlprnn" eval -m "$out" "$corp/test.tsv.gz" --format tsv -t 2 > "$tmp/eval.tsv"
-acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
-f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
+recipe_eval "$out" "$corp/test.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-ko-self: $out: valid ${d_valid:-$s_valid} (teachers $t0_valid, $t2_valid; step-4 student $s_valid), test accuracy $acc, $size bytes, $secs s"
 {
   echo '```'
   echo "\$ scripts/train-ko-self.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "teacher 0: scripts/train-ko.sh's model, valid $t0_valid"
-  echo "teacher 2: ${t2_cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  echo "teacher 2: $(recipe_cmd "${t2_cmd[@]:1}")"
   echo "teacher 2: valid $t2_valid"
   echo "pseudo-labels: mean of teachers 0 and 2 on $(wc -l < "$tmp/unl.txt") unlabelled texts, threshold $threshold, balanced: $pseudo reviews"
-  echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  recipe_cmd "${cmd[@]:1}"
   echo "student: valid $s_valid (7,500 held-out reviews of train.tsv.gz)"
   if [ "$mode" = distill ]; then
     echo "soft targets: mean of T0, T2 and the student above; $(( $(wc -l < "$tmp/distill.tsv") - 1 )) reviews"
-    echo "${dcmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+    recipe_cmd "${dcmd[@]:1}"
     echo "distilled student: valid $d_valid"
   fi
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"
   echo "test accuracy: $acc   macro F1: $f1   (50,000 reviews of nsmc/test.tsv.gz)"
   echo "time: $secs s wall in all (vectors, teacher 2, labelling, students), on this machine:"
-  bench/env.sh
-  echo "model file: $out, $size bytes"
-  echo '```'
+  recipe_tail "$out"
 } > "$tmp/record.md"
 block=train-ko-self
 [ "$mode" = pseudo ] || block=train-ko-distill

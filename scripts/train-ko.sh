@@ -16,6 +16,7 @@ corp=../shared/corpora/nsmc
 out=${NLPRNN_KO_OUT:-pretrained/ko.nrm}
 epochs=${NLPRNN_KO_EPOCHS:-3}
 tmp=$(mktemp -d)
+. scripts/recipe-lib.sh
 trap 'rm -rf "$tmp"' EXIT
 [ -f pretrained/ko.tok ] || scripts/train-tokenizer-ko.sh "$build"
 
@@ -37,21 +38,17 @@ cmd=(nice "$nlprnn" train "$corp/train.tsv.gz" -o "$out" --tokenizer pretrained/
 secs=$(( $(date +%s) - start ))
 
 # 3. test accuracy and the record
-"$nlprnn" eval -m "$out" "$corp/test.tsv.gz" --format tsv -t 2 > "$tmp/eval.tsv"
-acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$tmp/eval.tsv")
-f1=$(awk -F'\t' '$1=="macro_f1"{print $2}' "$tmp/eval.tsv")
+recipe_eval "$out" "$corp/test.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-ko: $out: test accuracy $acc, macro F1 $f1, $size bytes, $secs s (vectors $vec_secs s)"
 {
   echo '```'
   echo "\$ scripts/train-ko.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "tokenize lm_train + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
-  echo "${cmd[*]:1}" | sed "s#$tmp/#\$TMP/#g"
+  recipe_cmd "${cmd[@]:1}"
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"
   echo "test accuracy: $acc   macro F1: $f1   (50,000 reviews of nsmc/test.tsv.gz)"
   echo "training time: $secs s wall in all (piece vectors $vec_secs s), on this machine:"
-  bench/env.sh
-  echo "model file: $out, $size bytes"
-  echo '```'
+  recipe_tail "$out"
 } > "$tmp/record.md"
 python3 scripts/doc-block.py docs/classify.md train-ko "$tmp/record.md"
