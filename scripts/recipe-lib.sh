@@ -26,6 +26,12 @@ recipe_cmd() {
   echo "$*" | sed "s#$tmp/#\$TMP/#g"
 }
 
+# recipe_head: the start of a record: the opening fence and the recipe's command with the time.
+recipe_head() {
+  echo '```'
+  echo "\$ scripts/${0##*/}   # $(date -u +%Y-%m-%dT%H:%MZ)"
+}
+
 # recipe_tail MODEL: the end of a record: this machine (bench/env.sh), the model file's size and
 # the closing fence of the block.
 recipe_tail() {

@@ -45,8 +45,7 @@ recipe_eval "$out" "$sst/dev.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs s"
 {
-  echo '```'
-  echo "\$ scripts/train-en.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  recipe_head
   echo "tokenizer-train (if missing) + tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
   recipe_cmd "${cmd[@]:1}"
   echo "\$ nlprnn eval -m $out $sst/dev.tsv.gz"

@@ -82,8 +82,7 @@ recipe_eval "$out" "$corp/test.tsv.gz" 1
 size=$(stat -c %s "$out")
 echo "train-ko-distill: $out: valid $s_valid (teachers: t0 $t0_valid, A $a_valid), test accuracy $acc, $size bytes, $secs s"
 {
-  echo '```'
-  echo "\$ scripts/train-ko-distill.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  recipe_head
   echo "teachers: T0 valid $t0_valid, A valid $a_valid; pool $(wc -l < "$tmp/unl.txt") texts"
   echo "soft targets: $(( $(wc -l < "$tmp/distill.tsv") - 1 )) reviews (scripts/soft-targets.py, label weight 0.5)"
   recipe_cmd "${cmd[@]:1}"

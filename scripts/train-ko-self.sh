@@ -169,8 +169,7 @@ recipe_eval "$out" "$corp/test.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-ko-self: $out: valid ${d_valid:-$s_valid} (teachers $t0_valid, $t2_valid; step-4 student $s_valid), test accuracy $acc, $size bytes, $secs s"
 {
-  echo '```'
-  echo "\$ scripts/train-ko-self.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  recipe_head
   echo "teacher 0: scripts/train-ko.sh's model, valid $t0_valid"
   echo "teacher 2: $(recipe_cmd "${t2_cmd[@]:1}")"
   echo "teacher 2: valid $t2_valid"

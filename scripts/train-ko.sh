@@ -42,8 +42,7 @@ recipe_eval "$out" "$corp/test.tsv.gz" 2
 size=$(stat -c %s "$out")
 echo "train-ko: $out: test accuracy $acc, macro F1 $f1, $size bytes, $secs s (vectors $vec_secs s)"
 {
-  echo '```'
-  echo "\$ scripts/train-ko.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  recipe_head
   echo "tokenize lm_train + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
   recipe_cmd "${cmd[@]:1}"
   echo "\$ nlprnn eval -m $out $corp/test.tsv.gz"

@@ -3,7 +3,8 @@
 # (scripts/train-{ko,en,ko-self,ko-distill}.sh) share, on the shipped ko.nrm and the project's
 # fixture tests/data/clf_test.tsv: recipe_eval sets the accuracy and macro F1 that `nlprnn eval`
 # prints, acc_of prints the accuracy, a failed eval stops with a message naming the files,
-# recipe_cmd writes the scratch folder as $TMP, recipe_tail ends a record with the model's size.
+# recipe_cmd writes the scratch folder as $TMP, recipe_head opens a record, recipe_tail ends one
+# with the model's size.
 set -u
 nlprnn=${1:?usage: test_recipe_lib.sh CLI REPO}
 repo=${2:?usage: test_recipe_lib.sh CLI REPO}
@@ -43,6 +44,10 @@ grep -q "nlprnn eval of $model on $data printed no accuracy" "$tmp/err" || bad "
 line=$(recipe_cmd train "$tmp/distill.tsv" -o "$tmp/a.nrm" --epochs 1)
 [ "$line" = 'train $TMP/distill.tsv -o $TMP/a.nrm --epochs 1' ] || bad "recipe_cmd: '$line'"
 
+recipe_head > "$tmp/head" || bad "recipe_head failed"
+[ "$(head -n 1 "$tmp/head")" = '```' ] || bad "recipe_head does not open a block"
+grep -Eq '^\$ scripts/test_recipe_lib\.sh   # 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]Z$' "$tmp/head" ||
+  bad "recipe_head command line: $(tail -n 1 "$tmp/head")"
 recipe_tail "$model" > "$tmp/tail" || bad "recipe_tail failed"
 size=$(stat -c %s "$model")
 [ "$(tail -n 2 "$tmp/tail" | head -n 1)" = "model file: $model, $size bytes" ] || bad "recipe_tail size line: $(tail -n 2 "$tmp/tail")"
