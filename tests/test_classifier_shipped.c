@@ -1,6 +1,9 @@
 /* tests/test_classifier_shipped.c: the shipped models meet their accuracy goals.
- *   ko (pretrained/ko.nrm): >= 0.87 on the first 2,000 reviews of nsmc/test.tsv.gz
- *   en (pretrained/en.nrm): >= 0.85 on sst2/dev.tsv.gz (872 sentences)
+ *   ko (pretrained/ko.nrm): >= 0.878 on all 50,000 reviews of nsmc/test.tsv.gz (docs/classify.md
+ *      records 0.8798 for the shipped file; the margin, 90 reviews, is for the CPU kernel paths,
+ *      which move a probability by ~1e-6 and so flip a label only at 0.5 +- 1e-6)
+ *   en (pretrained/en.nrm): >= 0.855 on sst2/dev.tsv.gz (872 sentences; recorded 0.8612, so
+ *      the margin is 5 sentences)
  * Both found by name, as `nlprnn classify` finds them. Skipped (77) without ../shared. */
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +49,9 @@ static double accuracy(const char *name, const char *path, size_t max_examples) 
 int main(void) {
     const char *ko = nr_test_shared_path("corpora/nsmc/test.tsv.gz");
     const char *en = nr_test_shared_path("corpora/sst2/dev.tsv.gz");
-    double a = accuracy("ko", ko, 2000);
-    CHECK_MSG(a >= 0.87, "ko: %.4f < 0.87", a);
+    double a = accuracy("ko", ko, 0);
+    CHECK_MSG(a >= 0.878, "ko: %.4f < 0.878", a);
     double b = accuracy("en", en, 0);
-    CHECK_MSG(b >= 0.85, "en: %.4f < 0.85", b);
+    CHECK_MSG(b >= 0.855, "en: %.4f < 0.855", b);
     return nr_test_done("test_classifier_shipped");
 }
