@@ -3,8 +3,10 @@
 
 Writes the pairs that `nlprnn translate-train PAIRS --seed SEED --valid VALID` holds out for
 validation (header line first), so that models can be scored on text none of them trained on.
-It repeats tasks/translate/train.c (tr_setup): pair i (0-based, in file order, after the header)
-is held out when the first uniform draw of xoshiro256** seeded (splitmix64) with
+SEED is the split's seed: translate-train's --split-seed, or its --seed when --split-seed is 0
+(the default); `--seed 2 --split-seed 1` holds out the pairs of SEED 1.
+It repeats tasks/translate/train.c (nr_tr_held_out): pair i (0-based, in file order, after the
+header) is held out when the first uniform draw of xoshiro256** seeded (splitmix64) with
 nr_seed_mix(SEED ^ 0x76616c6964, i, 0) is below VALID. Pairs the trainer leaves out (more than
 --max-len pieces or an empty side) would shift the indices: the tatoeba-train pairs have none.
 Pairs appended after the file's own (back-translations) do not move the held-out ones."""

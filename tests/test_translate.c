@@ -18,6 +18,8 @@
  *     softmax(z / T) (cut to the top k);
  *   - beam search of width 1 is greedy search (tokens, attention, log-probability), on an
  *     untrained and on the trained network; attention rows are distributions over the source;
+ *   - the held-out split (nr_tr_held_out): from split-seed (the same for every seed), or from the
+ *     seed when split-seed is 0; the pairs are those scripts/translate-heldout.py writes;
  *   - BPE dropout of the training pairs (nr_tr_sample): the kept texts are the kept pairs', dropout
  *     0 gives the plain encodings, an epoch's samples repeat and decode to the pairs' texts, other
  *     epochs draw others, a sample longer than max-len falls back to the plain encoding.
@@ -817,7 +819,33 @@ static void check_bpe_dropout(void) {
     nlprnn_tokenizer_free(tt);
 }
 
+/* The held-out split: drawn from split-seed, or from seed when split-seed is 0 (the files made
+ * before split-seed); with a split-seed, every seed holds out the same pairs. The pairs below
+ * 300 that seeds 1 and 2 hold out at valid 0.05 are those scripts/translate-heldout.py writes
+ * (python3 -c 'from nlprnn_rng import Xoshiro, seed_mix; print([i for i in range(300) if
+ * Xoshiro(seed_mix(S ^ 0x76616c6964, i, 0)).uniform() < 0.05])' in scripts/, S = 1, 2). */
+static void check_split(void) {
+    static const size_t S1[] = {27, 54, 58, 61, 76, 110, 118, 131, 151, 170, 172, 174, 202, 232, 263, 267, 279, 284};
+    static const size_t S2[] = {45, 66, 108, 157, 173, 175, 179, 181, 208, 210, 221, 234, 282, 291, 293};
+    enum { N = 300 };
+    char want1[N] = {0}, want2[N] = {0};
+    for (size_t j = 0; j < sizeof S1 / sizeof *S1; j++) want1[S1[j]] = 1;
+    for (size_t j = 0; j < sizeof S2 / sizeof *S2; j++) want2[S2[j]] = 1;
+    int bad = 0;
+    for (size_t i = 0; i < N; i++) {
+        bad += nr_tr_held_out(1, 0, 0.05, i) != want1[i];  /* the shipped models' split */
+        bad += nr_tr_held_out(2, 0, 0.05, i) != want2[i];
+        bad += nr_tr_held_out(7, 1, 0.05, i) != want1[i];  /* split-seed 1, whatever the seed */
+        bad += nr_tr_held_out(2, 1, 0.05, i) != want1[i];
+        bad += nr_tr_held_out(1, 2, 0.05, i) != want2[i];
+        bad += nr_tr_held_out(2, 2, 0.05, i) != want2[i];
+        bad += nr_tr_held_out(1, 0, 0.0, i) != 0;           /* valid 0: none */
+    }
+    CHECK_INT_EQ(bad, 0);
+}
+
 int main(void) {
+    check_split();
     check_bpe_dropout();
     check_scores();
     check_grad(NR_CELL_LSTM, NR_ATTN_GENERAL, 0, 1, 2, 0.1f, 0.0f);

@@ -8,6 +8,8 @@
  *   - resume: a run stopped after its first epoch (progress callback) and resumed from its
  *     checkpoint writes a model file byte-identical to an uninterrupted run (with dropout and BPE
  *     dropout); bpe-dropout is in the model file's CONF only when it was used;
+ *   - split-seed: split-seed = seed trains as the default does; the tokenizers are the same for
+ *     every seed and split-seed; split-seed is in CONF only when set, and read back;
  *   - bad files: a flipped byte (checksum), a truncated file, another kind of model file, a
  *     missing file: each an error naming the file; bad pair files: a missing column (line 1),
  *     invalid UTF-8 (line and byte), too few columns;
@@ -586,6 +588,96 @@ static void cli_sigterm(const char *cli) {
     CHECK(access(path_in("sig.nrm"), F_OK) != 0);
 }
 
+/* The stored bytes of section `tag` of a model file (docs/formats.md: 40-byte sections from byte
+ * 40, each padded to a multiple of 8), in a malloc'd buffer; NULL when absent. */
+static unsigned char *section_bytes(const char *path, const char *tag, size_t *len) {
+    size_t n = 0;
+    unsigned char *b = slurp(path, &n), *out = NULL;
+    size_t at = 40;
+    while (b && !out && at + 40 <= n) {
+        uint64_t sl = 0;
+        for (int k = 7; k >= 0; k--) sl = sl << 8 | b[at + 8 + k];
+        if (at + 40 + sl > n) break;
+        if (!memcmp(b + at, tag, 4)) {
+            out = malloc(sl ? sl : 1);
+            memcpy(out, b + at + 40, sl);
+            *len = sl;
+        }
+        at += 40 + (sl + 7) / 8 * 8;
+    }
+    free(b);
+    return out;
+}
+
+static int same_section(const char *a, const char *b, const char *tag) {
+    size_t na = 0, nb = 0;
+    unsigned char *x = section_bytes(a, tag, &na), *y = section_bytes(b, tag, &nb);
+    int same = x && y && na == nb && !memcmp(x, y, na);
+    free(x), free(y);
+    return same;
+}
+
+/* split-seed: the held-out split is drawn from it (0: from the seed), so runs that differ only
+ * in seed can hold out the same pairs. Seed 2 with split-seed 2 is seed 2 with the default (the
+ * same training, validation loss and translations; split-seed is in CONF only when it was set);
+ * the tokenizers are trained on all the pairs, so every seed and split has the same ones. */
+static void test_split_seed(void) {
+    nlprnn_error err;
+    nlprnn_translate_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "src-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "tgt-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0.2", &err), 0);
+    char buf[32];
+    CHECK_INT_EQ(nlprnn_translate_params_get(p, "split-seed", buf, sizeof buf, &err), 0);
+    CHECK_STR_EQ(buf, "0");
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "split-seed", "-1", &err), NLPRNN_E_INVALID_ARG);
+    static const char *const runs[][3] = {{"1", "0", "s1.nrm"}, {"2", "0", "s2.nrm"}, {"2", "2", "s2x2.nrm"},
+                                          {"2", "1", "s2x1.nrm"}};
+    char summary[4][512];
+    const char *text = "마바 사아 자차";
+    char out[4][128];
+    for (int r = 0; r < 4; r++) {
+        CHECK_INT_EQ(nlprnn_translate_params_set(p, "seed", runs[r][0], &err), 0);
+        CHECK_INT_EQ(nlprnn_translate_params_set(p, "split-seed", runs[r][1], &err), 0);
+        nlprnn_translator *t = NULL;
+        summary[r][0] = out[r][0] = 0;
+        CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+        if (!t) continue;
+        CHECK_INT_EQ(nlprnn_translator_save(t, path_in(runs[r][2]), &err), 0);
+        snprintf(summary[r], sizeof summary[r], "%s", nlprnn_translator_summary(t));
+        nlprnn_translate_ctx *c = NULL;
+        CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+        if (c && nlprnn_translate(c, text, strlen(text), &err) == 0)
+            snprintf(out[r], sizeof out[r], "%s", nlprnn_translate_text(c, NULL));
+        nlprnn_translate_ctx_free(c);
+        nlprnn_translator_free(t);
+    }
+    /* split-seed = seed: the default's training exactly */
+    CHECK_STR_EQ(summary[2], summary[1]);
+    CHECK_STR_EQ(out[2], out[1]);
+    CHECK(same_section(path_in("s2.nrm"), path_in("s2x2.nrm"), "WGHT"));
+    /* the same tokenizers for every seed and split */
+    for (int r = 1; r < 4; r++)
+        for (int side = 0; side < 2; side++)
+            CHECK_MSG(same_section(path_in("s1.nrm"), path_in(runs[r][2]), side ? "TOKT" : "TOKS"),
+                      "%s: section %s differs from seed 1's", runs[r][2], side ? "TOKT" : "TOKS");
+    /* in CONF only when set, read back */
+    char *desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("s2.nrm"), &desc, &err), 0);
+    CHECK(desc && strstr(desc, "seed = 2") && !strstr(desc, "split-seed"));
+    nlprnn_free(desc);
+    desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("s2x1.nrm"), &desc, &err), 0);
+    CHECK_MSG(desc && strstr(desc, "split-seed = 1"), "%.900s", desc ? desc : err.message);
+    nlprnn_free(desc);
+    nlprnn_translator *u = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("s2x1.nrm"), &u, &err), 0);
+    CHECK_STR_EQ(u ? nlprnn_translator_summary(u) : "", summary[3]);
+    nlprnn_translator_free(u);
+    nlprnn_translate_params_free(p);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nlprnn_test_translate_%d", (int)getpid());
     char cmd[512];
@@ -596,6 +688,7 @@ int main(void) {
     test_keep();
     test_batch();
     test_resume();
+    test_split_seed();
     test_bad_files();
     test_scores();
     test_shipped();

@@ -21,7 +21,7 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
 
 /* Parameters added after the first files were made: a file without them keeps the default
  * (which is what those files were trained with). */
-static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", NULL};
+static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", NULL};
 
 int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
@@ -31,9 +31,12 @@ int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&tens);
     int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
-    /* bpe-dropout is written only when it was used, so files trained without it stay as before */
-    const char *skip[] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], t->p.bpe_dropout > 0 ? NULL : "bpe-dropout",
-                          NULL};
+    /* bpe-dropout and split-seed are written only when they were used, so files trained without
+     * them stay as before */
+    const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL};
+    int ns = 3;
+    if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
+    if (!t->p.split_seed) skip[ns++] = "split-seed";
     if (!rc) rc = nr_params_to_conf(&conf, tb, &t->p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);

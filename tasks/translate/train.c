@@ -10,7 +10,8 @@
  *   step           worker w of W takes a contiguous part of the batch: encode (the dropout masks
  *                  of the embeddings, the encoder and a_t drawn from (seed, epoch, batch, w)), teacher-forced decode, label-
  *                  smoothed cross-entropy per target token, backward
- *   validation     the loss per target token of the held-out pairs (the lowest is kept)
+ *   validation     the loss per target token of the held-out pairs (the lowest is kept); pair i is
+ *                  held out by a draw from (split-seed or, when it is 0, seed, i): nr_tr_held_out
  *   file sections  the data's size (a resume must see the same data), weights as tensor "params"
  * Tokenizers: trained before the network on the training pairs' texts (the held-out pairs too:
  * they come from the same file), deterministic, so a resumed run makes the same ones again.
@@ -68,7 +69,7 @@ static const nr_param ROWS[] = {
      "learning rate at the end (cosine decay over the epochs, or over the time limit)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e30, NULL, "5", "clip gradients by global norm (0: off)", 0},
     {"valid", NR_PARAM_DBL, OFF(valid), 0, 0, 0.5, NULL, "0.05",
-     "fraction of the pairs held out for validation (chosen by the seed)", 0},
+     "fraction of the pairs held out for validation (chosen by split-seed)", 0},
     {"time-limit", NR_PARAM_DBL, OFF(time_limit), 0, 0, 1e9, NULL, "0",
      "seconds of training at most (0: none); the learning rate follows the time", 0},
     {"patience", NR_PARAM_INT, OFF(patience), 0, 0, 1000000, NULL, "0",
@@ -79,7 +80,11 @@ static const nr_param ROWS[] = {
     {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "workers per batch", 0},
     {"store", NR_PARAM_ENUM, OFF(store), 0, 0, 0, "f32 f16", "f32",
      "how the model file stores the weights (f16: half the size, rounded)", NR_PARAM_RESUME_OK},
-    {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
+    {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1",
+     "random seed: the initialisation, the order of the batches, the dropout masks", 0},
+    {"split-seed", NR_PARAM_U64, OFF(split_seed), 0, 0, 0, NULL, "0",
+     "seed of the held-out split (0: the seed), so that models that differ only in seed can hold out the "
+     "same pairs (the tokenizers depend on neither seed)", 0},
     {"checkpoint", NR_PARAM_STR, OFF(checkpoint), SZ(checkpoint), 0, 0, NULL, "", "checkpoint file (\"\": none)",
      NR_PARAM_RESUME_OK},
     {"checkpoint-every", NR_PARAM_LL, OFF(checkpoint_every), 0, 0, 1e15, NULL, "0",
@@ -580,6 +585,12 @@ static int tr_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
     return NLPRNN_OK;
 }
 
+int nr_tr_held_out(uint64_t seed, uint64_t split_seed, double valid, size_t i) {
+    nr_rng r;
+    nr_rng_seed(&r, nr_seed_mix((split_seed ? split_seed : seed) ^ 0x76616c6964ull, i, 0));
+    return nr_rng_uniform(&r) < valid;
+}
+
 static void tr_task_free(tr_task *k) {
     for (int w = 0; w < NR_TRAIN_MAX_WORKERS; w++) {
         nr_s2s_ws_free(k->ws[w]);
@@ -599,11 +610,8 @@ static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, cons
     k->bstart = nr_malloc_array(d->n + 2, sizeof *k->bstart);
     if (!k->train || !k->valid || !k->order || !k->bstart)
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
-    /* pair i is held out when its draw from (seed, i) falls below `valid` */
     for (size_t i = 0; i < d->n; i++) {
-        nr_rng r;
-        nr_rng_seed(&r, nr_seed_mix(p->seed ^ 0x76616c6964ull, i, 0));
-        if (nr_rng_uniform(&r) < p->valid) k->valid[k->n_valid++] = i;
+        if (nr_tr_held_out(p->seed, p->split_seed, p->valid, i)) k->valid[k->n_valid++] = i;
         else k->train[k->n_train++] = i;
     }
     if (k->n_train == 0)

@@ -24,7 +24,7 @@ struct nlprnn_translate_params {
     int epochs, batch;
     double lr, min_lr, clip, valid, time_limit;
     int patience, keep, threads, store;
-    uint64_t seed;
+    uint64_t seed, split_seed; /* split_seed 0: the held-out split is drawn from seed */
     char checkpoint[1024];
     long long checkpoint_every;
 };
@@ -80,5 +80,9 @@ int nr_tr_sample(nr_tr_pairs *e, const nr_tr_pairs *d, const nlprnn_tokenizer *t
                  const nlprnn_tokenizer *tt, double p, uint64_t seed, int epoch, int max_len,
                  nlprnn_error *err);
 void nr_tr_pairs_free(nr_tr_pairs *d);
+/* 1 when training holds out pair i (0-based, among the encoded pairs) for validation: the first
+ * uniform draw from nr_seed_mix(S ^ 0x76616c6964, i, 0) is below `valid`, where S is split_seed,
+ * or seed when split_seed is 0 (scripts/translate-heldout.py repeats it). */
+int nr_tr_held_out(uint64_t seed, uint64_t split_seed, double valid, size_t i);
 
 #endif
