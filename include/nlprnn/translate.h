@@ -85,6 +85,19 @@ NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *pa
  *  the folders). A damaged or inconsistent file is an error naming the file and section. */
 NLPRNN_API int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out,
                                       nlprnn_error *err);
+/** Load several model files (or shipped names) as one ENSEMBLE translator: at each decoding step
+ *  the members' next-token distributions are combined (NLPRNN_TRANSLATE_COMBINE; greedy, beam
+ *  search, sampling and batches all combine them), each member keeping its own encoder states and
+ *  attention; the attention weights of the results are the members' mean. A file that is itself an
+ *  ensemble adds all its members. Every member must have the same source and target tokenizers,
+ *  compared byte for byte: else NLPRNN_E_UNSUPPORTED naming the file that differs and the side.
+ *  n = 1 is nlprnn_translator_load. nlprnn_translator_save writes an ensemble as ONE file (the
+ *  tokenizers stored once, docs/formats.md) that nlprnn_translator_load reads back whole. At most
+ *  32 members (NLPRNN_E_LIMIT). */
+NLPRNN_API int nlprnn_translator_load_ensemble(const char *const *paths, size_t n,
+                                               nlprnn_translator **out, nlprnn_error *err);
+/** The members of t: 1 for one model, N for an ensemble (0 for NULL). */
+NLPRNN_API int nlprnn_translator_members(const nlprnn_translator *t);
 /** Free a translator (NULL is allowed). */
 NLPRNN_API void nlprnn_translator_free(nlprnn_translator *t);
 /** A one-line description: columns, sizes, cell, attention, epochs, validation loss. Valid while
@@ -120,9 +133,16 @@ typedef enum nlprnn_translate_opt {
                                            default 1 */
     NLPRNN_TRANSLATE_TOP_K = 6,     /**< sampling: only the K most probable tokens; 0 (the default)
                                          = all; 0..1000000 */
-    NLPRNN_TRANSLATE_SEED = 7       /**< sampling: the seed, an integer 0..2^53 (default 1). Every
+    NLPRNN_TRANSLATE_SEED = 7,      /**< sampling: the seed, an integer 0..2^53 (default 1). Every
                                          text's draws start from the seed alone: the same text, seed
                                          and options give the same translation, alone or in a batch */
+    NLPRNN_TRANSLATE_COMBINE = 8    /**< ensembles: how the N members' next-token distributions p_m
+                                         become one. 0 (the default): the mean of the probabilities,
+                                         log((1/N) Σ p_m) (as fairseq); 1: the mean of the log-
+                                         probabilities, (1/N) Σ log p_m (as Marian; not renormalised).
+                                         Greedy takes its argmax, beam search sums it, sampling draws
+                                         from softmax(it / T); the log-probability of a translation is
+                                         its sum. No effect with one member */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */

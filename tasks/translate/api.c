@@ -12,8 +12,11 @@
 
 struct nlprnn_translate_ctx {
     const nlprnn_translator *t;
-    nr_s2s_ws *ws;
-    int ws_Ts, ws_B;       /* the workspace's capacity */
+    int nm;                              /* members (1: one model) */
+    const nr_s2s *net[NR_S2S_MAX_ENS];   /* (nm) the members' networks */
+    nr_s2s_ws *ws[NR_S2S_MAX_ENS];       /* (nm) a workspace each */
+    int ws_Ts, ws_B;       /* the workspaces' capacity */
+    int combine;           /* NR_COMBINE_* */
     int beam;
     double alpha, ratio;
     nr_s2s_sample sample;
@@ -49,6 +52,9 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
     }
     c->t = t, c->beam = 1, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
     c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
+    c->combine = NR_COMBINE_PROB;
+    c->nm = nr_translator_members(t);
+    for (int m = 0; m < c->nm; m++) c->net[m] = &nr_translator_member(t, m)->net;
     *out = c;
     return NLPRNN_OK;
 }
@@ -56,7 +62,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
 void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
     if (!c) return;
     batch_clear(c);
-    nr_s2s_ws_free(c->ws);
+    for (int m = 0; m < c->nm; m++) nr_s2s_ws_free(c->ws[m]);
     nlprnn_encoding_free(c->enc);
     free(c->src), free(c->out), free(c->attn), free(c->text);
     free(c);
@@ -98,23 +104,36 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: seed %g (an integer 0..2^53)", v);
         c->sample.seed = (uint64_t)v;
         return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_COMBINE:
+        if (v != NR_COMBINE_PROB && v != NR_COMBINE_LOGP)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: combine %g (0 or 1)", v);
+        c->combine = (int)v;
+        return NLPRNN_OK;
     }
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
 }
 
-/* A workspace for Ts source steps and B rows. */
+/* A workspace for each member, for Ts source steps and B rows. */
 static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *err) {
-    if (!c->ws || c->ws_Ts < n || c->ws_B < rows) {
-        nr_s2s_ws_free(c->ws);
+    if (!c->ws[0] || c->ws_Ts < n || c->ws_B < rows) {
         int Ts = n > c->ws_Ts ? n : c->ws_Ts, B = rows > c->ws_B ? rows : c->ws_B;
-        c->ws = nr_s2s_ws_create(&c->t->net, Ts, 1, B, 0, err);
-        if (!c->ws) {
-            c->ws_Ts = c->ws_B = 0;
-            return err && err->code ? err->code : NLPRNN_E_NOMEM;
+        c->ws_Ts = c->ws_B = 0;
+        for (int m = 0; m < c->nm; m++) {
+            nr_s2s_ws_free(c->ws[m]);
+            c->ws[m] = NULL;
+        }
+        for (int m = 0; m < c->nm; m++) {
+            c->ws[m] = nr_s2s_ws_create(c->net[m], Ts, 1, B, 0, err);
+            if (!c->ws[m]) return err && err->code ? err->code : NLPRNN_E_NOMEM;
         }
         c->ws_Ts = Ts, c->ws_B = B;
     }
     return NLPRNN_OK;
+}
+
+/* The members of c's translator as an ensemble over c's workspaces. */
+static nr_s2s_ens ens_of(const nlprnn_translate_ctx *c) {
+    return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine};
 }
 
 /* Room for n source tokens, max_len output tokens and the beam. */
@@ -166,14 +185,15 @@ static int translate_single(nlprnn_translate_ctx *c, const char *text, size_t le
         const int32_t *ids = nlprnn_encoding_ids(c->enc);
         for (size_t i = 0; i < n; i++) c->src[i] = ids[i];
         int ol = 0, ml = (int)max_len, sl = (int)n;
+        nr_s2s_ens e = ens_of(c);
         if (c->sample.on)
-            rc = nr_s2s_decode_batch(&t->net, c->ws, c->src, &sl, sl, 1, &ml, &c->sample, c->out, ml, &ol, &c->logp,
-                                     c->attn, err);
+            rc = nr_s2s_ens_decode_batch(&e, c->src, &sl, sl, 1, &ml, &c->sample, c->out, ml, &ol, &c->logp, c->attn,
+                                         err);
         else if (c->beam == 1)
-            rc = nr_s2s_greedy(&t->net, c->ws, c->src, (int)n, (int)max_len, c->out, &ol, c->attn, &c->logp, err);
+            rc = nr_s2s_ens_greedy(&e, c->src, (int)n, (int)max_len, c->out, &ol, c->attn, &c->logp, err);
         else
-            rc = nr_s2s_beam(&t->net, c->ws, c->src, (int)n, c->beam, (float)c->alpha, (int)max_len, c->out, &ol,
-                             c->attn, &c->logp, err);
+            rc = nr_s2s_ens_beam(&e, c->src, (int)n, c->beam, (float)c->alpha, (int)max_len, c->out, &ol, c->attn,
+                                 &c->logp, err);
         if (rc) return rc;
         c->src_n = n, c->out_n = (size_t)ol;
     } else {
@@ -245,8 +265,8 @@ static int decode_chunk(nlprnn_translate_ctx *c, const bsrc *v, int B, nlprnn_er
         slen[b] = v[b].n, ml[b] = v[b].max_len;
         for (int s = 0; s < v[b].n; s++) src[(size_t)s * B + b] = v[b].ids[s]; // (Ts,B) time-major
     }
-    if (!rc)
-        rc = nr_s2s_decode_batch(&t->net, c->ws, src, slen, Ts, B, ml, &c->sample, out, L, ol, lp, NULL, err);
+    nr_s2s_ens e = ens_of(c);
+    if (!rc) rc = nr_s2s_ens_decode_batch(&e, src, slen, Ts, B, ml, &c->sample, out, L, ol, lp, NULL, err);
     for (int b = 0; !rc && b < B; b++) {
         size_t i = v[b].idx;
         for (int k = 0; k < ol[b]; k++) ids[k] = out[(size_t)b * L + k];

@@ -6,7 +6,13 @@
  * (tensor "params" (n_params), float32 or float16: the flat block of tasks/translate/seq2seq.h).
  * The loader checks everything before it uses it: the parameters against their ranges, the
  * tokenizers' sizes against CONF, the weight count against the sizes (before allocating), every
- * weight finite. */
+ * weight finite.
+ *
+ * An ensemble of N members (2..NR_S2S_MAX_ENS) in one file: member 1 is the sections above (so a
+ * program that does not know ensembles reads member 1 alone), ENSM (config: members=N), and for
+ * member k = 2..N its own CFkk (its CONF) and WGkk (its WGHT), kk = k - 1 as two digits: CF01,
+ * WG01, CF02, ... The tokenizers are stored once; every member's CONF must give their sizes and the
+ * same joint setting. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,21 +29,26 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
  * (which is what those files were trained with). */
 static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", NULL};
 
-int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
-    if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+/* The section tags of member k + 1 (k = 1..NR_S2S_MAX_ENS-1): CFkk and WGkk. */
+static void member_tags(int k, char ct[8], char wt[8]) {
+    snprintf(ct, 8, "CF%02d", k % 100);
+    snprintf(wt, 8, "WG%02d", k % 100);
+}
+
+/* Append the sections of one member: its configuration as conf_tag and its weights as wght_tag. */
+static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *conf_tag, const char *wght_tag,
+                      nlprnn_error *err) {
     const nr_param_table *tb = nr_translate_param_table();
-    nr_mf_writer *w = NULL;
     nr_mf_buf conf, tens;
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&tens);
-    int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
     /* bpe-dropout and split-seed are written only when they were used, so files trained without
      * them stay as before */
     const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL};
     int ns = 3;
     if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
     if (!t->p.split_seed) skip[ns++] = "split-seed";
-    if (!rc) rc = nr_params_to_conf(&conf, tb, &t->p, skip, err);
+    int rc = nr_params_to_conf(&conf, tb, &t->p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);
     if (!rc) rc = nr_conf_put_int(&conf, "n_params", (long long)t->net.n_params, err);
@@ -46,14 +57,37 @@ int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_
     if (!rc && !isnan(t->valid_loss)) rc = nr_conf_put_float(&conf, "valid_loss", t->valid_loss, err);
     size_t shp = t->net.n_params;
     if (!rc) rc = nr_tensor_put(&tens, "params", t->params, 1, &shp, t->p.store == 1 ? NR_DTYPE_F16 : NR_DTYPE_F32, err);
-    if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, conf.data, conf.len, 0, err);
-    if (!rc) rc = nr_mf_add_tokenizer(w, "TOKS", t->tsrc, err);
-    if (!rc && !t->p.joint) rc = nr_mf_add_tokenizer(w, "TOKT", t->ttgt, err);
-    if (!rc) rc = nr_mf_add(w, "WGHT", NR_MF_TENSORS, tens.data, tens.len, 0, err);
-    if (!rc) rc = nr_mf_writer_save(w, path, err);
-    nr_mf_writer_free(w);
+    if (!rc) rc = nr_mf_add(w, conf_tag, NR_MF_CONFIG, conf.data, conf.len, 0, err);
+    if (!rc && !strcmp(conf_tag, "CONF")) { /* member 1 carries the tokenizers */
+        rc = nr_mf_add_tokenizer(w, "TOKS", t->tsrc, err);
+        if (!rc && !t->p.joint) rc = nr_mf_add_tokenizer(w, "TOKT", t->ttgt, err);
+    }
+    if (!rc) rc = nr_mf_add(w, wght_tag, NR_MF_TENSORS, tens.data, tens.len, 0, err);
     nr_mf_buf_free(&conf);
     nr_mf_buf_free(&tens);
+    return rc;
+}
+
+int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
+    if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+    nr_mf_writer *w = NULL;
+    int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
+    if (!rc) rc = put_member(w, t, "CONF", "WGHT", err);
+    int N = nr_translator_members(t);
+    if (!rc && N > 1) {
+        nr_mf_buf ens;
+        nr_mf_buf_init(&ens);
+        rc = nr_conf_put_int(&ens, "members", N, err);
+        if (!rc) rc = nr_mf_add(w, "ENSM", NR_MF_CONFIG, ens.data, ens.len, 0, err);
+        nr_mf_buf_free(&ens);
+    }
+    for (int k = 1; !rc && k < N; k++) {
+        char ct[8], wt[8];
+        member_tags(k, ct, wt);
+        rc = put_member(w, nr_translator_member(t, k), ct, wt, err);
+    }
+    if (!rc) rc = nr_mf_writer_save(w, path, err);
+    nr_mf_writer_free(w);
     return rc;
 }
 
@@ -68,10 +102,33 @@ static int get_tokenizer(const nr_mf_reader *r, const char *tag, nlprnn_tokenize
 
 void nlprnn_translator_free(nlprnn_translator *t) {
     if (!t) return;
-    if (t->ttgt != t->tsrc) nlprnn_tokenizer_free(t->ttgt);
-    nlprnn_tokenizer_free(t->tsrc);
+    for (int k = 0; k < t->n_more; k++) nlprnn_translator_free(t->more[k]);
+    free(t->more);
+    if (!t->shared_tok) {
+        if (t->ttgt != t->tsrc) nlprnn_tokenizer_free(t->ttgt);
+        nlprnn_tokenizer_free(t->tsrc);
+    }
     free(t->params);
     free(t);
+}
+
+int nr_translator_members(const nlprnn_translator *t) { return t ? 1 + t->n_more : 0; }
+
+const nlprnn_translator *nr_translator_member(const nlprnn_translator *t, int i) {
+    return i == 0 ? t : t->more[i - 1];
+}
+
+int nlprnn_translator_members(const nlprnn_translator *t) { return nr_translator_members(t); }
+
+int nr_tokenizer_same(const nlprnn_tokenizer *a, const nlprnn_tokenizer *b) {
+    if (a == b) return 1;
+    void *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    int same = -1;
+    if (!nlprnn_tokenizer_save_memory(a, &x, &nx, NULL) && !nlprnn_tokenizer_save_memory(b, &y, &ny, NULL))
+        same = nx == ny && !memcmp(x, y, nx);
+    nlprnn_free(x), nlprnn_free(y);
+    return same;
 }
 
 const char *nlprnn_translator_column(const nlprnn_translator *t, int target) {
@@ -95,7 +152,10 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
     return rc;
 }
 
-int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nlprnn_error *err) {
+/* Load one member from the sections conf_tag and wght_tag of r. head NULL: member 1, which also
+ * reads the tokenizers (TOKS, TOKT); else a further member that shares head's tokenizers. */
+static int load_member(const nr_mf_reader *r, const char *conf_tag, const char *wght_tag, const nlprnn_translator *head,
+                       nlprnn_translator **out, nlprnn_error *err) {
     *out = NULL;
     nr_conf c;
     memset(&c, 0, sizeof c);
@@ -104,7 +164,7 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
     int rc;
     nr_translate_params_default(&t->p);
     t->valid_loss = NAN;
-    rc = nr_mf_get_conf(r, "CONF", &c, err);
+    rc = nr_mf_get_conf(r, conf_tag, &c, err);
     if (!rc) rc = nr_params_from_conf(&c, nr_translate_param_table(), &t->p, NOT_STORED, ADDED_LATER, err);
     long long vs = 0, vt = 0, np = 0, ep = 0, be = 0;
     if (!rc) rc = nr_conf_get_int(&c, "src_vocab_size", &vs, err);
@@ -116,9 +176,16 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
     if (!rc && t->p.tied && t->p.embed != t->p.hidden)
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: tied=1 with embed %d != hidden %d", c.where, t->p.embed,
                      t->p.hidden);
-    if (!rc) rc = get_tokenizer(r, "TOKS", &t->tsrc, err);
-    if (!rc && t->p.joint) t->ttgt = t->tsrc;
-    else if (!rc) rc = get_tokenizer(r, "TOKT", &t->ttgt, err);
+    if (!rc && head) { /* the tokenizers of member 1 */
+        if (t->p.joint != head->p.joint)
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: joint=%d, member 1 has joint=%d", c.where, t->p.joint,
+                         head->p.joint);
+        t->tsrc = head->tsrc, t->ttgt = head->ttgt, t->shared_tok = 1;
+    } else if (!rc) {
+        rc = get_tokenizer(r, "TOKS", &t->tsrc, err);
+        if (!rc && t->p.joint) t->ttgt = t->tsrc;
+        else if (!rc) rc = get_tokenizer(r, "TOKT", &t->ttgt, err);
+    }
     if (!rc && (vs != nlprnn_tokenizer_vocab_size(t->tsrc) || vt != nlprnn_tokenizer_vocab_size(t->ttgt)))
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
                      "%s: vocabulary sizes %lld/%lld, the file's tokenizers have %d/%d", c.where, vs, vt,
@@ -129,7 +196,7 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
         char sizes[200];
         snprintf(sizes, sizeof sizes, "vocab %lld/%lld embed %d hidden %d layers %d", vs, vt, t->p.embed,
                  t->p.hidden, t->p.layers);
-        rc = nr_mf_check_weight_count(r, "WGHT", need, sizes, err);
+        rc = nr_mf_check_weight_count(r, wght_tag, need, sizes, err);
         if (!rc && (long long)need != np)
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: n_params %lld, the sizes (%s) need %zu", c.where, np,
                          sizes, need);
@@ -137,7 +204,7 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
     if (!rc) rc = nr_translator_bind(t, err);
     if (!rc) {
         size_t shp = t->net.n_params;
-        rc = nr_mf_tensor_read(r, "WGHT", "params", t->params, 1, &shp, err);
+        rc = nr_mf_tensor_read(r, wght_tag, "params", t->params, 1, &shp, err);
     }
     if (!rc) {
         t->epochs_run = (int)ep;
@@ -145,6 +212,112 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
         nr_translator_summarize(t);
     }
     nr_conf_free(&c);
+    if (rc) {
+        nlprnn_translator_free(t);
+        return rc;
+    }
+    *out = t;
+    return NLPRNN_OK;
+}
+
+/* Make t an ensemble summary: "ensemble of N: " and member 1's summary. */
+static void summarize_ensemble(nlprnn_translator *t) {
+    nr_translator_summarize(t);
+    if (!t->n_more) return;
+    char one[sizeof t->summary];
+    memcpy(one, t->summary, sizeof one);
+    snprintf(t->summary, sizeof t->summary, "ensemble of %d translators; member 1: %.440s", 1 + t->n_more, one);
+}
+
+/* Append the members of u (all of them; u's own tokenizers freed, its members then share t's)
+ * to t; u is consumed. */
+static int append_members(nlprnn_translator *t, nlprnn_translator *u, nlprnn_error *err) {
+    int nu = nr_translator_members(u);
+    if (1 + t->n_more + nu > NR_S2S_MAX_ENS) {
+        nlprnn_translator_free(u);
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: more than %d ensemble members", NR_S2S_MAX_ENS);
+    }
+    nlprnn_translator **m = realloc(t->more, (size_t)(t->n_more + nu) * sizeof *m);
+    if (!m) {
+        nlprnn_translator_free(u);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    }
+    t->more = m;
+    for (int k = 0; k < u->n_more; k++) t->more[t->n_more++] = u->more[k];
+    free(u->more);
+    u->more = NULL, u->n_more = 0;
+    if (!u->shared_tok) {
+        if (u->ttgt != u->tsrc) nlprnn_tokenizer_free(u->ttgt);
+        nlprnn_tokenizer_free(u->tsrc);
+    }
+    t->more[t->n_more++] = u;
+    for (int k = 0; k < t->n_more; k++)
+        t->more[k]->tsrc = t->tsrc, t->more[k]->ttgt = t->ttgt, t->more[k]->shared_tok = 1;
+    summarize_ensemble(t);
+    return NLPRNN_OK;
+}
+
+int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nlprnn_error *err) {
+    *out = NULL;
+    nlprnn_translator *t = NULL;
+    int rc = load_member(r, "CONF", "WGHT", NULL, &t, err);
+    if (rc || !nr_mf_find(r, "ENSM")) {
+        *out = t;
+        return rc;
+    }
+    nr_conf c;
+    int N = 0;
+    rc = nr_mf_get_conf(r, "ENSM", &c, err);
+    if (!rc) {
+        rc = nr_conf_get_int_in(&c, "members", 2, NR_S2S_MAX_ENS, &N, err);
+        nr_conf_free(&c);
+    }
+    if (!rc && !(t->more = calloc((size_t)N - 1, sizeof *t->more)))
+        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
+    for (int k = 1; !rc && k < N; k++) {
+        char ct[8], wt[8];
+        member_tags(k, ct, wt);
+        rc = load_member(r, ct, wt, t, &t->more[k - 1], err);
+        if (!rc) t->n_more++;
+    }
+    if (rc) {
+        nlprnn_translator_free(t);
+        return rc;
+    }
+    summarize_ensemble(t);
+    *out = t;
+    return NLPRNN_OK;
+}
+
+int nlprnn_translator_load_ensemble(const char *const *paths, size_t n, nlprnn_translator **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
+    *out = NULL;
+    if (!paths || n < 1) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: no model named");
+    if (n > NR_S2S_MAX_ENS)
+        return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: %zu models (at most %d members)", n, NR_S2S_MAX_ENS);
+    nlprnn_translator *t = NULL;
+    int rc = nlprnn_translator_load(paths[0], &t, err);
+    for (size_t i = 1; !rc && i < n; i++) {
+        nlprnn_translator *u = NULL;
+        rc = nlprnn_translator_load(paths[i], &u, err);
+        if (rc) break;
+        int same = nr_tokenizer_same(t->tsrc, u->tsrc), tsame = same == 1 ? nr_tokenizer_same(t->ttgt, u->ttgt) : 1;
+        if (same < 0 || tsame < 0)
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+        else if (t->p.joint != u->p.joint)
+            rc = nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, -1,
+                         "%s: joint=%d, %s has joint=%d: an ensemble's members must share both tokenizers", paths[i],
+                         u->p.joint, paths[0], t->p.joint);
+        else if (!same || !tsame)
+            rc = nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, -1,
+                         "%s: its %s tokenizer differs from the one of %s: an ensemble's members must share both "
+                         "tokenizers exactly", paths[i], !same ? "source" : "target", paths[0]);
+        if (rc) {
+            nlprnn_translator_free(u);
+            break;
+        }
+        rc = append_members(t, u, err);
+    }
     if (rc) {
         nlprnn_translator_free(t);
         return rc;

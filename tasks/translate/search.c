@@ -1,4 +1,5 @@
-/* tasks/translate/search.c: greedy and beam search over the decoder of net.c (seq2seq.h). */
+/* tasks/translate/search.c: greedy and beam search over the decoder of net.c (seq2seq.h), for one
+ * model or an ensemble of members whose next-token distributions are combined at each step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,73 +59,170 @@ static int pick(const float *z, int V, const nr_s2s_sample *sm, nr_rng *rng, zk 
     return scratch[n - 1].k; /* u rounded up to the sum */
 }
 
-int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
-                        const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
-                        int *out_len, double *logp, float *attn, nlprnn_error *err) {
+/* ---- ensembles: steps, combination, attention ---------------------------------------------------- */
+
+/* The members' states of R rows: member m's h, c, a (R,H_m) each in one block sb[m]. */
+static int states_alloc(const nr_s2s_ens *e, size_t R, float **sb, nr_s2s_state *st) {
+    for (int m = 0; m < e->n; m++) {
+        size_t RH = R * (size_t)e->net[m]->H;
+        sb[m] = calloc(3 * RH, sizeof(float));
+        if (!sb[m]) return -1;
+        st[m] = (nr_s2s_state){sb[m], sb[m] + RH, sb[m] + 2 * RH};
+    }
+    return 0;
+}
+
+/* Row `from` of every member's state (src) to row `to` (dst). */
+static void state_copy_row(const nr_s2s_ens *e, nr_s2s_state *dst, int to, const nr_s2s_state *src, int from) {
+    for (int m = 0; m < e->n; m++) {
+        size_t H = (size_t)e->net[m]->H;
+        memcpy(dst[m].h + (size_t)to * H, src[m].h + (size_t)from * H, H * sizeof(float));
+        memcpy(dst[m].c + (size_t)to * H, src[m].c + (size_t)from * H, H * sizeof(float));
+        memcpy(dst[m].a + (size_t)to * H, src[m].a + (size_t)from * H, H * sizeof(float));
+    }
+}
+
+/* One decoder step of every member for R rows: member m's logits at z + m*zs (R,Vt) and
+ * attention at al + m*as (R,Ts). */
+static void ens_step(const nr_s2s_ens *e, nr_s2s_state *st, const int *row_src, const int *prev, int R, float *z,
+                     size_t zs, float *al, size_t as) {
+    for (int m = 0; m < e->n; m++)
+        nr_s2s_step(e->net[m], e->ws[m], &st[m], row_src, prev, R, z + (size_t)m * zs, al + (size_t)m * as);
+}
+
+/* lp (V) = the combined log-probabilities of row r (seq2seq.h, ensembles) from the members'
+ * logits z (member m at z + m*zs, (R,V)); tmp (n*V) scratch. One member: log_softmax(z_r). */
+static void combine(const nr_s2s_ens *e, const float *z, size_t zs, int r, int V, double *lp, double *tmp) {
+    if (e->n == 1) {
+        log_softmax(lp, z + (size_t)r * V, V);
+        return;
+    }
+    for (int m = 0; m < e->n; m++) log_softmax(tmp + (size_t)m * V, z + (size_t)m * zs + (size_t)r * V, V);
+    double ln = log((double)e->n);
+    for (int k = 0; k < V; k++) {
+        if (e->combine == NR_COMBINE_LOGP) { // (1/N) Σ_m log p_m
+            double s = 0;
+            for (int m = 0; m < e->n; m++) s += tmp[(size_t)m * V + k];
+            lp[k] = s / e->n;
+        } else { // log (1/N) Σ_m p_m = mx + log Σ_m exp(log p_m - mx) - log N
+            double mx = -INFINITY, s = 0;
+            for (int m = 0; m < e->n; m++) mx = tmp[(size_t)m * V + k] > mx ? tmp[(size_t)m * V + k] : mx;
+            for (int m = 0; m < e->n; m++) s += exp(tmp[(size_t)m * V + k] - mx);
+            lp[k] = mx + log(s) - ln;
+        }
+    }
+}
+
+/* The attention row r (Ts) averaged over the members (member m at al + m*as, (R,Ts)) into dst. */
+static void mean_attn(const nr_s2s_ens *e, const float *al, size_t as, int r, int Ts, float *dst) {
+    for (int s = 0; s < Ts; s++) {
+        float a = 0;
+        for (int m = 0; m < e->n; m++) a += al[(size_t)m * as + (size_t)r * Ts + s];
+        dst[s] = e->n == 1 ? a : a / (float)e->n;
+    }
+}
+
+static int ens_check(const nr_s2s_ens *e, nlprnn_error *err) {
+    if (!e || e->n < 1 || e->n > NR_S2S_MAX_ENS)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %d members (1..%d)", e ? e->n : 0,
+                       NR_S2S_MAX_ENS);
+    for (int m = 1; m < e->n; m++)
+        if (e->net[m]->cfg.Vt != e->net[0]->cfg.Vt)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: member %d has %d target ids, member 1 %d",
+                           m + 1, e->net[m]->cfg.Vt, e->net[0]->cfg.Vt);
+    return NLPRNN_OK;
+}
+
+/* ---- greedy and sampled decoding of a batch ------------------------------------------------------ */
+
+int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen, int Ts, int B,
+                            const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                            int *out_len, double *logp, float *attn, nlprnn_error *err) {
+    int rc = ens_check(e, err);
+    if (rc) return rc;
     for (int b = 0; b < B; b++)
         if (max_len[b] < 0 || max_len[b] > out_stride)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d (room %d)", max_len[b],
                            out_stride);
     if (attn && B != 1)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: attention rows of one source only");
-    int rc = nr_s2s_encode(n, ws, src, slen, Ts, B, NULL, err);
+    for (int m = 0; m < e->n && !rc; m++) rc = nr_s2s_encode(e->net[m], e->ws[m], src, slen, Ts, B, NULL, err);
     if (rc) return rc;
-    int V = n->cfg.Vt, H = n->H;
-    size_t BH = (size_t)B * H;
-    float *sb = calloc(3 * BH, sizeof(float)), *z = malloc((size_t)B * V * sizeof(float));
-    float *al = malloc((size_t)B * Ts * sizeof(float));
-    double *lp = malloc((size_t)V * sizeof(double));
+    int N = e->n, V = e->net[0]->cfg.Vt, sampling = sm && sm->on;
+    size_t zs = (size_t)B * V, as = (size_t)B * Ts; /* one member's logits (B,V) and attention (B,Ts) */
+    float *sb[NR_S2S_MAX_ENS] = {0};
+    nr_s2s_state st[NR_S2S_MAX_ENS];
+    float *z = malloc((size_t)N * zs * sizeof(float)), *al = malloc((size_t)N * as * sizeof(float));
+    float *zf = N > 1 ? malloc((size_t)V * sizeof(float)) : NULL; /* combined log p as floats (sampling) */
+    double *lp = malloc((size_t)V * sizeof(double)), *tmp = malloc((size_t)N * V * sizeof(double));
     int *act = malloc((size_t)B * sizeof(int)), *prev = malloc((size_t)B * sizeof(int));
     nr_rng *rng = malloc((size_t)B * sizeof(nr_rng));
     zk *scratch = malloc((size_t)V * sizeof(zk));
-    if (!sb || !z || !al || !lp || !act || !prev || !rng || !scratch) {
+    if (states_alloc(e, (size_t)B, sb, st) || !z || !al || (N > 1 && !zf) || !lp || !tmp || !act || !prev || !rng ||
+        !scratch) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
         goto done;
     }
-    nr_s2s_state st = {sb, sb + BH, sb + 2 * BH};
     // row r decodes source act[r]; finished rows leave (the rows are kept packed)
     for (int b = 0; b < B; b++) {
         act[b] = b, prev[b] = NLPRNN_ID_BOS, out_len[b] = 0, logp[b] = 0;
-        if (sm && sm->on) nr_rng_seed(&rng[b], sm->seed); /* each source's draws: from the seed alone */
+        if (sampling) nr_rng_seed(&rng[b], sm->seed); /* each source's draws: from the seed alone */
     }
-    nr_s2s_state_start(n, ws, &st, act, B);
+    for (int m = 0; m < N; m++) nr_s2s_state_start(e->net[m], e->ws[m], &st[m], act, B);
     int R = B;
     for (int t = 0; R > 0; t++) {
-        nr_s2s_step(n, ws, &st, act, prev, R, z, al);
+        ens_step(e, st, act, prev, R, z, zs, al, as);
         int keep = 0;
         for (int r = 0; r < R; r++) {
             int b = act[r];
-            const float *zr = z + (size_t)r * V;
-            log_softmax(lp, zr, V);
-            if (attn) memcpy(attn + (size_t)t * slen[0], al, (size_t)slen[0] * sizeof(float));
-            int y = t == max_len[b] ? NLPRNN_ID_EOS /* no room for another token */
-                                    : pick(zr, V, sm, &rng[b], scratch);
+            combine(e, z, zs, r, V, lp, tmp);
+            if (attn) mean_attn(e, al, as, 0, slen[0], attn + (size_t)t * slen[0]);
+            int y;
+            if (t == max_len[b]) y = NLPRNN_ID_EOS; /* no room for another token */
+            else if (N == 1) y = pick(z + (size_t)r * V, V, sm, &rng[b], scratch); /* the model's logits */
+            else if (sampling) {
+                for (int k = 0; k < V; k++) zf[k] = (float)lp[k]; /* softmax(log p / T) */
+                y = pick(zf, V, sm, &rng[b], scratch);
+            } else {
+                y = -1; /* argmax of the combined log p (ties: the lower id) */
+                for (int k = 0; k < V; k++)
+                    if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || lp[k] > lp[y])) y = k;
+            }
             logp[b] += lp[y];
             if (y == NLPRNN_ID_EOS) continue;
             out[(size_t)b * out_stride + out_len[b]++] = y;
-            if (keep != r) { /* pack: row r moves to row keep */
-                memcpy(st.h + (size_t)keep * H, st.h + (size_t)r * H, (size_t)H * sizeof(float));
-                memcpy(st.c + (size_t)keep * H, st.c + (size_t)r * H, (size_t)H * sizeof(float));
-                memcpy(st.a + (size_t)keep * H, st.a + (size_t)r * H, (size_t)H * sizeof(float));
-            }
+            if (keep != r) state_copy_row(e, st, keep, st, r); /* pack: row r moves to row keep */
             act[keep] = b, prev[keep] = y, keep++;
         }
         R = keep;
     }
 done:
-    free(sb), free(z), free(al), free(lp), free(act), free(prev), free(rng), free(scratch);
+    for (int m = 0; m < N; m++) free(sb[m]);
+    free(z), free(al), free(zf), free(lp), free(tmp), free(act), free(prev), free(rng), free(scratch);
+    return rc;
+}
+
+int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
+                        const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                        int *out_len, double *logp, float *attn, nlprnn_error *err) {
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    return nr_s2s_ens_decode_batch(&e, src, slen, Ts, B, max_len, sm, out, out_stride, out_len, logp, attn, err);
+}
+
+int nr_s2s_ens_greedy(const nr_s2s_ens *e, const int *src, int slen, int max_len, int *out, int *out_len,
+                      float *attn, double *logp, nlprnn_error *err) {
+    if (max_len < 0)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d", max_len);
+    double lp = 0;
+    int rc = nr_s2s_ens_decode_batch(e, src, &slen, slen, 1, &max_len, NULL, out, max_len, out_len, &lp, attn, err);
+    if (!rc && logp) *logp = lp;
     return rc;
 }
 
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err) {
-    if (max_len < 0)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d", max_len);
-    double lp = 0;
-    int rc = nr_s2s_decode_batch(n, ws, src, &slen, slen, 1, &max_len, NULL, out, max_len, out_len, &lp, attn,
-                                 err);
-    if (!rc && logp) *logp = lp;
-    return rc;
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    return nr_s2s_ens_greedy(&e, src, slen, max_len, out, out_len, attn, logp, err);
 }
 
 /* One hypothesis of the beam: its tokens and attention rows live in the search's arrays. */
@@ -147,46 +245,51 @@ static int cand_better(const cand *a, const cand *b) {
     return a->tok < b->tok;
 }
 
-int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int beam,
-                float len_alpha, int max_len, int *out, int *out_len, float *attn, double *logp,
-                nlprnn_error *err) {
+int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, float len_alpha, int max_len,
+                    int *out, int *out_len, float *attn, double *logp, nlprnn_error *err) {
+    int rc = ens_check(e, err);
+    if (rc) return rc;
     if (beam < 1 || max_len < 0)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: beam %d / max length %d",
                        beam, max_len);
     int one = slen;
-    int rc = nr_s2s_encode(n, ws, src, &one, slen, 1, NULL, err);
+    for (int m = 0; m < e->n && !rc; m++) rc = nr_s2s_encode(e->net[m], e->ws[m], src, &one, slen, 1, NULL, err);
     if (rc) return rc;
-    int W = beam, V = n->cfg.Vt, H = n->H, L = max_len + 1, Ts = slen;
-    size_t WH = (size_t)W * H;
-    /* live hypotheses: state (W rows), tokens (W,L), attention (W,L,Ts); finished: the same */
-    float *sb = calloc(6 * WH, sizeof(float));
-    float *z = malloc((size_t)W * V * sizeof(float));
-    double *lp = malloc((size_t)V * sizeof(double));
+    int N = e->n, W = beam, V = e->net[0]->cfg.Vt, L = max_len + 1, Ts = slen;
+    size_t zs = (size_t)W * V, as = (size_t)W * Ts; /* one member's logits (W,V) and attention (W,Ts) */
+    /* live hypotheses: each member's state (W rows, twice: this step's and the next), tokens (W,L),
+     * attention (W,L,Ts); finished: tokens and attention */
+    float *sb[NR_S2S_MAX_ENS] = {0}, *nb[NR_S2S_MAX_ENS] = {0};
+    nr_s2s_state st[NR_S2S_MAX_ENS], nx[NR_S2S_MAX_ENS];
+    float *z = malloc((size_t)N * zs * sizeof(float));
+    double *lp = malloc((size_t)V * sizeof(double)), *tmp = malloc((size_t)N * V * sizeof(double));
     int *tok = calloc((size_t)2 * W * L, sizeof(int)), *ftok = calloc((size_t)W * L, sizeof(int));
     float *al = calloc((size_t)2 * W * L * Ts, sizeof(float)), *fal = calloc((size_t)W * L * Ts, sizeof(float));
-    float *step_al = malloc((size_t)W * Ts * sizeof(float));
+    float *step_al = malloc((size_t)N * as * sizeof(float)); /* (N,W,Ts) the members' */
+    float *mal = N > 1 ? malloc(as * sizeof(float)) : step_al; /* (W,Ts) their mean */
     cand *cs = malloc((size_t)W * W * sizeof(cand));
     hyp *live = calloc((size_t)2 * W, sizeof(hyp)), *fin = calloc((size_t)W, sizeof(hyp));
     int *prev = malloc((size_t)W * sizeof(int)), *row_src = calloc((size_t)W, sizeof(int));
-    if (!sb || !z || !lp || !tok || !ftok || !al || !fal || !step_al || !cs || !live || !fin ||
-        !prev || !row_src) {
+    if (states_alloc(e, (size_t)W, sb, st) || states_alloc(e, (size_t)W, nb, nx) || !z || !lp || !tmp || !tok ||
+        !ftok || !al || !fal || !step_al || !mal || !cs || !live || !fin || !prev || !row_src) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
         goto done;
     }
-    nr_s2s_state st = {sb, sb + WH, sb + 2 * WH}, nx = {sb + 3 * WH, sb + 4 * WH, sb + 5 * WH};
     int *ltok = tok, *ntok = tok + (size_t)W * L;
     float *lal = al, *nal = al + (size_t)W * L * Ts;
     hyp *lh = live, *nh = live + W;
     int R = 1, nfin = 0;
-    nr_s2s_state_start(n, ws, &st, row_src, 1);
+    for (int m = 0; m < N; m++) nr_s2s_state_start(e->net[m], e->ws[m], &st[m], row_src, 1);
     lh[0] = (hyp){0, 0, 0, 0};
     for (int t = 0; R > 0 && nfin < W; t++) {
         for (int r = 0; r < R; r++) prev[r] = t == 0 ? NLPRNN_ID_BOS : ltok[(size_t)r * L + t - 1];
-        nr_s2s_step(n, ws, &st, row_src, prev, R, z, step_al);
+        ens_step(e, st, row_src, prev, R, z, zs, step_al, as);
+        if (N > 1)
+            for (int r = 0; r < R; r++) mean_attn(e, step_al, as, r, Ts, mal + (size_t)r * Ts);
         /* the W best extensions of each row, then the W best over all rows */
         int nc = 0;
         for (int r = 0; r < R; r++) {
-            log_softmax(lp, z + (size_t)r * V, V);
+            combine(e, z, zs, r, V, lp, tmp);
             if (t == max_len) { /* no room for another token: only <eos> */
                 cs[nc++] = (cand){lh[r].logp + lp[NLPRNN_ID_EOS], r, NLPRNN_ID_EOS};
                 continue;
@@ -213,7 +316,7 @@ int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int be
         int nR = 0;
         for (int i = 0; i < nc && nR < W && nfin < W; i++) {
             const cand *c = &cs[i];
-            const float *pal = lal + (size_t)c->row * L * Ts, *sal = step_al + (size_t)c->row * Ts;
+            const float *pal = lal + (size_t)c->row * L * Ts, *sal = mal + (size_t)c->row * Ts;
             const int *ptok = ltok + (size_t)c->row * L;
             if (c->tok == NLPRNN_ID_EOS) {
                 hyp *f = &fin[nfin];
@@ -230,13 +333,13 @@ int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int be
             ntok[(size_t)nR * L + t] = c->tok;
             memcpy(nal + (size_t)nR * L * Ts, pal, (size_t)t * Ts * sizeof(float));
             memcpy(nal + ((size_t)nR * L + t) * Ts, sal, (size_t)Ts * sizeof(float));
-            memcpy(nx.h + (size_t)nR * H, st.h + (size_t)c->row * H, (size_t)H * sizeof(float));
-            memcpy(nx.c + (size_t)nR * H, st.c + (size_t)c->row * H, (size_t)H * sizeof(float));
-            memcpy(nx.a + (size_t)nR * H, st.a + (size_t)c->row * H, (size_t)H * sizeof(float));
+            state_copy_row(e, nx, nR, st, c->row);
             nR++;
         }
         /* swap the double buffers */
-        nr_s2s_state ts = st; st = nx; nx = ts;
+        for (int m = 0; m < N; m++) {
+            nr_s2s_state ts = st[m]; st[m] = nx[m]; nx[m] = ts;
+        }
         int *tt = ltok; ltok = ntok; ntok = tt;
         float *ta = lal; lal = nal; nal = ta;
         hyp *th = lh; lh = nh; nh = th;
@@ -255,7 +358,15 @@ int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int be
     if (attn) memcpy(attn, fal + (size_t)best * L * Ts, (size_t)(fin[best].len + 1) * Ts * sizeof(float));
     if (logp) *logp = fin[best].logp;
 done:
-    free(sb), free(z), free(lp), free(tok), free(ftok), free(al), free(fal), free(step_al);
+    for (int m = 0; m < N; m++) free(sb[m]), free(nb[m]);
+    if (mal != step_al) free(mal);
+    free(z), free(lp), free(tmp), free(tok), free(ftok), free(al), free(fal), free(step_al);
     free(cs), free(live), free(fin), free(prev), free(row_src);
     return rc;
+}
+
+int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int beam, float len_alpha, int max_len,
+                int *out, int *out_len, float *attn, double *logp, nlprnn_error *err) {
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    return nr_s2s_ens_beam(&e, src, slen, beam, len_alpha, max_len, out, out_len, attn, logp, err);
 }

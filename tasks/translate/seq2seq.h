@@ -145,6 +145,26 @@ void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *ro
 /* The source length Ts of the last encode. */
 int nr_s2s_encoded_steps(const nr_s2s_ws *ws);
 
+/* ---- ensembles (search.c) -------------------------------------------------------------------------
+ * Members that share the target vocabulary (Vt) are decoded together: each keeps its own encoder
+ * memory, decoder state and attention (its own workspace), and at each step their next-token
+ * distributions p_m (Vt) are combined into one:
+ *   NR_COMBINE_PROB  log p = log( (1/N) Σ_m p_m )        the mean of the probabilities (fairseq)
+ *   NR_COMBINE_LOGP  log p = (1/N) Σ_m log p_m           the mean of the log-probabilities (Marian;
+ *                                                        not renormalised: Σ_k p_k <= 1)
+ * Greedy search takes the argmax of the combined log p, beam search extends by it, sampling draws
+ * from softmax(log p / T); the reported log-probability is the sum of the combined log p of the
+ * tokens written and the end; the attention rows are the members' mean. With one member every
+ * function is the single model's (the same code path and the same floats). */
+#define NR_S2S_MAX_ENS 32
+enum { NR_COMBINE_PROB = 0, NR_COMBINE_LOGP = 1 };
+typedef struct nr_s2s_ens {
+    int n;                       /* members, 1..NR_S2S_MAX_ENS */
+    const nr_s2s *const *net;    /* (n) bound networks, all with the same cfg.Vt */
+    nr_s2s_ws *const *ws;        /* (n) a workspace each (same capacity rules as one model) */
+    int combine;                 /* NR_COMBINE_* */
+} nr_s2s_ens;
+
 /* ---- search (search.c) ---------------------------------------------------------------------------
  * Translate one source sentence src (slen ids, no <bos>/<eos>) into out (at most max_len target
  * ids, without <bos> and <eos>; *out_len of them). ws: made with max_Ts >= slen, max_B >= beam.
@@ -163,6 +183,11 @@ int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int be
                 nlprnn_error *err);
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err);
+/* The same for an ensemble (one member: exactly the functions above). */
+int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, float len_alpha,
+                    int max_len, int *out, int *out_len, float *attn, double *logp, nlprnn_error *err);
+int nr_s2s_ens_greedy(const nr_s2s_ens *e, const int *src, int slen, int max_len, int *out,
+                      int *out_len, float *attn, double *logp, nlprnn_error *err);
 
 /* Greedy or sampled decoding of B sources together (one encoder pass over the padded batch, then
  * each decoder step for all unfinished rows at once; a row leaves when it writes <eos>): the same
@@ -185,5 +210,8 @@ typedef struct nr_s2s_sample {
 int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
                         const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
                         int *out_len, double *logp, float *attn, nlprnn_error *err);
+int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen, int Ts, int B,
+                            const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                            int *out_len, double *logp, float *attn, nlprnn_error *err);
 
 #endif

@@ -38,7 +38,19 @@ struct nlprnn_translator {
     int epochs_run, best_epoch;
     double valid_loss;             /* per target token of the kept weights (NaN: none) */
     char summary[512];
+    /* An ensemble (seq2seq.h, ensembles): this translator is member 1, more[0..n_more) the others,
+     * each with its own p, cfg, net and params; their tsrc/ttgt are this one's (shared_tok = 1:
+     * not owned). n_more = 0: one model. */
+    int n_more;
+    struct nlprnn_translator **more;
+    int shared_tok;
 };
+
+/* Member i (0 = t itself) of t's members (nr_translator_members of them). */
+int nr_translator_members(const nlprnn_translator *t);
+const nlprnn_translator *nr_translator_member(const nlprnn_translator *t, int i);
+/* Do two tokenizers serialize to the same bytes (1), or not (0); -1 when out of memory. */
+int nr_tokenizer_same(const nlprnn_tokenizer *a, const nlprnn_tokenizer *b);
 
 const nr_param_table *nr_translate_param_table(void);
 void nr_translate_params_default(struct nlprnn_translate_params *p);
