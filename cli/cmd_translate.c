@@ -1,9 +1,10 @@
 /* cli/cmd_translate.c: sequence-to-sequence translation (nlprnn/translate.h).
  *
- *   nlprnn translate [-m NAME|FILE] [--beam N | --sample] [--batch N] [--format text|json] [--plot FILE]
- *                    [TEXT... | -i FILE | -]
+ *   nlprnn translate [-m NAME|FILE ...] [--beam N | --sample] [--batch N] [--format text|json] [--plot FILE]
+ *                    [TEXT... | -i FILE | -]          (several -m: an ensemble)
+ *   nlprnn translate-pack -o OUT MODEL MODEL...      (an ensemble as one model file)
  *   nlprnn translate-train -o MODEL [--PARAM VALUE ...] PAIRS.tsv
- *   nlprnn translate-eval [-m NAME|FILE] [--beam N] PAIRS.tsv      (BLEU and chrF)
+ *   nlprnn translate-eval [-m NAME|FILE ...] [--beam N] PAIRS.tsv  (BLEU and chrF)
  *   nlprnn translate-eval --hyp FILE PAIRS.tsv                      (score given translations)
  *
  * Options are read with the program's one grammar (cli/args.h).
@@ -39,20 +40,20 @@ static int text_error(const char *cmd, const char *name, long long line, int rc,
 }
 
 /* Search options shared by translate and translate-eval. */
-enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, FORMAT, HYP, SRC_COL,
-       TGT_COL, PLOT };
+enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, COMBINE, FORMAT, HYP,
+       SRC_COL, TGT_COL, PLOT };
 typedef struct search_opts {
-    double beam, alpha, ratio, temperature, top_k, seed, batch;
+    double beam, alpha, ratio, temperature, top_k, seed, batch, combine;
     int sample;
 } search_opts;
-#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 0}
+#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 0, 0}
 
 /* The search options' entries of an option table (kept in one place for both commands). */
 #define SEARCH_OPTIONS                                                                                   \
     {"beam", BEAM, CLI_ARG, NULL}, {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},                              \
         {"max-ratio", MAX_RATIO, CLI_ARG, NULL}, {"sample", SAMPLE, CLI_NO_ARG, NULL},                   \
         {"temperature", TEMPERATURE, CLI_ARG, NULL}, {"top-k", TOP_K, CLI_ARG, NULL},                    \
-        {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}
+        {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}, {"combine", COMBINE, CLI_ARG, NULL}
 #define SEARCH_HELP                                                                                      \
     "      --beam N           beam width 1..64 (default 1: greedy search)\n"                              \
     "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"               \
@@ -63,7 +64,10 @@ typedef struct search_opts {
     "      --seed N           sampling: the seed (default 1); a text's draws start from the seed\n"       \
     "                         alone, so the same text and seed give the same output\n"                   \
     "      --batch N          translate N texts together (greedy or sampling; 1..1024, default 1):\n"   \
-    "                         the same translations, faster\n"
+    "                         the same translations, faster\n"                                          \
+    "      --combine prob|logp  an ensemble (several -m, or a packed file): at each step the members'\n" \
+    "                         next-token distributions are combined by the mean of the probabilities\n" \
+    "                         (prob, the default) or of the log-probabilities (logp)\n"
 
 static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
     int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
@@ -73,6 +77,7 @@ static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_er
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
     return rc;
 }
 
@@ -99,8 +104,33 @@ static int search_option(cli_args *a, int c, search_opts *s) {
         if (cli_args_int(a, 1, 1024, &k)) s->batch = (double)k;
         return 1;
     }
+    case COMBINE: {
+        static const char *const rules[] = {"prob", "logp", NULL};
+        int k = cli_args_choice(a, rules);
+        if (k >= 0) s->combine = k;
+        return 1;
+    }
     }
     return 0;
+}
+
+/* The models of -m (repeated: an ensemble) or the default. */
+#define MAX_MODELS 32
+typedef struct model_list {
+    const char *name[MAX_MODELS];
+    int n;
+} model_list;
+
+/* Add one -m value (a usage error past MAX_MODELS). */
+static void model_add(cli_args *a, model_list *m) {
+    if (m->n == MAX_MODELS) cli_args_fail(a, "at most %d models", MAX_MODELS);
+    else m->name[m->n++] = a->value;
+}
+
+/* Load the translator of -m: one model, or an ensemble of several. */
+static int model_load(const model_list *m, nlprnn_translator **t, nlprnn_error *err) {
+    if (m->n == 0) return nlprnn_translator_load("ko-en", t, err);
+    return nlprnn_translator_load_ensemble(m->name, (size_t)m->n, t, err);
 }
 
 /* Options that do not go together: a usage error (exit 2) or 0. */
@@ -113,7 +143,7 @@ static int search_check(const char *cmd, const search_opts *s) {
 
 static void translate_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate [-m NAME|FILE] [--beam N | --sample] [--batch N] [--format text|json]\n"
+            "usage: nlprnn translate [-m NAME|FILE ...] [--beam N | --sample] [--batch N] [--format text|json]\n"
             "                        [--plot FILE] [TEXT... | -i FILE | -]\n"
             "\n"
             "Translate text with an encoder-decoder model (nlprnn translate-train). Each line of the\n"
@@ -122,12 +152,14 @@ static void translate_usage(FILE *fp) {
             "byte order mark at the start of a file is skipped.\n"
             "\n"
             "options:\n"
-            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
+            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en); given\n"
+            "                         more than once, an ensemble of the models (same tokenizers)\n"
             SEARCH_HELP
             "      --format text|json text (default), or one JSON object a line: {\"text\":...,\n"
             "                         \"logprob\":..., \"src\":[source pieces], \"tgt\":[target pieces],\n"
             "                         \"attention\":[one row per target piece and the end: the weights\n"
-            "                         over the source pieces]}; one text at a time (not --batch)\n"
+            "                         over the source pieces; an ensemble's: the members' mean]}; one\n"
+            "                         text at a time (not --batch)\n"
             "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
             "      --plot FILE        draw the first text's attention as a heat map (.svg or .png;\n"
             "                         rows: the target pieces and the end, columns: the source pieces)\n"
@@ -276,7 +308,8 @@ static int pending_flush(pending *q, nlprnn_translate_ctx *ctx, const char *name
 }
 
 int cmd_translate(int argc, char **argv) {
-    const char *model = "ko-en", *file = NULL, *plot = NULL;
+    const char *file = NULL, *plot = NULL;
+    model_list models = {{NULL}, 0};
     int json = 0, ntexts = 0;
     search_opts so = SEARCH_DEFAULTS;
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
@@ -298,7 +331,7 @@ int cmd_translate(int argc, char **argv) {
             translate_usage(stdout);
             free(texts);
             return CLI_OK;
-        case 'm': model = a.value; break;
+        case 'm': model_add(&a, &models); break;
         case FORMAT: json = cli_args_choice(&a, formats) == 1; break;
         case PLOT: plot = a.value; break;
         case 'i':
@@ -329,7 +362,7 @@ int cmd_translate(int argc, char **argv) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     nlprnn_translate_ctx *ctx = NULL;
-    int rc = nlprnn_translator_load(model, &t, &err);
+    int rc = model_load(&models, &t, &err);
     if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
     if (!rc) rc = set_search(ctx, &so, &err);
     if (rc) {
@@ -493,7 +526,7 @@ int cmd_translate_train(int argc, char **argv) {
 
 static void eval_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate-eval [-m NAME|FILE] [--beam N | --sample] [--batch N] [-o OUT] PAIRS.tsv\n"
+            "usage: nlprnn translate-eval [-m NAME|FILE ...] [--beam N | --sample] [--batch N] [-o OUT] PAIRS.tsv\n"
             "       nlprnn translate-eval --hyp FILE [--tgt-col NAME] PAIRS.tsv\n"
             "\n"
             "Translate the source column of a TSV file of pairs (header line naming the columns;\n"
@@ -503,7 +536,8 @@ static void eval_usage(FILE *fp) {
             "translations of FILE (one a line, in the order of the pairs) instead.\n"
             "\n"
             "options:\n"
-            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en)\n"
+            "  -m, --model NAME|FILE  translator file, or a shipped model's name (default ko-en); given\n"
+            "                         more than once, an ensemble of the models (same tokenizers)\n"
             SEARCH_HELP
             "      --src-col NAME     the source column (default: the model's)\n"
             "      --tgt-col NAME     the reference column (default: the model's; with --hyp: en)\n"
@@ -557,7 +591,8 @@ static FILE *open_pairs(const char *path, int *piped) {
 }
 
 int cmd_translate_eval(int argc, char **argv) {
-    const char *model = "ko-en", *file = NULL, *hypf = NULL, *outf = NULL, *scol = NULL, *tcol = NULL;
+    model_list models = {{NULL}, 0};
+    const char *file = NULL, *hypf = NULL, *outf = NULL, *scol = NULL, *tcol = NULL;
     search_opts so = SEARCH_DEFAULTS;
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       SEARCH_OPTIONS,
@@ -574,7 +609,7 @@ int cmd_translate_eval(int argc, char **argv) {
         if (search_option(&a, c, &so)) continue;
         switch (c) {
         case CLI_HELP: eval_usage(stdout); return CLI_OK;
-        case 'm': model = a.value; break;
+        case 'm': model_add(&a, &models); break;
         case HYP: hypf = a.value; break;
         case SRC_COL: scol = a.value; break;
         case TGT_COL: tcol = a.value; break;
@@ -595,7 +630,7 @@ int cmd_translate_eval(int argc, char **argv) {
     nlprnn_translate_ctx *ctx = NULL;
     int rc = 0;
     if (!hypf) {
-        rc = nlprnn_translator_load(model, &t, &err);
+        rc = model_load(&models, &t, &err);
         if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
         if (!rc) rc = set_search(ctx, &so, &err);
         if (rc) {
@@ -752,4 +787,51 @@ int cmd_translate_eval(int argc, char **argv) {
     nlprnn_translate_ctx_free(ctx);
     nlprnn_translator_free(t);
     return ret;
+}
+
+/* ---- translate-pack -------------------------------------------------------------------------------- */
+
+static void pack_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn translate-pack -o OUT MODEL MODEL...\n"
+            "\n"
+            "Write the translators MODEL... (files or shipped names, with the same source and target\n"
+            "tokenizers) as ONE model file that holds them all as an ensemble: nlprnn translate -m OUT\n"
+            "then translates as nlprnn translate -m MODEL -m MODEL... does (the members' next-token\n"
+            "distributions combined at each step, --combine). The tokenizers are stored once, each\n"
+            "member's weights as they were (float16 or float32); a MODEL that is itself an ensemble adds\n"
+            "all its members (at most 32). The file is written atomically.\n"
+            "\n"
+            "options:\n"
+            "  -o, --output OUT       the ensemble's model file\n"
+            "\n"
+            "errors: models with different tokenizers exit 5 naming the file that differs; a bad model\n"
+            "file 5, an unwritable OUT 4.\n");
+}
+
+int cmd_translate_pack(int argc, char **argv) {
+    const char *output = NULL;
+    model_list models = {{NULL}, 0};
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "translate-pack", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: pack_usage(stdout); return CLI_OK;
+        case 'o': output = a.value; break;
+        case CLI_POSITIONAL: model_add(&a, &models); break;
+        }
+    }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && (!output || models.n < 1)) ret = cli_usage_error("translate-pack", "-o OUT and a MODEL are required");
+    if (ret) return ret;
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
+    if (!rc) rc = nlprnn_translator_load_ensemble(models.name, (size_t)models.n, &t, &err);
+    if (!rc) rc = nlprnn_translator_save(t, output, &err);
+    if (!rc) fprintf(stderr, "translate-pack: wrote %s: %s\n", output, nlprnn_translator_summary(t));
+    nlprnn_translator_free(t);
+    return rc ? cli_report("translate-pack", rc, &err) : CLI_OK;
 }

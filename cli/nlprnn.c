@@ -28,6 +28,7 @@ int cmd_train(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
 int cmd_translate_eval(int argc, char **argv);
 int cmd_translate_train(int argc, char **argv);
+int cmd_translate_pack(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -58,6 +59,7 @@ static const struct {
     {"translate", cmd_translate, "translate text (one a line) with an encoder-decoder model: greedy or beam search"},
     {"translate-eval", cmd_translate_eval, "BLEU and chrF (as sacrebleu) of a translator on a TSV file of pairs"},
     {"translate-train", cmd_translate_train, "train an encoder-decoder translator with attention on a TSV file of pairs"},
+    {"translate-pack", cmd_translate_pack, "write several translators (same tokenizers) as one ensemble model file"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *fp) {

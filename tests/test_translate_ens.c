@@ -1,0 +1,457 @@
+/* tests/test_translate_ens.c: ensembles of translators (seq2seq.h "ensembles", nlprnn/translate.h
+ * nlprnn_translator_load_ensemble, packed files).
+ *
+ * Two tiny models A and B (seeds 1 and 2) and C (other words, so other tokenizers) are trained on
+ * made-up pairs (as tests/test_translate_api.c does), then:
+ *   - an ensemble of one model is the model: the same texts and the same log-probabilities, bit for
+ *     bit (greedy, beam, sampling, batch);
+ *   - A with itself gives A's translations (greedy and beam, both combination rules), with A's
+ *     log-probabilities (within rounding: log(mean(p, p)) = log p);
+ *   - A with B differs from A and from B (log-probabilities), so the checks above can fail;
+ *   - the combined log-probability and attention of a short output equal what is computed by hand
+ *     from each member's own decoder stepped over that output (both rules);
+ *   - beam width 1 of an ensemble is its greedy search (tokens, log-probability, attention);
+ *   - batches of an ensemble: the texts of one at a time, log-probabilities within rounding;
+ *     sampling from an ensemble: reproducible, the same alone or in a batch;
+ *   - mismatched tokenizers are refused naming the file; a packed file (nlprnn_translator_save of
+ *     an ensemble) loads back with the same translations as the -m A -m B form, a pack of a pack
+ *     flattens; truncated, corrupt and inconsistent packed files are refused naming the file and
+ *     the section or offset;
+ *   - the program: translate -m A -m B = translate -m AB.nrm, translate-pack, exit codes.
+ * Needs the program ($NLPRNN_CLI) for the last part. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/modelfile.h"
+#include "nlprnn.h"
+#include "tasks/translate/seq2seq.h"
+#include "tasks/translate/translate.h"
+#include "testutil.h"
+
+static char dir[256];
+
+static const char *path_in(const char *name) {
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) & 7;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+/* 240 pairs of 2..4 words over the lexicons ko/en (the English words in the same order). */
+static void make_pairs(const char *name, const char *const *ko, const char *const *en, unsigned s) {
+    FILE *fp = fopen(path_in(name), "wb");
+    fprintf(fp, "en\tko\n");
+    for (int i = 0; i < 240; i++) {
+        int n = 2 + (int)((s = s * 1103515245u + 12345u) >> 16) % 3, w[4];
+        for (int j = 0; j < n; j++) w[j] = (int)((s = s * 1103515245u + 12345u) >> 16) % 8;
+        for (int j = 0; j < n; j++) fprintf(fp, "%s%s", j ? " " : "", en[w[j]]);
+        fputc('\t', fp);
+        for (int j = 0; j < n; j++) fprintf(fp, "%s%s", j ? " " : "", ko[w[j]]);
+        fputc('\n', fp);
+    }
+    fclose(fp);
+}
+
+static nlprnn_translator *train(const char *pairs, const char *seed, const char *out) {
+    nlprnn_translate_params *p = NULL;
+    nlprnn_translate_params_create(&p, NULL);
+    const char *kv[][2] = {{"src-vocab", "290"}, {"tgt-vocab", "300"}, {"embed", "32"}, {"hidden", "32"},
+                           {"epochs", "30"},      {"batch", "16"},      {"valid", "0.1"}, {"lr", "0.005"},
+                           {"seed", seed}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    CHECK_MSG(nlprnn_translator_train(path_in(pairs), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
+    if (t) CHECK_MSG(nlprnn_translator_save(t, path_in(out), &err) == 0, "%s", err.message);
+    nlprnn_translate_params_free(p);
+    return t;
+}
+
+static nlprnn_translator *ens(const char *a, const char *b, const char *c) {
+    const char *paths[3] = {path_in(a), b ? path_in(b) : NULL, c ? path_in(c) : NULL};
+    size_t n = c ? 3 : b ? 2 : 1;
+    nlprnn_translator *t = NULL;
+    nlprnn_error err;
+    CHECK_MSG(nlprnn_translator_load_ensemble(paths, n, &t, &err) == 0, "%s", err.message);
+    return t;
+}
+
+static const char *const TEXTS[] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라", "다라 다라 마바"};
+#define NT (sizeof TEXTS / sizeof *TEXTS)
+
+/* One translation: its text, log-probability, pieces and attention. */
+typedef struct result {
+    char text[256];
+    double logp;
+    size_t S, T;
+    float attn[64 * 16];
+} result;
+
+static void run(nlprnn_translate_ctx *c, const char *text, result *r) {
+    nlprnn_error err;
+    memset(r, 0, sizeof *r);
+    CHECK_MSG(nlprnn_translate(c, text, strlen(text), &err) == 0, "%s", err.message);
+    snprintf(r->text, sizeof r->text, "%s", nlprnn_translate_text(c, NULL));
+    r->logp = nlprnn_translate_logprob(c);
+    r->S = nlprnn_translate_src_len(c), r->T = nlprnn_translate_tgt_len(c);
+    const float *a = nlprnn_translate_attention(c);
+    if (a && (r->T + 1) * r->S <= sizeof r->attn / sizeof *r->attn) memcpy(r->attn, a, (r->T + 1) * r->S * sizeof(float));
+}
+
+static nlprnn_translate_ctx *ctx_of(const nlprnn_translator *t, int beam, int sample, int combine) {
+    nlprnn_translate_ctx *c = NULL;
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_SAMPLE, sample, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, combine, &err), 0);
+    return c;
+}
+
+/* x and y translate every text alike with these options: the same texts, and log-probabilities
+ * equal (tol 0) or within tol; *ndiff (may be NULL) counts the texts whose log-probabilities
+ * differ by more than 1e-6 instead of checking them. */
+static void same_outputs(const nlprnn_translator *x, const nlprnn_translator *y, int beam, int sample, int combine,
+                         double tol, int *ndiff, const char *what) {
+    nlprnn_translate_ctx *a = ctx_of(x, beam, sample, combine), *b = ctx_of(y, beam, sample, combine);
+    static result r1, r2;
+    for (size_t i = 0; i < NT; i++) {
+        run(a, TEXTS[i], &r1);
+        run(b, TEXTS[i], &r2);
+        if (ndiff) {
+            *ndiff += fabs(r1.logp - r2.logp) > 1e-6;
+            continue;
+        }
+        CHECK_MSG(!strcmp(r1.text, r2.text), "%s (beam %d sample %d combine %d) '%s': '%s' vs '%s'", what, beam,
+                  sample, combine, TEXTS[i], r1.text, r2.text);
+        if (tol == 0) {
+            CHECK_MSG(r1.logp == r2.logp, "%s '%s': logp %.17g vs %.17g", what, TEXTS[i], r1.logp, r2.logp);
+            CHECK_MSG(r1.T == r2.T && !memcmp(r1.attn, r2.attn, sizeof r1.attn), "%s '%s': attention", what, TEXTS[i]);
+        } else {
+            CHECK_MSG(fabs(r1.logp - r2.logp) <= tol * (1 + fabs(r1.logp)), "%s '%s': logp %.17g vs %.17g", what,
+                      TEXTS[i], r1.logp, r2.logp);
+        }
+    }
+    nlprnn_translate_ctx_free(a);
+    nlprnn_translate_ctx_free(b);
+}
+
+static void test_one_and_self(const nlprnn_translator *A) {
+    nlprnn_translator *E1 = ens("A.nrm", NULL, NULL), *AA = ens("A.nrm", "A.nrm", NULL);
+    if (!E1 || !AA) return;
+    CHECK_INT_EQ(nlprnn_translator_members(E1), 1);
+    CHECK_INT_EQ(nlprnn_translator_members(AA), 2);
+    for (int beam = 1; beam <= 3; beam += 2) {
+        same_outputs(A, E1, beam, 0, 0, 0, NULL, "ensemble of one");
+        for (int cb = 0; cb < 2; cb++) same_outputs(A, AA, beam, 0, cb, 1e-12, NULL, "A with A");
+    }
+    same_outputs(A, E1, 1, 1, 0, 0, NULL, "ensemble of one, sampling");
+    /* the rule of the mean of log-probabilities gives A's own numbers exactly: (l + l) / 2 = l */
+    nlprnn_translate_ctx *a = ctx_of(A, 1, 0, 0), *b = ctx_of(AA, 1, 0, 1);
+    static result r1, r2;
+    run(a, TEXTS[3], &r1);
+    run(b, TEXTS[3], &r2);
+    CHECK_MSG(r1.logp == r2.logp, "logp rule, A with A: %.17g vs %.17g", r1.logp, r2.logp);
+    nlprnn_translate_ctx_free(a);
+    nlprnn_translate_ctx_free(b);
+    nlprnn_translator_free(E1);
+    nlprnn_translator_free(AA);
+}
+
+static void test_differs(const nlprnn_translator *A, const nlprnn_translator *B, const nlprnn_translator *AB) {
+    for (int cb = 0; cb < 2; cb++) {
+        int da = 0, db = 0;
+        same_outputs(A, AB, 1, 0, cb, 0, &da, "A vs AB");
+        same_outputs(B, AB, 1, 0, cb, 0, &db, "B vs AB");
+        CHECK_MSG(da >= (int)NT - 1 && db >= (int)NT - 1, "combine %d: AB differs from A on %d texts, from B on %d of %zu",
+                  cb, da, db, NT);
+    }
+}
+
+/* The ensemble's log-probability and attention of its greedy output, computed by hand: each
+ * member's decoder stepped over the output (teacher forcing), its log-softmax at each token, the
+ * rule applied to the chosen token only. */
+static void test_by_hand(const nlprnn_translator *AB) {
+    nlprnn_error err;
+    const char *text = TEXTS[1];
+    for (int cb = 0; cb < 2; cb++) {
+        nlprnn_translate_ctx *c = ctx_of(AB, 1, 0, cb);
+        static result r;
+        run(c, text, &r);
+        int S = (int)r.S, T = (int)r.T, y[64], src[64];
+        CHECK_MSG(S > 0 && S < 64 && T > 0 && T < 63, "'%s' -> '%s': %d/%d tokens", text, r.text, S, T);
+        if (!(S > 0 && S < 64 && T < 63)) return;
+        for (int j = 0; j < S; j++) src[j] = nlprnn_tokenizer_piece_id(AB->tsrc, nlprnn_translate_piece(c, 0, (size_t)j));
+        for (int j = 0; j < T; j++) y[j] = nlprnn_tokenizer_piece_id(AB->ttgt, nlprnn_translate_piece(c, 1, (size_t)j));
+        y[T] = NLPRNN_ID_EOS;
+        double lpm[2][64]; /* member m's log p of token j */
+        float al[2][64][64];
+        for (int m = 0; m < 2; m++) {
+            const nlprnn_translator *t = nr_translator_member(AB, m);
+            nr_s2s_ws *ws = nr_s2s_ws_create(&t->net, S, 1, 1, 0, &err);
+            int H = t->net.H, V = t->cfg.Vt, row = 0, prev = NLPRNN_ID_BOS;
+            float *h = calloc((size_t)3 * H, sizeof(float)), *z = malloc((size_t)V * sizeof(float));
+            CHECK(ws && h && z);
+            if (!ws || !h || !z) return;
+            nr_s2s_state st = {h, h + H, h + 2 * H};
+            CHECK_INT_EQ(nr_s2s_encode(&t->net, ws, src, &S, S, 1, NULL, &err), 0);
+            nr_s2s_state_start(&t->net, ws, &st, &row, 1);
+            for (int j = 0; j <= T; j++) {
+                nr_s2s_step(&t->net, ws, &st, &row, &prev, 1, z, al[m][j]);
+                double mx = -INFINITY, s = 0;
+                for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
+                for (int k = 0; k < V; k++) s += exp((double)z[k] - mx);
+                lpm[m][j] = (double)z[y[j]] - mx - log(s);
+                prev = y[j];
+            }
+            free(h), free(z);
+            nr_s2s_ws_free(ws);
+        }
+        double want = 0;
+        for (int j = 0; j <= T; j++)
+            want += cb == 0 ? log(0.5 * (exp(lpm[0][j]) + exp(lpm[1][j]))) : 0.5 * (lpm[0][j] + lpm[1][j]);
+        CHECK_MSG(isfinite(r.logp) && fabs(r.logp - want) < 1e-9 * (1 + fabs(want)), "combine %d: logp %.17g, by hand %.17g",
+                  cb, r.logp, want);
+        float worst = 0;
+        for (int j = 0; j <= T; j++)
+            for (int s = 0; s < S; s++) {
+                float d = fabsf(r.attn[j * S + s] - 0.5f * (al[0][j][s] + al[1][j][s]));
+                worst = d > worst ? d : worst;
+            }
+        CHECK_MSG(worst < 1e-6f, "combine %d: attention off the members' mean by %g", cb, (double)worst);
+        nlprnn_translate_ctx_free(c);
+    }
+}
+
+static void test_beam1_batch_sample(const nlprnn_translator *AB) {
+    nlprnn_error err;
+    for (int cb = 0; cb < 2; cb++) {
+        /* width 1 is greedy: tokens, log-probability, attention */
+        nlprnn_translate_ctx *g = ctx_of(AB, 1, 0, cb);
+        static result r1, r2;
+        for (size_t i = 0; i < NT; i++) {
+            run(g, TEXTS[i], &r1);
+            /* beam 1 goes through the greedy path in the API: call the beam itself */
+            const nlprnn_translator *m[2] = {nr_translator_member(AB, 0), nr_translator_member(AB, 1)};
+            nr_s2s_ws *ws[2] = {nr_s2s_ws_create(&m[0]->net, 64, 1, 4, 0, &err), nr_s2s_ws_create(&m[1]->net, 64, 1, 4, 0, &err)};
+            const nr_s2s *nets[2] = {&m[0]->net, &m[1]->net};
+            nr_s2s_ens e = {2, nets, ws, cb};
+            int src[64], out[128], ol = 0, S = (int)r1.S;
+            for (int j = 0; j < S; j++) src[j] = nlprnn_tokenizer_piece_id(AB->tsrc, nlprnn_translate_piece(g, 0, (size_t)j));
+            float attn[129 * 64];
+            double lp = 0;
+            int ml = 3 * S + 5;
+            CHECK_INT_EQ(nr_s2s_ens_beam(&e, src, S, 1, 0.7f, ml, out, &ol, attn, &lp, &err), 0);
+            CHECK_MSG(ol == (int)r1.T && lp == r1.logp, "combine %d '%s': beam 1 %d tokens logp %.17g, greedy %zu %.17g", cb,
+                      TEXTS[i], ol, lp, r1.T, r1.logp);
+            for (int j = 0; j < ol && ol == (int)r1.T; j++)
+                CHECK(out[j] == nlprnn_tokenizer_piece_id(AB->ttgt, nlprnn_translate_piece(g, 1, (size_t)j)));
+            float worst = 0;
+            for (int j = 0; ol == (int)r1.T && j < (ol + 1) * S; j++)
+                worst = fabsf(attn[j] - r1.attn[j]) > worst ? fabsf(attn[j] - r1.attn[j]) : worst;
+            CHECK_MSG(worst == 0, "combine %d '%s': beam 1's attention off greedy's by %g", cb, TEXTS[i], (double)worst);
+            nr_s2s_ws_free(ws[0]), nr_s2s_ws_free(ws[1]);
+        }
+        /* batches: the texts of one at a time; sampling the same alone or in a batch */
+        for (int sample = 0; sample < 2; sample++) {
+            nlprnn_translate_ctx *c = ctx_of(AB, 1, sample, cb);
+            size_t lens[NT];
+            for (size_t i = 0; i < NT; i++) lens[i] = strlen(TEXTS[i]);
+            CHECK_INT_EQ(nlprnn_translate_batch(c, TEXTS, lens, NT, &err), 0);
+            char bt[NT][256];
+            double bl[NT];
+            for (size_t i = 0; i < NT; i++) {
+                snprintf(bt[i], sizeof bt[i], "%s", nlprnn_translate_batch_text(c, i, NULL));
+                bl[i] = nlprnn_translate_batch_logprob(c, i);
+            }
+            for (size_t i = 0; i < NT; i++) {
+                run(c, TEXTS[i], &r2);
+                CHECK_MSG(!strcmp(bt[i], r2.text), "combine %d sample %d: batch '%s', alone '%s'", cb, sample, bt[i], r2.text);
+                CHECK_MSG(fabs(bl[i] - r2.logp) < 1e-4, "batch logp %.9g alone %.9g", bl[i], r2.logp);
+                run(c, TEXTS[i], &r1); /* again: reproducible */
+                CHECK(!strcmp(r1.text, r2.text) && r1.logp == r2.logp);
+            }
+            nlprnn_translate_ctx_free(c);
+        }
+        nlprnn_translate_ctx_free(g);
+    }
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(AB, &c, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, 2, &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translate_ctx_free(c);
+}
+
+static void test_mismatch(void) {
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    const char *paths[2] = {path_in("A.nrm"), path_in("C.nrm")};
+    /* C's source tokenizer has A's size, other pieces: compared byte for byte, not by size */
+    nlprnn_translator *a = NULL, *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(paths[0], &a, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(paths[1], &c, &err), 0);
+    CHECK(a && c && a->cfg.Vs == c->cfg.Vs && a->cfg.Vt == c->cfg.Vt);
+    nlprnn_translator_free(a), nlprnn_translator_free(c);
+    int rc = nlprnn_translator_load_ensemble(paths, 2, &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED && strstr(err.message, "C.nrm") && strstr(err.message, "source tokenizer"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
+    CHECK_INT_EQ(nlprnn_translator_load_ensemble(paths, 0, &t, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_load_ensemble(NULL, 1, &t, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_load_ensemble(paths, 1, NULL, &err), NLPRNN_E_INVALID_ARG);
+    const char *missing[2] = {path_in("A.nrm"), path_in("none.nrm")};
+    CHECK_INT_EQ(nlprnn_translator_load_ensemble(missing, 2, &t, &err), NLPRNN_E_IO);
+    CHECK(nlprnn_translator_members(NULL) == 0);
+}
+
+/* Copy the sections of packed file `from` into `to`, with ENSM's members = `members` and the
+ * section `drop` left out (NULL: none). */
+static void rewrite_pack(const char *from, const char *to, int members, const char *drop) {
+    nlprnn_error err;
+    nr_mf_reader *r = NULL;
+    nr_mf_writer *w = NULL;
+    CHECK_INT_EQ(nr_mf_open_file(&r, path_in(from), NULL, &err), 0);
+    CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &err), 0);
+    if (!r || !w) return;
+    for (size_t i = 0; i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *s = nr_mf_section_at(r, i);
+        if (drop && !strcmp(s->tag, drop)) continue;
+        if (!strcmp(s->tag, "ENSM")) {
+            nr_mf_buf b;
+            nr_mf_buf_init(&b);
+            nr_conf_put_int(&b, "members", members, &err);
+            CHECK_INT_EQ(nr_mf_add(w, "ENSM", NR_MF_CONFIG, b.data, b.len, 0, &err), 0);
+            nr_mf_buf_free(&b);
+        } else {
+            CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, 0, &err), 0);
+        }
+    }
+    CHECK_INT_EQ(nr_mf_writer_save(w, path_in(to), &err), 0);
+    nr_mf_writer_free(w);
+    nr_mf_close(r);
+}
+
+static void test_pack(const nlprnn_translator *AB) {
+    nlprnn_error err;
+    CHECK_MSG(nlprnn_translator_save(AB, path_in("AB.nrm"), &err) == 0, "%s", err.message);
+    nlprnn_translator *P = NULL;
+    CHECK_MSG(nlprnn_translator_load(path_in("AB.nrm"), &P, &err) == 0, "%s", err.message);
+    if (!P) return;
+    CHECK_INT_EQ(nlprnn_translator_members(P), 2);
+    CHECK(strstr(nlprnn_translator_summary(P), "ensemble of 2") != NULL);
+    for (int beam = 1; beam <= 3; beam += 2)
+        for (int cb = 0; cb < 2; cb++) same_outputs(AB, P, beam, 0, cb, 0, NULL, "packed vs -m A -m B");
+    /* saved again: the same bytes; a pack of a pack and a model flattens to 3 members */
+    CHECK_INT_EQ(nlprnn_translator_save(P, path_in("AB2.nrm"), &err), 0);
+    nlprnn_translator *Q = ens("AB.nrm", "A.nrm", NULL);
+    CHECK(Q && nlprnn_translator_members(Q) == 3);
+    nlprnn_translator_free(Q);
+    char *o1 = NULL;
+    CHECK_INT_EQ(nr_test_run(&o1, "cmp %s %s", path_in("AB.nrm"), path_in("AB2.nrm")), 0);
+    free(o1);
+    /* the file is one model's size plus the second member's weights: tokenizers stored once */
+    FILE *fa = fopen(path_in("A.nrm"), "rb"), *fp = fopen(path_in("AB.nrm"), "rb");
+    fseek(fa, 0, SEEK_END), fseek(fp, 0, SEEK_END);
+    long na = ftell(fa), np = ftell(fp);
+    fclose(fa), fclose(fp);
+    long weights = (long)nr_translator_member(AB, 1)->net.n_params * 4;
+    CHECK_MSG(np < na + weights + 4096, "packed %ld bytes, one model %ld, weights %ld", np, na, weights);
+    nlprnn_translator_free(P);
+
+    /* bad packed files: truncated inside the second member, a flipped byte, members beyond the file's
+     * sections, a member's configuration missing */
+    nlprnn_translator *t = NULL;
+    char *o = NULL;
+    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", np - 200, path_in("AB.nrm"), path_in("cut.nrm")), 0);
+    free(o);
+    int rc = nlprnn_translator_load(path_in("cut.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm") && strstr(err.message, "WG01") &&
+                  strstr(err.message, "byte"),
+              "%s: %s", nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
+    CHECK_INT_EQ(nr_test_run(&o, "cp %s %s && printf '\\377' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
+                             path_in("AB.nrm"), path_in("flip.nrm"), path_in("flip.nrm"), np - 1000), 0);
+    free(o);
+    rc = nlprnn_translator_load(path_in("flip.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s: %s", nlprnn_status_name(rc), err.message);
+    rewrite_pack("AB.nrm", "three.nrm", 3, NULL);
+    rc = nlprnn_translator_load(path_in("three.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "three.nrm") && strstr(err.message, "CF02"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    rewrite_pack("AB.nrm", "many.nrm", 99, NULL);
+    rc = nlprnn_translator_load(path_in("many.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "many.nrm") && strstr(err.message, "members"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    rewrite_pack("AB.nrm", "noconf.nrm", 2, "CF01");
+    rc = nlprnn_translator_load(path_in("noconf.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "noconf.nrm") && strstr(err.message, "CF01"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
+}
+
+static void test_cli(void) {
+    const char *cli = getenv("NLPRNN_CLI");
+    if (!cli) {
+        printf("test_translate_ens: NLPRNN_CLI not set, the program's part skipped\n");
+        return;
+    }
+    char *o1 = NULL, *o2 = NULL;
+    CHECK_INT_EQ(nr_test_run(&o1, "%s translate -m %s -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli,
+                             path_in("A.nrm"), path_in("B.nrm")), 0);
+    CHECK_INT_EQ(nr_test_run(&o2, "%s translate -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli, path_in("AB.nrm")), 0);
+    CHECK_MSG(o1 && o2 && !strcmp(o1, o2) && strlen(o1) > 2, "-m A -m B: %s; packed: %s", o1, o2);
+    free(o1), free(o2);
+    nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack -o %s %s %s", cli, path_in("cli.nrm"), path_in("A.nrm"),
+                   path_in("B.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", path_in("cli.nrm"), path_in("AB.nrm")), 0);
+    nr_test_expect(5, MUST("C.nrm", "tokenizer", "NLPRNN_E_UNSUPPORTED"), "%s translate-pack -o %s %s %s", cli,
+                   path_in("bad.nrm"), path_in("A.nrm"), path_in("C.nrm"));
+    CHECK(access(path_in("bad.nrm"), F_OK) != 0);
+    nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s translate -m %s -m %s x", cli, path_in("A.nrm"), path_in("cut.nrm"));
+    nr_test_expect(2, MUST("--combine"), "%s translate -m %s --combine mean x", cli, path_in("A.nrm"));
+    nr_test_expect(2, MUST("-o OUT"), "%s translate-pack %s", cli, path_in("A.nrm"));
+    nr_test_expect(0, MUST("BLEU", "chrF"), "%s translate-eval -m %s -m %s --combine logp %s", cli, path_in("A.nrm"),
+                   path_in("B.nrm"), path_in("pairs.tsv"));
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_translate_ens_%d", (int)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    CHECK(system(cmd) == 0);
+    static const char *const KO[] = {"가나", "다라", "마바", "사아", "자차", "카타", "파하", "고노"};
+    static const char *const EN[] = {"cat", "dog", "tree", "sun", "moon", "red", "big", "run"};
+    static const char *const KO2[] = {"너더", "러머", "버서", "어저", "처커", "터퍼", "허노", "도로"};
+    make_pairs("pairs.tsv", KO, EN, 7);
+    make_pairs("pairs2.tsv", KO2, EN, 7);
+    nlprnn_translator_free(train("pairs.tsv", "1", "A.nrm"));
+    nlprnn_translator_free(train("pairs.tsv", "2", "B.nrm"));
+    nlprnn_translator_free(train("pairs2.tsv", "1", "C.nrm"));
+    /* the models as files hold them (float32 here; the same path as a shipped file) */
+    nlprnn_translator *A = NULL, *B = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("A.nrm"), &A, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(path_in("B.nrm"), &B, NULL), 0);
+    nlprnn_translator *AB = A && B ? ens("A.nrm", "B.nrm", NULL) : NULL;
+    if (A) { /* what the models make of the texts (for the log) */
+        nlprnn_translate_ctx *c = ctx_of(A, 1, 0, 0);
+        static result r;
+        for (size_t i = 0; i < NT; i++) run(c, TEXTS[i], &r), printf("A: %s -> %s (%zu tokens)\n", TEXTS[i], r.text, r.T);
+        nlprnn_translate_ctx_free(c);
+    }
+    if (AB) {
+        test_one_and_self(A);
+        test_differs(A, B, AB);
+        test_by_hand(AB);
+        test_beam1_batch_sample(AB);
+        test_mismatch();
+        test_pack(AB);
+        test_cli();
+    }
+    nlprnn_translator_free(A), nlprnn_translator_free(B), nlprnn_translator_free(AB);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    return nr_test_done("test_translate_ens");
+}
