@@ -826,6 +826,14 @@ static void test_translate(void) {
     INVALID(nlprnn_translator_load(NULL, &u, E), nlprnn_translator_load(NULL, &u, NULL));
     CHECK(u == NULL);
     INVALID(nlprnn_translator_load(path, NULL, E), nlprnn_translator_load(path, NULL, NULL));
+    const char *paths[2] = {path, NULL};
+    u = (nlprnn_translator *)&u;
+    INVALID(nlprnn_translator_load_ensemble(NULL, 1, &u, E), nlprnn_translator_load_ensemble(NULL, 1, &u, NULL));
+    CHECK(u == NULL);
+    INVALID(nlprnn_translator_load_ensemble(paths, 1, NULL, E), nlprnn_translator_load_ensemble(paths, 1, NULL, NULL));
+    INVALID(nlprnn_translator_load_ensemble(paths, 2, &u, E), nlprnn_translator_load_ensemble(paths, 2, &u, NULL));
+    CHECK(u == NULL);
+    SAME(nlprnn_translator_members(NULL), 0);
     VOID(nlprnn_translator_free(NULL));
     SAME(strcmp(nlprnn_translator_summary(NULL), ""), 0);
     SAME(nlprnn_translator_column(NULL, 0), NULL);

@@ -177,6 +177,8 @@ _decl("nlprnn_translator_train", _I, _S, _P, _P, _TRANSLATE_PROGRESS_FN, _P, cty
       _E)
 _decl("nlprnn_translator_save", _I, _P, _S, _E)
 _decl("nlprnn_translator_load", _I, _S, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translator_load_ensemble", _I, ctypes.POINTER(_S), ctypes.c_size_t, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translator_members", _I, _P)
 _decl("nlprnn_translator_free", None, _P)
 _decl("nlprnn_translator_summary", _S, _P)
 _decl("nlprnn_translator_column", _S, _P, _I)
@@ -551,17 +553,26 @@ class Tagger(_TaggerBase):
 
 class Translator(_Owned):
     """An encoder-decoder translator (nlprnn_translator + one nlprnn_translate_ctx).
-    path_or_name: a model file or a shipped model's name ("ko-en"). beam: 1 is greedy search;
-    len_alpha: length normalisation of beam search; max_ratio: at most ceil(ratio * source
-    tokens) + 5 target tokens (docs/translate.md)."""
+    path_or_name: a model file or a shipped model's name ("ko-en"), or a list of them: an
+    ensemble whose members' next-token distributions are combined at each step (they must share
+    both tokenizers; a packed ensemble file is one name). beam: 1 is greedy search; len_alpha:
+    length normalisation of beam search; max_ratio: at most ceil(ratio * source tokens) + 5 target
+    tokens; combine: "prob" (the mean of the members' probabilities, the default) or "logp" (the
+    mean of their log-probabilities) (docs/translate.md). members: how many models it holds."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
-    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3))  # nlprnn_translate_opt
+    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8))  # nlprnn_translate_opt
+    _COMBINE = {"prob": 0, "logp": 1}
 
-    def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None):
+    def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None):
         err, h, ctx = _CError(), _P(), _P()
-        _check(_lib.nlprnn_translator_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)),
-               err)
+        if isinstance(path_or_name, (list, tuple)):
+            names = [_path(p) for p in path_or_name]
+            _check(_lib.nlprnn_translator_load_ensemble((_S * max(len(names), 1))(*names), len(names),
+                                                        ctypes.byref(h), ctypes.byref(err)), err)
+        else:
+            _check(_lib.nlprnn_translator_load(_path(path_or_name), ctypes.byref(h),
+                                               ctypes.byref(err)), err)
         self._t, self._ctx = h, None
         rc = _lib.nlprnn_translate_ctx_create(h, ctypes.byref(ctx), ctypes.byref(err))
         if rc:
@@ -571,20 +582,31 @@ class Translator(_Owned):
         self.source = _lib.nlprnn_translator_column(h, 0).decode()
         self.target = _lib.nlprnn_translator_column(h, 1).decode()
         self.summary = _lib.nlprnn_translator_summary(h).decode()
+        self.members = _lib.nlprnn_translator_members(h)
         try:
-            self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio)
-        except Error:
+            self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine)
+        except (Error, ValueError):
             self.close()
             raise
 
-    def set(self, beam=None, len_alpha=None, max_ratio=None):
-        """Change search options (None leaves one as it is); out of range raises Error."""
-        vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio}
+    def set(self, beam=None, len_alpha=None, max_ratio=None, combine=None):
+        """Change search options (None leaves one as it is); out of range raises Error, an unknown
+        combine rule ValueError."""
+        if combine is not None and combine not in self._COMBINE:
+            raise ValueError("combine: %r (prob or logp)" % (combine,))
+        vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio,
+                "combine": None if combine is None else self._COMBINE[combine]}
         err = _CError()
         for name, opt in self._OPTS:
             if vals[name] is not None:
                 _check(_lib.nlprnn_translate_ctx_set(self._ctx, opt, float(vals[name]),
                                                      ctypes.byref(err)), err)
+
+    def save(self, path):
+        """Write the translator to a model file (atomically); an ensemble becomes one file that
+        holds every member (what `nlprnn translate-pack` writes)."""
+        err = _CError()
+        _check(_lib.nlprnn_translator_save(self._t, _path(path), ctypes.byref(err)), err)
 
     def _one(self, text):
         t, err = _b(text), _CError()

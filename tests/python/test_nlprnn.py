@@ -307,6 +307,18 @@ with tempfile.TemporaryDirectory() as d:
     check([e for e, _ in seen] == [1, 2] and all(l > 0 for _, l in seen), "translator progress %r" % seen)
     with nlprnn.Translator(model) as tr:
         check(isinstance(tr.translate("가나 다라"), str), "trained translator translates")
+        one = tr.translate(["가나 다라", "다라"])
+    # an ensemble: the model with itself translates as the model; packed with save(), it loads whole
+    with nlprnn.Translator([model, model], combine="logp") as tr:
+        check(tr.members == 2 and tr.translate(["가나 다라", "다라"]) == one, "ensemble of a model with itself")
+        tr.save(os.path.join(d, "pack.nrm"))
+    with nlprnn.Translator(os.path.join(d, "pack.nrm")) as tr:
+        check(tr.members == 2 and tr.translate(["가나 다라", "다라"]) == one, "packed ensemble")
+        try:
+            tr.set(combine="max")
+            check(False, "combine='max' accepted")
+        except ValueError:
+            pass
     try:
         nlprnn.train_translator(pairs, os.path.join(d, "x.nrm"), params, progress=lambda *a: 1 / 0)
         check(False, "an exception in progress did not stop training")
