@@ -46,7 +46,7 @@ typedef struct search_opts {
     double beam, alpha, ratio, temperature, top_k, seed, batch, combine;
     int sample;
 } search_opts;
-#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 0, 0}
+#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 1, 0}
 
 /* The search options' entries of an option table (kept in one place for both commands). */
 #define SEARCH_OPTIONS                                                                                   \
@@ -65,9 +65,9 @@ typedef struct search_opts {
     "                         alone, so the same text and seed give the same output\n"                   \
     "      --batch N          translate N texts together (greedy or sampling; 1..1024, default 1):\n"   \
     "                         the same translations, faster\n"                                          \
-    "      --combine prob|logp  an ensemble (several -m, or a packed file): at each step the members'\n" \
-    "                         next-token distributions are combined by the mean of the probabilities\n" \
-    "                         (prob, the default) or of the log-probabilities (logp)\n"
+    "      --combine logp|prob  an ensemble (several -m, or a packed file): at each step the members'\n" \
+    "                         next-token distributions are combined by the mean of their log-\n"        \
+    "                         probabilities (logp, the default) or of their probabilities (prob)\n"
 
 static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
     int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);

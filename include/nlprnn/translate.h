@@ -137,9 +137,11 @@ typedef enum nlprnn_translate_opt {
                                          text's draws start from the seed alone: the same text, seed
                                          and options give the same translation, alone or in a batch */
     NLPRNN_TRANSLATE_COMBINE = 8    /**< ensembles: how the N members' next-token distributions p_m
-                                         become one. 0 (the default): the mean of the probabilities,
-                                         log((1/N) Σ p_m) (as fairseq); 1: the mean of the log-
-                                         probabilities, (1/N) Σ log p_m (as Marian; not renormalised).
+                                         become one. 1 (the default): the mean of the log-
+                                         probabilities, (1/N) Σ log p_m (as Marian; not renormalised);
+                                         0: the mean of the probabilities, log((1/N) Σ p_m) (as
+                                         fairseq). The default measured better on the held-out pairs
+                                         (docs/translate.md, "Ensembles").
                                          Greedy takes its argmax, beam search sums it, sampling draws
                                          from softmax(it / T); the log-probability of a translation is
                                          its sum. No effect with one member */

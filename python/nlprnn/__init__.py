@@ -557,8 +557,8 @@ class Translator(_Owned):
     ensemble whose members' next-token distributions are combined at each step (they must share
     both tokenizers; a packed ensemble file is one name). beam: 1 is greedy search; len_alpha:
     length normalisation of beam search; max_ratio: at most ceil(ratio * source tokens) + 5 target
-    tokens; combine: "prob" (the mean of the members' probabilities, the default) or "logp" (the
-    mean of their log-probabilities) (docs/translate.md). members: how many models it holds."""
+    tokens; combine: "logp" (the mean of the members' log-probabilities, the library's default) or
+    "prob" (the mean of their probabilities) (docs/translate.md). members: how many models it holds."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
     _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8))  # nlprnn_translate_opt

@@ -52,7 +52,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
     }
     c->t = t, c->beam = 1, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
     c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
-    c->combine = NR_COMBINE_PROB;
+    c->combine = NR_COMBINE_LOGP; /* the better rule on the held-out pairs (docs/translate.md) */
     c->nm = nr_translator_members(t);
     for (int m = 0; m < c->nm; m++) c->net[m] = &nr_translator_member(t, m)->net;
     *out = c;
