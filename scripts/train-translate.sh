@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # scripts/train-translate.sh [BUILD_DIR] — the shipped Korean -> English translator,
-# pretrained/ko-en.nrm.
+# pretrained/ko-en.nrm: an ENSEMBLE of two translators packed into one file.
 #
 # Data: ../shared/corpora/parallel/tatoeba-train.tsv.gz (5,749 everyday pairs; 5% held out for
-# validation / the best epoch). Tokenizers: the project's BPE trained on each side (the vocabulary
-# sizes below). Model: embeddings -> bidirectional GRU encoder (hidden/2 a direction) -> GRU
+# validation / the best epoch, the same pairs for both members: both use --seed 1). Tokenizers: the
+# project's BPE trained on each side (the vocabulary sizes below; the same for both members, so
+# they can be packed). Model: embeddings -> bidirectional GRU encoder (hidden/2 a direction) -> GRU
 # decoder with Luong (general) attention and input feeding, label smoothing 0.1, dropout on the
-# embeddings and on the attentional vector; weights stored as float16. Training runs a FIXED
-# number of epochs (no time limit: the result does not depend on the machine's load) under nice,
-# one thread; the model keeps the best validated epoch (--keep best, the default). Then
-# translate-eval, greedy and beam 5, on the held-out pairs (scripts/translate-heldout.py writes
-# the 5% the training held out: the figures to compare recipes by), tatoeba-test (in domain),
-# flores-devtest and news-test (out of domain). The commands, the times and the scores are
-# written into docs/translate.md (block train-translate).
+# embeddings and on the attentional vector; weights stored as float16. Member 1 is that recipe;
+# member 2 the same with BPE dropout 0.1 on the training pairs (E70 of docs/translate.md,
+# "Choosing the recipe"). Each trains a FIXED number of epochs (no time limit: the result does not
+# depend on the machine's load) under nice, one thread, keeping the best validated epoch (--keep
+# best, the default); then `nlprnn translate-pack` writes both as one model file (the tokenizers
+# stored once), whose translations combine the members at each step (docs/translate.md,
+# "Ensembles"). Then translate-eval, greedy and beam 5, on the held-out pairs
+# (scripts/translate-heldout.py writes the 5% the training held out: the figures to compare recipes
+# by), tatoeba-test (in domain), flores-devtest and news-test (out of domain). The commands, the
+# times and the scores are written into docs/translate.md (block train-translate).
+#
+# NLPRNN_TR_REUSE=DIR: take the members from DIR/m1.nrm and DIR/m2.nrm (their training logs, when
+# there, from DIR/m1.log and DIR/m2.log) instead of training them: the pack and the evaluation
+# only, for members this script trained before (the record says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -27,24 +35,49 @@ for f in tatoeba-train tatoeba-test flores-devtest news-test; do
   [ -f "$corp/$f.tsv.gz" ] || { echo "train-translate: $corp/$f.tsv.gz is missing" >&2; exit 77; }
 done
 
+reuse=${NLPRNN_TR_REUSE:-}
+member_opts=("" "--bpe-dropout 0.1")    # member 1, member 2: what differs
+cmds=()
 start=$(date +%s)
-cmd=(nice -n 19 "$nlprnn" translate-train "$corp/tatoeba-train.tsv.gz" -o "$out" --src-col ko --tgt-col en
-     --src-vocab "$src_vocab" --tgt-vocab "$tgt_vocab" --cell gru --attention general --embed "$embed"
-     --hidden "$hidden" --layers 1 --bidirectional 1 --smoothing 0.1 --emb-dropout "$emb_drop"
-     --out-dropout "$out_drop" --epochs "$epochs" --batch 32 --lr 0.002 --min-lr 0.0001 --clip 5
-     --valid 0.05 --seed 1 --store f16 --threads 1)
-"${cmd[@]}" 2> "$tmp/train.log"
+for k in 1 2; do
+  m="$tmp/m$k.nrm"
+  # shellcheck disable=SC2206
+  cmd=(nice -n 19 "$nlprnn" translate-train "$corp/tatoeba-train.tsv.gz" -o "$m" --src-col ko --tgt-col en
+       --src-vocab "$src_vocab" --tgt-vocab "$tgt_vocab" --cell gru --attention general --embed "$embed"
+       --hidden "$hidden" --layers 1 --bidirectional 1 --smoothing 0.1 --emb-dropout "$emb_drop"
+       --out-dropout "$out_drop" ${member_opts[$((k - 1))]} --epochs "$epochs" --batch 32 --lr 0.002
+       --min-lr 0.0001 --clip 5 --valid 0.05 --seed 1 --store f16 --threads 1)
+  cmds+=("nlprnn ${cmd[*]:4}")
+  if [ -n "$reuse" ]; then
+    [ -f "$reuse/m$k.nrm" ] || { echo "train-translate: $reuse/m$k.nrm is missing" >&2; exit 2; }
+    cp "$reuse/m$k.nrm" "$m"
+    if [ -f "$reuse/m$k.log" ]; then cp "$reuse/m$k.log" "$tmp/train$k.log"; else : > "$tmp/train$k.log"; fi
+  else
+    "${cmd[@]}" 2> "$tmp/train$k.log"
+    tail -1 "$tmp/train$k.log"
+  fi
+done
 secs=$(( $(date +%s) - start ))
-tail -1 "$tmp/train.log"
+pack=(nice -n 19 "$nlprnn" translate-pack -o "$out" "$tmp/m1.nrm" "$tmp/m2.nrm")
+"${pack[@]}" 2> "$tmp/pack.log"
 size=$(stat -c %s "$out")
 
 {
   echo '```'
   echo "\$ scripts/train-translate.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "nlprnn ${cmd[*]:4}"
-  grep '^epoch' "$tmp/train.log" | tail -3
-  tail -1 "$tmp/train.log" | sed 's/^translate-train: //'
-  echo "training time: $secs s wall ($epochs epochs, nice -n 19, one thread), on this machine:"
+  for k in 1 2; do
+    echo "${cmds[$((k - 1))]}" | sed "s|$tmp/||"
+    grep '^epoch' "$tmp/train$k.log" | tail -3 || true
+    grep 'wrote' "$tmp/train$k.log" | sed "s/^translate-train: //; s|$tmp/||; s|pretrained/ko-en.nrm|m$k.nrm|" || true
+  done
+  if [ -n "$reuse" ]; then
+    echo "(NLPRNN_TR_REUSE: the members were trained before by the commands above; not timed here)"
+  else
+    echo "training time: $secs s wall (two members, $epochs epochs each, one after the other, nice -n 19, one thread)"
+  fi
+  echo "\$ nlprnn translate-pack -o $out m1.nrm m2.nrm"
+  sed "s|$tmp/||" "$tmp/pack.log"
+  echo "on this machine:"
   bench/env.sh
   echo "model file: $out, $size bytes"
   echo "\$ scripts/translate-heldout.py $corp/tatoeba-train.tsv.gz 1 0.05 heldout.tsv"
