@@ -7,9 +7,11 @@
  * recomputed, the tokenizers' inner files too), so mutations reach the parsers and checks.
  *
  * Seeds: tiny translators (joint tokenizer, f16; LSTM/general with embedding dropout, GRU/additive
- * tied), trained by the harness on a few made-up pairs, saved as the library saves them (the
- * tokenizer zlib-compressed, which keeps a seed within the fuzz runs' 4096 bytes):
+ * tied, and the two packed as one ensemble), trained by the harness on a few made-up pairs, saved
+ * as the library saves them (the tokenizer zlib-compressed, which keeps a seed within the fuzz
+ * runs' 4096 bytes):
  *     NLPRNN_FUZZ_WRITE_SEEDS=tests/fuzz/corpus/fuzz_translate_load build-fuzz/tests/fuzz/fuzz_translate_load -runs=0
+ * (NLPRNN_FUZZ_WRITE_ENSEMBLE=DIR instead: only ensemble.nrm, from the two seeds in DIR).
  *
  * Invariants (a violation aborts): a failed load returns a status with a message and no model;
  * a loaded model translates valid UTF-8 text into valid UTF-8 text (or fails with a message, never
@@ -113,6 +115,41 @@ static void write_seed(const char *dir, const char *name, const char *const *kv)
     fprintf(stderr, "fuzz_translate_load: wrote seed %s\n", path);
 }
 
+/* ensemble.nrm: the two seeds as one ensemble file (they have the same joint tokenizer): the
+ * first's sections, ENSM, and the second's CONF and WGHT as CF01 and WG01, every section zlib-
+ * compressed where that is smaller, so the seed stays near the runs' 4096 bytes. */
+static void write_ensemble_seed(const char *dir) {
+    char pa[512], pb[512], pe[512];
+    snprintf(pa, sizeof pa, "%s/lstm_general.nrm", dir);
+    snprintf(pb, sizeof pb, "%s/gru_additive_tied.nrm", dir);
+    snprintf(pe, sizeof pe, "%s/ensemble.nrm", dir);
+    nlprnn_error e;
+    nr_mf_reader *ra = NULL, *rb = NULL;
+    nr_mf_writer *w = NULL;
+    check(nr_mf_open_file(&ra, pa, NR_KIND_TRANSLATOR, &e) == 0 && nr_mf_open_file(&rb, pb, NR_KIND_TRANSLATOR, &e) == 0,
+          "seed ensemble: open");
+    check(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &e) == 0, "seed ensemble: writer");
+    for (size_t i = 0; i < nr_mf_section_count(ra); i++) {
+        const nr_mf_section *sec = nr_mf_section_at(ra, i);
+        check(nr_mf_add(w, sec->tag, sec->content, sec->data, (size_t)sec->raw_len, 1, &e) == 0, "seed ensemble: add");
+    }
+    static const char ens[] = "members=2\n";
+    check(nr_mf_add(w, "ENSM", NR_MF_CONFIG, ens, sizeof ens - 1, 0, &e) == 0, "seed ensemble: ENSM");
+    const nr_mf_section *c = nr_mf_find(rb, "CONF"), *wg = nr_mf_find(rb, "WGHT");
+    check(c && wg, "seed ensemble: sections");
+    check(nr_mf_add(w, "CF01", c->content, c->data, (size_t)c->raw_len, 1, &e) == 0 &&
+              nr_mf_add(w, "WG01", wg->content, wg->data, (size_t)wg->raw_len, 1, &e) == 0,
+          "seed ensemble: member 2");
+    check(nr_mf_writer_save(w, pe, &e) == 0, "seed ensemble: save");
+    nr_mf_writer_free(w);
+    nr_mf_close(ra);
+    nr_mf_close(rb);
+    nlprnn_translator *t = NULL;
+    check(nlprnn_translator_load(pe, &t, &e) == 0 && nlprnn_translator_members(t) == 2, "seed ensemble: loads");
+    nlprnn_translator_free(t);
+    fprintf(stderr, "fuzz_translate_load: wrote seed %s\n", pe);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     const char *dir = getenv("NLPRNN_FUZZ_WRITE_SEEDS");
@@ -121,7 +158,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         static const char *b[] = {"cell", "gru", "attention", "additive", "tied", "1", "bidirectional", "0", NULL};
         write_seed(dir, "lstm_general.nrm", a);
         write_seed(dir, "gru_additive_tied.nrm", b);
+        write_ensemble_seed(dir);
     }
+    const char *edir = getenv("NLPRNN_FUZZ_WRITE_ENSEMBLE"); /* only ensemble.nrm, from the seeds there */
+    if (edir && *edir) write_ensemble_seed(edir);
     return 0;
 }
 
