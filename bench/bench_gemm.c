@@ -6,7 +6,8 @@
  * For each shape of the recurrent layers (list below: the encoder's forward step, backward step,
  * input projection, weight gradients and dX, the LM's output product, a 1024^3 square) it runs, in
  * turn and repeatedly for S seconds (default 1): CBLAS (cblas_sgemm, or cblas_sgemv for M = 1, as
- * nr_sgemm calls it), and each usable path's kernel, with op(B) packed inside the call ("ours")
+ * nr_sgemm calls it: nr_sgemm_cblas, whatever nr_sgemm would route the shape to), and each usable
+ * path's kernel, with op(B) packed inside the call ("ours")
  * and, for weight products, packed once beforehand ("ours, packed": the encoder packs W_hh once
  * per sequence), and for products of at most 31 rows of an untransposed A, nr_kgemv ("gemv":
  * op(B) streamed unpacked, what nr_sgemm runs for one row). Each variant is called twice in a
@@ -14,15 +15,16 @@
  * every variant alike (the variant run before it used other buffers). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
  * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
  * relative error of each kernel against a double-precision reference.
- * Run with OPENBLAS_NUM_THREADS=1 (one core, as the encoder's workers run BLAS).
+ * The CBLAS is loaded and set as nlprnn sets it (common/blas.h, nr_blas_own: one thread, the
+ * calling one), so no variable is needed; its name and thread count go to stderr.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/blas.h"
 #include "models/kernels/kernels.h"
 #include "models/math.h"
 
@@ -84,7 +86,8 @@ static const shape shapes[] = {
 
 static void cblas_call(const shape *s, const float *A, int lda, const float *B, int ldb, float *C)
 {
-    nr_sgemm(s->tA, s->tB, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
+    /* the CBLAS itself: nr_sgemm would give many of these shapes to our kernels */
+    nr_sgemm_cblas(s->tA, s->tB, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
 }
 
 /* max over C of |C - ref| / (sum_k |a_ik b_kj| + tiny) */
@@ -122,6 +125,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    const nr_blas *blas = nr_blas_get();
+    if (!blas) {
+        nlprnn_error err;
+        nr_blas_status(&err);
+        fprintf(stderr, "bench_gemm: no CBLAS: %s\n", err.message);
+        return 1;
+    }
+    nr_blas_own();
+    fprintf(stderr, "bench_gemm: CBLAS %s, %d thread(s)\n", blas->name, nr_blas_threads());
     int paths[NR_KPATH_COUNT], np = 0;
     for (int p = 0; p < NR_KPATH_COUNT; p++)
         if (nr_kpath_usable(p))

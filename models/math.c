@@ -71,12 +71,18 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         return;
     /* the CBLAS, loaded at its first use (common/blas.h); when it cannot be loaded, our kernels
      * (the reason: nr_blas_status) */
-    const nr_blas *blas = nr_blas_get();
-    if (!blas) {
-        if (nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) != 0)
-            sgemm_loops(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (nr_sgemm_cblas(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
         return;
-    }
+    if (nr_kgemm(kp, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) != 0)
+        sgemm_loops(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int nr_sgemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                   int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    const nr_blas *blas = nr_blas_get();
+    if (!blas)
+        return -1;
     /* the CBLAS runs on this thread: nlprnn owns the threads (common/pool.h) */
     nr_blas_own();
     if (M == 1) {
@@ -89,11 +95,12 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         else
             blas->sgemv(NR_CBLAS_ROW_MAJOR, NR_CBLAS_TRANS, K, N, alpha, B, ldb, A, inca, beta, C,
                         1);
-        return;
+        return 0;
     }
     blas->sgemm(NR_CBLAS_ROW_MAJOR, transA ? NR_CBLAS_TRANS : NR_CBLAS_NO_TRANS,
                 transB ? NR_CBLAS_TRANS : NR_CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta,
                 C, ldc);
+    return 0;
 }
 
 void nr_copy(float *y, const float *x, size_t n)

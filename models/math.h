@@ -24,6 +24,11 @@
  * op(B) is (K,N): B is (K,N) with ldb >= N, or (N,K) with ldb >= K when transB. */
 void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product on the CBLAS alone, as nr_sgemm calls it (sgemv for M = 1, else sgemm; one
+ * thread: nr_blas_own), whatever our kernels would take: benchmarks (bench_gemm's CBLAS column).
+ * 0, or -1 when the CBLAS cannot be loaded (nothing written). M, N, K >= 1. */
+int nr_sgemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                   int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* y (n) = x (n) */
 void nr_copy(float *y, const float *x, size_t n);
