@@ -1,7 +1,7 @@
 /* bench/bench_gemm.c: our GEMM kernels (models/kernels/kernels.h) against the CBLAS they may
  * replace, shape by shape, side by side in one run.
  *
- *   bench_gemm [--seconds S] [--shape NAME]
+ *   bench_gemm [--seconds S] [--shape NAME] [--rows M]
  *
  * For each shape of the recurrent layers (list below: the encoder's forward step, backward step,
  * input projection, weight gradients and dX, the LM's output product, a 1024^3 square) it runs, in
@@ -14,7 +14,8 @@
  * row and the second call timed: its operands are as warm as a weight used at every step is, for
  * every variant alike (the variant run before it used other buffers). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
  * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
- * relative error of each kernel against a double-precision reference.
+ * relative error of each kernel against a double-precision reference. --rows M runs the shapes
+ * (those whose name contains NAME) with M rows of op(A) instead of theirs.
  * The CBLAS is loaded and set as nlprnn sets it (common/blas.h, nr_blas_own: one thread, the
  * calling one), so no variable is needed; its name and thread count go to stderr.
  */
@@ -115,11 +116,14 @@ int main(int argc, char **argv)
 {
     double seconds = 1.0;
     const char *only = NULL;
+    int rows = 0;
     for (int a = 1; a + 1 < argc; a += 2) {
         if (!strcmp(argv[a], "--seconds"))
             seconds = atof(argv[a + 1]);
         else if (!strcmp(argv[a], "--shape"))
             only = argv[a + 1];
+        else if (!strcmp(argv[a], "--rows") && atoi(argv[a + 1]) > 0)
+            rows = atoi(argv[a + 1]);
         else {
             fprintf(stderr, "bench_gemm: unknown option %s\n", argv[a]);
             return 2;
@@ -149,9 +153,12 @@ int main(int argc, char **argv)
         printf("---|---|---|");
     printf("---|---|\n");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-        const shape *s = &shapes[si];
+        shape sm = shapes[si];
+        const shape *s = &sm;
         if (only && !strstr(s->name, only))
             continue;
+        if (rows)
+            sm.M = rows;
         int M = s->M, N = s->N, K = s->K;
         int lda = s->tA ? M : K, ldb = s->tB ? K : N;
         float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N);
