@@ -4,10 +4,11 @@
  *   1. This program (linked like an application, no CBLAS on its link line) starts without any
  *      BLAS mapped; loading the shipped classifier and classifying one short review maps none
  *      either (its products are small: nlprnn's own kernels, models/math.c) and starts no thread.
- *      On the vector paths (AVX2, AVX-512: one-row products run on nr_kgemv) spacing one line
- *      with the shipped ko-space maps none either; on the AVX-512 path (a few rows of a large
- *      op(B) on nr_kgemv, 32 rows and more on nr_kgemm) neither do `next` of one prefix and
- *      `fill` of one blank with the shipped ko-lm. Elsewhere those load the CBLAS (faster there).
+ *      On the vector paths (AVX2, AVX-512: one-row products and 2-31 rows of a large op(B) run
+ *      on nr_kgemv) spacing one line with the shipped ko-space and `next` of one prefix with the
+ *      shipped ko-lm map none either; on the AVX-512 path (32 rows and more on nr_kgemm) neither
+ *      does `fill` of one blank (on AVX2 its scoring of the candidates, products of 46-276 rows,
+ *      stays on the CBLAS, faster there). On the portable path those load the CBLAS.
  *   2. A product the CBLAS takes loads it: afterwards it is mapped, OpenBLAS reports one thread
  *      and no OpenBLAS worker thread is left (its pthreads build starts them when it loads and
  *      they would spin ~0.1 s). The CBLAS's products (sgemm and sgemv shapes) match a plain loop.
@@ -138,7 +139,7 @@ static void space_next_fill(int check_blas) {
         CHECK_INT_EQ(nlprnn_lm_next(lc, prefix, strlen(prefix), 5, &c, &n, &err), 0);
         CHECK_MSG(n == 5 && c && c[0].prob > 0.0 && c[0].prob <= 1.0, "next: %zu answers", n);
         nlprnn_lm_choices_free(c, n);
-        if (check_blas && kp == NR_KPATH_AVX512)
+        if (check_blas && vec)
             CHECK_MSG(blas_mapped() == 0, "next of one prefix (%s) mapped a BLAS", nr_kpath_name(kp));
         const char *blank = "이 영화 ___ 재밌다";
         c = NULL, n = 0;

@@ -7,7 +7,8 @@
  *             Tolerance: the bound of a float32 sum of K+1 rounded terms,
  *               |C - ref| <= (K + 2) * 2^-24 * (|alpha| sum_k |a_ik b_kj| + |beta c_ij|),
  *             which any correct summation order meets and a lost or doubled term breaks;
- *             The same for nr_kgemv (the streaming few-row kernel) where A is not transposed;
+ *             The same for nr_kgemv (the streaming few-row kernel) where A is not transposed,
+ *             also 2-31 rows of a tall B^T (N = 1001: several blocks of B, every tail);
  *   bits:     per path, the packed and unpacked products are bit-identical, and a row gives
  *             the same bits alone (M = 1) as inside a batch (kernels.h, "Rounding"); nr_kgemv
  *             gives nr_kgemm's bits without transB, and with it (its own order of the sum) the
@@ -130,13 +131,27 @@ static void test_accuracy(int p)
     bad += check_case(p, 1, 0, 1024, 256, 70, 1.0f, 1.0f, 0, 0, &rng);
     bad += check_case(p, 0, 1, 300, 600, 130, 1.0f, 1.0f, 0, 0, &rng);
     cases += 4;
+    /* few rows of a tall B^T (the LM's output for a few beams: nr_kgemv's groups of rows of A,
+     * blocks of rows of B, R-row blocks): N = 1001 spans several blocks of B and leaves tails of
+     * every size (K = 192: blocks of 40 rows, 25 and 1 left; 129: 56, 49 = 12 x 4 + 1 left;
+     * 517: 8; 7: one block), M = 2..7 and 10, 31 leave every remainder of the groups of 3 and 4 */
+    static const int fm[] = {2, 3, 4, 5, 6, 7, 10, 31};
+    static const int fk[] = {192, 129, 517, 7};
+    for (size_t mi = 0; mi < sizeof fm / sizeof *fm; mi++)
+        for (size_t ki = 0; ki < sizeof fk / sizeof *fk; ki++) {
+            size_t sel = mi * 4 + ki;
+            float beta = sel % 3 == 0 ? 0.0f : sel % 3 == 1 ? 1.0f : -0.5f;
+            bad += check_case(p, 0, 1, fm[mi], 1001, fk[ki], sel % 2 ? 0.75f : 1.0f, beta,
+                              (int)(sel % 4 == 1) * 3, (int)(sel % 2), &rng);
+            cases++;
+        }
     printf("%-8s %d product cases, %d outside the bound\n", nr_kpath_name(p), cases, bad);
 }
 
 /* a row alone (M = 1) gives the bits it has in a batch of M rows, packed and unpacked */
 static void test_row_bits(int p)
 {
-    const int M = 21, N = 75, K = 300;
+    const int M = 22, N = 75, K = 300; /* M: groups of 3 (AVX2) and 4 (AVX-512) and a tail */
     nr_rng rng;
     nr_rng_seed(&rng, 9);
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K);

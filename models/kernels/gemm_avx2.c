@@ -90,7 +90,9 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 #include "models/kernels/gemm_tmpl.h"
 
 /* the few-row streaming products (gemv_tmpl.h): 8-lane vectors, 8 rows of B a block for one row
- * of A, 4 for two, 2 for three or four (at most 8 accumulators of the 16 registers) */
+ * of A, 4 for two or three (at most 12 accumulators of the 16 registers, 3 loads of A and one of
+ * B beside them: 7 loads for 12 FMAs a step, where 4 rows of A with 2 of B took 6 for 8); rows
+ * of A in groups of 3 */
 #define V __m256
 #define VW 8
 #define V_ZERO() _mm256_setzero_ps()
@@ -102,7 +104,8 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 #define V_LOADN(p, n) _mm256_maskload_ps(p, lane_mask(n))
 #define V_STOREN(p, n, v) _mm256_maskstore_ps(p, lane_mask(n), v)
 #define V_HALF8(v) (v)
-#define GV_RNT(NB) ((NB) == 1 ? 8 : (NB) == 2 ? 4 : 2)
+#define GV_NBMAX 3
+#define GV_RNT(NB) ((NB) == 1 ? 8 : 4)
 #include "models/kernels/gemv_tmpl.h"
 
 #endif

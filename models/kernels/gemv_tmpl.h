@@ -8,17 +8,20 @@
  *   V_STOREN(p, n, v)      lanes c < n to p (nothing written past n)
  *   V_HALF8(v)             the 8-lane __m256 lo + hi (AVX-512) or v itself (AVX2)
  *   GV_RNT(NB)             rows of B per block of the transposed case for NB rows of A
+ *   GV_NBMAX (optional)    most rows of A per pass of the transposed case, 3 or 4 (default 4)
  *   GV_PF (optional)       prefetch B GV_PF rows ahead in the transposed case
  *
  * Shapes (row-major): C (M,N) = alpha A (M,K) op(B) (K,N) + beta C, A not transposed.
  *
  * transB = 1, B (N,K): every element is a dot product of a row of A with a row of B. Blocks of
- * R rows of B and NB <= 4 rows of A keep R*NB vector accumulators; per VW columns of k: NB loads of
- * A, R loads of B, R*NB FMAs (lanes c accumulate k = c, c+VW, ...; the last piece of k loaded
- * masked). Then each accumulator is summed lane-wise in one fixed order (hsum8: AVX-512 first
- * adds its two 8-lane halves, then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))), 8 rows at once where
- * there are 8. B is never packed; it is taken in blocks of 32 KiB of rows, which every group of
- * 4 rows of A sweeps in turn: read from memory once, from L1 by the later groups.
+ * R rows of B and NB <= GV_NBMAX rows of A keep R*NB vector accumulators; per VW columns of k: NB
+ * loads of A, R loads of B, R*NB FMAs (lanes c accumulate k = c, c+VW, ...; the last piece of k
+ * loaded masked). Then each accumulator is summed lane-wise in one fixed order (hsum8: AVX-512
+ * first adds its two 8-lane halves, then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))), 8 or 4 rows of B
+ * at once where there are 8 or 4 (the same additions lane by lane, so the same bits). B is never
+ * packed; it is taken in blocks of 32 KiB of rows, which every group of NB rows of A sweeps in
+ * turn: read from memory once, from L1 by the later groups. (AVX2, 16 registers: groups of 3
+ * rows of A with 4 rows of B, 12 accumulators; AVX-512, 32: 3 with 8, 4 with 4.)
  *
  * transB = 0, B (K,N): per row of A, column tiles of up to 8 vectors; per k a broadcast of
  * A[k] and one FMA per vector, k increasing in blocks of NR_KC, combined with C as the GEMM's
@@ -31,7 +34,9 @@
  */
 #include <math.h>
 
+#ifndef GV_NBMAX
 #define GV_NBMAX 4
+#endif
 #define GV_RMAX 8
 #ifndef GV_BBLOCK
 #define GV_BBLOCK 8192 /* floats of B (32 KiB) swept by every group of rows of A */
@@ -53,6 +58,13 @@ static inline __m256 KFN(hsum8x8)(const __m256 *s)
     __m256 u0 = _mm256_hadd_ps(t01, t23), u1 = _mm256_hadd_ps(t45, t67);
     return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20),
                          _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/* the 4 sums hsum8(s[r]), r = 0..3, in one vector: the same order of additions lane by lane */
+static inline __m128 KFN(hsum8x4)(const __m256 *s)
+{
+    __m256 u = _mm256_hadd_ps(_mm256_hadd_ps(s[0], s[1]), _mm256_hadd_ps(s[2], s[3]));
+    return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
 }
 
 /* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K) */
@@ -98,6 +110,14 @@ KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *r
             if (beta != 0.0f)
                 v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c), v);
             _mm256_storeu_ps(c, v);
+        } else if (R == 4) {
+            __m256 h[4];
+            KUNROLL for (int r = 0; r < 4; r++)
+                h[r] = V_HALF8(acc[r][b]);
+            __m128 v = _mm_mul_ps(_mm_set1_ps(alpha), KFN(hsum8x4)(h));
+            if (beta != 0.0f)
+                v = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(c), v);
+            _mm_storeu_ps(c, v);
         } else {
             KUNROLL for (int r = 0; r < R; r++) {
                 float v = alpha * KFN(hsum8)(V_HALF8(acc[r][b]));
@@ -153,21 +173,26 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
                    const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (transB) {
-        /* blocks of rows of B of about GV_BBLOCK floats (a multiple of 8 rows): every group of 4
-         * rows of A sweeps a block while it is in L1, so B comes from memory once */
+        /* blocks of rows of B of about GV_BBLOCK floats (a multiple of 8 rows): every group of
+         * GV_NBMAX rows of A sweeps a block while it is in L1, so B comes from memory once */
         int jb = K < GV_BBLOCK / 8 ? GV_BBLOCK / K / 8 * 8 : 8;
         for (int j0 = 0; j0 < N; j0 += jb) {
             int n = N - j0 < jb ? N - j0 : jb;
             const float *b = B + (size_t)j0 * ldb;
-            for (int i = 0; i < M; i += GV_NBMAX) {
+            for (int i = 0, nb; i < M; i += nb) {
                 const float *a = A + (size_t)i * lda;
                 float *c = C + (size_t)i * ldc + j0;
+                nb = M - i < GV_NBMAX ? M - i : GV_NBMAX;
 #define GV_NT(NB) KFN(gemv_nt_rows)(GV_RNT(NB), NB, n, K, alpha, a, lda, b, ldb, beta, c, ldc)
-                switch (M - i < GV_NBMAX ? M - i : GV_NBMAX) {
+                switch (nb) {
                 case 1: GV_NT(1); break;
                 case 2: GV_NT(2); break;
+#if GV_NBMAX > 3
                 case 3: GV_NT(3); break;
                 default: GV_NT(4); break;
+#else
+                default: GV_NT(3); break;
+#endif
                 }
 #undef GV_NT
             }

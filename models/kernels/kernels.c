@@ -217,13 +217,12 @@ int nr_kgemv_use(int p, int transB, int M, int N, int K)
         /* slower than a CBLAS's sgemv (0.3-0.5x, docs/benchmarks.md "One-row products") but
          * for tiny op(B) (a classifier's head) */
         return M == 1 && bk <= NR_KGEMV_TINY;
-    /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes (AVX-512 0.90-1.13x,
-     * AVX2 0.75-1.07x); on AVX-512 also 2 to 31 rows of a transposed op(B) too large for nr_sgemm's
-     * small products (the LM's output for the beams of `next` and `fill`,
-     * (9..16,192)x(192,16000)): 0.7-1.0x OpenBLAS's sgemm (up to ~0.3 ms more a product),
-     * less than loading it for one query; faster than our packing kernels
-     * (docs/benchmarks.md, "One-row products") */
-    return M == 1 || (p == NR_KPATH_AVX512 && transB && M < 32 && bk > NR_KSMALL_BK);
+    /* one row: as fast as OpenBLAS's sgemv on the shipped models' shapes; also 2 to 31 rows of
+     * a transposed op(B) too large for nr_sgemm's small products (the LM's output for the beams
+     * of `next` and `fill`, (9..16,192)x(192,16000)): 0.96-3.3x OpenBLAS's sgemm at 2-31 rows
+     * on AVX2 (its groups of 3 rows of A), 1.2-3.6x on AVX-512, and faster than our packing kernels
+     * (docs/benchmarks.md, "One-row products" and "Few rows of a large B^T on AVX2") */
+    return M == 1 || (transB && M < 32 && bk > NR_KSMALL_BK);
 }
 
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
@@ -237,9 +236,8 @@ int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
         return packed ? M >= 2 : M >= 32 && N >= 32 && K >= 16;
     case NR_KPATH_AVX2:
         /* OpenBLAS's own AVX2 kernels tie at many rows; ours win for a few rows of a packed
-         * weight, where OpenBLAS packs W every call. (2-31 rows of a large op(B), the LM's output
-         * for a few beams, stay on OpenBLAS: ours took 2-2.5x its time, docs/benchmarks.md
-         * "One-row products") */
+         * weight, where OpenBLAS packs W every call. (2-31 rows of a large transposed op(B), the
+         * LM's output for a few beams, go to nr_kgemv: nr_kgemv_use) */
         return packed && M >= 2 && M <= 16;
     default:
         return 0; /* the portable kernels are slower than any CBLAS */

@@ -82,8 +82,8 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
  * streaming op(B) from where it lies, never packed: B (N,K) with transB (ldb >= K), else (K,N)
  * (ldb >= N). Made for one row (batch-1 inference: a recurrent step h W_hh^T, the LM's output
  * h W_out^T), where packing op(B) costs more than the product. transB reads B from memory once
- * (blocks of its rows, swept by every 4 rows of A while in L1); without transB it reads B once
- * per row of A. Needs no buffer.
+ * (blocks of its rows, swept by every group of 4 (AVX2: 3) rows of A while in L1); without
+ * transB it reads B once per row of A. Needs no buffer.
  * Rounding (gemv_tmpl.h): without transB each element is the GEMM's chain, the bits of nr_kgemm
  * on the same path; with transB each element is a sum of VW lane-wise partial sums (16 AVX-512,
  * 8 AVX2 and portable) added in a fixed tree, so it differs from nr_kgemm's in the last bits.
@@ -106,8 +106,8 @@ long nr_kgemv_count(void);
 #define NR_KSMALL_BK ((size_t)1 << 18)
 /* 1 if on path p nr_kgemv is the choice for this product (A not transposed), measured against
  * OpenBLAS's sgemv / sgemm and our other kernels with bench_gemm (docs/benchmarks.md, "One-row
- * products"): on the vector paths every one-row product, on AVX-512 also 2-31 rows of a
- * transposed op(B) of more than NR_KSMALL_BK floats; on the portable path one-row products of at most NR_KGEMV_TINY
+ * products"): on the vector paths every one-row product and 2-31 rows of a transposed op(B) of
+ * more than NR_KSMALL_BK floats; on the portable path one-row products of at most NR_KGEMV_TINY
  * floats (its kernels are slower than a CBLAS's but for tiny products). */
 #define NR_KGEMV_TINY ((size_t)4096)
 int nr_kgemv_use(int p, int transB, int M, int N, int K);
