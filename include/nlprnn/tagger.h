@@ -14,8 +14,8 @@
  *   nlprnn_tagger *t;  nlprnn_tagger_ctx *ctx;
  *   nlprnn_tagger_load("ko-space", &t, &err);            // the shipped Korean spacing model
  *   nlprnn_tagger_ctx_create(t, 1, &ctx, &err);          // one per thread
- *   nlprnn_space(ctx, "아버지가방에들어가신다", len, 0, &err);
- *   const char *out = nlprnn_space_text(ctx, 0, &n);     // "아버지가 방에 들어가신다"
+ *   nlprnn_space(ctx, "오늘은날씨가정말좋습니다", len, 0, &err);
+ *   const char *out = nlprnn_space_text(ctx, 0, &n);     // "오늘은 날씨가 정말 좋습니다"
  *
  * Thread rule: a trained or loaded nlprnn_tagger is immutable and may be shared by threads; a
  * context belongs to one thread at a time (its results stay valid until its next call).
