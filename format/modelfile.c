@@ -1313,25 +1313,11 @@ int nr_mf_tensor_f16_bytes(const nr_mf_reader *r, const char *tag, const char *n
     if (t->dtype != NR_DTYPE_F16)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: tensor \"%s\" is not stored as float16",
                        r->name, tag, name);
-    /* a half is NaN or infinite when its 5 exponent bits are all ones: bits 0x7C of its high
-     * (second, little-endian) byte. First a pass 4 halves a word (a lane of 16 bits is all-ones
-     * under the mask when (word & M) ^ M has a zero lane; M from bytes, so any byte order), then
-     * the first such element for the message. */
+    /* a half is NaN or infinite when its 5 exponent bits are all ones (models/gemv_f16.h) */
     const unsigned char *p = t->payload;
-    static const unsigned char mask_bytes[8] = {0, 0x7C, 0, 0x7C, 0, 0x7C, 0, 0x7C};
-    uint64_t M, bad = 0;
-    memcpy(&M, mask_bytes, 8);
-    uint64_t i = 0;
-    for (; i + 4 <= t->count; i += 4) {
-        uint64_t w;
-        memcpy(&w, p + 2 * i, 8);
-        uint64_t z = (w & M) ^ M; /* a lane is 0 where the exponent is all ones */
-        bad |= (z - 0x0001000100010001u) & ~z & 0x8000800080008000u;
-    }
-    for (; i < t->count; i++) bad |= (p[2 * i + 1] & 0x7Cu) == 0x7Cu;
-    for (uint64_t k = 0; bad && k < t->count; k++)
-        if ((p[2 * k + 1] & 0x7Cu) == 0x7Cu)
-            return nonfinite_fail(r, tag, name, k, ((p[2 * k + 1] & 3u) | p[2 * k]) != 0, err);
+    size_t k = nr_f16_first_nonfinite(p, (size_t)t->count);
+    if (k < t->count)
+        return nonfinite_fail(r, tag, name, k, ((p[2 * k + 1] & 3u) | p[2 * k]) != 0, err);
     *out = p;
     return NLPRNN_OK;
 }

@@ -7,6 +7,8 @@
 #endif
 #include "models/gemv_f16.h"
 
+#include <string.h>
+
 #include "models/kernels/kernels.h"
 #include "models/quant.h"
 
@@ -168,6 +170,66 @@ void nr_f16_widen(float *out, const unsigned char *in, size_t n)
 #endif
     for (size_t i = 0; i < n; i++)
         out[i] = nr_f16_to_f32(le16(in + 2 * i));
+}
+
+/* ---- finiteness of a tensor (model loading) ----------------------------------------------------- */
+
+/* A half is NaN or infinite when its 5 exponent bits are all ones: the bits 0x7C00 of its
+ * little-endian 16-bit word (0x7C of the second byte). */
+
+#ifdef NR_HAVE_AVX2_F16
+/* 1 if a half of in[0 : n) has all exponent bits set: 64 bytes (32 halves) a step, two
+ * accumulators, one test at the end (the data is read once, at memory speed) */
+NR_TARGET static int any_nonfinite_avx2(const unsigned char *in, size_t n)
+{
+    const __m256i ones = _mm256_set1_epi16(0x7C00);
+    __m256i b0 = _mm256_setzero_si256(), b1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i h0 = _mm256_loadu_si256((const __m256i *)(const void *)(in + 2 * i));
+        __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)(in + 2 * i + 32));
+        b0 = _mm256_or_si256(b0, _mm256_cmpeq_epi16(_mm256_and_si256(h0, ones), ones));
+        b1 = _mm256_or_si256(b1, _mm256_cmpeq_epi16(_mm256_and_si256(h1, ones), ones));
+    }
+    int bad = !_mm256_testz_si256(_mm256_or_si256(b0, b1), _mm256_or_si256(b0, b1));
+    for (; i < n; i++)
+        bad |= (in[2 * i + 1] & 0x7Cu) == 0x7Cu;
+    return bad;
+}
+#endif
+
+/* the same, 4 halves a 64-bit word: a 16-bit lane of (w & M) ^ M is zero where the exponent is
+ * all ones (M from bytes, so any byte order) */
+static int any_nonfinite_swar(const unsigned char *in, size_t n)
+{
+    static const unsigned char mask_bytes[8] = {0, 0x7C, 0, 0x7C, 0, 0x7C, 0, 0x7C};
+    uint64_t M, bad = 0;
+    memcpy(&M, mask_bytes, 8);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t w;
+        memcpy(&w, in + 2 * i, 8);
+        uint64_t z = (w & M) ^ M;
+        bad |= (z - 0x0001000100010001u) & ~z & 0x8000800080008000u;
+    }
+    for (; i < n; i++)
+        bad |= (in[2 * i + 1] & 0x7Cu) == 0x7Cu;
+    return bad != 0;
+}
+
+size_t nr_f16_first_nonfinite(const unsigned char *in, size_t n)
+{
+    int bad;
+#ifdef NR_HAVE_AVX2_F16
+    if (nr_f16_kernel_best() != NR_F16_SCALAR)
+        bad = any_nonfinite_avx2(in, n);
+    else
+#endif
+        bad = any_nonfinite_swar(in, n);
+    for (size_t k = 0; bad && k < n; k++) /* which one (a file that will be refused) */
+        if ((in[2 * k + 1] & 0x7Cu) == 0x7Cu)
+            return k;
+    return n;
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */

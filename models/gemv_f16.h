@@ -53,4 +53,10 @@ void nr_gemm_f16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W, 
  * 2.3 million weights). */
 void nr_f16_widen(float *out, const unsigned char *in, size_t n);
 
+/* The index of the first of n halves stored little-endian at in (any alignment) that is NaN or
+ * infinite (its exponent bits all ones), or n when all are finite. One pass over the bytes, 32
+ * halves a step (AVX2) when the kernel of the path in force is a vector one, else 4 (64-bit
+ * words); the element is then looked for only in a tensor that has one. */
+size_t nr_f16_first_nonfinite(const unsigned char *in, size_t n);
+
 #endif

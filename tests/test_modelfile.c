@@ -13,6 +13,8 @@
 #include "corpora/dataset.h"
 #include "tasks/classify/classifier.h"
 #include "format/modelfile.h"
+#include "models/gemv_f16.h"
+#include "models/kernels/kernels.h"
 #include "models/quant.h"
 #include "nlprnn/modelfile.h"
 #include "testutil.h"
@@ -444,6 +446,41 @@ static void test_damage(void) {
     free(mem);
 }
 
+/* nr_f16_first_nonfinite (the scan nr_mf_tensor_f16_bytes makes) on every kernel path this CPU
+ * runs (AVX2: 32 halves a step; portable: 4 a word): for lengths around the steps, at an odd
+ * address, each position holding +inf or a NaN (alone, or with a later one) gives its index, and
+ * the largest finite halves and all-finite data give n. */
+static void test_f16_scan(void) {
+    static const size_t ns[] = {0, 1, 3, 4, 5, 31, 32, 33, 63, 64, 65, 75, 200};
+    unsigned char buf[2 * 200 + 1];
+    int bad = 0, cases = 0;
+    for (int p = 0; p < NR_KPATH_COUNT; p++) {
+        if (!nr_kpath_usable(p)) continue;
+        nr_kpath_set(p);
+        for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+            size_t n = ns[ni];
+            unsigned char *h = buf + 1; /* odd address */
+            for (long at = -1; at < (long)n; at++)
+                for (int kind = 0; kind < (at < 0 ? 1 : 3); kind++) {
+                    for (size_t i = 0; i < n; i++) { /* 0x7BFF / 0xFBFF (finite) and small values */
+                        uint16_t v = i % 3 == 0 ? 0x7BFF : i % 3 == 1 ? 0xFBFF : (uint16_t)(i * 37);
+                        h[2 * i] = (unsigned char)v, h[2 * i + 1] = (unsigned char)(v >> 8);
+                    }
+                    if (at >= 0) { /* +inf, a NaN, or a NaN here and +inf at the end */
+                        uint16_t v = kind == 0 ? 0x7C00 : 0xFE01;
+                        h[2 * at] = (unsigned char)v, h[2 * at + 1] = (unsigned char)(v >> 8);
+                        if (kind == 2) h[2 * (n - 1)] = 0x00, h[2 * (n - 1) + 1] = 0x7C;
+                    }
+                    size_t got = nr_f16_first_nonfinite(h, n), want = at < 0 ? n : (size_t)at;
+                    bad += got != want;
+                    cases++;
+                }
+        }
+    }
+    nr_kpath_set(-1);
+    CHECK_MSG(bad == 0, "nr_f16_first_nonfinite: %d of %d cases wrong", bad, cases);
+}
+
 /* nr_mf_tensor_f16_bytes / nr_mf_tensor_read_f16: the stored halves as they are (no widening);
  * a NaN or an infinity anywhere (each of the 4 halves of a scanned word, and the tail past the
  * last whole word) is refused naming its element; the largest finite halves pass; a tensor
@@ -604,6 +641,7 @@ static void test_stored_crc(void) {
 int main(void) {
     test_f32_read();
     test_f16();
+    test_f16_scan();
     test_f16_bytes();
     test_i8();
     test_roundtrip();
