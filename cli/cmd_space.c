@@ -1,8 +1,9 @@
 /* cli/cmd_space.c: word spacing and sequence tagging (nlprnn/tagger.h).
  *
- *   nlprnn space [-m NAME|FILE] [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]
+ *   nlprnn space [-m NAME|FILE]... [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]
+ *   nlprnn space-pack -o OUT MODEL MODEL...                     (an ensemble as one model file)
  *   nlprnn space-train -o MODEL [--PARAM VALUE ...] FILE...      (well-spaced text lines)
- *   nlprnn tag -m FILE [FILE | -]                                 (token lines -> token<TAB>label)
+ *   nlprnn tag -m FILE... [FILE | -]                              (token lines -> token<TAB>label)
  *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
  *
  * Options are read with the program's one grammar (cli/args.h). Input of space is streamed line
@@ -28,11 +29,34 @@ static int next_line(cli_lines *in, char **out, size_t *len) {
     return 1;
 }
 
+/* The models of -m (repeated: an ensemble). */
+#define MAX_MODELS 32
+typedef struct model_list {
+    const char *name[MAX_MODELS];
+    int n;
+} model_list;
+
+/* Add one -m value (a usage error past MAX_MODELS). */
+static void model_add(cli_args *a, model_list *m) {
+    if (m->n == MAX_MODELS) cli_args_fail(a, "at most %d models", MAX_MODELS);
+    else m->name[m->n++] = a->value;
+}
+
+/* The models as one name for messages: the first, or "A + B + ..." (into buf). */
+static const char *model_names(const model_list *m, char *buf, size_t cap) {
+    buf[0] = 0;
+    for (int i = 0; i < m->n; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", i ? " + " : "", m->name[i]);
+    }
+    return buf;
+}
+
 /* ---- space ----------------------------------------------------------------------------------------- */
 
 static void space_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn space [-m NAME|FILE] [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]\n"
+            "usage: nlprnn space [-m NAME|FILE]... [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]\n"
             "\n"
             "Restore the word spacing of Korean text with a spacing model. Each line of the input is one\n"
             "text; every line of output is the input line respaced, in order. TEXT is a text given on the\n"
@@ -41,7 +65,9 @@ static void space_usage(FILE *fp) {
             "space removed and single spaces where the model puts them.\n"
             "\n"
             "options:\n"
-            "  -m, --model NAME|FILE  spacing model file, or a shipped model's name (default ko = ko-space)\n"
+            "  -m, --model NAME|FILE  spacing model file, or a shipped model's name (default ko = ko-space);\n"
+            "                         more than once, an ensemble of the models (same units): the\n"
+            "                         mean of their probabilities of a space decides (and is \"p\")\n"
             "  -k, --keep-spaces      keep the input's spaces (each run of white space becomes one) and\n"
             "                         give them to the model as hints: it only adds missing spaces;\n"
             "                         default: remove all white space first\n"
@@ -131,7 +157,7 @@ static int space_flush(nlprnn_tagger_ctx *ctx, char **lines, size_t *lens, long 
 }
 
 int cmd_space(int argc, char **argv) {
-    const char *model = "ko";
+    model_list models = {{NULL}, 0};
     int threads = 1, nfiles = 0, ntexts = 0;
     unsigned flags = 0;
     space_out o = {0};
@@ -161,7 +187,7 @@ int cmd_space(int argc, char **argv) {
             free(files);
             free(texts);
             return CLI_OK;
-        case 'm': model = a.value; break;
+        case 'm': model_add(&a, &models); break;
         case 'k': flags |= NLPRNN_SPACE_KEEP; break;
         case FORMAT: o.json = cli_args_choice(&a, formats) == 1; break;
         case 't':
@@ -183,10 +209,13 @@ int cmd_space(int argc, char **argv) {
     }
     if (!ntexts && !nfiles) files[nfiles++] = "-";
 
+    if (!models.n) models.name[models.n++] = "ko";
+    char model[1024];
+    model_names(&models, model, sizeof model);
     nlprnn_error err;
     nlprnn_tagger *t = NULL;
     nlprnn_tagger_ctx *ctx = NULL;
-    int rc = nlprnn_tagger_load(model, &t, &err);
+    int rc = nlprnn_tagger_load_ensemble(models.name, (size_t)models.n, &t, &err);
     if (!rc && !nlprnn_tagger_is_spacing(t)) {
         fprintf(stderr, "nlprnn space: %s: a token tagger, not a spacing model (use nlprnn tag) "
                 "(NLPRNN_E_UNSUPPORTED)\n", model);
@@ -370,7 +399,7 @@ int cmd_tag_train(int argc, char **argv) { return tagger_train_cmd(argc, argv, "
 
 static void tag_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn tag -m FILE [FILE | -i FILE | -]\n"
+            "usage: nlprnn tag -m FILE... [FILE | -i FILE | -]\n"
             "\n"
             "Tag sentences with a tagger made by nlprnn tag-train. Input: one token a line (anything\n"
             "after a TAB is ignored, so a tagged file can be read), a blank line between sentences.\n"
@@ -378,7 +407,9 @@ static void tag_usage(FILE *fp) {
             "are looked up byte for byte; a token the model does not know is its unknown unit.\n"
             "\n"
             "options:\n"
-            "  -m, --model FILE   the tagger (required)\n"
+            "  -m, --model FILE   the tagger (required); more than once, an ensemble of the taggers\n"
+            "                     (same units and labels): the mean of their label probabilities\n"
+            "                     decides, PROBABILITY is that mean\n"
             "  -i, --input FILE   read FILE ('-' or nothing: standard input; old spelling: -f, --file)\n"
             "\n"
             "errors: unreadable input exits 4; a bad model 5.\n");
@@ -400,7 +431,8 @@ static int tag_flush(nlprnn_tagger_ctx *ctx, const nlprnn_tagger *t, char **tok,
 }
 
 int cmd_tag(int argc, char **argv) {
-    const char *model = NULL, *file = NULL;
+    const char *file = NULL;
+    model_list models = {{NULL}, 0};
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, "-f --file"},
                                       {NULL, 0, 0, NULL}};
@@ -410,7 +442,7 @@ int cmd_tag(int argc, char **argv) {
     while ((c = cli_args_next(&a)) > CLI_END) {
         switch (c) {
         case CLI_HELP: tag_usage(stdout); return CLI_OK;
-        case 'm': model = a.value; break;
+        case 'm': model_add(&a, &models); break;
         case 'i':
         case CLI_POSITIONAL:
             if (file) cli_args_fail(&a, "one input only ('%s' and '%s')", file, a.value);
@@ -420,11 +452,13 @@ int cmd_tag(int argc, char **argv) {
     }
     if (c == CLI_ERROR) return a.rc;
     if (!file) file = "-";
-    if (!model) return cli_usage_error("tag", "--model is required");
+    if (!models.n) return cli_usage_error("tag", "--model is required");
+    char model[1024];
+    model_names(&models, model, sizeof model);
     nlprnn_error err;
     nlprnn_tagger *t = NULL;
     nlprnn_tagger_ctx *ctx = NULL;
-    int rc = nlprnn_tagger_load(model, &t, &err);
+    int rc = nlprnn_tagger_load_ensemble(models.name, (size_t)models.n, &t, &err);
     if (!rc && nlprnn_tagger_is_spacing(t)) {
         nlprnn_tagger_free(t);
         fprintf(stderr, "nlprnn tag: %s: a spacing model (use nlprnn space) (NLPRNN_E_UNSUPPORTED)\n", model);
@@ -481,4 +515,51 @@ int cmd_tag(int argc, char **argv) {
     nlprnn_tagger_ctx_free(ctx);
     nlprnn_tagger_free(t);
     return ret;
+}
+
+/* ---- space-pack ------------------------------------------------------------------------------------ */
+
+static void pack_usage(FILE *fp) {
+    fprintf(fp,
+            "usage: nlprnn space-pack -o OUT MODEL MODEL...\n"
+            "\n"
+            "Write the spacing models (or token taggers) MODEL... (files or shipped names, of one kind\n"
+            "with the same units and labels) as ONE model file that holds them all as an ensemble:\n"
+            "nlprnn space -m OUT then spaces as nlprnn space -m MODEL -m MODEL... does (the mean of the\n"
+            "members' probabilities for each character). The units and labels are stored once, each\n"
+            "member's settings and weights as they were; a MODEL that is itself an ensemble adds all its\n"
+            "members (at most 32). The file is written atomically.\n"
+            "\n"
+            "options:\n"
+            "  -o, --output OUT       the ensemble's model file\n"
+            "\n"
+            "errors: models with other units or labels exit 5 naming the file that differs; a bad model\n"
+            "file 5, an unwritable OUT 4.\n");
+}
+
+int cmd_space_pack(int argc, char **argv) {
+    const char *output = NULL;
+    model_list models = {{NULL}, 0};
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    cli_args_init(&a, "space-pack", argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: pack_usage(stdout); return CLI_OK;
+        case 'o': output = a.value; break;
+        case CLI_POSITIONAL: model_add(&a, &models); break;
+        }
+    }
+    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
+    if (!ret && (!output || models.n < 1)) ret = cli_usage_error("space-pack", "-o OUT and a MODEL are required");
+    if (ret) return ret;
+    nlprnn_error err;
+    nlprnn_tagger *t = NULL;
+    int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
+    if (!rc) rc = nlprnn_tagger_load_ensemble(models.name, (size_t)models.n, &t, &err);
+    if (!rc) rc = nlprnn_tagger_save(t, output, &err);
+    if (!rc) fprintf(stderr, "space-pack: wrote %s: %s\n", output, nlprnn_tagger_summary(t));
+    nlprnn_tagger_free(t);
+    return rc ? cli_report("space-pack", rc, &err) : CLI_OK;
 }

@@ -20,6 +20,7 @@ int cmd_next(int argc, char **argv);
 int cmd_relabel(int argc, char **argv);
 int cmd_space(int argc, char **argv);
 int cmd_space_train(int argc, char **argv);
+int cmd_space_pack(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_tag_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
@@ -50,6 +51,7 @@ static const struct {
     {"next", cmd_next, "the most probable next words after a prefix, with probabilities"},
     {"relabel", cmd_relabel, "give a classifier's labels display names (0 -> negative), all else kept"},
     {"space", cmd_space, "restore the word spacing of Korean text (one text a line), or --keep-spaces to complete it"},
+    {"space-pack", cmd_space_pack, "write several spacing models or taggers (same units) as one ensemble model file"},
     {"space-train", cmd_space_train, "train a spacing model (BiLSTM/GRU tagger) from well-spaced text lines"},
     {"tag", cmd_tag, "tag tokens (one a line, blank line between sentences) with a tagger: TOKEN<TAB>LABEL"},
     {"tag-train", cmd_tag_train, "train a sequence tagger (POS, NER...) from token<TAB>label lines"},

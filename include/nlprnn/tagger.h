@@ -78,12 +78,26 @@ NLPRNN_API int nlprnn_tagger_train(const char *const *paths, int n_paths,
                                    const nlprnn_tagger_params *p, const nlprnn_train_ctl *ctl,
                                    nlprnn_tagger_progress_fn progress, void *user,
                                    nlprnn_tagger **out, nlprnn_error *err);
-/** Save to a model file (kind "TAGR", docs/formats.md), written atomically. */
+/** Save to a model file (kind "TAGR", docs/formats.md), written atomically (an ensemble: one file
+ *  with every member). */
 NLPRNN_API int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err);
 /** Load a model file, or a shipped model by bare name ("ko" stands for "ko-space"; see
  *  nlprnn_model_find for the folders). */
 NLPRNN_API int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out,
                                   nlprnn_error *err);
+/** Load several model files (or shipped names) as one ENSEMBLE tagger: for every input unit the
+ *  members' label distributions are averaged (the mean of the probabilities, (1/N) sum p_m; for a
+ *  spacing model's two labels, the mean probability of a space, a space where it is above 0.5),
+ *  then the label decided as by one model (argmax). Tagging, spacing in every mode (NLPRNN_SPACE_KEEP
+ *  hints go to every member) and the probabilities reported are the combined ones. Every member
+ *  must be of one kind with the same units and labels, compared exactly: else NLPRNN_E_UNSUPPORTED
+ *  naming the file that differs. A file that is itself an ensemble adds all its members; at most
+ *  32 (NLPRNN_E_LIMIT). n = 1 is nlprnn_tagger_load. nlprnn_tagger_save writes an ensemble as ONE
+ *  file (units and labels stored once, docs/formats.md) that nlprnn_tagger_load reads back whole. */
+NLPRNN_API int nlprnn_tagger_load_ensemble(const char *const *paths, size_t n, nlprnn_tagger **out,
+                                           nlprnn_error *err);
+/** The members of t: 1 for one model, N for an ensemble (0 for NULL). */
+NLPRNN_API int nlprnn_tagger_members(const nlprnn_tagger *t);
 /** Free a tagger (NULL is allowed). */
 NLPRNN_API void nlprnn_tagger_free(nlprnn_tagger *t);
 /** 1 for a spacing model, 0 for a tagger of tokens (-1 for NULL). */

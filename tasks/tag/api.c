@@ -6,6 +6,14 @@
  * units [s+M, s+W-M) (the first from 0, the last to the end), so every decided unit sees at
  * least M units of context on both sides where the text has them. The windows of a batch of texts
  * run together, longest first, max_B at a time, split over the context's threads by the encoder.
+ *
+ * An ensemble (nlprnn_tagger_load_ensemble) runs each member in turn, with its own windows (its
+ * own max-len) and scratch, over the same units and hints, and combines per unit by the MEAN OF
+ * THE MEMBERS' PROBABILITIES, p(label) = (1/N) sum_m p_m(label), summed in member order and
+ * divided by N; the label is the argmax of that mean (first on ties, as one model). For a
+ * spacing model's two labels this is the mean of the members' probabilities of a space, and a
+ * space where it exceeds that of none (> 0.5). One member takes the single model's path
+ * unchanged (the same floats).
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +28,8 @@
 
 void nlprnn_tagger_free(nlprnn_tagger *t) {
     if (!t) return;
+    for (int k = 0; k < t->n_more; k++) nlprnn_tagger_free(t->more[k]);
+    free(t->more);
     nr_label_map_free(&t->units);
     nr_label_map_free(&t->labels);
     free(t->params);
@@ -68,8 +78,10 @@ typedef struct win {
 
 struct nlprnn_tagger_ctx {
     const nlprnn_tagger *t;
-    int W, M;
-    nr_tag_scratch sc;
+    int N;              /* members */
+    nr_tag_scratch sc[NR_TAG_MAX_ENS]; /* one a member */
+    float *acc;         /* (units of all texts, C) ensemble: summed probabilities */
+    size_t cap_acc;
     txt *tx;
     size_t n_tx, cap_tx;
     win *wins;
@@ -91,12 +103,15 @@ int nlprnn_tagger_ctx_create(const nlprnn_tagger *t, int threads, nlprnn_tagger_
     nlprnn_tagger_ctx *c = calloc(1, sizeof *c);
     if (!c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger context: out of memory");
     c->t = t;
-    c->W = t->p.max_len;
-    c->M = c->W / 4;
-    int rc = nr_tag_scratch_init(&c->sc, &t->net, c->W, CTX_MAX_B, 0, threads, err);
-    if (rc) {
-        free(c);
-        return rc;
+    c->N = 1 + t->n_more;
+    for (int m = 0; m < c->N; m++) {
+        const nlprnn_tagger *tm = m ? t->more[m - 1] : t;
+        int rc = nr_tag_scratch_init(&c->sc[m], &tm->net, tm->p.max_len, CTX_MAX_B, 0, threads, err);
+        if (rc) {
+            for (int k = 0; k < m; k++) nr_tag_scratch_free(&c->sc[k]);
+            free(c);
+            return rc;
+        }
     }
     *out = c;
     return NLPRNN_OK;
@@ -104,7 +119,8 @@ int nlprnn_tagger_ctx_create(const nlprnn_tagger *t, int threads, nlprnn_tagger_
 
 void nlprnn_tagger_ctx_free(nlprnn_tagger_ctx *c) {
     if (!c) return;
-    nr_tag_scratch_free(&c->sc);
+    for (int m = 0; m < c->N; m++) nr_tag_scratch_free(&c->sc[m]);
+    free(c->acc);
     for (size_t i = 0; i < c->cap_tx; i++) {
         txt *x = &c->tx[i];
         nr_units_free(&x->u);
@@ -167,11 +183,12 @@ static int by_win_len(const void *a, const void *b) {
     return x->s < y->s ? -1 : x->s > y->s;
 }
 
-/* Run the network over texts 0..n_tx-1 whose units are c->ids/c->hints from base[i] (n units in
- * tx[i].u.n, or count[i]): tx[i].p and tx[i].lab get each unit's result. */
-static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nlprnn_error *err) {
-    const nlprnn_tagger *t = c->t;
-    size_t W = (size_t)c->W, M = (size_t)c->M, S = W - 2 * M;
+/* Run member m (tm, its scratch c->sc[m]) over texts 0..n_tx-1 whose units are c->ids/c->hints
+ * from base[i] (count[i] units): with acc NULL tx[i].p and tx[i].lab get each unit's result (one
+ * model); else each unit's C probabilities are added to acc (+ (base[i] + j) C). */
+static int run_member(nlprnn_tagger_ctx *c, const nlprnn_tagger *tm, nr_tag_scratch *sc, const size_t *base,
+                      const size_t *count, float *acc, nlprnn_error *err) {
+    size_t W = (size_t)tm->p.max_len, M = W / 4, S = W - 2 * M;
     c->n_wins = 0;
     int rc = NLPRNN_OK;
     for (size_t i = 0; !rc && i < c->n_tx; i++) {
@@ -186,8 +203,7 @@ static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nl
     }
     if (rc) return rc;
     if (c->n_wins > 1) qsort(c->wins, c->n_wins, sizeof *c->wins, by_win_len); /* wins may be NULL when empty */
-    nr_tag_scratch *sc = &c->sc;
-    int C = t->net.C;
+    int C = tm->net.C;
     for (size_t g = 0; g < c->n_wins; g += CTX_MAX_B) {
         int B = c->n_wins - g < CTX_MAX_B ? (int)(c->n_wins - g) : CTX_MAX_B;
         const win *wg = c->wins + g;
@@ -203,19 +219,60 @@ static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nl
                 sc->hints[at] = real ? hints[k] : NR_HINT_NONE;
             }
         }
-        rc = nr_tag_forward(sc, &t->net, T, B, NULL, err);
+        rc = nr_tag_forward(sc, &tm->net, T, B, NULL, err);
         if (rc) return rc;
-        nr_tag_probs(sc, &t->net, T, B);
+        nr_tag_probs(sc, &tm->net, T, B);
         for (int b = 0; b < B; b++) {
             txt *x = &c->tx[wg[b].text];
             for (size_t j = wg[b].keep_lo; j < wg[b].keep_hi; j++) {
                 const float *pr = sc->logits + ((j - wg[b].s) * (size_t)B + (size_t)b) * (size_t)C;
+                if (acc) {
+                    float *a = acc + (base[wg[b].text] + j) * (size_t)C;
+                    for (int k = 0; k < C; k++) a[k] += pr[k];
+                    continue;
+                }
                 int best = 0;
                 for (int k = 1; k < C; k++)
                     if (pr[k] > pr[best]) best = k;
                 x->lab[j] = best;
-                x->p[j] = t->p.format == NR_TAG_FORMAT_SPACING ? pr[NR_SPACE_YES] : pr[best];
+                x->p[j] = tm->p.format == NR_TAG_FORMAT_SPACING ? pr[NR_SPACE_YES] : pr[best];
             }
+        }
+    }
+    return NLPRNN_OK;
+}
+
+/* Run the tagger (every member of an ensemble) over texts 0..n_tx-1 whose units are
+ * c->ids/c->hints from base[i] (count[i] units): tx[i].p and tx[i].lab get each unit's result. */
+static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nlprnn_error *err) {
+    const nlprnn_tagger *t = c->t;
+    if (c->N == 1) return run_member(c, t, &c->sc[0], base, count, NULL, err);
+    size_t total = 0, C = (size_t)t->net.C;
+    for (size_t i = 0; i < c->n_tx; i++)
+        if (!c->tx[i].status && base[i] + count[i] > total) total = base[i] + count[i];
+    if (total * C > c->cap_acc) {
+        float *a = realloc(c->acc, total * C * sizeof *a);
+        if (!a) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
+        c->acc = a;
+        c->cap_acc = total * C;
+    }
+    if (total) memset(c->acc, 0, total * C * sizeof *c->acc);
+    for (int m = 0; m < c->N; m++) {
+        int rc = run_member(c, m ? t->more[m - 1] : t, &c->sc[m], base, count, c->acc, err);
+        if (rc) return rc;
+    }
+    float nf = (float)c->N;
+    for (size_t i = 0; i < c->n_tx; i++) {
+        txt *x = &c->tx[i];
+        if (x->status) continue;
+        for (size_t j = 0; j < count[i]; j++) {
+            float *pr = c->acc + (base[i] + j) * C;
+            for (size_t k = 0; k < C; k++) pr[k] /= nf; /* the mean */
+            int best = 0;
+            for (int k = 1; k < (int)C; k++)
+                if (pr[k] > pr[best]) best = k;
+            x->lab[j] = best;
+            x->p[j] = t->p.format == NR_TAG_FORMAT_SPACING ? pr[NR_SPACE_YES] : pr[best];
         }
     }
     return NLPRNN_OK;

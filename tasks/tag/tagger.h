@@ -122,7 +122,14 @@ struct nlprnn_tagger {
     double best_score;   /* validation accuracy of the kept weights (NaN: none) */
     char *path;          /* the file it was loaded from (NULL: trained in this process) */
     char summary[400];   /* nlprnn_tagger_summary (nr_tagger_summarize) */
+    /* An ensemble: members 2..1+n_more (each a whole tagger with the same units and labels, its
+     * own settings and weights; their n_more is 0). Inference averages the members' label
+     * distributions per unit (tasks/tag/api.c). */
+    struct nlprnn_tagger **more;
+    int n_more;
 };
+
+#define NR_TAG_MAX_ENS 32
 
 /* The tagger's parameter table; defaults as in the table. */
 const nr_param_table *nr_tagger_param_table(void);
