@@ -736,6 +736,14 @@ static void test_tagger(void) {
     INVALID(nlprnn_tagger_load(NULL, &g, E), nlprnn_tagger_load(NULL, &g, NULL));
     CHECK(g == NULL);
     INVALID(nlprnn_tagger_load("ko-space", NULL, E), nlprnn_tagger_load("ko-space", NULL, NULL));
+    const char *gpaths[2] = {"ko-space", NULL};
+    g = (nlprnn_tagger *)&g;
+    INVALID(nlprnn_tagger_load_ensemble(NULL, 1, &g, E), nlprnn_tagger_load_ensemble(NULL, 1, &g, NULL));
+    CHECK(g == NULL);
+    INVALID(nlprnn_tagger_load_ensemble(gpaths, 1, NULL, E), nlprnn_tagger_load_ensemble(gpaths, 1, NULL, NULL));
+    INVALID(nlprnn_tagger_load_ensemble(gpaths, 2, &g, E), nlprnn_tagger_load_ensemble(gpaths, 2, &g, NULL));
+    CHECK(g == NULL);
+    SAME(nlprnn_tagger_members(NULL), 0);
     VOID(nlprnn_tagger_free(NULL));
     SAME(nlprnn_tagger_is_spacing(NULL), -1);
     SAME(nlprnn_tagger_num_labels(NULL), 0);

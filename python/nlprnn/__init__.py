@@ -179,6 +179,8 @@ _decl("nlprnn_translator_save", _I, _P, _S, _E)
 _decl("nlprnn_translator_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_load_ensemble", _I, ctypes.POINTER(_S), ctypes.c_size_t, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_members", _I, _P)
+_decl("nlprnn_tagger_load_ensemble", _I, ctypes.POINTER(_S), ctypes.c_size_t, ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_members", _I, _P)
 _decl("nlprnn_translator_free", None, _P)
 _decl("nlprnn_translator_summary", _S, _P)
 _decl("nlprnn_translator_column", _S, _P, _I)
@@ -465,7 +467,12 @@ class _TaggerBase(_Owned):
 
     def __init__(self, path_or_name, threads, spacing):
         err, h, ctx = _CError(), _P(), _P()
-        _check(_lib.nlprnn_tagger_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)), err)
+        if isinstance(path_or_name, (list, tuple)):  # an ensemble: the mean of the members' probabilities
+            names = [_path(p) for p in path_or_name]
+            _check(_lib.nlprnn_tagger_load_ensemble((_S * max(len(names), 1))(*names), len(names),
+                                                    ctypes.byref(h), ctypes.byref(err)), err)
+        else:
+            _check(_lib.nlprnn_tagger_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err)), err)
         self._t, self._ctx = h, None
         if _lib.nlprnn_tagger_is_spacing(h) != spacing:
             self.close()
@@ -480,11 +487,14 @@ class _TaggerBase(_Owned):
         self.labels = [_lib.nlprnn_tagger_label(h, i).decode()
                        for i in range(_lib.nlprnn_tagger_num_labels(h))]
         self.summary = _lib.nlprnn_tagger_summary(h).decode()
+        self.members = _lib.nlprnn_tagger_members(h)
 
 
 class Spacer(_TaggerBase):
     """Korean word spacing (a spacing model: nlprnn_tagger + one nlprnn_tagger_ctx).
-    path_or_name: a model file, or a shipped model's name ("ko" stands for "ko-space")."""
+    path_or_name: a model file, or a shipped model's name ("ko" stands for "ko-space"), or a list
+    of them: an ensemble (same units) whose probabilities of a space are averaged per character
+    (a packed ensemble file, `nlprnn space-pack`, is one name). members: how many models it holds."""
 
     def __init__(self, path_or_name="ko", threads=1):
         super().__init__(path_or_name, threads, 1)
@@ -533,7 +543,8 @@ class Spacer(_TaggerBase):
 
 class Tagger(_TaggerBase):
     """A token tagger (part of speech, named entities, ...) trained by train_tagger or
-    `nlprnn tag-train`: one label per token."""
+    `nlprnn tag-train`: one label per token. A list of models is an ensemble (the mean of their
+    label distributions decides)."""
 
     def __init__(self, path_or_name, threads=1):
         super().__init__(path_or_name, threads, 0)

@@ -235,6 +235,10 @@ with tempfile.TemporaryDirectory() as d:
     nlprnn.train_spacer(spaced, os.path.join(d, "sp.nrm"), dict(params, epochs=1))
     with nlprnn.Spacer(os.path.join(d, "sp.nrm")) as sp:
         check(sp.space("나는학교에간다").replace(" ", "") == "나는학교에간다", "trained spacer")
+        one = sp.probabilities("나는학교에간다")
+    # an ensemble of the model with itself: its probabilities (the mean of p and p is p)
+    with nlprnn.Spacer([os.path.join(d, "sp.nrm")] * 2) as sp2:
+        check(sp2.members == 2 and sp2.probabilities("나는학교에간다") == one, "spacer ensemble of itself")
     try:
         nlprnn.Spacer(model)
         check(False, "a token tagger loaded as a spacer")
