@@ -1436,6 +1436,33 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
     return rc;
 }
 
+/* ---- ensembles: ENSM and the CFkk / WGkk sections of members 2..N ---- */
+
+void nr_mf_member_tags(int k, char conf_tag[8], char wght_tag[8]) {
+    snprintf(conf_tag, 8, "CF%02d", k % 100);
+    snprintf(wght_tag, 8, "WG%02d", k % 100);
+}
+
+int nr_mf_put_members(nr_mf_writer *w, int n, nlprnn_error *err) {
+    nr_mf_buf ens;
+    nr_mf_buf_init(&ens);
+    int rc = nr_conf_put_int(&ens, "members", n, err);
+    if (!rc) rc = nr_mf_add(w, "ENSM", NR_MF_CONFIG, ens.data, ens.len, 0, err);
+    nr_mf_buf_free(&ens);
+    return rc;
+}
+
+int nr_mf_get_members(const nr_mf_reader *r, int max, int *n, nlprnn_error *err) {
+    *n = 1;
+    if (!nr_mf_find(r, "ENSM")) return NLPRNN_OK;
+    nr_conf c;
+    int rc = nr_mf_get_conf(r, "ENSM", &c, err);
+    if (rc) return rc;
+    rc = nr_conf_get_int_in(&c, "members", 2, max, n, err);
+    nr_conf_free(&c);
+    return rc;
+}
+
 /* Public: the text `nlprnn info MODEL` prints. */
 int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err) {
     if (!text || !path) {

@@ -181,6 +181,17 @@ const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag);
 int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **sec,
                   nlprnn_error *err);
 
+/* Ensembles in one file (translators, taggers): member 1 is the kind's usual sections (CONF,
+ * WGHT, ...), then ENSM (config: members = N) and, for member k + 1 (k = 1..N-1), CFkk (its
+ * configuration) and WGkk (its weights). A program that does not know ENSM reads member 1. */
+/* The section tags of member k + 1 (k = 1..99): "CFkk" and "WGkk". */
+void nr_mf_member_tags(int k, char conf_tag[8], char wght_tag[8]);
+/* Write ENSM saying n members (n >= 2). */
+int nr_mf_put_members(nr_mf_writer *w, int n, nlprnn_error *err);
+/* *n = the members r holds: 1 without ENSM, else ENSM's count, which must be in [2, max]
+ * (out of range or unreadable: NLPRNN_E_FORMAT naming the file and section). */
+int nr_mf_get_members(const nr_mf_reader *r, int max, int *n, nlprnn_error *err);
+
 /* Config sections. An nr_conf owns a parsed copy of the section. Parsing takes O(n log n) for
  * n keys (sorted once; duplicates are then neighbours) and a lookup O(log n). A section of more
  * than NR_CONF_MAX_KEYS lines is NLPRNN_E_FORMAT before anything is parsed (the files nlprnn

@@ -23,12 +23,6 @@
 
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
-/* The section tags of member k + 1 (k = 1..NR_TAG_MAX_ENS-1): CFkk and WGkk. */
-static void member_tags(int k, char ct[8], char wt[8]) {
-    snprintf(ct, 8, "CF%02d", k % 100);
-    snprintf(wt, 8, "WG%02d", k % 100);
-}
-
 /* Append one member: its configuration as conf_tag, its weights as wght_tag; member 1 (conf_tag
  * "CONF") also writes UNIT and LABL. */
 static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_tag, const char *wght_tag,
@@ -68,16 +62,10 @@ int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *e
     int rc = nr_mf_writer_new(&w, NR_KIND_TAGGER, err);
     if (!rc) rc = put_member(w, t, "CONF", "WGHT", err);
     int N = 1 + t->n_more;
-    if (!rc && N > 1) {
-        nr_mf_buf ens;
-        nr_mf_buf_init(&ens);
-        rc = nr_conf_put_int(&ens, "members", N, err);
-        if (!rc) rc = nr_mf_add(w, "ENSM", NR_MF_CONFIG, ens.data, ens.len, 0, err);
-        nr_mf_buf_free(&ens);
-    }
+    if (!rc && N > 1) rc = nr_mf_put_members(w, N, err);
     for (int k = 1; !rc && k < N; k++) {
         char ct[8], wt[8];
-        member_tags(k, ct, wt);
+        nr_mf_member_tags(k, ct, wt);
         rc = put_member(w, t->more[k - 1], ct, wt, err);
     }
     if (!rc) rc = nr_mf_writer_save(w, path, err);
@@ -185,19 +173,14 @@ int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_err
     if (rc) return rc;
     nlprnn_tagger *t = NULL;
     rc = load_member(r, path, path, "CONF", "WGHT", &t, err);
-    if (!rc && nr_mf_find(r, "ENSM")) {
-        nr_conf c;
-        int N = 0;
-        rc = nr_mf_get_conf(r, "ENSM", &c, err);
-        if (!rc) {
-            rc = nr_conf_get_int_in(&c, "members", 2, NR_TAG_MAX_ENS, &N, err);
-            nr_conf_free(&c);
-        }
-        if (!rc && !(t->more = calloc((size_t)N - 1, sizeof *t->more)))
+    int N = 1;
+    if (!rc) rc = nr_mf_get_members(r, NR_TAG_MAX_ENS, &N, err);
+    if (!rc && N > 1) {
+        if (!(t->more = calloc((size_t)N - 1, sizeof *t->more)))
             rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", path);
         for (int k = 1; !rc && k < N; k++) {
             char ct[8], wt[8], where[4200];
-            member_tags(k, ct, wt);
+            nr_mf_member_tags(k, ct, wt);
             snprintf(where, sizeof where, "%s: section %s", path, ct);
             rc = load_member(r, path, where, ct, wt, &t->more[k - 1], err);
             if (!rc) t->n_more++;

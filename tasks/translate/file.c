@@ -29,12 +29,6 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
  * (which is what those files were trained with). */
 static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", NULL};
 
-/* The section tags of member k + 1 (k = 1..NR_S2S_MAX_ENS-1): CFkk and WGkk. */
-static void member_tags(int k, char ct[8], char wt[8]) {
-    snprintf(ct, 8, "CF%02d", k % 100);
-    snprintf(wt, 8, "WG%02d", k % 100);
-}
-
 /* Append the sections of one member: its configuration as conf_tag and its weights as wght_tag. */
 static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *conf_tag, const char *wght_tag,
                       nlprnn_error *err) {
@@ -74,16 +68,10 @@ int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_
     int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
     if (!rc) rc = put_member(w, t, "CONF", "WGHT", err);
     int N = nr_translator_members(t);
-    if (!rc && N > 1) {
-        nr_mf_buf ens;
-        nr_mf_buf_init(&ens);
-        rc = nr_conf_put_int(&ens, "members", N, err);
-        if (!rc) rc = nr_mf_add(w, "ENSM", NR_MF_CONFIG, ens.data, ens.len, 0, err);
-        nr_mf_buf_free(&ens);
-    }
+    if (!rc && N > 1) rc = nr_mf_put_members(w, N, err);
     for (int k = 1; !rc && k < N; k++) {
         char ct[8], wt[8];
-        member_tags(k, ct, wt);
+        nr_mf_member_tags(k, ct, wt);
         rc = put_member(w, nr_translator_member(t, k), ct, wt, err);
     }
     if (!rc) rc = nr_mf_writer_save(w, path, err);
@@ -261,22 +249,17 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
     *out = NULL;
     nlprnn_translator *t = NULL;
     int rc = load_member(r, "CONF", "WGHT", NULL, &t, err);
-    if (rc || !nr_mf_find(r, "ENSM")) {
+    int N = 1;
+    if (!rc) rc = nr_mf_get_members(r, NR_S2S_MAX_ENS, &N, err);
+    if (!rc && N == 1) {
         *out = t;
-        return rc;
-    }
-    nr_conf c;
-    int N = 0;
-    rc = nr_mf_get_conf(r, "ENSM", &c, err);
-    if (!rc) {
-        rc = nr_conf_get_int_in(&c, "members", 2, NR_S2S_MAX_ENS, &N, err);
-        nr_conf_free(&c);
+        return NLPRNN_OK;
     }
     if (!rc && !(t->more = calloc((size_t)N - 1, sizeof *t->more)))
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", nr_mf_name(r));
     for (int k = 1; !rc && k < N; k++) {
         char ct[8], wt[8];
-        member_tags(k, ct, wt);
+        nr_mf_member_tags(k, ct, wt);
         rc = load_member(r, ct, wt, t, &t->more[k - 1], err);
         if (!rc) t->n_more++;
     }
