@@ -249,3 +249,29 @@ int cli_args_fail(cli_args *a, const char *fmt, ...) {
     if (!a->rc) a->rc = cli_usage_error(a->cmd, "%s", msg);
     return a->rc;
 }
+
+void cli_models_add(cli_args *a, cli_models *m) {
+    if (m->n == CLI_MAX_MODELS) cli_args_fail(a, "at most %d models", CLI_MAX_MODELS);
+    else m->name[m->n++] = a->value;
+}
+
+int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **output,
+                  cli_models *models, int *help) {
+    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
+    cli_args a;
+    int c;
+    *output = NULL;
+    *help = 0;
+    models->n = 0;
+    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    while ((c = cli_args_next(&a)) > CLI_END) {
+        switch (c) {
+        case CLI_HELP: usage(stdout); *help = 1; return CLI_OK;
+        case 'o': *output = a.value; break;
+        case CLI_POSITIONAL: cli_models_add(&a, models); break;
+        }
+    }
+    if (c == CLI_ERROR) return a.rc;
+    if (!*output || models->n < 1) return cli_usage_error(cmd, "-o OUT and a MODEL are required");
+    return CLI_OK;
+}

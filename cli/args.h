@@ -4,6 +4,7 @@
 #define NLPRNN_CLI_ARGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* ---- the command-line grammar (cli/args.c) -------------------------------------------------
  * Every command reads its options with getopt_long through these calls: --opt=value and
@@ -70,5 +71,18 @@ int cli_args_choice(cli_args *a, const char *const *choices);
 /* A usage error found by the command ("one FILE only"): printed now, cli_args_next then returns
  * CLI_ERROR; returns a->rc. */
 int cli_args_fail(cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- model lists: -m given several times is an ensemble (translate, space, tag) ------------- */
+#define CLI_MAX_MODELS 32
+typedef struct cli_models {
+    const char *name[CLI_MAX_MODELS];
+    int n;
+} cli_models;
+/* Add the current option's value (or positional) to m; a usage error past CLI_MAX_MODELS. */
+void cli_models_add(cli_args *a, cli_models *m);
+/* The arguments of a *-pack command, `-o OUT MODEL...`: *output and models set; --help prints
+ * usage(stdout) and sets *help. Returns 0, or the exit code of a usage error (printed). */
+int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **output,
+                  cli_models *models, int *help);
 
 #endif

@@ -29,21 +29,8 @@ static int next_line(cli_lines *in, char **out, size_t *len) {
     return 1;
 }
 
-/* The models of -m (repeated: an ensemble). */
-#define MAX_MODELS 32
-typedef struct model_list {
-    const char *name[MAX_MODELS];
-    int n;
-} model_list;
-
-/* Add one -m value (a usage error past MAX_MODELS). */
-static void model_add(cli_args *a, model_list *m) {
-    if (m->n == MAX_MODELS) cli_args_fail(a, "at most %d models", MAX_MODELS);
-    else m->name[m->n++] = a->value;
-}
-
 /* The models as one name for messages: the first, or "A + B + ..." (into buf). */
-static const char *model_names(const model_list *m, char *buf, size_t cap) {
+static const char *model_names(const cli_models *m, char *buf, size_t cap) {
     buf[0] = 0;
     for (int i = 0; i < m->n; i++) {
         size_t l = strlen(buf);
@@ -157,7 +144,7 @@ static int space_flush(nlprnn_tagger_ctx *ctx, char **lines, size_t *lens, long 
 }
 
 int cmd_space(int argc, char **argv) {
-    model_list models = {{NULL}, 0};
+    cli_models models = {{NULL}, 0};
     int threads = 1, nfiles = 0, ntexts = 0;
     unsigned flags = 0;
     space_out o = {0};
@@ -187,7 +174,7 @@ int cmd_space(int argc, char **argv) {
             free(files);
             free(texts);
             return CLI_OK;
-        case 'm': model_add(&a, &models); break;
+        case 'm': cli_models_add(&a, &models); break;
         case 'k': flags |= NLPRNN_SPACE_KEEP; break;
         case FORMAT: o.json = cli_args_choice(&a, formats) == 1; break;
         case 't':
@@ -432,7 +419,7 @@ static int tag_flush(nlprnn_tagger_ctx *ctx, const nlprnn_tagger *t, char **tok,
 
 int cmd_tag(int argc, char **argv) {
     const char *file = NULL;
-    model_list models = {{NULL}, 0};
+    cli_models models = {{NULL}, 0};
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
                                       {"input", 'i', CLI_ARG, "-f --file"},
                                       {NULL, 0, 0, NULL}};
@@ -442,7 +429,7 @@ int cmd_tag(int argc, char **argv) {
     while ((c = cli_args_next(&a)) > CLI_END) {
         switch (c) {
         case CLI_HELP: tag_usage(stdout); return CLI_OK;
-        case 'm': model_add(&a, &models); break;
+        case 'm': cli_models_add(&a, &models); break;
         case 'i':
         case CLI_POSITIONAL:
             if (file) cli_args_fail(&a, "one input only ('%s' and '%s')", file, a.value);
@@ -538,22 +525,11 @@ static void pack_usage(FILE *fp) {
 }
 
 int cmd_space_pack(int argc, char **argv) {
-    const char *output = NULL;
-    model_list models = {{NULL}, 0};
-    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
-    cli_args a;
-    int c;
-    cli_args_init(&a, "space-pack", argc, argv, options, NULL);
-    while ((c = cli_args_next(&a)) > CLI_END) {
-        switch (c) {
-        case CLI_HELP: pack_usage(stdout); return CLI_OK;
-        case 'o': output = a.value; break;
-        case CLI_POSITIONAL: model_add(&a, &models); break;
-        }
-    }
-    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
-    if (!ret && (!output || models.n < 1)) ret = cli_usage_error("space-pack", "-o OUT and a MODEL are required");
-    if (ret) return ret;
+    const char *output;
+    cli_models models;
+    int help;
+    int ret = cli_pack_args("space-pack", argc, argv, pack_usage, &output, &models, &help);
+    if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_tagger *t = NULL;
     int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);

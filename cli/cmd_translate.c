@@ -114,21 +114,8 @@ static int search_option(cli_args *a, int c, search_opts *s) {
     return 0;
 }
 
-/* The models of -m (repeated: an ensemble) or the default. */
-#define MAX_MODELS 32
-typedef struct model_list {
-    const char *name[MAX_MODELS];
-    int n;
-} model_list;
-
-/* Add one -m value (a usage error past MAX_MODELS). */
-static void model_add(cli_args *a, model_list *m) {
-    if (m->n == MAX_MODELS) cli_args_fail(a, "at most %d models", MAX_MODELS);
-    else m->name[m->n++] = a->value;
-}
-
 /* Load the translator of -m: one model, or an ensemble of several. */
-static int model_load(const model_list *m, nlprnn_translator **t, nlprnn_error *err) {
+static int model_load(const cli_models *m, nlprnn_translator **t, nlprnn_error *err) {
     if (m->n == 0) return nlprnn_translator_load("ko-en", t, err);
     return nlprnn_translator_load_ensemble(m->name, (size_t)m->n, t, err);
 }
@@ -309,7 +296,7 @@ static int pending_flush(pending *q, nlprnn_translate_ctx *ctx, const char *name
 
 int cmd_translate(int argc, char **argv) {
     const char *file = NULL, *plot = NULL;
-    model_list models = {{NULL}, 0};
+    cli_models models = {{NULL}, 0};
     int json = 0, ntexts = 0;
     search_opts so = SEARCH_DEFAULTS;
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
@@ -331,7 +318,7 @@ int cmd_translate(int argc, char **argv) {
             translate_usage(stdout);
             free(texts);
             return CLI_OK;
-        case 'm': model_add(&a, &models); break;
+        case 'm': cli_models_add(&a, &models); break;
         case FORMAT: json = cli_args_choice(&a, formats) == 1; break;
         case PLOT: plot = a.value; break;
         case 'i':
@@ -591,7 +578,7 @@ static FILE *open_pairs(const char *path, int *piped) {
 }
 
 int cmd_translate_eval(int argc, char **argv) {
-    model_list models = {{NULL}, 0};
+    cli_models models = {{NULL}, 0};
     const char *file = NULL, *hypf = NULL, *outf = NULL, *scol = NULL, *tcol = NULL;
     search_opts so = SEARCH_DEFAULTS;
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, NULL},
@@ -609,7 +596,7 @@ int cmd_translate_eval(int argc, char **argv) {
         if (search_option(&a, c, &so)) continue;
         switch (c) {
         case CLI_HELP: eval_usage(stdout); return CLI_OK;
-        case 'm': model_add(&a, &models); break;
+        case 'm': cli_models_add(&a, &models); break;
         case HYP: hypf = a.value; break;
         case SRC_COL: scol = a.value; break;
         case TGT_COL: tcol = a.value; break;
@@ -810,22 +797,11 @@ static void pack_usage(FILE *fp) {
 }
 
 int cmd_translate_pack(int argc, char **argv) {
-    const char *output = NULL;
-    model_list models = {{NULL}, 0};
-    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
-    cli_args a;
-    int c;
-    cli_args_init(&a, "translate-pack", argc, argv, options, NULL);
-    while ((c = cli_args_next(&a)) > CLI_END) {
-        switch (c) {
-        case CLI_HELP: pack_usage(stdout); return CLI_OK;
-        case 'o': output = a.value; break;
-        case CLI_POSITIONAL: model_add(&a, &models); break;
-        }
-    }
-    int ret = c == CLI_ERROR ? a.rc : CLI_OK;
-    if (!ret && (!output || models.n < 1)) ret = cli_usage_error("translate-pack", "-o OUT and a MODEL are required");
-    if (ret) return ret;
+    const char *output;
+    cli_models models;
+    int help;
+    int ret = cli_pack_args("translate-pack", argc, argv, pack_usage, &output, &models, &help);
+    if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
