@@ -37,8 +37,9 @@ extern "C" {
 /** Training parameters, set by name (`nlprnn translate-train --help` lists them with their
  *  defaults and ranges; the table in tasks/translate/train.c is the one place they are defined):
  *  src-col, tgt-col, joint, src-vocab, tgt-vocab, cell, attention, embed, hidden, layers,
- *  bidirectional, dropout, emb-dropout, out-dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, valid,
- *  time-limit, patience, threads, store, seed, checkpoint, checkpoint-every. */
+ *  bidirectional, dropout, emb-dropout, out-dropout, bpe-dropout, tied, smoothing, max-len, epochs, batch, lr,
+ *  min-lr, clip, valid, time-limit, patience, keep, threads, store, seed, split-seed, checkpoint,
+ *  checkpoint-every. */
 typedef struct nlprnn_translate_params nlprnn_translate_params;
 
 /** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */
@@ -71,7 +72,7 @@ typedef int (*nlprnn_translate_progress_fn)(void *user, int epoch, double train_
 
 /** Train a translator on the pairs of a TSV file (.gz read too; "-" is standard input) whose
  *  header line names the columns "src-col" and "tgt-col". A fraction "valid" of the pairs
- *  (chosen by the seed) is held out; the weights of the epoch with the lowest validation loss
+ *  (chosen by "split-seed", or by "seed" when it is 0) is held out; the weights of the epoch with the lowest validation loss
  *  are kept. Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
  *  (see nlprnn/train.h: stop flag, resume from the "checkpoint" parameter). */
 NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p,
