@@ -71,12 +71,12 @@ static void usage(FILE *fp) {
             "       nlprnn --version\n\n"
             "Recurrent neural networks on UTF-8 text.\n\ncommands:\n");
     for (int i = 0; commands[i].name; i++)
-        fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(fp, "  %-15s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp,
             "\noptions: --name VALUE or --name=VALUE; short options bundle (-ql = -q -l); '--' ends\n"
             "         the options; old spellings are still accepted (COMMAND --help names them)\n"
-            "\nmodels: a NAME without '/' or '.' (ko, en, ko-lm) is always a shipped model, never a\n"
-            "        file in the current folder: write ./NAME for such a file\n"
+            "\nmodels: a NAME without '/' or '.' (ko, en, ko-lm, ko-space, ko-en) is always a shipped\n"
+            "        model, never a file in the current folder: write ./NAME for such a file\n"
             "\nexit codes: 0 ok, 1 internal failure, 2 usage, 3 bad input data, 4 I/O error,\n"
             "            5 bad model/tokenizer file, 6 resource limit, 130 interrupted\n");
 }
