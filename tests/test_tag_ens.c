@@ -28,15 +28,6 @@
 #include "tasks/tag/tagger.h"
 #include "testutil.h"
 
-static char dir[256];
-
-static const char *path_in(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
 
 static const char *const LEX[] = {"가나다", "라마요", "바사고", "아자차다", "카타요", "파하고", "나라다", "마바사요"};
 static const char *const LEX2[] = {"너더러", "머버요", "서어고", "저처커다", "터퍼요", "허노고", "도로다", "모보소요"};
@@ -44,7 +35,7 @@ static const char *const WORDS[] = {"the", "cat", "dog", "runs", "sees", "a", "b
 
 /* 300 spaced sentences of 2..7 words of lex. */
 static void write_spaced(const char *name, const char *const *lex, uint64_t seed) {
-    FILE *fp = fopen(path_in(name), "w");
+    FILE *fp = fopen(nr_test_scratch(name), "w");
     nr_rng r;
     nr_rng_seed(&r, seed);
     for (int k = 0; k < 300; k++) {
@@ -57,7 +48,7 @@ static void write_spaced(const char *name, const char *const *lex, uint64_t seed
 
 /* token<TAB>label sentences: a label that needs the next token. */
 static void write_tagged(const char *name, uint64_t seed) {
-    FILE *fp = fopen(path_in(name), "w");
+    FILE *fp = fopen(nr_test_scratch(name), "w");
     nr_rng r;
     nr_rng_seed(&r, seed);
     for (int k = 0; k < 300; k++) {
@@ -80,16 +71,16 @@ static void train(const char *data, const char *format, const char *seed, const 
                             {"seed", seed}};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
     nlprnn_tagger *t = NULL;
-    const char *paths[] = {path_in(data)};
+    const char *paths[] = {nr_test_scratch(data)};
     int rc = nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == 0, "train: %s", err.message);
-    if (!rc) CHECK_MSG(nlprnn_tagger_save(t, path_in(out), &err) == 0, "%s", err.message);
+    if (!rc) CHECK_MSG(nlprnn_tagger_save(t, nr_test_scratch(out), &err) == 0, "%s", err.message);
     nlprnn_tagger_free(t);
     nlprnn_tagger_params_free(p);
 }
 
 static nlprnn_tagger *load(const char *a, const char *b, const char *c) {
-    const char *paths[3] = {path_in(a), b ? path_in(b) : NULL, c ? path_in(c) : NULL};
+    const char *paths[3] = {nr_test_scratch(a), b ? nr_test_scratch(b) : NULL, c ? nr_test_scratch(c) : NULL};
     size_t n = c ? 3 : b ? 2 : 1;
     nlprnn_tagger *t = NULL;
     nlprnn_error err;
@@ -140,7 +131,7 @@ static void test_spacing(void) {
     nlprnn_tagger *A = load("A.nrm", NULL, NULL), *B = load("B.nrm", NULL, NULL), *AA = load("A.nrm", "A.nrm", NULL),
                   *AB = load("A.nrm", "B.nrm", NULL), *A1 = NULL;
     nlprnn_error err;
-    CHECK_INT_EQ(nlprnn_tagger_load(path_in("A.nrm"), &A1, &err), 0);
+    CHECK_INT_EQ(nlprnn_tagger_load(nr_test_scratch("A.nrm"), &A1, &err), 0);
     if (!A || !B || !AA || !AB || !A1) goto done;
     CHECK_INT_EQ(nlprnn_tagger_members(A), 1);
     CHECK_INT_EQ(nlprnn_tagger_members(AB), 2);
@@ -189,9 +180,9 @@ static void test_spacing(void) {
         CHECK_INT_EQ(wrong, 0);
     }
     /* the packed file: one model's size plus the second member's weights (units stored once) */
-    CHECK_MSG(nlprnn_tagger_save(AB, path_in("AB.nrm"), &err) == 0, "%s", err.message);
+    CHECK_MSG(nlprnn_tagger_save(AB, nr_test_scratch("AB.nrm"), &err) == 0, "%s", err.message);
     nlprnn_tagger *P = NULL;
-    CHECK_MSG(nlprnn_tagger_load(path_in("AB.nrm"), &P, &err) == 0, "%s", err.message);
+    CHECK_MSG(nlprnn_tagger_load(nr_test_scratch("AB.nrm"), &P, &err) == 0, "%s", err.message);
     if (P) {
         CHECK_INT_EQ(nlprnn_tagger_members(P), 2);
         static spaced p;
@@ -205,7 +196,7 @@ static void test_spacing(void) {
     nlprnn_tagger *F = load("AB.nrm", "A.nrm", NULL);
     if (F) CHECK_INT_EQ(nlprnn_tagger_members(F), 3);
     nlprnn_tagger_free(F);
-    FILE *fa = fopen(path_in("A.nrm"), "rb"), *fp = fopen(path_in("AB.nrm"), "rb");
+    FILE *fa = fopen(nr_test_scratch("A.nrm"), "rb"), *fp = fopen(nr_test_scratch("AB.nrm"), "rb");
     fseek(fa, 0, SEEK_END), fseek(fp, 0, SEEK_END);
     long na = ftell(fa), np = ftell(fp);
     fclose(fa), fclose(fp);
@@ -214,15 +205,15 @@ static void test_spacing(void) {
 
     /* bad packed files */
     nlprnn_tagger *t = NULL;
-    CHECK_INT_EQ(nr_test_run(NULL, "head -c %ld %s > %s", np - 200, path_in("AB.nrm"), path_in("cut.nrm")), 0);
-    int rc = nlprnn_tagger_load(path_in("cut.nrm"), &t, &err);
+    CHECK_INT_EQ(nr_test_run(NULL, "head -c %ld %s > %s", np - 200, nr_test_scratch("AB.nrm"), nr_test_scratch("cut.nrm")), 0);
+    int rc = nlprnn_tagger_load(nr_test_scratch("cut.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm") && strstr(err.message, "WG01") &&
                   strstr(err.message, "byte"),
               "%s: %s", nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
     CHECK_INT_EQ(nr_test_run(NULL, "cp %s %s && printf '\\377' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
-                             path_in("AB.nrm"), path_in("flip.nrm"), path_in("flip.nrm"), np - 1000), 0);
-    rc = nlprnn_tagger_load(path_in("flip.nrm"), &t, &err);
+                             nr_test_scratch("AB.nrm"), nr_test_scratch("flip.nrm"), nr_test_scratch("flip.nrm"), np - 1000), 0);
+    rc = nlprnn_tagger_load(nr_test_scratch("flip.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s: %s", nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
 done:
@@ -285,17 +276,17 @@ done:
 static void test_mismatch(void) {
     nlprnn_tagger *t = NULL;
     nlprnn_error err;
-    const char *ac[] = {path_in("A.nrm"), path_in("C.nrm")};
+    const char *ac[] = {nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm")};
     int rc = nlprnn_tagger_load_ensemble(ac, 2, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED && strstr(err.message, "C.nrm") && strstr(err.message, "units"), "%s: %s",
               nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
-    const char *at[] = {path_in("A.nrm"), path_in("TA.nrm")};
+    const char *at[] = {nr_test_scratch("A.nrm"), nr_test_scratch("TA.nrm")};
     rc = nlprnn_tagger_load_ensemble(at, 2, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED && strstr(err.message, "TA.nrm"), "%s: %s", nlprnn_status_name(rc),
               err.message);
     CHECK(t == NULL);
-    const char *missing[] = {path_in("A.nrm"), path_in("nothere.nrm")};
+    const char *missing[] = {nr_test_scratch("A.nrm"), nr_test_scratch("nothere.nrm")};
     rc = nlprnn_tagger_load_ensemble(missing, 2, &t, &err);
     CHECK_MSG(rc != 0 && strstr(err.message, "nothere.nrm"), "%s: %s", nlprnn_status_name(rc), err.message);
     CHECK_INT_EQ(nlprnn_tagger_load_ensemble(missing, 0, &t, &err), NLPRNN_E_INVALID_ARG);
@@ -311,33 +302,30 @@ static void test_cli(void) {
     char *o1 = NULL, *o2 = NULL;
     for (int k = 0; k < 2; k++) {
         const char *opt = k ? "-k --format json" : "--format json";
-        CHECK_INT_EQ(nr_test_run(&o1, "%s space %s -m %s -m %s '%s' '%s' 2>&1", cli, opt, path_in("A.nrm"),
-                                 path_in("B.nrm"), TEXTS[1], TEXTS[3]), 0);
-        CHECK_INT_EQ(nr_test_run(&o2, "%s space %s -m %s '%s' '%s' 2>&1", cli, opt, path_in("AB.nrm"), TEXTS[1],
+        CHECK_INT_EQ(nr_test_run(&o1, "%s space %s -m %s -m %s '%s' '%s' 2>&1", cli, opt, nr_test_scratch("A.nrm"),
+                                 nr_test_scratch("B.nrm"), TEXTS[1], TEXTS[3]), 0);
+        CHECK_INT_EQ(nr_test_run(&o2, "%s space %s -m %s '%s' '%s' 2>&1", cli, opt, nr_test_scratch("AB.nrm"), TEXTS[1],
                                  TEXTS[3]), 0);
         CHECK_MSG(o1 && o2 && !strcmp(o1, o2) && strstr(o1, "\"p\""), "-m A -m B: %s; packed: %s", o1, o2);
         free(o1), free(o2);
     }
-    nr_test_expect(0, MUST("ensemble of 2"), "%s space-pack -o %s %s %s", cli, path_in("cli.nrm"), path_in("A.nrm"),
-                   path_in("B.nrm"));
-    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", path_in("cli.nrm"), path_in("AB.nrm")), 0);
+    nr_test_expect(0, MUST("ensemble of 2"), "%s space-pack -o %s %s %s", cli, nr_test_scratch("cli.nrm"), nr_test_scratch("A.nrm"),
+                   nr_test_scratch("B.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("cli.nrm"), nr_test_scratch("AB.nrm")), 0);
     nr_test_expect(5, MUST("C.nrm", "units", "NLPRNN_E_UNSUPPORTED"), "%s space-pack -o %s %s %s", cli,
-                   path_in("bad.nrm"), path_in("A.nrm"), path_in("C.nrm"));
-    CHECK(access(path_in("bad.nrm"), F_OK) != 0);
-    nr_test_expect(5, MUST("C.nrm", "units"), "%s space -m %s -m %s 가나다", cli, path_in("A.nrm"), path_in("C.nrm"));
-    nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s space -m %s -m %s x", cli, path_in("A.nrm"), path_in("cut.nrm"));
-    nr_test_expect(2, MUST("-o OUT"), "%s space-pack %s", cli, path_in("A.nrm"));
-    CHECK_INT_EQ(nr_test_run(&o1, "printf 'the\\ncat\\nruns\\n' | %s tag -m %s -m %s", cli, path_in("TA.nrm"),
-                             path_in("TB.nrm")), 0);
+                   nr_test_scratch("bad.nrm"), nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm"));
+    CHECK(access(nr_test_scratch("bad.nrm"), F_OK) != 0);
+    nr_test_expect(5, MUST("C.nrm", "units"), "%s space -m %s -m %s 가나다", cli, nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm"));
+    nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s space -m %s -m %s x", cli, nr_test_scratch("A.nrm"), nr_test_scratch("cut.nrm"));
+    nr_test_expect(2, MUST("-o OUT"), "%s space-pack %s", cli, nr_test_scratch("A.nrm"));
+    CHECK_INT_EQ(nr_test_run(&o1, "printf 'the\\ncat\\nruns\\n' | %s tag -m %s -m %s", cli, nr_test_scratch("TA.nrm"),
+                             nr_test_scratch("TB.nrm")), 0);
     CHECK_MSG(o1 && strstr(o1, "cat\t") && strstr(o1, "runs\t"), "tag -m TA -m TB: %s", o1);
     free(o1);
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_tag_ens_%d", (int)getpid());
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_make("test_tag_ens");
     write_spaced("spaced.txt", LEX, 5);
     write_spaced("spaced2.txt", LEX2, 5);
     write_tagged("tagged.tsv", 11);
@@ -350,7 +338,6 @@ int main(void) {
     test_tag();
     test_mismatch();
     test_cli();
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_remove();
     return nr_test_done("test_tag_ens");
 }

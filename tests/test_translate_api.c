@@ -34,18 +34,9 @@
 #include "nlprnn.h"
 #include "testutil.h"
 
-static char dir[256];
-
-static const char *path_in(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) & 3;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
 
 static void put(const char *name, const char *text) {
-    FILE *fp = fopen(path_in(name), "wb");
+    FILE *fp = fopen(nr_test_scratch(name), "wb");
     fputs(text, fp);
     fclose(fp);
 }
@@ -67,7 +58,7 @@ static const char *const EN[] = {"cat", "dog", "tree", "sun", "moon", "red", "bi
 
 /* 240 pairs: 2..4 words, the English words in the same order, a header with a third column. */
 static void make_pairs(void) {
-    FILE *fp = fopen(path_in("pairs.tsv"), "wb");
+    FILE *fp = fopen(nr_test_scratch("pairs.tsv"), "wb");
     fprintf(fp, "en\tko\tnote\n");
     unsigned s = 7;
     for (int i = 0; i < 240; i++) {
@@ -107,20 +98,20 @@ static void test_train_save_load(void) {
     nlprnn_error err;
     nlprnn_translate_params *p = small_params();
     nlprnn_translator *t = NULL, *u = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK(t != NULL);
     if (!t) return;
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
     CHECK_STR_EQ(nlprnn_translator_column(t, 0), "ko");
     CHECK_STR_EQ(nlprnn_translator_column(t, 1), "en");
-    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("m.nrm"), &err), 0);
     /* the tokenizers are written stored, as every kind writes them (nr_mf_add_tokenizer) */
     char *desc = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("m.nrm"), &desc, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("m.nrm"), &desc, &err), 0);
     const char *toks = desc ? strstr(desc, "section TOKS  raw, stored,") : NULL;
     CHECK_MSG(toks != NULL, "TOKS stored: %.400s", desc ? desc : err.message);
     nlprnn_free(desc);
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &u, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &u, &err), 0);
     nlprnn_translate_ctx *a = NULL, *b = NULL;
     CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
     CHECK_INT_EQ(nlprnn_translate_ctx_create(u, &b, &err), 0);
@@ -165,13 +156,13 @@ static void test_train_save_load(void) {
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "store", "f16", &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
-    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("m16.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("m16.nrm"), &err), 0);
     size_t n32 = 0, n16 = 0;
-    free(slurp(path_in("m.nrm"), &n32));
-    free(slurp(path_in("m16.nrm"), &n16));
+    free(slurp(nr_test_scratch("m.nrm"), &n32));
+    free(slurp(nr_test_scratch("m16.nrm"), &n16));
     CHECK(n16 < n32);
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("m16.nrm"), &u, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m16.nrm"), &u, &err), 0);
     CHECK(strstr(nlprnn_translator_summary(u), "dropout") == NULL); /* none by default */
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
@@ -213,7 +204,7 @@ static void test_keep(void) {
         CHECK_INT_EQ(nlprnn_translate_params_set(p, "keep", last ? "last" : "best", &err), 0);
         vhist h = {{0}, 0};
         nlprnn_translator *t = NULL;
-        CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, record_valid, &h, &t, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, record_valid, &h, &t, &err), 0);
         if (!t) break;
         CHECK_INT_EQ(h.n, 6);
         double lo = h.v[0];
@@ -260,7 +251,7 @@ static void test_batch(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     nlprnn_translate_ctx *a = NULL;
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("m.nrm"), &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &t, &err), 0);
     if (!t) return;
     CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
     const char *texts[] = {"가나 다라", "마바 사아 자차 카타 파하", "", "카타", "파하 고노 가나 다라", "다라 다라"};
@@ -320,42 +311,42 @@ static void test_resume(void) {
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "src-vocab", "300", &err), 0);
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "tgt-vocab", "300", &err), 0);
     nlprnn_translator *t = NULL, *u = NULL;
-    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
-    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("whole.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("whole.nrm"), &err), 0);
     /* the rates are saved in the model file's CONF and read back */
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("whole.nrm"), &u, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("whole.nrm"), &u, &err), 0);
     CHECK(u && strstr(nlprnn_translator_summary(u), "dropout embeddings 0.1, output 0.25, BPE dropout 0.3") != NULL);
     char *desc = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("whole.nrm"), &desc, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("whole.nrm"), &desc, &err), 0);
     CHECK_MSG(desc && strstr(desc, "bpe-dropout = "), "%.600s", desc ? desc : err.message);
     nlprnn_free(desc);
     /* trained without it (test_train_save_load's m.nrm): not in CONF, as in the files made
      * before the option (which load with bpe-dropout 0) */
-    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("m.nrm"), &desc, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("m.nrm"), &desc, &err), 0);
     CHECK(desc && strstr(desc, "out-dropout") && !strstr(desc, "bpe-dropout"));
     nlprnn_free(desc);
     CHECK_STR_EQ(nlprnn_translator_summary(u), nlprnn_translator_summary(t));
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
     t = NULL;
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", path_in("ck.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", nr_test_scratch("ck.nrm"), &err), 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
-    int rc = nlprnn_translator_train(path_in("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err);
+    int rc = nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err);
     CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
     CHECK(t == NULL);
-    CHECK(access(path_in("ck.nrm"), F_OK) == 0);
+    CHECK(access(nr_test_scratch("ck.nrm"), F_OK) == 0);
     nlprnn_train_ctl_set_resume(ctl, 1);
-    CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
-    CHECK_INT_EQ(nlprnn_translator_save(t, path_in("resumed.nrm"), &err), 0);
-    CHECK_MSG(same_file(path_in("whole.nrm"), path_in("resumed.nrm")),
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("resumed.nrm"), &err), 0);
+    CHECK_MSG(same_file(nr_test_scratch("whole.nrm"), nr_test_scratch("resumed.nrm")),
               "a resumed run wrote a different model file than the uninterrupted run");
     /* a resume on other data is refused */
     nlprnn_translator_free(t);
     t = NULL;
     put("other.tsv", "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n");
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0", &err), 0);
-    CHECK(nlprnn_translator_train(path_in("other.tsv"), p, ctl, NULL, NULL, &t, &err) != 0);
+    CHECK(nlprnn_translator_train(nr_test_scratch("other.tsv"), p, ctl, NULL, NULL, &t, &err) != 0);
     nlprnn_train_ctl_free(ctl);
     nlprnn_translate_params_free(p);
 }
@@ -364,44 +355,44 @@ static void test_bad_files(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     size_t n = 0;
-    unsigned char *b = slurp(path_in("m.nrm"), &n);
+    unsigned char *b = slurp(nr_test_scratch("m.nrm"), &n);
     CHECK(b && n > 1000);
     if (!b) return;
     /* a flipped byte in the middle: a checksum error naming the file */
     b[n / 2] ^= 0x40;
-    FILE *fp = fopen(path_in("flip.nrm"), "wb");
+    FILE *fp = fopen(nr_test_scratch("flip.nrm"), "wb");
     fwrite(b, 1, n, fp);
     fclose(fp);
     b[n / 2] ^= 0x40;
-    int rc = nlprnn_translator_load(path_in("flip.nrm"), &t, &err);
+    int rc = nlprnn_translator_load(nr_test_scratch("flip.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s %s", nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
     /* truncated */
-    fp = fopen(path_in("cut.nrm"), "wb");
+    fp = fopen(nr_test_scratch("cut.nrm"), "wb");
     fwrite(b, 1, n - 100, fp);
     fclose(fp);
-    rc = nlprnn_translator_load(path_in("cut.nrm"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("cut.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm"), "%s %s", nlprnn_status_name(rc), err.message);
     free(b);
     /* a tokenizer file is another kind */
     nlprnn_tokenizer *tok = NULL;
     const char *txt[] = {"a b c", "d e f"};
     CHECK_INT_EQ(nlprnn_tokenizer_train_texts(NULL, txt, NULL, 2, &tok, &err), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_save(tok, path_in("tok.tok"), &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_save(tok, nr_test_scratch("tok.tok"), &err), 0);
     nlprnn_tokenizer_free(tok);
-    rc = nlprnn_translator_load(path_in("tok.tok"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("tok.tok"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED || rc == NLPRNN_E_MAGIC, "%s %s", nlprnn_status_name(rc), err.message);
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("missing.nrm"), &t, &err), NLPRNN_E_IO);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("missing.nrm"), &t, &err), NLPRNN_E_IO);
     /* bad pair files */
     nlprnn_translate_params *p = small_params();
     put("nocol.tsv", "en\tde\ncat\tKatze\n");
-    rc = nlprnn_translator_train(path_in("nocol.tsv"), p, NULL, NULL, NULL, &t, &err);
+    rc = nlprnn_translator_train(nr_test_scratch("nocol.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 1 && strstr(err.message, "'ko'"), "%s", err.message);
     put("utf8.tsv", "en\tko\ncat\t가나\ndog\t\xc3\x28\n");
-    rc = nlprnn_translator_train(path_in("utf8.tsv"), p, NULL, NULL, NULL, &t, &err);
+    rc = nlprnn_translator_train(nr_test_scratch("utf8.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_UTF8 && err.line == 3 && strstr(err.message, "utf8.tsv:3"), "%s", err.message);
     put("short.tsv", "en\tko\ncat\t가나\ndog\n");
-    rc = nlprnn_translator_train(path_in("short.tsv"), p, NULL, NULL, NULL, &t, &err);
+    rc = nlprnn_translator_train(nr_test_scratch("short.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 3, "%s", err.message);
     CHECK(t == NULL);
     nlprnn_translate_params_free(p);
@@ -468,14 +459,14 @@ static void test_cli(void) {
         return;
     }
     char m[512];
-    snprintf(m, sizeof m, "%s", path_in("m.nrm"));
+    snprintf(m, sizeof m, "%s", nr_test_scratch("m.nrm"));
     nr_test_expect(0, MUST(""), "'%s' translate -m '%s' '가나 다라'", cli, m);
     put("in.txt", "가나\n다라 마바\n");
     char *out = NULL;
-    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' -i '%s' | wc -l", cli, m, path_in("in.txt")), 0);
+    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' -i '%s' | wc -l", cli, m, nr_test_scratch("in.txt")), 0);
     CHECK(out && atoi(out) == 2);
     free(out);
-    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' - < '%s' | wc -l", cli, m, path_in("in.txt")), 0);
+    CHECK_INT_EQ(nr_test_run(&out, "'%s' translate -m '%s' - < '%s' | wc -l", cli, m, nr_test_scratch("in.txt")), 0);
     CHECK(out && atoi(out) == 2);
     free(out);
     nr_test_expect(0, MUST("{\"text\":", "\"attention\":[[", "\"src\":[", "\"logprob\":"),
@@ -483,15 +474,15 @@ static void test_cli(void) {
     /* bad input: exit 3 naming FILE:LINE: byte B; the lines before are printed */
     put("bad.txt", "가나\n다\xff\n");
     nr_test_expect(3, MUST("bad.txt:2: byte 3: invalid UTF-8"), "'%s' translate -m '%s' -i '%s'", cli, m,
-                   path_in("bad.txt"));
+                   nr_test_scratch("bad.txt"));
     nr_test_expect(3, MUST("bad.txt:2: byte 3: invalid UTF-8"), "'%s' translate -m '%s' --batch 4 -i '%s'", cli, m,
-                   path_in("bad.txt"));
+                   nr_test_scratch("bad.txt"));
     /* --batch: the same lines as one at a time (path_in has 4 buffers: copies of the paths) */
     put("many.txt", "가나\n다라 마바\n\n카타 파하 고노\n사아\n");
     char many[512], one[512], bat[512];
-    snprintf(many, sizeof many, "%s", path_in("many.txt"));
-    snprintf(one, sizeof one, "%s", path_in("one.out"));
-    snprintf(bat, sizeof bat, "%s", path_in("batch.out"));
+    snprintf(many, sizeof many, "%s", nr_test_scratch("many.txt"));
+    snprintf(one, sizeof one, "%s", nr_test_scratch("one.out"));
+    snprintf(bat, sizeof bat, "%s", nr_test_scratch("batch.out"));
     CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --batch 3 -i '%s' > '%s'",
                              cli, m, many, one, cli, m, many, bat), 0);
     CHECK(same_file(one, bat));
@@ -502,30 +493,30 @@ static void test_cli(void) {
     nr_test_expect(2, MUST("--sample"), "'%s' translate -m '%s' --sample --beam 2 hi", cli, m);
     nr_test_expect(2, MUST("--batch"), "'%s' translate -m '%s' --format json --batch 2 hi", cli, m);
     nr_test_expect(2, MUST("--temperature"), "'%s' translate -m '%s' --sample --temperature 0 hi", cli, m);
-    nr_test_expect(4, MUST("nope.txt"), "'%s' translate -m '%s' -i '%s'", cli, m, path_in("nope.txt"));
-    nr_test_expect(5, MUST("flip.nrm"), "'%s' translate -m '%s' hi", cli, path_in("flip.nrm"));
+    nr_test_expect(4, MUST("nope.txt"), "'%s' translate -m '%s' -i '%s'", cli, m, nr_test_scratch("nope.txt"));
+    nr_test_expect(5, MUST("flip.nrm"), "'%s' translate -m '%s' hi", cli, nr_test_scratch("flip.nrm"));
     nr_test_expect(2, MUST("--beam"), "'%s' translate -m '%s' --beam 0 hi", cli, m);
     nr_test_expect(2, MUST("--bogus"), "'%s' translate --bogus", cli);
     /* translate-eval: --hyp with the references themselves is BLEU 100, chrF 100 */
     put("refs.txt", "");
-    CHECK_INT_EQ(nr_test_run(NULL, "cut -f1 '%s' | tail -n +2 > '%s'", path_in("pairs.tsv"), path_in("refs.txt")), 0);
+    CHECK_INT_EQ(nr_test_run(NULL, "cut -f1 '%s' | tail -n +2 > '%s'", nr_test_scratch("pairs.tsv"), nr_test_scratch("refs.txt")), 0);
     nr_test_expect(0, MUST("pairs\t240", "BLEU\t100.00", "chrF\t100.00"), "'%s' translate-eval --hyp '%s' '%s'", cli,
-                   path_in("refs.txt"), path_in("pairs.tsv"));
+                   nr_test_scratch("refs.txt"), nr_test_scratch("pairs.tsv"));
     nr_test_expect(0, MUST("pairs\t240", "BLEU\t", "chrF\t", "sentences/s\t"), "'%s' translate-eval -m '%s' '%s'",
-                   cli, m, path_in("pairs.tsv"));
-    nr_test_expect(3, MUST("nocol.tsv:1", "'ko'"), "'%s' translate-eval -m '%s' '%s'", cli, m, path_in("nocol.tsv"));
+                   cli, m, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(3, MUST("nocol.tsv:1", "'ko'"), "'%s' translate-eval -m '%s' '%s'", cli, m, nr_test_scratch("nocol.tsv"));
     nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' '%s'", cli, m,
-                   path_in("utf8.tsv"));
+                   nr_test_scratch("utf8.tsv"));
     nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' --batch 8 '%s'", cli, m,
-                   path_in("utf8.tsv"));
+                   nr_test_scratch("utf8.tsv"));
     /* translate-eval --batch: the same translations and scores */
     {
         char pairs[512], e1[512], e16[512], s1[512], s16[512];
-        snprintf(pairs, sizeof pairs, "%s", path_in("pairs.tsv"));
-        snprintf(e1, sizeof e1, "%s", path_in("e1.out"));
-        snprintf(e16, sizeof e16, "%s", path_in("e16.out"));
-        snprintf(s1, sizeof s1, "%s", path_in("s1.out"));
-        snprintf(s16, sizeof s16, "%s", path_in("s16.out"));
+        snprintf(pairs, sizeof pairs, "%s", nr_test_scratch("pairs.tsv"));
+        snprintf(e1, sizeof e1, "%s", nr_test_scratch("e1.out"));
+        snprintf(e16, sizeof e16, "%s", nr_test_scratch("e16.out"));
+        snprintf(s1, sizeof s1, "%s", nr_test_scratch("s1.out"));
+        snprintf(s16, sizeof s16, "%s", nr_test_scratch("s16.out"));
         CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate-eval -m '%s' -o '%s' '%s' | head -3 > '%s' && '%s' translate-eval "
                                  "-m '%s' --batch 16 -o '%s' '%s' | head -3 > '%s'", cli, m, e1, pairs, s1, cli, m, e16,
                                  pairs, s16), 0);
@@ -534,13 +525,13 @@ static void test_cli(void) {
         CHECK(file_has(s16, "pairs\t240"));
     }
     /* translate-train: usage, bad data */
-    nr_test_expect(2, MUST("-o MODEL"), "'%s' translate-train '%s'", cli, path_in("pairs.tsv"));
-    nr_test_expect(2, MUST("hidden"), "'%s' translate-train -o x.nrm --hidden 0 '%s'", cli, path_in("pairs.tsv"));
-    nr_test_expect(3, MUST("utf8.tsv:3"), "'%s' translate-train -q -o '%s' '%s'", cli, path_in("x.nrm"),
-                   path_in("utf8.tsv"));
+    nr_test_expect(2, MUST("-o MODEL"), "'%s' translate-train '%s'", cli, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(2, MUST("hidden"), "'%s' translate-train -o x.nrm --hidden 0 '%s'", cli, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(3, MUST("utf8.tsv:3"), "'%s' translate-train -q -o '%s' '%s'", cli, nr_test_scratch("x.nrm"),
+                   nr_test_scratch("utf8.tsv"));
     nr_test_expect(0, MUST("BLEU"), "'%s' translate-train -q -o '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
-                   "--hidden 8 --epochs 1 '%s' && '%s' translate-eval -m '%s' '%s'", cli, path_in("x.nrm"),
-                   path_in("pairs.tsv"), cli, path_in("x.nrm"), path_in("pairs.tsv"));
+                   "--hidden 8 --epochs 1 '%s' && '%s' translate-eval -m '%s' '%s'", cli, nr_test_scratch("x.nrm"),
+                   nr_test_scratch("pairs.tsv"), cli, nr_test_scratch("x.nrm"), nr_test_scratch("pairs.tsv"));
     cli_sigterm(cli);
 }
 
@@ -555,12 +546,12 @@ static int file_has(const char *path, const char *what) {
 /* translate-train gets SIGTERM once it trains: it writes the checkpoint and exits 130. */
 static void cli_sigterm(const char *cli) {
     char cmd[4096], log[512], ck[512];
-    snprintf(log, sizeof log, "%s", path_in("train.log"));
-    snprintf(ck, sizeof ck, "%s", path_in("ck-cli.nrm"));
+    snprintf(log, sizeof log, "%s", nr_test_scratch("train.log"));
+    snprintf(ck, sizeof ck, "%s", nr_test_scratch("ck-cli.nrm"));
     snprintf(cmd, sizeof cmd,
              "exec '%s' translate-train -o '%s' --checkpoint '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
              "--hidden 8 --epochs 100000 '%s' >'%s' 2>&1",
-             cli, path_in("sig.nrm"), ck, path_in("pairs.tsv"), log);
+             cli, nr_test_scratch("sig.nrm"), ck, nr_test_scratch("pairs.tsv"), log);
     pid_t pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -585,7 +576,7 @@ static void cli_sigterm(const char *cli) {
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "translate-train after SIGTERM: %s %d",
               WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     CHECK_MSG(access(ck, F_OK) == 0, "translate-train after SIGTERM left no checkpoint");
-    CHECK(access(path_in("sig.nrm"), F_OK) != 0);
+    CHECK(access(nr_test_scratch("sig.nrm"), F_OK) != 0);
 }
 
 /* The stored bytes of section `tag` of a model file (docs/formats.md: 40-byte sections from byte
@@ -642,9 +633,9 @@ static void test_split_seed(void) {
         CHECK_INT_EQ(nlprnn_translate_params_set(p, "split-seed", runs[r][1], &err), 0);
         nlprnn_translator *t = NULL;
         summary[r][0] = out[r][0] = 0;
-        CHECK_INT_EQ(nlprnn_translator_train(path_in("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
         if (!t) continue;
-        CHECK_INT_EQ(nlprnn_translator_save(t, path_in(runs[r][2]), &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch(runs[r][2]), &err), 0);
         snprintf(summary[r], sizeof summary[r], "%s", nlprnn_translator_summary(t));
         nlprnn_translate_ctx *c = NULL;
         CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
@@ -656,33 +647,30 @@ static void test_split_seed(void) {
     /* split-seed = seed: the default's training exactly */
     CHECK_STR_EQ(summary[2], summary[1]);
     CHECK_STR_EQ(out[2], out[1]);
-    CHECK(same_section(path_in("s2.nrm"), path_in("s2x2.nrm"), "WGHT"));
+    CHECK(same_section(nr_test_scratch("s2.nrm"), nr_test_scratch("s2x2.nrm"), "WGHT"));
     /* the same tokenizers for every seed and split */
     for (int r = 1; r < 4; r++)
         for (int side = 0; side < 2; side++)
-            CHECK_MSG(same_section(path_in("s1.nrm"), path_in(runs[r][2]), side ? "TOKT" : "TOKS"),
+            CHECK_MSG(same_section(nr_test_scratch("s1.nrm"), nr_test_scratch(runs[r][2]), side ? "TOKT" : "TOKS"),
                       "%s: section %s differs from seed 1's", runs[r][2], side ? "TOKT" : "TOKS");
     /* in CONF only when set, read back */
     char *desc = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("s2.nrm"), &desc, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("s2.nrm"), &desc, &err), 0);
     CHECK(desc && strstr(desc, "seed = 2") && !strstr(desc, "split-seed"));
     nlprnn_free(desc);
     desc = NULL;
-    CHECK_INT_EQ(nlprnn_model_file_describe(path_in("s2x1.nrm"), &desc, &err), 0);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("s2x1.nrm"), &desc, &err), 0);
     CHECK_MSG(desc && strstr(desc, "split-seed = 1"), "%.900s", desc ? desc : err.message);
     nlprnn_free(desc);
     nlprnn_translator *u = NULL;
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("s2x1.nrm"), &u, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("s2x1.nrm"), &u, &err), 0);
     CHECK_STR_EQ(u ? nlprnn_translator_summary(u) : "", summary[3]);
     nlprnn_translator_free(u);
     nlprnn_translate_params_free(p);
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_translate_%d", (int)getpid());
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_make("test_translate");
     make_pairs();
     test_train_save_load();
     test_keep();
@@ -693,7 +681,6 @@ int main(void) {
     test_scores();
     test_shipped();
     test_cli();
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_remove();
     return nr_test_done("test_translate_api");
 }

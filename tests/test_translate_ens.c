@@ -31,19 +31,10 @@
 #include "tasks/translate/translate.h"
 #include "testutil.h"
 
-static char dir[256];
-
-static const char *path_in(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
 
 /* 240 pairs of 2..4 words over the lexicons ko/en (the English words in the same order). */
 static void make_pairs(const char *name, const char *const *ko, const char *const *en, unsigned s) {
-    FILE *fp = fopen(path_in(name), "wb");
+    FILE *fp = fopen(nr_test_scratch(name), "wb");
     fprintf(fp, "en\tko\n");
     for (int i = 0; i < 240; i++) {
         int n = 2 + (int)((s = s * 1103515245u + 12345u) >> 16) % 3, w[4];
@@ -65,14 +56,14 @@ static nlprnn_translator *train(const char *pairs, const char *seed, const char 
     for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    CHECK_MSG(nlprnn_translator_train(path_in(pairs), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
-    if (t) CHECK_MSG(nlprnn_translator_save(t, path_in(out), &err) == 0, "%s", err.message);
+    CHECK_MSG(nlprnn_translator_train(nr_test_scratch(pairs), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
+    if (t) CHECK_MSG(nlprnn_translator_save(t, nr_test_scratch(out), &err) == 0, "%s", err.message);
     nlprnn_translate_params_free(p);
     return t;
 }
 
 static nlprnn_translator *ens(const char *a, const char *b, const char *c) {
-    const char *paths[3] = {path_in(a), b ? path_in(b) : NULL, c ? path_in(c) : NULL};
+    const char *paths[3] = {nr_test_scratch(a), b ? nr_test_scratch(b) : NULL, c ? nr_test_scratch(c) : NULL};
     size_t n = c ? 3 : b ? 2 : 1;
     nlprnn_translator *t = NULL;
     nlprnn_error err;
@@ -288,7 +279,7 @@ static void test_beam1_batch_sample(const nlprnn_translator *AB) {
 static void test_mismatch(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    const char *paths[2] = {path_in("A.nrm"), path_in("C.nrm")};
+    const char *paths[2] = {nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm")};
     /* C's source tokenizer has A's size, other pieces: compared byte for byte, not by size */
     nlprnn_translator *a = NULL, *c = NULL;
     CHECK_INT_EQ(nlprnn_translator_load(paths[0], &a, &err), 0);
@@ -302,7 +293,7 @@ static void test_mismatch(void) {
     CHECK_INT_EQ(nlprnn_translator_load_ensemble(paths, 0, &t, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translator_load_ensemble(NULL, 1, &t, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translator_load_ensemble(paths, 1, NULL, &err), NLPRNN_E_INVALID_ARG);
-    const char *missing[2] = {path_in("A.nrm"), path_in("none.nrm")};
+    const char *missing[2] = {nr_test_scratch("A.nrm"), nr_test_scratch("none.nrm")};
     CHECK_INT_EQ(nlprnn_translator_load_ensemble(missing, 2, &t, &err), NLPRNN_E_IO);
     CHECK(nlprnn_translator_members(NULL) == 0);
 }
@@ -313,7 +304,7 @@ static void rewrite_pack(const char *from, const char *to, int members, const ch
     nlprnn_error err;
     nr_mf_reader *r = NULL;
     nr_mf_writer *w = NULL;
-    CHECK_INT_EQ(nr_mf_open_file(&r, path_in(from), NULL, &err), 0);
+    CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch(from), NULL, &err), 0);
     CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &err), 0);
     if (!r || !w) return;
     for (size_t i = 0; i < nr_mf_section_count(r); i++) {
@@ -329,31 +320,31 @@ static void rewrite_pack(const char *from, const char *to, int members, const ch
             CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, 0, &err), 0);
         }
     }
-    CHECK_INT_EQ(nr_mf_writer_save(w, path_in(to), &err), 0);
+    CHECK_INT_EQ(nr_mf_writer_save(w, nr_test_scratch(to), &err), 0);
     nr_mf_writer_free(w);
     nr_mf_close(r);
 }
 
 static void test_pack(const nlprnn_translator *AB) {
     nlprnn_error err;
-    CHECK_MSG(nlprnn_translator_save(AB, path_in("AB.nrm"), &err) == 0, "%s", err.message);
+    CHECK_MSG(nlprnn_translator_save(AB, nr_test_scratch("AB.nrm"), &err) == 0, "%s", err.message);
     nlprnn_translator *P = NULL;
-    CHECK_MSG(nlprnn_translator_load(path_in("AB.nrm"), &P, &err) == 0, "%s", err.message);
+    CHECK_MSG(nlprnn_translator_load(nr_test_scratch("AB.nrm"), &P, &err) == 0, "%s", err.message);
     if (!P) return;
     CHECK_INT_EQ(nlprnn_translator_members(P), 2);
     CHECK(strstr(nlprnn_translator_summary(P), "ensemble of 2") != NULL);
     for (int beam = 1; beam <= 3; beam += 2)
         for (int cb = 0; cb < 2; cb++) same_outputs(AB, P, beam, 0, cb, 0, NULL, "packed vs -m A -m B");
     /* saved again: the same bytes; a pack of a pack and a model flattens to 3 members */
-    CHECK_INT_EQ(nlprnn_translator_save(P, path_in("AB2.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(P, nr_test_scratch("AB2.nrm"), &err), 0);
     nlprnn_translator *Q = ens("AB.nrm", "A.nrm", NULL);
     CHECK(Q && nlprnn_translator_members(Q) == 3);
     nlprnn_translator_free(Q);
     char *o1 = NULL;
-    CHECK_INT_EQ(nr_test_run(&o1, "cmp %s %s", path_in("AB.nrm"), path_in("AB2.nrm")), 0);
+    CHECK_INT_EQ(nr_test_run(&o1, "cmp %s %s", nr_test_scratch("AB.nrm"), nr_test_scratch("AB2.nrm")), 0);
     free(o1);
     /* the file is one model's size plus the second member's weights: tokenizers stored once */
-    FILE *fa = fopen(path_in("A.nrm"), "rb"), *fp = fopen(path_in("AB.nrm"), "rb");
+    FILE *fa = fopen(nr_test_scratch("A.nrm"), "rb"), *fp = fopen(nr_test_scratch("AB.nrm"), "rb");
     fseek(fa, 0, SEEK_END), fseek(fp, 0, SEEK_END);
     long na = ftell(fa), np = ftell(fp);
     fclose(fa), fclose(fp);
@@ -365,28 +356,28 @@ static void test_pack(const nlprnn_translator *AB) {
      * sections, a member's configuration missing */
     nlprnn_translator *t = NULL;
     char *o = NULL;
-    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", np - 200, path_in("AB.nrm"), path_in("cut.nrm")), 0);
+    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", np - 200, nr_test_scratch("AB.nrm"), nr_test_scratch("cut.nrm")), 0);
     free(o);
-    int rc = nlprnn_translator_load(path_in("cut.nrm"), &t, &err);
+    int rc = nlprnn_translator_load(nr_test_scratch("cut.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm") && strstr(err.message, "WG01") &&
                   strstr(err.message, "byte"),
               "%s: %s", nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
     CHECK_INT_EQ(nr_test_run(&o, "cp %s %s && printf '\\377' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
-                             path_in("AB.nrm"), path_in("flip.nrm"), path_in("flip.nrm"), np - 1000), 0);
+                             nr_test_scratch("AB.nrm"), nr_test_scratch("flip.nrm"), nr_test_scratch("flip.nrm"), np - 1000), 0);
     free(o);
-    rc = nlprnn_translator_load(path_in("flip.nrm"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("flip.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s: %s", nlprnn_status_name(rc), err.message);
     rewrite_pack("AB.nrm", "three.nrm", 3, NULL);
-    rc = nlprnn_translator_load(path_in("three.nrm"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("three.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "three.nrm") && strstr(err.message, "CF02"), "%s: %s",
               nlprnn_status_name(rc), err.message);
     rewrite_pack("AB.nrm", "many.nrm", 99, NULL);
-    rc = nlprnn_translator_load(path_in("many.nrm"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("many.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "many.nrm") && strstr(err.message, "members"), "%s: %s",
               nlprnn_status_name(rc), err.message);
     rewrite_pack("AB.nrm", "noconf.nrm", 2, "CF01");
-    rc = nlprnn_translator_load(path_in("noconf.nrm"), &t, &err);
+    rc = nlprnn_translator_load(nr_test_scratch("noconf.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "noconf.nrm") && strstr(err.message, "CF01"), "%s: %s",
               nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
@@ -400,28 +391,25 @@ static void test_cli(void) {
     }
     char *o1 = NULL, *o2 = NULL;
     CHECK_INT_EQ(nr_test_run(&o1, "%s translate -m %s -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli,
-                             path_in("A.nrm"), path_in("B.nrm")), 0);
-    CHECK_INT_EQ(nr_test_run(&o2, "%s translate -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli, path_in("AB.nrm")), 0);
+                             nr_test_scratch("A.nrm"), nr_test_scratch("B.nrm")), 0);
+    CHECK_INT_EQ(nr_test_run(&o2, "%s translate -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli, nr_test_scratch("AB.nrm")), 0);
     CHECK_MSG(o1 && o2 && !strcmp(o1, o2) && strlen(o1) > 2, "-m A -m B: %s; packed: %s", o1, o2);
     free(o1), free(o2);
-    nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack -o %s %s %s", cli, path_in("cli.nrm"), path_in("A.nrm"),
-                   path_in("B.nrm"));
-    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", path_in("cli.nrm"), path_in("AB.nrm")), 0);
+    nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack -o %s %s %s", cli, nr_test_scratch("cli.nrm"), nr_test_scratch("A.nrm"),
+                   nr_test_scratch("B.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("cli.nrm"), nr_test_scratch("AB.nrm")), 0);
     nr_test_expect(5, MUST("C.nrm", "tokenizer", "NLPRNN_E_UNSUPPORTED"), "%s translate-pack -o %s %s %s", cli,
-                   path_in("bad.nrm"), path_in("A.nrm"), path_in("C.nrm"));
-    CHECK(access(path_in("bad.nrm"), F_OK) != 0);
-    nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s translate -m %s -m %s x", cli, path_in("A.nrm"), path_in("cut.nrm"));
-    nr_test_expect(2, MUST("--combine"), "%s translate -m %s --combine mean x", cli, path_in("A.nrm"));
-    nr_test_expect(2, MUST("-o OUT"), "%s translate-pack %s", cli, path_in("A.nrm"));
-    nr_test_expect(0, MUST("BLEU", "chrF"), "%s translate-eval -m %s -m %s --combine logp %s", cli, path_in("A.nrm"),
-                   path_in("B.nrm"), path_in("pairs.tsv"));
+                   nr_test_scratch("bad.nrm"), nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm"));
+    CHECK(access(nr_test_scratch("bad.nrm"), F_OK) != 0);
+    nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s translate -m %s -m %s x", cli, nr_test_scratch("A.nrm"), nr_test_scratch("cut.nrm"));
+    nr_test_expect(2, MUST("--combine"), "%s translate -m %s --combine mean x", cli, nr_test_scratch("A.nrm"));
+    nr_test_expect(2, MUST("-o OUT"), "%s translate-pack %s", cli, nr_test_scratch("A.nrm"));
+    nr_test_expect(0, MUST("BLEU", "chrF"), "%s translate-eval -m %s -m %s --combine logp %s", cli, nr_test_scratch("A.nrm"),
+                   nr_test_scratch("B.nrm"), nr_test_scratch("pairs.tsv"));
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nlprnn_test_translate_ens_%d", (int)getpid());
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_make("test_translate_ens");
     static const char *const KO[] = {"가나", "다라", "마바", "사아", "자차", "카타", "파하", "고노"};
     static const char *const EN[] = {"cat", "dog", "tree", "sun", "moon", "red", "big", "run"};
     static const char *const KO2[] = {"너더", "러머", "버서", "어저", "처커", "터퍼", "허노", "도로"};
@@ -432,8 +420,8 @@ int main(void) {
     nlprnn_translator_free(train("pairs2.tsv", "1", "C.nrm"));
     /* the models as files hold them (float32 here; the same path as a shipped file) */
     nlprnn_translator *A = NULL, *B = NULL;
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("A.nrm"), &A, NULL), 0);
-    CHECK_INT_EQ(nlprnn_translator_load(path_in("B.nrm"), &B, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("A.nrm"), &A, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("B.nrm"), &B, NULL), 0);
     nlprnn_translator *AB = A && B ? ens("A.nrm", "B.nrm", NULL) : NULL;
     if (A) { /* what the models make of the texts (for the log) */
         nlprnn_translate_ctx *c = ctx_of(A, 1, 0, 0);
@@ -451,7 +439,6 @@ int main(void) {
         test_cli();
     }
     nlprnn_translator_free(A), nlprnn_translator_free(B), nlprnn_translator_free(AB);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    nr_test_scratch_remove();
     return nr_test_done("test_translate_ens");
 }

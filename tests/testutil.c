@@ -34,6 +34,25 @@ const char *nr_test_data_path(const char *rel) {
     return p;
 }
 
+static char scratch_dir[256];
+
+void nr_test_scratch_make(const char *name) {
+    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/nlprnn_%s_XXXXXX", name);
+    CHECK_MSG(mkdtemp(scratch_dir) != NULL, "mkdtemp %s failed", scratch_dir);
+}
+
+const char *nr_test_scratch(const char *file) {
+    static char buf[8][512];
+    static int slot = 0;
+    char *p = buf[slot++ % 8];
+    snprintf(p, 512, "%s/%s", scratch_dir, file);
+    return p;
+}
+
+void nr_test_scratch_remove(void) {
+    if (scratch_dir[0]) CHECK_INT_EQ(nr_test_run(NULL, "rm -rf '%s'", scratch_dir), 0);
+}
+
 void nr_test_expect(int code, const char *const *must, const char *fmt, ...)
 {
     char cmd[4096];

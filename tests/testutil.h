@@ -57,6 +57,12 @@ extern int nr_test_checks;
 const char *nr_test_shared_path(const char *rel);
 /* Path of tests/data/<rel> (from $NLPRNN_TESTDATA, or "data/<rel>"). */
 const char *nr_test_data_path(const char *rel);
+/* A scratch folder for one test program: nr_test_scratch_make("name") creates /tmp/nlprnn_name_XXXXXX
+ * (a failure is a failed check), nr_test_scratch(file) is the path of a file in it (8 rotating
+ * buffers, so a few can be used in one call) and nr_test_scratch_remove() deletes it whole. */
+void nr_test_scratch_make(const char *name);
+const char *nr_test_scratch(const char *file);
+void nr_test_scratch_remove(void);
 /* Run a shell command (printf-style); its stdout (the first 64 KiB) goes to *out (malloc'ed,
  * NUL-terminated; NULL out discards it). Returns the exit status, or -1 when it did not exit
  * normally. For tests of the nlprnn program ($NLPRNN_CLI). */
