@@ -19,7 +19,7 @@
  * kernels; "One-row products", its own choice of kernels): from 2 rows both pack op(B), and ours
  * took 0.7-1.25x OpenBLAS's time on the AVX-512 and AVX2 paths at these sizes; one row, nr_kgemv
  * streams op(B) unpacked as OpenBLAS's sgemv does, at 0.77-1.29x its speed (AVX2 1.05-1.29x,
- * AVX-512 0.82-1.17x on the shipped models' recurrent steps and head). The portable path's kernels
+ * AVX-512 0.82-1.23x on the shipped models' recurrent steps and head). The portable path's kernels
  * are 2-3x slower than the CBLAS here (`bench_gemm --shape "small proj"`): tens of microseconds. */
 #define NR_OWN_MROWS 32
 
