@@ -25,6 +25,7 @@
  * checkpoints like these).
  * NLPRNN_FUZZ_SEEDS_OUT=DIR: write seed inputs (the base's CONF and sections) to DIR and exit;
  * tests/fuzz/corpus/fuzz_checkpoint/ was made so. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 
 static nlprnn_classifier_params *g_params;
 static int g_home = -1, g_work = -1; /* the caller's folder (libFuzzer reads its corpus there) and ours */
+static char g_dir[] = "/tmp/nlprnn_fuzz_ckpt_XXXXXX"; /* ours, removed at exit */
 static unsigned char *g_base; /* the base checkpoint's bytes */
 static size_t g_base_len;
 
@@ -67,10 +69,26 @@ static int exists(const char *path) {
 
 static void base_values(void);
 
+/* At exit (libFuzzer ends a -runs=N or -max_total_time run with exit()): back to the caller's
+ * folder and our temporary folder removed with what the runs wrote in it (flat: no subfolders). */
+static void remove_work(void) {
+    if (g_home >= 0 && fchdir(g_home) != 0) return;
+    DIR *d = opendir(g_dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char path[sizeof g_dir + 260];
+        snprintf(path, sizeof path, "%s/%s", g_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(g_dir);
+}
+
 static void setup(void) {
-    char dir[] = "/tmp/nlprnn_fuzz_ckpt_XXXXXX";
     g_home = open(".", O_RDONLY | O_DIRECTORY);
-    check(g_home >= 0 && mkdtemp(dir) && chdir(dir) == 0, "temporary folder", NULL);
+    check(g_home >= 0 && mkdtemp(g_dir) && chdir(g_dir) == 0, "temporary folder", NULL);
+    atexit(remove_work);
     g_work = open(".", O_RDONLY | O_DIRECTORY);
     check(g_work >= 0, "temporary folder", NULL);
     static const char *const words[] = {"good", "great", "fun", "bad", "boring", "awful",

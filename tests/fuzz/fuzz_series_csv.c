@@ -15,6 +15,8 @@
 
 static char path[64];
 
+static void remove_file(void) { unlink(path); }
+
 static void check(int cond, const char *what) {
     if (!cond) {
         fprintf(stderr, "fuzz_series_csv: invariant violated: %s\n", what);
@@ -26,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     if (!path[0]) {
         snprintf(path, sizeof path, "/tmp/nlprnn-fuzz-csv-%d.csv", (int)getpid());
+        atexit(remove_file); /* libFuzzer ends its runs with exit() */
     }
     unsigned sel = data[0];
     data++;
