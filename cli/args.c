@@ -255,19 +255,25 @@ void cli_models_add(cli_args *a, cli_models *m) {
     else m->name[m->n++] = a->value;
 }
 
-int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **output,
-                  cli_models *models, int *help) {
-    static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
+int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *const *stores,
+                  const char **store, const char **output, cli_models *models, int *help) {
+    static const cli_opt plain[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
+    static const cli_opt stored[] = {{"output", 'o', CLI_ARG, NULL}, {"store", CLI_LONG, CLI_ARG, NULL},
+                                     {NULL, 0, 0, NULL}};
     cli_args a;
-    int c;
+    int c, i;
     *output = NULL;
     *help = 0;
     models->n = 0;
-    cli_args_init(&a, cmd, argc, argv, options, NULL);
+    if (store) *store = stores ? stores[0] : NULL;
+    cli_args_init(&a, cmd, argc, argv, stores ? stored : plain, NULL);
     while ((c = cli_args_next(&a)) > CLI_END) {
         switch (c) {
         case CLI_HELP: usage(stdout); *help = 1; return CLI_OK;
         case 'o': *output = a.value; break;
+        case CLI_LONG:
+            if ((i = cli_args_choice(&a, stores)) >= 0) *store = stores[i];
+            break;
         case CLI_POSITIONAL: cli_models_add(&a, models); break;
         }
     }

@@ -80,9 +80,11 @@ typedef struct cli_models {
 } cli_models;
 /* Add the current option's value (or positional) to m; a usage error past CLI_MAX_MODELS. */
 void cli_models_add(cli_args *a, cli_models *m);
-/* The arguments of a *-pack command, `-o OUT MODEL...`: *output and models set; --help prints
- * usage(stdout) and sets *help. Returns 0, or the exit code of a usage error (printed). */
-int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **output,
-                  cli_models *models, int *help);
+/* The arguments of a *-pack command, `-o OUT [--store S] MODEL...`: *output and models set;
+ * --help prints usage(stdout) and sets *help. stores: NULL (no --store option), or the choices
+ * of --store (NULL-terminated; *store = the one given, else stores[0]). Returns 0, or the exit
+ * code of a usage error (printed). */
+int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *const *stores,
+                  const char **store, const char **output, cli_models *models, int *help);
 
 #endif

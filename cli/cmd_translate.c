@@ -780,33 +780,37 @@ int cmd_translate_eval(int argc, char **argv) {
 
 static void pack_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate-pack -o OUT MODEL MODEL...\n"
+            "usage: nlprnn translate-pack -o OUT [--store keep|f32|f16|int8] MODEL [MODEL...]\n"
             "\n"
             "Write the translators MODEL... (files or shipped names, with the same source and target\n"
             "tokenizers) as ONE model file that holds them all as an ensemble: nlprnn translate -m OUT\n"
             "then translates as nlprnn translate -m MODEL -m MODEL... does (the members' next-token\n"
             "distributions combined at each step, --combine). The tokenizers are stored once, each\n"
-            "member's weights as they were (float16 or float32); a MODEL that is itself an ensemble adds\n"
-            "all its members (at most 32). The file is written atomically.\n"
+            "member's weights as --store says; a MODEL that is itself an ensemble adds all its members\n"
+            "(at most 32). One MODEL with --store converts it. The file is written atomically.\n"
             "\n"
             "options:\n"
             "  -o, --output OUT       the ensemble's model file\n"
+            "      --store S          keep (default: each member as it was stored), f32, f16 (half the\n"
+            "                         size, rounded) or int8 (about a quarter: each matrix row with its\n"
+            "                         own scale, vectors f32; builds before it refuse the file)\n"
             "\n"
             "errors: models with different tokenizers exit 5 naming the file that differs; a bad model\n"
             "file 5, an unwritable OUT 4.\n");
 }
 
 int cmd_translate_pack(int argc, char **argv) {
-    const char *output;
+    static const char *const stores[] = {"keep", "f32", "f16", "int8", NULL};
+    const char *output, *store;
     cli_models models;
     int help;
-    int ret = cli_pack_args("translate-pack", argc, argv, pack_usage, &output, &models, &help);
+    int ret = cli_pack_args("translate-pack", argc, argv, pack_usage, stores, &store, &output, &models, &help);
     if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
     if (!rc) rc = nlprnn_translator_load_ensemble(models.name, (size_t)models.n, &t, &err);
-    if (!rc) rc = nlprnn_translator_save(t, output, &err);
+    if (!rc) rc = nlprnn_translator_save_stored(t, output, store, &err);
     if (!rc) fprintf(stderr, "translate-pack: wrote %s: %s\n", output, nlprnn_translator_summary(t));
     nlprnn_translator_free(t);
     return rc ? cli_report("translate-pack", rc, &err) : CLI_OK;

@@ -117,6 +117,7 @@ typedef struct {
 
 struct nr_mf_writer {
     char kind[4];
+    uint32_t version;
     wsection *s;
     size_t n, cap;
 };
@@ -129,7 +130,16 @@ int nr_mf_writer_new(nr_mf_writer **out, const char *kind, nlprnn_error *err) {
     nr_mf_writer *w = calloc(1, sizeof *w);
     if (!w) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     memcpy(w->kind, kind, 4);
+    w->version = NR_MF_VERSION_BASE;
     *out = w;
+    return NLPRNN_OK;
+}
+
+int nr_mf_writer_set_version(nr_mf_writer *w, uint32_t version, nlprnn_error *err) {
+    if (!w || version < NR_MF_VERSION_BASE || version > NR_MF_VERSION)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "format version %u is not one this build writes (%u..%u)",
+                       version, NR_MF_VERSION_BASE, NR_MF_VERSION);
+    w->version = version;
     return NLPRNN_OK;
 }
 
@@ -213,7 +223,7 @@ static void file_header(const nr_mf_writer *w, unsigned char h[NR_MF_HEADER_SIZE
     memset(h, 0, NR_MF_HEADER_SIZE);
     memcpy(h, NR_MF_MAGIC, 8);
     memcpy(h + 8, w->kind, 4);
-    put_u32(h + 12, NR_MF_VERSION);
+    put_u32(h + 12, w->version);
     put_u32(h + 16, (uint32_t)w->n);
     put_u32(h + 20, 0); /* flags */
     put_u64(h + 24, writer_total(w));

@@ -51,7 +51,12 @@
 
 #define NR_MF_MAGIC "\x89NLPRNN\n"     /* 8 bytes */
 #define NR_MF_END_MAGIC "NLPRNEND"     /* 8 bytes */
-#define NR_MF_VERSION 1u               /* the format version this build writes and reads */
+/* Format versions: a file is written with the lowest version whose readers read it correctly:
+ * 1, unless it holds something a version-1 reader would misread (then a version-1 build refuses it
+ * with NLPRNN_E_VERSION, "upgrade nlprnn"). Version 2 adds: translator weights stored per part
+ * with int8 matrices (TRNS, docs/formats.md). */
+#define NR_MF_VERSION 2u               /* the newest format version this build reads */
+#define NR_MF_VERSION_BASE 1u          /* the version a writer writes unless told otherwise */
 #define NR_MF_HEADER_SIZE 40
 #define NR_MF_SECTION_HEADER_SIZE 40
 #define NR_MF_TRAILER_SIZE 16
@@ -123,6 +128,9 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
  * a compressed tokenizer section (written before) are read as before. */
 int nr_mf_add_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok,
                         nlprnn_error *err);
+/* The format version the file will say (NR_MF_VERSION_BASE..NR_MF_VERSION; default
+ * NR_MF_VERSION_BASE): raise it when the file holds what older readers would misread. */
+int nr_mf_writer_set_version(nr_mf_writer *w, uint32_t version, nlprnn_error *err);
 /* Write the file atomically (nr_atomic_open/commit). The writer can be saved again. */
 int nr_mf_writer_save(const nr_mf_writer *w, const char *path, nlprnn_error *err);
 /* Serialize to a malloc'ed buffer (free with free()). */

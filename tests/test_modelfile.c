@@ -409,13 +409,36 @@ static void test_damage(void) {
     CHECK_STR_EQ(err.message, "t.txt: not an nlprnn model file");
     CHECK_INT_EQ(nr_mf_open_mem(&r, "", 0, "e.nrm", NULL, &err), NLPRNN_E_TRUNCATED);
 
-    /* a newer format version (header CRC fixed up) and version 0 */
+    /* a newer format version (header CRC fixed up) and version 0; version 2 (the newest this
+     * build reads) opens */
     memcpy(copy, mem, n);
-    copy[12] = 2;
+    copy[12] = 3;
     uint32_t crc = (uint32_t)crc32(0, copy, 36);
     for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));
-    CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v2.nrm", NR_KIND_CLASSIFIER, &err), NLPRNN_E_VERSION);
-    CHECK(strstr(err.message, "format version 2 is newer than this build reads (1)") != NULL);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v3.nrm", NR_KIND_CLASSIFIER, &err), NLPRNN_E_VERSION);
+    CHECK(strstr(err.message, "format version 3 is newer than this build reads (2)") != NULL);
+    copy[12] = 2;
+    crc = (uint32_t)crc32(0, copy, 36);
+    for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));
+    CHECK_INT_EQ(nr_mf_open_mem(&r, copy, n, "v2.nrm", NR_KIND_CLASSIFIER, &err), 0);
+    CHECK_INT_EQ(nr_mf_version(r), 2);
+    nr_mf_close(r);
+    r = NULL;
+    /* a writer told to write version 2 does; versions outside 1..2 are refused */
+    nr_mf_writer *w2 = small_model(NR_KIND_TRANSLATOR);
+    CHECK_INT_EQ(nr_mf_writer_set_version(w2, 3, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nr_mf_writer_set_version(w2, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nr_mf_writer_set_version(w2, 2, &err), 0);
+    unsigned char *m2 = NULL;
+    size_t n2 = 0;
+    CHECK_INT_EQ(nr_mf_writer_to_mem(w2, &m2, &n2, &err), 0);
+    CHECK(m2 && m2[12] == 2);
+    CHECK_INT_EQ(nr_mf_open_mem(&r, m2, n2, "w2.nrm", NR_KIND_TRANSLATOR, &err), 0);
+    CHECK_INT_EQ(nr_mf_version(r), 2);
+    nr_mf_close(r);
+    r = NULL;
+    free(m2);
+    nr_mf_writer_free(w2);
     copy[12] = 0;
     crc = (uint32_t)crc32(0, copy, 36);
     for (int k = 0; k < 4; k++) copy[36 + k] = (unsigned char)(crc >> (8 * k));

@@ -82,6 +82,13 @@ NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translate_
 /** Save to a model file (kind "TRNS", docs/formats.md), written atomically. */
 NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *path,
                                       nlprnn_error *err);
+/** nlprnn_translator_save with the weights of every member stored as `store`: "f32", "f16" (half
+ *  the size, rounded), "int8" (a quarter: each matrix row quantized with its own float32 scale,
+ *  value error at most scale/2; vectors float32; the file says format version 2, which builds
+ *  before it refuse) or NULL / "keep" (each member as it was trained or loaded: its "store"
+ *  parameter). Another name is NLPRNN_E_INVALID_ARG. Loading reads every storage back as float32. */
+NLPRNN_API int nlprnn_translator_save_stored(const nlprnn_translator *t, const char *path,
+                                             const char *store, nlprnn_error *err);
 /** Load a model file, or a shipped model by bare name (e.g. "ko-en"; see nlprnn_model_find for
  *  the folders). A damaged or inconsistent file is an error naming the file and section. */
 NLPRNN_API int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out,

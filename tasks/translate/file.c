@@ -3,7 +3,12 @@
  * Sections: CONF (every training parameter of the table but the checkpoint ones; src_vocab_size,
  * tgt_vocab_size, n_params, epochs_run, best_epoch and, when there was validation, valid_loss),
  * TOKS (the source tokenizer, raw), TOKT (the target tokenizer; absent when joint=1), WGHT
- * (tensor "params" (n_params), float32 or float16: the flat block of tasks/translate/seq2seq.h).
+ * (the flat block of tasks/translate/seq2seq.h): store=f32 or f16, ONE tensor "params"
+ * (n_params) in float32 or float16; store=int8, one tensor per part of the block (nr_s2s_parts,
+ * in the block's order): each matrix (rows, cols) int8 with one float32 scale per row, each vector
+ * float32 (a file holding an int8 member says format version 2, so older builds refuse it with
+ * NLPRNN_E_VERSION instead of misreading it). Every part is read back as float32 into its place
+ * in the one block (load: int8 -> float32, as float16 is), so decoding is the same code for all.
  * The loader checks everything before it uses it: the parameters against their ranges, the
  * tokenizers' sizes against CONF, the weight count against the sizes (before allocating), every
  * weight finite.
@@ -29,28 +34,72 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
  * (which is what those files were trained with). */
 static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", NULL};
 
-/* Append the sections of one member: its configuration as conf_tag and its weights as wght_tag. */
+enum { STORE_F32 = 0, STORE_F16 = 1, STORE_INT8 = 2 }; /* the choices of the parameter "store" */
+
+/* The weights of t as tensors in b: store f32/f16, the block as one tensor "params"; int8, a
+ * tensor per part (matrices int8 with a scale per row, vectors float32). */
+static int put_weights(nr_mf_buf *b, const nlprnn_translator *t, int store, nlprnn_error *err) {
+    if (store != STORE_INT8) {
+        size_t shp = t->net.n_params;
+        return nr_tensor_put(b, "params", t->params, 1, &shp, store == STORE_F16 ? NR_DTYPE_F16 : NR_DTYPE_F32, err);
+    }
+    nr_s2s_part parts[NR_S2S_MAX_PARTS];
+    int np = nr_s2s_parts(&t->net, parts), rc = 0;
+    for (int i = 0; !rc && i < np; i++) {
+        const nr_s2s_part *q = &parts[i];
+        size_t shp[2] = {q->rows, q->cols};
+        rc = q->rows ? nr_tensor_put(b, q->name, t->params + q->off, 2, shp, NR_DTYPE_I8, err)
+                     : nr_tensor_put(b, q->name, t->params + q->off, 1, shp + 1, NR_DTYPE_F32, err);
+    }
+    return rc;
+}
+
+/* Read the weights of member t (its CONF read, t->params bound) from section tag. */
+static int get_weights(const nr_mf_reader *r, const char *tag, nlprnn_translator *t, nlprnn_error *err) {
+    if (t->p.store != STORE_INT8) {
+        size_t shp = t->net.n_params;
+        return nr_mf_tensor_read(r, tag, "params", t->params, 1, &shp, err);
+    }
+    nr_s2s_part parts[NR_S2S_MAX_PARTS];
+    int np = nr_s2s_parts(&t->net, parts), rc = 0;
+    size_t nt = nr_mf_tensor_count(r, tag);
+    if (nt != (size_t)np)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                       "%s: section %s holds %zu tensors, the int8 layout of these sizes has %d parts", nr_mf_name(r),
+                       tag, nt, np);
+    for (int i = 0; !rc && i < np; i++) {
+        const nr_s2s_part *q = &parts[i];
+        size_t shp[2] = {q->rows, q->cols};
+        rc = q->rows ? nr_mf_tensor_read(r, tag, q->name, t->params + q->off, 2, shp, err)
+                     : nr_mf_tensor_read(r, tag, q->name, t->params + q->off, 1, shp + 1, err);
+    }
+    return rc;
+}
+
+/* Append the sections of one member: its configuration as conf_tag and its weights as wght_tag,
+ * stored as `store` (STORE_*; -1: as the member says, t->p.store). */
 static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *conf_tag, const char *wght_tag,
-                      nlprnn_error *err) {
+                      int store, nlprnn_error *err) {
     const nr_param_table *tb = nr_translate_param_table();
     nr_mf_buf conf, tens;
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&tens);
+    struct nlprnn_translate_params p = t->p;
+    if (store >= 0) p.store = store;
     /* bpe-dropout and split-seed are written only when they were used, so files trained without
      * them stay as before */
     const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL};
     int ns = 3;
     if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
     if (!t->p.split_seed) skip[ns++] = "split-seed";
-    int rc = nr_params_to_conf(&conf, tb, &t->p, skip, err);
+    int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);
     if (!rc) rc = nr_conf_put_int(&conf, "n_params", (long long)t->net.n_params, err);
     if (!rc) rc = nr_conf_put_int(&conf, "epochs_run", t->epochs_run, err);
     if (!rc) rc = nr_conf_put_int(&conf, "best_epoch", t->best_epoch, err);
     if (!rc && !isnan(t->valid_loss)) rc = nr_conf_put_float(&conf, "valid_loss", t->valid_loss, err);
-    size_t shp = t->net.n_params;
-    if (!rc) rc = nr_tensor_put(&tens, "params", t->params, 1, &shp, t->p.store == 1 ? NR_DTYPE_F16 : NR_DTYPE_F32, err);
+    if (!rc) rc = put_weights(&tens, t, p.store, err);
     if (!rc) rc = nr_mf_add(w, conf_tag, NR_MF_CONFIG, conf.data, conf.len, 0, err);
     if (!rc && !strcmp(conf_tag, "CONF")) { /* member 1 carries the tokenizers */
         rc = nr_mf_add_tokenizer(w, "TOKS", t->tsrc, err);
@@ -62,21 +111,37 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
     return rc;
 }
 
-int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
+int nlprnn_translator_save_stored(const nlprnn_translator *t, const char *path, const char *store,
+                                  nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+    int st = -1;
+    if (store && strcmp(store, "keep")) {
+        static const char *const names[3] = {"f32", "f16", "int8"};
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(store, names[i])) st = i;
+        if (st < 0)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "translate: store '%.40s' is not one of f32, f16, int8, keep", store);
+    }
     nr_mf_writer *w = NULL;
+    int N = nr_translator_members(t), int8 = 0;
+    for (int k = 0; k < N; k++) int8 |= (st < 0 ? nr_translator_member(t, k)->p.store : st) == STORE_INT8;
     int rc = nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, err);
-    if (!rc) rc = put_member(w, t, "CONF", "WGHT", err);
-    int N = nr_translator_members(t);
+    if (!rc && int8) rc = nr_mf_writer_set_version(w, 2, err); /* older builds would misread it */
+    if (!rc) rc = put_member(w, t, "CONF", "WGHT", st, err);
     if (!rc && N > 1) rc = nr_mf_put_members(w, N, err);
     for (int k = 1; !rc && k < N; k++) {
         char ct[8], wt[8];
         nr_mf_member_tags(k, ct, wt);
-        rc = put_member(w, nr_translator_member(t, k), ct, wt, err);
+        rc = put_member(w, nr_translator_member(t, k), ct, wt, st, err);
     }
     if (!rc) rc = nr_mf_writer_save(w, path, err);
     nr_mf_writer_free(w);
     return rc;
+}
+
+int nlprnn_translator_save(const nlprnn_translator *t, const char *path, nlprnn_error *err) {
+    return nlprnn_translator_save_stored(t, path, NULL, err);
 }
 
 static int get_tokenizer(const nr_mf_reader *r, const char *tag, nlprnn_tokenizer **tok, nlprnn_error *err) {
@@ -190,10 +255,7 @@ static int load_member(const nr_mf_reader *r, const char *conf_tag, const char *
                          sizes, need);
     }
     if (!rc) rc = nr_translator_bind(t, err);
-    if (!rc) {
-        size_t shp = t->net.n_params;
-        rc = nr_mf_tensor_read(r, wght_tag, "params", t->params, 1, &shp, err);
-    }
+    if (!rc) rc = get_weights(r, wght_tag, t, err);
     if (!rc) {
         t->epochs_run = (int)ep;
         t->best_epoch = (int)be;

@@ -4,6 +4,7 @@
 #include "tasks/translate/seq2seq.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,50 @@ int nr_s2s_bind(nr_s2s *n, const nr_s2s_cfg *cfg, float *params, nlprnn_error *e
         (rc = nr_encoder_bind(&n->enc, &cfg->enc, params + n->o_enc, err)))
         return rc;
     return 0;
+}
+
+static void part(nr_s2s_part *p, int *k, const char *name, size_t off, size_t rows, size_t cols) {
+    nr_s2s_part *q = &p[(*k)++];
+    snprintf(q->name, sizeof q->name, "%s", name);
+    q->off = off, q->rows = rows, q->cols = cols;
+}
+
+int nr_s2s_parts(const nr_s2s *n, nr_s2s_part *p) {
+    const nr_s2s_cfg *c = &n->cfg;
+    size_t E = (size_t)n->E, H = (size_t)n->H, O = (size_t)n->O, G = (size_t)n->G, X = (size_t)n->X;
+    size_t GE = (size_t)n->enc.gates * (size_t)c->enc.hidden, HE = (size_t)c->enc.hidden;
+    int k = 0;
+    char nm[24];
+    part(p, &k, "emb_src", n->o_src, (size_t)c->Vs, E);
+    part(p, &k, "emb_tgt", n->o_tgt, (size_t)c->Vt, E);
+    for (int l = 0; l < c->enc.layers; l++)
+        for (int d = 0; d < n->enc.dirs; d++) {
+            const nr_rnn_slot *s = &n->enc.slot[l][d];
+            static const char *const what[4] = {"W_ih", "W_hh", "b_ih", "b_hh"};
+            size_t off[4] = {s->w_ih, s->w_hh, s->b_ih, s->b_hh}, rows[4] = {GE, GE, 0, 0};
+            size_t cols[4] = {(size_t)s->in, HE, GE, GE};
+            for (int i = 0; i < 4; i++) {
+                snprintf(nm, sizeof nm, "enc.%d.%d.%s", l, d, what[i]);
+                part(p, &k, nm, n->o_enc + off[i], rows[i], cols[i]);
+            }
+        }
+    part(p, &k, "W_b", n->o_wb, H, O);
+    part(p, &k, "b_b", n->o_bb, 0, H);
+    part(p, &k, "dec.W_ih", n->o_wih, G * H, X);
+    part(p, &k, "dec.W_hh", n->o_whh, G * H, H);
+    part(p, &k, "dec.b_ih", n->o_bih, 0, G * H);
+    part(p, &k, "dec.b_hh", n->o_bhh, 0, G * H);
+    part(p, &k, c->attention == NR_ATTN_ADDITIVE ? "W_k" : "W_a", n->o_wa, H, O);
+    if (c->attention == NR_ATTN_ADDITIVE) {
+        part(p, &k, "W_q", n->o_wq, H, H);
+        part(p, &k, "b_q", n->o_bq, 0, H);
+        part(p, &k, "v", n->o_v, 0, H);
+    }
+    part(p, &k, "W_c", n->o_wc, H, O + H);
+    part(p, &k, "b_c", n->o_bc, 0, H);
+    if (!c->tied) part(p, &k, "W_o", n->o_wo, (size_t)c->Vt, H);
+    part(p, &k, "b_o", n->o_bo, 0, (size_t)c->Vt);
+    return k;
 }
 
 int nr_s2s_init(const nr_s2s *n, nr_rng *rng, nlprnn_error *err) {

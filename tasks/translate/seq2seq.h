@@ -95,6 +95,17 @@ size_t nr_s2s_param_count(const nr_s2s_cfg *cfg);
 /* Check cfg (clear messages) and bind to params (nr_s2s_param_count floats; NULL only to learn
  * n_params). */
 int nr_s2s_bind(nr_s2s *n, const nr_s2s_cfg *cfg, float *params, nlprnn_error *err);
+/* The parts of the block, in the order they lie in it (docs/formats.md, TRNS int8 weights): the
+ * matrices (rows, cols) and the vectors (rows = 0: cols values), named as the file names them
+ * ("emb_src", "enc.0.0.W_ih", ..., "dec.W_ih", ..., "b_o"); they tile [0, n_params) with no gap
+ * and no overlap (a tied W_o is emb_tgt, not a part of its own). n must be bound to a block (the
+ * encoder's slots). Returns the number of parts (at most NR_S2S_MAX_PARTS). */
+#define NR_S2S_MAX_PARTS (4 * 2 * NR_ENCODER_MAX_LAYERS + 20)
+typedef struct nr_s2s_part {
+    char name[24];
+    size_t off, rows, cols; /* rows 0: a vector of cols values */
+} nr_s2s_part;
+int nr_s2s_parts(const nr_s2s *n, nr_s2s_part *parts);
 /* Seeded init: embeddings U(-0.1,0.1) (padding rows 0), the encoder's init, dense weights Glorot,
  * W_hh orthogonal, biases 0 except the LSTM forget gate's b_if = 1. */
 int nr_s2s_init(const nr_s2s *n, nr_rng *rng, nlprnn_error *err);

@@ -78,8 +78,9 @@ static const nr_param ROWS[] = {
      "the weights training ends with: the best validated epoch's (also after a time limit) or the last",
      NR_PARAM_RESUME_OK},
     {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "workers per batch", 0},
-    {"store", NR_PARAM_ENUM, OFF(store), 0, 0, 0, "f32 f16", "f32",
-     "how the model file stores the weights (f16: half the size, rounded)", NR_PARAM_RESUME_OK},
+    {"store", NR_PARAM_ENUM, OFF(store), 0, 0, 0, "f32 f16 int8", "f32",
+     "how the model file stores the weights (f16: half the size, rounded; int8: a quarter, each matrix row "
+     "with its own scale, vectors f32)", NR_PARAM_RESUME_OK},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1",
      "random seed: the initialisation, the order of the batches, the dropout masks", 0},
     {"split-seed", NR_PARAM_U64, OFF(split_seed), 0, 0, 0, NULL, "0",
