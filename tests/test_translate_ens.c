@@ -17,7 +17,12 @@
  *     an ensemble) loads back with the same translations as the -m A -m B form, a pack of a pack
  *     flattens; truncated, corrupt and inconsistent packed files are refused naming the file and
  *     the section or offset;
- *   - the program: translate -m A -m B = translate -m AB.nrm, translate-pack, exit codes.
+ *   - int8 storage: every matrix row of A saved as int8 within scale/2 of A's float32 weights, the
+ *     vectors exact, the parts tiling the block; A's translations kept (log-probabilities within
+ *     0.05); a pack as int8 (member 1 = A as int8 bit for bit), re-saved within rounding, back to
+ *     f16 as version 1; mixed int8/float32 members; int8 files cut, flipped, with a part missing or
+ *     misshapen refused naming the file and section; training with store=int8;
+ *   - the program: translate -m A -m B = translate -m AB.nrm, translate-pack (--store), exit codes.
  * Needs the program ($NLPRNN_CLI) for the last part. */
 #include <math.h>
 #include <stdio.h>
@@ -383,6 +388,199 @@ static void test_pack(const nlprnn_translator *AB) {
     CHECK(t == NULL);
 }
 
+/* Copy the translator file `from` into `to` with the tensor `drop` of section `tag` left out, or
+ * (reshape) with its two dimensions swapped: a file whose int8 layout is damaged. */
+static void rewrite_tensors(const char *from, const char *to, const char *tag, const char *drop, int reshape) {
+    nlprnn_error err;
+    nr_mf_reader *r = NULL;
+    nr_mf_writer *w = NULL;
+    CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch(from), NULL, &err), 0);
+    CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &err), 0);
+    if (!r || !w) return;
+    CHECK_INT_EQ(nr_mf_writer_set_version(w, nr_mf_version(r), &err), 0);
+    for (size_t i = 0; i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *s = nr_mf_section_at(r, i);
+        if (strcmp(s->tag, tag)) {
+            CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, 0, &err), 0);
+            continue;
+        }
+        nr_mf_buf b;
+        nr_mf_buf_init(&b);
+        for (size_t k = 0; k < nr_mf_tensor_count(r, tag); k++) {
+            nr_tensor_info ti;
+            CHECK_INT_EQ(nr_mf_tensor_at(r, tag, k, &ti, &err), 0);
+            if (!strcmp(ti.name, drop) && !reshape) continue;
+            float *v = malloc(ti.count * sizeof *v);
+            CHECK_INT_EQ(nr_mf_tensor_read(r, tag, ti.name, v, ti.ndim, ti.shape, &err), 0);
+            if (!strcmp(ti.name, drop)) { /* the same count, rows and columns swapped */
+                size_t rows = ti.shape[0];
+                ti.shape[0] = ti.shape[1], ti.shape[1] = rows;
+            }
+            CHECK_INT_EQ(nr_tensor_put(&b, ti.name, v, ti.ndim, ti.shape, ti.dtype, &err), 0);
+            free(v);
+        }
+        CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, b.data, b.len, 0, &err), 0);
+        nr_mf_buf_free(&b);
+    }
+    CHECK_INT_EQ(nr_mf_writer_save(w, nr_test_scratch(to), &err), 0);
+    nr_mf_writer_free(w);
+    nr_mf_close(r);
+}
+
+/* The byte at offset 12 of a file: its container format version. */
+static int file_version(const char *name) {
+    FILE *fp = fopen(nr_test_scratch(name), "rb");
+    unsigned char h[16] = {0};
+    if (fp) {
+        CHECK(fread(h, 1, 16, fp) == 16);
+        fclose(fp);
+    }
+    return h[12];
+}
+
+static long file_size(const char *name) {
+    FILE *fp = fopen(nr_test_scratch(name), "rb");
+    long n = -1;
+    if (fp) fseek(fp, 0, SEEK_END), n = ftell(fp), fclose(fp);
+    return n;
+}
+
+/* int8 storage (docs/formats.md, TRNS): every matrix row within scale/2 of the float32 weights,
+ * vectors exact; translations stay A's; packs with --store int8, mixed members; bad files refused. */
+static void test_int8(const nlprnn_translator *A, const nlprnn_translator *AB) {
+    nlprnn_error err;
+    nlprnn_translator *A8 = NULL;
+    CHECK_MSG(nlprnn_translator_save_stored(A, nr_test_scratch("A8.nrm"), "int8", &err) == 0, "%s", err.message);
+    CHECK_INT_EQ(nlprnn_translator_save_stored(A, nr_test_scratch("x.nrm"), "int4", &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "int4") != NULL);
+    CHECK_INT_EQ(file_version("A8.nrm"), 2);
+    CHECK_INT_EQ(file_version("A.nrm"), 1);
+    CHECK_MSG(nlprnn_translator_load(nr_test_scratch("A8.nrm"), &A8, &err) == 0, "%s", err.message);
+    if (!A8) return;
+    CHECK_INT_EQ(A8->p.store, 2);
+    /* the parts tile the block; matrices within scale/2 per row, vectors exact */
+    nr_s2s_part parts[NR_S2S_MAX_PARTS];
+    int np = nr_s2s_parts(&A->net, parts), bad = 0, matrices = 0;
+    size_t next = 0;
+    for (int i = 0; i < np; i++) {
+        const nr_s2s_part *q = &parts[i];
+        CHECK_MSG(q->off == next, "part %s at %zu, expected %zu", q->name, q->off, next);
+        next = q->off + (q->rows ? q->rows : 1) * q->cols;
+        for (size_t r = 0; r < (q->rows ? q->rows : 1); r++) {
+            const float *x = A->params + q->off + r * q->cols, *y = A8->params + q->off + r * q->cols;
+            float amax = 0;
+            for (size_t j = 0; j < q->cols; j++) amax = fmaxf(amax, fabsf(x[j]));
+            double tol = q->rows ? amax / 127.0 / 2 * (1 + 1e-5) : 0;
+            for (size_t j = 0; j < q->cols; j++) bad += fabs((double)x[j] - y[j]) > tol;
+        }
+        matrices += q->rows > 0;
+    }
+    CHECK_MSG(next == A->net.n_params, "the parts cover %zu of %zu", next, A->net.n_params);
+    CHECK_INT_EQ(bad, 0);
+    CHECK(matrices >= 8);
+    nr_mf_reader *r = NULL;
+    CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch("A8.nrm"), NR_KIND_TRANSLATOR, &err), 0);
+    if (r) {
+        nr_tensor_info ti;
+        CHECK_INT_EQ((int)nr_mf_tensor_count(r, "WGHT"), np);
+        CHECK(nr_mf_tensor_info(r, "WGHT", "dec.W_hh", &ti, NULL) == 0 && ti.dtype == NR_DTYPE_I8 && ti.ndim == 2);
+        CHECK(nr_mf_tensor_info(r, "WGHT", "b_o", &ti, NULL) == 0 && ti.dtype == NR_DTYPE_F32 && ti.ndim == 1);
+        CHECK(nr_mf_tensor_info(r, "WGHT", "params", &ti, NULL) != 0);
+        nr_mf_close(r);
+    }
+    /* the weights take about a quarter of float32's bytes */
+    long n32 = file_size("A.nrm"), n8 = file_size("A8.nrm"), w = (long)A->net.n_params;
+    CHECK_MSG(n8 < n32 - 3 * w + w / 4, "int8 file %ld bytes, float32 %ld, %ld weights", n8, n32, w);
+    /* translations: the same texts, log-probabilities close (greedy and beam) */
+    int ndiff = 0;
+    for (int beam = 1; beam <= 3; beam += 2) same_outputs(A, A8, beam, 0, 1, 0.05, NULL, "int8 vs float32");
+    same_outputs(A, A8, 1, 0, 1, 0, &ndiff, "int8 vs float32");
+    CHECK_MSG(ndiff > 0, "int8 gave the float32 log-probabilities on all %zu texts", NT);
+
+    /* a pack as int8: member 1 is A8 bit for bit; saved again (keep), within rounding of itself */
+    CHECK_MSG(nlprnn_translator_save_stored(AB, nr_test_scratch("AB8.nrm"), "int8", &err) == 0, "%s", err.message);
+    nlprnn_translator *P = NULL, *Q = NULL;
+    CHECK_MSG(nlprnn_translator_load(nr_test_scratch("AB8.nrm"), &P, &err) == 0, "%s", err.message);
+    if (P) {
+        CHECK_INT_EQ(nlprnn_translator_members(P), 2);
+        CHECK(nr_translator_member(P, 1)->p.store == 2);
+        CHECK(!memcmp(P->params, A8->params, A->net.n_params * sizeof(float)));
+        CHECK_INT_EQ(nlprnn_translator_save_stored(P, nr_test_scratch("AB8k.nrm"), "keep", &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB8k.nrm"), &Q, &err), 0);
+        int far = 0;
+        for (int m = 0; Q && m < 2; m++) {
+            const nlprnn_translator *x = nr_translator_member(P, m), *y = nr_translator_member(Q, m);
+            for (size_t i = 0; i < x->net.n_params; i++)
+                far += fabsf(x->params[i] - y->params[i]) > 1e-6f * fmaxf(1.0f, fabsf(x->params[i]));
+        }
+        CHECK_INT_EQ(far, 0);
+        nlprnn_translator_free(Q);
+        Q = NULL;
+        /* converted back to float16: version 1, read by any build */
+        CHECK_INT_EQ(nlprnn_translator_save_stored(P, nr_test_scratch("AB8h.nrm"), "f16", &err), 0);
+        CHECK_INT_EQ(file_version("AB8h.nrm"), 1);
+    }
+    nlprnn_translator_free(P);
+    /* mixed members: A8 (int8) with B (float32) kept as they are: the same outputs as -m A8 -m B */
+    nlprnn_translator *M = ens("A8.nrm", "B.nrm", NULL);
+    CHECK_MSG(M && nlprnn_translator_save(M, nr_test_scratch("mixed.nrm"), &err) == 0, "%s", err.message);
+    CHECK_INT_EQ(file_version("mixed.nrm"), 2);
+    CHECK_MSG(nlprnn_translator_load(nr_test_scratch("mixed.nrm"), &Q, &err) == 0, "%s", err.message);
+    if (M && Q) {
+        CHECK(nr_translator_member(Q, 0)->p.store == 2 && nr_translator_member(Q, 1)->p.store == 0);
+        CHECK(!memcmp(nr_translator_member(Q, 1)->params, nr_translator_member(M, 1)->params,
+                      nr_translator_member(M, 1)->net.n_params * sizeof(float)));
+        same_outputs(M, Q, 3, 0, 1, 1e-4, NULL, "mixed pack vs -m A8 -m B");
+    }
+    nlprnn_translator_free(Q), nlprnn_translator_free(M);
+
+    /* damaged int8 files: cut inside the weights, a flipped byte, a missing part, a part of the
+     * wrong shape; each names the file (and the section) */
+    nlprnn_translator *t = NULL;
+    char *o = NULL;
+    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", n8 - 300, nr_test_scratch("A8.nrm"), nr_test_scratch("cut8.nrm")), 0);
+    free(o);
+    int rc = nlprnn_translator_load(nr_test_scratch("cut8.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    CHECK_INT_EQ(nr_test_run(&o, "cp %s %s && printf '\\001' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
+                             nr_test_scratch("A8.nrm"), nr_test_scratch("flip8.nrm"), nr_test_scratch("flip8.nrm"), n8 - 500),
+                 0);
+    free(o);
+    rc = nlprnn_translator_load(nr_test_scratch("flip8.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    rewrite_tensors("A8.nrm", "drop8.nrm", "WGHT", "dec.W_hh", 0);
+    rc = nlprnn_translator_load(nr_test_scratch("drop8.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "drop8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    rewrite_tensors("A8.nrm", "shape8.nrm", "WGHT", "W_c", 1);
+    rc = nlprnn_translator_load(nr_test_scratch("shape8.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "shape8.nrm") && strstr(err.message, "W_c"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    rewrite_tensors("AB8.nrm", "drop8b.nrm", "WG01", "emb_src", 0);
+    rc = nlprnn_translator_load(nr_test_scratch("drop8b.nrm"), &t, &err);
+    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "drop8b.nrm") && strstr(err.message, "WG01"), "%s: %s",
+              nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
+    nlprnn_translator_free(A8);
+
+    /* training with store=int8 writes int8 */
+    nlprnn_translate_params *p = NULL;
+    nlprnn_translate_params_create(&p, NULL);
+    const char *kv[][2] = {{"src-vocab", "290"}, {"tgt-vocab", "300"}, {"embed", "8"}, {"hidden", "8"},
+                           {"epochs", "1"},      {"store", "int8"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    CHECK_MSG(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
+    if (t) CHECK_MSG(nlprnn_translator_save(t, nr_test_scratch("T8.nrm"), &err) == 0, "%s", err.message);
+    nlprnn_translator_free(t);
+    nlprnn_translate_params_free(p);
+    CHECK_INT_EQ(file_version("T8.nrm"), 2);
+    t = NULL;
+    CHECK_MSG(nlprnn_translator_load(nr_test_scratch("T8.nrm"), &t, &err) == 0 && t && t->p.store == 2, "%s", err.message);
+    nlprnn_translator_free(t);
+}
+
 static void test_cli(void) {
     const char *cli = getenv("NLPRNN_CLI");
     if (!cli) {
@@ -406,6 +604,22 @@ static void test_cli(void) {
     nr_test_expect(2, MUST("-o OUT"), "%s translate-pack %s", cli, nr_test_scratch("A.nrm"));
     nr_test_expect(0, MUST("BLEU", "chrF"), "%s translate-eval -m %s -m %s --combine logp %s", cli, nr_test_scratch("A.nrm"),
                    nr_test_scratch("B.nrm"), nr_test_scratch("pairs.tsv"));
+    /* --store: the library's bytes; one MODEL converts; a bad choice is a usage error */
+    nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack -o %s --store int8 %s %s", cli, nr_test_scratch("cli8.nrm"),
+                   nr_test_scratch("A.nrm"), nr_test_scratch("B.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("cli8.nrm"), nr_test_scratch("AB8.nrm")), 0);
+    nr_test_expect(0, MUST("wrote"), "%s translate-pack --store int8 -o %s %s", cli, nr_test_scratch("one8.nrm"),
+                   nr_test_scratch("A.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("one8.nrm"), nr_test_scratch("A8.nrm")), 0);
+    nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack --store keep -o %s %s %s", cli, nr_test_scratch("keep8.nrm"),
+                   nr_test_scratch("A8.nrm"), nr_test_scratch("B.nrm"));
+    CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("keep8.nrm"), nr_test_scratch("mixed.nrm")), 0);
+    nr_test_expect(2, MUST("--store", "int8"), "%s translate-pack --store int4 -o %s %s", cli, nr_test_scratch("bad8.nrm"),
+                   nr_test_scratch("A.nrm"));
+    nr_test_expect(2, MUST("--store"), "%s space-pack --store int8 -o %s %s", cli, nr_test_scratch("bad8.nrm"),
+                   nr_test_scratch("A.nrm"));
+    nr_test_expect(0, MUST("int8", "dec.W_hh"), "%s info %s", cli, nr_test_scratch("A8.nrm"));
+    nr_test_expect(5, MUST("drop8.nrm", "WGHT"), "%s translate -m %s x", cli, nr_test_scratch("drop8.nrm"));
 }
 
 int main(void) {
@@ -436,6 +650,7 @@ int main(void) {
         test_beam1_batch_sample(AB);
         test_mismatch();
         test_pack(AB);
+        test_int8(A, AB);
         test_cli();
     }
     nlprnn_translator_free(A), nlprnn_translator_free(B), nlprnn_translator_free(AB);
