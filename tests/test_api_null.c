@@ -830,6 +830,10 @@ static void test_translate(void) {
     INVALID(nlprnn_translator_save(NULL, path, E), nlprnn_translator_save(NULL, path, NULL));
     INVALID(nlprnn_translator_save(t, NULL, E), nlprnn_translator_save(t, NULL, NULL));
     OK(nlprnn_translator_save(t, path, E));
+    INVALID(nlprnn_translator_save_stored(NULL, path, "int8", E), nlprnn_translator_save_stored(NULL, path, "int8", NULL));
+    INVALID(nlprnn_translator_save_stored(t, NULL, "int8", E), nlprnn_translator_save_stored(t, NULL, "int8", NULL));
+    INVALID(nlprnn_translator_save_stored(t, path, "int4", E), nlprnn_translator_save_stored(t, path, "int4", NULL));
+    OK(nlprnn_translator_save_stored(t, path, NULL, E)); /* NULL: keep */
     nlprnn_translator *u = (nlprnn_translator *)&u;
     INVALID(nlprnn_translator_load(NULL, &u, E), nlprnn_translator_load(NULL, &u, NULL));
     CHECK(u == NULL);

@@ -176,6 +176,7 @@ _decl("nlprnn_translate_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_translator_train", _I, _S, _P, _P, _TRANSLATE_PROGRESS_FN, _P, ctypes.POINTER(_P),
       _E)
 _decl("nlprnn_translator_save", _I, _P, _S, _E)
+_decl("nlprnn_translator_save_stored", _I, _P, _S, _S, _E)
 _decl("nlprnn_translator_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_load_ensemble", _I, ctypes.POINTER(_S), ctypes.c_size_t, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_members", _I, _P)
@@ -613,11 +614,14 @@ class Translator(_Owned):
                 _check(_lib.nlprnn_translate_ctx_set(self._ctx, opt, float(vals[name]),
                                                      ctypes.byref(err)), err)
 
-    def save(self, path):
+    def save(self, path, store=None):
         """Write the translator to a model file (atomically); an ensemble becomes one file that
-        holds every member (what `nlprnn translate-pack` writes)."""
+        holds every member (what `nlprnn translate-pack` writes). store: None or "keep" (each
+        member as it was stored), "f32", "f16" or "int8" (translate-pack --store)."""
         err = _CError()
-        _check(_lib.nlprnn_translator_save(self._t, _path(path), ctypes.byref(err)), err)
+        _check(_lib.nlprnn_translator_save_stored(self._t, _path(path),
+                                                  None if store is None else _b(store),
+                                                  ctypes.byref(err)), err)
 
     def _one(self, text):
         t, err = _b(text), _CError()

@@ -316,6 +316,16 @@ with tempfile.TemporaryDirectory() as d:
     with nlprnn.Translator([model, model], combine="logp") as tr:
         check(tr.members == 2 and tr.translate(["가나 다라", "다라"]) == one, "ensemble of a model with itself")
         tr.save(os.path.join(d, "pack.nrm"))
+        tr.save(os.path.join(d, "pack8.nrm"), store="int8")
+        try:
+            tr.save(os.path.join(d, "pack4.nrm"), store="int4")
+            check(False, "store='int4' accepted")
+        except nlprnn.Error as e:
+            check(e.name == "NLPRNN_E_INVALID_ARG", "store int4: %s" % e)
+    with nlprnn.Translator(os.path.join(d, "pack8.nrm")) as tr:
+        check(tr.members == 2 and isinstance(tr.translate("가나 다라"), str), "int8 pack")
+        check(os.path.getsize(os.path.join(d, "pack8.nrm")) < os.path.getsize(os.path.join(d, "pack.nrm")),
+              "int8 pack smaller")
     with nlprnn.Translator(os.path.join(d, "pack.nrm")) as tr:
         check(tr.members == 2 and tr.translate(["가나 다라", "다라"]) == one, "packed ensemble")
         try:
