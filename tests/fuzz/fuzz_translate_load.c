@@ -7,11 +7,13 @@
  * recomputed, the tokenizers' inner files too), so mutations reach the parsers and checks.
  *
  * Seeds: tiny translators (joint tokenizer, f16; LSTM/general with embedding dropout, GRU/additive
- * tied, and the two packed as one ensemble), trained by the harness on a few made-up pairs, saved
+ * tied, the two packed as one ensemble, and the first stored as int8), trained by the harness on a few made-up pairs, saved
  * as the library saves them (the tokenizer zlib-compressed, which keeps a seed within the fuzz
  * runs' 4096 bytes):
  *     NLPRNN_FUZZ_WRITE_SEEDS=tests/fuzz/corpus/fuzz_translate_load build-fuzz/tests/fuzz/fuzz_translate_load -runs=0
- * (NLPRNN_FUZZ_WRITE_ENSEMBLE=DIR instead: only ensemble.nrm, from the two seeds in DIR).
+ * (NLPRNN_FUZZ_WRITE_ENSEMBLE=DIR instead: only ensemble.nrm, from the two seeds in DIR;
+ * NLPRNN_FUZZ_WRITE_INT8=DIR: only lstm_general_int8.nrm, lstm_general.nrm of DIR saved with
+ * store=int8 (one tensor per part, format version 2), its sections compressed likewise).
  *
  * Invariants (a violation aborts): a failed load returns a status with a message and no model;
  * a loaded model translates valid UTF-8 text into valid UTF-8 text (or fails with a message, never
@@ -150,6 +152,37 @@ static void write_ensemble_seed(const char *dir) {
     fprintf(stderr, "fuzz_translate_load: wrote seed %s\n", pe);
 }
 
+/* lstm_general_int8.nrm: lstm_general.nrm saved by the library with store=int8, then its sections
+ * zlib-compressed where that is smaller (the same version-2 file otherwise). */
+static void write_int8_seed(const char *dir) {
+    char pa[512], tmp[512], pe[512];
+    snprintf(pa, sizeof pa, "%s/lstm_general.nrm", dir);
+    snprintf(tmp, sizeof tmp, "%s/lstm_general_int8.tmp", dir);
+    snprintf(pe, sizeof pe, "%s/lstm_general_int8.nrm", dir);
+    nlprnn_error e;
+    nlprnn_translator *t = NULL;
+    check(nlprnn_translator_load(pa, &t, &e) == 0 && nlprnn_translator_save_stored(t, tmp, "int8", &e) == 0,
+          "seed int8: save");
+    nlprnn_translator_free(t);
+    nr_mf_reader *r = NULL;
+    nr_mf_writer *w = NULL;
+    check(nr_mf_open_file(&r, tmp, NR_KIND_TRANSLATOR, &e) == 0 && nr_mf_version(r) == 2, "seed int8: open");
+    check(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &e) == 0 && nr_mf_writer_set_version(w, 2, &e) == 0,
+          "seed int8: writer");
+    for (size_t i = 0; i < nr_mf_section_count(r); i++) {
+        const nr_mf_section *sec = nr_mf_section_at(r, i);
+        check(nr_mf_add(w, sec->tag, sec->content, sec->data, (size_t)sec->raw_len, 1, &e) == 0, "seed int8: add");
+    }
+    check(nr_mf_writer_save(w, pe, &e) == 0, "seed int8: write");
+    nr_mf_writer_free(w);
+    nr_mf_close(r);
+    remove(tmp);
+    t = NULL;
+    check(nlprnn_translator_load(pe, &t, &e) == 0, "seed int8: loads");
+    nlprnn_translator_free(t);
+    fprintf(stderr, "fuzz_translate_load: wrote seed %s\n", pe);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     const char *dir = getenv("NLPRNN_FUZZ_WRITE_SEEDS");
@@ -159,7 +192,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         write_seed(dir, "lstm_general.nrm", a);
         write_seed(dir, "gru_additive_tied.nrm", b);
         write_ensemble_seed(dir);
+        write_int8_seed(dir);
     }
+    const char *idir = getenv("NLPRNN_FUZZ_WRITE_INT8"); /* only lstm_general_int8.nrm, from the seed there */
+    if (idir && *idir) write_int8_seed(idir);
     const char *edir = getenv("NLPRNN_FUZZ_WRITE_ENSEMBLE"); /* only ensemble.nrm, from the seeds there */
     if (edir && *edir) write_ensemble_seed(edir);
     return 0;
