@@ -303,31 +303,78 @@ static void test_mismatch(void) {
     CHECK(nlprnn_translator_members(NULL) == 0);
 }
 
-/* Copy the sections of packed file `from` into `to`, with ENSM's members = `members` and the
- * section `drop` left out (NULL: none). */
-static void rewrite_pack(const char *from, const char *to, int members, const char *drop) {
+/* Copy the sections of translator file `from` into `to`, changed as `e` says. */
+typedef struct edit {
+    int members;          /* > 0: ENSM says this many members */
+    const char *drop;     /* a section left out (NULL: none) */
+    const char *tag;      /* a tensor section where `tensor` is ... (NULL: none) */
+    const char *tensor;   /* ... left out (reshape 0), or has its two dimensions swapped (1) */
+    int reshape;
+} edit;
+
+/* The tensors of section tag of r into b, as e says. */
+static void edit_tensors(nr_mf_buf *b, const nr_mf_reader *r, const char *tag, const edit *e) {
+    nlprnn_error err;
+    for (size_t k = 0; k < nr_mf_tensor_count(r, tag); k++) {
+        nr_tensor_info ti;
+        CHECK_INT_EQ(nr_mf_tensor_at(r, tag, k, &ti, &err), 0);
+        int hit = !strcmp(ti.name, e->tensor);
+        if (hit && !e->reshape) continue;
+        float *v = malloc(ti.count * sizeof *v);
+        CHECK_INT_EQ(nr_mf_tensor_read(r, tag, ti.name, v, ti.ndim, ti.shape, &err), 0);
+        if (hit) { /* the same count, rows and columns swapped */
+            size_t rows = ti.shape[0];
+            ti.shape[0] = ti.shape[1], ti.shape[1] = rows;
+        }
+        CHECK_INT_EQ(nr_tensor_put(b, ti.name, v, ti.ndim, ti.shape, ti.dtype, &err), 0);
+        free(v);
+    }
+}
+
+static void rewrite(const char *from, const char *to, edit e) {
     nlprnn_error err;
     nr_mf_reader *r = NULL;
     nr_mf_writer *w = NULL;
     CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch(from), NULL, &err), 0);
     CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &err), 0);
     if (!r || !w) return;
+    CHECK_INT_EQ(nr_mf_writer_set_version(w, nr_mf_version(r), &err), 0);
     for (size_t i = 0; i < nr_mf_section_count(r); i++) {
         const nr_mf_section *s = nr_mf_section_at(r, i);
-        if (drop && !strcmp(s->tag, drop)) continue;
-        if (!strcmp(s->tag, "ENSM")) {
-            nr_mf_buf b;
-            nr_mf_buf_init(&b);
-            nr_conf_put_int(&b, "members", members, &err);
-            CHECK_INT_EQ(nr_mf_add(w, "ENSM", NR_MF_CONFIG, b.data, b.len, 0, &err), 0);
-            nr_mf_buf_free(&b);
-        } else {
-            CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, 0, &err), 0);
-        }
+        if (e.drop && !strcmp(s->tag, e.drop)) continue;
+        nr_mf_buf b;
+        nr_mf_buf_init(&b);
+        if (e.members && !strcmp(s->tag, "ENSM"))
+            nr_conf_put_int(&b, "members", e.members, &err);
+        else if (e.tag && !strcmp(s->tag, e.tag))
+            edit_tensors(&b, r, s->tag, &e);
+        else
+            nr_mf_buf_put(&b, s->data, (size_t)s->raw_len, &err);
+        CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, b.data, b.len, 0, &err), 0);
+        nr_mf_buf_free(&b);
     }
     CHECK_INT_EQ(nr_mf_writer_save(w, nr_test_scratch(to), &err), 0);
     nr_mf_writer_free(w);
     nr_mf_close(r);
+}
+
+/* Scratch file `to` = the first n bytes of `from` (cut), or `from` with the byte at off set to v. */
+static void cut_file(const char *from, const char *to, long n) {
+    CHECK_INT_EQ(nr_test_run(NULL, "head -c %ld %s > %s", n, nr_test_scratch(from), nr_test_scratch(to)), 0);
+}
+static void set_byte(const char *from, const char *to, long off, int v) {
+    CHECK_INT_EQ(nr_test_run(NULL, "cp %s %s && printf '\\%03o' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
+                             nr_test_scratch(from), nr_test_scratch(to), v, nr_test_scratch(to), off), 0);
+}
+
+/* Loading scratch file `name` fails with `code`, a message naming the file and `must`, and no model. */
+static void expect_refused(const char *name, int code, const char *must) {
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    int rc = nlprnn_translator_load(nr_test_scratch(name), &t, &err);
+    CHECK_MSG(rc == code && strstr(err.message, name) && strstr(err.message, must), "%s: %s: %s", name,
+              nlprnn_status_name(rc), err.message);
+    CHECK(t == NULL);
 }
 
 static void test_pack(const nlprnn_translator *AB) {
@@ -360,71 +407,20 @@ static void test_pack(const nlprnn_translator *AB) {
     /* bad packed files: truncated inside the second member, a flipped byte, members beyond the file's
      * sections, a member's configuration missing */
     nlprnn_translator *t = NULL;
-    char *o = NULL;
-    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", np - 200, nr_test_scratch("AB.nrm"), nr_test_scratch("cut.nrm")), 0);
-    free(o);
+    cut_file("AB.nrm", "cut.nrm", np - 200);
     int rc = nlprnn_translator_load(nr_test_scratch("cut.nrm"), &t, &err);
     CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut.nrm") && strstr(err.message, "WG01") &&
                   strstr(err.message, "byte"),
               "%s: %s", nlprnn_status_name(rc), err.message);
     CHECK(t == NULL);
-    CHECK_INT_EQ(nr_test_run(&o, "cp %s %s && printf '\\377' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
-                             nr_test_scratch("AB.nrm"), nr_test_scratch("flip.nrm"), nr_test_scratch("flip.nrm"), np - 1000), 0);
-    free(o);
-    rc = nlprnn_translator_load(nr_test_scratch("flip.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip.nrm"), "%s: %s", nlprnn_status_name(rc), err.message);
-    rewrite_pack("AB.nrm", "three.nrm", 3, NULL);
-    rc = nlprnn_translator_load(nr_test_scratch("three.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "three.nrm") && strstr(err.message, "CF02"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    rewrite_pack("AB.nrm", "many.nrm", 99, NULL);
-    rc = nlprnn_translator_load(nr_test_scratch("many.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "many.nrm") && strstr(err.message, "members"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    rewrite_pack("AB.nrm", "noconf.nrm", 2, "CF01");
-    rc = nlprnn_translator_load(nr_test_scratch("noconf.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "noconf.nrm") && strstr(err.message, "CF01"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    CHECK(t == NULL);
-}
-
-/* Copy the translator file `from` into `to` with the tensor `drop` of section `tag` left out, or
- * (reshape) with its two dimensions swapped: a file whose int8 layout is damaged. */
-static void rewrite_tensors(const char *from, const char *to, const char *tag, const char *drop, int reshape) {
-    nlprnn_error err;
-    nr_mf_reader *r = NULL;
-    nr_mf_writer *w = NULL;
-    CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch(from), NULL, &err), 0);
-    CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_TRANSLATOR, &err), 0);
-    if (!r || !w) return;
-    CHECK_INT_EQ(nr_mf_writer_set_version(w, nr_mf_version(r), &err), 0);
-    for (size_t i = 0; i < nr_mf_section_count(r); i++) {
-        const nr_mf_section *s = nr_mf_section_at(r, i);
-        if (strcmp(s->tag, tag)) {
-            CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, s->data, (size_t)s->raw_len, 0, &err), 0);
-            continue;
-        }
-        nr_mf_buf b;
-        nr_mf_buf_init(&b);
-        for (size_t k = 0; k < nr_mf_tensor_count(r, tag); k++) {
-            nr_tensor_info ti;
-            CHECK_INT_EQ(nr_mf_tensor_at(r, tag, k, &ti, &err), 0);
-            if (!strcmp(ti.name, drop) && !reshape) continue;
-            float *v = malloc(ti.count * sizeof *v);
-            CHECK_INT_EQ(nr_mf_tensor_read(r, tag, ti.name, v, ti.ndim, ti.shape, &err), 0);
-            if (!strcmp(ti.name, drop)) { /* the same count, rows and columns swapped */
-                size_t rows = ti.shape[0];
-                ti.shape[0] = ti.shape[1], ti.shape[1] = rows;
-            }
-            CHECK_INT_EQ(nr_tensor_put(&b, ti.name, v, ti.ndim, ti.shape, ti.dtype, &err), 0);
-            free(v);
-        }
-        CHECK_INT_EQ(nr_mf_add(w, s->tag, s->content, b.data, b.len, 0, &err), 0);
-        nr_mf_buf_free(&b);
-    }
-    CHECK_INT_EQ(nr_mf_writer_save(w, nr_test_scratch(to), &err), 0);
-    nr_mf_writer_free(w);
-    nr_mf_close(r);
+    set_byte("AB.nrm", "flip.nrm", np - 1000, 0377);
+    expect_refused("flip.nrm", NLPRNN_E_CHECKSUM, "flip.nrm");
+    rewrite("AB.nrm", "three.nrm", (edit){.members = 3});
+    expect_refused("three.nrm", NLPRNN_E_FORMAT, "CF02");
+    rewrite("AB.nrm", "many.nrm", (edit){.members = 99});
+    expect_refused("many.nrm", NLPRNN_E_FORMAT, "members");
+    rewrite("AB.nrm", "noconf.nrm", (edit){.drop = "CF01"});
+    expect_refused("noconf.nrm", NLPRNN_E_FORMAT, "CF01");
 }
 
 /* The byte at offset 12 of a file: its container format version. */
@@ -537,32 +533,16 @@ static void test_int8(const nlprnn_translator *A, const nlprnn_translator *AB) {
     /* damaged int8 files: cut inside the weights, a flipped byte, a missing part, a part of the
      * wrong shape; each names the file (and the section) */
     nlprnn_translator *t = NULL;
-    char *o = NULL;
-    CHECK_INT_EQ(nr_test_run(&o, "head -c %ld %s > %s", n8 - 300, nr_test_scratch("A8.nrm"), nr_test_scratch("cut8.nrm")), 0);
-    free(o);
-    int rc = nlprnn_translator_load(nr_test_scratch("cut8.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_TRUNCATED && strstr(err.message, "cut8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    CHECK_INT_EQ(nr_test_run(&o, "cp %s %s && printf '\\001' | dd of=%s bs=1 seek=%ld conv=notrunc 2>/dev/null",
-                             nr_test_scratch("A8.nrm"), nr_test_scratch("flip8.nrm"), nr_test_scratch("flip8.nrm"), n8 - 500),
-                 0);
-    free(o);
-    rc = nlprnn_translator_load(nr_test_scratch("flip8.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_CHECKSUM && strstr(err.message, "flip8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    rewrite_tensors("A8.nrm", "drop8.nrm", "WGHT", "dec.W_hh", 0);
-    rc = nlprnn_translator_load(nr_test_scratch("drop8.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "drop8.nrm") && strstr(err.message, "WGHT"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    rewrite_tensors("A8.nrm", "shape8.nrm", "WGHT", "W_c", 1);
-    rc = nlprnn_translator_load(nr_test_scratch("shape8.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "shape8.nrm") && strstr(err.message, "W_c"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    rewrite_tensors("AB8.nrm", "drop8b.nrm", "WG01", "emb_src", 0);
-    rc = nlprnn_translator_load(nr_test_scratch("drop8b.nrm"), &t, &err);
-    CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "drop8b.nrm") && strstr(err.message, "WG01"), "%s: %s",
-              nlprnn_status_name(rc), err.message);
-    CHECK(t == NULL);
+    cut_file("A8.nrm", "cut8.nrm", n8 - 300);
+    expect_refused("cut8.nrm", NLPRNN_E_TRUNCATED, "WGHT");
+    set_byte("A8.nrm", "flip8.nrm", n8 - 500, 1);
+    expect_refused("flip8.nrm", NLPRNN_E_CHECKSUM, "WGHT");
+    rewrite("A8.nrm", "drop8.nrm", (edit){.tag = "WGHT", .tensor = "dec.W_hh"});
+    expect_refused("drop8.nrm", NLPRNN_E_FORMAT, "WGHT");
+    rewrite("A8.nrm", "shape8.nrm", (edit){.tag = "WGHT", .tensor = "W_c", .reshape = 1});
+    expect_refused("shape8.nrm", NLPRNN_E_FORMAT, "W_c");
+    rewrite("AB8.nrm", "drop8b.nrm", (edit){.tag = "WG01", .tensor = "emb_src"});
+    expect_refused("drop8b.nrm", NLPRNN_E_FORMAT, "WG01");
     nlprnn_translator_free(A8);
 
     /* training with store=int8 writes int8 */
