@@ -1,7 +1,7 @@
 /* bench/bench_gemm.c: our GEMM kernels (models/kernels/kernels.h) against the CBLAS they may
  * replace, shape by shape, side by side in one run.
  *
- *   bench_gemm [--seconds S] [--shape NAME] [--rows M]
+ *   bench_gemm [--seconds S] [--shape NAME] [--rows M] [--path P] [--custom "OP M N K"]
  *
  * For each shape of the recurrent layers (list below: the encoder's forward step, backward step,
  * input projection, weight gradients and dX, the LM's output product, a 1024^3 square) it runs, in
@@ -15,7 +15,11 @@
  * every variant alike (the variant run before it used other buffers). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
  * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
  * relative error of each kernel against a double-precision reference. --rows M runs the shapes
- * (those whose name contains NAME) with M rows of op(A) instead of theirs.
+ * (those whose name contains NAME) with M rows of op(A) instead of theirs. --path P (portable,
+ * avx2, avx512) runs only that path's kernels beside the CBLAS. --custom "NT 2048 512 128" runs
+ * one shape given by its transposes (op(A) then op(B), N or T) and M N K instead of the list.
+ * The column "nr_sgemm" is the product as nr_sgemm routes it on the path in force (NLPRNN_KERNEL
+ * or the best; models/math.c), beside the variants it chooses between.
  * The CBLAS is loaded and set as nlprnn sets it (common/blas.h, nr_blas_own: one thread, the
  * calling one), so no variable is needed; its name and thread count go to stderr.
  */
@@ -116,7 +120,8 @@ int main(int argc, char **argv)
 {
     double seconds = 1.0;
     const char *only = NULL;
-    int rows = 0;
+    int rows = 0, only_path = -1;
+    shape custom = {"custom", 0, 0, 0, 0, 0, 0};
     for (int a = 1; a + 1 < argc; a += 2) {
         if (!strcmp(argv[a], "--seconds"))
             seconds = atof(argv[a + 1]);
@@ -124,6 +129,17 @@ int main(int argc, char **argv)
             only = argv[a + 1];
         else if (!strcmp(argv[a], "--rows") && atoi(argv[a + 1]) > 0)
             rows = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--path") && nr_kpath_from_name(argv[a + 1]) >= 0)
+            only_path = nr_kpath_from_name(argv[a + 1]);
+        else if (!strcmp(argv[a], "--custom")) {
+            char ta, tb;
+            if (sscanf(argv[a + 1], " %c%c %d %d %d", &ta, &tb, &custom.M, &custom.N, &custom.K) != 5 ||
+                !strchr("NT", ta) || !strchr("NT", tb) || custom.M < 1 || custom.N < 1 || custom.K < 1) {
+                fprintf(stderr, "bench_gemm: --custom wants \"OP M N K\", e.g. \"NT 2048 512 128\"\n");
+                return 2;
+            }
+            custom.tA = ta == 'T', custom.tB = tb == 'T', custom.packed = !custom.tA;
+        }
         else {
             fprintf(stderr, "bench_gemm: unknown option %s\n", argv[a]);
             return 2;
@@ -140,22 +156,23 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_gemm: CBLAS %s, %d thread(s)\n", blas->name, nr_blas_threads());
     int paths[NR_KPATH_COUNT], np = 0;
     for (int p = 0; p < NR_KPATH_COUNT; p++)
-        if (nr_kpath_usable(p))
+        if (nr_kpath_usable(p) && (only_path < 0 || p == only_path))
             paths[np++] = p;
     nr_rng rng;
     nr_rng_seed(&rng, 7);
-    printf("| shape | op | M | N | K | CBLAS GFLOP/s |");
+    printf("| shape | op | M | N | K | CBLAS GFLOP/s | nr_sgemm (%s) |", nr_kpath_name(nr_kpath()));
     for (int q = 0; q < np; q++)
         printf(" %s | %s packed | %s gemv |", nr_kpath_name(paths[q]), nr_kpath_name(paths[q]),
                nr_kpath_name(paths[q]));
-    printf(" max rel. error (per path) | gemv max rel. error |\n|---|---|---|---|---|---|");
+    printf(" max rel. error (per path) | gemv max rel. error |\n|---|---|---|---|---|---|---|");
     for (int q = 0; q < np; q++)
         printf("---|---|---|");
     printf("---|---|\n");
-    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-        shape sm = shapes[si];
+    size_t nshapes = custom.M ? 1 : sizeof shapes / sizeof shapes[0];
+    for (size_t si = 0; si < nshapes; si++) {
+        shape sm = custom.M ? custom : shapes[si];
         const shape *s = &sm;
-        if (only && !strstr(s->name, only))
+        if (only && !custom.M && !strstr(s->name, only))
             continue;
         if (rows)
             sm.M = rows;
@@ -170,8 +187,8 @@ int main(int argc, char **argv)
             Bp[q] = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(paths[q], K, N) + 127) / 64 * 64);
             nr_kpack(paths[q], Bp[q], s->tB, K, N, B, ldb);
         }
-        int nv = 1 + 3 * np, gv = !s->tA && M <= 31; /* nr_kgemv: few rows, A not transposed */
-        double best[1 + 3 * NR_KPATH_COUNT];
+        int nv = 2 + 3 * np, gv = !s->tA && M <= 31; /* nr_kgemv: few rows, A not transposed */
+        double best[2 + 3 * NR_KPATH_COUNT];
         for (int v = 0; v < nv; v++)
             best[v] = 1e30;
         double err[NR_KPATH_COUNT] = {0}, errv[NR_KPATH_COUNT] = {0};
@@ -179,7 +196,8 @@ int main(int argc, char **argv)
         int rounds = 0;
         while (rounds < 3 || (now() - t0 < seconds && rounds < 100000)) {
             for (int v = 0; v < nv; v++) {
-                int q = (v - 1) / 3, kind = (v - 1) % 3; /* 0 ours, 1 ours packed, 2 ours gemv */
+                /* v 0 CBLAS, then per path: ours, ours packed, ours gemv; last nr_sgemm */
+                int q = (v - 1) / 3, kind = v == nv - 1 ? 3 : (v - 1) % 3;
                 if (v > 0 && kind == 2 && !gv)
                     continue;
                 double st = 0;
@@ -189,6 +207,8 @@ int main(int argc, char **argv)
                         cblas_call(s, A, lda, B, ldb, C);
                     else if (kind == 0)
                         nr_kgemm(paths[q], s->tA, s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+                    else if (kind == 3)
+                        nr_sgemm(s->tA, s->tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
                     else if (kind == 1)
                         nr_kgemm_packed(paths[q], s->tA, M, N, K, 1.0f, A, lda, Bp[q], 0.0f, C, N);
                     else
@@ -204,8 +224,9 @@ int main(int argc, char **argv)
             rounds++;
         }
         double fl = 2.0 * M * N * K;
-        printf("| %s | %s%s | %d | %d | %d | %.1f |", s->name, s->tA ? "T" : "N", s->tB ? "T" : "N",
-               M, N, K, fl / best[0] * 1e-9);
+        printf("| %s | %s%s | %d | %d | %d | %.1f | %.1f (%.2fx) |", s->name, s->tA ? "T" : "N",
+               s->tB ? "T" : "N", M, N, K, fl / best[0] * 1e-9, fl / best[nv - 1] * 1e-9,
+               best[0] / best[nv - 1]);
         for (int q = 0; q < np; q++) {
             printf(" %.1f (%.2fx) |", fl / best[1 + 3 * q] * 1e-9, best[0] / best[1 + 3 * q]);
             if (s->packed)

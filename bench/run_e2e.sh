@@ -25,6 +25,10 @@
 # with apt when missing (sudo if not root); never anything the build needs. Corpora are read in place
 # from ../shared/corpora (the script's temporary folder holds derived files only, removed at exit).
 # Torch thread counts: NLPRNN_E2E_THREADS (default "2"; "1 2" runs both).
+# Before/after: NLPRNN_E2E_BASE=BUILD_DIR also trains with that build's nlprnn ("base", e.g. main
+# before a change) in every round of the train part, in ABBA order with this build's (odd rounds
+# this build first, even rounds the base first; PyTorch between them), and adds its rows and the
+# ratio of the two to the training table.
 # A smaller run: NLPRNN_E2E_PARTS (default "train classify one") picks the parts; with
 # NLPRNN_E2E_FT_CACHE=DIR the fastText model is trained once into DIR and reused by later runs
 # (its training time and accuracy are those of the run that made it, printed as such).
@@ -46,6 +50,8 @@ for f in train.tsv.gz test.tsv.gz; do
   [ -f "$corp/$f" ] || { echo "run_e2e: $corp/$f is missing" >&2; exit 2; }
 done
 nlprnn=$(realpath "$build/nlprnn")
+base_nlprnn=""
+[ -n "${NLPRNN_E2E_BASE:-}" ] && base_nlprnn=$(realpath "$NLPRNN_E2E_BASE/nlprnn")
 tok=$(realpath pretrained/ko.tok)
 model=$(realpath pretrained/ko.nrm)
 [ -x /usr/bin/time ] || { echo "run_e2e: needs GNU time (apt-get install time)" >&2; exit 2; }
@@ -69,6 +75,7 @@ environment() {
   bench/env.sh
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' + uncommitted changes')"
   echo "nlprnn: $nlprnn ($("$nlprnn" --version | head -1)); kernel path: $("$build/tests/test_kernels" --print-path 2>/dev/null || echo '?')"
+  [ -z "$base_nlprnn" ] || echo "base nlprnn: $base_nlprnn ($("$base_nlprnn" --version | head -1); commit $(git -C "$(dirname "$base_nlprnn")/.." rev-parse --short HEAD 2>/dev/null || echo unknown))"
   echo "python3-torch: $($py -c 'import torch;print(torch.__version__)' 2>/dev/null); fasttext: $(dpkg-query -W -f='${Version}' fasttext 2>/dev/null); hyperfine: $(hyperfine --version | cut -d' ' -f2)"
 }
 # the PyTorch peer's environment (printed with the results)
@@ -130,15 +137,16 @@ record() { # what who threads round wall cpu load
   printf 'run %s %s threads=%s round=%s wall=%.2f cpu=%.2f load1=%s\n' "$@" | tee -a "$tmp/runs.txt"
   echo "$@" >> "$tmp/runs"
 }
-nl_train() { # threads round
-  local l=$(load1)
-  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" train "$tmp/train.tsv" -o "$tmp/nl.nrm" \
+nl_train() { # threads round [base]
+  local l=$(load1) bin=$nlprnn who=nlprnn
+  [ "${3:-}" = base ] && bin=$base_nlprnn who=base
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$bin" train "$tmp/train.tsv" -o "$tmp/nl.nrm" \
     --tokenizer "$tok" --embed 128 --cell lstm --bidirectional 1 --hidden 128 --pool max \
     --dropout 0.2 --optimizer adam --lr 0.002 --lr-schedule linear --clip 5 --epochs "$epochs" \
     --batch 64 --seed 1 --threads "$1" --valid-split 0 --max-tokens 128 --storage f16 \
-    2> "$tmp/nl_train.err" >/dev/null
+    2> "$tmp/${who}_train.err" >/dev/null
   read -r w u s < "$tmp/time"
-  record train nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  record train "$who" "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
 }
 torch_train() { # threads round
   local l=$(load1)
@@ -172,8 +180,14 @@ for r in $(seq "$rounds"); do
   for t in $threads; do
     part train || continue
     log "round $r/$rounds: training, $t threads"
-    nl_train "$t" "$r"
-    torch_train "$t" "$r"
+    if [ -z "$base_nlprnn" ]; then
+      nl_train "$t" "$r"
+      torch_train "$t" "$r"
+    elif [ $((r % 2)) -eq 1 ]; then
+      nl_train "$t" "$r"; torch_train "$t" "$r"; nl_train "$t" "$r" base
+    else
+      nl_train "$t" "$r" base; torch_train "$t" "$r"; nl_train "$t" "$r"
+    fi
   done
   part classify || continue
   log "round $r/$rounds: classifying"
@@ -183,8 +197,9 @@ for r in $(seq "$rounds"); do
 done
 nl_acc=-; nl_train_acc=-; torch_last=-
 part classify && nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
-part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nl_train.err" | tail -1)
+part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nlprnn_train.err" | tail -1)
 part train && torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
+[ -n "$base_nlprnn" ] && part train && echo "base nlprnn train last: $(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/base_train.err" | tail -1)"
 echo "nlprnn classify --lines: accuracy $nl_acc on the $n_test test reviews (output checked against the labels); nlprnn train last: $nl_train_acc; PyTorch last: $torch_last"
 
 # ---- one review -----------------------------------------------------------------------------------
@@ -227,6 +242,16 @@ if any(k[0] == "train" for k in rows):
             t, a[0], a[1], a[2], tokens * epochs / a[0], lp[0], lp[1], wt[1], wt[2],
             tokens * epochs / lp[0], lp[0] / a[0], lp[1] / a[1], wt[2] / a[2], a[3], lp[3]))
     print()
+    if any(k[1] == "base" for k in rows):
+        print("Before/after (NLPRNN_E2E_BASE): the base build's nlprnn train in the same rounds")
+        print()
+        print("| threads | base nlprnn train wall s min / median | CPU s median | this build wall s min / median | CPU s median | speed-up this / base, wall (min; median) | PyTorch loop / base, wall (min; median) | load1 at starts (base) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (what, who, t) in sorted(k for k in rows if k[0] == "train" and k[1] == "base"):
+            b = mm(("train", "base", t)); a = mm(("train", "nlprnn", t)); lp = mm(("train_loop", "torch", t))
+            print("| %d | %.1f / %.1f | %.2f | %.1f / %.1f | %.2f | %.2fx; %.2fx | %.2fx; %.2fx | %s |" % (
+                t, b[0], b[1], b[2], a[0], a[1], a[2], b[0] / a[0], b[1] / a[1], lp[0] / b[0], lp[1] / b[1], b[3]))
+        print()
 if any(k[0] == "classify" for k in rows):
     print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
     print()

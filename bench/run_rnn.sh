@@ -22,6 +22,11 @@
 # nlprnn runs with OPENBLAS_NUM_THREADS=1 and its own --threads; PyTorch with torch.set_num_threads.
 # Run the script itself under nice (nice bench/run_rnn.sh ...): both programs then get the same
 # priority (the script does not nice them again, which on a busy machine starved both at 19).
+# RNN_MODES (default "train infer64 infer1 floor") picks the measures: training tokens/s,
+# inference at batch 64, at batch 1 (with its f16 row), the products-alone table. Before/after:
+# RNN_BASE=BUILD_DIR also runs that build's bench_rnn (e.g. main before a change) for each row of
+# the main table, in alternating order with this build's (ABBA over the rows), and adds the
+# columns "base nlprnn" and "this / base".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -32,6 +37,12 @@ threads=("$@")
 bin="$build/bench/bench_rnn"
 [ -x "$bin" ] || { echo "run_rnn: $bin not found (build first: cmake --build $build --target bench_rnn)" >&2; exit 2; }
 py=/usr/bin/python3
+modes=" ${RNN_MODES:-train infer64 infer1 floor} "
+base=""
+if [ -n "${RNN_BASE:-}" ]; then
+  base="$RNN_BASE/bench/bench_rnn"
+  [ -x "$base" ] || { echo "run_rnn: $base not found" >&2; exit 2; }
+fi
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=
 unset OMP_NUM_THREADS
 
@@ -48,34 +59,48 @@ for th in "${threads[@]}"; do
   fma=$("$bin" --mode fma --threads "$th" --seconds "$secs" | field ${pre}gflops)
   echo "### threads=$th (peak: sgemm 1024^3 with nlprnn's $kpath kernels ${peak} GFLOP/s; OpenBLAS sgemm ${blas} GFLOP/s (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}); FMA loop ${fma} GFLOP/s; statistic: $stat step)"
   echo
-  echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  bh=""; bs=""
+  [ -z "$base" ] || bh=" base nlprnn | this / base | base / PyTorch |" bs="---|---|---|"
+  echo "| cell | hidden | measure | nlprnn | PyTorch | ratio | nlprnn GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) |$bh"
+  echo "|---|---|---|---|---|---|---|---|$bs"
+  row=0
   for cell in lstm gru; do
     for h in 256 512; do
-      for m in "train 64 tokens_per_s tokens/s (train)" "infer 64 seqs_per_s seq/s (infer, batch 64)" "infer 1 seqs_per_s seq/s (infer, batch 1)"; do
+      for m in "train 64 tokens_per_s tokens/s (train)" "infer64 64 seqs_per_s seq/s (infer, batch 64)" "infer1 1 seqs_per_s seq/s (infer, batch 1)"; do
         set -- $m
         mode=$1 b=$2 key=$3; shift 3; label="$*"
+        [[ "$modes" == *" $mode "* ]] || continue
+        mode=${mode%%[0-9]*}
         args=(--cell "$cell" --mode "$mode" --input 128 --hidden "$h" --batch "$b" --len 32 --threads "$th" --seconds "$secs")
+        row=$((row + 1)); bo=""
+        [ -z "$base" ] || [ $((row % 2)) -eq 1 ] || bo=$("$base" "${args[@]}")
         ours=$("$bin" "${args[@]}")
         theirs=$("$py" bench/bench_rnn_torch.py "${args[@]}")
+        [ -z "$base" ] || [ $((row % 2)) -eq 0 ] || bo=$("$base" "${args[@]}")
         o=$(echo "$ours" | field "$pre$key"); t=$(echo "$theirs" | field "$pre$key")
         gf=$(echo "$ours" | field ${pre}gflops); tgf=$(echo "$theirs" | field ${pre}gflops)
         ratio=$(awk -v a="$o" -v b="$t" 'BEGIN{printf "%.2f", a/b}')
         frac=$(awk -v a="$gf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
         tfrac=$(awk -v a="$tgf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
-        echo "| $cell | $h | $label | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |"
+        bc=""
+        if [ -n "$base" ]; then
+          bv=$(echo "$bo" | field "$pre$key")
+          bc=" $bv | $(awk -v a="$o" -v b="$bv" 'BEGIN{printf "%.2f", a/b}')x | $(awk -v a="$bv" -v b="$t" 'BEGIN{printf "%.2f", a/b}')x |"
+        fi
+        echo "| $cell | $h | $label | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |$bc"
         if [ "$mode" = infer ] && [ "$b" = 1 ]; then
           # same PyTorch figure; nlprnn with W_hh stored as float16 (as the shipped .nrm models)
           f16=$("$bin" "${args[@]}" --weights f16)
           o=$(echo "$f16" | field "$pre$key"); gf=$(echo "$f16" | field ${pre}gflops)
           ratio=$(awk -v a="$o" -v b="$t" 'BEGIN{printf "%.2f", a/b}')
           frac=$(awk -v a="$gf" -v b="$peak" 'BEGIN{printf "%.0f%%", 100*a/b}')
-          echo "| $cell | $h | seq/s (infer, batch 1, f16-stored W_hh: exact products of the f16 values, float32 accumulation) | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |"
+          echo "| $cell | $h | seq/s (infer, batch 1, f16-stored W_hh: exact products of the f16 values, float32 accumulation) | $o | $t | ${ratio}x | $gf ($frac) | $tgf ($tfrac) |${base:+ - | - | - |}"
         fi
       done
     done
   done
   echo
+  [[ "$modes" == *" floor "* ]] || continue
   echo "The recurrent products alone (threads=$th, one thread does them): batch 1, 32 steps of W_hh"
   echo "(G*H,H) times h (the floor of batch-1 inference time), and the batch-64 step GEMM"
   echo "h (64,H) W_hh^T (what OpenBLAS reaches at that shape)"

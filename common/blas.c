@@ -89,6 +89,10 @@ int nr_blas_try(const char *names, nr_blas *b, nlprnn_error *err)
     *(void **)&b->thread_shutdown = sym(h, n, "blas_thread_shutdown_");
     if (!b->set_num_threads || !b->get_num_threads)
         b->set_num_threads = NULL, b->get_num_threads = NULL, b->thread_shutdown = NULL;
+    char *(*corename)(void);
+    *(void **)&corename = sym(h, n, "openblas_get_corename");
+    const char *core = corename ? corename() : NULL;
+    snprintf(b->corename, sizeof b->corename, "%s", core ? core : "");
     snprintf(b->name, sizeof b->name, "%s", names);
     return 0; /* the handles stay open for the process's life */
 }
@@ -129,6 +133,12 @@ const nr_blas *nr_blas_present(void)
     if (!dlsym(RTLD_DEFAULT, "cblas_sgemm"))
         return NULL;
     return nr_blas_get();
+}
+
+const char *nr_blas_corename(void)
+{
+    const nr_blas *b = nr_blas_get();
+    return b ? b->corename : "";
 }
 
 int nr_blas_loaded(void)

@@ -18,7 +18,9 @@
  * instead (sonames or paths, ':' between them, tried in order, symbols looked up in each).
  *
  * Resolved: cblas_sgemm and cblas_sgemv (required), OpenBLAS's openblas_set_num_threads,
- * openblas_get_num_threads and blas_thread_shutdown_ when present (common/pool.h, nr_blas_own:
+ * openblas_get_num_threads, openblas_get_corename (the kernels it runs: nr_blas_corename, which
+ * nr_sgemm's routing asks, models/kernels/kernels.h) and blas_thread_shutdown_ when present
+ * (common/pool.h, nr_blas_own:
  * run right after loading, so the process never keeps OpenBLAS's spinning workers). A library
  * that does not load or lacks a required function: nr_blas_get returns NULL, nr_blas_status gives
  * NLPRNN_E_UNSUPPORTED with the library's name and the loader's reason, and nr_sgemm computes on
@@ -46,6 +48,7 @@ typedef struct nr_blas {
     void (*set_num_threads)(int n);
     int (*get_num_threads)(void);
     int (*thread_shutdown)(void);
+    char corename[64]; /* openblas_get_corename() at load ("SkylakeX", "Haswell"...); "" if none */
     char name[256]; /* the names it was loaded by, ':' between them */
 } nr_blas;
 
@@ -55,6 +58,11 @@ const nr_blas *nr_blas_get(void);
 /* The CBLAS when nlprnn has loaded it, or when the process has it already (an application that
  * links it: then it is taken now, which costs no loading); else NULL, and nothing is loaded. */
 const nr_blas *nr_blas_present(void);
+/* The kernel family the CBLAS runs as OpenBLAS names it (openblas_get_corename: "SkylakeX",
+ * "Haswell", "Zen", ...: what OPENBLAS_CORETYPE or its CPU detection chose), loading the CBLAS at
+ * the first call like nr_blas_get; "" for a CBLAS that does not say (not OpenBLAS) or cannot be
+ * loaded. */
+const char *nr_blas_corename(void);
 /* 1 once nr_blas_get has loaded the CBLAS in this process. */
 int nr_blas_loaded(void);
 /* 0 when the CBLAS is loaded or was not needed yet; the error code of the failed load (and its

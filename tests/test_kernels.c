@@ -15,6 +15,11 @@
  *             same bits for an element alone, in a batch and at any column;
  *   dispatch: path names, NLPRNN_KERNEL (the test runs itself with the variable set), the
  *             forced path (nr_kpath_set);
+ *   routing:  nr_kgemm_rule with injected CBLAS corenames: on AVX-512 the weight gradients and
+ *             dX (TN, NN) go to a CBLAS that runs AVX-512 kernels (SkylakeX...) and to ours for
+ *             any other (Haswell, Zen, unknown, none); the forward products (NT: input
+ *             projection, LM output) and packed ones to ours without asking the corename;
+ *             nr_sgemm follows the rule;
  *   encoder:  forward and backward of LSTM, GRU (reset after and before) and SimpleRNN with each
  *             path forced agree with the portable path (CBLAS products) to 1e-4 relative (to
  *             |value| + 0.1; outputs agree to ~3e-7, gradients, sums over 45 rows through 9
@@ -25,7 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/blas.h"
 #include "models/kernels/kernels.h"
+#include "models/math.h"
 #include "models/nn.h"
 #include "testutil.h"
 
@@ -220,6 +227,98 @@ static void test_dispatch(const char *self)
            nr_kpath_name(nr_kpath_best()));
 }
 
+/* ---- routing by the CBLAS's kernels ------------------------------------------------------------ */
+
+static int core_asked;
+static const char *core_name;
+static const char *core_fake(void)
+{
+    core_asked++;
+    return core_name;
+}
+
+/* nr_kgemm_rule on path p for one shape with corename `core`; *asked: whether it asked */
+static int rule_with(int p, const char *core, int tA, int tB, int M, int N, int K, int packed,
+                     int *asked)
+{
+    core_name = core;
+    core_asked = 0;
+    int r = nr_kgemm_rule(p, tA, tB, M, N, K, packed, core_fake);
+    *asked = core_asked;
+    return r;
+}
+
+static void test_route(void)
+{
+    CHECK(nr_blas_core_avx512("SkylakeX"));
+    CHECK(nr_blas_core_avx512("skylakex"));
+    CHECK(nr_blas_core_avx512("Cooperlake"));
+    CHECK(nr_blas_core_avx512("SapphireRapids"));
+    CHECK(!nr_blas_core_avx512("Haswell"));
+    CHECK(!nr_blas_core_avx512("Zen"));
+    CHECK(!nr_blas_core_avx512(""));
+    CHECK(!nr_blas_core_avx512(NULL));
+    /* shapes nr_sgemm meets in training (the shipped classifier's, the LM's) */
+    static const struct {
+        int tA, tB, M, N, K, packed, ours_any, ours_avx512blas, asks;
+    } cases[] = {
+        {0, 1, 2048, 512, 128, 0, 1, 1, 0},  /* input projection X W_ih^T */
+        {0, 1, 64, 512, 128, 0, 1, 1, 0},    /* one long text's projection, the table's 64 rows */
+        {0, 1, 256, 16000, 192, 0, 1, 1, 0}, /* LM output (a fill's scoring: 46-276 rows) */
+        {1, 0, 512, 128, 2048, 0, 1, 0, 1},  /* dW_ih = dG^T X */
+        {1, 0, 16000, 192, 256, 0, 1, 0, 1}, /* the LM's dense dW */
+        {0, 0, 2048, 128, 512, 0, 1, 0, 1},  /* dX = dG W_ih */
+        {0, 0, 64, 256, 1024, 0, 1, 0, 1},   /* a backward step, W_hh not packed */
+        {1, 1, 64, 64, 64, 0, 1, 0, 1},      /* TT */
+        {0, 0, 64, 256, 1024, 1, 1, 1, 0},   /* a backward step on the packed W_hh */
+        {0, 1, 2, 1024, 256, 1, 1, 1, 0},    /* a forward step of 2 rows, packed */
+        {0, 0, 31, 128, 512, 0, 0, 0, 0},    /* fewer than 32 rows: not this rule's */
+        {1, 0, 512, 16, 2048, 0, 0, 0, 0},   /* N < 32 (a classifier's head) */
+    };
+    const char *cores[] = {"SkylakeX", "Cooperlake", "Haswell", "Zen", "", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (size_t c = 0; c < sizeof cores / sizeof *cores; c++) {
+            int asked, avx512 = nr_blas_core_avx512(cores[c]);
+            int r = rule_with(NR_KPATH_AVX512, cores[c], cases[i].tA, cases[i].tB, cases[i].M,
+                              cases[i].N, cases[i].K, cases[i].packed, &asked);
+            int want = avx512 ? cases[i].ours_avx512blas : cases[i].ours_any;
+            CHECK_MSG(r == want, "avx512, corename %s, %c%c %dx%dx%d%s: rule %d, expected %d",
+                      cores[c] ? cores[c] : "(none)", cases[i].tA ? 'T' : 'N',
+                      cases[i].tB ? 'T' : 'N', cases[i].M, cases[i].N, cases[i].K,
+                      cases[i].packed ? " packed" : "", r, want);
+            CHECK_MSG(asked == cases[i].asks, "avx512, %dx%dx%d: corename asked %d times, expected %d",
+                      cases[i].M, cases[i].N, cases[i].K, asked, cases[i].asks);
+            /* AVX2 and portable: the corename plays no part (AVX2: packed, 2-16 rows) */
+            int want2 = cases[i].packed && cases[i].M >= 2 && cases[i].M <= 16;
+            CHECK_INT_EQ(rule_with(NR_KPATH_AVX2, cores[c], cases[i].tA, cases[i].tB, cases[i].M,
+                                   cases[i].N, cases[i].K, cases[i].packed, &asked), want2);
+            CHECK_INT_EQ(asked, 0);
+            CHECK_INT_EQ(rule_with(NR_KPATH_PORTABLE, cores[c], cases[i].tA, cases[i].tB,
+                                   cases[i].M, cases[i].N, cases[i].K, cases[i].packed, &asked), 0);
+        }
+    /* no corename function: an unknown CBLAS keeps our kernel */
+    CHECK(nr_kgemm_rule(NR_KPATH_AVX512, 1, 0, 512, 128, 2048, 0, NULL));
+    /* nr_sgemm follows the rule with the loaded CBLAS's corename (dW_ih's shape) */
+    if (nr_kpath_usable(NR_KPATH_AVX512)) {
+        const int M = 64, N = 64, K = 64;
+        float *A = calloc((size_t)M * K, sizeof(float)), *B = calloc((size_t)K * N, sizeof(float));
+        float *C = calloc((size_t)M * N, sizeof(float));
+        nr_kpath_set(NR_KPATH_AVX512);
+        long k0 = nr_kgemm_count(0);
+        nr_sgemm(1, 0, M, N, K, 1.0f, A, M, B, N, 0.0f, C, N);
+        long ran = nr_kgemm_count(0) - k0;
+        nr_kpath_set(-1);
+        const char *core = nr_blas_corename();
+        int ours = !nr_blas_core_avx512(core) || !nr_blas_get();
+        printf("routing: CBLAS corename '%s': a 64x64x64 TN product on avx512 ran on %s\n", core,
+               ran ? "our kernel" : "the CBLAS");
+        CHECK_INT_EQ(ran > 0, ours);
+        free(A);
+        free(B);
+        free(C);
+    }
+}
+
 /* ---- the encoder on each path ------------------------------------------------------------------ */
 
 typedef struct {
@@ -341,6 +440,7 @@ int main(int argc, char **argv)
         test_accuracy(p);
         test_row_bits(p);
     }
+    test_route();
     test_encoder();
     return nr_test_done("test_kernels");
 }

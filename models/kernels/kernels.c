@@ -5,7 +5,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "common/blas.h"
 #include "common/common.h"
 #include "models/kernels/gemm_isa.h"
 
@@ -225,21 +227,48 @@ int nr_kgemv_use(int p, int transB, int M, int N, int K)
     return M == 1 || (transB && M < 32 && bk > NR_KSMALL_BK);
 }
 
-int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
+int nr_blas_core_avx512(const char *core)
 {
-    (void)transA;
-    (void)transB;
+    /* OpenBLAS 0.3.21's names of the cores it runs with AVX-512 sgemm kernels (its
+     * driver/others/dynamic.c; a build for one core gives the name in lower case) */
+    static const char *const avx512[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    for (size_t i = 0; core && i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcasecmp(core, avx512[i]))
+            return 1;
+    return 0;
+}
+
+int nr_kgemm_rule(int p, int transA, int transB, int M, int N, int K, int packed,
+                  const char *(*core)(void))
+{
     switch (p) {
     case NR_KPATH_AVX512:
-        /* packed weights: from 2 rows (one row: CBLAS's sgemv streams W faster); packing inside
-         * the call pays from about 32 rows */
-        return packed ? M >= 2 : M >= 32 && N >= 32 && K >= 16;
+        /* packed weights: from 2 rows (one row: nr_kgemv streams W faster); packing inside the
+         * call pays from about 32 rows */
+        if (packed)
+            return M >= 2;
+        if (M < 32 || N < 32 || K < 16)
+            return 0;
+        /* A W^T, the forward products (the input projection, the inference table's rows in
+         * models/encoder.c, the LM's output): ours whatever the CBLAS, so that inference never
+         * loads it (a fill's 46-276-row scoring included) */
+        if (!transA && transB)
+            return 1;
+        /* dG^T X, dG W: the backward products of training (weight gradients, dX), the CBLAS
+         * when it runs AVX-512 kernels */
+        return !nr_blas_core_avx512(core ? core() : NULL);
     case NR_KPATH_AVX2:
         /* OpenBLAS's own AVX2 kernels tie at many rows; ours win for a few rows of a packed
          * weight, where OpenBLAS packs W every call. (2-31 rows of a large transposed op(B), the
          * LM's output for a few beams, go to nr_kgemv: nr_kgemv_use) */
+        (void)transA, (void)transB, (void)K;
         return packed && M >= 2 && M <= 16;
     default:
         return 0; /* the portable kernels are slower than any CBLAS */
     }
+}
+
+int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
+{
+    return nr_kgemm_rule(p, transA, transB, M, N, K, packed, nr_blas_corename);
 }

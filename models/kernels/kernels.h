@@ -16,8 +16,9 @@
  * variable picks the float16 recurrent kernel (models/gemv_f16.h).
  *
  * nr_sgemm (models/math.c) sends a product here where the path's kernel was measured faster
- * than the CBLAS it replaces (nr_kgemm_use; the measurements are in docs/benchmarks.md, section
- * "kernels"), every small product (fewer than 32 rows and a small op(B), on every path: so one
+ * than the CBLAS it replaces (nr_kgemm_use; for training's backward products on AVX-512, faster
+ * than the kernels the loaded CBLAS runs: nr_kgemm_rule; the measurements are in
+ * docs/benchmarks.md, section "kernels"), every small product (fewer than 32 rows and a small op(B), on every path: so one
  * short text never loads the CBLAS, models/math.c), one-row products and few rows of a large
  * transposed op(B) to nr_kgemv (nr_kgemv_use: a kernel that streams op(B) unpacked, as a CBLAS's
  * sgemv does), and every product when the CBLAS cannot be loaded; the others go to the CBLAS.
@@ -113,7 +114,28 @@ long nr_kgemv_count(void);
 int nr_kgemv_use(int p, int transB, int M, int N, int K);
 
 /* 1 if on path p our kernel is the faster choice for this product shape (the rule nr_sgemm
- * follows; packed: B was packed beforehand, so no packing cost). */
+ * follows; packed: B was packed beforehand, so no packing cost). On AVX-512 the choice for the
+ * unpacked products of 32 rows and more other than A op(B)^T (the backward products of training:
+ * weight gradients, dX) depends on the kernels the CBLAS runs (nr_kgemm_rule): for those shapes
+ * only, this asks nr_blas_corename, which loads the CBLAS if it is not loaded. A op(B)^T (the
+ * forward products: input projection, LM output) never asks, so inference never loads it. */
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed);
+
+/* The rule of nr_kgemm_use with the CBLAS's corename given by core() (as nr_blas_corename:
+ * OpenBLAS's openblas_get_corename, "" for a CBLAS that does not say), called only when the
+ * answer depends on it; core may be NULL (an unknown CBLAS). Tests inject corenames here.
+ * Measured one core (docs/benchmarks.md, "Routing by the kernels the CBLAS runs"): against
+ * OpenBLAS's AVX-512 kernels our unpacked AVX-512 kernel wins the input projection (NT:
+ * 1.0-1.16x) and loses the weight gradients (TN: 0.70-0.94x) and dX (NN: 0.50-0.91x); against
+ * OpenBLAS's AVX2 kernels (OPENBLAS_CORETYPE=Haswell) it wins them all (docs/benchmarks.md, "How
+ * fast"). So on AVX-512 the TN, NN (and TT) products go to the CBLAS when it runs AVX-512 kernels
+ * (nr_blas_core_avx512), to our kernel for any other or unknown CBLAS. The NT products stay ours
+ * whatever the CBLAS (also the LM's output, N = 16000, where OpenBLAS's AVX-512 kernels are
+ * faster: 0.73-0.95x; routing it would load the CBLAS, ~7 ms, for a `fill` of one blank). */
+int nr_kgemm_rule(int p, int transA, int transB, int M, int N, int K, int packed,
+                  const char *(*core)(void));
+/* 1 if OpenBLAS with this corename runs AVX-512 sgemm kernels (SkylakeX, Cooperlake,
+ * SapphireRapids; case ignored), 0 for any other name, "" or NULL. */
+int nr_blas_core_avx512(const char *core);
 
 #endif
