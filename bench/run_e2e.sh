@@ -28,7 +28,8 @@
 # Before/after: NLPRNN_E2E_BASE=BUILD_DIR also trains with that build's nlprnn ("base", e.g. main
 # before a change) in every round of the train part, in ABBA order with this build's (odd rounds
 # this build first, even rounds the base first; PyTorch between them), and adds its rows and the
-# ratio of the two to the training table.
+# ratio of the two to the training table. NLPRNN_E2E_TORCH=0 leaves PyTorch out of the train part
+# (before/after rounds of nlprnn alone; the table then gives no PyTorch figures).
 # A smaller run: NLPRNN_E2E_PARTS (default "train classify one") picks the parts; with
 # NLPRNN_E2E_FT_CACHE=DIR the fastText model is trained once into DIR and reused by later runs
 # (its training time and accuracy are those of the run that made it, printed as such).
@@ -180,13 +181,15 @@ for r in $(seq "$rounds"); do
   for t in $threads; do
     part train || continue
     log "round $r/$rounds: training, $t threads"
+    peer=torch_train
+    [ "${NLPRNN_E2E_TORCH:-1}" = 0 ] && peer=:
     if [ -z "$base_nlprnn" ]; then
       nl_train "$t" "$r"
-      torch_train "$t" "$r"
+      $peer "$t" "$r"
     elif [ $((r % 2)) -eq 1 ]; then
-      nl_train "$t" "$r"; torch_train "$t" "$r"; nl_train "$t" "$r" base
+      nl_train "$t" "$r"; $peer "$t" "$r"; nl_train "$t" "$r" base
     else
-      nl_train "$t" "$r" base; torch_train "$t" "$r"; nl_train "$t" "$r"
+      nl_train "$t" "$r" base; $peer "$t" "$r"; nl_train "$t" "$r"
     fi
   done
   part classify || continue
@@ -198,7 +201,7 @@ done
 nl_acc=-; nl_train_acc=-; torch_last=-
 part classify && nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
 part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nlprnn_train.err" | tail -1)
-part train && torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
+part train && [ -f "$tmp/torch.json" ] && torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
 [ -n "$base_nlprnn" ] && part train && echo "base nlprnn train last: $(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/base_train.err" | tail -1)"
 echo "nlprnn classify --lines: accuracy $nl_acc on the $n_test test reviews (output checked against the labels); nlprnn train last: $nl_train_acc; PyTorch last: $torch_last"
 
@@ -228,6 +231,8 @@ for line in open(runs):
     what, who, t, r, wall, cpu, load = line.split()
     rows.setdefault((what, who, int(t)), []).append((float(wall), float(cpu), float(load)))
 def mm(key):
+    if key not in rows:
+        return float("nan"), float("nan"), float("nan"), "-"
     w = sorted(x[0] for x in rows[key])
     return w[0], statistics.median(w), statistics.median(x[1] for x in rows[key]), \
         "%.1f-%.1f" % (min(x[2] for x in rows[key]), max(x[2] for x in rows[key]))
@@ -245,12 +250,12 @@ if any(k[0] == "train" for k in rows):
     if any(k[1] == "base" for k in rows):
         print("Before/after (NLPRNN_E2E_BASE): the base build's nlprnn train in the same rounds")
         print()
-        print("| threads | base nlprnn train wall s min / median | CPU s median | this build wall s min / median | CPU s median | speed-up this / base, wall (min; median) | PyTorch loop / base, wall (min; median) | load1 at starts (base) |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| threads | base nlprnn train wall s min / median | CPU s median | this build wall s min / median | CPU s median | speed-up this / base, wall (min; median) | CPU s base / this (medians) | PyTorch loop / base, wall (min; median) | load1 at starts (base) |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for (what, who, t) in sorted(k for k in rows if k[0] == "train" and k[1] == "base"):
             b = mm(("train", "base", t)); a = mm(("train", "nlprnn", t)); lp = mm(("train_loop", "torch", t))
-            print("| %d | %.1f / %.1f | %.2f | %.1f / %.1f | %.2f | %.2fx; %.2fx | %.2fx; %.2fx | %s |" % (
-                t, b[0], b[1], b[2], a[0], a[1], a[2], b[0] / a[0], b[1] / a[1], lp[0] / b[0], lp[1] / b[1], b[3]))
+            print("| %d | %.1f / %.1f | %.2f | %.1f / %.1f | %.2f | %.2fx; %.2fx | %.2fx | %.2fx; %.2fx | %s |" % (
+                t, b[0], b[1], b[2], a[0], a[1], a[2], b[0] / a[0], b[1] / a[1], b[2] / a[2], lp[0] / b[0], lp[1] / b[1], b[3]))
         print()
 if any(k[0] == "classify" for k in rows):
     print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
