@@ -10,7 +10,8 @@
  * path's kernel, with op(B) packed inside the call ("ours")
  * and, for weight products, packed once beforehand ("ours, packed": the encoder packs W_hh once
  * per sequence), and for products of at most 31 rows of an untransposed A, nr_kgemv ("gemv":
- * op(B) streamed unpacked, what nr_sgemm runs for one row). Each variant is called twice in a
+ * op(B) streamed unpacked, what nr_sgemm runs for one row; also for more rows of a transposed
+ * op(B)). Each variant is called twice in a
  * row and the second call timed: its operands are as warm as a weight used at every step is, for
  * every variant alike (the variant run before it used other buffers). Each figure is the fastest call's GFLOP/s (2MNK / time); the calls of all
  * variants are interleaved, so load on a shared machine hits them alike. Also prints the largest
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
             Bp[q] = aligned_alloc(64, (sizeof(float) * nr_kpack_floats(paths[q], K, N) + 127) / 64 * 64);
             nr_kpack(paths[q], Bp[q], s->tB, K, N, B, ldb);
         }
-        int nv = 2 + 3 * np, gv = !s->tA && M <= 31; /* nr_kgemv: few rows, A not transposed */
+        int nv = 2 + 3 * np, gv = !s->tA && (M <= 31 || s->tB); /* nr_kgemv: A not transposed; more than 31 rows only with B^T */
         double best[2 + 3 * NR_KPATH_COUNT];
         for (int v = 0; v < nv; v++)
             best[v] = 1e30;
