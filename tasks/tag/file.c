@@ -162,17 +162,11 @@ static void summarize_ensemble(nlprnn_tagger *t) {
     snprintf(t->summary, sizeof t->summary, "ensemble of %d taggers; member 1: %.340s", 1 + t->n_more, one);
 }
 
-int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_error *err) {
-    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: out is NULL");
+int nr_tagger_load_reader(const nr_mf_reader *r, nlprnn_tagger **out, nlprnn_error *err) {
     *out = NULL;
-    char path[4096];
-    int rc = nr_model_resolve(path_or_name, "ko-space", path, sizeof path, err);
-    if (rc) return rc;
-    nr_mf_reader *r = NULL;
-    rc = nr_mf_open_file(&r, path, NR_KIND_TAGGER, err);
-    if (rc) return rc;
+    const char *path = nr_mf_name(r);
     nlprnn_tagger *t = NULL;
-    rc = load_member(r, path, path, "CONF", "WGHT", &t, err);
+    int rc = load_member(r, path, path, "CONF", "WGHT", &t, err);
     int N = 1;
     if (!rc) rc = nr_mf_get_members(r, NR_TAG_MAX_ENS, &N, err);
     if (!rc && N > 1) {
@@ -189,13 +183,26 @@ int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_err
         }
         if (!rc) summarize_ensemble(t);
     }
-    nr_mf_close(r);
     if (rc) {
         nlprnn_tagger_free(t);
         return rc;
     }
     *out = t;
     return NLPRNN_OK;
+}
+
+int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out, nlprnn_error *err) {
+    if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: out is NULL");
+    *out = NULL;
+    char path[4096];
+    int rc = nr_model_resolve(path_or_name, "ko-space", path, sizeof path, err);
+    if (rc) return rc;
+    nr_mf_reader *r = NULL;
+    rc = nr_mf_open_file(&r, path, NR_KIND_TAGGER, err);
+    if (rc) return rc;
+    rc = nr_tagger_load_reader(r, out, err);
+    nr_mf_close(r);
+    return rc;
 }
 
 /* 1 when a and b have the same strings in the same order. */

@@ -141,6 +141,11 @@ void nr_tagger_summarize(nlprnn_tagger *t);
  * zero (training: the initialisation leaves some rows zero); else not initialised, in huge pages
  * when large (nr_big_alloc: a loader that overwrites them all, one fault per 2 MiB). */
 int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err);
+/* Load a tagger (one model or a packed ensemble) from an open model file of kind TAGR: what
+ * nlprnn_tagger_load does after opening the file (the fuzz target tests/fuzz/fuzz_tag_load.c
+ * feeds it from memory). Messages name the reader's file (nr_mf_name). */
+struct nr_mf_reader;
+int nr_tagger_load_reader(const struct nr_mf_reader *r, nlprnn_tagger **out, nlprnn_error *err);
 
 /* ---- units of a text (spacing) ---------------------------------------------------------------- */
 
