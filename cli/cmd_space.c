@@ -1,7 +1,7 @@
 /* cli/cmd_space.c: word spacing and sequence tagging (nlprnn/tagger.h).
  *
  *   nlprnn space [-m NAME|FILE]... [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]
- *   nlprnn space-pack -o OUT MODEL MODEL...                     (an ensemble as one model file)
+ *   nlprnn space-pack -o OUT [--store S] MODEL MODEL...         (an ensemble as one model file)
  *   nlprnn space-train -o MODEL [--PARAM VALUE ...] FILE...      (well-spaced text lines)
  *   nlprnn tag -m FILE... [FILE | -]                              (token lines -> token<TAB>label)
  *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
@@ -508,33 +508,37 @@ int cmd_tag(int argc, char **argv) {
 
 static void pack_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn space-pack -o OUT MODEL MODEL...\n"
+            "usage: nlprnn space-pack -o OUT [--store keep|f32|f16] MODEL [MODEL...]\n"
             "\n"
             "Write the spacing models (or token taggers) MODEL... (files or shipped names, of one kind\n"
             "with the same units and labels) as ONE model file that holds them all as an ensemble:\n"
             "nlprnn space -m OUT then spaces as nlprnn space -m MODEL -m MODEL... does (the mean of the\n"
             "members' probabilities for each character). The units and labels are stored once, each\n"
-            "member's settings and weights as they were; a MODEL that is itself an ensemble adds all its\n"
-            "members (at most 32). The file is written atomically.\n"
+            "member's settings as they were and its weights as --store says; a MODEL that is itself an\n"
+            "ensemble adds all its members (at most 32). One MODEL with --store converts it. The file is\n"
+            "written atomically.\n"
             "\n"
             "options:\n"
             "  -o, --output OUT       the ensemble's model file\n"
+            "      --store S          keep (default: each member as it was stored), f32 or f16 (half the\n"
+            "                         size, rounded; builds before it refuse the file). No int8 for taggers\n"
             "\n"
             "errors: models with other units or labels exit 5 naming the file that differs; a bad model\n"
             "file 5, an unwritable OUT 4.\n");
 }
 
 int cmd_space_pack(int argc, char **argv) {
-    const char *output;
+    static const char *const stores[] = {"keep", "f32", "f16", NULL};
+    const char *output, *store;
     cli_models models;
     int help;
-    int ret = cli_pack_args("space-pack", argc, argv, pack_usage, NULL, NULL, &output, &models, &help);
+    int ret = cli_pack_args("space-pack", argc, argv, pack_usage, stores, &store, &output, &models, &help);
     if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_tagger *t = NULL;
     int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
     if (!rc) rc = nlprnn_tagger_load_ensemble(models.name, (size_t)models.n, &t, &err);
-    if (!rc) rc = nlprnn_tagger_save(t, output, &err);
+    if (!rc) rc = nlprnn_tagger_save_stored(t, output, store, &err);
     if (!rc) fprintf(stderr, "space-pack: wrote %s: %s\n", output, nlprnn_tagger_summary(t));
     nlprnn_tagger_free(t);
     return rc ? cli_report("space-pack", rc, &err) : CLI_OK;

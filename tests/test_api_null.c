@@ -732,6 +732,9 @@ static void test_tagger(void) {
     OK(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, E)); /* ctl, progress, user optional */
     INVALID(nlprnn_tagger_save(NULL, tmp("t.nrm"), E), nlprnn_tagger_save(NULL, tmp("t.nrm"), NULL));
     INVALID(nlprnn_tagger_save(t, NULL, E), nlprnn_tagger_save(t, NULL, NULL));
+    INVALID(nlprnn_tagger_save_stored(NULL, tmp("t.nrm"), "f16", E), nlprnn_tagger_save_stored(NULL, tmp("t.nrm"), "f16", NULL));
+    INVALID(nlprnn_tagger_save_stored(t, NULL, "f16", E), nlprnn_tagger_save_stored(t, NULL, "f16", NULL));
+    INVALID(nlprnn_tagger_save_stored(t, tmp("t.nrm"), "int8", E), nlprnn_tagger_save_stored(t, tmp("t.nrm"), "int8", NULL));
     nlprnn_tagger *g = (nlprnn_tagger *)&g;
     INVALID(nlprnn_tagger_load(NULL, &g, E), nlprnn_tagger_load(NULL, &g, NULL));
     CHECK(g == NULL);

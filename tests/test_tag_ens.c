@@ -16,7 +16,12 @@
  *   - a packed file (nlprnn_tagger_save of an ensemble) loads back with the -m A -m B results bit
  *     for bit, a pack of a pack flattens; truncated, corrupt and inconsistent packed files are
  *     refused naming the file and the section or byte;
- *   - the program: space -m A -m B = space -m AB.nrm, space-pack, tag -m TA -m TB, exit codes.
+ *   - float16 storage (nlprnn_tagger_save_stored, the parameter store): every weight of A saved as
+ *     f16 within float16 rounding (relative 2^-11) of A's, the probabilities within 0.01, the file
+ *     smaller; training with store=f16 writes that file byte for byte; keep keeps f16, f32 widens;
+ *     a mixed pack (f16 A, f32 B) keeps each member's storage; int8 is refused;
+ *   - the program: space -m A -m B = space -m AB.nrm, space-pack (--store f16|keep|int8), tag -m
+ *     TA -m TB, exit codes.
  * Needs the program ($NLPRNN_CLI) for the last part. */
 #include <math.h>
 #include <stdio.h>
@@ -61,6 +66,8 @@ static void write_tagged(const char *name, uint64_t seed) {
     fclose(fp);
 }
 
+static const char *g_store = "f32"; /* the parameter store of train() */
+
 static void train(const char *data, const char *format, const char *seed, const char *out) {
     nlprnn_tagger_params *p = NULL;
     nlprnn_tagger_params_create(&p, NULL);
@@ -68,7 +75,7 @@ static void train(const char *data, const char *format, const char *seed, const 
     const char *set[][2] = {{"format", format}, {"embed", "16"}, {"hidden", "16"}, {"layers", "1"},
                             {"epochs", "3"},    {"batch", "16"}, {"lr", "0.01"},   {"min-lr", "0.001"},
                             {"min-count", "1"}, {"max-len", "24"}, {"hints", "0.5"}, {"dropout", "0"},
-                            {"seed", seed}};
+                            {"seed", seed}, {"store", g_store}};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
     nlprnn_tagger *t = NULL;
     const char *paths[] = {nr_test_scratch(data)};
@@ -293,6 +300,116 @@ static void test_mismatch(void) {
     CHECK_INT_EQ(nlprnn_tagger_members(NULL), 0);
 }
 
+static long file_size(const char *name) {
+    FILE *fp = fopen(nr_test_scratch(name), "rb");
+    long n = -1;
+    if (fp && fseek(fp, 0, SEEK_END) == 0) n = ftell(fp);
+    if (fp) fclose(fp);
+    return n;
+}
+
+/* 1 when the scratch files a and b have the same bytes. */
+static int same_file(const char *a, const char *b) {
+    char pa[1024];
+    snprintf(pa, sizeof pa, "%s", nr_test_scratch(a));
+    return nr_test_run(NULL, "cmp -s %s %s", pa, nr_test_scratch(b)) == 0;
+}
+
+static void save_stored(const nlprnn_tagger *t, const char *name, const char *store) {
+    nlprnn_error err;
+    CHECK_MSG(nlprnn_tagger_save_stored(t, nr_test_scratch(name), store, &err) == 0, "%s: %s", name, err.message);
+}
+
+static void test_f16(void) {
+    nlprnn_tagger *A = load("A.nrm", NULL, NULL), *A16 = NULL, *AB = NULL, *M = NULL, *W = NULL;
+    nlprnn_error err;
+    if (!A) return;
+    save_stored(A, "A16.nrm", "f16");
+    A16 = load("A16.nrm", NULL, NULL);
+    if (!A16) goto done;
+    CHECK_INT_EQ(A16->p.store, 1);
+    CHECK_INT_EQ(A->p.store, 0);
+    /* every weight within float16 rounding (round to nearest: half an ulp, relative 2^-11; below
+     * 2^-14 float16 is subnormal with steps of 2^-24) */
+    CHECK(A16->net.n_params == A->net.n_params);
+    size_t bad = 0, changed = 0;
+    for (size_t i = 0; i < A->net.n_params; i++) {
+        double a = A->params[i], d = fabs((double)A16->params[i] - a);
+        bad += d > fabs(a) * ldexp(1, -11) + ldexp(1, -25);
+        changed += d > 0;
+    }
+    CHECK_MSG(bad == 0 && changed > 0, "%zu of %zu weights beyond float16 rounding, %zu changed", bad,
+              A->net.n_params, changed);
+    long s32 = file_size("A.nrm"), s16 = file_size("A16.nrm");
+    CHECK_MSG(s16 > 0 && s16 < s32 && s32 - s16 >= (long)A->net.n_params * 2 - 64, "f32 %ld bytes, f16 %ld bytes",
+              s32, s16);
+    spaced *o32 = calloc(2, sizeof *o32), *o16 = o32 + 1;
+    for (int k = 0; o32 && k < 2; k++) {
+        unsigned flags = k ? NLPRNN_SPACE_KEEP : 0;
+        space_all(A, flags, o32);
+        space_all(A16, flags, o16);
+        double worst = 0;
+        for (int i = 0; i < NT; i++) {
+            CHECK(o32->n[i] == o16->n[i]);
+            for (size_t j = 0; j < o32->n[i] && j < 200; j++) worst = fmax(worst, fabs(o32->p[i][j] - o16->p[i][j]));
+        }
+        CHECK_MSG(worst < 0.01, "flags %u: probabilities differ by %g", flags, worst);
+        CHECK_MSG(worst > 0 || k, "f16 gives the f32 probabilities bit for bit: the weights were not rounded?");
+    }
+    free(o32);
+    /* training with store=f16 writes that file (the weights trained in float32, rounded on save) */
+    CHECK_MSG(same_file("A16.nrm", "A16t.nrm"), "store=f16 training and an f16 save of the f32 model differ");
+    /* keep keeps each member's storage; f32 widens (the rounded values, exactly); f32 and keep of
+     * a float32 model are nlprnn_tagger_save's file (no "store" written) */
+    save_stored(A16, "A16k.nrm", "keep");
+    save_stored(A16, "A16n.nrm", NULL);
+    CHECK(same_file("A16.nrm", "A16k.nrm") && same_file("A16.nrm", "A16n.nrm"));
+    save_stored(A, "A32k.nrm", "keep");
+    save_stored(A, "A32f.nrm", "f32");
+    CHECK(same_file("A.nrm", "A32k.nrm") && same_file("A.nrm", "A32f.nrm"));
+    save_stored(A16, "A16w.nrm", "f32");
+    CHECK_INT_EQ((int)file_size("A16w.nrm"), (int)s32);
+    if ((W = load("A16w.nrm", NULL, NULL))) {
+        CHECK_INT_EQ(W->p.store, 0);
+        CHECK(!memcmp(W->params, A16->params, A->net.n_params * sizeof(float)));
+    }
+    /* a mixed pack: member 1 f16, member 2 f32, each kept; it spaces as -m A16 -m B */
+    AB = load("A16.nrm", "B.nrm", NULL);
+    if (AB) save_stored(AB, "mixed.nrm", "keep");
+    M = load("mixed.nrm", NULL, NULL);
+    if (AB && M) {
+        CHECK_INT_EQ(nlprnn_tagger_members(M), 2);
+        CHECK_INT_EQ(M->p.store, 1);
+        CHECK_INT_EQ(M->more[0]->p.store, 0);
+        spaced *x = calloc(2, sizeof *x);
+        if (x) {
+            space_all(AB, NLPRNN_SPACE_KEEP, x);
+            space_all(M, NLPRNN_SPACE_KEEP, x + 1);
+            CHECK_MSG(same_bits(x, x + 1), "the mixed pack spaces otherwise than -m A16 -m B");
+        }
+        free(x);
+        long sm = file_size("mixed.nrm"), sb = file_size("B.nrm");
+        CHECK_MSG(sm > s16 && sm < s32 + sb, "mixed pack %ld bytes", sm);
+    }
+    /* int8 is the translator's alone; a bad name is refused */
+    int rc = nlprnn_tagger_save_stored(A, nr_test_scratch("A8.nrm"), "int8", &err);
+    CHECK_MSG(rc == NLPRNN_E_INVALID_ARG && strstr(err.message, "int8"), "%s: %s", nlprnn_status_name(rc), err.message);
+    CHECK(access(nr_test_scratch("A8.nrm"), F_OK) != 0);
+    nlprnn_tagger_params *p = NULL;
+    char v[16] = "";
+    CHECK_INT_EQ(nlprnn_tagger_params_create(&p, &err), 0);
+    CHECK_INT_EQ(nlprnn_tagger_params_get(p, "store", v, sizeof v, &err), 0);
+    CHECK_STR_EQ(v, "f32");
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "store", "int8", &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_tagger_params_free(p);
+done:
+    nlprnn_tagger_free(A);
+    nlprnn_tagger_free(A16);
+    nlprnn_tagger_free(AB);
+    nlprnn_tagger_free(M);
+    nlprnn_tagger_free(W);
+}
+
 static void test_cli(void) {
     const char *cli = getenv("NLPRNN_CLI");
     if (!cli) {
@@ -318,6 +435,18 @@ static void test_cli(void) {
     nr_test_expect(5, MUST("C.nrm", "units"), "%s space -m %s -m %s 가나다", cli, nr_test_scratch("A.nrm"), nr_test_scratch("C.nrm"));
     nr_test_expect(5, MUST("cut.nrm", "truncated"), "%s space -m %s -m %s x", cli, nr_test_scratch("A.nrm"), nr_test_scratch("cut.nrm"));
     nr_test_expect(2, MUST("-o OUT"), "%s space-pack %s", cli, nr_test_scratch("A.nrm"));
+    nr_test_expect(0, MUST("space-pack: wrote"), "%s space-pack --store f16 -o %s %s", cli, nr_test_scratch("cli16.nrm"),
+                   nr_test_scratch("A.nrm"));
+    CHECK(same_file("cli16.nrm", "A16.nrm"));
+    nr_test_expect(0, MUST("space-pack: wrote"), "%s space-pack --store keep -o %s %s", cli, nr_test_scratch("clik.nrm"),
+                   nr_test_scratch("A16.nrm"));
+    CHECK(same_file("clik.nrm", "A16.nrm"));
+    nr_test_expect(0, MUST("ensemble of 2"), "%s space-pack -o %s %s %s", cli, nr_test_scratch("climix.nrm"),
+                   nr_test_scratch("A16.nrm"), nr_test_scratch("B.nrm"));
+    CHECK(same_file("climix.nrm", "mixed.nrm"));
+    nr_test_expect(2, MUST("--store", "int8", "keep, f32, f16"), "%s space-pack --store int8 -o %s %s", cli,
+                   nr_test_scratch("cli8.nrm"), nr_test_scratch("A.nrm"));
+    CHECK(access(nr_test_scratch("cli8.nrm"), F_OK) != 0);
     CHECK_INT_EQ(nr_test_run(&o1, "printf 'the\\ncat\\nruns\\n' | %s tag -m %s -m %s", cli, nr_test_scratch("TA.nrm"),
                              nr_test_scratch("TB.nrm")), 0);
     CHECK_MSG(o1 && strstr(o1, "cat\t") && strstr(o1, "runs\t"), "tag -m TA -m TB: %s", o1);
@@ -334,9 +463,13 @@ int main(void) {
     train("spaced2.txt", "spacing", "1", "C.nrm");
     train("tagged.tsv", "tagged", "1", "TA.nrm");
     train("tagged.tsv", "tagged", "2", "TB.nrm");
+    g_store = "f16";
+    train("spaced.txt", "spacing", "1", "A16t.nrm");
+    g_store = "f32";
     test_spacing();
     test_tag();
     test_mismatch();
+    test_f16();
     test_cli();
     nr_test_scratch_remove();
     return nr_test_done("test_tag_ens");

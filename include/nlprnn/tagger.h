@@ -38,7 +38,7 @@ extern "C" {
 /** Training parameters, set by name (`nlprnn space-train --help` lists them with their
  *  defaults and ranges; the table in tasks/tag/train.c is the one place they are defined):
  *  format (tagged | spacing), cell, embed, hidden, layers, dropout, max-len, min-count,
- *  max-vocab, epochs, batch, lr, min-lr, clip, valid, time-limit, patience, threads, hints,
+ *  max-vocab, epochs, batch, lr, min-lr, clip, valid, time-limit, patience, threads, store, hints,
  *  drop, noise, seed, checkpoint, checkpoint-every. */
 typedef struct nlprnn_tagger_params nlprnn_tagger_params;
 
@@ -81,6 +81,12 @@ NLPRNN_API int nlprnn_tagger_train(const char *const *paths, int n_paths,
 /** Save to a model file (kind "TAGR", docs/formats.md), written atomically (an ensemble: one file
  *  with every member). */
 NLPRNN_API int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err);
+/** nlprnn_tagger_save with the weights of every member stored as `store`: "f32", "f16" (half the
+ *  size, each weight rounded to float16; loads back as float32) or NULL / "keep" (each member as it
+ *  was trained or loaded: its "store" parameter). There is no int8 for taggers. Else
+ *  NLPRNN_E_INVALID_ARG. */
+NLPRNN_API int nlprnn_tagger_save_stored(const nlprnn_tagger *t, const char *path, const char *store,
+                                         nlprnn_error *err);
 /** Load a model file, or a shipped model by bare name ("ko" stands for "ko-space"; see
  *  nlprnn_model_find for the folders). */
 NLPRNN_API int nlprnn_tagger_load(const char *path_or_name, nlprnn_tagger **out,

@@ -151,6 +151,7 @@ _decl("nlprnn_tagger_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_tagger_train", _I, ctypes.POINTER(_S), _I, _P, _P, _TAGGER_PROGRESS_FN, _P,
       ctypes.POINTER(_P), _E)
 _decl("nlprnn_tagger_save", _I, _P, _S, _E)
+_decl("nlprnn_tagger_save_stored", _I, _P, _S, _S, _E)
 _decl("nlprnn_tagger_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_tagger_free", None, _P)
 _decl("nlprnn_tagger_is_spacing", _I, _P)
@@ -489,6 +490,14 @@ class _TaggerBase(_Owned):
                        for i in range(_lib.nlprnn_tagger_num_labels(h))]
         self.summary = _lib.nlprnn_tagger_summary(h).decode()
         self.members = _lib.nlprnn_tagger_members(h)
+
+    def save(self, path, store=None):
+        """Write the model to a model file (atomically); an ensemble becomes one file that holds
+        every member (what `nlprnn space-pack` writes). store: None or "keep" (each member as it
+        was stored), "f32" or "f16" (space-pack --store; no int8 for taggers)."""
+        err = _CError()
+        _check(_lib.nlprnn_tagger_save_stored(self._t, _path(path), None if store is None else _b(store),
+                                              ctypes.byref(err)), err)
 
 
 class Spacer(_TaggerBase):

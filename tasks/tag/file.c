@@ -2,8 +2,11 @@
  *
  * Sections: CONF (every training parameter of the table but the checkpoint ones, the sizes, epochs
  * run, best epoch and its validation accuracy), UNIT (strings: unit i is string i; 0 "<pad>",
- * 1 "<unk>"), LABL (strings: label names), WGHT (tensor "params" (n_params) float32:
- * [embedding (V,E) | hints (3,E) | encoder | dense], tasks/tag/tagger.h).
+ * 1 "<unk>"), LABL (strings: label names), WGHT (tensor "params" (n_params) float32, or float16
+ * when CONF says store=f16: [embedding (V,E) | hints (3,E) | encoder | dense], tasks/tag/tagger.h).
+ * "store" is written only when it is f16 (a file without it is float32, as every file before it),
+ * so float32 files stay as they were and a build that does not know float16 tagger files refuses
+ * one by the unknown parameter rather than misreading it.
  *
  * An ensemble of N members (2..NR_TAG_MAX_ENS) in one file, as the translator's (tasks/translate/
  * file.c): member 1 is the sections above (a program that does not know ensembles reads member 1
@@ -23,10 +26,16 @@
 
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
-/* Append one member: its configuration as conf_tag, its weights as wght_tag; member 1 (conf_tag
- * "CONF") also writes UNIT and LABL. */
+/* Parameters added after the first files were made: a file without them keeps the default. */
+static const char *const ADDED_LATER[] = {"store", NULL};
+
+enum { STORE_F32 = 0, STORE_F16 = 1 }; /* the choices of the parameter "store" */
+
+/* Append one member: its configuration as conf_tag, its weights as wght_tag, stored as `store`
+ * (STORE_*; -1: as the member says, t->p.store); member 1 (conf_tag "CONF") also writes UNIT and
+ * LABL. */
 static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_tag, const char *wght_tag,
-                      nlprnn_error *err) {
+                      int store, nlprnn_error *err) {
     const nr_param_table *tb = nr_tagger_param_table();
     nr_mf_buf conf, tens, units, labels;
     nr_mf_buf_init(&conf);
@@ -34,7 +43,11 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     nr_mf_buf_init(&units);
     nr_mf_buf_init(&labels);
     int first = !strcmp(conf_tag, "CONF");
-    int rc = nr_params_to_conf(&conf, tb, &t->p, NOT_STORED, err);
+    struct nlprnn_tagger_params p = t->p;
+    if (store >= 0) p.store = store;
+    const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL};
+    if (p.store == STORE_F32) skip[4] = "store"; /* float32 files as before */
+    int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "units", t->units.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "labels", t->labels.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "n_params", (long long)t->net.n_params, err);
@@ -44,7 +57,8 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     if (!rc && first) rc = nr_strings_put(&units, (const char *const *)t->units.names, (size_t)t->units.n, err);
     if (!rc && first) rc = nr_strings_put(&labels, (const char *const *)t->labels.names, (size_t)t->labels.n, err);
     size_t shp = t->net.n_params;
-    if (!rc) rc = nr_tensor_put(&tens, "params", t->params, 1, &shp, NR_DTYPE_F32, err);
+    if (!rc) rc = nr_tensor_put(&tens, "params", t->params, 1, &shp, p.store == STORE_F16 ? NR_DTYPE_F16 : NR_DTYPE_F32,
+                                 err);
     if (!rc) rc = nr_mf_add(w, conf_tag, NR_MF_CONFIG, conf.data, conf.len, 0, err);
     if (!rc && first) rc = nr_mf_add(w, "UNIT", NR_MF_STRINGS, units.data, units.len, 1, err);
     if (!rc && first) rc = nr_mf_add(w, "LABL", NR_MF_STRINGS, labels.data, labels.len, 0, err);
@@ -56,21 +70,33 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     return rc;
 }
 
-int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err) {
+int nlprnn_tagger_save_stored(const nlprnn_tagger *t, const char *path, const char *store, nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: NULL argument");
+    int st = -1;
+    if (store && strcmp(store, "keep")) {
+        if (!strcmp(store, "f32")) st = STORE_F32;
+        else if (!strcmp(store, "f16")) st = STORE_F16;
+        else
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "tagger: store '%.40s' is not one of f32, f16, keep (tagger files have no int8)", store);
+    }
     nr_mf_writer *w = NULL;
     int rc = nr_mf_writer_new(&w, NR_KIND_TAGGER, err);
-    if (!rc) rc = put_member(w, t, "CONF", "WGHT", err);
+    if (!rc) rc = put_member(w, t, "CONF", "WGHT", st, err);
     int N = 1 + t->n_more;
     if (!rc && N > 1) rc = nr_mf_put_members(w, N, err);
     for (int k = 1; !rc && k < N; k++) {
         char ct[8], wt[8];
         nr_mf_member_tags(k, ct, wt);
-        rc = put_member(w, t->more[k - 1], ct, wt, err);
+        rc = put_member(w, t->more[k - 1], ct, wt, st, err);
     }
     if (!rc) rc = nr_mf_writer_save(w, path, err);
     nr_mf_writer_free(w);
     return rc;
+}
+
+int nlprnn_tagger_save(const nlprnn_tagger *t, const char *path, nlprnn_error *err) {
+    return nlprnn_tagger_save_stored(t, path, NULL, err);
 }
 
 /* Strings section tag into map m; id i must be string i (a repeated string is a bad file). */
@@ -104,7 +130,7 @@ static int load_member(const nr_mf_reader *r, const char *path, const char *wher
     nr_label_map_init(&t->labels);
     t->best_score = NAN;
     rc = nr_mf_get_conf(r, conf_tag, &c, err);
-    if (!rc) rc = nr_params_from_conf(&c, nr_tagger_param_table(), &t->p, NOT_STORED, NULL, err);
+    if (!rc) rc = nr_params_from_conf(&c, nr_tagger_param_table(), &t->p, NOT_STORED, ADDED_LATER, err);
     long long nu = 0, nl = 0, np = 0, ep = 0, be = 0;
     if (!rc) rc = nr_conf_get_int(&c, "units", &nu, err);
     if (!rc) rc = nr_conf_get_int(&c, "labels", &nl, err);

@@ -51,6 +51,7 @@ struct nlprnn_tagger_params {
     int epochs, batch;
     double lr, min_lr, clip, valid, time_limit;
     int patience, keep, threads;
+    int store;               /* NR_TAG_STORE_*: how the model file stores the weights */
     double hints, drop, noise; /* spacing: hinted sentences, max drop rate, wrong-space rate */
     uint64_t seed;
     char checkpoint[1024];

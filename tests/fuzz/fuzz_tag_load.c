@@ -235,6 +235,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         write_seed(dir, "spacing.nrm", "spacing", "1", 1);
         write_seed(dir, "tagged.nrm", "tagged", "1", 2);
         write_ensemble_seed(dir);
+        char pa[512], ph[512]; /* spacing16.nrm: spacing.nrm with its weights stored as float16 */
+        snprintf(pa, sizeof pa, "%s/spacing.nrm", dir);
+        snprintf(ph, sizeof ph, "%s/spacing16.nrm", dir);
+        nlprnn_tagger *t = NULL;
+        nlprnn_error e;
+        check(nlprnn_tagger_load(pa, &t, &e) == 0 && nlprnn_tagger_save_stored(t, ph, "f16", &e) == 0, "seed f16");
+        nlprnn_tagger_free(t);
+        fprintf(stderr, "fuzz_tag_load: wrote seed %s\n", ph);
     }
     return 0;
 }

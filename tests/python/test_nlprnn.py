@@ -239,6 +239,19 @@ with tempfile.TemporaryDirectory() as d:
     # an ensemble of the model with itself: its probabilities (the mean of p and p is p)
     with nlprnn.Spacer([os.path.join(d, "sp.nrm")] * 2) as sp2:
         check(sp2.members == 2 and sp2.probabilities("나는학교에간다") == one, "spacer ensemble of itself")
+        sp2.save(os.path.join(d, "sp2.nrm"))
+        sp2.save(os.path.join(d, "sp16.nrm"), store="f16")
+        try:
+            sp2.save(os.path.join(d, "sp8.nrm"), store="int8")
+            check(False, "a tagger saved as int8")
+        except nlprnn.Error as e:
+            check(e.name == "NLPRNN_E_INVALID_ARG", "tagger int8: %s" % e)
+    check(os.path.getsize(os.path.join(d, "sp16.nrm")) < os.path.getsize(os.path.join(d, "sp2.nrm")) and
+          not os.path.exists(os.path.join(d, "sp8.nrm")), "spacer f16 save")
+    with nlprnn.Spacer(os.path.join(d, "sp16.nrm")) as sp16:
+        p16 = sp16.probabilities("나는학교에간다")
+        check(sp16.members == 2 and len(p16[1]) == len(one[1]) and
+              all(abs(a[1] - b[1]) < 0.01 for a, b in zip(p16[1], one[1])), "spacer f16: %r vs %r" % (p16, one))
     try:
         nlprnn.Spacer(model)
         check(False, "a token tagger loaded as a spacer")
