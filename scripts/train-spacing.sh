@@ -37,6 +37,9 @@
 #      parallel/tatoeba-train, docs/spacing.md "A second pretraining"): 1b 2a 2b word F1 0.9053,
 #      all four 0.9047, the pair shipped before (1a 1b) 0.8984; test files: word F1 0.8311 against
 #      0.8242 for 1a 1b and 0.8174 for 1a alone. NLPRNN_SPACE_MEMBERS=1 ships 1a alone.
+#   NLPRNN_SPACE_STORE (default f16; or f32) is how the written file stores the weights: float16
+#   halves it (7.6 -> 3.8 MB) with the same test figures and 1 of 4,287 respaced test lines
+#   different (docs/spacing.md, "Float16 model files"); the members train in float32.
 #   NLPRNN_SPACE_INIT=FILE starts stage 1 from FILE (--init-from; e.g. a second round from the
 #   shipped model: measured, not better, docs/spacing.md).
 # 2% of each stage's sentences are held out for validation. Model: syllable embedding 64 ->
@@ -59,6 +62,7 @@ fine_dropout2=${NLPRNN_SPACE_FINE_DROPOUT2:-0.1}
 members=${NLPRNN_SPACE_MEMBERS:-2}
 embed=${NLPRNN_SPACE_EMBED:-64}
 hidden=${NLPRNN_SPACE_HIDDEN:-128}
+store=${NLPRNN_SPACE_STORE:-f16}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in ko-text/korsts.ko.txt.gz ko-text/kornli-xnli.ko.txt.gz ko-text/news-ko.dev.txt.gz \
@@ -127,11 +131,8 @@ for s in $seeds; do
 done
 files=()
 for m in $pack_list; do files+=("$tmp/m$m.nrm"); done
-if [ ${#files[@]} = 1 ]; then
-  cp "${files[0]}" "$out"
-else
-  run "$nlprnn" space-pack -o "$out" "${files[@]}"
-fi
+# one member: space-pack converts it to $store; several: packs them, each stored as $store
+run "$nlprnn" space-pack --store "$store" -o "$out" "${files[@]}"
 end=$(date +%s)
 size=$(stat -c %s "$out")
 echo "train-spacing: $out: $size bytes (members: $pack_list); pretraining $pre_s s, fine-tuning and packing $(( end - start - pre_s )) s"
