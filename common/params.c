@@ -117,7 +117,8 @@ void nr_param_range(const nr_param *p, char *buf, size_t cap) {
         char lo[32], hi[32];
         shortest_double(lo, sizeof lo, p->lo);
         shortest_double(hi, sizeof hi, p->hi);
-        snprintf(buf, cap, "%c%s, %s]", p->flags & NR_PARAM_OPEN_LO ? '(' : '[', lo, hi);
+        snprintf(buf, cap, "%c%s, %s%c", p->flags & NR_PARAM_OPEN_LO ? '(' : '[', lo, hi,
+                 p->flags & NR_PARAM_OPEN_HI ? ')' : ']');
         break;
     }
     case NR_PARAM_U64: snprintf(buf, cap, "0..18446744073709551615"); break;
@@ -171,6 +172,7 @@ static int parse_into(const nr_param *p, void *obj, const char *value) {
         double x;
         if (!nr_parse_double(value, p->lo, p->hi, &x)) return 0;
         if ((p->flags & NR_PARAM_OPEN_LO) && x == p->lo) return 0;
+        if ((p->flags & NR_PARAM_OPEN_HI) && x == p->hi) return 0;
         *(double *)field = x;
         return 1;
     }

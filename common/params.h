@@ -38,7 +38,8 @@ typedef enum nr_param_type {
 /* Flags of a parameter. */
 enum {
     NR_PARAM_RESUME_OK = 1, /* a resumed run may change it (it does not change what came before) */
-    NR_PARAM_OPEN_LO = 2    /* DBL: lo itself is not allowed (the range is (lo, hi]) */
+    NR_PARAM_OPEN_LO = 2,   /* DBL: lo itself is not allowed (the range is (lo, hi]) */
+    NR_PARAM_OPEN_HI = 4    /* DBL: hi itself is not allowed (the range is [lo, hi)) */
 };
 
 typedef struct nr_param {

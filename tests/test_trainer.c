@@ -22,6 +22,13 @@
  *     step and its Adam moments are untouched (its first update after unfreezing is that of zero
  *     moments); groups that do not cover the block are refused; a run with groups stopped and
  *     resumed is bit-identical to the uninterrupted one;
+ *   - averaged weights (cfg.ema): the training weights are byte-identical to a run without it;
+ *     the result (no validation) is the recurrence a = d_t a + (1 - d_t) w, d_t = min(d, (1+t) /
+ *     (10+t)), computed here from the epochs' weights (SGD, one step an epoch, 3 steps, d = 0.2:
+ *     the warm-up and the cap both used); validation sees the average and keep-best keeps the
+ *     best one; a run stopped mid-epoch and resumed is bit-identical (section EMAW); a checkpoint
+ *     without EMAW is refused by a run with ema; d < 0, d >= 1 and NaN are refused; a checkpoint
+ *     without a parameter's key resumes when the run has that row's default, not otherwise;
  *   - a parameter table in a model file's config (format/params.h): the rows round-trip, skipped
  *     rows are not stored, an optional row may be missing, a missing or refused value is a
  *     FORMAT error naming the section.
@@ -368,6 +375,166 @@ static void test_groups(const toy_params *tp, const char *ckpt) {
     unlink(ckpt);
 }
 
+/* Validation that records the weights it sees (the averaged ones with ema) and ranks them by the
+ * script. */
+static float seen[8][NP];
+static int toy_validate_seen(void *self, nr_valid *v, nlprnn_error *err) {
+    toy *t = self;
+    if (t->steps_seen < 8) memcpy(seen[t->steps_seen], t->params, sizeof t->params);
+    return toy_validate(self, v, err);
+}
+
+static void test_ema(const toy_params *tp, const char *ckpt) {
+    static toy a, b, u, r;
+    nlprnn_error e;
+    toy_params t3 = *tp;
+    t3.epochs = 3;
+    const double d = 0.2;
+    float p0[NP];
+
+    /* SGD, one step an epoch, 3 epochs, no validation: the result is the average */
+    toy_init(&a, N);
+    toy_init(&b, N);
+    memcpy(p0, a.params, sizeof p0);
+    nr_task ka = toy_task(&a), kb = toy_task(&b);
+    nr_train_cfg ca = toy_cfg(&a, 1, NULL, &t3), cb = toy_cfg(&b, 1, NULL, &t3);
+    nr_optim_cfg_default(&ca.optim, NR_OPT_SGD);
+    nr_optim_cfg_default(&cb.optim, NR_OPT_SGD);
+    ca.lr.kind = cb.lr.kind = NR_LR_CONSTANT;
+    ca.clip = cb.clip = 0;
+    ca.ema = d;
+    CHECK_INT_EQ(nr_train(&ca, &ka, NULL, &e), 0);
+    CHECK_INT_EQ(nr_train(&cb, &kb, NULL, &e), 0);
+    /* the training weights (each epoch's end) are those of the run without it, byte for byte */
+    CHECK(!memcmp(a.snap, b.snap, 3 * sizeof a.snap[0]));
+    CHECK(!memcmp(b.params, b.snap[2], sizeof b.params));
+    double avg[NP], maxd = 0, moved = 0;
+    for (int i = 0; i < NP; i++) avg[i] = p0[i];
+    for (int t = 1; t <= 3; t++) {
+        double dt = fmin(d, (1.0 + t) / (10.0 + t)); /* 0.1818, 0.2, 0.2 */
+        for (int i = 0; i < NP; i++) avg[i] = dt * avg[i] + (1 - dt) * a.snap[t - 1][i];
+    }
+    for (int i = 0; i < NP; i++) {
+        maxd = fmax(maxd, fabs(a.params[i] - avg[i]));
+        moved = fmax(moved, fabs(a.params[i] - b.params[i]));
+    }
+    CHECK_MSG(maxd < 1e-6, "averaged weights: max difference %g from the recurrence", maxd);
+    CHECK_MSG(moved > 1e-4, "the average is the last weights (difference %g)", moved);
+
+    /* with validation: it sees the average; keep best keeps the best validated average */
+    static const double script[] = {1.0, 0.5, 0.7};
+    toy_init(&a, N);
+    a.script = script;
+    ka.validate = toy_validate_seen;
+    nr_train_result res;
+    CHECK_INT_EQ(nr_train(&ca, &ka, &res, &e), 0);
+    CHECK_INT_EQ(res.best_epoch, 2);
+    for (int i = 0; i < NP; i++) avg[i] = p0[i];
+    for (int t = 1; t <= 3; t++) {
+        double dt = fmin(d, (1.0 + t) / (10.0 + t));
+        maxd = 0;
+        for (int i = 0; i < NP; i++) {
+            avg[i] = dt * avg[i] + (1 - dt) * a.snap[t - 1][i];
+            maxd = fmax(maxd, fabs(seen[t - 1][i] - avg[i]));
+        }
+        CHECK_MSG(maxd < 1e-6, "validation %d saw weights %g from the average", t, maxd);
+    }
+    CHECK(!memcmp(a.params, seen[1], sizeof a.params));
+    CHECK(!memcmp(a.snap, b.snap, 3 * sizeof a.snap[0])); /* validating the average changed nothing */
+
+    /* stopped mid-epoch 2 (Adam, 10 batches an epoch, 2 workers) and resumed: bit-identical */
+    toy_init(&u, 10);
+    u.script = script;
+    nr_task ku = toy_task(&u);
+    ku.validate = toy_validate;
+    nr_train_cfg cu = toy_cfg(&u, 2, NULL, &t3);
+    cu.ema = 0.9;
+    CHECK_INT_EQ(nr_train(&cu, &ku, NULL, &e), 0);
+    toy_init(&r, 10);
+    r.script = script;
+    nr_task kr = toy_task(&r);
+    kr.validate = toy_validate;
+    nr_train_cfg cr = toy_cfg(&r, 2, ckpt, &t3);
+    cr.ema = 0.9;
+    r.stop_epoch = 1;
+    r.stop_batch = 3;
+    CHECK_INT_EQ(nr_train(&cr, &kr, NULL, &e), NLPRNN_E_INTERRUPTED);
+    nr_mf_reader *rd = NULL;
+    nr_conf conf;
+    CHECK_INT_EQ(nr_ckpt_open(ckpt, "toy", &rd, &conf, &e), 0);
+    CHECK(rd && nr_mf_find(rd, "EMAW") != NULL);
+    int steps_seen = r.steps_seen;
+    toy_init(&r, 10);
+    r.script = script;
+    r.steps_seen = steps_seen; /* the script goes on where the stopped run left it */
+    cr.resume = rd;
+    CHECK_INT_EQ(nr_train(&cr, &kr, NULL, &e), 0);
+    nr_conf_free(&conf);
+    nr_mf_close(rd);
+    CHECK(!memcmp(u.params, r.params, sizeof u.params));
+
+    /* a checkpoint made without ema: a run with it is refused, naming the missing section */
+    toy_init(&r, 10);
+    r.script = script;
+    cr = toy_cfg(&r, 1, ckpt, &t3);
+    r.stop_epoch = 1;
+    r.stop_batch = 3;
+    CHECK_INT_EQ(nr_train(&cr, &kr, NULL, &e), NLPRNN_E_INTERRUPTED);
+    CHECK_INT_EQ(nr_ckpt_open(ckpt, "toy", &rd, &conf, &e), 0);
+    CHECK(rd && nr_mf_find(rd, "EMAW") == NULL);
+    toy_init(&r, 10);
+    r.script = script;
+    cr.resume = rd;
+    cr.ema = 0.9;
+    CHECK_INT_EQ(nr_train(&cr, &kr, NULL, &e), NLPRNN_E_FORMAT);
+    CHECK_MSG(strstr(e.message, "EMAW") && strstr(e.message, "without ema"), "%s", e.message);
+    nr_conf_free(&conf);
+    nr_mf_close(rd);
+    unlink(ckpt);
+
+    /* bad decays */
+    const double bad[] = {-0.1, 1.0, 1.5, NAN};
+    for (int i = 0; i < 4; i++) {
+        toy_init(&r, 10);
+        cr = toy_cfg(&r, 1, NULL, &t3);
+        cr.ema = bad[i];
+        CHECK_INT_EQ(nr_train(&cr, &kr, NULL, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_MSG(strstr(e.message, "ema"), "%s", e.message);
+    }
+
+    /* a parameter added after a checkpoint was written: its key is missing there; a run with the
+     * row's default resumes, another value is refused */
+    static const nr_param ROWS2[] = {
+        {"hidden", NR_PARAM_INT, offsetof(toy_params, hidden), 0, 1, 100, NULL, "4", "a size", 0},
+        {"lr", NR_PARAM_DBL, offsetof(toy_params, lr), 0, 0, 1, NULL, "0.05", "learning rate", NR_PARAM_OPEN_HI},
+    };
+    const nr_param_table old = {"toy parameter", ROWS2, 1}, now = {"toy parameter", ROWS2, 2};
+    toy_params tq = *tp;
+    nr_mf_buf cb2;
+    nr_mf_buf_init(&cb2);
+    CHECK_INT_EQ(nr_ckpt_put_params(&cb2, &old, &tq, &e), 0);
+    nr_mf_writer *w = NULL;
+    CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, &e), 0);
+    CHECK_INT_EQ(nr_mf_add(w, "CONF", NR_MF_CONFIG, cb2.data, cb2.len, 0, &e), 0);
+    CHECK_INT_EQ(nr_mf_writer_save(w, ckpt, &e), 0);
+    nr_mf_writer_free(w);
+    nr_mf_buf_free(&cb2);
+    CHECK_INT_EQ(nr_mf_open_file(&rd, ckpt, NR_KIND_CHECKPOINT, &e), 0);
+    CHECK_INT_EQ(nr_mf_get_conf(rd, "CONF", &conf, &e), 0);
+    tq.lr = 0.05;
+    CHECK_INT_EQ(nr_ckpt_check_params(&conf, &now, &tq, NLPRNN_E_STATE, &e), 0);
+    tq.lr = 0.5;
+    CHECK_INT_EQ(nr_ckpt_check_params(&conf, &now, &tq, NLPRNN_E_STATE, &e), NLPRNN_E_FORMAT);
+    CHECK_MSG(strstr(e.message, "param.lr"), "%s", e.message);
+    nr_conf_free(&conf);
+    nr_mf_close(rd);
+    unlink(ckpt);
+    /* NR_PARAM_OPEN_HI: the upper end itself is refused, and the range says so */
+    CHECK_INT_EQ(nr_params_set(&now, &tq, "lr", "1", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "[0, 1)"), "%s", e.message);
+    CHECK_INT_EQ(nr_params_set(&now, &tq, "lr", "0.999", &e), 0);
+}
+
 int main(void) {
     char dir[] = "/tmp/nlprnn-test-trainer-XXXXXX";
     if (!mkdtemp(dir)) return 1;
@@ -379,6 +546,7 @@ int main(void) {
     nlprnn_error e;
 
     test_groups(&tp, ckpt);
+    test_ema(&tp, ckpt);
 
     /* learning; untouched rows stay; 1 vs 3 workers */
     static toy a, b, c;

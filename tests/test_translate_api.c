@@ -8,6 +8,9 @@
  *   - resume: a run stopped after its first epoch (progress callback) and resumed from its
  *     checkpoint writes a model file byte-identical to an uninterrupted run (with dropout and BPE
  *     dropout); bpe-dropout is in the model file's CONF only when it was used;
+ *   - ema (averaged weights): refused out of [0, 1) and as NaN; in the model file's CONF only when
+ *     used; a model other than the run without it (whose training weights it shares); a run with
+ *     it stopped after its first epoch and resumed writes the same file as an uninterrupted one;
  *   - split-seed: split-seed = seed trains as the default does; the tokenizers are the same for
  *     every seed and split-seed; split-seed is in CONF only when set, and read back;
  *   - bad files: a flipped byte (checksum), a truncated file, another kind of model file, a
@@ -351,6 +354,57 @@ static void test_resume(void) {
     nlprnn_translate_params_free(p);
 }
 
+static void test_ema(void) {
+    nlprnn_error err;
+    nlprnn_translate_params *p = small_params();
+    const char *bad[] = {"1", "1.5", "-0.1", "nan", "0.9x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", bad[i], &err), NLPRNN_E_INVALID_ARG);
+        CHECK_MSG(strstr(err.message, "ema") && strstr(err.message, "[0, 1)"), "%s", err.message);
+    }
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "emb-dropout", "0.1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
+    nlprnn_translator *t = NULL;
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("ema.nrm"), &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    char *desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("ema.nrm"), &desc, &err), 0);
+    CHECK_MSG(desc && strstr(desc, "ema = 0.9"), "%.600s", desc ? desc : err.message);
+    nlprnn_free(desc);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("m.nrm"), &desc, &err), 0);
+    CHECK(desc && !strstr(desc, "ema ="));
+    nlprnn_free(desc);
+    /* the same run without it: another model */
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("noema.nrm"), &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    CHECK(!same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("noema.nrm")));
+    /* stopped after the first epoch, resumed: the file of the uninterrupted run */
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", nr_test_scratch("ck-ema.nrm"), &err), 0);
+    nlprnn_train_ctl *ctl = NULL;
+    CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err),
+                 NLPRNN_E_INTERRUPTED);
+    /* resuming it without ema is refused (another parameter) */
+    nlprnn_train_ctl_set_resume(ctl, 1);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), NLPRNN_E_STATE);
+    CHECK_MSG(strstr(err.message, "ema=0.9"), "%s", err.message);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("ema-resumed.nrm"), &err), 0);
+    CHECK_MSG(same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("ema-resumed.nrm")),
+              "a resumed run with ema wrote a different model file than the uninterrupted run");
+    nlprnn_translator_free(t);
+    nlprnn_train_ctl_free(ctl);
+    nlprnn_translate_params_free(p);
+}
+
 static void test_bad_files(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
@@ -527,6 +581,9 @@ static void test_cli(void) {
     /* translate-train: usage, bad data */
     nr_test_expect(2, MUST("-o MODEL"), "'%s' translate-train '%s'", cli, nr_test_scratch("pairs.tsv"));
     nr_test_expect(2, MUST("hidden"), "'%s' translate-train -o x.nrm --hidden 0 '%s'", cli, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(2, MUST("ema", "[0, 1)"), "'%s' translate-train -o x.nrm --ema 1 '%s'", cli, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(2, MUST("ema", "[0, 1)"), "'%s' translate-train -o x.nrm --ema -0.5 '%s'", cli, nr_test_scratch("pairs.tsv"));
+    nr_test_expect(2, MUST("ema", "[0, 1)"), "'%s' translate-train -o x.nrm --ema nan '%s'", cli, nr_test_scratch("pairs.tsv"));
     nr_test_expect(3, MUST("utf8.tsv:3"), "'%s' translate-train -q -o '%s' '%s'", cli, nr_test_scratch("x.nrm"),
                    nr_test_scratch("utf8.tsv"));
     nr_test_expect(0, MUST("BLEU"), "'%s' translate-train -q -o '%s' --src-vocab 262 --tgt-vocab 262 --embed 8 "
@@ -676,6 +733,7 @@ int main(void) {
     test_keep();
     test_batch();
     test_resume();
+    test_ema();
     test_split_seed();
     test_bad_files();
     test_scores();

@@ -43,6 +43,7 @@ int nr_train_cfg_std(nr_train_cfg *cfg, const char *name, const nr_param_table *
     if ((d = nr_param_field(t, obj, "lr", NR_PARAM_DBL))) lr = *d;
     if ((d = nr_param_field(t, obj, "min-lr", NR_PARAM_DBL))) min_lr = *d < lr ? *d : lr;
     if ((d = nr_param_field(t, obj, "clip", NR_PARAM_DBL))) cfg->clip = *d;
+    if ((d = nr_param_field(t, obj, "ema", NR_PARAM_DBL))) cfg->ema = *d;
     if ((d = nr_param_field(t, obj, "time-limit", NR_PARAM_DBL))) cfg->time_limit = *d;
     if ((s = nr_param_field(t, obj, "checkpoint", NR_PARAM_STR))) cfg->checkpoint = s;
     if ((ll = nr_param_field(t, obj, "checkpoint-every", NR_PARAM_LL))) cfg->checkpoint_every = *ll;

@@ -14,7 +14,7 @@ struct nlprnn_train_ctl {
 
 /* The configuration of a task's nr_train, filled the way every task fills it:
  *   - from the task's parameter table t (obj: its parameters), by name, the rows it has of
- *       epochs, lr, min-lr, clip, patience, keep (enum "best last"), time-limit, checkpoint,
+ *       epochs, lr, min-lr, clip, ema, patience, keep (enum "best last"), time-limit, checkpoint,
  *       checkpoint-every
  *     (a row the table lacks leaves the field 0), so each default stays in the task's table;
  *   - the optimizer Adam at lr; the learning rate cosine from lr down to min(min-lr, lr) when the

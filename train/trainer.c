@@ -70,6 +70,8 @@ typedef struct trainer {
     const nr_task *task;
     nr_comm comm;
     float *grad, *best;
+    float *ema, *wsave;                 /* (n_params) averaged weights and the training weights'
+                                           place during validation (cfg.ema > 0), else NULL */
     float *wgrad[NR_TRAIN_MAX_WORKERS]; /* worker w > 0 accumulates here; worker 0 into grad */
     nr_optim opt;
     int *rows;                          /* (sparse_rows) the rows touched by the step, in order */
@@ -83,6 +85,8 @@ typedef struct trainer {
 static void trainer_free(trainer *t) {
     free(t->grad);
     free(t->best);
+    free(t->ema);
+    free(t->wsave);
     for (int w = 0; w < NR_TRAIN_MAX_WORKERS; w++) free(t->wgrad[w]);
     nr_optim_free(&t->opt);
     free(t->rows);
@@ -141,6 +145,7 @@ static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
     if (!rc) rc = nr_mf_add(w, "CONF", NR_MF_CONFIG, b.data, b.len, 0, err);
     if (!rc) rc = put_weights(k, w, "WGHT", k->params, err);
     if (!rc) rc = put_weights(k, w, "BEST", t->best, err);
+    if (!rc && t->ema) rc = put_weights(k, w, "EMAW", t->ema, err);
     if (!rc && nr_optim_state_size(&t->opt)) {
         nr_mf_buf ob;
         nr_mf_buf_init(&ob);
@@ -203,6 +208,26 @@ int nr_ckpt_put_params(nr_mf_buf *conf, const nr_param_table *t, const void *obj
     return rc;
 }
 
+/* Is text (row p's value as ckpt_param_text writes it) the row's default? A checkpoint written
+ * before a parameter existed lacks its key, and its run had the default. */
+static int param_is_default(const nr_param *p, const char *text) {
+    union {
+        double d;
+        long long ll;
+        uint64_t u;
+        char s[4800];
+    } def;
+    nr_param q = *p;
+    if (!p->def || (q.type == NR_PARAM_STR && q.size > sizeof def.s)) return 0;
+    q.offset = 0;
+    const nr_param_table one = {"parameter", &q, 1};
+    memset(&def, 0, sizeof def);
+    if (nr_params_set(&one, &def, q.name, q.def, NULL)) return 0;
+    char dtext[4800];
+    ckpt_param_text(&q, &def, dtext, sizeof dtext);
+    return !strcmp(dtext, text);
+}
+
 int nr_ckpt_check_params(const nr_conf *c, const nr_param_table *t, const void *obj, int code,
                          nlprnn_error *err) {
     int rc = NLPRNN_OK;
@@ -212,9 +237,10 @@ int nr_ckpt_check_params(const nr_conf *c, const nr_param_table *t, const void *
         char key[160], val[4800];
         const char *saved;
         snprintf(key, sizeof key, "param.%s", p->name);
+        ckpt_param_text(p, obj, val, sizeof val);
+        if (!nr_conf_has(c, key) && param_is_default(p, val)) continue; /* added after the checkpoint */
         rc = nr_conf_get_str(c, key, &saved, err);
         if (rc) break;
-        ckpt_param_text(p, obj, val, sizeof val);
         if (strcmp(saved, val))
             rc = nr_fail(err, code, -1, -1,
                          "%s: the checkpoint was made with %s=%s, this run has %s=%s (resume needs the "
@@ -288,6 +314,15 @@ static int load_checkpoint(trainer *t, tstate *st, nlprnn_error *err) {
     }
     if (!rc) rc = get_weights(k, r, "WGHT", k->params, err);
     if (!rc) rc = get_weights(k, r, "BEST", t->best, err);
+    if (!rc && t->ema) {
+        if (!nr_mf_find(r, "EMAW"))
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
+                         "%s: no section EMAW (averaged weights): the checkpoint was made without ema; "
+                         "resume it with ema 0, or start the run anew",
+                         nr_mf_name(r));
+        else
+            rc = get_weights(k, r, "EMAW", t->ema, err);
+    }
     size_t shape[1] = {k->n_params};
     if (!rc && t->opt.m) rc = nr_mf_tensor_read(r, "OPTM", "m", t->opt.m, 1, shape, err);
     if (!rc && t->opt.v) rc = nr_mf_tensor_read(r, "OPTM", "v", t->opt.v, 1, shape, err);
@@ -455,6 +490,17 @@ static void update(trainer *t, size_t nrows, double clip, float lr, int epoch) {
     for (size_t i = 0; i < nrows; i++) memset(t->grad + (size_t)t->rows[i] * E, 0, E * sizeof(float));
 }
 
+/* The averaged weights after optimizer step t (1-based): a = d_t a + (1 - d_t) w, d_t = min(d, (1 +
+ * t) / (10 + t)) (trainer.h, "Averaged weights"). */
+static void ema_update(trainer *t) {
+    const nr_task *k = t->task;
+    double s = (double)t->opt.step, d = t->cfg->ema, warm = (1.0 + s) / (10.0 + s);
+    const float c = (float)(1.0 - (d < warm ? d : warm));
+    float *a = t->ema;
+    const float *w = k->params;
+    for (size_t i = 0; i < k->n_params; i++) a[i] += c * (w[i] - a[i]);
+}
+
 /* ---- the loop ---------------------------------------------------------------------------------- */
 
 static int report(trainer *t, nr_train_progress *pr, int phase, const char *msg) {
@@ -508,6 +554,15 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
         if (!(t->wgrad[w] = nr_calloc_array(np, sizeof(float))))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
     memcpy(t->best, k->params, np * sizeof(float));
+    if (!(cfg->ema >= 0 && cfg->ema < 1)) /* also NaN */
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "trainer: ema %g is not in [0, 1) (0: off)", cfg->ema);
+    if (cfg->ema > 0) {
+        t->ema = nr_malloc_array(np, sizeof(float));
+        t->wsave = nr_malloc_array(np, sizeof(float));
+        if (!t->ema || !t->wsave)
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu averaged parameters", np);
+        memcpy(t->ema, k->params, np * sizeof(float));
+    }
     return nr_optim_init(&t->opt, &cfg->optim, np, err);
 }
 
@@ -528,6 +583,7 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
         if (!rc) rc = nr_comm_bcast_f32(&t.comm, t.best, k->n_params, err);
         if (!rc && t.opt.m) rc = nr_comm_bcast_f32(&t.comm, t.opt.m, k->n_params, err);
         if (!rc && t.opt.v) rc = nr_comm_bcast_f32(&t.comm, t.opt.v, k->n_params, err);
+        if (!rc && t.ema) rc = nr_comm_bcast_f32(&t.comm, t.ema, k->n_params, err);
     }
     if (rc) {
         trainer_free(&t);
@@ -642,6 +698,7 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
             double prog = cfg->time_limit > 0 && cfg->lr_follows_time ? el / cfg->time_limit : 0.0;
             float lr = nr_lr_at_progress(&sched, t.opt.step, prog);
             update(&t, nrows, cfg->clip, lr, st.epoch);
+            if (t.ema) ema_update(&t);
             if (dist && cfg->check_every > 0 && t.opt.step % cfg->check_every == 0) {
                 rc = nr_comm_check_same(&t.comm, k->params, k->n_params, "the parameters", t.opt.step, err);
                 if (rc) break;
@@ -717,13 +774,20 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
 
         /* end of epoch: validate, keep the best, early stopping */
         nr_valid v = {0, NAN, NAN};
+        if (t.ema) { /* validate (and keep) the averaged weights; the training weights wait */
+            memcpy(t.wsave, k->params, k->n_params * sizeof(float));
+            memcpy(k->params, t.ema, k->n_params * sizeof(float));
+        }
         if (k->validate) {
             report(&t, &pr, NR_TP_MESSAGE, "validating");
             rc = k->validate(k->self, &v, err);
             if (!rc && v.has && !isfinite(v.loss))
                 rc = nr_fail(err, NLPRNN_E_NUMERIC, -1, -1, "%s: the validation loss became %g in epoch %d",
                              k->name, v.loss, st.epoch + 1);
-            if (rc) break;
+            if (rc) {
+                if (t.ema) memcpy(k->params, t.wsave, k->n_params * sizeof(float));
+                break;
+            }
         }
         if (!v.has) v.score = v.loss = NAN;
         int improved = !v.has || (isnan(v.score) ? v.loss < st.best_loss
@@ -741,6 +805,7 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
             st.bad_epochs++;
             if (cfg->patience > 0 && st.bad_epochs >= cfg->patience) st.stopped_early = 1;
         }
+        if (t.ema) memcpy(k->params, t.wsave, k->n_params * sizeof(float));
         if (k->epoch_done) k->epoch_done(k->self, st.epoch, last_loss, &v);
         pr.epoch = st.epoch + 1;
         pr.valid = v;
@@ -793,6 +858,7 @@ int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nl
          * out in the first) */
         res->kept_best = !cfg->keep_last && k->validate && st.best_epoch > 0 && isfinite(st.best_loss);
         if (res->kept_best) memcpy(k->params, t.best, k->n_params * sizeof(float));
+        else if (t.ema) memcpy(k->params, t.ema, k->n_params * sizeof(float));
         if (dist) rc = nr_comm_check_same(&t.comm, k->params, k->n_params, "the final weights", t.opt.step, err);
     }
     trainer_free(&t);

@@ -33,6 +33,16 @@
  * by the task), OPTM the optimizer's moments; the task adds its own. A resumed run with the same
  * data and parameters repeats exactly what the uninterrupted run would have done.
  *
+ * Averaged weights (cfg.ema = d > 0; Polyak averaging, TensorFlow's ExponentialMovingAverage with
+ * num_updates): a second block a of n_params floats, a = the initial weights at the start, and
+ * after optimizer step t (1-based, the optimizer's step count, so a resumed run continues it)
+ *     d_t = min(d, (1 + t) / (10 + t)) ;  a = d_t a + (1 - d_t) w     (as a += (1 - d_t)(w - a))
+ * (the warm-up keeps the first weights from dominating the average while d_t < d). Training
+ * updates w as always; validation, the best weights and the result are of a (validate() runs with
+ * a in task.params, w put back afterwards). Checkpoints add section EMAW (a, as the task stores
+ * weights); BEST holds the best validated a. With d = 0 nothing of this runs: bit-identical to a
+ * trainer without it.
+ *
  * Data parallelism is explicit: cfg.comm is a communicator the caller made (NULL or a group of
  * one: this process alone). Every rank runs the same loop; the task's prepare() gives each rank
  * its share of the global batch.
@@ -172,6 +182,8 @@ typedef struct nr_train_cfg {
     double clip;                 /* clip by global norm (0: off) */
     int patience;                /* stop after this many epochs without improvement (0: never) */
     int keep_last;               /* the result is the last weights, not the best validated ones */
+    double ema;                  /* decay d of an exponential moving average of the weights (0: off;
+                                    else in (0, 1)): see "Averaged weights" above */
     int workers;                 /* data-parallel workers per batch (1..NR_TRAIN_MAX_WORKERS) */
     const char *checkpoint;      /* checkpoint file, or NULL/"" for none */
     long long checkpoint_every;  /* also every N batches (0: at epoch ends and on stop only) */
@@ -218,7 +230,9 @@ int nr_ckpt_check_path(const char *path, nlprnn_error *err);
  * is not UTF-8 has its bad bytes written as \xHH). The trainer records cfg.params so; a task that
  * checks them itself, before it reads its data (the classifier, the language model), calls these.
  * check: a value that differs is `code`: "<where>: the checkpoint was made with NAME=A, this run
- * has NAME=B (resume needs the same parameters)"; a missing key NLPRNN_E_FORMAT. */
+ * has NAME=B (resume needs the same parameters)"; a missing key NLPRNN_E_FORMAT, unless this run
+ * has the row's default there (a parameter added after the checkpoint was written: its run had
+ * the default, as with ema). */
 int nr_ckpt_put_params(struct nr_mf_buf *conf, const nr_param_table *t, const void *obj, nlprnn_error *err);
 int nr_ckpt_check_params(const struct nr_conf *c, const nr_param_table *t, const void *obj, int code,
                          nlprnn_error *err);

@@ -32,7 +32,7 @@ static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep
 
 /* Parameters added after the first files were made: a file without them keeps the default
  * (which is what those files were trained with). */
-static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", NULL};
+static const char *const ADDED_LATER[] = {"emb-dropout", "out-dropout", "bpe-dropout", "split-seed", "ema", NULL};
 
 enum { STORE_F32 = 0, STORE_F16 = 1, STORE_INT8 = 2 }; /* the choices of the parameter "store" */
 
@@ -86,12 +86,13 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
     nr_mf_buf_init(&tens);
     struct nlprnn_translate_params p = t->p;
     if (store >= 0) p.store = store;
-    /* bpe-dropout and split-seed are written only when they were used, so files trained without
-     * them stay as before */
-    const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL};
+    /* bpe-dropout, split-seed and ema are written only when they were used, so files trained
+     * without them stay as before */
+    const char *skip[7] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL, NULL};
     int ns = 3;
     if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
     if (!t->p.split_seed) skip[ns++] = "split-seed";
+    if (!(t->p.ema > 0)) skip[ns++] = "ema";
     int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);

@@ -27,6 +27,7 @@ struct nlprnn_translate_params {
     uint64_t seed, split_seed; /* split_seed 0: the held-out split is drawn from seed */
     char checkpoint[1024];
     long long checkpoint_every;
+    double ema;                /* decay of the averaged weights (0: off; train/trainer.h) */
 };
 
 struct nlprnn_translator {
