@@ -26,6 +26,20 @@ expect_rc 0 $? "train"
 [ -f "$t/fx.nrm" ] && ok || bad "no model written"
 [ ! -f "$t/fx.nrm.ckpt" ] && ok || bad "checkpoint left after a finished run"
 
+# --ema (averaged weights): recorded in CONF only when used; out of [0, 1) refused (exit 2)
+# shellcheck disable=SC2086
+"$cli" train "$data/clf_train.tsv" -o "$t/ema.nrm" $small --ema 0.9 -q 2>"$t/err"
+expect_rc 0 $? "train --ema 0.9"
+"$cli" info "$t/ema.nrm" > "$t/out" 2>"$t/err"
+expect_grep "train.ema = 0.9" "$t/out" "info: train.ema"
+"$cli" info "$t/fx.nrm" > "$t/out" 2>"$t/err"
+if grep -q "train.ema" "$t/out"; then bad "train.ema in a model trained without it"; else ok; fi
+for v in 1 -0.1 nan; do
+  "$cli" train "$data/clf_train.tsv" -o "$t/ema.nrm" --ema "$v" -q 2>"$t/err"
+  expect_rc 2 $? "--ema $v"
+  expect_grep "ema: '$v' is not valid (expected \[0, 1))" "$t/err" "--ema $v message"
+done
+
 # one document per file, in input order
 printf '정말 최고 명작 강추 great\n' > "$t/pos.txt"
 printf '최악 지루 돈아깝다 awful\n' > "$t/neg.txt"

@@ -64,7 +64,7 @@ static const char *const CLF_DEFAULTS[][2] = {
     {"soft-column", ""}, {"temperature", "1"}, {"checkpoint", ""}, {"label-names", ""}, {"vocab", "16000"}, {"embed", "128"}, {"cell", "lstm"},
     {"layers", "1"}, {"bidirectional", "1"}, {"hidden", "128"}, {"pool", "max"}, {"dropout", "0.2"},
     {"optimizer", "adam"}, {"lr", "0.002"}, {"lr-schedule", "linear"}, {"lr-layer-decay", "1"}, {"unfreeze", "0"},
-    {"clip", "5"}, {"weight-decay", "0"},
+    {"clip", "5"}, {"ema", "0"}, {"weight-decay", "0"},
     {"epochs", "5"}, {"batch", "64"}, {"seed", "1"}, {"threads", "0"}, {"valid", "0.05"}, {"patience", "2"},
     {"max-tokens", "256"}, {"max-examples", "0"}, {"storage", "f16"}, {"skip-bad", "0"},
     {"checkpoint-every", "0"}, {"dist-check-every", "100"}, {NULL, NULL}};

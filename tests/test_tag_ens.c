@@ -20,6 +20,8 @@
  *     f16 within float16 rounding (relative 2^-11) of A's, the probabilities within 0.01, the file
  *     smaller; training with store=f16 writes that file byte for byte; keep keeps f16, f32 widens;
  *     a mixed pack (f16 A, f32 B) keeps each member's storage; int8 is refused;
+ *   - ema (averaged weights, train/trainer.h): A trained with ema 0.9 is another model, with "ema"
+ *     in its CONF (A, without it, has no such key); 1 and NaN refused;
  *   - the program: space -m A -m B = space -m AB.nrm, space-pack (--store f16|keep|int8), tag -m
  *     TA -m TB, exit codes.
  * Needs the program ($NLPRNN_CLI) for the last part. */
@@ -67,6 +69,7 @@ static void write_tagged(const char *name, uint64_t seed) {
 }
 
 static const char *g_store = "f32"; /* the parameter store of train() */
+static const char *g_ema = "0";     /* the ema of train() */
 
 static void train(const char *data, const char *format, const char *seed, const char *out) {
     nlprnn_tagger_params *p = NULL;
@@ -75,7 +78,7 @@ static void train(const char *data, const char *format, const char *seed, const 
     const char *set[][2] = {{"format", format}, {"embed", "16"}, {"hidden", "16"}, {"layers", "1"},
                             {"epochs", "3"},    {"batch", "16"}, {"lr", "0.01"},   {"min-lr", "0.001"},
                             {"min-count", "1"}, {"max-len", "24"}, {"hints", "0.5"}, {"dropout", "0"},
-                            {"seed", seed}, {"store", g_store}};
+                            {"seed", seed}, {"store", g_store}, {"ema", g_ema}};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
     nlprnn_tagger *t = NULL;
     const char *paths[] = {nr_test_scratch(data)};
@@ -320,6 +323,32 @@ static void save_stored(const nlprnn_tagger *t, const char *name, const char *st
     CHECK_MSG(nlprnn_tagger_save_stored(t, nr_test_scratch(name), store, &err) == 0, "%s: %s", name, err.message);
 }
 
+static void test_ema(void) {
+    write_spaced("spaced-ema.txt", LEX, 11);
+    train("spaced-ema.txt", "spacing", "1", "noema.nrm");
+    g_ema = "0.9";
+    train("spaced-ema.txt", "spacing", "1", "ema.nrm");
+    g_ema = "0";
+    CHECK(!same_file("noema.nrm", "ema.nrm"));
+    char *d = NULL;
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("ema.nrm"), &d, &err), 0);
+    CHECK_MSG(d && strstr(d, "ema = 0.9"), "%.500s", d ? d : err.message);
+    nlprnn_free(d);
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("noema.nrm"), &d, &err), 0);
+    CHECK(d && !strstr(d, "ema ="));
+    nlprnn_free(d);
+    nlprnn_tagger *t = load("ema.nrm", NULL, NULL);
+    CHECK(t != NULL);
+    nlprnn_tagger_free(t);
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "ema", "1", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "ema", "nan", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "ema", "0.999", &err), 0);
+    nlprnn_tagger_params_free(p);
+}
+
 static void test_f16(void) {
     nlprnn_tagger *A = load("A.nrm", NULL, NULL), *A16 = NULL, *AB = NULL, *M = NULL, *W = NULL;
     nlprnn_error err;
@@ -470,6 +499,7 @@ int main(void) {
     test_tag();
     test_mismatch();
     test_f16();
+    test_ema();
     test_cli();
     nr_test_scratch_remove();
     return nr_test_done("test_tag_ens");

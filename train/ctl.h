@@ -24,6 +24,12 @@ struct nlprnn_train_ctl {
  *     checkpoint opened into cfg->resume (it must be a checkpoint of task `name`).
  * The caller then sets workers, progress and user, and whatever its task does otherwise, calls
  * nr_train, and always nr_train_cfg_done (also after a failure here). */
+/* The help line of the "ema" row every task's table has that takes it (trainer.h, "Averaged
+ * weights"): a DBL row in [0, 1) with NR_PARAM_OPEN_HI, default "0". */
+#define NR_TRAIN_EMA_HELP                                                                               \
+    "decay d of an exponential moving average of the weights (0: off; e.g. 0.999): validation, --keep " \
+    "and the model use the average, updated after every step with min(d, (1+t)/(10+t))"
+
 int nr_train_cfg_std(nr_train_cfg *cfg, const char *name, const nr_param_table *t, const void *obj,
                      const nlprnn_train_ctl *ctl, nlprnn_error *err);
 /* Close what nr_train_cfg_std opened (the checkpoint of a resume). */

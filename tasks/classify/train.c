@@ -42,6 +42,7 @@ struct nlprnn_classifier_params {
         threads, patience, max_tokens, storage, skip_bad, checkpoint_every, dist_check_every, unfreeze;
     long long seed, max_examples;
     double dropout, lr, clip, weight_decay, valid, lr_layer_decay, temperature;
+    double ema; /* decay of the averaged weights (0: off; train/trainer.h) */
 };
 
 #define OFF(f) offsetof(struct nlprnn_classifier_params, f)
@@ -89,6 +90,7 @@ static const nr_param ROWS[] = {
      "1: gradual unfreezing: epoch 1 trains the head only, each further epoch one more layer from "
      "the top (the embedding last)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e6, NULL, "5", "clip gradients by global norm (0: off)", 0},
+    {"ema", NR_PARAM_DBL, OFF(ema), 0, 0, 1, NULL, "0", NR_TRAIN_EMA_HELP, NR_PARAM_OPEN_HI},
     {"weight-decay", NR_PARAM_DBL, OFF(weight_decay), 0, 0, 1, NULL, "0", "weight decay of the optimizer", 0},
     {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 10000, NULL, "5", "passes over the training data", NR_PARAM_RESUME_OK},
     {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "documents per batch (over MPI: per rank)", 0},
@@ -567,6 +569,7 @@ static int save_model(trainer *t, const float *weights, const char *out_path, in
     if (!rc) rc = nr_conf_put_float(&b, "train.seconds_last_run", train_sec, err);
     if (!rc && t->use_soft) rc = nr_conf_put_str(&b, "train.soft-column", t->p->soft_column, err);
     if (!rc && t->use_soft) rc = nr_conf_put_float(&b, "train.temperature", t->p->temperature, err);
+    if (!rc && t->p->ema > 0) rc = nr_conf_put_float(&b, "train.ema", t->p->ema, err); /* only when used */
     static const char *const echo[] = {"optimizer", "lr", "lr-schedule", "lr-layer-decay", "unfreeze",
                                        "epochs", "batch", "seed", "threads", "dropout", "clip", "valid"};
     for (size_t i = 0; i < sizeof echo / sizeof echo[0] && !rc; i++) {
@@ -1040,6 +1043,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
                              .warmup = 0,
                              .total = t.nb * p->epochs};
     tc.clip = p->clip;
+    tc.ema = p->ema;
     tc.patience = p->patience;
     tc.workers = t.workers;
     tc.checkpoint = ckpt;

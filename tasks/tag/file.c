@@ -27,7 +27,7 @@
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
 /* Parameters added after the first files were made: a file without them keeps the default. */
-static const char *const ADDED_LATER[] = {"store", NULL};
+static const char *const ADDED_LATER[] = {"store", "ema", NULL};
 
 enum { STORE_F32 = 0, STORE_F16 = 1 }; /* the choices of the parameter "store" */
 
@@ -45,8 +45,10 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     int first = !strcmp(conf_tag, "CONF");
     struct nlprnn_tagger_params p = t->p;
     if (store >= 0) p.store = store;
-    const char *skip[6] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL};
-    if (p.store == STORE_F32) skip[4] = "store"; /* float32 files as before */
+    const char *skip[7] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL, NULL};
+    int ns = 4;
+    if (p.store == STORE_F32) skip[ns++] = "store"; /* float32 files as before */
+    if (!(p.ema > 0)) skip[ns++] = "ema";           /* written only when used */
     int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "units", t->units.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "labels", t->labels.n, err);

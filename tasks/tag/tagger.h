@@ -57,6 +57,7 @@ struct nlprnn_tagger_params {
     char checkpoint[1024];
     long long checkpoint_every;
     char init_from[1024];    /* "" or a tagger model file: its units, labels, shape and weights */
+    double ema;              /* decay of the averaged weights (0: off; train/trainer.h) */
 };
 
 /* The network over a bound parameter block. */

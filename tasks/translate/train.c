@@ -68,9 +68,7 @@ static const nr_param ROWS[] = {
     {"min-lr", NR_PARAM_DBL, OFF(min_lr), 0, 0, 100, NULL, "0.0001",
      "learning rate at the end (cosine decay over the epochs, or over the time limit)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e30, NULL, "5", "clip gradients by global norm (0: off)", 0},
-    {"ema", NR_PARAM_DBL, OFF(ema), 0, 0, 1, NULL, "0",
-     "decay d of an exponential moving average of the weights (0: off; e.g. 0.999): validation, --keep and "
-     "the model use the average, updated after every step with min(d, (1+t)/(10+t))", NR_PARAM_OPEN_HI},
+    {"ema", NR_PARAM_DBL, OFF(ema), 0, 0, 1, NULL, "0", NR_TRAIN_EMA_HELP, NR_PARAM_OPEN_HI},
     {"valid", NR_PARAM_DBL, OFF(valid), 0, 0, 0.5, NULL, "0.05",
      "fraction of the pairs held out for validation (chosen by split-seed)", 0},
     {"time-limit", NR_PARAM_DBL, OFF(time_limit), 0, 0, 1e9, NULL, "0",
