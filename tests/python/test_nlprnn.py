@@ -346,6 +346,15 @@ with tempfile.TemporaryDirectory() as d:
             check(False, "combine='max' accepted")
         except ValueError:
             pass
+    # averaged weights: params "ema" (another model than without it); out of [0, 1) refused
+    nlprnn.train_translator(pairs, os.path.join(d, "ema.nrm"), dict(params, ema=0.9))
+    with open(model, "rb") as f1, open(os.path.join(d, "ema.nrm"), "rb") as f2:
+        check(f1.read() != f2.read(), "ema=0.9 wrote the model of the run without it")
+    try:
+        nlprnn.train_translator(pairs, os.path.join(d, "x.nrm"), dict(params, ema=1))
+        check(False, "ema=1 accepted")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_INVALID_ARG" and "ema" in str(e), "ema=1: %s" % e)
     try:
         nlprnn.train_translator(pairs, os.path.join(d, "x.nrm"), params, progress=lambda *a: 1 / 0)
         check(False, "an exception in progress did not stop training")
