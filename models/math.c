@@ -77,6 +77,48 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         sgemm_loops(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc)
+{
+    int kp = nr_kpath();
+    /* nr_sgemm's route for A op(B) with K >= 1: where it is nr_kgemm, the packed copy */
+    if (M >= 1 && N >= 1 && K >= 1 && !nr_kgemv_use(kp, transB, M, N, K) &&
+        (nr_kgemm_use(kp, 0, transB, M, N, K, 0) || own_small(M, N, K))) {
+        if (!(pk->valid && pk->B == B && pk->transB == transB && pk->K == K && pk->N == N &&
+              pk->ldb == ldb && pk->path == kp)) {
+            size_t need = nr_kpack_floats(kp, K, N);
+            if (need > pk->cap) {
+                float *nb = nr_filled_alloc(need, sizeof(float));
+                if (!nb) { /* no copy: nr_sgemm packs block by block as before */
+                    nr_sgemm(0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+                    return;
+                }
+                free(pk->buf);
+                pk->buf = nb, pk->cap = need;
+            }
+            nr_kpack(kp, pk->buf, transB, K, N, B, ldb);
+            pk->B = B, pk->transB = transB, pk->K = K, pk->N = N, pk->ldb = ldb, pk->path = kp;
+            pk->valid = 1;
+        }
+        nr_kgemm_packed(kp, 0, M, N, K, alpha, A, lda, pk->buf, beta, C, ldc);
+        return;
+    }
+    nr_sgemm(0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nr_pk_stale(nr_pk *pk)
+{
+    pk->valid = 0;
+}
+
+void nr_pk_free(nr_pk *pk)
+{
+    if (!pk)
+        return;
+    free(pk->buf);
+    pk->buf = NULL, pk->cap = 0, pk->valid = 0;
+}
+
 int nr_sgemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {

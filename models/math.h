@@ -30,6 +30,30 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 int nr_sgemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* ---- products with a weight packed once ----------------------------------------------------------
+ * A weight B used as op(B) in many products while its values do not change (a decoder's weights
+ * over the steps of one batch) need not be packed for each of them. nr_sgemm_pk computes what
+ * nr_sgemm computes, routed the same way; where that is our unpacked kernel (nr_kgemm, which packs
+ * op(B) block by block at every call), it packs op(B) whole into pk the first time and multiplies
+ * with the packed copy after that (nr_kgemm_packed): the same path and the same chain per element,
+ * so the same bits (models/kernels/kernels.h, "Rounding and determinism"). One-row products
+ * (nr_kgemv) and the CBLAS's never pack, so a process that never takes that route never allocates.
+ * The copy belongs to one thread (a workspace). After the values of B change, nr_pk_stale must be
+ * called before the next product; a different B, shape or path repacks by itself. */
+typedef struct nr_pk {
+    float *buf;        /* the packed op(B) (nr_kpack_floats), grown once, reused */
+    size_t cap;        /* floats in buf */
+    const float *B;    /* what buf holds: op(B) of B, transB, K, N, ldb on path `path` */
+    int transB, K, N, ldb, path, valid;
+} nr_pk;
+/* C (M,N) = alpha * A (M,K) op(B) (K,N) + beta * C (A not transposed), as nr_sgemm. */
+void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc);
+/* The values of B changed: the next product packs again. */
+void nr_pk_stale(nr_pk *pk);
+/* Frees the copy (pk itself is the caller's); pk may be NULL. */
+void nr_pk_free(nr_pk *pk);
+
 /* y (n) = x (n) */
 void nr_copy(float *y, const float *x, size_t n);
 /* y (n) += a * x (n) */

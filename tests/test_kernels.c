@@ -13,6 +13,8 @@
  *             the same bits alone (M = 1) as inside a batch (kernels.h, "Rounding"); nr_kgemv
  *             gives nr_kgemm's bits without transB, and with it (its own order of the sum) the
  *             same bits for an element alone, in a batch and at any column;
+ *   packed once: nr_sgemm_pk (models/math.h) gives nr_sgemm's bits on every route, packs only
+ *             where nr_sgemm runs nr_kgemm, repacks after nr_pk_stale or for another B;
  *   dispatch: path names, NLPRNN_KERNEL (the test runs itself with the variable set), the
  *             forced path (nr_kpath_set);
  *   routing:  nr_kgemm_rule with injected CBLAS corenames: on AVX-512 the weight gradients and
@@ -319,6 +321,84 @@ static void test_route(void)
     }
 }
 
+/* ---- nr_sgemm_pk: a weight packed once ---------------------------------------------------------
+ * On path p, for shapes that nr_sgemm sends to each of its routes (one row: nr_kgemv; 2-31 rows of a
+ * small op(B) and 32+ rows: nr_kgemm; 2-31 rows of a large B^T: nr_kgemv), nr_sgemm_pk gives
+ * nr_sgemm's bits, the first time and again from its packed copy; it packs only where nr_sgemm
+ * would run nr_kgemm; after the values of B change and nr_pk_stale, the new values' bits (without
+ * it the copy would be used: shown by the stale result differing); another B repacks by itself. */
+static void test_pk(int p)
+{
+    static const struct { int tB, M, N, K; int packs; } cases[] = {
+        {1, 1, 384, 128, 0},   /* one row: nr_kgemv */
+        {1, 5, 768, 256, 1},   /* 5 rows, op(B) 768x256 = 196,608 floats: small, nr_kgemm */
+        {0, 7, 300, 129, 1},   /* B not transposed, small */
+        {1, 64, 257, 513, 1},  /* 64 rows, NT: nr_kgemm on AVX-512 (on AVX2 by size: kernels.h) */
+        {1, 9, 2001, 256, 0},  /* 9 rows of a large B^T (512K floats): nr_kgemv */
+    };
+    nr_rng rng;
+    nr_rng_seed(&rng, 11);
+    nr_kpath_set(p);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int tB = cases[i].tB, M = cases[i].M, N = cases[i].N, K = cases[i].K;
+        int ldb = tB ? K : N;
+        size_t nb = (size_t)K * N, nc = (size_t)M * N;
+        float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * nb);
+        float *B2 = malloc(sizeof(float) * nb);
+        float *C0 = malloc(sizeof(float) * nc), *C1 = malloc(sizeof(float) * nc);
+        fill(A, (size_t)M * K, &rng);
+        fill(B, nb, &rng);
+        memcpy(B2, B, sizeof(float) * nb);
+        nr_pk pk = {0};
+        nr_sgemm(0, tB, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C0, N);
+        int same = 1;
+        long pk0 = nr_kgemm_count(1);
+        for (int rep = 0; rep < 3; rep++) {
+            memset(C1, 0, sizeof(float) * nc);
+            nr_sgemm_pk(&pk, tB, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C1, N);
+            same &= !memcmp(C0, C1, sizeof(float) * nc);
+        }
+        long ran = nr_kgemm_count(1) - pk0;
+        /* whether it packed: the route of the shape on this path (checked below on AVX-512) */
+        int packs = pk.valid;
+        CHECK_MSG(same, "%s: nr_sgemm_pk %dx%dx%d tB=%d: not nr_sgemm's bits", nr_kpath_name(p), M, N,
+                  K, tB);
+        CHECK_MSG(ran == (packs ? 3 : 0), "%s: %dx%dx%d: %ld packed products, expected %d",
+                  nr_kpath_name(p), M, N, K, ran, packs ? 3 : 0);
+        if (p == NR_KPATH_AVX512) /* the routes measured for this path (kernels.h) */
+            CHECK_MSG(packs == cases[i].packs, "%s: %dx%dx%d tB=%d: packed %d, expected %d",
+                      nr_kpath_name(p), M, N, K, tB, packs, cases[i].packs);
+        if (packs) {
+            /* new values in the same B: stale copy without nr_pk_stale, the new bits with it */
+            for (size_t k = 0; k < nb; k++) B[k] *= 0.5f;
+            nr_sgemm(0, tB, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C0, N);
+            nr_sgemm_pk(&pk, tB, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C1, N);
+            CHECK_MSG(memcmp(C0, C1, sizeof(float) * nc) != 0, "%s: the copy was not used",
+                      nr_kpath_name(p));
+            nr_pk_stale(&pk);
+            nr_sgemm_pk(&pk, tB, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C1, N);
+            CHECK_MSG(!memcmp(C0, C1, sizeof(float) * nc), "%s: after nr_pk_stale: not the new bits",
+                      nr_kpath_name(p));
+            /* another B (the old values, elsewhere): repacked without being told */
+            nr_sgemm(0, tB, M, N, K, 1.0f, A, K, B2, ldb, 0.0f, C0, N);
+            nr_sgemm_pk(&pk, tB, M, N, K, 1.0f, A, K, B2, ldb, 0.0f, C1, N);
+            CHECK_MSG(!memcmp(C0, C1, sizeof(float) * nc), "%s: another B: not its bits",
+                      nr_kpath_name(p));
+        } else {
+            CHECK_MSG(pk.buf == NULL, "%s: %dx%dx%d: allocated without packing", nr_kpath_name(p), M,
+                      N, K);
+        }
+        nr_pk_free(&pk);
+        nr_pk_free(NULL);
+        free(A);
+        free(B);
+        free(B2);
+        free(C0);
+        free(C1);
+    }
+    nr_kpath_set(-1);
+}
+
 /* ---- the encoder on each path ------------------------------------------------------------------ */
 
 typedef struct {
@@ -439,6 +519,7 @@ int main(int argc, char **argv)
         }
         test_accuracy(p);
         test_row_bits(p);
+        test_pk(p);
     }
     test_route();
     test_encoder();

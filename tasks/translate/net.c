@@ -210,11 +210,17 @@ struct nr_s2s_ws {
     float *dxs;           /* (Ts,B,E) */
     float *dal;           /* (Ts) dL/dα of one row */
     int has_forward, has_loss;
+    /* the decoder's weights packed once per forward, loss or decoding (nr_sgemm_pk): made stale
+     * when one starts (nr_s2s_decode_forward, nr_s2s_loss, nr_s2s_state_start), so the values of
+     * the parameters may change between those calls (training) */
+    nr_pk pk_ih, pk_hh, pk_q, pk_c, pk_o;
 };
 
 void nr_s2s_ws_free(nr_s2s_ws *w) {
     if (!w) return;
     nr_encoder_ws_free(w->ews);
+    nr_pk *pks[] = {&w->pk_ih, &w->pk_hh, &w->pk_q, &w->pk_c, &w->pk_o};
+    for (size_t i = 0; i < sizeof pks / sizeof *pks; i++) nr_pk_free(pks[i]);
     void *bufs[] = {w->src, w->slen, w->tin, w->xs, w->S, w->K, w->m, w->h0, w->X, w->Gt, w->HNL,
                     w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->ms, w->mt, w->ma,
                     w->dA, w->dS, w->dK,
@@ -359,6 +365,14 @@ int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *sle
     return 0;
 }
 
+/* the decoder step's weights will be packed again at their next product (nr_sgemm_pk) */
+static void stale_step_packs(nr_s2s_ws *ws) {
+    nr_pk_stale(&ws->pk_ih);
+    nr_pk_stale(&ws->pk_hh);
+    nr_pk_stale(&ws->pk_q);
+    nr_pk_stale(&ws->pk_c);
+}
+
 /* ---- one decoder step for R rows ---------------------------------------------------------------
  * In:  prev (R) tokens y_{t-1}; hprev, cprev, aprev (R,H); row_src (R) the source of each row
  *      (NULL: row r attends to source r); dropout masks mt (R,E) of the target embedding and
@@ -381,9 +395,9 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         memcpy(xr + E, aprev + (size_t)r * H, (size_t)H * sizeof(float));
     }
     // g (R,GH) = x W_ih^T + b_ih ; gh (R,GH) = hprev W_hh^T
-    nr_sgemm(0, 1, R, GH, X, 1.0f, x, X, P + n->o_wih, X, 0.0f, g, GH);
+    nr_sgemm_pk(&ws->pk_ih, 1, R, GH, X, 1.0f, x, X, P + n->o_wih, X, 0.0f, g, GH);
     for (int r = 0; r < R; r++) nr_axpy(g + (size_t)r * GH, 1.0f, P + n->o_bih, (size_t)GH);
-    nr_sgemm(0, 1, R, GH, H, 1.0f, hprev, H, P + n->o_whh, H, 0.0f, ws->gh, GH);
+    nr_sgemm_pk(&ws->pk_hh, 1, R, GH, H, 1.0f, hprev, H, P + n->o_whh, H, 0.0f, ws->gh, GH);
     if (h != hprev) memcpy(h, hprev, (size_t)R * H * sizeof(float));
     if (c != cprev) memcpy(c, cprev, (size_t)R * H * sizeof(float));
     // the cell (models/cells.h): LSTM c' = f c + i g, h' = o tanh(c'); GRU h' = (1-z) n + z h
@@ -397,7 +411,7 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
     // additive: q (R,H) = h W_q^T + b_q
     int additive = n->cfg.attention == NR_ATTN_ADDITIVE;
     if (additive) {
-        nr_sgemm(0, 1, R, H, H, 1.0f, h, H, P + n->o_wq, H, 0.0f, ws->q, H);
+        nr_sgemm_pk(&ws->pk_q, 1, R, H, H, 1.0f, h, H, P + n->o_wq, H, 0.0f, ws->q, H);
         for (int r = 0; r < R; r++) nr_axpy(ws->q + (size_t)r * H, 1.0f, P + n->o_bq, (size_t)H);
     }
     // e_s, α = softmax over s < len, ctx = Σ α_s S_s ; hc = [ctx ; h]
@@ -427,7 +441,7 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         memcpy(hcr + O, hr, (size_t)H * sizeof(float));
     }
     // a (R,H) = tanh(hc W_c^T + b_c)
-    nr_sgemm(0, 1, R, H, O + H, 1.0f, hc, O + H, P + n->o_wc, O + H, 0.0f, a, H);
+    nr_sgemm_pk(&ws->pk_c, 1, R, H, O + H, 1.0f, hc, O + H, P + n->o_wc, O + H, 0.0f, a, H);
     for (int r = 0; r < R; r++)
         for (int j = 0; j < H; j++) a[(size_t)r * H + j] = tanhf(a[(size_t)r * H + j] + P[n->o_bc + (size_t)j]);
     // a = m ⊙ a (attentional vector dropout, training)
@@ -456,6 +470,7 @@ int nr_s2s_decode_forward(const nr_s2s *n, nr_s2s_ws *ws, const int *tin, int Tt
         else for (size_t k = 0; k < na; k++) ws->ma[k] = 1.0f;
     }
     memcpy(ws->tin, tin, (size_t)Tt * B * sizeof(int));
+    stale_step_packs(ws); // the parameters may have changed since the last forward
     memcpy(ws->Hs, ws->h0, BH * sizeof(float));  // h_0
     memset(ws->Cs, 0, BH * sizeof(float));        // c_0 = 0
     memset(ws->A, 0, BH * sizeof(float));         // a_0 = 0
@@ -480,13 +495,14 @@ double nr_s2s_loss(const nr_s2s *n, nr_s2s_ws *ws, const int *tout, float smooth
     const float *P = n->params;
     int H = n->H, V = n->cfg.Vt, N = ws->Tt * ws->B;
     const float *Arows = ws->A + (size_t)ws->B * H; // (Tt*B,H): a_1 .. a_Tt
+    nr_pk_stale(&ws->pk_o);
     double total = 0;
     long long cnt = 0;
     double eps = smoothing;
     for (int r0 = 0; r0 < N; r0 += LOSS_CHUNK) {
         int nr = N - r0 < LOSS_CHUNK ? N - r0 : LOSS_CHUNK;
         float *z = ws->logits; // (nr,V)
-        nr_sgemm(0, 1, nr, V, H, 1.0f, Arows + (size_t)r0 * H, H, P + n->o_wo, H, 0.0f, z, V);
+        nr_sgemm_pk(&ws->pk_o, 1, nr, V, H, 1.0f, Arows + (size_t)r0 * H, H, P + n->o_wo, H, 0.0f, z, V);
         for (int i = 0; i < nr; i++) {
             float *zi = z + (size_t)i * V;
             int y = tout[r0 + i];
@@ -666,6 +682,8 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
 void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                         int R) {
     size_t H = (size_t)n->H;
+    stale_step_packs(ws);
+    nr_pk_stale(&ws->pk_o);
     for (int r = 0; r < R; r++) {
         int b = row_src ? row_src[r] : r;
         memcpy(st->h + (size_t)r * H, ws->h0 + (size_t)b * H, H * sizeof(float));
@@ -681,7 +699,7 @@ void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *ro
               st->c, al, ws->HC, st->a);
     if (logits) {
         int V = n->cfg.Vt, H = n->H;
-        nr_sgemm(0, 1, R, V, H, 1.0f, st->a, H, n->params + n->o_wo, H, 0.0f, logits, V);
+        nr_sgemm_pk(&ws->pk_o, 1, R, V, H, 1.0f, st->a, H, n->params + n->o_wo, H, 0.0f, logits, V);
         for (int r = 0; r < R; r++) nr_axpy(logits + (size_t)r * V, 1.0f, n->params + n->o_bo, (size_t)V);
     }
 }
