@@ -936,6 +936,8 @@ static void fwd_recur(void *ctx, int i, int n)
         int gru_before = cell == NR_CELL_GRU && !after;
         const float *tab = l == 0 && ws->ptab && cell == NR_CELL_LSTM ? ws->ptab + (size_t)d * GH : NULL;
         size_t tab_ld = (size_t)enc->dirs * GH;
+        /* inference keeps no activated gates: the path's step (the same bits, kernels.h) */
+        nr_lstm_infer_fn lstm_infer = nr_klstm_infer(nr_kpath());
         for (int st_i = 0; st_i < maxlen; st_i++) {
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
             int K2 = gru_before ? 2 * H : GH, a0, a1;
@@ -970,8 +972,9 @@ static void fwd_recur(void *ctx, int i, int n)
                     break;
                 case NR_CELL_LSTM:
                     if (tab) /* layer 0's projection: the row of this step's id in the table */
-                        nr_lstm_row_forward_infer(tab + (size_t)ws->ptab_ids[row] * tab_ld, c + (size_t)b * H,
-                                                  hb, ghb, bhh, H);
+                        lstm_infer(tab + (size_t)ws->ptab_ids[row] * tab_ld, c + (size_t)b * H, hb, ghb, bhh, H);
+                    else if (!ws->training)
+                        lstm_infer(g, c + (size_t)b * H, hb, ghb, bhh, H);
                     else
                         nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
                     break;

@@ -25,6 +25,10 @@ NR_KDECL(portable)
 #define NR_KERNELS_X86 1
 NR_KDECL(avx2)
 NR_KDECL(avx512)
+/* models/kernels/lstm_avx512.c */
+void nr_lstm_row_forward_infer_avx512(const float *g, float *c, float *h, const float *gh,
+                                      const float *bhh, int H);
+void nr_act_avx512(int which, float *y, const float *x, size_t n);
 #endif
 #undef NR_KDECL
 

@@ -9,6 +9,7 @@
 
 #include "common/blas.h"
 #include "common/common.h"
+#include "models/cells.h"
 #include "models/kernels/gemm_isa.h"
 
 /* ---- which path -------------------------------------------------------------------------------- */
@@ -271,4 +272,28 @@ int nr_kgemm_rule(int p, int transA, int transB, int M, int N, int K, int packed
 int nr_kgemm_use(int p, int transA, int transB, int M, int N, int K, int packed)
 {
     return nr_kgemm_rule(p, transA, transB, M, N, K, packed, nr_blas_corename);
+}
+
+/* ---- the LSTM inference step ------------------------------------------------------------------ */
+
+nr_lstm_infer_fn nr_klstm_infer(int p)
+{
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512 && nr_kpath_usable(p))
+        return nr_lstm_row_forward_infer_avx512;
+#endif
+    (void)p;
+    return nr_lstm_row_forward_infer;
+}
+
+int nr_klstm_act(int which, float *y, const float *x, size_t n)
+{
+#ifdef NR_KERNELS_X86
+    if (nr_kpath_usable(NR_KPATH_AVX512)) {
+        nr_act_avx512(which, y, x, n);
+        return 0;
+    }
+#endif
+    (void)which, (void)y, (void)x, (void)n;
+    return -1;
 }

@@ -138,4 +138,15 @@ int nr_kgemm_rule(int p, int transA, int transB, int M, int N, int K, int packed
  * SapphireRapids; case ignored), 0 for any other name, "" or NULL. */
 int nr_blas_core_avx512(const char *core);
 
+/* ---- The LSTM inference step ----------------------------------------------------------------- */
+/* The step of models/cells.h's nr_lstm_row_forward_infer (same arguments, same bits) for path p:
+ * on avx512 the kernel of models/kernels/lstm_avx512.c (the step's exp chains of 64 units side by
+ * side: 1.6x faster), on the other paths the compiled C step. */
+typedef void (*nr_lstm_infer_fn)(const float *g, float *c, float *h, const float *gh,
+                                 const float *bhh, int H);
+nr_lstm_infer_fn nr_klstm_infer(int p);
+/* Tests: y = f(x) over n values by the avx512 step's own functions (which: 0 nr_fexp,
+ * 1 nr_fsigmoid, 2 nr_ftanh); returns -1 (nothing written) when the avx512 path is not usable. */
+int nr_klstm_act(int which, float *y, const float *x, size_t n);
+
 #endif
