@@ -59,6 +59,9 @@ struct nr_encoder_ws {
      * reset-before product with W_hn; kp_ok[d][i]: valid for path kp_path in this recurrence */
     float *kpk[2][2];
     int kp_ok[2][2], kp_path;
+    /* nr_encoder_ws_keep_pack: W_hh never changes while the workspace lives, so kpk, once made
+     * for (layer, direction of the recurrence, path) kp_key (0: none), is reused by later calls */
+    int keep_pack, kp_key;
     float *block;                   /* the buffers above, 64-byte aligned in block_raw */
     void *block_raw;                /* calloc'ed: freed */
     struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
@@ -822,6 +825,14 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
     return rc;
 }
 
+void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on)
+{
+    if (ws && ws->keep_pack != (on != 0)) {
+        ws->keep_pack = on != 0;
+        ws->kp_key = 0;
+    }
+}
+
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids)
 {
     ws->ptab = table && ids && !ws->training ? table : NULL;
@@ -879,6 +890,13 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
     if (steps < 4 || f16 ||
         !(bwd ? nr_kgemm_use(p, 0, 0, rows, H, K2, 1) : nr_kgemm_use(p, 0, 1, rows, K2, H, 1)))
         return;
+    int key = ((l * 2 + bwd) * NR_KPATH_COUNT + p) + 1;
+    if (ws->keep_pack && ws->kp_key == key) { /* made by an earlier call, still valid */
+        for (int d = 0; d < enc->dirs; d++)
+            ws->kp_ok[d][0] = 1, ws->kp_ok[d][1] = before;
+        return;
+    }
+    ws->kp_key = ws->keep_pack ? key : 0;
     for (int d = 0; d < enc->dirs; d++) {
         const float *W = enc->params + enc->slot[l][d].w_hh; // (G*H, H)
         nr_kpack(p, ws->kpk[d][0], !bwd, bwd ? K2 : H, bwd ? H : K2, W, H);
@@ -888,6 +906,29 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
             ws->kp_ok[d][1] = 1;
         }
     }
+}
+
+/* Fetch the cache lines of [p, p + bytes) (a table row read a little later). */
+static inline void prefetch_bytes(const void *p, size_t bytes)
+{
+    for (size_t k = 0; k < bytes; k += 64)
+        __builtin_prefetch((const char *)p + k);
+}
+
+/* y (n) += x (n), y and x apart, 4 floats at a time (-O2 leaves the plain loop scalar) */
+static inline void add_row(float *restrict y, const float *restrict x, int n)
+{
+    typedef float v4f __attribute__((vector_size(16)));
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        v4f a, b;
+        memcpy(&a, y + j, sizeof a);
+        memcpy(&b, x + j, sizeof b);
+        a += b;
+        memcpy(y + j, &a, sizeof a);
+    }
+    for (; j < n; j++)
+        y[j] += x[j];
 }
 
 /* R: the recurrence of both directions for sequences [b0, b1). */
@@ -942,15 +983,11 @@ static void fwd_recur(void *ctx, int i, int n)
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
             int K2 = gru_before ? 2 * H : GH, a0, a1;
             int na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
-            if (tab) /* the table rows of this step: fetched while the product runs */
+            if (tab && st_i == 0) /* the table rows of the first step: fetched while the product runs
+                                    (those of later steps: one row at a time, after the row's step) */
                 for (int b = a0; b < a1; b++) {
-                    int len = ws->len[b];
-                    if (st_i >= len)
-                        continue;
-                    int t = d == 0 ? st_i : len - 1 - st_i;
-                    const char *p = (const char *)(tab + (size_t)ws->ptab_ids[(size_t)t * B + b] * tab_ld);
-                    for (size_t k = 0; k < sizeof(float) * (size_t)GH; k += 64)
-                        __builtin_prefetch(p + k);
+                    int t = d == 0 ? 0 : ws->len[b] - 1;
+                    prefetch_bytes(tab + (size_t)ws->ptab_ids[(size_t)t * B + b] * tab_ld, sizeof(float) * (size_t)GH);
                 }
             recur_product(enc, ws, l, d, gh + (size_t)a0 * GH, GH, h + (size_t)a0 * H, H, 0, K2,
                           na);
@@ -971,9 +1008,14 @@ static void fwd_recur(void *ctx, int i, int n)
                     nr_rnn_row_forward(g, hb, ghb, bhh, H);
                     break;
                 case NR_CELL_LSTM:
-                    if (tab) /* layer 0's projection: the row of this step's id in the table */
+                    if (tab) { /* layer 0's projection: the row of this step's id in the table */
                         lstm_infer(tab + (size_t)ws->ptab_ids[row] * tab_ld, c + (size_t)b * H, hb, ghb, bhh, H);
-                    else if (!ws->training)
+                        if (st_i + 1 < len) { /* the row of its next step, ahead of the next product */
+                            int tn = d == 0 ? st_i + 1 : len - 2 - st_i;
+                            prefetch_bytes(tab + (size_t)ws->ptab_ids[(size_t)tn * B + b] * tab_ld,
+                                           sizeof(float) * (size_t)GH);
+                        }
+                    } else if (!ws->training)
                         lstm_infer(g, c + (size_t)b * H, hb, ghb, bhh, H);
                     else
                         nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
@@ -1010,10 +1052,7 @@ static void fwd_recur(void *ctx, int i, int n)
                 if (st_i >= len)
                     continue;
                 int t = d == 0 ? st_i : len - 1 - st_i;
-                float *y = J->Y + ((size_t)t * B + b) * O + yoff;
-                const float *hb = h + (size_t)b * H;
-                for (int j = 0; j < H; j++)
-                    y[j] += hb[j];
+                add_row(J->Y + ((size_t)t * B + b) * O + yoff, h + (size_t)b * H, H);
             }
         }
         for (int b = b0; b < b1; b++) {

@@ -190,6 +190,12 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
                             nlprnn_error *err);
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids);
 
+/* on = 1: the encoder's W_hh will not change while ws lives (an immutable loaded model), so the
+ * packed copies of W_hh that the per-step products use (made before each recurrence) are made once
+ * and kept for later calls with the same layer and kernel path instead of made again per call.
+ * 0 (the default, and what training needs): packed every call. */
+void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on);
+
 /* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
  * the helper task to run and to finish a block of each product before the caller claims any, and
  * keeps the helper until the call ends (otherwise the caller computes whatever the helper has not

@@ -11,15 +11,22 @@
  *      nr_lstm_row_forward (the same c and h): H = 1..300 (the 64-unit blocks, the 16-unit ones
  *      and a masked tail), pre-activations at scales 1e-3..1e3, with NaN, infinities and signed
  *      zeros in some rows; nothing written past H.
- * Without the avx512 path (another CPU) part 1 is skipped, said on stderr; part 2 still checks the
- * paths there are. */
+ *   3. nr_encoder_ws_keep_pack: a bidirectional LSTM's inference forwards on a workspace that keeps
+ *      its packed W_hh between calls give the bits of a fresh workspace's, call after call, on
+ *      every path; and the pack really is kept (packed products counted): after W_hh changes, a
+ *      keeping workspace still computes with the old pack (the contract: W_hh must not change),
+ *      and switching keeping off makes it pack again (the new weights' bits).
+ * Without the avx512 path (another CPU) part 1 is skipped, said on stderr; parts 2 and 3 still
+ * check the paths there are. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/cells.h"
+#include "models/encoder.h"
 #include "models/kernels/kernels.h"
+#include "models/math.h"
 #include "testutil.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -151,6 +158,75 @@ out:
     free(h2);
 }
 
+/* out (T,B,2H) of a forward of enc on ws over x (T,B,I) with the lengths len */
+static void forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, const float *x, const int *len,
+                    int T, int B)
+{
+    nlprnn_error err;
+    CHECK_INT_EQ(nr_encoder_forward(enc, ws, out, NULL, NULL, x, len, NULL, NULL, T, B, NULL, &err), 0);
+}
+
+/* 3. keeping the packed W_hh between calls, path p */
+static void test_keep_pack(int p)
+{
+    enum { I = 16, H = 64, T = 12, B = 16 };
+    nr_kpath_set(p);
+    nr_encoder_cfg cfg;
+    nr_encoder_cfg_default(&cfg, I, H);
+    cfg.bidirectional = 1;
+    nr_encoder enc;
+    nr_rng rng;
+    nr_rng_seed(&rng, 15);
+    size_t np = nr_encoder_param_count(&cfg), n_out = (size_t)T * B * 2 * H;
+    float *par = malloc(np * sizeof(float)), *x = malloc((size_t)T * B * I * sizeof(float));
+    float *ref = malloc(n_out * sizeof(float)), *got = malloc(n_out * sizeof(float));
+    int len[B];
+    CHECK(par && x && ref && got);
+    if (!par || !x || !ref || !got)
+        goto out;
+    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, par, NULL), 0);
+    CHECK_INT_EQ(nr_encoder_init(&enc, &rng, NULL), 0);
+    for (size_t i = 0; i < (size_t)T * B * I; i++)
+        x[i] = urand() * 2.0f - 1.0f;
+    for (int b = 0; b < B; b++)
+        len[b] = T - b % 5; /* ragged */
+    nr_encoder_ws *fresh = nr_encoder_ws_create(&enc, T, B, 0, 1, NULL);
+    nr_encoder_ws *keep = nr_encoder_ws_create(&enc, T, B, 0, 1, NULL);
+    CHECK(fresh && keep);
+    if (fresh && keep) {
+        nr_encoder_ws_keep_pack(keep, 1);
+        forward(&enc, fresh, ref, x, len, T, B);
+        for (int call = 0; call < 3; call++) {
+            long packed = nr_kgemm_count(1);
+            forward(&enc, keep, got, x, len, T, B);
+            CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0, "path %s, call %d: kept pack differs",
+                      nr_kpath_name(p), call);
+            if (call == 2 && nr_kgemm_count(1) > packed) { /* the steps ran on a pack: is it kept? */
+                for (size_t k = 0; k < (size_t)4 * H * H; k++) /* W_hh of both directions changed */
+                    par[enc.slot[0][0].w_hh + k] *= 0.5f, par[enc.slot[0][1].w_hh + k] *= 0.5f;
+                forward(&enc, keep, got, x, len, T, B);
+                CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0,
+                          "path %s: a kept pack is not used after W_hh changed", nr_kpath_name(p));
+                nr_encoder_ws_keep_pack(keep, 0);
+                forward(&enc, keep, got, x, len, T, B);
+                forward(&enc, fresh, ref, x, len, T, B);
+                CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0,
+                          "path %s: keeping off did not pack the new W_hh", nr_kpath_name(p));
+                fprintf(stderr, "test_lstm_infer: path %s: the packed W_hh is kept between calls\n",
+                        nr_kpath_name(p));
+            }
+        }
+    }
+    nr_encoder_ws_free(fresh);
+    nr_encoder_ws_free(keep);
+out:
+    free(par);
+    free(x);
+    free(ref);
+    free(got);
+    nr_kpath_set(-1);
+}
+
 int main(void)
 {
     test_act();
@@ -163,6 +239,9 @@ int main(void)
                 for (int sp = 0; sp < 2; sp++)
                     test_step(p, Hs[i], scale, sp);
     }
+    for (int p = 0; p < NR_KPATH_COUNT; p++)
+        if (nr_kpath_usable(p))
+            test_keep_pack(p);
     CHECK(nr_klstm_infer(NR_KPATH_PORTABLE) == nr_lstm_row_forward_infer);
     CHECK(nr_klstm_infer(NR_KPATH_AVX2) == nr_lstm_row_forward_infer);
     if (nr_kpath_usable(NR_KPATH_AVX512))

@@ -981,6 +981,7 @@ static int run_batch(nlprnn_classifier_ctx *c, int w, const size_t *idx, int B, 
     int T = nr_clf_batch_max_T(lens, B);
     int rc = nr_clf_scratch_reserve(s, net, T, B, 0, 1, err);
     if (rc) return rc;
+    nr_encoder_ws_keep_pack(s->ws, 1); /* a loaded classifier's weights never change */
     nr_clf_fill_batch(s, docs, lens, B);
     s->ptab = c->ptab_call ? c->ptab : NULL;
     rc = nr_clf_forward(net, s, T, B, NULL, err);
