@@ -72,6 +72,9 @@ struct nr_encoder_ws {
      * NULL = computed): ptab (V, dirs*G*H), ptab_ids (T,B) the ids of the next forward */
     const float *ptab;
     const int *ptab_ids;
+    /* nr_encoder_ws_set_pool_max: (B,O) where the next forwards put the maximum over each
+     * sequence's steps of the last layer's outputs instead of writing them (NULL: not asked) */
+    float *pool_max;
 };
 
 /* Two threads on the recurrent products of one sequence (batch-1 inference with a float16 W_hh
@@ -732,7 +735,14 @@ static int active_rows(const int *len, int b0, int b1, int s, int *lo, int *hi)
     return b - a;
 }
 
-/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed. Layer 0 with a table
+/* 1 if J's layer gives its outputs to the workspace's max pooling instead of Y (the last layer of a
+ * forward after nr_encoder_ws_set_pool_max) */
+static int pools(const layer_job *J)
+{
+    return J->ws->pool_max && J->l == J->enc->cfg.layers - 1;
+}
+
+/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed (not when pooling). Layer 0 with a table
  * (nr_encoder_ws_set_table): the gates of each running row (t < len[b]) are copied from the row
  * of its id, padded rows are left as they are (the recurrence never reads them). */
 static void fwd_project(void *ctx, int i, int n)
@@ -754,7 +764,8 @@ static void fwd_project(void *ctx, int i, int n)
                     memcpy(G + (size_t)r * GH, ws->ptab + (size_t)ws->ptab_ids[r] * row + (size_t)d * GH,
                            sizeof(float) * GH);
         }
-        memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
+        if (!pools(J))
+            memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
         return;
     }
     for (int d = 0; d < enc->dirs; d++) {
@@ -766,7 +777,8 @@ static void fwd_project(void *ctx, int i, int n)
         nr_sgemm(0, 1, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in,
                  enc->params + s->w_ih, s->in, 1.0f, G, GH);
     }
-    memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
+    if (!pools(J))
+        memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
 }
 
 /* ---- layer 0's projection from a table (inference) ---- */
@@ -823,6 +835,14 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
     free(x);
     free(g);
     return rc;
+}
+
+int nr_encoder_ws_set_pool_max(const nr_encoder *enc, nr_encoder_ws *ws, float *pooled)
+{
+    int ok = enc && ws && pooled && !ws->training && (enc->dirs == 1 || enc->cfg.merge == NR_MERGE_CONCAT);
+    if (ws)
+        ws->pool_max = ok ? pooled : NULL;
+    return ok;
 }
 
 void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on)
@@ -931,6 +951,37 @@ static inline void add_row(float *restrict y, const float *restrict x, int n)
         y[j] += x[j];
 }
 
+/* Max pooling over time of one direction's outputs y_t = 0 + h_t (the value Y would hold: +0 for
+ * a -0), q (n) the pooled row, as pool_forward computes it from Y over t ascending:
+ *   q = y_0, then q = y_t > q ? y_t : q for t = 1, 2, ...
+ * which is y_0 when y_0 is NaN, else the largest non-NaN y_t (equal values are equal bits). The
+ * forward direction visits t ascending: the same rule (first: the first step). The backward one
+ * visits t descending and gets the same result by replacing a NaN q by y (q = y_t > q || q is NaN
+ * ? y_t : q) and, at t = 0 (last), taking y_0 when it is NaN. */
+static inline void pool_max_row(float *restrict q, const float *restrict h, int n, int first, int last_t0)
+{
+    typedef float v4f __attribute__((vector_size(16)));
+    typedef int v4i __attribute__((vector_size(16)));
+    const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    int j = 0;
+    for (; j + 4 <= n; j += 4) { /* 4 at a time, as the scalar loop below */
+        v4f y, a;
+        memcpy(&y, h + j, sizeof y);
+        y = zero + y;
+        memcpy(&a, q + j, sizeof a);
+        v4i take = first ? (v4i){-1, -1, -1, -1} : (y > a) | (a != a);
+        if (last_t0)
+            take |= y != y;
+        v4i r = ((v4i)y & take) | ((v4i)a & ~take);
+        memcpy(q + j, &r, sizeof r);
+    }
+    for (; j < n; j++) {
+        float y = 0.0f + h[j];
+        if (first || y > q[j] || q[j] != q[j] || (last_t0 && y != y))
+            q[j] = y;
+    }
+}
+
 /* R: the recurrence of both directions for sequences [b0, b1). */
 static void fwd_recur(void *ctx, int i, int n)
 {
@@ -979,6 +1030,7 @@ static void fwd_recur(void *ctx, int i, int n)
         size_t tab_ld = (size_t)enc->dirs * GH;
         /* inference keeps no activated gates: the path's step (the same bits, kernels.h) */
         nr_lstm_infer_fn lstm_infer = nr_klstm_infer(nr_kpath());
+        float *pool = pools(J) ? ws->pool_max : NULL;
         for (int st_i = 0; st_i < maxlen; st_i++) {
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
             int K2 = gru_before ? 2 * H : GH, a0, a1;
@@ -1052,7 +1104,10 @@ static void fwd_recur(void *ctx, int i, int n)
                 if (st_i >= len)
                     continue;
                 int t = d == 0 ? st_i : len - 1 - st_i;
-                add_row(J->Y + ((size_t)t * B + b) * O + yoff, h + (size_t)b * H, H);
+                if (pool)
+                    pool_max_row(pool + (size_t)b * O + yoff, h + (size_t)b * H, H, st_i == 0, d == 1 && t == 0);
+                else
+                    add_row(J->Y + ((size_t)t * B + b) * O + yoff, h + (size_t)b * H, H);
             }
         }
         for (int b = b0; b < b1; b++) {

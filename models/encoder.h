@@ -190,6 +190,14 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
                             nlprnn_error *err);
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids);
 
+/* Max pooling over time fused into the recurrence (inference): the next forwards on ws (until
+ * set to NULL) put into pooled (B,O) the maximum over t < len[b] of the last layer's outputs, in
+ * the bits the same maximum computed from out (T,B,O) over t ascending has (q = y_0, then
+ * q = y_t > q ? y_t : q; the classifier's max pooling), and leave the last layer's rows of out
+ * unwritten (out must still be given). Returns 1 when set; 0 (nothing set: pool from out) for a
+ * training workspace or two directions summed (NR_MERGE_SUM), and for pooled NULL. */
+int nr_encoder_ws_set_pool_max(const nr_encoder *enc, nr_encoder_ws *ws, float *pooled);
+
 /* on = 1: the encoder's W_hh will not change while ws lives (an immutable loaded model), so the
  * packed copies of W_hh that the per-step products use (made before each recurrence) are made once
  * and kept for later calls with the same layer and kernel path instead of made again per call.

@@ -16,8 +16,14 @@
  *      every path; and the pack really is kept (packed products counted): after W_hh changes, a
  *      keeping workspace still computes with the old pack (the contract: W_hh must not change),
  *      and switching keeping off makes it pack again (the new weights' bits).
- * Without the avx512 path (another CPU) part 1 is skipped, said on stderr; parts 2 and 3 still
- * check the paths there are. */
+ *   4. nr_encoder_ws_set_pool_max: the maximum over time fused into the recurrence equals, bit for
+ *      bit, the classifier's max pooling of a plain forward's outputs (q = y_0, then q = y_t > q ?
+ *      y_t : q, t ascending), one and two directions, ragged lengths, on every path; also with NaN
+ *      inputs at the first, a middle and the last step of some rows (the forward direction's NaN
+ *      runs to the end, the backward one's to t = 0: both NaN rules of the fused pooling); a
+ *      summed merge and a training workspace refuse it.
+ * Without the avx512 path (another CPU) part 1 is skipped, said on stderr; parts 2-4 still check
+ * the paths there are. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +233,90 @@ out:
     nr_kpath_set(-1);
 }
 
+/* 4. fused max pooling, path p, dirs 1 or 2 */
+static void test_pool_max(int p, int bidir)
+{
+    enum { I = 8, H = 20, T = 9, B = 7 };
+    nr_kpath_set(p);
+    nr_encoder_cfg cfg;
+    nr_encoder_cfg_default(&cfg, I, H);
+    cfg.bidirectional = bidir;
+    nr_encoder enc;
+    nr_rng rng;
+    nr_rng_seed(&rng, 16);
+    int O = bidir ? 2 * H : H;
+    size_t np = nr_encoder_param_count(&cfg), n_out = (size_t)T * B * O;
+    float *par = malloc(np * sizeof(float)), *x = malloc((size_t)T * B * I * sizeof(float));
+    float *out = malloc(n_out * sizeof(float)), *ref = malloc((size_t)B * O * sizeof(float));
+    float *got = malloc((size_t)B * O * sizeof(float));
+    int len[B] = {9, 9, 8, 6, 5, 1, 3};
+    CHECK(par && x && out && ref && got);
+    if (!par || !x || !out || !ref || !got)
+        goto out;
+    CHECK_INT_EQ(nr_encoder_bind(&enc, &cfg, par, NULL), 0);
+    CHECK_INT_EQ(nr_encoder_init(&enc, &rng, NULL), 0);
+    for (int nan = 0; nan <= 1; nan++) {
+        for (size_t i = 0; i < (size_t)T * B * I; i++)
+            x[i] = urand() * 4.0f - 2.0f;
+        if (nan) { /* rows 1, 2, 3: NaN at the first, a middle and the last step */
+            x[((size_t)0 * B + 1) * I] = NAN;
+            x[((size_t)4 * B + 2) * I] = NAN;
+            x[((size_t)5 * B + 3) * I] = NAN;
+        }
+        nr_encoder_ws *a = nr_encoder_ws_create(&enc, T, B, 0, 1, NULL), *f = nr_encoder_ws_create(&enc, T, B, 0, 1, NULL);
+        CHECK(a && f);
+        if (a && f) {
+            forward(&enc, a, out, x, len, T, B);
+            for (int b = 0; b < B; b++) /* the classifier's max pooling (pool_forward) */
+                for (int o = 0; o < O; o++) {
+                    float q = out[(size_t)b * O + o];
+                    for (int t = 1; t < len[b]; t++) {
+                        float r = out[((size_t)t * B + b) * O + o];
+                        q = r > q ? r : q;
+                    }
+                    ref[(size_t)b * O + o] = q;
+                }
+            CHECK_INT_EQ(nr_encoder_ws_set_pool_max(&enc, f, got), 1);
+            for (size_t i = 0; i < n_out; i++)
+                out[i] = 7.0f;
+            forward(&enc, f, out, x, len, T, B);
+            CHECK_INT_EQ(nr_encoder_ws_set_pool_max(&enc, f, NULL), 0);
+            long bad = 0, nans = 0, untouched = 0;
+            for (int i = 0; i < B * O; i++) {
+                bad += !same_bits(ref[i], got[i]);
+                nans += ref[i] != ref[i];
+            }
+            for (size_t i = 0; i < n_out; i++)
+                untouched += out[i] == 7.0f;
+            CHECK_MSG(bad == 0, "path %s, dirs %d, NaN %d: %ld pooled values differ", nr_kpath_name(p),
+                      bidir + 1, nan, bad);
+            CHECK_MSG(nan ? nans > 0 && nans < B * O : nans == 0, "NaN %d: %ld NaN pooled values", nan, nans);
+            CHECK_MSG(untouched == (long)n_out, "the outputs were written (%ld of %zu untouched)", untouched, n_out);
+        }
+        nr_encoder_ws_free(a);
+        nr_encoder_ws_free(f);
+    }
+    if (bidir) { /* a summed merge, a training workspace: refused */
+        nr_encoder_cfg c2 = cfg;
+        c2.merge = NR_MERGE_SUM;
+        nr_encoder e2;
+        CHECK_INT_EQ(nr_encoder_bind(&e2, &c2, par, NULL), 0);
+        nr_encoder_ws *w2 = nr_encoder_ws_create(&e2, T, B, 0, 1, NULL), *w3 = nr_encoder_ws_create(&enc, T, B, 1, 1, NULL);
+        CHECK(w2 && w3);
+        CHECK_INT_EQ(nr_encoder_ws_set_pool_max(&e2, w2, got), 0);
+        CHECK_INT_EQ(nr_encoder_ws_set_pool_max(&enc, w3, got), 0);
+        nr_encoder_ws_free(w2);
+        nr_encoder_ws_free(w3);
+    }
+out:
+    free(par);
+    free(x);
+    free(out);
+    free(ref);
+    free(got);
+    nr_kpath_set(-1);
+}
+
 int main(void)
 {
     test_act();
@@ -240,8 +330,11 @@ int main(void)
                     test_step(p, Hs[i], scale, sp);
     }
     for (int p = 0; p < NR_KPATH_COUNT; p++)
-        if (nr_kpath_usable(p))
+        if (nr_kpath_usable(p)) {
             test_keep_pack(p);
+            test_pool_max(p, 0);
+            test_pool_max(p, 1);
+        }
     CHECK(nr_klstm_infer(NR_KPATH_PORTABLE) == nr_lstm_row_forward_infer);
     CHECK(nr_klstm_infer(NR_KPATH_AVX2) == nr_lstm_row_forward_infer);
     if (nr_kpath_usable(NR_KPATH_AVX512))

@@ -234,11 +234,15 @@ int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rn
                         : nr_embedding_forward(&net->emb, s->x, s->ids, (size_t)T * B, err);
     if (rc) return rc;
     nr_encoder_ws_set_table(s->ws, gather ? s->ptab : NULL, s->ids);
+    /* inference with max pooling: pooled by the encoder as the steps run (the same bits) */
+    int fused = !s->training && !dropout_rng && net->cfg.pool == NR_POOL_MAX &&
+                nr_encoder_ws_set_pool_max(&net->enc, s->ws, s->pooled);
     rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->lengths, NULL, NULL, T, B,
                             dropout_rng, err);
     nr_encoder_ws_set_table(s->ws, NULL, NULL);
+    nr_encoder_ws_set_pool_max(&net->enc, s->ws, NULL);
     if (rc) return rc;
-    pool_forward(net, s->pooled, s->training ? s->argmax : NULL, s->out, s->lengths, T, B);
+    if (!fused) pool_forward(net, s->pooled, s->training ? s->argmax : NULL, s->out, s->lengths, T, B);
     const float *feat = s->pooled;
     if (dropout_rng && net->cfg.dropout > 0.0f) {
         /* inverted dropout on the pooled features: kept values are scaled by 1/(1-p) */
