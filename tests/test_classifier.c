@@ -220,6 +220,61 @@ static void test_table(const nlprnn_classifier *m, const char *data) {
     free(st);
 }
 
+/* The shipped classifier (pretrained/ko.nrm: 16,000 ids) on 300 documents of random Hangul
+ * syllables, over 512 new ids in the first call (558 on ko.tok): the table's rows are made by both
+ * workers (table_fill splits the new ids when there are NR_CLF_TABLE_CHUNK or more a worker);
+ * the probabilities are bit for bit those of one thread without the table. */
+static void test_table_shipped(void) {
+    enum { N = 300 };
+    nlprnn_classifier *m = NULL;
+    nlprnn_error err;
+    if (nlprnn_classifier_load("../pretrained/ko.nrm", &m, &err)) {
+        CHECK_MSG(0, "../pretrained/ko.nrm: %s", err.message);
+        return;
+    }
+    char *docs[N];
+    unsigned seed = 12345;
+    for (int i = 0; i < N; i++) {
+        int nsyl = 2 + i % 23;
+        docs[i] = malloc((size_t)nsyl * 4 + 1);
+        size_t k = 0;
+        for (int j = 0; docs[i] && j < nsyl; j++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned cp = 0xAC00 + (seed >> 8) % 11172; /* a Hangul syllable */
+            if (j % 4 == 3) docs[i][k++] = ' ';
+            docs[i][k++] = (char)(0xE0 | (cp >> 12));
+            docs[i][k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            docs[i][k++] = (char)(0x80 | (cp & 0x3F));
+        }
+        if (docs[i]) docs[i][k] = 0;
+    }
+    float *ref = calloc(N * 2, sizeof(float)), *got = calloc(N * 2, sizeof(float));
+    int st_ref[N], st[N];
+    nlprnn_classifier_ctx *one = NULL, *ctx = NULL;
+    nlprnn_classifier_ctx_create(m, 1, &one, NULL);
+    CHECK(one != NULL);
+    if (one) nr_clf_ctx_table(one, 0);
+    for (int threads = 1; threads <= 2 && one && ref && got; threads++) {
+        nlprnn_classifier_ctx_create(m, threads, &ctx, NULL);
+        CHECK(ctx != NULL);
+        if (!ctx) break;
+        CHECK_INT_EQ(nlprnn_classify_batch(one, (const char *const *)docs, NULL, N, ref, st_ref, &err), 0);
+        CHECK_INT_EQ(nlprnn_classify_batch(ctx, (const char *const *)docs, NULL, N, got, st, &err), 0);
+        CHECK(memcmp(st_ref, st, sizeof st) == 0);
+        CHECK_MSG(memcmp(ref, got, N * 2 * sizeof(float)) == 0, "shipped, threads %d: probabilities differ", threads);
+        size_t rows = nr_clf_ctx_table_rows(ctx);
+        int expect = nr_kgemm_use(nr_kpath(), 0, 1, 64, 4 * 128, 128, 0);
+        printf("shipped ko.nrm, %d threads: %zu table rows\n", threads, rows);
+        CHECK_MSG(expect ? rows >= 512 : rows == 0, "table rows %zu", rows); /* 2 workers: >= 2 chunks of new ids */
+        nlprnn_classifier_ctx_free(ctx);
+    }
+    nlprnn_classifier_ctx_free(one);
+    for (int i = 0; i < N; i++) free(docs[i]);
+    free(ref);
+    free(got);
+    nlprnn_classifier_free(m);
+}
+
 static nlprnn_classifier *train_load(nlprnn_classifier_params *p, const char *train, const char *name) {
     char path[320];
     nlprnn_error err;
@@ -455,6 +510,7 @@ int main(void) {
         nlprnn_classifier_ctx_free(ctx);
         test_table(m, test_path);
     }
+    test_table_shipped();
 
     /* ---- storage: float16 and int8 within 0.5 points of float32 ------------------------------ */
     nlprnn_classifier_params *p16 = small_params("f16"), *p8 = small_params("int8");

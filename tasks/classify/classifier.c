@@ -793,29 +793,62 @@ size_t nr_clf_ctx_table_rows(const nlprnn_classifier_ctx *c) {
 #define NR_CLF_TABLE_CHUNK 256
 
 /* Rows of c's projection table for the n ids (new ones, marked 2 in ptab_have) whose embeddings
- * are x (n, E): 1 done (marked 1), 0 failed (no kernel of ours on this path, no memory; unmarked,
- * and the table is not tried again). */
+ * are x (n, E), into rows (n, row) scratch then the table: 1 done, 0 failed (no kernel of ours on
+ * this path, no memory). The caller marks the ids. */
 static int table_rows(nlprnn_classifier_ctx *c, const int32_t *ids, int n, const float *x, float *rows) {
     const nr_encoder *enc = &c->m->net.enc;
     size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
-    int ok = nr_encoder_project_rows(enc, x, n, rows, NULL) == 0;
-    for (int m = 0; m < n; m++) {
-        if (ok) memcpy(c->ptab + (size_t)ids[m] * row, rows + (size_t)m * row, row * sizeof(float));
-        c->ptab_have[ids[m]] = (unsigned char)ok;
+    if (nr_encoder_project_rows(enc, x, n, rows, NULL)) return 0;
+    for (int m = 0; m < n; m++) memcpy(c->ptab + (size_t)ids[m] * row, rows + (size_t)m * row, row * sizeof(float));
+    return 1;
+}
+
+/* Worker w of nw makes the table rows of its contiguous part of the new ids, NR_CLF_TABLE_CHUNK at
+ * a time (each row depends on its id alone, so who makes it does not change its bits; the table's
+ * first-touch page faults are split too). */
+typedef struct fill_job {
+    nlprnn_classifier_ctx *c;
+    const int32_t *ids;
+    size_t n;
+    int ok[NR_MAX_THREADS];
+} fill_job;
+
+static void fill_worker(void *vctx, int w, int nw) {
+    fill_job *j = vctx;
+    nlprnn_classifier_ctx *c = j->c;
+    const nr_clf_net *net = &c->m->net;
+    const nr_encoder *enc = &net->enc;
+    int E = net->cfg.embed;
+    size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
+    size_t lo = j->n * (size_t)w / (size_t)nw, hi = j->n * (size_t)(w + 1) / (size_t)nw;
+    float *x = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * E, sizeof(float));
+    float *rows = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * row, sizeof(float));
+    int ok = x && rows;
+    for (size_t k0 = lo; ok && k0 < hi; k0 += NR_CLF_TABLE_CHUNK) {
+        int n = (int)(hi - k0 < NR_CLF_TABLE_CHUNK ? hi - k0 : NR_CLF_TABLE_CHUNK);
+        for (int m = 0; m < n; m++) {
+            int32_t id = j->ids[k0 + (size_t)m];
+            if (id == net->emb.padding_id) memset(x + (size_t)m * E, 0, (size_t)E * sizeof(float));
+            else if (net->emb16) nr_f16_widen(x + (size_t)m * E, net->emb16 + 2 * (size_t)id * E, (size_t)E);
+            else memcpy(x + (size_t)m * E, net->emb.table + (size_t)id * E, (size_t)E * sizeof(float));
+        }
+        ok = table_rows(c, j->ids + k0, n, x, rows);
     }
-    if (!ok) c->ptab_state = -1;
-    return ok;
+    free(x);
+    free(rows);
+    j->ok[w] = ok;
 }
 
 /* Rows of c's projection table for every id of the first ok documents of c->order that has none
- * yet. Returns 1 when the call's batches can gather from the table, 0 when they compute their
- * projection as usual (a path without our kernel, no memory, an id out of range). The rows are
- * nr_encoder_project_rows's, whose bits are those of the batch's own product (see
+ * yet, made on up to c->threads workers (at least NR_CLF_TABLE_CHUNK new ids each). Returns 1 when
+ * the call's batches can gather from the table, 0 when they compute their projection as usual (a
+ * path without our kernel, no memory, an id out of range; then the table is not tried again).
+ * The rows are nr_encoder_project_rows's, whose bits are those of the batch's own product (see
  * nr_encoder_table_ok), so a document's probabilities do not depend on the table. */
 static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
     const nr_clf_net *net = &c->m->net;
     const nr_encoder *enc = &net->enc;
-    int V = net->cfg.vocab, E = net->cfg.embed;
+    int V = net->cfg.vocab;
     size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
     if (c->ptab_state < 0) return 0;
     if (!c->ptab) {
@@ -824,37 +857,38 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
         c->ptab_have = calloc((size_t)V, 1);
         if (!c->ptab || !c->ptab_have) return c->ptab_state = -1, 0; /* freed with the context */
     }
-    int32_t ids[NR_CLF_TABLE_CHUNK];
-    float *x = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * E, sizeof(float));
-    float *rows = nr_malloc_array((size_t)NR_CLF_TABLE_CHUNK * row, sizeof(float));
-    int n = 0, usable = x && rows;
+    int32_t *ids = nr_malloc_array((size_t)V, sizeof(int32_t)); /* the new ids, each once */
+    size_t n = 0;
+    int usable = ids != NULL;
     for (size_t k = 0; usable && k < ok; k++) {
         size_t i = c->order[k];
         const int32_t *t = c->ts[0].ids + c->tok_off[i];
-        for (int j = 0; usable && j < c->tok_len[i]; j++) {
+        for (int j = 0; j < c->tok_len[i]; j++) {
             int32_t id = t[j];
             if (id < 0 || id >= V) {
                 usable = 0; /* the embedding's forward reports it */
                 break;
             }
-            if (c->ptab_have[id]) continue; /* made, or already in this chunk */
+            if (c->ptab_have[id]) continue; /* made, or already in the list */
             c->ptab_have[id] = 2;
-            ids[n] = id;
-            if (id == net->emb.padding_id) memset(x + (size_t)n * E, 0, (size_t)E * sizeof(float));
-            else if (net->emb16)
-                nr_f16_widen(x + (size_t)n * E, net->emb16 + 2 * (size_t)id * E, (size_t)E);
-            else memcpy(x + (size_t)n * E, net->emb.table + (size_t)id * E, (size_t)E * sizeof(float));
-            if (++n == NR_CLF_TABLE_CHUNK) {
-                usable = table_rows(c, ids, n, x, rows);
-                n = 0;
-            }
+            ids[n++] = id;
         }
     }
-    if (usable && n) usable = table_rows(c, ids, n, x, rows);
-    else
-        for (int m = 0; m < n; m++) c->ptab_have[ids[m]] = 0; /* a chunk left unmade */
-    free(x);
-    free(rows);
+    if (usable && n) {
+        fill_job j;
+        j.c = c;
+        j.ids = ids;
+        j.n = n;
+        size_t W = n / NR_CLF_TABLE_CHUNK;
+        if (W > (size_t)c->threads) W = (size_t)c->threads;
+        if (W < 1) W = 1;
+        if (W > 1) nr_parallel_run((int)W, fill_worker, &j);
+        else fill_worker(&j, 0, 1);
+        for (size_t w = 0; w < W; w++) usable = usable && j.ok[w];
+        if (!usable) c->ptab_state = -1;
+    }
+    for (size_t m = 0; m < n; m++) c->ptab_have[ids[m]] = (unsigned char)usable; /* made, or not */
+    free(ids);
     return usable;
 }
 
