@@ -816,6 +816,14 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
     float *x = nr_malloc_array((size_t)NR_TABLE_ROWS * I, sizeof(float));
     float *g = nr_malloc_array((size_t)NR_TABLE_ROWS * ld, sizeof(float));
     int rc = x && g ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder: out of memory");
+    /* W_ih packed once for all the blocks (packed and unpacked products give the same bits,
+     * models/kernels/kernels.h); without the memory, each block packs its own */
+    size_t pkf = nr_kpack_floats(p, I, GH);
+    float *pk = M > NR_TABLE_ROWS && nr_kgemm_use(p, 0, 1, NR_TABLE_ROWS, GH, I, 1)
+                    ? nr_malloc_array(pkf * (size_t)dirs, sizeof(float))
+                    : NULL;
+    for (int d = 0; pk && d < dirs; d++)
+        nr_kpack(p, pk + pkf * (size_t)d, 1, I, GH, enc->params + enc->slot[0][d].w_ih, I);
     for (int m0 = 0; !rc && m0 < M; m0 += NR_TABLE_ROWS) {
         int mb = M - m0 < NR_TABLE_ROWS ? M - m0 : NR_TABLE_ROWS;
         memcpy(x, X + (size_t)m0 * I, sizeof(float) * (size_t)mb * I);
@@ -825,13 +833,17 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
             for (int r = 0; r < NR_TABLE_ROWS; r++)
                 memcpy(g + (size_t)r * ld + (size_t)d * GH, enc->params + s->b_ih, sizeof(float) * GH);
             /* as fwd_project: G = b_ih, G += X W_ih^T */
-            if (nr_kgemm(p, 0, 1, NR_TABLE_ROWS, GH, I, 1.0f, x, I, enc->params + s->w_ih, I, 1.0f,
-                         g + (size_t)d * GH, ld))
+            if (pk)
+                nr_kgemm_packed(p, 0, NR_TABLE_ROWS, GH, I, 1.0f, x, I, pk + pkf * (size_t)d, 1.0f,
+                                g + (size_t)d * GH, ld);
+            else if (nr_kgemm(p, 0, 1, NR_TABLE_ROWS, GH, I, 1.0f, x, I, enc->params + s->w_ih, I, 1.0f,
+                              g + (size_t)d * GH, ld))
                 rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder: out of memory");
         }
         if (!rc)
             memcpy(rows + (size_t)m0 * ld, g, sizeof(float) * (size_t)mb * ld);
     }
+    free(pk);
     free(x);
     free(g);
     return rc;
