@@ -271,8 +271,31 @@ typedef struct pending {
     int *status;
     float *probs;
     int *order;     /* (C) scratch for print_result */
-    size_t n;
+    size_t n, cap;  /* documents held, room for (the arrays grow to BATCH_DOCS) */
 } pending;
+
+/* Room for twice the documents pb has room for (16 at first, at most BATCH_DOCS): a one-document
+ * run does not touch the pages of 2,048 entries. 1 done, 0 out of memory (pb unchanged). */
+static int pending_grow(pending *pb, int C) {
+    size_t nc = pb->cap ? pb->cap * 2 : 16;
+    if (nc > BATCH_DOCS) nc = BATCH_DOCS;
+#define PB_GROW(field, size)                                \
+    do {                                                    \
+        void *t_ = realloc(pb->field, nc * (size));         \
+        if (!t_) return 0;                                  \
+        pb->field = t_;                                     \
+    } while (0)
+    PB_GROW(texts, sizeof(char *));
+    PB_GROW(lens, sizeof(size_t));
+    PB_GROW(where, sizeof(char *));
+    PB_GROW(bad, sizeof(long long));
+    PB_GROW(bad_line, sizeof(long long));
+    PB_GROW(status, sizeof(int));
+    PB_GROW(probs, (size_t)C * sizeof(float));
+#undef PB_GROW
+    pb->cap = nc;
+    return 1;
+}
 
 static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending *pb, const opts *o,
                  int *bad_seen) {
@@ -373,22 +396,15 @@ int cmd_classify(int argc, char **argv) {
     int C = nlprnn_classifier_num_classes(m);
     pending pb;
     memset(&pb, 0, sizeof pb);
-    pb.texts = calloc(BATCH_DOCS, sizeof(char *));
-    pb.lens = calloc(BATCH_DOCS, sizeof(size_t));
-    pb.where = calloc(BATCH_DOCS, sizeof(char *));
-    pb.bad = calloc(BATCH_DOCS, sizeof(long long));
-    pb.bad_line = calloc(BATCH_DOCS, sizeof(long long));
-    pb.status = calloc(BATCH_DOCS, sizeof(int));
-    pb.probs = calloc((size_t)BATCH_DOCS * C, sizeof(float));
     pb.order = calloc((size_t)C, sizeof(int));
+    int grown = pending_grow(&pb, C); /* 16 documents first, then doubled as they come */
     src *s = malloc(sizeof *s);
     int ret = CLI_OK, bad_seen = 0;
     long long warned = 0;
     size_t batch_bytes = 0;
     doc d;
     memset(&d, 0, sizeof d);
-    if (!ctx || !pb.texts || !pb.lens || !pb.where || !pb.bad || !pb.bad_line || !pb.status ||
-        !pb.probs || !pb.order || !s) {
+    if (!ctx || !grown || !pb.order || !s) {
         fprintf(stderr, "nlprnn classify: out of memory\n");
         ret = CLI_EXIT_LIMIT;
         goto out;
@@ -448,6 +464,14 @@ int cmd_classify(int argc, char **argv) {
                         "nlprnn classify: warning: %s: long document (%zu bytes): only its first %d "
                         "tokens are used\n",
                         where, d.len, max_tokens);
+            if (pb.n == pb.cap && !pending_grow(&pb, C)) {
+                free(d.text);
+                d.text = NULL;
+                d.cap = 0;
+                fprintf(stderr, "nlprnn classify: out of memory\n");
+                ret = CLI_EXIT_LIMIT;
+                break;
+            }
             size_t i = pb.n++;
             pb.texts[i] = d.text;
             pb.lens[i] = d.len;
