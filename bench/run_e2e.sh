@@ -28,7 +28,10 @@
 # Before/after: NLPRNN_E2E_BASE=BUILD_DIR also trains with that build's nlprnn ("base", e.g. main
 # before a change) in every round of the train part, in ABBA order with this build's (odd rounds
 # this build first, even rounds the base first; PyTorch between them), and adds its rows and the
-# ratio of the two to the training table. NLPRNN_E2E_TORCH=0 leaves PyTorch out of the train part
+# ratio of the two to the training table; in the classify part it also classifies with the base
+# build at 1 and 2 threads in every round (same ABBA order, fastText after them), checks that both
+# builds print the same bytes, and adds a before/after table of CPU s per 50K reviews and reviews
+# per CPU second (what a change asks of the machine, whatever the load). NLPRNN_E2E_TORCH=0 leaves PyTorch out of the train part
 # (before/after rounds of nlprnn alone; the table then gives no PyTorch figures).
 # A smaller run: NLPRNN_E2E_PARTS (default "train classify one") picks the parts; with
 # NLPRNN_E2E_FT_CACHE=DIR the fastText model is trained once into DIR and reused by later runs
@@ -161,13 +164,18 @@ torch_train() { # threads round
   record train torch "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
   record train_loop torch "$1" "$2" "$loop" 0 "$l"
 }
-nl_classify() { # threads round
-  local l=$(load1)
+nl_classify() { # threads round [base]
+  local l=$(load1) bin=$nlprnn who=nlprnn out=nl.out
+  [ "${3:-}" = base ] && bin=$base_nlprnn who=base out=base.out
   # exit 3: some reviews are empty (--skip-bad reports them and goes on)
-  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" classify --model "$model" --lines --data-labels \
-    --skip-bad --threads "$1" "$tmp/test.txt" > "$tmp/nl.out" 2>/dev/null || [ $? -eq 3 ]
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$bin" classify --model "$model" --lines --data-labels \
+    --skip-bad --threads "$1" "$tmp/test.txt" > "$tmp/$out" 2>/dev/null || [ $? -eq 3 ]
   read -r w u s < "$tmp/time"
-  record classify nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  record classify "$who" "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  if [ "$who" = base ] && ! cmp -s "$tmp/nl.out" "$tmp/base.out"; then
+    echo "run_e2e: the base build's classify output differs from this build's (threads $1, round $2)"
+    base_differs=1
+  fi
 }
 ft_classify() { # round
   local l=$(load1)
@@ -194,10 +202,19 @@ for r in $(seq "$rounds"); do
   done
   part classify || continue
   log "round $r/$rounds: classifying"
-  nl_classify 1 "$r"
-  nl_classify 2 "$r"
+  for t in 1 2; do
+    if [ -z "$base_nlprnn" ]; then
+      nl_classify "$t" "$r"
+    elif [ $((r % 2)) -eq 1 ]; then
+      nl_classify "$t" "$r"; nl_classify "$t" "$r" base
+    else
+      nl_classify "$t" "$r" base; nl_classify "$t" "$r"
+    fi
+  done
   ft_classify "$r"
 done
+[ -n "$base_nlprnn" ] && part classify && [ "${base_differs:-0}" = 0 ] &&
+  echo "base nlprnn classify: the same output bytes as this build's in every run"
 nl_acc=-; nl_train_acc=-; torch_last=-
 part classify && nl_acc=$(paste "$tmp/nl.out" "$tmp/test.lab" | awk -F'\t' '$1==$3{ok++} END{printf "%.4f", ok/NR}')
 part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/nlprnn_train.err" | tail -1)
@@ -270,6 +287,16 @@ if any(k[0] == "classify" for k in rows):
     print("| fasttext predict (char n-grams) | 1 | %.2f / %.2f | %.0f; %.0f | %.2f | 1 | 1 | %s |" % (
         ft[0], ft[1], n_test / ft[0], n_test / ft[1], ft[2], ft[3]))
     print()
+    if any(k[0] == "classify" and k[1] == "base" for k in rows):
+        print("Before/after (NLPRNN_E2E_BASE): the base build's classify in the same rounds")
+        print()
+        print("| threads | base wall s min / median | base CPU s median | this build wall s min / median | CPU s median | CPU s base / this (medians) | reviews per CPU s, base -> this | load1 at starts |")
+        print("|---|---|---|---|---|---|---|---|")
+        for t in (1, 2):
+            b = mm(("classify", "base", t)); a = mm(("classify", "nlprnn", t))
+            print("| %d | %.2f / %.2f | %.2f | %.2f / %.2f | %.2f | %.2fx | %.0f -> %.0f | %s |" % (
+                t, b[0], b[1], b[2], a[0], a[1], a[2], b[2] / a[2], n_test / b[2], n_test / a[2], b[3]))
+        print()
 print("### One review (hyperfine)")
 print()
 print("| command | mean ± sd ms | min ms | median ms | user ms | system ms |")
