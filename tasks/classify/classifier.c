@@ -792,6 +792,13 @@ size_t nr_clf_ctx_table_rows(const nlprnn_classifier_ctx *c) {
 /* ids computed per product */
 #define NR_CLF_TABLE_CHUNK 256
 
+/* Workers for n items of a call, at least `per` items each: 1..c->threads */
+static size_t workers_for(const nlprnn_classifier_ctx *c, size_t n, size_t per) {
+    size_t W = n / per;
+    if (W > (size_t)c->threads) W = (size_t)c->threads;
+    return W < 1 ? 1 : W;
+}
+
 /* Rows of c's projection table for the n ids (new ones, marked 2 in ptab_have) whose embeddings
  * are x (n, E), into rows (n, row) scratch then the table: 1 done, 0 failed (no kernel of ours on
  * this path, no memory). The caller marks the ids. */
@@ -879,9 +886,7 @@ static int table_fill(nlprnn_classifier_ctx *c, size_t ok) {
         j.c = c;
         j.ids = ids;
         j.n = n;
-        size_t W = n / NR_CLF_TABLE_CHUNK;
-        if (W > (size_t)c->threads) W = (size_t)c->threads;
-        if (W < 1) W = 1;
+        size_t W = workers_for(c, n, NR_CLF_TABLE_CHUNK);
         if (W > 1) nr_parallel_run((int)W, fill_worker, &j);
         else fill_worker(&j, 0, 1);
         for (size_t w = 0; w < W; w++) usable = usable && j.ok[w];
@@ -965,9 +970,7 @@ static int tokenize_docs(nlprnn_classifier_ctx *c, const char *const *texts, con
     j.lens = lens;
     j.n = n;
     j.status = status;
-    size_t W = n / NR_CLF_TOK_MIN_DOCS;
-    if (W > (size_t)c->threads) W = (size_t)c->threads;
-    if (W < 1) W = 1;
+    size_t W = workers_for(c, n, NR_CLF_TOK_MIN_DOCS);
     for (size_t w = 1; w < W; w++)
         if (!c->ts[w].enc && nlprnn_encoding_create(&c->ts[w].enc, NULL)) W = w; /* fewer workers */
     for (size_t w = 0; w <= W; w++) j.lo[w] = n * w / W;
