@@ -1042,6 +1042,8 @@ static void fwd_recur(void *ctx, int i, int n)
         size_t tab_ld = (size_t)enc->dirs * GH;
         /* inference keeps no activated gates: the path's step (the same bits, kernels.h) */
         nr_lstm_infer_fn lstm_infer = nr_klstm_infer(nr_kpath());
+        /* the GRU step (reset after): the path's at inference, the C step in training (same bits) */
+        nr_gru_after_fn gru_after = ws->training ? nr_gru_row_forward_after : nr_kgru_after(nr_kpath());
         float *pool = pools(J) ? ws->pool_max : NULL;
         for (int st_i = 0; st_i < maxlen; st_i++) {
             /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
@@ -1087,7 +1089,7 @@ static void fwd_recur(void *ctx, int i, int n)
                 default:
                     if (after) {
                         float *hl = ws->training ? ws->hnl[l][d] + row * H : ws->hnls[d] + (size_t)b * H;
-                        nr_gru_row_forward_after(g, hl, hb, ghb, bhh, H);
+                        gru_after(g, hl, hb, ghb, bhh, H);
                     } else {
                         float *rh = ws->rh[d] + (size_t)b * H;
                         nr_gru_row_forward_before_rz(g, rh, hb, ghb, bhh, H);

@@ -29,6 +29,9 @@ NR_KDECL(avx512)
 void nr_lstm_row_forward_infer_avx512(const float *g, float *c, float *h, const float *gh,
                                       const float *bhh, int H);
 void nr_act_avx512(int which, float *y, const float *x, size_t n);
+/* models/kernels/gru_avx512.c */
+void nr_gru_row_forward_after_avx512(float *g, float *hnl, float *h, const float *gh, const float *bhh,
+                                     int H);
 #endif
 #undef NR_KDECL
 

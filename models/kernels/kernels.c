@@ -286,6 +286,18 @@ nr_lstm_infer_fn nr_klstm_infer(int p)
     return nr_lstm_row_forward_infer;
 }
 
+/* ---- the GRU step (reset after) ---------------------------------------------------------------- */
+
+nr_gru_after_fn nr_kgru_after(int p)
+{
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512 && nr_kpath_usable(p))
+        return nr_gru_row_forward_after_avx512;
+#endif
+    (void)p;
+    return nr_gru_row_forward_after;
+}
+
 int nr_klstm_act(int which, float *y, const float *x, size_t n)
 {
 #ifdef NR_KERNELS_X86

@@ -145,6 +145,13 @@ int nr_blas_core_avx512(const char *core);
 typedef void (*nr_lstm_infer_fn)(const float *g, float *c, float *h, const float *gh,
                                  const float *bhh, int H);
 nr_lstm_infer_fn nr_klstm_infer(int p);
+/* The GRU step of models/cells.h's nr_gru_row_forward_after (reset after; same arguments, the
+ * same bits in all its outputs: h', hnl and the activated gates in g) for path p: on avx512 the
+ * kernel of models/kernels/gru_avx512.c (exp chains of 128 units side by side), on the other paths
+ * the compiled C step. */
+typedef void (*nr_gru_after_fn)(float *g, float *hnl, float *h, const float *gh, const float *bhh,
+                                int H);
+nr_gru_after_fn nr_kgru_after(int p);
 /* Tests: y = f(x) over n values by the avx512 step's own functions (which: 0 nr_fexp,
  * 1 nr_fsigmoid, 2 nr_ftanh); returns -1 (nothing written) when the avx512 path is not usable. */
 int nr_klstm_act(int which, float *y, const float *x, size_t n);
