@@ -30,40 +30,11 @@ cp "$base" "$tmp/base" && cp "$new" "$tmp/new"
 zcat "$corp/news-ko.test.txt.gz" "$corp/ud-kaist.test.ko.txt.gz" | tr -d ' ' > "$tmp/test.txt"
 n=$(wc -l < "$tmp/test.txt")
 echo "$n lines, $(wc -c < "$tmp/test.txt") bytes"
-fail=0
-run() { # run WHO THREADS ROUND
-  local l
-  l=$(cut -d' ' -f1 /proc/loadavg)
-  /usr/bin/time -f '%e %U %S' -o "$tmp/t" "$tmp/$1" space -m "$model" -t "$2" -i "$tmp/test.txt" \
-    > "$tmp/out" 2> /dev/null
-  read -r w u s < "$tmp/t"
-  [ -f "$tmp/ref" ] || cp "$tmp/out" "$tmp/ref"
-  local same=same
-  cmp -s "$tmp/out" "$tmp/ref" || { same=DIFFERENT; fail=1; }
-  echo "run $1 threads=$2 round=$3 wall=$w cpu=$(echo "$u + $s" | bc) load1=$l $same" | tee -a "$tmp/runs"
+ab_cmd() { # ab_cmd WHO THREADS
+  cmd=("$tmp/$1" space -m "$model" -t "$2" -i "$tmp/test.txt")
 }
-for r in $(seq 1 "$rounds"); do
-  for t in $threads; do
-    if [ $((r % 2)) -eq 1 ]; then run base "$t" "$r"; run new "$t" "$r"; else run new "$t" "$r"; run base "$t" "$r"; fi
-  done
-done
-echo "after: load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
-python3 - "$tmp/runs" "$n" <<'PY'
-import statistics, sys
-v = {}
-for line in open(sys.argv[1]):
-    f = dict(x.split("=", 1) for x in line.split()[2:6])
-    v.setdefault((int(f["threads"]), line.split()[1]), []).append(float(f["cpu"]))
-n = int(sys.argv[2])
-print()
-print("| threads | base CPU s (runs) | new CPU s (runs) | CPU s median base -> new | base / new | lines per CPU second |")
-print("|---|---|---|---|---|---|")
-for t in sorted({k[0] for k in v}):
-    b, a = v[(t, "base")], v[(t, "new")]
-    mb, ma = statistics.median(b), statistics.median(a)
-    print("| %d | %s | %s | %.2f -> %.2f | %.2fx | %.0f -> %.0f |" % (
-        t, ", ".join("%.2f" % x for x in b), ", ".join("%.2f" % x for x in a), mb, ma, mb / ma,
-        n / mb, n / ma))
-PY
-[ "$fail" = 0 ] && echo "outputs: every run printed the same bytes" || echo "outputs: DIFFERENT (see the runs)"
+# shellcheck source=bench/ab_lib.sh
+. bench/ab_lib.sh
+ab_rounds
+ab_summary "$n" lines 1
 exit "$fail"

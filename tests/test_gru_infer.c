@@ -22,26 +22,9 @@
 #include "testutil.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static float urand(void) /* [0, 1) */
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)(rng_state >> 40) / 16777216.0f;
-}
-
-static int same_bits(float a, float b)
-{
-    return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0;
-}
-
-static long differ(const float *a, const float *b, size_t n)
-{
-    long bad = 0;
-    for (size_t i = 0; i < n; i++)
-        bad += !same_bits(a[i], b[i]);
-    return bad;
-}
+#define urand() nr_test_urand(&rng_state) /* [0, 1) */
+#define same_bits nr_test_same_bits
+#define differ nr_test_count_differ
 
 /* 1. the step of path p, H units, against the C step */
 static void test_step(int p, int H, float scale, int specials)

@@ -36,18 +36,8 @@
 #include "testutil.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static float urand(void) /* [0, 1) */
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)(rng_state >> 40) / 16777216.0f;
-}
-
-static int same_bits(float a, float b)
-{
-    return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0;
-}
+#define urand() nr_test_urand(&rng_state) /* [0, 1) */
+#define same_bits nr_test_same_bits
 
 static float ref_act(int which, float x)
 {

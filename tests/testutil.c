@@ -147,3 +147,20 @@ double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const flo
     *mag = m;
     return r;
 }
+
+int nr_test_same_bits(float a, float b) {
+    return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+long nr_test_count_differ(const float *a, const float *b, size_t n) {
+    long bad = 0;
+    for (size_t i = 0; i < n; i++) bad += !nr_test_same_bits(a[i], b[i]);
+    return bad;
+}
+
+float nr_test_urand(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (float)(*s >> 40) / 16777216.0f;
+}

@@ -5,6 +5,8 @@
 #define NR_TESTUTIL_H
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +94,12 @@ int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, 
  * *mag, for the float32 bound of a product, (K + 2) 2^-24 (|alpha| mag + |beta c|). */
 double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const float *b, int ldb,
                        int i, int j, double *mag);
+/* 1 if a and b have the same bits, or are both NaN (any payload): bit-identity checks. */
+int nr_test_same_bits(float a, float b);
+/* How many of the n pairs a[i], b[i] are not nr_test_same_bits. */
+long nr_test_count_differ(const float *a, const float *b, size_t n);
+/* A float in [0, 1) (24 random bits) from the xorshift64 state *s (not 0), which it advances. */
+float nr_test_urand(uint64_t *s);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
