@@ -78,6 +78,17 @@ int cli_lines_next(cli_lines *in, char **s, size_t *len);
 /* Frees the buffer; closes the file unless it is standard input. */
 void cli_lines_close(cli_lines *in);
 
+/* Streamed input (cli/common.c). A command that reads '-' (or any file) line by line and answers
+ * per line may gather lines into batches, but it answers every line it holds before it would wait
+ * for more: a producer that writes one line and waits for its answer (a coprocess, a pipeline
+ * that talks line by line) gets it. cli_fd_waiting(fd): 1 when a read of fd returns at once (data,
+ * end of file, an error; a regular file always does), 0 when it would block (poll, timeout 0).
+ * cli_input_waiting(fp): 1 when fp's stdio buffer holds unread bytes or its descriptor is
+ * waiting. A command flushes its batch (and stdout) when they return 0; from a file or a fast pipe
+ * they keep returning 1, so big batches stay big. */
+int cli_fd_waiting(int fd);
+int cli_input_waiting(FILE *fp);
+
 /* Install the SIGINT/SIGTERM handler (cli/signals.c) and return the stop flag it sets. */
 const volatile int *cli_catch_stop_signals(void);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -29,6 +30,8 @@ static void usage(FILE *fp) {
             "Classify documents with a classifier model; no FILE or '-' reads standard input.\n"
             "Each FILE is one document; with --lines every line is one document. A UTF-8 byte\n"
             "order mark at the start of a file or of standard input is skipped (not text).\n"
+            "Reading a pipe with --lines, each line is answered as soon as no more input is\n"
+            "waiting; big inputs are still classified 2,048 documents at a time.\n"
             "Output, one line per document, in input order: LABEL<TAB>PROBABILITY (with --top-k\n"
             "K: K such pairs on the line, most probable first), or with --format json one object\n"
             "a line: {\"label\":L,\"probability\":P,\"top\":[{\"label\":L,\"probability\":P},...],\n"
@@ -67,30 +70,42 @@ typedef struct src {
     size_t bom;       /* bytes of a byte order mark skipped at the start (0 or 3) */
 } src;
 
+/* Read more bytes after buf[0, len): what the descriptor has now, not a full buffer (fread would
+ * wait for 64 KiB from a pipe); 0 at the end or on an error (s->err). */
+static size_t src_fill(src *s) {
+    ssize_t r;
+    while ((r = read(fileno(s->fp), s->buf + s->len, sizeof s->buf - s->len)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) s->err = errno ? errno : EIO;
+    if (r <= 0) s->eof = 1;
+    return r > 0 ? (size_t)r : 0;
+}
+
 static int src_getc(src *s) {
     if (s->pos == s->len) {
         if (s->eof) return EOF;
-        s->len = fread(s->buf, 1, sizeof s->buf, s->fp);
-        s->pos = 0;
-        if (s->len == 0) {
-            if (ferror(s->fp)) s->err = errno ? errno : EIO;
-            s->eof = 1;
-            return EOF;
-        }
+        s->pos = s->len = 0;
+        s->len = src_fill(s);
+        if (s->len == 0) return EOF;
     }
     s->offset++;
     return s->buf[s->pos++];
 }
 
+/* 1 when the next byte can be read without waiting (buffered, at the end, or waiting on the
+ * descriptor): classify --lines answers the documents it holds before it waits for more. */
+static int src_waiting(const src *s) {
+    return s->pos < s->len || s->eof || cli_fd_waiting(fileno(s->fp));
+}
+
 /* Start reading a stream: a UTF-8 byte order mark at its start is not text and is skipped
- * (byte offsets in messages still count it). */
+ * (byte offsets in messages still count it). The first read may bring fewer than its 3 bytes
+ * (a pipe): more are read while the bytes so far begin one. */
 static void src_start(src *s) {
-    if (src_getc(s) == EOF) return; /* fills the buffer */
-    s->pos--;
-    s->offset--;
-    s->bom = cli_bom_length(s->buf + s->pos, s->len - s->pos);
-    s->pos += s->bom;
-    s->offset += (long long)s->bom;
+    while (!s->eof && s->len < 3 && !memcmp(s->buf, "\xEF\xBB\xBF", s->len)) s->len += src_fill(s);
+    s->bom = cli_bom_length(s->buf, s->len);
+    s->pos = s->bom;
+    s->offset = (long long)s->bom;
 }
 
 /* One document. */
@@ -485,7 +500,9 @@ int cmd_classify(int argc, char **argv) {
                 ret = CLI_EXIT_LIMIT;
                 break;
             }
-            if (pb.n == BATCH_DOCS || batch_bytes > ((size_t)8 << 20)) {
+            /* a full batch, or (--lines) no more input waiting right now: a producer that writes
+             * a line and waits for its answer gets it (from a file the input is always waiting) */
+            if (pb.n == BATCH_DOCS || batch_bytes > ((size_t)8 << 20) || (o.lines && !src_waiting(s))) {
                 ret = flush(ctx, m, &pb, &o, &bad_seen);
                 batch_bytes = 0;
                 if (ret) break;

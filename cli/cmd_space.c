@@ -7,7 +7,9 @@
  *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
  *
  * Options are read with the program's one grammar (cli/args.h). Input of space is streamed line
- * by line (a line is one text), in batches of BATCH_LINES lines.
+ * by line (a line is one text), in batches of BATCH_LINES lines; the lines held are spaced and
+ * printed as soon as no more input is waiting (cli_input_waiting), so a line read from a pipe is
+ * answered before the next one arrives.
  */
 #include <errno.h>
 #include <math.h>
@@ -243,7 +245,8 @@ int cmd_space(int argc, char **argv) {
                 lineno[n] = in.line;
                 n++;
             }
-            if (n == BATCH_LINES || (r != 1 && n)) {
+            /* a full batch, the end, or no more input waiting right now (cli_input_waiting) */
+            if (n == BATCH_LINES || (r != 1 && n) || (n && !cli_input_waiting(in.fp))) {
                 ret = space_flush(ctx, lines, lens, lineno, n, in.name, flags, &o);
                 for (size_t i = 0; i < n; i++) free(lines[i]);
                 n = 0;

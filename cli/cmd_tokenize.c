@@ -1,5 +1,6 @@
 /* cli/cmd_tokenize.c: `nlprnn tokenize`: text, file or stdin -> pieces or ids, one output line
  * per input line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,92 @@ static int tokenize_line(tok_ctx *c, const char *s, size_t n, long long lineno,
     return 0;
 }
 
+/* The input: a file through zlib (.gz or plain), or standard input read as its bytes arrive
+ * (gzread waits for a full buffer from a pipe, and tokenize answers each line before the next one
+ * arrives: cli_input_waiting): plain bytes, or, when it starts with gzip's magic 1f 8b, a gzip
+ * stream inflated here, member after member, the rest ignored after a last member that is not
+ * followed by another (as gzread does). */
+typedef struct tok_in {
+    gzFile gz;  /* a file; NULL: standard input */
+    int gzip;   /* standard input: -1 not known yet, 0 plain, 1 gzip */
+    int eof;    /* no more bytes from the descriptor */
+    int zerr;   /* standard input: Z_BUF_ERROR (ends early), Z_DATA_ERROR, Z_MEM_ERROR, Z_ERRNO */
+    int zdone;  /* the last member ended and no other follows */
+    int err;    /* errno of a failed read */
+    int wrc;    /* the exit code of a failed write of the lines before */
+    const char *cmd;
+    z_stream z;
+    unsigned char raw[1 << 16];
+    size_t have; /* plain mode: raw bytes not yet given out (the first read, at most) */
+} tok_in;
+
+/* More raw bytes from standard input after the z.avail_in held: 0 at the end or on an error. */
+static size_t tin_fill(tok_in *in) {
+    if (in->eof) return 0;
+    if (in->z.avail_in && in->z.next_in != in->raw) memmove(in->raw, in->z.next_in, in->z.avail_in);
+    in->z.next_in = in->raw;
+    /* the lines before are printed before the read waits for more */
+    if (!cli_fd_waiting(STDIN_FILENO) && (in->wrc = cli_stdout_check(in->cmd))) {
+        in->eof = 1;
+        return 0;
+    }
+    ssize_t r;
+    while ((r = read(STDIN_FILENO, in->raw + in->z.avail_in, sizeof in->raw - in->z.avail_in)) < 0 &&
+           errno == EINTR) {
+    }
+    if (r < 0) in->zerr = Z_ERRNO, in->err = errno;
+    if (r <= 0) {
+        in->eof = 1;
+        return 0;
+    }
+    in->z.avail_in += (unsigned)r;
+    return (size_t)r;
+}
+
+/* Up to cap bytes of text into buf, as soon as some are there: > 0 bytes, 0 at the end, -1 on an
+ * error (gzerror for a file, in->zerr for standard input). */
+static int tin_read(tok_in *in, char *buf, size_t cap) {
+    if (cap > (1u << 30)) cap = 1u << 30;
+    if (in->gz) return gzread(in->gz, buf, (unsigned)cap);
+    if (in->gzip < 0) { /* gzip or not: the first two bytes say */
+        while (in->z.avail_in < 2 && (in->z.avail_in == 0 || in->raw[0] == 0x1f) && tin_fill(in)) {
+        }
+        in->gzip = in->z.avail_in >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b;
+        if (in->gzip && inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK) {
+            in->zerr = Z_MEM_ERROR;
+            return -1;
+        }
+    }
+    if (!in->gzip) {
+        if (!in->z.avail_in && !tin_fill(in)) return in->zerr ? -1 : 0;
+        size_t n = in->z.avail_in < cap ? in->z.avail_in : cap;
+        memcpy(buf, in->z.next_in, n);
+        in->z.next_in += n;
+        in->z.avail_in -= (unsigned)n;
+        return (int)n;
+    }
+    while (!in->zerr && !in->zdone && !in->wrc) {
+        in->z.next_out = (unsigned char *)buf;
+        in->z.avail_out = (unsigned)cap;
+        int zr = inflate(&in->z, Z_NO_FLUSH); /* Z_BUF_ERROR: no input to go on with */
+        size_t got = cap - in->z.avail_out;
+        if (zr == Z_STREAM_END) { /* another member follows, or the end */
+            while (in->z.avail_in < 2 && tin_fill(in)) {
+            }
+            if (in->z.avail_in >= 2 && in->z.next_in[0] == 0x1f && in->z.next_in[1] == 0x8b)
+                inflateReset(&in->z);
+            else
+                in->zdone = 1;
+        } else if (zr == Z_DATA_ERROR || zr == Z_MEM_ERROR || zr == Z_NEED_DICT) {
+            in->zerr = zr == Z_MEM_ERROR ? Z_MEM_ERROR : Z_DATA_ERROR;
+        } else if (!got && !in->z.avail_in && !tin_fill(in) && !in->wrc) {
+            in->zerr = in->zerr ? in->zerr : Z_BUF_ERROR; /* the stream ends inside a member */
+        }
+        if (got) return (int)got;
+    }
+    return in->zerr ? -1 : 0;
+}
+
 int cmd_tokenize(int argc, char **argv) {
     const char *cmd = "tokenize";
     const char *tok_path = getenv("NLPRNN_TOKENIZER");
@@ -127,8 +214,13 @@ int cmd_tokenize(int argc, char **argv) {
     } else {
         if (!file) file = "-";
         tc.name = strcmp(file, "-") ? file : "stdin";
-        gzFile gz = strcmp(file, "-") ? gzopen(file, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
-        if (!gz) {
+        tok_in *in = calloc(1, sizeof *in);
+        if (in) in->gzip = -1, in->cmd = cmd;
+        gzFile gz = !in || !strcmp(file, "-") ? NULL : gzopen(file, "rb");
+        if (in) in->gz = gz;
+        if (!in) {
+            rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
+        } else if (!gz && strcmp(file, "-")) {
             fprintf(stderr, "nlprnn %s: %s: cannot open\n", cmd, tc.name);
             rc = CLI_EXIT_IO;
         } else {
@@ -139,7 +231,8 @@ int cmd_tokenize(int argc, char **argv) {
             int eof = 0, bom_checked = 0;
             size_t bom = 0;
             while (buf && !rc) {
-                if (!bom_checked && (len >= 3 || eof)) {
+                /* a byte order mark or not: 3 bytes, the end, or fewer that do not begin one */
+                if (!bom_checked && (len >= 3 || eof || memcmp(buf, "\xEF\xBB\xBF", len))) {
                     /* a UTF-8 byte order mark at the start of the input is not text */
                     bom = cli_bom_length(buf, len);
                     pos = bom;
@@ -161,7 +254,8 @@ int cmd_tokenize(int argc, char **argv) {
                         buf = t;
                         cap *= 2;
                     }
-                    int r = gzread(gz, buf + len, (unsigned)(cap - len > (1u << 30) ? (1u << 30) : cap - len));
+                    int r = tin_read(in, buf + len, cap - len);
+                    if ((rc = in->wrc)) break;
                     if (r <= 0) eof = 1;
                     else len += (size_t)r;
                     continue;
@@ -178,8 +272,9 @@ int cmd_tokenize(int argc, char **argv) {
             }
             if (!buf) rc = cli_report(cmd, NLPRNN_E_NOMEM, NULL);
             free(buf);
-            int ge = 0;
-            const char *gm = gzerror(gz, &ge);
+            int ge = in->zerr;
+            const char *gm = gz ? gzerror(gz, &ge)
+                             : ge == Z_ERRNO ? strerror(in->err ? in->err : EIO) : ge == Z_MEM_ERROR ? "out of memory" : "";
             if (!rc && (ge == Z_BUF_ERROR || ge == Z_DATA_ERROR)) {
                 /* a damaged .gz is bad input data, like a damaged corpus elsewhere */
                 fprintf(stderr, "nlprnn %s: %s:%lld: byte %lld: %s (NLPRNN_E_DATA)\n", cmd, tc.name,
@@ -191,8 +286,10 @@ int cmd_tokenize(int argc, char **argv) {
                 fprintf(stderr, "nlprnn %s: %s: read error: %s\n", cmd, tc.name, gm);
                 rc = CLI_EXIT_IO;
             }
-            gzclose(gz);
+            if (gz) gzclose(gz);
+            else if (in->gzip == 1) inflateEnd(&in->z);
         }
+        free(in);
     }
     if (!rc) rc = cli_stdout_check(cmd);
     nlprnn_encoding_free(tc.enc);

@@ -387,7 +387,9 @@ int cmd_translate(int argc, char **argv) {
                 continue;
             }
             ret = pending_add(&q, s, l, in.line);
-            if (!ret && q.n == batch) ret = pending_flush(&q, ctx, in.name);
+            /* a full batch, or no more input waiting right now: each line is answered before
+             * the producer's next one (cli_input_waiting) */
+            if (!ret && (q.n == batch || !cli_input_waiting(in.fp))) ret = pending_flush(&q, ctx, in.name);
         }
         if (!ret && q.n) ret = pending_flush(&q, ctx, in.name);
         cli_lines_close(&in);

@@ -1,6 +1,7 @@
 /* cli/common.c: exit codes, error reporting and checked standard output for the nlprnn program. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,29 @@ int cli_lines_open(cli_lines *in, const char *cmd, const char *path) {
 void cli_lines_close(cli_lines *in) {
     free(in->buf);
     if (in->fp && in->fp != stdin) fclose(in->fp);
+}
+
+/* ---- streamed input (cli.h) ---------------------------------------------------------------------- */
+
+int cli_fd_waiting(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r;
+    while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR) {
+    }
+    /* an error of poll itself: say "waiting", the read that follows reports the real error */
+    return r != 0;
+}
+
+int cli_input_waiting(FILE *fp) {
+#if defined(__GLIBC__)
+    /* bytes read into the stdio buffer and not yet taken (glibc's FILE is public; gnulib's
+     * freadahead reads the same two fields) */
+    if (fp->_IO_read_ptr < fp->_IO_read_end) return 1;
+#endif
+    /* elsewhere the buffer is not looked at: a batch may then be flushed early (smaller batches,
+     * the same output), never late */
+    if (feof(fp) || ferror(fp)) return 1;
+    return cli_fd_waiting(fileno(fp));
 }
 
 /* ---- training parameters as options --------------------------------------------------------- */
