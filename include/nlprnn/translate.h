@@ -36,10 +36,15 @@ extern "C" {
 
 /** Training parameters, set by name (`nlprnn translate-train --help` lists them with their
  *  defaults and ranges; the table in tasks/translate/train.c is the one place they are defined):
- *  src-col, tgt-col, joint, src-vocab, tgt-vocab, cell, attention, embed, hidden, layers,
- *  bidirectional, dropout, emb-dropout, out-dropout, bpe-dropout, tied, smoothing, max-len, epochs, batch, lr,
- *  min-lr, clip, valid, time-limit, patience, keep, threads, store, seed, split-seed, checkpoint,
- *  checkpoint-every. */
+ *  src-col, tgt-col, joint, src-vocab, tgt-vocab, src-tokenizer, tgt-tokenizer, src-lm, tgt-lm,
+ *  cell, attention, embed, hidden, layers, bidirectional, dropout, emb-dropout, out-dropout,
+ *  bpe-dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, ema, valid, time-limit,
+ *  patience, keep, threads, store, seed, split-seed, checkpoint, checkpoint-every.
+ *  src-tokenizer / tgt-tokenizer: tokenizer files used instead of training them; src-lm / tgt-lm:
+ *  language models (nlprnn_lm_train, made with those tokenizers) the encoder and the decoder are
+ *  initialised from (docs/translate.md, "Language-model pretraining"); a language model that does
+ *  not fit (tokenizer, cell, sizes) is NLPRNN_E_INVALID_ARG naming the parameter, the file and
+ *  what differs. */
 typedef struct nlprnn_translate_params nlprnn_translate_params;
 
 /** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */

@@ -28,7 +28,11 @@
 #include "format/params.h"
 #include "tasks/translate/translate.h"
 
-static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", NULL}; /* CONF: the rest */
+/* CONF: the rest. The files training read (tokenizers, language models) are not the model's: the
+ * tokenizers themselves are stored (TOKS, TOKT). */
+static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", "src-tokenizer",
+                                         "tgt-tokenizer", "src-lm", "tgt-lm", NULL};
+#define N_NOT_STORED 7
 
 /* Parameters added after the first files were made: a file without them keeps the default
  * (which is what those files were trained with). */
@@ -88,11 +92,13 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
     if (store >= 0) p.store = store;
     /* bpe-dropout, split-seed and ema are written only when they were used, so files trained
      * without them stay as before */
-    const char *skip[7] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NULL, NULL, NULL, NULL};
-    int ns = 3;
+    const char *skip[N_NOT_STORED + 4];
+    int ns = 0;
+    for (; ns < N_NOT_STORED; ns++) skip[ns] = NOT_STORED[ns];
     if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
     if (!t->p.split_seed) skip[ns++] = "split-seed";
     if (!(t->p.ema > 0)) skip[ns++] = "ema";
+    skip[ns] = NULL;
     int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "src_vocab_size", t->cfg.Vs, err);
     if (!rc) rc = nr_conf_put_int(&conf, "tgt_vocab_size", t->cfg.Vt, err);

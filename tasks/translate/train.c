@@ -27,6 +27,7 @@
 #include "corpora/reader.h"
 #include "format/modelfile.h"
 #include "models/nn.h"
+#include "tasks/lm/lm.h"
 #include "tasks/translate/translate.h"
 #include "train/ctl.h"
 #include "train/trainer.h"
@@ -42,6 +43,19 @@ static const nr_param ROWS[] = {
     {"src-vocab", NR_PARAM_INT, OFF(src_vocab), 0, 262, 64000, NULL, "4000",
      "source subword vocabulary size (the joint one with joint=1)", 0},
     {"tgt-vocab", NR_PARAM_INT, OFF(tgt_vocab), 0, 262, 64000, NULL, "4000", "target subword vocabulary size", 0},
+    {"src-tokenizer", NR_PARAM_STR, OFF(src_tokenizer), SZ(src_tokenizer), 0, 0, NULL, "",
+     "source tokenizer file (nlprnn tokenizer-train) used instead of training one, so src-vocab is not used "
+     "(the joint one with joint=1; \"\": train it)", 0},
+    {"tgt-tokenizer", NR_PARAM_STR, OFF(tgt_tokenizer), SZ(tgt_tokenizer), 0, 0, NULL, "",
+     "target tokenizer file used instead of training one, so tgt-vocab is not used (\"\": train it)", 0},
+    {"src-lm", NR_PARAM_STR, OFF(src_lm), SZ(src_lm), 0, 0, NULL, "",
+     "language model (nlprnn lm-train, the source tokenizer) to initialise the source embedding and the encoder's "
+     "first layer from: its forward network gives the forward direction, its backward network the reverse one "
+     "(\"\": none)", 0},
+    {"tgt-lm", NR_PARAM_STR, OFF(tgt_lm), SZ(tgt_lm), 0, 0, NULL, "",
+     "language model (the target tokenizer) whose forward network initialises the target embedding, the "
+     "decoder's recurrent weights (W_hh, biases, the embedding's columns of W_ih) and the output layer "
+     "(\"\": none)", 0},
     {"cell", NR_PARAM_ENUM, OFF(cell), 0, 0, 0, "lstm gru", "gru", "recurrent cell of the encoder and the decoder", 0},
     {"attention", NR_PARAM_ENUM, OFF(attention), 0, 0, 0, "general additive", "general",
      "Luong multiplicative (general) or Bahdanau additive attention", 0},
@@ -656,30 +670,193 @@ static int tr_on_progress(void *user, const nr_train_progress *pr) {
     return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.loss : NAN);
 }
 
-/* Train the tokenizer(s) on the pairs' texts. */
-static int train_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_error *err) {
-    const struct nlprnn_translate_params *p = &t->p;
+/* Train one tokenizer of vocab pieces on n texts (*out). */
+static int train_tokenizer(int vocab, const char *const *texts, size_t n, nlprnn_tokenizer **out, nlprnn_error *err) {
     nlprnn_tokenizer_params *o = NULL;
-    nlprnn_tokenizer_params_create(&o, NULL);
-    char vs[32], vt[32];
-    snprintf(vs, sizeof vs, "%d", p->src_vocab);
-    snprintf(vt, sizeof vt, "%d", p->tgt_vocab);
-    const char **texts = nr_malloc_array(2 * d->n + 1, sizeof *texts);
-    int rc = !o || !texts ? nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory") : 0;
-    if (!rc && p->joint) {
-        for (size_t i = 0; i < d->n; i++) texts[2 * i] = d->stext[i], texts[2 * i + 1] = d->ttext[i];
-        rc = nlprnn_tokenizer_params_set(o, "vocab-size", vs, err);
-        if (!rc) rc = nlprnn_tokenizer_train_texts(o, texts, NULL, 2 * d->n, &t->tsrc, err);
-        t->ttgt = t->tsrc;
-    } else if (!rc) {
-        rc = nlprnn_tokenizer_params_set(o, "vocab-size", vs, err);
-        if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->stext, NULL, d->n, &t->tsrc, err);
-        if (!rc) rc = nlprnn_tokenizer_params_set(o, "vocab-size", vt, err);
-        if (!rc) rc = nlprnn_tokenizer_train_texts(o, (const char *const *)d->ttext, NULL, d->n, &t->ttgt, err);
-    }
+    int rc = nlprnn_tokenizer_params_create(&o, err);
+    char vs[32];
+    snprintf(vs, sizeof vs, "%d", vocab);
+    if (!rc) rc = nlprnn_tokenizer_params_set(o, "vocab-size", vs, err);
+    if (!rc) rc = nlprnn_tokenizer_train_texts(o, texts, NULL, n, out, err);
     if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: training the tokenizer: ");
-    free(texts);
     nlprnn_tokenizer_params_free(o);
+    return rc;
+}
+
+/* Load a given tokenizer file (parameter `name`). */
+static int load_tokenizer(const char *name, const char *path, nlprnn_tokenizer **out, nlprnn_error *err) {
+    int rc = nlprnn_tokenizer_load(path, out, err);
+    if (rc) nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: %s: ", name);
+    return rc;
+}
+
+/* The tokenizer(s): the given files (src-tokenizer, tgt-tokenizer), else trained on the pairs'
+ * texts with the defaults of nlprnn_tokenizer_params and vocab-size = src-vocab / tgt-vocab, as
+ * `nlprnn tokenizer-train --vocab-size N` trains on the column's lines (one tokenizer on both
+ * sides' texts, source then target of each pair, with joint=1). */
+static int get_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_error *err) {
+    const struct nlprnn_translate_params *p = &t->p;
+    if (p->joint && p->tgt_tokenizer[0])
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: tgt-tokenizer is not used with joint=1 (src-tokenizer gives the joint tokenizer)");
+    if (p->src_tokenizer[0]) {
+        int rc = load_tokenizer("src-tokenizer", p->src_tokenizer, &t->tsrc, err);
+        if (rc) return rc;
+    } else if (p->joint) {
+        const char **texts = nr_malloc_array(2 * d->n + 1, sizeof *texts);
+        if (!texts) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+        for (size_t i = 0; i < d->n; i++) texts[2 * i] = d->stext[i], texts[2 * i + 1] = d->ttext[i];
+        int rc = train_tokenizer(p->src_vocab, texts, 2 * d->n, &t->tsrc, err);
+        free(texts);
+        if (rc) return rc;
+    } else {
+        int rc = train_tokenizer(p->src_vocab, (const char *const *)d->stext, d->n, &t->tsrc, err);
+        if (rc) return rc;
+    }
+    if (p->joint) {
+        t->ttgt = t->tsrc;
+        return NLPRNN_OK;
+    }
+    if (p->tgt_tokenizer[0]) return load_tokenizer("tgt-tokenizer", p->tgt_tokenizer, &t->ttgt, err);
+    return train_tokenizer(p->tgt_vocab, (const char *const *)d->ttext, d->n, &t->ttgt, err);
+}
+
+/* ---- initialisation from language models (src-lm, tgt-lm) ------------------------------------
+ * A language model of tasks/lm (nlprnn lm-train: embedding (V,E) -> one LSTM/GRU layer of H
+ * units -> dense (V)) trained with the translator's tokenizer of that side gives:
+ *   src-lm:  emb_src <- the forward network's table; the encoder's layer 0, forward direction
+ *            (W_ih, W_hh, b_ih, b_hh) <- the forward network's layer; reverse direction (when
+ *            bidirectional) <- the backward network's layer (it reads the ids right to left, as
+ *            the reverse direction does). Needs E = embed, H = the encoder's units per direction
+ *            (hidden/2 when bidirectional). The encoder's other layers keep their initialisation.
+ *   tgt-lm:  emb_tgt <- the forward network's table; the decoder's W_hh, b_ih, b_hh <- its layer's,
+ *            and the first E columns of the decoder's W_ih (G*H, E+H) (those that multiply the
+ *            embedding in x_t = [emb ; a_{t-1}]) <- its W_ih (G*H, E); the columns of a_{t-1}
+ *            keep their initialisation. The output layer W_o, b_o <- the dense head (its W is
+ *            the table when the LM is tied; with tied=1 here W_o is emb_tgt already, so b_o
+ *            alone). Needs E = embed, H = hidden.
+ * Row <pad> of the embeddings stays 0. Every other copied value is the LM's float bit for bit. The
+ * bridge, the attention and W_c keep their initialisation. A mismatch (tokenizer, cell, GRU
+ * variant, sizes, layers, a missing direction) is refused with NLPRNN_E_INVALID_ARG naming the
+ * parameter, the file and what differs. The weights are read with nlprnn_lm_load. */
+
+/* rows x cols floats from src (row stride ss) to dst (row stride ds). */
+static void copy_block(float *dst, size_t ds, const float *src, size_t ss, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) memcpy(dst + r * ds, src + r * ss, cols * sizeof *dst);
+}
+
+/* The embedding table (V,E) but its <pad> row. */
+static void copy_table(const nr_embedding *dst, const nr_embedding *src) {
+    size_t E = (size_t)dst->dim;
+    for (int v = 0; v < dst->vocab; v++)
+        if (v != dst->padding_id) memcpy(dst->table + (size_t)v * E, src->table + (size_t)v * E, E * sizeof(float));
+}
+
+static const char *cell_name(int cell) { return cell == NR_CELL_LSTM ? "lstm" : cell == NR_CELL_GRU ? "gru" : "rnn"; }
+
+/* Check network dir of lm against what side needs: one layer of `hidden` units of `cell` over
+ * embeddings of `embed`, vocab V. */
+static int lm_check_net(const char *name, const char *path, const nlprnn_lm *lm, int dir, const nr_encoder_cfg *want,
+                        int V, nlprnn_error *err) {
+    const char *dn = dir == NLPRNN_LM_FORWARD ? "forward" : "backward";
+    if (!lm->has[dir])
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: %s %s: the language model has no %s network%s", name, path, dn,
+                       dir ? " (lm-train --directions both; the encoder's reverse direction takes it)" : "");
+    const nr_lm_net *n = &lm->net[dir];
+    const char *what = NULL;
+    long long have = 0, need = 0;
+    if (n->cfg.cell != want->cell)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %s %s: the language model's cell is %s, the translator's %s",
+                       name, path, cell_name(n->cfg.cell), cell_name(want->cell));
+    if (n->cfg.cell == NR_CELL_GRU && n->enc.cfg.gru_reset_after != want->gru_reset_after)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: %s %s: the language model's GRU resets %s the product, the translator's %s", name,
+                       path, n->enc.cfg.gru_reset_after ? "after" : "before", want->gru_reset_after ? "after" : "before");
+    if (n->cfg.layers != 1) what = "layers", have = n->cfg.layers, need = 1;
+    else if (n->cfg.embed != want->input_size) what = "embedding size", have = n->cfg.embed, need = want->input_size;
+    else if (n->cfg.hidden != want->hidden) what = "hidden units", have = n->cfg.hidden, need = want->hidden;
+    else if (n->cfg.vocab != V) what = "vocabulary size", have = n->cfg.vocab, need = V;
+    if (what)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: %s %s: the language model's %s network has %s %lld, the translator needs %lld%s", name,
+                       path, dn, what, have, need,
+                       !strcmp(what, "hidden units") && !strcmp(name, "src-lm")
+                           ? " (the encoder's units per direction: hidden/2 when bidirectional)"
+                           : "");
+    return NLPRNN_OK;
+}
+
+/* Load the language model of parameter `name` (path) and check its tokenizer against tok. */
+static int lm_open(const char *name, const char *path, const nlprnn_tokenizer *tok, const char *side, nlprnn_lm **lm,
+                   nlprnn_error *err) {
+    int rc = nlprnn_lm_load(path, lm, err);
+    if (rc) {
+        nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: %s: ", name);
+        return rc;
+    }
+    int same = nr_tokenizer_same((*lm)->tok, tok);
+    if (same < 0) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    if (!same)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: %s %s: the language model's tokenizer (%d pieces) is not the translator's %s "
+                       "tokenizer (%d pieces): train the language model with it (the same tokenizer-train settings, "
+                       "or give the file with %s-tokenizer)",
+                       name, path, nlprnn_tokenizer_vocab_size((*lm)->tok), side, nlprnn_tokenizer_vocab_size(tok),
+                       side);
+    return NLPRNN_OK;
+}
+
+static int init_from_src_lm(nlprnn_translator *t, nlprnn_error *err) {
+    const char *path = t->p.src_lm;
+    nr_s2s *n = &t->net;
+    nlprnn_lm *lm = NULL;
+    int rc = lm_open("src-lm", path, t->tsrc, "src", &lm, err);
+    for (int d = 0; !rc && d < n->enc.dirs; d++) rc = lm_check_net("src-lm", path, lm, d, &n->enc.cfg, t->cfg.Vs, err);
+    if (!rc) {
+        const nr_lm_net *f = &lm->net[NLPRNN_LM_FORWARD];
+        copy_table(&n->src, &f->emb);
+        size_t G = (size_t)n->enc.gates, H = (size_t)n->enc.cfg.hidden, E = (size_t)n->E;
+        for (int d = 0; d < n->enc.dirs; d++) {
+            const nr_encoder *le = &lm->net[d].enc;
+            const nr_rnn_slot *a = &n->enc.slot[0][d], *b = &le->slot[0][0];
+            memcpy(n->enc.params + a->w_ih, le->params + b->w_ih, G * H * E * sizeof(float));
+            memcpy(n->enc.params + a->w_hh, le->params + b->w_hh, G * H * H * sizeof(float));
+            memcpy(n->enc.params + a->b_ih, le->params + b->b_ih, G * H * sizeof(float));
+            memcpy(n->enc.params + a->b_hh, le->params + b->b_hh, G * H * sizeof(float));
+        }
+    }
+    nlprnn_lm_free(lm);
+    return rc;
+}
+
+static int init_from_tgt_lm(nlprnn_translator *t, nlprnn_error *err) {
+    const char *path = t->p.tgt_lm;
+    nr_s2s *n = &t->net;
+    nlprnn_lm *lm = NULL;
+    nr_encoder_cfg want = n->enc.cfg; /* the decoder's cell is the encoder's */
+    want.input_size = n->E, want.hidden = n->H;
+    int rc = lm_open("tgt-lm", path, t->ttgt, "tgt", &lm, err);
+    if (!rc) rc = lm_check_net("tgt-lm", path, lm, NLPRNN_LM_FORWARD, &want, t->cfg.Vt, err);
+    if (!rc) {
+        const nr_lm_net *f = &lm->net[NLPRNN_LM_FORWARD];
+        const nr_rnn_slot *b = &f->enc.slot[0][0];
+        size_t G = (size_t)n->G, H = (size_t)n->H, E = (size_t)n->E, X = (size_t)n->X, V = (size_t)t->cfg.Vt;
+        copy_table(&n->tgt, &f->emb);
+        copy_block(n->params + n->o_wih, X, f->enc.params + b->w_ih, E, G * H, E);
+        memcpy(n->params + n->o_whh, f->enc.params + b->w_hh, G * H * H * sizeof(float));
+        memcpy(n->params + n->o_bih, f->enc.params + b->b_ih, G * H * sizeof(float));
+        memcpy(n->params + n->o_bhh, f->enc.params + b->b_hh, G * H * sizeof(float));
+        if (!t->cfg.tied) memcpy(n->params + n->o_wo, f->out.w, V * H * sizeof(float));
+        memcpy(n->params + n->o_bo, f->out.b, V * sizeof(float));
+    }
+    nlprnn_lm_free(lm);
+    return rc;
+}
+
+int nr_translator_init_from_lms(nlprnn_translator *t, nlprnn_error *err) {
+    int rc = t->p.src_lm[0] ? init_from_src_lm(t, err) : NLPRNN_OK;
+    if (!rc && t->p.tgt_lm[0]) rc = init_from_tgt_lm(t, err);
     return rc;
 }
 
@@ -706,9 +883,10 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
     nr_train_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
-    if (!rc) rc = train_tokenizers(t, &d, err);
+    if (!rc) rc = get_tokenizers(t, &d, err);
     if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, p->bpe_dropout > 0, err);
     if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
+    if (!rc) rc = nr_translator_init_from_lms(t, err);
     if (!rc) rc = nr_train_cfg_std(&cfg, "translator", &TABLE, p, ctl, err);
     if (!rc) {
         nr_task task = {

@@ -16,6 +16,8 @@
 struct nlprnn_translate_params {
     char src_col[64], tgt_col[64];
     int joint, src_vocab, tgt_vocab;
+    char src_tokenizer[1024], tgt_tokenizer[1024]; /* given tokenizer files ("": trained) */
+    char src_lm[1024], tgt_lm[1024];               /* language models to initialise from ("": none) */
     int cell, attention, embed, hidden, layers, bidirectional;
     double dropout, emb_dropout, out_dropout, bpe_dropout;
     int tied;
@@ -60,6 +62,12 @@ void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p,
 /* Allocate and bind t->params for t->cfg. */
 int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err);
 void nr_translator_summarize(nlprnn_translator *t);
+/* With t bound and initialised (nr_s2s_init), its tokenizers set: copy into t->params what the
+ * language models of the parameters src-lm and tgt-lm give (none when both are ""); the rules,
+ * checks and messages are written above the code in train.c. Training calls it after the seeded
+ * initialisation (a resume then loads the checkpoint's weights over them; the checks still
+ * apply). */
+int nr_translator_init_from_lms(nlprnn_translator *t, nlprnn_error *err);
 /* Load a translator from an open model file of kind TRNS (what nlprnn_translator_load does after
  * opening the file; the fuzz target tests/fuzz/fuzz_translate_load.c feeds it from memory). */
 struct nr_mf_reader;
