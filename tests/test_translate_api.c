@@ -44,18 +44,6 @@ static void put(const char *name, const char *text) {
     fclose(fp);
 }
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long sz = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, fp);
-    fclose(fp);
-    return b;
-}
-
 static const char *const KO[] = {"가나", "다라", "마바", "사아", "자차", "카타", "파하", "고노"};
 static const char *const EN[] = {"cat", "dog", "tree", "sun", "moon", "red", "big", "run"};
 
@@ -87,14 +75,6 @@ static nlprnn_translate_params *small_params(void) {
 static int stop_after_first(void *user, int epoch, double loss, double valid) {
     (void)user, (void)loss, (void)valid;
     return epoch >= 1;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-    int same = x && y && na == nb && !memcmp(x, y, na);
-    free(x), free(y);
-    return same;
 }
 
 static void test_train_save_load(void) {
@@ -162,8 +142,8 @@ static void test_train_save_load(void) {
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("m16.nrm"), &err), 0);
     size_t n32 = 0, n16 = 0;
-    free(slurp(nr_test_scratch("m.nrm"), &n32));
-    free(slurp(nr_test_scratch("m16.nrm"), &n16));
+    free(nr_test_slurp(nr_test_scratch("m.nrm"), &n32));
+    free(nr_test_slurp(nr_test_scratch("m16.nrm"), &n16));
     CHECK(n16 < n32);
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m16.nrm"), &u, &err), 0);
     CHECK(strstr(nlprnn_translator_summary(u), "dropout") == NULL); /* none by default */
@@ -342,7 +322,7 @@ static void test_resume(void) {
     nlprnn_train_ctl_set_resume(ctl, 1);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("resumed.nrm"), &err), 0);
-    CHECK_MSG(same_file(nr_test_scratch("whole.nrm"), nr_test_scratch("resumed.nrm")),
+    CHECK_MSG(nr_test_same_file(nr_test_scratch("whole.nrm"), nr_test_scratch("resumed.nrm")),
               "a resumed run wrote a different model file than the uninterrupted run");
     /* a resume on other data is refused */
     nlprnn_translator_free(t);
@@ -382,7 +362,7 @@ static void test_ema(void) {
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("noema.nrm"), &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
-    CHECK(!same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("noema.nrm")));
+    CHECK(!nr_test_same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("noema.nrm")));
     /* stopped after the first epoch, resumed: the file of the uninterrupted run */
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", nr_test_scratch("ck-ema.nrm"), &err), 0);
@@ -398,7 +378,7 @@ static void test_ema(void) {
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("ema-resumed.nrm"), &err), 0);
-    CHECK_MSG(same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("ema-resumed.nrm")),
+    CHECK_MSG(nr_test_same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("ema-resumed.nrm")),
               "a resumed run with ema wrote a different model file than the uninterrupted run");
     nlprnn_translator_free(t);
     nlprnn_train_ctl_free(ctl);
@@ -409,7 +389,7 @@ static void test_bad_files(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     size_t n = 0;
-    unsigned char *b = slurp(nr_test_scratch("m.nrm"), &n);
+    unsigned char *b = nr_test_slurp(nr_test_scratch("m.nrm"), &n);
     CHECK(b && n > 1000);
     if (!b) return;
     /* a flipped byte in the middle: a checksum error naming the file */
@@ -539,11 +519,11 @@ static void test_cli(void) {
     snprintf(bat, sizeof bat, "%s", nr_test_scratch("batch.out"));
     CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --batch 3 -i '%s' > '%s'",
                              cli, m, many, one, cli, m, many, bat), 0);
-    CHECK(same_file(one, bat));
+    CHECK(nr_test_same_file(one, bat));
     CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' --sample --seed 3 --top-k 4 -i '%s' > '%s' && '%s' translate "
                              "-m '%s' --sample --seed 3 --top-k 4 --batch 2 -i '%s' > '%s'", cli, m, many, one, cli, m,
                              many, bat), 0);
-    CHECK(same_file(one, bat));
+    CHECK(nr_test_same_file(one, bat));
     nr_test_expect(2, MUST("--sample"), "'%s' translate -m '%s' --sample --beam 2 hi", cli, m);
     nr_test_expect(2, MUST("--batch"), "'%s' translate -m '%s' --format json --batch 2 hi", cli, m);
     nr_test_expect(2, MUST("--temperature"), "'%s' translate -m '%s' --sample --temperature 0 hi", cli, m);
@@ -574,8 +554,8 @@ static void test_cli(void) {
         CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate-eval -m '%s' -o '%s' '%s' | head -3 > '%s' && '%s' translate-eval "
                                  "-m '%s' --batch 16 -o '%s' '%s' | head -3 > '%s'", cli, m, e1, pairs, s1, cli, m, e16,
                                  pairs, s16), 0);
-        CHECK(same_file(e1, e16));
-        CHECK(same_file(s1, s16));
+        CHECK(nr_test_same_file(e1, e16));
+        CHECK(nr_test_same_file(s1, s16));
         CHECK(file_has(s16, "pairs\t240"));
     }
     /* translate-train: usage, bad data */
@@ -594,7 +574,7 @@ static void test_cli(void) {
 
 static int file_has(const char *path, const char *what) {
     size_t n = 0;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = nr_test_slurp(path, &n);
     int has = b && (b[n] = 0, strstr((char *)b, what) != NULL);
     free(b);
     return has;
@@ -640,7 +620,7 @@ static void cli_sigterm(const char *cli) {
  * 40, each padded to a multiple of 8), in a malloc'd buffer; NULL when absent. */
 static unsigned char *section_bytes(const char *path, const char *tag, size_t *len) {
     size_t n = 0;
-    unsigned char *b = slurp(path, &n), *out = NULL;
+    unsigned char *b = nr_test_slurp(path, &n), *out = NULL;
     size_t at = 40;
     while (b && !out && at + 40 <= n) {
         uint64_t sl = 0;

@@ -92,26 +92,6 @@ static nlprnn_translate_params *params(const char *extra) {
     return p;
 }
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long sz = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, fp);
-    fclose(fp);
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-    int same = x && y && na == nb && !memcmp(x, y, na);
-    free(x), free(y);
-    return same;
-}
-
 /* Train on pairs.tsv with p and save to out (0) or return the error code (err filled). */
 static int train_to(const nlprnn_translate_params *p, const nlprnn_train_ctl *ctl, const char *out, nlprnn_error *err) {
     nlprnn_translator *t = NULL;
@@ -126,7 +106,7 @@ static void test_tokenizer_files(void) {
     nlprnn_translate_params *a = params(""), *b = params("src-tokenizer=ko.tok tgt-tokenizer=en.tok");
     CHECK_MSG(train_to(a, NULL, "own.nrm", &e) == 0, "%s", e.message);
     CHECK_MSG(train_to(b, NULL, "given.nrm", &e) == 0, "%s", e.message);
-    CHECK_MSG(same_file(nr_test_scratch("own.nrm"), nr_test_scratch("given.nrm")),
+    CHECK_MSG(nr_test_same_file(nr_test_scratch("own.nrm"), nr_test_scratch("given.nrm")),
               "the tokenizers made by tokenizer-train with the same settings are not translate-train's");
     nlprnn_translate_params_free(b);
     b = params("joint=1 tgt-tokenizer=en.tok");
@@ -247,7 +227,7 @@ static void test_train_resume(void) {
                             *c = params("src-lm=src.nrm tgt-lm=tgt.nrm checkpoint=ck.nrm");
     CHECK_MSG(train_to(a, NULL, "plain.nrm", &e) == 0, "%s", e.message);
     CHECK_MSG(train_to(b, NULL, "lm.nrm", &e) == 0, "%s", e.message);
-    CHECK(!same_file(nr_test_scratch("plain.nrm"), nr_test_scratch("lm.nrm")));
+    CHECK(!nr_test_same_file(nr_test_scratch("plain.nrm"), nr_test_scratch("lm.nrm")));
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &e), 0);
     nlprnn_translator *t = NULL;
@@ -256,7 +236,7 @@ static void test_train_resume(void) {
     CHECK(access(nr_test_scratch("ck.nrm"), F_OK) == 0);
     nlprnn_train_ctl_set_resume(ctl, 1);
     CHECK_MSG(train_to(c, ctl, "resumed.nrm", &e) == 0, "%s", e.message);
-    CHECK_MSG(same_file(nr_test_scratch("lm.nrm"), nr_test_scratch("resumed.nrm")),
+    CHECK_MSG(nr_test_same_file(nr_test_scratch("lm.nrm"), nr_test_scratch("resumed.nrm")),
               "a resumed run with src-lm and tgt-lm wrote another file than the uninterrupted run");
     nlprnn_train_ctl_free(ctl);
     nlprnn_translate_params_free(a), nlprnn_translate_params_free(b), nlprnn_translate_params_free(c);

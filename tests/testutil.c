@@ -148,6 +148,26 @@ double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const flo
     return r;
 }
 
+unsigned char *nr_test_slurp(const char *path, size_t *n) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long sz = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
+    *n = b ? fread(b, 1, (size_t)sz, fp) : 0;
+    fclose(fp);
+    return b;
+}
+
+int nr_test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    unsigned char *x = nr_test_slurp(a, &na), *y = nr_test_slurp(b, &nb);
+    int same = x && y && na == nb && !memcmp(x, y, na);
+    free(x), free(y);
+    return same;
+}
+
 int nr_test_same_bits(float a, float b) {
     return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0;
 }

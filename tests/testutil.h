@@ -94,6 +94,11 @@ int nr_test_forecaster_eval(const nlprnn_forecaster *f, const nlprnn_series *s, 
  * *mag, for the float32 bound of a product, (K + 2) 2^-24 (|alpha| mag + |beta c|). */
 double nr_test_ref_dot(int tA, int tB, int K, const float *a, int lda, const float *b, int ldb,
                        int i, int j, double *mag);
+/* The whole file at path (malloc'ed, one byte more than *n, which gets its size); NULL when it
+ * cannot be read. */
+unsigned char *nr_test_slurp(const char *path, size_t *n);
+/* 1 when the files a and b both exist and hold the same bytes. */
+int nr_test_same_file(const char *a, const char *b);
 /* 1 if a and b have the same bits, or are both NaN (any payload): bit-identity checks. */
 int nr_test_same_bits(float a, float b);
 /* How many of the n pairs a[i], b[i] are not nr_test_same_bits. */
