@@ -21,6 +21,8 @@
  *   - nlprnn_translate_batch: the translations and log-probabilities of nlprnn_translate one by
  *     one (greedy, beam, sampling), an empty text, invalid UTF-8 naming the text; sampling
  *     reproducible from the seed; the options' ranges;
+ *   - kept packs: one context translating the same texts again (either order, beams 1/3/5, its
+ *     workspace growing, batch decoding in between) gives the bits of a fresh translator each;
  *   - nlprnn_bleu / nlprnn_chrf: a hand-computed case, invalid UTF-8 naming the segment;
  *   - the program: translate (argument, file, stdin, --format json), translate-eval (--hyp:
  *     BLEU 100 on the references themselves; with the model), exit codes 2, 3, 4, 5.
@@ -481,6 +483,93 @@ static void test_shipped(void) {
     nlprnn_translator_free(t);
 }
 
+/* One translation's result: the text and the log-probability's bits. */
+typedef struct tr_out {
+    char text[512];
+    double logp;
+} tr_out;
+
+static int same_out(const tr_out *a, const char *text, double logp) {
+    return !strcmp(a->text, text) && !memcmp(&a->logp, &logp, sizeof logp);
+}
+
+/* A context keeps the decoder's packed weights for its life (nr_s2s_ws_keep_pack; tasks/translate/
+ * api.c): the same texts translated again and again in one context, in either order, mixed with
+ * batch decoding and with beam widths that make its workspace grow, give the bits of a fresh
+ * translator and context for each text. model: a file or a shipped name. */
+static void check_kept_packs(const char *model, const char *const *texts, size_t n, const char *what) {
+    enum { NT = 8 };
+    static const int beams[] = {1, 3, 5};
+    nlprnn_error err;
+    tr_out ref[3][NT], refb[3][NT]; /* each text alone; the texts as a batch */
+    size_t lens[NT];
+    CHECK(n <= NT);
+    for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
+    for (int b = 0; b < 3; b++) /* fresh translator and context for each text, and for the batch */
+        for (size_t i = 0; i <= n; i++) {
+            nlprnn_translator *t = NULL;
+            nlprnn_translate_ctx *c = NULL;
+            CHECK_INT_EQ(nlprnn_translator_load(model, &t, &err), 0);
+            if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+            if (c) CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
+            if (i == n) { /* the batch (greedy: decoded together; a beam: one by one) */
+                int rc = c ? nlprnn_translate_batch(c, texts, lens, n, &err) : -1;
+                CHECK_INT_EQ(rc, 0);
+                for (size_t j = 0; j < n; j++) {
+                    const char *s = rc ? NULL : nlprnn_translate_batch_text(c, j, NULL);
+                    snprintf(refb[b][j].text, sizeof refb[b][j].text, "%s", s ? s : "");
+                    refb[b][j].logp = rc ? NAN : nlprnn_translate_batch_logprob(c, j);
+                }
+            } else {
+                int rc = c ? nlprnn_translate(c, texts[i], lens[i], &err) : -1;
+                CHECK_INT_EQ(rc, 0);
+                snprintf(ref[b][i].text, sizeof ref[b][i].text, "%s", rc ? "" : nlprnn_translate_text(c, NULL));
+                ref[b][i].logp = rc ? NAN : nlprnn_translate_logprob(c);
+            }
+            nlprnn_translate_ctx_free(c);
+            nlprnn_translator_free(t);
+        }
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(model, &t, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    if (!c) {
+        nlprnn_translator_free(t);
+        return;
+    }
+    /* beams 1 3 5 3 1 5: the workspace grows (a wider beam, a longer text) while packs are kept */
+    static const int order[] = {0, 1, 2, 1, 0, 2};
+    for (int pass = 0; pass < 6; pass++) {
+        int b = order[pass];
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = pass % 2 ? n - 1 - k : k; /* forward, then backward */
+            CHECK_INT_EQ(nlprnn_translate(c, texts[i], lens[i], &err), 0);
+            CHECK_MSG(same_out(&ref[b][i], nlprnn_translate_text(c, NULL), nlprnn_translate_logprob(c)),
+                      "%s: beam %d, pass %d, text %zu: '%s' %.17g, fresh '%s' %.17g", what, beams[b], pass, i,
+                      nlprnn_translate_text(c, NULL), nlprnn_translate_logprob(c), ref[b][i].text, ref[b][i].logp);
+            if (k == n / 2) { /* a batch decoding in the middle (greedy or the beam, one by one) */
+                CHECK_INT_EQ(nlprnn_translate_batch(c, texts, lens, n, &err), 0);
+                for (size_t j = 0; j < n; j++) {
+                    const char *s = nlprnn_translate_batch_text(c, j, NULL);
+                    CHECK_MSG(s && same_out(&refb[b][j], s, nlprnn_translate_batch_logprob(c, j)),
+                              "%s: beam %d, batch, text %zu: '%s', fresh '%s'", what, beams[b], j, s ? s : "",
+                              refb[b][j].text);
+                }
+            }
+        }
+    }
+    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_free(t);
+}
+
+static void test_kept_packs(void) {
+    const char *small[] = {"가나", "마바 사아 자차 카타 파하 고노 가나 다라 마바", "카타 파하", "", "다라 다라 고노"};
+    check_kept_packs(nr_test_scratch("m.nrm"), small, sizeof small / sizeof *small, "small model");
+    const char *ko[] = {"고마워요.", "이 책은 누구의 것입니까? 저는 모르겠어요.", "톰은 어디에 있어요?"};
+    check_kept_packs("ko-en", ko, sizeof ko / sizeof *ko, "ko-en");
+}
+
 static void cli_sigterm(const char *cli);
 static int file_has(const char *path, const char *what);
 
@@ -718,6 +807,7 @@ int main(void) {
     test_bad_files();
     test_scores();
     test_shipped();
+    test_kept_packs();
     test_cli();
     nr_test_scratch_remove();
     return nr_test_done("test_translate_api");

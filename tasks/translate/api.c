@@ -119,12 +119,15 @@ static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *er
         int Ts = n > c->ws_Ts ? n : c->ws_Ts, B = rows > c->ws_B ? rows : c->ws_B;
         c->ws_Ts = c->ws_B = 0;
         for (int m = 0; m < c->nm; m++) {
+            /* a loaded translator never changes: the workspace keeps the decoder's packed
+             * weights for the context's life (made by the first decoding, then kept, also when a
+             * longer text or a wider beam needs a larger workspace) */
+            nr_s2s_ws *w = nr_s2s_ws_create(c->net[m], Ts, 1, B, 0, err);
+            if (w) nr_s2s_ws_keep_pack(w, 1);
+            if (w && c->ws[m]) nr_s2s_ws_take_packs(w, c->ws[m]);
             nr_s2s_ws_free(c->ws[m]);
-            c->ws[m] = NULL;
-        }
-        for (int m = 0; m < c->nm; m++) {
-            c->ws[m] = nr_s2s_ws_create(c->net[m], Ts, 1, B, 0, err);
-            if (!c->ws[m]) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+            c->ws[m] = w;
+            if (!w) return err && err->code ? err->code : NLPRNN_E_NOMEM;
         }
         c->ws_Ts = Ts, c->ws_B = B;
     }

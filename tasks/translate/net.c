@@ -212,8 +212,11 @@ struct nr_s2s_ws {
     int has_forward, has_loss;
     /* the decoder's weights packed once per forward, loss or decoding (nr_sgemm_pk): made stale
      * when one starts (nr_s2s_decode_forward, nr_s2s_loss, nr_s2s_state_start), so the values of
-     * the parameters may change between those calls (training) */
+     * the parameters may change between those calls (training); with keep_pack
+     * (nr_s2s_ws_keep_pack: an immutable translator) nr_s2s_state_start leaves them valid, so a
+     * decoding packs only when a pack is missing: once for the workspace's life */
     nr_pk pk_ih, pk_hh, pk_q, pk_c, pk_o;
+    int keep_pack;
 };
 
 void nr_s2s_ws_free(nr_s2s_ws *w) {
@@ -371,6 +374,25 @@ static void stale_step_packs(nr_s2s_ws *ws) {
     nr_pk_stale(&ws->pk_hh);
     nr_pk_stale(&ws->pk_q);
     nr_pk_stale(&ws->pk_c);
+}
+
+void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on) {
+    if (!ws || ws->keep_pack == (on != 0)) return;
+    ws->keep_pack = on != 0;
+    stale_step_packs(ws); /* whatever was packed before is packed again at its next product */
+    nr_pk_stale(&ws->pk_o);
+    nr_encoder_ws_keep_pack(ws->ews, on);
+}
+
+void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from) {
+    nr_pk *a[] = {&to->pk_ih, &to->pk_hh, &to->pk_q, &to->pk_c, &to->pk_o};
+    nr_pk *b[] = {&from->pk_ih, &from->pk_hh, &from->pk_q, &from->pk_c, &from->pk_o};
+    for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
+        nr_pk t = *a[i];
+        *a[i] = *b[i];
+        *b[i] = t;
+        if (!to->keep_pack) nr_pk_stale(a[i]);
+    }
 }
 
 /* ---- one decoder step for R rows ---------------------------------------------------------------
@@ -682,8 +704,10 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
 void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                         int R) {
     size_t H = (size_t)n->H;
-    stale_step_packs(ws);
-    nr_pk_stale(&ws->pk_o);
+    if (!ws->keep_pack) { /* the parameters may have changed since the last decoding */
+        stale_step_packs(ws);
+        nr_pk_stale(&ws->pk_o);
+    }
     for (int r = 0; r < R; r++) {
         int b = row_src ? row_src[r] : r;
         memcpy(st->h + (size_t)r * H, ws->h0 + (size_t)b * H, H * sizeof(float));

@@ -117,6 +117,17 @@ typedef struct nr_s2s_ws nr_s2s_ws;
 nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, int training,
                             nlprnn_error *err);
 void nr_s2s_ws_free(nr_s2s_ws *ws);
+/* on = 1: n's parameters will not change while ws lives (a loaded translator is immutable), so
+ * the decoder's packed weights (nr_sgemm_pk) made by one decoding are kept for the next ones
+ * (nr_s2s_state_start leaves them valid) and the encoder keeps its packed W_hh
+ * (nr_encoder_ws_keep_pack): a translation context packs once, not once per sentence. 0 (the
+ * default, what training needs): packed again at every decoding, forward and loss. The same bits
+ * either way. */
+void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on);
+/* Move from's decoder packs into to (to's go to from, to be freed with it): a workspace made
+ * larger for the same n keeps the packs of the one it replaces (they stay valid only when to keeps
+ * its packs). */
+void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from);
 
 /* Encode a source batch: src (Ts,B) time-major ids, lengths slen (B), 1 <= slen[b] <= Ts.
  * Fills the memory (S, K) and h_0 of the workspace. dropout_rng: draws the source embedding's
