@@ -474,6 +474,11 @@ static void test_lm(void) {
     size_t ne = 7;
     VOID(nlprnn_lm_forward_weights(NULL, &emb, &encw, &ne));
     CHECK(emb == NULL && encw == NULL && ne == 0);
+    const float *ow = (const float *)&ow, *ob = (const float *)&ob;
+    emb = (const float *)&emb, encw = (const float *)&encw, ne = 7;
+    INVALID(nlprnn_lm_weights(NULL, 0, &emb, &encw, &ne, &ow, &ob, E),
+            nlprnn_lm_weights(NULL, 0, &emb, &encw, &ne, &ow, &ob, NULL));
+    CHECK(emb == NULL && encw == NULL && ne == 0 && ow == NULL && ob == NULL);
     nlprnn_lm_ctx *ctx = (nlprnn_lm_ctx *)&ctx;
     INVALID(nlprnn_lm_ctx_create(NULL, &ctx, E), nlprnn_lm_ctx_create(NULL, &ctx, NULL));
     CHECK(ctx == NULL);
@@ -482,6 +487,9 @@ static void test_lm(void) {
     if (rc) return;
     VOID(nlprnn_lm_dims(lm, NULL, NULL, NULL, NULL, NULL)); /* every output is optional */
     VOID(nlprnn_lm_forward_weights(lm, NULL, NULL, NULL));
+    OK(nlprnn_lm_weights(lm, 0, NULL, NULL, NULL, NULL, NULL, E)); /* every output is optional */
+    INVALID(nlprnn_lm_weights(lm, -1, NULL, NULL, NULL, NULL, NULL, E),
+            nlprnn_lm_weights(lm, -1, NULL, NULL, NULL, NULL, NULL, NULL));
     INVALID(nlprnn_lm_ctx_create(lm, NULL, E), nlprnn_lm_ctx_create(lm, NULL, NULL));
     OK(nlprnn_lm_ctx_create(lm, &ctx, E));
     CHECK(ctx != NULL);

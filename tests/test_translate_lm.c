@@ -10,6 +10,8 @@
  *     (source embedding but <pad>, encoder layer 0 both directions, target embedding, decoder
  *     W_hh, biases and the embedding's columns of W_ih, the output layer), and its seeded
  *     initialisation everywhere else (the input feeding's columns of W_ih, the bridge, attention);
+ *   - nlprnn_lm_weights, the public accessor the copy reads through: the networks' weights, the
+ *     documented encoder layout, NLPRNN_E_INVALID_ARG for a missing network or direction;
  *   - refusals (NLPRNN_E_INVALID_ARG naming the parameter, the file and what differs): another
  *     tokenizer, another cell, other hidden units, another embedding size, no backward network;
  *     a file that is not a language model (the loader's error, prefixed);
@@ -189,6 +191,44 @@ static void test_copy(int tied) {
     nlprnn_translate_params_free(p);
 }
 
+/* nlprnn_lm_weights (the public accessor the translator reads LMs through): each network's
+ * embedding, encoder block, output matrix (the table when tied) and bias; a missing backward
+ * network and a bad direction are NLPRNN_E_INVALID_ARG with NULL outputs. */
+static void test_public_weights(void) {
+    nlprnn_error e;
+    const char *files[3] = {"src.nrm", "src-fwd.nrm", "tgt-tied.nrm"};
+    for (int i = 0; i < 3; i++) {
+        nlprnn_lm *lm = NULL;
+        CHECK_INT_EQ(nlprnn_lm_load(nr_test_scratch(files[i]), &lm, &e), 0);
+        if (!lm) continue;
+        for (int d = 0; d < 2; d++) {
+            const float *emb = NULL, *enc = NULL, *ow = NULL, *ob = NULL;
+            size_t ne = 0;
+            int rc = nlprnn_lm_weights(lm, d, &emb, &enc, &ne, &ow, &ob, &e);
+            if (lm->has[d]) {
+                const nr_lm_net *n = &lm->net[d];
+                CHECK_INT_EQ(rc, 0);
+                CHECK(emb == n->emb.table && enc == n->enc.params && ne == n->enc.n_params);
+                CHECK(ow == n->out.w && ob == n->out.b);
+                if (n->cfg.tied) CHECK(ow == emb);
+                /* the documented layout: layer 0's W_ih, W_hh, b_ih, b_hh one after the other */
+                const nr_rnn_slot *sl = &n->enc.slot[0][0];
+                size_t GH = (size_t)n->enc.gates * (size_t)n->cfg.hidden, E = (size_t)n->cfg.embed;
+                CHECK(sl->w_ih == 0 && sl->w_hh == GH * E && sl->b_ih == GH * (E + (size_t)n->cfg.hidden) &&
+                      sl->b_hh == sl->b_ih + GH);
+            } else {
+                CHECK_INT_EQ(rc, NLPRNN_E_INVALID_ARG);
+                CHECK(!emb && !enc && !ne && !ow && !ob);
+                CHECK(strstr(e.message, "no backward network") != NULL);
+            }
+        }
+        CHECK_INT_EQ(nlprnn_lm_weights(lm, 2, NULL, NULL, NULL, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
+        CHECK(strstr(e.message, "direction 2") != NULL);
+        nlprnn_lm_free(lm);
+    }
+    CHECK_INT_EQ(nlprnn_lm_weights(NULL, 0, NULL, NULL, NULL, NULL, NULL, &e), NLPRNN_E_INVALID_ARG);
+}
+
 static void refused(const char *extra, const char *const *must) {
     nlprnn_error e;
     nlprnn_translate_params *p = params(extra);
@@ -255,6 +295,7 @@ int main(void) {
     test_tokenizer_files();
     test_copy(0);
     test_copy(1);
+    test_public_weights();
     test_refusals();
     test_train_resume();
     nr_test_scratch_remove();

@@ -60,6 +60,18 @@ NLPRNN_API void nlprnn_lm_dims(const nlprnn_lm *lm, int *vocab, int *embed, int 
 NLPRNN_API void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **embedding,
                                           const float **encoder, size_t *n_encoder);
 
+/** Every weight of one network, `direction` NLPRNN_LM_FORWARD or NLPRNN_LM_BACKWARD, for starting
+ *  another model from it (the translator's --src-lm / --tgt-lm): the embedding table (V,E) in
+ *  tokenizer-id order, the encoder block (*n_encoder floats in the layout of
+ *  nlprnn_lm_forward_weights; a GRU resets after the product), the output layer's matrix (V,H:
+ *  the embedding table itself when the model is tied) and its bias (V). Both networks have the
+ *  sizes nlprnn_lm_dims reports. Any output pointer may be NULL; the pointers stay valid while lm
+ *  lives. NLPRNN_E_INVALID_ARG (the outputs NULL / 0) for another direction or a model without
+ *  that network (nlprnn_lm_has_backward). */
+NLPRNN_API int nlprnn_lm_weights(const nlprnn_lm *lm, int direction, const float **embedding,
+                                 const float **encoder, size_t *n_encoder, const float **out_w,
+                                 const float **out_b, nlprnn_error *err);
+
 /* ---- per-thread context --------------------------------------------------------------------- */
 
 /** Per-thread scratch for one model (encoding, activations, logits). */

@@ -80,6 +80,24 @@ void nlprnn_lm_forward_weights(const nlprnn_lm *lm, const float **embedding, con
     if (n_encoder) *n_encoder = n ? n->enc.n_params : 0;
 }
 
+int nlprnn_lm_weights(const nlprnn_lm *lm, int direction, const float **embedding, const float **encoder,
+                      size_t *n_encoder, const float **out_w, const float **out_b, nlprnn_error *err) {
+    int ok = lm && (direction == NLPRNN_LM_FORWARD || direction == NLPRNN_LM_BACKWARD) && lm->has[direction];
+    const nr_lm_net *n = ok ? &lm->net[direction] : NULL;
+    if (embedding) *embedding = n ? n->emb.table : NULL;
+    if (encoder) *encoder = n ? n->enc.params : NULL;
+    if (n_encoder) *n_encoder = n ? n->enc.n_params : 0;
+    if (out_w) *out_w = n ? n->out.w : NULL;
+    if (out_b) *out_b = n ? n->out.b : NULL;
+    if (ok) return NLPRNN_OK;
+    if (!lm) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "language model weights: no model");
+    if (direction != NLPRNN_LM_FORWARD && direction != NLPRNN_LM_BACKWARD)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "language model weights: direction %d is neither forward (0) nor backward (1)", direction);
+    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                   "language model weights: the model has no backward network (lm-train --directions both)");
+}
+
 /* One network's tensors: embedding, output bias (and matrix), per layer W_ih W_hh b_ih b_hh. */
 static int put_net(nr_mf_buf *b, const nr_lm_net *n, int dtype, nlprnn_error *err) {
     const nr_lm_cfg *c = &n->cfg;

@@ -27,7 +27,7 @@
 #include "corpora/reader.h"
 #include "format/modelfile.h"
 #include "models/nn.h"
-#include "tasks/lm/lm.h"
+#include "nlprnn/lm.h"
 #include "tasks/translate/translate.h"
 #include "train/ctl.h"
 #include "train/trainer.h"
@@ -738,45 +738,64 @@ static int get_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_err
  * Row <pad> of the embeddings stays 0. Every other copied value is the LM's float bit for bit. The
  * bridge, the attention and W_c keep their initialisation. A mismatch (tokenizer, cell, GRU
  * variant, sizes, layers, a missing direction) is refused with NLPRNN_E_INVALID_ARG naming the
- * parameter, the file and what differs. The weights are read with nlprnn_lm_load. */
+ * parameter, the file and what differs. The weights are read with nlprnn_lm_load and nlprnn_lm_weights
+ * (the public API: a task does not include another task). */
 
 /* rows x cols floats from src (row stride ss) to dst (row stride ds). */
 static void copy_block(float *dst, size_t ds, const float *src, size_t ss, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++) memcpy(dst + r * ds, src + r * ss, cols * sizeof *dst);
 }
 
-/* The embedding table (V,E) but its <pad> row. */
-static void copy_table(const nr_embedding *dst, const nr_embedding *src) {
+/* The embedding table (V,E) from src (V,E) but its <pad> row. */
+static void copy_table(const nr_embedding *dst, const float *src) {
     size_t E = (size_t)dst->dim;
     for (int v = 0; v < dst->vocab; v++)
-        if (v != dst->padding_id) memcpy(dst->table + (size_t)v * E, src->table + (size_t)v * E, E * sizeof(float));
+        if (v != dst->padding_id) memcpy(dst->table + (size_t)v * E, src + (size_t)v * E, E * sizeof(float));
 }
 
 static const char *cell_name(int cell) { return cell == NR_CELL_LSTM ? "lstm" : cell == NR_CELL_GRU ? "gru" : "rnn"; }
 
-/* Check network dir of lm against what side needs: one layer of `hidden` units of `cell` over
- * embeddings of `embed`, vocab V. */
-static int lm_check_net(const char *name, const char *path, const nlprnn_lm *lm, int dir, const nr_encoder_cfg *want,
-                        int V, nlprnn_error *err) {
+/* One network of a language model, read through the public API (include/nlprnn/lm.h: a task
+ * does not include another task): its sizes (both networks have the forward one's) and weights.
+ * The encoder block is laid out per layer W_ih (G*H,E), W_hh (G*H,H), b_ih (G*H), b_hh (G*H); a GRU
+ * resets after the product. */
+typedef struct lm_net_view {
+    int V, E, H, L, cell;
+    const float *emb, *enc, *out_w, *out_b;
+    size_t n_enc;
+} lm_net_view;
+
+/* View network dir of lm and check it against what the side needs: one layer of want->hidden
+ * units of want->cell over embeddings of want->input_size, vocab V. */
+static int lm_net(const char *name, const char *path, const nlprnn_lm *lm, int dir, const nr_encoder_cfg *want, int V,
+                  lm_net_view *v, nlprnn_error *err) {
     const char *dn = dir == NLPRNN_LM_FORWARD ? "forward" : "backward";
-    if (!lm->has[dir])
+    const char *cell = NULL;
+    nlprnn_lm_dims(lm, &v->V, &v->E, &v->H, &v->L, &cell);
+    v->cell = cell && !strcmp(cell, "lstm") ? NR_CELL_LSTM : cell && !strcmp(cell, "gru") ? NR_CELL_GRU : NR_CELL_RNN;
+    if (dir == NLPRNN_LM_BACKWARD && !nlprnn_lm_has_backward(lm))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "translate: %s %s: the language model has no %s network%s", name, path, dn,
-                       dir ? " (lm-train --directions both; the encoder's reverse direction takes it)" : "");
-    const nr_lm_net *n = &lm->net[dir];
+                       "translate: %s %s: the language model has no backward network (lm-train --directions both; "
+                       "the encoder's reverse direction takes it)",
+                       name, path);
+    int rc = nlprnn_lm_weights(lm, dir, &v->emb, &v->enc, &v->n_enc, &v->out_w, &v->out_b, err);
+    if (rc) {
+        nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: %s %s: ", name, path);
+        return rc;
+    }
     const char *what = NULL;
     long long have = 0, need = 0;
-    if (n->cfg.cell != want->cell)
+    if (v->cell != want->cell)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %s %s: the language model's cell is %s, the translator's %s",
-                       name, path, cell_name(n->cfg.cell), cell_name(want->cell));
-    if (n->cfg.cell == NR_CELL_GRU && n->enc.cfg.gru_reset_after != want->gru_reset_after)
+                       name, path, cell_name(v->cell), cell_name(want->cell));
+    if (v->cell == NR_CELL_GRU && !want->gru_reset_after)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "translate: %s %s: the language model's GRU resets %s the product, the translator's %s", name,
-                       path, n->enc.cfg.gru_reset_after ? "after" : "before", want->gru_reset_after ? "after" : "before");
-    if (n->cfg.layers != 1) what = "layers", have = n->cfg.layers, need = 1;
-    else if (n->cfg.embed != want->input_size) what = "embedding size", have = n->cfg.embed, need = want->input_size;
-    else if (n->cfg.hidden != want->hidden) what = "hidden units", have = n->cfg.hidden, need = want->hidden;
-    else if (n->cfg.vocab != V) what = "vocabulary size", have = n->cfg.vocab, need = V;
+                       "translate: %s %s: the language model's GRU resets after the product, the translator's before",
+                       name, path);
+    if (v->L != 1) what = "layers", have = v->L, need = 1;
+    else if (v->E != want->input_size) what = "embedding size", have = v->E, need = want->input_size;
+    else if (v->H != want->hidden) what = "hidden units", have = v->H, need = want->hidden;
+    else if (v->V != V) what = "vocabulary size", have = v->V, need = V;
     if (what)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: %s %s: the language model's %s network has %s %lld, the translator needs %lld%s", name,
@@ -795,36 +814,38 @@ static int lm_open(const char *name, const char *path, const nlprnn_tokenizer *t
         nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: %s: ", name);
         return rc;
     }
-    int same = nr_tokenizer_same((*lm)->tok, tok);
+    const nlprnn_tokenizer *lt = nlprnn_lm_tokenizer(*lm);
+    int same = nr_tokenizer_same(lt, tok);
     if (same < 0) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     if (!same)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: %s %s: the language model's tokenizer (%d pieces) is not the translator's %s "
                        "tokenizer (%d pieces): train the language model with it (the same tokenizer-train settings, "
                        "or give the file with %s-tokenizer)",
-                       name, path, nlprnn_tokenizer_vocab_size((*lm)->tok), side, nlprnn_tokenizer_vocab_size(tok),
-                       side);
+                       name, path, nlprnn_tokenizer_vocab_size(lt), side, nlprnn_tokenizer_vocab_size(tok), side);
     return NLPRNN_OK;
+}
+
+/* Layer 0 of a language model's encoder block (one direction) into slot a of enc. */
+static void copy_layer0(nr_encoder *enc, const nr_rnn_slot *a, const float *src, size_t G, size_t H, size_t E) {
+    size_t GH = G * H;
+    memcpy(enc->params + a->w_ih, src, GH * E * sizeof(float));
+    memcpy(enc->params + a->w_hh, src + GH * E, GH * H * sizeof(float));
+    memcpy(enc->params + a->b_ih, src + GH * (E + H), GH * sizeof(float));
+    memcpy(enc->params + a->b_hh, src + GH * (E + H + 1), GH * sizeof(float));
 }
 
 static int init_from_src_lm(nlprnn_translator *t, nlprnn_error *err) {
     const char *path = t->p.src_lm;
     nr_s2s *n = &t->net;
     nlprnn_lm *lm = NULL;
+    lm_net_view v[2];
     int rc = lm_open("src-lm", path, t->tsrc, "src", &lm, err);
-    for (int d = 0; !rc && d < n->enc.dirs; d++) rc = lm_check_net("src-lm", path, lm, d, &n->enc.cfg, t->cfg.Vs, err);
+    for (int d = 0; !rc && d < n->enc.dirs; d++) rc = lm_net("src-lm", path, lm, d, &n->enc.cfg, t->cfg.Vs, &v[d], err);
     if (!rc) {
-        const nr_lm_net *f = &lm->net[NLPRNN_LM_FORWARD];
-        copy_table(&n->src, &f->emb);
+        copy_table(&n->src, v[NLPRNN_LM_FORWARD].emb);
         size_t G = (size_t)n->enc.gates, H = (size_t)n->enc.cfg.hidden, E = (size_t)n->E;
-        for (int d = 0; d < n->enc.dirs; d++) {
-            const nr_encoder *le = &lm->net[d].enc;
-            const nr_rnn_slot *a = &n->enc.slot[0][d], *b = &le->slot[0][0];
-            memcpy(n->enc.params + a->w_ih, le->params + b->w_ih, G * H * E * sizeof(float));
-            memcpy(n->enc.params + a->w_hh, le->params + b->w_hh, G * H * H * sizeof(float));
-            memcpy(n->enc.params + a->b_ih, le->params + b->b_ih, G * H * sizeof(float));
-            memcpy(n->enc.params + a->b_hh, le->params + b->b_hh, G * H * sizeof(float));
-        }
+        for (int d = 0; d < n->enc.dirs; d++) copy_layer0(&n->enc, &n->enc.slot[0][d], v[d].enc, G, H, E);
     }
     nlprnn_lm_free(lm);
     return rc;
@@ -836,19 +857,19 @@ static int init_from_tgt_lm(nlprnn_translator *t, nlprnn_error *err) {
     nlprnn_lm *lm = NULL;
     nr_encoder_cfg want = n->enc.cfg; /* the decoder's cell is the encoder's */
     want.input_size = n->E, want.hidden = n->H;
+    lm_net_view v;
     int rc = lm_open("tgt-lm", path, t->ttgt, "tgt", &lm, err);
-    if (!rc) rc = lm_check_net("tgt-lm", path, lm, NLPRNN_LM_FORWARD, &want, t->cfg.Vt, err);
+    if (!rc) rc = lm_net("tgt-lm", path, lm, NLPRNN_LM_FORWARD, &want, t->cfg.Vt, &v, err);
     if (!rc) {
-        const nr_lm_net *f = &lm->net[NLPRNN_LM_FORWARD];
-        const nr_rnn_slot *b = &f->enc.slot[0][0];
         size_t G = (size_t)n->G, H = (size_t)n->H, E = (size_t)n->E, X = (size_t)n->X, V = (size_t)t->cfg.Vt;
-        copy_table(&n->tgt, &f->emb);
-        copy_block(n->params + n->o_wih, X, f->enc.params + b->w_ih, E, G * H, E);
-        memcpy(n->params + n->o_whh, f->enc.params + b->w_hh, G * H * H * sizeof(float));
-        memcpy(n->params + n->o_bih, f->enc.params + b->b_ih, G * H * sizeof(float));
-        memcpy(n->params + n->o_bhh, f->enc.params + b->b_hh, G * H * sizeof(float));
-        if (!t->cfg.tied) memcpy(n->params + n->o_wo, f->out.w, V * H * sizeof(float));
-        memcpy(n->params + n->o_bo, f->out.b, V * sizeof(float));
+        size_t GH = G * H;
+        copy_table(&n->tgt, v.emb);
+        copy_block(n->params + n->o_wih, X, v.enc, E, GH, E);
+        memcpy(n->params + n->o_whh, v.enc + GH * E, GH * H * sizeof(float));
+        memcpy(n->params + n->o_bih, v.enc + GH * (E + H), GH * sizeof(float));
+        memcpy(n->params + n->o_bhh, v.enc + GH * (E + H + 1), GH * sizeof(float));
+        if (!t->cfg.tied) memcpy(n->params + n->o_wo, v.out_w, V * H * sizeof(float));
+        memcpy(n->params + n->o_bo, v.out_b, V * sizeof(float));
     }
     nlprnn_lm_free(lm);
     return rc;
