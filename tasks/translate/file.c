@@ -32,7 +32,7 @@
  * tokenizers themselves are stored (TOKS, TOKT). */
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", "src-tokenizer",
                                          "tgt-tokenizer", "src-lm", "tgt-lm", NULL};
-#define N_NOT_STORED 7
+#define N_NOT_STORED (sizeof NOT_STORED / sizeof *NOT_STORED - 1)
 
 /* Parameters added after the first files were made: a file without them keeps the default
  * (which is what those files were trained with). */
@@ -94,7 +94,7 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
      * without them stay as before */
     const char *skip[N_NOT_STORED + 4];
     int ns = 0;
-    for (; ns < N_NOT_STORED; ns++) skip[ns] = NOT_STORED[ns];
+    for (; ns < (int)N_NOT_STORED; ns++) skip[ns] = NOT_STORED[ns];
     if (!(t->p.bpe_dropout > 0)) skip[ns++] = "bpe-dropout";
     if (!t->p.split_seed) skip[ns++] = "split-seed";
     if (!(t->p.ema > 0)) skip[ns++] = "ema";

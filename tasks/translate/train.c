@@ -753,8 +753,6 @@ static void copy_table(const nr_embedding *dst, const float *src) {
         if (v != dst->padding_id) memcpy(dst->table + (size_t)v * E, src + (size_t)v * E, E * sizeof(float));
 }
 
-static const char *cell_name(int cell) { return cell == NR_CELL_LSTM ? "lstm" : cell == NR_CELL_GRU ? "gru" : "rnn"; }
-
 /* One network of a language model, read through the public API (include/nlprnn/lm.h: a task
  * does not include another task): its sizes (both networks have the forward one's) and weights.
  * The encoder block is laid out per layer W_ih (G*H,E), W_hh (G*H,H), b_ih (G*H), b_hh (G*H); a GRU
@@ -762,7 +760,6 @@ static const char *cell_name(int cell) { return cell == NR_CELL_LSTM ? "lstm" : 
 typedef struct lm_net_view {
     int V, E, H, L, cell;
     const float *emb, *enc, *out_w, *out_b;
-    size_t n_enc;
 } lm_net_view;
 
 /* View network dir of lm and check it against what the side needs: one layer of want->hidden
@@ -778,7 +775,7 @@ static int lm_net(const char *name, const char *path, const nlprnn_lm *lm, int d
                        "translate: %s %s: the language model has no backward network (lm-train --directions both; "
                        "the encoder's reverse direction takes it)",
                        name, path);
-    int rc = nlprnn_lm_weights(lm, dir, &v->emb, &v->enc, &v->n_enc, &v->out_w, &v->out_b, err);
+    int rc = nlprnn_lm_weights(lm, dir, &v->emb, &v->enc, NULL, &v->out_w, &v->out_b, err);
     if (rc) {
         nr_fail_prefix(err, rc, NR_KEEP, NR_KEEP, "translate: %s %s: ", name, path);
         return rc;
@@ -787,7 +784,7 @@ static int lm_net(const char *name, const char *path, const nlprnn_lm *lm, int d
     long long have = 0, need = 0;
     if (v->cell != want->cell)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %s %s: the language model's cell is %s, the translator's %s",
-                       name, path, cell_name(v->cell), cell_name(want->cell));
+                       name, path, nr_cell_name(v->cell), nr_cell_name(want->cell));
     if (v->cell == NR_CELL_GRU && !want->gru_reset_after)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: %s %s: the language model's GRU resets after the product, the translator's before",
