@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/pool.h"
 #include "models/math.h"
 #include "format/modelfile.h"
 
@@ -76,6 +77,7 @@ typedef struct trainer {
     nr_optim opt;
     int *rows;                          /* (sparse_rows) the rows touched by the step, in order */
     unsigned char *seen;                /* (sparse_rows) */
+    uint16_t *who;                      /* (sparse_rows) the workers that touched the row: bit w */
     uint64_t *bits;                     /* (sparse_rows / 64 + 1) over ranks: the rows as a bit set */
     float *rowbuf;                      /* (rows * dim) touched rows packed for the sum over ranks */
     size_t rowbuf_cap;
@@ -91,6 +93,7 @@ static void trainer_free(trainer *t) {
     nr_optim_free(&t->opt);
     free(t->rows);
     free(t->seen);
+    free(t->who);
     free(t->bits);
     free(t->rowbuf);
 }
@@ -363,14 +366,19 @@ static void step_worker(void *vctx, int w, int nw) {
     if (!j->rc[w] && !isfinite(j->st[w].loss)) j->rc[w] = NLPRNN_E_NUMERIC;
 }
 
-/* The touched rows of the sparse block, in order of first appearance over the workers. */
+_Static_assert(NR_TRAIN_MAX_WORKERS <= 16, "trainer.who holds a bit per worker in 16 bits");
+
+/* The touched rows of the sparse block, in order of first appearance over the workers; who[row]
+ * gets bit w for each worker w that touched it (cleared by the reduction). */
 static size_t collect_rows(trainer *t, const step_job *j, int W) {
     const nr_task *k = t->task;
     size_t n = 0;
     for (int w = 0; w < W; w++)
         for (size_t i = 0; i < j->n_rows[w]; i++) {
             int id = j->rows[w][i];
-            if (id < 0 || (size_t)id >= k->sparse_rows || id == k->sparse_skip || t->seen[id]) continue;
+            if (id < 0 || (size_t)id >= k->sparse_rows || id == k->sparse_skip) continue;
+            t->who[id] |= (uint16_t)(1u << w);
+            if (t->seen[id]) continue;
             t->seen[id] = 1;
             t->rows[n++] = id;
         }
@@ -378,20 +386,77 @@ static size_t collect_rows(trainer *t, const step_job *j, int W) {
     return n;
 }
 
-/* Add the workers' blocks into grad (dense part and the touched rows) and zero them. */
-static void add_workers(trainer *t, int W, size_t nrows) {
-    const nr_task *k = t->task;
-    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim;
-    for (int w = 1; w < W; w++) {
-        float *g = t->wgrad[w];
-        for (size_t i = d0; i < np; i++) t->grad[i] += g[i];
-        memset(g + d0, 0, (np - d0) * sizeof(float));
-        for (size_t i = 0; i < nrows; i++) {
-            float *dst = t->grad + (size_t)t->rows[i] * E, *src = g + (size_t)t->rows[i] * E;
-            for (size_t q = 0; q < E; q++) dst[q] += src[q];
-            memset(src, 0, E * sizeof(float));
-        }
+/* y (n) += x (n) and x (n) = 0, 8 floats at a time (-O2 leaves a plain loop scalar; each element
+ * is one float addition either way, so the bits are those of the plain loop); y and x apart. The
+ * zeros are stored as x is read, so x's cache lines are fetched once. */
+static void add_and_zero(float *restrict y, float *restrict x, size_t n) {
+    typedef float v8f __attribute__((vector_size(32)));
+    const v8f z = {0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f a, b;
+        memcpy(&a, y + j, sizeof a);
+        memcpy(&b, x + j, sizeof b);
+        memcpy(x + j, &z, sizeof z);
+        a += b;
+        memcpy(y + j, &a, sizeof a);
     }
+    for (; j < n; j++) y[j] += x[j], x[j] = 0.0f;
+}
+
+/* Dense floats added at a time over all workers (kept in the first-level cache meanwhile) */
+#define ADD_SPAN 2048
+
+/* The reduction of a step's W worker blocks into grad, split over the pool: task i of n takes a
+ * contiguous part of the dense elements and of the touched rows, and adds the workers' blocks
+ * there in worker order 1..W-1 (ADD_SPAN floats, or a row, at a time). Every element gets the
+ * same additions in the same order whatever n is, so grad has the bits of a one-thread reduction
+ * (and of the reduction before it was split). */
+typedef struct add_job {
+    trainer *t;
+    int W;
+    size_t nrows;
+} add_job;
+
+static void add_task(void *vctx, int i, int n) {
+    add_job *j = vctx;
+    trainer *t = j->t;
+    const nr_task *k = t->task;
+    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = np - d0;
+    size_t a = d0 + nd * (size_t)i / (size_t)n, b = d0 + nd * (size_t)(i + 1) / (size_t)n;
+    size_t r0 = j->nrows * (size_t)i / (size_t)n, r1 = j->nrows * (size_t)(i + 1) / (size_t)n;
+    for (size_t s = a; s < b; s += ADD_SPAN) {
+        size_t m = b - s < ADD_SPAN ? b - s : ADD_SPAN;
+        for (int w = 1; w < j->W; w++) add_and_zero(t->grad + s, t->wgrad[w] + s, m);
+    }
+    /* a row only from the workers that touched it: the others' blocks hold +0 there, and adding
+     * +0 changes nothing but the sign of an exact zero sum (-0 + 0 = +0), for which every
+     * optimizer here (models/optim.c) makes the same moments and the same step, except on a
+     * weight that is itself exactly zero (p - lr * (-0) against p - lr * 0) */
+    for (size_t r = r0; r < r1; r++) {
+        size_t o = (size_t)t->rows[r] * E;
+        for (int w = 1; w < j->W; w++)
+            if (t->who[t->rows[r]] >> w & 1) add_and_zero(t->grad + o, t->wgrad[w] + o, E);
+        t->who[t->rows[r]] = 0;
+    }
+}
+
+/* Floats of worker blocks a reduction task takes at least: below that a task's start costs more
+ * than it saves. */
+#define ADD_TASK_MIN_FLOATS ((size_t)1 << 15)
+
+/* Add the workers' blocks into grad (dense part and the touched rows) and zero them: on as many
+ * tasks as the process has cores (at most W), each a part of the elements (add_task). */
+static void add_workers(trainer *t, int W, size_t nrows) {
+    if (W < 2) return;
+    const nr_task *k = t->task;
+    size_t work = (k->n_params - t->n_dense0 + nrows * (size_t)k->sparse_dim) * (size_t)(W - 1);
+    size_t n = work / ADD_TASK_MIN_FLOATS;
+    if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
+    if (n > (size_t)W) n = (size_t)W;
+    add_job j = {t, W, nrows};
+    if (n > 1) nr_parallel_run((int)n, add_task, &j);
+    else add_task(&j, 0, 1);
 }
 
 /* Over ranks, a task with a sparse block: the step's stats, the bit set of touched rows (OR: the
@@ -404,6 +469,7 @@ static int sum_sparse_over_ranks(trainer *t, int W, size_t *nrows, double *stats
     size_t np = k->n_params, ne = t->n_dense0, V = k->sparse_rows, E = (size_t)k->sparse_dim;
     size_t nbits = (V + 63) / 64;
     nr_comm_pending pend = {0};
+    for (size_t i = 0; i < *nrows; i++) t->who[t->rows[i]] = 0; /* adds every worker's block here */
     memset(t->bits, 0, nbits * sizeof(uint64_t));
     for (size_t i = 0; i < *nrows; i++) t->bits[t->rows[i] >> 6] |= (uint64_t)1 << (t->rows[i] & 63);
     int rc = nr_comm_isum_f64(&t->comm, &pend, stats, nstats, err);
@@ -543,8 +609,9 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
         t->n_dense0 = k->sparse_rows * (size_t)k->sparse_dim;
         t->rows = nr_malloc_array(k->sparse_rows, sizeof(int));
         t->seen = nr_calloc_array(k->sparse_rows, 1);
+        t->who = nr_calloc_array(k->sparse_rows, sizeof(uint16_t));
         t->bits = nr_malloc_array(k->sparse_rows / 64 + 1, sizeof(uint64_t));
-        if (!t->rows || !t->seen || !t->bits) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        if (!t->rows || !t->seen || !t->who || !t->bits) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
     t->grad = nr_calloc_array(np, sizeof(float));
     t->best = nr_malloc_array(np, sizeof(float));
