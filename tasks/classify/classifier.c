@@ -1267,58 +1267,14 @@ int nlprnn_model_evaluate(const nlprnn_classifier *m, const char *path, const ch
 
 /* Classify every example of ds with the network (inference), adding to the confusion matrix
  * (C,C) and the summed log loss. Documents that do not tokenize (empty) are not counted.
- * threads > 1: the examples are split into contiguous parts, one context per worker; the parts
- * are summed in worker order (the confusion counts are exact; the loss sum may differ in the
- * last bits between thread counts). */
-typedef struct eval_job {
-    const nlprnn_classifier *view;
-    const nr_dataset *ds;
-    int C;
-    long long *cm[NR_MAX_THREADS];
-    double loss[NR_MAX_THREADS];
-    long long counted[NR_MAX_THREADS];
-    int rc[NR_MAX_THREADS];
-    nlprnn_error err[NR_MAX_THREADS];
-} eval_job;
-
-static void eval_worker(void *vctx, int w, int nw) {
-    eval_job *j = vctx;
-    int lo, hi;
-    nr_split_range((int)j->ds->n, w, nw, &lo, &hi);
-    int C = j->C;
-    j->loss[w] = 0;
-    j->counted[w] = 0;
-    j->rc[w] = 0;
-    nlprnn_classifier_ctx *c = NULL;
-    nlprnn_classifier_ctx_create(j->view, 1, &c, NULL);
-    size_t chunk = 1024;
-    float *probs = nr_malloc_array(chunk * (size_t)C, sizeof(float));
-    int *status = nr_malloc_array(chunk, sizeof(int));
-    int rc = c && probs && status ? 0 : nr_fail(&j->err[w], NLPRNN_E_NOMEM, -1, -1, "out of memory");
-    const nr_dataset *ds = j->ds;
-    for (size_t s0 = (size_t)lo; s0 < (size_t)hi && !rc; s0 += chunk) {
-        size_t n = (size_t)hi - s0 < chunk ? (size_t)hi - s0 : chunk;
-        rc = nlprnn_classify_batch(c, (const char *const *)ds->text + s0, ds->len + s0, n, probs,
-                                   status, &j->err[w]);
-        for (size_t i = 0; i < n && !rc; i++) {
-            if (status[i]) continue;
-            int y = ds->label[s0 + i];
-            if (y < 0 || y >= C) continue;
-            const float *p = probs + i * C;
-            int best = 0;
-            for (int k = 1; k < C; k++)
-                if (p[k] > p[best]) best = k;
-            j->cm[w][(size_t)y * C + best]++;
-            double py = p[y] > 1e-7f ? p[y] : 1e-7;
-            j->loss[w] += -log(py);
-            j->counted[w]++;
-        }
-    }
-    free(probs);
-    free(status);
-    nlprnn_classifier_ctx_free(c);
-    j->rc[w] = rc;
-}
+ * One context with `threads` workers classifies the examples a call of NR_CLF_EVAL_CALL_DOCS at a
+ * time (nlprnn_classify_batch spreads tokenizing, layer 0's table and the batches over them), and
+ * the losses are summed in document order on the calling thread: the results are the same bits
+ * for any thread count. (Before, each worker had its own context for a contiguous part of the
+ * examples: every worker paid for its own projection table, whose pages alone cost more than
+ * the validation of a few hundred documents at 8 threads, and the loss sum depended on the
+ * thread count in its last bits.) */
+#define NR_CLF_EVAL_CALL_DOCS 2048
 
 int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, const nr_dataset *ds,
                         int threads, long long *confusion, double *loss_sum, long long *counted,
@@ -1331,31 +1287,33 @@ int nr_clf_eval_dataset(const nr_clf_net *net, const nlprnn_tokenizer *tok, cons
     int C = net->cfg.classes;
     int W = threads == 0 ? nr_default_threads() : threads < 1 ? 1
             : threads > NR_MAX_THREADS ? NR_MAX_THREADS : threads;
-    if ((size_t)W > ds->n / 64 + 1) W = (int)(ds->n / 64 + 1);
-    eval_job j;
-    memset(&j, 0, sizeof j);
-    j.view = &view;
-    j.ds = ds;
-    j.C = C;
-    int rc = 0;
-    for (int w = 0; w < W; w++) {
-        j.cm[w] = calloc((size_t)C * C, sizeof(long long));
-        if (!j.cm[w]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-    }
-    if (!rc) {
-        if (W > 1) nr_parallel_run(W, eval_worker, &j);
-        else eval_worker(&j, 0, 1);
-    }
-    for (int w = 0; w < W && !rc; w++) {
-        if (j.rc[w]) {
-            rc = j.rc[w];
-            if (err) *err = j.err[w];
-            break;
+    size_t chunk = ds->n < NR_CLF_EVAL_CALL_DOCS ? ds->n : NR_CLF_EVAL_CALL_DOCS;
+    if (chunk == 0) return NLPRNN_OK;
+    nlprnn_classifier_ctx *c = NULL;
+    int rc = nlprnn_classifier_ctx_create(&view, W, &c, err);
+    if (rc) return rc;
+    float *probs = nr_malloc_array(chunk * (size_t)C, sizeof(float));
+    int *status = nr_malloc_array(chunk, sizeof(int));
+    if (!probs || !status) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    for (size_t s0 = 0; s0 < ds->n && !rc; s0 += chunk) {
+        size_t n = ds->n - s0 < chunk ? ds->n - s0 : chunk;
+        rc = nlprnn_classify_batch(c, (const char *const *)ds->text + s0, ds->len + s0, n, probs, status, err);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (status[i]) continue;
+            int y = ds->label[s0 + i];
+            if (y < 0 || y >= C) continue;
+            const float *p = probs + i * C;
+            int best = 0;
+            for (int k = 1; k < C; k++)
+                if (p[k] > p[best]) best = k;
+            confusion[(size_t)y * C + best]++;
+            double py = p[y] > 1e-7f ? p[y] : 1e-7;
+            *loss_sum += -log(py);
+            (*counted)++;
         }
-        for (size_t k = 0; k < (size_t)C * C; k++) confusion[k] += j.cm[w][k];
-        *loss_sum += j.loss[w];
-        *counted += j.counted[w];
     }
-    for (int w = 0; w < W; w++) free(j.cm[w]);
+    free(probs);
+    free(status);
+    nlprnn_classifier_ctx_free(c);
     return rc;
 }
