@@ -16,6 +16,13 @@ usage: classify_torch.py --train-ids F --train-labels F --test-ids F --test-labe
                          [--save MODEL.pt]
        classify_torch.py --predict-one MODEL.pt --ids "5 17 230"   (load + classify one document;
                          for the wall time of a single prediction)
+       classify_torch.py --predict MODEL.safetensors --test-ids F [--test-labels F]
+                         [--batch 64] [--threads 1]
+                         (PyTorch's model loop over many documents: the weights of an nlprnn
+                         classifier as `nlprnn export` writes them, the network built from the
+                         file's __metadata__; the documents sorted by length, batches of --batch,
+                         no gradient; prints one JSON line with the loop's seconds, documents/s
+                         and the accuracy when labels are given, for bench/run_e2e.sh)
 """
 import argparse
 import json
@@ -116,8 +123,63 @@ def predict_one(a):
     print(f"{k}\t{float(p[k]):.4f}\t({time.time() - t0:.3f} s load+predict)")
 
 
+def read_safetensors(path):
+    """The tensors and __metadata__ of a safetensors file (float32 only; no package needed)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    n, = struct.unpack("<Q", data[:8])
+    head = json.loads(data[8:8 + n])
+    meta = head.pop("__metadata__", {})
+    tensors = {}
+    for name, t in head.items():
+        assert t["dtype"] == "F32", f"{name}: {t['dtype']} (float32 expected)"
+        a, b = t["data_offsets"]
+        buf = bytearray(data[8 + n + a:8 + n + b])
+        tensors[name] = torch.frombuffer(buf, dtype=torch.float32).reshape(t["shape"]).clone()
+    return tensors, meta
+
+
+def predict(a):
+    """The model loop of batch classification: forward over every test document, timed alone."""
+    torch.set_num_threads(a.threads)
+    tensors, meta = read_safetensors(a.predict)
+    assert meta.get("kind") == "classifier" and meta.get("layers") == "1" and meta.get("bidirectional") == "1", \
+        "a one-layer bidirectional classifier expected"
+    shape = dict(vocab=int(meta["vocab"]), emb=int(meta["embed"]), hidden=int(meta["hidden"]),
+                 cell=meta["cell"], pool=meta["pool"], classes=int(meta["classes"]))
+    net = Net(**shape)
+    rename = {"embedding.": "emb.", "fc.": "out.", "rnn.": "rnn."}
+    state = {next(v + k[len(p):] for p, v in rename.items() if k.startswith(p)): t for k, t in tensors.items()}
+    net.load_state_dict(state, strict=True)
+    net.eval()
+    max_tokens = int(meta.get("max_tokens", a.max_tokens))
+    docs = read_ids(a.test_ids, max_tokens)
+    labels = meta.get("labels", "").split("\n")
+    gold = None
+    if a.test_labels:
+        with open(a.test_labels, encoding="utf-8") as f:
+            gold = [line.rstrip("\n") for line in f]
+        assert len(gold) == len(docs), "ids/labels line counts differ"
+    order = sorted(range(len(docs)), key=lambda k: len(docs[k]))
+    pred = [0] * len(docs)
+    t0 = time.time()
+    with torch.no_grad():
+        for idx, x, lens in batches(order, docs, a.batch):
+            for j, k in zip(idx, net(x, lens).argmax(1).tolist()):
+                pred[j] = k
+    loop_s = time.time() - t0
+    acc = None
+    if gold is not None:
+        acc = sum(labels[p] == g for p, g in zip(pred, gold)) / len(docs)
+    print(json.dumps({"docs": len(docs), "batch": a.batch, "threads": a.threads,
+                      "loop_seconds": round(loop_s, 3), "docs_per_second": round(len(docs) / loop_s, 1),
+                      "accuracy": acc}))
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--predict", default="")
     ap.add_argument("--predict-one", default="")
     ap.add_argument("--ids", default="")
     ap.add_argument("--vectors", default="")
@@ -140,6 +202,8 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--time-budget", type=float, default=0, help="stop training after SEC")
     a = ap.parse_args()
+    if a.predict:
+        return predict(a)
     if a.predict_one:
         torch.set_num_threads(a.threads)
         return predict_one(a)

@@ -9,10 +9,23 @@
 #             against bench/classify_torch.py (PyTorch, the same ids from the same tokenizer, the
 #             same shape, batch, length cut, optimizer, clipping; no dropout), torch.set_num_threads(T)
 #             with OPENBLAS_NUM_THREADS=1 and glibc malloc tuned (no trimming, no per-tensor mmap)
+#   lm        `nlprnn lm-train` of the shipped language model's shape (scripts/train-lm.sh:
+#             pretrained/ko.tok, LSTM 1 layer, embedding = hidden = 192, tied, sampled softmax with
+#             512 negatives, Adam, clip 1, batches of 32 sentences, 64 pieces max), the forward
+#             direction (the shipped recipe trains the two at once, one thread each) over the first
+#             NLPRNN_E2E_LM_LINES (10,000) lines of nsmc/lm_train.txt.gz, 1 epoch, --threads T,
+#             against bench/lm_torch.py on the same ids and shape, batches, length cut, Adam and
+#             clipping, torch.set_num_threads(T) as in the train part: with the same sampled softmax
+#             (one epoch) and with PyTorch's standard full softmax (NLPRNN_E2E_LM_FULL_SECONDS, 120,
+#             of its training loop; 0 leaves it out); pieces (predicted positions) per second
 #   classify  `nlprnn classify --lines --skip-bad` over the 50,000 reviews of nsmc/test.tsv.gz
 #             (pretrained/ko.nrm) at --threads 1 and 2, against `fasttext predict` with fastText's
 #             accurate setting (supervised, dim 128, 5 epochs, word bigrams, char n-grams 1-3,
-#             trained here on the 150,000 train reviews, 2 threads)
+#             trained here on the 150,000 train reviews, 2 threads) and against PyTorch's model
+#             loop: bench/classify_torch.py --predict with pretrained/ko.nrm's own weights
+#             (`nlprnn export`), the same ids (nlprnn's tokenizer, run once before the rounds, not
+#             timed), documents sorted by length, batches of NLPRNN_E2E_PREDICT_BATCH ("64 256"),
+#             torch threads 1 and 2, its accuracy beside
 #   one       one review, load + predict: `nlprnn classify examples/review.txt`, `nlprnn --version`,
 #             `nlprnn info pretrained/ko.nrm`, and `fasttext predict-prob` on that fastText model
 #             quantized (.ftz), with hyperfine (NLPRNN_E2E_REPS runs each, 5 warm-up runs)
@@ -33,9 +46,12 @@
 # builds print the same bytes, and adds a before/after table of CPU s per 50K reviews and reviews
 # per CPU second (what a change asks of the machine, whatever the load). NLPRNN_E2E_TORCH=0 leaves PyTorch out of the train part
 # (before/after rounds of nlprnn alone; the table then gives no PyTorch figures).
-# A smaller run: NLPRNN_E2E_PARTS (default "train classify one") picks the parts; with
+# A smaller run: NLPRNN_E2E_PARTS (default "train lm classify one") picks the parts (fastText is
+# trained only for classify and one); NLPRNN_E2E_TEST (50,000) the test reviews classified, NLPRNN_E2E_FT_TRAIN
+# (150,000) those fastText trains on (smoke runs); with
 # NLPRNN_E2E_FT_CACHE=DIR the fastText model is trained once into DIR and reused by later runs
 # (its training time and accuracy are those of the run that made it, printed as such).
+# NLPRNN_E2E_BASE is not used by the lm part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -45,12 +61,16 @@ epochs=${NLPRNN_E2E_EPOCHS:-2}
 threads=${NLPRNN_E2E_THREADS:-2}
 reps=${NLPRNN_E2E_REPS:-50}
 n_ft=${NLPRNN_E2E_FT_TRAIN:-150000} # reviews fastText trains on (fewer: smoke runs only)
-parts=" ${NLPRNN_E2E_PARTS:-train classify one} "
+n_test_max=${NLPRNN_E2E_TEST:-50000} # test reviews classified (fewer: smoke runs only)
+parts=" ${NLPRNN_E2E_PARTS:-train lm classify one} "
+lm_lines=${NLPRNN_E2E_LM_LINES:-10000}
+lm_full_s=${NLPRNN_E2E_LM_FULL_SECONDS:-120}
+predict_batches=${NLPRNN_E2E_PREDICT_BATCH:-64 256}
 ft_cache=${NLPRNN_E2E_FT_CACHE:-}
 part() { [[ "$parts" == *" $1 "* ]]; }
 corp=../shared/corpora/nsmc
 py=/usr/bin/python3
-for f in train.tsv.gz test.tsv.gz; do
+for f in train.tsv.gz test.tsv.gz lm_train.txt.gz; do
   [ -f "$corp/$f" ] || { echo "run_e2e: $corp/$f is missing" >&2; exit 2; }
 done
 nlprnn=$(realpath "$build/nlprnn")
@@ -62,7 +82,7 @@ model=$(realpath pretrained/ko.nrm)
 
 # ---- set-up: the peers only ------------------------------------------------------------------------
 need=()
-command -v fasttext >/dev/null || need+=(fasttext)
+{ part classify || part one; } && ! command -v fasttext >/dev/null && need+=(fasttext)
 command -v hyperfine >/dev/null || need+=(hyperfine)
 $py -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
@@ -88,7 +108,7 @@ torch_env=(OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_MMAP_
 
 echo "== environment (before)"
 environment
-echo "rounds: $rounds; parts:$parts; train: $n_train reviews, $epochs epochs, threads: $threads; one review: $reps runs"
+echo "rounds: $rounds; parts:$parts; train: $n_train reviews, $epochs epochs, threads: $threads; lm: $lm_lines lines, 1 epoch (PyTorch's full softmax: $lm_full_s s); PyTorch's classify batches: $predict_batches; one review: $reps runs"
 echo "PyTorch peer's environment: ${torch_env[*]}"
 
 # ---- data: the same reviews three ways (nlprnn's TSV, ids + labels for PyTorch, fastText lines) ---
@@ -97,18 +117,31 @@ log "preparing the data"
 tail -n +2 "$tmp/train.tsv" | cut -f2 > "$tmp/train.txt"
 tail -n +2 "$tmp/train.tsv" | cut -f3 > "$tmp/train.lab"
 "$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/train.txt" > "$tmp/train.ids"
-zcat "$corp/test.tsv.gz" | tail -n +2 > "$tmp/test.tsv"
+{ zcat "$corp/test.tsv.gz" | tail -n +2 || true; } | head -n "$n_test_max" > "$tmp/test.tsv" # SIGPIPE
 cut -f2 "$tmp/test.tsv" > "$tmp/test.txt"
 cut -f3 "$tmp/test.tsv" > "$tmp/test.lab"
 head -1000 "$tmp/test.txt" > "$tmp/test1k.txt"
 head -1000 "$tmp/test.lab" > "$tmp/test1k.lab"
 "$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/test1k.txt" > "$tmp/test1k.ids"
 n_test=$(wc -l < "$tmp/test.txt")
+if part classify; then # PyTorch's model loop: the shipped model's weights, the test reviews' ids
+  "$nlprnn" export "$model" -o "$tmp/ko.safetensors" >/dev/null 2>&1
+  "$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/test.txt" > "$tmp/test.ids"
+fi
+if part lm; then # the language model's lines: text for nlprnn, ids for PyTorch
+  { zcat "$corp/lm_train.txt.gz" || true; } | head -n "$lm_lines" > "$tmp/lm.txt"
+  "$nlprnn" tokenize --tokenizer "$tok" --ids -f "$tmp/lm.txt" > "$tmp/lm.ids"
+  # predicted positions an epoch: <bos> pieces <eos> a non-empty line, cut to 64 inputs
+  lm_pieces=$(awk 'NF {n = NF + 1; s += n > 64 ? 64 : n} END {print s + 0}' "$tmp/lm.ids")
+  echo "lm data: $lm_lines lines of lm_train.txt.gz, $lm_pieces pieces an epoch (cut to 64)"
+fi
 # tokens one epoch trains on: every review cut to 128 tokens (an empty one counts 1, as PyTorch's)
 tokens=$(awk '{n = NF > 128 ? 128 : (NF ? NF : 1); s += n} END {print s}' "$tmp/train.ids")
 echo "data: $n_train train reviews, $tokens tokens an epoch (cut to 128); $n_test test reviews"
 
-# ---- fastText's accurate setting, trained once (its training time is reported, not compared) ------
+# ---- fastText's accurate setting, trained once for the classify and one parts (its training time
+# is reported, not compared) ----------------------------------------------------------------------
+if part classify || part one; then
 awk -F'\t' '{print "__label__"$3" "$2}' "$tmp/test.tsv" > "$tmp/ft_test.txt"
 if [ -n "$ft_cache" ] && [ -f "$ft_cache/ft.bin" ] && [ -f "$ft_cache/ft.info" ]; then
   ln -s "$(realpath "$ft_cache/ft.bin")" "$tmp/ft.bin"
@@ -133,6 +166,7 @@ else
     [ -f "$tmp/ft.ftz" ] && cp "$tmp/ft.ftz" "$ft_cache/"
     echo "$info" > "$ft_cache/ft.info"
   fi
+fi
 fi
 
 # ---- the runs ------------------------------------------------------------------------------------
@@ -185,7 +219,54 @@ ft_classify() { # round
   record classify fasttext 1 "$1" "$w" "$(echo "$u + $s" | bc)" "$l"
 }
 
+nl_lm() { # threads round
+  local l=$(load1)
+  /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$nlprnn" lm-train --tokenizer "$tok" -i "$tmp/lm.txt" \
+    -o "$tmp/lm.nrm" --directions forward --cell lstm --layers 1 --embed 192 --hidden 192 --tied 1 \
+    --softmax sampled --samples 512 --batch 32 --max-len 64 --lr 0.01 --clip 1 --epochs 1 \
+    --storage f16 --seed 1 --threads "$1" 2> "$tmp/lm.err" >/dev/null
+  read -r w u s < "$tmp/time"
+  record lm nlprnn "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  # its own rate at its last progress line (every 50 steps): the training loop alone
+  local rate=$(tr '\r' '\n' < "$tmp/lm.err" | grep -o '[0-9]* pieces/s' | tail -1 | cut -d' ' -f1)
+  [ -n "$rate" ] && record lm_loop nlprnn "$1" "$2" "$(echo "scale=3; $lm_pieces / $rate" | bc)" 0 "$l"
+  return 0
+}
+torch_lm() { # threads round softmax
+  local l=$(load1) limit=(--epochs 1)
+  [ "$3" = full ] && limit=(--seconds "$lm_full_s")
+  env "${torch_env[@]}" /usr/bin/time -f '%e %U %S' -o "$tmp/time" $py bench/lm_torch.py \
+    --train "$tmp/lm.ids" --vocab 16000 --embed 192 --hidden 192 --layers 1 --tied 1 --batch 32 \
+    --max-len 64 --lr 0.01 --clip 1 --softmax "$3" --samples 512 --threads "$1" --seed 1 "${limit[@]}" \
+    > "$tmp/torch_lm_$3.out" 2> "$tmp/torch_lm.err"
+  read -r w u s < "$tmp/time"
+  local js=$(tail -1 "$tmp/torch_lm_$3.out")
+  local loop=$($py -c "import json,sys;d=json.loads(sys.argv[1]);print(d['train_seconds'], d['pieces'])" "$js")
+  record "lm_$3" torch "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  record "lm_loop_$3" torch "$1" "$2" "${loop% *}" 0 "$l"
+  echo "$1 ${loop#* } ${loop% *}" >> "$tmp/lm_$3.pieces" # threads, pieces trained, loop seconds
+}
+torch_predict() { # threads round batch
+  local l=$(load1)
+  env "${torch_env[@]}" /usr/bin/time -f '%e %U %S' -o "$tmp/time" $py bench/classify_torch.py \
+    --predict "$tmp/ko.safetensors" --test-ids "$tmp/test.ids" --test-labels "$tmp/test.lab" \
+    --batch "$3" --threads "$1" > "$tmp/torch_pred.json" 2> "$tmp/torch_pred.err"
+  read -r w u s < "$tmp/time"
+  local loop=$($py -c "import json;d=json.load(open('$tmp/torch_pred.json'));print(d['loop_seconds'], d['accuracy'])")
+  record "predict_b$3" torch "$1" "$2" "$w" "$(echo "$u + $s" | bc)" "$l"
+  record "predict_loop_b$3" torch "$1" "$2" "${loop% *}" 0 "$l"
+  torch_pred_acc=${loop#* }
+}
+
 for r in $(seq "$rounds"); do
+  if part lm; then
+    for t in $threads; do
+      log "round $r/$rounds: language model, $t threads"
+      nl_lm "$t" "$r"
+      torch_lm "$t" "$r" sampled
+      [ "$lm_full_s" = 0 ] || torch_lm "$t" "$r" full
+    done
+  fi
   for t in $threads; do
     part train || continue
     log "round $r/$rounds: training, $t threads"
@@ -212,6 +293,9 @@ for r in $(seq "$rounds"); do
     fi
   done
   ft_classify "$r"
+  for t in 1 2; do
+    for pb in $predict_batches; do torch_predict "$t" "$r" "$pb"; done
+  done
 done
 [ -n "$base_nlprnn" ] && part classify && [ "${base_differs:-0}" = 0 ] &&
   echo "base nlprnn classify: the same output bytes as this build's in every run"
@@ -221,6 +305,13 @@ part train && nl_train_acc=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9
 part train && [ -f "$tmp/torch.json" ] && torch_last=$($py -c "import json;d=json.load(open('$tmp/torch.json'));print('test accuracy on 1,000 reviews %.4f' % d['accuracy'])")
 [ -n "$base_nlprnn" ] && part train && echo "base nlprnn train last: $(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.]* acc [0-9.]*' "$tmp/base_train.err" | tail -1)"
 echo "nlprnn classify --lines: accuracy $nl_acc on the $n_test test reviews (output checked against the labels); nlprnn train last: $nl_train_acc; PyTorch last: $torch_last"
+part classify && echo "PyTorch's model loop (the same weights and ids): accuracy ${torch_pred_acc:-?} on the $n_test test reviews"
+if part lm; then
+  echo "nlprnn lm-train last: $(tr '\r' '\n' < "$tmp/lm.err" | grep -o 'step [0-9]* loss [0-9.]*' | tail -1)"
+  for sm in sampled full; do
+    [ -f "$tmp/torch_lm_$sm.out" ] && echo "PyTorch LM ($sm softmax) last: $(tail -1 "$tmp/torch_lm_$sm.out")"
+  done
+fi
 
 # ---- one review -----------------------------------------------------------------------------------
 echo '{"results": []}' > "$tmp/hf.json"
@@ -240,9 +331,15 @@ echo
 echo "== environment (after)"
 bench/env.sh | tail -1
 echo
-$py - "$tmp/runs" "$tokens" "$epochs" "$n_test" "$tmp/hf.json" <<'PY'
+touch "$tmp/lm_full.pieces"
+$py - "$tmp/runs" "$tokens" "$epochs" "$n_test" "$tmp/hf.json" "${lm_pieces:-0}" "$tmp/lm_full.pieces" <<'PY'
 import json, statistics, sys
 runs, tokens, epochs, n_test, hf = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+lm_pieces = int(sys.argv[6])
+full_rates = {} # threads -> PyTorch's full-softmax pieces/s (loop) of each run
+for line in open(sys.argv[7]):
+    t, n, sec = line.split()
+    full_rates.setdefault(int(t), []).append(int(n) / float(sec))
 rows = {}
 for line in open(runs):
     what, who, t, r, wall, cpu, load = line.split()
@@ -274,6 +371,19 @@ if any(k[0] == "train" for k in rows):
             print("| %d | %.1f / %.1f | %.2f | %.1f / %.1f | %.2f | %.2fx; %.2fx | %.2fx | %.2fx; %.2fx | %s |" % (
                 t, b[0], b[1], b[2], a[0], a[1], a[2], b[0] / a[0], b[1] / a[1], b[2] / a[2], lp[0] / b[0], lp[1] / b[1], b[3]))
         print()
+if any(k[0] == "lm" for k in rows):
+    print("### Language model training: the forward direction, 1 epoch, %d pieces (PyTorch full softmax: its first seconds)" % lm_pieces)
+    print()
+    print("| threads | nlprnn lm-train (whole command) wall s min / median | CPU s median | pieces/s, whole command (min wall) | nlprnn loop pieces/s (its progress line, best) | PyTorch sampled softmax: loop s min / median | pieces/s (loop, min) | PyTorch full softmax: pieces/s (loop, best) | nlprnn whole / PyTorch sampled loop, pieces/s (min; median) | nlprnn loop / PyTorch sampled loop | nlprnn whole / PyTorch full loop | CPU s median, PyTorch sampled whole / nlprnn whole | load1 at starts |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (what, who, t) in sorted(k for k in rows if k[0] == "lm" and k[1] == "nlprnn"):
+        a = mm(("lm", "nlprnn", t)); nl = mm(("lm_loop", "nlprnn", t)); ps = mm(("lm_loop_sampled", "torch", t))
+        pw = mm(("lm_sampled", "torch", t))
+        fr = max(full_rates.get(t, []), default=float("nan"))
+        print("| %d | %.1f / %.1f | %.2f | %.0f | %.0f | %.1f / %.1f | %.0f | %.0f | %.2fx; %.2fx | %.2fx | %.2fx | %.2fx | %s; %s |" % (
+            t, a[0], a[1], a[2], lm_pieces / a[0], lm_pieces / nl[0], ps[0], ps[1], lm_pieces / ps[0], fr,
+            ps[0] / a[0], ps[1] / a[1], ps[0] / nl[0], lm_pieces / a[0] / fr, pw[2] / a[2], a[3], ps[3]))
+    print()
 if any(k[0] == "classify" for k in rows):
     print("### Batch classification: %d test reviews (whole commands: load, read, tokenize, classify, print)" % n_test)
     print()
@@ -287,6 +397,18 @@ if any(k[0] == "classify" for k in rows):
     print("| fasttext predict (char n-grams) | 1 | %.2f / %.2f | %.0f; %.0f | %.2f | 1 | 1 | %s |" % (
         ft[0], ft[1], n_test / ft[0], n_test / ft[1], ft[2], ft[3]))
     print()
+    pk = sorted(k for k in rows if k[0].startswith("predict_b"))
+    if pk:
+        print("PyTorch's model loop, the same weights and ids (classify_torch.py --predict: the loop alone, no tokenizing, no printing; the whole command adds Python, torch and reading the ids)")
+        print()
+        print("| batch | threads | loop wall s min / median | reviews/s (loop, min; median) | whole command wall s min / CPU s median | nlprnn classify --lines (whole command, same threads) / PyTorch loop, reviews/s (min; median) | load1 at starts |")
+        print("|---|---|---|---|---|---|---|")
+        for (what, who, t) in pk:
+            b = what[len("predict_b"):]
+            lp = mm(("predict_loop_b" + b, "torch", t)); wc = mm((what, who, t)); a = mm(("classify", "nlprnn", t))
+            print("| %s | %d | %.2f / %.2f | %.0f; %.0f | %.2f / %.2f | %.2fx; %.2fx | %s |" % (
+                b, t, lp[0], lp[1], n_test / lp[0], n_test / lp[1], wc[0], wc[2], lp[0] / a[0], lp[1] / a[1], lp[3]))
+        print()
     if any(k[0] == "classify" and k[1] == "base" for k in rows):
         print("Before/after (NLPRNN_E2E_BASE): the base build's classify in the same rounds")
         print()
@@ -297,11 +419,13 @@ if any(k[0] == "classify" for k in rows):
             print("| %d | %.2f / %.2f | %.2f | %.2f / %.2f | %.2f | %.2fx | %.0f -> %.0f | %s |" % (
                 t, b[0], b[1], b[2], a[0], a[1], a[2], b[2] / a[2], n_test / b[2], n_test / a[2], b[3]))
         print()
-print("### One review (hyperfine)")
-print()
-print("| command | mean ± sd ms | min ms | median ms | user ms | system ms |")
-print("|---|---|---|---|---|---|")
-for x in json.load(open(hf))["results"]:
+res = json.load(open(hf))["results"]
+if res:
+    print("### One review (hyperfine)")
+    print()
+    print("| command | mean ± sd ms | min ms | median ms | user ms | system ms |")
+    print("|---|---|---|---|---|---|")
+for x in res:
     print("| `%s` | %.1f ± %.1f | %.1f | %.1f | %.1f | %.1f |" % (
         x["command"], x["mean"] * 1e3, x["stddev"] * 1e3, x["min"] * 1e3, x["median"] * 1e3,
         x["user"] * 1e3, x["system"] * 1e3))
