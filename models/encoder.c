@@ -59,6 +59,10 @@ struct nr_encoder_ws {
      * reset-before product with W_hn; kp_ok[d][i]: valid for path kp_path in this recurrence */
     float *kpk[2][2];
     int kp_ok[2][2], kp_path;
+    /* what the products of the recurrence read: kpk, or the copies of `shared` */
+    const float *kpu[2][2];
+    /* nr_encoder_ws_share_packs: packed weights shared with other workspaces (NULL: none) */
+    struct nr_encoder_packs *shared;
     /* nr_encoder_ws_keep_pack: W_hh never changes while the workspace lives, so kpk, once made
      * for (layer, direction of the recurrence, path) kp_key (0: none), is reused by later calls */
     int keep_pack, kp_key;
@@ -665,6 +669,9 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     carve(ws, enc, TB, B, training, base);
     ws->block = base;
     ws->block_raw = raw;
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 2; i++)
+            ws->kpu[d][i] = ws->kpk[d][i];
     ws->len = len;
     ws->cfg = enc->cfg;
     ws->max_T = max_T;
@@ -672,6 +679,100 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
     ws->training = training ? 1 : 0;
     ws->nthreads = nthreads;
     return ws;
+}
+
+/* ---- packed weights shared by workspaces (nr_encoder_packs) ----------------------------------- */
+
+/* what a shared copy is of: W_ih for the projection, W_hh (and the GRU's W_hn) for the forward
+ * and the backward recurrence */
+enum { PK_IH, PK_FWD, PK_FWD_HN, PK_BWD, PK_BWD_HN, PK_KINDS };
+
+typedef struct pk_slot {
+    float *buf;
+    size_t cap;
+    unsigned made; /* the version it was made at (0: never) */
+    const float *W;
+    int path, trans, K, N;
+} pk_slot;
+
+struct nr_encoder_packs {
+    pthread_mutex_t mu;
+    unsigned version; /* nr_encoder_packs_stale: every copy made before is stale */
+    unsigned long made; /* copies made so far (tests) */
+    pk_slot slot[NR_ENCODER_MAX_LAYERS][2][PK_KINDS];
+};
+
+int nr_encoder_packs_create(nr_encoder_packs **out, nlprnn_error *err)
+{
+    nr_encoder_packs *pk = calloc(1, sizeof *pk);
+    if (!pk || pthread_mutex_init(&pk->mu, NULL)) {
+        free(pk);
+        *out = NULL;
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "encoder: out of memory for shared packs");
+    }
+    pk->version = 1;
+    *out = pk;
+    return NLPRNN_OK;
+}
+
+void nr_encoder_packs_free(nr_encoder_packs *pk)
+{
+    if (!pk)
+        return;
+    for (int l = 0; l < NR_ENCODER_MAX_LAYERS; l++)
+        for (int d = 0; d < 2; d++)
+            for (int k = 0; k < PK_KINDS; k++)
+                free(pk->slot[l][d][k].buf);
+    pthread_mutex_destroy(&pk->mu);
+    free(pk);
+}
+
+void nr_encoder_packs_stale(nr_encoder_packs *pk)
+{
+    if (pk && ++pk->version == 0)
+        pk->version = 1; /* 0 means never made */
+}
+
+unsigned long nr_encoder_packs_made(nr_encoder_packs *pk)
+{
+    pthread_mutex_lock(&pk->mu);
+    unsigned long n = pk->made;
+    pthread_mutex_unlock(&pk->mu);
+    return n;
+}
+
+void nr_encoder_ws_share_packs(nr_encoder_ws *ws, nr_encoder_packs *pk)
+{
+    if (ws)
+        ws->shared = pk;
+}
+
+/* op(W) packed for path p (nr_kpack(p, ., trans, K, N, W, ldw)) in slot (l, d, kind) of pk: made
+ * by the first caller since the last nr_encoder_packs_stale, under pk's lock (the others wait for
+ * it), read by all until the next stale. NULL without the memory (the caller packs its own). */
+static const float *shared_pack(nr_encoder_packs *pk, int l, int d, int kind, int p, int trans, int K,
+                                int N, const float *W, int ldw)
+{
+    pthread_mutex_lock(&pk->mu);
+    pk_slot *s = &pk->slot[l][d][kind];
+    if (s->made != pk->version || s->W != W || s->path != p || s->trans != trans || s->K != K || s->N != N) {
+        size_t need = nr_kpack_floats(p, K, N);
+        if (need > s->cap) {
+            float *nb = nr_malloc_array(need, sizeof(float));
+            if (!nb) {
+                pthread_mutex_unlock(&pk->mu);
+                return NULL;
+            }
+            free(s->buf);
+            s->buf = nb, s->cap = need;
+        }
+        nr_kpack(p, s->buf, trans, K, N, W, ldw);
+        s->made = pk->version, s->W = W, s->path = p, s->trans = trans, s->K = K, s->N = N;
+        pk->made++;
+    }
+    const float *b = s->buf;
+    pthread_mutex_unlock(&pk->mu);
+    return b;
 }
 
 void nr_encoder_ws_split_wait(nr_encoder_ws *ws, int on)
@@ -774,8 +875,18 @@ static void fwd_project(void *ctx, int i, int n)
         const float *b = enc->params + s->b_ih;
         for (int r = 0; r < r1 - r0; r++)
             memcpy(G + (size_t)r * GH, b, sizeof(float) * GH);
-        nr_sgemm(0, 1, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in,
-                 enc->params + s->w_ih, s->in, 1.0f, G, GH);
+        /* with shared packs (data-parallel training), W_ih packed once for all the workspaces
+         * where nr_sgemm would pack it itself: the same kernel, the same bits */
+        const float *pw = ws->shared && !ws->keep_pack && nr_sgemm_packs(1, r1 - r0, GH, s->in)
+                              ? shared_pack(ws->shared, J->l, d, PK_IH, nr_kpath(), 1, s->in, GH,
+                                            enc->params + s->w_ih, s->in)
+                              : NULL;
+        if (pw)
+            nr_kgemm_packed(nr_kpath(), 0, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in, pw,
+                            1.0f, G, GH);
+        else
+            nr_sgemm(0, 1, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in,
+                     enc->params + s->w_ih, s->in, 1.0f, G, GH);
     }
     if (!pools(J))
         memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
@@ -900,7 +1011,7 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
     else if (w16 && !ws->training && na <= NR_F16_MAX_ROWS)
         nr_gemm_f16(C, ldc, A, lda, w16 + (size_t)row0 * H, H, N, H, na, enc->f16_kernel);
     else if (ws->kp_ok[d][hn] && nr_kgemm_use(ws->kp_path, 0, 1, na, N, H, 1))
-        nr_kgemm_packed(ws->kp_path, 0, na, N, H, 1.0f, A, lda, ws->kpk[d][hn], 0.0f, C, ldc);
+        nr_kgemm_packed(ws->kp_path, 0, na, N, H, 1.0f, A, lda, ws->kpu[d][hn], 0.0f, C, ldc);
     else
         nr_sgemm(0, 1, na, N, H, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
                  H, 0.0f, C, ldc);
@@ -929,12 +1040,21 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
         return;
     }
     ws->kp_key = ws->keep_pack ? key : 0;
+    nr_encoder_packs *sh = ws->keep_pack ? NULL : ws->shared;
     for (int d = 0; d < enc->dirs; d++) {
         const float *W = enc->params + enc->slot[l][d].w_hh; // (G*H, H)
-        nr_kpack(p, ws->kpk[d][0], !bwd, bwd ? K2 : H, bwd ? H : K2, W, H);
+        const float *c = sh ? shared_pack(sh, l, d, bwd ? PK_BWD : PK_FWD, p, !bwd, bwd ? K2 : H, bwd ? H : K2, W, H)
+                            : NULL;
+        if (!c)
+            nr_kpack(p, ws->kpk[d][0], !bwd, bwd ? K2 : H, bwd ? H : K2, W, H);
+        ws->kpu[d][0] = c ? c : ws->kpk[d][0];
         ws->kp_ok[d][0] = 1;
         if (before) {
-            nr_kpack(p, ws->kpk[d][1], !bwd, H, H, W + (size_t)2 * H * H, H);
+            c = sh ? shared_pack(sh, l, d, bwd ? PK_BWD_HN : PK_FWD_HN, p, !bwd, H, H, W + (size_t)2 * H * H, H)
+                   : NULL;
+            if (!c)
+                nr_kpack(p, ws->kpk[d][1], !bwd, H, H, W + (size_t)2 * H * H, H);
+            ws->kpu[d][1] = c ? c : ws->kpk[d][1];
             ws->kp_ok[d][1] = 1;
         }
     }
@@ -1345,7 +1465,7 @@ static void bwd_recur(void *ctx, int i, int n)
                 /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
                 if (ws->kp_ok[d][1] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, H, 1))
                     nr_kgemm_packed(ws->kp_path, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H,
-                                    GH, ws->kpk[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
+                                    GH, ws->kpu[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
                 else
                     nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
                              Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
@@ -1364,7 +1484,7 @@ static void bwd_recur(void *ctx, int i, int n)
             int K = gru_before ? 2 * H : GH;
             if (ws->kp_ok[d][0] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
                 nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH,
-                                ws->kpk[d][0], 0.0f, tmp + (size_t)a0 * H, H);
+                                ws->kpu[d][0], 0.0f, tmp + (size_t)a0 * H, H);
             else
                 nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
                          tmp + (size_t)a0 * H, H);

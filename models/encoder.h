@@ -204,6 +204,23 @@ int nr_encoder_ws_set_pool_max(const nr_encoder *enc, nr_encoder_ws *ws, float *
  * 0 (the default, and what training needs): packed every call. */
 void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on);
 
+/* Packed weights shared by workspaces whose calls all read the same weights at the same time:
+ * data-parallel training, where each worker has its own workspace for its part of the batch and
+ * every one of them would otherwise pack the same W_hh (and W_ih, where our kernel projects) for
+ * each step. A workspace given one (nr_encoder_ws_share_packs; NULL: none, the default) takes its
+ * copies from it: the first workspace to need a copy after nr_encoder_packs_stale makes it (under
+ * the object's lock; the others wait for it), the others read it. The copies are those the
+ * workspace would make itself (nr_kpack on the same path), so the results have the same bits.
+ * The owner calls nr_encoder_packs_stale after every change of the weights and before the next
+ * calls (never while a call runs). Not used by a workspace with keep_pack. */
+typedef struct nr_encoder_packs nr_encoder_packs;
+int nr_encoder_packs_create(nr_encoder_packs **out, nlprnn_error *err);
+void nr_encoder_packs_free(nr_encoder_packs *pk); /* NULL: nothing */
+void nr_encoder_packs_stale(nr_encoder_packs *pk);
+void nr_encoder_ws_share_packs(nr_encoder_ws *ws, nr_encoder_packs *pk);
+/* Tests: the copies pk has made so far (each made once per stale and slot, by whichever caller). */
+unsigned long nr_encoder_packs_made(nr_encoder_packs *pk);
+
 /* Tests of the batch-1 split (see "Threads"): on = 1 makes split calls of this workspace wait for
  * the helper task to run and to finish a block of each product before the caller claims any, and
  * keeps the helper until the call ends (otherwise the caller computes whatever the helper has not

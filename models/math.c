@@ -77,13 +77,19 @@ void nr_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         sgemm_loops(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+int nr_sgemm_packs(int transB, int M, int N, int K)
+{
+    int kp = nr_kpath();
+    return M >= 1 && N >= 1 && K >= 1 && !nr_kgemv_use(kp, transB, M, N, K) &&
+           (nr_kgemm_use(kp, 0, transB, M, N, K, 0) || own_small(M, N, K));
+}
+
 void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc)
 {
     int kp = nr_kpath();
     /* nr_sgemm's route for A op(B) with K >= 1: where it is nr_kgemm, the packed copy */
-    if (M >= 1 && N >= 1 && K >= 1 && !nr_kgemv_use(kp, transB, M, N, K) &&
-        (nr_kgemm_use(kp, 0, transB, M, N, K, 0) || own_small(M, N, K))) {
+    if (nr_sgemm_packs(transB, M, N, K)) {
         if (!(pk->valid && pk->B == B && pk->transB == transB && pk->K == K && pk->N == N &&
               pk->ldb == ldb && pk->path == kp)) {
             size_t need = nr_kpack_floats(kp, K, N);

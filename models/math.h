@@ -46,6 +46,9 @@ typedef struct nr_pk {
     const float *B;    /* what buf holds: op(B) of B, transB, K, N, ldb on path `path` */
     int transB, K, N, ldb, path, valid;
 } nr_pk;
+/* 1 when nr_sgemm routes A (M,K) op(B) (K,N) (A not transposed) to our unpacked kernel, so that
+ * nr_kgemm_packed with op(B) packed by nr_kpack (path nr_kpath()) gives its bits. */
+int nr_sgemm_packs(int transB, int M, int N, int K);
 /* C (M,N) = alpha * A (M,K) op(B) (K,N) + beta * C (A not transposed), as nr_sgemm. */
 void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);

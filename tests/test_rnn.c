@@ -3,6 +3,10 @@
  *            final states and gradients (every cell, 2 layers, bidirectional);
  *   streaming: two calls carrying hn/cn equal one call over the whole sequence;
  *   threads: the same nthreads gives bit-identical results; 1 vs 2 threads agree closely;
+ *   shared packs (data-parallel training): workspaces of the parts of a batch that share their
+ *            packed weights (nr_encoder_packs), run at once on threads, give the bits of workspaces
+ *            that pack their own, before and after the weights change (stale); without the stale
+ *            they compute with the old copies, so the check can fail;
  *   init: orthogonal recurrent weights, forget-gate bias 1, zero biases, same seed same weights;
  *   optimizers, clipping, schedules: exact values on small cases;
  *   embedding .vec loading and its error messages; argument errors;
@@ -10,11 +14,13 @@
  *            few of its pages (the tagger's one-sentence request: 33 MB, 8,400 pages, were zeroed
  *            at creation), and computes what a workspace of the exact size computes, bit for bit.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "models/kernels/kernels.h"
 #include "models/nn.h"
 #include "testutil.h"
 
@@ -195,6 +201,120 @@ static void test_threads(void)
         free(g[r]);
         free(dx[r]);
     }
+    free(x);
+    free(dy);
+    free(m.p);
+}
+
+/* One part of a batch for test_shared_packs: forward + backward on its own workspace. */
+typedef struct {
+    const model *m;
+    nr_encoder_ws *ws;
+    const float *x, *dy;
+    const int *lens;
+    int T, B;
+    float *y, *g, *dx;
+    int rc;
+} part_run;
+
+static void *run_part(void *arg)
+{
+    part_run *r = arg;
+    size_t ny = (size_t)r->T * r->B * r->m->enc.out_size, nx = (size_t)r->T * r->B * r->m->enc.cfg.input_size;
+    memset(r->y, 0, ny * 4);
+    memset(r->g, 0, r->m->np * 4);
+    memset(r->dx, 0, nx * 4);
+    r->rc = nr_encoder_forward(&r->m->enc, r->ws, r->y, NULL, NULL, r->x, r->lens, NULL, NULL, r->T, r->B, NULL, NULL);
+    if (!r->rc)
+        r->rc = nr_encoder_backward(&r->m->enc, r->ws, r->g, r->dx, NULL, NULL, r->dy, NULL, NULL, NULL);
+    return NULL;
+}
+
+static void test_shared_packs(int cell)
+{
+    enum { W = 3, Bw = 8, T = 12 };
+    const int I = 64, H = 64;
+    model m;
+    make_model(&m, cell, 2, 1, I, H, 77);
+    if (cell == NR_CELL_GRU) { /* reset-before: the second packed product (W_hn) too */
+        nr_encoder_cfg cfg = m.enc.cfg;
+        cfg.gru_reset_after = 0;
+        CHECK_INT_EQ(nr_encoder_bind(&m.enc, &cfg, m.p, NULL), 0);
+    }
+    size_t O = (size_t)m.enc.out_size, nx = (size_t)T * Bw * I, ny = (size_t)T * Bw * O;
+    nr_rng rng;
+    nr_rng_seed(&rng, 5);
+    float *x = malloc(W * nx * 4), *dy = malloc(W * ny * 4);
+    fill(x, W * nx, 1.0f, &rng);
+    fill(dy, W * ny, 1.0f, &rng);
+    int lens[W][Bw];
+    for (int w = 0; w < W; w++)
+        for (int b = 0; b < Bw; b++)
+            lens[w][b] = T - (w + b) % 5;
+    nr_encoder_packs *pk = NULL;
+    CHECK_INT_EQ(nr_encoder_packs_create(&pk, NULL), 0);
+    part_run own[W], sh[W];
+    for (int w = 0; w < W; w++) {
+        for (int k = 0; k < 2; k++) {
+            part_run *r = k ? &sh[w] : &own[w];
+            r->m = &m;
+            r->ws = nr_encoder_ws_create(&m.enc, T, Bw, 1, 1, NULL);
+            r->x = x + w * nx;
+            r->dy = dy + w * ny;
+            r->lens = lens[w];
+            r->T = T;
+            r->B = Bw;
+            r->y = malloc(ny * 4);
+            r->g = malloc(m.np * 4);
+            r->dx = malloc(nx * 4);
+        }
+        nr_encoder_ws_share_packs(sh[w].ws, pk);
+    }
+    /* round 0: as made; round 1: the weights changed, stale; round 2: changed again, no stale */
+    for (int round = 0; round < 3; round++) {
+        if (round > 0)
+            for (size_t k = 0; k < m.np; k++)
+                m.p[k] *= 0.9f;
+        if (round == 1)
+            nr_encoder_packs_stale(pk);
+        unsigned long before = nr_encoder_packs_made(pk);
+        pthread_t th[W];
+        for (int w = 0; w < W; w++)
+            run_part(&own[w]);
+        for (int w = 0; w < W; w++)
+            CHECK_INT_EQ(pthread_create(&th[w], NULL, run_part, &sh[w]), 0);
+        for (int w = 0; w < W; w++)
+            pthread_join(th[w], NULL);
+        int same = 1;
+        for (int w = 0; w < W; w++) {
+            CHECK_INT_EQ(own[w].rc, 0);
+            CHECK_INT_EQ(sh[w].rc, 0);
+            same = same && !memcmp(own[w].y, sh[w].y, ny * 4) && !memcmp(own[w].g, sh[w].g, m.np * 4) &&
+                   !memcmp(own[w].dx, sh[w].dx, nx * 4);
+        }
+        unsigned long made = nr_encoder_packs_made(pk) - before;
+        printf("shared packs, %s, round %d: %lu copies made for %d workspaces (kernel path %s)\n",
+               nr_cell_name(cell), round, made, W, nr_kpath_name(nr_kpath()));
+        if (round < 2) {
+            CHECK_MSG(same, "%s round %d: shared packs change the results", nr_cell_name(cell), round);
+        } else if (nr_encoder_packs_made(pk) > 0) {
+            CHECK_MSG(!same, "%s: without the stale the old copies should have been used", nr_cell_name(cell));
+            CHECK_INT_EQ(made, 0);
+        }
+    }
+    /* where our packed kernel runs the recurrence (the paths with kernels), the copies are made
+     * once per (layer, direction, kind) and stale, not once per workspace */
+    if (nr_kgemm_use(nr_kpath(), 0, 1, Bw, m.enc.gates * H, H, 1))
+        CHECK_MSG(nr_encoder_packs_made(pk) > 0, "no shared copy was made");
+    for (int w = 0; w < W; w++)
+        for (int k = 0; k < 2; k++) {
+            part_run *r = k ? &sh[w] : &own[w];
+            nr_encoder_ws_free(r->ws);
+            free(r->y);
+            free(r->g);
+            free(r->dx);
+        }
+    nr_encoder_packs_free(pk);
     free(x);
     free(dy);
     free(m.p);
@@ -424,6 +544,8 @@ int main(void)
         test_streaming(cell);
     }
     test_threads();
+    test_shared_packs(NR_CELL_LSTM);
+    test_shared_packs(NR_CELL_GRU);
     test_init();
     test_optim();
     test_vec();

@@ -255,6 +255,7 @@ typedef struct trainer {
     float *params;
     int workers;                       /* data-parallel workers (the "threads" parameter) */
     nr_clf_scratch s[NR_MAX_THREADS];  /* one scratch per worker */
+    nr_encoder_packs *packs;           /* the packed weights of a step, shared by the workers */
     nlprnn_tokenizer *tok;
     nr_label_map labels;
     nr_label_map names;                /* display names ("label-names"), or empty */
@@ -289,6 +290,7 @@ typedef struct trainer {
 static void trainer_free(trainer *t) {
     free(t->params);
     for (int w = 0; w < NR_MAX_THREADS; w++) nr_clf_scratch_free(&t->s[w]);
+    nr_encoder_packs_free(t->packs);
     nlprnn_tokenizer_free(t->tok);
     nr_label_map_free(&t->labels);
     nr_label_map_free(&t->names);
@@ -390,6 +392,7 @@ static int clf_prepare(void *self, int epoch, long long batch, int *n, nlprnn_er
     }
     t->B = B;
     t->Bg = Bg;
+    nr_encoder_packs_stale(t->packs); /* the weights changed since the last step */
     t->seed = nr_seed_mix((uint64_t)t->p->seed, (uint64_t)epoch + 0xD0, (uint64_t)batch);
     if (t->D.size > 1) t->seed = nr_seed_mix(t->seed, 0xD157, (uint64_t)t->D.rank); /* own dropout masks */
     *n = B;
@@ -1009,6 +1012,9 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
         nr_split_range(p->batch, w, t.workers, &lo, &hi);
         rc = nr_clf_scratch_reserve(&t.s[w], &t.net, p->max_tokens, hi - lo, 1, 1, err);
     }
+    /* the workers' workspaces pack the weights of a step once between them (several workers) */
+    if (!rc && t.workers > 1) rc = nr_encoder_packs_create(&t.packs, err);
+    for (int w = 0; w < t.workers && !rc; w++) nr_encoder_ws_share_packs(t.s[w].ws, t.packs);
     if (rc) goto done;
 
     nr_task task = {
