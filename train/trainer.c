@@ -441,9 +441,9 @@ static void add_task(void *vctx, int i, int n) {
     }
 }
 
-/* Floats of worker blocks a reduction task takes at least: below that a task's start costs more
- * than it saves. */
-#define ADD_TASK_MIN_FLOATS ((size_t)1 << 15)
+/* Floats a task of the sum of the workers' blocks (add_workers) or of the optimizer step (update)
+ * takes at least: below that a task's start costs more than it saves. */
+#define TASK_MIN_FLOATS ((size_t)1 << 15)
 
 /* Add the workers' blocks into grad (dense part and the touched rows) and zero them: on as many
  * tasks as the process has cores (at most W), each a part of the elements (add_task). */
@@ -451,7 +451,7 @@ static void add_workers(trainer *t, int W, size_t nrows) {
     if (W < 2) return;
     const nr_task *k = t->task;
     size_t work = (k->n_params - t->n_dense0 + nrows * (size_t)k->sparse_dim) * (size_t)(W - 1);
-    size_t n = work / ADD_TASK_MIN_FLOATS;
+    size_t n = work / TASK_MIN_FLOATS;
     if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
     if (n > (size_t)W) n = (size_t)W;
     add_job j = {t, W, nrows};
@@ -525,6 +525,44 @@ static int sum_sparse_over_ranks(trainer *t, int W, size_t *nrows, double *stats
  * gradient there. A task without groups is one group {0, n_params, 1.0, from epoch 0}: the same
  * sums in the same order as a plain clip + step. A frozen group's weights and optimizer state stay
  * as they are (its gradient is dropped). */
+/* The optimizer step of the elements of task i of n (update): the touched rows [r0, r1) of the
+ * sparse block and the dense elements [lo, hi) of [d0, np): scaled by sc, stepped where their
+ * group trains, then zeroed for the next step. Each element's step reads and writes that element
+ * alone, so the split does not change a bit. */
+typedef struct upd_job {
+    trainer *t;
+    size_t nrows;
+    float sc, lr;
+    int rows_on, epoch, ng;
+    const nr_param_group *g;
+} upd_job;
+
+static void upd_task(void *vctx, int i, int n) {
+    upd_job *j = vctx;
+    trainer *t = j->t;
+    const nr_task *k = t->task;
+    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = np - d0;
+    size_t r0 = j->nrows * (size_t)i / (size_t)n, r1 = j->nrows * (size_t)(i + 1) / (size_t)n;
+    size_t lo = d0 + nd * (size_t)i / (size_t)n, hi = d0 + nd * (size_t)(i + 1) / (size_t)n;
+    const nr_param_group *g = j->g;
+    float sc = j->sc;
+    if (j->rows_on) {
+        for (size_t r = r0; sc != 1.0f && r < r1; r++)
+            for (size_t q = 0; q < E; q++) t->grad[(size_t)t->rows[r] * E + q] *= sc;
+        nr_optim_step_rows(&t->opt, k->params, t->grad, 0, (int)E, t->rows + r0, r1 - r0, j->lr * g[0].lr_scale);
+    }
+    for (int q = 0; q < j->ng; q++) {
+        size_t b = g[q].begin > lo ? g[q].begin : lo, e = g[q].end < hi ? g[q].end : hi;
+        if (j->epoch < g[q].first_epoch || e <= b) continue;
+        for (size_t x = b; sc != 1.0f && x < e; x++) t->grad[x] *= sc;
+        nr_optim_step_range(&t->opt, k->params, t->grad, b, e, j->lr * g[q].lr_scale);
+    }
+    memset(t->grad + lo, 0, (hi - lo) * sizeof(float));
+    for (size_t r = r0; r < r1; r++) memset(t->grad + (size_t)t->rows[r] * E, 0, E * sizeof(float));
+}
+
+/* Clipping by the global norm (its sum of squares on the calling thread, in a fixed order) and the
+ * optimizer step, split by elements over up to min(workers, cores) tasks (upd_task). */
 static void update(trainer *t, size_t nrows, double clip, float lr, int epoch) {
     const nr_task *k = t->task;
     size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim;
@@ -540,20 +578,13 @@ static void update(trainer *t, size_t nrows, double clip, float lr, int epoch) {
     for (size_t i = 0; rows_on && i < nrows; i++) ss += nr_sumsq(t->grad + (size_t)t->rows[i] * E, E);
     double norm = sqrt(ss);
     float sc = clip > 0 && norm > clip ? (float)(clip / (norm + 1e-6)) : 1.0f;
-    if (rows_on) {
-        for (size_t i = 0; sc != 1.0f && i < nrows; i++)
-            for (size_t q = 0; q < E; q++) t->grad[(size_t)t->rows[i] * E + q] *= sc;
-        nr_optim_step_rows(&t->opt, k->params, t->grad, 0, (int)E, t->rows, nrows, lr * g[0].lr_scale);
-    }
-    for (int i = 0; i < ng; i++) {
-        size_t b = g[i].begin > d0 ? g[i].begin : d0;
-        if (epoch < g[i].first_epoch || g[i].end <= b) continue;
-        for (size_t q = b; sc != 1.0f && q < g[i].end; q++) t->grad[q] *= sc;
-        nr_optim_step_range(&t->opt, k->params, t->grad, b, g[i].end, lr * g[i].lr_scale);
-    }
+    upd_job j = {t, nrows, sc, lr, rows_on, epoch, ng, g};
+    size_t n = (np - d0 + nrows * E) / TASK_MIN_FLOATS;
+    if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
+    if (n > (size_t)t->cfg->workers) n = (size_t)t->cfg->workers;
+    if (n > 1) nr_parallel_run((int)n, upd_task, &j);
+    else upd_task(&j, 0, 1);
     nr_optim_tick(&t->opt);
-    memset(t->grad + d0, 0, (np - d0) * sizeof(float));
-    for (size_t i = 0; i < nrows; i++) memset(t->grad + (size_t)t->rows[i] * E, 0, E * sizeof(float));
 }
 
 /* The averaged weights after optimizer step t (1-based): a = d_t a + (1 - d_t) w, d_t = min(d, (1 +
