@@ -78,6 +78,7 @@ static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_er
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BATCH, s->batch, err);
     return rc;
 }
 
@@ -722,10 +723,12 @@ int cmd_translate_eval(int argc, char **argv) {
         }
         hyps[n] = hyp, refs[n] = ref, srcs[n] = src, lines[n] = in.line, n++;
     }
-    /* translate the sources, --batch at a time (timed: the translation only) */
-    for (size_t i = 0; !ret && !hypf && i < n; i += (size_t)so.batch) {
-        size_t m = n - i < (size_t)so.batch ? n - i : (size_t)so.batch;
-        size_t lens[1024];
+    /* translate the sources (timed: the translation only): one at a time, or with --batch N all in
+     * one nlprnn_translate_batch, which orders them by length and decodes N at a time */
+    size_t per = so.batch > 1 && n > 1 ? n : 1, *lens = NULL;
+    if (!ret && !hypf && n && !(lens = malloc(per * sizeof *lens))) ret = cli_report("translate-eval", NLPRNN_E_NOMEM, NULL);
+    for (size_t i = 0; !ret && !hypf && i < n; i += per) {
+        size_t m = n - i < per ? n - i : per;
         for (size_t j = 0; j < m; j++) lens[j] = strlen(srcs[i + j]);
         double t0 = cli_now();
         if (m == 1) rc = nlprnn_translate(ctx, srcs[i], lens[0], &err);
@@ -744,6 +747,7 @@ int cmd_translate_eval(int argc, char **argv) {
             if (hyp && out) fprintf(out, "%s\n", hyp);
         }
     }
+    free(lens);
     if (fp && piped) {
         int st = pclose(fp);
         if (!ret && st != 0) {

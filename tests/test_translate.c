@@ -578,6 +578,45 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
             CHECK_NEAR(lp[b], p1, 1e-4 * fabs(p1) + 1e-5);
             for (int i = 0; i < ol[b]; i++) CHECK(out[b * 20 + i] != NLPRNN_ID_PAD && out[b * 20 + i] != NLPRNN_ID_BOS);
         }
+        /* a stream of the NB sources in fewer rows (a finished row takes the next source, encoded
+         * with the ones after it): each source's tokens are those it gets alone, greedy and
+         * sampling, whatever the rows; its log-probability too, up to the rounding of the batched
+         * products (the CBLAS may take some of them at several rows) */
+        for (int rows = 1; rows <= NB + 1; rows++)
+            for (int samp = 0; samp < 2; samp++) {
+                nr_s2s_job job[NB];
+                int so[NB * 20];
+                for (int b = 0; b < NB; b++) job[b] = (nr_s2s_job){src[b], slen[b], ml[b], so + b * 20, -1, 1};
+                nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB};
+                CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, NB, rows, samp ? &sm : NULL, NULL, &err), 0);
+                for (int b = 0; b < NB; b++) {
+                    int o1[20], l1 = -1;
+                    double p1 = 0;
+                    CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, src[b], &slen[b], slen[b], 1, &ml[b], samp ? &sm : NULL,
+                                                     o1, 20, &l1, &p1, NULL, &err), 0);
+                    CHECK_MSG(l1 == job[b].out_len && !memcmp(o1, so + b * 20, (size_t)l1 * sizeof(int)),
+                              "%s: a stream in %d rows (%s): source %d differs from alone (lengths %d, %d)", what,
+                              rows, samp ? "sampling" : "greedy", b, job[b].out_len, l1);
+                    if (rows == 1) CHECK(p1 == job[b].logp); /* one row: the same path */
+                    else CHECK_NEAR(p1, job[b].logp, 1e-4 * fabs(p1) + 1e-5);
+                }
+            }
+        if (rep == 0) { /* bad streams */
+            nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB};
+            int so[2 * 20];
+            float at[21 * MAXS];
+            nr_s2s_job job[2] = {{src[0], 0, 5, so, 0, 0}, {src[1], slen[1], 5, so + 20, 0, 0}};
+            CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, 2, 2, NULL, NULL, &err), NLPRNN_E_INVALID_ARG); /* length 0 */
+            job[0].slen = slen[0];
+            CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, 2, 2, NULL, at, &err), NLPRNN_E_INVALID_ARG); /* attention of 2 */
+            CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, 2, 0, NULL, NULL, &err), NLPRNN_E_INVALID_ARG); /* no rows */
+            CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, 0, 2, NULL, NULL, &err), 0); /* nothing to do */
+            job[1].slen = MAXS + 1; /* longer than the workspace */
+            int lsrc[MAXS + 1] = {0};
+            for (int i = 0; i <= MAXS; i++) lsrc[i] = 5;
+            job[1].src = lsrc;
+            CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, 2, 2, NULL, NULL, &err), NLPRNN_E_INVALID_ARG);
+        }
         /* top-k 1 is greedy */
         sm.top_k = 1;
         CHECK_INT_EQ(nr_s2s_decode_batch(net, ws, packed, slen, Ts, NB, ml, &sm, out, 20, ol, lp, NULL, &err), 0);

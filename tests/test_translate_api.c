@@ -243,6 +243,15 @@ static void test_batch(void) {
     size_t n = sizeof texts / sizeof *texts;
     check_batch_same(a, texts, n, "greedy");
     CHECK_STR_EQ(nlprnn_translate_batch_text(a, 2, NULL) ? "x" : "", ""); /* cleared by the check's singles */
+    /* fewer rows than texts: a finished text's row takes the next one; the same translations */
+    for (int rows = 1; rows <= 3; rows++) {
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, rows, &err), 0);
+        check_batch_same(a, texts, n, rows == 1 ? "greedy, 1 row" : rows == 2 ? "greedy, 2 rows" : "greedy, 3 rows");
+    }
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 1025, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 3, &err), 0);
     check_batch_same(a, texts, n, "beam 3");
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 1, &err), 0);
@@ -250,6 +259,9 @@ static void test_batch(void) {
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 5, &err), 0);
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, 12345, &err), 0);
     check_batch_same(a, texts, n, "sampling");
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2, &err), 0);
+    check_batch_same(a, texts, n, "sampling, 2 rows");
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
     /* sampling: the same seed gives the same text; over many seeds, more than one text */
     char first[256] = "";
     int differ = 0;

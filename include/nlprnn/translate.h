@@ -149,7 +149,7 @@ typedef enum nlprnn_translate_opt {
     NLPRNN_TRANSLATE_SEED = 7,      /**< sampling: the seed, an integer 0..2^53 (default 1). Every
                                          text's draws start from the seed alone: the same text, seed
                                          and options give the same translation, alone or in a batch */
-    NLPRNN_TRANSLATE_COMBINE = 8    /**< ensembles: how the N members' next-token distributions p_m
+    NLPRNN_TRANSLATE_COMBINE = 8,   /**< ensembles: how the N members' next-token distributions p_m
                                          become one. 1 (the default): the mean of the log-
                                          probabilities, (1/N) Σ log p_m (as Marian; not renormalised);
                                          0: the mean of the probabilities, log((1/N) Σ p_m) (as
@@ -158,6 +158,10 @@ typedef enum nlprnn_translate_opt {
                                          Greedy takes its argmax, beam search sums it, sampling draws
                                          from softmax(it / T); the log-probability of a translation is
                                          its sum. No effect with one member */
+    NLPRNN_TRANSLATE_BATCH = 9      /**< nlprnn_translate_batch: texts decoded at once (the rows of
+                                         its products), 1..1024, default 64. A text that finishes
+                                         makes room for the next, so a call may give more texts;
+                                         the translations do not depend on it */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
@@ -187,10 +191,11 @@ NLPRNN_API const char *nlprnn_translate_piece(const nlprnn_translate_ctx *ctx, i
  *  each row sums to 1. NULL before any call or for an empty source. */
 NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translate_ctx *ctx);
 
-/** Translate n texts together (greedy search or sampling: one encoder pass and one decoder step
- *  for all unfinished texts at once, which is faster than one by one; with a beam width above 1
- *  the texts are translated one by one). The results are those of nlprnn_translate on each
- *  text, up to float rounding. Read them with nlprnn_translate_batch_text and
+/** Translate n texts together (greedy search or sampling: the texts are ordered by length and
+ *  decoded NLPRNN_TRANSLATE_BATCH at a time, one decoder step for all of them at once, a finished
+ *  text's place taken by the next; faster than one by one; with a beam width above 1 the texts
+ *  are translated one by one). The results are those of nlprnn_translate on each text, up to
+ *  float rounding. Read them with nlprnn_translate_batch_text and
  *  nlprnn_translate_batch_logprob (valid until the next call on ctx; the single-text results
  *  are cleared). Invalid UTF-8 in text i is NLPRNN_E_UTF8 with err->line = i + 1 and
  *  err->offset = the byte; texts[i] may be NULL when lens[i] is 0. */

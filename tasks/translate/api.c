@@ -1,5 +1,6 @@
 /* tasks/translate/api.c: the public functions of nlprnn/translate.h that use a translator
  * (contexts and translation) and the corpus scores. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,6 @@
 #include "tasks/translate/score.h"
 #include "tasks/translate/translate.h"
 
-#define NR_TR_BATCH 64 /* sources decoded together by nlprnn_translate_batch */
 
 struct nlprnn_translate_ctx {
     const nlprnn_translator *t;
@@ -18,6 +18,7 @@ struct nlprnn_translate_ctx {
     int ws_Ts, ws_B;       /* the workspaces' capacity */
     int combine;           /* NR_COMBINE_* */
     int beam;
+    int rows;              /* NLPRNN_TRANSLATE_BATCH: rows decoded at once by nlprnn_translate_batch */
     double alpha, ratio;
     nr_s2s_sample sample;
     nlprnn_encoding *enc;
@@ -50,7 +51,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
         free(c);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     }
-    c->t = t, c->beam = 1, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
+    c->t = t, c->beam = 1, c->rows = 64, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
     c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
     c->combine = NR_COMBINE_LOGP; /* the better rule on the held-out pairs (docs/translate.md) */
     c->nm = nr_translator_members(t);
@@ -108,6 +109,11 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
         if (v != NR_COMBINE_PROB && v != NR_COMBINE_LOGP)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: combine %g (0 or 1)", v);
         c->combine = (int)v;
+        return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_BATCH:
+        if (!(v >= 1 && v <= 1024) || v != floor(v))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: batch %g (1..1024)", v);
+        c->rows = (int)v;
         return NLPRNN_OK;
     }
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
@@ -236,11 +242,13 @@ const float *nlprnn_translate_attention(const nlprnn_translate_ctx *c) {
 }
 
 /* ---- batches ---------------------------------------------------------------------------------------
- * The texts are tokenized, ordered by falling source length (little padding) and decoded
- * NR_TR_BATCH at a time by nr_s2s_decode_batch; each keeps its own length limit. */
+ * The texts are tokenized, ordered by falling source length and decoded as one stream by
+ * nr_s2s_ens_decode_stream in c->rows rows (a row that finishes takes the next text, so the rows
+ * stay full; sources of like length are encoded together, with little padding); each keeps its
+ * own length limit. */
 
 typedef struct bsrc {
-    int32_t *ids;
+    int *ids;
     int n, max_len;
     size_t idx;
 } bsrc;
@@ -251,32 +259,30 @@ static int by_n_desc(const void *a, const void *b) {
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Decode the sources v[0..B) (B >= 1, longest first) into c's batch results. */
-static int decode_chunk(nlprnn_translate_ctx *c, const bsrc *v, int B, nlprnn_error *err) {
+/* Decode the sources v[0..nv) (nv >= 1, longest first) into c's batch results. */
+static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlprnn_error *err) {
     const nlprnn_translator *t = c->t;
-    int Ts = v[0].n, L = 0;
-    for (int b = 0; b < B; b++) L = v[b].max_len > L ? v[b].max_len : L;
-    int rc = reserve_ws(c, Ts, B, err);
+    if (nv > INT_MAX) return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: %zu texts in one batch", nv);
+    int B = (size_t)c->rows < nv ? c->rows : (int)nv, L = 0;
+    size_t room = 0;
+    for (size_t i = 0; i < nv; i++) L = v[i].max_len > L ? v[i].max_len : L, room += (size_t)v[i].max_len;
+    int rc = reserve_ws(c, v[0].n, B, err);
     if (rc) return rc;
-    int *src = nr_calloc_array((size_t)Ts * B, sizeof *src), *slen = nr_malloc_array((size_t)B, sizeof *slen);
-    int *ml = nr_malloc_array((size_t)B, sizeof *ml), *out = nr_malloc_array((size_t)B * L + 1, sizeof *out);
-    int *ol = nr_malloc_array((size_t)B, sizeof *ol);
-    double *lp = nr_malloc_array((size_t)B, sizeof *lp);
+    nr_s2s_job *job = nr_malloc_array(nv, sizeof *job);
+    int *out = nr_malloc_array(room + 1, sizeof *out);
     int32_t *ids = nr_malloc_array((size_t)L + 1, sizeof *ids);
-    if (!src || !slen || !ml || !out || !ol || !lp || !ids) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
-    for (int b = 0; !rc && b < B; b++) {
-        slen[b] = v[b].n, ml[b] = v[b].max_len;
-        for (int s = 0; s < v[b].n; s++) src[(size_t)s * B + b] = v[b].ids[s]; // (Ts,B) time-major
-    }
+    if (!job || !out || !ids) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+    for (size_t i = 0, o = 0; !rc && i < nv; o += (size_t)v[i].max_len, i++)
+        job[i] = (nr_s2s_job){v[i].ids, v[i].n, v[i].max_len, out + o, 0, 0};
     nr_s2s_ens e = ens_of(c);
-    if (!rc) rc = nr_s2s_ens_decode_batch(&e, src, slen, Ts, B, ml, &c->sample, out, L, ol, lp, NULL, err);
-    for (int b = 0; !rc && b < B; b++) {
-        size_t i = v[b].idx;
-        for (int k = 0; k < ol[b]; k++) ids[k] = out[(size_t)b * L + k];
-        rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, (size_t)ol[b], &c->btext[i], &c->blen[i], err);
-        c->blogp[i] = lp[b];
+    if (!rc) rc = nr_s2s_ens_decode_stream(&e, job, (int)nv, B, &c->sample, NULL, err);
+    for (size_t i = 0; !rc && i < nv; i++) {
+        size_t k = v[i].idx;
+        for (int j = 0; j < job[i].out_len; j++) ids[j] = job[i].out[j];
+        rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, (size_t)job[i].out_len, &c->btext[k], &c->blen[k], err);
+        c->blogp[k] = job[i].logp;
     }
-    free(src), free(slen), free(ml), free(out), free(ol), free(lp), free(ids);
+    free(job), free(out), free(ids);
     return rc;
 }
 
@@ -312,17 +318,20 @@ int nlprnn_translate_batch(nlprnn_translate_ctx *c, const char *const *texts, co
                 c->btext[i] = calloc(1, 1);
                 if (!c->btext[i]) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
             } else if (!rc) {
-                v[nv] = (bsrc){nr_malloc_array(k, sizeof(int32_t)), (int)k, (int)ml, i};
-                if (!v[nv].ids) rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
-                else memcpy(v[nv].ids, nlprnn_encoding_ids(c->enc), k * sizeof(int32_t));
+                v[nv] = (bsrc){nr_malloc_array(k, sizeof(int)), (int)k, (int)ml, i};
+                if (!v[nv].ids) {
+                    rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
+                } else {
+                    const int32_t *tid = nlprnn_encoding_ids(c->enc);
+                    for (size_t q = 0; q < k; q++) v[nv].ids[q] = tid[q];
+                }
                 nv++;
             }
         }
         if (rc && err) err->line = (long long)i + 1;
     }
     if (!rc) qsort(v, nv, sizeof *v, by_n_desc);
-    for (size_t j = 0; !rc && j < nv; j += NR_TR_BATCH)
-        rc = decode_chunk(c, v + j, nv - j < NR_TR_BATCH ? (int)(nv - j) : NR_TR_BATCH, err);
+    if (!rc && nv) rc = decode_stream(c, v, nv, err);
     for (size_t j = 0; j < nv; j++) free(v[j].ids);
     free(v);
     c->src_n = c->out_n = 0;

@@ -217,6 +217,13 @@ struct nr_s2s_ws {
      * decoding packs only when a pack is missing: once for the workspace's life */
     nr_pk pk_ih, pk_hh, pk_q, pk_c, pk_o;
     int keep_pack;
+    /* decoding from slots (nr_s2s_slots_begin): source memory copied out of the encodes, one
+     * slot per decoder row for as long as the row lives, so rows of different encodes decode
+     * together; allocated at the first use (inference), kept */
+    float *slotS;         /* (max_B,max_Ts,O) each slot's S, its steps contiguous */
+    float *slotK;         /* (max_B,max_Ts,H) each slot's K */
+    int *slotlen;         /* (max_B) */
+    int slots_on, slot_Ts; /* decoding from slots; the attention rows' length (alpha (R,slot_Ts)) */
 };
 
 void nr_s2s_ws_free(nr_s2s_ws *w) {
@@ -228,7 +235,7 @@ void nr_s2s_ws_free(nr_s2s_ws *w) {
                     w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->ms, w->mt, w->ma,
                     w->dA, w->dS, w->dK,
                     w->dh, w->dc, w->dq, w->dpre, w->dafed, w->dhd, w->dgi, w->dgh, w->dx, w->dhc,
-                    w->dm, w->dxs, w->dal};
+                    w->dm, w->dxs, w->dal, w->slotS, w->slotK, w->slotlen};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(w);
 }
@@ -406,7 +413,8 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
                       const float *aprev, float *x, float *g, float *hnl, float *h, float *c,
                       float *alpha, float *hc, float *a) {
     const float *P = n->params;
-    int E = n->E, H = n->H, O = n->O, X = n->X, GH = n->G * n->H, Ts = ws->Ts, B = ws->B;
+    int E = n->E, H = n->H, O = n->O, X = n->X, GH = n->G * n->H, B = ws->B;
+    int Ts = ws->slots_on ? ws->slot_Ts : ws->Ts; /* alpha's row length */
     // x_t = [emb_tgt(y_{t-1}) ; a_{t-1}]
     for (int r = 0; r < R; r++) {
         int id = prev[r];
@@ -439,15 +447,26 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
     // e_s, α = softmax over s < len, ctx = Σ α_s S_s ; hc = [ctx ; h]
     const float *v = P + n->o_v;
     for (int r = 0; r < R; r++) {
-        int b = row_src ? row_src[r] : r, len = ws->slen[b];
+        int b = row_src ? row_src[r] : r, len;
+        /* source b's memory: K_b (len,H) with rows ldk apart, S_b (len,O) with rows lds apart;
+         * in the encode's (Ts,B,.) layout, or slot b's when decoding from slots */
+        const float *Kb, *Sb;
+        size_t ldk, lds;
+        if (ws->slots_on) {
+            len = ws->slotlen[b], ldk = (size_t)H, lds = (size_t)O;
+            Kb = ws->slotK + (size_t)b * ws->max_Ts * H, Sb = ws->slotS + (size_t)b * ws->max_Ts * O;
+        } else {
+            len = ws->slen[b], ldk = (size_t)B * H, lds = (size_t)B * O;
+            Kb = ws->K + (size_t)b * H, Sb = ws->S + (size_t)b * O;
+        }
         float *al = alpha + (size_t)r * Ts, *hr = h + (size_t)r * H, *hcr = hc + (size_t)r * (O + H);
         float mx = -INFINITY;
-        if (!additive) { // e (len) = K_b h: the rows s of source b are B*H apart
-            nr_sgemm(0, 1, 1, len, H, 1.0f, hr, H, ws->K + (size_t)b * H, B * H, 0.0f, al, len);
+        if (!additive) { // e (len) = K_b h
+            nr_sgemm(0, 1, 1, len, H, 1.0f, hr, H, Kb, (int)ldk, 0.0f, al, len);
         } else {
             const float *q = ws->q + (size_t)r * H;
             for (int s = 0; s < len; s++) { // e = v · tanh(q + K_s)
-                const float *k = ws->K + ((size_t)s * B + b) * H;
+                const float *k = Kb + (size_t)s * ldk;
                 float e = 0;
                 for (int j = 0; j < H; j++) e += v[j] * tanhf(q[j] + k[j]);
                 al[s] = e;
@@ -458,8 +477,8 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         for (int s = 0; s < len; s++) sum += al[s] = expf(al[s] - mx);
         for (int s = 0; s < len; s++) al[s] /= sum;
         for (int s = len; s < Ts; s++) al[s] = 0;
-        // ctx (O) = α^T S_b: the rows s of source b are B*O apart
-        nr_sgemm(0, 0, 1, O, len, 1.0f, al, len, ws->S + (size_t)b * O, B * O, 0.0f, hcr, O);
+        // ctx (O) = α^T S_b
+        nr_sgemm(0, 0, 1, O, len, 1.0f, al, len, Sb, (int)lds, 0.0f, hcr, O);
         memcpy(hcr + O, hr, (size_t)H * sizeof(float));
     }
     // a (R,H) = tanh(hc W_c^T + b_c)
@@ -492,6 +511,7 @@ int nr_s2s_decode_forward(const nr_s2s *n, nr_s2s_ws *ws, const int *tin, int Tt
         else for (size_t k = 0; k < na; k++) ws->ma[k] = 1.0f;
     }
     memcpy(ws->tin, tin, (size_t)Tt * B * sizeof(int));
+    ws->slots_on = 0;
     stale_step_packs(ws); // the parameters may have changed since the last forward
     memcpy(ws->Hs, ws->h0, BH * sizeof(float));  // h_0
     memset(ws->Cs, 0, BH * sizeof(float));        // c_0 = 0
@@ -708,6 +728,7 @@ void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const 
         stale_step_packs(ws);
         nr_pk_stale(&ws->pk_o);
     }
+    ws->slots_on = 0; /* the rows attend to the last encode's sources */
     for (int r = 0; r < R; r++) {
         int b = row_src ? row_src[r] : r;
         memcpy(st->h + (size_t)r * H, ws->h0 + (size_t)b * H, H * sizeof(float));
@@ -715,6 +736,43 @@ void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const 
     memset(st->c, 0, (size_t)R * H * sizeof(float));
     memset(st->a, 0, (size_t)R * H * sizeof(float));
 }
+
+int nr_s2s_slots_begin(const nr_s2s *n, nr_s2s_ws *ws, int Ts, int rows, nlprnn_error *err) {
+    if (Ts < 1 || Ts > ws->max_Ts || rows < 1 || rows > ws->max_B)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: %d rows of sources of %d steps is beyond the workspace (%d, %d)", rows, Ts,
+                       ws->max_B, ws->max_Ts);
+    size_t BT = (size_t)ws->max_B * (size_t)ws->max_Ts;
+    if (!ws->slotS) {
+        ws->slotS = nr_calloc_array(BT * (size_t)n->O + 1, sizeof(float));
+        ws->slotK = nr_calloc_array(BT * (size_t)n->H + 1, sizeof(float));
+        ws->slotlen = nr_calloc_array((size_t)ws->max_B + 1, sizeof(int));
+        if (!ws->slotS || !ws->slotK || !ws->slotlen) {
+            free(ws->slotS), free(ws->slotK), free(ws->slotlen);
+            ws->slotS = ws->slotK = NULL, ws->slotlen = NULL;
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory for the decoder's slots");
+        }
+    }
+    if (!ws->keep_pack) { /* the parameters may have changed since the last decoding */
+        stale_step_packs(ws);
+        nr_pk_stale(&ws->pk_o);
+    }
+    ws->slots_on = 1, ws->slot_Ts = Ts;
+    return 0;
+}
+
+void nr_s2s_slot_load(const nr_s2s *n, nr_s2s_ws *ws, int slot, int b, float *h0) {
+    size_t H = (size_t)n->H, O = (size_t)n->O, B = (size_t)ws->B, len = (size_t)ws->slen[b];
+    float *S = ws->slotS + (size_t)slot * ws->max_Ts * O, *K = ws->slotK + (size_t)slot * ws->max_Ts * H;
+    for (size_t s = 0; s < len; s++) { // rows s of source b are B apart in (Ts,B,.)
+        memcpy(S + s * O, ws->S + (s * B + (size_t)b) * O, O * sizeof(float));
+        memcpy(K + s * H, ws->K + (s * B + (size_t)b) * H, H * sizeof(float));
+    }
+    ws->slotlen[slot] = (int)len;
+    memcpy(h0, ws->h0 + (size_t)b * H, H * sizeof(float));
+}
+
+void nr_s2s_slots_end(nr_s2s_ws *ws) { ws->slots_on = 0; }
 
 void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                  const int *prev, int R, float *logits, float *alpha) {

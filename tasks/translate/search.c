@@ -133,72 +133,165 @@ static int ens_check(const nr_s2s_ens *e, nlprnn_error *err) {
     return NLPRNN_OK;
 }
 
-/* ---- greedy and sampled decoding of a batch ------------------------------------------------------ */
+/* ---- greedy and sampled decoding of a stream of sources -------------------------------------------- */
 
-int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen, int Ts, int B,
-                            const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
-                            int *out_len, double *logp, float *attn, nlprnn_error *err) {
+/* Greedy with one member: y = the argmax of z (V) over the ids that may be written (ties: the lower
+ * id), as pick(); returns log softmax(z)_y, as log_softmax() computes it (the same bits: lse from
+ * the same max and the same sum in the same order), without writing the V log-probabilities. */
+static double greedy_one(const float *z, int V, int *y) {
+    double mx = -INFINITY, s = 0;
+    int a = -1;
+    for (int k = 0; k < V; k++) {
+        mx = z[k] > mx ? z[k] : mx;
+        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (a < 0 || z[k] > z[a])) a = k;
+    }
+    for (int k = 0; k < V; k++) s += exp(z[k] - mx);
+    *y = a;
+    return z[a] - (mx + log(s));
+}
+
+int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B, const nr_s2s_sample *sm,
+                             float *attn, nlprnn_error *err) {
     int rc = ens_check(e, err);
     if (rc) return rc;
-    for (int b = 0; b < B; b++)
-        if (max_len[b] < 0 || max_len[b] > out_stride)
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d (room %d)", max_len[b],
-                           out_stride);
-    if (attn && B != 1)
+    if (n < 0 || B < 1)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %d sources in %d rows", n, B);
+    if (attn && n != 1)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: attention rows of one source only");
-    for (int m = 0; m < e->n && !rc; m++) rc = nr_s2s_encode(e->net[m], e->ws[m], src, slen, Ts, B, NULL, err);
-    if (rc) return rc;
+    int Tm = 0; /* the longest source */
+    for (int i = 0; i < n; i++) {
+        if (job[i].slen < 1 || !job[i].src || job[i].max_len < 0 || (job[i].max_len > 0 && !job[i].out))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: source %d: length %d, max length %d", i,
+                           job[i].slen, job[i].max_len);
+        Tm = job[i].slen > Tm ? job[i].slen : Tm;
+    }
+    if (n == 0) return NLPRNN_OK;
+    if (B > n) B = n;
     int N = e->n, V = e->net[0]->cfg.Vt, sampling = sm && sm->on;
-    size_t zs = (size_t)B * V, as = (size_t)B * Ts; /* one member's logits (B,V) and attention (B,Ts) */
+    size_t zs = (size_t)B * V, as = (size_t)B * Tm; /* one member's logits (B,V) and attention (B,Tm) */
     float *sb[NR_S2S_MAX_ENS] = {0};
     nr_s2s_state st[NR_S2S_MAX_ENS];
     float *z = malloc((size_t)N * zs * sizeof(float)), *al = malloc((size_t)N * as * sizeof(float));
     float *zf = N > 1 ? malloc((size_t)V * sizeof(float)) : NULL; /* combined log p as floats (sampling) */
     double *lp = malloc((size_t)V * sizeof(double)), *tmp = malloc((size_t)N * V * sizeof(double));
+    /* row r decodes job act[r] from slot slot[r]; free: the free slots; gsrc (Tm,B), gslen (B): the
+     * sources of one encode */
     int *act = malloc((size_t)B * sizeof(int)), *prev = malloc((size_t)B * sizeof(int));
-    nr_rng *rng = malloc((size_t)B * sizeof(nr_rng));
+    int *slot = malloc((size_t)B * sizeof(int)), *fr = malloc((size_t)B * sizeof(int));
+    int *gsrc = malloc((size_t)Tm * B * sizeof(int)), *gslen = malloc((size_t)B * sizeof(int));
+    nr_rng *rng = malloc((size_t)B * sizeof(nr_rng)); /* (B) a slot's */
     zk *scratch = malloc((size_t)V * sizeof(zk));
-    if (states_alloc(e, (size_t)B, sb, st) || !z || !al || (N > 1 && !zf) || !lp || !tmp || !act || !prev || !rng ||
-        !scratch) {
+    if (states_alloc(e, (size_t)B, sb, st) || !z || !al || (N > 1 && !zf) || !lp || !tmp || !act || !prev ||
+        !slot || !fr || !gsrc || !gslen || !rng || !scratch) {
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
         goto done;
     }
-    // row r decodes source act[r]; finished rows leave (the rows are kept packed)
-    for (int b = 0; b < B; b++) {
-        act[b] = b, prev[b] = NLPRNN_ID_BOS, out_len[b] = 0, logp[b] = 0;
-        if (sampling) nr_rng_seed(&rng[b], sm->seed); /* each source's draws: from the seed alone */
-    }
-    for (int m = 0; m < N; m++) nr_s2s_state_start(e->net[m], e->ws[m], &st[m], act, B);
-    int R = B;
-    for (int t = 0; R > 0; t++) {
-        ens_step(e, st, act, prev, R, z, zs, al, as);
+    for (int m = 0; m < N && !rc; m++) rc = nr_s2s_slots_begin(e->net[m], e->ws[m], Tm, B, err);
+    if (rc) goto done;
+    int nfree = B;
+    for (int k = 0; k < B; k++) fr[k] = B - 1 - k;
+    /* jobs [g0, next) are the last encode's; [started, n) not started yet */
+    int R = 0, next = 0, g0 = 0, started = 0;
+    for (;;) {
+        /* refill: a free row takes the next job (encoding the next B jobs together when the
+         * last encode's are all started) */
+        while (R < B && started < n) {
+            if (started == next) {
+                int G = n - next < B ? n - next : B, Ts = 0;
+                for (int g = 0; g < G; g++) Ts = job[next + g].slen > Ts ? job[next + g].slen : Ts;
+                memset(gsrc, 0, (size_t)Ts * G * sizeof(int));
+                for (int g = 0; g < G; g++) { // gsrc (Ts,G) time-major, padded with 0
+                    gslen[g] = job[next + g].slen;
+                    for (int s = 0; s < gslen[g]; s++) gsrc[(size_t)s * G + g] = job[next + g].src[s];
+                }
+                for (int m = 0; m < N && !rc; m++) rc = nr_s2s_encode(e->net[m], e->ws[m], gsrc, gslen, Ts, G, NULL, err);
+                if (rc) goto done;
+                g0 = next, next += G;
+            }
+            int i = started++, sl = fr[--nfree];
+            for (int m = 0; m < N; m++) {
+                size_t H = (size_t)e->net[m]->H;
+                nr_s2s_slot_load(e->net[m], e->ws[m], sl, i - g0, st[m].h + (size_t)R * H);
+                memset(st[m].c + (size_t)R * H, 0, H * sizeof(float)); /* c_0 = 0, a_0 = 0 */
+                memset(st[m].a + (size_t)R * H, 0, H * sizeof(float));
+            }
+            act[R] = i, prev[R] = NLPRNN_ID_BOS, slot[R] = sl, R++;
+            job[i].out_len = 0, job[i].logp = 0;
+            if (sampling) nr_rng_seed(&rng[sl], sm->seed); /* each source's draws: from the seed alone */
+        }
+        if (R == 0) break;
+        ens_step(e, st, slot, prev, R, z, zs, al, as);
         int keep = 0;
         for (int r = 0; r < R; r++) {
-            int b = act[r];
-            combine(e, z, zs, r, V, lp, tmp);
-            if (attn) mean_attn(e, al, as, 0, slen[0], attn + (size_t)t * slen[0]);
-            int y;
-            if (t == max_len[b]) y = NLPRNN_ID_EOS; /* no room for another token */
-            else if (N == 1) y = pick(z + (size_t)r * V, V, sm, &rng[b], scratch); /* the model's logits */
-            else if (sampling) {
-                for (int k = 0; k < V; k++) zf[k] = (float)lp[k]; /* softmax(log p / T) */
-                y = pick(zf, V, sm, &rng[b], scratch);
+            nr_s2s_job *j = &job[act[r]];
+            int t = j->out_len, y; /* step t of this row */
+            if (attn) mean_attn(e, al, as, 0, j->slen, attn + (size_t)t * j->slen);
+            if (N == 1 && !sampling) { /* greedy with one model: the argmax and its log p only */
+                double l = greedy_one(z + (size_t)r * V, V, &y);
+                if (t == j->max_len) { /* no room for another token */
+                    combine(e, z, zs, r, V, lp, tmp);
+                    y = NLPRNN_ID_EOS, l = lp[y];
+                }
+                j->logp += l;
             } else {
-                y = -1; /* argmax of the combined log p (ties: the lower id) */
-                for (int k = 0; k < V; k++)
-                    if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || lp[k] > lp[y])) y = k;
+                combine(e, z, zs, r, V, lp, tmp);
+                if (t == j->max_len) y = NLPRNN_ID_EOS; /* no room for another token */
+                else if (N == 1) y = pick(z + (size_t)r * V, V, sm, &rng[slot[r]], scratch); /* the model's logits */
+                else if (sampling) {
+                    for (int k = 0; k < V; k++) zf[k] = (float)lp[k]; /* softmax(log p / T) */
+                    y = pick(zf, V, sm, &rng[slot[r]], scratch);
+                } else {
+                    y = -1; /* argmax of the combined log p (ties: the lower id) */
+                    for (int k = 0; k < V; k++)
+                        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || lp[k] > lp[y])) y = k;
+                }
+                j->logp += lp[y];
             }
-            logp[b] += lp[y];
-            if (y == NLPRNN_ID_EOS) continue;
-            out[(size_t)b * out_stride + out_len[b]++] = y;
+            if (y == NLPRNN_ID_EOS) { /* the row leaves; its slot is free */
+                fr[nfree++] = slot[r];
+                continue;
+            }
+            j->out[j->out_len++] = y;
             if (keep != r) state_copy_row(e, st, keep, st, r); /* pack: row r moves to row keep */
-            act[keep] = b, prev[keep] = y, keep++;
+            act[keep] = act[r], prev[keep] = y, slot[keep] = slot[r], keep++;
         }
         R = keep;
     }
 done:
     for (int m = 0; m < N; m++) free(sb[m]);
-    free(z), free(al), free(zf), free(lp), free(tmp), free(act), free(prev), free(rng), free(scratch);
+    free(z), free(al), free(zf), free(lp), free(tmp), free(act), free(prev), free(slot), free(fr), free(gsrc);
+    free(gslen), free(rng), free(scratch);
+    for (int m = 0; m < N; m++) nr_s2s_slots_end(e->ws[m]);
+    return rc;
+}
+
+int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen, int Ts, int B,
+                            const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
+                            int *out_len, double *logp, float *attn, nlprnn_error *err) {
+    if (B < 1 || Ts < 1)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %d sources of %d steps", B, Ts);
+    for (int b = 0; b < B; b++) {
+        if (max_len[b] < 0 || max_len[b] > out_stride)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max length %d (room %d)", max_len[b],
+                           out_stride);
+        if (slen[b] < 1 || slen[b] > Ts)
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: source %d has length %d (1..%d)", b,
+                           slen[b], Ts);
+    }
+    /* the sources as rows (B,Ts) and a job each, all in B rows */
+    int *rows = malloc((size_t)B * Ts * sizeof(int));
+    nr_s2s_job *job = malloc((size_t)B * sizeof *job);
+    if (!rows || !job) {
+        free(rows), free(job);
+        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
+    }
+    for (int b = 0; b < B; b++) {
+        for (int s = 0; s < slen[b]; s++) rows[(size_t)b * Ts + s] = src[(size_t)s * B + b];
+        job[b] = (nr_s2s_job){rows + (size_t)b * Ts, slen[b], max_len[b], out + (size_t)b * out_stride, 0, 0};
+    }
+    int rc = nr_s2s_ens_decode_stream(e, job, B, B, sm, attn, err);
+    for (int b = 0; !rc && b < B; b++) out_len[b] = job[b].out_len, logp[b] = job[b].logp;
+    free(rows), free(job);
     return rc;
 }
 

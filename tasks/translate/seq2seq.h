@@ -164,6 +164,21 @@ void nr_s2s_state_start(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const 
  * NULL). */
 void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                  const int *prev, int R, float *logits, float *alpha);
+/* Decoding from slots: a stream of sources longer than the workspace's batch decodes with its rows
+ * refilled as they finish (search.c), each row attending to the memory of its own source, copied
+ * out of whichever encode made it into the row's slot (max_B slots of max_Ts steps).
+ *   nr_s2s_slots_begin  start decoding `rows` rows (1..max_B) from slots (allocated at the first
+ *                       use; NLPRNN_E_INVALID_ARG beyond the workspace, NLPRNN_E_NOMEM);
+ *                       Ts (1..max_Ts): the longest source of the stream, the row length of
+ *                       nr_s2s_step's alpha (R,Ts) from now on; row_src[r] of nr_s2s_step is then
+ *                       row r's slot. Stales the packs as nr_s2s_state_start does.
+ *   nr_s2s_slot_load    source b (0..B) of the last nr_s2s_encode into slot (its S, K and length),
+ *                       and its h_0 (H) into h0 (the row's state)
+ *   nr_s2s_slots_end    back to the last encode's layout (nr_s2s_state_start also goes back)
+ * The products are those of the encode's layout with other strides: the same bits. */
+int nr_s2s_slots_begin(const nr_s2s *n, nr_s2s_ws *ws, int Ts, int rows, nlprnn_error *err);
+void nr_s2s_slot_load(const nr_s2s *n, nr_s2s_ws *ws, int slot, int b, float *h0);
+void nr_s2s_slots_end(nr_s2s_ws *ws);
 /* The source length Ts of the last encode. */
 int nr_s2s_encoded_steps(const nr_s2s_ws *ws);
 
@@ -229,6 +244,24 @@ typedef struct nr_s2s_sample {
     int top_k;         /* 0: all */
     uint64_t seed;
 } nr_s2s_sample;
+/* A stream of n sources decoded greedily or by sampling (as above) in at most B rows at once: the
+ * first B sources start together (one encode), and whenever a row writes <eos> the next source
+ * takes its place (the sources encoded B at a time, as their turn comes; each row attends to its
+ * own source's memory: nr_s2s_slots_begin), so the products keep B rows until the last sources.
+ * The sources start in the order given: longest first keeps the encodes' padding small. Each
+ * source's outputs are those it gets alone (nr_s2s_ens_decode_batch with B = 1: the same bits).
+ *   job (n): src (slen ids), max_len, out (room for max_len tokens) given; out_len and logp set.
+ *   attn: NULL, or with n = 1 the (max_len+1, slen) attention rows.
+ * ws: made with max_Ts >= the longest slen and max_B >= min(B, n). */
+typedef struct nr_s2s_job {
+    const int *src;
+    int slen, max_len;
+    int *out;
+    int out_len;   /* set: tokens written (without <eos>) */
+    double logp;   /* set: their summed log-probability, with the <eos> */
+} nr_s2s_job;
+int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B, const nr_s2s_sample *sm,
+                             float *attn, nlprnn_error *err);
 int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
                         const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
                         int *out_len, double *logp, float *attn, nlprnn_error *err);
