@@ -112,6 +112,8 @@ void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const 
     nr_sgemm(0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+double nr_lse(const float *z, int n) { return nr_klse(nr_kpath(), z, n, NULL); }
+
 void nr_pk_stale(nr_pk *pk)
 {
     pk->valid = 0;

@@ -57,6 +57,10 @@ void nr_pk_stale(nr_pk *pk);
 /* Frees the copy (pk itself is the caller's); pk may be NULL. */
 void nr_pk_free(nr_pk *pk);
 
+/* log Σ_k exp(z_k) over z (n), in double, stably (max first); the kernel path's (nr_klse,
+ * models/kernels/kernels.h: the paths' bits differ, within 1e-14 relative). */
+double nr_lse(const float *z, int n);
+
 /* y (n) = x (n) */
 void nr_copy(float *y, const float *x, size_t n);
 /* y (n) += a * x (n) */

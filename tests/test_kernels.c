@@ -502,6 +502,59 @@ static void test_encoder(void)
     }
 }
 
+/* nr_klse on path p against a long double reference: within 1e-14 relative (and 1e-14 absolute
+ * near 0) over lengths 0..40, 999..1003 (every lane tail) and spreads of z up to 2000 (terms below
+ * e^-708 vanish); the portable path gives the bits of the plain loop; NaNs are passed over by the
+ * maximum and make the sum NaN; *zmax is the maximum. */
+static void test_lse(int p)
+{
+    nr_rng rng;
+    nr_rng_seed(&rng, 77 + (uint64_t)p);
+    enum { NMAX = 1003 };
+    float z[NMAX];
+    static const float spread[] = {0.01f, 1.0f, 10.0f, 100.0f, 2000.0f};
+    double worst = 0;
+    for (int n = 0; n <= NMAX; n = n == 40 ? 999 : n + 1)
+        for (size_t sp = 0; sp < sizeof spread / sizeof *spread; sp++) {
+            float mx = -INFINITY;
+            for (int k = 0; k < n; k++) {
+                z[k] = (nr_rng_uniform(&rng) - 0.7f) * spread[sp];
+                mx = z[k] > mx ? z[k] : mx;
+            }
+            long double s = 0;
+            for (int k = 0; k < n; k++)
+                s += expl((long double)z[k] - mx);
+            long double want = n ? (long double)mx + logl(s) : -INFINITY;
+            float got_max = 0;
+            double got = nr_klse(p, z, n, &got_max);
+            if (!n) {
+                CHECK(isinf(got) && got < 0);
+                continue;
+            }
+            CHECK(got_max == mx);
+            double e = fabs((double)(got - want)) / (fabs((double)want) > 1 ? fabs((double)want) : 1);
+            worst = e > worst ? e : worst;
+            CHECK_MSG(e <= 1e-14, "%s: lse of %d values (spread %g): %.17g, want %.17Lg", nr_kpath_name(p), n,
+                      (double)spread[sp], got, want);
+            if (p == NR_KPATH_PORTABLE) { /* the plain loop's bits */
+                double m = -INFINITY, ss = 0;
+                for (int k = 0; k < n; k++)
+                    m = z[k] > m ? z[k] : m;
+                for (int k = 0; k < n; k++)
+                    ss += exp(z[k] - m);
+                CHECK(got == m + log(ss));
+            }
+        }
+    /* a NaN: passed over by the maximum, NaN in the sum */
+    for (int k = 0; k < 37; k++)
+        z[k] = (float)k * 0.1f;
+    z[5] = NAN;
+    float m = 0;
+    CHECK(isnan(nr_klse(p, z, 37, &m)));
+    CHECK(m == z[36]);
+    printf("%-8s lse: worst relative error %.2g\n", nr_kpath_name(p), worst);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--print-path")) {
@@ -520,6 +573,7 @@ int main(int argc, char **argv)
         test_accuracy(p);
         test_row_bits(p);
         test_pk(p);
+        test_lse(p);
     }
     test_route();
     test_encoder();

@@ -25,6 +25,9 @@ NR_KDECL(portable)
 #define NR_KERNELS_X86 1
 NR_KDECL(avx2)
 NR_KDECL(avx512)
+/* models/kernels/lse_avx512.c, lse_avx2.c: nr_klse */
+double nr_klse_avx512(const float *z, int n, float *zmax);
+double nr_klse_avx2(const float *z, int n, float *zmax);
 /* models/kernels/lstm_avx512.c */
 void nr_lstm_row_forward_infer_avx512(const float *g, float *c, float *h, const float *gh,
                                       const float *bhh, int H);

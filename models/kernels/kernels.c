@@ -11,6 +11,7 @@
 #include "common/common.h"
 #include "models/cells.h"
 #include "models/kernels/gemm_isa.h"
+#include "models/kernels/lse_scalar.h"
 
 /* ---- which path -------------------------------------------------------------------------------- */
 
@@ -296,6 +297,25 @@ nr_gru_after_fn nr_kgru_after(int p)
 #endif
     (void)p;
     return nr_gru_row_forward_after;
+}
+
+/* ---- log-sum-exp -------------------------------------------------------------------------------- */
+
+double nr_klse(int p, const float *z, int n, float *zmax)
+{
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512 && nr_kpath_usable(p))
+        return nr_klse_avx512(z, n, zmax);
+    if (p == NR_KPATH_AVX2 && nr_kpath_usable(p))
+        return nr_klse_avx2(z, n, zmax);
+#endif
+    (void)p;
+    double m = -INFINITY;
+    for (int k = 0; k < n; k++)
+        m = z[k] > m ? z[k] : m;
+    if (zmax)
+        *zmax = (float)m;
+    return lse_scalar(z, n, m);
 }
 
 int nr_klstm_act(int which, float *y, const float *x, size_t n)

@@ -152,6 +152,14 @@ nr_lstm_infer_fn nr_klstm_infer(int p);
 typedef void (*nr_gru_after_fn)(float *g, float *hnl, float *h, const float *gh, const float *bhh,
                                 int H);
 nr_gru_after_fn nr_kgru_after(int p);
+/* ---- log-sum-exp -------------------------------------------------------------------------------
+ * lse = m + log Σ_k exp(z_k - m) over z (n), m = max z (NaNs passed over), in double; *zmax = m
+ * (may be NULL). The portable path: the C library's exp, k in increasing order (the bits of that
+ * loop); avx2 and avx512: lanes of double, an exp of their own (lse_tmpl.h: within a few ulp),
+ * summed in another order, so their bits differ from the portable path's (within 1e-14 relative,
+ * tests/test_kernels.c). A translator's greedy step needs only this and the argmax of z. */
+double nr_klse(int p, const float *z, int n, float *zmax);
+
 /* Tests: y = f(x) over n values by the avx512 step's own functions (which: 0 nr_fexp,
  * 1 nr_fsigmoid, 2 nr_ftanh); returns -1 (nothing written) when the avx512 path is not usable. */
 int nr_klstm_act(int which, float *y, const float *x, size_t n);

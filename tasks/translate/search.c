@@ -4,15 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/math.h"
 #include "nlprnn/tokenizer.h"
 #include "tasks/translate/seq2seq.h"
 
-/* logp (V) = log softmax(z (V)), in double. */
+/* logp (V) = log softmax(z (V)) = z - lse(z), in double (nr_lse: models/math.h). */
 static void log_softmax(double *logp, const float *z, int V) {
-    double mx = -INFINITY, s = 0;
-    for (int k = 0; k < V; k++) mx = z[k] > mx ? z[k] : mx;
-    for (int k = 0; k < V; k++) s += exp(z[k] - mx);
-    double lse = mx + log(s);
+    double lse = nr_lse(z, V);
     for (int k = 0; k < V; k++) logp[k] = z[k] - lse;
 }
 
@@ -136,18 +134,14 @@ static int ens_check(const nr_s2s_ens *e, nlprnn_error *err) {
 /* ---- greedy and sampled decoding of a stream of sources -------------------------------------------- */
 
 /* Greedy with one member: y = the argmax of z (V) over the ids that may be written (ties: the lower
- * id), as pick(); returns log softmax(z)_y, as log_softmax() computes it (the same bits: lse from
- * the same max and the same sum in the same order), without writing the V log-probabilities. */
+ * id), as pick(); returns log softmax(z)_y, as log_softmax() computes it (the same bits), without
+ * writing the V log-probabilities. */
 static double greedy_one(const float *z, int V, int *y) {
-    double mx = -INFINITY, s = 0;
     int a = -1;
-    for (int k = 0; k < V; k++) {
-        mx = z[k] > mx ? z[k] : mx;
+    for (int k = 0; k < V; k++)
         if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (a < 0 || z[k] > z[a])) a = k;
-    }
-    for (int k = 0; k < V; k++) s += exp(z[k] - mx);
     *y = a;
-    return z[a] - (mx + log(s));
+    return z[a] - nr_lse(z, V);
 }
 
 int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B, const nr_s2s_sample *sm,
