@@ -582,6 +582,63 @@ static void test_kept_packs(void) {
     check_kept_packs("ko-en", ko, sizeof ko / sizeof *ko, "ko-en");
 }
 
+/* The shipped ensemble over a stream of texts longer than its rows (nlprnn_translate_batch with
+ * NLPRNN_TRANSLATE_BATCH 16 and 8, then 64 rows): every text gets the translation it gets alone,
+ * and its log-probability within 1e-5 relative (one text alone multiplies its one-row products
+ * with the float16 weights as stored, several rows with their float32 copy: 5e-8 to 2e-7 apart
+ * here); the texts are enough source tokens for the layer-0 table (tasks/translate/api.c) and
+ * refill the rows many times, in every length. */
+static void test_shipped_stream(void) {
+    enum { NT = 90 };
+    static const char *const words[] = {"저는", "톰은", "학교에", "어제", "책을", "정말", "고마워요", "어디에",
+                                        "있어요", "먹었어요", "친구와", "같이", "가고", "싶어요", "오늘",
+                                        "비가", "와요", "누구의", "것입니까", "모르겠어요"};
+    nlprnn_error err;
+    nlprnn_translator *t = NULL;
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    if (!c) {
+        nlprnn_translator_free(t);
+        return;
+    }
+    static char buf[NT][256];
+    const char *texts[NT];
+    size_t lens[NT];
+    unsigned long long x = 19; /* a linear congruential generator (Knuth's MMIX constants) */
+#define NEXT(n) ((x = x * 6364136223846793005ULL + 1442695040888963407ULL), (int)((x >> 33) % (n)))
+    for (int i = 0; i < NT; i++) { /* 1 to 14 words, a full stop */
+        int nw = 1 + NEXT(14), o = 0;
+        for (int w = 0; w < nw; w++)
+            o += snprintf(buf[i] + o, sizeof buf[i] - (size_t)o, "%s%s", w ? " " : "",
+                          words[NEXT((int)(sizeof words / sizeof *words))]);
+        snprintf(buf[i] + o, sizeof buf[i] - (size_t)o, ".");
+        texts[i] = buf[i], lens[i] = strlen(buf[i]);
+    }
+#undef NEXT
+    static tr_out alone[NT];
+    for (int i = 0; i < NT; i++) {
+        CHECK_INT_EQ(nlprnn_translate(c, texts[i], lens[i], &err), 0);
+        snprintf(alone[i].text, sizeof alone[i].text, "%s", nlprnn_translate_text(c, NULL));
+        alone[i].logp = nlprnn_translate_logprob(c);
+    }
+    static const int rows[] = {16, 8, 64};
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BATCH, rows[r], &err), 0);
+        CHECK_INT_EQ(nlprnn_translate_batch(c, texts, lens, NT, &err), 0);
+        for (int i = 0; i < NT; i++) {
+            const char *s = nlprnn_translate_batch_text(c, (size_t)i, NULL);
+            double lp = nlprnn_translate_batch_logprob(c, (size_t)i);
+            CHECK_MSG(s && !strcmp(s, alone[i].text), "ko-en stream in %d rows: text %d '%s': '%s', alone '%s'",
+                      rows[r], i, texts[i], s ? s : "", alone[i].text);
+            CHECK_MSG(fabs(lp - alone[i].logp) <= 1e-5 * fabs(lp), "ko-en stream in %d rows: text %d: log p %.17g, alone %.17g",
+                      rows[r], i, lp, alone[i].logp);
+        }
+    }
+    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_free(t);
+}
+
 static void cli_sigterm(const char *cli);
 static int file_has(const char *path, const char *what);
 
@@ -820,6 +877,7 @@ int main(void) {
     test_scores();
     test_shipped();
     test_kept_packs();
+    test_shipped_stream();
     test_cli();
     nr_test_scratch_remove();
     return nr_test_done("test_translate_api");

@@ -29,6 +29,12 @@ struct nlprnn_translate_ctx {
     char *text;
     size_t text_len;
     double logp;
+    /* layer 0 of each member's encoder from a table of the source ids' projections, rows made
+     * when a batch call first meets their id (have[id] = 1); tab_state -1: not used (a path
+     * without the kernel, no memory) */
+    float *ptab[NR_S2S_MAX_ENS];
+    unsigned char *have;
+    int tab_state;
     /* the last batch: texts, their lengths and log-probabilities */
     char **btext;
     size_t *blen;
@@ -63,7 +69,8 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
 void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
     if (!c) return;
     batch_clear(c);
-    for (int m = 0; m < c->nm; m++) nr_s2s_ws_free(c->ws[m]);
+    for (int m = 0; m < c->nm; m++) nr_s2s_ws_free(c->ws[m]), free(c->ptab[m]);
+    free(c->have);
     nlprnn_encoding_free(c->enc);
     free(c->src), free(c->out), free(c->attn), free(c->text);
     free(c);
@@ -259,6 +266,58 @@ static int by_n_desc(const void *a, const void *b) {
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* Layer 0's projection tables of c's members, with rows for every id of v[0..nv) (made by
+ * nr_encoder_project_rows, the bits of the encodes' own product: nr_s2s_ws_set_table). Returns 1
+ * when they may be used, 0 when not (nothing to gain, a path without the kernel, no memory: then
+ * the encodes compute their projection, and the tables are not tried again but for NOMEM). */
+#define NR_TR_TABLE_MAX_BYTES ((size_t)256 << 20)
+static int table_fill(nlprnn_translate_ctx *c, const bsrc *v, size_t nv) {
+    if (c->tab_state < 0) return 0;
+    int Vs = c->net[0]->cfg.Vs;
+    for (int m = 1; m < c->nm; m++)
+        if (c->net[m]->cfg.Vs != Vs) return c->tab_state = -1, 0; /* the members share the tokenizer */
+    size_t total = 0;
+    for (size_t i = 0; i < nv; i++) total += (size_t)v[i].n;
+    if (!c->have && total < (size_t)Vs / 4) return 0; /* a few texts: not worth the table's pages yet */
+    if (!c->have) {
+        for (int m = 0; m < c->nm; m++) {
+            const nr_encoder *enc = &c->net[m]->enc;
+            size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden;
+            if ((size_t)Vs * row > NR_TR_TABLE_MAX_BYTES / sizeof(float)) return c->tab_state = -1, 0;
+            if (!c->ptab[m] && !(c->ptab[m] = nr_big_alloc((size_t)Vs * row, sizeof(float)))) return 0;
+        }
+        if (!(c->have = calloc((size_t)Vs, 1))) return 0;
+    }
+    int *ids = nr_malloc_array((size_t)Vs, sizeof(int)); /* the new ids, each once */
+    if (!ids) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < nv; i++)
+        for (int j = 0; j < v[i].n; j++) {
+            int id = v[i].ids[j];
+            if (id < 0 || id >= Vs) { /* the embedding's forward reports it */
+                for (size_t k = 0; k < n; k++) c->have[ids[k]] = 0;
+                free(ids);
+                return 0;
+            }
+            if (!c->have[id]) c->have[id] = 2, ids[n++] = id;
+        }
+    int ok = 1;
+    for (int m = 0; ok && n && m < c->nm; m++) {
+        const nr_s2s *net = c->net[m];
+        const nr_encoder *enc = &net->enc;
+        size_t row = (size_t)enc->dirs * enc->gates * enc->cfg.hidden, E = (size_t)net->E;
+        float *x = nr_malloc_array(n * E, sizeof(float)), *rows = nr_malloc_array(n * row, sizeof(float));
+        ok = x && rows;
+        for (size_t k = 0; ok && k < n; k++) memcpy(x + k * E, net->src.table + (size_t)ids[k] * E, E * sizeof(float));
+        if (ok && nr_encoder_project_rows(enc, x, (int)n, rows, NULL)) ok = 0, c->tab_state = -1;
+        for (size_t k = 0; ok && k < n; k++) memcpy(c->ptab[m] + (size_t)ids[k] * row, rows + k * row, row * sizeof(float));
+        free(x), free(rows);
+    }
+    for (size_t k = 0; k < n; k++) c->have[ids[k]] = ok ? 1 : 0;
+    free(ids);
+    return ok;
+}
+
 /* Decode the sources v[0..nv) (nv >= 1, longest first) into c's batch results. */
 static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlprnn_error *err) {
     const nlprnn_translator *t = c->t;
@@ -275,7 +334,10 @@ static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlpr
     for (size_t i = 0, o = 0; !rc && i < nv; o += (size_t)v[i].max_len, i++)
         job[i] = (nr_s2s_job){v[i].ids, v[i].n, v[i].max_len, out + o, 0, 0};
     nr_s2s_ens e = ens_of(c);
+    int tab = !rc && table_fill(c, v, nv);
+    for (int m = 0; tab && m < c->nm; m++) nr_s2s_ws_set_table(c->ws[m], c->ptab[m]);
     if (!rc) rc = nr_s2s_ens_decode_stream(&e, job, (int)nv, B, &c->sample, NULL, err);
+    for (int m = 0; tab && m < c->nm; m++) nr_s2s_ws_set_table(c->ws[m], NULL);
     for (size_t i = 0; !rc && i < nv; i++) {
         size_t k = v[i].idx;
         for (int j = 0; j < job[i].out_len; j++) ids[j] = job[i].out[j];

@@ -224,6 +224,7 @@ struct nr_s2s_ws {
     float *slotK;         /* (max_B,max_Ts,H) each slot's K */
     int *slotlen;         /* (max_B) */
     int slots_on, slot_Ts; /* decoding from slots; the attention rows' length (alpha (R,slot_Ts)) */
+    const float *ptab;    /* (Vs, dirs*G*He) layer 0's projection of source ids (nr_s2s_ws_set_table) */
 };
 
 void nr_s2s_ws_free(nr_s2s_ws *w) {
@@ -354,8 +355,13 @@ int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *sle
         draw_mask(ws->ms, (size_t)N * E, n->cfg.emb_dropout, dropout_rng);
         mul_mask(ws->xs, ws->ms, (size_t)N * E);
     }
+    /* layer 0's projection gathered from the table where the forward's own product would run the
+     * kernel that made its rows (the same bits; models/encoder.h) */
+    int gather = ws->ptab && !ws->training && nr_encoder_table_ok(&n->enc, ws->ews, Ts, B);
+    if (gather) nr_encoder_ws_set_table(ws->ews, ws->ptab, src);
     rc = nr_encoder_forward(&n->enc, ws->ews, ws->S, NULL, NULL, ws->xs, slen, NULL, NULL, Ts, B,
                             dropout_rng, err); // S (Ts,B,O)
+    if (gather) nr_encoder_ws_set_table(ws->ews, NULL, NULL);
     if (rc) return rc;
     const float *P = n->params;
     // K (Ts*B,H) = S (Ts*B,O) W^T, W = W_a (general) or W_k (additive), (H,O)
@@ -773,6 +779,8 @@ void nr_s2s_slot_load(const nr_s2s *n, nr_s2s_ws *ws, int slot, int b, float *h0
 }
 
 void nr_s2s_slots_end(nr_s2s_ws *ws) { ws->slots_on = 0; }
+
+void nr_s2s_ws_set_table(nr_s2s_ws *ws, const float *table) { ws->ptab = ws->training ? NULL : table; }
 
 void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *row_src,
                  const int *prev, int R, float *logits, float *alpha) {

@@ -129,6 +129,13 @@ void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on);
  * its packs). */
 void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from);
 
+/* Layer 0 of the encoder from a table (inference): table (Vs, dirs*G*He) holds
+ * nr_encoder_project_rows of the source embedding's rows (models/encoder.h), at least those of
+ * every id the next encodes read; the encodes gather them where the bits are the same as their
+ * own product's (nr_encoder_table_ok), until set to NULL. Not owned. Ignored by a training
+ * workspace. */
+void nr_s2s_ws_set_table(nr_s2s_ws *ws, const float *table);
+
 /* Encode a source batch: src (Ts,B) time-major ids, lengths slen (B), 1 <= slen[b] <= Ts.
  * Fills the memory (S, K) and h_0 of the workspace. dropout_rng: draws the source embedding's
  * and the encoder's inter-layer dropout masks (training workspace only; NULL = no dropout). */
