@@ -225,6 +225,8 @@ struct nr_s2s_ws {
     int *slotlen;         /* (max_B) */
     int slots_on, slot_Ts; /* decoding from slots; the attention rows' length (alpha (R,slot_Ts)) */
     const float *ptab;    /* (Vs, dirs*G*He) layer 0's projection of source ids (nr_s2s_ws_set_table) */
+    void *scr[2];         /* nr_s2s_ws_scratch's blocks, kept and grown */
+    size_t scr_cap[2];
 };
 
 void nr_s2s_ws_free(nr_s2s_ws *w) {
@@ -236,7 +238,7 @@ void nr_s2s_ws_free(nr_s2s_ws *w) {
                     w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->ms, w->mt, w->ma,
                     w->dA, w->dS, w->dK,
                     w->dh, w->dc, w->dq, w->dpre, w->dafed, w->dhd, w->dgi, w->dgh, w->dx, w->dhc,
-                    w->dm, w->dxs, w->dal, w->slotS, w->slotK, w->slotlen};
+                    w->dm, w->dxs, w->dal, w->slotS, w->slotK, w->slotlen, w->scr[0], w->scr[1]};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(w);
 }
@@ -779,6 +781,18 @@ void nr_s2s_slot_load(const nr_s2s *n, nr_s2s_ws *ws, int slot, int b, float *h0
 }
 
 void nr_s2s_slots_end(nr_s2s_ws *ws) { ws->slots_on = 0; }
+
+void *nr_s2s_ws_scratch(nr_s2s_ws *ws, int which, size_t bytes) {
+    if (which < 0 || which > 1) return NULL;
+    if (bytes > ws->scr_cap[which]) {
+        size_t cap = bytes + bytes / 2; /* room to grow a little without another allocation */
+        void *p = malloc(cap);
+        if (!p) return NULL;
+        free(ws->scr[which]);
+        ws->scr[which] = p, ws->scr_cap[which] = cap;
+    }
+    return ws->scr[which];
+}
 
 void nr_s2s_ws_set_table(nr_s2s_ws *ws, const float *table) { ws->ptab = ws->training ? NULL : table; }
 

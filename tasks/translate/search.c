@@ -59,15 +59,29 @@ static int pick(const float *z, int V, const nr_s2s_sample *sm, nr_rng *rng, zk 
 
 /* ---- ensembles: steps, combination, attention ---------------------------------------------------- */
 
-/* The members' states of R rows: member m's h, c, a (R,H_m) each in one block sb[m]. */
-static int states_alloc(const nr_s2s_ens *e, size_t R, float **sb, nr_s2s_state *st) {
+/* ---- the searches' buffers ---------------------------------------------------------------------------
+ * A search's buffers are carved out of one block of its first member's workspace
+ * (nr_s2s_ws_scratch, kept and reused): a first pass with base NULL sizes them, a second takes
+ * them, each at a multiple of 64 bytes. So a context's searches allocate nothing once its
+ * workspace's block has grown to the largest search. */
+typedef struct carve {
+    char *base;
+    size_t used;
+} carve;
+
+static void *take(carve *c, size_t n, size_t size) {
+    size_t at = (c->used + 63) & ~(size_t)63;
+    c->used = at + n * size;
+    return c->base ? c->base + at : NULL;
+}
+
+/* The members' states of R rows: member m's h, c, a (R,H_m) each. */
+static void take_states(carve *c, const nr_s2s_ens *e, size_t R, nr_s2s_state *st) {
     for (int m = 0; m < e->n; m++) {
         size_t RH = R * (size_t)e->net[m]->H;
-        sb[m] = calloc(3 * RH, sizeof(float));
-        if (!sb[m]) return -1;
-        st[m] = (nr_s2s_state){sb[m], sb[m] + RH, sb[m] + 2 * RH};
+        float *b = take(c, 3 * RH, sizeof(float));
+        st[m] = (nr_s2s_state){b, b ? b + RH : NULL, b ? b + 2 * RH : NULL};
     }
-    return 0;
 }
 
 /* Row `from` of every member's state (src) to row `to` (dst). */
@@ -163,22 +177,28 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
     if (B > n) B = n;
     int N = e->n, V = e->net[0]->cfg.Vt, sampling = sm && sm->on;
     size_t zs = (size_t)B * V, as = (size_t)B * Tm; /* one member's logits (B,V) and attention (B,Tm) */
-    float *sb[NR_S2S_MAX_ENS] = {0};
     nr_s2s_state st[NR_S2S_MAX_ENS];
-    float *z = malloc((size_t)N * zs * sizeof(float)), *al = malloc((size_t)N * as * sizeof(float));
-    float *zf = N > 1 ? malloc((size_t)V * sizeof(float)) : NULL; /* combined log p as floats (sampling) */
-    double *lp = malloc((size_t)V * sizeof(double)), *tmp = malloc((size_t)N * V * sizeof(double));
-    /* row r decodes job act[r] from slot slot[r]; free: the free slots; gsrc (Tm,B), gslen (B): the
-     * sources of one encode */
-    int *act = malloc((size_t)B * sizeof(int)), *prev = malloc((size_t)B * sizeof(int));
-    int *slot = malloc((size_t)B * sizeof(int)), *fr = malloc((size_t)B * sizeof(int));
-    int *gsrc = malloc((size_t)Tm * B * sizeof(int)), *gslen = malloc((size_t)B * sizeof(int));
-    nr_rng *rng = malloc((size_t)B * sizeof(nr_rng)); /* (B) a slot's */
-    zk *scratch = malloc((size_t)V * sizeof(zk));
-    if (states_alloc(e, (size_t)B, sb, st) || !z || !al || (N > 1 && !zf) || !lp || !tmp || !act || !prev ||
-        !slot || !fr || !gsrc || !gslen || !rng || !scratch) {
-        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
-        goto done;
+    float *z, *al, *zf;
+    double *lp, *tmp;
+    int *act, *prev, *slot, *fr, *gsrc, *gslen;
+    nr_rng *rng;
+    zk *scratch;
+    carve c = {NULL, 0};
+    for (int pass = 0; pass < 2; pass++) { /* size, then take */
+        take_states(&c, e, (size_t)B, st);
+        z = take(&c, (size_t)N * zs, sizeof(float)), al = take(&c, (size_t)N * as, sizeof(float));
+        zf = take(&c, N > 1 ? (size_t)V : 0, sizeof(float)); /* combined log p as floats (sampling) */
+        lp = take(&c, (size_t)V, sizeof(double)), tmp = take(&c, (size_t)N * V, sizeof(double));
+        /* row r decodes job act[r] from slot slot[r]; fr: the free slots; gsrc (Tm,B), gslen (B):
+         * the sources of one encode; rng (B): a slot's */
+        act = take(&c, (size_t)B, sizeof(int)), prev = take(&c, (size_t)B, sizeof(int));
+        slot = take(&c, (size_t)B, sizeof(int)), fr = take(&c, (size_t)B, sizeof(int));
+        gsrc = take(&c, (size_t)Tm * B, sizeof(int)), gslen = take(&c, (size_t)B, sizeof(int));
+        rng = take(&c, (size_t)B, sizeof(nr_rng));
+        scratch = take(&c, (size_t)V, sizeof(zk));
+        if (!pass && !(c.base = nr_s2s_ws_scratch(e->ws[0], 0, c.used)))
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
+        c.used = 0;
     }
     for (int m = 0; m < N && !rc; m++) rc = nr_s2s_slots_begin(e->net[m], e->ws[m], Tm, B, err);
     if (rc) goto done;
@@ -252,9 +272,6 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
         R = keep;
     }
 done:
-    for (int m = 0; m < N; m++) free(sb[m]);
-    free(z), free(al), free(zf), free(lp), free(tmp), free(act), free(prev), free(slot), free(fr), free(gsrc);
-    free(gslen), free(rng), free(scratch);
     for (int m = 0; m < N; m++) nr_s2s_slots_end(e->ws[m]);
     return rc;
 }
@@ -273,19 +290,18 @@ int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen
                            slen[b], Ts);
     }
     /* the sources as rows (B,Ts) and a job each, all in B rows */
-    int *rows = malloc((size_t)B * Ts * sizeof(int));
-    nr_s2s_job *job = malloc((size_t)B * sizeof *job);
-    if (!rows || !job) {
-        free(rows), free(job);
-        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
-    }
+    carve c = {NULL, 0};
+    take(&c, (size_t)B * Ts, sizeof(int)), take(&c, (size_t)B, sizeof(nr_s2s_job));
+    c.base = nr_s2s_ws_scratch(e->ws[0], 1, c.used), c.used = 0;
+    if (!c.base) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
+    int *rows = take(&c, (size_t)B * Ts, sizeof(int));
+    nr_s2s_job *job = take(&c, (size_t)B, sizeof(nr_s2s_job));
     for (int b = 0; b < B; b++) {
         for (int s = 0; s < slen[b]; s++) rows[(size_t)b * Ts + s] = src[(size_t)s * B + b];
         job[b] = (nr_s2s_job){rows + (size_t)b * Ts, slen[b], max_len[b], out + (size_t)b * out_stride, 0, 0};
     }
     int rc = nr_s2s_ens_decode_stream(e, job, B, B, sm, attn, err);
     for (int b = 0; !rc && b < B; b++) out_len[b] = job[b].out_len, logp[b] = job[b].logp;
-    free(rows), free(job);
     return rc;
 }
 
@@ -346,22 +362,29 @@ int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, flo
     size_t zs = (size_t)W * V, as = (size_t)W * Ts; /* one member's logits (W,V) and attention (W,Ts) */
     /* live hypotheses: each member's state (W rows, twice: this step's and the next), tokens (W,L),
      * attention (W,L,Ts); finished: tokens and attention */
-    float *sb[NR_S2S_MAX_ENS] = {0}, *nb[NR_S2S_MAX_ENS] = {0};
     nr_s2s_state st[NR_S2S_MAX_ENS], nx[NR_S2S_MAX_ENS];
-    float *z = malloc((size_t)N * zs * sizeof(float));
-    double *lp = malloc((size_t)V * sizeof(double)), *tmp = malloc((size_t)N * V * sizeof(double));
-    int *tok = calloc((size_t)2 * W * L, sizeof(int)), *ftok = calloc((size_t)W * L, sizeof(int));
-    float *al = calloc((size_t)2 * W * L * Ts, sizeof(float)), *fal = calloc((size_t)W * L * Ts, sizeof(float));
-    float *step_al = malloc((size_t)N * as * sizeof(float)); /* (N,W,Ts) the members' */
-    float *mal = N > 1 ? malloc(as * sizeof(float)) : step_al; /* (W,Ts) their mean */
-    cand *cs = malloc((size_t)W * W * sizeof(cand));
-    hyp *live = calloc((size_t)2 * W, sizeof(hyp)), *fin = calloc((size_t)W, sizeof(hyp));
-    int *prev = malloc((size_t)W * sizeof(int)), *row_src = calloc((size_t)W, sizeof(int));
-    if (states_alloc(e, (size_t)W, sb, st) || states_alloc(e, (size_t)W, nb, nx) || !z || !lp || !tmp || !tok ||
-        !ftok || !al || !fal || !step_al || !mal || !cs || !live || !fin || !prev || !row_src) {
-        rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
-        goto done;
+    float *z, *al, *fal, *step_al, *mal;
+    double *lp, *tmp;
+    int *tok, *ftok, *prev, *row_src;
+    cand *cs;
+    hyp *live, *fin;
+    carve bk = {NULL, 0};
+    for (int pass = 0; pass < 2; pass++) { /* size, then take */
+        take_states(&bk, e, (size_t)W, st), take_states(&bk, e, (size_t)W, nx);
+        z = take(&bk, (size_t)N * zs, sizeof(float));
+        lp = take(&bk, (size_t)V, sizeof(double)), tmp = take(&bk, (size_t)N * V, sizeof(double));
+        tok = take(&bk, (size_t)2 * W * L, sizeof(int)), ftok = take(&bk, (size_t)W * L, sizeof(int));
+        al = take(&bk, (size_t)2 * W * L * Ts, sizeof(float)), fal = take(&bk, (size_t)W * L * Ts, sizeof(float));
+        step_al = take(&bk, (size_t)N * as, sizeof(float)); /* (N,W,Ts) the members' */
+        mal = N > 1 ? take(&bk, as, sizeof(float)) : step_al; /* (W,Ts) their mean */
+        cs = take(&bk, (size_t)W * W, sizeof(cand));
+        live = take(&bk, (size_t)2 * W, sizeof(hyp)), fin = take(&bk, (size_t)W, sizeof(hyp));
+        prev = take(&bk, (size_t)W, sizeof(int)), row_src = take(&bk, (size_t)W, sizeof(int));
+        if (!pass && !(bk.base = nr_s2s_ws_scratch(e->ws[0], 0, bk.used)))
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory in the search");
+        bk.used = 0;
     }
+    memset(row_src, 0, (size_t)W * sizeof(int)); /* every row attends to the one source */
     int *ltok = tok, *ntok = tok + (size_t)W * L;
     float *lal = al, *nal = al + (size_t)W * L * Ts;
     hyp *lh = live, *nh = live + W;
@@ -445,10 +468,6 @@ int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, flo
     if (attn) memcpy(attn, fal + (size_t)best * L * Ts, (size_t)(fin[best].len + 1) * Ts * sizeof(float));
     if (logp) *logp = fin[best].logp;
 done:
-    for (int m = 0; m < N; m++) free(sb[m]), free(nb[m]);
-    if (mal != step_al) free(mal);
-    free(z), free(lp), free(tmp), free(tok), free(ftok), free(al), free(fal), free(step_al);
-    free(cs), free(live), free(fin), free(prev), free(row_src);
     return rc;
 }
 

@@ -129,6 +129,12 @@ void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on);
  * its packs). */
 void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from);
 
+/* Scratch of at least `bytes` owned by ws, block which = 0 (the searches of search.c) or 1 (their
+ * callers in search.c): kept for the workspace's life and reused, grown when asked for more (the
+ * contents are not kept then), so a context's searches stop allocating once it is large enough.
+ * NULL: out of memory. */
+void *nr_s2s_ws_scratch(nr_s2s_ws *ws, int which, size_t bytes);
+
 /* Layer 0 of the encoder from a table (inference): table (Vs, dirs*G*He) holds
  * nr_encoder_project_rows of the source embedding's rows (models/encoder.h), at least those of
  * every id the next encodes read; the encodes gather them where the bits are the same as their
