@@ -204,12 +204,18 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
     if (rc) goto done;
     int nfree = B;
     for (int k = 0; k < B; k++) fr[k] = B - 1 - k;
-    /* jobs [g0, next) are the last encode's; [started, n) not started yet */
+    /* jobs [g0, next) are the last encode's; [started, n) not started yet; act[r] < 0: row r's
+     * text has ended (a hole) */
     int R = 0, next = 0, g0 = 0, started = 0;
     for (;;) {
-        /* refill: a free row takes the next job (encoding the next B jobs together when the
-         * last encode's are all started) */
-        while (R < B && started < n) {
+        /* refill: the holes, then new rows, take the next jobs where they are (encoding the next B
+         * jobs together when the last encode's are all started) */
+        for (int r = 0; started < n; r++) {
+            while (r < R && act[r] >= 0) r++;
+            if (r == R) {
+                if (R == B) break;
+                R++;
+            }
             if (started == next) {
                 int G = n - next < B ? n - next : B, Ts = 0;
                 for (int g = 0; g < G; g++) Ts = job[next + g].slen > Ts ? job[next + g].slen : Ts;
@@ -225,17 +231,28 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
             int i = started++, sl = fr[--nfree];
             for (int m = 0; m < N; m++) {
                 size_t H = (size_t)e->net[m]->H;
-                nr_s2s_slot_load(e->net[m], e->ws[m], sl, i - g0, st[m].h + (size_t)R * H);
-                memset(st[m].c + (size_t)R * H, 0, H * sizeof(float)); /* c_0 = 0, a_0 = 0 */
-                memset(st[m].a + (size_t)R * H, 0, H * sizeof(float));
+                nr_s2s_slot_load(e->net[m], e->ws[m], sl, i - g0, st[m].h + (size_t)r * H);
+                memset(st[m].c + (size_t)r * H, 0, H * sizeof(float)); /* c_0 = 0, a_0 = 0 */
+                memset(st[m].a + (size_t)r * H, 0, H * sizeof(float));
             }
-            act[R] = i, prev[R] = NLPRNN_ID_BOS, slot[R] = sl, R++;
+            act[r] = i, prev[r] = NLPRNN_ID_BOS, slot[r] = sl;
             job[i].out_len = 0, job[i].logp = 0;
             if (sampling) nr_rng_seed(&rng[sl], sm->seed); /* each source's draws: from the seed alone */
         }
+        /* no more jobs: the last rows move into the holes (a row's results do not depend on
+         * where it is) */
+        for (int q = 0; q < R;) {
+            if (act[q] >= 0) {
+                q++;
+                continue;
+            }
+            if (q < --R) {
+                state_copy_row(e, st, q, st, R);
+                act[q] = act[R], prev[q] = prev[R], slot[q] = slot[R];
+            }
+        }
         if (R == 0) break;
         ens_step(e, st, slot, prev, R, z, zs, al, as);
-        int keep = 0;
         for (int r = 0; r < R; r++) {
             nr_s2s_job *j = &job[act[r]];
             int t = j->out_len, y; /* step t of this row */
@@ -261,15 +278,14 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
                 }
                 j->logp += lp[y];
             }
-            if (y == NLPRNN_ID_EOS) { /* the row leaves; its slot is free */
+            if (y == NLPRNN_ID_EOS) { /* the row's text has ended: a hole; its slot is free */
                 fr[nfree++] = slot[r];
+                act[r] = -1;
                 continue;
             }
             j->out[j->out_len++] = y;
-            if (keep != r) state_copy_row(e, st, keep, st, r); /* pack: row r moves to row keep */
-            act[keep] = act[r], prev[keep] = y, slot[keep] = slot[r], keep++;
+            prev[r] = y;
         }
-        R = keep;
     }
 done:
     for (int m = 0; m < N; m++) nr_s2s_slots_end(e->ws[m]);
