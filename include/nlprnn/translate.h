@@ -161,7 +161,9 @@ typedef enum nlprnn_translate_opt {
     NLPRNN_TRANSLATE_BATCH = 9      /**< nlprnn_translate_batch: texts decoded at once (the rows of
                                          its products), 1..1024, default 64. A text that finishes
                                          makes room for the next, so a call may give more texts;
-                                         the translations do not depend on it */
+                                         the translations do not depend on it. Memory: about 12
+                                         bytes times the rows, the longest text's tokens and the
+                                         decoder's width plus the encoder's output width */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
