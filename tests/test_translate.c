@@ -581,7 +581,8 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
         /* a stream of the NB sources in fewer rows (a finished row takes the next source, encoded
          * with the ones after it): each source's tokens are those it gets alone, greedy and
          * sampling, whatever the rows; its log-probability too, up to the rounding of the batched
-         * products (the CBLAS may take some of them at several rows) */
+         * products (one row takes the one-row kernel, several the GEMM's, whose sums run in
+         * another order: models/kernels/gemv_tmpl.h) */
         for (int rows = 1; rows <= NB + 1; rows++)
             for (int samp = 0; samp < 2; samp++) {
                 nr_s2s_job job[NB];

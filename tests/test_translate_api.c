@@ -584,9 +584,9 @@ static void test_kept_packs(void) {
 
 /* The shipped ensemble over a stream of texts longer than its rows (nlprnn_translate_batch with
  * NLPRNN_TRANSLATE_BATCH 16 and 8, then 64 rows): every text gets the translation it gets alone,
- * and its log-probability within 1e-5 relative (one text alone multiplies its one-row products
- * with the float16 weights as stored, several rows with their float32 copy: 5e-8 to 2e-7 apart
- * here); the texts are enough source tokens for the layer-0 table (tasks/translate/api.c) and
+ * and its log-probability within 1e-5 relative (one text alone takes the one-row kernel, whose
+ * sums run in lanes of k, 32 rows or more the GEMM's one chain over k: models/kernels/
+ * gemv_tmpl.h; 5e-8 to 2e-7 apart here); the texts are enough source tokens for the layer-0 table (tasks/translate/api.c) and
  * refill the rows many times, in every length. */
 static void test_shipped_stream(void) {
     enum { NT = 90 };

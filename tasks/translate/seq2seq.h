@@ -262,7 +262,10 @@ typedef struct nr_s2s_sample {
  * takes its place (the sources encoded B at a time, as their turn comes; each row attends to its
  * own source's memory: nr_s2s_slots_begin), so the products keep B rows until the last sources.
  * The sources start in the order given: longest first keeps the encodes' padding small. Each
- * source's outputs are those it gets alone (nr_s2s_ens_decode_batch with B = 1: the same bits).
+ * source's outputs are those it gets alone (nr_s2s_ens_decode_batch with B = 1), up to the
+ * rounding of the products: a product of one row, of 2-31 rows of a large weight and of 32 rows
+ * or more sum in different orders (models/kernels/gemv_tmpl.h), so the rows decoded beside a
+ * source can move its log-probability in the last bits (and its tokens only at a near-tie).
  *   job (n): src (slen ids), max_len, out (room for max_len tokens) given; out_len and logp set.
  *   attn: NULL, or with n = 1 the (max_len+1, slen) attention rows.
  * ws: made with max_Ts >= the longest slen and max_B >= min(B, n). */
