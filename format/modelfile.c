@@ -118,6 +118,7 @@ typedef struct {
 struct nr_mf_writer {
     char kind[4];
     uint32_t version;
+    int level; /* nr_mf_writer_set_compression: zlib level, -1 its default, 0 never compress */
     wsection *s;
     size_t n, cap;
 };
@@ -131,7 +132,15 @@ int nr_mf_writer_new(nr_mf_writer **out, const char *kind, nlprnn_error *err) {
     if (!w) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     memcpy(w->kind, kind, 4);
     w->version = NR_MF_VERSION_BASE;
+    w->level = Z_DEFAULT_COMPRESSION;
     *out = w;
+    return NLPRNN_OK;
+}
+
+int nr_mf_writer_set_compression(nr_mf_writer *w, int level, nlprnn_error *err) {
+    if (!w || level < -1 || level > 9)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "compression level %d (must be -1..9)", level);
+    w->level = level;
     return NLPRNN_OK;
 }
 
@@ -177,12 +186,12 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
     s->raw_len = n;
     s->crc = crc32_of(data, n);
     int enc = NR_MF_STORED;
-    if (compress && n > 0 && n <= 0xFFFFFFFFu) {
+    if (compress && w->level != 0 && n > 0 && n <= 0xFFFFFFFFu) {
         uLongf bound = compressBound((uLong)n);
         unsigned char *z = malloc(bound ? bound : 1);
         if (!z) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         uLongf zn = bound;
-        if (compress2(z, &zn, data, (uLong)n, Z_DEFAULT_COMPRESSION) == Z_OK && zn < n) {
+        if (compress2(z, &zn, data, (uLong)n, w->level) == Z_OK && zn < n) {
             s->stored = z;
             s->stored_len = zn;
             enc = NR_MF_ZLIB;

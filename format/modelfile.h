@@ -128,6 +128,9 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
  * a compressed tokenizer section (written before) are read as before. */
 int nr_mf_add_tokenizer(nr_mf_writer *w, const char *tag, const nlprnn_tokenizer *tok,
                         nlprnn_error *err);
+/* The zlib level of the sections added from now on with compress = 1: -1 zlib's default (6, the
+ * default of a new writer), 1 (fastest) .. 9, or 0: never compress (every section stored). */
+int nr_mf_writer_set_compression(nr_mf_writer *w, int level, nlprnn_error *err);
 /* The format version the file will say (NR_MF_VERSION_BASE..NR_MF_VERSION; default
  * NR_MF_VERSION_BASE): raise it when the file holds what older readers would misread. */
 int nr_mf_writer_set_version(nr_mf_writer *w, uint32_t version, nlprnn_error *err);

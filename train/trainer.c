@@ -128,6 +128,11 @@ static int save_checkpoint(trainer *t, const tstate *st, nlprnn_error *err) {
     nr_mf_buf b;
     nr_mf_buf_init(&b);
     int rc = nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, err);
+    /* a checkpoint's weights are stored, not compressed: the float32 weights of a training run
+     * compress to ~92 % at zlib's level 1 or 6, and deflating them was 13 % of the CPU of a
+     * one-epoch `nlprnn train` (10K reviews, shipped shape), on the calling thread while the pool
+     * waited (docs/benchmarks.md, "Threads", Run 3). Model files keep their compression. */
+    if (!rc) rc = nr_mf_writer_set_compression(w, 0, err);
     if (!rc && k->save) rc = k->save(k->self, w, &b, st->epoch, st->batch, err);
     if (!rc) rc = nr_conf_put_str(&b, "checkpoint.of", k->name, err);
     if (!rc) rc = nr_conf_put_int(&b, "state.epoch", st->epoch, err);
