@@ -661,6 +661,36 @@ static void test_stored_crc(void) {
     free(mem);
 }
 
+/* nr_mf_writer_set_compression: level 0 stores a section added with compress = 1 (what checkpoints
+ * use), 1..9 and -1 compress it, other levels are refused; the bytes read back are the same. */
+static void test_compression_level(void) {
+    nlprnn_error err;
+    unsigned char data[4096];
+    for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i % 13);
+    const int levels[3] = {0, 1, -1};
+    const int want[3] = {NR_MF_STORED, NR_MF_ZLIB, NR_MF_ZLIB};
+    for (int k = 0; k < 3; k++) {
+        nr_mf_writer *w = NULL;
+        CHECK_INT_EQ(nr_mf_writer_new(&w, NR_KIND_CHECKPOINT, &err), 0);
+        if (!w) return;
+        CHECK_INT_EQ(nr_mf_writer_set_compression(w, -2, &err), NLPRNN_E_INVALID_ARG);
+        CHECK_INT_EQ(nr_mf_writer_set_compression(w, 10, &err), NLPRNN_E_INVALID_ARG);
+        CHECK_INT_EQ(nr_mf_writer_set_compression(w, levels[k], &err), 0);
+        CHECK_INT_EQ(nr_mf_add(w, "WGHT", NR_MF_RAW, data, sizeof data, 1, &err), 0);
+        unsigned char *mem = NULL;
+        size_t n = 0;
+        CHECK_INT_EQ(nr_mf_writer_to_mem(w, &mem, &n, &err), 0);
+        nr_mf_reader *r = NULL;
+        CHECK_INT_EQ(nr_mf_open_mem(&r, mem, n, "mem", NR_KIND_CHECKPOINT, &err), 0);
+        const nr_mf_section *s = r ? nr_mf_find(r, "WGHT") : NULL;
+        CHECK_MSG(s && s->encoding == want[k], "level %d: encoding %d", levels[k], s ? s->encoding : -1);
+        CHECK(s && s->raw_len == sizeof data && !memcmp(s->data, data, sizeof data));
+        nr_mf_close(r);
+        free(mem);
+        nr_mf_writer_free(w);
+    }
+}
+
 int main(void) {
     test_f32_read();
     test_f16();
@@ -668,6 +698,7 @@ int main(void) {
     test_f16_bytes();
     test_i8();
     test_roundtrip();
+    test_compression_level();
     test_damage();
     test_stored_crc();
     return nr_test_done("test_modelfile");
