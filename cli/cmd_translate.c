@@ -40,23 +40,28 @@ static int text_error(const char *cmd, const char *name, long long line, int rc,
 }
 
 /* Search options shared by translate and translate-eval. */
-enum { BEAM = CLI_LONG, LEN_ALPHA, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, COMBINE, FORMAT, HYP,
+enum { BEAM = CLI_LONG, LEN_ALPHA, WORD_REWARD, MIN_RATIO, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, COMBINE, FORMAT, HYP,
        SRC_COL, TGT_COL, PLOT };
 typedef struct search_opts {
-    double beam, alpha, ratio, temperature, top_k, seed, batch, combine;
+    double beam, alpha, reward, min_ratio, ratio, temperature, top_k, seed, batch, combine;
     int sample;
 } search_opts;
-#define SEARCH_DEFAULTS {1, 1, 3, 1, 0, 1, 1, 1, 0}
+#define SEARCH_DEFAULTS {1, 1, 0.9, 0, 3, 1, 0, 1, 1, 1, 0} /* the library's defaults */
 
 /* The search options' entries of an option table (kept in one place for both commands). */
 #define SEARCH_OPTIONS                                                                                   \
     {"beam", BEAM, CLI_ARG, NULL}, {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},                              \
+        {"word-reward", WORD_REWARD, CLI_ARG, NULL}, {"min-ratio", MIN_RATIO, CLI_ARG, NULL},            \
         {"max-ratio", MAX_RATIO, CLI_ARG, NULL}, {"sample", SAMPLE, CLI_NO_ARG, NULL},                   \
         {"temperature", TEMPERATURE, CLI_ARG, NULL}, {"top-k", TOP_K, CLI_ARG, NULL},                    \
         {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}, {"combine", COMBINE, CLI_ARG, NULL}
 #define SEARCH_HELP                                                                                      \
     "      --beam N           beam width 1..64 (default 1: greedy search)\n"                              \
     "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"               \
+    "      --word-reward R    greedy and beam: add R to the log-probability of each token written\n"     \
+    "                         (not the end) when choosing; R > 0 gives longer outputs, -5..5\n"        \
+    "                         (default 0.9)\n"                                                         \
+    "      --min-ratio R      no end before floor(R * source tokens) target tokens (default 0)\n"      \
     "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"            \
     "      --sample           sample each token instead of searching (not with --beam)\n"                \
     "      --temperature T    sampling: draw from softmax(logits / T), 0.01..100 (default 1)\n"          \
@@ -72,6 +77,8 @@ typedef struct search_opts {
 static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
     int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
+    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
@@ -87,6 +94,8 @@ static int search_option(cli_args *a, int c, search_opts *s) {
     switch (c) {
     case BEAM: cli_args_double(a, 1, 64, &s->beam); return 1;
     case LEN_ALPHA: cli_args_double(a, 0, 5, &s->alpha); return 1;
+    case WORD_REWARD: cli_args_double(a, -5, 5, &s->reward); return 1;
+    case MIN_RATIO: cli_args_double(a, 0, 100, &s->min_ratio); return 1;
     case MAX_RATIO: cli_args_double(a, 0.1, 100, &s->ratio); return 1;
     case SAMPLE: s->sample = 1; return 1;
     case TEMPERATURE: cli_args_double(a, 0.01, 100, &s->temperature); return 1;

@@ -487,6 +487,63 @@ static void check_masking(int cell, int attention) {
 
 /* ---- greedy == beam 1; attention rows ----------------------------------------------------------- */
 
+/* The word reward r (seq2seq.h): greedy writes <eos> only when log p(<eos>) beats every other
+ * token's log p + r, and otherwise the same token as without it, so for r1 < r2 the output with
+ * r1 is a prefix of the output with r2; beam width 1 is greedy with the same reward; r = 0 is the
+ * search without it (o0, l0, p0: nr_s2s_greedy's output); the reported log-probability is the
+ * model's, so an output equal to o0 has p0 bit for bit. */
+static int word_reward_moved; /* sources whose output the reward changed (not a vacuous check) */
+static int min_ratio_moved;   /* sources the minimum length made longer */
+static void check_length_controls(const nr_s2s *net, nr_s2s_ws *ws, const int *src, int slen, int max_len,
+                              const int *o0, int l0, double p0, const char *what) {
+    static const double R[] = {-5, -0.5, -0.05, 0, 0.05, 0.5, 5};
+    enum { NR = sizeof R / sizeof R[0] };
+    nlprnn_error err;
+    int o[NR][16], l[NR];
+    for (int i = 0; i < NR; i++) {
+        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, R[i], 0};
+        int ob[16], lb = -1;
+        double p = 0, pb = 1;
+        CHECK_INT_EQ(nr_s2s_ens_greedy(&e, src, slen, max_len, o[i], &l[i], NULL, &p, &err), 0);
+        CHECK_INT_EQ(nr_s2s_ens_beam(&e, src, slen, 1, 0.7f, max_len, ob, &lb, NULL, &pb, &err), 0);
+        CHECK_MSG(lb == l[i] && !memcmp(ob, o[i], (size_t)lb * sizeof(int)),
+                  "%s: reward %g: beam 1 differs from greedy (lengths %d, %d)", what, R[i], lb, l[i]);
+        CHECK_NEAR(p, pb, 1e-9);
+        CHECK(p < 0);
+        if (l[i] == l0 && !memcmp(o[i], o0, (size_t)l0 * sizeof(int)))
+            CHECK_MSG(p == p0, "%s: reward %g: the same output as without it, log p %.17g against %.17g", what, R[i],
+                      p, p0);
+        if (R[i] == 0) CHECK(l[i] == l0 && !memcmp(o[i], o0, (size_t)l0 * sizeof(int)));
+        /* a wider beam with the reward: a valid output, the model's log-probability (<= 0) */
+        CHECK_INT_EQ(nr_s2s_ens_beam(&e, src, slen, 4, 0.7f, max_len, ob, &lb, NULL, &pb, &err), 0);
+        CHECK(lb >= 0 && lb <= max_len && pb < 0);
+    }
+    for (int i = 1; i < NR; i++)
+        CHECK_MSG(l[i - 1] <= l[i] && !memcmp(o[i - 1], o[i], (size_t)l[i - 1] * sizeof(int)),
+                  "%s: the output with reward %g (%d tokens) is not a prefix of the one with %g (%d)", what, R[i - 1],
+                  l[i - 1], R[i], l[i]);
+    if (l[0] != l[NR - 1]) word_reward_moved++;
+    /* minimum length m: greedy keeps o0 when floor(m * slen) <= l0, else writes at least that
+     * many tokens (at most max_len) and o0 is a prefix of its output; beam and sampling end no
+     * earlier either */
+    static const double M[] = {0, 0.5, 1, 2, 100};
+    for (size_t i = 0; i < sizeof M / sizeof *M; i++) {
+        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, M[i]};
+        int want = (int)floor(M[i] * slen) < max_len ? (int)floor(M[i] * slen) : max_len;
+        int og[16], lg = -1, ob[16], lb = -1, os[16], ls = -1;
+        double p = 0, pb = 0, ps = 0;
+        nr_s2s_sample sm = {1, 1.0f, 0, 3};
+        CHECK_INT_EQ(nr_s2s_ens_greedy(&e, src, slen, max_len, og, &lg, NULL, &p, &err), 0);
+        CHECK_INT_EQ(nr_s2s_ens_beam(&e, src, slen, 4, 0.7f, max_len, ob, &lb, NULL, &pb, &err), 0);
+        CHECK_INT_EQ(nr_s2s_ens_decode_batch(&e, src, &slen, slen, 1, &max_len, &sm, os, 16, &ls, &ps, NULL, &err), 0);
+        CHECK_MSG(lg >= want && lb >= want && ls >= want && lg <= max_len && lb <= max_len && ls <= max_len,
+                  "%s: min-ratio %g (%d tokens): greedy %d, beam %d, sampled %d", what, M[i], want, lg, lb, ls);
+        CHECK(lg >= l0 && !memcmp(og, o0, (size_t)l0 * sizeof(int)));
+        if (want <= l0) CHECK_MSG(lg == l0 && p == p0, "%s: min-ratio %g changed an output long enough", what, M[i]);
+        else min_ratio_moved++;
+    }
+}
+
 static void check_search_agree(const nr_s2s *net, nr_rng *rng, const char *what) {
     nlprnn_error err;
     nr_s2s_ws *ws = nr_s2s_ws_create(net, 8, 1, 4, 0, &err);
@@ -519,6 +576,7 @@ static void check_search_agree(const nr_s2s *net, nr_rng *rng, const char *what)
         CHECK_INT_EQ(nr_s2s_beam(net, ws, src, slen, 4, 0.7f, max_len, o2, &l2, a2, &p2, &err), 0);
         CHECK(l2 >= 0 && l2 <= max_len);
         for (int i = 0; i < l2; i++) CHECK(o2[i] > NLPRNN_ID_EOS || o2[i] == NLPRNN_ID_UNK);
+        check_length_controls(net, ws, src, slen, max_len, o1, l1, p1, what);
     }
     nr_s2s_ws_free(ws);
 }
@@ -588,7 +646,7 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
                 nr_s2s_job job[NB];
                 int so[NB * 20];
                 for (int b = 0; b < NB; b++) job[b] = (nr_s2s_job){src[b], slen[b], ml[b], so + b * 20, -1, 1};
-                nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB};
+                nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0};
                 CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, NB, rows, samp ? &sm : NULL, NULL, &err), 0);
                 for (int b = 0; b < NB; b++) {
                     int o1[20], l1 = -1;
@@ -603,7 +661,7 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
                 }
             }
         if (rep == 0) { /* bad streams */
-            nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB};
+            nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0};
             int so[2 * 20];
             float at[21 * MAXS];
             nr_s2s_job job[2] = {{src[0], 0, 5, so, 0, 0}, {src[1], slen[1], 5, so + 20, 0, 0}};
@@ -913,7 +971,14 @@ int main(void) {
         CHECK_INT_EQ(nr_s2s_bind(&net, &cfg, p, &err), 0);
         CHECK_INT_EQ(nr_s2s_init(&net, &rng, &err), 0);
         for (size_t k = 0; k < np; k++) p[k] *= 3.0f; /* sharper distributions */
+        word_reward_moved = min_ratio_moved = 0;
         check_search_agree(&net, &rng, "untrained");
+        float eos_bias = p[net.o_bo + NLPRNN_ID_EOS];
+        p[net.o_bo + NLPRNN_ID_EOS] += 4.0f; /* and with <eos> likely: short outputs */
+        check_search_agree(&net, &rng, "untrained, early end");
+        p[net.o_bo + NLPRNN_ID_EOS] = eos_bias;
+        CHECK_MSG(word_reward_moved > 0, "untrained: the word reward changed no output of %d sources", 12);
+        CHECK_MSG(min_ratio_moved > 0, "untrained: the minimum length changed no output of %d sources", 12);
         check_batch_decode(&net, &rng, "untrained");
         for (size_t k = 0; k < np; k++) p[k] /= 3.0f; /* back to a flat start ... */
         for (int k = 0; k < cfg.Vt; k++) p[net.o_bo + (size_t)k] = 0.5f * (float)(k % 5); /* ... logits spread by the bias */

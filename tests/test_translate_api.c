@@ -281,6 +281,13 @@ static void test_batch(void) {
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 0, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 1.5, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, -1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, 5.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "word-reward") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, NAN, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, -0.1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "min-ratio") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
     /* invalid UTF-8 in text 2: the text and the byte */
     const char *bad[] = {"가나", "다\xff", "마바"};
     size_t bl[] = {6, 4, 6};
@@ -688,6 +695,8 @@ static void test_cli(void) {
     nr_test_expect(4, MUST("nope.txt"), "'%s' translate -m '%s' -i '%s'", cli, m, nr_test_scratch("nope.txt"));
     nr_test_expect(5, MUST("flip.nrm"), "'%s' translate -m '%s' hi", cli, nr_test_scratch("flip.nrm"));
     nr_test_expect(2, MUST("--beam"), "'%s' translate -m '%s' --beam 0 hi", cli, m);
+    nr_test_expect(2, MUST("--word-reward"), "'%s' translate -m '%s' --word-reward 6 hi", cli, m);
+    nr_test_expect(2, MUST("--min-ratio"), "'%s' translate -m '%s' --min-ratio -1 hi", cli, m);
     nr_test_expect(2, MUST("--bogus"), "'%s' translate --bogus", cli);
     /* translate-eval: --hyp with the references themselves is BLEU 100, chrF 100 */
     put("refs.txt", "");

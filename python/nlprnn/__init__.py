@@ -577,15 +577,19 @@ class Translator(_Owned):
     path_or_name: a model file or a shipped model's name ("ko-en"), or a list of them: an
     ensemble whose members' next-token distributions are combined at each step (they must share
     both tokenizers; a packed ensemble file is one name). beam: 1 is greedy search; len_alpha:
-    length normalisation of beam search; max_ratio: at most ceil(ratio * source tokens) + 5 target
+    length normalisation of beam search; word_reward: added to the log-probability of each token
+    written (not the end) by greedy and beam search, > 0 for longer outputs; min_ratio: no end
+    before floor(min_ratio * source tokens) target tokens; max_ratio: at most ceil(ratio * source tokens) + 5 target
     tokens; combine: "logp" (the mean of the members' log-probabilities, the library's default) or
     "prob" (the mean of their probabilities) (docs/translate.md). members: how many models it holds."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
-    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8))  # nlprnn_translate_opt
+    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8),
+             ("word_reward", 10), ("min_ratio", 11))  # nlprnn_translate_opt
     _COMBINE = {"prob": 0, "logp": 1}
 
-    def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None):
+    def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None,
+                 word_reward=None, min_ratio=None):
         err, h, ctx = _CError(), _P(), _P()
         if isinstance(path_or_name, (list, tuple)):
             names = [_path(p) for p in path_or_name]
@@ -605,18 +609,21 @@ class Translator(_Owned):
         self.summary = _lib.nlprnn_translator_summary(h).decode()
         self.members = _lib.nlprnn_translator_members(h)
         try:
-            self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine)
+            self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine,
+                     word_reward=word_reward, min_ratio=min_ratio)
         except (Error, ValueError):
             self.close()
             raise
 
-    def set(self, beam=None, len_alpha=None, max_ratio=None, combine=None):
+    def set(self, beam=None, len_alpha=None, max_ratio=None, combine=None, word_reward=None,
+            min_ratio=None):
         """Change search options (None leaves one as it is); out of range raises Error, an unknown
         combine rule ValueError."""
         if combine is not None and combine not in self._COMBINE:
             raise ValueError("combine: %r (prob or logp)" % (combine,))
         vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio,
-                "combine": None if combine is None else self._COMBINE[combine]}
+                "combine": None if combine is None else self._COMBINE[combine],
+                "word_reward": word_reward, "min_ratio": min_ratio}
         err = _CError()
         for name, opt in self._OPTS:
             if vals[name] is not None:

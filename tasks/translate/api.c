@@ -19,7 +19,7 @@ struct nlprnn_translate_ctx {
     int combine;           /* NR_COMBINE_* */
     int beam;
     int rows;              /* NLPRNN_TRANSLATE_BATCH: rows decoded at once by nlprnn_translate_batch */
-    double alpha, ratio;
+    double alpha, ratio, reward, min_ratio;
     nr_s2s_sample sample;
     nlprnn_encoding *enc;
     int *src, *out;        /* (cap_src), (cap_out) */
@@ -58,6 +58,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     }
     c->t = t, c->beam = 1, c->rows = 64, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
+    c->reward = 0.9; /* the best held-out chrF of the shipped ko-en (docs/translate.md, twelfth round) */
     c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
     c->combine = NR_COMBINE_LOGP; /* the better rule on the held-out pairs (docs/translate.md) */
     c->nm = nr_translator_members(t);
@@ -112,6 +113,16 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: seed %g (an integer 0..2^53)", v);
         c->sample.seed = (uint64_t)v;
         return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_WORD_REWARD:
+        if (!(v >= -5 && v <= 5))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: word-reward %g (-5..5)", v);
+        c->reward = v;
+        return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_MIN_RATIO:
+        if (!(v >= 0 && v <= 100))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: min-ratio %g (0..100)", v);
+        c->min_ratio = v;
+        return NLPRNN_OK;
     case NLPRNN_TRANSLATE_COMBINE:
         if (v != NR_COMBINE_PROB && v != NR_COMBINE_LOGP)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: combine %g (0 or 1)", v);
@@ -149,7 +160,7 @@ static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *er
 
 /* The members of c's translator as an ensemble over c's workspaces. */
 static nr_s2s_ens ens_of(const nlprnn_translate_ctx *c) {
-    return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine};
+    return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine, c->reward, c->min_ratio};
 }
 
 /* Room for n source tokens, max_len output tokens and the beam. */

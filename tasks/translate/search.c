@@ -27,19 +27,30 @@ static int by_z_desc(const void *a, const void *b) {
     return x->k - y->k; /* ties: the lower id first */
 }
 
+/* Greedy's choice: the argmax over the ids that may be written (not <eos> when no_eos) of z[k] (floats; d == NULL) or
+ * d[k] (doubles) plus the word reward for every id but <eos> (seq2seq.h); ties: the lower id.
+ * Comparing z[k] + r with z[eos] is comparing log p, as log softmax only shifts z. With r = 0
+ * the comparisons are those of the plain argmax. */
+static int argmax_rewarded(const float *z, const double *d, int V, double r, int no_eos) {
+    int y = -1;
+    double best = 0;
+    for (int k = 0; k < V; k++) {
+        if (k == NLPRNN_ID_PAD || k == NLPRNN_ID_BOS || (no_eos && k == NLPRNN_ID_EOS)) continue;
+        double v = (d ? d[k] : (double)z[k]) + (k == NLPRNN_ID_EOS ? 0.0 : r);
+        if (y < 0 || v > best) y = k, best = v;
+    }
+    return y;
+}
+
 /* The next token of one row: greedy (sm == NULL or !sm->on) is the argmax of z over the ids that
  * may be written (ties: the lower id); sampling draws from softmax(z / T) over those ids, cut to
  * the top_k highest (0: all). scratch: (V) entries. */
-static int pick(const float *z, int V, const nr_s2s_sample *sm, nr_rng *rng, zk *scratch) {
-    if (!sm || !sm->on) {
-        int y = -1;
-        for (int k = 0; k < V; k++)
-            if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || z[k] > z[y])) y = k;
-        return y;
-    }
+static int pick(const float *z, int V, const nr_s2s_sample *sm, nr_rng *rng, zk *scratch, double reward,
+                int no_eos) {
+    if (!sm || !sm->on) return argmax_rewarded(z, NULL, V, reward, no_eos);
     int n = 0;
     for (int k = 0; k < V; k++)
-        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS) scratch[n++] = (zk){z[k], k};
+        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && !(no_eos && k == NLPRNN_ID_EOS)) scratch[n++] = (zk){z[k], k};
     if (sm->top_k > 0 && sm->top_k < n) {
         qsort(scratch, (size_t)n, sizeof *scratch, by_z_desc);
         n = sm->top_k;
@@ -134,6 +145,14 @@ static void mean_attn(const nr_s2s_ens *e, const float *al, size_t as, int r, in
     }
 }
 
+/* The fewest tokens a source of slen tokens is translated into (seq2seq.h): floor(min_ratio *
+ * slen), at most max_len. */
+static int min_len(const nr_s2s_ens *e, int slen, int max_len) {
+    if (!(e->min_ratio > 0)) return 0;
+    double m = floor(e->min_ratio * slen);
+    return m < max_len ? (int)m : max_len;
+}
+
 static int ens_check(const nr_s2s_ens *e, nlprnn_error *err) {
     if (!e || e->n < 1 || e->n > NR_S2S_MAX_ENS)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: %d members (1..%d)", e ? e->n : 0,
@@ -147,13 +166,11 @@ static int ens_check(const nr_s2s_ens *e, nlprnn_error *err) {
 
 /* ---- greedy and sampled decoding of a stream of sources -------------------------------------------- */
 
-/* Greedy with one member: y = the argmax of z (V) over the ids that may be written (ties: the lower
- * id), as pick(); returns log softmax(z)_y, as log_softmax() computes it (the same bits), without
- * writing the V log-probabilities. */
-static double greedy_one(const float *z, int V, int *y) {
-    int a = -1;
-    for (int k = 0; k < V; k++)
-        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (a < 0 || z[k] > z[a])) a = k;
+/* Greedy with one member: y = the argmax of z (V) over the ids that may be written, with the word
+ * reward r and without <eos> when no_eos (ties: the lower id), as pick(); returns log softmax(z)_y,
+ * as log_softmax() computes it (the same bits), without writing the V log-probabilities. */
+static double greedy_one(const float *z, int V, double r, int no_eos, int *y) {
+    int a = argmax_rewarded(z, NULL, V, r, no_eos);
     *y = a;
     return z[a] - nr_lse(z, V);
 }
@@ -256,9 +273,10 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
         for (int r = 0; r < R; r++) {
             nr_s2s_job *j = &job[act[r]];
             int t = j->out_len, y; /* step t of this row */
+            int no_eos = t < min_len(e, j->slen, j->max_len);
             if (attn) mean_attn(e, al, as, 0, j->slen, attn + (size_t)t * j->slen);
             if (N == 1 && !sampling) { /* greedy with one model: the argmax and its log p only */
-                double l = greedy_one(z + (size_t)r * V, V, &y);
+                double l = greedy_one(z + (size_t)r * V, V, e->reward, no_eos, &y);
                 if (t == j->max_len) { /* no room for another token */
                     combine(e, z, zs, r, V, lp, tmp);
                     y = NLPRNN_ID_EOS, l = lp[y];
@@ -267,14 +285,12 @@ int nr_s2s_ens_decode_stream(const nr_s2s_ens *e, nr_s2s_job *job, int n, int B,
             } else {
                 combine(e, z, zs, r, V, lp, tmp);
                 if (t == j->max_len) y = NLPRNN_ID_EOS; /* no room for another token */
-                else if (N == 1) y = pick(z + (size_t)r * V, V, sm, &rng[slot[r]], scratch); /* the model's logits */
+                else if (N == 1) y = pick(z + (size_t)r * V, V, sm, &rng[slot[r]], scratch, e->reward, no_eos); /* the model's logits */
                 else if (sampling) {
                     for (int k = 0; k < V; k++) zf[k] = (float)lp[k]; /* softmax(log p / T) */
-                    y = pick(zf, V, sm, &rng[slot[r]], scratch);
+                    y = pick(zf, V, sm, &rng[slot[r]], scratch, 0, no_eos);
                 } else {
-                    y = -1; /* argmax of the combined log p (ties: the lower id) */
-                    for (int k = 0; k < V; k++)
-                        if (k != NLPRNN_ID_PAD && k != NLPRNN_ID_BOS && (y < 0 || lp[k] > lp[y])) y = k;
+                    y = argmax_rewarded(NULL, lp, V, e->reward, no_eos); /* of the combined log p (ties: the lower id) */
                 }
                 j->logp += lp[y];
             }
@@ -324,7 +340,7 @@ int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen
 int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
                         const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
                         int *out_len, double *logp, float *attn, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
     return nr_s2s_ens_decode_batch(&e, src, slen, Ts, B, max_len, sm, out, out_stride, out_len, logp, attn, err);
 }
 
@@ -340,26 +356,27 @@ int nr_s2s_ens_greedy(const nr_s2s_ens *e, const int *src, int slen, int max_len
 
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
     return nr_s2s_ens_greedy(&e, src, slen, max_len, out, out_len, attn, logp, err);
 }
 
 /* One hypothesis of the beam: its tokens and attention rows live in the search's arrays. */
 typedef struct hyp {
-    double logp;
+    double logp;  /* the model's log-probability */
+    double sum;   /* what the search ranks by: logp + reward * len */
     int len;      /* tokens written (without <eos>) */
     int done;     /* ended with <eos> */
     double score; /* normalised score (finished ones) */
 } hyp;
 
 typedef struct cand {
-    double logp;
+    double sum, logp; /* the rewarded sum the search ranks by, the model's log-probability */
     int row, tok;
 } cand;
 
-/* Is candidate a better than b: higher log-probability; ties to the earlier row, then lower id. */
+/* Is candidate a better than b: higher rewarded sum; ties to the earlier row, then lower id. */
 static int cand_better(const cand *a, const cand *b) {
-    if (a->logp != b->logp) return a->logp > b->logp;
+    if (a->sum != b->sum) return a->sum > b->sum;
     if (a->row != b->row) return a->row < b->row;
     return a->tok < b->tok;
 }
@@ -404,9 +421,9 @@ int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, flo
     int *ltok = tok, *ntok = tok + (size_t)W * L;
     float *lal = al, *nal = al + (size_t)W * L * Ts;
     hyp *lh = live, *nh = live + W;
-    int R = 1, nfin = 0;
+    int R = 1, nfin = 0, min_tok = min_len(e, slen, max_len);
     for (int m = 0; m < N; m++) nr_s2s_state_start(e->net[m], e->ws[m], &st[m], row_src, 1);
-    lh[0] = (hyp){0, 0, 0, 0};
+    lh[0] = (hyp){0, 0, 0, 0, 0};
     for (int t = 0; R > 0 && nfin < W; t++) {
         for (int r = 0; r < R; r++) prev[r] = t == 0 ? NLPRNN_ID_BOS : ltok[(size_t)r * L + t - 1];
         ens_step(e, st, row_src, prev, R, z, zs, step_al, as);
@@ -417,14 +434,15 @@ int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, flo
         for (int r = 0; r < R; r++) {
             combine(e, z, zs, r, V, lp, tmp);
             if (t == max_len) { /* no room for another token: only <eos> */
-                cs[nc++] = (cand){lh[r].logp + lp[NLPRNN_ID_EOS], r, NLPRNN_ID_EOS};
+                cs[nc++] = (cand){lh[r].sum + lp[NLPRNN_ID_EOS], lh[r].logp + lp[NLPRNN_ID_EOS], r, NLPRNN_ID_EOS};
                 continue;
             }
             cand *top = cs + nc;
             int k = 0;
             for (int y = 0; y < V; y++) {
-                cand c = {lh[r].logp + lp[y], r, y};
+                cand c = {lh[r].sum + lp[y] + (y == NLPRNN_ID_EOS ? 0.0 : e->reward), lh[r].logp + lp[y], r, y};
                 if (y == NLPRNN_ID_PAD || y == NLPRNN_ID_BOS) continue; /* never written */
+                if (y == NLPRNN_ID_EOS && t < min_tok) continue;       /* too short to end */
                 if (k == W && !cand_better(&c, &top[W - 1])) continue;
                 int i = k < W ? k++ : W - 1;
                 while (i > 0 && cand_better(&c, &top[i - 1])) top[i] = top[i - 1], i--;
@@ -446,15 +464,15 @@ int nr_s2s_ens_beam(const nr_s2s_ens *e, const int *src, int slen, int beam, flo
             const int *ptok = ltok + (size_t)c->row * L;
             if (c->tok == NLPRNN_ID_EOS) {
                 hyp *f = &fin[nfin];
-                f->logp = c->logp, f->len = t, f->done = 1;
-                f->score = len_alpha > 0 ? c->logp / pow((double)(t + 1), len_alpha) : c->logp;
+                f->logp = c->logp, f->sum = c->sum, f->len = t, f->done = 1;
+                f->score = len_alpha > 0 ? c->sum / pow((double)(t + 1), len_alpha) : c->sum;
                 memcpy(ftok + (size_t)nfin * L, ptok, (size_t)t * sizeof(int));
                 memcpy(fal + (size_t)nfin * L * Ts, pal, (size_t)t * Ts * sizeof(float));
                 memcpy(fal + ((size_t)nfin * L + t) * Ts, sal, (size_t)Ts * sizeof(float));
                 nfin++;
                 continue;
             }
-            nh[nR] = (hyp){c->logp, t + 1, 0, 0};
+            nh[nR] = (hyp){c->logp, c->sum, t + 1, 0, 0};
             memcpy(ntok + (size_t)nR * L, ptok, (size_t)t * sizeof(int));
             ntok[(size_t)nR * L + t] = c->tok;
             memcpy(nal + (size_t)nR * L * Ts, pal, (size_t)t * Ts * sizeof(float));
@@ -489,6 +507,6 @@ done:
 
 int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int beam, float len_alpha, int max_len,
                 int *out, int *out_len, float *attn, double *logp, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
     return nr_s2s_ens_beam(&e, src, slen, beam, len_alpha, max_len, out, out_len, attn, logp, err);
 }

@@ -205,7 +205,16 @@ int nr_s2s_encoded_steps(const nr_s2s_ws *ws);
  * Greedy search takes the argmax of the combined log p, beam search extends by it, sampling draws
  * from softmax(log p / T); the reported log-probability is the sum of the combined log p of the
  * tokens written and the end; the attention rows are the members' mean. With one member every
- * function is the single model's (the same code path and the same floats). */
+ * function is the single model's (the same code path and the same floats).
+ * Word reward r (`reward`; 0 = none, the functions as without it): greedy and beam search rank by
+ * the combined log p of each written token plus r (the end gets no reward), so r > 0 makes the
+ * outputs longer (greedy writes <eos> only when log p(<eos>) exceeds every other token's
+ * log p + r) and r < 0 shorter; beam search sums the rewarded values and normalises that sum
+ * (logp + r * len) / (len + 1)^len_alpha. Sampling does not use it. The reported
+ * log-probability stays the model's (without the reward).
+ * Minimum length (`min_ratio`): before floor(min_ratio * slen) tokens are written (capped at the
+ * length limit) <eos> may not be chosen (greedy: the best other token; beam: no <eos> candidates;
+ * sampling: drawn from the other tokens); 0 = none, the functions as without it. */
 #define NR_S2S_MAX_ENS 32
 enum { NR_COMBINE_PROB = 0, NR_COMBINE_LOGP = 1 };
 typedef struct nr_s2s_ens {
@@ -213,6 +222,9 @@ typedef struct nr_s2s_ens {
     const nr_s2s *const *net;    /* (n) bound networks, all with the same cfg.Vt */
     nr_s2s_ws *const *ws;        /* (n) a workspace each (same capacity rules as one model) */
     int combine;                 /* NR_COMBINE_* */
+    double reward;               /* the word reward of greedy and beam search (0: none) */
+    double min_ratio;            /* no <eos> before floor(min_ratio * source tokens) target tokens
+                                    (at most the length limit; 0: none): every search */
 } nr_s2s_ens;
 
 /* ---- search (search.c) ---------------------------------------------------------------------------

@@ -265,6 +265,9 @@ with tempfile.TemporaryDirectory() as d:
 
 # translation: the texts of `nlprnn translate` (greedy and beam 5) and its JSON details
 ko = ["나는 학생입니다.", "오늘 날씨가 좋다.", "고양이가 있어요."]
+with nlprnn.Translator("ko-en", beam=5, word_reward=-5) as tr:  # the option reaches the search
+    rc, out = cli("translate", "--beam", "5", "--word-reward", "-5", "-", input="\n".join(ko).encode())
+    check(rc == 0 and tr.translate(ko) == out.splitlines(), "word_reward -5: %r vs %r" % (tr.translate(ko), out))
 for beam in (1, 5):
     with nlprnn.Translator("ko-en", beam=beam) as tr:
         check((tr.source, tr.target) == ("ko", "en"), "columns %r" % ((tr.source, tr.target),))
@@ -282,7 +285,7 @@ for beam in (1, 5):
               all(abs(a - b) < 6e-5 for r, q in zip(att, ref.get("attention", [])) for a, b in zip(r, q)),
               "attention %r vs %r" % (att, ref.get("attention")))
 with nlprnn.Translator("ko-en") as tr:
-    for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}):
+    for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}, {"word_reward": 6}, {"min_ratio": -1}):
         try:
             tr.set(**bad)
             check(False, "search option %r accepted" % bad)
