@@ -112,6 +112,19 @@ void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const 
     nr_sgemm(0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void nr_sgemm_pk_f16(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, const uint16_t *Bh, int ldb, float beta, float *C, int ldc)
+{
+    int kp = nr_kpath();
+    /* nr_sgemm's test for nr_kgemv (M, N, K >= 1: nr_sgemm handles the empty products first) */
+    if (Bh && M >= 1 && N >= 1 && K >= 1 && nr_kgemv_use(kp, 1, M, N, K) &&
+        nr_kgemv_f16_usable(kp)) {
+        nr_kgemv_f16(kp, M, N, K, alpha, A, lda, Bh, ldb, beta, C, ldc);
+        return;
+    }
+    nr_sgemm_pk(pk, 1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 double nr_lse(const float *z, int n) { return nr_klse(nr_kpath(), z, n, NULL); }
 
 void nr_pk_stale(nr_pk *pk)

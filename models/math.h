@@ -14,6 +14,7 @@
 #define NR_MODELS_MATH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/common.h"
 #include "common/pool.h"
@@ -52,6 +53,13 @@ int nr_sgemm_packs(int transB, int M, int N, int K);
 /* C (M,N) = alpha * A (M,K) op(B) (K,N) + beta * C (A not transposed), as nr_sgemm. */
 void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
+/* The same with op(B) = B^T, B (N,K) given twice: as float32 (B) and as float16 (Bh, the same
+ * values exactly, row stride ldb too; NULL: none): where nr_sgemm would take nr_kgemv (one row, or
+ * 2-31 rows of a large B) and the path runs it on halves (nr_kgemv_f16_usable), nr_kgemv_f16
+ * reads Bh (the same bits, half the bytes: a decoder's step at batch 1); else nr_sgemm_pk with B.
+ * Inference only (Bh must hold B's values: a weight that changes needs a new Bh). */
+void nr_sgemm_pk_f16(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, const uint16_t *Bh, int ldb, float beta, float *C, int ldc);
 /* The values of B changed: the next product packs again. */
 void nr_pk_stale(nr_pk *pk);
 /* Frees the copy (pk itself is the caller's); pk may be NULL. */

@@ -13,6 +13,11 @@
  *             the same bits alone (M = 1) as inside a batch (kernels.h, "Rounding"); nr_kgemv
  *             gives nr_kgemm's bits without transB, and with it (its own order of the sum) the
  *             same bits for an element alone, in a batch and at any column;
+ *   float16:  nr_kgemv_f16 gives nr_kgemv's bits (transB) on the float32 widening of the same
+ *             halves, every path, odd sizes (every tail of 8 and 16 lanes, K = 1..33, 300, 1001),
+ *             1-9 rows of A, padded ldb, alpha/beta (beta = 0 must not read C: it is NaN); a
+ *             one-chain sum of the same products differs somewhere (so the comparison sees the
+ *             order); nr_sgemm_pk_f16 gives nr_sgemm's bits on both of its routes;
  *   packed once: nr_sgemm_pk (models/math.h) gives nr_sgemm's bits on every route, packs only
  *             where nr_sgemm runs nr_kgemm, repacks after nr_pk_stale or for another B;
  *   dispatch: path names, NLPRNN_KERNEL (the test runs itself with the variable set), the
@@ -36,6 +41,7 @@
 #include "models/kernels/kernels.h"
 #include "models/math.h"
 #include "models/nn.h"
+#include "models/quant.h"
 #include "testutil.h"
 
 static void fill(float *b, size_t n, nr_rng *rng)
@@ -555,6 +561,101 @@ static void test_lse(int p)
     printf("%-8s lse: worst relative error %.2g\n", nr_kpath_name(p), worst);
 }
 
+/* halves of random values over several binades (some subnormal, some zero), never NaN/inf; f the
+ * float32 value of each */
+static void fill_f16(uint16_t *h, float *f, size_t n, nr_rng *rng)
+{
+    for (size_t k = 0; k < n; k++) {
+        float x = (2.0f * nr_rng_uniform(rng) - 1.0f) * ldexpf(1.0f, (int)(nr_rng_uniform(rng) * 12) - 8);
+        if (k % 97 == 5)
+            x = 3e-6f * (2.0f * nr_rng_uniform(rng) - 1.0f); /* subnormal in float16 */
+        if (k % 89 == 3)
+            x = 0.0f;
+        h[k] = nr_f32_to_f16(x);
+        f[k] = nr_f16_to_f32(h[k]);
+    }
+}
+
+static void test_kgemv_f16(int p)
+{
+    if (!nr_kgemv_f16_usable(p)) {
+        printf("%-8s nr_kgemv_f16 not run: no F16C\n", nr_kpath_name(p));
+        return;
+    }
+    static const int Ks[] = {1, 2, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 300, 1001};
+    static const int Ms[] = {1, 2, 3, 4, 5, 7, 9};
+    static const int Ns[] = {1, 3, 4, 7, 8, 9, 13, 75};
+    static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 0.25f}, {-1.5f, 1.0f}};
+    nr_rng rng;
+    nr_rng_seed(&rng, 16);
+    int bad = 0, cases = 0, order_seen = 0;
+    for (size_t ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)
+            for (size_t in = 0; in < sizeof Ns / sizeof *Ns; in++) {
+                int K = Ks[ik], M = Ms[im], N = Ns[in], pad = (int)((ik + in) % 3);
+                int lda = K + pad, ldb = K + 2 * pad + (int)(im % 2), ldc = N + pad;
+                const float *al = ab[(ik + im + in) % 3];
+                float *A = malloc(sizeof(float) * (size_t)M * lda);
+                float *Bf = malloc(sizeof(float) * (size_t)N * ldb);
+                uint16_t *Bh = malloc(sizeof(uint16_t) * (size_t)N * ldb);
+                float *C0 = malloc(sizeof(float) * (size_t)M * ldc), *C1 = malloc(sizeof(float) * (size_t)M * ldc);
+                fill(A, (size_t)M * lda, &rng);
+                fill_f16(Bh, Bf, (size_t)N * ldb, &rng);
+                fill(C0, (size_t)M * ldc, &rng);
+                if (al[1] == 0.0f)
+                    for (int i = 0; i < M * ldc; i++)
+                        C0[i] = NAN;
+                memcpy(C1, C0, sizeof(float) * (size_t)M * ldc);
+                nr_kgemv(p, 1, M, N, K, al[0], A, lda, Bf, ldb, al[1], C0, ldc);
+                nr_kgemv_f16(p, M, N, K, al[0], A, lda, Bh, ldb, al[1], C1, ldc);
+                if (memcmp(C0, C1, sizeof(float) * (size_t)M * ldc)) {
+                    if (bad++ < 3)
+                        printf("%s: nr_kgemv_f16 M=%d N=%d K=%d alpha=%g beta=%g: not nr_kgemv's bits\n",
+                               nr_kpath_name(p), M, N, K, al[0], al[1]);
+                }
+                /* one chain over k of the same products: other bits somewhere, so the memcmp
+                 * above sees a change of order */
+                for (int i = 0; i < M && K >= 16; i++)
+                    for (int j = 0; j < N; j++) {
+                        float s = 0.0f;
+                        for (int k = 0; k < K; k++)
+                            s = fmaf(A[(size_t)i * lda + k], Bf[(size_t)j * ldb + k], s);
+                        s *= al[0];
+                        if (al[1] != 0.0f)
+                            continue;
+                        order_seen |= memcmp(&s, C1 + (size_t)i * ldc + j, sizeof s) != 0;
+                    }
+                cases++;
+                free(A), free(Bf), free(Bh), free(C0), free(C1);
+            }
+    CHECK_MSG(!bad, "%s: nr_kgemv_f16 differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), bad, cases);
+    CHECK_MSG(order_seen, "%s: a one-chain sum never differed from nr_kgemv_f16", nr_kpath_name(p));
+
+    /* nr_sgemm_pk_f16 = nr_sgemm: one row (nr_kgemv_f16 on the vector paths, where nr_sgemm takes
+     * nr_kgemv), 40 rows (the packed kernel), 5 rows of a large B^T (nr_kgemv on the vector paths) */
+    static const int shapes[][3] = {{1, 2001, 300}, {40, 301, 129}, {5, 2049, 257}};
+    nr_kpath_set(p);
+    for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+        int M = shapes[c][0], N = shapes[c][1], K = shapes[c][2];
+        float *A = malloc(sizeof(float) * (size_t)M * K), *Bf = malloc(sizeof(float) * (size_t)N * K);
+        uint16_t *Bh = malloc(sizeof(uint16_t) * (size_t)N * K);
+        float *C0 = malloc(sizeof(float) * (size_t)M * N), *C1 = malloc(sizeof(float) * (size_t)M * N);
+        fill(A, (size_t)M * K, &rng);
+        fill_f16(Bh, Bf, (size_t)N * K, &rng);
+        nr_pk pk = {0};
+        nr_sgemm(0, 1, M, N, K, 1.0f, A, K, Bf, K, 0.0f, C0, N);
+        long before = nr_kgemv_f16_count();
+        nr_sgemm_pk_f16(&pk, M, N, K, 1.0f, A, K, Bf, Bh, K, 0.0f, C1, N);
+        int used = nr_kgemv_f16_count() > before;
+        CHECK_MSG(!memcmp(C0, C1, sizeof(float) * (size_t)M * N), "%s: nr_sgemm_pk_f16 (%d,%d,%d) != nr_sgemm",
+                  nr_kpath_name(p), M, N, K);
+        CHECK_INT_EQ(used, nr_kgemv_use(p, 1, M, N, K));
+        nr_pk_free(&pk);
+        free(A), free(Bf), free(Bh), free(C0), free(C1);
+    }
+    nr_kpath_set(-1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--print-path")) {
@@ -573,6 +674,7 @@ int main(int argc, char **argv)
         test_accuracy(p);
         test_row_bits(p);
         test_pk(p);
+        test_kgemv_f16(p);
         test_lse(p);
     }
     test_route();

@@ -1,5 +1,5 @@
 /* models/kernels/gemm_avx2.c: the AVX2 + FMA float32 GEMM (see kernels.h, gemm_tmpl.h).
- * Compiled with -mavx2 -mfma (CMakeLists.txt) on x86-64 only; called only after the CPU check.
+ * Compiled with -mavx2 -mfma -mf16c (CMakeLists.txt; F16C for nr_kgemv_f16) on x86-64 only; called only after the CPU check.
  *
  * Tile: R <= 6 rows x P panels of 8 columns, R*P <= 12 ymm accumulators (6x2 = 6x16 for full
  * strips, as BLIS's Haswell kernel), leaving registers for P loads of B and a broadcast. */
@@ -104,6 +104,7 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 #define V_LOADN(p, n) _mm256_maskload_ps(p, lane_mask(n))
 #define V_STOREN(p, n, v) _mm256_maskstore_ps(p, lane_mask(n), v)
 #define V_HALF8(v) (v)
+#define GV_CVTPH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define GV_NBMAX 3
 #define GV_RNT(NB) ((NB) == 1 ? 8 : 4)
 #include "models/kernels/gemv_tmpl.h"

@@ -1,5 +1,5 @@
 /* models/kernels/gemm_avx512.c: the AVX-512 F float32 GEMM (see kernels.h, gemm_tmpl.h).
- * Compiled with -mavx512f -mfma (CMakeLists.txt) on x86-64 only; called only after the CPU check.
+ * Compiled with -mavx512f -mfma -mf16c (CMakeLists.txt; F16C for nr_kgemv_f16) on x86-64 only; called only after the CPU check.
  *
  * Tile: R <= 8 rows x P panels of 16 columns, R*P <= 24 zmm accumulators (8x3 = 8x48 for full
  * strips; one row takes 8 panels, so batch-1 products keep 8 FMA chains in flight). Per k: P
@@ -105,6 +105,7 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 #define V_HALF8(v)                                                                                 \
     _mm256_add_ps(_mm512_castps512_ps256(v),                                                       \
                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
+#define GV_CVTPH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define GV_RNT(NB) ((NB) <= 3 ? 8 : 4)
 #define GV_PF 8 /* bench_gemm, one row: 5-10 % faster than without; the AVX2 path loses with it */
 #include "models/kernels/gemv_tmpl.h"

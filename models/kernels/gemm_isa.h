@@ -4,6 +4,8 @@
 #ifndef NR_MODELS_KERNELS_GEMM_ISA_H
 #define NR_MODELS_KERNELS_GEMM_ISA_H
 
+#include <stdint.h>
+
 #define NR_KNC_PORTABLE 256
 #define NR_KNC_AVX2 512
 #define NR_KNC_AVX512 512
@@ -18,7 +20,9 @@
     void nr_kgemm_##KP(int transA, int transB, int M, int N, int K, float alpha, const float *A,   \
                        int lda, const float *B, int ldb, float beta, float *C, int ldc, float *buf); \
     void nr_kgemv_##KP(int transB, int M, int N, int K, float alpha, const float *A, int lda,      \
-                       const float *B, int ldb, float beta, float *C, int ldc);
+                       const float *B, int ldb, float beta, float *C, int ldc);          \
+    void nr_kgemv_f16_##KP(int M, int N, int K, float alpha, const float *A, int lda,           \
+                           const uint16_t *B, int ldb, float beta, float *C, int ldc);
 
 NR_KDECL(portable)
 #if defined(__x86_64__)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "models/kernels/gemm_isa.h"
+#include "models/quant.h"
 
 #define KP portable
 #define KNR 8
@@ -74,6 +75,22 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
  * row of A at a time. transB = 1: a dot product per element in 8 partial sums (partial l takes
  * k = l, l+8, ...) added as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)). transB = 0: one chain over k per
  * element in blocks of NR_KC, combined with C as the tiles above (the bits of nr_kgemm here). */
+/* the dot product of the transposed case: 8 partial sums (partial l takes k = l, l+8, ...), B's
+ * element widened by LOADB (a float, or a float16 widened exactly: the same bits) */
+#define KGEMV_NT_DOT(LOADB)                                                                        \
+    do {                                                                                           \
+        float s[8] = {0};                                                                          \
+        int k = 0;                                                                                 \
+        for (; k + 8 <= K; k += 8)                                                                 \
+            for (int l = 0; l < 8; l++)                                                            \
+                s[l] += a[k + l] * LOADB(k + l);                                                   \
+        for (int l = 0; k + l < K; l++)                                                            \
+            s[l] += a[k + l] * LOADB(k + l);                                                       \
+        float v = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));              \
+        v *= alpha;                                                                                \
+        c[j] = beta != 0.0f ? beta * c[j] + v : v;                                                 \
+    } while (0)
+
 void nr_kgemv_portable(int transB, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -83,16 +100,9 @@ void nr_kgemv_portable(int transB, int M, int N, int K, float alpha, const float
         if (transB) {
             for (int j = 0; j < N; j++) {
                 const float *b = B + (size_t)j * ldb;
-                float s[8] = {0};
-                int k = 0;
-                for (; k + 8 <= K; k += 8)
-                    for (int l = 0; l < 8; l++)
-                        s[l] += a[k + l] * b[k + l];
-                for (int l = 0; k + l < K; l++)
-                    s[l] += a[k + l] * b[k + l];
-                float v = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-                v *= alpha;
-                c[j] = beta != 0.0f ? beta * c[j] + v : v;
+#define KGEMV_F32(i) b[i]
+                KGEMV_NT_DOT(KGEMV_F32);
+#undef KGEMV_F32
             }
             continue;
         }
@@ -116,6 +126,23 @@ void nr_kgemv_portable(int transB, int M, int N, int K, float alpha, const float
                     c[j0 + j] = v;
                 }
             }
+        }
+    }
+}
+
+/* nr_kgemv_f16 (kernels.h): the transposed case above with B (N,K) float16, each element widened
+ * exactly (nr_f16_to_f32) before its product: the bits of nr_kgemv_portable on the float32 B */
+void nr_kgemv_f16_portable(int M, int N, int K, float alpha, const float *A, int lda,
+                           const uint16_t *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        float *c = C + (size_t)i * ldc;
+        for (int j = 0; j < N; j++) {
+            const uint16_t *b = B + (size_t)j * ldb;
+#define KGEMV_F16(i) nr_f16_to_f32(b[i])
+            KGEMV_NT_DOT(KGEMV_F16);
+#undef KGEMV_F16
         }
     }
 }

@@ -7,6 +7,7 @@
  *   V_LOADN(p, n)          lanes c < n from p, the others 0 (n in 1..VW; nothing read past n)
  *   V_STOREN(p, n, v)      lanes c < n to p (nothing written past n)
  *   V_HALF8(v)             the 8-lane __m256 lo + hi (AVX-512) or v itself (AVX2)
+ *   GV_CVTPH(p)            VW float16 values at p (uint16_t *) widened exactly to a V (F16C)
  *   GV_RNT(NB)             rows of B per block of the transposed case for NB rows of A
  *   GV_NBMAX (optional)    most rows of A per pass of the transposed case, 3 or 4 (default 4)
  *   GV_PF (optional)       prefetch B GV_PF rows ahead in the transposed case
@@ -28,11 +29,17 @@
  * tiles do (first block alpha*acc + beta*C, C not read when beta = 0; later ones C + alpha*acc):
  * the same bits as nr_kgemm on this path, for any M.
  *
+ * nr_kgemv_f16 is the transposed case with B (N,K) stored as float16: each VW halves are loaded
+ * and widened exactly (vcvtph2ps) where the float32 case loads VW floats, and the rest is the same
+ * code, so its bits are nr_kgemv's on the float32 B holding the same values, for half the bytes.
+ *
  * Rounding: an element of C depends on its row of A, its row or column of B, K, alpha, beta and
  * the path only (not on M, N or where it sits). For transB = 1 the order of the sum differs from
  * the GEMM's (one chain over k): the same product from nr_kgemm differs in the last bits.
  */
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #ifndef GV_NBMAX
 #define GV_NBMAX 4
@@ -67,11 +74,26 @@ static inline __m128 KFN(hsum8x4)(const __m256 *s)
     return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
 }
 
-/* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K) */
-static inline __attribute__((always_inline)) void
-KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *restrict A, int lda,
-                   const float *restrict B, int ldb, float beta, float *restrict C, int ldc)
+/* VW float16 values at p widened exactly (vcvtph2ps), and the first n of them, the others 0 (a
+ * zero half widens to +0.0f, as V_LOADN's lanes: the same sums) */
+static inline V KFN(gv_loadh)(const uint16_t *p) { return GV_CVTPH(p); }
+static inline V KFN(gv_loadhn)(const uint16_t *p, int n)
 {
+    uint16_t t[VW] = {0};
+    memcpy(t, p, (size_t)n * sizeof *p);
+    return GV_CVTPH(t);
+}
+
+/* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K): float32 (F16 = 0, Bv a float *) or
+ * float16 (F16 = 1, Bv a uint16_t *, each widened exactly before the same FMA: the same bits as
+ * the float32 B holding the same values) */
+static inline __attribute__((always_inline)) void
+KFN(gemv_nt_block)(const int R, const int NB, const int F16, int K, float alpha,
+                   const float *restrict A, int lda, const void *restrict Bv, int ldb, float beta,
+                   float *restrict C, int ldc)
+{
+    const float *restrict B = (const float *)Bv;
+    const uint16_t *restrict Bh = (const uint16_t *)Bv;
     V acc[GV_RMAX][GV_NBMAX]; // (R, NB) lanes
     KUNROLL for (int r = 0; r < R; r++)
         KUNROLL for (int b = 0; b < NB; b++)
@@ -82,9 +104,12 @@ KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *r
         KUNROLL for (int b = 0; b < NB; b++)
             x[b] = V_LOAD(A + (size_t)b * lda + k);
         KUNROLL for (int r = 0; r < R; r++) {
-            V w = V_LOAD(B + (size_t)r * ldb + k);
+            V w = F16 ? KFN(gv_loadh)(Bh + (size_t)r * ldb + k) : V_LOAD(B + (size_t)r * ldb + k);
 #ifdef GV_PF /* fetch the same place GV_PF rows on (one prefetch a cache line: AVX-512) */
-            _mm_prefetch((const char *)(B + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
+            if (F16)
+                _mm_prefetch((const char *)(Bh + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
+            else
+                _mm_prefetch((const char *)(B + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
 #endif
             KUNROLL for (int b = 0; b < NB; b++)
                 acc[r][b] = V_FMA(w, x[b], acc[r][b]);
@@ -95,7 +120,8 @@ KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *r
         KUNROLL for (int b = 0; b < NB; b++)
             x[b] = V_LOADN(A + (size_t)b * lda + k, K - k);
         KUNROLL for (int r = 0; r < R; r++) {
-            V w = V_LOADN(B + (size_t)r * ldb + k, K - k);
+            V w = F16 ? KFN(gv_loadhn)(Bh + (size_t)r * ldb + k, K - k)
+                      : V_LOADN(B + (size_t)r * ldb + k, K - k);
             KUNROLL for (int b = 0; b < NB; b++)
                 acc[r][b] = V_FMA(w, x[b], acc[r][b]);
         }
@@ -127,16 +153,53 @@ KFN(gemv_nt_block)(const int R, const int NB, int K, float alpha, const float *r
     }
 }
 
-/* C (NB, N) = alpha A (NB,K) B^T + beta C, B (N,K): blocks of R rows of B, the rest one by one */
+/* C (NB, N) = alpha A (NB,K) B^T + beta C, B (N,K) float32 or float16 (F16): blocks of R rows of
+ * B, the rest one by one */
 static inline __attribute__((always_inline)) void
-KFN(gemv_nt_rows)(const int R, const int NB, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc)
+KFN(gemv_nt_rows)(const int R, const int NB, const int F16, int N, int K, float alpha,
+                  const float *A, int lda, const void *B, int ldb, float beta, float *C, int ldc)
 {
+    size_t es = F16 ? sizeof(uint16_t) : sizeof(float);
+    const char *b = (const char *)B;
     int j = 0;
     for (; j + R <= N; j += R)
-        KFN(gemv_nt_block)(R, NB, K, alpha, A, lda, B + (size_t)j * ldb, ldb, beta, C + j, ldc);
+        KFN(gemv_nt_block)(R, NB, F16, K, alpha, A, lda, b + (size_t)j * ldb * es, ldb, beta,
+                           C + j, ldc);
     for (; j < N; j++)
-        KFN(gemv_nt_block)(1, NB, K, alpha, A, lda, B + (size_t)j * ldb, ldb, beta, C + j, ldc);
+        KFN(gemv_nt_block)(1, NB, F16, K, alpha, A, lda, b + (size_t)j * ldb * es, ldb, beta,
+                           C + j, ldc);
+}
+
+/* the transposed case for B (N,K) of floats (F16 = 0) or halves (1): blocks of rows of B of about
+ * GV_BBLOCK elements (a multiple of 8 rows): every group of GV_NBMAX rows of A sweeps a block
+ * while it is in L1, so B comes from memory once */
+static inline __attribute__((always_inline)) void
+KFN(gemv_nt)(const int F16, int M, int N, int K, float alpha, const float *A, int lda,
+             const void *B, int ldb, float beta, float *C, int ldc)
+{
+    size_t es = F16 ? sizeof(uint16_t) : sizeof(float);
+    int jb = K < GV_BBLOCK / 8 ? GV_BBLOCK / K / 8 * 8 : 8;
+    for (int j0 = 0; j0 < N; j0 += jb) {
+        int n = N - j0 < jb ? N - j0 : jb;
+        const void *b = (const char *)B + (size_t)j0 * ldb * es;
+        for (int i = 0, nb; i < M; i += nb) {
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc + j0;
+            nb = M - i < GV_NBMAX ? M - i : GV_NBMAX;
+#define GV_NT(NB) KFN(gemv_nt_rows)(GV_RNT(NB), NB, F16, n, K, alpha, a, lda, b, ldb, beta, c, ldc)
+            switch (nb) {
+            case 1: GV_NT(1); break;
+            case 2: GV_NT(2); break;
+#if GV_NBMAX > 3
+            case 3: GV_NT(3); break;
+            default: GV_NT(4); break;
+#else
+            default: GV_NT(3); break;
+#endif
+            }
+#undef GV_NT
+        }
+    }
 }
 
 /* c (1, P*VW, the last vector nlast lanes) = alpha a (1,K) B (K, .) + beta c, k blocks of NR_KC */
@@ -173,30 +236,7 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
                    const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (transB) {
-        /* blocks of rows of B of about GV_BBLOCK floats (a multiple of 8 rows): every group of
-         * GV_NBMAX rows of A sweeps a block while it is in L1, so B comes from memory once */
-        int jb = K < GV_BBLOCK / 8 ? GV_BBLOCK / K / 8 * 8 : 8;
-        for (int j0 = 0; j0 < N; j0 += jb) {
-            int n = N - j0 < jb ? N - j0 : jb;
-            const float *b = B + (size_t)j0 * ldb;
-            for (int i = 0, nb; i < M; i += nb) {
-                const float *a = A + (size_t)i * lda;
-                float *c = C + (size_t)i * ldc + j0;
-                nb = M - i < GV_NBMAX ? M - i : GV_NBMAX;
-#define GV_NT(NB) KFN(gemv_nt_rows)(GV_RNT(NB), NB, n, K, alpha, a, lda, b, ldb, beta, c, ldc)
-                switch (nb) {
-                case 1: GV_NT(1); break;
-                case 2: GV_NT(2); break;
-#if GV_NBMAX > 3
-                case 3: GV_NT(3); break;
-                default: GV_NT(4); break;
-#else
-                default: GV_NT(3); break;
-#endif
-                }
-#undef GV_NT
-            }
-        }
+        KFN(gemv_nt)(0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     for (int i = 0; i < M; i++) {
@@ -216,4 +256,12 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
             }
         }
     }
+}
+
+/* C (M,N) = alpha A (M,K) B^T + beta C with B (N,K) float16 (nr_kgemv_f16, kernels.h): the
+ * transposed case above reading halves, each widened exactly before its FMA */
+void KFN(nr_kgemv_f16)(int M, int N, int K, float alpha, const float *A, int lda,
+                       const uint16_t *B, int ldb, float beta, float *C, int ldc)
+{
+    KFN(gemv_nt)(1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

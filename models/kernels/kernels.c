@@ -2,6 +2,7 @@
 #include "models/kernels/kernels.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 #include "models/cells.h"
 #include "models/kernels/gemm_isa.h"
 #include "models/kernels/lse_scalar.h"
+
+#ifdef NR_KERNELS_X86
+#include <cpuid.h>
+#endif
 
 /* ---- which path -------------------------------------------------------------------------------- */
 
@@ -107,7 +112,8 @@ void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int l
     nr_kpack_portable(dst, transB, K, N, B, ldb);
 }
 
-static _Atomic long kcount[3]; /* nr_kgemm, nr_kgemm_packed, nr_kgemv */
+static _Atomic long kcount[3]; /* nr_kgemm, nr_kgemm_packed, nr_kgemv (and nr_kgemv_f16) */
+static _Atomic long kcount_f16; /* nr_kgemv_f16 */
 
 long nr_kgemm_count(int packed)
 {
@@ -135,6 +141,49 @@ void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *
 #endif
     (void)p;
     nr_kgemv_portable(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int nr_kgemv_f16_usable(int p)
+{
+    if (p == NR_KPATH_PORTABLE)
+        return 1;
+#ifdef NR_KERNELS_X86
+    /* F16C (vcvtph2ps) from CPUID leaf 1, asked once (a VM exit in a virtual machine) */
+    static _Atomic int f16c = -1;
+    int have = atomic_load_explicit(&f16c, memory_order_relaxed);
+    if (have < 0) {
+        unsigned a, b, c, d;
+        have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+        atomic_store_explicit(&f16c, have, memory_order_relaxed);
+    }
+    return have && nr_kpath_usable(p);
+#else
+    return 0;
+#endif
+}
+
+void nr_kgemv_f16(int p, int M, int N, int K, float alpha, const float *A, int lda,
+                  const uint16_t *B, int ldb, float beta, float *C, int ldc)
+{
+    atomic_fetch_add_explicit(&kcount[2], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&kcount_f16, 1, memory_order_relaxed);
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kgemv_f16_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kgemv_f16_avx2(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    (void)p;
+    nr_kgemv_f16_portable(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+long nr_kgemv_f16_count(void)
+{
+    return atomic_load_explicit(&kcount_f16, memory_order_relaxed);
 }
 
 void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,

@@ -43,6 +43,7 @@
 #define NR_MODELS_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum nr_kpath { NR_KPATH_PORTABLE = 0, NR_KPATH_AVX2 = 1, NR_KPATH_AVX512 = 2, NR_KPATH_COUNT = 3 };
 
@@ -92,6 +93,20 @@ int nr_kgemm(int p, int transA, int transB, int M, int N, int K, float alpha, co
  * the path. M, N, K >= 1. */
 void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+
+/* C (M,N) = alpha A (M,K) B^T + beta C with B (N,K) stored as IEEE binary16 (row stride ldb >= K):
+ * nr_kgemv's transposed case with every half widened exactly to float32 before the same FMA, in
+ * the same lanes and the same order of sums (gemv_tmpl.h; portable: gemm_portable.c), so the bits
+ * of nr_kgemv(p, 1, ...) on the float32 matrix holding the same values, reading half the bytes
+ * (a decoder step at batch 1 is bound by reading its weights). Path p must be one
+ * nr_kgemv_f16_usable accepts. Inference only. M, N, K >= 1. */
+void nr_kgemv_f16(int p, int M, int N, int K, float alpha, const float *A, int lda,
+                  const uint16_t *B, int ldb, float beta, float *C, int ldc);
+/* 1 if nr_kgemv_f16 runs on path p here: p usable and, for avx2/avx512, the CPU has F16C
+ * (asked once). */
+int nr_kgemv_f16_usable(int p);
+/* Calls of nr_kgemv_f16 so far in this process (also counted by nr_kgemv_count). */
+long nr_kgemv_f16_count(void);
 
 /* Tests: on = 1 makes nr_kgemm act as if its block buffer could not be allocated (it returns -1,
  * so nr_sgemm without a CBLAS falls back to its plain loops); 0 undoes it. Process-wide. */
