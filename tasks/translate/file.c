@@ -26,6 +26,7 @@
 #include "common/common.h"
 #include "format/modelfile.h"
 #include "format/params.h"
+#include "models/quant.h"
 #include "tasks/translate/translate.h"
 
 /* CONF: the rest. The files training read (tokenizers, language models) are not the model's: the
@@ -169,6 +170,7 @@ void nlprnn_translator_free(nlprnn_translator *t) {
         nlprnn_tokenizer_free(t->tsrc);
     }
     free(t->params);
+    free(t->half);
     free(t);
 }
 
@@ -210,6 +212,38 @@ int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nl
     rc = nr_translator_load_reader(r, out, err);
     nr_mf_close(r);
     return rc;
+}
+
+/* A member read from a float16 file: keep the decoder's W_ih (G*H,X), W_hh (G*H,H), W_c (H,O+H)
+ * and W_o (Vt,H) as halves too (t->half; net.h_wih ...), which decoding reads where its products
+ * are one-row ones (seq2seq.h): the same bits, half the bytes. They are the file's halves again
+ * (each float32 weight was widened from one, so nr_f32_to_f16 gives it back; checked: a weight
+ * that does not, or no memory, leaves the copies out and decoding reads the float32 weights). Costs
+ * 2 bytes a weight of those matrices: 1,298,432 weights, 2.6 MB, for each of the shipped ko-en's
+ * two members (GRU, H 256, E 256, O 512, Vt 2000), beside their 5.2 MB as float32. */
+static void keep_halves(nlprnn_translator *t) {
+    const nr_s2s *n = &t->net;
+    size_t GH = (size_t)n->G * n->H, H = (size_t)n->H;
+    size_t off[4] = {n->o_wih, n->o_whh, n->o_wc, n->o_wo};
+    size_t cnt[4] = {GH * n->X, GH * H, H * (n->O + H), (size_t)n->cfg.Vt * H};
+    size_t total = cnt[0] + cnt[1] + cnt[2] + cnt[3];
+    uint16_t *h = nr_calloc_array(total, sizeof *h);
+    if (!h) return;
+    uint16_t *q = h;
+    for (int m = 0; m < 4; m++)
+        for (size_t i = 0; i < cnt[m]; i++) {
+            float w = t->params[off[m] + i];
+            uint16_t v = nr_f32_to_f16(w);
+            float back = nr_f16_to_f32(v);
+            if (memcmp(&back, &w, sizeof w)) {
+                free(h);
+                return;
+            }
+            *q++ = v;
+        }
+    t->half = h;
+    t->net.h_wih = h, t->net.h_whh = h + cnt[0], t->net.h_wc = h + cnt[0] + cnt[1];
+    t->net.h_wo = h + cnt[0] + cnt[1] + cnt[2];
 }
 
 /* Load one member from the sections conf_tag and wght_tag of r. head NULL: member 1, which also
@@ -263,6 +297,7 @@ static int load_member(const nr_mf_reader *r, const char *conf_tag, const char *
     }
     if (!rc) rc = nr_translator_bind(t, err);
     if (!rc) rc = get_weights(r, wght_tag, t, err);
+    if (!rc && t->p.store == STORE_F16) keep_halves(t);
     if (!rc) {
         t->epochs_run = (int)ep;
         t->best_epoch = (int)be;

@@ -38,6 +38,8 @@ struct nlprnn_translator {
     nr_s2s_cfg cfg;
     nr_s2s net;
     float *params;                 /* (net.n_params) */
+    uint16_t *half;                /* NULL, or read from a float16 file: the decoder's W_ih, W_hh,
+                                    * W_c, W_o as halves, one block (net.h_wih ... point into it) */
     int epochs_run, best_epoch;
     double valid_loss;             /* per target token of the kept weights (NaN: none) */
     char summary[512];
