@@ -22,6 +22,11 @@
  *     0.05); a pack as int8 (member 1 = A as int8 bit for bit), re-saved within rounding, back to
  *     f16 as version 1; mixed int8/float32 members; int8 files cut, flipped, with a part missing or
  *     misshapen refused naming the file and section; training with store=int8;
+ *   - float16 files: a pack of A and B saved as f16 keeps each member's decoder matrices as halves
+ *     (seq2seq.h h_wih ...), and decoding reads them (nr_kgemv_f16 counted) with exactly the
+ *     results of the same file without them (texts, log-probabilities, attention; greedy, beam,
+ *     sampling, batches), while a changed row of halves changes the log-probabilities (so the
+ *     halves are what is read);
  *   - the program: translate -m A -m B = translate -m AB.nrm, translate-pack (--store), exit codes.
  * Needs the program ($NLPRNN_CLI) for the last part. */
 #include <math.h>
@@ -31,6 +36,7 @@
 #include <unistd.h>
 
 #include "format/modelfile.h"
+#include "models/kernels/kernels.h"
 #include "nlprnn.h"
 #include "tasks/translate/seq2seq.h"
 #include "tasks/translate/translate.h"
@@ -561,6 +567,71 @@ static void test_int8(const nlprnn_translator *A, const nlprnn_translator *AB) {
     nlprnn_translator_free(t);
 }
 
+/* t's members without their float16 copies (decoding then reads the float32 weights) */
+static void drop_halves(nlprnn_translator *t) {
+    for (int i = 0; i < nr_translator_members(t); i++) {
+        nr_s2s *n = &((nlprnn_translator *)nr_translator_member(t, i))->net;
+        n->h_wih = n->h_whh = n->h_wc = n->h_wo = NULL;
+    }
+}
+
+/* a batch of the texts through x and y: the same texts and log-probabilities bit for bit */
+static void same_batch(const nlprnn_translator *x, const nlprnn_translator *y, const char *what) {
+    nlprnn_translate_ctx *a = ctx_of(x, 1, 0, 0), *b = ctx_of(y, 1, 0, 0);
+    size_t lens[NT];
+    for (size_t i = 0; i < NT; i++) lens[i] = strlen(TEXTS[i]);
+    CHECK_INT_EQ(nlprnn_translate_batch(a, TEXTS, lens, NT, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translate_batch(b, TEXTS, lens, NT, NULL), 0);
+    for (size_t i = 0; i < NT; i++) {
+        const char *s1 = nlprnn_translate_batch_text(a, i, NULL), *s2 = nlprnn_translate_batch_text(b, i, NULL);
+        CHECK_MSG(s1 && s2 && !strcmp(s1, s2), "%s: batch text %zu", what, i);
+        CHECK_MSG(nlprnn_translate_batch_logprob(a, i) == nlprnn_translate_batch_logprob(b, i), "%s: batch logp %zu",
+                  what, i);
+    }
+    nlprnn_translate_ctx_free(a);
+    nlprnn_translate_ctx_free(b);
+}
+
+static void test_f16(const nlprnn_translator *AB) {
+    nlprnn_error err;
+    CHECK_MSG(nlprnn_translator_save_stored(AB, nr_test_scratch("AB16.nrm"), "f16", &err) == 0, "%s", err.message);
+    nlprnn_translator *F = NULL, *G = NULL, *X = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &F, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &G, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &X, NULL), 0);
+    if (!F || !G || !X) goto done;
+    for (int i = 0; i < 2; i++) {
+        const nlprnn_translator *m = nr_translator_member(F, i);
+        CHECK_MSG(m->half && m->net.h_wih == m->half && m->net.h_whh && m->net.h_wc && m->net.h_wo,
+                  "member %d of an f16 file keeps no halves", i + 1);
+    }
+    CHECK(((const nlprnn_translator *)nr_translator_member(AB, 0))->half == NULL); /* float32 file */
+    drop_halves(G);
+    int p = nr_kpath();
+    long before = nr_kgemv_f16_count();
+    for (int combine = 0; combine < 2; combine++) {
+        same_outputs(F, G, 1, 0, combine, 0, NULL, "f16 copies, greedy");
+        same_outputs(F, G, 3, 0, combine, 0, NULL, "f16 copies, beam 3");
+        same_outputs(F, G, 1, 1, combine, 0, NULL, "f16 copies, sampling");
+    }
+    same_batch(F, G, "f16 copies");
+    /* the decoder's one-row products took nr_kgemv_f16 (the portable path too: these products
+     * are tiny, so nr_sgemm takes nr_kgemv there) */
+    if (nr_kgemv_f16_usable(p)) CHECK_MSG(nr_kgemv_f16_count() > before, "%s: nr_kgemv_f16 never ran", nr_kpath_name(p));
+    /* a row of member 1's W_hh changed in its halves only: other log-probabilities, so the halves
+     * are what is read (W_hh: the one matrix small enough for nr_kgemv on the portable path) */
+    nlprnn_translator *x1 = (nlprnn_translator *)nr_translator_member(X, 0);
+    if (x1->half) {
+        uint16_t *whh = (uint16_t *)x1->net.h_whh;
+        for (int j = 0; j < x1->net.H; j++) whh[j] ^= 0x0400; /* row 0: an exponent bit */
+        int nd = 0;
+        same_outputs(X, G, 1, 0, 0, 0, &nd, "f16 copies changed");
+        CHECK_MSG(nd > 0, "a changed half changed no log-probability");
+    }
+done:
+    nlprnn_translator_free(F), nlprnn_translator_free(G), nlprnn_translator_free(X);
+}
+
 static void test_cli(void) {
     const char *cli = getenv("NLPRNN_CLI");
     if (!cli) {
@@ -631,6 +702,7 @@ int main(void) {
         test_mismatch();
         test_pack(AB);
         test_int8(A, AB);
+        test_f16(AB);
         test_cli();
     }
     nlprnn_translator_free(A), nlprnn_translator_free(B), nlprnn_translator_free(AB);
