@@ -11,12 +11,9 @@
 #include "common/blas.h"
 #include "common/common.h"
 #include "models/cells.h"
+#include "models/gemv_f16.h"
 #include "models/kernels/gemm_isa.h"
 #include "models/kernels/lse_scalar.h"
-
-#ifdef NR_KERNELS_X86
-#include <cpuid.h>
-#endif
 
 /* ---- which path -------------------------------------------------------------------------------- */
 
@@ -145,21 +142,10 @@ void nr_kgemv(int p, int transB, int M, int N, int K, float alpha, const float *
 
 int nr_kgemv_f16_usable(int p)
 {
-    if (p == NR_KPATH_PORTABLE)
-        return 1;
-#ifdef NR_KERNELS_X86
-    /* F16C (vcvtph2ps) from CPUID leaf 1, asked once (a VM exit in a virtual machine) */
-    static _Atomic int f16c = -1;
-    int have = atomic_load_explicit(&f16c, memory_order_relaxed);
-    if (have < 0) {
-        unsigned a, b, c, d;
-        have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
-        atomic_store_explicit(&f16c, have, memory_order_relaxed);
-    }
-    return have && nr_kpath_usable(p);
-#else
-    return 0;
-#endif
+    /* the float16 kernels' own check (F16C from CPUID, asked once; the path usable) */
+    return nr_f16_kernel_usable(p == NR_KPATH_AVX512 ? NR_F16_AVX512
+                                : p == NR_KPATH_AVX2 ? NR_F16_AVX2
+                                : p == NR_KPATH_PORTABLE ? NR_F16_SCALAR : -1);
 }
 
 void nr_kgemv_f16(int p, int M, int N, int K, float alpha, const float *A, int lda,
