@@ -417,6 +417,26 @@ static void add_and_zero(float *restrict y, float *restrict x, size_t n) {
  * there in worker order 1..W-1 (ADD_SPAN floats, or a row, at a time). Every element gets the
  * same additions in the same order whatever n is, so grad has the bits of a one-thread reduction
  * (and of the reduction before it was split). */
+/* Where part i of n of len elements starts (part(len, n, n) = len): the split of add_task and
+ * upd_task. */
+static size_t part(size_t len, int i, int n) {
+    return len * (size_t)i / (size_t)n;
+}
+
+/* Floats a task of the sum of the workers' blocks (add_workers) or of the optimizer step (update)
+ * takes at least: below that a task's start costs more than it saves. */
+#define TASK_MIN_FLOATS ((size_t)1 << 15)
+
+/* Run fn(ctx, i, n) for the n parts of work floats: n = work / TASK_MIN_FLOATS, at most the cores
+ * and at most workers, on the pool when n > 1, else fn(ctx, 0, 1) on the calling thread. */
+static void run_parts(size_t work, int workers, void (*fn)(void *, int, int), void *ctx) {
+    size_t n = work / TASK_MIN_FLOATS;
+    if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
+    if (n > (size_t)workers) n = (size_t)workers;
+    if (n > 1) nr_parallel_run((int)n, fn, ctx);
+    else fn(ctx, 0, 1);
+}
+
 typedef struct add_job {
     trainer *t;
     int W;
@@ -427,9 +447,9 @@ static void add_task(void *vctx, int i, int n) {
     add_job *j = vctx;
     trainer *t = j->t;
     const nr_task *k = t->task;
-    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = np - d0;
-    size_t a = d0 + nd * (size_t)i / (size_t)n, b = d0 + nd * (size_t)(i + 1) / (size_t)n;
-    size_t r0 = j->nrows * (size_t)i / (size_t)n, r1 = j->nrows * (size_t)(i + 1) / (size_t)n;
+    size_t d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = k->n_params - d0;
+    size_t a = d0 + part(nd, i, n), b = d0 + part(nd, i + 1, n);
+    size_t r0 = part(j->nrows, i, n), r1 = part(j->nrows, i + 1, n);
     for (size_t s = a; s < b; s += ADD_SPAN) {
         size_t m = b - s < ADD_SPAN ? b - s : ADD_SPAN;
         for (int w = 1; w < j->W; w++) add_and_zero(t->grad + s, t->wgrad[w] + s, m);
@@ -446,22 +466,14 @@ static void add_task(void *vctx, int i, int n) {
     }
 }
 
-/* Floats a task of the sum of the workers' blocks (add_workers) or of the optimizer step (update)
- * takes at least: below that a task's start costs more than it saves. */
-#define TASK_MIN_FLOATS ((size_t)1 << 15)
-
 /* Add the workers' blocks into grad (dense part and the touched rows) and zero them: on as many
  * tasks as the process has cores (at most W), each a part of the elements (add_task). */
 static void add_workers(trainer *t, int W, size_t nrows) {
     if (W < 2) return;
     const nr_task *k = t->task;
     size_t work = (k->n_params - t->n_dense0 + nrows * (size_t)k->sparse_dim) * (size_t)(W - 1);
-    size_t n = work / TASK_MIN_FLOATS;
-    if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
-    if (n > (size_t)W) n = (size_t)W;
     add_job j = {t, W, nrows};
-    if (n > 1) nr_parallel_run((int)n, add_task, &j);
-    else add_task(&j, 0, 1);
+    run_parts(work, W, add_task, &j);
 }
 
 /* Over ranks, a task with a sparse block: the step's stats, the bit set of touched rows (OR: the
@@ -546,9 +558,9 @@ static void upd_task(void *vctx, int i, int n) {
     upd_job *j = vctx;
     trainer *t = j->t;
     const nr_task *k = t->task;
-    size_t np = k->n_params, d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = np - d0;
-    size_t r0 = j->nrows * (size_t)i / (size_t)n, r1 = j->nrows * (size_t)(i + 1) / (size_t)n;
-    size_t lo = d0 + nd * (size_t)i / (size_t)n, hi = d0 + nd * (size_t)(i + 1) / (size_t)n;
+    size_t d0 = t->n_dense0, E = (size_t)k->sparse_dim, nd = k->n_params - d0;
+    size_t r0 = part(j->nrows, i, n), r1 = part(j->nrows, i + 1, n);
+    size_t lo = d0 + part(nd, i, n), hi = d0 + part(nd, i + 1, n);
     const nr_param_group *g = j->g;
     float sc = j->sc;
     if (j->rows_on) {
@@ -584,11 +596,7 @@ static void update(trainer *t, size_t nrows, double clip, float lr, int epoch) {
     double norm = sqrt(ss);
     float sc = clip > 0 && norm > clip ? (float)(clip / (norm + 1e-6)) : 1.0f;
     upd_job j = {t, nrows, sc, lr, rows_on, epoch, ng, g};
-    size_t n = (np - d0 + nrows * E) / TASK_MIN_FLOATS;
-    if (n > (size_t)nr_cpu_count()) n = (size_t)nr_cpu_count();
-    if (n > (size_t)t->cfg->workers) n = (size_t)t->cfg->workers;
-    if (n > 1) nr_parallel_run((int)n, upd_task, &j);
-    else upd_task(&j, 0, 1);
+    run_parts(np - d0 + nrows * E, t->cfg->workers, upd_task, &j);
     nr_optim_tick(&t->opt);
 }
 
