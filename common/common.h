@@ -75,6 +75,11 @@ void *nr_big_alloc(size_t n, size_t size);
  * one 2 MiB huge page ~0.25 ms, so an 800 KiB block costs ~0.3 ms instead of 2-6 ms
  * (docs/benchmarks.md "Start-up, run 5"). Freed with free(); not zeroed. */
 void *nr_filled_alloc(size_t n, size_t size);
+/* A large zeroed block (a trainer's gradient blocks, an optimizer's moments): nr_big_alloc and
+ * zeroed at once, so its first touch is one fault per 2 MiB huge page where calloc's fresh pages
+ * would fault one 4 KiB page at a time during training (a 16K x 128 embedding's gradient: 2,048
+ * faults a block). Freed with free(); NULL on failure or overflow. */
+void *nr_big_calloc(size_t n, size_t size);
 /* strdup that returns NULL for NULL. */
 char *nr_strdup(const char *s);
 

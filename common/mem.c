@@ -48,6 +48,12 @@ void *nr_big_alloc(size_t n, size_t size) { return huge_alloc(n, size, (size_t)2
 
 void *nr_filled_alloc(size_t n, size_t size) { return huge_alloc(n, size, (size_t)256 << 10); }
 
+void *nr_big_calloc(size_t n, size_t size) {
+    void *p = nr_big_alloc(n, size);
+    if (p) memset(p, 0, n * size); /* n * size checked by nr_big_alloc */
+    return p;
+}
+
 char *nr_strdup(const char *s) {
     if (!s) return NULL;
     size_t n = strlen(s) + 1;

@@ -34,9 +34,9 @@ int nr_optim_init(nr_optim *o, const nr_optim_cfg *cfg, size_t n, nlprnn_error *
     o->n = n;
     int need_m = cfg->kind != NR_OPT_SGD || cfg->momentum > 0.0f;
     int need_v = cfg->kind != NR_OPT_SGD;
-    if (need_m && !(o->m = nr_calloc_array(n ? n : 1, sizeof(float))))
+    if (need_m && !(o->m = nr_big_calloc(n ? n : 1, sizeof(float))))
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "optimizer: out of memory (%zu floats)", n);
-    if (need_v && !(o->v = nr_calloc_array(n ? n : 1, sizeof(float)))) {
+    if (need_v && !(o->v = nr_big_calloc(n ? n : 1, sizeof(float)))) {
         free(o->m);
         o->m = NULL;
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "optimizer: out of memory (%zu floats)", n);

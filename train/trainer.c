@@ -657,19 +657,19 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
         t->bits = nr_malloc_array(k->sparse_rows / 64 + 1, sizeof(uint64_t));
         if (!t->rows || !t->seen || !t->who || !t->bits) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     }
-    t->grad = nr_calloc_array(np, sizeof(float));
-    t->best = nr_malloc_array(np, sizeof(float));
+    t->grad = nr_big_calloc(np, sizeof(float));
+    t->best = nr_big_alloc(np, sizeof(float));
     if (!t->grad || !t->best)
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
     for (int w = 1; w < cfg->workers; w++)
-        if (!(t->wgrad[w] = nr_calloc_array(np, sizeof(float))))
+        if (!(t->wgrad[w] = nr_big_calloc(np, sizeof(float))))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu parameters", np);
     memcpy(t->best, k->params, np * sizeof(float));
     if (!(cfg->ema >= 0 && cfg->ema < 1)) /* also NaN */
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "trainer: ema %g is not in [0, 1) (0: off)", cfg->ema);
     if (cfg->ema > 0) {
-        t->ema = nr_malloc_array(np, sizeof(float));
-        t->wsave = nr_malloc_array(np, sizeof(float));
+        t->ema = nr_big_alloc(np, sizeof(float));
+        t->wsave = nr_big_alloc(np, sizeof(float));
         if (!t->ema || !t->wsave)
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory for %zu averaged parameters", np);
         memcpy(t->ema, k->params, np * sizeof(float));
