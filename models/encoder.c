@@ -683,9 +683,9 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
 
 /* ---- packed weights shared by workspaces (nr_encoder_packs) ----------------------------------- */
 
-/* what a shared copy is of: W_ih for the projection, W_hh (and the GRU's W_hn) for the forward
- * and the backward recurrence */
-enum { PK_IH, PK_FWD, PK_FWD_HN, PK_BWD, PK_BWD_HN, PK_KINDS };
+/* what a shared copy is of: W_ih for the projection (transposed) and for the backward's dX (as
+ * it is), W_hh (and the GRU's W_hn) for the forward and the backward recurrence */
+enum { PK_IH, PK_IH_BWD, PK_FWD, PK_FWD_HN, PK_BWD, PK_BWD_HN, PK_KINDS };
 
 typedef struct pk_slot {
     float *buf;
@@ -1021,8 +1021,10 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
  * recurrence, when our kernel is the faster choice for steps of `rows` rows (the most a thread
  * has), on the calling thread before the threads start. Forward: C (na, K2) = h W_hh[0:K2]^T and
  * (GRU reset-before) (r*h) W_hn^T; backward: dG (na, K2) W_hh[0:K2] and dn W_hn. Skipped for
- * recurrences too short to repay the pack (steps < 4) and for those that the float16 kernel runs
- * whole (inference, rows <= f16_rows). */
+ * recurrences too short to repay the pack (steps < 4; not with shared packs, which cost a part
+ * nothing once another part made them: a part of a few short reviews otherwise packed W_hh in
+ * nr_sgemm at every step) and for those that the float16 kernel runs whole (inference,
+ * rows <= f16_rows). */
 static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, int rows, int steps)
 {
     int H = enc->cfg.hidden, GH = enc->gates * H, p = nr_kpath();
@@ -1030,7 +1032,8 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
     memset(ws->kp_ok, 0, sizeof ws->kp_ok);
     ws->kp_path = p;
     int f16 = !bwd && !ws->training && rows <= f16_rows(enc) && enc->whh_f16[l][0];
-    if (steps < 4 || f16 ||
+    int shared = ws->shared && !ws->keep_pack;
+    if ((steps < 4 && !shared) || f16 ||
         !(bwd ? nr_kgemm_use(p, 0, 0, rows, H, K2, 1) : nr_kgemm_use(p, 0, 1, rows, K2, H, 1)))
         return;
     int key = ((l * 2 + bwd) * NR_KPATH_COUNT + p) + 1;
@@ -1560,8 +1563,18 @@ static void bwd_weights(void *ctx, int i, int n)
         if (J->dX && r1 > r0) {
             /* dX rows (r1-r0, I) (+)= dGi (r1-r0, GH) W_ih (GH, I) */
             float beta = (J->dx_accumulate || d > 0) ? 1.0f : 0.0f;
-            nr_sgemm(0, 0, r1 - r0, I, GH, 1.0f, dgi + (size_t)r0 * GH, GH, enc->params + s->w_ih,
-                     I, beta, J->dX + (size_t)r0 * I, I);
+            /* with shared packs, W_ih packed once a step for all the workspaces (as in the
+             * projection): the kernel nr_sgemm would run after packing it itself, the same bits */
+            const float *pw = ws->shared && !ws->keep_pack && nr_sgemm_packs(0, r1 - r0, I, GH)
+                                  ? shared_pack(ws->shared, l, d, PK_IH_BWD, nr_kpath(), 0, GH, I,
+                                                enc->params + s->w_ih, I)
+                                  : NULL;
+            if (pw)
+                nr_kgemm_packed(nr_kpath(), 0, r1 - r0, I, GH, 1.0f, dgi + (size_t)r0 * GH, GH, pw, beta,
+                                J->dX + (size_t)r0 * I, I);
+            else
+                nr_sgemm(0, 0, r1 - r0, I, GH, 1.0f, dgi + (size_t)r0 * GH, GH, enc->params + s->w_ih,
+                         I, beta, J->dX + (size_t)r0 * I, I);
         }
     }
     if (J->dX && J->dmask && r1 > r0) {
