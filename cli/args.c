@@ -256,18 +256,21 @@ void cli_models_add(cli_args *a, cli_models *m) {
 }
 
 int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *const *stores,
-                  const char **store, const char **output, cli_models *models, int *help) {
-    static const cli_opt plain[] = {{"output", 'o', CLI_ARG, NULL}, {NULL, 0, 0, NULL}};
-    static const cli_opt stored[] = {{"output", 'o', CLI_ARG, NULL}, {"store", CLI_LONG, CLI_ARG, NULL},
-                                     {NULL, 0, 0, NULL}};
+                  const cli_pack_more *more, const char **store, const char **output, cli_models *models,
+                  int *help) {
+    cli_opt opts[CLI_PACK_MAX_MORE + 3] = {{"output", 'o', CLI_ARG, NULL}};
+    int no = 1, c, i;
+    if (stores) opts[no++] = (cli_opt){"store", CLI_LONG, CLI_ARG, NULL};
+    for (i = 0; more && more->opts[i].name && i < CLI_PACK_MAX_MORE; i++) opts[no++] = more->opts[i];
+    opts[no] = (cli_opt){NULL, 0, 0, NULL};
     cli_args a;
-    int c, i;
     *output = NULL;
     *help = 0;
     models->n = 0;
     if (store) *store = stores ? stores[0] : NULL;
-    cli_args_init(&a, cmd, argc, argv, stores ? stored : plain, NULL);
+    cli_args_init(&a, cmd, argc, argv, opts, NULL);
     while ((c = cli_args_next(&a)) > CLI_END) {
+        if (more && more->option(&a, c, more->user)) continue;
         switch (c) {
         case CLI_HELP: usage(stdout); *help = 1; return CLI_OK;
         case 'o': *output = a.value; break;

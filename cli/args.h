@@ -80,11 +80,21 @@ typedef struct cli_models {
 } cli_models;
 /* Add the current option's value (or positional) to m; a usage error past CLI_MAX_MODELS. */
 void cli_models_add(cli_args *a, cli_models *m);
-/* The arguments of a *-pack command, `-o OUT [--store S] MODEL...`: *output and models set;
- * --help prints usage(stdout) and sets *help. stores: NULL (no --store option), or the choices
- * of --store (NULL-terminated; *store = the one given, else stores[0]). Returns 0, or the exit
- * code of a usage error (printed). */
+/* A *-pack command's own options: opts (at most CLI_PACK_MAX_MORE, NULL-terminated; keys other
+ * than 'o' and CLI_LONG) and option(a, c, user), called for every option first: 1 when c was
+ * one of them (it reads a->value), 0 when not. */
+#define CLI_PACK_MAX_MORE 8
+typedef struct cli_pack_more {
+    const cli_opt *opts;
+    int (*option)(cli_args *a, int c, void *user);
+    void *user;
+} cli_pack_more;
+/* The arguments of a *-pack command, `-o OUT [--store S] [MORE...] MODEL...`: *output and models
+ * set; --help prints usage(stdout) and sets *help. stores: NULL (no --store option), or the
+ * choices of --store (NULL-terminated; *store = the one given, else stores[0]); more: NULL, or
+ * the command's own options. Returns 0, or the exit code of a usage error (printed). */
 int cli_pack_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *const *stores,
-                  const char **store, const char **output, cli_models *models, int *help);
+                  const cli_pack_more *more, const char **store, const char **output, cli_models *models,
+                  int *help);
 
 #endif

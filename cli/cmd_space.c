@@ -535,7 +535,7 @@ int cmd_space_pack(int argc, char **argv) {
     const char *output, *store;
     cli_models models;
     int help;
-    int ret = cli_pack_args("space-pack", argc, argv, pack_usage, stores, &store, &output, &models, &help);
+    int ret = cli_pack_args("space-pack", argc, argv, pack_usage, stores, NULL, &store, &output, &models, &help);
     if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_tagger *t = NULL;

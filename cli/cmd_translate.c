@@ -2,7 +2,8 @@
  *
  *   nlprnn translate [-m NAME|FILE ...] [--beam N | --sample] [--batch N] [--format text|json] [--plot FILE]
  *                    [TEXT... | -i FILE | -]          (several -m: an ensemble)
- *   nlprnn translate-pack -o OUT MODEL MODEL...      (an ensemble as one model file)
+ *   nlprnn translate-pack -o OUT [--word-reward R ...] MODEL MODEL...  (an ensemble as one model
+ *                                                    file; the decoding defaults it stores)
  *   nlprnn translate-train -o MODEL [--PARAM VALUE ...] PAIRS.tsv
  *   nlprnn translate-eval [-m NAME|FILE ...] [--beam N] PAIRS.tsv  (BLEU and chrF)
  *   nlprnn translate-eval --hyp FILE PAIRS.tsv                      (score given translations)
@@ -46,7 +47,9 @@ typedef struct search_opts {
     double beam, alpha, reward, min_ratio, ratio, temperature, top_k, seed, batch, combine;
     int sample;
 } search_opts;
-#define SEARCH_DEFAULTS {1, 1, 0.9, 0, 3, 1, 0, 1, 1, 1, 0} /* the library's defaults */
+/* the library's defaults; NAN: not given, the model's stored default stays (word reward, minimum
+ * ratio, combination rule: nlprnn_translator_get_default) */
+#define SEARCH_DEFAULTS {1, 1, NAN, NAN, 3, 1, 0, 1, 1, NAN, 0}
 
 /* The search options' entries of an option table (kept in one place for both commands). */
 #define SEARCH_OPTIONS                                                                                   \
@@ -60,8 +63,9 @@ typedef struct search_opts {
     "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"               \
     "      --word-reward R    greedy and beam: add R to the log-probability of each token written\n"     \
     "                         (not the end) when choosing; R > 0 gives longer outputs, -5..5\n"        \
-    "                         (default 0.9)\n"                                                         \
-    "      --min-ratio R      no end before floor(R * source tokens) target tokens (default 0)\n"      \
+    "                         (default: the model's stored default, else 0; the shipped ko-en: 0.9)\n" \
+    "      --min-ratio R      no end before floor(R * source tokens) target tokens (default: the\n"    \
+    "                         model's stored default, else 0)\n"                                       \
     "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"            \
     "      --sample           sample each token instead of searching (not with --beam)\n"                \
     "      --temperature T    sampling: draw from softmax(logits / T), 0.01..100 (default 1)\n"          \
@@ -72,19 +76,20 @@ typedef struct search_opts {
     "                         the same translations, faster\n"                                          \
     "      --combine logp|prob  an ensemble (several -m, or a packed file): at each step the members'\n" \
     "                         next-token distributions are combined by the mean of their log-\n"        \
-    "                         probabilities (logp, the default) or of their probabilities (prob)\n"
+    "                         probabilities (logp) or of their probabilities (prob); default: the\n"   \
+    "                         model's stored rule, else logp\n"
 
 static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
     int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
+    if (!rc && !isnan(s->reward)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
+    if (!rc && !isnan(s->min_ratio)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
+    if (!rc && !isnan(s->combine)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BATCH, s->batch, err);
     return rc;
 }
@@ -798,36 +803,60 @@ int cmd_translate_eval(int argc, char **argv) {
 
 static void pack_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn translate-pack -o OUT [--store keep|f32|f16|int8] MODEL [MODEL...]\n"
+            "usage: nlprnn translate-pack -o OUT [--store keep|f32|f16|int8] [--word-reward R] [--min-ratio R]\n"
+            "                             [--combine logp|prob] MODEL [MODEL...]\n"
             "\n"
             "Write the translators MODEL... (files or shipped names, with the same source and target\n"
             "tokenizers) as ONE model file that holds them all as an ensemble: nlprnn translate -m OUT\n"
             "then translates as nlprnn translate -m MODEL -m MODEL... does (the members' next-token\n"
             "distributions combined at each step, --combine). The tokenizers are stored once, each\n"
             "member's weights as --store says; a MODEL that is itself an ensemble adds all its members\n"
-            "(at most 32). One MODEL with --store converts it. The file is written atomically.\n"
+            "(at most 32). One MODEL with --store converts it; one MODEL with the options below gives it\n"
+            "new decoding defaults (its weights kept as they are). The file is written atomically.\n"
             "\n"
             "options:\n"
             "  -o, --output OUT       the ensemble's model file\n"
             "      --store S          keep (default: each member as it was stored), f32, f16 (half the\n"
             "                         size, rounded) or int8 (about a quarter: each matrix row with its\n"
             "                         own scale, vectors f32; builds before it refuse the file)\n"
+            "decoding defaults stored in OUT (what nlprnn translate uses when its own options do not say;\n"
+            "not given: the first MODEL's stored defaults; a file without any: word reward 0, min-ratio 0,\n"
+            "logp):\n"
+            "      --word-reward R    greedy and beam search add R to the log-probability of each token\n"
+            "                         written, -5..5 (translate --word-reward)\n"
+            "      --min-ratio R      no end before floor(R * source tokens) target tokens, 0..100\n"
+            "      --combine logp|prob  how the members' next-token distributions are combined\n"
             "\n"
+            "The summary line printed names the stored defaults; nlprnn info OUT shows them (section DECO).\n"
             "errors: models with different tokenizers exit 5 naming the file that differs; a bad model\n"
             "file 5, an unwritable OUT 4.\n");
 }
 
+/* translate-pack's decoding defaults: the search options' own cases (search_option) */
+static int pack_option(cli_args *a, int c, void *user) {
+    return (c == WORD_REWARD || c == MIN_RATIO || c == COMBINE) && search_option(a, c, user);
+}
+
 int cmd_translate_pack(int argc, char **argv) {
     static const char *const stores[] = {"keep", "f32", "f16", "int8", NULL};
+    static const cli_opt deco_opts[] = {{"word-reward", WORD_REWARD, CLI_ARG, NULL},
+                                        {"min-ratio", MIN_RATIO, CLI_ARG, NULL},
+                                        {"combine", COMBINE, CLI_ARG, NULL},
+                                        {NULL, 0, 0, NULL}};
+    search_opts so = SEARCH_DEFAULTS;
+    const cli_pack_more more = {deco_opts, pack_option, &so};
     const char *output, *store;
     cli_models models;
     int help;
-    int ret = cli_pack_args("translate-pack", argc, argv, pack_usage, stores, &store, &output, &models, &help);
+    int ret = cli_pack_args("translate-pack", argc, argv, pack_usage, stores, &more, &store, &output, &models, &help);
     if (ret || help) return ret;
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     int rc = nlprnn_output_check(output, models.name, (size_t)models.n, &err);
     if (!rc) rc = nlprnn_translator_load_ensemble(models.name, (size_t)models.n, &t, &err);
+    if (!rc && !isnan(so.reward)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_WORD_REWARD, so.reward, &err);
+    if (!rc && !isnan(so.min_ratio)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_MIN_RATIO, so.min_ratio, &err);
+    if (!rc && !isnan(so.combine)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_COMBINE, so.combine, &err);
     if (!rc) rc = nlprnn_translator_save_stored(t, output, store, &err);
     if (!rc) fprintf(stderr, "translate-pack: wrote %s: %s\n", output, nlprnn_translator_summary(t));
     nlprnn_translator_free(t);

@@ -867,6 +867,13 @@ static void test_translate(void) {
     VOID(nlprnn_translate_ctx_free(NULL));
     INVALID(nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, E),
             nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, NULL));
+    INVALID(nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 0, E),
+            nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 0, NULL));
+    double dv = 0;
+    INVALID(nlprnn_translator_get_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, &dv, E),
+            nlprnn_translator_get_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, &dv, NULL));
+    INVALID(nlprnn_translator_get_default(t, NLPRNN_TRANSLATE_WORD_REWARD, NULL, E),
+            nlprnn_translator_get_default(t, NLPRNN_TRANSLATE_WORD_REWARD, NULL, NULL));
     OK(nlprnn_translate_ctx_create(t, &c, E));
     INVALID(nlprnn_translate(NULL, "x", 1, E), nlprnn_translate(NULL, "x", 1, NULL));
     INVALID(nlprnn_translate(c, NULL, 1, E), nlprnn_translate(c, NULL, 1, NULL));

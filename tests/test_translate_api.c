@@ -23,6 +23,12 @@
  *     reproducible from the seed; the options' ranges;
  *   - kept packs: one context translating the same texts again (either order, beams 1/3/5, its
  *     workspace growing, batch decoding in between) gives the bits of a fresh translator each;
+ *   - decoding defaults stored in the model file (section DECO): set on a translator or given as
+ *     training parameters, read back after saving and loading, shown in the summary; a file
+ *     without them (one made before them) starts from word reward 0, min-ratio 0, combine logp; a
+ *     context starts from the stored values (its translations those of explicit options on the
+ *     same weights without them) and explicit options win; bad values refused (the API, the
+ *     training parameters, a file's DECO: NLPRNN_E_FORMAT naming the section);
  *   - nlprnn_bleu / nlprnn_chrf: a hand-computed case, invalid UTF-8 naming the segment;
  *   - the program: translate (argument, file, stdin, --format json), translate-eval (--hyp:
  *     BLEU 100 on the references themselves; with the model), exit codes 2, 3, 4, 5.
@@ -36,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/modelfile.h" /* a crafted DECO section */
 #include "nlprnn.h"
 #include "testutil.h"
 
@@ -453,6 +460,170 @@ static void test_bad_files(void) {
     nlprnn_translate_params_free(p);
 }
 
+/* The texts' greedy translations by a fresh context of t (options: NULL, or pairs opt, value
+ * ending with opt 0) into out[i]; also the largest target/source token ratio into *ratio. */
+enum { DECO_NT = 4 };
+static const char *const DECO_TEXTS[DECO_NT] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라"};
+static void deco_translate(const nlprnn_translator *t, const double *opts, char out[][256], double *ratio) {
+    nlprnn_error err;
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    for (int k = 0; opts && opts[k] != 0; k += 2)
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, (nlprnn_translate_opt)opts[k], opts[k + 1], &err), 0);
+    *ratio = 0;
+    for (int i = 0; c && i < DECO_NT; i++) {
+        out[i][0] = 0;
+        CHECK_INT_EQ(nlprnn_translate(c, DECO_TEXTS[i], strlen(DECO_TEXTS[i]), &err), 0);
+        snprintf(out[i], 256, "%s", nlprnn_translate_text(c, NULL));
+        double r = (double)nlprnn_translate_tgt_len(c) / (double)nlprnn_translate_src_len(c);
+        if (r > *ratio) *ratio = r;
+    }
+    nlprnn_translate_ctx_free(c);
+}
+
+static double get_default(const nlprnn_translator *t, nlprnn_translate_opt opt) {
+    double v = NAN;
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_translator_get_default(t, opt, &v, &err), 0);
+    return v;
+}
+
+static void test_decoding_defaults(void) {
+    nlprnn_error err;
+    nlprnn_translator *m = NULL, *d = NULL, *old = NULL;
+    /* a file without stored defaults: this build's m.nrm (trained without them) and a file made
+     * before DECO existed (the fuzz corpus's): word reward 0, min-ratio 0, the library's rule */
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &m, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_data_path("../fuzz/corpus/fuzz_translate_load/lstm_general.nrm"),
+                                        &old, &err), 0);
+    if (!m || !old) return;
+    char *desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("m.nrm"), &desc, &err), 0);
+    CHECK(desc && !strstr(desc, "DECO"));
+    nlprnn_free(desc);
+    for (int k = 0; k < 2; k++) {
+        const nlprnn_translator *t = k ? old : m;
+        CHECK(get_default(t, NLPRNN_TRANSLATE_WORD_REWARD) == 0);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_RATIO) == 0);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_COMBINE) == 1);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_BEAM) == 1);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_BATCH) == 64);
+        CHECK(!strstr(nlprnn_translator_summary(t), "decoding defaults"));
+    }
+    /* stored on a translator, saved, read back */
+    CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_WORD_REWARD, 2, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_MIN_RATIO, 1.5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_COMBINE, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(m, nr_test_scratch("deco.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("deco.nrm"), &d, &err), 0);
+    if (!d) return;
+    CHECK(get_default(d, NLPRNN_TRANSLATE_WORD_REWARD) == 2);
+    CHECK(get_default(d, NLPRNN_TRANSLATE_MIN_RATIO) == 1.5);
+    CHECK(get_default(d, NLPRNN_TRANSLATE_COMBINE) == 0);
+    CHECK_MSG(strstr(nlprnn_translator_summary(d), "; decoding defaults: word-reward 2, min-ratio 1.5, combine prob"),
+              "%s", nlprnn_translator_summary(d));
+    desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("deco.nrm"), &desc, &err), 0);
+    CHECK_MSG(desc && strstr(desc, "section DECO") && strstr(desc, "word-reward = 2") &&
+              strstr(desc, "min-ratio = 1.5") && strstr(desc, "combine = prob"), "%.2000s", desc ? desc : "");
+    nlprnn_free(desc);
+    /* a context starts from them: the translations of explicit options on the weights without
+     * stored defaults (m2: m.nrm again); min-ratio 1.5 makes every output at least that long, so
+     * the check is not vacuous */
+    nlprnn_translator *m2 = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &m2, &err), 0);
+    char a[DECO_NT][256], b[DECO_NT][256];
+    double ra = 0, rb = 0;
+    const double expl[] = {NLPRNN_TRANSLATE_WORD_REWARD, 2, NLPRNN_TRANSLATE_MIN_RATIO, 1.5, 0};
+    deco_translate(d, NULL, a, &ra);
+    deco_translate(m2, expl, b, &rb);
+    for (int i = 0; i < DECO_NT; i++) CHECK_STR_EQ(a[i], b[i]);
+    CHECK_MSG(ra >= 1.5 && rb >= 1.5, "ratios %g %g", ra, rb);
+    /* explicit options win over the stored ones */
+    const double neutral[] = {NLPRNN_TRANSLATE_WORD_REWARD, 0, NLPRNN_TRANSLATE_MIN_RATIO, 0, 0};
+    deco_translate(d, neutral, a, &ra);
+    deco_translate(m2, NULL, b, &rb);
+    for (int i = 0; i < DECO_NT; i++) CHECK_STR_EQ(a[i], b[i]);
+    /* bad values and options that are not stored */
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_WORD_REWARD, 6, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "word-reward") != NULL);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_RATIO, NAN, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_COMBINE, 2, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_BEAM, 3, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "not stored") != NULL);
+    CHECK_INT_EQ(nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_get_default(d, (nlprnn_translate_opt)99, &ra, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(get_default(d, NLPRNN_TRANSLATE_WORD_REWARD) == 2); /* unchanged by the refused calls */
+    /* the word reward and min-ratio back to neutral, the rule still stored: DECO says all three */
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_WORD_REWARD, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_save(d, nr_test_scratch("deco0.nrm"), &err), 0);
+    desc = NULL;
+    CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("deco0.nrm"), &desc, &err), 0);
+    CHECK(desc && strstr(desc, "section DECO") && strstr(desc, "combine = prob") && strstr(desc, "min-ratio = 0"));
+    nlprnn_free(desc);
+    /* a file whose DECO says a value out of range, or an unknown rule: NLPRNN_E_FORMAT naming the
+     * file and the section; an unknown key is ignored (a later build's default) */
+    static const char *const bad[] = {"word-reward=9\n", "min-ratio=-1\n", "word-reward=x\n", "combine=max\n",
+                                      "word-reward=0.5\nbeam=4\n"};
+    for (int k = 0; k < 5; k++) {
+        nr_mf_reader *r = NULL;
+        nr_mf_writer *w = NULL;
+        CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch("m.nrm"), NULL, &err), 0);
+        CHECK_INT_EQ(nr_mf_writer_new(&w, "TRNS", &err), 0);
+        for (size_t i = 0; r && w && i < nr_mf_section_count(r); i++) {
+            const nr_mf_section *sec = nr_mf_section_at(r, i);
+            CHECK_INT_EQ(nr_mf_add(w, sec->tag, sec->content, sec->data, (size_t)sec->raw_len, 0, &err), 0);
+        }
+        if (w) CHECK_INT_EQ(nr_mf_add(w, "DECO", NR_MF_CONFIG, bad[k], strlen(bad[k]), 0, &err), 0);
+        if (w) CHECK_INT_EQ(nr_mf_writer_save(w, nr_test_scratch("baddeco.nrm"), &err), 0);
+        nr_mf_writer_free(w);
+        nr_mf_close(r);
+        nlprnn_translator *x = NULL;
+        int rc = nlprnn_translator_load(nr_test_scratch("baddeco.nrm"), &x, &err);
+        if (k < 4)
+            CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "baddeco.nrm") && strstr(err.message, "DECO"),
+                      "%s: %s %s", bad[k], nlprnn_status_name(rc), err.message);
+        else
+            CHECK_MSG(rc == 0 && x && get_default(x, NLPRNN_TRANSLATE_WORD_REWARD) == 0.5, "%s: %s", bad[k],
+                      rc ? err.message : "");
+        nlprnn_translator_free(x);
+    }
+    /* training parameters: stored in the model, not in CONF; out of range refused */
+    nlprnn_translate_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "word-reward", "6", &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "word-reward") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "-0.5", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "word-reward", "0.75", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "0.5", &err), 0);
+    nlprnn_translator *t = NULL, *u = NULL;
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
+    if (t) {
+        CHECK(get_default(t, NLPRNN_TRANSLATE_WORD_REWARD) == 0.75);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_RATIO) == 0.5);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_COMBINE) == 1);
+        CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("trdeco.nrm"), &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("trdeco.nrm"), &u, &err), 0);
+        CHECK(u && get_default(u, NLPRNN_TRANSLATE_WORD_REWARD) == 0.75);
+        CHECK(u && get_default(u, NLPRNN_TRANSLATE_MIN_RATIO) == 0.5);
+        CHECK_STR_EQ(u ? nlprnn_translator_summary(u) : "", nlprnn_translator_summary(t));
+        desc = NULL;
+        CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("trdeco.nrm"), &desc, &err), 0);
+        const char *conf_end = desc ? strstr(desc, "section TOKS") : NULL;
+        const char *wr = desc ? strstr(desc, "word-reward") : NULL;
+        CHECK_MSG(conf_end && wr > conf_end && strstr(conf_end, "word-reward = 0.75"), "%.3000s", desc ? desc : "");
+        nlprnn_free(desc);
+    }
+    nlprnn_translator_free(t);
+    nlprnn_translator_free(u);
+    nlprnn_translate_params_free(p);
+    nlprnn_translator_free(m2);
+    nlprnn_translator_free(d);
+    nlprnn_translator_free(m);
+    nlprnn_translator_free(old);
+}
+
 static void test_scores(void) {
     const char *h[] = {"the cat sat on the mat"}, *r[] = {"the cat is on the mat"};
     double s = -1, d[8];
@@ -689,6 +860,26 @@ static void test_cli(void) {
                              "-m '%s' --sample --seed 3 --top-k 4 --batch 2 -i '%s' > '%s'", cli, m, many, one, cli, m,
                              many, bat), 0);
     CHECK(nr_test_same_file(one, bat));
+    /* decoding defaults: translate-pack stores them (its summary line and nlprnn info say so);
+     * translate starts from them, its own options win */
+    {
+        char d2[512];
+        snprintf(d2, sizeof d2, "%s", nr_test_scratch("d2.nrm"));
+        nr_test_expect(0, MUST("decoding defaults: word-reward 2, min-ratio 1.5"),
+                       "'%s' translate-pack -o '%s' --word-reward 2 --min-ratio 1.5 '%s'", cli, d2, m);
+        nr_test_expect(0, MUST("section DECO", "word-reward = 2", "min-ratio = 1.5"), "'%s' info '%s'", cli, d2);
+        CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --word-reward 2 "
+                                 "--min-ratio 1.5 -i '%s' > '%s'", cli, d2, many, one, cli, m, many, bat), 0);
+        CHECK(nr_test_same_file(one, bat));
+        CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' --word-reward 0 --min-ratio 0 -i '%s' > '%s' && '%s' "
+                                 "translate -m '%s' -i '%s' > '%s'", cli, d2, many, one, cli, m, many, bat), 0);
+        CHECK(nr_test_same_file(one, bat));
+        nr_test_expect(2, MUST("--word-reward"), "'%s' translate-pack -o '%s' --word-reward 6 '%s'", cli, d2, m);
+        nr_test_expect(2, MUST("--min-ratio"), "'%s' translate-pack -o '%s' --min-ratio -1 '%s'", cli, d2, m);
+        nr_test_expect(2, MUST("--combine"), "'%s' translate-pack -o '%s' --combine max '%s'", cli, d2, m);
+        nr_test_expect(2, MUST("word-reward"), "'%s' translate-train -o x.nrm --word-reward 9 '%s'", cli,
+                       nr_test_scratch("pairs.tsv"));
+    }
     nr_test_expect(2, MUST("--sample"), "'%s' translate -m '%s' --sample --beam 2 hi", cli, m);
     nr_test_expect(2, MUST("--batch"), "'%s' translate -m '%s' --format json --batch 2 hi", cli, m);
     nr_test_expect(2, MUST("--temperature"), "'%s' translate -m '%s' --sample --temperature 0 hi", cli, m);
@@ -883,6 +1074,7 @@ int main(void) {
     test_ema();
     test_split_seed();
     test_bad_files();
+    test_decoding_defaults();
     test_scores();
     test_shipped();
     test_kept_packs();

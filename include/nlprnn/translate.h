@@ -16,7 +16,8 @@
  *   nlprnn_translate(ctx, "고마워요.", len, &err);
  *   const char *out = nlprnn_translate_text(ctx, NULL);   // "Thank you."
  *
- * Thread rule: a trained or loaded nlprnn_translator is immutable and may be shared by threads; a
+ * Thread rule: a trained or loaded nlprnn_translator is immutable and may be shared by threads
+ * (nlprnn_translator_set_default is the one call that changes it: make it before sharing); a
  * context belongs to one thread at a time (its results stay valid until its next call).
  * Parameter objects belong to one thread at a time. The score functions keep no state.
  */
@@ -39,7 +40,9 @@ extern "C" {
  *  src-col, tgt-col, joint, src-vocab, tgt-vocab, src-tokenizer, tgt-tokenizer, src-lm, tgt-lm,
  *  cell, attention, embed, hidden, layers, bidirectional, dropout, emb-dropout, out-dropout,
  *  bpe-dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, ema, valid, time-limit,
- *  patience, keep, threads, store, seed, split-seed, checkpoint, checkpoint-every.
+ *  patience, keep, threads, store, word-reward, min-ratio, seed, split-seed, checkpoint,
+ *  checkpoint-every. word-reward and min-ratio are not used by training: they are the decoding
+ *  defaults the model file stores (nlprnn_translator_set_default).
  *  src-tokenizer / tgt-tokenizer: tokenizer files used instead of training them; src-lm / tgt-lm:
  *  language models (nlprnn_lm_train, made with those tokenizers) the encoder and the decoder are
  *  initialised from (docs/translate.md, "Language-model pretraining"); a language model that does
@@ -127,7 +130,9 @@ NLPRNN_API const char *nlprnn_translator_column(const nlprnn_translator *t, int 
  *  last call. */
 typedef struct nlprnn_translate_ctx nlprnn_translate_ctx;
 
-/** Make a context for t (which must outlive it), with the default search options. */
+/** Make a context for t (which must outlive it), with the default search options: the library's,
+ *  and for the word reward, the minimum length and the combination rule the defaults stored in
+ *  t's model file (nlprnn_translator_get_default); nlprnn_translate_ctx_set overrides them. */
 NLPRNN_API int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out,
                                            nlprnn_error *err);
 /** Free a context (NULL is allowed). */
@@ -150,11 +155,11 @@ typedef enum nlprnn_translate_opt {
                                          text's draws start from the seed alone: the same text, seed
                                          and options give the same translation, alone or in a batch */
     NLPRNN_TRANSLATE_COMBINE = 8,   /**< ensembles: how the N members' next-token distributions p_m
-                                         become one. 1 (the default): the mean of the log-
-                                         probabilities, (1/N) Σ log p_m (as Marian; not renormalised);
-                                         0: the mean of the probabilities, log((1/N) Σ p_m) (as
-                                         fairseq). The default measured better on the held-out pairs
-                                         (docs/translate.md, "Ensembles").
+                                         become one. 1: the mean of the log-probabilities,
+                                         (1/N) Σ log p_m (as Marian; not renormalised); 0: the mean
+                                         of the probabilities, log((1/N) Σ p_m) (as fairseq).
+                                         Default: the model file's stored rule, else 1 (it measured
+                                         better on the held-out pairs; docs/translate.md, "Ensembles").
                                          Greedy takes its argmax, beam search sums it, sampling draws
                                          from softmax(it / T); the log-probability of a translation is
                                          its sum. No effect with one member */
@@ -169,17 +174,33 @@ typedef enum nlprnn_translate_opt {
                                          r > 0 gives longer translations, r < 0 shorter; beam
                                          search normalises the rewarded sum, (logp + r*len) /
                                          (len+1)^alpha. The reported log-probability stays the
-                                         model's; sampling does not use it. -5..5, default 0.9
-                                         (the best chrF of the shipped ko-en on its held-out
-                                         pairs; docs/translate.md) */
+                                         model's; sampling does not use it. -5..5, default: the
+                                         model file's stored default (nlprnn_translator_get_default;
+                                         the shipped ko-en stores 0.9, docs/translate.md), else 0 */
     NLPRNN_TRANSLATE_MIN_RATIO = 11 /**< no end before floor(ratio * source tokens) target tokens
                                          (at most the length limit of MAX_RATIO): greedy and beam
-                                         search and sampling; 0..100, default 0 (none) */
+                                         search and sampling; 0..100, default: the model file's
+                                         stored default, else 0 (none) */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
 NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translate_ctx *ctx, nlprnn_translate_opt opt,
                                         double value, nlprnn_error *err);
+
+/** Store a decoding default in t: the value of opt that contexts created afterwards start with,
+ *  written into the model file by nlprnn_translator_save (section DECO, docs/formats.md) and read
+ *  back by nlprnn_translator_load. Only NLPRNN_TRANSLATE_WORD_REWARD, NLPRNN_TRANSLATE_MIN_RATIO
+ *  and NLPRNN_TRANSLATE_COMBINE are stored (another option is NLPRNN_E_INVALID_ARG, as is a value
+ *  out of the range of nlprnn_translate_ctx_set). A file without stored defaults gives word reward
+ *  0, minimum ratio 0 and the library's combination rule (1); an ensemble loaded from several files
+ *  keeps the first file's. This changes t: call it before t is shared or has contexts (contexts
+ *  made before keep their options). */
+NLPRNN_API int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt,
+                                             double value, nlprnn_error *err);
+/** The value of opt that a new context of t starts with (*value): the model's stored default for
+ *  the options above, else the library's. NLPRNN_E_INVALID_ARG for an unknown option or NULL. */
+NLPRNN_API int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_opt opt,
+                                             double *value, nlprnn_error *err);
 
 /** Translate one text (UTF-8, len bytes; text may be NULL when len is 0). Invalid UTF-8 is NLPRNN_E_UTF8 with err->offset = the
  *  byte in text; a text of more than 1024 source tokens is NLPRNN_E_LIMIT. An empty text

@@ -189,6 +189,7 @@ _decl("nlprnn_translator_column", _S, _P, _I)
 _decl("nlprnn_translate_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translate_ctx_free", None, _P)
 _decl("nlprnn_translate_ctx_set", _I, _P, _I, ctypes.c_double, _E)
+_decl("nlprnn_translator_get_default", _I, _P, _I, ctypes.POINTER(ctypes.c_double), _E)
 _decl("nlprnn_translate", _I, _P, _S, ctypes.c_size_t, _E)
 _decl("nlprnn_translate_text", _S, _P, ctypes.POINTER(ctypes.c_size_t))
 _decl("nlprnn_translate_logprob", ctypes.c_double, _P)
@@ -581,7 +582,11 @@ class Translator(_Owned):
     written (not the end) by greedy and beam search, > 0 for longer outputs; min_ratio: no end
     before floor(min_ratio * source tokens) target tokens; max_ratio: at most ceil(ratio * source tokens) + 5 target
     tokens; combine: "logp" (the mean of the members' log-probabilities, the library's default) or
-    "prob" (the mean of their probabilities) (docs/translate.md). members: how many models it holds."""
+    "prob" (the mean of their probabilities) (docs/translate.md). members: how many models it holds.
+    word_reward, min_ratio and combine left None take the decoding defaults the model file stores
+    (`translate-pack --word-reward ...`; the shipped ko-en: word reward 0.9), else 0, 0, "logp":
+    .defaults has them ({"word_reward": ..., "min_ratio": ..., "combine": ...}); a value given
+    here or to set() wins."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
     _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8),
@@ -609,6 +614,12 @@ class Translator(_Owned):
         self.summary = _lib.nlprnn_translator_summary(h).decode()
         self.members = _lib.nlprnn_translator_members(h)
         try:
+            v, self.defaults = ctypes.c_double(), {}
+            for name, opt in self._OPTS:
+                if name in ("word_reward", "min_ratio", "combine"):
+                    _check(_lib.nlprnn_translator_get_default(h, opt, ctypes.byref(v), ctypes.byref(err)), err)
+                    self.defaults[name] = v.value
+            self.defaults["combine"] = "prob" if self.defaults["combine"] == self._COMBINE["prob"] else "logp"
             self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine,
                      word_reward=word_reward, min_ratio=min_ratio)
         except (Error, ValueError):

@@ -42,6 +42,17 @@ struct nlprnn_translate_ctx {
     size_t bn;
 };
 
+/* The library's starting values of the options (a model file's DECO section overrides the word
+ * reward, the minimum length and the combination rule: nr_tr_deco). */
+#define DEF_BEAM 1
+#define DEF_ROWS 64
+#define DEF_ALPHA 1.0
+#define DEF_RATIO 3.0
+#define DEF_TEMPERATURE 1.0f
+#define DEF_TOP_K 0
+#define DEF_SEED 1
+#define DEF_COMBINE NR_COMBINE_LOGP /* the better rule on the held-out pairs (docs/translate.md) */
+
 static void batch_clear(nlprnn_translate_ctx *c) {
     for (size_t i = 0; i < c->bn; i++) free(c->btext[i]);
     free(c->btext), free(c->blen), free(c->blogp);
@@ -57,10 +68,11 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
         free(c);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     }
-    c->t = t, c->beam = 1, c->rows = 64, c->alpha = 1.0, c->ratio = 3.0, c->logp = NAN;
-    c->reward = 0.9; /* the best held-out chrF of the shipped ko-en (docs/translate.md, twelfth round) */
-    c->sample = (nr_s2s_sample){0, 1.0f, 0, 1};
-    c->combine = NR_COMBINE_LOGP; /* the better rule on the held-out pairs (docs/translate.md) */
+    /* the library's defaults, then the model's stored ones (nlprnn_translator_get_default) */
+    c->t = t, c->beam = DEF_BEAM, c->rows = DEF_ROWS, c->alpha = DEF_ALPHA, c->ratio = DEF_RATIO, c->logp = NAN;
+    c->sample = (nr_s2s_sample){0, DEF_TEMPERATURE, DEF_TOP_K, DEF_SEED};
+    c->reward = t->deco.word_reward, c->min_ratio = t->deco.min_ratio;
+    c->combine = t->deco.combine >= 0 ? t->deco.combine : DEF_COMBINE;
     c->nm = nr_translator_members(t);
     for (int m = 0; m < c->nm; m++) c->net[m] = &nr_translator_member(t, m)->net;
     *out = c;
@@ -77,64 +89,108 @@ void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
     free(c);
 }
 
-int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
-    if (!c) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: context is NULL");
+int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err) {
     switch (opt) {
     case NLPRNN_TRANSLATE_BEAM:
         if (!(v >= 1 && v <= 64) || v != floor(v))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: beam %g (1..64)", v);
-        c->beam = (int)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_LEN_ALPHA:
         if (!(v >= 0 && v <= 5)) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: len-alpha %g (0..5)", v);
-        c->alpha = v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_MAX_RATIO:
         if (!(v >= 0.1 && v <= 100))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: max-ratio %g (0.1..100)", v);
-        c->ratio = v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_SAMPLE:
         if (v != 0 && v != 1) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: sample %g (0 or 1)", v);
-        c->sample.on = (int)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_TEMPERATURE:
         if (!(v >= 0.01 && v <= 100))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: temperature %g (0.01..100)", v);
-        c->sample.temperature = (float)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_TOP_K:
         if (!(v >= 0 && v <= 1000000) || v != floor(v))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: top-k %g (0..1000000)", v);
-        c->sample.top_k = (int)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_SEED:
         if (!(v >= 0 && v <= 9007199254740992.0) || v != floor(v))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: seed %g (an integer 0..2^53)", v);
-        c->sample.seed = (uint64_t)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_WORD_REWARD:
         if (!(v >= -5 && v <= 5))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: word-reward %g (-5..5)", v);
-        c->reward = v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_MIN_RATIO:
         if (!(v >= 0 && v <= 100))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: min-ratio %g (0..100)", v);
-        c->min_ratio = v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_COMBINE:
         if (v != NR_COMBINE_PROB && v != NR_COMBINE_LOGP)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: combine %g (0 or 1)", v);
-        c->combine = (int)v;
         return NLPRNN_OK;
     case NLPRNN_TRANSLATE_BATCH:
         if (!(v >= 1 && v <= 1024) || v != floor(v))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: batch %g (1..1024)", v);
-        c->rows = (int)v;
         return NLPRNN_OK;
     }
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
+}
+
+int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
+    if (!c) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: context is NULL");
+    int rc = nr_translate_opt_check(opt, v, err);
+    if (rc) return rc;
+    switch (opt) {
+    case NLPRNN_TRANSLATE_BEAM: c->beam = (int)v; break;
+    case NLPRNN_TRANSLATE_LEN_ALPHA: c->alpha = v; break;
+    case NLPRNN_TRANSLATE_MAX_RATIO: c->ratio = v; break;
+    case NLPRNN_TRANSLATE_SAMPLE: c->sample.on = (int)v; break;
+    case NLPRNN_TRANSLATE_TEMPERATURE: c->sample.temperature = (float)v; break;
+    case NLPRNN_TRANSLATE_TOP_K: c->sample.top_k = (int)v; break;
+    case NLPRNN_TRANSLATE_SEED: c->sample.seed = (uint64_t)v; break;
+    case NLPRNN_TRANSLATE_WORD_REWARD: c->reward = v; break;
+    case NLPRNN_TRANSLATE_MIN_RATIO: c->min_ratio = v; break;
+    case NLPRNN_TRANSLATE_COMBINE: c->combine = (int)v; break;
+    case NLPRNN_TRANSLATE_BATCH: c->rows = (int)v; break;
+    }
+    return NLPRNN_OK;
+}
+
+int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
+    if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
+    if (opt != NLPRNN_TRANSLATE_WORD_REWARD && opt != NLPRNN_TRANSLATE_MIN_RATIO && opt != NLPRNN_TRANSLATE_COMBINE)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "translate: option %d is not stored in a model file (only the word reward, the minimum "
+                       "length ratio and the combination rule are)", (int)opt);
+    int rc = nr_translate_opt_check(opt, v, err);
+    if (rc) return rc;
+    if (opt == NLPRNN_TRANSLATE_WORD_REWARD) t->deco.word_reward = v;
+    else if (opt == NLPRNN_TRANSLATE_MIN_RATIO) t->deco.min_ratio = v;
+    else t->deco.combine = (int)v;
+    nr_translator_summarize(t);
+    return NLPRNN_OK;
+}
+
+int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_opt opt, double *value,
+                                  nlprnn_error *err) {
+    if (!t || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
+    const nr_tr_deco *d = &t->deco;
+    switch (opt) {
+    case NLPRNN_TRANSLATE_BEAM: *value = DEF_BEAM; break;
+    case NLPRNN_TRANSLATE_LEN_ALPHA: *value = DEF_ALPHA; break;
+    case NLPRNN_TRANSLATE_MAX_RATIO: *value = DEF_RATIO; break;
+    case NLPRNN_TRANSLATE_SAMPLE: *value = 0; break;
+    case NLPRNN_TRANSLATE_TEMPERATURE: *value = DEF_TEMPERATURE; break;
+    case NLPRNN_TRANSLATE_TOP_K: *value = DEF_TOP_K; break;
+    case NLPRNN_TRANSLATE_SEED: *value = DEF_SEED; break;
+    case NLPRNN_TRANSLATE_WORD_REWARD: *value = d->word_reward; break;
+    case NLPRNN_TRANSLATE_MIN_RATIO: *value = d->min_ratio; break;
+    case NLPRNN_TRANSLATE_COMBINE: *value = d->combine >= 0 ? d->combine : DEF_COMBINE; break;
+    case NLPRNN_TRANSLATE_BATCH: *value = DEF_ROWS; break;
+    default: return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
+    }
+    return NLPRNN_OK;
 }
 
 /* A workspace for each member, for Ts source steps and B rows. */

@@ -17,7 +17,14 @@
  * program that does not know ensembles reads member 1 alone), ENSM (config: members=N), and for
  * member k = 2..N its own CFkk (its CONF) and WGkk (its WGHT), kk = k - 1 as two digits: CF01,
  * WG01, CF02, ... The tokenizers are stored once; every member's CONF must give their sizes and the
- * same joint setting. */
+ * same joint setting.
+ *
+ * DECO (config; absent when all are neutral, as in files made before it): the decoding defaults
+ * (nr_tr_deco) a context of the translator starts with: word-reward, min-ratio, and combine (prob or
+ * logp; absent: the library's rule). Written after the last member's sections. Keys this build does
+ * not know are ignored (a later build may store more defaults; a build before DECO ignores the whole
+ * section: the defaults are not the weights, so the format version stays 1); known keys out of range
+ * are NLPRNN_E_FORMAT. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +39,8 @@
 /* CONF: the rest. The files training read (tokenizers, language models) are not the model's: the
  * tokenizers themselves are stored (TOKS, TOKT). */
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", "src-tokenizer",
-                                         "tgt-tokenizer", "src-lm", "tgt-lm", NULL};
+                                         "tgt-tokenizer", "src-lm", "tgt-lm", "word-reward", "min-ratio",
+                                         NULL}; /* the last two: in DECO */
 #define N_NOT_STORED (sizeof NOT_STORED / sizeof *NOT_STORED - 1)
 
 /* Parameters added after the first files were made: a file without them keeps the default
@@ -119,6 +127,53 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
     return rc;
 }
 
+static const char *const COMBINE_NAMES[] = {"prob", "logp"}; /* NR_COMBINE_PROB, NR_COMBINE_LOGP */
+
+/* The section DECO of the decoding defaults d. */
+static int put_deco(nr_mf_writer *w, const nr_tr_deco *d, nlprnn_error *err) {
+    nr_mf_buf b;
+    nr_mf_buf_init(&b);
+    int rc = nr_conf_put_float(&b, "word-reward", d->word_reward, err);
+    if (!rc) rc = nr_conf_put_float(&b, "min-ratio", d->min_ratio, err);
+    if (!rc && d->combine >= 0) rc = nr_conf_put_str(&b, "combine", COMBINE_NAMES[d->combine], err);
+    if (!rc) rc = nr_mf_add(w, "DECO", NR_MF_CONFIG, b.data, b.len, 0, err);
+    nr_mf_buf_free(&b);
+    return rc;
+}
+
+/* Read the decoding defaults of r into *d (neutral without a section DECO). */
+static int get_deco(const nr_mf_reader *r, nr_tr_deco *d, nlprnn_error *err) {
+    *d = NR_TR_DECO_NEUTRAL;
+    if (!nr_mf_find(r, "DECO")) return NLPRNN_OK;
+    nr_conf c;
+    memset(&c, 0, sizeof c);
+    int rc = nr_mf_get_conf(r, "DECO", &c, err);
+    static const struct {
+        const char *key;
+        nlprnn_translate_opt opt;
+    } keys[] = {{"word-reward", NLPRNN_TRANSLATE_WORD_REWARD}, {"min-ratio", NLPRNN_TRANSLATE_MIN_RATIO}};
+    for (int i = 0; !rc && i < 2; i++) {
+        double v = 0;
+        if (!nr_conf_has(&c, keys[i].key)) continue;
+        rc = nr_conf_get_float(&c, keys[i].key, &v, err);
+        nlprnn_error e2;
+        if (!rc && nr_translate_opt_check(keys[i].opt, v, &e2))
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
+        if (!rc && i == 0) d->word_reward = v;
+        if (!rc && i == 1) d->min_ratio = v;
+    }
+    const char *cb = NULL;
+    if (!rc && nr_conf_has(&c, "combine")) {
+        rc = nr_conf_get_str(&c, "combine", &cb, err);
+        for (int k = 0; !rc && k < 2; k++)
+            if (!strcmp(cb, COMBINE_NAMES[k])) d->combine = k;
+        if (!rc && d->combine < 0)
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: combine '%.40s' is not prob or logp", c.where, cb);
+    }
+    nr_conf_free(&c);
+    return rc;
+}
+
 int nlprnn_translator_save_stored(const nlprnn_translator *t, const char *path, const char *store,
                                   nlprnn_error *err) {
     if (!t || !path) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
@@ -143,6 +198,7 @@ int nlprnn_translator_save_stored(const nlprnn_translator *t, const char *path, 
         nr_mf_member_tags(k, ct, wt);
         rc = put_member(w, nr_translator_member(t, k), ct, wt, st, err);
     }
+    if (!rc && nr_tr_deco_stored(&t->deco)) rc = put_deco(w, &t->deco, err);
     if (!rc) rc = nr_mf_writer_save(w, path, err);
     nr_mf_writer_free(w);
     return rc;
@@ -258,6 +314,7 @@ static int load_member(const nr_mf_reader *r, const char *conf_tag, const char *
     int rc;
     nr_translate_params_default(&t->p);
     t->valid_loss = NAN;
+    t->deco = NR_TR_DECO_NEUTRAL;
     rc = nr_mf_get_conf(r, conf_tag, &c, err);
     if (!rc) rc = nr_params_from_conf(&c, nr_translate_param_table(), &t->p, NOT_STORED, ADDED_LATER, err);
     long long vs = 0, vt = 0, np = 0, ep = 0, be = 0;
@@ -312,15 +369,6 @@ static int load_member(const nr_mf_reader *r, const char *conf_tag, const char *
     return NLPRNN_OK;
 }
 
-/* Make t an ensemble summary: "ensemble of N: " and member 1's summary. */
-static void summarize_ensemble(nlprnn_translator *t) {
-    nr_translator_summarize(t);
-    if (!t->n_more) return;
-    char one[sizeof t->summary];
-    memcpy(one, t->summary, sizeof one);
-    snprintf(t->summary, sizeof t->summary, "ensemble of %d translators; member 1: %.440s", 1 + t->n_more, one);
-}
-
 /* Append the members of u (all of them; u's own tokenizers freed, its members then share t's)
  * to t; u is consumed. */
 static int append_members(nlprnn_translator *t, nlprnn_translator *u, nlprnn_error *err) {
@@ -345,7 +393,7 @@ static int append_members(nlprnn_translator *t, nlprnn_translator *u, nlprnn_err
     t->more[t->n_more++] = u;
     for (int k = 0; k < t->n_more; k++)
         t->more[k]->tsrc = t->tsrc, t->more[k]->ttgt = t->ttgt, t->more[k]->shared_tok = 1;
-    summarize_ensemble(t);
+    nr_translator_summarize(t);
     return NLPRNN_OK;
 }
 
@@ -353,6 +401,8 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
     *out = NULL;
     nlprnn_translator *t = NULL;
     int rc = load_member(r, "CONF", "WGHT", NULL, &t, err);
+    if (!rc) rc = get_deco(r, &t->deco, err);
+    if (!rc) nr_translator_summarize(t);
     int N = 1;
     if (!rc) rc = nr_mf_get_members(r, NR_S2S_MAX_ENS, &N, err);
     if (!rc && N == 1) {
@@ -371,7 +421,7 @@ int nr_translator_load_reader(const nr_mf_reader *r, nlprnn_translator **out, nl
         nlprnn_translator_free(t);
         return rc;
     }
-    summarize_ensemble(t);
+    nr_translator_summarize(t);
     *out = t;
     return NLPRNN_OK;
 }

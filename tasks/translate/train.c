@@ -96,6 +96,12 @@ static const nr_param ROWS[] = {
     {"store", NR_PARAM_ENUM, OFF(store), 0, 0, 0, "f32 f16 int8", "f32",
      "how the model file stores the weights (f16: half the size, rounded; int8: a quarter, each matrix row "
      "with its own scale, vectors f32)", NR_PARAM_RESUME_OK},
+    {"word-reward", NR_PARAM_DBL, OFF(word_reward), 0, -5, 5, NULL, "0",
+     "decoding default stored in the model file: greedy and beam search add it to the log-probability of "
+     "each token written (translate --word-reward; options given when translating win)", NR_PARAM_RESUME_OK},
+    {"min-ratio", NR_PARAM_DBL, OFF(min_ratio), 0, 0, 100, NULL, "0",
+     "decoding default stored in the model file: no end before floor(R * source tokens) target tokens "
+     "(translate --min-ratio)", NR_PARAM_RESUME_OK},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1",
      "random seed: the initialisation, the order of the batches, the dropout masks", 0},
     {"split-seed", NR_PARAM_U64, OFF(split_seed), 0, 0, 0, NULL, "0",
@@ -175,12 +181,12 @@ int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
 
 void nr_translator_summarize(nlprnn_translator *t) {
     const struct nlprnn_translate_params *p = &t->p;
-    char vl[64] = "none", dr[96] = "", bd[48] = "";
+    char vl[64] = "none", dr[96] = "", bd[48] = "", one[512];
     if (!isnan(t->valid_loss)) snprintf(vl, sizeof vl, "%.4f", t->valid_loss);
     if (p->emb_dropout > 0 || p->out_dropout > 0)
         snprintf(dr, sizeof dr, ", dropout embeddings %g, output %g", p->emb_dropout, p->out_dropout);
     if (p->bpe_dropout > 0) snprintf(bd, sizeof bd, ", BPE dropout %g", p->bpe_dropout);
-    snprintf(t->summary, sizeof t->summary,
+    snprintf(one, sizeof one,
              "translator %s -> %s: vocab %d/%d%s, %s, embed %d, hidden %d, encoder %d layer%s%s, %s "
              "attention%s%s%s, %zu parameters, %d epoch%s, best %d, validation loss %s",
              p->src_col, p->tgt_col, t->cfg.Vs, t->cfg.Vt, p->joint ? " (joint)" : "",
@@ -188,7 +194,16 @@ void nr_translator_summarize(nlprnn_translator *t) {
              p->bidirectional ? " bidirectional" : "", p->attention == 0 ? "general" : "additive",
              p->tied ? ", tied" : "", dr, bd, t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
              t->best_epoch, vl);
+    char ens[48] = "", deco[120] = "";
+    if (t->n_more) snprintf(ens, sizeof ens, "ensemble of %d translators; member 1: ", 1 + t->n_more);
+    const nr_tr_deco *d = &t->deco;
+    if (nr_tr_deco_stored(d))
+        snprintf(deco, sizeof deco, "; decoding defaults: word-reward %g, min-ratio %g%s", d->word_reward,
+                 d->min_ratio, d->combine < 0 ? "" : d->combine == NR_COMBINE_LOGP ? ", combine logp" : ", combine prob");
+    snprintf(t->summary, sizeof t->summary, "%s%s%s", ens, one, deco);
 }
+
+int nr_tr_deco_stored(const nr_tr_deco *d) { return d->word_reward != 0 || d->min_ratio != 0 || d->combine >= 0; }
 
 /* ---- pairs ------------------------------------------------------------------------------------ */
 
@@ -894,6 +909,7 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
     if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     t->p = *p;
     t->valid_loss = NAN;
+    t->deco = (nr_tr_deco){p->word_reward, p->min_ratio, -1};
     nr_tr_pairs d;
     memset(&d, 0, sizeof d);
     tr_task k;

@@ -30,7 +30,23 @@ struct nlprnn_translate_params {
     char checkpoint[1024];
     long long checkpoint_every;
     double ema;                /* decay of the averaged weights (0: off; train/trainer.h) */
+    double word_reward, min_ratio; /* decoding defaults stored in the model file (nr_tr_deco) */
 };
+
+/* The decoding defaults a model file stores (section DECO, tasks/translate/file.c): what a context
+ * of the translator starts with (nlprnn_translate_ctx_create) before options override them.
+ * Neutral (a file without DECO): word_reward 0, min_ratio 0, combine -1 (not stored: the
+ * library's NR_COMBINE_LOGP). */
+typedef struct nr_tr_deco {
+    double word_reward, min_ratio;
+    int combine; /* NR_COMBINE_*, or -1 */
+} nr_tr_deco;
+#define NR_TR_DECO_NEUTRAL ((nr_tr_deco){0, 0, -1})
+/* 1 when d holds something other than the neutral defaults (then the file has a DECO section). */
+int nr_tr_deco_stored(const nr_tr_deco *d);
+/* Check value v of search option opt against its range: NLPRNN_E_INVALID_ARG naming it (the
+ * ranges of nlprnn_translate_ctx_set, nlprnn_translator_set_default and the DECO section). */
+int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err);
 
 struct nlprnn_translator {
     struct nlprnn_translate_params p;
@@ -42,7 +58,9 @@ struct nlprnn_translator {
                                     * W_c, W_o as halves, one block (net.h_wih ... point into it) */
     int epochs_run, best_epoch;
     double valid_loss;             /* per target token of the kept weights (NaN: none) */
-    char summary[512];
+    nr_tr_deco deco;               /* the decoding defaults (member 1's are the file's; the others'
+                                    * are not used) */
+    char summary[720];
     /* An ensemble (seq2seq.h, ensembles): this translator is member 1, more[0..n_more) the others,
      * each with its own p, cfg, net and params; their tsrc/ttgt are this one's (shared_tok = 1:
      * not owned). n_more = 0: one model. */
@@ -63,6 +81,8 @@ void nr_translate_params_default(struct nlprnn_translate_params *p);
 void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p, int Vs, int Vt);
 /* Allocate and bind t->params for t->cfg. */
 int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err);
+/* t->summary: its sizes and training; for an ensemble (n_more > 0) "ensemble of N translators;
+ * member 1: ..."; then the stored decoding defaults, when there are any. */
 void nr_translator_summarize(nlprnn_translator *t);
 /* With t bound and initialised (nr_s2s_init), its tokenizers set: copy into t->params what the
  * language models of the parameters src-lm and tgt-lm give (none when both are ""); the rules,

@@ -265,6 +265,14 @@ with tempfile.TemporaryDirectory() as d:
 
 # translation: the texts of `nlprnn translate` (greedy and beam 5) and its JSON details
 ko = ["나는 학생입니다.", "오늘 날씨가 좋다.", "고양이가 있어요."]
+# decoding defaults stored in the model file: the shipped ko-en stores word reward 0.9; a keyword
+# overrides it (word_reward=0: what `translate --word-reward 0` gives, not the default's output)
+with nlprnn.Translator("ko-en", beam=5) as tr:
+    check(tr.defaults == {"word_reward": 0.9, "min_ratio": 0, "combine": "logp"}, "defaults %r" % tr.defaults)
+    check("decoding defaults: word-reward 0.9" in tr.summary, "summary %r" % tr.summary)
+with nlprnn.Translator("ko-en", beam=5, word_reward=0) as tr:
+    rc, out = cli("translate", "--beam", "5", "--word-reward", "0", "-", input="\n".join(ko).encode())
+    check(rc == 0 and tr.translate(ko) == out.splitlines(), "word_reward 0: %r vs %r" % (tr.translate(ko), out))
 with nlprnn.Translator("ko-en", beam=5, word_reward=-5) as tr:  # the option reaches the search
     rc, out = cli("translate", "--beam", "5", "--word-reward", "-5", "-", input="\n".join(ko).encode())
     check(rc == 0 and tr.translate(ko) == out.splitlines(), "word_reward -5: %r vs %r" % (tr.translate(ko), out))
