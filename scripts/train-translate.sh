@@ -15,10 +15,13 @@
 # depend on the machine's load) under nice, one thread, keeping the best validated epoch (--keep
 # best, the default); then `nlprnn translate-pack` writes both as one model file (the tokenizers
 # stored once), whose translations combine the members at each step (docs/translate.md,
-# "Ensembles"). Then translate-eval, greedy and beam 5, on the held-out pairs
-# (scripts/translate-heldout.py writes the 5% the training held out: the figures to compare recipes
-# by), tatoeba-test (in domain), flores-devtest and news-test (out of domain). The commands, the
-# times and the scores are written into docs/translate.md (block train-translate).
+# "Ensembles"), with the decoding defaults below stored in it (the word reward and the minimum
+# length that `nlprnn translate` uses unless told otherwise: docs/translate.md, "Decoding defaults
+# stored in the model file"; chosen on the held-out pairs, twelfth round). Then translate-eval,
+# greedy and beam 5, on the held-out pairs (scripts/translate-heldout.py writes the 5% the
+# training held out: the figures to compare recipes by), tatoeba-test (in domain), flores-devtest
+# and news-test (out of domain). The commands, the times and the scores are written into
+# docs/translate.md (block train-translate).
 #
 # Both members start their decoder from an English language model (docs/translate.md, "Choosing the
 # recipe", tenth and eleventh rounds: +8 to +9 BLEU on the held-out pairs for one model):
@@ -42,6 +45,8 @@ corp=../shared/corpora/parallel
 out=${NLPRNN_TR_OUT:-pretrained/ko-en.nrm}
 # the recipe (docs/translate.md "Choosing the recipe" compares the runs that chose it)
 src_vocab=2000 tgt_vocab=2000 embed=256 hidden=256 emb_drop=0.3 out_drop=0.5 epochs=70
+# the decoding defaults stored in the pack (translate-pack --word-reward, --min-ratio)
+word_reward=0.9 min_ratio=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in tatoeba-train tatoeba-test flores-devtest news-test; do
@@ -89,7 +94,8 @@ for k in 1 2; do
   fi
 done
 secs=$(( $(date +%s) - start ))
-pack=(nice -n 19 "$nlprnn" translate-pack -o "$out" "$tmp/m1.nrm" "$tmp/m2.nrm")
+pack=(nice -n 19 "$nlprnn" translate-pack -o "$out" --word-reward "$word_reward" --min-ratio "$min_ratio"
+      "$tmp/m1.nrm" "$tmp/m2.nrm")
 "${pack[@]}" 2> "$tmp/pack.log"
 size=$(stat -c %s "$out")
 
@@ -111,7 +117,7 @@ size=$(stat -c %s "$out")
   else
     echo "training time: $secs s wall (the language model, then two members of $epochs epochs, one after the other, nice -n 19, one thread)"
   fi
-  echo "\$ nlprnn translate-pack -o $out m1.nrm m2.nrm"
+  echo "\$ nlprnn translate-pack -o $out --word-reward $word_reward --min-ratio $min_ratio m1.nrm m2.nrm"
   sed "s|$tmp/||" "$tmp/pack.log"
   echo "on this machine:"
   bench/env.sh
