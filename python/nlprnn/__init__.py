@@ -192,6 +192,9 @@ _decl("nlprnn_translate_ctx_set", _I, _P, _I, ctypes.c_double, _E)
 _decl("nlprnn_translator_get_default", _I, _P, _I, ctypes.POINTER(ctypes.c_double), _E)
 _decl("nlprnn_translate", _I, _P, _S, ctypes.c_size_t, _E)
 _decl("nlprnn_translate_text", _S, _P, ctypes.POINTER(ctypes.c_size_t))
+_decl("nlprnn_translate_batch", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes.c_size_t),
+      ctypes.c_size_t, _E)
+_decl("nlprnn_translate_batch_text", _S, _P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t))
 _decl("nlprnn_translate_logprob", ctypes.c_double, _P)
 _decl("nlprnn_translate_src_len", ctypes.c_size_t, _P)
 _decl("nlprnn_translate_tgt_len", ctypes.c_size_t, _P)
@@ -586,15 +589,17 @@ class Translator(_Owned):
     word_reward, min_ratio and combine left None take the decoding defaults the model file stores
     (`translate-pack --word-reward ...`; the shipped ko-en: word reward 0.9), else 0, 0, "logp":
     .defaults has them ({"word_reward": ..., "min_ratio": ..., "combine": ...}); a value given
-    here or to set() wins."""
+    here or to set() wins. batch: how many texts of a list translate() decodes at once
+    (NLPRNN_TRANSLATE_BATCH, 1..1024; the library's default 64); the translations do not depend
+    on it."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
-    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8),
+    _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8), ("batch", 9),
              ("word_reward", 10), ("min_ratio", 11))  # nlprnn_translate_opt
     _COMBINE = {"prob": 0, "logp": 1}
 
     def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None,
-                 word_reward=None, min_ratio=None):
+                 word_reward=None, min_ratio=None, batch=None):
         err, h, ctx = _CError(), _P(), _P()
         if isinstance(path_or_name, (list, tuple)):
             names = [_path(p) for p in path_or_name]
@@ -621,20 +626,20 @@ class Translator(_Owned):
                     self.defaults[name] = v.value
             self.defaults["combine"] = "prob" if self.defaults["combine"] == self._COMBINE["prob"] else "logp"
             self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine,
-                     word_reward=word_reward, min_ratio=min_ratio)
+                     word_reward=word_reward, min_ratio=min_ratio, batch=batch)
         except (Error, ValueError):
             self.close()
             raise
 
     def set(self, beam=None, len_alpha=None, max_ratio=None, combine=None, word_reward=None,
-            min_ratio=None):
+            min_ratio=None, batch=None):
         """Change search options (None leaves one as it is); out of range raises Error, an unknown
         combine rule ValueError."""
         if combine is not None and combine not in self._COMBINE:
             raise ValueError("combine: %r (prob or logp)" % (combine,))
         vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio,
                 "combine": None if combine is None else self._COMBINE[combine],
-                "word_reward": word_reward, "min_ratio": min_ratio}
+                "word_reward": word_reward, "min_ratio": min_ratio, "batch": batch}
         err = _CError()
         for name, opt in self._OPTS:
             if vals[name] is not None:
@@ -656,10 +661,23 @@ class Translator(_Owned):
         return _lib.nlprnn_translate_text(self._ctx, None).decode()
 
     def translate(self, texts):
-        """The translation of a str, or a list of them for a list of texts."""
+        """The translation of a str, or a list of them for a list of texts. A list is one call of
+        nlprnn_translate_batch: greedy search (and sampling) decodes its texts `batch` at a time,
+        ordered by length, the same translations as one by one (up to float rounding, which
+        could flip a near tie between two tokens); with a wider beam they are searched one by one.
+        Invalid UTF-8 raises Error naming the text's index (.line is index + 1) and the byte."""
         texts, one = _texts(texts)
-        out = [self._one(t) for t in texts]
-        return out[0] if one else out
+        if one:
+            return self._one(texts[0])
+        n, err = len(texts), _CError()
+        arr = (_S * max(n, 1))(*texts)
+        lens = (ctypes.c_size_t * max(n, 1))(*[len(t) for t in texts])
+        rc = _lib.nlprnn_translate_batch(self._ctx, arr, lens, n, ctypes.byref(err))
+        if rc:
+            msg = err.message.decode("utf-8", "replace")
+            raise Error(rc, "text %d: %s" % (err.line - 1, msg) if err.line > 0 else msg, err.line,
+                        err.offset)
+        return [_lib.nlprnn_translate_batch_text(self._ctx, i, None).decode() for i in range(n)]
 
     def details(self, text):
         """The translation of one text with what `nlprnn translate --format json` prints: a dict

@@ -292,6 +292,44 @@ for beam in (1, 5):
         check(len(att) == len(det["tgt"]) + 1 and all(abs(sum(r) - 1) < 1e-4 for r in att) and
               all(abs(a - b) < 6e-5 for r, q in zip(att, ref.get("attention", [])) for a, b in zip(r, q)),
               "attention %r vs %r" % (att, ref.get("attention")))
+# a list is ONE nlprnn_translate_batch call (its results are left in the context: the batch path
+# was taken). Greedy: the texts decoded together give the tokens of one at a time. They could
+# differ only where two tokens' log-probabilities tie within float rounding (the batch's products
+# have other row counts); these sentences have no such tie (equal at 1, 2, 3 and 64 rows, and the
+# CLI's --batch; tests/test_translate_api.c checks 90 shipped-model sentences the same way).
+# Beam 5: searched one by one inside the call, so equal by construction. The batch option reaches
+# the library (out of range: its NLPRNN_E_INVALID_ARG) and does not change the translations.
+ko8 = ko + ["고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?", "저는 어제 친구와 같이 학교에 가고 싶어요.",
+            "비가 와요."]
+for beam in (1, 5):
+    with nlprnn.Translator("ko-en", beam=beam) as tr:
+        alone = [tr.translate(t) for t in ko8]
+        for b in (None, 1, 2, 64):
+            if b is not None:
+                tr.set(batch=b)
+            got = tr.translate(ko8)
+            check(got == alone, "beam %d batch %r: list %r vs one at a time %r" % (beam, b, got, alone))
+            check(nlprnn._lib.nlprnn_translate_batch_text(tr._ctx, len(ko8) - 1, None) is not None,
+                  "beam %d batch %r: the list did not go through nlprnn_translate_batch" % (beam, b))
+        check(tr.translate([]) == [] and tr.translate(["", ko8[3]]) == ["", alone[3]], "empty list / text")
+        rc, out = cli("translate", "--beam", str(beam), "--batch", "4", "-", input="\n".join(ko8).encode())
+        check(rc == 0 and out.splitlines() == alone, "CLI --batch 4 beam %d: %r vs %r" % (beam, out, alone))
+        if beam == 1:
+            alone1 = alone
+with nlprnn.Translator("ko-en", batch=3) as tr:
+    check(tr.translate(ko8) == alone1, "Translator(batch=3)")
+    try:
+        tr.translate(["가나", b"\xea\xb0", "다라"])
+        check(False, "invalid UTF-8 accepted in a list")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_UTF8" and e.line == 2 and e.offset == 0 and e.message.startswith("text 1:"),
+              "list utf8: %s line %d offset %d" % (e, e.line, e.offset))
+for bad in (0, 1025, 2.5):
+    try:
+        nlprnn.Translator("ko-en", batch=bad)
+        check(False, "batch %r accepted" % bad)
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_INVALID_ARG" and "batch" in e.message, "batch %r: %s" % (bad, e))
 with nlprnn.Translator("ko-en") as tr:
     for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}, {"word_reward": 6}, {"min_ratio": -1}):
         try:
