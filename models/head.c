@@ -82,15 +82,28 @@ void nr_argmax_rows(int *pred, const float *logits, int N, int C)
     }
 }
 
-double nr_softmax_xent(float *dlogits, const float *logits, const int *targets, int N, int C,
-                       int *count)
+/* Rows with a target in 0..C-1. */
+static int counted_rows(const int *targets, int N, int C)
 {
     int cnt = 0;
     for (int n = 0; n < N; n++)
         cnt += targets[n] >= 0 && targets[n] < C;
+    return cnt;
+}
+
+double nr_softmax_xent(float *dlogits, const float *logits, const int *targets, int N, int C,
+                       int *count)
+{
+    int cnt = counted_rows(targets, N, C);
+    return nr_softmax_xent_part(dlogits, logits, targets, N, C, cnt ? 1.0 / cnt : 0.0, count);
+}
+
+double nr_softmax_xent_part(float *dlogits, const float *logits, const int *targets, int N, int C,
+                            double inv, int *count)
+{
     if (count)
-        *count = cnt;
-    double loss = 0.0, inv = cnt ? 1.0 / cnt : 0.0;
+        *count = counted_rows(targets, N, C);
+    double loss = 0.0;
     for (int n = 0; n < N; n++) {
         const float *z = logits + (size_t)n * C;
         float *dz = dlogits + (size_t)n * C;
@@ -202,28 +215,45 @@ static float log_expected(int k, int S, int C)
     return (float)(log((double)S) + log(log((k + 2.0) / (k + 1.0)) / log(C + 1.0)));
 }
 
+void nr_sampled_softmax_draw(int *ids, int S, int C, nr_rng *rng)
+{
+    /* k = floor(exp(u * log(C+1))) - 1 is log-uniform over 0..C-1 */
+    for (int j = 0; j < S; j++) {
+        double u = nr_rng_uniform(rng);
+        int k = (int)floor(exp(u * log(C + 1.0))) - 1;
+        ids[j] = k < 0 ? 0 : k >= C ? C - 1 : k;
+    }
+}
+
 double nr_sampled_softmax_xent(nr_sampled_softmax *s, const nr_dense *d, float *grad, float *dx,
                                const float *x, const int *targets, int N, nr_rng *rng,
                                int *count)
 {
+    if (d->in != s->in || d->out != s->C)
+        return NAN; /* made for another head shape */
+    nr_sampled_softmax_draw(s->ids, s->S, s->C, rng);
+    int cnt = counted_rows(targets, N, s->C);
+    return nr_sampled_softmax_xent_part(s, d, grad, dx, x, targets, N, s->ids, cnt ? 1.0 / cnt : 0.0,
+                                        count);
+}
+
+double nr_sampled_softmax_xent_part(nr_sampled_softmax *s, const nr_dense *d, float *grad, float *dx,
+                                    const float *x, const int *targets, int N, const int *ids,
+                                    double inv, int *count)
+{
     int S = s->S, in = d->in, C = d->out;
     if (in != s->in || C != s->C)
         return NAN; /* made for another head shape */
-    /* draw: k = floor(exp(u * log(C+1))) - 1 is log-uniform over 0..C-1 */
+    /* the sampled rows of W and their expected counts */
     for (int j = 0; j < S; j++) {
-        double u = nr_rng_uniform(rng);
-        int k = (int)floor(exp(u * log(C + 1.0))) - 1;
-        k = k < 0 ? 0 : k >= C ? C - 1 : k;
+        int k = ids[j];
         s->ids[j] = k;
         s->logq[j] = log_expected(k, S, C);
         memcpy(s->w + (size_t)j * in, d->w + (size_t)k * in, sizeof(float) * in);
     }
-    int cnt = 0;
-    for (int n = 0; n < N; n++)
-        cnt += targets[n] >= 0 && targets[n] < C;
     if (count)
-        *count = cnt;
-    double loss = 0.0, inv = cnt ? 1.0 / cnt : 0.0;
+        *count = counted_rows(targets, N, C);
+    double loss = 0.0;
     float *dW = grad, *db = grad + (size_t)in * C;
     /* rows in chunks of max_N (the size of the logit scratch) */
     for (int n0 = 0; n0 < N; n0 += s->max_N) {

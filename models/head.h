@@ -45,6 +45,11 @@ void nr_dense_backward(const nr_dense *d, float *grad, float *dx, const float *d
  * Returns the mean loss over counted rows (0 if none). dlogits may alias logits. */
 double nr_softmax_xent(float *dlogits, const float *logits, const int *targets, int N, int C,
                        int *count);
+/* The same for one part of a batch whose rows are split over several calls: dlogits divided by
+ * the whole batch's counted rows, given as inv = 1 / count (so each row has the bits of one call
+ * over the whole batch); returns this call's summed loss times inv; *count = this call's rows. */
+double nr_softmax_xent_part(float *dlogits, const float *logits, const int *targets, int N, int C,
+                            double inv, int *count);
 /* Soft targets (distillation, Hinton et al. 2015): q (N,C) a probability distribution per row
  * (each row >= 0, summing to 1: the caller checks), temp (N) a temperature per row (NULL: 1).
  * Row n's loss is T^2 * -sum_c q[c] log softmax(z / T)[c] with T = temp[n] (the cross-entropy:
@@ -74,6 +79,18 @@ void nr_sampled_softmax_free(nr_sampled_softmax *s);
 double nr_sampled_softmax_xent(nr_sampled_softmax *s, const nr_dense *d, float *grad, float *dx,
                                const float *x, const int *targets, int N, nr_rng *rng,
                                int *count);
+/* The draw nr_sampled_softmax_xent makes first, alone: S classes into ids (S) from rng. */
+void nr_sampled_softmax_draw(int *ids, int S, int C, nr_rng *rng);
+/* One part of a batch whose rows are split over several calls (data-parallel training, one object
+ * per part): nr_sampled_softmax_xent with the negatives given, ids (the object's S classes, drawn
+ * once for the whole batch with nr_sampled_softmax_draw), and inv = 1 / the counted rows of the
+ * whole batch in place of 1 / this call's. Every row's loss, dx and logit gradients then have the
+ * bits of one call over the whole batch with that draw (grad is a sum over rows: its order
+ * differs). Returns this call's summed loss times inv; *count (optional) = this call's counted
+ * rows. */
+double nr_sampled_softmax_xent_part(nr_sampled_softmax *s, const nr_dense *d, float *grad, float *dx,
+                                    const float *x, const int *targets, int N, const int *ids,
+                                    double inv, int *count);
 
 /* ---- binary cross-entropy and MSE ------------------------------------------------------------ */
 
