@@ -66,7 +66,8 @@ static const nr_param ROWS[] = {
     {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (over MPI: per rank)", 0},
     {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64", "pieces per training sentence (longer ones are cut)", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
-    {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1", "threads in the recurrence (per direction)", 0},
+    {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1",
+     "data-parallel workers, each a part of every batch (parallel 1: half to each direction)", 0},
     {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 100000, NULL, "1", "passes over the data (until time-limit)", 0},
     {"lr", NR_PARAM_DBL, OFF(lr), 0, 1e-9, 100, NULL, "0.003", "learning rate (decays linearly to lr/10)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e9, NULL, "1", "clip gradients by global norm (0: off)", 0},
@@ -76,7 +77,7 @@ static const nr_param ROWS[] = {
     {"time-limit", NR_PARAM_DBL, OFF(time_limit), 0, 0, 1e9, NULL, "0",
      "seconds per direction (0: none); the learning rate then follows time", NR_PARAM_RESUME_OK},
     {"parallel", NR_PARAM_INT, OFF(parallel), 0, 0, 1, NULL, "0",
-     "1: train the two directions at the same time, one thread each", NR_PARAM_RESUME_OK},
+     "1: train the two directions at the same time, threads/2 each (at least 1)", NR_PARAM_RESUME_OK},
     {"storage", NR_PARAM_ENUM, OFF(storage), 0, 0, 0, "f32 f16 int8", "f16",
      "how the saved weights are stored (biases: f32)", NR_PARAM_RESUME_OK},
     {"valid-lines", NR_PARAM_LL, OFF(valid_lines), 0, 0, 9e18, NULL, "2000",
@@ -290,16 +291,36 @@ static void permute_rows(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2
  *                  batches, the batch order shuffled (a stream seeded by (seed, direction, e));
  *                  over MPI every rank batches its own lines and all take the largest rank's
  *                  number of batches (a rank with fewer starts its own over)
- *   step           one worker (the encoder has its own threads): embedding, encoder, full or
- *                  sampled softmax (its negatives and dropout from a stream seeded by (seed,
- *                  direction, e, b, rank)), backward; the gradient is the mean over this rank's
- *                  targets (NR_TASK_LOCAL_MEAN)
+ *   step           data-parallel over the batch: worker w of W takes the sentences
+ *                  nr_split_range(nb, w, W) (contiguous) on its own state (lm_part: encoder
+ *                  workspace, buffers, softmax scratch; made once; the workspaces share the packed
+ *                  weights of a step) and runs embedding, encoder, full or sampled softmax and
+ *                  backward into its own gradient block; the trainer adds the blocks in worker
+ *                  order. The loss is the same function of the batch at any W: the sampled
+ *                  softmax's negatives are drawn once a batch (lm_prepare, a stream seeded by
+ *                  (seed, direction, e, b, rank)) and shared by the parts, and every part divides
+ *                  by the count of the whole batch, so each row's loss and gradient have the bits
+ *                  of W = 1 and only the sums over rows (weight gradients, the blocks' sum) are
+ *                  added in another order. Dropout masks (dropout > 0) are drawn by each part from
+ *                  a stream seeded by (that seed, w): they do depend on W. The gradient is the mean
+ *                  over this rank's targets (NR_TASK_LOCAL_MEAN). W (lm_workers) is recorded in
+ *                  the checkpoint: a resumed run must have the same.
  *   validation     none (the validation text is scored after training)
  *   file sections  the data's counts (a resume must see the same lines), the direction, the
  *                  parameters of the run, the weights (model order) as tensor "params"
  * Every draw is a function of (seed, direction, epoch, batch, rank): a checkpoint holds no random
  * state. Learning rate: linear decay to lr/10 over the steps, or over the time budget when that
  * is further along (nr_lr_at_progress, the trainer's lr_follows_time). */
+
+/* One worker's state: its part of a batch, at most Bw = ceil(batch / W) sentences of T <= max_len
+ * positions. */
+typedef struct lm_part {
+    nr_encoder_ws *ws;       /* one thread: the workers are the threads */
+    nr_sampled_softmax *ss;  /* sampled softmax only */
+    int *in, *tgt;           /* (T,Bw) (T,Bw) */
+    float *x, *dx, *h, *dh;  /* (T,Bw,E) (T,Bw,E) (T,Bw,H) (T,Bw,H) */
+    float *logits;           /* (T,Bw,V) full softmax only */
+} lm_part;
 
 typedef struct lm_task {
     const nlprnn_lm_params *p;
@@ -308,33 +329,69 @@ typedef struct lm_task {
     int dir;
     uint64_t seed;           /* seed * 2 + direction */
     nr_lm_net net;           /* model order (pieces by falling frequency) */
-    int *in, *tgt, *lens;    /* (T,B) (T,B) (B) */
-    float *x, *dx, *h, *dh;  /* (T,B,E) (T,B,E) (T,B,H) (T,B,H) */
-    float *logits;           /* (T,B,V) full softmax only */
+    int W;                   /* workers (parts of a batch) */
+    lm_part part[NR_TRAIN_MAX_WORKERS];
+    nr_encoder_packs *packs; /* the step's packed weights, shared by the parts (W > 1) */
+    int *lens;               /* (B) this step's input positions of each sentence */
+    int *neg, S;             /* (S) this step's negatives (sampled softmax), shared by the parts */
     len_idx *order;          /* (n) this epoch's sentence order */
     size_t nbatches, *batches;
     long long nsteps;        /* batches an epoch: the largest rank's */
     long long lines, pieces; /* over all ranks */
-    nr_encoder_ws *ws;
-    nr_sampled_softmax *ss;
-    nr_rng noise;            /* this step's dropout and negatives */
-    int T, nb;               /* this step's length and sentences */
+    uint64_t noise_seed;     /* this step's: negatives, and (mixed with w) the parts' dropout */
+    size_t first;            /* this step's first sentence in order */
+    int nb, count;           /* this step's sentences and targets */
 } lm_task;
 
 static void lm_task_free(lm_task *t) {
-    nr_sampled_softmax_free(t->ss);
-    nr_encoder_ws_free(t->ws);
+    for (int w = 0; w < NR_TRAIN_MAX_WORKERS; w++) {
+        lm_part *q = &t->part[w];
+        nr_sampled_softmax_free(q->ss);
+        nr_encoder_ws_free(q->ws);
+        free(q->in);
+        free(q->tgt);
+        free(q->x);
+        free(q->dx);
+        free(q->h);
+        free(q->dh);
+        free(q->logits);
+    }
+    nr_encoder_packs_free(t->packs);
     nr_lm_net_free(&t->net);
-    free(t->in);
-    free(t->tgt);
     free(t->lens);
-    free(t->x);
-    free(t->dx);
-    free(t->h);
-    free(t->dh);
-    free(t->logits);
+    free(t->neg);
     free(t->order);
     free(t->batches);
+}
+
+/* Allocate the W parts' state (once, before training). */
+static int lm_parts_create(lm_task *t, nlprnn_error *err) {
+    const nlprnn_lm_params *p = t->p;
+    const nr_lm_cfg *c = &t->net.cfg;
+    int Bw = (p->batch + t->W - 1) / t->W, V = c->vocab;
+    size_t TB = (size_t)p->max_len * (size_t)Bw;
+    for (int w = 0; w < t->W; w++) {
+        lm_part *q = &t->part[w];
+        q->in = nr_malloc_array(TB, sizeof(int));
+        q->tgt = nr_malloc_array(TB, sizeof(int));
+        q->x = nr_malloc_array(TB * c->embed, sizeof(float));
+        q->dx = nr_malloc_array(TB * c->embed, sizeof(float));
+        q->h = nr_malloc_array(TB * c->hidden, sizeof(float));
+        q->dh = nr_malloc_array(TB * c->hidden, sizeof(float));
+        q->logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
+        if (!q->in || !q->tgt || !q->x || !q->dx || !q->h || !q->dh || (!p->sampled && !q->logits))
+            return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers of worker %d)", w);
+        q->ws = nr_encoder_ws_create(&t->net.enc, p->max_len, Bw, 1, 1, err);
+        if (!q->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+        if (p->sampled) {
+            q->ss = nr_sampled_softmax_create((int)TB, t->S, c->hidden, V, err);
+            if (!q->ss) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+        }
+    }
+    /* the parts' workspaces pack the weights of a step once between them */
+    int rc = t->W > 1 ? nr_encoder_packs_create(&t->packs, err) : NLPRNN_OK;
+    for (int w = 0; w < t->W && !rc; w++) nr_encoder_ws_share_packs(t->part[w].ws, t->packs);
+    return rc;
 }
 
 static int lm_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
@@ -360,74 +417,100 @@ static int lm_begin_epoch(void *self, int epoch, long long *batches, nlprnn_erro
     return NLPRNN_OK;
 }
 
-/* Batch b: the inputs and targets of its sentences, (T, nb) time-major, padded and masked. */
+/* Batch b: its sentences (the parts lay out their own inputs), their lengths and targets, and the
+ * negatives of the sampled softmax, drawn once for the whole batch. */
 static int lm_prepare(void *self, int epoch, long long batch, int *n, nlprnn_error *err) {
     (void)err;
     lm_task *t = self;
     const corpus *cp = t->cp;
-    int B = t->p->batch, Tm = t->p->max_len, dir = t->dir;
+    int B = t->p->batch, Tm = t->p->max_len;
     size_t first = t->batches[(size_t)batch % t->nbatches];
     int nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
-    int T = 1;
+    t->count = 0;
     for (int b = 0; b < nb; b++) {
-        int L = t->order[first + b].len - 1; /* input positions */
+        int L = t->order[first + b].len - 1; /* input positions, each with a target */
         t->lens[b] = L > Tm ? Tm : L;
-        if (t->lens[b] > T) T = t->lens[b];
+        t->count += t->lens[b];
     }
-    for (int b = 0; b < nb; b++) {
-        const int32_t *s = cp->ids + cp->start[t->order[first + b].idx];
-        int len = t->order[first + b].len; /* <bos> ... <eos> */
-        for (int i = 0; i < T; i++) {
-            size_t k = (size_t)i * nb + b;
-            if (i < t->lens[b]) {
-                /* backward: <bos> x_n .. x_1 <eos>: position i of the reversed sentence */
-                int a = dir ? (i == 0 ? 0 : len - 1 - i) : i;
-                int tt = dir ? (i + 1 == len - 1 ? len - 1 : len - 2 - i) : i + 1;
-                t->in[k] = s[a];
-                t->tgt[k] = s[tt];
-            } else {
-                t->in[k] = cp->tok2m[NLPRNN_ID_PAD];
-                t->tgt[k] = -1;
-            }
-        }
-    }
-    t->T = T;
+    t->first = first;
     t->nb = nb;
-    nr_rng_seed(&t->noise, nr_seed_mix(nr_seed_mix(t->seed, (uint64_t)epoch + 0x40, (uint64_t)batch), 0xD157,
-                                       (uint64_t)t->D->rank));
+    t->noise_seed = nr_seed_mix(nr_seed_mix(t->seed, (uint64_t)epoch + 0x40, (uint64_t)batch), 0xD157,
+                                (uint64_t)t->D->rank);
+    if (t->p->sampled) {
+        nr_rng noise;
+        nr_rng_seed(&noise, t->noise_seed);
+        nr_sampled_softmax_draw(t->neg, t->S, t->net.cfg.vocab, &noise);
+    }
+    nr_encoder_packs_stale(t->packs); /* the weights changed since the last step */
     *n = nb;
     return NLPRNN_OK;
 }
 
+/* The inputs and targets of the batch's sentences lo..hi-1 into q, (T, hi - lo) time-major, padded
+ * and masked; returns T, the longest of them. */
+static int lm_fill_part(const lm_task *t, lm_part *q, int lo, int hi) {
+    const corpus *cp = t->cp;
+    int nb = hi - lo, dir = t->dir, T = 1;
+    for (int b = lo; b < hi; b++)
+        if (t->lens[b] > T) T = t->lens[b];
+    for (int b = 0; b < nb; b++) {
+        const len_idx *o = &t->order[t->first + (size_t)(lo + b)];
+        const int32_t *s = cp->ids + cp->start[o->idx];
+        int len = o->len, L = t->lens[lo + b]; /* <bos> ... <eos> */
+        for (int i = 0; i < T; i++) {
+            size_t k = (size_t)i * nb + b;
+            if (i < L) {
+                /* backward: <bos> x_n .. x_1 <eos>: position i of the reversed sentence */
+                int a = dir ? (i == 0 ? 0 : len - 1 - i) : i;
+                int tt = dir ? (i + 1 == len - 1 ? len - 1 : len - 2 - i) : i + 1;
+                q->in[k] = s[a];
+                q->tgt[k] = s[tt];
+            } else {
+                q->in[k] = cp->tok2m[NLPRNN_ID_PAD];
+                q->tgt[k] = -1;
+            }
+        }
+    }
+    return T;
+}
+
+/* Worker w of W: the sentences nr_split_range(nb, w, W) forward and backward into grad (its own
+ * block), the loss divided by the whole batch's targets (the trainer adds the blocks). */
 static int lm_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
                    const int **rows, size_t *n_rows, nlprnn_error *err) {
-    (void)epoch, (void)batch, (void)w, (void)W, (void)rows, (void)n_rows;
+    (void)epoch, (void)batch, (void)rows, (void)n_rows;
     lm_task *t = self;
     const nlprnn_lm_params *p = t->p;
-    nr_lm_net *net = &t->net;
-    int T = t->T, nb = t->nb, N = T * nb, cnt = 0, V = net->cfg.vocab;
-    double loss;
-    int rc = nr_embedding_forward(&net->emb, t->x, t->in, (size_t)N, err);
+    const nr_lm_net *net = &t->net;
+    int lo, hi;
+    nr_split_range(t->nb, w, W, &lo, &hi);
+    if (hi <= lo) return NLPRNN_OK;
+    lm_part *q = &t->part[w];
+    int T = lm_fill_part(t, q, lo, hi), nb = hi - lo, N = T * nb, cnt = 0, V = net->cfg.vocab;
+    double loss, inv = 1.0 / t->count; /* every sentence has a target */
+    nr_rng drop;
+    if (p->dropout > 0) nr_rng_seed(&drop, nr_seed_mix(t->noise_seed, 0xD20, (uint64_t)w));
+    int rc = nr_embedding_forward(&net->emb, q->x, q->in, (size_t)N, err);
     if (!rc)
-        rc = nr_encoder_forward(&net->enc, t->ws, t->h, NULL, NULL, t->x, t->lens, NULL, NULL, T, nb,
-                                p->dropout > 0 ? &t->noise : NULL, err);
+        rc = nr_encoder_forward(&net->enc, q->ws, q->h, NULL, NULL, q->x, t->lens + lo, NULL, NULL, T, nb,
+                                p->dropout > 0 ? &drop : NULL, err);
     if (rc) return rc;
-    memset(t->dh, 0, (size_t)N * net->cfg.hidden * sizeof(float));
+    memset(q->dh, 0, (size_t)N * net->cfg.hidden * sizeof(float));
     if (p->sampled) {
-        loss = nr_sampled_softmax_xent(t->ss, &net->out, grad + net->out_off, t->dh, t->h, t->tgt, N, &t->noise,
-                                       &cnt);
+        loss = nr_sampled_softmax_xent_part(q->ss, &net->out, grad + net->out_off, q->dh, q->h, q->tgt, N,
+                                            t->neg, inv, &cnt);
     } else {
-        nr_dense_forward(&net->out, t->logits, t->h, N);
-        loss = nr_softmax_xent(t->logits, t->logits, t->tgt, N, V, &cnt);
-        nr_dense_backward(&net->out, grad + net->out_off, t->dh, t->logits, t->h, N);
+        nr_dense_forward(&net->out, q->logits, q->h, N);
+        loss = nr_softmax_xent_part(q->logits, q->logits, q->tgt, N, V, inv, &cnt);
+        nr_dense_backward(&net->out, grad + net->out_off, q->dh, q->logits, q->h, N);
     }
-    st->loss = loss * cnt;
+    st->loss = loss * t->count; /* this part's summed loss (W = 1: mean * count, as before) */
     st->count = cnt;
     st->tokens = cnt;
     if (!isfinite(loss)) return NLPRNN_E_NUMERIC; /* the trainer says where */
-    memset(t->dx, 0, (size_t)N * net->cfg.embed * sizeof(float));
-    rc = nr_encoder_backward(&net->enc, t->ws, grad + net->enc_off, t->dx, NULL, NULL, t->dh, NULL, NULL, err);
-    if (!rc) nr_embedding_backward(&net->emb, grad, t->dx, t->in, (size_t)N);
+    memset(q->dx, 0, (size_t)N * net->cfg.embed * sizeof(float));
+    rc = nr_encoder_backward(&net->enc, q->ws, grad + net->enc_off, q->dx, NULL, NULL, q->dh, NULL, NULL, err);
+    if (!rc) nr_embedding_backward(&net->emb, grad, q->dx, q->in, (size_t)N);
     return rc;
 }
 
@@ -441,6 +524,7 @@ static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long
     if (!rc) rc = nr_conf_put_int(conf, "data.lines", t->lines, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.pieces", t->pieces, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.ranks", t->D->size, err);
+    if (!rc) rc = nr_conf_put_int(conf, "lm.workers", t->W, err);
     if (!rc) rc = nr_ckpt_put_params(conf, &TABLE, t->p, err);
     return rc;
 }
@@ -459,6 +543,15 @@ static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: lm.direction = %lld, expected %d (the %s direction)",
                        c->where, dir, t->dir, t->dir ? "backward" : "forward");
     rc = nr_ckpt_check_params(c, &TABLE, t->p, NLPRNN_E_INVALID_ARG, err); /* the caller's to fix */
+    /* the workers split every batch: their number is part of the arithmetic (a checkpoint of
+     * before the split has no such key: not checked) */
+    long long W = t->W;
+    if (!rc && nr_conf_has(c, "lm.workers")) rc = nr_conf_get_int(c, "lm.workers", &W, err);
+    if (!rc && W != t->W)
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                     "%s: the checkpoint was made with %lld worker%s per direction, this run has %d "
+                     "(threads=%d, parallel=%d): resume with the run's threads and parallel",
+                     c->where, W, W == 1 ? "" : "s", t->W, t->p->threads, t->p->parallel);
     if (!rc && (lines != t->lines || pieces != t->pieces || ranks != t->D->size))
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                      "%s: the checkpoint was made on other data or ranks (%lld lines, %lld pieces, %lld "
@@ -501,6 +594,15 @@ static int lm_on_progress(void *user, const nr_train_progress *q) {
     return c->fn(c->user, &pr);
 }
 
+/* Data-parallel workers of one direction: the threads, split between the two directions when
+ * they train at the same time (parallel 1, both, one process: threads / 2 each, at least 1). */
+static int lm_workers(const nlprnn_lm_params *p, const nr_comm *D) {
+    int W = p->threads;
+    if (p->parallel && LM_DIRS(p) == 3 && D->size == 1) W /= 2;
+    if (W > NR_TRAIN_MAX_WORKERS) W = NR_TRAIN_MAX_WORKERS;
+    return W < 1 ? 1 : W;
+}
+
 /* Train one direction; the result (tokenizer order) goes into *result, also when interrupted
  * (then NLPRNN_E_INTERRUPTED, after the checkpoint ckpt was written). start: the network to
  * continue from (tokenizer order, same configuration), or NULL for a fresh seeded start.
@@ -517,7 +619,10 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     t.dir = dir;
     t.seed = p->seed * 2 + (uint64_t)dir;
     nr_lm_cfg cfg = result->cfg;
-    int V = cfg.vocab, B = p->batch, Tm = p->max_len;
+    int V = cfg.vocab, B = p->batch;
+    t.W = lm_workers(p, D);
+    if (t.W > B) t.W = B;
+    t.S = p->samples < V ? p->samples : V - 1;
     double t0 = nr_now_sec();
     int rc = nr_lm_net_create(&t.net, &cfg, cp->tok2m[NLPRNN_ID_PAD], err);
     if (rc) return rc;
@@ -530,15 +635,8 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     for (int r = 0; r < V && !rc; r++)
         t.net.out.b[r] = (float)log(((double)cp->count[r] + 0.5) / ((double)cp->total + 0.5 * V));
     if (!rc && start) permute_rows(&t.net, start, cp->m2tok, 0); /* warm start: replaces the init */
-    size_t TB = (size_t)Tm * B;
-    t.in = nr_malloc_array(TB, sizeof(int));
-    t.tgt = nr_malloc_array(TB, sizeof(int));
     t.lens = nr_malloc_array((size_t)B, sizeof(int));
-    t.x = nr_malloc_array(TB * cfg.embed, sizeof(float));
-    t.dx = nr_malloc_array(TB * cfg.embed, sizeof(float));
-    t.h = nr_malloc_array(TB * cfg.hidden, sizeof(float));
-    t.dh = nr_malloc_array(TB * cfg.hidden, sizeof(float));
-    t.logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
+    t.neg = nr_malloc_array((size_t)t.S, sizeof(int));
     t.order = nr_malloc_array(cp->n, sizeof(len_idx));
     t.nbatches = (cp->n + B - 1) / B;
     t.batches = nr_malloc_array(t.nbatches, sizeof(size_t));
@@ -549,18 +647,9 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     if (!rc) rc = nr_comm_max_i64(D, &t.nsteps, err);
     if (!rc) rc = nr_comm_sum_i64(D, &t.lines, 1, err);
     if (!rc) rc = nr_comm_sum_i64(D, &t.pieces, 1, err);
-    if (!rc && (!t.in || !t.tgt || !t.lens || !t.x || !t.dx || !t.h || !t.dh || (!p->sampled && !t.logits) ||
-                !t.order || !t.batches))
+    if (!rc && (!t.lens || !t.neg || !t.order || !t.batches))
         rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers)");
-    if (!rc) {
-        t.ws = nr_encoder_ws_create(&t.net.enc, Tm, B, 1, p->threads, err);
-        if (!t.ws) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
-    }
-    if (!rc && p->sampled) {
-        int S = p->samples < V ? p->samples : V - 1;
-        t.ss = nr_sampled_softmax_create((int)TB, S, cfg.hidden, V, err);
-        if (!t.ss) rc = err && err->code ? err->code : NLPRNN_E_NOMEM;
-    }
+    if (!rc) rc = lm_parts_create(&t, err);
     nr_train_result res;
     memset(&res, 0, sizeof res);
     res.last_loss = NAN;
@@ -592,7 +681,7 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
         tc.time_limit = p->time_limit;
         tc.lr_follows_time = 1;
         tc.clip = p->clip;
-        tc.workers = 1;
+        tc.workers = t.W;
         tc.checkpoint = ckpt;
         tc.checkpoint_every = p->checkpoint_every;
         tc.check_every = 100; /* over ranks: compare the weights every 100 steps */
@@ -787,7 +876,8 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         jobs[d].active = 1;
     }
     if (!rc && p->parallel && LM_DIRS(p) == 3 && D.size == 1) { /* over MPI: one direction after the other */
-        /* both directions at once, one thread each (they share only the read-only corpus) */
+        /* both directions at once, half the threads each (they share only the read-only corpus;
+         * lm_workers) */
         say(progress, user, "training the forward and the backward model in parallel");
         nr_parallel_run(2, dir_job_run, jobs);
     } else if (!rc) {
