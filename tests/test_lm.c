@@ -54,23 +54,6 @@ static void write_corpus(const char *path, int n, uint64_t seed) {
     fclose(fp);
 }
 
-static nlprnn_tokenizer *make_tokenizer(const char *corpus) {
-    nlprnn_tokenizer_params *o = NULL;
-    nlprnn_tokenizer_params_create(&o, NULL);
-    nlprnn_error e;
-    nlprnn_tokenizer *tok = NULL;
-    CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "64", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
-    const char *paths[1] = {corpus};
-    int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &e);
-    CHECK_MSG(rc == 0, "tokenizer training: %s", e.message);
-    nlprnn_tokenizer_params_free(o);
-    return tok;
-}
-
 static int set(nlprnn_lm_params *p, const char *k, const char *v) {
     nlprnn_error e;
     int rc = nlprnn_lm_params_set(p, k, v, &e);
@@ -99,7 +82,7 @@ int main(void) {
     const char *train = tmp_path("train.txt"), *valid = tmp_path("valid.txt");
     write_corpus(train, 400, 1);
     write_corpus(valid, 50, 2);
-    nlprnn_tokenizer *tok = make_tokenizer(train);
+    nlprnn_tokenizer *tok = nr_test_word_tokenizer(train, 64);
     if (!tok) return nr_test_done("test_lm");
     const char *tokpath = tmp_path("tok.nrt");
     nlprnn_error e;

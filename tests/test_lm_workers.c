@@ -5,9 +5,9 @@
  *     once and the whole batch's count, gives every row's dx with the bits of one call over all
  *     rows (nr_sampled_softmax_xent), the loss and the weight gradient to float rounding; the same
  *     for nr_softmax_xent_part
- *   - one step of SGD at threads 1, 2, 3 on a corpus of 300 words (8 negatives a batch): the output
- *     biases agree to 1e-5, where a negative drawn in one run and not the other moves its bias by
- *     about 0.01 (so negatives that depended on the split would fail here)
+ *   - one step of SGD at threads 1, 2, 3 on a corpus of 300 words (8 negatives a batch): the weights
+ *     agree to 1e-5, where a negative drawn in one run and not the other moves its output bias by
+ *     about 0.01 (negatives drawn per part fail here by 0.08-0.16)
  *   - 26 steps (2 epochs) of SGD, full and sampled softmax: every weight at threads 2 and 3 within
  *     1e-4 of threads 1 (the same sums in another order; a part that divided by its own count
  *     instead of the batch's would be off by about lr times the gradient)
@@ -27,10 +27,6 @@
 #include "nlprnn.h"
 #include "testutil.h"
 
-static char g_dir[128];
-
-static void path(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", g_dir, name); }
-
 /* n lines of 3..8 words drawn from w0..w299 */
 static void write_corpus(const char *file, int n, uint64_t seed) {
     FILE *fp = fopen(file, "w");
@@ -44,25 +40,6 @@ static void write_corpus(const char *file, int n, uint64_t seed) {
         fputc('\n', fp);
     }
     fclose(fp);
-}
-
-static int make_tokenizer(const char *corpus, const char *out) {
-    nlprnn_tokenizer_params *o = NULL;
-    nlprnn_tokenizer_params_create(&o, NULL);
-    nlprnn_error e;
-    nlprnn_tokenizer *tok = NULL;
-    CHECK(o != NULL);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "model-type", "word", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "vocab-size", "400", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e), 0);
-    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "min-count", "1", &e), 0);
-    const char *paths[1] = {corpus};
-    int rc = nlprnn_tokenizer_train_files(o, paths, 1, &tok, &e);
-    CHECK_MSG(rc == 0, "tokenizer training: %s", e.message);
-    nlprnn_tokenizer_params_free(o);
-    if (!rc) rc = nlprnn_tokenizer_save(tok, out, &e);
-    nlprnn_tokenizer_free(tok);
-    return rc;
 }
 
 /* ---- the head ---------------------------------------------------------------------------------- */
@@ -142,7 +119,7 @@ done:
 
 /* ---- training ---------------------------------------------------------------------------------- */
 
-static char g_tok[300], g_corpus[300];
+static char g_tok[600], g_corpus[600];
 
 /* Train with the common settings plus kv (NULL-terminated name, value pairs) into out; ctl may be
  * NULL. Returns the status, err filled. */
@@ -189,9 +166,9 @@ static trained load_weights(const char *model) {
 
 /* Train with kv and threads th (the model file removed afterwards). */
 static trained train_threads(const char *tag, const char *const *kv, int th) {
-    char out[300], name[64], thr[8];
+    char out[600], name[64], thr[8];
     snprintf(name, sizeof name, "%s-t%d.nrm", tag, th);
-    path(out, sizeof out, name);
+    snprintf(out, sizeof out, "%s", nr_test_scratch(name));
     snprintf(thr, sizeof thr, "%d", th);
     const char *args[24];
     int k = 0;
@@ -208,8 +185,9 @@ static trained train_threads(const char *tag, const char *const *kv, int th) {
     return t;
 }
 
-/* Threads 2 and 3 against threads 1: every weight within tol, the output biases within tol_bias. */
-static void compare_threads(const char *tag, const char *const *kv, double tol, double tol_bias) {
+/* Threads 2 and 3 against threads 1: every weight within tol (the output biases are printed apart:
+ * a negative drawn in one run and not in the other would show there). */
+static void compare_threads(const char *tag, const char *const *kv, double tol) {
     trained t1 = train_threads(tag, kv, 1);
     for (int th = 2; th <= 3 && t1.w; th++) {
         trained t = train_threads(tag, kv, th);
@@ -218,8 +196,6 @@ static void compare_threads(const char *tag, const char *const *kv, double tol, 
             double d = max_diff(t1.w, t.w, t.n), db = max_diff(t1.w + t.boff, t.w + t.boff, (size_t)t.V);
             printf("%s: threads %d against 1: weights within %.3g, output biases within %.3g\n", tag, th, d, db);
             CHECK_MSG(d <= tol, "%s: threads %d differs from threads 1 by %g (tolerance %g)", tag, th, d, tol);
-            CHECK_MSG(db <= tol_bias, "%s: threads %d: the output biases differ from threads 1 by %g (tolerance %g)",
-                      tag, th, db, tol_bias);
         }
         free(t.w);
     }
@@ -228,7 +204,7 @@ static void compare_threads(const char *tag, const char *const *kv, double tol, 
 
 static volatile int g_stop = 1;
 
-/* Stopped after its first step (NLPRNN_E_INTERRUPTED, checkpoint written), then resumed. */
+/* Train with kv into out; stop: stopped after the first step; resume: from the checkpoint. */
 static int run_ctl(const char *out, const char *const *kv, int stop, int resume, nlprnn_error *e) {
     nlprnn_train_ctl *ctl = NULL;
     int rc = nlprnn_train_ctl_create(&ctl, e);
@@ -241,80 +217,69 @@ static int run_ctl(const char *out, const char *const *kv, int stop, int resume,
     return rc;
 }
 
-static void test_checkpoints(void) {
-    static const char *const two[] = {"softmax", "sampled", "epochs", "2", "threads", "2", NULL};
-    static const char *const one[] = {"softmax", "sampled", "epochs", "2", "threads", "1", NULL};
-    char out[300], ref[300], partial[320];
-    path(out, sizeof out, "ck.nrm");
-    path(ref, sizeof ref, "ck-ref.nrm");
+/* A run of kv stopped after its first step; resumed with other (refused: NLPRNN_E_INVALID_ARG
+ * naming `names`), then with kv: the bytes of the run that was not stopped. */
+static void stop_resume(const char *tag, const char *const *kv, const char *const *other, const char *names) {
+    char out[512], ref[600], partial[620];
+    snprintf(out, sizeof out, "%s", nr_test_scratch(tag));
+    snprintf(ref, sizeof ref, "%s.ref", out);
     snprintf(partial, sizeof partial, "%s.partial", out);
     nlprnn_error e;
-    int rc = run_ctl(ref, two, 0, 0, &e);
-    CHECK_MSG(rc == 0, "uninterrupted: %s", e.message);
-    rc = run_ctl(out, two, 1, 0, &e);
-    CHECK_MSG(rc == NLPRNN_E_INTERRUPTED, "stopped: %d %s", rc, e.message);
-    /* other threads: refused, and the checkpoint stays for a resume that fits */
-    rc = run_ctl(out, one, 0, 1, &e);
-    CHECK_MSG(rc == NLPRNN_E_INVALID_ARG && strstr(e.message, "threads"), "resumed at threads 1: %d %s", rc,
+    int rc = run_ctl(ref, kv, 0, 0, &e);
+    CHECK_MSG(rc == 0, "%s: uninterrupted: %s", tag, e.message);
+    rc = run_ctl(out, kv, 1, 0, &e);
+    CHECK_MSG(rc == NLPRNN_E_INTERRUPTED, "%s: stopped: %d %s", tag, rc, e.message);
+    rc = run_ctl(out, other, 0, 1, &e);
+    CHECK_MSG(rc == NLPRNN_E_INVALID_ARG && strstr(e.message, names), "%s: resumed otherwise: %d %s", tag, rc,
               e.message);
-    rc = run_ctl(out, two, 0, 1, &e);
-    CHECK_MSG(rc == 0, "resumed: %s", e.message);
-    if (!rc) {
-        trained a = load_weights(ref), b = load_weights(out);
-        CHECK_MSG(a.w && b.w && a.n == b.n && !memcmp(a.w, b.w, a.n * sizeof(float)),
-                  "threads 2: the resumed run differs from the uninterrupted one");
-        free(a.w);
-        free(b.w);
-    }
+    rc = run_ctl(out, kv, 0, 1, &e); /* the checkpoint is still there */
+    CHECK_MSG(rc == 0, "%s: resumed: %s", tag, e.message);
+    CHECK_MSG(!rc && nr_test_same_file(ref, out), "%s: the resumed run differs from the uninterrupted one", tag);
     unlink(out);
     unlink(ref);
     unlink(partial);
+}
 
+static void test_checkpoints(void) {
+    static const char *const two[] = {"softmax", "sampled", "epochs", "2", "threads", "2", NULL};
+    static const char *const one[] = {"softmax", "sampled", "epochs", "2", "threads", "1", NULL};
+    stop_resume("threads", two, one, "threads=2");
     /* both directions at once with 2 threads: one worker each; resumed one after the other, the
-     * same 2 threads would be 2 workers a direction: refused */
+     * same 2 threads would be 2 workers a direction */
     static const char *const par[] = {"softmax", "sampled", "epochs", "1", "threads", "2", "directions", "both",
                                       "parallel", "1", NULL};
     static const char *const seq[] = {"softmax", "sampled", "epochs", "1", "threads", "2", "directions", "both",
                                       "parallel", "0", NULL};
-    rc = run_ctl(out, par, 1, 0, &e);
-    CHECK_MSG(rc == NLPRNN_E_INTERRUPTED, "stopped (parallel): %d %s", rc, e.message);
-    rc = run_ctl(out, seq, 0, 1, &e);
-    CHECK_MSG(rc == NLPRNN_E_INVALID_ARG && strstr(e.message, "worker"), "resumed with parallel 0: %d %s", rc,
-              e.message);
-    rc = run_ctl(out, par, 0, 1, &e);
-    CHECK_MSG(rc == 0, "resumed (parallel): %s", e.message);
-    unlink(out);
-    unlink(partial);
+    stop_resume("parallel", par, seq, "1 worker per direction, this run has 2");
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/nlprnn_test_lm_workers_%d", (int)getpid());
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", g_dir);
-    if (system(cmd) != 0) return 1;
     test_head_parts();
-
-    path(g_corpus, sizeof g_corpus, "corpus.txt");
-    path(g_tok, sizeof g_tok, "tok.tok");
+    nr_test_scratch_make("test_lm_workers");
+    snprintf(g_corpus, sizeof g_corpus, "%s", nr_test_scratch("corpus.txt"));
+    snprintf(g_tok, sizeof g_tok, "%s", nr_test_scratch("tok.tok"));
     write_corpus(g_corpus, 208, 11);
-    if (make_tokenizer(g_corpus, g_tok)) return nr_test_done("test_lm_workers");
-
-    /* one step (16 lines, batch 16) */
-    static const char *const step1[] = {"softmax", "sampled", "max-lines", "16", "epochs", "1", NULL};
-    compare_threads("step1", step1, 1e-5, 1e-5);
-    /* 2 epochs of 13 batches */
-    static const char *const sampled[] = {"softmax", "sampled", "epochs", "2", NULL};
-    static const char *const full[] = {"softmax", "full", "epochs", "2", NULL};
-    compare_threads("sampled", sampled, 1e-4, 1e-4);
-    compare_threads("full", full, 1e-4, 1e-4);
-    /* the same threads twice: the same bits */
-    trained a = train_threads("again", sampled, 2), b = train_threads("again", sampled, 2);
-    CHECK_MSG(a.w && b.w && a.n == b.n && !memcmp(a.w, b.w, a.n * sizeof(float)), "threads 2: two runs differ");
-    free(a.w);
-    free(b.w);
-    test_checkpoints();
-
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    if (system(cmd) != 0) return 1;
+    nlprnn_tokenizer *tok = nr_test_word_tokenizer(g_corpus, 400);
+    nlprnn_error e;
+    int rc = tok ? nlprnn_tokenizer_save(tok, g_tok, &e) : NLPRNN_E_STATE;
+    nlprnn_tokenizer_free(tok);
+    CHECK(rc == 0);
+    if (!rc) {
+        /* one step (16 lines, batch 16) */
+        static const char *const step1[] = {"softmax", "sampled", "max-lines", "16", "epochs", "1", NULL};
+        compare_threads("step1", step1, 1e-5);
+        /* 2 epochs of 13 batches */
+        static const char *const sampled[] = {"softmax", "sampled", "epochs", "2", NULL};
+        static const char *const full[] = {"softmax", "full", "epochs", "2", NULL};
+        compare_threads("sampled", sampled, 1e-4);
+        compare_threads("full", full, 1e-4);
+        /* the same threads twice: the same bits */
+        trained a = train_threads("again", sampled, 2), b = train_threads("again", sampled, 2);
+        CHECK_MSG(a.w && b.w && a.n == b.n && !memcmp(a.w, b.w, a.n * sizeof(float)), "threads 2: two runs differ");
+        free(a.w);
+        free(b.w);
+        test_checkpoints();
+    }
+    nr_test_scratch_remove();
     return nr_test_done("test_lm_workers");
 }

@@ -53,6 +53,23 @@ void nr_test_scratch_remove(void) {
     if (scratch_dir[0]) CHECK_INT_EQ(nr_test_run(NULL, "rm -rf '%s'", scratch_dir), 0);
 }
 
+nlprnn_tokenizer *nr_test_word_tokenizer(const char *corpus, int vocab) {
+    nlprnn_tokenizer_params *o = NULL;
+    nlprnn_error e;
+    nlprnn_tokenizer *tok = NULL;
+    char v[16];
+    snprintf(v, sizeof v, "%d", vocab);
+    int rc = nlprnn_tokenizer_params_create(&o, &e);
+    if (!rc) rc = nlprnn_tokenizer_params_set(o, "model-type", "word", &e);
+    if (!rc) rc = nlprnn_tokenizer_params_set(o, "vocab-size", v, &e);
+    if (!rc) rc = nlprnn_tokenizer_params_set(o, "byte-fallback", "0", &e);
+    if (!rc) rc = nlprnn_tokenizer_params_set(o, "min-count", "1", &e);
+    if (!rc) rc = nlprnn_tokenizer_train_files(o, &corpus, 1, &tok, &e);
+    CHECK_MSG(rc == 0, "tokenizer training on %s: %s", corpus, e.message);
+    nlprnn_tokenizer_params_free(o);
+    return tok;
+}
+
 void nr_test_expect(int code, const char *const *must, const char *fmt, ...)
 {
     char cmd[4096];

@@ -105,6 +105,9 @@ int nr_test_same_bits(float a, float b);
 long nr_test_count_differ(const float *a, const float *b, size_t n);
 /* A float in [0, 1) (24 random bits) from the xorshift64 state *s (not 0), which it advances. */
 float nr_test_urand(uint64_t *s);
+/* A word-model tokenizer (no byte fallback, min-count 1, vocab-size vocab) trained on the file
+ * corpus, or NULL after a failed check. */
+nlprnn_tokenizer *nr_test_word_tokenizer(const char *corpus, int vocab);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
