@@ -166,7 +166,7 @@ static trained load_weights(const char *model) {
 
 /* Train with kv and threads th (the model file removed afterwards). */
 static trained train_threads(const char *tag, const char *const *kv, int th) {
-    char out[600], name[64], thr[8];
+    char out[600], name[64], thr[16];
     snprintf(name, sizeof name, "%s-t%d.nrm", tag, th);
     snprintf(out, sizeof out, "%s", nr_test_scratch(name));
     snprintf(thr, sizeof thr, "%d", th);
