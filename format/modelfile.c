@@ -76,7 +76,18 @@ static int buf_reserve(nr_mf_buf *b, size_t extra) {
     if (need <= b->cap) return 0;
     size_t nc = b->cap ? b->cap : 256;
     while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
-    unsigned char *nd = realloc(b->data, nc);
+    /* from 2 MiB up in huge pages (a checkpoint's weights and optimizer moments: tens of MB a
+     * section, written every epoch; fresh 4 KiB pages faulted one at a time cost ~10 us each
+     * here), so the grown buffer is copied rather than realloc'ed */
+    unsigned char *nd;
+    if (nc >= ((size_t)2 << 20)) {
+        nd = nr_big_alloc(nc, 1);
+        if (!nd) return -1;
+        if (b->len) memcpy(nd, b->data, b->len);
+        free(b->data);
+    } else {
+        nd = realloc(b->data, nc);
+    }
     if (!nd) return -1;
     b->data = nd;
     b->cap = nc;
@@ -200,7 +211,7 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
         }
     }
     if (enc == NR_MF_STORED) {
-        s->stored = malloc(n ? n : 1);
+        s->stored = nr_big_alloc(n ? n : 1, 1); /* huge pages from 2 MiB (buf_reserve) */
         if (!s->stored) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         if (n) memcpy(s->stored, data, n);
         s->stored_len = n;
