@@ -53,6 +53,23 @@ struct nlprnn_translate_ctx {
 #define DEF_SEED 1
 #define DEF_COMBINE NR_COMBINE_LOGP /* the better rule on the held-out pairs (docs/translate.md) */
 
+/* A translation's text: the pieces decoded, then runs of spaces made one and the ends trimmed (a
+ * decoder may write a lone word-start piece before another, "▁" "▁주말", which decodes to two
+ * spaces; the tokenizer's decode keeps them, as a round trip of the source text must). */
+static int decode_text(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len,
+                       nlprnn_error *err) {
+    int rc = nlprnn_tokenizer_decode_alloc(tok, ids, n, text, len, err);
+    if (rc || !*text) return rc;
+    char *s = *text;
+    size_t o = 0;
+    for (size_t i = 0; i < *len; i++)
+        if (s[i] != ' ' || (o > 0 && s[o - 1] != ' ')) s[o++] = s[i];
+    while (o > 0 && s[o - 1] == ' ') o--;
+    s[o] = '\0';
+    *len = o;
+    return NLPRNN_OK;
+}
+
 static void batch_clear(nlprnn_translate_ctx *c) {
     for (size_t i = 0; i < c->bn; i++) free(c->btext[i]);
     free(c->btext), free(c->blen), free(c->blogp);
@@ -285,7 +302,7 @@ static int translate_single(nlprnn_translate_ctx *c, const char *text, size_t le
     int32_t *ids = nr_malloc_array(c->out_n + 1, sizeof *ids);
     if (!ids) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     for (size_t i = 0; i < c->out_n; i++) ids[i] = c->out[i];
-    rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, c->out_n, &c->text, &c->text_len, err);
+    rc = decode_text(t->ttgt, ids, c->out_n, &c->text, &c->text_len, err);
     free(ids);
     return rc;
 }
@@ -408,7 +425,7 @@ static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlpr
     for (size_t i = 0; !rc && i < nv; i++) {
         size_t k = v[i].idx;
         for (int j = 0; j < job[i].out_len; j++) ids[j] = job[i].out[j];
-        rc = nlprnn_tokenizer_decode_alloc(t->ttgt, ids, (size_t)job[i].out_len, &c->btext[k], &c->blen[k], err);
+        rc = decode_text(t->ttgt, ids, (size_t)job[i].out_len, &c->btext[k], &c->blen[k], err);
         c->blogp[k] = job[i].logp;
     }
     free(job), free(out), free(ids);
