@@ -75,8 +75,8 @@ static void usage(FILE *fp) {
     fprintf(fp,
             "\noptions: --name VALUE or --name=VALUE; short options bundle (-ql = -q -l); '--' ends\n"
             "         the options; old spellings are still accepted (COMMAND --help names them)\n"
-            "\nmodels: a NAME without '/' or '.' (ko, en, ko-lm, ko-space, ko-en) is always a shipped\n"
-            "        model, never a file in the current folder: write ./NAME for such a file\n"
+            "\nmodels: a NAME without '/' or '.' (ko, en, ko-lm, ko-space, ko-en, en-ko) is always a\n"
+            "        shipped model, never a file in the current folder: write ./NAME for such a file\n"
             "\nexit codes: 0 ok, 1 internal failure, 2 usage, 3 bad input data, 4 I/O error,\n"
             "            5 bad model/tokenizer file, 6 resource limit, 130 interrupted\n");
 }

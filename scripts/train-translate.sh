@@ -33,20 +33,33 @@
 # decoder's input weights and its (tied) output layer. The Korean side starts fresh: a Korean
 # language model on the encoder lowered every held-out figure (tenth round).
 #
-# NLPRNN_TR_REUSE=DIR: take the language model from DIR/en-lm.nrm and the members from DIR/m1.nrm
-# and DIR/m2.nrm (their training logs, when there, from DIR/en-lm.log, DIR/m1.log and DIR/m2.log)
-# instead of training them: the pack and the evaluation only, for models this script's commands
-# trained before (the record says so).
+# NLPRNN_TR_PAIR=en-ko: the English -> Korean translator, pretrained/en-ko.nrm, by the same recipe
+# with the columns swapped: its decoder starts from a KOREAN language model (the target tokenizer
+# trained on the ko column of tatoeba-train, the LM on the first 120,000 lines of
+# translate-lm-corpora.py's ko-lm.txt, shuffled: one epoch of those is ~4 minutes here), given to
+# translate-train as --tgt-tokenizer too; ONE member (seed 1), packed alone with its decoding
+# defaults. Its record goes to docs/translate.md block train-translate-en-ko.
+#
+# NLPRNN_TR_REUSE=DIR: take the language model from DIR/TGT-lm.nrm (TGT: en, or ko for en-ko) and
+# the members from DIR/m1.nrm and DIR/m2.nrm (their training logs, when there, from
+# DIR/TGT-lm.log, DIR/m1.log and DIR/m2.log) instead of training them: the pack and the evaluation
+# only, for models this script's commands trained before (the record says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 nlprnn="$build/nlprnn"
 corp=../shared/corpora/parallel
-out=${NLPRNN_TR_OUT:-pretrained/ko-en.nrm}
+pair=${NLPRNN_TR_PAIR:-ko-en}
+out=${NLPRNN_TR_OUT:-pretrained/$pair.nrm}
 # the recipe (docs/translate.md "Choosing the recipe" compares the runs that chose it)
 src_vocab=2000 tgt_vocab=2000 embed=256 hidden=256 emb_drop=0.3 out_drop=0.5 epochs=70
+case "$pair" in
+  ko-en) src=ko tgt=en lm_lines=all members=2 block=train-translate ;;
+  en-ko) src=en tgt=ko lm_lines=120000 members=1 block=train-translate-en-ko ;;
+  *) echo "train-translate: NLPRNN_TR_PAIR is ko-en or en-ko, not '$pair'" >&2; exit 2 ;;
+esac
 # the decoding defaults stored in the pack (translate-pack --word-reward, --min-ratio)
-word_reward=0.9 min_ratio=0
+if [ "$pair" = ko-en ]; then word_reward=0.9 min_ratio=0; else word_reward=0 min_ratio=0; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in tatoeba-train tatoeba-test flores-devtest news-test; do
@@ -55,34 +68,43 @@ done
 
 reuse=${NLPRNN_TR_REUSE:-}
 start=$(date +%s)
-# the English language model the decoders start from
+# the target language model the decoders start from
 mkdir -p "$tmp/lm"
 zcat "$corp/tatoeba-train.tsv.gz" |
-  awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "en") k = i; next } { print $k }' > "$tmp/lm/tt-en.txt"
-tok_cmd=(nice -n 19 "$nlprnn" tokenizer-train -i "$tmp/lm/tt-en.txt" -o "$tmp/lm/en.tok" --vocab-size "$tgt_vocab")
-lm_cmd=(nice -n 19 "$nlprnn" lm-train --tokenizer "$tmp/lm/en.tok" -i "$tmp/lm/en-lm.txt" -o "$tmp/en-lm.nrm"
-        --valid "$tmp/lm/tt-en.txt" --cell gru --embed "$embed" --hidden "$hidden" --tied 1 --layers 1
+  awk -F'\t' -v c="$tgt" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' > "$tmp/lm/tt-$tgt.txt"
+lm_text="$tmp/lm/$tgt-lm.txt"
+[ "$lm_lines" = all ] || lm_text="$tmp/lm/$tgt-lm-$lm_lines.txt"
+tok_cmd=(nice -n 19 "$nlprnn" tokenizer-train -i "$tmp/lm/tt-$tgt.txt" -o "$tmp/lm/$tgt.tok" --vocab-size "$tgt_vocab")
+lm_cmd=(nice -n 19 "$nlprnn" lm-train --tokenizer "$tmp/lm/$tgt.tok" -i "$lm_text" -o "$tmp/$tgt-lm.nrm"
+        --valid "$tmp/lm/tt-$tgt.txt" --cell gru --embed "$embed" --hidden "$hidden" --tied 1 --layers 1
         --directions forward --epochs 1 --storage f32 --threads 1)
 if [ -n "$reuse" ]; then
-  [ -f "$reuse/en-lm.nrm" ] || { echo "train-translate: $reuse/en-lm.nrm is missing" >&2; exit 2; }
-  cp "$reuse/en-lm.nrm" "$tmp/en-lm.nrm"
-  if [ -f "$reuse/en-lm.log" ]; then cp "$reuse/en-lm.log" "$tmp/lm.log"; else : > "$tmp/lm.log"; fi
+  [ -f "$reuse/$tgt-lm.nrm" ] || { echo "train-translate: $reuse/$tgt-lm.nrm is missing" >&2; exit 2; }
+  cp "$reuse/$tgt-lm.nrm" "$tmp/$tgt-lm.nrm"
+  if [ -f "$reuse/$tgt-lm.log" ]; then cp "$reuse/$tgt-lm.log" "$tmp/lm.log"; else : > "$tmp/lm.log"; fi
+  if [ -f "$reuse/$tgt.tok" ]; then cp "$reuse/$tgt.tok" "$tmp/lm/$tgt.tok"; else "${tok_cmd[@]}" > "$tmp/tok.log" 2>&1; fi
 else
   python3 scripts/translate-lm-corpora.py "$(dirname "$corp")" "$tmp/lm"
+  [ "$lm_lines" = all ] || head -n "$lm_lines" "$tmp/lm/$tgt-lm.txt" > "$lm_text"
   "${tok_cmd[@]}" > "$tmp/tok.log" 2>&1
   "${lm_cmd[@]}" 2> "$tmp/lm.log"
   tail -1 "$tmp/lm.log"
 fi
 member_opts=("--seed 1" "--seed 2 --split-seed 1")    # member 1, member 2: what differs
+# ko-en: translate-train trains the target tokenizer itself (the same as tok_cmd's); en-ko takes it
+tgt_tok=()
+[ "$pair" = ko-en ] || tgt_tok=(--tgt-tokenizer "$tmp/lm/$tgt.tok")
 cmds=()
-for k in 1 2; do
+mfiles=()
+for k in $(seq "$members"); do
   m="$tmp/m$k.nrm"
+  mfiles+=("$m")
   # shellcheck disable=SC2206
-  cmd=(nice -n 19 "$nlprnn" translate-train "$corp/tatoeba-train.tsv.gz" -o "$m" --src-col ko --tgt-col en
-       --src-vocab "$src_vocab" --tgt-vocab "$tgt_vocab" --cell gru --attention general --embed "$embed"
+  cmd=(nice -n 19 "$nlprnn" translate-train "$corp/tatoeba-train.tsv.gz" -o "$m" --src-col "$src" --tgt-col "$tgt"
+       --src-vocab "$src_vocab" --tgt-vocab "$tgt_vocab" "${tgt_tok[@]}" --cell gru --attention general --embed "$embed"
        --hidden "$hidden" --layers 1 --bidirectional 1 --smoothing 0.1 --emb-dropout "$emb_drop"
        --out-dropout "$out_drop" ${member_opts[$((k - 1))]} --epochs "$epochs" --batch 32 --lr 0.002
-       --min-lr 0.0001 --clip 5 --valid 0.05 --store f16 --threads 1 --tgt-lm "$tmp/en-lm.nrm")
+       --min-lr 0.0001 --clip 5 --valid 0.05 --store f16 --threads 1 --tgt-lm "$tmp/$tgt-lm.nrm")
   cmds+=("nlprnn ${cmd[*]:4}")
   if [ -n "$reuse" ]; then
     [ -f "$reuse/m$k.nrm" ] || { echo "train-translate: $reuse/m$k.nrm is missing" >&2; exit 2; }
@@ -95,29 +117,32 @@ for k in 1 2; do
 done
 secs=$(( $(date +%s) - start ))
 pack=(nice -n 19 "$nlprnn" translate-pack -o "$out" --word-reward "$word_reward" --min-ratio "$min_ratio"
-      "$tmp/m1.nrm" "$tmp/m2.nrm")
+      "${mfiles[@]}")
 "${pack[@]}" 2> "$tmp/pack.log"
 size=$(stat -c %s "$out")
 
 {
   echo '```'
-  echo "\$ scripts/train-translate.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
-  if [ -f "$tmp/lm/en-lm.txt" ]; then lm_note="lm/en-lm.txt: $(wc -l < "$tmp/lm/en-lm.txt") lines"; else lm_note="not run here (NLPRNN_TR_REUSE)"; fi
+  if [ "$pair" = ko-en ]; then how=""; else how="NLPRNN_TR_PAIR=$pair "; fi
+  echo "\$ ${how}scripts/train-translate.sh   # $(date -u +%Y-%m-%dT%H:%MZ)"
+  if [ -f "$tmp/lm/$tgt-lm.txt" ]; then lm_note="lm/$tgt-lm.txt: $(wc -l < "$tmp/lm/$tgt-lm.txt") lines"; else lm_note="not run here (NLPRNN_TR_REUSE)"; fi
   echo "python3 scripts/translate-lm-corpora.py ../shared/corpora lm   # $lm_note"
+  [ "$lm_lines" = all ] || echo "head -n $lm_lines lm/$tgt-lm.txt > lm/$tgt-lm-$lm_lines.txt"
   echo "nlprnn ${tok_cmd[*]:4}" | sed "s|$tmp/||g"
   echo "nlprnn ${lm_cmd[*]:4}" | sed "s|$tmp/||g"
   grep -E 'done:|wrote' "$tmp/lm.log" | sed "s|$tmp/||g" || true
-  for k in 1 2; do
+  for k in $(seq "$members"); do
     echo "${cmds[$((k - 1))]}" | sed "s|$tmp/||g"
     grep '^epoch' "$tmp/train$k.log" | tail -3 || true
-    grep 'wrote' "$tmp/train$k.log" | sed "s/^translate-train: //; s|$tmp/||; s|pretrained/ko-en.nrm|m$k.nrm|" || true
+    grep 'wrote' "$tmp/train$k.log" | sed "s/^translate-train: //; s|$tmp/||; s|pretrained/$pair.nrm|m$k.nrm|" || true
   done
   if [ -n "$reuse" ]; then
     echo "(NLPRNN_TR_REUSE: the language model and the members were trained before by the commands above; not timed here)"
   else
-    echo "training time: $secs s wall (the language model, then two members of $epochs epochs, one after the other, nice -n 19, one thread)"
+    if [ "$members" = 1 ]; then what="one member"; else what="$members members"; fi
+    echo "training time: $secs s wall (the language model, then $what of $epochs epochs, one after the other, nice -n 19, one thread)"
   fi
-  echo "\$ nlprnn translate-pack -o $out --word-reward $word_reward --min-ratio $min_ratio m1.nrm m2.nrm"
+  echo "\$ nlprnn translate-pack -o $out --word-reward $word_reward --min-ratio $min_ratio $(for k in $(seq "$members"); do printf 'm%s.nrm ' "$k"; done | sed 's/ $//')"
   sed "s|$tmp/||" "$tmp/pack.log"
   echo "on this machine:"
   bench/env.sh
@@ -137,4 +162,4 @@ size=$(stat -c %s "$out")
   echo '```'
 } > "$tmp/record.md"
 cat "$tmp/record.md"
-python3 scripts/doc-block.py docs/translate.md train-translate "$tmp/record.md"
+python3 scripts/doc-block.py docs/translate.md "$block" "$tmp/record.md"

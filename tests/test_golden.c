@@ -2,7 +2,7 @@
  *
  * Two records, each a text file of "key<TAB>value" lines under tests/data/golden/:
  *
- *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm, ko-space.nrm, ko-en.nrm) gives through
+ *   shipped.txt   what every shipped model (pretrained/ko.nrm, en.nrm, ko-lm.nrm, ko-space.nrm, ko-en.nrm, en-ko.nrm) gives through
  *                 the public API: class probabilities of fixed texts (single and batch calls),
  *                 language-model scores of fixed sentences in both directions, next words, fill
  *                 (open and with candidates, calibrated and not), generated text with fixed
@@ -335,31 +335,36 @@ static void spacing_record(text *t) {
     nlprnn_tagger_free(tg);
 }
 
-/* The translator: greedy, beam 5 and a batch of fixed sentences, one sampled with a seed; the texts
- * and the log-probabilities. */
-static void translation_record(text *t) {
-    static const char *const texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?",
-                                        "나는 어제 친구와 함께 영화를 봤다.", ""};
-    enum { N = sizeof texts / sizeof *texts };
+/* A shipped translator (ko-en, en-ko): greedy, beam 5 and a batch of fixed sentences, one sampled
+ * with a seed; the texts and the log-probabilities. */
+enum { TR_TEXTS = 5 };
+static const char *const KO_EN_TEXTS[TR_TEXTS] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?",
+                                                  "나는 어제 친구와 함께 영화를 봤다.", ""};
+static const char *const EN_KO_TEXTS[TR_TEXTS] = {"Thank you.", "Whose book is this?", "Where is Tom?",
+                                                  "I watched a movie with my friend yesterday.", ""};
+
+static void translation_record(text *t, const char *name, const char *const *texts) {
+    enum { N = TR_TEXTS };
     nlprnn_error e;
     nlprnn_translator *tr = NULL;
     nlprnn_translate_ctx *ctx = NULL;
-    int rc = nlprnn_translator_load("ko-en", &tr, &e);
+    int rc = nlprnn_translator_load(name, &tr, &e);
     if (!rc) rc = nlprnn_translate_ctx_create(tr, &ctx, &e);
-    CHECK_MSG(rc == 0, "load shipped translator 'ko-en': %s", e.message);
-    if (rc) put_fail(t, "translate.ko-en", rc, &e);
+    CHECK_MSG(rc == 0, "load shipped translator '%s': %s", name, e.message);
+    char key[96];
+    snprintf(key, sizeof key, "translate.%s", name);
+    if (rc) put_fail(t, key, rc, &e);
     for (int beam = 1; !rc && beam <= 5; beam += 4) {
         rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, beam, &e);
         for (size_t i = 0; !rc && i < N; i++) {
-            char key[96];
-            snprintf(key, sizeof key, "translate.ko-en.beam%d.%zu", beam, i);
+            snprintf(key, sizeof key, "translate.%s.beam%d.%zu", name, beam, i);
             rc = nlprnn_translate(ctx, texts[i], strlen(texts[i]), &e);
             if (rc) {
                 put_fail(t, key, rc, &e);
                 break;
             }
             put_str(t, key, nlprnn_translate_text(ctx, NULL));
-            snprintf(key, sizeof key, "translate.ko-en.beam%d.%zu.logprob", beam, i);
+            snprintf(key, sizeof key, "translate.%s.beam%d.%zu.logprob", name, beam, i);
             put_num(t, key, nlprnn_translate_logprob(ctx));
         }
     }
@@ -368,10 +373,10 @@ static void translation_record(text *t) {
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, 1, &e);
     if (!rc) {
         rc = nlprnn_translate_batch(ctx, texts, lens, N, &e);
-        if (rc) put_fail(t, "translate.ko-en.batch", rc, &e);
+        snprintf(key, sizeof key, "translate.%s.batch", name);
+        if (rc) put_fail(t, key, rc, &e);
         for (size_t i = 0; !rc && i < N; i++) {
-            char key[96];
-            snprintf(key, sizeof key, "translate.ko-en.batch.%zu", i);
+            snprintf(key, sizeof key, "translate.%s.batch.%zu", name, i);
             put_str(t, key, nlprnn_translate_batch_text(ctx, i, NULL));
         }
     }
@@ -379,9 +384,11 @@ static void translation_record(text *t) {
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, 10, &e);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, 7, &e);
     if (!rc) rc = nlprnn_translate(ctx, texts[1], lens[1], &e);
-    if (rc) put_fail(t, "translate.ko-en.sample", rc, &e);
-    else put_str(t, "translate.ko-en.sample.seed7", nlprnn_translate_text(ctx, NULL));
-    if (tr) put_str(t, "translate.ko-en.summary", nlprnn_translator_summary(tr));
+    snprintf(key, sizeof key, rc ? "translate.%s.sample" : "translate.%s.sample.seed7", name);
+    if (rc) put_fail(t, key, rc, &e);
+    else put_str(t, key, nlprnn_translate_text(ctx, NULL));
+    snprintf(key, sizeof key, "translate.%s.summary", name);
+    if (tr) put_str(t, key, nlprnn_translator_summary(tr));
     nlprnn_translate_ctx_free(ctx);
     nlprnn_translator_free(tr);
 }
@@ -414,8 +421,10 @@ static void shipped_record(text *t) {
     info_record(t, "ko-lm");
     spacing_record(t);
     info_record(t, "ko-space");
-    translation_record(t);
+    translation_record(t, "ko-en", KO_EN_TEXTS);
     info_record(t, "ko-en");
+    translation_record(t, "en-ko", EN_KO_TEXTS);
+    info_record(t, "en-ko");
 }
 
 /* ---- models trained here ----------------------------------------------------------------------- */
