@@ -14,7 +14,10 @@
  *   - threads 2 twice: the same bits
  *   - checkpoints: a run stopped after its first step and resumed gives the bits of the run that
  *     was not stopped (threads 2); resuming with other threads, or with parallel changed so that a
- *     direction gets another number of workers, is refused (NLPRNN_E_INVALID_ARG) */
+ *     direction gets another number of workers, is refused (NLPRNN_E_INVALID_ARG)
+ *   - embed-update lazy (only the table rows a batch used are stepped): with plain SGD and no
+ *     clipping the bits of dense at threads 1 and 2 (every row with a gradient is reported); with
+ *     the full softmax and a tied table refused */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +256,28 @@ static void test_checkpoints(void) {
     stop_resume("parallel", par, seq, "1 worker per direction, this run has 2");
 }
 
+/* embed-update lazy: with plain SGD and no clipping, a row without gradient does not move either
+ * way, so lazy gives the bits of dense when the rows each part reports cover every row it gave a
+ * gradient (inputs, targets, negatives); at any threads. With the full softmax and a tied table it
+ * is refused. */
+static void test_lazy(void) {
+    static const char *const dense[] = {"softmax", "sampled", "epochs", "2", "embed-update", "dense", NULL};
+    static const char *const lazy[] = {"softmax", "sampled", "epochs", "2", "embed-update", "lazy", NULL};
+    for (int th = 1; th <= 2; th++) {
+        trained a = train_threads("dense", dense, th), b = train_threads("lazy", lazy, th);
+        CHECK_MSG(a.w && b.w && a.n == b.n && !memcmp(a.w, b.w, a.n * sizeof(float)),
+                  "threads %d: SGD with embed-update lazy differs from dense (%ld of %zu weights)", th,
+                  a.w && b.w && a.n == b.n ? nr_test_count_differ(a.w, b.w, a.n) : -1L, a.n);
+        free(a.w);
+        free(b.w);
+    }
+    static const char *const full[] = {"softmax", "full", "epochs", "1", "embed-update", "lazy", NULL};
+    nlprnn_error e;
+    int rc = train(nr_test_scratch("lazy-full.nrm"), full, NULL, &e);
+    CHECK_MSG(rc == NLPRNN_E_INVALID_ARG && strstr(e.message, "embed-update lazy"), "lazy + full: %d %s", rc,
+              e.message);
+}
+
 int main(void) {
     test_head_parts();
     nr_test_scratch_make("test_lm_workers");
@@ -279,6 +304,7 @@ int main(void) {
         free(a.w);
         free(b.w);
         test_checkpoints();
+        test_lazy();
     }
     nr_test_scratch_remove();
     return nr_test_done("test_lm_workers");

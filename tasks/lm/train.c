@@ -36,7 +36,7 @@ struct nlprnn_lm_params {
     int cell;        /* index into "lstm gru": the cell is NR_CELL_LSTM + cell */
     int directions;  /* index into "forward backward both": bit 0 forward, bit 1 backward of + 1 */
     int layers, embed, hidden, tied;
-    int sampled, samples, batch, max_len, optimizer, threads, epochs, storage, parallel;
+    int sampled, samples, lazy, batch, max_len, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
     long long max_lines, valid_lines;
     uint64_t seed;
@@ -63,6 +63,8 @@ static const nr_param ROWS[] = {
      "softmax of training (evaluation always uses the full one)", 0},
     {"samples", NR_PARAM_INT, OFF(samples), 0, 1, 1 << 20, NULL, "1024",
      "negative classes per batch of the sampled softmax", 0},
+    {"embed-update", NR_PARAM_ENUM, OFF(lazy), 0, 0, 0, "dense lazy", "dense",
+     "the embedding table: dense (every row every step) or lazy (the rows a batch used; tied: sampled only)", 0},
     {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (over MPI: per rank)", 0},
     {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64", "pieces per training sentence (longer ones are cut)", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
@@ -318,6 +320,7 @@ typedef struct lm_part {
     nr_encoder_ws *ws;       /* one thread: the workers are the threads */
     nr_sampled_softmax *ss;  /* sampled softmax only */
     int *in, *tgt;           /* (T,Bw) (T,Bw) */
+    int *rows;               /* (2 T Bw + S) table rows the part used (embed-update lazy) */
     float *x, *dx, *h, *dh;  /* (T,Bw,E) (T,Bw,E) (T,Bw,H) (T,Bw,H) */
     float *logits;           /* (T,Bw,V) full softmax only */
 } lm_part;
@@ -350,6 +353,7 @@ static void lm_task_free(lm_task *t) {
         nr_encoder_ws_free(q->ws);
         free(q->in);
         free(q->tgt);
+        free(q->rows);
         free(q->x);
         free(q->dx);
         free(q->h);
@@ -379,7 +383,9 @@ static int lm_parts_create(lm_task *t, nlprnn_error *err) {
         q->h = nr_malloc_array(TB * c->hidden, sizeof(float));
         q->dh = nr_malloc_array(TB * c->hidden, sizeof(float));
         q->logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
-        if (!q->in || !q->tgt || !q->x || !q->dx || !q->h || !q->dh || (!p->sampled && !q->logits))
+        q->rows = p->lazy ? nr_malloc_array(2 * TB + (size_t)t->S, sizeof(int)) : NULL;
+        if (!q->in || !q->tgt || !q->x || !q->dx || !q->h || !q->dh || (!p->sampled && !q->logits) ||
+            (p->lazy && !q->rows))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers of worker %d)", w);
         q->ws = nr_encoder_ws_create(&t->net.enc, p->max_len, Bw, 1, 1, err);
         if (!q->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
@@ -478,7 +484,7 @@ static int lm_fill_part(const lm_task *t, lm_part *q, int lo, int hi) {
  * block), the loss divided by the whole batch's targets (the trainer adds the blocks). */
 static int lm_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
                    const int **rows, size_t *n_rows, nlprnn_error *err) {
-    (void)epoch, (void)batch, (void)rows, (void)n_rows;
+    (void)epoch, (void)batch;
     lm_task *t = self;
     const nlprnn_lm_params *p = t->p;
     const nr_lm_net *net = &t->net;
@@ -511,6 +517,17 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
     memset(q->dx, 0, (size_t)N * net->cfg.embed * sizeof(float));
     rc = nr_encoder_backward(&net->enc, q->ws, grad + net->enc_off, q->dx, NULL, NULL, q->dh, NULL, NULL, err);
     if (!rc) nr_embedding_backward(&net->emb, grad, q->dx, q->in, (size_t)N);
+    if (!rc && p->lazy) { /* the table rows with a gradient: inputs; tied: targets and negatives too */
+        size_t m = 0;
+        for (int k = 0; k < N; k++) {
+            if (q->tgt[k] < 0) continue; /* padding */
+            q->rows[m++] = q->in[k];
+            if (net->cfg.tied) q->rows[m++] = q->tgt[k];
+        }
+        for (int j = 0; net->cfg.tied && j < t->S; j++) q->rows[m++] = t->neg[j];
+        *rows = q->rows;
+        *n_rows = m;
+    }
     return rc;
 }
 
@@ -659,6 +676,10 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
             .name = "language model",
             .params = t.net.params,
             .n_params = t.net.n_params,
+            /* embed-update lazy: the table is the trainer's sparse block (only the rows a batch
+             * used are clipped and stepped: nr_optim_step_rows, PyTorch SparseAdam's "lazy" Adam) */
+            .sparse_rows = p->lazy ? (size_t)V : 0,
+            .sparse_dim = cfg.embed,
             .sparse_skip = -1,
             .begin_epoch = lm_begin_epoch,
             .prepare = lm_prepare,
@@ -825,6 +846,12 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         rc = nlprnn_tokenizer_load(p->tokenizer, &tok, err);
         if (rc) return rc;
         cfg.vocab = (int)nlprnn_tokenizer_vocab_size(tok);
+    }
+    if (p->lazy && cfg.tied && !p->sampled) {
+        nlprnn_tokenizer_free(tok);
+        nlprnn_lm_free(init);
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "embed-update lazy with a tied table needs softmax sampled (the full softmax uses every row)");
     }
     if (cfg.tied && cfg.embed != cfg.hidden) {
         nlprnn_tokenizer_free(tok);
