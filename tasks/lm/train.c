@@ -643,6 +643,10 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     double t0 = nr_now_sec();
     int rc = nr_lm_net_create(&t.net, &cfg, cp->tok2m[NLPRNN_ID_PAD], err);
     if (rc) return rc;
+    /* the training network's dropout between stacked layers (--dropout): the encoder draws masks
+     * only when its cfg.dropout > 0 (before 2026-12-06 it was never set, so --dropout did nothing);
+     * set before the parts' workspaces are made, which size the masks by it */
+    t.net.enc.cfg.dropout = (float)p->dropout;
     nr_rng rng;
     nr_rng_seed(&rng, t.seed);
     rc = nr_lm_net_init(&t.net, &rng, err);
