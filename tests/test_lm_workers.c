@@ -17,7 +17,9 @@
  *     direction gets another number of workers, is refused (NLPRNN_E_INVALID_ARG)
  *   - embed-update lazy (only the table rows a batch used are stepped): with plain SGD and no
  *     clipping the bits of dense at threads 1 and 2 (every row with a gradient is reported); with
- *     the full softmax and a tied table refused */
+ *     the full softmax and a tied table refused
+ *   - dropout between two layers: it changes the weights, threads 2 twice give the same bits, a
+ *     stopped and resumed run the bits of the uninterrupted one */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,25 @@ static void test_lazy(void) {
               e.message);
 }
 
+/* dropout between two layers: it changes the weights (the masks are drawn), threads 2 twice give
+ * the same bits (each part's masks from a stream of (step, worker)), and a run stopped and resumed
+ * the bits of one that was not. */
+static void test_dropout(void) {
+    static const char *const none[] = {"softmax", "sampled", "epochs", "1", "layers", "2", "dropout", "0", NULL};
+    static const char *const half[] = {"softmax", "sampled", "epochs", "1", "layers", "2", "dropout", "0.5", NULL};
+    trained a = train_threads("nodrop", none, 2), b = train_threads("drop", half, 2), c = train_threads("drop", half, 2);
+    CHECK_MSG(a.w && b.w && a.n == b.n && nr_test_count_differ(a.w, b.w, a.n) > 0, "dropout 0.5 changed nothing");
+    CHECK_MSG(b.w && c.w && b.n == c.n && !memcmp(b.w, c.w, b.n * sizeof(float)), "dropout, threads 2: two runs differ");
+    free(a.w);
+    free(b.w);
+    free(c.w);
+    static const char *const two[] = {"softmax", "sampled", "epochs", "2", "layers", "2", "dropout", "0.5",
+                                      "threads", "2", NULL};
+    static const char *const one[] = {"softmax", "sampled", "epochs", "2", "layers", "2", "dropout", "0.5",
+                                      "threads", "1", NULL};
+    stop_resume("dropout", two, one, "threads=2");
+}
+
 int main(void) {
     test_head_parts();
     nr_test_scratch_make("test_lm_workers");
@@ -305,6 +326,7 @@ int main(void) {
         free(b.w);
         test_checkpoints();
         test_lazy();
+        test_dropout();
     }
     nr_test_scratch_remove();
     return nr_test_done("test_lm_workers");
