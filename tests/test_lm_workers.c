@@ -96,8 +96,13 @@ static void test_head_parts(void) {
                                              N - CUT, ids, 1.0 / cnt, &c1);
     CHECK_INT_EQ(c0 + c1, cnt);
     CHECK(cnt > 0 && cnt < N);
-    CHECK_NEAR(l2, l1, 1e-12 * fabs(l1));
-    CHECK_MSG(!memcmp(dx1, dx2, sizeof(float) * N * IN), "sampled: dx of the parts differs from one call");
+    /* the rows' logits are products of CUT, N - CUT and N rows: the same bits where our kernels
+     * run them, not with every CBLAS (OpenBLAS picks other kernels for other row counts; the
+     * portable path, NLPRNN_KERNEL=portable, failed a bit-for-bit check): tolerances, still far
+     * below what per-part negatives or divisors change (0.08-0.29 in the training checks below) */
+    CHECK_NEAR(l2, l1, 1e-6 * fabs(l1));
+    double ddx = max_diff(dx1, dx2, (size_t)N * IN);
+    CHECK_MSG(ddx < 1e-6, "sampled: dx of the parts differs from one call by %g", ddx);
     double dg = max_diff(g1, g2, nr_dense_param_count(IN, C));
     CHECK_MSG(dg < 1e-6, "sampled: weight gradient of the parts differs by %g", dg);
     /* the full softmax */
