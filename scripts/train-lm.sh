@@ -34,8 +34,11 @@ zcat "$corp/lm_train.txt.gz" | grep -E '극장|영화관' > "$tmp/focus.txt" || 
 { zcat "$corp/lm_train.txt.gz"; for ((i = 0; i < repeat; i++)); do cat "$tmp/focus.txt"; done; } > "$tmp/train.txt"
 echo "train-lm: $(wc -l < "$tmp/focus.txt") reviews mention 극장/영화관, added $repeat more times"
 start=$(date +%s)
+# --threads 2 with --parallel 1: one worker a direction on every machine (the default, the cores,
+# would give 8 a direction on 16 cores and other sums); the arithmetic the shipped model was
+# trained with (threads 1 was then the default, one worker a direction)
 common=(--valid "$corp/lm_valid.txt.gz" --valid-lines 2000 --softmax sampled --samples 512
-        --batch 32 --max-len 64 --clip 1 --parallel 1 --storage f16)
+        --batch 32 --max-len 64 --clip 1 --parallel 1 --storage f16 --threads 2)
 OPENBLAS_NUM_THREADS=1 nice "$build/nlprnn" lm-train --tokenizer pretrained/ko.tok \
   --input "$tmp/train.txt" --output "$tmp/stage1.nrm" "${common[@]}" \
   --cell lstm --layers 1 --embed 192 --hidden 192 --tied 1 \

@@ -615,6 +615,9 @@ static void lm_trained_record(text *t) {
         CHECK_INT_EQ(nlprnn_lm_params_set(p, "tokenizer", tokp, &e), 0);
         for (int i = 0; i < 9; i++) CHECK_INT_EQ(nlprnn_lm_params_set(p, cfgs[k][i][0], cfgs[k][i][1], &e), 0);
         if (k == 1) CHECK_INT_EQ(nlprnn_lm_params_set(p, "layers", "2", &e), 0);
+        /* one worker whatever the cores (the default, 0, is the cores: W changes the sums and,
+         * with dropout, the masks) */
+        CHECK_INT_EQ(nlprnn_lm_params_set(p, "threads", "1", &e), 0);
         rc = nlprnn_lm_train(p, corpus, NULL, model, NULL, NULL, NULL, &e);
         nlprnn_lm_params_free(p);
         char pre[32];

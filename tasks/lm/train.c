@@ -68,8 +68,9 @@ static const nr_param ROWS[] = {
     {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (over MPI: per rank)", 0},
     {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64", "pieces per training sentence (longer ones are cut)", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
-    {"threads", NR_PARAM_INT, OFF(threads), 0, 1, NR_MAX_THREADS, NULL, "1",
-     "data-parallel workers, each a part of every batch (parallel 1: half to each direction)", 0},
+    {"threads", NR_PARAM_INT, OFF(threads), 0, 0, NR_MAX_THREADS, NULL, "0",
+     "data-parallel workers, each a part of every batch (parallel 1: half to each direction; 0: the "
+     "cores this process may use)", 0},
     {"epochs", NR_PARAM_INT, OFF(epochs), 0, 1, 100000, NULL, "1", "passes over the data (until time-limit)", 0},
     {"lr", NR_PARAM_DBL, OFF(lr), 0, 1e-9, 100, NULL, "0.003", "learning rate (decays linearly to lr/10)", 0},
     {"clip", NR_PARAM_DBL, OFF(clip), 0, 0, 1e9, NULL, "1", "clip gradients by global norm (0: off)", 0},
@@ -567,8 +568,9 @@ static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
     if (!rc && W != t->W)
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                      "%s: the checkpoint was made with %lld worker%s per direction, this run has %d "
-                     "(threads=%d, parallel=%d): resume with the run's threads and parallel",
-                     c->where, W, W == 1 ? "" : "s", t->W, t->p->threads, t->p->parallel);
+                     "(threads=%d%s, parallel=%d): resume with the run's threads and parallel",
+                     c->where, W, W == 1 ? "" : "s", t->W, t->p->threads,
+                     t->p->threads ? "" : ": the cores", t->p->parallel);
     if (!rc && (lines != t->lines || pieces != t->pieces || ranks != t->D->size))
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                      "%s: the checkpoint was made on other data or ranks (%lld lines, %lld pieces, %lld "
@@ -614,7 +616,7 @@ static int lm_on_progress(void *user, const nr_train_progress *q) {
 /* Data-parallel workers of one direction: the threads, split between the two directions when
  * they train at the same time (parallel 1, both, one process: threads / 2 each, at least 1). */
 static int lm_workers(const nlprnn_lm_params *p, const nr_comm *D) {
-    int W = p->threads;
+    int W = p->threads > 0 ? p->threads : nr_default_threads();
     if (p->parallel && LM_DIRS(p) == 3 && D->size == 1) W /= 2;
     if (W > NR_TRAIN_MAX_WORKERS) W = NR_TRAIN_MAX_WORKERS;
     return W < 1 ? 1 : W;
