@@ -2,7 +2,7 @@
 """scripts/eval-spacing.py: measure a spacing model on well-spaced text (docs/spacing.md).
 
 usage: scripts/eval-spacing.py [--nlprnn BUILD/nlprnn] [--model NAME|FILE] [--train FILE ...]
-                               [--keep-spaces-check] [--speed] [--hyp FILE] TEST_FILE ...
+                               [--keep-spaces-check] [--by-vocab] [--speed] [--hyp FILE] TEST_FILE ...
 
 For every non-empty line of the TEST_FILEs (.gz read too) the reference is the line in NFC with
 runs of white space as single spaces; the input is the line with every space removed. The
@@ -15,7 +15,9 @@ program respaces the inputs (`nlprnn space -i`), and the script reports:
 beside two baselines computed here: "no spaces" (every line one word) and "unigram" (a space after
 a character when the --train files put one after it in more than half of its occurrences). With
 --keep-spaces-check, the reference lines go through `nlprnn space --keep-spaces` and the share
-left unchanged is reported. With --speed: sentences per second of `nlprnn space` over the test
+left unchanged is reported. With --by-vocab (needs --train), the model's word recall is split by
+whether the reference word occurs as a word (between spaces) in the --train files: seen words
+and unseen ones, with their shares of the reference words. With --speed: sentences per second of `nlprnn space` over the test
 lines at 1 and 2 threads (the run with the best wall time of 3, with its CPU seconds) and one
 sentence with model load (best of 5). With --hyp FILE the outputs are read from FILE (one line per test line, the test
 files in order) instead of running nlprnn: bench/space_torch.py writes such a file.
@@ -129,15 +131,21 @@ def main():
     ap.add_argument("--train", nargs="*", default=[])
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--keep-spaces-check", action="store_true")
+    ap.add_argument("--by-vocab", action="store_true",
+                    help="word recall of the model on reference words seen / unseen as words in --train")
     ap.add_argument("--hyp", help="score this file (one output line per test line, all test files in order) "
                     "instead of running nlprnn (e.g. bench/space_torch.py's output)")
     ap.add_argument("tests", nargs="+")
     a = ap.parse_args()
+    if a.by_vocab and not a.train:
+        ap.error("--by-vocab needs --train FILE ...")
 
     uni = {}
+    seen = set()  # the words of the --train files (for --by-vocab)
     for path in a.train:
         for line in read_lines(path):
             w = words_of(line)
+            seen.update(w)
             for k, word in enumerate(w):
                 for j, c in enumerate(word):
                     sp = 1 if (j == len(word) - 1 and k + 1 < len(w)) else 0
@@ -151,6 +159,7 @@ def main():
     all_rows = []
     total = {"model": Score(), "no spaces": Score(), "unigram": Score()}
     refs_all = []
+    by_vocab = {True: [0, 0], False: [0, 0]}  # seen in --train -> [reference words, found by the model]
     hyp_lines = None
     if a.hyp:
         with open(a.hyp, encoding="utf-8") as f:
@@ -170,6 +179,13 @@ def main():
             for k, h in (("model", hyp), ("no spaces", [inp])):
                 sc[k].add(ref, h)
                 total[k].add(ref, h)
+            if a.by_vocab and "".join(hyp) == inp:
+                hs, i = spans(hyp), 0
+                for w in ref:
+                    g = by_vocab[w in seen]
+                    g[0] += 1
+                    g[1] += (i, i + len(w)) in hs
+                    i += len(w)
             uw, cur = [], ""
             for j, c in enumerate(inp):
                 cur += c
@@ -190,6 +206,15 @@ def main():
             print(sc[k].row("%s: %s" % (name, k)))
     if total["model"].mismatch:
         print("warning: %d lines came back with other characters" % total["model"].mismatch, file=sys.stderr)
+
+    if a.by_vocab:
+        n = sum(g[0] for g in by_vocab.values())
+        print()
+        print("| reference words (all test files) | words | share | model's word recall |")
+        print("|---|---|---|---|")
+        for k, name in ((True, "seen as a word in --train"), (False, "not seen in --train")):
+            g = by_vocab[k]
+            print("| %s | %d | %.4f | %.4f |" % (name, g[0], g[0] / n if n else 0.0, g[1] / g[0] if g[0] else 0.0))
 
     if a.keep_spaces_check:
         lines = [" ".join(w) for w in refs_all]
