@@ -41,23 +41,24 @@ static int text_error(const char *cmd, const char *name, long long line, int rc,
 }
 
 /* Search options shared by translate and translate-eval. */
-enum { BEAM = CLI_LONG, LEN_ALPHA, WORD_REWARD, MIN_RATIO, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, COMBINE, FORMAT, HYP,
+enum { BEAM = CLI_LONG, LEN_ALPHA, WORD_REWARD, MIN_RATIO, MIN_FROM, MAX_RATIO, SAMPLE, TEMPERATURE, TOP_K, SEED, BATCH, COMBINE, FORMAT, HYP,
        SRC_COL, TGT_COL, PLOT };
 typedef struct search_opts {
-    double beam, alpha, reward, min_ratio, ratio, temperature, top_k, seed, batch, combine;
+    double beam, alpha, reward, min_ratio, ratio, temperature, top_k, seed, batch, combine, min_from;
     int sample;
 } search_opts;
 /* the library's defaults; NAN: not given, the model's stored default stays (word reward, minimum
- * ratio, combination rule: nlprnn_translator_get_default) */
-#define SEARCH_DEFAULTS {1, 1, NAN, NAN, 3, 1, 0, 1, 1, NAN, 0}
+ * ratio and where it starts, combination rule: nlprnn_translator_get_default) */
+#define SEARCH_DEFAULTS {1, 1, NAN, NAN, 3, 1, 0, 1, 1, NAN, NAN, 0}
 
 /* The search options' entries of an option table (kept in one place for both commands). */
 #define SEARCH_OPTIONS                                                                                   \
     {"beam", BEAM, CLI_ARG, NULL}, {"len-alpha", LEN_ALPHA, CLI_ARG, NULL},                              \
         {"word-reward", WORD_REWARD, CLI_ARG, NULL}, {"min-ratio", MIN_RATIO, CLI_ARG, NULL},            \
-        {"max-ratio", MAX_RATIO, CLI_ARG, NULL}, {"sample", SAMPLE, CLI_NO_ARG, NULL},                   \
-        {"temperature", TEMPERATURE, CLI_ARG, NULL}, {"top-k", TOP_K, CLI_ARG, NULL},                    \
-        {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}, {"combine", COMBINE, CLI_ARG, NULL}
+        {"min-from", MIN_FROM, CLI_ARG, NULL}, {"max-ratio", MAX_RATIO, CLI_ARG, NULL},                  \
+        {"sample", SAMPLE, CLI_NO_ARG, NULL}, {"temperature", TEMPERATURE, CLI_ARG, NULL},               \
+        {"top-k", TOP_K, CLI_ARG, NULL}, {"seed", SEED, CLI_ARG, NULL}, {"batch", BATCH, CLI_ARG, NULL}, \
+        {"combine", COMBINE, CLI_ARG, NULL}
 #define SEARCH_HELP                                                                                      \
     "      --beam N           beam width 1..64 (default 1: greedy search)\n"                              \
     "      --len-alpha A      length normalisation of the beam: logp / len^A (default 1)\n"               \
@@ -66,6 +67,8 @@ typedef struct search_opts {
     "                         (default: the model's stored default, else 0; the shipped ko-en: 0.9)\n" \
     "      --min-ratio R      no end before floor(R * source tokens) target tokens (default: the\n"    \
     "                         model's stored default, else 0)\n"                                       \
+    "      --min-from N       --min-ratio only for sources of at least N tokens; shorter ones have\n"  \
+    "                         no minimum, 0..1024 (default: the model's stored default, else 0: all)\n" \
     "      --max-ratio R      at most ceil(R * source tokens) + 5 target tokens (default 3)\n"            \
     "      --sample           sample each token instead of searching (not with --beam)\n"                \
     "      --temperature T    sampling: draw from softmax(logits / T), 0.01..100 (default 1)\n"          \
@@ -84,6 +87,7 @@ static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_er
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
     if (!rc && !isnan(s->reward)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
     if (!rc && !isnan(s->min_ratio)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
+    if (!rc && !isnan(s->min_from)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_FROM, s->min_from, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
     if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
@@ -101,6 +105,11 @@ static int search_option(cli_args *a, int c, search_opts *s) {
     case LEN_ALPHA: cli_args_double(a, 0, 5, &s->alpha); return 1;
     case WORD_REWARD: cli_args_double(a, -5, 5, &s->reward); return 1;
     case MIN_RATIO: cli_args_double(a, 0, 100, &s->min_ratio); return 1;
+    case MIN_FROM: {
+        long long k = 0;
+        if (cli_args_int(a, 0, 1024, &k)) s->min_from = (double)k;
+        return 1;
+    }
     case MAX_RATIO: cli_args_double(a, 0.1, 100, &s->ratio); return 1;
     case SAMPLE: s->sample = 1; return 1;
     case TEMPERATURE: cli_args_double(a, 0.01, 100, &s->temperature); return 1;
@@ -804,7 +813,7 @@ int cmd_translate_eval(int argc, char **argv) {
 static void pack_usage(FILE *fp) {
     fprintf(fp,
             "usage: nlprnn translate-pack -o OUT [--store keep|f32|f16|int8] [--word-reward R] [--min-ratio R]\n"
-            "                             [--combine logp|prob] MODEL [MODEL...]\n"
+            "                             [--min-from N] [--combine logp|prob] MODEL [MODEL...]\n"
             "\n"
             "Write the translators MODEL... (files or shipped names, with the same source and target\n"
             "tokenizers) as ONE model file that holds them all as an ensemble: nlprnn translate -m OUT\n"
@@ -821,10 +830,11 @@ static void pack_usage(FILE *fp) {
             "                         own scale, vectors f32; builds before it refuse the file)\n"
             "decoding defaults stored in OUT (what nlprnn translate uses when its own options do not say;\n"
             "not given: the first MODEL's stored defaults; a file without any: word reward 0, min-ratio 0,\n"
-            "logp):\n"
+            "min-from 0, logp):\n"
             "      --word-reward R    greedy and beam search add R to the log-probability of each token\n"
             "                         written, -5..5 (translate --word-reward)\n"
             "      --min-ratio R      no end before floor(R * source tokens) target tokens, 0..100\n"
+            "      --min-from N       --min-ratio only for sources of at least N tokens, 0..1024 (0: all)\n"
             "      --combine logp|prob  how the members' next-token distributions are combined\n"
             "\n"
             "The summary line printed names the stored defaults; nlprnn info OUT shows them (section DECO).\n"
@@ -834,13 +844,14 @@ static void pack_usage(FILE *fp) {
 
 /* translate-pack's decoding defaults: the search options' own cases (search_option) */
 static int pack_option(cli_args *a, int c, void *user) {
-    return (c == WORD_REWARD || c == MIN_RATIO || c == COMBINE) && search_option(a, c, user);
+    return (c == WORD_REWARD || c == MIN_RATIO || c == MIN_FROM || c == COMBINE) && search_option(a, c, user);
 }
 
 int cmd_translate_pack(int argc, char **argv) {
     static const char *const stores[] = {"keep", "f32", "f16", "int8", NULL};
     static const cli_opt deco_opts[] = {{"word-reward", WORD_REWARD, CLI_ARG, NULL},
                                         {"min-ratio", MIN_RATIO, CLI_ARG, NULL},
+                                        {"min-from", MIN_FROM, CLI_ARG, NULL},
                                         {"combine", COMBINE, CLI_ARG, NULL},
                                         {NULL, 0, 0, NULL}};
     search_opts so = SEARCH_DEFAULTS;
@@ -856,6 +867,7 @@ int cmd_translate_pack(int argc, char **argv) {
     if (!rc) rc = nlprnn_translator_load_ensemble(models.name, (size_t)models.n, &t, &err);
     if (!rc && !isnan(so.reward)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_WORD_REWARD, so.reward, &err);
     if (!rc && !isnan(so.min_ratio)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_MIN_RATIO, so.min_ratio, &err);
+    if (!rc && !isnan(so.min_from)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_MIN_FROM, so.min_from, &err);
     if (!rc && !isnan(so.combine)) rc = nlprnn_translator_set_default(t, NLPRNN_TRANSLATE_COMBINE, so.combine, &err);
     if (!rc) rc = nlprnn_translator_save_stored(t, output, store, &err);
     if (!rc) fprintf(stderr, "translate-pack: wrote %s: %s\n", output, nlprnn_translator_summary(t));

@@ -494,6 +494,7 @@ static void check_masking(int cell, int attention) {
  * model's, so an output equal to o0 has p0 bit for bit. */
 static int word_reward_moved; /* sources whose output the reward changed (not a vacuous check) */
 static int min_ratio_moved;   /* sources the minimum length made longer */
+static int min_from_spared;   /* ... of which min-from one token longer than the source undid it */
 static void check_length_controls(const nr_s2s *net, nr_s2s_ws *ws, const int *src, int slen, int max_len,
                               const int *o0, int l0, double p0, const char *what) {
     static const double R[] = {-5, -0.5, -0.05, 0, 0.05, 0.5, 5};
@@ -501,7 +502,7 @@ static void check_length_controls(const nr_s2s *net, nr_s2s_ws *ws, const int *s
     nlprnn_error err;
     int o[NR][16], l[NR];
     for (int i = 0; i < NR; i++) {
-        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, R[i], 0};
+        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, R[i], 0, 0};
         int ob[16], lb = -1;
         double p = 0, pb = 1;
         CHECK_INT_EQ(nr_s2s_ens_greedy(&e, src, slen, max_len, o[i], &l[i], NULL, &p, &err), 0);
@@ -528,7 +529,7 @@ static void check_length_controls(const nr_s2s *net, nr_s2s_ws *ws, const int *s
      * earlier either */
     static const double M[] = {0, 0.5, 1, 2, 100};
     for (size_t i = 0; i < sizeof M / sizeof *M; i++) {
-        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, M[i]};
+        nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, M[i], 0};
         int want = (int)floor(M[i] * slen) < max_len ? (int)floor(M[i] * slen) : max_len;
         int og[16], lg = -1, ob[16], lb = -1, os[16], ls = -1;
         double p = 0, pb = 0, ps = 0;
@@ -541,6 +542,31 @@ static void check_length_controls(const nr_s2s *net, nr_s2s_ws *ws, const int *s
         CHECK(lg >= l0 && !memcmp(og, o0, (size_t)l0 * sizeof(int)));
         if (want <= l0) CHECK_MSG(lg == l0 && p == p0, "%s: min-ratio %g changed an output long enough", what, M[i]);
         else min_ratio_moved++;
+        /* min_from (seq2seq.h): a source of at least min_from tokens gets the minimum (the outputs
+         * above, token for token), a shorter one none (the outputs of min-ratio 0: greedy o0) */
+        for (int k = 0; k < 2; k++) {
+            nr_s2s_ens f = e, z = e;
+            f.min_from = k ? slen + 1 : slen, z.min_ratio = k ? 0 : M[i];
+            int og2[16], lg2 = -1, ob2[16], lb2 = -1, os2[16], ls2 = -1, obz[16], lbz = -1, osz[16], lsz = -1;
+            double p2 = 0, pb2 = 0, ps2 = 0, pbz = 0, psz = 0;
+            CHECK_INT_EQ(nr_s2s_ens_greedy(&f, src, slen, max_len, og2, &lg2, NULL, &p2, &err), 0);
+            CHECK_INT_EQ(nr_s2s_ens_beam(&f, src, slen, 4, 0.7f, max_len, ob2, &lb2, NULL, &pb2, &err), 0);
+            CHECK_INT_EQ(nr_s2s_ens_decode_batch(&f, src, &slen, slen, 1, &max_len, &sm, os2, 16, &ls2, &ps2, NULL, &err),
+                         0);
+            CHECK_INT_EQ(nr_s2s_ens_beam(&z, src, slen, 4, 0.7f, max_len, obz, &lbz, NULL, &pbz, &err), 0);
+            CHECK_INT_EQ(nr_s2s_ens_decode_batch(&z, src, &slen, slen, 1, &max_len, &sm, osz, 16, &lsz, &psz, NULL, &err),
+                         0);
+            const int *gw = k ? o0 : og;
+            int lgw = k ? l0 : lg;
+            CHECK_MSG(lg2 == lgw && !memcmp(og2, gw, (size_t)lgw * sizeof(int)) && p2 == (k ? p0 : p),
+                      "%s: min-ratio %g, min-from %d (source %d tokens): greedy %d tokens, want %d", what, M[i],
+                      f.min_from, slen, lg2, lgw);
+            CHECK_MSG(lb2 == lbz && !memcmp(ob2, obz, (size_t)lbz * sizeof(int)) && ls2 == lsz &&
+                          !memcmp(os2, osz, (size_t)lsz * sizeof(int)),
+                      "%s: min-ratio %g, min-from %d (source %d tokens): beam %d / sampled %d tokens, want %d / %d",
+                      what, M[i], f.min_from, slen, lb2, ls2, lbz, lsz);
+            if (k && want > l0) min_from_spared++;
+        }
     }
 }
 
@@ -646,7 +672,7 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
                 nr_s2s_job job[NB];
                 int so[NB * 20];
                 for (int b = 0; b < NB; b++) job[b] = (nr_s2s_job){src[b], slen[b], ml[b], so + b * 20, -1, 1};
-                nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0};
+                nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0, 0};
                 CHECK_INT_EQ(nr_s2s_ens_decode_stream(&e, job, NB, rows, samp ? &sm : NULL, NULL, &err), 0);
                 for (int b = 0; b < NB; b++) {
                     int o1[20], l1 = -1;
@@ -661,7 +687,7 @@ static void check_batch_decode(const nr_s2s *net, nr_rng *rng, const char *what)
                 }
             }
         if (rep == 0) { /* bad streams */
-            nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0};
+            nr_s2s_ens e = {1, &net, &ws, NR_COMBINE_PROB, 0, 0, 0};
             int so[2 * 20];
             float at[21 * MAXS];
             nr_s2s_job job[2] = {{src[0], 0, 5, so, 0, 0}, {src[1], slen[1], 5, so + 20, 0, 0}};
@@ -971,7 +997,7 @@ int main(void) {
         CHECK_INT_EQ(nr_s2s_bind(&net, &cfg, p, &err), 0);
         CHECK_INT_EQ(nr_s2s_init(&net, &rng, &err), 0);
         for (size_t k = 0; k < np; k++) p[k] *= 3.0f; /* sharper distributions */
-        word_reward_moved = min_ratio_moved = 0;
+        word_reward_moved = min_ratio_moved = min_from_spared = 0;
         check_search_agree(&net, &rng, "untrained");
         float eos_bias = p[net.o_bo + NLPRNN_ID_EOS];
         p[net.o_bo + NLPRNN_ID_EOS] += 4.0f; /* and with <eos> likely: short outputs */
@@ -979,6 +1005,8 @@ int main(void) {
         p[net.o_bo + NLPRNN_ID_EOS] = eos_bias;
         CHECK_MSG(word_reward_moved > 0, "untrained: the word reward changed no output of %d sources", 12);
         CHECK_MSG(min_ratio_moved > 0, "untrained: the minimum length changed no output of %d sources", 12);
+        CHECK_MSG(min_from_spared == min_ratio_moved, "untrained: min-from spared %d of the %d outputs it should",
+                  min_from_spared, min_ratio_moved);
         check_batch_decode(&net, &rng, "untrained");
         for (size_t k = 0; k < np; k++) p[k] /= 3.0f; /* back to a flat start ... */
         for (int k = 0; k < cfg.Vt; k++) p[net.o_bo + (size_t)k] = 0.5f * (float)(k % 5); /* ... logits spread by the bias */

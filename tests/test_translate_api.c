@@ -295,6 +295,13 @@ static void test_batch(void) {
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, -0.1, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "min-ratio") != NULL);
     CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, -1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "min-from") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 2.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1025, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, NAN, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1024, &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
     /* invalid UTF-8 in text 2: the text and the byte */
     const char *bad[] = {"가나", "다\xff", "마바"};
     size_t bl[] = {6, 4, 6};
@@ -488,6 +495,44 @@ static double get_default(const nlprnn_translator *t, nlprnn_translate_opt opt) 
     return v;
 }
 
+/* The minimum length's threshold (NLPRNN_TRANSLATE_MIN_FROM) on each of DECO_TEXTS: min-ratio 3
+ * from the text's own source length n gives the output (text and target tokens) of min-ratio 3
+ * alone, from n + 1 that of min-ratio 0; returns the texts whose two outputs differ (the check is
+ * vacuous without them). The tests' model seldom ends before the length limit: word reward -5
+ * makes it end early, so that the minimum has outputs to lengthen. */
+static void min_from_out(nlprnn_translate_ctx *c, const char *s, char *out, size_t cap) {
+    nlprnn_error err;
+    CHECK_INT_EQ(nlprnn_translate(c, s, strlen(s), &err), 0);
+    snprintf(out, cap, "%zu tokens: %s", nlprnn_translate_tgt_len(c), nlprnn_translate_text(c, NULL));
+}
+static int check_min_from(const nlprnn_translator *t) {
+    nlprnn_error err;
+    nlprnn_translate_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    if (c) CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
+    int moved = 0;
+    for (int i = 0; c && i < DECO_NT; i++) {
+        const char *s = DECO_TEXTS[i];
+        char with[300], without[300], got[300];
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
+        min_from_out(c, s, with, sizeof with);
+        double n = (double)nlprnn_translate_src_len(c);
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+        min_from_out(c, s, without, sizeof without);
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
+        for (int k = 0; k < 2; k++) {
+            CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, n + k, &err), 0);
+            min_from_out(c, s, got, sizeof got);
+            CHECK_MSG(!strcmp(got, k ? without : with), "'%s' (%g tokens), min-ratio 3 from %g: '%s', want '%s'", s,
+                      n, n + k, got, k ? without : with);
+        }
+        moved += strcmp(with, without) != 0;
+    }
+    nlprnn_translate_ctx_free(c);
+    return moved;
+}
+
 static void test_decoding_defaults(void) {
     nlprnn_error err;
     nlprnn_translator *m = NULL, *d = NULL, *old = NULL;
@@ -505,27 +550,34 @@ static void test_decoding_defaults(void) {
         const nlprnn_translator *t = k ? old : m;
         CHECK(get_default(t, NLPRNN_TRANSLATE_WORD_REWARD) == 0);
         CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_RATIO) == 0);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_FROM) == 0);
         CHECK(get_default(t, NLPRNN_TRANSLATE_COMBINE) == 1);
         CHECK(get_default(t, NLPRNN_TRANSLATE_BEAM) == 1);
         CHECK(get_default(t, NLPRNN_TRANSLATE_BATCH) == 64);
         CHECK(!strstr(nlprnn_translator_summary(t), "decoding defaults"));
     }
+    /* the threshold of the minimum length, on a model without stored defaults */
+    CHECK_MSG(check_min_from(m) > 0, "min-ratio 3 changed none of the %d outputs", DECO_NT);
     /* stored on a translator, saved, read back */
     CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_WORD_REWARD, 2, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_MIN_RATIO, 1.5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_MIN_FROM, 3, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_set_default(m, NLPRNN_TRANSLATE_COMBINE, 0, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(m, nr_test_scratch("deco.nrm"), &err), 0);
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("deco.nrm"), &d, &err), 0);
     if (!d) return;
     CHECK(get_default(d, NLPRNN_TRANSLATE_WORD_REWARD) == 2);
     CHECK(get_default(d, NLPRNN_TRANSLATE_MIN_RATIO) == 1.5);
+    CHECK(get_default(d, NLPRNN_TRANSLATE_MIN_FROM) == 3);
     CHECK(get_default(d, NLPRNN_TRANSLATE_COMBINE) == 0);
-    CHECK_MSG(strstr(nlprnn_translator_summary(d), "; decoding defaults: word-reward 2, min-ratio 1.5, combine prob"),
+    CHECK_MSG(strstr(nlprnn_translator_summary(d),
+                     "; decoding defaults: word-reward 2, min-ratio 1.5, min-from 3, combine prob"),
               "%s", nlprnn_translator_summary(d));
     desc = NULL;
     CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("deco.nrm"), &desc, &err), 0);
     CHECK_MSG(desc && strstr(desc, "section DECO") && strstr(desc, "word-reward = 2") &&
-              strstr(desc, "min-ratio = 1.5") && strstr(desc, "combine = prob"), "%.2000s", desc ? desc : "");
+              strstr(desc, "min-ratio = 1.5") && strstr(desc, "min-from = 3") && strstr(desc, "combine = prob"),
+              "%.2000s", desc ? desc : "");
     nlprnn_free(desc);
     /* a context starts from them: the translations of explicit options on the weights without
      * stored defaults (m2: m.nrm again); min-ratio 1.5 makes every output at least that long, so
@@ -534,7 +586,8 @@ static void test_decoding_defaults(void) {
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &m2, &err), 0);
     char a[DECO_NT][256], b[DECO_NT][256];
     double ra = 0, rb = 0;
-    const double expl[] = {NLPRNN_TRANSLATE_WORD_REWARD, 2, NLPRNN_TRANSLATE_MIN_RATIO, 1.5, 0};
+    const double expl[] = {NLPRNN_TRANSLATE_WORD_REWARD, 2, NLPRNN_TRANSLATE_MIN_RATIO, 1.5,
+                           NLPRNN_TRANSLATE_MIN_FROM, 3, 0};
     deco_translate(d, NULL, a, &ra);
     deco_translate(m2, expl, b, &rb);
     for (int i = 0; i < DECO_NT; i++) CHECK_STR_EQ(a[i], b[i]);
@@ -549,6 +602,10 @@ static void test_decoding_defaults(void) {
     CHECK(strstr(err.message, "word-reward") != NULL);
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_RATIO, NAN, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_COMBINE, 2, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_FROM, -1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "min-from") != NULL);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_FROM, 0.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(get_default(d, NLPRNN_TRANSLATE_MIN_FROM) == 3);
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_BEAM, 3, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "not stored") != NULL);
     CHECK_INT_EQ(nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 1, &err), NLPRNN_E_INVALID_ARG);
@@ -557,16 +614,20 @@ static void test_decoding_defaults(void) {
     /* the word reward and min-ratio back to neutral, the rule still stored: DECO says all three */
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_WORD_REWARD, 0, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(d, nr_test_scratch("deco0.nrm"), &err), 0);
     desc = NULL;
     CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("deco0.nrm"), &desc, &err), 0);
-    CHECK(desc && strstr(desc, "section DECO") && strstr(desc, "combine = prob") && strstr(desc, "min-ratio = 0"));
+    /* min-from 0 is not written (files without it stay byte for byte as before it) */
+    CHECK(desc && strstr(desc, "section DECO") && strstr(desc, "combine = prob") && strstr(desc, "min-ratio = 0") &&
+          !strstr(desc, "min-from"));
     nlprnn_free(desc);
     /* a file whose DECO says a value out of range, or an unknown rule: NLPRNN_E_FORMAT naming the
      * file and the section; an unknown key is ignored (a later build's default) */
     static const char *const bad[] = {"word-reward=9\n", "min-ratio=-1\n", "word-reward=x\n", "combine=max\n",
+                                      "min-from=-1\n", "min-from=2.5\n", "min-from=1025\n",
                                       "word-reward=0.5\nbeam=4\n"};
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 8; k++) {
         nr_mf_reader *r = NULL;
         nr_mf_writer *w = NULL;
         CHECK_INT_EQ(nr_mf_open_file(&r, nr_test_scratch("m.nrm"), NULL, &err), 0);
@@ -581,7 +642,7 @@ static void test_decoding_defaults(void) {
         nr_mf_close(r);
         nlprnn_translator *x = NULL;
         int rc = nlprnn_translator_load(nr_test_scratch("baddeco.nrm"), &x, &err);
-        if (k < 4)
+        if (k < 7)
             CHECK_MSG(rc == NLPRNN_E_FORMAT && strstr(err.message, "baddeco.nrm") && strstr(err.message, "DECO"),
                       "%s: %s %s", bad[k], nlprnn_status_name(rc), err.message);
         else
@@ -597,16 +658,21 @@ static void test_decoding_defaults(void) {
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "-0.5", &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "word-reward", "0.75", &err), 0);
     CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-from", "-1", &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "min-from") != NULL);
+    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-from", "4", &err), 0);
     nlprnn_translator *t = NULL, *u = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     if (t) {
         CHECK(get_default(t, NLPRNN_TRANSLATE_WORD_REWARD) == 0.75);
         CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_RATIO) == 0.5);
+        CHECK(get_default(t, NLPRNN_TRANSLATE_MIN_FROM) == 4);
         CHECK(get_default(t, NLPRNN_TRANSLATE_COMBINE) == 1);
         CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("trdeco.nrm"), &err), 0);
         CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("trdeco.nrm"), &u, &err), 0);
         CHECK(u && get_default(u, NLPRNN_TRANSLATE_WORD_REWARD) == 0.75);
         CHECK(u && get_default(u, NLPRNN_TRANSLATE_MIN_RATIO) == 0.5);
+        CHECK(u && get_default(u, NLPRNN_TRANSLATE_MIN_FROM) == 4);
         CHECK_STR_EQ(u ? nlprnn_translator_summary(u) : "", nlprnn_translator_summary(t));
         desc = NULL;
         CHECK_INT_EQ(nlprnn_model_file_describe(nr_test_scratch("trdeco.nrm"), &desc, &err), 0);
@@ -871,6 +937,26 @@ static void test_cli(void) {
         CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --word-reward 2 "
                                  "--min-ratio 1.5 -i '%s' > '%s'", cli, d2, many, one, cli, m, many, bat), 0);
         CHECK(nr_test_same_file(one, bat));
+        /* --min-from: stored by translate-pack (the first MODEL's word reward and min-ratio kept),
+         * the same translations as given to translate, to translate-eval --hyp-less scoring too */
+        char d3[512];
+        snprintf(d3, sizeof d3, "%s", nr_test_scratch("d3.nrm"));
+        nr_test_expect(0, MUST("decoding defaults: word-reward 2, min-ratio 1.5, min-from 4"),
+                       "'%s' translate-pack -o '%s' --min-from 4 '%s'", cli, d3, d2);
+        nr_test_expect(0, MUST("section DECO", "min-from = 4"), "'%s' info '%s'", cli, d3);
+        CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' -i '%s' > '%s' && '%s' translate -m '%s' --word-reward 2 "
+                                 "--min-ratio 1.5 --min-from 4 -i '%s' > '%s'", cli, d3, many, one, cli, m, many, bat), 0);
+        CHECK(nr_test_same_file(one, bat));
+        CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' --min-from 0 -i '%s' > '%s' && '%s' translate -m '%s' -i "
+                                 "'%s' > '%s'", cli, d3, many, one, cli, d2, many, bat), 0);
+        CHECK(nr_test_same_file(one, bat));
+        nr_test_expect(2, MUST("--min-from"), "'%s' translate-pack -o '%s' --min-from -1 '%s'", cli, d3, m);
+        nr_test_expect(2, MUST("--min-from"), "'%s' translate-pack -o '%s' --min-from 1025 '%s'", cli, d3, m);
+        nr_test_expect(2, MUST("--min-from"), "'%s' translate -m '%s' --min-from 1.5 hi", cli, m);
+        nr_test_expect(2, MUST("--min-from"), "'%s' translate-eval -m '%s' --min-from x '%s'", cli, m,
+                       nr_test_scratch("pairs.tsv"));
+        nr_test_expect(2, MUST("min-from"), "'%s' translate-train -o x.nrm --min-from -2 '%s'", cli,
+                       nr_test_scratch("pairs.tsv"));
         CHECK_INT_EQ(nr_test_run(NULL, "'%s' translate -m '%s' --word-reward 0 --min-ratio 0 -i '%s' > '%s' && '%s' "
                                  "translate -m '%s' -i '%s' > '%s'", cli, d2, many, one, cli, m, many, bat), 0);
         CHECK(nr_test_same_file(one, bat));

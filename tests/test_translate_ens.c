@@ -241,7 +241,7 @@ static void test_beam1_batch_sample(const nlprnn_translator *AB) {
             const nlprnn_translator *m[2] = {nr_translator_member(AB, 0), nr_translator_member(AB, 1)};
             nr_s2s_ws *ws[2] = {nr_s2s_ws_create(&m[0]->net, 64, 1, 4, 0, &err), nr_s2s_ws_create(&m[1]->net, 64, 1, 4, 0, &err)};
             const nr_s2s *nets[2] = {&m[0]->net, &m[1]->net};
-            nr_s2s_ens e = {2, nets, ws, cb, 0, 0};
+            nr_s2s_ens e = {2, nets, ws, cb, 0, 0, 0};
             int src[64], out[128], ol = 0, S = (int)r1.S;
             for (int j = 0; j < S; j++) src[j] = nlprnn_tokenizer_piece_id(AB->tsrc, nlprnn_translate_piece(g, 0, (size_t)j));
             float attn[129 * 64];

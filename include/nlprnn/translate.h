@@ -177,10 +177,16 @@ typedef enum nlprnn_translate_opt {
                                          model's; sampling does not use it. -5..5, default: the
                                          model file's stored default (nlprnn_translator_get_default;
                                          the shipped ko-en stores 0.9, docs/translate.md), else 0 */
-    NLPRNN_TRANSLATE_MIN_RATIO = 11 /**< no end before floor(ratio * source tokens) target tokens
+    NLPRNN_TRANSLATE_MIN_RATIO = 11, /**< no end before floor(ratio * source tokens) target tokens
                                          (at most the length limit of MAX_RATIO): greedy and beam
                                          search and sampling; 0..100, default: the model file's
-                                         stored default, else 0 (none) */
+                                         stored default, else 0 (none). Only for sources of at
+                                         least MIN_FROM tokens */
+    NLPRNN_TRANSLATE_MIN_FROM = 12  /**< the minimum length of MIN_RATIO applies to sources of at
+                                         least N source tokens; a shorter source has none (its
+                                         output as with MIN_RATIO 0). An integer 0..1024; 0 = every
+                                         source (as before the option). Default: the model file's
+                                         stored default, else 0 */
 } nlprnn_translate_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
@@ -189,10 +195,11 @@ NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translate_ctx *ctx, nlprnn_transl
 
 /** Store a decoding default in t: the value of opt that contexts created afterwards start with,
  *  written into the model file by nlprnn_translator_save (section DECO, docs/formats.md) and read
- *  back by nlprnn_translator_load. Only NLPRNN_TRANSLATE_WORD_REWARD, NLPRNN_TRANSLATE_MIN_RATIO
- *  and NLPRNN_TRANSLATE_COMBINE are stored (another option is NLPRNN_E_INVALID_ARG, as is a value
- *  out of the range of nlprnn_translate_ctx_set). A file without stored defaults gives word reward
- *  0, minimum ratio 0 and the library's combination rule (1); an ensemble loaded from several files
+ *  back by nlprnn_translator_load. Only NLPRNN_TRANSLATE_WORD_REWARD, NLPRNN_TRANSLATE_MIN_RATIO,
+ *  NLPRNN_TRANSLATE_MIN_FROM and NLPRNN_TRANSLATE_COMBINE are stored (another option is
+ *  NLPRNN_E_INVALID_ARG, as is a value out of the range of nlprnn_translate_ctx_set). A file
+ *  without stored defaults gives word reward 0, minimum ratio 0, min-from 0 and the library's
+ *  combination rule (1); an ensemble loaded from several files
  *  keeps the first file's. This changes t: call it before t is shared or has contexts (contexts
  *  made before keep their options). */
 NLPRNN_API int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt,

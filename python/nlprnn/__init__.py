@@ -583,23 +583,25 @@ class Translator(_Owned):
     both tokenizers; a packed ensemble file is one name). beam: 1 is greedy search; len_alpha:
     length normalisation of beam search; word_reward: added to the log-probability of each token
     written (not the end) by greedy and beam search, > 0 for longer outputs; min_ratio: no end
-    before floor(min_ratio * source tokens) target tokens; max_ratio: at most ceil(ratio * source tokens) + 5 target
+    before floor(min_ratio * source tokens) target tokens; min_from: that minimum only for sources
+    of at least min_from tokens (0: all); max_ratio: at most ceil(ratio * source tokens) + 5 target
     tokens; combine: "logp" (the mean of the members' log-probabilities, the library's default) or
     "prob" (the mean of their probabilities) (docs/translate.md). members: how many models it holds.
-    word_reward, min_ratio and combine left None take the decoding defaults the model file stores
-    (`translate-pack --word-reward ...`; the shipped ko-en: word reward 0.9), else 0, 0, "logp":
-    .defaults has them ({"word_reward": ..., "min_ratio": ..., "combine": ...}); a value given
+    word_reward, min_ratio, min_from and combine left None take the decoding defaults the model
+    file stores (`translate-pack --word-reward ...`; the shipped ko-en: word reward 0.9), else 0,
+    0, 0, "logp": .defaults has them ({"word_reward": ..., "min_ratio": ..., "min_from": ...,
+    "combine": ...}); a value given
     here or to set() wins. batch: how many texts of a list translate() decodes at once
     (NLPRNN_TRANSLATE_BATCH, 1..1024; the library's default 64); the translations do not depend
     on it."""
 
     _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
     _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8), ("batch", 9),
-             ("word_reward", 10), ("min_ratio", 11))  # nlprnn_translate_opt
+             ("word_reward", 10), ("min_ratio", 11), ("min_from", 12))  # nlprnn_translate_opt
     _COMBINE = {"prob": 0, "logp": 1}
 
     def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None,
-                 word_reward=None, min_ratio=None, batch=None):
+                 word_reward=None, min_ratio=None, batch=None, min_from=None):
         err, h, ctx = _CError(), _P(), _P()
         if isinstance(path_or_name, (list, tuple)):
             names = [_path(p) for p in path_or_name]
@@ -621,25 +623,26 @@ class Translator(_Owned):
         try:
             v, self.defaults = ctypes.c_double(), {}
             for name, opt in self._OPTS:
-                if name in ("word_reward", "min_ratio", "combine"):
+                if name in ("word_reward", "min_ratio", "min_from", "combine"):
                     _check(_lib.nlprnn_translator_get_default(h, opt, ctypes.byref(v), ctypes.byref(err)), err)
                     self.defaults[name] = v.value
             self.defaults["combine"] = "prob" if self.defaults["combine"] == self._COMBINE["prob"] else "logp"
+            self.defaults["min_from"] = int(self.defaults["min_from"])
             self.set(beam=beam, len_alpha=len_alpha, max_ratio=max_ratio, combine=combine,
-                     word_reward=word_reward, min_ratio=min_ratio, batch=batch)
+                     word_reward=word_reward, min_ratio=min_ratio, batch=batch, min_from=min_from)
         except (Error, ValueError):
             self.close()
             raise
 
     def set(self, beam=None, len_alpha=None, max_ratio=None, combine=None, word_reward=None,
-            min_ratio=None, batch=None):
+            min_ratio=None, batch=None, min_from=None):
         """Change search options (None leaves one as it is); out of range raises Error, an unknown
         combine rule ValueError."""
         if combine is not None and combine not in self._COMBINE:
             raise ValueError("combine: %r (prob or logp)" % (combine,))
         vals = {"beam": beam, "len_alpha": len_alpha, "max_ratio": max_ratio,
                 "combine": None if combine is None else self._COMBINE[combine],
-                "word_reward": word_reward, "min_ratio": min_ratio, "batch": batch}
+                "word_reward": word_reward, "min_ratio": min_ratio, "batch": batch, "min_from": min_from}
         err = _CError()
         for name, opt in self._OPTS:
             if vals[name] is not None:

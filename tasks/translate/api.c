@@ -20,6 +20,7 @@ struct nlprnn_translate_ctx {
     int beam;
     int rows;              /* NLPRNN_TRANSLATE_BATCH: rows decoded at once by nlprnn_translate_batch */
     double alpha, ratio, reward, min_ratio;
+    int min_from;
     nr_s2s_sample sample;
     nlprnn_encoding *enc;
     int *src, *out;        /* (cap_src), (cap_out) */
@@ -88,7 +89,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
     /* the library's defaults, then the model's stored ones (nlprnn_translator_get_default) */
     c->t = t, c->beam = DEF_BEAM, c->rows = DEF_ROWS, c->alpha = DEF_ALPHA, c->ratio = DEF_RATIO, c->logp = NAN;
     c->sample = (nr_s2s_sample){0, DEF_TEMPERATURE, DEF_TOP_K, DEF_SEED};
-    c->reward = t->deco.word_reward, c->min_ratio = t->deco.min_ratio;
+    c->reward = t->deco.word_reward, c->min_ratio = t->deco.min_ratio, c->min_from = t->deco.min_from;
     c->combine = t->deco.combine >= 0 ? t->deco.combine : DEF_COMBINE;
     c->nm = nr_translator_members(t);
     for (int m = 0; m < c->nm; m++) c->net[m] = &nr_translator_member(t, m)->net;
@@ -142,6 +143,11 @@ int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err
         if (!(v >= 0 && v <= 100))
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: min-ratio %g (0..100)", v);
         return NLPRNN_OK;
+    case NLPRNN_TRANSLATE_MIN_FROM:
+        if (!(v >= 0 && v <= NR_TR_MAX_SRC) || v != floor(v))
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: min-from %g (an integer 0..%d)", v,
+                           NR_TR_MAX_SRC);
+        return NLPRNN_OK;
     case NLPRNN_TRANSLATE_COMBINE:
         if (v != NR_COMBINE_PROB && v != NR_COMBINE_LOGP)
             return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: combine %g (0 or 1)", v);
@@ -168,6 +174,7 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
     case NLPRNN_TRANSLATE_SEED: c->sample.seed = (uint64_t)v; break;
     case NLPRNN_TRANSLATE_WORD_REWARD: c->reward = v; break;
     case NLPRNN_TRANSLATE_MIN_RATIO: c->min_ratio = v; break;
+    case NLPRNN_TRANSLATE_MIN_FROM: c->min_from = (int)v; break;
     case NLPRNN_TRANSLATE_COMBINE: c->combine = (int)v; break;
     case NLPRNN_TRANSLATE_BATCH: c->rows = (int)v; break;
     }
@@ -176,14 +183,16 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
 
 int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
     if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
-    if (opt != NLPRNN_TRANSLATE_WORD_REWARD && opt != NLPRNN_TRANSLATE_MIN_RATIO && opt != NLPRNN_TRANSLATE_COMBINE)
+    if (opt != NLPRNN_TRANSLATE_WORD_REWARD && opt != NLPRNN_TRANSLATE_MIN_RATIO && opt != NLPRNN_TRANSLATE_MIN_FROM &&
+        opt != NLPRNN_TRANSLATE_COMBINE)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: option %d is not stored in a model file (only the word reward, the minimum "
-                       "length ratio and the combination rule are)", (int)opt);
+                       "length ratio, the source length it starts from and the combination rule are)", (int)opt);
     int rc = nr_translate_opt_check(opt, v, err);
     if (rc) return rc;
     if (opt == NLPRNN_TRANSLATE_WORD_REWARD) t->deco.word_reward = v;
     else if (opt == NLPRNN_TRANSLATE_MIN_RATIO) t->deco.min_ratio = v;
+    else if (opt == NLPRNN_TRANSLATE_MIN_FROM) t->deco.min_from = (int)v;
     else t->deco.combine = (int)v;
     nr_translator_summarize(t);
     return NLPRNN_OK;
@@ -203,6 +212,7 @@ int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_o
     case NLPRNN_TRANSLATE_SEED: *value = DEF_SEED; break;
     case NLPRNN_TRANSLATE_WORD_REWARD: *value = d->word_reward; break;
     case NLPRNN_TRANSLATE_MIN_RATIO: *value = d->min_ratio; break;
+    case NLPRNN_TRANSLATE_MIN_FROM: *value = d->min_from; break;
     case NLPRNN_TRANSLATE_COMBINE: *value = d->combine >= 0 ? d->combine : DEF_COMBINE; break;
     case NLPRNN_TRANSLATE_BATCH: *value = DEF_ROWS; break;
     default: return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
@@ -233,7 +243,7 @@ static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *er
 
 /* The members of c's translator as an ensemble over c's workspaces. */
 static nr_s2s_ens ens_of(const nlprnn_translate_ctx *c) {
-    return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine, c->reward, c->min_ratio};
+    return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine, c->reward, c->min_ratio, c->min_from};
 }
 
 /* Room for n source tokens, max_len output tokens and the beam. */

@@ -20,8 +20,9 @@
  * same joint setting.
  *
  * DECO (config; absent when all are neutral, as in files made before it): the decoding defaults
- * (nr_tr_deco) a context of the translator starts with: word-reward, min-ratio, and combine (prob or
- * logp; absent: the library's rule). Written after the last member's sections. Keys this build does
+ * (nr_tr_deco) a context of the translator starts with: word-reward, min-ratio, min-from (written
+ * only when not 0, so files without it stay as they were), and combine (prob or logp; absent: the
+ * library's rule). Written after the last member's sections. Keys this build does
  * not know are ignored (a later build may store more defaults; a build before DECO ignores the whole
  * section: the defaults are not the weights, so the format version stays 1); known keys out of range
  * are NLPRNN_E_FORMAT. */
@@ -40,7 +41,7 @@
  * tokenizers themselves are stored (TOKS, TOKT). */
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "keep", "src-tokenizer",
                                          "tgt-tokenizer", "src-lm", "tgt-lm", "word-reward", "min-ratio",
-                                         NULL}; /* the last two: in DECO */
+                                         "min-from", NULL}; /* the last three: in DECO */
 #define N_NOT_STORED (sizeof NOT_STORED / sizeof *NOT_STORED - 1)
 
 /* Parameters added after the first files were made: a file without them keeps the default
@@ -135,6 +136,7 @@ static int put_deco(nr_mf_writer *w, const nr_tr_deco *d, nlprnn_error *err) {
     nr_mf_buf_init(&b);
     int rc = nr_conf_put_float(&b, "word-reward", d->word_reward, err);
     if (!rc) rc = nr_conf_put_float(&b, "min-ratio", d->min_ratio, err);
+    if (!rc && d->min_from) rc = nr_conf_put_int(&b, "min-from", d->min_from, err);
     if (!rc && d->combine >= 0) rc = nr_conf_put_str(&b, "combine", COMBINE_NAMES[d->combine], err);
     if (!rc) rc = nr_mf_add(w, "DECO", NR_MF_CONFIG, b.data, b.len, 0, err);
     nr_mf_buf_free(&b);
@@ -151,8 +153,9 @@ static int get_deco(const nr_mf_reader *r, nr_tr_deco *d, nlprnn_error *err) {
     static const struct {
         const char *key;
         nlprnn_translate_opt opt;
-    } keys[] = {{"word-reward", NLPRNN_TRANSLATE_WORD_REWARD}, {"min-ratio", NLPRNN_TRANSLATE_MIN_RATIO}};
-    for (int i = 0; !rc && i < 2; i++) {
+    } keys[] = {{"word-reward", NLPRNN_TRANSLATE_WORD_REWARD}, {"min-ratio", NLPRNN_TRANSLATE_MIN_RATIO},
+                {"min-from", NLPRNN_TRANSLATE_MIN_FROM}};
+    for (int i = 0; !rc && i < 3; i++) {
         double v = 0;
         if (!nr_conf_has(&c, keys[i].key)) continue;
         rc = nr_conf_get_float(&c, keys[i].key, &v, err);
@@ -161,6 +164,7 @@ static int get_deco(const nr_mf_reader *r, nr_tr_deco *d, nlprnn_error *err) {
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
         if (!rc && i == 0) d->word_reward = v;
         if (!rc && i == 1) d->min_ratio = v;
+        if (!rc && i == 2) d->min_from = (int)v;
     }
     const char *cb = NULL;
     if (!rc && nr_conf_has(&c, "combine")) {

@@ -146,9 +146,9 @@ static void mean_attn(const nr_s2s_ens *e, const float *al, size_t as, int r, in
 }
 
 /* The fewest tokens a source of slen tokens is translated into (seq2seq.h): floor(min_ratio *
- * slen), at most max_len. */
+ * slen), at most max_len; 0 when slen < min_from. */
 static int min_len(const nr_s2s_ens *e, int slen, int max_len) {
-    if (!(e->min_ratio > 0)) return 0;
+    if (!(e->min_ratio > 0) || slen < e->min_from) return 0;
     double m = floor(e->min_ratio * slen);
     return m < max_len ? (int)m : max_len;
 }
@@ -340,7 +340,7 @@ int nr_s2s_ens_decode_batch(const nr_s2s_ens *e, const int *src, const int *slen
 int nr_s2s_decode_batch(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *slen, int Ts, int B,
                         const int *max_len, const nr_s2s_sample *sm, int *out, int out_stride,
                         int *out_len, double *logp, float *attn, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0, 0};
     return nr_s2s_ens_decode_batch(&e, src, slen, Ts, B, max_len, sm, out, out_stride, out_len, logp, attn, err);
 }
 
@@ -356,7 +356,7 @@ int nr_s2s_ens_greedy(const nr_s2s_ens *e, const int *src, int slen, int max_len
 
 int nr_s2s_greedy(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int max_len, int *out,
                   int *out_len, float *attn, double *logp, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0, 0};
     return nr_s2s_ens_greedy(&e, src, slen, max_len, out, out_len, attn, logp, err);
 }
 
@@ -507,6 +507,6 @@ done:
 
 int nr_s2s_beam(const nr_s2s *n, nr_s2s_ws *ws, const int *src, int slen, int beam, float len_alpha, int max_len,
                 int *out, int *out_len, float *attn, double *logp, nlprnn_error *err) {
-    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0};
+    nr_s2s_ens e = {1, &n, &ws, NR_COMBINE_PROB, 0, 0, 0};
     return nr_s2s_ens_beam(&e, src, slen, beam, len_alpha, max_len, out, out_len, attn, logp, err);
 }

@@ -220,9 +220,11 @@ int nr_s2s_encoded_steps(const nr_s2s_ws *ws);
  * log p + r) and r < 0 shorter; beam search sums the rewarded values and normalises that sum
  * (logp + r * len) / (len + 1)^len_alpha. Sampling does not use it. The reported
  * log-probability stays the model's (without the reward).
- * Minimum length (`min_ratio`): before floor(min_ratio * slen) tokens are written (capped at the
- * length limit) <eos> may not be chosen (greedy: the best other token; beam: no <eos> candidates;
- * sampling: drawn from the other tokens); 0 = none, the functions as without it. */
+ * Minimum length (`min_ratio`, `min_from`): for a source of slen >= min_from tokens, before
+ * floor(min_ratio * slen) tokens are written (capped at the length limit) <eos> may not be chosen
+ * (greedy: the best other token; beam: no <eos> candidates; sampling: drawn from the other
+ * tokens); a source shorter than min_from tokens has no minimum. min_ratio 0 = none, min_from 0 =
+ * every source; both 0: the functions as without them. */
 #define NR_S2S_MAX_ENS 32
 enum { NR_COMBINE_PROB = 0, NR_COMBINE_LOGP = 1 };
 typedef struct nr_s2s_ens {
@@ -233,6 +235,7 @@ typedef struct nr_s2s_ens {
     double reward;               /* the word reward of greedy and beam search (0: none) */
     double min_ratio;            /* no <eos> before floor(min_ratio * source tokens) target tokens
                                     (at most the length limit; 0: none): every search */
+    int min_from;                /* ... for sources of at least min_from tokens only (0: all) */
 } nr_s2s_ens;
 
 /* ---- search (search.c) ---------------------------------------------------------------------------

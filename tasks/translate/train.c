@@ -102,6 +102,9 @@ static const nr_param ROWS[] = {
     {"min-ratio", NR_PARAM_DBL, OFF(min_ratio), 0, 0, 100, NULL, "0",
      "decoding default stored in the model file: no end before floor(R * source tokens) target tokens "
      "(translate --min-ratio)", NR_PARAM_RESUME_OK},
+    {"min-from", NR_PARAM_INT, OFF(min_from), 0, 0, NR_TR_MAX_SRC, NULL, "0",
+     "decoding default stored in the model file: min-ratio only for sources of at least N tokens; shorter "
+     "ones have no minimum (0: every source; translate --min-from)", NR_PARAM_RESUME_OK},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1",
      "random seed: the initialisation, the order of the batches, the dropout masks", 0},
     {"split-seed", NR_PARAM_U64, OFF(split_seed), 0, 0, 0, NULL, "0",
@@ -194,16 +197,20 @@ void nr_translator_summarize(nlprnn_translator *t) {
              p->bidirectional ? " bidirectional" : "", p->attention == 0 ? "general" : "additive",
              p->tied ? ", tied" : "", dr, bd, t->net.n_params, t->epochs_run, t->epochs_run == 1 ? "" : "s",
              t->best_epoch, vl);
-    char ens[48] = "", deco[120] = "";
+    char ens[48] = "", deco[140] = "", from[32] = "";
     if (t->n_more) snprintf(ens, sizeof ens, "ensemble of %d translators; member 1: ", 1 + t->n_more);
     const nr_tr_deco *d = &t->deco;
+    if (d->min_from) snprintf(from, sizeof from, ", min-from %d", d->min_from);
     if (nr_tr_deco_stored(d))
-        snprintf(deco, sizeof deco, "; decoding defaults: word-reward %g, min-ratio %g%s", d->word_reward,
-                 d->min_ratio, d->combine < 0 ? "" : d->combine == NR_COMBINE_LOGP ? ", combine logp" : ", combine prob");
+        snprintf(deco, sizeof deco, "; decoding defaults: word-reward %g, min-ratio %g%s%s", d->word_reward,
+                 d->min_ratio, from,
+                 d->combine < 0 ? "" : d->combine == NR_COMBINE_LOGP ? ", combine logp" : ", combine prob");
     snprintf(t->summary, sizeof t->summary, "%s%s%s", ens, one, deco);
 }
 
-int nr_tr_deco_stored(const nr_tr_deco *d) { return d->word_reward != 0 || d->min_ratio != 0 || d->combine >= 0; }
+int nr_tr_deco_stored(const nr_tr_deco *d) {
+    return d->word_reward != 0 || d->min_ratio != 0 || d->combine >= 0 || d->min_from != 0;
+}
 
 /* ---- pairs ------------------------------------------------------------------------------------ */
 
@@ -909,7 +916,7 @@ int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, 
     if (!t) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     t->p = *p;
     t->valid_loss = NAN;
-    t->deco = (nr_tr_deco){p->word_reward, p->min_ratio, -1};
+    t->deco = (nr_tr_deco){p->word_reward, p->min_ratio, -1, p->min_from};
     nr_tr_pairs d;
     memset(&d, 0, sizeof d);
     tr_task k;

@@ -31,17 +31,19 @@ struct nlprnn_translate_params {
     long long checkpoint_every;
     double ema;                /* decay of the averaged weights (0: off; train/trainer.h) */
     double word_reward, min_ratio; /* decoding defaults stored in the model file (nr_tr_deco) */
+    int min_from;                  /* (the same) */
 };
 
 /* The decoding defaults a model file stores (section DECO, tasks/translate/file.c): what a context
  * of the translator starts with (nlprnn_translate_ctx_create) before options override them.
  * Neutral (a file without DECO): word_reward 0, min_ratio 0, combine -1 (not stored: the
- * library's NR_COMBINE_LOGP). */
+ * library's NR_COMBINE_LOGP), min_from 0 (the minimum length for every source). */
 typedef struct nr_tr_deco {
     double word_reward, min_ratio;
-    int combine; /* NR_COMBINE_*, or -1 */
+    int combine;  /* NR_COMBINE_*, or -1 */
+    int min_from; /* the minimum length only for sources of at least min_from tokens (0: all) */
 } nr_tr_deco;
-#define NR_TR_DECO_NEUTRAL ((nr_tr_deco){0, 0, -1})
+#define NR_TR_DECO_NEUTRAL ((nr_tr_deco){0, 0, -1, 0})
 /* 1 when d holds something other than the neutral defaults (then the file has a DECO section). */
 int nr_tr_deco_stored(const nr_tr_deco *d);
 /* Check value v of search option opt against its range: NLPRNN_E_INVALID_ARG naming it (the

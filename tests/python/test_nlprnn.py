@@ -268,11 +268,31 @@ ko = ["나는 학생입니다.", "오늘 날씨가 좋다.", "고양이가 있�
 # decoding defaults stored in the model file: the shipped ko-en stores word reward 0.9; a keyword
 # overrides it (word_reward=0: what `translate --word-reward 0` gives, not the default's output)
 with nlprnn.Translator("ko-en", beam=5) as tr:
-    check(tr.defaults == {"word_reward": 0.9, "min_ratio": 0, "combine": "logp"}, "defaults %r" % tr.defaults)
+    check(tr.defaults == {"word_reward": 0.9, "min_ratio": 0, "min_from": 0, "combine": "logp"},
+          "defaults %r" % tr.defaults)
     check("decoding defaults: word-reward 0.9" in tr.summary, "summary %r" % tr.summary)
 with nlprnn.Translator("ko-en", beam=5, word_reward=0) as tr:
     rc, out = cli("translate", "--beam", "5", "--word-reward", "0", "-", input="\n".join(ko).encode())
     check(rc == 0 and tr.translate(ko) == out.splitlines(), "word_reward 0: %r vs %r" % (tr.translate(ko), out))
+# min_from reaches the search: the CLI's outputs with the same options; min-ratio 3 from 5 source
+# tokens lengthens the texts of 5 and 6 tokens and spares the one of 4 (which it lengthens alone)
+with nlprnn.Translator("ko-en", min_ratio=3, min_from=5) as tr:
+    rc, out = cli("translate", "--min-ratio", "3", "--min-from", "5", "-", input="\n".join(ko).encode())
+    got = tr.translate(ko)
+    check(rc == 0 and got == out.splitlines(), "min_from 5: %r vs %r" % (got, out))
+    tr.set(min_from=0)
+    every = tr.translate(ko)
+    tr.set(min_ratio=0)
+    none = tr.translate(ko)
+    lens = []
+    for t in ko:
+        tr.translate(t)
+        lens.append(nlprnn._lib.nlprnn_translate_src_len(tr._ctx))
+    want = [e if n >= 5 else z for e, z, n in zip(every, none, lens)]
+    check(got == want, "min_from 5 (sources %r): %r, want %r" % (lens, got, want))
+    check(any(e != z and n < 5 for e, z, n in zip(every, none, lens)) and
+          any(e != z and n >= 5 for e, z, n in zip(every, none, lens)),
+          "min_from 5: not a test (sources %r, %r, %r)" % (lens, every, none))
 with nlprnn.Translator("ko-en", beam=5, word_reward=-5) as tr:  # the option reaches the search
     rc, out = cli("translate", "--beam", "5", "--word-reward", "-5", "-", input="\n".join(ko).encode())
     check(rc == 0 and tr.translate(ko) == out.splitlines(), "word_reward -5: %r vs %r" % (tr.translate(ko), out))
@@ -331,7 +351,8 @@ for bad in (0, 1025, 2.5):
     except nlprnn.Error as e:
         check(e.name == "NLPRNN_E_INVALID_ARG" and "batch" in e.message, "batch %r: %s" % (bad, e))
 with nlprnn.Translator("ko-en") as tr:
-    for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}, {"word_reward": 6}, {"min_ratio": -1}):
+    for bad in ({"beam": 0}, {"max_ratio": 0}, {"len_alpha": 9}, {"word_reward": 6}, {"min_ratio": -1},
+                {"min_from": -1}, {"min_from": 1.5}, {"min_from": 1025}):
         try:
             tr.set(**bad)
             check(False, "search option %r accepted" % bad)
