@@ -29,7 +29,7 @@ def seed_mix(a, b, c):
 
 
 class Xoshiro:
-    """xoshiro256** as nr_rng: u64(), uniform() (24 bits, [0, 1)), below(n) (unbiased)."""
+    """xoshiro256** as nr_rng: u64(), uniform() (24 bits, [0, 1)), below(n) (unbiased), shuffle(a)."""
 
     def __init__(self, seed):
         self.s = []
@@ -58,3 +58,10 @@ class Xoshiro:
             x = self.u64()
             if x < limit:
                 return x % n
+
+    def shuffle(self, a):
+        """Shuffle the list a in place as nr_rng_shuffle does (common/rng.c): Fisher-Yates from the
+        last element down, element i swapped with below(i + 1)."""
+        for i in range(len(a) - 1, 0, -1):
+            j = self.below(i + 1)
+            a[i], a[j] = a[j], a[i]

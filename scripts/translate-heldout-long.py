@@ -83,9 +83,7 @@ def main():
     for b in range(nb):
         c = cand[b][:]
         rng = Xoshiro(seed_mix(seed ^ 0x6c6f6e67, b, 0))
-        for j in range(len(c) - 1, 0, -1):  # Fisher-Yates
-            k = rng.below(j + 1)
-            c[j], c[k] = c[k], c[j]
+        rng.shuffle(c)
         if len(c) < want[b]:
             print(f"translate-heldout-long: bin {b}: {len(c)} candidates for {want[b]}: all taken", file=sys.stderr)
         held += c[: want[b]]

@@ -29,9 +29,7 @@ def main():
     n = len(rows)
     order = list(range(n))
     rng = Xoshiro(seed_mix(seed, 0x5EED, 1))
-    for i in range(n, 1, -1):
-        j = rng.below(i)
-        order[i - 1], order[j] = order[j], order[i - 1]
+    rng.shuffle(order)
     k = int(frac * n + 0.5)
     if frac > 0 and n >= 2:
         k = min(max(k, 1), n - 1)
