@@ -183,17 +183,14 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
 
 int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
     if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
-    if (opt != NLPRNN_TRANSLATE_WORD_REWARD && opt != NLPRNN_TRANSLATE_MIN_RATIO && opt != NLPRNN_TRANSLATE_MIN_FROM &&
-        opt != NLPRNN_TRANSLATE_COMBINE)
+    nr_tr_deco d = t->deco;
+    if (!nr_tr_deco_set(&d, opt, v))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: option %d is not stored in a model file (only the word reward, the minimum "
                        "length ratio, the source length it starts from and the combination rule are)", (int)opt);
     int rc = nr_translate_opt_check(opt, v, err);
     if (rc) return rc;
-    if (opt == NLPRNN_TRANSLATE_WORD_REWARD) t->deco.word_reward = v;
-    else if (opt == NLPRNN_TRANSLATE_MIN_RATIO) t->deco.min_ratio = v;
-    else if (opt == NLPRNN_TRANSLATE_MIN_FROM) t->deco.min_from = (int)v;
-    else t->deco.combine = (int)v;
+    t->deco = d;
     nr_translator_summarize(t);
     return NLPRNN_OK;
 }

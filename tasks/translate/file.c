@@ -155,16 +155,14 @@ static int get_deco(const nr_mf_reader *r, nr_tr_deco *d, nlprnn_error *err) {
         nlprnn_translate_opt opt;
     } keys[] = {{"word-reward", NLPRNN_TRANSLATE_WORD_REWARD}, {"min-ratio", NLPRNN_TRANSLATE_MIN_RATIO},
                 {"min-from", NLPRNN_TRANSLATE_MIN_FROM}};
-    for (int i = 0; !rc && i < 3; i++) {
+    for (size_t i = 0; !rc && i < sizeof keys / sizeof *keys; i++) {
         double v = 0;
         if (!nr_conf_has(&c, keys[i].key)) continue;
         rc = nr_conf_get_float(&c, keys[i].key, &v, err);
         nlprnn_error e2;
         if (!rc && nr_translate_opt_check(keys[i].opt, v, &e2))
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: %s", c.where, e2.message);
-        if (!rc && i == 0) d->word_reward = v;
-        if (!rc && i == 1) d->min_ratio = v;
-        if (!rc && i == 2) d->min_from = (int)v;
+        if (!rc) nr_tr_deco_set(d, keys[i].opt, v);
     }
     const char *cb = NULL;
     if (!rc && nr_conf_has(&c, "combine")) {

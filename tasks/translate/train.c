@@ -212,6 +212,16 @@ int nr_tr_deco_stored(const nr_tr_deco *d) {
     return d->word_reward != 0 || d->min_ratio != 0 || d->combine >= 0 || d->min_from != 0;
 }
 
+int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translate_opt opt, double v) {
+    switch (opt) {
+    case NLPRNN_TRANSLATE_WORD_REWARD: d->word_reward = v; return 1;
+    case NLPRNN_TRANSLATE_MIN_RATIO: d->min_ratio = v; return 1;
+    case NLPRNN_TRANSLATE_MIN_FROM: d->min_from = (int)v; return 1;
+    case NLPRNN_TRANSLATE_COMBINE: d->combine = (int)v; return 1;
+    default: return 0;
+    }
+}
+
 /* ---- pairs ------------------------------------------------------------------------------------ */
 
 void nr_tr_pairs_free(nr_tr_pairs *d) {

@@ -46,6 +46,10 @@ typedef struct nr_tr_deco {
 #define NR_TR_DECO_NEUTRAL ((nr_tr_deco){0, 0, -1, 0})
 /* 1 when d holds something other than the neutral defaults (then the file has a DECO section). */
 int nr_tr_deco_stored(const nr_tr_deco *d);
+/* Store value v of option opt in d and return 1 when opt is one of the stored defaults (word
+ * reward, min-ratio, min-from, combine); 0 (d unchanged) for any other option. v is not checked
+ * (nr_translate_opt_check). */
+int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translate_opt opt, double v);
 /* Check value v of search option opt against its range: NLPRNN_E_INVALID_ARG naming it (the
  * ranges of nlprnn_translate_ctx_set, nlprnn_translator_set_default and the DECO section). */
 int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err);
