@@ -177,8 +177,8 @@ void nr_axpy(float *y, float a, const float *x, size_t n)
         y[i] += a * x[i];
 }
 
-/* Eight partial sums, lane j taking the elements i = j (mod 8), then added lane by lane in order,
- * and the last n % 8 elements after them. A float's square is exact in double (48 bits of
+/* Eight partial sums, lane j taking the elements i = j (mod 8), then added pairwise in a fixed
+ * tree ((0+1)+(2+3))+((4+5)+(6+7)), and the last n % 8 elements after them. A float's square is exact in double (48 bits of
  * mantissa), so whether the compiler vectorizes the lanes or fuses the multiply and add, each
  * addition rounds the same way: the same bits on every machine and kernel path. One accumulator
  * was a chain of dependent double additions, latency-bound (15 % of a language model's step at

@@ -73,7 +73,7 @@ double nr_lse(const float *z, int n);
 void nr_copy(float *y, const float *x, size_t n);
 /* y (n) += a * x (n) */
 void nr_axpy(float *y, float a, const float *x, size_t n);
-/* sum of squares of x (n), accumulated in double in eight lanes (i mod 8) added in a fixed order */
+/* sum of squares of x (n), accumulated in double in eight lanes (i mod 8) added in a fixed tree */
 double nr_sumsq(const float *x, size_t n);
 
 /* sigmoid(x) = 1 / (1 + exp(-x)), computed without overflow for any finite x. */
