@@ -6,8 +6,9 @@
  * its checkpoint exists, and must exit 130 leaving the checkpoint (and no model); --resume then
  * finishes it and the model must be byte-identical to A, and the checkpoint gone. lm-train trains
  * its two directions one after the other, each with its own checkpoint (.fwd, .bwd): it is
- * stopped once in the forward direction and once in the backward one. Needs the program
- * ($NLPRNN_CLI). */
+ * stopped once in the forward direction and once in the backward one; the same in stream mode
+ * (--bptt), whose checkpoints hold every stream's state. Bad --bptt values exit 2. Needs the
+ * program ($NLPRNN_CLI). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,27 @@ int main(void) {
     check_resume2("lm-train, stopped in the forward direction", lm, "lm.nrm", "lm.nrm.ckpt.fwd", gone);
     const char *gone_b[] = {"lmb.nrm.ckpt.fwd", "lmb.nrm.ckpt.bwd", NULL};
     check_resume2("lm-train, stopped in the backward direction", lm, "lmb.nrm", "lmb.nrm.ckpt.bwd", gone_b);
+    /* stream mode (bptt: every stream's state is in the checkpoint inside an epoch), stopped in
+     * each direction; 2-layer LSTM, so that every layer's h and c are carried */
+    char ls[1200];
+    snprintf(ls, sizeof ls, "%s --bptt 6 --layers 2", lm);
+    const char *gone_s[] = {"lms.nrm.ckpt.fwd", "lms.nrm.ckpt.bwd", NULL};
+    check_resume2("lm-train --bptt 6, stopped in the forward direction", ls, "lms.nrm", "lms.nrm.ckpt.fwd", gone_s);
+    const char *gone_sb[] = {"lmsb.nrm.ckpt.fwd", "lmsb.nrm.ckpt.bwd", NULL};
+    check_resume2("lm-train --bptt 6, stopped in the backward direction", ls, "lmsb.nrm", "lmsb.nrm.ckpt.bwd", gone_sb);
+    /* bad values: exit 2 naming the option */
+    static const char *const bad[] = {"-1", "5000", "six"};
+    for (int i = 0; i < 3; i++) {
+        char a2[1200];
+        snprintf(a2, sizeof a2, "%s -o bad.nrm --bptt %s", lm, bad[i]);
+        rc = run(a2);
+        CHECK_MSG(rc == 2 && strstr(output(), "bptt"), "--bptt %s: exit %d: %s", bad[i], rc, output());
+    }
+    /* more streams than the text can fill: exit 2 naming bptt and the batch */
+    snprintf(ls, sizeof ls, "%s -o bad.nrm --bptt 6 --batch 4096", lm);
+    rc = run(ls);
+    CHECK_MSG(rc == 2 && strstr(output(), "bptt") && strstr(output(), "batch 4096"), "--batch 4096: exit %d: %s", rc,
+              output());
     /* --resume with another parameter: exit 2 naming it; without a checkpoint: exit 4 naming it */
     char a[1024];
     snprintf(a, sizeof a, "%s -o lm2.nrm --checkpoint-every 1", lm);

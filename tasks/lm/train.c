@@ -6,9 +6,12 @@
  *     z_t = W h_t + b                        (V)      W = table when tied
  *     L   = - mean over real positions of log softmax(z_t)[s_{t+1}]
  * Training batches are sentences of similar length, padded and masked (lengths per row), each
- * starting from a zero state, exactly as they are scored later.
+ * starting from a zero state, exactly as they are scored later; or, with bptt N > 0 (stream mode,
+ * truncated backpropagation through time), windows of N steps of B streams of reviews laid out
+ * back to back (tasks/lm/stream.h), each stream's state carried from one window to the next.
  */
 #include "tasks/lm/lm.h"
+#include "tasks/lm/stream.h"
 
 #include <limits.h>
 #include <math.h>
@@ -36,7 +39,7 @@ struct nlprnn_lm_params {
     int cell;        /* index into "lstm gru": the cell is NR_CELL_LSTM + cell */
     int directions;  /* index into "forward backward both": bit 0 forward, bit 1 backward of + 1 */
     int layers, embed, hidden, tied;
-    int sampled, samples, lazy, batch, max_len, optimizer, threads, epochs, storage, parallel;
+    int sampled, samples, lazy, batch, max_len, bptt, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
     long long max_lines, valid_lines;
     uint64_t seed;
@@ -65,8 +68,12 @@ static const nr_param ROWS[] = {
      "negative classes per batch of the sampled softmax", 0},
     {"embed-update", NR_PARAM_ENUM, OFF(lazy), 0, 0, 0, "dense lazy", "dense",
      "the embedding table: dense (every row every step) or lazy (the rows a batch used; tied: sampled only)", 0},
-    {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (over MPI: per rank)", 0},
-    {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64", "pieces per training sentence (longer ones are cut)", 0},
+    {"batch", NR_PARAM_INT, OFF(batch), 0, 1, 4096, NULL, "64", "sentences per batch (bptt: streams; over MPI: per rank)", 0},
+    {"max-len", NR_PARAM_INT, OFF(max_len), 0, 1, 4096, NULL, "64",
+     "pieces per training sentence (longer ones are cut; sentence batches only)", 0},
+    {"bptt", NR_PARAM_INT, OFF(bptt), 0, 0, 4096, NULL, "0",
+     "0: sentence batches; N > 0: stream mode (truncated BPTT): the reviews back to back in `batch` "
+     "streams, windows of N pieces, each stream's state carried to its next window", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
     {"threads", NR_PARAM_INT, OFF(threads), 0, 0, NR_MAX_THREADS, NULL, "0",
      "data-parallel workers, each a part of every batch (parallel 1: half to each direction; 0: the "
@@ -293,7 +300,9 @@ static void permute_rows(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2
  *   batch source   epoch e: the sentences shuffled, sorted by length inside windows of 100
  *                  batches, the batch order shuffled (a stream seeded by (seed, direction, e));
  *                  over MPI every rank batches its own lines and all take the largest rank's
- *                  number of batches (a rank with fewer starts its own over)
+ *                  number of batches (a rank with fewer starts its own over). Stream mode
+ *                  (bptt > 0; one process): the sentences shuffled (the same stream), laid out as
+ *                  `batch` streams (tasks/lm/stream.h); batch b is window b of every stream
  *   step           data-parallel over the batch: worker w of W takes the sentences
  *                  nr_split_range(nb, w, W) (contiguous) on its own state (lm_part: encoder
  *                  workspace, buffers, softmax scratch; made once; the workspaces share the packed
@@ -310,13 +319,15 @@ static void permute_rows(nr_lm_net *dst, const nr_lm_net *src, const int32_t *m2
  *                  the checkpoint: a resumed run must have the same.
  *   validation     none (the validation text is scored after training)
  *   file sections  the data's counts (a resume must see the same lines), the direction, the
- *                  parameters of the run, the weights (model order) as tensor "params"
+ *                  parameters of the run, the weights (model order) as tensor "params"; stream
+ *                  mode inside an epoch: every stream's state (section STRM, lm_save)
  * Every draw is a function of (seed, direction, epoch, batch, rank): a checkpoint holds no random
  * state. Learning rate: linear decay to lr/10 over the steps, or over the time budget when that
  * is further along (nr_lr_at_progress, the trainer's lr_follows_time). */
 
-/* One worker's state: its part of a batch, at most Bw = ceil(batch / W) sentences of T <= max_len
- * positions. */
+/* One worker's state: its part of a batch, at most Bw = ceil(batch / W) sentences (streams) of
+ * T <= max_len (bptt) positions. Stream mode: worker w's streams are nr_split_range(batch, w, W),
+ * the same every window, so it carries their states from one window to the next. */
 typedef struct lm_part {
     nr_encoder_ws *ws;       /* one thread: the workers are the threads */
     nr_sampled_softmax *ss;  /* sampled softmax only */
@@ -324,6 +335,7 @@ typedef struct lm_part {
     int *rows;               /* (2 T Bw + S) table rows the part used (embed-update lazy) */
     float *x, *dx, *h, *dh;  /* (T,Bw,E) (T,Bw,E) (T,Bw,H) (T,Bw,H) */
     float *logits;           /* (T,Bw,V) full softmax only */
+    float *h0, *c0, *hn, *cn; /* (L,Bw,H) stream mode: its streams' states in and out (c: LSTM) */
 } lm_part;
 
 typedef struct lm_task {
@@ -345,7 +357,14 @@ typedef struct lm_task {
     uint64_t noise_seed;     /* this step's: negatives, and (mixed with w) the parts' dropout */
     size_t first;            /* this step's first sentence in order */
     int nb, count;           /* this step's sentences and targets */
+    /* stream mode (bptt > 0) */
+    nr_lm_stream st;         /* this epoch's streams */
+    int32_t *sorder;         /* (n) this epoch's review order */
+    float *sh, *sc;          /* (L,B,H) every stream's state after the last window (sc: LSTM) */
+    int keep_state;          /* resumed inside an epoch: begin_epoch keeps the checkpoint's state */
 } lm_task;
+
+#define LM_STREAM(t) ((t)->p->bptt > 0)
 
 static void lm_task_free(lm_task *t) {
     for (int w = 0; w < NR_TRAIN_MAX_WORKERS; w++) {
@@ -360,6 +379,10 @@ static void lm_task_free(lm_task *t) {
         free(q->h);
         free(q->dh);
         free(q->logits);
+        free(q->h0);
+        free(q->c0);
+        free(q->hn);
+        free(q->cn);
     }
     nr_encoder_packs_free(t->packs);
     nr_lm_net_free(&t->net);
@@ -367,14 +390,19 @@ static void lm_task_free(lm_task *t) {
     free(t->neg);
     free(t->order);
     free(t->batches);
+    nr_lm_stream_free(&t->st);
+    free(t->sorder);
+    free(t->sh);
+    free(t->sc);
 }
 
 /* Allocate the W parts' state (once, before training). */
 static int lm_parts_create(lm_task *t, nlprnn_error *err) {
     const nlprnn_lm_params *p = t->p;
     const nr_lm_cfg *c = &t->net.cfg;
-    int Bw = (p->batch + t->W - 1) / t->W, V = c->vocab;
-    size_t TB = (size_t)p->max_len * (size_t)Bw;
+    int Bw = (p->batch + t->W - 1) / t->W, V = c->vocab, Tm = LM_STREAM(t) ? p->bptt : p->max_len;
+    int lstm = c->cell == NR_CELL_LSTM;
+    size_t TB = (size_t)Tm * (size_t)Bw, LBH = (size_t)c->layers * (size_t)Bw * (size_t)c->hidden;
     for (int w = 0; w < t->W; w++) {
         lm_part *q = &t->part[w];
         q->in = nr_malloc_array(TB, sizeof(int));
@@ -385,10 +413,16 @@ static int lm_parts_create(lm_task *t, nlprnn_error *err) {
         q->dh = nr_malloc_array(TB * c->hidden, sizeof(float));
         q->logits = p->sampled ? NULL : nr_malloc_array(TB * (size_t)V, sizeof(float));
         q->rows = p->lazy ? nr_malloc_array(2 * TB + (size_t)t->S, sizeof(int)) : NULL;
+        if (LM_STREAM(t)) {
+            q->h0 = nr_malloc_array(LBH, sizeof(float));
+            q->hn = nr_malloc_array(LBH, sizeof(float));
+            q->c0 = lstm ? nr_malloc_array(LBH, sizeof(float)) : NULL;
+            q->cn = lstm ? nr_malloc_array(LBH, sizeof(float)) : NULL;
+        }
         if (!q->in || !q->tgt || !q->x || !q->dx || !q->h || !q->dh || (!p->sampled && !q->logits) ||
-            (p->lazy && !q->rows))
+            (p->lazy && !q->rows) || (LM_STREAM(t) && (!q->h0 || !q->hn || (lstm && (!q->c0 || !q->cn)))))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers of worker %d)", w);
-        q->ws = nr_encoder_ws_create(&t->net.enc, p->max_len, Bw, 1, 1, err);
+        q->ws = nr_encoder_ws_create(&t->net.enc, Tm, Bw, 1, 1, err);
         if (!q->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
         if (p->sampled) {
             q->ss = nr_sampled_softmax_create((int)TB, t->S, c->hidden, V, err);
@@ -408,6 +442,21 @@ static int lm_begin_epoch(void *self, int epoch, long long *batches, nlprnn_erro
     size_t B = (size_t)t->p->batch;
     nr_rng rng;
     nr_rng_seed(&rng, nr_seed_mix(t->seed, 0x5F1E, (uint64_t)epoch));
+    if (LM_STREAM(t)) {
+        /* stream mode: the reviews shuffled, laid out as B streams; every state starts at zero
+         * (except in the epoch a resumed run continues: the checkpoint's) */
+        for (size_t i = 0; i < cp->n; i++) t->sorder[i] = (int32_t)i;
+        nr_rng_shuffle(&rng, t->sorder, cp->n, sizeof(int32_t));
+        nr_lm_stream_fill(&t->st, cp->ids, cp->start, t->sorder, cp->n, t->dir);
+        size_t LBH = (size_t)t->net.cfg.layers * B * (size_t)t->net.cfg.hidden;
+        if (!t->keep_state) {
+            memset(t->sh, 0, LBH * sizeof(float));
+            if (t->sc) memset(t->sc, 0, LBH * sizeof(float));
+        }
+        t->keep_state = 0;
+        *batches = t->nsteps;
+        return NLPRNN_OK;
+    }
     /* batches: shuffle, then sort by length inside windows of 100 batches, then shuffle the
      * batch order (similar lengths share a batch; little padding) */
     for (size_t i = 0; i < cp->n; i++) {
@@ -430,17 +479,23 @@ static int lm_prepare(void *self, int epoch, long long batch, int *n, nlprnn_err
     (void)err;
     lm_task *t = self;
     const corpus *cp = t->cp;
-    int B = t->p->batch, Tm = t->p->max_len;
-    size_t first = t->batches[(size_t)batch % t->nbatches];
-    int nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
-    t->count = 0;
-    for (int b = 0; b < nb; b++) {
-        int L = t->order[first + b].len - 1; /* input positions, each with a target */
-        t->lens[b] = L > Tm ? Tm : L;
-        t->count += t->lens[b];
+    int B = t->p->batch, Tm = t->p->max_len, nb;
+    if (LM_STREAM(t)) { /* window `batch` of all B streams: its targets counted */
+        nb = B;
+        nr_lm_stream_window(&t->st, batch, 0, B, NULL, NULL, &t->count);
+        t->nb = nb;
+    } else {
+        size_t first = t->batches[(size_t)batch % t->nbatches];
+        nb = (int)(cp->n - first < (size_t)B ? cp->n - first : (size_t)B);
+        t->count = 0;
+        for (int b = 0; b < nb; b++) {
+            int L = t->order[first + b].len - 1; /* input positions, each with a target */
+            t->lens[b] = L > Tm ? Tm : L;
+            t->count += t->lens[b];
+        }
+        t->first = first;
+        t->nb = nb;
     }
-    t->first = first;
-    t->nb = nb;
     t->noise_seed = nr_seed_mix(nr_seed_mix(t->seed, (uint64_t)epoch + 0x40, (uint64_t)batch), 0xD157,
                                 (uint64_t)t->D->rank);
     if (t->p->sampled) {
@@ -481,26 +536,48 @@ static int lm_fill_part(const lm_task *t, lm_part *q, int lo, int hi) {
     return T;
 }
 
-/* Worker w of W: the sentences nr_split_range(nb, w, W) forward and backward into grad (its own
- * block), the loss divided by the whole batch's targets (the trainer adds the blocks). */
+/* Stream mode: the states of the streams lo..hi-1, (L,B,H) rows of every layer <-> (L,nb,H).
+ * to_part 1: the carried state into the part's h0/c0; 0: the part's hn/cn back (detached: only
+ * values cross a window's start, never a gradient). Parts own disjoint streams. */
+static void lm_stream_state(lm_task *t, lm_part *q, int lo, int hi, int to_part) {
+    int L = t->net.cfg.layers, B = t->p->batch, nb = hi - lo;
+    size_t H = (size_t)t->net.cfg.hidden, n = (size_t)nb * H;
+    for (int l = 0; l < L; l++) {
+        float *s = t->sh + ((size_t)l * B + (size_t)lo) * H, *x = (to_part ? q->h0 : q->hn) + (size_t)l * n;
+        memcpy(to_part ? x : s, to_part ? s : x, n * sizeof(float));
+        if (!t->sc) continue;
+        s = t->sc + ((size_t)l * B + (size_t)lo) * H;
+        x = (to_part ? q->c0 : q->cn) + (size_t)l * n;
+        memcpy(to_part ? x : s, to_part ? s : x, n * sizeof(float));
+    }
+}
+
+/* Worker w of W: the sentences (streams) nr_split_range(nb, w, W) forward and backward into grad
+ * (its own block), the loss divided by the whole batch's targets (the trainer adds the blocks). */
 static int lm_step(void *self, int epoch, long long batch, int w, int W, float *grad, nr_step_stats *st,
                    const int **rows, size_t *n_rows, nlprnn_error *err) {
-    (void)epoch, (void)batch;
+    (void)epoch;
     lm_task *t = self;
     const nlprnn_lm_params *p = t->p;
     const nr_lm_net *net = &t->net;
+    const int stream = LM_STREAM(t);
     int lo, hi;
     nr_split_range(t->nb, w, W, &lo, &hi);
     if (hi <= lo) return NLPRNN_OK;
     lm_part *q = &t->part[w];
-    int T = lm_fill_part(t, q, lo, hi), nb = hi - lo, N = T * nb, cnt = 0, V = net->cfg.vocab;
-    double loss, inv = 1.0 / t->count; /* every sentence has a target */
+    int T = stream ? nr_lm_stream_window(&t->st, batch, lo, hi, q->in, q->tgt, NULL) : lm_fill_part(t, q, lo, hi);
+    int nb = hi - lo, N = T * nb, cnt = 0, V = net->cfg.vocab;
+    /* every sentence has a target; a window may (in theory) have none */
+    double loss, inv = t->count > 0 ? 1.0 / t->count : 0.0;
     nr_rng drop;
     if (p->dropout > 0) nr_rng_seed(&drop, nr_seed_mix(t->noise_seed, 0xD20, (uint64_t)w));
+    if (stream) lm_stream_state(t, q, lo, hi, 1);
     int rc = nr_embedding_forward(&net->emb, q->x, q->in, (size_t)N, err);
     if (!rc)
-        rc = nr_encoder_forward(&net->enc, q->ws, q->h, NULL, NULL, q->x, t->lens + lo, NULL, NULL, T, nb,
-                                p->dropout > 0 ? &drop : NULL, err);
+        rc = stream ? nr_encoder_forward(&net->enc, q->ws, q->h, q->hn, q->cn, q->x, NULL, q->h0, q->c0, T, nb,
+                                         p->dropout > 0 ? &drop : NULL, err)
+                    : nr_encoder_forward(&net->enc, q->ws, q->h, NULL, NULL, q->x, t->lens + lo, NULL, NULL, T,
+                                         nb, p->dropout > 0 ? &drop : NULL, err);
     if (rc) return rc;
     memset(q->dh, 0, (size_t)N * net->cfg.hidden * sizeof(float));
     if (p->sampled) {
@@ -518,12 +595,15 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
     memset(q->dx, 0, (size_t)N * net->cfg.embed * sizeof(float));
     rc = nr_encoder_backward(&net->enc, q->ws, grad + net->enc_off, q->dx, NULL, NULL, q->dh, NULL, NULL, err);
     if (!rc) nr_embedding_backward(&net->emb, grad, q->dx, q->in, (size_t)N);
+    if (!rc && stream) lm_stream_state(t, q, lo, hi, 0); /* the next window starts from here */
     if (!rc && p->lazy) { /* the table rows with a gradient: inputs; tied: targets and negatives too */
         size_t m = 0;
         for (int k = 0; k < N; k++) {
-            if (q->tgt[k] < 0) continue; /* padding */
+            /* sentence batches: no target = padding; a stream has none (its <eos> before a
+             * <bos> has no target, but a gradient through the states that follow) */
+            if (q->tgt[k] < 0 && !stream) continue;
             q->rows[m++] = q->in[k];
-            if (net->cfg.tied) q->rows[m++] = q->tgt[k];
+            if (net->cfg.tied && q->tgt[k] >= 0) q->rows[m++] = q->tgt[k];
         }
         for (int j = 0; net->cfg.tied && j < t->S; j++) q->rows[m++] = t->neg[j];
         *rows = q->rows;
@@ -533,10 +613,14 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
 }
 
 /* The checkpoint's language-model part: the direction, the data's counts and the parameters a
- * resumed run must share with it (every row of the table without NR_PARAM_RESUME_OK). */
+ * resumed run must share with it (every row of the table without NR_PARAM_RESUME_OK). Stream
+ * mode, inside an epoch (batch > 0): every stream's state too, section STRM, tensors "h" and (LSTM)
+ * "c" of (L,B,H), with lm.stream.state = 1; the streams themselves are a function of (seed,
+ * direction, epoch), made again by begin_epoch. At an epoch's start the states are zero: not
+ * stored. */
 static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long long batch,
                    nlprnn_error *err) {
-    (void)w, (void)epoch, (void)batch;
+    (void)epoch;
     lm_task *t = self;
     int rc = nr_conf_put_int(conf, "lm.direction", t->dir, err);
     if (!rc) rc = nr_conf_put_int(conf, "data.lines", t->lines, err);
@@ -544,12 +628,21 @@ static int lm_save(void *self, nr_mf_writer *w, nr_mf_buf *conf, int epoch, long
     if (!rc) rc = nr_conf_put_int(conf, "data.ranks", t->D->size, err);
     if (!rc) rc = nr_conf_put_int(conf, "lm.workers", t->W, err);
     if (!rc) rc = nr_ckpt_put_params(conf, &TABLE, t->p, err);
+    if (!rc && LM_STREAM(t) && batch > 0) {
+        size_t shp[3] = {(size_t)t->net.cfg.layers, (size_t)t->p->batch, (size_t)t->net.cfg.hidden};
+        nr_mf_buf b;
+        nr_mf_buf_init(&b);
+        rc = nr_tensor_put(&b, "h", t->sh, 3, shp, NR_DTYPE_F32, err);
+        if (!rc && t->sc) rc = nr_tensor_put(&b, "c", t->sc, 3, shp, NR_DTYPE_F32, err);
+        if (!rc) rc = nr_mf_add(w, "STRM", NR_MF_TENSORS, b.data, b.len, 0, err);
+        nr_mf_buf_free(&b);
+        if (!rc) rc = nr_conf_put_int(conf, "lm.stream.state", 1, err);
+    }
     return rc;
 }
 
 /* Resume: the checkpoint must be of this direction, these parameters and this data. */
 static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_error *err) {
-    (void)r;
     lm_task *t = self;
     long long dir = -1, lines = 0, pieces = 0, ranks = 0;
     int rc = nr_conf_get_int(c, "lm.direction", &dir, err);
@@ -576,6 +669,18 @@ static int lm_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
                      "%s: the checkpoint was made on other data or ranks (%lld lines, %lld pieces, %lld "
                      "ranks; this run: %lld, %lld, %d)",
                      c->where, lines, pieces, ranks, t->lines, t->pieces, t->D->size);
+    /* stream mode inside an epoch: the streams' states (the same bptt and batch: checked above) */
+    long long at = 0;
+    if (!rc && LM_STREAM(t) && nr_conf_has(c, "state.batch")) rc = nr_conf_get_int(c, "state.batch", &at, err);
+    if (!rc && LM_STREAM(t) && at > 0 && !nr_conf_has(c, "lm.stream.state"))
+        rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: stream mode at batch %lld but no lm.stream.state", c->where,
+                     at);
+    if (!rc && LM_STREAM(t) && nr_conf_has(c, "lm.stream.state")) {
+        size_t shp[3] = {(size_t)t->net.cfg.layers, (size_t)t->p->batch, (size_t)t->net.cfg.hidden};
+        rc = nr_mf_tensor_read(r, "STRM", "h", t->sh, 3, shp, err);
+        if (!rc && t->sc) rc = nr_mf_tensor_read(r, "STRM", "c", t->sc, 3, shp, err);
+        if (!rc) t->keep_state = 1;
+    }
     return rc;
 }
 
@@ -664,6 +769,16 @@ static int train_direction(const nlprnn_lm_params *p, const corpus *cp, int dir,
     t.nbatches = (cp->n + B - 1) / B;
     t.batches = nr_malloc_array(t.nbatches, sizeof(size_t));
     t.nsteps = (long long)t.nbatches; /* per epoch: the same on every rank */
+    if (!rc && p->bptt > 0) { /* stream mode: windows of the B streams; every stream's state */
+        size_t LBH = (size_t)cfg.layers * (size_t)B * (size_t)cfg.hidden;
+        rc = nr_lm_stream_create(&t.st, cp->start[cp->n], B, p->bptt, cp->tok2m[NLPRNN_ID_BOS], err);
+        t.sorder = nr_malloc_array(cp->n, sizeof(int32_t));
+        t.sh = nr_calloc_array(LBH, sizeof(float));
+        t.sc = cfg.cell == NR_CELL_LSTM ? nr_calloc_array(LBH, sizeof(float)) : NULL;
+        if (!rc && (!t.sorder || !t.sh || (cfg.cell == NR_CELL_LSTM && !t.sc)))
+            rc = nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (stream states)");
+        t.nsteps = t.st.windows;
+    }
     t.lines = (long long)cp->n;
     t.pieces = 0;
     for (size_t i = 0; i < cp->n; i++) t.pieces += (long long)(cp->start[i + 1] - cp->start[i]) - 1;
@@ -868,6 +983,14 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     say(progress, user, "reading and encoding the training text");
     nr_comm D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
     nr_comm_copy(&D, ctl ? ctl->comm : NULL);
+    if (p->bptt > 0 && D.size > 1) {
+        /* each rank would carry its own streams' states, and only rank 0 writes the checkpoint */
+        nlprnn_tokenizer_free(tok);
+        nlprnn_lm_free(init);
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "bptt %d (stream mode) runs in one process, not over %d MPI ranks (use bptt 0 there)",
+                       p->bptt, D.size);
+    }
     corpus cp;
     rc = load_corpus(tok, train_path, p->max_lines, &D, &cp, err);
     if (rc) {
@@ -958,7 +1081,8 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], nr_dtype_name(p->storage), err);
         if (!rc) tok = NULL;
     }
-    char extra[2560], init_text[1024] = "";
+    char extra[2600], init_text[1024] = "", bptt_text[48] = "";
+    if (p->bptt > 0) snprintf(bptt_text, sizeof bptt_text, "train.bptt=%d\n", p->bptt);
     if (p->init[0] && !strpbrk(p->init, "\r\n")) nr_utf8_escape(p->init, init_text, sizeof init_text);
     double vppl[2] = {NAN, NAN};
     if (!rc && valid_path && D.rank == 0 && !interrupted) {
@@ -988,9 +1112,9 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         snprintf(extra, sizeof extra,
                  "train.lines=%lld\ntrain.softmax=%s\ntrain.samples=%d\ntrain.batch=%d\ntrain.max_len=%d\n"
                  "train.lr=%.17g\ntrain.seed=%llu\ntrain.steps.forward=%lld\ntrain.steps.backward=%lld\n"
-                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s%s",
+                 "valid.ppl.forward=%.4f\nvalid.ppl.backward=%.4f\n%s%s%s%s%s",
                  lines, p->sampled ? "sampled" : "full", p->samples, p->batch, p->max_len, p->lr, (unsigned long long)p->seed,
-                 steps[0], steps[1], vppl[0], vppl[1],
+                 steps[0], steps[1], vppl[0], vppl[1], bptt_text,
                  interrupted ? "train.interrupted=1\n" : "",
                  init_text[0] ? "train.init=" : "", init_text, init_text[0] ? "\n" : "");
         say(progress, user, interrupted ? "interrupted: saving what was trained" : "saving");
