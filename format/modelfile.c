@@ -1363,6 +1363,25 @@ int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *na
     return NLPRNN_OK;
 }
 
+int nr_mf_tensor_read_i8(const nr_mf_reader *r, const char *tag, const char *name, int8_t *q,
+                         float *scale, int ndim, const size_t *shape, nlprnn_error *err) {
+    const tensor_entry *t;
+    int rc = find_shaped(r, tag, name, ndim, shape, &t, err);
+    if (rc) return rc;
+    if (t->dtype != NR_DTYPE_I8)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s: tensor \"%s\" is not stored as int8",
+                       r->name, tag, name);
+    /* the payload: rows little-endian float32 scales, then the rows' bytes */
+    uint64_t rows = i8_rows(t->ndim, t->shape, t->count);
+    const unsigned char *p = t->payload;
+    for (uint64_t rr = 0; rr < rows; rr++) {
+        uint32_t u = get_u32(p + 4 * rr);
+        memcpy(&scale[rr], &u, 4);
+    }
+    memcpy(q, p + 4 * rows, (size_t)t->count);
+    return NLPRNN_OK;
+}
+
 void *nr_mf_keep_memory(nr_mf_reader *r, const char *tag) {
     const rsection *cs = find_rs(r, tag);
     if (!cs) return NULL;

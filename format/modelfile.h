@@ -279,6 +279,15 @@ int nr_mf_tensor_read_nonfinite(const nr_mf_reader *r, const char *tag, const ch
 int nr_mf_tensor_read_f16(const nr_mf_reader *r, const char *tag, const char *name, uint16_t *out,
                           int ndim, const size_t *shape, nlprnn_error *err);
 
+/* Read a tensor stored as int8 as it is stored (no widening): q gets its rows' prod(shape) bytes
+ * (row-major), scale its rows' float32 scales (a row is the last dimension; rows = prod(shape) /
+ * shape[ndim-1]): the value of element k of row j is q[j*cols + k] * scale[j] (docs/formats.md).
+ * The same shape check and message as nr_mf_tensor_read; a tensor stored otherwise is
+ * NLPRNN_E_FORMAT. The values are not checked (nr_mf_tensor_read of the same tensor does): for
+ * loaders that keep int8 weights as they are, beside their widening. */
+int nr_mf_tensor_read_i8(const nr_mf_reader *r, const char *tag, const char *name, int8_t *q,
+                         float *scale, int ndim, const size_t *shape, nlprnn_error *err);
+
 /* The float16 tensor `name` where it lies in the reader's memory (the file's little-endian
  * halves, any alignment; widen with nr_f16_widen), after the checks of nr_mf_tensor_read_f16 (the
  * finiteness scan reads the halves' high bytes only). Valid while the reader lives, or after

@@ -112,14 +112,18 @@ void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const 
     nr_sgemm(0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void nr_sgemm_pk_f16(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, const uint16_t *Bh, int ldb, float beta, float *C, int ldc)
+void nr_sgemm_pk_copy(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, const nr_wcopy *Bc, int ldb, float beta, float *C, int ldc)
 {
     int kp = nr_kpath();
     /* nr_sgemm's test for nr_kgemv (M, N, K >= 1: nr_sgemm handles the empty products first) */
-    if (Bh && M >= 1 && N >= 1 && K >= 1 && nr_kgemv_use(kp, 1, M, N, K) &&
-        nr_kgemv_f16_usable(kp)) {
-        nr_kgemv_f16(kp, M, N, K, alpha, A, lda, Bh, ldb, beta, C, ldc);
+    int gemv = Bc && M >= 1 && N >= 1 && K >= 1 && nr_kgemv_use(kp, 1, M, N, K);
+    if (gemv && Bc->q && Bc->scale) {
+        nr_kgemv_i8(kp, M, N, K, alpha, A, lda, Bc->q, Bc->scale, ldb, beta, C, ldc);
+        return;
+    }
+    if (gemv && Bc->h && nr_kgemv_f16_usable(kp)) {
+        nr_kgemv_f16(kp, M, N, K, alpha, A, lda, Bc->h, ldb, beta, C, ldc);
         return;
     }
     nr_sgemm_pk(pk, 1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -53,13 +53,25 @@ int nr_sgemm_packs(int transB, int M, int N, int K);
 /* C (M,N) = alpha * A (M,K) op(B) (K,N) + beta * C (A not transposed), as nr_sgemm. */
 void nr_sgemm_pk(nr_pk *pk, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
-/* The same with op(B) = B^T, B (N,K) given twice: as float32 (B) and as float16 (Bh, the same
- * values exactly, row stride ldb too; NULL: none): where nr_sgemm would take nr_kgemv (one row, or
- * 2-31 rows of a large B) and the path runs it on halves (nr_kgemv_f16_usable), nr_kgemv_f16
- * reads Bh (the same bits, half the bytes: a decoder's step at batch 1); else nr_sgemm_pk with B.
- * Inference only (Bh must hold B's values: a weight that changes needs a new Bh). */
-void nr_sgemm_pk_f16(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, const uint16_t *Bh, int ldb, float beta, float *C, int ldc);
+/* A weight B (N,K) (row stride ldb) kept also in a compact form holding exactly its values, as a
+ * model file stored them (a loaded model's weights never change): float16 halves h (N,K),
+ * B[j][k] = f32(h[j][k]); or int8 rows q (N,K) with a float32 scale each (scale (N), finite,
+ * >= 0), B[j][k] = fl(q[j][k] * scale[j]), the value nr_dequant_i8_row (models/quant.h) widens
+ * it to. Row stride ldb for either. One form or none (all NULL). */
+typedef struct nr_wcopy {
+    const uint16_t *h;
+    const int8_t *q;
+    const float *scale;
+} nr_wcopy;
+/* The same with op(B) = B^T, B (N,K) given as float32 (B) and, when Bc holds one, as its compact
+ * copy (Bc NULL, or all NULL: none): where nr_sgemm would take nr_kgemv (one row, or 2-31 rows of
+ * a large B) and the path runs the copy's kernel (float16: nr_kgemv_f16_usable; int8: every
+ * path), nr_kgemv_f16 / nr_kgemv_i8 read the copy (the same bits as nr_kgemv on B, for half /
+ * a quarter of the bytes: a decoder's step at batch 1 or a small beam); else nr_sgemm_pk with B
+ * (more rows: the packed GEMM, as without a copy). Inference only (the copy must hold B's values:
+ * a weight that changes needs a new copy). */
+void nr_sgemm_pk_copy(nr_pk *pk, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, const nr_wcopy *Bc, int ldb, float beta, float *C, int ldc);
 /* The values of B changed: the next product packs again. */
 void nr_pk_stale(nr_pk *pk);
 /* Frees the copy (pk itself is the caller's); pk may be NULL. */

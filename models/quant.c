@@ -1,4 +1,8 @@
 /* models/quant.c: IEEE binary16 <-> binary32 and symmetric int8 rows. See quant.h. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the row loops vectorize (loading a model: millions of weights); each
+                            * element is the same one IEEE operation either way, so the same bits */
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -83,4 +87,10 @@ void nr_quant_i8_row(int8_t *q, float *scale, const float *x, size_t n) {
 
 void nr_dequant_i8_row(float *x, const int8_t *q, float scale, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = (float)q[i] * scale;
+}
+
+int nr_dequant_i8_row_same(const float *x, const int8_t *q, float scale, size_t n) {
+    uint32_t diff = 0;
+    for (size_t i = 0; i < n; i++) diff |= f32_bits((float)q[i] * scale) ^ f32_bits(x[i]);
+    return diff == 0;
 }

@@ -21,5 +21,7 @@ float nr_f16_to_f32(uint16_t h);
 void nr_quant_i8_row(int8_t *q, float *scale, const float *x, size_t n);
 /* x (n) = q (n) * scale */
 void nr_dequant_i8_row(float *x, const int8_t *q, float scale, size_t n);
+/* 1 when x (n) holds, bit for bit, what nr_dequant_i8_row(x, q, scale, n) writes; else 0 */
+int nr_dequant_i8_row_same(const float *x, const int8_t *q, float scale, size_t n);
 
 #endif

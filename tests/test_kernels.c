@@ -17,7 +17,13 @@
  *             halves, every path, odd sizes (every tail of 8 and 16 lanes, K = 1..33, 300, 1001),
  *             1-9 rows of A, padded ldb, alpha/beta (beta = 0 must not read C: it is NaN); a
  *             one-chain sum of the same products differs somewhere (so the comparison sees the
- *             order); nr_sgemm_pk_f16 gives nr_sgemm's bits on both of its routes;
+ *             order); nr_sgemm_pk_copy with halves gives nr_sgemm's bits on both of its routes;
+ *   int8:     nr_kgemv_i8 (int8 rows with a scale each) within the bound below of a double
+ *             product of the widened weights fl(q * scale), and bit for bit nr_kgemv's (transB)
+ *             on those float32 weights, every path, K = 1..33, 47, 63, 65, 300, 1001 (every tail
+ *             of 8, 16 and 32 lanes), 1-5, 7, 9 rows of A, zero rows (scale 0), padded strides,
+ *             alpha/beta; nr_sgemm_pk_copy with int8 rows gives nr_sgemm's bits on every route
+ *             and reads the rows exactly where nr_sgemm takes nr_kgemv;
  *   packed once: nr_sgemm_pk (models/math.h) gives nr_sgemm's bits on every route, packs only
  *             where nr_sgemm runs nr_kgemm, repacks after nr_pk_stale or for another B;
  *   dispatch: path names, NLPRNN_KERNEL (the test runs itself with the variable set), the
@@ -576,6 +582,59 @@ static void fill_f16(uint16_t *h, float *f, size_t n, nr_rng *rng)
     }
 }
 
+/* int8 rows with a scale each, as a model file stores them (nr_quant_i8_row of random rows over
+ * several binades; every 7th row all zero: scale 0), and f the float32 widening of each
+ * (nr_dequant_i8_row: fl(q * scale)), row stride ld */
+static void fill_i8(int8_t *q, float *sc, float *f, int rows, int cols, int ld, nr_rng *rng)
+{
+    float *x = malloc(sizeof(float) * (size_t)cols);
+    for (int j = 0; j < rows; j++) {
+        float mag = ldexpf(1.0f, (int)(nr_rng_uniform(rng) * 12) - 8);
+        for (int k = 0; k < cols; k++)
+            x[k] = j % 7 == 6 ? 0.0f : (2.0f * nr_rng_uniform(rng) - 1.0f) * mag;
+        nr_quant_i8_row(q + (size_t)j * ld, &sc[j], x, (size_t)cols);
+        for (int k = cols; k < ld; k++) /* padding: read by nobody */
+            q[(size_t)j * ld + k] = (int8_t)(k * 37);
+        nr_dequant_i8_row(f + (size_t)j * ld, q + (size_t)j * ld, sc[j], (size_t)ld);
+    }
+    free(x);
+}
+
+/* nr_sgemm_pk_copy with a float16 (i8 = 0) or int8 (1) copy of B = nr_sgemm on the widened B, bit
+ * for bit: one row (the copy's kernel on the vector paths, where nr_sgemm takes nr_kgemv), 40 rows
+ * (the packed kernel), 5 rows of a large B^T (nr_kgemv on the vector paths), one row of a tiny B
+ * (nr_kgemv on every path); the copy's kernel runs exactly where nr_sgemm takes nr_kgemv */
+static void check_pk_copy(int p, int i8, nr_rng *rng)
+{
+    static const int shapes[][3] = {{1, 2001, 300}, {40, 301, 129}, {5, 2049, 257}, {1, 24, 17}};
+    nr_kpath_set(p);
+    for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+        int M = shapes[c][0], N = shapes[c][1], K = shapes[c][2];
+        float *A = malloc(sizeof(float) * (size_t)M * K), *Bf = malloc(sizeof(float) * (size_t)N * K);
+        float *sc = malloc(sizeof(float) * (size_t)N);
+        uint16_t *Bh = malloc(sizeof(uint16_t) * (size_t)N * K);
+        int8_t *Bq = malloc((size_t)N * K);
+        float *C0 = malloc(sizeof(float) * (size_t)M * N), *C1 = malloc(sizeof(float) * (size_t)M * N);
+        fill(A, (size_t)M * K, rng);
+        if (i8)
+            fill_i8(Bq, sc, Bf, N, K, K, rng);
+        else
+            fill_f16(Bh, Bf, (size_t)N * K, rng);
+        nr_wcopy copy = i8 ? (nr_wcopy){NULL, Bq, sc} : (nr_wcopy){Bh, NULL, NULL};
+        nr_pk pk = {0};
+        nr_sgemm(0, 1, M, N, K, 1.0f, A, K, Bf, K, 0.0f, C0, N);
+        long before = i8 ? nr_kgemv_i8_count() : nr_kgemv_f16_count();
+        nr_sgemm_pk_copy(&pk, M, N, K, 1.0f, A, K, Bf, &copy, K, 0.0f, C1, N);
+        int used = (i8 ? nr_kgemv_i8_count() : nr_kgemv_f16_count()) > before;
+        CHECK_MSG(!memcmp(C0, C1, sizeof(float) * (size_t)M * N), "%s: nr_sgemm_pk_copy (%s; %d,%d,%d) != nr_sgemm",
+                  nr_kpath_name(p), i8 ? "int8" : "float16", M, N, K);
+        CHECK_INT_EQ(used, nr_kgemv_use(p, 1, M, N, K));
+        nr_pk_free(&pk);
+        free(A), free(Bf), free(sc), free(Bh), free(Bq), free(C0), free(C1);
+    }
+    nr_kpath_set(-1);
+}
+
 static void test_kgemv_f16(int p)
 {
     if (!nr_kgemv_f16_usable(p)) {
@@ -631,29 +690,76 @@ static void test_kgemv_f16(int p)
     CHECK_MSG(!bad, "%s: nr_kgemv_f16 differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), bad, cases);
     CHECK_MSG(order_seen, "%s: a one-chain sum never differed from nr_kgemv_f16", nr_kpath_name(p));
 
-    /* nr_sgemm_pk_f16 = nr_sgemm: one row (nr_kgemv_f16 on the vector paths, where nr_sgemm takes
-     * nr_kgemv), 40 rows (the packed kernel), 5 rows of a large B^T (nr_kgemv on the vector paths) */
-    static const int shapes[][3] = {{1, 2001, 300}, {40, 301, 129}, {5, 2049, 257}};
-    nr_kpath_set(p);
-    for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
-        int M = shapes[c][0], N = shapes[c][1], K = shapes[c][2];
-        float *A = malloc(sizeof(float) * (size_t)M * K), *Bf = malloc(sizeof(float) * (size_t)N * K);
-        uint16_t *Bh = malloc(sizeof(uint16_t) * (size_t)N * K);
-        float *C0 = malloc(sizeof(float) * (size_t)M * N), *C1 = malloc(sizeof(float) * (size_t)M * N);
-        fill(A, (size_t)M * K, &rng);
-        fill_f16(Bh, Bf, (size_t)N * K, &rng);
-        nr_pk pk = {0};
-        nr_sgemm(0, 1, M, N, K, 1.0f, A, K, Bf, K, 0.0f, C0, N);
-        long before = nr_kgemv_f16_count();
-        nr_sgemm_pk_f16(&pk, M, N, K, 1.0f, A, K, Bf, Bh, K, 0.0f, C1, N);
-        int used = nr_kgemv_f16_count() > before;
-        CHECK_MSG(!memcmp(C0, C1, sizeof(float) * (size_t)M * N), "%s: nr_sgemm_pk_f16 (%d,%d,%d) != nr_sgemm",
-                  nr_kpath_name(p), M, N, K);
-        CHECK_INT_EQ(used, nr_kgemv_use(p, 1, M, N, K));
-        nr_pk_free(&pk);
-        free(A), free(Bf), free(Bh), free(C0), free(C1);
-    }
-    nr_kpath_set(-1);
+    check_pk_copy(p, 0, &rng);
+}
+
+/* nr_kgemv_i8 on path p: against a double-precision product of the widened weights within the
+ * bound of a float32 sum (check_case's), and bit for bit against nr_kgemv (transB) on the widened
+ * float32 matrix; every tail of 8, 16 and 32 lanes (K = 1..33, 47, 63, 65, 300, 1001), 1-5 rows of
+ * A (and 7, 9), padded strides, alpha/beta (beta = 0 must not read C: it is NaN); then
+ * nr_sgemm_pk_copy with an int8 copy (check_pk_copy) */
+static void test_kgemv_i8(int p)
+{
+    static const int Ks[] = {1, 2, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47, 63, 65, 300, 1001};
+    static const int Ms[] = {1, 2, 3, 4, 5, 7, 9};
+    static const int Ns[] = {1, 3, 4, 7, 8, 9, 13, 75};
+    static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 0.25f}, {-1.5f, 1.0f}};
+    nr_rng rng;
+    nr_rng_seed(&rng, 18);
+    int bad_bits = 0, bad_ref = 0, cases = 0;
+    double worst = 0;
+    for (size_t ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)
+            for (size_t in = 0; in < sizeof Ns / sizeof *Ns; in++) {
+                int K = Ks[ik], M = Ms[im], N = Ns[in], pad = (int)((ik + in) % 3);
+                int lda = K + pad, ldb = K + 2 * pad + (int)(im % 2), ldc = N + pad;
+                const float *al = ab[(ik + im + in) % 3];
+                float *A = malloc(sizeof(float) * (size_t)M * lda);
+                float *Wf = malloc(sizeof(float) * (size_t)N * ldb), *sc = malloc(sizeof(float) * (size_t)N);
+                int8_t *Wq = malloc((size_t)N * ldb);
+                float *C0 = malloc(sizeof(float) * (size_t)M * ldc), *C1 = malloc(sizeof(float) * (size_t)M * ldc);
+                float *Cin = malloc(sizeof(float) * (size_t)M * ldc);
+                fill(A, (size_t)M * lda, &rng);
+                fill_i8(Wq, sc, Wf, N, K, ldb, &rng);
+                fill(Cin, (size_t)M * ldc, &rng);
+                if (al[1] == 0.0f)
+                    for (int i = 0; i < M * ldc; i++)
+                        Cin[i] = NAN;
+                memcpy(C0, Cin, sizeof(float) * (size_t)M * ldc);
+                memcpy(C1, Cin, sizeof(float) * (size_t)M * ldc);
+                nr_kgemv(p, 1, M, N, K, al[0], A, lda, Wf, ldb, al[1], C0, ldc);
+                nr_kgemv_i8(p, M, N, K, al[0], A, lda, Wq, sc, ldb, al[1], C1, ldc);
+                if (memcmp(C0, C1, sizeof(float) * (size_t)M * ldc) && bad_bits++ < 3)
+                    printf("%s: nr_kgemv_i8 M=%d N=%d K=%d alpha=%g beta=%g: not nr_kgemv's bits\n",
+                           nr_kpath_name(p), M, N, K, al[0], al[1]);
+                /* the naive reference: y = alpha sum_k a_k (q_jk s_j) + beta c, in double */
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) {
+                        double ref = 0, mag = 0;
+                        for (int k = 0; k < K; k++) {
+                            double t = (double)A[(size_t)i * lda + k] * ((double)Wq[(size_t)j * ldb + k] * sc[j]);
+                            ref += t, mag += fabs(t);
+                        }
+                        double cin = al[1] != 0.0f ? Cin[(size_t)i * ldc + j] : 0.0;
+                        ref = al[0] * ref + al[1] * cin;
+                        mag = fabs(al[0]) * mag + fabs(al[1] * cin);
+                        double e = fabs(C1[(size_t)i * ldc + j] - ref), bound = (K + 2) * ldexp(1.0, -24) * mag;
+                        if (!(e <= bound) && bad_ref++ < 3)
+                            printf("%s: nr_kgemv_i8 M=%d N=%d K=%d (%d,%d): %.9g vs %.9g (bound %.3g)\n",
+                                   nr_kpath_name(p), M, N, K, i, j, C1[(size_t)i * ldc + j], ref, bound);
+                        if (mag > 0 && e / mag > worst)
+                            worst = e / mag;
+                    }
+                cases++;
+                free(A), free(Wf), free(sc), free(Wq), free(C0), free(C1), free(Cin);
+            }
+    CHECK_MSG(!bad_bits, "%s: nr_kgemv_i8 differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), bad_bits,
+              cases);
+    CHECK_MSG(!bad_ref, "%s: nr_kgemv_i8 beyond the bound of a float32 sum in %d elements", nr_kpath_name(p), bad_ref);
+    printf("%-8s nr_kgemv_i8: %d cases, nr_kgemv's bits; worst error / sum|terms| %.2g\n", nr_kpath_name(p), cases,
+           worst);
+
+    check_pk_copy(p, 1, &rng);
 }
 
 int main(int argc, char **argv)
@@ -675,6 +781,7 @@ int main(int argc, char **argv)
         test_row_bits(p);
         test_pk(p);
         test_kgemv_f16(p);
+        test_kgemv_i8(p);
         test_lse(p);
     }
     test_route();

@@ -107,6 +107,16 @@ static void test_i8(void) {
     int has127 = 0;
     for (int i = 0; i < 100; i++) has127 |= q[i] == 127 || q[i] == -127;
     CHECK(has127);
+    /* nr_dequant_i8_row_same: the widened row itself, and not a row one bit away (any element) */
+    CHECK(nr_dequant_i8_row_same(y, q, scale, 100));
+    for (int i = 0; i < 100; i += 33) {
+        float keep = y[i];
+        y[i] = nextafterf(y[i], INFINITY);
+        CHECK(!nr_dequant_i8_row_same(y, q, scale, 100));
+        y[i] = keep;
+    }
+    y[99] = -0.0f, q[99] = 0; /* +0.0f (0 * scale) is not -0.0f */
+    CHECK(!nr_dequant_i8_row_same(y, q, scale, 100));
     float z[3] = {0, 0, 0};
     nr_quant_i8_row(q, &scale, z, 3);
     CHECK(scale == 0 && q[0] == 0);
@@ -268,6 +278,14 @@ static void test_roundtrip(void) {
         for (int j = 0; j < 5; j++)
             CHECK(fabsf(e2[row * 5 + j] - E[row * 5 + j]) <= amax / 127 / 2 * 1.0001f);
     }
+    /* the same tensor as stored: its bytes and scales, which widen to e2 bit for bit */
+    int8_t q2[15];
+    float s2[3];
+    CHECK_INT_EQ(nr_mf_tensor_read_i8(r, "WGHT", "emb", q2, s2, 2, se, &err), 0);
+    for (int row = 0; row < 3; row++) CHECK(nr_dequant_i8_row_same(e2 + row * 5, q2 + row * 5, s2[row], 5));
+    CHECK_INT_EQ(nr_mf_tensor_read_i8(r, "WGHT", "emb", q2, s2, 2, bad, &err), NLPRNN_E_FORMAT);
+    CHECK_INT_EQ(nr_mf_tensor_read_i8(r, "WGHT", "enc.b", q2, s2, 1, sb, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "tensor \"enc.b\" is not stored as int8") != NULL);
     CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "scalar", &sc, 0, NULL, &err), 0);
     CHECK(sc == B[0]);
     CHECK_INT_EQ(nr_mf_tensor_read(r, "WGHT", "empty", e2, 2, s0, &err), 0);

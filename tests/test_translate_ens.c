@@ -22,11 +22,12 @@
  *     0.05); a pack as int8 (member 1 = A as int8 bit for bit), re-saved within rounding, back to
  *     f16 as version 1; mixed int8/float32 members; int8 files cut, flipped, with a part missing or
  *     misshapen refused naming the file and section; training with store=int8;
- *   - float16 files: a pack of A and B saved as f16 keeps each member's decoder matrices as halves
- *     (seq2seq.h h_wih ...), and decoding reads them (nr_kgemv_f16 counted) with exactly the
- *     results of the same file without them (texts, log-probabilities, attention; greedy, beam,
- *     sampling, batches), while a changed row of halves changes the log-probabilities (so the
- *     halves are what is read);
+ *   - float16 and int8 files: a pack of A and B saved as f16 keeps each member's decoder matrices
+ *     as halves, saved as int8 as the file's int8 rows and scales (seq2seq.h c_wih ...), and
+ *     decoding reads them (nr_kgemv_f16 / nr_kgemv_i8 counted) with exactly the results of the
+ *     same file without them, i.e. of the widened float32 weights (texts, log-probabilities,
+ *     attention; greedy, beam, sampling, batches), while a changed row of halves, a changed int8
+ *     scale or int8 row changes the log-probabilities (so the copy is what is read);
  *   - the program: translate -m A -m B = translate -m AB.nrm, translate-pack (--store), exit codes.
  * Needs the program ($NLPRNN_CLI) for the last part. */
 #include <math.h>
@@ -567,11 +568,11 @@ static void test_int8(const nlprnn_translator *A, const nlprnn_translator *AB) {
     nlprnn_translator_free(t);
 }
 
-/* t's members without their float16 copies (decoding then reads the float32 weights) */
-static void drop_halves(nlprnn_translator *t) {
+/* t's members without their compact copies (decoding then reads the float32 weights) */
+static void drop_copies(nlprnn_translator *t) {
     for (int i = 0; i < nr_translator_members(t); i++) {
         nr_s2s *n = &((nlprnn_translator *)nr_translator_member(t, i))->net;
-        n->h_wih = n->h_whh = n->h_wc = n->h_wo = NULL;
+        n->c_wih = n->c_whh = n->c_wc = n->c_wo = (nr_wcopy){NULL, NULL, NULL};
     }
 }
 
@@ -592,41 +593,79 @@ static void same_batch(const nlprnn_translator *x, const nlprnn_translator *y, c
     nlprnn_translate_ctx_free(b);
 }
 
-static void test_f16(const nlprnn_translator *AB) {
+/* AB saved with store "f16" or "int8": each member keeps its decoder matrices as the file stores
+ * them (halves; int8 rows and scales), decoding reads them (nr_kgemv_f16 / nr_kgemv_i8 counted)
+ * and gives exactly what the same file gives without them (the float32 widening), and a changed
+ * row of the copy changes the log-probabilities (so the copy is what is read) */
+static void test_copies(const nlprnn_translator *AB, const char *store) {
     nlprnn_error err;
-    CHECK_MSG(nlprnn_translator_save_stored(AB, nr_test_scratch("AB16.nrm"), "f16", &err) == 0, "%s", err.message);
+    int i8 = !strcmp(store, "int8");
+    char file[32], what[64];
+    snprintf(file, sizeof file, "ABc%s.nrm", store);
+    CHECK_MSG(nlprnn_translator_save_stored(AB, nr_test_scratch(file), store, &err) == 0, "%s", err.message);
     nlprnn_translator *F = NULL, *G = NULL, *X = NULL;
-    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &F, NULL), 0);
-    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &G, NULL), 0);
-    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("AB16.nrm"), &X, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch(file), &F, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch(file), &G, NULL), 0);
+    CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch(file), &X, NULL), 0);
     if (!F || !G || !X) goto done;
     for (int i = 0; i < 2; i++) {
         const nlprnn_translator *m = nr_translator_member(F, i);
-        CHECK_MSG(m->half && m->net.h_wih == m->half && m->net.h_whh && m->net.h_wc && m->net.h_wo,
-                  "member %d of an f16 file keeps no halves", i + 1);
+        const nr_s2s *n = &m->net;
+        if (i8)
+            CHECK_MSG(m->i8 && !m->half && n->c_wih.scale == m->i8 && n->c_wih.q && n->c_whh.q && n->c_wc.q &&
+                          n->c_wo.q && n->c_wo.scale && !n->c_wih.h,
+                      "member %d of an int8 file keeps no int8 rows", i + 1);
+        else
+            CHECK_MSG(m->half && !m->i8 && n->c_wih.h == m->half && n->c_whh.h && n->c_wc.h && n->c_wo.h &&
+                          !n->c_wih.q,
+                      "member %d of an f16 file keeps no halves", i + 1);
     }
-    CHECK(((const nlprnn_translator *)nr_translator_member(AB, 0))->half == NULL); /* float32 file */
-    drop_halves(G);
+    const nlprnn_translator *ab1 = nr_translator_member(AB, 0);
+    CHECK(ab1->half == NULL && ab1->i8 == NULL); /* float32 file */
+    drop_copies(G);
     int p = nr_kpath();
-    long before = nr_kgemv_f16_count();
+    long before = i8 ? nr_kgemv_i8_count() : nr_kgemv_f16_count();
     for (int combine = 0; combine < 2; combine++) {
-        same_outputs(F, G, 1, 0, combine, 0, NULL, "f16 copies, greedy");
-        same_outputs(F, G, 3, 0, combine, 0, NULL, "f16 copies, beam 3");
-        same_outputs(F, G, 1, 1, combine, 0, NULL, "f16 copies, sampling");
+        snprintf(what, sizeof what, "%s copies, greedy", store);
+        same_outputs(F, G, 1, 0, combine, 0, NULL, what);
+        snprintf(what, sizeof what, "%s copies, beam 3", store);
+        same_outputs(F, G, 3, 0, combine, 0, NULL, what);
+        snprintf(what, sizeof what, "%s copies, sampling", store);
+        same_outputs(F, G, 1, 1, combine, 0, NULL, what);
     }
-    same_batch(F, G, "f16 copies");
-    /* the decoder's one-row products took nr_kgemv_f16 (the portable path too: these products
-     * are tiny, so nr_sgemm takes nr_kgemv there) */
-    if (nr_kgemv_f16_usable(p)) CHECK_MSG(nr_kgemv_f16_count() > before, "%s: nr_kgemv_f16 never ran", nr_kpath_name(p));
-    /* a row of member 1's W_hh changed in its halves only: other log-probabilities, so the halves
-     * are what is read (W_hh: the one matrix small enough for nr_kgemv on the portable path) */
+    snprintf(what, sizeof what, "%s copies", store);
+    same_batch(F, G, what);
+    /* the decoder's one-row products took the copy's kernel (the portable path too: these
+     * products are tiny, so nr_sgemm takes nr_kgemv there) */
+    if (i8)
+        CHECK_MSG(nr_kgemv_i8_count() > before, "%s: nr_kgemv_i8 never ran", nr_kpath_name(p));
+    else if (nr_kgemv_f16_usable(p))
+        CHECK_MSG(nr_kgemv_f16_count() > before, "%s: nr_kgemv_f16 never ran", nr_kpath_name(p));
+    /* a row of member 1's W_hh changed in its copy only: other log-probabilities, so the copy is
+     * what is read (W_hh: the one matrix small enough for nr_kgemv on the portable path); for
+     * int8, first the row's scale, then (scale restored) its bytes */
     nlprnn_translator *x1 = (nlprnn_translator *)nr_translator_member(X, 0);
     if (x1->half) {
-        uint16_t *whh = (uint16_t *)x1->net.h_whh;
+        uint16_t *whh = (uint16_t *)x1->net.c_whh.h;
         for (int j = 0; j < x1->net.H; j++) whh[j] ^= 0x0400; /* row 0: an exponent bit */
         int nd = 0;
-        same_outputs(X, G, 1, 0, 0, 0, &nd, "f16 copies changed");
+        snprintf(what, sizeof what, "%s copies changed", store);
+        same_outputs(X, G, 1, 0, 0, 0, &nd, what);
         CHECK_MSG(nd > 0, "a changed half changed no log-probability");
+    }
+    if (x1->i8) {
+        float *sc = (float *)x1->net.c_whh.scale, s0 = sc[1];
+        sc[1] *= 1.5f; /* row 1's scale */
+        int nd = 0;
+        same_outputs(X, G, 1, 0, 0, 0, &nd, "int8 scale changed");
+        CHECK_MSG(nd > 0, "a changed int8 scale changed no log-probability");
+        sc[1] = s0;
+        same_outputs(X, G, 1, 0, 0, 0, NULL, "int8 scale restored");
+        int8_t *q = (int8_t *)x1->net.c_whh.q;
+        for (int k = 0; k < x1->net.H; k++) q[2 * x1->net.H + k] = (int8_t)-q[2 * x1->net.H + k]; /* row 2 */
+        nd = 0;
+        same_outputs(X, G, 1, 0, 0, 0, &nd, "int8 row changed");
+        CHECK_MSG(nd > 0, "a changed int8 row changed no log-probability");
     }
 done:
     nlprnn_translator_free(F), nlprnn_translator_free(G), nlprnn_translator_free(X);
@@ -702,7 +741,8 @@ int main(void) {
         test_mismatch();
         test_pack(AB);
         test_int8(A, AB);
-        test_f16(AB);
+        test_copies(AB, "f16");
+        test_copies(AB, "int8");
         test_cli();
     }
     nlprnn_translator_free(A), nlprnn_translator_free(B), nlprnn_translator_free(AB);

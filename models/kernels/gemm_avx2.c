@@ -105,6 +105,7 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
 #define V_STOREN(p, n, v) _mm256_maskstore_ps(p, lane_mask(n), v)
 #define V_HALF8(v) (v)
 #define GV_CVTPH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define GV_CVTI8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
 #define GV_NBMAX 3
 #define GV_RNT(NB) ((NB) == 1 ? 8 : 4)
 #include "models/kernels/gemv_tmpl.h"

@@ -106,6 +106,7 @@ static void ktile(int R, int P, int kc, const float *ap, const float *bp, size_t
     _mm256_add_ps(_mm512_castps512_ps256(v),                                                       \
                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
 #define GV_CVTPH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define GV_CVTI8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))
 #define GV_RNT(NB) ((NB) <= 3 ? 8 : 4)
 #define GV_PF 8 /* bench_gemm, one row: 5-10 % faster than without; the AVX2 path loses with it */
 #include "models/kernels/gemv_tmpl.h"

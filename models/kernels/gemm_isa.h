@@ -22,7 +22,10 @@
     void nr_kgemv_##KP(int transB, int M, int N, int K, float alpha, const float *A, int lda,      \
                        const float *B, int ldb, float beta, float *C, int ldc);          \
     void nr_kgemv_f16_##KP(int M, int N, int K, float alpha, const float *A, int lda,           \
-                           const uint16_t *B, int ldb, float beta, float *C, int ldc);
+                           const uint16_t *B, int ldb, float beta, float *C, int ldc);           \
+    void nr_kgemv_i8_##KP(int M, int N, int K, float alpha, const float *A, int lda,            \
+                          const int8_t *B, const float *scale, int ldb, float beta, float *C,    \
+                          int ldc);
 
 NR_KDECL(portable)
 #if defined(__x86_64__)

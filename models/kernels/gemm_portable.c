@@ -146,3 +146,23 @@ void nr_kgemv_f16_portable(int M, int N, int K, float alpha, const float *A, int
         }
     }
 }
+
+/* nr_kgemv_i8 (kernels.h): the transposed case above with W (N,K) = B (N,K) int8 times scale (N)
+ * by row, each element fl((float)q * s_j) before its product (nr_dequant_i8_row's value): the
+ * bits of nr_kgemv_portable on the widened float32 W */
+void nr_kgemv_i8_portable(int M, int N, int K, float alpha, const float *A, int lda,
+                          const int8_t *B, const float *scale, int ldb, float beta, float *C,
+                          int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        float *c = C + (size_t)i * ldc;
+        for (int j = 0; j < N; j++) {
+            const int8_t *b = B + (size_t)j * ldb;
+            const float sj = scale[j];
+#define KGEMV_I8(i) ((float)b[i] * sj)
+            KGEMV_NT_DOT(KGEMV_I8);
+#undef KGEMV_I8
+        }
+    }
+}

@@ -8,6 +8,7 @@
  *   V_STOREN(p, n, v)      lanes c < n to p (nothing written past n)
  *   V_HALF8(v)             the 8-lane __m256 lo + hi (AVX-512) or v itself (AVX2)
  *   GV_CVTPH(p)            VW float16 values at p (uint16_t *) widened exactly to a V (F16C)
+ *   GV_CVTI8(p)            VW int8 values at p (int8_t *) converted exactly to a V of floats
  *   GV_RNT(NB)             rows of B per block of the transposed case for NB rows of A
  *   GV_NBMAX (optional)    most rows of A per pass of the transposed case, 3 or 4 (default 4)
  *   GV_PF (optional)       prefetch B GV_PF rows ahead in the transposed case
@@ -32,6 +33,10 @@
  * nr_kgemv_f16 is the transposed case with B (N,K) stored as float16: each VW halves are loaded
  * and widened exactly (vcvtph2ps) where the float32 case loads VW floats, and the rest is the same
  * code, so its bits are nr_kgemv's on the float32 B holding the same values, for half the bytes.
+ * nr_kgemv_i8 is the same with B (N,K) stored as int8 rows q with a float32 scale s_j each: VW
+ * bytes are loaded, converted exactly to floats (vpmovsxbd, vcvtdq2ps) and multiplied by s_j in
+ * float32 (one rounding: fl(q * s_j), the value nr_dequant_i8_row gives the float32 block), then
+ * the same FMA: the bits of nr_kgemv on the widened B, for a quarter of its bytes.
  *
  * Rounding: an element of C depends on its row of A, its row or column of B, K, alpha, beta and
  * the path only (not on M, N or where it sits). For transB = 1 the order of the sum differs from
@@ -84,32 +89,52 @@ static inline V KFN(gv_loadhn)(const uint16_t *p, int n)
     return GV_CVTPH(t);
 }
 
-/* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K): float32 (F16 = 0, Bv a float *) or
- * float16 (F16 = 1, Bv a uint16_t *, each widened exactly before the same FMA: the same bits as
- * the float32 B holding the same values) */
+/* fl(q * s) of VW int8 values q at p (exactly converted, then one float32 multiply: the values
+ * nr_dequant_i8_row writes), and of the first n of them, the others 0 * s = +0.0f (s >= 0 and
+ * finite) */
+static inline V KFN(gv_loadq)(const int8_t *p, V s) { return V_MUL(GV_CVTI8(p), s); }
+static inline V KFN(gv_loadqn)(const int8_t *p, int n, V s)
+{
+    int8_t t[VW] = {0};
+    memcpy(t, p, (size_t)n);
+    return V_MUL(GV_CVTI8(t), s);
+}
+
+/* the element types of B in the transposed case */
+enum { GV_F32 = 0, GV_F16 = 1, GV_I8 = 2 };
+static const size_t KFN(gv_esize)[3] = {sizeof(float), sizeof(uint16_t), sizeof(int8_t)};
+
+/* C (NB, R) = alpha A (NB,K) B^T + beta C, B = R rows (R,K) of element type ET: GV_F32 (Bv a
+ * float *), GV_F16 (Bv a uint16_t *, each half widened exactly before the same FMA) or GV_I8 (Bv
+ * an int8_t *, row r's values fl(q * S[r]) before the same FMA): the same bits as the float32 B
+ * holding the same values. S (R) is read for GV_I8 only. */
 static inline __attribute__((always_inline)) void
-KFN(gemv_nt_block)(const int R, const int NB, const int F16, int K, float alpha,
-                   const float *restrict A, int lda, const void *restrict Bv, int ldb, float beta,
-                   float *restrict C, int ldc)
+KFN(gemv_nt_block)(const int R, const int NB, const int ET, int K, float alpha,
+                   const float *restrict A, int lda, const void *restrict Bv,
+                   const float *restrict S, int ldb, float beta, float *restrict C, int ldc)
 {
     const float *restrict B = (const float *)Bv;
     const uint16_t *restrict Bh = (const uint16_t *)Bv;
+    const int8_t *restrict Bq = (const int8_t *)Bv;
     V acc[GV_RMAX][GV_NBMAX]; // (R, NB) lanes
-    KUNROLL for (int r = 0; r < R; r++)
+    V sv[GV_RMAX];            // (R) the rows' scales (GV_I8)
+    KUNROLL for (int r = 0; r < R; r++) {
+        sv[r] = ET == GV_I8 ? V_SET1(S[r]) : V_ZERO();
         KUNROLL for (int b = 0; b < NB; b++)
             acc[r][b] = V_ZERO();
+    }
     int k = 0;
     for (; k + VW <= K; k += VW) {
         V x[GV_NBMAX]; // (NB) A[b][k : k+VW]
         KUNROLL for (int b = 0; b < NB; b++)
             x[b] = V_LOAD(A + (size_t)b * lda + k);
         KUNROLL for (int r = 0; r < R; r++) {
-            V w = F16 ? KFN(gv_loadh)(Bh + (size_t)r * ldb + k) : V_LOAD(B + (size_t)r * ldb + k);
+            V w = ET == GV_F16  ? KFN(gv_loadh)(Bh + (size_t)r * ldb + k)
+                  : ET == GV_I8 ? KFN(gv_loadq)(Bq + (size_t)r * ldb + k, sv[r])
+                                : V_LOAD(B + (size_t)r * ldb + k);
 #ifdef GV_PF /* fetch the same place GV_PF rows on (one prefetch a cache line: AVX-512) */
-            if (F16)
-                _mm_prefetch((const char *)(Bh + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
-            else
-                _mm_prefetch((const char *)(B + (size_t)(r + GV_PF) * ldb + k), _MM_HINT_T0);
+            _mm_prefetch((const char *)Bv + ((size_t)(r + GV_PF) * ldb + k) * KFN(gv_esize)[ET],
+                         _MM_HINT_T0);
 #endif
             KUNROLL for (int b = 0; b < NB; b++)
                 acc[r][b] = V_FMA(w, x[b], acc[r][b]);
@@ -120,8 +145,9 @@ KFN(gemv_nt_block)(const int R, const int NB, const int F16, int K, float alpha,
         KUNROLL for (int b = 0; b < NB; b++)
             x[b] = V_LOADN(A + (size_t)b * lda + k, K - k);
         KUNROLL for (int r = 0; r < R; r++) {
-            V w = F16 ? KFN(gv_loadhn)(Bh + (size_t)r * ldb + k, K - k)
-                      : V_LOADN(B + (size_t)r * ldb + k, K - k);
+            V w = ET == GV_F16  ? KFN(gv_loadhn)(Bh + (size_t)r * ldb + k, K - k)
+                  : ET == GV_I8 ? KFN(gv_loadqn)(Bq + (size_t)r * ldb + k, K - k, sv[r])
+                                : V_LOADN(B + (size_t)r * ldb + k, K - k);
             KUNROLL for (int b = 0; b < NB; b++)
                 acc[r][b] = V_FMA(w, x[b], acc[r][b]);
         }
@@ -153,40 +179,43 @@ KFN(gemv_nt_block)(const int R, const int NB, const int F16, int K, float alpha,
     }
 }
 
-/* C (NB, N) = alpha A (NB,K) B^T + beta C, B (N,K) float32 or float16 (F16): blocks of R rows of
- * B, the rest one by one */
+/* C (NB, N) = alpha A (NB,K) B^T + beta C, B (N,K) of element type ET (S (N): the rows' scales,
+ * GV_I8): blocks of R rows of B, the rest one by one */
 static inline __attribute__((always_inline)) void
-KFN(gemv_nt_rows)(const int R, const int NB, const int F16, int N, int K, float alpha,
-                  const float *A, int lda, const void *B, int ldb, float beta, float *C, int ldc)
+KFN(gemv_nt_rows)(const int R, const int NB, const int ET, int N, int K, float alpha,
+                  const float *A, int lda, const void *B, const float *S, int ldb, float beta,
+                  float *C, int ldc)
 {
-    size_t es = F16 ? sizeof(uint16_t) : sizeof(float);
+    size_t es = KFN(gv_esize)[ET];
     const char *b = (const char *)B;
     int j = 0;
     for (; j + R <= N; j += R)
-        KFN(gemv_nt_block)(R, NB, F16, K, alpha, A, lda, b + (size_t)j * ldb * es, ldb, beta,
-                           C + j, ldc);
+        KFN(gemv_nt_block)(R, NB, ET, K, alpha, A, lda, b + (size_t)j * ldb * es, S ? S + j : S,
+                           ldb, beta, C + j, ldc);
     for (; j < N; j++)
-        KFN(gemv_nt_block)(1, NB, F16, K, alpha, A, lda, b + (size_t)j * ldb * es, ldb, beta,
-                           C + j, ldc);
+        KFN(gemv_nt_block)(1, NB, ET, K, alpha, A, lda, b + (size_t)j * ldb * es, S ? S + j : S,
+                           ldb, beta, C + j, ldc);
 }
 
-/* the transposed case for B (N,K) of floats (F16 = 0) or halves (1): blocks of rows of B of about
- * GV_BBLOCK elements (a multiple of 8 rows): every group of GV_NBMAX rows of A sweeps a block
- * while it is in L1, so B comes from memory once */
+/* the transposed case for B (N,K) of element type ET: blocks of rows of B of about GV_BBLOCK
+ * elements (a multiple of 8 rows): every group of GV_NBMAX rows of A sweeps a block while it is
+ * in L1, so B comes from memory once */
 static inline __attribute__((always_inline)) void
-KFN(gemv_nt)(const int F16, int M, int N, int K, float alpha, const float *A, int lda,
-             const void *B, int ldb, float beta, float *C, int ldc)
+KFN(gemv_nt)(const int ET, int M, int N, int K, float alpha, const float *A, int lda,
+             const void *B, const float *S, int ldb, float beta, float *C, int ldc)
 {
-    size_t es = F16 ? sizeof(uint16_t) : sizeof(float);
+    size_t es = KFN(gv_esize)[ET];
     int jb = K < GV_BBLOCK / 8 ? GV_BBLOCK / K / 8 * 8 : 8;
     for (int j0 = 0; j0 < N; j0 += jb) {
         int n = N - j0 < jb ? N - j0 : jb;
         const void *b = (const char *)B + (size_t)j0 * ldb * es;
+        const float *s = S ? S + j0 : S;
         for (int i = 0, nb; i < M; i += nb) {
             const float *a = A + (size_t)i * lda;
             float *c = C + (size_t)i * ldc + j0;
             nb = M - i < GV_NBMAX ? M - i : GV_NBMAX;
-#define GV_NT(NB) KFN(gemv_nt_rows)(GV_RNT(NB), NB, F16, n, K, alpha, a, lda, b, ldb, beta, c, ldc)
+#define GV_NT(NB)                                                                                  \
+    KFN(gemv_nt_rows)(GV_RNT(NB), NB, ET, n, K, alpha, a, lda, b, s, ldb, beta, c, ldc)
             switch (nb) {
             case 1: GV_NT(1); break;
             case 2: GV_NT(2); break;
@@ -236,7 +265,7 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
                    const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (transB) {
-        KFN(gemv_nt)(0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        KFN(gemv_nt)(GV_F32, M, N, K, alpha, A, lda, B, NULL, ldb, beta, C, ldc);
         return;
     }
     for (int i = 0; i < M; i++) {
@@ -263,5 +292,14 @@ void KFN(nr_kgemv)(int transB, int M, int N, int K, float alpha, const float *A,
 void KFN(nr_kgemv_f16)(int M, int N, int K, float alpha, const float *A, int lda,
                        const uint16_t *B, int ldb, float beta, float *C, int ldc)
 {
-    KFN(gemv_nt)(1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    KFN(gemv_nt)(GV_F16, M, N, K, alpha, A, lda, B, NULL, ldb, beta, C, ldc);
+}
+
+/* C (M,N) = alpha A (M,K) W^T + beta C with W (N,K) = fl(B (N,K) int8 * scale (N) by row)
+ * (nr_kgemv_i8, kernels.h): the transposed case above reading bytes, each converted exactly and
+ * multiplied by its row's scale before its FMA */
+void KFN(nr_kgemv_i8)(int M, int N, int K, float alpha, const float *A, int lda, const int8_t *B,
+                      const float *scale, int ldb, float beta, float *C, int ldc)
+{
+    KFN(gemv_nt)(GV_I8, M, N, K, alpha, A, lda, B, scale, ldb, beta, C, ldc);
 }

@@ -109,8 +109,9 @@ void nr_kpack(int p, float *dst, int transB, int K, int N, const float *B, int l
     nr_kpack_portable(dst, transB, K, N, B, ldb);
 }
 
-static _Atomic long kcount[3]; /* nr_kgemm, nr_kgemm_packed, nr_kgemv (and nr_kgemv_f16) */
+static _Atomic long kcount[3]; /* nr_kgemm, nr_kgemm_packed, nr_kgemv (and nr_kgemv_f16, _i8) */
 static _Atomic long kcount_f16; /* nr_kgemv_f16 */
+static _Atomic long kcount_i8;  /* nr_kgemv_i8 */
 
 long nr_kgemm_count(int packed)
 {
@@ -170,6 +171,30 @@ void nr_kgemv_f16(int p, int M, int N, int K, float alpha, const float *A, int l
 long nr_kgemv_f16_count(void)
 {
     return atomic_load_explicit(&kcount_f16, memory_order_relaxed);
+}
+
+void nr_kgemv_i8(int p, int M, int N, int K, float alpha, const float *A, int lda,
+                 const int8_t *B, const float *scale, int ldb, float beta, float *C, int ldc)
+{
+    atomic_fetch_add_explicit(&kcount[2], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&kcount_i8, 1, memory_order_relaxed);
+#ifdef NR_KERNELS_X86
+    if (p == NR_KPATH_AVX512) {
+        nr_kgemv_i8_avx512(M, N, K, alpha, A, lda, B, scale, ldb, beta, C, ldc);
+        return;
+    }
+    if (p == NR_KPATH_AVX2) {
+        nr_kgemv_i8_avx2(M, N, K, alpha, A, lda, B, scale, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    (void)p;
+    nr_kgemv_i8_portable(M, N, K, alpha, A, lda, B, scale, ldb, beta, C, ldc);
+}
+
+long nr_kgemv_i8_count(void)
+{
+    return atomic_load_explicit(&kcount_i8, memory_order_relaxed);
 }
 
 void nr_kgemm_packed(int p, int transA, int M, int N, int K, float alpha, const float *A, int lda,

@@ -108,6 +108,19 @@ int nr_kgemv_f16_usable(int p);
 /* Calls of nr_kgemv_f16 so far in this process (also counted by nr_kgemv_count). */
 long nr_kgemv_f16_count(void);
 
+/* C (M,N) = alpha A (M,K) W^T + beta C with W (N,K) stored as int8 rows and a float32 scale each:
+ * W[j][k] = fl(B[j][k] * scale[j]) (B (N,K) int8, row stride ldb >= K; scale (N) finite, >= 0),
+ * the value nr_dequant_i8_row (models/quant.h) widens a model file's weight to. nr_kgemv's
+ * transposed case with each byte converted exactly to float32 and multiplied by its row's scale
+ * (one rounding, the loader's) before the same FMA, in the same lanes and the same order of sums
+ * (gemv_tmpl.h; portable: gemm_portable.c): the bits of nr_kgemv(p, 1, ...) on the widened
+ * float32 W, reading a quarter of its bytes. Runs on every usable path p. Inference only.
+ * M, N, K >= 1. */
+void nr_kgemv_i8(int p, int M, int N, int K, float alpha, const float *A, int lda,
+                 const int8_t *B, const float *scale, int ldb, float beta, float *C, int ldc);
+/* Calls of nr_kgemv_i8 so far in this process (also counted by nr_kgemv_count). */
+long nr_kgemv_i8_count(void);
+
 /* Tests: on = 1 makes nr_kgemm act as if its block buffer could not be allocated (it returns -1,
  * so nr_sgemm without a CBLAS falls back to its plain loops); 0 undoes it. Process-wide. */
 void nr_kgemm_fail_buffer(int on);

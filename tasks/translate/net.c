@@ -432,13 +432,13 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         if (mt) mul_mask(xr, mt + (size_t)r * E, (size_t)E);
         memcpy(xr + E, aprev + (size_t)r * H, (size_t)H * sizeof(float));
     }
-    /* the float16 copies of the weights (seq2seq.h) where the parameters cannot change */
-    int f16 = ws->keep_pack && n->h_wih;
+    /* the compact copies of the weights (seq2seq.h) where the parameters cannot change */
+    int cp = ws->keep_pack;
     // g (R,GH) = x W_ih^T + b_ih ; gh (R,GH) = hprev W_hh^T
-    nr_sgemm_pk_f16(&ws->pk_ih, R, GH, X, 1.0f, x, X, P + n->o_wih, f16 ? n->h_wih : NULL, X, 0.0f, g, GH);
+    nr_sgemm_pk_copy(&ws->pk_ih, R, GH, X, 1.0f, x, X, P + n->o_wih, cp ? &n->c_wih : NULL, X, 0.0f, g, GH);
     for (int r = 0; r < R; r++) nr_axpy(g + (size_t)r * GH, 1.0f, P + n->o_bih, (size_t)GH);
-    nr_sgemm_pk_f16(&ws->pk_hh, R, GH, H, 1.0f, hprev, H, P + n->o_whh, f16 ? n->h_whh : NULL, H, 0.0f, ws->gh,
-                    GH);
+    nr_sgemm_pk_copy(&ws->pk_hh, R, GH, H, 1.0f, hprev, H, P + n->o_whh, cp ? &n->c_whh : NULL, H, 0.0f, ws->gh,
+                     GH);
     if (h != hprev) memcpy(h, hprev, (size_t)R * H * sizeof(float));
     if (c != cprev) memcpy(c, cprev, (size_t)R * H * sizeof(float));
     // the cell (models/cells.h): LSTM c' = f c + i g, h' = o tanh(c'); GRU h' = (1-z) n + z h
@@ -493,8 +493,8 @@ static void step_core(const nr_s2s *n, nr_s2s_ws *ws, int R, const int *row_src,
         memcpy(hcr + O, hr, (size_t)H * sizeof(float));
     }
     // a (R,H) = tanh(hc W_c^T + b_c)
-    nr_sgemm_pk_f16(&ws->pk_c, R, H, O + H, 1.0f, hc, O + H, P + n->o_wc, f16 ? n->h_wc : NULL, O + H, 0.0f, a,
-                    H);
+    nr_sgemm_pk_copy(&ws->pk_c, R, H, O + H, 1.0f, hc, O + H, P + n->o_wc, cp ? &n->c_wc : NULL, O + H, 0.0f, a,
+                     H);
     for (int r = 0; r < R; r++)
         for (int j = 0; j < H; j++) a[(size_t)r * H + j] = tanhf(a[(size_t)r * H + j] + P[n->o_bc + (size_t)j]);
     // a = m ⊙ a (attentional vector dropout, training)
@@ -807,8 +807,8 @@ void nr_s2s_step(const nr_s2s *n, nr_s2s_ws *ws, nr_s2s_state *st, const int *ro
               st->c, al, ws->HC, st->a);
     if (logits) {
         int V = n->cfg.Vt, H = n->H;
-        nr_sgemm_pk_f16(&ws->pk_o, R, V, H, 1.0f, st->a, H, n->params + n->o_wo,
-                        ws->keep_pack && n->h_wo ? n->h_wo : NULL, H, 0.0f, logits, V);
+        nr_sgemm_pk_copy(&ws->pk_o, R, V, H, 1.0f, st->a, H, n->params + n->o_wo, ws->keep_pack ? &n->c_wo : NULL,
+                         H, 0.0f, logits, V);
         for (int r = 0; r < R; r++) nr_axpy(logits + (size_t)r * V, 1.0f, n->params + n->o_bo, (size_t)V);
     }
 }

@@ -62,6 +62,7 @@
 #include "common/common.h"
 #include "embed/embedding.h"
 #include "models/encoder.h"
+#include "models/math.h"
 
 enum { NR_ATTN_GENERAL = 0, NR_ATTN_ADDITIVE = 1 };
 
@@ -88,14 +89,15 @@ typedef struct nr_s2s {
     size_t o_src, o_tgt, o_enc, o_wb, o_bb, o_wih, o_whh, o_bih, o_bhh;
     size_t o_wa, o_wq, o_bq, o_v; /* o_wa is W_a (general) or W_k (additive) */
     size_t o_wc, o_bc, o_wo, o_bo;
-    /* float16 copies of the decoder's W_ih (G*H,X), W_hh (G*H,H), W_c (H,O+H) and W_o (Vt,H)
-     * holding exactly the values at params + o_wih, ... (NULL: none; not owned; all four or
-     * none): set by the translator loaded from a float16 file (its weights are halves). A step
-     * in a workspace that keeps its packs (nr_s2s_ws_keep_pack: the parameters do not change)
-     * reads them where its product is nr_kgemv's (one row, or 2-31 rows of W_ih/W_hh/W_o:
-     * nr_sgemm_pk_f16, models/math.h): the same bits, half the bytes (the weights of a step at
+    /* compact copies (models/math.h, nr_wcopy) of the decoder's W_ih (G*H,X), W_hh (G*H,H),
+     * W_c (H,O+H) and W_o (Vt,H) holding exactly the values at params + o_wih, ... (all NULL:
+     * none; not owned; all four or none): set by the translator loaded from a file that stores
+     * them so, as float16 halves or as int8 rows with a scale each (the file's bytes). A step in
+     * a workspace that keeps its packs (nr_s2s_ws_keep_pack: the parameters do not change) reads
+     * them where its product is nr_kgemv's (one row, or 2-31 rows of W_ih/W_hh/W_o:
+     * nr_sgemm_pk_copy): the same bits, half or a quarter of the bytes (the weights of a step at
      * batch 1 do not fit in L2). Training never sets them. */
-    const uint16_t *h_wih, *h_whh, *h_wc, *h_wo;
+    nr_wcopy c_wih, c_whh, c_wc, c_wo;
 } nr_s2s;
 
 /* Floats of the block for cfg (0: invalid cfg). */

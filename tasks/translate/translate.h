@@ -61,7 +61,10 @@ struct nlprnn_translator {
     nr_s2s net;
     float *params;                 /* (net.n_params) */
     uint16_t *half;                /* NULL, or read from a float16 file: the decoder's W_ih, W_hh,
-                                    * W_c, W_o as halves, one block (net.h_wih ... point into it) */
+                                    * W_c, W_o as halves, one block (net.c_wih.h ... point into it) */
+    float *i8;                     /* NULL, or read from an int8 file: those four as the file's
+                                    * scales (their rows') then int8 rows, one block (net.c_wih.q,
+                                    * .scale ... point into it) */
     int epochs_run, best_epoch;
     double valid_loss;             /* per target token of the kept weights (NaN: none) */
     nr_tr_deco deco;               /* the decoding defaults (member 1's are the file's; the others'
