@@ -6,6 +6,8 @@
 #             with the shipped model (pretrained/ko-en.nrm, or MODEL=FILE), greedy one at a time,
 #             greedy --batch 64 and beam 5: the whole command's CPU seconds (user + sys, load and
 #             scoring included) and the decoding sentences/s it prints;
+#   one       `translate -m MODEL "이 책은 너무 어려워요."` (load and one greedy translation), ONE
+#             times a round (default 5): CPU seconds of each;
 #   training  `translate-train` of the shipped recipe's member 1 (scripts/train-translate.sh's
 #             options) for EPOCHS epochs (default 1) on tatoeba-train: CPU seconds.
 # Both builds must give the same output: the translations of each mode and the trained model
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: bench/run_translate_ab.sh BUILD_DIR BASE_BUILD_DIR [ROUNDS]" >&2; exit 2; }
 new="$1/nlprnn" base="$2/nlprnn" rounds=${3:-3}
-model=${MODEL:-pretrained/ko-en.nrm} epochs=${EPOCHS:-1}
+model=${MODEL:-pretrained/ko-en.nrm} epochs=${EPOCHS:-1} ones=${ONE:-5}
 corp=../shared/corpora/parallel
 for f in "$new" "$base"; do [ -x "$f" ] || { echo "run_translate_ab: $f not found" >&2; exit 2; }; done
 for f in tatoeba-train tatoeba-test; do
@@ -46,6 +48,13 @@ for r in $(seq 1 "$rounds"); do
     done
     cmp -s "$tmp/base.$name.out" "$tmp/new.$name.out" || { echo "DIFFERENT translations: $name" >&2; fail=1; }
   done
+  for i in $(seq 1 "$ones"); do
+    for b in base new; do
+      cpu "$b.one" "$tmp/$b" translate -m "$model" "이 책은 너무 어려워요."
+      cp "$tmp/last" "$tmp/$b.one.out"
+    done
+  done
+  cmp -s "$tmp/base.one.out" "$tmp/new.one.out" || { echo "DIFFERENT translations: one" >&2; fail=1; }
   for b in base new; do
     cpu "$b.train" "$tmp/$b" translate-train "$corp/tatoeba-train.tsv.gz" -o "$tmp/$b.nrm" --src-col ko \
       --tgt-col en --src-vocab 2000 --tgt-vocab 2000 --cell gru --attention general --embed 256 \
@@ -64,9 +73,11 @@ for line in open(sys.argv[1]):
 med = lambda k: statistics.median(v[k])
 print("| run | base CPU s (median; all) | new CPU s (median; all) | base / new | decoding sentences/s base / new (median) |")
 print("|---|---|---|---|---|")
-for name in ("greedy", "batch64", "beam5", "train"):
+for name in ("greedy", "batch64", "beam5", "one", "train"):
     b, n = f"base.{name}", f"new.{name}"
     sps = (f"{med(b + '.sps'):.1f} / {med(n + '.sps'):.1f}" if b + ".sps" in v else "–")
+    if b not in v:
+        continue
     print(f"| {name} | {med(b):.2f}; {' '.join(f'{x:.2f}' for x in v[b])} | {med(n):.2f}; "
           f"{' '.join(f'{x:.2f}' for x in v[n])} | {med(b) / med(n):.2f}x | {sps} |")
 EOF
