@@ -9,7 +9,8 @@
  *   uninterrupted run;
  *   a bad corpus row stops every rank with exit status 3 and file:line; a rank killed with
  *   SIGKILL stops the job (non-zero status) and the last checkpoint stays loadable;
- *   lm-train on 2 ranks x batch 8 reaches the perplexity of 1 process x batch 16 within 5 %.
+ *   lm-train on 2 ranks x batch 8 reaches the perplexity of 1 process x batch 16 within 5 %;
+ *   lm-train --bptt (stream mode) over ranks is refused (exit 2).
  * Needs the program ($NLPRNN_CLI) built with MPI and an MPI launcher ($NLPRNN_MPIEXEC, set by
  * tests/CMakeLists.txt when both are found); skips (77) otherwise. Runs as root with
  * OMPI_ALLOW_RUN_AS_ROOT=1 (set here), ranks oversubscribed on a small machine. */
@@ -273,6 +274,14 @@ int main(void) {
            ppl[1]);
     CHECK_MSG(ppl[0] > 1 && ppl[0] < 400 && fabs(ppl[1] / ppl[0] - 1) < 0.05,
               "perplexities %g (1 process) and %g (2 ranks)", ppl[0], ppl[1]);
+    /* stream mode (--bptt) over ranks: refused on every rank, exit 2 naming it */
+    snprintf(args, sizeof args,
+             "lm-train --tokenizer '%s' --input lm.txt --embed 16 --hidden 16 --max-lines 300 --bptt 5 "
+             "--directions forward --batch 8 --quiet --output lmb.nrm",
+             tok);
+    rc = run(2, args);
+    CHECK_MSG(rc == 2 && strstr(output(), "bptt 5") && strstr(output(), "2 MPI ranks") && !exists("lmb.nrm"),
+              "lm-train --bptt over 2 ranks: exit %d: %s", rc, output());
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!nr_test_failures && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
