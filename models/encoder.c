@@ -63,9 +63,15 @@ struct nr_encoder_ws {
     const float *kpu[2][2];
     /* nr_encoder_ws_share_packs: packed weights shared with other workspaces (NULL: none) */
     struct nr_encoder_packs *shared;
-    /* nr_encoder_ws_keep_pack: W_hh never changes while the workspace lives, so kpk, once made
-     * for (layer, direction of the recurrence, path) kp_key (0: none), is reused by later calls */
-    int keep_pack, kp_key;
+    /* nr_encoder_ws_keep_pack: the weights never change while the workspace lives, so kpk, once
+     * made for (layer, direction of the recurrence, path) kp_key (0: none), is reused by later
+     * calls, and so are the packs of W_ih in `kept` (every layer and direction), made from the
+     * second forward on (kp_ran: a forward ran since keep_pack was switched on): a single forward
+     * (one sentence, then exit) packs block by block as without keep_pack, not paying for the
+     * pages of copies it would never reuse. NULL (not yet, or without the memory): nr_sgemm
+     * packs as without. */
+    int keep_pack, kp_key, kp_ran;
+    struct nr_encoder_packs *kept;
     float *block;                   /* the buffers above, 64-byte aligned in block_raw */
     void *block_raw;                /* calloc'ed: freed */
     struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
@@ -791,6 +797,7 @@ void nr_encoder_ws_free(nr_encoder_ws *ws)
     if (!ws)
         return;
     split_free(ws->helper);
+    nr_encoder_packs_free(ws->kept);
     free(ws->block_raw);
     free(ws->len);
     free(ws);
@@ -875,10 +882,14 @@ static void fwd_project(void *ctx, int i, int n)
         const float *b = enc->params + s->b_ih;
         for (int r = 0; r < r1 - r0; r++)
             memcpy(G + (size_t)r * GH, b, sizeof(float) * GH);
-        /* with shared packs (data-parallel training), W_ih packed once for all the workspaces
-         * where nr_sgemm would pack it itself: the same kernel, the same bits */
-        const float *pw = ws->shared && !ws->keep_pack && nr_sgemm_packs(1, r1 - r0, GH, s->in)
-                              ? shared_pack(ws->shared, J->l, d, PK_IH, nr_kpath(), 1, s->in, GH,
+        /* W_ih packed where nr_sgemm would pack it itself (the same kernel, the same bits): once
+         * per training step for all the workspaces with shared packs (data-parallel training),
+         * once for the workspace's life with keep_pack (a loaded model: not once per sentence).
+         * The threads of this forward take it from the object under its lock: the first to
+         * need it packs it, the others wait for it, then all read it. */
+        nr_encoder_packs *pks = ws->keep_pack ? ws->kept : ws->shared;
+        const float *pw = pks && nr_sgemm_packs(1, r1 - r0, GH, s->in)
+                              ? shared_pack(pks, J->l, d, PK_IH, nr_kpath(), 1, s->in, GH,
                                             enc->params + s->w_ih, s->in)
                               : NULL;
         if (pw)
@@ -970,10 +981,24 @@ int nr_encoder_ws_set_pool_max(const nr_encoder *enc, nr_encoder_ws *ws, float *
 
 void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on)
 {
-    if (ws && ws->keep_pack != (on != 0)) {
-        ws->keep_pack = on != 0;
+    on = on && ws && !ws->training; /* a training workspace's weights change at every step */
+    if (ws && ws->keep_pack != on) {
+        ws->keep_pack = on;
         ws->kp_key = 0;
+        nr_encoder_packs_free(ws->kept);
+        ws->kept = NULL;
+        ws->kp_ran = 0;
     }
+}
+
+void nr_encoder_ws_take_packs(nr_encoder_ws *to, nr_encoder_ws *from)
+{
+    if (!to || !from || !to->keep_pack || !from->keep_pack)
+        return;
+    struct nr_encoder_packs *t = to->kept;
+    int r = to->kp_ran;
+    to->kept = from->kept, to->kp_ran = from->kp_ran;
+    from->kept = t, from->kp_ran = r;
 }
 
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids)
@@ -1359,6 +1384,9 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     ws->B = B;
     ws->maxlen = maxlen;
     ws->x = x;
+    if (ws->keep_pack && ws->kp_ran && !ws->kept) /* the second forward: see kp_ran */
+        nr_encoder_packs_create(&ws->kept, NULL);
+    ws->kp_ran = ws->keep_pack;
     fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng, effective_threads(ws, T, B)};
     int split = F.nth == 1 && ws->nthreads >= 2 && !ws->training && (size_t)T * B >= 8 &&
                 has_f16(enc) && nr_pool_workers_max() >= 1;

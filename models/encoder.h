@@ -198,11 +198,19 @@ void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *i
  * training workspace or two directions summed (NR_MERGE_SUM), and for pooled NULL. */
 int nr_encoder_ws_set_pool_max(const nr_encoder *enc, nr_encoder_ws *ws, float *pooled);
 
-/* on = 1: the encoder's W_hh will not change while ws lives (an immutable loaded model), so the
- * packed copies of W_hh that the per-step products use (made before each recurrence) are made once
- * and kept for later calls with the same layer and kernel path instead of made again per call.
- * 0 (the default, and what training needs): packed every call. */
+/* on = 1: the encoder's weights will not change while ws lives (an immutable loaded model), so
+ * the packed copies of W_hh that the per-step products use (made before each recurrence) are made
+ * once and kept for later calls with the same layer and kernel path instead of made again per
+ * call, and W_ih's packs for the projection (where nr_sgemm would pack it: every layer and
+ * direction, kept in an nr_encoder_packs the workspace owns) are made by the first call after the
+ * first (a workspace used once packs as without keeping) that needs them and kept for the
+ * workspace's life. 0 (the default, and what training needs): packed
+ * every call; switching off drops the kept packs. Ignored (stays 0) for a training workspace,
+ * whose weights change at every step. nr_encoder_ws_take_packs hands the kept W_ih packs of
+ * `from` to `to` (both keeping: a larger workspace replacing a smaller one for the same model);
+ * from keeps to's (none, for a new one). */
 void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on);
+void nr_encoder_ws_take_packs(nr_encoder_ws *to, nr_encoder_ws *from);
 
 /* Packed weights shared by workspaces whose calls all read the same weights at the same time:
  * data-parallel training, where each worker has its own workspace for its part of the batch and
@@ -212,7 +220,7 @@ void nr_encoder_ws_keep_pack(nr_encoder_ws *ws, int on);
  * the object's lock; the others wait for it), the others read it. The copies are those the
  * workspace would make itself (nr_kpack on the same path), so the results have the same bits.
  * The owner calls nr_encoder_packs_stale after every change of the weights and before the next
- * calls (never while a call runs). Not used by a workspace with keep_pack. */
+ * calls (never while a call runs). Not used by a workspace with keep_pack (which keeps its own). */
 typedef struct nr_encoder_packs nr_encoder_packs;
 int nr_encoder_packs_create(nr_encoder_packs **out, nlprnn_error *err);
 void nr_encoder_packs_free(nr_encoder_packs *pk); /* NULL: nothing */

@@ -12,10 +12,11 @@
  *      and a masked tail), pre-activations at scales 1e-3..1e3, with NaN, infinities and signed
  *      zeros in some rows; nothing written past H.
  *   3. nr_encoder_ws_keep_pack: a bidirectional LSTM's inference forwards on a workspace that keeps
- *      its packed W_hh between calls give the bits of a fresh workspace's, call after call, on
- *      every path; and the pack really is kept (packed products counted): after W_hh changes, a
- *      keeping workspace still computes with the old pack (the contract: W_hh must not change),
- *      and switching keeping off makes it pack again (the new weights' bits).
+ *      its packed W_hh and W_ih between calls give the bits of a fresh workspace's, call after
+ *      call, on every path; and the packs really are kept (packed products counted): after W_hh
+ *      and W_ih change (W_ih where the projection packs it), a keeping workspace still computes
+ *      with the old packs (the contract: the weights must not change), and switching keeping off
+ *      makes it pack again (the new weights' bits).
  *   4. nr_encoder_ws_set_pool_max: the maximum over time fused into the recurrence equals, bit for
  *      bit, the classifier's max pooling of a plain forward's outputs (q = y_0, then q = y_t > q ?
  *      y_t : q, t ascending), one and two directions, ragged lengths, on every path; also with NaN
@@ -198,18 +199,25 @@ static void test_keep_pack(int p)
             CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0, "path %s, call %d: kept pack differs",
                       nr_kpath_name(p), call);
             if (call == 2 && nr_kgemm_count(1) > packed) { /* the steps ran on a pack: is it kept? */
-                for (size_t k = 0; k < (size_t)4 * H * H; k++) /* W_hh of both directions changed */
+                /* W_hh of both directions changed, and W_ih too where the projection (T*B rows,
+                 * one thread) packs it (nr_sgemm_packs: the kept pack of W_ih is used there) */
+                int ih = nr_sgemm_packs(1, T * B, 4 * H, I);
+                for (size_t k = 0; k < (size_t)4 * H * H; k++)
                     par[enc.slot[0][0].w_hh + k] *= 0.5f, par[enc.slot[0][1].w_hh + k] *= 0.5f;
+                for (size_t k = 0; ih && k < (size_t)4 * H * I; k++)
+                    par[enc.slot[0][0].w_ih + k] *= 0.5f, par[enc.slot[0][1].w_ih + k] *= 0.5f;
                 forward(&enc, keep, got, x, len, T, B);
                 CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0,
-                          "path %s: a kept pack is not used after W_hh changed", nr_kpath_name(p));
+                          "path %s: a kept pack is not used after W_hh%s changed", nr_kpath_name(p),
+                          ih ? " and W_ih" : "");
                 nr_encoder_ws_keep_pack(keep, 0);
                 forward(&enc, keep, got, x, len, T, B);
                 forward(&enc, fresh, ref, x, len, T, B);
                 CHECK_MSG(memcmp(ref, got, n_out * sizeof(float)) == 0,
-                          "path %s: keeping off did not pack the new W_hh", nr_kpath_name(p));
-                fprintf(stderr, "test_lstm_infer: path %s: the packed W_hh is kept between calls\n",
-                        nr_kpath_name(p));
+                          "path %s: keeping off did not pack the new W_hh%s", nr_kpath_name(p),
+                          ih ? " and W_ih" : "");
+                fprintf(stderr, "test_lstm_infer: path %s: the packed W_hh%s kept between calls\n",
+                        nr_kpath_name(p), ih ? " and W_ih are" : " is");
             }
         }
     }

@@ -11,6 +11,9 @@
  *     written with PyTorch's modules in float64 (fixtures tests/data/parity/seq2seq_*.txt from
  *     tests/pytorch/make_parity_seq2seq.py; GRU, general and additive attention, smoothing);
  *   - masking: a padded batch has the loss and the gradient of its pairs taken one by one;
+ *   - packed weights follow the parameters: after an Adam step a training workspace and an
+ *     inference one give the bits of fresh ones (loss, gradient, greedy translations; keep_pack
+ *     is ignored by a training workspace); a keeping workspace keeps its packs (W_ih, W_a);
  *   - a tiny reverse task (reverse a sequence of 3..6 symbols) learned exactly by greedy search;
  *   - batch decoding (several sources at once) gives the tokens of greedy search one by one and
  *     its log-probabilities within rounding; sampling: reproducible from the seed, the same alone
@@ -830,6 +833,141 @@ static void reverse_task(int cell, int attention) {
     free(p), free(g);
 }
 
+/* ---- packed weights while the parameters change ------------------------------------------------
+ * Training changes the parameters between encodes, forwards and decodings, so no workspace it
+ * uses may compute with a pack made before the change: a training workspace packs again at every
+ * call (nr_s2s_ws_keep_pack is ignored by one) and so does an inference workspace that does not
+ * keep its packs. Checked after an Adam step against fresh workspaces made after it: the loss and
+ * the gradient of a training batch (its encode's projection and keys run 28 rows: packed
+ * products), and greedy translations (tokens, attention, log-probability). A workspace that keeps
+ * its packs (an immutable translator's) keeps them: with only the packed weights changed (the
+ * encoder's W_ih and the keys' W_a) it still gives its old bits, and switching keeping off gives
+ * the new ones. */
+
+/* loss of one teacher-forced batch on ws; its gradient into g (zeroed first) */
+static double batch_loss(const nr_s2s *net, nr_s2s_ws *ws, const int *src, const int *slen, int Ts,
+                         const int *tin, const int *tout, int Tt, int B, float *g, size_t np) {
+    nlprnn_error err;
+    long long cnt = 0;
+    memset(g, 0, np * sizeof(float));
+    CHECK_INT_EQ(nr_s2s_encode(net, ws, src, slen, Ts, B, NULL, &err), 0);
+    CHECK_INT_EQ(nr_s2s_decode_forward(net, ws, tin, Tt, NULL, &err), 0);
+    double l = nr_s2s_loss(net, ws, tout, 0.1f, 0.25f, g, &cnt);
+    CHECK_INT_EQ(nr_s2s_backward(net, ws, g, &err), 0);
+    return l;
+}
+
+typedef struct {
+    int out[12], n;
+    float attn[13 * 7];
+    double logp;
+} greedy_out;
+
+static greedy_out greedy_of(const nr_s2s *net, nr_s2s_ws *ws, const int *src, int slen) {
+    greedy_out o;
+    memset(&o, 0, sizeof o);
+    nlprnn_error err;
+    CHECK_INT_EQ(nr_s2s_greedy(net, ws, src, slen, 12, o.out, &o.n, o.attn, &o.logp, &err), 0);
+    return o;
+}
+
+static int greedy_same(const greedy_out *a, const greedy_out *b, int slen) {
+    return a->n == b->n && !memcmp(a->out, b->out, sizeof(int) * (size_t)a->n) &&
+           !memcmp(a->attn, b->attn, sizeof(float) * (size_t)(a->n + 1) * (size_t)slen) &&
+           !memcmp(&a->logp, &b->logp, sizeof a->logp);
+}
+
+static void check_packs_follow_params(int cell, int attention) {
+    enum { B = 4, TS = 7, TT = 6 };
+    nr_rng rng;
+    nr_rng_seed(&rng, 77 + (uint64_t)cell);
+    nr_s2s_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.Vs = cfg.Vt = 12, cfg.embed = 16, cfg.hidden = 32;
+    nr_encoder_cfg_default(&cfg.enc, 16, 16);
+    cfg.enc.cell = cell;
+    cfg.enc.bidirectional = 1;
+    cfg.cell = cell, cfg.attention = attention;
+    size_t np = nr_s2s_param_count(&cfg);
+    float *p = calloc(np, sizeof(float)), *g = calloc(np, sizeof(float)), *g2 = calloc(np, sizeof(float));
+    nr_s2s net;
+    nlprnn_error err;
+    CHECK(p && g && g2);
+    CHECK_INT_EQ(nr_s2s_bind(&net, &cfg, p, &err), 0);
+    CHECK_INT_EQ(nr_s2s_init(&net, &rng, &err), 0);
+    for (size_t k = 0; k < np; k++) p[k] *= 2.0f; /* sharper distributions: longer outputs */
+    int src[TS * B], slen[B] = {7, 5, 6, 4}, tin[TT * B], tout[TT * B];
+    for (int t = 0; t < TS; t++)
+        for (int b = 0; b < B; b++) src[t * B + b] = t < slen[b] ? 5 + (int)nr_rng_below(&rng, 7) : 0;
+    for (int t = 0; t < TT; t++)
+        for (int b = 0; b < B; b++) {
+            tin[t * B + b] = t == 0 ? NLPRNN_ID_BOS : 5 + (int)nr_rng_below(&rng, 7);
+            tout[t * B + b] = t == TT - 1 ? NLPRNN_ID_EOS : 5 + (int)nr_rng_below(&rng, 7);
+        }
+    int s1[TS] = {5, 9, 6, 11, 7, 8, 10}, s2[4] = {8, 6, 10, 5};
+    const char *what = nr_cell_name(cell);
+    /* the products this is about are packed ones here (on the portable path too) */
+    CHECK_MSG(nr_sgemm_packs(1, TS * B, 32, 32) && nr_sgemm_packs(1, TS, 32, 32),
+              "%s: the keys' product is not a packed one", what);
+    nr_s2s_ws *tw = nr_s2s_ws_create(&net, TS, TT, B, 1, &err);
+    nr_s2s_ws *iw = nr_s2s_ws_create(&net, TS, 1, 1, 0, &err);
+    nr_s2s_ws *kw = nr_s2s_ws_create(&net, TS, 1, 1, 0, &err);
+    CHECK(tw && iw && kw);
+    if (!tw || !iw || !kw) goto out;
+    nr_s2s_ws_keep_pack(tw, 1); /* ignored: a training workspace */
+    nr_s2s_ws_keep_pack(kw, 1);
+    nr_optim opt;
+    nr_optim_cfg oc;
+    nr_optim_cfg_default(&oc, NR_OPT_ADAM);
+    oc.lr = 0.05f;
+    CHECK_INT_EQ(nr_optim_init(&opt, &oc, np, &err), 0);
+    for (int step = 0; step < 2; step++) {
+        /* every workspace has packed the current weights: then they change */
+        batch_loss(&net, tw, src, slen, TS, tin, tout, TT, B, g, np);
+        greedy_of(&net, iw, s1, TS);
+        greedy_of(&net, iw, s2, 4);
+        nr_optim_step(&opt, p, g, oc.lr);
+        nr_s2s_ws *ft = nr_s2s_ws_create(&net, TS, TT, B, 1, &err);
+        nr_s2s_ws *fi = nr_s2s_ws_create(&net, TS, 1, 1, 0, &err);
+        CHECK(ft && fi);
+        if (!ft || !fi) {
+            nr_s2s_ws_free(ft), nr_s2s_ws_free(fi);
+            break;
+        }
+        double l = batch_loss(&net, tw, src, slen, TS, tin, tout, TT, B, g, np);
+        double lf = batch_loss(&net, ft, src, slen, TS, tin, tout, TT, B, g2, np);
+        CHECK_MSG(!memcmp(&l, &lf, sizeof l) && !memcmp(g, g2, np * sizeof(float)),
+                  "%s, step %d: training workspace after a step: loss %.17g, fresh %.17g%s", what, step, l,
+                  lf, memcmp(g, g2, np * sizeof(float)) ? " (gradients differ)" : "");
+        greedy_out b1 = greedy_of(&net, iw, s1, TS), f1 = greedy_of(&net, fi, s1, TS);
+        greedy_out b2 = greedy_of(&net, iw, s2, 4), f2 = greedy_of(&net, fi, s2, 4);
+        CHECK_MSG(greedy_same(&b1, &f1, TS) && greedy_same(&b2, &f2, 4),
+                  "%s, step %d: inference workspace after a step differs from a fresh one", what, step);
+        nr_s2s_ws_free(ft);
+        nr_s2s_ws_free(fi);
+    }
+    /* a keeping workspace keeps (from its second encode on): change only the weights it reads
+     * from its packs */
+    {
+        greedy_of(&net, kw, s1, TS);
+        greedy_out k0 = greedy_of(&net, kw, s1, TS);
+        size_t nih = (size_t)net.enc.gates * 16 * 16;
+        for (int d = 0; d < 2; d++)
+            for (size_t k = 0; k < nih; k++) net.enc.params[net.enc.slot[0][d].w_ih + k] *= 0.5f;
+        for (size_t k = 0; k < (size_t)32 * 32; k++) p[net.o_wa + k] *= 0.5f;
+        greedy_out k1 = greedy_of(&net, kw, s1, TS), fr = greedy_of(&net, iw, s1, TS);
+        CHECK_MSG(greedy_same(&k0, &k1, TS), "%s: a kept pack (W_ih, W_a) was not used", what);
+        CHECK_MSG(!greedy_same(&k0, &fr, TS), "%s: halving W_ih and W_a changed nothing", what);
+        nr_s2s_ws_keep_pack(kw, 0);
+        k1 = greedy_of(&net, kw, s1, TS);
+        CHECK_MSG(greedy_same(&k1, &fr, TS), "%s: keeping off did not pack the new weights", what);
+    }
+    nr_optim_free(&opt);
+out:
+    nr_s2s_ws_free(tw), nr_s2s_ws_free(iw), nr_s2s_ws_free(kw);
+    free(p), free(g), free(g2);
+}
+
 /* ---- BPE dropout of the training pairs -------------------------------------------------------- */
 
 static int pair_equal(const nr_tr_pairs *a, const nr_tr_pairs *b, size_t i, int side) {
@@ -984,6 +1122,8 @@ int main(void) {
     check_parity("seq2seq_gru_additive.txt");
     check_masking(NR_CELL_LSTM, NR_ATTN_GENERAL);
     check_masking(NR_CELL_GRU, NR_ATTN_ADDITIVE);
+    check_packs_follow_params(NR_CELL_GRU, NR_ATTN_GENERAL);
+    check_packs_follow_params(NR_CELL_LSTM, NR_ATTN_ADDITIVE);
     {
         nr_rng rng;
         nr_rng_seed(&rng, 9);

@@ -214,9 +214,12 @@ struct nr_s2s_ws {
      * when one starts (nr_s2s_decode_forward, nr_s2s_loss, nr_s2s_state_start), so the values of
      * the parameters may change between those calls (training); with keep_pack
      * (nr_s2s_ws_keep_pack: an immutable translator) nr_s2s_state_start leaves them valid, so a
-     * decoding packs only when a pack is missing: once for the workspace's life */
-    nr_pk pk_ih, pk_hh, pk_q, pk_c, pk_o;
-    int keep_pack;
+     * decoding packs only when a pack is missing: once for the workspace's life. pk_k: the
+     * keys' W_a / W_k (nr_s2s_encode), with keep_pack only, from the second encode on (encoded:
+     * an encode ran since keep_pack was switched on; a single encode packs block by block in
+     * nr_sgemm, as without keep_pack). */
+    nr_pk pk_ih, pk_hh, pk_q, pk_c, pk_o, pk_k;
+    int keep_pack, encoded;
     /* decoding from slots (nr_s2s_slots_begin): source memory copied out of the encodes, one
      * slot per decoder row for as long as the row lives, so rows of different encodes decode
      * together; allocated at the first use (inference), kept */
@@ -232,7 +235,7 @@ struct nr_s2s_ws {
 void nr_s2s_ws_free(nr_s2s_ws *w) {
     if (!w) return;
     nr_encoder_ws_free(w->ews);
-    nr_pk *pks[] = {&w->pk_ih, &w->pk_hh, &w->pk_q, &w->pk_c, &w->pk_o};
+    nr_pk *pks[] = {&w->pk_ih, &w->pk_hh, &w->pk_q, &w->pk_c, &w->pk_o, &w->pk_k};
     for (size_t i = 0; i < sizeof pks / sizeof *pks; i++) nr_pk_free(pks[i]);
     void *bufs[] = {w->src, w->slen, w->tin, w->xs, w->S, w->K, w->m, w->h0, w->X, w->Gt, w->HNL,
                     w->Hs, w->Cs, w->A, w->AL, w->HC, w->gh, w->q, w->logits, w->ms, w->mt, w->ma,
@@ -366,8 +369,14 @@ int nr_s2s_encode(const nr_s2s *n, nr_s2s_ws *ws, const int *src, const int *sle
     if (gather) nr_encoder_ws_set_table(ws->ews, NULL, NULL);
     if (rc) return rc;
     const float *P = n->params;
-    // K (Ts*B,H) = S (Ts*B,O) W^T, W = W_a (general) or W_k (additive), (H,O)
-    nr_sgemm(0, 1, N, H, O, 1.0f, ws->S, O, P + n->o_wa, O, 0.0f, ws->K, H);
+    // K (Ts*B,H) = S (Ts*B,O) W^T, W = W_a (general) or W_k (additive), (H,O): W's pack kept
+    // from the second encode on by a workspace that keeps its packs (pk_k), else packed by each
+    // product (the parameters may change between encodes: training)
+    if (ws->keep_pack && ws->encoded)
+        nr_sgemm_pk(&ws->pk_k, 1, N, H, O, 1.0f, ws->S, O, P + n->o_wa, O, 0.0f, ws->K, H);
+    else
+        nr_sgemm(0, 1, N, H, O, 1.0f, ws->S, O, P + n->o_wa, O, 0.0f, ws->K, H);
+    ws->encoded = ws->keep_pack;
     // m (B,O) = Σ_{s<len} S_s / len   (S is 0 at padded steps)
     memset(ws->m, 0, (size_t)B * (size_t)O * sizeof(float));
     for (int s = 0; s < Ts; s++) nr_axpy(ws->m, 1.0f, ws->S + (size_t)s * B * O, (size_t)B * O);
@@ -392,22 +401,27 @@ static void stale_step_packs(nr_s2s_ws *ws) {
 }
 
 void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on) {
-    if (!ws || ws->keep_pack == (on != 0)) return;
-    ws->keep_pack = on != 0;
+    on = on && ws && !ws->training; /* a training workspace's parameters change at every step */
+    if (!ws || ws->keep_pack == on) return;
+    ws->keep_pack = on;
     stale_step_packs(ws); /* whatever was packed before is packed again at its next product */
     nr_pk_stale(&ws->pk_o);
+    nr_pk_stale(&ws->pk_k);
+    ws->encoded = 0;
     nr_encoder_ws_keep_pack(ws->ews, on);
 }
 
 void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from) {
-    nr_pk *a[] = {&to->pk_ih, &to->pk_hh, &to->pk_q, &to->pk_c, &to->pk_o};
-    nr_pk *b[] = {&from->pk_ih, &from->pk_hh, &from->pk_q, &from->pk_c, &from->pk_o};
+    nr_pk *a[] = {&to->pk_ih, &to->pk_hh, &to->pk_q, &to->pk_c, &to->pk_o, &to->pk_k};
+    nr_pk *b[] = {&from->pk_ih, &from->pk_hh, &from->pk_q, &from->pk_c, &from->pk_o, &from->pk_k};
     for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
         nr_pk t = *a[i];
         *a[i] = *b[i];
         *b[i] = t;
         if (!to->keep_pack) nr_pk_stale(a[i]);
     }
+    if (to->keep_pack) to->encoded = from->encoded;
+    nr_encoder_ws_take_packs(to->ews, from->ews);
 }
 
 /* ---- one decoder step for R rows ---------------------------------------------------------------

@@ -129,14 +129,16 @@ nr_s2s_ws *nr_s2s_ws_create(const nr_s2s *n, int max_Ts, int max_Tt, int max_B, 
 void nr_s2s_ws_free(nr_s2s_ws *ws);
 /* on = 1: n's parameters will not change while ws lives (a loaded translator is immutable), so
  * the decoder's packed weights (nr_sgemm_pk) made by one decoding are kept for the next ones
- * (nr_s2s_state_start leaves them valid) and the encoder keeps its packed W_hh
- * (nr_encoder_ws_keep_pack): a translation context packs once, not once per sentence. 0 (the
- * default, what training needs): packed again at every decoding, forward and loss. The same bits
- * either way. */
+ * (nr_s2s_state_start leaves them valid), so is the attention keys' packed W_a / W_k (from the
+ * second encode on: a workspace used once does not pay for a copy), and the encoder keeps its
+ * packed W_hh and W_ih (nr_encoder_ws_keep_pack; W_ih from its second forward on): a
+ * translation context packs once, not once per sentence. 0 (the default, what training needs):
+ * packed again at every encode, decoding, forward and loss. Ignored (stays 0) for a training
+ * workspace. The same bits either way. */
 void nr_s2s_ws_keep_pack(nr_s2s_ws *ws, int on);
-/* Move from's decoder packs into to (to's go to from, to be freed with it): a workspace made
- * larger for the same n keeps the packs of the one it replaces (they stay valid only when to keeps
- * its packs). */
+/* Move from's packs (the decoder's, the keys', the encoder's kept W_ih) into to (to's go to from,
+ * to be freed with it): a workspace made larger for the same n keeps the packs of the one it
+ * replaces (they stay valid only when to keeps its packs). */
 void nr_s2s_ws_take_packs(nr_s2s_ws *to, nr_s2s_ws *from);
 
 /* Scratch of at least `bytes` owned by ws, block which = 0 (the searches of search.c) or 1 (their
