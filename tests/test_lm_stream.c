@@ -201,11 +201,7 @@ int main(void) {
         fprintf(fp, " k%c\n", 'a' + key);
     }
     CHECK(fp && fclose(fp) == 0);
-    nlprnn_tokenizer *tok = nr_test_word_tokenizer(g_corpus, 40);
-    nlprnn_error e;
-    int rc = tok ? nlprnn_tokenizer_save(tok, g_tok, &e) : NLPRNN_E_STATE;
-    nlprnn_tokenizer_free(tok);
-    CHECK(rc == 0);
+    int rc = nr_test_word_tokenizer_save(g_corpus, 40, g_tok);
     if (!rc) {
         test_carry();
         test_refused();

@@ -70,6 +70,15 @@ nlprnn_tokenizer *nr_test_word_tokenizer(const char *corpus, int vocab) {
     return tok;
 }
 
+int nr_test_word_tokenizer_save(const char *corpus, int vocab, const char *path) {
+    nlprnn_tokenizer *tok = nr_test_word_tokenizer(corpus, vocab);
+    nlprnn_error e;
+    int rc = tok ? nlprnn_tokenizer_save(tok, path, &e) : NLPRNN_E_STATE;
+    CHECK_MSG(!tok || rc == 0, "saving the tokenizer to %s: %s", path, e.message);
+    nlprnn_tokenizer_free(tok);
+    return rc;
+}
+
 void nr_test_expect(int code, const char *const *must, const char *fmt, ...)
 {
     char cmd[4096];

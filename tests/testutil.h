@@ -108,6 +108,8 @@ float nr_test_urand(uint64_t *s);
 /* A word-model tokenizer (no byte fallback, min-count 1, vocab-size vocab) trained on the file
  * corpus, or NULL after a failed check. */
 nlprnn_tokenizer *nr_test_word_tokenizer(const char *corpus, int vocab);
+/* nr_test_word_tokenizer's tokenizer saved to path (a failed check says why); 0 when saved. */
+int nr_test_word_tokenizer_save(const char *corpus, int vocab, const char *path);
 /* Print a summary and return the process exit code (0 only when no check failed). */
 int nr_test_done(const char *name);
 
