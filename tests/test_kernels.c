@@ -635,78 +635,29 @@ static void check_pk_copy(int p, int i8, nr_rng *rng)
     nr_kpath_set(-1);
 }
 
-static void test_kgemv_f16(int p)
+/* The one-row kernels of stored weight types, float16 (i8 = 0: nr_kgemv_f16) and int8 with a scale
+ * per row (i8 = 1: nr_kgemv_i8), on path p, over one case grid: every tail of 8, 16 and 32 lanes
+ * (K = 1..33, 47, 63, 65, 300, 1001), 1-5 rows of A (and 7, 9), N up to 75, padded strides,
+ * alpha/beta (beta = 0 must not read C: it is NaN). Each case checks
+ *   - bit for bit against nr_kgemv (transB) on the widened float32 matrix W (what the model would
+ *     hold without the copy), so a model gives the same bits with or without the copy;
+ *   - against a double-precision product with W, within the bound of a float32 sum (check_case's);
+ * and one chain over k of the same products must differ from the kernel somewhere (so the bitwise
+ * check would see a change of summation order). Then nr_sgemm_pk_copy with such a copy. */
+static void test_kgemv_stored(int p, int i8)
 {
-    if (!nr_kgemv_f16_usable(p)) {
+    const char *fn = i8 ? "nr_kgemv_i8" : "nr_kgemv_f16";
+    if (!i8 && !nr_kgemv_f16_usable(p)) {
         printf("%-8s nr_kgemv_f16 not run: no F16C\n", nr_kpath_name(p));
         return;
     }
-    static const int Ks[] = {1, 2, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 300, 1001};
-    static const int Ms[] = {1, 2, 3, 4, 5, 7, 9};
-    static const int Ns[] = {1, 3, 4, 7, 8, 9, 13, 75};
-    static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 0.25f}, {-1.5f, 1.0f}};
-    nr_rng rng;
-    nr_rng_seed(&rng, 16);
-    int bad = 0, cases = 0, order_seen = 0;
-    for (size_t ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
-        for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)
-            for (size_t in = 0; in < sizeof Ns / sizeof *Ns; in++) {
-                int K = Ks[ik], M = Ms[im], N = Ns[in], pad = (int)((ik + in) % 3);
-                int lda = K + pad, ldb = K + 2 * pad + (int)(im % 2), ldc = N + pad;
-                const float *al = ab[(ik + im + in) % 3];
-                float *A = malloc(sizeof(float) * (size_t)M * lda);
-                float *Bf = malloc(sizeof(float) * (size_t)N * ldb);
-                uint16_t *Bh = malloc(sizeof(uint16_t) * (size_t)N * ldb);
-                float *C0 = malloc(sizeof(float) * (size_t)M * ldc), *C1 = malloc(sizeof(float) * (size_t)M * ldc);
-                fill(A, (size_t)M * lda, &rng);
-                fill_f16(Bh, Bf, (size_t)N * ldb, &rng);
-                fill(C0, (size_t)M * ldc, &rng);
-                if (al[1] == 0.0f)
-                    for (int i = 0; i < M * ldc; i++)
-                        C0[i] = NAN;
-                memcpy(C1, C0, sizeof(float) * (size_t)M * ldc);
-                nr_kgemv(p, 1, M, N, K, al[0], A, lda, Bf, ldb, al[1], C0, ldc);
-                nr_kgemv_f16(p, M, N, K, al[0], A, lda, Bh, ldb, al[1], C1, ldc);
-                if (memcmp(C0, C1, sizeof(float) * (size_t)M * ldc)) {
-                    if (bad++ < 3)
-                        printf("%s: nr_kgemv_f16 M=%d N=%d K=%d alpha=%g beta=%g: not nr_kgemv's bits\n",
-                               nr_kpath_name(p), M, N, K, al[0], al[1]);
-                }
-                /* one chain over k of the same products: other bits somewhere, so the memcmp
-                 * above sees a change of order */
-                for (int i = 0; i < M && K >= 16; i++)
-                    for (int j = 0; j < N; j++) {
-                        float s = 0.0f;
-                        for (int k = 0; k < K; k++)
-                            s = fmaf(A[(size_t)i * lda + k], Bf[(size_t)j * ldb + k], s);
-                        s *= al[0];
-                        if (al[1] != 0.0f)
-                            continue;
-                        order_seen |= memcmp(&s, C1 + (size_t)i * ldc + j, sizeof s) != 0;
-                    }
-                cases++;
-                free(A), free(Bf), free(Bh), free(C0), free(C1);
-            }
-    CHECK_MSG(!bad, "%s: nr_kgemv_f16 differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), bad, cases);
-    CHECK_MSG(order_seen, "%s: a one-chain sum never differed from nr_kgemv_f16", nr_kpath_name(p));
-
-    check_pk_copy(p, 0, &rng);
-}
-
-/* nr_kgemv_i8 on path p: against a double-precision product of the widened weights within the
- * bound of a float32 sum (check_case's), and bit for bit against nr_kgemv (transB) on the widened
- * float32 matrix; every tail of 8, 16 and 32 lanes (K = 1..33, 47, 63, 65, 300, 1001), 1-5 rows of
- * A (and 7, 9), padded strides, alpha/beta (beta = 0 must not read C: it is NaN); then
- * nr_sgemm_pk_copy with an int8 copy (check_pk_copy) */
-static void test_kgemv_i8(int p)
-{
     static const int Ks[] = {1, 2, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47, 63, 65, 300, 1001};
     static const int Ms[] = {1, 2, 3, 4, 5, 7, 9};
     static const int Ns[] = {1, 3, 4, 7, 8, 9, 13, 75};
     static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 0.25f}, {-1.5f, 1.0f}};
     nr_rng rng;
-    nr_rng_seed(&rng, 18);
-    int bad_bits = 0, bad_ref = 0, cases = 0;
+    nr_rng_seed(&rng, i8 ? 18 : 16);
+    int bad_bits = 0, bad_ref = 0, cases = 0, order_seen = 0;
     double worst = 0;
     for (size_t ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
         for (size_t im = 0; im < sizeof Ms / sizeof *Ms; im++)
@@ -716,11 +667,15 @@ static void test_kgemv_i8(int p)
                 const float *al = ab[(ik + im + in) % 3];
                 float *A = malloc(sizeof(float) * (size_t)M * lda);
                 float *Wf = malloc(sizeof(float) * (size_t)N * ldb), *sc = malloc(sizeof(float) * (size_t)N);
+                uint16_t *Wh = malloc(sizeof(uint16_t) * (size_t)N * ldb);
                 int8_t *Wq = malloc((size_t)N * ldb);
                 float *C0 = malloc(sizeof(float) * (size_t)M * ldc), *C1 = malloc(sizeof(float) * (size_t)M * ldc);
                 float *Cin = malloc(sizeof(float) * (size_t)M * ldc);
                 fill(A, (size_t)M * lda, &rng);
-                fill_i8(Wq, sc, Wf, N, K, ldb, &rng);
+                if (i8)
+                    fill_i8(Wq, sc, Wf, N, K, ldb, &rng);
+                else
+                    fill_f16(Wh, Wf, (size_t)N * ldb, &rng);
                 fill(Cin, (size_t)M * ldc, &rng);
                 if (al[1] == 0.0f)
                     for (int i = 0; i < M * ldc; i++)
@@ -728,38 +683,47 @@ static void test_kgemv_i8(int p)
                 memcpy(C0, Cin, sizeof(float) * (size_t)M * ldc);
                 memcpy(C1, Cin, sizeof(float) * (size_t)M * ldc);
                 nr_kgemv(p, 1, M, N, K, al[0], A, lda, Wf, ldb, al[1], C0, ldc);
-                nr_kgemv_i8(p, M, N, K, al[0], A, lda, Wq, sc, ldb, al[1], C1, ldc);
+                if (i8)
+                    nr_kgemv_i8(p, M, N, K, al[0], A, lda, Wq, sc, ldb, al[1], C1, ldc);
+                else
+                    nr_kgemv_f16(p, M, N, K, al[0], A, lda, Wh, ldb, al[1], C1, ldc);
                 if (memcmp(C0, C1, sizeof(float) * (size_t)M * ldc) && bad_bits++ < 3)
-                    printf("%s: nr_kgemv_i8 M=%d N=%d K=%d alpha=%g beta=%g: not nr_kgemv's bits\n",
-                           nr_kpath_name(p), M, N, K, al[0], al[1]);
-                /* the naive reference: y = alpha sum_k a_k (q_jk s_j) + beta c, in double */
+                    printf("%s: %s M=%d N=%d K=%d alpha=%g beta=%g: not nr_kgemv's bits\n", nr_kpath_name(p), fn,
+                           M, N, K, al[0], al[1]);
                 for (int i = 0; i < M; i++)
                     for (int j = 0; j < N; j++) {
+                        /* the naive reference y = alpha sum_k a_k w_jk + beta c, in double; and the
+                         * one float chain fma(a_k, w_jk, s) over k (compared when beta = 0) */
                         double ref = 0, mag = 0;
+                        float chain = 0.0f;
                         for (int k = 0; k < K; k++) {
-                            double t = (double)A[(size_t)i * lda + k] * ((double)Wq[(size_t)j * ldb + k] * sc[j]);
+                            double t = (double)A[(size_t)i * lda + k] * Wf[(size_t)j * ldb + k];
                             ref += t, mag += fabs(t);
+                            chain = fmaf(A[(size_t)i * lda + k], Wf[(size_t)j * ldb + k], chain);
                         }
+                        float y = C1[(size_t)i * ldc + j];
                         double cin = al[1] != 0.0f ? Cin[(size_t)i * ldc + j] : 0.0;
                         ref = al[0] * ref + al[1] * cin;
                         mag = fabs(al[0]) * mag + fabs(al[1] * cin);
-                        double e = fabs(C1[(size_t)i * ldc + j] - ref), bound = (K + 2) * ldexp(1.0, -24) * mag;
+                        double e = fabs(y - ref), bound = (K + 2) * ldexp(1.0, -24) * mag;
                         if (!(e <= bound) && bad_ref++ < 3)
-                            printf("%s: nr_kgemv_i8 M=%d N=%d K=%d (%d,%d): %.9g vs %.9g (bound %.3g)\n",
-                                   nr_kpath_name(p), M, N, K, i, j, C1[(size_t)i * ldc + j], ref, bound);
+                            printf("%s: %s M=%d N=%d K=%d (%d,%d): %.9g vs %.9g (bound %.3g)\n", nr_kpath_name(p),
+                                   fn, M, N, K, i, j, y, ref, bound);
                         if (mag > 0 && e / mag > worst)
                             worst = e / mag;
+                        chain *= al[0];
+                        if (al[1] == 0.0f && K >= 16)
+                            order_seen |= memcmp(&chain, &y, sizeof y) != 0;
                     }
                 cases++;
-                free(A), free(Wf), free(sc), free(Wq), free(C0), free(C1), free(Cin);
+                free(A), free(Wf), free(sc), free(Wh), free(Wq), free(C0), free(C1), free(Cin);
             }
-    CHECK_MSG(!bad_bits, "%s: nr_kgemv_i8 differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), bad_bits,
-              cases);
-    CHECK_MSG(!bad_ref, "%s: nr_kgemv_i8 beyond the bound of a float32 sum in %d elements", nr_kpath_name(p), bad_ref);
-    printf("%-8s nr_kgemv_i8: %d cases, nr_kgemv's bits; worst error / sum|terms| %.2g\n", nr_kpath_name(p), cases,
-           worst);
+    CHECK_MSG(!bad_bits, "%s: %s differs from nr_kgemv in %d of %d cases", nr_kpath_name(p), fn, bad_bits, cases);
+    CHECK_MSG(!bad_ref, "%s: %s beyond the bound of a float32 sum in %d elements", nr_kpath_name(p), fn, bad_ref);
+    CHECK_MSG(order_seen, "%s: a one-chain sum never differed from %s", nr_kpath_name(p), fn);
+    printf("%-8s %s: %d cases, nr_kgemv's bits; worst error / sum|terms| %.2g\n", nr_kpath_name(p), fn, cases, worst);
 
-    check_pk_copy(p, 1, &rng);
+    check_pk_copy(p, i8, &rng);
 }
 
 int main(int argc, char **argv)
@@ -780,8 +744,8 @@ int main(int argc, char **argv)
         test_accuracy(p);
         test_row_bits(p);
         test_pk(p);
-        test_kgemv_f16(p);
-        test_kgemv_i8(p);
+        test_kgemv_stored(p, 0);
+        test_kgemv_stored(p, 1);
         test_lse(p);
     }
     test_route();
