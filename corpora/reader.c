@@ -766,7 +766,10 @@ int nr_record_reader_next(nr_record_reader *r, nr_record *rec, nlprnn_error *err
             r->st.skipped_empty++;
             continue;
         }
-        int recoverable = rc == NLPRNN_E_DATA || rc == NLPRNN_E_UTF8 || rc == NLPRNN_E_LIMIT;
+        /* A bad row is skipped; a damaged stream (a corrupt or truncated gzip stream, a read
+         * error) is not a row: the line reader stays failed, and skipping would loop for ever. */
+        int recoverable = (rc == NLPRNN_E_DATA || rc == NLPRNN_E_UTF8 || rc == NLPRNN_E_LIMIT) &&
+                          !r->lr->fatal;
         if (!r->skip_bad || !recoverable) return rc;
         if (!r->st.skipped_bad) {
             r->st.first_bad_line = e->line;
