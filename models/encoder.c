@@ -85,6 +85,9 @@ struct nr_encoder_ws {
     /* nr_encoder_ws_set_pool_max: (B,O) where the next forwards put the maximum over each
      * sequence's steps of the last layer's outputs instead of writing them (NULL: not asked) */
     float *pool_max;
+    /* nr_encoder_ws_set_reset: (T,B) where the next forwards (and the backward of each) zero the
+     * state: a new segment of sequence b starts at time t where reset[t*B+b] != 0 (NULL: none) */
+    const uint8_t *reset;
 };
 
 /* Two threads on the recurrent products of one sequence (batch-1 inference with a float16 W_hh
@@ -843,6 +846,19 @@ static int active_rows(const int *len, int b0, int b1, int s, int *lo, int *hi)
     return b - a;
 }
 
+/* 1 if direction d's state is zeroed before its step at time t of sequence b (length len): a
+ * segment starts at t with reset[t][b] set. Forward: the state entering t (a segment's first
+ * step); reverse: the state entering t when a segment starts at t + 1 (t is the last step of its
+ * segment, the reverse direction's first). The zeroed state is a constant: nothing before the
+ * reset reaches anything after it, in values or gradients (encoder.h, "Resets"). */
+static int reset_before(const nr_encoder_ws *ws, int d, int t, int b, int len)
+{
+    if (!ws->reset)
+        return 0;
+    int tr = d == 0 ? t : t + 1; /* where the segment the step belongs to starts / ends */
+    return tr < len && ws->reset[(size_t)tr * ws->B + b] != 0;
+}
+
 /* 1 if J's layer gives its outputs to the workspace's max pooling instead of Y (the last layer of a
  * forward after nr_encoder_ws_set_pool_max) */
 static int pools(const layer_job *J)
@@ -999,6 +1015,11 @@ void nr_encoder_ws_take_packs(nr_encoder_ws *to, nr_encoder_ws *from)
     int r = to->kp_ran;
     to->kept = from->kept, to->kp_ran = from->kp_ran;
     from->kept = t, from->kp_ran = r;
+}
+
+void nr_encoder_ws_set_reset(nr_encoder_ws *ws, const uint8_t *reset)
+{
+    ws->reset = reset;
 }
 
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids)
@@ -1203,6 +1224,16 @@ static void fwd_recur(void *ctx, int i, int n)
                     int t = d == 0 ? 0 : ws->len[b] - 1;
                     prefetch_bytes(tab + (size_t)ws->ptab_ids[(size_t)t * B + b] * tab_ld, sizeof(float) * (size_t)GH);
                 }
+            /* resets: h (and c) of a row whose segment starts at this step := 0 before the
+             * product, so gh = 0 W_hh^T and the step runs from a zero state (hprev saved as 0) */
+            for (int b = b0; b < b1 && ws->reset; b++) {
+                int len = ws->len[b];
+                if (st_i >= len || !reset_before(ws, d, d == 0 ? st_i : len - 1 - st_i, b, len))
+                    continue;
+                memset(h + (size_t)b * H, 0, sizeof(float) * H);
+                if (cell == NR_CELL_LSTM)
+                    memset(c + (size_t)b * H, 0, sizeof(float) * H);
+            }
             recur_product(enc, ws, l, d, gh + (size_t)a0 * GH, GH, h + (size_t)a0 * H, H, 0, K2,
                           na);
             for (int b = b0; b < b1; b++) {
@@ -1533,6 +1564,13 @@ static void bwd_recur(void *ctx, int i, int n)
                         dhb[j] = tb[j] + dd[j];
                 } else {
                     memcpy(dhb, tb, sizeof(float) * H);
+                }
+                /* a reset before this step: the state it started from was the constant 0, so
+                 * dL/dh_prev = dL/dc_prev = 0 (nothing flows to the steps before) */
+                if (reset_before(ws, d, t, b, len)) {
+                    memset(dhb, 0, sizeof(float) * H);
+                    if (cell == NR_CELL_LSTM)
+                        memset(dc + (size_t)b * H, 0, sizeof(float) * H);
                 }
                 memcpy(dgh + row * GH, dgs + (size_t)b * GH, sizeof(float) * GH);
             }

@@ -42,6 +42,16 @@
  * part), so a batch sorted by falling length (like PyTorch's packed sequences) wastes no work.
  * Streaming/stateful use: pass the hn/cn of one call as h0/c0 of the next.
  *
+ * ---- Resets (nr_encoder_ws_set_reset) -------------------------------------------------------------
+ * reset (T,B), optional: reset[t*B+b] != 0 starts a new segment of sequence b at time t (t < len[b]):
+ * every layer's state h (and c) is zeroed there, as if the segment were a sequence of its own:
+ *   forward direction:  h_{t-1} := 0 (and c_{t-1} := 0) before the step at t
+ *   reverse direction:  h_{t}   := 0 before its step at t - 1 (the segment before ends at t - 1)
+ * h0/c0 then reach only the first segment (forward) and the last (reverse). The zero is a
+ * constant: the backward gives dL/dh_prev = dL/dc_prev = 0 there, so nothing before a reset
+ * (values or gradients) affects anything after it. Outputs and gradients equal those of the
+ * segments run separately from zero states (to rounding: other GEMM shapes; tested).
+ *
  * ---- Threads --------------------------------------------------------------------------------------
  * An nr_encoder (config + bound weights) is read-only in forward/backward and may be shared by any
  * number of threads. A workspace belongs to one caller thread at a time. A workspace made with
@@ -189,6 +199,11 @@ int nr_encoder_table_ok(const nr_encoder *enc, const nr_encoder_ws *ws, int T, i
 int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float *rows,
                             nlprnn_error *err);
 void nr_encoder_ws_set_table(nr_encoder_ws *ws, const float *table, const int *ids);
+
+/* Resets (see "Resets" above) for the next forwards on ws and the backward of each, until set to
+ * NULL (the default: none). reset (T,B) of the call's T and B, caller-owned, unchanged until the
+ * backward of the forward that read it. */
+void nr_encoder_ws_set_reset(nr_encoder_ws *ws, const uint8_t *reset);
 
 /* Max pooling over time fused into the recurrence (inference): the next forwards on ws (until
  * set to NULL) put into pooled (B,O) the maximum over t < len[b] of the last layer's outputs, in

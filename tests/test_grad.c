@@ -1,6 +1,6 @@
 /* tests/test_grad.c: finite-difference gradient checks for every layer and loss of the recurrent
  * core: SimpleRNN, LSTM, GRU (reset after and before), stacked, bidirectional (concat and sum),
- * masked, with dropout, initial and final states; embedding; dense; softmax cross-entropy (with
+ * masked, with dropout, initial and final states, with resets (nr_encoder_ws_set_reset); embedding; dense; softmax cross-entropy (with
  * ignored rows); soft-target cross-entropy with temperatures (and by hand); sampled softmax;
  * sigmoid BCE; MSE; the classifier's network end to end with each pooling (last, mean, max,
  * concat = last + max + mean), bidirectional and not.
@@ -100,13 +100,13 @@ static float *rand_buf(size_t n, float scale, nr_rng *rng)
 }
 
 static void check_encoder(int cell, int reset_after, int layers, int bidi, int merge, float dropout,
-                          int masked, int nthreads)
+                          int masked, int nthreads, int resets)
 {
-    char name[128];
-    snprintf(name, sizeof name, "%s%s L=%d bidi=%d merge=%s drop=%.1f masked=%d threads=%d",
+    char name[160];
+    snprintf(name, sizeof name, "%s%s L=%d bidi=%d merge=%s drop=%.1f masked=%d threads=%d resets=%d",
              nr_cell_name(cell), cell == NR_CELL_GRU ? (reset_after ? "(after)" : "(before)") : "",
              layers, bidi, merge == NR_MERGE_SUM ? "sum" : "concat", (double)dropout, masked,
-             nthreads);
+             nthreads, resets);
     nr_rng rng;
     nr_rng_seed(&rng, 1234 + cell * 7 + layers * 3 + bidi);
     enc_case c;
@@ -136,6 +136,11 @@ static void check_encoder(int cell, int reset_after, int layers, int bidi, int m
     CHECK(c.ws != NULL);
     int lens[3] = {5, 3, 1};
     c.len = masked ? lens : NULL;
+    /* resets (T=5, B=3): sequence 0 at t = 2 and 4, sequence 1 at t = 0 and 2 (its last step when
+     * masked), sequence 2 at t = 0 */
+    static const uint8_t reset[5][3] = {{0, 1, 1}, {0, 0, 0}, {1, 1, 0}, {0, 0, 0}, {1, 0, 0}};
+    if (resets)
+        nr_encoder_ws_set_reset(c.ws, &reset[0][0]);
     size_t nx = (size_t)c.T * c.B * c.I, ns = (size_t)c.S * c.B * c.H,
            no = (size_t)c.T * c.B * c.enc.out_size;
     c.x = rand_buf(nx, 1.0f, &rng);
@@ -492,11 +497,13 @@ int main(void)
             check_classifier(pool, bidi);
     for (int cell = NR_CELL_RNN; cell <= NR_CELL_GRU; cell++) {
         for (int ra = 1; ra >= (cell == NR_CELL_GRU ? 0 : 1); ra--) {
-            check_encoder(cell, ra, 1, 0, NR_MERGE_CONCAT, 0.0f, 0, 1);
-            check_encoder(cell, ra, 1, 0, NR_MERGE_CONCAT, 0.0f, 1, 1);
-            check_encoder(cell, ra, 2, 1, NR_MERGE_CONCAT, 0.0f, 1, 2);
-            check_encoder(cell, ra, 2, 1, NR_MERGE_SUM, 0.3f, 1, 1);
-            check_encoder(cell, ra, 3, 0, NR_MERGE_CONCAT, 0.2f, 1, 2);
+            check_encoder(cell, ra, 1, 0, NR_MERGE_CONCAT, 0.0f, 0, 1, 0);
+            check_encoder(cell, ra, 1, 0, NR_MERGE_CONCAT, 0.0f, 1, 1, 0);
+            check_encoder(cell, ra, 2, 1, NR_MERGE_CONCAT, 0.0f, 1, 2, 0);
+            check_encoder(cell, ra, 2, 1, NR_MERGE_SUM, 0.3f, 1, 1, 0);
+            check_encoder(cell, ra, 3, 0, NR_MERGE_CONCAT, 0.2f, 1, 2, 0);
+            check_encoder(cell, ra, 1, 0, NR_MERGE_CONCAT, 0.0f, 0, 1, 1);
+            check_encoder(cell, ra, 2, 1, NR_MERGE_CONCAT, 0.0f, 1, 2, 1);
         }
     }
     for (int k = 0; k < 5; k++)

@@ -2,6 +2,8 @@
  *   masking: a sequence alone and the same sequence padded inside a batch give the same outputs,
  *            final states and gradients (every cell, 2 layers, bidirectional);
  *   streaming: two calls carrying hn/cn equal one call over the whole sequence;
+ *   resets: a batch with reset marks (2 threads) equals its segments run alone from zero states
+ *            (outputs, states, gradients), every cell, 2 layers, bidirectional;
  *   threads: the same nthreads gives bit-identical results; 1 vs 2 threads agree closely;
  *   shared packs (data-parallel training): workspaces of the parts of a batch that share their
  *            packed weights (nr_encoder_packs), run at once on threads, give the bits of workspaces
@@ -166,6 +168,87 @@ static void test_streaming(int cell)
     (void)L;
     nr_encoder_ws_free(ws);
     free(m.p);
+}
+
+/* Resets (nr_encoder_ws_set_reset): 3 streams of T=8 with segments starting where reset is set,
+ * 2 layers, bidirectional, on 2 threads, against every segment run as a sequence of its own from
+ * zero states (1 thread): outputs, final states (forward: the last segment's; reverse: the first
+ * segment's), parameter and input gradients (dout and dhn given to the matching pieces). */
+static void test_resets(int cell)
+{
+    enum { I = 4, H = 5, L = 2, T = 8, B = 3 };
+    /* segments: stream 0 [0,3) [3,8); stream 1 [0,1) [1,5) [5,6) [6,8); stream 2 [0,8) */
+    static const uint8_t reset[T][B] = {{1, 1, 0}, {0, 1, 0}, {0, 0, 0}, {1, 0, 0},
+                                        {0, 0, 0}, {0, 1, 0}, {0, 1, 0}, {0, 0, 0}};
+    model m;
+    make_model(&m, cell, L, 1, I, H, 41 + cell);
+    int O = m.enc.out_size, S = L * 2;
+    nr_rng rng;
+    nr_rng_seed(&rng, 12);
+    size_t nx = (size_t)T * B * I, ny = (size_t)T * B * O, ns = (size_t)S * B * H;
+    float *x = malloc(nx * 4), *dy = malloc(ny * 4), *dhn = malloc(ns * 4), *dcn = malloc(ns * 4);
+    fill(x, nx, 1.0f, &rng);
+    fill(dy, ny, 1.0f, &rng);
+    fill(dhn, ns, 1.0f, &rng);
+    fill(dcn, ns, 1.0f, &rng);
+    float *y = calloc(ny, 4), *hn = calloc(ns, 4), *cn = calloc(ns, 4), *g = calloc(m.np, 4), *dx = calloc(nx, 4);
+    float *y1 = calloc(ny, 4), *hn1 = calloc(ns, 4), *cn1 = calloc(ns, 4), *g1 = calloc(m.np, 4),
+          *dx1 = calloc(nx, 4);
+    nr_encoder_ws *ws = nr_encoder_ws_create(&m.enc, T, B, 1, 2, NULL);
+    nr_encoder_ws_set_reset(ws, &reset[0][0]);
+    CHECK_INT_EQ(nr_encoder_forward(&m.enc, ws, y, hn, cn, x, NULL, NULL, NULL, T, B, NULL, NULL), 0);
+    CHECK_INT_EQ(nr_encoder_backward(&m.enc, ws, g, dx, NULL, NULL, dy, dhn, cell == NR_CELL_LSTM ? dcn : NULL, NULL), 0);
+    /* the pieces, one call each */
+    nr_encoder_ws *w1 = nr_encoder_ws_create(&m.enc, T, 1, 1, 1, NULL);
+    float xs[T * I], ys[T * 2 * H], dys[T * 2 * H], dxs[T * I], hs[S * H], cs[S * H], dhs[S * H], dcs[S * H];
+    for (int b = 0; b < B; b++)
+        for (int t0 = 0; t0 < T;) {
+            int t1 = t0 + 1;
+            while (t1 < T && !reset[t1][b])
+                t1++;
+            int n = t1 - t0, first = t0 == 0, last = t1 == T;
+            for (int t = 0; t < n; t++) {
+                memcpy(xs + t * I, x + ((size_t)(t0 + t) * B + b) * I, I * 4);
+                memcpy(dys + t * O, dy + ((size_t)(t0 + t) * B + b) * O, (size_t)O * 4);
+            }
+            /* dhn: forward slots to the last piece, reverse slots to the first */
+            for (int k = 0; k < S; k++) {
+                int use = (k % 2 == 0) ? last : first;
+                for (int j = 0; j < H; j++) {
+                    dhs[k * H + j] = use ? dhn[((size_t)k * B + b) * H + j] : 0.0f;
+                    dcs[k * H + j] = use ? dcn[((size_t)k * B + b) * H + j] : 0.0f;
+                }
+            }
+            memset(dxs, 0, sizeof dxs);
+            CHECK_INT_EQ(nr_encoder_forward(&m.enc, w1, ys, hs, cs, xs, NULL, NULL, NULL, n, 1, NULL, NULL), 0);
+            CHECK_INT_EQ(nr_encoder_backward(&m.enc, w1, g1, dxs, NULL, NULL, dys, dhs,
+                                             cell == NR_CELL_LSTM ? dcs : NULL, NULL), 0);
+            for (int t = 0; t < n; t++) {
+                memcpy(y1 + ((size_t)(t0 + t) * B + b) * O, ys + t * O, (size_t)O * 4);
+                memcpy(dx1 + ((size_t)(t0 + t) * B + b) * I, dxs + t * I, I * 4);
+            }
+            for (int k = 0; k < S; k++)
+                if ((k % 2 == 0) ? last : first) {
+                    memcpy(hn1 + ((size_t)k * B + b) * H, hs + k * H, H * 4);
+                    memcpy(cn1 + ((size_t)k * B + b) * H, cs + k * H, H * 4);
+                }
+            t0 = t1;
+        }
+    double e_y = fmax(max_rel(y, y1, ny), max_rel(hn, hn1, ns));
+    if (cell == NR_CELL_LSTM)
+        e_y = fmax(e_y, max_rel(cn, cn1, ns));
+    double e_g = fmax(max_rel(g, g1, m.np), max_rel(dx, dx1, nx));
+    CHECK_MSG(e_y < 1e-5, "%s resets: outputs/states differ from the pieces run alone (rel %g)", nr_cell_name(cell), e_y);
+    CHECK_MSG(e_g < 1e-4, "%s resets: gradients differ from the pieces run alone (rel %g)", nr_cell_name(cell), e_g);
+    /* and without the resets they differ (the test can fail) */
+    nr_encoder_ws_set_reset(ws, NULL);
+    CHECK_INT_EQ(nr_encoder_forward(&m.enc, ws, y, hn, cn, x, NULL, NULL, NULL, T, B, NULL, NULL), 0);
+    CHECK_MSG(max_rel(y, y1, ny) > 1e-3, "%s: without resets the outputs equal the pieces'", nr_cell_name(cell));
+    nr_encoder_ws_free(ws);
+    nr_encoder_ws_free(w1);
+    free(m.p);
+    free(x); free(dy); free(dhn); free(dcn); free(y); free(hn); free(cn); free(g); free(dx);
+    free(y1); free(hn1); free(cn1); free(g1); free(dx1);
 }
 
 static void test_threads(void)
@@ -543,6 +626,7 @@ int main(void)
     for (int cell = NR_CELL_RNN; cell <= NR_CELL_GRU; cell++) {
         test_masking(cell);
         test_streaming(cell);
+        test_resets(cell);
     }
     test_threads();
     test_shared_packs(NR_CELL_LSTM, 12);
