@@ -13,6 +13,9 @@
  *     With the state reset at a window's start instead (h0 = c0 = 0: measured by breaking the
  *     carry) the losses were 1.031 (bptt 6), 1.115 (3) and 1.309 (1) against 0.943 for one window
  *     and this test failed 7 checks. At threads 2 too (each worker carries its own streams)
+ *   - bptt-reset bos (test_reset): with one stream the epoch's loss (weights still) is the mean of
+ *     each review's loss from a zero state (lm-eval), for any window, and without the option it is
+ *     not; with 4 streams the same for every window and at threads 1 and 2
  *   - bad values refused with a message naming bptt: -1, 5000, "x"; batch too large for the text */
 #include <math.h>
 #include <stdio.h>
@@ -129,6 +132,64 @@ static int train(const char *out, const char *const *kv, double *loss, nlprnn_er
     return rc;
 }
 
+/* bptt-reset bos, the weights held still (SGD, lr 1e-9) on the model test_carry trained:
+ *   - one stream (batch 1: no review cut, no piece left over): the epoch's mean loss is the mean
+ *     over the text of each review scored alone from a zero state (nlprnn_lm_evaluate: nll /
+ *     pieces), for windows of 1, 3 and 6 steps; without the option it is not (the state the
+ *     review before left is read);
+ *   - 4 streams: the same loss for windows of 1, 3, 6 and one window a stream (a review's state
+ *     is carried across windows, zeroed at its <bos>), at threads 1 and 2 (each worker its own
+ *     streams). */
+static void test_reset(const char *model) {
+    nlprnn_error e;
+    nlprnn_lm *lm = NULL;
+    int rc = nlprnn_lm_load(model, &lm, &e);
+    CHECK_MSG(rc == 0, "load: %s", e.message);
+    if (rc) return;
+    nlprnn_lm_eval ev;
+    memset(&ev, 0, sizeof ev);
+    ev.size = sizeof ev;
+    rc = nlprnn_lm_evaluate(lm, g_corpus, 0, 0, &ev, &e);
+    nlprnn_lm_free(lm);
+    CHECK_MSG(rc == 0, "evaluate: %s", e.message);
+    if (rc) return;
+    double alone = ev.nll / (double)ev.pieces;
+    printf("each review alone from a zero state (lm-eval): %.7f over %lld pieces\n", alone, ev.pieces);
+    static const char *const Ns[] = {"1", "3", "6", "4096"};
+    for (int k = 0; k < 3; k++)
+        for (int r = 0; r < 2; r++) {
+            const char *const kv[] = {"init", model, "bptt", Ns[k], "bptt-reset", r ? "bos" : "none", "batch", "1",
+                                      "optimizer", "sgd", "lr", "1e-9", "clip", "0", "epochs", "1", "softmax", "full",
+                                      "threads", "1", NULL};
+            double l = NAN;
+            rc = train(nr_test_scratch("held.nrm"), kv, &l, &e);
+            CHECK_MSG(rc == 0, "bptt %s reset %d: %s", Ns[k], r, e.message);
+            printf("batch 1, bptt %s, bptt-reset %s: epoch loss %.7f\n", Ns[k], r ? "bos " : "none", l);
+            if (r)
+                CHECK_MSG(fabs(l - alone) <= 1e-5 * fabs(alone),
+                          "bptt-reset bos, bptt %s: loss %.7f, the reviews alone %.7f", Ns[k], l, alone);
+            else
+                CHECK_MSG(fabs(l - alone) > 2e-4 * fabs(alone),
+                          "without bptt-reset, bptt %s: loss %.7f = the reviews alone %.7f: the test cannot see "
+                          "a missing reset", Ns[k], l, alone);
+        }
+    double ref = NAN;
+    for (int th = 1; th <= 2; th++)
+        for (int k = 3; k >= 0; k--) {
+            const char *const kv[] = {"init", model, "bptt", Ns[k], "bptt-reset", "bos", "optimizer", "sgd", "lr",
+                                      "1e-9", "clip", "0", "epochs", "1", "softmax", "full", "threads",
+                                      th == 1 ? "1" : "2", NULL};
+            double l = NAN;
+            rc = train(nr_test_scratch("held.nrm"), kv, &l, &e);
+            CHECK_MSG(rc == 0, "batch 4 bptt %s threads %d: %s", Ns[k], th, e.message);
+            printf("batch 4, bptt %4s, bptt-reset bos, threads %d: epoch loss %.7f\n", Ns[k], th, l);
+            if (th == 1 && k == 3) ref = l;
+            else
+                CHECK_MSG(fabs(l - ref) <= 1e-5 * fabs(ref), "bptt-reset bos, threads %d, bptt %s: loss %.7f, "
+                          "threads 1 one window %.7f", th, Ns[k], l, ref);
+        }
+}
+
 static void test_carry(void) {
     /* a model that has learnt the text (the key at the end of a line) */
     char model[620];
@@ -160,6 +221,7 @@ static void test_carry(void) {
                           th, Ns[k], l, ref);
         }
     }
+    test_reset(model);
     unlink(model);
     unlink(nr_test_scratch("held.nrm"));
 }

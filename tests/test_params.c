@@ -71,7 +71,7 @@ static const char *const CLF_DEFAULTS[][2] = {
 static const char *const LM_DEFAULTS[][2] = {
     {"tokenizer", ""}, {"init", ""}, {"cell", "lstm"}, {"layers", "1"}, {"embed", "256"}, {"hidden", "256"},
     {"tied", "1"}, {"directions", "both"}, {"softmax", "sampled"}, {"samples", "1024"}, {"embed-update", "dense"}, {"batch", "64"},
-    {"max-len", "64"}, {"bptt", "0"}, {"optimizer", "adam"}, {"threads", "0"}, {"epochs", "1"}, {"lr", "0.003"}, {"clip", "1"},
+    {"max-len", "64"}, {"bptt", "0"}, {"bptt-reset", "none"}, {"optimizer", "adam"}, {"threads", "0"}, {"epochs", "1"}, {"lr", "0.003"}, {"clip", "1"},
     {"dropout", "0"}, {"max-lines", "0"}, {"seed", "1"}, {"time-limit", "0"}, {"parallel", "0"},
     {"storage", "f16"}, {"valid-lines", "2000"}, {"checkpoint", ""}, {"checkpoint-every", "0"}, {NULL, NULL}};
 /* the forecaster's (its table came earlier, its --help is made from it since the others'); "ma"

@@ -7,7 +7,8 @@
  * finishes it and the model must be byte-identical to A, and the checkpoint gone. lm-train trains
  * its two directions one after the other, each with its own checkpoint (.fwd, .bwd): it is
  * stopped once in the forward direction and once in the backward one; the same in stream mode
- * (--bptt), whose checkpoints hold every stream's state. Bad --bptt values exit 2. Needs the
+ * (--bptt), whose checkpoints hold every stream's state, and with --bptt-reset bos (a resume
+ * without it, and the option without --bptt, exit 2). Bad --bptt values exit 2. Needs the
  * program ($NLPRNN_CLI). */
 #include <signal.h>
 #include <stdio.h>
@@ -175,6 +176,29 @@ int main(void) {
     check_resume2("lm-train --bptt 6, stopped in the forward direction", ls, "lms.nrm", "lms.nrm.ckpt.fwd", gone_s);
     const char *gone_sb[] = {"lmsb.nrm.ckpt.fwd", "lmsb.nrm.ckpt.bwd", NULL};
     check_resume2("lm-train --bptt 6, stopped in the backward direction", ls, "lmsb.nrm", "lmsb.nrm.ckpt.bwd", gone_sb);
+    /* stream mode with each review's state zeroed at its <bos> (bptt-reset bos), stopped in the
+     * forward direction; a resume without the option is refused naming it (exit 2), and so is the
+     * option without stream mode */
+    snprintf(ls, sizeof ls, "%s --bptt 6 --layers 2 --bptt-reset bos", lm);
+    const char *gone_r[] = {"lmr.nrm.ckpt.fwd", "lmr.nrm.ckpt.bwd", NULL};
+    check_resume2("lm-train --bptt 6 --bptt-reset bos, stopped in the forward direction", ls, "lmr.nrm",
+                  "lmr.nrm.ckpt.fwd", gone_r);
+    rc = run("info lmr.nrm");
+    CHECK_MSG(rc == 0 && strstr(output(), "train.bptt_reset = bos"), "info: the CONF lacks train.bptt_reset: %s",
+              output());
+    {
+        char a2[1400];
+        snprintf(a2, sizeof a2, "%s --bptt 6 --layers 2 --bptt-reset bos -o lmr2.nrm --checkpoint-every 1", lm);
+        CHECK_INT_EQ(run_interrupted(a2, "lmr2.nrm.ckpt.fwd"), 130);
+        snprintf(a2, sizeof a2, "%s --bptt 6 --layers 2 -o lmr2.nrm --checkpoint-every 1 --resume", lm);
+        rc = run(a2);
+        CHECK_MSG(rc == 2 && strstr(output(), "bptt-reset=bos"), "resume without --bptt-reset: exit %d: %s", rc,
+                  output());
+        snprintf(a2, sizeof a2, "%s -o bad.nrm --bptt-reset bos", lm);
+        rc = run(a2);
+        CHECK_MSG(rc == 2 && strstr(output(), "bptt-reset") && strstr(output(), "stream mode"),
+                  "--bptt-reset bos without --bptt: exit %d: %s", rc, output());
+    }
     /* bad values: exit 2 naming the option */
     static const char *const bad[] = {"-1", "5000", "six"};
     for (int i = 0; i < 3; i++) {

@@ -12,7 +12,8 @@
  * is scored, and <bos> is never a target. windows = ceil((len - 1) / N).
  *
  * The trainer carries each stream's state (every layer's h, and c for an LSTM) from one window to
- * the next, detached (no gradient crosses a window's start), and zeroes it at an epoch's start. */
+ * the next, detached (no gradient crosses a window's start), and zeroes it at an epoch's start;
+ * with bptt-reset bos also at every input that is <bos> (a review's start, inside a window too). */
 #ifndef NR_TASKS_LM_STREAM_H
 #define NR_TASKS_LM_STREAM_H
 

@@ -8,7 +8,9 @@
  * Training batches are sentences of similar length, padded and masked (lengths per row), each
  * starting from a zero state, exactly as they are scored later; or, with bptt N > 0 (stream mode,
  * truncated backpropagation through time), windows of N steps of B streams of reviews laid out
- * back to back (tasks/lm/stream.h), each stream's state carried from one window to the next.
+ * back to back (tasks/lm/stream.h), each stream's state carried from one window to the next
+ * (bptt-reset bos: zeroed at every review's <bos>, inside a window too, so that each review is
+ * trained from a zero state as it is scored; the encoder's reset mask, models/encoder.h).
  */
 #include "tasks/lm/lm.h"
 #include "tasks/lm/stream.h"
@@ -39,7 +41,7 @@ struct nlprnn_lm_params {
     int cell;        /* index into "lstm gru": the cell is NR_CELL_LSTM + cell */
     int directions;  /* index into "forward backward both": bit 0 forward, bit 1 backward of + 1 */
     int layers, embed, hidden, tied;
-    int sampled, samples, lazy, batch, max_len, bptt, optimizer, threads, epochs, storage, parallel;
+    int sampled, samples, lazy, batch, max_len, bptt, bptt_reset, optimizer, threads, epochs, storage, parallel;
     double lr, clip, dropout, time_limit;
     long long max_lines, valid_lines;
     uint64_t seed;
@@ -74,6 +76,9 @@ static const nr_param ROWS[] = {
     {"bptt", NR_PARAM_INT, OFF(bptt), 0, 0, 4096, NULL, "0",
      "0: sentence batches; N > 0: stream mode (truncated BPTT): the reviews back to back in `batch` "
      "streams, windows of N pieces, each stream's state carried to its next window", 0},
+    {"bptt-reset", NR_PARAM_ENUM, OFF(bptt_reset), 0, 0, 0, "none bos", "none",
+     "stream mode: none: a review starts from the state the review before it left; bos: every layer's "
+     "state is zeroed at each review's <bos> (as fill, lm-eval and generate start), no gradient across it", 0},
     {"optimizer", NR_PARAM_ENUM, OFF(optimizer), 0, 0, 0, "sgd adam adamw", "adam", "optimizer", 0},
     {"threads", NR_PARAM_INT, OFF(threads), 0, 0, NR_MAX_THREADS, NULL, "0",
      "data-parallel workers, each a part of every batch (parallel 1: half to each direction; 0: the "
@@ -336,6 +341,8 @@ typedef struct lm_part {
     float *x, *dx, *h, *dh;  /* (T,Bw,E) (T,Bw,E) (T,Bw,H) (T,Bw,H) */
     float *logits;           /* (T,Bw,V) full softmax only */
     float *h0, *c0, *hn, *cn; /* (L,Bw,H) stream mode: its streams' states in and out (c: LSTM) */
+    uint8_t *reset;          /* (T,Bw) bptt-reset bos: 1 where the input is <bos> (the encoder zeroes
+                              * the state before that step; models/encoder.h, "Resets") */
 } lm_part;
 
 typedef struct lm_task {
@@ -383,6 +390,7 @@ static void lm_task_free(lm_task *t) {
         free(q->c0);
         free(q->hn);
         free(q->cn);
+        free(q->reset);
     }
     nr_encoder_packs_free(t->packs);
     nr_lm_net_free(&t->net);
@@ -418,12 +426,14 @@ static int lm_parts_create(lm_task *t, nlprnn_error *err) {
             q->hn = nr_malloc_array(LBH, sizeof(float));
             q->c0 = lstm ? nr_malloc_array(LBH, sizeof(float)) : NULL;
             q->cn = lstm ? nr_malloc_array(LBH, sizeof(float)) : NULL;
+            q->reset = p->bptt_reset ? nr_malloc_array(TB, sizeof(uint8_t)) : NULL;
         }
         if (!q->in || !q->tgt || !q->x || !q->dx || !q->h || !q->dh || (!p->sampled && !q->logits) ||
-            (p->lazy && !q->rows) || (LM_STREAM(t) && (!q->h0 || !q->hn || (lstm && (!q->c0 || !q->cn)))))
+            (p->lazy && !q->rows) || (LM_STREAM(t) && (!q->h0 || !q->hn || (lstm && (!q->c0 || !q->cn)) || (p->bptt_reset && !q->reset))))
             return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory (training buffers of worker %d)", w);
         q->ws = nr_encoder_ws_create(&t->net.enc, Tm, Bw, 1, 1, err);
         if (!q->ws) return err && err->code ? err->code : NLPRNN_E_NOMEM;
+        if (q->reset) nr_encoder_ws_set_reset(q->ws, q->reset); /* filled by every window (lm_step) */
         if (p->sampled) {
             q->ss = nr_sampled_softmax_create((int)TB, t->S, c->hidden, V, err);
             if (!q->ss) return err && err->code ? err->code : NLPRNN_E_NOMEM;
@@ -572,6 +582,9 @@ static int lm_step(void *self, int epoch, long long batch, int w, int W, float *
     nr_rng drop;
     if (p->dropout > 0) nr_rng_seed(&drop, nr_seed_mix(t->noise_seed, 0xD20, (uint64_t)w));
     if (stream) lm_stream_state(t, q, lo, hi, 1);
+    /* bptt-reset bos: each review starts from a zero state, as it is scored and used (the window's
+     * carried state still reaches the steps before the first <bos> of the window) */
+    for (int k = 0; q->reset && k < N; k++) q->reset[k] = q->in[k] == t->st.bos;
     int rc = nr_embedding_forward(&net->emb, q->x, q->in, (size_t)N, err);
     if (!rc)
         rc = stream ? nr_encoder_forward(&net->enc, q->ws, q->h, q->hn, q->cn, q->x, NULL, q->h0, q->c0, T, nb,
@@ -983,6 +996,13 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
     say(progress, user, "reading and encoding the training text");
     nr_comm D; /* over MPI: this rank's lines only; rank 0 alone scores and saves */
     nr_comm_copy(&D, ctl ? ctl->comm : NULL);
+    if (p->bptt_reset && p->bptt == 0) {
+        nlprnn_tokenizer_free(tok);
+        nlprnn_lm_free(init);
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "bptt-reset bos is an option of stream mode (bptt N > 0); sentence batches start "
+                       "every review from a zero state already");
+    }
     if (p->bptt > 0 && D.size > 1) {
         /* each rank would carry its own streams' states, and only rank 0 writes the checkpoint */
         nlprnn_tokenizer_free(tok);
@@ -1081,8 +1101,9 @@ int nlprnn_lm_train_ctl(const nlprnn_lm_params *p, const char *train_path, const
         rc = nr_lm_assemble(&lm, tok, &nets[0], &nets[1], nr_dtype_name(p->storage), err);
         if (!rc) tok = NULL;
     }
-    char extra[2600], init_text[1024] = "", bptt_text[48] = "";
-    if (p->bptt > 0) snprintf(bptt_text, sizeof bptt_text, "train.bptt=%d\n", p->bptt);
+    char extra[2600], init_text[1024] = "", bptt_text[80] = "";
+    if (p->bptt > 0)
+        snprintf(bptt_text, sizeof bptt_text, "train.bptt=%d\n%s", p->bptt, p->bptt_reset ? "train.bptt_reset=bos\n" : "");
     if (p->init[0] && !strpbrk(p->init, "\r\n")) nr_utf8_escape(p->init, init_text, sizeof init_text);
     double vppl[2] = {NAN, NAN};
     if (!rc && valid_path && D.rank == 0 && !interrupted) {
