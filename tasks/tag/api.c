@@ -41,10 +41,10 @@ void nr_tagger_summarize(nlprnn_tagger *t) {
     char acc[40] = "none";
     if (!isnan(t->best_score)) snprintf(acc, sizeof acc, "%.4f", t->best_score);
     snprintf(t->summary, sizeof t->summary,
-             "%s tagger: %d units, %d labels, embed %d, %d x bidirectional %s %d, %zu parameters, "
+             "%s tagger: %d units, %d labels, embed %d%s, %d x bidirectional %s %d, %zu parameters, "
              "%d epochs (best %d), validation accuracy %s",
              t->p.format == NR_TAG_FORMAT_SPACING ? "spacing" : "token", t->units.n, t->labels.n,
-             t->p.embed, t->p.layers, nr_cell_name(t->p.cell), t->p.hidden, t->net.n_params,
+             t->p.embed, t->p.jamo ? " + jamo" : "", t->p.layers, nr_cell_name(t->p.cell), t->p.hidden, t->net.n_params,
              t->epochs_run, t->best_epoch, acc);
 }
 
@@ -88,6 +88,7 @@ struct nlprnn_tagger_ctx {
     size_t n_wins, cap_wins;
     int *ids;           /* (units of all texts) */
     int *hints;
+    uint16_t *jam;      /* jamo codes (nr_jamo_code) */
     size_t cap_ids;
 };
 
@@ -134,6 +135,7 @@ void nlprnn_tagger_ctx_free(nlprnn_tagger_ctx *c) {
     free(c->wins);
     free(c->ids);
     free(c->hints);
+    free(c->jam);
     free(c);
 }
 
@@ -212,11 +214,13 @@ static int run_member(nlprnn_tagger_ctx *c, const nlprnn_tagger *tm, nr_tag_scra
             sc->len[b] = (int)wg[b].len;
             const int *ids = c->ids + base[wg[b].text] + wg[b].s;
             const int *hints = c->hints + base[wg[b].text] + wg[b].s;
+            const uint16_t *jam = c->jam + base[wg[b].text] + wg[b].s;
             for (int k = 0; k < T; k++) {
                 size_t at = (size_t)k * (size_t)B + (size_t)b;
                 int real = k < (int)wg[b].len;
                 sc->ids[at] = real ? ids[k] : NR_UNIT_PAD;
                 sc->hints[at] = real ? hints[k] : NR_HINT_NONE;
+                sc->jam[at] = real ? jam[k] : 0;
             }
         }
         rc = nr_tag_forward(sc, &tm->net, T, B, NULL, err);
@@ -285,7 +289,9 @@ static int grow_ids(nlprnn_tagger_ctx *c, size_t n, nlprnn_error *err) {
     if (i) c->ids = i;
     int *h = realloc(c->hints, nc * sizeof *h);
     if (h) c->hints = h;
-    if (!i || !h) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
+    uint16_t *j = realloc(c->jam, nc * sizeof *j);
+    if (j) c->jam = j;
+    if (!i || !h || !j) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
     c->cap_ids = nc;
     return NLPRNN_OK;
 }
@@ -308,6 +314,7 @@ int nlprnn_tag(nlprnn_tagger_ctx *c, const char *const *tokens, size_t n, int *l
         int id = nr_label_map_find(&c->t->units, tokens[i], strlen(tokens[i]));
         c->ids[i] = id < 0 ? NR_UNIT_UNK : id;
         c->hints[i] = NR_HINT_NONE;
+        c->jam[i] = 0; /* token taggers have no jamo */
     }
     size_t base = 0;
     rc = run(c, &base, &n, err);
@@ -379,8 +386,10 @@ int nlprnn_space_batch(nlprnn_tagger_ctx *c, const char *const *texts, const siz
         txt *x = &c->tx[i];
         for (size_t j = 0; j < x->u.n; j++) {
             const char *s = x->u.text + x->u.start[j];
-            int id = nr_label_map_find(&c->t->units, s, x->u.start[j + 1] - x->u.start[j]);
+            size_t sl = x->u.start[j + 1] - x->u.start[j];
+            int id = nr_label_map_find(&c->t->units, s, sl);
             c->ids[base[i] + j] = id < 0 ? NR_UNIT_UNK : id;
+            c->jam[base[i] + j] = nr_jamo_code(s, sl); /* of the character: an unknown one keeps its jamo */
             c->hints[base[i] + j] = !(flags & NLPRNN_SPACE_KEEP) ? NR_HINT_NONE
                                     : x->u.space_after[j]        ? NR_HINT_SPACE
                                                                  : NR_HINT_JOIN;

@@ -21,6 +21,7 @@ void nr_tag_data_free(nr_tag_data *d) {
     free(d->off);
     free(d->ids);
     free(d->lab);
+    free(d->jam);
     memset(d, 0, sizeof *d);
 }
 
@@ -33,7 +34,8 @@ typedef struct reader_state {
     size_t sent_begin; /* first unit of the sentence being read */
 } reader_state;
 
-static int push_unit(reader_state *st, int id, int lab, nlprnn_error *err) {
+/* Append a unit: its id, label and jamo code (nr_jamo_code of its text; 0 for tokens). */
+static int push_unit(reader_state *st, int id, int lab, uint16_t jam, nlprnn_error *err) {
     nr_tag_data *d = st->d;
     if (d->n_units == d->cap) {
         size_t nc = d->cap ? d->cap * 2 : 65536;
@@ -41,7 +43,9 @@ static int push_unit(reader_state *st, int id, int lab, nlprnn_error *err) {
         if (ni) d->ids = ni;
         uint16_t *nl = realloc(d->lab, nc * sizeof *nl);
         if (nl) d->lab = nl;
-        if (!ni || !nl) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger data: out of memory");
+        uint16_t *nj = realloc(d->jam, nc * sizeof *nj);
+        if (nj) d->jam = nj;
+        if (!ni || !nl || !nj) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger data: out of memory");
         d->cap = nc;
     }
     if ((size_t)id >= st->cap_count) {
@@ -56,6 +60,7 @@ static int push_unit(reader_state *st, int id, int lab, nlprnn_error *err) {
     st->count[id]++;
     d->ids[d->n_units] = id;
     d->lab[d->n_units] = (uint16_t)lab;
+    d->jam[d->n_units] = jam;
     d->n_units++;
     return NLPRNN_OK;
 }
@@ -111,9 +116,11 @@ static int read_file(reader_state *st, nr_label_map *units, nr_label_map *labels
                 break;
             }
             for (size_t i = 0; !rc && i < u.n; i++) {
-                int id = unit_id(units, u.text + u.start[i], u.start[i + 1] - u.start[i]);
+                const char *us = u.text + u.start[i];
+                size_t ul = u.start[i + 1] - u.start[i];
+                int id = unit_id(units, us, ul);
                 if (id < 0) id = NR_UNIT_UNK; /* a control character: the unknown unit */
-                rc = push_unit(st, id, u.space_after[i] ? NR_SPACE_YES : NR_SPACE_NONE, err);
+                rc = push_unit(st, id, u.space_after[i] ? NR_SPACE_YES : NR_SPACE_NONE, nr_jamo_code(us, ul), err);
             }
             if (!rc) rc = end_sentence(st, err);
             if (rc) break;
@@ -149,7 +156,7 @@ static int read_file(reader_state *st, nr_label_map *units, nr_label_map *labels
                          e2.message);
             break;
         }
-        rc = push_unit(st, id, lab, err);
+        rc = push_unit(st, id, lab, 0, err);
         if (rc) break;
     }
     if (rc == 0) rc = end_sentence(st, err);

@@ -6,7 +6,9 @@
  * when CONF says store=f16: [embedding (V,E) | hints (3,E) | encoder | dense], tasks/tag/tagger.h).
  * "store" is written only when it is f16 (a file without it is float32, as every file before it),
  * so float32 files stay as they were and a build that does not know float16 tagger files refuses
- * one by the unknown parameter rather than misreading it.
+ * one by the unknown parameter rather than misreading it. "jamo" likewise: written only when 1
+ * (WGHT then holds the jamo tables (NR_JAMO_ROWS,E) after the hints), so files without jamo are
+ * as before and older builds refuse a jamo model by the unknown parameter.
  *
  * An ensemble of N members (2..NR_TAG_MAX_ENS) in one file, as the translator's (tasks/translate/
  * file.c): member 1 is the sections above (a program that does not know ensembles reads member 1
@@ -27,7 +29,7 @@
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
 /* Parameters added after the first files were made: a file without them keeps the default. */
-static const char *const ADDED_LATER[] = {"store", "ema", NULL};
+static const char *const ADDED_LATER[] = {"store", "ema", "jamo", NULL};
 
 enum { STORE_F32 = 0, STORE_F16 = 1 }; /* the choices of the parameter "store" */
 
@@ -45,10 +47,11 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     int first = !strcmp(conf_tag, "CONF");
     struct nlprnn_tagger_params p = t->p;
     if (store >= 0) p.store = store;
-    const char *skip[7] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL, NULL};
+    const char *skip[8] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL, NULL, NULL};
     int ns = 4;
     if (p.store == STORE_F32) skip[ns++] = "store"; /* float32 files as before */
     if (!(p.ema > 0)) skip[ns++] = "ema";           /* written only when used */
+    if (!p.jamo) skip[ns++] = "jamo";               /* likewise: files without jamo as before */
     int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "units", t->units.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "labels", t->labels.n, err);
@@ -152,10 +155,10 @@ static int load_member(const nr_mf_reader *r, const char *path, const char *wher
         ec.cell = t->p.cell;
         ec.layers = t->p.layers;
         ec.bidirectional = 1;
-        size_t need = nr_tag_param_count(&ec, t->units.n, t->labels.n);
+        size_t need = nr_tag_param_count(&ec, t->units.n, t->labels.n, t->p.jamo);
         char sizes[200];
-        snprintf(sizes, sizeof sizes, "units %d labels %d embed %d hidden %d layers %d", t->units.n, t->labels.n,
-                 t->p.embed, t->p.hidden, t->p.layers);
+        snprintf(sizes, sizeof sizes, "units %d labels %d embed %d hidden %d layers %d%s", t->units.n,
+                 t->labels.n, t->p.embed, t->p.hidden, t->p.layers, t->p.jamo ? " jamo 1" : "");
         rc = nr_mf_check_weight_count(r, wght_tag, need, sizes, err);
         if (!rc && (long long)need != np)
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: n_params %lld, the sizes (%s) need %zu", where, np, sizes, need);

@@ -2,6 +2,8 @@
  *
  * Forward, for a batch of B sequences of at most T units (time-major):
  *   x[t,b] = E[ids[t,b]] + Hint[hints[t,b]]       (T,B,E)   (E[0] = 0: padding)
+ *   with jamo, (i,m,f) = the rows of jam[t,b] (nr_jamo_rows), real steps only:
+ *   x[t,b] += Ji[i] + Jm[m] + Jf[f]                 (T,B,E)   Ji (20,E), Jm (22,E), Jf (29,E)
  *   out = encoder(x, lengths)                        (T,B,O)   (0 at padded steps)
  *   z[t,b] = W out[t,b] + b                          (T*B,C)
  * Loss: L = scale / N * sum over real steps of -log softmax(z[t,b])[y[t,b]], N = real steps.
@@ -10,6 +12,7 @@
  *   dW += dz^T out ; db += colsum dz ; dout = dz W   (T,B,O)
  *   dx = encoder backward(dout)                      (T,B,E)
  *   dE[ids[t,b]] += dx[t,b] ; dHint[hints[t,b]] += dx[t,b]   (real steps only)
+ *   with jamo: dJi[i] += dx[t,b] ; dJm[m] += dx[t,b] ; dJf[f] += dx[t,b]   (real steps only)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,18 +23,29 @@
 #include "corpora/reader.h"
 #include "tasks/tag/tagger.h"
 
-size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C) {
+uint16_t nr_jamo_code(const char *s, size_t len) {
+    /* U+AC00..U+D7A3 are the three bytes EA B0 80 .. ED 9E A3 */
+    if (len != 3) return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    if ((u[0] & 0xF0) != 0xE0 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return 0;
+    unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    if (cp < 0xAC00 || cp > 0xD7A3) return 0;
+    unsigned syl = cp - 0xAC00, ini = syl / 588, med = (syl % 588) / 28, fin = syl % 28;
+    return (uint16_t)(((1 + ini) * NR_JAMO_M + (1 + med)) * NR_JAMO_F + (1 + fin));
+}
+
+size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C, int jamo) {
     size_t ne = nr_encoder_param_count(ec);
     if (!ne || V < 2 || C < 1) return 0;
     int O = ec->hidden * (ec->bidirectional && ec->merge == NR_MERGE_CONCAT ? 2 : 1);
     return nr_embedding_param_count(V, ec->input_size) + (size_t)NR_HINTS * (size_t)ec->input_size +
-           ne + nr_dense_param_count(O, C);
+           (jamo ? (size_t)NR_JAMO_ROWS * (size_t)ec->input_size : 0) + ne + nr_dense_param_count(O, C);
 }
 
-int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, float *params,
+int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, int jamo, float *params,
                     nlprnn_error *err) {
     memset(net, 0, sizeof *net);
-    size_t n = nr_tag_param_count(ec, V, C);
+    size_t n = nr_tag_param_count(ec, V, C, jamo);
     if (!n)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "tagger: invalid sizes (units %d, labels %d, embed %d, hidden %d, layers %d)", V,
@@ -40,14 +54,21 @@ int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, flo
     net->E = ec->input_size;
     net->C = C;
     net->n_params = n;
+    net->jamo = jamo != 0;
     net->off_hint = nr_embedding_param_count(V, net->E);
-    net->off_enc = net->off_hint + (size_t)NR_HINTS * (size_t)net->E;
+    net->off_jamo = net->off_hint + (size_t)NR_HINTS * (size_t)net->E;
+    net->off_enc = net->off_jamo + (net->jamo ? (size_t)NR_JAMO_ROWS * (size_t)net->E : 0);
     net->off_head = net->off_enc + nr_encoder_param_count(ec);
     if (!params) return NLPRNN_OK;
     int rc = nr_embedding_bind(&net->emb, V, net->E, NR_UNIT_PAD, params, err);
     if (!rc) rc = nr_encoder_bind(&net->enc, ec, params + net->off_enc, err);
     if (rc) return rc;
     net->hint = params + net->off_hint;
+    if (net->jamo) {
+        net->jamo_i = params + net->off_jamo;
+        net->jamo_m = net->jamo_i + (size_t)NR_JAMO_I * (size_t)net->E;
+        net->jamo_f = net->jamo_m + (size_t)NR_JAMO_M * (size_t)net->E;
+    }
     nr_dense_bind(&net->head, net->enc.out_size, C, params + net->off_head);
     return NLPRNN_OK;
 }
@@ -55,6 +76,7 @@ int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, flo
 int nr_tag_net_init(const nr_tag_net *net, nr_rng *rng, nlprnn_error *err) {
     nr_embedding_init(&net->emb, 0.05f, rng);
     memset(net->hint, 0, sizeof(float) * NR_HINTS * (size_t)net->E);
+    if (net->jamo) memset(net->jamo_i, 0, sizeof(float) * NR_JAMO_ROWS * (size_t)net->E);
     int rc = nr_encoder_init(&net->enc, rng, err);
     if (!rc) nr_dense_init(&net->head, rng);
     return rc;
@@ -64,6 +86,7 @@ void nr_tag_scratch_free(nr_tag_scratch *s) {
     nr_encoder_ws_free(s->ws);
     free(s->ids);
     free(s->hints);
+    free(s->jam);
     free(s->tgt);
     free(s->len);
     free(s->x);
@@ -87,12 +110,13 @@ int nr_tag_scratch_init(nr_tag_scratch *s, const nr_tag_net *net, int max_T, int
     if (!s->ws) return err ? err->code : NLPRNN_E_NOMEM;
     s->ids = nr_calloc_array(TB, sizeof *s->ids);
     s->hints = nr_calloc_array(TB, sizeof *s->hints);
+    s->jam = nr_calloc_array(TB, sizeof *s->jam);
     s->tgt = nr_calloc_array(TB, sizeof *s->tgt);
     s->len = nr_calloc_array((size_t)max_B, sizeof *s->len);
     s->x = nr_calloc_array(TB * (size_t)net->E, sizeof *s->x);
     s->out = nr_calloc_array(TB * O, sizeof *s->out);
     s->logits = nr_calloc_array(TB * (size_t)net->C, sizeof *s->logits);
-    int ok = s->ids && s->hints && s->tgt && s->len && s->x && s->out && s->logits;
+    int ok = s->ids && s->hints && s->jam && s->tgt && s->len && s->x && s->out && s->logits;
     if (ok && training) {
         s->dout = nr_calloc_array(TB * O, sizeof *s->dout);
         s->dx = nr_calloc_array(TB * (size_t)net->E, sizeof *s->dx);
@@ -121,6 +145,16 @@ int nr_tag_forward(nr_tag_scratch *s, const nr_tag_net *net, int T, int B, nr_rn
         const float *h = net->hint + (size_t)s->hints[i] * E;
         float *x = s->x + i * E;
         for (size_t k = 0; k < E; k++) x[k] += h[k];
+    }
+    /* x[t,b] += Ji[i] + Jm[m] + Jf[f], (i,m,f) the rows of jam[t,b]; each (E) */
+    for (size_t i = 0; net->jamo && i < TB; i++) {
+        if (s->ids[i] == NR_UNIT_PAD) continue;
+        int ji, jm, jf;
+        nr_jamo_rows(s->jam[i], &ji, &jm, &jf);
+        const float *a = net->jamo_i + (size_t)ji * E, *b = net->jamo_m + (size_t)jm * E,
+                    *c = net->jamo_f + (size_t)jf * E;
+        float *x = s->x + i * E;
+        for (size_t k = 0; k < E; k++) x[k] += a[k] + b[k] + c[k];
     }
     rc = nr_encoder_forward(&net->enc, s->ws, s->out, NULL, NULL, s->x, s->len, NULL, NULL, T, B,
                             rng, err);
@@ -163,6 +197,21 @@ int nr_tag_backward(nr_tag_scratch *s, const nr_tag_net *net, float *grad, int T
         float *g = gh + (size_t)s->hints[i] * E;
         const float *d = s->dx + (size_t)i * E;
         for (size_t k = 0; k < E; k++) g[k] += d[k];
+    }
+    /* dJi[i] += dx[t,b] ; dJm[m] += dx[t,b] ; dJf[f] += dx[t,b]: the forward's sum, scattered */
+    for (int i = 0; net->jamo && i < N; i++) {
+        if (s->ids[i] == NR_UNIT_PAD) continue;
+        int ji, jm, jf;
+        nr_jamo_rows(s->jam[i], &ji, &jm, &jf);
+        float *gi = grad + net->off_jamo + (size_t)ji * E;
+        float *gm = grad + net->off_jamo + ((size_t)NR_JAMO_I + (size_t)jm) * E;
+        float *gf = grad + net->off_jamo + ((size_t)NR_JAMO_I + NR_JAMO_M + (size_t)jf) * E;
+        const float *d = s->dx + (size_t)i * E;
+        for (size_t k = 0; k < E; k++) {
+            gi[k] += d[k];
+            gm[k] += d[k];
+            gf[k] += d[k];
+        }
     }
     *n_rows = nr_embedding_touched_rows(s->rows, s->ids, (size_t)N, &net->emb, s->seen);
     return NLPRNN_OK;

@@ -2,7 +2,7 @@
  *
  * Many-to-many, synchronised: one label per input unit.
  *
- *   units (T,B) ids -> embedding (V,E) + hint embedding (3,E) -> x (T,B,E)
+ *   units (T,B) ids -> embedding (V,E) + hint embedding (3,E) [+ jamo embeddings] -> x (T,B,E)
  *   -> encoder (stacked, bidirectional LSTM/GRU/RNN, masked by lengths) -> out (T,B,O)
  *   -> dense (O -> C) per step -> logits (T*B,C) -> softmax cross-entropy, padded steps ignored
  *
@@ -13,9 +13,17 @@
  * input has white space after the unit, NR_HINT_JOIN when it has none. Training makes hints from
  * the true labels with noise (tasks/tag/train.c), so a model learns to use partial spacing.
  *
- * Parameters live in one flat block: [embedding (V,E) | hints (3,E) | encoder | dense]; the
- * embedding comes first so the trainer updates only the rows a batch touched. Id 0 is padding
- * (never updated, looks up as zeros), id 1 the unknown unit.
+ * Jamo (spacing models trained with jamo=1; docs/spacing.md "Jamo features"): a Hangul syllable
+ * U+AC00..U+D7A3 is s = cp - 0xAC00 = (initial * 21 + medial) * 28 + final (19 initials, 21
+ * medials, 28 finals, final 0 = none). Each unit position carries a jamo code (nr_jamo_code, of
+ * the character itself, so an unknown syllable keeps its jamo) and x gets three more embedding
+ * rows SUMMED into it: Ji[1 + initial] (NR_JAMO_I, E) + Jm[1 + medial] (NR_JAMO_M, E) +
+ * Jf[1 + final] (NR_JAMO_F, E); row 0 of each table is "not a Hangul syllable" (so Jf[1] is a
+ * syllable without a final and Jf[0] a character that is no syllable).
+ *
+ * Parameters live in one flat block: [embedding (V,E) | hints (3,E) | jamo (NR_JAMO_ROWS,E), only
+ * with jamo=1 | encoder | dense]; the embedding comes first so the trainer updates only the rows a
+ * batch touched. Id 0 is padding (never updated, looks up as zeros), id 1 the unknown unit.
  *
  * The task's files:
  *   tagger.c  the network (bind, scratch, forward, loss + backward), units of a text, inference
@@ -41,6 +49,19 @@ enum { NR_TAG_FORMAT_TAGGED = 0, NR_TAG_FORMAT_SPACING = 1 };
 enum { NR_HINT_NONE = 0, NR_HINT_JOIN = 1, NR_HINT_SPACE = 2, NR_HINTS = 3 };
 enum { NR_UNIT_PAD = 0, NR_UNIT_UNK = 1 };
 enum { NR_SPACE_NONE = 0, NR_SPACE_YES = 1 }; /* the two labels of a spacing model */
+/* Jamo tables: rows of the initial, medial and final tables (row 0: not a Hangul syllable). */
+enum { NR_JAMO_I = 20, NR_JAMO_M = 22, NR_JAMO_F = 29, NR_JAMO_ROWS = NR_JAMO_I + NR_JAMO_M + NR_JAMO_F };
+
+/* The jamo code of one unit (its UTF-8 bytes): 0 unless s is exactly one code point in
+ * U+AC00..U+D7A3; else (ji * NR_JAMO_M + jm) * NR_JAMO_F + jf with ji = 1 + initial, jm = 1 +
+ * medial, jf = 1 + final (rows of the three tables). */
+uint16_t nr_jamo_code(const char *s, size_t len);
+/* The three table rows of a code: 0 0 0 for code 0. */
+static inline void nr_jamo_rows(uint16_t code, int *ji, int *jm, int *jf) {
+    *jf = code % NR_JAMO_F;
+    *jm = (code / NR_JAMO_F) % NR_JAMO_M;
+    *ji = code / (NR_JAMO_F * NR_JAMO_M);
+}
 
 struct nlprnn_tagger_params {
     int format;              /* NR_TAG_FORMAT_* */
@@ -58,6 +79,7 @@ struct nlprnn_tagger_params {
     long long checkpoint_every;
     char init_from[1024];    /* "" or a tagger model file: its units, labels, shape and weights */
     double ema;              /* decay of the averaged weights (0: off; train/trainer.h) */
+    int jamo;                /* spacing: 1 adds the jamo embeddings of each unit to its input */
 };
 
 /* The network over a bound parameter block. */
@@ -65,17 +87,20 @@ typedef struct nr_tag_net {
     int V, E, C;
     nr_embedding emb;   /* (V,E) at params + 0 */
     float *hint;        /* (NR_HINTS,E) */
+    int jamo;           /* 1: the jamo tables below are used */
+    float *jamo_i, *jamo_m, *jamo_f; /* (NR_JAMO_I,E) (NR_JAMO_M,E) (NR_JAMO_F,E), contiguous; NULL without jamo */
     nr_encoder enc;
     nr_dense head;      /* (C, O) */
-    size_t n_params, off_hint, off_enc, off_head;
+    size_t n_params, off_hint, off_jamo, off_enc, off_head;
 } nr_tag_net;
 
-/* Floats of [embedding | hints | encoder | dense] for these sizes (0: invalid). */
-size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C);
+/* Floats of [embedding | hints | jamo (jamo=1 only) | encoder | dense] for these sizes (0: invalid). */
+size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C, int jamo);
 /* Bind net to params (n_params floats; NULL only to learn n_params). ec->input_size = E. */
-int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, float *params,
+int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, int jamo, float *params,
                     nlprnn_error *err);
-/* Seeded initialisation (embedding U(-0.05,0.05), hints 0, encoder and dense as their inits). */
+/* Seeded initialisation (embedding U(-0.05,0.05), hints 0, jamo tables 0 (no draw: the other
+ * weights are those of the same seed without jamo), encoder and dense as their inits). */
 int nr_tag_net_init(const nr_tag_net *net, nr_rng *rng, nlprnn_error *err);
 
 /* Scratch of one thread for batches of up to max_B sequences of up to max_T units. */
@@ -84,6 +109,7 @@ typedef struct nr_tag_scratch {
     int max_T, max_B, training;
     int *ids;      /* (T,B) unit ids, 0 at padding */
     int *hints;    /* (T,B) */
+    uint16_t *jam; /* (T,B) jamo codes (nr_jamo_code; read only when the net has jamo) */
     int *tgt;      /* (T*B) labels, -1 at padding */
     int *len;      /* (B) */
     float *x;      /* (T,B,E) */
@@ -176,6 +202,7 @@ typedef struct nr_tag_data {
     size_t *off;         /* (n+1) into ids/lab */
     int *ids;            /* unit ids */
     uint16_t *lab;       /* labels */
+    uint16_t *jam;       /* jamo codes of the units (nr_jamo_code; 0 for tagged files) */
     size_t n_units, cap;
 } nr_tag_data;
 

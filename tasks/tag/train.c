@@ -70,6 +70,8 @@ static const nr_param ROWS[] = {
      "spacing: a hinted sentence drops each space with a rate drawn from U(0, drop)", 0},
     {"noise", NR_PARAM_DBL, OFF(noise), 0, 0, 0.5, NULL, "0",
      "spacing: rate of wrong spaces added to hinted sentences", 0},
+    {"jamo", NR_PARAM_INT, OFF(jamo), 0, 0, 1, NULL, "0",
+     "spacing: 1 adds embeddings of each Hangul syllable's initial, medial and final jamo to its input", 0},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
     {"checkpoint", NR_PARAM_STR, OFF(checkpoint), sizeof(((struct nlprnn_tagger_params *)0)->checkpoint), 0, 0,
      NULL, "", "checkpoint file (\"\": none)", NR_PARAM_RESUME_OK},
@@ -223,6 +225,7 @@ static int fill_batch(nr_tag_scratch *s, const nr_tag_data *d, const struct nlpr
     for (int b = 0; b < B; b++) {
         const int *ids = d->ids + d->off[idx[b]];
         const uint16_t *lab = d->lab + d->off[idx[b]];
+        const uint16_t *jam = d->jam + d->off[idx[b]];
         int L = s->len[b], hinted = 0;
         float drop = 0;
         nr_rng r;
@@ -235,11 +238,13 @@ static int fill_batch(nr_tag_scratch *s, const nr_tag_data *d, const struct nlpr
             size_t k = (size_t)t * (size_t)B + (size_t)b;
             if (t >= L) {
                 s->ids[k] = NR_UNIT_PAD;
+                s->jam[k] = 0;
                 s->hints[k] = NR_HINT_NONE;
                 s->tgt[k] = -1;
                 continue;
             }
             s->ids[k] = ids[t];
+            s->jam[k] = jam[t];
             s->tgt[k] = lab[t];
             int h = NR_HINT_NONE;
             if (hinted) {
@@ -363,13 +368,13 @@ int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err) {
     t->ec.bidirectional = 1;
     t->ec.merge = NR_MERGE_CONCAT;
     t->ec.dropout = (float)t->p.dropout;
-    int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, NULL, err);
+    int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->p.jamo, NULL, err);
     if (rc) return rc;
     free(t->params);
     t->params = zeroed ? nr_calloc_array(t->net.n_params, sizeof(float))
                        : nr_big_alloc(t->net.n_params, sizeof(float));
     if (!t->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    return nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->params, err);
+    return nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->p.jamo, t->params, err);
 }
 
 static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr_comm *comm, nlprnn_error *err) {
@@ -446,7 +451,11 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
     memset(&cfg, 0, sizeof cfg);
     /* fine-tuning (init-from): the initial model fixes the units, the labels and the shape */
     nlprnn_tagger *src = NULL;
-    int rc = p->init_from[0] ? nlprnn_tagger_load(p->init_from, &src, err) : NLPRNN_OK;
+    int rc = p->jamo && p->format != NR_TAG_FORMAT_SPACING
+                 ? nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "tagger: jamo 1 is for spacing models (a unit of a token tagger is a whole token)")
+                 : NLPRNN_OK;
+    if (!rc && p->init_from[0]) rc = nlprnn_tagger_load(p->init_from, &src, err);
     if (!rc && src && src->p.format != p->format)
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: %s is a %s model, the training data is %s",
                      p->init_from, src->p.format == NR_TAG_FORMAT_SPACING ? "spacing" : "tagged",
@@ -456,6 +465,7 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
         t->p.embed = src->p.embed;
         t->p.hidden = src->p.hidden;
         t->p.layers = src->p.layers;
+        t->p.jamo = src->p.jamo;
     }
     if (!rc) rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
     if (!rc && src) rc = nr_tag_remap(&d, &t->units, &t->labels, &src->units, &src->labels, err);
