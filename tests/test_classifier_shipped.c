@@ -2,7 +2,7 @@
  *   ko (pretrained/ko.nrm): >= 0.878 on all 50,000 reviews of nsmc/test.tsv.gz (docs/classify.md
  *      records 0.8798 for the shipped file; the margin, 90 reviews, is for the CPU kernel paths,
  *      which move a probability by ~1e-6 and so flip a label only at 0.5 +- 1e-6)
- *   en (pretrained/en.nrm): >= 0.855 on sst2/dev.tsv.gz (872 sentences; recorded 0.8612, so
+ *   en (pretrained/en.nrm): >= 0.869 on sst2/dev.tsv.gz (872 sentences; recorded 0.8750, so
  *      the margin is 5 sentences)
  * Both found by name, as `nlprnn classify` finds them. Skipped (77) without ../shared. */
 #include <stdlib.h>
@@ -52,6 +52,6 @@ int main(void) {
     double a = accuracy("ko", ko, 0);
     CHECK_MSG(a >= 0.878, "ko: %.4f < 0.878", a);
     double b = accuracy("en", en, 0);
-    CHECK_MSG(b >= 0.855, "en: %.4f < 0.855", b);
+    CHECK_MSG(b >= 0.869, "en: %.4f < 0.869", b);
     return nr_test_done("test_classifier_shipped");
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# scripts/train-imdb.sh [BUILD_DIR] — the English recipe measured on IMDB (issue 16). No model is
+# shipped: the model and the data stay in a temporary folder; the record goes into docs/classify.md
+# (block train-imdb, "English on IMDB").
+#
+# Data: ../shared/corpora/imdb/{train,test}.tsv.gz (25,000 + 25,000 reviews), `<br />` markup
+# replaced by two spaces as scripts/train-en.sh does. Validation: 2,500 train reviews
+# (scripts/valid-split.py 0.1, seed 1); the model and fastText train on the other 22,500; the test
+# split is evaluated once. Model: scripts/train-en.sh's (pretrained/en.tok, its CBOW piece vectors
+# from the sst2 + imdb train text, BiLSTM 128, max pooling, float16), documents cut to the median
+# length of a train review in pieces rounded up to a multiple of 64, within 256..400.
+# Beside it fastText on the same reviews (shuffled with random.Random(1)): bench/run_e2e.sh's
+# accurate options, and word bigrams without char n-grams.
+# NLPRNN_IMDB_THREADS (default 1) for nlprnn and fastText; NLPRNN_IMDB_EPOCHS (default 2).
+# About 40 minutes on the 2-core machine with one thread (vectors 5-20, model 15, fastText 10).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+nlprnn="$build/nlprnn"
+sst=../shared/corpora/sst2
+imdb=../shared/corpora/imdb
+threads=${NLPRNN_IMDB_THREADS:-1}
+epochs=${NLPRNN_IMDB_EPOCHS:-2}
+tmp=$(mktemp -d)
+. scripts/recipe-lib.sh
+trap 'rm -rf "$tmp"' EXIT
+
+start=$(date +%s)
+for s in train test; do
+  zcat "$imdb/$s.tsv.gz" | sed 's#<br */>#  #g' > "$tmp/imdb_$s.tsv"
+done
+python3 scripts/valid-split.py "$tmp/imdb_train.tsv" 0.1 1 "$tmp/train90.tsv" "$tmp/valid.tsv"
+
+# the piece vectors, as scripts/train-en.sh makes them
+zcat "$sst/train.tsv.gz" | tail -n +2 | cut -f2 > "$tmp/text.txt"
+tail -n +2 "$tmp/imdb_train.tsv" | cut -f2 >> "$tmp/text.txt"
+nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
+nice fasttext cbow -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 3 \
+  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread "$threads" -verbose 0
+vec_secs=$(( $(date +%s) - start ))
+
+# the length: the median of the train reviews in pieces, up to a multiple of 64, within 256..400
+tail -n +2 "$tmp/train90.tsv" | cut -f2 > "$tmp/train90.txt"
+"$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/train90.txt" | awk '{print NF}' | sort -n > "$tmp/len.txt"
+median=$(awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}' "$tmp/len.txt")
+maxtok=$(( (median + 63) / 64 * 64 ))
+if [ "$maxtok" -lt 256 ]; then maxtok=256; fi
+if [ "$maxtok" -gt 400 ]; then maxtok=400; fi
+
+t0=$(date +%s)
+cmd=(nice "$nlprnn" train "$tmp/train90.tsv" -o "$tmp/m.nrm" --valid "$tmp/valid.tsv"
+     --tokenizer pretrained/en.tok --vectors "$tmp/en_pieces.vec" --embed 128 --cell lstm
+     --bidirectional 1 --hidden 128 --pool max --dropout 0.3 --optimizer adam --lr 0.002
+     --lr-schedule linear --clip 5 --epochs "$epochs" --batch 64 --seed 1 --threads "$threads"
+     --patience 2 --max-tokens "$maxtok" --storage f16)
+"${cmd[@]}"
+m_secs=$(( $(date +%s) - t0 ))
+m_valid=$(acc_of "$tmp/m.nrm" "$tmp/valid.tsv")
+recipe_eval "$tmp/m.nrm" "$tmp/imdb_test.tsv" 1
+
+# fastText on the same 22,500 reviews, shuffled (in file order it learns all negatives first)
+for s in train90 valid imdb_test; do
+  tail -n +2 "$tmp/$s.tsv" | awk -F'\t' '{print "__label__"$3" "$2}' > "$tmp/$s.ft"
+done
+python3 -c 'import random, sys
+l = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
+random.Random(1).shuffle(l)
+open(sys.argv[1], "w", encoding="utf-8").write("\n".join(l) + "\n")' "$tmp/train90.ft"
+ft_opts=("-dim 128 -epoch 5 -wordNgrams 2 -minn 1 -maxn 3" "-dim 128 -epoch 5 -wordNgrams 2 -minn 0 -maxn 0")
+ft_rec=()
+for i in 0 1; do
+  t0=$(date +%s)
+  # shellcheck disable=SC2086
+  nice fasttext supervised -input "$tmp/train90.ft" -output "$tmp/ft$i" ${ft_opts[$i]} -thread "$threads" -verbose 0
+  secs=$(( $(date +%s) - t0 ))
+  v=$(fasttext test "$tmp/ft$i.bin" "$tmp/valid.ft" | awk '/^P@1/{print $2}')
+  t=$(fasttext test "$tmp/ft$i.bin" "$tmp/imdb_test.ft" | awk '/^P@1/{print $2}')
+  ft_rec+=("fasttext supervised -input train90.ft ${ft_opts[$i]} -thread $threads   # $secs s: valid $v   test $t")
+done
+secs=$(( $(date +%s) - start ))
+echo "train-imdb: max tokens $maxtok (median $median pieces); valid $m_valid, IMDB test accuracy $acc, macro F1 $f1; fastText: ${ft_rec[*]}"
+{
+  recipe_head
+  echo "data: imdb train.tsv.gz minus 2,500 (scripts/valid-split.py 0.1 1) / test.tsv.gz, <br /> as spaces"
+  echo "vectors: tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread $threads   # $vec_secs s"
+  echo "max tokens: $maxtok (a train review's median length: $median pieces)"
+  recipe_cmd "${cmd[@]:1}"
+  echo "valid accuracy: $m_valid (2,500 train reviews); $m_secs s"
+  echo "\$ nlprnn eval -m m.nrm imdb_test.tsv   # once"
+  echo "IMDB test accuracy: $acc   macro F1: $f1   (25,000 reviews)"
+  printf '%s\n' "${ft_rec[@]}"
+  echo "time: $secs s wall in all, on this machine:"
+  bench/env.sh
+  echo '```'
+} > "$tmp/record.md"
+python3 scripts/doc-block.py docs/classify.md train-imdb "$tmp/record.md"
