@@ -504,7 +504,7 @@ static int validate_layout(nr_st_file *f, nlprnn_error *err) {
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", f->name);
     }
     /* the data's tiling: sorted by BEGIN, each range starts where the previous one ended */
-    qsort(f->t, n, sizeof *f->t, cmp_begin);
+    if (n > 1) qsort(f->t, n, sizeof *f->t, cmp_begin); /* f->t is NULL when there are none */
     uint64_t at = 0;
     for (size_t i = 0; i < n; i++) {
         const nr_st_tensor *t = &f->t[i];

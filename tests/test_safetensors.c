@@ -152,6 +152,26 @@ static void test_dtypes(void) {
     free(b);
 }
 
+/* A file of metadata and no tensors is valid (safetensors allows it): it opens with 0 tensors
+ * (found by fuzz_safetensors: the layout check then sorted a NULL array, undefined behaviour that
+ * the sanitizer build stops on) */
+static void test_no_tensors(void) {
+    static const char hdr[] = "{\"__metadata__\":{\"kind\":\"classifier\"}}";
+    unsigned char buf[8 + sizeof hdr];
+    size_t hl = sizeof hdr - 1;
+    for (int k = 0; k < 8; k++) buf[k] = (unsigned char)((uint64_t)hl >> (8 * k));
+    memcpy(buf + 8, hdr, hl);
+    nr_st_file *f = NULL;
+    nlprnn_error err;
+    int rc = nr_st_open_mem(&f, buf, 8 + hl, "meta-only.safetensors", &err);
+    CHECK_MSG(rc == NLPRNN_OK, "%s", err.message);
+    if (rc) return;
+    CHECK(nr_st_count(f) == 0);
+    CHECK(nr_st_find(f, "kind") == NULL);
+    CHECK(nr_st_meta(f, "kind") && !strcmp(nr_st_meta(f, "kind"), "classifier"));
+    nr_st_close(f);
+}
+
 static void test_refusals(void) {
     nr_st_file *f = NULL;
     nlprnn_error err;
@@ -414,6 +434,7 @@ int main(void) {
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
     test_round_trip();
     test_dtypes();
+    test_no_tensors();
     test_refusals();
     nlprnn_error err;
     nlprnn_tokenizer *tok = NULL, *other = NULL;
