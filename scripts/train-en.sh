@@ -7,8 +7,9 @@
 # labels). Tokenizer pretrained/en.tok: BPE 16000, NFKC + case folding, trained on the text of
 # sst2/train and imdb/train (unlabelled use). Embedding initialised from 128-d CBOW vectors
 # of the pieces, trained with Debian's fastText on the same text. Model: embedding 128 ->
-# bidirectional LSTM 128 -> max pooling -> dense 2, float16. The record goes into
-# docs/classify.md (block train-en).
+# bidirectional LSTM 128 -> max pooling -> dense 2, float16, trained with --seed 4 (NLPRNN_EN_SEED;
+# chosen among seeds 1-4 on the held-out 5 %, docs/classify.md), label names negative/positive.
+# The record goes into docs/classify.md (block train-en).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -29,16 +30,25 @@ if [ ! -f pretrained/en.tok ]; then
     --vocab-size 16000 --normalization nfkc_cf --threads 2
 fi
 nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
+# one thread: fastText's vectors are then the same on every run (with 2 they depend on timing)
 nice fasttext cbow -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 3 \
-  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
+  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 1 -verbose 0
 vec_secs=$(( $(date +%s) - start ))
 
-cmd=(nice "$nlprnn" train "$sst/train.tsv.gz" -o "$out" --tokenizer pretrained/en.tok
+# the held-out 5 % (best epoch) as a file of its own: the rows --valid-split 0.05 --seed 1 holds
+# out (scripts/valid-split.py repeats the library's draws), so that the seed of the training run
+# can differ from the split's. The shipped model is seed 4 of four seeds (1-4) chosen on these
+# rows (docs/classify.md, "SST-2 with the Korean ingredients"); one worker thread.
+python3 scripts/valid-split.py "$sst/train.tsv.gz" 0.05 1 "$tmp/train95.tsv" "$tmp/valid.tsv"
+cmd=(nice "$nlprnn" train "$tmp/train95.tsv" -o "$out" --valid "$tmp/valid.tsv" --tokenizer pretrained/en.tok
      --vectors "$tmp/en_pieces.vec" --embed 128 --cell lstm --bidirectional 1 --hidden 128
      --pool max --dropout 0.3 --optimizer adam --lr 0.002 --lr-schedule linear --clip 5
-     --epochs "$epochs" --batch 64 --seed 1 --threads 2 --valid-split 0.05 --patience 2
+     --epochs "$epochs" --batch 64 --seed "${NLPRNN_EN_SEED:-4}" --threads 1 --patience 2
      --max-tokens 96 --storage f16)
 "${cmd[@]}"
+# the label names the program prints (scripts/relabel-shipped.sh does the same to a shipped file)
+"$nlprnn" relabel "$out" --label-names 0=negative,1=positive -o "$tmp/relabelled.nrm"
+mv "$tmp/relabelled.nrm" "$out"
 secs=$(( $(date +%s) - start ))
 
 recipe_eval "$out" "$sst/dev.tsv.gz" 2
@@ -46,8 +56,10 @@ size=$(stat -c %s "$out")
 echo "train-en: $out: SST-2 dev accuracy $acc, macro F1 $f1, $size bytes, $secs s"
 {
   recipe_head
-  echo "tokenizer-train (if missing) + tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2"
+  echo "tokenizer-train (if missing) + tokenize + fasttext cbow -dim 128 -epoch 3 -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 1"
+  echo "python3 scripts/valid-split.py sst2/train.tsv.gz 0.05 1 \$TMP/train95.tsv \$TMP/valid.tsv"
   recipe_cmd "${cmd[@]:1}"
+  echo "nlprnn relabel OUT --label-names 0=negative,1=positive"
   echo "\$ nlprnn eval -m $out $sst/dev.tsv.gz"
   echo "SST-2 dev accuracy: $acc   macro F1: $f1   (872 sentences)"
   echo "training time: $secs s wall in all (tokenizer and piece vectors $vec_secs s), on this machine:"
