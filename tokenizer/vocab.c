@@ -7,9 +7,12 @@
 
 #include "tokenizer/internal.h"
 
-/* p lies in a loader's block of tables (nr_tok_tables): not freed or reallocated alone */
+/* p lies in a loader's block of tables (nr_tok_tables): not freed or reallocated alone. Its end
+ * counts too: an array of no elements at the end of the block (the piece kinds of a table of 0
+ * pieces and no text) points just past it, and freeing that pointer crashed the loader of a
+ * damaged file (found by fuzz_tokenizer_load). No allocation of its own starts there. */
 static int in_block(const char *block, size_t block_len, const void *p) {
-    return block && (uintptr_t)p >= (uintptr_t)block && (uintptr_t)p < (uintptr_t)block + block_len;
+    return block && (uintptr_t)p >= (uintptr_t)block && (uintptr_t)p <= (uintptr_t)block + block_len;
 }
 
 static void free_unless_in(const char *block, size_t block_len, void *p) {
