@@ -24,12 +24,10 @@
 #include "tasks/tag/tagger.h"
 
 uint16_t nr_jamo_code(const char *s, size_t len) {
-    /* U+AC00..U+D7A3 are the three bytes EA B0 80 .. ED 9E A3 */
-    if (len != 3) return 0;
-    const unsigned char *u = (const unsigned char *)s;
-    if ((u[0] & 0xF0) != 0xE0 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return 0;
-    unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-    if (cp < 0xAC00 || cp > 0xD7A3) return 0;
+    /* U+AC00..U+D7A3 are three bytes each in UTF-8: a unit of another length is no syllable */
+    utf8proc_int32_t cp;
+    if (len != 3 || utf8proc_iterate((const utf8proc_uint8_t *)s, 3, &cp) != 3 || cp < 0xAC00 || cp > 0xD7A3)
+        return 0;
     unsigned syl = cp - 0xAC00, ini = syl / 588, med = (syl % 588) / 28, fin = syl % 28;
     return (uint16_t)(((1 + ini) * NR_JAMO_M + (1 + med)) * NR_JAMO_F + (1 + fin));
 }
