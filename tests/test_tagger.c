@@ -20,8 +20,18 @@
  *              space after a syllable with the final ㄹ", tested on syllables it never saw (unknown
  *              units): with jamo >= 95 % of the decisions right, without < 85 % (all unknown
  *              syllables are one unit to it, so it cannot know the rule: not a chaotic outcome);
- *              save/load gives the same probabilities; a pack of a jamo and a plain model is their
- *              mean; token taggers refuse jamo
+ *              save/load gives the same probabilities; a pack of a jamo and a plain model (either
+ *              first) is their mean; token taggers refuse jamo
+ *   conv       the gradient check with the convolution in front (GRU and LSTM; with jamo too): its
+ *              weights and bias as blocks, the embedding's through it, a wrong bias gradient and a
+ *              wrong weight of the last offset caught; masking: a row's logits do not move when the
+ *              other rows, the batch's length or its own padded steps change; a token tagger with
+ *              conv 3 learns "both neighbours are the same token" (>= 0.97 on unseen sentences; the
+ *              best rule without both neighbours 0.75), the same with 2 training workers (within
+ *              2e-3) and 2 inference threads (1e-5); save/load gives the same probabilities; packs
+ *              of a plain and a conv model (either first) are their mean; bad conv values in CONF
+ *              are NLPRNN_E_FORMAT naming the file; init-from keeps the convolution; an even width
+ *              is refused
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +99,30 @@ static int dir_check(gctx *g, float *p, const float *grad, size_t lo, size_t hi,
     return ok;
 }
 
-static void test_gradient(int cell, int jamo) {
+/* The convolution recomputed directly from its definition (tasks/tag/tagger.h) from the x of the
+ * last forward (sc->x, E per step): the largest |relu(a) - c| over the real steps against sc->cv,
+ * and the smallest |a| (how near a ReLU kink the batch is). */
+static void conv_reference(const nr_tag_net *net, const nr_tag_scratch *sc, int T, int B, double *maxdiff,
+                           double *minabs) {
+    int K = net->K, r = K / 2, E = net->E, F = net->F;
+    *maxdiff = 0, *minabs = 1e30;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < sc->len[b]; t++)
+            for (int f = 0; f < F; f++) {
+                double a = net->conv_b[f];
+                for (int k = 0; k < K; k++) {
+                    int tt = t + k - r;
+                    if (tt < 0 || tt >= sc->len[b]) continue; /* 'same' padding: zeros */
+                    for (int e = 0; e < E; e++)
+                        a += (double)net->conv_w[((size_t)f * K + k) * E + e] * sc->x[((size_t)tt * B + b) * E + e];
+                }
+                double c = sc->cv[((size_t)t * B + b) * F + f];
+                *maxdiff = fmax(*maxdiff, fabs((a > 0 ? a : 0) - c));
+                *minabs = fmin(*minabs, fabs(a));
+            }
+}
+
+static void test_gradient(int cell, int jamo, int conv) {
     nr_encoder_cfg ec;
     nr_encoder_cfg_default(&ec, 5, 4);
     ec.cell = cell;
@@ -97,20 +130,32 @@ static void test_gradient(int cell, int jamo) {
     ec.bidirectional = 1;
     const int V = 9, C = 3, T = 6, B = 3;
     nr_tag_net net;
-    CHECK(nr_tag_net_bind(&net, &ec, V, C, jamo, NULL, NULL) == 0);
+    nr_tag_front fr = {jamo, conv, 3};
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, &fr, NULL, NULL) == 0);
     float *p = calloc(net.n_params, sizeof *p), *grad = calloc(net.n_params, sizeof *grad);
-    CHECK(nr_tag_net_bind(&net, &ec, V, C, jamo, p, NULL) == 0);
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, &fr, p, NULL) == 0);
     nr_rng rng;
     nr_rng_seed(&rng, 7 + (uint64_t)cell);
     CHECK(nr_tag_net_init(&net, &rng, NULL) == 0);
     /* hints start at 0: give them values so their gradient is not trivially checked at 0 */
     for (int k = 0; k < NR_HINTS * net.E; k++) net.hint[k] = 0.3f * nr_rng_normal(&rng);
     if (jamo) { /* the jamo tables too start at 0 */
-        CHECK_INT_EQ((long long)(net.off_enc - net.off_jamo), (long long)NR_JAMO_ROWS * net.E);
-        for (size_t k = net.off_jamo; k < net.off_enc; k++) CHECK(p[k] == 0.0f);
-        for (size_t k = net.off_jamo; k < net.off_enc; k++) p[k] = 0.3f * (float)nr_rng_normal(&rng);
+        CHECK_INT_EQ((long long)(net.off_conv - net.off_jamo), (long long)NR_JAMO_ROWS * net.E);
+        for (size_t k = net.off_jamo; k < net.off_conv; k++) CHECK(p[k] == 0.0f);
+        for (size_t k = net.off_jamo; k < net.off_conv; k++) p[k] = 0.3f * (float)nr_rng_normal(&rng);
     } else {
-        CHECK(net.off_jamo == net.off_enc && net.jamo_i == NULL);
+        CHECK(net.off_jamo == net.off_conv && net.jamo_i == NULL);
+    }
+    size_t off_cb = net.off_conv + (size_t)net.F * (size_t)net.K * (size_t)net.E; /* conv bias bc */
+    if (conv) { /* Wc (F,K E) then bc (F) before the encoder, which reads E + F */
+        CHECK_INT_EQ((long long)(net.off_enc - net.off_conv), 3LL * (conv * net.E + 1));
+        CHECK_INT_EQ(net.I, net.E + 3);
+        for (size_t k = off_cb; k < net.off_enc; k++) CHECK(p[k] == 0.0f);
+        /* larger weights and a bias away from 0: pre-activations spread over both sides of the ReLU */
+        for (size_t k = net.off_conv; k < off_cb; k++) p[k] *= 4.0f;
+        for (size_t k = off_cb; k < net.off_enc; k++) p[k] = 0.3f * (float)nr_rng_normal(&rng);
+    } else {
+        CHECK(net.off_conv == net.off_enc && net.conv_w == NULL && net.I == net.E);
     }
     for (size_t k = net.off_head; k < net.n_params; k++) p[k] *= 3.0f; /* larger logits */
     nr_tag_scratch sc;
@@ -132,6 +177,18 @@ static void test_gradient(int cell, int jamo) {
     }
     gctx g = {&net, &sc, T, B};
     CHECK(nr_tag_forward(&sc, &net, T, B, NULL, NULL) == 0);
+    if (conv) { /* the forward against the definition; a bias that keeps every |a| >= 0.1, so the
+                 * finite differences (steps <= 0.02) do not cross a ReLU kink */
+        double md = 0, mn = 0;
+        for (int tries = 0; tries < 1000; tries++) {
+            conv_reference(&net, &sc, T, B, &md, &mn);
+            CHECK_MSG(md < 1e-5, "conv forward differs from its definition by %g", md);
+            if (mn >= 0.1) break;
+            for (size_t k = off_cb; k < net.off_enc; k++) p[k] = 0.3f * (float)nr_rng_normal(&rng);
+            CHECK(nr_tag_forward(&sc, &net, T, B, NULL, NULL) == 0);
+        }
+        CHECK_MSG(mn >= 0.1, "no bias found that keeps the pre-activations off the kink (%g)", mn);
+    }
     double ls = 0;
     int cnt = 0, ok = 0;
     size_t nr = 0;
@@ -147,15 +204,28 @@ static void test_gradient(int cell, int jamo) {
         size_t lo, hi;
     } blocks[] = {{"embedding", 0, net.off_hint},
                   {"hints", net.off_hint, net.off_jamo},
-                  {"jamo", net.off_jamo, net.off_enc},
+                  {"jamo", net.off_jamo, net.off_conv},
+                  {"conv weights", net.off_conv, off_cb},
+                  {"conv bias", off_cb, net.off_enc},
                   {"encoder", net.off_enc, net.off_head},
                   {"head", net.off_head, net.n_params},
                   {"all", 0, net.n_params}};
     for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++)
         for (int rep = 0; rep < 3 && blocks[b].hi > blocks[b].lo; rep++)
             CHECK_MSG(dir_check(&g, p, grad, blocks[b].lo, blocks[b].hi, &rng, blocks[b].name, 1),
-                      "%s gradient (%s, jamo %d), direction %d", blocks[b].name,
-                      cell == NR_CELL_GRU ? "gru" : "lstm", jamo, rep);
+                      "%s gradient (%s, jamo %d, conv %d), direction %d", blocks[b].name,
+                      cell == NR_CELL_GRU ? "gru" : "lstm", jamo, conv, rep);
+    if (conv) { /* a wrong bias gradient, and a wrong weight of the last offset (k = K-1), are caught */
+        size_t bad[2] = {off_cb + 1, net.off_conv + (size_t)(conv - 1) * (size_t)net.E + 2};
+        for (int i = 0; i < 2; i++) {
+            grad[bad[i]] += 0.5f;
+            int caught = 0;
+            for (int rep = 0; rep < 3; rep++)
+                caught += !dir_check(&g, p, grad, net.off_conv, net.off_enc, &rng, "corrupted conv", 0);
+            CHECK_MSG(caught >= 2, "a corrupted conv gradient (%d) passed the check %d times of 3", i, 3 - caught);
+            grad[bad[i]] -= 0.5f;
+        }
+    }
     if (jamo) { /* the final ㄺ's row of 닭 (a row the batch uses) with a wrong gradient is caught */
         int ji, jm, jf;
         nr_jamo_rows(nr_jamo_code("닭", 3), &ji, &jm, &jf);
@@ -163,7 +233,7 @@ static void test_gradient(int cell, int jamo) {
         gf[0] += 0.5f;
         int caught = 0;
         for (int rep = 0; rep < 3; rep++)
-            caught += !dir_check(&g, p, grad, net.off_jamo, net.off_enc, &rng, "corrupted jamo", 0);
+            caught += !dir_check(&g, p, grad, net.off_jamo, net.off_conv, &rng, "corrupted jamo", 0);
         CHECK_MSG(caught >= 2, "a corrupted jamo gradient passed the check %d times of 3", 3 - caught);
         gf[0] -= 0.5f;
     }
@@ -215,42 +285,59 @@ static const char *label_of(const int *s, int n, int i) {
     return next_noun ? "D+" : "D-";
 }
 
-static void write_tagged(const char *path, int n_sent, uint64_t seed) {
+/* A made-up tagging task: sentences of 3..10 tokens drawn from words[0..nw), labelled by lab. */
+typedef struct tag_task {
+    const char *const *words;
+    int nw;
+    const char *(*lab)(const int *s, int n, int i);
+} tag_task;
+
+static void write_tagged(const char *path, int n_sent, uint64_t seed, const tag_task *tk) {
     FILE *fp = fopen(path, "w");
     nr_rng r;
     nr_rng_seed(&r, seed);
     for (int k = 0; k < n_sent; k++) {
         int s[12], n = 3 + (int)nr_rng_below(&r, 8);
-        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, 8);
-        for (int i = 0; i < n; i++) fprintf(fp, "%s\t%s\n", WORDS[s[i]], label_of(s, n, i));
+        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, (uint64_t)tk->nw);
+        for (int i = 0; i < n; i++) fprintf(fp, "%s\t%s\n", tk->words[s[i]], tk->lab(s, n, i));
         fprintf(fp, "\n");
     }
     fclose(fp);
 }
 
-static double tag_accuracy(const nlprnn_tagger *t, uint64_t seed, int n_sent) {
+/* Accuracy over n_sent unseen sentences of the task (drawn from seed), tagged with `threads`;
+ * the first n_pr probabilities of the first label into pr (NULL: none). */
+static double tag_accuracy(const nlprnn_tagger *t, const tag_task *tk, uint64_t seed, int n_sent, int threads,
+                           float *pr, int n_pr) {
     nlprnn_tagger_ctx *ctx = NULL;
     nlprnn_error err;
-    CHECK(nlprnn_tagger_ctx_create(t, 1, &ctx, &err) == 0);
+    CHECK(nlprnn_tagger_ctx_create(t, threads, &ctx, &err) == 0);
     nr_rng r;
     nr_rng_seed(&r, seed);
     long ok = 0, all = 0;
+    int np = 0;
     for (int k = 0; k < n_sent && ctx; k++) {
         int s[12], lab[12], n = 3 + (int)nr_rng_below(&r, 8);
+        float q[12];
         const char *tok[12];
-        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, 8), tok[i] = WORDS[s[i]];
-        CHECK(nlprnn_tag(ctx, tok, (size_t)n, lab, NULL, &err) == 0);
-        for (int i = 0; i < n; i++) ok += !strcmp(nlprnn_tagger_label(t, lab[i]), label_of(s, n, i)), all++;
+        for (int i = 0; i < n; i++) s[i] = (int)nr_rng_below(&r, (uint64_t)tk->nw), tok[i] = tk->words[s[i]];
+        CHECK(nlprnn_tag(ctx, tok, (size_t)n, lab, q, &err) == 0);
+        for (int i = 0; i < n; i++) {
+            ok += !strcmp(nlprnn_tagger_label(t, lab[i]), tk->lab(s, n, i)), all++;
+            if (pr && np < n_pr) pr[np++] = lab[i] == 0 ? q[i] : 1 - q[i]; /* two labels */
+        }
     }
     nlprnn_tagger_ctx_free(ctx);
     return all ? (double)ok / (double)all : 0;
 }
 
+static const tag_task POS = {WORDS, 8, label_of};
+
 static void test_tiny_tagger(const char *dir) {
     char train[512], model[600], bad[512];
     snprintf(train, sizeof train, "%s/train.tsv", dir);
     snprintf(model, sizeof model, "%s/tagger.nrm", dir);
-    write_tagged(train, 400, 11);
+    write_tagged(train, 400, 11, &POS);
     nlprnn_tagger_params *p = NULL;
     nlprnn_tagger_params_create(&p, NULL);
     nlprnn_error err;
@@ -272,7 +359,7 @@ static void test_tiny_tagger(const char *dir) {
     CHECK_INT_EQ(nlprnn_tagger_num_labels(t), 4);
     CHECK_STR_EQ(nlprnn_tagger_label(t, 0), "D+"); /* sorted, not in order of appearance */
     CHECK_INT_EQ(nlprnn_tagger_num_units(t), 10);
-    double acc = tag_accuracy(t, 99, 200);
+    double acc = tag_accuracy(t, &POS, 99, 200, 1, NULL, 0);
     printf("tiny tagger: accuracy on unseen sentences %.4f (%s)\n", acc, nlprnn_tagger_summary(t));
     CHECK_MSG(acc >= 0.97, "accuracy %.4f < 0.97", acc);
     /* save, load: the same labels and probabilities */
@@ -686,6 +773,43 @@ static double jamo_accuracy(const nlprnn_tagger *t, int odd, float *probs_out, i
     return (double)right / (double)all;
 }
 
+/* Models with and without a feature in front (plain, feat; p0, p1 their probabilities by probs):
+ * saved to m0, m1, feat loaded back gives the same summary and probabilities; a pack of the two
+ * (either first), saved to pk and loaded, gives the mean of their probabilities. */
+static void check_file_and_pack(const nlprnn_tagger *plain, const nlprnn_tagger *feat, const char *m0, const char *m1,
+                                const char *pk, void (*probs)(const nlprnn_tagger *, float *), const float *p0,
+                                const float *p1) {
+    nlprnn_error err;
+    float q[64];
+    CHECK(nlprnn_tagger_save(feat, m1, &err) == 0);
+    CHECK(nlprnn_tagger_save(plain, m0, &err) == 0);
+    nlprnn_tagger *l = NULL;
+    CHECK(nlprnn_tagger_load(m1, &l, &err) == 0);
+    if (l) {
+        CHECK_STR_EQ(nlprnn_tagger_summary(l), nlprnn_tagger_summary(feat));
+        probs(l, q);
+        CHECK(memcmp(p1, q, sizeof q) == 0);
+    }
+    nlprnn_tagger_free(l);
+    for (int order = 0; order < 2; order++) {
+        const char *both[] = {order ? m1 : m0, order ? m0 : m1};
+        nlprnn_tagger *e = NULL;
+        CHECK(nlprnn_tagger_load_ensemble(both, 2, &e, &err) == 0);
+        if (e) CHECK(nlprnn_tagger_save(e, pk, &err) == 0);
+        nlprnn_tagger_free(e);
+        e = NULL;
+        CHECK(nlprnn_tagger_load(pk, &e, &err) == 0);
+        if (e) {
+            CHECK_INT_EQ(nlprnn_tagger_members(e), 2);
+            probs(e, q);
+            for (int k = 0; k < 64; k++) CHECK_NEAR(q[k], (p0[k] + p1[k]) / 2, 1e-6);
+        }
+        nlprnn_tagger_free(e);
+    }
+}
+
+static void jamo_probs(const nlprnn_tagger *t, float *pr) { jamo_accuracy(t, 1, pr, 64); }
+
 static nlprnn_tagger *train_jamo(const char *train, int jamo) {
     nlprnn_tagger_params *p = NULL;
     nlprnn_tagger_params_create(&p, NULL);
@@ -727,7 +851,7 @@ static void test_jamo_spacing(const char *dir) {
     CHECK(strstr(nlprnn_tagger_summary(t1), "embed 16 + jamo,") != NULL);
     CHECK(strstr(nlprnn_tagger_summary(t0), "jamo") == NULL);
     CHECK_INT_EQ(nlprnn_tagger_num_units(t0), nlprnn_tagger_num_units(t1));
-    float p1[64], p1b[64], p0[64], pe[64];
+    float p1[64], p0[64];
     double seen0 = jamo_accuracy(t0, 0, NULL, 0), seen1 = jamo_accuracy(t1, 0, NULL, 0);
     double un0 = jamo_accuracy(t0, 1, p0, 64), un1 = jamo_accuracy(t1, 1, p1, 64);
     printf("jamo spacing: decisions right on seen / unseen syllables: without jamo %.3f / %.3f, with %.3f / %.3f\n",
@@ -735,31 +859,8 @@ static void test_jamo_spacing(const char *dir) {
     CHECK_MSG(seen0 >= 0.95 && seen1 >= 0.95, "seen syllables: %.3f %.3f", seen0, seen1);
     CHECK_MSG(un1 >= 0.95, "unseen syllables with jamo: %.3f", un1);
     CHECK_MSG(un0 < 0.85, "unseen syllables without jamo: %.3f (they are all one unit to it)", un0);
-    /* save, load: the same probabilities; the file says jamo */
+    check_file_and_pack(t0, t1, m0, m1, pk, jamo_probs, p0, p1);
     nlprnn_error err;
-    CHECK(nlprnn_tagger_save(t1, m1, &err) == 0);
-    CHECK(nlprnn_tagger_save(t0, m0, &err) == 0);
-    nlprnn_tagger *l1 = NULL;
-    CHECK(nlprnn_tagger_load(m1, &l1, &err) == 0);
-    if (l1) {
-        CHECK_STR_EQ(nlprnn_tagger_summary(l1), nlprnn_tagger_summary(t1));
-        jamo_accuracy(l1, 1, p1b, 64);
-        CHECK(memcmp(p1, p1b, sizeof p1) == 0);
-    }
-    nlprnn_tagger_free(l1);
-    /* a pack of the plain and the jamo model: the mean of their probabilities */
-    const char *both[] = {m0, m1};
-    nlprnn_tagger *e = NULL;
-    CHECK(nlprnn_tagger_load_ensemble(both, 2, &e, &err) == 0);
-    if (e) CHECK(nlprnn_tagger_save(e, pk, &err) == 0);
-    nlprnn_tagger_free(e);
-    e = NULL;
-    CHECK(nlprnn_tagger_load(pk, &e, &err) == 0);
-    if (e) {
-        jamo_accuracy(e, 1, pe, 64);
-        for (int k = 0; k < 64; k++) CHECK_NEAR(pe[k], (p0[k] + p1[k]) / 2, 1e-6);
-    }
-    nlprnn_tagger_free(e);
     /* fine-tuning from a jamo model keeps jamo (the shape of the initial model) */
     nlprnn_tagger_params *p = NULL;
     nlprnn_tagger_params_create(&p, NULL);
@@ -785,11 +886,208 @@ static void test_jamo_spacing(const char *dir) {
     nlprnn_tagger_free(t1);
 }
 
+/* ---- convolution in front ---------------------------------------------------------------------- */
+
+/* Padding and lengths: a row's logits do not depend on the other rows of its batch, on the
+ * batch's T, nor on what the padded steps of its own row hold (ids, hints: a window reaching past
+ * the row's end reads zeros). Row 1 (3 units) alone (T=3, B=1) against row 1 of a batch of 3
+ * (T=7), then with the other rows and row 1's padding replaced by other units. */
+static void test_conv_mask(void) {
+    nr_encoder_cfg ec;
+    nr_encoder_cfg_default(&ec, 6, 5);
+    ec.cell = NR_CELL_GRU;
+    ec.layers = 2;
+    ec.bidirectional = 1;
+    const int V = 11, C = 2, T = 7, B = 3, L1 = 3;
+    nr_tag_front fr = {0, 5, 4};
+    nr_tag_net net;
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, &fr, NULL, NULL) == 0);
+    float *p = calloc(net.n_params, sizeof *p);
+    CHECK(nr_tag_net_bind(&net, &ec, V, C, &fr, p, NULL) == 0);
+    nr_rng rng;
+    nr_rng_seed(&rng, 5);
+    CHECK(nr_tag_net_init(&net, &rng, NULL) == 0);
+    for (size_t k = net.off_conv; k < net.off_enc; k++) p[k] = 0.5f * (float)nr_rng_normal(&rng);
+    for (int k = 0; k < NR_HINTS * net.E; k++) net.hint[k] = 0.3f * (float)nr_rng_normal(&rng);
+    const int row1[3] = {4, 7, 2}, hint1[3] = {1, 2, 0};
+    nr_tag_scratch one, many;
+    CHECK(nr_tag_scratch_init(&one, &net, T, B, 0, 1, NULL) == 0);
+    CHECK(nr_tag_scratch_init(&many, &net, T, B, 0, 1, NULL) == 0);
+    one.len[0] = L1;
+    for (int t = 0; t < L1; t++) one.ids[t] = row1[t], one.hints[t] = hint1[t];
+    CHECK(nr_tag_forward(&one, &net, L1, 1, NULL, NULL) == 0);
+    float ref[3 * 2], first[3 * 2];
+    memcpy(ref, one.logits, sizeof ref);
+    for (int round = 0; round < 2; round++) {
+        int len[3] = {7, L1, 5};
+        for (int b = 0; b < B; b++) {
+            many.len[b] = len[b];
+            for (int t = 0; t < T; t++) {
+                int k = t * B + b;
+                if (b == 1 && t < L1) {
+                    many.ids[k] = row1[t], many.hints[k] = hint1[t];
+                } else if (b == 1) { /* row 1's padding: round 0 as a caller fills it, round 1 other units */
+                    many.ids[k] = round ? 1 + (int)nr_rng_below(&rng, V - 1) : NR_UNIT_PAD;
+                    many.hints[k] = round ? 2 : NR_HINT_NONE;
+                } else { /* the other rows: other units each round */
+                    many.ids[k] = t < len[b] ? 1 + (int)nr_rng_below(&rng, V - 1) : NR_UNIT_PAD;
+                    many.hints[k] = t < len[b] ? (int)nr_rng_below(&rng, NR_HINTS) : 0;
+                }
+            }
+        }
+        CHECK(nr_tag_forward(&many, &net, T, B, NULL, NULL) == 0);
+        for (int t = 0; t < L1; t++)
+            for (int c = 0; c < C; c++) {
+                float z = many.logits[((size_t)t * B + 1) * C + c];
+                CHECK_NEAR(z, ref[t * C + c], 1e-5); /* other product shapes: rounding may differ */
+                if (round == 0) first[t * C + c] = z;
+                else CHECK_MSG(z == first[t * C + c], "row 1 step %d moved when other rows or its padding changed", t);
+            }
+        for (int t = L1; t < T; t++) /* c = 0 at row 1's padded steps */
+            for (int f = 0; f < net.F; f++) CHECK(many.cv[((size_t)t * B + 1) * net.F + f] == 0.0f);
+    }
+    nr_tag_scratch_free(&one);
+    nr_tag_scratch_free(&many);
+    free(p);
+}
+
+/* A task for a window: tokens w0..w3 at random; a token's label is "S" when the tokens on both
+ * sides of it exist and are the same, else "D" (about 3/4 of the tokens: "D" everywhere is right
+ * on 0.75 of them; the rule needs both neighbours). */
+static const char *const CW[] = {"w0", "w1", "w2", "w3"};
+
+static const char *same_of(const int *s, int n, int i) {
+    return i > 0 && i + 1 < n && s[i - 1] == s[i + 1] ? "S" : "D";
+}
+
+static const tag_task SAME = {CW, 4, same_of};
+
+static void same_probs(const nlprnn_tagger *t, float *pr) { tag_accuracy(t, &SAME, 77, 200, 1, pr, 64); }
+
+static nlprnn_tagger *train_same(const char *path, int conv, int threads, const char *init_from) {
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
+    nlprnn_error err;
+    char cv[16], th[16];
+    snprintf(cv, sizeof cv, "%d", conv);
+    snprintf(th, sizeof th, "%d", threads);
+    const char *set[][2] = {{"format", "tagged"}, {"embed", "8"}, {"hidden", "8"}, {"layers", "1"},
+                            {"epochs", init_from ? "1" : "10"}, {"batch", "16"}, {"lr", "0.01"},
+                            {"min-lr", "0.001"}, {"min-count", "1"}, {"dropout", "0"}, {"valid", "0"},
+                            {"seed", "2"}, {"conv", cv}, {"conv-channels", "16"}, {"threads", th},
+                            {"init-from", init_from ? init_from : ""}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++)
+        CHECK_MSG(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0, "%s", err.message);
+    nlprnn_tagger *t = NULL;
+    const char *paths[] = {path};
+    int rc = nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, &err);
+    CHECK_MSG(rc == 0, "train (conv %d, %d threads): %s", conv, threads, err.message);
+    nlprnn_tagger_params_free(p);
+    return t;
+}
+
+/* 1 when the n bytes b hold the string s. */
+static int has_bytes(const unsigned char *b, long n, const char *s) {
+    size_t m = strlen(s);
+    for (long i = 0; i + (long)m <= n; i++)
+        if (!memcmp(b + i, s, m)) return 1;
+    return 0;
+}
+
+/* Save t with its conv set to `conv` and channels to `ch` in CONF (the weights as they are). */
+static int save_conf_as(nlprnn_tagger *t, const char *path, int conv, int ch) {
+    int c0 = t->p.conv, h0 = t->p.conv_channels;
+    t->p.conv = conv, t->p.conv_channels = ch;
+    int rc = nlprnn_tagger_save(t, path, NULL);
+    t->p.conv = c0, t->p.conv_channels = h0;
+    return rc;
+}
+
+static void test_conv_tagger(const char *dir) {
+    char train[512], m0[600], m3[600], pk[600], bad[600];
+    snprintf(train, sizeof train, "%s/same.tsv", dir);
+    snprintf(m0, sizeof m0, "%s/same0.nrm", dir);
+    snprintf(m3, sizeof m3, "%s/same3.nrm", dir);
+    snprintf(pk, sizeof pk, "%s/same03.nrm", dir);
+    snprintf(bad, sizeof bad, "%s/samebad.nrm", dir);
+    write_tagged(train, 500, 13, &SAME);
+    nlprnn_tagger *t3 = train_same(train, 3, 1, NULL), *t0 = train_same(train, 0, 1, NULL);
+    nlprnn_tagger *t3b = train_same(train, 3, 2, NULL);
+    if (!t3 || !t0 || !t3b) {
+        nlprnn_tagger_free(t3);
+        nlprnn_tagger_free(t0);
+        nlprnn_tagger_free(t3b);
+        return;
+    }
+    CHECK_MSG(strstr(nlprnn_tagger_summary(t3), "embed 8 + conv 3 x 16,") != NULL, "%s", nlprnn_tagger_summary(t3));
+    CHECK(strstr(nlprnn_tagger_summary(t0), "conv") == NULL);
+    float p3[64], p3b[64], p3t[64], p0[64];
+    double a3 = tag_accuracy(t3, &SAME, 77, 200, 1, p3, 64), a0 = tag_accuracy(t0, &SAME, 77, 200, 1, p0, 64);
+    printf("conv tagger: same-neighbours accuracy on unseen sentences: conv 3 %.4f, no conv %.4f (%s)\n", a3, a0,
+           nlprnn_tagger_summary(t3));
+    CHECK_MSG(a3 >= 0.97, "conv 3: accuracy %.4f < 0.97 (the best rule without both neighbours: 0.75)", a3);
+    /* threads: inference with 2 threads the same probabilities; training with 2 workers within rounding */
+    tag_accuracy(t3, &SAME, 77, 200, 2, p3t, 64);
+    double a3b = tag_accuracy(t3b, &SAME, 77, 200, 1, p3b, 64);
+    CHECK_MSG(a3b >= 0.97, "conv 3, 2 training threads: accuracy %.4f", a3b);
+    for (int k = 0; k < 64; k++) {
+        CHECK_NEAR(p3t[k], p3[k], 1e-5);
+        CHECK_NEAR(p3b[k], p3[k], 2e-3);
+    }
+    check_file_and_pack(t0, t3, m0, m3, pk, same_probs, p0, p3);
+    /* the plain model's file says nothing of conv (files without it as before the option) */
+    long nf = 0;
+    unsigned char *bytes = read_all(m0, &nf);
+    CHECK(bytes && nf > 0 && !has_bytes(bytes, nf, "conv"));
+    free(bytes);
+    bytes = read_all(m3, &nf);
+    CHECK(bytes && nf > 0 && has_bytes(bytes, nf, "conv-channels"));
+    free(bytes);
+    nlprnn_error err;
+    /* bad values in CONF: refused as NLPRNN_E_FORMAT naming the file */
+    const int bads[][2] = {{4, 16}, {3, 0}, {33, 16}, {-1, 16}, {3, 5000}};
+    for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
+        CHECK(save_conf_as(t3, bad, bads[i][0], bads[i][1]) == 0);
+        nlprnn_tagger *b = NULL;
+        int rc = nlprnn_tagger_load(bad, &b, &err);
+        CHECK_MSG(rc == NLPRNN_E_FORMAT, "conv %d channels %d: %d %s", bads[i][0], bads[i][1], rc, err.message);
+        CHECK_MSG(strstr(err.message, "samebad.nrm") != NULL, "'%s' does not name the file", err.message);
+        if (i == 0) CHECK_MSG(strstr(err.message, "odd") != NULL, "'%s' does not say why", err.message);
+        CHECK(b == NULL);
+    }
+    /* conv 5 in CONF over conv 3's weights: the weight count is refused */
+    CHECK(save_conf_as(t3, bad, 5, 16) == 0);
+    nlprnn_tagger *b = NULL;
+    CHECK_INT_EQ(nlprnn_tagger_load(bad, &b, &err), NLPRNN_E_FORMAT);
+    CHECK_MSG(strstr(err.message, "conv 5") != NULL, "%s", err.message);
+    /* fine-tuning keeps the convolution; an even width is refused before any reading */
+    nlprnn_tagger *f = train_same(train, 0, 1, m3);
+    if (f) CHECK(strstr(nlprnn_tagger_summary(f), "+ conv 3 x 16") != NULL);
+    nlprnn_tagger_free(f);
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
+    CHECK(nlprnn_tagger_params_set(p, "conv", "4", &err) == 0);
+    const char *paths[] = {train};
+    f = NULL;
+    CHECK_INT_EQ(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &f, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(err.message, "conv 4: the width is odd") != NULL, "%s", err.message);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "conv", "33", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_tagger_params_set(p, "conv-channels", "0", &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_tagger_params_free(p);
+    nlprnn_tagger_free(t0);
+    nlprnn_tagger_free(t3);
+    nlprnn_tagger_free(t3b);
+}
+
 int main(void) {
-    test_gradient(NR_CELL_GRU, 0);
-    test_gradient(NR_CELL_LSTM, 0);
-    test_gradient(NR_CELL_GRU, 1);
-    test_gradient(NR_CELL_LSTM, 1);
+    test_gradient(NR_CELL_GRU, 0, 0);
+    test_gradient(NR_CELL_LSTM, 0, 0);
+    test_gradient(NR_CELL_GRU, 1, 0);
+    test_gradient(NR_CELL_LSTM, 1, 0);
+    test_gradient(NR_CELL_GRU, 0, 3);
+    test_gradient(NR_CELL_LSTM, 0, 3);
+    test_gradient(NR_CELL_GRU, 1, 5);
+    test_conv_mask();
     test_units();
     test_jamo_code();
     char dir[] = "/tmp/nlprnn-test-tagger-XXXXXX";
@@ -799,6 +1097,7 @@ int main(void) {
     test_tiny_spacing(dir);
     test_resume(dir);
     test_jamo_spacing(dir);
+    test_conv_tagger(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);

@@ -38,13 +38,14 @@ void nlprnn_tagger_free(nlprnn_tagger *t) {
 }
 
 void nr_tagger_summarize(nlprnn_tagger *t) {
-    char acc[40] = "none";
+    char acc[40] = "none", cv[48] = "";
     if (!isnan(t->best_score)) snprintf(acc, sizeof acc, "%.4f", t->best_score);
+    if (t->p.conv) snprintf(cv, sizeof cv, " + conv %d x %d", t->p.conv, t->p.conv_channels);
     snprintf(t->summary, sizeof t->summary,
-             "%s tagger: %d units, %d labels, embed %d%s, %d x bidirectional %s %d, %zu parameters, "
+             "%s tagger: %d units, %d labels, embed %d%s%s, %d x bidirectional %s %d, %zu parameters, "
              "%d epochs (best %d), validation accuracy %s",
              t->p.format == NR_TAG_FORMAT_SPACING ? "spacing" : "token", t->units.n, t->labels.n,
-             t->p.embed, t->p.jamo ? " + jamo" : "", t->p.layers, nr_cell_name(t->p.cell), t->p.hidden, t->net.n_params,
+             t->p.embed, t->p.jamo ? " + jamo" : "", cv, t->p.layers, nr_cell_name(t->p.cell), t->p.hidden, t->net.n_params,
              t->epochs_run, t->best_epoch, acc);
 }
 

@@ -3,12 +3,16 @@
  * Sections: CONF (every training parameter of the table but the checkpoint ones, the sizes, epochs
  * run, best epoch and its validation accuracy), UNIT (strings: unit i is string i; 0 "<pad>",
  * 1 "<unk>"), LABL (strings: label names), WGHT (tensor "params" (n_params) float32, or float16
- * when CONF says store=f16: [embedding (V,E) | hints (3,E) | encoder | dense], tasks/tag/tagger.h).
+ * when CONF says store=f16: [embedding (V,E) | hints (3,E) | jamo | conv | encoder | dense],
+ * tasks/tag/tagger.h).
  * "store" is written only when it is f16 (a file without it is float32, as every file before it),
  * so float32 files stay as they were and a build that does not know float16 tagger files refuses
  * one by the unknown parameter rather than misreading it. "jamo" likewise: written only when 1
  * (WGHT then holds the jamo tables (NR_JAMO_ROWS,E) after the hints), so files without jamo are
- * as before and older builds refuse a jamo model by the unknown parameter.
+ * as before and older builds refuse a jamo model by the unknown parameter. "conv" and
+ * "conv-channels" likewise: written only when conv > 0 (WGHT then holds Wc (F,K E) and bc (F)
+ * after the jamo tables, and the encoder's first layer reads E + F inputs); the loader refuses a
+ * conv that is not an odd width in 1..31 or channels outside 1..4096 (NLPRNN_E_FORMAT).
  *
  * An ensemble of N members (2..NR_TAG_MAX_ENS) in one file, as the translator's (tasks/translate/
  * file.c): member 1 is the sections above (a program that does not know ensembles reads member 1
@@ -29,7 +33,7 @@
 static const char *const NOT_STORED[] = {"checkpoint", "checkpoint-every", "init-from", "keep", NULL}; /* CONF: the rest */
 
 /* Parameters added after the first files were made: a file without them keeps the default. */
-static const char *const ADDED_LATER[] = {"store", "ema", "jamo", NULL};
+static const char *const ADDED_LATER[] = {"store", "ema", "jamo", "conv", "conv-channels", NULL};
 
 enum { STORE_F32 = 0, STORE_F16 = 1 }; /* the choices of the parameter "store" */
 
@@ -47,11 +51,15 @@ static int put_member(nr_mf_writer *w, const nlprnn_tagger *t, const char *conf_
     int first = !strcmp(conf_tag, "CONF");
     struct nlprnn_tagger_params p = t->p;
     if (store >= 0) p.store = store;
-    const char *skip[8] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL, NULL, NULL, NULL};
+    const char *skip[10] = {NOT_STORED[0], NOT_STORED[1], NOT_STORED[2], NOT_STORED[3], NULL};
     int ns = 4;
     if (p.store == STORE_F32) skip[ns++] = "store"; /* float32 files as before */
     if (!(p.ema > 0)) skip[ns++] = "ema";           /* written only when used */
     if (!p.jamo) skip[ns++] = "jamo";               /* likewise: files without jamo as before */
+    if (!p.conv) {                                  /* and without the convolution */
+        skip[ns++] = "conv";
+        skip[ns++] = "conv-channels";
+    }
     int rc = nr_params_to_conf(&conf, tb, &p, skip, err);
     if (!rc) rc = nr_conf_put_int(&conf, "units", t->units.n, err);
     if (!rc) rc = nr_conf_put_int(&conf, "labels", t->labels.n, err);
@@ -155,11 +163,15 @@ static int load_member(const nr_mf_reader *r, const char *path, const char *wher
         ec.cell = t->p.cell;
         ec.layers = t->p.layers;
         ec.bidirectional = 1;
-        size_t need = nr_tag_param_count(&ec, t->units.n, t->labels.n, t->p.jamo);
-        char sizes[200];
-        snprintf(sizes, sizeof sizes, "units %d labels %d embed %d hidden %d layers %d%s", t->units.n,
-                 t->labels.n, t->p.embed, t->p.hidden, t->p.layers, t->p.jamo ? " jamo 1" : "");
-        rc = nr_mf_check_weight_count(r, wght_tag, need, sizes, err);
+        nr_tag_front fr = {t->p.jamo, t->p.conv, t->p.conv_channels};
+        size_t need = nr_tag_param_count(&ec, t->units.n, t->labels.n, &fr);
+        char sizes[200], cv[60] = "";
+        if (t->p.conv) snprintf(cv, sizeof cv, " conv %d conv-channels %d", t->p.conv, t->p.conv_channels);
+        snprintf(sizes, sizeof sizes, "units %d labels %d embed %d hidden %d layers %d%s%s", t->units.n,
+                 t->labels.n, t->p.embed, t->p.hidden, t->p.layers, t->p.jamo ? " jamo 1" : "", cv);
+        if (nr_tag_front_check(&fr))
+            rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: conv %d is not an odd width (0: none)", where, t->p.conv);
+        if (!rc) rc = nr_mf_check_weight_count(r, wght_tag, need, sizes, err);
         if (!rc && (long long)need != np)
             rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: n_params %lld, the sizes (%s) need %zu", where, np, sizes, need);
     }

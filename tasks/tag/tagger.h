@@ -21,9 +21,19 @@
  * Jf[1 + final] (NR_JAMO_F, E); row 0 of each table is "not a Hangul syllable" (so Jf[1] is a
  * syllable without a final and Jf[0] a character that is no syllable).
  *
+ * Convolution in front (models trained with conv=K > 0, K odd; docs/spacing.md "Convolution in
+ * front"): a 1-D convolution of width K = 2r+1 with F = conv-channels filters over x of each
+ * sentence, 'same' padding with zeros outside the sentence (steps t < 0 and t >= len[b] read as
+ * 0), bias, ReLU; the encoder reads [x ; c] (E+F per step; x stays as a residual path):
+ *   c[t,b,f] = relu(bc[f] + sum_{k<K} sum_{e<E} Wc[f, k E + e] x[t+k-r, b, e])   real steps
+ *   c[t,b,:] = 0                                                            padded steps
+ * Wc (F, K E) is the flat [filter][offset][input] (filter f's window as one row, offset k = 0 the
+ * leftmost step t-r); bc (F).
+ *
  * Parameters live in one flat block: [embedding (V,E) | hints (3,E) | jamo (NR_JAMO_ROWS,E), only
- * with jamo=1 | encoder | dense]; the embedding comes first so the trainer updates only the rows a
- * batch touched. Id 0 is padding (never updated, looks up as zeros), id 1 the unknown unit.
+ * with jamo=1 | conv Wc (F,K E) then bc (F), only with conv > 0 | encoder (input E+F with conv,
+ * else E) | dense]; the embedding comes first so the trainer updates only the rows a batch
+ * touched. Id 0 is padding (never updated, looks up as zeros), id 1 the unknown unit.
  *
  * The task's files:
  *   tagger.c  the network (bind, scratch, forward, loss + backward), units of a text, inference
@@ -80,7 +90,15 @@ struct nlprnn_tagger_params {
     char init_from[1024];    /* "" or a tagger model file: its units, labels, shape and weights */
     double ema;              /* decay of the averaged weights (0: off; train/trainer.h) */
     int jamo;                /* spacing: 1 adds the jamo embeddings of each unit to its input */
+    int conv;                /* width K of the convolution in front (odd; 0: none) */
+    int conv_channels;       /* its filters F (read only when conv > 0) */
 };
+
+/* What sits in front of the encoder (beside the embedding and hints): jamo tables (spacing
+ * only), the convolution (width conv odd or 0; channels its filters). */
+typedef struct nr_tag_front {
+    int jamo, conv, channels;
+} nr_tag_front;
 
 /* The network over a bound parameter block. */
 typedef struct nr_tag_net {
@@ -89,18 +107,31 @@ typedef struct nr_tag_net {
     float *hint;        /* (NR_HINTS,E) */
     int jamo;           /* 1: the jamo tables below are used */
     float *jamo_i, *jamo_m, *jamo_f; /* (NR_JAMO_I,E) (NR_JAMO_M,E) (NR_JAMO_F,E), contiguous; NULL without jamo */
+    int K, F;           /* convolution width and filters (0 0: none) */
+    float *conv_w;      /* (F, K*E) Wc; NULL without conv */
+    float *conv_b;      /* (F) bc */
+    int I;              /* encoder input per step: E + F */
     nr_encoder enc;
     nr_dense head;      /* (C, O) */
-    size_t n_params, off_hint, off_jamo, off_enc, off_head;
+    size_t n_params, off_hint, off_jamo, off_conv, off_enc, off_head;
 } nr_tag_net;
 
-/* Floats of [embedding | hints | jamo (jamo=1 only) | encoder | dense] for these sizes (0: invalid). */
-size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C, int jamo);
+/* Widest convolution accepted (an odd width 1..NR_TAG_MAX_CONV). */
+#define NR_TAG_MAX_CONV 31
+/* 0 when the front's values are valid (conv 0, or odd in 1..NR_TAG_MAX_CONV with channels
+ * 1..4096); else -1. fr NULL: none. */
+int nr_tag_front_check(const nr_tag_front *fr);
+/* Floats of [embedding | hints | jamo (jamo=1) | conv (conv>0) | encoder | dense] for these sizes
+ * (0: invalid). ec->input_size = E, the embedding size (the encoder's input is E + channels with
+ * conv). fr NULL: no jamo, no conv. */
+size_t nr_tag_param_count(const nr_encoder_cfg *ec, int V, int C, const nr_tag_front *fr);
 /* Bind net to params (n_params floats; NULL only to learn n_params). ec->input_size = E. */
-int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, int jamo, float *params,
-                    nlprnn_error *err);
-/* Seeded initialisation (embedding U(-0.05,0.05), hints 0, jamo tables 0 (no draw: the other
- * weights are those of the same seed without jamo), encoder and dense as their inits). */
+int nr_tag_net_bind(nr_tag_net *net, const nr_encoder_cfg *ec, int V, int C, const nr_tag_front *fr,
+                    float *params, nlprnn_error *err);
+/* Seeded initialisation, drawn in this order: embedding U(-0.05,0.05), hints 0, jamo tables 0 (no
+ * draw), encoder and dense as their inits, then (conv) Wc U(-a,a) with a = 1/sqrt(K E) (PyTorch's
+ * Conv1d bound for the fan-in K E) and bc 0; the conv drawn last so the draws before it are those
+ * of the same seed without conv. */
 int nr_tag_net_init(const nr_tag_net *net, nr_rng *rng, nlprnn_error *err);
 
 /* Scratch of one thread for batches of up to max_B sequences of up to max_T units. */
@@ -113,10 +144,13 @@ typedef struct nr_tag_scratch {
     int *tgt;      /* (T*B) labels, -1 at padding */
     int *len;      /* (B) */
     float *x;      /* (T,B,E) */
+    float *cv;     /* (T,B,F) conv: c after the forward; dc * relu'(c) after the backward */
+    float *u;      /* (T,B,E+F) conv: the encoder's input [x ; c] */
     float *out;    /* (T,B,O) */
     float *logits; /* (T*B,C), probabilities after nr_tag_probs */
     float *dout;   /* (T,B,O) training */
     float *dx;     /* (T,B,E) training */
+    float *du;     /* (T,B,E+F) training, conv */
     int *rows;     /* (T*B) training: embedding rows touched */
     unsigned char *seen; /* (V) training */
 } nr_tag_scratch;

@@ -72,6 +72,10 @@ static const nr_param ROWS[] = {
      "spacing: rate of wrong spaces added to hinted sentences", 0},
     {"jamo", NR_PARAM_INT, OFF(jamo), 0, 0, 1, NULL, "0",
      "spacing: 1 adds embeddings of each Hangul syllable's initial, medial and final jamo to its input", 0},
+    {"conv", NR_PARAM_INT, OFF(conv), 0, 0, NR_TAG_MAX_CONV, NULL, "0",
+     "width of a convolution over each unit's input window in front of the encoder (odd; 0: none)", 0},
+    {"conv-channels", NR_PARAM_INT, OFF(conv_channels), 0, 1, 4096, NULL, "64",
+     "filters of that convolution (their ReLU outputs join the unit's input)", 0},
     {"seed", NR_PARAM_U64, OFF(seed), 0, 0, 0, NULL, "1", "random seed", 0},
     {"checkpoint", NR_PARAM_STR, OFF(checkpoint), sizeof(((struct nlprnn_tagger_params *)0)->checkpoint), 0, 0,
      NULL, "", "checkpoint file (\"\": none)", NR_PARAM_RESUME_OK},
@@ -368,13 +372,14 @@ int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err) {
     t->ec.bidirectional = 1;
     t->ec.merge = NR_MERGE_CONCAT;
     t->ec.dropout = (float)t->p.dropout;
-    int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->p.jamo, NULL, err);
+    nr_tag_front fr = {t->p.jamo, t->p.conv, t->p.conv_channels};
+    int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, &fr, NULL, err);
     if (rc) return rc;
     free(t->params);
     t->params = zeroed ? nr_calloc_array(t->net.n_params, sizeof(float))
                        : nr_big_alloc(t->net.n_params, sizeof(float));
     if (!t->params) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    return nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, t->p.jamo, t->params, err);
+    return nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, &fr, t->params, err);
 }
 
 static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr_comm *comm, nlprnn_error *err) {
@@ -455,6 +460,10 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
                  ? nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                            "tagger: jamo 1 is for spacing models (a unit of a token tagger is a whole token)")
                  : NLPRNN_OK;
+    nr_tag_front fr = {p->jamo, p->conv, p->conv_channels};
+    if (!rc && nr_tag_front_check(&fr))
+        rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: conv %d: the width is odd (1, 3, 5, ...), or 0 for none",
+                     p->conv);
     if (!rc && p->init_from[0]) rc = nlprnn_tagger_load(p->init_from, &src, err);
     if (!rc && src && src->p.format != p->format)
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: %s is a %s model, the training data is %s",
@@ -466,6 +475,8 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
         t->p.hidden = src->p.hidden;
         t->p.layers = src->p.layers;
         t->p.jamo = src->p.jamo;
+        t->p.conv = src->p.conv;
+        t->p.conv_channels = src->p.conv_channels;
     }
     if (!rc) rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
     if (!rc && src) rc = nr_tag_remap(&d, &t->units, &t->labels, &src->units, &src->labels, err);
