@@ -776,7 +776,8 @@ def train_tagger(paths, out_path, params=None, progress=None):
 
 def train_spacer(paths, out_path, params=None, progress=None):
     """Train a word-spacing model (like `nlprnn space-train`) from well-spaced text, one sentence
-    a line, and save it to out_path; otherwise as train_tagger (`nlprnn space-train --help`)."""
+    a line, and save it to out_path; otherwise as train_tagger (`nlprnn space-train --help`),
+    e.g. params={"jamo": 1, "conv": 5, "conv-channels": 64}."""
     _train_tag(paths, out_path, dict(params or {}, format="spacing"), progress)
 
 
