@@ -9,7 +9,8 @@
  *
  * Seeds: tiny taggers trained by the harness on made-up data, saved as the library saves them:
  * a spacing model, a token tagger, and two spacing models of the same text packed as one
- * ensemble (nlprnn_tagger_load_ensemble + nlprnn_tagger_save, what `nlprnn space-pack` does):
+ * ensemble (nlprnn_tagger_load_ensemble + nlprnn_tagger_save, what `nlprnn space-pack` does), and
+ * conv.nrm, a spacing model with the convolution in front packed with the plain one:
  *     NLPRNN_FUZZ_WRITE_SEEDS=tests/fuzz/corpus/fuzz_tag_load build-fuzz/tests/fuzz/fuzz_tag_load -runs=0
  *
  * Invariants (a violation aborts): a failed load returns a status with a message and no model;
@@ -173,7 +174,10 @@ static void exercise(const nlprnn_tagger *t) {
 
 /* ---- seeds --------------------------------------------------------------------------------- */
 
-static void write_seed(const char *dir, const char *name, const char *format, const char *seed, int data_seed) {
+/* A tiny tagger of `format` trained with `seed` on made-up data drawn from data_seed, with the
+ * convolution of width `conv` ("0": none) in front, saved as dir/name. */
+static void write_seed(const char *dir, const char *name, const char *format, const char *seed, int data_seed,
+                       const char *conv) {
     char data[512], path[512];
     snprintf(data, sizeof data, "%s/%s.txt", dir, name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -196,7 +200,8 @@ static void write_seed(const char *dir, const char *name, const char *format, co
     check(nlprnn_tagger_params_create(&p, &e) == 0, "seed params");
     const char *set[][2] = {{"format", format}, {"embed", "3"},     {"hidden", "3"},  {"layers", "1"},
                             {"epochs", "1"},    {"batch", "8"},     {"valid", "0"},   {"min-count", "1"},
-                            {"max-len", "16"},  {"hints", "0.5"},   {"seed", seed}};
+                            {"max-len", "16"},  {"hints", "0.5"},   {"seed", seed},   {"conv", conv},
+                            {"conv-channels", "2"}};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++)
         check(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &e) == 0, "seed param");
     nlprnn_tagger *t = NULL;
@@ -215,7 +220,7 @@ static void write_ensemble_seed(const char *dir) {
     snprintf(pa, sizeof pa, "%s/spacing.nrm", dir);
     snprintf(pb, sizeof pb, "%s/spacing2.nrm", dir);
     snprintf(pe, sizeof pe, "%s/ensemble.nrm", dir);
-    write_seed(dir, "spacing2.nrm", "spacing", "2", 1);
+    write_seed(dir, "spacing2.nrm", "spacing", "2", 1, "0");
     const char *paths[] = {pa, pb};
     nlprnn_tagger *t = NULL;
     nlprnn_error e;
@@ -228,13 +233,34 @@ static void write_ensemble_seed(const char *dir) {
     fprintf(stderr, "fuzz_tag_load: wrote seed %s\n", pe);
 }
 
+/* conv.nrm: a spacing model with the convolution in front (width 3, 2 filters; CONF keys conv and
+ * conv-channels, Wc and bc in WGHT), packed with the plain spacing.nrm as a 2-member ensemble so
+ * that a member with and one without the convolution load from one file. */
+static void write_conv_seed(const char *dir) {
+    char pa[512], pc[512], pe[512];
+    snprintf(pa, sizeof pa, "%s/spacing.nrm", dir);
+    snprintf(pc, sizeof pc, "%s/conv1.nrm", dir);
+    snprintf(pe, sizeof pe, "%s/conv.nrm", dir);
+    write_seed(dir, "conv1.nrm", "spacing", "3", 1, "3");
+    const char *paths[] = {pc, pa};
+    nlprnn_tagger *t = NULL;
+    nlprnn_error e;
+    check(nlprnn_tagger_load_ensemble(paths, 2, &t, &e) == 0, "seed conv: load");
+    check(strstr(nlprnn_tagger_summary(t), "+ conv 3 x 2") != NULL, "seed conv: summary");
+    check(nlprnn_tagger_save(t, pe, &e) == 0, "seed conv: save");
+    nlprnn_tagger_free(t);
+    remove(pc);
+    fprintf(stderr, "fuzz_tag_load: wrote seed %s\n", pe);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     const char *dir = getenv("NLPRNN_FUZZ_WRITE_SEEDS");
     if (dir && *dir) {
-        write_seed(dir, "spacing.nrm", "spacing", "1", 1);
-        write_seed(dir, "tagged.nrm", "tagged", "1", 2);
+        write_seed(dir, "spacing.nrm", "spacing", "1", 1, "0");
+        write_seed(dir, "tagged.nrm", "tagged", "1", 2, "0");
         write_ensemble_seed(dir);
+        write_conv_seed(dir);
         char pa[512], ph[512]; /* spacing16.nrm: spacing.nrm with its weights stored as float16 */
         snprintf(pa, sizeof pa, "%s/spacing.nrm", dir);
         snprintf(ph, sizeof ph, "%s/spacing16.nrm", dir);
