@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """scripts/check-doc-outputs.py [BUILD_DIR] [--update] [--self-test] [--verbose] [FILE.md ...]
 
-Runs the commands that README.md and docs/*.md show with their output, and compares what they
-print now with what the docs say, so that documented numbers cannot drift silently.
+Runs the commands that README.md and docs/**/*.md (docs/experiments/ too) show with their
+output, and compares what they print now with what the docs say, so that documented numbers
+cannot drift silently.
 
 Which blocks. Every fenced code block holding at least one command line ("$ cmd", continued
 with a trailing backslash) and at least one output line. Each such block must carry a marker,
@@ -42,6 +43,7 @@ and a whole run over a scratch markdown file whose documented number is wrong.
 Exit status: 0 all checked blocks match, 1 a mismatch, a failed command or an unmarked block,
 2 usage. The summary line says how many blocks/commands were checked and skipped, and why.
 """
+import glob
 import os
 import pty
 import re
@@ -614,7 +616,7 @@ def main(argv):
         return 2
     if not files:
         files = [os.path.join(ROOT, "README.md")] + sorted(
-            os.path.join(ROOT, "docs", f) for f in os.listdir(os.path.join(ROOT, "docs")) if f.endswith(".md"))
+            glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
     t0 = time.time()
     report = Report()
     for f in files:

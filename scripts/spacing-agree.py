@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scripts/spacing-agree.py MIN_F1 TEXT RESPACED [--stats] [--max N] — keep the lines of TEXT whose writers
-spaced them the way a spacing model does (issue 18, docs/spacing.md "Reviews chosen by agreement").
+spaced them the way a spacing model does (issue 18, docs/experiments/spacing.md "Reviews chosen by agreement").
 
 TEXT is one text a line as written (e.g. nsmc reviews); RESPACED is `nlprnn space -i TEXT` of it
 (same lines, in order, spaces removed and put back by the model). For each line the writer's word

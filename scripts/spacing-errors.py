@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/spacing-errors.py: where a spacing model's errors are (docs/spacing.md, "What the
+"""scripts/spacing-errors.py: where a spacing model's errors are (docs/experiments/spacing.md, "What the
 remaining errors are").
 
 usage: scripts/spacing-errors.py [--nlprnn BUILD/nlprnn] [--model NAME|FILE] [--hyp FILE]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/spacing-reviews.sh [BUILD_DIR] [WORK_DIR] — do movie reviews help a spacing model?
 # (issue 18: "movie reviews are informal and poorly spaced, so measure whether they help";
-# docs/spacing.md, "Movie reviews as training data").
+# docs/experiments/spacing.md, "Movie reviews as training data").
 #
 # Five small spacing models (syllable embedding 64 -> 2 x bidirectional GRU 64, the shipped
 # recipe's other settings, one worker thread, a fixed number of epochs, so each model is the same

@@ -12,19 +12,19 @@
 #            (scripts/spacing-agree.py); FILTER is NLPRNN_SPACE_FILTER, by default the
 #            pretrained/ko-space.nrm in the tree when the recipe starts (its sha256 is printed).
 #            Measured: F = 0.8 (388,836 lines) gave validation 0.9815 against every line's 0.9822,
-#            so the shipped model uses every line (docs/spacing.md, "Reviews chosen by agreement")
+#            so the shipped model uses every line (docs/experiments/spacing.md, "Reviews chosen by agreement")
 #   test     ko-text/news-ko.test.txt.gz and ko-text/ud-kaist.test.ko.txt.gz (never trained on;
 #            parallel/news-test is the same text as news-ko.test and is not used either)
-# Two stages (docs/spacing.md, "Pretraining on movie reviews"):
+# Two stages (docs/experiments/spacing.md, "Movie reviews as training data"):
 #   1. pretraining: written + reviews, 1 epoch (the units are those of both);
 #   2. fine-tuning: the written text alone from the pretrained model (--init-from),
 #      NLPRNN_SPACE_EPOCHS epochs (default 10), the best validated epoch kept, with dropout
 #      NLPRNN_SPACE_FINE_DROPOUT (default 0.3; pretraining keeps 0.1). Measured: 6 epochs at 0.1
 #      (the model before) validation 0.9822, 10 at 0.1 0.9820, 10 at 0.3 0.9824, 10 at 0.5 0.9815
-#      (docs/spacing.md, "Fine-tuning: epochs and dropout").
+#      (docs/experiments/spacing.md, "Fine-tuning: epochs and dropout").
 #   NLPRNN_SPACE_EMBED / NLPRNN_SPACE_HIDDEN (defaults 64 / 128) set the network's width for both
 #   stages. Measured: 96 / 192 validation 0.9828 against 0.9824, test word F1 0.8158 against
-#   0.8174 at twice the time per sentence (docs/spacing.md, "A wider network"): not shipped.
+#   0.8174 at twice the time per sentence (docs/experiments/spacing.md, "A wider network"): not shipped.
 #   3. a second fine-tuning from the same pretrained file, NLPRNN_SPACE_EPOCHS2 epochs (default 6)
 #      at dropout NLPRNN_SPACE_FINE_DROPOUT2 (default 0.1): the model shipped before (commit
 #      8df3448), the runner-up on validation (0.9822 against 0.9824);
@@ -36,12 +36,12 @@
 #      lists them: SEED then a (stage 2) or b (stage 3), in member order; default "1b 3b 2b" (only
 #      the stages they need are run: seeds 1, 2 and 3's pretrainings, one fine-tuning of each).
 #      Chosen on a validation set no model trained on (the Korean side of parallel/tatoeba-train,
-#      docs/spacing.md "A second pretraining" and "A third pretraining"): 1b 3b 2b word F1 0.9082,
+#      docs/experiments/spacing.md "A second pretraining" and "A third pretraining"): 1b 3b 2b word F1 0.9082,
 #      the five 1b 2a 2b 3a 3b 0.9082 (a tie goes to fewer members), 1b 2a 2b (shipped
 #      before) 0.9053, 1a 1b 0.8984; test files: word F1 0.8318 against 0.8311 for 1b 2a 2b,
 #      0.8242 for 1a 1b and 0.8174 for 1a alone. NLPRNN_SPACE_MEMBERS=1 ships 1a alone.
 #   NLPRNN_SPACE_JAMO=1 adds the jamo features (space-train --jamo 1) to every stage. Measured
-#   (docs/spacing.md "Jamo features"): small models of the two-stage recipe +0.0093 validation word
+#   (docs/experiments/spacing.md "Jamo features, measured"): small models of the two-stage recipe +0.0093 validation word
 #   F1 over three seeds (test +0.0034); one full-size member (1b with jamo) +0.0013 validation and
 #   +0.0003 test against 1b, and not shipped in the ensemble by its rule; default 0 = the shipped
 #   model's recipe.
