@@ -12,8 +12,8 @@
 #      STAGE2_LIMIT seconds per direction (default 2400).
 # BPTT=N (default unset: sentence batches, as the shipped model) trains both stages in stream mode
 # (`--bptt N`, with a checkpoint every 2,000 batches); BPTT=35 with STAGE2_LIMIT=1500 made a model
-# better in bits per character and cloze but not on the demo sentence (docs/lm.md, "A long run
-# with it"), so it is not the default.
+# better in bits per character and cloze but not on the demo sentence (docs/experiments/lm.md, "A long
+# run with it"), so it is not the default.
 # The two directions train at the same time (--parallel 1, one thread each), so the recipe takes
 # at most about 80 minutes of wall time on a 2-core machine. Weights are stored as float16
 # (biases float32): about 6.7 MB per direction, 14.0 MB for the file (the tokenizer stored, 0.4 MB).
