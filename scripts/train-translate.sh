@@ -11,7 +11,7 @@
 # int8, below). Member 1 is that recipe with --seed 1; member 2 the same with --seed 2
 # --split-seed 1 (another initialisation, batch order and dropout masks, the same held-out pairs;
 # BPE dropout, member 2 before the language model, made the LM-started member worse:
-# docs/translate.md, "Choosing the recipe", eleventh round); member 3 with --seed 3 --split-seed 1
+# docs/experiments/translate.md, "Choosing the recipe", eleventh round); member 3 with --seed 3 --split-seed 1
 # (fifteenth round; before it, two members stored as float16: three as float16 would be 16.2 MB,
 # over the 15 MB budget, so the pack stores them as int8, 8.3 MB). Each trains a FIXED number of
 # epochs (no time limit: the result does not depend on the machine's load) under nice, one
@@ -26,8 +26,8 @@
 # and news-test (out of domain). The commands, the times and the scores are written into
 # docs/translate.md (block train-translate).
 #
-# Both members start their decoder from an English language model (docs/translate.md, "Choosing the
-# recipe", tenth and eleventh rounds: +8 to +9 BLEU on the held-out pairs for one model):
+# Both members start their decoder from an English language model (docs/experiments/translate.md, "Choosing
+# the recipe", tenth and eleventh rounds: +8 to +9 BLEU on the held-out pairs for one model):
 # scripts/translate-lm-corpora.py writes English sentences of sst2/train and imdb/train (no parallel
 # set: none of the test sides is seen), the target tokenizer is trained as translate-train trains it
 # (`tokenizer-train --vocab-size 2000` on the en column of tatoeba-train: the same file), and
@@ -56,7 +56,7 @@ nlprnn="$build/nlprnn"
 corp=../shared/corpora/parallel
 pair=${NLPRNN_TR_PAIR:-ko-en}
 out=${NLPRNN_TR_OUT:-pretrained/$pair.nrm}
-# the recipe (docs/translate.md "Choosing the recipe" compares the runs that chose it)
+# the recipe (docs/experiments/translate.md "Choosing the recipe" compares the runs that chose it)
 src_vocab=2000 tgt_vocab=2000 embed=256 hidden=256 emb_drop=0.3 out_drop=0.5 epochs=70
 case "$pair" in
   ko-en) src=ko tgt=en lm_lines=all members=3 block=train-translate ;;

@@ -5,7 +5,7 @@ Holds out N pairs of TRAIN whose SOURCE-side (Korean, column ko) length profile 
 column of PROFILE, and writes them to HELDOUT.tsv (columns en, ko) and the other pairs of TRAIN to
 REST.tsv (TRAIN's header and columns), less every pair that shares its Korean or its English
 sentence with a held-out one. Models trained on REST.tsv can then be scored on HELDOUT.tsv, a
-validation set built the way tatoeba-test was built from the Tatoeba export (docs/translate.md,
+validation set built the way tatoeba-test was built from the Tatoeba export (docs/experiments/translate.md,
 "Choosing the recipe", thirteenth round):
 
 - tatoeba-test keeps only pairs whose sentences never occur in tatoeba-train; here the candidates

@@ -2,7 +2,7 @@
 """scripts/translate-lm-corpora.py CORPORA OUTDIR
 
 Monolingual text for pretraining the ko-en translator's encoder and decoder as language models
-(docs/translate.md, "Choosing the recipe", tenth round): short lines, as tatoeba's everyday
+(docs/experiments/translate.md, "Choosing the recipe", tenth round): short lines, as tatoeba's everyday
 sentences are short, and none of the parallel sets (their test sides must not be seen).
 
   OUTDIR/ko-lm.txt  lines of 4..40 characters of nsmc/lm_train.txt.gz (movie reviews),
