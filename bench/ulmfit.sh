@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/ulmfit.sh [NLPRNN_BINARY] — the ULMFiT ablation of docs/classify.md: the NSMC classifier
-# trained on 30,000 reviews for 2 epochs, fresh or started from the shipped language model
+# bench/ulmfit.sh [NLPRNN_BINARY] — the ULMFiT ablation of docs/experiments/classify.md: the NSMC
+# classifier trained on 30,000 reviews for 2 epochs, fresh or started from the shipped language model
 # (pretrained/ko-lm.nrm), with each fine-tuning ingredient of `nlprnn train` on its own and all
 # together:
 #

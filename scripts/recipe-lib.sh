@@ -1,7 +1,9 @@
 # scripts/recipe-lib.sh — the steps the classifier recipes (train-ko.sh, train-en.sh,
 # train-ko-self.sh, train-ko-distill.sh) share: evaluating a model once and writing the end of
-# the record block they put into docs/classify.md. Sourced (not run) after the recipe has set
-# $nlprnn (the binary) and $tmp (its scratch folder); the working folder is the repository.
+# the record block they put into docs/classify.md (train-ko.sh, train-en.sh) or
+# docs/experiments/classify.md (train-ko-self.sh, train-ko-distill.sh). Sourced (not run) after the
+# recipe has set $nlprnn (the binary) and $tmp (its scratch folder); the working folder is the
+# repository.
 
 # recipe_eval MODEL FILE THREADS: `nlprnn eval` of MODEL on the labelled FILE; sets $acc and $f1.
 # Fails (non-zero, a message naming both files) when eval prints no accuracy.

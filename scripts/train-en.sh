@@ -38,7 +38,7 @@ vec_secs=$(( $(date +%s) - start ))
 # the held-out 5 % (best epoch) as a file of its own: the rows --valid-split 0.05 --seed 1 holds
 # out (scripts/valid-split.py repeats the library's draws), so that the seed of the training run
 # can differ from the split's. The shipped model is seed 4 of four seeds (1-4) chosen on these
-# rows (docs/classify.md, "SST-2 with the Korean ingredients"); one worker thread.
+# rows (docs/experiments/classify.md, "SST-2 with the Korean ingredients"); one worker thread.
 python3 scripts/valid-split.py "$sst/train.tsv.gz" 0.05 1 "$tmp/train95.tsv" "$tmp/valid.tsv"
 cmd=(nice "$nlprnn" train "$tmp/train95.tsv" -o "$out" --valid "$tmp/valid.tsv" --tokenizer pretrained/en.tok
      --vectors "$tmp/en_pieces.vec" --embed 128 --cell lstm --bidirectional 1 --hidden 128

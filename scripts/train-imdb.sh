@@ -11,7 +11,8 @@
 # 512 pieces, 4 epochs (linear schedule), the epoch with the best validation accuracy kept: chosen on
 # the validation reviews over the first setting (the median length of a train review rounded up to
 # a multiple of 64 within 256..400, i.e. 256 pieces, 2 epochs) and 384 pieces / 4 epochs
-# (docs/classify.md, "English on IMDB": validation 0.9036 against 0.8764 and 0.8972).
+# (docs/experiments/classify.md, "A longer cut and more epochs": validation 0.9036 against 0.8764
+# and 0.8972).
 # Beside it fastText on the same reviews (shuffled with random.Random(1)): bench/run_e2e.sh's
 # accurate options and word bigrams without char n-grams, on the raw text (untuned), and the fair
 # peer: word bigrams on the text normalised as fastText's example does, lr 0.1, 20 epochs.
@@ -86,7 +87,7 @@ random.Random(1).shuffle(l)
 open(sys.argv[1], "w", encoding="utf-8").write("\n".join(l) + "\n")' "$tmp/train90.ft"
 # and the same files normalised as fastText's own classification example does (punctuation split
 # off, lower case): the fair peer, with the setting a grid chose on the validation reviews
-# (docs/classify.md, "A fair peer": -lr 0.1 -epoch 20 of lr 0.1/0.5/1.0 x epoch 5/20)
+# (docs/experiments/classify.md, "A fair peer": -lr 0.1 -epoch 20 of lr 0.1/0.5/1.0 x epoch 5/20)
 for s in train90 valid imdb_test; do
   sed -e "s/\([.\!?,'/()]\)/ \1 /g" "$tmp/$s.ft" | tr '[:upper:]' '[:lower:]' > "$tmp/$s.norm.ft"
 done

@@ -7,8 +7,8 @@
 #   0. Validation = the 7,500 reviews `--valid-split 0.05 --seed 1` holds out of nsmc/train.tsv.gz
 #      (scripts/valid-split.py), which neither teacher trained on (checked: each one's recorded
 #      validation accuracy must be what eval gives on them). The teachers, the ensemble, the student's
-#      start and seed were chosen on it (docs/classify.md, "Stronger teachers"); the test split is
-#      evaluated once, at the end.
+#      start and seed were chosen on it (docs/experiments/classify.md, "Stronger teachers"); the
+#      test split is evaluated once, at the end.
 #   1. Unlabelled pool: the distinct texts of lm_train.txt.gz minus every text of train.tsv.gz and
 #      minus every text of test.tsv.gz (lm_train holds no test review, but 491 of its texts are
 #      written exactly as a test review is, short ones like "최고" and a few reposted long ones:
@@ -22,7 +22,8 @@
 # Teachers: NLPRNN_KO_TEACHER (teacher 0: scripts/train-ko.sh's output) and NLPRNN_KO_DISTILLED
 # (A: pretrained/ko.nrm of 2026-12-05 before this round, `git show e4a7722:pretrained/ko.nrm`).
 # Output: NLPRNN_KO_DISTILL_OUT (default $TMPDIR/ko-distill2.nrm; shipped by cp to pretrained/ko.nrm,
-# then scripts/relabel-shipped.sh). The record goes into docs/classify.md (block train-ko-distill2).
+# then scripts/relabel-shipped.sh). The record goes into docs/experiments/classify.md (block
+# train-ko-distill2, in "Stronger teachers").
 # About 25 minutes on the 2-core machine at load 5-7 (labelling 8 min, student 11 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,4 +93,4 @@ echo "train-ko-distill: $out: valid $s_valid (teachers: t0 $t0_valid, A $a_valid
   echo "time: $secs s wall in all (labelling, student), on this machine:"
   recipe_tail "$out"
 } > "$tmp/record.md"
-python3 scripts/doc-block.py docs/classify.md train-ko-distill2 "$tmp/record.md"
+python3 scripts/doc-block.py docs/experiments/classify.md train-ko-distill2 "$tmp/record.md"

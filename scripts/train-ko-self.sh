@@ -20,11 +20,12 @@
 #      all the negatives, a seeded sample of the positives).
 #   4. Student: scripts/train-ko.sh's command (same CBOW piece vectors, shape, rate, seed) on the
 #      gold reviews + the pseudo-labelled ones, validated on step 0's part (the best of 3 epochs).
-# Outcome (docs/classify.md, "Self-training on the unlabelled reviews"): validation 0.8860 against
-# the teacher's 0.8841, test 0.8757 against 0.8776, so the student was not shipped; it is written to
-# NLPRNN_KO_SELF_OUT (default $TMPDIR/ko-self.nrm), never over pretrained/ko.nrm.
+# Outcome (docs/experiments/classify.md, "Self-training on the unlabelled reviews"): validation
+# 0.8860 against the teacher's 0.8841, test 0.8757 against 0.8776, so the student was not shipped;
+# it is written to NLPRNN_KO_SELF_OUT (default $TMPDIR/ko-self.nrm), never over pretrained/ko.nrm.
 #
-# NLPRNN_KO_SELF_MODE=distill goes on (docs/classify.md, "Distillation from the ensemble"):
+# NLPRNN_KO_SELF_MODE=distill goes on (docs/experiments/classify.md, "Distillation from the
+# ensemble"):
 #   5. Teachers T0, T2 and the student of step 4 (S1; the three averaged: 0.8879 on validation,
 #      the best of the ensembles tried there) give their probabilities (classify --top-k 2) on the
 #      gold reviews and on the pool. Soft targets (train --soft-column): gold reviews
@@ -37,14 +38,14 @@
 #      Outcome: validation 0.8868 (vectors; t0 0.8851), test 0.8792 against T0's 0.8776: shipped as
 #      pretrained/ko.nrm (cp, then scripts/relabel-shipped.sh).
 # Intermediate files go to a temporary directory. The record (commands, figures, time, machine)
-# is written into docs/classify.md (block train-ko-self, or train-ko-distill). About 1 to 1.5 hours
-# on the 2-core machine, 2 to 2.5 with distill.
+# is written into docs/experiments/classify.md (block train-ko-self, or train-ko-distill). About 1
+# to 1.5 hours on the 2-core machine, 2 to 2.5 with distill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 nlprnn="$build/nlprnn"
 corp=../shared/corpora/nsmc
-out=${NLPRNN_KO_SELF_OUT:-${TMPDIR:-/tmp}/ko-self.nrm} # not shipped: see docs/classify.md
+out=${NLPRNN_KO_SELF_OUT:-${TMPDIR:-/tmp}/ko-self.nrm} # not shipped: see docs/experiments/classify.md
 threshold=${NLPRNN_KO_SELF_THRESHOLD:-0.85}
 epochs=${NLPRNN_KO_SELF_EPOCHS:-3}
 mode=${NLPRNN_KO_SELF_MODE:-pseudo}
@@ -188,4 +189,4 @@ echo "train-ko-self: $out: valid ${d_valid:-$s_valid} (teachers $t0_valid, $t2_v
 } > "$tmp/record.md"
 block=train-ko-self
 [ "$mode" = pseudo ] || block=train-ko-distill
-python3 scripts/doc-block.py docs/classify.md "$block" "$tmp/record.md"
+python3 scripts/doc-block.py docs/experiments/classify.md "$block" "$tmp/record.md"
