@@ -1,4 +1,7 @@
-/* cli/nlprnn.c: the `nlprnn COMMAND [OPTIONS]` dispatcher. One file per command (cli/cmd_*.c). */
+/* cli/nlprnn.c: the `nlprnn COMMAND [OPTIONS]` dispatcher. One file per command or family of
+ * commands (cli/cmd_*.c; cmd_space.c: space, space-train, space-pack, tag, tag-train;
+ * cmd_translate.c: translate, translate-train, translate-eval, translate-pack; cmd_lm.c: lm-train,
+ * lm-eval). */
 #include <stdio.h>
 #include <string.h>
 
