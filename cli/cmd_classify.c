@@ -316,7 +316,8 @@ static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending
                  int *bad_seen) {
     int C = nlprnn_classifier_num_classes(m);
     nlprnn_error err;
-    /* documents already known to be bad are not given to the library */
+    /* every document goes to the library, also those read_doc found invalid (pb->bad >= 0): their
+     * status is set to NLPRNN_E_UTF8 below, with the byte read_doc found */
     char **texts = pb->texts;
     int rc = nlprnn_classify_batch(ctx, (const char *const *)texts, pb->lens, pb->n, pb->probs,
                                    pb->status, &err);

@@ -5,7 +5,7 @@
  *                                    by the activated gates, which backward reads)
  *   gh (G*H) = W_hh h_{t-1}         (one GEMM per step for the whole batch)
  * and these kernels add the recurrent bias, apply the nonlinearities and update the state in one
- * pass over the row (vectorised: loops are branch-free, exp is a polynomial, see NR_FEXP below).
+ * pass over the row (vectorised: loops are branch-free, exp is a polynomial, see nr_fexp below).
  * Backward kernels write d(pre-activation) rows; the caller turns them into dh_{t-1} with one GEMM
  * per step and into weight gradients with one GEMM over all steps.
  * Gate order and equations: models/encoder.h.
@@ -13,9 +13,10 @@
 #ifndef NR_MODELS_CELLS_H
 #define NR_MODELS_CELLS_H
 
-/* Kernel files start with NR_KERNEL_FILE_PROLOGUE (before any #include): GCC then vectorises their
- * loops as at -O3; NR_KERNEL makes x86-64 clones for AVX-512, AVX2 and the baseline, picked at load
- * time (same machine -> same clone -> same bits). */
+/* Kernel files (rnn.c, lstm.c, gru.c) start with `#pragma GCC optimize("O3", "no-trapping-math")`
+ * (before any #include): GCC then vectorises their loops as at -O3; NR_KERNEL makes x86-64 clones
+ * for AVX-512, AVX2 and the baseline, picked at load time (same machine -> same clone -> same
+ * bits). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(NR_NO_CLONES) && \
     !defined(__SANITIZE_THREAD__) /* TSan: ifunc resolvers run before TSan is initialised */
 #define NR_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))

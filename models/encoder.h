@@ -67,7 +67,7 @@
  * while products keep coming, across the calls of a stream of sequences, and leaves 50 us after
  * the last): the rows come in 4 blocks that the two claim from a shared atomic counter, so a
  * helper that is late or descheduled delays a step by at most the block it holds; neither waits
- * awake for more than tens of microseconds (see nr_step_split in encoder.c). Each element of the product comes from
+ * awake for more than tens of microseconds (models/step_split.h). Each element of the product comes from
  * its own row of W_hh, so the results are the bits of the 1-thread workspace whoever computes a
  * block (test_pipe_infer.c).
  * Every output element is computed by exactly one task with a summation order fixed by the

@@ -2,7 +2,8 @@
  *
  *   text -> tokenizer -> ids (at most max_tokens, the rest is cut off) -> embedding (V,E)
  *        -> encoder: SimpleRNN | LSTM | GRU, L layers, optionally bidirectional
- *        -> pooling over time: last | mean | max  -> dropout (training) -> dense (C) -> softmax
+ *        -> pooling over time: last | mean | max | concat (the three side by side)
+ *        -> dropout (training) -> dense (C) -> softmax
  *
  * A model file (kind "CLSF", see docs/classify.md and docs/formats.md) holds everything: the
  * configuration, the tokenizer (normalization settings included), the label names and the

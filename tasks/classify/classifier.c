@@ -1,7 +1,8 @@
 /* tasks/classify/classifier.c: the text classifier — network, model files, inference, evaluation.
  * Training lives in tasks/classify/train.c.
  *
- *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,O) -> dense (B,C) -> softmax
+ *   ids (T,B) -> embedding (T,B,E) -> encoder (T,B,O) -> pool (B,P) -> dropout (training)
+ *       -> dense (B,C) -> softmax          (P = O, or 3 O for concat pooling: classifier.h)
  */
 #include "tasks/classify/classifier.h"
 
