@@ -3,7 +3,7 @@
  *   nr_fail()        fill an nlprnn_error and return its code, printf-style
  *   nr_rng           explicit, seeded random-number state (xoshiro256**); never global
  *   nr_atomic_*      write a file so that a crash never leaves a broken file in place of a good one
- *   nr_malloc/...    allocation with overflow-checked sizes
+ *   nr_malloc_array/...  allocation with overflow-checked sizes
  */
 #ifndef NR_COMMON_H
 #define NR_COMMON_H

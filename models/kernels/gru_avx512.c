@@ -1,7 +1,7 @@
 /* models/kernels/gru_avx512.c: the GRU reset-after step (nr_gru_row_forward_after, models/gru.c)
  * in AVX-512 F intrinsics, with the same bits in every output (h', hnl and the activated gates
  * r,z,n written back into g). Compiled with -mavx512f -ffp-contract=off (CMakeLists.txt) on x86-64
- * only; called only on the avx512 kernel path (nr_kgru_infer, kernels.h).
+ * only; called only on the avx512 kernel path (nr_kgru_after, kernels.h).
  *
  * Gate order r,z,n (PyTorch), gx = W_ih x + b_ih in g, gh = W_hh h:
  *   r = σ(gx_r + gh_r + b_hr)  z = σ(gx_z + gh_z + b_hz)  hl = gh_n + b_hn
