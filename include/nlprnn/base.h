@@ -22,8 +22,9 @@
  *
  * Thread rule (for the whole library): a loaded model or tokenizer is immutable and may be shared
  * by any number of threads; anything with mutable state (contexts, trainers, RNG states) belongs
- * to one thread at a time. The library keeps no global mutable state, never prints and never
- * exits the process.
+ * to one thread at a time. The library keeps no global mutable state but its thread pool and what
+ * it sets up once per process and then only reads (the loaded CBLAS, the kernel path; docs/api.md
+ * "Threads"), never prints and never exits the process.
  */
 #ifndef NLPRNN_BASE_H
 #define NLPRNN_BASE_H

@@ -228,7 +228,7 @@ static int embed_rows_f16(const nr_clf_net *net, float *out, const int *ids, siz
 
 int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
                    nlprnn_error *err) {
-    int O = net->pooled, rc = 0;
+    int O = net->pooled, rc = 0; /* here O is P, the pooled width (dropout runs on (B,P)) */
     int gather = s->ptab && !s->training && !dropout_rng && nr_encoder_table_ok(&net->enc, s->ws, T, B);
     if (!gather)
         rc = net->emb16 ? embed_rows_f16(net, s->x, s->ids, (size_t)T * B, err)
