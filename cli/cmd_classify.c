@@ -116,6 +116,9 @@ typedef struct doc {
     long long bytes;      /* total bytes (before cutting) */
     long long bad;        /* offset (within the document) of the first invalid UTF-8 byte, or -1 */
     long long bad_line;   /* its line */
+    long long nul;        /* offset (as bad's) of the first NUL byte kept, or -1: the tokenizer
+                           * refuses it, so a refused document's message can name it */
+    long long nul_line;   /* its line */
     int kept_cut;         /* 1 when bytes were dropped */
 } doc;
 
@@ -163,6 +166,7 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
     d->len = 0;
     d->bytes = 0;
     d->bad = -1;
+    d->nul = -1;
     d->kept_cut = 0;
     d->line = s->line;
     /* positions in messages are bytes from the start of the line (or file) as stored, so the
@@ -177,6 +181,10 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
             break;
         }
         u8_feed(&u, d, (unsigned)c, base + d->bytes, s->line);
+        if (c == 0 && d->nul < 0 && d->len < max_bytes) {
+            d->nul = base + d->bytes;
+            d->nul_line = s->line;
+        }
         if (c == '\n') s->line++;
         d->bytes++;
         if (d->len < max_bytes) {
@@ -282,7 +290,7 @@ typedef struct pending {
     char **texts;
     size_t *lens;
     char **where;   /* "file:line" for messages */
-    long long *bad, *bad_line;
+    long long *bad, *bad_line, *nul, *nul_line;
     int *status;
     float *probs;
     int *order;     /* (C) scratch for print_result */
@@ -305,6 +313,8 @@ static int pending_grow(pending *pb, int C) {
     PB_GROW(where, sizeof(char *));
     PB_GROW(bad, sizeof(long long));
     PB_GROW(bad_line, sizeof(long long));
+    PB_GROW(nul, sizeof(long long));
+    PB_GROW(nul_line, sizeof(long long));
     PB_GROW(status, sizeof(int));
     PB_GROW(probs, (size_t)C * sizeof(float));
 #undef PB_GROW
@@ -328,12 +338,20 @@ static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending
             print_result(m, pb->probs + i * C, o, pb->order);
         } else {
             *bad_seen = 1;
-            if (st == NLPRNN_E_UTF8 && pb->bad[i] >= 0)
-                fprintf(stderr, "nlprnn classify: %s: line %lld: byte %lld: invalid UTF-8 (%s)\n",
-                        pb->where[i], pb->bad_line[i], pb->bad[i], nlprnn_status_name(st));
-            else if (st == NLPRNN_E_UTF8) /* e.g. a NUL byte, refused by the tokenizer */
-                fprintf(stderr, "nlprnn classify: %s: invalid text (a NUL byte or bad UTF-8) (%s)\n",
-                        pb->where[i], nlprnn_status_name(st));
+            /* where[i] is "file:line" with --lines (the byte counts from the line's start), else
+             * "file" (the byte counts from the file's start, the line is named) */
+            long long at = pb->bad[i] >= 0 ? pb->bad[i] : pb->nul[i];
+            long long at_line = pb->bad[i] >= 0 ? pb->bad_line[i] : pb->nul_line[i];
+            const char *what = pb->bad[i] >= 0 ? "invalid UTF-8" : "a NUL byte";
+            if (st == NLPRNN_E_UTF8 && at >= 0 && o->lines)
+                fprintf(stderr, "nlprnn classify: %s: byte %lld: %s (%s)\n", pb->where[i], at, what,
+                        nlprnn_status_name(st));
+            else if (st == NLPRNN_E_UTF8 && at >= 0)
+                fprintf(stderr, "nlprnn classify: %s: line %lld: byte %lld: %s (%s)\n", pb->where[i],
+                        at_line, at, what, nlprnn_status_name(st));
+            else if (st == NLPRNN_E_UTF8) /* refused by the tokenizer for another reason */
+                fprintf(stderr, "nlprnn classify: %s: invalid text (%s)\n", pb->where[i],
+                        nlprnn_status_name(st));
             else
                 fprintf(stderr, "nlprnn classify: %s: %s (%s)\n", pb->where[i],
                         st == NLPRNN_E_EMPTY ? "empty document" : nlprnn_status_text(st),
@@ -461,6 +479,7 @@ int cmd_classify(int argc, char **argv) {
                     if (!d.text) d.text = calloc(1, 1);
                     d.len = 0;
                     d.bad = -1;
+                    d.nul = -1;
                     d.line = 1;
                 } else {
                     break;
@@ -494,6 +513,8 @@ int cmd_classify(int argc, char **argv) {
             pb.where[i] = strdup(where);
             pb.bad[i] = d.bad;
             pb.bad_line[i] = d.bad_line;
+            pb.nul[i] = d.nul;
+            pb.nul_line[i] = d.nul_line;
             batch_bytes += d.len;
             d.text = NULL;
             d.cap = 0;
@@ -526,6 +547,8 @@ out:
     free(pb.where);
     free(pb.bad);
     free(pb.bad_line);
+    free(pb.nul);
+    free(pb.nul_line);
     free(pb.status);
     free(pb.probs);
     free(pb.order);
