@@ -213,7 +213,7 @@ int cmd_tokenize(int argc, char **argv) {
         }
     } else {
         if (!file) file = "-";
-        tc.name = strcmp(file, "-") ? file : "stdin";
+        tc.name = strcmp(file, "-") ? file : "<stdin>";
         tok_in *in = calloc(1, sizeof *in);
         if (in) in->gzip = -1, in->cmd = cmd;
         gzFile gz = !in || !strcmp(file, "-") ? NULL : gzopen(file, "rb");

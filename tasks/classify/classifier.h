@@ -11,8 +11,8 @@
  *   max:  max_t out[t], elementwise; backward routes the gradient to the arg max step
  *   concat: [last | max | mean] (B,3O) (ULMFiT's concat pooling, Howard & Ruder 2018)
  */
-#ifndef NR_MODELS_CLASSIFIER_H
-#define NR_MODELS_CLASSIFIER_H
+#ifndef NR_TASKS_CLASSIFY_CLASSIFIER_H
+#define NR_TASKS_CLASSIFY_CLASSIFIER_H
 
 #include "models/nn.h"
 #include "nlprnn/classifier.h"
