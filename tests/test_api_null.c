@@ -166,6 +166,11 @@ static void test_tokenizer(nlprnn_tokenizer *tok) {
     nlprnn_encoding *enc = (nlprnn_encoding *)&enc;
     INVALID(nlprnn_encoding_create(NULL, E), nlprnn_encoding_create(NULL, NULL));
     OK(nlprnn_encoding_create(&enc, E));
+    /* an encoding before its first encode: 0 ids, and the arrays are not NULL (callers memcpy 0
+     * ids from them; a NULL source is undefined behaviour for memcpy even then) */
+    SAME(nlprnn_encoding_size(enc), 0);
+    CHECK(nlprnn_encoding_ids(enc) != NULL);
+    CHECK(nlprnn_encoding_offsets(enc) != NULL);
     CHECK(enc != NULL);
     VOID(nlprnn_encoding_free(NULL));
     INVALID(nlprnn_tokenizer_encode(NULL, "a", 1, enc, E), nlprnn_tokenizer_encode(NULL, "a", 1, enc, NULL));

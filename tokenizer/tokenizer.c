@@ -456,8 +456,16 @@ void nlprnn_encoding_free(nlprnn_encoding *enc) {
 }
 
 size_t nlprnn_encoding_size(const nlprnn_encoding *enc) { return enc ? enc->n : 0; }
-const int32_t *nlprnn_encoding_ids(const nlprnn_encoding *enc) { return enc ? enc->ids : NULL; }
-const size_t *nlprnn_encoding_offsets(const nlprnn_encoding *enc) { return enc ? enc->offs : NULL; }
+/* Never NULL for an encoding, also before its first encode or after an empty one (callers may
+ * memcpy 0 ids from it); NULL only for enc NULL. */
+static const int32_t no_ids[1];
+static const size_t no_offs[2];
+const int32_t *nlprnn_encoding_ids(const nlprnn_encoding *enc) {
+    return !enc ? NULL : enc->ids ? enc->ids : no_ids;
+}
+const size_t *nlprnn_encoding_offsets(const nlprnn_encoding *enc) {
+    return !enc ? NULL : enc->offs ? enc->offs : no_offs;
+}
 
 static void cache_clear(nlprnn_encoding *enc) {
     if (enc->slots) memset(enc->slots, 0, CACHE_SLOTS * sizeof *enc->slots);

@@ -168,9 +168,10 @@ NLPRNN_API int nlprnn_tokenizer_encode_part(const nlprnn_tokenizer *tok, const c
 
 /** Number of ids in the last encoding. */
 NLPRNN_API size_t nlprnn_encoding_size(const nlprnn_encoding *enc);
-/** The ids (nlprnn_encoding_size of them); valid until the next encode with enc. */
+/** The ids (nlprnn_encoding_size of them); valid until the next encode with enc. Never NULL
+ *  for an encoding (also an empty one); NULL only when enc is NULL. */
 NLPRNN_API const int32_t *nlprnn_encoding_ids(const nlprnn_encoding *enc);
-/** Byte offsets into the ORIGINAL text: 2*size values, begin then end of piece i at [2i],
+/** Byte offsets into the ORIGINAL text (never NULL for an encoding, as the ids): 2*size values, begin then end of piece i at [2i],
  *  [2i+1]. A word-start piece begins at its first character (the whitespace before it is not
  *  included). Byte pieces of one character all carry that character's range. */
 NLPRNN_API const size_t *nlprnn_encoding_offsets(const nlprnn_encoding *enc);

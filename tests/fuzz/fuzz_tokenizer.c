@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t m = nlprnn_encoding_size(enc);
     int32_t *ids = malloc((m + 1) * sizeof *ids);
     if (!ids) abort();
-    memcpy(ids, nlprnn_encoding_ids(enc), m * sizeof *ids);
+    if (m) /* an empty encoding may have no ids array yet (NULL): memcpy wants a pointer */
+        memcpy(ids, nlprnn_encoding_ids(enc), m * sizeof *ids);
     const size_t *off = nlprnn_encoding_offsets(enc);
     size_t prev = 0;
     for (size_t i = 0; i < m; i++) {
