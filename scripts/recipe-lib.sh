@@ -1,5 +1,5 @@
-# scripts/recipe-lib.sh — the steps the classifier recipes (train-ko.sh, train-en.sh,
-# train-ko-self.sh, train-ko-distill.sh) share: evaluating a model once and writing the end of
+# scripts/recipe-lib.sh — the steps the classifier recipes (train-ko.sh, train-en.sh, train-imdb.sh,
+# train-ko-self.sh, train-ko-distill.sh) share: the piece vectors, evaluating a model once and writing the end of
 # the record block they put into docs/classify.md (train-ko.sh, train-en.sh) or
 # docs/experiments/classify.md (train-ko-self.sh, train-ko-distill.sh). Sourced (not run) after the
 # recipe has set $nlprnn (the binary) and $tmp (its scratch folder); the working folder is the
@@ -21,6 +21,15 @@ recipe_eval() {
 acc_of() {
   local acc f1
   recipe_eval "$1" "$2" 1 && echo "$acc"
+}
+
+# recipe_piece_vectors TOKENIZER TEXT NAME THREADS: 128-d CBOW vectors of TEXT's pieces (the
+# TOKENIZER's) by Debian's fastText into $tmp/NAME.vec, the embedding the classifier recipes start
+# from (--vectors). One thread gives the same vectors on every run; with 2 they depend on timing.
+recipe_piece_vectors() {
+  nice "$nlprnn" tokenize --tokenizer "$1" -f "$2" > "$tmp/$3.pieces.txt" || return
+  nice fasttext cbow -input "$tmp/$3.pieces.txt" -output "$tmp/$3" -dim 128 -epoch 3 \
+    -minCount 1 -minn 0 -maxn 0 -ws 5 -thread "$4" -verbose 0
 }
 
 # recipe_cmd WORD...: a command line as the record shows it, the scratch folder written $TMP.

@@ -29,10 +29,7 @@ if [ ! -f pretrained/en.tok ]; then
   nice "$nlprnn" tokenizer-train --input "$tmp/text.txt" --output pretrained/en.tok --model bpe \
     --vocab-size 16000 --normalization nfkc_cf --threads 2
 fi
-nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
-# one thread: fastText's vectors are then the same on every run (with 2 they depend on timing)
-nice fasttext cbow -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 3 \
-  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 1 -verbose 0
+recipe_piece_vectors pretrained/en.tok "$tmp/text.txt" en_pieces 1   # one thread: the same vectors every run
 vec_secs=$(( $(date +%s) - start ))
 
 # the held-out 5 % (best epoch) as a file of its own: the rows --valid-split 0.05 --seed 1 holds

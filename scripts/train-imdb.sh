@@ -48,9 +48,7 @@ python3 scripts/valid-split.py "$tmp/imdb_train.tsv" 0.1 1 "$tmp/train90.tsv" "$
 # the piece vectors, as scripts/train-en.sh makes them
 zcat "$sst/train.tsv.gz" | tail -n +2 | cut -f2 > "$tmp/text.txt"
 tail -n +2 "$tmp/imdb_train.tsv" | cut -f2 >> "$tmp/text.txt"
-nice "$nlprnn" tokenize --tokenizer pretrained/en.tok -f "$tmp/text.txt" > "$tmp/pieces.txt"
-nice fasttext cbow -input "$tmp/pieces.txt" -output "$tmp/en_pieces" -dim 128 -epoch 3 \
-  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread "$threads" -verbose 0
+recipe_piece_vectors pretrained/en.tok "$tmp/text.txt" en_pieces "$threads"
 vec_secs=$(( $(date +%s) - start ))
 
 # the cut: NLPRNN_IMDB_CUT pieces, or (`median`) the median of the train reviews in pieces, up to a

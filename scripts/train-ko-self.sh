@@ -83,9 +83,7 @@ zcat "$corp/train.tsv.gz" | awk -F'\t' 'NR > 1 {print $2}' | sort -u > "$tmp/tra
 zcat "$corp/lm_train.txt.gz" | sort -u | comm -23 - "$tmp/train_texts.txt" > "$tmp/unl.txt"
 
 # 2. piece vectors for the student (scripts/train-ko.sh step 1), and teacher 2
-nice "$nlprnn" tokenize --tokenizer pretrained/ko.tok -f "$corp/lm_train.txt.gz" > "$tmp/lm_pieces.txt"
-nice fasttext cbow -input "$tmp/lm_pieces.txt" -output "$tmp/ko_pieces" -dim 128 -epoch 3 \
-  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
+recipe_piece_vectors pretrained/ko.tok "$corp/lm_train.txt.gz" ko_pieces 2
 t2_cmd=(nice "$nlprnn" train "$tmp/train95.tsv" -o "$tmp/t2.nrm" --valid "$tmp/valid.tsv"
         --init-from pretrained/ko-lm.nrm --embed 192 --hidden 192 --cell lstm --bidirectional 1
         --pool concat --dropout 0.2 --optimizer adam --lr 0.005 --lr-schedule linear --clip 5

@@ -23,9 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 # 1. piece vectors (CBOW) on the unlabelled reviews, tokenized with the shared tokenizer
 vec_start=$(date +%s)
-nice "$nlprnn" tokenize --tokenizer pretrained/ko.tok -f "$corp/lm_train.txt.gz" > "$tmp/lm_pieces.txt"
-nice fasttext cbow -input "$tmp/lm_pieces.txt" -output "$tmp/ko_pieces" -dim 128 -epoch 3 \
-  -minCount 1 -minn 0 -maxn 0 -ws 5 -thread 2 -verbose 0
+recipe_piece_vectors pretrained/ko.tok "$corp/lm_train.txt.gz" ko_pieces 2
 vec_secs=$(( $(date +%s) - vec_start ))
 
 # 2. the classifier
