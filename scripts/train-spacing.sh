@@ -31,15 +31,20 @@
 #   4. stages 1-3 again with --seed 2 and with --seed 3 (other pretrainings, each its own held-out
 #      2 %, its own order, hints and dropout), so that members differ more than fine-tunings of one
 #      pretraining;
-#   5. `nlprnn space-pack` writes the chosen fine-tunings as ONE ensemble file (the mean of their
+#   5. stages 1 and 3 of seed 1 again with the convolution in front (space-train --conv 5
+#      --conv-channels 64, NLPRNN_SPACE_CONV): a member that differs from the others in kind;
+#   6. `nlprnn space-pack` writes the chosen fine-tunings as ONE ensemble file (the mean of their
 #      probabilities of a space per character; docs/spacing.md, "Ensembles"). NLPRNN_SPACE_PACK
-#      lists them: SEED then a (stage 2) or b (stage 3), in member order; default "1b 3b 2b" (only
-#      the stages they need are run: seeds 1, 2 and 3's pretrainings, one fine-tuning of each).
+#      lists them: SEED then a (stage 2) or b (stage 3), then c for the convolution (stage 5), in
+#      member order; default "1b 3b 2b 1bc" (only the stages they need are run: seeds 1, 2 and
+#      3's pretrainings and seed 1's with the convolution, one fine-tuning of each).
 #      Chosen on a validation set no model trained on (the Korean side of parallel/tatoeba-train,
-#      docs/experiments/spacing.md "A second pretraining" and "A third pretraining"): 1b 3b 2b word F1 0.9082,
-#      the five 1b 2a 2b 3a 3b 0.9082 (a tie goes to fewer members), 1b 2a 2b (shipped
-#      before) 0.9053, 1a 1b 0.8984; test files: word F1 0.8318 against 0.8311 for 1b 2a 2b,
-#      0.8242 for 1a 1b and 0.8174 for 1a alone. NLPRNN_SPACE_MEMBERS=1 ships 1a alone.
+#      docs/experiments/spacing.md "A second pretraining", "A third pretraining" and "At full
+#      size: one member with the convolution"): 1b 3b 2b 1bc word F1 0.9099, 1b 3b 2b 0.9082,
+#      1bc 3b 2b 0.9085, the five 1b 2a 2b 3a 3b 0.9082 (a tie goes to fewer members), 1b 2a 2b
+#      0.9053, 1a 1b 0.8984; test files: word F1 0.8352 against 0.8318 for 1b 3b 2b, 0.8311 for
+#      1b 2a 2b, 0.8242 for 1a 1b and 0.8174 for 1a alone. NLPRNN_SPACE_MEMBERS=1 ships 1a alone.
+#   NLPRNN_SPACE_KEEP=DIR copies every pretraining and member file into DIR as it is written.
 #   NLPRNN_SPACE_JAMO=1 adds the jamo features (space-train --jamo 1) to every stage. Measured
 #   (docs/experiments/spacing.md "Jamo features, measured"): small models of the two-stage recipe +0.0093 validation word
 #   F1 over three seeds (test +0.0034); one full-size member (1b with jamo) +0.0013 validation and
@@ -57,8 +62,8 @@
 # 2-core machine when it is shared: the seed-1 pretraining 20 minutes and its stage 3 5, the
 # seed-2 pretraining 38 and its two fine-tunings 15 and 9 (run side by side at load 4-7), the
 # seed-3 pretraining 24 and its two fine-tunings 10 and 6.5 (side by side, load 4-6): about an
-# hour and a half in all for the default pack's stages (seed 1's stages 1 and 3, seed 2's, seed
-# 3's), one after the other. Then scripts/eval-spacing.py measures the test files.
+# hour and a half in all for seed 1's, 2's and 3's stages, one after the other; seed 1's with the
+# convolution 10 and 3 minutes at load 1 (19 and 5 at load 6-9). Then scripts/eval-spacing.py measures the test files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -101,15 +106,23 @@ fi
 
 train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
        "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
-# members: NLPRNN_SPACE_PACK lists the fine-tunings packed, each SEED then a or b: a = the first
-# fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the second (..._EPOCHS2,
-# ..._FINE_DROPOUT2), both from the pretraining of that seed, with that seed (its own held-out 2 %)
-pack_list=${NLPRNN_SPACE_PACK:-1b 3b 2b}
+# members: NLPRNN_SPACE_PACK lists the fine-tunings packed, each SEED then a or b, then an optional
+# c: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the second
+# (..._EPOCHS2, ..._FINE_DROPOUT2), both from the pretraining of that seed, with that seed (its own
+# held-out 2 %); c = with the convolution in front (space-train --conv 5 --conv-channels 64, set by
+# NLPRNN_SPACE_CONV=WIDTHxCHANNELS) in both stages, from its own pretraining with the convolution
+pack_list=${NLPRNN_SPACE_PACK:-1b 3b 2b 1bc}
 [ "$members" = 1 ] && pack_list=1a
-seeds=$(for m in $pack_list; do echo "${m%?}"; done | sort -un)
 for m in $pack_list; do
-  case "$m" in [0-9]*a | [0-9]*b) ;; *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b" >&2; exit 2 ;; esac
+  case "$m" in [0-9]*a | [0-9]*b | [0-9]*ac | [0-9]*bc) ;;
+    *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c" >&2; exit 2 ;; esac
 done
+conv=${NLPRNN_SPACE_CONV:-5x64}
+case "$conv" in [1-9]*x[1-9]*) ;; *) echo "train-spacing: NLPRNN_SPACE_CONV: '$conv' is not WIDTHxCHANNELS" >&2; exit 2 ;; esac
+# a pretraining per seed and kind: "1" (plain) or "1c" (with the convolution)
+pres=$(for m in $pack_list; do case "$m" in *c) echo "${m%??}c" ;; *) echo "${m%?}" ;; esac; done | sort -u)
+keep=${NLPRNN_SPACE_KEEP:-} # a directory: the pretrainings and members are copied there too
+[ -z "$keep" ] || mkdir -p "$keep"
 net=(--cell gru --embed "$embed" --hidden "$hidden" --layers 2 --max-len 128 --batch 32 --clip 5
      --valid 0.02 --hints 0.3 --drop 0.8 --threads 1)
 [ "$jamo" = 1 ] && net+=(--jamo 1)
@@ -124,22 +137,27 @@ run() { # run a command niced, keep it for the record
 }
 start=$(date +%s)
 pre_s=0
-for s in $seeds; do
+for p in $pres; do
+  s=${p%c}
+  kind=()
+  [ "$p" = "$s" ] || kind=(--conv "${conv%x*}" --conv-channels "${conv#*x}")
   t0=$(date +%s)
-  pre=(space-train -o "$tmp/pre$s.nrm" "${net[@]}" --seed "$s" --dropout 0.1 --lr 0.003 --min-lr 0.0003
-       --epochs 1 --checkpoint "$tmp/pre$s.ckpt" --checkpoint-every 1000)
+  pre=(space-train -o "$tmp/pre$p.nrm" "${net[@]}" "${kind[@]}" --seed "$s" --dropout 0.1 --lr 0.003
+       --min-lr 0.0003 --epochs 1 --checkpoint "$tmp/pre$p.ckpt" --checkpoint-every 1000)
   [ -n "${NLPRNN_SPACE_INIT:-}" ] && pre+=(--init-from "$tmp/init.nrm")
   run "$nlprnn" "${pre[@]}" "${train[@]}" "$tmp/reviews.txt"
+  [ -z "$keep" ] || cp "$tmp/pre$p.nrm" "$keep/"
   pre_s=$(( pre_s + $(date +%s) - t0 ))
   for m in $pack_list; do
-    [ "${m%?}" = "$s" ] || continue
-    case "$m" in
+    case "$m" in *c) [ "${m%??}c" = "$p" ] || continue ;; *) [ "${m%?}" = "$p" ] || continue ;; esac
+    case "${m%c}" in
       *a) e=$epochs d=$fine_dropout ;;
       *b) e=$epochs2 d=$fine_dropout2 ;;
     esac
-    run "$nlprnn" space-train -o "$tmp/m$m.nrm" --init-from "$tmp/pre$s.nrm" "${net[@]}" --seed "$s" \
-      --dropout "$d" --lr 0.003 --min-lr 0.0003 --epochs "$e" --checkpoint "$tmp/m$m.ckpt" \
+    run "$nlprnn" space-train -o "$tmp/m$m.nrm" --init-from "$tmp/pre$p.nrm" "${net[@]}" "${kind[@]}" \
+      --seed "$s" --dropout "$d" --lr 0.003 --min-lr 0.0003 --epochs "$e" --checkpoint "$tmp/m$m.ckpt" \
       --checkpoint-every 1000 "${train[@]}"
+    [ -z "$keep" ] || cp "$tmp/m$m.nrm" "$keep/"
   done
 done
 files=()
