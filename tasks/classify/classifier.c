@@ -228,7 +228,7 @@ static int embed_rows_f16(const nr_clf_net *net, float *out, const int *ids, siz
 
 int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rng *dropout_rng,
                    nlprnn_error *err) {
-    int O = net->pooled, rc = 0; /* here O is P, the pooled width (dropout runs on (B,P)) */
+    int P = net->pooled, rc = 0;
     int gather = s->ptab && !s->training && !dropout_rng && nr_encoder_table_ok(&net->enc, s->ws, T, B);
     if (!gather)
         rc = net->emb16 ? embed_rows_f16(net, s->x, s->ids, (size_t)T * B, err)
@@ -248,14 +248,14 @@ int nr_clf_forward(const nr_clf_net *net, nr_clf_scratch *s, int T, int B, nr_rn
     if (dropout_rng && net->cfg.dropout > 0.0f) {
         /* inverted dropout on the pooled features: kept values are scaled by 1/(1-p) */
         float keep = 1.0f - net->cfg.dropout, scale = 1.0f / keep;
-        for (size_t i = 0; i < (size_t)B * O; i++) {
+        for (size_t i = 0; i < (size_t)B * P; i++) {
             s->mask[i] = nr_rng_uniform(dropout_rng) < keep ? scale : 0.0f;
             s->dropped[i] = s->pooled[i] * s->mask[i];
         }
         feat = s->dropped;
     } else if (s->training) {
-        for (size_t i = 0; i < (size_t)B * O; i++) s->mask[i] = 1.0f;
-        memcpy(s->dropped, s->pooled, (size_t)B * O * sizeof(float));
+        for (size_t i = 0; i < (size_t)B * P; i++) s->mask[i] = 1.0f;
+        memcpy(s->dropped, s->pooled, (size_t)B * P * sizeof(float));
         feat = s->dropped;
     }
     nr_dense_forward(&net->head, s->logits, feat, B);
