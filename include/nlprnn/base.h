@@ -21,10 +21,13 @@
  *     error record `err` is optional everywhere.
  *
  * Thread rule (for the whole library): a loaded model or tokenizer is immutable and may be shared
- * by any number of threads; anything with mutable state (contexts, trainers, RNG states) belongs
- * to one thread at a time. The library keeps no global mutable state but its thread pool and what
- * it sets up once per process and then only reads (the loaded CBLAS, the kernel path; docs/api.md
- * "Threads"), never prints and never exits the process.
+ * by any number of threads (a cache that a model fills on first use, such as a classifier's
+ * float32 copy of its float16 embedding, is filled once under that model's own lock); anything
+ * with mutable state (contexts, trainers, RNG states) belongs to one thread at a time. The
+ * library keeps no global mutable state but its thread pool and what it sets up once per process
+ * and then only reads (the loaded CBLAS, the kernel path, the CPU's features), plus counters and
+ * switches that only tests use (docs/api.md "Threads"); it never prints and never exits the
+ * process.
  */
 #ifndef NLPRNN_BASE_H
 #define NLPRNN_BASE_H

@@ -10,8 +10,10 @@
  * weights (float32, float16 or int8). Shipped models are found by name ("ko", "en").
  *
  * Thread rule: an nlprnn_classifier is immutable after loading and may be shared by any number
- * of threads. An nlprnn_classifier_ctx holds one thread's scratch (tokenizer encoding,
- * activations); give each thread its own. Training parameters belong to one thread at a time.
+ * of threads (a model stored as float16 makes its float32 embedding once, the first time it is
+ * exported, under its own lock). An nlprnn_classifier_ctx holds one thread's scratch (tokenizer
+ * encoding, activations); give each thread its own. Training parameters belong to one thread at
+ * a time.
  */
 #ifndef NLPRNN_CLASSIFIER_H
 #define NLPRNN_CLASSIFIER_H

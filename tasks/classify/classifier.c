@@ -444,7 +444,12 @@ struct nlprnn_classifier {
     float *params;
     uint16_t *whh16; /* float16 W_hh of every layer/direction for inference, or NULL */
     void *emb_mem;   /* the model file's bytes, kept: net.emb16 points into them; or NULL */
-    int emb_filled;  /* 1: net.emb.table holds the embedding too (nr_model_net filled it) */
+    /* A model that keeps its embedding as float16 (net.emb16) fills the float32 table
+     * net.emb.table on the first nr_model_net, once, under the model's own lock (threads sharing
+     * the model may ask at the same time); until then the table's pages are not touched. */
+    pthread_mutex_t emb_fill_mu;
+    int emb_fill_mu_made; /* 1: emb_fill_mu is initialised (nlprnn_classifier_free destroys it) */
+    int emb_filled;       /* 1: net.emb.table holds the embedding too (under emb_fill_mu) */
     nlprnn_tokenizer *tok;
     nr_label_map labels;  /* the labels as in the training data ("0", "1") */
     nr_label_map names;   /* their display names ("negative", "positive"), or empty (n = 0) */
@@ -452,18 +457,17 @@ struct nlprnn_classifier {
     char summary[320];
 };
 
-/* The float32 embedding of a model that keeps it as float16: filled once, on the first ask. */
-static pthread_mutex_t emb_fill_mu = PTHREAD_MUTEX_INITIALIZER;
-
+/* The network with every float32 weight in place: a model that keeps its embedding as float16
+ * fills the float32 table the first time (its own cache, under its own lock). */
 const nr_clf_net *nr_model_net(const nlprnn_classifier *m) {
     if (m->net.emb16) {
-        pthread_mutex_lock(&emb_fill_mu);
-        if (!m->emb_filled) {
-            nlprnn_classifier *w = (nlprnn_classifier *)m; /* the model's own cache */
+        nlprnn_classifier *w = (nlprnn_classifier *)m; /* the lock and the cache are the model's */
+        pthread_mutex_lock(&w->emb_fill_mu);
+        if (!w->emb_filled) {
             nr_f16_widen(w->net.emb.table, m->net.emb16, m->net.n_emb);
             w->emb_filled = 1;
         }
-        pthread_mutex_unlock(&emb_fill_mu);
+        pthread_mutex_unlock(&w->emb_fill_mu);
     }
     return &m->net;
 }
@@ -596,7 +600,10 @@ int nlprnn_classifier_load(const char *path_or_name, nlprnn_classifier **out, nl
     nr_label_map_init(&m->labels);
     nr_label_map_init(&m->names);
     nr_clf_cfg cfg;
-    rc = nr_clf_load_parts(r, &cfg, &m->tok, &m->labels, err);
+    m->emb_fill_mu_made = pthread_mutex_init(&m->emb_fill_mu, NULL) == 0;
+    rc = m->emb_fill_mu_made ? NLPRNN_OK
+                             : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: no mutex for the model", path);
+    if (!rc) rc = nr_clf_load_parts(r, &cfg, &m->tok, &m->labels, err);
     if (!rc) rc = nr_clf_load_names(r, &m->labels, &m->names, err);
     if (!rc) rc = nr_clf_net_bind(&m->net, &cfg, NULL, err);
     if (!rc) { /* sizes the file's tensors cannot hold are a bad file, not a huge allocation */
@@ -645,6 +652,7 @@ void nlprnn_classifier_free(nlprnn_classifier *m) {
     nr_label_map_free(&m->labels);
     nr_label_map_free(&m->names);
     free(m->path);
+    if (m->emb_fill_mu_made) pthread_mutex_destroy(&m->emb_fill_mu);
     free(m);
 }
 
