@@ -7,7 +7,8 @@ that breaks one fails with the file, the line and the rule:
 
   names     every function and type starts with nlprnn_, every macro and enum value with NLPRNN_
   status    a function that takes the error record returns int (a status code) and takes it last,
-            as `nlprnn_error *err`
+            as `nlprnn_error *err`; another `nlprnn_error *` before it is an output array of
+            per-item records (nlprnn_classify_batch_errors's doc_errs), never named err
   out       a handle comes back through `nlprnn_T **out`, the parameter just before err (or the
             last one when there is no err); no function returns a new (non-const) handle
   verbs     a function giving a handle of type nlprnn_T is nlprnn_T_create, _load or _train (with
@@ -229,7 +230,8 @@ class Api:
             types = [t for t, _ in params]
             errs = [k for k, (t, _) in enumerate(params) if t == "nlprnn_error *"]
             if errs and not name.startswith("nlprnn_error_"):
-                if errs != [len(params) - 1] or params[-1][1] != "err":
+                if (errs[-1] != len(params) - 1 or params[-1][1] != "err"
+                        or any(params[k][1] == "err" for k in errs[:-1])):
                     P.append((w, "status", f"{name}: the error record must be the last parameter, "
                               "`nlprnn_error *err`"))
                 if ret != "int":
@@ -353,6 +355,8 @@ NLPRNN_API int nlprnn_thing_params_get(const nlprnn_thing_params *p, const char 
 /** Result. */
 typedef struct nlprnn_thing_eval { size_t size; double loss; } nlprnn_thing_eval;
 NLPRNN_API int nlprnn_thing_evaluate(const nlprnn_thing *t, const char *path, nlprnn_thing_eval *res, nlprnn_error *err);
+/** Many at once, each item's own record in item_errs. */
+NLPRNN_API int nlprnn_thing_run_many(nlprnn_thing *t, size_t n, int *status, nlprnn_error *item_errs, nlprnn_error *err);
 /** Old. */
 NLPRNN_API nlprnn_thing *nlprnn_thing_new(int n) NLPRNN_DEPRECATED("use nlprnn_thing_create");
 enum { NLPRNN_A = 0, NLPRNN_B = 1 };
@@ -375,6 +379,8 @@ BAD = [  # (rule, a declaration or change that breaks it)
     ("names", "enum { A_VALUE = 1 };"),
     ("status", "NLPRNN_API int nlprnn_thing_size(nlprnn_error *err, const nlprnn_thing *t);"),
     ("status", "NLPRNN_API void nlprnn_thing_reset(nlprnn_thing *t, nlprnn_error *err);"),
+    ("status", "NLPRNN_API int nlprnn_thing_run_all(nlprnn_thing *t, nlprnn_error *err, nlprnn_error *item_errs);"),
+    ("status", "NLPRNN_API int nlprnn_thing_run_two(nlprnn_thing *t, nlprnn_error *err, nlprnn_error *more);"),
     ("out", "NLPRNN_API int nlprnn_thing_train(nlprnn_thing **out, const char *path, nlprnn_error *err);"),
     ("out", "NLPRNN_API nlprnn_thing *nlprnn_thing_copy(const nlprnn_thing *t, nlprnn_error *err);"),
     ("verbs", "NLPRNN_API int nlprnn_thing_from_file(const char *path, nlprnn_thing **out, nlprnn_error *err);"),

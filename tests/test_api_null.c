@@ -409,6 +409,27 @@ static void test_classifier(void) {
     CHECK_INT_EQ(status[0], 0);
     CHECK_INT_EQ(status[1], NLPRNN_E_EMPTY);
     OK(nlprnn_classify_batch(c, NULL, NULL, 0, NULL, NULL, E)); /* nothing to do */
+    /* the same with the per-document records: doc_errs is optional */
+    nlprnn_error doc_errs[2];
+    INVALID(nlprnn_classify_batch_errors(NULL, texts, NULL, 1, probs, status, doc_errs, E),
+            nlprnn_classify_batch_errors(NULL, texts, NULL, 1, probs, status, doc_errs, NULL));
+    INVALID(nlprnn_classify_batch_errors(c, NULL, NULL, 1, probs, status, doc_errs, E),
+            nlprnn_classify_batch_errors(c, NULL, NULL, 1, probs, status, doc_errs, NULL));
+    INVALID(nlprnn_classify_batch_errors(c, texts, NULL, 1, NULL, status, doc_errs, E),
+            nlprnn_classify_batch_errors(c, texts, NULL, 1, NULL, status, doc_errs, NULL));
+    INVALID(nlprnn_classify_batch_errors(c, texts, NULL, 1, probs, NULL, doc_errs, E),
+            nlprnn_classify_batch_errors(c, texts, NULL, 1, probs, NULL, doc_errs, NULL));
+    OK(nlprnn_classify_batch_errors(c, texts, NULL, 2, probs, status, NULL, E));
+    CHECK_INT_EQ(status[1], NLPRNN_E_INVALID_ARG);
+    OK(nlprnn_classify_batch_errors(c, texts, NULL, 2, probs, status, doc_errs, E));
+    CHECK_INT_EQ(status[0], 0);
+    CHECK_INT_EQ(doc_errs[0].code, 0);
+    CHECK_INT_EQ(status[1], NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(doc_errs[1].code, NLPRNN_E_INVALID_ARG);
+    CHECK(doc_errs[1].message[0] != '\0');
+    OK(nlprnn_classify_batch_errors(c, texts, lens, 2, probs, status, doc_errs, E));
+    CHECK_INT_EQ(doc_errs[1].code, NLPRNN_E_EMPTY);
+    OK(nlprnn_classify_batch_errors(c, NULL, NULL, 0, NULL, NULL, NULL, E)); /* nothing to do */
 
     const char *tsv = nr_test_data_path("clf_test.tsv");
     nlprnn_classifier_eval ev = {.size = sizeof ev};

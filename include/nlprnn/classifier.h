@@ -110,6 +110,20 @@ NLPRNN_API int nlprnn_classify_batch(nlprnn_classifier_ctx *ctx, const char *con
                                      const size_t *lens, size_t n, float *probs, int *status,
                                      nlprnn_error *err);
 
+/** nlprnn_classify_batch that also says where each failed document is bad. doc_errs (n,
+ *  optional: NULL gives exactly nlprnn_classify_batch) receives one error record per document:
+ *  for a document that fails with NLPRNN_E_UTF8 or NLPRNN_E_EMPTY, the record nlprnn_classify
+ *  gives for that text (code, err->offset the byte offset in texts[i] of the first NUL byte or
+ *  invalid UTF-8 byte, err->line its 1-based line in the text, the message); for a NULL text,
+ *  NLPRNN_E_INVALID_ARG naming the document; for a classified document, code 0, line and
+ *  offset -1 and an empty message. doc_errs[i].code is status[i]. nlprnn_error's layout is
+ *  fixed, so the array's stride never changes. probs, status and the return value as
+ *  nlprnn_classify_batch, the same bits; when the whole call fails, status and doc_errs hold
+ *  nothing to read. */
+NLPRNN_API int nlprnn_classify_batch_errors(nlprnn_classifier_ctx *ctx, const char *const *texts,
+                                            const size_t *lens, size_t n, float *probs, int *status,
+                                            nlprnn_error *doc_errs, nlprnn_error *err);
+
 /* ---- evaluating ------------------------------------------------------------------------------ */
 
 /** What nlprnn_classifier_evaluate finds. The caller sets `size` = sizeof(nlprnn_classifier_eval)

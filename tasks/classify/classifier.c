@@ -939,13 +939,15 @@ static int tokenize_doc(nlprnn_classifier_ctx *c, tok_store *ts, size_t i, const
     return NLPRNN_OK;
 }
 
-/* A batch call's documents [lo, hi) of worker w: tokenized into ts[w], statuses set. */
+/* A batch call's documents [lo, hi) of worker w: tokenized into ts[w], statuses set (and the
+ * error records, when the caller asks for them). */
 typedef struct tok_job {
     nlprnn_classifier_ctx *c;
     const char *const *texts;
     const size_t *lens;
     size_t n;
     int *status;
+    nlprnn_error *errs;            /* (n) or NULL */
     size_t lo[NR_MAX_THREADS + 1]; /* worker w: documents [lo[w], lo[w+1]) */
 } tok_job;
 
@@ -955,30 +957,42 @@ static void tok_worker(void *vctx, int w, int nw) {
     tok_store *ts = &j->c->ts[w];
     ts->n = 0;
     for (size_t i = j->lo[w]; i < j->lo[w + 1]; i++) {
-        nlprnn_error e1;
+        nlprnn_error e1, *e = j->errs ? &j->errs[i] : &e1;
         /* a NULL text is an empty one when its length is given as 0, else a bad argument */
         const char *t = j->texts[i];
         size_t L = j->lens ? j->lens[i] : t ? strlen(t) : 1;
-        j->status[i] = t || !L ? tokenize_doc(j->c, ts, i, t ? t : "", L, NULL, &e1) : NLPRNN_E_INVALID_ARG;
-        if (j->status[i] == NLPRNN_E_INVALID_ARG) j->c->tok_off[i] = ts->n, j->c->tok_len[i] = 0;
+        if (t || !L) {
+            j->status[i] = tokenize_doc(j->c, ts, i, t ? t : "", L, NULL, e);
+        } else {
+            j->status[i] = j->lens ? nr_fail(e, NLPRNN_E_INVALID_ARG, -1, -1,
+                                             "document %zu: NULL text of length %zu", i, L)
+                                   : nr_fail(e, NLPRNN_E_INVALID_ARG, -1, -1, "document %zu: NULL text", i);
+            j->c->tok_off[i] = ts->n, j->c->tok_len[i] = 0;
+        }
+        if (!j->status[i] && j->errs) { /* a classified document's record: no error */
+            memset(e, 0, sizeof *e);
+            e->line = e->offset = -1;
+        }
     }
 }
 
 /* Batch calls of at least this many documents per worker tokenize on the workers */
 #define NR_CLF_TOK_MIN_DOCS 32
 
-/* Tokenize a batch call's n documents (status[i]: 0 or the document's error), on up to
+/* Tokenize a batch call's n documents (status[i]: 0 or the document's error; doc_errs[i], when
+ * doc_errs is not NULL: its error record, cleared for a good one), on up to
  * c->threads workers, each a contiguous range, their ids then appended to ts[0] in order: the
  * same ids and offsets as one thread makes. Returns NLPRNN_E_NOMEM when some store could not
  * grow, else 0. */
 static int tokenize_docs(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
-                         int *status, nlprnn_error *err) {
+                         int *status, nlprnn_error *doc_errs, nlprnn_error *err) {
     tok_job j;
     j.c = c;
     j.texts = texts;
     j.lens = lens;
     j.n = n;
     j.status = status;
+    j.errs = doc_errs;
     size_t W = workers_for(c, n, NR_CLF_TOK_MIN_DOCS);
     for (size_t w = 1; w < W; w++)
         if (!c->ts[w].enc && nlprnn_encoding_create(&c->ts[w].enc, NULL)) W = w; /* fewer workers */
@@ -1093,16 +1107,15 @@ int nlprnn_classify(nlprnn_classifier_ctx *c, const char *text, size_t len, floa
     return rc;
 }
 
-int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
-                          float *probs, int *status, nlprnn_error *err) {
-    if (!c || (n && (!texts || !probs || !status)))
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify_batch: NULL argument");
+/* nlprnn_classify_batch and nlprnn_classify_batch_errors (doc_errs may be NULL) */
+static int classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
+                          float *probs, int *status, nlprnn_error *doc_errs, nlprnn_error *err) {
     int C = c->m->net.cfg.classes;
     int rc = reserve_docs(c, n, err);
     if (rc) return rc;
     size_t ok = 0;
     if (n) memset(probs, 0, n * (size_t)C * sizeof(float));
-    rc = tokenize_docs(c, texts, lens, n, status, err);
+    rc = tokenize_docs(c, texts, lens, n, status, doc_errs, err);
     if (rc) return rc;
     for (size_t i = 0; i < n; i++)
         if (!status[i]) c->order[ok++] = i;
@@ -1139,6 +1152,21 @@ int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, co
             if (err) *err = j.err[w];
         }
     return rc;
+}
+
+int nlprnn_classify_batch(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens, size_t n,
+                          float *probs, int *status, nlprnn_error *err) {
+    if (!c || (n && (!texts || !probs || !status)))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify_batch: NULL argument");
+    return classify_batch(c, texts, lens, n, probs, status, NULL, err);
+}
+
+int nlprnn_classify_batch_errors(nlprnn_classifier_ctx *c, const char *const *texts, const size_t *lens,
+                                 size_t n, float *probs, int *status, nlprnn_error *doc_errs,
+                                 nlprnn_error *err) {
+    if (!c || (n && (!texts || !probs || !status)))
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "nlprnn_classify_batch_errors: NULL argument");
+    return classify_batch(c, texts, lens, n, probs, status, doc_errs, err);
 }
 
 /* ---- evaluating --------------------------------------------------------------------------------- */
