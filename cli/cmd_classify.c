@@ -114,11 +114,10 @@ typedef struct doc {
     size_t len, cap;
     long long line;       /* line where it starts */
     long long bytes;      /* total bytes (before cutting) */
-    long long bad;        /* offset (within the document) of the first invalid UTF-8 byte, or -1 */
+    long long base;       /* byte offset (in messages) of text[0]: a skipped byte order mark's
+                           * length for a stream's first document, else 0 */
+    long long bad;        /* offset (as base) of the first invalid UTF-8 byte, or -1 */
     long long bad_line;   /* its line */
-    long long nul;        /* offset (as bad's) of the first NUL byte kept, or -1: the tokenizer
-                           * refuses it, so a refused document's message can name it */
-    long long nul_line;   /* its line */
     int kept_cut;         /* 1 when bytes were dropped */
 } doc;
 
@@ -166,12 +165,12 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
     d->len = 0;
     d->bytes = 0;
     d->bad = -1;
-    d->nul = -1;
     d->kept_cut = 0;
     d->line = s->line;
     /* positions in messages are bytes from the start of the line (or file) as stored, so the
      * first document's count from before a skipped byte order mark */
     long long base = s->offset == (long long)s->bom ? (long long)s->bom : 0;
+    d->base = base;
     u8check u = {0, 0x80, 0xBF, 0};
     int c, any = 0;
     while ((c = src_getc(s)) != EOF) {
@@ -181,10 +180,6 @@ static int read_doc(src *s, int lines, size_t max_bytes, doc *d) {
             break;
         }
         u8_feed(&u, d, (unsigned)c, base + d->bytes, s->line);
-        if (c == 0 && d->nul < 0 && d->len < max_bytes) {
-            d->nul = base + d->bytes;
-            d->nul_line = s->line;
-        }
         if (c == '\n') s->line++;
         d->bytes++;
         if (d->len < max_bytes) {
@@ -290,8 +285,9 @@ typedef struct pending {
     char **texts;
     size_t *lens;
     char **where;   /* "file:line" for messages */
-    long long *bad, *bad_line, *nul, *nul_line;
+    long long *base, *line, *bad, *bad_line; /* the documents' doc.base, .line, .bad, .bad_line */
     int *status;
+    nlprnn_error *errs; /* each document's record from the library (nlprnn_classify_batch_errors) */
     float *probs;
     int *order;     /* (C) scratch for print_result */
     size_t n, cap;  /* documents held, room for (the arrays grow to BATCH_DOCS) */
@@ -311,11 +307,12 @@ static int pending_grow(pending *pb, int C) {
     PB_GROW(texts, sizeof(char *));
     PB_GROW(lens, sizeof(size_t));
     PB_GROW(where, sizeof(char *));
+    PB_GROW(base, sizeof(long long));
+    PB_GROW(line, sizeof(long long));
     PB_GROW(bad, sizeof(long long));
     PB_GROW(bad_line, sizeof(long long));
-    PB_GROW(nul, sizeof(long long));
-    PB_GROW(nul_line, sizeof(long long));
     PB_GROW(status, sizeof(int));
+    PB_GROW(errs, sizeof(nlprnn_error));
     PB_GROW(probs, (size_t)C * sizeof(float));
 #undef PB_GROW
     pb->cap = nc;
@@ -329,8 +326,8 @@ static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending
     /* every document goes to the library, also those read_doc found invalid (pb->bad >= 0): their
      * status is set to NLPRNN_E_UTF8 below, with the byte read_doc found */
     char **texts = pb->texts;
-    int rc = nlprnn_classify_batch(ctx, (const char *const *)texts, pb->lens, pb->n, pb->probs,
-                                   pb->status, &err);
+    int rc = nlprnn_classify_batch_errors(ctx, (const char *const *)texts, pb->lens, pb->n,
+                                          pb->probs, pb->status, pb->errs, &err);
     if (rc) return cli_report("classify", rc, &err);
     for (size_t i = 0; i < pb->n; i++) {
         int st = pb->bad[i] >= 0 ? NLPRNN_E_UTF8 : pb->status[i];
@@ -339,9 +336,14 @@ static int flush(nlprnn_classifier_ctx *ctx, const nlprnn_classifier *m, pending
         } else {
             *bad_seen = 1;
             /* where[i] is "file:line" with --lines (the byte counts from the line's start), else
-             * "file" (the byte counts from the file's start, the line is named) */
-            long long at = pb->bad[i] >= 0 ? pb->bad[i] : pb->nul[i];
-            long long at_line = pb->bad[i] >= 0 ? pb->bad_line[i] : pb->nul_line[i];
+             * "file" (the byte counts from the file's start, the line is named). Invalid UTF-8 is
+             * read_doc's (it also sees the bytes past a cut); valid UTF-8 the tokenizer refuses
+             * holds a NUL byte: the library's record gives its offset and line in the text */
+            const nlprnn_error *e = &pb->errs[i];
+            int nul = pb->bad[i] < 0 && st == NLPRNN_E_UTF8 && e->offset >= 0 &&
+                      (size_t)e->offset < pb->lens[i] && pb->texts[i][e->offset] == '\0';
+            long long at = pb->bad[i] >= 0 ? pb->bad[i] : nul ? pb->base[i] + e->offset : -1;
+            long long at_line = pb->bad[i] >= 0 ? pb->bad_line[i] : pb->line[i] + e->line - 1;
             const char *what = pb->bad[i] >= 0 ? "invalid UTF-8" : "a NUL byte";
             if (st == NLPRNN_E_UTF8 && at >= 0 && o->lines)
                 fprintf(stderr, "nlprnn classify: %s: byte %lld: %s (%s)\n", pb->where[i], at, what,
@@ -479,7 +481,7 @@ int cmd_classify(int argc, char **argv) {
                     if (!d.text) d.text = calloc(1, 1);
                     d.len = 0;
                     d.bad = -1;
-                    d.nul = -1;
+                    d.base = 0;
                     d.line = 1;
                 } else {
                     break;
@@ -511,10 +513,10 @@ int cmd_classify(int argc, char **argv) {
             pb.texts[i] = d.text;
             pb.lens[i] = d.len;
             pb.where[i] = strdup(where);
+            pb.base[i] = d.base;
+            pb.line[i] = d.line;
             pb.bad[i] = d.bad;
             pb.bad_line[i] = d.bad_line;
-            pb.nul[i] = d.nul;
-            pb.nul_line[i] = d.nul_line;
             batch_bytes += d.len;
             d.text = NULL;
             d.cap = 0;
@@ -545,11 +547,12 @@ out:
     free(pb.texts);
     free(pb.lens);
     free(pb.where);
+    free(pb.base);
+    free(pb.line);
     free(pb.bad);
     free(pb.bad_line);
-    free(pb.nul);
-    free(pb.nul_line);
     free(pb.status);
+    free(pb.errs);
     free(pb.probs);
     free(pb.order);
     free(d.text);
