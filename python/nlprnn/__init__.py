@@ -115,6 +115,8 @@ _decl("nlprnn_classify", _I, _P, _S, ctypes.c_size_t, ctypes.POINTER(ctypes.c_fl
       ctypes.POINTER(ctypes.c_size_t), _E)
 _decl("nlprnn_classify_batch", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes.c_size_t),
       ctypes.c_size_t, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int), _E)
+_decl("nlprnn_classify_batch_errors", _I, _P, ctypes.POINTER(_S), ctypes.POINTER(ctypes.c_size_t),
+      ctypes.c_size_t, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int), _E, _E)
 _decl("nlprnn_lm_load", _I, _S, ctypes.POINTER(_P), _E)
 _decl("nlprnn_lm_free", None, _P)
 _decl("nlprnn_lm_tokenizer", _P, _P)
@@ -307,17 +309,16 @@ class Classifier(_Owned):
         lens = (ctypes.c_size_t * max(n, 1))(*[len(t) for t in texts])
         probs = (ctypes.c_float * max(n * C, 1))()
         status = (ctypes.c_int * max(n, 1))()
+        doc_errs = (_CError * max(n, 1))()  # each text's error record (byte offset, line)
         err = _CError()
-        _check(_lib.nlprnn_classify_batch(self._ctx, arr, lens, n, probs, status, ctypes.byref(err)), err)
+        _check(_lib.nlprnn_classify_batch_errors(self._ctx, arr, lens, n, probs, status, doc_errs,
+                                                 ctypes.byref(err)), err)
         for i in range(n):
-            if status[i]:  # the single call gives the error record (byte offset, line)
-                one = (ctypes.c_float * C)()
-                rc = _lib.nlprnn_classify(self._ctx, texts[i], len(texts[i]), one, None,
-                                          ctypes.byref(err))
-                rc = rc or status[i]
-                msg = err.message.decode("utf-8", "replace") if err.code else \
-                    _lib.nlprnn_status_text(rc).decode()
-                raise Error(rc, "text %d: %s" % (i, msg), err.line, err.offset)
+            if status[i]:
+                e = doc_errs[i]
+                msg = e.message.decode("utf-8", "replace") if e.code else \
+                    _lib.nlprnn_status_text(status[i]).decode()
+                raise Error(status[i], "text %d: %s" % (i, msg), e.line, e.offset)
         np = _numpy() if numpy is not False else None
         if np is not None:
             return np.ctypeslib.as_array(probs)[: n * C].reshape(n, C).copy()

@@ -64,6 +64,12 @@ with nlprnn.Classifier("ko") as clf:
     except nlprnn.Error as e:
         check(e.name == "NLPRNN_E_UTF8" and e.code < 0 and e.offset == 3 and "text 1" in str(e),
               "utf8 error: %s %d %d %s" % (e.name, e.code, e.offset, e))
+    try:  # a NUL byte: its place in that text, from the batch call's record of the text
+        clf.classify(["좋아", "정말 좋아", b"ab\ncd\x00ef"])
+        check(False, "a NUL byte accepted")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_UTF8" and e.offset == 5 and e.line == 2 and "text 2" in str(e),
+              "NUL error: %s %d %d %s" % (e.name, e.offset, e.line, e))
     try:
         clf.classify(["   "])
         check(False, "empty text accepted")
