@@ -82,19 +82,19 @@ typedef struct search_opts {
     "                         probabilities (logp) or of their probabilities (prob); default: the\n"   \
     "                         model's stored rule, else logp\n"
 
-static int set_search(nlprnn_translate_ctx *ctx, const search_opts *s, nlprnn_error *err) {
-    int rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
-    if (!rc && !isnan(s->reward)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
-    if (!rc && !isnan(s->min_ratio)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
-    if (!rc && !isnan(s->min_from)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_FROM, s->min_from, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
-    if (!rc && !isnan(s->combine)) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BATCH, s->batch, err);
+static int set_search(nlprnn_translator_ctx *ctx, const search_opts *s, nlprnn_error *err) {
+    int rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, s->beam, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_LEN_ALPHA, s->alpha, err);
+    if (!rc && !isnan(s->reward)) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_WORD_REWARD, s->reward, err);
+    if (!rc && !isnan(s->min_ratio)) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_RATIO, s->min_ratio, err);
+    if (!rc && !isnan(s->min_from)) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_MIN_FROM, s->min_from, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_MAX_RATIO, s->ratio, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, s->sample, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_TEMPERATURE, s->temperature, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, s->top_k, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, s->seed, err);
+    if (!rc && !isnan(s->combine)) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_COMBINE, s->combine, err);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_BATCH, s->batch, err);
     return rc;
 }
 
@@ -179,7 +179,7 @@ static void translate_usage(FILE *fp) {
             "start of the line); the lines before it are printed. Unreadable input exits 4, a bad model 5.\n");
 }
 
-static void print_json(nlprnn_translate_ctx *ctx) {
+static void print_json(nlprnn_translator_ctx *ctx) {
     size_t len = 0, S = nlprnn_translate_src_len(ctx), T = nlprnn_translate_tgt_len(ctx);
     const char *out = nlprnn_translate_text(ctx, &len);
     printf("{\"text\":");
@@ -215,7 +215,7 @@ static int utf8_prefix(const char *s, size_t n, size_t max) {
 
 /* The attention of the last translation as a heat map at path: a row per target piece and one
  * for the end, a column per source piece. */
-static int plot_attention(nlprnn_translate_ctx *ctx, const char *path, const char *text, size_t len) {
+static int plot_attention(nlprnn_translator_ctx *ctx, const char *path, const char *text, size_t len) {
     size_t S = nlprnn_translate_src_len(ctx), T = nlprnn_translate_tgt_len(ctx), n = 0;
     const float *a = nlprnn_translate_attention(ctx);
     if (!a || !S) {
@@ -248,7 +248,7 @@ static int plot_attention(nlprnn_translate_ctx *ctx, const char *path, const cha
 
 /* Translate one text and print it (and plot its attention when *plot is set, then clear it);
  * name:line for messages. */
-static int translate_one(nlprnn_translate_ctx *ctx, const char *text, size_t len, const char *name,
+static int translate_one(nlprnn_translator_ctx *ctx, const char *text, size_t len, const char *name,
                          long long line, int json, const char **plot) {
     nlprnn_error err;
     int rc = nlprnn_translate(ctx, text, len, &err);
@@ -298,7 +298,7 @@ static int pending_add(pending *q, const char *s, size_t l, long long line) {
 
 /* Translate and print the pending texts, together; a text that fails is reported after the
  * translations of the texts before it are printed (as one at a time would). */
-static int pending_flush(pending *q, nlprnn_translate_ctx *ctx, const char *name) {
+static int pending_flush(pending *q, nlprnn_translator_ctx *ctx, const char *name) {
     nlprnn_error err;
     int ret = CLI_OK;
     const char *noplot = NULL; /* --plot goes with one text at a time */
@@ -372,13 +372,13 @@ int cmd_translate(int argc, char **argv) {
     if (!ntexts && !file) file = "-";
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *ctx = NULL;
+    nlprnn_translator_ctx *ctx = NULL;
     int rc = model_load(&models, &t, &err);
-    if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
+    if (!rc) rc = nlprnn_translator_ctx_create(t, &ctx, &err);
     if (!rc) rc = set_search(ctx, &so, &err);
     if (rc) {
         free(texts);
-        nlprnn_translate_ctx_free(ctx);
+        nlprnn_translator_ctx_free(ctx);
         nlprnn_translator_free(t);
         return cli_report("translate", rc, &err);
     }
@@ -420,7 +420,7 @@ int cmd_translate(int argc, char **argv) {
     }
     for (size_t i = 0; i < q.n; i++) free(q.text[i]);
     free(q.text), free(q.len), free(q.line);
-    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_ctx_free(ctx);
     nlprnn_translator_free(t);
     free(texts);
     return ret;
@@ -452,7 +452,7 @@ static void train_usage(FILE *fp) {
     for (int i = 0;; i++) {
         const char *name, *def, *help;
         char range[200];
-        if (nlprnn_translate_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
+        if (nlprnn_translator_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
         if (!strcmp(name, "threads")) continue; /* -t */
         fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
     }
@@ -468,8 +468,8 @@ int cmd_translate_train(int argc, char **argv) {
     const char *output = NULL, *file = NULL;
     int quiet = 0, resume = 0;
     nlprnn_error err;
-    nlprnn_translate_params *p = NULL;
-    int prc = nlprnn_translate_params_create(&p, &err);
+    nlprnn_translator_params *p = NULL;
+    int prc = nlprnn_translator_params_create(&p, &err);
     if (prc) return cli_report("translate-train", prc, &err);
     enum { RESUME = CLI_LONG };
     static const cli_opt options[] = {{"output", 'o', CLI_ARG, NULL},
@@ -482,7 +482,7 @@ int cmd_translate_train(int argc, char **argv) {
     size_t nn = 0;
     for (int i = 0; nn + 1 < sizeof names / sizeof *names; i++) {
         const char *name;
-        if (nlprnn_translate_param_info(i, &name, NULL, NULL, NULL, 0, NULL)) break;
+        if (nlprnn_translator_param_info(i, &name, NULL, NULL, NULL, 0, NULL)) break;
         if (strcmp(name, "threads")) names[nn++] = name;
     }
     names[nn] = NULL;
@@ -494,7 +494,7 @@ int cmd_translate_train(int argc, char **argv) {
         switch (c) {
         case CLI_HELP:
             train_usage(stdout);
-            nlprnn_translate_params_free(p);
+            nlprnn_translator_params_free(p);
             return CLI_OK;
         case 'o': output = a.value; break;
         case 'q': quiet = 1; break;
@@ -507,18 +507,18 @@ int cmd_translate_train(int argc, char **argv) {
             break;
         default: name = names[c - CLI_PARAM]; break;
         }
-        if (name && nlprnn_translate_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
+        if (name && nlprnn_translator_params_set(p, name, a.value, &err)) cli_args_fail(&a, "%s", err.message);
     }
     int ret = c == CLI_ERROR ? a.rc : CLI_OK;
     if (!ret && (!output || !file)) ret = cli_usage_error("translate-train", "-o MODEL and PAIRS.tsv are required");
     if (ret) {
-        nlprnn_translate_params_free(p);
+        nlprnn_translator_params_free(p);
         return ret;
     }
     /* before the work: the model is a regular file (or absent), not the input nor the
      * checkpoint; the checkpoint is not the input */
     char ckpt[1100] = "";
-    nlprnn_translate_params_get(p, "checkpoint", ckpt, sizeof ckpt, NULL);
+    nlprnn_translator_params_get(p, "checkpoint", ckpt, sizeof ckpt, NULL);
     const char *ins[2] = {file, ckpt};
     int rc = nlprnn_output_check(output, ins, ckpt[0] ? 2 : 1, &err);
     if (!rc && ckpt[0]) rc = nlprnn_output_check(ckpt, ins, 1, &err);
@@ -534,7 +534,7 @@ int cmd_translate_train(int argc, char **argv) {
     if (!rc && !quiet) fprintf(stderr, "translate-train: wrote %s: %s\n", output, nlprnn_translator_summary(t));
     nlprnn_translator_free(t);
     nlprnn_train_ctl_free(ctl);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
     return rc ? cli_report("translate-train", rc, &err) : CLI_OK;
 }
 
@@ -643,14 +643,14 @@ int cmd_translate_eval(int argc, char **argv) {
     if (ret) return ret;
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *ctx = NULL;
+    nlprnn_translator_ctx *ctx = NULL;
     int rc = 0;
     if (!hypf) {
         rc = model_load(&models, &t, &err);
-        if (!rc) rc = nlprnn_translate_ctx_create(t, &ctx, &err);
+        if (!rc) rc = nlprnn_translator_ctx_create(t, &ctx, &err);
         if (!rc) rc = set_search(ctx, &so, &err);
         if (rc) {
-            nlprnn_translate_ctx_free(ctx);
+            nlprnn_translator_ctx_free(ctx);
             nlprnn_translator_free(t);
             return cli_report("translate-eval", rc, &err);
         }
@@ -803,7 +803,7 @@ int cmd_translate_eval(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) free(hyps[i]), free(refs[i]), free(srcs[i]);
     free(hyps), free(refs), free(srcs), free(lines);
-    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_ctx_free(ctx);
     nlprnn_translator_free(t);
     return ret;
 }

@@ -1,8 +1,9 @@
-/* common/deprecated.c: the names of 0.1 that 0.2 renamed, kept for one release as thin wrappers
- * over the new ones (docs/api.md, "Changes in 0.2"). Only the public API is used here; the file
- * goes away with the next minor version. (The deprecated functions whose old shape needs the
- * internals stay beside their replacement: nlprnn_model_evaluate, nlprnn_train_params_new,
- * nlprnn_lm_params_new, nlprnn_tokenizer_options_*, nlprnn_model_file_info.) */
+/* common/deprecated.c: the names of 0.1 that 0.2 renamed, and the translator's first names (on
+ * main under 0.2), kept for one release as thin wrappers over the new ones (docs/api.md, "Changes
+ * in 0.2"). Only the public API is used here; the file goes away with the next minor version.
+ * (The deprecated functions whose old shape needs the internals stay beside their replacement:
+ * nlprnn_model_evaluate, nlprnn_train_params_new, nlprnn_lm_params_new, nlprnn_tokenizer_options_*,
+ * nlprnn_model_file_info.) */
 #include "nlprnn.h"
 
 int nlprnn_model_load(const char *path_or_name, nlprnn_classifier **out, nlprnn_error *err) {
@@ -63,4 +64,32 @@ int nlprnn_forecast_params_set(nlprnn_forecaster_params *p, const char *name, co
 int nlprnn_forecast_params_get(const nlprnn_forecaster_params *p, const char *name, char *buf,
                                size_t cap, nlprnn_error *err) {
     return nlprnn_forecaster_params_get(p, name, buf, cap, err);
+}
+
+/* The translator's first names (nlprnn_translate_params/_ctx/_opt/_progress_fn and their
+ * functions), on main under 0.2 before the handle's own name was used for them. */
+int nlprnn_translate_params_create(nlprnn_translator_params **out, nlprnn_error *err) {
+    return nlprnn_translator_params_create(out, err);
+}
+void nlprnn_translate_params_free(nlprnn_translator_params *p) { nlprnn_translator_params_free(p); }
+int nlprnn_translate_params_set(nlprnn_translator_params *p, const char *name, const char *value,
+                                nlprnn_error *err) {
+    return nlprnn_translator_params_set(p, name, value, err);
+}
+int nlprnn_translate_params_get(const nlprnn_translator_params *p, const char *name, char *buf,
+                                size_t cap, nlprnn_error *err) {
+    return nlprnn_translator_params_get(p, name, buf, cap, err);
+}
+int nlprnn_translate_param_info(int i, const char **name, const char **def, const char **help,
+                                char *range, size_t cap, nlprnn_error *err) {
+    return nlprnn_translator_param_info(i, name, def, help, range, cap, err);
+}
+int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translator_ctx **out,
+                                nlprnn_error *err) {
+    return nlprnn_translator_ctx_create(t, out, err);
+}
+void nlprnn_translate_ctx_free(nlprnn_translator_ctx *ctx) { nlprnn_translator_ctx_free(ctx); }
+int nlprnn_translate_ctx_set(nlprnn_translator_ctx *ctx, nlprnn_translator_opt opt, double value,
+                             nlprnn_error *err) {
+    return nlprnn_translator_ctx_set(ctx, opt, value, err);
 }

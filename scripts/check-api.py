@@ -5,7 +5,9 @@ Checks the public headers (include/nlprnn.h and include/nlprnn/*.h by default) a
 convention written down in docs/api.md ("The convention"). Each rule below is one check; a header
 that breaks one fails with the file, the line and the rule:
 
-  names     every function and type starts with nlprnn_, every macro and enum value with NLPRNN_
+  names     every function and type starts with nlprnn_, every macro and enum value with NLPRNN_;
+            a context or parameter set nlprnn_T_ctx / nlprnn_T_params belongs to a handle nlprnn_T
+            (nlprnn_translator_ctx, not nlprnn_translate_ctx)
   status    a function that takes the error record returns int (a status code) and takes it last,
             as `nlprnn_error *err`; another `nlprnn_error *` before it is an output array of
             per-item records (nlprnn_classify_batch_errors's doc_errs), never named err
@@ -260,6 +262,10 @@ class Api:
                 P.append((w, "verbs", f"{name}: handles are made by _create/_load/_train and released by "
                           "_free (not _" + tail + ")"))
         for h, w in self.handles.items():
+            for suf in ("_ctx", "_params"):
+                if h.endswith(suf) and h[: -len(suf)] not in self.handles:
+                    P.append((w, "names", f"{h} is named after no handle type {h[: -len(suf)]}: the "
+                              f"{suf[1:]} of a handle nlprnn_T is nlprnn_T{suf}"))
             fr = self.funcs.get(h + "_free")
             ab = self.funcs.get(h + "_abort")
             if (not fr and ab and any(n.startswith(h + "_open") for n in self.funcs)
@@ -377,6 +383,9 @@ BAD = [  # (rule, a declaration or change that breaks it)
     ("names", "#define THING 1"),
     ("names", "NLPRNN_API int thing_count(const nlprnn_thing *t);"),
     ("names", "enum { A_VALUE = 1 };"),
+    ("names", "/** Per thread. */\ntypedef struct nlprnn_thinging_ctx nlprnn_thinging_ctx;\n"
+              "NLPRNN_API int nlprnn_thinging_ctx_create(const nlprnn_thing *t, nlprnn_thinging_ctx **out, nlprnn_error *err);\n"
+              "/** NULL is allowed. */\nNLPRNN_API void nlprnn_thinging_ctx_free(nlprnn_thinging_ctx *c);"),
     ("status", "NLPRNN_API int nlprnn_thing_size(nlprnn_error *err, const nlprnn_thing *t);"),
     ("status", "NLPRNN_API void nlprnn_thing_reset(nlprnn_thing *t, nlprnn_error *err);"),
     ("status", "NLPRNN_API int nlprnn_thing_run_all(nlprnn_thing *t, nlprnn_error *err, nlprnn_error *item_errs);"),

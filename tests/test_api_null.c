@@ -833,27 +833,27 @@ static void test_tagger(void) {
 static void test_translate(void) {
     const char *pairs = tmp("pairs.tsv");
     write_file(pairs, "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n다라 가나\tdog cat\n");
-    nlprnn_translate_params *p = (nlprnn_translate_params *)&p;
-    INVALID(nlprnn_translate_params_create(NULL, E), nlprnn_translate_params_create(NULL, NULL));
-    OK(nlprnn_translate_params_create(&p, E));
+    nlprnn_translator_params *p = (nlprnn_translator_params *)&p;
+    INVALID(nlprnn_translator_params_create(NULL, E), nlprnn_translator_params_create(NULL, NULL));
+    OK(nlprnn_translator_params_create(&p, E));
     CHECK(p != NULL);
-    VOID(nlprnn_translate_params_free(NULL));
+    VOID(nlprnn_translator_params_free(NULL));
     char buf[256];
-    INVALID(nlprnn_translate_params_set(NULL, "hidden", "4", E), nlprnn_translate_params_set(NULL, "hidden", "4", NULL));
-    INVALID(nlprnn_translate_params_set(p, NULL, "4", E), nlprnn_translate_params_set(p, NULL, "4", NULL));
-    INVALID(nlprnn_translate_params_set(p, "hidden", NULL, E), nlprnn_translate_params_set(p, "hidden", NULL, NULL));
-    INVALID(nlprnn_translate_params_get(NULL, "hidden", buf, sizeof buf, E),
-            nlprnn_translate_params_get(NULL, "hidden", buf, sizeof buf, NULL));
-    INVALID(nlprnn_translate_params_get(p, NULL, buf, sizeof buf, E),
-            nlprnn_translate_params_get(p, NULL, buf, sizeof buf, NULL));
-    INVALID(nlprnn_translate_params_get(p, "hidden", NULL, sizeof buf, E),
-            nlprnn_translate_params_get(p, "hidden", NULL, sizeof buf, NULL));
-    INVALID(nlprnn_translate_param_info(-1, NULL, NULL, NULL, NULL, 0, E),
-            nlprnn_translate_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
-    OK(nlprnn_translate_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
+    INVALID(nlprnn_translator_params_set(NULL, "hidden", "4", E), nlprnn_translator_params_set(NULL, "hidden", "4", NULL));
+    INVALID(nlprnn_translator_params_set(p, NULL, "4", E), nlprnn_translator_params_set(p, NULL, "4", NULL));
+    INVALID(nlprnn_translator_params_set(p, "hidden", NULL, E), nlprnn_translator_params_set(p, "hidden", NULL, NULL));
+    INVALID(nlprnn_translator_params_get(NULL, "hidden", buf, sizeof buf, E),
+            nlprnn_translator_params_get(NULL, "hidden", buf, sizeof buf, NULL));
+    INVALID(nlprnn_translator_params_get(p, NULL, buf, sizeof buf, E),
+            nlprnn_translator_params_get(p, NULL, buf, sizeof buf, NULL));
+    INVALID(nlprnn_translator_params_get(p, "hidden", NULL, sizeof buf, E),
+            nlprnn_translator_params_get(p, "hidden", NULL, sizeof buf, NULL));
+    INVALID(nlprnn_translator_param_info(-1, NULL, NULL, NULL, NULL, 0, E),
+            nlprnn_translator_param_info(-1, NULL, NULL, NULL, NULL, 0, NULL));
+    OK(nlprnn_translator_param_info(0, NULL, NULL, NULL, NULL, 0, E)); /* every output is optional */
     const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "4"}, {"hidden", "4"},
                            {"epochs", "1"}, {"valid", "0"}};
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL);
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) nlprnn_translator_params_set(p, kv[i][0], kv[i][1], NULL);
     nlprnn_translator *t = (nlprnn_translator *)&t;
     INVALID(nlprnn_translator_train(pairs, p, NULL, NULL, NULL, NULL, E),
             nlprnn_translator_train(pairs, p, NULL, NULL, NULL, NULL, NULL));
@@ -886,13 +886,13 @@ static void test_translate(void) {
     VOID(nlprnn_translator_free(NULL));
     SAME(strcmp(nlprnn_translator_summary(NULL), ""), 0);
     SAME(nlprnn_translator_column(NULL, 0), NULL);
-    nlprnn_translate_ctx *c = (nlprnn_translate_ctx *)&c;
-    INVALID(nlprnn_translate_ctx_create(t, NULL, E), nlprnn_translate_ctx_create(t, NULL, NULL));
-    INVALID(nlprnn_translate_ctx_create(NULL, &c, E), nlprnn_translate_ctx_create(NULL, &c, NULL));
+    nlprnn_translator_ctx *c = (nlprnn_translator_ctx *)&c;
+    INVALID(nlprnn_translator_ctx_create(t, NULL, E), nlprnn_translator_ctx_create(t, NULL, NULL));
+    INVALID(nlprnn_translator_ctx_create(NULL, &c, E), nlprnn_translator_ctx_create(NULL, &c, NULL));
     CHECK(c == NULL);
-    VOID(nlprnn_translate_ctx_free(NULL));
-    INVALID(nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, E),
-            nlprnn_translate_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, NULL));
+    VOID(nlprnn_translator_ctx_free(NULL));
+    INVALID(nlprnn_translator_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, E),
+            nlprnn_translator_ctx_set(NULL, NLPRNN_TRANSLATE_BEAM, 2, NULL));
     INVALID(nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 0, E),
             nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 0, NULL));
     double dv = 0;
@@ -900,7 +900,7 @@ static void test_translate(void) {
             nlprnn_translator_get_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, &dv, NULL));
     INVALID(nlprnn_translator_get_default(t, NLPRNN_TRANSLATE_WORD_REWARD, NULL, E),
             nlprnn_translator_get_default(t, NLPRNN_TRANSLATE_WORD_REWARD, NULL, NULL));
-    OK(nlprnn_translate_ctx_create(t, &c, E));
+    OK(nlprnn_translator_ctx_create(t, &c, E));
     INVALID(nlprnn_translate(NULL, "x", 1, E), nlprnn_translate(NULL, "x", 1, NULL));
     INVALID(nlprnn_translate(c, NULL, 1, E), nlprnn_translate(c, NULL, 1, NULL));
     OK(nlprnn_translate(c, NULL, 0, E)); /* NULL with length 0: the empty text */
@@ -933,9 +933,9 @@ static void test_translate(void) {
     INVALID(nlprnn_chrf(NULL, h, 1, &score, E), nlprnn_chrf(NULL, h, 1, &score, NULL));
     INVALID(nlprnn_chrf(h, NULL, 1, &score, E), nlprnn_chrf(h, NULL, 1, &score, NULL));
     INVALID(nlprnn_chrf(h, h, 1, NULL, E), nlprnn_chrf(h, h, 1, NULL, NULL));
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
     nlprnn_translator_free(t);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 /* ---- training control (nlprnn/train.h): a NULL communicator is this process alone ------------ */

@@ -2,8 +2,10 @@
  * work for one release and give what their replacements give: the classifier's generic names
  * (nlprnn_model_*, nlprnn_context_*, nlprnn_train_params_*; nlprnn_model_data_label and
  * nlprnn_model_relabel, named so for a short while before 0.2), the _new/_options constructors, the
- * forecaster's parameter and series names, nlprnn_model_file_info. Uses the public API only and
- * the shipped model "ko" (pretrained/, found by name from the build tree). */
+ * forecaster's parameter and series names, nlprnn_model_file_info; the translator's first names
+ * (nlprnn_translate_params/_ctx/_opt/_progress_fn and their functions, renamed under 0.2). Uses the
+ * public API only and the shipped models "ko" and "ko-en" (pretrained/, found by name from the build
+ * tree). */
 #define NLPRNN_NO_DEPRECATION_WARNINGS /* this test calls the deprecated names on purpose */
 #include <math.h>
 #include <stdio.h>
@@ -231,6 +233,132 @@ static void test_series(void) {
     remove(path);
 }
 
+/* the translator's first names (nlprnn_translate_params/_ctx/_opt/_progress_fn and their functions):
+ * the same parameters, the same table, the same translations and errors as the new names */
+static int progress_calls;
+static int count_progress(void *user, int epoch, double train_loss, double valid_loss) {
+    (void)user, (void)epoch, (void)train_loss, (void)valid_loss;
+    progress_calls++;
+    return 0;
+}
+
+static void test_translator(void) {
+    nlprnn_error e;
+    /* parameters: set through the old names, read through both */
+    nlprnn_translate_params *po = NULL;
+    nlprnn_translator_params *pn = NULL;
+    CHECK_INT_EQ(nlprnn_translate_params_create(&po, &e), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_create(&pn, &e), 0);
+    if (!po || !pn) {
+        nlprnn_translate_params_free(po);
+        nlprnn_translator_params_free(pn);
+        return;
+    }
+    char a[64], b[64];
+    CHECK_INT_EQ(nlprnn_translate_params_set(po, "hidden", "24", &e), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_get(po, "hidden", a, sizeof a, &e), 0);
+    CHECK_STR_EQ(a, "24");
+    CHECK_INT_EQ(nlprnn_translator_params_get(po, "hidden", b, sizeof b, &e), 0);
+    CHECK_STR_EQ(b, "24");
+    CHECK_INT_EQ(nlprnn_translator_params_get(pn, "hidden", b, sizeof b, &e), 0);
+    CHECK_INT_EQ(nlprnn_translate_params_get(pn, "embed", a, sizeof a, &e), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_get(pn, "embed", b, sizeof b, &e), 0);
+    CHECK_STR_EQ(a, b);
+    CHECK_INT_EQ(nlprnn_translate_params_set(po, "no-such-parameter", "1", &e), NLPRNN_E_INVALID_ARG);
+    CHECK_MSG(strstr(e.message, "no-such-parameter") != NULL, "%s", e.message);
+    CHECK_INT_EQ(nlprnn_translate_params_get(po, "no-such-parameter", a, sizeof a, &e), NLPRNN_E_INVALID_ARG);
+    /* the one parameter table, row by row, through both names */
+    int rows = 0;
+    for (int i = 0;; i++) {
+        const char *n1 = NULL, *d1 = NULL, *h1 = NULL, *n2 = NULL, *d2 = NULL, *h2 = NULL;
+        char r1[128], r2[128];
+        int s1 = nlprnn_translate_param_info(i, &n1, &d1, &h1, r1, sizeof r1, &e);
+        int s2 = nlprnn_translator_param_info(i, &n2, &d2, &h2, r2, sizeof r2, NULL);
+        CHECK_INT_EQ(s1, s2);
+        if (s1 != NLPRNN_OK || s2 != NLPRNN_OK) break;
+        CHECK_STR_EQ(n1, n2);
+        CHECK_STR_EQ(d1, d2);
+        CHECK_STR_EQ(h1, h2);
+        CHECK_STR_EQ(r1, r2);
+        rows++;
+    }
+    CHECK_INT_EQ(e.code, NLPRNN_E_INVALID_ARG); /* past the last row */
+    CHECK(rows > 30);
+
+    /* training with the old parameter and progress types: the new names' model */
+    char pairs[400], m1[400], m2[400];
+    snprintf(pairs, sizeof pairs, "%s/pairs.tsv", tmpdir);
+    FILE *fp = fopen(pairs, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        static const char *const src[] = {"가나", "다라", "마바", "사아"}, *const tgt[] = {"cat", "dog", "sun", "red"};
+        fputs("ko\ten\n", fp);
+        for (int i = 0; i < 64; i++)
+            fprintf(fp, "%s %s\t%s %s\n", src[i % 4], src[(i / 4) % 4], tgt[i % 4], tgt[(i / 4) % 4]);
+        fclose(fp);
+    }
+    const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "8"}, {"hidden", "8"},
+                           {"epochs", "2"},      {"batch", "16"},      {"valid", "0.1"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) {
+        CHECK_INT_EQ(nlprnn_translate_params_set(po, kv[i][0], kv[i][1], &e), 0);
+        CHECK_INT_EQ(nlprnn_translator_params_set(pn, kv[i][0], kv[i][1], &e), 0);
+    }
+    nlprnn_translate_progress_fn old_fn = count_progress;
+    nlprnn_translator *t1 = NULL, *t2 = NULL;
+    progress_calls = 0;
+    CHECK_INT_EQ(nlprnn_translator_train(pairs, po, NULL, old_fn, NULL, &t1, &e), 0);
+    CHECK_INT_EQ(progress_calls, 2);
+    CHECK_INT_EQ(nlprnn_translator_train(pairs, pn, NULL, NULL, NULL, &t2, &e), 0);
+    if (t1 && t2) {
+        snprintf(m1, sizeof m1, "%s/t1.nrm", tmpdir);
+        snprintf(m2, sizeof m2, "%s/t2.nrm", tmpdir);
+        CHECK_INT_EQ(nlprnn_translator_save(t1, m1, &e), 0);
+        CHECK_INT_EQ(nlprnn_translator_save(t2, m2, &e), 0);
+        CHECK_STR_EQ(nlprnn_translator_summary(t1), nlprnn_translator_summary(t2));
+        remove(m1);
+        remove(m2);
+    }
+    nlprnn_translator_free(t1);
+    nlprnn_translator_free(t2);
+    remove(pairs);
+    nlprnn_translate_params_free(po);
+    nlprnn_translator_params_free(pn);
+    nlprnn_translate_params_free(NULL);
+
+    /* contexts on the shipped ko-en: the old names translate as the new ones */
+    nlprnn_translator *t = NULL;
+    CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &e), 0);
+    if (!t) return;
+    nlprnn_translate_ctx *co = NULL;
+    nlprnn_translator_ctx *cn = NULL;
+    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &co, &e), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &cn, &e), 0);
+    if (co && cn) {
+        nlprnn_translate_opt beam = NLPRNN_TRANSLATE_BEAM;
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(co, beam, 3, &e), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(cn, NLPRNN_TRANSLATE_BEAM, 3, &e), 0);
+        const char *text = "이 책은 너무 어려워요.";
+        CHECK_INT_EQ(nlprnn_translate(co, text, strlen(text), &e), 0);
+        CHECK_INT_EQ(nlprnn_translate(cn, text, strlen(text), &e), 0);
+        CHECK(nlprnn_translate_text(co, NULL) && nlprnn_translate_text(co, NULL)[0]);
+        CHECK_STR_EQ(nlprnn_translate_text(co, NULL), nlprnn_translate_text(cn, NULL));
+        CHECK(nlprnn_translate_logprob(co) == nlprnn_translate_logprob(cn));
+        /* a beam width out of range is refused through the old name, naming the option */
+        CHECK_INT_EQ(nlprnn_translate_ctx_set(co, NLPRNN_TRANSLATE_BEAM, 65, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_MSG(strstr(e.message, "beam") != NULL, "%s", e.message);
+        /* the decoding defaults take the old option type too */
+        double v1 = NAN, v2 = NAN;
+        nlprnn_translate_opt wr = NLPRNN_TRANSLATE_WORD_REWARD;
+        CHECK_INT_EQ(nlprnn_translator_get_default(t, wr, &v1, &e), 0);
+        CHECK_INT_EQ(nlprnn_translator_get_default(t, NLPRNN_TRANSLATE_WORD_REWARD, &v2, &e), 0);
+        CHECK(v1 == v2);
+    }
+    nlprnn_translate_ctx_free(co);
+    nlprnn_translator_ctx_free(cn);
+    nlprnn_translate_ctx_free(NULL);
+    nlprnn_translator_free(t);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/nlprnn-test-deprecated-XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -240,6 +368,7 @@ int main(void) {
     test_classifier();
     test_params();
     test_series();
+    test_translator();
     char s[400];
     snprintf(s, sizeof s, "%s/s.csv", tmpdir);
     remove(s);

@@ -347,15 +347,15 @@ static void translation_record(text *t, const char *name, const char *const *tex
     enum { N = TR_TEXTS };
     nlprnn_error e;
     nlprnn_translator *tr = NULL;
-    nlprnn_translate_ctx *ctx = NULL;
+    nlprnn_translator_ctx *ctx = NULL;
     int rc = nlprnn_translator_load(name, &tr, &e);
-    if (!rc) rc = nlprnn_translate_ctx_create(tr, &ctx, &e);
+    if (!rc) rc = nlprnn_translator_ctx_create(tr, &ctx, &e);
     CHECK_MSG(rc == 0, "load shipped translator '%s': %s", name, e.message);
     char key[96];
     snprintf(key, sizeof key, "translate.%s", name);
     if (rc) put_fail(t, key, rc, &e);
     for (int beam = 1; !rc && beam <= 5; beam += 4) {
-        rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, beam, &e);
+        rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, beam, &e);
         for (size_t i = 0; !rc && i < N; i++) {
             snprintf(key, sizeof key, "translate.%s.beam%d.%zu", name, beam, i);
             rc = nlprnn_translate(ctx, texts[i], strlen(texts[i]), &e);
@@ -370,7 +370,7 @@ static void translation_record(text *t, const char *name, const char *const *tex
     }
     size_t lens[N];
     for (size_t i = 0; i < N; i++) lens[i] = strlen(texts[i]);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, 1, &e);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_BEAM, 1, &e);
     if (!rc) {
         rc = nlprnn_translate_batch(ctx, texts, lens, N, &e);
         snprintf(key, sizeof key, "translate.%s.batch", name);
@@ -380,16 +380,16 @@ static void translation_record(text *t, const char *name, const char *const *tex
             put_str(t, key, nlprnn_translate_batch_text(ctx, i, NULL));
         }
     }
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, 1, &e);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, 10, &e);
-    if (!rc) rc = nlprnn_translate_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, 7, &e);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_SAMPLE, 1, &e);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_TOP_K, 10, &e);
+    if (!rc) rc = nlprnn_translator_ctx_set(ctx, NLPRNN_TRANSLATE_SEED, 7, &e);
     if (!rc) rc = nlprnn_translate(ctx, texts[1], lens[1], &e);
     snprintf(key, sizeof key, rc ? "translate.%s.sample" : "translate.%s.sample.seed7", name);
     if (rc) put_fail(t, key, rc, &e);
     else put_str(t, key, nlprnn_translate_text(ctx, NULL));
     snprintf(key, sizeof key, "translate.%s.summary", name);
     if (tr) put_str(t, key, nlprnn_translator_summary(tr));
-    nlprnn_translate_ctx_free(ctx);
+    nlprnn_translator_ctx_free(ctx);
     nlprnn_translator_free(tr);
 }
 

@@ -72,12 +72,12 @@ static void make_pairs(void) {
     fclose(fp);
 }
 
-static nlprnn_translate_params *small_params(void) {
-    nlprnn_translate_params *p = NULL;
-    nlprnn_translate_params_create(&p, NULL);
+static nlprnn_translator_params *small_params(void) {
+    nlprnn_translator_params *p = NULL;
+    nlprnn_translator_params_create(&p, NULL);
     const char *kv[][2] = {{"src-vocab", "262"}, {"tgt-vocab", "262"}, {"embed", "16"}, {"hidden", "16"},
                            {"epochs", "3"},      {"batch", "16"},      {"valid", "0.1"}, {"lr", "0.01"}};
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translator_params_set(p, kv[i][0], kv[i][1], NULL), 0);
     return p;
 }
 
@@ -88,7 +88,7 @@ static int stop_after_first(void *user, int epoch, double loss, double valid) {
 
 static void test_train_save_load(void) {
     nlprnn_error err;
-    nlprnn_translate_params *p = small_params();
+    nlprnn_translator_params *p = small_params();
     nlprnn_translator *t = NULL, *u = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK(t != NULL);
@@ -104,13 +104,13 @@ static void test_train_save_load(void) {
     CHECK_MSG(toks != NULL, "TOKS stored: %.400s", desc ? desc : err.message);
     nlprnn_free(desc);
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &u, &err), 0);
-    nlprnn_translate_ctx *a = NULL, *b = NULL;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(u, &b, &err), 0);
+    nlprnn_translator_ctx *a = NULL, *b = NULL;
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &a, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(u, &b, &err), 0);
     const char *texts[] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라"};
     for (int beam = 1; beam <= 3; beam += 2) {
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(b, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(b, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
             CHECK_INT_EQ(nlprnn_translate(a, texts[i], strlen(texts[i]), &err), 0);
             CHECK_INT_EQ(nlprnn_translate(b, texts[i], strlen(texts[i]), &err), 0);
@@ -137,15 +137,15 @@ static void test_train_save_load(void) {
     CHECK_INT_EQ(nlprnn_translate(a, "", 0, &err), 0);
     CHECK_STR_EQ(nlprnn_translate_text(a, NULL), "");
     CHECK(nlprnn_translate_attention(a) == NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 0, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 65, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MAX_RATIO, 0, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, (nlprnn_translate_opt)99, 1, &err), NLPRNN_E_INVALID_ARG);
-    nlprnn_translate_ctx_free(a);
-    nlprnn_translate_ctx_free(b);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 65, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MAX_RATIO, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, (nlprnn_translator_opt)99, 1, &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translator_ctx_free(a);
+    nlprnn_translator_ctx_free(b);
     nlprnn_translator_free(u);
     /* float16 storage: smaller, loads, translates */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "store", "f16", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "store", "f16", &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
@@ -158,7 +158,7 @@ static void test_train_save_load(void) {
     CHECK(strstr(nlprnn_translator_summary(u), "dropout") == NULL); /* none by default */
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 /* The validation losses of the epochs (progress callback). */
@@ -182,18 +182,18 @@ static double summary_valid(const nlprnn_translator *t) {
 
 static void test_keep(void) {
     nlprnn_error err;
-    nlprnn_translate_params *p = small_params();
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "6", &err), 0);
+    nlprnn_translator_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "epochs", "6", &err), 0);
     /* a constant high rate: the validation loss is not lowest at the end (with this seed) */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "lr", "0.5", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-lr", "0.5", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "keep", "middle", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "lr", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "min-lr", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "keep", "middle", &err), NLPRNN_E_INVALID_ARG);
     char buf[16];
-    CHECK_INT_EQ(nlprnn_translate_params_get(p, "keep", buf, sizeof buf, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_get(p, "keep", buf, sizeof buf, &err), 0);
     CHECK_STR_EQ(buf, "best");
     vhist first = {{0}, 0};
     for (int last = 0; last < 2; last++) {
-        CHECK_INT_EQ(nlprnn_translate_params_set(p, "keep", last ? "last" : "best", &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_params_set(p, "keep", last ? "last" : "best", &err), 0);
         vhist h = {{0}, 0};
         nlprnn_translator *t = NULL;
         CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, record_valid, &h, &t, &err), 0);
@@ -209,11 +209,11 @@ static void test_keep(void) {
         else CHECK(!memcmp(first.v, h.v, sizeof h.v)); /* keep changes the result, not the training */
         nlprnn_translator_free(t);
     }
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 /* nlprnn_translate_batch = nlprnn_translate on each text. */
-static void check_batch_same(nlprnn_translate_ctx *a, const char *const *texts, size_t n, const char *what) {
+static void check_batch_same(nlprnn_translator_ctx *a, const char *const *texts, size_t n, const char *what) {
     nlprnn_error err;
     size_t lens[16];
     for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
@@ -242,38 +242,38 @@ static void check_batch_same(nlprnn_translate_ctx *a, const char *const *texts, 
 static void test_batch(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *a = NULL;
+    nlprnn_translator_ctx *a = NULL;
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("m.nrm"), &t, &err), 0);
     if (!t) return;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &a, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &a, &err), 0);
     const char *texts[] = {"가나 다라", "마바 사아 자차 카타 파하", "", "카타", "파하 고노 가나 다라", "다라 다라"};
     size_t n = sizeof texts / sizeof *texts;
     check_batch_same(a, texts, n, "greedy");
     CHECK_STR_EQ(nlprnn_translate_batch_text(a, 2, NULL) ? "x" : "", ""); /* cleared by the check's singles */
     /* fewer rows than texts: a finished text's row takes the next one; the same translations */
     for (int rows = 1; rows <= 3; rows++) {
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, rows, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, rows, &err), 0);
         check_batch_same(a, texts, n, rows == 1 ? "greedy, 1 row" : rows == 2 ? "greedy, 2 rows" : "greedy, 3 rows");
     }
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 0, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 1025, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2.5, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 3, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 1025, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BEAM, 3, &err), 0);
     check_batch_same(a, texts, n, "beam 3");
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 1, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 1.5, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 5, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, 12345, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 1, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 1.5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_SEED, 12345, &err), 0);
     check_batch_same(a, texts, n, "sampling");
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 2, &err), 0);
     check_batch_same(a, texts, n, "sampling, 2 rows");
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_BATCH, 64, &err), 0);
     /* sampling: the same seed gives the same text; over many seeds, more than one text */
     char first[256] = "";
     int differ = 0;
     for (int seed = 1; seed <= 20; seed++) {
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, seed, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_SEED, seed, &err), 0);
         CHECK_INT_EQ(nlprnn_translate(a, texts[1], strlen(texts[1]), &err), 0);
         char once[256];
         snprintf(once, sizeof once, "%s", nlprnn_translate_text(a, NULL));
@@ -284,24 +284,24 @@ static void test_batch(void) {
     }
     CHECK_MSG(differ > 0, "20 seeds sampled the same translation");
     /* options out of range */
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 2, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 0, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 1.5, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_SEED, -1, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, 5.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_SAMPLE, 2, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_TEMPERATURE, 0, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_TOP_K, 1.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_SEED, -1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, 5.5, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "word-reward") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, NAN, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, -0.1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, NAN, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, -0.1, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "min-ratio") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, -1, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, -1, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "min-from") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 2.5, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1025, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, NAN, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1024, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 2.5, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1025, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, NAN, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 1024, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(a, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
     /* invalid UTF-8 in text 2: the text and the byte */
     const char *bad[] = {"가나", "다\xff", "마바"};
     size_t bl[] = {6, 4, 6};
@@ -311,23 +311,23 @@ static void test_batch(void) {
     CHECK(nlprnn_translate_batch_text(a, 0, NULL) == NULL);
     CHECK_INT_EQ(nlprnn_translate_batch(a, NULL, bl, 3, &err), NLPRNN_E_INVALID_ARG);
     CHECK_INT_EQ(nlprnn_translate_batch(a, NULL, NULL, 0, &err), 0);
-    nlprnn_translate_ctx_free(a);
+    nlprnn_translator_ctx_free(a);
     nlprnn_translator_free(t);
 }
 
 static void test_resume(void) {
     nlprnn_error err;
-    nlprnn_translate_params *p = small_params();
+    nlprnn_translator_params *p = small_params();
     /* with dropout: its masks are drawn from (seed, epoch, batch), so a resume repeats them */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "emb-dropout", "0.1", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "out-dropout", "0.25", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "out-dropout", "0.95", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "emb-dropout", "0.1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "out-dropout", "0.25", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "out-dropout", "0.95", &err), NLPRNN_E_INVALID_ARG);
     /* BPE dropout: the pairs' segmentations drawn from (seed, epoch, pair, side), so a resume
      * repeats them too; it needs merges, so vocabularies larger than the 262 fixed ids */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "bpe-dropout", "0.3", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "bpe-dropout", "1.5", &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "src-vocab", "300", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "tgt-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "bpe-dropout", "0.3", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "bpe-dropout", "1.5", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "src-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "tgt-vocab", "300", &err), 0);
     nlprnn_translator *t = NULL, *u = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("whole.nrm"), &err), 0);
@@ -347,7 +347,7 @@ static void test_resume(void) {
     nlprnn_translator_free(u);
     nlprnn_translator_free(t);
     t = NULL;
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", nr_test_scratch("ck.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "checkpoint", nr_test_scratch("ck.nrm"), &err), 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
     int rc = nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err);
@@ -363,22 +363,22 @@ static void test_resume(void) {
     nlprnn_translator_free(t);
     t = NULL;
     put("other.tsv", "ko\ten\n가나\tcat\n다라\tdog\n가나 다라\tcat dog\n");
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "valid", "0", &err), 0);
     CHECK(nlprnn_translator_train(nr_test_scratch("other.tsv"), p, ctl, NULL, NULL, &t, &err) != 0);
     nlprnn_train_ctl_free(ctl);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 static void test_ema(void) {
     nlprnn_error err;
-    nlprnn_translate_params *p = small_params();
+    nlprnn_translator_params *p = small_params();
     const char *bad[] = {"1", "1.5", "-0.1", "nan", "0.9x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", bad[i], &err), NLPRNN_E_INVALID_ARG);
+        CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", bad[i], &err), NLPRNN_E_INVALID_ARG);
         CHECK_MSG(strstr(err.message, "ema") && strstr(err.message, "[0, 1)"), "%s", err.message);
     }
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "emb-dropout", "0.1", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "emb-dropout", "0.1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", "0.9", &err), 0);
     nlprnn_translator *t = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("ema.nrm"), &err), 0);
@@ -392,32 +392,32 @@ static void test_ema(void) {
     CHECK(desc && !strstr(desc, "ema ="));
     nlprnn_free(desc);
     /* the same run without it: another model */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", "0", &err), 0);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("noema.nrm"), &err), 0);
     nlprnn_translator_free(t);
     t = NULL;
     CHECK(!nr_test_same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("noema.nrm")));
     /* stopped after the first epoch, resumed: the file of the uninterrupted run */
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "checkpoint", nr_test_scratch("ck-ema.nrm"), &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", "0.9", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "checkpoint", nr_test_scratch("ck-ema.nrm"), &err), 0);
     nlprnn_train_ctl *ctl = NULL;
     CHECK_INT_EQ(nlprnn_train_ctl_create(&ctl, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, stop_after_first, NULL, &t, &err),
                  NLPRNN_E_INTERRUPTED);
     /* resuming it without ema is refused (another parameter) */
     nlprnn_train_ctl_set_resume(ctl, 1);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", "0", &err), 0);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), NLPRNN_E_STATE);
     CHECK_MSG(strstr(err.message, "ema=0.9"), "%s", err.message);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "ema", "0.9", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "ema", "0.9", &err), 0);
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, &err), 0);
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("ema-resumed.nrm"), &err), 0);
     CHECK_MSG(nr_test_same_file(nr_test_scratch("ema.nrm"), nr_test_scratch("ema-resumed.nrm")),
               "a resumed run with ema wrote a different model file than the uninterrupted run");
     nlprnn_translator_free(t);
     nlprnn_train_ctl_free(ctl);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 static void test_bad_files(void) {
@@ -453,7 +453,7 @@ static void test_bad_files(void) {
     CHECK_MSG(rc == NLPRNN_E_UNSUPPORTED || rc == NLPRNN_E_MAGIC, "%s %s", nlprnn_status_name(rc), err.message);
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("missing.nrm"), &t, &err), NLPRNN_E_IO);
     /* bad pair files */
-    nlprnn_translate_params *p = small_params();
+    nlprnn_translator_params *p = small_params();
     put("nocol.tsv", "en\tde\ncat\tKatze\n");
     rc = nlprnn_translator_train(nr_test_scratch("nocol.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 1 && strstr(err.message, "'ko'"), "%s", err.message);
@@ -464,7 +464,7 @@ static void test_bad_files(void) {
     rc = nlprnn_translator_train(nr_test_scratch("short.tsv"), p, NULL, NULL, NULL, &t, &err);
     CHECK_MSG(rc == NLPRNN_E_DATA && err.line == 3, "%s", err.message);
     CHECK(t == NULL);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 /* The texts' greedy translations by a fresh context of t (options: NULL, or pairs opt, value
@@ -473,10 +473,10 @@ enum { DECO_NT = 4 };
 static const char *const DECO_TEXTS[DECO_NT] = {"가나 다라", "마바 사아 자차", "카타", "파하 고노 가나 다라"};
 static void deco_translate(const nlprnn_translator *t, const double *opts, char out[][256], double *ratio) {
     nlprnn_error err;
-    nlprnn_translate_ctx *c = NULL;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    nlprnn_translator_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
     for (int k = 0; opts && opts[k] != 0; k += 2)
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, (nlprnn_translate_opt)opts[k], opts[k + 1], &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, (nlprnn_translator_opt)opts[k], opts[k + 1], &err), 0);
     *ratio = 0;
     for (int i = 0; c && i < DECO_NT; i++) {
         out[i][0] = 0;
@@ -485,10 +485,10 @@ static void deco_translate(const nlprnn_translator *t, const double *opts, char 
         double r = (double)nlprnn_translate_tgt_len(c) / (double)nlprnn_translate_src_len(c);
         if (r > *ratio) *ratio = r;
     }
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
 }
 
-static double get_default(const nlprnn_translator *t, nlprnn_translate_opt opt) {
+static double get_default(const nlprnn_translator *t, nlprnn_translator_opt opt) {
     double v = NAN;
     nlprnn_error err;
     CHECK_INT_EQ(nlprnn_translator_get_default(t, opt, &v, &err), 0);
@@ -500,36 +500,36 @@ static double get_default(const nlprnn_translator *t, nlprnn_translate_opt opt) 
  * alone, from n + 1 that of min-ratio 0; returns the texts whose two outputs differ (the check is
  * vacuous without them). The tests' model seldom ends before the length limit: word reward -5
  * makes it end early, so that the minimum has outputs to lengthen. */
-static void min_from_out(nlprnn_translate_ctx *c, const char *s, char *out, size_t cap) {
+static void min_from_out(nlprnn_translator_ctx *c, const char *s, char *out, size_t cap) {
     nlprnn_error err;
     CHECK_INT_EQ(nlprnn_translate(c, s, strlen(s), &err), 0);
     snprintf(out, cap, "%zu tokens: %s", nlprnn_translate_tgt_len(c), nlprnn_translate_text(c, NULL));
 }
 static int check_min_from(const nlprnn_translator *t) {
     nlprnn_error err;
-    nlprnn_translate_ctx *c = NULL;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
-    if (c) CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
+    nlprnn_translator_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
+    if (c) CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_WORD_REWARD, -5, &err), 0);
     int moved = 0;
     for (int i = 0; c && i < DECO_NT; i++) {
         const char *s = DECO_TEXTS[i];
         char with[300], without[300], got[300];
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, 0, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
         min_from_out(c, s, with, sizeof with);
         double n = (double)nlprnn_translate_src_len(c);
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 0, &err), 0);
         min_from_out(c, s, without, sizeof without);
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_MIN_RATIO, 3, &err), 0);
         for (int k = 0; k < 2; k++) {
-            CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, n + k, &err), 0);
+            CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_MIN_FROM, n + k, &err), 0);
             min_from_out(c, s, got, sizeof got);
             CHECK_MSG(!strcmp(got, k ? without : with), "'%s' (%g tokens), min-ratio 3 from %g: '%s', want '%s'", s,
                       n, n + k, got, k ? without : with);
         }
         moved += strcmp(with, without) != 0;
     }
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
     return moved;
 }
 
@@ -609,7 +609,7 @@ static void test_decoding_defaults(void) {
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_BEAM, 3, &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "not stored") != NULL);
     CHECK_INT_EQ(nlprnn_translator_set_default(NULL, NLPRNN_TRANSLATE_WORD_REWARD, 1, &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translator_get_default(d, (nlprnn_translate_opt)99, &ra, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_get_default(d, (nlprnn_translator_opt)99, &ra, &err), NLPRNN_E_INVALID_ARG);
     CHECK(get_default(d, NLPRNN_TRANSLATE_WORD_REWARD) == 2); /* unchanged by the refused calls */
     /* the word reward and min-ratio back to neutral, the rule still stored: DECO says all three */
     CHECK_INT_EQ(nlprnn_translator_set_default(d, NLPRNN_TRANSLATE_WORD_REWARD, 0, &err), 0);
@@ -651,16 +651,16 @@ static void test_decoding_defaults(void) {
         nlprnn_translator_free(x);
     }
     /* training parameters: stored in the model, not in CONF; out of range refused */
-    nlprnn_translate_params *p = small_params();
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "1", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "word-reward", "6", &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translator_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "epochs", "1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "word-reward", "6", &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "word-reward") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "-0.5", &err), NLPRNN_E_INVALID_ARG);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "word-reward", "0.75", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-ratio", "0.5", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-from", "-1", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "min-ratio", "-0.5", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "word-reward", "0.75", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "min-ratio", "0.5", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "min-from", "-1", &err), NLPRNN_E_INVALID_ARG);
     CHECK(strstr(err.message, "min-from") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "min-from", "4", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "min-from", "4", &err), 0);
     nlprnn_translator *t = NULL, *u = NULL;
     CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
     if (t) {
@@ -683,7 +683,7 @@ static void test_decoding_defaults(void) {
     }
     nlprnn_translator_free(t);
     nlprnn_translator_free(u);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
     nlprnn_translator_free(m2);
     nlprnn_translator_free(d);
     nlprnn_translator_free(m);
@@ -713,14 +713,14 @@ static void test_scores(void) {
 static void test_shipped(void) {
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *c = NULL;
+    nlprnn_translator_ctx *c = NULL;
     CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &err), 0);
     if (!t) return;
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
     const char *texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?"};
     for (int beam = 1; beam <= 5; beam += 4) {
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
             CHECK_INT_EQ(nlprnn_translate(c, texts[i], strlen(texts[i]), &err), 0);
             size_t len = 0;
@@ -735,7 +735,7 @@ static void test_shipped(void) {
             }
         }
     }
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
     nlprnn_translator_free(t);
 }
 
@@ -764,10 +764,10 @@ static void check_kept_packs(const char *model, const char *const *texts, size_t
     for (int b = 0; b < 3; b++) /* fresh translator and context for each text, and for the batch */
         for (size_t i = 0; i <= n; i++) {
             nlprnn_translator *t = NULL;
-            nlprnn_translate_ctx *c = NULL;
+            nlprnn_translator_ctx *c = NULL;
             CHECK_INT_EQ(nlprnn_translator_load(model, &t, &err), 0);
-            if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
-            if (c) CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
+            if (t) CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
+            if (c) CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
             if (i == n) { /* the batch (greedy: decoded together; a beam: one by one) */
                 int rc = c ? nlprnn_translate_batch(c, texts, lens, n, &err) : -1;
                 CHECK_INT_EQ(rc, 0);
@@ -782,13 +782,13 @@ static void check_kept_packs(const char *model, const char *const *texts, size_t
                 snprintf(ref[b][i].text, sizeof ref[b][i].text, "%s", rc ? "" : nlprnn_translate_text(c, NULL));
                 ref[b][i].logp = rc ? NAN : nlprnn_translate_logprob(c);
             }
-            nlprnn_translate_ctx_free(c);
+            nlprnn_translator_ctx_free(c);
             nlprnn_translator_free(t);
         }
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *c = NULL;
+    nlprnn_translator_ctx *c = NULL;
     CHECK_INT_EQ(nlprnn_translator_load(model, &t, &err), 0);
-    if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
     if (!c) {
         nlprnn_translator_free(t);
         return;
@@ -797,7 +797,7 @@ static void check_kept_packs(const char *model, const char *const *texts, size_t
     static const int order[] = {0, 1, 2, 1, 0, 2};
     for (int pass = 0; pass < 6; pass++) {
         int b = order[pass];
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beams[b], &err), 0);
         for (size_t k = 0; k < n; k++) {
             size_t i = pass % 2 ? n - 1 - k : k; /* forward, then backward */
             CHECK_INT_EQ(nlprnn_translate(c, texts[i], lens[i], &err), 0);
@@ -815,7 +815,7 @@ static void check_kept_packs(const char *model, const char *const *texts, size_t
             }
         }
     }
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
     nlprnn_translator_free(t);
 }
 
@@ -839,9 +839,9 @@ static void test_shipped_stream(void) {
                                         "비가", "와요", "누구의", "것입니까", "모르겠어요"};
     nlprnn_error err;
     nlprnn_translator *t = NULL;
-    nlprnn_translate_ctx *c = NULL;
+    nlprnn_translator_ctx *c = NULL;
     CHECK_INT_EQ(nlprnn_translator_load("ko-en", &t, &err), 0);
-    if (t) CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
     if (!c) {
         nlprnn_translator_free(t);
         return;
@@ -868,7 +868,7 @@ static void test_shipped_stream(void) {
     }
     static const int rows[] = {16, 8, 64};
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
-        CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BATCH, rows[r], &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BATCH, rows[r], &err), 0);
         CHECK_INT_EQ(nlprnn_translate_batch(c, texts, lens, NT, &err), 0);
         for (int i = 0; i < NT; i++) {
             const char *s = nlprnn_translate_batch_text(c, (size_t)i, NULL);
@@ -879,7 +879,7 @@ static void test_shipped_stream(void) {
                       rows[r], i, lp, alone[i].logp);
         }
     }
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
     nlprnn_translator_free(t);
 }
 
@@ -1095,34 +1095,34 @@ static int same_section(const char *a, const char *b, const char *tag) {
  * the tokenizers are trained on all the pairs, so every seed and split has the same ones. */
 static void test_split_seed(void) {
     nlprnn_error err;
-    nlprnn_translate_params *p = small_params();
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "src-vocab", "300", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "tgt-vocab", "300", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "epochs", "1", &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "valid", "0.2", &err), 0);
+    nlprnn_translator_params *p = small_params();
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "src-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "tgt-vocab", "300", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "epochs", "1", &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "valid", "0.2", &err), 0);
     char buf[32];
-    CHECK_INT_EQ(nlprnn_translate_params_get(p, "split-seed", buf, sizeof buf, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_params_get(p, "split-seed", buf, sizeof buf, &err), 0);
     CHECK_STR_EQ(buf, "0");
-    CHECK_INT_EQ(nlprnn_translate_params_set(p, "split-seed", "-1", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_INT_EQ(nlprnn_translator_params_set(p, "split-seed", "-1", &err), NLPRNN_E_INVALID_ARG);
     static const char *const runs[][3] = {{"1", "0", "s1.nrm"}, {"2", "0", "s2.nrm"}, {"2", "2", "s2x2.nrm"},
                                           {"2", "1", "s2x1.nrm"}};
     char summary[4][512];
     const char *text = "마바 사아 자차";
     char out[4][128];
     for (int r = 0; r < 4; r++) {
-        CHECK_INT_EQ(nlprnn_translate_params_set(p, "seed", runs[r][0], &err), 0);
-        CHECK_INT_EQ(nlprnn_translate_params_set(p, "split-seed", runs[r][1], &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_params_set(p, "seed", runs[r][0], &err), 0);
+        CHECK_INT_EQ(nlprnn_translator_params_set(p, "split-seed", runs[r][1], &err), 0);
         nlprnn_translator *t = NULL;
         summary[r][0] = out[r][0] = 0;
         CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err), 0);
         if (!t) continue;
         CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch(runs[r][2]), &err), 0);
         snprintf(summary[r], sizeof summary[r], "%s", nlprnn_translator_summary(t));
-        nlprnn_translate_ctx *c = NULL;
-        CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
+        nlprnn_translator_ctx *c = NULL;
+        CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
         if (c && nlprnn_translate(c, text, strlen(text), &err) == 0)
             snprintf(out[r], sizeof out[r], "%s", nlprnn_translate_text(c, NULL));
-        nlprnn_translate_ctx_free(c);
+        nlprnn_translator_ctx_free(c);
         nlprnn_translator_free(t);
     }
     /* split-seed = seed: the default's training exactly */
@@ -1147,7 +1147,7 @@ static void test_split_seed(void) {
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("s2x1.nrm"), &u, &err), 0);
     CHECK_STR_EQ(u ? nlprnn_translator_summary(u) : "", summary[3]);
     nlprnn_translator_free(u);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 int main(void) {

@@ -60,17 +60,17 @@ static void make_pairs(const char *name, const char *const *ko, const char *cons
 }
 
 static nlprnn_translator *train(const char *pairs, const char *seed, const char *out) {
-    nlprnn_translate_params *p = NULL;
-    nlprnn_translate_params_create(&p, NULL);
+    nlprnn_translator_params *p = NULL;
+    nlprnn_translator_params_create(&p, NULL);
     const char *kv[][2] = {{"src-vocab", "290"}, {"tgt-vocab", "300"}, {"embed", "32"}, {"hidden", "32"},
                            {"epochs", "30"},      {"batch", "16"},      {"valid", "0.1"}, {"lr", "0.005"},
                            {"seed", seed}};
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translator_params_set(p, kv[i][0], kv[i][1], NULL), 0);
     nlprnn_error err;
     nlprnn_translator *t = NULL;
     CHECK_MSG(nlprnn_translator_train(nr_test_scratch(pairs), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
     if (t) CHECK_MSG(nlprnn_translator_save(t, nr_test_scratch(out), &err) == 0, "%s", err.message);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
     return t;
 }
 
@@ -94,7 +94,7 @@ typedef struct result {
     float attn[64 * 16];
 } result;
 
-static void run(nlprnn_translate_ctx *c, const char *text, result *r) {
+static void run(nlprnn_translator_ctx *c, const char *text, result *r) {
     nlprnn_error err;
     memset(r, 0, sizeof *r);
     CHECK_MSG(nlprnn_translate(c, text, strlen(text), &err) == 0, "%s", err.message);
@@ -105,13 +105,13 @@ static void run(nlprnn_translate_ctx *c, const char *text, result *r) {
     if (a && (r->T + 1) * r->S <= sizeof r->attn / sizeof *r->attn) memcpy(r->attn, a, (r->T + 1) * r->S * sizeof(float));
 }
 
-static nlprnn_translate_ctx *ctx_of(const nlprnn_translator *t, int beam, int sample, int combine) {
-    nlprnn_translate_ctx *c = NULL;
+static nlprnn_translator_ctx *ctx_of(const nlprnn_translator *t, int beam, int sample, int combine) {
+    nlprnn_translator_ctx *c = NULL;
     nlprnn_error err;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(t, &c, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_SAMPLE, sample, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, combine, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_SAMPLE, sample, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, combine, &err), 0);
     return c;
 }
 
@@ -120,7 +120,7 @@ static nlprnn_translate_ctx *ctx_of(const nlprnn_translator *t, int beam, int sa
  * differ by more than 1e-6 instead of checking them. */
 static void same_outputs(const nlprnn_translator *x, const nlprnn_translator *y, int beam, int sample, int combine,
                          double tol, int *ndiff, const char *what) {
-    nlprnn_translate_ctx *a = ctx_of(x, beam, sample, combine), *b = ctx_of(y, beam, sample, combine);
+    nlprnn_translator_ctx *a = ctx_of(x, beam, sample, combine), *b = ctx_of(y, beam, sample, combine);
     static result r1, r2;
     for (size_t i = 0; i < NT; i++) {
         run(a, TEXTS[i], &r1);
@@ -139,8 +139,8 @@ static void same_outputs(const nlprnn_translator *x, const nlprnn_translator *y,
                       TEXTS[i], r1.logp, r2.logp);
         }
     }
-    nlprnn_translate_ctx_free(a);
-    nlprnn_translate_ctx_free(b);
+    nlprnn_translator_ctx_free(a);
+    nlprnn_translator_ctx_free(b);
 }
 
 static void test_one_and_self(const nlprnn_translator *A) {
@@ -154,13 +154,13 @@ static void test_one_and_self(const nlprnn_translator *A) {
     }
     same_outputs(A, E1, 1, 1, 0, 0, NULL, "ensemble of one, sampling");
     /* the rule of the mean of log-probabilities gives A's own numbers exactly: (l + l) / 2 = l */
-    nlprnn_translate_ctx *a = ctx_of(A, 1, 0, 0), *b = ctx_of(AA, 1, 0, 1);
+    nlprnn_translator_ctx *a = ctx_of(A, 1, 0, 0), *b = ctx_of(AA, 1, 0, 1);
     static result r1, r2;
     run(a, TEXTS[3], &r1);
     run(b, TEXTS[3], &r2);
     CHECK_MSG(r1.logp == r2.logp, "logp rule, A with A: %.17g vs %.17g", r1.logp, r2.logp);
-    nlprnn_translate_ctx_free(a);
-    nlprnn_translate_ctx_free(b);
+    nlprnn_translator_ctx_free(a);
+    nlprnn_translator_ctx_free(b);
     nlprnn_translator_free(E1);
     nlprnn_translator_free(AA);
 }
@@ -182,7 +182,7 @@ static void test_by_hand(const nlprnn_translator *AB) {
     nlprnn_error err;
     const char *text = TEXTS[1];
     for (int cb = 0; cb < 2; cb++) {
-        nlprnn_translate_ctx *c = ctx_of(AB, 1, 0, cb);
+        nlprnn_translator_ctx *c = ctx_of(AB, 1, 0, cb);
         static result r;
         run(c, text, &r);
         int S = (int)r.S, T = (int)r.T, y[64], src[64];
@@ -226,7 +226,7 @@ static void test_by_hand(const nlprnn_translator *AB) {
                 worst = d > worst ? d : worst;
             }
         CHECK_MSG(worst < 1e-6f, "combine %d: attention off the members' mean by %g", cb, (double)worst);
-        nlprnn_translate_ctx_free(c);
+        nlprnn_translator_ctx_free(c);
     }
 }
 
@@ -234,7 +234,7 @@ static void test_beam1_batch_sample(const nlprnn_translator *AB) {
     nlprnn_error err;
     for (int cb = 0; cb < 2; cb++) {
         /* width 1 is greedy: tokens, log-probability, attention */
-        nlprnn_translate_ctx *g = ctx_of(AB, 1, 0, cb);
+        nlprnn_translator_ctx *g = ctx_of(AB, 1, 0, cb);
         static result r1, r2;
         for (size_t i = 0; i < NT; i++) {
             run(g, TEXTS[i], &r1);
@@ -261,7 +261,7 @@ static void test_beam1_batch_sample(const nlprnn_translator *AB) {
         }
         /* batches: the texts of one at a time; sampling the same alone or in a batch */
         for (int sample = 0; sample < 2; sample++) {
-            nlprnn_translate_ctx *c = ctx_of(AB, 1, sample, cb);
+            nlprnn_translator_ctx *c = ctx_of(AB, 1, sample, cb);
             size_t lens[NT];
             for (size_t i = 0; i < NT; i++) lens[i] = strlen(TEXTS[i]);
             CHECK_INT_EQ(nlprnn_translate_batch(c, TEXTS, lens, NT, &err), 0);
@@ -278,14 +278,14 @@ static void test_beam1_batch_sample(const nlprnn_translator *AB) {
                 run(c, TEXTS[i], &r1); /* again: reproducible */
                 CHECK(!strcmp(r1.text, r2.text) && r1.logp == r2.logp);
             }
-            nlprnn_translate_ctx_free(c);
+            nlprnn_translator_ctx_free(c);
         }
-        nlprnn_translate_ctx_free(g);
+        nlprnn_translator_ctx_free(g);
     }
-    nlprnn_translate_ctx *c = NULL;
-    CHECK_INT_EQ(nlprnn_translate_ctx_create(AB, &c, &err), 0);
-    CHECK_INT_EQ(nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, 2, &err), NLPRNN_E_INVALID_ARG);
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx *c = NULL;
+    CHECK_INT_EQ(nlprnn_translator_ctx_create(AB, &c, &err), 0);
+    CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_COMBINE, 2, &err), NLPRNN_E_INVALID_ARG);
+    nlprnn_translator_ctx_free(c);
 }
 
 static void test_mismatch(void) {
@@ -553,15 +553,15 @@ static void test_int8(const nlprnn_translator *A, const nlprnn_translator *AB) {
     nlprnn_translator_free(A8);
 
     /* training with store=int8 writes int8 */
-    nlprnn_translate_params *p = NULL;
-    nlprnn_translate_params_create(&p, NULL);
+    nlprnn_translator_params *p = NULL;
+    nlprnn_translator_params_create(&p, NULL);
     const char *kv[][2] = {{"src-vocab", "290"}, {"tgt-vocab", "300"}, {"embed", "8"}, {"hidden", "8"},
                            {"epochs", "1"},      {"store", "int8"}};
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translate_params_set(p, kv[i][0], kv[i][1], NULL), 0);
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) CHECK_INT_EQ(nlprnn_translator_params_set(p, kv[i][0], kv[i][1], NULL), 0);
     CHECK_MSG(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, NULL, NULL, &t, &err) == 0, "%s", err.message);
     if (t) CHECK_MSG(nlprnn_translator_save(t, nr_test_scratch("T8.nrm"), &err) == 0, "%s", err.message);
     nlprnn_translator_free(t);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
     CHECK_INT_EQ(file_version("T8.nrm"), 2);
     t = NULL;
     CHECK_MSG(nlprnn_translator_load(nr_test_scratch("T8.nrm"), &t, &err) == 0 && t && t->p.store == 2, "%s", err.message);
@@ -578,7 +578,7 @@ static void drop_copies(nlprnn_translator *t) {
 
 /* a batch of the texts through x and y: the same texts and log-probabilities bit for bit */
 static void same_batch(const nlprnn_translator *x, const nlprnn_translator *y, const char *what) {
-    nlprnn_translate_ctx *a = ctx_of(x, 1, 0, 0), *b = ctx_of(y, 1, 0, 0);
+    nlprnn_translator_ctx *a = ctx_of(x, 1, 0, 0), *b = ctx_of(y, 1, 0, 0);
     size_t lens[NT];
     for (size_t i = 0; i < NT; i++) lens[i] = strlen(TEXTS[i]);
     CHECK_INT_EQ(nlprnn_translate_batch(a, TEXTS, lens, NT, NULL), 0);
@@ -589,8 +589,8 @@ static void same_batch(const nlprnn_translator *x, const nlprnn_translator *y, c
         CHECK_MSG(nlprnn_translate_batch_logprob(a, i) == nlprnn_translate_batch_logprob(b, i), "%s: batch logp %zu",
                   what, i);
     }
-    nlprnn_translate_ctx_free(a);
-    nlprnn_translate_ctx_free(b);
+    nlprnn_translator_ctx_free(a);
+    nlprnn_translator_ctx_free(b);
 }
 
 /* AB saved with store "f16" or "int8": each member keeps its decoder matrices as the file stores
@@ -728,10 +728,10 @@ int main(void) {
     CHECK_INT_EQ(nlprnn_translator_load(nr_test_scratch("B.nrm"), &B, NULL), 0);
     nlprnn_translator *AB = A && B ? ens("A.nrm", "B.nrm", NULL) : NULL;
     if (A) { /* what the models make of the texts (for the log) */
-        nlprnn_translate_ctx *c = ctx_of(A, 1, 0, 0);
+        nlprnn_translator_ctx *c = ctx_of(A, 1, 0, 0);
         static result r;
         for (size_t i = 0; i < NT; i++) run(c, TEXTS[i], &r), printf("A: %s -> %s (%zu tokens)\n", TEXTS[i], r.text, r.T);
-        nlprnn_translate_ctx_free(c);
+        nlprnn_translator_ctx_free(c);
     }
     if (AB) {
         test_one_and_self(A);

@@ -78,9 +78,9 @@ static void make_lm(const char *text, const char *tok, const char *out, const ch
     nlprnn_lm_params_free(p);
 }
 
-static nlprnn_translate_params *params(const char *extra) {
-    nlprnn_translate_params *p = NULL;
-    nlprnn_translate_params_create(&p, NULL);
+static nlprnn_translator_params *params(const char *extra) {
+    nlprnn_translator_params *p = NULL;
+    nlprnn_translator_params_create(&p, NULL);
     char buf[1024];
     snprintf(buf, sizeof buf, "src-vocab=300 tgt-vocab=300 cell=gru embed=16 hidden=16 epochs=2 batch=16 valid=0.1 "
              "lr=0.01 emb-dropout=0.1 %s", extra);
@@ -89,13 +89,13 @@ static nlprnn_translate_params *params(const char *extra) {
         *eq = 0;
         const char *v = eq + 1;
         if (strstr(kv, "-lm") || strstr(kv, "-tokenizer") || !strcmp(kv, "checkpoint")) v = nr_test_scratch(v);
-        CHECK_MSG(nlprnn_translate_params_set(p, kv, v, NULL) == 0, "%s", kv);
+        CHECK_MSG(nlprnn_translator_params_set(p, kv, v, NULL) == 0, "%s", kv);
     }
     return p;
 }
 
 /* Train on pairs.tsv with p and save to out (0) or return the error code (err filled). */
-static int train_to(const nlprnn_translate_params *p, const nlprnn_train_ctl *ctl, const char *out, nlprnn_error *err) {
+static int train_to(const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl, const char *out, nlprnn_error *err) {
     nlprnn_translator *t = NULL;
     int rc = nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, ctl, NULL, NULL, &t, err);
     if (!rc) rc = nlprnn_translator_save(t, nr_test_scratch(out), err);
@@ -105,25 +105,25 @@ static int train_to(const nlprnn_translate_params *p, const nlprnn_train_ctl *ct
 
 static void test_tokenizer_files(void) {
     nlprnn_error e;
-    nlprnn_translate_params *a = params(""), *b = params("src-tokenizer=ko.tok tgt-tokenizer=en.tok");
+    nlprnn_translator_params *a = params(""), *b = params("src-tokenizer=ko.tok tgt-tokenizer=en.tok");
     CHECK_MSG(train_to(a, NULL, "own.nrm", &e) == 0, "%s", e.message);
     CHECK_MSG(train_to(b, NULL, "given.nrm", &e) == 0, "%s", e.message);
     CHECK_MSG(nr_test_same_file(nr_test_scratch("own.nrm"), nr_test_scratch("given.nrm")),
               "the tokenizers made by tokenizer-train with the same settings are not translate-train's");
-    nlprnn_translate_params_free(b);
+    nlprnn_translator_params_free(b);
     b = params("joint=1 tgt-tokenizer=en.tok");
     CHECK_INT_EQ(train_to(b, NULL, "x.nrm", &e), NLPRNN_E_INVALID_ARG);
     CHECK_MSG(strstr(e.message, "tgt-tokenizer") && strstr(e.message, "joint=1"), "%s", e.message);
-    nlprnn_translate_params_free(b);
+    nlprnn_translator_params_free(b);
     b = params("src-tokenizer=missing.tok");
     CHECK(train_to(b, NULL, "x.nrm", &e) != 0);
     CHECK_MSG(strstr(e.message, "src-tokenizer") && strstr(e.message, "missing.tok"), "%s", e.message);
-    nlprnn_translate_params_free(b);
-    nlprnn_translate_params_free(a);
+    nlprnn_translator_params_free(b);
+    nlprnn_translator_params_free(a);
 }
 
 /* A translator for p, tokenizers loaded, bound and initialised as training does. */
-static nlprnn_translator *fresh(const nlprnn_translate_params *p) {
+static nlprnn_translator *fresh(const nlprnn_translator_params *p) {
     nlprnn_translator *t = calloc(1, sizeof *t);
     nlprnn_error e;
     t->p = *p;
@@ -148,7 +148,7 @@ static int same_block(const float *a, size_t sa, const float *b, size_t sb, size
 
 static void test_copy(int tied) {
     nlprnn_error e;
-    nlprnn_translate_params *p =
+    nlprnn_translator_params *p =
         params(tied ? "src-lm=src.nrm tgt-lm=tgt-tied.nrm tied=1" : "src-lm=src.nrm tgt-lm=tgt.nrm");
     nlprnn_translator *t = fresh(p), *u = fresh(p); /* u: the same initialisation, no LM */
     CHECK_MSG(nr_translator_init_from_lms(t, &e) == 0, "%s", e.message);
@@ -188,7 +188,7 @@ static void test_copy(int tied) {
     CHECK(!same_floats(n->params + n->o_whh, u->params + u->net.o_whh, G * H * H));
     nlprnn_lm_free(ls), nlprnn_lm_free(lt);
     nlprnn_translator_free(t), nlprnn_translator_free(u);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 /* nlprnn_lm_weights (the public accessor the translator reads LMs through): each network's
@@ -231,11 +231,11 @@ static void test_public_weights(void) {
 
 static void refused(const char *extra, const char *const *must) {
     nlprnn_error e;
-    nlprnn_translate_params *p = params(extra);
+    nlprnn_translator_params *p = params(extra);
     int rc = train_to(p, NULL, "x.nrm", &e);
     CHECK_MSG(rc != 0, "%s: accepted", extra);
     for (int i = 0; must[i]; i++) CHECK_MSG(strstr(e.message, must[i]) != NULL, "%s: '%s' not in: %s", extra, must[i], e.message);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 #define REFUSED(extra, ...) refused(extra, (const char *const[]){__VA_ARGS__, NULL})
 
@@ -251,9 +251,9 @@ static void test_refusals(void) {
     REFUSED("src-lm=missing.nrm", "src-lm", "missing.nrm");
     /* unidirectional: the forward network alone, of the decoder's size */
     nlprnn_error e;
-    nlprnn_translate_params *p = params("src-lm=src-fwd16.nrm bidirectional=0 epochs=1");
+    nlprnn_translator_params *p = params("src-lm=src-fwd16.nrm bidirectional=0 epochs=1");
     CHECK_MSG(train_to(p, NULL, "uni.nrm", &e) == 0, "%s", e.message);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
 }
 
 static int stop_first_epoch(void *user, int epoch, double loss, double valid) {
@@ -263,7 +263,7 @@ static int stop_first_epoch(void *user, int epoch, double loss, double valid) {
 
 static void test_train_resume(void) {
     nlprnn_error e;
-    nlprnn_translate_params *a = params(""), *b = params("src-lm=src.nrm tgt-lm=tgt.nrm"),
+    nlprnn_translator_params *a = params(""), *b = params("src-lm=src.nrm tgt-lm=tgt.nrm"),
                             *c = params("src-lm=src.nrm tgt-lm=tgt.nrm checkpoint=ck.nrm");
     CHECK_MSG(train_to(a, NULL, "plain.nrm", &e) == 0, "%s", e.message);
     CHECK_MSG(train_to(b, NULL, "lm.nrm", &e) == 0, "%s", e.message);
@@ -279,7 +279,7 @@ static void test_train_resume(void) {
     CHECK_MSG(nr_test_same_file(nr_test_scratch("lm.nrm"), nr_test_scratch("resumed.nrm")),
               "a resumed run with src-lm and tgt-lm wrote another file than the uninterrupted run");
     nlprnn_train_ctl_free(ctl);
-    nlprnn_translate_params_free(a), nlprnn_translate_params_free(b), nlprnn_translate_params_free(c);
+    nlprnn_translator_params_free(a), nlprnn_translator_params_free(b), nlprnn_translator_params_free(c);
 }
 
 int main(void) {

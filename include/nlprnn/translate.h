@@ -10,9 +10,9 @@
  * (or one joint tokenizer). docs/translate.md describes the network, the files and the measured
  * scores.
  *
- *   nlprnn_translator *t;  nlprnn_translate_ctx *ctx;
+ *   nlprnn_translator *t;  nlprnn_translator_ctx *ctx;
  *   nlprnn_translator_load("ko-en", &t, &err);            // a file, or a shipped model by name
- *   nlprnn_translate_ctx_create(t, &ctx, &err);           // one per thread
+ *   nlprnn_translator_ctx_create(t, &ctx, &err);          // one per thread
  *   nlprnn_translate(ctx, "고마워요.", len, &err);
  *   const char *out = nlprnn_translate_text(ctx, NULL);   // "Thank you."
  *
@@ -48,24 +48,24 @@ extern "C" {
  *  initialised from (docs/translate.md, "Language-model pretraining"); a language model that does
  *  not fit (tokenizer, cell, sizes) is NLPRNN_E_INVALID_ARG naming the parameter, the file and
  *  what differs. */
-typedef struct nlprnn_translate_params nlprnn_translate_params;
+typedef struct nlprnn_translator_params nlprnn_translator_params;
 
 /** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */
-NLPRNN_API int nlprnn_translate_params_create(nlprnn_translate_params **out, nlprnn_error *err);
+NLPRNN_API int nlprnn_translator_params_create(nlprnn_translator_params **out, nlprnn_error *err);
 /** Free parameters (NULL is allowed). */
-NLPRNN_API void nlprnn_translate_params_free(nlprnn_translate_params *p);
+NLPRNN_API void nlprnn_translator_params_free(nlprnn_translator_params *p);
 /** Set one parameter from text ("hidden", "256"); unknown names and values out of range are
  *  NLPRNN_E_INVALID_ARG naming them. */
-NLPRNN_API int nlprnn_translate_params_set(nlprnn_translate_params *p, const char *name,
-                                           const char *value, nlprnn_error *err);
+NLPRNN_API int nlprnn_translator_params_set(nlprnn_translator_params *p, const char *name,
+                                            const char *value, nlprnn_error *err);
 /** The value of a parameter as text into buf (cap bytes), or NLPRNN_E_INVALID_ARG. */
-NLPRNN_API int nlprnn_translate_params_get(const nlprnn_translate_params *p, const char *name,
-                                           char *buf, size_t cap, nlprnn_error *err);
+NLPRNN_API int nlprnn_translator_params_get(const nlprnn_translator_params *p, const char *name,
+                                            char *buf, size_t cap, nlprnn_error *err);
 /** Help for parameter i (0..): its name, default, accepted range and one line of help (pointers
  *  into static storage); NLPRNN_E_INVALID_ARG past the last. */
-NLPRNN_API int nlprnn_translate_param_info(int i, const char **name, const char **def,
-                                           const char **help, char *range, size_t cap,
-                                           nlprnn_error *err);
+NLPRNN_API int nlprnn_translator_param_info(int i, const char **name, const char **def,
+                                            const char **help, char *range, size_t cap,
+                                            nlprnn_error *err);
 
 /* ---- the translator ------------------------------------------------------------------------- */
 
@@ -75,17 +75,17 @@ typedef struct nlprnn_translator nlprnn_translator;
 /** Progress of training, once per epoch: epoch (1-based), mean training loss per target token,
  *  validation loss per target token (NaN without validation pairs). Return non-zero to stop
  *  (like the stop flag). */
-typedef int (*nlprnn_translate_progress_fn)(void *user, int epoch, double train_loss,
-                                            double valid_loss);
+typedef int (*nlprnn_translator_progress_fn)(void *user, int epoch, double train_loss,
+                                             double valid_loss);
 
 /** Train a translator on the pairs of a TSV file (.gz read too; "-" is standard input) whose
  *  header line names the columns "src-col" and "tgt-col". A fraction "valid" of the pairs
  *  (chosen by "split-seed", or by "seed" when it is 0) is held out; the weights of the epoch with the lowest validation loss
  *  are kept. Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
  *  (see nlprnn/train.h: stop flag, resume from the "checkpoint" parameter). */
-NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p,
+NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p,
                                        const nlprnn_train_ctl *ctl,
-                                       nlprnn_translate_progress_fn progress, void *user,
+                                       nlprnn_translator_progress_fn progress, void *user,
                                        nlprnn_translator **out, nlprnn_error *err);
 /** Save to a model file (kind "TRNS", docs/formats.md), written atomically. */
 NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *path,
@@ -128,18 +128,18 @@ NLPRNN_API const char *nlprnn_translator_column(const nlprnn_translator *t, int 
 
 /** Per-thread state for translating: scratch memory, the search options and the result of the
  *  last call. */
-typedef struct nlprnn_translate_ctx nlprnn_translate_ctx;
+typedef struct nlprnn_translator_ctx nlprnn_translator_ctx;
 
 /** Make a context for t (which must outlive it), with the default search options: the library's,
  *  and for the word reward, the minimum length and the combination rule the defaults stored in
- *  t's model file (nlprnn_translator_get_default); nlprnn_translate_ctx_set overrides them. */
-NLPRNN_API int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out,
-                                           nlprnn_error *err);
+ *  t's model file (nlprnn_translator_get_default); nlprnn_translator_ctx_set overrides them. */
+NLPRNN_API int nlprnn_translator_ctx_create(const nlprnn_translator *t, nlprnn_translator_ctx **out,
+                                            nlprnn_error *err);
 /** Free a context (NULL is allowed). */
-NLPRNN_API void nlprnn_translate_ctx_free(nlprnn_translate_ctx *ctx);
+NLPRNN_API void nlprnn_translator_ctx_free(nlprnn_translator_ctx *ctx);
 
 /** Search options (values never change; new options get new numbers). */
-typedef enum nlprnn_translate_opt {
+typedef enum nlprnn_translator_opt {
     NLPRNN_TRANSLATE_BEAM = 1,      /**< beam width 1..64; 1 (the default) is greedy search */
     NLPRNN_TRANSLATE_LEN_ALPHA = 2, /**< length normalisation: a finished hypothesis scores
                                          logp / len^alpha; 0..5, default 1 */
@@ -187,50 +187,50 @@ typedef enum nlprnn_translate_opt {
                                          output as with MIN_RATIO 0). An integer 0..1024; 0 = every
                                          source (as before the option). Default: the model file's
                                          stored default, else 0 */
-} nlprnn_translate_opt;
+} nlprnn_translator_opt;
 
 /** Set a search option; NLPRNN_E_INVALID_ARG naming it when unknown or out of range. */
-NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translate_ctx *ctx, nlprnn_translate_opt opt,
-                                        double value, nlprnn_error *err);
+NLPRNN_API int nlprnn_translator_ctx_set(nlprnn_translator_ctx *ctx, nlprnn_translator_opt opt,
+                                         double value, nlprnn_error *err);
 
 /** Store a decoding default in t: the value of opt that contexts created afterwards start with,
  *  written into the model file by nlprnn_translator_save (section DECO, docs/formats.md) and read
  *  back by nlprnn_translator_load. Only NLPRNN_TRANSLATE_WORD_REWARD, NLPRNN_TRANSLATE_MIN_RATIO,
  *  NLPRNN_TRANSLATE_MIN_FROM and NLPRNN_TRANSLATE_COMBINE are stored (another option is
- *  NLPRNN_E_INVALID_ARG, as is a value out of the range of nlprnn_translate_ctx_set). A file
+ *  NLPRNN_E_INVALID_ARG, as is a value out of the range of nlprnn_translator_ctx_set). A file
  *  without stored defaults gives word reward 0, minimum ratio 0, min-from 0 and the library's
  *  combination rule (1); an ensemble loaded from several files
  *  keeps the first file's. This changes t: call it before t is shared or has contexts (contexts
  *  made before keep their options). */
-NLPRNN_API int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt,
+NLPRNN_API int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translator_opt opt,
                                              double value, nlprnn_error *err);
 /** The value of opt that a new context of t starts with (*value): the model's stored default for
  *  the options above, else the library's. NLPRNN_E_INVALID_ARG for an unknown option or NULL. */
-NLPRNN_API int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_opt opt,
+NLPRNN_API int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translator_opt opt,
                                              double *value, nlprnn_error *err);
 
 /** Translate one text (UTF-8, len bytes; text may be NULL when len is 0). Invalid UTF-8 is NLPRNN_E_UTF8 with err->offset = the
  *  byte in text; a text of more than 1024 source tokens is NLPRNN_E_LIMIT. An empty text
  *  translates to an empty text. */
-NLPRNN_API int nlprnn_translate(nlprnn_translate_ctx *ctx, const char *text, size_t len,
+NLPRNN_API int nlprnn_translate(nlprnn_translator_ctx *ctx, const char *text, size_t len,
                                 nlprnn_error *err);
 /** The translation of the last call (NUL-terminated; *len gets its bytes when len is not NULL),
  *  valid until the next call on ctx; NULL before any. */
-NLPRNN_API const char *nlprnn_translate_text(const nlprnn_translate_ctx *ctx, size_t *len);
+NLPRNN_API const char *nlprnn_translate_text(const nlprnn_translator_ctx *ctx, size_t *len);
 /** The summed log-probability of the last translation and its end (NaN before any). */
-NLPRNN_API double nlprnn_translate_logprob(const nlprnn_translate_ctx *ctx);
+NLPRNN_API double nlprnn_translate_logprob(const nlprnn_translator_ctx *ctx);
 /** Source tokens of the last call (0 before any or for NULL). */
-NLPRNN_API size_t nlprnn_translate_src_len(const nlprnn_translate_ctx *ctx);
+NLPRNN_API size_t nlprnn_translate_src_len(const nlprnn_translator_ctx *ctx);
 /** Target tokens of the last call, without the end (0 before any or for NULL). */
-NLPRNN_API size_t nlprnn_translate_tgt_len(const nlprnn_translate_ctx *ctx);
+NLPRNN_API size_t nlprnn_translate_tgt_len(const nlprnn_translator_ctx *ctx);
 /** The subword piece of source token i (or, with target = 1, of target token i) of the last
  *  call; NULL when out of range. */
-NLPRNN_API const char *nlprnn_translate_piece(const nlprnn_translate_ctx *ctx, int target,
+NLPRNN_API const char *nlprnn_translate_piece(const nlprnn_translator_ctx *ctx, int target,
                                               size_t i);
 /** The attention weights of the last call: a (tgt_len + 1, src_len) row-major matrix, row j the
  *  weights over the source tokens when target token j was written (the last row: the end);
  *  each row sums to 1. NULL before any call or for an empty source. */
-NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translate_ctx *ctx);
+NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translator_ctx *ctx);
 
 /** Translate n texts together (greedy search or sampling: the texts are ordered by length and
  *  decoded NLPRNN_TRANSLATE_BATCH at a time, one decoder step for all of them at once, a finished
@@ -240,14 +240,14 @@ NLPRNN_API const float *nlprnn_translate_attention(const nlprnn_translate_ctx *c
  *  nlprnn_translate_batch_logprob (valid until the next call on ctx; the single-text results
  *  are cleared). Invalid UTF-8 in text i is NLPRNN_E_UTF8 with err->line = i + 1 and
  *  err->offset = the byte; texts[i] may be NULL when lens[i] is 0. */
-NLPRNN_API int nlprnn_translate_batch(nlprnn_translate_ctx *ctx, const char *const *texts,
+NLPRNN_API int nlprnn_translate_batch(nlprnn_translator_ctx *ctx, const char *const *texts,
                                       const size_t *lens, size_t n, nlprnn_error *err);
 /** Translation i of the last nlprnn_translate_batch (NUL-terminated; *len its bytes when len is
  *  not NULL); NULL when i is out of range. */
-NLPRNN_API const char *nlprnn_translate_batch_text(const nlprnn_translate_ctx *ctx, size_t i,
+NLPRNN_API const char *nlprnn_translate_batch_text(const nlprnn_translator_ctx *ctx, size_t i,
                                                    size_t *len);
 /** The summed log-probability of translation i of the last batch (NaN when out of range). */
-NLPRNN_API double nlprnn_translate_batch_logprob(const nlprnn_translate_ctx *ctx, size_t i);
+NLPRNN_API double nlprnn_translate_batch_logprob(const nlprnn_translator_ctx *ctx, size_t i);
 
 /* ---- scores ---------------------------------------------------------------------------------- */
 
@@ -262,6 +262,52 @@ NLPRNN_API int nlprnn_bleu(const char *const *hyps, const char *const *refs, siz
  *  (character n-grams 1-6, beta 2, white space removed), in 0..100. Errors as nlprnn_bleu. */
 NLPRNN_API int nlprnn_chrf(const char *const *hyps, const char *const *refs, size_t n,
                            double *score, nlprnn_error *err);
+
+/* ---- deprecated (the first names, kept until 0.3: docs/api.md "Changes in 0.2") ------------ */
+
+/** Deprecated: the old name of nlprnn_translator_params. */
+typedef struct nlprnn_translator_params nlprnn_translate_params
+    NLPRNN_DEPRECATED("use nlprnn_translator_params");
+/** Deprecated: the old name of nlprnn_translator_ctx. */
+typedef struct nlprnn_translator_ctx nlprnn_translate_ctx
+    NLPRNN_DEPRECATED("use nlprnn_translator_ctx");
+/** Deprecated: the old name of nlprnn_translator_opt (the option values keep their names). */
+typedef enum nlprnn_translator_opt nlprnn_translate_opt
+    NLPRNN_DEPRECATED("use nlprnn_translator_opt");
+/** Deprecated: the old name of nlprnn_translator_progress_fn. */
+typedef nlprnn_translator_progress_fn nlprnn_translate_progress_fn
+    NLPRNN_DEPRECATED("use nlprnn_translator_progress_fn");
+
+/** Deprecated: nlprnn_translator_params_create. */
+NLPRNN_API int nlprnn_translate_params_create(nlprnn_translator_params **out, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_params_create");
+/** Deprecated: nlprnn_translator_params_free (NULL is allowed). */
+NLPRNN_API void nlprnn_translate_params_free(nlprnn_translator_params *p)
+    NLPRNN_DEPRECATED("use nlprnn_translator_params_free");
+/** Deprecated: nlprnn_translator_params_set. */
+NLPRNN_API int nlprnn_translate_params_set(nlprnn_translator_params *p, const char *name,
+                                           const char *value, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_params_set");
+/** Deprecated: nlprnn_translator_params_get. */
+NLPRNN_API int nlprnn_translate_params_get(const nlprnn_translator_params *p, const char *name,
+                                           char *buf, size_t cap, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_params_get");
+/** Deprecated: nlprnn_translator_param_info. */
+NLPRNN_API int nlprnn_translate_param_info(int i, const char **name, const char **def,
+                                           const char **help, char *range, size_t cap,
+                                           nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_param_info");
+/** Deprecated: nlprnn_translator_ctx_create. */
+NLPRNN_API int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translator_ctx **out,
+                                           nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_ctx_create");
+/** Deprecated: nlprnn_translator_ctx_free (NULL is allowed). */
+NLPRNN_API void nlprnn_translate_ctx_free(nlprnn_translator_ctx *ctx)
+    NLPRNN_DEPRECATED("use nlprnn_translator_ctx_free");
+/** Deprecated: nlprnn_translator_ctx_set. */
+NLPRNN_API int nlprnn_translate_ctx_set(nlprnn_translator_ctx *ctx, nlprnn_translator_opt opt,
+                                        double value, nlprnn_error *err)
+    NLPRNN_DEPRECATED("use nlprnn_translator_ctx_set");
 
 #ifdef __cplusplus
 }

@@ -173,9 +173,9 @@ _decl("nlprnn_space_unit", _I, _P, ctypes.c_size_t, ctypes.c_size_t,
       ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_float), ctypes.POINTER(_I), _E)
 # translate.h: translation and its scores
 _TRANSLATE_PROGRESS_FN = ctypes.CFUNCTYPE(_I, _P, _I, ctypes.c_double, ctypes.c_double)
-_decl("nlprnn_translate_params_create", _I, ctypes.POINTER(_P), _E)
-_decl("nlprnn_translate_params_free", None, _P)
-_decl("nlprnn_translate_params_set", _I, _P, _S, _S, _E)
+_decl("nlprnn_translator_params_create", _I, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translator_params_free", None, _P)
+_decl("nlprnn_translator_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_translator_train", _I, _S, _P, _P, _TRANSLATE_PROGRESS_FN, _P, ctypes.POINTER(_P),
       _E)
 _decl("nlprnn_translator_save", _I, _P, _S, _E)
@@ -188,9 +188,9 @@ _decl("nlprnn_tagger_members", _I, _P)
 _decl("nlprnn_translator_free", None, _P)
 _decl("nlprnn_translator_summary", _S, _P)
 _decl("nlprnn_translator_column", _S, _P, _I)
-_decl("nlprnn_translate_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
-_decl("nlprnn_translate_ctx_free", None, _P)
-_decl("nlprnn_translate_ctx_set", _I, _P, _I, ctypes.c_double, _E)
+_decl("nlprnn_translator_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
+_decl("nlprnn_translator_ctx_free", None, _P)
+_decl("nlprnn_translator_ctx_set", _I, _P, _I, ctypes.c_double, _E)
 _decl("nlprnn_translator_get_default", _I, _P, _I, ctypes.POINTER(ctypes.c_double), _E)
 _decl("nlprnn_translate", _I, _P, _S, ctypes.c_size_t, _E)
 _decl("nlprnn_translate_text", _S, _P, ctypes.POINTER(ctypes.c_size_t))
@@ -578,7 +578,7 @@ class Tagger(_TaggerBase):
 # ---- translation (nlprnn/translate.h) -------------------------------------------------------------
 
 class Translator(_Owned):
-    """An encoder-decoder translator (nlprnn_translator + one nlprnn_translate_ctx).
+    """An encoder-decoder translator (nlprnn_translator + one nlprnn_translator_ctx).
     path_or_name: a model file or a shipped model's name ("ko-en"), or a list of them: an
     ensemble whose members' next-token distributions are combined at each step (they must share
     both tokenizers; a packed ensemble file is one name). beam: 1 is greedy search; len_alpha:
@@ -596,9 +596,9 @@ class Translator(_Owned):
     (NLPRNN_TRANSLATE_BATCH, 1..1024; the library's default 64); the translations do not depend
     on it."""
 
-    _owned = (("_ctx", _lib.nlprnn_translate_ctx_free), ("_t", _lib.nlprnn_translator_free))
+    _owned = (("_ctx", _lib.nlprnn_translator_ctx_free), ("_t", _lib.nlprnn_translator_free))
     _OPTS = (("beam", 1), ("len_alpha", 2), ("max_ratio", 3), ("combine", 8), ("batch", 9),
-             ("word_reward", 10), ("min_ratio", 11), ("min_from", 12))  # nlprnn_translate_opt
+             ("word_reward", 10), ("min_ratio", 11), ("min_from", 12))  # nlprnn_translator_opt
     _COMBINE = {"prob": 0, "logp": 1}
 
     def __init__(self, path_or_name="ko-en", beam=1, len_alpha=None, max_ratio=None, combine=None,
@@ -612,7 +612,7 @@ class Translator(_Owned):
             _check(_lib.nlprnn_translator_load(_path(path_or_name), ctypes.byref(h),
                                                ctypes.byref(err)), err)
         self._t, self._ctx = h, None
-        rc = _lib.nlprnn_translate_ctx_create(h, ctypes.byref(ctx), ctypes.byref(err))
+        rc = _lib.nlprnn_translator_ctx_create(h, ctypes.byref(ctx), ctypes.byref(err))
         if rc:
             self.close()
             _check(rc, err)
@@ -647,7 +647,7 @@ class Translator(_Owned):
         err = _CError()
         for name, opt in self._OPTS:
             if vals[name] is not None:
-                _check(_lib.nlprnn_translate_ctx_set(self._ctx, opt, float(vals[name]),
+                _check(_lib.nlprnn_translator_ctx_set(self._ctx, opt, float(vals[name]),
                                                      ctypes.byref(err)), err)
 
     def save(self, path, store=None):

@@ -10,7 +10,7 @@
 #include "tasks/translate/translate.h"
 
 
-struct nlprnn_translate_ctx {
+struct nlprnn_translator_ctx {
     const nlprnn_translator *t;
     int nm;                              /* members (1: one model) */
     const nr_s2s *net[NR_S2S_MAX_ENS];   /* (nm) the members' networks */
@@ -71,17 +71,17 @@ static int decode_text(const nlprnn_tokenizer *tok, const int32_t *ids, size_t n
     return NLPRNN_OK;
 }
 
-static void batch_clear(nlprnn_translate_ctx *c) {
+static void batch_clear(nlprnn_translator_ctx *c) {
     for (size_t i = 0; i < c->bn; i++) free(c->btext[i]);
     free(c->btext), free(c->blen), free(c->blogp);
     c->btext = NULL, c->blen = NULL, c->blogp = NULL, c->bn = 0;
 }
 
-int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx **out, nlprnn_error *err) {
+int nlprnn_translator_ctx_create(const nlprnn_translator *t, nlprnn_translator_ctx **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
     *out = NULL;
     if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
-    nlprnn_translate_ctx *c = calloc(1, sizeof *c);
+    nlprnn_translator_ctx *c = calloc(1, sizeof *c);
     if (!c || nlprnn_encoding_create(&c->enc, NULL)) {
         free(c);
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
@@ -97,7 +97,7 @@ int nlprnn_translate_ctx_create(const nlprnn_translator *t, nlprnn_translate_ctx
     return NLPRNN_OK;
 }
 
-void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
+void nlprnn_translator_ctx_free(nlprnn_translator_ctx *c) {
     if (!c) return;
     batch_clear(c);
     for (int m = 0; m < c->nm; m++) nr_s2s_ws_free(c->ws[m]), free(c->ptab[m]);
@@ -107,7 +107,7 @@ void nlprnn_translate_ctx_free(nlprnn_translate_ctx *c) {
     free(c);
 }
 
-int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err) {
+int nr_translate_opt_check(nlprnn_translator_opt opt, double v, nlprnn_error *err) {
     switch (opt) {
     case NLPRNN_TRANSLATE_BEAM:
         if (!(v >= 1 && v <= 64) || v != floor(v))
@@ -160,7 +160,7 @@ int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err
     return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: unknown option %d", (int)opt);
 }
 
-int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
+int nlprnn_translator_ctx_set(nlprnn_translator_ctx *c, nlprnn_translator_opt opt, double v, nlprnn_error *err) {
     if (!c) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: context is NULL");
     int rc = nr_translate_opt_check(opt, v, err);
     if (rc) return rc;
@@ -181,7 +181,7 @@ int nlprnn_translate_ctx_set(nlprnn_translate_ctx *c, nlprnn_translate_opt opt, 
     return NLPRNN_OK;
 }
 
-int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt, double v, nlprnn_error *err) {
+int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translator_opt opt, double v, nlprnn_error *err) {
     if (!t) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: translator is NULL");
     nr_tr_deco d = t->deco;
     if (!nr_tr_deco_set(&d, opt, v))
@@ -195,7 +195,7 @@ int nlprnn_translator_set_default(nlprnn_translator *t, nlprnn_translate_opt opt
     return NLPRNN_OK;
 }
 
-int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_opt opt, double *value,
+int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translator_opt opt, double *value,
                                   nlprnn_error *err) {
     if (!t || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
     const nr_tr_deco *d = &t->deco;
@@ -218,7 +218,7 @@ int nlprnn_translator_get_default(const nlprnn_translator *t, nlprnn_translate_o
 }
 
 /* A workspace for each member, for Ts source steps and B rows. */
-static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *err) {
+static int reserve_ws(nlprnn_translator_ctx *c, int n, int rows, nlprnn_error *err) {
     if (!c->ws[0] || c->ws_Ts < n || c->ws_B < rows) {
         int Ts = n > c->ws_Ts ? n : c->ws_Ts, B = rows > c->ws_B ? rows : c->ws_B;
         c->ws_Ts = c->ws_B = 0;
@@ -239,12 +239,12 @@ static int reserve_ws(nlprnn_translate_ctx *c, int n, int rows, nlprnn_error *er
 }
 
 /* The members of c's translator as an ensemble over c's workspaces. */
-static nr_s2s_ens ens_of(const nlprnn_translate_ctx *c) {
+static nr_s2s_ens ens_of(const nlprnn_translator_ctx *c) {
     return (nr_s2s_ens){c->nm, c->net, c->ws, c->combine, c->reward, c->min_ratio, c->min_from};
 }
 
 /* Room for n source tokens, max_len output tokens and the beam. */
-static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_error *err) {
+static int reserve(nlprnn_translator_ctx *c, size_t n, size_t max_len, nlprnn_error *err) {
     int rc = reserve_ws(c, (int)n, c->beam, err);
     if (rc) return rc;
     if (n > c->cap_src || max_len > c->cap_out) {
@@ -262,7 +262,7 @@ static int reserve(nlprnn_translate_ctx *c, size_t n, size_t max_len, nlprnn_err
 }
 
 /* Check and tokenize one text into c->enc; *n its tokens, *max_len the most target tokens. */
-static int encode_text(nlprnn_translate_ctx *c, const char *text, size_t len, size_t *n, size_t *max_len,
+static int encode_text(nlprnn_translator_ctx *c, const char *text, size_t len, size_t *n, size_t *max_len,
                        nlprnn_error *err) {
     size_t bad = text ? nr_utf8_check(text, len) : 0;
     if (bad < len) return nr_fail(err, NLPRNN_E_UTF8, -1, (long long)bad, "byte %zu: invalid UTF-8", bad);
@@ -277,7 +277,7 @@ static int encode_text(nlprnn_translate_ctx *c, const char *text, size_t len, si
 }
 
 /* Translate one text into c's single-text results (the batch results are left alone). */
-static int translate_single(nlprnn_translate_ctx *c, const char *text, size_t len, nlprnn_error *err) {
+static int translate_single(nlprnn_translator_ctx *c, const char *text, size_t len, nlprnn_error *err) {
     const nlprnn_translator *t = c->t;
     c->src_n = c->out_n = 0;
     c->logp = NAN;
@@ -314,28 +314,28 @@ static int translate_single(nlprnn_translate_ctx *c, const char *text, size_t le
     return rc;
 }
 
-int nlprnn_translate(nlprnn_translate_ctx *c, const char *text, size_t len, nlprnn_error *err) {
+int nlprnn_translate(nlprnn_translator_ctx *c, const char *text, size_t len, nlprnn_error *err) {
     if (!c || (!text && len)) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
     batch_clear(c);
     return translate_single(c, text, len, err);
 }
 
-const char *nlprnn_translate_text(const nlprnn_translate_ctx *c, size_t *len) {
+const char *nlprnn_translate_text(const nlprnn_translator_ctx *c, size_t *len) {
     if (len) *len = c && c->text ? c->text_len : 0;
     return c ? c->text : NULL;
 }
 
-double nlprnn_translate_logprob(const nlprnn_translate_ctx *c) { return c ? c->logp : NAN; }
-size_t nlprnn_translate_src_len(const nlprnn_translate_ctx *c) { return c ? c->src_n : 0; }
-size_t nlprnn_translate_tgt_len(const nlprnn_translate_ctx *c) { return c ? c->out_n : 0; }
+double nlprnn_translate_logprob(const nlprnn_translator_ctx *c) { return c ? c->logp : NAN; }
+size_t nlprnn_translate_src_len(const nlprnn_translator_ctx *c) { return c ? c->src_n : 0; }
+size_t nlprnn_translate_tgt_len(const nlprnn_translator_ctx *c) { return c ? c->out_n : 0; }
 
-const char *nlprnn_translate_piece(const nlprnn_translate_ctx *c, int target, size_t i) {
+const char *nlprnn_translate_piece(const nlprnn_translator_ctx *c, int target, size_t i) {
     if (!c) return NULL;
     if (target) return i < c->out_n ? nlprnn_tokenizer_piece(c->t->ttgt, c->out[i]) : NULL;
     return i < c->src_n ? nlprnn_tokenizer_piece(c->t->tsrc, c->src[i]) : NULL;
 }
 
-const float *nlprnn_translate_attention(const nlprnn_translate_ctx *c) {
+const float *nlprnn_translate_attention(const nlprnn_translator_ctx *c) {
     return c && c->src_n ? c->attn : NULL;
 }
 
@@ -362,7 +362,7 @@ static int by_n_desc(const void *a, const void *b) {
  * when they may be used, 0 when not (nothing to gain, a path without the kernel, no memory: then
  * the encodes compute their projection, and the tables are not tried again but for NOMEM). */
 #define NR_TR_TABLE_MAX_BYTES ((size_t)256 << 20)
-static int table_fill(nlprnn_translate_ctx *c, const bsrc *v, size_t nv) {
+static int table_fill(nlprnn_translator_ctx *c, const bsrc *v, size_t nv) {
     if (c->tab_state < 0) return 0;
     int Vs = c->net[0]->cfg.Vs;
     for (int m = 1; m < c->nm; m++)
@@ -410,7 +410,7 @@ static int table_fill(nlprnn_translate_ctx *c, const bsrc *v, size_t nv) {
 }
 
 /* Decode the sources v[0..nv) (nv >= 1, longest first) into c's batch results. */
-static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlprnn_error *err) {
+static int decode_stream(nlprnn_translator_ctx *c, const bsrc *v, size_t nv, nlprnn_error *err) {
     const nlprnn_translator *t = c->t;
     if (nv > INT_MAX) return nr_fail(err, NLPRNN_E_LIMIT, -1, -1, "translate: %zu texts in one batch", nv);
     int B = (size_t)c->rows < nv ? c->rows : (int)nv, L = 0;
@@ -439,7 +439,7 @@ static int decode_stream(nlprnn_translate_ctx *c, const bsrc *v, size_t nv, nlpr
     return rc;
 }
 
-int nlprnn_translate_batch(nlprnn_translate_ctx *c, const char *const *texts, const size_t *lens, size_t n,
+int nlprnn_translate_batch(nlprnn_translator_ctx *c, const char *const *texts, const size_t *lens, size_t n,
                            nlprnn_error *err) {
     if (!c || (n && (!texts || !lens)))
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: NULL argument");
@@ -493,13 +493,13 @@ int nlprnn_translate_batch(nlprnn_translate_ctx *c, const char *const *texts, co
     return rc;
 }
 
-const char *nlprnn_translate_batch_text(const nlprnn_translate_ctx *c, size_t i, size_t *len) {
+const char *nlprnn_translate_batch_text(const nlprnn_translator_ctx *c, size_t i, size_t *len) {
     int ok = c && i < c->bn && c->btext[i];
     if (len) *len = ok ? c->blen[i] : 0;
     return ok ? c->btext[i] : NULL;
 }
 
-double nlprnn_translate_batch_logprob(const nlprnn_translate_ctx *c, size_t i) {
+double nlprnn_translate_batch_logprob(const nlprnn_translator_ctx *c, size_t i) {
     return c && i < c->bn ? c->blogp[i] : NAN;
 }
 

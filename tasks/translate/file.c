@@ -98,7 +98,7 @@ static int put_member(nr_mf_writer *w, const nlprnn_translator *t, const char *c
     nr_mf_buf conf, tens;
     nr_mf_buf_init(&conf);
     nr_mf_buf_init(&tens);
-    struct nlprnn_translate_params p = t->p;
+    struct nlprnn_translator_params p = t->p;
     if (store >= 0) p.store = store;
     /* bpe-dropout, split-seed and ema are written only when they were used, so files trained
      * without them stay as before */
@@ -152,7 +152,7 @@ static int get_deco(const nr_mf_reader *r, nr_tr_deco *d, nlprnn_error *err) {
     int rc = nr_mf_get_conf(r, "DECO", &c, err);
     static const struct {
         const char *key;
-        nlprnn_translate_opt opt;
+        nlprnn_translator_opt opt;
     } keys[] = {{"word-reward", NLPRNN_TRANSLATE_WORD_REWARD}, {"min-ratio", NLPRNN_TRANSLATE_MIN_RATIO},
                 {"min-from", NLPRNN_TRANSLATE_MIN_FROM}};
     for (size_t i = 0; !rc && i < sizeof keys / sizeof *keys; i++) {

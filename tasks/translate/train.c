@@ -34,8 +34,8 @@
 
 /* ---- parameters --------------------------------------------------------------------------- */
 
-#define OFF(f) offsetof(struct nlprnn_translate_params, f)
-#define SZ(f) sizeof(((struct nlprnn_translate_params *)0)->f)
+#define OFF(f) offsetof(struct nlprnn_translator_params, f)
+#define SZ(f) sizeof(((struct nlprnn_translator_params *)0)->f)
 static const nr_param ROWS[] = {
     {"src-col", NR_PARAM_STR, OFF(src_col), SZ(src_col), 0, 0, NULL, "ko", "source column (by the header line's name)", 0},
     {"tgt-col", NR_PARAM_STR, OFF(tgt_col), SZ(tgt_col), 0, 0, NULL, "en", "target column", 0},
@@ -121,43 +121,43 @@ static const nr_param_table TABLE = {"translate parameter", ROWS, sizeof ROWS / 
 
 const nr_param_table *nr_translate_param_table(void) { return &TABLE; }
 
-void nr_translate_params_default(struct nlprnn_translate_params *p) {
+void nr_translate_params_default(struct nlprnn_translator_params *p) {
     memset(p, 0, sizeof *p);
     nr_params_reset(&TABLE, p, NULL);
 }
 
-int nlprnn_translate_params_create(nlprnn_translate_params **out, nlprnn_error *err) {
+int nlprnn_translator_params_create(nlprnn_translator_params **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameters: out is NULL");
-    nlprnn_translate_params *p = malloc(sizeof *p);
+    nlprnn_translator_params *p = malloc(sizeof *p);
     if (p) nr_translate_params_default(p);
     *out = p;
     return p ? NLPRNN_OK : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate parameters: out of memory");
 }
 
-void nlprnn_translate_params_free(nlprnn_translate_params *p) { free(p); }
+void nlprnn_translator_params_free(nlprnn_translator_params *p) { free(p); }
 
-int nlprnn_translate_params_set(nlprnn_translate_params *p, const char *name, const char *value,
+int nlprnn_translator_params_set(nlprnn_translator_params *p, const char *name, const char *value,
                                 nlprnn_error *err) {
     if (!p || !name || !value)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameter: NULL argument");
     return nr_params_set(&TABLE, p, name, value, err);
 }
 
-int nlprnn_translate_params_get(const nlprnn_translate_params *p, const char *name, char *buf,
+int nlprnn_translator_params_get(const nlprnn_translator_params *p, const char *name, char *buf,
                                 size_t cap, nlprnn_error *err) {
     if (!p || !name || !buf || !cap)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate parameter: NULL argument");
     return nr_params_get(&TABLE, p, name, buf, cap, err);
 }
 
-int nlprnn_translate_param_info(int i, const char **name, const char **def, const char **help,
+int nlprnn_translator_param_info(int i, const char **name, const char **def, const char **help,
                                 char *range, size_t cap, nlprnn_error *err) {
     return nr_param_info(&TABLE, i, name, def, help, range, cap, err);
 }
 
 /* ---- the network's configuration ------------------------------------------------------------ */
 
-void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p, int Vs, int Vt) {
+void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translator_params *p, int Vs, int Vt) {
     memset(cfg, 0, sizeof *cfg);
     cfg->Vs = Vs, cfg->Vt = Vt, cfg->embed = p->embed, cfg->hidden = p->hidden;
     int eh = p->bidirectional ? (p->hidden + 1) / 2 : p->hidden;
@@ -183,7 +183,7 @@ int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err) {
 }
 
 void nr_translator_summarize(nlprnn_translator *t) {
-    const struct nlprnn_translate_params *p = &t->p;
+    const struct nlprnn_translator_params *p = &t->p;
     char vl[64] = "none", dr[96] = "", bd[48] = "", one[512];
     if (!isnan(t->valid_loss)) snprintf(vl, sizeof vl, "%.4f", t->valid_loss);
     if (p->emb_dropout > 0 || p->out_dropout > 0)
@@ -212,7 +212,7 @@ int nr_tr_deco_stored(const nr_tr_deco *d) {
     return d->word_reward != 0 || d->min_ratio != 0 || d->combine >= 0 || d->min_from != 0;
 }
 
-int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translate_opt opt, double v) {
+int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translator_opt opt, double v) {
     switch (opt) {
     case NLPRNN_TRANSLATE_WORD_REWARD: d->word_reward = v; return 1;
     case NLPRNN_TRANSLATE_MIN_RATIO: d->min_ratio = v; return 1;
@@ -470,7 +470,7 @@ static int by_len_desc(const void *a, const void *b) {
 
 static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
     tr_task *k = self;
-    const struct nlprnn_translate_params *p = &k->t->p;
+    const struct nlprnn_translator_params *p = &k->t->p;
     if (p->bpe_dropout > 0) {
         int rc = nr_tr_sample(&k->e, k->d, k->t->tsrc, k->t->ttgt, p->bpe_dropout, p->seed, epoch, p->max_len, err);
         if (rc) return rc;
@@ -649,7 +649,7 @@ static void tr_task_free(tr_task *k) {
 }
 
 static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, const nr_comm *comm, nlprnn_error *err) {
-    const struct nlprnn_translate_params *p = &t->p;
+    const struct nlprnn_translator_params *p = &t->p;
     memset(k, 0, sizeof *k);
     k->t = t, k->d = d, k->cur = d, k->comm = comm, k->W = p->threads;
     k->train = nr_malloc_array(d->n, sizeof *k->train);
@@ -692,7 +692,7 @@ static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, cons
 }
 
 typedef struct tr_progress {
-    nlprnn_translate_progress_fn fn;
+    nlprnn_translator_progress_fn fn;
     void *user;
 } tr_progress;
 
@@ -727,7 +727,7 @@ static int load_tokenizer(const char *name, const char *path, nlprnn_tokenizer *
  * `nlprnn tokenizer-train --vocab-size N` trains on the column's lines (one tokenizer on both
  * sides' texts, source then target of each pair, with joint=1). */
 static int get_tokenizers(nlprnn_translator *t, const nr_tr_pairs *d, nlprnn_error *err) {
-    const struct nlprnn_translate_params *p = &t->p;
+    const struct nlprnn_translator_params *p = &t->p;
     if (p->joint && p->tgt_tokenizer[0])
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "translate: tgt-tokenizer is not used with joint=1 (src-tokenizer gives the joint tokenizer)");
@@ -910,8 +910,8 @@ int nr_translator_init_from_lms(nlprnn_translator *t, nlprnn_error *err) {
     return rc;
 }
 
-int nlprnn_translator_train(const char *path, const nlprnn_translate_params *p, const nlprnn_train_ctl *ctl,
-                            nlprnn_translate_progress_fn progress, void *user, nlprnn_translator **out,
+int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl,
+                            nlprnn_translator_progress_fn progress, void *user, nlprnn_translator **out,
                             nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
     *out = NULL;

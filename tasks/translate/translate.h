@@ -13,7 +13,7 @@
 
 #define NR_TR_MAX_SRC 1024 /* source tokens translated at once (NLPRNN_E_LIMIT beyond) */
 
-struct nlprnn_translate_params {
+struct nlprnn_translator_params {
     char src_col[64], tgt_col[64];
     int joint, src_vocab, tgt_vocab;
     char src_tokenizer[1024], tgt_tokenizer[1024]; /* given tokenizer files ("": trained) */
@@ -35,7 +35,7 @@ struct nlprnn_translate_params {
 };
 
 /* The decoding defaults a model file stores (section DECO, tasks/translate/file.c): what a context
- * of the translator starts with (nlprnn_translate_ctx_create) before options override them.
+ * of the translator starts with (nlprnn_translator_ctx_create) before options override them.
  * Neutral (a file without DECO): word_reward 0, min_ratio 0, combine -1 (not stored: the
  * library's NR_COMBINE_LOGP), min_from 0 (the minimum length for every source). */
 typedef struct nr_tr_deco {
@@ -49,13 +49,13 @@ int nr_tr_deco_stored(const nr_tr_deco *d);
 /* Store value v of option opt in d and return 1 when opt is one of the stored defaults (word
  * reward, min-ratio, min-from, combine); 0 (d unchanged) for any other option. v is not checked
  * (nr_translate_opt_check). */
-int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translate_opt opt, double v);
+int nr_tr_deco_set(nr_tr_deco *d, nlprnn_translator_opt opt, double v);
 /* Check value v of search option opt against its range: NLPRNN_E_INVALID_ARG naming it (the
- * ranges of nlprnn_translate_ctx_set, nlprnn_translator_set_default and the DECO section). */
-int nr_translate_opt_check(nlprnn_translate_opt opt, double v, nlprnn_error *err);
+ * ranges of nlprnn_translator_ctx_set, nlprnn_translator_set_default and the DECO section). */
+int nr_translate_opt_check(nlprnn_translator_opt opt, double v, nlprnn_error *err);
 
 struct nlprnn_translator {
-    struct nlprnn_translate_params p;
+    struct nlprnn_translator_params p;
     nlprnn_tokenizer *tsrc, *ttgt; /* ttgt == tsrc when joint (freed once) */
     nr_s2s_cfg cfg;
     nr_s2s net;
@@ -85,9 +85,9 @@ const nlprnn_translator *nr_translator_member(const nlprnn_translator *t, int i)
 int nr_tokenizer_same(const nlprnn_tokenizer *a, const nlprnn_tokenizer *b);
 
 const nr_param_table *nr_translate_param_table(void);
-void nr_translate_params_default(struct nlprnn_translate_params *p);
+void nr_translate_params_default(struct nlprnn_translator_params *p);
 /* The network's config from the parameters and the tokenizers' sizes. */
-void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translate_params *p, int Vs, int Vt);
+void nr_translator_cfg(nr_s2s_cfg *cfg, const struct nlprnn_translator_params *p, int Vs, int Vt);
 /* Allocate and bind t->params for t->cfg. */
 int nr_translator_bind(nlprnn_translator *t, nlprnn_error *err);
 /* t->summary: its sizes and training; for an ensemble (n_more > 0) "ensemble of N translators;

@@ -42,8 +42,8 @@ static void check_fail(int rc, const nlprnn_error *e, const char *what) {
 }
 
 static void exercise(const nlprnn_translator *t) {
-    nlprnn_translate_ctx *c = NULL;
-    if (nlprnn_translate_ctx_create(t, &c, NULL)) return; /* out of memory */
+    nlprnn_translator_ctx *c = NULL;
+    if (nlprnn_translator_ctx_create(t, &c, NULL)) return; /* out of memory */
     static const char *texts[] = {"가나 다라", "cat", "", "마바 사아 자차"};
     size_t lens[4];
     for (int i = 0; i < 4; i++) lens[i] = strlen(texts[i]);
@@ -74,15 +74,15 @@ static void exercise(const nlprnn_translator *t) {
         check(out != NULL && nr_utf8_check(out, n) == n, "a batch translation is valid UTF-8");
         check(lens[i] || n == 0, "an empty text translates to an empty text");
     }
-    nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, 3, NULL);
+    nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, 3, NULL);
     rc = nlprnn_translate(c, texts[0], lens[0], &e);
     if (rc) check_fail(rc, &e, "beam");
-    nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_BEAM, 1, NULL);
-    nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_SAMPLE, 1, NULL);
-    nlprnn_translate_ctx_set(c, NLPRNN_TRANSLATE_TOP_K, 3, NULL);
+    nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, 1, NULL);
+    nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_SAMPLE, 1, NULL);
+    nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_TOP_K, 3, NULL);
     rc = nlprnn_translate(c, texts[3], lens[3], &e);
     if (rc) check_fail(rc, &e, "sample");
-    nlprnn_translate_ctx_free(c);
+    nlprnn_translator_ctx_free(c);
 }
 
 /* ---- seeds --------------------------------------------------------------------------------- */
@@ -100,17 +100,17 @@ static void write_seed(const char *dir, const char *name, const char *const *kv)
         fprintf(fp, "%s %s\t%s %s\n", ko[i % 4], ko[(i / 4) % 4], en[i % 4], en[(i / 4) % 4]);
     fclose(fp);
     nlprnn_error e;
-    nlprnn_translate_params *p = NULL;
-    check(nlprnn_translate_params_create(&p, &e) == 0, "seed params");
+    nlprnn_translator_params *p = NULL;
+    check(nlprnn_translator_params_create(&p, &e) == 0, "seed params");
     static const char *base[] = {"src-vocab", "262", "tgt-vocab", "262", "embed", "1", "hidden", "1",
                                  "epochs", "1", "valid", "0", "joint", "1", "store", "f16", NULL};
-    for (int i = 0; base[i]; i += 2) check(nlprnn_translate_params_set(p, base[i], base[i + 1], &e) == 0, "seed param");
-    for (int i = 0; kv[i]; i += 2) check(nlprnn_translate_params_set(p, kv[i], kv[i + 1], &e) == 0, "seed param");
+    for (int i = 0; base[i]; i += 2) check(nlprnn_translator_params_set(p, base[i], base[i + 1], &e) == 0, "seed param");
+    for (int i = 0; kv[i]; i += 2) check(nlprnn_translator_params_set(p, kv[i], kv[i + 1], &e) == 0, "seed param");
     nlprnn_translator *t = NULL;
     check(nlprnn_translator_train(tsv, p, NULL, NULL, NULL, &t, &e) == 0, "seed training");
     check(nlprnn_translator_save(t, tmp, &e) == 0, "seed save");
     nlprnn_translator_free(t);
-    nlprnn_translate_params_free(p);
+    nlprnn_translator_params_free(p);
     check(rename(tmp, path) == 0, "seed rename");
     remove(tmp);
     remove(tsv);
