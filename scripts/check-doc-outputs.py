@@ -20,9 +20,9 @@ an HTML comment among the comment/blank lines just above its opening fence:
   A block without a marker is an error: a new documented output must say how it is checked.
 
 How it runs. Commands of one markdown file run in order, in one scratch folder that looks like
-the repository's root: build/ (-> BUILD_DIR), pretrained/, examples/, include/, tests/ link to
-the real ones, docs/figures/ is an empty folder (so --plot writes there, not into the repo), and
-../shared links to the real ../shared. `nlprnn` is on PATH. Each command runs under bash with
+the repository's root: build/ (-> BUILD_DIR), pretrained/, examples/, include/, tests/, scripts/
+link to the real ones, docs/figures/ is an empty folder (so --plot writes there, not into the
+repo), and ../shared links to the real ../shared. `nlprnn` is on PATH. Each command runs under bash with
 a pseudo-terminal as stdout and stderr (the interleaving a reader sees), stdin /dev/null, and
 must exit 0.
 
@@ -311,7 +311,7 @@ def make_sandbox(build):
     root = os.path.join(top, "repo")
     os.makedirs(os.path.join(root, "docs", "figures"))
     os.symlink(os.path.abspath(build), os.path.join(root, "build"))
-    for d in ("pretrained", "examples", "include", "tests"):
+    for d in ("pretrained", "examples", "include", "tests", "scripts"):
         if os.path.exists(os.path.join(ROOT, d)):
             os.symlink(os.path.join(ROOT, d), os.path.join(root, d))
     shared = os.path.join(os.path.dirname(ROOT), "shared")

@@ -20,8 +20,6 @@ fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 
-# The main job: the sentiment of a Korean review with the shipped model (pretrained/ko.nrm).
-./build/nlprnn --version
-./build/nlprnn classify examples/review.txt
-# ... and the chapter's fill-in-the-blank with the shipped language model (pretrained/ko-lm.nrm).
-./build/nlprnn fill --top 3 "난 주말이면 영화를 보기 위해 우리 동네의 ___에 간다."
+# The main job: the shipped models on the chapter's examples (its output is checked by
+# docs/getting-started.md's block).
+scripts/main-job.sh
