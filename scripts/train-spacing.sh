@@ -107,20 +107,23 @@ fi
 train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
        "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
 # members: NLPRNN_SPACE_PACK lists the fine-tunings packed, each SEED then a or b, then an optional
-# c: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the second
-# (..._EPOCHS2, ..._FINE_DROPOUT2), both from the pretraining of that seed, with that seed (its own
-# held-out 2 %); c = with the convolution in front (space-train --conv 5 --conv-channels 64, set by
-# NLPRNN_SPACE_CONV=WIDTHxCHANNELS) in both stages, from its own pretraining with the convolution
+# kind, c or j: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the
+# second (..._EPOCHS2, ..._FINE_DROPOUT2), both from the pretraining of that seed and kind, with
+# that seed (its own held-out 2 %); c = with the convolution in front (space-train --conv 5
+# --conv-channels 64, set by NLPRNN_SPACE_CONV=WIDTHxCHANNELS), j = with the jamo features
+# (--jamo 1), in both stages, from a pretraining of its own kind
 pack_list=${NLPRNN_SPACE_PACK:-1b 3b 2b 1bc}
 [ "$members" = 1 ] && pack_list=1a
 for m in $pack_list; do
-  case "$m" in [0-9]*a | [0-9]*b | [0-9]*ac | [0-9]*bc) ;;
-    *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c" >&2; exit 2 ;; esac
+  case "$m" in [0-9]*a | [0-9]*b | [0-9]*a[cj] | [0-9]*b[cj]) ;;
+    *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c or j" >&2; exit 2 ;; esac
 done
 conv=${NLPRNN_SPACE_CONV:-5x64}
 case "$conv" in [1-9]*x[1-9]*) ;; *) echo "train-spacing: NLPRNN_SPACE_CONV: '$conv' is not WIDTHxCHANNELS" >&2; exit 2 ;; esac
-# a pretraining per seed and kind: "1" (plain) or "1c" (with the convolution)
-pres=$(for m in $pack_list; do case "$m" in *c) echo "${m%??}c" ;; *) echo "${m%?}" ;; esac; done | sort -u)
+# a pretraining per seed and kind: "1" (plain), "1c" (with the convolution), "1j" (with jamo)
+kind_of() { case "$1" in *[cj]) echo "${1: -1}" ;; esac; }            # 1bc -> c, 1b -> ""
+pre_of() { local k; k=$(kind_of "$1"); local m=${1%"$k"}; echo "${m%?}$k"; } # 1bc -> 1c, 1b -> 1
+pres=$(for m in $pack_list; do pre_of "$m"; done | sort -u)
 keep=${NLPRNN_SPACE_KEEP:-} # a directory: the pretrainings and members are copied there too
 [ -z "$keep" ] || mkdir -p "$keep"
 net=(--cell gru --embed "$embed" --hidden "$hidden" --layers 2 --max-len 128 --batch 32 --clip 5
@@ -138,9 +141,13 @@ run() { # run a command niced, keep it for the record
 start=$(date +%s)
 pre_s=0
 for p in $pres; do
-  s=${p%c}
-  kind=()
-  [ "$p" = "$s" ] || kind=(--conv "${conv%x*}" --conv-channels "${conv#*x}")
+  k=$(kind_of "$p")
+  s=${p%"$k"}
+  case "$k" in
+    c) kind=(--conv "${conv%x*}" --conv-channels "${conv#*x}") ;;
+    j) kind=(--jamo 1) ;;
+    *) kind=() ;;
+  esac
   t0=$(date +%s)
   pre=(space-train -o "$tmp/pre$p.nrm" "${net[@]}" "${kind[@]}" --seed "$s" --dropout 0.1 --lr 0.003
        --min-lr 0.0003 --epochs 1 --checkpoint "$tmp/pre$p.ckpt" --checkpoint-every 1000)
@@ -149,8 +156,8 @@ for p in $pres; do
   [ -z "$keep" ] || cp "$tmp/pre$p.nrm" "$keep/"
   pre_s=$(( pre_s + $(date +%s) - t0 ))
   for m in $pack_list; do
-    case "$m" in *c) [ "${m%??}c" = "$p" ] || continue ;; *) [ "${m%?}" = "$p" ] || continue ;; esac
-    case "${m%c}" in
+    [ "$(pre_of "$m")" = "$p" ] || continue
+    case "${m%"$k"}" in
       *a) e=$epochs d=$fine_dropout ;;
       *b) e=$epochs2 d=$fine_dropout2 ;;
     esac
