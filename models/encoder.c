@@ -839,6 +839,56 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
     }
 }
 
+/* ---- R: the recurrence, forward beside backward ------------------------------------------------
+ * fwd_recur and its mirror bwd_recur run the steps of both directions for one thread's sequences
+ * [b0, b1), each in three parts: *_begin (the state entering the first step), the steps, *_end
+ * (the state after the last). Step s of direction d is at time t = s (d = 0) or len[b]-1-s
+ * (d = 1) of sequence b (step_time); a sequence with len[b] <= s skips it (its state carries
+ * through), and a step's products cover only the running rows [a0, a1) (active_rows).
+ * Training runs the row kernels of models/cells.h and keeps, per (layer, direction), what the
+ * backward reads: the activated gates (in place of the x-projection), hprev, cprev (LSTM) and
+ * hnl (GRU). Inference keeps nothing and has three things of its own: the kernel path's LSTM
+ * and GRU steps (fwd_row_infer), layer 0's LSTM gates read from a table of rows per id
+ * (fwd_table_*) and max pooling over time fused into the steps (pool_max_row, fwd_outputs). */
+
+/* The longest of the lengths len[b0 .. b1-1]: the steps one thread runs */
+static int longest(const int *len, int b0, int b1)
+{
+    int m = 0;
+    for (int b = b0; b < b1; b++)
+        m = len[b] > m ? len[b] : m;
+    return m;
+}
+
+/* The time of step s of direction d in a sequence of length len */
+static inline int step_time(int d, int s, int len)
+{
+    return d == 0 ? s : len - 1 - s;
+}
+
+/* Offset of the (B,H) slice of (layer J->l, direction d) in the states (L*dirs,B,H): h0, c0, hn,
+ * cn, dhn, dcn, dh0, dc0 */
+static size_t state_slice(const layer_job *J, int d)
+{
+    return (size_t)(J->l * J->enc->dirs + d) * J->B * J->enc->cfg.hidden;
+}
+
+/* The first of direction d's H columns in an output row (O): d*H with bidirectional concat, else
+ * 0 (unidirectional, or both directions summed into the same H columns) */
+static int out_col(const nr_encoder *enc, int d)
+{
+    return enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT ? d * enc->cfg.hidden : 0;
+}
+
+/* dst (n) := src[off .. off+n), or 0 when src is NULL (no state given) */
+static void load_or_zero(float *dst, const float *src, size_t off, int n)
+{
+    if (src)
+        memcpy(dst, src + off, sizeof(float) * n);
+    else
+        memset(dst, 0, sizeof(float) * n);
+}
+
 /* Fetch the cache lines of [p, p + bytes) (a table row read a little later). */
 static inline void prefetch_bytes(const void *p, size_t bytes)
 {
@@ -893,152 +943,422 @@ static inline void pool_max_row(float *restrict q, const float *restrict h, int 
     }
 }
 
-/* R: the recurrence of both directions for sequences [b0, b1). */
+/* One direction's forward recurrence on one thread (fwd_dir_of): what its steps read and write */
+typedef struct {
+    int d, B, H, GH, cell, after, training;
+    const float *bhh; /* (G*H) b_hh */
+    float *gates;     /* (T,B,G*H) x-projection in, activated gates out (inference: not kept) */
+    float *h, *c;     /* (B,H) running state; c: LSTM */
+    float *gh;        /* (B,G*H) h W_hh^T of the step (GRU reset-before: r,z; then n from r*h) */
+    float *rh;        /* (B,H) GRU reset-before: r*h of the step */
+    /* training: kept for bwd_recur (NULL at inference) */
+    float *hprev, *cprev, *hnl; /* (T,B,H) the state each step started from; LSTM c; GRU hnl */
+    /* inference only (NULL in training) */
+    nr_lstm_infer_fn lstm;      /* the kernel path's LSTM step (kernels.h: the bits of cells.h's) */
+    nr_gru_after_fn gru_after;  /* the kernel path's GRU reset-after step (the same bits) */
+    float *hnls;                /* (B,H) GRU reset-after: W_hn h + b_hn of the step, not kept */
+    const float *tab;           /* layer 0, LSTM: (V, dirs*G*H) table at this direction's G*H */
+    const int *ids;             /* (T,B) the ids whose table rows are the gates */
+    size_t tab_ld;              /* dirs*G*H */
+    float *pool;                /* (B,O) max pooling of the outputs, instead of Y (last layer) */
+} fwd_dir;
+
+static fwd_dir fwd_dir_of(const layer_job *J, int d)
+{
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int l = J->l, H = enc->cfg.hidden, GH = enc->gates * H;
+    fwd_dir D = {.d = d, .B = J->B, .H = H, .GH = GH, .cell = enc->cfg.cell,
+                 .after = enc->cfg.gru_reset_after, .training = ws->training,
+                 .bhh = enc->params + enc->slot[l][d].b_hh, .gates = gates_of(ws, l, d),
+                 .h = ws->hcur[d], .c = ws->ccur[d], .gh = ws->gh[d], .rh = ws->rh[d]};
+    if (ws->training) {
+        D.hprev = ws->hprev[l][d];
+        D.cprev = ws->cprev[l][d];
+        D.hnl = ws->hnl[l][d];
+        return D;
+    }
+    D.lstm = nr_klstm_infer(nr_kpath());
+    D.gru_after = nr_kgru_after(nr_kpath());
+    D.hnls = ws->hnls[d];
+    if (l == 0 && ws->ptab && D.cell == NR_CELL_LSTM) {
+        D.tab_ld = (size_t)enc->dirs * GH;
+        D.tab = ws->ptab + (size_t)d * GH;
+        D.ids = ws->ptab_ids;
+    }
+    D.pool = pools(J) ? ws->pool_max : NULL;
+    return D;
+}
+
+/* Forward, before direction d's first step, for sequences [b0, b1):
+ *   h[b] (H) := h0[l,d,b] or 0;  c[b] (H) := c0[l,d,b] or 0 (LSTM)
+ * training: hprev, cprev, hnl (T,B,H) := 0 at the padded times t >= len[b] (no step writes those
+ * rows; the weight gradients' GEMMs, bwd_weights, read every row) */
+static void fwd_begin(const layer_job *J, const fwd_dir *D, int b0, int b1)
+{
+    const int *len = J->ws->len;
+    int B = D->B, H = D->H;
+    size_t st = state_slice(J, D->d);
+    for (int b = b0; b < b1; b++) {
+        load_or_zero(D->h + (size_t)b * H, J->h0, st + (size_t)b * H, H);
+        if (D->cell == NR_CELL_LSTM)
+            load_or_zero(D->c + (size_t)b * H, J->c0, st + (size_t)b * H, H);
+        for (int t = len[b]; D->training && t < J->T; t++) {
+            size_t row = (size_t)t * B + b;
+            memset(D->hprev + row * H, 0, sizeof(float) * H);
+            if (D->cprev)
+                memset(D->cprev + row * H, 0, sizeof(float) * H);
+            if (D->hnl)
+                memset(D->hnl + row * H, 0, sizeof(float) * H);
+        }
+    }
+}
+
+/* Forward, after direction d's last step: hn[l,d,b] := h[b], cn[l,d,b] := c[b] (LSTM), when asked */
+static void fwd_end(const layer_job *J, const fwd_dir *D, int b0, int b1)
+{
+    int H = D->H;
+    size_t st = state_slice(J, D->d);
+    for (int b = b0; b < b1; b++) {
+        if (J->hn)
+            memcpy(J->hn + st + (size_t)b * H, D->h + (size_t)b * H, sizeof(float) * H);
+        if (J->cn && D->cell == NR_CELL_LSTM)
+            memcpy(J->cn + st + (size_t)b * H, D->c + (size_t)b * H, sizeof(float) * H);
+    }
+}
+
+/* Resets before step s (encoder.h, "Resets"): h[b] (and c[b]) := 0 for each running row whose
+ * segment starts at this step, before the product: gh = 0 W_hh^T, the step runs from a zero state
+ * (and training keeps hprev = 0) */
+static void fwd_resets(const nr_encoder_ws *ws, const fwd_dir *D, int s, int b0, int b1)
+{
+    int H = D->H;
+    for (int b = b0; b < b1; b++) {
+        int len = ws->len[b];
+        if (s >= len || !reset_before(ws, D->d, step_time(D->d, s, len), b, len))
+            continue;
+        memset(D->h + (size_t)b * H, 0, sizeof(float) * H);
+        if (D->cell == NR_CELL_LSTM)
+            memset(D->c + (size_t)b * H, 0, sizeof(float) * H);
+    }
+}
+
+/* Forward, training: the step of row (t,b) = `row` of sequence b, after gh[b] = h[b] W_hh^T.
+ * Keeps what bwd_recur reads, then runs the cell's row kernel (models/cells.h; equations and gate
+ * order: models/encoder.h), g = gates[row] (G*H): x-projection in, activated gates out:
+ *   hprev[row] := h;  LSTM: cprev[row] := c
+ *   RNN          h := tanh(g + gh + b_hh)
+ *   LSTM         i,f,g,o := σ,σ,tanh,σ(g + gh + b_hh);  c := f*c + i*g;  h := o*tanh(c)
+ *   GRU after    r,z,n with hnl[row] := W_hn h + b_hn (n = tanh(g_n + r*hnl));  h := (1-z)*n + z*h
+ *   GRU before   r,z (n and h after the second product, fwd_recur);  rh[b] := r*h;  hnl[row] := r*h */
+static inline void fwd_row_train(const fwd_dir *D, int b, size_t row)
+{
+    int H = D->H;
+    float *g = D->gates + row * D->GH, *h = D->h + (size_t)b * H, *c = D->c + (size_t)b * H;
+    const float *gh = D->gh + (size_t)b * D->GH;
+    memcpy(D->hprev + row * H, h, sizeof(float) * H);
+    if (D->cell == NR_CELL_LSTM)
+        memcpy(D->cprev + row * H, c, sizeof(float) * H);
+    switch (D->cell) {
+    case NR_CELL_RNN:
+        nr_rnn_row_forward(g, h, gh, D->bhh, H);
+        break;
+    case NR_CELL_LSTM:
+        nr_lstm_row_forward(g, c, h, gh, D->bhh, H);
+        break;
+    default:
+        if (D->after) {
+            nr_gru_row_forward_after(g, D->hnl + row * H, h, gh, D->bhh, H);
+        } else {
+            nr_gru_row_forward_before_rz(g, D->rh + (size_t)b * H, h, gh, D->bhh, H);
+            memcpy(D->hnl + row * H, D->rh + (size_t)b * H, sizeof(float) * H);
+        }
+        break;
+    }
+}
+
+/* Layer 0's LSTM gates from the table (inference): the row (G*H) of the id at time t of sequence b */
+static inline const float *fwd_table_row(const fwd_dir *D, int t, int b)
+{
+    return D->tab + (size_t)D->ids[(size_t)t * D->B + b] * D->tab_ld;
+}
+
+/* The table rows of the first step of the running rows [a0, a1), fetched while the step's product
+ * runs (those of later steps: one row at a time, after the row's step, fwd_row_infer) */
+static void fwd_table_prefetch_first(const fwd_dir *D, const int *len, int a0, int a1)
+{
+    for (int b = a0; b < a1; b++)
+        prefetch_bytes(fwd_table_row(D, step_time(D->d, 0, len[b]), b), sizeof(float) * (size_t)D->GH);
+}
+
+/* Forward, inference: the step of row (t,b) = `row` of sequence b (len), step s, after gh[b] =
+ * h[b] W_hh^T. The same equations as fwd_row_train, nothing kept (the same bits: kernels.h):
+ *   RNN          h := tanh(g + gh + b_hh)                          (g not kept)
+ *   LSTM         c, h from g, or with a table from the row of this step's id (read in place,
+ *                then the row of the next step's id prefetched, ahead of the next product)
+ *   GRU after    the path's step; W_hn h + b_hn into the scratch hnls[b]
+ *   GRU before   r,z;  rh[b] := r*h (n and h after the second product, fwd_recur) */
+static inline void fwd_row_infer(const fwd_dir *D, int b, int s, int len, size_t row)
+{
+    int H = D->H;
+    float *g = D->gates + row * D->GH, *h = D->h + (size_t)b * H, *c = D->c + (size_t)b * H;
+    const float *gh = D->gh + (size_t)b * D->GH;
+    switch (D->cell) {
+    case NR_CELL_RNN:
+        nr_rnn_row_forward(g, h, gh, D->bhh, H);
+        break;
+    case NR_CELL_LSTM:
+        if (!D->tab) {
+            D->lstm(g, c, h, gh, D->bhh, H);
+            break;
+        }
+        D->lstm(fwd_table_row(D, step_time(D->d, s, len), b), c, h, gh, D->bhh, H);
+        if (s + 1 < len)
+            prefetch_bytes(fwd_table_row(D, step_time(D->d, s + 1, len), b), sizeof(float) * (size_t)D->GH);
+        break;
+    default:
+        if (D->after)
+            D->gru_after(g, D->hnls + (size_t)b * H, h, gh, D->bhh, H);
+        else
+            nr_gru_row_forward_before_rz(g, D->rh + (size_t)b * H, h, gh, D->bhh, H);
+        break;
+    }
+}
+
+/* The outputs of step s (the state h[b] once the step is done), for the running rows of [b0, b1):
+ *   Y[t,b] (H columns of direction d, from out_col) += h[b]           (Y zeroed by fwd_project)
+ * or at inference, pooling, q[b] (the same columns of pool (B,O)) := max(q[b], h[b]) (pool_max_row) */
+static void fwd_outputs(const layer_job *J, const fwd_dir *D, int s, int b0, int b1)
+{
+    const int *len = J->ws->len;
+    int H = D->H, O = J->enc->out_size, yoff = out_col(J->enc, D->d);
+    for (int b = b0; b < b1; b++) {
+        if (s >= len[b])
+            continue;
+        int t = step_time(D->d, s, len[b]);
+        if (D->pool)
+            pool_max_row(D->pool + (size_t)b * O + yoff, D->h + (size_t)b * H, H, s == 0, D->d == 1 && t == 0);
+        else
+            add_row(J->Y + ((size_t)t * D->B + b) * O + yoff, D->h + (size_t)b * H, H);
+    }
+}
+
+/* R, forward: the recurrence of both directions for sequences [b0, b1) (thread i of n); its
+ * mirror, bwd_recur, follows. Per direction: fwd_begin; then per step s, for the running rows
+ * [a0, a1) (na rows):
+ *   h, c := 0 where a segment starts                                 (fwd_resets)
+ *   gh (na, K) = h (na, H) W_hh[0:K]^T       K = G*H (GRU reset-before: 2H, the r and z blocks)
+ *   per row: the cell's step -> gates, h, c                          (fwd_row_train / _infer)
+ *   GRU reset-before: gh_n (na, H) = (r*h) (na, H) W_hn^T;  per row n and h (cells.h)
+ *   per row: Y[t] += h, or the max pooling                           (fwd_outputs)
+ * then fwd_end. */
 static void fwd_recur(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
     nr_encoder_ws *ws = J->ws;
-    int B = J->B, T = J->T, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
-    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
+    int B = J->B, H = enc->cfg.hidden, GH = enc->gates * H, l = J->l, b0, b1;
+    int gru_before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
+    int K = gru_before ? 2 * H : GH;
     nr_split_range(B, i, n, &b0, &b1);
-    int nb = b1 - b0;
-    if (nb <= 0)
+    if (b1 <= b0)
         return;
-    int maxlen = 0;
-    for (int b = b0; b < b1; b++)
-        maxlen = ws->len[b] > maxlen ? ws->len[b] : maxlen;
+    int maxlen = longest(ws->len, b0, b1);
     for (int d = 0; d < enc->dirs; d++) {
-        const nr_rnn_slot *s = &enc->slot[l][d];
-        const float *bhh = enc->params + s->b_hh;
-        float *gates = gates_of(ws, l, d);
-        float *h = ws->hcur[d], *c = ws->ccur[d], *gh = ws->gh[d];
-        size_t st = (size_t)(l * enc->dirs + d) * B * H; // offset of this slice in h0/hn
-        for (int b = b0; b < b1; b++) {
-            if (J->h0)
-                memcpy(h + (size_t)b * H, J->h0 + st + (size_t)b * H, sizeof(float) * H);
-            else
-                memset(h + (size_t)b * H, 0, sizeof(float) * H);
-            if (cell == NR_CELL_LSTM) {
-                if (J->c0)
-                    memcpy(c + (size_t)b * H, J->c0 + st + (size_t)b * H, sizeof(float) * H);
-                else
-                    memset(c + (size_t)b * H, 0, sizeof(float) * H);
-            }
-            if (ws->training) /* rows at padded times stay zero (read by backward GEMMs) */
-                for (int t = ws->len[b]; t < T; t++) {
-                    size_t row = (size_t)t * B + b;
-                    memset(ws->hprev[l][d] + row * H, 0, sizeof(float) * H);
-                    if (ws->cprev[l][d])
-                        memset(ws->cprev[l][d] + row * H, 0, sizeof(float) * H);
-                    if (ws->hnl[l][d])
-                        memset(ws->hnl[l][d] + row * H, 0, sizeof(float) * H);
-                }
-        }
-        int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
-        int gru_before = cell == NR_CELL_GRU && !after;
-        const float *tab = l == 0 && ws->ptab && cell == NR_CELL_LSTM ? ws->ptab + (size_t)d * GH : NULL;
-        size_t tab_ld = (size_t)enc->dirs * GH;
-        /* inference keeps no activated gates: the path's step (the same bits, kernels.h) */
-        nr_lstm_infer_fn lstm_infer = nr_klstm_infer(nr_kpath());
-        /* the GRU step (reset after): the path's at inference, the C step in training (same bits) */
-        nr_gru_after_fn gru_after = ws->training ? nr_gru_row_forward_after : nr_kgru_after(nr_kpath());
-        float *pool = pools(J) ? ws->pool_max : NULL;
-        for (int st_i = 0; st_i < maxlen; st_i++) {
-            /* gh (na, GH or 2H) = h W_hh^T for the running rows [a0, a1) of this thread */
-            int K2 = gru_before ? 2 * H : GH, a0, a1;
-            int na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
-            if (tab && st_i == 0) /* the table rows of the first step: fetched while the product runs
-                                    (those of later steps: one row at a time, after the row's step) */
-                for (int b = a0; b < a1; b++) {
-                    int t = d == 0 ? 0 : ws->len[b] - 1;
-                    prefetch_bytes(tab + (size_t)ws->ptab_ids[(size_t)t * B + b] * tab_ld, sizeof(float) * (size_t)GH);
-                }
-            /* resets: h (and c) of a row whose segment starts at this step := 0 before the
-             * product, so gh = 0 W_hh^T and the step runs from a zero state (hprev saved as 0) */
-            for (int b = b0; b < b1 && ws->reset; b++) {
-                int len = ws->len[b];
-                if (st_i >= len || !reset_before(ws, d, d == 0 ? st_i : len - 1 - st_i, b, len))
-                    continue;
-                memset(h + (size_t)b * H, 0, sizeof(float) * H);
-                if (cell == NR_CELL_LSTM)
-                    memset(c + (size_t)b * H, 0, sizeof(float) * H);
-            }
-            recur_product(enc, ws, l, d, gh + (size_t)a0 * GH, GH, h + (size_t)a0 * H, H, 0, K2,
-                          na);
+        fwd_dir D = fwd_dir_of(J, d);
+        fwd_begin(J, &D, b0, b1);
+        for (int s = 0; s < maxlen; s++) {
+            int a0, a1, na = active_rows(ws->len, b0, b1, s, &a0, &a1);
+            if (D.tab && s == 0)
+                fwd_table_prefetch_first(&D, ws->len, a0, a1);
+            if (ws->reset)
+                fwd_resets(ws, &D, s, b0, b1);
+            recur_product(enc, ws, l, d, D.gh + (size_t)a0 * GH, GH, D.h + (size_t)a0 * H, H, 0, K, na);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
-                if (st_i >= len)
+                if (s >= len)
                     continue;
-                int t = d == 0 ? st_i : len - 1 - st_i;
-                size_t row = (size_t)t * B + b;
-                float *g = gates + row * GH, *hb = h + (size_t)b * H, *ghb = gh + (size_t)b * GH;
-                if (ws->training) {
-                    memcpy(ws->hprev[l][d] + row * H, hb, sizeof(float) * H);
-                    if (cell == NR_CELL_LSTM)
-                        memcpy(ws->cprev[l][d] + row * H, c + (size_t)b * H, sizeof(float) * H);
-                }
-                switch (cell) {
-                case NR_CELL_RNN:
-                    nr_rnn_row_forward(g, hb, ghb, bhh, H);
-                    break;
-                case NR_CELL_LSTM:
-                    if (tab) { /* layer 0's projection: the row of this step's id in the table */
-                        lstm_infer(tab + (size_t)ws->ptab_ids[row] * tab_ld, c + (size_t)b * H, hb, ghb, bhh, H);
-                        if (st_i + 1 < len) { /* the row of its next step, ahead of the next product */
-                            int tn = d == 0 ? st_i + 1 : len - 2 - st_i;
-                            prefetch_bytes(tab + (size_t)ws->ptab_ids[(size_t)tn * B + b] * tab_ld,
-                                           sizeof(float) * (size_t)GH);
-                        }
-                    } else if (!ws->training)
-                        lstm_infer(g, c + (size_t)b * H, hb, ghb, bhh, H);
-                    else
-                        nr_lstm_row_forward(g, c + (size_t)b * H, hb, ghb, bhh, H);
-                    break;
-                default:
-                    if (after) {
-                        float *hl = ws->training ? ws->hnl[l][d] + row * H : ws->hnls[d] + (size_t)b * H;
-                        gru_after(g, hl, hb, ghb, bhh, H);
-                    } else {
-                        float *rh = ws->rh[d] + (size_t)b * H;
-                        nr_gru_row_forward_before_rz(g, rh, hb, ghb, bhh, H);
-                        if (ws->training)
-                            memcpy(ws->hnl[l][d] + row * H, rh, sizeof(float) * H);
-                    }
-                    break;
-                }
+                size_t row = (size_t)step_time(d, s, len) * B + b;
+                if (D.training)
+                    fwd_row_train(&D, b, row);
+                else
+                    fwd_row_infer(&D, b, s, len, row);
             }
-            if (gru_before) {
-                /* second GEMM per step: gh_n (nb,H) = (r*h) W_hn^T */
-                recur_product(enc, ws, l, d, gh + (size_t)a0 * GH + 2 * H, GH,
-                              ws->rh[d] + (size_t)a0 * H, H, 2 * H, H, na);
+            if (gru_before) { /* the second product: gh_n (na, H) = (r*h) W_hn^T, then n and h */
+                recur_product(enc, ws, l, d, D.gh + (size_t)a0 * GH + 2 * H, GH, D.rh + (size_t)a0 * H,
+                              H, 2 * H, H, na);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
-                    if (st_i >= len)
+                    if (s >= len)
                         continue;
-                    int t = d == 0 ? st_i : len - 1 - st_i;
-                    size_t row = (size_t)t * B + b;
-                    nr_gru_row_forward_before_n(gates + row * GH, h + (size_t)b * H,
-                                                gh + (size_t)b * GH + 2 * H, bhh + 2 * H, H);
+                    size_t row = (size_t)step_time(d, s, len) * B + b;
+                    nr_gru_row_forward_before_n(D.gates + row * GH, D.h + (size_t)b * H,
+                                                D.gh + (size_t)b * GH + 2 * H, D.bhh + 2 * H, H);
                 }
             }
+            fwd_outputs(J, &D, s, b0, b1);
+        }
+        fwd_end(J, &D, b0, b1);
+    }
+}
+
+/* Backward, before direction d's first step (the forward's last), for sequences [b0, b1):
+ *   dh[b] (H) := dhn[l,d,b] or 0;  dc[b] (H) := dcn[l,d,b] (LSTM) or 0
+ *   dGi, dGh (T,B,G*H) := 0 at the padded times t >= len[b] (no step writes those rows; the
+ *   weight gradients' GEMMs, bwd_weights, read every row) */
+static void bwd_begin(const layer_job *J, int d, int b0, int b1)
+{
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int B = J->B, H = enc->cfg.hidden, GH = enc->gates * H;
+    float *dgi = ws->dgi[d], *dgh = ws->dgh[d];
+    const float *dcn = enc->cfg.cell == NR_CELL_LSTM ? J->dcn : NULL;
+    size_t st = state_slice(J, d);
+    for (int b = b0; b < b1; b++) {
+        load_or_zero(ws->dh[d] + (size_t)b * H, J->dhn, st + (size_t)b * H, H);
+        load_or_zero(ws->dc[d] + (size_t)b * H, dcn, st + (size_t)b * H, H);
+        for (int t = ws->len[b]; t < J->T; t++) {
+            size_t row = (size_t)t * B + b;
+            memset(dgi + row * GH, 0, sizeof(float) * GH);
+            if (dgh != dgi)
+                memset(dgh + row * GH, 0, sizeof(float) * GH);
+        }
+    }
+}
+
+/* Backward, after direction d's last step (the forward's first): dh0[l,d,b] += dh[b],
+ * dc0[l,d,b] += dc[b] (LSTM), when asked */
+static void bwd_end(const layer_job *J, int d, int b0, int b1)
+{
+    const nr_encoder_ws *ws = J->ws;
+    int H = J->enc->cfg.hidden, lstm = J->enc->cfg.cell == NR_CELL_LSTM;
+    size_t st = state_slice(J, d);
+    for (int b = b0; b < b1; b++) {
+        if (J->dh0)
+            nr_axpy(J->dh0 + st + (size_t)b * H, 1.0f, ws->dh[d] + (size_t)b * H, H);
+        if (J->dc0 && lstm)
+            nr_axpy(J->dc0 + st + (size_t)b * H, 1.0f, ws->dc[d] + (size_t)b * H, H);
+    }
+}
+
+/* R, backward: BPTT of both directions for sequences [b0, b1) (thread i of n), fwd_recur's
+ * mirror. Per direction: bwd_begin; then per step s, descending, for the running rows [a0, a1)
+ * (na rows):
+ *   per row: dh += dY[t] (the direction's columns);  the cell's backward row kernel -> dG_h row
+ *            (dgs), and dG_i (GRU reset-after), from the kept gates, cprev, hnl, hprev
+ *   GRU reset-before: drh (na, H) = dn_pre (na, H) W_hn;  per row dr_pre and the r*h path
+ *   tmp (na, H) = dG_h (na, K) W_hh[0:K]       K = G*H (GRU reset-before: 2H)
+ *   per row: dh := tmp (+ the direct path dhd, GRU), 0 where the step's segment started
+ *            (a reset);  dGh[row] := dgs[b]
+ * then bwd_end. */
+static void bwd_recur(void *ctx, int i, int n)
+{
+    layer_job *J = ctx;
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int B = J->B, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
+    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
+    int gru_before = cell == NR_CELL_GRU && !after;
+    nr_split_range(B, i, n, &b0, &b1);
+    if (b1 <= b0)
+        return;
+    int maxlen = longest(ws->len, b0, b1);
+    for (int d = 0; d < enc->dirs; d++) {
+        const float *Whh = enc->params + enc->slot[l][d].w_hh;
+        float *gates = ws->gates[l][d], *hprev = ws->hprev[l][d];
+        float *dh = ws->dh[d], *dc = ws->dc[d], *dgs = ws->dgs[d], *tmp = ws->tmp[d];
+        float *dhd = ws->dhd[d], *dgi = ws->dgi[d], *dgh = ws->dgh[d];
+        int yoff = out_col(enc, d);
+        bwd_begin(J, d, b0, b1);
+        for (int s = maxlen - 1; s >= 0; s--) {
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
-                if (st_i >= len)
+                float *dgsb = dgs + (size_t)b * GH;
+                if (s >= len) {
+                    memset(dgsb, 0, sizeof(float) * GH);
                     continue;
-                int t = d == 0 ? st_i : len - 1 - st_i;
-                if (pool)
-                    pool_max_row(pool + (size_t)b * O + yoff, h + (size_t)b * H, H, st_i == 0, d == 1 && t == 0);
+                }
+                int t = step_time(d, s, len);
+                size_t row = (size_t)t * B + b;
+                float *dhb = dh + (size_t)b * H;
+                if (J->dY) {
+                    const float *dy = J->dY + row * O + yoff;
+                    for (int j = 0; j < H; j++)
+                        dhb[j] += dy[j];
+                }
+                const float *g = gates + row * GH;
+                switch (cell) {
+                case NR_CELL_RNN:
+                    nr_rnn_row_backward(dgsb, dhb, g, H);
+                    break;
+                case NR_CELL_LSTM:
+                    nr_lstm_row_backward(dgsb, dc + (size_t)b * H, dhb, g,
+                                         ws->cprev[l][d] + row * H, H);
+                    break;
+                default:
+                    if (after)
+                        nr_gru_row_backward_after(dgi + row * GH, dgsb, dhd + (size_t)b * H, dhb, g,
+                                                  ws->hnl[l][d] + row * H, hprev + row * H, H);
+                    else
+                        nr_gru_row_backward_before_zn(dgsb, dhd + (size_t)b * H, dhb, g,
+                                                      hprev + row * H, H);
+                    break;
+                }
+            }
+            int a0, a1, na = active_rows(ws->len, b0, b1, s, &a0, &a1);
+            if (gru_before) {
+                /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
+                if (ws->kp_ok[d][1] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, H, 1))
+                    nr_kgemm_packed(ws->kp_path, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H,
+                                    GH, ws->kpu[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
                 else
-                    add_row(J->Y + ((size_t)t * B + b) * O + yoff, h + (size_t)b * H, H);
+                    nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
+                             Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
+                for (int b = b0; b < b1; b++) {
+                    int len = ws->len[b];
+                    if (s >= len)
+                        continue;
+                    int t = step_time(d, s, len);
+                    size_t row = (size_t)t * B + b;
+                    nr_gru_row_backward_before_r(dgs + (size_t)b * GH, dhd + (size_t)b * H,
+                                                 ws->drh[d] + (size_t)b * H, gates + row * GH,
+                                                 hprev + row * H, H);
+                }
+            }
+            /* tmp (na,H) = dG_h (na, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
+            int K = gru_before ? 2 * H : GH;
+            if (ws->kp_ok[d][0] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
+                nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH,
+                                ws->kpu[d][0], 0.0f, tmp + (size_t)a0 * H, H);
+            else
+                nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
+                         tmp + (size_t)a0 * H, H);
+            for (int b = b0; b < b1; b++) {
+                int len = ws->len[b];
+                if (s >= len)
+                    continue; /* state passed through: dh unchanged */
+                int t = step_time(d, s, len);
+                size_t row = (size_t)t * B + b;
+                float *dhb = dh + (size_t)b * H;
+                const float *tb = tmp + (size_t)b * H;
+                if (cell == NR_CELL_GRU) {
+                    const float *dd = dhd + (size_t)b * H;
+                    for (int j = 0; j < H; j++)
+                        dhb[j] = tb[j] + dd[j];
+                } else {
+                    memcpy(dhb, tb, sizeof(float) * H);
+                }
+                /* a reset before this step: the state it started from was the constant 0, so
+                 * dL/dh_prev = dL/dc_prev = 0 (nothing flows to the steps before) */
+                if (reset_before(ws, d, t, b, len)) {
+                    memset(dhb, 0, sizeof(float) * H);
+                    if (cell == NR_CELL_LSTM)
+                        memset(dc + (size_t)b * H, 0, sizeof(float) * H);
+                }
+                memcpy(dgh + row * GH, dgs + (size_t)b * GH, sizeof(float) * GH);
             }
         }
-        for (int b = b0; b < b1; b++) {
-            if (J->hn)
-                memcpy(J->hn + st + (size_t)b * H, h + (size_t)b * H, sizeof(float) * H);
-            if (J->cn && cell == NR_CELL_LSTM)
-                memcpy(J->cn + st + (size_t)b * H, c + (size_t)b * H, sizeof(float) * H);
-        }
+        bwd_end(J, d, b0, b1);
     }
 }
 
@@ -1176,142 +1496,6 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
 
 /* ---- backward --------------------------------------------------------------------------------- */
 
-/* R: BPTT of both directions for sequences [b0, b1). */
-static void bwd_recur(void *ctx, int i, int n)
-{
-    layer_job *J = ctx;
-    const nr_encoder *enc = J->enc;
-    nr_encoder_ws *ws = J->ws;
-    int B = J->B, T = J->T, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
-    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
-    int gru_before = cell == NR_CELL_GRU && !after;
-    nr_split_range(B, i, n, &b0, &b1);
-    int nb = b1 - b0;
-    if (nb <= 0)
-        return;
-    int maxlen = 0;
-    for (int b = b0; b < b1; b++)
-        maxlen = ws->len[b] > maxlen ? ws->len[b] : maxlen;
-    for (int d = 0; d < enc->dirs; d++) {
-        const nr_rnn_slot *s = &enc->slot[l][d];
-        const float *Whh = enc->params + s->w_hh;
-        float *gates = ws->gates[l][d], *hprev = ws->hprev[l][d];
-        float *dh = ws->dh[d], *dc = ws->dc[d], *dgs = ws->dgs[d], *tmp = ws->tmp[d];
-        float *dhd = ws->dhd[d], *dgi = ws->dgi[d], *dgh = ws->dgh[d];
-        size_t st = (size_t)(l * enc->dirs + d) * B * H;
-        int yoff = (enc->dirs == 2 && enc->cfg.merge == NR_MERGE_CONCAT) ? d * H : 0;
-        for (int b = b0; b < b1; b++) {
-            if (J->dhn)
-                memcpy(dh + (size_t)b * H, J->dhn + st + (size_t)b * H, sizeof(float) * H);
-            else
-                memset(dh + (size_t)b * H, 0, sizeof(float) * H);
-            if (J->dcn && cell == NR_CELL_LSTM)
-                memcpy(dc + (size_t)b * H, J->dcn + st + (size_t)b * H, sizeof(float) * H);
-            else
-                memset(dc + (size_t)b * H, 0, sizeof(float) * H);
-            for (int t = ws->len[b]; t < T; t++) { /* padded rows: no gradient */
-                size_t row = (size_t)t * B + b;
-                memset(dgi + row * GH, 0, sizeof(float) * GH);
-                if (dgh != dgi)
-                    memset(dgh + row * GH, 0, sizeof(float) * GH);
-            }
-        }
-        for (int st_i = maxlen - 1; st_i >= 0; st_i--) {
-            for (int b = b0; b < b1; b++) {
-                int len = ws->len[b];
-                float *dgsb = dgs + (size_t)b * GH;
-                if (st_i >= len) {
-                    memset(dgsb, 0, sizeof(float) * GH);
-                    continue;
-                }
-                int t = d == 0 ? st_i : len - 1 - st_i;
-                size_t row = (size_t)t * B + b;
-                float *dhb = dh + (size_t)b * H;
-                if (J->dY) {
-                    const float *dy = J->dY + row * O + yoff;
-                    for (int j = 0; j < H; j++)
-                        dhb[j] += dy[j];
-                }
-                const float *g = gates + row * GH;
-                switch (cell) {
-                case NR_CELL_RNN:
-                    nr_rnn_row_backward(dgsb, dhb, g, H);
-                    break;
-                case NR_CELL_LSTM:
-                    nr_lstm_row_backward(dgsb, dc + (size_t)b * H, dhb, g,
-                                         ws->cprev[l][d] + row * H, H);
-                    break;
-                default:
-                    if (after)
-                        nr_gru_row_backward_after(dgi + row * GH, dgsb, dhd + (size_t)b * H, dhb, g,
-                                                  ws->hnl[l][d] + row * H, hprev + row * H, H);
-                    else
-                        nr_gru_row_backward_before_zn(dgsb, dhd + (size_t)b * H, dhb, g,
-                                                      hprev + row * H, H);
-                    break;
-                }
-            }
-            int a0, a1, na = active_rows(ws->len, b0, b1, st_i, &a0, &a1);
-            if (gru_before) {
-                /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
-                if (ws->kp_ok[d][1] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, H, 1))
-                    nr_kgemm_packed(ws->kp_path, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H,
-                                    GH, ws->kpu[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
-                else
-                    nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
-                             Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
-                for (int b = b0; b < b1; b++) {
-                    int len = ws->len[b];
-                    if (st_i >= len)
-                        continue;
-                    int t = d == 0 ? st_i : len - 1 - st_i;
-                    size_t row = (size_t)t * B + b;
-                    nr_gru_row_backward_before_r(dgs + (size_t)b * GH, dhd + (size_t)b * H,
-                                                 ws->drh[d] + (size_t)b * H, gates + row * GH,
-                                                 hprev + row * H, H);
-                }
-            }
-            /* tmp (na,H) = dG_h (na, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
-            int K = gru_before ? 2 * H : GH;
-            if (ws->kp_ok[d][0] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
-                nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH,
-                                ws->kpu[d][0], 0.0f, tmp + (size_t)a0 * H, H);
-            else
-                nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
-                         tmp + (size_t)a0 * H, H);
-            for (int b = b0; b < b1; b++) {
-                int len = ws->len[b];
-                if (st_i >= len)
-                    continue; /* state passed through: dh unchanged */
-                int t = d == 0 ? st_i : len - 1 - st_i;
-                size_t row = (size_t)t * B + b;
-                float *dhb = dh + (size_t)b * H;
-                const float *tb = tmp + (size_t)b * H;
-                if (cell == NR_CELL_GRU) {
-                    const float *dd = dhd + (size_t)b * H;
-                    for (int j = 0; j < H; j++)
-                        dhb[j] = tb[j] + dd[j];
-                } else {
-                    memcpy(dhb, tb, sizeof(float) * H);
-                }
-                /* a reset before this step: the state it started from was the constant 0, so
-                 * dL/dh_prev = dL/dc_prev = 0 (nothing flows to the steps before) */
-                if (reset_before(ws, d, t, b, len)) {
-                    memset(dhb, 0, sizeof(float) * H);
-                    if (cell == NR_CELL_LSTM)
-                        memset(dc + (size_t)b * H, 0, sizeof(float) * H);
-                }
-                memcpy(dgh + row * GH, dgs + (size_t)b * GH, sizeof(float) * GH);
-            }
-        }
-        for (int b = b0; b < b1; b++) {
-            if (J->dh0)
-                nr_axpy(J->dh0 + st + (size_t)b * H, 1.0f, dh + (size_t)b * H, H);
-            if (J->dc0 && cell == NR_CELL_LSTM)
-                nr_axpy(J->dc0 + st + (size_t)b * H, 1.0f, dc + (size_t)b * H, H);
-        }
-    }
-}
 
 /* W: weight gradients over all T*B rows (gate rows split across threads) and dX (rows split). */
 static void bwd_weights(void *ctx, int i, int n)
