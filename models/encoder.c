@@ -772,8 +772,8 @@ static int f16_rows(const nr_encoder *enc)
  * from the float16 copy when the encoder has one and this is an inference call with few rows
  * (models/gemv_f16.h), else from the packed W_hh of this recurrence (ws_pack) with our kernel,
  * else from the float32 W_hh through nr_sgemm. */
-static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
-                          int ldc, const float *A, int lda, int row0, int N, int na)
+static void fwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
+                        int ldc, const float *A, int lda, int row0, int N, int na)
 {
     int H = enc->cfg.hidden;
     const uint16_t *w16 = enc->whh_f16[l][d];
@@ -791,6 +791,21 @@ static void recur_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l,
     else
         nr_sgemm(0, 1, na, N, H, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
                  H, 0.0f, C, ldc);
+}
+
+/* One recurrent product of a backward step for the na running rows, fwd_product's mirror:
+ *   C (na, H) = A (na, K) W,   W = rows [row0, row0+K) of W_hh (G*H,H) of (layer l, direction d)
+ * from the packed W_hh of this recurrence (ws_pack) with our kernel, else through nr_sgemm. */
+static void bwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
+                        const float *A, int lda, int row0, int K, int na)
+{
+    int H = enc->cfg.hidden;
+    int hn = row0 > 0; /* GRU reset-before: the product with W_hn */
+    if (ws->kp_ok[d][hn] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
+        nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, A, lda, ws->kpu[d][hn], 0.0f, C, H);
+    else
+        nr_sgemm(0, 0, na, H, K, 1.0f, A, lda, enc->params + enc->slot[l][d].w_hh + (size_t)row0 * H,
+                 H, 0.0f, C, H);
 }
 
 /* Pack layer l's W_hh for the per-step products of its forward (bwd = 0) or backward (bwd = 1)
@@ -1173,7 +1188,8 @@ static void fwd_recur(void *ctx, int i, int n)
                 fwd_table_prefetch_first(&D, ws->len, a0, a1);
             if (ws->reset)
                 fwd_resets(ws, &D, s, b0, b1);
-            recur_product(enc, ws, l, d, D.gh + (size_t)a0 * GH, GH, D.h + (size_t)a0 * H, H, 0, K, na);
+            /* gh (na, K) = h (na, H) W_hh[0:K]^T */
+            fwd_product(enc, ws, l, d, D.gh + (size_t)a0 * GH, GH, D.h + (size_t)a0 * H, H, 0, K, na);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (s >= len)
@@ -1185,8 +1201,8 @@ static void fwd_recur(void *ctx, int i, int n)
                     fwd_row_infer(&D, b, s, len, row);
             }
             if (gru_before) { /* the second product: gh_n (na, H) = (r*h) W_hn^T, then n and h */
-                recur_product(enc, ws, l, d, D.gh + (size_t)a0 * GH + 2 * H, GH, D.rh + (size_t)a0 * H,
-                              H, 2 * H, H, na);
+                fwd_product(enc, ws, l, d, D.gh + (size_t)a0 * GH + 2 * H, GH, D.rh + (size_t)a0 * H,
+                            H, 2 * H, H, na);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (s >= len)
@@ -1241,6 +1257,40 @@ static void bwd_end(const layer_job *J, int d, int b0, int b1)
     }
 }
 
+/* Backward, training: the step of row (t,b) = `row` of sequence b, fwd_row_train's mirror, with
+ * dh[b] (H) = dL/dh' (later steps and dY[t]) and the kept gates[row] (activated), cprev[row],
+ * hnl[row], hprev[row] (models/cells.h):
+ *   RNN          dgs[b] (H) := dh * (1 - h'^2)
+ *   LSTM         dgs[b] (4H) := d(i,f,g,o pre-activations);  dc[b] := dL/dc (in: dL/dc')
+ *   GRU after    dgi[row] (3H) := d(W_ih x + b_ih), dgs[b] (3H) := d(W_hh h + b_hh);
+ *                dhd[b] (H) := dh * z, the direct path to dL/dh
+ *   GRU before   dgs[b] z and n blocks, dhd[b] := dh * z (the r block after the W_hn product,
+ *                bwd_recur) */
+static inline void bwd_row(const layer_job *J, int d, int b, size_t row)
+{
+    const nr_encoder *enc = J->enc;
+    nr_encoder_ws *ws = J->ws;
+    int l = J->l, H = enc->cfg.hidden, GH = enc->gates * H;
+    float *dgs = ws->dgs[d] + (size_t)b * GH, *dh = ws->dh[d] + (size_t)b * H;
+    const float *g = ws->gates[l][d] + row * GH;
+    switch (enc->cfg.cell) {
+    case NR_CELL_RNN:
+        nr_rnn_row_backward(dgs, dh, g, H);
+        break;
+    case NR_CELL_LSTM:
+        nr_lstm_row_backward(dgs, ws->dc[d] + (size_t)b * H, dh, g, ws->cprev[l][d] + row * H, H);
+        break;
+    default:
+        if (enc->cfg.gru_reset_after)
+            nr_gru_row_backward_after(ws->dgi[d] + row * GH, dgs, ws->dhd[d] + (size_t)b * H, dh, g,
+                                      ws->hnl[l][d] + row * H, ws->hprev[l][d] + row * H, H);
+        else
+            nr_gru_row_backward_before_zn(dgs, ws->dhd[d] + (size_t)b * H, dh, g,
+                                          ws->hprev[l][d] + row * H, H);
+        break;
+    }
+}
+
 /* R, backward: BPTT of both directions for sequences [b0, b1) (thread i of n), fwd_recur's
  * mirror. Per direction: bwd_begin; then per step s, descending, for the running rows [a0, a1)
  * (na rows):
@@ -1256,18 +1306,17 @@ static void bwd_recur(void *ctx, int i, int n)
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
     nr_encoder_ws *ws = J->ws;
-    int B = J->B, H = enc->cfg.hidden, G = enc->gates, GH = G * H, O = enc->out_size;
-    int cell = enc->cfg.cell, after = enc->cfg.gru_reset_after, l = J->l, b0, b1;
-    int gru_before = cell == NR_CELL_GRU && !after;
+    int B = J->B, H = enc->cfg.hidden, GH = enc->gates * H, O = enc->out_size, l = J->l, b0, b1;
+    int cell = enc->cfg.cell, gru_before = cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
+    int K = gru_before ? 2 * H : GH;
     nr_split_range(B, i, n, &b0, &b1);
     if (b1 <= b0)
         return;
     int maxlen = longest(ws->len, b0, b1);
     for (int d = 0; d < enc->dirs; d++) {
-        const float *Whh = enc->params + enc->slot[l][d].w_hh;
         float *gates = ws->gates[l][d], *hprev = ws->hprev[l][d];
         float *dh = ws->dh[d], *dc = ws->dc[d], *dgs = ws->dgs[d], *tmp = ws->tmp[d];
-        float *dhd = ws->dhd[d], *dgi = ws->dgi[d], *dgh = ws->dgh[d];
+        float *dhd = ws->dhd[d], *dgh = ws->dgh[d];
         int yoff = out_col(enc, d);
         bwd_begin(J, d, b0, b1);
         for (int s = maxlen - 1; s >= 0; s--) {
@@ -1286,34 +1335,13 @@ static void bwd_recur(void *ctx, int i, int n)
                     for (int j = 0; j < H; j++)
                         dhb[j] += dy[j];
                 }
-                const float *g = gates + row * GH;
-                switch (cell) {
-                case NR_CELL_RNN:
-                    nr_rnn_row_backward(dgsb, dhb, g, H);
-                    break;
-                case NR_CELL_LSTM:
-                    nr_lstm_row_backward(dgsb, dc + (size_t)b * H, dhb, g,
-                                         ws->cprev[l][d] + row * H, H);
-                    break;
-                default:
-                    if (after)
-                        nr_gru_row_backward_after(dgi + row * GH, dgsb, dhd + (size_t)b * H, dhb, g,
-                                                  ws->hnl[l][d] + row * H, hprev + row * H, H);
-                    else
-                        nr_gru_row_backward_before_zn(dgsb, dhd + (size_t)b * H, dhb, g,
-                                                      hprev + row * H, H);
-                    break;
-                }
+                bwd_row(J, d, b, row);
             }
             int a0, a1, na = active_rows(ws->len, b0, b1, s, &a0, &a1);
             if (gru_before) {
                 /* drh (na,H) = dn_pre (na,H) W_hn (H,H), then dr_pre and the r*h path */
-                if (ws->kp_ok[d][1] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, H, 1))
-                    nr_kgemm_packed(ws->kp_path, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H,
-                                    GH, ws->kpu[d][1], 0.0f, ws->drh[d] + (size_t)a0 * H, H);
-                else
-                    nr_sgemm(0, 0, na, H, H, 1.0f, dgs + (size_t)a0 * GH + 2 * H, GH,
-                             Whh + (size_t)2 * H * H, H, 0.0f, ws->drh[d] + (size_t)a0 * H, H);
+                bwd_product(enc, ws, l, d, ws->drh[d] + (size_t)a0 * H, dgs + (size_t)a0 * GH + 2 * H, GH,
+                            2 * H, H, na);
                 for (int b = b0; b < b1; b++) {
                     int len = ws->len[b];
                     if (s >= len)
@@ -1325,14 +1353,8 @@ static void bwd_recur(void *ctx, int i, int n)
                                                  hprev + row * H, H);
                 }
             }
-            /* tmp (na,H) = dG_h (na, K) W_hh[0:K] (K,H), K = GH (2H for GRU reset-before) */
-            int K = gru_before ? 2 * H : GH;
-            if (ws->kp_ok[d][0] && nr_kgemm_use(ws->kp_path, 0, 0, na, H, K, 1))
-                nr_kgemm_packed(ws->kp_path, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH,
-                                ws->kpu[d][0], 0.0f, tmp + (size_t)a0 * H, H);
-            else
-                nr_sgemm(0, 0, na, H, K, 1.0f, dgs + (size_t)a0 * GH, GH, Whh, H, 0.0f,
-                         tmp + (size_t)a0 * H, H);
+            /* tmp (na, H) = dG_h (na, K) W_hh[0:K] (K, H) */
+            bwd_product(enc, ws, l, d, tmp + (size_t)a0 * H, dgs + (size_t)a0 * GH, GH, 0, K, na);
             for (int b = b0; b < b1; b++) {
                 int len = ws->len[b];
                 if (s >= len)
