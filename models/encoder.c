@@ -866,12 +866,14 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
  * and GRU steps (fwd_row_infer), layer 0's LSTM gates read from a table of rows per id
  * (fwd_table_*) and max pooling over time fused into the steps (pool_max_row, fwd_outputs). */
 
-/* The longest of the lengths len[b0 .. b1-1]: the steps one thread runs */
-static int longest(const int *len, int b0, int b1)
+/* Thread i of n's sequences [*b0, *b1) (the batch split in contiguous blocks); returns the steps
+ * it runs: the longest of their lengths (0: no sequence) */
+static int thread_seqs(const layer_job *J, int i, int n, int *b0, int *b1)
 {
     int m = 0;
-    for (int b = b0; b < b1; b++)
-        m = len[b] > m ? len[b] : m;
+    nr_split_range(J->B, i, n, b0, b1);
+    for (int b = *b0; b < *b1; b++)
+        m = J->ws->len[b] > m ? J->ws->len[b] : m;
     return m;
 }
 
@@ -1175,10 +1177,9 @@ static void fwd_recur(void *ctx, int i, int n)
     int B = J->B, H = enc->cfg.hidden, GH = enc->gates * H, l = J->l, b0, b1;
     int gru_before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
     int K = gru_before ? 2 * H : GH;
-    nr_split_range(B, i, n, &b0, &b1);
-    if (b1 <= b0)
+    int maxlen = thread_seqs(J, i, n, &b0, &b1);
+    if (maxlen == 0)
         return;
-    int maxlen = longest(ws->len, b0, b1);
     for (int d = 0; d < enc->dirs; d++) {
         fwd_dir D = fwd_dir_of(J, d);
         fwd_begin(J, &D, b0, b1);
@@ -1309,10 +1310,9 @@ static void bwd_recur(void *ctx, int i, int n)
     int B = J->B, H = enc->cfg.hidden, GH = enc->gates * H, O = enc->out_size, l = J->l, b0, b1;
     int cell = enc->cfg.cell, gru_before = cell == NR_CELL_GRU && !enc->cfg.gru_reset_after;
     int K = gru_before ? 2 * H : GH;
-    nr_split_range(B, i, n, &b0, &b1);
-    if (b1 <= b0)
+    int maxlen = thread_seqs(J, i, n, &b0, &b1);
+    if (maxlen == 0)
         return;
-    int maxlen = longest(ws->len, b0, b1);
     for (int d = 0; d < enc->dirs; d++) {
         float *gates = ws->gates[l][d], *hprev = ws->hprev[l][d];
         float *dh = ws->dh[d], *dc = ws->dc[d], *dgs = ws->dgs[d], *tmp = ws->tmp[d];
