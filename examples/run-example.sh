@@ -77,6 +77,26 @@ sine_forecast)
   if "$exe" --cell transformer 2>/dev/null; then die "an unknown cell was accepted"; fi
   echo "sine_forecast: test RMSE lstm $rmse_lstm, gru $rmse_gru (persistence $persist)"
   ;;
+translate)
+  # The shipped ko-en translator must give exactly what the installed `nlprnn translate` prints
+  # for the same lines (so the example and the command cannot drift apart), from a file and from
+  # standard input; an invalid UTF-8 line is reported with its line and byte and skipped.
+  [ -f "${NLPRNN_MODEL_DIR:-/nonexistent}/ko-en.nrm" ] || die "no ko-en.nrm in NLPRNN_MODEL_DIR=${NLPRNN_MODEL_DIR:-}"
+  printf '고마워요.\n오늘 날씨가 정말 좋네요.\n' >"$tmp/in.txt"
+  "$exe" "$tmp/in.txt" >"$tmp/ex.txt" 2>"$tmp/err.txt" || die "exit $? ($(cat "$tmp/err.txt"))"
+  "${NLPRNN_CLI:-nlprnn}" translate -m ko-en -i "$tmp/in.txt" >"$tmp/cli.txt" || die "nlprnn translate: exit $?"
+  [ "$(wc -l <"$tmp/cli.txt")" = 2 ] && [ "$(grep -c . "$tmp/cli.txt")" = 2 ] ||
+    die "nlprnn translate did not print 2 translations: $(cat "$tmp/cli.txt")"
+  cmp -s "$tmp/ex.txt" "$tmp/cli.txt" ||
+    die "the example and nlprnn translate differ: $(paste "$tmp/ex.txt" "$tmp/cli.txt")"
+  "$exe" -m ko-en <"$tmp/in.txt" >"$tmp/stdin.txt" || die "stdin: exit $?"
+  cmp -s "$tmp/stdin.txt" "$tmp/cli.txt" || die "standard input differs from the file"
+  printf '고마워요.\na\xffb\n' >"$tmp/bad.txt"
+  if "$exe" "$tmp/bad.txt" >"$tmp/bad.out" 2>"$tmp/bad.err"; then die "an invalid UTF-8 line was accepted"; fi
+  grep -q "bad.txt:2: byte 1: .*NLPRNN_E_UTF8" "$tmp/bad.err" || die "no message naming line 2, byte 1: $(cat "$tmp/bad.err")"
+  [ "$(sed -n 1p "$tmp/bad.out")" = "$(sed -n 1p "$tmp/cli.txt")" ] || die "the line before the bad one was not translated"
+  echo "translate (shipped ko-en): $(paste -sd'|' "$tmp/ex.txt") == nlprnn translate; invalid UTF-8 reported"
+  ;;
 *)
   die "no check written for this example (add one to examples/run-example.sh)"
   ;;
