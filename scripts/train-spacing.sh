@@ -122,6 +122,11 @@ for m in $pack_list; do
   case "$m" in [0-9]*a | [0-9]*b | [0-9]*a[cj] | [0-9]*b[cj]) ;;
     *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c or j" >&2; exit 2 ;; esac
 done
+if [ "$jamo" = 1 ]; then # every stage has jamo already: a j member would repeat a plain one's runs
+  for m in $pack_list; do
+    case "$m" in *j) echo "train-spacing: NLPRNN_SPACE_PACK: '$m': with NLPRNN_SPACE_JAMO=1 every member has jamo; drop the j" >&2; exit 2 ;; esac
+  done
+fi
 conv=${NLPRNN_SPACE_CONV:-5x64}
 case "$conv" in [1-9]*x[1-9]*) ;; *) echo "train-spacing: NLPRNN_SPACE_CONV: '$conv' is not WIDTHxCHANNELS" >&2; exit 2 ;; esac
 # a pretraining per seed and kind: "1" (plain), "1c" (with the convolution), "1j" (with jamo)
