@@ -13,6 +13,11 @@
 #            pretrained/ko-space.nrm in the tree when the recipe starts (its sha256 is printed).
 #            Measured: F = 0.8 (388,836 lines) gave validation 0.9815 against every line's 0.9822,
 #            so the shipped model uses every line (docs/experiments/spacing.md, "Reviews chosen by agreement")
+#            With NLPRNN_SPACE_TEACHER=MODEL (distillation) the reviews are spaced by MODEL instead
+#            (`nlprnn space -m MODEL -t 1`: the writers' spaces removed, the teacher's put in; its
+#            sha256 is printed; NLPRNN_SPACE_KEEP keeps the respaced file as reviews.teacher.txt):
+#            a student learns the teacher's spacing of 539,054 reviews in the pretraining and the
+#            written text's own in the fine-tuning (docs/experiments/spacing.md, "One student").
 #   test     ko-text/news-ko.test.txt.gz and ko-text/ud-kaist.test.ko.txt.gz (never trained on;
 #            parallel/news-test is the same text as news-ko.test and is not used either)
 # Two stages (docs/experiments/spacing.md, "Movie reviews as training data"):
@@ -86,30 +91,6 @@ case "$jamo" in 0 | 1) ;; *) echo "train-spacing: NLPRNN_SPACE_JAMO: '$jamo' is 
 store=${NLPRNN_SPACE_STORE:-f16}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for f in ko-text/korsts.ko.txt.gz ko-text/kornli-xnli.ko.txt.gz ko-text/news-ko.dev.txt.gz \
-         ko-text/ud-kaist.dev.ko.txt.gz parallel/flores-devtest.tsv.gz nsmc/lm_train.txt.gz; do
-  [ -f "$corp/$f" ] || { echo "train-spacing: missing $corp/$f" >&2; exit 4; }
-done
-# the Korean column of the FLORES devtest TSV (header: en, ko)
-zcat "$corp/parallel/flores-devtest.tsv.gz" |
-  awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if($i=="ko") k=i; next} {print $k}' > "$tmp/flores.ko.txt"
-
-agree=${NLPRNN_SPACE_AGREE:-0}
-filter=${NLPRNN_SPACE_FILTER:-pretrained/ko-space.nrm}
-zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' > "$tmp/reviews.all.txt"
-if [ "$agree" = 0 ]; then
-  mv "$tmp/reviews.all.txt" "$tmp/reviews.txt"
-else
-  [ -f "$filter" ] || { echo "train-spacing: the filter model $filter is missing" >&2; exit 4; }
-  cp "$filter" "$tmp/filter.nrm" # the output may replace it
-  echo "train-spacing: filter model $filter, sha256 $(sha256sum < "$tmp/filter.nrm" | cut -c1-64)"
-  nice -n 5 "$nlprnn" space -m "$tmp/filter.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.spaced.txt"
-  python3 scripts/spacing-agree.py "$agree" "$tmp/reviews.all.txt" "$tmp/reviews.spaced.txt" --stats \
-    > "$tmp/reviews.txt"
-fi
-
-train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
-       "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
 # members: NLPRNN_SPACE_PACK lists the fine-tunings packed, each SEED then a or b, then an optional
 # kind, c or j: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the
 # second (..._EPOCHS2, ..._FINE_DROPOUT2), both from the pretraining of that seed and kind, with
@@ -129,6 +110,42 @@ if [ "$jamo" = 1 ]; then # every stage has jamo already: a j member would repeat
 fi
 conv=${NLPRNN_SPACE_CONV:-5x64}
 case "$conv" in [1-9]*x[1-9]*) ;; *) echo "train-spacing: NLPRNN_SPACE_CONV: '$conv' is not WIDTHxCHANNELS" >&2; exit 2 ;; esac
+for f in ko-text/korsts.ko.txt.gz ko-text/kornli-xnli.ko.txt.gz ko-text/news-ko.dev.txt.gz \
+         ko-text/ud-kaist.dev.ko.txt.gz parallel/flores-devtest.tsv.gz nsmc/lm_train.txt.gz; do
+  [ -f "$corp/$f" ] || { echo "train-spacing: missing $corp/$f" >&2; exit 4; }
+done
+# the Korean column of the FLORES devtest TSV (header: en, ko)
+zcat "$corp/parallel/flores-devtest.tsv.gz" |
+  awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if($i=="ko") k=i; next} {print $k}' > "$tmp/flores.ko.txt"
+
+agree=${NLPRNN_SPACE_AGREE:-0}
+filter=${NLPRNN_SPACE_FILTER:-pretrained/ko-space.nrm}
+teacher=${NLPRNN_SPACE_TEACHER:-}
+if [ -n "$teacher" ]; then
+  [ -f "$teacher" ] || { echo "train-spacing: the teacher model $teacher is missing" >&2; exit 4; }
+  [ "$agree" = 0 ] || { echo "train-spacing: NLPRNN_SPACE_TEACHER and NLPRNN_SPACE_AGREE exclude each other" >&2; exit 2; }
+fi
+zcat "$corp/nsmc/lm_train.txt.gz" | LC_ALL=C awk 'NF >= 3 && length($0) >= 15' > "$tmp/reviews.all.txt"
+if [ -n "$teacher" ]; then # distillation: the teacher's spaces, not the writers'
+  cp "$teacher" "$tmp/teacher.nrm" # the output may replace it
+  echo "train-spacing: teacher model $teacher, sha256 $(sha256sum < "$tmp/teacher.nrm" | cut -c1-64)"
+  t0=$(date +%s)
+  nice -n 5 "$nlprnn" space -m "$tmp/teacher.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.txt"
+  echo "train-spacing: $(wc -l < "$tmp/reviews.txt") reviews respaced by the teacher in $(( $(date +%s) - t0 )) s"
+  [ -z "${NLPRNN_SPACE_KEEP:-}" ] || { mkdir -p "$NLPRNN_SPACE_KEEP"; cp "$tmp/reviews.txt" "$NLPRNN_SPACE_KEEP/reviews.teacher.txt"; }
+elif [ "$agree" = 0 ]; then
+  mv "$tmp/reviews.all.txt" "$tmp/reviews.txt"
+else
+  [ -f "$filter" ] || { echo "train-spacing: the filter model $filter is missing" >&2; exit 4; }
+  cp "$filter" "$tmp/filter.nrm" # the output may replace it
+  echo "train-spacing: filter model $filter, sha256 $(sha256sum < "$tmp/filter.nrm" | cut -c1-64)"
+  nice -n 5 "$nlprnn" space -m "$tmp/filter.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.spaced.txt"
+  python3 scripts/spacing-agree.py "$agree" "$tmp/reviews.all.txt" "$tmp/reviews.spaced.txt" --stats \
+    > "$tmp/reviews.txt"
+fi
+
+train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
+       "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
 # a pretraining per seed and kind: "1" (plain), "1c" (with the convolution), "1j" (with jamo)
 kind_of() { case "$1" in *[cj]) echo "${1: -1}" ;; esac; }            # 1bc -> c, 1b -> ""
 pre_of() { local k; k=$(kind_of "$1"); local m=${1%"$k"}; echo "${m%?}$k"; } # 1bc -> 1c, 1b -> 1
