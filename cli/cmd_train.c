@@ -44,7 +44,7 @@ static void usage(FILE *fp) {
             "checkpoints. --resume works with another N. See docs/scaling.md.\n");
 }
 
-static int on_progress(void *user, const nlprnn_train_progress *p) {
+static int on_progress(void *user, const nlprnn_classifier_progress *p) {
     cli_progress *pr = user;
     if (p->phase == 0 && p->message && !strncmp(p->message, "warning:", 8)) {
         cli_progress_warn(pr, "nlprnn train: %s", p->message);

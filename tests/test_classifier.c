@@ -63,7 +63,7 @@ static double accuracy_of(const char *model_path, const char *data) {
     return acc;
 }
 
-static int stop_at_batch(void *user, const nlprnn_train_progress *p) {
+static int stop_at_batch(void *user, const nlprnn_classifier_progress *p) {
     long long *when = user; /* {epoch, batch} */
     return p->phase == 1 && p->epoch == when[0] && p->batch == when[1];
 }

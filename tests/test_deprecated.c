@@ -3,9 +3,10 @@
  * (nlprnn_model_*, nlprnn_context_*, nlprnn_train_params_*; nlprnn_model_data_label and
  * nlprnn_model_relabel, named so for a short while before 0.2), the _new/_options constructors, the
  * forecaster's parameter and series names, nlprnn_model_file_info; the translator's first names
- * (nlprnn_translate_params/_ctx/_opt/_progress_fn and their functions, renamed under 0.2). Uses the
- * public API only and the shipped models "ko" and "ko-en" (pretrained/, found by name from the build
- * tree). */
+ * (nlprnn_translate_params/_ctx/_opt/_progress_fn and their functions, renamed under 0.2); the
+ * progress types named after no handle (nlprnn_train_progress/_fn, the classifier's, and
+ * nlprnn_forecast_progress_fn). Uses the public API only and the shipped models "ko" and "ko-en"
+ * (pretrained/, found by name from the build tree). */
 #define NLPRNN_NO_DEPRECATION_WARNINGS /* this test calls the deprecated names on purpose */
 #include <math.h>
 #include <stdio.h>
@@ -359,6 +360,165 @@ static void test_translator(void) {
     nlprnn_translator_free(t);
 }
 
+/* The progress types of 0.1, named after no handle: the very types of their replacements (not
+ * merely compatible ones), so a callback written with the old names is the new one. */
+_Static_assert(_Generic((nlprnn_train_progress *)0, nlprnn_classifier_progress *: 1, default: 0),
+               "nlprnn_train_progress is nlprnn_classifier_progress");
+_Static_assert(_Generic((nlprnn_train_progress_fn)0, nlprnn_classifier_progress_fn: 1, default: 0),
+               "nlprnn_train_progress_fn is nlprnn_classifier_progress_fn");
+_Static_assert(_Generic((nlprnn_forecast_progress_fn)0, nlprnn_forecaster_progress_fn: 1, default: 0),
+               "nlprnn_forecast_progress_fn is nlprnn_forecaster_progress_fn");
+
+/* What a classifier's progress callback saw: the calls per phase, the epochs at the ends of
+ * epochs, a record of the wrong size, and the call at which it asks to stop (0: never). */
+typedef struct {
+    int calls, phase[3], epoch_end[8], bad_size, stop_at;
+} clf_seen;
+
+/* written with the old names only */
+static int old_clf_progress(void *user, const nlprnn_train_progress *p) {
+    clf_seen *s = user;
+    s->calls++;
+    if (p->size != sizeof(nlprnn_train_progress)) s->bad_size++;
+    if (p->phase >= 0 && p->phase <= 2) s->phase[p->phase]++;
+    if (p->phase == 2 && s->phase[2] <= 8) s->epoch_end[s->phase[2] - 1] = p->epoch;
+    return s->stop_at && s->calls == s->stop_at;
+}
+
+static void test_classifier_progress(void) {
+    nlprnn_error e;
+    char train[400], out[400], ckpt[420];
+    snprintf(train, sizeof train, "%s/clf.tsv", tmpdir);
+    snprintf(out, sizeof out, "%s/clf.nrm", tmpdir);
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    FILE *fp = fopen(train, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    static const char *const good[] = {"좋은 영화", "정말 재미있다", "배우 연기 최고"},
+                             *const bad[] = {"지루한 영화", "시간 아깝다", "연기 최악"};
+    fputs("document\tlabel\n", fp);
+    for (int i = 0; i < 48; i++) fprintf(fp, "%s\t%d\n", i % 2 ? good[i % 3] : bad[i % 3], i % 2);
+    fclose(fp);
+    nlprnn_classifier_params *p = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_params_create(&p, &e), 0);
+    if (!p) return;
+    const char *kv[][2] = {{"vocab", "270"}, {"embed", "8"}, {"hidden", "8"},   {"epochs", "2"},
+                           {"batch", "16"},  {"valid", "0"}, {"threads", "1"}, {"seed", "5"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        CHECK_INT_EQ(nlprnn_classifier_params_set(p, kv[i][0], kv[i][1], &e), 0);
+
+    /* the old callback type, called as the new one: every phase, each epoch's end once */
+    nlprnn_train_progress_fn old_fn = old_clf_progress;
+    clf_seen seen = {0};
+    int rc = nlprnn_classifier_train(p, train, NULL, out, 0, NULL, old_fn, &seen, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    CHECK(seen.phase[0] >= 1);
+    CHECK(seen.phase[1] >= 2); /* 48 rows in batches of 16: 3 a epoch */
+    CHECK_INT_EQ(seen.phase[2], 2);
+    CHECK_INT_EQ(seen.epoch_end[0], 1);
+    CHECK_INT_EQ(seen.epoch_end[1], 2);
+    CHECK_INT_EQ(seen.bad_size, 0);
+    const int calls = seen.calls;
+    nlprnn_classifier *m = NULL;
+    CHECK_INT_EQ(nlprnn_classifier_load(out, &m, &e), 0);
+    nlprnn_classifier_free(m);
+    remove(out);
+    remove(ckpt);
+
+    /* the same training through nlprnn_classifier_train_ctl with the new type gets the same calls */
+    nlprnn_classifier_progress_fn new_fn = old_fn;
+    clf_seen seen2 = {0};
+    CHECK_INT_EQ(nlprnn_classifier_train_ctl(p, train, NULL, out, NULL, new_fn, &seen2, &e), 0);
+    CHECK_INT_EQ(seen2.calls, calls);
+    CHECK(!memcmp(seen2.phase, seen.phase, sizeof seen.phase));
+    remove(out);
+    remove(ckpt);
+
+    /* a non-zero return from the old-typed callback stops training */
+    clf_seen stop = {.stop_at = seen.phase[0] + 1}; /* the first training step */
+    CHECK_INT_EQ(nlprnn_classifier_train(p, train, NULL, out, 0, NULL, old_fn, &stop, &e),
+                 NLPRNN_E_INTERRUPTED);
+    CHECK_INT_EQ(stop.calls, stop.stop_at);
+    CHECK_INT_EQ(stop.phase[2], 0);
+    remove(out);
+    remove(ckpt);
+    remove(train);
+    nlprnn_classifier_params_free(p);
+}
+
+/* What a forecaster's progress callback saw: its epochs and losses; stop at an epoch (0: never). */
+typedef struct {
+    int calls, epochs[8], stop_at;
+    double train[8], valid[8];
+} fc_seen;
+
+/* written with the old names only */
+static int old_fc_progress(void *user, int epoch, double train_loss, double valid_loss) {
+    fc_seen *s = user;
+    if (s->calls < 8) {
+        s->epochs[s->calls] = epoch;
+        s->train[s->calls] = train_loss;
+        s->valid[s->calls] = valid_loss;
+    }
+    s->calls++;
+    return s->stop_at && epoch == s->stop_at;
+}
+
+static void test_forecaster_progress(void) {
+    nlprnn_error e;
+    nlprnn_series *s = NULL;
+    CHECK_INT_EQ(nlprnn_series_create_sine(200, 20, 0.05, 11, &s, &e), 0);
+    nlprnn_forecaster_params *p = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_params_create(&p, &e), 0);
+    if (!s || !p) {
+        nlprnn_series_free(s);
+        nlprnn_forecaster_params_free(p);
+        return;
+    }
+    const char *kv[][2] = {{"hidden", "4"},  {"window", "8"}, {"epochs", "3"},
+                           {"batch", "16"},  {"threads", "1"}, {"seed", "2"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        CHECK_INT_EQ(nlprnn_forecaster_params_set(p, kv[i][0], kv[i][1], &e), 0);
+
+    /* the old callback type: once per epoch, in order, with the losses the forecaster keeps */
+    nlprnn_forecast_progress_fn old_fn = old_fc_progress;
+    fc_seen seen = {0};
+    nlprnn_forecaster *f = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, old_fn, &seen, &f, &e), 0);
+    CHECK_INT_EQ(seen.calls, 3);
+    int n = 0;
+    const double *tr = NULL, *va = NULL;
+    if (f) nlprnn_forecaster_history(f, &n, &tr, &va);
+    CHECK_INT_EQ(n, 3);
+    for (int i = 0; i < 3 && i < n && tr && va; i++) {
+        CHECK_INT_EQ(seen.epochs[i], i + 1);
+        CHECK(isfinite(seen.train[i]) && isfinite(seen.valid[i]));
+        CHECK(seen.train[i] == tr[i]);
+        CHECK(seen.valid[i] == va[i]);
+    }
+    nlprnn_forecaster_free(f);
+
+    /* the same training through _train_ctl with the new type: the same calls, the same losses */
+    nlprnn_forecaster_progress_fn new_fn = old_fn;
+    fc_seen seen2 = {0};
+    f = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_train_ctl(s, p, NULL, new_fn, &seen2, &f, &e), 0);
+    CHECK_INT_EQ(seen2.calls, 3);
+    CHECK(!memcmp(seen2.epochs, seen.epochs, sizeof seen.epochs));
+    for (int i = 0; i < 3; i++) CHECK(seen2.train[i] == seen.train[i]);
+    nlprnn_forecaster_free(f);
+
+    /* a non-zero return from the old-typed callback stops after that epoch, with no model */
+    fc_seen stop = {.stop_at = 2};
+    f = NULL;
+    CHECK_INT_EQ(nlprnn_forecaster_train(s, p, old_fn, &stop, &f, &e), NLPRNN_E_INTERRUPTED);
+    CHECK(f == NULL);
+    CHECK_INT_EQ(stop.calls, 2);
+    nlprnn_forecaster_free(f);
+    nlprnn_series_free(s);
+    nlprnn_forecaster_params_free(p);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/nlprnn-test-deprecated-XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -369,6 +529,8 @@ int main(void) {
     test_params();
     test_series();
     test_translator();
+    test_classifier_progress();
+    test_forecaster_progress();
     char s[400];
     snprintf(s, sizeof s, "%s/s.csv", tmpdir);
     remove(s);

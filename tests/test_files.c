@@ -321,7 +321,7 @@ static nlprnn_classifier_params *tiny_params(const char *ckpt, const char *tok) 
     return p;
 }
 
-static int stop_at(void *user, const nlprnn_train_progress *p) {
+static int stop_at(void *user, const nlprnn_classifier_progress *p) {
     const long long *when = user; /* {epoch, batch} */
     return p->phase == 1 && p->epoch == when[0] && p->batch == when[1];
 }

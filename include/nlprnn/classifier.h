@@ -198,8 +198,8 @@ NLPRNN_API int nlprnn_classifier_param_info(int i, const char **name, const char
 
 /** What the progress callback sees. The library allocates it and sets `size`; fields may be
  *  added at the end (read one only when NLPRNN_HAS_FIELD says `size` reaches it). */
-typedef struct nlprnn_train_progress {
-    size_t size;             /**< set by the library: its sizeof(nlprnn_train_progress) */
+typedef struct nlprnn_classifier_progress {
+    size_t size;             /**< set by the library: its sizeof(nlprnn_classifier_progress) */
     int phase;               /**< 0 = preparing (message set), 1 = training step, 2 = epoch done */
     const char *message;     /**< phase 0: what is being done ("training the tokenizer"), or a
                                   warning that begins with "warning:" (e.g. a smaller vocabulary
@@ -217,10 +217,10 @@ typedef struct nlprnn_train_progress {
     double valid_accuracy;   /**< phase 2: validation accuracy (NaN without one) */
     int best_epoch;          /**< epoch of the best validation accuracy so far */
     int improved;            /**< phase 2: 1 when this epoch is the best so far */
-} nlprnn_train_progress;
+} nlprnn_classifier_progress;
 
 /** Called during training; return non-zero to stop (like the stop flag). */
-typedef int (*nlprnn_train_progress_fn)(void *user, const nlprnn_train_progress *p);
+typedef int (*nlprnn_classifier_progress_fn)(void *user, const nlprnn_classifier_progress *p);
 
 /** Train a classifier on a labelled corpus file and save it to out_path (atomically).
  *  valid_path: a labelled validation file, or NULL to hold out the "valid" fraction.
@@ -234,7 +234,7 @@ typedef int (*nlprnn_train_progress_fn)(void *user, const nlprnn_train_progress 
 NLPRNN_API int nlprnn_classifier_train(const nlprnn_classifier_params *p, const char *train_path,
                                        const char *valid_path, const char *out_path, int resume,
                                        const volatile int *stop,
-                                       nlprnn_train_progress_fn progress, void *user,
+                                       nlprnn_classifier_progress_fn progress, void *user,
                                        nlprnn_error *err);
 /** nlprnn_classifier_train run as ctl says (nlprnn/train.h): its stop flag and resume replace
  *  the arguments of the same names; with a communicator of N ranks (libnlprnn-mpi) every rank
@@ -243,7 +243,7 @@ NLPRNN_API int nlprnn_classifier_train(const nlprnn_classifier_params *p, const 
 NLPRNN_API int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *train_path,
                                            const char *valid_path, const char *out_path,
                                            const nlprnn_train_ctl *ctl,
-                                           nlprnn_train_progress_fn progress, void *user,
+                                           nlprnn_classifier_progress_fn progress, void *user,
                                            nlprnn_error *err);
 
 /* ---- deprecated (0.1 names, kept for one release: docs/api.md "Changes in 0.2") ------------ */
@@ -255,6 +255,14 @@ typedef struct nlprnn_classifier_ctx nlprnn_context NLPRNN_DEPRECATED("use nlprn
 /** Deprecated: the old name of nlprnn_classifier_params. */
 typedef struct nlprnn_classifier_params nlprnn_train_params
     NLPRNN_DEPRECATED("use nlprnn_classifier_params");
+/** Deprecated: the old name of nlprnn_classifier_progress (same struct, same layout; the struct
+ *  tag is now nlprnn_classifier_progress, so code that spelled `struct nlprnn_train_progress`
+ *  uses a typedef name instead). */
+typedef struct nlprnn_classifier_progress nlprnn_train_progress
+    NLPRNN_DEPRECATED("use nlprnn_classifier_progress");
+/** Deprecated: the old name of nlprnn_classifier_progress_fn. */
+typedef nlprnn_classifier_progress_fn nlprnn_train_progress_fn
+    NLPRNN_DEPRECATED("use nlprnn_classifier_progress_fn");
 
 /** Deprecated: nlprnn_classifier_load. */
 NLPRNN_API int nlprnn_model_load(const char *path_or_name, nlprnn_classifier **out,

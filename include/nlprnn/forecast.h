@@ -127,13 +127,13 @@ typedef struct nlprnn_forecaster nlprnn_forecaster;
 /** Called after every epoch with the mean training loss and the validation loss (MSE in scaled
  *  units; NaN when there is no validation part). Return non-zero to stop training (the call then
  *  fails with NLPRNN_E_INTERRUPTED and no model). */
-typedef int (*nlprnn_forecast_progress_fn)(void *user, int epoch, double train_loss,
-                                           double valid_loss);
+typedef int (*nlprnn_forecaster_progress_fn)(void *user, int epoch, double train_loss,
+                                             double valid_loss);
 
 /** Train a forecaster on a series. Fails with NLPRNN_E_NUMERIC when the loss becomes NaN or
  *  infinite. The same as nlprnn_forecaster_train_ctl with ctl NULL. */
 NLPRNN_API int nlprnn_forecaster_train(const nlprnn_series *s, const nlprnn_forecaster_params *p,
-                                       nlprnn_forecast_progress_fn progress, void *user,
+                                       nlprnn_forecaster_progress_fn progress, void *user,
                                        nlprnn_forecaster **out, nlprnn_error *err);
 /** Train a forecaster, run as ctl says (nlprnn/train.h; NULL: no stop flag, a fresh run, this
  *  process alone). With the parameter "checkpoint" set, a checkpoint (kind "CKPT": weights,
@@ -146,7 +146,7 @@ NLPRNN_API int nlprnn_forecaster_train(const nlprnn_series *s, const nlprnn_fore
 NLPRNN_API int nlprnn_forecaster_train_ctl(const nlprnn_series *s,
                                            const nlprnn_forecaster_params *p,
                                            const nlprnn_train_ctl *ctl,
-                                           nlprnn_forecast_progress_fn progress, void *user,
+                                           nlprnn_forecaster_progress_fn progress, void *user,
                                            nlprnn_forecaster **out, nlprnn_error *err);
 /** Save as an nlprnn model file of kind "FCST" (configuration, scaler, column names, loss
  *  history, weights), written atomically. */
@@ -259,6 +259,9 @@ NLPRNN_API int nlprnn_gradflow_train(const char *cell, int hidden, int length, i
 /** Deprecated: the old name of nlprnn_forecaster_params. */
 typedef struct nlprnn_forecaster_params nlprnn_forecast_params
     NLPRNN_DEPRECATED("use nlprnn_forecaster_params");
+/** Deprecated: the old name of nlprnn_forecaster_progress_fn. */
+typedef nlprnn_forecaster_progress_fn nlprnn_forecast_progress_fn
+    NLPRNN_DEPRECATED("use nlprnn_forecaster_progress_fn");
 /** Deprecated: nlprnn_series_load_csv (the out-handle came first). */
 NLPRNN_API int nlprnn_series_read_csv(nlprnn_series **out, const char *path,
                                       const char *const *columns, int ncolumns, nlprnn_error *err)

@@ -77,7 +77,7 @@ class _Choice(ctypes.Structure):
     _fields_ = [("text", ctypes.c_char_p), ("prob", ctypes.c_double), ("score", ctypes.c_double)]
 
 
-class _Progress(ctypes.Structure):
+class _Progress(ctypes.Structure):  # nlprnn_classifier_progress (nlprnn/classifier.h)
     _fields_ = [("size", ctypes.c_size_t), ("phase", ctypes.c_int), ("message", ctypes.c_char_p),
                 ("epoch", ctypes.c_int), ("epochs", ctypes.c_int), ("batch", ctypes.c_longlong),
                 ("batches", ctypes.c_longlong), ("loss", ctypes.c_double),

@@ -311,8 +311,8 @@ static void trainer_free(trainer *t) {
     free(t->btemp);
 }
 
-static int report(nlprnn_train_progress_fn cb, void *user, nlprnn_train_progress *pr, int phase,
-                  const char *msg) {
+static int report(nlprnn_classifier_progress_fn cb, void *user, nlprnn_classifier_progress *pr,
+                  int phase, const char *msg) {
     if (!cb) return 0;
     pr->phase = phase;
     pr->message = msg;
@@ -518,16 +518,16 @@ static int clf_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_
 
 /* The trainer's progress -> the classifier's public progress record. */
 typedef struct clf_progress {
-    nlprnn_train_progress_fn fn;
+    nlprnn_classifier_progress_fn fn;
     void *user;
-    nlprnn_train_progress *pr;
+    nlprnn_classifier_progress *pr;
     double t0;
 } clf_progress;
 
 static int clf_on_progress(void *user, const nr_train_progress *q) {
     clf_progress *c = user;
     if (!c->fn) return 0;
-    nlprnn_train_progress *pr = c->pr;
+    nlprnn_classifier_progress *pr = c->pr;
     pr->phase = q->phase;
     pr->message = q->phase == NR_TP_MESSAGE ? q->message : NULL;
     pr->elapsed = nr_now_sec() - c->t0;
@@ -777,15 +777,15 @@ static int fetch_slice(trainer *t, const size_t *idx, int Bg, int B, const int32
 
 int nlprnn_classifier_train(const nlprnn_classifier_params *p, const char *train_path,
                             const char *valid_path, const char *out_path, int resume,
-                            const volatile int *stop, nlprnn_train_progress_fn progress, void *user,
-                            nlprnn_error *err) {
+                            const volatile int *stop, nlprnn_classifier_progress_fn progress,
+                            void *user, nlprnn_error *err) {
     struct nlprnn_train_ctl ctl = {stop, resume, NULL};
     return nlprnn_classifier_train_ctl(p, train_path, valid_path, out_path, &ctl, progress, user, err);
 }
 
 int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *train_path,
                                 const char *valid_path, const char *out_path,
-                                const nlprnn_train_ctl *ctl, nlprnn_train_progress_fn progress,
+                                const nlprnn_train_ctl *ctl, nlprnn_classifier_progress_fn progress,
                                 void *user, nlprnn_error *err) {
     if (!p || !train_path || !out_path)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "train: NULL argument");
@@ -809,7 +809,7 @@ int nlprnn_classifier_train_ctl(const nlprnn_classifier_params *p, const char *t
     snprintf(ckpt, sizeof ckpt, "%s", p->checkpoint[0] ? p->checkpoint : "");
     if (!ckpt[0]) snprintf(ckpt, sizeof ckpt, "%s.ckpt", out_path);
     char vocab_note[160];
-    nlprnn_train_progress pr;
+    nlprnn_classifier_progress pr;
     memset(&pr, 0, sizeof pr);
     pr.size = sizeof pr;
     pr.epochs = p->epochs;

@@ -327,7 +327,7 @@ static int fc_setup(fc_task *t, nlprnn_forecaster *f, const nlprnn_series *s, co
 
 /* The trainer's progress -> the forecaster's per-epoch callback. */
 typedef struct fc_progress {
-    nlprnn_forecast_progress_fn fn;
+    nlprnn_forecaster_progress_fn fn;
     void *user;
 } fc_progress;
 
@@ -338,7 +338,7 @@ static int fc_on_progress(void *user, const nr_train_progress *pr) {
 }
 
 int nlprnn_forecaster_train_ctl(const nlprnn_series *s, const nlprnn_forecaster_params *p,
-                                const nlprnn_train_ctl *ctl, nlprnn_forecast_progress_fn progress,
+                                const nlprnn_train_ctl *ctl, nlprnn_forecaster_progress_fn progress,
                                 void *user, nlprnn_forecaster **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "forecast: out is NULL");
     *out = NULL;
@@ -393,7 +393,7 @@ int nlprnn_forecaster_train_ctl(const nlprnn_series *s, const nlprnn_forecaster_
 }
 
 int nlprnn_forecaster_train(const nlprnn_series *s, const nlprnn_forecaster_params *p,
-                            nlprnn_forecast_progress_fn progress, void *user,
+                            nlprnn_forecaster_progress_fn progress, void *user,
                             nlprnn_forecaster **out, nlprnn_error *err) {
     return nlprnn_forecaster_train_ctl(s, p, NULL, progress, user, out, err);
 }

@@ -52,7 +52,7 @@ static void check(int cond, const char *what, const nlprnn_error *err) {
     }
 }
 
-static int stop_at(void *user, const nlprnn_train_progress *p) {
+static int stop_at(void *user, const nlprnn_classifier_progress *p) {
     (void)user;
     return p->phase == 1 && p->epoch == 2 && p->batch == 2;
 }
