@@ -7,7 +7,12 @@ that breaks one fails with the file, the line and the rule:
 
   names     every function and type starts with nlprnn_, every macro and enum value with NLPRNN_;
             a context or parameter set nlprnn_T_ctx / nlprnn_T_params belongs to a handle nlprnn_T
-            (nlprnn_translator_ctx, not nlprnn_translate_ctx)
+            (nlprnn_translator_ctx, not nlprnn_translate_ctx); every other public type (struct,
+            enum, callback) is nlprnn_T_... of a handle nlprnn_T (nlprnn_classifier_progress_fn,
+            not nlprnn_train_progress_fn), and when functions take it, one of them is
+            nlprnn_T_... (nlprnn_forecaster_train takes nlprnn_forecaster_progress_fn, so the
+            series it trains on cannot name it). Exempt: the library's own types of base.h
+            (nlprnn_error, nlprnn_status) and a type that only deprecated functions take
   status    a function that takes the error record returns int (a status code) and takes it last,
             as `nlprnn_error *err`; another `nlprnn_error *` before it is an output array of
             per-item records (nlprnn_classify_batch_errors's doc_errs), never named err
@@ -26,8 +31,9 @@ that breaks one fails with the file, the line and the rule:
             size_t cap, err)
   evaluate  nlprnn_T_evaluate(const nlprnn_T *, ..., nlprnn_T_eval *res, nlprnn_error *err), and
             nlprnn_T_eval starts with `size_t size`
-  deprecated a name marked NLPRNN_DEPRECATED("use X") names a replacement X that exists; the
-            rules above do not apply to it (it keeps its old shape for one release)
+  deprecated a name (function or type) marked NLPRNN_DEPRECATED("use X") names a replacement X
+            that exists; the rules above do not apply to it (it keeps its old shape for one
+            release)
 
 Functions are the declarations marked with an export macro (NLPRNN_API, or NLPRNN_<C>_API of an
 optional component such as libnlprnn-mpi, whose constructors may be named nlprnn_<c>_<T>_create).
@@ -48,6 +54,8 @@ BAD_VERBS = ("new", "destroy", "release", "delete")
 # there is nlprnn_<component>_<T>_create (nlprnn_dist_comm_create gives an nlprnn_comm).
 EXPORT = re.compile(r"\bNLPRNN_(?:[A-Z0-9]+_)?API\b")
 COMPONENTS = ("dist",)
+# Types that belong to the whole library rather than to a handle (nlprnn/base.h).
+LIBRARY_TYPES = ("nlprnn_error", "nlprnn_status")
 
 
 def strip_preprocessor(text):
@@ -142,6 +150,7 @@ class Api:
         self.funcs = {}    # name -> dict
         self.handles = {}  # opaque types -> (file, line)
         self.structs = {}  # name -> (file, line, doc, body)
+        self.types = {}    # every typedef name -> (file:line, the replacement text when deprecated)
         self.problems = []
 
     def add(self, path, text):
@@ -166,6 +175,12 @@ class Api:
                 self.funcs[m.group(2)] = dict(name=m.group(2), ret=ret, params=params, doc=doc,
                                               where=where, deprecated=depr)
                 continue
+            if st.startswith("typedef"):
+                tm = (re.match(r"^typedef .*\(\s*\*\s*(\w+)\s*\)\s*\(.*\)\s*;$", st)
+                      or re.match(r"^typedef .*?(\w+)\s*(?:NLPRNN_DEPRECATED\s*\(.*\))?\s*;$", st))
+                if tm:
+                    d = re.search(r"NLPRNN_DEPRECATED\s*\(\s*\"([^\"]*)\"\s*\)\s*;$", st)
+                    self.types[tm.group(1)] = (where, d.group(1) if d else None)
             m = re.match(r"^typedef struct (\w+) (\w+)\s*;$", st)
             if m:
                 if m.group(1) != m.group(2) and "NLPRNN_DEPRECATED" not in st:
@@ -211,6 +226,39 @@ class Api:
             if v and not v.startswith("NLPRNN_"):
                 self.problems.append((where, "names", f"enum value {v} lacks the NLPRNN_ prefix"))
 
+    def owner(self, t):
+        """The handle a type is named after: the longest handle nlprnn_T with t = nlprnn_T_..."""
+        hs = [h for h in self.handles if t.startswith(h + "_")]
+        return max(hs, key=len) if hs else None
+
+    def check_types(self):
+        """names: every public type that is not a handle is named after the handle it belongs to;
+        deprecated: a deprecated type names an existing replacement."""
+        P = self.problems
+        for t, (w, depr) in self.types.items():
+            if depr is not None:
+                m = re.search(r"\b(nlprnn_\w+)", depr)
+                if not m or (m.group(1) not in self.types and m.group(1) not in self.funcs):
+                    P.append((w, "deprecated", f"type {t} is deprecated without an existing "
+                              f"replacement ('{depr}')"))
+                continue
+            if t in self.handles or t in LIBRARY_TYPES or not t.startswith("nlprnn_"):
+                continue
+            word = re.compile(r"\b" + re.escape(t) + r"\b")
+            users = [f for f in self.funcs.values()
+                     if any(word.search(x) for x in [f["ret"]] + [pt for pt, _ in f["params"]])]
+            live = [f for f in users if f["deprecated"] is None]
+            if users and not live:
+                continue  # a type of deprecated functions only (it goes away with them)
+            h = self.owner(t)
+            if h is None:
+                P.append((w, "names", f"type {t} is named after no handle: a type that belongs to a "
+                          f"handle nlprnn_T is nlprnn_T_... (the handle whose functions take it)"))
+                continue
+            if live and not any(f["name"].startswith(h + "_") for f in live):
+                P.append((w, "names", f"type {t} is named after {h}, but no function that takes it is "
+                          f"{h}_... ({', '.join(sorted(f['name'] for f in live))})"))
+
     def handle_of(self, t):
         """'nlprnn_x **' -> 'nlprnn_x' when nlprnn_x is a handle type."""
         m = re.match(r"^(?:const )?(\w+) \*\*$", t)
@@ -218,6 +266,7 @@ class Api:
 
     def check(self):
         P = self.problems
+        self.check_types()
         for f in self.funcs.values():
             name, ret, params, w = f["name"], f["ret"], f["params"], f["where"]
             if not name.startswith("nlprnn_"):
@@ -339,6 +388,8 @@ def run(paths, verbose=False):
 
 GOOD = r'''
 #define NLPRNN_X 1
+/** Status codes. */
+typedef enum nlprnn_status { NLPRNN_OK = 0, NLPRNN_E_X = -1 } nlprnn_status;
 /** An error record: its layout never changes. */
 typedef struct nlprnn_error { int code; char message[8]; } nlprnn_error;
 /** A thing. */
@@ -365,6 +416,24 @@ NLPRNN_API int nlprnn_thing_evaluate(const nlprnn_thing *t, const char *path, nl
 NLPRNN_API int nlprnn_thing_run_many(nlprnn_thing *t, size_t n, int *status, nlprnn_error *item_errs, nlprnn_error *err);
 /** Old. */
 NLPRNN_API nlprnn_thing *nlprnn_thing_new(int n) NLPRNN_DEPRECATED("use nlprnn_thing_create");
+/** What training reports, and its callback: named after the handle that trains. */
+typedef struct nlprnn_thing_progress { size_t size; int epoch; } nlprnn_thing_progress;
+typedef int (*nlprnn_thing_progress_fn)(void *user, const nlprnn_thing_progress *p);
+NLPRNN_API int nlprnn_thing_train(const nlprnn_thing_params *p, nlprnn_thing_progress_fn progress, void *user, nlprnn_thing **out, nlprnn_error *err);
+/** Old names of them. */
+typedef struct nlprnn_thing_progress nlprnn_run_progress NLPRNN_DEPRECATED("use nlprnn_thing_progress");
+typedef nlprnn_thing_progress_fn nlprnn_run_progress_fn NLPRNN_DEPRECATED("use nlprnn_thing_progress_fn");
+/** Options of a deprecated function only. */
+typedef enum nlprnn_oldopt { NLPRNN_OLDOPT_A = 1 } nlprnn_oldopt;
+NLPRNN_API int nlprnn_thing_set_old(nlprnn_thing *t, nlprnn_oldopt o, long long v, nlprnn_error *err) NLPRNN_DEPRECATED("use nlprnn_thing_params_set");
+/** A handle's option, taken by a function of its context. */
+typedef enum nlprnn_thing_opt { NLPRNN_THING_BEAM = 1 } nlprnn_thing_opt;
+typedef struct nlprnn_thing_ctx nlprnn_thing_ctx;
+NLPRNN_API int nlprnn_thing_ctx_create(const nlprnn_thing *t, nlprnn_thing_ctx **out, nlprnn_error *err);
+/** NULL is allowed. */
+NLPRNN_API void nlprnn_thing_ctx_free(nlprnn_thing_ctx *c);
+NLPRNN_API int nlprnn_thing_ctx_set(nlprnn_thing_ctx *c, nlprnn_thing_opt opt, double value, nlprnn_error *err);
+NLPRNN_API int nlprnn_run(nlprnn_thing_ctx *c, const char *text, nlprnn_error *err);
 enum { NLPRNN_A = 0, NLPRNN_B = 1 };
 /** A stream. */
 typedef struct nlprnn_sink nlprnn_sink;
@@ -386,6 +455,17 @@ BAD = [  # (rule, a declaration or change that breaks it)
     ("names", "/** Per thread. */\ntypedef struct nlprnn_thinging_ctx nlprnn_thinging_ctx;\n"
               "NLPRNN_API int nlprnn_thinging_ctx_create(const nlprnn_thing *t, nlprnn_thinging_ctx **out, nlprnn_error *err);\n"
               "/** NULL is allowed. */\nNLPRNN_API void nlprnn_thinging_ctx_free(nlprnn_thinging_ctx *c);"),
+    # a type named after no handle: a callback, a struct, an enum (nlprnn_train_progress_fn,
+    # nlprnn_train_progress, nlprnn_forecast_progress_fn before they were the handles')
+    ("names", "/** Progress. */\ntypedef int (*nlprnn_fit_progress_fn)(void *user, int epoch);\n"
+              "NLPRNN_API int nlprnn_thing_fit(nlprnn_thing *t, nlprnn_fit_progress_fn progress, void *user, nlprnn_error *err);"),
+    ("names", "/** Progress. */\ntypedef struct nlprnn_fit_progress { size_t size; int epoch; } nlprnn_fit_progress;"),
+    ("names", "/** Modes. */\ntypedef enum nlprnn_mode { NLPRNN_MODE_A = 0 } nlprnn_mode;\n"
+              "NLPRNN_API int nlprnn_thing_set_mode(nlprnn_thing *t, nlprnn_mode m, nlprnn_error *err);"),
+    # named after a handle whose functions do not take it (nlprnn_series_progress_fn for the
+    # forecaster's training, whose first argument is the series)
+    ("names", "/** Progress. */\ntypedef int (*nlprnn_sink_progress_fn)(void *user, int epoch);\n"
+              "NLPRNN_API int nlprnn_thing_fit(const nlprnn_sink *s, nlprnn_sink_progress_fn progress, void *user, nlprnn_error *err);"),
     ("status", "NLPRNN_API int nlprnn_thing_size(nlprnn_error *err, const nlprnn_thing *t);"),
     ("status", "NLPRNN_API void nlprnn_thing_reset(nlprnn_thing *t, nlprnn_error *err);"),
     ("status", "NLPRNN_API int nlprnn_thing_run_all(nlprnn_thing *t, nlprnn_error *err, nlprnn_error *item_errs);"),
@@ -415,6 +495,7 @@ BAD = [  # (rule, a declaration or change that breaks it)
     ("evaluate", "NLPRNN_API int nlprnn_thing_evaluate2(void);\n"
                  "NLPRNN_API int nlprnn_other_evaluate(const nlprnn_thing *t, double *loss, nlprnn_error *err);"),
     ("deprecated", "NLPRNN_API int nlprnn_thing_old(void) NLPRNN_DEPRECATED(\"use nlprnn_thing_gone\");"),
+    ("deprecated", "typedef nlprnn_thing_progress_fn nlprnn_old_fn NLPRNN_DEPRECATED(\"use nlprnn_thing_gone_fn\");"),
 ]
 
 
