@@ -13,11 +13,94 @@ unigram: the train file puts a space after 늘 and 에 (each once of once), so �
 --by-vocab: 방에 and 오늘 are words of --train (2 of 5 reference words; the model finds 오늘, not
          방에: 0.5); 아버지가, 들어가신다, 날씨 are not (3 of 5; it finds 들어가신다 and 날씨: 0.6667)
 --by-vocab without --train is a usage error (exit 2).
+
+--lenient (rules (a), (b1), (b2), (c) of the script's docstring), four lines of lenient.txt:
+  reference                      output (--hyp)                 optional boundaries (rule)
+  사과 3개를 먹어 보았다           사과 3 개를 먹어보았 다          3|개 (a), 어|보 (b1)
+  할 만하다 2019 시즌              할만하다 2019시즌                할|만 (b2); 9|시 no (시즌 is no unit)
+  대외 개방을 확대                 대외개방을 확대                  외|개 (c: --train has 대외 개방을 and
+                                                                   대외개방을 3 times each)
+  인공 지능을 세 개를 읽어도 보고   인공지능을 세개를 읽어도보고      none: 인공지능을 is in --train only
+                                                                   twice (c needs 3), 세 is no numeral
+                                                                   (a), 도 is a particle (b1)
+model, strict: decisions right 6/9 + 7/9 + 5/6 + 9/12 = 27/36 (0.75); right words 1+0+1+0 = 2 of
+  5+2+2+3 = 12 output and 4+4+3+6 = 17 reference words (P 0.1667, R 0.1176, F1 0.1379).
+model, lenient: the optional decisions count right: 8/9 + 8/9 + 6/6 + 9/12 = 31/36 (0.8611) - 았|다
+  (line 1) and line 4's three stay wrong; with the optional boundaries deleted in both, the
+  reference has 3+3+2+6 = 14 words, the output 4+2+2+3 = 11, 2+1+2+0 = 5 right (P 0.4545,
+  R 0.3571, F1 0.4).
+no spaces, lenient: wrong where the reference has a space that is not optional: 2+2+1+5 = 10 of
+  36 (0.7222); no reference line is one word after the deletions, so no word is right.
+Without --train rule (c) is off: 대외|개방을 counts again, 30/36 (0.8333); words 4 of 11 output
+  and 15 reference (P 0.3636, R 0.2667, F1 0.3077).
+Beside the script's output, optional_rules itself on short lines (each rule fires where it
+should, and not on 영어보다 / 지난해 보고서 / 2019 시즌 / 할 듯도 / 읽어도 보고 ...).
 """
+import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
+
+
+def check_lenient(script, put):
+    fails = 0
+    test = put("lenient.txt", "사과 3개를 먹어 보았다\n할 만하다 2019 시즌\n대외 개방을 확대\n"
+               "인공 지능을 세 개를 읽어도 보고\n")
+    hyp = put("lenient-hyp.txt", "사과 3 개를 먹어보았 다\n할만하다 2019시즌\n대외개방을 확대\n"
+              "인공지능을 세개를 읽어도보고\n")
+    train = put("lenient-train.txt", "대외 개방을\n" * 3 + "대외개방을\n" * 3 + "인공 지능을\n" * 3 + "인공지능을\n" * 2)
+    strict = "| lenient.txt: model | 0.7500 | 0.1667 | 0.1176 | 0.1379 | 0.0000 |"
+    for extra, want in (
+            (["--train", train], [
+                strict,
+                "| lenient.txt | 36 | 1 | 1 | 1 | 1 | 4 |",
+                "| all | 36 | 1 | 1 | 1 | 1 | 4 |",
+                "| lenient.txt: model | 0.8611 | 0.4545 | 0.3571 | 0.4000 |",
+                "| all: model | 0.8611 | 0.4545 | 0.3571 | 0.4000 |",
+                "| lenient.txt: no spaces | 0.7222 | 0.0000 | 0.0000 | 0.0000 |"]),
+            ([], [
+                strict,
+                "| lenient.txt | 36 | 1 | 1 | 1 | off (no --train) | 3 |",
+                "| lenient.txt: model | 0.8333 | 0.3636 | 0.2667 | 0.3077 |"])):
+        r = subprocess.run([sys.executable, script, "--hyp", hyp, *extra, "--lenient", test],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+        if r.returncode != 0:
+            print("eval-spacing --lenient %s exited %d: %s" % (extra, r.returncode, r.stderr), file=sys.stderr)
+            fails += 1
+            continue
+        lines = r.stdout.split("\n")
+        for w in want:
+            if w not in lines:
+                print("--lenient %s: missing line: %s\n--- output:\n%s" % (extra, w, r.stdout), file=sys.stderr)
+                fails += 1
+
+    # the rules on their own: line -> the optional boundaries, as "left|right" characters
+    spec = importlib.util.spec_from_file_location("eval_spacing", script)
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    cases = [
+        ("3 개월간 10명의 1.5배 2 년 만에", {"a": ["3|개", "0|명", "5|배", "2|년"]}),
+        ("2019 시즌 1일본 3대1로 5 만 명", {}),                    # no unit as the whole rest; 만 is no unit
+        ("잡아 두고 먹어버렸다 되어 가는 해 주는 하여 보니", {"b1": ["아|두", "어|버", "어|가", "해|주", "여|보"]}),
+        ("읽어도 보고 영어보다 한국어 보다 지난해 보고서 단어 주고", {}),  # particle, 보다, nouns
+        ("할 만하다 먹을만한 아는 척했다 올 듯싶다", {"b2": ["할|만", "을|만", "는|척", "올|듯"]}),
+        ("올 듯도 하다 그 만한 1년 만에", {"a": ["1|년"]}),          # 듯도: a particle between; 그: no ㄴ/ㄹ
+    ]
+    for line, want in cases:
+        w = line.split()
+        s = "".join(w)
+        got = {r: [s[i] + "|" + s[i + 1] for i in sorted(v)] for r, v in ev.optional_rules(w).items() if v}
+        if got != want:
+            print("optional_rules(%r): %r, want %r" % (line, got, want), file=sys.stderr)
+            fails += 1
+    wc, pc = {"대외개방을": 3, "인공지능을": 2}, {("대외", "개방을"): 3, ("인공", "지능을"): 3}
+    for line, want in (("대외 개방을", {1}), ("대외개방을", {1}), ("인공 지능을", set()), ("인공지능을", set())):
+        got = ev.optional_rules(line.split(), wc, pc)["c"]
+        if got != want:
+            print("rule (c) on %r: %r, want %r" % (line, got, want), file=sys.stderr)
+            fails += 1
+    return fails
 
 
 def main():
@@ -56,6 +139,7 @@ def main():
             print("--by-vocab without --train: exit %d, stderr %r (want 2 and the reason)" % (r.returncode, r.stderr),
                   file=sys.stderr)
             fails += 1
+        fails += check_lenient(script, put)
     print("test_eval_spacing: %s" % ("all checks passed" if not fails else "%d FAILED" % fails))
     return 1 if fails else 0
 
