@@ -15,7 +15,7 @@
  * direction d for sequence b works on time t = s (d = 0) or len[b]-1-s (d = 1); steps s >= len[b]
  * are skipped (the state carries through unchanged), so rows at t >= len[b] stay zero.
  */
-#include "models/encoder.h"
+#include "models/encoder_impl.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,69 +27,6 @@
 #include "models/math.h"
 #include "models/quant.h"
 #include "models/step_split.h"
-
-struct nr_encoder_ws {
-    int max_T, max_B, training, nthreads;
-    nr_encoder_cfg cfg; /* the configuration the buffers were sized for */
-    int T, B, have_forward, maxlen;
-    int *len;          /* (max_B) lengths of the last forward */
-    const float *x;    /* input of the last forward (training) */
-    /* training: per (layer, dir); inference: only [0][d], reused by every layer */
-    float *gates[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,G*H) x-projection, then activated gates */
-    float *hprev[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,H) state each step started from (training) */
-    float *cprev[NR_ENCODER_MAX_LAYERS][2]; /* (T,B,H) LSTM cell state the step started from */
-    float *hnl[NR_ENCODER_MAX_LAYERS][2];   /* (T,B,H) GRU: W_hn h + b_hn (after) or r*h (before) */
-    float *ybuf[NR_ENCODER_MAX_LAYERS];     /* (T,B,O) output of layer l < L-1 = input of l+1 */
-    float *mask[NR_ENCODER_MAX_LAYERS];     /* (T,B,O) dropout mask on ybuf[l] (training) */
-    int dropped[NR_ENCODER_MAX_LAYERS];     /* mask[l] applied in the last forward */
-    float *hcur[2], *ccur[2];               /* (B,H) running state */
-    float *gh[2];                           /* (B,G*H) recurrent GEMM result of one step */
-    float *rh[2];                           /* (B,H) GRU reset-before: r*h of one step (inference) */
-    float *hnls[2];                         /* (B,H) GRU reset-after scratch (inference) */
-    /* backward */
-    float *dgi[2], *dgh[2]; /* (T,B,G*H) d pre-activations, x side and h side (same unless GRU-after) */
-    float *dy;              /* (T,B,O) dL/d(output of layer l-1) */
-    float *dh[2], *dc[2];   /* (B,H) running dL/dh, dL/dc */
-    float *dgs[2];          /* (B,G*H) step rows of dG (h side), GEMM input */
-    float *tmp[2];          /* (B,H) dG W_hh of one step */
-    float *dhd[2];          /* (B,H) direct path dL/dh_prev (GRU) */
-    float *drh[2];          /* (B,H) GRU reset-before: dL/d(r*h) */
-    /* W_hh packed for our GEMM kernels (models/kernels/kernels.h) for the per-step products of
-     * one layer's recurrence, made before it (ws_pack): [d][0] the main product, [d][1] the GRU
-     * reset-before product with W_hn; kp_ok[d][i]: valid for path kp_path in this recurrence */
-    float *kpk[2][2];
-    int kp_ok[2][2], kp_path;
-    /* what the products of the recurrence read: kpk, or the copies of `shared` */
-    const float *kpu[2][2];
-    /* nr_encoder_ws_share_packs: packed weights shared with other workspaces (NULL: none) */
-    struct nr_encoder_packs *shared;
-    /* nr_encoder_ws_keep_pack: the weights never change while the workspace lives, so kpk, once
-     * made for (layer, direction of the recurrence, path) kp_key (0: none), is reused by later
-     * calls, and so are the packs of W_ih in `kept` (every layer and direction), made from the
-     * second forward on (kp_ran: a forward ran since keep_pack was switched on): a single forward
-     * (one sentence, then exit) packs block by block as without keep_pack, not paying for the
-     * pages of copies it would never reuse. NULL (not yet, or without the memory): nr_sgemm
-     * packs as without. */
-    int keep_pack, kp_key, kp_ran;
-    struct nr_encoder_packs *kept;
-    float *block;                   /* the buffers above, 64-byte aligned in block_raw */
-    void *block_raw;                /* calloc'ed: freed */
-    struct nr_step_split *helper;   /* batch-1 split state of a 2-thread inference workspace */
-    int helper_failed;              /* it could not be made: do not retry on every call */
-    int split_wait;                 /* tests: nr_encoder_ws_split_wait */
-    struct nr_step_split *split;    /* set during a call that splits its products with it */
-    /* layer 0's projection gathered from a table of rows per input id (nr_encoder_ws_set_table;
-     * NULL = computed): ptab (V, dirs*G*H), ptab_ids (T,B) the ids of the next forward */
-    const float *ptab;
-    const int *ptab_ids;
-    /* nr_encoder_ws_set_pool_max: (B,O) where the next forwards put the maximum over each
-     * sequence's steps of the last layer's outputs instead of writing them (NULL: not asked) */
-    float *pool_max;
-    /* nr_encoder_ws_set_reset: (T,B) where the next forwards (and the backward of each) zero the
-     * state: a new segment of sequence b starts at time t where reset[t*B+b] != 0 (NULL: none) */
-    const uint8_t *reset;
-};
-
 
 void nr_encoder_cfg_default(nr_encoder_cfg *cfg, int input_size, int hidden)
 {
@@ -422,10 +359,6 @@ nr_encoder_ws *nr_encoder_ws_create(const nr_encoder *enc, int max_T, int max_B,
 
 /* ---- packed weights shared by workspaces (nr_encoder_packs) ----------------------------------- */
 
-/* what a shared copy is of: W_ih for the projection (transposed) and for the backward's dX (as
- * it is), W_hh (and the GRU's W_hn) for the forward and the backward recurrence */
-enum { PK_IH, PK_IH_BWD, PK_FWD, PK_FWD_HN, PK_BWD, PK_BWD_HN, PK_KINDS };
-
 typedef struct pk_slot {
     float *buf;
     size_t cap;
@@ -486,11 +419,8 @@ void nr_encoder_ws_share_packs(nr_encoder_ws *ws, nr_encoder_packs *pk)
         ws->shared = pk;
 }
 
-/* op(W) packed for path p (nr_kpack(p, ., trans, K, N, W, ldw)) in slot (l, d, kind) of pk: made
- * by the first caller since the last nr_encoder_packs_stale, under pk's lock (the others wait for
- * it), read by all until the next stale. NULL without the memory (the caller packs its own). */
-static const float *shared_pack(nr_encoder_packs *pk, int l, int d, int kind, int p, int trans, int K,
-                                int N, const float *W, int ldw)
+const float *nr_enc_shared_pack(nr_encoder_packs *pk, int l, int d, int kind, int p, int trans,
+                                int K, int N, const float *W, int ldw)
 {
     pthread_mutex_lock(&pk->mu);
     pk_slot *s = &pk->slot[l][d][kind];
@@ -538,29 +468,6 @@ void nr_encoder_ws_free(nr_encoder_ws *ws)
 
 /* ---- forward ---------------------------------------------------------------------------------- */
 
-typedef struct {
-    const nr_encoder *enc;
-    nr_encoder_ws *ws;
-    int l, T, B;
-    const float *X; /* (T,B,I) layer input */
-    float *Y;       /* (T,B,O) layer output */
-    const float *h0, *c0;
-    float *hn, *cn;
-    /* backward */
-    const float *dY;
-    const float *dhn, *dcn;
-    float *dh0, *dc0;
-    float *grad;
-    float *dX;      /* (T,B,I) where dX goes, or NULL */
-    int dx_accumulate;
-    const float *dmask; /* mask to apply to dX (rows of layer l-1's dropout), or NULL */
-} layer_job;
-
-static float *gates_of(nr_encoder_ws *ws, int l, int d)
-{
-    return ws->training ? ws->gates[l][d] : ws->gates[0][d];
-}
-
 /* The rows [*lo, *hi) of [b0, b1) that span every sequence still running at step s (len > s):
  * the per-step GEMMs skip finished sequences at the ends (all of them if the batch is sorted by
  * falling length, as packed sequences are). Returns hi - lo. */
@@ -589,17 +496,10 @@ static int reset_before(const nr_encoder_ws *ws, int d, int t, int b, int len)
     return tr < len && ws->reset[(size_t)tr * ws->B + b] != 0;
 }
 
-/* 1 if J's layer gives its outputs to the workspace's max pooling instead of Y (the last layer of a
- * forward after nr_encoder_ws_set_pool_max) */
-static int pools(const layer_job *J)
-{
-    return J->ws->pool_max && J->l == J->enc->cfg.layers - 1;
-}
-
 /* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed (not when pooling). Layer 0 with a table
  * (nr_encoder_ws_set_table): the gates of each running row (t < len[b]) are copied from the row
  * of its id, padded rows are left as they are (the recurrence never reads them). */
-static void fwd_project(void *ctx, int i, int n)
+void nr_enc_fwd_project(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
@@ -610,7 +510,7 @@ static void fwd_project(void *ctx, int i, int n)
         return;
     if (J->l == 0 && ws->ptab) {
         size_t row = (size_t)enc->dirs * GH;
-        /* the LSTM step reads the table's rows where they are (fwd_recur) */
+        /* the LSTM step reads the table's rows where they are (nr_enc_fwd_recur) */
         for (int d = 0; enc->cfg.cell != NR_CELL_LSTM && d < enc->dirs; d++) {
             float *G = gates_of(J->ws, 0, d);
             for (int r = r0; r < r1; r++)
@@ -635,8 +535,8 @@ static void fwd_project(void *ctx, int i, int n)
          * need it packs it, the others wait for it, then all read it. */
         nr_encoder_packs *pks = ws->keep_pack ? ws->kept : ws->shared;
         const float *pw = pks && nr_sgemm_packs(1, r1 - r0, GH, s->in)
-                              ? shared_pack(pks, J->l, d, PK_IH, nr_kpath(), 1, s->in, GH,
-                                            enc->params + s->w_ih, s->in)
+                              ? nr_enc_shared_pack(pks, J->l, d, PK_IH, nr_kpath(), 1, s->in, GH,
+                                                   enc->params + s->w_ih, s->in)
                               : NULL;
         if (pw)
             nr_kgemm_packed(nr_kpath(), 0, r1 - r0, GH, s->in, 1.0f, J->X + (size_t)r0 * s->in, s->in, pw,
@@ -651,13 +551,12 @@ static void fwd_project(void *ctx, int i, int n)
 
 /* ---- layer 0's projection from a table (inference) ---- */
 
-static int effective_threads(const nr_encoder_ws *ws, int T, int B);
 
 int nr_encoder_table_ok(const nr_encoder *enc, const nr_encoder_ws *ws, int T, int B)
 {
     if (!enc || !ws || ws->training || T < 1 || B < 1)
         return 0;
-    int p = nr_kpath(), nth = effective_threads(ws, T, B), GH = enc->gates * enc->cfg.hidden;
+    int p = nr_kpath(), nth = nr_enc_effective_threads(ws, T, B), GH = enc->gates * enc->cfg.hidden;
     int I = enc->cfg.input_size;
     for (int i = 0; i < nth; i++) {
         int r0, r1;
@@ -700,7 +599,7 @@ int nr_encoder_project_rows(const nr_encoder *enc, const float *X, int M, float 
             const nr_rnn_slot *s = &enc->slot[0][d];
             for (int r = 0; r < NR_TABLE_ROWS; r++)
                 memcpy(g + (size_t)r * ld + (size_t)d * GH, enc->params + s->b_ih, sizeof(float) * GH);
-            /* as fwd_project: G = b_ih, G += X W_ih^T */
+            /* as nr_enc_fwd_project: G = b_ih, G += X W_ih^T */
             if (pk)
                 nr_kgemm_packed(p, 0, NR_TABLE_ROWS, GH, I, 1.0f, x, I, pk + pkf * (size_t)d, 1.0f,
                                 g + (size_t)d * GH, ld);
@@ -770,8 +669,8 @@ static int f16_rows(const nr_encoder *enc)
 /* One recurrent product of a forward step for the na running rows:
  *   C (na, N) = A (na, H) W^T,   W = rows [row0, row0+N) of W_hh (G*H,H) of (layer l, direction d)
  * from the float16 copy when the encoder has one and this is an inference call with few rows
- * (models/gemv_f16.h), else from the packed W_hh of this recurrence (ws_pack) with our kernel,
- * else from the float32 W_hh through nr_sgemm. */
+ * (models/gemv_f16.h), else from the packed W_hh of this recurrence (nr_enc_ws_pack) with our
+ * kernel, else from the float32 W_hh through nr_sgemm. */
 static void fwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
                         int ldc, const float *A, int lda, int row0, int N, int na)
 {
@@ -795,7 +694,8 @@ static void fwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, i
 
 /* One recurrent product of a backward step for the na running rows, fwd_product's mirror:
  *   C (na, H) = A (na, K) W,   W = rows [row0, row0+K) of W_hh (G*H,H) of (layer l, direction d)
- * from the packed W_hh of this recurrence (ws_pack) with our kernel, else through nr_sgemm. */
+ * from the packed W_hh of this recurrence (nr_enc_ws_pack) with our kernel, else through
+ * nr_sgemm. */
 static void bwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, int d, float *C,
                         const float *A, int lda, int row0, int K, int na)
 {
@@ -816,7 +716,7 @@ static void bwd_product(const nr_encoder *enc, const nr_encoder_ws *ws, int l, i
  * nothing once another part made them: a part of a few short reviews otherwise packed W_hh in
  * nr_sgemm at every step) and for those that the float16 kernel runs whole (inference,
  * rows <= f16_rows). */
-static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, int rows, int steps)
+void nr_enc_ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, int rows, int steps)
 {
     int H = enc->cfg.hidden, GH = enc->gates * H, p = nr_kpath();
     int before = enc->cfg.cell == NR_CELL_GRU && !enc->cfg.gru_reset_after, K2 = before ? 2 * H : GH;
@@ -837,14 +737,16 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
     nr_encoder_packs *sh = ws->keep_pack ? NULL : ws->shared;
     for (int d = 0; d < enc->dirs; d++) {
         const float *W = enc->params + enc->slot[l][d].w_hh; // (G*H, H)
-        const float *c = sh ? shared_pack(sh, l, d, bwd ? PK_BWD : PK_FWD, p, !bwd, bwd ? K2 : H, bwd ? H : K2, W, H)
+        const float *c = sh ? nr_enc_shared_pack(sh, l, d, bwd ? PK_BWD : PK_FWD, p, !bwd,
+                                                 bwd ? K2 : H, bwd ? H : K2, W, H)
                             : NULL;
         if (!c)
             nr_kpack(p, ws->kpk[d][0], !bwd, bwd ? K2 : H, bwd ? H : K2, W, H);
         ws->kpu[d][0] = c ? c : ws->kpk[d][0];
         ws->kp_ok[d][0] = 1;
         if (before) {
-            c = sh ? shared_pack(sh, l, d, bwd ? PK_BWD_HN : PK_FWD_HN, p, !bwd, H, H, W + (size_t)2 * H * H, H)
+            c = sh ? nr_enc_shared_pack(sh, l, d, bwd ? PK_BWD_HN : PK_FWD_HN, p, !bwd, H, H,
+                                        W + (size_t)2 * H * H, H)
                    : NULL;
             if (!c)
                 nr_kpack(p, ws->kpk[d][1], !bwd, H, H, W + (size_t)2 * H * H, H);
@@ -855,8 +757,8 @@ static void ws_pack(const nr_encoder *enc, nr_encoder_ws *ws, int l, int bwd, in
 }
 
 /* ---- R: the recurrence, forward beside backward ------------------------------------------------
- * fwd_recur and its mirror bwd_recur run the steps of both directions for one thread's sequences
- * [b0, b1), each in three parts: *_begin (the state entering the first step), the steps, *_end
+ * nr_enc_fwd_recur and its mirror nr_enc_bwd_recur run the steps of both directions for one
+ * thread's sequences [b0, b1), each in three parts: *_begin (the state entering the first step), the steps, *_end
  * (the state after the last). Step s of direction d is at time t = s (d = 0) or len[b]-1-s
  * (d = 1) of sequence b (step_time); a sequence with len[b] <= s skips it (its state carries
  * through), and a step's products cover only the running rows [a0, a1) (active_rows).
@@ -968,7 +870,7 @@ typedef struct {
     float *h, *c;     /* (B,H) running state; c: LSTM */
     float *gh;        /* (B,G*H) h W_hh^T of the step (GRU reset-before: r,z; then n from r*h) */
     float *rh;        /* (B,H) GRU reset-before: r*h of the step */
-    /* training: kept for bwd_recur (NULL at inference) */
+    /* training: kept for nr_enc_bwd_recur (NULL at inference) */
     float *hprev, *cprev, *hnl; /* (T,B,H) the state each step started from; LSTM c; GRU hnl */
     /* inference only (NULL in training) */
     nr_lstm_infer_fn lstm;      /* the kernel path's LSTM step (kernels.h: the bits of cells.h's) */
@@ -1010,7 +912,7 @@ static fwd_dir fwd_dir_of(const layer_job *J, int d)
 /* Forward, before direction d's first step, for sequences [b0, b1):
  *   h[b] (H) := h0[l,d,b] or 0;  c[b] (H) := c0[l,d,b] or 0 (LSTM)
  * training: hprev, cprev, hnl (T,B,H) := 0 at the padded times t >= len[b] (no step writes those
- * rows; the weight gradients' GEMMs, bwd_weights, read every row) */
+ * rows; the weight gradients' GEMMs, nr_enc_bwd_weights, read every row) */
 static void fwd_begin(const layer_job *J, const fwd_dir *D, int b0, int b1)
 {
     const int *len = J->ws->len;
@@ -1061,13 +963,14 @@ static void fwd_resets(const nr_encoder_ws *ws, const fwd_dir *D, int s, int b0,
 }
 
 /* Forward, training: the step of row (t,b) = `row` of sequence b, after gh[b] = h[b] W_hh^T.
- * Keeps what bwd_recur reads, then runs the cell's row kernel (models/cells.h; equations and gate
- * order: models/encoder.h), g = gates[row] (G*H): x-projection in, activated gates out:
+ * Keeps what nr_enc_bwd_recur reads, then runs the cell's row kernel (models/cells.h; equations
+ * and gate order: models/encoder.h), g = gates[row] (G*H): x-projection in, activated gates out:
  *   hprev[row] := h;  LSTM: cprev[row] := c
  *   RNN          h := tanh(g + gh + b_hh)
  *   LSTM         i,f,g,o := σ,σ,tanh,σ(g + gh + b_hh);  c := f*c + i*g;  h := o*tanh(c)
  *   GRU after    r,z,n with hnl[row] := W_hn h + b_hn (n = tanh(g_n + r*hnl));  h := (1-z)*n + z*h
- *   GRU before   r,z (n and h after the second product, fwd_recur);  rh[b] := r*h;  hnl[row] := r*h */
+ *   GRU before   r,z (n and h after the second product, nr_enc_fwd_recur);  rh[b] := r*h;
+ *                hnl[row] := r*h */
 static inline void fwd_row_train(const fwd_dir *D, int b, size_t row)
 {
     int H = D->H;
@@ -1114,7 +1017,7 @@ static void fwd_table_prefetch_first(const fwd_dir *D, const int *len, int a0, i
  *   LSTM         c, h from g, or with a table from the row of this step's id (read in place,
  *                then the row of the next step's id prefetched, ahead of the next product)
  *   GRU after    the path's step; W_hn h + b_hn into the scratch hnls[b]
- *   GRU before   r,z;  rh[b] := r*h (n and h after the second product, fwd_recur) */
+ *   GRU before   r,z;  rh[b] := r*h (n and h after the second product, nr_enc_fwd_recur) */
 static inline void fwd_row_infer(const fwd_dir *D, int b, int s, int len, size_t row)
 {
     int H = D->H;
@@ -1143,7 +1046,7 @@ static inline void fwd_row_infer(const fwd_dir *D, int b, int s, int len, size_t
 }
 
 /* The outputs of step s (the state h[b] once the step is done), for the running rows of [b0, b1):
- *   Y[t,b] (H columns of direction d, from out_col) += h[b]           (Y zeroed by fwd_project)
+ *   Y[t,b] (H columns of direction d, from out_col) += h[b]     (Y zeroed by nr_enc_fwd_project)
  * or at inference, pooling, q[b] (the same columns of pool (B,O)) := max(q[b], h[b]) (pool_max_row) */
 static void fwd_outputs(const layer_job *J, const fwd_dir *D, int s, int b0, int b1)
 {
@@ -1161,15 +1064,15 @@ static void fwd_outputs(const layer_job *J, const fwd_dir *D, int s, int b0, int
 }
 
 /* R, forward: the recurrence of both directions for sequences [b0, b1) (thread i of n); its
- * mirror, bwd_recur, follows. Per direction: fwd_begin; then per step s, for the running rows
- * [a0, a1) (na rows):
+ * mirror, nr_enc_bwd_recur, follows. Per direction: fwd_begin; then per step s, for the running
+ * rows [a0, a1) (na rows):
  *   h, c := 0 where a segment starts                                 (fwd_resets)
  *   gh (na, K) = h (na, H) W_hh[0:K]^T       K = G*H (GRU reset-before: 2H, the r and z blocks)
  *   per row: the cell's step -> gates, h, c                          (fwd_row_train / _infer)
  *   GRU reset-before: gh_n (na, H) = (r*h) (na, H) W_hn^T;  per row n and h (cells.h)
  *   per row: Y[t] += h, or the max pooling                           (fwd_outputs)
  * then fwd_end. */
-static void fwd_recur(void *ctx, int i, int n)
+void nr_enc_fwd_recur(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
@@ -1222,7 +1125,7 @@ static void fwd_recur(void *ctx, int i, int n)
 /* Backward, before direction d's first step (the forward's last), for sequences [b0, b1):
  *   dh[b] (H) := dhn[l,d,b] or 0;  dc[b] (H) := dcn[l,d,b] (LSTM) or 0
  *   dGi, dGh (T,B,G*H) := 0 at the padded times t >= len[b] (no step writes those rows; the
- *   weight gradients' GEMMs, bwd_weights, read every row) */
+ *   weight gradients' GEMMs, nr_enc_bwd_weights, read every row) */
 static void bwd_begin(const layer_job *J, int d, int b0, int b1)
 {
     const nr_encoder *enc = J->enc;
@@ -1266,7 +1169,7 @@ static void bwd_end(const layer_job *J, int d, int b0, int b1)
  *   GRU after    dgi[row] (3H) := d(W_ih x + b_ih), dgs[b] (3H) := d(W_hh h + b_hh);
  *                dhd[b] (H) := dh * z, the direct path to dL/dh
  *   GRU before   dgs[b] z and n blocks, dhd[b] := dh * z (the r block after the W_hn product,
- *                bwd_recur) */
+ *                nr_enc_bwd_recur) */
 static inline void bwd_row(const layer_job *J, int d, int b, size_t row)
 {
     const nr_encoder *enc = J->enc;
@@ -1292,7 +1195,7 @@ static inline void bwd_row(const layer_job *J, int d, int b, size_t row)
     }
 }
 
-/* R, backward: BPTT of both directions for sequences [b0, b1) (thread i of n), fwd_recur's
+/* R, backward: BPTT of both directions for sequences [b0, b1) (thread i of n), nr_enc_fwd_recur's
  * mirror. Per direction: bwd_begin; then per step s, descending, for the running rows [a0, a1)
  * (na rows):
  *   per row: dh += dY[t] (the direction's columns);  the cell's backward row kernel -> dG_h row
@@ -1302,7 +1205,7 @@ static inline void bwd_row(const layer_job *J, int d, int b, size_t row)
  *   per row: dh := tmp (+ the direct path dhd, GRU), 0 where the step's segment started
  *            (a reset);  dGh[row] := dgs[b]
  * then bwd_end. */
-static void bwd_recur(void *ctx, int i, int n)
+void nr_enc_bwd_recur(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
@@ -1384,9 +1287,7 @@ static void bwd_recur(void *ctx, int i, int n)
     }
 }
 
-/* Threads worth starting for a (T,B) call: at most one per sequence, none for tiny calls (a thread
- * start costs tens of microseconds). Depends only on the shapes and nthreads. */
-static int effective_threads(const nr_encoder_ws *ws, int T, int B)
+int nr_enc_effective_threads(const nr_encoder_ws *ws, int T, int B)
 {
     int n = ws->nthreads < B ? ws->nthreads : B;
     return (long long)T * B < 8 ? 1 : n;
@@ -1428,9 +1329,9 @@ static void forward_layers(const fwd_call *F)
         J.c0 = c0;
         J.hn = hn;
         J.cn = cn;
-        nr_parallel_run(nth, fwd_project, &J);
-        ws_pack(enc, ws, l, 0, (B + nth - 1) / nth, ws->maxlen);
-        nr_parallel_run(nth, fwd_recur, &J);
+        nr_parallel_run(nth, nr_enc_fwd_project, &J);
+        nr_enc_ws_pack(enc, ws, l, 0, (B + nth - 1) / nth, ws->maxlen);
+        nr_parallel_run(nth, nr_enc_fwd_recur, &J);
         ws->dropped[l] = 0;
         if (l < L - 1 && ws->training && dropout_rng && enc->cfg.dropout > 0.0f) {
             /* inverted dropout on the next layer's input: keep with 1-p, scale by 1/(1-p) */
@@ -1490,7 +1391,8 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
     if (ws->keep_pack && ws->kp_ran && !ws->kept) /* the second forward: see kp_ran */
         nr_encoder_packs_create(&ws->kept, NULL);
     ws->kp_ran = ws->keep_pack;
-    fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng, effective_threads(ws, T, B)};
+    fwd_call F = {enc, ws, out, hn, cn, x, h0, c0, T, B, dropout_rng,
+                  nr_enc_effective_threads(ws, T, B)};
     int split = F.nth == 1 && ws->nthreads >= 2 && !ws->training && (size_t)T * B >= 8 &&
                 has_f16(enc) && nr_pool_workers_max() >= 1;
     if (split && !ws->helper && !ws->helper_failed) {
@@ -1520,7 +1422,7 @@ int nr_encoder_forward(const nr_encoder *enc, nr_encoder_ws *ws, float *out, flo
 
 
 /* W: weight gradients over all T*B rows (gate rows split across threads) and dX (rows split). */
-static void bwd_weights(void *ctx, int i, int n)
+void nr_enc_bwd_weights(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
     const nr_encoder *enc = J->enc;
@@ -1567,8 +1469,8 @@ static void bwd_weights(void *ctx, int i, int n)
             /* with shared packs, W_ih packed once a step for all the workspaces (as in the
              * projection): the kernel nr_sgemm would run after packing it itself, the same bits */
             const float *pw = ws->shared && !ws->keep_pack && nr_sgemm_packs(0, r1 - r0, I, GH)
-                                  ? shared_pack(ws->shared, l, d, PK_IH_BWD, nr_kpath(), 0, GH, I,
-                                                enc->params + s->w_ih, I)
+                                  ? nr_enc_shared_pack(ws->shared, l, d, PK_IH_BWD, nr_kpath(), 0,
+                                                       GH, I, enc->params + s->w_ih, I)
                                   : NULL;
             if (pw)
                 nr_kgemm_packed(nr_kpath(), 0, r1 - r0, I, GH, 1.0f, dgi + (size_t)r0 * GH, GH, pw, beta,
@@ -1596,7 +1498,7 @@ int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, f
     if (!ws->training || !ws->have_forward)
         return nr_fail(err, NLPRNN_E_STATE, -1, -1,
                        "encoder backward: needs a training workspace after a forward call");
-    int L = enc->cfg.layers, nth = effective_threads(ws, ws->T, ws->B);
+    int L = enc->cfg.layers, nth = nr_enc_effective_threads(ws, ws->T, ws->B);
     for (int l = L - 1; l >= 0; l--) {
         layer_job J;
         memset(&J, 0, sizeof J);
@@ -1619,9 +1521,9 @@ int nr_encoder_backward(const nr_encoder *enc, nr_encoder_ws *ws, float *grad, f
             J.dX = ws->dy; /* becomes dY of layer l-1 (dY of layer l is no longer read) */
             J.dmask = ws->dropped[l - 1] ? ws->mask[l - 1] : NULL;
         }
-        ws_pack(enc, ws, l, 1, (ws->B + nth - 1) / nth, ws->maxlen);
-        nr_parallel_run(nth, bwd_recur, &J);
-        nr_parallel_run(nth, bwd_weights, &J);
+        nr_enc_ws_pack(enc, ws, l, 1, (ws->B + nth - 1) / nth, ws->maxlen);
+        nr_parallel_run(nth, nr_enc_bwd_recur, &J);
+        nr_parallel_run(nth, nr_enc_bwd_weights, &J);
     }
     return 0;
 }
