@@ -2,9 +2,11 @@
  * installed; the rest of the library uses models/encoder.h).
  *
  * The encoder's files, along the pipeline of one call (the work per layer: models/encoder.c's top):
- *   encoder.c        configuration, parameter layout, init, float16 W_hh; the workspace and the
- *                    packs shared by workspaces; each layer's projection P, recurrence R and
- *                    weight gradients W; nr_encoder_forward and nr_encoder_backward
+ *   encoder.c        configuration, parameter layout, init, float16 W_hh; each layer's projection
+ *                    P, recurrence R and weight gradients W; nr_encoder_forward and
+ *                    nr_encoder_backward
+ *   encoder_ws.c     the workspace (its buffers, its settings) and the packed weights that
+ *                    workspaces share (nr_encoder_packs)
  * A function one file defines and another calls is named nr_enc_* and declared here; the shared
  * library exports none of them (hidden visibility; scripts/check-abi.sh checks the list).
  */
