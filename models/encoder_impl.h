@@ -3,10 +3,12 @@
  *
  * The encoder's files, along the pipeline of one call (the work per layer: models/encoder.c's top):
  *   encoder.c        configuration, parameter layout, init, float16 W_hh; each layer's projection
- *                    P, recurrence R and weight gradients W; nr_encoder_forward and
- *                    nr_encoder_backward
+ *                    P and weight gradients W; nr_encoder_forward and nr_encoder_backward (the
+ *                    layer loop: P, R, then W)
  *   encoder_ws.c     the workspace (its buffers, its settings) and the packed weights that
  *                    workspaces share (nr_encoder_packs)
+ *   encoder_recur.c  R: the recurrence, forward beside backward (nr_enc_fwd_recur and its mirror
+ *                    nr_enc_bwd_recur), each cell's step of a row, the per-step products with W_hh
  * A function one file defines and another calls is named nr_enc_* and declared here; the shared
  * library exports none of them (hidden visibility; scripts/check-abi.sh checks the list).
  */
@@ -18,7 +20,7 @@
 
 #include "models/encoder.h"
 
-/* ---- the workspace (nr_encoder_ws_create) ------------------------------------------------------ */
+/* ---- the workspace (nr_encoder_ws_create) ----------------------------------------------------- */
 
 struct nr_encoder_ws {
     int max_T, max_B, training, nthreads;

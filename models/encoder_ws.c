@@ -1,6 +1,6 @@
 /* models/encoder_ws.c: the encoder's workspace (nr_encoder_ws: the buffers of one caller's calls,
  * sized once, and its settings) and the packed weights workspaces share (nr_encoder_packs).
- * Interface: models/encoder.h; the struct and the other files of the encoder: models/encoder_impl.h.
+ * Interface: models/encoder.h; the struct and the encoder's other files: models/encoder_impl.h.
  */
 #include <pthread.h>
 #include <stdlib.h>
