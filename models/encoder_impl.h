@@ -2,11 +2,12 @@
  * installed; the rest of the library uses models/encoder.h).
  *
  * The encoder's files, along the pipeline of one call (the work per layer: models/encoder.c's top):
- *   encoder.c        configuration, parameter layout, init, float16 W_hh; each layer's projection
- *                    P and weight gradients W; nr_encoder_forward and nr_encoder_backward (the
- *                    layer loop: P, R, then W)
+ *   encoder.c        configuration, parameter layout, init, float16 W_hh; nr_encoder_forward and
+ *                    nr_encoder_backward: the layer loop (forward P then R, backward R then W)
  *   encoder_ws.c     the workspace (its buffers, its settings) and the packed weights that
  *                    workspaces share (nr_encoder_packs)
+ *   encoder_proj.c   P, the input projection, beside W, its backward (weight gradients, dX);
+ *                    layer 0's projection from a table of rows per input id
  *   encoder_recur.c  R: the recurrence, forward beside backward (nr_enc_fwd_recur and its mirror
  *                    nr_enc_bwd_recur), each cell's step of a row, the per-step products with W_hh
  * A function one file defines and another calls is named nr_enc_* and declared here; the shared
