@@ -1,4 +1,4 @@
-/* models/cells.h: the fused per-row kernels of the three cells (internal; used by encoder.c).
+/* models/cells.h: the fused per-row kernels of the three cells (internal; used by encoder_recur.c).
  *
  * One call handles one sequence row b at one time step: the caller has already done the GEMMs
  *   gx (G*H) = W_ih x_t + b_ih      (all time steps at once, one GEMM, then overwritten in place

@@ -1,5 +1,6 @@
 /* models/step_split.h: two threads on the recurrent products of one sequence (private to
- * models/encoder.c; implemented in models/step_split.c).
+ * the encoder: models/encoder.c, encoder_recur.c, encoder_ws.c; implemented in
+ * models/step_split.c).
  *
  * Used for batch-1 inference with a float16 W_hh and a workspace made with nthreads >= 2, on a
  * machine with 2 cores or more (nr_encoder_forward otherwise runs batch 1 on one thread). The caller's thread does everything as on one thread,

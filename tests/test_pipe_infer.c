@@ -1,7 +1,7 @@
 /* tests/test_pipe_infer.c: inference with a 2-thread workspace gives the bits of a 1-thread one.
  *
  * Batch-1 inference with a float16 W_hh on a workspace made with nthreads = 2 splits every
- * recurrent product between the caller and a helper thread (models/encoder.c, nr_step_split);
+ * recurrent product between the caller and a helper thread (models/encoder_recur.c, nr_step_split);
  * other calls take the fork-join paths. For SimpleRNN, LSTM, GRU reset-after and reset-before,
  * 1 and 2 layers, one direction and bidirectional (concat and sum), W_hh float16 and float32,
  * batch 1 at full length and with length 6 of 9 (masking), h0/c0 given or zero: out, hn and cn

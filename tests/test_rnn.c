@@ -313,7 +313,7 @@ static void *run_part(void *arg)
     return NULL;
 }
 
-/* T = 3: recurrences too short for a pack of their own take the shared one (ws_pack) */
+/* T = 3: recurrences too short for a pack of their own take the shared one (nr_enc_ws_pack) */
 static void test_shared_packs(int cell, int T)
 {
     enum { W = 3, Bw = 8 };

@@ -312,7 +312,7 @@ int nr_kgemm_rule(int p, int transA, int transB, int M, int N, int K, int packed
         if (M < 32 || N < 32 || K < 16)
             return 0;
         /* A W^T, the forward products (the input projection, the inference table's rows in
-         * models/encoder.c, the LM's output): ours whatever the CBLAS, so that inference never
+         * models/encoder_proj.c, the LM's output): ours whatever the CBLAS, so that inference never
          * loads it (a fill's 46-276-row scoring included) */
         if (!transA && transB)
             return 1;
