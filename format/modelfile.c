@@ -10,45 +10,12 @@
 
 #include "common/common.h"
 #include "common/pool.h" /* nr_blas_own */
-#include "format/modelfile.h"
+#include "format/modelfile_impl.h"
 #include "models/gemv_f16.h" /* nr_f16_widen */
 #include "models/quant.h"
 #include "nlprnn/modelfile.h"
 
-/* ---- little-endian helpers ---------------------------------------------------------------- */
-
-static void put_u16(unsigned char *p, uint16_t v) {
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint16_t get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t get_u64(const unsigned char *p) {
-    return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32);
-}
-
-/* CRC32 (zlib) of any length. */
-static uint32_t crc32_of(const void *data, size_t n) { return nr_crc32(0, data, n); }
-
-static size_t pad8(uint64_t n) { return (size_t)((8 - (n & 7)) & 7); }
-
-static int valid_tag(const char *t) {
-    for (int i = 0; i < 4; i++) {
-        char c = t[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
-    }
-    return 1;
-}
-
-static int valid_kind(const char *k) { return valid_tag(k); }
+/* ---- messages ----------------------------------------------------------------------------- */
 
 /* Printable copy of 4 bytes for messages ("CLSF", or "\x00..." escaped). */
 static void tag_text(char out[17], const unsigned char *t) {
@@ -70,7 +37,7 @@ void nr_mf_buf_free(nr_mf_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
-static int buf_reserve(nr_mf_buf *b, size_t extra) {
+int nr_mf_buf_reserve(nr_mf_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len) return -1;
     size_t need = b->len + extra;
     if (need <= b->cap) return 0;
@@ -96,7 +63,7 @@ static int buf_reserve(nr_mf_buf *b, size_t extra) {
 
 int nr_mf_buf_put(nr_mf_buf *b, const void *data, size_t n, nlprnn_error *err) {
     if (!n) return NLPRNN_OK;
-    if (buf_reserve(b, n)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    if (nr_mf_buf_reserve(b, n)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     memcpy(b->data + b->len, data, n);
     b->len += n;
     return NLPRNN_OK;
@@ -108,7 +75,7 @@ int nr_mf_buf_printf(nr_mf_buf *b, nlprnn_error *err, const char *fmt, ...) {
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "bad format");
-    if (buf_reserve(b, (size_t)n + 1)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+    if (nr_mf_buf_reserve(b, (size_t)n + 1)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
     va_start(ap, fmt);
     vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -211,7 +178,7 @@ int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, s
         }
     }
     if (enc == NR_MF_STORED) {
-        s->stored = nr_big_alloc(n ? n : 1, 1); /* huge pages from 2 MiB (buf_reserve) */
+        s->stored = nr_big_alloc(n ? n : 1, 1); /* huge pages from 2 MiB (nr_mf_buf_reserve) */
         if (!s->stored) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
         if (n) memcpy(s->stored, data, n);
         s->stored_len = n;
@@ -437,7 +404,7 @@ int nr_tensor_put(nr_mf_buf *b, const char *name, const float *data, int ndim,
                                name, i);
     uint64_t pb = payload_bytes(dtype, ndim, sh, count);
     size_t head = 2 + nlen + 2 + 4 * (size_t)ndim;
-    if (pb > SIZE_MAX - head || buf_reserve(b, head + (size_t)pb))
+    if (pb > SIZE_MAX - head || nr_mf_buf_reserve(b, head + (size_t)pb))
         return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tensor %s: out of memory", name);
     unsigned char *o = b->data + b->len;
     put_u16(o, (uint16_t)nlen);
@@ -492,36 +459,6 @@ int nr_strings_put(nr_mf_buf *b, const char *const *strs, size_t n, nlprnn_error
 
 /* ---- reader ------------------------------------------------------------------------------- */
 
-typedef struct {
-    char *name;
-    int dtype, ndim;
-    uint64_t shape[NR_TENSOR_MAX_DIMS];
-    uint64_t count;
-    const unsigned char *payload;
-    uint64_t payload_len;
-} tensor_entry;
-
-typedef struct {
-    nr_mf_section pub;
-    unsigned char *owned;  /* decompressed bytes */
-    tensor_entry *t;
-    size_t nt;
-    char **strs;           /* string sections: pointers into strbuf */
-    char *strbuf;
-    size_t nstr;
-} rsection;
-
-struct nr_mf_reader {
-    char *name;
-    unsigned char *file;   /* owned bytes (opened from a path) */
-    const unsigned char *data;
-    size_t n;
-    char kind[5];
-    uint32_t version;
-    rsection *s;
-    size_t ns;
-};
-
 const char *nr_mf_name(const nr_mf_reader *r) { return r->name; }
 const char *nr_mf_kind(const nr_mf_reader *r) { return r->kind; }
 uint32_t nr_mf_version(const nr_mf_reader *r) { return r->version; }
@@ -531,7 +468,7 @@ const nr_mf_section *nr_mf_section_at(const nr_mf_reader *r, size_t i) {
     return i < r->ns ? &r->s[i].pub : NULL;
 }
 
-static const rsection *find_rs(const nr_mf_reader *r, const char *tag) {
+const rsection *nr_mf_find_rs(const nr_mf_reader *r, const char *tag) {
     if (!tag || strlen(tag) != 4) return NULL;
     for (size_t i = 0; i < r->ns; i++)
         if (!memcmp(r->s[i].pub.tag, tag, 4)) return &r->s[i];
@@ -539,7 +476,7 @@ static const rsection *find_rs(const nr_mf_reader *r, const char *tag) {
 }
 
 const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag) {
-    const rsection *s = find_rs(r, tag);
+    const rsection *s = nr_mf_find_rs(r, tag);
     return s ? &s->pub : NULL;
 }
 
@@ -574,7 +511,7 @@ static int cmp_tensor_name(const void *a, const void *b) {
 }
 
 /* Index and validate a tensor section. */
-static int parse_tensors(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
+int nr_mf_parse_tensors(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
     const unsigned char *p = s->pub.data;
     uint64_t n = s->pub.raw_len, pos = 0;
     size_t cap = 0;
@@ -652,7 +589,7 @@ static int parse_tensors(const nr_mf_reader *r, rsection *s, nlprnn_error *err) 
     return NLPRNN_OK;
 }
 
-static int parse_strings(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
+int nr_mf_parse_strings(const nr_mf_reader *r, rsection *s, nlprnn_error *err) {
     const unsigned char *p = s->pub.data;
     uint64_t n = s->pub.raw_len;
     const char *tag = s->pub.tag;
@@ -697,7 +634,7 @@ static int parse_strings(const nr_mf_reader *r, rsection *s, nlprnn_error *err) 
     return NLPRNN_OK;
 }
 
-static const char *kind_name(const char *k) {
+const char *nr_mf_kind_name(const char *k) {
     if (!strcmp(k, NR_KIND_CLASSIFIER)) return "classifier";
     if (!strcmp(k, NR_KIND_LANGMODEL)) return "language model";
     if (!strcmp(k, NR_KIND_FORECASTER)) return "forecaster";
@@ -765,8 +702,8 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
     r->kind[4] = '\0';
     if (want_kind && strncmp(want_kind, r->kind, 4) != 0)
         return nr_fail(err, NLPRNN_E_UNSUPPORTED, -1, 8,
-                       "%s: this is a %s file (%s), not a %s (%.4s)", name, kind_name(r->kind),
-                       r->kind, kind_name(want_kind), want_kind);
+                       "%s: this is a %s file (%s), not a %s (%.4s)", name,
+                       nr_mf_kind_name(r->kind), r->kind, nr_mf_kind_name(want_kind), want_kind);
     uint32_t nsec = get_u32(p + 16), flags = get_u32(p + 20), reserved = get_u32(p + 32);
     uint64_t total = get_u64(p + 24);
     if (flags || reserved)
@@ -885,9 +822,9 @@ static int validate(nr_mf_reader *r, const char *want_kind, nlprnn_error *err) {
                            s->pub.tag);
         int rc = NLPRNN_OK;
         if (s->pub.content == NR_MF_TENSORS) {
-            rc = parse_tensors(r, s, err);
+            rc = nr_mf_parse_tensors(r, s, err);
         } else if (s->pub.content == NR_MF_STRINGS) {
-            rc = parse_strings(r, s, err);
+            rc = nr_mf_parse_strings(r, s, err);
         } else if (s->pub.content == NR_MF_CONFIG) {
             nr_conf c;
             char where[64];
@@ -1183,7 +1120,7 @@ static void fill_info(const tensor_entry *t, nr_tensor_info *info) {
 }
 
 size_t nr_mf_tensor_count(const nr_mf_reader *r, const char *tag) {
-    const rsection *s = find_rs(r, tag);
+    const rsection *s = nr_mf_find_rs(r, tag);
     return s && s->pub.content == NR_MF_TENSORS ? s->nt : 0;
 }
 
@@ -1204,7 +1141,7 @@ int nr_mf_check_weight_count(const nr_mf_reader *r, const char *tag, size_t need
 
 static int tensor_section(const nr_mf_reader *r, const char *tag, const rsection **out,
                           nlprnn_error *err) {
-    const rsection *s = find_rs(r, tag);
+    const rsection *s = nr_mf_find_rs(r, tag);
     if (!s)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
                        r->name, tag ? tag : "(null)", r->kind);
@@ -1250,7 +1187,7 @@ int nr_mf_tensor_info(const nr_mf_reader *r, const char *tag, const char *name,
     return NLPRNN_OK;
 }
 
-static void shape_text(char *out, size_t cap, int ndim, const uint64_t *shape) {
+void nr_mf_shape_text(char *out, size_t cap, int ndim, const uint64_t *shape) {
     size_t o = 0;
     o += (size_t)snprintf(out, cap, "[");
     for (int i = 0; i < ndim && o < cap; i++)
@@ -1272,8 +1209,8 @@ static int find_shaped(const nr_mf_reader *r, const char *tag, const char *name,
         uint64_t w[NR_TENSOR_MAX_DIMS] = {0};
         int wn = ndim < 0 ? 0 : ndim > NR_TENSOR_MAX_DIMS ? NR_TENSOR_MAX_DIMS : ndim;
         for (int i = 0; i < wn; i++) w[i] = shape[i];
-        shape_text(want, sizeof want, wn, w);
-        shape_text(have, sizeof have, t->ndim, t->shape);
+        nr_mf_shape_text(want, sizeof want, wn, w);
+        nr_mf_shape_text(have, sizeof have, t->ndim, t->shape);
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1,
                        "%s: section %s: tensor \"%s\" has shape %s, expected %s", r->name, tag,
                        name, have, want);
@@ -1383,7 +1320,7 @@ int nr_mf_tensor_read_i8(const nr_mf_reader *r, const char *tag, const char *nam
 }
 
 void *nr_mf_keep_memory(nr_mf_reader *r, const char *tag) {
-    const rsection *cs = find_rs(r, tag);
+    const rsection *cs = nr_mf_find_rs(r, tag);
     if (!cs) return NULL;
     rsection *s = &r->s[cs - r->s];
     void *mem = NULL;
@@ -1411,7 +1348,7 @@ int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs
                       nlprnn_error *err) {
     *strs = NULL;
     *n = 0;
-    const rsection *s = find_rs(r, tag);
+    const rsection *s = nr_mf_find_rs(r, tag);
     if (!s)
         return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
                        r->name, tag ? tag : "(null)", r->kind);
@@ -1442,7 +1379,7 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
     int rc = nr_mf_buf_printf(out, err,
                               "file:     %s\nkind:     %s (%s)\nformat:   version %u\n"
                               "size:     %zu bytes\nsections: %zu\n",
-                              r->name, r->kind, kind_name(r->kind), r->version, r->n, r->ns);
+                              r->name, r->kind, nr_mf_kind_name(r->kind), r->version, r->n, r->ns);
     for (size_t i = 0; !rc && i < r->ns; i++) {
         const rsection *s = &r->s[i];
         rc = nr_mf_buf_printf(out, err,
@@ -1470,7 +1407,7 @@ int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err) {
             rc = nr_mf_buf_printf(out, err, "  %zu tensors, %" PRIu64 " values\n", s->nt, total);
             for (size_t j = 0; !rc && j < s->nt; j++) {
                 char sh[200];
-                shape_text(sh, sizeof sh, s->t[j].ndim, s->t[j].shape);
+                nr_mf_shape_text(sh, sizeof sh, s->t[j].ndim, s->t[j].shape);
                 rc = nr_mf_buf_printf(out, err, "  %-32s %-5s %-20s %" PRIu64 " bytes\n",
                                       s->t[j].name, nr_dtype_name(s->t[j].dtype), sh,
                                       s->t[j].payload_len);
