@@ -4,8 +4,10 @@
  *
  * The container's files:
  *   modelfile.c      the byte buffer and the writer (sections, file header, trailer, atomic save);
- *                    the reader (open, validate, truncation errors); config, tensor and string
- *                    sections, both directions; the description `nlprnn info` prints; ensembles
+ *                    the reader (open, validate, truncation errors); tensor and string sections,
+ *                    both directions; the description `nlprnn info` prints; ensembles
+ *   conf.c           the text of config sections, both directions: key=value lines written
+ *                    (nr_conf_put_*) and parsed (nr_conf_parse, typed getters, nr_mf_get_conf)
  * What more than one file needs is here: the little-endian helpers, the checks of tags and kinds,
  * the reader's structs (a validated file and its indexed sections), and the functions one file
  * defines and another calls (nr_mf_*, declared below, not in modelfile.h). The shared library
