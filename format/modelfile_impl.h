@@ -3,11 +3,15 @@
  * layout; docs/formats.md has it byte by byte).
  *
  * The container's files:
- *   modelfile.c      the byte buffer and the writer (sections, file header, trailer, atomic save);
- *                    the reader (open, validate, truncation errors); tensor and string sections,
- *                    both directions; the description `nlprnn info` prints; ensembles
- *   conf.c           the text of config sections, both directions: key=value lines written
- *                    (nr_conf_put_*) and parsed (nr_conf_parse, typed getters, nr_mf_get_conf)
+ *   modelfile.c          the byte buffer and the writer (sections, file header, trailer, atomic
+ *                        save); the reader (open, validate, truncation errors); the description
+ *                        `nlprnn info` prints; ensembles
+ *   conf.c               the text of config sections, both directions: key=value lines written
+ *                        (nr_conf_put_*) and parsed (nr_conf_parse, typed getters, nr_mf_get_conf)
+ *   modelfile_tensors.c  tensor and string-list sections, both directions: payloads written
+ *                        (nr_tensor_put, nr_strings_put), indexed and checked at open
+ *                        (nr_mf_parse_tensors, nr_mf_parse_strings), read back by name with the
+ *                        shape checked (nr_mf_tensor_read, _f16, _i8; nr_mf_get_strings)
  * What more than one file needs is here: the little-endian helpers, the checks of tags and kinds,
  * the reader's structs (a validated file and its indexed sections), and the functions one file
  * defines and another calls (nr_mf_*, declared below, not in modelfile.h). The shared library
