@@ -3,8 +3,9 @@
  * layout; docs/formats.md has it byte by byte).
  *
  * The container's files:
- *   modelfile.c          the byte buffer and the writer (sections, file header, trailer, atomic
- *                        save); the reader (open, validate, truncation errors); the description
+ *   modelfile_write.c    the byte buffer; the writer: sections (zlib, CRC32s), file header,
+ *                        section headers, trailer; to memory or saved atomically
+ *   modelfile.c          the reader (open, validate, truncation errors); the description
  *                        `nlprnn info` prints; ensembles
  *   conf.c               the text of config sections, both directions: key=value lines written
  *                        (nr_conf_put_*) and parsed (nr_conf_parse, typed getters, nr_mf_get_conf)
