@@ -3,8 +3,8 @@
  * checked, values escaped, floats exact) and parsed back (nr_conf_parse: every line, key, escape
  * and UTF-8 checked, duplicate keys found by sorting; typed getters by binary search), and
  * nr_mf_get_conf, which parses a section of an open file. Interface: format/modelfile.h. The
- * section around the text is added by nr_mf_add and checked at open (validate runs nr_conf_parse
- * once on every config section), both in format/modelfile.c.
+ * section around the text is added by nr_mf_add (format/modelfile_write.c) and checked at open
+ * (format/modelfile_read.c: validate runs nr_conf_parse once on every config section).
  */
 #include <errno.h>
 #include <math.h>

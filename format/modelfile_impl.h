@@ -5,14 +5,17 @@
  * The container's files:
  *   modelfile_write.c    the byte buffer; the writer: sections (zlib, CRC32s), file header,
  *                        section headers, trailer; to memory or saved atomically
- *   modelfile.c          the reader (open, validate, truncation errors); the description
- *                        `nlprnn info` prints; ensembles
+ *   modelfile_read.c     the reader: open (file or memory), validate header, sections and
+ *                        trailer (every length, CRC32 and reserved field), truncation errors
+ *                        that name the section; the reader's accessors
  *   conf.c               the text of config sections, both directions: key=value lines written
  *                        (nr_conf_put_*) and parsed (nr_conf_parse, typed getters, nr_mf_get_conf)
  *   modelfile_tensors.c  tensor and string-list sections, both directions: payloads written
  *                        (nr_tensor_put, nr_strings_put), indexed and checked at open
  *                        (nr_mf_parse_tensors, nr_mf_parse_strings), read back by name with the
  *                        shape checked (nr_mf_tensor_read, _f16, _i8; nr_mf_get_strings)
+ *   modelfile.c          the file as a whole: the description `nlprnn info` prints; the
+ *                        ensembles' member sections (ENSM, CFkk, WGkk), written and read
  * What more than one file needs is here: the little-endian helpers, the checks of tags and kinds,
  * the reader's structs (a validated file and its indexed sections), and the functions one file
  * defines and another calls (nr_mf_*, declared below, not in modelfile.h). The shared library

@@ -4,8 +4,9 @@
  * nr_strings_put), indexed and checked when the file is opened (nr_mf_parse_tensors,
  * nr_mf_parse_strings, called by the reader's validate), and read back by name with its shape
  * checked (nr_mf_tensor_read: widened to float32, every value finite; _f16 and _i8 as stored).
- * Interface: format/modelfile.h; the section around a payload is added by nr_mf_add and
- * validated at open, both in format/modelfile.c; the reader's structs: format/modelfile_impl.h.
+ * Interface: format/modelfile.h; the section around a payload is added by nr_mf_add
+ * (format/modelfile_write.c) and validated at open (format/modelfile_read.c); the reader's
+ * structs: format/modelfile_impl.h.
  */
 #include <inttypes.h>
 #include <math.h>
