@@ -37,6 +37,9 @@
  *                  always read back as float32; a shape mismatch is an error
  *   NR_MF_STRINGS  a list of UTF-8 strings (label names, vocabularies)
  *   NR_MF_RAW      anything else (its owner parses and validates it)
+ *
+ * The code: format/modelfile_write.c, modelfile_read.c, conf.c, modelfile_tensors.c and
+ * modelfile.c, mapped at the top of their private header, format/modelfile_impl.h.
  */
 #ifndef NR_MODELS_MODELFILE_H
 #define NR_MODELS_MODELFILE_H

@@ -3,9 +3,9 @@
 stored instead of zlib-compressed, every other byte of every other section unchanged.
 
 Files written before 2026-12-05 keep TOKN compressed; the writers now store it (every kind
-through nr_mf_add_tokenizer, format/modelfile.c), so a load reads the tokenizer where the file's
-bytes lie instead of inflating it. Translator files' TOKS/TOKT are not rewritten here (older ones
-stay compressed; they load as before). This gives an older file that layout without
+through nr_mf_add_tokenizer, format/modelfile_write.c), so a load reads the tokenizer where the
+file's bytes lie instead of inflating it. Translator files' TOKS/TOKT are not rewritten here
+(older ones stay compressed; they load as before). This gives an older file that layout without
 retraining: the raw bytes of TOKN are the same, so the model loads the same tokenizer and predicts
 the same (check it: compare the program's outputs with IN and OUT). The container is the one of
 docs/formats.md: every CRC of IN is checked first (the file header's, each section header's, each

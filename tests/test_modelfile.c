@@ -645,9 +645,9 @@ static void test_f32_read(void) {
 }
 
 /* A stored section's two CRC fields (of its raw and of its stored bytes) cover the same bytes: the
- * reader computes the CRC once (format/modelfile.c), and a raw CRC field that differs from the
- * stored one (the header's own CRC fixed up, so only that field is wrong) is still the checksum
- * error naming the section, at the section's data. */
+ * reader computes the CRC once (format/modelfile_read.c), and a raw CRC field that differs from
+ * the stored one (the header's own CRC fixed up, so only that field is wrong) is still the
+ * checksum error naming the section, at the section's data. */
 static void test_stored_crc(void) {
     nlprnn_error err;
     size_t n;
