@@ -11,7 +11,17 @@ model also learns --keep-spaces hints on 30% of its sentences; this peer learns 
 spacing). Then it respaces the test files' lines (spaces removed) and writes one output line per
 input line, in order, for scripts/eval-spacing.py --hyp.
 
+With --pretrain FILE... it trains in two stages, as scripts/train-spacing.sh does: (1) pretraining
+on the --train files and the --pretrain files together for --pretrain-seconds or one epoch,
+whichever ends first, lr 0.003 -> 0.0003 cosine over --pretrain-seconds; (2) fine-tuning from
+those weights on the --train files alone for --seconds with the same schedule and a fresh Adam.
+The characters kept are then those seen at least twice in the --train and --pretrain files
+together. The caller filters the --pretrain lines (bench/run_space_peer.sh keeps those with >= 3
+words and >= 15 bytes, as the recipe does). There is no validation: the weights after the last
+step are used (the recipe keeps its best validated epoch). Without --pretrain: one stage, as before.
+
 usage: bench/space_torch.py --seconds 1380 --out HYP.txt --train FILE... --test FILE...
+                            [--pretrain FILE... --pretrain-seconds S] [--threads N]
 """
 import argparse
 import gzip
@@ -66,43 +76,31 @@ class Tagger(nn.Module):
         return self.out(y)  # (T,B,2)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--train", nargs="+", required=True)
-    ap.add_argument("--test", nargs="+", required=True)
-    ap.add_argument("--seconds", type=float, default=1380)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    random.seed(a.seed)
-
-    sents = []
-    for p in a.train:
+def pieces_of(paths):
+    """Every line's characters and labels (1 = a space after it), cut at 128 characters."""
+    out = []
+    for p in paths:
         for w in read_lines(p):
             chars = "".join(w)
             lab = []
             for k, word in enumerate(w):
                 lab.extend([0] * (len(word) - 1) + [1 if k + 1 < len(w) else 0])
             for s in range(0, len(chars), 128):
-                sents.append((chars[s:s + 128], lab[s:s + 128]))
-    count = {}
-    for c, _ in sents:
-        for ch in c:
-            count[ch] = count.get(ch, 0) + 1
-    vocab = {ch: i + 2 for i, ch in enumerate(sorted(k for k, v in count.items() if v >= 2))}
-    V = len(vocab) + 2
-    data = [([vocab.get(ch, 1) for ch in c], l) for c, l in sents]
-    model = Tagger(V)
-    nparams = sum(p.numel() for p in model.parameters())
+                out.append((chars[s:s + 128], lab[s:s + 128]))
+    return out
+
+
+def train_stage(model, data, seconds, max_epochs, name):
+    """Trains for `seconds` of wall time or `max_epochs` epochs (None: no limit), a fresh Adam,
+    lr 0.003 -> 0.0003 cosine over `seconds`. Returns (steps, epochs begun, seconds)."""
     opt = torch.optim.Adam(model.parameters(), lr=0.003)
     lossf = nn.CrossEntropyLoss(ignore_index=-100)
     B = 32
     t0 = time.time()
     epoch, steps, done = 0, 0, False
     while not done:
+        if max_epochs is not None and epoch >= max_epochs:
+            break
         epoch += 1
         random.shuffle(data)
         batches = []
@@ -115,18 +113,18 @@ def main():
         model.train()
         for bt in batches:
             el = time.time() - t0
-            if el >= a.seconds:
+            if el >= seconds:
                 done = True
                 break
-            lr = 0.0003 + (0.003 - 0.0003) * (1 + math.cos(math.pi * el / a.seconds)) / 2
+            lr = 0.0003 + (0.003 - 0.0003) * (1 + math.cos(math.pi * el / seconds)) / 2
             for g in opt.param_groups:
                 g["lr"] = lr
             T = max(len(d[0]) for d in bt)
             ids = torch.zeros(T, len(bt), dtype=torch.long)
             tgt = torch.full((T, len(bt)), -100, dtype=torch.long)
             for b, (x, y) in enumerate(bt):
-                ids[:len(x), b] = torch.tensor(x)
-                tgt[:len(y), b] = torch.tensor(y)
+                ids[:len(x), b] = x
+                tgt[:len(y), b] = y
             lens = torch.tensor([len(d[0]) for d in bt])
             z = model(ids, lens)
             loss = lossf(z.reshape(-1, 2), tgt.reshape(-1))
@@ -137,8 +135,52 @@ def main():
             steps += 1
             tot += loss.item()
             n += 1
-        print("epoch %d: %d steps, mean loss %.4f, %.0f s" % (epoch, n, tot / max(n, 1), time.time() - t0), flush=True)
-    train_secs = time.time() - t0
+        print("%sepoch %d: %d steps, mean loss %.4f, %.0f s" % (name, epoch, n, tot / max(n, 1), time.time() - t0),
+              flush=True)
+    return steps, epoch, time.time() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", nargs="+", required=True)
+    ap.add_argument("--test", nargs="+", required=True)
+    ap.add_argument("--seconds", type=float, default=1380)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pretrain", nargs="+", default=[])
+    ap.add_argument("--pretrain-seconds", type=float, default=None)
+    a = ap.parse_args()
+    if bool(a.pretrain) != (a.pretrain_seconds is not None):
+        ap.error("--pretrain and --pretrain-seconds go together")
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    random.seed(a.seed)
+
+    sents = pieces_of(a.train)
+    pre = pieces_of(a.pretrain)
+    count = {}
+    for c, _ in sents + pre:
+        for ch in c:
+            count[ch] = count.get(ch, 0) + 1
+    vocab = {ch: i + 2 for i, ch in enumerate(sorted(k for k, v in count.items() if v >= 2))}
+    V = len(vocab) + 2
+
+    def tensors(ps):
+        return [(torch.tensor([vocab.get(ch, 1) for ch in c]), torch.tensor(l)) for c, l in ps]
+    data = tensors(sents)
+    model = Tagger(V)
+    nparams = sum(p.numel() for p in model.parameters())
+    pre_steps = pre_epochs = 0
+    pre_secs = 0.0
+    if a.pretrain:
+        pre_data = data + tensors(pre)
+        del pre
+        print("space_torch: pretraining on %d pieces (%d of them the --train files')" % (len(pre_data), len(data)),
+              flush=True)
+        pre_steps, pre_epochs, pre_secs = train_stage(model, pre_data, a.pretrain_seconds, 1, "pretraining ")
+        del pre_data
+    steps, epoch, train_secs = train_stage(model, data, a.seconds, None, "fine-tuning " if a.pretrain else "")
 
     model.eval()
     lines = [w for p in a.test for w in read_lines(p)]
@@ -166,6 +208,9 @@ def main():
     infer_secs = time.time() - t1
     with open(a.out, "w", encoding="utf-8") as f:
         f.write("\n".join(outs) + "\n")
+    if a.pretrain:
+        print("space_torch: pretraining %d steps in %.0f s (%d epoch begun), fine-tuning %d steps in %.0f s"
+              % (pre_steps, pre_secs, pre_epochs, steps, train_secs))
     print("space_torch: %d training pieces (lines cut at 128 characters), %d characters kept, %d parameters, "
           "%d epochs begun, %d steps, %.0f s of training; respaced %d test lines in %.1f s (%.0f sentences/s, "
           "torch %s, %d threads)" % (len(data), V - 2, nparams, epoch, steps, train_secs, len(inputs),
