@@ -79,15 +79,7 @@ def klass(s, i):
 
 def f1(ref_b, hyp_b):
     """(reference words, output words, right words) from two boundary lists."""
-    def spans(b):
-        out, start = set(), 0
-        for i, x in enumerate(b):
-            if x:
-                out.add((start, i + 1))
-                start = i + 1
-        out.add((start, len(b) + 1))
-        return out
-    r, h = spans(ref_b), spans(hyp_b)
+    r, h = ev.spans_of(ref_b), ev.spans_of(hyp_b)
     return len(r), len(h), len(r & h)
 
 
