@@ -120,6 +120,11 @@ done
 zcat "$corp/parallel/flores-devtest.tsv.gz" |
   awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if($i=="ko") k=i; next} {print $k}' > "$tmp/flores.ko.txt"
 
+cmds=()
+run() { # run a command niced, keep it for the record
+  nice -n 5 "$@"
+  cmds+=("${*:2}")
+}
 agree=${NLPRNN_SPACE_AGREE:-0}
 filter=${NLPRNN_SPACE_FILTER:-pretrained/ko-space.nrm}
 teacher=${NLPRNN_SPACE_TEACHER:-}
@@ -132,7 +137,7 @@ if [ -n "$teacher" ]; then # distillation: the teacher's spaces, not the writers
   cp "$teacher" "$tmp/teacher.nrm" # the output may replace it
   echo "train-spacing: teacher model $teacher, sha256 $(sha256sum < "$tmp/teacher.nrm" | cut -c1-64)"
   t0=$(date +%s)
-  nice -n 5 "$nlprnn" space -m "$tmp/teacher.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.txt"
+  run "$nlprnn" space -m "$tmp/teacher.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.txt"
   echo "train-spacing: $(wc -l < "$tmp/reviews.txt") reviews respaced by the teacher in $(( $(date +%s) - t0 )) s"
   [ -z "${NLPRNN_SPACE_KEEP:-}" ] || { mkdir -p "$NLPRNN_SPACE_KEEP"; cp "$tmp/reviews.txt" "$NLPRNN_SPACE_KEEP/reviews.teacher.txt"; }
 elif [ "$agree" = 0 ]; then
@@ -141,7 +146,7 @@ else
   [ -f "$filter" ] || { echo "train-spacing: the filter model $filter is missing" >&2; exit 4; }
   cp "$filter" "$tmp/filter.nrm" # the output may replace it
   echo "train-spacing: filter model $filter, sha256 $(sha256sum < "$tmp/filter.nrm" | cut -c1-64)"
-  nice -n 5 "$nlprnn" space -m "$tmp/filter.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.spaced.txt"
+  run "$nlprnn" space -m "$tmp/filter.nrm" -t 1 -i "$tmp/reviews.all.txt" > "$tmp/reviews.spaced.txt"
   python3 scripts/spacing-agree.py "$agree" "$tmp/reviews.all.txt" "$tmp/reviews.spaced.txt" --stats \
     > "$tmp/reviews.txt"
 fi
@@ -161,11 +166,6 @@ if [ -n "${NLPRNN_SPACE_INIT:-}" ]; then # a second round: pretraining starts fr
   cp "$NLPRNN_SPACE_INIT" "$tmp/init.nrm"
   echo "train-spacing: pretraining from $NLPRNN_SPACE_INIT, sha256 $(sha256sum < "$tmp/init.nrm" | cut -c1-64)"
 fi
-cmds=()
-run() { # run a command niced, keep it for the record
-  nice -n 5 "$@"
-  cmds+=("${*:2}")
-}
 start=$(date +%s)
 pre_s=0
 for p in $pres; do
