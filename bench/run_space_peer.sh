@@ -11,9 +11,9 @@
 #   2. PyTorch: bench/space_torch.py --pretrain REVIEWS --pretrain-seconds X --seconds Y,
 #      --threads 1, `nice -n 5`, on the same written files and the same reviews
 #      (nsmc/lm_train.txt.gz's lines with >= 3 words and >= 15 bytes, the recipe's awk filter).
-#      --threads 1 (torch.set_num_threads) does not limit Debian's OpenBLAS threads: in the run
-#      recorded in docs/spacing.md the peer kept both cores busy (1,539 CPU s in 781 s);
-#      OPENBLAS_NUM_THREADS=1 would hold it to one (not set here, so the record is what ran).
+#      space_torch.py's --threads also bounds Debian's OpenBLAS under torch (it sets
+#      OPENBLAS_NUM_THREADS for itself when the caller did not): before that, --threads 1 kept
+#      both cores busy (docs/spacing.md's first record of this runner: 1,539 CPU s in 781 s).
 #   The two run one after the other, not side by side: the peer's budgets are the seconds nlprnn's
 #   stages took, known only when they end. bench/env.sh (with the load) is printed before each,
 #   /usr/bin/time's CPU seconds after each, so a difference of load between the two shows.

@@ -26,11 +26,29 @@ usage: bench/space_torch.py --seconds 1380 --out HYP.txt --train FILE... --test 
 import argparse
 import gzip
 import math
+import os
 import random
+import sys
 import time
 import unicodedata
 
-import torch
+
+def _threads_of(argv, default=2):
+    """--threads N (or --threads=N) of the command line, read before torch loads."""
+    for k, x in enumerate(argv):
+        if x == "--threads" and k + 1 < len(argv):
+            return argv[k + 1]
+        if x.startswith("--threads="):
+            return x.split("=", 1)[1]
+    return str(default)
+
+
+# --threads bounds every thread pool under torch: torch.set_num_threads does not reach Debian's
+# OpenBLAS, which reads its variable once, when torch loads it (a run with --threads 1 kept both
+# cores busy before this). A value the user set is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_of(sys.argv[1:]))
+
+import torch  # noqa: E402 (after the thread bound above)
 import torch.nn as nn
 
 
