@@ -19,16 +19,12 @@ corp=../shared/corpora/nsmc
 model=pretrained/ko.nrm
 budget=${NLPRNN_BENCH_TORCH_BUDGET:-1500}
 epochs=${NLPRNN_BENCH_EPOCHS:-3}
-py=/usr/bin/python3
-
-need=()
-command -v fasttext >/dev/null || need+=(fasttext)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-$py -c 'import torch' 2>/dev/null || need+=(python3-torch)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get install -y -qq "${need[@]}"
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_cmd fasttext
+need_cmd hyperfine
+need_torch
+need_install run_classify
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -112,7 +108,7 @@ print(' '.join('%.1f±%.1f' % (x['mean']*1000, x['stddev']*1000) for x in r))")
   echo "| **nlprnn** BiLSTM ($nl_params; piece vectors; \`pretrained/ko.nrm\`, f16) | **$nl_acc** | see docs/classify.md (train-ko) | $(echo "$n_test / $t_nl1" | bc) reviews/s (1 thread), $(echo "$n_test / $t_nl2" | bc) (2) | $hf_nl ms |"
   echo "| fastText supervised, dim 128, 5 epochs, word bigrams | $ft1_acc | ${ft1_train} s (2 threads) | $(echo "$n_test / $ft1_pred" | bc) reviews/s | — |"
   echo "| fastText supervised, + char n-grams 1-3 | $ft2_acc | ${ft2_train} s (2 threads) | $(echo "$n_test / $ft2_pred" | bc) reviews/s | $hf_ft ms |"
-  echo "| PyTorch $($py -c 'import torch;print(torch.__version__)') BiLSTM, same shape, ids, vectors, $epochs epochs | $th_acc | $th_train (s, epochs, budget hit) | $th_dps reviews/s (2 threads, model only) | $hf_th ms |"
+  echo "| PyTorch $(torch_version) BiLSTM, same shape, ids, vectors, $epochs epochs | $th_acc | $th_train (s, epochs, budget hit) | $th_dps reviews/s (2 threads, model only) | $hf_th ms |"
   echo
   echo "nlprnn \`classify --lines\` output checked against the labels: accuracy $nl_out_acc (must equal the eval figure)."
   echo "Batch timings are \`/usr/bin/time\` wall seconds of the whole command (nlprnn: load, read, tokenize,"

@@ -69,7 +69,6 @@ predict_batches=${NLPRNN_E2E_PREDICT_BATCH:-64 256}
 ft_cache=${NLPRNN_E2E_FT_CACHE:-}
 part() { [[ "$parts" == *" $1 "* ]]; }
 corp=../shared/corpora/nsmc
-py=/usr/bin/python3
 for f in train.tsv.gz test.tsv.gz lm_train.txt.gz; do
   [ -f "$corp/$f" ] || { echo "run_e2e: $corp/$f is missing" >&2; exit 2; }
 done
@@ -81,15 +80,12 @@ model=$(realpath pretrained/ko.nrm)
 [ -x /usr/bin/time ] || { echo "run_e2e: needs GNU time (apt-get install time)" >&2; exit 2; }
 
 # ---- set-up: the peers only ------------------------------------------------------------------------
-need=()
-{ part classify || part one; } && ! command -v fasttext >/dev/null && need+=(fasttext)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-$py -c 'import torch' 2>/dev/null || need+=(python3-torch)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  echo "run_e2e: installing the peers: ${need[*]}" >&2
-  $SUDO apt-get install -y -qq "${need[@]}" >&2
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+if part classify || part one; then need_cmd fasttext; fi
+need_cmd hyperfine
+need_torch
+need_install run_e2e
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -100,7 +96,7 @@ environment() {
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' + uncommitted changes')"
   echo "nlprnn: $nlprnn ($("$nlprnn" --version | head -1)); kernel path: $("$build/tests/test_kernels" --print-path 2>/dev/null || echo '?')"
   [ -z "$base_nlprnn" ] || echo "base nlprnn: $base_nlprnn ($("$base_nlprnn" --version | head -1); commit $(git -C "$(dirname "$base_nlprnn")/.." rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  echo "python3-torch: $($py -c 'import torch;print(torch.__version__)' 2>/dev/null); fasttext: $(dpkg-query -W -f='${Version}' fasttext 2>/dev/null); hyperfine: $(hyperfine --version | cut -d' ' -f2)"
+  echo "python3-torch: $(torch_version); fasttext: $(deb_version fasttext); hyperfine: $(hyperfine --version | cut -d' ' -f2)"
 }
 # the PyTorch peer's environment (printed with the results)
 torch_env=(OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_MMAP_THRESHOLD_=33554432

@@ -23,8 +23,10 @@ corp=../shared/corpora/nsmc
 tok=pretrained/ko.tok
 out=bench/out/lm
 mkdir -p "$out"
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_torch
+need_install run_lm
 
 bash bench/env.sh | tee "$out/env.txt"
 V=$(head -c 4096 "$tok" | grep -a -o 'vocab_size=[0-9]*' | head -1 | cut -d= -f2)

@@ -36,7 +36,10 @@ threads=("$@")
 [ ${#threads[@]} -gt 0 ] || threads=(1 2)
 bin="$build/bench/bench_rnn"
 [ -x "$bin" ] || { echo "run_rnn: $bin not found (build first: cmake --build $build --target bench_rnn)" >&2; exit 2; }
-py=/usr/bin/python3
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_torch
+need_install run_rnn
 modes=" ${RNN_MODES:-train infer64 infer1 floor} "
 base=""
 if [ -n "${RNN_BASE:-}" ]; then

@@ -22,7 +22,7 @@
 #      them, so they are computed from the pieces the peer counted in the same files (both cut
 #      lines into pieces of at most 128 characters): each epoch ceil(0.98 n / 32) batches, n the
 #      stage's pieces (2% held out for validation, drawn at random: +-0.1% or so).
-# Needs python3-torch (installed with apt-get when missing, as bench/run_translate.sh does) and
+# Needs python3-torch (installed with apt-get when missing: bench/peers.sh) and
 # GNU time. Takes about twice the recipe's 1b time (about 13 minutes at low load) plus a few
 # minutes for reading and scoring. OUT_DIR (default: a new temporary directory) keeps the logs,
 # the model and the peer's hypotheses.
@@ -31,16 +31,15 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 out=${2:-$(mktemp -d)}
 corp=../shared/corpora
-py=/usr/bin/python3
 [ -x "$build/nlprnn" ] || { echo "run_space_peer: $build/nlprnn not found (build first)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "run_space_peer: needs GNU time (apt-get install time)" >&2; exit 2; }
 for f in ko-text/news-ko.test.txt.gz ko-text/ud-kaist.test.ko.txt.gz nsmc/lm_train.txt.gz parallel/flores-devtest.tsv.gz; do
   [ -f "$corp/$f" ] || { echo "run_space_peer: $corp/$f missing" >&2; exit 77; }
 done
-if ! $py -c 'import torch' 2>/dev/null; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y -qq python3-torch >&2
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_torch
+need_install run_space_peer
 mkdir -p "$out/bin"
 cp "$build/nlprnn" "$out/bin/" # a rebuild during the run must not change it
 log() { echo "run_space_peer: $*"; }

@@ -18,10 +18,10 @@ build=${1:-build}
 vocab=${2:-8000}
 corpus=../shared/corpora/nsmc/lm_train.txt.gz
 [ -r "$corpus" ] || { echo "run_tokenizer.sh: $corpus is missing" >&2; exit 77; }
-if ! command -v spm_train > /dev/null; then
-  echo "run_tokenizer.sh: installing Debian's sentencepiece" >&2
-  apt-get install -y sentencepiece > /dev/null
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_cmd spm_train sentencepiece
+need_install run_tokenizer.sh
 if [ ! -x "$build/nlprnn" ] || [ ! -x "$build/bench/bench_tokenizer" ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
   cmake --build "$build" -j2 --target nlprnn_cli bench_tokenizer > /dev/null
@@ -34,7 +34,7 @@ lines=$(wc -l < "$tmp/lm_train.txt")
 
 echo "## environment"
 bench/env.sh
-echo "spm: $(dpkg-query -W -f='${Version}' sentencepiece 2>/dev/null || echo unknown)"
+echo "spm: $(deb_version sentencepiece || echo unknown)"
 echo "corpus: $corpus ($lines lines, $bytes bytes), vocab $vocab, BPE, 1 thread"
 
 # run CMD... : prints "wall cpu" (seconds) of one run; stdout of CMD goes to $out

@@ -32,19 +32,18 @@ vocab=${VOCAB:-2000}
 corp=../shared/corpora/parallel
 out=bench/out/translate
 nl="$build/nlprnn"
-py=/usr/bin/python3
 [ -x "$nl" ] || { echo "run_translate: $nl not found (build first)" >&2; exit 2; }
 for f in tatoeba-train tatoeba-test; do
   [ -f "$corp/$f.tsv.gz" ] || { echo "run_translate: $corp/$f.tsv.gz missing" >&2; exit 77; }
 done
-if ! $py -c 'import torch' 2>/dev/null; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y -qq python3-torch >&2
-fi
+# shellcheck source=bench/peers.sh
+. bench/peers.sh
+need_torch
+need_install run_translate
 mkdir -p "$out"
 rm -f "$out"/*.dec
 bash bench/env.sh | tee "$out/env.txt"
-echo "torch: $($py -c 'import torch; print(torch.__version__)') (Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null || echo '?'))"
+echo "torch: $(torch_version) (Debian python3-torch $(deb_version python3-torch || echo '?'))"
 
 # the columns and the pieces of each side (the header line names the columns)
 col() { zcat "$1" | awk -F'\t' -v c="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == c) k = i; next} {print $k}'; }
