@@ -23,6 +23,10 @@ lines at 1 and 2 threads (the run with the best wall time of 3, with its CPU sec
 sentence with model load (best of 5). With --hyp FILE the outputs are read from FILE (one line per test line, the test
 files in order) instead of running nlprnn: bench/space_torch.py writes such a file.
 White space is Unicode Zs plus TAB, LF, CR, VT, FF, as in the library.
+An output line whose characters are not its input's (an empty one too) counts as all wrong: every
+decision of the line wrong, no word of it right, every reference word missed (a warning says how
+many lines). In an output, two spaces in a row, or a space at either end, are read as the
+reference is: one boundary, or none.
 
 With --lenient a second table scores every method again where Hangul orthography (한글 맞춤법 제5장)
 allows both spellings; the strict table is printed as before. A decision (boundary i, after
@@ -177,16 +181,11 @@ def read_lines(path):
                 yield line
 
 
-def spans(words):
-    s, i = set(), 0
-    for w in words:
-        s.add((i, i + len(w)))
-        i += len(w)
-    return s
-
-
 def boundaries(words):
-    """For each character but the last: 1 when a space follows."""
+    """A line's words -> for each of its characters but the last: 1 when a space follows. An empty
+    word (two spaces in a row, or a space at either end of an output line) is no word: white space
+    between two characters is one boundary however it is written, as in the reference (words_of)."""
+    words = [w for w in words if w]
     b = []
     for k, w in enumerate(words):
         b.extend([0] * (len(w) - 1))
@@ -196,7 +195,10 @@ def boundaries(words):
 
 
 def spans_of(b):
-    """Boundary list (1 = a space after the character) -> set of word spans (start, end)."""
+    """The boundary list of a line of len(b) + 1 characters (see boundaries) -> the set of its word
+    spans (start, end) in those characters. Every word count of this script and of
+    scripts/spacing-errors.py comes from here. A boundary list cannot tell an empty line from a
+    line of one character (neither has a boundary): spans() keeps them apart."""
     out, start = set(), 0
     for i, x in enumerate(b):
         if x:
@@ -204,6 +206,17 @@ def spans_of(b):
             start = i + 1
     out.add((start, len(b) + 1))
     return out
+
+
+def spans(words, optional=frozenset()):
+    """A line's words -> the set of their spans (spans_of), the boundaries in optional (each the
+    index of the character before it) deleted first, as --lenient does in the reference and the
+    output alike. A line without characters (an empty output line) has no words: set(), not the
+    span (0, 1) of a one-character line. Empty reference lines never get here: read_lines leaves
+    them out of the test lines, so they count nowhere."""
+    if not any(words):
+        return set()
+    return spans_of([0 if i in optional else x for i, x in enumerate(boundaries(words))])
 
 
 class Score:
@@ -218,10 +231,10 @@ class Score:
         if "".join(ref_words) != "".join(hyp_words):
             self.mismatch += 1  # the characters differ: counted as all wrong
             self.dec += max(len("".join(ref_words)) - 1, 0)
-            self.ref += len(ref_words)
-            self.hyp += len(hyp_words)
-            self.l_ref += len(spans_of([0 if i in optional else x for i, x in enumerate(boundaries(ref_words))]))
-            self.l_hyp += len(hyp_words)
+            self.ref += len(spans(ref_words))
+            self.hyp += len(spans(hyp_words))
+            self.l_ref += len(spans(ref_words, optional))
+            self.l_hyp += len(spans(hyp_words))  # its positions are not the reference's: no deletion
             return
         rb, hb = boundaries(ref_words), boundaries(hyp_words)
         self.ok += sum(1 for a, b in zip(rb, hb) if a == b)
@@ -232,8 +245,7 @@ class Score:
         self.ref += len(rs)
         self.hyp += len(hs)
         self.exact += ref_words == hyp_words
-        rs = spans_of([0 if i in optional else x for i, x in enumerate(rb)])
-        hs = spans_of([0 if i in optional else x for i, x in enumerate(hb)])
+        rs, hs = spans(ref_words, optional), spans(hyp_words, optional)
         self.l_right += len(rs & hs)
         self.l_ref += len(rs)
         self.l_hyp += len(hs)

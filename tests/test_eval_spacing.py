@@ -33,6 +33,15 @@ no spaces, lenient: wrong where the reference has a space that is not optional: 
   36 (0.7222); no reference line is one word after the deletions, so no word is right.
 Without --train rule (c) is off: 대외|개방을 counts again, 30/36 (0.8333); words 4 of 11 output
   and 15 reference (P 0.3636, R 0.2667, F1 0.3077).
+Empty lines and odd spaces (empty.txt, lines "오늘 날씨", "", "   ", "가", "나 다"; --hyp "", "가",
+"나  다"): the empty and the blank test lines are no test lines (3 lines, 7 characters); the
+empty output for 오늘날씨 has other characters than its input, so it counts as all wrong (its 3
+decisions wrong, no output word, its 2 reference words missed; a warning); "나  다" is read as
+"나 다" (2 words, both right; one decision, right) but is not the same line (not exact). Syllable
+accuracy 1/4, words 3 right of 3 output and 5 reference (P 1, R 0.6, F1 0.75), exact 1/3; no
+boundary is optional, so the lenient row is the same. spans() itself: an empty line has no word,
+a one-character line one, and a line scores the same with and without --lenient's deletions when
+none applies (Score.add([], []) counted one word in the lenient table and none in the strict).
 Beside the script's output, optional_rules itself on short lines (each rule fires where it
 should, and not on 영어보다 / 지난해 보고서 / 2019 시즌 / 할 듯도 / 읽어도 보고 ...).
 """
@@ -43,7 +52,7 @@ import sys
 import tempfile
 
 
-def check_lenient(script, put):
+def check_lenient(script, put, ev):
     fails = 0
     test = put("lenient.txt", "사과 3개를 먹어 보았다\n할 만하다 2019 시즌\n대외 개방을 확대\n"
                "인공 지능을 세 개를 읽어도 보고\n")
@@ -76,9 +85,6 @@ def check_lenient(script, put):
                 fails += 1
 
     # the rules on their own: line -> the optional boundaries, as "left|right" characters
-    spec = importlib.util.spec_from_file_location("eval_spacing", script)
-    ev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ev)
     cases = [
         ("3 개월간 10명의 1.5배 2 년 만에", {"a": ["3|개", "0|명", "5|배", "2|년"]}),
         ("2019 시즌 1일본 3대1로 5 만 명", {}),                    # no unit as the whole rest; 만 is no unit
@@ -99,6 +105,46 @@ def check_lenient(script, put):
         got = ev.optional_rules(line.split(), wc, pc)["c"]
         if got != want:
             print("rule (c) on %r: %r, want %r" % (line, got, want), file=sys.stderr)
+            fails += 1
+    return fails
+
+
+def check_empty(script, put, ev):
+    fails = 0
+    test = put("empty.txt", "오늘 날씨\n\n   \n가\n나 다\n")
+    hyp = put("empty-hyp.txt", "\n가\n나  다\n")
+    r = subprocess.run([sys.executable, script, "--hyp", hyp, "--lenient", test],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+    lines = r.stdout.split("\n")
+    for w in ("| empty.txt | 3 | 7 |",
+              "| empty.txt: model | 0.2500 | 1.0000 | 0.6000 | 0.7500 | 0.3333 |",
+              "| empty.txt: model | 0.2500 | 1.0000 | 0.6000 | 0.7500 |"):
+        if r.returncode != 0 or w not in lines:
+            print("empty lines: exit %d, missing line: %s\n--- output:\n%s%s" % (r.returncode, w, r.stdout, r.stderr),
+                  file=sys.stderr)
+            fails += 1
+    if "warning: 1 lines came back with other characters" not in r.stderr:
+        print("empty output line: no warning on stderr: %r" % r.stderr, file=sys.stderr)
+        fails += 1
+
+    for words, want in (([], set()), ([""], set()), (["", ""], set()), (["가"], {(0, 1)}),
+                        (["", "아버지", "", "가", ""], {(0, 3), (3, 4)}), (["나", "다"], {(0, 1), (1, 2)})):
+        if ev.spans(words) != want:
+            print("spans(%r) = %r, want %r" % (words, ev.spans(words), want), file=sys.stderr)
+            fails += 1
+    if ev.boundaries(["오늘", "", "날씨"]) != [0, 1, 0] or ev.spans(["대외", "개방을"], {1}) != {(0, 5)}:
+        print("boundaries / spans with optional: %r %r" % (ev.boundaries(["오늘", "", "날씨"]),
+                                                          ev.spans(["대외", "개방을"], {1})), file=sys.stderr)
+        fails += 1
+    for ref, hyp in (([], []), (["오늘", "날씨"], []), (["가"], ["가"])):
+        sc = ev.Score()
+        sc.add(ref, hyp)
+        strict, lenient = (sc.right, sc.hyp, sc.ref), (sc.l_right, sc.l_hyp, sc.l_ref)
+        want = (len(ev.spans(ref) & ev.spans(hyp)) if "".join(ref) == "".join(hyp) else 0,
+                len(ev.spans(hyp)), len(ev.spans(ref)))
+        if strict != want or lenient != want:
+            print("Score.add(%r, %r): strict (right, hyp, ref) %r, lenient %r, want %r both" % (
+                ref, hyp, strict, lenient, want), file=sys.stderr)
             fails += 1
     return fails
 
@@ -139,7 +185,11 @@ def main():
             print("--by-vocab without --train: exit %d, stderr %r (want 2 and the reason)" % (r.returncode, r.stderr),
                   file=sys.stderr)
             fails += 1
-        fails += check_lenient(script, put)
+        spec = importlib.util.spec_from_file_location("eval_spacing", script)
+        ev = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ev)
+        fails += check_lenient(script, put, ev)
+        fails += check_empty(script, put, ev)
     print("test_eval_spacing: %s" % ("all checks passed" if not fails else "%d FAILED" % fails))
     return 1 if fails else 0
 
