@@ -18,10 +18,13 @@
 #   stages took, known only when they end. bench/env.sh (with the load) is printed before each,
 #   /usr/bin/time's CPU seconds after each, so a difference of load between the two shows.
 #   3. scripts/eval-spacing.py on news-ko.test and ud-kaist.test: nlprnn's model, then the peer's
-#      hypotheses (--hyp). The optimizer steps: the peer counts its own; nlprnn does not print
-#      them, so they are computed from the pieces the peer counted in the same files (both cut
-#      lines into pieces of at most 128 characters): each epoch ceil(0.98 n / 32) batches, n the
-#      stage's pieces (2% held out for validation, drawn at random: +-0.1% or so).
+#      hypotheses (--hyp). The optimizer steps: the peer counts its own; nlprnn's are read from
+#      its epoch lines ("epoch N: ... (S steps, U chars/s)", S counted from each space-train's
+#      start: the last S of the pretraining + the last of the fine-tuning). A build whose epoch
+#      lines lack them (before 2026-12-07) gets them computed from the pieces the peer counted in
+#      the same files (both cut lines into pieces of at most 128 characters): each epoch
+#      ceil(0.98 n / 32) batches, n the stage's pieces (2% held out for validation, drawn at
+#      random: +-0.1% or so).
 # Needs python3-torch (installed with apt-get when missing: bench/peers.sh) and
 # GNU time. Takes about twice the recipe's 1b time (about 13 minutes at low load) plus a few
 # minutes for reading and scoring. OUT_DIR (default: a new temporary directory) keeps the logs,
@@ -83,7 +86,14 @@ n_pre=$(sed -n "s/^space_torch: pretraining on \([0-9]*\) pieces.*/\1/p" "$out/p
 n_fine=$(sed -n "s/^space_torch: pretraining on [0-9]* pieces (\([0-9]*\) of them.*/\1/p" "$out/peer.log")
 b_pre=$(( (n_pre * 98 / 100 + 31) / 32 ))
 b_fine=$(( (n_fine * 98 / 100 + 31) / 32 ))
-log "nlprnn steps (computed): pretraining 1 epoch x about $b_pre, fine-tuning $(( epochs - 1 )) epochs x about $b_fine:" \
-  "about $(( b_pre + (epochs - 1) * b_fine )) in all"
+# each space-train counts from 0: a new run starts at its "epoch 1:" line
+counted=$(sed -n 's/^epoch \([0-9]*\): .* (\([0-9]*\) steps, .*/\1 \2/p' "$out/ours.log" |
+  awk '$1 == 1 && NR > 1 {s += last; runs++} {last = $2} END {if (NR) printf "%d %d", s + last, runs + 1}')
+if [ -n "$counted" ]; then
+  log "nlprnn steps (counted by nlprnn, ${counted#* } trainings): ${counted% *}"
+else
+  log "nlprnn steps (computed): pretraining 1 epoch x about $b_pre, fine-tuning $(( epochs - 1 )) epochs x about $b_fine:" \
+    "about $(( b_pre + (epochs - 1) * b_fine )) in all"
+fi
 grep '^space_torch: pretraining [0-9]* steps' "$out/peer.log"
 log "stage seconds: nlprnn pretraining $pre_s, fine-tuning and packing $fine_s (out: $out)"

@@ -299,8 +299,34 @@ static void train_usage(FILE *fp, const char *cmd, int spacing) {
     cli_param_usage(fp, nlprnn_tagger_param_info, TAGGER_OWN);
 }
 
-static int train_progress(void *user, int epoch, double loss, double acc) {
-    if (!*(int *)user) fprintf(stderr, "epoch %d: training loss %.4f, validation accuracy %.4f\n", epoch, loss, acc);
+/* Progress of space-train / tag-train on standard error. At the end of each epoch, always:
+ * "epoch N: training loss L, validation accuracy A (S steps, U chars/s)" (tokens/s for tag-train;
+ * S counts the optimizer steps since the start). On a terminal also a status line redrawn at most
+ * 5 times a second while an epoch runs (bar, batch, step, running loss and accuracy, speed, time
+ * left) and what is being done ("validating ..."); elsewhere (a log) nothing more. */
+typedef struct tg_cli_progress {
+    cli_progress out;
+    const char *units; /* "chars" or "tokens" */
+} tg_cli_progress;
+
+static int train_progress(void *user, const nlprnn_tagger_progress *p) {
+    tg_cli_progress *c = user;
+    cli_progress *o = &c->out;
+    if (p->phase == 0) {
+        if (o->tty && !o->quiet) cli_progress_status(o, "%s ...", p->message);
+    } else if (p->phase == 2) {
+        cli_progress_line(o, "epoch %d: training loss %.4f, validation accuracy %.4f (%lld steps, %.0f %s/s)", p->epoch,
+                          p->loss, p->valid_accuracy, p->steps, p->units_per_sec, c->units);
+    } else if (o->tty && cli_progress_due(o, p->batch == p->batches)) {
+        char eta[32], bar[32];
+        cli_fmt_time(eta, sizeof eta, p->eta);
+        int w = 24, fill = p->batches ? (int)((double)w * (double)p->batch / (double)p->batches) : 0;
+        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+        bar[w] = 0;
+        cli_progress_status(o, "epoch %d/%d [%s] %lld/%lld step %lld loss %.4f acc %.4f %.0f %s/s ETA %s", p->epoch,
+                            p->epochs, bar, p->batch, p->batches, p->steps, p->loss, p->accuracy, p->units_per_sec,
+                            c->units, eta);
+    }
     return 0;
 }
 
@@ -371,7 +397,11 @@ static int tagger_train_cmd(int argc, char **argv, const char *cmd, int spacing)
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
         nlprnn_train_ctl_set_resume(ctl, resume);
-        rc = nlprnn_tagger_train(files, nfiles, p, ctl, train_progress, &quiet, &t, &err);
+        tg_cli_progress pr;
+        cli_progress_init(&pr.out, "", 0, quiet);
+        pr.units = spacing ? "chars" : "tokens";
+        rc = nlprnn_tagger_train_ctl(files, nfiles, p, ctl, train_progress, &pr, &t, &err);
+        cli_progress_end(&pr.out);
     }
     if (!rc) rc = nlprnn_tagger_save(t, output, &err);
     if (!rc && !quiet) fprintf(stderr, "%s: wrote %s: %s\n", cmd, output, nlprnn_tagger_summary(t));

@@ -764,6 +764,13 @@ static void test_tagger(void) {
     CHECK(t == NULL);
     INVALID(nlprnn_tagger_train(paths, 1, NULL, NULL, NULL, NULL, &t, E), nlprnn_tagger_train(paths, 1, NULL, NULL, NULL, NULL, &t, NULL));
     OK(nlprnn_tagger_train(paths, 1, p, NULL, NULL, NULL, &t, E)); /* ctl, progress, user optional */
+    nlprnn_tagger *tc = (nlprnn_tagger *)&tc;
+    INVALID(nlprnn_tagger_train_ctl(paths, 1, p, NULL, NULL, NULL, NULL, E), nlprnn_tagger_train_ctl(paths, 1, p, NULL, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_tagger_train_ctl(NULL, 1, p, NULL, NULL, NULL, &tc, E), nlprnn_tagger_train_ctl(NULL, 1, p, NULL, NULL, NULL, &tc, NULL));
+    CHECK(tc == NULL);
+    INVALID(nlprnn_tagger_train_ctl(paths, 1, NULL, NULL, NULL, NULL, &tc, E), nlprnn_tagger_train_ctl(paths, 1, NULL, NULL, NULL, NULL, &tc, NULL));
+    OK(nlprnn_tagger_train_ctl(paths, 1, p, NULL, NULL, NULL, &tc, E)); /* ctl, progress, user optional */
+    nlprnn_tagger_free(tc);
     INVALID(nlprnn_tagger_save(NULL, tmp("t.nrm"), E), nlprnn_tagger_save(NULL, tmp("t.nrm"), NULL));
     INVALID(nlprnn_tagger_save(t, NULL, E), nlprnn_tagger_save(t, NULL, NULL));
     INVALID(nlprnn_tagger_save_stored(NULL, tmp("t.nrm"), "f16", E), nlprnn_tagger_save_stored(NULL, tmp("t.nrm"), "f16", NULL));

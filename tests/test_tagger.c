@@ -11,6 +11,13 @@
  *   spacing    a tiny spacing model trained from spaced text of a made-up lexicon respaces
  *              unseen sentences exactly (>= 95% of them; the rule is deterministic), a long text
  *              runs in windows, --keep-spaces keeps a well-spaced text, errors of nlprnn_space
+ *   progress   nlprnn_tagger_train_ctl trains the model of nlprnn_tagger_train byte for byte; its
+ *              record: size == sizeof, a message first, steps +1 per phase-1 call (= batches of
+ *              the epochs before + batch), batch <= batches, phase 2 once per epoch in order with
+ *              the loss and validation accuracy the once-per-epoch callback gets, best epoch and
+ *              improved; a non-zero return from a step or an epoch's end stops with
+ *              NLPRNN_E_INTERRUPTED and no call after it; resumed from the checkpoint of a stop
+ *              at epoch 1's end, the steps go on from batches + 1
  *   resume     stopped after epoch 2 (checkpoint) and resumed gives the model file of an
  *              uninterrupted run byte for byte (2 workers, dropout, hints and noise on); a resume
  *              on other data is refused
@@ -33,6 +40,7 @@
  *              are NLPRNN_E_FORMAT naming the file; init-from keeps the convolution; an even width
  *              is refused
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -590,6 +598,172 @@ static void test_resume(const char *dir) {
     nlprnn_tagger_params_free(p);
 }
 
+/* ---- progress: the record of nlprnn_tagger_train_ctl ------------------------------------------ */
+
+#define PR_MAX 4096
+typedef struct pr_log {
+    int n, stop_step, stop_epoch; /* stop: return 1 from the phase-1 call at step stop_step, or the
+                                     phase-2 call of epoch stop_epoch (0: never) */
+    int after_stop;               /* calls after the one that asked to stop */
+    int asked;
+    nlprnn_tagger_progress rec[PR_MAX];
+} pr_log;
+
+static int pr_record(void *user, const nlprnn_tagger_progress *p) {
+    pr_log *g = user;
+    if (g->asked) g->after_stop++;
+    if (g->n < PR_MAX) g->rec[g->n++] = *p;
+    int stop = (p->phase == 1 && p->steps == g->stop_step) || (p->phase == 2 && p->epoch == g->stop_epoch);
+    if (stop) g->asked = 1;
+    return stop;
+}
+
+typedef struct ep_log {
+    int n;
+    int epoch[16];
+    double loss[16], acc[16];
+} ep_log;
+
+static int ep_record(void *user, int epoch, double loss, double acc) {
+    ep_log *g = user;
+    if (g->n < 16) {
+        g->epoch[g->n] = epoch;
+        g->loss[g->n] = loss;
+        g->acc[g->n] = acc;
+        g->n++;
+    }
+    return 0;
+}
+
+static void test_progress(const char *dir) {
+    char train[512], a[600], b[600];
+    snprintf(train, sizeof train, "%s/spaced.txt", dir); /* written by test_tiny_spacing */
+    snprintf(a, sizeof a, "%s/prog-a.nrm", dir);
+    snprintf(b, sizeof b, "%s/prog-b.nrm", dir);
+    nlprnn_tagger_params *p = NULL;
+    nlprnn_tagger_params_create(&p, NULL);
+    nlprnn_error err;
+    const int E = 3;
+    const char *set[][2] = {{"embed", "8"}, {"hidden", "8"}, {"layers", "1"}, {"epochs", "3"}, {"batch", "16"},
+                            {"min-count", "1"}, {"max-len", "24"}, {"hints", "0.5"}, {"valid", "0.1"}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) CHECK(nlprnn_tagger_params_set(p, set[i][0], set[i][1], &err) == 0);
+    const char *paths[] = {train};
+    /* the once-per-epoch callback (nlprnn_tagger_train) */
+    ep_log *ep = calloc(1, sizeof *ep);
+    nlprnn_tagger *t = NULL;
+    int rc = nlprnn_tagger_train(paths, 1, p, NULL, ep_record, ep, &t, &err);
+    CHECK_MSG(rc == 0, "train: %s", err.message);
+    if (t) CHECK(nlprnn_tagger_save(t, a, &err) == 0);
+    nlprnn_tagger_free(t);
+    CHECK_INT_EQ(ep->n, E);
+    /* the record (nlprnn_tagger_train_ctl): the same training */
+    pr_log *g = calloc(1, sizeof *g);
+    t = NULL;
+    rc = nlprnn_tagger_train_ctl(paths, 1, p, NULL, pr_record, g, &t, &err);
+    CHECK_MSG(rc == 0, "train_ctl: %s", err.message);
+    if (t) CHECK(nlprnn_tagger_save(t, b, &err) == 0);
+    nlprnn_tagger_free(t);
+    long na = 0, nb = 0;
+    unsigned char *ba = read_all(a, &na), *bb = read_all(b, &nb);
+    CHECK_MSG(ba && bb && na == nb && na > 0 && !memcmp(ba, bb, (size_t)na),
+              "the two entry points train different models (%ld vs %ld bytes)", na, nb);
+    free(ba);
+    free(bb);
+    CHECK(g->n < PR_MAX);
+    int n_steps = 0, n_epochs = 0, n_msg = 0, best = 0;
+    long long last_steps = 0, batches = 0;
+    double best_acc = -1, best_loss = INFINITY;
+    for (int i = 0; i < g->n; i++) {
+        const nlprnn_tagger_progress *r = &g->rec[i];
+        CHECK_MSG(r->size == sizeof(nlprnn_tagger_progress), "call %d: size %zu", i, r->size);
+        CHECK(NLPRNN_HAS_FIELD(nlprnn_tagger_progress, r, improved));
+        CHECK_INT_EQ(r->epochs, E);
+        CHECK_MSG(r->steps >= last_steps, "call %d: steps %lld after %lld", i, r->steps, last_steps);
+        if (r->phase == 0) {
+            n_msg++;
+            CHECK(r->message != NULL && r->message[0]);
+            continue;
+        }
+        CHECK(r->message == NULL);
+        CHECK_MSG(r->batch >= 1 && r->batch <= r->batches, "call %d: batch %lld of %lld", i, r->batch, r->batches);
+        if (batches == 0) batches = r->batches;
+        CHECK_INT_EQ((int)r->batches, (int)batches);
+        CHECK(isfinite(r->loss) && r->loss > 0 && r->accuracy >= 0 && r->accuracy <= 1);
+        CHECK(r->units_per_sec > 0 && r->elapsed >= 0 && r->lr > 0);
+        if (r->phase == 1) {
+            n_steps++;
+            CHECK_MSG(r->steps == last_steps + 1, "call %d: step %lld after %lld", i, r->steps, last_steps);
+            CHECK_MSG(r->epoch == n_epochs + 1, "call %d: a step of epoch %d after %d epochs", i, r->epoch, n_epochs);
+            CHECK_MSG(r->steps == (long long)n_epochs * batches + r->batch, "call %d: step %lld is not batch %lld of epoch %d",
+                      i, r->steps, r->batch, r->epoch);
+            CHECK(r->eta >= 0 && isnan(r->valid_accuracy) && r->improved == 0);
+        } else {
+            CHECK_INT_EQ(r->phase, 2);
+            n_epochs++;
+            CHECK_INT_EQ(r->epoch, n_epochs);
+            CHECK(r->batch == r->batches && r->steps == (long long)n_epochs * batches && r->eta == 0);
+            CHECK(r->valid_accuracy >= 0 && r->valid_accuracy <= 1 && isfinite(r->valid_loss));
+            if (n_epochs <= ep->n) { /* what the once-per-epoch callback saw */
+                CHECK_INT_EQ(ep->epoch[n_epochs - 1], n_epochs);
+                CHECK(r->loss == ep->loss[n_epochs - 1] && r->valid_accuracy == ep->acc[n_epochs - 1]);
+            }
+            int imp = r->valid_accuracy > best_acc || (r->valid_accuracy == best_acc && r->valid_loss < best_loss);
+            if (imp) best_acc = r->valid_accuracy, best_loss = r->valid_loss, best = n_epochs;
+            CHECK_MSG(r->improved == imp && r->best_epoch == best, "epoch %d: improved %d best %d (expected %d, %d)",
+                      n_epochs, r->improved, r->best_epoch, imp, best);
+        }
+        last_steps = r->steps;
+    }
+    printf("progress: %d calls (%d messages, %d steps, %d epochs of %lld batches)\n", g->n, n_msg, n_steps,
+           n_epochs, batches);
+    CHECK_INT_EQ(n_epochs, E);
+    CHECK(batches > 2 && n_steps == E * batches && n_msg >= 1 && g->rec[0].phase == 0);
+    /* stopping from a step: NLPRNN_E_INTERRUPTED, no model, no call after it */
+    memset(g, 0, sizeof *g);
+    g->stop_step = (int)batches + 2;
+    t = NULL;
+    rc = nlprnn_tagger_train_ctl(paths, 1, p, NULL, pr_record, g, &t, &err);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK(t == NULL && g->asked && g->after_stop == 0);
+    CHECK(g->n > 0 && g->rec[g->n - 1].phase == 1 && g->rec[g->n - 1].epoch == 2);
+    /* stopping at the end of epoch 1 */
+    memset(g, 0, sizeof *g);
+    g->stop_epoch = 1;
+    rc = nlprnn_tagger_train_ctl(paths, 1, p, NULL, pr_record, g, &t, &err);
+    CHECK_INT_EQ(rc, NLPRNN_E_INTERRUPTED);
+    CHECK(t == NULL && g->asked && g->after_stop == 0);
+    /* stopped at the end of epoch 1 with a checkpoint and resumed: the steps go on from there */
+    char ck[600];
+    snprintf(ck, sizeof ck, "%s/prog.ckpt", dir);
+    CHECK(nlprnn_tagger_params_set(p, "checkpoint", ck, &err) == 0);
+    memset(g, 0, sizeof *g);
+    g->stop_epoch = 1;
+    CHECK_INT_EQ(nlprnn_tagger_train_ctl(paths, 1, p, NULL, pr_record, g, &t, &err), NLPRNN_E_INTERRUPTED);
+    nlprnn_train_ctl *ctl = NULL;
+    CHECK(nlprnn_train_ctl_create(&ctl, &err) == 0);
+    nlprnn_train_ctl_set_resume(ctl, 1);
+    memset(g, 0, sizeof *g);
+    rc = nlprnn_tagger_train_ctl(paths, 1, p, ctl, pr_record, g, &t, &err);
+    CHECK_MSG(rc == 0, "resume: %s", err.message);
+    int first = 0;
+    while (first < g->n && g->rec[first].phase != 1) first++;
+    CHECK_MSG(first < g->n && g->rec[first].epoch == 2 && g->rec[first].steps == batches + 1,
+              "resumed: the first step is %lld of epoch %d", first < g->n ? g->rec[first].steps : -1LL,
+              first < g->n ? g->rec[first].epoch : -1);
+    CHECK(g->n > 0 && g->rec[g->n - 1].phase == 2 && g->rec[g->n - 1].steps == (long long)E * batches);
+    nlprnn_tagger_free(t);
+    t = NULL;
+    nlprnn_train_ctl_free(ctl);
+    CHECK(nlprnn_tagger_params_set(p, "checkpoint", "", &err) == 0);
+    /* no callback */
+    rc = nlprnn_tagger_train_ctl(paths, 1, p, NULL, NULL, NULL, &t, &err);
+    CHECK_MSG(rc == 0, "%s", err.message);
+    nlprnn_tagger_free(t);
+    free(g);
+    free(ep);
+    nlprnn_tagger_params_free(p);
+}
+
 /* ---- fine-tuning: --init-from ------------------------------------------------------------------ */
 
 /* Probabilities of one tagged sentence under t. */
@@ -1095,6 +1269,7 @@ int main(void) {
     test_tiny_tagger(dir);
     test_init_from(dir);
     test_tiny_spacing(dir);
+    test_progress(dir);
     test_resume(dir);
     test_jamo_spacing(dir);
     test_conv_tagger(dir);

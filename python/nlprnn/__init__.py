@@ -88,6 +88,31 @@ class _Progress(ctypes.Structure):  # nlprnn_classifier_progress (nlprnn/classif
 
 
 _PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_Progress))
+
+
+class _TaggerProgress(ctypes.Structure):  # nlprnn_tagger_progress (nlprnn/tagger.h)
+    _fields_ = [("size", ctypes.c_size_t), ("phase", ctypes.c_int), ("message", ctypes.c_char_p),
+                ("epoch", ctypes.c_int), ("epochs", ctypes.c_int), ("batch", ctypes.c_longlong),
+                ("batches", ctypes.c_longlong), ("steps", ctypes.c_longlong),
+                ("loss", ctypes.c_double), ("accuracy", ctypes.c_double),
+                ("units_per_sec", ctypes.c_double), ("lr", ctypes.c_double),
+                ("elapsed", ctypes.c_double), ("eta", ctypes.c_double),
+                ("valid_loss", ctypes.c_double), ("valid_accuracy", ctypes.c_double),
+                ("best_epoch", ctypes.c_int), ("improved", ctypes.c_int)]
+
+
+def _record(rec, struct):
+    """A progress record as a dict: the fields its size reaches (NLPRNN_HAS_FIELD), message as
+    text."""
+    r = ctypes.cast(rec, ctypes.POINTER(struct)).contents
+    d = {}
+    for k, _ in struct._fields_:
+        f = getattr(struct, k)
+        if k != "size" and f.offset + f.size <= r.size:
+            d[k] = getattr(r, k)
+    if d.get("message") is not None:
+        d["message"] = d["message"].decode("utf-8", "replace")
+    return d
 _E = ctypes.POINTER(_CError)
 
 
@@ -152,6 +177,8 @@ _decl("nlprnn_tagger_params_free", None, _P)
 _decl("nlprnn_tagger_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_tagger_train", _I, ctypes.POINTER(_S), _I, _P, _P, _TAGGER_PROGRESS_FN, _P,
       ctypes.POINTER(_P), _E)
+_decl("nlprnn_tagger_train_ctl", _I, ctypes.POINTER(_S), _I, _P, _P,
+      ctypes.CFUNCTYPE(_I, _P, _P), _P, ctypes.POINTER(_P), _E)
 _decl("nlprnn_tagger_save", _I, _P, _S, _E)
 _decl("nlprnn_tagger_save_stored", _I, _P, _S, _S, _E)
 _decl("nlprnn_tagger_load", _I, _S, ctypes.POINTER(_P), _E)
@@ -727,11 +754,14 @@ def chrf(hyps, refs):
 
 # ---- training taggers and translators -----------------------------------------------------------
 
-def _train(kind, params, progress, call):
+def _train(kind, params, progress, call, record=None):
     """Shared by train_tagger and train_translator: make kind's parameters, set them by name, run
     call(params_handle, callback, model_out) and return the trained handle. progress(epoch,
     train_loss, valid) is called once per epoch; returning True stops training (Error
-    NLPRNN_E_INTERRUPTED). An exception in progress stops training and is raised again."""
+    NLPRNN_E_INTERRUPTED). An exception in progress stops training and is raised again.
+    With record (a function of one progress record): call(params_handle, callback,
+    record_callback, model_out) instead; record_callback(user, d) runs record(d) as callback runs
+    progress."""
     create, free, set_ = (getattr(_lib, "nlprnn_%s_params_%s" % (kind, s))
                           for s in ("create", "free", "set"))
     p, err, failure = _P(), _CError(), []
@@ -744,11 +774,21 @@ def _train(kind, params, progress, call):
             failure.append(e)
             return 1
 
+    def rcb(user, d):
+        try:
+            return 1 if record(d) else 0
+        except BaseException as e:
+            failure.append(e)
+            return 1
+
     try:
         for k, v in (params or {}).items():
             _check(set_(p, _b(k), _b(str(v)), ctypes.byref(err)), err)
         out = _P()
-        rc = call(p, cb if progress else None, ctypes.byref(out), ctypes.byref(err))
+        if record:
+            rc = call(p, cb if progress else None, rcb, ctypes.byref(out), ctypes.byref(err))
+        else:
+            rc = call(p, cb if progress else None, ctypes.byref(out), ctypes.byref(err))
         if failure:
             if out:
                 call.free(out)
@@ -767,22 +807,27 @@ def _save(h, save, free, out_path):
         free(h)
 
 
-def train_tagger(paths, out_path, params=None, progress=None):
+def train_tagger(paths, out_path, params=None, progress=None, progress_record=None):
     """Train a token tagger (nlprnn_tagger_train, like `nlprnn tag-train`) and save it to out_path
     (written atomically). paths: a file or a list of files (.gz read too) of token<TAB>label
     lines with a blank line between sentences. params by name (`nlprnn tag-train --help` lists
-    them). progress(epoch, train_loss, valid_accuracy): once per epoch, True stops."""
-    _train_tag(paths, out_path, dict(params or {}, format="tagged"), progress)
+    them). progress(epoch, train_loss, valid_accuracy): once per epoch, True stops.
+    progress_record(d) (nlprnn_tagger_train_ctl): after every optimizer step, at each epoch's
+    end and for messages, d a dict of the record nlprnn_tagger_progress (phase 0 message, 1
+    step, 2 epoch done; epoch, epochs, batch, batches, steps, loss, accuracy, units_per_sec, lr,
+    elapsed, eta, valid_loss, valid_accuracy, best_epoch, improved); True from a step or an
+    epoch's end stops. Both may be given."""
+    _train_tag(paths, out_path, dict(params or {}, format="tagged"), progress, progress_record)
 
 
-def train_spacer(paths, out_path, params=None, progress=None):
+def train_spacer(paths, out_path, params=None, progress=None, progress_record=None):
     """Train a word-spacing model (like `nlprnn space-train`) from well-spaced text, one sentence
     a line, and save it to out_path; otherwise as train_tagger (`nlprnn space-train --help`),
     e.g. params={"jamo": 1, "conv": 5, "conv-channels": 64}."""
-    _train_tag(paths, out_path, dict(params or {}, format="spacing"), progress)
+    _train_tag(paths, out_path, dict(params or {}, format="spacing"), progress, progress_record)
 
 
-def _train_tag(paths, out_path, params, progress):
+def _train_tag(paths, out_path, params, progress, progress_record=None):
     paths = [paths] if isinstance(paths, (str, bytes, os.PathLike)) else list(paths)
     arr = (_S * len(paths))(*[_path(x) for x in paths])
 
@@ -790,9 +835,20 @@ def _train_tag(paths, out_path, params, progress):
         fn = _TAGGER_PROGRESS_FN(cb) if cb else _TAGGER_PROGRESS_FN()
         return _lib.nlprnn_tagger_train(arr, len(paths), p, None, fn, None, out, err)
 
-    call.free = _lib.nlprnn_tagger_free
-    _save(_train("tagger", params, progress, call), _lib.nlprnn_tagger_save,
-          _lib.nlprnn_tagger_free, out_path)
+    def call_record(p, cb, rcb, out, err):
+        def both(user, rec):
+            d = _record(rec, _TaggerProgress)
+            stop = rcb(user, d)
+            if d["phase"] == 2 and cb and cb(user, d["epoch"], d["loss"], d["valid_accuracy"]):
+                stop = 1
+            return 1 if stop else 0
+        fn = _lib.nlprnn_tagger_train_ctl.argtypes[4](both)
+        return _lib.nlprnn_tagger_train_ctl(arr, len(paths), p, None, fn, None, out, err)
+
+    call.free = call_record.free = _lib.nlprnn_tagger_free
+    trained = (_train("tagger", params, progress, call_record, progress_record) if progress_record
+               else _train("tagger", params, progress, call))
+    _save(trained, _lib.nlprnn_tagger_save, _lib.nlprnn_tagger_free, out_path)
 
 
 def train_translator(tsv_path, out_path, params=None, progress=None):

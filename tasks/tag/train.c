@@ -421,19 +421,67 @@ static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr
     return rc;
 }
 
-typedef struct tg_progress {
+/* The trainer's progress -> the tagger's two public forms: three numbers once per epoch
+ * (nlprnn_tagger_train), or the record (nlprnn_tagger_train_ctl). */
+typedef struct tg_epoch_cb {
     nlprnn_tagger_progress_fn fn;
     void *user;
-} tg_progress;
+} tg_epoch_cb;
 
-static int tg_on_progress(void *user, const nr_train_progress *pr) {
-    tg_progress *c = user;
+static int tg_on_epoch(void *user, const nr_train_progress *pr) {
+    tg_epoch_cb *c = user;
     if (pr->phase != NR_TP_EPOCH || !c->fn) return 0;
     return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.score : NAN);
 }
 
-int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
-                        const nlprnn_train_ctl *ctl, nlprnn_tagger_progress_fn progress, void *user,
+typedef struct tg_record_cb {
+    nlprnn_tagger_progress_cb fn;
+    void *user;
+} tg_record_cb;
+
+static int tg_on_record(void *user, const nr_train_progress *q) {
+    tg_record_cb *c = user;
+    if (!c->fn) return 0;
+    nlprnn_tagger_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.size = sizeof pr;
+    pr.phase = q->phase;
+    pr.message = q->phase == NR_TP_MESSAGE ? q->message : NULL;
+    pr.epoch = q->epoch;
+    pr.epochs = q->epochs;
+    pr.batch = q->batch;
+    pr.batches = q->batches;
+    pr.steps = q->step;
+    pr.loss = q->loss;
+    pr.accuracy = q->accuracy;
+    pr.units_per_sec = q->tokens_per_sec;
+    pr.lr = q->lr;
+    pr.elapsed = q->elapsed;
+    pr.eta = q->phase == NR_TP_EPOCH ? 0 : q->eta;
+    int done = q->phase == NR_TP_EPOCH;
+    pr.valid_loss = done && q->valid.has ? q->valid.loss : NAN;
+    pr.valid_accuracy = done && q->valid.has ? q->valid.score : NAN;
+    pr.best_epoch = q->best_epoch;
+    pr.improved = done ? q->improved : 0;
+    int stop = c->fn(c->user, &pr);
+    return q->phase == NR_TP_MESSAGE ? 0 : stop;
+}
+
+/* A message before the trainer runs (phase 0, epoch 0). */
+static void tg_message(nr_train_progress_fn fn, void *user, const nlprnn_tagger_params *p, const char *msg) {
+    if (!fn) return;
+    nr_train_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.phase = NR_TP_MESSAGE;
+    pr.message = msg;
+    pr.epochs = p->epochs;
+    pr.loss = pr.accuracy = NAN;
+    pr.valid.score = pr.valid.loss = NAN;
+    fn(user, &pr);
+}
+
+static int tagger_train(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
+                        const nlprnn_train_ctl *ctl, nr_train_progress_fn progress, void *user,
                         nlprnn_tagger **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: out is NULL");
     *out = NULL;
@@ -478,6 +526,7 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
         t->p.conv = src->p.conv;
         t->p.conv_channels = src->p.conv_channels;
     }
+    if (!rc) tg_message(progress, user, p, "reading the training files");
     if (!rc) rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
     if (!rc && src) rc = nr_tag_remap(&d, &t->units, &t->labels, &src->units, &src->labels, err);
     else if (!rc) rc = nr_tag_prune_units(&d, &t->units, p->min_count, p->max_vocab, err);
@@ -512,10 +561,9 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
             .epoch_done = tg_epoch_done,
             .flags = NR_TASK_LOCAL_MEAN,
         };
-        tg_progress pc = {progress, user};
         cfg.workers = k.W;
-        cfg.progress = tg_on_progress;
-        cfg.user = &pc;
+        cfg.progress = progress;
+        cfg.user = user;
         nr_train_result res;
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) {
@@ -538,4 +586,18 @@ int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
     }
     *out = t;
     return NLPRNN_OK;
+}
+
+int nlprnn_tagger_train(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
+                        const nlprnn_train_ctl *ctl, nlprnn_tagger_progress_fn progress, void *user,
+                        nlprnn_tagger **out, nlprnn_error *err) {
+    tg_epoch_cb c = {progress, user};
+    return tagger_train(paths, n_paths, p, ctl, tg_on_epoch, &c, out, err);
+}
+
+int nlprnn_tagger_train_ctl(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
+                            const nlprnn_train_ctl *ctl, nlprnn_tagger_progress_cb progress, void *user,
+                            nlprnn_tagger **out, nlprnn_error *err) {
+    tg_record_cb c = {progress, user};
+    return tagger_train(paths, n_paths, p, ctl, tg_on_record, &c, out, err);
 }

@@ -235,6 +235,27 @@ with tempfile.TemporaryDirectory() as d:
     except nlprnn.Error as e:
         check(e.name == "NLPRNN_E_INTERRUPTED", "tagger stop: %s" % e)
     check(not os.path.exists(stopped), "a stopped tagger training wrote its model")
+    # the record (nlprnn_tagger_train_ctl): the same model, steps +1 a step, phase 2 once an epoch
+    recs, eps = [], []
+    model2 = os.path.join(d, "pos2.nrm")
+    nlprnn.train_tagger(tagged, model2, params, progress=lambda e, loss, acc: eps.append((e, loss, acc)),
+                        progress_record=recs.append)
+    with open(model, "rb") as f1, open(model2, "rb") as f2:
+        check(f1.read() == f2.read(), "train_tagger with progress_record trains another model")
+    steps = [r["steps"] for r in recs if r["phase"] == 1]
+    ends = [r for r in recs if r["phase"] == 2]
+    check(steps == list(range(1, len(steps) + 1)) and len(steps) > 3, "record steps %r" % steps)
+    check([r["epoch"] for r in ends] == [1, 2, 3] and eps == [(r["epoch"], r["loss"], r["valid_accuracy"])
+                                                              for r in ends], "record epochs %r %r" % (ends, eps))
+    check(all(1 <= r["batch"] <= r["batches"] and r["units_per_sec"] > 0 for r in recs if r["phase"]),
+          "record batch / speed")
+    check(recs[0]["phase"] == 0 and isinstance(recs[0]["message"], str), "record message %r" % recs[0])
+    try:
+        nlprnn.train_tagger([tagged], stopped, params, progress_record=lambda r: r["phase"] == 1 and r["steps"] == 2)
+        check(False, "tagger training did not stop from a step")
+    except nlprnn.Error as e:
+        check(e.name == "NLPRNN_E_INTERRUPTED", "tagger stop from a step: %s" % e)
+    check(not os.path.exists(stopped), "a tagger training stopped from a step wrote its model")
     spaced = os.path.join(d, "spaced.txt")
     with open(spaced, "w") as f:
         f.write("나는 학교에 간다\n오늘 날씨가 좋다\n" * 20)
