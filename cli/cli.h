@@ -117,6 +117,8 @@ void cli_progress_line(cli_progress *p, const char *fmt, ...) __attribute__((for
 void cli_progress_warn(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clear a status line left on the terminal. */
 void cli_progress_end(cli_progress *p);
+/* A bar of 24 characters, '#' for the part done of total, '.' for the rest, into b (>= 25 bytes). */
+void cli_fmt_bar(char *b, long long done, long long total);
 /* Seconds on the monotonic clock; a duration as mm:ss or h:mm:ss ("--:--" when unknown). */
 double cli_now(void);
 void cli_fmt_time(char *buf, size_t cap, double seconds);

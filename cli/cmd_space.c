@@ -320,9 +320,7 @@ static int train_progress(void *user, const nlprnn_tagger_progress *p) {
     } else if (o->tty && cli_progress_due(o, p->batch == p->batches)) {
         char eta[32], bar[32];
         cli_fmt_time(eta, sizeof eta, p->eta);
-        int w = 24, fill = p->batches ? (int)((double)w * (double)p->batch / (double)p->batches) : 0;
-        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-        bar[w] = 0;
+        cli_fmt_bar(bar, p->batch, p->batches);
         cli_progress_status(o, "epoch %d/%d [%s] %lld/%lld step %lld loss %.4f acc %.4f %.0f %s/s ETA %s", p->epoch,
                             p->epochs, bar, p->batch, p->batches, p->steps, p->loss, p->accuracy, p->units_per_sec,
                             c->units, eta);

@@ -62,10 +62,8 @@ static int on_progress(void *user, const nlprnn_classifier_progress *p) {
                           p->valid_accuracy, p->improved ? " (best)" : "", el);
     } else if (cli_progress_due(pr, p->batch == p->batches && pr->tty)) {
         if (pr->tty) {
-            int w = 24, fill = p->batches ? (int)((double)w * (double)p->batch / (double)p->batches) : 0;
             char bar[32];
-            for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-            bar[w] = 0;
+            cli_fmt_bar(bar, p->batch, p->batches);
             cli_progress_status(pr, "epoch %d/%d [%s] %lld/%lld loss %.4f acc %.4f %.0f tok/s ETA %s",
                                 p->epoch, p->epochs, bar, p->batch, p->batches, p->loss,
                                 p->accuracy, p->tokens_per_sec, eta);

@@ -458,9 +458,24 @@ static void train_usage(FILE *fp) {
     }
 }
 
-static int train_progress(void *user, int epoch, double loss, double valid) {
-    if (!*(int *)user)
-        fprintf(stderr, "epoch %d: training loss %.4f, validation loss %.4f per target token\n", epoch, loss, valid);
+/* Progress of translate-train on standard error, as space-train's (cli/cmd_space.c): after each
+ * epoch "epoch N: training loss L, validation loss V per target token (S steps, U tokens/s)" (U:
+ * source and target pieces); on a terminal also a status line redrawn at most 5 times a second
+ * and what is being done. */
+static int train_progress(void *user, const nlprnn_translator_progress *p) {
+    cli_progress *o = user;
+    if (p->phase == 0) {
+        if (o->tty && !o->quiet) cli_progress_status(o, "%s ...", p->message);
+    } else if (p->phase == 2) {
+        cli_progress_line(o, "epoch %d: training loss %.4f, validation loss %.4f per target token (%lld steps, %.0f tokens/s)",
+                          p->epoch, p->loss, p->valid_loss, p->steps, p->tokens_per_sec);
+    } else if (o->tty && cli_progress_due(o, p->batch == p->batches)) {
+        char eta[32], bar[32];
+        cli_fmt_time(eta, sizeof eta, p->eta);
+        cli_fmt_bar(bar, p->batch, p->batches);
+        cli_progress_status(o, "epoch %d/%d [%s] %lld/%lld step %lld loss %.4f %.0f tokens/s ETA %s", p->epoch,
+                            p->epochs, bar, p->batch, p->batches, p->steps, p->loss, p->tokens_per_sec, eta);
+    }
     return 0;
 }
 
@@ -528,7 +543,10 @@ int cmd_translate_train(int argc, char **argv) {
     if (!rc) {
         nlprnn_train_ctl_set_stop(ctl, cli_catch_stop_signals());
         nlprnn_train_ctl_set_resume(ctl, resume);
-        rc = nlprnn_translator_train(file, p, ctl, train_progress, &quiet, &t, &err);
+        cli_progress pr;
+        cli_progress_init(&pr, "", 0, quiet);
+        rc = nlprnn_translator_train_ctl(file, p, ctl, train_progress, &pr, &t, &err);
+        cli_progress_end(&pr);
     }
     if (!rc) rc = nlprnn_translator_save(t, output, &err);
     if (!rc && !quiet) fprintf(stderr, "translate-train: wrote %s: %s\n", output, nlprnn_translator_summary(t));

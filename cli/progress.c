@@ -23,6 +23,13 @@ void cli_fmt_time(char *b, size_t n, double s) {
     else snprintf(b, n, "%02ld:%02ld", t / 60, t % 60);
 }
 
+void cli_fmt_bar(char *b, long long done, long long total) {
+    const int w = 24;
+    int fill = total > 0 ? (int)((double)w * (double)done / (double)total) : 0;
+    for (int i = 0; i < w; i++) b[i] = i < fill ? '#' : '.';
+    b[w] = 0;
+}
+
 void cli_progress_init(cli_progress *p, const char *prefix, double every, int quiet) {
     p->prefix = prefix ? prefix : "";
     p->tty = isatty(STDERR_FILENO);

@@ -870,6 +870,16 @@ static void test_translate(void) {
     INVALID(nlprnn_translator_train(pairs, NULL, NULL, NULL, NULL, &t, E),
             nlprnn_translator_train(pairs, NULL, NULL, NULL, NULL, &t, NULL));
     OK(nlprnn_translator_train(pairs, p, NULL, NULL, NULL, &t, E)); /* ctl, progress, user optional */
+    nlprnn_translator *tc = (nlprnn_translator *)&tc;
+    INVALID(nlprnn_translator_train_ctl(pairs, p, NULL, NULL, NULL, NULL, E),
+            nlprnn_translator_train_ctl(pairs, p, NULL, NULL, NULL, NULL, NULL));
+    INVALID(nlprnn_translator_train_ctl(NULL, p, NULL, NULL, NULL, &tc, E),
+            nlprnn_translator_train_ctl(NULL, p, NULL, NULL, NULL, &tc, NULL));
+    CHECK(tc == NULL);
+    INVALID(nlprnn_translator_train_ctl(pairs, NULL, NULL, NULL, NULL, &tc, E),
+            nlprnn_translator_train_ctl(pairs, NULL, NULL, NULL, NULL, &tc, NULL));
+    OK(nlprnn_translator_train_ctl(pairs, p, NULL, NULL, NULL, &tc, E)); /* ctl, progress, user optional */
+    nlprnn_translator_free(tc);
     const char *path = tmp("t.nrm");
     INVALID(nlprnn_translator_save(NULL, path, E), nlprnn_translator_save(NULL, path, NULL));
     INVALID(nlprnn_translator_save(t, NULL, E), nlprnn_translator_save(t, NULL, NULL));

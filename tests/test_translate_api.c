@@ -5,6 +5,11 @@
  *     trained one (text and log-probability), float16 storage loads too;
  *   - keep: the model's validation loss is the lowest epoch's with keep=best (the default), the
  *     last epoch's with keep=last; other values refused;
+ *   - progress: nlprnn_translator_train_ctl trains the model of nlprnn_translator_train byte for
+ *     byte; its record: size == sizeof, a message first, steps +1 per step (= batches of the
+ *     epochs before + batch), batch <= batches, phase 2 once per epoch in order with the losses
+ *     the once-per-epoch callback gets; a non-zero return from a step stops with
+ *     NLPRNN_E_INTERRUPTED and no call after it;
  *   - resume: a run stopped after its first epoch (progress callback) and resumed from its
  *     checkpoint writes a model file byte-identical to an uninterrupted run (with dropout and BPE
  *     dropout); bpe-dropout is in the model file's CONF only when it was used;
@@ -209,6 +214,98 @@ static void test_keep(void) {
         else CHECK(!memcmp(first.v, h.v, sizeof h.v)); /* keep changes the result, not the training */
         nlprnn_translator_free(t);
     }
+    nlprnn_translator_params_free(p);
+}
+
+/* ---- progress: the record of nlprnn_translator_train_ctl ---------------------------------------- */
+
+typedef struct tr_log {
+    int n, stop_step, asked, after_stop;
+    nlprnn_translator_progress rec[2048];
+} tr_log;
+
+static int tr_record(void *user, const nlprnn_translator_progress *p) {
+    tr_log *g = user;
+    if (g->asked) g->after_stop++;
+    if (g->n < 2048) g->rec[g->n++] = *p;
+    int stop = p->phase == 1 && p->steps == g->stop_step;
+    if (stop) g->asked = 1;
+    return stop;
+}
+
+typedef struct tr_epochs {
+    int n, epoch[16];
+    double loss[16], valid[16];
+} tr_epochs;
+
+static int tr_epoch(void *user, int epoch, double loss, double valid) {
+    tr_epochs *h = user;
+    if (h->n < 16) h->epoch[h->n] = epoch, h->loss[h->n] = loss, h->valid[h->n] = valid, h->n++;
+    return 0;
+}
+
+static void test_progress(void) {
+    nlprnn_error err;
+    nlprnn_translator_params *p = small_params(); /* 3 epochs */
+    nlprnn_translator *t = NULL;
+    tr_epochs h = {0, {0}, {0}, {0}};
+    CHECK_INT_EQ(nlprnn_translator_train(nr_test_scratch("pairs.tsv"), p, NULL, tr_epoch, &h, &t, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("prog-a.nrm"), &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    CHECK_INT_EQ(h.n, 3);
+    tr_log *g = calloc(1, sizeof *g);
+    CHECK_INT_EQ(nlprnn_translator_train_ctl(nr_test_scratch("pairs.tsv"), p, NULL, tr_record, g, &t, &err), 0);
+    if (t) CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("prog-b.nrm"), &err), 0);
+    nlprnn_translator_free(t);
+    t = NULL;
+    size_t na = 0, nb = 0;
+    unsigned char *a = nr_test_slurp(nr_test_scratch("prog-a.nrm"), &na), *b = nr_test_slurp(nr_test_scratch("prog-b.nrm"), &nb);
+    CHECK_MSG(a && b && na == nb && na > 0 && !memcmp(a, b, na), "the two entry points train different models (%zu, %zu bytes)",
+              na, nb);
+    free(a);
+    free(b);
+    int steps = 0, epochs = 0, msgs = 0;
+    long long last = 0, batches = 0;
+    for (int i = 0; i < g->n; i++) {
+        const nlprnn_translator_progress *r = &g->rec[i];
+        CHECK_MSG(r->size == sizeof *r, "call %d: size %zu", i, r->size);
+        CHECK_INT_EQ(r->epochs, 3);
+        CHECK(r->steps >= last);
+        if (r->phase == 0) {
+            msgs++;
+            CHECK(r->message != NULL);
+            continue;
+        }
+        CHECK_MSG(r->batch >= 1 && r->batch <= r->batches, "call %d: batch %lld of %lld", i, r->batch, r->batches);
+        if (!batches) batches = r->batches;
+        CHECK(r->batches == batches && isfinite(r->loss) && r->tokens_per_sec > 0 && r->lr > 0);
+        if (r->phase == 1) {
+            steps++;
+            CHECK_MSG(r->steps == last + 1 && r->steps == (long long)epochs * batches + r->batch,
+                      "call %d: step %lld (batch %lld of epoch %d) after %lld", i, r->steps, r->batch, r->epoch, last);
+            CHECK(r->epoch == epochs + 1 && r->eta >= 0 && isnan(r->valid_loss));
+        } else {
+            CHECK_INT_EQ(r->phase, 2);
+            epochs++;
+            CHECK_INT_EQ(r->epoch, epochs);
+            CHECK(r->steps == (long long)epochs * batches && r->eta == 0 && r->best_epoch >= 1 && r->best_epoch <= epochs);
+            if (epochs <= h.n)
+                CHECK_MSG(h.epoch[epochs - 1] == epochs && r->loss == h.loss[epochs - 1] && r->valid_loss == h.valid[epochs - 1],
+                          "epoch %d: loss %g valid %g; the once-per-epoch callback got %g %g", epochs, r->loss,
+                          r->valid_loss, h.loss[epochs - 1], h.valid[epochs - 1]);
+        }
+        last = r->steps;
+    }
+    printf("progress: %d calls (%d messages, %d steps, %d epochs of %lld batches)\n", g->n, msgs, steps, epochs, batches);
+    CHECK(epochs == 3 && batches > 1 && steps == 3 * batches && msgs >= 1 && g->rec[0].phase == 0);
+    /* a non-zero return from a step stops: NLPRNN_E_INTERRUPTED, no model, no call after it */
+    memset(g, 0, sizeof *g);
+    g->stop_step = (int)batches + 1;
+    CHECK_INT_EQ(nlprnn_translator_train_ctl(nr_test_scratch("pairs.tsv"), p, NULL, tr_record, g, &t, &err),
+                 NLPRNN_E_INTERRUPTED);
+    CHECK(t == NULL && g->asked && g->after_stop == 0);
+    free(g);
     nlprnn_translator_params_free(p);
 }
 
@@ -1155,6 +1252,7 @@ int main(void) {
     make_pairs();
     test_train_save_load();
     test_keep();
+    test_progress();
     test_batch();
     test_resume();
     test_ema();

@@ -74,7 +74,8 @@ typedef struct nlprnn_translator nlprnn_translator;
 
 /** Progress of training, once per epoch: epoch (1-based), mean training loss per target token,
  *  validation loss per target token (NaN without validation pairs). Return non-zero to stop
- *  (like the stop flag). */
+ *  (like the stop flag). nlprnn_translator_train_ctl's nlprnn_translator_progress_cb also reports
+ *  steps, speed and time left. */
 typedef int (*nlprnn_translator_progress_fn)(void *user, int epoch, double train_loss,
                                              double valid_loss);
 
@@ -87,6 +88,48 @@ NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translator
                                        const nlprnn_train_ctl *ctl,
                                        nlprnn_translator_progress_fn progress, void *user,
                                        nlprnn_translator **out, nlprnn_error *err);
+/** What the progress callback of nlprnn_translator_train_ctl sees. The library allocates it and
+ *  sets `size`; fields may be added at the end (read one only when NLPRNN_HAS_FIELD says `size`
+ *  reaches it). */
+typedef struct nlprnn_translator_progress {
+    size_t size;             /**< set by the library: its sizeof(nlprnn_translator_progress) */
+    int phase;               /**< 0 = a message (what is being done: "reading the pairs",
+                                  "validating"), 1 = a training step done, 2 = an epoch done
+                                  (validated) */
+    const char *message;     /**< phase 0: the message (NULL otherwise) */
+    int epoch;               /**< 1-based epoch (0 in a message before the first) */
+    int epochs;              /**< epochs asked for (the "epochs" parameter) */
+    long long batch;         /**< 1-based batch in the epoch (phase 2: the batches done) */
+    long long batches;       /**< batches per epoch */
+    long long steps;         /**< optimizer steps since the start of training (a resumed run
+                                  counts those before the checkpoint too) */
+    double loss;             /**< running mean training loss per target token of the epoch so
+                                  far; phase 2: the epoch's */
+    double tokens_per_sec;   /**< training speed of the epoch so far: source and target pieces
+                                  per second */
+    double lr;               /**< the learning rate of the last step */
+    double elapsed;          /**< seconds of training (a resumed run counts those before) */
+    double eta;              /**< estimated seconds left in the epoch (0 in phase 2) */
+    double valid_loss;       /**< phase 2: validation loss per target token (NaN without
+                                  validation pairs) */
+    int best_epoch;          /**< epoch of the lowest validation loss so far (0: none yet) */
+    int improved;            /**< phase 2: 1 when this epoch is the best so far */
+} nlprnn_translator_progress;
+
+/** The progress callback of nlprnn_translator_train_ctl: called on the training thread after
+ *  every optimizer step (phase 1: a caller that draws throttles itself), once at the end of every
+ *  epoch (phase 2) and for messages (phase 0). Return non-zero from a phase 1 or 2 call to stop
+ *  (like the stop flag: the checkpoint is written, NLPRNN_E_INTERRUPTED); the return value of a
+ *  phase 0 call is ignored. */
+typedef int (*nlprnn_translator_progress_cb)(void *user, const nlprnn_translator_progress *p);
+
+/** nlprnn_translator_train with a progress record instead of three numbers once per epoch: the
+ *  steps, the speed and an estimate of the time left while an epoch runs (see
+ *  nlprnn_translator_progress). The same training, bit for bit; progress may be NULL. */
+NLPRNN_API int nlprnn_translator_train_ctl(const char *path, const nlprnn_translator_params *p,
+                                           const nlprnn_train_ctl *ctl,
+                                           nlprnn_translator_progress_cb progress, void *user,
+                                           nlprnn_translator **out, nlprnn_error *err);
 /** Save to a model file (kind "TRNS", docs/formats.md), written atomically. */
 NLPRNN_API int nlprnn_translator_save(const nlprnn_translator *t, const char *path,
                                       nlprnn_error *err);

@@ -101,6 +101,16 @@ class _TaggerProgress(ctypes.Structure):  # nlprnn_tagger_progress (nlprnn/tagge
                 ("best_epoch", ctypes.c_int), ("improved", ctypes.c_int)]
 
 
+class _TranslatorProgress(ctypes.Structure):  # nlprnn_translator_progress (nlprnn/translate.h)
+    _fields_ = [("size", ctypes.c_size_t), ("phase", ctypes.c_int), ("message", ctypes.c_char_p),
+                ("epoch", ctypes.c_int), ("epochs", ctypes.c_int), ("batch", ctypes.c_longlong),
+                ("batches", ctypes.c_longlong), ("steps", ctypes.c_longlong),
+                ("loss", ctypes.c_double), ("tokens_per_sec", ctypes.c_double),
+                ("lr", ctypes.c_double), ("elapsed", ctypes.c_double), ("eta", ctypes.c_double),
+                ("valid_loss", ctypes.c_double), ("best_epoch", ctypes.c_int),
+                ("improved", ctypes.c_int)]
+
+
 def _record(rec, struct):
     """A progress record as a dict: the fields its size reaches (NLPRNN_HAS_FIELD), message as
     text."""
@@ -205,6 +215,8 @@ _decl("nlprnn_translator_params_free", None, _P)
 _decl("nlprnn_translator_params_set", _I, _P, _S, _S, _E)
 _decl("nlprnn_translator_train", _I, _S, _P, _P, _TRANSLATE_PROGRESS_FN, _P, ctypes.POINTER(_P),
       _E)
+_decl("nlprnn_translator_train_ctl", _I, _S, _P, _P, ctypes.CFUNCTYPE(_I, _P, _P), _P,
+      ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_save", _I, _P, _S, _E)
 _decl("nlprnn_translator_save_stored", _I, _P, _S, _S, _E)
 _decl("nlprnn_translator_load", _I, _S, ctypes.POINTER(_P), _E)
@@ -775,6 +787,8 @@ def _train(kind, params, progress, call, record=None):
             return 1
 
     def rcb(user, d):
+        if failure:  # an exception in a message (phase 0, whose return is ignored): stop at once
+            return 1
         try:
             return 1 if record(d) else 0
         except BaseException as e:
@@ -851,16 +865,31 @@ def _train_tag(paths, out_path, params, progress, progress_record=None):
     _save(trained, _lib.nlprnn_tagger_save, _lib.nlprnn_tagger_free, out_path)
 
 
-def train_translator(tsv_path, out_path, params=None, progress=None):
+def train_translator(tsv_path, out_path, params=None, progress=None, progress_record=None):
     """Train a translator (nlprnn_translator_train) on the pairs of a TSV file whose header names
     the columns (params "src-col", "tgt-col"; `nlprnn translate-train --help` lists the rest)
     and save it to out_path (written atomically). progress(epoch, train_loss, valid_loss): once
-    per epoch, True stops."""
+    per epoch, True stops. progress_record(d) (nlprnn_translator_train_ctl): after every
+    optimizer step, at each epoch's end and for messages, d a dict of the record
+    nlprnn_translator_progress (phase, message, epoch, epochs, batch, batches, steps, loss,
+    tokens_per_sec, lr, elapsed, eta, valid_loss, best_epoch, improved); True from a step or an
+    epoch's end stops. Both may be given."""
 
     def call(p, cb, out, err):
         fn = _TRANSLATE_PROGRESS_FN(cb) if cb else _TRANSLATE_PROGRESS_FN()
         return _lib.nlprnn_translator_train(_path(tsv_path), p, None, fn, None, out, err)
 
-    call.free = _lib.nlprnn_translator_free
-    _save(_train("translate", params, progress, call), _lib.nlprnn_translator_save,
-          _lib.nlprnn_translator_free, out_path)
+    def call_record(p, cb, rcb, out, err):
+        def both(user, rec):
+            d = _record(rec, _TranslatorProgress)
+            stop = rcb(user, d)
+            if d["phase"] == 2 and cb and cb(user, d["epoch"], d["loss"], d["valid_loss"]):
+                stop = 1
+            return 1 if stop else 0
+        fn = _lib.nlprnn_translator_train_ctl.argtypes[3](both)
+        return _lib.nlprnn_translator_train_ctl(_path(tsv_path), p, None, fn, None, out, err)
+
+    call.free = call_record.free = _lib.nlprnn_translator_free
+    trained = (_train("translator", params, progress, call_record, progress_record) if progress_record
+               else _train("translator", params, progress, call))
+    _save(trained, _lib.nlprnn_translator_save, _lib.nlprnn_translator_free, out_path)

@@ -691,15 +691,61 @@ static int tr_setup(tr_task *k, nlprnn_translator *t, const nr_tr_pairs *d, cons
     return rc;
 }
 
-typedef struct tr_progress {
+/* The trainer's progress -> the translator's two public forms: three numbers once per epoch
+ * (nlprnn_translator_train), or the record (nlprnn_translator_train_ctl). */
+typedef struct tr_epoch_cb {
     nlprnn_translator_progress_fn fn;
     void *user;
-} tr_progress;
+} tr_epoch_cb;
 
-static int tr_on_progress(void *user, const nr_train_progress *pr) {
-    tr_progress *c = user;
+static int tr_on_epoch(void *user, const nr_train_progress *pr) {
+    tr_epoch_cb *c = user;
     if (pr->phase != NR_TP_EPOCH || !c->fn) return 0;
     return c->fn(c->user, pr->epoch, pr->loss, pr->valid.has ? pr->valid.loss : NAN);
+}
+
+typedef struct tr_record_cb {
+    nlprnn_translator_progress_cb fn;
+    void *user;
+} tr_record_cb;
+
+static int tr_on_record(void *user, const nr_train_progress *q) {
+    tr_record_cb *c = user;
+    if (!c->fn) return 0;
+    nlprnn_translator_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.size = sizeof pr;
+    pr.phase = q->phase;
+    pr.message = q->phase == NR_TP_MESSAGE ? q->message : NULL;
+    pr.epoch = q->epoch;
+    pr.epochs = q->epochs;
+    pr.batch = q->batch;
+    pr.batches = q->batches;
+    pr.steps = q->step;
+    pr.loss = q->loss;
+    pr.tokens_per_sec = q->tokens_per_sec;
+    pr.lr = q->lr;
+    pr.elapsed = q->elapsed;
+    int done = q->phase == NR_TP_EPOCH;
+    pr.eta = done ? 0 : q->eta;
+    pr.valid_loss = done && q->valid.has ? q->valid.loss : NAN;
+    pr.best_epoch = q->best_epoch;
+    pr.improved = done ? q->improved : 0;
+    int stop = c->fn(c->user, &pr);
+    return q->phase == NR_TP_MESSAGE ? 0 : stop;
+}
+
+/* A message before the trainer runs (phase 0, epoch 0). */
+static void tr_message(nr_train_progress_fn fn, void *user, const nlprnn_translator_params *p, const char *msg) {
+    if (!fn) return;
+    nr_train_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.phase = NR_TP_MESSAGE;
+    pr.message = msg;
+    pr.epochs = p->epochs;
+    pr.loss = pr.accuracy = NAN;
+    pr.valid.score = pr.valid.loss = NAN;
+    fn(user, &pr);
 }
 
 /* Train one tokenizer of vocab pieces on n texts (*out). */
@@ -910,9 +956,8 @@ int nr_translator_init_from_lms(nlprnn_translator *t, nlprnn_error *err) {
     return rc;
 }
 
-int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl,
-                            nlprnn_translator_progress_fn progress, void *user, nlprnn_translator **out,
-                            nlprnn_error *err) {
+static int translator_train(const char *path, const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl,
+                            nr_train_progress_fn progress, void *user, nlprnn_translator **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: out is NULL");
     *out = NULL;
     if (!path || !p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "translate: no training file or parameters");
@@ -933,8 +978,11 @@ int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p,
     memset(&k, 0, sizeof k);
     nr_train_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
+    tr_message(progress, user, p, "reading the pairs");
     int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
+    if (!rc) tr_message(progress, user, p, "preparing the tokenizers");
     if (!rc) rc = get_tokenizers(t, &d, err);
+    if (!rc) tr_message(progress, user, p, "tokenizing");
     if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, p->bpe_dropout > 0, err);
     if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
     if (!rc) rc = nr_translator_init_from_lms(t, err);
@@ -955,10 +1003,9 @@ int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p,
             .epoch_done = tr_epoch_done,
             .flags = NR_TASK_LOCAL_MEAN,
         };
-        tr_progress pc = {progress, user};
         cfg.workers = k.W;
-        cfg.progress = tr_on_progress;
-        cfg.user = &pc;
+        cfg.progress = progress;
+        cfg.user = user;
         nr_train_result res;
         rc = nr_train(&cfg, &task, &res, err);
         if (!rc) {
@@ -980,4 +1027,18 @@ int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p,
     }
     *out = t;
     return NLPRNN_OK;
+}
+
+int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl,
+                            nlprnn_translator_progress_fn progress, void *user, nlprnn_translator **out,
+                            nlprnn_error *err) {
+    tr_epoch_cb c = {progress, user};
+    return translator_train(path, p, ctl, tr_on_epoch, &c, out, err);
+}
+
+int nlprnn_translator_train_ctl(const char *path, const nlprnn_translator_params *p, const nlprnn_train_ctl *ctl,
+                                nlprnn_translator_progress_cb progress, void *user, nlprnn_translator **out,
+                                nlprnn_error *err) {
+    tr_record_cb c = {progress, user};
+    return translator_train(path, p, ctl, tr_on_record, &c, out, err);
 }

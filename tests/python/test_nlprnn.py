@@ -419,6 +419,20 @@ with tempfile.TemporaryDirectory() as d:
               "valid": 0.1}
     nlprnn.train_translator(pairs, model, params, progress=lambda e, loss, v: seen.append((e, loss)))
     check([e for e, _ in seen] == [1, 2] and all(l > 0 for _, l in seen), "translator progress %r" % seen)
+    # the record (nlprnn_translator_train_ctl): the same model; steps, epochs; an exception stops
+    recs, model2 = [], os.path.join(d, "tr2.nrm")
+    nlprnn.train_translator(pairs, model2, params, progress_record=recs.append)
+    with open(model, "rb") as f1, open(model2, "rb") as f2:
+        check(f1.read() == f2.read(), "train_translator with progress_record trains another model")
+    steps = [r["steps"] for r in recs if r["phase"] == 1]
+    ends = [(r["epoch"], r["loss"]) for r in recs if r["phase"] == 2]
+    check(steps == list(range(1, len(steps) + 1)) and len(steps) >= 2 and ends == seen,
+          "translator record: steps %r, epochs %r (%r)" % (steps, ends, seen))
+    try:
+        nlprnn.train_translator(pairs, os.path.join(d, "x.nrm"), params, progress_record=lambda r: r["phase"] == 1 and 1 / 0)
+        check(False, "an exception in progress_record did not stop training")
+    except ZeroDivisionError:
+        check(not os.path.exists(os.path.join(d, "x.nrm")), "a translator stopped by progress_record wrote its model")
     with nlprnn.Translator(model) as tr:
         check(isinstance(tr.translate("가나 다라"), str), "trained translator translates")
         one = tr.translate(["가나 다라", "다라"])
