@@ -677,6 +677,18 @@ static int setup(trainer *t, const nr_train_cfg *cfg, const nr_task *k, nlprnn_e
     return nr_optim_init(&t->opt, &cfg->optim, np, err);
 }
 
+void nr_train_message(nr_train_progress_fn fn, void *user, int epochs, const char *msg) {
+    if (!fn) return;
+    nr_train_progress pr;
+    memset(&pr, 0, sizeof pr);
+    pr.phase = NR_TP_MESSAGE;
+    pr.message = msg;
+    pr.epochs = epochs;
+    pr.loss = pr.accuracy = NAN;
+    pr.valid.score = pr.valid.loss = NAN;
+    fn(user, &pr);
+}
+
 int nr_train(const nr_train_cfg *cfg, const nr_task *k, nr_train_result *res, nlprnn_error *err) {
     trainer t;
     nr_train_result r0;

@@ -218,6 +218,10 @@ typedef struct nr_train_result {
 int nr_train(const nr_train_cfg *cfg, const nr_task *task, nr_train_result *res,
              nlprnn_error *err);
 
+/* A message to fn (when not NULL) before nr_train runs (reading data, making tokenizers):
+ * phase NR_TP_MESSAGE, epoch 0 of `epochs`, the figures NaN or 0. Its return value is ignored. */
+void nr_train_message(nr_train_progress_fn fn, void *user, int epochs, const char *msg);
+
 /* Open a checkpoint for resuming: kind CKPT, made by task `of` (its "checkpoint.of"); *conf gets
  * its CONF section. */
 int nr_ckpt_open(const char *path, const char *of, struct nr_mf_reader **r, struct nr_conf *conf,

@@ -813,6 +813,19 @@ def _train(kind, params, progress, call, record=None):
         free(p)
 
 
+def _both(cb, rcb, struct, valid):
+    """The callback of a *_train_ctl given both forms of _train: rcb(user, d) with each record
+    (struct) as a dict, cb(user, epoch, loss, d[valid]) at each epoch's end (when cb is not
+    None); non-zero when either asks to stop."""
+    def both(user, rec):
+        d = _record(rec, struct)
+        stop = rcb(user, d)
+        if d["phase"] == 2 and cb and cb(user, d["epoch"], d["loss"], d[valid]):
+            stop = 1
+        return 1 if stop else 0
+    return both
+
+
 def _save(h, save, free, out_path):
     err = _CError()
     try:
@@ -850,13 +863,7 @@ def _train_tag(paths, out_path, params, progress, progress_record=None):
         return _lib.nlprnn_tagger_train(arr, len(paths), p, None, fn, None, out, err)
 
     def call_record(p, cb, rcb, out, err):
-        def both(user, rec):
-            d = _record(rec, _TaggerProgress)
-            stop = rcb(user, d)
-            if d["phase"] == 2 and cb and cb(user, d["epoch"], d["loss"], d["valid_accuracy"]):
-                stop = 1
-            return 1 if stop else 0
-        fn = _lib.nlprnn_tagger_train_ctl.argtypes[4](both)
+        fn = _lib.nlprnn_tagger_train_ctl.argtypes[4](_both(cb, rcb, _TaggerProgress, "valid_accuracy"))
         return _lib.nlprnn_tagger_train_ctl(arr, len(paths), p, None, fn, None, out, err)
 
     call.free = call_record.free = _lib.nlprnn_tagger_free
@@ -880,13 +887,7 @@ def train_translator(tsv_path, out_path, params=None, progress=None, progress_re
         return _lib.nlprnn_translator_train(_path(tsv_path), p, None, fn, None, out, err)
 
     def call_record(p, cb, rcb, out, err):
-        def both(user, rec):
-            d = _record(rec, _TranslatorProgress)
-            stop = rcb(user, d)
-            if d["phase"] == 2 and cb and cb(user, d["epoch"], d["loss"], d["valid_loss"]):
-                stop = 1
-            return 1 if stop else 0
-        fn = _lib.nlprnn_translator_train_ctl.argtypes[3](both)
+        fn = _lib.nlprnn_translator_train_ctl.argtypes[3](_both(cb, rcb, _TranslatorProgress, "valid_loss"))
         return _lib.nlprnn_translator_train_ctl(_path(tsv_path), p, None, fn, None, out, err)
 
     call.free = call_record.free = _lib.nlprnn_translator_free

@@ -467,19 +467,6 @@ static int tg_on_record(void *user, const nr_train_progress *q) {
     return q->phase == NR_TP_MESSAGE ? 0 : stop;
 }
 
-/* A message before the trainer runs (phase 0, epoch 0). */
-static void tg_message(nr_train_progress_fn fn, void *user, const nlprnn_tagger_params *p, const char *msg) {
-    if (!fn) return;
-    nr_train_progress pr;
-    memset(&pr, 0, sizeof pr);
-    pr.phase = NR_TP_MESSAGE;
-    pr.message = msg;
-    pr.epochs = p->epochs;
-    pr.loss = pr.accuracy = NAN;
-    pr.valid.score = pr.valid.loss = NAN;
-    fn(user, &pr);
-}
-
 static int tagger_train(const char *const *paths, int n_paths, const nlprnn_tagger_params *p,
                         const nlprnn_train_ctl *ctl, nr_train_progress_fn progress, void *user,
                         nlprnn_tagger **out, nlprnn_error *err) {
@@ -526,7 +513,7 @@ static int tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
         t->p.conv = src->p.conv;
         t->p.conv_channels = src->p.conv_channels;
     }
-    if (!rc) tg_message(progress, user, p, "reading the training files");
+    if (!rc) nr_train_message(progress, user, p->epochs, "reading the training files");
     if (!rc) rc = nr_tag_read(&d, &t->units, &t->labels, p->format, paths, n_paths, p->max_len, err);
     if (!rc && src) rc = nr_tag_remap(&d, &t->units, &t->labels, &src->units, &src->labels, err);
     else if (!rc) rc = nr_tag_prune_units(&d, &t->units, p->min_count, p->max_vocab, err);

@@ -735,19 +735,6 @@ static int tr_on_record(void *user, const nr_train_progress *q) {
     return q->phase == NR_TP_MESSAGE ? 0 : stop;
 }
 
-/* A message before the trainer runs (phase 0, epoch 0). */
-static void tr_message(nr_train_progress_fn fn, void *user, const nlprnn_translator_params *p, const char *msg) {
-    if (!fn) return;
-    nr_train_progress pr;
-    memset(&pr, 0, sizeof pr);
-    pr.phase = NR_TP_MESSAGE;
-    pr.message = msg;
-    pr.epochs = p->epochs;
-    pr.loss = pr.accuracy = NAN;
-    pr.valid.score = pr.valid.loss = NAN;
-    fn(user, &pr);
-}
-
 /* Train one tokenizer of vocab pieces on n texts (*out). */
 static int train_tokenizer(int vocab, const char *const *texts, size_t n, nlprnn_tokenizer **out, nlprnn_error *err) {
     nlprnn_tokenizer_params *o = NULL;
@@ -978,11 +965,11 @@ static int translator_train(const char *path, const nlprnn_translator_params *p,
     memset(&k, 0, sizeof k);
     nr_train_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
-    tr_message(progress, user, p, "reading the pairs");
+    nr_train_message(progress, user, p->epochs, "reading the pairs");
     int rc = nr_tr_read_tsv(&d, path, p->src_col, p->tgt_col, err);
-    if (!rc) tr_message(progress, user, p, "preparing the tokenizers");
+    if (!rc) nr_train_message(progress, user, p->epochs, "preparing the tokenizers");
     if (!rc) rc = get_tokenizers(t, &d, err);
-    if (!rc) tr_message(progress, user, p, "tokenizing");
+    if (!rc) nr_train_message(progress, user, p->epochs, "tokenizing");
     if (!rc) rc = nr_tr_encode(&d, t->tsrc, t->ttgt, p->max_len, p->bpe_dropout > 0, err);
     if (!rc) rc = tr_setup(&k, t, &d, ctl ? ctl->comm : NULL, err);
     if (!rc) rc = nr_translator_init_from_lms(t, err);
