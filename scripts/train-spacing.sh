@@ -39,20 +39,24 @@
 #      2 %, its own order, hints and dropout), so that members differ more than fine-tunings of one
 #      pretraining;
 #   5. stages 1 and 3 of seeds 1 and 2 again with the convolution in front (space-train --conv 5
-#      --conv-channels 64, NLPRNN_SPACE_CONV): members that differ from the others in kind;
+#      --conv-channels 64, NLPRNN_SPACE_CONV), and of seed 1 with LSTM cells (--cell lstm):
+#      members that differ from the others in kind;
 #   6. `nlprnn space-pack` writes the chosen fine-tunings as ONE ensemble file (the mean of their
 #      probabilities of a space per character; docs/spacing.md, "Ensembles"). NLPRNN_SPACE_PACK
-#      lists them: SEED then a (stage 2) or b (stage 3), then c for the convolution (stage 5) or j
-#      for the jamo features, in
-#      member order; default "1b 3b 2b 1bc 2bc" (only the stages they need are run: seeds 1, 2
-#      and 3's pretrainings and seeds 1 and 2's with the convolution, one fine-tuning of each).
+#      lists them: SEED then a (stage 2) or b (stage 3), then c for the convolution (stage 5), j
+#      for the jamo features, l for LSTM cells or w for the wider network (--embed 96 --hidden 192),
+#      in member order; default "1b 3b 2b 1bc 2bc 1bl" (only the stages they need are run: seeds
+#      1, 2 and 3's pretrainings, seeds 1 and 2's with the convolution and seed 1's with LSTM
+#      cells, one fine-tuning of each).
 #      Chosen on a validation set no model trained on (the Korean side of parallel/tatoeba-train,
 #      docs/experiments/spacing.md "A second pretraining", "A third pretraining" and "At full
-#      size: one member with the convolution" and "A fifth member"): 1b 3b 2b 1bc 2bc word F1
-#      0.9125, with 1bj (jamo) too 0.9123 (a tie within 0.0005 goes to fewer members), 1b 3b 2b
+#      size: one member with the convolution", "A fifth member" and "A sixth member of another
+#      kind"): 1b 3b 2b 1bc 2bc 1bl word F1 0.9139 (tatoeba-test 0.8768), with 1bw too 0.9144
+#      (tatoeba-test 0.8725, 10.8 MB), 1b 3b 2b 1bc 2bc 1bw 0.9125,
+#      1b 3b 2b 1bc 2bc 0.9125, with 1bj (jamo) too 0.9123 (a tie within 0.0005 goes to fewer members), 1b 3b 2b
 #      1bc 1bj 0.9115, 1b 3b 2b 1bc 0.9099, 1b 3b 2b 0.9082,
 #      1bc 3b 2b 0.9085, the five 1b 2a 2b 3a 3b 0.9082 (a tie goes to fewer members), 1b 2a 2b
-#      0.9053, 1a 1b 0.8984; test files: word F1 0.8360 against 0.8352 for 1b 3b 2b 1bc, 0.8318
+#      0.9053, 1a 1b 0.8984; test files: word F1 0.8373 against 0.8360 for 1b 3b 2b 1bc 2bc, 0.8352 for 1b 3b 2b 1bc, 0.8318
 #      for 1b 3b 2b, 0.8311 for
 #      1b 2a 2b, 0.8242 for 1a 1b and 0.8174 for 1a alone. NLPRNN_SPACE_MEMBERS=1 ships 1a alone.
 #   NLPRNN_SPACE_KEEP=DIR copies every pretraining and member file into DIR as it is written.
@@ -74,7 +78,8 @@
 # seed-2 pretraining 38 and its two fine-tunings 15 and 9 (run side by side at load 4-7), the
 # seed-3 pretraining 24 and its two fine-tunings 10 and 6.5 (side by side, load 4-6): about an
 # hour and a half in all for seed 1's, 2's and 3's stages, one after the other; seed 1's with the
-# convolution 10 and 3 minutes at load 1 (19 and 5 at load 6-9), seed 2's 25 and 10 at load 7-10. Then scripts/eval-spacing.py measures the test files.
+# convolution 10 and 3 minutes at load 1 (19 and 5 at load 6-9), seed 2's 25 and 10 at load 7-10,
+# seed 1's with LSTM cells 12 and 4 (load 5-8). Then scripts/eval-spacing.py measures the test files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -94,16 +99,17 @@ store=${NLPRNN_SPACE_STORE:-f16}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # members: NLPRNN_SPACE_PACK lists the fine-tunings packed, each SEED then a or b, then an optional
-# kind, c or j: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the
+# kind, c, j, l or w: a = the first fine-tuning (NLPRNN_SPACE_EPOCHS, NLPRNN_SPACE_FINE_DROPOUT), b = the
 # second (..._EPOCHS2, ..._FINE_DROPOUT2), both from the pretraining of that seed and kind, with
 # that seed (its own held-out 2 %); c = with the convolution in front (space-train --conv 5
 # --conv-channels 64, set by NLPRNN_SPACE_CONV=WIDTHxCHANNELS), j = with the jamo features
-# (--jamo 1), in both stages, from a pretraining of its own kind
-pack_list=${NLPRNN_SPACE_PACK:-1b 3b 2b 1bc 2bc}
+# (--jamo 1), l = with LSTM cells instead of GRU (--cell lstm), w = wider (--embed 96 --hidden 192),
+# in both stages, from a pretraining of its own kind
+pack_list=${NLPRNN_SPACE_PACK:-1b 3b 2b 1bc 2bc 1bl}
 [ "$members" = 1 ] && pack_list=1a
 for m in $pack_list; do
-  case "$m" in [0-9]*a | [0-9]*b | [0-9]*a[cj] | [0-9]*b[cj]) ;;
-    *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c or j" >&2; exit 2 ;; esac
+  case "$m" in [0-9]*a | [0-9]*b | [0-9]*a[cjlw] | [0-9]*b[cjlw]) ;;
+    *) echo "train-spacing: NLPRNN_SPACE_PACK: '$m' is not SEED then a or b, then an optional c, j, l or w" >&2; exit 2 ;; esac
 done
 if [ "$jamo" = 1 ]; then # every stage has jamo already: a j member would repeat a plain one's runs
   for m in $pack_list; do
@@ -153,8 +159,9 @@ fi
 
 train=("$corp/ko-text/korsts.ko.txt.gz" "$corp/ko-text/kornli-xnli.ko.txt.gz"
        "$corp/ko-text/news-ko.dev.txt.gz" "$corp/ko-text/ud-kaist.dev.ko.txt.gz" "$tmp/flores.ko.txt")
-# a pretraining per seed and kind: "1" (plain), "1c" (with the convolution), "1j" (with jamo)
-kind_of() { case "$1" in *[cj]) echo "${1: -1}" ;; esac; }            # 1bc -> c, 1b -> ""
+# a pretraining per seed and kind: "1" (plain), "1c" (with the convolution), "1j" (with jamo),
+# "1l" (LSTM cells), "1w" (wider)
+kind_of() { case "$1" in *[cjlw]) echo "${1: -1}" ;; esac; }          # 1bc -> c, 1b -> ""
 pre_of() { local k; k=$(kind_of "$1"); local m=${1%"$k"}; echo "${m%?}$k"; } # 1bc -> 1c, 1b -> 1
 pres=$(for m in $pack_list; do pre_of "$m"; done | sort -u)
 keep=${NLPRNN_SPACE_KEEP:-} # a directory: the pretrainings and members are copied there too
@@ -174,6 +181,8 @@ for p in $pres; do
   case "$k" in
     c) kind=(--conv "${conv%x*}" --conv-channels "${conv#*x}") ;;
     j) kind=(--jamo 1) ;;
+    l) kind=(--cell lstm) ;;
+    w) kind=(--embed 96 --hidden 192) ;;
     *) kind=() ;;
   esac
   t0=$(date +%s)

@@ -124,7 +124,7 @@ static void space_next_fill(int check_blas) {
         const char *line = "아버지가방에들어가신다";
         CHECK_INT_EQ(nlprnn_space(tc, line, strlen(line), 0, &err), 0);
         const char *out = nlprnn_space_text(tc, 0, NULL);
-        CHECK_MSG(out && !strcmp(out, "아버지가방에 들어가 신다"), "space: %s", out ? out : "(null)");
+        CHECK_MSG(out && !strcmp(out, "아버지가방에 들어가신다"), "space: %s", out ? out : "(null)");
     }
     nlprnn_tagger_ctx_free(tc);
     nlprnn_tagger_free(t);
