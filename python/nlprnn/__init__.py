@@ -123,6 +123,8 @@ def _record(rec, struct):
     if d.get("message") is not None:
         d["message"] = d["message"].decode("utf-8", "replace")
     return d
+
+
 _E = ctypes.POINTER(_CError)
 
 
