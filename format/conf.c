@@ -207,11 +207,8 @@ int nr_conf_parse(nr_conf *c, const void *data, size_t n, const char *where, nlp
 int nr_mf_get_conf(const nr_mf_reader *r, const char *tag, nr_conf *c, nlprnn_error *err) {
     memset(c, 0, sizeof *c);
     const nr_mf_section *s;
-    int rc = nr_mf_require(r, tag, &s, err);
+    int rc = nr_mf_require_content(r, tag, NR_MF_CONFIG, &s, err);
     if (rc) return rc;
-    if (s->content != NR_MF_CONFIG)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a config section",
-                       nr_mf_name(r), s->tag);
     char where[512];
     snprintf(where, sizeof where, "%s: section %s", nr_mf_name(r), s->tag);
     return nr_conf_parse(c, s->data, (size_t)s->raw_len, where, err);

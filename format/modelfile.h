@@ -192,6 +192,10 @@ const nr_mf_section *nr_mf_section_at(const nr_mf_reader *r, size_t i);
 /* The section with this tag, or NULL. */
 const nr_mf_section *nr_mf_find(const nr_mf_reader *r, const char *tag);
 /* The section with this tag; a missing section is NLPRNN_E_FORMAT naming the file and tag. */
+/* nr_mf_require, and the section must hold `content` (enum nr_mf_content): else NLPRNN_E_FORMAT
+ * "section TAG is not a config section / a tensor section / a string list". */
+int nr_mf_require_content(const nr_mf_reader *r, const char *tag, int content,
+                          const nr_mf_section **sec, nlprnn_error *err);
 int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **sec,
                   nlprnn_error *err);
 

@@ -106,6 +106,9 @@ struct nr_mf_reader {
 int nr_mf_buf_reserve(nr_mf_buf *b, size_t extra);
 /* The section with this tag, or NULL. */
 const rsection *nr_mf_find_rs(const nr_mf_reader *r, const char *tag);
+/* nr_mf_require_content giving the reader's own record of the section. */
+int nr_mf_require_rs(const nr_mf_reader *r, const char *tag, int content, const rsection **out,
+                     nlprnn_error *err);
 /* "classifier", "language model", ... for a kind (4 characters); "model" for one not known. */
 const char *nr_mf_kind_name(const char *k);
 /* At open: index and validate a tensor section / a string-list section (s->pub is set). */

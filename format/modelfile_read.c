@@ -72,6 +72,31 @@ int nr_mf_require(const nr_mf_reader *r, const char *tag, const nr_mf_section **
     return NLPRNN_OK;
 }
 
+int nr_mf_require_rs(const nr_mf_reader *r, const char *tag, int content, const rsection **out,
+                     nlprnn_error *err) {
+    static const char *const what[] = {"raw section", "config section", "tensor section", "string list"};
+    *out = nr_mf_find_rs(r, tag);
+    if (!*out)
+        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
+                       r->name, tag ? tag : "(null)", r->kind);
+    if ((*out)->pub.content != content) {
+        const char *w = content >= 0 && content <= NR_MF_STRINGS ? what[content] : "section of that kind";
+        int rc = nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a %s", r->name,
+                         (*out)->pub.tag, w);
+        *out = NULL;
+        return rc;
+    }
+    return NLPRNN_OK;
+}
+
+int nr_mf_require_content(const nr_mf_reader *r, const char *tag, int content,
+                          const nr_mf_section **sec, nlprnn_error *err) {
+    const rsection *s;
+    int rc = nr_mf_require_rs(r, tag, content, &s, err);
+    *sec = rc ? NULL : &s->pub;
+    return rc;
+}
+
 void *nr_mf_keep_memory(nr_mf_reader *r, const char *tag) {
     const rsection *cs = nr_mf_find_rs(r, tag);
     if (!cs) return NULL;

@@ -296,23 +296,10 @@ int nr_mf_check_weight_count(const nr_mf_reader *r, const char *tag, size_t need
     return NLPRNN_OK;
 }
 
-static int tensor_section(const nr_mf_reader *r, const char *tag, const rsection **out,
-                          nlprnn_error *err) {
-    const rsection *s = nr_mf_find_rs(r, tag);
-    if (!s)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
-                       r->name, tag ? tag : "(null)", r->kind);
-    if (s->pub.content != NR_MF_TENSORS)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a tensor section",
-                       r->name, s->pub.tag);
-    *out = s;
-    return NLPRNN_OK;
-}
-
 int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_info *info,
                     nlprnn_error *err) {
     const rsection *s;
-    int rc = tensor_section(r, tag, &s, err);
+    int rc = nr_mf_require_rs(r, tag, NR_MF_TENSORS, &s, err);
     if (rc) return rc;
     if (i >= s->nt)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "%s: section %s has %zu tensors",
@@ -324,7 +311,7 @@ int nr_mf_tensor_at(const nr_mf_reader *r, const char *tag, size_t i, nr_tensor_
 static int find_tensor(const nr_mf_reader *r, const char *tag, const char *name,
                        const tensor_entry **out, nlprnn_error *err) {
     const rsection *s;
-    int rc = tensor_section(r, tag, &s, err);
+    int rc = nr_mf_require_rs(r, tag, NR_MF_TENSORS, &s, err);
     if (rc) return rc;
     for (size_t i = 0; i < s->nt; i++)
         if (!strcmp(s->t[i].name, name)) {
@@ -490,13 +477,9 @@ int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs
                       nlprnn_error *err) {
     *strs = NULL;
     *n = 0;
-    const rsection *s = nr_mf_find_rs(r, tag);
-    if (!s)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: no section %s in this %s file",
-                       r->name, tag ? tag : "(null)", r->kind);
-    if (s->pub.content != NR_MF_STRINGS)
-        return nr_fail(err, NLPRNN_E_FORMAT, -1, -1, "%s: section %s is not a string list",
-                       r->name, s->pub.tag);
+    const rsection *s;
+    int rc = nr_mf_require_rs(r, tag, NR_MF_STRINGS, &s, err);
+    if (rc) return rc;
     const char **a = nr_malloc_array(s->nstr ? s->nstr : 1, sizeof *a);
     if (!a) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "%s: out of memory", r->name);
     for (size_t i = 0; i < s->nstr; i++) a[i] = s->strs[i];

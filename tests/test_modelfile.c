@@ -246,6 +246,22 @@ static void test_roundtrip(void) {
     CHECK(!nr_conf_has(&c, "layers") && nr_conf_has(&c, "cell"));
     nr_conf_free(&c);
     CHECK_INT_EQ(nr_mf_get_conf(r, "TOKN", &c, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "section TOKN is not a config section") != NULL);
+    /* a section of another content, or none, for each kind of getter: one message each */
+    const char **strs = NULL;
+    size_t nstrs = 0;
+    CHECK_INT_EQ(nr_mf_get_strings(r, "WGHT", &strs, &nstrs, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "section WGHT is not a string list") != NULL && !strs && nstrs == 0);
+    nr_tensor_info tn;
+    CHECK_INT_EQ(nr_mf_tensor_at(r, "CONF", 0, &tn, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "section CONF is not a tensor section") != NULL);
+    CHECK_INT_EQ(nr_mf_tensor_at(r, "ZZZZ", 0, &tn, &err), NLPRNN_E_FORMAT);
+    CHECK(strstr(err.message, "no section ZZZZ in this") != NULL);
+    const nr_mf_section *sec = NULL;
+    CHECK_INT_EQ(nr_mf_require_content(r, "CONF", NR_MF_CONFIG, &sec, &err), 0);
+    CHECK(sec && !memcmp(sec->tag, "CONF", 4));
+    CHECK_INT_EQ(nr_mf_require_content(r, "WGHT", NR_MF_CONFIG, &sec, &err), NLPRNN_E_FORMAT);
+    CHECK(sec == NULL);
 
     nr_label_map m;
     CHECK_INT_EQ(nr_label_map_load(&m, r, "LABL", &err), 0);
