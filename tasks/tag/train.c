@@ -457,8 +457,8 @@ static int tg_on_record(void *user, const nr_train_progress *q) {
     pr.units_per_sec = q->tokens_per_sec;
     pr.lr = q->lr;
     pr.elapsed = q->elapsed;
-    pr.eta = q->phase == NR_TP_EPOCH ? 0 : q->eta;
     int done = q->phase == NR_TP_EPOCH;
+    pr.eta = done ? 0 : q->eta;
     pr.valid_loss = done && q->valid.has ? q->valid.loss : NAN;
     pr.valid_accuracy = done && q->valid.has ? q->valid.score : NAN;
     pr.best_epoch = q->best_epoch;
