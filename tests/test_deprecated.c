@@ -185,6 +185,36 @@ static void test_params(void) {
         CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, NLPRNN_TOKOPT_MODEL, "word", &e), 0);
         CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_MODEL, &v, &e), 0);
         CHECK_INT_EQ(v, NLPRNN_TOKMODEL_WORD);
+        /* the enum functions' own messages, and the by-name checks they share */
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_MODEL, 2, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "tokenizer parameter model-type: 2 is out of range [0, 1]");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_THREADS, 257, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "tokenizer parameter threads: 257 is out of range [1, 256]");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_PATTERN, 1, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "tokenizer option pattern takes a string (use set_str)");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_PATTERN, &v, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "tokenizer option pattern is a string (no integer value)");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, (nlprnn_tokopt)99, 1, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "unknown tokenizer option 99");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, (nlprnn_tokopt)0, &v, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "unknown tokenizer option 0");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, (nlprnn_tokopt)99, "5", &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "unknown tokenizer option 99");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(NULL, NLPRNN_TOKOPT_SEED, 1, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "options is NULL");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_SEED, NULL, &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "options_get_int: NULL argument");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, NLPRNN_TOKOPT_VOCAB_SIZE, "4", &e), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(e.message, "tokenizer parameter vocab-size: 4 is out of range [5, 1000000]");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, NLPRNN_TOKOPT_PATTERN, "(", &e), NLPRNN_E_REGEX);
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_str(to, NLPRNN_TOKOPT_NORMALIZATION, "nfc", &e), 0);
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_NORMALIZATION, &v, &e), 0);
+        CHECK_INT_EQ(v, NLPRNN_NORM_NFC);
+        CHECK_INT_EQ(nlprnn_tokenizer_options_set_int(to, NLPRNN_TOKOPT_CONTROL_CHARS, 2, &e), 0);
+        CHECK_INT_EQ(nlprnn_tokenizer_params_get(to, "control-chars", a, sizeof a, &e), 0);
+        CHECK_STR_EQ(a, "keep");
+        CHECK_INT_EQ(nlprnn_tokenizer_options_get_int(to, NLPRNN_TOKOPT_SAMPLE_LINES, &v, &e), 0);
+        CHECK_INT_EQ(v, 0);
     }
     nlprnn_tokenizer_options_free(to);
 }

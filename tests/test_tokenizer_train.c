@@ -82,6 +82,120 @@ static int same_bytes(const nlprnn_tokenizer *a, const nlprnn_tokenizer *b) {
     return same;
 }
 
+/* The training parameters by name (nlprnn_tokenizer_params_set/get): every default, every range
+ * end accepted and one past it refused with its exact message (the value kept), every value name,
+ * and each message of a bad name, value or argument. Pins what the by-name API says, so a change of
+ * how it is implemented cannot change it unseen. */
+static void test_params_by_name(void) {
+    static const struct {
+        const char *name, *def;
+        long long lo, hi; /* integer range (lo > hi: string-valued) */
+    } rows[] = {
+        {"model-type", "bpe", 1, 0},
+        {"vocab-size", "8000", NLPRNN_NUM_SPECIAL_IDS, 1000000},
+        {"min-count", "2", 1, 2147483647},
+        {"normalization", "nfkc", 1, 0},
+        {"control-chars", "remove", 1, 0},
+        {"hangul-jamo", "0", 0, 1},
+        {"invalid-utf8", "error", 1, 0},
+        {"pattern", "", 1, 0},
+        {"seed", "0", 0, 9223372036854775807LL},
+        {"threads", "1", 1, 256},
+        {"byte-fallback", "1", 0, 1},
+        {"char-coverage-ppm", "999500", 1, 1000000},
+        {"max-piece-chars", "16", 1, 256},
+        {"sample-lines", "0", 0, 9223372036854775807LL},
+    };
+    nlprnn_error err;
+    nlprnn_tokenizer_params *o = NULL;
+    CHECK_INT_EQ(nlprnn_tokenizer_params_create(&o, &err), 0);
+    char got[64], want[200], v[32];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *n = rows[i].name;
+        CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, n, got, sizeof got, &err), 0);
+        CHECK_MSG(!strcmp(got, rows[i].def), "%s: default \"%s\", expected \"%s\"", n, got, rows[i].def);
+        if (rows[i].lo > rows[i].hi) continue;
+        for (int end = 0; end < 2; end++) {
+            long long x = end ? rows[i].hi : rows[i].lo;
+            snprintf(v, sizeof v, "%lld", x);
+            CHECK_MSG(nlprnn_tokenizer_params_set(o, n, v, &err) == 0, "%s = %s: %s", n, v, err.message);
+            CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, n, got, sizeof got, &err), 0);
+            CHECK_STR_EQ(got, v);
+            if (end && x == 9223372036854775807LL) continue; /* no integer past it */
+            snprintf(v, sizeof v, "%lld", end ? x + 1 : x - 1);
+            CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, n, v, &err), NLPRNN_E_INVALID_ARG);
+            snprintf(want, sizeof want, "tokenizer parameter %s: %s is out of range [%lld, %lld]", n, v,
+                     rows[i].lo, rows[i].hi);
+            CHECK_STR_EQ(err.message, want);
+            CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, n, got, sizeof got, &err), 0);
+            snprintf(v, sizeof v, "%lld", x);
+            CHECK_STR_EQ(got, v); /* a refused value leaves the parameter as it was */
+        }
+    }
+    /* every value name of the string-valued parameters, read back as set */
+    const char *named[][2] = {{"model-type", "word"}, {"model-type", "bpe"}, {"normalization", "nfc"},
+                              {"normalization", "nfkc_cf"}, {"normalization", "none"},
+                              {"normalization", "nfkc"}, {"control-chars", "space"},
+                              {"control-chars", "keep"}, {"control-chars", "remove"},
+                              {"invalid-utf8", "replace"}, {"invalid-utf8", "error"},
+                              {"pattern", "[a-z]+"}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, named[i][0], named[i][1], &err), 0);
+        CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, named[i][0], got, sizeof got, &err), 0);
+        CHECK_STR_EQ(got, named[i][1]);
+    }
+    /* the pattern: "" and NULL both give back the default pattern; one that does not compile is
+     * NLPRNN_E_REGEX and keeps the one set */
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "pattern", "(unclosed", &err), NLPRNN_E_REGEX);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "pattern", got, sizeof got, &err), 0);
+    CHECK_STR_EQ(got, "[a-z]+");
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "pattern", "", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "pattern", got, sizeof got, &err), 0);
+    CHECK_STR_EQ(got, "");
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "pattern", "\\S+", &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, "pattern", NULL, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "pattern", got, sizeof got, &err), 0);
+    CHECK_STR_EQ(got, "");
+
+    /* the messages of a bad name, value or argument */
+    static const struct {
+        const char *name, *value, *message;
+    } bad[] = {
+        {"model-type", "unigram",
+         "tokenizer parameter model-type: unknown value 'unigram' (expected one of: bpe, word)"},
+        {"model-type", "1", "tokenizer parameter model-type: unknown value '1' (expected one of: bpe, word)"},
+        {"normalization", "NFKC",
+         "tokenizer parameter normalization: unknown value 'NFKC' (expected one of: nfkc, nfc, nfkc_cf, none)"},
+        {"control-chars", "drop",
+         "tokenizer parameter control-chars: unknown value 'drop' (expected one of: remove, space, keep)"},
+        {"invalid-utf8", "skip",
+         "tokenizer parameter invalid-utf8: unknown value 'skip' (expected one of: error, replace)"},
+        {"vocab-size", "12x", "tokenizer parameter vocab-size: '12x' is not an integer"},
+        {"threads", "", "tokenizer parameter threads: '' is not an integer"},
+        {"seed", "9223372036854775808", "tokenizer parameter seed: '9223372036854775808' is not an integer"},
+        {"vocab-size", NULL, "tokenizer option value is NULL"},
+        {"model-type", NULL, "tokenizer option value is NULL"},
+        {"vocab", "300", "tokenizer parameter 'vocab' does not exist (known: model-type, vocab-size, min-count, "
+                         "normalization, control-chars, hangul-jamo, invalid-utf8, pattern, seed, threads, "
+                         "byte-fallback, char-coverage-ppm, max-piece-chars, sample-lines)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT_EQ(nlprnn_tokenizer_params_set(o, bad[i].name, bad[i].value, &err), NLPRNN_E_INVALID_ARG);
+        CHECK_STR_EQ(err.message, bad[i].message);
+    }
+    CHECK_INT_EQ(nlprnn_tokenizer_params_set(NULL, "seed", "1", &err), NLPRNN_E_INVALID_ARG);
+    CHECK_STR_EQ(err.message, "options is NULL");
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(NULL, "seed", got, sizeof got, &err), NLPRNN_E_INVALID_ARG);
+    CHECK_STR_EQ(err.message, "tokenizer parameters: NULL argument");
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "sed", got, sizeof got, &err), NLPRNN_E_INVALID_ARG);
+    CHECK(strstr(err.message, "tokenizer parameter 'sed' does not exist (known: model-type, ") == err.message);
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "normalization", got, 4, &err), NLPRNN_E_LIMIT);
+    CHECK_STR_EQ(err.message, "tokenizer parameter normalization: the value needs 5 bytes");
+    CHECK_INT_EQ(nlprnn_tokenizer_params_get(o, "normalization", got, 5, &err), 0);
+    CHECK_STR_EQ(got, "nfkc");
+    nlprnn_tokenizer_params_free(o);
+}
+
 int main(void) {
     make_corpus();
     nlprnn_error err;
@@ -199,5 +313,6 @@ int main(void) {
     nlprnn_tokenizer_free(jamo);
     nlprnn_tokenizer_free(chunky);
     for (int i = 0; i < NTEXTS; i++) free(texts[i]);
+    test_params_by_name();
     return nr_test_done("test_tokenizer_train");
 }
