@@ -45,35 +45,34 @@ static const char *const norm_names[] = {"nfkc", "nfc", "nfkc_cf", "none"};
 static const char *const ctrl_names[] = {"remove", "space", "keep"};
 static const char *const invalid_names[] = {"error", "replace"};
 
-/* The names of the training parameters (nlprnn_tokenizer_params_set/get) and the option each is. */
+/* The training parameters (nlprnn_tokenizer_params_set/get), one row each, and the field each
+ * sets: a string-valued one stores the index of its value's name (choices), an integer one is
+ * checked against [lo, hi]. The pattern is the one text field (size 0). */
+#define FIELD(f) offsetof(nlprnn_tokenizer_params, f), sizeof(((nlprnn_tokenizer_params *)0)->f)
 static const struct {
     const char *name;
-    nlprnn_tokopt opt;
     const char *const *choices; /* string-valued: the names of the values (index = value) */
     int nchoices;
+    long long lo, hi;           /* integer-valued: the range */
+    size_t off, size;           /* the field: an int or a long long; size 0: the pattern */
 } param_names[] = {
-    {"model-type", NLPRNN_TOKOPT_MODEL, model_names, 2},
-    {"vocab-size", NLPRNN_TOKOPT_VOCAB_SIZE, NULL, 0},
-    {"min-count", NLPRNN_TOKOPT_MIN_COUNT, NULL, 0},
-    {"normalization", NLPRNN_TOKOPT_NORMALIZATION, norm_names, 4},
-    {"control-chars", NLPRNN_TOKOPT_CONTROL_CHARS, ctrl_names, 3},
-    {"hangul-jamo", NLPRNN_TOKOPT_HANGUL_JAMO, NULL, 0},
-    {"invalid-utf8", NLPRNN_TOKOPT_INVALID_UTF8, invalid_names, 2},
-    {"pattern", NLPRNN_TOKOPT_PATTERN, NULL, 0},
-    {"seed", NLPRNN_TOKOPT_SEED, NULL, 0},
-    {"threads", NLPRNN_TOKOPT_THREADS, NULL, 0},
-    {"byte-fallback", NLPRNN_TOKOPT_BYTE_FALLBACK, NULL, 0},
-    {"char-coverage-ppm", NLPRNN_TOKOPT_CHAR_COVERAGE_PPM, NULL, 0},
-    {"max-piece-chars", NLPRNN_TOKOPT_MAX_PIECE_CHARS, NULL, 0},
-    {"sample-lines", NLPRNN_TOKOPT_SAMPLE_LINES, NULL, 0},
+    {"model-type", model_names, 2, 0, 0, FIELD(model)},
+    {"vocab-size", NULL, 0, NLPRNN_NUM_SPECIAL_IDS, 1000000, FIELD(vocab_size)},
+    {"min-count", NULL, 0, 1, INT_MAX, FIELD(min_count)},
+    {"normalization", norm_names, 4, 0, 0, FIELD(norm.form)},
+    {"control-chars", ctrl_names, 3, 0, 0, FIELD(norm.control)},
+    {"hangul-jamo", NULL, 0, 0, 1, FIELD(norm.jamo)},
+    {"invalid-utf8", invalid_names, 2, 0, 0, FIELD(norm.invalid)},
+    {"pattern", NULL, 0, 0, 0, 0, 0},
+    {"seed", NULL, 0, 0, LLONG_MAX, FIELD(seed)},
+    {"threads", NULL, 0, 1, 256, FIELD(threads)},
+    {"byte-fallback", NULL, 0, 0, 1, FIELD(byte_fallback)},
+    {"char-coverage-ppm", NULL, 0, 1, 1000000, FIELD(char_coverage_ppm)},
+    {"max-piece-chars", NULL, 0, 1, 256, FIELD(max_piece_chars)},
+    {"sample-lines", NULL, 0, 0, LLONG_MAX, FIELD(sample_lines)},
 };
+#undef FIELD
 #define N_PARAM_NAMES (sizeof param_names / sizeof param_names[0])
-
-static const char *opt_name(nlprnn_tokopt opt) {
-    for (size_t i = 0; i < N_PARAM_NAMES; i++)
-        if (param_names[i].opt == opt) return param_names[i].name;
-    return "?";
-}
 
 static int name_index(const char *const *names, int n, const char *s) {
     for (int i = 0; i < n; i++)
@@ -114,161 +113,18 @@ void nlprnn_tokenizer_params_free(nlprnn_tokenizer_params *p) {
     free(p);
 }
 
-nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void) {
-    nlprnn_tokenizer_params *p = NULL;
-    nlprnn_tokenizer_params_create(&p, NULL);
-    return p;
-}
-
-void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *opts) { nlprnn_tokenizer_params_free(opts); }
-
-static int range_fail(nlprnn_error *err, const char *name, long long v, long long lo,
-                      long long hi) {
-    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                   "tokenizer parameter %s: %lld is out of range [%lld, %lld]", name, v, lo, hi);
-}
-
-int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
-                                     long long v, nlprnn_error *err) {
-    if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
-    switch (opt) {
-    case NLPRNN_TOKOPT_MODEL:
-        if (v < 0 || v > 1) return range_fail(err, "model-type", v, 0, 1);
-        o->model = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_VOCAB_SIZE:
-        if (v < NLPRNN_NUM_SPECIAL_IDS || v > 1000000)
-            return range_fail(err, "vocab-size", v, NLPRNN_NUM_SPECIAL_IDS, 1000000);
-        o->vocab_size = v;
-        return 0;
-    case NLPRNN_TOKOPT_MIN_COUNT:
-        if (v < 1 || v > INT_MAX) return range_fail(err, "min-count", v, 1, INT_MAX);
-        o->min_count = v;
-        return 0;
-    case NLPRNN_TOKOPT_NORMALIZATION:
-        if (v < 0 || v > 3) return range_fail(err, "normalization", v, 0, 3);
-        o->norm.form = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_CONTROL_CHARS:
-        if (v < 0 || v > 2) return range_fail(err, "control-chars", v, 0, 2);
-        o->norm.control = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_HANGUL_JAMO:
-        if (v < 0 || v > 1) return range_fail(err, "hangul-jamo", v, 0, 1);
-        o->norm.jamo = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_INVALID_UTF8:
-        if (v < 0 || v > 1) return range_fail(err, "invalid-utf8", v, 0, 1);
-        o->norm.invalid = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_SEED:
-        if (v < 0) return range_fail(err, "seed", v, 0, LLONG_MAX);
-        o->seed = v;
-        return 0;
-    case NLPRNN_TOKOPT_THREADS:
-        if (v < 1 || v > 256) return range_fail(err, "threads", v, 1, 256);
-        o->threads = v;
-        return 0;
-    case NLPRNN_TOKOPT_BYTE_FALLBACK:
-        if (v < 0 || v > 1) return range_fail(err, "byte-fallback", v, 0, 1);
-        o->byte_fallback = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_CHAR_COVERAGE_PPM:
-        if (v < 1 || v > 1000000) return range_fail(err, "char-coverage-ppm", v, 1, 1000000);
-        o->char_coverage_ppm = v;
-        return 0;
-    case NLPRNN_TOKOPT_MAX_PIECE_CHARS:
-        if (v < 1 || v > 256) return range_fail(err, "max-piece-chars", v, 1, 256);
-        o->max_piece_chars = (int)v;
-        return 0;
-    case NLPRNN_TOKOPT_SAMPLE_LINES:
-        if (v < 0) return range_fail(err, "sample-lines", v, 0, LLONG_MAX);
-        o->sample_lines = v;
-        return 0;
-    case NLPRNN_TOKOPT_PATTERN:
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "tokenizer option pattern takes a string (use set_str)");
-    }
-    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
-}
-
-int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
-                                     long long *value, nlprnn_error *err) {
-    if (!o || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options_get_int: NULL argument");
-    switch (opt) {
-    case NLPRNN_TOKOPT_MODEL: *value = o->model; return 0;
-    case NLPRNN_TOKOPT_VOCAB_SIZE: *value = o->vocab_size; return 0;
-    case NLPRNN_TOKOPT_MIN_COUNT: *value = o->min_count; return 0;
-    case NLPRNN_TOKOPT_NORMALIZATION: *value = o->norm.form; return 0;
-    case NLPRNN_TOKOPT_CONTROL_CHARS: *value = o->norm.control; return 0;
-    case NLPRNN_TOKOPT_HANGUL_JAMO: *value = o->norm.jamo; return 0;
-    case NLPRNN_TOKOPT_INVALID_UTF8: *value = o->norm.invalid; return 0;
-    case NLPRNN_TOKOPT_SEED: *value = o->seed; return 0;
-    case NLPRNN_TOKOPT_THREADS: *value = o->threads; return 0;
-    case NLPRNN_TOKOPT_BYTE_FALLBACK: *value = o->byte_fallback; return 0;
-    case NLPRNN_TOKOPT_CHAR_COVERAGE_PPM: *value = o->char_coverage_ppm; return 0;
-    case NLPRNN_TOKOPT_MAX_PIECE_CHARS: *value = o->max_piece_chars; return 0;
-    case NLPRNN_TOKOPT_SAMPLE_LINES: *value = o->sample_lines; return 0;
-    case NLPRNN_TOKOPT_PATTERN:
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "tokenizer option pattern is a string (no integer value)");
-    }
-    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
-}
-
-int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
-                                     const char *value, nlprnn_error *err) {
-    if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
-    const char *const *names = NULL;
-    int nnames = 0;
-    const char *what = NULL;
-    switch (opt) {
-    case NLPRNN_TOKOPT_PATTERN: {
-        nr_pretok pt;
-        int rc = nr_pretok_init(&pt, value, err);
-        if (rc) return rc;
-        nr_pretok_free(&pt);
-        char *c = nr_strdup(value && *value ? value : NULL);
-        if (value && *value && !c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
-        free(o->pattern);
-        o->pattern = c;
-        return 0;
-    }
-    case NLPRNN_TOKOPT_MODEL: names = model_names, nnames = 2, what = "model-type"; break;
-    case NLPRNN_TOKOPT_NORMALIZATION: names = norm_names, nnames = 4, what = "normalization"; break;
-    case NLPRNN_TOKOPT_CONTROL_CHARS: names = ctrl_names, nnames = 3, what = "control-chars"; break;
-    case NLPRNN_TOKOPT_INVALID_UTF8: names = invalid_names, nnames = 2, what = "invalid-utf8"; break;
-    default: break;
-    }
-    if (!value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer option value is NULL");
-    if (names) {
-        int i = name_index(names, nnames, value);
-        if (i < 0) {
-            char list[128] = "";
-            for (int k = 0; k < nnames; k++) {
-                strcat(list, k ? ", " : "");
-                strcat(list, names[k]);
-            }
-            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                           "tokenizer parameter %s: unknown value '%s' (expected one of: %s)", what,
-                           value, list);
-        }
-        return nlprnn_tokenizer_options_set_int(o, opt, i, err);
-    }
-    char *end;
-    errno = 0;
-    long long v = strtoll(value, &end, 10);
-    if (errno || end == value || *end)
-        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
-                       "tokenizer parameter %s: '%s' is not an integer", opt_name(opt), value);
-    return nlprnn_tokenizer_options_set_int(o, opt, v, err);
-}
-
 /* ---- parameters by name ------------------------------------------------------------------- */
 
-static int param_row(const char *name, nlprnn_error *err) {
+/* The row of a parameter's name, or -1. */
+static int find_row(const char *name) {
     for (size_t i = 0; name && i < N_PARAM_NAMES; i++)
         if (!strcmp(param_names[i].name, name)) return (int)i;
+    return -1;
+}
+
+static int param_row(const char *name, nlprnn_error *err) {
+    int r = find_row(name);
+    if (r >= 0) return r;
     char known[400];
     size_t n = 0;
     known[0] = 0;
@@ -279,11 +135,77 @@ static int param_row(const char *name, nlprnn_error *err) {
     return -1;
 }
 
+static int range_fail(nlprnn_error *err, const char *name, long long v, long long lo,
+                      long long hi) {
+    return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                   "tokenizer parameter %s: %lld is out of range [%lld, %lld]", name, v, lo, hi);
+}
+
+/* Row r (not the pattern) set to v, the index of a value's name for a string-valued row, after
+ * its range check: a refused value leaves the field as it was. */
+static int param_store(nlprnn_tokenizer_params *o, int r, long long v, nlprnn_error *err) {
+    long long lo = param_names[r].choices ? 0 : param_names[r].lo;
+    long long hi = param_names[r].choices ? param_names[r].nchoices - 1 : param_names[r].hi;
+    if (v < lo || v > hi) return range_fail(err, param_names[r].name, v, lo, hi);
+    void *f = (char *)o + param_names[r].off;
+    if (param_names[r].size == sizeof(int)) *(int *)f = (int)v;
+    else *(long long *)f = v;
+    return 0;
+}
+
+/* Row r's value (not the pattern), as param_store takes it. */
+static long long param_load(const nlprnn_tokenizer_params *o, int r) {
+    const void *f = (const char *)o + param_names[r].off;
+    return param_names[r].size == sizeof(int) ? *(const int *)f : *(const long long *)f;
+}
+
+/* Row r set from its text: the pattern compiled to check it ("" or NULL: the default pattern),
+ * a value's name looked up, an integer parsed. */
+static int param_set_text(nlprnn_tokenizer_params *o, int r, const char *value, nlprnn_error *err) {
+    const char *name = param_names[r].name;
+    if (!param_names[r].size) {
+        nr_pretok pt;
+        int rc = nr_pretok_init(&pt, value, err);
+        if (rc) return rc;
+        nr_pretok_free(&pt);
+        char *c = nr_strdup(value && *value ? value : NULL);
+        if (value && *value && !c) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "out of memory");
+        free(o->pattern);
+        o->pattern = c;
+        return 0;
+    }
+    if (!value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tokenizer option value is NULL");
+    if (param_names[r].choices) {
+        const char *const *names = param_names[r].choices;
+        int nnames = param_names[r].nchoices;
+        int i = name_index(names, nnames, value);
+        if (i < 0) {
+            char list[128] = "";
+            for (int k = 0; k < nnames; k++) {
+                strcat(list, k ? ", " : "");
+                strcat(list, names[k]);
+            }
+            return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                           "tokenizer parameter %s: unknown value '%s' (expected one of: %s)", name,
+                           value, list);
+        }
+        return param_store(o, r, i, err);
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tokenizer parameter %s: '%s' is not an integer", name, value);
+    return param_store(o, r, v, err);
+}
+
 int nlprnn_tokenizer_params_set(nlprnn_tokenizer_params *p, const char *name, const char *value,
                                 nlprnn_error *err) {
     int r = param_row(name, err);
     if (r < 0) return NLPRNN_E_INVALID_ARG;
-    return nlprnn_tokenizer_options_set_str(p, param_names[r].opt, value, err);
+    if (!p) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
+    return param_set_text(p, r, value, err);
 }
 
 int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *name, char *buf,
@@ -293,12 +215,10 @@ int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *na
     if (r < 0) return NLPRNN_E_INVALID_ARG;
     char tmp[64];
     const char *text = tmp;
-    if (param_names[r].opt == NLPRNN_TOKOPT_PATTERN) {
+    if (!param_names[r].size) {
         text = p->pattern ? p->pattern : "";
     } else {
-        long long v = 0;
-        int rc = nlprnn_tokenizer_options_get_int(p, param_names[r].opt, &v, err);
-        if (rc) return rc;
+        long long v = param_load(p, r);
         if (param_names[r].choices && v >= 0 && v < param_names[r].nchoices) text = param_names[r].choices[v];
         else snprintf(tmp, sizeof tmp, "%lld", v);
     }
@@ -307,6 +227,70 @@ int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *na
                        strlen(text) + 1);
     memcpy(buf, text, strlen(text) + 1);
     return 0;
+}
+
+/* ---- deprecated: the 0.1 functions by enum (docs/api.md "Changes in 0.2"), thin wrappers over
+ * the parameters by name; 0.3 removes this section and nothing else ----------------------------- */
+
+/* The row of a 0.1 option number, or -1. */
+static int opt_row(nlprnn_tokopt opt) {
+    static const char *const opt_names[] = {
+        [NLPRNN_TOKOPT_MODEL] = "model-type",
+        [NLPRNN_TOKOPT_VOCAB_SIZE] = "vocab-size",
+        [NLPRNN_TOKOPT_MIN_COUNT] = "min-count",
+        [NLPRNN_TOKOPT_NORMALIZATION] = "normalization",
+        [NLPRNN_TOKOPT_CONTROL_CHARS] = "control-chars",
+        [NLPRNN_TOKOPT_HANGUL_JAMO] = "hangul-jamo",
+        [NLPRNN_TOKOPT_INVALID_UTF8] = "invalid-utf8",
+        [NLPRNN_TOKOPT_PATTERN] = "pattern",
+        [NLPRNN_TOKOPT_SEED] = "seed",
+        [NLPRNN_TOKOPT_THREADS] = "threads",
+        [NLPRNN_TOKOPT_BYTE_FALLBACK] = "byte-fallback",
+        [NLPRNN_TOKOPT_CHAR_COVERAGE_PPM] = "char-coverage-ppm",
+        [NLPRNN_TOKOPT_MAX_PIECE_CHARS] = "max-piece-chars",
+        [NLPRNN_TOKOPT_SAMPLE_LINES] = "sample-lines",
+    };
+    int i = (int)opt;
+    return i >= 0 && i < (int)(sizeof opt_names / sizeof opt_names[0]) ? find_row(opt_names[i]) : -1;
+}
+
+nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void) {
+    nlprnn_tokenizer_params *p = NULL;
+    nlprnn_tokenizer_params_create(&p, NULL);
+    return p;
+}
+
+void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *opts) { nlprnn_tokenizer_params_free(opts); }
+
+int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
+                                     long long v, nlprnn_error *err) {
+    if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
+    int r = opt_row(opt);
+    if (r < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
+    if (!param_names[r].size)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tokenizer option pattern takes a string (use set_str)");
+    return param_store(o, r, v, err);
+}
+
+int nlprnn_tokenizer_options_get_int(const nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
+                                     long long *value, nlprnn_error *err) {
+    if (!o || !value) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options_get_int: NULL argument");
+    int r = opt_row(opt);
+    if (r < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
+    if (!param_names[r].size)
+        return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
+                       "tokenizer option pattern is a string (no integer value)");
+    *value = param_load(o, r);
+    return 0;
+}
+
+int nlprnn_tokenizer_options_set_str(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
+                                     const char *value, nlprnn_error *err) {
+    if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");
+    int r = opt_row(opt);
+    if (r < 0) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "unknown tokenizer option %d", (int)opt);
+    return param_set_text(o, r, value, err);
 }
 
 /* ---- tokenizer basics --------------------------------------------------------------------- */
