@@ -2,8 +2,8 @@
  * main under 0.2), kept for one release as thin wrappers over the new ones (docs/api.md, "Changes
  * in 0.2"). Only the public API is used here; the file goes away with the next minor version.
  * (The deprecated functions whose old shape needs the internals stay beside their replacement:
- * nlprnn_model_evaluate, nlprnn_train_params_new, nlprnn_lm_params_new, nlprnn_tokenizer_options_*,
- * nlprnn_model_file_info.) */
+ * nlprnn_model_evaluate, nlprnn_tokenizer_options_set_int/_get_int/_set_str, nlprnn_model_file_info.
+ * No current function calls a deprecated one.) */
 #include "nlprnn.h"
 
 int nlprnn_model_load(const char *path_or_name, nlprnn_classifier **out, nlprnn_error *err) {
@@ -33,6 +33,11 @@ nlprnn_classifier_ctx *nlprnn_context_create(const nlprnn_classifier *m, int thr
 }
 void nlprnn_context_free(nlprnn_classifier_ctx *ctx) { nlprnn_classifier_ctx_free(ctx); }
 
+nlprnn_classifier_params *nlprnn_train_params_new(void) {
+    nlprnn_classifier_params *p = NULL;
+    nlprnn_classifier_params_create(&p, NULL);
+    return p;
+}
 void nlprnn_train_params_free(nlprnn_classifier_params *p) { nlprnn_classifier_params_free(p); }
 int nlprnn_train_params_set(nlprnn_classifier_params *p, const char *name, const char *value,
                             nlprnn_error *err) {
@@ -42,6 +47,19 @@ int nlprnn_train_params_get(const nlprnn_classifier_params *p, const char *name,
                             nlprnn_error *err) {
     return nlprnn_classifier_params_get(p, name, buf, cap, err);
 }
+
+nlprnn_lm_params *nlprnn_lm_params_new(void) {
+    nlprnn_lm_params *p = NULL;
+    nlprnn_lm_params_create(&p, NULL);
+    return p;
+}
+
+nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void) {
+    nlprnn_tokenizer_params *p = NULL;
+    nlprnn_tokenizer_params_create(&p, NULL);
+    return p;
+}
+void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *p) { nlprnn_tokenizer_params_free(p); }
 
 int nlprnn_series_read_csv(nlprnn_series **out, const char *path, const char *const *columns,
                            int ncolumns, nlprnn_error *err) {

@@ -254,14 +254,6 @@ static int opt_row(nlprnn_tokopt opt) {
     return i >= 0 && i < (int)(sizeof opt_names / sizeof opt_names[0]) ? find_row(opt_names[i]) : -1;
 }
 
-nlprnn_tokenizer_params *nlprnn_tokenizer_options_create(void) {
-    nlprnn_tokenizer_params *p = NULL;
-    nlprnn_tokenizer_params_create(&p, NULL);
-    return p;
-}
-
-void nlprnn_tokenizer_options_free(nlprnn_tokenizer_params *opts) { nlprnn_tokenizer_params_free(opts); }
-
 int nlprnn_tokenizer_options_set_int(nlprnn_tokenizer_params *o, nlprnn_tokopt opt,
                                      long long v, nlprnn_error *err) {
     if (!o) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "options is NULL");

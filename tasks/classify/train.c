@@ -116,16 +116,12 @@ static const nr_param ROWS[] = {
 #undef SZ
 static const nr_param_table TABLE = {"training parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
 
-nlprnn_classifier_params *nlprnn_train_params_new(void) {
-    nlprnn_classifier_params *p = calloc(1, sizeof *p);
-    if (p) nr_params_reset(&TABLE, p, NULL); /* the table's defaults are valid (test_api checks) */
-    return p;
-}
-
 int nlprnn_classifier_params_create(nlprnn_classifier_params **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "classifier parameters: out is NULL");
-    *out = nlprnn_train_params_new();
-    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier parameters: out of memory");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "classifier parameters: out of memory");
+    nr_params_reset(&TABLE, *out, NULL); /* the table's defaults are valid (test_api checks) */
+    return 0;
 }
 
 void nlprnn_classifier_params_free(nlprnn_classifier_params *p) {

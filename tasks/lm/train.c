@@ -106,16 +106,12 @@ static const nr_param ROWS[] = {
 #undef SZ
 static const nr_param_table TABLE = {"language-model training parameter", ROWS, sizeof ROWS / sizeof ROWS[0]};
 
-nlprnn_lm_params *nlprnn_lm_params_new(void) {
-    nlprnn_lm_params *p = calloc(1, sizeof *p);
-    if (p) nr_params_reset(&TABLE, p, NULL); /* the table's defaults are valid (test_params checks) */
-    return p;
-}
-
 int nlprnn_lm_params_create(nlprnn_lm_params **out, nlprnn_error *err) {
     if (!out) return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "language-model parameters: out is NULL");
-    *out = nlprnn_lm_params_new();
-    return *out ? 0 : nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "language-model parameters: out of memory");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "language-model parameters: out of memory");
+    nr_params_reset(&TABLE, *out, NULL); /* the table's defaults are valid (test_params checks) */
+    return 0;
 }
 
 void nlprnn_lm_params_free(nlprnn_lm_params *p) { free(p); }
