@@ -85,13 +85,13 @@ int main(void) {
             continue;
         }
         cases++;
-        normalize_eq(NLPRNN_NORM_NFC, c[0], cn[0], c[1], cn[1], lineno, "NFC(c1)");
-        normalize_eq(NLPRNN_NORM_NFC, c[1], cn[1], c[1], cn[1], lineno, "NFC(c2)");
-        normalize_eq(NLPRNN_NORM_NFC, c[2], cn[2], c[1], cn[1], lineno, "NFC(c3)");
-        normalize_eq(NLPRNN_NORM_NFC, c[3], cn[3], c[3], cn[3], lineno, "NFC(c4)");
-        normalize_eq(NLPRNN_NORM_NFC, c[4], cn[4], c[3], cn[3], lineno, "NFC(c5)");
+        normalize_eq(NR_NORM_NFC, c[0], cn[0], c[1], cn[1], lineno, "NFC(c1)");
+        normalize_eq(NR_NORM_NFC, c[1], cn[1], c[1], cn[1], lineno, "NFC(c2)");
+        normalize_eq(NR_NORM_NFC, c[2], cn[2], c[1], cn[1], lineno, "NFC(c3)");
+        normalize_eq(NR_NORM_NFC, c[3], cn[3], c[3], cn[3], lineno, "NFC(c4)");
+        normalize_eq(NR_NORM_NFC, c[4], cn[4], c[3], cn[3], lineno, "NFC(c5)");
         for (int k = 0; k < 5; k++)
-            normalize_eq(NLPRNN_NORM_NFKC, c[k], cn[k], c[3], cn[3], lineno, "NFKC(ck)");
+            normalize_eq(NR_NORM_NFKC, c[k], cn[k], c[3], cn[3], lineno, "NFKC(ck)");
     }
     fclose(fp);
     printf("%ld NormalizationTest cases checked, %ld skipped (whitespace)\n", cases, skipped);

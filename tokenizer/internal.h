@@ -41,11 +41,16 @@ size_t nr_utf8_first_invalid(const char *s, size_t n);
 
 /* ---- normalize.c -------------------------------------------------------------------------- */
 
+/* The stored values of the string-valued settings: the index of their names (tokenizer.c), which
+ * the file's header holds. The deprecated NLPRNN_NORM_* and NLPRNN_TOKMODEL_* name the same values;
+ * the library uses these, so that 0.3 can remove those. */
+enum { NR_NORM_NFKC = 0, NR_NORM_NFC = 1, NR_NORM_NFKC_CF = 2, NR_NORM_NONE = 3 };
+enum { NR_MODEL_BPE = 0, NR_MODEL_WORD = 1 };
 enum { NR_CTRL_REMOVE = 0, NR_CTRL_SPACE = 1, NR_CTRL_KEEP = 2 };
 enum { NR_INVALID_ERROR = 0, NR_INVALID_REPLACE = 1 };
 
 typedef struct nr_normcfg {
-    int form;      /* NLPRNN_NORM_* */
+    int form;      /* NR_NORM_* */
     int control;   /* NR_CTRL_* */
     int jamo;      /* decompose Hangul syllables into conjoining jamo */
     int invalid;   /* NR_INVALID_* */
@@ -173,7 +178,7 @@ void *nr_tok_tables(nr_vocab *v, nr_merges *m, int32_t n, size_t text_bytes, int
 /* ---- the tokenizer ------------------------------------------------------------------------ */
 
 struct nlprnn_tokenizer {
-    int model;              /* NLPRNN_TOKMODEL_* */
+    int model;              /* NR_MODEL_* */
     nr_normcfg norm;
     int byte_fallback;
     int max_piece_chars;

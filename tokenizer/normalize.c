@@ -197,9 +197,9 @@ int nr_normalize_range(const nr_normcfg *cfg, int jamo, const char *s, size_t fr
     nb->len = 0;
     const unsigned char *u = (const unsigned char *)s;
     int form = cfg->form;
-    int casefold = form == NLPRNN_NORM_NFKC_CF;
+    int casefold = form == NR_NORM_NFKC_CF;
     utf8proc_option_t dopt = UTF8PROC_DECOMPOSE;
-    if (form == NLPRNN_NORM_NFKC || form == NLPRNN_NORM_NFKC_CF) dopt |= UTF8PROC_COMPAT;
+    if (form == NR_NORM_NFKC || form == NR_NORM_NFKC_CF) dopt |= UTF8PROC_COMPAT;
     if (casefold) dopt |= UTF8PROC_CASEFOLD;
     if (from > n) from = n;
     if (grow_out(&st, n - from + 16)) goto nomem;
@@ -237,7 +237,7 @@ int nr_normalize_range(const nr_normcfg *cfg, int jamo, const char *s, size_t fr
             emit(&st, cp, ob, oe);
             continue;
         }
-        if (form == NLPRNN_NORM_NONE) {
+        if (form == NR_NORM_NONE) {
             emit(&st, cp, ob, oe);
             continue;
         }

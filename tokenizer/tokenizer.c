@@ -84,7 +84,7 @@ static int name_index(const char *const *names, int n, const char *s) {
 
 static void options_defaults(nlprnn_tokenizer_params *o) {
     memset(o, 0, sizeof *o);
-    o->model = NLPRNN_TOKMODEL_BPE;
+    o->model = NR_MODEL_BPE;
     o->vocab_size = 8000;
     o->min_count = 2;
     o->seed = 0;
@@ -93,7 +93,7 @@ static void options_defaults(nlprnn_tokenizer_params *o) {
     o->char_coverage_ppm = 999500;
     o->max_piece_chars = 16;
     o->byte_fallback = 1;
-    o->norm.form = NLPRNN_NORM_NFKC;
+    o->norm.form = NR_NORM_NFKC;
     o->norm.control = NR_CTRL_REMOVE;
     o->norm.jamo = 0;
     o->norm.invalid = NR_INVALID_ERROR;
@@ -231,6 +231,12 @@ int nlprnn_tokenizer_params_get(const nlprnn_tokenizer_params *p, const char *na
 
 /* ---- deprecated: the 0.1 functions by enum (docs/api.md "Changes in 0.2"), thin wrappers over
  * the parameters by name; 0.3 removes this section and nothing else ----------------------------- */
+
+/* The enum functions take and give the stored values, which their macros name. */
+_Static_assert(NLPRNN_TOKMODEL_BPE == NR_MODEL_BPE && NLPRNN_TOKMODEL_WORD == NR_MODEL_WORD &&
+                   NLPRNN_NORM_NFKC == NR_NORM_NFKC && NLPRNN_NORM_NFC == NR_NORM_NFC &&
+                   NLPRNN_NORM_NFKC_CF == NR_NORM_NFKC_CF && NLPRNN_NORM_NONE == NR_NORM_NONE,
+               "the 0.1 value macros are the stored values");
 
 /* The row of a 0.1 option number, or -1. */
 static int opt_row(nlprnn_tokopt opt) {
@@ -481,7 +487,7 @@ static int encode_chunk(const nlprnn_tokenizer *tok, nlprnn_encoding *enc, const
             enc->sb.end[first] = g->end - g->begin;
             enc->sb.n++;
         } else {
-            int rc = tok->model == NLPRNN_TOKMODEL_WORD
+            int rc = tok->model == NR_MODEL_WORD
                          ? nr_word_encode_segment(tok, c + g->begin, g->end - g->begin,
                                                   g->word_start, &enc->sb)
                          : nr_bpe_encode_segment(tok, c + g->begin, g->end - g->begin,
@@ -708,7 +714,7 @@ int nlprnn_tokenizer_encode_sample(const nlprnn_tokenizer *tok, const char *text
     if (!(dropout >= 0.0 && dropout <= 1.0)) /* NaN too */
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "encode_sample: dropout %g is not in [0, 1]", dropout);
-    if (tok && dropout > 0 && tok->model != NLPRNN_TOKMODEL_BPE)
+    if (tok && dropout > 0 && tok->model != NR_MODEL_BPE)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "encode_sample: dropout needs a BPE tokenizer (this one is %s)",
                        model_names[tok->model]);
@@ -1096,7 +1102,7 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
         if (ints[i].dst) *ints[i].dst = iv[i];
     }
     tok->norm.jamo = (int)iv[0];
-    if (tok->norm.jamo && tok->norm.form == NLPRNN_NORM_NONE) {
+    if (tok->norm.jamo && tok->norm.form == NR_NORM_NONE) {
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, 16,
                      "%s: header: hangul_jamo=1 needs a composing normalization", name);
         goto fail;
@@ -1191,7 +1197,7 @@ static int load_impl(const unsigned char *p, size_t n, const char *name, nlprnn_
             goto fail;
         }
     }
-    if (tok->model == NLPRNN_TOKMODEL_WORD && nm) {
+    if (tok->model == NR_MODEL_WORD && nm) {
         rc = nr_fail(err, NLPRNN_E_FORMAT, -1, (long long)merges_at,
                      "%s: a word-level tokenizer has merges", name);
         goto fail;

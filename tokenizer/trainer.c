@@ -685,7 +685,7 @@ static int train_lines(const nlprnn_tokenizer_params *opts, lineset *ls,
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "vocab-size %lld is too small: at least %lld ids (5 specials%s and \"▁\")",
                        opts->vocab_size, fixed, opts->byte_fallback ? ", 256 byte pieces" : "");
-    if (opts->norm.jamo && opts->norm.form == NLPRNN_NORM_NONE)
+    if (opts->norm.jamo && opts->norm.form == NR_NORM_NONE)
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                        "hangul-jamo needs a composing normalization (nfkc, nfc or nfkc_cf): "
                        "with 'none', decode could not tell input jamo from split syllables");
@@ -843,7 +843,7 @@ static int train_lines(const nlprnn_tokenizer_params *opts, lineset *ls,
         strmap_free(&chars);
     }
     if (!rc) {
-        rc = tok->model == NLPRNN_TOKMODEL_WORD
+        rc = tok->model == NR_MODEL_WORD
                  ? train_word(tok, &words, opts->vocab_size, opts->min_count, err)
                  : train_bpe(tok, &words, opts->vocab_size, opts->min_count, err);
     }
