@@ -5,7 +5,6 @@
  *   - the error record keeps its documented ABI layout;
  *   - every free function accepts NULL;
  *   - every loader answers a missing file and a file of another kind with a clear error. */
-#define NLPRNN_NO_DEPRECATION_WARNINGS /* the deprecated names are checked too */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,7 +146,7 @@ static void test_loaders(void) {
     check_missing("nlprnn_classifier_load", nlprnn_classifier_load(MISSING, &model, &err), model, &err);
     check_missing("nlprnn_lm_load", nlprnn_lm_load(MISSING, &lm, &err), lm, &err);
     check_missing("nlprnn_forecaster_load", nlprnn_forecaster_load(MISSING, &fc, &err), fc, &err);
-    check_missing("nlprnn_model_file_info", nlprnn_model_file_info(MISSING, &text, &err), text,
+    check_missing("nlprnn_model_file_describe", nlprnn_model_file_describe(MISSING, &text, &err), text,
                   &err);
 
     const char *tsv = nr_test_data_path("clf_test.tsv");
@@ -155,8 +154,8 @@ static void test_loaders(void) {
     check_not_ours("nlprnn_classifier_load", nlprnn_classifier_load(tsv, &model, &err), model, &err, tsv);
     check_not_ours("nlprnn_lm_load", nlprnn_lm_load(tsv, &lm, &err), lm, &err, tsv);
     check_not_ours("nlprnn_forecaster_load", nlprnn_forecaster_load(tsv, &fc, &err), fc, &err, tsv);
-    check_not_ours("nlprnn_model_file_info", nlprnn_model_file_info(tsv, &text, &err), text, &err,
-                   tsv);
+    check_not_ours("nlprnn_model_file_describe", nlprnn_model_file_describe(tsv, &text, &err), text,
+                   &err, tsv);
     nlprnn_tokenizer_free(tok);
     nlprnn_classifier_free(model);
     nlprnn_lm_free(lm);
