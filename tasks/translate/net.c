@@ -108,7 +108,7 @@ int nr_s2s_parts(const nr_s2s *n, nr_s2s_part *p) {
     size_t E = (size_t)n->E, H = (size_t)n->H, O = (size_t)n->O, G = (size_t)n->G, X = (size_t)n->X;
     size_t GE = (size_t)n->enc.gates * (size_t)c->enc.hidden, HE = (size_t)c->enc.hidden;
     int k = 0;
-    char nm[24];
+    char nm[40]; /* "enc.L.D.W_ih" is short; sized for any int L, D so snprintf cannot truncate */
     part(p, &k, "emb_src", n->o_src, (size_t)c->Vs, E);
     part(p, &k, "emb_tgt", n->o_tgt, (size_t)c->Vt, E);
     for (int l = 0; l < c->enc.layers; l++)
