@@ -99,7 +99,9 @@ int nr_s2s_bind(nr_s2s *n, const nr_s2s_cfg *cfg, float *params, nlprnn_error *e
 
 static void part(nr_s2s_part *p, int *k, const char *name, size_t off, size_t rows, size_t cols) {
     nr_s2s_part *q = &p[(*k)++];
-    snprintf(q->name, sizeof q->name, "%s", name);
+    size_t len = strnlen(name, sizeof q->name - 1); /* the names here are short; cut, never overrun */
+    memcpy(q->name, name, len);
+    q->name[len] = '\0';
     q->off = off, q->rows = rows, q->cols = cols;
 }
 
@@ -108,7 +110,7 @@ int nr_s2s_parts(const nr_s2s *n, nr_s2s_part *p) {
     size_t E = (size_t)n->E, H = (size_t)n->H, O = (size_t)n->O, G = (size_t)n->G, X = (size_t)n->X;
     size_t GE = (size_t)n->enc.gates * (size_t)c->enc.hidden, HE = (size_t)c->enc.hidden;
     int k = 0;
-    char nm[40]; /* "enc.L.D.W_ih" is short; sized for any int L, D so snprintf cannot truncate */
+    char nm[40]; /* "enc.L.D.W_ih": short, but sized for any int L, D (no -Wformat-truncation) */
     part(p, &k, "emb_src", n->o_src, (size_t)c->Vs, E);
     part(p, &k, "emb_tgt", n->o_tgt, (size_t)c->Vt, E);
     for (int l = 0; l < c->enc.layers; l++)
