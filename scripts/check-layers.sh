@@ -28,6 +28,22 @@ allowed() {
   esac
 }
 
+# The sources are listed with git (tracked and untracked, not ignored). Without git, or outside a
+# checkout, the lists would be empty and every rule would pass unchecked: stop instead (a fresh
+# Debian 12 minbase root had no git, and this script printed "ok" having read no file).
+if ! command -v git >/dev/null || ! git rev-parse --git-dir >/dev/null 2>&1; then
+  echo "check-layers: needs git and a git checkout (the sources are listed with git ls-files)" >&2
+  exit 2
+fi
+layer_files=$(git ls-files -co --exclude-standard -- 'include/*.h' 'common/*' 'tokenizer/*' 'embed/*' \
+                'corpora/*' 'models/*' 'format/*' 'train/*' 'tasks/*' 'dist/*' 'cli/*' | grep -E '\.(c|h)$')
+lib_files=$(git ls-files -co --exclude-standard -- common tokenizer embed corpora models format train \
+              tasks dist | grep -E '\.(c|h)$')
+prog_files=$(git ls-files -co --exclude-standard -- cli examples | grep -E '\.(c|h)$')
+if [ -z "$layer_files" ] || [ -z "$lib_files" ] || [ -z "$prog_files" ]; then
+  echo "check-layers: git ls-files listed no sources" >&2; exit 2
+fi
+
 fail=0
 while IFS= read -r f; do
   top=${f%%/*}
@@ -57,8 +73,7 @@ while IFS= read -r f; do
       fail=1
     fi
   done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | sed 's/^\([0-9]*\):[^"]*"\([^"]*\)".*/\1:\2/')
-done < <(git ls-files -co --exclude-standard -- 'include/*.h' 'common/*' 'tokenizer/*' 'embed/*' 'corpora/*' 'models/*' \
-           'format/*' 'train/*' 'tasks/*' 'dist/*' 'cli/*' | grep -E '\.(c|h)$')
+done <<<"$layer_files"
 
 # Library code (everything but cli/) never prints and never ends the process: errors go back as
 # status codes with the error record (common/common.h, nr_fail). Writing a file the library opened
@@ -66,9 +81,7 @@ done < <(git ls-files -co --exclude-standard -- 'include/*.h' 'common/*' 'tokeni
 while IFS= read -r hit; do
   echo "$hit: library code prints or exits (return an NLPRNN_E_* code with nr_fail instead)" >&2
   fail=1
-done < <(git ls-files -co --exclude-standard -- common tokenizer embed corpora models format train \
-           tasks dist | grep -E '\.(c|h)$' |
-         xargs grep -nE '(^|[^>.[:alnum:]_])(printf|vprintf|puts|putchar|perror|exit|_Exit|abort)[[:space:]]*\(|(^|[^[:alnum:]_])(stdout|stderr)([^[:alnum:]_]|$)' |
+done < <(printf '%s\n' "$lib_files" | xargs grep -nE '(^|[^>.[:alnum:]_])(printf|vprintf|puts|putchar|perror|exit|_Exit|abort)[[:space:]]*\(|(^|[^[:alnum:]_])(stdout|stderr)([^[:alnum:]_]|$)' |
          grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/?\*|//)' || true)
 
 # The program and the examples are compiled with -Werror=deprecated-declarations (CMakeLists.txt):
@@ -77,8 +90,7 @@ done < <(git ls-files -co --exclude-standard -- common tokenizer embed corpora m
 while IFS= read -r hit; do
   echo "$hit: silences the deprecation warnings (the program and the examples use only the current API)" >&2
   fail=1
-done < <(git ls-files -co --exclude-standard -- cli examples | grep -E '\.(c|h)$' |
-         xargs grep -nE 'NLPRNN_(BUILDING|NO_DEPRECATION_WARNINGS)' || true)
+done < <(printf '%s\n' "$prog_files" | xargs grep -nE 'NLPRNN_(BUILDING|NO_DEPRECATION_WARNINGS)' || true)
 
-[ "$fail" = 0 ] && echo "check-layers: ok"
+[ "$fail" = 0 ] && echo "check-layers: ok ($(wc -l <<<"$layer_files") sources, $(wc -l <<<"$lib_files") of them library code; $(wc -l <<<"$prog_files") of the program and examples)"
 exit $fail
