@@ -8,6 +8,7 @@
 #      `nlprnn CMD --help` with exit 0, and docs/cli.md and docs/nlprnn.1 carry its exact help
 #      text (scripts/docs-sync.py; --update rewrites them from the program).
 #   3. Every exit code of cli/cli.h appears in docs/nlprnn.1 and docs/cli.md.
+#   4. man --warnings has nothing to say of docs/nlprnn.1 (man-db; missing man is a failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build
@@ -51,6 +52,8 @@ if command -v man >/dev/null; then
   if man --warnings -l docs/nlprnn.1 2>&1 >/dev/null | grep -v '^$' | grep -q .; then
     echo "check-docs: man page warnings:" >&2; man --warnings -l docs/nlprnn.1 2>&1 >/dev/null >&2; fail=1
   fi
+else
+  echo "check-docs: man not installed (apt-get install man-db): docs/nlprnn.1 not checked" >&2; fail=1
 fi
 [ "$fail" = 0 ] && echo "check-docs: ok"
 exit $fail

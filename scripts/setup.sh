@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=(build-essential cmake pkg-config libutf8proc-dev libpcre2-dev zlib1g-dev libopenblas-dev libplplot-dev plplot-driver-cairo
-      doxygen clang libclang-rt-14-dev python3 openmpi-bin libopenmpi-dev)   # the second line: what scripts/test.sh uses (MPI: test_mpi_*)
+      doxygen clang libclang-rt-14-dev python3 openmpi-bin libopenmpi-dev   # this line and the next: what scripts/test.sh uses (MPI: test_mpi_*)
+      git man-db)   # check-layers.sh lists the sources with git ls-files, check-docs.sh checks the man page
+                    # with man: a real fresh machine of this kind has both, a minbase root (check-fresh.sh) not
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
