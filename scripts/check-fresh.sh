@@ -53,7 +53,7 @@ if [ "${1:-}" = --inner ]; then   # the mount-and-run part (in the private mount
   exit "$rc"
 fi
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; fi
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; fi
 [ "$(id -u)" -eq 0 ] || { echo "check-fresh: run it as root (debootstrap, mount, chroot)" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=$(realpath -m "$1")
