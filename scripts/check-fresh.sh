@@ -45,11 +45,14 @@ if [ "${1:-}" = --inner ]; then   # the mount-and-run part (in the private mount
     rm -f "$root/root/w/shared/.check-fresh-rw"
     echo "check-fresh: $shared is writable in the chroot; stopping" >&2; exit 2
   fi
+  t0=$(date +%s)
   set +e
   nice -n "${NLPRNN_FRESH_NICE:-10}" chroot "$root" /bin/bash -c \
     'cd /root/w/nlprnn && CI=true bash .ci/run' >>"$log" 2>&1
   rc=$?
   set -e
+  { echo "check-fresh: .ci/run took $(( $(date +%s) - t0 )) s; bench/env.sh in the chroot:"
+    chroot "$root" /bin/bash -c 'cd /root/w/nlprnn && bash bench/env.sh' 2>&1 || true; } >>"$log"
   exit "$rc"
 fi
 
