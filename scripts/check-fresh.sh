@@ -16,10 +16,14 @@
 #   NLPRNN_FRESH_MIRROR   Debian mirror (default: the host's, from /etc/apt/sources.list.d/debian.sources)
 #   NLPRNN_FRESH_REV      commit to check (default HEAD)
 #   NLPRNN_FRESH_SHARED   the shared folder (default ../shared from the repository)
+# shellcheck disable=SC2317   # inner() runs in a new bash (declare -f); main() always exits
 set -euo pipefail
 
-if [ "${1:-}" = --inner ]; then   # the mount-and-run part (in the private mount namespace)
-  root=$2; log=$3; shared=$4
+# The mount-and-run part, run by main in a new bash (in a private mount namespace when unshare
+# can make one): proc, sys, dev, dev/pts, a tmpfs /dev/shm and the shared folder read-only, then
+# .ci/run in the chroot; every mount is undone on exit (trap), whatever the exit.
+inner() {
+  local root=$1 log=$2 shared=$3 t0 rc
   mounted=()
   # shellcheck disable=SC2317   # called by the EXIT trap
   cleanup() {
@@ -54,63 +58,75 @@ if [ "${1:-}" = --inner ]; then   # the mount-and-run part (in the private mount
   { echo "check-fresh: .ci/run took $(( $(date +%s) - t0 )) s; bench/env.sh in the chroot:"
     chroot "$root" /bin/bash -c 'cd /root/w/nlprnn && bash bench/env.sh' 2>&1 || true; } >>"$log"
   exit "$rc"
-fi
+}
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; fi
-[ "$(id -u)" -eq 0 ] || { echo "check-fresh: run it as root (debootstrap, mount, chroot)" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/.." && pwd)
-root=$(realpath -m "$1")
-log=$(realpath -m "${2:-$root.log}")
-shared=$(realpath "${NLPRNN_FRESH_SHARED:-$repo/../shared}")
-rev=$(git -C "$repo" rev-parse "${NLPRNN_FRESH_REV:-HEAD}")
-case "$root" in /|/tmp|/work|"$repo"*) echo "check-fresh: refusing ROOT=$root" >&2; exit 2;; esac
-if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
-  echo "check-fresh: $root exists and is not empty (a fresh root is wanted)" >&2; exit 2
-fi
-command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap
+main() {
+  if [ $# -lt 1 ] || [ $# -gt 2 ]; then sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; fi
+  [ "$(id -u)" -eq 0 ] || { echo "check-fresh: run it as root (debootstrap, mount, chroot)" >&2; exit 2; }
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  root=$(realpath -m "$1")
+  log=$(realpath -m "${2:-$root.log}")
+  shared=$(realpath "${NLPRNN_FRESH_SHARED:-$repo/../shared}")
+  rev=$(git -C "$repo" rev-parse "${NLPRNN_FRESH_REV:-HEAD}")
+  case "$root" in /|/tmp|/work|"$repo"*) echo "check-fresh: refusing ROOT=$root" >&2; exit 2;; esac
+  if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
+    echo "check-fresh: $root exists and is not empty (a fresh root is wanted)" >&2; exit 2
+  fi
+  command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap
 
-mirror=${NLPRNN_FRESH_MIRROR:-}
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  mirror=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-fi
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" && $2 !~ /security/ && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
+  mirror=${NLPRNN_FRESH_MIRROR:-}
+  if [ -z "$mirror" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    mirror=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
+    mirror=$(awk '$1 == "deb" && $2 !~ /security/ && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list)
+  fi
+  mirror=${mirror:-http://deb.debian.org/debian}
 
-t0=$(date +%s)
-: >"$log"
-say() { echo "check-fresh: $*" | tee -a "$log"; }
-say "$(date -u +%FT%TZ) root $root, mirror $mirror, commit $rev, log $log"
-mkdir -p "$root"
-debootstrap --variant=minbase bookworm "$root" "$mirror" >>"$log" 2>&1
-# the host's apt sources (bookworm-updates, security) and settings, as a fresh machine here has them
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-  rm -f "$root/etc/apt/sources.list"
-fi
-for f in /etc/apt/apt.conf /etc/apt/apt.conf.d/*; do
-  [ -f "$f" ] && grep -qiE 'proxy|Check-Valid-Until|Check-Date' "$f" && cp "$f" "$root$f"
-done
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-if [ -n "${NLPRNN_FRESH_PREINSTALL:-}" ]; then
-  say "pre-installing in the chroot: $NLPRNN_FRESH_PREINSTALL"
-  # shellcheck disable=SC2086   # a list of package names
-  chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $NLPRNN_FRESH_PREINSTALL" >>"$log" 2>&1
-fi
-mkdir -p "$root/root/w"
-git clone -q --no-checkout "$repo" "$root/root/w/nlprnn"
-git -C "$root/root/w/nlprnn" checkout -q -B main "$rev"
-say "$(date -u +%FT%TZ) root ready after $(( $(date +%s) - t0 )) s; running CI=true bash .ci/run"
+  t0=$(date +%s)
+  : >"$log"
+  say() { echo "check-fresh: $*" | tee -a "$log"; }
+  say "$(date -u +%FT%TZ) root $root, mirror $mirror, commit $rev, log $log"
+  mkdir -p "$root"
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >>"$log" 2>&1
+  # the host's apt sources (bookworm-updates, security) and settings, as a fresh machine here has them
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+    rm -f "$root/etc/apt/sources.list"
+  fi
+  for f in /etc/apt/apt.conf /etc/apt/apt.conf.d/*; do
+    [ -f "$f" ] && grep -qiE 'proxy|Check-Valid-Until|Check-Date' "$f" && cp "$f" "$root$f"
+  done
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  if [ -n "${NLPRNN_FRESH_PREINSTALL:-}" ]; then
+    say "pre-installing in the chroot: $NLPRNN_FRESH_PREINSTALL"
+    # shellcheck disable=SC2086   # a list of package names
+    chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $NLPRNN_FRESH_PREINSTALL" >>"$log" 2>&1
+  fi
+  mkdir -p "$root/root/w"
+  git clone -q --no-checkout "$repo" "$root/root/w/nlprnn"
+  git -C "$root/root/w/nlprnn" checkout -q -B main "$rev"
+  say "$(date -u +%FT%TZ) root ready after $(( $(date +%s) - t0 )) s; running CI=true bash .ci/run"
 
-set +e
-if unshare --mount --propagation private true 2>/dev/null; then
-  unshare --mount --propagation private bash "$0" --inner "$root" "$log" "$shared"
-else
-  bash "$0" --inner "$root" "$log" "$shared"
-fi
-rc=$?
-set -e
-if mount | grep -qF " $root/"; then say "WARNING: mounts left under $root:"; mount | grep -F " $root/" | tee -a "$log"; fi
-say "$(date -u +%FT%TZ) .ci/run exit code $rc after $(( $(date +%s) - t0 )) s in all; log: $log"
-exit "$rc"
+  set +e
+  # the inner part from this process's copy of the functions (not from the file, which may have
+  # changed since this run started)
+  local run_inner=(bash -c "set -euo pipefail; $(declare -f inner); inner \"\$@\"" check-fresh)
+  if unshare --mount --propagation private true 2>/dev/null; then
+    unshare --mount --propagation private "${run_inner[@]}" "$root" "$log" "$shared"
+  else
+    "${run_inner[@]}" "$root" "$log" "$shared"
+  fi
+  rc=$?
+  set -e
+  if mount | grep -qF " $root/"; then say "WARNING: mounts left under $root:"; mount | grep -F " $root/" | tee -a "$log"; fi
+  say "$(date -u +%FT%TZ) .ci/run exit code $rc after $(( $(date +%s) - t0 )) s in all; log: $log"
+  exit "$rc"
+}
+
+# The whole file is read before anything runs (bash reads a script as it goes: an edit of this file
+# during a 20-minute run would otherwise change what the rest of the run does).
+{
+  main "$@"
+  exit
+}
