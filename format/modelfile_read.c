@@ -37,6 +37,7 @@ const char *nr_mf_kind_name(const char *k) {
     if (!strcmp(k, NR_KIND_CHECKPOINT)) return "training checkpoint";
     if (!strcmp(k, NR_KIND_TOKENIZER)) return "tokenizer";
     if (!strcmp(k, NR_KIND_TAGGER)) return "tagger";
+    if (!strcmp(k, NR_KIND_TRANSLATOR)) return "translator";
     return "model";
 }
 
