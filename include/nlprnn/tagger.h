@@ -1,6 +1,9 @@
 /* nlprnn/tagger.h: sequence tagging (one label per input unit) and Korean word spacing.
  *
- *   units -> embedding -> stacked bidirectional LSTM/GRU -> a softmax per unit -> labels
+ *   units -> embedding (+ hint) [+ jamo embeddings] [; a convolution's features] -> stacked
+ *   bidirectional GRU/LSTM/SimpleRNN (parameter cell) -> a softmax per unit -> labels
+ * (the bracketed parts only with the parameters jamo=1 and conv=K: docs/spacing.md, "Jamo
+ * features" and "Convolution in front"; tasks/tag/tagger.h has the equations)
  *
  * A tagger is trained from one of two kinds of data (parameter "format"):
  *   tagged   `token<TAB>label` lines, a blank line between sentences (a part-of-speech or
@@ -38,8 +41,9 @@ extern "C" {
 /** Training parameters, set by name (`nlprnn space-train --help` lists them with their
  *  defaults and ranges; the table in tasks/tag/train.c is the one place they are defined):
  *  format (tagged | spacing), cell, embed, hidden, layers, dropout, max-len, min-count,
- *  max-vocab, epochs, batch, lr, min-lr, clip, valid, time-limit, patience, threads, store, hints,
- *  drop, noise, seed, checkpoint, checkpoint-every. */
+ *  max-vocab, epochs, batch, lr, min-lr, clip, ema, valid, time-limit, patience, keep, threads,
+ *  store, hints, drop, noise, jamo, conv, conv-channels, seed, checkpoint, checkpoint-every,
+ *  init-from. */
 typedef struct nlprnn_tagger_params nlprnn_tagger_params;
 
 /** New parameters with the defaults (NLPRNN_E_NOMEM when out of memory). */
@@ -72,7 +76,8 @@ typedef int (*nlprnn_tagger_progress_fn)(void *user, int epoch, double train_los
 
 /** Train a tagger on n_paths files (.gz read too; "-" is standard input) of the parameters'
  *  format. A fraction "valid" of the sentences (chosen by the seed) is held out for validation;
- *  the weights of the epoch with the best validation accuracy are kept. Bad data is
+ *  the weights of the epoch with the best validation accuracy are kept (with "keep" = best, the
+ *  default; "last": the last epoch's). Bad data is
  *  NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL (see nlprnn/train.h:
  *  stop flag, resume from the "checkpoint" parameter). */
 NLPRNN_API int nlprnn_tagger_train(const char *const *paths, int n_paths,
@@ -192,8 +197,8 @@ enum {
 NLPRNN_API int nlprnn_space(nlprnn_tagger_ctx *ctx, const char *text, size_t len, unsigned flags,
                             nlprnn_error *err);
 /** Respace n texts at once (faster: one batch, split over the context's threads). status (n)
- *  gets each text's status (0 or NLPRNN_E_UTF8); the call fails only for bad arguments or
- *  memory. */
+ *  gets each text's status (0, NLPRNN_E_UTF8, or NLPRNN_E_INVALID_ARG for a NULL text with
+ *  lens[i] > 0); the call fails only for bad arguments or memory. */
 NLPRNN_API int nlprnn_space_batch(nlprnn_tagger_ctx *ctx, const char *const *texts,
                                   const size_t *lens, size_t n, unsigned flags, int *status,
                                   nlprnn_error *err);

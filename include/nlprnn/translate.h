@@ -40,9 +40,9 @@ extern "C" {
  *  src-col, tgt-col, joint, src-vocab, tgt-vocab, src-tokenizer, tgt-tokenizer, src-lm, tgt-lm,
  *  cell, attention, embed, hidden, layers, bidirectional, dropout, emb-dropout, out-dropout,
  *  bpe-dropout, tied, smoothing, max-len, epochs, batch, lr, min-lr, clip, ema, valid, time-limit,
- *  patience, keep, threads, store, word-reward, min-ratio, seed, split-seed, checkpoint,
- *  checkpoint-every. word-reward and min-ratio are not used by training: they are the decoding
- *  defaults the model file stores (nlprnn_translator_set_default).
+ *  patience, keep, threads, store, word-reward, min-ratio, min-from, seed, split-seed,
+ *  checkpoint, checkpoint-every. word-reward, min-ratio and min-from are not used by training:
+ *  they are the decoding defaults the model file stores (nlprnn_translator_set_default).
  *  src-tokenizer / tgt-tokenizer: tokenizer files used instead of training them; src-lm / tgt-lm:
  *  language models (nlprnn_lm_train, made with those tokenizers) the encoder and the decoder are
  *  initialised from (docs/translate.md, "Language-model pretraining"); a language model that does
@@ -81,8 +81,9 @@ typedef int (*nlprnn_translator_progress_fn)(void *user, int epoch, double train
 
 /** Train a translator on the pairs of a TSV file (.gz read too; "-" is standard input) whose
  *  header line names the columns "src-col" and "tgt-col". A fraction "valid" of the pairs
- *  (chosen by "split-seed", or by "seed" when it is 0) is held out; the weights of the epoch with the lowest validation loss
- *  are kept. Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
+ *  (chosen by "split-seed", or by "seed" when it is 0) is held out; the weights of the epoch with
+ *  the lowest validation loss are kept (with "keep" = best, the default; "last": the last
+ *  weights). Bad data is NLPRNN_E_DATA / NLPRNN_E_UTF8 naming file:line: byte. ctl may be NULL
  *  (see nlprnn/train.h: stop flag, resume from the "checkpoint" parameter). */
 NLPRNN_API int nlprnn_translator_train(const char *path, const nlprnn_translator_params *p,
                                        const nlprnn_train_ctl *ctl,
