@@ -24,6 +24,9 @@
 #include "common/pool.h"
 #include "tasks/tag/tagger.h"
 
+/* Windows a context runs in one forward: the batch of each member's scratch (made for CTX_MAX_B
+ * windows of max-len units), so a call on many texts runs ceil(windows / 64) forwards per member.
+ * No measurement chose 64 over other values. */
 #define CTX_MAX_B 64
 
 void nlprnn_tagger_free(nlprnn_tagger *t) {
@@ -186,8 +189,8 @@ static int by_win_len(const void *a, const void *b) {
     return x->s < y->s ? -1 : x->s > y->s;
 }
 
-/* Run member m (tm, its scratch c->sc[m]) over texts 0..n_tx-1 whose units are c->ids/c->hints
- * from base[i] (count[i] units): with acc NULL tx[i].p and tx[i].lab get each unit's result (one
+/* Run member m (tm, its scratch c->sc[m]) over texts 0..n_tx-1 whose units are
+ * c->ids/c->hints/c->jam from base[i] (count[i] units): with acc NULL tx[i].p and tx[i].lab get each unit's result (one
  * model); else each unit's C probabilities are added to acc (+ (base[i] + j) C). */
 static int run_member(nlprnn_tagger_ctx *c, const nlprnn_tagger *tm, nr_tag_scratch *sc, const size_t *base,
                       const size_t *count, float *acc, nlprnn_error *err) {
@@ -248,7 +251,7 @@ static int run_member(nlprnn_tagger_ctx *c, const nlprnn_tagger *tm, nr_tag_scra
 }
 
 /* Run the tagger (every member of an ensemble) over texts 0..n_tx-1 whose units are
- * c->ids/c->hints from base[i] (count[i] units): tx[i].p and tx[i].lab get each unit's result. */
+ * c->ids/c->hints/c->jam from base[i] (count[i] units): tx[i].p and tx[i].lab get each unit's result. */
 static int run(nlprnn_tagger_ctx *c, const size_t *base, const size_t *count, nlprnn_error *err) {
     const nlprnn_tagger *t = c->t;
     if (c->N == 1) return run_member(c, t, &c->sc[0], base, count, NULL, err);

@@ -38,6 +38,7 @@ uint16_t nr_jamo_code(const char *s, size_t len) {
     utf8proc_int32_t cp;
     if (len != 3 || utf8proc_iterate((const utf8proc_uint8_t *)s, 3, &cp) != 3 || cp < 0xAC00 || cp > 0xD7A3)
         return 0;
+    /* s = (initial * 21 + medial) * 28 + final: 588 = 21 medials x 28 finals per initial */
     unsigned syl = cp - 0xAC00, ini = syl / 588, med = (syl % 588) / 28, fin = syl % 28;
     return (uint16_t)(((1 + ini) * NR_JAMO_M + (1 + med)) * NR_JAMO_F + (1 + fin));
 }

@@ -158,7 +158,8 @@ typedef struct nr_tag_scratch {
 int nr_tag_scratch_init(nr_tag_scratch *s, const nr_tag_net *net, int max_T, int max_B,
                         int training, int nthreads, nlprnn_error *err);
 void nr_tag_scratch_free(nr_tag_scratch *s);
-/* Forward of s->ids/hints/len (T,B): s->logits (T*B,C). rng: dropout (training), NULL: none. */
+/* Forward of s->ids/hints/len (T,B) (and s->jam with jamo): s->logits (T*B,C). rng: dropout
+ * (training), NULL: none. */
 int nr_tag_forward(nr_tag_scratch *s, const nr_tag_net *net, int T, int B, nr_rng *rng,
                    nlprnn_error *err);
 /* After nr_tag_forward on a training scratch: softmax cross-entropy against s->tgt, backward

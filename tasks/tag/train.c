@@ -234,6 +234,8 @@ static int fill_batch(nr_tag_scratch *s, const nr_tag_data *d, const struct nlpr
         float drop = 0;
         nr_rng r;
         if (training && p->format == NR_TAG_FORMAT_SPACING && p->hints > 0) {
+            /* the seed ^ "hints" in ASCII: a stream of its own, apart from the other draws of the
+             * seed ("drop", "valid" below) */
             nr_rng_seed(&r, nr_seed_mix(p->seed ^ 0x68696e7473ull, (uint64_t)epoch, idx[b]));
             hinted = nr_rng_uniform(&r) < p->hints;
             drop = (float)p->drop * nr_rng_uniform(&r);
@@ -271,6 +273,8 @@ static int tg_step(void *self, int epoch, long long batch, int w, int W, float *
     const nlprnn_tagger *tg = t->t;
     int B = hi - lo;
     int T = fill_batch(s, t->d, &tg->p, t->order + t->at + lo, B, epoch, 1);
+    /* dropout masks from (seed ^ "drop" in ASCII, epoch, batch * 64 + w): w < NR_TRAIN_MAX_WORKERS
+     * (16) <= 64, so no two (batch, worker) pairs share a stream */
     nr_rng drng;
     nr_rng_seed(&drng, nr_seed_mix(tg->p.seed ^ 0x64726f70ull, (uint64_t)epoch, (uint64_t)batch * 64 + (uint64_t)w));
     int rc = nr_tag_forward(s, &tg->net, T, B, tg->p.dropout > 0 ? &drng : NULL, err);
@@ -280,6 +284,9 @@ static int tg_step(void *self, int epoch, long long batch, int w, int W, float *
     double loss = 0;
     int cnt = 0, ok = 0;
     size_t nr = 0;
+    /* nr_tag_backward's gradient is of (scale / part) * the part's summed loss (every unit of the
+     * part is counted): with scale = part / units, the part's summed loss / this rank's units, the
+     * share NR_TASK_LOCAL_MEAN asks of a worker (train/trainer.h) */
     rc = nr_tag_backward(s, &tg->net, grad, T, B, t->units > 0 ? part / t->units : 0, &loss, &cnt, &ok, &nr, err);
     if (rc) return rc;
     st->loss = loss;
@@ -394,7 +401,7 @@ static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr
     k->order = nr_malloc_array(d->n, sizeof *k->order);
     k->bstart = nr_malloc_array(d->n + 2, sizeof *k->bstart);
     if (!k->train || !k->valid || !k->order || !k->bstart) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    /* sentence i is held out when its draw from (seed, i) falls below `valid` */
+    /* sentence i is held out when its draw from (seed ^ "valid" in ASCII, i) falls below `valid` */
     for (size_t i = 0; i < d->n; i++) {
         nr_rng r;
         nr_rng_seed(&r, nr_seed_mix(p->seed ^ 0x76616c6964ull, i, 0));

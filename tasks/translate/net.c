@@ -696,7 +696,9 @@ int nr_s2s_backward(const nr_s2s *n, nr_s2s_ws *ws, float *grad, nlprnn_error *e
             nr_sgemm(1, 0, H, H, B, 1.0f, ws->dq, H, ht, H, 1.0f, grad + n->o_wq, H);
             colsum_add(grad + n->o_bq, ws->dq, B, H);
         }
-        // the cell: d pre-activations (dgi for W_ih x + b_ih, dgh for W_hh h + b_hh)
+        // the cell: d pre-activations (dgi for W_ih x + b_ih, dgh for W_hh h + b_hh). LSTM: a gate's
+        // pre-activation is their sum, so both gradients are dgi; GRU (reset after): the candidate's
+        // W_hn h + b_hn sits inside r *, so dgh differs from dgi there
         float *dgh = n->cfg.cell == NR_CELL_LSTM ? ws->dgi : ws->dgh;
         for (int b = 0; b < B; b++) {
             size_t o = (size_t)b * H, og = (size_t)b * GH;

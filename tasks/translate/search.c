@@ -1,5 +1,7 @@
-/* tasks/translate/search.c: greedy and beam search over the decoder of net.c (seq2seq.h), for one
- * model or an ensemble of members whose next-token distributions are combined at each step. */
+/* tasks/translate/search.c: decoding over the decoder of net.c (seq2seq.h): greedy and sampled
+ * decoding of a stream of sources in rows refilled as they finish (nr_s2s_ens_decode_stream, and
+ * nr_s2s_ens_decode_batch over it), greedy and beam search of one source; for one model or an
+ * ensemble of members whose next-token distributions are combined at each step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -47,7 +47,7 @@
  *
  * The task's files:
  *   net.c     the network: bind, init, workspace, encode, decoder step, forward, loss, backward
- *   search.c  greedy and beam search, attention weights
+ *   search.c  greedy, sampled and beam search, batches and streams of sources, attention weights
  *   bleu.c    BLEU and chrF as sacrebleu computes them
  *   file.c    model files of kind "TRNS"
  *   train.c   the parameter table, the pairs, the training task run by the one trainer (train/)

@@ -417,6 +417,7 @@ int nr_tr_sample(nr_tr_pairs *e, const nr_tr_pairs *d, const nlprnn_tokenizer *t
         for (int side = 0; !rc && side < 2; side++) {
             const nlprnn_tokenizer *tk = side ? tt : ts;
             const char *txt = side ? d->ttext[i] : d->stext[i];
+            /* seed ^ "bpe-drop" in ASCII: a stream of its own, apart from the other draws of the seed */
             uint64_t s = nr_seed_mix(seed ^ 0x6270652d64726f70ull, (uint64_t)epoch, 2 * (uint64_t)i + (uint64_t)side);
             rc = nlprnn_tokenizer_encode_sample(tk, txt, strlen(txt), 0, p, s, enc, err);
             if (rc) break;
@@ -558,6 +559,8 @@ static int tr_step(void *self, int epoch, long long batch, int w, int W, float *
     int B = hi - lo, Ts, Tt;
     double ntok;
     fill(k, k->cur, w, k->order + k->at + lo, B, &Ts, &Tt, &ntok);
+    /* dropout masks from (seed ^ "drop" in ASCII, epoch, batch * 64 + w): w < NR_TRAIN_MAX_WORKERS
+     * (16) <= 64, so no two (batch, worker) pairs share a stream */
     nr_rng drng;
     nr_rng_seed(&drng, nr_seed_mix(t->p.seed ^ 0x64726f70ull, (uint64_t)epoch, (uint64_t)batch * 64 + (uint64_t)w));
     int rc = nr_s2s_encode(&t->net, k->ws[w], k->src[w], k->slen[w], Ts, B, &drng, err);
@@ -634,7 +637,7 @@ static int tr_load(void *self, const nr_mf_reader *r, const nr_conf *c, nlprnn_e
 }
 
 int nr_tr_held_out(uint64_t seed, uint64_t split_seed, double valid, size_t i) {
-    nr_rng r;
+    nr_rng r; /* S ^ "valid" in ASCII: a stream of its own */
     nr_rng_seed(&r, nr_seed_mix((split_seed ? split_seed : seed) ^ 0x76616c6964ull, i, 0));
     return nr_rng_uniform(&r) < valid;
 }
