@@ -1,7 +1,9 @@
 /* format/modelfile.h: the nlprnn model-file container (internal, not installed).
  *
  * One self-contained, versioned, checksummed file for every model kind: classifiers, language
- * models, forecasters, training checkpoints. docs/formats.md describes it byte by byte; in short
+ * models, forecasters, taggers, translators, training checkpoints (NR_KIND_* below; a tokenizer
+ * file has a format of its own, tokenizer/tokenizer.c, which model files carry in a raw section).
+ * docs/formats.md describes it byte by byte; in short
  * (all integers little-endian):
  *
  *   file header (40 bytes)   magic "\x89NLPRNN\n", kind ("CLSF", "LANG", "FCST", "CKPT", ...),
@@ -41,8 +43,8 @@
  * The code: format/modelfile_write.c, modelfile_read.c, conf.c, modelfile_tensors.c and
  * modelfile.c, mapped at the top of their private header, format/modelfile_impl.h.
  */
-#ifndef NR_MODELS_MODELFILE_H
-#define NR_MODELS_MODELFILE_H
+#ifndef NR_FORMAT_MODELFILE_H
+#define NR_FORMAT_MODELFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -124,7 +126,8 @@ void nr_mf_writer_free(nr_mf_writer *w);
  * would not make them smaller). A tag used twice is NLPRNN_E_INVALID_ARG. */
 int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, size_t n,
               int compress, nlprnn_error *err);
-/* Add a tokenizer as section `tag` (content raw: a TOKZ file in memory), stored, not
+/* Add a tokenizer as section `tag` (content raw: the bytes of its own file, "NLPRNTOK",
+ * tokenizer/tokenizer.c, in memory; no container of kind TOKZ), stored, not
  * compressed: a load then reads the tokenizer where the file's bytes lie instead of inflating it
  * first (the shipped ko.tok: 391,512 bytes, 162,582 compressed; the inflate was ~20 % of one
  * review's user time). Every model kind that carries a tokenizer writes it with this; files with

@@ -1,7 +1,7 @@
 /* tasks/kinds.c: the one place that knows every kind of model file. nlprnn_model_file_describe
- * prints the container's description, a classifier's tokenizer and labels, and then validates the
- * file with the public loader of its kind. A new task with a model file of its own adds its kind
- * to validate_by_loading. */
+ * writes the container's description and a classifier's tokenizer and labels into a text, and
+ * then validates the file with the public loader of its kind. A new task with a model file of its
+ * own adds its kind to validate_by_loading. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

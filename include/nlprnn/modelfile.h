@@ -29,11 +29,12 @@ extern "C" {
  *  (nlprnn_classifier_load, nlprnn_lm_load, ...) finds names this way. */
 NLPRNN_API int nlprnn_model_find(const char *name, char *buf, size_t cap, nlprnn_error *err);
 
-/** Validate a model file of any kind (classifier, language model, forecaster, checkpoint), given
- *  by path or shipped name, and describe it: kind, format version, size, and for each section its
- *  tag, content, encoding, sizes and CRC32, configuration keys, tensor names with shapes and
- *  storage types, label names. A classifier, language model or forecaster is also loaded by its
- *  own loader, and a file that loader refuses is that error (no description). *text receives
+/** Validate a model file of any kind (classifier, language model, forecaster, tagger,
+ *  translator, checkpoint), given by path or shipped name, and describe it: kind, format version,
+ *  size, and for each section its tag, content, encoding, sizes and CRC32, configuration keys,
+ *  tensor names with shapes and storage types, label names. A classifier, language model,
+ *  forecaster, tagger or translator is also loaded by its own loader (tasks/kinds.c), and a file
+ *  that loader refuses is that error (no description). *text receives
  *  NUL-terminated UTF-8 to free with nlprnn_free(). Errors as nlprnn_classifier_load. */
 NLPRNN_API int nlprnn_model_file_describe(const char *path_or_name, char **text,
                                           nlprnn_error *err);

@@ -1,7 +1,7 @@
 /* tasks/tag/file.c: tagger model files (kind "TAGR", docs/formats.md).
  *
- * Sections: CONF (every training parameter of the table but the checkpoint ones, the sizes, epochs
- * run, best epoch and its validation accuracy), UNIT (strings: unit i is string i; 0 "<pad>",
+ * Sections: CONF (every training parameter of the table but those of NOT_STORED below: the
+ * checkpoint ones, init-from and keep; the sizes, epochs run, best epoch and its validation accuracy), UNIT (strings: unit i is string i; 0 "<pad>",
  * 1 "<unk>"), LABL (strings: label names), WGHT (tensor "params" (n_params) float32, or float16
  * when CONF says store=f16: [embedding (V,E) | hints (3,E) | jamo | conv | encoder | dense],
  * tasks/tag/tagger.h).

@@ -1,7 +1,9 @@
 /* tasks/translate/file.c: translator model files (kind "TRNS", docs/formats.md).
  *
- * Sections: CONF (every training parameter of the table but the checkpoint ones; src_vocab_size,
- * tgt_vocab_size, n_params, epochs_run, best_epoch and, when there was validation, valid_loss),
+ * Sections: CONF (every training parameter of the table but those of NOT_STORED below: the
+ * checkpoint ones, keep, the files training read and the decoding defaults, which go to DECO;
+ * src_vocab_size, tgt_vocab_size, n_params, epochs_run, best_epoch and, when there was
+ * validation, valid_loss),
  * TOKS (the source tokenizer, raw), TOKT (the target tokenizer; absent when joint=1), WGHT
  * (the flat block of tasks/translate/seq2seq.h): store=f32 or f16, ONE tensor "params"
  * (n_params) in float32 or float16; store=int8, one tensor per part of the block (nr_s2s_parts,
@@ -20,9 +22,9 @@
  * same joint setting.
  *
  * DECO (config; absent when all are neutral, as in files made before it): the decoding defaults
- * (nr_tr_deco) a context of the translator starts with: word-reward, min-ratio, min-from (written
- * only when not 0, so files without it stay as they were), and combine (prob or logp; absent: the
- * library's rule). Written after the last member's sections. Keys this build does
+ * (nr_tr_deco) a context of the translator starts with: word-reward and min-ratio (always), min-from
+ * (written only when not 0, so files without it stay as they were), and combine (prob or logp;
+ * absent: the library's rule). Written after the last member's sections. Keys this build does
  * not know are ignored (a later build may store more defaults; a build before DECO ignores the whole
  * section: the defaults are not the weights, so the format version stays 1); known keys out of range
  * are NLPRNN_E_FORMAT. */
