@@ -3,7 +3,7 @@
  *   nlprnn space [-m NAME|FILE]... [-k] [--format text|json] [-t N] [TEXT... | -i FILE... | -]
  *   nlprnn space-pack -o OUT [--store S] MODEL MODEL...         (an ensemble as one model file)
  *   nlprnn space-train -o MODEL [--PARAM VALUE ...] FILE...      (well-spaced text lines)
- *   nlprnn tag -m FILE... [FILE | -]                              (token lines -> token<TAB>label)
+ *   nlprnn tag -m FILE... [FILE | -i FILE | -]        (token lines -> TOKEN<TAB>LABEL<TAB>PROBABILITY)
  *   nlprnn tag-train -o MODEL [--PARAM VALUE ...] FILE...         (token<TAB>label lines)
  *
  * Options are read with the program's one grammar (cli/args.h). Input of space is streamed line
