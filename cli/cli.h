@@ -145,7 +145,8 @@ void cli_json_num(FILE *fp, double x, int digits);
 void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, double calibrate);
 
 /* A task's training parameters as options (cli/common.c), from its table: info is the task's
- * *_param_info (nlprnn_classifier_param_info, nlprnn_lm_param_info, nlprnn_tagger_param_info).
+ * *_param_info (nlprnn_classifier_param_info, nlprnn_lm_param_info, nlprnn_forecaster_param_info,
+ * nlprnn_tagger_param_info, nlprnn_translator_param_info).
  * `own` pairs a parameter with the option that sets it when that is not --NAME: {"threads",
  * "-t, --threads", "format", NULL (not an option: the command sets it), ..., NULL}.
  * cli_param_usage prints a line a parameter: "  --NAME  help (default D; RANGE)";

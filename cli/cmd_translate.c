@@ -428,6 +428,10 @@ int cmd_translate(int argc, char **argv) {
 
 /* ---- translate-train ----------------------------------------------------------------------------- */
 
+/* The translator's parameters that are not --NAME options: "threads" (-t, --threads, listed with
+ * the options). */
+static const char *const TRANSLATOR_OWN[] = {"threads", NULL, NULL};
+
 static void train_usage(FILE *fp) {
     fprintf(fp,
             "usage: nlprnn translate-train -o MODEL [-q] [--resume] [--PARAM VALUE ...] PAIRS.tsv\n"
@@ -449,13 +453,7 @@ static void train_usage(FILE *fp) {
             "  -t, --threads N      workers per batch (default 1)\n"
             "\n"
             "parameters (--NAME VALUE or --NAME=VALUE; default, range):\n");
-    for (int i = 0;; i++) {
-        const char *name, *def, *help;
-        char range[200];
-        if (nlprnn_translator_param_info(i, &name, &def, &help, range, sizeof range, NULL)) break;
-        if (!strcmp(name, "threads")) continue; /* -t */
-        fprintf(fp, "  --%-17s %s (default %s; %s)\n", name, help, def[0] ? def : "\"\"", range);
-    }
+    cli_param_usage(fp, nlprnn_translator_param_info, TRANSLATOR_OWN);
 }
 
 /* Progress of translate-train on standard error, as space-train's (cli/cmd_space.c): after each
@@ -494,13 +492,7 @@ int cmd_translate_train(int argc, char **argv) {
                                       {"threads", 't', CLI_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
     const char *names[64];
-    size_t nn = 0;
-    for (int i = 0; nn + 1 < sizeof names / sizeof *names; i++) {
-        const char *name;
-        if (nlprnn_translator_param_info(i, &name, NULL, NULL, NULL, 0, NULL)) break;
-        if (strcmp(name, "threads")) names[nn++] = name;
-    }
-    names[nn] = NULL;
+    cli_param_names(nlprnn_translator_param_info, TRANSLATOR_OWN, names, sizeof names / sizeof *names);
     cli_args a;
     int c;
     cli_args_init(&a, "translate-train", argc, argv, options, names);
