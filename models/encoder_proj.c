@@ -13,9 +13,11 @@
 
 /* ---- P and W: the input projection and its backward ------------------------------------------- */
 
-/* P: gates = X W_ih^T + b_ih over rows [r0, r1) of T*B; Y rows zeroed (not when pooling). Layer 0 with a table
+/* P: gates (T*B, G*H) = X (T*B, I) W_ih^T (I, G*H) + b_ih (G*H), per direction, over rows [r0, r1)
+ * of T*B (task i of n); Y (T*B, O) rows zeroed (not when pooling). Layer 0 with a table
  * (nr_encoder_ws_set_table): the gates of each running row (t < len[b]) are copied from the row
- * of its id, padded rows are left as they are (the recurrence never reads them). */
+ * of its id (not for an LSTM, whose step reads the table's row in place), padded rows are left as
+ * they are (the recurrence never reads them). */
 void nr_enc_fwd_project(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
@@ -66,7 +68,10 @@ void nr_enc_fwd_project(void *ctx, int i, int n)
         memset(J->Y + (size_t)r0 * enc->out_size, 0, sizeof(float) * (size_t)(r1 - r0) * enc->out_size);
 }
 
-/* W: weight gradients over all T*B rows (gate rows split across threads) and dX (rows split). */
+/* W: weight gradients over all T*B rows (the G*H gate rows split across threads: dW_ih (G*H, I),
+ * dW_hh (G*H, H), db_ih, db_hh (G*H) from dGi, dGh (T*B, G*H), X (T*B, I) and Hprev (T*B, H), or
+ * r*h for a reset-before GRU's candidate rows) and dX (T*B, I) (+)= the directions' dGi W_ih (rows
+ * split), times layer l-1's dropout mask. */
 void nr_enc_bwd_weights(void *ctx, int i, int n)
 {
     layer_job *J = ctx;
