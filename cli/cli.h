@@ -124,15 +124,18 @@ double cli_now(void);
 void cli_fmt_time(char *buf, size_t cap, double seconds);
 
 /* A tokenizer named the way --model names models (cli/common.c): a tokenizer file, a model file
- * (classifier or language model: its tokenizer), or a shipped model's bare name (a classifier,
- * else a language model of that name). Returns 0 or the exit code after reporting the error. */
+ * (classifier, language model or translator: its tokenizer), or a shipped model's bare name (a
+ * classifier, else a language model, else a translator of that name). A translator gives its
+ * source side's tokenizer, its target side's with target = 1 (target = 1 and anything else: a
+ * usage error). Returns 0 or the exit code after reporting the error. */
 typedef struct cli_tokenizer {
     const nlprnn_tokenizer *tok;
     nlprnn_tokenizer *own;
     nlprnn_classifier *model;
     nlprnn_lm *lm;
+    nlprnn_translator *tr;
 } cli_tokenizer;
-int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t);
+int cli_tokenizer_load(const char *cmd, const char *spec, int target, cli_tokenizer *t);
 void cli_tokenizer_free(cli_tokenizer *t);
 
 /* JSON output (--format json of classify, fill, next, eval): s as a JSON string (quotes, \\,

@@ -13,15 +13,19 @@ int cmd_tokenize(int argc, char **argv);
 
 static void tokenize_usage(FILE *fp) {
     fprintf(fp,
-            "usage: nlprnn tokenize [-m TOK|MODEL|NAME] [--ids] [--offsets] [TEXT | -i FILE | -]\n\n"
+            "usage: nlprnn tokenize [-m TOK|MODEL|NAME] [--target] [--ids] [--offsets]\n"
+            "                       [TEXT | -i FILE | -]\n\n"
             "Split text into subword pieces (or ids), one output line per input line.\n"
             "TEXT is tokenized as given; -i FILE reads a file (.gz or plain); '-' (the default\n"
             "when no TEXT is given) reads standard input; a UTF-8 byte order mark at the start\n"
             "of a file or of standard input is skipped (--offsets still count its 3 bytes).\n\n"
             "options:\n"
-            "  -m, --model TOK|MODEL|NAME  a tokenizer file, a model file (its tokenizer) or a\n"
-            "                        shipped model's name (default: $NLPRNN_TOKENIZER, else ko;\n"
-            "                        old spelling: --tokenizer)\n"
+            "  -m, --model TOK|MODEL|NAME  a tokenizer file, a model file (a classifier's,\n"
+            "                        language model's or translator's tokenizer) or a shipped\n"
+            "                        model's name (default: $NLPRNN_TOKENIZER, else ko; old\n"
+            "                        spelling: --tokenizer)\n"
+            "      --target          a translator's target-side tokenizer (default: its source\n"
+            "                        side's)\n"
             "  -i, --input FILE      read FILE (old spelling: -f)\n"
             "      --ids             print ids instead of pieces\n"
             "      --offsets         append @BEGIN:END byte offsets (into the input line) to each\n"
@@ -32,7 +36,7 @@ static void tokenize_usage(FILE *fp) {
 typedef struct tok_ctx {
     const nlprnn_tokenizer *tok;
     nlprnn_encoding *enc;
-    int ids, offsets;
+    int ids, offsets, target;
     const char *name;
 } tok_ctx;
 
@@ -162,11 +166,12 @@ int cmd_tokenize(int argc, char **argv) {
     const char *tok_path = getenv("NLPRNN_TOKENIZER");
     const char *file = NULL, *text = NULL;
     tok_ctx tc = {0};
-    enum { IDS = CLI_LONG, OFFSETS };
+    enum { IDS = CLI_LONG, OFFSETS, TARGET };
     static const cli_opt options[] = {{"model", 'm', CLI_ARG, "--tokenizer"},
                                       {"input", 'i', CLI_ARG, "-f"},
                                       {"ids", IDS, CLI_NO_ARG, NULL},
                                       {"offsets", OFFSETS, CLI_NO_ARG, NULL},
+                                      {"target", TARGET, CLI_NO_ARG, NULL},
                                       {NULL, 0, 0, NULL}};
     cli_args a;
     int c;
@@ -178,6 +183,7 @@ int cmd_tokenize(int argc, char **argv) {
         case 'i': file = a.value; break;
         case IDS: tc.ids = 1; break;
         case OFFSETS: tc.offsets = 1; break;
+        case TARGET: tc.target = 1; break;
         case CLI_POSITIONAL:
             if (!strcmp(a.value, "-")) file = "-";
             else if (text) cli_args_fail(&a, "give one TEXT (quote it)");
@@ -189,7 +195,7 @@ int cmd_tokenize(int argc, char **argv) {
     if (text && file) return cli_usage_error(cmd, "give TEXT or -i FILE, not both");
     if (!tok_path || !*tok_path) tok_path = "ko";
     cli_tokenizer ct;
-    int st = cli_tokenizer_load(cmd, tok_path, &ct);
+    int st = cli_tokenizer_load(cmd, tok_path, tc.target, &ct);
     if (st) return st;
     tc.tok = ct.tok;
     nlprnn_encoding_create(&tc.enc, NULL);

@@ -96,12 +96,48 @@ size_t cli_bom_length(const void *buf, size_t n) {
 
 static int is_bare_name(const char *s) { return *s && !strchr(s, '/') && !strchr(s, '.'); }
 
-int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
+/* The kind line of a model file's description ("TAGR (tagger)"), or "model" when there is none. */
+static void model_kind(const char *path, char *buf, size_t cap) {
+    char *text = NULL;
+    snprintf(buf, cap, "model");
+    if (nlprnn_model_file_describe(path, &text, NULL)) return;
+    const char *k = strstr(text, "\nkind:");
+    if (k) {
+        k += strlen("\nkind:");
+        k += strspn(k, " ");
+        size_t n = strcspn(k, "\n");
+        snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), k);
+    }
+    nlprnn_free(text);
+}
+
+/* A model of a kind without a tokenizer: a tagger (it reads characters), a forecaster (numbers)
+ * or a checkpoint. Reports it, returns the exit code. */
+static int no_tokenizer(const char *cmd, const char *spec) {
+    nlprnn_error err = {.code = NLPRNN_E_UNSUPPORTED};
+    char kind[64];
+    model_kind(spec, kind, sizeof kind);
+    snprintf(err.message, sizeof err.message,
+             "%s: a %s file holds no tokenizer; give a tokenizer file, or a classifier, language "
+             "model or translator", spec, kind);
+    return cli_report(cmd, NLPRNN_E_UNSUPPORTED, &err);
+}
+
+/* The last try of cli_tokenizer_load: a translator of that path or name (its source or target
+ * side). 0 when it loaded; else its loader's status, err set. */
+static int translator_tokenizer(const char *spec, int target, cli_tokenizer *t, nlprnn_error *err) {
+    int rc = nlprnn_translator_load(spec, &t->tr, err);
+    if (!rc) t->tok = nlprnn_translator_tokenizer(t->tr, target);
+    return rc;
+}
+
+static int tokenizer_load(const char *cmd, const char *spec, int target, cli_tokenizer *t) {
     nlprnn_error err, first;
     memset(t, 0, sizeof *t);
     int rc;
     if (is_bare_name(spec)) {
-        /* a shipped model's tokenizer: a classifier, else a language model of that name */
+        /* a shipped model's tokenizer: a classifier, else a language model, else a translator
+         * of that name */
         rc = nlprnn_classifier_load(spec, &t->model, &err);
         if (!rc) {
             t->tok = nlprnn_classifier_tokenizer(t->model);
@@ -113,6 +149,10 @@ int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
             t->tok = nlprnn_lm_tokenizer(t->lm);
             return CLI_OK;
         }
+        nlprnn_error terr;
+        int rc3 = translator_tokenizer(spec, target, t, &terr);
+        if (!rc3) return CLI_OK;
+        if (rc == NLPRNN_E_UNSUPPORTED && rc3 == NLPRNN_E_UNSUPPORTED) return no_tokenizer(cmd, spec);
         return rc == NLPRNN_E_IO ? cli_report(cmd, rc2, &err) : cli_report(cmd, rc, &first);
     }
     /* a path: a tokenizer file, or a model file holding one */
@@ -134,16 +174,31 @@ int cli_tokenizer_load(const char *cmd, const char *spec, cli_tokenizer *t) {
             t->tok = nlprnn_lm_tokenizer(t->lm);
             return CLI_OK;
         }
-        return cli_report(cmd, rc2, &err);
+        if (rc2 != NLPRNN_E_UNSUPPORTED) return cli_report(cmd, rc2, &err);
+        rc2 = translator_tokenizer(spec, target, t, &err); /* a translator? */
+        if (!rc2) return CLI_OK;
+        if (rc2 != NLPRNN_E_UNSUPPORTED) return cli_report(cmd, rc2, &err);
+        return no_tokenizer(cmd, spec);
     }
     /* neither a tokenizer nor a model file: the tokenizer loader's message */
     return rc2 == NLPRNN_E_MAGIC ? cli_report(cmd, rc, &first) : cli_report(cmd, rc2, &err);
+}
+
+int cli_tokenizer_load(const char *cmd, const char *spec, int target, cli_tokenizer *t) {
+    int rc = tokenizer_load(cmd, spec, target, t);
+    if (!rc && target && !t->tr) {
+        cli_tokenizer_free(t);
+        return cli_usage_error(cmd, "--target: %s is not a translator (only a translator has a "
+                               "target side)", spec);
+    }
+    return rc;
 }
 
 void cli_tokenizer_free(cli_tokenizer *t) {
     nlprnn_tokenizer_free(t->own);
     nlprnn_classifier_free(t->model);
     nlprnn_lm_free(t->lm);
+    nlprnn_translator_free(t->tr);
     memset(t, 0, sizeof *t);
 }
 

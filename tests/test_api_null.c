@@ -903,6 +903,8 @@ static void test_translate(void) {
     VOID(nlprnn_translator_free(NULL));
     SAME(strcmp(nlprnn_translator_summary(NULL), ""), 0);
     SAME(nlprnn_translator_column(NULL, 0), NULL);
+    SAME(nlprnn_translator_tokenizer(NULL, 0), NULL);
+    SAME(nlprnn_translator_tokenizer(NULL, 1), NULL);
     nlprnn_translator_ctx *c = (nlprnn_translator_ctx *)&c;
     INVALID(nlprnn_translator_ctx_create(t, NULL, E), nlprnn_translator_ctx_create(t, NULL, NULL));
     INVALID(nlprnn_translator_ctx_create(NULL, &c, E), nlprnn_translator_ctx_create(NULL, &c, NULL));

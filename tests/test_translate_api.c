@@ -101,6 +101,9 @@ static void test_train_save_load(void) {
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
     CHECK_STR_EQ(nlprnn_translator_column(t, 0), "ko");
     CHECK_STR_EQ(nlprnn_translator_column(t, 1), "en");
+    /* one tokenizer a side (not joint; which is which: test_shipped) */
+    CHECK(nlprnn_translator_tokenizer(t, 0) != NULL && nlprnn_translator_tokenizer(t, 1) != NULL);
+    CHECK(nlprnn_translator_tokenizer(t, 0) != nlprnn_translator_tokenizer(t, 1));
     CHECK_INT_EQ(nlprnn_translator_save(t, nr_test_scratch("m.nrm"), &err), 0);
     /* the tokenizers are written stored, as every kind writes them (nr_mf_add_tokenizer) */
     char *desc = NULL;
@@ -816,6 +819,27 @@ static void test_shipped(void) {
     CHECK(strstr(nlprnn_translator_summary(t), "ko -> en") != NULL);
     CHECK_INT_EQ(nlprnn_translator_ctx_create(t, &c, &err), 0);
     const char *texts[] = {"고마워요.", "이 책은 누구의 것입니까?", "톰은 어디에 있어요?"};
+    /* the source side's tokenizer is the one translating encodes with: its pieces of a text are
+     * the source tokens (the same text in the target side's tokenizer is cut otherwise) */
+    const nlprnn_tokenizer *tsrc = nlprnn_translator_tokenizer(t, 0), *ttgt = nlprnn_translator_tokenizer(t, 1);
+    CHECK(tsrc != NULL && ttgt != NULL && tsrc != ttgt);
+    nlprnn_encoding *enc = NULL, *etgt = NULL;
+    CHECK_INT_EQ(nlprnn_encoding_create(&enc, &err), 0);
+    CHECK_INT_EQ(nlprnn_encoding_create(&etgt, &err), 0);
+    const char *ko = texts[1];
+    CHECK_INT_EQ(nlprnn_translate(c, ko, strlen(ko), &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_encode(tsrc, ko, strlen(ko), enc, &err), 0);
+    CHECK_INT_EQ(nlprnn_tokenizer_encode(ttgt, ko, strlen(ko), etgt, &err), 0);
+    size_t n = nlprnn_encoding_size(enc), S0 = nlprnn_translate_src_len(c), same = 0;
+    CHECK_MSG(n == S0 || n + 1 == S0, "'%s': %zu pieces, %zu source tokens", ko, n, S0);
+    for (size_t k = 0; k < n && k < S0; k++)
+        CHECK_STR_EQ(nlprnn_translate_piece(c, 0, k), nlprnn_tokenizer_piece(tsrc, nlprnn_encoding_ids(enc)[k]));
+    for (size_t k = 0; k < n && k < nlprnn_encoding_size(etgt); k++)
+        same += !strcmp(nlprnn_tokenizer_piece(tsrc, nlprnn_encoding_ids(enc)[k]),
+                        nlprnn_tokenizer_piece(ttgt, nlprnn_encoding_ids(etgt)[k]));
+    CHECK_MSG(n != nlprnn_encoding_size(etgt) || same < n, "both sides cut '%s' alike: the check cannot tell them apart", ko);
+    nlprnn_encoding_free(enc);
+    nlprnn_encoding_free(etgt);
     for (int beam = 1; beam <= 5; beam += 4) {
         CHECK_INT_EQ(nlprnn_translator_ctx_set(c, NLPRNN_TRANSLATE_BEAM, beam, &err), 0);
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {

@@ -683,6 +683,18 @@ static void test_cli(void) {
     CHECK_INT_EQ(nr_test_run(&o2, "%s translate -m %s --beam 3 '가나 다라' '마바 사아 자차' 2>&1", cli, nr_test_scratch("AB.nrm")), 0);
     CHECK_MSG(o1 && o2 && !strcmp(o1, o2) && strlen(o1) > 2, "-m A -m B: %s; packed: %s", o1, o2);
     free(o1), free(o2);
+    /* tokenize with a translator's tokenizers: the source side's by default, --target the other;
+     * the shipped ko-en's two sides cut a Korean text differently. --target with anything but a
+     * translator is a usage error; a model without a tokenizer (a tagger) says so */
+    nr_test_expect(0, MUST("▁"), "%s tokenize -m %s '가나 다라'", cli, nr_test_scratch("AB.nrm"));
+    nr_test_expect(0, MUST("▁"), "%s tokenize -m %s --target 'ab cd'", cli, nr_test_scratch("AB.nrm"));
+    CHECK_INT_EQ(nr_test_run(&o1, "%s tokenize -m ko-en --ids '이 책은 누구의 것입니까?'", cli), 0);
+    CHECK_INT_EQ(nr_test_run(&o2, "%s tokenize -m ko-en --target --ids '이 책은 누구의 것입니까?'", cli), 0);
+    CHECK_MSG(o1 && o2 && *o1 && *o2 && strcmp(o1, o2), "ko-en source ids '%s', target ids '%s'", o1 ? o1 : "",
+              o2 ? o2 : "");
+    free(o1), free(o2);
+    nr_test_expect(2, MUST("--target", "not a translator"), "%s tokenize -m ko --target '좋아요'", cli);
+    nr_test_expect(5, MUST("holds no tokenizer", "TAGR", "NLPRNN_E_UNSUPPORTED"), "%s tokenize -m ko-space '좋아요'", cli);
     nr_test_expect(0, MUST("ensemble of 2"), "%s translate-pack -o %s %s %s", cli, nr_test_scratch("cli.nrm"), nr_test_scratch("A.nrm"),
                    nr_test_scratch("B.nrm"));
     CHECK_INT_EQ(nr_test_run(NULL, "cmp %s %s", nr_test_scratch("cli.nrm"), nr_test_scratch("AB.nrm")), 0);

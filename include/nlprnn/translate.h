@@ -168,6 +168,12 @@ NLPRNN_API const char *nlprnn_translator_summary(const nlprnn_translator *t);
  *  was trained on ("ko", "en"); NULL for NULL. */
 NLPRNN_API const char *nlprnn_translator_column(const nlprnn_translator *t, int target);
 
+/** The tokenizer of the source side (target = 0) or of the target side (target = 1): the same
+ *  one for both when the translator was trained with a joint tokenizer. Owned by t, valid while
+ *  t lives; NULL for NULL. */
+NLPRNN_API const nlprnn_tokenizer *nlprnn_translator_tokenizer(const nlprnn_translator *t,
+                                                               int target);
+
 /* ---- contexts: translate ------------------------------------------------------------------- */
 
 /** Per-thread state for translating: scratch memory, the search options and the result of the

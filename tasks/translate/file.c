@@ -258,6 +258,10 @@ const char *nlprnn_translator_column(const nlprnn_translator *t, int target) {
     return t ? (target ? t->p.tgt_col : t->p.src_col) : NULL;
 }
 
+const nlprnn_tokenizer *nlprnn_translator_tokenizer(const nlprnn_translator *t, int target) {
+    return t ? (target ? t->ttgt : t->tsrc) : NULL;
+}
+
 const char *nlprnn_translator_summary(const nlprnn_translator *t) { return t ? t->summary : ""; }
 
 int nlprnn_translator_load(const char *path_or_name, nlprnn_translator **out, nlprnn_error *err) {
