@@ -229,6 +229,7 @@ _decl("nlprnn_tagger_members", _I, _P)
 _decl("nlprnn_translator_free", None, _P)
 _decl("nlprnn_translator_summary", _S, _P)
 _decl("nlprnn_translator_column", _S, _P, _I)
+_decl("nlprnn_translator_tokenizer", _P, _P, _I)
 _decl("nlprnn_translator_ctx_create", _I, _P, ctypes.POINTER(_P), _E)
 _decl("nlprnn_translator_ctx_free", None, _P)
 _decl("nlprnn_translator_ctx_set", _I, _P, _I, ctypes.c_double, _E)
@@ -418,24 +419,37 @@ class LanguageModel(_Owned):
 
 
 class Tokenizer:
-    """A tokenizer: a tokenizer file, a model file holding one, or a shipped model's name."""
+    """A tokenizer: a tokenizer file, a model file holding one (a classifier, a language model or
+    a translator: its source side's, or with target=True its target side's), or a shipped model's
+    name."""
 
-    def __init__(self, path_or_name="ko"):
+    def __init__(self, path_or_name="ko", target=False):
         self._tok, self._owner = None, None
+        self._enc = None
         err, h = _CError(), _P()
         rc = _lib.nlprnn_tokenizer_load(_path(path_or_name), ctypes.byref(h), ctypes.byref(err))
         if rc == 0:
             self._tok = h
-        else:  # a classifier or language model file (or name): its tokenizer
-            try:
-                self._owner = Classifier(path_or_name)
-                self._tok = _lib.nlprnn_classifier_tokenizer(self._owner._m)
-            except Error:
+        else:  # a classifier, language model or translator file (or name), in the order of
+            # `nlprnn tokenize -m`: its tokenizer
+            for kind in (Classifier, LanguageModel, Translator):
                 try:
-                    self._owner = LanguageModel(path_or_name)
-                    self._tok = _lib.nlprnn_lm_tokenizer(self._owner._lm)
+                    self._owner = kind(path_or_name)
+                    break
                 except Error:
-                    _check(rc, err)
+                    pass
+            if self._owner is None:
+                _check(rc, err)
+            elif isinstance(self._owner, Translator):
+                self._tok = _lib.nlprnn_translator_tokenizer(self._owner._t, 1 if target else 0)
+            elif isinstance(self._owner, Classifier):
+                self._tok = _lib.nlprnn_classifier_tokenizer(self._owner._m)
+            else:
+                self._tok = _lib.nlprnn_lm_tokenizer(self._owner._lm)
+        if target and not isinstance(self._owner, Translator):
+            self.close()
+            raise ValueError("target=True: %s is not a translator (only a translator has a target "
+                             "side)" % path_or_name)
         self._enc = _P()
         _check(_lib.nlprnn_encoding_create(ctypes.byref(self._enc), ctypes.byref(err)), err)
 

@@ -116,6 +116,21 @@ raw = text.encode()
 for i, p, b, e in enc:
     check(0 <= b < e <= len(raw) and raw[b:e].decode() == p.replace("▁", ""),
           "offsets of %r: %d..%d %r" % (p, b, e, raw[b:e]))
+# a translator's tokenizers: the source side's by default (as `tokenize -m ko-en --ids`), the
+# target side's with target=True (as `--target`); the two cut Korean differently
+ko = "이 책은 누구의 것입니까?"
+src, tgt = nlprnn.Tokenizer("ko-en"), nlprnn.Tokenizer("ko-en", target=True)
+rc, out = cli("tokenize", "-m", "ko-en", "--ids", ko)
+rc2, out2 = cli("tokenize", "-m", "ko-en", "--target", "--ids", ko)
+check(rc == 0 and [e[0] for e in src.encode(ko)] == [int(x) for x in out.split()], "ko-en source ids %r" % out)
+check(rc2 == 0 and [e[0] for e in tgt.encode(ko)] == [int(x) for x in out2.split()], "ko-en target ids %r" % out2)
+check(out.split() != out2.split(), "ko-en: both sides cut %r alike" % ko)
+for bad in (lambda: nlprnn.Tokenizer("ko", target=True), lambda: nlprnn.Tokenizer(tf.name, target=True)):
+    try:
+        bad()
+        check(False, "target=True without a translator accepted")
+    except (ValueError, nlprnn.Error) as e:
+        check("translator" in str(e), "target=True without a translator: %s" % e)
 # BPE dropout: 0 is the plain encoding, 1 the characters; a sample repeats by seed, keeps the text
 check(tok.encode(text, dropout=0.0, seed=5) == enc, "dropout 0 is the plain encoding")
 chars = tok.encode(text, dropout=1.0, seed=5)
