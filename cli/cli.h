@@ -138,10 +138,12 @@ typedef struct cli_tokenizer {
 int cli_tokenizer_load(const char *cmd, const char *spec, int target, cli_tokenizer *t);
 void cli_tokenizer_free(cli_tokenizer *t);
 
-/* JSON output (--format json of classify, fill, next, eval): s as a JSON string (quotes, \\,
- * control characters escaped; UTF-8 passes through); a finite number with %.*g precision, or
- * null for NaN and infinities. */
+/* JSON output (--format json of classify, eval, fill, next, space, translate): s as a JSON string
+ * (quotes, \\, control characters and DEL escaped, \n and \t as such; UTF-8 passes through),
+ * the n bytes of s with cli_json_text; a finite number with %.*g precision, or null for NaN and
+ * infinities. */
 void cli_json_str(FILE *fp, const char *s);
+void cli_json_text(FILE *fp, const char *s, size_t n);
 void cli_json_num(FILE *fp, double x, int digits);
 /* The answers of fill / next as one JSON line: {"query":Q[,"calibrate":A],"answers":[{"text":T,
  * "probability":P,"score":S},...]}; calibrate is left out when it is NaN. */

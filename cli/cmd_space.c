@@ -75,17 +75,6 @@ typedef struct space_out {
     int json;
 } space_out;
 
-static void json_text(const char *s, size_t n) {
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
-}
-
 /* Space and print n lines; on a bad line print the ones before it and report it. */
 static int space_flush(nlprnn_tagger_ctx *ctx, char **lines, size_t *lens, long long *lineno, size_t n,
                        const char *name, unsigned flags, const space_out *o) {
@@ -121,7 +110,7 @@ static int space_flush(nlprnn_tagger_ctx *ctx, char **lines, size_t *lens, long 
             continue;
         }
         printf("{\"text\":");
-        json_text(out, len);
+        cli_json_text(stdout, out, len);
         printf(",\"spaces\":[");
         size_t nu = nlprnn_space_units(ctx, i);
         int first = 1;

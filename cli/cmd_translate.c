@@ -19,17 +19,6 @@
 #include "cli.h"
 #include "plot.h"
 
-static void json_text(const char *s, size_t n) {
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
-}
-
 /* "FILE:LINE: MESSAGE (CODE)" for a text that failed; invalid UTF-8 as FILE:LINE: byte B. */
 static int text_error(const char *cmd, const char *name, long long line, int rc, const nlprnn_error *err) {
     if (rc == NLPRNN_E_UTF8 && err->offset >= 0)
@@ -183,18 +172,18 @@ static void print_json(nlprnn_translator_ctx *ctx) {
     size_t len = 0, S = nlprnn_translate_src_len(ctx), T = nlprnn_translate_tgt_len(ctx);
     const char *out = nlprnn_translate_text(ctx, &len);
     printf("{\"text\":");
-    json_text(out, len);
+    cli_json_text(stdout, out, len);
     printf(",\"logprob\":%.6g,\"src\":[", nlprnn_translate_logprob(ctx));
     for (size_t i = 0; i < S; i++) {
         const char *p = nlprnn_translate_piece(ctx, 0, i);
         if (i) putchar(',');
-        json_text(p, strlen(p));
+        cli_json_str(stdout, p);
     }
     printf("],\"tgt\":[");
     for (size_t i = 0; i < T; i++) {
         const char *p = nlprnn_translate_piece(ctx, 1, i);
         if (i) putchar(',');
-        json_text(p, strlen(p));
+        cli_json_str(stdout, p);
     }
     printf("],\"attention\":[");
     const float *a = nlprnn_translate_attention(ctx);

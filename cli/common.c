@@ -202,10 +202,10 @@ void cli_tokenizer_free(cli_tokenizer *t) {
     memset(t, 0, sizeof *t);
 }
 
-void cli_json_str(FILE *fp, const char *s) {
+void cli_json_text(FILE *fp, const char *s, size_t n) {
     fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
         else if (c == '\n') fputs("\\n", fp);
         else if (c == '\t') fputs("\\t", fp);
@@ -214,6 +214,8 @@ void cli_json_str(FILE *fp, const char *s) {
     }
     fputc('"', fp);
 }
+
+void cli_json_str(FILE *fp, const char *s) { cli_json_text(fp, s, strlen(s)); }
 
 void cli_json_num(FILE *fp, double x, int digits) {
     if (x != x || x > 1.7976931348623157e308 || x < -1.7976931348623157e308) fputs("null", fp);
