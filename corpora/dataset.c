@@ -533,6 +533,60 @@ static int cmp_len(const void *a, const void *b) {
     return x->pos < y->pos ? -1 : x->pos > y->pos; /* stable */
 }
 
+typedef struct len_idx {
+    size_t len, idx;
+} len_idx;
+
+static int by_len_desc(const void *a, const void *b) {
+    const len_idx *x = a, *y = b;
+    if (x->len != y->len) return x->len > y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* li: scratch of n entries (NULL: allocated here) */
+static int sort_by_length(size_t *idx, size_t n, size_t (*len)(const void *data, size_t i), const void *data,
+                          len_idx *li) {
+    len_idx *own = li ? NULL : nr_malloc_array(n + 1, sizeof *own);
+    if (!li && !(li = own)) return -1;
+    for (size_t i = 0; i < n; i++) li[i] = (len_idx){len(data, idx[i]), idx[i]};
+    qsort(li, n, sizeof *li, by_len_desc);
+    for (size_t i = 0; i < n; i++) idx[i] = li[i].idx;
+    free(own);
+    return 0;
+}
+
+int nr_sort_by_length(size_t *idx, size_t n, size_t (*len)(const void *data, size_t i), const void *data) {
+    return sort_by_length(idx, n, len, data, NULL);
+}
+
+long long nr_batches_by_length(const size_t *idx, size_t n, size_t batch_size, size_t block,
+                               size_t (*len)(const void *data, size_t i), const void *data,
+                               nr_rng *rng, size_t *order, size_t *bstart) {
+    memcpy(order, idx, n * sizeof *order);
+    nr_rng_shuffle(rng, order, n, sizeof *order);
+    long long nb = (long long)((n + batch_size - 1) / batch_size);
+    len_idx *li = nr_malloc_array(block, sizeof *li);
+    size_t *perm = nr_malloc_array((size_t)nb, sizeof *perm), *tmp = nr_malloc_array(n, sizeof *tmp);
+    if (!li || !perm || !tmp) {
+        free(li), free(perm), free(tmp);
+        return -1;
+    }
+    for (size_t b = 0; b < n; b += block) sort_by_length(order + b, n - b < block ? n - b : block, len, data, li);
+    /* batch k = order[k B, k B + B); the batches' order shuffled */
+    for (long long k = 0; k < nb; k++) perm[k] = (size_t)k;
+    nr_rng_shuffle(rng, perm, (size_t)nb, sizeof *perm);
+    size_t w = 0;
+    for (long long k = 0; k < nb; k++) {
+        size_t s0 = perm[k] * batch_size, s1 = s0 + batch_size < n ? s0 + batch_size : n;
+        bstart[k] = w;
+        for (size_t i = s0; i < s1; i++) tmp[w++] = order[i];
+    }
+    bstart[nb] = w;
+    memcpy(order, tmp, n * sizeof *tmp);
+    free(li), free(perm), free(tmp);
+    return nb;
+}
+
 void nr_batches_free(nr_batches *b) {
     if (!b) return;
     free(b->start);

@@ -154,4 +154,21 @@ int nr_batches_make(nr_batches *b, const size_t *lengths, size_t n, size_t batch
                     size_t chunk_batches, nr_rng *rng, nlprnn_error *err);
 void nr_batches_free(nr_batches *b);
 
+/* One epoch's batches of the tagger and the translator (tasks/tag, tasks/translate), in caller
+ * arrays (allocated once, reused every epoch):
+ *   1. order = idx[0..n) shuffled by rng;
+ *   2. each block of `block` examples of that order sorted longest first (len(data, i) of example
+ *      i; ties: the lower index first);
+ *   3. cut into batches of batch_size (the last may be smaller), whose order is shuffled by rng
+ *      (the same stream, after step 1); order is rewritten batch after batch, bstart[k] the
+ *      start of batch k, bstart[batches] = n.
+ * Unlike nr_batches_make, batches may straddle a block boundary (the cut runs over the whole
+ * sorted order). Returns the number of batches, or -1 when out of memory. */
+/* Sort idx[0..n) longest first by len(data, i) (ties: the lower index first), in place; step 2
+ * of nr_batches_by_length on one block. 0, or -1 when out of memory. */
+int nr_sort_by_length(size_t *idx, size_t n, size_t (*len)(const void *data, size_t i), const void *data);
+long long nr_batches_by_length(const size_t *idx, size_t n, size_t batch_size, size_t block,
+                               size_t (*len)(const void *data, size_t i), const void *data,
+                               nr_rng *rng, size_t *order, size_t *bstart);
+
 #endif

@@ -23,6 +23,7 @@
 
 #include "common/common.h"
 #include "common/pool.h"
+#include "corpora/dataset.h"
 #include "format/modelfile.h"
 #include "tasks/tag/tagger.h"
 #include "train/ctl.h"
@@ -149,54 +150,15 @@ typedef struct tg_task {
 
 static size_t sent_len(const nr_tag_data *d, size_t i) { return d->off[i + 1] - d->off[i]; }
 
-typedef struct len_idx {
-    size_t len, idx;
-} len_idx;
-
-static int by_len_desc(const void *a, const void *b) {
-    const len_idx *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
+static size_t tg_len(const void *d, size_t i) { return sent_len(d, i); }
 
 static int tg_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
     tg_task *t = self;
-    const nr_tag_data *d = t->d;
     nr_rng rng;
     nr_rng_seed(&rng, nr_seed_mix(t->t->p.seed, (uint64_t)epoch, 1));
-    memcpy(t->order, t->train, t->n_train * sizeof *t->order);
-    nr_rng_shuffle(&rng, t->order, t->n_train, sizeof *t->order);
-    size_t blk = (size_t)t->B * SORT_BLOCK;
-    len_idx *li = nr_malloc_array(blk, sizeof *li);
-    if (!li) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    for (size_t b = 0; b < t->n_train; b += blk) {
-        size_t n = t->n_train - b < blk ? t->n_train - b : blk;
-        for (size_t i = 0; i < n; i++) li[i] = (len_idx){sent_len(d, t->order[b + i]), t->order[b + i]};
-        qsort(li, n, sizeof *li, by_len_desc);
-        for (size_t i = 0; i < n; i++) t->order[b + i] = li[i].idx;
-    }
-    free(li);
-    long long nb = (long long)((t->n_train + (size_t)t->B - 1) / (size_t)t->B);
-    /* batch k = order[k B, k B + B); the batches' order shuffled */
-    size_t *perm = nr_malloc_array((size_t)nb, sizeof *perm);
-    size_t *tmp = nr_malloc_array(t->n_train, sizeof *tmp);
-    if (!perm || !tmp) {
-        free(perm);
-        free(tmp);
-        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    }
-    for (long long k = 0; k < nb; k++) perm[k] = (size_t)k;
-    nr_rng_shuffle(&rng, perm, (size_t)nb, sizeof *perm);
-    size_t w = 0;
-    for (long long k = 0; k < nb; k++) {
-        size_t s0 = perm[k] * (size_t)t->B, s1 = s0 + (size_t)t->B < t->n_train ? s0 + (size_t)t->B : t->n_train;
-        t->bstart[k] = w;
-        for (size_t i = s0; i < s1; i++) tmp[w++] = t->order[i];
-    }
-    t->bstart[nb] = w;
-    memcpy(t->order, tmp, t->n_train * sizeof *tmp);
-    free(tmp);
-    free(perm);
+    long long nb = nr_batches_by_length(t->train, t->n_train, (size_t)t->B, (size_t)t->B * SORT_BLOCK, tg_len,
+                                        t->d, &rng, t->order, t->bstart);
+    if (nb < 0) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
     t->batches = nb;
     t->epoch = epoch;
     *batches = nb;
@@ -409,12 +371,7 @@ static int tg_setup(tg_task *k, nlprnn_tagger *t, const nr_tag_data *d, const nr
         else k->train[k->n_train++] = i;
     }
     if (k->n_train == 0) return nr_fail(err, NLPRNN_E_DATA, -1, -1, "tagger: no training sentences left after holding out validation");
-    len_idx *li = nr_malloc_array(k->n_valid + 1, sizeof *li);
-    if (!li) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
-    for (size_t i = 0; i < k->n_valid; i++) li[i] = (len_idx){sent_len(d, k->valid[i]), k->valid[i]};
-    qsort(li, k->n_valid, sizeof *li, by_len_desc);
-    for (size_t i = 0; i < k->n_valid; i++) k->valid[i] = li[i].idx;
-    free(li);
+    if (nr_sort_by_length(k->valid, k->n_valid, tg_len, d)) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "tagger: out of memory");
     k->B = k->n_train < (size_t)p->batch ? (int)k->n_train : p->batch;
     int rc = nr_tagger_bind(t, 1, err);
     if (rc) return rc;

@@ -24,6 +24,7 @@
 
 #include "common/common.h"
 #include "common/pool.h"
+#include "corpora/dataset.h"
 #include "corpora/reader.h"
 #include "format/modelfile.h"
 #include "models/nn.h"
@@ -459,15 +460,7 @@ typedef struct tr_task {
 static size_t slen_of(const nr_tr_pairs *d, size_t i) { return d->soff[i + 1] - d->soff[i]; }
 static size_t tlen_of(const nr_tr_pairs *d, size_t i) { return d->toff[i + 1] - d->toff[i]; }
 
-typedef struct len_idx {
-    size_t len, idx;
-} len_idx;
-
-static int by_len_desc(const void *a, const void *b) {
-    const len_idx *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
+static size_t tr_len(const void *d, size_t i) { return slen_of(d, i); }
 
 static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_error *err) {
     tr_task *k = self;
@@ -479,33 +472,9 @@ static int tr_begin_epoch(void *self, int epoch, long long *batches, nlprnn_erro
     }
     nr_rng rng;
     nr_rng_seed(&rng, nr_seed_mix(k->t->p.seed, (uint64_t)epoch, 1));
-    memcpy(k->order, k->train, k->n_train * sizeof *k->order);
-    nr_rng_shuffle(&rng, k->order, k->n_train, sizeof *k->order);
-    size_t blk = (size_t)k->B * SORT_BLOCK;
-    len_idx *li = nr_malloc_array(blk, sizeof *li);
-    long long nb = (long long)((k->n_train + (size_t)k->B - 1) / (size_t)k->B);
-    size_t *perm = nr_malloc_array((size_t)nb, sizeof *perm), *tmp = nr_malloc_array(k->n_train, sizeof *tmp);
-    if (!li || !perm || !tmp) {
-        free(li), free(perm), free(tmp);
-        return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
-    }
-    for (size_t b = 0; b < k->n_train; b += blk) {
-        size_t n = k->n_train - b < blk ? k->n_train - b : blk;
-        for (size_t i = 0; i < n; i++) li[i] = (len_idx){slen_of(k->cur, k->order[b + i]), k->order[b + i]};
-        qsort(li, n, sizeof *li, by_len_desc);
-        for (size_t i = 0; i < n; i++) k->order[b + i] = li[i].idx;
-    }
-    for (long long j = 0; j < nb; j++) perm[j] = (size_t)j;
-    nr_rng_shuffle(&rng, perm, (size_t)nb, sizeof *perm);
-    size_t w = 0;
-    for (long long j = 0; j < nb; j++) {
-        size_t s0 = perm[j] * (size_t)k->B, s1 = s0 + (size_t)k->B < k->n_train ? s0 + (size_t)k->B : k->n_train;
-        k->bstart[j] = w;
-        for (size_t i = s0; i < s1; i++) tmp[w++] = k->order[i];
-    }
-    k->bstart[nb] = w;
-    memcpy(k->order, tmp, k->n_train * sizeof *tmp);
-    free(li), free(perm), free(tmp);
+    long long nb = nr_batches_by_length(k->train, k->n_train, (size_t)k->B, (size_t)k->B * SORT_BLOCK, tr_len,
+                                        k->cur, &rng, k->order, k->bstart);
+    if (nb < 0) return nr_fail(err, NLPRNN_E_NOMEM, -1, -1, "translate: out of memory");
     k->batches = nb;
     *batches = nb;
     return NLPRNN_OK;
