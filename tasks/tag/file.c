@@ -159,11 +159,8 @@ static int load_member(const nr_mf_reader *r, const char *path, const char *wher
                      where, nu, nl, t->units.n, t->labels.n);
     if (!rc) {
         nr_encoder_cfg ec;
-        nr_encoder_cfg_default(&ec, t->p.embed, t->p.hidden);
-        ec.cell = t->p.cell;
-        ec.layers = t->p.layers;
-        ec.bidirectional = 1;
-        nr_tag_front fr = {t->p.jamo, t->p.conv, t->p.conv_channels};
+        nr_tag_front fr;
+        nr_tagger_shape(&t->p, &ec, &fr);
         size_t need = nr_tag_param_count(&ec, t->units.n, t->labels.n, &fr);
         char sizes[200], cv[60] = "";
         if (t->p.conv) snprintf(cv, sizeof cv, " conv %d conv-channels %d", t->p.conv, t->p.conv_channels);

@@ -204,6 +204,10 @@ void nr_tagger_summarize(nlprnn_tagger *t);
  * zero (training: the initialisation leaves some rows zero); else not initialised, in huge pages
  * when large (nr_big_alloc: a loader that overwrites them all, one fault per 2 MiB). */
 int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err);
+/* The network's shape from the settings, in one place for training, loading and binding: the
+ * encoder (bidirectional, outputs concatenated; cell, layers, sizes, dropout of p) and the front
+ * (jamo, conv, conv-channels). Either output may be NULL. */
+void nr_tagger_shape(const struct nlprnn_tagger_params *p, nr_encoder_cfg *ec, nr_tag_front *fr);
 /* Load a tagger (one model or a packed ensemble) from an open model file of kind TAGR: what
  * nlprnn_tagger_load does after opening the file (the fuzz target tests/fuzz/fuzz_tag_load.c
  * feeds it from memory). Messages name the reader's file (nr_mf_name). */

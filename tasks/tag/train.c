@@ -334,14 +334,21 @@ static void tg_task_free(tg_task *t) {
     free(t->bstart);
 }
 
+void nr_tagger_shape(const struct nlprnn_tagger_params *p, nr_encoder_cfg *ec, nr_tag_front *fr) {
+    if (ec) {
+        nr_encoder_cfg_default(ec, p->embed, p->hidden);
+        ec->cell = p->cell;
+        ec->layers = p->layers;
+        ec->bidirectional = 1;
+        ec->merge = NR_MERGE_CONCAT;
+        ec->dropout = (float)p->dropout;
+    }
+    if (fr) *fr = (nr_tag_front){p->jamo, p->conv, p->conv_channels};
+}
+
 int nr_tagger_bind(nlprnn_tagger *t, int zeroed, nlprnn_error *err) {
-    nr_encoder_cfg_default(&t->ec, t->p.embed, t->p.hidden);
-    t->ec.cell = t->p.cell;
-    t->ec.layers = t->p.layers;
-    t->ec.bidirectional = 1;
-    t->ec.merge = NR_MERGE_CONCAT;
-    t->ec.dropout = (float)t->p.dropout;
-    nr_tag_front fr = {t->p.jamo, t->p.conv, t->p.conv_channels};
+    nr_tag_front fr;
+    nr_tagger_shape(&t->p, &t->ec, &fr);
     int rc = nr_tag_net_bind(&t->net, &t->ec, t->units.n, t->labels.n, &fr, NULL, err);
     if (rc) return rc;
     free(t->params);
@@ -459,7 +466,8 @@ static int tagger_train(const char *const *paths, int n_paths, const nlprnn_tagg
                  ? nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1,
                            "tagger: jamo 1 is for spacing models (a unit of a token tagger is a whole token)")
                  : NLPRNN_OK;
-    nr_tag_front fr = {p->jamo, p->conv, p->conv_channels};
+    nr_tag_front fr;
+    nr_tagger_shape(p, NULL, &fr);
     if (!rc && nr_tag_front_check(&fr))
         rc = nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "tagger: conv %d: the width is odd (1, 3, 5, ...), or 0 for none",
                      p->conv);
