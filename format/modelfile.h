@@ -68,12 +68,12 @@
 #define NR_MF_MAX_SECTIONS 4096
 #define NR_MF_DEFAULT_MAX_BYTES ((size_t)2 << 30) /* files larger than 2 GiB are refused */
 
-/* Model kinds (4 ASCII characters). */
+/* Model kinds (4 ASCII characters). A tokenizer is not one: its file has its own format
+ * ("NLPRNTOK", tokenizer/tokenizer.c), carried in a raw section of the models that hold one. */
 #define NR_KIND_CLASSIFIER "CLSF"
 #define NR_KIND_LANGMODEL "LANG"
 #define NR_KIND_FORECASTER "FCST"
 #define NR_KIND_CHECKPOINT "CKPT"
-#define NR_KIND_TOKENIZER "TOKZ"
 #define NR_KIND_TAGGER "TAGR"
 #define NR_KIND_TRANSLATOR "TRNS"
 
@@ -127,7 +127,7 @@ void nr_mf_writer_free(nr_mf_writer *w);
 int nr_mf_add(nr_mf_writer *w, const char *tag, int content, const void *data, size_t n,
               int compress, nlprnn_error *err);
 /* Add a tokenizer as section `tag` (content raw: the bytes of its own file, "NLPRNTOK",
- * tokenizer/tokenizer.c, in memory; no container of kind TOKZ), stored, not
+ * tokenizer/tokenizer.c, in memory; a tokenizer is never a container of its own), stored, not
  * compressed: a load then reads the tokenizer where the file's bytes lie instead of inflating it
  * first (the shipped ko.tok: 391,512 bytes, 162,582 compressed; the inflate was ~20 % of one
  * review's user time). Every model kind that carries a tokenizer writes it with this; files with

@@ -35,7 +35,6 @@ const char *nr_mf_kind_name(const char *k) {
     if (!strcmp(k, NR_KIND_LANGMODEL)) return "language model";
     if (!strcmp(k, NR_KIND_FORECASTER)) return "forecaster";
     if (!strcmp(k, NR_KIND_CHECKPOINT)) return "training checkpoint";
-    if (!strcmp(k, NR_KIND_TOKENIZER)) return "tokenizer";
     if (!strcmp(k, NR_KIND_TAGGER)) return "tagger";
     if (!strcmp(k, NR_KIND_TRANSLATOR)) return "translator";
     return "model";
