@@ -61,21 +61,33 @@ int cli_stdout_finish(const char *cmd, int rc);
 size_t cli_bom_length(const void *buf, size_t n);
 
 /* Lines of a file, or of standard input for "-" (cli/common.c): no "\n", a final "\r" removed, a
- * byte order mark skipped on line 1; `line` counts the lines read, for messages. */
+ * byte order mark skipped on line 1; `line` counts the lines read, for messages. A file is read
+ * through zlib, so a gzip file (.gz or not) gives its text and a plain file its bytes; a gzip
+ * stream that ends early is a read error, never a silent end. Standard input is read as it is
+ * (plain text), as its bytes arrive (cli_lines_waiting). NUL bytes stay in a line. */
 typedef struct cli_lines {
-    FILE *fp;
+    FILE *fp;         /* standard input; NULL for a file */
+    void *gz;         /* a file: zlib's gzFile */
     const char *name; /* the path, or "<stdin>" */
     long long line;
     int first;
-    char *buf;
+    char *buf; /* the line */
     size_t cap;
+    char *rb;  /* a file: bytes read ahead, rb[rpos, rlen) */
+    size_t rpos, rlen;
+    char zmsg[160]; /* a file: zlib's reason for the last read error */
 } cli_lines;
 /* CLI_OK, or CLI_EXIT_IO after reporting "nlprnn CMD: PATH: reason". */
 int cli_lines_open(cli_lines *in, const char *cmd, const char *path);
 /* 1 with *s, *len: the line, NUL-terminated in in->buf (valid until the next call); 0 at the end;
- * -1 on a read error (errno). */
+ * -1 on a read error (cli_lines_error says why). */
 int cli_lines_next(cli_lines *in, char **s, size_t *len);
-/* Frees the buffer; closes the file unless it is standard input. */
+/* The reason of the last -1 of cli_lines_next: zlib's for a file, else strerror(errno). */
+const char *cli_lines_error(const cli_lines *in);
+/* 1 when the next cli_lines_next returns at once (a file, buffered bytes, or standard input
+ * waiting: cli_input_waiting), 0 when it would wait for a producer. */
+int cli_lines_waiting(const cli_lines *in);
+/* Frees the buffers; closes the file unless it is standard input. */
 void cli_lines_close(cli_lines *in);
 
 /* Streamed input (cli/common.c). A command that reads '-' (or any file) line by line and answers

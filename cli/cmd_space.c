@@ -64,7 +64,8 @@ static void space_usage(FILE *fp) {
             "                         {\"text\":...,\"spaces\":[byte offsets of the spaces in text],\n"
             "                          \"p\":[probability of a space after each character]}\n"
             "  -t, --threads N        threads per batch of lines (default 1; 0: the cores)\n"
-            "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
+            "  -i, --input FILE       read FILE, plain or gzip ('-': standard input; old spelling:\n"
+            "                         -f, --file)\n"
             "\n"
             "errors: invalid UTF-8 (or a NUL byte) stops with exit 3 naming FILE:LINE: byte B (B counts\n"
             "bytes from the start of the line); the lines before it are printed. Unreadable input exits\n"
@@ -235,14 +236,14 @@ int cmd_space(int argc, char **argv) {
                 n++;
             }
             /* a full batch, the end, or no more input waiting right now (cli_input_waiting) */
-            if (n == BATCH_LINES || (r != 1 && n) || (n && !cli_input_waiting(in.fp))) {
+            if (n == BATCH_LINES || (r != 1 && n) || (n && !cli_lines_waiting(&in))) {
                 ret = space_flush(ctx, lines, lens, lineno, n, in.name, flags, &o);
                 for (size_t i = 0; i < n; i++) free(lines[i]);
                 n = 0;
                 if (ret) break;
             }
             if (r < 0) {
-                fprintf(stderr, "nlprnn space: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+                fprintf(stderr, "nlprnn space: %s: %s (NLPRNN_E_IO)\n", in.name, cli_lines_error(&in));
                 ret = CLI_EXIT_IO;
             }
             if (r != 1) break;
@@ -417,7 +418,8 @@ static void tag_usage(FILE *fp) {
             "  -m, --model FILE   the tagger (required); more than once, an ensemble of the taggers\n"
             "                     (same units and labels): the mean of their label probabilities\n"
             "                     decides, PROBABILITY is that mean\n"
-            "  -i, --input FILE   read FILE ('-' or nothing: standard input; old spelling: -f, --file)\n"
+            "  -i, --input FILE   read FILE, plain or gzip ('-' or nothing: standard input; old\n"
+            "                     spelling: -f, --file)\n"
             "\n"
             "errors: unreadable input exits 4; a bad model 5.\n");
 }
@@ -485,7 +487,7 @@ int cmd_tag(int argc, char **argv) {
         size_t l;
         int r = next_line(&in, &s, &l);
         if (r < 0) {
-            fprintf(stderr, "nlprnn tag: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+            fprintf(stderr, "nlprnn tag: %s: %s (NLPRNN_E_IO)\n", in.name, cli_lines_error(&in));
             ret = CLI_EXIT_IO;
             break;
         }

@@ -160,7 +160,8 @@ static void translate_usage(FILE *fp) {
             "                         \"attention\":[one row per target piece and the end: the weights\n"
             "                         over the source pieces; an ensemble's: the members' mean]}; one\n"
             "                         text at a time (not --batch)\n"
-            "  -i, --input FILE       read FILE ('-': standard input; old spelling: -f, --file)\n"
+            "  -i, --input FILE       read FILE, plain or gzip ('-': standard input; old spelling:\n"
+            "                         -f, --file)\n"
             "      --plot FILE        draw the first text's attention as a heat map (.svg or .png;\n"
             "                         rows: the target pieces and the end, columns: the source pieces)\n"
             "\n"
@@ -391,7 +392,7 @@ int cmd_translate(int argc, char **argv) {
             int r = cli_lines_next(&in, &s, &l);
             if (r == 0) break;
             if (r < 0) {
-                fprintf(stderr, "nlprnn translate: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+                fprintf(stderr, "nlprnn translate: %s: %s (NLPRNN_E_IO)\n", in.name, cli_lines_error(&in));
                 ret = CLI_EXIT_IO;
                 break;
             }
@@ -402,7 +403,7 @@ int cmd_translate(int argc, char **argv) {
             ret = pending_add(&q, s, l, in.line);
             /* a full batch, or no more input waiting right now: each line is answered before
              * the producer's next one (cli_input_waiting) */
-            if (!ret && (q.n == batch || !cli_input_waiting(in.fp))) ret = pending_flush(&q, ctx, in.name);
+            if (!ret && (q.n == batch || !cli_lines_waiting(&in))) ret = pending_flush(&q, ctx, in.name);
         }
         if (!ret && q.n) ret = pending_flush(&q, ctx, in.name);
         cli_lines_close(&in);
@@ -545,7 +546,7 @@ static void eval_usage(FILE *fp) {
             "       nlprnn translate-eval --hyp FILE [--tgt-col NAME] PAIRS.tsv\n"
             "\n"
             "Translate the source column of a TSV file of pairs (header line naming the columns;\n"
-            ".gz files are read through gzip -dc) and score the translations against the target\n"
+            "plain or gzip) and score the translations against the target\n"
             "column with BLEU and chrF, computed as sacrebleu does by default (BLEU: 13a tokenizer,\n"
             "exp smoothing, cased; chrF: character n-grams 1-6, beta 2). With --hyp, score the\n"
             "translations of FILE (one a line, in the order of the pairs) instead.\n"
@@ -585,27 +586,6 @@ static int column(const char *header, const char *name) {
         free(f);
         if (eq) return k;
     }
-}
-
-/* A .gz file is read through a `gzip -dc` child process, whose exit status is checked at the end
- * (a truncated or corrupt file is an I/O error, never a silent end). Not for want of zlib: the
- * program links it (cmd_tokenize.c reads .gz with gzread); one zlib line reader shared by both
- * would drop the gzip binary this command alone needs (not done). */
-static FILE *open_pairs(const char *path, int *piped) {
-    size_t n = strlen(path);
-    *piped = 0;
-    if (strcmp(path, "-") && n > 3 && !strcmp(path + n - 3, ".gz")) {
-        FILE *t = fopen(path, "rb");
-        if (!t) return NULL;
-        fclose(t);
-        char cmd[4200];
-        snprintf(cmd, sizeof cmd, "gzip -dc -- '%s'", path);
-        for (const char *q = path; *q; q++)
-            if (*q == '\'') return errno = EINVAL, NULL;
-        *piped = 1;
-        return popen(cmd, "r");
-    }
-    return strcmp(path, "-") ? fopen(path, "rb") : stdin;
 }
 
 int cmd_translate_eval(int argc, char **argv) {
@@ -662,17 +642,15 @@ int cmd_translate_eval(int argc, char **argv) {
         tcol = "en";
     }
     /* the pairs: the source and reference of each */
-    int piped = 0;
-    FILE *fp = open_pairs(file, &piped);
+    cli_lines in, hin;
+    memset(&hin, 0, sizeof hin);
     FILE *out = NULL;
     char **hyps = NULL, **refs = NULL, **srcs = NULL;
     long long *lines = NULL;
     size_t n = 0, cap = 0;
     double secs = 0;
-    if (!fp) {
-        fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", file, strerror(errno));
-        ret = CLI_EXIT_IO;
-    }
+    if (!ret) ret = cli_lines_open(&in, "translate-eval", file); /* .gz or plain (zlib), or '-' */
+    else memset(&in, 0, sizeof in);
     if (!ret && outf) {
         out = fopen(outf, "w");
         if (!out) {
@@ -680,8 +658,6 @@ int cmd_translate_eval(int argc, char **argv) {
             ret = CLI_EXIT_IO;
         }
     }
-    cli_lines in = {fp, strcmp(file, "-") ? file : "<stdin>", 0, 1, NULL, 0}, hin;
-    memset(&hin, 0, sizeof hin);
     if (!ret && hypf) ret = cli_lines_open(&hin, "translate-eval", hypf);
     int cs = -1, ct = -1;
     while (!ret) {
@@ -689,7 +665,7 @@ int cmd_translate_eval(int argc, char **argv) {
         size_t l;
         int r = cli_lines_next(&in, &s, &l);
         if (r < 0) {
-            fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", in.name, strerror(errno ? errno : EIO));
+            fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", in.name, cli_lines_error(&in));
             ret = CLI_EXIT_IO;
         }
         if (r != 1) break;
@@ -773,16 +749,7 @@ int cmd_translate_eval(int argc, char **argv) {
         }
     }
     free(lens);
-    if (fp && piped) {
-        int st = pclose(fp);
-        if (!ret && st != 0) {
-            fprintf(stderr, "nlprnn translate-eval: %s: gzip -dc failed (NLPRNN_E_IO)\n", file);
-            ret = CLI_EXIT_IO;
-        }
-    } else if (fp && fp != stdin) {
-        fclose(fp);
-    }
-    free(in.buf);
+    cli_lines_close(&in);
     if (hypf) cli_lines_close(&hin);
     if (out && fclose(out) && !ret) {
         fprintf(stderr, "nlprnn translate-eval: %s: %s (NLPRNN_E_IO)\n", outf, strerror(errno));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "cli.h"
 
@@ -246,10 +247,53 @@ void cli_json_choices(const char *query, const nlprnn_lm_choice *ch, size_t n, d
 
 /* Next line in in->buf (no "\n", a final "\r" removed, a BOM skipped on line 1): 1 with *s, *len;
  * 0 at the end; -1 on a read error (errno). */
+#define CLI_LINES_READ (64 * 1024) /* bytes a file is read ahead by */
+
+/* The next line of a file (through zlib) into in->buf with its "\n" if any: its length, 0 at the
+ * end, -1 on an error (in->zmsg). */
+static ssize_t gz_getline(cli_lines *in) {
+    gzFile gz = in->gz;
+    size_t l = 0;
+    for (;;) {
+        if (in->rpos == in->rlen) {
+            int got = gzread(gz, in->rb, CLI_LINES_READ);
+            int code = Z_OK;
+            const char *msg = got <= 0 ? gzerror(gz, &code) : NULL;
+            if (got < 0 || (got == 0 && code != Z_OK)) {
+                /* Z_BUF_ERROR at the end: the gzip stream stops inside a member */
+                snprintf(in->zmsg, sizeof in->zmsg, "%s",
+                         code == Z_BUF_ERROR ? "the gzip stream ends early (truncated file)"
+                                             : msg && *msg ? msg : "read error");
+                return -1;
+            }
+            if (got == 0) return (ssize_t)l; /* the end (l > 0: a last line without "\n") */
+            in->rpos = 0, in->rlen = (size_t)got;
+        }
+        const char *start = in->rb + in->rpos, *nl = memchr(start, '\n', in->rlen - in->rpos);
+        size_t take = nl ? (size_t)(nl - start) + 1 : in->rlen - in->rpos;
+        if (l + take + 1 > in->cap) {
+            size_t cap = in->cap ? in->cap : 256;
+            while (cap < l + take + 1) cap *= 2;
+            char *b = realloc(in->buf, cap);
+            if (!b) {
+                snprintf(in->zmsg, sizeof in->zmsg, "%s", strerror(ENOMEM));
+                return -1;
+            }
+            in->buf = b, in->cap = cap;
+        }
+        memcpy(in->buf + l, start, take);
+        l += take;
+        in->rpos += take;
+        if (nl) return (ssize_t)l;
+    }
+}
+
 int cli_lines_next(cli_lines *in, char **s, size_t *len) {
     errno = 0;
-    ssize_t n = getline(&in->buf, &in->cap, in->fp);
-    if (n < 0) return ferror(in->fp) ? -1 : 0;
+    in->zmsg[0] = 0;
+    ssize_t n = in->gz ? gz_getline(in) : getline(&in->buf, &in->cap, in->fp);
+    if (n < 0) return in->gz || ferror(in->fp) ? -1 : 0;
+    if (n == 0) return 0; /* gz_getline's end */
     in->line++;
     size_t l = (size_t)n;
     if (l && in->buf[l - 1] == '\n') l--;
@@ -264,20 +308,37 @@ int cli_lines_next(cli_lines *in, char **s, size_t *len) {
 
 int cli_lines_open(cli_lines *in, const char *cmd, const char *path) {
     memset(in, 0, sizeof *in);
-    int is_stdin = !strcmp(path, "-");
-    in->fp = is_stdin ? stdin : fopen(path, "rb");
-    in->name = is_stdin ? "<stdin>" : path;
+    in->name = strcmp(path, "-") ? path : "<stdin>";
     in->first = 1;
-    if (!in->fp) {
-        fprintf(stderr, "nlprnn %s: %s: %s (NLPRNN_E_IO)\n", cmd, path, strerror(errno));
+    if (!strcmp(path, "-")) {
+        in->fp = stdin;
+        return CLI_OK;
+    }
+    errno = 0;
+    in->gz = gzopen(path, "rb");
+    in->rb = in->gz ? malloc(CLI_LINES_READ) : NULL;
+    if (!in->gz || !in->rb) {
+        fprintf(stderr, "nlprnn %s: %s: %s (NLPRNN_E_IO)\n", cmd, path, strerror(errno ? errno : ENOMEM));
+        cli_lines_close(in);
         return CLI_EXIT_IO;
     }
     return CLI_OK;
 }
 
+const char *cli_lines_error(const cli_lines *in) {
+    return in->zmsg[0] ? in->zmsg : strerror(errno ? errno : EIO);
+}
+
+int cli_lines_waiting(const cli_lines *in) {
+    return in->gz || in->rpos < in->rlen || cli_input_waiting(in->fp);
+}
+
 void cli_lines_close(cli_lines *in) {
     free(in->buf);
+    free(in->rb);
+    if (in->gz) gzclose(in->gz);
     if (in->fp && in->fp != stdin) fclose(in->fp);
+    in->buf = in->rb = NULL, in->gz = NULL, in->fp = NULL;
 }
 
 /* ---- streamed input (cli.h) ---------------------------------------------------------------------- */

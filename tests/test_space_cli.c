@@ -170,6 +170,16 @@ static void test_shipped(void) {
     CHECK_STR_EQ(slurp("out.txt"), kept);
     CHECK_INT_EQ(run("space -m ko-space -t 2 -i ko.txt"), 0);
     CHECK_STR_EQ(slurp("out.txt"), got);
+    /* a gzip file reads as its text (zlib, cli_lines); one cut short is an I/O error (exit 4)
+     * naming it, after the lines before the cut, never a silent end */
+    char sh[1200];
+    snprintf(sh, sizeof sh, "cd '%s' && gzip -c ko.txt > ko.txt.gz && head -c 40 ko.txt.gz > cut.gz", dir);
+    CHECK_INT_EQ(system(sh), 0);
+    CHECK_INT_EQ(run("space -i ko.txt.gz"), 0);
+    CHECK_STR_EQ(slurp("out.txt"), got);
+    CHECK_INT_EQ(run("space -i cut.gz"), 4);
+    const char *e = slurp("err.txt");
+    CHECK_MSG(strstr(e, "cut.gz: the gzip stream ends early") != NULL, "cut gzip: %s", e);
     CHECK_INT_EQ(run("space --format json 그는학교에가지않았다"), 0);
     const char *j = slurp("out.txt");
     CHECK_MSG(!strncmp(j, "{\"text\":\"그는 학교에 가지 않았다\",\"spaces\":[6,16,23],\"p\":[", 60), "json: %s", j);

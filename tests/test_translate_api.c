@@ -1103,6 +1103,14 @@ static void test_cli(void) {
                    nr_test_scratch("refs.txt"), nr_test_scratch("pairs.tsv"));
     nr_test_expect(0, MUST("pairs\t240", "BLEU\t", "chrF\t", "sentences/s\t"), "'%s' translate-eval -m '%s' '%s'",
                    cli, m, nr_test_scratch("pairs.tsv"));
+    /* the pairs gzipped (read through zlib: no gzip program needed); cut short: exit 4, said so */
+    CHECK_INT_EQ(nr_test_run(NULL, "gzip -c '%s' > '%s' && head -c 200 '%s' > '%s'", nr_test_scratch("pairs.tsv"),
+                             nr_test_scratch("pairs.tsv.gz"), nr_test_scratch("pairs.tsv.gz"), nr_test_scratch("cut.tsv.gz")),
+                 0);
+    nr_test_expect(0, MUST("pairs\t240", "BLEU\t100.00"), "'%s' translate-eval --hyp '%s' '%s'", cli,
+                   nr_test_scratch("refs.txt"), nr_test_scratch("pairs.tsv.gz"));
+    nr_test_expect(4, MUST("cut.tsv.gz: the gzip stream ends early"), "'%s' translate-eval -m '%s' '%s'", cli, m,
+                   nr_test_scratch("cut.tsv.gz"));
     nr_test_expect(3, MUST("nocol.tsv:1", "'ko'"), "'%s' translate-eval -m '%s' '%s'", cli, m, nr_test_scratch("nocol.tsv"));
     nr_test_expect(3, MUST("utf8.tsv:3: byte 0: invalid UTF-8"), "'%s' translate-eval -m '%s' '%s'", cli, m,
                    nr_test_scratch("utf8.tsv"));
