@@ -104,6 +104,28 @@ typedef struct nr_train_progress {
 /* Return non-zero to stop (like the stop flag). */
 typedef int (*nr_train_progress_fn)(void *user, const nr_train_progress *p);
 
+/* The fields the tagger's and the translator's public progress records (nlprnn_tagger_progress,
+ * nlprnn_translator_progress) share by name, filled from the trainer's record q in one place so
+ * the two cannot drift: size, phase and message, the position (epoch(s), batch(es), steps), the
+ * running loss, lr, elapsed; eta 0 and the epoch's validation loss, best epoch and improved flag
+ * only at an epoch's end (phase NR_TP_EPOCH; NaN / 0 otherwise). The task fills the rest.
+ * Uses memset and NAN (<string.h>, <math.h>). */
+#define NR_PROGRESS_FILL_COMMON(pr, q)                                                            \
+    do {                                                                                          \
+        int done_ = (q)->phase == NR_TP_EPOCH;                                                    \
+        memset(&(pr), 0, sizeof(pr));                                                             \
+        (pr).size = sizeof(pr);                                                                   \
+        (pr).phase = (q)->phase;                                                                  \
+        (pr).message = (q)->phase == NR_TP_MESSAGE ? (q)->message : NULL;                         \
+        (pr).epoch = (q)->epoch, (pr).epochs = (q)->epochs;                                       \
+        (pr).batch = (q)->batch, (pr).batches = (q)->batches, (pr).steps = (q)->step;             \
+        (pr).loss = (q)->loss, (pr).lr = (q)->lr, (pr).elapsed = (q)->elapsed;                    \
+        (pr).eta = done_ ? 0 : (q)->eta;                                                          \
+        (pr).valid_loss = done_ && (q)->valid.has ? (q)->valid.loss : NAN;                        \
+        (pr).best_epoch = (q)->best_epoch;                                                        \
+        (pr).improved = done_ ? (q)->improved : 0;                                                \
+    } while (0)
+
 /* A range of the parameter block trained at its own rate (discriminative rates, gradual
  * unfreezing): params [begin, end) are updated at lr * lr_scale from the 0-based epoch first_epoch
  * on; before that they are frozen. */

@@ -414,26 +414,10 @@ static int tg_on_record(void *user, const nr_train_progress *q) {
     tg_record_cb *c = user;
     if (!c->fn) return 0;
     nlprnn_tagger_progress pr;
-    memset(&pr, 0, sizeof pr);
-    pr.size = sizeof pr;
-    pr.phase = q->phase;
-    pr.message = q->phase == NR_TP_MESSAGE ? q->message : NULL;
-    pr.epoch = q->epoch;
-    pr.epochs = q->epochs;
-    pr.batch = q->batch;
-    pr.batches = q->batches;
-    pr.steps = q->step;
-    pr.loss = q->loss;
+    NR_PROGRESS_FILL_COMMON(pr, q);
     pr.accuracy = q->accuracy;
     pr.units_per_sec = q->tokens_per_sec;
-    pr.lr = q->lr;
-    pr.elapsed = q->elapsed;
-    int done = q->phase == NR_TP_EPOCH;
-    pr.eta = done ? 0 : q->eta;
-    pr.valid_loss = done && q->valid.has ? q->valid.loss : NAN;
-    pr.valid_accuracy = done && q->valid.has ? q->valid.score : NAN;
-    pr.best_epoch = q->best_epoch;
-    pr.improved = done ? q->improved : 0;
+    pr.valid_accuracy = q->phase == NR_TP_EPOCH && q->valid.has ? q->valid.score : NAN;
     int stop = c->fn(c->user, &pr);
     return q->phase == NR_TP_MESSAGE ? 0 : stop;
 }
