@@ -97,12 +97,17 @@ int nr_mf_get_members(const nr_mf_reader *r, int max, int *n, nlprnn_error *err)
     return rc;
 }
 
-/* Public: the text `nlprnn info MODEL` prints. */
+/* Deprecated public (0.3 removes it): the container's description alone; nlprnn_model_file_describe
+ * (tasks/kinds.c) is what `nlprnn info` prints. */
 int nlprnn_model_file_info(const char *path, char **text, nlprnn_error *err) {
     if (!text || !path) {
         if (text) *text = NULL;
         return nr_fail(err, NLPRNN_E_INVALID_ARG, -1, -1, "model file info: NULL argument");
     }
+    return nr_mf_describe_file(path, text, err);
+}
+
+int nr_mf_describe_file(const char *path, char **text, nlprnn_error *err) {
     *text = NULL;
     nr_mf_reader *r;
     int rc = nr_mf_open_file(&r, path, NULL, err);

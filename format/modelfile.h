@@ -321,6 +321,9 @@ int nr_mf_get_strings(const nr_mf_reader *r, const char *tag, const char ***strs
  * content, encoding, stored/raw sizes and CRC; config keys and values; every tensor's name,
  * shape and storage type; string counts. (`nlprnn info` prints this.) */
 int nr_mf_describe(const nr_mf_reader *r, nr_mf_buf *out, nlprnn_error *err);
+/* nr_mf_describe of the container at path (no kind's loader runs), NUL-terminated into *text
+ * (free with nlprnn_free; NULL on error). */
+int nr_mf_describe_file(const char *path, char **text, nlprnn_error *err);
 
 /* ---- lookup.c ---------------------------------------------------------------------------- */
 

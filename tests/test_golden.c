@@ -265,30 +265,13 @@ static void lm_queries(text *t, const char *pre, nlprnn_lm *lm, const char *cons
     nlprnn_lm_ctx_free(ctx);
 }
 
-/* The description of the model file's container (nr_mf_describe, what the deprecated
- * nlprnn_model_file_info gives; nlprnn_model_file_describe adds a classifier's tokenizer and
- * labels) into *out, which nlprnn_free releases. */
-static int container_info(const char *path, char **out, nlprnn_error *e) {
-    nr_mf_reader *r = NULL;
-    int rc = nr_mf_open_file(&r, path, NULL, e);
-    if (rc) return rc;
-    nr_mf_buf b;
-    nr_mf_buf_init(&b);
-    rc = nr_mf_describe(r, &b, e);
-    if (!rc) rc = nr_mf_buf_put(&b, "", 1, e); /* NUL */
-    nr_mf_close(r);
-    if (rc) nr_mf_buf_free(&b);
-    *out = rc ? NULL : (char *)b.data;
-    return rc;
-}
-
 static void info_record(text *t, const char *file) {
     nlprnn_error e;
     char path[4096], key[128];
     snprintf(key, sizeof key, "info.%s", file);
     int rc = nlprnn_model_find(file, path, sizeof path, &e);
     char *info = NULL;
-    if (!rc) rc = container_info(path, &info, &e); /* the records of 0.1: container only */
+    if (!rc) rc = nr_mf_describe_file(path, &info, &e); /* the records of 0.1: container only (nr_mf_describe) */
     CHECK_MSG(rc == 0, "info %s: %s", file, e.message);
     if (rc) {
         put_fail(t, key, rc, &e);
