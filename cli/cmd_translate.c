@@ -649,8 +649,7 @@ int cmd_translate_eval(int argc, char **argv) {
     long long *lines = NULL;
     size_t n = 0, cap = 0;
     double secs = 0;
-    if (!ret) ret = cli_lines_open(&in, "translate-eval", file); /* .gz or plain (zlib), or '-' */
-    else memset(&in, 0, sizeof in);
+    ret = cli_lines_open(&in, "translate-eval", file); /* .gz or plain (zlib), or '-' */
     if (!ret && outf) {
         out = fopen(outf, "w");
         if (!out) {
